@@ -1,0 +1,123 @@
+"""Annotation events: making them, checking them against the config and the sentences, and folding
+an append-only event stream into each annotator's current answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from tagline.corpus.config import Config
+from tagline.corpus.store import utc_now
+
+TASKS = ("stance", "claim_type", "entities")
+
+
+def make_event(sentence_id: str, annotator: str, task: str, value: dict | None, *, op: str = "set",
+               source: str | None = None) -> dict:
+    """A new event record (see the ``event`` schema), stamped with the current UTC time."""
+    event = {"sentence_id": sentence_id, "annotator": annotator, "time": utc_now(), "task": task,
+             "op": op, "value": value}
+    if source:
+        event["source"] = source
+    return event
+
+
+def slot(event: Mapping) -> tuple[str, str | None]:
+    """The answer an event sets or retracts: ``(task, target)`` for stance, ``(task, None)`` otherwise."""
+    task = event["task"]
+    if task == "stance":
+        return task, (event.get("value") or {}).get("target")
+    return task, None
+
+
+def event_problems(event: Mapping, config: Config, sentence_text: str | None, *, orphaned: bool = False) -> list[str]:
+    """What is wrong with a schema-valid event given the workspace config and its sentence's text
+    (``None`` when the sentence id is unknown, or ``orphaned`` when its document was replaced and
+    the text is no longer checked). Empty when it is fine."""
+    problems = []
+    task = event["task"]
+    if sentence_text is None and not orphaned:
+        problems.append(f"sentence id {event['sentence_id']!r} is not in sentences.jsonl")
+    if task not in config.tasks:
+        return problems + [f"task {task!r} is not configured in tagline.toml"]
+    value = event.get("value") or {}
+    if task == "stance":
+        target = value.get("target")
+        if target not in config.targets:
+            problems.append(f"stance target {target!r} is not one of {', '.join(config.targets) or '(none configured)'}")
+    if event["op"] == "retract":
+        return problems
+    labels = config.labels(task)
+    if task in ("stance", "claim_type"):
+        if value.get("label") not in labels:
+            problems.append(f"label {value.get('label')!r} is not one of {', '.join(labels)}")
+        return problems
+    for number, span in enumerate(value.get("spans", []), 1):
+        where = f"span {number} ({span['start']}:{span['end']} {span['label']})"
+        if span["label"] not in labels:
+            problems.append(f"{where}: label {span['label']!r} is not one of {', '.join(labels)}")
+        if span["end"] <= span["start"]:
+            problems.append(f"{where}: end must be greater than start")
+        elif sentence_text is not None:
+            if span["end"] > len(sentence_text):
+                problems.append(f"{where}: end is past the end of the sentence ({len(sentence_text)} characters)")
+            elif sentence_text[span["start"]:span["end"]] != span["text"]:
+                problems.append(
+                    f"{where}: offsets cover {sentence_text[span['start']:span['end']]!r} but the span text is "
+                    f"{span['text']!r}"
+                )
+    return problems
+
+
+@dataclass
+class AnnotatorView:
+    """One annotator's current answers: ``answers[sentence_id][(task, target)] = value``."""
+
+    annotator: str
+    answers: dict[str, dict[tuple[str, str | None], dict]]
+
+    def value(self, sentence_id: str, task: str, target: str | None = None) -> dict | None:
+        return self.answers.get(sentence_id, {}).get((task, target))
+
+    def is_done(self, sentence_id: str, required: Iterable[tuple[str, str | None]]) -> bool:
+        current = self.answers.get(sentence_id, {})
+        return all(slot_ in current for slot_ in required)
+
+
+def fold_events(events: Iterable[Mapping]) -> dict[str, dict[tuple[str, str | None], dict]]:
+    """Fold events (in file order) into ``{sentence_id: {(task, target): value}}``: the last event
+    per slot wins; a retract removes the answer."""
+    answers: dict[str, dict[tuple[str, str | None], dict]] = {}
+    for event in events:
+        key = slot(event)
+        current = answers.setdefault(event["sentence_id"], {})
+        if event["op"] == "retract":
+            current.pop(key, None)
+        else:
+            current[key] = event["value"]
+    return answers
+
+
+def required_slots(config: Config, tasks: Iterable[str], targets: Iterable[str] | None = None) -> list[tuple[str, str | None]]:
+    """The answers a sentence needs for ``tasks`` to count as done."""
+    slots = []
+    for task in tasks:
+        if task == "stance":
+            slots.extend(("stance", target) for target in (targets if targets is not None else config.targets))
+        else:
+            slots.append((task, None))
+    return slots
+
+
+def iter_annotation_events(workspace, annotator: str | None = None, *, problems=None) -> Iterator[dict]:
+    """Stream events from every annotator file (or one annotator's)."""
+    from tagline.corpus.store import read_records
+
+    paths = [workspace.annotation_path(annotator)] if annotator else workspace.annotation_files()
+    for path in paths:
+        if path.exists():
+            yield from read_records(path, problems=problems)
+
+
+def load_view(workspace, annotator: str) -> AnnotatorView:
+    return AnnotatorView(annotator, fold_events(iter_annotation_events(workspace, annotator)))

@@ -1,0 +1,123 @@
+"""Checking every file of a workspace against the data contracts, listing every problem found."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+
+from tagline.annotate.events import event_problems
+from tagline.corpus.store import LineProblem, iter_lines, read_records
+from tagline.corpus.workspace import Workspace
+from tagline.errors import TaglineError
+from tagline.schemas import schema_errors
+
+
+def validate_workspace(workspace: Workspace) -> list[LineProblem]:
+    """Every problem in ``workspace``: configuration, documents, sentences, annotations and gold.
+
+    Returns problems as ``path:line: message``; torn last lines (a crash mid-write) come back with
+    ``warning=True``, as are annotations of orphaned sentences, not errors.
+    """
+    problems: list[LineProblem] = []
+    try:
+        config = workspace.config
+    except TaglineError as error:
+        return [LineProblem(str(workspace.config_path), 0, error.what + (f" ({error.fix})" if error.fix else ""))]
+
+    documents = _check_documents(workspace, problems)
+    sentence_texts = _check_sentences(workspace, documents, problems)
+    orphaned = set()
+    orphan_path = workspace.root / "orphaned.jsonl"
+    if orphan_path.exists():
+        orphaned = {record.get("id") for record in read_records(orphan_path, problems=problems)}
+    for path in workspace.annotation_files():
+        for line, event in iter_lines(path, problems=problems):
+            errors = schema_errors("event", event)
+            if not errors:
+                if event["annotator"] != path.stem:
+                    errors.append(f"annotator {event['annotator']!r} does not match the file name {path.stem!r}")
+                text = sentence_texts.get(event["sentence_id"])
+                is_orphan = text is None and event["sentence_id"] in orphaned
+                if is_orphan:
+                    problems.append(LineProblem(path, line, f"sentence {event['sentence_id']!r} was orphaned "
+                                                "when its document was replaced; the annotation is kept", warning=True))
+                errors.extend(event_problems(event, config, text, orphaned=is_orphan))
+            problems.extend(LineProblem(path, line, message) for message in errors)
+    if workspace.gold_path.exists():
+        for line, record in iter_lines(workspace.gold_path, problems=problems):
+            errors = schema_errors("gold", record)
+            if not errors:
+                pseudo_event = {"sentence_id": record["sentence_id"], "task": record["task"], "op": "set",
+                                "value": record["value"] if record["task"] != "stance"
+                                else {**record["value"], "target": record.get("target")}}
+                errors = event_problems(pseudo_event, config, sentence_texts.get(record["sentence_id"]))
+            problems.extend(LineProblem(_show(workspace.gold_path), line, message) for message in errors)
+    return [LineProblem(_show(p.path), p.line, p.message, p.warning) for p in problems]
+
+
+def _show(path: str | os.PathLike) -> str:
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return str(path)
+    return relative if not relative.startswith("../..") else str(path)
+
+
+def _check_documents(workspace: Workspace, problems: list[LineProblem]) -> dict[str, dict]:
+    documents: dict[str, dict] = {}
+    if not workspace.documents_path.exists():
+        return documents
+    for line, record in iter_lines(workspace.documents_path, problems=problems):
+        errors = schema_errors("document", record)
+        if errors:
+            problems.extend(LineProblem(_show(workspace.documents_path), line, m) for m in errors)
+            continue
+        documents[record["doc_id"]] = {**record, "_line": line}
+    for doc_id, record in documents.items():
+        text_path = workspace.document_text_path(doc_id)
+        if not text_path.exists():
+            problems.append(LineProblem(_show(workspace.documents_path), record["_line"],
+                                        f"document text {_show(text_path)} is missing"))
+            continue
+        digest = hashlib.sha256(text_path.read_bytes()).hexdigest()
+        if digest != record["text_sha256"]:
+            problems.append(LineProblem(_show(text_path), 0, "document text does not match its checksum in "
+                                        "documents.jsonl (was it edited?); sentence offsets may be wrong"))
+    return documents
+
+
+def _check_sentences(workspace: Workspace, documents: dict[str, dict], problems: list[LineProblem]) -> dict[str, str]:
+    texts: dict[str, str] = {}
+    cached_doc: tuple[str | None, str | None] = (None, None)
+    where = _show(workspace.sentences_path)
+    for line, record in workspace.iter_sentence_lines(problems=problems):
+        errors = schema_errors("sentence", record)
+        if errors:
+            problems.extend(LineProblem(where, line, m) for m in errors)
+            continue
+        sentence_id = record["id"]
+        if sentence_id in texts:
+            problems.append(LineProblem(where, line, f"sentence id {sentence_id!r} appears more than once"))
+        texts[sentence_id] = record["text"]
+        doc_id = record["doc_id"]
+        if not sentence_id.startswith(doc_id + "-s"):
+            problems.append(LineProblem(where, line, f"sentence id {sentence_id!r} does not start with its doc_id {doc_id!r}"))
+        if doc_id not in documents:
+            problems.append(LineProblem(where, line, f"doc_id {doc_id!r} is not in documents.jsonl"))
+            continue
+        if cached_doc[0] != doc_id:
+            path = workspace.document_text_path(doc_id)
+            cached_doc = (doc_id, workspace.document_text(doc_id) if path.exists() else None)
+        document_text = cached_doc[1]
+        if document_text is not None and document_text[record["start"]:record["end"]] != record["text"]:
+            problems.append(LineProblem(where, line, f"offsets {record['start']}:{record['end']} do not cover the "
+                                        f"sentence text in documents/{doc_id}.txt"))
+    return texts
+
+
+def iter_errors(problems: list[LineProblem]) -> Iterator[LineProblem]:
+    return (problem for problem in problems if not problem.warning)
+
+
+__all__ = ["validate_workspace", "iter_errors"]

@@ -1,0 +1,86 @@
+"""The ``tagline`` command: a thin Click layer over the library; subcommand modules load on demand."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import warnings
+
+import click
+
+from tagline import __version__
+from tagline.errors import TaglineError
+
+# name -> "module:attribute"; modules are imported only when the command is used or listed.
+COMMANDS = {
+    "init": "tagline.cli.init:init_cli",
+    "corpus": "tagline.cli.corpus:corpus",
+    "validate": "tagline.cli.validate:validate_cli",
+    "demo": "tagline.cli.demo:demo_cli",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands live in modules imported only when needed."""
+
+    def __init__(self, *args, lazy_commands: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = lazy_commands or {}
+
+    def list_commands(self, ctx):
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx, name):
+        if name in self.lazy_commands:
+            module_name, attribute = self.lazy_commands[name].split(":")
+            return getattr(importlib.import_module(module_name), attribute)
+        return super().get_command(ctx, name)
+
+
+class ProjectError(click.ClickException):
+    """A :class:`TaglineError` on its way out: ``Error: …`` on stderr, exit code 2."""
+
+    exit_code = 2
+
+
+class RootGroup(LazyGroup):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except TaglineError as error:
+            if ctx.meta.get("tagline.debug"):
+                raise
+            raise ProjectError(error.render()) from None
+        except OSError as error:
+            # Disk full, permission denied...: say where, keep the traceback for --debug.
+            if ctx.meta.get("tagline.debug"):
+                raise
+            where = f"{error.filename}: " if error.filename else ""
+            raise click.ClickException(f"{where}{error.strerror or error}") from None
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    click.echo(f"Warning: {message}", err=True)
+
+
+@click.group(cls=RootGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="tagline")
+@click.option("--debug", is_flag=True, help="Show a traceback when something goes wrong.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Build an annotated sentence corpus from the terminal and benchmark classifiers on it.
+
+    \b
+    A typical session:
+      tagline init news --sample      make a workspace holding the sample article
+      cd news
+      tagline corpus stats            sentences, documents, characters
+      tagline annotate --annotator alice
+      tagline validate                check every file against its schema
+    """
+    ctx.meta["tagline.debug"] = debug
+    warnings.showwarning = _show_warning
+
+
+def run() -> None:  # pragma: no cover - console entry for `python -m tagline`
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""``tagline init``: make a corpus workspace."""
+
+from __future__ import annotations
+
+import click
+
+from tagline.cli.output import emit_json, json_option, say
+
+
+@click.command("init")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--lang", type=click.Choice(["ja", "en", "auto"]), default="ja", show_default=True,
+              help="Language of the documents (auto: detected per document).")
+@click.option("--target", "targets", multiple=True, metavar="TARGET",
+              help="A stance target (repeatable). Default: the sample's targets, DeepSeek and 'US AI policy'.")
+@click.option("--sample", is_flag=True, help="Also ingest the bundled sample article and its gold annotations.")
+@json_option
+def init_cli(directory: str, lang: str, targets: tuple[str, ...], sample: bool, as_json: bool) -> None:
+    """Make a workspace in DIRECTORY: tagline.toml, sentences.jsonl, annotations/, build/, runs/."""
+    from tagline.corpus.workspace import init_workspace
+
+    workspace = init_workspace(directory, language=lang, targets=list(targets) or None, sample=sample)
+    summary = {"workspace": str(workspace.root), "config": str(workspace.config_path),
+               "sample": sample, "annotators": workspace.annotators()}
+    if sample:
+        summary["sentences"] = sum(1 for _ in workspace.iter_sentences())
+    if as_json:
+        emit_json(summary)
+        return
+    say(f"Made a workspace in {workspace.root}")
+    if sample:
+        say(f"  with the sample article: {summary['sentences']} sentences"
+            + (f", gold annotations by {', '.join(summary['annotators'])}" if summary["annotators"] else ""))
+    say("Next: cd into it and run `tagline corpus add FILE...` or `tagline annotate --annotator NAME`.")

@@ -1,0 +1,52 @@
+"""Shared CLI plumbing: option decorators, the workspace lookup, JSON on stdout, messages on stderr."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+
+import click
+
+from tagline.corpus.workspace import Workspace, find_workspace
+
+
+def json_option(function):
+    """Add ``--json``: print one JSON document (or JSON lines for record streams) on stdout."""
+    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON on stdout.")(function)
+
+
+def workspace_option(function):
+    """Add ``--workspace DIR`` (default: ``$TAGLINE_WORKSPACE``, else the nearest ``tagline.toml``
+    above the current directory) and pass the :class:`Workspace` as ``workspace``."""
+
+    @click.option("--workspace", "-w", "workspace_dir", metavar="DIR", envvar="TAGLINE_WORKSPACE",
+                  type=click.Path(file_okay=False), help="The workspace (default: found from the current directory).")
+    @functools.wraps(function)
+    def wrapper(*args, workspace_dir: str | None = None, **kwargs):
+        return function(*args, workspace=find_workspace(workspace_dir), **kwargs)
+
+    return wrapper
+
+
+def emit_json(document) -> None:
+    """Print one JSON document on stdout."""
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+def emit_jsonl(records) -> None:
+    """Print records as JSON lines on stdout."""
+    for record in records:
+        click.echo(json.dumps(record, ensure_ascii=False))
+
+
+def say(message: str) -> None:
+    """A human message on stderr (data goes to stdout)."""
+    click.echo(message, err=True)
+
+
+def console(stderr: bool = False):
+    """A rich console for tables; on stdout unless asked otherwise."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, file=sys.stderr if stderr else None)

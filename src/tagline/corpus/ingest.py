@@ -1,0 +1,225 @@
+"""Adding documents to a workspace: segment, give stable sentence ids, store text and registry."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tagline.corpus.readers import SourceDocument, read_documents
+from tagline.corpus.segment import detect_lang, segment
+from tagline.corpus.store import append_records, read_records, replace_file, utc_now, write_text_atomic
+from tagline.corpus.workspace import Workspace
+from tagline.errors import ConflictError, InputError
+
+_MD_MARKER = re.compile(r"(?:#{1,6}\s+|[-*+]\s+|\d{1,3}[.)]\s+|>\s?)+")
+_MD_RULE = re.compile(r"(?:[-*_=]\s*){3,}|`{3,}.*")
+_SENTENCE_NUMBER = re.compile(r"-s(\d+)$")
+
+
+@dataclass
+class IngestReport:
+    """What :func:`add_documents` did."""
+
+    added: list[dict] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    replaced: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"added": self.added, "unchanged": self.unchanged, "replaced": self.replaced}
+
+
+def sentence_id(doc_id: str, number: int) -> str:
+    return f"{doc_id}-s{number:04d}"
+
+
+def segment_document(document: SourceDocument, lang: str) -> list[tuple[int, int]]:
+    """Sentence offsets for a document; Markdown markers (#, -, 1., >) are left outside sentences."""
+    spans = segment(document.text, lang)
+    if document.format != "md":
+        return spans
+    cleaned = []
+    for start, end in spans:
+        marker = _MD_MARKER.match(document.text, start, end)
+        if marker:
+            start = marker.end()
+        piece = document.text[start:end]
+        if start < end and not _MD_RULE.fullmatch(piece):
+            cleaned.append((start, end))
+    return cleaned
+
+
+def add_documents(
+    workspace: Workspace, paths: Sequence[str | Path], *, lang: str | None = None, doc_id: str | None = None,
+    encoding: str | None = None, fmt: str | None = None, replace: bool = False,
+) -> IngestReport:
+    """Ingest the files at ``paths`` into ``workspace``, all or nothing.
+
+    Every file is read, decoded and segmented before anything is written, so one bad file leaves
+    the workspace untouched. Re-adding an unchanged document does nothing. A document whose text
+    changed is refused unless ``replace``: then sentences whose text is unchanged keep their ids,
+    new sentences get new numbers (never reused), and the sentences that disappear are kept in
+    ``orphaned.jsonl``; annotations are never deleted, and the report names every annotated
+    sentence that was orphaned.
+    """
+    if doc_id is not None and len(paths) != 1:
+        raise InputError("--doc-id names one document, but several files were given",
+                         fix="add the files one at a time, or drop --doc-id")
+    documents: list[SourceDocument] = []
+    for path in paths:
+        documents.extend(read_documents(path, fmt=fmt, encoding=encoding, doc_id=doc_id))
+    return add_source_documents(workspace, documents, lang=lang, replace=replace)
+
+
+def add_source_documents(
+    workspace: Workspace, documents: Iterable[SourceDocument], *, lang: str | None = None, replace: bool = False,
+    sentence_meta: dict[str, list[dict]] | None = None,
+) -> IngestReport:
+    """Ingest already-read documents (see :func:`add_documents`)."""
+    config_lang = workspace.config.language
+    registry = workspace.documents()
+    report = IngestReport()
+    planned: list[tuple[SourceDocument, list[dict], dict | None]] = []
+    seen: set[str] = set()
+    for document in documents:
+        if document.doc_id in seen:
+            raise InputError(f"document id {document.doc_id!r} is given twice", where=document.source,
+                             fix="give each document its own id")
+        seen.add(document.doc_id)
+        existing = registry.get(document.doc_id)
+        if existing and existing["text_sha256"] == document.text_sha256:
+            report.unchanged.append(document.doc_id)
+            continue
+        if existing and not replace:
+            raise ConflictError(
+                f"document {document.doc_id!r} is already in the workspace with different text",
+                where=document.source,
+                fix="pass --replace to replace it (annotations are kept), or give it another --doc-id",
+            )
+        if lang and lang != "auto":
+            document_lang = lang
+        elif document.lang:
+            document_lang = document.lang
+        elif config_lang != "auto":
+            document_lang = config_lang
+        else:
+            document_lang = detect_lang(document.text)
+        spans = segment_document(document, document_lang)
+        if not spans:
+            raise InputError("no sentences found", where=document.source, fix="check that the file has text")
+        records = []
+        for index, (start, end) in enumerate(spans, 1):
+            record = {"id": sentence_id(document.doc_id, index), "doc_id": document.doc_id, "index": index,
+                      "text": document.text[start:end], "start": start, "end": end, "lang": document_lang}
+            if document.split:
+                record["split"] = document.split
+            if sentence_meta and document.doc_id in sentence_meta:
+                record["meta"] = sentence_meta[document.doc_id][index - 1]
+            records.append(record)
+        document.lang = document_lang
+        planned.append((document, records, existing))
+    if not planned:
+        return report
+
+    stored_doc_ids = _stored_doc_ids(workspace)
+    rewrite = any(existing is not None or doc.doc_id in stored_doc_ids for doc, _, existing in planned)
+    orphan_records: list[dict] = []
+    if rewrite:
+        annotated = _annotated_sentence_ids(workspace)
+        orphaned_ids = _orphaned_ids(workspace)
+        old_by_doc: dict[str, list[dict]] = {}
+        for record in workspace.iter_sentences():
+            old_by_doc.setdefault(record["doc_id"], []).append(record)
+        for document, records, existing in planned:
+            old = old_by_doc.get(document.doc_id, [])
+            if existing is None:
+                # Sentences left by an ingest that crashed before its registry line: not a document yet.
+                old = []
+            kept, orphans = _carry_ids(document.doc_id, old, records, orphaned_ids)
+            if existing is not None:
+                orphan_records.extend({**record, "orphaned": utc_now()} for record in orphans)
+                report.replaced.append({
+                    "doc_id": document.doc_id, "kept": kept, "new": len(records) - kept,
+                    "orphaned": [record["id"] for record in orphans],
+                    "orphaned_annotated": [record["id"] for record in orphans if record["id"] in annotated],
+                })
+
+    # Write order: document text, then sentences, then the registry line that makes it count.
+    for document, records, _ in planned:
+        write_text_atomic(workspace.document_text_path(document.doc_id), document.text)
+    if rewrite:
+        replaced_ids = {document.doc_id for document, _, _ in planned}
+        new_records = [record for _, records, _ in planned for record in records]
+        replace_file(
+            workspace.sentences_path,
+            _chain((r for r in workspace.iter_sentences() if r["doc_id"] not in replaced_ids), new_records),
+        )
+        if orphan_records:
+            append_records(workspace.root / "orphaned.jsonl", orphan_records)
+    else:
+        append_records(workspace.sentences_path, (r for _, records, _ in planned for r in records))
+    now = utc_now()
+    registry_records = []
+    for document, records, existing in planned:
+        entry = {"doc_id": document.doc_id, "source": document.source, "format": document.format,
+                 "encoding": document.encoding, "lang": document.lang, "text_sha256": document.text_sha256,
+                 "n_sentences": len(records), "added": now}
+        if existing is not None:
+            entry["replaced"] = True
+        if document.meta:
+            entry["meta"] = document.meta
+        registry_records.append(entry)
+        if existing is None:
+            report.added.append({"doc_id": document.doc_id, "n_sentences": len(records), "lang": document.lang,
+                                 "encoding": document.encoding})
+    append_records(workspace.documents_path, registry_records)
+    return report
+
+
+def _chain(*iterables):
+    for iterable in iterables:
+        yield from iterable
+
+
+def _carry_ids(doc_id: str, old: list[dict], new: list[dict], orphaned_ids: set[str]) -> tuple[int, list[dict]]:
+    """Give unchanged sentences their old ids and new ones fresh numbers; return (kept, orphans)."""
+    if not old:
+        return 0, []
+    matcher = difflib.SequenceMatcher(None, [r["text"] for r in old], [r["text"] for r in new], autojunk=False)
+    used_numbers = [_number(r["id"]) for r in old] + [_number(i) for i in orphaned_ids if i.startswith(doc_id + "-s")]
+    next_number = max(used_numbers, default=0) + 1
+    assigned: dict[int, str] = {}
+    for block in matcher.get_matching_blocks():
+        for offset in range(block.size):
+            assigned[block.b + offset] = old[block.a + offset]["id"]
+    for position, record in enumerate(new):
+        if position in assigned:
+            record["id"] = assigned[position]
+        else:
+            record["id"] = sentence_id(doc_id, next_number)
+            next_number += 1
+    kept_ids = set(assigned.values())
+    return len(assigned), [r for r in old if r["id"] not in kept_ids]
+
+
+def _number(sentence_id_: str) -> int:
+    match = _SENTENCE_NUMBER.search(sentence_id_)
+    return int(match.group(1)) if match else 0
+
+
+def _stored_doc_ids(workspace: Workspace) -> set[str]:
+    return {record["doc_id"] for record in workspace.iter_sentences()}
+
+
+def _orphaned_ids(workspace: Workspace) -> set[str]:
+    path = workspace.root / "orphaned.jsonl"
+    return {record["id"] for record in read_records(path)} if path.exists() else set()
+
+
+def _annotated_sentence_ids(workspace: Workspace) -> set[str]:
+    ids: set[str] = set()
+    for path in workspace.annotation_files():
+        ids.update(record.get("sentence_id") for record in read_records(path))
+    return ids

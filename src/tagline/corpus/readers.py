@@ -1,0 +1,187 @@
+"""Reading input documents: encodings (UTF-8, Shift_JIS/CP932, EUC-JP) and formats (txt, md, jsonl, csv)."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+
+from tagline.errors import InputError
+
+FORMATS = ("txt", "md", "jsonl", "csv")
+_SUFFIX_FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
+                   ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
+JAPANESE_ENCODINGS = ("cp932", "euc_jp")
+_DOC_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+
+
+@dataclass
+class SourceDocument:
+    """One document read from an input file, before segmentation."""
+
+    doc_id: str
+    text: str
+    source: str
+    format: str
+    encoding: str
+    lang: str | None = None
+    split: str | None = None
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def text_sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+def doc_id_from(name: str) -> str:
+    """A valid document id made from a file stem or a foreign id."""
+    cleaned = _DOC_ID_UNSAFE.sub("_", name).strip("_.-")
+    return (cleaned or "doc")[:128]
+
+
+def decode(data: bytes, *, source: str, encoding: str | None = None) -> tuple[str, str]:
+    """Decode ``data`` and return ``(text, encoding_used)``.
+
+    With ``encoding`` given it is used strictly. Otherwise: a BOM decides; then UTF-8; then the
+    Japanese legacy encodings (CP932, a superset of Shift_JIS, and EUC-JP), choosing with
+    charset-normalizer when both decode. Undecodable input raises :class:`InputError` naming the
+    byte offset.
+    """
+    if encoding:
+        try:
+            codec = codecs.lookup(encoding).name
+        except LookupError:
+            raise InputError(f"unknown encoding {encoding!r}", where=source,
+                             fix="use a Python codec name such as utf-8, cp932, shift_jis or euc_jp") from None
+        try:
+            return data.decode(codec), codec
+        except UnicodeDecodeError as error:
+            raise InputError(
+                f"cannot be decoded as {encoding}: invalid byte 0x{data[error.start]:02x} at byte offset {error.start}",
+                where=source, fix="check the file, or pass the right --encoding",
+            ) from None
+    if data.startswith(codecs.BOM_UTF8):
+        return _strict(data[3:], "utf-8", source), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return _strict(data, "utf-16", source), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as utf8_error:
+        first_bad = utf8_error.start
+    decoded = {}
+    for candidate in JAPANESE_ENCODINGS:
+        try:
+            decoded[candidate] = data.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+    if len(decoded) == 1:
+        (name, text), = decoded.items()
+        return text, name
+    if len(decoded) > 1:
+        import charset_normalizer
+
+        best = charset_normalizer.from_bytes(data, cp_isolation=list(decoded)).best()
+        name = best.encoding if best is not None and best.encoding in decoded else "cp932"
+        return decoded[name], name
+    raise InputError(
+        f"not UTF-8 (invalid byte 0x{data[first_bad]:02x} at byte offset {first_bad}) "
+        "and not Shift_JIS/CP932 or EUC-JP either",
+        where=source, fix="convert the file to UTF-8, or pass --encoding with its real encoding",
+    )
+
+
+def _strict(data: bytes, codec: str, source: str) -> str:
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as error:
+        raise InputError(f"invalid {codec} byte at byte offset {error.start}", where=source,
+                         fix="check the file, or pass the right --encoding") from None
+
+
+def guess_format(path: Path) -> str:
+    return _SUFFIX_FORMATS.get(path.suffix.lower(), "txt")
+
+
+def read_documents(
+    path: str | Path, *, fmt: str | None = None, encoding: str | None = None, doc_id: str | None = None,
+) -> Iterator[SourceDocument]:
+    """Yield the documents in one input file.
+
+    ``txt`` and ``md`` files are one document each (id: ``doc_id`` or the file stem). ``jsonl`` and
+    ``csv`` files hold one document per record: a ``text`` field, and optionally ``id`` (or
+    ``doc_id``), ``lang``, ``split``; other fields are kept as ``meta``.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"cannot read: {error.strerror}", where=str(path),
+                         fix="check the path and its permissions") from None
+    fmt = fmt or guess_format(path)
+    if fmt not in FORMATS:
+        raise InputError(f"unknown format {fmt!r}", where=str(path), fix=f"use one of {', '.join(FORMATS)}")
+    text, used = decode(data, source=str(path), encoding=encoding)
+    if fmt in ("txt", "md"):
+        yield SourceDocument(doc_id or doc_id_from(path.stem), text, str(path), fmt, used)
+        return
+    if doc_id is not None:
+        raise InputError("--doc-id names one document, but a jsonl/csv file holds one document per record",
+                         where=str(path), fix="put an `id` field in each record instead")
+    records = _jsonl_records(text, path) if fmt == "jsonl" else _csv_records(text, path)
+    seen: dict[str, int] = {}
+    for line, record in records:
+        where = f"{path}:{line}"
+        body = record.pop("text", None)
+        if not isinstance(body, str) or not body.strip():
+            raise InputError("record has no non-empty `text` field", where=where,
+                             fix="give every record a `text` field")
+        raw_id = record.pop("id", None) or record.pop("doc_id", None)
+        this_id = doc_id_from(str(raw_id)) if raw_id not in (None, "") else doc_id_from(f"{path.stem}-{line}")
+        if this_id in seen:
+            raise InputError(f"document id {this_id!r} repeats the one on line {seen[this_id]}", where=where,
+                             fix="make the `id` values unique")
+        seen[this_id] = line
+        lang = record.pop("lang", None) or None
+        if lang not in (None, "ja", "en"):
+            raise InputError(f"lang {lang!r} is not ja or en", where=where, fix="use ja or en, or leave it out")
+        split = record.pop("split", None) or None
+        if split is not None and not re.fullmatch(r"[a-z][a-z0-9_]*", str(split)):
+            raise InputError(f"split {split!r} is not a lower-case name", where=where,
+                             fix="use names such as train, validation, test")
+        meta = record.pop("meta", None)
+        meta = dict(meta) if isinstance(meta, dict) else {}
+        meta.update({key: value for key, value in record.items() if value not in (None, "")})
+        yield SourceDocument(this_id, body, f"{path}#{line}", fmt, used, lang, split, meta)
+
+
+def _jsonl_records(text: str, path: Path) -> Iterator[tuple[int, dict]]:
+    for line_number, line in enumerate(io.StringIO(text, newline=None), 1):
+        if not line.strip():
+            continue
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as error:
+            raise InputError(f"not valid JSON ({error.msg})", where=f"{path}:{line_number}",
+                             fix="fix that line") from None
+        if not isinstance(record, dict):
+            raise InputError("expected a JSON object", where=f"{path}:{line_number}", fix="fix that line")
+        yield line_number, record
+
+
+def _csv_records(text: str, path: Path) -> Iterator[tuple[int, dict]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if not reader.fieldnames or "text" not in reader.fieldnames:
+        raise InputError(f"no `text` column (columns: {', '.join(reader.fieldnames or []) or 'none'})",
+                         where=f"{path}:1", fix="name the column that holds the documents `text`")
+    for record in reader:
+        if None in record:
+            raise InputError("more fields than header columns", where=f"{path}:{reader.line_num}",
+                             fix="quote fields that contain commas")
+        yield reader.line_num, dict(record)

@@ -1,0 +1,167 @@
+"""Sentence segmentation with exact character offsets: a bracket-aware rule splitter for Japanese,
+pysbd for English."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+
+# Sentence-final punctuation: full- and half-width, and the combined marks.
+JA_TERMINATORS = frozenset("。｡！？!?‼⁇⁈⁉")
+# Opening bracket -> closing bracket. Text inside a matched pair never ends a sentence.
+JA_BRACKETS = {
+    "「": "」", "『": "』", "（": "）", "(": ")", "【": "】", "〈": "〉", "《": "》",
+    "〔": "〕", "［": "］", "[": "]", "｛": "｝", "“": "”", "‘": "’",
+}
+_CLOSERS = {closer: opener for opener, closer in JA_BRACKETS.items()}
+# Line breaks as Python's str.splitlines sees them, minus the ones that never occur in prose.
+_LINE = re.compile(r"[^\r\n]+")
+_SPACE = " \t\u3000\u00a0\ufeff"
+_JA_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uff66-\uff9f]")
+
+
+def detect_lang(text: str) -> str:
+    """Guess ``"ja"`` or ``"en"``: Japanese when kana or kanji make up at least 5% of the letters."""
+    sample = text[:20000]
+    letters = sum(1 for char in sample if char.isalpha())
+    if not letters:
+        return "en"
+    japanese = len(_JA_CHAR.findall(sample))
+    return "ja" if japanese / letters >= 0.05 else "en"
+
+
+def segment(text: str, lang: str) -> list[tuple[int, int]]:
+    """Split ``text`` into sentences and return their ``(start, end)`` character offsets.
+
+    Offsets index ``text`` itself (``text[start:end]`` is the sentence, with surrounding white space
+    left out), so they stay exact whatever the line ends or encoding of the source were.
+
+    Examples
+    --------
+    >>> text = "見出し\\n彼は「準備はできた。始めよう」と述べた。次だ。"
+    >>> [text[s:e] for s, e in segment(text, "ja")]
+    ['見出し', '彼は「準備はできた。始めよう」と述べた。', '次だ。']
+    """
+    if lang == "ja":
+        return list(_segment_ja(text))
+    if lang == "en":
+        return list(_segment_en(text))
+    raise ValueError(f"unsupported language {lang!r}")
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start] in _SPACE:
+        start += 1
+    while end > start and text[end - 1] in _SPACE:
+        end -= 1
+    return start, end
+
+
+def _matched_brackets(line: str) -> set[int]:
+    """Positions (in ``line``) of brackets that belong to a matched pair; the others are ignored,
+    so a stray 「 cannot swallow the rest of a paragraph."""
+    stack: list[tuple[str, int]] = []
+    matched: set[int] = set()
+    for position, char in enumerate(line):
+        if char in JA_BRACKETS:
+            stack.append((char, position))
+        elif char in _CLOSERS:
+            opener = _CLOSERS[char]
+            for depth in range(len(stack) - 1, -1, -1):
+                if stack[depth][0] == opener:
+                    matched.add(stack[depth][1])
+                    matched.add(position)
+                    del stack[depth:]
+                    break
+    return matched
+
+
+def _segment_ja(text: str) -> Iterator[tuple[int, int]]:
+    """Japanese: a line is a paragraph; inside it a sentence ends at a terminator outside brackets.
+
+    A line with no final terminator (a heading) is its own sentence. A quotation closed right after
+    a terminator ends the sentence only when another quotation or the line end follows
+    (「…。」「…。」), so 「…。」と述べた stays whole.
+    """
+    for line_match in _LINE.finditer(text):
+        line_start = line_match.start()
+        line = line_match.group()
+        matched = _matched_brackets(line)
+        depth = 0
+        sentence_start = 0
+        position = 0
+        length = len(line)
+        while position < length:
+            char = line[position]
+            if position in matched:
+                if char in JA_BRACKETS:
+                    depth += 1
+                else:
+                    depth -= 1
+                    if depth == 0 and position > 0 and line[position - 1] in JA_TERMINATORS:
+                        following = _next_visible(line, position + 1)
+                        if following is None or line[following] in JA_BRACKETS:
+                            yield from _emit(text, line_start + sentence_start, line_start + position + 1)
+                            sentence_start = position + 1
+                position += 1
+                continue
+            if depth == 0 and char in JA_TERMINATORS:
+                end = position + 1
+                while end < length and line[end] in JA_TERMINATORS:
+                    end += 1
+                yield from _emit(text, line_start + sentence_start, line_start + end)
+                sentence_start = position = end
+                continue
+            position += 1
+        yield from _emit(text, line_start + sentence_start, line_start + length)
+
+
+def _next_visible(line: str, position: int) -> int | None:
+    while position < len(line) and line[position] in _SPACE:
+        position += 1
+    return position if position < len(line) else None
+
+
+def _emit(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    start, end = _strip(text, start, end)
+    if start < end:
+        yield start, end
+
+
+@functools.cache
+def _english_segmenter():
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+_PARAGRAPH = re.compile(r"\S(?:.*?\S)?(?=\s*(?:\r\n|\r|\n)\s*(?:\r\n|\r|\n)|\s*\Z)", re.S)
+
+
+def _segment_en(text: str) -> Iterator[tuple[int, int]]:
+    """English: paragraphs are split at blank lines, then pysbd splits each paragraph.
+
+    pysbd returns sentence strings; each is located in the paragraph from a moving cursor, so the
+    offsets are exact even when a sentence repeats. A single line break inside a paragraph is a
+    hard wrap, not a boundary.
+    """
+    segmenter = _english_segmenter()
+    for paragraph in _PARAGRAPH.finditer(text):
+        offset = paragraph.start()
+        body = paragraph.group()
+        cursor = 0
+        for sentence in segmenter.segment(body):
+            piece = sentence.strip()
+            if not piece:
+                continue
+            found = body.find(piece, cursor)
+            if found < 0:
+                # pysbd changed the text (it should not with clean=False): keep the rest whole.
+                yield from _emit(text, offset + cursor, offset + len(body))
+                cursor = len(body)
+                break
+            yield from _emit(text, offset + found, offset + found + len(piece))
+            cursor = found + len(piece)
+        if cursor < len(body):
+            yield from _emit(text, offset + cursor, offset + len(body))

@@ -1,0 +1,46 @@
+"""The data contracts: JSON Schema (2020-12) files shipped with the package, and their validators."""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+
+SCHEMA_NAMES = ("sentence", "document", "event", "gold", "config", "run")
+SCHEMA_VERSION = 1
+
+
+@functools.cache
+def load_schema(name: str) -> dict:
+    """Return the parsed JSON Schema called ``name`` (one of :data:`SCHEMA_NAMES`)."""
+    if name not in SCHEMA_NAMES:
+        raise ValueError(f"unknown schema {name!r}; expected one of {', '.join(SCHEMA_NAMES)}")
+    text = resources.files(__name__).joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+@functools.cache
+def validator(name: str):
+    """Return a cached ``jsonschema`` 2020-12 validator (with format checking) for ``name``."""
+    import jsonschema
+
+    schema = load_schema(name)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(
+        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+
+
+def schema_errors(name: str, record: object) -> list[str]:
+    """Return every way ``record`` breaks schema ``name``, as short messages (empty when valid).
+
+    Examples
+    --------
+    >>> schema_errors("event", {"task": "stance"})[0]
+    "'sentence_id' is a required property"
+    """
+    messages = []
+    for error in sorted(validator(name).iter_errors(record), key=lambda e: list(e.absolute_path)):
+        location = "/".join(str(part) for part in error.absolute_path)
+        messages.append(f"{location}: {error.message}" if location else error.message)
+    return messages
