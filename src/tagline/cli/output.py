@@ -8,8 +8,6 @@ import sys
 
 import click
 
-from tagline.corpus.workspace import Workspace, find_workspace
-
 
 def json_option(function):
     """Add ``--json``: print one JSON document (or JSON lines for record streams) on stdout."""
@@ -24,7 +22,11 @@ def workspace_option(function):
                   type=click.Path(file_okay=False), help="The workspace (default: found from the current directory).")
     @functools.wraps(function)
     def wrapper(*args, workspace_dir: str | None = None, **kwargs):
-        return function(*args, workspace=find_workspace(workspace_dir), **kwargs)
+        from tagline.corpus.workspace import find_workspace
+
+        workspace = find_workspace(workspace_dir)
+        workspace.config  # validated on every load: a broken tagline.toml stops every command
+        return function(*args, workspace=workspace, **kwargs)
 
     return wrapper
 

@@ -102,7 +102,7 @@ def add_source_documents(
             document_lang = lang
         elif document.lang:
             document_lang = document.lang
-        elif config_lang != "auto":
+        elif config_lang != "auto" and lang != "auto":
             document_lang = config_lang
         else:
             document_lang = detect_lang(document.text)

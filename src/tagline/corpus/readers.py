@@ -20,6 +20,7 @@ _SUFFIX_FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"
                    ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 JAPANESE_ENCODINGS = ("cp932", "euc_jp")
 _DOC_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+_IMPLAUSIBLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ue000-\uf8ff]")
 
 
 @dataclass
@@ -78,9 +79,12 @@ def decode(data: bytes, *, source: str, encoding: str | None = None) -> tuple[st
     decoded = {}
     for candidate in JAPANESE_ENCODINGS:
         try:
-            decoded[candidate] = data.decode(candidate)
+            text = data.decode(candidate)
         except UnicodeDecodeError:
             continue
+        # Binary junk can "decode" as CP932 into private-use or control characters: not text.
+        if not _IMPLAUSIBLE.search(text):
+            decoded[candidate] = text
     if len(decoded) == 1:
         (name, text), = decoded.items()
         return text, name

@@ -57,7 +57,7 @@ def append_records(path: str | os.PathLike, records: Iterable[dict]) -> int:
         return 0
     path = Path(path)
     created = not path.exists()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         _set_aside_torn_tail(fd, path)

@@ -1,0 +1,5 @@
+"""``python -m tagline`` runs the command line."""
+
+from tagline.cli import main
+
+main()

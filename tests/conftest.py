@@ -1,0 +1,54 @@
+"""Shared fixtures: workspaces, the CLI runner, and the location of ../shared data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def shared_dir() -> Path | None:
+    """The shared data folder beside the checkout (``../shared``), or None where it is absent."""
+    for candidate in (REPO.parent / "shared", Path(os.environ.get("TAGLINE_SHARED", "/nonexistent"))):
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def require_shared(relative: str) -> Path:
+    """Path of ``relative`` inside ../shared, or skip the test saying what is missing."""
+    base = shared_dir()
+    if base is None or not (base / relative).exists():
+        pytest.skip(f"../shared/{relative} is not present (public benchmark data is read from beside the checkout)")
+    return base / relative
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def workspace(tmp_path, monkeypatch):
+    """An empty Japanese workspace, with the current directory inside it."""
+    from tagline.corpus.workspace import init_workspace
+
+    monkeypatch.delenv("TAGLINE_WORKSPACE", raising=False)
+    ws = init_workspace(tmp_path / "ws")
+    monkeypatch.chdir(ws.root)
+    return ws
+
+
+@pytest.fixture
+def sample_workspace(tmp_path, monkeypatch):
+    """A workspace holding the bundled sample article (and its gold annotations when shipped)."""
+    from tagline.corpus.workspace import init_workspace
+
+    monkeypatch.delenv("TAGLINE_WORKSPACE", raising=False)
+    ws = init_workspace(tmp_path / "sample", sample=True)
+    monkeypatch.chdir(ws.root)
+    return ws

@@ -1,0 +1,161 @@
+"""The CLI for the foundation: init, corpus add/list/show/stats, validate, errors and --json."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tagline.cli import main
+from tagline.corpus.sample import sample_article_path
+
+
+def test_init_sample_then_stats_json(runner, tmp_path, monkeypatch):
+    monkeypatch.delenv("TAGLINE_WORKSPACE", raising=False)
+    result = runner.invoke(main, ["init", str(tmp_path / "ws"), "--sample", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["sentences"] == 77
+    monkeypatch.chdir(tmp_path / "ws" / "annotations")  # found by walking up
+    result = runner.invoke(main, ["corpus", "stats", "--json"])
+    assert result.exit_code == 0, result.output
+    stats = json.loads(result.stdout)
+    assert (stats["documents"], stats["sentences"], stats["by_lang"]) == (1, 77, {"ja": 77})
+    assert stats["characters"] == sum(len(line) for line in
+                                      (tmp_path / "ws" / "documents" / "deepseek_ja.txt").read_text(encoding="utf-8").splitlines())
+
+
+def test_init_writes_the_documented_layout_and_defaults(tmp_path):
+    from tagline.corpus.workspace import Workspace, init_workspace
+
+    init_workspace(tmp_path / "w")
+    for name in ("tagline.toml", "sentences.jsonl", "documents.jsonl", "annotations", "build", "runs", "documents"):
+        assert (tmp_path / "w" / name).exists(), name
+    config = Workspace(tmp_path / "w").config
+    assert config.labels("stance") == ["FAVOR", "AGAINST", "NONE"]
+    assert config.targets == ["DeepSeek", "US AI policy"]
+    assert config.labels("claim_type") == ["not_claim", "quantity", "prediction", "correlation_causation",
+                                           "laws_rules", "personal_experience", "other_claim"]
+    assert config.labels("entities") == ["PERSON", "ORG", "GPE", "PRODUCT", "MONEY", "DATE", "EVENT"]
+    assert config.entity_aliases["人名"] == "PERSON"
+
+
+def test_init_refuses_existing_workspace(runner, workspace):
+    result = runner.invoke(main, ["init", str(workspace.root)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ") and "already exists" in result.stderr
+
+
+def test_corpus_add_shift_jis_copy_gives_identical_sentences(runner, workspace, tmp_path):
+    sjis = tmp_path / "article-sjis.txt"
+    sjis.write_bytes(sample_article_path().read_text(encoding="utf-8").encode("shift_jis"))
+    assert runner.invoke(main, ["corpus", "add", str(sample_article_path()), "--doc-id", "utf8"]).exit_code == 0
+    result = runner.invoke(main, ["corpus", "add", str(sjis), "--doc-id", "sjis", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["added"][0]["encoding"] == "cp932"
+    shown = {}
+    for doc_id in ("utf8", "sjis"):
+        result = runner.invoke(main, ["corpus", "show", doc_id, "--json"])
+        shown[doc_id] = [s["text"] for s in json.loads(result.stdout)["sentences"]]
+    assert shown["utf8"] == shown["sjis"] and len(shown["utf8"]) == 77
+    listed = runner.invoke(main, ["corpus", "list", "--json"]).stdout.splitlines()
+    assert [json.loads(line)["doc_id"] for line in listed] == ["utf8", "sjis"]
+    one = json.loads(runner.invoke(main, ["corpus", "show", "sjis-s0053", "--json"]).stdout)
+    assert one["sentence"]["text"].endswith("と述べています。")
+
+
+def test_errors_are_one_line_exit_2_without_traceback(runner, workspace, tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"ok\xff\xfe\xfd\xfc")
+    result = runner.invoke(main, ["corpus", "add", str(bad)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {bad}: ") and "byte offset 2" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"ok\x80\x80\x80")
+    from tagline.corpus.workspace import init_workspace
+
+    init_workspace(tmp_path / "w")
+    completed = subprocess.run([sys.executable, "-m", "tagline", "--debug", "corpus", "add", str(bad)],
+                               cwd=tmp_path / "w", capture_output=True, text=True)
+    assert completed.returncode != 0 and "Traceback" in completed.stderr and "InputError" in completed.stderr
+    completed = subprocess.run([sys.executable, "-m", "tagline", "corpus", "add", str(bad)],
+                               cwd=tmp_path / "w", capture_output=True, text=True)
+    assert completed.returncode == 2 and "Traceback" not in completed.stderr
+
+
+def test_no_workspace_error_says_how_to_fix(runner, tmp_path, monkeypatch):
+    monkeypatch.delenv("TAGLINE_WORKSPACE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["corpus", "stats"])
+    assert result.exit_code == 2 and "tagline init" in result.stderr
+
+
+def test_workspace_from_environment_variable(runner, workspace, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TAGLINE_WORKSPACE", str(workspace.root))
+    result = runner.invoke(main, ["corpus", "stats", "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["workspace"] == str(workspace.root)
+
+
+def test_validate_reports_every_planted_problem_with_line_numbers(runner, sample_workspace):
+    ws = sample_workspace
+    assert runner.invoke(main, ["validate"]).exit_code == 0
+    good = {"sentence_id": "deepseek_ja-s0001", "annotator": "bob", "time": "2026-11-28T09:00:00Z",
+            "task": "claim_type", "op": "set", "value": {"label": "not_claim"}}
+    lines = [
+        good,
+        {**good, "value": {"label": "MAYBE"}},
+        {**good, "sentence_id": "nope-s0001"},
+        {**good, "task": "entities", "value": {"spans": [{"start": 0, "end": 2, "label": "ORG", "text": "DeepSeek"}]}},
+        {**good, "annotator": "carol"},
+    ]
+    path = ws.annotation_path("bob")
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in lines) + "\n{not json\n", encoding="utf-8")
+    before = path.read_bytes()
+    result = runner.invoke(main, ["validate"])
+    assert result.exit_code == 2
+    out = result.stdout
+    assert "annotations/bob.jsonl:2: label 'MAYBE' is not one of not_claim, quantity" in out
+    assert "annotations/bob.jsonl:3: sentence id 'nope-s0001' is not in sentences.jsonl" in out
+    assert "annotations/bob.jsonl:4: span 1 (0:2 ORG): offsets cover '中国' but the span text is 'DeepSeek'" in out
+    assert "annotations/bob.jsonl:5: annotator 'carol' does not match the file name 'bob'" in out
+    assert "annotations/bob.jsonl:6: not valid JSON" in out
+    assert ":1:" not in out.replace("bob.jsonl:1", "")  # the good line is not reported
+    report = json.loads(runner.invoke(main, ["validate", "--json"]).stdout)
+    assert not report["ok"] and len(report["errors"]) == 5
+    assert path.read_bytes() == before  # validation never rewrites
+
+
+def test_validate_catches_sentence_offsets_that_do_not_match(runner, sample_workspace):
+    ws = sample_workspace
+    lines = ws.sentences_path.read_text(encoding="utf-8").splitlines()
+    record = json.loads(lines[9])
+    record["start"] += 1
+    lines[9] = json.dumps(record, ensure_ascii=False)
+    ws.sentences_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(main, ["validate"])
+    assert result.exit_code == 2
+    assert "sentences.jsonl:10: offsets" in result.stdout
+
+
+def test_validate_lists_torn_line_as_warning_not_error(runner, sample_workspace):
+    path = sample_workspace.annotation_path("dave")
+    path.write_bytes(b'{"sentence_id": "deepseek_ja-s0001", "annot')
+    result = runner.invoke(main, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "dave.jsonl:1: warning: incomplete last line" in result.stdout
+
+
+def test_bad_config_is_reported_with_every_problem(runner, workspace):
+    text = workspace.config_path.read_text(encoding="utf-8")
+    workspace.config_path.write_text(text.replace('key = "a"', 'key = "f"').replace('key = "0"', 'key = "q"'),
+                                     encoding="utf-8")
+    result = runner.invoke(main, ["corpus", "stats"])
+    assert result.exit_code == 2
+    assert "key 'f' is used by more than one label" in result.stderr
+    assert "key 'q' is reserved" in result.stderr
