@@ -15,6 +15,7 @@ from tagline.errors import TaglineError
 COMMANDS = {
     "init": "tagline.cli.init:init_cli",
     "corpus": "tagline.cli.corpus:corpus",
+    "annotate": "tagline.cli.annotate:annotate",
     "validate": "tagline.cli.validate:validate_cli",
     "demo": "tagline.cli.demo:demo_cli",
 }

@@ -1,0 +1,162 @@
+"""Annotating by script: label or retract one sentence's answers, show answers side by side, progress."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from tagline.annotate.events import (
+    TASKS, event_problems, fold_events, iter_annotation_events, make_event, required_slots,
+)
+from tagline.corpus.store import append_records
+from tagline.corpus.workspace import Workspace
+from tagline.errors import DataError
+
+_OFFSET_SPEC = re.compile(r"^(\d+):(\d+):([^:]+)$")
+ANNOTATOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def check_annotator(name: str) -> str:
+    if not ANNOTATOR_NAME.match(name):
+        raise DataError(f"annotator name {name!r} is not allowed",
+                        fix="use letters, digits, '.', '_' or '-', starting with a letter or digit (at most 64)")
+    return name
+
+
+def find_sentence(workspace: Workspace, sentence_id: str) -> dict:
+    for record in workspace.iter_sentences():
+        if record["id"] == sentence_id:
+            return record
+    raise DataError(f"no sentence with id {sentence_id!r}", where=str(workspace.sentences_path),
+                    fix="see `tagline corpus show DOC_ID` for the ids")
+
+
+def parse_entity(spec: str, sentence_text: str, labels: Sequence[str]) -> list[dict]:
+    """Spans for an ``--entity`` spec: ``START:END:LABEL`` (offsets in the sentence), or
+    ``TEXT:LABEL``, which marks every occurrence of TEXT in the sentence."""
+    match = _OFFSET_SPEC.match(spec)
+    if match:
+        start, end, label = int(match.group(1)), int(match.group(2)), match.group(3)
+        if not (0 <= start < end <= len(sentence_text)):
+            raise DataError(f"offsets {start}:{end} are outside the sentence (length {len(sentence_text)})",
+                            fix=f"the sentence is: {sentence_text}")
+        occurrences = [(start, end)]
+    else:
+        surface, separator, label = spec.rpartition(":")
+        if not separator or not surface:
+            raise DataError(f"--entity {spec!r} is neither TEXT:LABEL nor START:END:LABEL",
+                            fix="for example --entity 'DeepSeek:ORG' or --entity 0:8:ORG")
+        occurrences = [(m.start(), m.start() + len(surface)) for m in re.finditer(re.escape(surface), sentence_text)]
+        if not occurrences:
+            raise DataError(f"{surface!r} does not occur in the sentence", fix=f"the sentence is: {sentence_text}")
+    if label not in labels:
+        raise DataError(f"entity label {label!r} is not one of {', '.join(labels)}")
+    return [{"start": s, "end": e, "label": label, "text": sentence_text[s:e]} for s, e in occurrences]
+
+
+def label_sentence(
+    workspace: Workspace, sentence_id: str, annotator: str, *, stance: dict[str, str] | None = None,
+    claim_type: str | None = None, entities: Sequence[str] | None = None, source: str = "script",
+) -> list[dict]:
+    """Record answers for one sentence; everything is checked first, then appended in one write.
+
+    ``entities`` replaces the sentence's whole span list (an empty sequence records "no entities").
+    Returns the events written.
+    """
+    check_annotator(annotator)
+    config = workspace.config
+    sentence = find_sentence(workspace, sentence_id)
+    events = []
+    for target, label in (stance or {}).items():
+        events.append(make_event(sentence_id, annotator, "stance", {"target": target, "label": label}, source=source))
+    if claim_type is not None:
+        events.append(make_event(sentence_id, annotator, "claim_type", {"label": claim_type}, source=source))
+    if entities is not None:
+        spans: list[dict] = []
+        labels = config.labels("entities")
+        for spec in entities:
+            spans.extend(parse_entity(spec, sentence["text"], labels))
+        spans = sorted({(s["start"], s["end"], s["label"]): s for s in spans}.values(),
+                       key=lambda s: (s["start"], s["end"]))
+        events.append(make_event(sentence_id, annotator, "entities", {"spans": spans}, source=source))
+    if not events:
+        raise DataError("nothing to record", fix="give --stance TARGET=LABEL, --claim-type LABEL or --entity ...")
+    for event in events:
+        problems = event_problems(event, config, sentence["text"])
+        if problems:
+            raise DataError(problems[0], where=sentence_id)
+    append_records(workspace.annotation_path(annotator), events)
+    return events
+
+
+def retract_answer(workspace: Workspace, sentence_id: str, annotator: str, task: str,
+                   target: str | None = None) -> dict:
+    """Withdraw an annotator's current answer (a ``retract`` event; nothing is deleted)."""
+    check_annotator(annotator)
+    config = workspace.config
+    if task not in config.tasks:
+        raise DataError(f"task {task!r} is not one of {', '.join(config.tasks)}")
+    find_sentence(workspace, sentence_id)
+    if task == "stance":
+        if target is None and len(config.targets) == 1:
+            target = config.targets[0]
+        if target not in config.targets:
+            raise DataError(f"stance target {target!r} is not one of {', '.join(config.targets)}",
+                            fix="pass --target")
+    current = fold_events(iter_annotation_events(workspace, annotator)).get(sentence_id, {})
+    if (task, target if task == "stance" else None) not in current:
+        raise DataError(f"{annotator} has no {task} answer for {sentence_id} to retract")
+    event = make_event(sentence_id, annotator, task, {"target": target} if task == "stance" else None,
+                       op="retract", source="script")
+    append_records(workspace.annotation_path(annotator), [event])
+    return event
+
+
+def answers_as_dict(answers: dict) -> dict:
+    """``{(task, target): value}`` as JSON-friendly ``{"stance": {target: label}, "claim_type": label,
+    "entities": [spans]}``."""
+    out: dict = {}
+    for (task, target), value in sorted(answers.items(), key=lambda item: (TASKS.index(item[0][0]), item[0][1] or "")):
+        if task == "stance":
+            out.setdefault("stance", {})[target] = value["label"]
+        elif task == "claim_type":
+            out["claim_type"] = value["label"]
+        else:
+            out["entities"] = value["spans"]
+    return out
+
+
+def sentence_answers(workspace: Workspace, sentence_id: str) -> dict:
+    """A sentence and every annotator's current answers for it, side by side."""
+    sentence = find_sentence(workspace, sentence_id)
+    by_annotator = {}
+    for annotator in workspace.annotators():
+        events = (e for e in iter_annotation_events(workspace, annotator) if e["sentence_id"] == sentence_id)
+        answers = fold_events(events).get(sentence_id)
+        if answers:
+            by_annotator[annotator] = answers_as_dict(answers)
+    return {"sentence": sentence, "annotations": by_annotator}
+
+
+def progress(workspace: Workspace, annotators: Iterable[str] | None = None) -> dict:
+    """Per annotator and task: how many sentences have a current answer, of how many."""
+    config = workspace.config
+    total = sum(1 for _ in workspace.iter_sentences())
+    report = {"sentences": total, "annotators": {}}
+    for annotator in annotators or workspace.annotators():
+        answers = fold_events(iter_annotation_events(workspace, annotator))
+        counts: Counter = Counter()
+        complete = 0
+        required = required_slots(config, config.tasks)
+        for current in answers.values():
+            for key in current:
+                counts[key] += 1
+            complete += all(key in current for key in required)
+        tasks = {}
+        for task, target in required:
+            name = f"stance:{target}" if task == "stance" else task
+            tasks[name] = {"done": counts[(task, target)], "total": total,
+                           "percent": round(100 * counts[(task, target)] / total, 1) if total else 0.0}
+        report["annotators"][annotator] = {"complete_sentences": complete, "tasks": tasks}
+    return report

@@ -1,0 +1,361 @@
+"""The annotation session as a key-driven state machine: a stream of sentences in, answers out to
+the store the moment they are given. The terminal front-end (``terminal.py``) only reads keys and
+draws; everything the session decides is here, so it can be tested without a terminal."""
+
+from __future__ import annotations
+
+import random
+import re
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tagline.annotate.events import load_view, make_event, required_slots
+from tagline.annotate.scripted import check_annotator
+from tagline.corpus.store import append_records
+from tagline.corpus.workspace import Workspace
+from tagline.errors import DataError
+
+# Keys the session keeps for itself (label keys may not use them).
+UNDO, SKIP, BACK, QUIT, REMOVE, HELP, FIND = "u", "s", "b", "q", "x", "?", "/"
+ENTER, ESCAPE, BACKSPACE, LEFT, RIGHT = "ENTER", "ESC", "BACKSPACE", "LEFT", "RIGHT"
+_OFFSETS = re.compile(r"^\s*(\d+)\s*[:\-]\s*(\d+)\s*$")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One question asked about every sentence: a task, and for stance a target."""
+
+    task: str
+    target: str | None = None
+
+    @property
+    def slot(self) -> tuple[str, str | None]:
+        return self.task, self.target
+
+    def title(self) -> str:
+        if self.task == "stance":
+            return f"stance toward {self.target}"
+        return {"claim_type": "claim type", "entities": "entities"}[self.task]
+
+
+@dataclass
+class UndoEntry:
+    position: int
+    step_index: int
+    previous: dict | None
+
+
+@dataclass
+class SessionModel:
+    """State of one annotator's session. Feed it keys with :meth:`handle_key`."""
+
+    workspace: Workspace
+    annotator: str
+    sentences: list[dict]
+    steps: list[Step]
+    answers: dict[str, dict]
+    clock: Callable[[], float] = time.monotonic
+    position: int = 0
+    step_index: int = 0
+    mode: str = "label"  # label | find | occurrence | entity_label | remove | help | done
+    buffer: str = ""
+    message: str = ""
+    pending: list[tuple[int, int]] = field(default_factory=list)
+    undo_stack: list[UndoEntry] = field(default_factory=list)
+    written: int = 0
+    finished: bool = False
+    durations: list[float] = field(default_factory=list)
+    _shown_at: float = 0.0
+    _mode_before_help: str = "label"
+
+    @classmethod
+    def open(cls, workspace: Workspace, annotator: str, *, task: str = "all", target: str | None = None,
+             order: str = "sequential", doc_id: str | None = None, seed: int | None = None,
+             clock: Callable[[], float] = time.monotonic) -> "SessionModel":
+        """Load the sentences and this annotator's own answers (never anyone else's) and position
+        the session at the first sentence the annotator has not finished."""
+        check_annotator(annotator)
+        config = workspace.config
+        tasks = list(config.tasks) if task == "all" else [task]
+        for name in tasks:
+            if name not in config.tasks:
+                raise DataError(f"task {name!r} is not one of {', '.join(config.tasks)}")
+        targets = config.targets
+        if target is not None:
+            if target not in targets:
+                raise DataError(f"stance target {target!r} is not one of {', '.join(targets)}")
+            targets = [target]
+        if "stance" in tasks and not targets:
+            raise DataError("no stance targets are configured", where=str(workspace.config_path),
+                            fix="add targets = [...] under [tasks.stance]")
+        steps = [Step(t, g) for t, g in required_slots(config, tasks, targets)]
+        sentences = [s for s in workspace.iter_sentences() if doc_id is None or s["doc_id"] == doc_id]
+        if not sentences:
+            raise DataError(f"no sentences{f' in document {doc_id!r}' if doc_id else ''} to annotate",
+                            fix="add documents with `tagline corpus add FILE`" if not doc_id else "see `tagline corpus list`")
+        if order == "random":
+            random.Random(seed if seed is not None else annotator).shuffle(sentences)
+        answers = load_view(workspace, annotator).answers
+        model = cls(workspace, annotator, sentences, steps, answers, clock)
+        model.position = model._next_unfinished(0, wrap=False)
+        if model.position is None:
+            model.position = 0
+            model.mode = "done"
+        model.step_index = model._first_open_step(model.position)
+        model._shown_at = clock()
+        return model
+
+    # ----- what is on screen -------------------------------------------------------------
+    @property
+    def sentence(self) -> dict:
+        return self.sentences[self.position]
+
+    @property
+    def step(self) -> Step:
+        return self.steps[self.step_index]
+
+    def current(self, slot: tuple[str, str | None], position: int | None = None) -> dict | None:
+        sentence_id = self.sentences[self.position if position is None else position]["id"]
+        return self.answers.get(sentence_id, {}).get(slot)
+
+    def is_complete(self, position: int) -> bool:
+        current = self.answers.get(self.sentences[position]["id"], {})
+        return all(step.slot in current for step in self.steps)
+
+    def done_count(self) -> int:
+        return sum(1 for position in range(len(self.sentences)) if self.is_complete(position))
+
+    def seconds_per_sentence(self) -> float | None:
+        return statistics.median(self.durations) if self.durations else None
+
+    def label_keys(self) -> dict[str, str]:
+        return self.workspace.config.keys(self.step.task)
+
+    def spans(self) -> list[dict]:
+        value = self.current(("entities", None))
+        return list(value["spans"]) if value else []
+
+    # ----- keys --------------------------------------------------------------------------
+    def handle_key(self, key: str) -> None:
+        """Act on one key press (a character, or ENTER / ESC / BACKSPACE / LEFT / RIGHT)."""
+        self.message = ""
+        handler = getattr(self, f"_key_{self.mode}")
+        handler(key)
+
+    def _key_help(self, key: str) -> None:
+        self.mode = self._mode_before_help
+
+    def _key_done(self, key: str) -> None:
+        if key in (QUIT, ESCAPE):
+            self.finished = True
+        elif key in (BACK, LEFT):
+            self.mode = "label"
+            self.position = len(self.sentences) - 1
+            self.step_index = 0
+        elif key == UNDO:
+            self._undo()
+        elif key == HELP:
+            self._mode_before_help, self.mode = "done", "help"
+
+    def _key_label(self, key: str) -> None:
+        step = self.step
+        if key == QUIT:
+            self.finished = True
+        elif key == HELP:
+            self._mode_before_help, self.mode = "label", "help"
+        elif key == UNDO:
+            self._undo()
+        elif key in (SKIP, RIGHT):
+            self._move_on(skip=True)
+        elif key in (BACK, LEFT):
+            self._go_back()
+        elif step.task == "entities" and key == FIND:
+            self.mode, self.buffer = "find", ""
+        elif step.task == "entities" and key == REMOVE:
+            if self.spans():
+                self.mode, self.buffer = "remove", ""
+            else:
+                self.message = "no spans to remove"
+        elif key == ENTER:
+            if step.task == "entities" and self.current(step.slot) is None:
+                self._record(step, {"spans": []})
+            if self.current(step.slot) is None:
+                self.message = "press a label key to answer (Enter keeps an existing answer)"
+                return
+            self._next_step()
+        elif step.task != "entities" and key in self.label_keys():
+            label = self.label_keys()[key]
+            value = {"target": step.target, "label": label} if step.task == "stance" else {"label": label}
+            self._record(step, value)
+            self._next_step()
+        elif key not in (ESCAPE,):
+            self.message = f"'{key}' is not a key here; press ? for help"
+
+    def _key_find(self, key: str) -> None:
+        if key == ESCAPE:
+            self.mode, self.buffer = "label", ""
+        elif key == BACKSPACE:
+            self.buffer = self.buffer[:-1]
+        elif key == ENTER:
+            self._resolve_find()
+        elif len(key) == 1 and key.isprintable():
+            self.buffer += key
+
+    def _resolve_find(self) -> None:
+        text = self.sentence["text"]
+        query = self.buffer
+        self.buffer = ""
+        match = _OFFSETS.match(query)
+        if match:
+            start, end = int(match.group(1)), int(match.group(2))
+            if not 0 <= start < end <= len(text):
+                self.mode, self.message = "label", f"offsets {start}:{end} are outside 0:{len(text)}"
+                return
+            occurrences = [(start, end)]
+        elif not query:
+            self.mode = "label"
+            return
+        else:
+            occurrences = [(m.start(), m.start() + len(query)) for m in re.finditer(re.escape(query), text)]
+            if not occurrences:
+                self.mode, self.message = "label", f"{query!r} is not in the sentence"
+                return
+        self.pending = occurrences
+        self.mode = "occurrence" if len(occurrences) > 1 else "entity_label"
+
+    def _key_occurrence(self, key: str) -> None:
+        if key == ESCAPE:
+            self.mode, self.pending = "label", []
+        elif key == "a":
+            self.mode = "entity_label"
+        elif key.isdigit() and 1 <= int(key) <= min(9, len(self.pending)):
+            self.pending = [self.pending[int(key) - 1]]
+            self.mode = "entity_label"
+        else:
+            self.message = f"choose 1-{min(9, len(self.pending))}, a for all, Esc to cancel"
+
+    def _key_entity_label(self, key: str) -> None:
+        keys = self.workspace.config.keys("entities")
+        if key == ESCAPE:
+            self.mode, self.pending = "label", []
+            return
+        if key not in keys:
+            self.message = "press an entity label key, or Esc to cancel"
+            return
+        text = self.sentence["text"]
+        spans = self.spans()
+        for start, end in self.pending:
+            spans = [s for s in spans if not (s["start"] == start and s["end"] == end)]
+            spans.append({"start": start, "end": end, "label": keys[key], "text": text[start:end]})
+        spans.sort(key=lambda s: (s["start"], s["end"]))
+        self._record(self.step, {"spans": spans})
+        self.message = f"added {len(self.pending)} {keys[key]} span(s)"
+        self.mode, self.pending = "label", []
+
+    def _key_remove(self, key: str) -> None:
+        if key == ESCAPE:
+            self.mode, self.buffer = "label", ""
+        elif key == BACKSPACE:
+            self.buffer = self.buffer[:-1]
+        elif key.isdigit():
+            self.buffer += key
+            spans = self.spans()
+            if len(spans) < 10:  # one digit is enough: act at once
+                self._remove_span(int(self.buffer))
+        elif key == ENTER and self.buffer:
+            self._remove_span(int(self.buffer))
+
+    def _remove_span(self, number: int) -> None:
+        spans = self.spans()
+        self.buffer = ""
+        self.mode = "label"
+        if not 1 <= number <= len(spans):
+            self.message = f"no span {number}"
+            return
+        removed = spans.pop(number - 1)
+        self._record(self.step, {"spans": spans})
+        self.message = f"removed {removed['text']} ({removed['label']})"
+
+    # ----- moving and recording ----------------------------------------------------------
+    def _record(self, step: Step, value: dict | None, *, op: str = "set", undoable: bool = True) -> None:
+        sentence_id = self.sentence["id"]
+        previous = self.current(step.slot)
+        event = make_event(sentence_id, self.annotator, step.task,
+                           value if op == "set" else ({"target": step.target} if step.task == "stance" else None),
+                           op=op, source="terminal")
+        append_records(self.workspace.annotation_path(self.annotator), [event])
+        self.written += 1
+        current = self.answers.setdefault(sentence_id, {})
+        if op == "set":
+            current[step.slot] = value
+        else:
+            current.pop(step.slot, None)
+        if undoable:
+            self.undo_stack.append(UndoEntry(self.position, self.steps.index(step), previous))
+
+    def _undo(self) -> None:
+        if not self.undo_stack:
+            self.message = "nothing to undo in this session"
+            return
+        entry = self.undo_stack.pop()
+        self.position, self.step_index = entry.position, entry.step_index
+        self.mode = "label"
+        step = self.step
+        if entry.previous is None:
+            self._record(step, None, op="retract", undoable=False)
+        else:
+            self._record(step, entry.previous, undoable=False)
+        self.message = f"undone: {step.title()} of {self.sentence['id']}"
+
+    def _next_step(self) -> None:
+        if self.step_index + 1 < len(self.steps):
+            self.step_index += 1
+            return
+        if self.is_complete(self.position):
+            now = self.clock()
+            self.durations.append(now - self._shown_at)
+        self._move_on(skip=False)
+
+    def _move_on(self, *, skip: bool) -> None:
+        following = self._next_unfinished(self.position + 1, wrap=True, exclude=self.position if skip else None)
+        if following is None:
+            if not skip or self.is_complete(self.position):
+                self.mode = "done"
+                return
+            self.message = "this is the only unfinished sentence"
+            return
+        self.position = following
+        self.step_index = self._first_open_step(following)
+        self._shown_at = self.clock()
+
+    def _go_back(self) -> None:
+        if self.step_index > 0:
+            self.step_index -= 1
+            return
+        if self.position == 0:
+            self.message = "this is the first sentence"
+            return
+        self.position -= 1
+        self.step_index = 0
+        self._shown_at = self.clock()
+
+    def _next_unfinished(self, start: int, *, wrap: bool, exclude: int | None = None) -> int | None:
+        count = len(self.sentences)
+        candidates = list(range(start, count)) + (list(range(0, min(start, count))) if wrap else [])
+        for position in candidates:
+            if position != exclude and not self.is_complete(position):
+                return position
+        return None
+
+    def _first_open_step(self, position: int) -> int:
+        for index, step in enumerate(self.steps):
+            if self.current(step.slot, position) is None:
+                return index
+        return 0
+
+    def summary(self) -> str:
+        done = self.done_count()
+        return (f"{self.annotator}: {self.written} answer(s) written this session; {done}/{len(self.sentences)} "
+                f"sentences complete. Every answer is saved in {self.workspace.annotation_path(self.annotator)}.")

@@ -1,0 +1,323 @@
+"""The terminal front-end of the annotation session: raw key input and a redrawn screen (rich).
+
+It works in a plain 80x24 terminal, redraws on resize, and leaves the terminal as it found it on
+quit, Ctrl-C or SIGTERM. Answers are already on disk when a key has been handled; nothing here
+holds unsaved state.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import select
+import signal
+import sys
+import termios
+import time
+import tty
+
+from tagline.annotate.session import (
+    BACKSPACE, ENTER, ESCAPE, LEFT, RIGHT, SessionModel,
+)
+
+LABEL_COLOURS = ["cyan", "magenta", "green", "yellow", "blue", "red", "bright_cyan", "bright_magenta",
+                 "bright_green", "bright_yellow"]
+_ESCAPE_NAMES = {"C": RIGHT, "D": LEFT}
+
+
+def render(model: SessionModel, width: int, height: int):
+    """The screen for the model's current state, as a rich renderable."""
+    from rich.console import Group
+    from rich.text import Text
+
+    config = model.workspace.config
+    if model.mode == "help":
+        return _render_help(model)
+    sentence = model.sentence
+    position = model.position
+    total = len(model.sentences)
+    lines = []
+    header = Text(f"tagline · {model.annotator} · {sentence['doc_id']} · {sentence['id']} "
+                  f"({position + 1}/{total})", style="bold")
+    lines.append(header)
+    previous = model.sentences[position - 1]["text"] if position > 0 and \
+        model.sentences[position - 1]["doc_id"] == sentence["doc_id"] else ""
+    following = model.sentences[position + 1]["text"] if position + 1 < total and \
+        model.sentences[position + 1]["doc_id"] == sentence["doc_id"] else ""
+    lines.append(_context_line("‹ ", previous, width))
+    lines.append(Text(""))
+    lines.append(_sentence_text(model, config))
+    lines.append(Text(""))
+    lines.append(_context_line("› ", following, width))
+    lines.append(Text("─" * min(width, 80), style="dim"))
+    lines.append(_answers_line(model))
+    if model.step.task == "entities" or any(model.spans()):
+        lines.extend(_span_lines(model, config, width))
+    lines.append(_question(model, config))
+    lines.append(Text(model.message, style="yellow") if model.message else Text(""))
+    lines.append(_progress_line(model))
+    lines.append(Text("u undo · s skip · b back · ? help · q quit" + (
+        " · / find · x remove · Enter done" if model.step.task == "entities" else " · Enter keep"), style="dim"))
+    return Group(*lines)
+
+
+def _context_line(prefix: str, text: str, width: int):
+    from rich.text import Text
+
+    line = Text(prefix + text, style="dim")
+    line.truncate(max(10, width - 1), overflow="ellipsis")
+    return line
+
+
+def _label_colour(config, label: str) -> str:
+    labels = config.labels("entities")
+    return LABEL_COLOURS[labels.index(label) % len(LABEL_COLOURS)] if label in labels else "white"
+
+
+def _sentence_text(model: SessionModel, config):
+    from rich.text import Text
+
+    text = Text(model.sentence["text"], style="bold")
+    for span in model.spans():
+        text.stylize(f"reverse {_label_colour(config, span['label'])}", span["start"], span["end"])
+    return text
+
+
+def _answers_line(model: SessionModel):
+    from rich.text import Text
+
+    line = Text("answers: ", style="dim")
+    for index, step in enumerate(model.steps):
+        value = model.current(step.slot)
+        if step.task == "entities":
+            shown = "–" if value is None else f"{len(value['spans'])} span(s)"
+        else:
+            shown = "–" if value is None else value["label"]
+        name = step.target if step.task == "stance" else step.title()
+        style = "bold underline" if index == model.step_index and model.mode != "done" else ""
+        line.append(f"{name}: ", style=style)
+        line.append(shown, style="green" if value is not None else "dim")
+        if index + 1 < len(model.steps):
+            line.append("  ·  ", style="dim")
+    return line
+
+
+def _span_lines(model: SessionModel, config, width: int):
+    from rich.text import Text
+
+    spans = model.spans()
+    if not spans:
+        return [Text("  no spans yet" if model.current(("entities", None)) is None else "  no entities", style="dim")]
+    line = Text("  ")
+    for number, span in enumerate(spans, 1):
+        line.append(f"{number}:", style="dim")
+        line.append(span["text"], style=f"reverse {_label_colour(config, span['label'])}")
+        line.append(f" {span['label']}  ")
+    return [line]
+
+
+def _question(model: SessionModel, config):
+    from rich.text import Text
+
+    if model.mode == "done":
+        return Text(f"All {len(model.sentences)} sentences are done. q quit · b back · u undo", style="bold green")
+    step = model.step
+    line = Text("▶ ", style="bold")
+    if model.mode == "find":
+        line.append("find (text or START:END, Enter, Esc cancels): ", style="bold")
+        line.append(model.buffer + "█")
+        return line
+    if model.mode == "occurrence":
+        text = model.sentence["text"]
+        line.append("which one? ", style="bold")
+        for number, (start, end) in enumerate(model.pending[:9], 1):
+            line.append(f"[{number}] …{text[max(0, start - 3):start]}")
+            line.append(text[start:end], style="reverse")
+            line.append(f"{text[end:end + 3]}…  ")
+        line.append("[a] all")
+        return line
+    if model.mode == "remove":
+        line.append(f"remove span number: {model.buffer}█", style="bold")
+        return line
+    if model.mode == "entity_label" or step.task == "entities":
+        if model.mode == "entity_label":
+            text = model.sentence["text"]
+            surface = ", ".join(text[s:e] for s, e in model.pending)
+            line.append(f"label for {surface}: ", style="bold")
+        else:
+            line.append("entities: / to find a span, then its label key", style="bold")
+            return line
+        for key, label in config.keys("entities").items():
+            line.append(f"[{key}]", style=f"bold {_label_colour(config, label)}")
+            line.append(f" {label}  ")
+        return line
+    line.append(f"{step.title()}: ", style="bold")
+    current = model.current(step.slot)
+    for key, label in config.keys(step.task).items():
+        chosen = current is not None and current.get("label") == label
+        line.append(f"[{key}]", style="bold cyan")
+        line.append(f" {label}  ", style="reverse" if chosen else "")
+    return line
+
+
+def _progress_line(model: SessionModel):
+    from rich.text import Text
+
+    done = model.done_count()
+    total = len(model.sentences)
+    parts = [f"{done}/{total} done ({100 * done / total:.1f}%)"]
+    per_sentence = model.seconds_per_sentence()
+    if per_sentence is not None:
+        remaining = (total - done) * per_sentence
+        parts.append(f"{per_sentence:.1f} s/sentence")
+        parts.append(f"about {_duration(remaining)} left")
+    return Text(" · ".join(parts), style="bold")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _render_help(model: SessionModel):
+    from rich.console import Group
+    from rich.text import Text
+
+    config = model.workspace.config
+    lines = [Text("Keys", style="bold"),
+             Text("  label key   answer the question shown (no Enter needed)"),
+             Text("  Enter       keep the current answer and go on; in entities: done with this sentence"),
+             Text("  u           undo the last answer (recorded as a new event, nothing is deleted)"),
+             Text("  s / →       skip to the next unfinished sentence"),
+             Text("  b / ←       back to the previous question or sentence"),
+             Text("  /           entities: find a span by its text (or START:END), then press its label key"),
+             Text("  x           entities: remove a span by its number"),
+             Text("  q           quit; every answer is already saved, starting again resumes"),
+             Text("")]
+    step = model.step
+    lines.append(Text(f"Labels for {step.title()}", style="bold"))
+    for spec in config.label_specs(step.task):
+        lines.append(Text(f"  [{spec['key']}] {spec['name']}: {spec.get('description', '')}"))
+    lines.append(Text(""))
+    lines.append(Text("Press any key to go back.", style="dim"))
+    return Group(*lines)
+
+
+class Terminal:
+    """Raw keyboard input and full-screen redraws on a tty."""
+
+    def __init__(self, input_fd: int | None = None, output=None):
+        from rich.console import Console
+
+        self.input_fd = sys.stdin.fileno() if input_fd is None else input_fd
+        self.output = output or sys.stdout
+        self.console = Console(file=self.output, highlight=False)
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.resized = False
+        self.saved = None
+
+    def __enter__(self):
+        self.saved = termios.tcgetattr(self.input_fd)
+        tty.setcbreak(self.input_fd)
+        self.output.write("\x1b[?1049h\x1b[?25l")  # alternate screen, hide cursor
+        self.output.flush()
+        signal.signal(signal.SIGWINCH, self._on_resize)
+        signal.signal(signal.SIGTERM, self._on_terminate)
+        return self
+
+    def __exit__(self, *exc_info):
+        self.output.write("\x1b[?25h\x1b[?1049l")
+        self.output.flush()
+        if self.saved is not None:
+            termios.tcsetattr(self.input_fd, termios.TCSADRAIN, self.saved)
+        signal.signal(signal.SIGWINCH, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        return False
+
+    def _on_resize(self, signum, frame):
+        self.resized = True
+
+    def _on_terminate(self, signum, frame):
+        raise SystemExit(128 + signum)
+
+    def size(self) -> tuple[int, int]:
+        try:
+            size = os.get_terminal_size(self.output.fileno())
+            return size.columns, size.lines
+        except (OSError, ValueError, AttributeError):
+            return 80, 24
+
+    def draw(self, renderable) -> None:
+        width, _ = self.size()
+        self.console.width = width
+        with self.console.capture() as capture:
+            self.console.print(renderable)
+        # One write per frame: home, clear, draw.
+        self.output.write("\x1b[H\x1b[2J" + capture.get())
+        self.output.flush()
+
+    def read_key(self, on_resize) -> str:
+        """Block for the next key; call ``on_resize`` while waiting if the terminal is resized."""
+        while True:
+            ready, _, _ = select.select([self.input_fd], [], [], 0.25)
+            if self.resized:
+                self.resized = False
+                on_resize()
+            if not ready:
+                continue
+            data = os.read(self.input_fd, 1)
+            if not data:
+                return "q"  # end of input
+            if data == b"\x1b":
+                return self._escape_sequence()
+            if data in (b"\r", b"\n"):
+                return ENTER
+            if data in (b"\x7f", b"\x08"):
+                return BACKSPACE
+            if data == b"\x04":
+                return "q"
+            text = self.decoder.decode(data)
+            while not text:  # the rest of a multi-byte character (e.g. Japanese input)
+                text = self.decoder.decode(os.read(self.input_fd, 1))
+            return text
+
+    def _escape_sequence(self) -> str:
+        ready, _, _ = select.select([self.input_fd], [], [], 0.03)
+        if not ready:
+            return ESCAPE
+        sequence = b""
+        while True:
+            ready, _, _ = select.select([self.input_fd], [], [], 0.03)
+            if not ready:
+                break
+            byte = os.read(self.input_fd, 1)
+            sequence += byte
+            if len(sequence) > 1 and 0x40 <= byte[0] <= 0x7E:
+                break
+        return _ESCAPE_NAMES.get(sequence[-1:].decode("ascii", "replace"), ESCAPE) if sequence else ESCAPE
+
+
+def run_session(model: SessionModel, terminal: Terminal | None = None) -> str:
+    """Run the session until the annotator quits; return a one-line summary."""
+    terminal = terminal or Terminal()
+    timing = os.environ.get("TAGLINE_SESSION_TIMING")  # benchmarks: print per-key handling time
+    with terminal:
+        def redraw():
+            width, height = terminal.size()
+            terminal.draw(render(model, width, height))
+
+        redraw()
+        while not model.finished:
+            key = terminal.read_key(redraw)
+            started = time.perf_counter()
+            model.handle_key(key)
+            if model.finished:
+                break
+            redraw()
+            if timing:
+                terminal.output.write(f"\x1b[999;1H[frame {1000 * (time.perf_counter() - started):.2f} ms]")
+                terminal.output.flush()
+    return model.summary()

@@ -1,0 +1,94 @@
+"""The session state machine without a terminal: moving around, entities, undo, resume, order."""
+
+from __future__ import annotations
+
+import pytest
+
+from tagline.annotate.events import fold_events
+from tagline.annotate.session import BACK, ENTER, ESCAPE, SKIP, SessionModel
+from tagline.corpus.ingest import add_documents
+from tagline.corpus.store import read_records
+from tagline.errors import DataError
+
+
+@pytest.fixture
+def small(workspace, tmp_path):
+    path = tmp_path / "d.txt"
+    path.write_text("DeepSeekとDeepSeek。米国は規制した。三番目。", encoding="utf-8")
+    add_documents(workspace, [path])
+    return workspace
+
+
+def press(model, keys):
+    for key in keys:
+        model.handle_key(key)
+
+
+def stored(ws, annotator="alice"):
+    return fold_events(read_records(ws.annotation_path(annotator)))
+
+
+def test_claim_type_only_flow_skip_back_and_done(small):
+    model = SessionModel.open(small, "alice", task="claim_type", clock=iter(range(100)).__next__)
+    assert [s["id"] for s in model.sentences] == ["d-s0001", "d-s0002", "d-s0003"]
+    press(model, ["1"])
+    assert model.position == 1
+    press(model, [SKIP])
+    assert model.position == 2
+    press(model, [BACK])
+    assert model.position == 1
+    press(model, ["6", "0"])
+    assert model.mode == "done" and model.done_count() == 3
+    assert stored(small)["d-s0002"] == {("claim_type", None): {"label": "other_claim"}}
+    press(model, ["u"])  # undo from the done screen reopens that question
+    assert model.mode == "label" and model.position == 2 and model.done_count() == 2
+    assert ("claim_type", None) not in stored(small)["d-s0003"]
+    assert model.seconds_per_sentence() is not None
+
+
+def test_unknown_key_and_enter_without_answer_give_messages(small):
+    model = SessionModel.open(small, "alice", task="claim_type")
+    press(model, ["z"])
+    assert "not a key here" in model.message
+    press(model, [ENTER])
+    assert "press a label key" in model.message and model.position == 0
+
+
+def test_entities_choose_occurrence_and_offsets(small):
+    model = SessionModel.open(small, "alice", task="entities")
+    press(model, ["/", *"DeepSeek", ENTER])
+    assert model.mode == "occurrence" and model.pending == [(0, 8), (9, 17)]
+    press(model, ["2", "o"])
+    assert [(s["start"], s["end"]) for s in model.spans()] == [(9, 17)]
+    press(model, ["/", *"0:8", ENTER, "r"])
+    assert [(s["start"], s["label"]) for s in model.spans()] == [(0, "PRODUCT"), (9, "ORG")]
+    press(model, ["/", *"DeepSeek", ENTER, "a", "o"])  # all occurrences; relabels both
+    assert [s["label"] for s in model.spans()] == ["ORG", "ORG"]
+    press(model, ["/", *"nothing", ENTER])
+    assert "not in the sentence" in model.message and model.mode == "label"
+    press(model, ["/", *"abc", ESCAPE])
+    assert model.mode == "label"
+    press(model, [ENTER])
+    assert model.position == 1
+    press(model, [ENTER])  # no spans: records "no entities"
+    assert stored(small)["d-s0002"] == {("entities", None): {"spans": []}}
+
+
+def test_random_order_is_deterministic_per_seed_and_doc_filter(small, tmp_path):
+    other = tmp_path / "e.txt"
+    other.write_text("別の文書。二文目。", encoding="utf-8")
+    add_documents(small, [other])
+    first = [s["id"] for s in SessionModel.open(small, "alice", order="random", seed=3).sentences]
+    again = [s["id"] for s in SessionModel.open(small, "alice", order="random", seed=3).sentences]
+    assert first == again and sorted(first) == sorted(["d-s0001", "d-s0002", "d-s0003", "e-s0001", "e-s0002"])
+    only = SessionModel.open(small, "alice", doc_id="e")
+    assert [s["id"] for s in only.sentences] == ["e-s0001", "e-s0002"]
+
+
+def test_bad_session_arguments(small):
+    with pytest.raises(DataError, match="not one of DeepSeek, US AI policy"):
+        SessionModel.open(small, "alice", target="Nvidia")
+    with pytest.raises(DataError, match="annotator name"):
+        SessionModel.open(small, "../evil")
+    with pytest.raises(DataError, match="no sentences in document"):
+        SessionModel.open(small, "alice", doc_id="missing")

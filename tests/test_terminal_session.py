@@ -1,0 +1,156 @@
+"""The annotation session through a real pseudo-terminal: keys in, screen out, answers on disk."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+
+import pexpect
+import pytest
+
+from tagline.annotate.events import fold_events
+from tagline.corpus.store import read_records
+
+
+def spawn(workspace, annotator="alice", *extra, rows=24, cols=80):
+    env = {**os.environ, "TERM": "xterm-256color", "TAGLINE_WORKSPACE": str(workspace.root)}
+    env.pop("NO_COLOR", None)
+    child = pexpect.spawn(sys.executable, ["-m", "tagline", "annotate", "--annotator", annotator, *extra],
+                          cwd=str(workspace.root), env=env, dimensions=(rows, cols), encoding="utf-8", timeout=20)
+    return child
+
+
+def events(workspace, annotator="alice"):
+    path = workspace.annotation_path(annotator)
+    return list(read_records(path)) if path.exists() else []
+
+
+def answer_sentence(child, keys: str, next_header: str):
+    """Press stance, stance, claim keys, then Enter on the entities step; wait for the next sentence."""
+    for key in keys:
+        child.send(key)
+    child.send("\r")
+    child.expect_exact(next_header)
+
+
+def test_label_quit_and_resume(sample_workspace):
+    child = spawn(sample_workspace)
+    child.expect_exact("deepseek_ja-s0001 (1/77)")
+    child.expect_exact("stance toward DeepSeek")
+    answer_sentence(child, "fn0", "deepseek_ja-s0002 (2/77)")
+    answer_sentence(child, "nn0", "deepseek_ja-s0003 (3/77)")
+    child.send("a")
+    child.expect_exact("stance toward US AI policy")
+    child.send("q")
+    child.expect_exact("answer(s) written this session")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+    recorded = events(sample_workspace)
+    assert [(e["sentence_id"], e["task"], e["value"].get("label") if e["value"] else None) for e in recorded[:4]] == [
+        ("deepseek_ja-s0001", "stance", "FAVOR"), ("deepseek_ja-s0001", "stance", "NONE"),
+        ("deepseek_ja-s0001", "claim_type", "not_claim"), ("deepseek_ja-s0001", "entities", None)]
+    assert recorded[3]["value"] == {"spans": []} and len(recorded) == 9
+    assert all(e["source"] == "terminal" for e in recorded)
+
+    child = spawn(sample_workspace)
+    child.expect_exact("deepseek_ja-s0003 (3/77)")  # resumes at the first unfinished sentence
+    child.expect_exact("stance toward US AI policy")  # ... and at its first unanswered question
+    child.expect_exact("2/77 done")
+    child.send("q")
+    child.expect(pexpect.EOF)
+
+
+def test_kill_minus_nine_loses_nothing_already_answered(sample_workspace):
+    child = spawn(sample_workspace)
+    child.expect_exact("(1/77)")
+    answer_sentence(child, "fa1", "(2/77)")
+    child.send("n")
+    child.expect_exact("stance toward US AI policy")
+    os.kill(child.pid, signal.SIGKILL)
+    child.expect(pexpect.EOF)
+    child.close()
+    recorded = events(sample_workspace)
+    assert len(recorded) == 5  # 4 answers for s0001, 1 for s0002: every answered key is on disk
+    view = fold_events(recorded)
+    assert view["deepseek_ja-s0002"] == {("stance", "DeepSeek"): {"target": "DeepSeek", "label": "NONE"}}
+
+    child = spawn(sample_workspace)
+    child.expect_exact("(2/77)")
+    child.expect_exact("stance toward US AI policy")
+    child.send("q")
+    child.expect(pexpect.EOF)
+
+
+def test_undo_is_an_event_and_returns_to_the_question(sample_workspace):
+    child = spawn(sample_workspace)
+    child.expect_exact("stance toward DeepSeek")
+    child.send("f")
+    child.expect_exact("stance toward US AI policy")
+    child.send("u")
+    child.expect_exact("undone: stance toward DeepSeek")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    recorded = events(sample_workspace)
+    assert [e["op"] for e in recorded] == ["set", "retract"]
+    assert fold_events(recorded) == {"deepseek_ja-s0001": {}}
+
+
+def test_entities_by_surface_text_and_label_key(sample_workspace):
+    child = spawn(sample_workspace, "alice", "--task", "entities")
+    child.expect_exact("entities: / to find a span")
+    child.send("/")
+    child.expect_exact("find (text or START:END")
+    child.send("DeepSeek\r")
+    child.expect_exact("label for DeepSeek")
+    child.send("o")
+    child.expect_exact("added 1 ORG span(s)")
+    child.send("/")
+    child.send("米国\r")
+    child.send("g")
+    child.expect_exact("added 1 GPE span(s)")
+    child.send("x")
+    child.send("2")
+    child.expect_exact("removed 米国 (GPE)")
+    child.send("\r")
+    child.expect_exact("deepseek_ja-s0002 (2/77)")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    recorded = events(sample_workspace)
+    assert recorded[-1]["value"] == {"spans": [{"start": 9, "end": 17, "label": "ORG", "text": "DeepSeek"}]}
+    assert len(recorded) == 3
+
+
+def test_annotators_do_not_see_each_others_answers(sample_workspace):
+    # sample-gold has answered everything; a new annotator starts from scratch at sentence 1.
+    child = spawn(sample_workspace, "newcomer")
+    child.expect_exact("(1/77)")
+    child.expect(r"DeepSeek: (\x1b\[[0-9;]*m)*–")  # no answer shown, though sample-gold has one
+    child.expect_exact("0/77 done")
+    child.send("q")
+    child.expect(pexpect.EOF)
+
+
+def test_resize_redraws_and_sigterm_leaves_answers(sample_workspace):
+    child = spawn(sample_workspace, rows=24, cols=80)
+    child.expect_exact("(1/77)")
+    child.send("f")
+    child.expect_exact("stance toward US AI policy")
+    child.setwinsize(30, 120)
+    child.expect_exact("(1/77)")  # redrawn after SIGWINCH
+    child.expect_exact("stance toward US AI policy")
+    child.kill(signal.SIGTERM)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.signalstatus is None and child.exitstatus != 0
+    assert len(events(sample_workspace)) == 1
+
+
+def test_session_refuses_without_a_terminal(runner, sample_workspace):
+    from tagline.cli import main
+
+    result = runner.invoke(main, ["annotate", "--annotator", "alice"])
+    assert result.exit_code == 2 and "needs a terminal" in result.stderr
