@@ -321,3 +321,92 @@ def run_session(model: SessionModel, terminal: Terminal | None = None) -> str:
                 terminal.output.write(f"\x1b[999;1H[frame {1000 * (time.perf_counter() - started):.2f} ms]")
                 terminal.output.flush()
     return model.summary()
+
+
+class AdjudicationSession:
+    """Contested questions, one at a time: a digit picks an annotator's answer, a label key gives a
+    fresh label, s skips, q quits. Each decision is written the moment it is made."""
+
+    def __init__(self, workspace, items, adjudicator: str):
+        self.workspace = workspace
+        self.items = items
+        self.adjudicator = adjudicator
+        self.position = 0
+        self.decided = 0
+        self.message = ""
+        self.finished = not items
+        self.texts = {s["id"]: s["text"] for s in workspace.iter_sentences()
+                      if s["id"] in {item.sentence_id for item in items}}
+
+    def handle_key(self, key: str) -> None:
+        from tagline.annotate.gold import record_decision
+
+        self.message = ""
+        item = self.items[self.position]
+        options = item.options()
+        value = None
+        if key == "q":
+            self.finished = True
+            return
+        if key in ("s", RIGHT):
+            self._advance()
+            return
+        if key.isdigit() and 1 <= int(key) <= len(options):
+            value = options[int(key) - 1][0]
+        elif item.task != "entities" and key in self.workspace.config.keys(item.task):
+            label = self.workspace.config.keys(item.task)[key]
+            value = {"target": item.target, "label": label} if item.task == "stance" else {"label": label}
+        else:
+            self.message = f"'{key}' is not a choice here"
+            return
+        record_decision(self.workspace, item, value, self.adjudicator)
+        self.decided += 1
+        self.items.pop(self.position)
+        if not self.items:
+            self.finished = True
+        elif self.position >= len(self.items):
+            self.position = 0
+
+    def _advance(self) -> None:
+        self.position = (self.position + 1) % len(self.items)
+
+    def render(self, width: int, height: int):
+        from rich.console import Group
+        from rich.text import Text
+
+        from tagline.annotate.answers import describe
+
+        item = self.items[self.position]
+        lines = [Text(f"tagline adjudicate · {self.adjudicator} · {item.sentence_id} · {item.name} "
+                      f"({len(self.items)} left, {self.decided} decided)", style="bold"),
+                 Text(""), Text(self.texts.get(item.sentence_id, "(sentence not found)"), style="bold"), Text(""),
+                 Text(f"why: {item.reason}", style="dim")]
+        for number, (value, annotators) in enumerate(item.options(), 1):
+            line = Text(f"[{number}] ", style="bold cyan")
+            line.append(describe(item.task, value))
+            line.append(f"   ← {', '.join(annotators)}", style="dim")
+            lines.append(line)
+        if item.task != "entities":
+            fresh = Text("or a fresh label: ", style="dim")
+            for key, label in self.workspace.config.keys(item.task).items():
+                fresh.append(f"[{key}] {label}  ")
+            lines.append(fresh)
+        lines.append(Text(self.message, style="yellow"))
+        lines.append(Text("digit pick · s skip · q quit (decisions are saved as you go)", style="dim"))
+        return Group(*lines)
+
+
+def run_adjudication(session: AdjudicationSession, terminal: Terminal | None = None) -> None:
+    terminal = terminal or Terminal()
+    if session.finished:
+        return
+    with terminal:
+        def redraw():
+            width, height = terminal.size()
+            terminal.draw(session.render(width, height))
+
+        redraw()
+        while not session.finished:
+            session.handle_key(terminal.read_key(redraw))
+            if not session.finished:
+                redraw()

@@ -52,6 +52,12 @@ class RootGroup(LazyGroup):
             if ctx.meta.get("tagline.debug"):
                 raise
             raise ProjectError(error.render()) from None
+        except BrokenPipeError:
+            # The reader went away (`| head`): stop quietly, as Unix tools do.
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except OSError as error:
             # Disk full, permission denied...: say where, keep the traceback for --debug.
             if ctx.meta.get("tagline.debug"):

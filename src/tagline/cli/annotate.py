@@ -7,13 +7,16 @@ import sys
 import click
 
 from tagline.cli import LazyGroup
-from tagline.cli.output import emit_json, json_option, say, workspace_option
+from tagline.cli.output import emit_json, emit_jsonl, json_option, say, workspace_option
 
 SUBCOMMANDS = {
     "label": "tagline.cli.annotate:label_cli",
     "retract": "tagline.cli.annotate:retract_cli",
     "show": "tagline.cli.annotate:show_cli",
     "progress": "tagline.cli.annotate:progress_cli",
+    "agree": "tagline.cli.annotate:agree_cli",
+    "adjudicate": "tagline.cli.annotate:adjudicate_cli",
+    "gold": "tagline.cli.annotate:gold_cli",
 }
 
 
@@ -144,3 +147,135 @@ def progress_cli(workspace, as_json) -> None:
         click.echo(f"{annotator}: {item['complete_sentences']}/{report['sentences']} sentences complete")
         for task, counts in item["tasks"].items():
             click.echo(f"  {task:<24} {counts['done']:>6}/{counts['total']}  {counts['percent']:5.1f}%")
+
+
+def _split_names(value: str | None) -> list[str] | None:
+    return [name.strip() for name in value.split(",") if name.strip()] if value else None
+
+
+@click.command("agree")
+@click.option("--task", type=click.Choice(["stance", "claim_type", "entities"]), default=None,
+              help="Only this task (default: every configured task).")
+@click.option("--annotators", default=None, metavar="A,B,...", help="Only these annotators (default: all).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write a Markdown disagreement report to this file.")
+@workspace_option
+@json_option
+def agree_cli(task, annotators, report_path, workspace, as_json) -> None:
+    """Inter-annotator agreement per question: Cohen's and Fleiss' kappa, Krippendorff's alpha,
+    span F1 for entities, the disagreement table and the most contested sentences."""
+    from tagline.annotate.agree import agreement_report, report_markdown
+
+    report = agreement_report(workspace, tasks=[task] if task else None, annotators=_split_names(annotators))
+    if report_path:
+        from tagline.corpus.store import write_text_atomic
+
+        write_text_atomic(report_path, report_markdown(workspace, report))
+        say(f"wrote {report_path}")
+    if as_json:
+        emit_json(report)
+        return
+    _print_agreement(report)
+
+
+def _print_agreement(report: dict) -> None:
+    def number(value):
+        return "–" if value is None else f"{value:.3f}"
+
+    click.echo(f"annotators: {', '.join(report['annotators']) or '(none)'}")
+    for name, question in report["questions"].items():
+        click.echo(f"\n{name}")
+        if question.get("task") == "entities":
+            for pair in question.get("pairwise", []):
+                a, b = pair["annotators"]
+                click.echo(f"  {a} vs {b}: exact F1 {number(pair['exact']['f1'])}, overlap F1 "
+                           f"{number(pair['overlap']['f1'])} on {pair['n_items']} sentences")
+            click.echo(f"  Krippendorff's alpha (tokens) {number(question['krippendorff_alpha']['value'])}")
+        else:
+            click.echo(f"  items compared {question['n_items_compared']}, observed agreement "
+                       f"{number(question['observed_agreement'])}")
+            click.echo(f"  Fleiss' kappa {number(question['fleiss_kappa']['value'])}, Krippendorff's alpha "
+                       f"{number(question['krippendorff_alpha']['value'])}")
+            for pair in question["cohen_kappa"]:
+                click.echo(f"  Cohen's kappa {' vs '.join(pair['annotators'])}: {number(pair['value'])} "
+                           f"({pair['n_items']} items)")
+            contested = [item["item_id"] for item in question.get("most_contested", [])[:5]]
+            if contested:
+                click.echo(f"  most contested: {', '.join(contested)}")
+        for note in question.get("notes", []):
+            click.echo(f"  note: {note}")
+
+
+@click.command("adjudicate")
+@click.option("--task", type=click.Choice(["stance", "claim_type", "entities"]), default=None,
+              help="Only this task (default: every configured task).")
+@click.option("--min-agreement", type=click.Choice(["majority", "unanimous"]), default="majority",
+              show_default=True, help="What agreement makes gold without a person.")
+@click.option("--adjudicator", default=None, metavar="NAME",
+              help="Who decides the contested questions (needed to decide them in the terminal).")
+@click.option("--annotators", default=None, metavar="A,B,...", help="Only these annotators' votes.")
+@workspace_option
+@json_option
+def adjudicate_cli(task, min_agreement, adjudicator, annotators, workspace, as_json) -> None:
+    """Make gold: agreed answers automatically, contested ones by an adjudicator in the terminal.
+
+    With a single annotator, their answers are promoted to gold with provenance `single`.
+    Re-running continues where it stopped and never duplicates gold.
+    """
+    from tagline.annotate.gold import auto_adjudicate
+
+    result = auto_adjudicate(workspace, tasks=[task] if task else None, min_agreement=min_agreement,
+                             annotators=_split_names(annotators))
+    decided = 0
+    if result.contested and adjudicator and sys.stdin.isatty() and sys.stdout.isatty() and not as_json:
+        from tagline.annotate.scripted import check_annotator
+        from tagline.annotate.terminal import AdjudicationSession, run_adjudication
+
+        check_annotator(adjudicator)
+        session = AdjudicationSession(workspace, list(result.contested), adjudicator)
+        try:
+            run_adjudication(session)
+        except KeyboardInterrupt:
+            say("Interrupted; decisions so far are saved.")
+        decided = session.decided
+        result.contested = session.items
+    summary = result.as_dict()
+    summary["adjudicated_now"] = decided
+    if as_json:
+        emit_json(summary)
+        return
+    methods = ", ".join(f"{count} {method}" for method, count in summary["by_method"].items()) or "none"
+    say(f"gold written: {summary['written']} ({methods}); already gold and unchanged: {summary['unchanged']}"
+        + (f"; decided by {adjudicator}: {decided}" if decided else ""))
+    if summary["contested"]:
+        say(f"{len(summary['contested'])} question(s) need an adjudicator"
+            + ("" if adjudicator else " (run again with --adjudicator NAME in a terminal)") + ":")
+        for item in summary["contested"][:20]:
+            votes = "; ".join(f"{a}={v}" for a, v in item["votes"].items())
+            click.echo(f"  {item['sentence_id']} {item['question']}: {votes} ({item['reason']})")
+        if len(summary["contested"]) > 20:
+            click.echo(f"  ... and {len(summary['contested']) - 20} more (see --json)")
+
+
+@click.command("gold")
+@click.option("--changed", "only_changed", is_flag=True, help="Only gold whose votes changed since it was made.")
+@workspace_option
+@json_option
+def gold_cli(only_changed, workspace, as_json) -> None:
+    """List the gold answers with their provenance (JSON lines with --json)."""
+    from tagline.annotate.gold import gold_listing
+
+    listing = [r for r in gold_listing(workspace) if r["changed"] or not only_changed]
+    if as_json:
+        emit_jsonl(listing)
+        return
+    if not listing:
+        say("no gold yet: run `tagline annotate adjudicate`")
+    from tagline.annotate.answers import describe, question_name
+
+    for record in listing:
+        provenance = record["provenance"]
+        who = f" by {provenance['adjudicator']}" if provenance.get("adjudicator") else ""
+        flag = "  [changed since]" if record["changed"] else ""
+        click.echo(f"{record['sentence_id']}\t{question_name(record['task'], record.get('target'))}\t"
+                   f"{describe(record['task'], record['value'])}\t{provenance['method']}{who}{flag}")

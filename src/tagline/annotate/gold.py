@@ -1,0 +1,175 @@
+"""Gold: turning several annotators' answers into one adjudicated answer per question, with provenance.
+
+The gold file (``gold/gold.jsonl``) is append-only like the annotation files: the last record per
+(sentence, task, target) is the gold answer. Each record keeps how it was reached (unanimous,
+majority, adjudicated by NAME, single annotator) and the votes it was reached from, so a later
+change in the votes is visible as ``changed``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from tagline.annotate.answers import collect_votes, describe, question_name, select_annotators, value_key
+from tagline.corpus.store import append_records, read_records, utc_now
+from tagline.corpus.workspace import Workspace
+from tagline.errors import DataError
+
+GoldKey = tuple[str, str, str | None]  # sentence_id, task, target
+
+
+def gold_key(record: dict) -> GoldKey:
+    return record["sentence_id"], record["task"], record.get("target")
+
+
+def iter_gold(workspace: Workspace) -> Iterator[dict]:
+    if workspace.gold_path.exists():
+        yield from read_records(workspace.gold_path)
+
+
+def gold_view(workspace: Workspace) -> dict[GoldKey, dict]:
+    """The current gold record per question (the last one written wins)."""
+    view: dict[GoldKey, dict] = {}
+    for record in iter_gold(workspace):
+        view[gold_key(record)] = record
+    return view
+
+
+def gold_record(sentence_id: str, task: str, target: str | None, value: dict, method: str, votes: dict,
+                adjudicator: str | None = None) -> dict:
+    record = {"sentence_id": sentence_id, "task": task, "value": value,
+              "provenance": {"method": method, "votes": votes}, "time": utc_now()}
+    if target is not None:
+        record["target"] = target
+    if adjudicator:
+        record["provenance"]["adjudicator"] = adjudicator
+    return record
+
+
+def _votes_for_record(task: str, votes: dict[str, dict]) -> dict:
+    """Votes as stored in provenance: the label, or the span list, per annotator."""
+    if task == "entities":
+        return {annotator: value["spans"] for annotator, value in sorted(votes.items())}
+    return {annotator: value["label"] for annotator, value in sorted(votes.items())}
+
+
+@dataclass
+class Contested:
+    """A question the rules could not settle: shown to the adjudicator."""
+
+    sentence_id: str
+    task: str
+    target: str | None
+    votes: dict[str, dict]
+    reason: str
+
+    @property
+    def name(self) -> str:
+        return question_name(self.task, self.target)
+
+    def options(self) -> list[tuple[dict, list[str]]]:
+        """The distinct answers given, most votes first, each with who gave it."""
+        grouped: dict[object, tuple[dict, list[str]]] = {}
+        for annotator, value in sorted(self.votes.items()):
+            grouped.setdefault(value_key(self.task, value), (value, []))[1].append(annotator)
+        return sorted(grouped.values(), key=lambda option: -len(option[1]))
+
+
+@dataclass
+class AdjudicationResult:
+    written: list[dict] = field(default_factory=list)
+    contested: list[Contested] = field(default_factory=list)
+    unchanged: int = 0
+    changed: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        methods = Counter(record["provenance"]["method"] for record in self.written)
+        return {"written": len(self.written), "by_method": dict(methods), "unchanged": self.unchanged,
+                "contested": [{"sentence_id": c.sentence_id, "question": c.name, "reason": c.reason,
+                               "votes": {a: describe(c.task, v) for a, v in c.votes.items()}}
+                              for c in self.contested],
+                "changed_since_adjudication": self.changed}
+
+
+def auto_adjudicate(workspace: Workspace, *, tasks: Iterable[str] | None = None,
+                    min_agreement: str = "majority", annotators: Iterable[str] | None = None) -> AdjudicationResult:
+    """Write gold for every question the rules settle; return the ones left for a person.
+
+    With one annotator, their answers are promoted with provenance ``single``. With several:
+    unanimous answers (two or more votes, all equal) become gold, and with ``min_agreement =
+    "majority"`` so do answers given by more than half of the votes; the rest are contested.
+    A question already in gold is left alone while its votes are unchanged; when they changed, an
+    automatic decision is remade, and a person's decision is flagged and offered again.
+    """
+    if min_agreement not in ("majority", "unanimous"):
+        raise DataError(f"--min-agreement {min_agreement!r} is not majority or unanimous")
+    chosen = select_annotators(workspace, annotators)
+    if not chosen:
+        raise DataError("there are no annotations to adjudicate",
+                        fix="annotate first: `tagline annotate --annotator NAME` or `tagline annotate label`")
+    single = len(chosen) == 1
+    votes = collect_votes(workspace, chosen, tasks)
+    current_gold = gold_view(workspace)
+    result = AdjudicationResult()
+    for (task, target), by_sentence in votes.items():
+        for sentence_id, answers in by_sentence.items():
+            stored_votes = _votes_for_record(task, answers)
+            existing = current_gold.get((sentence_id, task, target))
+            if existing is not None and existing["provenance"]["votes"] == stored_votes:
+                result.unchanged += 1
+                continue
+            if existing is not None and existing["provenance"]["method"] == "adjudicated":
+                result.changed.append(f"{sentence_id} {question_name(task, target)}")
+                result.contested.append(Contested(sentence_id, task, target, answers,
+                                                  "votes changed after adjudication"))
+                continue
+            decision = _decide(task, answers, single=single, min_agreement=min_agreement)
+            if decision is None:
+                reason = "only one vote" if len(answers) == 1 else "no agreement"
+                result.contested.append(Contested(sentence_id, task, target, answers, reason))
+                continue
+            value, method = decision
+            result.written.append(gold_record(sentence_id, task, target, value, method, stored_votes))
+    if result.written:
+        append_records(workspace.gold_path, result.written)
+    return result
+
+
+def _decide(task: str, answers: dict[str, dict], *, single: bool, min_agreement: str) -> tuple[dict, str] | None:
+    if single:
+        (value,) = answers.values()
+        return value, "single"
+    counts = Counter(value_key(task, value) for value in answers.values())
+    top_key, top_count = counts.most_common(1)[0]
+    value = next(v for v in answers.values() if value_key(task, v) == top_key)
+    if len(answers) >= 2 and top_count == len(answers):
+        return value, "unanimous"
+    if min_agreement == "majority" and len(answers) >= 2 and top_count * 2 > len(answers):
+        return value, "majority"
+    return None
+
+
+def record_decision(workspace: Workspace, item: Contested, value: dict, adjudicator: str) -> dict:
+    """Write a person's decision on a contested question."""
+    record = gold_record(item.sentence_id, item.task, item.target, value, "adjudicated",
+                         _votes_for_record(item.task, item.votes), adjudicator=adjudicator)
+    append_records(workspace.gold_path, [record])
+    return record
+
+
+def gold_listing(workspace: Workspace) -> list[dict]:
+    """Every current gold record, with ``changed`` true where the votes moved on since."""
+    view = gold_view(workspace)
+    if not view:
+        return []
+    votes = collect_votes(workspace, None)
+    listing = []
+    for key, record in view.items():
+        sentence_id, task, target = key
+        now = votes.get((task, target), {}).get(sentence_id, {})
+        changed = record["provenance"]["method"] != "imported" and \
+            _votes_for_record(task, now) != record["provenance"]["votes"]
+        listing.append({**record, "changed": changed})
+    return listing

@@ -1,0 +1,164 @@
+"""Agreement and adjudication end to end: the real 3-annotator Prodigy set, gold with provenance."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import orjson
+import pexpect
+import pytest
+
+from tagline.cli import main
+from tagline.corpus.ingest import add_documents
+from tagline.corpus.store import append_records, read_records
+
+from conftest import require_shared
+
+
+def claim_config(ws, labels):
+    """Replace the claim-type labels with ``labels`` (keys 1, 2, 3...)."""
+    text = ws.config_path.read_text(encoding="utf-8")
+    head, _, rest = text.partition("[tasks.claim_type]")
+    _, _, tail = rest.partition("[tasks.entities]")
+    block = "[tasks.claim_type]\n\n" + "".join(
+        f'[[tasks.claim_type.labels]]\nname = "{label}"\nkey = "{n}"\n\n' for n, label in enumerate(labels, 1))
+    ws.config_path.write_text(head + block + "[tasks.entities]" + tail, encoding="utf-8")
+    ws.__dict__.pop("config", None)
+
+
+@pytest.fixture
+def prodigy_workspace(workspace, tmp_path):
+    path = require_shared("formats/prodigy/pydata-ams-2023.3annotators.jsonl")
+    rows = [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+    claim_config(workspace, ["accept", "reject", "ignore"])
+    documents = tmp_path / "items.jsonl"
+    hashes = sorted({row["_input_hash"] for row in rows})
+    texts = {row["_input_hash"]: row["text"] for row in rows}
+    documents.write_text("".join(json.dumps({"id": f"i{h & 0xffffffff:08x}", "text": texts[h]}) + "\n"
+                                 for h in hashes), encoding="utf-8")
+    add_documents(workspace, [documents], lang="en")
+    first_sentence = {}
+    for record in read_records(workspace.sentences_path):
+        first_sentence.setdefault(record["doc_id"], record["id"])
+    names = {}
+    for row in rows:
+        annotator = names.setdefault(row["_annotator_id"], f"annotator{len(names) + 1}")
+        append_records(workspace.annotation_path(annotator), [{
+            "sentence_id": first_sentence[f"i{row['_input_hash'] & 0xffffffff:08x}"], "annotator": annotator,
+            "time": "2023-09-16T10:00:00Z", "task": "claim_type", "op": "set", "value": {"label": row["answer"]}}])
+    return workspace
+
+
+def test_agree_reproduces_the_published_reference_values(runner, prodigy_workspace):
+    result = runner.invoke(main, ["annotate", "agree", "--task", "claim_type", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)["questions"]["claim_type"]
+    assert report["n_items"] == 117 and report["unanimous_items"] == 84  # 0.7179 x 117
+    assert round(report["observed_agreement"], 4) == 0.8006
+    assert round(report["krippendorff_alpha"]["value"], 4) == 0.6075
+    assert round(report["fleiss_kappa"]["value"], 4) == 0.6064
+    kappas = sorted(round(pair["value"], 4) for pair in report["cohen_kappa"])
+    assert kappas == [0.5108, 0.516, 0.7874]
+    assert all(key in report for key in ("cohen_kappa", "fleiss_kappa", "krippendorff_alpha", "observed_agreement"))
+
+
+def test_agree_writes_a_markdown_report_with_contested_sentences(runner, prodigy_workspace, tmp_path):
+    out = tmp_path / "report.md"
+    result = runner.invoke(main, ["annotate", "agree", "--task", "claim_type", "--report", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# Agreement report")
+    assert "## claim_type" in text and "Fleiss" in text and "## Contested sentences" in text
+    assert "| claim_type | " in text  # each contested sentence with each annotator's answer
+
+
+def test_adjudicate_majority_unanimous_contested_and_rerun(runner, prodigy_workspace):
+    result = runner.invoke(main, ["annotate", "adjudicate", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    # 84 unanimous; the other 33 items: 3 annotators, so any 2-1 split is a majority.
+    assert summary["by_method"]["unanimous"] == 84
+    assert summary["by_method"].get("majority", 0) + len(summary["contested"]) == 33
+    gold_lines = prodigy_workspace.gold_path.read_bytes()
+    again = json.loads(runner.invoke(main, ["annotate", "adjudicate", "--json"]).stdout)
+    assert again["written"] == 0 and again["unchanged"] == summary["written"]
+    assert prodigy_workspace.gold_path.read_bytes() == gold_lines  # never duplicated
+
+    strict = json.loads(runner.invoke(main, ["annotate", "adjudicate", "--min-agreement", "unanimous",
+                                             "--json"]).stdout)
+    assert strict["written"] == 0  # majority gold already made is kept, not redone
+
+
+def _two_annotators(ws):
+    sentence = "deepseek_ja-s0053"
+    for annotator, label in (("alice", "quantity"), ("bob", "other_claim")):
+        append_records(ws.annotation_path(annotator), [{
+            "sentence_id": sentence, "annotator": annotator, "time": "2026-11-28T10:00:00Z",
+            "task": "claim_type", "op": "set", "value": {"label": label}}])
+    return sentence
+
+
+def test_single_annotator_promotes_with_provenance_single(runner, sample_workspace):
+    result = runner.invoke(main, ["annotate", "adjudicate", "--json"])
+    summary = json.loads(result.stdout)
+    assert summary["by_method"] == {"single": 77 * 4} and summary["contested"] == []
+    listing = [json.loads(line) for line in runner.invoke(main, ["annotate", "gold", "--json"]).stdout.splitlines()]
+    assert len(listing) == 308 and {r["provenance"]["method"] for r in listing} == {"single"}
+    assert runner.invoke(main, ["validate"]).exit_code == 0
+
+
+def test_interactive_adjudication_and_changed_flag(sample_workspace):
+    ws = sample_workspace
+    for path in ws.annotation_files():  # two annotators only, who disagree on one question
+        path.rename(path.with_suffix(".bak"))
+    sentence = _two_annotators(ws)
+    env = {**os.environ, "TERM": "xterm-256color", "TAGLINE_WORKSPACE": str(ws.root)}
+    child = pexpect.spawn(sys.executable, ["-m", "tagline", "annotate", "adjudicate", "--adjudicator", "judge"],
+                          env=env, dimensions=(24, 80), encoding="utf-8", timeout=20)
+    child.expect_exact(f"{sentence} · claim_type")
+    child.expect_exact("[1]")
+    child.send("2")  # pick the second option
+    child.expect(pexpect.EOF)
+    gold = list(read_records(ws.gold_path))
+    assert len(gold) == 1 and gold[0]["provenance"]["method"] == "adjudicated"
+    assert gold[0]["provenance"]["adjudicator"] == "judge"
+    assert gold[0]["provenance"]["votes"] == {"alice": "quantity", "bob": "other_claim"}
+    assert gold[0]["value"]["label"] in {"quantity", "other_claim"}
+
+    # A new answer after adjudication flags the gold as changed and offers it again.
+    append_records(ws.annotation_path("bob"), [{
+        "sentence_id": sentence, "annotator": "bob", "time": "2026-11-28T11:00:00Z",
+        "task": "claim_type", "op": "set", "value": {"label": "prediction"}}])
+    from click.testing import CliRunner
+
+    runner = CliRunner()
+    listing = [json.loads(line) for line in runner.invoke(main, ["annotate", "gold", "--json"],
+                                                          env={"TAGLINE_WORKSPACE": str(ws.root)}).stdout.splitlines()]
+    assert listing[0]["changed"] is True
+    summary = json.loads(runner.invoke(main, ["annotate", "adjudicate", "--json"],
+                                       env={"TAGLINE_WORKSPACE": str(ws.root)}).stdout)
+    assert summary["contested"][0]["reason"] == "votes changed after adjudication"
+    assert summary["changed_since_adjudication"] == [f"{sentence} claim_type"]
+
+
+def test_agree_with_one_annotator_or_unknown_annotator(runner, sample_workspace):
+    result = runner.invoke(main, ["annotate", "agree", "--json"])
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)["questions"]["claim_type"]
+    assert report["cohen_kappa"] == [] and report["fleiss_kappa"]["value"] is None and report["notes"]
+    result = runner.invoke(main, ["annotate", "agree", "--annotators", "nobody"])
+    assert result.exit_code == 2 and "no annotations by nobody" in result.stderr
+
+
+def test_entity_agreement_uses_tokens(runner, sample_workspace):
+    ws = sample_workspace
+    append_records(ws.annotation_path("bob"), [{
+        "sentence_id": "deepseek_ja-s0053", "annotator": "bob", "time": "2026-11-28T10:00:00Z",
+        "task": "entities", "op": "set", "value": {"spans": [{"start": 0, "end": 3, "label": "PERSON", "text": "梁文峰"}]}}])
+    report = json.loads(runner.invoke(main, ["annotate", "agree", "--task", "entities", "--json"]).stdout)
+    entities = report["questions"]["entities"]
+    pair = entities["pairwise"][0]
+    assert pair["exact"]["f1"] == 1.0 and pair["n_items"] == 1
+    assert entities["krippendorff_alpha"]["unit"] == "token"
