@@ -29,9 +29,10 @@ SUBCOMMANDS = {
               help="Order of the sentences (random is seeded by the annotator's name unless --seed).")
 @click.option("--seed", type=int, default=None, help="Seed for --order random.")
 @click.option("--doc", "doc_id", default=None, metavar="DOC_ID", help="Only this document's sentences.")
-@workspace_option
+@click.option("--workspace", "-w", "workspace_dir", metavar="DIR", envvar="TAGLINE_WORKSPACE",
+              type=click.Path(file_okay=False), help="The workspace (default: found from the current directory).")
 @click.pass_context
-def annotate(ctx, annotator, task, target, order, seed, doc_id, workspace) -> None:
+def annotate(ctx, annotator, task, target, order, seed, doc_id, workspace_dir) -> None:
     """Label sentences in the terminal: one key per label, u undo, s skip, b back, ? help, q quit.
 
     Every answer is saved the moment it is given; starting again resumes at the first sentence
@@ -46,7 +47,9 @@ def annotate(ctx, annotator, task, target, order, seed, doc_id, workspace) -> No
         raise click.UsageError("the annotation session needs a terminal; for scripts use `tagline annotate label`")
     from tagline.annotate.session import SessionModel
     from tagline.annotate.terminal import run_session
+    from tagline.corpus.workspace import find_workspace
 
+    workspace = find_workspace(workspace_dir)
     model = SessionModel.open(workspace, annotator, task=task, target=target, order=order, doc_id=doc_id, seed=seed)
     try:
         summary = run_session(model)
