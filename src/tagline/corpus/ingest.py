@@ -37,6 +37,13 @@ def sentence_id(doc_id: str, number: int) -> str:
 
 def segment_document(document: SourceDocument, lang: str) -> list[tuple[int, int]]:
     """Sentence offsets for a document; Markdown markers (#, -, 1., >) are left outside sentences."""
+    if document.single_sentence:
+        start, end = 0, len(document.text)
+        while start < end and document.text[start].isspace():
+            start += 1
+        while end > start and document.text[end - 1].isspace():
+            end -= 1
+        return [(start, end)] if start < end else []
     spans = segment(document.text, lang)
     if document.format != "md":
         return spans

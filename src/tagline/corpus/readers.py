@@ -35,6 +35,7 @@ class SourceDocument:
     lang: str | None = None
     split: str | None = None
     meta: dict = field(default_factory=dict)
+    single_sentence: bool = False  # keep the whole text as one sentence (tweets, pre-split benchmark items)
 
     @property
     def text_sha256(self) -> str:
