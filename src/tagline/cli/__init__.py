@@ -17,6 +17,7 @@ COMMANDS = {
     "corpus": "tagline.cli.corpus:corpus",
     "annotate": "tagline.cli.annotate:annotate",
     "validate": "tagline.cli.validate:validate_cli",
+    "eval": "tagline.cli.eval:eval_group",
     "demo": "tagline.cli.demo:demo_cli",
 }
 

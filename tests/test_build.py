@@ -1,0 +1,140 @@
+"""eval build: typed features, splits without leaks, Parquet + save_to_disk that load back identically."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tagline.annotate.gold import auto_adjudicate
+from tagline.cli import main
+from tagline.corpus.ingest import add_documents
+from tagline.corpus.store import append_records
+from tagline.errors import DataError
+from tagline.eval.build import assign_splits, build_dataset
+
+
+@pytest.fixture
+def built(sample_workspace, tmp_path):
+    auto_adjudicate(sample_workspace)
+    report = build_dataset(sample_workspace, out=tmp_path / "ds")
+    return sample_workspace, report, tmp_path / "ds"
+
+
+def test_features_are_declared_and_records_load_back_identically(built):
+    import datasets
+
+    workspace, report, out = built
+    sentences = datasets.load_from_disk(str(out / "sentences"))
+    assert set(sentences) == {"train", "validation", "test"}
+    features = sentences["train"].features
+    assert features["claim_type"].names == workspace.config.labels("claim_type")
+    assert isinstance(features["entities"], datasets.List)
+    assert features["entities"].feature["label"].names == workspace.config.labels("entities")
+    assert features["ner_tags"].feature.names[:3] == ["O", "B-PERSON", "I-PERSON"]
+    assert sum(report.configs["sentences"].values()) == 77
+    for config in ("sentences", "stance"):
+        from_disk = datasets.load_from_disk(str(out / config))
+        for split in from_disk:
+            files = sorted(str(p) for p in (out / "data" / config).glob(f"{split}-*.parquet"))
+            from_parquet = datasets.load_dataset("parquet", data_files={split: files}, split=split)
+            assert from_parquet.to_list() == from_disk[split].to_list()
+    stance = datasets.load_from_disk(str(out / "stance"))
+    assert stance["train"].features["label"].names == ["FAVOR", "AGAINST", "NONE"]
+    assert sum(len(stance[s]) for s in stance) == 77 * 2
+
+
+def test_entities_tokens_and_tags_are_consistent(built):
+    import datasets
+
+    _, report, out = built
+    sentences = datasets.concatenate_datasets(list(datasets.load_from_disk(str(out / "sentences")).values()))
+    names = sentences.features["ner_tags"].feature.names
+    row = next(r for r in sentences if r["id"] == "deepseek_ja-s0053")
+    assert row["entities"] == [{"start": 0, "end": 3, "label": 0, "text": "梁文峰"}]
+    assert "".join(row["tokens"]) == row["text"].replace(" ", "")
+    tagged = [(t, names[g]) for t, g in zip(row["tokens"], row["ner_tags"]) if g]
+    assert [tag for _, tag in tagged][0] == "B-PERSON" and "".join(t for t, _ in tagged) == "梁文峰"
+    for record in sentences:
+        for span in record["entities"]:
+            assert record["text"][span["start"]:span["end"]] == span["text"]
+    assert "misaligned" in report.entity_alignment  # counted, never dropped silently
+
+
+def test_stance_rows_follow_their_sentence_split(built):
+    import datasets
+
+    _, _, out = built
+    split_of = {json.loads(line)["sentence_id"]: json.loads(line)["split"]
+                for line in (out / "splits.jsonl").read_text(encoding="utf-8").splitlines()}
+    stance = datasets.load_from_disk(str(out / "stance"))
+    for split in stance:
+        assert {split_of[sid] for sid in stance[split]["sentence_id"]} == {split}
+
+
+def test_same_seed_same_fingerprint_other_seed_other_split(sample_workspace, tmp_path):
+    auto_adjudicate(sample_workspace)
+    first = build_dataset(sample_workspace, out=tmp_path / "a", seed=5, tokens=False)
+    second = build_dataset(sample_workspace, out=tmp_path / "b", seed=5, tokens=False)
+    third = build_dataset(sample_workspace, out=tmp_path / "c", seed=6, tokens=False)
+    assert first.fingerprint == second.fingerprint != third.fingerprint
+    assert (tmp_path / "a" / "splits.jsonl").read_bytes() == (tmp_path / "b" / "splits.jsonl").read_bytes()
+    assert any("too rare to stratify" in w and "personal_experience" in w for w in first.warnings)
+    assert any("split by sentence instead of by document" in w for w in first.warnings)
+
+
+def test_grouped_split_keeps_documents_whole_and_predefined_splits_win():
+    doc_ids = [f"d{i // 5}" for i in range(200)]
+    strata = [str(i % 3) for i in range(200)]
+    predefined = [None] * 200
+    predefined[:5] = ["test"] * 5  # d0 arrives with an official split
+    splits, method, _ = assign_splits(doc_ids, strata, predefined, [0.8, 0.1, 0.1], "doc_id", 13)
+    assert splits[:5] == ["test"] * 5
+    by_doc = {}
+    for doc, split in zip(doc_ids, splits):
+        by_doc.setdefault(doc, set()).add(split)
+    assert all(len(s) == 1 for s in by_doc.values())
+    counts = {name: splits.count(name) for name in ("train", "validation", "test")}
+    assert 140 <= counts["train"] <= 180 and counts["validation"] >= 10
+    assert "grouped by document" in method and "kept their predefined split" in method
+    assert assign_splits(doc_ids, strata, predefined, [0.8, 0.1, 0.1], "doc_id", 13)[0] == splits
+
+
+def test_no_gold_and_unknown_label_errors(runner, sample_workspace):
+    result = runner.invoke(main, ["eval", "build"])
+    assert result.exit_code == 2 and "there is no gold yet" in result.stderr and "adjudicate" in result.stderr
+    auto_adjudicate(sample_workspace)
+    append_records(sample_workspace.gold_path, [{
+        "sentence_id": "deepseek_ja-s0002", "task": "claim_type", "value": {"label": "opinion"},
+        "provenance": {"method": "adjudicated", "votes": {}}, "time": "2026-11-28T10:00:00Z"}])
+    result = runner.invoke(main, ["eval", "build"])
+    assert result.exit_code == 2
+    assert "claim type 'opinion' is not one of" in result.stderr and "gold.jsonl:309" in result.stderr
+
+
+def test_the_last_gold_record_wins(sample_workspace, tmp_path):
+    import datasets
+
+    auto_adjudicate(sample_workspace)
+    append_records(sample_workspace.gold_path, [{
+        "sentence_id": "deepseek_ja-s0053", "task": "claim_type", "value": {"label": "prediction"},
+        "provenance": {"method": "adjudicated", "adjudicator": "judge", "votes": {}}, "time": "2026-11-28T10:00:00Z"}])
+    build_dataset(sample_workspace, out=tmp_path / "ds", tokens=False)
+    rows = datasets.concatenate_datasets(list(datasets.load_from_disk(str(tmp_path / "ds" / "sentences")).values()))
+    names = rows.features["claim_type"].names
+    assert [names[r["claim_type"]] for r in rows if r["id"] == "deepseek_ja-s0053"] == ["prediction"]
+    assert len(rows) == 77
+
+
+def test_build_cli_json(runner, sample_workspace):
+    auto_adjudicate(sample_workspace)
+    result = runner.invoke(main, ["eval", "build", "--split", "0.5/0.5", "--task", "claim_type", "--no-tokens",
+                                  "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert set(report["configs"]) == {"sentences"} and set(report["configs"]["sentences"]) == {"train", "test"}
+    card = (sample_workspace.build_dir / "dataset" / "README.md").read_text(encoding="utf-8")
+    assert card.startswith("---\nlanguage:\n- ja\n") and "config_name: sentences" in card
+    assert "Label distribution per split" in card and "single" in card
+    result = runner.invoke(main, ["eval", "build", "--split", "0.5/0.6"])
+    assert result.exit_code == 2 and "summing to 1" in result.stderr
