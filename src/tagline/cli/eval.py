@@ -5,10 +5,15 @@ from __future__ import annotations
 import click
 
 from tagline.cli import LazyGroup
-from tagline.cli.output import emit_json, json_option, say, workspace_option
+from tagline.cli.output import console, emit_json, emit_jsonl, json_option, say, workspace_option
 
 SUBCOMMANDS = {
     "build": "tagline.cli.eval:build_cli",
+    "run": "tagline.cli.eval:run_cli",
+    "runs": "tagline.cli.eval:runs_cli",
+    "compare": "tagline.cli.eval:compare_cli",
+    "score": "tagline.cli.eval:score_cli",
+    "predict": "tagline.cli.eval:predict_cli",
 }
 
 
@@ -47,3 +52,120 @@ def build_cli(out, split_text, group_by, seed, tasks, tokens, workspace, as_json
         click.echo(f"{name}: " + ", ".join(f"{split} {count}" for split, count in counts.items()))
     click.echo(f"splits: {report.split_method}")
     click.echo(f"fingerprint {report.fingerprint}; written to {report.out}")
+
+
+def _interval(item: dict) -> str:
+    return f"{item['value']:.4f} [{item['low']:.4f}, {item['high']:.4f}]"
+
+
+def results_table(results: list[dict]):
+    """A rich table: one row per run, the headline metric with its interval."""
+    from rich.table import Table
+
+    table = Table("task", "baseline", "headline", "value [95% CI]", "macro-F1 / partial-F1", "n", "run", box=None)
+    for result in results:
+        headline = result["metrics"][result.get("headline") or next(iter(result["metrics"]))]
+        second = result["metrics"].get("macro_f1") or result["metrics"].get("partial_f1")
+        if result.get("headline") == "macro_f1":
+            second = result["metrics"].get("accuracy")
+        table.add_row(result["task"], result["baseline"], result.get("headline", ""), _interval(headline),
+                      _interval(second) if second else "", str(result.get("n_evaluated", "")), result["run_id"])
+    return table
+
+
+@click.command("run")
+@click.option("--task", type=click.Choice(["all", "stance", "claim_type", "entities"]), default="all", show_default=True)
+@click.option("--baselines", default=None, metavar="NAME,...",
+              help="Which baselines (default: all for each task): majority, stratified, tfidf_logreg, tfidf_svm, "
+                   "tfidf_nb; gazetteer, crf for entities.")
+@click.option("--cv", type=int, default=None, metavar="K",
+              help="K-fold cross-validation (grouped by document where possible) instead of train/test.")
+@click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--dataset", "dataset_dir", type=click.Path(file_okay=False), default=None,
+              help="A built dataset (default: build/dataset in the workspace).")
+@click.option("--resamples", type=int, default=1000, show_default=True, help="Bootstrap resamples for intervals.")
+@workspace_option
+@json_option
+def run_cli(task, baselines, cv, seed, dataset_dir, resamples, workspace, as_json) -> None:
+    """Fit and score baselines; each run is written to runs/<run-id>/ (results.json, report.md, PNG, model)."""
+    from tagline.eval.run import run_evaluation
+
+    chosen = [b.strip() for b in baselines.split(",") if b.strip()] if baselines else None
+    results = run_evaluation(workspace, task=task, baselines=chosen, cv=cv, seed=seed, dataset_dir=dataset_dir,
+                             n_resamples=resamples, progress=None if as_json else (lambda m: say(f"running {m}")))
+    if as_json:
+        emit_json(results[0] if len(results) == 1 else {"runs": results})
+        return
+    console().print(results_table(results))
+    say(f"reports: {workspace.runs_dir}/<run>/report.md")
+
+
+@click.command("runs")
+@workspace_option
+@json_option
+def runs_cli(workspace, as_json) -> None:
+    """List past runs with their headline metric."""
+    from tagline.eval.run import list_runs
+
+    runs = list_runs(workspace)
+    if as_json:
+        emit_jsonl({key: run[key] for key in ("run_id", "task", "baseline", "mode", "dataset_fingerprint",
+                                              "created", "metrics") if key in run} for run in runs)
+        return
+    if not runs:
+        say("no runs yet: `tagline eval run`")
+        return
+    console().print(results_table(runs))
+
+
+@click.command("compare")
+@click.argument("run_a")
+@click.argument("run_b")
+@click.option("--resamples", type=int, default=1000, show_default=True)
+@click.option("--seed", type=int, default=13, show_default=True)
+@workspace_option
+@json_option
+def compare_cli(run_a, run_b, resamples, seed, workspace, as_json) -> None:
+    """Paired bootstrap of two runs on the same items: the difference B - A and its 95% interval."""
+    from tagline.eval.score import compare_runs
+
+    outcome = compare_runs(workspace, run_a, run_b, n_resamples=resamples, seed=seed)
+    if as_json:
+        emit_json(outcome)
+        return
+    a = outcome.get("a_value", outcome.get("a"))
+    b = outcome.get("b_value", outcome.get("b"))
+    click.echo(f"{outcome['metric']} on {outcome['n_items']} items: A {a:.4f}, B {b:.4f}")
+    click.echo(f"B - A = {outcome['difference']:+.4f}, 95% interval [{outcome['low']:+.4f}, {outcome['high']:+.4f}]"
+               + (f", p = {outcome['p_value']:.3f}" if outcome.get("p_value") is not None else ""))
+
+
+@click.command("score")
+@click.argument("predictions", type=click.Path(dir_okay=False))
+@click.option("--task", required=True, type=click.Choice(["stance", "claim_type", "entities"]))
+@click.option("--split", default="test", show_default=True, help="Which gold to score against (or all).")
+@click.option("--dataset", "dataset_dir", type=click.Path(file_okay=False), default=None)
+@click.option("--resamples", type=int, default=1000, show_default=True)
+@workspace_option
+@json_option
+def score_cli(predictions, task, split, dataset_dir, resamples, workspace, as_json) -> None:
+    """Score a predictions file (an LLM's, a colleague's model's) against the gold, with intervals."""
+    from tagline.eval.score import score_predictions
+
+    result = score_predictions(workspace, predictions, task=task, split=split, dataset_dir=dataset_dir,
+                               n_resamples=resamples)
+    if as_json:
+        emit_json(result)
+        return
+    console().print(results_table([result]))
+
+
+@click.command("predict")
+@click.option("--run", "run_id", required=True, help="The run whose model predicts.")
+@click.argument("file", type=click.Path(dir_okay=False))
+@workspace_option
+def predict_cli(run_id, file, workspace) -> None:
+    """Predict labels for FILE (JSON lines with text [and target], or one text per line) as JSON lines."""
+    from tagline.eval.score import predict_file
+
+    emit_jsonl(predict_file(workspace, run_id, file))

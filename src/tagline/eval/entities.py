@@ -1,0 +1,296 @@
+"""Entity baselines and span scores: a gazetteer from the training split, and a CRF over BIO tags
+(sklearn-crfsuite) with character-type and dictionary features."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+
+Span = tuple[int, int, str]
+
+
+# ----- span metrics -------------------------------------------------------------------------
+def span_counts(gold: Sequence[Sequence[Span]], predicted: Sequence[Sequence[Span]], *, mode: str = "exact"):
+    """Per-sentence true positives, false positives and false negatives (numpy arrays).
+
+    ``exact``: same start, end and label. ``partial``: same label and overlapping characters, each
+    span matched at most once (largest overlap first).
+    """
+    import numpy as np
+
+    tp = np.zeros(len(gold), dtype=np.int64)
+    fp = np.zeros(len(gold), dtype=np.int64)
+    fn = np.zeros(len(gold), dtype=np.int64)
+    for i, (reference, guess) in enumerate(zip(gold, predicted)):
+        matched = _matches(list(reference), list(guess), mode)
+        tp[i] = matched
+        fp[i] = len(guess) - matched
+        fn[i] = len(reference) - matched
+    return tp, fp, fn
+
+
+def _matches(reference: list[Span], guess: list[Span], mode: str) -> int:
+    if mode == "exact":
+        return len(set(reference) & set(guess))
+    candidates = []
+    for i, (gs, ge, gl) in enumerate(reference):
+        for j, (ps, pe, pl) in enumerate(guess):
+            overlap = min(ge, pe) - max(gs, ps)
+            if gl == pl and overlap > 0:
+                candidates.append((-overlap, i, j))
+    used_reference, used_guess, matched = set(), set(), 0
+    for _, i, j in sorted(candidates):
+        if i not in used_reference and j not in used_guess:
+            used_reference.add(i)
+            used_guess.add(j)
+            matched += 1
+    return matched
+
+
+def _prf(tp: int, fp: int, fn: int) -> dict:
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "support": int(tp + fn)}
+
+
+def span_metrics(gold: Sequence[Sequence[Span]], predicted: Sequence[Sequence[Span]], *, labels: Sequence[str],
+                 n_resamples: int = 1000, random_state: int = 0, confidence: float = 0.95) -> dict:
+    """Span-level exact and partial precision/recall/F1 (micro), per label, with bootstrap intervals
+    over sentences for the headline F1s."""
+    import numpy as np
+
+    metrics = {}
+    per_label = {}
+    for mode in ("exact", "partial"):
+        tp, fp, fn = span_counts(gold, predicted, mode=mode)
+        overall = _prf(int(tp.sum()), int(fp.sum()), int(fn.sum()))
+        rng = np.random.default_rng(random_state)
+        samples = rng.integers(0, len(gold), size=(n_resamples, len(gold))) if len(gold) else None
+        if samples is not None:
+            t, p, n = tp[samples].sum(axis=1), fp[samples].sum(axis=1), fn[samples].sum(axis=1)
+            denominator = 2 * t + p + n
+            f1s = np.where(denominator > 0, 2 * t / np.maximum(denominator, 1), 0.0)
+            low, high = np.quantile(f1s, [(1 - confidence) / 2, 1 - (1 - confidence) / 2])
+        else:
+            low = high = 0.0
+        metrics[f"{mode}_f1"] = {"value": overall["f1"], "low": float(low), "high": float(high),
+                                 "n_resamples": n_resamples, "confidence": confidence}
+        metrics[f"{mode}_precision"] = {"value": overall["precision"], "low": overall["precision"],
+                                        "high": overall["precision"]}
+        metrics[f"{mode}_recall"] = {"value": overall["recall"], "low": overall["recall"], "high": overall["recall"]}
+        if mode == "exact":
+            for label in labels:
+                g = [[s for s in spans if s[2] == label] for spans in gold]
+                q = [[s for s in spans if s[2] == label] for spans in predicted]
+                lt, lp, ln = span_counts(g, q, mode="exact")
+                per_label[label] = _prf(int(lt.sum()), int(lp.sum()), int(ln.sum()))
+    # Point intervals for P and R would be misleading: keep only the F1 intervals as intervals.
+    for mode in ("exact", "partial"):
+        for part in ("precision", "recall"):
+            metrics.pop(f"{mode}_{part}")
+    return {"metrics": metrics, "per_class": per_label,
+            "exact": _prf(*[int(x.sum()) for x in span_counts(gold, predicted, mode="exact")]),
+            "partial": _prf(*[int(x.sum()) for x in span_counts(gold, predicted, mode="partial")])}
+
+
+def seqeval_f1(gold_tags: Sequence[Sequence[str]], predicted_tags: Sequence[Sequence[str]]) -> float:
+    """Strict BIO entity F1 from seqeval (the CoNLL definition), as a cross-check on token tags."""
+    from seqeval.metrics import f1_score
+    from seqeval.scheme import IOB2
+
+    return float(f1_score(gold_tags, predicted_tags, mode="strict", scheme=IOB2, zero_division=0))
+
+
+# ----- the gazetteer ------------------------------------------------------------------------
+class Gazetteer:
+    """Longest-match lookup of the surface forms seen in training, each with its most frequent label."""
+
+    def __init__(self, entries: dict[str, str] | None = None):
+        self.entries = dict(entries or {})
+
+    def fit(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> "Gazetteer":
+        votes: dict[str, Counter] = defaultdict(Counter)
+        for text, sentence_spans in zip(texts, spans):
+            for start, end, label in sentence_spans:
+                votes[text[start:end]][label] += 1
+        self.entries = {surface: counts.most_common(1)[0][0] for surface, counts in votes.items() if surface.strip()}
+        self._pattern = None
+        return self
+
+    @property
+    def pattern(self):
+        if getattr(self, "_pattern", None) is None:
+            surfaces = sorted(self.entries, key=len, reverse=True)
+            self._pattern = re.compile("|".join(map(re.escape, surfaces))) if surfaces else None
+        return self._pattern
+
+    def predict_one(self, text: str) -> list[Span]:
+        if self.pattern is None:
+            return []
+        found = []
+        for match in self.pattern.finditer(text):
+            start, end = match.span()
+            # Do not match inside a longer Latin word (e.g. "AI" inside "OpenAI").
+            if _is_word_char(text, start - 1) and _is_word_char(text, start) or \
+                    _is_word_char(text, end) and _is_word_char(text, end - 1):
+                continue
+            found.append((start, end, self.entries[match.group()]))
+        return found
+
+    def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+        return [self.predict_one(text) for text in texts]
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps({"kind": "gazetteer", "entries": self.entries}, ensure_ascii=False, indent=1),
+                        encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> "Gazetteer":
+        return cls(json.loads(path.read_text(encoding="utf-8"))["entries"])
+
+
+def _is_word_char(text: str, index: int) -> bool:
+    return 0 <= index < len(text) and text[index].isascii() and text[index].isalnum()
+
+
+# ----- the CRF ------------------------------------------------------------------------------
+def char_type(token: str) -> str:
+    """A coarse script class: kanji, hiragana, katakana, latin, digit, symbol, or mixed."""
+    kinds = set()
+    for char in token:
+        name = unicodedata.name(char, "")
+        if char.isdigit():
+            kinds.add("digit")
+        elif "CJK UNIFIED" in name:
+            kinds.add("kanji")
+        elif "HIRAGANA" in name:
+            kinds.add("hiragana")
+        elif "KATAKANA" in name:
+            kinds.add("katakana")
+        elif char.isalpha():
+            kinds.add("latin")
+        else:
+            kinds.add("symbol")
+    return kinds.pop() if len(kinds) == 1 else "mixed"
+
+
+def token_features(tokens: Sequence[str], dictionary: dict[str, str]) -> list[dict]:
+    """Features for each token: the token, its affixes and script class, shape, dictionary hits, and
+    the same for neighbours."""
+    features = []
+    for i, token in enumerate(tokens):
+        item = {"bias": 1.0, "w": token, "w.lower": token.lower(), "type": char_type(token),
+                "p1": token[:1], "s1": token[-1:], "s2": token[-2:], "len": min(len(token), 6),
+                "upper": token[:1].isupper(), "dict": dictionary.get(token, "-")}
+        for offset in (-2, -1, 1, 2):
+            j = i + offset
+            if 0 <= j < len(tokens):
+                item[f"{offset}:w"] = tokens[j]
+                item[f"{offset}:type"] = char_type(tokens[j])
+                item[f"{offset}:dict"] = dictionary.get(tokens[j], "-")
+            else:
+                item[f"{offset}:edge"] = True
+        features.append(item)
+    return features
+
+
+def spans_to_bio(offsets: Sequence[tuple[int, int]], spans: Sequence[Span]) -> list[str]:
+    tags = ["O"] * len(offsets)
+    for start, end, label in sorted(spans):
+        covered = [i for i, (s, e) in enumerate(offsets) if s < end and e > start]
+        if not covered or any(tags[i] != "O" for i in covered):
+            continue
+        tags[covered[0]] = f"B-{label}"
+        for i in covered[1:]:
+            tags[i] = f"I-{label}"
+    return tags
+
+
+def bio_to_spans(offsets: Sequence[tuple[int, int]], tags: Sequence[str]) -> list[Span]:
+    spans, current = [], None
+    for (start, end), tag in zip(offsets, tags):
+        if tag.startswith("B-") or (tag.startswith("I-") and (current is None or current[2] != tag[2:])):
+            if current:
+                spans.append(tuple(current))
+            current = [start, end, tag[2:]]
+        elif tag.startswith("I-") and current is not None:
+            current[1] = end
+        else:
+            if current:
+                spans.append(tuple(current))
+            current = None
+    if current:
+        spans.append(tuple(current))
+    return spans
+
+
+class CRFTagger:
+    """A linear-chain CRF (sklearn-crfsuite, L-BFGS with elastic net) over BIO tags."""
+
+    def __init__(self, *, c1: float = 0.05, c2: float = 0.05, max_iterations: int = 200):
+        self.c1, self.c2, self.max_iterations = c1, c2, max_iterations
+        self.dictionary: dict[str, str] = {}
+        self.model = None
+
+    def fit(self, texts, langs, spans) -> "CRFTagger":
+        import sklearn_crfsuite
+
+        from tagline.corpus.tokenize import tokenize
+
+        self.dictionary = {}
+        for text, sentence_spans in zip(texts, spans):
+            for start, end, label in sentence_spans:
+                self.dictionary[text[start:end]] = label
+        x, y = [], []
+        for text, lang, sentence_spans in zip(texts, langs, spans):
+            offsets = tokenize(text, lang)
+            x.append(token_features([text[s:e] for s, e in offsets], self.dictionary))
+            y.append(spans_to_bio(offsets, sentence_spans))
+        self.model = sklearn_crfsuite.CRF(algorithm="lbfgs", c1=self.c1, c2=self.c2,
+                                          max_iterations=self.max_iterations, all_possible_transitions=True)
+        self.model.fit(x, y)
+        return self
+
+    def predict(self, texts, langs) -> list[list[Span]]:
+        from tagline.corpus.tokenize import tokenize
+
+        out = []
+        for text, lang in zip(texts, langs):
+            offsets = tokenize(text, lang)
+            if not offsets:
+                out.append([])
+                continue
+            tags = self.model.predict_single(token_features([text[s:e] for s, e in offsets], self.dictionary))
+            out.append(bio_to_spans(offsets, tags))
+        return out
+
+    def save(self, directory: Path) -> None:
+        """The CRFsuite model file plus the dictionary (CRFsuite's own format, not pickle)."""
+        import shutil
+
+        shutil.copyfile(self.model.modelfile.name, directory / "model.crfsuite")
+        (directory / "crf.json").write_text(json.dumps(
+            {"kind": "crf", "c1": self.c1, "c2": self.c2, "dictionary": self.dictionary}, ensure_ascii=False),
+            encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> "CRFTagger":
+        import pycrfsuite
+
+        meta = json.loads((directory / "crf.json").read_text(encoding="utf-8"))
+        tagger = cls(c1=meta["c1"], c2=meta["c2"])
+        tagger.dictionary = meta["dictionary"]
+        crfsuite_tagger = pycrfsuite.Tagger()
+        crfsuite_tagger.open(str(directory / "model.crfsuite"))
+
+        class _Loaded:
+            def predict_single(self, features):
+                return crfsuite_tagger.tag(features)
+
+        tagger.model = _Loaded()
+        return tagger

@@ -1,0 +1,497 @@
+"""Running baselines on a built dataset: train on train, tune on validation, report on test (or
+cross-validate), with bootstrap intervals; every run is written to ``runs/<run-id>/``."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tagline.corpus.store import utc_now, write_text_atomic
+from tagline.corpus.workspace import Workspace
+from tagline.errors import DataError
+
+TEXT_BASELINES = ("majority", "stratified", "tfidf_logreg", "tfidf_svm", "tfidf_nb")
+ENTITY_BASELINES = ("gazetteer", "crf")
+HEADLINE = {"claim_type": "macro_f1", "stance": "f_avg", "entities": "exact_f1"}
+TUNING_GRID = {"tfidf_logreg": [0.3, 1.0, 3.0, 10.0], "tfidf_svm": [0.03, 0.1, 0.3, 1.0]}
+
+
+@dataclass
+class TaskData:
+    """One task's examples: inputs, gold labels (or spans), ids, documents and splits."""
+
+    task: str
+    ids: list[str]
+    inputs: list  # texts; (target, text) pairs for stance
+    gold: list  # label names; span lists for entities
+    doc_ids: list[str]
+    splits: list[str]
+    langs: list[str]
+    labels: list[str]
+
+
+def load_dataset_dir(workspace: Workspace, dataset_dir: str | Path | None = None) -> tuple[Path, dict]:
+    directory = Path(dataset_dir) if dataset_dir else workspace.build_dir / "dataset"
+    fingerprint_path = directory / "fingerprint.json"
+    if not fingerprint_path.exists():
+        raise DataError("no built dataset", where=str(directory),
+                        fix="run `tagline eval build` first (or pass --dataset DIR)")
+    return directory, json.loads(fingerprint_path.read_text(encoding="utf-8"))
+
+
+def task_data(directory: Path, task: str) -> TaskData:
+    """Read one task's examples from a built dataset."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    config = "stance" if task == "stance" else "sentences"
+    if not (directory / config).exists():
+        raise DataError(f"the dataset has no {config} config", where=str(directory),
+                        fix=f"rebuild with `tagline eval build --task {task}`")
+    parts = datasets.load_from_disk(str(directory / config))
+    ids, inputs, gold, doc_ids, splits, langs = [], [], [], [], [], []
+    labels: list[str] = []
+    for split, part in parts.items():
+        table = part.data
+        if task == "stance":
+            labels = part.features["label"].names
+            values = table.column("label").to_pylist()
+            texts, targets = table.column("text").to_pylist(), table.column("target").to_pylist()
+            keep = range(len(values))
+            inputs.extend((targets[i], texts[i]) for i in keep)
+            gold.extend(labels[values[i]] for i in keep)
+        elif task == "claim_type":
+            if "claim_type" not in part.features:
+                raise DataError("the dataset has no claim_type column", where=str(directory),
+                                fix="rebuild with `tagline eval build --task claim_type`")
+            labels = part.features["claim_type"].names
+            values = table.column("claim_type").to_pylist()
+            keep = [i for i, v in enumerate(values) if v is not None]
+            texts = table.column("text").to_pylist()
+            inputs.extend(texts[i] for i in keep)
+            gold.extend(labels[values[i]] for i in keep)
+        else:
+            if "entities" not in part.features:
+                raise DataError("the dataset has no entities column", where=str(directory),
+                                fix="rebuild with `tagline eval build --task entities`")
+            labels = part.features["entities"].feature["label"].names
+            values = table.column("entities").to_pylist()
+            keep = [i for i, v in enumerate(values) if v is not None]
+            texts = table.column("text").to_pylist()
+            inputs.extend(texts[i] for i in keep)
+            gold.extend([(e["start"], e["end"], labels[e["label"]]) for e in values[i]] for i in keep)
+        row_ids, row_docs, row_langs = (table.column(c).to_pylist() for c in ("id", "doc_id", "lang"))
+        ids.extend(row_ids[i] for i in keep)
+        doc_ids.extend(row_docs[i] for i in keep)
+        langs.extend(row_langs[i] for i in keep)
+        splits.extend([split] * len(keep))
+    if not ids:
+        raise DataError(f"the dataset has no {task} examples", where=str(directory),
+                        fix="adjudicate gold for this task and rebuild")
+    return TaskData(task, ids, inputs, gold, doc_ids, splits, langs, labels)
+
+
+# ----- metrics for a run --------------------------------------------------------------------
+def score_labels(task: str, y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str], *,
+                 inputs: Sequence | None = None, n_resamples: int = 1000, seed: int = 0) -> dict:
+    """Headline metrics with bootstrap intervals, per-class scores and the confusion matrix."""
+    from functools import partial
+
+    from tagline.eval.metrics import bootstrap_ci, classification_metrics, f_avg
+
+    base = classification_metrics(list(y_true), list(y_pred), labels=list(labels))
+    functions: dict[str, Callable] = {
+        "accuracy": _accuracy,
+        "macro_f1": partial(_macro_f1, labels=list(labels)),
+        "weighted_f1": partial(_weighted_f1, labels=list(labels)),
+    }
+    if task == "stance":
+        functions = {"f_avg": f_avg, **functions}
+    metrics = {name: bootstrap_ci(function, list(y_true), list(y_pred), n_resamples=n_resamples, random_state=seed)
+               for name, function in functions.items()}
+    result = {"metrics": metrics, "per_class": base["per_class"], "confusion_matrix": base["confusion_matrix"]}
+    if task == "stance" and inputs is not None:
+        per_target = {}
+        for target in sorted({t for t, _ in inputs}):
+            rows = [i for i, (t, _) in enumerate(inputs) if t == target]
+            truth, guess = [y_true[i] for i in rows], [y_pred[i] for i in rows]
+            per_target[target] = {"n": len(rows), "f_avg": f_avg(truth, guess),
+                                  "macro_f1": _macro_f1(truth, guess, labels=list(labels))}
+        result["per_target"] = per_target
+    return result
+
+
+def _accuracy(y_true, y_pred) -> float:
+    from sklearn.metrics import accuracy_score
+
+    return float(accuracy_score(y_true, y_pred))
+
+
+def _macro_f1(y_true, y_pred, *, labels) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0))
+
+
+def _weighted_f1(y_true, y_pred, *, labels) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=0))
+
+
+# ----- fitting ------------------------------------------------------------------------------
+def _make_model(task: str, baseline: str, lang: str, seed: int, c: float | None = None):
+    from tagline.eval.baselines import PerTargetClassifier, make_text_baseline
+
+    def factory():
+        model = make_text_baseline(baseline, lang=lang, random_state=seed)
+        if c is not None:
+            model.set_params(**{_c_param(model): c})
+        return model
+
+    return PerTargetClassifier(factory) if task == "stance" else factory()
+
+
+def _c_param(model) -> str:
+    names = [name for name in model.get_params() if name.endswith("__C") or name == "C"]
+    return names[0]
+
+
+def _fit_predict(task: str, baseline: str, lang: str, seed: int, train_x, train_y, test_x, c: float | None = None):
+    model = _make_model(task, baseline, lang, seed, c)
+    if len(set(train_y)) < 2 and baseline not in ("majority", "stratified"):
+        from tagline.eval.baselines import make_text_baseline
+
+        model = make_text_baseline("majority", lang=lang, random_state=seed)
+        if task == "stance":
+            from tagline.eval.baselines import PerTargetClassifier
+
+            model = PerTargetClassifier(lambda: make_text_baseline("majority", lang=lang, random_state=seed))
+    model.fit(list(train_x), list(train_y))
+    return model, [str(p) for p in model.predict(list(test_x))]
+
+
+def _folds(data: TaskData, k: int, seed: int, strata: list[str]) -> tuple[list[tuple[list[int], list[int]]], str]:
+    import numpy as np
+    from sklearn.model_selection import KFold, StratifiedGroupKFold, StratifiedKFold
+
+    n = len(data.ids)
+    x = np.zeros(n)
+    groups = data.doc_ids
+    if len(set(groups)) >= k:
+        splitter, how = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed), "grouped by document"
+        folds = list(splitter.split(x, strata, groups))
+    elif min(np.unique(strata, return_counts=True)[1]) >= k:
+        splitter, how = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed), \
+            "stratified by label (too few documents to group)"
+        folds = list(splitter.split(x, strata))
+    else:
+        splitter, how = KFold(n_splits=k, shuffle=True, random_state=seed), \
+            "plain k-fold (too few documents to group, a class too rare to stratify)"
+        folds = list(splitter.split(x))
+    return [(list(a), list(b)) for a, b in folds], how
+
+
+def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: int) -> dict:
+    """Fit and predict one baseline; returns predictions on the evaluated items and how it was done."""
+    lang = "ja" if data.langs.count("ja") >= len(data.langs) / 2 else "en"
+    if data.task == "entities":
+        return _evaluate_entities(data, baseline, cv=cv, seed=seed, lang=lang)
+    if cv:
+        predictions = [None] * len(data.ids)
+        folds, how = _folds(data, cv, seed, list(data.gold))
+        for train_index, test_index in folds:
+            _, guess = _fit_predict(data.task, baseline, lang, seed, [data.inputs[i] for i in train_index],
+                                    [data.gold[i] for i in train_index], [data.inputs[i] for i in test_index])
+            for i, label in zip(test_index, guess):
+                predictions[i] = label
+        evaluated = list(range(len(data.ids)))
+        model, _ = _fit_predict(data.task, baseline, lang, seed, data.inputs, data.gold, data.inputs[:1])
+        return {"mode": f"{cv}-fold cross-validation, {how}", "evaluated": evaluated, "predictions": predictions,
+                "model": model, "params": {}, "n_train": len(data.ids), "lang": lang}
+    train = [i for i, s in enumerate(data.splits) if s == "train"]
+    validation = [i for i, s in enumerate(data.splits) if s == "validation"]
+    test = [i for i, s in enumerate(data.splits) if s == "test"]
+    if not train or not test:
+        raise DataError(f"the {data.task} data needs a train and a test split (found: "
+                        f"{', '.join(sorted(set(data.splits)))})", fix="rebuild, or use --cv K")
+    params: dict = {}
+    chosen_c = None
+    if baseline in TUNING_GRID and validation:
+        scores = {}
+        for c in TUNING_GRID[baseline]:
+            _, guess = _fit_predict(data.task, baseline, lang, seed, [data.inputs[i] for i in train],
+                                    [data.gold[i] for i in train], [data.inputs[i] for i in validation], c=c)
+            truth = [data.gold[i] for i in validation]
+            scores[c] = _tuning_score(data.task, truth, guess, data.labels)
+        chosen_c = max(TUNING_GRID[baseline], key=lambda c: (scores[c], -abs(c - 1.0)))
+        params = {"C": chosen_c, "validation_scores": {str(c): v for c, v in scores.items()}}
+    model, guess = _fit_predict(data.task, baseline, lang, seed, [data.inputs[i] for i in train],
+                                [data.gold[i] for i in train], [data.inputs[i] for i in test], c=chosen_c)
+    return {"mode": "train on train" + (", C tuned on validation" if params else "") + ", report on test",
+            "evaluated": test, "predictions": guess, "model": model, "params": params, "n_train": len(train),
+            "lang": lang}
+
+
+def _tuning_score(task, truth, guess, labels) -> float:
+    if task == "stance":
+        from tagline.eval.metrics import f_avg
+
+        return f_avg(truth, guess)
+    return _macro_f1(truth, guess, labels=labels)
+
+
+def _evaluate_entities(data: TaskData, baseline: str, *, cv: int | None, seed: int, lang: str) -> dict:
+    from tagline.eval.entities import CRFTagger, Gazetteer
+
+    def fit(indices):
+        texts = [data.inputs[i] for i in indices]
+        if baseline == "gazetteer":
+            return Gazetteer().fit(texts, [data.gold[i] for i in indices])
+        return CRFTagger().fit(texts, [data.langs[i] for i in indices], [data.gold[i] for i in indices])
+
+    def predict(model, indices):
+        texts = [data.inputs[i] for i in indices]
+        return model.predict(texts) if baseline == "gazetteer" else model.predict(texts, [data.langs[i] for i in indices])
+
+    if cv:
+        predictions = [None] * len(data.ids)
+        strata = ["entities" if spans else "none" for spans in data.gold]
+        folds, how = _folds(data, cv, seed, strata)
+        for train_index, test_index in folds:
+            for i, spans in zip(test_index, predict(fit(train_index), test_index)):
+                predictions[i] = spans
+        return {"mode": f"{cv}-fold cross-validation, {how}", "evaluated": list(range(len(data.ids))),
+                "predictions": predictions, "model": fit(range(len(data.ids))), "params": {},
+                "n_train": len(data.ids), "lang": lang}
+    train = [i for i, s in enumerate(data.splits) if s in ("train", "validation")]
+    test = [i for i, s in enumerate(data.splits) if s == "test"]
+    if not train or not test:
+        raise DataError("the entities data needs a train and a test split", fix="rebuild, or use --cv K")
+    model = fit(train)
+    return {"mode": "train on train + validation, report on test", "evaluated": test,
+            "predictions": predict(model, test), "model": model, "params": {}, "n_train": len(train), "lang": lang}
+
+
+# ----- a run on disk ------------------------------------------------------------------------
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for package in ("tagline", "scikit-learn", "datasets", "numpy", "pyarrow", "sklearn-crfsuite", "skops"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def new_run_dir(workspace: Workspace, task: str, baseline: str) -> tuple[str, Path]:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    run_id = f"{stamp}-{task}-{baseline}"
+    directory = workspace.runs_dir / run_id
+    counter = 1
+    while directory.exists():
+        counter += 1
+        run_id = f"{stamp}-{task}-{baseline}-{counter}"
+        directory = workspace.runs_dir / run_id
+    directory.mkdir(parents=True)
+    return run_id, directory
+
+
+def write_run(workspace: Workspace, result: dict, *, model=None, predictions: list[dict] | None = None) -> Path:
+    """Write results.json (checked against the run schema), predictions.jsonl, report.md, the
+    confusion-matrix PNG and the model."""
+    from tagline.schemas import schema_errors
+
+    directory = workspace.runs_dir / result["run_id"]
+    directory.mkdir(parents=True, exist_ok=True)
+    problems = schema_errors("run", result)
+    if problems:
+        raise DataError(f"run result does not match its schema: {problems[0]}", where=result["run_id"])
+    if predictions is not None:
+        with open(directory / "predictions.jsonl", "w", encoding="utf-8") as handle:
+            for row in predictions:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if model is not None:
+        result["model"] = save_model(model, directory)
+    if "confusion_matrix" in result:
+        plot_confusion(result["confusion_matrix"], directory / "confusion.png",
+                       title=f"{result['task']} · {result['baseline']}")
+        result["confusion_png"] = "confusion.png"
+    write_text_atomic(directory / "report.md", run_report(result))
+    write_text_atomic(directory / "results.json", json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    return directory
+
+
+def save_model(model, directory: Path) -> str:
+    """Save a fitted model without pickle: skops for scikit-learn, CRFsuite/JSON files for entities."""
+    from tagline.eval.entities import CRFTagger, Gazetteer
+
+    if isinstance(model, Gazetteer):
+        model.save(directory / "gazetteer.json")
+        return "gazetteer.json"
+    if isinstance(model, CRFTagger):
+        model.save(directory)
+        return "model.crfsuite"
+    import skops.io
+
+    skops.io.dump(model, directory / "model.skops")
+    return "model.skops"
+
+
+def load_model(directory: Path):
+    """Load a run's model; skops types are trusted only if they come from scikit-learn, numpy,
+    scipy or tagline itself."""
+    from tagline.eval.entities import CRFTagger, Gazetteer
+
+    if (directory / "gazetteer.json").exists():
+        return Gazetteer.load(directory / "gazetteer.json")
+    if (directory / "model.crfsuite").exists():
+        return CRFTagger.load(directory)
+    path = directory / "model.skops"
+    if not path.exists():
+        raise DataError("the run has no saved model", where=str(directory))
+    import skops.io
+
+    untrusted = skops.io.get_untrusted_types(file=path)
+    allowed = ("sklearn.", "numpy.", "scipy.", "tagline.", "builtins.")
+    refused = [name for name in untrusted if not name.startswith(allowed)]
+    if refused:
+        raise DataError(f"the model file holds types tagline does not trust: {', '.join(refused)}",
+                        where=str(path), fix="only load models made by `tagline eval run`")
+    return skops.io.load(path, trusted=untrusted)
+
+
+def plot_confusion(confusion: dict, path: Path, *, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels, matrix = confusion["labels"], confusion["matrix"]
+    size = max(4.0, 0.6 * len(labels) + 2)
+    figure, axes = plt.subplots(figsize=(size, size))
+    axes.imshow(matrix, cmap="Blues")
+    axes.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    axes.set_yticks(range(len(labels)), labels)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("gold")
+    axes.set_title(title)
+    peak = max((max(row) for row in matrix), default=0)
+    for i, row in enumerate(matrix):
+        for j, count in enumerate(row):
+            axes.text(j, i, str(count), ha="center", va="center", color="white" if count > peak / 2 else "black")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+
+
+def run_report(result: dict) -> str:
+    lines = [f"# Run {result['run_id']}", "",
+             f"- task: `{result['task']}`; baseline: `{result['baseline']}`",
+             f"- mode: {result.get('mode', '')}",
+             f"- dataset fingerprint: `{result['dataset_fingerprint']}`; seed {result['seed']}",
+             f"- evaluated items: {result.get('n_evaluated', '')}; training items: {result.get('n_train', '')}",
+             f"- created {result['created']}; " + ", ".join(f"{k} {v}" for k, v in result["versions"].items()),
+             "", "## Metrics (95% bootstrap intervals)", "", "| metric | value | interval |", "|---|---|---|"]
+    for name, item in result["metrics"].items():
+        lines.append(f"| {name} | {item['value']:.4f} | {item['low']:.4f} – {item['high']:.4f} |")
+    if result.get("per_target"):
+        lines += ["", "## Per target", "", "| target | n | F_avg | macro-F1 |", "|---|---|---|---|"]
+        for target, item in result["per_target"].items():
+            lines.append(f"| {target} | {item['n']} | {item['f_avg']:.4f} | {item['macro_f1']:.4f} |")
+    if result.get("per_class"):
+        lines += ["", "## Per class", "", "| class | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+        for label, item in result["per_class"].items():
+            lines.append(f"| {label} | {item['precision']:.4f} | {item['recall']:.4f} | {item['f1']:.4f} | "
+                         f"{item['support']} |")
+    if result.get("confusion_matrix"):
+        labels = result["confusion_matrix"]["labels"]
+        lines += ["", "## Confusion matrix (rows: gold, columns: predicted)", "",
+                  "| gold \\ predicted | " + " | ".join(labels) + " |", "|---|" + "---|" * len(labels)]
+        for label, row in zip(labels, result["confusion_matrix"]["matrix"]):
+            lines.append(f"| {label} | " + " | ".join(str(v) for v in row) + " |")
+        lines += ["", "![confusion matrix](confusion.png)"]
+    if result.get("params"):
+        lines += ["", "## Parameters", "", "```json", json.dumps(result["params"], indent=2), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequence[str] | None = None,
+                   cv: int | None = None, seed: int = 13, dataset_dir: str | Path | None = None,
+                   n_resamples: int = 1000, progress: Callable[[str], None] | None = None) -> list[dict]:
+    """Run the chosen baselines on the chosen tasks; write and return one result per (task, baseline)."""
+    directory, built = load_dataset_dir(workspace, dataset_dir)
+    tasks = [t for t in ("stance", "claim_type", "entities") if task in ("all", t)]
+    tasks = [t for t in tasks if t in built["settings"]["tasks"]]
+    if not tasks:
+        raise DataError(f"the dataset was built without {task}", where=str(directory),
+                        fix="rebuild with `tagline eval build`")
+    if cv is not None and cv < 2:
+        raise DataError("--cv must be at least 2")
+    step = progress or (lambda message: None)
+    results = []
+    for name in tasks:
+        data = task_data(directory, name)
+        available = ENTITY_BASELINES if name == "entities" else TEXT_BASELINES
+        chosen = [b for b in (baselines or available) if b in available]
+        unknown = [b for b in (baselines or []) if b not in TEXT_BASELINES + ENTITY_BASELINES]
+        if unknown:
+            raise DataError(f"unknown baseline(s) {', '.join(unknown)}",
+                            fix=f"choose from {', '.join(TEXT_BASELINES + ENTITY_BASELINES)}")
+        for baseline in chosen:
+            step(f"{name} · {baseline}")
+            started = time.perf_counter()
+            outcome = evaluate_baseline(data, baseline, cv=cv, seed=seed)
+            evaluated = outcome["evaluated"]
+            truth = [data.gold[i] for i in evaluated]
+            if name == "entities":
+                from tagline.eval.entities import span_metrics
+
+                scores = span_metrics(truth, outcome["predictions"], labels=data.labels, n_resamples=n_resamples,
+                                      random_state=seed)
+                scores.pop("exact")
+                scores.pop("partial")
+                rows = [{"id": data.ids[i], "gold": [list(s) for s in g], "pred": [list(s) for s in p]}
+                        for i, g, p in zip(evaluated, truth, outcome["predictions"])]
+            else:
+                scores = score_labels(name, truth, outcome["predictions"], data.labels,
+                                      inputs=[data.inputs[i] for i in evaluated], n_resamples=n_resamples, seed=seed)
+                rows = [{"id": data.ids[i], "gold": g, "pred": p}
+                        for i, g, p in zip(evaluated, truth, outcome["predictions"])]
+            run_id, _ = new_run_dir(workspace, name, baseline)
+            result = {"run_id": run_id, "task": name, "baseline": baseline, "mode": outcome["mode"],
+                      "dataset": str(directory), "dataset_fingerprint": built["fingerprint"], "seed": seed,
+                      "versions": versions(), "created": utc_now(), "n_train": outcome["n_train"],
+                      "n_evaluated": len(evaluated), "headline": HEADLINE[name], "params": outcome["params"],
+                      "lang": outcome["lang"], "seconds": round(time.perf_counter() - started, 3), **scores}
+            write_run(workspace, result, model=outcome["model"], predictions=rows)
+            results.append(result)
+    return results
+
+
+def list_runs(workspace: Workspace) -> list[dict]:
+    runs = []
+    if not workspace.runs_dir.exists():
+        return runs
+    for path in sorted(workspace.runs_dir.glob("*/results.json")):
+        try:
+            result = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        runs.append(result)
+    return runs
+
+
+def find_run(workspace: Workspace, run_id: str) -> Path:
+    directory = Path(run_id) if Path(run_id).is_dir() else workspace.runs_dir / run_id
+    if not (directory / "results.json").exists():
+        known = [r["run_id"] for r in list_runs(workspace)][-5:]
+        raise DataError(f"no run {run_id!r}", where=str(workspace.runs_dir),
+                        fix="see `tagline eval runs`" + (f"; recent: {', '.join(known)}" if known else ""))
+    return directory

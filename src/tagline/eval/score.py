@@ -1,0 +1,237 @@
+"""Scoring anyone's predictions against the gold, comparing two runs, and predicting with a saved run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import orjson
+
+from tagline.corpus.store import utc_now
+from tagline.corpus.workspace import Workspace
+from tagline.errors import DataError, InputError
+from tagline.eval.run import (
+    HEADLINE, find_run, load_dataset_dir, load_model, new_run_dir, score_labels, task_data, versions, write_run,
+)
+
+
+def _read_jsonl(path: Path) -> list[tuple[int, dict]]:
+    rows = []
+    try:
+        handle = open(path, "rb")
+    except OSError as error:
+        raise InputError(f"cannot read: {error.strerror}", where=str(path)) from None
+    with handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError as error:
+                raise InputError(f"not valid JSON ({error.msg})", where=f"{path}:{number}", fix="fix that line") from None
+            if not isinstance(record, dict):
+                raise InputError("expected a JSON object", where=f"{path}:{number}")
+            rows.append((number, record))
+    return rows
+
+
+def _first(items, count: int = 5) -> str:
+    items = list(items)
+    shown = ", ".join(map(str, items[:count]))
+    return shown + (f", … ({len(items)} in all)" if len(items) > count else "")
+
+
+def score_predictions(workspace: Workspace, path: str | Path, *, task: str, split: str = "test",
+                      dataset_dir: str | Path | None = None, n_resamples: int = 1000, seed: int = 13) -> dict:
+    """Score a predictions file against the gold of ``split`` (or ``all``) and write it as a run.
+
+    Lines: ``{"id": ..., "label": ...}`` for claim_type; for stance the id is the dataset row id
+    ``<sentence_id>@<target>`` (or give ``sentence_id`` and ``target``); for entities
+    ``{"id": ..., "entities": [{"start", "end", "label"}, ...]}``. Every gold id must be predicted
+    once, and nothing else.
+    """
+    path = Path(path)
+    directory, built = load_dataset_dir(workspace, dataset_dir)
+    data = task_data(directory, task)
+    keep = [i for i, s in enumerate(data.splits) if split == "all" or s == split]
+    if not keep:
+        raise DataError(f"the dataset has no {split!r} split for {task}",
+                        fix=f"splits: {', '.join(sorted(set(data.splits)))}, or --split all")
+    gold = {data.ids[i]: data.gold[i] for i in keep}
+    predicted: dict[str, object] = {}
+    unknown_labels: list[str] = []
+    duplicates: list[str] = []
+    for number, record in _read_jsonl(path):
+        row_id = record.get("id")
+        if row_id is None and task == "stance" and "sentence_id" in record and "target" in record:
+            row_id = f"{record['sentence_id']}@{record['target']}"
+        if row_id is None:
+            raise InputError("record has no `id`", where=f"{path}:{number}",
+                             fix="give each prediction the id of the dataset row it predicts")
+        if row_id in predicted:
+            duplicates.append(f"{row_id} (line {number})")
+        if task == "entities":
+            spans = record.get("entities")
+            if not isinstance(spans, list):
+                raise InputError("record has no `entities` list", where=f"{path}:{number}")
+            value = []
+            for span in spans:
+                if span.get("label") not in data.labels:
+                    unknown_labels.append(f"{span.get('label')!r} (line {number})")
+                value.append((int(span["start"]), int(span["end"]), span.get("label")))
+            predicted[row_id] = value
+        else:
+            label = record.get("label")
+            if label not in data.labels:
+                unknown_labels.append(f"{label!r} (line {number})")
+            predicted[row_id] = label
+    missing = [i for i in gold if i not in predicted]
+    extra = [i for i in predicted if i not in gold]
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} gold id(s) have no prediction (first: {_first(missing)})")
+    if extra:
+        problems.append(f"{len(extra)} predicted id(s) are not in the {split} gold (first: {_first(extra)})")
+    if duplicates:
+        problems.append(f"{len(duplicates)} id(s) are predicted twice (first: {_first(duplicates)})")
+    if unknown_labels:
+        problems.append(f"{len(unknown_labels)} unknown label(s) (first: {_first(unknown_labels)}); "
+                        f"labels are {', '.join(data.labels)}")
+    if problems:
+        raise DataError("; ".join(problems), where=str(path),
+                        fix=f"predict exactly the {len(gold)} {split} rows of `tagline eval build`")
+    ids = list(gold)
+    truth = [gold[i] for i in ids]
+    guess = [predicted[i] for i in ids]
+    if task == "entities":
+        from tagline.eval.entities import span_metrics
+
+        scores = span_metrics(truth, guess, labels=data.labels, n_resamples=n_resamples, random_state=seed)
+        scores.pop("exact")
+        scores.pop("partial")
+        rows = [{"id": i, "gold": [list(s) for s in g], "pred": [list(s) for s in p]} for i, g, p in zip(ids, truth, guess)]
+    else:
+        inputs = [data.inputs[data.ids.index(i)] for i in ids] if task == "stance" else None
+        scores = score_labels(task, truth, guess, data.labels, inputs=inputs, n_resamples=n_resamples, seed=seed)
+        rows = [{"id": i, "gold": g, "pred": p} for i, g, p in zip(ids, truth, guess)]
+    baseline = f"predictions-{path.stem}"
+    run_id, _ = new_run_dir(workspace, task, baseline)
+    result = {"run_id": run_id, "task": task, "baseline": baseline, "mode": f"external predictions on {split}",
+              "dataset": str(directory), "dataset_fingerprint": built["fingerprint"], "seed": seed,
+              "versions": versions(), "created": utc_now(), "n_train": 0, "n_evaluated": len(ids),
+              "headline": HEADLINE[task], "params": {"predictions": str(path)}, **scores}
+    write_run(workspace, result, predictions=rows)
+    return result
+
+
+def _read_predictions(directory: Path) -> dict[str, dict]:
+    path = directory / "predictions.jsonl"
+    if not path.exists():
+        raise DataError("the run has no predictions.jsonl", where=str(directory))
+    return {record["id"]: record for _, record in _read_jsonl(path)}
+
+
+def compare_runs(workspace: Workspace, run_a: str, run_b: str, *, n_resamples: int = 1000, seed: int = 13) -> dict:
+    """Paired bootstrap of the headline metric on the items both runs were evaluated on (which must
+    be the same items): the difference b − a and its 95% interval."""
+    dir_a, dir_b = find_run(workspace, run_a), find_run(workspace, run_b)
+    result_a = json.loads((dir_a / "results.json").read_text(encoding="utf-8"))
+    result_b = json.loads((dir_b / "results.json").read_text(encoding="utf-8"))
+    if result_a["task"] != result_b["task"]:
+        raise DataError(f"the runs are for different tasks ({result_a['task']} and {result_b['task']})")
+    if result_a["dataset_fingerprint"] != result_b["dataset_fingerprint"]:
+        raise DataError("the runs were made on different datasets (fingerprints "
+                        f"{result_a['dataset_fingerprint']} and {result_b['dataset_fingerprint']})",
+                        fix="compare runs made on the same build")
+    predictions_a, predictions_b = _read_predictions(dir_a), _read_predictions(dir_b)
+    if set(predictions_a) != set(predictions_b):
+        only_a = sorted(set(predictions_a) - set(predictions_b))
+        only_b = sorted(set(predictions_b) - set(predictions_a))
+        raise DataError(f"the runs were evaluated on different items ({len(only_a)} only in A, {len(only_b)} only "
+                        f"in B; first: {_first(only_a or only_b)})",
+                        fix="compare runs made in the same mode (both on test, or both with the same --cv)")
+    ids = sorted(predictions_a)
+    task = result_a["task"]
+    truth = [predictions_a[i]["gold"] for i in ids]
+    pred_a = [predictions_a[i]["pred"] for i in ids]
+    pred_b = [predictions_b[i]["pred"] for i in ids]
+    metric = HEADLINE[task]
+    if task == "entities":
+        outcome = _paired_span_bootstrap(truth, pred_a, pred_b, n_resamples=n_resamples, seed=seed)
+    else:
+        from functools import partial
+
+        from tagline.eval.metrics import f_avg, paired_bootstrap
+        from tagline.eval.run import _macro_f1
+
+        labels = list(result_a.get("confusion_matrix", {}).get("labels") or sorted(set(truth)))
+        function = f_avg if task == "stance" else partial(_macro_f1, labels=labels)
+        outcome = paired_bootstrap(function, truth, pred_a, pred_b, n_resamples=n_resamples, random_state=seed)
+    return {"task": task, "metric": metric, "a": result_a["run_id"], "b": result_b["run_id"], "n_items": len(ids),
+            **outcome}
+
+
+def _paired_span_bootstrap(truth, pred_a, pred_b, *, n_resamples: int, seed: int) -> dict:
+    import numpy as np
+
+    from tagline.eval.entities import span_counts
+
+    def as_spans(rows):
+        return [[tuple(s) for s in row] for row in rows]
+
+    truth = as_spans(truth)
+    counts_a = span_counts(truth, as_spans(pred_a))
+    counts_b = span_counts(truth, as_spans(pred_b))
+
+    def f1(counts, index=None):
+        tp, fp, fn = (c if index is None else c[index].sum(axis=1) for c in counts)
+        if index is None:
+            tp, fp, fn = tp.sum(), fp.sum(), fn.sum()
+        denominator = 2 * tp + fp + fn
+        return np.where(denominator > 0, 2 * tp / np.maximum(denominator, 1), 0.0)
+
+    rng = np.random.default_rng(seed)
+    index = rng.integers(0, len(truth), size=(n_resamples, len(truth)))
+    differences = f1(counts_b, index) - f1(counts_a, index)
+    a, b = float(f1(counts_a)), float(f1(counts_b))
+    low, high = np.quantile(differences, [0.025, 0.975])
+    return {"a_value": a, "b_value": b, "difference": b - a, "low": float(low), "high": float(high),
+            "p_value": float(np.mean(differences <= 0)) if b > a else float(np.mean(differences >= 0)),
+            "n_resamples": n_resamples}
+
+
+def predict_file(workspace: Workspace, run_id: str, path: str | Path) -> list[dict]:
+    """Predict with a saved run's model. ``path``: JSON lines with ``text`` (and ``target`` for
+    stance; optional ``id``), or a plain text file with one text per line."""
+    directory = find_run(workspace, run_id)
+    result = json.loads((directory / "results.json").read_text(encoding="utf-8"))
+    path = Path(path)
+    records: list[dict] = []
+    if path.suffix in (".jsonl", ".ndjson"):
+        for number, record in _read_jsonl(path):
+            if not isinstance(record.get("text"), str):
+                raise InputError("record has no `text`", where=f"{path}:{number}")
+            if result["task"] == "stance" and not record.get("target"):
+                raise InputError("stance needs a `target` in every record", where=f"{path}:{number}")
+            records.append({"id": record.get("id", f"line{number}"), **record})
+    else:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as error:
+            raise InputError(f"cannot read as UTF-8 text: {error}", where=str(path)) from None
+        if result["task"] == "stance":
+            raise InputError("stance predictions need a target per text", where=str(path),
+                             fix="give a .jsonl file with `text` and `target` fields")
+        records = [{"id": f"line{n}", "text": line} for n, line in enumerate(lines, 1) if line.strip()]
+    model = load_model(directory)
+    texts = [r["text"] for r in records]
+    if result["task"] == "entities":
+        from tagline.corpus.segment import detect_lang
+
+        langs = [r.get("lang") or detect_lang(r["text"]) for r in records]
+        spans = model.predict(texts) if not hasattr(model, "dictionary") else model.predict(texts, langs)
+        return [{"id": r["id"], "entities": [{"start": s, "end": e, "label": l, "text": r["text"][s:e]}
+                                             for s, e, l in found]} for r, found in zip(records, spans)]
+    inputs = [(r["target"], r["text"]) for r in records] if result["task"] == "stance" else texts
+    labels = model.predict(inputs)
+    return [{"id": r["id"], "label": str(label)} for r, label in zip(records, labels)]
