@@ -154,3 +154,16 @@ def test_session_refuses_without_a_terminal(runner, sample_workspace):
 
     result = runner.invoke(main, ["annotate", "--annotator", "alice"])
     assert result.exit_code == 2 and "needs a terminal" in result.stderr
+
+
+def test_ctrl_c_keeps_answers_and_restores_the_terminal(sample_workspace):
+    child = spawn(sample_workspace)
+    child.expect_exact("(1/77)")
+    child.send("f")
+    child.expect_exact("stance toward US AI policy")
+    child.sendintr()
+    child.expect_exact("Interrupted.")
+    child.expect_exact("1 answer(s) written this session")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert len(events(sample_workspace)) == 1

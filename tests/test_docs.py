@@ -1,0 +1,43 @@
+"""Docs stay true: every command has help, the reference is current, README's commands are CI's."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import REPO
+
+from tagline.cli import main
+from tagline.cli.reference import iter_commands, render_reference
+
+
+def test_every_command_has_help_text():
+    for path, command in iter_commands(main, ["tagline"]):
+        assert command.help and command.help.strip(), f"{' '.join(path)} has no help"
+        for parameter in command.params:
+            if parameter.param_type_name == "option" and parameter.name not in ("help",):
+                assert parameter.help, f"{' '.join(path)} option {parameter.opts} has no help"
+
+
+def test_cli_reference_is_current():
+    assert (REPO / "docs" / "cli-reference.md").read_text(encoding="utf-8") == render_reference(), \
+        "regenerate with: python -m tagline.cli.reference > docs/cli-reference.md"
+
+
+def test_every_command_appears_in_the_task_guide():
+    guide = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
+    for path, command in iter_commands(main, ["tagline"]):
+        if isinstance(command, type(main)) and len(path) > 1 and path[-1] in ("annotate", "eval", "corpus"):
+            continue
+        name = " ".join(path)
+        if name == "tagline":
+            continue
+        assert f"{name} " in guide or f"{name}\n" in guide, f"docs/cli.md never shows `{name}`"
+
+
+def test_readme_starts_with_the_two_commands_and_ci_runs_the_second():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)\n```", readme, re.S)
+    assert blocks[0].endswith("tagline demo") and "pip install -e ." in blocks[0]
+    assert "pytest" in blocks[1]
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert blocks[1] in ci

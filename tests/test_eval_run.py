@@ -1,0 +1,111 @@
+"""eval run / runs / score / compare / predict on the sample, and the demo."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tagline.annotate.gold import auto_adjudicate
+from tagline.cli import main
+from tagline.eval.build import build_dataset
+
+
+@pytest.fixture
+def built_sample(sample_workspace):
+    auto_adjudicate(sample_workspace)
+    build_dataset(sample_workspace)
+    return sample_workspace
+
+
+def test_run_writes_valid_results_report_png_and_model(runner, built_sample):
+    result = runner.invoke(main, ["eval", "run", "--task", "claim_type", "--baselines", "majority,tfidf_svm",
+                                  "--resamples", "200", "--json"])
+    assert result.exit_code == 0, result.output
+    runs = json.loads(result.stdout)["runs"]
+    assert [r["baseline"] for r in runs] == ["majority", "tfidf_svm"]
+    from tagline.schemas import schema_errors
+
+    for run in runs:
+        directory = built_sample.runs_dir / run["run_id"]
+        stored = json.loads((directory / "results.json").read_text(encoding="utf-8"))
+        assert schema_errors("run", stored) == []
+        for name in ("report.md", "confusion.png", "predictions.jsonl", "model.skops"):
+            assert (directory / name).exists(), name
+        metric = stored["metrics"]["macro_f1"]
+        assert metric["low"] <= metric["value"] <= metric["high"] and metric["n_resamples"] == 200
+        assert stored["n_evaluated"] == 8
+        assert ("C tuned on validation" in stored["mode"]) == (run["baseline"] == "tfidf_svm")
+        assert (directory / "confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    majority = runs[0]
+    predicted = [json.loads(line)["pred"] for line in
+                 (built_sample.runs_dir / majority["run_id"] / "predictions.jsonl").read_text().splitlines()]
+    assert len(set(predicted)) == 1  # the training majority, for every test item
+    expected = majority["per_class"][predicted[0]]["support"] / 8
+    assert majority["metrics"]["accuracy"]["value"] == pytest.approx(expected)
+
+
+def test_stance_majority_is_per_target_and_reports_f_avg(runner, built_sample):
+    result = runner.invoke(main, ["eval", "run", "--task", "stance", "--baselines", "majority", "--cv", "3",
+                                  "--resamples", "100", "--json"])
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.stdout)
+    assert "f_avg" in run["metrics"] and set(run["per_target"]) == {"DeepSeek", "US AI policy"}
+    predictions = [json.loads(line) for line in
+                   (built_sample.runs_dir / run["run_id"] / "predictions.jsonl").read_text().splitlines()]
+    assert len(predictions) == 154 and "cross-validation" in run["mode"]
+
+
+def test_entities_baselines_and_predict(runner, built_sample, tmp_path):
+    result = runner.invoke(main, ["eval", "run", "--task", "entities", "--resamples", "100", "--json"])
+    assert result.exit_code == 0, result.output
+    runs = json.loads(result.stdout)["runs"]
+    assert [r["baseline"] for r in runs] == ["gazetteer", "crf"]
+    for run in runs:
+        assert 0 <= run["metrics"]["exact_f1"]["value"] <= run["metrics"]["partial_f1"]["value"] <= 1
+    texts = tmp_path / "texts.txt"
+    texts.write_text("DeepSeekはOpenAIに挑戦している。\n", encoding="utf-8")
+    result = runner.invoke(main, ["eval", "predict", "--run", runs[0]["run_id"], str(texts)])
+    assert result.exit_code == 0, result.output
+    predicted = json.loads(result.stdout.splitlines()[0])
+    assert {"start": 0, "end": 8, "label": "ORG", "text": "DeepSeek"} in predicted["entities"]
+
+
+def test_score_external_predictions_and_compare(runner, built_sample, tmp_path):
+    import datasets
+
+    test = datasets.load_from_disk(str(built_sample.build_dir / "dataset" / "sentences"))["test"]
+    names = test.features["claim_type"].names
+    perfect = tmp_path / "perfect.jsonl"
+    perfect.write_text("".join(json.dumps({"id": r["id"], "label": names[r["claim_type"]]}) + "\n" for r in test),
+                       encoding="utf-8")
+    result = runner.invoke(main, ["eval", "score", str(perfect), "--task", "claim_type", "--resamples", "100",
+                                  "--json"])
+    assert result.exit_code == 0, result.output
+    scored = json.loads(result.stdout)
+    assert scored["metrics"]["accuracy"]["value"] == 1.0 and scored["metrics"]["macro_f1"]["low"] == 1.0
+
+    majority = json.loads(runner.invoke(main, ["eval", "run", "--task", "claim_type", "--baselines", "majority",
+                                               "--resamples", "100", "--json"]).stdout)
+    compared = runner.invoke(main, ["eval", "compare", majority["run_id"], scored["run_id"], "--json"])
+    assert compared.exit_code == 0, compared.output
+    outcome = json.loads(compared.stdout)
+    assert outcome["difference"] > 0 and outcome["low"] <= outcome["difference"] <= outcome["high"]
+
+    broken = tmp_path / "broken.jsonl"
+    rows = [json.loads(line) for line in perfect.read_text().splitlines()]
+    rows = rows[2:] + [{"id": "nope-s0001", "label": "quantity"}, {"id": rows[2]["id"], "label": "MAYBE"}]
+    broken.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = runner.invoke(main, ["eval", "score", str(broken), "--task", "claim_type"])
+    assert result.exit_code == 2
+    message = result.stderr
+    assert "2 gold id(s) have no prediction" in message and "1 predicted id(s) are not in the test gold" in message
+    assert "nope-s0001" in message and "'MAYBE'" in message and "predicted twice" in message
+    assert len(message.strip().splitlines()) == 1
+
+
+def test_runs_listing_and_missing_dataset(runner, sample_workspace):
+    result = runner.invoke(main, ["eval", "run"])
+    assert result.exit_code == 2 and "tagline eval build" in result.stderr
+    result = runner.invoke(main, ["eval", "runs"])
+    assert result.exit_code == 0 and "no runs yet" in result.stderr
