@@ -93,8 +93,9 @@ def label_cli(sentence_id, annotator, stances, claim_type, entities, no_entities
 
 @click.command("retract")
 @click.argument("sentence_id")
-@click.option("--annotator", "-a", required=True, metavar="NAME")
-@click.option("--task", required=True, type=click.Choice(["stance", "claim_type", "entities"]))
+@click.option("--annotator", "-a", required=True, metavar="NAME", help="Whose answer to withdraw.")
+@click.option("--task", required=True, type=click.Choice(["stance", "claim_type", "entities"]),
+              help="Which answer to withdraw.")
 @click.option("--target", default=None, help="The stance target (for --task stance).")
 @workspace_option
 @json_option

@@ -74,13 +74,14 @@ def results_table(results: list[dict]):
 
 
 @click.command("run")
-@click.option("--task", type=click.Choice(["all", "stance", "claim_type", "entities"]), default="all", show_default=True)
+@click.option("--task", type=click.Choice(["all", "stance", "claim_type", "entities"]), default="all",
+              show_default=True, help="Which task's baselines to run.")
 @click.option("--baselines", default=None, metavar="NAME,...",
               help="Which baselines (default: all for each task): majority, stratified, tfidf_logreg, tfidf_svm, "
                    "tfidf_nb; gazetteer, crf for entities.")
 @click.option("--cv", type=int, default=None, metavar="K",
               help="K-fold cross-validation (grouped by document where possible) instead of train/test.")
-@click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--seed", type=int, default=13, show_default=True, help="Seed for models, folds and resampling.")
 @click.option("--dataset", "dataset_dir", type=click.Path(file_okay=False), default=None,
               help="A built dataset (default: build/dataset in the workspace).")
 @click.option("--resamples", type=int, default=1000, show_default=True, help="Bootstrap resamples for intervals.")
@@ -121,8 +122,8 @@ def runs_cli(workspace, as_json) -> None:
 @click.command("compare")
 @click.argument("run_a")
 @click.argument("run_b")
-@click.option("--resamples", type=int, default=1000, show_default=True)
-@click.option("--seed", type=int, default=13, show_default=True)
+@click.option("--resamples", type=int, default=1000, show_default=True, help="Bootstrap resamples.")
+@click.option("--seed", type=int, default=13, show_default=True, help="Seed for the resampling.")
 @workspace_option
 @json_option
 def compare_cli(run_a, run_b, resamples, seed, workspace, as_json) -> None:
@@ -142,10 +143,12 @@ def compare_cli(run_a, run_b, resamples, seed, workspace, as_json) -> None:
 
 @click.command("score")
 @click.argument("predictions", type=click.Path(dir_okay=False))
-@click.option("--task", required=True, type=click.Choice(["stance", "claim_type", "entities"]))
+@click.option("--task", required=True, type=click.Choice(["stance", "claim_type", "entities"]),
+              help="Which task the predictions are for.")
 @click.option("--split", default="test", show_default=True, help="Which gold to score against (or all).")
-@click.option("--dataset", "dataset_dir", type=click.Path(file_okay=False), default=None)
-@click.option("--resamples", type=int, default=1000, show_default=True)
+@click.option("--dataset", "dataset_dir", type=click.Path(file_okay=False), default=None,
+              help="A built dataset (default: build/dataset in the workspace).")
+@click.option("--resamples", type=int, default=1000, show_default=True, help="Bootstrap resamples for intervals.")
 @workspace_option
 @json_option
 def score_cli(predictions, task, split, dataset_dir, resamples, workspace, as_json) -> None:
