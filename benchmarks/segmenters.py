@@ -1,7 +1,7 @@
 """Sentence segmenters compared on gold sentences: accuracy, offset exactness and speed.
 
 Japanese: tagline's bracket-aware splitter, a naive 。！？ regex and ja-sentence-segmenter (when it is
-installed) on the sample article against its hand-checked gold sentences. English: tagline (pysbd),
+installed) on the sample article against its hand-checked gold sentences. English: tagline (syntok),
 syntok (when it is installed) and a naive regex on debate transcripts from ../shared, whose own
 sentence lines are the gold. Every segmenter's spans are checked to index the text exactly.
 
@@ -213,17 +213,35 @@ def naive_en(text: str) -> list[Span]:
 def tagline_segmenter(lang: str, note: str) -> Segmenter:
     from tagline.corpus.segment import segment
 
-    name = f"tagline ({'rules' if lang == 'ja' else 'pysbd'})"
+    name = f"tagline ({'rules' if lang == 'ja' else 'syntok'})"
     return Segmenter(name, lambda text: segment(text, lang), True, note)
 
 
-def tagline_dashes_masked() -> Segmenter:
-    """What a workaround for pysbd's '--' bug would buy: each "--" is replaced by "——" (same length, so
-    offsets still index the original text) before tagline's English segmenter runs."""
-    from tagline.corpus.segment import segment
+def pysbd_segmenter() -> Segmenter | None:
+    """pysbd, which tagline used for English before this benchmark (per paragraph, offsets found
+    from a cursor). Optional: only when pysbd is installed."""
+    try:
+        import pysbd
+    except ImportError:
+        return None
+    segmenter = pysbd.Segmenter(language="en", clean=False)
 
-    return Segmenter("tagline (pysbd), -- masked", lambda text: segment(text.replace("--", "——"), "en"), True,
-                     "not what tagline does: '--' replaced by '——' (same length) before pysbd, to size a fix")
+    def run(text: str) -> list[Span]:
+        spans = []
+        for paragraph in re.finditer(r"\S(?:.*?\S)?(?=\s*\n\s*\n|\s*\Z)", text, re.S):
+            cursor = 0
+            body = paragraph.group()
+            for sentence in segmenter.segment(body):
+                piece = sentence.strip()
+                found = body.find(piece, cursor) if piece else -1
+                if found < 0:
+                    continue
+                spans.append((paragraph.start() + found, paragraph.start() + found + len(piece)))
+                cursor = found + len(piece)
+        return spans
+
+    return Segmenter(f"pysbd {importlib.metadata.version('pysbd')}", run, True,
+                     "pysbd per paragraph, offsets found from a cursor (tagline's English segmenter before)")
 
 
 def ja_sentence_segmenter() -> tuple[Segmenter | None, Callable[[str], list[str]] | None, str]:
@@ -519,8 +537,10 @@ def english(runs: int, split: str, speed_chars: int, errors: int) -> None:
     documents = english_data(split)
     segmenters = [Segmenter("naive regex [.!?]+space", naive_en, True,
                             "split where . ! ? is followed by white space, and at blank lines"),
-                  tagline_segmenter("en", "pysbd per paragraph, offsets found from a cursor"),
-                  tagline_dashes_masked()]
+                  tagline_segmenter("en", "syntok paragraphs and sentences, token offsets")]
+    pysbd_seg = pysbd_segmenter()
+    if pysbd_seg is not None:
+        segmenters.append(pysbd_seg)
     syntok_seg, skipped = syntok_segmenter()
     if syntok_seg is not None:
         segmenters.append(syntok_seg)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 HEAVY = ("datasets", "sklearn", "numpy", "pyarrow", "pandas", "scipy", "matplotlib", "statsmodels", "fugashi",
-         "pysbd", "jsonschema")
+         "syntok", "jsonschema")
 
 PROBE = r"""
 import json, sys

@@ -1,9 +1,8 @@
 """Sentence segmentation with exact character offsets: a bracket-aware rule splitter for Japanese,
-pysbd for English."""
+syntok for English."""
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator
 
@@ -129,39 +128,32 @@ def _emit(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
         yield start, end
 
 
-@functools.cache
-def _english_segmenter():
-    import pysbd
-
-    return pysbd.Segmenter(language="en", clean=False)
-
-
-_PARAGRAPH = re.compile(r"\S(?:.*?\S)?(?=\s*(?:\r\n|\r|\n)\s*(?:\r\n|\r|\n)|\s*\Z)", re.S)
-
-
 def _segment_en(text: str) -> Iterator[tuple[int, int]]:
-    """English: paragraphs are split at blank lines, then pysbd splits each paragraph.
+    """English: syntok splits paragraphs (at blank lines) and sentences; each sentence runs from its
+    first token's offset to the end of its last token.
 
-    pysbd returns sentence strings; each is located in the paragraph from a moving cursor, so the
-    offsets are exact even when a sentence repeats. A single line break inside a paragraph is a
-    hard wrap, not a boundary.
+    syntok was chosen by measurement (docs/segmentation.md): on the CheckThat! debate transcripts it
+    matched 98.1% of sentences exactly against pysbd's 94.1%, at 2-3 times the speed. Token offsets
+    index the original text, so the spans are exact; where syntok rewrote a token's value (a word
+    hyphenated across a line break), the end is taken from the original text instead.
     """
-    segmenter = _english_segmenter()
-    for paragraph in _PARAGRAPH.finditer(text):
-        offset = paragraph.start()
-        body = paragraph.group()
-        cursor = 0
-        for sentence in segmenter.segment(body):
-            piece = sentence.strip()
-            if not piece:
+    import syntok.segmenter
+
+    for paragraph in syntok.segmenter.analyze(text):
+        for sentence in paragraph:
+            tokens = [token for token in sentence if token.value]
+            if not tokens:
                 continue
-            found = body.find(piece, cursor)
-            if found < 0:
-                # pysbd changed the text (it should not with clean=False): keep the rest whole.
-                yield from _emit(text, offset + cursor, offset + len(body))
-                cursor = len(body)
-                break
-            yield from _emit(text, offset + found, offset + found + len(piece))
-            cursor = found + len(piece)
-        if cursor < len(body):
-            yield from _emit(text, offset + cursor, offset + len(body))
+            start = tokens[0].offset
+            last = tokens[-1]
+            end = last.offset + len(last.value)
+            if text[last.offset:end] != last.value:
+                end = last.offset
+                while end < len(text) and not text[end].isspace():
+                    end += 1
+            while start < end and text[start].isspace():
+                start += 1
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            if start < end:
+                yield start, end

@@ -99,61 +99,37 @@ def task_data(directory: Path, task: str) -> TaskData:
 def score_labels(task: str, y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str], *,
                  inputs: Sequence | None = None, n_resamples: int = 1000, seed: int = 0) -> dict:
     """Headline metrics with bootstrap intervals, per-class scores and the confusion matrix."""
-    from functools import partial
-
-    from tagline.eval.metrics import bootstrap_ci, classification_metrics, f_avg
+    from tagline.eval.metrics import bootstrap_ci, classification_metrics, metric_value
 
     base = classification_metrics(list(y_true), list(y_pred), labels=list(labels))
-    functions: dict[str, Callable] = {
-        "accuracy": _accuracy,
-        "macro_f1": partial(_macro_f1, labels=list(labels)),
-        "weighted_f1": partial(_weighted_f1, labels=list(labels)),
-    }
-    if task == "stance":
-        functions = {"f_avg": f_avg, **functions}
-    metrics = {name: bootstrap_ci(function, list(y_true), list(y_pred), n_resamples=n_resamples, random_state=seed)
-               for name, function in functions.items()}
+    names = (["f_avg"] if task == "stance" else []) + ["accuracy", "macro_f1", "weighted_f1"]
+    # Macro-F1 averages over the classes that occur in the evaluated items (gold or predicted),
+    # as scikit-learn does by default: a configured class absent from the test set is not a zero.
+    present = [label for label in labels if label in set(y_true) | set(y_pred)]
+    metrics = {name: bootstrap_ci(name, list(y_true), list(y_pred), labels=present, n_resamples=n_resamples,
+                                  random_state=seed) for name in names}
     result = {"metrics": metrics, "per_class": base["per_class"], "confusion_matrix": base["confusion_matrix"]}
     if task == "stance" and inputs is not None:
         per_target = {}
         for target in sorted({t for t, _ in inputs}):
             rows = [i for i, (t, _) in enumerate(inputs) if t == target]
             truth, guess = [y_true[i] for i in rows], [y_pred[i] for i in rows]
-            per_target[target] = {"n": len(rows), "f_avg": f_avg(truth, guess),
-                                  "macro_f1": _macro_f1(truth, guess, labels=list(labels))}
+            per_target[target] = {"n": len(rows),
+                                  "f_avg": metric_value("f_avg", truth, guess, labels=list(labels)),
+                                  "macro_f1": metric_value("macro_f1", truth, guess,
+                                                           labels=[x for x in labels if x in set(truth) | set(guess)])}
         result["per_target"] = per_target
     return result
-
-
-def _accuracy(y_true, y_pred) -> float:
-    from sklearn.metrics import accuracy_score
-
-    return float(accuracy_score(y_true, y_pred))
-
-
-def _macro_f1(y_true, y_pred, *, labels) -> float:
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0))
-
-
-def _weighted_f1(y_true, y_pred, *, labels) -> float:
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=0))
 
 
 # ----- fitting ------------------------------------------------------------------------------
 def _make_model(task: str, baseline: str, lang: str, seed: int, c: float | None = None):
     from tagline.eval.baselines import PerTargetClassifier, make_text_baseline
 
-    def factory():
-        model = make_text_baseline(baseline, lang=lang, random_state=seed)
-        if c is not None:
-            model.set_params(**{_c_param(model): c})
-        return model
-
-    return PerTargetClassifier(factory) if task == "stance" else factory()
+    model = make_text_baseline(baseline, lang=lang, random_state=seed)
+    if c is not None:
+        model.set_params(**{_c_param(model): c})
+    return PerTargetClassifier(model) if task == "stance" else model
 
 
 def _c_param(model) -> str:
@@ -163,14 +139,10 @@ def _c_param(model) -> str:
 
 def _fit_predict(task: str, baseline: str, lang: str, seed: int, train_x, train_y, test_x, c: float | None = None):
     model = _make_model(task, baseline, lang, seed, c)
-    if len(set(train_y)) < 2 and baseline not in ("majority", "stratified"):
+    if len(set(train_y)) < 2 and task != "stance":  # PerTargetClassifier handles one-label targets itself
         from tagline.eval.baselines import make_text_baseline
 
         model = make_text_baseline("majority", lang=lang, random_state=seed)
-        if task == "stance":
-            from tagline.eval.baselines import PerTargetClassifier
-
-            model = PerTargetClassifier(lambda: make_text_baseline("majority", lang=lang, random_state=seed))
     model.fit(list(train_x), list(train_y))
     return model, [str(p) for p in model.predict(list(test_x))]
 
@@ -238,11 +210,9 @@ def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: in
 
 
 def _tuning_score(task, truth, guess, labels) -> float:
-    if task == "stance":
-        from tagline.eval.metrics import f_avg
+    from tagline.eval.metrics import metric_value
 
-        return f_avg(truth, guess)
-    return _macro_f1(truth, guess, labels=labels)
+    return metric_value("f_avg" if task == "stance" else "macro_f1", truth, guess, labels=labels)
 
 
 def _evaluate_entities(data: TaskData, baseline: str, *, cv: int | None, seed: int, lang: str) -> dict:

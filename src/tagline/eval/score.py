@@ -159,14 +159,11 @@ def compare_runs(workspace: Workspace, run_a: str, run_b: str, *, n_resamples: i
     if task == "entities":
         outcome = _paired_span_bootstrap(truth, pred_a, pred_b, n_resamples=n_resamples, seed=seed)
     else:
-        from functools import partial
-
-        from tagline.eval.metrics import f_avg, paired_bootstrap
-        from tagline.eval.run import _macro_f1
+        from tagline.eval.metrics import paired_bootstrap
 
         labels = list(result_a.get("confusion_matrix", {}).get("labels") or sorted(set(truth)))
-        function = f_avg if task == "stance" else partial(_macro_f1, labels=labels)
-        outcome = paired_bootstrap(function, truth, pred_a, pred_b, n_resamples=n_resamples, random_state=seed)
+        outcome = paired_bootstrap(metric, truth, pred_a, pred_b, labels=labels, n_resamples=n_resamples,
+                                   random_state=seed)
     return {"task": task, "metric": metric, "a": result_a["run_id"], "b": result_b["run_id"], "n_items": len(ids),
             **outcome}
 
