@@ -55,21 +55,25 @@ def build_cli(out, split_text, group_by, seed, tasks, tokens, workspace, as_json
 
 
 def _interval(item: dict) -> str:
-    return f"{item['value']:.4f} [{item['low']:.4f}, {item['high']:.4f}]"
+    return f"{item['value']:.3f} [{item['low']:.3f}, {item['high']:.3f}]"
 
 
-def results_table(results: list[dict]):
-    """A rich table: one row per run, the headline metric with its interval."""
+# The second column: what to read next to the headline metric.
+_SECOND = {"f_avg": "macro_f1", "macro_f1": "accuracy", "exact_f1": "partial_f1"}
+
+
+def results_table(results: list[dict], *, with_run_ids: bool = False):
+    """A rich table: one row per run, the headline metric with its 95% interval, and a second metric."""
     from rich.table import Table
 
-    table = Table("task", "baseline", "headline", "value [95% CI]", "macro-F1 / partial-F1", "n", "run", box=None)
+    table = Table("task", "baseline", "headline [95% CI]", "also", "n", *(["run"] if with_run_ids else []), box=None)
     for result in results:
-        headline = result["metrics"][result.get("headline") or next(iter(result["metrics"]))]
-        second = result["metrics"].get("macro_f1") or result["metrics"].get("partial_f1")
-        if result.get("headline") == "macro_f1":
-            second = result["metrics"].get("accuracy")
-        table.add_row(result["task"], result["baseline"], result.get("headline", ""), _interval(headline),
-                      _interval(second) if second else "", str(result.get("n_evaluated", "")), result["run_id"])
+        name = result.get("headline") or next(iter(result["metrics"]))
+        second = _SECOND.get(name)
+        also = f"{second} {result['metrics'][second]['value']:.3f}" if second in result["metrics"] else ""
+        row = [result["task"], result["baseline"], f"{name} {_interval(result['metrics'][name])}", also,
+               str(result.get("n_evaluated", ""))]
+        table.add_row(*row + ([result["run_id"]] if with_run_ids else []))
     return table
 
 
@@ -116,7 +120,7 @@ def runs_cli(workspace, as_json) -> None:
     if not runs:
         say("no runs yet: `tagline eval run`")
         return
-    console().print(results_table(runs))
+    console().print(results_table(runs, with_run_ids=True))
 
 
 @click.command("compare")
