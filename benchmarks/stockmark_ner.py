@@ -1,0 +1,103 @@
+"""Japanese NER on Stockmark's Wikipedia dataset: the gazetteer and CRF baselines on the standard split.
+
+Imports ../shared/datasets/stockmark-ner-ja/ner.json into a fresh workspace that keeps the
+dataset's eight entity types, rebuilds the standard split (random.seed(42), 80/10/10, as its
+SOURCE.md describes; the importer does this), builds the dataset and runs both entity baselines:
+trained on train + validation, scored on test, span-level exact and partial F1 with 95% bootstrap
+intervals, per type, plus seqeval's strict BIO F1 as a cross-check. The gazetteer is the baseline
+measured in the same run.
+
+    python benchmarks/stockmark_ner.py [--shared ../shared]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TYPES = [("人名", "PERSON", "p"), ("法人名", "COMPANY", "c"), ("地名", "LOCATION", "l"), ("製品名", "PRODUCT", "r"),
+         ("政治的組織名", "POLITICAL_ORG", "g"), ("施設名", "FACILITY", "f"), ("その他の組織名", "OTHER_ORG", "o"),
+         ("イベント名", "EVENT", "e")]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
+    parser.add_argument("--resamples", type=int, default=1000)
+    args = parser.parse_args()
+    source = Path(args.shared) / "datasets" / "stockmark-ner-ja" / "ner.json"
+    if not source.exists():
+        sys.exit(f"{source} is absent: this benchmark reads the Stockmark NER data from ../shared/datasets/")
+
+    from tagline.annotate.interop import import_file
+    from tagline.corpus.config import default_config, render_toml
+    from tagline.corpus.workspace import Workspace, init_workspace
+    from tagline.eval.build import build_dataset
+    from tagline.eval.entities import seqeval_f1, spans_to_bio
+    from tagline.eval.run import run_evaluation
+
+    root = Path(tempfile.mkdtemp(prefix="tagline-stockmark-"))
+    init_workspace(root, language="ja")
+    config = default_config(language="ja", targets=[], name="stockmark-ner")
+    config["tasks"] = {"entities": {"labels": [{"name": name, "key": key, "description": japanese}
+                                               for japanese, name, key in TYPES],
+                                    "aliases": {japanese: name for japanese, name, _ in TYPES}}}
+    (root / "tagline.toml").write_text(render_toml(config), encoding="utf-8")
+    workspace = Workspace(root)
+
+    started = time.perf_counter()
+    summary = import_file(workspace, source, fmt="stockmark-ner")
+    imported = time.perf_counter() - started
+    started = time.perf_counter()
+    build = build_dataset(workspace, tasks=["entities"])
+    built = time.perf_counter() - started
+    print(f"imported {source.name} in {imported:.1f} s: {summary.get('sentences', summary)}")
+    print(f"built in {built:.1f} s: {build.configs['sentences']}; entity edges inside a token: "
+          f"{sum(build.entity_alignment.get('misaligned', {}).values())}")
+
+    results = {}
+    for baseline in ("gazetteer", "crf"):
+        started = time.perf_counter()
+        (result,) = run_evaluation(workspace, task="entities", baselines=[baseline], n_resamples=args.resamples)
+        results[baseline] = (result, time.perf_counter() - started)
+
+    print("\ntest split, span-level micro scores (95% bootstrap intervals over sentences)")
+    print(f"{'baseline':<12}{'exact F1':>26}{'partial F1':>26}{'seconds':>10}")
+    for baseline, (result, seconds) in results.items():
+        exact, partial = result["metrics"]["exact_f1"], result["metrics"]["partial_f1"]
+        print(f"{baseline:<12}{exact['value'] * 100:>9.2f} [{exact['low'] * 100:5.2f}, {exact['high'] * 100:5.2f}]"
+              f"{partial['value'] * 100:>10.2f} [{partial['low'] * 100:5.2f}, {partial['high'] * 100:5.2f}]"
+              f"{seconds:>10.1f}")
+    crf = results["crf"][0]
+    gazetteer = results["gazetteer"][0]
+    print(f"CRF / gazetteer exact F1: {crf['metrics']['exact_f1']['value'] / gazetteer['metrics']['exact_f1']['value']:.2f}")
+    print("\nCRF per type (exact): " + ", ".join(f"{label} {item['f1'] * 100:.1f} (n={item['support']})"
+                                               for label, item in crf["per_class"].items()))
+
+    # Cross-check: seqeval strict IOB2 F1 on the same predictions, over MeCab tokens.
+    import json
+
+    from tagline.corpus.tokenize import tokenize
+
+    texts = {}
+    for record in workspace.iter_sentences():
+        texts[record["id"]] = record["text"]
+    gold_tags, predicted_tags = [], []
+    run_dir = workspace.runs_dir / crf["run_id"]
+    for line in (run_dir / "predictions.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        offsets = tokenize(texts[row["id"]], "ja")
+        gold_tags.append(spans_to_bio(offsets, [tuple(s) for s in row["gold"]]))
+        predicted_tags.append(spans_to_bio(offsets, [tuple(s) for s in row["pred"]]))
+    print(f"seqeval strict IOB2 F1 of the CRF over MeCab tokens: {seqeval_f1(gold_tags, predicted_tags) * 100:.2f}")
+    print("\nPublished figures: the dataset's SOURCE.md gives the split and test counts but no model scores, "
+          "so none are quoted here; compare with the BERT results reported for the same split "
+          "(llm-book/ner-wikipedia-dataset) from their source.")
+    print(f"workspace: {root}")
+
+
+if __name__ == "__main__":
+    main()
