@@ -17,6 +17,8 @@ SUBCOMMANDS = {
     "agree": "tagline.cli.annotate:agree_cli",
     "adjudicate": "tagline.cli.annotate:adjudicate_cli",
     "gold": "tagline.cli.annotate:gold_cli",
+    "import": "tagline.cli.interop:import_cli",
+    "export": "tagline.cli.interop:export_cli",
 }
 
 

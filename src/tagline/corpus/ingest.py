@@ -10,7 +10,9 @@ from pathlib import Path
 
 from tagline.corpus.readers import SourceDocument, read_documents
 from tagline.corpus.segment import detect_lang, segment
-from tagline.corpus.store import append_records, read_records, replace_file, utc_now, write_text_atomic
+from tagline.corpus.store import (
+    append_records, fsync_directory, read_records, replace_file, utc_now, write_text_atomic,
+)
 from tagline.corpus.workspace import Workspace
 from tagline.errors import ConflictError, InputError
 
@@ -155,7 +157,8 @@ def add_source_documents(
 
     # Write order: document text, then sentences, then the registry line that makes it count.
     for document, records, _ in planned:
-        write_text_atomic(workspace.document_text_path(document.doc_id), document.text)
+        write_text_atomic(workspace.document_text_path(document.doc_id), document.text, sync_directory=False)
+    fsync_directory(workspace.documents_dir)
     if rewrite:
         replaced_ids = {document.doc_id for document, _, _ in planned}
         new_records = [record for _, records, _ in planned for record in records]

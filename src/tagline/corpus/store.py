@@ -204,8 +204,12 @@ def replace_file(path: str | os.PathLike, records: Iterable[dict], *, keep_old: 
     return backup
 
 
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` as UTF-8 to ``path`` via a temporary file, fsync and rename."""
+def write_text_atomic(path: str | os.PathLike, text: str, *, sync_directory: bool = True) -> None:
+    """Write ``text`` as UTF-8 to ``path`` via a temporary file, fsync and rename.
+
+    ``sync_directory=False`` leaves the directory fsync to the caller, who writes many files into
+    one directory and syncs it once.
+    """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8", newline="") as out:
@@ -213,7 +217,8 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> None:
         out.flush()
         os.fsync(out.fileno())
     os.replace(tmp, path)
-    fsync_directory(path.parent)
+    if sync_directory:
+        fsync_directory(path.parent)
 
 
 def fsync_directory(directory: str | os.PathLike) -> None:

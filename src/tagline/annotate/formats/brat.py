@@ -1,0 +1,171 @@
+"""brat standoff: a ``.txt`` document and its ``.ann`` file (``T`` lines are entities; events,
+relations, attributes, notes and normalisations are reported and left out); writes one pair per
+document."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+from tagline.annotate.formats.common import (
+    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, lines_of,
+    plural, read_text,
+)
+from tagline.errors import InputError
+
+_TEXT_BOUND = re.compile(r"^(T\d+)\t(\S+) (\d+ \d+(?:;\d+ \d+)*)\t(.*)$")
+_OTHER_KINDS = {"E": "event", "R": "relation", "*": "equivalence", "A": "attribute", "M": "attribute",
+                "N": "normalization", "#": "note"}
+
+
+def read(path: Path, options: ReadOptions) -> ReadResult:
+    if path.is_dir():
+        pairs = sorted({p.with_suffix("") for p in path.iterdir() if p.suffix in (".ann", ".txt")})
+        if not pairs:
+            raise InputError("the folder holds no .txt/.ann files", where=str(path),
+                             fix="point at a brat document folder, or at one .ann file")
+    elif path.suffix in (".ann", ".txt"):
+        pairs = [path.with_suffix("")]
+    else:
+        raise InputError("a brat document is a .txt file with a .ann file beside it, not "
+                         f"{path.suffix or 'a file without suffix'}",
+                         where=str(path), fix="point at the .ann file, its .txt, or their folder")
+    records = []
+    left_out = Counter()
+    for stem in pairs:
+        text_path, ann_path = stem.with_name(stem.name + ".txt"), stem.with_name(stem.name + ".ann")
+        if not text_path.exists():
+            raise InputError(f"{ann_path.name} has no {text_path.name} beside it", where=str(ann_path),
+                             fix="brat annotations need their text file")
+        text = read_text(text_path)
+        if not text.strip():
+            continue
+        answers = []
+        if ann_path.exists():
+            answers.append(ForeignAnswer("spans", str(ann_path), spans=_entities(ann_path, text, left_out)))
+        records.append(ForeignRecord(text=text, where=str(ann_path if ann_path.exists() else text_path),
+                                     key=stem.name, doc_id=_doc_id(stem.name), answers=answers,
+                                     whole_document=True))
+    if not records:
+        raise InputError("no document with text", where=str(path), fix="check the .txt files")
+    warnings = []
+    if left_out:
+        kinds = ", ".join(f"{plural(count, kind)}" for kind, count in sorted(left_out.items()))
+        warnings.append(f"{path.name}: not imported: {kinds} (tagline holds entity spans only)")
+    return ReadResult(records, warnings)
+
+
+def _doc_id(name: str) -> str:
+    from tagline.corpus.readers import doc_id_from
+
+    return doc_id_from(name)
+
+
+def _entities(ann_path: Path, text: str, left_out: Counter) -> list[ForeignSpan]:
+    lines = lines_of(read_text(ann_path))
+    triggers = set()
+    for line in lines:
+        if line.startswith("E"):
+            fields = line.split("\t")
+            if len(fields) > 1 and ":" in fields[1]:
+                triggers.add(fields[1].split()[0].split(":", 1)[1])
+    spans = []
+    for number, line in enumerate(lines, 1):
+        where = f"{ann_path}:{number}"
+        if not line.strip():
+            continue
+        if line[0] in _OTHER_KINDS:
+            left_out[_OTHER_KINDS[line[0]]] += 1
+            continue
+        if not line.startswith("T"):
+            raise InputError(f"unknown annotation line {line[:40]!r}", where=where,
+                             fix="brat lines start with T, E, R, *, A, M, N or #")
+        match = _TEXT_BOUND.match(line)
+        if not match:
+            raise InputError(f"malformed text-bound line {line[:60]!r}", where=where,
+                             fix="expected T<n><TAB><type> <start> <end><TAB><text>")
+        ident, label, offsets, covered = match.groups()
+        if ident in triggers:
+            left_out["event trigger"] += 1
+            continue
+        fragments = [tuple(int(n) for n in part.split()) for part in offsets.split(";")]
+        for start, end in fragments:
+            if not 0 <= start < end <= len(text):
+                raise InputError(f"{ident} offsets {start}:{end} are outside the text ({len(text)} characters)",
+                                 where=where, fix="correct the offsets")
+        if len(fragments) > 1:
+            gaps = [text[fragments[i][1]:fragments[i + 1][0]] for i in range(len(fragments) - 1)]
+            if any(gap.strip() or fragments[i + 1][0] < fragments[i][1] for i, gap in enumerate(gaps)):
+                raise InputError(f"{ident} is a discontinuous span ({offsets}); tagline spans are contiguous",
+                                 where=where, fix="split it into separate entities, or leave it out")
+            # Fragments split only at line breaks (how brat stores a span over a line break): one span.
+            joined = " ".join(text[s:e] for s, e in fragments)
+            if joined != covered:
+                raise InputError(f"{ident}: the offsets cover {joined!r} but the line says {covered!r}",
+                                 where=where, fix="correct the offsets (tagline never shifts spans)")
+            spans.append(ForeignSpan(fragments[0][0], fragments[-1][1], label,
+                                     text[fragments[0][0]:fragments[-1][1]], where))
+            continue
+        (start, end), = fragments
+        spans.append(ForeignSpan(start, end, label, covered, where))
+    return spans
+
+
+def write(data: ExportData) -> ExportResult:
+    """``<doc_id>.txt`` (the document text) and ``<doc_id>.ann`` (``T`` lines, document offsets) per
+    document; a span over a line break is written as fragments, as brat does."""
+    files: dict[str, str] = {}
+    warnings = []
+    by_doc: dict[str, list[dict]] = {}
+    for sentence in data.sentences:
+        by_doc.setdefault(sentence["doc_id"], []).append(sentence)
+    tasks = data.tasks_present()
+    if tasks - {"entities"}:
+        warnings.append(f"brat holds entity spans only: {', '.join(sorted(tasks - {'entities'}))} answers are "
+                        "not exported")
+    if data.annotator:
+        warnings.append(f"brat files do not name annotators: import with --annotator {data.annotator}")
+    unanswered = skipped_breaks = resegmented = 0
+    for doc_id, sentences in by_doc.items():
+        text = data.document_text(doc_id)
+        lines = []
+        number = 0
+        for sentence in sentences:
+            entities = data.answers.get(sentence["id"], {}).get(("entities", None))
+            if entities is None:
+                unanswered += 1
+                continue
+            for span in entities["spans"]:
+                number += 1
+                start, end = sentence["start"] + span["start"], sentence["start"] + span["end"]
+                fragments = [(start + piece.start(), start + piece.end())
+                             for piece in re.finditer(r"[^\r\n]+", text[start:end])]
+                if not fragments:
+                    skipped_breaks += 1
+                    continue
+                offsets = ";".join(f"{s} {e}" for s, e in fragments)
+                covered = " ".join(text[s:e] for s, e in fragments)
+                lines.append(f"T{number}\t{span['label']} {offsets}\t{covered}")
+        files[f"{doc_id}.txt"] = text
+        if _segments_differently(text, sentences):
+            resegmented += 1
+        files[f"{doc_id}.ann"] = "".join(line + "\n" for line in lines)
+    if unanswered:
+        warnings.append(f"brat cannot tell 'no entities' from 'not annotated': {plural(unanswered, 'sentence')} "
+                        "without an entity answer will read back as 'no entities'")
+    if skipped_breaks:
+        warnings.append(f"{plural(skipped_breaks, 'span')} covering only line breaks cannot be written in brat")
+    if resegmented:
+        warnings.append(f"brat keeps documents, not sentence boundaries: {plural(resegmented, 'document')} "
+                        "will be split into other sentences when imported into another workspace")
+    return ExportResult(files=files, warnings=warnings, records=len(by_doc))
+
+
+def _segments_differently(text: str, sentences: list[dict]) -> bool:
+    from tagline.corpus.ingest import segment_document
+    from tagline.corpus.readers import SourceDocument
+
+    lang = sentences[0].get("lang", "en")
+    document = SourceDocument("d", text, "", "txt", "utf-8", lang)
+    return segment_document(document, lang) != [(s["start"], s["end"]) for s in sentences]

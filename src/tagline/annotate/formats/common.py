@@ -1,0 +1,407 @@
+"""What every format module shares: the records readers produce, the data writers get, and helpers
+for JSON with line numbers, UTF-16 offsets, IOB/BILUO tags and export tokens."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tagline.errors import InputError
+
+ANNOTATOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+TAG_PREFIXES = frozenset("BIESLU")
+
+
+@dataclass
+class ForeignSpan:
+    """An entity span as the file gives it: offsets into the record's text, its label, its text."""
+
+    start: int
+    end: int
+    label: str
+    text: str | None = None  # the covered text when the file states it (checked against the offsets)
+    where: str | None = None  # file:line of the span when it has its own line (brat, WebAnno)
+
+
+@dataclass
+class ForeignAnswer:
+    """One answer in a file: a span list (``kind="spans"``) or one classification label."""
+
+    kind: str  # "spans" or "label"
+    where: str
+    spans: list[ForeignSpan] = field(default_factory=list)
+    label: str | None = None
+    task: str | None = None  # "claim_type" or "stance" when the file says so; None: the import's --task
+    target: str | None = None
+    annotator: str | None = None  # the annotator id as the file has it; None: --annotator
+    gold: bool = False  # marked as the reference answer by the tool (Label Studio ground_truth)
+
+
+@dataclass
+class ForeignRecord:
+    """One text of a file with its answers, before labels are mapped and sentences are made."""
+
+    text: str
+    where: str
+    key: str  # stable within the file (a record id, hash or number): makes the document id
+    answers: list[ForeignAnswer] = field(default_factory=list)
+    sentence_id: str | None = None  # a tagline sentence id carried by tagline's own exports
+    whole_document: bool = False  # True: segment the text into sentences (brat); False: one sentence
+    doc_id: str | None = None  # used as is (benchmarks with global ids)
+    lang: str | None = None
+    split: str | None = None
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass
+class ReadOptions:
+    """Reader settings from the command line."""
+
+    text_field: str | None = None
+    label_field: str | None = None
+    offsets: str = "codepoints"  # or "utf16": how span offsets count characters
+    predictions: bool = False  # also read machine suggestions (as answers of the model)
+    split: str | None = None
+
+
+@dataclass
+class ReadResult:
+    records: list[ForeignRecord]
+    warnings: list[str] = field(default_factory=list)
+    gold: bool = False  # a public benchmark: its answers are gold, not an annotator's
+    encoding: str | None = None  # the file's encoding when the reader decodes it its own way
+    own_offsets: bool = False  # offsets made by the reader (from tokens), not read from the file
+
+
+@dataclass
+class ExportData:
+    """What a writer gets: sentences in workspace order and one view of the answers."""
+
+    sentences: list[dict]
+    answers: dict[str, dict[tuple[str, str | None], dict]]
+    annotator: str | None  # None for the gold view
+    config: object
+    document_text: Callable[[str], str]
+
+    def tasks_present(self) -> set[str]:
+        return {task for current in self.answers.values() for task, _ in current}
+
+
+@dataclass
+class ExportResult:
+    """A writer's output: one file's text (``content``) or several files (``files``, for brat)."""
+
+    content: str | None = None
+    files: dict[str, str] | None = None
+    warnings: list[str] = field(default_factory=list)
+    records: int = 0
+
+
+# --- reading files ---------------------------------------------------------------------------------
+
+def read_text(path: Path) -> str:
+    """A file's text, decoded as tagline decodes input documents (BOM, UTF-8, CP932, EUC-JP)."""
+    from tagline.corpus.readers import decode
+
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise InputError(f"cannot read: {error.strerror}", where=str(path),
+                         fix="check the path and its permissions") from None
+    text, _ = decode(data, source=str(path))
+    return text
+
+
+def lines_of(text: str) -> list[str]:
+    """Lines split on ``\\n`` only (``str.splitlines`` also splits on characters that occur inside
+    sentences, such as U+2028), each without its ``\\r``."""
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+
+
+def json_records(path: Path, text: str | None = None) -> Iterator[tuple[str, object]]:
+    """Yield ``(where, value)`` for every record of a JSON Lines file, a JSON array or a single JSON
+    object; ``where`` is ``file:line`` of the record's first line."""
+    text = read_text(path) if text is None else text
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if not stripped:
+        raise InputError("the file is empty", where=str(path), fix="check that this is the exported file")
+    if stripped.startswith("["):
+        yield from _json_array(path, text)
+        return
+    lines = text.split("\n")
+    parsed = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            parsed.append((f"{path}:{number}", json.loads(line)))
+        except json.JSONDecodeError as error:
+            if not parsed:
+                break  # not JSON Lines: one JSON object spread over several lines
+            raise InputError(f"not valid JSON ({error.msg})", where=f"{path}:{number}",
+                             fix="fix that line; each line of a JSON Lines file is one JSON object") from None
+    else:
+        yield from parsed
+        return
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"neither JSON Lines nor JSON ({error.msg} at line {error.lineno} column {error.colno})",
+                         where=f"{path}:{error.lineno}", fix="check that this is the exported file") from None
+    yield f"{path}:{_first_line(text)}", value
+
+
+def _first_line(text: str) -> int:
+    stripped = text.lstrip()
+    return text.count("\n", 0, len(text) - len(stripped)) + 1
+
+
+def _json_array(path: Path, text: str) -> Iterator[tuple[str, object]]:
+    decoder = json.JSONDecoder()
+    position = text.index("[") + 1
+    whitespace = re.compile(r"\s*")
+    first = True
+    while True:
+        position = whitespace.match(text, position).end()
+        if position >= len(text):
+            raise InputError("the JSON array is not closed", where=f"{path}:{text.count(chr(10)) + 1}",
+                             fix="check that the file is complete")
+        if text[position] == "]":
+            return
+        if not first:
+            if text[position] != ",":
+                line = text.count("\n", 0, position) + 1
+                raise InputError("expected ',' between records", where=f"{path}:{line}", fix="fix the JSON")
+            position = whitespace.match(text, position + 1).end()
+        first = False
+        line = text.count("\n", 0, position) + 1
+        try:
+            value, position = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as error:
+            raise InputError(f"not valid JSON ({error.msg})", where=f"{path}:{error.lineno}",
+                             fix="fix the JSON") from None
+        yield f"{path}:{line}", value
+
+
+def expect_object(value: object, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise InputError(f"expected a JSON object, found {type(value).__name__}", where=where,
+                         fix="each record must be a JSON object")
+    return value
+
+
+def expect_offset(value: object, where: str, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{name} {value!r} is not an integer offset", where=where,
+                         fix="offsets are whole numbers of characters")
+    return value
+
+
+# --- names and offsets -----------------------------------------------------------------------------
+
+def annotator_name(raw: object) -> str:
+    """A valid annotator name for a tool's annotator id: kept when valid, otherwise characters
+    outside ``A-Za-z0-9_.-`` become ``_`` (``ann@example.com`` -> ``ann_example.com``)."""
+    name = str(raw).strip()
+    if ANNOTATOR_NAME.match(name):
+        return name
+    name = _NAME_UNSAFE.sub("_", name).strip("_.-")[:64]
+    return name
+
+
+def utf16_to_codepoints(text: str) -> list[int | None]:
+    """``table[u]`` is the code-point offset of UTF-16 offset ``u`` in ``text`` (``None`` inside a
+    surrogate pair); the table has ``utf16_length(text) + 1`` entries."""
+    table: list[int | None] = []
+    for index, char in enumerate(text):
+        table.append(index)
+        if ord(char) > 0xFFFF:
+            table.append(None)
+    table.append(len(text))
+    return table
+
+
+def utf16_length(text: str) -> int:
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+def codepoints_to_utf16(text: str, offset: int) -> int:
+    return offset + sum(1 for char in text[:offset] if ord(char) > 0xFFFF)
+
+
+def convert_utf16(text: str, start: int, end: int, where: str) -> tuple[int, int]:
+    """Code-point offsets for UTF-16 offsets ``start``/``end`` into ``text``."""
+    table = utf16_to_codepoints(text)
+    if not (0 <= start < len(table) and 0 <= end < len(table)):
+        raise InputError(f"UTF-16 offsets {start}:{end} are outside the text ({len(table) - 1} UTF-16 units)",
+                         where=where, fix="correct the offsets")
+    if table[start] is None or table[end] is None:
+        raise InputError(f"UTF-16 offsets {start}:{end} split a character (a surrogate pair)", where=where,
+                         fix="correct the offsets")
+    return table[start], table[end]
+
+
+# --- tags ------------------------------------------------------------------------------------------
+
+def parse_tag(tag: str) -> tuple[str, str] | None:
+    """``("B", "PERSON")`` for ``B-PERSON``; ``None`` for ``O``; raises ``ValueError`` otherwise.
+
+    ``B I E S L U`` prefixes cover IOB1, IOB2, IOBES/BIOES and BILUO.
+    """
+    if tag == "O":
+        return None
+    prefix, separator, label = tag.partition("-")
+    if not separator or prefix not in TAG_PREFIXES or not label:
+        raise ValueError(tag)
+    return prefix, label
+
+
+def decode_tags(tags: list[tuple[str, str] | None]) -> list[tuple[int, int, str]]:
+    """Token spans ``(first, last + 1, label)`` from parsed tags, for any of IOB1, IOB2, BIOES, BILUO.
+
+    A span starts at ``B``/``S``/``U``, or at ``I``/``E``/``L`` that does not continue a span of the
+    same label (IOB1, and lenient reading of broken IOB2); it ends after ``E``/``L``/``S``/``U`` or
+    where the next tag does not continue it.
+    """
+    spans = []
+    current: list | None = None  # [first, label]
+    for index, parsed in enumerate(tags):
+        if parsed is None:
+            if current:
+                spans.append((current[0], index, current[1]))
+            current = None
+            continue
+        prefix, label = parsed
+        if prefix in "BSU" or current is None or current[1] != label:
+            if current:
+                spans.append((current[0], index, current[1]))
+            current = [index, label]
+        if prefix in "ELSU":
+            spans.append((current[0], index + 1, current[1]))
+            current = None
+    if current:
+        spans.append((current[0], len(tags), current[1]))
+    return spans
+
+
+def encode_tags(n_tokens: int, spans: list[tuple[int, int, str]], scheme: str = "iob2") -> list[str]:
+    """Tags for token spans ``(first, last + 1, label)`` (non-overlapping) in IOB2 or BILUO."""
+    tags = ["O"] * n_tokens
+    for first, stop, label in spans:
+        if scheme == "biluo" and stop - first == 1:
+            tags[first] = f"U-{label}"
+            continue
+        tags[first] = f"B-{label}"
+        for index in range(first + 1, stop):
+            tags[index] = f"I-{label}"
+        if scheme == "biluo":
+            tags[stop - 1] = f"L-{label}"
+    return tags
+
+
+def join_tokens(tokens: list[str]) -> tuple[str, list[tuple[int, int]]]:
+    """Text rebuilt from tokens, and each token's offsets: a space between tokens, except next to a
+    wide (CJK) character, where Japanese has none (``梁文峰`` ``は`` ``DeepSeek`` -> ``梁文峰はDeepSeek``)."""
+    parts: list[str] = []
+    offsets = []
+    cursor = 0
+    for index, token in enumerate(tokens):
+        if index and not (_wide(tokens[index - 1][-1]) or _wide(token[0])):
+            parts.append(" ")
+            cursor += 1
+        offsets.append((cursor, cursor + len(token)))
+        parts.append(token)
+        cursor += len(token)
+    return "".join(parts), offsets
+
+
+def _wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
+# Penn Treebank token forms that stand for other characters in the raw text.
+_PTB_FORMS = {"``": ('"', "“"), "''": ('"', "”"), "`": ("'", "‘"), "-LRB-": ("(",), "-RRB-": (")",),
+              "-LSB-": ("[",), "-RSB-": ("]",), "-LCB-": ("{",), "-RCB-": ("}",)}
+
+
+def align_tokens(text: str, tokens: list[str], where: str) -> list[tuple[int, int]]:
+    """Offsets of ``tokens`` in ``text``, in order, with only white space between them (Penn
+    Treebank forms such as ````` `` ````` and ``-LRB-`` match the characters they stand for)."""
+    offsets = []
+    cursor = 0
+    for token in tokens:
+        while cursor < len(text) and text[cursor].isspace():
+            cursor += 1
+        for form in (token, *_PTB_FORMS.get(token, ())):
+            if text.startswith(form, cursor):
+                offsets.append((cursor, cursor + len(form)))
+                cursor += len(form)
+                break
+        else:
+            raise InputError(f"token {token!r} does not match the text at offset {cursor} "
+                             f"({text[cursor:cursor + 20]!r})", where=where,
+                             fix="the tokens must spell out the text in order")
+    return offsets
+
+
+def export_tokens(text: str, lang: str, cuts: set[int]) -> list[tuple[int, int]]:
+    """Token offsets for writing token formats: tagline's tokenizer, cut again at every offset in
+    ``cuts`` (entity boundaries), covering every character that is not white space."""
+    from tagline.corpus.tokenize import tokenize
+
+    boundaries = set(cuts)
+    try:
+        for start, end in tokenize(text, lang if lang in ("ja", "en") else "en"):
+            boundaries.update((start, end))
+    except ValueError:
+        pass
+    tokens = []
+    index = 0
+    while index < len(text):
+        if text[index].isspace():
+            index += 1
+            continue
+        stop = index + 1
+        while stop < len(text) and not text[stop].isspace() and stop not in boundaries:
+            stop += 1
+        tokens.append((index, stop))
+        index = stop
+    return tokens
+
+
+def token_spans(tokens: list[tuple[int, int]], spans: list[dict]) -> list[tuple[int, int, str]]:
+    """Entity spans (character offsets) as token spans; every span must start and end on tokens."""
+    starts = {start: index for index, (start, _) in enumerate(tokens)}
+    ends = {end: index for index, (_, end) in enumerate(tokens)}
+    result = []
+    for span in spans:
+        first, last = starts.get(span["start"]), ends.get(span["end"])
+        if first is not None and last is not None and last >= first:
+            result.append((first, last + 1, span["label"]))
+    return result
+
+
+def flat_spans(spans: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Split spans into a non-overlapping list (earliest, then longest first) and the ones left out."""
+    kept: list[dict] = []
+    dropped: list[dict] = []
+    for span in sorted(spans, key=lambda s: (s["start"], -s["end"], s["label"])):
+        if kept and span["start"] < kept[-1]["end"]:
+            dropped.append(span)
+        else:
+            kept.append(span)
+    return kept, dropped
+
+
+def trimmed(span: dict, text: str) -> bool:
+    """True when the span neither starts nor ends with white space (token formats need that)."""
+    return not text[span["start"]].isspace() and not text[span["end"] - 1].isspace()
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (words or word + 's')}"

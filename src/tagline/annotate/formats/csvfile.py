@@ -1,0 +1,115 @@
+"""CSV: one sentence per row; ``text``, and optionally ``sentence_id``, ``annotator``, ``claim_type``
+(or doccano's ``label``), ``stance:<target>`` columns and ``entities`` as JSON ``[[start, end, label]]``."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from tagline.annotate.formats.common import (
+    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, read_text,
+)
+from tagline.errors import InputError
+
+STANCE_PREFIX = "stance:"
+
+
+def read(path: Path, options: ReadOptions) -> ReadResult:
+    text = read_text(path)
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError("the file is empty", where=str(path), fix="check that this is the exported file") from None
+    except csv.Error as error:
+        raise InputError(f"not valid CSV ({error})", where=f"{path}:1", fix="fix the header line") from None
+    columns = [name.strip() for name in header]
+    text_column = options.text_field or "text"
+    if text_column not in columns:
+        raise InputError(f"no `{text_column}` column (columns: {', '.join(columns) or 'none'})", where=f"{path}:1",
+                         fix="name the column that holds the sentences `text`, or pass --text-field")
+    label_column = options.label_field or next((name for name in ("claim_type", "label") if name in columns), None)
+    if options.label_field and options.label_field not in columns:
+        raise InputError(f"no `{options.label_field}` column (columns: {', '.join(columns)})", where=f"{path}:1",
+                         fix="check --label-field")
+    records = []
+    line = reader.line_num + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            raise InputError(f"not valid CSV ({error})", where=f"{path}:{line}", fix="fix that row") from None
+        where = f"{path}:{line}"
+        line = reader.line_num + 1
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > len(columns):
+            raise InputError(f"{len(row)} fields but the header has {len(columns)} columns", where=where,
+                             fix="quote fields that contain commas")
+        cells = dict(zip(columns, row + [""] * (len(columns) - len(row))))
+        body = cells[text_column]
+        if not body.strip():
+            raise InputError(f"the `{text_column}` cell is empty", where=where, fix="give every row its text")
+        annotator = cells.get("annotator", "").strip() or None
+        answers = []
+        if label_column and cells.get(label_column, "").strip():
+            task = "claim_type" if label_column == "claim_type" else None
+            answers.append(ForeignAnswer("label", where, label=cells[label_column].strip(), task=task,
+                                         annotator=annotator))
+        for name in columns:
+            if name.startswith(STANCE_PREFIX) and len(name) > len(STANCE_PREFIX) and cells[name].strip():
+                answers.append(ForeignAnswer("label", where, label=cells[name].strip(), task="stance",
+                                             target=name[len(STANCE_PREFIX):], annotator=annotator))
+        if "entities" in columns and cells["entities"].strip():
+            answers.append(ForeignAnswer("spans", where, spans=_spans(cells["entities"], where), annotator=annotator))
+        sentence_id = cells.get("sentence_id", "").strip() or None
+        records.append(ForeignRecord(text=body, where=where, key=sentence_id or str(len(records) + 1),
+                                     answers=answers, sentence_id=sentence_id))
+    if not records:
+        raise InputError("no rows", where=str(path), fix="check that this is the exported file")
+    return ReadResult(records)
+
+
+def _spans(cell: str, where: str) -> list[ForeignSpan]:
+    try:
+        value = json.loads(cell)
+    except json.JSONDecodeError as error:
+        raise InputError(f"the `entities` cell is not JSON ({error.msg})", where=where,
+                         fix='write spans as [[start, end, "LABEL"], ...]') from None
+    if not isinstance(value, list) or not all(isinstance(item, list) and len(item) == 3 for item in value):
+        raise InputError("the `entities` cell is not [[start, end, label], ...]", where=where,
+                         fix='write spans as [[start, end, "LABEL"], ...]')
+    spans = []
+    for start, end, label in value:
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in (start, end)) or not isinstance(label, str):
+            raise InputError(f"span {[start, end, label]!r} is not [start, end, label]", where=where,
+                             fix="fix the cell")
+        spans.append(ForeignSpan(start, end, label))
+    return spans
+
+
+def write(data: ExportData) -> ExportResult:
+    """Columns ``sentence_id, text, annotator, claim_type, stance:<target>…, entities``; an empty cell
+    is "not answered", ``[]`` in ``entities`` is "no entities"."""
+    targets = list(data.config.targets) if "stance" in data.config.tasks else []
+    extra_targets = sorted({target for current in data.answers.values() for task, target in current
+                            if task == "stance" and target not in targets})
+    targets += extra_targets
+    columns = ["sentence_id", "text", "annotator", "claim_type", *(STANCE_PREFIX + t for t in targets), "entities"]
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for sentence in data.sentences:
+        current = data.answers.get(sentence["id"], {})
+        claim = current.get(("claim_type", None))
+        entities = current.get(("entities", None))
+        row = [sentence["id"], sentence["text"], data.annotator or "", claim["label"] if claim else ""]
+        row += [current[("stance", t)]["label"] if ("stance", t) in current else "" for t in targets]
+        spans = None if entities is None else [[s["start"], s["end"], s["label"]] for s in entities["spans"]]
+        row.append("" if spans is None else json.dumps(spans, ensure_ascii=False))
+        writer.writerow(row)
+    return ExportResult(content=out.getvalue(), records=len(data.sentences))

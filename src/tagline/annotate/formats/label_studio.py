@@ -1,0 +1,194 @@
+"""Label Studio: task JSON (a list of tasks, one task, or JSON Lines) with ``annotations[].result[]``
+(``labels`` spans, ``choices``); writes a task list with one annotation per task."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from tagline.annotate.formats.common import (
+    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult,
+    expect_object, expect_offset, json_records, plural,
+)
+from tagline.errors import InputError
+
+TASK_KEYS = frozenset({"annotations", "completions", "predictions", "id", "meta", "created_at", "updated_at",
+                       "inner_id", "total_annotations", "cancelled_annotations", "total_predictions",
+                       "project", "file_upload", "drafts", "updated_by", "comment_count", "unresolved_comment_count",
+                       "last_comment_updated_at", "task_path"})
+
+
+def read(path: Path, options: ReadOptions) -> ReadResult:
+    tasks = []
+    for where, value in json_records(path):
+        if isinstance(value, list):  # a JSON Lines file holding a list per line is still tasks
+            tasks.extend((f"{where} task {index}", item) for index, item in enumerate(value, 1))
+        else:
+            tasks.append((where, value))
+    has_labels = any(result.get("type") == "labels"
+                     for _, task in tasks if isinstance(task, dict)
+                     for item in _items(task, options) for result in item[1].get("result") or []
+                     if isinstance(result, dict))
+    records = []
+    skipped = Counter()
+    for number, (where, value) in enumerate(tasks, 1):
+        task = expect_object(value, where)
+        data = task["data"] if isinstance(task.get("data"), dict) else \
+            {k: v for k, v in task.items() if k not in TASK_KEYS}
+        text, field = _text(data, task, options, where)
+        answers = []
+        for kind, item, item_where in _items(task, options, where, skipped):
+            if item.get("was_cancelled"):
+                skipped[("cancelled annotation", "cancelled annotations")] += 1
+                continue
+            answers.extend(_answers(item, kind, item_where, text, options, has_labels, skipped))
+        raw_id = task.get("id")
+        sentence_id = data.get("sentence_id")
+        records.append(ForeignRecord(
+            text=text, where=where, key=str(raw_id) if raw_id not in (None, "") else str(number),
+            answers=answers, sentence_id=sentence_id if isinstance(sentence_id, str) else None,
+            meta={k: v for k, v in data.items()
+                  if k not in (field, "sentence_id") and isinstance(v, (str, int, float))},
+        ))
+    warnings = [f"{path.name}: {plural(count, *what)} not imported"
+                + (" (machine suggestions; pass --predictions to import them as the model's answers)"
+                   if what[0] == "prediction" else "")
+                for what, count in sorted(skipped.items())]
+    return ReadResult(records, warnings)
+
+
+def _items(task: dict, options: ReadOptions, where: str = "", skipped: Counter | None = None):
+    """``(kind, annotation or prediction, where)`` for every answer set of a task."""
+    annotations = task.get("annotations", task.get("completions")) or []
+    if not isinstance(annotations, list):
+        raise InputError("`annotations` is not a list", where=where, fix="fix the task")
+    for index, annotation in enumerate(annotations, 1):
+        yield "annotation", expect_object(annotation, where), f"{where} annotation {index}"
+    predictions = task.get("predictions") or []
+    if predictions and not options.predictions:
+        if skipped is not None:
+            skipped[("prediction", "predictions")] += len(predictions)
+        return
+    for index, prediction in enumerate(predictions if isinstance(predictions, list) else [], 1):
+        yield "prediction", expect_object(prediction, where), f"{where} prediction {index}"
+
+
+def _text(data: dict, task: dict, options: ReadOptions, where: str) -> tuple[str, str]:
+    field = options.text_field
+    if field is None:
+        if "text" in data:
+            field = "text"
+        else:
+            sources = {result.get("source", "")[1:] for _, item, _ in _items(task, ReadOptions(predictions=True))
+                       for result in item.get("result") or [] if isinstance(result, dict)
+                       and str(result.get("source", "")).startswith("$")}
+            if len(sources) == 1:
+                field = sources.pop()
+    if field is None or not isinstance(data.get(field), str) or not data.get(field).strip():
+        strings = ", ".join(sorted(key for key, value in data.items() if isinstance(value, str))) or "none"
+        raise InputError(f"the task has no text in `data.{field or 'text'}` (text fields: {strings})",
+                         where=where, fix="name the field the labeling config reads with --text-field "
+                                          "(the $name in <Text value=\"$name\">)")
+    return data[field], field
+
+
+def _answers(item: dict, kind: str, where: str, text: str, options: ReadOptions, has_labels: bool,
+             skipped: Counter) -> list[ForeignAnswer]:
+    if kind == "prediction":
+        annotator = f"model-{item['model_version']}" if item.get("model_version") else "model"
+        gold = False
+    else:
+        annotator = _who(item.get("completed_by"))
+        gold = bool(item.get("ground_truth"))
+    results = item.get("result") or []
+    if not isinstance(results, list):
+        raise InputError("`result` is not a list", where=where, fix="fix the annotation")
+    answers = []
+    spans = []
+    saw_spans = False
+    for result in results:
+        result = expect_object(result, where)
+        kind_ = result.get("type")
+        value = result.get("value") or {}
+        if kind_ == "labels":
+            saw_spans = True
+            labels = value.get("labels") or []
+            if not labels:
+                raise InputError("a `labels` result without a label", where=where, fix="fix the annotation")
+            start = expect_offset(value.get("start"), where, "start")
+            end = expect_offset(value.get("end"), where, "end")
+            for label in labels:
+                spans.append(ForeignSpan(start, end, label, value.get("text")))
+        elif kind_ == "choices":
+            choices = value.get("choices") or []
+            if len(choices) > 1:
+                raise InputError(f"several choices ({', '.join(map(str, choices))}) in `{result.get('from_name')}`: "
+                                 "tagline holds one label per sentence and task", where=where,
+                                 fix="use single-choice controls (multi-label data cannot be imported)")
+            if choices:
+                task, target = _destination(str(result.get("from_name", "")))
+                answers.append(ForeignAnswer("label", where, label=str(choices[0]), task=task, target=target,
+                                             annotator=annotator, gold=gold))
+        else:
+            skipped[(f"result of type {kind_!r}", f"results of type {kind_!r}")] += 1
+    answered = item.get("tagline_tasks")
+    if saw_spans or (isinstance(answered, list) and "entities" in answered) or \
+            (not isinstance(answered, list) and has_labels):
+        answers.append(ForeignAnswer("spans", where, spans=spans, annotator=annotator, gold=gold))
+    return answers
+
+
+def _who(completed_by: object) -> str | None:
+    if isinstance(completed_by, dict):
+        for key in ("email", "username", "id"):
+            if completed_by.get(key) not in (None, ""):
+                value = completed_by[key]
+                return f"user{value}" if key == "id" else str(value)
+        return None
+    if isinstance(completed_by, bool) or completed_by in (None, ""):
+        return None
+    if isinstance(completed_by, int):
+        return f"user{completed_by}"
+    return str(completed_by)
+
+
+def _destination(from_name: str) -> tuple[str | None, str | None]:
+    if from_name.startswith("stance:") and len(from_name) > len("stance:"):
+        return "stance", from_name[len("stance:"):]
+    if from_name == "claim_type":
+        return "claim_type", None
+    return None, None
+
+
+def write(data: ExportData) -> ExportResult:
+    """A task list: ``data.text`` and ``data.sentence_id``; one annotation per answered sentence with
+    ``labels`` results for spans (``from_name`` ``label``) and ``choices`` results named
+    ``claim_type`` and ``stance:<target>``; ``completed_by.email`` is the annotator's name, and gold
+    is marked ``ground_truth``. ``tagline_tasks`` lists the questions answered, so that an empty span
+    list reads back as "no entities"."""
+    tasks = []
+    for sentence in data.sentences:
+        current = data.answers.get(sentence["id"], {})
+        task = {"data": {"text": sentence["text"], "sentence_id": sentence["id"]}}
+        if current:
+            results = []
+            answered = []
+            for (task_name, target), value in sorted(current.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+                answered.append(task_name if target is None else f"{task_name}:{target}")
+                if task_name == "entities":
+                    for span in value["spans"]:
+                        results.append({"from_name": "label", "to_name": "text", "type": "labels",
+                                        "value": {"start": span["start"], "end": span["end"], "text": span["text"],
+                                                  "labels": [span["label"]]}})
+                else:
+                    results.append({"from_name": answered[-1], "to_name": "text", "type": "choices",
+                                    "value": {"choices": [value["label"]]}})
+            annotation = {"result": results, "tagline_tasks": answered}
+            if data.annotator:
+                annotation["completed_by"] = {"email": data.annotator}
+            else:
+                annotation["ground_truth"] = True
+            task["annotations"] = [annotation]
+        tasks.append(task)
+    return ExportResult(content=json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", records=len(tasks))

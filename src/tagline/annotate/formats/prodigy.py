@@ -1,0 +1,157 @@
+"""Prodigy: ``db-out`` JSONL (``ner_manual`` spans, ``choice`` options, binary ``label`` + ``answer``,
+``_annotator_id``); writes one record per sentence and question."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+from tagline.annotate.formats.common import (
+    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult,
+    expect_object, expect_offset, export_tokens, json_records, plural,
+)
+from tagline.errors import InputError
+
+SPAN_VIEWS = frozenset({"ner_manual", "spans_manual", "ner"})
+REJECT_PREFIX = "reject:"
+
+
+def read(path: Path, options: ReadOptions) -> ReadResult:
+    records = []
+    skipped = Counter()
+    for number, (where, value) in enumerate(json_records(path), 1):
+        record = expect_object(value, where)
+        field = options.text_field or "text"
+        text = record.get(field)
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"record has no non-empty `{field}` field", where=where,
+                             fix="give every record its text, or name the text field with --text-field")
+        meta = record.get("meta") if isinstance(record.get("meta"), dict) else {}
+        answers = _answers(record, meta, where, options, skipped)
+        input_hash = record.get("_input_hash")
+        key = (f"{'n' if input_hash < 0 else 'h'}{abs(input_hash)}" if isinstance(input_hash, int)
+               and not isinstance(input_hash, bool) else str(number))
+        sentence_id = meta.get("sentence_id")
+        records.append(ForeignRecord(
+            text=text, where=where, key=key, answers=answers,
+            sentence_id=sentence_id if isinstance(sentence_id, str) else None,
+            meta={k: v for k, v in meta.items() if k not in ("sentence_id", "task", "target")
+                  and isinstance(v, (str, int, float))},
+        ))
+    warnings = [f"{path.name}: {plural(count, 'record')} {what}, not imported as answers" for what, count in
+                sorted(skipped.items())]
+    return ReadResult(records, warnings)
+
+
+def _answers(record: dict, meta: dict, where: str, options: ReadOptions, skipped: Counter) -> list[ForeignAnswer]:
+    spans = record.get("spans")
+    if spans is not None and not isinstance(spans, list):
+        raise InputError("`spans` is not a list", where=where, fix="fix the record")
+    if spans and any(isinstance(span, dict) and "answer" in span for span in spans):
+        raise InputError(
+            "binary NER answers (ner.teach: one suggested span accepted or rejected) do not say which "
+            "entities the sentence has, so they cannot be imported as entity annotations",
+            where=where, fix="import the output of a manual recipe (ner.manual, ner.correct) instead")
+    answer = record.get("answer")
+    annotator = record.get("_annotator_id")
+    if annotator in (None, ""):
+        annotator = None
+    if answer is None:
+        if not (spans or "label" in record or "accept" in record):
+            return []
+        if not options.predictions:
+            skipped["have suggestions but no answer (machine suggestions; pass --predictions to import "
+                    "them as the model's answers)"] += 1
+            return []
+        sources = {span.get("source") for span in spans or [] if isinstance(span, dict) and span.get("source")}
+        annotator = f"model-{sources.pop()}" if len(sources) == 1 else "model"
+        answer = "accept"
+    if answer not in ("accept", "reject", "ignore"):
+        raise InputError(f"answer {answer!r} is not accept, reject or ignore", where=where, fix="fix the record")
+    if answer == "ignore":
+        skipped["answered ignore"] += 1
+        return []
+    view = record.get("_view_id")
+    task, target = meta.get("task"), meta.get("target")
+    if task not in ("claim_type", "stance"):
+        task, target = None, None
+    if "options" in record or "accept" in record:
+        if answer == "reject":
+            skipped["rejected choice"] += 1
+            return []
+        accepted = record.get("accept") or []
+        if not isinstance(accepted, list):
+            raise InputError("`accept` is not a list", where=where, fix="fix the record")
+        if len(accepted) > 1:
+            raise InputError(f"several options accepted ({', '.join(map(str, accepted))}): tagline holds one "
+                             "label per sentence and task", where=where,
+                             fix="use single-choice annotation (multi-label data cannot be imported)")
+        if not accepted:
+            return []
+        return [ForeignAnswer("label", where, label=str(accepted[0]), task=task, target=target, annotator=annotator)]
+    if spans is not None or view in SPAN_VIEWS or "tokens" in record:
+        if answer == "reject":
+            skipped["rejected"] += 1
+            return []
+        found = []
+        for span in spans or []:
+            span = expect_object(span, where)
+            label = span.get("label")
+            if not isinstance(label, str) or not label:
+                raise InputError(f"span {span!r} has no label", where=where, fix="fix the record")
+            found.append(ForeignSpan(expect_offset(span.get("start"), where, "start"),
+                                     expect_offset(span.get("end"), where, "end"), label, span.get("text")))
+        return [ForeignAnswer("spans", where, spans=found, annotator=annotator)]
+    label = record.get("label")
+    if isinstance(label, str) and label:
+        # A binary answer: accept says the label applies, reject that it does not; the rejected
+        # form is mapped as its own foreign label ("reject:LABEL") with --label-map.
+        name = label if answer == "accept" else REJECT_PREFIX + label
+        return [ForeignAnswer("label", where, label=name, task=task, target=target, annotator=annotator)]
+    if answer == "accept":
+        skipped["accepted without spans, label or options"] += 1
+    return []
+
+
+def write(data: ExportData) -> ExportResult:
+    """One ``ner_manual`` record (tokens and token-aligned spans) per sentence with an entity answer,
+    and one ``choice`` record per classification answer (``options``/``accept``, with the task and
+    target in ``meta``); ``_annotator_id`` is the annotator's name (absent for gold)."""
+    lines = []
+    stance_labels = data.config.labels("stance") if "stance" in data.config.tasks else []
+    claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
+    for sentence in data.sentences:
+        current = data.answers.get(sentence["id"], {})
+        base = {"text": sentence["text"], "meta": {"sentence_id": sentence["id"]}}
+        if data.annotator:
+            base["_annotator_id"] = data.annotator
+        for (task, target), value in sorted(current.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+            record = json.loads(json.dumps(base))
+            if task == "entities":
+                cuts = {offset for span in value["spans"] for offset in (span["start"], span["end"])}
+                tokens = export_tokens(sentence["text"], sentence.get("lang", "en"), cuts)
+                starts = {start: index for index, (start, _) in enumerate(tokens)}
+                ends = {end: index for index, (_, end) in enumerate(tokens)}
+                record["tokens"] = [{"text": sentence["text"][s:e], "start": s, "end": e, "id": i}
+                                    for i, (s, e) in enumerate(tokens)]
+                record["spans"] = []
+                for span in value["spans"]:
+                    item = {"start": span["start"], "end": span["end"], "text": span["text"], "label": span["label"]}
+                    if span["start"] in starts and span["end"] in ends:
+                        item["token_start"], item["token_end"] = starts[span["start"]], ends[span["end"]]
+                    record["spans"].append(item)
+                record["_view_id"] = "ner_manual"
+            else:
+                labels = stance_labels if task == "stance" else claim_labels
+                record["options"] = [{"id": label, "text": label} for label in labels]
+                record["accept"] = [value["label"]]
+                record["meta"]["task"] = task
+                if target is not None:
+                    record["meta"]["target"] = target
+                record["_view_id"] = "choice"
+            record["answer"] = "accept"
+            lines.append(json.dumps(record, ensure_ascii=False))
+        if not current:
+            lines.append(json.dumps(base, ensure_ascii=False))
+    return ExportResult(content="".join(line + "\n" for line in lines), records=len(lines))

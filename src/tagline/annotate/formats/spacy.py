@@ -1,0 +1,209 @@
+"""spaCy: v2 JSON training files (paragraphs of token sentences with BILUO/IOB ``ner`` tags,
+optional ``raw`` text and ``cats``), JSON Lines (``text`` with ``cats``, ``entities`` or ``spans``)
+and, when spaCy itself is installed, binary ``.spacy`` DocBin files. Writes v2 JSON, which
+``python -m spacy convert`` turns into a DocBin."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tagline.annotate.formats.common import (
+    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult,
+    align_tokens, decode_tags, encode_tags, export_tokens, flat_spans, join_tokens, json_records, parse_tag,
+    plural, read_text, token_spans, trimmed,
+)
+from tagline.errors import InputError
+
+MISSING = "-"  # spaCy's tag for "not annotated"
+
+
+def read(path: Path, options: ReadOptions) -> ReadResult:
+    if path.suffix.lower() == ".spacy":
+        return _read_docbin(path)
+    text = read_text(path)
+    if text.lstrip().startswith("[") and path.suffix.lower() == ".json":
+        values = list(json_records(path, text))
+        if values and isinstance(values[0][1], dict) and "paragraphs" in values[0][1]:
+            return _read_v2(path, values)
+    records = []
+    for number, (where, value) in enumerate(json_records(path, text), 1):
+        if not isinstance(value, dict):
+            raise InputError(f"expected a JSON object, found {type(value).__name__}", where=where,
+                             fix="spaCy JSON Lines records are {\"text\": ..., \"cats\": {...}} or with \"entities\"")
+        if "paragraphs" in value:
+            return _read_v2(path, list(json_records(path, text)))
+        body = value.get(options.text_field or "text")
+        if not isinstance(body, str) or not body.strip():
+            raise InputError("record has no non-empty `text` field", where=where, fix="give every record its text")
+        answers = []
+        if "cats" in value:
+            answer = _cats(value["cats"], where)
+            if answer:
+                answers.append(answer)
+        spans = value.get("entities", value.get("spans"))
+        if spans is not None:
+            answers.append(ForeignAnswer("spans", where, spans=_spans(spans, where)))
+        meta = value.get("meta") if isinstance(value.get("meta"), dict) else {}
+        key = meta.get("id", number)
+        records.append(ForeignRecord(text=body, where=where, key=str(key), answers=answers,
+                                     meta={k: v for k, v in meta.items() if isinstance(v, (str, int, float))}))
+    return ReadResult(records)
+
+
+def _cats(cats: object, where: str) -> ForeignAnswer | None:
+    if isinstance(cats, list):  # v2 JSON: [{"label": ..., "value": ...}]
+        try:
+            cats = {item["label"]: item["value"] for item in cats}
+        except (TypeError, KeyError):
+            raise InputError("`cats` is neither {label: score} nor [{label, value}]", where=where,
+                             fix="fix the record") from None
+    if not isinstance(cats, dict):
+        raise InputError("`cats` is not {label: score}", where=where, fix="fix the record")
+    positive = [label for label, score in cats.items() if isinstance(score, (int, float)) and score >= 0.5]
+    if len(positive) > 1:
+        raise InputError(f"several categories hold ({', '.join(positive)}): tagline holds one label per sentence "
+                         "and task", where=where,
+                         fix="keep one positive category (multi-label data cannot be imported)")
+    return ForeignAnswer("label", where, label=str(positive[0])) if positive else None
+
+
+def _spans(spans: object, where: str) -> list[ForeignSpan]:
+    if not isinstance(spans, list):
+        raise InputError("`entities` is not a list", where=where, fix="fix the record")
+    found = []
+    for item in spans:
+        if isinstance(item, (list, tuple)) and len(item) == 3:
+            start, end, label = item
+            covered = None
+        elif isinstance(item, dict) and {"start", "end", "label"} <= item.keys():
+            start, end, label, covered = item["start"], item["end"], item["label"], item.get("text")
+        else:
+            raise InputError(f"entity {item!r} is neither [start, end, label] nor {{start, end, label}}",
+                             where=where, fix="fix the record")
+        found.append(ForeignSpan(int(start), int(end), str(label), covered))
+    return found
+
+
+def _read_v2(path: Path, values: list) -> ReadResult:
+    records = []
+    for where, document in values:
+        if not isinstance(document, dict) or not isinstance(document.get("paragraphs"), list):
+            raise InputError("a spaCy v2 JSON document needs `paragraphs`", where=where, fix="fix the file")
+        doc_key = document.get("id", len(records))
+        for index, paragraph in enumerate(document["paragraphs"], 1):
+            here = f"{where} (document {doc_key}, paragraph {index})"
+            tokens, tags = [], []
+            for sentence in paragraph.get("sentences", []):
+                for token in sentence.get("tokens", []):
+                    orth = token.get("orth")
+                    if not isinstance(orth, str) or not orth:
+                        raise InputError(f"token {token!r} has no `orth`", where=here, fix="fix the file")
+                    tokens.append(orth)
+                    tags.append(token.get("ner"))
+            raw = paragraph.get("raw")
+            if isinstance(raw, str) and raw.strip():
+                text = raw
+                offsets = align_tokens(raw, tokens, here) if tokens else []
+            elif tokens:
+                text, offsets = join_tokens(tokens)
+            else:
+                continue
+            answers = []
+            present = [tag for tag in tags if tag not in (None, MISSING)]
+            if present and len(present) != len(tags):
+                raise InputError("some tokens have NER tags and some are missing ('-'): tagline needs every "
+                                 "token's tag or none", where=here, fix="tag every token (O for none)")
+            if present:
+                parsed = []
+                for tag in tags:
+                    try:
+                        parsed.append(parse_tag(tag))
+                    except ValueError:
+                        raise InputError(f"tag {tag!r} is not a BILUO/IOB tag", where=here,
+                                         fix="tags are O, or B-/I-/L-/U- followed by the label") from None
+                spans = [ForeignSpan(offsets[a][0], offsets[b - 1][1], label, text[offsets[a][0]:offsets[b - 1][1]])
+                         for a, b, label in decode_tags(parsed)]
+                answers.append(ForeignAnswer("spans", here, spans=spans))
+            if paragraph.get("cats"):
+                answer = _cats(paragraph["cats"], here)
+                if answer:
+                    answers.append(answer)
+            sentence_id = paragraph.get("tagline_sentence_id")
+            records.append(ForeignRecord(text=text, where=here, key=f"{doc_key}-p{index}", answers=answers,
+                                         sentence_id=sentence_id if isinstance(sentence_id, str) else None))
+    if not records:
+        raise InputError("no paragraphs with text", where=str(path), fix="check the file")
+    return ReadResult(records, own_offsets=True)
+
+
+def _read_docbin(path: Path) -> ReadResult:
+    try:
+        import spacy
+        from spacy.tokens import DocBin
+    except ImportError:
+        raise InputError(
+            "a spaCy DocBin (.spacy) is a binary file that only spaCy can read, and spaCy is not installed "
+            "(tagline does not depend on it)", where=str(path),
+            fix="install spaCy, or in an environment that has it write the docs as JSON Lines "
+                "({\"text\", \"entities\": [[start, end, label]], \"cats\"}) and import that with --format spacy",
+        ) from None
+    try:
+        docs = list(DocBin().from_disk(path).get_docs(spacy.blank("xx").vocab))
+    except Exception as error:  # spaCy raises several types for a damaged file
+        raise InputError(f"spaCy cannot read this DocBin: {error}", where=str(path), fix="check the file") from None
+    records = []
+    for index, doc in enumerate(docs, 1):
+        where = f"{path} doc {index}"
+        answers = [ForeignAnswer("spans", where, spans=[ForeignSpan(e.start_char, e.end_char, e.label_, e.text)
+                                                         for e in doc.ents])]
+        if doc.cats:
+            answer = _cats(dict(doc.cats), where)
+            if answer:
+                answers.append(answer)
+        records.append(ForeignRecord(text=doc.text, where=where, key=str(index), answers=answers))
+    return ReadResult(records, own_offsets=True)
+
+
+def write(data: ExportData) -> ExportResult:
+    """spaCy v2 JSON: one document per tagline document, one paragraph per sentence with ``raw``
+    (the sentence text), its tokens with BILUO ``ner`` tags (``-`` where entities were not
+    annotated) and the claim type as exclusive ``cats``; ``tagline_sentence_id`` (ignored by spaCy)
+    lets the file come back onto the same sentences."""
+    tasks = data.tasks_present()
+    warnings = []
+    if "stance" in tasks:
+        warnings.append("spaCy training data has no stance targets: stance answers are not exported")
+    if data.annotator:
+        warnings.append(f"spaCy files do not name annotators: import with --annotator {data.annotator}")
+    claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
+    documents: dict[str, dict] = {}
+    overlapping = untrimmed = 0
+    for sentence in data.sentences:
+        current = data.answers.get(sentence["id"], {})
+        text = sentence["text"]
+        entities = current.get(("entities", None))
+        spans = list(entities["spans"]) if entities else []
+        kept, dropped = flat_spans(spans)
+        overlapping += len(dropped)
+        aligned = [span for span in kept if trimmed(span, text)]
+        untrimmed += len(kept) - len(aligned)
+        cuts = {offset for span in aligned for offset in (span["start"], span["end"])}
+        tokens = export_tokens(text, sentence.get("lang", "en"), cuts)
+        tags = encode_tags(len(tokens), token_spans(tokens, aligned), "biluo") if entities else [MISSING] * len(tokens)
+        token_records = [{"id": index, "orth": text[start:end], "ner": tag}
+                         for index, ((start, end), tag) in enumerate(zip(tokens, tags))]
+        paragraph = {"raw": text, "tagline_sentence_id": sentence["id"], "sentences": [{"tokens": token_records}]}
+        claim = current.get(("claim_type", None))
+        if claim is not None:
+            paragraph["cats"] = [{"label": label, "value": 1.0 if label == claim["label"] else 0.0}
+                                 for label in claim_labels]
+        document = documents.setdefault(sentence["doc_id"], {"id": len(documents), "paragraphs": []})
+        document["paragraphs"].append(paragraph)
+    if overlapping:
+        warnings.append(f"spaCy entities cannot overlap: {plural(overlapping, 'overlapping span')} left out")
+    if untrimmed:
+        warnings.append(f"{plural(untrimmed, 'span')} starting or ending with white space cannot be tagged on "
+                        "tokens and were left out")
+    content = json.dumps(list(documents.values()), ensure_ascii=False, indent=1) + "\n"
+    return ExportResult(content=content, warnings=warnings, records=len(data.sentences))

@@ -1,0 +1,102 @@
+"""``tagline annotate import`` and ``tagline annotate export``: peer tools' files in and out."""
+
+from __future__ import annotations
+
+import click
+
+from tagline.cli.output import emit_json, json_option, say, workspace_option
+
+# Kept here rather than imported so that `--help` does not load the library.
+IMPORT_FORMATS = ("doccano", "label-studio", "prodigy", "brat", "conll", "spacy", "csv", "webanno-tsv",
+                  "semeval2016", "stockmark-ner")
+EXPORT_FORMATS = ("doccano", "label-studio", "prodigy", "brat", "conll", "spacy", "csv")
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        click.echo(f"Warning: {warning}", err=True)
+
+
+@click.command("import")
+@click.argument("file", type=click.Path(exists=True, path_type=str))
+@click.option("--format", "fmt", type=click.Choice(IMPORT_FORMATS), default=None,
+              help="The file's format (default: guessed when unmistakable). semeval2016 and stockmark-ner "
+                   "import benchmark gold.")
+@click.option("--annotator", "-a", metavar="NAME",
+              help="Whose answers these are, where the file does not say (doccano, brat, CoNLL, spaCy, ...).")
+@click.option("--label-map", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="JSON or TOML table: foreign label -> configured label (\"\" leaves a label out).")
+@click.option("--split", default=None, metavar="NAME",
+              help="Store this split on the new sentences (stockmark-ner: import only this part).")
+@click.option("--gold", "as_gold", is_flag=True, help="Import the answers as gold instead of an annotator's.")
+@click.option("--task", type=click.Choice(["claim_type", "stance"]), default="claim_type", show_default=True,
+              help="Where classification labels go when the file does not say.")
+@click.option("--target", default=None, help="The stance target, with --task stance.")
+@click.option("--text-field", default=None, metavar="NAME",
+              help="The field or column holding the text (default: text).")
+@click.option("--label-field", default=None, metavar="NAME",
+              help="The field or column holding the labels (default: label).")
+@click.option("--predictions", is_flag=True,
+              help="Also import machine suggestions (Label Studio predictions, Prodigy records without an "
+                   "answer) as the answers of an annotator named after the model.")
+@click.option("--offsets", type=click.Choice(["codepoints", "utf16"]), default="codepoints", show_default=True,
+              help="How the file's span offsets count characters (utf16: tools that count emoji as two).")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default=None,
+              help="Language of new documents (default: the workspace's, or detected).")
+@click.option("--dry-run", is_flag=True, help="Check everything and report, but write nothing.")
+@workspace_option
+@json_option
+def import_cli(file, fmt, annotator, label_map, split, as_gold, task, target, text_field, label_field, predictions,
+               offsets, lang, dry_run, workspace, as_json) -> None:
+    """Import a peer tool's annotations, or a public benchmark, all or nothing.
+
+    Sentences become documents; answers become the annotators' events (or gold with --gold and for
+    benchmarks). Labels outside tagline.toml must be mapped with --label-map or entity aliases.
+    Importing the same file again adds nothing. See docs/formats.md.
+    """
+    from tagline.annotate.interop import import_file
+
+    summary = import_file(workspace, file, fmt=fmt, annotator=annotator, label_map=label_map, split=split,
+                          as_gold=as_gold, task=task, target=target, text_field=text_field, label_field=label_field,
+                          predictions=predictions, offsets=offsets, lang=lang, dry_run=dry_run)
+    _warn(summary["warnings"])
+    if as_json:
+        emit_json(summary)
+        return
+    written = ", ".join(f"{count} by {name}" for name, count in summary["events"].items())
+    if summary["gold"]:
+        written = ", ".join(filter(None, [written, f"{summary['gold']} gold"]))
+    prefix = "would import" if dry_run else "imported"
+    say(f"{prefix} {summary['file']} ({summary['format']}): {summary['documents_added']} new document(s), "
+        f"{summary['documents_unchanged']} unchanged; {summary['sentences']} sentence(s); answers: "
+        f"{written or 'none new'}; {summary['unchanged']} already current")
+
+
+@click.command("export")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True, help="The format to write.")
+@click.option("--gold", is_flag=True, help="Export the gold answers.")
+@click.option("--annotator", "-a", metavar="NAME", default=None, help="Export this annotator's current answers.")
+@click.option("--out", "-o", type=click.Path(), default=None,
+              help="The file to write (brat: a folder); default: standard output.")
+@workspace_option
+@json_option
+def export_cli(fmt, gold, annotator, out, workspace, as_json) -> None:
+    """Export every sentence with the gold answers, or one annotator's, in a peer tool's format.
+
+    What the format cannot hold (stance in CoNLL, annotator names in brat, ...) is named in a
+    warning. See docs/formats.md.
+    """
+    from tagline.annotate.interop import export
+
+    if as_json and out is None:
+        raise click.UsageError("--json prints a summary on standard output, so give --out for the export")
+    summary = export(workspace, fmt=fmt, out=out, gold=gold, annotator=annotator)
+    _warn(summary["warnings"])
+    if out is None:
+        click.echo(summary.pop("content"), nl=False)
+        return
+    if as_json:
+        emit_json(summary)
+        return
+    say(f"wrote {out} ({fmt}): {summary['sentences']} sentence(s), {summary['answers']} answer(s) "
+        f"from {summary['view']}")
