@@ -91,6 +91,8 @@ def test_score_external_predictions_and_compare(runner, built_sample, tmp_path):
     compared = runner.invoke(main, ["eval", "compare", majority["run_id"], scored["run_id"], "--json"])
     assert compared.exit_code == 0, compared.output
     outcome = json.loads(compared.stdout)
+    assert outcome["run_a"] == majority["run_id"] and outcome["run_b"] == scored["run_id"]
+    assert outcome["b_value"] == 1.0 and outcome["difference"] == outcome["b_value"] - outcome["a_value"]
     assert outcome["difference"] > 0 and outcome["low"] <= outcome["difference"] <= outcome["high"]
 
     broken = tmp_path / "broken.jsonl"

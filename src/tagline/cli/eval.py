@@ -138,9 +138,8 @@ def compare_cli(run_a, run_b, resamples, seed, workspace, as_json) -> None:
     if as_json:
         emit_json(outcome)
         return
-    a = outcome.get("a_value", outcome.get("a"))
-    b = outcome.get("b_value", outcome.get("b"))
-    click.echo(f"{outcome['metric']} on {outcome['n_items']} items: A {a:.4f}, B {b:.4f}")
+    click.echo(f"{outcome['metric']} on {outcome['n_items']} items: A ({outcome['run_a']}) {outcome['a_value']:.4f}, "
+               f"B ({outcome['run_b']}) {outcome['b_value']:.4f}")
     click.echo(f"B - A = {outcome['difference']:+.4f}, 95% interval [{outcome['low']:+.4f}, {outcome['high']:+.4f}]"
                + (f", p = {outcome['p_value']:.3f}" if outcome.get("p_value") is not None else ""))
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from tagline.corpus.workspace import Workspace
 
 _LANGUAGE_NAMES = {"ja": "Japanese", "en": "English"}
@@ -48,11 +46,12 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
 
 def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, gold) -> str:
     """Render the card for a build (``report``: the BuildReport; ``configs``: name -> (table, features,
-    splits); ``gold``: the current gold Arrow table)."""
+    splits), of which only the table's ``lang`` column is read; ``gold``: the current gold Arrow table,
+    of which only ``provenance`` is read)."""
     import pyarrow.compute as pc
 
     config = workspace.config
-    languages = sorted({lang for table, _, _ in configs.values() for lang in table["lang"].to_pylist()})
+    languages = sorted({lang for table, _, _ in configs.values() for lang in pc.unique(table["lang"]).to_pylist()})
     total = sum(report.configs["sentences"].values())
     size = "n<1K" if total < 1000 else "1K<n<10K" if total < 10_000 else "10K<n<100K" if total < 100_000 \
         else "100K<n<1M" if total < 1_000_000 else "1M<n<10M"
@@ -109,12 +108,15 @@ def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, go
     if report.warnings:
         lines.append("")
     lines += ["## Annotation process", ""]
-    methods = Counter(pc.struct_field(gold["provenance"], "method").to_pylist())
+    counted = pc.value_counts(pc.struct_field(gold["provenance"], "method"))
+    # Counter.most_common's order: most records first, ties in order of first appearance.
+    methods = sorted(zip(pc.struct_field(counted, "values").to_pylist(), pc.struct_field(counted, "counts").to_pylist()),
+                     key=lambda item: item[1], reverse=True)
     annotators = workspace.annotators()
     lines += [f"Annotators: {len(annotators)} ({', '.join(annotators) or 'none; gold was imported'}), following "
               "the project's annotation guidelines (docs/guidelines.md in tagline). Gold records by how they "
               "were reached:", ""]
-    lines += _table(["provenance", "records"], [[m, c] for m, c in methods.most_common()]) + [""]
+    lines += _table(["provenance", "records"], [[m, c] for m, c in methods]) + [""]
     if len(annotators) >= 2:
         lines += _agreement_section(workspace, settings["tasks"])
     lines += ["## Limitations", "",

@@ -161,11 +161,16 @@ def compare_runs(workspace: Workspace, run_a: str, run_b: str, *, n_resamples: i
     else:
         from tagline.eval.metrics import paired_bootstrap
 
-        labels = list(result_a.get("confusion_matrix", {}).get("labels") or sorted(set(truth)))
+        configured = list(result_a.get("confusion_matrix", {}).get("labels") or sorted(set(truth)))
+        occurring = set(truth) | set(pred_a) | set(pred_b)
+        labels = [label for label in configured if label in occurring]  # as in `eval run`: classes that occur
         outcome = paired_bootstrap(metric, truth, pred_a, pred_b, labels=labels, n_resamples=n_resamples,
                                    random_state=seed)
-    return {"task": task, "metric": metric, "a": result_a["run_id"], "b": result_b["run_id"], "n_items": len(ids),
-            **outcome}
+    outcome = dict(outcome)
+    a_value = outcome.pop("a_value", outcome.pop("a", None))
+    b_value = outcome.pop("b_value", outcome.pop("b", None))
+    return {"task": task, "metric": metric, "run_a": result_a["run_id"], "run_b": result_b["run_id"],
+            "a_value": a_value, "b_value": b_value, "n_items": len(ids), **outcome}
 
 
 def _paired_span_bootstrap(truth, pred_a, pred_b, *, n_resamples: int, seed: int) -> dict:
