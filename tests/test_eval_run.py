@@ -112,3 +112,15 @@ def test_runs_listing_and_missing_dataset(runner, sample_workspace):
     assert result.exit_code == 2 and "tagline eval build" in result.stderr
     result = runner.invoke(main, ["eval", "runs"])
     assert result.exit_code == 0 and "no runs yet" in result.stderr
+
+
+def test_stance_pooled_option(runner, built_sample):
+    result = runner.invoke(main, ["eval", "run", "--task", "stance", "--baselines", "tfidf_nb", "--pooled",
+                                  "--cv", "3", "--resamples", "50", "--json"])
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.stdout)
+    assert run["baseline"] == "tfidf_nb+pooled" and "f_avg" in run["metrics"]
+    from tagline.eval.run import load_model
+
+    model = load_model(built_sample.runs_dir / run["run_id"])
+    assert model.pooled is True and model.predict([("DeepSeek", "DeepSeekは優れている。")])[0] in {"FAVOR", "AGAINST", "NONE"}

@@ -89,15 +89,17 @@ def results_table(results: list[dict], *, with_run_ids: bool = False):
 @click.option("--dataset", "dataset_dir", type=click.Path(file_okay=False), default=None,
               help="A built dataset (default: build/dataset in the workspace).")
 @click.option("--resamples", type=int, default=1000, show_default=True, help="Bootstrap resamples for intervals.")
+@click.option("--pooled", is_flag=True,
+              help="Stance: one model over all targets (target as a token) instead of one per target.")
 @workspace_option
 @json_option
-def run_cli(task, baselines, cv, seed, dataset_dir, resamples, workspace, as_json) -> None:
+def run_cli(task, baselines, cv, seed, dataset_dir, resamples, pooled, workspace, as_json) -> None:
     """Fit and score baselines; each run is written to runs/<run-id>/ (results.json, report.md, PNG, model)."""
     from tagline.eval.run import run_evaluation
 
     chosen = [b.strip() for b in baselines.split(",") if b.strip()] if baselines else None
     results = run_evaluation(workspace, task=task, baselines=chosen, cv=cv, seed=seed, dataset_dir=dataset_dir,
-                             n_resamples=resamples, progress=None if as_json else (lambda m: say(f"running {m}")))
+                             n_resamples=resamples, pooled=pooled, progress=None if as_json else (lambda m: say(f"running {m}")))
     if as_json:
         emit_json(results[0] if len(results) == 1 else {"runs": results})
         return

@@ -154,6 +154,9 @@ def target_token(target: str) -> str:
     return "__target_" + (re.sub(r"\W+", "_", target.lower()).strip("_") or "none") + "__"
 
 
+POOLED_KEY = "\0pooled"  # no target is called this
+
+
 class PerTargetClassifier:
     """A stance classifier made of one base model per target, or one pooled model over all targets.
 
@@ -182,7 +185,8 @@ class PerTargetClassifier:
     classes_ : numpy.ndarray
         The labels seen in training, sorted.
     estimators_ : dict
-        Target → fitted estimator (per-target mode); ``{None: model}`` in pooled mode.
+        Target → fitted estimator (per-target mode); ``{POOLED_KEY: model}`` in pooled mode (a string
+        key, since skops cannot store a ``None`` key).
     default_label_ : str
         The most frequent training label (ties: the first in sorted order), for unseen targets.
 
@@ -292,7 +296,7 @@ class PerTargetClassifier:
         self.classes_ = np.array(sorted(counts))
         self.default_label_ = min(counts, key=lambda label: (-counts[label], str(label)))
         if self.pooled:
-            self.estimators_ = {None: self._fit_one([f"{target_token(t)} {x}" for t, x in pairs], labels)}
+            self.estimators_ = {POOLED_KEY: self._fit_one([f"{target_token(t)} {x}" for t, x in pairs], labels)}
             return self
         rows: dict[str, list[int]] = {}
         for index, (target, _) in enumerate(pairs):
@@ -310,7 +314,7 @@ class PerTargetClassifier:
         pairs = self._pairs(X)
         predictions: list = [self.default_label_] * len(pairs)
         if self.pooled:
-            guesses = self.estimators_[None].predict([f"{target_token(t)} {x}" for t, x in pairs]) if pairs else []
+            guesses = self.estimators_[POOLED_KEY].predict([f"{target_token(t)} {x}" for t, x in pairs]) if pairs else []
             return np.asarray(list(guesses))
         rows: dict[str, list[int]] = {}
         for index, (target, _) in enumerate(pairs):

@@ -125,13 +125,17 @@ def score_labels(task: str, y_true: Sequence[str], y_pred: Sequence[str], labels
 
 
 # ----- fitting ------------------------------------------------------------------------------
+POOLED = "+pooled"  # suffix of a stance baseline fitted once over all targets
+
+
 def _make_model(task: str, baseline: str, lang: str, seed: int, c: float | None = None):
     from tagline.eval.baselines import PerTargetClassifier, make_text_baseline
 
-    model = make_text_baseline(baseline, lang=lang, random_state=seed)
+    pooled = baseline.endswith(POOLED)
+    model = make_text_baseline(baseline.removesuffix(POOLED), lang=lang, random_state=seed)
     if c is not None:
         model.set_params(**{_c_param(model): c})
-    return PerTargetClassifier(model) if task == "stance" else model
+    return PerTargetClassifier(model, pooled=pooled) if task == "stance" else model
 
 
 def _c_param(model) -> str:
@@ -195,14 +199,14 @@ def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: in
                         f"{', '.join(sorted(set(data.splits)))})", fix="rebuild, or use --cv K")
     params: dict = {}
     chosen_c = None
-    if baseline in TUNING_GRID and validation:
+    if baseline.removesuffix(POOLED) in TUNING_GRID and validation:
         scores = {}
-        for c in TUNING_GRID[baseline]:
+        for c in TUNING_GRID[baseline.removesuffix(POOLED)]:
             _, guess = _fit_predict(data.task, baseline, lang, seed, [data.inputs[i] for i in train],
                                     [data.gold[i] for i in train], [data.inputs[i] for i in validation], c=c)
             truth = [data.gold[i] for i in validation]
             scores[c] = _tuning_score(data.task, truth, guess, data.labels)
-        chosen_c = max(TUNING_GRID[baseline], key=lambda c: (scores[c], -abs(c - 1.0)))
+        chosen_c = max(TUNING_GRID[baseline.removesuffix(POOLED)], key=lambda c: (scores[c], -abs(c - 1.0)))
         params = {"C": chosen_c, "validation_scores": {str(c): v for c, v in scores.items()}}
     model, guess = _fit_predict(data.task, baseline, lang, seed, [data.inputs[i] for i in train],
                                 [data.gold[i] for i in train], [data.inputs[i] for i in test], c=chosen_c)
@@ -395,9 +399,13 @@ def run_report(result: dict) -> str:
 
 
 def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequence[str] | None = None,
-                   cv: int | None = None, seed: int = 13, dataset_dir: str | Path | None = None,
+                   cv: int | None = None, seed: int = 13, dataset_dir: str | Path | None = None, pooled: bool = False,
                    n_resamples: int = 1000, progress: Callable[[str], None] | None = None) -> list[dict]:
-    """Run the chosen baselines on the chosen tasks; write and return one result per (task, baseline)."""
+    """Run the chosen baselines on the chosen tasks; write and return one result per (task, baseline).
+
+    Stance baselines are fitted per target (the SemEval-2016 organisers' setting); with ``pooled``
+    (or a ``+pooled`` baseline name) one model is fitted over all targets, the target given as a token.
+    """
     directory, built = load_dataset_dir(workspace, dataset_dir)
     tasks = [t for t in ("stance", "claim_type", "entities") if task in ("all", t)]
     tasks = [t for t in tasks if t in built["settings"]["tasks"]]
@@ -411,8 +419,12 @@ def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequen
     for name in tasks:
         data = task_data(directory, name)
         available = ENTITY_BASELINES if name == "entities" else TEXT_BASELINES
-        chosen = [b for b in (baselines or available) if b in available]
-        unknown = [b for b in (baselines or []) if b not in TEXT_BASELINES + ENTITY_BASELINES]
+        chosen = [b for b in (baselines or available) if b.removesuffix(POOLED) in available]
+        if name == "stance" and pooled:
+            chosen = [b if b.endswith(POOLED) else b + POOLED for b in chosen]
+        if name != "stance":
+            chosen = [b for b in chosen if not b.endswith(POOLED)]
+        unknown = [b for b in (baselines or []) if b.removesuffix(POOLED) not in TEXT_BASELINES + ENTITY_BASELINES]
         if unknown:
             raise DataError(f"unknown baseline(s) {', '.join(unknown)}",
                             fix=f"choose from {', '.join(TEXT_BASELINES + ENTITY_BASELINES)}")
