@@ -14,7 +14,9 @@ from conftest import require_shared
 from tagline.annotate.formats.semeval2016 import (
     SEMEVAL_LABELS, SEMEVAL_SPLITS, read_semeval2016, read_semeval2016_split,
 )
-from tagline.eval.baselines import BASELINE_NAMES, BASELINES, PerTargetClassifier, make_text_baseline, target_token
+from tagline.eval.baselines import (
+    BASELINE_NAMES, BASELINES, POOLED_KEY, PerTargetClassifier, make_text_baseline, target_token,
+)
 from tagline.eval.metrics import f_avg
 
 TARGETS = ("Atheism", "Climate Change is a Real Concern", "Feminist Movement", "Hillary Clinton",
@@ -157,7 +159,7 @@ def test_every_baseline_fits_tiny_data_per_target_and_pooled(name, lang):
 def test_pooled_model_sees_the_target_as_a_token():
     assert target_token("Climate Change is a Real Concern") == "__target_climate_change_is_a_real_concern__"
     model = PerTargetClassifier(make_text_baseline("tfidf_svm", lang="en"), pooled=True).fit(X, Y)
-    assert list(model.estimators_) == [None]
+    assert list(model.estimators_) == [POOLED_KEY]  # a string key: skops cannot store None keys
     assert "__target_cats__" in model.estimators_[None].named_steps["features"].transformer_list[0][1].vocabulary_
 
 

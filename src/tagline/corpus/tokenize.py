@@ -8,17 +8,55 @@ import re
 from collections.abc import Sequence
 
 _EN_TOKEN = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]", re.UNICODE)
+# MeCab writes each word's surface and a tab, between [ and ]: the brackets keep fugashi's stripping
+# of trailing whitespace away from words that are whitespace themselves (an ideographic space).
+_SURFACES_FORMAT = r"--output-format-type= --bos-format=[ --node-format=%m\\t --unk-format=%m\\t --eos-format=]"
 
 
 @functools.cache
-def _mecab(wakati: bool = False):
+def _mecab(surfaces_only: bool = False):
     import fugashi
     import unidic_lite
 
     # unidic-lite ships its dictionary (and an empty mecabrc) inside the package: nothing is downloaded.
     # The generic tagger skips fugashi's per-word UniDic feature objects; only surfaces are used here.
     dicdir = unidic_lite.DICDIR
-    return fugashi.GenericTagger(f'-r "{dicdir}/mecabrc" -d "{dicdir}"' + (" -Owakati" if wakati else ""))
+    return fugashi.GenericTagger(f'-r "{dicdir}/mecabrc" -d "{dicdir}"' + (" " + _SURFACES_FORMAT if surfaces_only else ""))
+
+
+def _written(text: str) -> str | None:
+    """MeCab's words for ``text`` joined by tabs, or None where that cannot be read back unambiguously."""
+    if "\t" in text:  # a tab in the text could not be told from the separator
+        return None
+    written = _mecab(surfaces_only=True).parse(text)
+    if written[:1] != "[" or written[-1:] != "]":
+        return None
+    return written[1:-2]  # without the tab after the last word
+
+
+def _surfaces(text: str) -> list[str]:
+    """MeCab's words for ``text``, as written (whitespace between words is not in them)."""
+    written = _written(text)
+    if written is None:
+        return [word.surface for word in _mecab()(text)]
+    return written.split("\t") if written else []
+
+
+def _offsets(text: str, surfaces: list[str]) -> list[tuple[int, int]]:
+    offsets = []
+    cursor = 0
+    for surface in surfaces:
+        if not surface:
+            continue
+        start = text.find(surface, cursor)
+        if start < 0:  # MeCab normalised the surface (it should not): fall back to its length
+            start = cursor
+            while start < len(text) and text[start].isspace():
+                start += 1
+        end = start + len(surface)
+        offsets.append((start, end))
+        cursor = end
+    return offsets
 
 
 def tokenize(text: str, lang: str) -> list[tuple[int, int]]:
@@ -34,21 +72,7 @@ def tokenize(text: str, lang: str) -> list[tuple[int, int]]:
         return [match.span() for match in _EN_TOKEN.finditer(text)]
     if lang != "ja":
         raise ValueError(f"unsupported language {lang!r}")
-    offsets = []
-    cursor = 0
-    for word in _mecab()(text):
-        surface = word.surface
-        if not surface:
-            continue
-        start = text.find(surface, cursor)
-        if start < 0:  # MeCab normalised the surface (it should not): fall back to its length
-            start = cursor
-            while start < len(text) and text[start].isspace():
-                start += 1
-        end = start + len(surface)
-        offsets.append((start, end))
-        cursor = end
-    return offsets
+    return _offsets(text, _surfaces(text))
 
 
 def tokens(text: str, lang: str) -> list[str]:
@@ -62,38 +86,39 @@ def tokenize_many(texts: Sequence[str], langs: Sequence[str]):
     and the offsets of every token, flattened in the same order. The result is the same as calling
     :func:`tokenize` on each text.
 
-    Japanese texts go through MeCab's own word splitting (``-Owakati``), which costs about half as
-    much as making a node per word; a text is taken from it only when its words put end to end give
-    back exactly the text (no whitespace, nothing normalised), so each word's offsets are the sums
-    of the lengths before it. Every other text takes :func:`tokenize`.
+    Most Japanese texts are their words put end to end (no whitespace, nothing normalised): then
+    MeCab's output is split into words by Arrow and each word's offsets are the sums of the lengths
+    before it, with no Python work per word. Every other text takes :func:`tokenize`'s way.
     """
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    wakati = _mecab(wakati=True).parse if any(lang == "ja" for lang in langs) else None
-    fast_rows, fast_words, slow_rows, slow_offsets = [], [], [], []
+    plain_rows, plain_words, other_rows, other_offsets = [], [], [], []
     for row, (text, lang) in enumerate(zip(texts, langs)):
-        if lang == "ja" and text and " " not in text:  # (MeCab drops spaces: those take the slow way anyway)
-            words = wakati(text)
-            if words.replace(" ", "") == text and "  " not in words and words[0] != " " and words[-1] != " ":
-                fast_rows.append(row)
-                fast_words.append(words)
+        if lang == "ja":
+            written = _written(text)
+            if written and written.replace("\t", "") == text and "\t\t" not in written \
+                    and written[0] != "\t" and written[-1] != "\t":
+                plain_rows.append(row)
+                plain_words.append(written)
                 continue
-        slow_rows.append(row)
-        slow_offsets.append(tokenize(text, lang))
+            offsets = _offsets(text, _surfaces(text) if written is None else written.split("\t") if written else [])
+        else:
+            offsets = tokenize(text, lang)
+        other_rows.append(row)
+        other_offsets.append(offsets)
 
-    fast = pc.split_pattern(pa.array(fast_words, pa.string()), " ")
-    if not slow_rows:
-        token_lists = fast
+    plain = pc.split_pattern(pa.array(plain_words, pa.string()), "\t").cast(pa.list_(pa.string()))
+    if not other_rows:
+        token_lists = plain
     else:
-        slow = pa.array([[texts[row][s:e] for s, e in offsets] for row, offsets in zip(slow_rows, slow_offsets)],
-                        pa.list_(pa.string()))
+        other = pa.array([[texts[row][s:e] for s, e in offsets] for row, offsets in zip(other_rows, other_offsets)],
+                         pa.list_(pa.string()))
         where = np.empty(len(texts), dtype=np.int64)
-        where[fast_rows] = np.arange(len(fast_rows))
-        where[slow_rows] = np.arange(len(fast_rows), len(texts))
-        token_lists = pa.concat_arrays([fast, slow]).take(pa.array(where))
-    token_lists = token_lists.cast(pa.list_(pa.string()))
+        where[plain_rows] = np.arange(len(plain_rows))
+        where[other_rows] = np.arange(len(plain_rows), len(texts))
+        token_lists = pa.concat_arrays([plain, other]).take(pa.array(where))
 
     lengths = pc.utf8_length(token_lists.flatten()).to_numpy().astype(np.int64)
     row_offsets = np.asarray(token_lists.offsets, dtype=np.int64)
@@ -101,7 +126,7 @@ def tokenize_many(texts: Sequence[str], langs: Sequence[str]):
     ends = np.cumsum(lengths)
     ends -= np.repeat(np.concatenate(([0], ends))[row_offsets[:-1]], np.diff(row_offsets))
     starts = ends - lengths
-    for row, offsets in zip(slow_rows, slow_offsets):  # whitespace between words: the real offsets
+    for row, offsets in zip(other_rows, other_offsets):  # whitespace between words: the real offsets
         if offsets:
             span = np.asarray(offsets, dtype=np.int64)
             starts[row_offsets[row]:row_offsets[row + 1]] = span[:, 0]

@@ -217,9 +217,7 @@ def _split_codes(doc_ids, strata, predefined, ratios: list[float], group_by: str
     if strata is None:
         y_values, y_inverse = ["__none__"], np.zeros(len(todo), dtype=np.int64)
     else:
-        encoded = pc.fill_null(strata.take(todo_indices), "__none__").dictionary_encode()
-        if isinstance(encoded, pa.ChunkedArray):
-            encoded = encoded.combine_chunks()
+        encoded = _combined(pc.fill_null(strata.take(todo_indices), "__none__")).dictionary_encode()
         y_values, y_inverse = encoded.dictionary.to_pylist(), encoded.indices.to_numpy().astype(np.int64)
     y_counts = np.bincount(y_inverse, minlength=len(y_values)).tolist()
     groups = doc_ids.take(todo_indices)
@@ -374,7 +372,8 @@ def _tokens_and_tags(texts, langs, spans, entity_labels: list[str], alignment: d
     has_spans = pc.is_valid(spans).to_numpy(zero_copy_only=False)
 
     # Chunks never straddle two splits, so each split's arrays are made of its own chunks only.
-    bounds = sorted({*segments, *(b for s, e in zip(segments, segments[1:]) for b in range(s, e, TOKEN_CHUNK_SENTENCES))})
+    bounds = sorted({*segments, *(first for start, stop in zip(segments, segments[1:])
+                                  for first in range(start, stop, TOKEN_CHUNK_SENTENCES))})
     span_bounds = np.searchsorted(span_row, bounds)
 
     def chunk_arguments(index: int) -> tuple:
@@ -656,7 +655,7 @@ def build_dataset(
         flat = pc.list_flatten(pc.struct_field(value["entities"], "spans"))
         parents = pc.list_parent_indices(pc.struct_field(value["entities"], "spans"))
         labels = pc.struct_field(flat, "label")
-        bad = pc.invert(pc.fill_null(pc.is_in(labels, value_set=_string_array(config.labels("entities"))), False))
+        bad = pc.invert(pc.is_in(labels, value_set=_string_array(config.labels("entities"))))
         if pc.any(bad).as_py():
             index = pc.index(bad, True).as_py()
             row = by_task["entities"]["row"][parents[index].as_py()].as_py()
@@ -749,8 +748,9 @@ def build_dataset(
             span_rows = source_rows(entities).take(pa.array(order))
             if tokens:
                 step("tokenising")
+                in_order = pa.array(order)
                 token_parts = _tokens_and_tags(
-                    _combined(universe["text"].take(pa.array(order))), _combined(universe["lang"].take(pa.array(order))),
+                    _combined(universe["text"].take(in_order)), _combined(universe["lang"].take(in_order)),
                     _combined(all_spans.take(span_rows)), entity_labels, report.entity_alignment, order, bounds,
                     workers=workers)
         parts = []
@@ -882,7 +882,8 @@ def _entity_column(spans, entity_labels: list[str], list_type):
     values = pa.StructArray.from_arrays([
         pc.struct_field(flat, "start").cast(item.field("start").type),
         pc.struct_field(flat, "end").cast(item.field("end").type),
-        pc.index_in(pc.struct_field(flat, "label"), value_set=_string_array(entity_labels)).cast(item.field("label").type),
+        pc.index_in(pc.struct_field(flat, "label"), value_set=_string_array(entity_labels))
+        .cast(item.field("label").type),
         pc.struct_field(flat, "text").cast(item.field("text").type),
     ], fields=list(item))
     no_gold = pc.is_null(spans)

@@ -110,8 +110,8 @@ def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, go
     lines += ["## Annotation process", ""]
     counted = pc.value_counts(pc.struct_field(gold["provenance"], "method"))
     # Counter.most_common's order: most records first, ties in order of first appearance.
-    methods = sorted(zip(pc.struct_field(counted, "values").to_pylist(), pc.struct_field(counted, "counts").to_pylist()),
-                     key=lambda item: item[1], reverse=True)
+    methods = sorted(zip(pc.struct_field(counted, "values").to_pylist(),
+                         pc.struct_field(counted, "counts").to_pylist()), key=lambda item: item[1], reverse=True)
     annotators = workspace.annotators()
     lines += [f"Annotators: {len(annotators)} ({', '.join(annotators) or 'none; gold was imported'}), following "
               "the project's annotation guidelines (docs/guidelines.md in tagline). Gold records by how they "

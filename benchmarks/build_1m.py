@@ -1,0 +1,440 @@
+"""Dataset build at a million sentences: `tagline eval build` against `datasets.load_dataset("json")`.
+
+Generates a workspace of N Japanese sentences (default 1,000,000) with gold for every task: the
+sample article's sentences recombined (the head clause of one with the tail of another), with
+entities swapped for others of the same type, common words for near-synonyms and numbers varied,
+so lengths, character mix and label distributions stay those of the sample's gold. Documents hold
+20-50 sentences. The files are written the way tagline writes them (`init_workspace`, then
+`sentences.jsonl`, `documents.jsonl`, `documents/<doc_id>.txt` and `gold/gold.jsonl`, the gold as
+imported: provenance `imported`), streamed with orjson rather than through the per-document
+ingest, which would make the generator the slow part. Offsets are checked for every sentence and
+entity, and a sample of records against the JSON schemas.
+
+Then, in the same run, each as a child process with its peak memory:
+`datasets.load_dataset("json", data_files=gold.jsonl)` with a cold cache; the same on a copy of the
+gold whose `value` fields all have the same shape (tagline's differ by task, which sends `datasets`
+down a slow per-row path, so this is the tighter reference); `tagline eval build --json`; and
+`tagline eval build --json --no-tokens`. Targets: build / load_dataset(gold.jsonl) <= 2.0 and peak
+memory <= 3 GB. Other processes on the machine skew the times: the load average is printed.
+
+    python benchmarks/build_1m.py [--sentences 1000000] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import orjson
+
+from tagline.annotate.events import fold_events
+from tagline.corpus.sample import SAMPLE_DOC_ID, sample_file, sample_gold_sentences
+from tagline.corpus.workspace import Workspace, init_workspace
+from tagline.schemas import schema_errors
+
+TARGET_RATIO = 2.0
+TARGET_RSS_BYTES = 3 * 10**9
+SOURCE = "benchmarks/build_1m.py"
+
+# Entities of each type to swap in; the sample's own are added to these.
+NAME_POOLS = {
+    "PERSON": ["佐藤健太", "鈴木美咲", "高橋大輔", "田中陽子", "伊藤翔", "渡辺真理", "山本浩二", "中村彩", "王偉", "李娜",
+               "張敏", "劉洋", "陳静", "Jensen Huang", "Satya Nadella", "Demis Hassabis", "Yann LeCun", "Fei-Fei Li",
+               "Mira Murati", "Dario Amodei", "サム・アルトマン", "ジェンスン・フアン", "イーロン・マスク"],
+    "ORG": ["Meta", "Microsoft", "Amazon", "Apple", "Tencent", "Mistral AI", "Cohere", "xAI", "AMD", "TSMC",
+            "Samsung", "Zhipu AI", "01.AI", "Preferred Networks", "Sakana AI", "ソフトバンク", "トヨタ", "ソニー",
+            "清華大学", "北京大学", "東京大学", "理化学研究所", "経済産業省", "商務省", "欧州委員会"],
+    "GPE": ["日本", "欧州", "韓国", "台湾", "インド", "シンガポール", "北京", "上海", "深圳", "東京", "大阪",
+            "シリコンバレー", "カリフォルニア州", "テキサス州", "ロンドン", "パリ", "ベルリン", "英国", "フランス",
+            "ドイツ", "中国政府", "日本政府", "EU"],
+    "PRODUCT": ["Gemini", "Llama 3", "Qwen2.5", "GPT-4o", "H100", "H20", "Ascend 910B", "Copilot", "Sora",
+                "Kimi", "Ernie Bot", "TPU v5", "Blackwell"],
+    "EVENT": ["AIセーフティサミット", "G7サミット", "世界人工知能大会", "CES", "NeurIPS", "一帯一路",
+              "CHIPS法", "マンハッタン計画"],
+}
+MONEY_UNITS = ["億ドル", "万ドル", "億円", "兆円", "百万ドル", "億元"]
+DATE_FORMS = ["{y}年", "{y}年{m}月", "{m}月", "{m}月{d}日", "{y}年{m}月{d}日", "昨年", "今年", "今週", "先月",
+              "来年", "今後数年間", "過去{n}年間", "{y}年代"]
+OPENERS = ["しかし、", "さらに、", "一方で、", "また、", "その結果、", "専門家によると、", "報道によれば、", "同社によると、",
+           "実際、", "つまり、", "ただし、", "これに対し、"]
+# Common words swapped for near-synonyms in the text around the entities, so texts rarely repeat.
+WORD_SWAPS = {
+    "AI": ["AI", "AI", "生成AI", "人工知能", "機械学習", "半導体", "ロボット", "自動運転", "量子計算", "LLM"],
+    "チップ": ["チップ", "半導体", "GPU", "プロセッサ", "アクセラレータ"],
+    "企業": ["企業", "会社", "事業者", "メーカー"],
+    "モデル": ["モデル", "システム", "エンジン", "基盤モデル"],
+    "未来": ["未来", "将来", "行方", "展望"],
+    "課題": ["課題", "問題", "難題", "リスク"],
+    "投資": ["投資", "出資", "支出", "資金投入"],
+    "競争": ["競争", "争い", "競合", "主導権争い"],
+    "規制": ["規制", "制限", "統制", "管理"],
+    "リソース": ["リソース", "資源", "計算資源", "予算"],
+    "最近": ["最近", "近年", "このほど", "先日"],
+    "重要な": ["重要な", "大きな", "決定的な", "無視できない"],
+    "計画": ["計画", "構想", "プロジェクト", "取り組み"],
+    "テクノロジー": ["テクノロジー", "技術", "IT", "デジタル"],
+    "全国": ["全国", "各地", "国内", "世界各地"],
+    "最先端の": ["最先端の", "最新の", "高性能な", "次世代の"],
+    "驚くべき": ["驚くべき", "注目すべき", "意外な", "異例の"],
+    "可能性": ["可能性", "見込み", "恐れ", "余地"],
+    "影響": ["影響", "波紋", "インパクト"],
+    "戦略": ["戦略", "方針", "政策", "アプローチ"],
+    "開発": ["開発", "研究", "構築", "設計"],
+    "性能": ["性能", "精度", "能力", "品質"],
+    "市場": ["市場", "マーケット", "業界", "分野"],
+    "懸念": ["懸念", "不安", "警戒感", "危機感"],
+    "対応": ["対応", "対策", "反応", "戦略"],
+}
+_SWAP = re.compile("|".join(sorted(WORD_SWAPS, key=len, reverse=True)))
+# Numbers inside non-entity text and inside MONEY / DATE / PRODUCT names.
+_DIGITS = re.compile(r"[0-9]+")
+_CUT_AFTER = ("、", ",", ":", ":")
+
+
+# ----- generating -----------------------------------------------------------------------------
+def sample_templates() -> list[dict]:
+    """The sample's sentences as segments ``(text, entity label or None)`` with their gold labels."""
+    texts = sample_gold_sentences()
+    answers = fold_events(orjson.loads(line) for line in
+                          sample_file(f"{SAMPLE_DOC_ID}.annotations.jsonl").read_bytes().splitlines() if line)
+    templates = []
+    for number, text in enumerate(texts, 1):
+        gold = answers[f"{SAMPLE_DOC_ID}-s{number:04d}"]
+        spans = sorted(gold[("entities", None)]["spans"], key=lambda s: s["start"])
+        segments, cursor = [], 0
+        for span in spans:
+            assert text[span["start"]:span["end"]] == span["text"], (number, span)
+            if span["start"] > cursor:
+                segments.extend(_plain_segments(text[cursor:span["start"]]))
+            segments.append((span["text"], span["label"]))
+            cursor = span["end"]
+        if cursor < len(text):
+            segments.extend(_plain_segments(text[cursor:]))
+        cuts = [i + 1 for i, (piece, label) in enumerate(segments[:-1]) if label is None and piece.endswith(_CUT_AFTER)]
+        templates.append({"segments": segments, "cuts": cuts, "claim": gold[("claim_type", None)]["label"],
+                          "stance": {target: value["label"] for (task, target), value in gold.items()
+                                     if task == "stance"}})
+    return templates
+
+
+def _plain_segments(text: str) -> list[tuple[str, None]]:
+    """Non-entity text, cut after each comma so clauses can be recombined."""
+    pieces = re.split(r"(?<=[、,::])", text)
+    return [(piece, None) for piece in pieces if piece]
+
+
+class SentenceMaker:
+    """Makes new sentences (text, spans, labels) from the sample's templates, deterministically for a seed."""
+
+    def __init__(self, seed: int):
+        self.random = random.Random(seed)
+        self.templates = sample_templates()
+        self.with_cuts = [t for t in self.templates if t["cuts"]]
+        self.pools = {label: list(names) for label, names in NAME_POOLS.items()}
+        for template in self.templates:
+            for piece, label in template["segments"]:
+                if label in self.pools and piece not in self.pools[label]:
+                    self.pools[label].append(piece)
+
+    def _digits(self, match: re.Match) -> str:
+        width = len(match.group())
+        if width == 1:
+            return str(self.random.randint(1, 9))
+        return str(self.random.randint(10 ** (width - 1), 10**width - 1))
+
+    def _swap(self, match: re.Match) -> str:
+        return self.random.choice(WORD_SWAPS[match.group()])
+
+    def _date(self) -> str:
+        rnd = self.random
+        return rnd.choice(DATE_FORMS).format(y=rnd.randint(1990, 2030), m=rnd.randint(1, 12), d=rnd.randint(1, 28),
+                                             n=rnd.randint(2, 30))
+
+    def _entity(self, text: str, label: str) -> str:
+        rnd = self.random
+        if label == "MONEY":
+            return f"{rnd.choice([rnd.randint(1, 9), rnd.randint(10, 999), rnd.randint(1000, 9999)])}" \
+                   f"{rnd.choice(MONEY_UNITS)}" if rnd.random() < 0.7 else _DIGITS.sub(self._digits, text)
+        if not text and label in self.pools:
+            return rnd.choice(self.pools[label])
+        if label == "DATE":
+            return text if text and rnd.random() < 0.3 else self._date()
+        if rnd.random() < 0.6:
+            text = rnd.choice(self.pools[label])
+        return _DIGITS.sub(self._digits, text) if label == "PRODUCT" else text
+
+    def make(self) -> tuple[str, list[dict], str, dict[str, str]]:
+        rnd = self.random
+        tail = rnd.choice(self.templates)
+        segments = tail["segments"]
+        if tail["cuts"] and rnd.random() < 0.8:
+            head = rnd.choice(self.with_cuts)
+            segments = head["segments"][:rnd.choice(head["cuts"][:2])] + segments[rnd.choice(tail["cuts"]):]
+        prefix: list[tuple[str, str | None]] = []
+        if not segments[-1][0].endswith("。") and rnd.random() < 0.7:  # a heading
+            prefix += [("", rnd.choice(("ORG", "GPE", "PRODUCT"))), (rnd.choice(("の", "と", "における")), None)]
+        elif rnd.random() < 0.25:
+            prefix.append((rnd.choice(OPENERS), None))
+        if rnd.random() < 0.1:
+            prefix += [("", "DATE"), ("、", None)]  # a new date
+        parts, spans, cursor = [], [], 0
+        for piece, label in prefix + segments:
+            if label is None:
+                piece = _SWAP.sub(self._swap, _DIGITS.sub(self._digits, piece))
+            else:
+                piece = self._entity(piece, label)
+                spans.append({"start": cursor, "end": cursor + len(piece), "label": label, "text": piece})
+            parts.append(piece)
+            cursor += len(piece)
+        # The predicate (and so the claim and the stance) is at the end of a Japanese sentence.
+        return "".join(parts), spans, tail["claim"], tail["stance"]
+
+
+def generate(root: Path, n_sentences: int, seed: int = 7) -> dict:
+    """Write a workspace of ``n_sentences`` sentences with gold at ``root``; return what was made."""
+    workspace = init_workspace(root, language="ja")
+    targets = workspace.config.targets
+    maker = SentenceMaker(seed)
+    rnd = random.Random(seed + 1)
+    dumps = orjson.dumps
+    lengths: list[int] = []
+    digests: set[bytes] = set()
+    now = "2026-11-28T09:00:00.000000Z"
+    n_documents = 0
+    samples: dict[str, list[dict]] = {"sentence": [], "document": [], "gold": []}
+    block = 1 << 22
+    with open(workspace.sentences_path, "wb", buffering=block) as sentences_out, \
+            open(workspace.documents_path, "wb", buffering=block) as documents_out, \
+            open(workspace.gold_path, "wb", buffering=block) as gold_out:
+        made = 0
+        while made < n_sentences:
+            n_documents += 1
+            doc_id = f"news-{n_documents:06d}"
+            count = min(rnd.randint(20, 50), n_sentences - made)
+            pieces, sentence_records, gold_records, cursor = [], [], [], 0
+            for index in range(1, count + 1):
+                text, spans, claim, stance = maker.make()
+                sentence_id = f"{doc_id}-s{index:04d}"
+                record = {"id": sentence_id, "doc_id": doc_id, "index": index, "text": text, "start": cursor,
+                          "end": cursor + len(text), "lang": "ja"}
+                sentence_records.append(record)
+                pieces.append(text)
+                cursor += len(text)
+                if index < count:
+                    gap = "\n\n" if rnd.random() < 0.25 else ""
+                    pieces.append(gap)
+                    cursor += len(gap)
+                provenance = {"method": "imported", "votes": {}, "source": SOURCE}
+                for target in targets:
+                    gold_records.append({"sentence_id": sentence_id, "task": "stance",
+                                         "value": {"target": target, "label": stance[target]},
+                                         "provenance": provenance, "time": now, "target": target})
+                gold_records.append({"sentence_id": sentence_id, "task": "claim_type", "value": {"label": claim},
+                                     "provenance": provenance, "time": now})
+                gold_records.append({"sentence_id": sentence_id, "task": "entities", "value": {"spans": spans},
+                                     "provenance": provenance, "time": now})
+                lengths.append(len(text))
+                digests.add(hashlib.blake2b(text.encode(), digest_size=8).digest())
+            document_text = "".join(pieces) + "\n"
+            for record in sentence_records:
+                assert document_text[record["start"]:record["end"]] == record["text"]
+            for record in gold_records:
+                if record["task"] == "entities":
+                    text = sentence_records[int(record["sentence_id"].rsplit("-s", 1)[1]) - 1]["text"]
+                    assert all(text[s["start"]:s["end"]] == s["text"] for s in record["value"]["spans"])
+            with open(workspace.document_text_path(doc_id), "w", encoding="utf-8", newline="") as handle:
+                handle.write(document_text)
+            document_record = {"doc_id": doc_id, "source": f"{SOURCE}#{doc_id}", "format": "txt",
+                               "encoding": "utf-8", "lang": "ja",
+                               "text_sha256": hashlib.sha256(document_text.encode()).hexdigest(),
+                               "n_sentences": count, "added": now}
+            sentences_out.write(b"".join(dumps(r) + b"\n" for r in sentence_records))
+            gold_out.write(b"".join(dumps(r) + b"\n" for r in gold_records))
+            documents_out.write(dumps(document_record) + b"\n")
+            if n_documents % 97 == 1:
+                samples["sentence"] += sentence_records[:3]
+                samples["document"].append(document_record)
+                samples["gold"] += gold_records[:8]
+            made += count
+    for name, records in samples.items():
+        for record in records:
+            errors = schema_errors(name, record)
+            assert not errors, (name, record, errors)
+    return {"workspace": workspace, "documents": n_documents, "lengths": lengths, "unique": len(digests),
+            "validated": sum(len(r) for r in samples.values())}
+
+
+# ----- measuring ------------------------------------------------------------------------------
+def _tree_memory(pid: int) -> int:
+    """Bytes of memory that ``pid`` and all its descendants hold now: the sum of their proportional
+    set sizes (PSS), so pages shared between them count once (RSS where PSS cannot be read)."""
+    total, todo, page = 0, [pid], os.sysconf("SC_PAGE_SIZE")
+    while todo:
+        current = todo.pop()
+        try:
+            try:
+                with open(f"/proc/{current}/smaps_rollup") as handle:
+                    total += next(int(line.split()[1]) * 1024 for line in handle if line.startswith("Pss:"))
+            except (PermissionError, StopIteration):
+                with open(f"/proc/{current}/statm") as handle:
+                    total += int(handle.read().split()[1]) * page
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as handle:
+                    todo.extend(int(child) for child in handle.read().split())
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+    return total
+
+
+def measure(command: list[str]) -> dict:
+    """Run ``command``; its wall time, stdout, the peak RSS of its largest process (``ru_maxrss`` from
+    ``wait4``, which covers the descendants it waited for) and the peak memory of the whole process
+    tree at once (PSS summed over the processes, sampled every 50 ms, so a short spike can be missed)."""
+    started = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.05):
+            peak[0] = max(peak[0], _tree_memory(child.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout_chunks, stderr_chunks = [], []
+    readers = [threading.Thread(target=lambda s=stream, c=chunks: c.append(s.read()), daemon=True)
+               for stream, chunks in ((child.stdout, stdout_chunks), (child.stderr, stderr_chunks))]
+    for reader in readers:
+        reader.start()
+    _, status, usage = os.wait4(child.pid, 0)
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    for reader in readers:
+        reader.join()
+    child.returncode = os.waitstatus_to_exitcode(status)
+    stdout, stderr = b"".join(stdout_chunks).decode(), b"".join(stderr_chunks).decode()
+    if child.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed ({child.returncode}):\n{stderr[-3000:]}")
+    return {"wall": wall, "max_rss": usage.ru_maxrss * 1024, "tree": peak[0], "stdout": stdout}
+
+
+LOAD_DATASET = """
+import json, sys, time
+started = time.perf_counter()
+import datasets
+datasets.disable_progress_bars()
+imported = time.perf_counter()
+dataset = datasets.load_dataset("json", data_files=sys.argv[1], cache_dir=sys.argv[2], split="train")
+loaded = time.perf_counter()
+features = ", ".join(f"{name}: {type(feature).__name__}" for name, feature in dataset.features.items())
+print(json.dumps({"rows": dataset.num_rows, "import": imported - started, "load": loaded - imported,
+                  "features": features}))
+"""
+
+
+def write_uniform_gold(source: Path, target: Path) -> None:
+    """The same gold records with every ``value`` holding the same fields (target, label, spans; null
+    where a task has none) and without the empty ``votes``: the layout ``datasets`` reads in Arrow."""
+    with open(source, "rb") as records, open(target, "wb", buffering=1 << 22) as out:
+        for line in records:
+            record = orjson.loads(line)
+            value = record["value"]
+            record["value"] = {"target": value.get("target"), "label": value.get("label"), "spans": value.get("spans")}
+            provenance = record["provenance"]
+            record["provenance"] = {"method": provenance["method"], "source": provenance.get("source")}
+            record.setdefault("target", None)
+            out.write(orjson.dumps(record) + b"\n")
+
+
+def _gb(value: int) -> str:
+    return f"{value / 1e9:.2f} GB"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sentences", type=int, default=1_000_000)
+    parser.add_argument("--keep", action="store_true", help="keep the generated workspace (its path is printed)")
+    parser.add_argument("--dir", default=None, help="where to make the workspace (default: a new temporary folder)")
+    args = parser.parse_args()
+    tagline = shutil.which("tagline", path=str(Path(sys.executable).parent)) or shutil.which("tagline")
+    if tagline is None:
+        sys.exit("tagline is not installed in this environment: pip install -e . first")
+
+    root = Path(tempfile.mkdtemp(prefix="tagline-build1m-", dir=args.dir))
+    try:
+        started = time.perf_counter()
+        made = generate(root / "ws", args.sentences)
+        workspace: Workspace = made["workspace"]
+        lengths = made["lengths"]
+        gold_bytes = workspace.gold_path.stat().st_size
+        print(f"generated {len(lengths):,} sentences in {made['documents']:,} documents in "
+              f"{time.perf_counter() - started:.1f} s: mean {statistics.mean(lengths):.1f} chars "
+              f"(median {statistics.median(lengths):.0f}, max {max(lengths)}), "
+              f"{made['unique'] / len(lengths):.1%} distinct texts; gold.jsonl {gold_bytes / 2**20:.0f} MiB, "
+              f"{4 * len(lengths):,} records; {made['validated']} sampled records valid against the schemas")
+        print(f"workspace: {workspace.root}")
+        del made, lengths
+        load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+        runs = {}
+        cache = root / "hf-cache"
+        runs["load_dataset(gold.jsonl)"] = measure([sys.executable, "-c", LOAD_DATASET, str(workspace.gold_path),
+                                                    str(cache)])
+        shutil.rmtree(cache, ignore_errors=True)
+        uniform = root / "gold-uniform.jsonl"
+        write_uniform_gold(workspace.gold_path, uniform)
+        runs["load_dataset(uniform copy)"] = measure([sys.executable, "-c", LOAD_DATASET, str(uniform), str(cache)])
+        shutil.rmtree(cache, ignore_errors=True)
+        uniform.unlink()
+        base = [tagline, "eval", "build", "--json", "--workspace", str(workspace.root)]
+        out = workspace.build_dir / "bench-dataset"
+        for name, extra in (("tagline eval build", []), ("tagline eval build --no-tokens", ["--no-tokens"])):
+            runs[name] = measure(base + ["--out", str(out)] + extra)
+            shutil.rmtree(out.with_name(out.name + ".previous"), ignore_errors=True)
+        loaded = {name: json.loads(runs[name]["stdout"]) for name in runs if name.startswith("load_dataset")}
+        report = json.loads(runs["tagline eval build"]["stdout"])
+
+        print(f"\nmachine: {os.cpu_count()} cores; load average before the runs {load_before}, after "
+              f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        print(f"\n{'':32} {'wall':>8} {'peak RSS':>10} {'peak PSS':>10}")
+        print(f"{'':32} {'':>8} {'(largest)':>10} {'(tree)':>10}")
+        for name, run in runs.items():
+            print(f"{name:32} {run['wall']:7.1f}s {_gb(run['max_rss']):>10} {_gb(run['tree']):>10}")
+        for name, numbers in loaded.items():
+            print(f"{name}: {numbers['rows']:,} rows; import datasets {numbers['import']:.1f} s, "
+                  f"load_dataset() {numbers['load']:.1f} s, features {numbers['features']}")
+        print(f"build: {', '.join(f'{k} {sum(v.values()):,} rows' for k, v in report['configs'].items())}; "
+              f"fingerprint {report['fingerprint']}; {report['split_method']}")
+        print()
+        for name in ("tagline eval build", "tagline eval build --no-tokens"):
+            run = runs[name]
+            peak = max(run["max_rss"], run["tree"])
+            ratios = "; ".join(f"/ {reference} = {run['wall'] / runs[reference]['wall']:.2f}"
+                               for reference in loaded)
+            literal = run["wall"] / runs["load_dataset(gold.jsonl)"]["wall"]
+            print(f"{name:32} {ratios}")
+            print(f"{'':32} target ratio <= {TARGET_RATIO} (against gold.jsonl): "
+                  f"{'met' if literal <= TARGET_RATIO else 'NOT met'}; peak memory {_gb(peak)} "
+                  f"(target <= {_gb(TARGET_RSS_BYTES)}): {'met' if peak <= TARGET_RSS_BYTES else 'NOT met'}")
+    finally:
+        if args.keep:
+            print(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
