@@ -138,3 +138,20 @@ def test_build_cli_json(runner, sample_workspace):
     assert "Label distribution per split" in card and "single" in card
     result = runner.invoke(main, ["eval", "build", "--split", "0.5/0.6"])
     assert result.exit_code == 2 and "summing to 1" in result.stderr
+
+
+def test_a_split_without_rows_for_a_config_is_left_out_and_loads(sample_workspace, tmp_path):
+    import datasets
+
+    from tagline.corpus.store import read_records
+
+    auto_adjudicate(sample_workspace)
+    gold = list(read_records(sample_workspace.gold_path))
+    kept = [r for r in gold if r["task"] != "stance" or r["sentence_id"] <= "deepseek_ja-s0002"]
+    sample_workspace.gold_path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept),
+                                          encoding="utf-8")
+    report = build_dataset(sample_workspace, out=tmp_path / "ds", tokens=False)
+    stance = datasets.load_from_disk(str(tmp_path / "ds" / "stance"))
+    assert sum(len(stance[s]) for s in stance) == 4 and set(stance) == set(report.configs["stance"])
+    assert len(report.configs["stance"]) < 3
+    assert any("has no rows and is left out" in w for w in report.warnings)

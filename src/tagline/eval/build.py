@@ -820,6 +820,10 @@ def build_dataset(
         step(f"writing {name}")
         parts = {}
         for split, part in zip(split_names, tables):
+            if part.num_rows == 0:
+                # datasets saves an empty split without an .arrow file and then cannot load it back.
+                report.warnings.append(f"config {name}: the {split} split has no rows and is left out")
+                continue
             part_digest = _table_digest(part)
             parts[split] = datasets.Dataset(datasets.table.InMemoryTable(part),
                                             info=datasets.DatasetInfo(features=features),
@@ -831,7 +835,7 @@ def build_dataset(
             digest.update(part_digest)
         dataset_dict = datasets.DatasetDict(parts)
         dataset_dict.save_to_disk(str(staging / name))
-        report.configs[name] = {split: len(parts[split]) for split in split_names}
+        report.configs[name] = {split: len(parts[split]) for split in split_names if split in parts}
         report.label_distributions[name] = _label_distributions(parts, features)
         languages = pa.chunked_array([chunk for part in tables for chunk in part["lang"].chunks], pa.string())
         configs[name] = (pa.table({"lang": languages}), features, None)  # all the card reads of the rows
