@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 
 import pytest
 
@@ -155,3 +156,27 @@ def test_a_split_without_rows_for_a_config_is_left_out_and_loads(sample_workspac
     assert sum(len(stance[s]) for s in stance) == 4 and set(stance) == set(report.configs["stance"])
     assert len(report.configs["stance"]) < 3
     assert any("has no rows and is left out" in w for w in report.warnings)
+
+
+def test_vectorised_group_folds_equal_scikit_learns():
+    import numpy as np
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    from tagline.eval.build import _stratified_group_folds
+
+    rng = np.random.default_rng(0)
+    for case in range(30):
+        n_items, n_groups, n_classes = int(rng.integers(20, 300)), int(rng.integers(5, 40)), int(rng.integers(2, 6))
+        n_splits = int(rng.integers(2, min(6, n_groups) + 1))
+        labels = rng.integers(0, n_classes, n_items)
+        group_ids = rng.integers(0, n_groups, n_items)
+        _, y = np.unique(labels, return_inverse=True)
+        _, groups = np.unique(group_ids, return_inverse=True)
+        expected = np.empty(n_items, dtype=np.int64)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # sklearn warns when a class has fewer members than folds
+            splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=case)
+            for fold, (_, test) in enumerate(splitter.split(np.zeros(n_items), labels, group_ids)):
+                expected[test] = fold
+        ours = _stratified_group_folds(y, int(y.max()) + 1, groups, int(groups.max()) + 1, n_splits, case)
+        assert np.array_equal(np.asarray(ours), expected), case
