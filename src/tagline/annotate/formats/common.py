@@ -403,5 +403,15 @@ def trimmed(span: dict, text: str) -> bool:
     return not text[span["start"]].isspace() and not text[span["end"] - 1].isspace()
 
 
+def tokens_for_export(text: str, lang: str, spans: list[dict]) -> tuple[list[tuple[int, int]], list[dict], int, int]:
+    """What token formats (CoNLL, spaCy) need from one sentence's spans: the tokens (cut at every
+    kept entity edge), the spans that can be written, and how many were left out because they
+    overlap another span or start or end with white space."""
+    kept, dropped = flat_spans(spans)
+    aligned = [span for span in kept if trimmed(span, text)]
+    cuts = {offset for span in aligned for offset in (span["start"], span["end"])}
+    return export_tokens(text, lang, cuts), aligned, len(dropped), len(kept) - len(aligned)
+
+
 def plural(count: int, word: str, words: str | None = None) -> str:
     return f"{count} {word if count == 1 else (words or word + 's')}"

@@ -8,9 +8,8 @@ import re
 from pathlib import Path
 
 from tagline.annotate.formats.common import (
-    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult,
-    align_tokens, decode_tags, encode_tags, export_tokens, flat_spans, join_tokens, lines_of, parse_tag, plural,
-    read_text, token_spans, trimmed,
+    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, align_tokens,
+    decode_tags, encode_tags, join_tokens, lines_of, parse_tag, plural, read_text, token_spans, tokens_for_export,
 )
 from tagline.errors import InputError
 
@@ -118,12 +117,9 @@ def write(data: ExportData) -> ExportResult:
         if entities is None:
             unanswered += 1
         spans = list(entities["spans"]) if entities else []
-        kept, dropped = flat_spans(spans)
-        overlapping += len(dropped)
-        aligned = [span for span in kept if trimmed(span, text)]
-        untrimmed += len(kept) - len(aligned)
-        cuts = {offset for span in aligned for offset in (span["start"], span["end"])}
-        tokens = export_tokens(text, sentence.get("lang", "en"), cuts)
+        tokens, aligned, n_overlapping, n_untrimmed = tokens_for_export(text, sentence.get("lang", "en"), spans)
+        overlapping += n_overlapping
+        untrimmed += n_untrimmed
         tags = encode_tags(len(tokens), token_spans(tokens, aligned))
         shown = text
         if "\n" in text or "\r" in text:

@@ -9,9 +9,9 @@ import json
 from pathlib import Path
 
 from tagline.annotate.formats.common import (
-    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult,
-    align_tokens, decode_tags, encode_tags, export_tokens, flat_spans, join_tokens, json_records, parse_tag,
-    plural, read_text, token_spans, trimmed,
+    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, align_tokens,
+    decode_tags, encode_tags, join_tokens, json_records, parse_tag, plural, read_text, token_spans,
+    tokens_for_export,
 )
 from tagline.errors import InputError
 
@@ -184,12 +184,9 @@ def write(data: ExportData) -> ExportResult:
         text = sentence["text"]
         entities = current.get(("entities", None))
         spans = list(entities["spans"]) if entities else []
-        kept, dropped = flat_spans(spans)
-        overlapping += len(dropped)
-        aligned = [span for span in kept if trimmed(span, text)]
-        untrimmed += len(kept) - len(aligned)
-        cuts = {offset for span in aligned for offset in (span["start"], span["end"])}
-        tokens = export_tokens(text, sentence.get("lang", "en"), cuts)
+        tokens, aligned, n_overlapping, n_untrimmed = tokens_for_export(text, sentence.get("lang", "en"), spans)
+        overlapping += n_overlapping
+        untrimmed += n_untrimmed
         tags = encode_tags(len(tokens), token_spans(tokens, aligned), "biluo") if entities else [MISSING] * len(tokens)
         token_records = [{"id": index, "orth": text[start:end], "ner": tag}
                          for index, ((start, end), tag) in enumerate(zip(tokens, tags))]
