@@ -31,7 +31,7 @@ def collect_votes(workspace: Workspace, annotators: Iterable[str] | None = None,
     """``{(task, target): {sentence_id: {annotator: value}}}`` for every answered question.
 
     Only each annotator's current answer counts (the last event per question; retracted answers
-    are gone).
+    are gone), and only for sentences the corpus still has.
     """
     config = workspace.config
     wanted = set(tasks or config.tasks)
@@ -41,8 +41,11 @@ def collect_votes(workspace: Workspace, annotators: Iterable[str] | None = None,
             continue
         for target in (config.targets if task == "stance" else [None]):
             votes[(task, target)] = {}
+    current_ids = {record["id"] for record in workspace.iter_sentences()}
     for annotator in select_annotators(workspace, annotators):
         for sentence_id, current in fold_events(iter_annotation_events(workspace, annotator)).items():
+            if sentence_id not in current_ids:
+                continue  # orphaned by a replaced document (or unknown): kept on disk, not a vote
             for slot, value in current.items():
                 if slot in votes:
                     votes[slot].setdefault(sentence_id, {})[annotator] = value

@@ -101,7 +101,8 @@ def auto_adjudicate(workspace: Workspace, *, tasks: Iterable[str] | None = None,
     unanimous answers (two or more votes, all equal) become gold, and with ``min_agreement =
     "majority"`` so do answers given by more than half of the votes; the rest are contested.
     A question already in gold is left alone while its votes are unchanged; when they changed, an
-    automatic decision is remade, and a person's decision is flagged and offered again.
+    automatic decision is remade, and a person's decision is flagged and offered again. Imported
+    gold (a benchmark's) is never remade from votes.
     """
     if min_agreement not in ("majority", "unanimous"):
         raise DataError(f"--min-agreement {min_agreement!r} is not majority or unanimous")
@@ -119,6 +120,9 @@ def auto_adjudicate(workspace: Workspace, *, tasks: Iterable[str] | None = None,
             existing = current_gold.get((sentence_id, task, target))
             if existing is not None and existing["provenance"]["votes"] == stored_votes:
                 result.unchanged += 1
+                continue
+            if existing is not None and existing["provenance"]["method"] == "imported":
+                result.unchanged += 1  # a benchmark's gold is not remade from annotators' votes
                 continue
             if existing is not None and existing["provenance"]["method"] == "adjudicated":
                 result.changed.append(f"{sentence_id} {question_name(task, target)}")

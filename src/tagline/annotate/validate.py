@@ -51,7 +51,13 @@ def validate_workspace(workspace: Workspace) -> list[LineProblem]:
                 pseudo_event = {"sentence_id": record["sentence_id"], "task": record["task"], "op": "set",
                                 "value": record["value"] if record["task"] != "stance"
                                 else {**record["value"], "target": record.get("target")}}
-                errors = event_problems(pseudo_event, config, sentence_texts.get(record["sentence_id"]))
+                is_orphan = record["sentence_id"] not in sentence_texts and record["sentence_id"] in orphaned
+                if is_orphan:
+                    problems.append(LineProblem(workspace.gold_path, line, f"gold for sentence {record['sentence_id']!r}, "
+                                                "orphaned when its document was replaced; kept, left out of builds",
+                                                warning=True))
+                errors = event_problems(pseudo_event, config, sentence_texts.get(record["sentence_id"]),
+                                        orphaned=is_orphan)
             problems.extend(LineProblem(_show(workspace.gold_path), line, message) for message in errors)
     return [LineProblem(_show(p.path), p.line, p.message, p.warning) for p in problems]
 

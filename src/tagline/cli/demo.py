@@ -10,8 +10,10 @@ from tagline.cli.output import console, say
 @click.command("demo")
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
               help="Where to make the demo workspace (default: a new temporary directory).")
-@click.option("--cv", type=int, default=5, show_default=True, help="Folds of cross-validation for the baselines.")
-@click.option("--resamples", type=int, default=1000, show_default=True, help="Bootstrap resamples for intervals.")
+@click.option("--cv", type=click.IntRange(2, None), default=5, show_default=True,
+              help="Folds of cross-validation for the baselines.")
+@click.option("--resamples", type=click.IntRange(1, None), default=1000, show_default=True,
+              help="Bootstrap resamples for intervals.")
 def demo_cli(directory: str | None, cv: int, resamples: int) -> None:
     """Run tagline end to end on the bundled sample article: workspace, ingest, gold, dataset,
     every baseline with cross-validation, and a results table."""

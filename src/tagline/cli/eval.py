@@ -29,7 +29,8 @@ def eval_group() -> None:
               help="train/validation/test ratios (default: from tagline.toml).")
 @click.option("--group-by", type=click.Choice(["doc_id", "none"]), default=None,
               help="Keep each document in one split (doc_id) or split sentences freely (none).")
-@click.option("--seed", type=int, default=None, help="Seed for the split (default: from tagline.toml).")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None,
+              help="Seed for the split (default: from tagline.toml).")
 @click.option("--task", "tasks", multiple=True, type=click.Choice(["stance", "claim_type", "entities"]),
               help="Only these tasks (repeatable; default: all configured).")
 @click.option("--tokens/--no-tokens", default=True, show_default=True,
@@ -83,12 +84,14 @@ def results_table(results: list[dict], *, with_run_ids: bool = False):
 @click.option("--baselines", default=None, metavar="NAME,...",
               help="Which baselines (default: all for each task): majority, stratified, tfidf_logreg, tfidf_svm, "
                    "tfidf_nb; gazetteer, crf for entities.")
-@click.option("--cv", type=int, default=None, metavar="K",
+@click.option("--cv", type=click.IntRange(2, None), default=None, metavar="K",
               help="K-fold cross-validation (grouped by document where possible) instead of train/test.")
-@click.option("--seed", type=int, default=13, show_default=True, help="Seed for models, folds and resampling.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=13, show_default=True,
+              help="Seed for models, folds and resampling.")
 @click.option("--dataset", "dataset_dir", type=click.Path(file_okay=False), default=None,
               help="A built dataset (default: build/dataset in the workspace).")
-@click.option("--resamples", type=int, default=1000, show_default=True, help="Bootstrap resamples for intervals.")
+@click.option("--resamples", type=click.IntRange(1, None), default=1000, show_default=True,
+              help="Bootstrap resamples for intervals.")
 @click.option("--pooled", is_flag=True,
               help="Stance: one model over all targets (target as a token) instead of one per target.")
 @workspace_option
@@ -128,8 +131,10 @@ def runs_cli(workspace, as_json) -> None:
 @click.command("compare")
 @click.argument("run_a")
 @click.argument("run_b")
-@click.option("--resamples", type=int, default=1000, show_default=True, help="Bootstrap resamples.")
-@click.option("--seed", type=int, default=13, show_default=True, help="Seed for the resampling.")
+@click.option("--resamples", type=click.IntRange(1, None), default=1000, show_default=True,
+              help="Bootstrap resamples.")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=13, show_default=True,
+              help="Seed for the resampling.")
 @workspace_option
 @json_option
 def compare_cli(run_a, run_b, resamples, seed, workspace, as_json) -> None:
@@ -153,7 +158,8 @@ def compare_cli(run_a, run_b, resamples, seed, workspace, as_json) -> None:
 @click.option("--split", default="test", show_default=True, help="Which gold to score against (or all).")
 @click.option("--dataset", "dataset_dir", type=click.Path(file_okay=False), default=None,
               help="A built dataset (default: build/dataset in the workspace).")
-@click.option("--resamples", type=int, default=1000, show_default=True, help="Bootstrap resamples for intervals.")
+@click.option("--resamples", type=click.IntRange(1, None), default=1000, show_default=True,
+              help="Bootstrap resamples for intervals.")
 @workspace_option
 @json_option
 def score_cli(predictions, task, split, dataset_dir, resamples, workspace, as_json) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -156,8 +157,13 @@ def add_source_documents(
                 })
 
     # Write order: document text, then sentences, then the registry line that makes it count.
-    for document, records, _ in planned:
-        write_text_atomic(workspace.document_text_path(document.doc_id), document.text, sync_directory=False)
+    for document, records, existing in planned:
+        text_path = workspace.document_text_path(document.doc_id)
+        if existing is not None and text_path.exists():
+            # The replaced text stays beside the new one, so orphaned offsets can still be read.
+            stamp = utc_now().replace(":", "").replace("-", "")[:15]
+            os.link(text_path, text_path.with_name(f"{text_path.name}.{stamp}.bak"))
+        write_text_atomic(text_path, document.text, sync_directory=False)
     fsync_directory(workspace.documents_dir)
     if rewrite:
         replaced_ids = {document.doc_id for document, _, _ in planned}

@@ -20,6 +20,7 @@ _SUFFIX_FORMATS = {".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"
                    ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 JAPANESE_ENCODINGS = ("cp932", "euc_jp")
 _DOC_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _IMPLAUSIBLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ue000-\uf8ff]")
 
 
@@ -124,6 +125,9 @@ def read_documents(
     ``doc_id``), ``lang``, ``split``; other fields are kept as ``meta``.
     """
     path = Path(path)
+    if doc_id is not None and not DOC_ID.match(doc_id):
+        raise InputError(f"--doc-id {doc_id!r} is not a valid document id",
+                         fix="use letters, digits, '.', '_' or '-', starting with a letter or digit (at most 128)")
     try:
         data = path.read_bytes()
     except OSError as error:

@@ -58,6 +58,11 @@ class Workspace:
         return [path.stem for path in self.annotation_files()]
 
     def document_text_path(self, doc_id: str) -> Path:
+        from tagline.corpus.readers import DOC_ID
+
+        if not DOC_ID.match(doc_id):  # never a path outside documents/
+            raise WorkspaceError(f"document id {doc_id!r} is not valid", where=str(self.documents_dir),
+                                 fix="document ids use letters, digits, '.', '_' or '-'")
         return self.documents_dir / f"{doc_id}.txt"
 
     def document_text(self, doc_id: str) -> str:

@@ -632,6 +632,20 @@ def build_dataset(
     sentences = _read_jsonl_table(workspace.sentences_path, _sentence_schema())
     sentence_index = pc.index_in(gold["sentence_id"], value_set=sentences["id"])  # the first with that id
     known = pc.is_valid(sentence_index)
+    orphan_notes = []
+    orphan_path = workspace.root / "orphaned.jsonl"
+    if not pc.all(known).as_py() and orphan_path.exists():
+        # Gold of sentences that a replaced document no longer has: kept on disk, left out here.
+        from tagline.corpus.store import read_records
+
+        orphaned = _string_array({record["id"] for record in read_records(orphan_path)})
+        is_orphan = pc.and_(pc.invert(known), pc.is_in(gold["sentence_id"], value_set=orphaned))
+        n_orphans = pc.sum(is_orphan).as_py() or 0
+        if n_orphans:
+            orphan_notes.append(f"{n_orphans} gold record(s) of sentences orphaned by a replaced document "
+                                "were left out (they stay in gold.jsonl)")
+            keep = pc.invert(is_orphan)
+            gold, sentence_index, known = gold.filter(keep), sentence_index.filter(keep), known.filter(keep)
     if not pc.all(known).as_py():
         index = pc.index(known, False).as_py()
         raise DataError(f"gold for unknown sentence {gold['sentence_id'][index].as_py()!r}",
@@ -721,7 +735,7 @@ def build_dataset(
     rank_of_code = np.array([split_names.index(name) if name in split_names else -1 for name in code_names])
     split_rank = rank_of_code[split_codes]  # each sentence's split, as its place in split_names
 
-    report = BuildReport(out=str(out), fingerprint="", split_method=method, warnings=warnings)
+    report = BuildReport(out=str(out), fingerprint="", split_method=method, warnings=orphan_notes + warnings)
     entity_labels = config.labels("entities") if "entities" in config.tasks else []
     settings = {"ratios": ratios, "group_by": group_by, "seed": seed, "tasks": tasks, "tokens": tokens}
 

@@ -176,6 +176,9 @@ def _folds(data: TaskData, k: int, seed: int, strata: list[str]) -> tuple[list[t
 
 def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: int) -> dict:
     """Fit and predict one baseline; returns predictions on the evaluated items and how it was done."""
+    if cv and cv > len(data.ids):
+        raise DataError(f"--cv {cv} is more folds than the {len(data.ids)} {data.task} examples",
+                        fix=f"use --cv {min(5, len(data.ids))} or fewer folds")
     lang = "ja" if data.langs.count("ja") >= len(data.langs) / 2 else "en"
     if data.task == "entities":
         return _evaluate_entities(data, baseline, cv=cv, seed=seed, lang=lang)

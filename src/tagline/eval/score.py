@@ -58,6 +58,7 @@ def score_predictions(workspace: Workspace, path: str | Path, *, task: str, spli
         raise DataError(f"the dataset has no {split!r} split for {task}",
                         fix=f"splits: {', '.join(sorted(set(data.splits)))}, or --split all")
     gold = {data.ids[i]: data.gold[i] for i in keep}
+    texts = {data.ids[i]: data.inputs[i] for i in keep} if task == "entities" else {}
     predicted: dict[str, object] = {}
     unknown_labels: list[str] = []
     duplicates: list[str] = []
@@ -74,11 +75,20 @@ def score_predictions(workspace: Workspace, path: str | Path, *, task: str, spli
             spans = record.get("entities")
             if not isinstance(spans, list):
                 raise InputError("record has no `entities` list", where=f"{path}:{number}")
+            text = texts.get(row_id)
             value = []
             for span in spans:
+                if not (isinstance(span, dict) and isinstance(span.get("start"), int)
+                        and isinstance(span.get("end"), int) and not isinstance(span.get("start"), bool)):
+                    raise InputError(f"entity {span!r} is not {{\"start\": int, \"end\": int, \"label\": ...}}",
+                                     where=f"{path}:{number}", fix="give character offsets into the sentence")
+                if text is not None and not 0 <= span["start"] < span["end"] <= len(text):
+                    raise InputError(f"entity offsets {span['start']}:{span['end']} are outside the sentence "
+                                     f"(0:{len(text)}) or empty", where=f"{path}:{number}",
+                                     fix="offsets are characters into the sentence text, end exclusive")
                 if span.get("label") not in data.labels:
                     unknown_labels.append(f"{span.get('label')!r} (line {number})")
-                value.append((int(span["start"]), int(span["end"]), span.get("label")))
+                value.append((span["start"], span["end"], span.get("label")))
             predicted[row_id] = value
         else:
             label = record.get("label")
