@@ -161,8 +161,12 @@ def add_source_documents(
         text_path = workspace.document_text_path(document.doc_id)
         if existing is not None and text_path.exists():
             # The replaced text stays beside the new one, so orphaned offsets can still be read.
-            stamp = utc_now().replace(":", "").replace("-", "")[:15]
-            os.link(text_path, text_path.with_name(f"{text_path.name}.{stamp}.bak"))
+            stamp = utc_now().replace(":", "").replace("-", "").replace(".", "")
+            backup, counter = text_path.with_name(f"{text_path.name}.{stamp}.bak"), 1
+            while backup.exists():
+                counter += 1
+                backup = text_path.with_name(f"{text_path.name}.{stamp}-{counter}.bak")
+            os.link(text_path, backup)
         write_text_atomic(text_path, document.text, sync_directory=False)
     fsync_directory(workspace.documents_dir)
     if rewrite:
