@@ -98,5 +98,5 @@ def export_cli(fmt, gold, annotator, out, workspace, as_json) -> None:
     if as_json:
         emit_json(summary)
         return
-    say(f"wrote {out} ({fmt}): {summary['sentences']} sentence(s), {summary['answers']} answer(s) "
-        f"from {summary['view']}")
+    say(f"wrote {out} ({fmt}): {summary['sentences']} sentence(s); {summary['answers']} answer(s) read from "
+        f"{summary['view']}" + (" (the warnings above name what the format could not hold)" if summary["warnings"] else ""))
