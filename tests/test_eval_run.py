@@ -35,7 +35,12 @@ def test_run_writes_valid_results_report_png_and_model(runner, built_sample):
         metric = stored["metrics"]["macro_f1"]
         assert 0 <= metric["low"] <= metric["high"] <= 1 and metric["n_resamples"] == 200
         assert stored["n_evaluated"] == 8
-        assert ("C tuned on validation" in stored["mode"]) == (run["baseline"] == "tfidf_svm")
+        assert ("parameters tuned on validation" in stored["mode"]) == (run["baseline"] == "tfidf_svm")
+        if run["baseline"] == "tfidf_svm":  # C x class weight, each scored on the validation split
+            tried = stored["params"]["validation_scores"]
+            assert len(tried) == 10 and stored["params"]["chosen"] in [t["params"] for t in tried]
+            best = max(t["score"] for t in tried)
+            assert [t["score"] for t in tried if t["params"] == stored["params"]["chosen"]] == [best]
         assert (directory / "confusion.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     majority = runs[0]
     predicted = [json.loads(line)["pred"] for line in

@@ -17,9 +17,7 @@ from tagline.errors import DataError
 TEXT_BASELINES = ("majority", "stratified", "tfidf_logreg", "tfidf_svm", "tfidf_nb")
 ENTITY_BASELINES = ("gazetteer", "crf")
 HEADLINE = {"claim_type": "macro_f1", "stance": "f_avg", "entities": "exact_f1"}
-# C values tried on validation; the defaults (SVM C=1, logistic regression C=10) were chosen by
-# cross-validation on SemEval-2016 train (benchmarks/semeval2016.py).
-TUNING_GRID = {"tfidf_logreg": [1.0, 3.0, 10.0, 30.0], "tfidf_svm": [0.1, 0.3, 1.0, 3.0]}
+TUNING_FOLDS = 5  # folds of the cross-validation on train that tunes a baseline when there is no validation split
 
 
 @dataclass
@@ -128,29 +126,53 @@ def score_labels(task: str, y_true: Sequence[str], y_pred: Sequence[str], labels
 POOLED = "+pooled"  # suffix of a stance baseline fitted once over all targets
 
 
-def _make_model(task: str, baseline: str, lang: str, seed: int, c: float | None = None):
-    from tagline.eval.baselines import PerTargetClassifier, make_text_baseline
+def _make_model(task: str, baseline: str, lang: str, seed: int, params: dict | None = None, *,
+                tune_folds: int | None = None):
+    """The unfitted model for ``baseline``: with classifier ``params`` set, or (``tune_folds``) with
+    them chosen by cross-validation on the training data, per target for stance."""
+    from tagline.eval.baselines import PerTargetClassifier, make_text_baseline, make_tuned_baseline
 
     pooled = baseline.endswith(POOLED)
-    model = make_text_baseline(baseline.removesuffix(POOLED), lang=lang, random_state=seed)
-    if c is not None:
-        model.set_params(**{_c_param(model): c})
+    name = baseline.removesuffix(POOLED)
+    if tune_folds:
+        model = make_tuned_baseline(name, lang=lang, scoring=_tuning_metric_name(task), folds=tune_folds,
+                                    random_state=seed)
+    else:
+        model = make_text_baseline(name, lang=lang, random_state=seed)
+        if params:
+            model.set_params(**{f"classifier__{key}": value for key, value in params.items()})
     return PerTargetClassifier(model, pooled=pooled) if task == "stance" else model
 
 
-def _c_param(model) -> str:
-    names = [name for name in model.get_params() if name.endswith("__C") or name == "C"]
-    return names[0]
+def _tuning_metric_name(task: str) -> str:
+    return "f_avg" if task == "stance" else "macro_f1"
 
 
-def _fit_predict(task: str, baseline: str, lang: str, seed: int, train_x, train_y, test_x, c: float | None = None):
-    model = _make_model(task, baseline, lang, seed, c)
+def _fit_predict(task: str, baseline: str, lang: str, seed: int, train_x, train_y, test_x,
+                 params: dict | None = None, *, tune_folds: int | None = None):
+    model = _make_model(task, baseline, lang, seed, params, tune_folds=tune_folds)
     if len(set(train_y)) < 2 and task != "stance":  # PerTargetClassifier handles one-label targets itself
         from tagline.eval.baselines import make_text_baseline
 
         model = make_text_baseline("majority", lang=lang, random_state=seed)
     model.fit(list(train_x), list(train_y))
     return model, [str(p) for p in model.predict(list(test_x))]
+
+
+def _chosen_params(model) -> dict:
+    """What cross-validation chose inside a fitted model: per target for stance, else one entry."""
+    from tagline.eval.baselines import POOLED_KEY, CrossValidatedClassifier, PerTargetClassifier
+
+    parts = model.estimators_ if isinstance(model, PerTargetClassifier) else {"all": model}
+    chosen = {}
+    for key, part in parts.items():
+        name = "all targets" if key == POOLED_KEY else key
+        if isinstance(part, CrossValidatedClassifier):
+            chosen[name] = {"params": part.best_params_ or "defaults (too few items per class to cross-validate)",
+                            "cv_score": part.best_score_}
+        else:
+            chosen[name] = {"params": "none (a single label in training)", "cv_score": None}
+    return chosen
 
 
 def _folds(data: TaskData, k: int, seed: int, strata: list[str]) -> tuple[list[tuple[list[int], list[int]]], str]:
@@ -192,28 +214,52 @@ def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: in
                 predictions[i] = label
         evaluated = list(range(len(data.ids)))
         model, _ = _fit_predict(data.task, baseline, lang, seed, data.inputs, data.gold, data.inputs[:1])
-        return {"mode": f"{cv}-fold cross-validation, {how}", "evaluated": evaluated, "predictions": predictions,
-                "model": model, "params": {}, "n_train": len(data.ids), "lang": lang}
+        from tagline.eval.baselines import TUNING_GRIDS
+
+        fixed = ", the baseline's default parameters" if baseline.removesuffix(POOLED) in TUNING_GRIDS else ""
+        return {"mode": f"{cv}-fold cross-validation, {how}{fixed}", "evaluated": evaluated,
+                "predictions": predictions, "model": model, "params": {}, "n_train": len(data.ids), "lang": lang}
     train = [i for i, s in enumerate(data.splits) if s == "train"]
     validation = [i for i, s in enumerate(data.splits) if s == "validation"]
     test = [i for i, s in enumerate(data.splits) if s == "test"]
     if not train or not test:
         raise DataError(f"the {data.task} data needs a train and a test split (found: "
                         f"{', '.join(sorted(set(data.splits)))})", fix="rebuild, or use --cv K")
+    from sklearn.model_selection import ParameterGrid
+
+    from tagline.eval.baselines import TUNING_GRIDS
+
+    name = baseline.removesuffix(POOLED)
+    train_x, train_y = [data.inputs[i] for i in train], [data.gold[i] for i in train]
+    test_x = [data.inputs[i] for i in test]
     params: dict = {}
-    chosen_c = None
-    if baseline.removesuffix(POOLED) in TUNING_GRID and validation:
-        scores = {}
-        for c in TUNING_GRID[baseline.removesuffix(POOLED)]:
-            _, guess = _fit_predict(data.task, baseline, lang, seed, [data.inputs[i] for i in train],
-                                    [data.gold[i] for i in train], [data.inputs[i] for i in validation], c=c)
-            truth = [data.gold[i] for i in validation]
-            scores[c] = _tuning_score(data.task, truth, guess, data.labels)
-        chosen_c = max(TUNING_GRID[baseline.removesuffix(POOLED)], key=lambda c: (scores[c], -abs(c - 1.0)))
-        params = {"C": chosen_c, "validation_scores": {str(c): v for c, v in scores.items()}}
-    model, guess = _fit_predict(data.task, baseline, lang, seed, [data.inputs[i] for i in train],
-                                [data.gold[i] for i in train], [data.inputs[i] for i in test], c=chosen_c)
-    return {"mode": "train on train" + (", C tuned on validation" if params else "") + ", report on test",
+    if name in TUNING_GRIDS and validation:
+        candidates = list(ParameterGrid(TUNING_GRIDS[name]))
+        defaults = _make_model("claim_type", name, lang, seed).named_steps["classifier"].get_params()
+        truth = [data.gold[i] for i in validation]
+        scores = []
+        for candidate in candidates:
+            _, guess = _fit_predict(data.task, baseline, lang, seed, train_x, train_y,
+                                    [data.inputs[i] for i in validation], candidate)
+            scores.append(_tuning_score(data.task, truth, guess, data.labels))
+        # Ties (common on a small validation split) go to the baseline's defaults, then grid order.
+        best = max(range(len(candidates)), key=lambda j: (
+            scores[j], all(defaults.get(k) == v for k, v in candidates[j].items()), -j))
+        params = {"chosen": candidates[best], "metric": _tuning_metric_name(data.task),
+                  "validation_scores": [{"params": c, "score": v} for c, v in zip(candidates, scores)]}
+        model, guess = _fit_predict(data.task, baseline, lang, seed, train_x, train_y, test_x, candidates[best])
+        how = "parameters tuned on validation"
+    elif name in TUNING_GRIDS:
+        folds = TUNING_FOLDS
+        model, guess = _fit_predict(data.task, baseline, lang, seed, train_x, train_y, test_x, tune_folds=folds)
+        per = " per target" if data.task == "stance" and not baseline.endswith(POOLED) else ""
+        params = {"chosen": _chosen_params(model), "metric": _tuning_metric_name(data.task),
+                  "tuning": f"{folds}-fold cross-validation on train{per}"}
+        how = f"parameters tuned by {folds}-fold cross-validation on train{per} (no validation split)"
+    else:
+        model, guess = _fit_predict(data.task, baseline, lang, seed, train_x, train_y, test_x)
+        how = ""
+    return {"mode": "train on train" + (f", {how}" if how else "") + ", report on test",
             "evaluated": test, "predictions": guess, "model": model, "params": params, "n_train": len(train),
             "lang": lang}
 

@@ -1,0 +1,129 @@
+"""Baselines tuned by cross-validation on train: the search, its fallbacks, saving, and its use by
+`eval run` when a dataset has no validation split."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from tagline.eval.baselines import (
+    TUNING_GRIDS,
+    CrossValidatedClassifier,
+    PerTargetClassifier,
+    make_text_baseline,
+    make_tuned_baseline,
+)
+from tagline.eval.metrics import f_avg
+
+WORDS = {"FAVOR": ["great", "love", "support", "yes"], "AGAINST": ["awful", "hate", "oppose", "no"],
+         "NONE": ["weather", "lunch", "bus", "today"]}
+
+
+def noisy_texts(n: int, seed: int) -> tuple[list[str], list[str]]:
+    """Short texts whose words mostly, not always, give away the label; AGAINST is the majority."""
+    rng = random.Random(seed)
+    texts, labels = [], []
+    for i in range(n):
+        label = rng.choice(["AGAINST"] * 3 + ["FAVOR", "NONE"])
+        pool = WORDS[label] if rng.random() < 0.7 else WORDS[rng.choice(list(WORDS))]
+        texts.append(" ".join(rng.choice(pool) for _ in range(4)) + f" item{i % 7}")
+        labels.append(label)
+    return texts, labels
+
+
+def test_search_scores_match_gridsearchcv_and_the_best_setting_is_refitted():
+    from sklearn.metrics import make_scorer
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    texts, labels = noisy_texts(120, seed=3)
+    grid = TUNING_GRIDS["tfidf_svm"]
+    model = CrossValidatedClassifier(make_text_baseline("tfidf_svm", lang="en"), grid, scoring="f_avg",
+                                     folds=4, random_state=7).fit(texts, labels)
+    reference = GridSearchCV(make_text_baseline("tfidf_svm", lang="en"),
+                             {f"classifier__{key}": values for key, values in grid.items()},
+                             scoring=make_scorer(lambda a, b: f_avg(list(a), list(b))),
+                             cv=StratifiedKFold(4, shuffle=True, random_state=7)).fit(texts, labels)
+    ours = [row["score"] for row in model.cv_scores_]
+    assert ours == pytest.approx(reference.cv_results_["mean_test_score"].tolist(), abs=1e-12)
+    assert len(ours) == 10 and model.best_score_ == max(ours)
+    assert model.best_params_ == next(row["params"] for row in model.cv_scores_ if row["score"] == max(ours))
+    chosen = model.best_estimator_.named_steps["classifier"].get_params()
+    assert {key: chosen[key] for key in grid} == model.best_params_
+    assert model.predict(texts[:5]).tolist() == model.best_estimator_.predict(texts[:5]).tolist()
+
+
+def test_ties_go_to_the_pipeline_defaults():
+    # Every setting predicts the held-out items perfectly, so all tie; the default C=1 must win.
+    texts = ["good good"] * 6 + ["bad bad"] * 6
+    labels = ["FAVOR"] * 6 + ["AGAINST"] * 6
+    model = CrossValidatedClassifier(make_text_baseline("tfidf_svm", lang="en"), TUNING_GRIDS["tfidf_svm"],
+                                     scoring="f_avg", folds=3).fit(texts, labels)
+    assert len({row["score"] for row in model.cv_scores_}) == 1
+    assert model.best_params_ == {"C": 1.0, "class_weight": None}
+
+
+def test_too_few_items_per_class_keeps_the_defaults():
+    texts, labels = ["a b", "c d", "e f", "g h"], ["FAVOR", "AGAINST", "AGAINST", "AGAINST"]
+    model = CrossValidatedClassifier(make_text_baseline("tfidf_logreg", lang="en"), TUNING_GRIDS["tfidf_logreg"],
+                                     scoring="f_avg").fit(texts, labels)
+    assert model.best_params_ == {} and model.best_score_ is None and model.cv_scores_ == []
+    assert model.best_estimator_.named_steps["classifier"].C == 10.0
+    assert model.predict(["a b"]).tolist() == ["FAVOR"]
+    with pytest.raises(ValueError, match="unknown tuning metric"):
+        CrossValidatedClassifier(make_text_baseline("tfidf_svm", lang="en"), {}, scoring="recall").fit(texts, labels)
+
+
+def test_folds_shrink_to_the_rarest_class():
+    texts, labels = noisy_texts(40, seed=5)
+    labels[:3] = ["NONE"] * 3
+    labels[3:] = [label if label != "NONE" else "AGAINST" for label in labels[3:]]  # NONE: 3 items
+    model = CrossValidatedClassifier(make_text_baseline("tfidf_nb", lang="en"), TUNING_GRIDS["tfidf_nb"],
+                                     folds=5).fit(texts, labels)
+    assert model.best_params_["alpha"] in TUNING_GRIDS["tfidf_nb"]["alpha"] and model.best_score_ is not None
+
+
+def test_clone_and_skops_round_trip_inside_a_per_target_model(tmp_path):
+    from sklearn.base import clone
+
+    from tagline.eval.run import load_model, save_model
+
+    texts, labels = noisy_texts(80, seed=9)
+    pairs = [("cats" if i % 2 else "dogs", text) for i, text in enumerate(texts)]
+    model = PerTargetClassifier(make_tuned_baseline("tfidf_svm", lang="en", scoring="f_avg", folds=3))
+    copy = clone(model)
+    assert copy.base_factory is not model.base_factory and copy.base_factory.get_params()["folds"] == 3
+    model.fit(pairs, labels)
+    assert {target: type(part).__name__ for target, part in model.estimators_.items()} == {
+        "cats": "CrossValidatedClassifier", "dogs": "CrossValidatedClassifier"}
+    save_model(model, tmp_path)
+    loaded = load_model(tmp_path)
+    assert loaded.predict(pairs).tolist() == model.predict(pairs).tolist()
+    assert loaded.estimators_["cats"].best_params_ == model.estimators_["cats"].best_params_
+
+
+def test_dummy_baselines_have_nothing_to_tune():
+    model = make_tuned_baseline("majority", lang="ja", scoring="macro_f1")
+    assert type(model).__name__ == "Pipeline" and set(TUNING_GRIDS) == {"tfidf_logreg", "tfidf_svm", "tfidf_nb"}
+
+
+def test_run_without_a_validation_split_tunes_per_target_by_cross_validation():
+    from tagline.eval.run import TaskData, evaluate_baseline
+
+    texts, labels = noisy_texts(160, seed=11)
+    targets = ["cats" if i % 2 else "dogs" for i in range(len(texts))]
+    splits = ["test" if i % 4 == 0 else "train" for i in range(len(texts))]
+    data = TaskData(task="stance", ids=[f"s{i}" for i in range(len(texts))], inputs=list(zip(targets, texts)),
+                    gold=labels, doc_ids=[f"d{i}" for i in range(len(texts))], splits=splits,
+                    langs=["en"] * len(texts), labels=["FAVOR", "AGAINST", "NONE"])
+    outcome = evaluate_baseline(data, "tfidf_svm", cv=None, seed=2)
+    assert "tuned by 5-fold cross-validation on train per target" in outcome["mode"]
+    chosen = outcome["params"]["chosen"]
+    assert set(chosen) == {"cats", "dogs"} and outcome["params"]["metric"] == "f_avg"
+    for target in chosen:
+        assert chosen[target]["params"] == outcome["model"].estimators_[target].best_params_
+        assert 0 <= chosen[target]["cv_score"] <= 1
+    pooled = evaluate_baseline(data, "tfidf_svm+pooled", cv=None, seed=2)
+    assert "per target" not in pooled["mode"] and set(pooled["params"]["chosen"]) == {"all targets"}
+    crossed = evaluate_baseline(data, "tfidf_svm", cv=3, seed=2)
+    assert crossed["mode"].endswith("the baseline's default parameters") and crossed["params"] == {}
