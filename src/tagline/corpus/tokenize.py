@@ -11,24 +11,27 @@ _EN_TOKEN = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]", re.UNICODE)
 # MeCab writes each word's surface and a tab, between [ and ]: the brackets keep fugashi's stripping
 # of trailing whitespace away from words that are whitespace themselves (an ideographic space).
 _SURFACES_FORMAT = r"--output-format-type= --bos-format=[ --node-format=%m\\t --unk-format=%m\\t --eos-format=]"
+# The same, with each word's part of speech (UniDic's first four levels) after it: word, tab, POS, tab.
+_POS_FORMAT = (r"--output-format-type= --bos-format=[ --node-format=%m\\t%f[0]-%f[1]-%f[2]-%f[3]\\t "
+               r"--unk-format=%m\\t%f[0]-%f[1]-%f[2]-%f[3]\\t --eos-format=]")
 
 
 @functools.cache
-def _mecab(surfaces_only: bool = False):
+def _mecab(output_format: str = ""):
     import fugashi
     import unidic_lite
 
     # unidic-lite ships its dictionary (and an empty mecabrc) inside the package: nothing is downloaded.
-    # The generic tagger skips fugashi's per-word UniDic feature objects; only surfaces are used here.
+    # The generic tagger skips fugashi's per-word UniDic feature objects.
     dicdir = unidic_lite.DICDIR
-    return fugashi.GenericTagger(f'-r "{dicdir}/mecabrc" -d "{dicdir}"' + (" " + _SURFACES_FORMAT if surfaces_only else ""))
+    return fugashi.GenericTagger(f'-r "{dicdir}/mecabrc" -d "{dicdir}"' + (" " + output_format if output_format else ""))
 
 
 def _written(text: str) -> str | None:
     """MeCab's words for ``text`` joined by tabs, or None where that cannot be read back unambiguously."""
     if "\t" in text:  # a tab in the text could not be told from the separator
         return None
-    written = _mecab(surfaces_only=True).parse(text)
+    written = _mecab(_SURFACES_FORMAT).parse(text)
     if written[:1] != "[" or written[-1:] != "]":
         return None
     return written[1:-2]  # without the tab after the last word
@@ -73,6 +76,32 @@ def tokenize(text: str, lang: str) -> list[tuple[int, int]]:
     if lang != "ja":
         raise ValueError(f"unsupported language {lang!r}")
     return _offsets(text, _surfaces(text))
+
+
+def tokenize_with_pos(text: str, lang: str) -> tuple[list[tuple[int, int]], list[str]]:
+    """:func:`tokenize`'s offsets, and each token's part of speech.
+
+    For Japanese the part of speech is UniDic's first four levels joined by ``-`` (``名詞-固有名詞-人名-姓``
+    for a surname, ``名詞-固有名詞-地名-一般`` for a place); for English, and for the rare Japanese text
+    whose words cannot be matched back to the offsets (a tab in it), every tag is ``""``.
+
+    Examples
+    --------
+    >>> offsets, pos = tokenize_with_pos("岸田首相は東京で話した。", "ja")
+    >>> pos[:2], pos[4]
+    (['名詞-固有名詞-人名-姓', '名詞-普通名詞-一般-'], '名詞-固有名詞-地名-一般')
+    """
+    offsets = tokenize(text, lang)
+    if lang != "ja" or "\t" in text:
+        return offsets, [""] * len(offsets)
+    written = _mecab(_POS_FORMAT).parse(text)
+    if written[:1] != "[" or written[-1:] != "]":
+        return offsets, [""] * len(offsets)
+    fields = written[1:-2].split("\t")
+    surfaces, tags = fields[0::2], fields[1::2]
+    if len(surfaces) != len(tags) or _offsets(text, surfaces) != offsets:
+        return offsets, [""] * len(offsets)
+    return offsets, [tag for surface, tag in zip(surfaces, tags) if surface]
 
 
 def tokens(text: str, lang: str) -> list[str]:

@@ -23,9 +23,9 @@ from collections.abc import Callable, Sequence
 BASELINES: tuple[tuple[str, str], ...] = (
     ("majority", "the most frequent training label (DummyClassifier, most_frequent)"),
     ("stratified", "random labels drawn with the training label distribution (DummyClassifier, stratified)"),
-    ("tfidf_logreg", "TF-IDF n-grams + multinomial logistic regression (lbfgs, C=10)"),
-    ("tfidf_svm", "TF-IDF n-grams + linear SVM (LinearSVC, C=1)"),
-    ("tfidf_nb", "TF-IDF n-grams + complement naive Bayes (alpha=0.1)"),
+    ("tfidf_logreg", "TF-IDF n-grams + multinomial logistic regression (lbfgs; C=10 unless tuned)"),
+    ("tfidf_svm", "TF-IDF n-grams + linear SVM (LinearSVC; C=1 unless tuned)"),
+    ("tfidf_nb", "TF-IDF n-grams + complement naive Bayes (alpha=0.1 unless tuned)"),
 )
 """The baselines in the order to run and report them, each with a one-line description."""
 

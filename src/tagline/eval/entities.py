@@ -179,20 +179,27 @@ def char_type(token: str) -> str:
     return kinds.pop() if len(kinds) == 1 else "mixed"
 
 
-def token_features(tokens: Sequence[str], dictionary: dict[str, str]) -> list[dict]:
-    """Features for each token: the token, its affixes and script class, shape, dictionary hits, and
-    the same for neighbours."""
+def token_features(tokens: Sequence[str], dictionary: dict[str, str], pos: Sequence[str] | None = None) -> list[dict]:
+    """Features for each token: the token, its affixes and script class, shape, dictionary hits, its
+    part of speech (``pos``, from :func:`tagline.corpus.tokenize.tokenize_with_pos`; UniDic tells
+    surnames, given names and places apart), and the same for neighbours."""
+    tags = list(pos) if pos is not None else [""] * len(tokens)
     features = []
     for i, token in enumerate(tokens):
         item = {"bias": 1.0, "w": token, "w.lower": token.lower(), "type": char_type(token),
                 "p1": token[:1], "s1": token[-1:], "s2": token[-2:], "len": min(len(token), 6),
                 "upper": token[:1].isupper(), "dict": dictionary.get(token, "-")}
+        if pos is not None:
+            item["pos"] = tags[i]
+            item["pos2"] = "-".join(tags[i].split("-")[:2])
         for offset in (-2, -1, 1, 2):
             j = i + offset
             if 0 <= j < len(tokens):
                 item[f"{offset}:w"] = tokens[j]
                 item[f"{offset}:type"] = char_type(tokens[j])
                 item[f"{offset}:dict"] = dictionary.get(tokens[j], "-")
+                if pos is not None:
+                    item[f"{offset}:pos"] = tags[j]
             else:
                 item[f"{offset}:edge"] = True
         features.append(item)
@@ -230,26 +237,40 @@ def bio_to_spans(offsets: Sequence[tuple[int, int]], tags: Sequence[str]) -> lis
 
 
 class CRFTagger:
-    """A linear-chain CRF (sklearn-crfsuite, L-BFGS with elastic net) over BIO tags."""
+    """A linear-chain CRF (sklearn-crfsuite, L-BFGS with elastic net) over BIO tags.
+
+    Features are :func:`token_features` with parts of speech. A model saved before parts of
+    speech were added (``crf.json`` without ``"features": 2``) is loaded to predict without them,
+    as it was trained.
+    """
+
+    FEATURES = 2  # 1: words, shapes and dictionary; 2: and parts of speech
 
     def __init__(self, *, c1: float = 0.05, c2: float = 0.05, max_iterations: int = 200):
         self.c1, self.c2, self.max_iterations = c1, c2, max_iterations
         self.dictionary: dict[str, str] = {}
+        self.features = self.FEATURES
         self.model = None
+
+    def _sentence_features(self, text: str, lang: str) -> tuple[list[tuple[int, int]], list[dict]]:
+        from tagline.corpus.tokenize import tokenize_with_pos
+
+        offsets, pos = tokenize_with_pos(text, lang)
+        return offsets, token_features([text[s:e] for s, e in offsets], self.dictionary,
+                                       pos if self.features >= 2 else None)
 
     def fit(self, texts, langs, spans) -> "CRFTagger":
         import sklearn_crfsuite
 
-        from tagline.corpus.tokenize import tokenize
-
         self.dictionary = {}
+        self.features = self.FEATURES
         for text, sentence_spans in zip(texts, spans):
             for start, end, label in sentence_spans:
                 self.dictionary[text[start:end]] = label
         x, y = [], []
         for text, lang, sentence_spans in zip(texts, langs, spans):
-            offsets = tokenize(text, lang)
-            x.append(token_features([text[s:e] for s, e in offsets], self.dictionary))
+            offsets, features = self._sentence_features(text, lang)
+            x.append(features)
             y.append(spans_to_bio(offsets, sentence_spans))
         self.model = sklearn_crfsuite.CRF(algorithm="lbfgs", c1=self.c1, c2=self.c2,
                                           max_iterations=self.max_iterations, all_possible_transitions=True)
@@ -257,16 +278,13 @@ class CRFTagger:
         return self
 
     def predict(self, texts, langs) -> list[list[Span]]:
-        from tagline.corpus.tokenize import tokenize
-
         out = []
         for text, lang in zip(texts, langs):
-            offsets = tokenize(text, lang)
+            offsets, features = self._sentence_features(text, lang)
             if not offsets:
                 out.append([])
                 continue
-            tags = self.model.predict_single(token_features([text[s:e] for s, e in offsets], self.dictionary))
-            out.append(bio_to_spans(offsets, tags))
+            out.append(bio_to_spans(offsets, self.model.predict_single(features)))
         return out
 
     def save(self, directory: Path) -> None:
@@ -275,7 +293,8 @@ class CRFTagger:
 
         shutil.copyfile(self.model.modelfile.name, directory / "model.crfsuite")
         (directory / "crf.json").write_text(json.dumps(
-            {"kind": "crf", "c1": self.c1, "c2": self.c2, "dictionary": self.dictionary}, ensure_ascii=False),
+            {"kind": "crf", "c1": self.c1, "c2": self.c2, "features": self.features,
+             "dictionary": self.dictionary}, ensure_ascii=False),
             encoding="utf-8")
 
     @classmethod
@@ -285,6 +304,7 @@ class CRFTagger:
         meta = json.loads((directory / "crf.json").read_text(encoding="utf-8"))
         tagger = cls(c1=meta["c1"], c2=meta["c2"])
         tagger.dictionary = meta["dictionary"]
+        tagger.features = meta.get("features", 1)
         crfsuite_tagger = pycrfsuite.Tagger()
         crfsuite_tagger.open(str(directory / "model.crfsuite"))
 
