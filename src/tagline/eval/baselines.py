@@ -167,6 +167,14 @@ def tuning_metric(name: str, labels: Sequence | None = None) -> Callable[[Sequen
     raise ValueError(f"unknown tuning metric {name!r}; expected 'f_avg' or 'macro_f1'")
 
 
+def best_setting(candidates: Sequence[dict], scores: Sequence[float], defaults: dict) -> int:
+    """The index of the best-scoring parameter setting. Ties go to the setting that equals the
+    classifier's ``defaults`` (common on small data, where several settings score the same), then to
+    the one listed first."""
+    return max(range(len(candidates)), key=lambda j: (
+        scores[j], all(defaults.get(key) == value for key, value in candidates[j].items()), -j))
+
+
 class CrossValidatedClassifier:
     """A TF-IDF baseline whose classifier parameters are chosen by stratified k-fold
     cross-validation on the data it is fitted on, then refitted on all of it.
@@ -267,9 +275,7 @@ class CrossValidatedClassifier:
                     guesses = classifier.fit(train_matrix, train_labels).predict(held_out_matrix)
                     sums[j] += metric(held_out_labels, guesses.tolist())
             self.cv_scores_ = [{"params": params, "score": total / folds} for params, total in zip(candidates, sums)]
-            defaults = self.estimator.named_steps["classifier"].get_params()
-            best = max(range(len(candidates)), key=lambda j: (
-                sums[j], all(defaults.get(key) == value for key, value in candidates[j].items()), -j))
+            best = best_setting(candidates, sums, self.estimator.named_steps["classifier"].get_params())
             self.best_params_, self.best_score_ = candidates[best], sums[best] / folds
         model = clone(self.estimator)
         if self.best_params_:

@@ -227,7 +227,7 @@ def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: in
                         f"{', '.join(sorted(set(data.splits)))})", fix="rebuild, or use --cv K")
     from sklearn.model_selection import ParameterGrid
 
-    from tagline.eval.baselines import TUNING_GRIDS
+    from tagline.eval.baselines import TUNING_GRIDS, best_setting, make_text_baseline, tuning_metric
 
     name = baseline.removesuffix(POOLED)
     train_x, train_y = [data.inputs[i] for i in train], [data.gold[i] for i in train]
@@ -235,16 +235,15 @@ def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: in
     params: dict = {}
     if name in TUNING_GRIDS and validation:
         candidates = list(ParameterGrid(TUNING_GRIDS[name]))
-        defaults = _make_model("claim_type", name, lang, seed).named_steps["classifier"].get_params()
+        metric = tuning_metric(_tuning_metric_name(data.task), data.labels)
         truth = [data.gold[i] for i in validation]
         scores = []
         for candidate in candidates:
             _, guess = _fit_predict(data.task, baseline, lang, seed, train_x, train_y,
                                     [data.inputs[i] for i in validation], candidate)
-            scores.append(_tuning_score(data.task, truth, guess, data.labels))
-        # Ties (common on a small validation split) go to the baseline's defaults, then grid order.
-        best = max(range(len(candidates)), key=lambda j: (
-            scores[j], all(defaults.get(k) == v for k, v in candidates[j].items()), -j))
+            scores.append(metric(truth, guess))
+        defaults = make_text_baseline(name, lang=lang).named_steps["classifier"].get_params()
+        best = best_setting(candidates, scores, defaults)
         params = {"chosen": candidates[best], "metric": _tuning_metric_name(data.task),
                   "validation_scores": [{"params": c, "score": v} for c, v in zip(candidates, scores)]}
         model, guess = _fit_predict(data.task, baseline, lang, seed, train_x, train_y, test_x, candidates[best])
@@ -262,12 +261,6 @@ def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: in
     return {"mode": "train on train" + (f", {how}" if how else "") + ", report on test",
             "evaluated": test, "predictions": guess, "model": model, "params": params, "n_train": len(train),
             "lang": lang}
-
-
-def _tuning_score(task, truth, guess, labels) -> float:
-    from tagline.eval.metrics import metric_value
-
-    return metric_value("f_avg" if task == "stance" else "macro_f1", truth, guess, labels=labels)
 
 
 def _evaluate_entities(data: TaskData, baseline: str, *, cv: int | None, seed: int, lang: str) -> dict:
