@@ -184,9 +184,10 @@ class CrossValidatedClassifier:
     :class:`PerTargetClassifier` every target is tuned on its own items.
 
     The search is :class:`sklearn.model_selection.GridSearchCV`'s, with one difference that makes it
-    several times faster: the feature extractor is fitted once per fold and shared by every
-    parameter setting, because only the classifier's parameters are searched (GridSearchCV would
-    refit the n-gram vectoriser for each setting). Ties go to the pipeline's own parameters, then to
+    faster: the feature extractor is fitted once per fold and shared by every parameter setting,
+    because only the classifier's parameters are searched (GridSearchCV would refit the n-gram
+    vectoriser for each setting). On the SemEval-2016 training tweets, per target, the SVM grid
+    took 26 s against GridSearchCV's 115 s, with the same choices. Ties go to the pipeline's own parameters, then to
     the setting listed first.
 
     Parameters
