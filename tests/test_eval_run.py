@@ -129,3 +129,18 @@ def test_stance_pooled_option(runner, built_sample):
 
     model = load_model(built_sample.runs_dir / run["run_id"])
     assert model.pooled is True and model.predict([("DeepSeek", "DeepSeekは優れている。")])[0] in {"FAVOR", "AGAINST", "NONE"}
+
+
+@pytest.mark.parametrize("columns", ["80", "60"])
+def test_run_and_runs_tables_show_whole_run_ids(runner, built_sample, monkeypatch, columns):
+    # The ids are what `eval compare` and `eval predict` take, so a narrow terminal must not cut them.
+    monkeypatch.setenv("COLUMNS", columns)
+    result = runner.invoke(main, ["eval", "run", "--task", "stance", "--baselines", "majority,tfidf_nb+pooled",
+                                  "--cv", "3", "--resamples", "20"])
+    assert result.exit_code == 0, result.output
+    ids = sorted(path.name for path in built_sample.runs_dir.iterdir())
+    assert len(ids) == 2 and any(run_id.endswith("tfidf_nb+pooled") for run_id in ids)
+    listed = runner.invoke(main, ["eval", "runs"])
+    assert listed.exit_code == 0
+    for output in (result.stdout, listed.stdout):
+        assert all(run_id in output for run_id in ids), output

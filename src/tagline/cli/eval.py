@@ -64,17 +64,25 @@ _SECOND = {"f_avg": "macro_f1", "macro_f1": "accuracy", "exact_f1": "partial_f1"
 
 
 def results_table(results: list[dict], *, with_run_ids: bool = False):
-    """A rich table: one row per run, the headline metric with its 95% interval, and a second metric."""
-    from rich.table import Table
+    """A rich table: one row per run, the headline metric with its 95% interval, and a second metric.
 
-    table = Table("task", "baseline", "headline [95% CI]", "also", "n", *(["run"] if with_run_ids else []), box=None)
+    With ``with_run_ids`` the first column is the run id (which names the task and the baseline)
+    instead of those two: ids are what `eval compare` and `eval predict` take, so they are never cut
+    short: on a narrow terminal the other columns wrap instead."""
+    from rich.table import Column, Table
+
+    if with_run_ids:
+        width = max((len(result["run_id"]) for result in results), default=3)
+        columns = [Column("run", no_wrap=True, min_width=width)]
+    else:
+        columns = ["task", "baseline"]
+    table = Table(*columns, "headline [95% CI]", "also", "n", box=None)
     for result in results:
         name = result.get("headline") or next(iter(result["metrics"]))
         second = _SECOND.get(name)
         also = f"{second} {result['metrics'][second]['value']:.3f}" if second in result["metrics"] else ""
-        row = [result["task"], result["baseline"], f"{name} {_interval(result['metrics'][name])}", also,
-               str(result.get("n_evaluated", ""))]
-        table.add_row(*row + ([result["run_id"]] if with_run_ids else []))
+        first = [result["run_id"]] if with_run_ids else [result["task"], result["baseline"]]
+        table.add_row(*first, f"{name} {_interval(result['metrics'][name])}", also, str(result.get("n_evaluated", "")))
     return table
 
 
@@ -106,7 +114,7 @@ def run_cli(task, baselines, cv, seed, dataset_dir, resamples, pooled, workspace
     if as_json:
         emit_json(results[0] if len(results) == 1 else {"runs": results})
         return
-    console().print(results_table(results))
+    console().print(results_table(results, with_run_ids=True))
     say(f"reports: {workspace.runs_dir}/<run>/report.md")
 
 
