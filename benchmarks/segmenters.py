@@ -537,7 +537,7 @@ def english(runs: int, split: str, speed_chars: int, errors: int) -> None:
     documents = english_data(split)
     segmenters = [Segmenter("naive regex [.!?]+space", naive_en, True,
                             "split where . ! ? is followed by white space, and at blank lines"),
-                  tagline_segmenter("en", "syntok paragraphs and sentences, token offsets")]
+                  tagline_segmenter("en", "syntok paragraphs and sentences, token offsets, multi-sentence quotations joined")]
     pysbd_seg = pysbd_segmenter()
     if pysbd_seg is not None:
         segmenters.append(pysbd_seg)

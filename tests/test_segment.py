@@ -54,6 +54,22 @@ def test_english_sentences_and_abbreviations():
     ]
 
 
+def test_english_quotation_of_several_sentences_stays_whole():
+    # As Japanese rule 4 keeps 「…。…」 with its reporting clause.
+    assert texts('He said, "We will win. They will lose." Then he left.', "en") == [
+        'He said, "We will win. They will lose."', "Then he left."]
+    assert texts("She asked, \u201cWhy? Who knows.\u201d No.", "en") == ["She asked, \u201cWhy? Who knows.\u201d", "No."]
+    assert texts('"Yes." "No." Done.', "en") == ['"Yes."', '"No."', "Done."]  # quotations back to back
+
+
+def test_english_stray_quotes_join_nothing():
+    # An inch mark, or a quotation never closed, must not swallow the sentences after it.
+    assert texts('He is 6" tall. I am not. "Yes. No." End.', "en") == [
+        'He is 6" tall.', "I am not.", '"Yes. No."', "End."]
+    assert texts('An open "quote. Never closed. Next.', "en") == ['An open "quote.', "Never closed.", "Next."]
+    assert texts('He said, "Go.\n\nNew paragraph." Yes.', "en")[0] == 'He said, "Go.'  # never across paragraphs
+
+
 def test_english_repeated_sentence_gets_its_own_offsets():
     text = "Yes. Yes. No."
     assert segment(text, "en") == [(0, 4), (5, 9), (10, 13)]
@@ -65,7 +81,7 @@ def test_detect_lang():
     assert detect_lang("DeepSeekはR1を公開した。") == "ja"
 
 
-JA_ALPHABET = st.sampled_from(list("あいうアイウ漢字ABc1 　。！？!?「」『』（）()\n\r") + ["😀", "e\u0301"])
+JA_ALPHABET = st.sampled_from(list("あいうアイウ漢字ABc1 　。！？!?「」『』（）()\n\r\"“”") + ["😀", "e\u0301", "Mr. "])
 
 
 @settings(max_examples=300, deadline=None)
