@@ -33,9 +33,11 @@ def test_whitespace_tabs_and_english_keep_the_offsets():
 
 @settings(max_examples=150, deadline=None)
 @given(st.text(alphabet=st.sampled_from(list("東京大阪はがでをした。「」　 AIＡ１2\n、・ー")), max_size=40))
-def test_offsets_always_match_tokenize(text):
+def test_offsets_always_match_tokenize_and_every_token_is_tagged(text):
     offsets, pos = tokenize_with_pos(text, "ja")
     assert offsets == tokenize(text, "ja") and len(pos) == len(offsets)
+    # Without a tab the tagged pass always lines up: no token falls back to the empty tag.
+    assert all(tag.count("-") == 3 and tag.split("-")[0] for tag in pos), list(zip(offsets, pos))
 
 
 def test_features_carry_the_tags_of_the_token_and_its_neighbours():

@@ -67,6 +67,13 @@ def test_english_stray_quotes_join_nothing():
     assert texts('He is 6" tall. I am not. "Yes. No." End.', "en") == [
         'He is 6" tall.', "I am not.", '"Yes. No."', "End."]
     assert texts('An open "quote. Never closed. Next.', "en") == ['An open "quote.', "Never closed.", "Next."]
+    # A quote after a dash or before a space closes (an interrupted quotation): it opens nothing.
+    assert texts('She cried "Wait\u2014" He left. She said:"No. Stop." Fine.', "en") == [
+        'She cried "Wait\u2014" He left.', 'She said:"No. Stop."', "Fine."]
+    assert texts('He said "Go. " Then he left. It was 6" long.', "en") == [
+        'He said "Go. " Then he left.', 'It was 6" long.']
+    assert texts('She said\u3000"We will win. They will lose." Then he left.', "en") == [
+        'She said\u3000"We will win. They will lose."', "Then he left."]
     assert texts('He said, "Go.\n\nNew paragraph." Yes.', "en")[0] == 'He said, "Go.'  # never across paragraphs
 
 

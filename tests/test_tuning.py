@@ -63,15 +63,35 @@ def test_ties_go_to_the_pipeline_defaults():
     assert model.best_params_ == {"C": 1.0, "class_weight": None}
 
 
-def test_too_few_items_per_class_keeps_the_defaults():
-    texts, labels = ["a b", "c d", "e f", "g h"], ["FAVOR", "AGAINST", "AGAINST", "AGAINST"]
-    model = CrossValidatedClassifier(make_text_baseline("tfidf_logreg", lang="en"), TUNING_GRIDS["tfidf_logreg"],
-                                     scoring="f_avg").fit(texts, labels)
-    assert model.best_params_ == {} and model.best_score_ is None and model.cv_scores_ == []
-    assert model.best_estimator_.named_steps["classifier"].C == 10.0
-    assert model.predict(["a b"]).tolist() == ["FAVOR"]
+def test_too_few_items_keeps_the_defaults_and_says_why():
+    def fitted(texts, labels, name="tfidf_logreg"):
+        return CrossValidatedClassifier(make_text_baseline(name, lang="en"), TUNING_GRIDS[name],
+                                        scoring="macro_f1").fit(texts, labels)
+
+    for name, texts, labels, note in [
+        ("tfidf_logreg", ["a b", "c d", "e f"], ["FAVOR", "AGAINST", "NONE"], "no label has two items"),
+        # The fold that holds "hello there" out has only punctuation to learn words from.
+        ("tfidf_svm", ["!!", "??", "!?", "?!", "..", ",,", "hello there", ";;"], ["X", "Y"] * 4,
+         "cross-validation failed (empty vocabulary"),
+    ]:
+        model = fitted(texts, labels, name)
+        assert model.best_params_ == {} and model.best_score_ is None and model.cv_scores_ == []
+        assert model.tuning_note_.startswith(note)
+        untuned = make_text_baseline(name, lang="en").fit(texts, labels)
+        assert model.predict(texts).tolist() == untuned.predict(texts).tolist()
     with pytest.raises(ValueError, match="unknown tuning metric"):
-        CrossValidatedClassifier(make_text_baseline("tfidf_svm", lang="en"), {}, scoring="recall").fit(texts, labels)
+        CrossValidatedClassifier(make_text_baseline("tfidf_svm", lang="en"), {}, scoring="recall").fit(
+            ["a b", "c d"], ["FAVOR", "AGAINST"])
+    with pytest.raises(ValueError, match="cannot fit on 0 texts"):
+        fitted([], [])
+
+
+def test_a_label_with_one_item_does_not_stop_the_search():
+    texts, labels = noisy_texts(40, seed=4)
+    labels[0] = "RARE"
+    model = CrossValidatedClassifier(make_text_baseline("tfidf_svm", lang="en"), TUNING_GRIDS["tfidf_svm"],
+                                     scoring="macro_f1").fit(texts, labels)
+    assert model.tuning_note_ == "" and model.best_score_ is not None and "RARE" in model.classes_
 
 
 def test_folds_shrink_to_the_rarest_class():
@@ -127,3 +147,15 @@ def test_run_without_a_validation_split_tunes_per_target_by_cross_validation():
     assert "per target" not in pooled["mode"] and set(pooled["params"]["chosen"]) == {"all targets"}
     crossed = evaluate_baseline(data, "tfidf_svm", cv=3, seed=2)
     assert crossed["mode"].endswith("the baseline's default parameters") and crossed["params"] == {}
+
+
+def test_run_says_when_nothing_could_be_tuned():
+    from tagline.eval.run import TaskData, evaluate_baseline
+
+    texts = ["good day", "bad day", "no idea", "fine day"]
+    data = TaskData(task="claim_type", ids=["a", "b", "c", "d"], inputs=texts, gold=["X", "Y", "Z", "X"],
+                    doc_ids=["1", "2", "3", "4"], splits=["train", "train", "train", "test"],
+                    langs=["en"] * 4, labels=["X", "Y", "Z"])
+    outcome = evaluate_baseline(data, "tfidf_svm", cv=None, seed=0)
+    assert "default parameters (no validation split, and too few items to cross-validate)" in outcome["mode"]
+    assert outcome["params"]["chosen"]["all"] == {"params": "defaults kept: no label has two items", "cv_score": None}

@@ -162,16 +162,18 @@ def _segment_en(text: str) -> Iterator[tuple[int, int]]:
         yield from _join_quotations(text, spans)
 
 
-_EN_QUOTE_OPENS_AFTER = frozenset(" \t\r\n\u00a0([{—–-")
+_EN_QUOTE_OPENS_AFTER = frozenset("([{—–-:")
 
 
 def _quotation_pairs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Matched double quotations in ``text[start:end]`` as (opening index, closing index).
 
-    Curly quotes pair by nesting (“ with ”). A straight ``"`` opens when it follows white space, an
-    opening bracket or a dash (or starts the text), and otherwise closes the open straight quote, if
-    there is one; an unmatched quote of either kind pairs with nothing, so a stray one (an inch mark,
-    a quotation left open) cannot swallow the rest of the paragraph.
+    Curly quotes pair by nesting (“ with ”). A straight ``"`` opens a quotation when it starts the
+    text or follows white space, an opening bracket, a dash or a colon, and is followed by something
+    other than white space (``said, "We`` or ``said:"We``); any other one closes the open straight
+    quotation, if there is one (``win."``, ``—" He``, ``Go. " Then``). An unmatched quote of either
+    kind pairs with nothing, so a stray one (an inch mark, a quotation left open) cannot swallow the
+    rest of the paragraph.
     """
     pairs, curly, straight = [], [], None
     for index in range(start, end):
@@ -181,7 +183,9 @@ def _quotation_pairs(text: str, start: int, end: int) -> list[tuple[int, int]]:
         elif char == "”" and curly:
             pairs.append((curly.pop(), index))
         elif char == '"':
-            if index == start or text[index - 1] in _EN_QUOTE_OPENS_AFTER:
+            after_gap = index == start or text[index - 1].isspace() or text[index - 1] in _EN_QUOTE_OPENS_AFTER
+            before_word = index + 1 < end and not text[index + 1].isspace()
+            if after_gap and before_word:
                 straight = index
             elif straight is not None:
                 pairs.append((straight, index))

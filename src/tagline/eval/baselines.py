@@ -201,9 +201,11 @@ class CrossValidatedClassifier:
     scoring : {"macro_f1", "f_avg"}, default "macro_f1"
         The cross-validated score to maximise (see :func:`tuning_metric`).
     folds : int, default 5
-        Number of folds; lowered to the size of the rarest class when that is smaller. With fewer
-        than two items in some class, or a single class, nothing is searched and the pipeline's
-        own parameters are kept.
+        Number of folds; lowered to the size of the rarest class that has two items or more (a
+        class with a single item is left out of some training folds). With a single class, no
+        class of two items, or a fold the pipeline cannot be fitted on (no vocabulary, one class
+        left), nothing is chosen and the pipeline's own parameters are kept; ``tuning_note_`` says
+        why.
     random_state : int, default 0
         Seed of the fold shuffle.
 
@@ -215,6 +217,8 @@ class CrossValidatedClassifier:
         Their mean cross-validated score.
     cv_scores_ : list of dict
         ``{"params": ..., "score": ...}`` for every setting tried, in grid order.
+    tuning_note_ : str
+        Why the defaults were kept; empty when parameters were chosen.
     best_estimator_ : Pipeline
         The pipeline refitted on all the data with ``best_params_``.
     classes_ : numpy.ndarray
@@ -255,35 +259,58 @@ class CrossValidatedClassifier:
     def fit(self, X: Sequence[str], y: Sequence) -> CrossValidatedClassifier:
         """Choose the classifier parameters by cross-validation on ``X``, ``y``; refit on all of it."""
         from sklearn.base import clone
-        from sklearn.model_selection import ParameterGrid, StratifiedKFold
+        from sklearn.model_selection import ParameterGrid
 
         texts, labels = list(X), list(y)
+        if not texts or len(texts) != len(labels):
+            raise ValueError(f"cannot fit on {len(texts)} texts and {len(labels)} labels")
+        tuning_metric(self.scoring)  # an unknown metric is an error, not a reason to keep the defaults
         counts = Counter(labels)
-        metric = tuning_metric(self.scoring, sorted(counts))
-        candidates = list(ParameterGrid(self.param_grid))
-        folds = min(int(self.folds), min(counts.values()))
-        self.best_params_, self.best_score_, self.cv_scores_ = {}, None, []
-        if len(counts) >= 2 and folds >= 2 and candidates:
-            sums = [0.0] * len(candidates)
-            splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
-            for train, held_out in splitter.split(texts, labels):
-                features = clone(self.estimator.named_steps["features"])
-                train_matrix = features.fit_transform([texts[i] for i in train])
-                held_out_matrix = features.transform([texts[i] for i in held_out])
-                train_labels, held_out_labels = [labels[i] for i in train], [labels[i] for i in held_out]
-                for j, params in enumerate(candidates):
-                    classifier = clone(self.estimator.named_steps["classifier"]).set_params(**params)
-                    guesses = classifier.fit(train_matrix, train_labels).predict(held_out_matrix)
-                    sums[j] += metric(held_out_labels, guesses.tolist())
-            self.cv_scores_ = [{"params": params, "score": total / folds} for params, total in zip(candidates, sums)]
-            best = best_setting(candidates, sums, self.estimator.named_steps["classifier"].get_params())
-            self.best_params_, self.best_score_ = candidates[best], sums[best] / folds
+        self.best_params_, self.best_score_, self.cv_scores_, self.tuning_note_ = {}, None, [], ""
+        repeated = [count for count in counts.values() if count >= 2]
+        if len(counts) < 2:
+            self.tuning_note_ = "a single label in training"
+        elif not repeated:
+            self.tuning_note_ = "no label has two items"
+        elif list(ParameterGrid(self.param_grid)):
+            try:
+                self._search(texts, labels, min(int(self.folds), min(repeated)), sorted(counts))
+            except ValueError as error:  # a fold with no vocabulary, or with one class left to learn
+                self.best_params_, self.best_score_, self.cv_scores_ = {}, None, []
+                self.tuning_note_ = f"cross-validation failed ({error})"
         model = clone(self.estimator)
         if self.best_params_:
             model.set_params(**{f"classifier__{key}": value for key, value in self.best_params_.items()})
         self.best_estimator_ = model.fit(texts, labels)
         self.classes_ = self.best_estimator_.classes_
         return self
+
+    def _search(self, texts: list, labels: list, folds: int, label_set: list) -> None:
+        import warnings
+
+        from sklearn.base import clone
+        from sklearn.model_selection import ParameterGrid, StratifiedKFold
+
+        metric = tuning_metric(self.scoring, label_set)
+        candidates = list(ParameterGrid(self.param_grid))
+        sums = [0.0] * len(candidates)
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
+        with warnings.catch_warnings():
+            # A label with a single item cannot be in every fold; it is still learnt where it is.
+            warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
+            splits = list(splitter.split(texts, labels))
+        for train, held_out in splits:
+            features = clone(self.estimator.named_steps["features"])
+            train_matrix = features.fit_transform([texts[i] for i in train])
+            held_out_matrix = features.transform([texts[i] for i in held_out])
+            train_labels, held_out_labels = [labels[i] for i in train], [labels[i] for i in held_out]
+            for j, params in enumerate(candidates):
+                classifier = clone(self.estimator.named_steps["classifier"]).set_params(**params)
+                guesses = classifier.fit(train_matrix, train_labels).predict(held_out_matrix)
+                sums[j] += metric(held_out_labels, guesses.tolist())
+        self.cv_scores_ = [{"params": params, "score": total / folds} for params, total in zip(candidates, sums)]
+        best = best_setting(candidates, sums, self.estimator.named_steps["classifier"].get_params())
+        self.best_params_, self.best_score_ = candidates[best], sums[best] / folds
 
     def predict(self, X: Sequence[str]):
         """Predict with the refitted pipeline; returns a NumPy array."""

@@ -167,11 +167,11 @@ def _chosen_params(model) -> dict:
     chosen = {}
     for key, part in parts.items():
         name = "all targets" if key == POOLED_KEY else key
-        if isinstance(part, CrossValidatedClassifier):
-            chosen[name] = {"params": part.best_params_ or "defaults (too few items per class to cross-validate)",
-                            "cv_score": part.best_score_}
+        if isinstance(part, CrossValidatedClassifier) and part.best_params_:
+            chosen[name] = {"params": part.best_params_, "cv_score": part.best_score_, "cv_scores": part.cv_scores_}
         else:
-            chosen[name] = {"params": "none (a single label in training)", "cv_score": None}
+            note = part.tuning_note_ if isinstance(part, CrossValidatedClassifier) else "a single label in training"
+            chosen[name] = {"params": f"defaults kept: {note}", "cv_score": None}
     return chosen
 
 
@@ -252,9 +252,15 @@ def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: in
         folds = TUNING_FOLDS
         model, guess = _fit_predict(data.task, baseline, lang, seed, train_x, train_y, test_x, tune_folds=folds)
         per = " per target" if data.task == "stance" and not baseline.endswith(POOLED) else ""
-        params = {"chosen": _chosen_params(model), "metric": _tuning_metric_name(data.task),
+        chosen = _chosen_params(model)
+        params = {"chosen": chosen, "metric": _tuning_metric_name(data.task),
                   "tuning": f"{folds}-fold cross-validation on train{per}"}
-        how = f"parameters tuned by {folds}-fold cross-validation on train{per} (no validation split)"
+        tuned = [name for name, item in chosen.items() if item["cv_score"] is not None]
+        if not tuned:
+            how = "default parameters (no validation split, and too few items to cross-validate)"
+        else:
+            where = "" if len(tuned) == len(chosen) else f" for {len(tuned)} of {len(chosen)} targets, defaults elsewhere"
+            how = f"parameters tuned by {folds}-fold cross-validation on train{per}{where} (no validation split)"
     else:
         model, guess = _fit_predict(data.task, baseline, lang, seed, train_x, train_y, test_x)
         how = ""
@@ -436,7 +442,7 @@ def run_report(result: dict) -> str:
             lines.append(f"| {label} | " + " | ".join(str(v) for v in row) + " |")
         lines += ["", "![confusion matrix](confusion.png)"]
     if result.get("params"):
-        lines += ["", "## Parameters", "", "```json", json.dumps(result["params"], indent=2), "```"]
+        lines += ["", "## Parameters", "", "```json", json.dumps(result["params"], indent=2, ensure_ascii=False), "```"]
     return "\n".join(lines) + "\n"
 
 
