@@ -163,6 +163,7 @@ def _segment_en(text: str) -> Iterator[tuple[int, int]]:
 
 
 _EN_QUOTE_OPENS_AFTER = frozenset("([{—–-:")
+_EN_QUOTES = re.compile('[“”"]')
 
 
 def _quotation_pairs(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -176,8 +177,8 @@ def _quotation_pairs(text: str, start: int, end: int) -> list[tuple[int, int]]:
     rest of the paragraph.
     """
     pairs, curly, straight = [], [], None
-    for index in range(start, end):
-        char = text[index]
+    for match in _EN_QUOTES.finditer(text, start, end):
+        index, char = match.start(), match.group()
         if char == "“":
             curly.append(index)
         elif char == "”" and curly:
