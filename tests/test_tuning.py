@@ -145,8 +145,35 @@ def test_run_without_a_validation_split_tunes_per_target_by_cross_validation():
         assert 0 <= chosen[target]["cv_score"] <= 1
     pooled = evaluate_baseline(data, "tfidf_svm+pooled", cv=None, seed=2)
     assert "per target" not in pooled["mode"] and set(pooled["params"]["chosen"]) == {"all targets"}
+    fixed = evaluate_baseline(data, "tfidf_svm", cv=None, seed=2, tune=False)
+    assert "the baseline's default parameters (not tuned)" in fixed["mode"] and fixed["params"] == {}
+    assert all(part.get_params()["classifier__C"] == 1.0 for part in fixed["model"].estimators_.values())
+
+
+def test_cross_validation_tunes_inside_each_fold_on_its_training_part_only():
+    from tagline.eval.baselines import PerTargetClassifier
+    from tagline.eval.run import TaskData, _folds, evaluate_baseline
+
+    texts, labels = noisy_texts(150, seed=5)
+    targets = ["cats" if i % 2 else "dogs" for i in range(len(texts))]
+    data = TaskData(task="stance", ids=[f"s{i}" for i in range(len(texts))], inputs=list(zip(targets, texts)),
+                    gold=labels, doc_ids=[f"d{i}" for i in range(len(texts))], splits=["train"] * len(texts),
+                    langs=["en"] * len(texts), labels=["FAVOR", "AGAINST", "NONE"])
     crossed = evaluate_baseline(data, "tfidf_svm", cv=3, seed=2)
-    assert crossed["mode"].endswith("the baseline's default parameters") and crossed["params"] == {}
+    assert "parameters tuned inside each fold by 5-fold cross-validation on its training part per target" \
+        in crossed["mode"]
+    assert len(crossed["params"]["folds"]) == 3 and set(crossed["params"]["chosen"]) == {"cats", "dogs"}
+    # Each fold's predictions are those of a model tuned and fitted on that fold's training part alone.
+    folds, _ = _folds(data, 3, 2, list(data.gold))
+    for (train, held_out), choice in zip(folds, crossed["params"]["folds"]):
+        model = PerTargetClassifier(make_tuned_baseline("tfidf_svm", lang="en", scoring="f_avg", random_state=2))
+        model.fit([data.inputs[i] for i in train], [data.gold[i] for i in train])
+        assert model.predict([data.inputs[i] for i in held_out]).tolist() == [crossed["predictions"][i] for i in held_out]
+        assert {t: part.best_params_ for t, part in model.estimators_.items()} == \
+            {t: item["params"] for t, item in choice.items()}
+    untuned = evaluate_baseline(data, "tfidf_svm", cv=3, seed=2, tune=False)
+    assert untuned["mode"].endswith("the baseline's default parameters (not tuned)") and untuned["params"] == {}
+    assert evaluate_baseline(data, "majority", cv=3, seed=2)["mode"] == "3-fold cross-validation, grouped by document"
 
 
 def test_run_says_when_nothing_could_be_tuned():

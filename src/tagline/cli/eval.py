@@ -102,15 +102,18 @@ def results_table(results: list[dict], *, with_run_ids: bool = False):
               help="Bootstrap resamples for intervals.")
 @click.option("--pooled", is_flag=True,
               help="Stance: one model over all targets (target as a token) instead of one per target.")
+@click.option("--tune/--no-tune", default=True, show_default=True,
+              help="Choose the TF-IDF models' C / alpha and class weight without seeing the scored items: on "
+                   "validation, else by 5-fold CV on train (inside each fold under --cv). --no-tune keeps defaults.")
 @workspace_option
 @json_option
-def run_cli(task, baselines, cv, seed, dataset_dir, resamples, pooled, workspace, as_json) -> None:
+def run_cli(task, baselines, cv, seed, dataset_dir, resamples, pooled, tune, workspace, as_json) -> None:
     """Fit and score baselines; each run is written to runs/<run-id>/ (results.json, report.md, PNG, model)."""
     from tagline.eval.run import run_evaluation
 
     chosen = [b.strip() for b in baselines.split(",") if b.strip()] if baselines else None
     results = run_evaluation(workspace, task=task, baselines=chosen, cv=cv, seed=seed, dataset_dir=dataset_dir,
-                             n_resamples=resamples, pooled=pooled, progress=None if as_json else (lambda m: say(f"running {m}")))
+                             n_resamples=resamples, pooled=pooled, tune=tune, progress=None if as_json else (lambda m: say(f"running {m}")))
     if as_json:
         emit_json(results[0] if len(results) == 1 else {"runs": results})
         return

@@ -196,29 +196,62 @@ def _folds(data: TaskData, k: int, seed: int, strata: list[str]) -> tuple[list[t
     return [(list(a), list(b)) for a, b in folds], how
 
 
-def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: int) -> dict:
-    """Fit and predict one baseline; returns predictions on the evaluated items and how it was done."""
+def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: int, tune: bool = True) -> dict:
+    """Fit and predict one baseline; returns predictions on the evaluated items and how it was done.
+
+    With ``tune`` (the default) a TF-IDF baseline's classifier parameters are chosen without seeing
+    the items it is scored on: on the validation split if there is one, else by cross-validation
+    on train; under ``cv`` by cross-validation inside each fold's training part (nested), so the
+    estimate covers the tuning too. Without ``tune`` the baseline keeps its default parameters.
+    """
     if cv and cv > len(data.ids):
         raise DataError(f"--cv {cv} is more folds than the {len(data.ids)} {data.task} examples",
                         fix=f"use --cv {min(5, len(data.ids))} or fewer folds")
     lang = "ja" if data.langs.count("ja") >= len(data.langs) / 2 else "en"
     if data.task == "entities":
         return _evaluate_entities(data, baseline, cv=cv, seed=seed, lang=lang)
+    from tagline.eval.baselines import TUNING_GRIDS
+
+    name = baseline.removesuffix(POOLED)
+    tunable = tune and name in TUNING_GRIDS
+    per = " per target" if data.task == "stance" and not baseline.endswith(POOLED) else ""
     if cv:
         predictions = [None] * len(data.ids)
         folds, how = _folds(data, cv, seed, list(data.gold))
+        tune_folds = TUNING_FOLDS if tunable else None
+        fold_choices = []
         for train_index, test_index in folds:
-            _, guess = _fit_predict(data.task, baseline, lang, seed, [data.inputs[i] for i in train_index],
-                                    [data.gold[i] for i in train_index], [data.inputs[i] for i in test_index])
+            model, guess = _fit_predict(data.task, baseline, lang, seed, [data.inputs[i] for i in train_index],
+                                        [data.gold[i] for i in train_index], [data.inputs[i] for i in test_index],
+                                        tune_folds=tune_folds)
+            if tunable:
+                fold_choices.append(_chosen_params(model))
             for i, label in zip(test_index, guess):
                 predictions[i] = label
         evaluated = list(range(len(data.ids)))
-        model, _ = _fit_predict(data.task, baseline, lang, seed, data.inputs, data.gold, data.inputs[:1])
-        from tagline.eval.baselines import TUNING_GRIDS
-
-        fixed = ", the baseline's default parameters" if baseline.removesuffix(POOLED) in TUNING_GRIDS else ""
+        model, _ = _fit_predict(data.task, baseline, lang, seed, data.inputs, data.gold, data.inputs[:1],
+                                tune_folds=tune_folds)
+        params: dict = {}
+        if tunable:
+            chosen = _chosen_params(model)
+            params = {"chosen": chosen, "metric": _tuning_metric_name(data.task),
+                      "tuning": f"{TUNING_FOLDS}-fold cross-validation on the training part of each fold{per}; "
+                                "the saved model is tuned the same way on all items",
+                      "folds": fold_choices}
+            tuned = sum(item["cv_score"] is not None for choice in fold_choices for item in choice.values())
+            slots = sum(len(choice) for choice in fold_choices)
+            if not tuned:
+                fixed = ", the baseline's default parameters (too few items to tune inside the folds)"
+            else:
+                where = "" if tuned == slots else f" ({tuned} of {slots} fold models; defaults elsewhere)"
+                fixed = f", parameters tuned inside each fold by {TUNING_FOLDS}-fold cross-validation on its " \
+                        f"training part{per}{where}"
+        elif name in TUNING_GRIDS:
+            fixed = ", the baseline's default parameters (not tuned)"
+        else:
+            fixed = ""
         return {"mode": f"{cv}-fold cross-validation, {how}{fixed}", "evaluated": evaluated,
-                "predictions": predictions, "model": model, "params": {}, "n_train": len(data.ids), "lang": lang}
+                "predictions": predictions, "model": model, "params": params, "n_train": len(data.ids), "lang": lang}
     train = [i for i, s in enumerate(data.splits) if s == "train"]
     validation = [i for i, s in enumerate(data.splits) if s == "validation"]
     test = [i for i, s in enumerate(data.splits) if s == "test"]
@@ -227,13 +260,12 @@ def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: in
                         f"{', '.join(sorted(set(data.splits)))})", fix="rebuild, or use --cv K")
     from sklearn.model_selection import ParameterGrid
 
-    from tagline.eval.baselines import TUNING_GRIDS, best_setting, make_text_baseline, tuning_metric
+    from tagline.eval.baselines import best_setting, make_text_baseline, tuning_metric
 
-    name = baseline.removesuffix(POOLED)
     train_x, train_y = [data.inputs[i] for i in train], [data.gold[i] for i in train]
     test_x = [data.inputs[i] for i in test]
-    params: dict = {}
-    if name in TUNING_GRIDS and validation:
+    params = {}
+    if tunable and validation:
         candidates = list(ParameterGrid(TUNING_GRIDS[name]))
         metric = tuning_metric(_tuning_metric_name(data.task), data.labels)
         truth = [data.gold[i] for i in validation]
@@ -248,10 +280,9 @@ def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: in
                   "validation_scores": [{"params": c, "score": v} for c, v in zip(candidates, scores)]}
         model, guess = _fit_predict(data.task, baseline, lang, seed, train_x, train_y, test_x, candidates[best])
         how = "parameters tuned on validation"
-    elif name in TUNING_GRIDS:
+    elif tunable:
         folds = TUNING_FOLDS
         model, guess = _fit_predict(data.task, baseline, lang, seed, train_x, train_y, test_x, tune_folds=folds)
-        per = " per target" if data.task == "stance" and not baseline.endswith(POOLED) else ""
         chosen = _chosen_params(model)
         params = {"chosen": chosen, "metric": _tuning_metric_name(data.task),
                   "tuning": f"{folds}-fold cross-validation on train{per}"}
@@ -263,7 +294,7 @@ def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: in
             how = f"parameters tuned by {folds}-fold cross-validation on train{per}{where} (no validation split)"
     else:
         model, guess = _fit_predict(data.task, baseline, lang, seed, train_x, train_y, test_x)
-        how = ""
+        how = "the baseline's default parameters (not tuned)" if name in TUNING_GRIDS else ""
     return {"mode": "train on train" + (f", {how}" if how else "") + ", report on test",
             "evaluated": test, "predictions": guess, "model": model, "params": params, "n_train": len(train),
             "lang": lang}
@@ -448,11 +479,13 @@ def run_report(result: dict) -> str:
 
 def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequence[str] | None = None,
                    cv: int | None = None, seed: int = 13, dataset_dir: str | Path | None = None, pooled: bool = False,
-                   n_resamples: int = 1000, progress: Callable[[str], None] | None = None) -> list[dict]:
+                   n_resamples: int = 1000, progress: Callable[[str], None] | None = None,
+                   tune: bool = True) -> list[dict]:
     """Run the chosen baselines on the chosen tasks; write and return one result per (task, baseline).
 
     Stance baselines are fitted per target (the SemEval-2016 organisers' setting); with ``pooled``
     (or a ``+pooled`` baseline name) one model is fitted over all targets, the target given as a token.
+    ``tune`` is passed to :func:`evaluate_baseline`.
     """
     directory, built = load_dataset_dir(workspace, dataset_dir)
     tasks = [t for t in ("stance", "claim_type", "entities") if task in ("all", t)]
@@ -484,7 +517,7 @@ def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequen
             # BLAS threads on these small sparse problems cost far more in contention than they
             # give (measured: lbfgs 2.3 s with 2 threads on a busy machine, 0.06 s with one).
             with threadpool_limits(1):
-                outcome = evaluate_baseline(data, baseline, cv=cv, seed=seed)
+                outcome = evaluate_baseline(data, baseline, cv=cv, seed=seed, tune=tune)
             evaluated = outcome["evaluated"]
             truth = [data.gold[i] for i in evaluated]
             if name == "entities":
