@@ -101,6 +101,18 @@ def test_grouped_split_keeps_documents_whole_and_predefined_splits_win():
     assert assign_splits(doc_ids, strata, predefined, [0.8, 0.1, 0.1], "doc_id", 13)[0] == splits
 
 
+def test_a_predefined_split_that_eval_run_does_not_use_is_kept_with_a_warning():
+    doc_ids = [f"d{i // 4}" for i in range(80)]
+    predefined = [None] * 80
+    predefined[:8] = ["dev"] * 8
+    predefined[8:12] = ["test"] * 4
+    splits, _, warnings = assign_splits(doc_ids, None, predefined, [0.8, 0.2], "doc_id", 13)
+    assert splits[:8] == ["dev"] * 8 and splits[8:12] == ["test"] * 4
+    assert [w for w in warnings if "'dev' (8 sentences)" in w and "neither trained, tuned nor scored on" in w], warnings
+    _, _, quiet = assign_splits(doc_ids, None, [None] * 8 + ["test"] * 4 + [None] * 68, [0.8, 0.2], "doc_id", 13)
+    assert not [w for w in quiet if "predefined split" in w]
+
+
 def test_no_gold_and_unknown_label_errors(runner, sample_workspace):
     result = runner.invoke(main, ["eval", "build"])
     assert result.exit_code == 2 and "there is no gold yet" in result.stderr and "adjudicate" in result.stderr

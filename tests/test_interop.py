@@ -274,6 +274,19 @@ def test_semeval2016_imports_sentences_and_gold_with_the_split(tmp_path):
     assert import_file(workspace, source, fmt="semeval2016")["gold"] == 0
 
 
+def test_import_refuses_a_split_that_eval_run_would_never_use(tmp_path):
+    source = semeval_file(tmp_path / "SemEval2016-Task6-subtaskA-testdata-gold.txt")
+    workspace = init_workspace(tmp_path / "ws", language="en", targets=["Atheism", "Hillary Clinton"])
+    before = workspace.sentences_path.read_bytes() if workspace.sentences_path.exists() else b""
+    result = run("import", source, "--format", "semeval2016", "--split", "dev", "-w", workspace.root)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "Error: --split 'dev' is not one of train, validation, test" in result.stderr
+    assert "use validation for a development set" in result.stderr
+    assert (workspace.sentences_path.read_bytes() if workspace.sentences_path.exists() else b"") == before
+    assert import_file(workspace, source, fmt="semeval2016", split="validation")["gold"] == 2
+    assert {s["split"] for s in workspace.iter_sentences()} == {"validation"}
+
+
 def test_semeval2016_reader_errors_become_input_errors(tmp_path, ws):
     source = tmp_path / "train.txt"
     source.write_text(SEMEVAL_HEADER + "1\tAtheism\tx #SemST\tfavor\r\n", encoding="ascii")

@@ -42,7 +42,7 @@ _READERS = {
 }
 _WRITERS = {name: target.replace(":read", ":write") for name, target in _READERS.items() if name in EXPORT_FORMATS}
 MAP_TASKS = ("entities", "claim_type", "stance")
-_SPLIT = re.compile(r"^[a-z][a-z0-9_]*$")
+IMPORT_SPLITS = ("train", "validation", "test")  # the splits `tagline eval run` fits, tunes and reports on
 _MAX_LISTED = 5
 
 
@@ -333,8 +333,9 @@ def _check_options(config, annotator, split, task, target, offsets, lang) -> Non
     if annotator is not None and not ANNOTATOR_NAME.match(annotator):
         raise InputError(f"annotator name {annotator!r} is not allowed",
                          fix="use letters, digits, '.', '_' or '-', starting with a letter or digit (at most 64)")
-    if split is not None and not _SPLIT.match(split):
-        raise InputError(f"split {split!r} is not a lower-case name", fix="use names such as train, validation, test")
+    if split is not None and split not in IMPORT_SPLITS:
+        raise InputError(f"--split {split!r} is not one of {', '.join(IMPORT_SPLITS)}",
+                         fix="use validation for a development set: `tagline eval run` tunes on it")
     if task not in ("claim_type", "stance"):
         raise InputError(f"--task {task!r} is not claim_type or stance", fix="classification labels go to one of them")
     if task == "stance":

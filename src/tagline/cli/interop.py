@@ -26,8 +26,9 @@ def _warn(warnings: list[str]) -> None:
               help="Whose answers these are, where the file does not say (doccano, brat, CoNLL, spaCy, ...).")
 @click.option("--label-map", type=click.Path(exists=True, dir_okay=False), default=None,
               help="JSON or TOML table: foreign label -> configured label (\"\" leaves a label out).")
-@click.option("--split", default=None, metavar="NAME",
-              help="Store this split on the new sentences (stockmark-ner: import only this part).")
+@click.option("--split", default=None, metavar="train|validation|test",
+              help="Store this split on the new sentences (stockmark-ner: import only this part); "
+                   "validation is the development set `eval run` tunes on.")
 @click.option("--gold", "as_gold", is_flag=True, help="Import the answers as gold instead of an annotator's.")
 @click.option("--task", type=click.Choice(["claim_type", "stance"]), default="claim_type", show_default=True,
               help="Where classification labels go when the file does not say.")

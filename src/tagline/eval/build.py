@@ -16,6 +16,7 @@ from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
 
 SPLIT_NAMES = {2: ("train", "test"), 3: ("train", "validation", "test")}
+EVALUATED_SPLITS = ("train", "validation", "test")  # the splits `eval run` fits, tunes and reports on
 PARQUET_ROWS_PER_SHARD = 250_000
 # Tokens are made in worker processes (one per core) from this many sentences on: below it, starting
 # the workers (about a second) costs more than it saves.
@@ -210,6 +211,12 @@ def _split_codes(doc_ids, strata, predefined, ratios: list[float], group_by: str
         given = predefined.filter(pa.array(~todo_mask))
         names += [name for name in pc.unique(given).to_pylist() if name not in names]
         codes[~todo_mask] = pc.index_in(given, value_set=_string_array(names)).to_numpy()
+        unused = sorted(set(names) - set(EVALUATED_SPLITS))
+        if unused:
+            counts = np.bincount(codes[~todo_mask], minlength=len(names))
+            listed = ", ".join(f"{name!r} ({counts[names.index(name)]} sentences)" for name in unused)
+            warnings.append(f"predefined split {listed} kept in the dataset, but `tagline eval run` only uses "
+                            f"{', '.join(EVALUATED_SPLITS)}: those sentences are neither trained, tuned nor scored on")
     method_parts = [f"{kept} sentences kept their predefined split"] if kept else []
     if not len(todo):
         return codes, names, "; ".join(method_parts) or "predefined", warnings
