@@ -62,6 +62,15 @@ def test_english_quotation_of_several_sentences_stays_whole():
     assert texts('"Yes." "No." Done.', "en") == ['"Yes."', '"No."', "Done."]  # quotations back to back
 
 
+def test_english_sentence_is_not_cut_after_a_semicolon():
+    # syntok cuts here (before a capital after ';'); an English sentence never ends with ';'.
+    assert texts("And we're now at 90 percent of coverage; I'm going to get us to 100 percent. And then more.",
+                 "en") == ["And we're now at 90 percent of coverage; I'm going to get us to 100 percent.", "And then more."]
+    assert texts("Three areas: Achieving prosperity; America's direction; and securing America. Good.", "en") == [
+        "Three areas: Achieving prosperity; America's direction; and securing America.", "Good."]
+    assert texts("A list;\n\nNew paragraph.", "en") == ["A list;", "New paragraph."]  # never across paragraphs
+
+
 def test_english_stray_quotes_join_nothing():
     # An inch mark, or a quotation never closed, must not swallow the sentences after it.
     assert texts('He is 6" tall. I am not. "Yes. No." End.', "en") == [
