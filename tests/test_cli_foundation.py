@@ -24,6 +24,25 @@ def test_init_sample_then_stats_json(runner, tmp_path, monkeypatch):
                                       (tmp_path / "ws" / "documents" / "deepseek_ja.txt").read_text(encoding="utf-8").splitlines())
 
 
+def test_init_sample_writes_its_gold_which_stays_gold_when_a_second_annotator_joins(runner, tmp_path, monkeypatch):
+    monkeypatch.delenv("TAGLINE_WORKSPACE", raising=False)
+    result = runner.invoke(main, ["init", str(tmp_path / "ws"), "--sample", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["gold_records"] == 308
+    monkeypatch.chdir(tmp_path / "ws")
+    result = runner.invoke(main, ["annotate", "label", "deepseek_ja-s0053", "-a", "bob", "--stance", "DeepSeek=NONE"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["annotate", "adjudicate", "--json"])
+    assert result.exit_code == 0, result.output
+    outcome = json.loads(result.stdout)
+    assert outcome["by_method"] == {"unanimous": 1} and outcome["unchanged"] == 307 and not outcome["contested"]
+    result = runner.invoke(main, ["eval", "build", "--json"])
+    assert result.exit_code == 0, result.output
+    assert sum(json.loads(result.stdout)["configs"]["sentences"].values()) == 77
+    again = runner.invoke(main, ["init", str(tmp_path / "ws"), "--sample", "--json"])
+    assert again.exit_code == 2  # an existing workspace, and its gold, are left alone
+
+
 def test_init_writes_the_documented_layout_and_defaults(tmp_path):
     from tagline.corpus.workspace import Workspace, init_workspace
 

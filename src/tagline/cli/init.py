@@ -13,7 +13,7 @@ from tagline.cli.output import emit_json, json_option, say
               help="Language of the documents (auto: detected per document).")
 @click.option("--target", "targets", multiple=True, metavar="TARGET",
               help="A stance target (repeatable). Default: the sample's targets, DeepSeek and 'US AI policy'.")
-@click.option("--sample", is_flag=True, help="Also ingest the bundled sample article and its gold annotations.")
+@click.option("--sample", is_flag=True, help="Also ingest the bundled sample article, its annotations and their gold.")
 @json_option
 def init_cli(directory: str, lang: str, targets: tuple[str, ...], sample: bool, as_json: bool) -> None:
     """Make a workspace in DIRECTORY: tagline.toml, sentences.jsonl, annotations/, build/, runs/."""
@@ -24,6 +24,7 @@ def init_cli(directory: str, lang: str, targets: tuple[str, ...], sample: bool, 
                "sample": sample, "annotators": workspace.annotators()}
     if sample:
         summary["sentences"] = sum(1 for _ in workspace.iter_sentences())
+        summary["gold_records"] = _promote_sample_gold(workspace)
     if as_json:
         emit_json(summary)
         return
@@ -31,4 +32,18 @@ def init_cli(directory: str, lang: str, targets: tuple[str, ...], sample: bool, 
     if sample:
         say(f"  with the sample article: {summary['sentences']} sentences"
             + (f", gold annotations by {', '.join(summary['annotators'])}" if summary["annotators"] else ""))
+        if summary["gold_records"]:
+            say(f"  and its gold: {summary['gold_records']} records in {workspace.gold_path.relative_to(workspace.root)}"
+                " (`tagline eval build` can run now)")
     say("Next: cd into it and run `tagline corpus add FILE...` or `tagline annotate --annotator NAME`.")
+
+
+def _promote_sample_gold(workspace) -> int:
+    """Write the sample's answers as gold (method ``single``), so the sample is ready to build and
+    stays gold when more annotators join; a workspace that already has gold is left alone."""
+    from tagline.annotate.gold import auto_adjudicate
+    from tagline.corpus.sample import SAMPLE_ANNOTATOR
+
+    if workspace.gold_path.exists() or SAMPLE_ANNOTATOR not in workspace.annotators():
+        return 0
+    return len(auto_adjudicate(workspace, annotators=[SAMPLE_ANNOTATOR]).written)

@@ -251,6 +251,8 @@ def _split_codes(doc_ids, strata, predefined, ratios: list[float], group_by: str
         if group_by == "doc_id":
             warnings.append(f"only {n_groups} document(s) for {len(ratios)} splits: split by sentence instead of "
                             "by document, so sentences of one document appear in several splits")
+        if len(todo) < len(ratios):
+            raise _too_few_to_split(len(todo), names[:len(ratios)])
         positions = np.arange(len(todo))
         merged = _rare_merged(y_values, y_counts, 2 * len(ratios), warnings, label_names)
         assigned = np.empty(len(todo), dtype=np.int64)
@@ -261,7 +263,10 @@ def _split_codes(doc_ids, strata, predefined, ratios: list[float], group_by: str
             try:
                 chosen, rest = train_test_split(remaining, train_size=share, random_state=rng_seed, stratify=stratify)
             except ValueError:
-                chosen, rest = train_test_split(remaining, train_size=share, random_state=rng_seed)
+                try:
+                    chosen, rest = train_test_split(remaining, train_size=share, random_state=rng_seed)
+                except ValueError:
+                    raise _too_few_to_split(len(todo), names[:len(ratios)]) from None
                 warnings.append(f"could not stratify the {names[split_index]} split; split at random")
             assigned[chosen] = split_index
             mask = np.isin(remaining, rest)
@@ -271,6 +276,13 @@ def _split_codes(doc_ids, strata, predefined, ratios: list[float], group_by: str
         codes[todo] = assigned
         method_parts.append("sentence-level stratified split (train_test_split)")
     return codes, names, "; ".join(method_parts), warnings
+
+
+def _too_few_to_split(n_sentences: int, split_names: list[str]) -> DataError:
+    return DataError(f"only {n_sentences} gold sentence(s) to divide into {', '.join(split_names)}: "
+                     "too few to give every split a sentence",
+                     fix="adjudicate more sentences into gold (`tagline annotate adjudicate`)"
+                         + (", or ask for two splits with --split 0.8/0.2" if len(split_names) > 2 else ""))
 
 
 def _stratified_group_folds(y, n_classes: int, groups, n_groups: int, n_splits: int, seed: int):
@@ -735,8 +747,12 @@ def build_dataset(
         first = by_task["stance"].filter(pc.equal(by_task["stance"]["target"], config.targets[0]))
         strata = pc.struct_field(first["value"], "label").take(source_rows(first))
     step("assigning splits")
-    split_codes, code_names, method, warnings = _split_codes(
-        universe["doc_id"], strata, universe["split"], ratios, group_by, seed, label_names)
+    try:
+        split_codes, code_names, method, warnings = _split_codes(
+            universe["doc_id"], strata, universe["split"], ratios, group_by, seed, label_names)
+    except DataError as error:
+        error.where = error.where or str(workspace.gold_path)
+        raise DataError(error.what, where=error.where, fix=error.fix) from None
     del strata
     split_names = _ordered_split_names([code_names[code] for code in np.flatnonzero(np.bincount(split_codes)).tolist()])
     rank_of_code = np.array([split_names.index(name) if name in split_names else -1 for name in code_names])
