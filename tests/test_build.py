@@ -108,7 +108,7 @@ def test_a_predefined_split_that_eval_run_does_not_use_is_kept_with_a_warning():
     predefined[8:12] = ["test"] * 4
     splits, _, warnings = assign_splits(doc_ids, None, predefined, [0.8, 0.2], "doc_id", 13)
     assert splits[:8] == ["dev"] * 8 and splits[8:12] == ["test"] * 4
-    assert [w for w in warnings if "'dev' (8 sentences)" in w and "neither trained, tuned nor scored on" in w], warnings
+    assert [w for w in warnings if "'dev' (8 sentences)" in w and "uses those sentences only with --cv K" in w], warnings
     _, _, quiet = assign_splits(doc_ids, None, [None] * 8 + ["test"] * 4 + [None] * 68, [0.8, 0.2], "doc_id", 13)
     assert not [w for w in quiet if "predefined split" in w]
 

@@ -144,3 +144,21 @@ def test_run_and_runs_tables_show_whole_run_ids(runner, built_sample, monkeypatc
     assert listed.exit_code == 0
     for output in (result.stdout, listed.stdout):
         assert all(run_id in output for run_id in ids), output
+        # Nothing else is cut or hidden either: every interval, item count and setup, within the width.
+        assert output.count("f_avg ") == 2 and output.count("]") == 2 and "n 154" in output.replace("  ", " "), output
+        assert "cv 3, tuned" in output and all(len(line) <= int(columns) for line in output.splitlines()), output
+
+
+def test_tables_tell_tuned_runs_from_untuned_ones(runner, built_sample, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
+    for tune in ("--tune", "--no-tune"):
+        result = runner.invoke(main, ["eval", "run", "--task", "claim_type", "--baselines", "tfidf_nb", tune,
+                                      "--cv", "3", "--resamples", "20"])
+        assert result.exit_code == 0, result.output
+    listed = runner.invoke(main, ["eval", "runs"]).stdout
+    assert "cv 3, tuned" in listed and "cv 3, defaults" in listed, listed
+    # The report summarises the choices (per fold, in a table) instead of dumping the search.
+    tuned = next(p for p in sorted(built_sample.runs_dir.iterdir()))
+    report = (tuned / "report.md").read_text(encoding="utf-8")
+    assert "| fold | model | parameters | CV score |" in report and "```" not in report
+    assert report.count("\n| 3 | all |") == 1 and len(report.splitlines()) < 80

@@ -101,6 +101,17 @@ def test_folds_shrink_to_the_rarest_class():
     model = CrossValidatedClassifier(make_text_baseline("tfidf_nb", lang="en"), TUNING_GRIDS["tfidf_nb"],
                                      folds=5).fit(texts, labels)
     assert model.best_params_["alpha"] in TUNING_GRIDS["tfidf_nb"]["alpha"] and model.best_score_ is not None
+    assert model.folds_used_ == 3
+
+
+def test_a_search_where_every_setting_scores_zero_keeps_the_defaults():
+    texts, labels = noisy_texts(40, seed=6)
+    labels = ["NONE" if label == "NONE" else "OTHER" for label in labels]  # F_avg needs FAVOR or AGAINST
+    model = CrossValidatedClassifier(make_text_baseline("tfidf_svm", lang="en"), TUNING_GRIDS["tfidf_svm"],
+                                     scoring="f_avg").fit(texts, labels)
+    assert len(model.cv_scores_) == 10 and not any(row["score"] for row in model.cv_scores_)
+    assert model.best_params_ == {} and model.best_score_ is None
+    assert model.tuning_note_ == "every setting scored 0 in cross-validation"
 
 
 def test_clone_and_skops_round_trip_inside_a_per_target_model(tmp_path):
@@ -163,6 +174,7 @@ def test_cross_validation_tunes_inside_each_fold_on_its_training_part_only():
     assert "parameters tuned inside each fold by 5-fold cross-validation on its training part per target" \
         in crossed["mode"]
     assert len(crossed["params"]["folds"]) == 3 and set(crossed["params"]["chosen"]) == {"cats", "dogs"}
+    assert all(item["folds"] == 5 for choice in crossed["params"]["folds"] for item in choice.values())
     # Each fold's predictions are those of a model tuned and fitted on that fold's training part alone.
     folds, _ = _folds(data, 3, 2, list(data.gold))
     for (train, held_out), choice in zip(folds, crossed["params"]["folds"]):
@@ -185,4 +197,27 @@ def test_run_says_when_nothing_could_be_tuned():
                     langs=["en"] * 4, labels=["X", "Y", "Z"])
     outcome = evaluate_baseline(data, "tfidf_svm", cv=None, seed=0)
     assert "default parameters (no validation split, and too few items to cross-validate)" in outcome["mode"]
-    assert outcome["params"]["chosen"]["all"] == {"params": "defaults kept: no label has two items", "cv_score": None}
+    assert outcome["params"]["chosen"]["all"] == {"params": "defaults kept: no label has two items", "cv_score": None,
+                                                  "kept": "defaults"}
+
+
+def test_run_tells_a_target_with_one_training_label_from_a_tuned_one_and_counts_the_folds_used():
+    from tagline.eval.run import TaskData, evaluate_baseline
+
+    texts, labels = noisy_texts(120, seed=12)
+    targets = ["cats" if i % 2 else "dogs" for i in range(len(texts))]
+    labels = [label if target == "dogs" else "FAVOR" for label, target in zip(labels, targets)]
+    rare = [i for i, target in enumerate(targets) if target == "dogs" and labels[i] == "NONE"]
+    for i in rare[2:]:
+        labels[i] = "AGAINST"  # dogs: NONE has 2 items, so its search uses 2 folds
+    splits = ["test" if i % 10 == 0 and i not in rare[:2] else "train" for i in range(len(texts))]
+    data = TaskData(task="stance", ids=[f"s{i}" for i in range(len(texts))], inputs=list(zip(targets, texts)),
+                    gold=labels, doc_ids=[f"d{i}" for i in range(len(texts))], splits=splits,
+                    langs=["en"] * len(texts), labels=["FAVOR", "AGAINST", "NONE"])
+    outcome = evaluate_baseline(data, "tfidf_svm", cv=None, seed=2)
+    chosen = outcome["params"]["chosen"]
+    assert chosen["cats"] == {"params": "none: a single label in training, which is always predicted",
+                              "cv_score": None, "kept": "majority"}
+    assert chosen["dogs"]["folds"] == 2 and chosen["dogs"]["cv_score"] is not None
+    assert "tuned by 2-fold cross-validation on train per target (fewer than 5 folds where a label has fewer " \
+           "items; 1 of 2 targets tuned, 1 predict their single training label)" in outcome["mode"]

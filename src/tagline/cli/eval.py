@@ -63,27 +63,64 @@ def _interval(item: dict) -> str:
 _SECOND = {"f_avg": "macro_f1", "macro_f1": "accuracy", "exact_f1": "partial_f1"}
 
 
-def results_table(results: list[dict], *, with_run_ids: bool = False):
-    """A rich table: one row per run, the headline metric with its 95% interval, and a second metric.
+def run_setup(result: dict) -> str:
+    """A few words on how a run was made, to tell runs of one baseline apart in a table:
+    ``test, tuned``, ``cv 5, defaults``, ``predictions`` and so on."""
+    mode = result.get("mode", "")
+    if mode.startswith("external predictions"):
+        return "predictions"
+    head = mode.split(",", 1)[0]
+    where = f"cv {head.split('-', 1)[0]}" if "cross-validation" in head else "test" if mode else ""
+    if "(not tuned)" in mode or "default parameters" in mode:
+        how = "defaults"
+    elif "tuned" in mode:
+        how = "tuned"
+    else:
+        how = ""
+    return ", ".join(part for part in (where, how) if part)
+
+
+def results_table(results: list[dict], *, with_run_ids: bool = False, width: int | None = None):
+    """The runs as a rich renderable: one row per run, the headline metric with its 95% interval,
+    a second metric, the number of items scored, and how the run was made (:func:`run_setup`).
 
     With ``with_run_ids`` the first column is the run id (which names the task and the baseline)
     instead of those two: ids are what `eval compare` and `eval predict` take, so they are never cut
-    short: on a narrow terminal the other columns wrap instead."""
-    from rich.table import Column, Table
+    short. When the table is wider than ``width`` (default: the terminal's), each run is printed as
+    two lines instead, its id and then its figures, so nothing is cut or hidden."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
 
-    if with_run_ids:
-        width = max((len(result["run_id"]) for result in results), default=3)
-        columns = [Column("run", no_wrap=True, min_width=width)]
-    else:
-        columns = ["task", "baseline"]
-    table = Table(*columns, "headline [95% CI]", "also", "n", box=None)
+    rows = []
     for result in results:
         name = result.get("headline") or next(iter(result["metrics"]))
         second = _SECOND.get(name)
         also = f"{second} {result['metrics'][second]['value']:.3f}" if second in result["metrics"] else ""
         first = [result["run_id"]] if with_run_ids else [result["task"], result["baseline"]]
-        table.add_row(*first, f"{name} {_interval(result['metrics'][name])}", also, str(result.get("n_evaluated", "")))
-    return table
+        rows.append((first, f"{name} {_interval(result['metrics'][name])}", also,
+                     str(result.get("n_evaluated", "")), run_setup(result)))
+    table = Table(*(["run"] if with_run_ids else ["task", "baseline"]), "headline [95% CI]", "also", "n", "setup",
+                  box=None)
+    for column in table.columns:
+        column.no_wrap = True
+    for first, headline, also, n, setup in rows:
+        table.add_row(*first, headline, also, n, setup)
+    terminal = console()
+    limit = width or terminal.width
+    if terminal.measure(table, options=terminal.options.update_width(10_000)).maximum <= limit:
+        return table
+    lines = []
+    for first, headline, also, n, setup in rows:
+        lines.append(Text(" ".join(first), style="bold"))
+        line = ""
+        for figure in [headline] + ([also] if also else []) + ([f"n {n}"] if n else []) + ([setup] if setup else []):
+            if line and len(line) + 3 + len(figure) > limit:  # a figure is never split across lines
+                lines.append(Text(line))
+                line = ""
+            line = f"{line} · {figure}" if line else f"    {figure}"
+        lines.append(Text(line))
+    return Group(*lines)
 
 
 @click.command("run")
@@ -103,8 +140,9 @@ def results_table(results: list[dict], *, with_run_ids: bool = False):
 @click.option("--pooled", is_flag=True,
               help="Stance: one model over all targets (target as a token) instead of one per target.")
 @click.option("--tune/--no-tune", default=True, show_default=True,
-              help="Choose the TF-IDF models' C / alpha and class weight without seeing the scored items: on "
-                   "validation, else by 5-fold CV on train (inside each fold under --cv). --no-tune keeps defaults.")
+              help="Choose the TF-IDF models' parameters (C and class weight; alpha for naive Bayes) without seeing "
+                   "the scored items: on validation, else by 5-fold CV on train (inside each fold under --cv; "
+                   "slower). --no-tune keeps the defaults.")
 @workspace_option
 @json_option
 def run_cli(task, baselines, cv, seed, dataset_dir, resamples, pooled, tune, workspace, as_json) -> None:
@@ -182,7 +220,7 @@ def score_cli(predictions, task, split, dataset_dir, resamples, workspace, as_js
     if as_json:
         emit_json(result)
         return
-    console().print(results_table([result]))
+    console().print(results_table([result], with_run_ids=True))
 
 
 @click.command("predict")

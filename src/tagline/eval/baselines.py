@@ -205,7 +205,7 @@ class CrossValidatedClassifier:
         class with a single item is left out of some training folds). With a single class, no
         class of two items, or a fold the pipeline cannot be fitted on (no vocabulary, one class
         left), nothing is chosen and the pipeline's own parameters are kept; ``tuning_note_`` says
-        why.
+        why. They are also kept when every setting scores 0, since the search then learnt nothing.
     random_state : int, default 0
         Seed of the fold shuffle.
 
@@ -219,6 +219,9 @@ class CrossValidatedClassifier:
         ``{"params": ..., "score": ...}`` for every setting tried, in grid order.
     tuning_note_ : str
         Why the defaults were kept; empty when parameters were chosen.
+    folds_used_ : int
+        The number of folds the search actually used (``folds``, or fewer for a rare class); 0
+        when there was no search.
     best_estimator_ : Pipeline
         The pipeline refitted on all the data with ``best_params_``.
     classes_ : numpy.ndarray
@@ -267,6 +270,7 @@ class CrossValidatedClassifier:
         tuning_metric(self.scoring)  # an unknown metric is an error, not a reason to keep the defaults
         counts = Counter(labels)
         self.best_params_, self.best_score_, self.cv_scores_, self.tuning_note_ = {}, None, [], ""
+        self.folds_used_ = 0
         repeated = [count for count in counts.values() if count >= 2]
         if len(counts) < 2:
             self.tuning_note_ = "a single label in training"
@@ -276,8 +280,12 @@ class CrossValidatedClassifier:
             try:
                 self._search(texts, labels, min(int(self.folds), min(repeated)), sorted(counts))
             except ValueError as error:  # a fold with no vocabulary, or with one class left to learn
-                self.best_params_, self.best_score_, self.cv_scores_ = {}, None, []
+                self.best_params_, self.best_score_, self.cv_scores_, self.folds_used_ = {}, None, [], 0
                 self.tuning_note_ = f"cross-validation failed ({error})"
+            else:
+                if not any(item["score"] for item in self.cv_scores_):
+                    self.best_params_, self.best_score_ = {}, None
+                    self.tuning_note_ = "every setting scored 0 in cross-validation"
         model = clone(self.estimator)
         if self.best_params_:
             model.set_params(**{f"classifier__{key}": value for key, value in self.best_params_.items()})
@@ -308,6 +316,7 @@ class CrossValidatedClassifier:
                 classifier = clone(self.estimator.named_steps["classifier"]).set_params(**params)
                 guesses = classifier.fit(train_matrix, train_labels).predict(held_out_matrix)
                 sums[j] += metric(held_out_labels, guesses.tolist())
+        self.folds_used_ = folds
         self.cv_scores_ = [{"params": params, "score": total / folds} for params, total in zip(candidates, sums)]
         best = best_setting(candidates, sums, self.estimator.named_steps["classifier"].get_params())
         self.best_params_, self.best_score_ = candidates[best], sums[best] / folds

@@ -215,8 +215,9 @@ def _split_codes(doc_ids, strata, predefined, ratios: list[float], group_by: str
         if unused:
             counts = np.bincount(codes[~todo_mask], minlength=len(names))
             listed = ", ".join(f"{name!r} ({counts[names.index(name)]} sentences)" for name in unused)
-            warnings.append(f"predefined split {listed} kept in the dataset, but `tagline eval run` only uses "
-                            f"{', '.join(EVALUATED_SPLITS)}: those sentences are neither trained, tuned nor scored on")
+            warnings.append(f"predefined split {listed} kept in the dataset, but `tagline eval run` trains on train, "
+                            "tunes on validation and reports on test, so it uses those sentences only with --cv K "
+                            "(`tagline eval score --split NAME` scores against any split)")
     method_parts = [f"{kept} sentences kept their predefined split"] if kept else []
     if not len(todo):
         return codes, names, "; ".join(method_parts) or "predefined", warnings

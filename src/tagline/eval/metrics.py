@@ -148,7 +148,8 @@ def accuracy(y_true: Sequence[Hashable], y_pred: Sequence[Hashable]) -> float:
     return sum(truth == guess for truth, guess in zip(y_true, y_pred)) / len(y_true)
 
 
-def macro_f1(y_true: Sequence[Hashable], y_pred: Sequence[Hashable], *, labels: Sequence[Hashable]) -> float:
+def macro_f1(y_true: Sequence[Hashable], y_pred: Sequence[Hashable], *, labels: Sequence[Hashable],
+             skip_absent: bool = False) -> float:
     """Unweighted mean of the per-class F1 over ``labels``; equals scikit-learn's
     ``f1_score(average="macro", labels=labels, zero_division=0)``.
 
@@ -158,6 +159,12 @@ def macro_f1(y_true: Sequence[Hashable], y_pred: Sequence[Hashable], *, labels: 
         Gold and predicted labels, one per item, in the same order.
     labels : sequence of labels
         The classes to average over; a class with no gold and no predicted items scores 0.
+    skip_absent : bool, default False
+        Average only over the classes of ``labels`` that occur in ``y_true`` or ``y_pred`` (as
+        scikit-learn does when ``labels`` is not given); 0 when none does. Use it in a bootstrap:
+        a resample that happens to draw no item of a rare class then averages over the classes it
+        has, instead of counting the missing class as an F1 of 0, which would pull the interval
+        down (perfect predictions would get an interval reaching far below 1).
 
     Returns
     -------
@@ -168,10 +175,16 @@ def macro_f1(y_true: Sequence[Hashable], y_pred: Sequence[Hashable], *, labels: 
     --------
     >>> macro_f1(["a", "a", "b"], ["a", "b", "b"], labels=["a", "b"])
     0.6666666666666666
+    >>> macro_f1(["a", "a"], ["a", "a"], labels=["a", "b"]), macro_f1(["a", "a"], ["a", "a"], labels=["a", "b"], skip_absent=True)
+    (0.5, 1.0)
     """
     _check_lengths(y_true, y_pred=y_pred)
     labels = _check_labels(labels)
     correct, gold, guessed = _counts(y_true, y_pred)
+    if skip_absent:
+        labels = [label for label in labels if gold[label] or guessed[label]]
+        if not labels:
+            return 0.0
     return sum(_f1(correct[label], gold[label], guessed[label]) for label in labels) / len(labels)
 
 
@@ -353,7 +366,7 @@ def _confusion_counts(true_codes, pred_codes, n_codes: int):
 
 
 def _f1_columns(true_codes, pred_codes, codes: dict, chosen: Sequence):
-    """F1 of each chosen label (columns) for each resample (rows), and the gold counts."""
+    """F1 of each chosen label (columns) for each resample (rows), with the gold and predicted counts."""
     import numpy as np
 
     correct, gold, guessed = _confusion_counts(true_codes, pred_codes, len(codes))
@@ -364,28 +377,34 @@ def _f1_columns(true_codes, pred_codes, codes: dict, chosen: Sequence):
     denominator = gold + guessed
     # 2·tp / (gold + predicted) is eval.pl's 2PR / (P + R) rearranged, and is 0 when tp is.
     f1 = np.where(denominator > 0, 2 * correct / np.maximum(denominator, 1), 0.0)
-    return f1, gold
+    return f1, gold, guessed
 
 
 def _batched_accuracy(true_codes, pred_codes, codes):
     return (true_codes == pred_codes).mean(axis=1)
 
 
-def _batched_macro_f1(true_codes, pred_codes, codes, *, labels):
-    f1, _ = _f1_columns(true_codes, pred_codes, codes, list(labels))
-    return f1.mean(axis=1)
+def _batched_macro_f1(true_codes, pred_codes, codes, *, labels, skip_absent=False):
+    import numpy as np
+
+    f1, gold, guessed = _f1_columns(true_codes, pred_codes, codes, list(labels))
+    if not skip_absent:
+        return f1.mean(axis=1)
+    occurs = (gold + guessed) > 0
+    counted = occurs.sum(axis=1)
+    return np.where(counted > 0, (f1 * occurs).sum(axis=1) / np.maximum(counted, 1), 0.0)
 
 
 def _batched_weighted_f1(true_codes, pred_codes, codes, *, labels):
     import numpy as np
 
-    f1, gold = _f1_columns(true_codes, pred_codes, codes, list(labels))
+    f1, gold, _ = _f1_columns(true_codes, pred_codes, codes, list(labels))
     total = gold.sum(axis=1)
     return np.where(total > 0, (f1 * gold).sum(axis=1) / np.maximum(total, 1), 0.0)
 
 
 def _batched_f_avg(true_codes, pred_codes, codes, *, positive=STANCE_POSITIVE):
-    f1, _ = _f1_columns(true_codes, pred_codes, codes, list(positive))
+    f1, _, _ = _f1_columns(true_codes, pred_codes, codes, list(positive))
     return f1.mean(axis=1)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import platform
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +97,22 @@ def task_data(directory: Path, task: str) -> TaskData:
 
 
 # ----- metrics for a run --------------------------------------------------------------------
+def label_metric(name: str, labels: Sequence[str]) -> Callable:
+    """The label metric ``name`` as runs, scored predictions and comparisons compute it, over
+    ``labels``. Macro-F1 averages over the classes that occur (gold or predicted) in the items
+    scored, in every bootstrap resample too, so a rare class that a resample misses is not
+    counted as an F1 of 0."""
+    import functools
+
+    from tagline.eval.metrics import METRICS, macro_f1, weighted_f1
+
+    if name == "macro_f1":
+        return functools.partial(macro_f1, labels=list(labels), skip_absent=True)
+    if name == "weighted_f1":
+        return functools.partial(weighted_f1, labels=list(labels))
+    return METRICS[name]
+
+
 def score_labels(task: str, y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str], *,
                  inputs: Sequence | None = None, n_resamples: int = 1000, seed: int = 0) -> dict:
     """Headline metrics with bootstrap intervals, per-class scores and the confusion matrix."""
@@ -106,7 +123,7 @@ def score_labels(task: str, y_true: Sequence[str], y_pred: Sequence[str], labels
     # Macro-F1 averages over the classes that occur in the evaluated items (gold or predicted),
     # as scikit-learn does by default: a configured class absent from the test set is not a zero.
     present = [label for label in labels if label in set(y_true) | set(y_pred)]
-    metrics = {name: bootstrap_ci(name, list(y_true), list(y_pred), labels=present, n_resamples=n_resamples,
+    metrics = {name: bootstrap_ci(label_metric(name, present), list(y_true), list(y_pred), n_resamples=n_resamples,
                                   random_state=seed) for name in names}
     result = {"metrics": metrics, "per_class": base["per_class"], "confusion_matrix": base["confusion_matrix"]}
     if task == "stance" and inputs is not None:
@@ -160,7 +177,12 @@ def _fit_predict(task: str, baseline: str, lang: str, seed: int, train_x, train_
 
 
 def _chosen_params(model) -> dict:
-    """What cross-validation chose inside a fitted model: per target for stance, else one entry."""
+    """What cross-validation chose inside a fitted model: per target for stance, else one entry.
+
+    Each entry holds ``params`` and ``cv_score`` (None when nothing was chosen), and either
+    ``folds`` (how many folds the search used) or ``kept``: ``"defaults"`` (the search could not
+    run, or learnt nothing) or ``"majority"`` (a single label in training: that label is predicted).
+    """
     from tagline.eval.baselines import POOLED_KEY, CrossValidatedClassifier, PerTargetClassifier
 
     parts = model.estimators_ if isinstance(model, PerTargetClassifier) else {"all": model}
@@ -168,11 +190,40 @@ def _chosen_params(model) -> dict:
     for key, part in parts.items():
         name = "all targets" if key == POOLED_KEY else key
         if isinstance(part, CrossValidatedClassifier) and part.best_params_:
-            chosen[name] = {"params": part.best_params_, "cv_score": part.best_score_, "cv_scores": part.cv_scores_}
+            chosen[name] = {"params": part.best_params_, "cv_score": part.best_score_, "folds": part.folds_used_,
+                            "cv_scores": part.cv_scores_}
+        elif _predicts_majority(part):
+            chosen[name] = {"params": "none: a single label in training, which is always predicted",
+                            "cv_score": None, "kept": "majority"}
         else:
-            note = part.tuning_note_ if isinstance(part, CrossValidatedClassifier) else "a single label in training"
-            chosen[name] = {"params": f"defaults kept: {note}", "cv_score": None}
+            note = part.tuning_note_ if isinstance(part, CrossValidatedClassifier) else "not tuned"
+            chosen[name] = {"params": f"defaults kept: {note}", "cv_score": None, "kept": "defaults"}
     return chosen
+
+
+def _predicts_majority(part) -> bool:
+    from sklearn.dummy import DummyClassifier
+
+    steps = getattr(part, "named_steps", {})
+    return isinstance(part, DummyClassifier) or isinstance(steps.get("classifier"), DummyClassifier)
+
+
+def _tuning_phrase(choices: list[dict], models: str) -> tuple[str, str]:
+    """For the entries of one or more :func:`_chosen_params` results: how many folds the searches
+    used (``"5-fold"``, or ``"2- to 5-fold"``; empty when nothing was tuned), and a note, empty or
+    like ``" (fewer than 5 folds where a label has fewer items; 3 of 5 fold models tuned, 2 kept
+    the defaults)"``."""
+    items = [item for choice in choices for item in choice.values()]
+    used = sorted({item["folds"] for item in items if item["cv_score"] is not None})
+    folds = f"{used[0]}-fold" if len(used) == 1 else f"{used[0]}- to {used[-1]}-fold" if used else ""
+    notes = [f"fewer than {TUNING_FOLDS} folds where a label has fewer items"] \
+        if len(used) > 1 or (used and used[0] != TUNING_FOLDS) else []
+    kept = Counter(item.get("kept") for item in items if item["cv_score"] is None)
+    if kept:
+        others = [f"{kept['majority']} predict their single training label"] if kept["majority"] else []
+        others += [f"{kept['defaults']} kept the defaults"] if kept["defaults"] else []
+        notes.append(f"{len(items) - sum(kept.values())} of {len(items)} {models} tuned, {', '.join(others)}")
+    return folds, f" ({'; '.join(notes)})" if notes else ""
 
 
 def _folds(data: TaskData, k: int, seed: int, strata: list[str]) -> tuple[list[tuple[list[int], list[int]]], str]:
@@ -234,18 +285,16 @@ def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: in
         params: dict = {}
         if tunable:
             chosen = _chosen_params(model)
+            folds_phrase, untuned = _tuning_phrase(fold_choices, "fold models")
             params = {"chosen": chosen, "metric": _tuning_metric_name(data.task),
-                      "tuning": f"{TUNING_FOLDS}-fold cross-validation on the training part of each fold{per}; "
+                      "tuning": f"{folds_phrase or 'no'} cross-validation on the training part of each fold{per}; "
                                 "the saved model is tuned the same way on all items",
                       "folds": fold_choices}
-            tuned = sum(item["cv_score"] is not None for choice in fold_choices for item in choice.values())
-            slots = sum(len(choice) for choice in fold_choices)
-            if not tuned:
+            if not folds_phrase:
                 fixed = ", the baseline's default parameters (too few items to tune inside the folds)"
             else:
-                where = "" if tuned == slots else f" ({tuned} of {slots} fold models; defaults elsewhere)"
-                fixed = f", parameters tuned inside each fold by {TUNING_FOLDS}-fold cross-validation on its " \
-                        f"training part{per}{where}"
+                fixed = f", parameters tuned inside each fold by {folds_phrase} cross-validation on its " \
+                        f"training part{per}{untuned}"
         elif name in TUNING_GRIDS:
             fixed = ", the baseline's default parameters (not tuned)"
         else:
@@ -284,14 +333,13 @@ def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: in
         folds = TUNING_FOLDS
         model, guess = _fit_predict(data.task, baseline, lang, seed, train_x, train_y, test_x, tune_folds=folds)
         chosen = _chosen_params(model)
+        folds_phrase, untuned = _tuning_phrase([chosen], "targets" if len(chosen) > 1 else "models")
         params = {"chosen": chosen, "metric": _tuning_metric_name(data.task),
-                  "tuning": f"{folds}-fold cross-validation on train{per}"}
-        tuned = [name for name, item in chosen.items() if item["cv_score"] is not None]
-        if not tuned:
+                  "tuning": f"{folds_phrase or 'no'} cross-validation on train{per}"}
+        if not folds_phrase:
             how = "default parameters (no validation split, and too few items to cross-validate)"
         else:
-            where = "" if len(tuned) == len(chosen) else f" for {len(tuned)} of {len(chosen)} targets, defaults elsewhere"
-            how = f"parameters tuned by {folds}-fold cross-validation on train{per}{where} (no validation split)"
+            how = f"parameters tuned by {folds_phrase} cross-validation on train{per}{untuned} (no validation split)"
     else:
         model, guess = _fit_predict(data.task, baseline, lang, seed, train_x, train_y, test_x)
         how = "the baseline's default parameters (not tuned)" if name in TUNING_GRIDS else ""
@@ -473,8 +521,45 @@ def run_report(result: dict) -> str:
             lines.append(f"| {label} | " + " | ".join(str(v) for v in row) + " |")
         lines += ["", "![confusion matrix](confusion.png)"]
     if result.get("params"):
-        lines += ["", "## Parameters", "", "```json", json.dumps(result["params"], indent=2, ensure_ascii=False), "```"]
+        lines += ["", "## Parameters", ""] + _params_report(result["params"])
     return "\n".join(lines) + "\n"
+
+
+def _params_report(params: dict) -> list[str]:
+    """Markdown lines summarising a run's ``params``: what was chosen, per model and per fold; every
+    setting's score stays in results.json."""
+    def shown(value) -> str:
+        if isinstance(value, dict):
+            return ", ".join(f"{key}={item}" for key, item in value.items()) or "defaults"
+        return str(value)
+
+    def score(value) -> str:
+        return "" if value is None else f"{value:.4f}"
+
+    lines = []
+    if "metric" in params:
+        lines += [f"Chosen to maximise `{params['metric']}`" + (f" by {params['tuning']}." if params.get("tuning")
+                                                                 else " on the validation split."), ""]
+    chosen = params.get("chosen")
+    if isinstance(chosen, dict) and all(isinstance(item, dict) and "cv_score" in item for item in chosen.values()):
+        lines += ["| model | parameters | CV score | folds |", "|---|---|---|---|"]
+        lines += [f"| {name} | {shown(item['params'])} | {score(item['cv_score'])} | {item.get('folds', '')} |"
+                  for name, item in chosen.items()]
+    elif chosen is not None:
+        lines.append(f"- chosen: {shown(chosen)}")
+    if params.get("validation_scores"):
+        lines += ["", "| setting | validation score |", "|---|---|"]
+        lines += [f"| {shown(row['params'])} | {score(row['score'])} |" for row in params["validation_scores"]]
+    if params.get("folds"):
+        lines += ["", "In each cross-validation fold, chosen on its training part:", "",
+                  "| fold | model | parameters | CV score |", "|---|---|---|---|"]
+        lines += [f"| {number} | {name} | {shown(item['params'])} | {score(item['cv_score'])} |"
+                  for number, choice in enumerate(params["folds"], 1) for name, item in choice.items()]
+    known = {"metric", "tuning", "chosen", "validation_scores", "folds"}
+    lines += [f"- {key}: {shown(value)}" for key, value in params.items() if key not in known]
+    if chosen is not None:
+        lines += ["", "Every setting's score is in results.json, under `params`."]
+    return lines
 
 
 def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequence[str] | None = None,
