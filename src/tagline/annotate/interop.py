@@ -295,7 +295,13 @@ def import_file(
     else:
         _name_annotators(records, annotator, path, warnings)
 
-    frames, new_documents, unchanged_documents = _plan_documents(workspace, records, path, config, result.encoding)
+    frames, new_documents, unchanged_documents, split_kept = _plan_documents(workspace, records, path, config,
+                                                                             result.encoding)
+    for earlier, doc_ids in sorted(split_kept.items(), key=lambda item: str(item[0])):
+        shown = sorted(doc_ids)
+        warnings.append(f"{plural(len(shown), 'document')} already in the workspace keep their earlier split "
+                        f"({earlier or 'none'}, e.g. {', '.join(shown[:3])}) instead of {split}: a sentence's split "
+                        "is fixed when it is first added (import into a new workspace to split differently)")
     answers, duplicates, repeated = _place_answers(records, frames, gold, path, options)
     if duplicates:
         warnings.append(f"{plural(duplicates, 'duplicate span')} in the file merged")
@@ -535,6 +541,7 @@ def _plan_documents(workspace: Workspace, records: list[ForeignRecord], path: Pa
     planned: dict[str, tuple[int, ForeignRecord]] = {}
     new_documents = []
     unchanged = set()
+    split_kept: dict[str | None, set[str]] = {}  # earlier split -> documents asked into another one
     for index, record in enumerate(records):
         if record.sentence_id and record.sentence_id in stored_by_id:
             stored = stored_by_id[record.sentence_id]
@@ -545,6 +552,8 @@ def _plan_documents(workspace: Workspace, records: list[ForeignRecord], path: Pa
                                 fix="the file was made from other text; import it into another workspace, or "
                                     "remove its sentence_id values")
             frames[index] = _Frame([(stored["id"], lead, lead + len(stored["text"]), stored["text"])])
+            if record.split and stored.get("split") != record.split:
+                split_kept.setdefault(stored.get("split"), set()).add(stored["doc_id"])
             continue
         doc_id = doc_ids[index]
         if doc_id in planned:
@@ -566,6 +575,9 @@ def _plan_documents(workspace: Workspace, records: list[ForeignRecord], path: Pa
             stored = sorted(stored_by_doc.get(doc_id, []), key=lambda s: s["start"])
             frames[index] = _Frame([(s["id"], s["start"], s["end"], s["text"]) for s in stored])
             unchanged.add(doc_id)
+            for sentence in stored:
+                if record.split and sentence.get("split") != record.split:
+                    split_kept.setdefault(sentence.get("split"), set()).add(doc_id)
             continue
         document_lang = record.lang or (config.language if config.language != "auto" else detect_lang(record.text))
         document = SourceDocument(doc_id, record.text, record.where, "import", encoding, document_lang,
@@ -577,7 +589,7 @@ def _plan_documents(workspace: Workspace, records: list[ForeignRecord], path: Pa
                         for number, (start, end) in enumerate(spans, 1)])
         frames[index] = frame
         new_documents.append((document, frame))
-    return frames, new_documents, len(unchanged)
+    return frames, new_documents, len(unchanged), split_kept
 
 
 def _file_encoding(path: Path) -> str:

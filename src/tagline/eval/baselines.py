@@ -388,6 +388,9 @@ class PerTargetClassifier:
         key, since skops cannot store a ``None`` key).
     default_label_ : str
         The most frequent training label (ties: the first in sorted order), for unseen targets.
+    targets_ : list of str
+        The targets seen in training, sorted (in pooled mode too). ``tagline eval predict``
+        refuses any other target.
 
     Notes
     -----
@@ -494,6 +497,7 @@ class PerTargetClassifier:
         counts = Counter(labels)
         self.classes_ = np.array(sorted(counts))
         self.default_label_ = min(counts, key=lambda label: (-counts[label], str(label)))
+        self.targets_ = sorted({target for target, _ in pairs})
         if self.pooled:
             self.estimators_ = {POOLED_KEY: self._fit_one([f"{target_token(t)} {x}" for t, x in pairs], labels)}
             return self

@@ -11,7 +11,8 @@ from tagline.corpus.store import utc_now
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError, InputError
 from tagline.eval.run import (
-    HEADLINE, find_run, load_dataset_dir, load_model, new_run_dir, score_labels, task_data, versions, write_run,
+    HEADLINE, find_run, label_metric, load_dataset_dir, load_model, new_run_dir, score_labels, task_data, versions,
+    write_run,
 )
 
 
@@ -69,6 +70,9 @@ def score_predictions(workspace: Workspace, path: str | Path, *, task: str, spli
         if row_id is None:
             raise InputError("record has no `id`", where=f"{path}:{number}",
                              fix="give each prediction the id of the dataset row it predicts")
+        if not isinstance(row_id, str):
+            raise InputError(f"`id` is {json.dumps(row_id, ensure_ascii=False)}, not a string",
+                             where=f"{path}:{number}", fix="give the id of the dataset row it predicts, as a string")
         if row_id in predicted:
             duplicates.append(f"{row_id} (line {number})")
         if task == "entities":
@@ -86,30 +90,32 @@ def score_predictions(workspace: Workspace, path: str | Path, *, task: str, spli
                     raise InputError(f"entity offsets {span['start']}:{span['end']} are outside the sentence "
                                      f"(0:{len(text)}) or empty", where=f"{path}:{number}",
                                      fix="offsets are characters into the sentence text, end exclusive")
-                if span.get("label") not in data.labels:
-                    unknown_labels.append(f"{span.get('label')!r} (line {number})")
+                if not isinstance(span.get("label"), str) or span["label"] not in data.labels:
+                    unknown_labels.append(f"{json.dumps(span.get('label'), ensure_ascii=False)} (line {number})")
                 value.append((span["start"], span["end"], span.get("label")))
             predicted[row_id] = value
         else:
             label = record.get("label")
-            if label not in data.labels:
-                unknown_labels.append(f"{label!r} (line {number})")
+            if not isinstance(label, str) or label not in data.labels:
+                unknown_labels.append(f"{json.dumps(label, ensure_ascii=False)} (line {number})")
             predicted[row_id] = label
     missing = [i for i in gold if i not in predicted]
     extra = [i for i in predicted if i not in gold]
-    problems = []
+    scope = "the whole dataset" if split == "all" else f"the {split} split"
+    problems, fixes = [], []
     if missing:
         problems.append(f"{len(missing)} gold id(s) have no prediction (first: {_first(missing)})")
     if extra:
-        problems.append(f"{len(extra)} predicted id(s) are not in the {split} gold (first: {_first(extra)})")
+        problems.append(f"{len(extra)} predicted id(s) are not in the gold of {scope} (first: {_first(extra)})")
     if duplicates:
         problems.append(f"{len(duplicates)} id(s) are predicted twice (first: {_first(duplicates)})")
+    if missing or extra or duplicates:
+        fixes.append(f"predict each of the {len(gold)} rows of {scope} once, by its id in the built dataset")
     if unknown_labels:
-        problems.append(f"{len(unknown_labels)} unknown label(s) (first: {_first(unknown_labels)}); "
-                        f"labels are {', '.join(data.labels)}")
+        problems.append(f"{len(unknown_labels)} unknown label(s) (first: {_first(unknown_labels)})")
+        fixes.append(f"use the {task} labels of tagline.toml: {', '.join(data.labels)}")
     if problems:
-        raise DataError("; ".join(problems), where=str(path),
-                        fix=f"predict exactly the {len(gold)} {split} rows of `tagline eval build`")
+        raise DataError("; ".join(problems), where=str(path), fix="; ".join(fixes))
     ids = list(gold)
     truth = [gold[i] for i in ids]
     guess = [predicted[i] for i in ids]
@@ -174,7 +180,7 @@ def compare_runs(workspace: Workspace, run_a: str, run_b: str, *, n_resamples: i
         configured = list(result_a.get("confusion_matrix", {}).get("labels") or sorted(set(truth)))
         occurring = set(truth) | set(pred_a) | set(pred_b)
         labels = [label for label in configured if label in occurring]  # as in `eval run`: classes that occur
-        outcome = paired_bootstrap(metric, truth, pred_a, pred_b, labels=labels, n_resamples=n_resamples,
+        outcome = paired_bootstrap(label_metric(metric, labels), truth, pred_a, pred_b, n_resamples=n_resamples,
                                    random_state=seed)
     outcome = dict(outcome)
     a_value = outcome.pop("a_value", outcome.pop("a", None))
@@ -214,18 +220,32 @@ def _paired_span_bootstrap(truth, pred_a, pred_b, *, n_resamples: int, seed: int
 
 def predict_file(workspace: Workspace, run_id: str, path: str | Path) -> list[dict]:
     """Predict with a saved run's model. ``path``: JSON lines with ``text`` (and ``target`` for
-    stance; optional ``id``), or a plain text file with one text per line."""
+    stance, one the run was trained on; optional ``id``), or a plain text file with one text per
+    line. A file with no text is an error, as is a record that cannot be predicted."""
     directory = find_run(workspace, run_id)
     result = json.loads((directory / "results.json").read_text(encoding="utf-8"))
+    if str(result.get("mode", "")).startswith("external predictions"):
+        raise DataError(f"run {result['run_id']} scored a predictions file, so it has no model",
+                        where=str(directory), fix="pick a run made by `tagline eval run` (`tagline eval runs` lists them)")
     path = Path(path)
     records: list[dict] = []
     if path.suffix in (".jsonl", ".ndjson"):
         for number, record in _read_jsonl(path):
-            if not isinstance(record.get("text"), str):
-                raise InputError("record has no `text`", where=f"{path}:{number}")
-            if result["task"] == "stance" and not record.get("target"):
-                raise InputError("stance needs a `target` in every record", where=f"{path}:{number}")
-            records.append({"id": record.get("id", f"line{number}"), **record})
+            where = f"{path}:{number}"
+            if "text" not in record:
+                raise InputError("record has no `text`", where=where, fix="give the text to label under `text`")
+            if not isinstance(record["text"], str):
+                raise InputError(f"`text` is {json.dumps(record['text'], ensure_ascii=False)}, not a string",
+                                 where=where, fix="give the text to label as a string")
+            if result["task"] == "stance":
+                target = record.get("target")
+                if target is None or target == "":
+                    raise InputError("stance needs a `target` in every record", where=where,
+                                     fix="name the stance target the text is labelled for")
+                if not isinstance(target, str):
+                    raise InputError(f"`target` is {json.dumps(target, ensure_ascii=False)}, not a string",
+                                     where=where, fix="give one stance target, as a string")
+            records.append({**record, "id": record.get("id", f"line{number}"), "line": number})
     else:
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
@@ -234,7 +254,10 @@ def predict_file(workspace: Workspace, run_id: str, path: str | Path) -> list[di
         if result["task"] == "stance":
             raise InputError("stance predictions need a target per text", where=str(path),
                              fix="give a .jsonl file with `text` and `target` fields")
-        records = [{"id": f"line{n}", "text": line} for n, line in enumerate(lines, 1) if line.strip()]
+        records = [{"id": f"line{n}", "text": line, "line": n} for n, line in enumerate(lines, 1) if line.strip()]
+    if not records:
+        raise InputError("there is no text to predict", where=str(path),
+                         fix="give one text per line, or JSON lines (.jsonl) with a `text` field")
     model = load_model(directory)
     texts = [r["text"] for r in records]
     if result["task"] == "entities":
@@ -244,6 +267,23 @@ def predict_file(workspace: Workspace, run_id: str, path: str | Path) -> list[di
         spans = model.predict(texts) if not hasattr(model, "dictionary") else model.predict(texts, langs)
         return [{"id": r["id"], "entities": [{"start": s, "end": e, "label": l, "text": r["text"][s:e]}
                                              for s, e, l in found]} for r, found in zip(records, spans)]
+    if result["task"] == "stance":
+        known = _trained_targets(model, result)
+        unknown = [r for r in records if known is not None and r["target"] not in known]
+        if unknown:
+            raise InputError(f"target {unknown[0]['target']!r} is not one the run was trained on "
+                             f"({len(unknown)} record(s) in all)", where=f"{path}:{unknown[0]['line']}",
+                             fix=f"use one of: {', '.join(known)}")
     inputs = [(r["target"], r["text"]) for r in records] if result["task"] == "stance" else texts
     labels = model.predict(inputs)
     return [{"id": r["id"], "label": str(label)} for r, label in zip(records, labels)]
+
+
+def _trained_targets(model, result: dict) -> list[str] | None:
+    """The stance targets a saved model was trained on (None when that cannot be known)."""
+    targets = getattr(model, "targets_", None)
+    if targets is None and not getattr(model, "pooled", False) and hasattr(model, "estimators_"):
+        targets = list(model.estimators_)
+    if targets is None and result.get("per_target"):
+        targets = list(result["per_target"])  # a pooled model saved before targets_ was recorded
+    return sorted(targets) if targets is not None else None

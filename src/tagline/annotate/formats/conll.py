@@ -132,10 +132,11 @@ def write(data: ExportData) -> ExportResult:
         warnings.append(f"CoNLL tags cannot overlap: {plural(overlapping, 'overlapping span')} left out")
     if untrimmed:
         warnings.append(f"{plural(untrimmed, 'span')} starting or ending with white space cannot be tagged on "
-                        "tokens and were left out")
+                        f"tokens and {'was' if untrimmed == 1 else 'were'} left out")
     if line_breaks:
         warnings.append(f"{plural(line_breaks, 'sentence')} with line breaks: the `# text` line holds them as spaces")
     if unanswered:
         warnings.append(f"CoNLL cannot tell 'no entities' from 'not annotated': {plural(unanswered, 'sentence')} "
-                        "without an entity answer are written all O and read back as 'no entities'")
+                        f"without an entity answer {'is' if unanswered == 1 else 'are'} written all O and read back "
+                        "as 'no entities'")
     return ExportResult(content="\n".join(blocks), warnings=warnings, records=len(blocks))

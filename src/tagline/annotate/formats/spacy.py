@@ -201,6 +201,6 @@ def write(data: ExportData) -> ExportResult:
         warnings.append(f"spaCy entities cannot overlap: {plural(overlapping, 'overlapping span')} left out")
     if untrimmed:
         warnings.append(f"{plural(untrimmed, 'span')} starting or ending with white space cannot be tagged on "
-                        "tokens and were left out")
+                        f"tokens and {'was' if untrimmed == 1 else 'were'} left out")
     content = json.dumps(list(documents.values()), ensure_ascii=False, indent=1) + "\n"
     return ExportResult(content=content, warnings=warnings, records=len(data.sentences))

@@ -1,0 +1,149 @@
+"""Bad input to eval score / eval predict / annotate import: one `Error:` line naming the file and
+line, exit code 2, no traceback; and messages that say the right thing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tagline.annotate.gold import auto_adjudicate
+from tagline.cli import main
+from tagline.eval.build import build_dataset
+
+
+@pytest.fixture
+def built_sample(sample_workspace):
+    auto_adjudicate(sample_workspace)
+    build_dataset(sample_workspace)
+    return sample_workspace
+
+
+def _run(runner, *args: str) -> str:
+    result = runner.invoke(main, ["eval", "run", *args, "--resamples", "20", "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["run_id"]
+
+
+def _error(result, where: str) -> str:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.stderr and not isinstance(result.exception, (TypeError, ValueError, KeyError))
+    (line,) = result.stderr.strip().splitlines()[-1:]
+    assert line.startswith("Error: ") and where in line, line
+    return line
+
+
+def _test_rows(workspace, config: str = "sentences") -> list[dict]:
+    import datasets
+
+    return datasets.load_from_disk(str(workspace.build_dir / "dataset" / config))["test"].to_list()
+
+
+def test_score_refuses_ids_that_are_not_strings_and_labels_the_config_does_not_have(runner, built_sample, tmp_path):
+    rows = _test_rows(built_sample)
+    path = tmp_path / "preds.jsonl"
+    lines = [{"id": row["id"], "label": "other_claim"} for row in rows]
+    lines[1] = {"id": [rows[1]["id"]], "label": "other_claim"}
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    line = _error(runner.invoke(main, ["eval", "score", str(path), "--task", "claim_type"]), "preds.jsonl:2")
+    assert "`id` is [" in line and "not a string" in line
+
+    lines[1] = {"id": rows[1]["id"], "label": ["other_claim"]}
+    lines[2] = {"id": rows[2]["id"], "label": "opinion"}
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    line = _error(runner.invoke(main, ["eval", "score", str(path), "--task", "claim_type"]), "preds.jsonl")
+    assert "2 unknown label(s)" in line and '["other_claim"] (line 2)' in line and '"opinion" (line 3)' in line
+    assert "use the claim_type labels of tagline.toml: not_claim, quantity" in line and "by its id" not in line
+
+
+def test_score_against_all_rows_is_worded_as_the_whole_dataset(runner, built_sample, tmp_path):
+    path = tmp_path / "preds.jsonl"
+    path.write_text(json.dumps({"id": "nope-s0001", "label": "quantity"}) + "\n", encoding="utf-8")
+    line = _error(runner.invoke(main, ["eval", "score", str(path), "--task", "claim_type", "--split", "all"]),
+                  "preds.jsonl")
+    assert "77 gold id(s) have no prediction" in line and "not in the gold of the whole dataset" in line
+    assert "predict each of the 77 rows of the whole dataset once" in line and "all rows" not in line
+
+
+@pytest.mark.parametrize("baseline", ["majority", "tfidf_svm"])
+def test_predict_on_a_file_with_no_text_is_an_error_for_every_baseline(runner, built_sample, tmp_path, baseline):
+    run_id = _run(runner, "--task", "claim_type", "--baselines", baseline)
+    for name, content in (("empty.txt", ""), ("blank.txt", "\n  \n\n"), ("empty.jsonl", "\n")):
+        path = tmp_path / name
+        path.write_text(content, encoding="utf-8")
+        result = runner.invoke(main, ["eval", "predict", "--run", run_id, str(path)])
+        assert "there is no text to predict" in _error(result, name) and result.stdout == ""
+
+
+def test_predict_checks_every_stance_record_before_predicting(runner, built_sample, tmp_path):
+    run_id = _run(runner, "--task", "stance", "--baselines", "tfidf_nb")
+    path = tmp_path / "texts.jsonl"
+    good = {"text": "DeepSeekは優れている。", "target": "DeepSeek"}
+    for record, expected in [
+        ({"text": "x", "target": ["DeepSeek"]}, '`target` is ["DeepSeek"], not a string'),
+        ({"text": 5, "target": "DeepSeek"}, "`text` is 5, not a string"),
+        ({"target": "DeepSeek"}, "record has no `text`"),
+        ({"text": "x", "target": "Nvidia"}, "target 'Nvidia' is not one the run was trained on"),
+    ]:
+        path.write_text(json.dumps(good) + "\n" + json.dumps(record) + "\n", encoding="utf-8")
+        result = runner.invoke(main, ["eval", "predict", "--run", run_id, str(path)])
+        assert expected in _error(result, "texts.jsonl:2"), expected
+        assert result.stdout == ""
+    assert "use one of: DeepSeek, US AI policy" in _error(result, "texts.jsonl:2")
+    path.write_text(json.dumps(good) + "\n", encoding="utf-8")
+    result = runner.invoke(main, ["eval", "predict", "--run", run_id, str(path)])
+    assert result.exit_code == 0 and json.loads(result.stdout)["label"] in {"FAVOR", "AGAINST", "NONE"}
+
+
+def test_a_pooled_stance_model_refuses_an_unknown_target_too(runner, built_sample, tmp_path):
+    run_id = _run(runner, "--task", "stance", "--baselines", "tfidf_nb", "--pooled")
+    path = tmp_path / "texts.jsonl"
+    path.write_text(json.dumps({"text": "x", "target": "Nvidia"}) + "\n", encoding="utf-8")
+    line = _error(runner.invoke(main, ["eval", "predict", "--run", run_id, str(path)]), "texts.jsonl:1")
+    assert "target 'Nvidia' is not one the run was trained on" in line
+
+
+def test_predict_with_a_scored_predictions_run_says_which_runs_have_a_model(runner, built_sample, tmp_path):
+    rows = _test_rows(built_sample)
+    predictions = tmp_path / "preds.jsonl"
+    predictions.write_text("".join(json.dumps({"id": r["id"], "label": "other_claim"}) + "\n" for r in rows),
+                           encoding="utf-8")
+    scored = runner.invoke(main, ["eval", "score", str(predictions), "--task", "claim_type", "--resamples", "20",
+                                  "--json"])
+    assert scored.exit_code == 0, scored.output
+    texts = tmp_path / "texts.txt"
+    texts.write_text("DeepSeekは優れている。\n", encoding="utf-8")
+    result = runner.invoke(main, ["eval", "predict", "--run", json.loads(scored.stdout)["run_id"], str(texts)])
+    line = _error(result, "runs/")
+    assert "scored a predictions file, so it has no model" in line and "`tagline eval run`" in line
+
+
+def test_reimport_into_another_split_says_the_earlier_split_is_kept(runner, workspace, tmp_path):
+    path = tmp_path / "items.csv"
+    path.write_text("id,text,label\na,今日は晴れ。,other_claim\nb,明日は雨。,prediction\n", encoding="utf-8")
+    first = runner.invoke(main, ["annotate", "import", str(path), "--format", "csv", "-a", "ann",
+                                 "--split", "train"])
+    assert first.exit_code == 0, first.output
+    assert "earlier split" not in first.stderr
+    before = (workspace.root / "sentences.jsonl").read_bytes()
+    again = runner.invoke(main, ["annotate", "import", str(path), "--format", "csv", "-a", "ann",
+                                 "--split", "test"])
+    assert again.exit_code == 0, again.output
+    assert "2 documents already in the workspace keep their earlier split (train, e.g." in again.stderr
+    assert "instead of test" in again.stderr
+    assert (workspace.root / "sentences.jsonl").read_bytes() == before
+    same = runner.invoke(main, ["annotate", "import", str(path), "--format", "csv", "-a", "ann", "--split", "train"])
+    assert same.exit_code == 0 and "earlier split" not in same.stderr
+
+
+def test_export_warnings_agree_in_number(runner, workspace, tmp_path):
+    for name, rows, expected in (
+            ("one", "a,今日は晴れ。,other_claim\n", "1 sentence without an entity answer is written"),
+            ("two", "b,明日は雨。,prediction\n", "2 sentences without an entity answer are written")):
+        path = tmp_path / f"{name}.csv"
+        path.write_text("id,text,label\n" + rows, encoding="utf-8")
+        imported = runner.invoke(main, ["annotate", "import", str(path), "--format", "csv", "-a", "ann"])
+        assert imported.exit_code == 0, imported.output
+        result = runner.invoke(main, ["annotate", "export", "--format", "conll", "-a", "ann"])
+        assert result.exit_code == 0, result.output
+        assert expected in result.stderr, result.stderr
