@@ -56,6 +56,16 @@ def test_score_refuses_ids_that_are_not_strings_and_labels_the_config_does_not_h
     assert "use the claim_type labels of tagline.toml: not_claim, quantity" in line and "by its id" not in line
 
 
+def test_score_refuses_a_span_offset_that_is_a_boolean(runner, built_sample, tmp_path):
+    rows = _test_rows(built_sample)
+    path = tmp_path / "spans.jsonl"
+    lines = [{"id": row["id"], "entities": []} for row in rows]
+    lines[0]["entities"] = [{"start": 0, "end": True, "label": "ORG"}]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    line = _error(runner.invoke(main, ["eval", "score", str(path), "--task", "entities"]), "spans.jsonl:1")
+    assert "is not {\"start\": int, \"end\": int" in line
+
+
 def test_score_against_all_rows_is_worded_as_the_whole_dataset(runner, built_sample, tmp_path):
     path = tmp_path / "preds.jsonl"
     path.write_text(json.dumps({"id": "nope-s0001", "label": "quantity"}) + "\n", encoding="utf-8")
@@ -129,11 +139,36 @@ def test_reimport_into_another_split_says_the_earlier_split_is_kept(runner, work
     again = runner.invoke(main, ["annotate", "import", str(path), "--format", "csv", "-a", "ann",
                                  "--split", "test"])
     assert again.exit_code == 0, again.output
-    assert "2 documents already in the workspace keep their earlier split (train, e.g." in again.stderr
+    assert "2 documents already in the workspace keep their earlier split (train: " in again.stderr
     assert "instead of test" in again.stderr
     assert (workspace.root / "sentences.jsonl").read_bytes() == before
     same = runner.invoke(main, ["annotate", "import", str(path), "--format", "csv", "-a", "ann", "--split", "train"])
     assert same.exit_code == 0 and "earlier split" not in same.stderr
+    one = tmp_path / "one.csv"
+    one.write_text("id,text,label\na,今日は晴れ。,other_claim\n", encoding="utf-8")
+    assert runner.invoke(main, ["annotate", "import", str(one), "--format", "csv", "-a", "ann"]).exit_code == 0
+    moved = runner.invoke(main, ["annotate", "import", str(one), "--format", "csv", "-a", "ann", "--split", "test"])
+    assert "1 document already in the workspace keeps its earlier split (none: " in moved.stderr, moved.stderr
+
+
+def test_semeval_reimport_of_the_test_file_as_train_names_both_splits(runner, tmp_path, monkeypatch):
+    from pathlib import Path
+
+    data = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "semeval2016-task6"
+    if not (data / "trialdata-all-annotations.txt").is_file():
+        pytest.skip(f"SemEval-2016 Task 6 data not found in {data}")
+    monkeypatch.delenv("TAGLINE_WORKSPACE", raising=False)
+    targets = ["Atheism", "Climate Change is a Real Concern", "Feminist Movement", "Hillary Clinton",
+               "Legalization of Abortion"]
+    assert runner.invoke(main, ["init", str(tmp_path / "ws"), "--lang", "en",
+                                *[arg for t in targets for arg in ("--target", t)]]).exit_code == 0
+    monkeypatch.chdir(tmp_path / "ws")
+    trial = str(data / "trialdata-all-annotations.txt")
+    assert runner.invoke(main, ["annotate", "import", trial, "--format", "semeval2016", "--split", "test"]).exit_code == 0
+    again = runner.invoke(main, ["annotate", "import", trial, "--format", "semeval2016", "--split", "train"])
+    assert again.exit_code == 0, again.output
+    assert "100 documents already in the workspace keep their earlier split (test: " in again.stderr
+    assert "instead of train" in again.stderr and "None" not in again.stderr
 
 
 def test_export_warnings_agree_in_number(runner, workspace, tmp_path):

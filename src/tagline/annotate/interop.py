@@ -297,11 +297,13 @@ def import_file(
 
     frames, new_documents, unchanged_documents, split_kept = _plan_documents(workspace, records, path, config,
                                                                              result.encoding)
-    for earlier, doc_ids in sorted(split_kept.items(), key=lambda item: str(item[0])):
+    for (earlier, asked), doc_ids in sorted(split_kept.items(), key=lambda item: tuple(map(str, item[0]))):
         shown = sorted(doc_ids)
-        warnings.append(f"{plural(len(shown), 'document')} already in the workspace keep their earlier split "
-                        f"({earlier or 'none'}, e.g. {', '.join(shown[:3])}) instead of {split}: a sentence's split "
-                        "is fixed when it is first added (import into a new workspace to split differently)")
+        keeps = "keeps its" if len(shown) == 1 else "keep their"
+        warnings.append(f"{plural(len(shown), 'document')} already in the workspace {keeps} earlier split "
+                        f"({earlier or 'none'}: {', '.join(shown[:3])}{', …' if len(shown) > 3 else ''}) instead of "
+                        f"{asked}: a sentence's split is fixed when it is first added (import into a new workspace "
+                        "to split differently)")
     answers, duplicates, repeated = _place_answers(records, frames, gold, path, options)
     if duplicates:
         warnings.append(f"{plural(duplicates, 'duplicate span')} in the file merged")
@@ -541,7 +543,7 @@ def _plan_documents(workspace: Workspace, records: list[ForeignRecord], path: Pa
     planned: dict[str, tuple[int, ForeignRecord]] = {}
     new_documents = []
     unchanged = set()
-    split_kept: dict[str | None, set[str]] = {}  # earlier split -> documents asked into another one
+    split_kept: dict[tuple, set[str]] = {}  # (earlier split, split asked for) -> documents
     for index, record in enumerate(records):
         if record.sentence_id and record.sentence_id in stored_by_id:
             stored = stored_by_id[record.sentence_id]
@@ -553,7 +555,7 @@ def _plan_documents(workspace: Workspace, records: list[ForeignRecord], path: Pa
                                     "remove its sentence_id values")
             frames[index] = _Frame([(stored["id"], lead, lead + len(stored["text"]), stored["text"])])
             if record.split and stored.get("split") != record.split:
-                split_kept.setdefault(stored.get("split"), set()).add(stored["doc_id"])
+                split_kept.setdefault((stored.get("split"), record.split), set()).add(stored["doc_id"])
             continue
         doc_id = doc_ids[index]
         if doc_id in planned:
@@ -577,7 +579,7 @@ def _plan_documents(workspace: Workspace, records: list[ForeignRecord], path: Pa
             unchanged.add(doc_id)
             for sentence in stored:
                 if record.split and sentence.get("split") != record.split:
-                    split_kept.setdefault(sentence.get("split"), set()).add(doc_id)
+                    split_kept.setdefault((sentence.get("split"), record.split), set()).add(doc_id)
             continue
         document_lang = record.lang or (config.language if config.language != "auto" else detect_lang(record.text))
         document = SourceDocument(doc_id, record.text, record.where, "import", encoding, document_lang,

@@ -458,7 +458,8 @@ def load_model(directory: Path):
         return CRFTagger.load(directory)
     path = directory / "model.skops"
     if not path.exists():
-        raise DataError("the run has no saved model", where=str(directory))
+        raise DataError("the run has no saved model", where=str(directory),
+                        fix="pick a run made by `tagline eval run` (`tagline eval runs` lists them)")
     import skops.io
 
     untrusted = skops.io.get_untrusted_types(file=path)

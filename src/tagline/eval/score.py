@@ -83,7 +83,8 @@ def score_predictions(workspace: Workspace, path: str | Path, *, task: str, spli
             value = []
             for span in spans:
                 if not (isinstance(span, dict) and isinstance(span.get("start"), int)
-                        and isinstance(span.get("end"), int) and not isinstance(span.get("start"), bool)):
+                        and isinstance(span.get("end"), int) and not isinstance(span.get("start"), bool)
+                        and not isinstance(span.get("end"), bool)):
                     raise InputError(f"entity {span!r} is not {{\"start\": int, \"end\": int, \"label\": ...}}",
                                      where=f"{path}:{number}", fix="give character offsets into the sentence")
                 if text is not None and not 0 <= span["start"] < span["end"] <= len(text):
@@ -132,7 +133,7 @@ def score_predictions(workspace: Workspace, path: str | Path, *, task: str, spli
         rows = [{"id": i, "gold": g, "pred": p} for i, g, p in zip(ids, truth, guess)]
     baseline = f"predictions-{path.stem}"
     run_id, _ = new_run_dir(workspace, task, baseline)
-    result = {"run_id": run_id, "task": task, "baseline": baseline, "mode": f"external predictions on {split}",
+    result = {"run_id": run_id, "task": task, "baseline": baseline, "mode": f"external predictions on {'the whole dataset' if split == 'all' else split}",
               "dataset": str(directory), "dataset_fingerprint": built["fingerprint"], "seed": seed,
               "versions": versions(), "created": utc_now(), "n_train": 0, "n_evaluated": len(ids),
               "headline": HEADLINE[task], "params": {"predictions": str(path)}, **scores}
