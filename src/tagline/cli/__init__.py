@@ -63,8 +63,20 @@ class RootGroup(LazyGroup):
             # Disk full, permission denied...: say where, keep the traceback for --debug.
             if ctx.meta.get("tagline.debug"):
                 raise
-            where = f"{error.filename}: " if error.filename else ""
-            raise click.ClickException(f"{where}{error.strerror or error}") from None
+            where = f"{_written_name(error.filename)}: " if error.filename else ""
+            raise ProjectError(f"{where}{error.strerror or error} (check the path, its folder and its permissions)") \
+                from None
+
+
+def _written_name(filename) -> str:
+    """The file a user asked for, not the temporary file an atomic write goes through
+    (``.name.<pid>.tmp`` beside it)."""
+    import re
+    from pathlib import Path
+
+    path = Path(str(filename))
+    match = re.fullmatch(r"\.(.+)\.\d+\.tmp", path.name)
+    return str(path.with_name(match.group(1))) if match else str(path)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
