@@ -120,7 +120,7 @@ def test_too_few_gold_sentences_for_the_splits_is_an_error_not_a_traceback(runne
     result = runner.invoke(main, ["eval", "build"])
     assert result.exit_code == 2 and "Traceback" not in result.stderr
     line = result.stderr.strip().splitlines()[-1]
-    assert line.startswith("Error: ") and "gold.jsonl: only 1 gold sentence(s) to divide into train, validation, test" in line
+    assert line.startswith("Error: ") and "gold.jsonl: only 1 gold sentence to divide into train, validation, test" in line
     assert "--split 0.8/0.2" in line
     result = runner.invoke(main, ["eval", "build", "--split", "0.8/0.2"])
     assert result.exit_code == 2 and "into train, test" in result.stderr and "--split 0.8/0.2" not in result.stderr

@@ -107,7 +107,7 @@ def test_score_external_predictions_and_compare(runner, built_sample, tmp_path):
     result = runner.invoke(main, ["eval", "score", str(broken), "--task", "claim_type"])
     assert result.exit_code == 2
     message = result.stderr
-    assert "2 gold id(s) have no prediction" in message and "1 predicted id(s) are not in the gold of the test split" in message
+    assert "2 gold ids have no prediction" in message and "1 predicted id is not in the gold of the test split" in message
     assert "nope-s0001" in message and '"MAYBE"' in message and "predicted twice" in message
     assert len(message.strip().splitlines()) == 1
 

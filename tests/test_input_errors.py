@@ -52,7 +52,7 @@ def test_score_refuses_ids_that_are_not_strings_and_labels_the_config_does_not_h
     lines[2] = {"id": rows[2]["id"], "label": "opinion"}
     path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     line = _error(runner.invoke(main, ["eval", "score", str(path), "--task", "claim_type"]), "preds.jsonl")
-    assert "2 unknown label(s)" in line and '["other_claim"] (line 2)' in line and '"opinion" (line 3)' in line
+    assert "2 unknown labels" in line and '["other_claim"] (line 2)' in line and '"opinion" (line 3)' in line
     assert "use the claim_type labels of tagline.toml: not_claim, quantity" in line and "by its id" not in line
 
 
@@ -71,7 +71,7 @@ def test_score_against_all_rows_is_worded_as_the_whole_dataset(runner, built_sam
     path.write_text(json.dumps({"id": "nope-s0001", "label": "quantity"}) + "\n", encoding="utf-8")
     line = _error(runner.invoke(main, ["eval", "score", str(path), "--task", "claim_type", "--split", "all"]),
                   "preds.jsonl")
-    assert "77 gold id(s) have no prediction" in line and "not in the gold of the whole dataset" in line
+    assert "77 gold ids have no prediction" in line and "not in the gold of the whole dataset" in line
     assert "predict each of the 77 rows of the whole dataset once" in line and "all rows" not in line
 
 

@@ -88,7 +88,7 @@ def test_import_maps_labels_shifts_offsets_to_the_sentence_and_reimport_adds_not
     result = run("import", source, "--format", "doccano", "-a", "alice", "--label-map", label_map, "-w", ws.root)
     assert result.exit_code == 0, result.output
     assert result.stderr.startswith("Warning: 1 label left out as the label map says\nimported ")
-    assert "3 new document(s), 0 unchanged; 3 sentence(s); answers: 3 by alice" in result.stderr
+    assert "3 new documents, 0 unchanged; 3 sentences; answers: 3 by alice" in result.stderr
     sentences = {s["doc_id"]: s for s in ws.iter_sentences()}
     assert sentences["ner-2"]["text"] == "Nvidia shares fell 17%."  # kept as one sentence, trimmed
     view = load_view(ws, "alice")
@@ -101,7 +101,7 @@ def test_import_maps_labels_shifts_offsets_to_the_sentence_and_reimport_adds_not
     assert {event["source"] for event in events} == {"import:doccano"}
     before = snapshot(ws)
     again = run("import", source, "--format", "doccano", "-a", "alice", "--label-map", label_map, "-w", ws.root)
-    assert again.exit_code == 0 and "0 new document(s), 3 unchanged" in again.stderr
+    assert again.exit_code == 0 and "0 new documents, 3 unchanged" in again.stderr
     assert "answers: none new; 3 already current" in again.stderr
     assert snapshot(ws) == before
 

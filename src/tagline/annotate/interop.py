@@ -270,6 +270,10 @@ def import_file(
     options = ReadOptions(text_field=text_field, label_field=label_field, offsets=offsets,
                           predictions=predictions, split=split)
     result = _load(_READERS[fmt])(path, options)
+    if not result.records:
+        left_out = "; ".join(warning.split(": ", 1)[-1] for warning in result.warnings)
+        raise InputError(f"the file holds no texts to import{f' ({left_out})' if left_out else ''}",
+                         where=str(path), fix=f"check that this is the {fmt} file you meant")
     warnings = list(result.warnings)
     gold = as_gold or result.gold
     if result.gold and annotator:

@@ -16,6 +16,7 @@ from tagline.annotate.scripted import check_annotator
 from tagline.corpus.store import append_records
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
+from tagline.wording import plural
 
 # Keys the session keeps for itself (label keys may not use them).
 UNDO, SKIP, BACK, QUIT, REMOVE, HELP, FIND = "u", "s", "b", "q", "x", "?", "/"
@@ -251,7 +252,7 @@ class SessionModel:
             spans.append({"start": start, "end": end, "label": keys[key], "text": text[start:end]})
         spans.sort(key=lambda s: (s["start"], s["end"]))
         self._record(self.step, {"spans": spans})
-        self.message = f"added {len(self.pending)} {keys[key]} span(s)"
+        self.message = f"added {plural(len(self.pending), keys[key] + ' span')}"
         self.mode, self.pending = "label", []
 
     def _key_remove(self, key: str) -> None:
@@ -357,5 +358,5 @@ class SessionModel:
 
     def summary(self) -> str:
         done = self.done_count()
-        return (f"{self.annotator}: {self.written} answer(s) written this session; {done}/{len(self.sentences)} "
+        return (f"{self.annotator}: {plural(self.written, 'answer')} written this session; {done}/{len(self.sentences)} "
                 f"sentences complete. Every answer is saved in {self.workspace.annotation_path(self.annotator)}.")

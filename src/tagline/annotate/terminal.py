@@ -19,6 +19,7 @@ import tty
 from tagline.annotate.session import (
     BACKSPACE, ENTER, ESCAPE, LEFT, RIGHT, SessionModel,
 )
+from tagline.wording import plural
 
 LABEL_COLOURS = ["cyan", "magenta", "green", "yellow", "blue", "red", "bright_cyan", "bright_magenta",
                  "bright_green", "bright_yellow"]
@@ -90,7 +91,7 @@ def _answers_line(model: SessionModel):
     for index, step in enumerate(model.steps):
         value = model.current(step.slot)
         if step.task == "entities":
-            shown = "–" if value is None else f"{len(value['spans'])} span(s)"
+            shown = "–" if value is None else plural(len(value['spans']), 'span')
         else:
             shown = "–" if value is None else value["label"]
         name = step.target if step.task == "stance" else step.title()

@@ -8,6 +8,7 @@ import click
 
 from tagline.cli import LazyGroup
 from tagline.cli.output import emit_json, emit_jsonl, json_option, say, workspace_option
+from tagline.wording import plural, verb
 
 SUBCOMMANDS = {
     "label": "tagline.cli.annotate:label_cli",
@@ -90,7 +91,7 @@ def label_cli(sentence_id, annotator, stances, claim_type, entities, no_entities
     if as_json:
         emit_json(events)
     else:
-        say(f"recorded {len(events)} answer(s) for {sentence_id} by {annotator}")
+        say(f"recorded {plural(len(events), 'answer')} for {sentence_id} by {annotator}")
 
 
 @click.command("retract")
@@ -254,7 +255,7 @@ def adjudicate_cli(task, min_agreement, adjudicator, annotators, workspace, as_j
     say(f"gold written: {summary['written']} ({methods}); already gold and unchanged: {summary['unchanged']}"
         + (f"; decided by {adjudicator}: {decided}" if decided else ""))
     if summary["contested"]:
-        say(f"{len(summary['contested'])} question(s) need an adjudicator"
+        say(f"{plural(len(summary['contested']), 'question')} {verb(len(summary['contested']), 'needs', 'need')} an adjudicator"
             + ("" if adjudicator else " (run again with --adjudicator NAME in a terminal)") + ":")
         for item in summary["contested"][:20]:
             votes = "; ".join(f"{a}={v}" for a, v in item["votes"].items())

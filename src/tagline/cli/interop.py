@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from tagline.cli.output import emit_json, json_option, say, workspace_option
+from tagline.wording import plural
 
 # Kept here rather than imported so that `--help` does not load the library.
 IMPORT_FORMATS = ("doccano", "label-studio", "prodigy", "brat", "conll", "spacy", "csv", "webanno-tsv",
@@ -68,8 +69,8 @@ def import_cli(file, fmt, annotator, label_map, split, as_gold, task, target, te
     if summary["gold"]:
         written = ", ".join(filter(None, [written, f"{summary['gold']} gold"]))
     prefix = "would import" if dry_run else "imported"
-    say(f"{prefix} {summary['file']} ({summary['format']}): {summary['documents_added']} new document(s), "
-        f"{summary['documents_unchanged']} unchanged; {summary['sentences']} sentence(s); answers: "
+    say(f"{prefix} {summary['file']} ({summary['format']}): {plural(summary['documents_added'], 'new document')}, "
+        f"{summary['documents_unchanged']} unchanged; {plural(summary['sentences'], 'sentence')}; answers: "
         f"{written or 'none new'}; {summary['unchanged']} already current")
 
 
@@ -99,5 +100,5 @@ def export_cli(fmt, gold, annotator, out, workspace, as_json) -> None:
     if as_json:
         emit_json(summary)
         return
-    say(f"wrote {out} ({fmt}): {summary['sentences']} sentence(s); {summary['answers']} answer(s) read from "
+    say(f"wrote {out} ({fmt}): {plural(summary['sentences'], 'sentence')}; {plural(summary['answers'], 'answer')} read from "
         f"{summary['view']}" + (" (the warnings above name what the format could not hold)" if summary["warnings"] else ""))

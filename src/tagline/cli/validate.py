@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from tagline.cli.output import emit_json, json_option, say, workspace_option
+from tagline.wording import plural
 
 
 @click.command("validate")
@@ -31,8 +32,8 @@ def validate_cli(workspace, as_json: bool) -> None:
             location = f"{problem.path}:{problem.line}" if problem.line else problem.path
             click.echo(f"{location}: {prefix}{problem.message}")
         if errors:
-            say(f"{len(errors)} error(s) in {workspace.root}")
+            say(f"{plural(len(errors), 'error')} in {workspace.root}")
         else:
-            say(f"OK: {workspace.root} is valid" + (f" ({len(problems)} warning(s))" if problems else ""))
+            say(f"OK: {workspace.root} is valid" + (f" ({plural(len(problems), 'warning')})" if problems else ""))
     if errors:
         raise SystemExit(2)

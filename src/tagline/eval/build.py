@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
+from tagline.wording import plural, verb
 
 SPLIT_NAMES = {2: ("train", "test"), 3: ("train", "validation", "test")}
 EVALUATED_SPLITS = ("train", "validation", "test")  # the splits `eval run` fits, tunes and reports on
@@ -250,7 +251,7 @@ def _split_codes(doc_ids, strata, predefined, ratios: list[float], group_by: str
         from sklearn.model_selection import train_test_split
 
         if group_by == "doc_id":
-            warnings.append(f"only {n_groups} document(s) for {len(ratios)} splits: split by sentence instead of "
+            warnings.append(f"only {plural(n_groups, 'document')} for {len(ratios)} splits: split by sentence instead of "
                             "by document, so sentences of one document appear in several splits")
         if len(todo) < len(ratios):
             raise _too_few_to_split(len(todo), names[:len(ratios)])
@@ -280,7 +281,7 @@ def _split_codes(doc_ids, strata, predefined, ratios: list[float], group_by: str
 
 
 def _too_few_to_split(n_sentences: int, split_names: list[str]) -> DataError:
-    return DataError(f"only {n_sentences} gold sentence(s) to divide into {', '.join(split_names)}: "
+    return DataError(f"only {plural(n_sentences, 'gold sentence')} to divide into {', '.join(split_names)}: "
                      "too few to give every split a sentence",
                      fix="adjudicate more sentences into gold (`tagline annotate adjudicate`)"
                          + (", or ask for two splits with --split 0.8/0.2" if len(split_names) > 2 else ""))
@@ -662,8 +663,8 @@ def build_dataset(
         is_orphan = pc.and_(pc.invert(known), pc.is_in(gold["sentence_id"], value_set=orphaned))
         n_orphans = pc.sum(is_orphan).as_py() or 0
         if n_orphans:
-            orphan_notes.append(f"{n_orphans} gold record(s) of sentences orphaned by a replaced document "
-                                "were left out (they stay in gold.jsonl)")
+            orphan_notes.append(f"{plural(n_orphans, 'gold record')} of sentences orphaned by a replaced document "
+                                f"{verb(n_orphans, 'was', 'were')} left out (they stay in gold.jsonl)")
             keep = pc.invert(is_orphan)
             gold, sentence_index, known = gold.filter(keep), sentence_index.filter(keep), known.filter(keep)
     if not pc.all(known).as_py():

@@ -593,7 +593,7 @@ def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequen
             chosen = [b for b in chosen if not b.endswith(POOLED)]
         unknown = [b for b in (baselines or []) if b.removesuffix(POOLED) not in TEXT_BASELINES + ENTITY_BASELINES]
         if unknown:
-            raise DataError(f"unknown baseline(s) {', '.join(unknown)}",
+            raise DataError(f"unknown {'baseline' if len(unknown) == 1 else 'baselines'} {', '.join(unknown)}",
                             fix=f"choose from {', '.join(TEXT_BASELINES + ENTITY_BASELINES)}")
         for baseline in chosen:
             step(f"{name} · {baseline}")

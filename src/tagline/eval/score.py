@@ -14,6 +14,7 @@ from tagline.eval.run import (
     HEADLINE, find_run, label_metric, load_dataset_dir, load_model, new_run_dir, score_labels, task_data, versions,
     write_run,
 )
+from tagline.wording import plural, verb
 
 
 def _read_jsonl(path: Path) -> list[tuple[int, dict]]:
@@ -105,15 +106,15 @@ def score_predictions(workspace: Workspace, path: str | Path, *, task: str, spli
     scope = "the whole dataset" if split == "all" else f"the {split} split"
     problems, fixes = [], []
     if missing:
-        problems.append(f"{len(missing)} gold id(s) have no prediction (first: {_first(missing)})")
+        problems.append(f"{plural(len(missing), 'gold id')} {verb(len(missing), 'has', 'have')} no prediction (first: {_first(missing)})")
     if extra:
-        problems.append(f"{len(extra)} predicted id(s) are not in the gold of {scope} (first: {_first(extra)})")
+        problems.append(f"{plural(len(extra), 'predicted id')} {verb(len(extra), 'is', 'are')} not in the gold of {scope} (first: {_first(extra)})")
     if duplicates:
-        problems.append(f"{len(duplicates)} id(s) are predicted twice (first: {_first(duplicates)})")
+        problems.append(f"{plural(len(duplicates), 'id')} {verb(len(duplicates), 'is', 'are')} predicted twice (first: {_first(duplicates)})")
     if missing or extra or duplicates:
         fixes.append(f"predict each of the {len(gold)} rows of {scope} once, by its id in the built dataset")
     if unknown_labels:
-        problems.append(f"{len(unknown_labels)} unknown label(s) (first: {_first(unknown_labels)})")
+        problems.append(f"{plural(len(unknown_labels), 'unknown label')} (first: {_first(unknown_labels)})")
         fixes.append(f"use the {task} labels of tagline.toml: {', '.join(data.labels)}")
     if problems:
         raise DataError("; ".join(problems), where=str(path), fix="; ".join(fixes))
@@ -273,7 +274,7 @@ def predict_file(workspace: Workspace, run_id: str, path: str | Path) -> list[di
         unknown = [r for r in records if known is not None and r["target"] not in known]
         if unknown:
             raise InputError(f"target {unknown[0]['target']!r} is not one the run was trained on "
-                             f"({len(unknown)} record(s) in all)", where=f"{path}:{unknown[0]['line']}",
+                             f"({plural(len(unknown), 'record')} in all)", where=f"{path}:{unknown[0]['line']}",
                              fix=f"use one of: {', '.join(known)}")
     inputs = [(r["target"], r["text"]) for r in records] if result["task"] == "stance" else texts
     labels = model.predict(inputs)

@@ -91,13 +91,20 @@ def read_stockmark(path: Path, options: ReadOptions) -> ReadResult:
         seen[curid] = seen.get(curid, 0) + 1
         doc_id = f"stockmark-{curid}" + (f"-{seen[curid]}" if seen[curid] > 1 else "")
         spans = []
-        for entity in item.get("entities") or []:
+        entities = item.get("entities") or []
+        if not isinstance(entities, list):
+            raise InputError("`entities` is not a list", where=where, fix="use the dataset's ner.json")
+        for entity in entities:
             entity = expect_object(entity, where)
             span = entity.get("span")
-            if not (isinstance(span, list) and len(span) == 2 and all(isinstance(n, int) for n in span)):
+            if not (isinstance(span, list) and len(span) == 2
+                    and all(isinstance(n, int) and not isinstance(n, bool) for n in span)):
                 raise InputError(f"entity {entity!r} has no [start, end] span", where=where,
                                  fix="use the dataset's ner.json")
-            spans.append(ForeignSpan(span[0], span[1], str(entity.get("type")), entity.get("name")))
+            if not isinstance(entity.get("type"), str) or not entity["type"]:
+                raise InputError(f"entity {entity!r} has no `type`", where=where, fix="use the dataset's ner.json")
+            name = entity.get("name")
+            spans.append(ForeignSpan(span[0], span[1], entity["type"], name if isinstance(name, str) else None))
         if options.split is not None and split_of[index] != options.split:
             continue
         records.append(ForeignRecord(text=body, where=where, key=curid, doc_id=doc_id, lang="ja",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tagline.errors import InputError
+from tagline.wording import plural  # noqa: F401 (the format modules import it from here)
 
 ANNOTATOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -412,6 +413,3 @@ def tokens_for_export(text: str, lang: str, spans: list[dict]) -> tuple[list[tup
     cuts = {offset for span in aligned for offset in (span["start"], span["end"])}
     return export_tokens(text, lang, cuts), aligned, len(dropped), len(kept) - len(aligned)
 
-
-def plural(count: int, word: str, words: str | None = None) -> str:
-    return f"{count} {word if count == 1 else (words or word + 's')}"

@@ -55,6 +55,7 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
             first_line = number
             for item in fields:
                 parts = item.split("|")
+                _check_token(parts[0], where)
                 tokens.append(parts[0])
                 tags.append(_tag(parts[-1], where))
             finish()
@@ -70,12 +71,19 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
                              fix="every token line needs the same columns")
         if not tokens:
             first_line = number
+        _check_token(fields[0], where)
         tokens.append(fields[0])
         tags.append(parsed)
     finish()
     if not records:
         raise InputError("no token lines found", where=str(path), fix="check that this is a CoNLL/IOB file")
     return ReadResult(records, own_offsets=True)
+
+
+def _check_token(token: str, where: str) -> None:
+    if not token.strip():
+        raise InputError("a token line with an empty token", where=where,
+                         fix="write TOKEN<TAB>TAG; the first column is the token")
 
 
 def _tag(tag: str, where: str):

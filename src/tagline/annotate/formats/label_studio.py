@@ -27,9 +27,9 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
         else:
             tasks.append((where, value))
     has_labels = any(result.get("type") == "labels"
-                     for _, task in tasks if isinstance(task, dict)
-                     for item in _items(task, options) for result in item[1].get("result") or []
-                     if isinstance(result, dict))
+                     for where, task in tasks if isinstance(task, dict)
+                     for _, item, item_where in _items(task, options, where)
+                     for result in _results(item, item_where) if isinstance(result, dict))
     records = []
     skipped = Counter()
     for number, (where, value) in enumerate(tasks, 1):
@@ -58,7 +58,7 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
     return ReadResult(records, warnings)
 
 
-def _items(task: dict, options: ReadOptions, where: str = "", skipped: Counter | None = None):
+def _items(task: dict, options: ReadOptions, where: str, skipped: Counter | None = None):
     """``(kind, annotation or prediction, where)`` for every answer set of a task."""
     annotations = task.get("annotations", task.get("completions")) or []
     if not isinstance(annotations, list):
@@ -80,9 +80,9 @@ def _text(data: dict, task: dict, options: ReadOptions, where: str) -> tuple[str
         if "text" in data:
             field = "text"
         else:
-            sources = {result.get("source", "")[1:] for _, item, _ in _items(task, ReadOptions(predictions=True))
-                       for result in item.get("result") or [] if isinstance(result, dict)
-                       and str(result.get("source", "")).startswith("$")}
+            sources = {result["source"][1:] for _, item, item_where in _items(task, ReadOptions(predictions=True), where)
+                       for result in _results(item, item_where) if isinstance(result, dict)
+                       and isinstance(result.get("source"), str) and result["source"].startswith("$")}
             if len(sources) == 1:
                 field = sources.pop()
     if field is None or not isinstance(data.get(field), str) or not data.get(field).strip():
@@ -101,27 +101,29 @@ def _answers(item: dict, kind: str, where: str, text: str, options: ReadOptions,
     else:
         annotator = _who(item.get("completed_by"))
         gold = bool(item.get("ground_truth"))
-    results = item.get("result") or []
-    if not isinstance(results, list):
-        raise InputError("`result` is not a list", where=where, fix="fix the annotation")
     answers = []
     spans = []
     saw_spans = False
-    for result in results:
+    for result in _results(item, where):
         result = expect_object(result, where)
         kind_ = result.get("type")
         value = result.get("value") or {}
+        if kind_ in ("labels", "choices") and not isinstance(value, dict):
+            raise InputError(f"the `value` of a `{kind_}` result is not a JSON object", where=where,
+                             fix="write it as Label Studio does: {\"start\", \"end\", \"labels\": [...]} "
+                                 "or {\"choices\": [...]}")
         if kind_ == "labels":
             saw_spans = True
-            labels = value.get("labels") or []
+            labels = _names(value.get("labels"), "labels", where)
             if not labels:
                 raise InputError("a `labels` result without a label", where=where, fix="fix the annotation")
             start = expect_offset(value.get("start"), where, "start")
             end = expect_offset(value.get("end"), where, "end")
+            covered = value.get("text")
             for label in labels:
-                spans.append(ForeignSpan(start, end, label, value.get("text")))
+                spans.append(ForeignSpan(start, end, label, covered if isinstance(covered, str) else None))
         elif kind_ == "choices":
-            choices = value.get("choices") or []
+            choices = _names(value.get("choices"), "choices", where)
             if len(choices) > 1:
                 raise InputError(f"several choices ({', '.join(map(str, choices))}) in `{result.get('from_name')}`: "
                                  "tagline holds one label per sentence and task", where=where,
@@ -137,6 +139,26 @@ def _answers(item: dict, kind: str, where: str, text: str, options: ReadOptions,
             (not isinstance(answered, list) and has_labels):
         answers.append(ForeignAnswer("spans", where, spans=spans, annotator=annotator, gold=gold))
     return answers
+
+
+def _results(item: dict, where: str) -> list:
+    results = item.get("result") or []
+    if not isinstance(results, list):
+        raise InputError("`result` is not a list", where=where, fix="fix the annotation")
+    return results
+
+
+def _names(value: object, key: str, where: str) -> list[str]:
+    """The label names of a ``labels`` or ``choices`` value: a list of strings (one string is
+    read as a list of one)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise InputError(f"`{key}` is {json.dumps(value, ensure_ascii=False)[:60]}, not a list of label names",
+                         where=where, fix=f"write it as Label Studio does: \"{key}\": [\"NAME\"]")
+    return value
 
 
 def _who(completed_by: object) -> str | None:

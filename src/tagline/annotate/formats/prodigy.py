@@ -76,6 +76,11 @@ def _answers(record: dict, meta: dict, where: str, options: ReadOptions, skipped
     task, target = meta.get("task"), meta.get("target")
     if task not in ("claim_type", "stance"):
         task, target = None, None
+    elif task == "stance" and not (isinstance(target, str) and target):
+        raise InputError(f"meta.task is stance but meta.target is {json.dumps(target)}, not a target name",
+                         where=where, fix="give the stance target in meta.target")
+    elif task == "claim_type":
+        target = None
     if "options" in record or "accept" in record:
         if answer == "reject":
             skipped["rejected choice"] += 1

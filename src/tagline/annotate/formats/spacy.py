@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tagline.annotate.formats.common import (
     ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, align_tokens,
-    decode_tags, encode_tags, join_tokens, json_records, parse_tag, plural, read_text, token_spans,
+    decode_tags, encode_tags, expect_offset, join_tokens, json_records, parse_tag, plural, read_text, token_spans,
     tokens_for_export,
 )
 from tagline.errors import InputError
@@ -81,7 +81,10 @@ def _spans(spans: object, where: str) -> list[ForeignSpan]:
         else:
             raise InputError(f"entity {item!r} is neither [start, end, label] nor {{start, end, label}}",
                              where=where, fix="fix the record")
-        found.append(ForeignSpan(int(start), int(end), str(label), covered))
+        if not isinstance(label, str) or not label:
+            raise InputError(f"entity {item!r} has no label name", where=where, fix="fix the record")
+        found.append(ForeignSpan(expect_offset(start, where, "start"), expect_offset(end, where, "end"), label,
+                                 covered if isinstance(covered, str) else None))
     return found
 
 
@@ -93,14 +96,21 @@ def _read_v2(path: Path, values: list) -> ReadResult:
         doc_key = document.get("id", len(records))
         for index, paragraph in enumerate(document["paragraphs"], 1):
             here = f"{where} (document {doc_key}, paragraph {index})"
+            if not isinstance(paragraph, dict):
+                raise InputError(f"paragraph {index} is not a JSON object", where=here,
+                                 fix="each paragraph is {\"raw\": ..., \"sentences\": [{\"tokens\": [...]}]}")
             tokens, tags = [], []
-            for sentence in paragraph.get("sentences", []):
-                for token in sentence.get("tokens", []):
+            for sentence in _list_of_objects(paragraph.get("sentences"), "sentences", here):
+                for token in _list_of_objects(sentence.get("tokens"), "tokens", here):
                     orth = token.get("orth")
                     if not isinstance(orth, str) or not orth:
                         raise InputError(f"token {token!r} has no `orth`", where=here, fix="fix the file")
+                    tag = token.get("ner")
+                    if tag is not None and not isinstance(tag, str):
+                        raise InputError(f"token {orth!r} has `ner` {tag!r}, not a tag", where=here,
+                                         fix="tags are O, or B-/I-/L-/U- followed by the label")
                     tokens.append(orth)
-                    tags.append(token.get("ner"))
+                    tags.append(tag)
             raw = paragraph.get("raw")
             if isinstance(raw, str) and raw.strip():
                 text = raw
@@ -135,6 +145,14 @@ def _read_v2(path: Path, values: list) -> ReadResult:
     if not records:
         raise InputError("no paragraphs with text", where=str(path), fix="check the file")
     return ReadResult(records, own_offsets=True)
+
+
+def _list_of_objects(value: object, key: str, where: str) -> list[dict]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        raise InputError(f"`{key}` is not a list of JSON objects", where=where, fix="fix the file")
+    return value
 
 
 def _read_docbin(path: Path) -> ReadResult:
