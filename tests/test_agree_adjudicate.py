@@ -118,14 +118,16 @@ def test_interactive_adjudication_and_changed_flag(sample_workspace):
     child = pexpect.spawn(sys.executable, ["-m", "tagline", "annotate", "adjudicate", "--adjudicator", "judge"],
                           env=env, dimensions=(24, 80), encoding="utf-8", timeout=20)
     child.expect_exact(f"{sentence} · claim_type")
-    child.expect_exact("[1]")
-    child.send("2")  # pick the second option
+    child.expect_exact("[1] quantity")  # each answer under its label's own key, as when annotating
+    child.expect_exact("[6] other_claim")
+    child.expect_exact("or another label: [0] not_claim  [2] prediction")
+    child.send("2")  # a fresh label: 2 is prediction's key, not "the second answer"
     child.expect(pexpect.EOF)
     gold = list(read_records(ws.gold_path))
     assert len(gold) == 1 and gold[0]["provenance"]["method"] == "adjudicated"
     assert gold[0]["provenance"]["adjudicator"] == "judge"
     assert gold[0]["provenance"]["votes"] == {"alice": "quantity", "bob": "other_claim"}
-    assert gold[0]["value"]["label"] in {"quantity", "other_claim"}
+    assert gold[0]["value"] == {"label": "prediction"}
 
     # A new answer after adjudication flags the gold as changed and offers it again.
     append_records(ws.annotation_path("bob"), [{
@@ -162,3 +164,45 @@ def test_entity_agreement_uses_tokens(runner, sample_workspace):
     pair = entities["pairwise"][0]
     assert pair["exact"]["f1"] == 1.0 and pair["n_items"] == 1
     assert entities["krippendorff_alpha"]["unit"] == "token"
+
+
+def test_adjudication_keys_reach_every_label_and_every_entity_answer(sample_workspace):
+    """Every label of the claim-type scheme (keys 0-6) can be chosen, an answer's key picks it, and
+    entity answers, which have no label key, are numbered."""
+    from tagline.annotate.gold import auto_adjudicate
+    from tagline.annotate.terminal import AdjudicationSession
+
+    ws = sample_workspace
+    for path in ws.annotation_files():
+        path.rename(path.with_suffix(".bak"))
+    ws.gold_path.unlink(missing_ok=True)
+    sentence = _two_annotators(ws)
+    spans = {"alice": [{"start": 0, "end": 2, "label": "ORG", "text": ""}], "bob": []}
+    text = next(s["text"] for s in ws.iter_sentences() if s["id"] == sentence)
+    for annotator, given in spans.items():
+        for span in given:
+            span["text"] = text[span["start"]:span["end"]]
+        append_records(ws.annotation_path(annotator), [{
+            "sentence_id": sentence, "annotator": annotator, "time": "2026-11-28T10:00:00Z",
+            "task": "entities", "op": "set", "value": {"spans": given}}])
+    contested = auto_adjudicate(ws).contested
+    by_task = {item.task: item for item in contested}
+    assert set(by_task) == {"claim_type", "entities"}
+    session = AdjudicationSession(ws, list(contested), "judge")
+    answers, fresh = session.choices(by_task["claim_type"])
+    assert [(key, value["label"], who) for key, value, who in answers] == [("1", "quantity", ["alice"]),
+                                                                           ("6", "other_claim", ["bob"])]
+    keys = {key: value["label"] for key, value, _ in answers} | {key: value["label"] for key, value in fresh}
+    assert keys == {"0": "not_claim", "1": "quantity", "2": "prediction", "3": "correlation_causation",
+                    "4": "laws_rules", "5": "personal_experience", "6": "other_claim"}
+    entity_answers, entity_fresh = session.choices(by_task["entities"])
+    assert [key for key, _, _ in entity_answers] == ["1", "2"] and entity_fresh == []
+
+    while session.items[session.position].task != "claim_type":
+        session.handle_key("s")
+    session.handle_key("0")  # not_claim: nobody's answer, reachable all the same
+    session.handle_key("2")  # the second entity answer
+    assert session.finished
+    gold = {record["task"]: record for record in read_records(ws.gold_path)}
+    assert gold["claim_type"]["value"] == {"label": "not_claim"}
+    assert gold["entities"]["value"] == entity_answers[1][1]

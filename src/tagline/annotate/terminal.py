@@ -325,8 +325,13 @@ def run_session(model: SessionModel, terminal: Terminal | None = None) -> str:
 
 
 class AdjudicationSession:
-    """Contested questions, one at a time: a digit picks an annotator's answer, a label key gives a
-    fresh label, s skips, q quits. Each decision is written the moment it is made."""
+    """Contested questions, one at a time, each decided with one key; s skips, q quits. Each decision
+    is written the moment it is made.
+
+    For a label question (claim type, stance) the keys are the labels' own keys, the same as when
+    annotating: the key of an annotator's answer picks it, any other label key gives a fresh label.
+    For entities, where each answer is a span list, the answers are numbered 1, 2, ...
+    """
 
     def __init__(self, workspace, items, adjudicator: str):
         self.workspace = workspace
@@ -339,25 +344,35 @@ class AdjudicationSession:
         self.texts = {s["id"]: s["text"] for s in workspace.iter_sentences()
                       if s["id"] in {item.sentence_id for item in items}}
 
+    def choices(self, item) -> tuple[list[tuple[str, dict, list[str]]], list[tuple[str, dict]]]:
+        """``(answers, fresh)``: the annotators' answers as ``(key, value, annotators)``, and the
+        other labels a label question can be given as ``(key, value)``."""
+        options = item.options()
+        if item.task == "entities":
+            keys = _spare_keys(set())
+            return [(next(keys), value, annotators) for value, annotators in options], []
+        label_keys = {label: key for key, label in self.workspace.config.keys(item.task).items()}
+        spare = _spare_keys(set(label_keys.values()))
+        answers = [(label_keys.get(value["label"]) or next(spare), value, annotators) for value, annotators in options]
+        given = {value["label"] for value, _ in options}
+        fresh = [(key, {"target": item.target, "label": label} if item.task == "stance" else {"label": label})
+                 for label, key in label_keys.items() if label not in given]
+        return answers, fresh
+
     def handle_key(self, key: str) -> None:
         from tagline.annotate.gold import record_decision
 
         self.message = ""
         item = self.items[self.position]
-        options = item.options()
-        value = None
         if key == "q":
             self.finished = True
             return
         if key in ("s", RIGHT):
             self._advance()
             return
-        if key.isdigit() and 1 <= int(key) <= len(options):
-            value = options[int(key) - 1][0]
-        elif item.task != "entities" and key in self.workspace.config.keys(item.task):
-            label = self.workspace.config.keys(item.task)[key]
-            value = {"target": item.target, "label": label} if item.task == "stance" else {"label": label}
-        else:
+        answers, fresh = self.choices(item)
+        value = next((value for choice, value, *_ in answers + fresh if choice == key), None)
+        if value is None:
             self.message = f"'{key}' is not a choice here"
             return
         record_decision(self.workspace, item, value, self.adjudicator)
@@ -382,19 +397,29 @@ class AdjudicationSession:
                       f"({len(self.items)} left, {self.decided} decided)", style="bold"),
                  Text(""), Text(self.texts.get(item.sentence_id, "(sentence not found)"), style="bold"), Text(""),
                  Text(f"why: {item.reason}", style="dim")]
-        for number, (value, annotators) in enumerate(item.options(), 1):
-            line = Text(f"[{number}] ", style="bold cyan")
+        answers, fresh = self.choices(item)
+        for key, value, annotators in answers:
+            line = Text(f"[{key}] ", style="bold cyan")
             line.append(describe(item.task, value))
             line.append(f"   ← {', '.join(annotators)}", style="dim")
             lines.append(line)
-        if item.task != "entities":
-            fresh = Text("or a fresh label: ", style="dim")
-            for key, label in self.workspace.config.keys(item.task).items():
-                fresh.append(f"[{key}] {label}  ")
-            lines.append(fresh)
+        if fresh:
+            other = Text("or another label: ", style="dim")
+            for key, value in fresh:
+                other.append(f"[{key}] {value['label']}  ")
+            lines.append(other)
         lines.append(Text(self.message, style="yellow"))
-        lines.append(Text("digit pick · s skip · q quit (decisions are saved as you go)", style="dim"))
+        lines.append(Text("key in [ ] decide · s skip · q quit (decisions are saved as you go)", style="dim"))
         return Group(*lines)
+
+
+def _spare_keys(taken: set[str]):
+    """Keys for answers that have no label key of their own: digits, then letters, none reserved."""
+    from tagline.corpus.config import RESERVED_KEYS
+
+    for key in "123456789abcdefghijklmnopqrstuvwxyz":
+        if key not in taken and key not in RESERVED_KEYS:
+            yield key
 
 
 def run_adjudication(session: AdjudicationSession, terminal: Terminal | None = None) -> None:
