@@ -206,3 +206,36 @@ def test_vectorised_group_folds_equal_scikit_learns():
                 expected[test] = fold
         ours = _stratified_group_folds(y, int(y.max()) + 1, groups, int(groups.max()) + 1, n_splits, case)
         assert np.array_equal(np.asarray(ours), expected), case
+
+
+def test_a_failed_or_interrupted_build_leaves_no_staging_folder_and_keeps_the_previous_build(
+        sample_workspace, tmp_path, monkeypatch):
+    import tagline.eval.card
+
+    auto_adjudicate(sample_workspace)
+    out = tmp_path / "build" / "dataset"
+    build_dataset(sample_workspace, out=out)
+    before = json.loads((out / "fingerprint.json").read_text())
+    # What a killed build leaves behind: a staging folder named after a process that is gone.
+    abandoned = out.with_name(".dataset.999999999.tmp")
+    (abandoned / "sentences").mkdir(parents=True)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(tagline.eval.card, "dataset_card", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build_dataset(sample_workspace, out=out, seed=7)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["dataset"]
+    assert json.loads((out / "fingerprint.json").read_text()) == before
+
+
+def test_a_damaged_annotation_file_stops_the_build_before_anything_is_written(runner, sample_workspace):
+    auto_adjudicate(sample_workspace)
+    second = sample_workspace.annotation_path("bob")
+    second.write_text('{"sentence_id": "deepseek_ja-s0001", "annotator": "bob", "time": "2026-11-28T10:00:00Z", '
+                      '"task": "claim_type", "op": "set", "value": {"label": "quantity"}}\n{not json\n')
+    result = runner.invoke(main, ["eval", "build"])
+    assert result.exit_code == 2, result.output
+    assert "bob.jsonl:2" in result.stderr and "Traceback" not in result.output
+    assert not (sample_workspace.build_dir).exists() or not any(sample_workspace.build_dir.iterdir())

@@ -674,6 +674,13 @@ def build_dataset(
                         fix="run `tagline validate`")
     gold = gold.append_column("sentence_index", sentence_index)
     del sentence_index, known
+    agreement = None
+    if len(workspace.annotators()) >= 2:
+        # For the card; measured now, so that a damaged annotation file stops the build before the work.
+        from tagline.annotate.agree import agreement_report
+
+        step("measuring agreement")
+        agreement = agreement_report(workspace, tasks=tasks)
 
     needed = gold.select(["sentence_id", "target", "value", "row", "sentence_index"])
     by_task = {task: needed.filter(pc.equal(gold["task"], task)) for task in tasks}
@@ -849,9 +856,22 @@ def build_dataset(
         makers["stance"] = stance_config
 
     staging = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    if staging.exists():
-        shutil.rmtree(staging)
+    _remove_abandoned_staging(out)
     staging.mkdir(parents=True)
+    try:
+        report = _write_build(staging, out, makers, split_names, report, universe, split_rank, settings, method,
+                              warnings, workspace, provenance, agreement, step)
+    except BaseException:  # a failure or Ctrl-C: the half-written build goes, the previous one stays
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return report
+
+
+def _write_build(staging: Path, out: Path, makers: dict, split_names, report, universe, split_rank, settings,
+                 method, warnings, workspace, provenance, agreement, step):
+    import datasets
+    import pyarrow as pa
+
     digest = hashlib.sha256()
     configs = {}
     for name, make in makers.items():
@@ -889,10 +909,34 @@ def build_dataset(
         ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     from tagline.eval.card import dataset_card
 
-    (staging / "README.md").write_text(dataset_card(workspace, report, configs, settings, provenance),
+    (staging / "README.md").write_text(dataset_card(workspace, report, configs, settings, provenance, agreement),
                                        encoding="utf-8")
     _swap_into_place(staging, out)
     return report
+
+
+def _remove_abandoned_staging(out: Path) -> None:
+    """Remove half-written builds (``.<name>.<pid>.tmp``) of processes that no longer run: what a
+    killed build leaves behind."""
+    import re
+
+    pattern = re.compile(rf"\.{re.escape(out.name)}\.(\d+)\.tmp")
+    if not out.parent.is_dir():
+        return
+    for path in out.parent.iterdir():
+        match = pattern.fullmatch(path.name)
+        if match and (int(match.group(1)) == os.getpid() or not _process_runs(int(match.group(1)))):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _process_runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def _chunked(column):

@@ -44,10 +44,12 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
     return lines
 
 
-def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, gold) -> str:
+def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, gold,
+                 agreement: dict | None = None) -> str:
     """Render the card for a build (``report``: the BuildReport; ``configs``: name -> (table, features,
     splits), of which only the table's ``lang`` column is read; ``gold``: the current gold Arrow table,
-    of which only ``provenance`` is read)."""
+    of which only ``provenance`` is read; ``agreement``: the :func:`~tagline.annotate.agree.agreement_report`
+    when there are two annotators or more)."""
     import pyarrow.compute as pc
 
     config = workspace.config
@@ -117,8 +119,8 @@ def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, go
               "the project's annotation guidelines (docs/guidelines.md in tagline). Gold records by how they "
               "were reached:", ""]
     lines += _table(["provenance", "records"], [[m, c] for m, c in methods]) + [""]
-    if len(annotators) >= 2:
-        lines += _agreement_section(workspace, settings["tasks"])
+    if agreement is not None:
+        lines += _agreement_section(agreement)
     lines += ["## Limitations", "",
               "- Labels reflect the annotators and guidelines named above; stance is toward the configured "
               "targets only.",
@@ -130,10 +132,7 @@ def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, go
     return "\n".join(lines)
 
 
-def _agreement_section(workspace: Workspace, tasks: list[str]) -> list[str]:
-    from tagline.annotate.agree import agreement_report
-
-    report = agreement_report(workspace, tasks=tasks)
+def _agreement_section(report: dict) -> list[str]:
     rows = []
     for name, question in report["questions"].items():
         if question.get("task") == "entities":
