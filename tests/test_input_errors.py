@@ -189,3 +189,26 @@ def test_a_file_system_error_is_exit_2_and_names_the_file_asked_for(runner, buil
     result = runner.invoke(main, ["annotate", "export", "--format", "csv", "--gold", "--out", str(out)])
     line = _error(result, f"{out}: No such file or directory")
     assert ".tmp" not in line and "check the path" in line
+
+
+@pytest.mark.parametrize("targets, phrase", [
+    (["A", "A"], "stance target 'A' is given twice"),
+    ([""], "stance target '' is empty"),
+    (["A "], "stance target 'A ' starts or ends with white space"),
+])
+def test_init_refuses_targets_that_would_make_an_invalid_config_and_writes_nothing(runner, tmp_path, targets, phrase):
+    args = [item for target in targets for item in ("--target", target)]
+    result = runner.invoke(main, ["init", str(tmp_path / "ws"), *args])
+    assert result.exit_code == 2 and phrase in result.stderr, result.output
+    assert not (tmp_path / "ws").exists()
+
+
+def test_split_ratios_that_do_not_sum_to_one_are_a_config_error(runner, sample_workspace):
+    path = sample_workspace.config_path
+    import re
+
+    text, count = re.subn(r"(?m)^ratios = .*$", "ratios = [0.5, 0.6]", path.read_text(encoding="utf-8"))
+    assert count == 1
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(main, ["validate"])
+    assert result.exit_code != 0 and "split.ratios [0.5, 0.6] sum to 1.1, not 1" in result.output

@@ -136,6 +136,10 @@ def validate_config(data: dict, *, where: str = "tagline.toml") -> list[str]:
         for alias, target in data["tasks"]["entities"].get("aliases", {}).items():
             if target not in names:
                 problems.append(f"{where}: tasks.entities.aliases: {alias!r} maps to unknown label {target!r}")
+    ratios = data.get("split", {}).get("ratios")
+    if ratios and abs(sum(ratios) - 1.0) > 1e-6:
+        problems.append(f"{where}: split.ratios {ratios} sum to {sum(ratios):g}, not 1 "
+                        "(train, validation and test shares, e.g. [0.8, 0.1, 0.1])")
     return problems
 
 

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from tagline.corpus.config import Config, default_config, load_config, render_toml
+from tagline.corpus.config import Config, default_config, load_config, render_toml, validate_config
 from tagline.corpus.store import LineProblem, iter_lines, read_records, write_text_atomic
 from tagline.errors import WorkspaceError
 
@@ -110,6 +110,20 @@ def find_workspace(explicit: str | os.PathLike | None = None, *, start: str | os
     )
 
 
+def _check_targets(targets: list[str] | None) -> None:
+    """Stance targets as ``init`` is given them: named, each once."""
+    seen = set()
+    for target in targets or []:
+        if not target.strip():
+            raise WorkspaceError(f"stance target {target!r} is empty", fix="name each --target, e.g. --target DeepSeek")
+        if target != target.strip():
+            raise WorkspaceError(f"stance target {target!r} starts or ends with white space",
+                                 fix=f"write --target {target.strip()!r}")
+        if target in seen:
+            raise WorkspaceError(f"stance target {target!r} is given twice", fix="give each --target once")
+        seen.add(target)
+
+
 def init_workspace(
     directory: str | os.PathLike, *, language: str = "ja", targets: list[str] | None = None,
     sample: bool = False, force: bool = False,
@@ -125,12 +139,17 @@ def init_workspace(
     if workspace.config_path.exists() and not force:
         raise WorkspaceError(f"{CONFIG_NAME} already exists", where=str(root),
                              fix="use that workspace, or choose another directory")
+    _check_targets(targets)
+    config = default_config(language=language, targets=targets, name=root.resolve().name)
+    problems = validate_config(config, where=str(workspace.config_path))
+    if problems:
+        raise WorkspaceError(problems[0].split(": ", 1)[-1], where=str(workspace.config_path),
+                             fix="correct the options given to init")
     root.mkdir(parents=True, exist_ok=True)
     for folder in (workspace.documents_dir, workspace.annotations_dir, workspace.gold_dir,
                    workspace.build_dir, workspace.runs_dir):
         folder.mkdir(exist_ok=True)
     if not workspace.config_path.exists():
-        config = default_config(language=language, targets=targets, name=root.resolve().name)
         write_text_atomic(workspace.config_path, render_toml(config))
     for path in (workspace.sentences_path, workspace.documents_path):
         path.touch(exist_ok=True)
