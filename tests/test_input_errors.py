@@ -212,3 +212,22 @@ def test_split_ratios_that_do_not_sum_to_one_are_a_config_error(runner, sample_w
     path.write_text(text, encoding="utf-8")
     result = runner.invoke(main, ["validate"])
     assert result.exit_code != 0 and "split.ratios [0.5, 0.6] sum to 1.1, not 1" in result.output
+
+
+@pytest.mark.parametrize("args, phrase", [
+    (["--task", "claim_type", "--baselines", "crf"], "baseline crf does not apply to claim_type"),
+    (["--task", "entities", "--pooled"], "--pooled applies to stance only"),
+    (["--task", "claim_type", "--baselines", "tfidf_svm+pooled"], "stance is not among the tasks run"),
+])
+def test_eval_run_refuses_a_choice_that_would_run_nothing(runner, built_sample, args, phrase):
+    result = runner.invoke(main, ["eval", "run", *args])
+    assert phrase in _error(result, "Error: ")
+    assert not any(built_sample.runs_dir.glob("*/results.json"))
+
+
+def test_eval_run_all_tasks_runs_a_named_baseline_where_it_applies(runner, built_sample):
+    result = runner.invoke(main, ["eval", "run", "--baselines", "gazetteer", "--resamples", "20", "--json"])
+    assert result.exit_code == 0, result.output
+    runs = json.loads(result.stdout)
+    runs = runs if isinstance(runs, list) else [runs]
+    assert [(run["task"], run["baseline"]) for run in runs] == [("entities", "gazetteer")]

@@ -581,21 +581,12 @@ def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequen
                         fix="rebuild with `tagline eval build`")
     if cv is not None and cv < 2:
         raise DataError("--cv must be at least 2")
+    plan = _plan_baselines(tasks, baselines, pooled)
     step = progress or (lambda message: None)
     results = []
     for name in tasks:
         data = task_data(directory, name)
-        available = ENTITY_BASELINES if name == "entities" else TEXT_BASELINES
-        chosen = [b for b in (baselines or available) if b.removesuffix(POOLED) in available]
-        if name == "stance" and pooled:
-            chosen = [b if b.endswith(POOLED) else b + POOLED for b in chosen]
-        if name != "stance":
-            chosen = [b for b in chosen if not b.endswith(POOLED)]
-        unknown = [b for b in (baselines or []) if b.removesuffix(POOLED) not in TEXT_BASELINES + ENTITY_BASELINES]
-        if unknown:
-            raise DataError(f"unknown {'baseline' if len(unknown) == 1 else 'baselines'} {', '.join(unknown)}",
-                            fix=f"choose from {', '.join(TEXT_BASELINES + ENTITY_BASELINES)}")
-        for baseline in chosen:
+        for baseline in plan[name]:
             step(f"{name} · {baseline}")
             started = time.perf_counter()
             from threadpoolctl import threadpool_limits
@@ -629,6 +620,39 @@ def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequen
             write_run(workspace, result, model=outcome["model"], predictions=rows)
             results.append(result)
     return results
+
+
+def _plan_baselines(tasks: list[str], baselines: Sequence[str] | None, pooled: bool) -> dict[str, list[str]]:
+    """The baselines to run for each task. A baseline asked for by name that applies to none of the
+    tasks, or a pooled model without stance among them, is an error rather than a silent no-op."""
+    choices = (f"text baselines (stance, claim_type): {', '.join(TEXT_BASELINES)}; "
+               f"entity baselines: {', '.join(ENTITY_BASELINES)}")
+    unknown = [b for b in (baselines or []) if b.removesuffix(POOLED) not in TEXT_BASELINES + ENTITY_BASELINES]
+    if unknown:
+        raise DataError(f"unknown {'baseline' if len(unknown) == 1 else 'baselines'} {', '.join(unknown)}",
+                        fix=f"choose from {choices}")
+
+    def available(task: str) -> tuple[str, ...]:
+        return ENTITY_BASELINES if task == "entities" else TEXT_BASELINES
+
+    for baseline in baselines or []:
+        if not any(baseline.removesuffix(POOLED) in available(task) for task in tasks):
+            raise DataError(f"baseline {baseline} does not apply to {' or '.join(tasks)}",
+                            fix=f"choose from {choices}")
+        if baseline.endswith(POOLED) and "stance" not in tasks:
+            raise DataError(f"{baseline} is a stance model fitted over all targets, and stance is not among the "
+                            "tasks run", fix=f"run it with --task stance, or drop {POOLED}")
+    if pooled and "stance" not in tasks:
+        raise DataError("--pooled applies to stance only", fix="run it with --task stance (or --task all)")
+    plan = {}
+    for task in tasks:
+        chosen = [b for b in (baselines or available(task)) if b.removesuffix(POOLED) in available(task)]
+        if task == "stance" and pooled:
+            chosen = [b if b.endswith(POOLED) else b + POOLED for b in chosen]
+        if task != "stance":
+            chosen = [b for b in chosen if not b.endswith(POOLED)]
+        plan[task] = list(dict.fromkeys(chosen))
+    return plan
 
 
 def list_runs(workspace: Workspace) -> list[dict]:
