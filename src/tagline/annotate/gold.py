@@ -169,11 +169,13 @@ def gold_listing(workspace: Workspace) -> list[dict]:
     if not view:
         return []
     votes = collect_votes(workspace, None)
+    current_ids = {record["id"] for record in workspace.iter_sentences()}
     listing = []
     for key, record in view.items():
         sentence_id, task, target = key
         now = votes.get((task, target), {}).get(sentence_id, {})
-        changed = record["provenance"]["method"] != "imported" and \
+        orphaned = sentence_id not in current_ids
+        changed = not orphaned and record["provenance"]["method"] != "imported" and \
             _votes_for_record(task, now) != record["provenance"]["votes"]
-        listing.append({**record, "changed": changed})
+        listing.append({**record, "changed": changed, "orphaned": orphaned})
     return listing

@@ -142,14 +142,17 @@ def sentence_answers(workspace: Workspace, sentence_id: str) -> dict:
 def progress(workspace: Workspace, annotators: Iterable[str] | None = None) -> dict:
     """Per annotator and task: how many sentences have a current answer, of how many."""
     config = workspace.config
-    total = sum(1 for _ in workspace.iter_sentences())
+    current_ids = {record["id"] for record in workspace.iter_sentences()}
+    total = len(current_ids)
     report = {"sentences": total, "annotators": {}}
     for annotator in annotators or workspace.annotators():
         answers = fold_events(iter_annotation_events(workspace, annotator))
         counts: Counter = Counter()
         complete = 0
         required = required_slots(config, config.tasks)
-        for current in answers.values():
+        for sentence_id, current in answers.items():
+            if sentence_id not in current_ids:
+                continue  # orphaned by a replaced document: kept on disk, not part of the corpus
             for key in current:
                 counts[key] += 1
             complete += all(key in current for key in required)

@@ -283,6 +283,7 @@ def gold_cli(only_changed, workspace, as_json) -> None:
     for record in listing:
         provenance = record["provenance"]
         who = f" by {provenance['adjudicator']}" if provenance.get("adjudicator") else ""
-        flag = "  [changed since]" if record["changed"] else ""
+        flag = "  [changed since]" if record["changed"] else \
+            "  [orphaned: its document was replaced]" if record["orphaned"] else ""
         click.echo(f"{record['sentence_id']}\t{question_name(record['task'], record.get('target'))}\t"
                    f"{describe(record['task'], record['value'])}\t{provenance['method']}{who}{flag}")
