@@ -231,3 +231,17 @@ def test_eval_run_all_tasks_runs_a_named_baseline_where_it_applies(runner, built
     runs = json.loads(result.stdout)
     runs = runs if isinstance(runs, list) else [runs]
     assert [(run["task"], run["baseline"]) for run in runs] == [("entities", "gazetteer")]
+
+
+def test_annotate_label_refuses_contradictory_repeated_options_and_writes_nothing(runner, sample_workspace):
+    sentence = "deepseek_ja-s0001"
+    before = sorted(p.name for p in sample_workspace.annotation_files())
+    for args, phrase in ((["--claim-type", "quantity", "--claim-type", "prediction"], "--claim-type is given 2 labels"),
+                         (["--stance", "DeepSeek=FAVOR", "--stance", "DeepSeek=AGAINST"],
+                          "--stance gives 'DeepSeek' two labels (FAVOR and AGAINST)")):
+        result = runner.invoke(main, ["annotate", "label", sentence, "-a", "carol", *args])
+        assert result.exit_code == 2 and phrase in result.stderr, result.output
+    assert sorted(p.name for p in sample_workspace.annotation_files()) == before
+    same_twice = runner.invoke(main, ["annotate", "label", sentence, "-a", "carol", "--claim-type", "quantity",
+                                      "--claim-type", "quantity"])
+    assert same_twice.exit_code == 0, same_twice.output

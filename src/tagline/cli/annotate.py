@@ -66,14 +66,14 @@ def annotate(ctx, annotator, task, target, order, seed, doc_id, workspace_dir) -
 @click.argument("sentence_id")
 @click.option("--annotator", "-a", required=True, metavar="NAME", help="Whose answer this is.")
 @click.option("--stance", "stances", multiple=True, metavar="TARGET=LABEL", help="Stance toward a target (repeatable).")
-@click.option("--claim-type", default=None, metavar="LABEL", help="The claim type.")
+@click.option("--claim-type", "claim_types", multiple=True, metavar="LABEL", help="The claim type.")
 @click.option("--entity", "entities", multiple=True, metavar="SPEC",
               help="An entity: 'TEXT:LABEL' (every occurrence of TEXT) or START:END:LABEL (repeatable; "
                    "together they replace the sentence's spans).")
 @click.option("--no-entities", is_flag=True, help="Record that the sentence has no entities.")
 @workspace_option
 @json_option
-def label_cli(sentence_id, annotator, stances, claim_type, entities, no_entities, workspace, as_json) -> None:
+def label_cli(sentence_id, annotator, stances, claim_types, entities, no_entities, workspace, as_json) -> None:
     """Record answers for one sentence by script; everything is checked before anything is written."""
     from tagline.annotate.scripted import label_sentence
     from tagline.errors import DataError
@@ -83,7 +83,13 @@ def label_cli(sentence_id, annotator, stances, claim_type, entities, no_entities
         target, separator, label = item.rpartition("=")
         if not separator or not target:
             raise DataError(f"--stance {item!r} is not TARGET=LABEL", fix="for example --stance 'DeepSeek=FAVOR'")
+        if stance.get(target, label) != label:
+            raise click.UsageError(f"--stance gives {target!r} two labels ({stance[target]} and {label}); give one")
         stance[target] = label
+    if len(set(claim_types)) > 1:
+        raise click.UsageError(f"--claim-type is given {len(set(claim_types))} labels ({', '.join(claim_types)}); "
+                               "give one")
+    claim_type = claim_types[0] if claim_types else None
     if no_entities and entities:
         raise click.UsageError("--no-entities and --entity contradict each other")
     events = label_sentence(workspace, sentence_id, annotator, stance=stance, claim_type=claim_type,
