@@ -573,9 +573,9 @@ def paired_bootstrap(metric_fn: str | Callable[[Sequence, Sequence], float], y_t
         ``high`` (percentile interval of the resampled differences), ``p_value``, ``n_resamples``,
         ``confidence``, ``random_state``.
 
-        ``p_value`` is one-sided: the share of resamples in which B does not beat A (difference
-        ≤ 0), as in Koehn (2004). A small value is evidence that B is better than A; a value near 1
-        means A is better, and identical systems give 1.
+        ``p_value`` (see :func:`paired_p_value`) is one-sided in the direction observed, as in
+        Koehn (2004): the share of resamples in which the better system on all items does not win.
+        A small value means the difference holds up under resampling; equal scores give 1.
 
     Examples
     --------
@@ -595,6 +595,20 @@ def paired_bootstrap(metric_fn: str | Callable[[Sequence, Sequence], float], y_t
     import numpy as np
 
     finite = differences[np.isfinite(differences)]
-    p_value = float(np.mean(finite <= 0)) if finite.size else None
+    p_value = paired_p_value(b - a, finite) if finite.size else None
     return {"a": a, "b": b, "difference": b - a, "low": low, "high": high, "p_value": p_value,
             "n_resamples": n_resamples, "confidence": confidence, "random_state": random_state}
+
+
+def paired_p_value(difference: float, resampled) -> float:
+    """One-sided p-value of a paired bootstrap in the direction observed: with ``difference`` =
+    B − A on all items, the share of ``resampled`` differences in which B does not beat A when
+    B is better (≤ 0), or A does not beat B when A is better (≥ 0); 1 when the scores are equal."""
+    import numpy as np
+
+    resampled = np.asarray(resampled, dtype=float)
+    if difference > 0:
+        return float(np.mean(resampled <= 0))
+    if difference < 0:
+        return float(np.mean(resampled >= 0))
+    return 1.0

@@ -195,6 +195,7 @@ def _paired_span_bootstrap(truth, pred_a, pred_b, *, n_resamples: int, seed: int
     import numpy as np
 
     from tagline.eval.entities import span_counts
+    from tagline.eval.metrics import paired_p_value
 
     def as_spans(rows):
         return [[tuple(s) for s in row] for row in rows]
@@ -216,7 +217,7 @@ def _paired_span_bootstrap(truth, pred_a, pred_b, *, n_resamples: int, seed: int
     a, b = float(f1(counts_a)), float(f1(counts_b))
     low, high = np.quantile(differences, [0.025, 0.975])
     return {"a_value": a, "b_value": b, "difference": b - a, "low": float(low), "high": float(high),
-            "p_value": float(np.mean(differences <= 0)) if b > a else float(np.mean(differences >= 0)),
+            "p_value": paired_p_value(b - a, differences),
             "n_resamples": n_resamples}
 
 
