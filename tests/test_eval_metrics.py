@@ -87,6 +87,9 @@ def test_fast_bootstrap_equals_sklearn_called_per_resample(seed):
         ("weighted_f1", lambda t, p: f1_score(t, p, labels=STANCE, average="weighted", zero_division=0)),
         (functools.partial(macro_f1, labels=STANCE, skip_absent=True),
          lambda t, p: f1_score(t, p, average="macro", zero_division=0)),  # sklearn: labels that occur
+        (functools.partial(f_avg, skip_when_absent=["FAVOR"]),  # FAVOR left out where no item has it
+         lambda t, p: f1_score(t, p, labels=[c for c in ("FAVOR", "AGAINST") if c == "AGAINST" or c in t + p],
+                               average="macro", zero_division=0)),
     ]
     for fast, reference in pairs:
         labels = STANCE if isinstance(fast, str) else None
@@ -182,6 +185,22 @@ def test_macro_f1_interval_of_a_perfect_system_with_a_rare_class_is_a_point():
     assert (skipping["value"], skipping["low"], skipping["high"]) == (1.0, 1.0, 1.0)
     zeroing = bootstrap_ci("macro_f1", y_true, y_true, labels=labels, n_resamples=300)
     assert zeroing["value"] == 1.0 and zeroing["low"] < 0.7
+
+
+def test_f_avg_interval_of_perfect_stance_predictions_with_few_favor_items_is_a_point():
+    # 2 of 40 items are FAVOR: about 13% of resamples draw none. eval.pl's rule (a class with no
+    # items scores 0) is kept for the score itself, not applied to a class the resample missed.
+    from tagline.eval.run import label_metric
+
+    y_true = ["AGAINST"] * 30 + ["NONE"] * 8 + ["FAVOR"] * 2
+    run_metric = bootstrap_ci(label_metric("f_avg", STANCE), y_true, y_true, n_resamples=300)
+    assert (run_metric["value"], run_metric["low"], run_metric["high"]) == (1.0, 1.0, 1.0)
+    official_rule_everywhere = bootstrap_ci(f_avg, y_true, y_true, n_resamples=300)
+    assert official_rule_everywhere["low"] == 0.5
+    # A class absent from the whole test set still scores 0, as in eval.pl.
+    no_favor = ["AGAINST"] * 30 + ["NONE"] * 10
+    present = [label for label in STANCE if label in no_favor]
+    assert label_metric("f_avg", present)(no_favor, no_favor) == f_avg(no_favor, no_favor) == 0.5
 
 
 def test_run_scores_use_the_batched_path_and_the_unbiased_macro_f1():

@@ -219,7 +219,7 @@ def weighted_f1(y_true: Sequence[Hashable], y_pred: Sequence[Hashable], *, label
 
 
 def f_avg(y_true: Sequence[Hashable], y_pred: Sequence[Hashable], *,
-          positive: Sequence[Hashable] = STANCE_POSITIVE) -> float:
+          positive: Sequence[Hashable] = STANCE_POSITIVE, skip_when_absent: Sequence[Hashable] = ()) -> float:
     """The SemEval-2016 Task 6 score: the mean of F1(FAVOR) and F1(AGAINST) over all items pooled.
 
     This is what the organisers' ``eval.pl`` prints as ``Macro F``: precision, recall and F1 of
@@ -235,6 +235,12 @@ def f_avg(y_true: Sequence[Hashable], y_pred: Sequence[Hashable], *,
         Gold and predicted stance labels, one per item, in the same order.
     positive : sequence of labels, default ("FAVOR", "AGAINST")
         The classes whose F1 scores are averaged.
+    skip_when_absent : sequence of labels, default ()
+        Classes of ``positive`` left out of the mean when they occur in neither ``y_true`` nor
+        ``y_pred``. For bootstrap resamples: pass the classes that occur in the full data, so a
+        resample that draws no item of one of them averages over the other instead of counting it
+        as an F1 of 0 (perfect predictions would otherwise get an interval reaching down to 0.5),
+        while a class absent from the full data still counts 0, as in ``eval.pl``.
 
     Returns
     -------
@@ -253,11 +259,17 @@ def f_avg(y_true: Sequence[Hashable], y_pred: Sequence[Hashable], *,
     0.0
     >>> f_avg(["FAVOR", "AGAINST", "AGAINST", "NONE"], ["FAVOR", "AGAINST", "NONE", "AGAINST"])
     0.75
+    >>> f_avg(["AGAINST"], ["AGAINST"]), f_avg(["AGAINST"], ["AGAINST"], skip_when_absent=["FAVOR"])
+    (0.5, 1.0)
     """
     _check_lengths(y_true, y_pred=y_pred)
     positive = _check_labels(positive)
     correct, gold, guessed = _counts(y_true, y_pred)
-    return sum(_f1(correct[label], gold[label], guessed[label]) for label in positive) / len(positive)
+    counted = [label for label in positive
+               if gold[label] or guessed[label] or label not in set(skip_when_absent)]
+    if not counted:
+        return 0.0
+    return sum(_f1(correct[label], gold[label], guessed[label]) for label in counted) / len(counted)
 
 
 def f_avg_by_target(y_true: Sequence[Hashable], y_pred: Sequence[Hashable], *, targets: Sequence[str],
@@ -403,9 +415,14 @@ def _batched_weighted_f1(true_codes, pred_codes, codes, *, labels):
     return np.where(total > 0, (f1 * gold).sum(axis=1) / np.maximum(total, 1), 0.0)
 
 
-def _batched_f_avg(true_codes, pred_codes, codes, *, positive=STANCE_POSITIVE):
-    f1, _, _ = _f1_columns(true_codes, pred_codes, codes, list(positive))
-    return f1.mean(axis=1)
+def _batched_f_avg(true_codes, pred_codes, codes, *, positive=STANCE_POSITIVE, skip_when_absent=()):
+    import numpy as np
+
+    f1, gold, guessed = _f1_columns(true_codes, pred_codes, codes, list(positive))
+    skippable = np.array([label in set(skip_when_absent) for label in positive])
+    counted = ((gold + guessed) > 0) | ~skippable
+    n_counted = counted.sum(axis=1)
+    return np.where(n_counted > 0, (f1 * counted).sum(axis=1) / np.maximum(n_counted, 1), 0.0)
 
 
 _BATCHED = {accuracy: _batched_accuracy, macro_f1: _batched_macro_f1, weighted_f1: _batched_weighted_f1,

@@ -99,15 +99,17 @@ def task_data(directory: Path, task: str) -> TaskData:
 # ----- metrics for a run --------------------------------------------------------------------
 def label_metric(name: str, labels: Sequence[str]) -> Callable:
     """The label metric ``name`` as runs, scored predictions and comparisons compute it, over
-    ``labels``. Macro-F1 averages over the classes that occur (gold or predicted) in the items
-    scored, in every bootstrap resample too, so a rare class that a resample misses is not
-    counted as an F1 of 0."""
+    ``labels`` (the classes that occur, gold or predicted, in the items scored). Macro-F1 averages
+    over those classes, and F_avg over FAVOR and AGAINST, in every bootstrap resample too, so a
+    class that a resample misses is not counted as an F1 of 0."""
     import functools
 
-    from tagline.eval.metrics import METRICS, macro_f1, weighted_f1
+    from tagline.eval.metrics import METRICS, STANCE_POSITIVE, f_avg, macro_f1, weighted_f1
 
     if name == "macro_f1":
         return functools.partial(macro_f1, labels=list(labels), skip_absent=True)
+    if name == "f_avg":
+        return functools.partial(f_avg, skip_when_absent=[label for label in STANCE_POSITIVE if label in labels])
     if name == "weighted_f1":
         return functools.partial(weighted_f1, labels=list(labels))
     return METRICS[name]
