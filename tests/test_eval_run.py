@@ -162,3 +162,22 @@ def test_tables_tell_tuned_runs_from_untuned_ones(runner, built_sample, monkeypa
     report = (tuned / "report.md").read_text(encoding="utf-8")
     assert "| fold | model | parameters | CV score |" in report and "```" not in report
     assert report.count("\n| 3 | all |") == 1 and len(report.splitlines()) < 80
+
+
+def test_stance_cross_validation_keeps_a_sentences_target_rows_in_one_fold(runner, built_sample):
+    # The sample is one document, so folds cannot be grouped by document; each sentence has a row
+    # per target, and a pooled model must never be tested on a sentence it was trained on.
+    from tagline.eval.run import _folds, task_data
+
+    data = task_data(built_sample.build_dir / "dataset", "stance")
+    sentence_of = [row_id.split("@", 1)[0] for row_id in data.ids]
+    assert len(set(data.doc_ids)) == 1 and len(set(sentence_of)) < len(sentence_of)
+    folds, how = _folds(data, 5, 13, list(data.gold))
+    assert how.startswith("grouped by sentence")
+    assert sorted(i for _, test in folds for i in test) == list(range(len(data.ids)))
+    for train, test in folds:
+        assert test and not {sentence_of[i] for i in train} & {sentence_of[i] for i in test}
+    result = runner.invoke(main, ["eval", "run", "--task", "stance", "--baselines", "majority", "--pooled", "--cv", "5",
+                                  "--resamples", "20", "--json"])
+    assert result.exit_code == 0, result.output
+    assert "grouped by sentence" in json.loads(result.stdout)["mode"]

@@ -130,7 +130,8 @@ def results_table(results: list[dict], *, with_run_ids: bool = False, width: int
               help="Which baselines (default: all for each task): majority, stratified, tfidf_logreg, tfidf_svm, "
                    "tfidf_nb; gazetteer, crf for entities.")
 @click.option("--cv", type=click.IntRange(2, None), default=None, metavar="K",
-              help="K-fold cross-validation (grouped by document where possible) instead of train/test.")
+              help="K-fold cross-validation instead of train/test: grouped by document where there are K documents "
+                   "or more, else (stance) by sentence, so a sentence's target rows share a fold.")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=13, show_default=True,
               help="Seed for models, folds and resampling.")
 @click.option("--dataset", "dataset_dir", type=click.Path(file_okay=False), default=None,

@@ -235,9 +235,26 @@ def _folds(data: TaskData, k: int, seed: int, strata: list[str]) -> tuple[list[t
     n = len(data.ids)
     x = np.zeros(n)
     groups = data.doc_ids
+    # A stance row is one sentence and one target: a sentence's rows must share a fold, or a pooled
+    # model would be tested on a text it was trained on.
+    sentences = [row_id.split("@", 1)[0] for row_id in data.ids] if data.task == "stance" else None
     if len(set(groups)) >= k:
         splitter, how = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed), "grouped by document"
         folds = list(splitter.split(x, strata, groups))
+    elif sentences is not None:
+        if len(set(sentences)) < k:
+            raise DataError(f"--cv {k} is more folds than the {len(set(sentences))} sentences with stance gold",
+                            fix=f"use --cv {max(2, min(5, len(set(sentences))))} or fewer folds")
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "the least populated class ...": said in `how`
+            folds = list(StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed).split(x, strata, sentences))
+        how = "grouped by sentence (too few documents to group by document)"
+        if any(len(test) == 0 for _, test in folds):
+            from sklearn.model_selection import GroupKFold
+
+            folds = list(GroupKFold(n_splits=k).split(x, strata, sentences))
     elif min(np.unique(strata, return_counts=True)[1]) >= k:
         splitter, how = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed), \
             "stratified by label (too few documents to group)"
