@@ -178,3 +178,16 @@ def test_bad_config_is_reported_with_every_problem(runner, workspace):
     assert result.exit_code == 2
     assert "key 'f' is used by more than one label" in result.stderr
     assert "key 'q' is reserved" in result.stderr
+
+
+def test_corpus_list_piped_keeps_long_ids_and_paths_whole(runner, workspace, tmp_path, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    name = "a_document_whose_name_is_far_longer_than_eighty_columns_of_a_terminal_would_allow"
+    source = tmp_path / f"{name}.txt"
+    source.write_text("これは文です。", encoding="utf-8")
+    assert runner.invoke(main, ["corpus", "add", str(source)]).exit_code == 0
+    result = runner.invoke(main, ["corpus", "list"])
+    assert result.exit_code == 0
+    (row,) = [line for line in result.stdout.splitlines() if name in line]
+    assert row.split() == [name, "ja", "1", "utf-8", str(source)]
+    assert all(line == line.rstrip() for line in result.stdout.splitlines())

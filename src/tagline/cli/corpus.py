@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tagline.cli.output import console, emit_json, emit_jsonl, json_option, say, workspace_option
+from tagline.cli.output import emit_json, emit_jsonl, json_option, print_table, say, workspace_option
 
 
 @click.group("corpus")
@@ -61,7 +61,7 @@ def list_cli(workspace, as_json) -> None:
     for document in documents:
         table.add_row(document["doc_id"], document["lang"], str(document["n_sentences"]),
                       document["encoding"], document["source"])
-    console().print(table)
+    print_table(table)
 
 
 @corpus.command("show")

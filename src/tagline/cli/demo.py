@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tagline.cli.output import console, say
+from tagline.cli.output import console, print_table, say
 
 
 @click.command("demo")
@@ -63,7 +63,7 @@ def demo_cli(directory: str | None, cv: int, resamples: int) -> None:
 
     click.echo(f"sample: {stats['documents']} document, {stats['sentences']} sentences; dataset "
                f"{build.fingerprint} ({', '.join(f'{k} {sum(v.values())} rows' for k, v in build.configs.items())})")
-    console().print(results_table(results))
+    print_table(results_table(results))
     click.echo(f"workspace: {workspace.root}")
     click.echo(f"reports:   {workspace.runs_dir}/<run>/report.md (one per row above); dataset card: "
                f"{workspace.build_dir / 'dataset' / 'README.md'}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from tagline.cli import LazyGroup
-from tagline.cli.output import console, emit_json, emit_jsonl, json_option, say, workspace_option
+from tagline.cli.output import console, emit_json, emit_jsonl, json_option, print_table, say, workspace_option
 
 SUBCOMMANDS = {
     "build": "tagline.cli.eval:build_cli",
@@ -156,7 +156,7 @@ def run_cli(task, baselines, cv, seed, dataset_dir, resamples, pooled, tune, wor
     if as_json:
         emit_json(results[0] if len(results) == 1 else {"runs": results})
         return
-    console().print(results_table(results, with_run_ids=True))
+    print_table(results_table(results, with_run_ids=True))
     say(f"reports: {workspace.runs_dir}/<run>/report.md")
 
 
@@ -175,7 +175,7 @@ def runs_cli(workspace, as_json) -> None:
     if not runs:
         say("no runs yet: `tagline eval run`")
         return
-    console().print(results_table(runs, with_run_ids=True))
+    print_table(results_table(runs, with_run_ids=True))
 
 
 @click.command("compare")
@@ -221,7 +221,7 @@ def score_cli(predictions, task, split, dataset_dir, resamples, workspace, as_js
     if as_json:
         emit_json(result)
         return
-    console().print(results_table([result], with_run_ids=True))
+    print_table(results_table([result], with_run_ids=True))
 
 
 @click.command("predict")

@@ -48,7 +48,26 @@ def say(message: str) -> None:
 
 
 def console(stderr: bool = False):
-    """A rich console for tables; on stdout unless asked otherwise."""
+    """A rich console for tables; on stdout unless asked otherwise. Output that goes to a file or a
+    pipe is not cut to 80 columns (rich's default without a terminal): ids and paths stay whole
+    for `grep`, `cut` and friends. ``COLUMNS`` still sets the width when given."""
+    import os
+
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, file=sys.stderr if stderr else None)
+    stream = sys.stderr if stderr else sys.stdout
+    piped = not (hasattr(stream, "isatty") and stream.isatty()) and not os.environ.get("COLUMNS")
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, file=sys.stderr if stderr else None,
+                   width=_PIPED_WIDTH if piped else None)
+
+
+_PIPED_WIDTH = 1000  # wide enough for any row tagline prints
+
+
+def print_table(renderable, stderr: bool = False) -> None:
+    """Print a rich table (or any renderable) without the trailing blanks rich pads lines with."""
+    terminal = console(stderr)
+    with terminal.capture() as captured:
+        terminal.print(renderable)
+    text = "\n".join(line.rstrip() for line in captured.get().split("\n"))
+    (sys.stderr if stderr else sys.stdout).write(text)
