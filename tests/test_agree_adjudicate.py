@@ -206,3 +206,31 @@ def test_adjudication_keys_reach_every_label_and_every_entity_answer(sample_work
     gold = {record["task"]: record for record in read_records(ws.gold_path)}
     assert gold["claim_type"]["value"] == {"label": "not_claim"}
     assert gold["entities"]["value"] == entity_answers[1][1]
+
+
+def test_a_document_only_one_annotator_answered_becomes_single_gold_in_a_shared_workspace(runner, sample_workspace,
+                                                                                           tmp_path):
+    # The sample's own annotator has answered the sample, which is gold (as `init --sample` leaves
+    # it); alice alone answers a new document.
+    assert runner.invoke(main, ["annotate", "adjudicate"]).exit_code == 0
+    source = tmp_path / "new.txt"
+    source.write_text("米国は新たな輸出規制を発表した。中国は反発した。", encoding="utf-8")
+    assert runner.invoke(main, ["corpus", "add", str(source)]).exit_code == 0
+    assert runner.invoke(main, ["annotate", "label", "new-s0001", "-a", "alice", "--claim-type", "laws_rules"]).exit_code == 0
+    # bob answers one question of the sample, where sample-gold answered everything.
+    assert runner.invoke(main, ["annotate", "label", "deepseek_ja-s0001", "-a", "bob", "--claim-type",
+                                "quantity"]).exit_code == 0
+    summary = json.loads(runner.invoke(main, ["annotate", "adjudicate", "--json"]).stdout)
+    gold = {(r["sentence_id"], r["task"]): r for r in
+            (json.loads(line) for line in runner.invoke(main, ["annotate", "gold", "--json"]).stdout.splitlines())}
+    assert gold[("new-s0001", "claim_type")]["provenance"]["method"] == "single"
+    assert gold[("new-s0001", "claim_type")]["value"] == {"label": "laws_rules"}
+    contested = {(item["sentence_id"], item["question"]) for item in summary["contested"]}
+    sample_label = gold[("deepseek_ja-s0001", "claim_type")]["value"]["label"]
+    assert (("deepseek_ja-s0001", "claim_type") in contested) == (sample_label != "quantity")
+    # When bob answers alice's document too, alice's single gold is remade from both votes.
+    assert runner.invoke(main, ["annotate", "label", "new-s0001", "-a", "bob", "--claim-type", "laws_rules"]).exit_code == 0
+    runner.invoke(main, ["annotate", "adjudicate"])
+    gold = [json.loads(line) for line in runner.invoke(main, ["annotate", "gold", "--json"]).stdout.splitlines()]
+    (record,) = [r for r in gold if r["sentence_id"] == "new-s0001" and r["task"] == "claim_type"]
+    assert record["provenance"]["method"] == "unanimous"

@@ -97,9 +97,11 @@ def auto_adjudicate(workspace: Workspace, *, tasks: Iterable[str] | None = None,
                     min_agreement: str = "majority", annotators: Iterable[str] | None = None) -> AdjudicationResult:
     """Write gold for every question the rules settle; return the ones left for a person.
 
-    With one annotator, their answers are promoted with provenance ``single``. With several:
-    unanimous answers (two or more votes, all equal) become gold, and with ``min_agreement =
-    "majority"`` so do answers given by more than half of the votes; the rest are contested.
+    In a document that one annotator alone has answered, their answers are promoted with
+    provenance ``single`` (a second annotator's answers later remake them as below). In a document
+    several annotators have answered: unanimous answers (two or more votes, all equal) become gold,
+    and with ``min_agreement = "majority"`` so do answers given by more than half of the votes; the
+    rest, and questions with one vote, are contested.
     A question already in gold is left alone while its votes are unchanged; when they changed, an
     automatic decision is remade, and a person's decision is flagged and offered again. Imported
     gold (a benchmark's) is never remade from votes.
@@ -110,12 +112,17 @@ def auto_adjudicate(workspace: Workspace, *, tasks: Iterable[str] | None = None,
     if not chosen:
         raise DataError("there are no annotations to adjudicate",
                         fix="annotate first: `tagline annotate --annotator NAME` or `tagline annotate label`")
-    single = len(chosen) == 1
     votes = collect_votes(workspace, chosen, tasks)
+    document_of = {record["id"]: record["doc_id"] for record in workspace.iter_sentences()}
+    annotators_of: dict[str, set[str]] = {}
+    for by_sentence in votes.values():
+        for sentence_id, answers in by_sentence.items():
+            annotators_of.setdefault(document_of[sentence_id], set()).update(answers)
     current_gold = gold_view(workspace)
     result = AdjudicationResult()
     for (task, target), by_sentence in votes.items():
         for sentence_id, answers in by_sentence.items():
+            single = len(annotators_of[document_of[sentence_id]]) == 1
             stored_votes = _votes_for_record(task, answers)
             existing = current_gold.get((sentence_id, task, target))
             if existing is not None and existing["provenance"]["votes"] == stored_votes:

@@ -202,7 +202,7 @@ def _print_agreement(report: dict) -> None:
             for pair in question.get("pairwise", []):
                 a, b = pair["annotators"]
                 click.echo(f"  {a} vs {b}: exact F1 {number(pair['exact']['f1'])}, overlap F1 "
-                           f"{number(pair['overlap']['f1'])} on {pair['n_items']} sentences")
+                           f"{number(pair['overlap']['f1'])} on {plural(pair['n_items'], 'sentence')}")
             click.echo(f"  Krippendorff's alpha (tokens) {number(question['krippendorff_alpha']['value'])}")
         else:
             click.echo(f"  items compared {question['n_items_compared']}, observed agreement "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from tagline.cli.output import emit_json, emit_jsonl, json_option, print_table, say, workspace_option
+from tagline.wording import plural, verb
 
 
 @click.group("corpus")
@@ -33,11 +34,11 @@ def add_cli(files, lang, doc_id, encoding, fmt, replace, workspace, as_json) -> 
         emit_json(report.as_dict())
         return
     for added in report.added:
-        say(f"added {added['doc_id']}: {added['n_sentences']} sentences ({added['lang']}, {added['encoding']})")
+        say(f"added {added['doc_id']}: {plural(added['n_sentences'], 'sentence')} ({added['lang']}, {added['encoding']})")
     for doc_id_ in report.unchanged:
         say(f"unchanged {doc_id_}: already in the workspace")
     for replaced in report.replaced:
-        say(f"replaced {replaced['doc_id']}: {replaced['kept']} sentences kept their ids, {replaced['new']} new, "
+        say(f"replaced {replaced['doc_id']}: {plural(replaced['kept'], 'sentence')} kept {verb(replaced['kept'], 'its id', 'their ids')}, {replaced['new']} new, "
             f"{len(replaced['orphaned'])} orphaned")
         if replaced["orphaned_annotated"]:
             say("  annotated sentences orphaned (annotations kept, see orphaned.jsonl): "
