@@ -245,3 +245,20 @@ def test_annotate_label_refuses_contradictory_repeated_options_and_writes_nothin
     same_twice = runner.invoke(main, ["annotate", "label", sentence, "-a", "carol", "--claim-type", "quantity",
                                       "--claim-type", "quantity"])
     assert same_twice.exit_code == 0, same_twice.output
+
+
+def test_eval_runs_warns_about_a_results_file_it_cannot_read_and_lists_the_others(runner, built_sample):
+    good = _run(runner, "--task", "claim_type", "--baselines", "majority")
+    bad = built_sample.runs_dir / "broken-run"
+    bad.mkdir()
+    (bad / "results.json").write_text('{"run_id": "broken-run", ', encoding="utf-8")
+    odd = built_sample.runs_dir / "odd-run"
+    odd.mkdir()
+    (odd / "results.json").write_text('{"run_id": "odd-run"}', encoding="utf-8")
+    result = runner.invoke(main, ["eval", "runs"])
+    assert result.exit_code == 0, result.output
+    assert good in result.stdout and "broken-run" not in result.stdout and "odd-run" not in result.stdout
+    assert "broken-run/results.json: cannot be read" in result.stderr
+    assert "odd-run/results.json: not a run result" in result.stderr
+    scored = runner.invoke(main, ["eval", "runs", "--json"])
+    assert [json.loads(line)["run_id"] for line in scored.stdout.splitlines()] == [good]

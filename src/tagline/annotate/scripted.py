@@ -49,7 +49,9 @@ def parse_entity(spec: str, sentence_text: str, labels: Sequence[str]) -> list[d
                             fix="for example --entity 'DeepSeek:ORG' or --entity 0:8:ORG")
         occurrences = [(m.start(), m.start() + len(surface)) for m in re.finditer(re.escape(surface), sentence_text)]
         if not occurrences:
-            raise DataError(f"{surface!r} does not occur in the sentence", fix=f"the sentence is: {sentence_text}")
+            offsets_hint = "; for character offsets write START:END:LABEL" if surface.isdigit() else ""
+            raise DataError(f"{surface!r} does not occur in the sentence",
+                            fix=f"the sentence is: {sentence_text}{offsets_hint}")
     if label not in labels:
         raise DataError(f"entity label {label!r} is not one of {', '.join(labels)}")
     return [{"start": s, "end": e, "label": label, "text": sentence_text[s:e]} for s, e in occurrences]

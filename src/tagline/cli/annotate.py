@@ -262,7 +262,9 @@ def adjudicate_cli(task, min_agreement, adjudicator, annotators, workspace, as_j
         + (f"; decided by {adjudicator}: {decided}" if decided else ""))
     if summary["contested"]:
         say(f"{plural(len(summary['contested']), 'question')} {verb(len(summary['contested']), 'needs', 'need')} an adjudicator"
-            + ("" if adjudicator else " (run again with --adjudicator NAME in a terminal)") + ":")
+            + (" (run again with --adjudicator NAME in a terminal)" if not adjudicator else
+               "" if decided or as_json else f" (--adjudicator {adjudicator} decides in a terminal, and this is not "
+                                              "one: run it in a terminal window)") + ":")
         for item in summary["contested"][:20]:
             votes = "; ".join(f"{a}={v}" for a, v in item["votes"].items())
             click.echo(f"  {item['sentence_id']} {item['question']}: {votes} ({item['reason']})")

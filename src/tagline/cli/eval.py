@@ -167,7 +167,10 @@ def runs_cli(workspace, as_json) -> None:
     """List past runs with their headline metric."""
     from tagline.eval.run import list_runs
 
-    runs = list_runs(workspace)
+    unreadable: list[str] = []
+    runs = list_runs(workspace, unreadable)
+    for problem in unreadable:
+        click.echo(f"Warning: {problem}; left out", err=True)
     if as_json:
         emit_jsonl({key: run[key] for key in ("run_id", "task", "baseline", "mode", "dataset_fingerprint",
                                               "created", "metrics") if key in run} for run in runs)

@@ -674,14 +674,26 @@ def _plan_baselines(tasks: list[str], baselines: Sequence[str] | None, pooled: b
     return plan
 
 
-def list_runs(workspace: Workspace) -> list[dict]:
+def list_runs(workspace: Workspace, unreadable: list[str] | None = None) -> list[dict]:
+    """Every run's results, oldest first. A ``results.json`` that cannot be read or does not match
+    the run schema is left out, and described in ``unreadable`` when a list is given."""
+    from tagline.schemas import schema_errors
+
     runs = []
     if not workspace.runs_dir.exists():
         return runs
     for path in sorted(workspace.runs_dir.glob("*/results.json")):
         try:
             result = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            problem = getattr(error, "strerror", None) or getattr(error, "msg", None) or str(error)
+            if unreadable is not None:
+                unreadable.append(f"{path}: cannot be read ({problem})")
+            continue
+        errors = schema_errors("run", result)
+        if errors:
+            if unreadable is not None:
+                unreadable.append(f"{path}: not a run result ({errors[0]})")
             continue
         runs.append(result)
     return runs

@@ -63,6 +63,7 @@ def score_predictions(workspace: Workspace, path: str | Path, *, task: str, spli
     texts = {data.ids[i]: data.inputs[i] for i in keep} if task == "entities" else {}
     predicted: dict[str, object] = {}
     unknown_labels: list[str] = []
+    unlabelled: list[str] = []  # records without a label
     duplicates: list[str] = []
     for number, record in _read_jsonl(path):
         row_id = record.get("id")
@@ -98,7 +99,9 @@ def score_predictions(workspace: Workspace, path: str | Path, *, task: str, spli
             predicted[row_id] = value
         else:
             label = record.get("label")
-            if not isinstance(label, str) or label not in data.labels:
+            if "label" not in record:
+                unlabelled.append(f"line {number}")
+            elif not isinstance(label, str) or label not in data.labels:
                 unknown_labels.append(f"{json.dumps(label, ensure_ascii=False)} (line {number})")
             predicted[row_id] = label
     missing = [i for i in gold if i not in predicted]
@@ -113,6 +116,9 @@ def score_predictions(workspace: Workspace, path: str | Path, *, task: str, spli
         problems.append(f"{plural(len(duplicates), 'id')} {verb(len(duplicates), 'is', 'are')} predicted twice (first: {_first(duplicates)})")
     if missing or extra or duplicates:
         fixes.append(f"predict each of the {len(gold)} rows of {scope} once, by its id in the built dataset")
+    if unlabelled:
+        problems.append(f"{plural(len(unlabelled), 'record')} without a `label` (first: {_first(unlabelled)})")
+        fixes.append("give every record its `label`")
     if unknown_labels:
         problems.append(f"{plural(len(unknown_labels), 'unknown label')} (first: {_first(unknown_labels)})")
         fixes.append(f"use the {task} labels of tagline.toml: {', '.join(data.labels)}")
@@ -252,8 +258,12 @@ def predict_file(workspace: Workspace, run_id: str, path: str | Path) -> list[di
     else:
         try:
             lines = path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as error:
-            raise InputError(f"cannot read as UTF-8 text: {error}", where=str(path)) from None
+        except OSError as error:
+            raise InputError(f"cannot read: {error.strerror}", where=str(path),
+                             fix="check the path and its permissions") from None
+        except UnicodeDecodeError as error:
+            raise InputError(f"not UTF-8 text (invalid byte at byte offset {error.start})", where=str(path),
+                             fix="convert the file to UTF-8") from None
         if result["task"] == "stance":
             raise InputError("stance predictions need a target per text", where=str(path),
                              fix="give a .jsonl file with `text` and `target` fields")
