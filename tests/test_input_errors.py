@@ -262,3 +262,19 @@ def test_eval_runs_warns_about_a_results_file_it_cannot_read_and_lists_the_other
     assert "odd-run/results.json: not a run result" in result.stderr
     scored = runner.invoke(main, ["eval", "runs", "--json"])
     assert [json.loads(line)["run_id"] for line in scored.stdout.splitlines()] == [good]
+
+
+def test_scoring_warns_when_the_gold_changed_after_the_build(runner, built_sample):
+    quiet = runner.invoke(main, ["eval", "run", "--task", "claim_type", "--baselines", "majority", "--resamples", "20"])
+    assert quiet.exit_code == 0 and "Warning" not in quiet.stderr, quiet.output
+    from tagline.annotate.gold import gold_record
+    from tagline.corpus.store import append_records
+
+    append_records(built_sample.gold_path, [gold_record("deepseek_ja-s0001", "claim_type", None,
+                                                        {"label": "quantity"}, "imported", {})])
+    result = runner.invoke(main, ["eval", "run", "--task", "claim_type", "--baselines", "majority", "--resamples", "20"])
+    assert result.exit_code == 0
+    assert "Warning: the gold changed after" in result.stderr and "tagline eval build" in result.stderr
+    assert runner.invoke(main, ["eval", "build"]).exit_code == 0
+    again = runner.invoke(main, ["eval", "run", "--task", "claim_type", "--baselines", "majority", "--resamples", "20"])
+    assert "Warning" not in again.stderr

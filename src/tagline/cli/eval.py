@@ -148,8 +148,11 @@ def results_table(results: list[dict], *, with_run_ids: bool = False, width: int
 @json_option
 def run_cli(task, baselines, cv, seed, dataset_dir, resamples, pooled, tune, workspace, as_json) -> None:
     """Fit and score baselines; each run is written to runs/<run-id>/ (results.json, report.md, PNG, model)."""
-    from tagline.eval.run import run_evaluation
+    from tagline.eval.run import run_evaluation, stale_build_warning
 
+    stale = stale_build_warning(workspace, dataset_dir)
+    if stale:
+        click.echo(f"Warning: {stale}", err=True)
     chosen = [b.strip() for b in baselines.split(",") if b.strip()] if baselines else None
     results = run_evaluation(workspace, task=task, baselines=chosen, cv=cv, seed=seed, dataset_dir=dataset_dir,
                              n_resamples=resamples, pooled=pooled, tune=tune, progress=None if as_json else (lambda m: say(f"running {m}")))
@@ -217,8 +220,12 @@ def compare_cli(run_a, run_b, resamples, seed, workspace, as_json) -> None:
 @json_option
 def score_cli(predictions, task, split, dataset_dir, resamples, workspace, as_json) -> None:
     """Score a predictions file (an LLM's, a colleague's model's) against the gold, with intervals."""
+    from tagline.eval.run import stale_build_warning
     from tagline.eval.score import score_predictions
 
+    stale = stale_build_warning(workspace, dataset_dir)
+    if stale:
+        click.echo(f"Warning: {stale}", err=True)
     result = score_predictions(workspace, predictions, task=task, split=split, dataset_dir=dataset_dir,
                                n_resamples=resamples)
     if as_json:

@@ -640,6 +640,7 @@ def build_dataset(
             raise DataError(f"task {task!r} is not one of {', '.join(config.tasks)}")
     out = Path(out) if out else workspace.build_dir / "dataset"
 
+    sources = source_sizes(workspace)  # before reading: an append during the build makes it stale
     step("reading gold")
     gold = _current_gold(workspace)
     chosen = pc.is_in(gold["task"], value_set=_string_array(tasks))
@@ -860,7 +861,7 @@ def build_dataset(
     staging.mkdir(parents=True)
     try:
         report = _write_build(staging, out, makers, split_names, report, universe, split_rank, settings, method,
-                              warnings, workspace, provenance, agreement, step)
+                              warnings, workspace, provenance, agreement, sources, step)
     except BaseException:  # a failure or Ctrl-C: the half-written build goes, the previous one stays
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -868,7 +869,7 @@ def build_dataset(
 
 
 def _write_build(staging: Path, out: Path, makers: dict, split_names, report, universe, split_rank, settings,
-                 method, warnings, workspace, provenance, agreement, step):
+                 method, warnings, workspace, provenance, agreement, sources, step):
     import datasets
     import pyarrow as pa
 
@@ -905,7 +906,8 @@ def _write_build(staging: Path, out: Path, makers: dict, split_names, report, un
     _write_splits(staging / "splits.jsonl", universe["id"], universe["doc_id"], split_of_row)
     (staging / "fingerprint.json").write_text(json.dumps(
         {"fingerprint": report.fingerprint, "settings": settings, "configs": report.configs,
-         "split_method": method, "warnings": warnings, "entity_alignment": report.entity_alignment},
+         "split_method": method, "warnings": warnings, "entity_alignment": report.entity_alignment,
+         "sources": sources},
         ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     from tagline.eval.card import dataset_card
 
@@ -913,6 +915,20 @@ def _write_build(staging: Path, out: Path, makers: dict, split_names, report, un
                                        encoding="utf-8")
     _swap_into_place(staging, out)
     return report
+
+
+def source_sizes(workspace: Workspace) -> dict:
+    """What a build is made from: the workspace, and the size and modification time of the gold and
+    sentence files. Gold is only appended to, and the sentence file is replaced whole when documents
+    are added or replaced, so either one changing means the build is older than the data."""
+    def state(path: Path) -> list[int]:
+        if not path.exists():
+            return [0, 0]
+        status = path.stat()
+        return [status.st_size, status.st_mtime_ns]
+
+    return {"workspace": str(workspace.root.resolve()), "gold": state(workspace.gold_path),
+            "sentences": state(workspace.sentences_path)}
 
 
 def _remove_abandoned_staging(out: Path) -> None:

@@ -35,6 +35,28 @@ class TaskData:
     labels: list[str]
 
 
+def stale_build_warning(workspace: Workspace, dataset_dir: str | Path | None = None) -> str | None:
+    """A warning when the dataset was built from this workspace before its gold or sentences last
+    changed (runs would score an old picture of the gold); ``None`` otherwise."""
+    from tagline.eval.build import source_sizes
+
+    directory = Path(dataset_dir) if dataset_dir else workspace.build_dir / "dataset"
+    try:
+        built = json.loads((directory / "fingerprint.json").read_text(encoding="utf-8")).get("sources")
+    except (OSError, ValueError):
+        return None
+    if not isinstance(built, dict):
+        return None
+    now = source_sizes(workspace)
+    if built.get("workspace") != now["workspace"]:
+        return None
+    changed = [name for name in ("gold", "sentences") if built.get(name) != now[name]]
+    if not changed:
+        return None
+    return (f"the {' and '.join(changed)} changed after {directory} was built: these scores use the build; "
+            "run `tagline eval build` to include the changes")
+
+
 def load_dataset_dir(workspace: Workspace, dataset_dir: str | Path | None = None) -> tuple[Path, dict]:
     directory = Path(dataset_dir) if dataset_dir else workspace.build_dir / "dataset"
     fingerprint_path = directory / "fingerprint.json"
