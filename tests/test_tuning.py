@@ -8,6 +8,7 @@ import random
 import pytest
 
 from tagline.eval.baselines import (
+    POOLED_KEY,
     TUNING_GRIDS,
     CrossValidatedClassifier,
     PerTargetClassifier,
@@ -221,3 +222,27 @@ def test_run_tells_a_target_with_one_training_label_from_a_tuned_one_and_counts_
     assert chosen["dogs"]["folds"] == 2 and chosen["dogs"]["cv_score"] is not None
     assert "tuned by 2-fold cross-validation on train per target (fewer than 5 folds where a label has fewer " \
            "items; 1 of 2 targets tuned, 1 predict their single training label)" in outcome["mode"]
+
+
+def test_a_pooled_model_tunes_with_a_sentences_target_rows_in_one_fold(monkeypatch):
+    # Every text appears under two targets; a tuning fold scored on a text it was fitted on (under
+    # the other target) would reward memorising texts.
+    import sklearn.model_selection
+
+    seen_splits = []
+    original = sklearn.model_selection.StratifiedGroupKFold.split
+
+    def recording_split(self, X, y=None, groups=None):
+        for train, held_out in original(self, X, y, groups):
+            seen_splits.append((list(train), list(held_out)))
+            yield train, held_out
+
+    monkeypatch.setattr(sklearn.model_selection.StratifiedGroupKFold, "split", recording_split)
+    texts, labels = noisy_texts(120, 3)
+    pairs = [(target, text) for text in texts for target in ("A", "B")]
+    y = [label for label in labels for _ in ("A", "B")]
+    model = PerTargetClassifier(make_tuned_baseline("tfidf_svm", lang="en", scoring="f_avg"), pooled=True).fit(pairs, y)
+    assert len(seen_splits) == 5
+    for train, held_out in seen_splits:
+        assert not {pairs[i][1] for i in train} & {pairs[i][1] for i in held_out}
+    assert model.estimators_[POOLED_KEY].folds_used_ == 5

@@ -259,8 +259,10 @@ class CrossValidatedClassifier:
         return (f"CrossValidatedClassifier({self.estimator!r}, {self.param_grid!r}, scoring={self.scoring!r}, "
                 f"folds={self.folds!r}, random_state={self.random_state!r})")
 
-    def fit(self, X: Sequence[str], y: Sequence) -> CrossValidatedClassifier:
-        """Choose the classifier parameters by cross-validation on ``X``, ``y``; refit on all of it."""
+    def fit(self, X: Sequence[str], y: Sequence, groups: Sequence | None = None) -> CrossValidatedClassifier:
+        """Choose the classifier parameters by cross-validation on ``X``, ``y``; refit on all of it.
+        Items with the same ``groups`` value (the same sentence under several stance targets, for
+        a pooled model) are kept in one fold, so no fold is scored on a text it was fitted on."""
         from sklearn.base import clone
         from sklearn.model_selection import ParameterGrid
 
@@ -278,7 +280,15 @@ class CrossValidatedClassifier:
             self.tuning_note_ = "no label has two items"
         elif list(ParameterGrid(self.param_grid)):
             try:
-                self._search(texts, labels, min(int(self.folds), min(repeated)), sorted(counts))
+                folds = min(int(self.folds), min(repeated))
+                if groups is not None:
+                    groups = list(groups)
+                    if len(groups) != len(texts):
+                        raise ValueError(f"{len(groups)} groups for {len(texts)} texts")
+                    folds = min(folds, len(set(groups)))
+                if folds < 2:
+                    raise ValueError("fewer than two groups to fold")
+                self._search(texts, labels, folds, sorted(counts), groups)
             except ValueError as error:  # a fold with no vocabulary, or with one class left to learn
                 self.best_params_, self.best_score_, self.cv_scores_, self.folds_used_ = {}, None, [], 0
                 self.tuning_note_ = f"cross-validation failed ({error})"
@@ -293,20 +303,24 @@ class CrossValidatedClassifier:
         self.classes_ = self.best_estimator_.classes_
         return self
 
-    def _search(self, texts: list, labels: list, folds: int, label_set: list) -> None:
+    def _search(self, texts: list, labels: list, folds: int, label_set: list, groups: list | None = None) -> None:
         import warnings
 
         from sklearn.base import clone
-        from sklearn.model_selection import ParameterGrid, StratifiedKFold
+        from sklearn.model_selection import ParameterGrid, StratifiedGroupKFold, StratifiedKFold
 
         metric = tuning_metric(self.scoring, label_set)
         candidates = list(ParameterGrid(self.param_grid))
         sums = [0.0] * len(candidates)
-        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
+        grouped = groups is not None and len(set(groups)) < len(groups)
+        splitter = (StratifiedGroupKFold if grouped else StratifiedKFold)(n_splits=folds, shuffle=True,
+                                                                          random_state=self.random_state)
         with warnings.catch_warnings():
             # A label with a single item cannot be in every fold; it is still learnt where it is.
             warnings.filterwarnings("ignore", message="The least populated class", category=UserWarning)
-            splits = list(splitter.split(texts, labels))
+            splits = [(train, held_out) for train, held_out in
+                      (splitter.split(texts, labels, groups) if grouped else splitter.split(texts, labels))
+                      if len(held_out)]
         for train, held_out in splits:
             features = clone(self.estimator.named_steps["features"])
             train_matrix = features.fit_transform([texts[i] for i in train])
@@ -316,10 +330,11 @@ class CrossValidatedClassifier:
                 classifier = clone(self.estimator.named_steps["classifier"]).set_params(**params)
                 guesses = classifier.fit(train_matrix, train_labels).predict(held_out_matrix)
                 sums[j] += metric(held_out_labels, guesses.tolist())
-        self.folds_used_ = folds
-        self.cv_scores_ = [{"params": params, "score": total / folds} for params, total in zip(candidates, sums)]
+        used = len(splits)  # grouped folds can come out fewer than asked when groups are few
+        self.folds_used_ = used
+        self.cv_scores_ = [{"params": params, "score": total / used} for params, total in zip(candidates, sums)]
         best = best_setting(candidates, sums, self.estimator.named_steps["classifier"].get_params())
-        self.best_params_, self.best_score_ = candidates[best], sums[best] / folds
+        self.best_params_, self.best_score_ = candidates[best], sums[best] / used
 
     def predict(self, X: Sequence[str]):
         """Predict with the refitted pipeline; returns a NumPy array."""
@@ -466,13 +481,16 @@ class PerTargetClassifier:
         raise TypeError(f"base_factory must be an estimator or a function returning one, "
                         f"got {type(self.base_factory).__name__}")
 
-    def _fit_one(self, texts: list, labels: list):
+    def _fit_one(self, texts: list, labels: list, groups: list | None = None):
         if len(set(labels)) == 1:
             # Linear models refuse one class; predicting it is what they would learn anyway.
             from sklearn.dummy import DummyClassifier
 
             return DummyClassifier(strategy="most_frequent").fit(texts, labels)
-        return self._new_estimator().fit(texts, labels)
+        estimator = self._new_estimator()
+        if groups is not None and isinstance(estimator, CrossValidatedClassifier):
+            return estimator.fit(texts, labels, groups=groups)
+        return estimator.fit(texts, labels)
 
     @staticmethod
     def _pairs(X) -> list[tuple[str, str]]:
@@ -499,7 +517,9 @@ class PerTargetClassifier:
         self.default_label_ = min(counts, key=lambda label: (-counts[label], str(label)))
         self.targets_ = sorted({target for target, _ in pairs})
         if self.pooled:
-            self.estimators_ = {POOLED_KEY: self._fit_one([f"{target_token(t)} {x}" for t, x in pairs], labels)}
+            # A sentence has a row per target: its rows share a tuning fold (grouped by text).
+            self.estimators_ = {POOLED_KEY: self._fit_one([f"{target_token(t)} {x}" for t, x in pairs], labels,
+                                                          groups=[x for _, x in pairs])}
             return self
         rows: dict[str, list[int]] = {}
         for index, (target, _) in enumerate(pairs):
