@@ -278,3 +278,41 @@ def test_scoring_warns_when_the_gold_changed_after_the_build(runner, built_sampl
     assert runner.invoke(main, ["eval", "build"]).exit_code == 0
     again = runner.invoke(main, ["eval", "run", "--task", "claim_type", "--baselines", "majority", "--resamples", "20"])
     assert "Warning" not in again.stderr
+
+
+def test_import_refuses_lone_surrogates_and_ids_that_make_invalid_document_ids_before_writing(runner, workspace,
+                                                                                                tmp_path):
+    lone = tmp_path / "lone.jsonl"
+    lone.write_text('{"text": "EU \\ud800 rejects.", "label": [[0, 2, "ORG"]]}\n', encoding="utf-8")
+    result = runner.invoke(main, ["annotate", "import", str(lone), "--format", "doccano", "-a", "alice"])
+    assert "lone.jsonl:1: the text holds a lone UTF-16 surrogate \\ud800" in _error(result, "lone.jsonl:1")
+    stockmark = tmp_path / "ner.json"
+    stockmark.write_text(json.dumps([{"curid": "1", "text": "東京は晴れ。", "entities": []},
+                                     {"curid": "a/b", "text": "大阪は雨。", "entities": []}], ensure_ascii=False),
+                         encoding="utf-8")
+    result = runner.invoke(main, ["annotate", "import", str(stockmark), "--format", "stockmark-ner", "--dry-run"])
+    assert "document id 'stockmark-a/b', which is not valid" in _error(result, "ner.json item 2")
+    result = runner.invoke(main, ["annotate", "import", str(stockmark), "--format", "stockmark-ner"])
+    _error(result, "ner.json item 2")
+    assert list(workspace.documents_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("content, phrase", [
+    ('text,claim_type\nHello world.,quantity\n"Second row, cut,prediction\nThird,quantity\n',
+     "t.csv:3: not valid CSV (a quoted field is never closed)"),
+    ("text,claim_type,claim_type\nHello,quantity,prediction\n", "t.csv:1: the header names 'claim_type' more than once"),
+    ("text,stance:\nHello,FAVOR\n", "t.csv:1: column 'stance:' names no stance target"),
+])
+def test_csv_import_refuses_damaged_files(runner, workspace, tmp_path, content, phrase):
+    path = tmp_path / "t.csv"
+    path.write_text(content, encoding="utf-8")
+    result = runner.invoke(main, ["annotate", "import", str(path), "--format", "csv", "-a", "bob"])
+    assert phrase in _error(result, "t.csv:")
+    assert not workspace.annotation_path("bob").exists()
+
+
+def test_csv_import_names_the_columns_it_does_not_read(runner, workspace, tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("text,Claim_Type\nHello,quantity\n", encoding="utf-8")
+    result = runner.invoke(main, ["annotate", "import", str(path), "--format", "csv", "-a", "bob"])
+    assert result.exit_code == 0 and "1 column not read: Claim_Type" in result.stderr

@@ -270,6 +270,7 @@ def import_file(
     options = ReadOptions(text_field=text_field, label_field=label_field, offsets=offsets,
                           predictions=predictions, split=split)
     result = _load(_READERS[fmt])(path, options)
+    _refuse_surrogates(result.records)
     if not result.records:
         left_out = "; ".join(warning.split(": ", 1)[-1] for warning in result.warnings)
         raise InputError(f"the file holds no texts to import{f' ({left_out})' if left_out else ''}",
@@ -329,6 +330,30 @@ def import_file(
         return summary
     _write(workspace, new_documents, events_by_annotator, gold_records)
     return summary
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _refuse_surrogates(records: list[ForeignRecord]) -> None:
+    """A lone UTF-16 surrogate (``\\ud83d`` in JSON: half an emoji, as a tool that cut a string
+    in the middle of one writes it) is not a character and cannot be stored as UTF-8."""
+    for record in records:
+        strings = [("the text", record.text), ("the sentence id", record.sentence_id)]
+        strings += [(f"meta field {key!r}", value) for key, value in record.meta.items()]
+        for answer in record.answers:
+            strings += [("a label", answer.label), ("a stance target", answer.target),
+                        ("an annotator name", answer.annotator)]
+            strings += [("a span label", span.label) for span in answer.spans]
+            strings += [("a span's text", span.text) for span in answer.spans]
+        for what, value in strings:
+            if isinstance(value, str):
+                match = _SURROGATE.search(value)
+                if match:
+                    raise InputError(f"{what} holds a lone UTF-16 surrogate \\u{ord(match.group()):04x} at "
+                                     f"character {match.start()} (half of an emoji or other character)",
+                                     where=record.where, fix="repair the text in the tool it came from, or "
+                                                             "remove that escape from the file")
 
 
 def _convert_utf16(records: list[ForeignRecord]) -> None:
@@ -519,7 +544,7 @@ def _plan_documents(workspace: Workspace, records: list[ForeignRecord], path: Pa
     """Decide where every record lands: an existing sentence (tagline's own exports carry sentence
     ids), an unchanged document, or a new document (made now, written later)."""
     from tagline.corpus.ingest import segment_document, sentence_id as make_sentence_id
-    from tagline.corpus.readers import SourceDocument, doc_id_from
+    from tagline.corpus.readers import DOC_ID, SourceDocument, doc_id_from
     from tagline.corpus.segment import detect_lang
 
     prefix = doc_id_from(path.stem if path.is_file() else path.name)
@@ -527,6 +552,10 @@ def _plan_documents(workspace: Workspace, records: list[ForeignRecord], path: Pa
     doc_ids: dict[int, str] = {}
     for index, record in enumerate(records):
         if record.doc_id:
+            if not DOC_ID.match(record.doc_id):
+                raise InputError(f"the record's id makes document id {record.doc_id!r}, which is not valid",
+                                 where=record.where, fix="ids may use letters, digits, '.', '_' or '-'; "
+                                                         "check that the file is not damaged")
             doc_ids[index] = record.doc_id
         elif record.sentence_id:
             doc_ids[index] = doc_id_from(record.sentence_id)

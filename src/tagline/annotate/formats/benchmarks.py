@@ -27,7 +27,7 @@ def read_semeval(path: Path, options: ReadOptions) -> ReadResult:
     records = []
     try:
         for row in read_semeval2016(path):
-            where = f"{path} ID {row['id']}"
+            where = f"{path}:{row['line']}"
             answer = ForeignAnswer("label", where, label=row["label"], task="stance", target=row["target"])
             records.append(ForeignRecord(text=row["text"], where=where, key=row["id"],
                                          doc_id=f"semeval2016-{row['id']}", answers=[answer], lang="en",

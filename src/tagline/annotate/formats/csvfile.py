@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from tagline.annotate.formats.common import (
-    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, read_text,
+    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, plural, read_text,
 )
 from tagline.errors import InputError
 
@@ -18,7 +18,7 @@ STANCE_PREFIX = "stance:"
 
 def read(path: Path, options: ReadOptions) -> ReadResult:
     text = read_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # strict: an unclosed quote is an error
     try:
         header = next(reader)
     except StopIteration:
@@ -26,6 +26,13 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
     except csv.Error as error:
         raise InputError(f"not valid CSV ({error})", where=f"{path}:1", fix="fix the header line") from None
     columns = [name.strip() for name in header]
+    repeated = sorted({name for name in columns if columns.count(name) > 1})
+    if repeated:
+        raise InputError(f"the header names {', '.join(repr(name) for name in repeated)} more than once",
+                         where=f"{path}:1", fix="give every column its own name")
+    if STANCE_PREFIX in columns:
+        raise InputError(f"column {STANCE_PREFIX!r} names no stance target", where=f"{path}:1",
+                         fix=f"name the target after the colon, e.g. {STANCE_PREFIX}DeepSeek")
     text_column = options.text_field or "text"
     if text_column not in columns:
         raise InputError(f"no `{text_column}` column (columns: {', '.join(columns) or 'none'})", where=f"{path}:1",
@@ -34,6 +41,13 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
     if options.label_field and options.label_field not in columns:
         raise InputError(f"no `{options.label_field}` column (columns: {', '.join(columns)})", where=f"{path}:1",
                          fix="check --label-field")
+    read = {text_column, label_column, "annotator", "sentence_id", "entities"}
+    ignored = [name for name in columns if name not in read and not name.startswith(STANCE_PREFIX)]
+    warnings = []
+    if ignored:
+        warnings.append(f"{path.name}: {plural(len(ignored), 'column')} not read: {', '.join(ignored)} (tagline reads "
+                        f"{text_column}, claim_type or label, stance:<target>, entities, annotator, sentence_id"
+                        f"{'; --label-field names another label column' if not options.label_field else ''})")
     records = []
     line = reader.line_num + 1
     while True:
@@ -42,7 +56,11 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
         except StopIteration:
             break
         except csv.Error as error:
-            raise InputError(f"not valid CSV ({error})", where=f"{path}:{line}", fix="fix that row") from None
+            problem = "a quoted field is never closed" if "unexpected end of data" in str(error) else str(error)
+            raise InputError(f"not valid CSV ({problem})", where=f"{path}:{line}",
+                             fix="fix that row: a field holding a comma, quote or line break goes in quotes, "
+                                 "with any quote inside doubled") \
+                from None
         where = f"{path}:{line}"
         line = reader.line_num + 1
         if not any(cell.strip() for cell in row):
@@ -71,7 +89,7 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
                                      answers=answers, sentence_id=sentence_id))
     if not records:
         raise InputError("no rows", where=str(path), fix="check that this is the exported file")
-    return ReadResult(records)
+    return ReadResult(records, warnings)
 
 
 def _spans(cell: str, where: str) -> list[ForeignSpan]:

@@ -57,8 +57,9 @@ def read_semeval2016(path: str | Path) -> Iterator[dict]:
     Yields
     ------
     dict
-        ``{"id": str, "target": str, "text": str, "label": "FAVOR" | "AGAINST" | "NONE"}``. The
-        text is the tweet exactly as in the file, including the ``#SemST`` marker hashtag.
+        ``{"id": str, "target": str, "text": str, "label": "FAVOR" | "AGAINST" | "NONE", "line": int}``
+        (``line``: the tweet's line number in the file). The text is the tweet exactly as in the
+        file, including the ``#SemST`` marker hashtag.
 
     Raises
     ------
@@ -107,7 +108,7 @@ def read_semeval2016(path: str | Path) -> Iterator[dict]:
             if sentence_id in seen:
                 raise ValueError(f"{where}: id {sentence_id!r} is already on line {seen[sentence_id]}")
             seen[sentence_id] = number
-            yield {"id": sentence_id, "target": target, "text": text, "label": label}
+            yield {"id": sentence_id, "target": target, "text": text, "label": label, "line": number}
         if header is None:
             raise ValueError(f"{path}:1: the file is empty; expected the header ID<TAB>Target<TAB>Tweet<TAB>Stance")
 
