@@ -105,7 +105,7 @@ def test_lf_endings_bom_utf8_blank_lines_and_extra_columns(tmp_path):
     path.write_bytes("\ufeffID\tTarget\tTweet\tStance\tOpinion towards\tSentiment\n"
                      "7\tAtheism\t\"quoted\" — ok #SemST\tAGAINST\tTARGET\tNEGATIVE\n\n".encode())
     assert list(read_semeval2016(path)) == [
-        {"id": "7", "target": "Atheism", "text": "\"quoted\" — ok #SemST", "label": "AGAINST"}]
+        {"id": "7", "target": "Atheism", "text": "\"quoted\" — ok #SemST", "label": "AGAINST", "line": 2}]
 
 
 def test_split_names_and_missing_files(tmp_path):
