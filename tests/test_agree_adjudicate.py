@@ -234,3 +234,19 @@ def test_a_document_only_one_annotator_answered_becomes_single_gold_in_a_shared_
     gold = [json.loads(line) for line in runner.invoke(main, ["annotate", "gold", "--json"]).stdout.splitlines()]
     (record,) = [r for r in gold if r["sentence_id"] == "new-s0001" and r["task"] == "claim_type"]
     assert record["provenance"]["method"] == "unanimous"
+
+
+def test_quitting_the_adjudication_screen_says_how_to_go_on(sample_workspace):
+    ws = sample_workspace
+    for path in ws.annotation_files():
+        path.rename(path.with_suffix(".bak"))
+    sentence = _two_annotators(ws)
+    env = {**os.environ, "TERM": "xterm-256color", "TAGLINE_WORKSPACE": str(ws.root)}
+    child = pexpect.spawn(sys.executable, ["-m", "tagline", "annotate", "adjudicate", "--adjudicator", "judge"],
+                          env=env, dimensions=(24, 100), encoding="utf-8", timeout=20)
+    child.expect_exact(f"{sentence} · claim_type")
+    child.send("q")
+    child.expect_exact("1 question needs an adjudicator (run again with --adjudicator judge to go on):")
+    child.expect(pexpect.EOF)
+    assert "this is not one" not in child.before
+    assert not ws.gold_path.exists() or not list(read_records(ws.gold_path))

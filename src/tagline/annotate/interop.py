@@ -701,7 +701,7 @@ def _utf16_hint(problems: list[tuple[str, str]]) -> str:
 def _span_problem(text: str, span, options: ReadOptions) -> str | None:
     where = f"span {span.start}:{span.end} {span.label}"
     if span.start < 0 or span.end > len(text) or span.end <= span.start:
-        return f"{where} is outside the text ({len(text)} characters) or empty"
+        return f"{where} is outside the text ({plural(len(text), 'character')}) or empty"
     covered = text[span.start:span.end]
     if span.text is not None and covered != span.text:
         hint = ""

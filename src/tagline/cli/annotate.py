@@ -240,7 +240,8 @@ def adjudicate_cli(task, min_agreement, adjudicator, annotators, workspace, as_j
     result = auto_adjudicate(workspace, tasks=[task] if task else None, min_agreement=min_agreement,
                              annotators=_split_names(annotators))
     decided = 0
-    if result.contested and adjudicator and sys.stdin.isatty() and sys.stdout.isatty() and not as_json:
+    in_terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    if result.contested and adjudicator and in_terminal and not as_json:
         from tagline.annotate.scripted import check_annotator
         from tagline.annotate.terminal import AdjudicationSession, run_adjudication
 
@@ -258,13 +259,14 @@ def adjudicate_cli(task, min_agreement, adjudicator, annotators, workspace, as_j
         emit_json(summary)
         return
     methods = ", ".join(f"{count} {method}" for method, count in summary["by_method"].items()) or "none"
-    say(f"gold written: {summary['written']} ({methods}); already gold and unchanged: {summary['unchanged']}"
-        + (f"; decided by {adjudicator}: {decided}" if decided else ""))
+    say(f"gold written automatically: {summary['written']} ({methods}); already gold and unchanged: "
+        f"{summary['unchanged']}" + (f"; decided by {adjudicator}: {decided}" if decided else ""))
     if summary["contested"]:
         say(f"{plural(len(summary['contested']), 'question')} {verb(len(summary['contested']), 'needs', 'need')} an adjudicator"
             + (" (run again with --adjudicator NAME in a terminal)" if not adjudicator else
-               "" if decided or as_json else f" (--adjudicator {adjudicator} decides in a terminal, and this is not "
-                                              "one: run it in a terminal window)") + ":")
+               f" (run again with --adjudicator {adjudicator} to go on)" if in_terminal else
+               f" (--adjudicator {adjudicator} decides in a terminal, and this is not one: run it in a terminal "
+               "window)") + ":")
         for item in summary["contested"][:20]:
             votes = "; ".join(f"{a}={v}" for a, v in item["votes"].items())
             click.echo(f"  {item['sentence_id']} {item['question']}: {votes} ({item['reason']})")

@@ -83,7 +83,7 @@ def read_stockmark(path: Path, options: ReadOptions) -> ReadResult:
     seen: dict[str, int] = {}
     for index, item in enumerate(items):
         where = f"{path} item {index + 1}"
-        item = expect_object(item, where)
+        item = expect_object(item, where, "an item")
         body = item.get("text")
         if not isinstance(body, str) or not body.strip():
             raise InputError("item has no `text`", where=where, fix="use the dataset's ner.json")
@@ -95,7 +95,7 @@ def read_stockmark(path: Path, options: ReadOptions) -> ReadResult:
         if not isinstance(entities, list):
             raise InputError("`entities` is not a list", where=where, fix="use the dataset's ner.json")
         for entity in entities:
-            entity = expect_object(entity, where)
+            entity = expect_object(entity, where, "an entity")
             span = entity.get("span")
             if not (isinstance(span, list) and len(span) == 2
                     and all(isinstance(n, int) and not isinstance(n, bool) for n in span)):

@@ -144,7 +144,7 @@ def json_records(path: Path, text: str | None = None) -> Iterator[tuple[str, obj
         except json.JSONDecodeError as error:
             if not parsed:
                 break  # not JSON Lines: one JSON object spread over several lines
-            raise InputError(f"not valid JSON ({error.msg})", where=f"{path}:{number}",
+            raise InputError(f"not valid JSON ({error.msg}: column {error.colno})", where=f"{path}:{number}",
                              fix="fix that line; each line of a JSON Lines file is one JSON object") from None
     else:
         yield from parsed
@@ -152,7 +152,7 @@ def json_records(path: Path, text: str | None = None) -> Iterator[tuple[str, obj
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        raise InputError(f"neither JSON Lines nor JSON ({error.msg} at line {error.lineno} column {error.colno})",
+        raise InputError(f"neither JSON Lines nor JSON ({error.msg}: line {error.lineno}, column {error.colno})",
                          where=f"{path}:{error.lineno}", fix="check that this is the exported file") from None
     yield f"{path}:{_first_line(text)}", value
 
@@ -189,10 +189,22 @@ def _json_array(path: Path, text: str) -> Iterator[tuple[str, object]]:
         yield f"{path}:{line}", value
 
 
-def expect_object(value: object, where: str) -> dict:
+def json_type(value: object) -> str:
+    """The JSON name of a decoded value's type: object, array, string, number, boolean or null."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {dict: "object", list: "array", str: "string"}.get(type(value), type(value).__name__)
+
+
+def expect_object(value: object, where: str, what: str = "a record") -> dict:
+    """``value`` when it is a JSON object; otherwise an error saying what ``what`` is instead."""
     if not isinstance(value, dict):
-        raise InputError(f"expected a JSON object, found {type(value).__name__}", where=where,
-                         fix="each record must be a JSON object")
+        raise InputError(f"{what} is a JSON {json_type(value)}, not an object", where=where,
+                         fix="each record must be a JSON object" if what == "a record" else "write it as a JSON object")
     return value
 
 

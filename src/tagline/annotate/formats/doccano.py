@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tagline.annotate.formats.common import (
     ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult,
-    expect_object, expect_offset, json_records, lines_of, plural, read_text,
+    expect_object, json_type, expect_offset, json_records, lines_of, plural, read_text,
 )
 from tagline.errors import InputError
 
@@ -48,7 +48,7 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
                 lists.append((name, record[name]))
         for name, value in lists:
             if not isinstance(value, list):
-                raise InputError(f"`{name}` is {type(value).__name__}, expected a list", where=where,
+                raise InputError(f"`{name}` is a JSON {json_type(value)}, not a list", where=where,
                                  fix="spans are [[start, end, label], ...]; categories are [label, ...]")
         if isinstance(record.get("relations"), list):
             ignored_relations += len(record["relations"])

@@ -64,14 +64,14 @@ def _items(task: dict, options: ReadOptions, where: str, skipped: Counter | None
     if not isinstance(annotations, list):
         raise InputError("`annotations` is not a list", where=where, fix="fix the task")
     for index, annotation in enumerate(annotations, 1):
-        yield "annotation", expect_object(annotation, where), f"{where} annotation {index}"
+        yield "annotation", expect_object(annotation, where, "an annotation"), f"{where} annotation {index}"
     predictions = task.get("predictions") or []
     if predictions and not options.predictions:
         if skipped is not None:
             skipped[("prediction", "predictions")] += len(predictions)
         return
     for index, prediction in enumerate(predictions if isinstance(predictions, list) else [], 1):
-        yield "prediction", expect_object(prediction, where), f"{where} prediction {index}"
+        yield "prediction", expect_object(prediction, where, "a prediction"), f"{where} prediction {index}"
 
 
 def _text(data: dict, task: dict, options: ReadOptions, where: str) -> tuple[str, str]:
@@ -105,7 +105,7 @@ def _answers(item: dict, kind: str, where: str, text: str, options: ReadOptions,
     spans = []
     saw_spans = False
     for result in _results(item, where):
-        result = expect_object(result, where)
+        result = expect_object(result, where, "a result")
         kind_ = result.get("type")
         value = result.get("value") or {}
         if kind_ in ("labels", "choices") and not isinstance(value, dict):

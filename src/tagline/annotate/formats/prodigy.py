@@ -61,7 +61,7 @@ def _answers(record: dict, meta: dict, where: str, options: ReadOptions, skipped
         if not (spans or "label" in record or "accept" in record):
             return []
         if not options.predictions:
-            skipped["have suggestions but no answer (machine suggestions; pass --predictions to import "
+            skipped["with suggestions but no answer (machine suggestions; pass --predictions to import "
                     "them as the model's answers)"] += 1
             return []
         sources = {span.get("source") for span in spans or [] if isinstance(span, dict) and span.get("source")}
@@ -101,7 +101,7 @@ def _answers(record: dict, meta: dict, where: str, options: ReadOptions, skipped
             return []
         found = []
         for span in spans or []:
-            span = expect_object(span, where)
+            span = expect_object(span, where, "a span")
             label = span.get("label")
             if not isinstance(label, str) or not label:
                 raise InputError(f"span {span!r} has no label", where=where, fix="fix the record")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tagline.annotate.formats.common import (
     ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, align_tokens,
-    decode_tags, encode_tags, expect_offset, join_tokens, json_records, parse_tag, plural, read_text, token_spans,
+    decode_tags, encode_tags, expect_offset, json_type, join_tokens, json_records, parse_tag, plural, read_text, token_spans,
     tokens_for_export,
 )
 from tagline.errors import InputError
@@ -29,7 +29,7 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
     records = []
     for number, (where, value) in enumerate(json_records(path, text), 1):
         if not isinstance(value, dict):
-            raise InputError(f"expected a JSON object, found {type(value).__name__}", where=where,
+            raise InputError(f"a record is a JSON {json_type(value)}, not an object", where=where,
                              fix="spaCy JSON Lines records are {\"text\": ..., \"cats\": {...}} or with \"entities\"")
         if "paragraphs" in value:
             return _read_v2(path, list(json_records(path, text)))
@@ -41,9 +41,10 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
             answer = _cats(value["cats"], where)
             if answer:
                 answers.append(answer)
-        spans = value.get("entities", value.get("spans"))
+        key = "entities" if "entities" in value else "spans"
+        spans = value.get(key)
         if spans is not None:
-            answers.append(ForeignAnswer("spans", where, spans=_spans(spans, where)))
+            answers.append(ForeignAnswer("spans", where, spans=_spans(spans, where, key)))
         meta = value.get("meta") if isinstance(value.get("meta"), dict) else {}
         key = meta.get("id", number)
         records.append(ForeignRecord(text=body, where=where, key=str(key), answers=answers,
@@ -68,9 +69,12 @@ def _cats(cats: object, where: str) -> ForeignAnswer | None:
     return ForeignAnswer("label", where, label=str(positive[0])) if positive else None
 
 
-def _spans(spans: object, where: str) -> list[ForeignSpan]:
+def _spans(spans: object, where: str, key: str = "entities") -> list[ForeignSpan]:
     if not isinstance(spans, list):
-        raise InputError("`entities` is not a list", where=where, fix="fix the record")
+        hint = " (span groups, {name: [...]}, are not read: give one list of [start, end, label])" \
+            if isinstance(spans, dict) else ""
+        raise InputError(f"`{key}` is a JSON {json_type(spans)}, not a list{hint}", where=where,
+                         fix="write [[start, end, label], ...]")
     found = []
     for item in spans:
         if isinstance(item, (list, tuple)) and len(item) == 3:
