@@ -239,3 +239,25 @@ def test_a_damaged_annotation_file_stops_the_build_before_anything_is_written(ru
     assert result.exit_code == 2, result.output
     assert "bob.jsonl:2" in result.stderr and "Traceback" not in result.output
     assert not (sample_workspace.build_dir).exists() or not any(sample_workspace.build_dir.iterdir())
+
+
+def test_build_never_replaces_a_folder_that_is_not_a_build(runner, sample_workspace, tmp_path, monkeypatch):
+    auto_adjudicate(sample_workspace)
+    mine = tmp_path / "mydata"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("important", encoding="utf-8")
+    result = runner.invoke(main, ["eval", "build", "--out", str(mine)])
+    assert result.exit_code == 2 and "exists and is not a tagline build" in result.stderr, result.output
+    assert (mine / "notes.txt").read_text(encoding="utf-8") == "important"
+    assert not mine.with_name("mydata.previous").exists()
+    monkeypatch.chdir(sample_workspace.root)
+    for out in (".", "documents", str(sample_workspace.root.parent)):
+        result = runner.invoke(main, ["eval", "build", "--out", out])
+        assert result.exit_code == 2 and "Traceback" not in result.output, (out, result.output)
+    assert (sample_workspace.documents_dir / "deepseek_ja.txt").exists()
+    assert not sample_workspace.root.with_name("documents.previous").exists()
+    # An earlier build is replaced, and kept beside the new one until the next build.
+    out = tmp_path / "ds"
+    assert runner.invoke(main, ["eval", "build", "--out", str(out)]).exit_code == 0
+    assert runner.invoke(main, ["eval", "build", "--out", str(out), "--seed", "5"]).exit_code == 0
+    assert (out / "fingerprint.json").exists() and (tmp_path / "ds.previous" / "fingerprint.json").exists()

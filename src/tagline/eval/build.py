@@ -638,7 +638,7 @@ def build_dataset(
     for task in tasks:
         if task not in config.tasks:
             raise DataError(f"task {task!r} is not one of {', '.join(config.tasks)}")
-    out = Path(out) if out else workspace.build_dir / "dataset"
+    out = _checked_out(workspace, Path(out) if out else workspace.build_dir / "dataset")
 
     sources = source_sizes(workspace)  # before reading: an append during the build makes it stale
     step("reading gold")
@@ -915,6 +915,30 @@ def _write_build(staging: Path, out: Path, makers: dict, split_names, report, un
                                        encoding="utf-8")
     _swap_into_place(staging, out)
     return report
+
+
+def _is_build(path: Path) -> bool:
+    return (path / "fingerprint.json").is_file() and (path / "splits.jsonl").is_file()
+
+
+def _checked_out(workspace: Workspace, out: Path) -> Path:
+    """``out`` made absolute, once it is known to be a place a build may be written: a new folder,
+    or an earlier build (which is kept as ``<out>.previous``). A folder that is not a build is
+    never moved or deleted."""
+    out = out.resolve()
+    root = workspace.root.resolve()
+    if out == root or out in root.parents:
+        raise DataError(f"--out {out} would put the build in place of the workspace", where=str(out),
+                        fix="give a new folder, e.g. --out build/dataset")
+    if out.exists() and not (out.is_dir() and _is_build(out)):
+        raise DataError("the folder exists and is not a tagline build, so the build will not replace it",
+                        where=str(out), fix="give a new folder, or an earlier build's folder")
+    previous = out.with_name(out.name + ".previous")
+    if out.exists() and previous.exists() and not _is_build(previous):
+        raise DataError(f"{previous.name} exists beside it and is not a tagline build, so the build will not "
+                        "delete it to keep the current build there", where=str(previous),
+                        fix="move that folder away, or give another --out")
+    return out
 
 
 def source_sizes(workspace: Workspace) -> dict:
