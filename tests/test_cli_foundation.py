@@ -191,3 +191,13 @@ def test_corpus_list_piped_keeps_long_ids_and_paths_whole(runner, workspace, tmp
     (row,) = [line for line in result.stdout.splitlines() if name in line]
     assert row.split() == [name, "ja", "1", "utf-8", str(source)]
     assert all(line == line.rstrip() for line in result.stdout.splitlines())
+
+
+def test_init_sample_with_targets_keeps_the_samples_targets_and_a_valid_workspace(runner, tmp_path):
+    result = runner.invoke(main, ["init", str(tmp_path / "ws"), "--sample", "--target", "Foo", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["gold_records"] == 308
+    from tagline.corpus.workspace import Workspace
+
+    assert Workspace(tmp_path / "ws").config.targets == ["DeepSeek", "US AI policy", "Foo"]
+    assert runner.invoke(main, ["validate", "-w", str(tmp_path / "ws")]).exit_code == 0

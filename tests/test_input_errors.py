@@ -316,3 +316,17 @@ def test_csv_import_names_the_columns_it_does_not_read(runner, workspace, tmp_pa
     path.write_text("text,Claim_Type\nHello,quantity\n", encoding="utf-8")
     result = runner.invoke(main, ["annotate", "import", str(path), "--format", "csv", "-a", "bob"])
     assert result.exit_code == 0 and "1 column not read: Claim_Type" in result.stderr
+
+
+def test_compare_and_predict_refuse_a_damaged_results_file_with_an_error(runner, built_sample, tmp_path):
+    good = _run(runner, "--task", "claim_type", "--baselines", "majority")
+    other = _run(runner, "--task", "claim_type", "--baselines", "tfidf_nb")
+    (built_sample.runs_dir / other / "results.json").write_text('{"run_id": ', encoding="utf-8")
+    texts = tmp_path / "texts.txt"
+    texts.write_text("文です。\n", encoding="utf-8")
+    line = _error(runner.invoke(main, ["eval", "compare", good, other]), f"{other}/results.json")
+    assert "cannot be read" in line
+    line = _error(runner.invoke(main, ["eval", "predict", "--run", other, str(texts)]), f"{other}/results.json")
+    (built_sample.runs_dir / other / "results.json").write_text('{"run_id": "x"}', encoding="utf-8")
+    line = _error(runner.invoke(main, ["eval", "compare", good, other]), f"{other}/results.json")
+    assert "not a run result" in line

@@ -12,7 +12,8 @@ from tagline.cli.output import emit_json, json_option, say
 @click.option("--lang", type=click.Choice(["ja", "en", "auto"]), default="ja", show_default=True,
               help="Language of the documents (auto: detected per document).")
 @click.option("--target", "targets", multiple=True, metavar="TARGET",
-              help="A stance target (repeatable). Default: the sample's targets, DeepSeek and 'US AI policy'.")
+              help="A stance target (repeatable). Default: the sample's targets, DeepSeek and 'US AI policy' "
+                   "(with --sample they are kept, and these are added).")
 @click.option("--sample", is_flag=True, help="Also ingest the bundled sample article, its annotations and their gold.")
 @json_option
 def init_cli(directory: str, lang: str, targets: tuple[str, ...], sample: bool, as_json: bool) -> None:
@@ -29,6 +30,8 @@ def init_cli(directory: str, lang: str, targets: tuple[str, ...], sample: bool, 
         emit_json(summary)
         return
     say(f"Made a workspace in {workspace.root}")
+    if sample and targets:
+        say(f"  stance targets: {', '.join(workspace.config.targets)} (the sample's, then those given)")
     if sample:
         say(f"  with the sample article: {summary['sentences']} sentences"
             + (f", gold annotations by {', '.join(summary['annotators'])}" if summary["annotators"] else ""))

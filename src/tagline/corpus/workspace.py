@@ -131,7 +131,8 @@ def init_workspace(
     """Make a workspace in ``directory`` (created if needed) and return it.
 
     With ``sample=True`` the bundled sample article is ingested and its gold annotations copied in
-    as the annotator ``sample-gold``. An existing workspace is refused unless ``force``, and even
+    as the annotator ``sample-gold``; the sample's stance targets (DeepSeek, US AI policy) are
+    configured before any ``targets`` given. An existing workspace is refused unless ``force``, and even
     then no data file is touched: only a missing ``tagline.toml`` or folder is written.
     """
     root = Path(directory)
@@ -140,6 +141,11 @@ def init_workspace(
         raise WorkspaceError(f"{CONFIG_NAME} already exists", where=str(root),
                              fix="use that workspace, or choose another directory")
     _check_targets(targets)
+    if sample and targets:
+        # The sample's answers are stance toward its own targets: keep them, after them the ones given.
+        from tagline.corpus.config import SAMPLE_TARGETS
+
+        targets = list(SAMPLE_TARGETS) + [target for target in targets if target not in SAMPLE_TARGETS]
     config = default_config(language=language, targets=targets, name=root.resolve().name)
     problems = validate_config(config, where=str(workspace.config_path))
     if problems:

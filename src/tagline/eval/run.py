@@ -699,26 +699,35 @@ def _plan_baselines(tasks: list[str], baselines: Sequence[str] | None, pooled: b
 def list_runs(workspace: Workspace, unreadable: list[str] | None = None) -> list[dict]:
     """Every run's results, oldest first. A ``results.json`` that cannot be read or does not match
     the run schema is left out, and described in ``unreadable`` when a list is given."""
-    from tagline.schemas import schema_errors
-
     runs = []
     if not workspace.runs_dir.exists():
         return runs
     for path in sorted(workspace.runs_dir.glob("*/results.json")):
         try:
-            result = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            problem = getattr(error, "strerror", None) or getattr(error, "msg", None) or str(error)
+            runs.append(read_run_result(path.parent))
+        except DataError as error:
             if unreadable is not None:
-                unreadable.append(f"{path}: cannot be read ({problem})")
-            continue
-        errors = schema_errors("run", result)
-        if errors:
-            if unreadable is not None:
-                unreadable.append(f"{path}: not a run result ({errors[0]})")
-            continue
-        runs.append(result)
+                unreadable.append(f"{path}: {error.what}")
     return runs
+
+
+def read_run_result(directory: Path) -> dict:
+    """A run's ``results.json``, checked against the run schema; a :class:`DataError` when it cannot
+    be read or is not a run result."""
+    from tagline.schemas import schema_errors
+
+    path = directory / "results.json"
+    try:
+        result = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        problem = getattr(error, "strerror", None) or getattr(error, "msg", None) or str(error)
+        raise DataError(f"cannot be read ({problem})", where=str(path),
+                        fix="run it again, or delete the run's folder") from None
+    errors = schema_errors("run", result)
+    if errors:
+        raise DataError(f"not a run result ({errors[0]})", where=str(path),
+                        fix="run it again, or delete the run's folder")
+    return result
 
 
 def find_run(workspace: Workspace, run_id: str) -> Path:

@@ -11,7 +11,8 @@ from tagline.corpus.store import utc_now
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError, InputError
 from tagline.eval.run import (
-    HEADLINE, find_run, label_metric, load_dataset_dir, load_model, new_run_dir, score_labels, task_data, versions,
+    HEADLINE, find_run, label_metric, load_dataset_dir, load_model, new_run_dir, read_run_result, score_labels,
+    task_data, versions,
     write_run,
 )
 from tagline.wording import plural, verb
@@ -159,8 +160,7 @@ def compare_runs(workspace: Workspace, run_a: str, run_b: str, *, n_resamples: i
     """Paired bootstrap of the headline metric on the items both runs were evaluated on (which must
     be the same items): the difference b − a and its 95% interval."""
     dir_a, dir_b = find_run(workspace, run_a), find_run(workspace, run_b)
-    result_a = json.loads((dir_a / "results.json").read_text(encoding="utf-8"))
-    result_b = json.loads((dir_b / "results.json").read_text(encoding="utf-8"))
+    result_a, result_b = read_run_result(dir_a), read_run_result(dir_b)
     if result_a["task"] != result_b["task"]:
         raise DataError(f"the runs are for different tasks ({result_a['task']} and {result_b['task']})")
     if result_a["dataset_fingerprint"] != result_b["dataset_fingerprint"]:
@@ -232,7 +232,7 @@ def predict_file(workspace: Workspace, run_id: str, path: str | Path) -> list[di
     stance, one the run was trained on; optional ``id``), or a plain text file with one text per
     line. A file with no text is an error, as is a record that cannot be predicted."""
     directory = find_run(workspace, run_id)
-    result = json.loads((directory / "results.json").read_text(encoding="utf-8"))
+    result = read_run_result(directory)
     if str(result.get("mode", "")).startswith("external predictions"):
         raise DataError(f"run {result['run_id']} scored a predictions file, so it has no model",
                         where=str(directory), fix="pick a run made by `tagline eval run` (`tagline eval runs` lists them)")
