@@ -330,3 +330,26 @@ def test_compare_and_predict_refuse_a_damaged_results_file_with_an_error(runner,
     (built_sample.runs_dir / other / "results.json").write_text('{"run_id": "x"}', encoding="utf-8")
     line = _error(runner.invoke(main, ["eval", "compare", good, other]), f"{other}/results.json")
     assert "not a run result" in line
+
+
+def test_eval_run_refuses_an_empty_baseline_list_and_pooled_without_a_stance_baseline(runner, built_sample):
+    result = runner.invoke(main, ["eval", "run", "--baselines", ","])
+    assert result.exit_code == 2 and "--baselines names no baseline" in result.output
+    result = runner.invoke(main, ["eval", "run", "--baselines", "gazetteer", "--pooled"])
+    assert "--pooled applies to stance baselines, and gazetteer is not one" in _error(result, "Error: ")
+    assert not any(built_sample.runs_dir.glob("*/results.json"))
+
+
+def test_eval_score_reads_a_file_with_a_byte_order_mark(runner, built_sample, tmp_path):
+    rows = _test_rows(built_sample)
+    path = tmp_path / "preds.jsonl"
+    path.write_text("\ufeff" + "".join(json.dumps({"id": row["id"], "label": "other_claim"}) + "\n" for row in rows),
+                    encoding="utf-8")
+    result = runner.invoke(main, ["eval", "score", str(path), "--task", "claim_type", "--resamples", "20"])
+    assert result.exit_code == 0, result.output
+
+
+def test_gold_changed_with_nothing_changed_does_not_say_there_is_no_gold(runner, sample_workspace):
+    assert runner.invoke(main, ["annotate", "adjudicate"]).exit_code == 0
+    result = runner.invoke(main, ["annotate", "gold", "--changed"])
+    assert result.exit_code == 0 and "no gold changed since it was made (308 gold records in all)" in result.output

@@ -211,7 +211,7 @@ def _print_agreement(report: dict) -> None:
                        f"{number(question['krippendorff_alpha']['value'])}")
             for pair in question["cohen_kappa"]:
                 click.echo(f"  Cohen's kappa {' vs '.join(pair['annotators'])}: {number(pair['value'])} "
-                           f"({pair['n_items']} items)")
+                           f"({plural(pair['n_items'], 'item')})")
             contested = [item["item_id"] for item in question.get("most_contested", [])[:5]]
             if contested:
                 click.echo(f"  most contested: {', '.join(contested)}")
@@ -282,12 +282,15 @@ def gold_cli(only_changed, workspace, as_json) -> None:
     """List the gold answers with their provenance (JSON lines with --json)."""
     from tagline.annotate.gold import gold_listing
 
-    listing = [r for r in gold_listing(workspace) if r["changed"] or not only_changed]
+    everything = gold_listing(workspace)
+    listing = [r for r in everything if r["changed"] or not only_changed]
     if as_json:
         emit_jsonl(listing)
         return
-    if not listing:
+    if not everything:
         say("no gold yet: run `tagline annotate adjudicate`")
+    elif not listing:
+        say(f"no gold changed since it was made ({plural(len(everything), 'gold record')} in all)")
     from tagline.annotate.answers import describe, question_name
 
     for record in listing:

@@ -41,9 +41,19 @@ def build_cli(out, split_text, group_by, seed, tasks, tokens, workspace, as_json
     """Write the gold as a DatasetDict (save_to_disk + Parquet) with a dataset card."""
     from tagline.eval.build import build_dataset, parse_ratios
 
+    import signal
+
     ratios = parse_ratios(split_text) if split_text else None
-    report = build_dataset(workspace, out=out, ratios=ratios, group_by=group_by, seed=seed,
-                           tasks=list(tasks) or None, tokens=tokens, progress=None if as_json else say)
+
+    def terminated(signum, frame):
+        raise SystemExit(128 + signum)  # unwinds like Ctrl-C: the half-written build is removed
+
+    previous_handler = signal.signal(signal.SIGTERM, terminated)
+    try:
+        report = build_dataset(workspace, out=out, ratios=ratios, group_by=group_by, seed=seed,
+                               tasks=list(tasks) or None, tokens=tokens, progress=None if as_json else say)
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
     for warning in report.warnings:
         say(f"Warning: {warning}")
     if as_json:
@@ -153,7 +163,9 @@ def run_cli(task, baselines, cv, seed, dataset_dir, resamples, pooled, tune, wor
     stale = stale_build_warning(workspace, dataset_dir)
     if stale:
         click.echo(f"Warning: {stale}", err=True)
-    chosen = [b.strip() for b in baselines.split(",") if b.strip()] if baselines else None
+    chosen = [b.strip() for b in baselines.split(",") if b.strip()] if baselines is not None else None
+    if chosen == []:
+        raise click.UsageError("--baselines names no baseline; leave it out to run them all")
     results = run_evaluation(workspace, task=task, baselines=chosen, cv=cv, seed=seed, dataset_dir=dataset_dir,
                              n_resamples=resamples, pooled=pooled, tune=tune, progress=None if as_json else (lambda m: say(f"running {m}")))
     if as_json:

@@ -215,7 +215,7 @@ def _split_codes(doc_ids, strata, predefined, ratios: list[float], group_by: str
         unused = sorted(set(names) - set(EVALUATED_SPLITS))
         if unused:
             counts = np.bincount(codes[~todo_mask], minlength=len(names))
-            listed = ", ".join(f"{name!r} ({counts[names.index(name)]} sentences)" for name in unused)
+            listed = ", ".join(f"{name!r} ({plural(int(counts[names.index(name)]), 'sentence')})" for name in unused)
             warnings.append(f"predefined split {listed} kept in the dataset, but `tagline eval run` trains on train, "
                             "tunes on validation and reports on test, so it uses those sentences only with --cv K "
                             "(`tagline eval score --split NAME` scores against any split)")

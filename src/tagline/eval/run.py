@@ -266,7 +266,7 @@ def _folds(data: TaskData, k: int, seed: int, strata: list[str]) -> tuple[list[t
     elif sentences is not None:
         if len(set(sentences)) < k:
             raise DataError(f"--cv {k} is more folds than the {len(set(sentences))} sentences with stance gold",
-                            fix=f"use --cv {max(2, min(5, len(set(sentences))))} or fewer folds")
+                            fix=f"use at most --cv {len(set(sentences))} (5 or 10 is usual)")
         import warnings
 
         with warnings.catch_warnings():
@@ -298,7 +298,7 @@ def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: in
     """
     if cv and cv > len(data.ids):
         raise DataError(f"--cv {cv} is more folds than the {len(data.ids)} {data.task} examples",
-                        fix=f"use --cv {min(5, len(data.ids))} or fewer folds")
+                        fix=f"use at most --cv {len(data.ids)} (5 or 10 is usual)")
     lang = "ja" if data.langs.count("ja") >= len(data.langs) / 2 else "en"
     if data.task == "entities":
         return _evaluate_entities(data, baseline, cv=cv, seed=seed, lang=lang)
@@ -685,6 +685,10 @@ def _plan_baselines(tasks: list[str], baselines: Sequence[str] | None, pooled: b
                             "tasks run", fix=f"run it with --task stance, or drop {POOLED}")
     if pooled and "stance" not in tasks:
         raise DataError("--pooled applies to stance only", fix="run it with --task stance (or --task all)")
+    if pooled and baselines and not any(b.removesuffix(POOLED) in TEXT_BASELINES for b in baselines):
+        raise DataError(f"--pooled applies to stance baselines, and {', '.join(baselines)} "
+                        f"{'is not one' if len(baselines) == 1 else 'are not'}",
+                        fix=f"add a text baseline ({', '.join(TEXT_BASELINES)}) or drop --pooled")
     plan = {}
     for task in tasks:
         chosen = [b for b in (baselines or available(task)) if b.removesuffix(POOLED) in available(task)]

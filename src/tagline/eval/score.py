@@ -26,6 +26,8 @@ def _read_jsonl(path: Path) -> list[tuple[int, dict]]:
         raise InputError(f"cannot read: {error.strerror}", where=str(path)) from None
     with handle:
         for number, line in enumerate(handle, 1):
+            if number == 1:
+                line = line.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark, as some editors write
             if not line.strip():
                 continue
             try:
@@ -257,7 +259,7 @@ def predict_file(workspace: Workspace, run_id: str, path: str | Path) -> list[di
             records.append({**record, "id": record.get("id", f"line{number}"), "line": number})
     else:
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            lines = path.read_text(encoding="utf-8-sig").splitlines()
         except OSError as error:
             raise InputError(f"cannot read: {error.strerror}", where=str(path),
                              fix="check the path and its permissions") from None
