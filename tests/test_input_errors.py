@@ -353,3 +353,21 @@ def test_gold_changed_with_nothing_changed_does_not_say_there_is_no_gold(runner,
     assert runner.invoke(main, ["annotate", "adjudicate"]).exit_code == 0
     result = runner.invoke(main, ["annotate", "gold", "--changed"])
     assert result.exit_code == 0 and "no gold changed since it was made (308 gold records in all)" in result.output
+
+
+@pytest.mark.parametrize("name, content, args, phrase", [
+    ("p.jsonl", '{"text": "Hello world.", "label": ["quantity"], "answer": "accept"}\n', ["--format", "prodigy"],
+     'p.jsonl:1: `label` is ["quantity"], not a label name'),
+    ("s.jsonl", '{"text": "Hello world.", "cats": {"quantity": "1"}}\n', ["--format", "spacy"],
+     "s.jsonl:1: `cats` gives 'quantity' the score \"1\", not a number"),
+    ("n.csv", "text,claim_type\nHello\x00 world.,quantity\n", ["--format", "csv"], "n.csv: the text holds a NUL"),
+    ("g.jsonl", '{"text": "Hello world.", "label": []}\n', ["--format", "doccano", "--gold", "-a", "bob"],
+     "--gold imports the answers as gold, which belongs to no annotator"),
+])
+def test_import_refuses_values_it_would_otherwise_drop(runner, workspace, tmp_path, name, content, args, phrase):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    result = runner.invoke(main, ["annotate", "import", str(path), "-a", "alice", *args] if "-a" not in args
+                           else ["annotate", "import", str(path), *args])
+    assert phrase in _error(result, "Error: ")
+    assert not any(workspace.annotations_dir.iterdir()) and not workspace.gold_path.exists()

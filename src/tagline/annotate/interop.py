@@ -277,6 +277,9 @@ def import_file(
                          where=str(path), fix=f"check that this is the {fmt} file you meant")
     warnings = list(result.warnings)
     gold = as_gold or result.gold
+    if as_gold and annotator and not result.gold:
+        raise InputError("--gold imports the answers as gold, which belongs to no annotator, so --annotator does "
+                         "not apply", fix="give --gold or --annotator NAME, not both")
     if result.gold and annotator:
         warnings.append(f"{fmt} is a benchmark: its answers are imported as gold, --annotator is not used")
     mapper = _LabelMapper(config, load_label_map(label_map) if label_map else {})
@@ -337,8 +340,12 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _refuse_surrogates(records: list[ForeignRecord]) -> None:
     """A lone UTF-16 surrogate (``\\ud83d`` in JSON: half an emoji, as a tool that cut a string
-    in the middle of one writes it) is not a character and cannot be stored as UTF-8."""
+    in the middle of one writes it) is not a character and cannot be stored as UTF-8; a NUL
+    character in a text is damage, never part of a sentence."""
     for record in records:
+        if "\x00" in record.text:
+            raise InputError(f"the text holds a NUL character (at character {record.text.index(chr(0))})",
+                             where=record.where, fix="remove it from the file; no sentence holds one")
         strings = [("the text", record.text), ("the sentence id", record.sentence_id)]
         strings += [(f"meta field {key!r}", value) for key, value in record.meta.items()]
         for answer in record.answers:

@@ -98,6 +98,12 @@ def add_source_documents(
             raise InputError(f"document id {document.doc_id!r} is given twice", where=document.source,
                              fix="give each document its own id")
         seen.add(document.doc_id)
+        unstorable = re.search("[\x00\ud800-\udfff]", document.text)
+        if unstorable:
+            what = "a NUL character" if unstorable.group() == "\x00" else \
+                f"a lone UTF-16 surrogate \\u{ord(unstorable.group()):04x} (half of an emoji or other character)"
+            raise InputError(f"the text holds {what} at character {unstorable.start()}", where=document.source,
+                             fix="repair the text; it cannot be a sentence")
         existing = registry.get(document.doc_id)
         if existing and existing["text_sha256"] == document.text_sha256:
             report.unchanged.append(document.doc_id)

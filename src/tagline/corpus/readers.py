@@ -55,8 +55,17 @@ def decode(data: bytes, *, source: str, encoding: str | None = None) -> tuple[st
     With ``encoding`` given it is used strictly. Otherwise: a BOM decides; then UTF-8; then the
     Japanese legacy encodings (CP932, a superset of Shift_JIS, and EUC-JP), choosing with
     charset-normalizer when both decode. Undecodable input raises :class:`InputError` naming the
-    byte offset.
+    byte offset, and so does a NUL character (no text file holds one).
     """
+    text, used = _decode(data, source=source, encoding=encoding)
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise InputError(f"the text holds a NUL character (at character {nul}): a binary file, or a "
+                         "damaged one", where=source, fix="check that this is the text file you meant")
+    return text, used
+
+
+def _decode(data: bytes, *, source: str, encoding: str | None) -> tuple[str, str]:
     if encoding:
         try:
             codec = codecs.lookup(encoding).name

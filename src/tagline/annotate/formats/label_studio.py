@@ -128,7 +128,9 @@ def _answers(item: dict, kind: str, where: str, text: str, options: ReadOptions,
                 raise InputError(f"several choices ({', '.join(map(str, choices))}) in `{result.get('from_name')}`: "
                                  "tagline holds one label per sentence and task", where=where,
                                  fix="use single-choice controls (multi-label data cannot be imported)")
-            if choices:
+            if not choices:
+                skipped[("choices result with nothing chosen", "choices results with nothing chosen")] += 1
+            else:
                 task, target = _destination(str(result.get("from_name", "")))
                 answers.append(ForeignAnswer("label", where, label=str(choices[0]), task=task, target=target,
                                              annotator=annotator, gold=gold))

@@ -93,7 +93,11 @@ def _answers(record: dict, meta: dict, where: str, options: ReadOptions, skipped
                              "label per sentence and task", where=where,
                              fix="use single-choice annotation (multi-label data cannot be imported)")
         if not accepted:
+            skipped["accepted with no option chosen"] += 1
             return []
+        if not isinstance(accepted[0], (str, int)) or isinstance(accepted[0], bool):
+            raise InputError(f"the accepted option is {json.dumps(accepted[0])[:60]}, not an option id",
+                             where=where, fix="`accept` lists the ids of the chosen options")
         return [ForeignAnswer("label", where, label=str(accepted[0]), task=task, target=target, annotator=annotator)]
     if spans is not None or view in SPAN_VIEWS or "tokens" in record:
         if answer == "reject":
@@ -109,6 +113,9 @@ def _answers(record: dict, meta: dict, where: str, options: ReadOptions, skipped
                                      expect_offset(span.get("end"), where, "end"), label, span.get("text")))
         return [ForeignAnswer("spans", where, spans=found, annotator=annotator)]
     label = record.get("label")
+    if "label" in record and not (isinstance(label, str) and label):
+        raise InputError(f"`label` is {json.dumps(label, ensure_ascii=False)[:60]}, not a label name", where=where,
+                         fix="a binary record has one label, a string; choices go in `options` and `accept`")
     if isinstance(label, str) and label:
         # A binary answer: accept says the label applies, reject that it does not; the rejected
         # form is mapped as its own foreign label ("reject:LABEL") with --label-map.

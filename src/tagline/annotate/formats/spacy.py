@@ -61,7 +61,11 @@ def _cats(cats: object, where: str) -> ForeignAnswer | None:
                              fix="fix the record") from None
     if not isinstance(cats, dict):
         raise InputError("`cats` is not {label: score}", where=where, fix="fix the record")
-    positive = [label for label, score in cats.items() if isinstance(score, (int, float)) and score >= 0.5]
+    for label, score in cats.items():
+        if isinstance(score, bool) or not isinstance(score, (int, float)):
+            raise InputError(f"`cats` gives {label!r} the score {json.dumps(score, ensure_ascii=False)[:40]}, "
+                             "not a number", where=where, fix="scores are numbers: 1.0 for the category, 0.0 for the others")
+    positive = [label for label, score in cats.items() if score >= 0.5]
     if len(positive) > 1:
         raise InputError(f"several categories hold ({', '.join(positive)}): tagline holds one label per sentence "
                          "and task", where=where,
