@@ -59,7 +59,11 @@ def value_key(task: str, value: dict) -> object:
     return value["label"]
 
 
-def describe(task: str, value: dict) -> str:
+def describe(task: str, value: dict, *, offsets: bool = False) -> str:
+    """An answer in a few words: the label, or the spans as ``TEXT:LABEL`` (``TEXT[start:end]:LABEL``
+    with ``offsets``, which tells apart two marks of the same text)."""
     if task == "entities":
-        return ", ".join(f"{span['text']}:{span['label']}" for span in value["spans"]) or "(no entities)"
+        where = (lambda span: f"[{span['start']}:{span['end']}]") if offsets else (lambda span: "")
+        return ", ".join(f"{span['text']}{where(span)}:{span['label']}" for span in value["spans"]) \
+            or "(no entities)"
     return value["label"]

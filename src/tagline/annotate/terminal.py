@@ -370,6 +370,10 @@ class AdjudicationSession:
         if key in ("s", RIGHT):
             self._advance()
             return
+        if key == "?":
+            self.message = ("the key in [ ] before an answer gives that answer as gold; s skips the question, "
+                            "q quits (every decision is already saved)")
+            return
         answers, fresh = self.choices(item)
         value = next((value for choice, value, *_ in answers + fresh if choice == key), None)
         if value is None:
@@ -400,16 +404,17 @@ class AdjudicationSession:
         answers, fresh = self.choices(item)
         for key, value, annotators in answers:
             line = Text(f"[{key}] ", style="bold cyan")
-            line.append(describe(item.task, value))
+            line.append(describe(item.task, value, offsets=True))
             line.append(f"   ← {', '.join(annotators)}", style="dim")
             lines.append(line)
         if fresh:
             other = Text("or another label: ", style="dim")
             for key, value in fresh:
-                other.append(f"[{key}] {value['label']}  ")
+                other.append(f"[{key}]\u00a0{value['label']}  ")  # no break between a key and its label
             lines.append(other)
         lines.append(Text(self.message, style="yellow"))
-        lines.append(Text("key in [ ] decide · s skip · q quit (decisions are saved as you go)", style="dim"))
+        lines.append(Text("press the key in [ ] to decide · s skip · q quit · ? help (decisions are saved as you go)",
+                          style="dim"))
         return Group(*lines)
 
 
