@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tagline.annotate.formats.common import (
-    ANNOTATOR_NAME, ExportData, ForeignRecord, ReadOptions, annotator_name, plural,
+    ANNOTATOR_NAME, ExportData, ForeignRecord, ReadOptions, annotator_name, plural, utf16_length,
 )
 from tagline.corpus.workspace import Workspace
 from tagline.errors import ConflictError, DataError, InputError
@@ -707,17 +707,19 @@ def _utf16_hint(problems: list[tuple[str, str]]) -> str:
 
 def _span_problem(text: str, span, options: ReadOptions) -> str | None:
     where = f"span {span.start}:{span.end} {span.label}"
-    if span.start < 0 or span.end > len(text) or span.end <= span.start:
-        return f"{where} is outside the text ({plural(len(text), 'character')}) or empty"
-    covered = text[span.start:span.end]
-    if span.text is not None and covered != span.text:
-        hint = ""
+    as_utf16 = None
+    if 0 <= span.start < span.end:
         try:
             as_utf16 = text.encode("utf-16-le")[2 * span.start:2 * span.end].decode("utf-16-le")
         except UnicodeDecodeError:
-            as_utf16 = None
-        if as_utf16 == span.text:
-            hint = " (the offsets fit if they count UTF-16 code units)"
+            pass
+    fits_utf16 = as_utf16 is not None and (as_utf16 == span.text if span.text is not None else
+                                           span.end <= utf16_length(text) and bool(as_utf16))
+    hint = " (the offsets fit if they count UTF-16 code units)" if fits_utf16 else ""
+    if span.start < 0 or span.end > len(text) or span.end <= span.start:
+        return f"{where} is outside the text ({plural(len(text), 'character')}) or empty{hint}"
+    covered = text[span.start:span.end]
+    if span.text is not None and covered != span.text:
         return f"{where}: the offsets cover {covered!r} but the file says {span.text!r}{hint}"
     return None
 
