@@ -342,12 +342,14 @@ _PTB_FORMS = {"``": ('"', "“"), "''": ('"', "”"), "`": ("'", "‘"), "-LRB-"
               "-LSB-": ("[",), "-RSB-": ("]",), "-LCB-": ("{",), "-RCB-": ("}",)}
 
 
-def align_tokens(text: str, tokens: list[str], where: str) -> list[tuple[int, int]]:
+def align_tokens(text: str, tokens: list[str], where: str,
+                 token_where: list[str] | None = None) -> list[tuple[int, int]]:
     """Offsets of ``tokens`` in ``text``, in order, with only white space between them (Penn
-    Treebank forms such as ````` `` ````` and ``-LRB-`` match the characters they stand for)."""
+    Treebank forms such as ````` `` ````` and ``-LRB-`` match the characters they stand for).
+    ``token_where`` gives each token's own place in the file, for the error."""
     offsets = []
     cursor = 0
-    for token in tokens:
+    for index, token in enumerate(tokens):
         while cursor < len(text) and text[cursor].isspace():
             cursor += 1
         for form in (token, *_PTB_FORMS.get(token, ())):
@@ -357,7 +359,7 @@ def align_tokens(text: str, tokens: list[str], where: str) -> list[tuple[int, in
                 break
         else:
             raise InputError(f"token {token!r} does not match the text at offset {cursor} "
-                             f"({text[cursor:cursor + 20]!r})", where=where,
+                             f"({text[cursor:cursor + 20]!r})", where=token_where[index] if token_where else where,
                              fix="the tokens must spell out the text in order")
     return offsets
 

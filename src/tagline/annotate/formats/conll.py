@@ -21,16 +21,17 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
     text = read_text(path)
     records: list[ForeignRecord] = []
     tokens: list[str] = []
+    token_lines: list[int] = []  # the line of each token, for errors
     tags: list = []
     comments: dict[str, str] = {}
     first_line = 0
     columns: tuple[int, int] | None = None  # (count, line) of the first token line
 
     def finish() -> None:
-        nonlocal tokens, tags, comments
+        nonlocal tokens, token_lines, tags, comments
         if tokens:
-            records.append(_record(path, first_line, tokens, tags, comments, len(records) + 1))
-        tokens, tags, comments = [], [], {}
+            records.append(_record(path, first_line, tokens, tags, comments, len(records) + 1, token_lines))
+        tokens, token_lines, tags, comments = [], [], [], {}
 
     for number, line in enumerate(lines_of(text), 1):
         where = f"{path}:{number}"
@@ -57,6 +58,7 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
                 parts = item.split("|")
                 _check_token(parts[0], where)
                 tokens.append(parts[0])
+                token_lines.append(number)
                 tags.append(_tag(parts[-1], where))
             finish()
             continue
@@ -73,6 +75,7 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
             first_line = number
         _check_token(fields[0], where)
         tokens.append(fields[0])
+        token_lines.append(number)
         tags.append(parsed)
     finish()
     if not records:
@@ -93,11 +96,12 @@ def _tag(tag: str, where: str):
         raise InputError(f"tag {tag!r} is not a named-entity tag", where=where, fix=_TAG_HELP) from None
 
 
-def _record(path: Path, line: int, tokens: list[str], tags: list, comments: dict, ordinal: int) -> ForeignRecord:
+def _record(path: Path, line: int, tokens: list[str], tags: list, comments: dict, ordinal: int,
+            token_lines: list[int]) -> ForeignRecord:
     where = f"{path}:{line}"
     if "text" in comments:
         text = comments["text"]
-        offsets = align_tokens(text, tokens, where)
+        offsets = align_tokens(text, tokens, where, [f"{path}:{n}" for n in token_lines])
     else:
         text, offsets = join_tokens(tokens)
     spans = [ForeignSpan(offsets[first][0], offsets[stop - 1][1], label, text[offsets[first][0]:offsets[stop - 1][1]])
