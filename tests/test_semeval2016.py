@@ -165,7 +165,8 @@ def test_pooled_model_sees_the_target_as_a_token():
     assert target_token("Climate Change is a Real Concern") == "__target_climate_change_is_a_real_concern__"
     model = PerTargetClassifier(make_text_baseline("tfidf_svm", lang="en"), pooled=True).fit(X, Y)
     assert list(model.estimators_) == [POOLED_KEY]  # a string key: skops cannot store None keys
-    assert "__target_cats__" in model.estimators_[POOLED_KEY].named_steps["features"].transformer_list[0][1].vocabulary_
+    ngrams = model.estimators_[POOLED_KEY].named_steps["features"].named_steps["ngrams"]
+    assert "__target_cats__" in ngrams.transformer_list[0][1].vocabulary_
 
 
 def test_scikit_learn_protocol_clone_params_and_pickle():
