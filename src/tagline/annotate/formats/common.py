@@ -167,6 +167,7 @@ def _json_array(path: Path, text: str) -> Iterator[tuple[str, object]]:
     position = text.index("[") + 1
     whitespace = re.compile(r"\s*")
     first = True
+    ordinal, previous_line = 0, None
     while True:
         position = whitespace.match(text, position).end()
         if position >= len(text):
@@ -186,7 +187,10 @@ def _json_array(path: Path, text: str) -> Iterator[tuple[str, object]]:
         except json.JSONDecodeError as error:
             raise InputError(f"not valid JSON ({error.msg})", where=f"{path}:{error.lineno}",
                              fix="fix the JSON") from None
-        yield f"{path}:{line}", value
+        ordinal += 1
+        # Records that share a line (a one-line array) are told apart by their number.
+        yield (f"{path}:{line}" if line != previous_line else f"{path}:{line} (record {ordinal})"), value
+        previous_line = line
 
 
 def json_type(value: object) -> str:
