@@ -65,6 +65,7 @@ def demo_cli(directory: str | None, cv: int, resamples: int) -> None:
                f"{build.fingerprint} ({', '.join(f'{k} {sum(v.values())} rows' for k, v in build.configs.items())})")
     print_table(results_table(results))
     click.echo(f"workspace: {workspace.root}")
-    click.echo(f"reports:   {workspace.runs_dir}/<run>/report.md (one per row above); dataset card: "
-               f"{workspace.build_dir / 'dataset' / 'README.md'}")
+    click.echo(f"reports:   {workspace.runs_dir}/<time>-<task>-<baseline>/report.md, one per row above "
+               f"(e.g. {results[0]['run_id']}); `tagline eval runs` lists them")
+    click.echo(f"dataset card: {workspace.build_dir / 'dataset' / 'README.md'}")
     say("Try: cd into the workspace and run `tagline annotate --annotator you`.")

@@ -1,0 +1,29 @@
+"""`tagline demo`, the README's first command: the whole pipeline on the bundled sample."""
+
+from __future__ import annotations
+
+import json
+
+from tagline.cli import main
+
+
+def test_demo_runs_every_baseline_and_ends_with_the_table_and_where_the_reports_are(runner, tmp_path):
+    from tagline.schemas import schema_errors
+
+    root = tmp_path / "demo"
+    result = runner.invoke(main, ["demo", "--dir", str(root), "--cv", "3", "--resamples", "50"])
+    assert result.exit_code == 0, result.output
+    rows = [line.split() for line in result.stdout.splitlines() if line.split()[:1] in (["stance"], ["claim_type"],
+                                                                                         ["entities"])]
+    assert [row[:2] for row in rows] == (
+        [["stance", b] for b in ("majority", "stratified", "tfidf_logreg", "tfidf_svm", "tfidf_nb")]
+        + [["claim_type", b] for b in ("majority", "stratified", "tfidf_logreg", "tfidf_svm", "tfidf_nb")]
+        + [["entities", "gazetteer"], ["entities", "crf"]])
+    assert "headline [95% CI]" in result.stdout and f"workspace: {root}" in result.stdout
+    runs = sorted((root / "runs").glob("*/results.json"))
+    assert len(runs) == 12
+    for path in runs:
+        assert schema_errors("run", json.loads(path.read_text(encoding="utf-8"))) == []
+        assert (path.parent / "report.md").exists()
+    assert (root / "build" / "dataset" / "README.md").exists()
+    assert runner.invoke(main, ["validate", "-w", str(root)]).exit_code == 0
