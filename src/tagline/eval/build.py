@@ -640,7 +640,7 @@ def build_dataset(
             raise DataError(f"task {task!r} is not one of {', '.join(config.tasks)}")
     out = _checked_out(workspace, Path(out) if out else workspace.build_dir / "dataset")
 
-    sources = source_sizes(workspace)  # before reading: an append during the build makes it stale
+    sources = source_state(workspace)  # before reading: an append during the build makes it stale
     step("reading gold")
     gold = _current_gold(workspace)
     chosen = pc.is_in(gold["task"], value_set=_string_array(tasks))
@@ -941,7 +941,7 @@ def _checked_out(workspace: Workspace, out: Path) -> Path:
     return out
 
 
-def source_sizes(workspace: Workspace) -> dict:
+def source_state(workspace: Workspace) -> dict:
     """What a build is made from: the workspace, and the size and modification time of the gold and
     sentence files. Gold is only appended to, and the sentence file is replaced whole when documents
     are added or replaced, so either one changing means the build is older than the data."""

@@ -38,7 +38,7 @@ class TaskData:
 def stale_build_warning(workspace: Workspace, dataset_dir: str | Path | None = None) -> str | None:
     """A warning when the dataset was built from this workspace before its gold or sentences last
     changed (runs would score an old picture of the gold); ``None`` otherwise."""
-    from tagline.eval.build import source_sizes
+    from tagline.eval.build import source_state
 
     directory = Path(dataset_dir) if dataset_dir else workspace.build_dir / "dataset"
     try:
@@ -47,7 +47,7 @@ def stale_build_warning(workspace: Workspace, dataset_dir: str | Path | None = N
         return None
     if not isinstance(built, dict):
         return None
-    now = source_sizes(workspace)
+    now = source_state(workspace)
     if built.get("workspace") != now["workspace"]:
         return None
     changed = [name for name in ("gold", "sentences") if built.get(name) != now[name]]
