@@ -270,7 +270,7 @@ def import_file(
     options = ReadOptions(text_field=text_field, label_field=label_field, offsets=offsets,
                           predictions=predictions, split=split)
     result = _load(_READERS[fmt])(path, options)
-    _refuse_surrogates(result.records)
+    _refuse_unstorable(result.records)
     if not result.records:
         left_out = "; ".join(warning.split(": ", 1)[-1] for warning in result.warnings)
         raise InputError(f"the file holds no texts to import{f' ({left_out})' if left_out else ''}",
@@ -335,17 +335,12 @@ def import_file(
     return summary
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
+def _refuse_unstorable(records: list[ForeignRecord]) -> None:
+    """Refuse a record holding what no sentence or answer may hold (see
+    :func:`tagline.corpus.readers.unstorable_character`)."""
+    from tagline.corpus.readers import unstorable_character
 
-
-def _refuse_surrogates(records: list[ForeignRecord]) -> None:
-    """A lone UTF-16 surrogate (``\\ud83d`` in JSON: half an emoji, as a tool that cut a string
-    in the middle of one writes it) is not a character and cannot be stored as UTF-8; a NUL
-    character in a text is damage, never part of a sentence."""
     for record in records:
-        if "\x00" in record.text:
-            raise InputError(f"the text holds a NUL character (at character {record.text.index(chr(0))})",
-                             where=record.where, fix="remove it from the file; no sentence holds one")
         strings = [("the text", record.text), ("the sentence id", record.sentence_id)]
         strings += [(f"meta field {key!r}", value) for key, value in record.meta.items()]
         for answer in record.answers:
@@ -354,13 +349,10 @@ def _refuse_surrogates(records: list[ForeignRecord]) -> None:
             strings += [("a span label", span.label) for span in answer.spans]
             strings += [("a span's text", span.text) for span in answer.spans]
         for what, value in strings:
-            if isinstance(value, str):
-                match = _SURROGATE.search(value)
-                if match:
-                    raise InputError(f"{what} holds a lone UTF-16 surrogate \\u{ord(match.group()):04x} at "
-                                     f"character {match.start()} (half of an emoji or other character)",
-                                     where=record.where, fix="repair the text in the tool it came from, or "
-                                                             "remove that escape from the file")
+            problem = unstorable_character(value) if isinstance(value, str) else None
+            if problem:
+                raise InputError(f"{what} holds {problem}", where=record.where,
+                                 fix="repair it in the tool it came from, or remove it from the file")
 
 
 def _convert_utf16(records: list[ForeignRecord]) -> None:

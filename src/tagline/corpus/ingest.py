@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tagline.corpus.readers import SourceDocument, read_documents
+from tagline.corpus.readers import SourceDocument, read_documents, unstorable_character
 from tagline.corpus.segment import detect_lang, segment
 from tagline.corpus.store import (
     append_records, fsync_directory, read_records, replace_file, utc_now, write_text_atomic,
@@ -98,11 +98,9 @@ def add_source_documents(
             raise InputError(f"document id {document.doc_id!r} is given twice", where=document.source,
                              fix="give each document its own id")
         seen.add(document.doc_id)
-        unstorable = re.search("[\x00\ud800-\udfff]", document.text)
-        if unstorable:
-            what = "a NUL character" if unstorable.group() == "\x00" else \
-                f"a lone UTF-16 surrogate \\u{ord(unstorable.group()):04x} (half of an emoji or other character)"
-            raise InputError(f"the text holds {what} at character {unstorable.start()}", where=document.source,
+        problem = unstorable_character(document.text)
+        if problem:
+            raise InputError(f"the text holds {problem}", where=document.source,
                              fix="repair the text; it cannot be a sentence")
         existing = registry.get(document.doc_id)
         if existing and existing["text_sha256"] == document.text_sha256:

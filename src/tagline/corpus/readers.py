@@ -22,6 +22,21 @@ JAPANESE_ENCODINGS = ("cp932", "euc_jp")
 _DOC_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _IMPLAUSIBLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ue000-\uf8ff]")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable_character(text: str) -> str | None:
+    """What in ``text`` no sentence may hold, described with its position, or ``None``: a NUL
+    character (damage: no text file holds one), or a lone UTF-16 surrogate (``\\ud83d`` in JSON,
+    half an emoji as a tool that cut a string writes it), which is not a character and cannot be
+    stored as UTF-8."""
+    match = _UNSTORABLE.search(text)
+    if match:
+        if match.group() == "\x00":
+            return f"a NUL character at character {match.start()}"
+        return (f"a lone UTF-16 surrogate \\u{ord(match.group()):04x} at character {match.start()} "
+                "(half of an emoji or other character)")
+    return None
 
 
 @dataclass
@@ -60,7 +75,7 @@ def decode(data: bytes, *, source: str, encoding: str | None = None) -> tuple[st
     text, used = _decode(data, source=source, encoding=encoding)
     nul = text.find("\x00")
     if nul >= 0:
-        raise InputError(f"the text holds a NUL character (at character {nul}): a binary file, or a "
+        raise InputError(f"the text holds a NUL character at character {nul}: a binary file, or a "
                          "damaged one", where=source, fix="check that this is the text file you meant")
     return text, used
 
