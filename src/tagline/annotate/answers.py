@@ -27,11 +27,13 @@ def select_annotators(workspace: Workspace, annotators: Iterable[str] | None) ->
 
 
 def collect_votes(workspace: Workspace, annotators: Iterable[str] | None = None,
-                  tasks: Iterable[str] | None = None) -> dict[tuple[str, str | None], dict[str, dict[str, dict]]]:
+                  tasks: Iterable[str] | None = None, *, current_ids: set[str] | None = None,
+                  ) -> dict[tuple[str, str | None], dict[str, dict[str, dict]]]:
     """``{(task, target): {sentence_id: {annotator: value}}}`` for every answered question.
 
     Only each annotator's current answer counts (the last event per question; retracted answers
-    are gone), and only for sentences the corpus still has.
+    are gone), and only for sentences the corpus still has (``current_ids``, read from the
+    workspace when not given).
     """
     config = workspace.config
     wanted = set(tasks or config.tasks)
@@ -41,7 +43,8 @@ def collect_votes(workspace: Workspace, annotators: Iterable[str] | None = None,
             continue
         for target in (config.targets if task == "stance" else [None]):
             votes[(task, target)] = {}
-    current_ids = {record["id"] for record in workspace.iter_sentences()}
+    if current_ids is None:
+        current_ids = {record["id"] for record in workspace.iter_sentences()}
     for annotator in select_annotators(workspace, annotators):
         for sentence_id, current in fold_events(iter_annotation_events(workspace, annotator)).items():
             if sentence_id not in current_ids:

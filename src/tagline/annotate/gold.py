@@ -112,8 +112,8 @@ def auto_adjudicate(workspace: Workspace, *, tasks: Iterable[str] | None = None,
     if not chosen:
         raise DataError("there are no annotations to adjudicate",
                         fix="annotate first: `tagline annotate --annotator NAME` or `tagline annotate label`")
-    votes = collect_votes(workspace, chosen, tasks)
     document_of = {record["id"]: record["doc_id"] for record in workspace.iter_sentences()}
+    votes = collect_votes(workspace, chosen, tasks, current_ids=set(document_of))
     annotators_of: dict[str, set[str]] = {}
     for by_sentence in votes.values():
         for sentence_id, answers in by_sentence.items():
@@ -175,8 +175,8 @@ def gold_listing(workspace: Workspace) -> list[dict]:
     view = gold_view(workspace)
     if not view:
         return []
-    votes = collect_votes(workspace, None)
     current_ids = {record["id"] for record in workspace.iter_sentences()}
+    votes = collect_votes(workspace, None, current_ids=current_ids)
     listing = []
     for key, record in view.items():
         sentence_id, task, target = key
