@@ -250,3 +250,29 @@ def test_quitting_the_adjudication_screen_says_how_to_go_on(sample_workspace):
     child.expect(pexpect.EOF)
     assert "this is not one" not in child.before
     assert not ws.gold_path.exists() or not list(read_records(ws.gold_path))
+
+
+@pytest.mark.parametrize("width, height", [(80, 24), (80, 12), (60, 12), (100, 8)])
+def test_the_adjudication_screen_keeps_its_header_and_every_choice_on_a_short_terminal(sample_workspace, width,
+                                                                                      height):
+    from rich.console import Console
+
+    from tagline.annotate.gold import auto_adjudicate
+    from tagline.annotate.terminal import AdjudicationSession
+
+    ws = sample_workspace
+    for path in ws.annotation_files():
+        path.rename(path.with_suffix(".bak"))
+    sentence = "deepseek_ja-s0005"  # one of the longest sentences of the sample
+    for annotator, label in (("alice", "quantity"), ("bob", "other_claim")):
+        append_records(ws.annotation_path(annotator), [{
+            "sentence_id": sentence, "annotator": annotator, "time": "2026-11-28T10:00:00Z",
+            "task": "claim_type", "op": "set", "value": {"label": label}}])
+    session = AdjudicationSession(ws, list(auto_adjudicate(ws).contested), "judge")
+    console = Console(width=width, record=True, file=open(os.devnull, "w"))
+    console.print(session.render(width, height))
+    shown = console.export_text().rstrip("\n").split("\n")
+    assert len(shown) <= height - 1, shown
+    assert shown[0].startswith("tagline adjudicate") and any("[1] quantity" in line for line in shown)
+    assert any("[6] other_claim" in line for line in shown)
+    assert any("press the key in [ ]" in line for line in shown)

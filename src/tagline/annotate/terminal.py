@@ -391,16 +391,19 @@ class AdjudicationSession:
         self.position = (self.position + 1) % len(self.items)
 
     def render(self, width: int, height: int):
-        from rich.console import Group
+        import io
+
+        from rich.cells import cell_len, set_cell_size
+        from rich.console import Console, Group
         from rich.text import Text
 
         from tagline.annotate.answers import describe
 
         item = self.items[self.position]
-        lines = [Text(f"tagline adjudicate · {self.adjudicator} · {item.sentence_id} · {item.name} "
-                      f"({len(self.items)} left, {self.decided} decided)", style="bold"),
-                 Text(""), Text(self.texts.get(item.sentence_id, "(sentence not found)"), style="bold"), Text(""),
-                 Text(f"why: {item.reason}", style="dim")]
+        header = Text(f"tagline adjudicate · {self.adjudicator} · {item.sentence_id} · {item.name} "
+                      f"({len(self.items)} left, {self.decided} decided)", style="bold")
+        sentence = self.texts.get(item.sentence_id, "(sentence not found)")
+        lines = []
         answers, fresh = self.choices(item)
         for key, value, annotators in answers:
             line = Text(f"[{key}] ", style="bold cyan")
@@ -415,7 +418,26 @@ class AdjudicationSession:
         lines.append(Text(self.message, style="yellow"))
         lines.append(Text("press the key in [ ] to decide · s skip · q quit · ? help (decisions are saved as you go)",
                           style="dim"))
-        return Group(*lines)
+        why = Text(f"why: {item.reason}", style="dim")
+        # On a short terminal the blank lines and the reason go first, then the sentence is cut,
+        # so the header and every choice stay on the screen (the last row is left for the cursor).
+        measure = Console(width=max(1, width), file=io.StringIO())
+
+        def rows(line) -> int:
+            return len(line.wrap(measure, max(1, width)))
+
+        used = sum(rows(line) for line in [header, why, *lines]) + 2
+        if used + rows(Text(sentence)) > height - 1:
+            if not self.message:
+                lines = [line for line in lines if line.plain]  # the empty message row goes too
+            used = sum(rows(line) for line in [header, *lines])
+            available = max(1, height - 1 - used) * max(1, width)
+            if cell_len(sentence) > available:
+                sentence = set_cell_size(sentence, available - 2) + "…"
+            while rows(Text(sentence)) > max(1, height - 1 - used) and len(sentence) > 1:
+                sentence = sentence[:-2] + "…"  # wrapping can take a row more than the cells say
+            return Group(header, Text(sentence, style="bold"), *lines)
+        return Group(header, Text(""), Text(sentence, style="bold"), Text(""), why, *lines)
 
 
 def _spare_keys(taken: set[str]):
