@@ -26,13 +26,14 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
     layers: list[tuple[str, str, list[str]]] = []  # (kind, name, features)
     records: list[ForeignRecord] = []
     sentence_lines: list[str] = []
+    text_line = 1  # the line of the sentence's first #Text=
     tokens: list[tuple[int, str, int, int, str, list[str]]] = []  # (line, id, begin, end, text, columns)
     left_out = {"relation": 0, "chain": 0, "sub-token": 0}
 
     def finish() -> None:
         nonlocal sentence_lines, tokens
         if sentence_lines:
-            records.append(_sentence(path, "\n".join(sentence_lines), tokens, layers, len(records) + 1))
+            records.append(_sentence(path, "\n".join(sentence_lines), tokens, layers, len(records) + 1, text_line))
         sentence_lines, tokens = [], []
 
     for number, line in enumerate(lines, 1):
@@ -49,6 +50,8 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
         if line.startswith("#Text="):
             if tokens:
                 finish()
+            if not sentence_lines:
+                text_line = number
             sentence_lines.append(_unescape_text(line[len("#Text="):]))
             continue
         if line.startswith("#") or not line.strip():
@@ -93,8 +96,8 @@ def _unescape_text(value: str) -> str:
     return value.replace("\\t", "\t").replace("\\\\", "\\")
 
 
-def _sentence(path: Path, text: str, tokens: list, layers: list, ordinal: int) -> ForeignRecord:
-    where = f"{path}:{tokens[0][0] if tokens else 1}"
+def _sentence(path: Path, text: str, tokens: list, layers: list, ordinal: int, text_line: int) -> ForeignRecord:
+    where = f"{path}:{tokens[0][0] if tokens else text_line}"
     answer = ForeignAnswer("spans", where)
     if not tokens:
         return ForeignRecord(text=text, where=where, key=str(ordinal), answers=[answer])
