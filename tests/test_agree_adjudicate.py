@@ -100,6 +100,18 @@ def _two_annotators(ws):
     return sentence
 
 
+def _adjudication_screen(ws, columns: int = 80):
+    """Two annotators who disagree on one question, and the adjudication screen open on it."""
+    for path in ws.annotation_files():
+        path.rename(path.with_suffix(".bak"))
+    sentence = _two_annotators(ws)
+    env = {**os.environ, "TERM": "xterm-256color", "TAGLINE_WORKSPACE": str(ws.root)}
+    child = pexpect.spawn(sys.executable, ["-m", "tagline", "annotate", "adjudicate", "--adjudicator", "judge"],
+                          env=env, dimensions=(24, columns), encoding="utf-8", timeout=20)
+    child.expect_exact(f"{sentence} · claim_type")
+    return sentence, child
+
+
 def test_single_annotator_promotes_with_provenance_single(runner, sample_workspace):
     result = runner.invoke(main, ["annotate", "adjudicate", "--json"])
     summary = json.loads(result.stdout)
@@ -111,13 +123,7 @@ def test_single_annotator_promotes_with_provenance_single(runner, sample_workspa
 
 def test_interactive_adjudication_and_changed_flag(sample_workspace):
     ws = sample_workspace
-    for path in ws.annotation_files():  # two annotators only, who disagree on one question
-        path.rename(path.with_suffix(".bak"))
-    sentence = _two_annotators(ws)
-    env = {**os.environ, "TERM": "xterm-256color", "TAGLINE_WORKSPACE": str(ws.root)}
-    child = pexpect.spawn(sys.executable, ["-m", "tagline", "annotate", "adjudicate", "--adjudicator", "judge"],
-                          env=env, dimensions=(24, 80), encoding="utf-8", timeout=20)
-    child.expect_exact(f"{sentence} · claim_type")
+    sentence, child = _adjudication_screen(ws)
     child.expect_exact("[1] quantity")  # each answer under its label's own key, as when annotating
     child.expect_exact("[6] other_claim")
     child.expect_exact("or another label: [0]\u00a0not_claim  [2]\u00a0prediction")
@@ -238,13 +244,7 @@ def test_a_document_only_one_annotator_answered_becomes_single_gold_in_a_shared_
 
 def test_quitting_the_adjudication_screen_says_how_to_go_on(sample_workspace):
     ws = sample_workspace
-    for path in ws.annotation_files():
-        path.rename(path.with_suffix(".bak"))
-    sentence = _two_annotators(ws)
-    env = {**os.environ, "TERM": "xterm-256color", "TAGLINE_WORKSPACE": str(ws.root)}
-    child = pexpect.spawn(sys.executable, ["-m", "tagline", "annotate", "adjudicate", "--adjudicator", "judge"],
-                          env=env, dimensions=(24, 100), encoding="utf-8", timeout=20)
-    child.expect_exact(f"{sentence} · claim_type")
+    _, child = _adjudication_screen(ws, columns=100)
     child.send("q")
     child.expect_exact("1 question needs an adjudicator (run again with --adjudicator judge to go on):")
     child.expect(pexpect.EOF)
