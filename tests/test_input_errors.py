@@ -187,7 +187,7 @@ def test_export_warnings_agree_in_number(runner, workspace, tmp_path):
 def test_a_file_system_error_is_exit_2_and_names_the_file_asked_for(runner, built_sample, tmp_path):
     out = tmp_path / "missing-folder" / "gold.csv"
     result = runner.invoke(main, ["annotate", "export", "--format", "csv", "--gold", "--out", str(out)])
-    line = _error(result, f"{out}: No such file or directory")
+    line = _error(result, f"{out}: could not write: No such file or directory; nothing was saved")
     assert ".tmp" not in line and "check the path" in line
 
 

@@ -45,3 +45,25 @@ class InputError(TaglineError):
 
 class ConflictError(TaglineError):
     """A change that would overwrite or orphan existing data without being asked to."""
+
+
+class StorageError(TaglineError):
+    """A file could not be written (disk full, read-only, I/O error); what was there is kept."""
+
+
+def storage_error(path: object, error: OSError, *, kept: str = "nothing was saved") -> StorageError:
+    """A :class:`StorageError` for ``error`` raised while writing ``path``, saying what was kept
+    and how to go on."""
+    import errno
+
+    reason = error.strerror or str(error)
+    fixes = {
+        errno.ENOSPC: "free some disk space and run the command again",
+        errno.EDQUOT: "free some space within your disk quota and run the command again",
+        errno.EROFS: "the file system is read-only; work on a writable copy of the workspace",
+        errno.EACCES: "check the permissions of the file and its folder",
+        errno.EPERM: "check the permissions of the file and its folder",
+        errno.ENOENT: "check the path: its folder must exist",
+    }
+    return StorageError(f"could not write: {reason}; {kept}", where=str(path),
+                        fix=fixes.get(error.errno or 0, "check the disk and run the command again"))

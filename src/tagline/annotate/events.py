@@ -116,7 +116,7 @@ def iter_annotation_events(workspace, annotator: str | None = None, *, problems=
     paths = [workspace.annotation_path(annotator)] if annotator else workspace.annotation_files()
     for path in paths:
         if path.exists():
-            yield from read_records(path, problems=problems)
+            yield from read_records(path, problems=problems, kind="event")
 
 
 def load_view(workspace, annotator: str) -> AnnotatorView:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from tagline.annotate.answers import collect_votes, describe, question_name, select_annotators, value_key
-from tagline.corpus.store import append_records, read_records, utc_now
+from tagline.corpus.store import read_records, utc_now
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
 
@@ -26,7 +26,7 @@ def gold_key(record: dict) -> GoldKey:
 
 def iter_gold(workspace: Workspace) -> Iterator[dict]:
     if workspace.gold_path.exists():
-        yield from read_records(workspace.gold_path)
+        yield from read_records(workspace.gold_path, kind="gold")
 
 
 def gold_view(workspace: Workspace) -> dict[GoldKey, dict]:
@@ -108,6 +108,18 @@ def auto_adjudicate(workspace: Workspace, *, tasks: Iterable[str] | None = None,
     """
     if min_agreement not in ("majority", "unanimous"):
         raise DataError(f"--min-agreement {min_agreement!r} is not majority or unanimous")
+    # Read, decide and write under the workspace lock: two adjudications at once must not both
+    # decide the same questions from the same gold and write them twice.
+    with workspace.transaction() as transaction:
+        result = _adjudicate_locked(workspace, tasks, min_agreement, annotators)
+        if result.written:
+            workspace.gold_dir.mkdir(exist_ok=True)
+            transaction.append(workspace.gold_path, result.written)
+    return result
+
+
+def _adjudicate_locked(workspace: Workspace, tasks: Iterable[str] | None, min_agreement: str,
+                       annotators: Iterable[str] | None) -> AdjudicationResult:
     chosen = select_annotators(workspace, annotators)
     if not chosen:
         raise DataError("there are no annotations to adjudicate",
@@ -143,8 +155,6 @@ def auto_adjudicate(workspace: Workspace, *, tasks: Iterable[str] | None = None,
                 continue
             value, method = decision
             result.written.append(gold_record(sentence_id, task, target, value, method, stored_votes))
-    if result.written:
-        append_records(workspace.gold_path, result.written)
     return result
 
 
@@ -166,7 +176,8 @@ def record_decision(workspace: Workspace, item: Contested, value: dict, adjudica
     """Write a person's decision on a contested question."""
     record = gold_record(item.sentence_id, item.task, item.target, value, "adjudicated",
                          _votes_for_record(item.task, item.votes), adjudicator=adjudicator)
-    append_records(workspace.gold_path, [record])
+    with workspace.transaction() as transaction:
+        transaction.append(workspace.gold_path, [record])
     return record
 
 

@@ -9,6 +9,7 @@ one is not written again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib
 import json
@@ -303,6 +304,13 @@ def import_file(
     else:
         _name_annotators(records, annotator, path, warnings)
 
+    # Planning reads the workspace, so it runs under the lock with the writes that follow from it.
+    with contextlib.nullcontext() if dry_run else workspace.lock():
+        return _plan_and_write(workspace, records, path, config, result, fmt, gold, options, warnings, dry_run)
+
+
+def _plan_and_write(workspace: Workspace, records: list[ForeignRecord], path: Path, config, result, fmt: str,
+                    gold: bool, options: ReadOptions, warnings: list[str], dry_run: bool) -> dict:
     frames, new_documents, unchanged_documents, split_kept = _plan_documents(workspace, records, path, config,
                                                                              result.encoding)
     for (earlier, asked), doc_ids in sorted(split_kept.items(), key=lambda item: tuple(map(str, item[0]))):
@@ -772,31 +780,38 @@ def _new_writes(workspace: Workspace, answers: list[tuple], gold: bool, fmt: str
 
 def _write(workspace: Workspace, new_documents: list, events_by_annotator: dict[str, list[dict]],
            gold_records: list[dict]) -> None:
-    from tagline.corpus.ingest import add_source_documents
-    from tagline.corpus.store import append_records
+    """One transaction: a failure anywhere (a full disk, Ctrl-C) leaves every file as it was.
 
-    if new_documents:
-        add_source_documents(workspace, [document for document, _ in new_documents])
-        planned = {sentence[0]: sentence[3] for _, frame in new_documents for sentence in frame.sentences}
-        doc_ids = {document.doc_id for document, _ in new_documents}
-        stored = {s["id"]: s["text"] for s in workspace.iter_sentences() if s["doc_id"] in doc_ids}
-        if stored != planned:
-            raise DataError("the stored sentences differ from the ones the import planned; the documents were "
-                            "added but no answer was written", where=str(workspace.sentences_path),
-                            fix="report this; run the import again to write the answers")
-    if events_by_annotator:
-        workspace.annotations_dir.mkdir(exist_ok=True)
-        for name, events in events_by_annotator.items():
-            append_records(workspace.annotation_path(name), events)
-    if gold_records:
-        workspace.gold_dir.mkdir(exist_ok=True)
-        append_records(workspace.gold_path, gold_records)
+    A killed process is different: the documents are kept once they are complete (the journal ends
+    there), because the annotation files cannot be cut back after the fact (the terminal session
+    appends to them without the workspace lock). Whatever answers were written refer to sentences
+    that exist, and importing the file again writes the rest.
+    """
+    from tagline.corpus.ingest import add_source_documents
+
+    with workspace.transaction() as transaction:
+        if new_documents:
+            add_source_documents(workspace, [document for document, _ in new_documents])
+            planned = {sentence[0]: sentence[3] for _, frame in new_documents for sentence in frame.sentences}
+            doc_ids = {document.doc_id for document, _ in new_documents}
+            stored = {s["id"]: s["text"] for s in workspace.iter_sentences() if s["doc_id"] in doc_ids}
+            if stored != planned:
+                raise DataError("the stored sentences differ from the ones the import planned; nothing was "
+                                "imported", where=str(workspace.sentences_path), fix="report this")
+            transaction.checkpoint()
+        if gold_records:
+            workspace.gold_dir.mkdir(exist_ok=True)
+            transaction.append(workspace.gold_path, gold_records)
+        if events_by_annotator:
+            workspace.annotations_dir.mkdir(exist_ok=True)
+            for name, events in sorted(events_by_annotator.items()):
+                transaction.append(workspace.annotation_path(name), events, journal=False)
 
 
 # --- export ----------------------------------------------------------------------------------------
 
 def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gold: bool = False,
-           annotator: str | None = None) -> dict:
+           annotator: str | None = None, force: bool = False) -> dict:
     """Write one view of the answers (``gold``, or one ``annotator``'s current answers) for every
     sentence of the workspace in a peer tool's format.
 
@@ -810,6 +825,9 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
         under ``"content"``.
     gold, annotator
         What to export: the gold view, or one annotator's answers (exactly one of them).
+    force : bool
+        Replace ``out`` (for brat, the files in it) if it exists. A file or folder a workspace
+        manages is never written, even with ``force``.
 
     Returns
     -------
@@ -830,6 +848,10 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     if fmt == "spacy" and out is not None and Path(out).suffix.lower() == ".spacy":
         raise InputError("the spaCy export is v2 JSON, not a binary DocBin", where=str(out),
                          fix="name it .json and make the DocBin with `python -m spacy convert FILE.json DIR`")
+    from tagline.corpus.workspace import check_output, write_output
+
+    if out is not None:
+        check_output(out, force=force, folder=fmt in FOLDER_FORMATS)
     if annotator:
         if annotator not in workspace.annotators():
             raise DataError(f"no annotations by {annotator!r}",
@@ -856,15 +878,21 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     if orphaned:
         warnings.insert(0, f"{plural(len(orphaned), 'sentence')} with answers no longer in sentences.jsonl "
                            "(orphaned when their documents were replaced) not exported")
-    from tagline.corpus.store import write_text_atomic
+    from tagline.corpus.store import Transaction
 
     if fmt in FOLDER_FORMATS:
         folder = Path(out)
+        for name in result.files:
+            check_output(folder / name, force=force)
         folder.mkdir(parents=True, exist_ok=True)
-        for name, content in result.files.items():
-            write_text_atomic(folder / name, content)
+        with Transaction() as transaction:
+            for name, content in result.files.items():
+                if force:
+                    transaction.write_text(folder / name, content)
+                else:
+                    transaction.create_text(folder / name, content)
     elif out is not None:
-        write_text_atomic(out, result.content)
+        write_output(out, result.content, force=force)
     summary = {
         "format": fmt, "out": str(out) if out is not None else None,
         "view": "gold" if gold else f"annotator:{annotator}",
@@ -875,3 +903,4 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     if out is None:
         summary["content"] = result.content
     return summary
+

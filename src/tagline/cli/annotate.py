@@ -171,19 +171,24 @@ def _split_names(value: str | None) -> list[str] | None:
               help="Only this task (default: every configured task).")
 @click.option("--annotators", default=None, metavar="A,B,...", help="Only these annotators (default: all).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
-              help="Also write a Markdown disagreement report to this file.")
+              help="Also write a Markdown disagreement report to this file (kept if it exists, unless --force).")
+@click.option("--force", is_flag=True, help="Replace the --report file if it exists.")
 @workspace_option
 @json_option
-def agree_cli(task, annotators, report_path, workspace, as_json) -> None:
+def agree_cli(task, annotators, report_path, force, workspace, as_json) -> None:
     """Inter-annotator agreement per question: Cohen's and Fleiss' kappa, Krippendorff's alpha,
     span F1 for entities, the disagreement table and the most contested sentences."""
     from tagline.annotate.agree import agreement_report, report_markdown
 
+    if report_path:
+        from tagline.corpus.workspace import check_output
+
+        check_output(report_path, force=force)  # before the work, not after it
     report = agreement_report(workspace, tasks=[task] if task else None, annotators=_split_names(annotators))
     if report_path:
-        from tagline.corpus.store import write_text_atomic
+        from tagline.corpus.workspace import write_output
 
-        write_text_atomic(report_path, report_markdown(workspace, report))
+        write_output(report_path, report_markdown(workspace, report), force=force)
         say(f"wrote {report_path}")
     if as_json:
         emit_json(report)

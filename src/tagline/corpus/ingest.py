@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -11,9 +10,7 @@ from pathlib import Path
 
 from tagline.corpus.readers import SourceDocument, read_documents, unstorable_character
 from tagline.corpus.segment import detect_lang, segment
-from tagline.corpus.store import (
-    append_records, fsync_directory, read_records, replace_file, utc_now, write_text_atomic,
-)
+from tagline.corpus.store import Transaction, read_records, utc_now
 from tagline.corpus.workspace import Workspace
 from tagline.errors import ConflictError, InputError
 
@@ -87,7 +84,20 @@ def add_source_documents(
     workspace: Workspace, documents: Iterable[SourceDocument], *, lang: str | None = None, replace: bool = False,
     sentence_meta: dict[str, list[dict]] | None = None,
 ) -> IngestReport:
-    """Ingest already-read documents (see :func:`add_documents`)."""
+    """Ingest already-read documents (see :func:`add_documents`).
+
+    The whole check-and-write runs under the workspace lock, and the writes are one journalled
+    transaction: two ingests at once never lose or double a document, and a failure or a killed
+    process leaves the workspace as it was.
+    """
+    documents = list(documents)
+    with workspace.transaction() as transaction:
+        return _add_locked(workspace, documents, transaction, lang=lang, replace=replace,
+                           sentence_meta=sentence_meta)
+
+
+def _add_locked(workspace: Workspace, documents: list[SourceDocument], transaction: Transaction, *,
+                lang: str | None, replace: bool, sentence_meta: dict[str, list[dict]] | None) -> IngestReport:
     config_lang = workspace.config.language
     registry = workspace.documents()
     report = IngestReport()
@@ -160,30 +170,22 @@ def add_source_documents(
                     "orphaned_annotated": [record["id"] for record in orphans if record["id"] in annotated],
                 })
 
-    # Write order: document text, then sentences, then the registry line that makes it count.
-    for document, records, existing in planned:
-        text_path = workspace.document_text_path(document.doc_id)
-        if existing is not None and text_path.exists():
-            # The replaced text stays beside the new one, so orphaned offsets can still be read.
-            stamp = utc_now().replace(":", "").replace("-", "").replace(".", "")
-            backup, counter = text_path.with_name(f"{text_path.name}.{stamp}.bak"), 1
-            while backup.exists():
-                counter += 1
-                backup = text_path.with_name(f"{text_path.name}.{stamp}-{counter}.bak")
-            os.link(text_path, backup)
-        write_text_atomic(text_path, document.text, sync_directory=False)
-    fsync_directory(workspace.documents_dir)
+    # Write order: document text, then sentences, then the registry line that makes it count. A
+    # replaced text stays beside the new one as a .bak, so orphaned offsets can still be read.
+    workspace.documents_dir.mkdir(exist_ok=True)
+    transaction.write_texts((workspace.document_text_path(document.doc_id), document.text, existing is not None)
+                            for document, _, existing in planned)
     if rewrite:
         replaced_ids = {document.doc_id for document, _, _ in planned}
         new_records = [record for _, records, _ in planned for record in records]
-        replace_file(
+        transaction.replace(
             workspace.sentences_path,
             _chain((r for r in workspace.iter_sentences() if r["doc_id"] not in replaced_ids), new_records),
         )
         if orphan_records:
-            append_records(workspace.root / "orphaned.jsonl", orphan_records)
+            transaction.append(workspace.orphaned_path, orphan_records)
     else:
-        append_records(workspace.sentences_path, (r for _, records, _ in planned for r in records))
+        transaction.append(workspace.sentences_path, (r for _, records, _ in planned for r in records))
     now = utc_now()
     registry_records = []
     for document, records, existing in planned:
@@ -198,7 +200,7 @@ def add_source_documents(
         if existing is None:
             report.added.append({"doc_id": document.doc_id, "n_sentences": len(records), "lang": document.lang,
                                  "encoding": document.encoding})
-    append_records(workspace.documents_path, registry_records)
+    transaction.append(workspace.documents_path, registry_records)
     return report
 
 
@@ -238,12 +240,11 @@ def _stored_doc_ids(workspace: Workspace) -> set[str]:
 
 
 def _orphaned_ids(workspace: Workspace) -> set[str]:
-    path = workspace.root / "orphaned.jsonl"
-    return {record["id"] for record in read_records(path)} if path.exists() else set()
+    return {record["id"] for record in workspace.iter_orphans()}
 
 
 def _annotated_sentence_ids(workspace: Workspace) -> set[str]:
     ids: set[str] = set()
     for path in workspace.annotation_files():
-        ids.update(record.get("sentence_id") for record in read_records(path))
+        ids.update(record["sentence_id"] for record in read_records(path, kind="event"))
     return ids

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import os
+import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 from tagline.corpus.config import Config, default_config, load_config, render_toml, validate_config
-from tagline.corpus.store import LineProblem, iter_lines, read_records, write_text_atomic
-from tagline.errors import WorkspaceError
+from tagline.corpus.store import (
+    LineProblem, Transaction, iter_lines, read_records, recover, sweep_temporaries, write_text_atomic,
+)
+from tagline.errors import ConflictError, StorageError, WorkspaceError, storage_error
 
 CONFIG_NAME = "tagline.toml"
 ENV_VAR = "TAGLINE_WORKSPACE"
+LOCK_NAME = ".tagline.lock"
+JOURNAL_NAME = ".tagline.journal"
+# What a workspace holds at its top: nothing outside the workspace's own commands writes these, or
+# the backups and torn-line files made beside them (``sentences.jsonl.<time>.bak``, ``….torn``).
+MANAGED_FILES = (CONFIG_NAME, "sentences.jsonl", "documents.jsonl", "orphaned.jsonl", LOCK_NAME, JOURNAL_NAME)
+MANAGED_FOLDERS = ("documents", "annotations", "gold", "build", "runs")
+
+_held = threading.local()  # root -> (fd, depth): the workspace locks this thread holds
+
+
+class LockWaitWarning(UserWarning):
+    """Another command holds the workspace lock; this one waits for it."""
 
 
 class Workspace:
@@ -74,20 +92,190 @@ class Workspace:
         """Stream the sentence records in file order."""
         if not self.sentences_path.exists():
             return iter(())
-        return read_records(self.sentences_path, problems=problems)
+        return read_records(self.sentences_path, problems=problems, kind="sentence")
 
     def iter_sentence_lines(self, *, problems: list[LineProblem] | None = None):
         if not self.sentences_path.exists():
             return iter(())
         return iter_lines(self.sentences_path, problems=problems)
 
+    orphaned_path = property(lambda self: self.root / "orphaned.jsonl")
+    lock_path = property(lambda self: self.root / LOCK_NAME)
+    journal_path = property(lambda self: self.root / JOURNAL_NAME)
+
     def documents(self) -> dict[str, dict]:
         """The current record of every document (the registry is append-only; the last one wins)."""
         current: dict[str, dict] = {}
         if self.documents_path.exists():
-            for record in read_records(self.documents_path):
+            for record in read_records(self.documents_path, kind="document"):
                 current[record["doc_id"]] = record
         return current
+
+    def iter_orphans(self) -> Iterator[dict]:
+        """The sentences that ``corpus add --replace`` removed, as they were."""
+        if not self.orphaned_path.exists():
+            return iter(())
+        return read_records(self.orphaned_path, kind="orphan")
+
+    # ----- safety -----
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[Workspace]:
+        """Hold the workspace's exclusive lock: every read-check-write of the files it manages
+        (ingest, import, adjudication, builds) runs inside one, so concurrent commands never lose
+        or double anything. Re-entrant within a thread. Taking it first puts back the files of a
+        command that was killed in the middle of writing (see :meth:`transaction`).
+        """
+        held = getattr(_held, "locks", None)
+        if held is None:
+            held = _held.locks = {}
+        if self.root in held:
+            fd, depth = held[self.root]
+            held[self.root] = (fd, depth + 1)
+            try:
+                yield self
+            finally:
+                fd, depth = held[self.root]
+                held[self.root] = (fd, depth - 1)
+            return
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            raise storage_error(self.lock_path, error, kept="nothing was changed") from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another command"
+                warnings.warn(f"waiting for {holder} to finish with the workspace", LockWaitWarning, stacklevel=3)
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            _note_holder(fd)
+            self._recover_locked()
+            held[self.root] = (fd, 1)
+            try:
+                yield self
+            finally:
+                del held[self.root]
+        finally:
+            os.close(fd)  # closing releases the lock
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """The workspace lock, and a :class:`~tagline.corpus.store.Transaction` journalled in the
+        workspace: its writes take effect together or not at all, even when the process is killed
+        (the next command that takes the lock puts the files back)."""
+        with self.lock():
+            open_transactions = _held.__dict__.setdefault("transactions", {})
+            if self.root in open_transactions:  # a library call inside another: one transaction
+                yield open_transactions[self.root]
+                return
+            with Transaction(self.journal_path, root=self.root) as transaction:
+                open_transactions[self.root] = transaction
+                try:
+                    yield transaction
+                finally:
+                    del open_transactions[self.root]
+
+    def recover_if_needed(self) -> None:
+        """Put back what a killed command left half-written, if no other command holds the lock.
+
+        Called when a workspace is opened, so that even commands that never take the lock (the
+        terminal session, ``label``) do not read a half-made change for long.
+        """
+        if not self.journal_path.exists():
+            return
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError:
+            return  # a read-only workspace: readers see it as it is
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # a command is writing right now; its journal is live
+            self._recover_locked()
+        finally:
+            os.close(fd)
+
+    def _recover_locked(self) -> None:
+        if not self.journal_path.exists():
+            return
+        try:
+            done = recover(self.journal_path, self.root)
+            for directory in (self.root, self.gold_dir, self.documents_dir):
+                sweep_temporaries(directory)
+        except OSError as error:
+            raise StorageError(f"could not put back the files of an interrupted command ({error.strerror or error})",
+                               where=str(self.journal_path), fix="fix the disk or permissions and run the command "
+                                                                 "again") from None
+        if done:
+            warnings.warn(f"an earlier command was interrupted while writing; its changes were undone ({'; '.join(done)})",
+                          stacklevel=4)
+
+    def manages(self, path: str | os.PathLike) -> bool:
+        """Whether ``path`` (followed through symbolic links) is one of this workspace's own files
+        or folders, which no export or report may write over."""
+        real = Path(os.path.realpath(path))
+        try:
+            relative = real.relative_to(self.root)
+        except ValueError:
+            return False
+        if not relative.parts:
+            return True
+        first = relative.parts[0]
+        if first in MANAGED_FOLDERS:
+            return True
+        return any(first == name or first.startswith(name + ".") or first.startswith("." + name + ".")
+                   for name in MANAGED_FILES)
+
+
+def _note_holder(fd: int) -> None:
+    """Write who holds the lock into the lock file, for a command that has to wait to say so."""
+    import sys
+
+    command = " ".join(os.path.basename(part) if index == 0 else part for index, part in enumerate(sys.argv[:4]))
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"process {os.getpid()} ({command})".encode("utf-8", "replace")[:200], 0)
+    except OSError:
+        pass  # only a courtesy to waiting commands
+
+
+def check_output(path: str | os.PathLike, *, force: bool = False, folder: bool = False) -> Path:
+    """Refuse to write an export or report to ``path`` when it is a file or folder a workspace manages
+    (whichever workspace holds it), or when it exists and ``force`` is not given.
+
+    Returns the path. The write itself should go through :func:`tagline.corpus.store.write_text_atomic`
+    (with ``create=not force``), so a file made meanwhile is not written over either.
+    """
+    path = Path(path)
+    real = Path(os.path.realpath(path))
+    for directory in (real, *real.parents):
+        if (directory / CONFIG_NAME).is_file():
+            owner = Workspace(directory)
+            if owner.manages(real):
+                raise ConflictError("is a file or folder the workspace manages; writing there would destroy its data",
+                                    where=str(path), fix="write to a new file outside annotations/, gold/, "
+                                                         "documents/, build/ and runs/, e.g. --out export.csv")
+            break
+    if folder:
+        if path.exists() and not path.is_dir():
+            raise ConflictError("exists and is not a folder", where=str(path), fix="choose a new folder")
+    elif path.is_dir():
+        raise ConflictError("is a folder", where=str(path), fix="give a file name")
+    elif path.exists() and not force:
+        raise ConflictError("already exists", where=str(path), fix="choose another name, or pass --force to replace it")
+    return path
+
+
+def write_output(path: str | os.PathLike, text: str, *, force: bool = False) -> None:
+    """Write an export or report to ``path`` atomically, after :func:`check_output`; without
+    ``force`` a file that appeared there since the check is kept too."""
+    check_output(path, force=force)
+    try:
+        write_text_atomic(path, text, create=not force)
+    except FileExistsError:
+        raise ConflictError("already exists", where=str(path),
+                            fix="choose another name, or pass --force to replace it") from None
 
 
 def find_workspace(explicit: str | os.PathLike | None = None, *, start: str | os.PathLike | None = None) -> Workspace:
@@ -99,15 +287,20 @@ def find_workspace(explicit: str | os.PathLike | None = None, *, start: str | os
         if not (root / CONFIG_NAME).is_file():
             raise WorkspaceError(f"no {CONFIG_NAME} in {root}", where=str(root),
                                  fix=f"run `tagline init {root}` first, or point --workspace at a workspace")
-        return Workspace(root)
+        return _opened(Workspace(root))
     here = Path(start or os.getcwd()).resolve()
     for directory in (here, *here.parents):
         if (directory / CONFIG_NAME).is_file():
-            return Workspace(directory)
+            return _opened(Workspace(directory))
     raise WorkspaceError(
         f"no {CONFIG_NAME} here or in any parent directory", where=str(here),
         fix="run `tagline init DIR` and work inside DIR, or pass --workspace DIR / set TAGLINE_WORKSPACE",
     )
+
+
+def _opened(workspace: Workspace) -> Workspace:
+    workspace.recover_if_needed()
+    return workspace
 
 
 def _check_targets(targets: list[str] | None) -> None:

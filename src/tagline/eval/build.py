@@ -56,18 +56,46 @@ def parse_ratios(text: str) -> list[float]:
 
 
 # ----- reading ------------------------------------------------------------------------------
-def _read_jsonl_table(path: Path, schema):
+def _read_jsonl_table(path: Path, schema, kind: str, required: tuple[str, ...]):
+    """The records of a workspace JSONL file as a table, checked as every reader checks them: a
+    torn last line is skipped with a warning (as :func:`~tagline.corpus.store.iter_lines` does), a
+    record without a ``required`` column is an error at its line."""
+    import warnings
+
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.json as pajson
+
+    from tagline.corpus.store import TornLineWarning, complete_size, iter_lines
 
     if not path.exists() or path.stat().st_size == 0:
         return pa.Table.from_pylist([], schema=schema)
+    size, torn = complete_size(path)
+    source = path
+    if torn:
+        warnings.warn(f"{path}: incomplete last line (a write cut short by a crash); skipped, the lines before it "
+                      "are intact", TornLineWarning, stacklevel=3)
+        source = pa.BufferReader(pa.memory_map(str(path)).read_buffer(size))
     options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
     try:
-        return pajson.read_json(path, parse_options=options, read_options=pajson.ReadOptions(block_size=1 << 24))
+        table = pajson.read_json(source, parse_options=options, read_options=pajson.ReadOptions(block_size=1 << 24))
     except pa.ArrowInvalid as error:
+        for _ in iter_lines(path, kind=kind):  # finds the bad line and names it
+            pass
         raise DataError(f"cannot be read as JSON lines ({error})", where=str(path),
                         fix="run `tagline validate` to find the bad line") from None
+    for name in required:
+        column = table
+        for part in name.split("."):
+            column = column[part] if isinstance(column, pa.Table) else pc.struct_field(column, part)
+        missing = pc.is_null(column)
+        if pc.any(missing).as_py():
+            for _ in iter_lines(path, kind=kind):
+                pass
+            row = pc.index(missing, True).as_py()
+            raise DataError(f"the record has no {name}", where=f"{path}:{_line_of(path, row)}",
+                            fix="fix or remove that line (`tagline validate` lists every problem)")
+    return table
 
 
 def _sentence_schema():
@@ -92,7 +120,8 @@ def _current_gold(workspace: Workspace):
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    table = _read_jsonl_table(workspace.gold_path, _gold_schema())
+    table = _read_jsonl_table(workspace.gold_path, _gold_schema(), "gold",
+                              ("sentence_id", "task", "value", "provenance.method"))
     if table.num_rows == 0:
         raise DataError("there is no gold yet", where=str(workspace.gold_path),
                         fix="run `tagline annotate adjudicate` (with one annotator, their answers are promoted "
@@ -607,7 +636,15 @@ def _tokens_and_tags_chunk(texts: list[str], langs: list[str], has_spans, span_r
 
 
 # ----- the build ----------------------------------------------------------------------------
-def build_dataset(
+def build_dataset(workspace: Workspace, **options) -> BuildReport:
+    """Build the dataset from the workspace's gold and write it to ``out`` (default ``build/dataset``),
+    holding the workspace lock, so that what is read is one state of the workspace and two builds
+    never write the same folder at once. See :func:`_build` for the options."""
+    with workspace.lock():
+        return _build(workspace, **options)
+
+
+def _build(
     workspace: Workspace, *, out: str | os.PathLike | None = None, ratios: list[float] | None = None,
     group_by: str | None = None, seed: int | None = None, tasks: list[str] | None = None, tokens: bool = True,
     progress=None, workers: int | None = None,
@@ -651,16 +688,14 @@ def build_dataset(
         raise DataError(f"there is no gold for {', '.join(tasks)}", where=str(workspace.gold_path),
                         fix="run `tagline annotate adjudicate`")
     step("reading sentences")
-    sentences = _read_jsonl_table(workspace.sentences_path, _sentence_schema())
+    sentences = _read_jsonl_table(workspace.sentences_path, _sentence_schema(), "sentence",
+                                  ("id", "doc_id", "text", "lang"))
     sentence_index = pc.index_in(gold["sentence_id"], value_set=sentences["id"])  # the first with that id
     known = pc.is_valid(sentence_index)
     orphan_notes = []
-    orphan_path = workspace.root / "orphaned.jsonl"
-    if not pc.all(known).as_py() and orphan_path.exists():
+    if not pc.all(known).as_py() and workspace.orphaned_path.exists():
         # Gold of sentences that a replaced document no longer has: kept on disk, left out here.
-        from tagline.corpus.store import read_records
-
-        orphaned = _string_array({record["id"] for record in read_records(orphan_path)})
+        orphaned = _string_array({record["id"] for record in workspace.iter_orphans()})
         is_orphan = pc.and_(pc.invert(known), pc.is_in(gold["sentence_id"], value_set=orphaned))
         n_orphans = pc.sum(is_orphan).as_py() or 0
         if n_orphans:
