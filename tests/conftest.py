@@ -52,3 +52,10 @@ def sample_workspace(tmp_path, monkeypatch):
     ws = init_workspace(tmp_path / "sample", sample=True)
     monkeypatch.chdir(ws.root)
     return ws
+
+
+@pytest.fixture
+def sample_answers_only(sample_workspace):
+    """The sample workspace with its annotations but none of its gold yet."""
+    sample_workspace.gold_path.unlink()
+    return sample_workspace

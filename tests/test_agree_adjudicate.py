@@ -112,7 +112,7 @@ def _adjudication_screen(ws, columns: int = 80):
     return sentence, child
 
 
-def test_single_annotator_promotes_with_provenance_single(runner, sample_workspace):
+def test_single_annotator_promotes_with_provenance_single(runner, sample_answers_only):
     result = runner.invoke(main, ["annotate", "adjudicate", "--json"])
     summary = json.loads(result.stdout)
     assert summary["by_method"] == {"single": 77 * 4} and summary["contested"] == []
@@ -121,8 +121,8 @@ def test_single_annotator_promotes_with_provenance_single(runner, sample_workspa
     assert runner.invoke(main, ["validate"]).exit_code == 0
 
 
-def test_interactive_adjudication_and_changed_flag(sample_workspace):
-    ws = sample_workspace
+def test_interactive_adjudication_and_changed_flag(sample_answers_only):
+    ws = sample_answers_only
     sentence, child = _adjudication_screen(ws)
     child.expect_exact("[1] quantity")  # each answer under its label's own key, as when annotating
     child.expect_exact("[6] other_claim")
@@ -242,8 +242,8 @@ def test_a_document_only_one_annotator_answered_becomes_single_gold_in_a_shared_
     assert record["provenance"]["method"] == "unanimous"
 
 
-def test_quitting_the_adjudication_screen_says_how_to_go_on(sample_workspace):
-    ws = sample_workspace
+def test_quitting_the_adjudication_screen_says_how_to_go_on(sample_answers_only):
+    ws = sample_answers_only
     _, child = _adjudication_screen(ws, columns=100)
     child.send("q")
     child.expect_exact("1 question needs an adjudicator (run again with --adjudicator judge to go on):")

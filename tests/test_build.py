@@ -113,8 +113,8 @@ def test_a_predefined_split_that_eval_run_does_not_use_is_kept_with_a_warning():
     assert not [w for w in quiet if "predefined split" in w]
 
 
-def test_too_few_gold_sentences_for_the_splits_is_an_error_not_a_traceback(runner, sample_workspace):
-    append_records(sample_workspace.gold_path, [{
+def test_too_few_gold_sentences_for_the_splits_is_an_error_not_a_traceback(runner, sample_answers_only):
+    append_records(sample_answers_only.gold_path, [{
         "sentence_id": "deepseek_ja-s0053", "task": "claim_type", "value": {"label": "other_claim"},
         "provenance": {"method": "adjudicated", "votes": {}}, "time": "2026-11-28T10:00:00Z"}])
     result = runner.invoke(main, ["eval", "build"])
@@ -124,14 +124,14 @@ def test_too_few_gold_sentences_for_the_splits_is_an_error_not_a_traceback(runne
     assert "--split 0.8/0.2" in line
     result = runner.invoke(main, ["eval", "build", "--split", "0.8/0.2"])
     assert result.exit_code == 2 and "into train, test" in result.stderr and "--split 0.8/0.2" not in result.stderr
-    assert not (sample_workspace.build_dir / "dataset").exists()
+    assert not (sample_answers_only.build_dir / "dataset").exists()
 
 
-def test_no_gold_and_unknown_label_errors(runner, sample_workspace):
+def test_no_gold_and_unknown_label_errors(runner, sample_answers_only):
     result = runner.invoke(main, ["eval", "build"])
     assert result.exit_code == 2 and "there is no gold yet" in result.stderr and "adjudicate" in result.stderr
-    auto_adjudicate(sample_workspace)
-    append_records(sample_workspace.gold_path, [{
+    auto_adjudicate(sample_answers_only)
+    append_records(sample_answers_only.gold_path, [{
         "sentence_id": "deepseek_ja-s0002", "task": "claim_type", "value": {"label": "opinion"},
         "provenance": {"method": "adjudicated", "votes": {}}, "time": "2026-11-28T10:00:00Z"}])
     result = runner.invoke(main, ["eval", "build"])

@@ -53,19 +53,19 @@ def test_replaced_document_keeps_build_adjudicate_and_validate_working(runner, s
     assert any("orphaned" in w for w in report["warnings"])
 
 
-def test_adjudicate_leaves_imported_gold_alone(runner, sample_workspace):
+def test_adjudicate_leaves_imported_gold_alone(runner, sample_answers_only):
     sentence = "deepseek_ja-s0053"
     from tagline.annotate.gold import gold_record
     from tagline.corpus.store import append_records
 
-    append_records(sample_workspace.gold_path, [gold_record(sentence, "claim_type", None, {"label": "other_claim"},
+    append_records(sample_answers_only.gold_path, [gold_record(sentence, "claim_type", None, {"label": "other_claim"},
                                                             "imported", {})])
-    for path in sample_workspace.annotation_files():
+    for path in sample_answers_only.annotation_files():
         path.unlink()
     assert runner.invoke(main, ["annotate", "label", sentence, "-a", "alice", "--claim-type", "quantity"]).exit_code == 0
     summary = json.loads(runner.invoke(main, ["annotate", "adjudicate", "--json"]).stdout)
     assert summary["written"] == 0 and summary["unchanged"] == 1
-    records = list(read_records(sample_workspace.gold_path))
+    records = list(read_records(sample_answers_only.gold_path))
     assert len(records) == 1 and records[0]["value"] == {"label": "other_claim"}
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from tagline.annotate.answers import collect_votes, describe, question_name, select_annotators, value_key
-from tagline.corpus.store import read_records, utc_now
+from tagline.corpus.store import utc_now
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
 
@@ -25,8 +25,7 @@ def gold_key(record: dict) -> GoldKey:
 
 
 def iter_gold(workspace: Workspace) -> Iterator[dict]:
-    if workspace.gold_path.exists():
-        yield from read_records(workspace.gold_path, kind="gold")
+    return workspace.iter_gold()
 
 
 def gold_view(workspace: Workspace) -> dict[GoldKey, dict]:

@@ -25,7 +25,7 @@ def init_cli(directory: str, lang: str, targets: tuple[str, ...], sample: bool, 
                "sample": sample, "annotators": workspace.annotators()}
     if sample:
         summary["sentences"] = sum(1 for _ in workspace.iter_sentences())
-        summary["gold_records"] = _promote_sample_gold(workspace)
+        summary["gold_records"] = sum(1 for _ in workspace.iter_gold())
     if as_json:
         emit_json(summary)
         return
@@ -40,13 +40,3 @@ def init_cli(directory: str, lang: str, targets: tuple[str, ...], sample: bool, 
                 " (`tagline eval build` can run now)")
     say("Next: cd into it and run `tagline corpus add FILE...` or `tagline annotate --annotator NAME`.")
 
-
-def _promote_sample_gold(workspace) -> int:
-    """Write the sample's answers as gold (method ``single``), so the sample is ready to build and
-    stays gold when more annotators join; a workspace that already has gold is left alone."""
-    from tagline.annotate.gold import auto_adjudicate
-    from tagline.corpus.sample import SAMPLE_ANNOTATOR
-
-    if workspace.gold_path.exists() or SAMPLE_ANNOTATOR not in workspace.annotators():
-        return 0
-    return len(auto_adjudicate(workspace, annotators=[SAMPLE_ANNOTATOR]).written)

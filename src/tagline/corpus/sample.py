@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from importlib import resources
 from pathlib import Path
 
@@ -28,13 +27,20 @@ def sample_gold_sentences() -> list[str]:
 
 
 def install_sample(workspace: Workspace) -> None:
-    """Ingest the sample article and copy its gold annotations in (annotator ``sample-gold``)."""
+    """Ingest the sample article, copy its annotations in (annotator ``sample-gold``) and, where the
+    workspace has no gold yet, their gold.
+
+    The gold is what ``tagline annotate adjudicate`` makes of the sample's answers alone (method
+    ``single``; ``tests`` check that it still is), shipped as a file so that the sample is ready to
+    build and stays gold when more annotators join. Files that exist are never written over.
+    """
     from tagline.corpus.ingest import add_documents
 
     add_documents(workspace, [sample_article_path()], lang="ja", doc_id=SAMPLE_DOC_ID)
-    annotations = sample_file(f"{SAMPLE_DOC_ID}.annotations.jsonl")
-    target = workspace.annotation_path(SAMPLE_ANNOTATOR)
-    if annotations.is_file() and not target.exists():
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(annotations, tmp)
-        tmp.replace(target)
+    copies = [(sample_file(f"{SAMPLE_DOC_ID}.annotations.jsonl"), workspace.annotation_path(SAMPLE_ANNOTATOR)),
+              (sample_file(f"{SAMPLE_DOC_ID}.gold.jsonl"), workspace.gold_path)]
+    with workspace.transaction() as transaction:
+        for source, target in copies:
+            if not target.exists():
+                target.parent.mkdir(exist_ok=True)
+                transaction.create_text(target, source.read_text(encoding="utf-8"))

@@ -111,6 +111,12 @@ class Workspace:
                 current[record["doc_id"]] = record
         return current
 
+    def iter_gold(self) -> Iterator[dict]:
+        """The gold records in file order (the last one per question is the current one)."""
+        if not self.gold_path.exists():
+            return iter(())
+        return read_records(self.gold_path, kind="gold")
+
     def iter_orphans(self) -> Iterator[dict]:
         """The sentences that ``corpus add --replace`` removed, as they were."""
         if not self.orphaned_path.exists():
@@ -344,17 +350,58 @@ def init_workspace(
     if problems:
         raise WorkspaceError(problems[0].split(": ", 1)[-1], where=str(workspace.config_path),
                              fix="correct the options given to init")
-    root.mkdir(parents=True, exist_ok=True)
-    for folder in (workspace.documents_dir, workspace.annotations_dir, workspace.gold_dir,
-                   workspace.build_dir, workspace.runs_dir):
-        folder.mkdir(exist_ok=True)
-    if not workspace.config_path.exists():
-        write_text_atomic(workspace.config_path, render_toml(config))
-    for path in (workspace.sentences_path, workspace.documents_path):
-        path.touch(exist_ok=True)
-    workspace = Workspace(root)
-    if sample:
-        from tagline.corpus.sample import install_sample
+    made = _Made(root)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        made.look()
+        for folder in (workspace.documents_dir, workspace.annotations_dir, workspace.gold_dir,
+                       workspace.build_dir, workspace.runs_dir):
+            folder.mkdir(exist_ok=True)
+        if not workspace.config_path.exists():
+            write_text_atomic(workspace.config_path, render_toml(config), create=True)
+        for path in (workspace.sentences_path, workspace.documents_path):
+            path.touch(exist_ok=True)
+        workspace = Workspace(root)
+        if sample:
+            from tagline.corpus.sample import install_sample
 
-        install_sample(workspace)
+            install_sample(workspace)
+    except FileExistsError:
+        made.undo()
+        raise WorkspaceError(f"{CONFIG_NAME} was made by another command meanwhile", where=str(root),
+                             fix="use that workspace, or choose another directory") from None
+    except OSError as error:
+        made.undo()
+        raise storage_error(getattr(error, "filename", None) or root, error,
+                            kept="nothing was made") from None
+    except BaseException:
+        made.undo()  # a full disk or Ctrl-C halfway leaves no half-made workspace behind
+        raise
     return workspace
+
+
+class _Made:
+    """What ``init`` made: the folders above the workspace that did not exist, and the entries of
+    the workspace folder that were not there before, so a failed ``init`` can remove exactly them."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        missing = [path for path in (root, *root.parents) if not path.exists()]
+        self.top = missing[-1] if missing else None
+        self.before: set[str] | None = None
+
+    def look(self) -> None:
+        self.before = set(os.listdir(self.root))
+
+    def undo(self) -> None:
+        import shutil
+
+        if self.top is not None:
+            shutil.rmtree(self.top, ignore_errors=True)
+        elif self.before is not None:
+            for name in set(os.listdir(self.root)) - self.before:
+                path = self.root / name
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)

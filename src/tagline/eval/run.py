@@ -4,6 +4,7 @@ cross-validate), with bootstrap intervals; every run is written to ``runs/<run-i
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from collections import Counter
@@ -435,6 +436,7 @@ def versions() -> dict[str, str]:
 
 
 def new_run_dir(workspace: Workspace, task: str, baseline: str) -> tuple[str, Path]:
+    """A run id not yet taken in ``runs/`` and its folder (made by :func:`write_run`)."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     run_id = f"{stamp}-{task}-{baseline}"
     directory = workspace.runs_dir / run_id
@@ -443,20 +445,56 @@ def new_run_dir(workspace: Workspace, task: str, baseline: str) -> tuple[str, Pa
         counter += 1
         run_id = f"{stamp}-{task}-{baseline}-{counter}"
         directory = workspace.runs_dir / run_id
-    directory.mkdir(parents=True)
     return run_id, directory
 
 
 def write_run(workspace: Workspace, result: dict, *, model=None, predictions: list[dict] | None = None) -> Path:
     """Write results.json (checked against the run schema), predictions.jsonl, report.md, the
-    confusion-matrix PNG and the model."""
+    confusion-matrix PNG and the model into ``runs/<run_id>``, all or nothing.
+
+    The files are written into a hidden folder beside it and renamed into place at the end, so a
+    full disk or Ctrl-C leaves no run folder behind. When another run took the id meanwhile, the
+    next free one is used (``result["run_id"]`` is updated).
+    """
+    import shutil
+
+    from tagline.errors import storage_error
     from tagline.schemas import schema_errors
 
-    directory = workspace.runs_dir / result["run_id"]
-    directory.mkdir(parents=True, exist_ok=True)
     problems = schema_errors("run", result)
     if problems:
         raise DataError(f"run result does not match its schema: {problems[0]}", where=result["run_id"])
+    workspace.runs_dir.mkdir(parents=True, exist_ok=True)
+    directory = _reserve_run_dir(workspace, result)
+    staging = directory.with_name(f".{directory.name}.{os.getpid()}.tmp")
+    try:
+        staging.mkdir()
+        _write_run_files(staging, result, model, predictions)
+        os.replace(staging, directory)  # over the empty folder that reserved the id
+    except BaseException as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        directory.rmdir()
+        if isinstance(error, OSError):
+            raise storage_error(getattr(error, "filename", None) or directory, error,
+                                kept="the run was not saved") from None
+        raise
+    return directory
+
+
+def _reserve_run_dir(workspace: Workspace, result: dict) -> Path:
+    base = result["run_id"]
+    counter = 1
+    while True:
+        directory = workspace.runs_dir / result["run_id"]
+        try:
+            directory.mkdir()
+            return directory
+        except FileExistsError:
+            counter += 1
+            result["run_id"] = f"{base}-{counter}"
+
+
+def _write_run_files(directory: Path, result: dict, model, predictions: list[dict] | None) -> None:
     if predictions is not None:
         with open(directory / "predictions.jsonl", "w", encoding="utf-8") as handle:
             for row in predictions:
