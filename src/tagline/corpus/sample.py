@@ -36,10 +36,10 @@ def install_sample(workspace: Workspace) -> None:
     """
     from tagline.corpus.ingest import add_documents
 
-    add_documents(workspace, [sample_article_path()], lang="ja", doc_id=SAMPLE_DOC_ID)
     copies = [(sample_file(f"{SAMPLE_DOC_ID}.annotations.jsonl"), workspace.annotation_path(SAMPLE_ANNOTATOR)),
               (sample_file(f"{SAMPLE_DOC_ID}.gold.jsonl"), workspace.gold_path)]
-    with workspace.transaction() as transaction:
+    with workspace.transaction() as transaction:  # the article, its answers and gold: all or nothing
+        add_documents(workspace, [sample_article_path()], lang="ja", doc_id=SAMPLE_DOC_ID)
         for source, target in copies:
             if not target.exists():
                 target.parent.mkdir(exist_ok=True)

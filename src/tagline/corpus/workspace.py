@@ -350,17 +350,18 @@ def init_workspace(
     if problems:
         raise WorkspaceError(problems[0].split(": ", 1)[-1], where=str(workspace.config_path),
                              fix="correct the options given to init")
-    made = _Made(root)
+    made = _Made()
     try:
-        root.mkdir(parents=True, exist_ok=True)
-        made.look()
+        for folder in reversed([root, *root.parents]):
+            made.mkdir(folder)
+        if not workspace.config_path.exists():  # first: whoever makes tagline.toml owns the workspace
+            write_text_atomic(workspace.config_path, render_toml(config), create=True)
+            made.paths.append(workspace.config_path)
         for folder in (workspace.documents_dir, workspace.annotations_dir, workspace.gold_dir,
                        workspace.build_dir, workspace.runs_dir):
-            folder.mkdir(exist_ok=True)
-        if not workspace.config_path.exists():
-            write_text_atomic(workspace.config_path, render_toml(config), create=True)
+            made.mkdir(folder)
         for path in (workspace.sentences_path, workspace.documents_path):
-            path.touch(exist_ok=True)
+            made.touch(path)
         workspace = Workspace(root)
         if sample:
             from tagline.corpus.sample import install_sample
@@ -381,27 +382,37 @@ def init_workspace(
 
 
 class _Made:
-    """What ``init`` made: the folders above the workspace that did not exist, and the entries of
-    the workspace folder that were not there before, so a failed ``init`` can remove exactly them."""
+    """The folders and files one ``init`` made itself (not those that were there, or that another
+    command made meanwhile), so that a failed ``init`` removes exactly them."""
 
-    def __init__(self, root: Path):
-        self.root = root
-        missing = [path for path in (root, *root.parents) if not path.exists()]
-        self.top = missing[-1] if missing else None
-        self.before: set[str] | None = None
+    def __init__(self) -> None:
+        self.paths: list[Path] = []
 
-    def look(self) -> None:
-        self.before = set(os.listdir(self.root))
+    def mkdir(self, path: Path) -> None:
+        try:
+            path.mkdir()
+        except FileExistsError:
+            return
+        self.paths.append(path)
+
+    def touch(self, path: Path) -> None:
+        try:
+            with open(path, "x"):
+                pass
+        except FileExistsError:
+            return
+        self.paths.append(path)
 
     def undo(self) -> None:
-        import shutil
-
-        if self.top is not None:
-            shutil.rmtree(self.top, ignore_errors=True)
-        elif self.before is not None:
-            for name in set(os.listdir(self.root)) - self.before:
-                path = self.root / name
+        """Remove what was made, newest first; a folder only once it is empty, so whatever another
+        command put there meanwhile stays."""
+        for path in reversed(self.paths):
+            try:
                 if path.is_dir() and not path.is_symlink():
-                    shutil.rmtree(path, ignore_errors=True)
+                    for name in (LOCK_NAME, JOURNAL_NAME):
+                        (path / name).unlink(missing_ok=True)
+                    path.rmdir()
                 else:
                     path.unlink(missing_ok=True)
+            except OSError:
+                continue
