@@ -59,3 +59,34 @@ def sample_answers_only(sample_workspace):
     """The sample workspace with its annotations but none of its gold yet."""
     sample_workspace.gold_path.unlink()
     return sample_workspace
+
+
+GIANT_SENTENCE_LENGTH = 9_000_000
+
+
+@pytest.fixture(scope="session")
+def _giant_workspace_template(tmp_path_factory):
+    from tagline.corpus.ingest import add_documents
+    from tagline.corpus.workspace import init_workspace
+
+    root = tmp_path_factory.mktemp("giant")
+    half = (GIANT_SENTENCE_LENGTH - 3) // 2
+    source = root / "giant.txt"
+    source.write_text("あ" * half + "米国" + "あ" * (GIANT_SENTENCE_LENGTH - 3 - half) + "。\n", encoding="utf-8")
+    ws = init_workspace(root / "ws")
+    add_documents(ws, [source])
+    return ws.root
+
+
+@pytest.fixture
+def giant_workspace(_giant_workspace_template, tmp_path, monkeypatch):
+    """A workspace whose one sentence is 9,000,000 characters long (Japanese, one 米国 in the
+    middle). Ingesting it takes seconds, so it is made once and copied for each test."""
+    import shutil
+
+    from tagline.corpus.workspace import Workspace
+
+    monkeypatch.delenv("TAGLINE_WORKSPACE", raising=False)
+    root = shutil.copytree(_giant_workspace_template, tmp_path / "giant")
+    monkeypatch.chdir(root)
+    return Workspace(root)

@@ -276,3 +276,29 @@ def test_the_adjudication_screen_keeps_its_header_and_every_choice_on_a_short_te
     assert shown[0].startswith("tagline adjudicate") and any("[1] quantity" in line for line in shown)
     assert any("[6] other_claim" in line for line in shown)
     assert any("press the key in [ ]" in line for line in shown)
+
+
+def test_adjudicating_a_sentence_of_millions_of_characters_draws_a_screenful(giant_workspace):
+    ws = giant_workspace
+    (sentence,) = [record["id"] for record in ws.iter_sentences()]
+    for annotator, label in (("alice", "quantity"), ("bob", "other_claim")):
+        append_records(ws.annotation_path(annotator), [{
+            "sentence_id": sentence, "annotator": annotator, "time": "2026-11-28T10:00:00Z",
+            "task": "claim_type", "op": "set", "value": {"label": label}}])
+    env = {**os.environ, "TERM": "xterm-256color", "TAGLINE_WORKSPACE": str(ws.root)}
+    child = pexpect.spawn(sys.executable, ["-m", "tagline", "annotate", "adjudicate", "--adjudicator", "judge"],
+                          env=env, dimensions=(24, 80), encoding="utf-8", timeout=15)
+    frame_limit = 4 * 24 * 80  # the screen's cells and colour codes, not the sentence's 9 million characters
+    for key in (None, "s"):  # the first screen, then s (the only question, shown again)
+        if key:
+            child.timeout = 5
+            child.send(key)
+        child.expect_exact("\x1b[H\x1b[2J")
+        child.expect_exact("as you go)")  # the end of the last row
+        frame = child.before
+        assert f"{sentence} · claim_type" in frame and "more characters" in frame
+        assert "[1] quantity" in frame and "[6] other_claim" in frame and len(frame) < frame_limit
+    child.send("1")
+    child.expect(pexpect.EOF)
+    (gold,) = read_records(ws.gold_path)
+    assert gold["value"] == {"label": "quantity"} and gold["provenance"]["adjudicator"] == "judge"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tagline.annotate.events import fold_events
-from tagline.annotate.session import BACK, ENTER, ESCAPE, SKIP, SessionModel
+from tagline.annotate.session import BACK, ENTER, ESCAPE, MARK_ALL_LIMIT, SKIP, SessionModel, Step
 from tagline.corpus.ingest import add_documents
 from tagline.corpus.store import read_records
 from tagline.errors import DataError
@@ -72,6 +72,40 @@ def test_entities_choose_occurrence_and_offsets(small):
     assert model.position == 1
     press(model, [ENTER])  # no spans: records "no entities"
     assert stored(small)["d-s0002"] == {("entities", None): {"spans": []}}
+
+
+def test_a_find_with_more_occurrences_than_can_be_marked_offers_the_first_nine(workspace):
+    text = "あ" * (5 * MARK_ALL_LIMIT) + "。"
+    model = SessionModel(workspace, "alice", [{"id": "d-s0001", "doc_id": "d", "text": text}], [Step("entities")], {})
+    press(model, ["/", "あ", ENTER])
+    assert model.mode == "occurrence" and model.pending == [(n, n + 1) for n in range(9)]
+    assert model.found == 5 * MARK_ALL_LIMIT
+    press(model, ["a"])
+    assert model.mode == "occurrence" and model.message.startswith("5,000 occurrences are too many to mark at once")
+    press(model, ["z"])
+    assert model.message == "choose 1-9, Esc to cancel"  # no "a for all" where it would be refused
+    press(model, ["3", "p"])
+    assert [(span["start"], span["end"], span["label"]) for span in model.spans()] == [(2, 3, "PERSON")]
+    press(model, ["/", "あ", ENTER, ESCAPE])
+    assert model.mode == "label" and model.pending == []
+
+    text = "米国と" * MARK_ALL_LIMIT  # up to the limit, a marks every occurrence as before
+    model = SessionModel(workspace, "alice", [{"id": "d-s0002", "doc_id": "d", "text": text}], [Step("entities")], {})
+    press(model, ["/", *"米国", ENTER])
+    assert model.found == len(model.pending) == MARK_ALL_LIMIT
+    press(model, ["z"])
+    assert model.message == "choose 1-9, a for all, Esc to cancel"
+    press(model, ["a", "g"])
+    assert [span["start"] for span in model.spans()] == list(range(0, len(text), 3))
+
+
+def test_a_message_quotes_a_long_span_briefly(workspace):
+    text = "あ" * 100_000
+    model = SessionModel(workspace, "alice", [{"id": "d-s0001", "doc_id": "d", "text": text}], [Step("entities")], {})
+    press(model, ["/", *f"0:{len(text)}", ENTER, "o", "x", "1"])
+    assert model.message == "removed " + "あ" * 29 + "… (ORG)"
+    press(model, ["/", *("い" * 50), ENTER])
+    assert model.message == f"'{'い' * 29}…' is not in the sentence"
 
 
 def test_random_order_is_deterministic_per_seed_and_doc_filter(small, tmp_path):

@@ -167,3 +167,47 @@ def test_ctrl_c_keeps_answers_and_restores_the_terminal(sample_workspace):
     child.expect(pexpect.EOF)
     child.close()
     assert len(events(sample_workspace)) == 1
+
+
+FRAME_START = "\x1b[H\x1b[2J"  # every frame is one write that starts by clearing the screen
+
+
+def next_frame(child, last_row: str) -> str:
+    """The next frame written to the terminal, from its first byte to the text of its last row."""
+    child.expect_exact(FRAME_START)
+    child.expect_exact(last_row)
+    return child.before + child.after
+
+
+def test_a_sentence_of_millions_of_characters_is_drawn_a_screenful_at_a_time(giant_workspace):
+    rows, cols = 24, 80
+    # A frame holds the screen's cells and their colour codes, whatever the sentence's length
+    # (when the whole sentence was drawn, a frame was 9 million characters and took 8 s).
+    frame_limit = 4 * rows * cols
+    child = spawn(giant_workspace, rows=rows, cols=cols)
+    child.timeout = 15  # start-up reads a 27 MB sentences file
+    frame = next_frame(child, "Enter keep")
+    assert "giant-s0001 (1/1)" in frame and "stance toward DeepSeek" in frame
+    assert "8,99" in frame and "more characters" in frame and "ああああ" in frame
+    assert len(frame) < frame_limit
+    child.timeout = 5
+    for key, shown, last_row in (("f", "stance toward US AI policy", "Enter keep"), ("n", "claim type", "Enter keep"),
+                                 ("0", "entities: / to find", "Enter done"), ("/", "find (text", "Enter done"),
+                                 ("米", "米█", "Enter done"), ("国", "米国█", "Enter done")):
+        child.send(key)
+        frame = next_frame(child, last_row)
+        assert shown in frame and "more characters" in frame and len(frame) < frame_limit, (key, len(frame))
+    child.send("\r")
+    frame = next_frame(child, "Enter done")
+    # The window has moved to the found text, in the middle of the sentence.
+    assert "label for 米国" in frame and "4,49" in frame and "characters before" in frame
+    assert len(frame) < frame_limit
+    child.send("o")
+    frame = next_frame(child, "Enter done")
+    assert "added 1 ORG span" in frame and len(frame) < frame_limit
+    child.send("q")
+    child.expect_exact("4 answers written this session")
+    child.expect(pexpect.EOF)
+    recorded = events(giant_workspace)
+    middle = (9_000_000 - 3) // 2
+    assert recorded[-1]["value"] == {"spans": [{"start": middle, "end": middle + 2, "label": "ORG", "text": "米国"}]}

@@ -4,6 +4,7 @@ draws; everything the session decides is here, so it can be tested without a ter
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 import statistics
@@ -22,6 +23,9 @@ from tagline.wording import plural
 UNDO, SKIP, BACK, QUIT, REMOVE, HELP, FIND = "u", "s", "b", "q", "x", "?", "/"
 ENTER, ESCAPE, BACKSPACE, LEFT, RIGHT = "ENTER", "ESC", "BACKSPACE", "LEFT", "RIGHT"
 _OFFSETS = re.compile(r"^\s*(\d+)\s*[:\-]\s*(\d+)\s*$")
+# "[a] all" marks every occurrence of a found text as one answer; past this many (a one-character
+# find in a sentence of millions of characters) the list alone would take seconds and gigabytes.
+MARK_ALL_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,7 @@ class SessionModel:
     buffer: str = ""
     message: str = ""
     pending: list[tuple[int, int]] = field(default_factory=list)
+    found: int = 0  # occurrences of the last find; more than len(pending) when too many to mark all
     undo_stack: list[UndoEntry] = field(default_factory=list)
     written: int = 0
     finished: bool = False
@@ -219,23 +224,32 @@ class SessionModel:
             self.mode = "label"
             return
         else:
-            occurrences = [(m.start(), m.start() + len(query)) for m in re.finditer(re.escape(query), text)]
+            matches = re.finditer(re.escape(query), text)
+            occurrences = [(m.start(), m.start() + len(query)) for m in itertools.islice(matches, MARK_ALL_LIMIT + 1)]
             if not occurrences:
-                self.mode, self.message = "label", f"{query!r} is not in the sentence"
+                self.mode, self.message = "label", f"{brief(query)!r} is not in the sentence"
                 return
+        self.found = len(occurrences)
+        if len(occurrences) > MARK_ALL_LIMIT:
+            self.found = text.count(query)  # the same non-overlapping matches, counted without a list
+            occurrences = occurrences[:9]
         self.pending = occurrences
         self.mode = "occurrence" if len(occurrences) > 1 else "entity_label"
 
     def _key_occurrence(self, key: str) -> None:
         if key == ESCAPE:
             self.mode, self.pending = "label", []
+        elif key == "a" and self.found > len(self.pending):
+            self.message = (f"{self.found:,} occurrences are too many to mark at once (at most {MARK_ALL_LIMIT:,}); "
+                            "choose one, or Esc and find a longer text or START:END")
         elif key == "a":
             self.mode = "entity_label"
         elif key.isdigit() and 1 <= int(key) <= min(9, len(self.pending)):
             self.pending = [self.pending[int(key) - 1]]
             self.mode = "entity_label"
         else:
-            self.message = f"choose 1-{min(9, len(self.pending))}, a for all, Esc to cancel"
+            every = ", a for all" if self.found <= len(self.pending) else ""
+            self.message = f"choose 1-{min(9, len(self.pending))}{every}, Esc to cancel"
 
     def _key_entity_label(self, key: str) -> None:
         keys = self.workspace.config.keys("entities")
@@ -246,10 +260,10 @@ class SessionModel:
             self.message = "press an entity label key, or Esc to cancel"
             return
         text = self.sentence["text"]
-        spans = self.spans()
-        for start, end in self.pending:
-            spans = [s for s in spans if not (s["start"] == start and s["end"] == end)]
-            spans.append({"start": start, "end": end, "label": keys[key], "text": text[start:end]})
+        chosen = set(self.pending)
+        spans = [s for s in self.spans() if (s["start"], s["end"]) not in chosen]  # a span found again is relabelled
+        spans.extend({"start": start, "end": end, "label": keys[key], "text": text[start:end]}
+                     for start, end in self.pending)
         spans.sort(key=lambda s: (s["start"], s["end"]))
         self._record(self.step, {"spans": spans})
         self.message = f"added {plural(len(self.pending), keys[key] + ' span')}"
@@ -277,7 +291,7 @@ class SessionModel:
             return
         removed = spans.pop(number - 1)
         self._record(self.step, {"spans": spans})
-        self.message = f"removed {removed['text']} ({removed['label']})"
+        self.message = f"removed {brief(removed['text'])} ({removed['label']})"
 
     # ----- moving and recording ----------------------------------------------------------
     def _record(self, step: Step, value: dict | None, *, op: str = "set", undoable: bool = True) -> None:
@@ -360,3 +374,9 @@ class SessionModel:
         done = self.done_count()
         return (f"{self.annotator}: {plural(self.written, 'answer')} written this session; {done}/{len(self.sentences)} "
                 f"sentences complete. Every answer is saved in {self.workspace.annotation_path(self.annotator)}.")
+
+
+def brief(text: str, limit: int = 30) -> str:
+    """``text`` as a message quotes it: cut to ``limit`` characters, so a span or a pasted find of
+    millions of characters does not become a message of millions."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -27,61 +27,169 @@ _ESCAPE_NAMES = {"C": RIGHT, "D": LEFT}
 
 
 def render(model: SessionModel, width: int, height: int):
-    """The screen for the model's current state, as a rich renderable."""
+    """The screen for the model's current state, as a rich renderable.
+
+    Everything is drawn to fit ``width`` x ``height`` cells: the sentence gets the rows the other
+    lines leave (the last row stays free for the cursor), and a sentence longer than that is shown
+    as a window with marks saying how much is hidden. Only what is drawn is measured, so a frame
+    costs the same whatever the length of the sentence."""
     from rich.console import Group
     from rich.text import Text
 
     config = model.workspace.config
     if model.mode == "help":
         return _render_help(model)
+    width = max(1, width)
     sentence = model.sentence
     position = model.position
     total = len(model.sentences)
-    lines = []
     header = Text(f"tagline · {model.annotator} · {sentence['doc_id']} · {sentence['id']} "
                   f"({position + 1}/{total})", style="bold")
-    lines.append(header)
     previous = model.sentences[position - 1]["text"] if position > 0 and \
         model.sentences[position - 1]["doc_id"] == sentence["doc_id"] else ""
     following = model.sentences[position + 1]["text"] if position + 1 < total and \
         model.sentences[position + 1]["doc_id"] == sentence["doc_id"] else ""
-    lines.append(_context_line("‹ ", previous, width))
-    lines.append(Text(""))
-    lines.append(_sentence_text(model, config))
-    lines.append(Text(""))
-    lines.append(_context_line("› ", following, width))
-    lines.append(Text("─" * min(width, 80), style="dim"))
-    lines.append(_answers_line(model))
+    above = [header, _context_line("‹ ", previous, width), Text("")]
+    below = [Text(""), _context_line("› ", following, width), Text("─" * min(width, 80), style="dim"),
+             _answers_line(model)]
     if model.step.task == "entities" or any(model.spans()):
-        lines.extend(_span_lines(model, config, width))
-    lines.append(_question(model, config))
-    lines.append(Text(model.message, style="yellow") if model.message else Text(""))
-    lines.append(_progress_line(model))
-    lines.append(Text("u undo · s skip · b back · ? help · q quit" + (
+        below.extend(_span_lines(model, config, width))
+    below.append(_question(model, config, width))
+    below.append(Text(model.message, style="yellow") if model.message else Text(""))
+    below.append(_progress_line(model))
+    below.append(Text("u undo · s skip · b back · ? help · q quit" + (
         " · / find · x remove · Enter done" if model.step.task == "entities" else " · Enter keep"), style="dim"))
-    return Group(*lines)
+    # While a found span waits for its label (or its occurrence), the window follows it.
+    focus = model.pending[0] if model.mode in ("occurrence", "entity_label") and model.pending else None
+    highlights = [(span["start"], span["end"], f"reverse {_label_colour(config, span['label'])}")
+                  for span in model.spans()]
+    rows = height - 1 - sum(_rows(line, width) for line in above + below)
+    text, cut = fit_sentence(sentence["text"], width, max(1, rows), highlights=highlights, focus=focus)
+    if cut and rows < 3:
+        # A short terminal: the context, the blank rows and the rule go before the sentence is cut
+        # to a row or two, so the header, the question and the keys stay on the screen.
+        above, below = [header], [line for line in below[3:] if line.plain]
+        rows = height - 1 - sum(_rows(line, width) for line in above + below)
+        text, cut = fit_sentence(sentence["text"], width, max(1, rows), highlights=highlights, focus=focus)
+    return Group(*above, text, *below)
+
+
+def fit_sentence(text: str, width: int, rows: int, *, highlights=(), focus: tuple[int, int] | None = None,
+                 style: str = "bold"):
+    """``(renderable, cut)``: ``text`` as it fits in ``rows`` rows of ``width`` cells.
+
+    A text that fits is drawn whole, as it always was. A longer one is drawn as the window that
+    fits, from its start or, given ``focus`` (a ``(start, end)`` further on), from a little before
+    it, with marks counting the characters hidden before and after. Only the window is cut out
+    and measured (with rich's own wrapping, so wide characters and word breaks count as drawn).
+
+    Parameters
+    ----------
+    highlights : iterable of ``(start, end, style)``
+        Offsets into ``text`` to style (the spans); parts outside the window are left out.
+    """
+    from rich.text import Text
+
+    width, rows = max(1, width), max(1, rows)
+    # A character takes at least a cell (combining marks aside), so no more than this could fit.
+    budget = rows * width
+
+    def styled(lo: int, hi: int):
+        window = Text(text[lo:hi], style=style)
+        for start, end, highlight in highlights:
+            if start < hi and end > lo:
+                window.stylize(highlight, max(start, lo) - lo, min(end, hi) - lo)
+        return window
+
+    if len(text) <= budget:
+        whole = styled(0, len(text))
+        if _rows(whole, width) <= rows:
+            return whole, False
+
+    def cut(lo: int, hi: int):
+        line = Text()
+        if lo > 0:
+            # Its own row: rich would start the long unbroken window on the next row in any case.
+            line.append(f"{lo:,} characters before\n", style="dim")
+            line.append("…", style=style)
+        line.append_text(styled(lo, hi))
+        if hi < len(text):
+            line.append("…", style=style)
+            line.append(f" {len(text) - hi:,} more characters", style="dim")
+        return line
+
+    def fill(lo: int):
+        hi = min(len(text), lo + budget)
+        while True:
+            line = cut(lo, hi)
+            wrapped = line.wrap(_measure(width), width)
+            if len(wrapped) <= rows or hi - lo <= 1:
+                return hi, line
+            # Give back what spilled over (marks included); one or two rounds are enough.
+            hi = max(lo + 1, hi - sum(len(row) for row in wrapped[rows:]))
+
+    hi, line = fill(0)
+    if focus is not None and focus[1] > hi:
+        # The span a quarter of the way into the window, so it is seen in its context; near the end
+        # of the text the window ends with the text instead, so that it still fills its rows.
+        held = hi
+        lo = max(0, min(focus[0] - held // 4, len(text) - held))
+        hi, line = fill(lo)
+        if hi < focus[1]:
+            # The row that counts the characters before took room: move on by what is missing and
+            # a row more, but never past the start of the span.
+            hi, line = fill(min(focus[0], lo + focus[1] - hi + width))
+    return line, True
+
+
+def _measure(width: int):
+    """A console that only measures: it wraps text as the screen's console does at this width."""
+    import io
+
+    from rich.console import Console
+
+    cached = _MEASURE.get(width)
+    if cached is None:
+        cached = _MEASURE[width] = Console(width=width, file=io.StringIO(), highlight=False)
+    return cached
+
+
+_MEASURE: dict = {}
+
+
+def _rows(line, width: int) -> int:
+    return len(line.wrap(_measure(width), width))
+
+
+def crop(text: str, cells: int, start: int = 0, end: int | None = None) -> str:
+    """``text[start:end]`` cut to at most ``cells`` cells, ending in "…" when cut.
+
+    Only as many characters as could fit are sliced and measured, so a span of millions of
+    characters costs no more than a short one."""
+    from rich.cells import cell_len, chop_cells
+
+    end = len(text) if end is None else end
+    cells = max(1, cells)
+    head = text[start:min(end, start + cells + 1)]
+    if start + len(head) == end and cell_len(head) <= cells:
+        return head
+    kept = chop_cells(head, cells - 1) if cells > 1 else []
+    return (kept[0] if kept else "") + "…"
 
 
 def _context_line(prefix: str, text: str, width: int):
     from rich.text import Text
 
-    line = Text(prefix + text, style="dim")
-    line.truncate(max(10, width - 1), overflow="ellipsis")
+    limit = max(10, width - 1)
+    # One character more than the row holds is enough for truncate() to add its ellipsis.
+    line = Text(prefix + text[:limit + 1], style="dim")
+    line.truncate(limit, overflow="ellipsis")
     return line
 
 
 def _label_colour(config, label: str) -> str:
     labels = config.labels("entities")
     return LABEL_COLOURS[labels.index(label) % len(LABEL_COLOURS)] if label in labels else "white"
-
-
-def _sentence_text(model: SessionModel, config):
-    from rich.text import Text
-
-    text = Text(model.sentence["text"], style="bold")
-    for span in model.spans():
-        text.stylize(f"reverse {_label_colour(config, span['label'])}", span["start"], span["end"])
-    return text
 
 
 def _answers_line(model: SessionModel):
@@ -103,7 +211,8 @@ def _answers_line(model: SessionModel):
     return line
 
 
-def _span_lines(model: SessionModel, config, width: int):
+def _span_lines(model: SessionModel, config, width: int, rows: int = 3):
+    """The numbered spans, at most ``rows`` rows of them; the rest are counted."""
     from rich.text import Text
 
     spans = model.spans()
@@ -111,13 +220,16 @@ def _span_lines(model: SessionModel, config, width: int):
         return [Text("  no spans yet" if model.current(("entities", None)) is None else "  no entities", style="dim")]
     line = Text("  ")
     for number, span in enumerate(spans, 1):
+        if line.cell_len > rows * width - width // 2:
+            line.append(f"… {plural(len(spans) - number + 1, 'more span')}", style="dim")
+            break
         line.append(f"{number}:", style="dim")
-        line.append(span["text"], style=f"reverse {_label_colour(config, span['label'])}")
+        line.append(crop(span["text"], max(10, width // 2)), style=f"reverse {_label_colour(config, span['label'])}")
         line.append(f" {span['label']}  ")
     return [line]
 
 
-def _question(model: SessionModel, config):
+def _question(model: SessionModel, config, width: int = 80):
     from rich.text import Text
 
     if model.mode == "done":
@@ -126,25 +238,29 @@ def _question(model: SessionModel, config):
     line = Text("▶ ", style="bold")
     if model.mode == "find":
         line.append("find (text or START:END, Enter, Esc cancels): ", style="bold")
-        line.append(model.buffer + "█")
+        typed = model.buffer if len(model.buffer) < width else "…" + model.buffer[-(width // 2):]
+        line.append(typed + "█")
         return line
     if model.mode == "occurrence":
         text = model.sentence["text"]
         line.append("which one? ", style="bold")
         for number, (start, end) in enumerate(model.pending[:9], 1):
             line.append(f"[{number}] …{text[max(0, start - 3):start]}")
-            line.append(text[start:end], style="reverse")
+            line.append(crop(text, max(10, width // 4), start, end), style="reverse")
             line.append(f"{text[end:end + 3]}…  ")
-        line.append("[a] all")
+        if model.found > len(model.pending):
+            line.append(f"(the first {len(model.pending)} of {model.found:,}; "
+                        "a longer text or START:END finds the others)", style="dim")
+        else:
+            line.append("[a] all")
         return line
     if model.mode == "remove":
         line.append(f"remove span number: {model.buffer}█", style="bold")
         return line
     if model.mode == "entity_label" or step.task == "entities":
         if model.mode == "entity_label":
-            text = model.sentence["text"]
-            surface = ", ".join(text[s:e] for s, e in model.pending)
-            line.append(f"label for {surface}: ", style="bold")
+            line.append(f"label for {_surfaces(model.sentence['text'], model.pending, max(10, width - 20))}: ",
+                        style="bold")
         else:
             line.append("entities: / to find a span, then its label key", style="bold")
             return line
@@ -159,6 +275,21 @@ def _question(model: SessionModel, config):
         line.append(f"[{key}]", style="bold cyan")
         line.append(f" {label}  ", style="reverse" if chosen else "")
     return line
+
+
+def _surfaces(text: str, pending: list[tuple[int, int]], cells: int) -> str:
+    """The texts of the spans about to be labelled, joined by commas, in about ``cells`` cells."""
+    from rich.cells import cell_len
+
+    parts: list[str] = []
+    used = 0
+    for number, (start, end) in enumerate(pending):
+        if parts and used >= cells:
+            parts.append(f"… {len(pending) - number:,} more")
+            break
+        parts.append(crop(text, max(1, cells - used), start, end))
+        used += cell_len(parts[-1]) + 2
+    return ", ".join(parts)
 
 
 def _progress_line(model: SessionModel):
@@ -391,14 +522,10 @@ class AdjudicationSession:
         self.position = (self.position + 1) % len(self.items)
 
     def render(self, width: int, height: int):
-        import io
-
-        from rich.cells import cell_len, set_cell_size
-        from rich.console import Console, Group
+        from rich.console import Group
         from rich.text import Text
 
-        from tagline.annotate.answers import describe
-
+        width = max(1, width)
         item = self.items[self.position]
         header = Text(f"tagline adjudicate · {self.adjudicator} · {item.sentence_id} · {item.name} "
                       f"({len(self.items)} left, {self.decided} decided)", style="bold")
@@ -407,7 +534,7 @@ class AdjudicationSession:
         answers, fresh = self.choices(item)
         for key, value, annotators in answers:
             line = Text(f"[{key}] ", style="bold cyan")
-            line.append(describe(item.task, value, offsets=True))
+            line.append(_answer_text(item.task, value, width))
             line.append(f"   ← {', '.join(annotators)}", style="dim")
             lines.append(line)
         if fresh:
@@ -419,25 +546,38 @@ class AdjudicationSession:
         lines.append(Text("press the key in [ ] to decide · s skip · q quit · ? help (decisions are saved as you go)",
                           style="dim"))
         why = Text(f"why: {item.reason}", style="dim")
-        # On a short terminal the blank lines and the reason go first, then the sentence is cut,
-        # so the header and every choice stay on the screen (the last row is left for the cursor).
-        measure = Console(width=max(1, width), file=io.StringIO())
+        room = height - 1 - sum(_rows(line, width) for line in [header, why, *lines]) - 2
+        if room >= 1:
+            text, cut = fit_sentence(sentence, width, room)
+            if not cut:
+                return Group(header, Text(""), text, Text(""), why, *lines)
+        # When the sentence does not fit, the blank lines and the reason go first, then the sentence
+        # is cut, so the header and every choice stay on the screen (the last row is left for the cursor).
+        if not self.message:
+            lines = [line for line in lines if line.plain]  # the empty message row goes too
+        used = sum(_rows(line, width) for line in [header, *lines])
+        text, _ = fit_sentence(sentence, width, max(1, height - 1 - used))
+        return Group(header, text, *lines)
 
-        def rows(line) -> int:
-            return len(line.wrap(measure, max(1, width)))
 
-        used = sum(rows(line) for line in [header, why, *lines]) + 2
-        if used + rows(Text(sentence)) > height - 1:
-            if not self.message:
-                lines = [line for line in lines if line.plain]  # the empty message row goes too
-            used = sum(rows(line) for line in [header, *lines])
-            available = max(1, height - 1 - used) * max(1, width)
-            if cell_len(sentence) > available:
-                sentence = set_cell_size(sentence, available - 2) + "…"
-            while rows(Text(sentence)) > max(1, height - 1 - used) and len(sentence) > 1:
-                sentence = sentence[:-2] + "…"  # wrapping can take a row more than the cells say
-            return Group(header, Text(sentence, style="bold"), *lines)
-        return Group(header, Text(""), Text(sentence, style="bold"), Text(""), why, *lines)
+def _answer_text(task: str, value: dict, width: int, rows: int = 3) -> str:
+    """An answer as :func:`describe` words it, in at most about ``rows`` rows: each span's text
+    cut to a row, and spans past the rows counted rather than listed."""
+    from rich.cells import cell_len
+
+    from tagline.annotate.answers import describe
+
+    spans = value.get("spans") if task == "entities" else None
+    if not spans:
+        return describe(task, value, offsets=True)
+    shown, used = [], 0
+    for span in spans:
+        if used > rows * width - width // 2:
+            break
+        shown.append({**span, "text": crop(span["text"], max(10, width // 2))})
+        used += cell_len(describe(task, {"spans": shown[-1:]}, offsets=True)) + 2
+    words = describe(task, {"spans": shown}, offsets=True)
+    return words if len(shown) == len(spans) else f"{words}, … {plural(len(spans) - len(shown), 'more span')}"
 
 
 def _spare_keys(taken: set[str]):
