@@ -1,0 +1,226 @@
+"""The fault suite: a full disk, an I/O error or kill -9 at every write a command makes.
+
+Every write of tagline goes through a few calls (the store's writes, ``fsync``, ``rename``,
+``link``, ``mkdir``, ``ftruncate``). A command is first run cleanly while those calls are counted;
+then, once per call, it runs again on a fresh copy of the workspace with that call failing
+(``ENOSPC`` or ``EIO``), or killing the process (``SIGKILL``). After a failure every file must be
+byte-identical to before (timestamps aside) and the command must say, in one ``Error:`` line,
+which file and that nothing was saved. After a kill, ``tagline validate`` must pass, and running
+the command again must give what one clean run gives. ``tests/test_faults_tmpfs.py`` does the same
+with a real full file system where the machine lets tests mount one.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tagline.cli import main
+
+STORE = "tagline.corpus.store"
+WRITE_CALLS = [(STORE, "_write_all"), (STORE, "_write_file"), (os, "fsync"), (os, "replace"), (os, "rename"),
+               (os, "link"), (os, "mkdir"), (os, "ftruncate")]
+_STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
+_NAME_STAMP = re.compile(r"\d{8}T\d{6}Z(?:-\d+)?")
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` with timestamps blanked (a clean run at another moment writes other
+    times); the lock file, whose content only names its last holder, is left out."""
+    files = {}
+    for directory, _, names in os.walk(root):
+        for name in names:
+            path = os.path.join(directory, name)
+            if name == ".tagline.lock":
+                continue
+            relative = _NAME_STAMP.sub("STAMP", os.path.relpath(path, root))
+            with open(path, "rb") as handle:
+                files[relative] = _STAMP.sub(b"TIME", handle.read())
+    return files
+
+
+class Faults:
+    """Counts the write calls, and makes the ``at``-th one fail or kill the process."""
+
+    def __init__(self, monkeypatch, *, at: int | None = None, action: str = "count"):
+        import importlib
+
+        self.calls = 0
+        self.at = at
+        self.action = action
+        for owner, name in WRITE_CALLS:
+            module = importlib.import_module(owner) if isinstance(owner, str) else owner
+            monkeypatch.setattr(module, name, self._wrap(getattr(module, name), name))
+
+    def _wrap(self, real, name):
+        def call(*args, **kwargs):
+            self.calls += 1
+            if self.calls == self.at:
+                if self.action == "kill":
+                    os.kill(os.getpid(), signal.SIGKILL)
+                code = errno.ENOSPC if self.action == "enospc" else errno.EIO
+                raise OSError(code, os.strerror(code), str(args[0]) if args and isinstance(args[0], (str, Path))
+                              else None)
+            return real(*args, **kwargs)
+        return call
+
+
+def invoke(root: Path, args: list[str]):
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        return CliRunner().invoke(main, args)
+    finally:
+        os.chdir(cwd)
+
+
+# ----- the commands and the workspace they run in ------------------------------------------------
+DOCCANO = ('{"id": 1, "text": "アリババは杭州の会社だ。", "label": [[0, 5, "ORG"], [6, 8, "GPE"]]}\n'
+           '{"id": 2, "text": "テンセントも新しいモデルを出した。", "label": [[0, 5, "ORG"]]}\n')
+
+COMMANDS = {
+    "label": ["annotate", "label", "deepseek_ja-s0005", "-a", "a1", "--stance", "DeepSeek=FAVOR",
+              "--stance", "US AI policy=NONE", "--claim-type", "quantity", "--entity", "0:2:ORG"],
+    "corpus add": ["corpus", "add", "new.txt"],
+    "corpus add --replace": ["corpus", "add", "deepseek_ja.txt", "--doc-id", "deepseek_ja", "--replace"],
+    "import": ["annotate", "import", "carol.jsonl", "--format", "doccano", "-a", "carol"],
+    "import --gold": ["annotate", "import", "carol.jsonl", "--format", "doccano", "--gold"],
+    "adjudicate": ["annotate", "adjudicate"],
+    "export": ["annotate", "export", "--format", "csv", "--gold", "--out", "gold.csv"],
+    "agree --report": ["annotate", "agree", "--report", "agreement.md"],
+}
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    """A sample workspace with a second annotator who agrees with the sample on two sentences (so
+    adjudication writes gold), a new document, an edited copy of the sample article and a doccano
+    export, ready for every command above."""
+    from tagline.corpus.sample import sample_article_path
+
+    root = tmp_path_factory.mktemp("faults") / "ws"
+    assert CliRunner().invoke(main, ["init", str(root), "--sample"]).exit_code == 0
+    for number in ("0001", "0002"):
+        assert invoke(root, ["annotate", "label", f"deepseek_ja-s{number}", "-a", "bob",
+                             "--claim-type", "not_claim"]).exit_code == 0
+    (root / "new.txt").write_text("新しい記事の一文目。二文目もある。", encoding="utf-8")
+    text = sample_article_path().read_text(encoding="utf-8")
+    (root / "deepseek_ja.txt").write_text(text.replace("。", "。\n", 3).replace("米国", "アメリカ", 2), encoding="utf-8")
+    (root / "carol.jsonl").write_text(DOCCANO, encoding="utf-8")
+    return root
+
+
+def fresh(template: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(template, tmp_path / "ws", symlinks=True))
+
+
+def clean_run(template: Path, tmp_path: Path, command: str, monkeypatch) -> tuple[int, dict[str, bytes]]:
+    """The number of write calls the command makes, and the workspace it leaves."""
+    root = fresh(template, tmp_path / "clean")
+    with monkeypatch.context() as patch:
+        faults = Faults(patch)
+        result = invoke(root, COMMANDS[command])
+    assert result.exit_code == 0, result.output
+    return faults.calls, snapshot(root)
+
+
+# ----- a failing write -----------------------------------------------------------------------
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_failing_write_at_any_point_leaves_every_file_as_it_was(template, tmp_path, monkeypatch, command):
+    calls, after = clean_run(template, tmp_path, command, monkeypatch)
+    assert calls > 0
+    before = snapshot(template)
+    outcomes = {"unchanged": 0, "complete": 0}
+    for at in range(1, calls + 1):
+        for action in ("enospc", "eio") if at % 2 else ("enospc",):
+            root = fresh(template, tmp_path / f"{at}-{action}")
+            with monkeypatch.context() as patch:
+                Faults(patch, at=at, action=action)
+                result = invoke(root, COMMANDS[command])
+            state = snapshot(root)
+            where = f"{command}: {action} at write call {at} of {calls}"
+            assert "Traceback" not in result.output, where
+            assert not [name for name in state if name.endswith((".tmp", ".old")) or ".tagline.journal" in name], \
+                (where, sorted(state))
+            if result.exit_code == 0:  # the failing call came after the change was complete
+                assert state == after, where
+                outcomes["complete"] += 1
+                continue
+            assert result.exit_code == 2, (where, result.output)
+            errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+            assert len(errors) == 1, (where, result.stderr)
+            reason = "No space left on device" if action == "enospc" else "Input/output error"
+            assert reason in errors[0] and ("nothing was saved" in errors[0] or "was not" in errors[0]), \
+                (where, errors[0])
+            assert state == before, (where, set(state.items()) ^ set(before.items()))
+            outcomes["unchanged"] += 1
+    assert outcomes["unchanged"] > 0, outcomes
+
+
+def test_a_failing_init_leaves_no_half_made_workspace(tmp_path, monkeypatch):
+    with monkeypatch.context() as patch:
+        faults = Faults(patch)
+        assert CliRunner().invoke(main, ["init", str(tmp_path / "clean"), "--sample"]).exit_code == 0
+    for at in range(1, faults.calls + 1):
+        target = tmp_path / f"w{at}" / "ws"
+        with monkeypatch.context() as patch:
+            Faults(patch, at=at, action="enospc")
+            result = CliRunner().invoke(main, ["init", str(target), "--sample"])
+        if result.exit_code == 0:
+            continue
+        assert result.exit_code == 2 and "No space left on device" in result.stderr, (at, result.output)
+        assert not (tmp_path / f"w{at}").exists(), (at, list(os.walk(tmp_path / f"w{at}")))
+
+
+# ----- kill -9 ---------------------------------------------------------------------------------
+KILLED_COMMANDS = ["corpus add", "corpus add --replace", "import", "import --gold", "adjudicate", "label"]
+
+
+def _killed_at(root: Path, args: list[str], at: int) -> int:
+    """Run the command in a forked child that kills itself at its ``at``-th write call; return the
+    signal that ended it (0 if it finished)."""
+    pid = os.fork()
+    if pid == 0:  # the child: no pytest clean-up may run here
+        try:
+            patch = pytest.MonkeyPatch()
+            Faults(patch, at=at, action="kill")
+            os.chdir(root)
+            CliRunner().invoke(main, args)
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    return os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+
+
+@pytest.mark.parametrize("command", KILLED_COMMANDS)
+def test_kill_9_at_any_write_leaves_a_valid_workspace_and_running_again_completes(template, tmp_path, monkeypatch,
+                                                                                   command):
+    calls, after = clean_run(template, tmp_path, command, monkeypatch)
+    before = snapshot(template)
+    kept_whole = 0
+    for at in range(1, calls + 1):
+        root = fresh(template, tmp_path / f"{at}")
+        assert _killed_at(root, COMMANDS[command], at) == signal.SIGKILL, at
+        result = invoke(root, ["validate"])
+        where = f"{command}: killed at write call {at} of {calls}"
+        assert result.exit_code == 0, (where, result.output)
+        state = snapshot(root)
+        assert ".tagline.journal" not in state, where
+        kept_whole += state == before
+        result = invoke(root, COMMANDS[command])
+        assert result.exit_code == 0, (where, result.output)
+        # A kill after an append reached the file but before the command ended: running `label`
+        # again appends the same answers a second time, which changes nothing in what they say.
+        state = {name: b"\n".join(dict.fromkeys(data.split(b"\n"))) if name.endswith(".jsonl") else data
+                 for name, data in snapshot(root).items() if not name.endswith(".torn")}
+        assert state == after, (where, sorted(set(state) ^ set(after)),
+                                [name for name in state if state.get(name) != after.get(name)])
+    if command != "label":  # a killed label may leave its new, still empty, answer file
+        assert kept_whole > 0, "no kill was undone"
