@@ -30,7 +30,7 @@ def validate_workspace(workspace: Workspace) -> list[LineProblem]:
     orphaned = set()
     orphan_path = workspace.root / "orphaned.jsonl"
     if orphan_path.exists():
-        orphaned = {record.get("id") for record in read_records(orphan_path, problems=problems)}
+        orphaned = {record["id"] for record in read_records(orphan_path, problems=problems, kind="orphan")}
     for path in workspace.annotation_files():
         for line, event in iter_lines(path, problems=problems):
             errors = schema_errors("event", event)
