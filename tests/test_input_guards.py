@@ -1,0 +1,74 @@
+"""Hostile or damaged input to tagline.toml, corpus add and annotate import: one `Error:` line naming
+the file (or option) and the key or line, exit code 2, no traceback, nothing written."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tagline.cli import main
+from tagline.corpus.config import MAX_SEED
+from tagline.schemas import load_schema
+
+
+def _error(result, *phrases: str) -> str:
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    for phrase in phrases:
+        assert phrase in lines[0], (phrase, lines[0])
+    return lines[0]
+
+
+def _set_split(workspace, key: str, value: str) -> None:
+    path = workspace.config_path
+    text, count = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", path.read_text(encoding="utf-8"))
+    assert count == 1
+    path.write_text(text, encoding="utf-8")
+
+
+# --- tagline.toml ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, phrase", [
+    ("[nan, 0.1, 0.1]", "split.ratios.0: nan is not a finite number"),
+    ("[0.8, 0.1, inf]", "split.ratios.2: inf is not a finite number"),
+])
+def test_validate_and_build_refuse_split_ratios_that_are_not_finite(runner, sample_workspace, value, phrase):
+    _set_split(sample_workspace, "ratios", value)
+    line = _error(runner.invoke(main, ["validate"]), "tagline.toml", phrase)
+    assert "greater than" not in line  # named once, as not finite, not again by the schema
+    _error(runner.invoke(main, ["eval", "build"]), "tagline.toml", phrase)
+    assert not (sample_workspace.build_dir / "dataset").exists()
+
+
+def test_validate_and_build_refuse_a_seed_numpy_cannot_take(runner, sample_workspace):
+    _set_split(sample_workspace, "seed", str(2**32))
+    phrase = "split/seed: 4294967296 is greater than the maximum of 4294967295"
+    _error(runner.invoke(main, ["validate"]), "tagline.toml", phrase)
+    line = _error(runner.invoke(main, ["eval", "build"]), "tagline.toml", phrase)
+    assert "too few" not in line
+    _set_split(sample_workspace, "seed", str(MAX_SEED))
+    assert runner.invoke(main, ["validate"]).exit_code == 0
+
+
+def test_the_config_schema_states_the_seed_range_and_the_ratio_bounds():
+    split = load_schema("config")["properties"]["split"]["properties"]
+    assert split["seed"]["maximum"] == MAX_SEED == 2**32 - 1
+    assert split["ratios"]["items"]["exclusiveMaximum"] == 1
+
+
+def test_a_tagline_toml_with_a_byte_order_mark_is_read(runner, sample_workspace):
+    path = sample_workspace.config_path
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    result = runner.invoke(main, ["validate"])
+    assert result.exit_code == 0, result.output
+    assert "OK:" in result.output
+
+
+def test_a_tagline_toml_nested_too_deeply_is_an_error(runner, sample_workspace):
+    path = sample_workspace.config_path
+    path.write_text(path.read_text(encoding="utf-8").replace('name = "', "deep = " + "[" * 5000 + "]" * 5000
+                                                           + '\nname = "', 1), encoding="utf-8")
+    _error(runner.invoke(main, ["validate"]), "tagline.toml", "nested too deeply")
