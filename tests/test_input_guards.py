@@ -29,6 +29,11 @@ def _set_split(workspace, key: str, value: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def _saved(workspace) -> dict[str, bytes]:
+    return {str(path.relative_to(workspace.root)): path.read_bytes()
+            for path in sorted(workspace.root.rglob("*")) if path.is_file()}
+
+
 # --- tagline.toml ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("value, phrase", [
@@ -72,3 +77,19 @@ def test_a_tagline_toml_nested_too_deeply_is_an_error(runner, sample_workspace):
     path.write_text(path.read_text(encoding="utf-8").replace('name = "', "deep = " + "[" * 5000 + "]" * 5000
                                                            + '\nname = "', 1), encoding="utf-8")
     _error(runner.invoke(main, ["validate"]), "tagline.toml", "nested too deeply")
+
+
+# --- corpus add --encoding ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("encoding, phrase", [
+    ("rot13", "--encoding 'rot13' is Python's rot-13 codec, which does not decode text"),
+    ("base64", "--encoding 'base64' is Python's base64 codec, which does not decode text"),
+    ("no-such-codec", "--encoding 'no-such-codec' is not an encoding Python knows"),
+])
+def test_corpus_add_refuses_an_encoding_that_is_not_a_text_encoding(runner, workspace, tmp_path, encoding, phrase):
+    path = tmp_path / "doc.txt"
+    path.write_text("今日は晴れ。", encoding="utf-8")
+    before = _saved(workspace)
+    line = _error(runner.invoke(main, ["corpus", "add", str(path), "--encoding", encoding]), phrase)
+    assert "utf-8, cp932" in line and "euc-jp" in line
+    assert _saved(workspace) == before

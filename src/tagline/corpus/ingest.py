@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tagline.corpus.readers import SourceDocument, read_documents, unstorable_character
+from tagline.corpus.readers import SourceDocument, read_documents, text_codec, unstorable_character
 from tagline.corpus.segment import detect_lang, segment
 from tagline.corpus.store import (
     append_records, fsync_directory, read_records, replace_file, utc_now, write_text_atomic,
@@ -77,6 +77,8 @@ def add_documents(
     if doc_id is not None and len(paths) != 1:
         raise InputError("--doc-id names one document, but several files were given",
                          fix="add the files one at a time, or drop --doc-id")
+    if encoding:
+        text_codec(encoding)
     documents: list[SourceDocument] = []
     for path in paths:
         documents.extend(read_documents(path, fmt=fmt, encoding=encoding, doc_id=doc_id))

@@ -58,6 +58,22 @@ class SourceDocument:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
+def text_codec(encoding: str) -> str:
+    """Python's name for the text encoding ``encoding`` (``--encoding``); :class:`InputError` for a
+    name Python does not know and for codecs that do not turn bytes into text (rot13, base64, zlib)."""
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        what = "is not an encoding Python knows" if info is None else \
+            f"is Python's {info.name} codec, which does not decode text"
+        raise InputError(f"--encoding {encoding!r} {what}",
+                         fix="give the file's text encoding, such as utf-8, cp932 (Shift_JIS) or euc-jp; "
+                             "or leave --encoding out to detect it")
+    return info.name
+
+
 def doc_id_from(name: str) -> str:
     """A valid document id made from a file stem or a foreign id."""
     cleaned = _DOC_ID_UNSAFE.sub("_", name).strip("_.-")
@@ -82,11 +98,7 @@ def decode(data: bytes, *, source: str, encoding: str | None = None) -> tuple[st
 
 def _decode(data: bytes, *, source: str, encoding: str | None) -> tuple[str, str]:
     if encoding:
-        try:
-            codec = codecs.lookup(encoding).name
-        except LookupError:
-            raise InputError(f"unknown encoding {encoding!r}", where=source,
-                             fix="use a Python codec name such as utf-8, cp932, shift_jis or euc_jp") from None
+        codec = text_codec(encoding)
         try:
             return data.decode(codec), codec
         except UnicodeDecodeError as error:
@@ -94,6 +106,9 @@ def _decode(data: bytes, *, source: str, encoding: str | None) -> tuple[str, str
                 f"cannot be decoded as {encoding}: invalid byte 0x{data[error.start]:02x} at byte offset {error.start}",
                 where=source, fix="check the file, or pass the right --encoding",
             ) from None
+        except UnicodeError as error:  # codecs such as idna and punycode fail without a byte offset
+            raise InputError(f"cannot be decoded as {encoding} ({error})", where=source,
+                             fix="check the file, or pass the right --encoding") from None
     if data.startswith(codecs.BOM_UTF8):
         return _strict(data[3:], "utf-8", source), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -152,6 +167,8 @@ def read_documents(
     if doc_id is not None and not DOC_ID.match(doc_id):
         raise InputError(f"--doc-id {doc_id!r} is not a valid document id",
                          fix="use letters, digits, '.', '_' or '-', starting with a letter or digit (at most 128)")
+    if encoding:
+        text_codec(encoding)
     try:
         data = path.read_bytes()
     except OSError as error:
