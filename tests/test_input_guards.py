@@ -93,3 +93,43 @@ def test_corpus_add_refuses_an_encoding_that_is_not_a_text_encoding(runner, work
     line = _error(runner.invoke(main, ["corpus", "add", str(path), "--encoding", encoding]), phrase)
     assert "utf-8, cp932" in line and "euc-jp" in line
     assert _saved(workspace) == before
+
+
+# --- deeply nested JSON ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["doccano", "label-studio", "prodigy", "spacy", "stockmark-ner"])
+@pytest.mark.parametrize("depth", [100, 100_000])
+def test_import_refuses_deeply_nested_json_in_every_json_format(runner, workspace, tmp_path, fmt, depth):
+    path = tmp_path / "deep.json"
+    nested = "[" * depth + "]" * depth
+    if fmt in ("doccano", "prodigy"):
+        path.write_text('{"text": "今日は晴れ。", "label": []}\n{"text": "x", "meta": ' + nested + "}\n")
+        where = "deep.json:2"
+    else:
+        path.write_text("[\n" + nested + "\n]")
+        where = "deep.json"
+    before = _saved(workspace)
+    _error(runner.invoke(main, ["annotate", "import", str(path), "--format", fmt, "-a", "bob"]),
+           where, "nested more than 64 levels deep")
+    assert _saved(workspace) == before
+
+
+def test_corpus_add_refuses_a_jsonl_record_nested_too_deeply_to_store(runner, workspace, tmp_path):
+    path = tmp_path / "docs.jsonl"
+    path.write_text('{"text": "今日は晴れ。", "meta": {"x": ' + "[" * 300 + "]" * 300 + "}}\n", encoding="utf-8")
+    before = _saved(workspace)
+    _error(runner.invoke(main, ["corpus", "add", str(path)]), "docs.jsonl:1", "nested more than 64 levels deep")
+    assert _saved(workspace) == before
+
+
+def test_a_label_map_nested_too_deeply_is_an_error(runner, workspace, tmp_path):
+    source = tmp_path / "items.csv"
+    source.write_text("text,label\n今日は晴れ。,Fact\n", encoding="utf-8")
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"Fact": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    command = ["annotate", "import", str(source), "--format", "csv", "-a", "bob", "--label-map"]
+    _error(runner.invoke(main, [*command, str(deep)]), "deep.json", "nested too deeply")
+    shallow = tmp_path / "shallow.json"
+    shallow.write_text('{"Fact": {"a": ' + "[" * 100 + "]" * 100 + "}}", encoding="utf-8")
+    _error(runner.invoke(main, [*command, str(shallow)]), "shallow.json", "nests tables deeper than a label map can")
+    assert not workspace.annotation_path("bob").exists()

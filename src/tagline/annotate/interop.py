@@ -20,6 +20,7 @@ from pathlib import Path
 from tagline.annotate.formats.common import (
     ANNOTATOR_NAME, ExportData, ForeignRecord, ReadOptions, annotator_name, plural, utf16_length,
 )
+from tagline.corpus.readers import json_nesting_problem
 from tagline.corpus.workspace import Workspace
 from tagline.errors import ConflictError, DataError, InputError
 
@@ -146,9 +147,15 @@ def load_label_map(path: str | Path) -> dict[str | None, dict[str, str | None]]:
             break
         except (ValueError, tomllib.TOMLDecodeError) as error:
             errors.append(f"{name}: {error}")
+        except RecursionError:
+            errors.append(f"{name}: nested too deeply")
     if not isinstance(data, dict):
         raise InputError(f"the label map is not a JSON object or TOML table ({'; '.join(errors) or 'a list'})",
                          where=str(path), fix='write {"foreign label": "CONFIGURED_LABEL", ...}')
+    if json_nesting_problem(data):
+        raise InputError("the label map nests tables deeper than a label map can", where=str(path),
+                         fix='write {"foreign label": "CONFIGURED_LABEL", ...}, optionally under entities, '
+                             "claim_type or stance")
     result: dict[str | None, dict[str, str | None]] = {None: {}}
     for key, value in data.items():
         if isinstance(value, dict) and key in MAP_TASKS:

@@ -23,6 +23,9 @@ _DOC_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _IMPLAUSIBLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ue000-\uf8ff]")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# No format tagline reads nests deeper than a few levels; a bound keeps every recursive consumer
+# (json.dumps in messages, orjson's 254-level limit when meta is stored) out of trouble.
+MAX_JSON_DEPTH = 64
 
 
 def unstorable_character(text: str) -> str | None:
@@ -72,6 +75,23 @@ def text_codec(encoding: str) -> str:
                          fix="give the file's text encoding, such as utf-8, cp932 (Shift_JIS) or euc-jp; "
                              "or leave --encoding out to detect it")
     return info.name
+
+
+def json_nesting_problem(value: object) -> str | None:
+    """What is wrong with a decoded JSON value nested deeper than :data:`MAX_JSON_DEPTH`, or ``None``."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return f"arrays and objects nested more than {MAX_JSON_DEPTH} levels deep"
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return None
 
 
 def doc_id_from(name: str) -> str:
@@ -222,6 +242,9 @@ def _jsonl_records(text: str, path: Path) -> Iterator[tuple[int, dict]]:
                              fix="fix that line") from None
         if not isinstance(record, dict):
             raise InputError("expected a JSON object", where=f"{path}:{line_number}", fix="fix that line")
+        problem = json_nesting_problem(record)
+        if problem:
+            raise InputError(f"the record holds {problem}", where=f"{path}:{line_number}", fix="fix that line")
         yield line_number, record
 
 

@@ -9,7 +9,8 @@ import json
 from pathlib import Path
 
 from tagline.annotate.formats.common import (
-    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, plural, read_text,
+    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, load_json, plural,
+    read_text,
 )
 from tagline.errors import InputError
 
@@ -94,7 +95,7 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
 
 def _spans(cell: str, where: str) -> list[ForeignSpan]:
     try:
-        value = json.loads(cell)
+        value = load_json(cell, where)
     except json.JSONDecodeError as error:
         raise InputError(f"the `entities` cell is not JSON ({error.msg})", where=where,
                          fix='write spans as [[start, end, "LABEL"], ...]') from None
