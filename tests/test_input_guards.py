@@ -3,6 +3,7 @@ the file (or option) and the key or line, exit code 2, no traceback, nothing wri
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -133,3 +134,27 @@ def test_a_label_map_nested_too_deeply_is_an_error(runner, workspace, tmp_path):
     shallow.write_text('{"Fact": {"a": ' + "[" * 100 + "]" * 100 + "}}", encoding="utf-8")
     _error(runner.invoke(main, [*command, str(shallow)]), "shallow.json", "nests tables deeper than a label map can")
     assert not workspace.annotation_path("bob").exists()
+
+
+# --- CSV: one strict reader --------------------------------------------------------------------------
+
+def test_corpus_add_and_import_refuse_an_unclosed_quote_alike(runner, workspace, tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_text('id,text\na,"今日は晴れ。\nb,明日は雨。\n', encoding="utf-8")
+    before = _saved(workspace)
+    expected = f"Error: {path}:2: not valid CSV (a quoted field is never closed)"
+    added = _error(runner.invoke(main, ["corpus", "add", str(path)]), expected)
+    imported = _error(runner.invoke(main, ["annotate", "import", str(path), "--format", "csv", "-a", "bob"]), expected)
+    assert added == imported
+    assert _saved(workspace) == before
+
+
+def test_corpus_add_reads_long_and_multi_line_csv_fields_and_keeps_the_ids_it_gave_before(runner, workspace,
+                                                                                          tmp_path):
+    path = tmp_path / "t.csv"
+    long_text = "長い文です。" * 40_000  # beyond the csv module's default limit of 131,072 characters per field
+    path.write_text(f'text\n"一行目。\n二行目。"\n{long_text}\n', encoding="utf-8")
+    result = runner.invoke(main, ["corpus", "add", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    # A record's default id names its last line, as it did before CSV reading was made strict.
+    assert [added["doc_id"] for added in json.loads(result.stdout)["added"]] == ["t-3", "t-4"]

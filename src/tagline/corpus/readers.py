@@ -94,6 +94,29 @@ def json_nesting_problem(value: object) -> str | None:
     return None
 
 
+def csv_rows(text: str, source: str) -> Iterator[tuple[int, int, list[str]]]:
+    """``(first_line, last_line, cells)`` for every row of CSV ``text``, strictly: a quote that is never
+    closed, or text after a closing quote, is an :class:`InputError` at ``source:line`` of the row.
+    Both ``corpus add`` and ``annotate import --format csv`` read CSV here."""
+    # A field may hold a whole document; the text is in memory already, so no field can be longer.
+    if len(text) > csv.field_size_limit():
+        csv.field_size_limit(len(text) + 1)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    first = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            problem = "a quoted field is never closed" if "unexpected end of data" in str(error) else str(error)
+            raise InputError(f"not valid CSV ({problem})", where=f"{source}:{first}",
+                             fix="fix that row: a field holding a comma, quote or line break goes in quotes, "
+                                 "with any quote inside doubled") from None
+        yield first, reader.line_num, cells
+        first = reader.line_num + 1
+
+
 def doc_id_from(name: str) -> str:
     """A valid document id made from a file stem or a foreign id."""
     cleaned = _DOC_ID_UNSAFE.sub("_", name).strip("_.-")
@@ -206,18 +229,18 @@ def read_documents(
                          where=str(path), fix="put an `id` field in each record instead")
     records = _jsonl_records(text, path) if fmt == "jsonl" else _csv_records(text, path)
     seen: dict[str, int] = {}
-    for line, record in records:
-        where = f"{path}:{line}"
+    for first_line, id_line, record in records:
+        where = f"{path}:{first_line}"
         body = record.pop("text", None)
         if not isinstance(body, str) or not body.strip():
             raise InputError("record has no non-empty `text` field", where=where,
                              fix="give every record a `text` field")
         raw_id = record.pop("id", None) or record.pop("doc_id", None)
-        this_id = doc_id_from(str(raw_id)) if raw_id not in (None, "") else doc_id_from(f"{path.stem}-{line}")
+        this_id = doc_id_from(str(raw_id)) if raw_id not in (None, "") else doc_id_from(f"{path.stem}-{id_line}")
         if this_id in seen:
             raise InputError(f"document id {this_id!r} repeats the one on line {seen[this_id]}", where=where,
                              fix="make the `id` values unique")
-        seen[this_id] = line
+        seen[this_id] = first_line
         lang = record.pop("lang", None) or None
         if lang not in (None, "ja", "en"):
             raise InputError(f"lang {lang!r} is not ja or en", where=where, fix="use ja or en, or leave it out")
@@ -228,10 +251,10 @@ def read_documents(
         meta = record.pop("meta", None)
         meta = dict(meta) if isinstance(meta, dict) else {}
         meta.update({key: value for key, value in record.items() if value not in (None, "")})
-        yield SourceDocument(this_id, body, f"{path}#{line}", fmt, used, lang, split, meta)
+        yield SourceDocument(this_id, body, f"{path}#{id_line}", fmt, used, lang, split, meta)
 
 
-def _jsonl_records(text: str, path: Path) -> Iterator[tuple[int, dict]]:
+def _jsonl_records(text: str, path: Path) -> Iterator[tuple[int, int, dict]]:
     for line_number, line in enumerate(io.StringIO(text, newline=None), 1):
         if not line.strip():
             continue
@@ -245,16 +268,22 @@ def _jsonl_records(text: str, path: Path) -> Iterator[tuple[int, dict]]:
         problem = json_nesting_problem(record)
         if problem:
             raise InputError(f"the record holds {problem}", where=f"{path}:{line_number}", fix="fix that line")
-        yield line_number, record
+        yield line_number, line_number, record
 
 
-def _csv_records(text: str, path: Path) -> Iterator[tuple[int, dict]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if not reader.fieldnames or "text" not in reader.fieldnames:
-        raise InputError(f"no `text` column (columns: {', '.join(reader.fieldnames or []) or 'none'})",
+def _csv_records(text: str, path: Path) -> Iterator[tuple[int, int, dict]]:
+    """``(first_line, last_line, record)``; a record's default id and source name its last line, as
+    they always have, so that adding the same file again finds the same documents."""
+    rows = csv_rows(text, str(path))
+    _, _, fieldnames = next(rows, (1, 1, []))
+    if "text" not in fieldnames:
+        raise InputError(f"no `text` column (columns: {', '.join(fieldnames) or 'none'})",
                          where=f"{path}:1", fix="name the column that holds the documents `text`")
-    for record in reader:
-        if None in record:
-            raise InputError("more fields than header columns", where=f"{path}:{reader.line_num}",
-                             fix="quote fields that contain commas")
-        yield reader.line_num, dict(record)
+    for first_line, last_line, cells in rows:
+        if not cells:
+            continue
+        if len(cells) > len(fieldnames):
+            raise InputError(f"{len(cells)} fields but the header has {len(fieldnames)} columns",
+                             where=f"{path}:{first_line}", fix="quote fields that contain commas")
+        record = dict(zip(fieldnames, cells + [None] * (len(fieldnames) - len(cells))))
+        yield first_line, last_line, record

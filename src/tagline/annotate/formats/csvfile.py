@@ -12,6 +12,7 @@ from tagline.annotate.formats.common import (
     ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, load_json, plural,
     read_text,
 )
+from tagline.corpus.readers import csv_rows
 from tagline.errors import InputError
 
 STANCE_PREFIX = "stance:"
@@ -19,14 +20,11 @@ STANCE_PREFIX = "stance:"
 
 def read(path: Path, options: ReadOptions) -> ReadResult:
     text = read_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # strict: an unclosed quote is an error
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise InputError("the file is empty", where=str(path), fix="check that this is the exported file") from None
-    except csv.Error as error:
-        raise InputError(f"not valid CSV ({error})", where=f"{path}:1", fix="fix the header line") from None
-    columns = [name.strip() for name in header]
+    rows = csv_rows(text, str(path))
+    first = next(rows, None)
+    if first is None:
+        raise InputError("the file is empty", where=str(path), fix="check that this is the exported file")
+    columns = [name.strip() for name in first[2]]
     repeated = sorted({name for name in columns if columns.count(name) > 1})
     if repeated:
         raise InputError(f"the header names {', '.join(repr(name) for name in repeated)} more than once",
@@ -50,20 +48,8 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
                         f"{text_column}, claim_type or label, stance:<target>, entities, annotator, sentence_id"
                         f"{'; --label-field names another label column' if not options.label_field else ''})")
     records = []
-    line = reader.line_num + 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            problem = "a quoted field is never closed" if "unexpected end of data" in str(error) else str(error)
-            raise InputError(f"not valid CSV ({problem})", where=f"{path}:{line}",
-                             fix="fix that row: a field holding a comma, quote or line break goes in quotes, "
-                                 "with any quote inside doubled") \
-                from None
+    for line, _, row in rows:
         where = f"{path}:{line}"
-        line = reader.line_num + 1
         if not any(cell.strip() for cell in row):
             continue
         if len(row) > len(columns):
