@@ -1,15 +1,23 @@
-"""Hostile or damaged input to tagline.toml, corpus add and annotate import: one `Error:` line naming
-the file (or option) and the key or line, exit code 2, no traceback, nothing written."""
+"""Hostile or damaged input to tagline.toml, corpus add and annotate import/export: one `Error:` line
+naming the file (or option) and the key or line, exit code 2, no traceback, nothing written; and CSV
+exports that a spreadsheet opens without running formulas, read back exactly."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 
 import pytest
 
+from tagline.annotate.events import make_event
 from tagline.cli import main
 from tagline.corpus.config import MAX_SEED
+from tagline.corpus.ingest import add_source_documents
+from tagline.corpus.readers import SourceDocument
+from tagline.corpus.store import append_records
+from tagline.corpus.workspace import init_workspace
 from tagline.schemas import load_schema
 
 
@@ -158,3 +166,45 @@ def test_corpus_add_reads_long_and_multi_line_csv_fields_and_keeps_the_ids_it_ga
     assert result.exit_code == 0, result.output
     # A record's default id names its last line, as it did before CSV reading was made strict.
     assert [added["doc_id"] for added in json.loads(result.stdout)["added"]] == ["t-3", "t-4"]
+
+
+# --- CSV export: formula injection -------------------------------------------------------------------
+
+RISKY = ["=SUM(A1)", "-5 degrees", "@user", "'quoted", "+1 more", "'plain", "plain"]
+
+
+@pytest.fixture
+def risky_workspace(workspace):
+    add_source_documents(workspace, [SourceDocument(f"d{index}", text, "t", "txt", "utf-8", "en",
+                                                    single_sentence=True)
+                                     for index, text in enumerate(RISKY)])
+    append_records(workspace.annotation_path("alice"), [
+        make_event(sentence["id"], "alice", "claim_type", {"label": "not_claim"})
+        for sentence in workspace.iter_sentences()])
+    return workspace
+
+
+def _texts(content: str) -> list[str]:
+    return [row["text"] for row in csv.DictReader(io.StringIO(content, newline=""))]
+
+
+def test_csv_export_escapes_formula_cells_and_import_reads_them_back_exactly(runner, risky_workspace, tmp_path):
+    out = tmp_path / "export.csv"
+    result = runner.invoke(main, ["annotate", "export", "--format", "csv", "-a", "alice", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    written = _texts(out.read_text(encoding="utf-8"))
+    assert written == ["'=SUM(A1)", "'-5 degrees", "'@user", "''quoted", "'+1 more", "''plain", "plain"]
+
+    other = init_workspace(tmp_path / "other", language="en")
+    result = runner.invoke(main, ["annotate", "import", str(out), "--format", "csv", "-a", "alice",
+                                  "-w", str(other.root)])
+    assert result.exit_code == 0, result.output
+    assert [sentence["text"] for sentence in other.iter_sentences()] == RISKY
+
+
+def test_csv_export_without_formula_escape_writes_cells_as_they_are(runner, risky_workspace):
+    result = runner.invoke(main, ["annotate", "export", "--format", "csv", "-a", "alice", "--no-formula-escape"])
+    assert result.exit_code == 0, result.output
+    assert _texts(result.stdout) == RISKY
+    _error(runner.invoke(main, ["annotate", "export", "--format", "doccano", "-a", "alice", "--no-formula-escape"]),
+           "--no-formula-escape applies to CSV, not doccano")

@@ -803,7 +803,7 @@ def _write(workspace: Workspace, new_documents: list, events_by_annotator: dict[
 # --- export ----------------------------------------------------------------------------------------
 
 def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gold: bool = False,
-           annotator: str | None = None) -> dict:
+           annotator: str | None = None, formula_escape: bool = True) -> dict:
     """Write one view of the answers (``gold``, or one ``annotator``'s current answers) for every
     sentence of the workspace in a peer tool's format.
 
@@ -817,6 +817,9 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
         under ``"content"``.
     gold, annotator
         What to export: the gold view, or one annotator's answers (exactly one of them).
+    formula_escape : bool
+        CSV only: write a cell that begins with ``= + - @``, a tab or a carriage return (which a
+        spreadsheet would run as a formula) or with ``'`` behind a ``'``; import takes it off again.
 
     Returns
     -------
@@ -834,6 +837,8 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
                          fix=f"annotators here: {', '.join(workspace.annotators()) or 'none yet'}")
     if fmt in FOLDER_FORMATS and out is None:
         raise InputError(f"{fmt} writes a folder of files", fix="pass --out DIR")
+    if not formula_escape and fmt != "csv":
+        raise InputError(f"--no-formula-escape applies to CSV, not {fmt}", fix="leave it out, or export --format csv")
     if fmt == "spacy" and out is not None and Path(out).suffix.lower() == ".spacy":
         raise InputError("the spaCy export is v2 JSON, not a binary DocBin", where=str(out),
                          fix="name it .json and make the DocBin with `python -m spacy convert FILE.json DIR`")
@@ -857,7 +862,8 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     answers = {sentence_id: current for sentence_id, current in answers.items() if current}
     orphaned = [sentence_id for sentence_id in answers if sentence_id not in known]
     data = ExportData(sentences=sentences, answers={k: v for k, v in answers.items() if k in known},
-                      annotator=annotator, config=workspace.config, document_text=workspace.document_text)
+                      annotator=annotator, config=workspace.config, document_text=workspace.document_text,
+                      formula_escape=formula_escape)
     result = _load(_WRITERS[fmt])(data)
     warnings = list(result.warnings)
     if orphaned:

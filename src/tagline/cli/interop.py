@@ -80,9 +80,12 @@ def import_cli(file, fmt, annotator, label_map, split, as_gold, task, target, te
 @click.option("--annotator", "-a", metavar="NAME", default=None, help="Export this annotator's current answers.")
 @click.option("--out", "-o", type=click.Path(), default=None,
               help="The file to write (brat: a folder); default: standard output.")
+@click.option("--no-formula-escape", "no_formula_escape", is_flag=True,
+              help="CSV: write cells that begin with = + - @ (formulas to a spreadsheet) as they are, "
+                   "without the ' put before them by default.")
 @workspace_option
 @json_option
-def export_cli(fmt, gold, annotator, out, workspace, as_json) -> None:
+def export_cli(fmt, gold, annotator, out, no_formula_escape, workspace, as_json) -> None:
     """Export every sentence with the gold answers, or one annotator's, in a peer tool's format.
 
     What the format cannot hold (stance in CoNLL, annotator names in brat, ...) is named in a
@@ -92,7 +95,8 @@ def export_cli(fmt, gold, annotator, out, workspace, as_json) -> None:
 
     if as_json and out is None:
         raise click.UsageError("--json prints a summary on standard output, so give --out for the export")
-    summary = export(workspace, fmt=fmt, out=out, gold=gold, annotator=annotator)
+    summary = export(workspace, fmt=fmt, out=out, gold=gold, annotator=annotator,
+                     formula_escape=not no_formula_escape)
     _warn(summary["warnings"])
     if out is None:
         click.echo(summary.pop("content"), nl=False)

@@ -26,6 +26,8 @@ _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 # No format tagline reads nests deeper than a few levels; a bound keeps every recursive consumer
 # (json.dumps in messages, orjson's 254-level limit when meta is stored) out of trouble.
 MAX_JSON_DEPTH = 64
+# Spreadsheets run a cell that begins with one of these as a formula (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def unstorable_character(text: str) -> str | None:

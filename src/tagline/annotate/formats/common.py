@@ -90,6 +90,7 @@ class ExportData:
     annotator: str | None  # None for the gold view
     config: object
     document_text: Callable[[str], str]
+    formula_escape: bool = True  # CSV: put a ' before cells a spreadsheet would run as formulas
 
     def tasks_present(self) -> set[str]:
         return {task for current in self.answers.values() for task, _ in current}

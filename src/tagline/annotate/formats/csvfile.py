@@ -1,5 +1,6 @@
 """CSV: one sentence per row; ``text``, and optionally ``sentence_id``, ``annotator``, ``claim_type``
-(or doccano's ``label``), ``stance:<target>`` columns and ``entities`` as JSON ``[[start, end, label]]``."""
+(or doccano's ``label``), ``stance:<target>`` columns and ``entities`` as JSON ``[[start, end, label]]``.
+Cells a spreadsheet would run as a formula are written behind a ``'``, which import takes off again."""
 
 from __future__ import annotations
 
@@ -12,10 +13,22 @@ from tagline.annotate.formats.common import (
     ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, load_json, plural,
     read_text,
 )
-from tagline.corpus.readers import csv_rows
+from tagline.corpus.readers import FORMULA_TRIGGERS, csv_rows
 from tagline.errors import InputError
 
 STANCE_PREFIX = "stance:"
+ESCAPE = "'"
+
+
+def formula_escaped(cell: str) -> str:
+    """``cell`` behind a ``'`` when it begins with a formula trigger (``= + - @``, tab, carriage
+    return) or with ``'`` itself, so that :func:`formula_unescaped` gives back exactly ``cell``."""
+    return ESCAPE + cell if cell.startswith((*FORMULA_TRIGGERS, ESCAPE)) else cell
+
+
+def formula_unescaped(cell: str) -> str:
+    """Undo :func:`formula_escaped`: one leading ``'`` goes when a trigger or another ``'`` follows."""
+    return cell[1:] if cell.startswith(ESCAPE) and cell[1:2] and cell[1] in (*FORMULA_TRIGGERS, ESCAPE) else cell
 
 
 def read(path: Path, options: ReadOptions) -> ReadResult:
@@ -52,6 +65,7 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
         where = f"{path}:{line}"
         if not any(cell.strip() for cell in row):
             continue
+        row = [formula_unescaped(cell) for cell in row]
         if len(row) > len(columns):
             raise InputError(f"{len(row)} fields but the header has {len(columns)} columns", where=where,
                              fix="quote fields that contain commas")
@@ -108,6 +122,7 @@ def write(data: ExportData) -> ExportResult:
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
+    escape = formula_escaped if data.formula_escape else str
     for sentence in data.sentences:
         current = data.answers.get(sentence["id"], {})
         claim = current.get(("claim_type", None))
@@ -116,5 +131,5 @@ def write(data: ExportData) -> ExportResult:
         row += [current[("stance", t)]["label"] if ("stance", t) in current else "" for t in targets]
         spans = None if entities is None else [[s["start"], s["end"], s["label"]] for s in entities["spans"]]
         row.append("" if spans is None else json.dumps(spans, ensure_ascii=False))
-        writer.writerow(row)
+        writer.writerow([escape(cell) for cell in row])
     return ExportResult(content=out.getvalue(), records=len(data.sentences))
