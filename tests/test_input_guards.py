@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
+import threading
 
 import pytest
 
@@ -208,3 +210,60 @@ def test_csv_export_without_formula_escape_writes_cells_as_they_are(runner, risk
     assert _texts(result.stdout) == RISKY
     _error(runner.invoke(main, ["annotate", "export", "--format", "doccano", "-a", "alice", "--no-formula-escape"]),
            "--no-formula-escape applies to CSV, not doccano")
+
+
+# --- what is not a regular file, and size limits --------------------------------------------------------
+
+def test_corpus_add_refuses_a_named_pipe_without_waiting_for_a_writer(runner, workspace, tmp_path):
+    pipe = tmp_path / "pipe.txt"
+    os.mkfifo(pipe)
+
+    def feed() -> None:  # a reader that waited for a writer would get this text as a document
+        try:
+            with open(pipe, "wb") as writer:
+                writer.write("今日は晴れ。".encode())
+        except OSError:
+            pass
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    before = _saved(workspace)
+    result = runner.invoke(main, ["corpus", "add", str(pipe)])
+    os.close(os.open(pipe, os.O_RDONLY | os.O_NONBLOCK))  # lets the writer's open return
+    feeder.join(5)
+    _error(result, f"{pipe}: not a regular file but a named pipe")
+    assert _saved(workspace) == before
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+@pytest.mark.parametrize("command", [["corpus", "add", "/dev/zero", "--max-size", "1K"],
+                                     ["annotate", "import", "/dev/zero", "--format", "csv", "-a", "bob"]])
+def test_a_device_is_refused_at_once(runner, workspace, command):
+    _error(runner.invoke(main, command), "/dev/zero: not a regular file but a device")
+
+
+def test_corpus_add_refuses_a_document_over_the_size_limit(runner, workspace, tmp_path):
+    path = tmp_path / "big.txt"
+    path.write_text("今日は晴れ。" * 100, encoding="utf-8")  # 1,800 bytes
+    records = tmp_path / "big.jsonl"
+    records.write_text(json.dumps({"text": "短い。"}) + "\n" + json.dumps({"text": "今日は晴れ。" * 100}) + "\n",
+                       encoding="utf-8")
+    before = _saved(workspace)
+    _error(runner.invoke(main, ["corpus", "add", str(path), "--max-size", "1K"]),
+           f"{path}: larger than the limit of 1 KiB for one document", "--max-size 1G")
+    _error(runner.invoke(main, ["corpus", "add", str(records), "--max-size", "1KiB"]),
+           f"{records}:2: the text is larger than the limit of 1 KiB")
+    _error(runner.invoke(main, ["corpus", "add", str(path), "--max-size", "lots"]), "--max-size 'lots' is not a size")
+    assert _saved(workspace) == before
+    result = runner.invoke(main, ["corpus", "add", str(path), str(records), "--max-size", "2K"])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_label_map_with_a_byte_order_mark_is_read(runner, workspace, tmp_path):
+    source = tmp_path / "items.csv"
+    source.write_text("text,label\n今日は晴れ。,Fact\n", encoding="utf-8")
+    label_map = tmp_path / "labels.toml"
+    label_map.write_bytes(b"\xef\xbb\xbf" + 'Fact = "other_claim"\n'.encode())
+    result = runner.invoke(main, ["annotate", "import", str(source), "--format", "csv", "-a", "bob",
+                                  "--label-map", str(label_map)])
+    assert result.exit_code == 0, result.output

@@ -20,7 +20,7 @@ from pathlib import Path
 from tagline.annotate.formats.common import (
     ANNOTATOR_NAME, ExportData, ForeignRecord, ReadOptions, annotator_name, plural, utf16_length,
 )
-from tagline.corpus.readers import json_nesting_problem
+from tagline.corpus.readers import json_nesting_problem, read_input, refuse_special_file
 from tagline.corpus.workspace import Workspace
 from tagline.errors import ConflictError, DataError, InputError
 
@@ -132,8 +132,8 @@ def load_label_map(path: str | Path) -> dict[str | None, dict[str, str | None]]:
     label. Returns ``{None: flat map, task: task map, ...}``."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_input(path).decode("utf-8-sig")
+    except UnicodeDecodeError as error:
         raise InputError(f"cannot read the label map: {error}", where=str(path),
                          fix="give a UTF-8 JSON or TOML file") from None
     data = None
@@ -267,6 +267,7 @@ def import_file(
     path = Path(path)
     if not path.exists():
         raise InputError("no such file or folder", where=str(path), fix="check the path")
+    refuse_special_file(path)
     fmt = fmt or detect_format(path)
     if fmt not in IMPORT_FORMATS:
         raise InputError(f"unknown import format {fmt!r}", fix=f"use one of {', '.join(IMPORT_FORMATS)}")

@@ -6,7 +6,9 @@ import codecs
 import csv
 import hashlib
 import io
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,8 @@ _DOC_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _IMPLAUSIBLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ue000-\uf8ff]")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+DEFAULT_MAX_DOCUMENT_BYTES = 64 * 2**20
+_SIZE = re.compile(r"(\d+)\s*([KMG]?)(?:i?B)?", re.I)
 # No format tagline reads nests deeper than a few levels; a bound keeps every recursive consumer
 # (json.dumps in messages, orjson's 254-level limit when meta is stored) out of trouble.
 MAX_JSON_DEPTH = 64
@@ -77,6 +81,77 @@ def text_codec(encoding: str) -> str:
                          fix="give the file's text encoding, such as utf-8, cp932 (Shift_JIS) or euc-jp; "
                              "or leave --encoding out to detect it")
     return info.name
+
+
+def parse_size(text: str) -> int:
+    """Bytes for a size such as ``64M``, ``64MiB``, ``1G``, ``512K`` or ``1000`` (units of 1024)."""
+    match = _SIZE.fullmatch(str(text).strip())
+    if not match:
+        raise InputError(f"--max-size {text!r} is not a size", fix="write bytes, or a number with K, M or G, e.g. 64M")
+    number, unit = int(match.group(1)), match.group(2).upper()
+    size = number * {"": 1, "K": 2**10, "M": 2**20, "G": 2**30}[unit]
+    if size < 1:
+        raise InputError(f"--max-size {text!r} is not a positive size", fix="e.g. 64M")
+    return size
+
+
+def human_size(size: int) -> str:
+    """``64 MiB`` for ``64 * 2**20``: a size as people read it."""
+    for unit, factor in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if size >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size} bytes"
+
+
+def read_input(path: str | os.PathLike, *, max_bytes: int | None = None) -> bytes:
+    """The bytes of the regular file at ``path``.
+
+    Devices (``/dev/zero``), named pipes and sockets are refused: they may never end. With
+    ``max_bytes``, a file larger than that is refused after reading at most ``max_bytes + 1`` bytes.
+    """
+    path = str(path)
+    try:
+        # O_NONBLOCK: opening a named pipe must not wait for a writer before it can be refused.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as error:
+        raise InputError(f"cannot read: {error.strerror}", where=path, fix="check the path and its permissions") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise InputError(f"not a regular file but {_file_kind(mode)}", where=path,
+                             fix="save the text to a file and give that file")
+        try:
+            data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
+        except OSError as error:
+            raise InputError(f"cannot read: {error.strerror}", where=path, fix="check the file") from None
+    if max_bytes is not None and len(data) > max_bytes:
+        raise InputError(f"larger than the limit of {human_size(max_bytes)} for one document", where=path,
+                         fix="split it into smaller documents, or raise the limit, e.g. --max-size 1G")
+    return data
+
+
+def refuse_special_file(path: str | os.PathLike) -> None:
+    """:class:`InputError` when ``path`` is a device, named pipe or socket, checked without opening
+    it (opening a named pipe waits for a writer)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # reading it says what is wrong
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise InputError(f"not a regular file but {_file_kind(mode)}", where=str(path),
+                         fix="save the text to a file and give that file")
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
 
 
 def json_nesting_problem(value: object) -> str | None:
@@ -201,12 +276,15 @@ def guess_format(path: Path) -> str:
 
 def read_documents(
     path: str | Path, *, fmt: str | None = None, encoding: str | None = None, doc_id: str | None = None,
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
 ) -> Iterator[SourceDocument]:
     """Yield the documents in one input file.
 
     ``txt`` and ``md`` files are one document each (id: ``doc_id`` or the file stem). ``jsonl`` and
     ``csv`` files hold one document per record: a ``text`` field, and optionally ``id`` (or
-    ``doc_id``), ``lang``, ``split``; other fields are kept as ``meta``.
+    ``doc_id``), ``lang``, ``split``; other fields are kept as ``meta``. Only regular files are read.
+    A document larger than ``max_document_bytes`` is refused: a txt or md file by its size, a record
+    by the size of its text in UTF-8.
     """
     path = Path(path)
     if doc_id is not None and not DOC_ID.match(doc_id):
@@ -214,14 +292,10 @@ def read_documents(
                          fix="use letters, digits, '.', '_' or '-', starting with a letter or digit (at most 128)")
     if encoding:
         text_codec(encoding)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"cannot read: {error.strerror}", where=str(path),
-                         fix="check the path and its permissions") from None
     fmt = fmt or guess_format(path)
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}", where=str(path), fix=f"use one of {', '.join(FORMATS)}")
+    data = read_input(path, max_bytes=max_document_bytes if fmt in ("txt", "md") else None)
     text, used = decode(data, source=str(path), encoding=encoding)
     if fmt in ("txt", "md"):
         yield SourceDocument(doc_id or doc_id_from(path.stem), text, str(path), fmt, used)
@@ -237,6 +311,9 @@ def read_documents(
         if not isinstance(body, str) or not body.strip():
             raise InputError("record has no non-empty `text` field", where=where,
                              fix="give every record a `text` field")
+        if len(body) > max_document_bytes // 4 and len(body.encode("utf-8", "surrogatepass")) > max_document_bytes:
+            raise InputError(f"the text is larger than the limit of {human_size(max_document_bytes)} for one document",
+                             where=where, fix="split it into smaller documents, or raise the limit, e.g. --max-size 1G")
         raw_id = record.pop("id", None) or record.pop("doc_id", None)
         this_id = doc_id_from(str(raw_id)) if raw_id not in (None, "") else doc_id_from(f"{path.stem}-{id_line}")
         if this_id in seen:

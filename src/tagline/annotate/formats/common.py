@@ -109,15 +109,10 @@ class ExportResult:
 # --- reading files ---------------------------------------------------------------------------------
 
 def read_text(path: Path) -> str:
-    """A file's text, decoded as tagline decodes input documents (BOM, UTF-8, CP932, EUC-JP)."""
-    from tagline.corpus.readers import decode
+    """A regular file's text, decoded as tagline decodes input documents (BOM, UTF-8, CP932, EUC-JP)."""
+    from tagline.corpus.readers import decode, read_input
 
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"cannot read: {error.strerror}", where=str(path),
-                         fix="check the path and its permissions") from None
-    text, _ = decode(data, source=str(path))
+    text, _ = decode(read_input(path), source=str(path))
     return text
 
 
