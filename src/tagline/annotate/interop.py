@@ -21,6 +21,7 @@ from pathlib import Path
 from tagline.annotate.formats.common import (
     ANNOTATOR_NAME, ExportData, ForeignRecord, ReadOptions, annotator_name, plural, utf16_length,
 )
+from tagline.corpus.readers import json_nesting_problem, read_input, refuse_special_file
 from tagline.corpus.workspace import Workspace
 from tagline.errors import ConflictError, DataError, InputError
 
@@ -132,8 +133,8 @@ def load_label_map(path: str | Path) -> dict[str | None, dict[str, str | None]]:
     label. Returns ``{None: flat map, task: task map, ...}``."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
+        text = read_input(path).decode("utf-8-sig")
+    except UnicodeDecodeError as error:
         raise InputError(f"cannot read the label map: {error}", where=str(path),
                          fix="give a UTF-8 JSON or TOML file") from None
     data = None
@@ -147,9 +148,15 @@ def load_label_map(path: str | Path) -> dict[str | None, dict[str, str | None]]:
             break
         except (ValueError, tomllib.TOMLDecodeError) as error:
             errors.append(f"{name}: {error}")
+        except RecursionError:
+            errors.append(f"{name}: nested too deeply")
     if not isinstance(data, dict):
         raise InputError(f"the label map is not a JSON object or TOML table ({'; '.join(errors) or 'a list'})",
                          where=str(path), fix='write {"foreign label": "CONFIGURED_LABEL", ...}')
+    if json_nesting_problem(data):
+        raise InputError("the label map nests tables deeper than a label map can", where=str(path),
+                         fix='write {"foreign label": "CONFIGURED_LABEL", ...}, optionally under entities, '
+                             "claim_type or stance")
     result: dict[str | None, dict[str, str | None]] = {None: {}}
     for key, value in data.items():
         if isinstance(value, dict) and key in MAP_TASKS:
@@ -261,6 +268,7 @@ def import_file(
     path = Path(path)
     if not path.exists():
         raise InputError("no such file or folder", where=str(path), fix="check the path")
+    refuse_special_file(path)
     fmt = fmt or detect_format(path)
     if fmt not in IMPORT_FORMATS:
         raise InputError(f"unknown import format {fmt!r}", fix=f"use one of {', '.join(IMPORT_FORMATS)}")
@@ -811,7 +819,7 @@ def _write(workspace: Workspace, new_documents: list, events_by_annotator: dict[
 # --- export ----------------------------------------------------------------------------------------
 
 def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gold: bool = False,
-           annotator: str | None = None, force: bool = False) -> dict:
+           annotator: str | None = None, force: bool = False, formula_escape: bool = True) -> dict:
     """Write one view of the answers (``gold``, or one ``annotator``'s current answers) for every
     sentence of the workspace in a peer tool's format.
 
@@ -828,6 +836,9 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     force : bool
         Replace ``out`` (for brat, the files in it) if it exists. A file or folder a workspace
         manages is never written, even with ``force``.
+    formula_escape : bool
+        CSV only: write a cell that begins with ``= + - @``, a tab or a carriage return (which a
+        spreadsheet would run as a formula) or with ``'`` behind a ``'``; import takes it off again.
 
     Returns
     -------
@@ -845,6 +856,8 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
                          fix=f"annotators here: {', '.join(workspace.annotators()) or 'none yet'}")
     if fmt in FOLDER_FORMATS and out is None:
         raise InputError(f"{fmt} writes a folder of files", fix="pass --out DIR")
+    if not formula_escape and fmt != "csv":
+        raise InputError(f"--no-formula-escape applies to CSV, not {fmt}", fix="leave it out, or export --format csv")
     if fmt == "spacy" and out is not None and Path(out).suffix.lower() == ".spacy":
         raise InputError("the spaCy export is v2 JSON, not a binary DocBin", where=str(out),
                          fix="name it .json and make the DocBin with `python -m spacy convert FILE.json DIR`")
@@ -872,7 +885,8 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     answers = {sentence_id: current for sentence_id, current in answers.items() if current}
     orphaned = [sentence_id for sentence_id in answers if sentence_id not in known]
     data = ExportData(sentences=sentences, answers={k: v for k, v in answers.items() if k in known},
-                      annotator=annotator, config=workspace.config, document_text=workspace.document_text)
+                      annotator=annotator, config=workspace.config, document_text=workspace.document_text,
+                      formula_escape=formula_escape)
     result = _load(_WRITERS[fmt])(data)
     warnings = list(result.warnings)
     if orphaned:

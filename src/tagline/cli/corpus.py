@@ -23,13 +23,17 @@ def corpus() -> None:
               help="Input format (default: from the file suffix; jsonl/csv hold one document per record).")
 @click.option("--replace", is_flag=True,
               help="Replace documents whose text changed; unchanged sentences keep their ids, annotations are kept.")
+@click.option("--max-size", default="64M", show_default=True, metavar="SIZE",
+              help="Refuse a larger document: a txt/md file, or one jsonl/csv record's text (K, M, G: 1024s).")
 @workspace_option
 @json_option
-def add_cli(files, lang, doc_id, encoding, fmt, replace, workspace, as_json) -> None:
+def add_cli(files, lang, doc_id, encoding, fmt, replace, max_size, workspace, as_json) -> None:
     """Split FILES into sentences and add them to the workspace (all or nothing)."""
     from tagline.corpus.ingest import add_documents
+    from tagline.corpus.readers import parse_size
 
-    report = add_documents(workspace, files, lang=lang, doc_id=doc_id, encoding=encoding, fmt=fmt, replace=replace)
+    report = add_documents(workspace, files, lang=lang, doc_id=doc_id, encoding=encoding, fmt=fmt, replace=replace,
+                           max_document_bytes=parse_size(max_size))
     if as_json:
         emit_json(report.as_dict())
         return

@@ -82,9 +82,12 @@ def import_cli(file, fmt, annotator, label_map, split, as_gold, task, target, te
               help="The file to write (brat: a folder); default: standard output. An existing file is kept "
                    "unless --force; the workspace's own files never are written.")
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@click.option("--no-formula-escape", "no_formula_escape", is_flag=True,
+              help="CSV: write cells that begin with = + - @ (formulas to a spreadsheet) as they are, "
+                   "without the ' put before them by default.")
 @workspace_option
 @json_option
-def export_cli(fmt, gold, annotator, out, force, workspace, as_json) -> None:
+def export_cli(fmt, gold, annotator, out, force, no_formula_escape, workspace, as_json) -> None:
     """Export every sentence with the gold answers, or one annotator's, in a peer tool's format.
 
     What the format cannot hold (stance in CoNLL, annotator names in brat, ...) is named in a
@@ -94,7 +97,8 @@ def export_cli(fmt, gold, annotator, out, force, workspace, as_json) -> None:
 
     if as_json and out is None:
         raise click.UsageError("--json prints a summary on standard output, so give --out for the export")
-    summary = export(workspace, fmt=fmt, out=out, gold=gold, annotator=annotator, force=force)
+    summary = export(workspace, fmt=fmt, out=out, gold=gold, annotator=annotator, force=force,
+                     formula_escape=not no_formula_escape)
     _warn(summary["warnings"])
     if out is None:
         click.echo(summary.pop("content"), nl=False)

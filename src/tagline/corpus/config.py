@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import math
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +46,8 @@ DEFAULT_ENTITY_ALIASES = {
     "PER": "PERSON", "LOC": "GPE", "NORP": "GPE", "FAC": "GPE", "WORK_OF_ART": "PRODUCT",
 }
 SAMPLE_TARGETS = ["DeepSeek", "US AI policy"]
+# The split seed goes to NumPy's RandomState, which takes 0 to 2**32 - 1 (as every --seed option).
+MAX_SEED = 2**32 - 1
 
 
 def default_config(*, language: str = "ja", targets: list[str] | None = None, name: str = "") -> dict:
@@ -116,7 +120,11 @@ def validate_config(data: dict, *, where: str = "tagline.toml") -> list[str]:
     """Every problem with a configuration dict: schema errors, then duplicate names or keys."""
     from tagline.schemas import schema_errors
 
-    problems = [f"{where}: {message}" for message in schema_errors("config", data)]
+    # JSON Schema has no way to refuse NaN (every comparison with it is false), so look first.
+    not_finite = dict(_non_finite_numbers(data))
+    problems = [f"{where}: {key}: {value} is not a finite number" for key, value in not_finite.items()]
+    problems += [f"{where}: {message}" for message in schema_errors("config", data)
+                 if message.split(": ", 1)[0].replace("/", ".") not in not_finite]
     if problems:
         return problems
     for task, spec in data["tasks"].items():
@@ -143,17 +151,38 @@ def validate_config(data: dict, *, where: str = "tagline.toml") -> list[str]:
     return problems
 
 
+def _non_finite_numbers(value, key: str = ""):
+    """``(dotted.key, value)`` for every NaN or infinity in a configuration (TOML allows both)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        yield key, value
+    elif isinstance(value, dict):
+        for name, child in value.items():
+            yield from _non_finite_numbers(child, f"{key}.{name}" if key else str(name))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _non_finite_numbers(child, f"{key}.{index}")
+
+
 def load_config(path: str | Path) -> Config:
     """Read and validate ``tagline.toml``; raise :class:`WorkspaceError` listing every problem."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows editors may start the file with a byte order mark.
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise WorkspaceError("no tagline.toml", where=str(path.parent),
                              fix="run `tagline init DIR` to make a workspace") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise WorkspaceError(f"not valid TOML: {error}", where=str(path),
                              fix="fix the syntax; `tagline init` writes a valid example") from None
+    except RecursionError:
+        raise WorkspaceError("arrays or tables nested too deeply", where=str(path),
+                             fix="fix tagline.toml; `tagline init` writes a valid example") from None
+    except ValueError as error:
+        if "digits" not in str(error):
+            raise
+        raise WorkspaceError(f"a number of more than {sys.get_int_max_str_digits()} digits", where=str(path),
+                             fix="fix tagline.toml; `tagline init` writes a valid example") from None
     problems = validate_config(data, where=str(path))
     if problems:
         raise WorkspaceError("; ".join(problems), fix="fix tagline.toml")

@@ -8,7 +8,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tagline.corpus.readers import SourceDocument, read_documents, unstorable_character
+from tagline.corpus.readers import (
+    DEFAULT_MAX_DOCUMENT_BYTES, SourceDocument, read_documents, text_codec, unstorable_character,
+)
 from tagline.corpus.segment import detect_lang, segment
 from tagline.corpus.store import Transaction, read_records, utc_now
 from tagline.corpus.workspace import Workspace
@@ -61,6 +63,7 @@ def segment_document(document: SourceDocument, lang: str) -> list[tuple[int, int
 def add_documents(
     workspace: Workspace, paths: Sequence[str | Path], *, lang: str | None = None, doc_id: str | None = None,
     encoding: str | None = None, fmt: str | None = None, replace: bool = False,
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
 ) -> IngestReport:
     """Ingest the files at ``paths`` into ``workspace``, all or nothing.
 
@@ -69,14 +72,18 @@ def add_documents(
     changed is refused unless ``replace``: then sentences whose text is unchanged keep their ids,
     new sentences get new numbers (never reused), and the sentences that disappear are kept in
     ``orphaned.jsonl``; annotations are never deleted, and the report names every annotated
-    sentence that was orphaned.
+    sentence that was orphaned. Only regular files are read, and a document larger than
+    ``max_document_bytes`` is refused (see :func:`~tagline.corpus.readers.read_documents`).
     """
     if doc_id is not None and len(paths) != 1:
         raise InputError("--doc-id names one document, but several files were given",
                          fix="add the files one at a time, or drop --doc-id")
+    if encoding:
+        text_codec(encoding)
     documents: list[SourceDocument] = []
     for path in paths:
-        documents.extend(read_documents(path, fmt=fmt, encoding=encoding, doc_id=doc_id))
+        documents.extend(read_documents(path, fmt=fmt, encoding=encoding, doc_id=doc_id,
+                                        max_document_bytes=max_document_bytes))
     return add_source_documents(workspace, documents, lang=lang, replace=replace)
 
 

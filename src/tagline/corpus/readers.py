@@ -6,7 +6,9 @@ import codecs
 import csv
 import hashlib
 import io
+import os
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,13 @@ _DOC_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 DOC_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 _IMPLAUSIBLE = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ue000-\uf8ff]")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+DEFAULT_MAX_DOCUMENT_BYTES = 64 * 2**20
+_SIZE = re.compile(r"(\d+)\s*([KMG]?)(?:i?B)?", re.I)
+# No format tagline reads nests deeper than a few levels; a bound keeps every recursive consumer
+# (json.dumps in messages, orjson's 254-level limit when meta is stored) out of trouble.
+MAX_JSON_DEPTH = 64
+# Spreadsheets run a cell that begins with one of these as a formula (OWASP "CSV injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def unstorable_character(text: str) -> str | None:
@@ -58,6 +67,133 @@ class SourceDocument:
         return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
 
 
+def text_codec(encoding: str) -> str:
+    """Python's name for the text encoding ``encoding`` (``--encoding``); :class:`InputError` for a
+    name Python does not know and for codecs that do not turn bytes into text (rot13, base64, zlib)."""
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        what = "is not an encoding Python knows" if info is None else \
+            f"is Python's {info.name} codec, which does not decode text"
+        raise InputError(f"--encoding {encoding!r} {what}",
+                         fix="give the file's text encoding, such as utf-8, cp932 (Shift_JIS) or euc-jp; "
+                             "or leave --encoding out to detect it")
+    return info.name
+
+
+def parse_size(text: str) -> int:
+    """Bytes for a size such as ``64M``, ``64MiB``, ``1G``, ``512K`` or ``1000`` (units of 1024)."""
+    match = _SIZE.fullmatch(str(text).strip())
+    if not match:
+        raise InputError(f"--max-size {text!r} is not a size", fix="write bytes, or a number with K, M or G, e.g. 64M")
+    number, unit = int(match.group(1)), match.group(2).upper()
+    size = number * {"": 1, "K": 2**10, "M": 2**20, "G": 2**30}[unit]
+    if size < 1:
+        raise InputError(f"--max-size {text!r} is not a positive size", fix="e.g. 64M")
+    return size
+
+
+def human_size(size: int) -> str:
+    """``64 MiB`` for ``64 * 2**20``: a size as people read it."""
+    for unit, factor in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if size >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size} bytes"
+
+
+def read_input(path: str | os.PathLike, *, max_bytes: int | None = None) -> bytes:
+    """The bytes of the regular file at ``path``.
+
+    Devices (``/dev/zero``), named pipes and sockets are refused: they may never end. With
+    ``max_bytes``, a file larger than that is refused after reading at most ``max_bytes + 1`` bytes.
+    """
+    path = str(path)
+    try:
+        # O_NONBLOCK: opening a named pipe must not wait for a writer before it can be refused.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as error:
+        raise InputError(f"cannot read: {error.strerror}", where=path, fix="check the path and its permissions") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            raise InputError(f"not a regular file but {_file_kind(mode)}", where=path,
+                             fix="save the text to a file and give that file")
+        try:
+            data = handle.read() if max_bytes is None else handle.read(max_bytes + 1)
+        except OSError as error:
+            raise InputError(f"cannot read: {error.strerror}", where=path, fix="check the file") from None
+    if max_bytes is not None and len(data) > max_bytes:
+        raise InputError(f"larger than the limit of {human_size(max_bytes)} for one document", where=path,
+                         fix="split it into smaller documents, or raise the limit, e.g. --max-size 1G")
+    return data
+
+
+def refuse_special_file(path: str | os.PathLike) -> None:
+    """:class:`InputError` when ``path`` is a device, named pipe or socket, checked without opening
+    it (opening a named pipe waits for a writer)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # reading it says what is wrong
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise InputError(f"not a regular file but {_file_kind(mode)}", where=str(path),
+                         fix="save the text to a file and give that file")
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"
+
+
+def json_nesting_problem(value: object) -> str | None:
+    """What is wrong with a decoded JSON value nested deeper than :data:`MAX_JSON_DEPTH`, or ``None``."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > MAX_JSON_DEPTH:
+            return f"arrays and objects nested more than {MAX_JSON_DEPTH} levels deep"
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return None
+
+
+def csv_rows(text: str, source: str) -> Iterator[tuple[int, int, list[str]]]:
+    """``(first_line, last_line, cells)`` for every row of CSV ``text``, strictly: a quote that is never
+    closed, or text after a closing quote, is an :class:`InputError` at ``source:line`` of the row.
+    Both ``corpus add`` and ``annotate import --format csv`` read CSV here."""
+    # A field may hold a whole document; the text is in memory already, so no field can be longer.
+    if len(text) > csv.field_size_limit():
+        csv.field_size_limit(len(text) + 1)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    first = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            problem = "a quoted field is never closed" if "unexpected end of data" in str(error) else str(error)
+            raise InputError(f"not valid CSV ({problem})", where=f"{source}:{first}",
+                             fix="fix that row: a field holding a comma, quote or line break goes in quotes, "
+                                 "with any quote inside doubled") from None
+        yield first, reader.line_num, cells
+        first = reader.line_num + 1
+
+
 def doc_id_from(name: str) -> str:
     """A valid document id made from a file stem or a foreign id."""
     cleaned = _DOC_ID_UNSAFE.sub("_", name).strip("_.-")
@@ -82,11 +218,7 @@ def decode(data: bytes, *, source: str, encoding: str | None = None) -> tuple[st
 
 def _decode(data: bytes, *, source: str, encoding: str | None) -> tuple[str, str]:
     if encoding:
-        try:
-            codec = codecs.lookup(encoding).name
-        except LookupError:
-            raise InputError(f"unknown encoding {encoding!r}", where=source,
-                             fix="use a Python codec name such as utf-8, cp932, shift_jis or euc_jp") from None
+        codec = text_codec(encoding)
         try:
             return data.decode(codec), codec
         except UnicodeDecodeError as error:
@@ -94,6 +226,9 @@ def _decode(data: bytes, *, source: str, encoding: str | None) -> tuple[str, str
                 f"cannot be decoded as {encoding}: invalid byte 0x{data[error.start]:02x} at byte offset {error.start}",
                 where=source, fix="check the file, or pass the right --encoding",
             ) from None
+        except UnicodeError as error:  # codecs such as idna and punycode fail without a byte offset
+            raise InputError(f"cannot be decoded as {encoding} ({error})", where=source,
+                             fix="check the file, or pass the right --encoding") from None
     if data.startswith(codecs.BOM_UTF8):
         return _strict(data[3:], "utf-8", source), "utf-8-sig"
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -141,25 +276,26 @@ def guess_format(path: Path) -> str:
 
 def read_documents(
     path: str | Path, *, fmt: str | None = None, encoding: str | None = None, doc_id: str | None = None,
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
 ) -> Iterator[SourceDocument]:
     """Yield the documents in one input file.
 
     ``txt`` and ``md`` files are one document each (id: ``doc_id`` or the file stem). ``jsonl`` and
     ``csv`` files hold one document per record: a ``text`` field, and optionally ``id`` (or
-    ``doc_id``), ``lang``, ``split``; other fields are kept as ``meta``.
+    ``doc_id``), ``lang``, ``split``; other fields are kept as ``meta``. Only regular files are read.
+    A document larger than ``max_document_bytes`` is refused: a txt or md file by its size, a record
+    by the size of its text in UTF-8.
     """
     path = Path(path)
     if doc_id is not None and not DOC_ID.match(doc_id):
         raise InputError(f"--doc-id {doc_id!r} is not a valid document id",
                          fix="use letters, digits, '.', '_' or '-', starting with a letter or digit (at most 128)")
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"cannot read: {error.strerror}", where=str(path),
-                         fix="check the path and its permissions") from None
+    if encoding:
+        text_codec(encoding)
     fmt = fmt or guess_format(path)
     if fmt not in FORMATS:
         raise InputError(f"unknown format {fmt!r}", where=str(path), fix=f"use one of {', '.join(FORMATS)}")
+    data = read_input(path, max_bytes=max_document_bytes if fmt in ("txt", "md") else None)
     text, used = decode(data, source=str(path), encoding=encoding)
     if fmt in ("txt", "md"):
         yield SourceDocument(doc_id or doc_id_from(path.stem), text, str(path), fmt, used)
@@ -169,18 +305,21 @@ def read_documents(
                          where=str(path), fix="put an `id` field in each record instead")
     records = _jsonl_records(text, path) if fmt == "jsonl" else _csv_records(text, path)
     seen: dict[str, int] = {}
-    for line, record in records:
-        where = f"{path}:{line}"
+    for first_line, id_line, record in records:
+        where = f"{path}:{first_line}"
         body = record.pop("text", None)
         if not isinstance(body, str) or not body.strip():
             raise InputError("record has no non-empty `text` field", where=where,
                              fix="give every record a `text` field")
+        if len(body) > max_document_bytes // 4 and len(body.encode("utf-8", "surrogatepass")) > max_document_bytes:
+            raise InputError(f"the text is larger than the limit of {human_size(max_document_bytes)} for one document",
+                             where=where, fix="split it into smaller documents, or raise the limit, e.g. --max-size 1G")
         raw_id = record.pop("id", None) or record.pop("doc_id", None)
-        this_id = doc_id_from(str(raw_id)) if raw_id not in (None, "") else doc_id_from(f"{path.stem}-{line}")
+        this_id = doc_id_from(str(raw_id)) if raw_id not in (None, "") else doc_id_from(f"{path.stem}-{id_line}")
         if this_id in seen:
             raise InputError(f"document id {this_id!r} repeats the one on line {seen[this_id]}", where=where,
                              fix="make the `id` values unique")
-        seen[this_id] = line
+        seen[this_id] = first_line
         lang = record.pop("lang", None) or None
         if lang not in (None, "ja", "en"):
             raise InputError(f"lang {lang!r} is not ja or en", where=where, fix="use ja or en, or leave it out")
@@ -191,10 +330,10 @@ def read_documents(
         meta = record.pop("meta", None)
         meta = dict(meta) if isinstance(meta, dict) else {}
         meta.update({key: value for key, value in record.items() if value not in (None, "")})
-        yield SourceDocument(this_id, body, f"{path}#{line}", fmt, used, lang, split, meta)
+        yield SourceDocument(this_id, body, f"{path}#{id_line}", fmt, used, lang, split, meta)
 
 
-def _jsonl_records(text: str, path: Path) -> Iterator[tuple[int, dict]]:
+def _jsonl_records(text: str, path: Path) -> Iterator[tuple[int, int, dict]]:
     for line_number, line in enumerate(io.StringIO(text, newline=None), 1):
         if not line.strip():
             continue
@@ -205,16 +344,25 @@ def _jsonl_records(text: str, path: Path) -> Iterator[tuple[int, dict]]:
                              fix="fix that line") from None
         if not isinstance(record, dict):
             raise InputError("expected a JSON object", where=f"{path}:{line_number}", fix="fix that line")
-        yield line_number, record
+        problem = json_nesting_problem(record)
+        if problem:
+            raise InputError(f"the record holds {problem}", where=f"{path}:{line_number}", fix="fix that line")
+        yield line_number, line_number, record
 
 
-def _csv_records(text: str, path: Path) -> Iterator[tuple[int, dict]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    if not reader.fieldnames or "text" not in reader.fieldnames:
-        raise InputError(f"no `text` column (columns: {', '.join(reader.fieldnames or []) or 'none'})",
+def _csv_records(text: str, path: Path) -> Iterator[tuple[int, int, dict]]:
+    """``(first_line, last_line, record)``; a record's default id and source name its last line, as
+    they always have, so that adding the same file again finds the same documents."""
+    rows = csv_rows(text, str(path))
+    _, _, fieldnames = next(rows, (1, 1, []))
+    if "text" not in fieldnames:
+        raise InputError(f"no `text` column (columns: {', '.join(fieldnames) or 'none'})",
                          where=f"{path}:1", fix="name the column that holds the documents `text`")
-    for record in reader:
-        if None in record:
-            raise InputError("more fields than header columns", where=f"{path}:{reader.line_num}",
-                             fix="quote fields that contain commas")
-        yield reader.line_num, dict(record)
+    for first_line, last_line, cells in rows:
+        if not cells:
+            continue
+        if len(cells) > len(fieldnames):
+            raise InputError(f"{len(cells)} fields but the header has {len(fieldnames)} columns",
+                             where=f"{path}:{first_line}", fix="quote fields that contain commas")
+        record = dict(zip(fieldnames, cells + [None] * (len(fieldnames) - len(cells))))
+        yield first_line, last_line, record

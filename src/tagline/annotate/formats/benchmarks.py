@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from tagline.annotate.formats.common import (
-    ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, expect_object, read_text,
+    ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, expect_object, load_json, read_text,
 )
 from tagline.errors import InputError
 
@@ -63,7 +63,7 @@ def read_stockmark(path: Path, options: ReadOptions) -> ReadResult:
     """
     text = read_text(path)
     try:
-        items = json.loads(text)
+        items = load_json(text, str(path))
     except json.JSONDecodeError as error:
         raise InputError(f"not valid JSON ({error.msg})", where=f"{path}:{error.lineno}",
                          fix="use the dataset's ner.json") from None

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import unicodedata
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -88,6 +90,7 @@ class ExportData:
     annotator: str | None  # None for the gold view
     config: object
     document_text: Callable[[str], str]
+    formula_escape: bool = True  # CSV: put a ' before cells a spreadsheet would run as formulas
 
     def tasks_present(self) -> set[str]:
         return {task for current in self.answers.values() for task, _ in current}
@@ -106,16 +109,49 @@ class ExportResult:
 # --- reading files ---------------------------------------------------------------------------------
 
 def read_text(path: Path) -> str:
-    """A file's text, decoded as tagline decodes input documents (BOM, UTF-8, CP932, EUC-JP)."""
-    from tagline.corpus.readers import decode
+    """A regular file's text, decoded as tagline decodes input documents (BOM, UTF-8, CP932, EUC-JP)."""
+    from tagline.corpus.readers import decode, read_input
+
+    text, _ = decode(read_input(path), source=str(path))
+    return text
+
+
+@contextmanager
+def json_limits(where: str):
+    """Python's JSON decoder past its limits (nesting deeper than the stack allows, integers longer
+    than ``sys.get_int_max_str_digits()``) as an :class:`InputError` at ``where``; syntax errors
+    (``JSONDecodeError``) are left to the caller, which knows how to word them."""
+    from tagline.corpus.readers import MAX_JSON_DEPTH
 
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise InputError(f"cannot read: {error.strerror}", where=str(path),
-                         fix="check the path and its permissions") from None
-    text, _ = decode(data, source=str(path))
-    return text
+        yield
+    except RecursionError:
+        raise InputError(f"the JSON holds arrays and objects nested more than {MAX_JSON_DEPTH} levels deep",
+                         where=where, fix="check that this is the exported file") from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as error:
+        if "digits" not in str(error):
+            raise
+        raise InputError(f"the JSON holds a number of more than {sys.get_int_max_str_digits()} digits", where=where,
+                         fix="check that this is the exported file") from None
+
+
+def checked_json(value: object, where: str) -> object:
+    """``value`` when it is nested no deeper than any format needs; otherwise an :class:`InputError`."""
+    from tagline.corpus.readers import json_nesting_problem
+
+    problem = json_nesting_problem(value)
+    if problem:
+        raise InputError(f"the JSON holds {problem}", where=where, fix="check that this is the exported file")
+    return value
+
+
+def load_json(text: str, where: str) -> object:
+    """``json.loads(text)`` within :func:`json_limits` and :func:`checked_json`."""
+    with json_limits(where):
+        value = json.loads(text)
+    return checked_json(value, where)
 
 
 def lines_of(text: str) -> list[str]:
@@ -140,7 +176,7 @@ def json_records(path: Path, text: str | None = None) -> Iterator[tuple[str, obj
         if not line.strip():
             continue
         try:
-            parsed.append((f"{path}:{number}", json.loads(line)))
+            parsed.append((f"{path}:{number}", load_json(line, f"{path}:{number}")))
         except json.JSONDecodeError as error:
             if not parsed:
                 break  # not JSON Lines: one JSON object spread over several lines
@@ -149,12 +185,13 @@ def json_records(path: Path, text: str | None = None) -> Iterator[tuple[str, obj
     else:
         yield from parsed
         return
+    where = f"{path}:{_first_line(text)}"
     try:
-        value = json.loads(text)
+        value = load_json(text, where)
     except json.JSONDecodeError as error:
         raise InputError(f"neither JSON Lines nor JSON ({error.msg}: line {error.lineno}, column {error.colno})",
                          where=f"{path}:{error.lineno}", fix="check that this is the exported file") from None
-    yield f"{path}:{_first_line(text)}", value
+    yield where, value
 
 
 def _first_line(text: str) -> int:
@@ -182,14 +219,16 @@ def _json_array(path: Path, text: str) -> Iterator[tuple[str, object]]:
             position = whitespace.match(text, position + 1).end()
         first = False
         line = text.count("\n", 0, position) + 1
+        ordinal += 1
+        # Records that share a line (a one-line array) are told apart by their number.
+        where = f"{path}:{line}" if line != previous_line else f"{path}:{line} (record {ordinal})"
         try:
-            value, position = decoder.raw_decode(text, position)
+            with json_limits(where):
+                value, position = decoder.raw_decode(text, position)
         except json.JSONDecodeError as error:
             raise InputError(f"not valid JSON ({error.msg})", where=f"{path}:{error.lineno}",
                              fix="fix the JSON") from None
-        ordinal += 1
-        # Records that share a line (a one-line array) are told apart by their number.
-        yield (f"{path}:{line}" if line != previous_line else f"{path}:{line} (record {ordinal})"), value
+        yield where, checked_json(value, where)
         previous_line = line
 
 

@@ -1,5 +1,6 @@
 """CSV: one sentence per row; ``text``, and optionally ``sentence_id``, ``annotator``, ``claim_type``
-(or doccano's ``label``), ``stance:<target>`` columns and ``entities`` as JSON ``[[start, end, label]]``."""
+(or doccano's ``label``), ``stance:<target>`` columns and ``entities`` as JSON ``[[start, end, label]]``.
+Cells a spreadsheet would run as a formula are written behind a ``'``, which import takes off again."""
 
 from __future__ import annotations
 
@@ -9,23 +10,34 @@ import json
 from pathlib import Path
 
 from tagline.annotate.formats.common import (
-    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, plural, read_text,
+    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, load_json, plural,
+    read_text,
 )
+from tagline.corpus.readers import FORMULA_TRIGGERS, csv_rows
 from tagline.errors import InputError
 
 STANCE_PREFIX = "stance:"
+ESCAPE = "'"
+
+
+def formula_escaped(cell: str) -> str:
+    """``cell`` behind a ``'`` when it begins with a formula trigger (``= + - @``, tab, carriage
+    return) or with ``'`` itself, so that :func:`formula_unescaped` gives back exactly ``cell``."""
+    return ESCAPE + cell if cell.startswith((*FORMULA_TRIGGERS, ESCAPE)) else cell
+
+
+def formula_unescaped(cell: str) -> str:
+    """Undo :func:`formula_escaped`: one leading ``'`` goes when a trigger or another ``'`` follows."""
+    return cell[1:] if cell.startswith(ESCAPE) and cell[1:2] and cell[1] in (*FORMULA_TRIGGERS, ESCAPE) else cell
 
 
 def read(path: Path, options: ReadOptions) -> ReadResult:
     text = read_text(path)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # strict: an unclosed quote is an error
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise InputError("the file is empty", where=str(path), fix="check that this is the exported file") from None
-    except csv.Error as error:
-        raise InputError(f"not valid CSV ({error})", where=f"{path}:1", fix="fix the header line") from None
-    columns = [name.strip() for name in header]
+    rows = csv_rows(text, str(path))
+    first = next(rows, None)
+    if first is None:
+        raise InputError("the file is empty", where=str(path), fix="check that this is the exported file")
+    columns = [name.strip() for name in first[2]]
     repeated = sorted({name for name in columns if columns.count(name) > 1})
     if repeated:
         raise InputError(f"the header names {', '.join(repr(name) for name in repeated)} more than once",
@@ -49,22 +61,11 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
                         f"{text_column}, claim_type or label, stance:<target>, entities, annotator, sentence_id"
                         f"{'; --label-field names another label column' if not options.label_field else ''})")
     records = []
-    line = reader.line_num + 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as error:
-            problem = "a quoted field is never closed" if "unexpected end of data" in str(error) else str(error)
-            raise InputError(f"not valid CSV ({problem})", where=f"{path}:{line}",
-                             fix="fix that row: a field holding a comma, quote or line break goes in quotes, "
-                                 "with any quote inside doubled") \
-                from None
+    for line, _, row in rows:
         where = f"{path}:{line}"
-        line = reader.line_num + 1
         if not any(cell.strip() for cell in row):
             continue
+        row = [formula_unescaped(cell) for cell in row]
         if len(row) > len(columns):
             raise InputError(f"{len(row)} fields but the header has {len(columns)} columns", where=where,
                              fix="quote fields that contain commas")
@@ -94,7 +95,7 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
 
 def _spans(cell: str, where: str) -> list[ForeignSpan]:
     try:
-        value = json.loads(cell)
+        value = load_json(cell, where)
     except json.JSONDecodeError as error:
         raise InputError(f"the `entities` cell is not JSON ({error.msg})", where=where,
                          fix='write spans as [[start, end, "LABEL"], ...]') from None
@@ -121,6 +122,7 @@ def write(data: ExportData) -> ExportResult:
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
+    escape = formula_escaped if data.formula_escape else str
     for sentence in data.sentences:
         current = data.answers.get(sentence["id"], {})
         claim = current.get(("claim_type", None))
@@ -129,5 +131,5 @@ def write(data: ExportData) -> ExportResult:
         row += [current[("stance", t)]["label"] if ("stance", t) in current else "" for t in targets]
         spans = None if entities is None else [[s["start"], s["end"], s["label"]] for s in entities["spans"]]
         row.append("" if spans is None else json.dumps(spans, ensure_ascii=False))
-        writer.writerow(row)
+        writer.writerow([escape(cell) for cell in row])
     return ExportResult(content=out.getvalue(), records=len(data.sentences))
