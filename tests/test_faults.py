@@ -98,14 +98,12 @@ COMMANDS = {
 }
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    """A sample workspace with a second annotator who agrees with the sample on two sentences (so
-    adjudication writes gold), a new document, an edited copy of the sample article and a doccano
-    export, ready for every command above."""
+def make_template(root: Path) -> Path:
+    """A sample workspace at ``root`` with a second annotator who agrees with the sample on two
+    sentences (so adjudication writes gold), a new document, an edited copy of the sample article and
+    a doccano export, ready for every command above."""
     from tagline.corpus.sample import sample_article_path
 
-    root = tmp_path_factory.mktemp("faults") / "ws"
     assert CliRunner().invoke(main, ["init", str(root), "--sample"]).exit_code == 0
     for number in ("0001", "0002"):
         assert invoke(root, ["annotate", "label", f"deepseek_ja-s{number}", "-a", "bob",
@@ -115,6 +113,11 @@ def template(tmp_path_factory):
     (root / "deepseek_ja.txt").write_text(text.replace("。", "。\n", 3).replace("米国", "アメリカ", 2), encoding="utf-8")
     (root / "carol.jsonl").write_text(DOCCANO, encoding="utf-8")
     return root
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    return make_template(tmp_path_factory.mktemp("faults") / "ws")
 
 
 def fresh(template: Path, tmp_path: Path) -> Path:

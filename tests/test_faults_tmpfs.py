@@ -1,0 +1,74 @@
+"""A real full disk: commands run in a workspace on a tiny tmpfs filled to a few pages short of
+what they need. Where tests may not mount (not root, or no mount rights), they skip."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from test_faults import COMMANDS, invoke, make_template, snapshot
+
+PAGE = 4096
+
+
+@pytest.fixture(scope="module")
+def tmpfs(tmp_path_factory):
+    point = tmp_path_factory.mktemp("tmpfs")
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a tmpfs needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(point)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+    yield point
+    subprocess.run(["umount", "-l", str(point)], check=False)
+
+
+def _fill(point: Path, leave_pages: int) -> Path:
+    """Fill the file system but for ``leave_pages`` pages; returns the filler file."""
+    filler = point / f"filler-{uuid.uuid4().hex}"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        for size in (1 << 20, PAGE):
+            block = b"\0" * size
+            while True:
+                try:
+                    os.write(fd, block)
+                except OSError as error:
+                    assert error.errno == errno.ENOSPC
+                    break
+    finally:
+        os.close(fd)
+    os.truncate(filler, max(0, os.path.getsize(filler) - leave_pages * PAGE))
+    return filler
+
+
+@pytest.mark.parametrize("command", ["label", "corpus add", "corpus add --replace", "import", "adjudicate"])
+def test_a_real_full_disk_at_every_size_leaves_the_workspace_as_it_was(tmpfs, tmp_path, command):
+    source = make_template(tmp_path / "template")
+    before = snapshot(source)
+    refused = completed = 0
+    for pages in range(0, 12):
+        root = Path(shutil.copytree(source, tmpfs / "ws"))
+        filler = _fill(tmpfs, pages)
+        try:
+            result = invoke(root, COMMANDS[command])
+            state = snapshot(root)
+        finally:
+            filler.unlink()
+        where = f"{command} with {pages} pages free"
+        assert "Traceback" not in result.output, where
+        if result.exit_code == 0:
+            completed += 1
+        else:
+            assert result.exit_code == 2, (where, result.output)
+            assert "No space left on device" in result.stderr and "nothing was saved" in result.stderr, \
+                (where, result.stderr)
+            assert state == before, where
+            refused += 1
+        shutil.rmtree(root)
+    assert refused > 0 and completed > 0, (refused, completed)
