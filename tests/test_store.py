@@ -93,3 +93,95 @@ def test_replace_file_keeps_the_old_file(tmp_path):
     assert list(read_records(path)) == [{"v": 2}]
     assert backup is not None and list(read_records(backup)) == [{"v": 1}]
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+# ----- transactions ------------------------------------------------------------------------------
+def _files(folder) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.is_file()}
+
+
+def _prepared(tmp_path):
+    from tagline.corpus.store import append_records
+
+    append_records(tmp_path / "a.jsonl", [{"n": 1}])
+    append_records(tmp_path / "b.jsonl", [{"n": 2}])
+    (tmp_path / "c.txt").write_text("old text")
+    return _files(tmp_path)
+
+
+def test_a_failing_append_is_cut_back_and_names_its_file(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from tagline.errors import StorageError
+
+    path = tmp_path / "a.jsonl"
+    append_records(path, [{"n": 1}])
+    before = path.read_bytes()
+
+    def full(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)
+    with pytest.raises(StorageError, match=r"a\.jsonl: could not write: No space left on device; nothing was saved"):
+        append_records(path, [{"n": 2}, {"n": 3}, {"n": 4}, {"n": 5}])
+    assert path.read_bytes() == before
+
+
+def test_a_transaction_puts_every_file_back_on_any_exception(tmp_path):
+    from tagline.corpus.store import Transaction
+
+    before = _prepared(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        with Transaction() as transaction:
+            transaction.append(tmp_path / "a.jsonl", [{"n": 10}])
+            transaction.replace(tmp_path / "b.jsonl", [{"n": 20}])
+            transaction.write_text(tmp_path / "c.txt", "new text")
+            transaction.create_text(tmp_path / "d.txt", "a new file")
+            transaction.append(tmp_path / "e.jsonl", [{"n": 30}])
+            raise KeyboardInterrupt
+    assert _files(tmp_path) == before
+
+
+def test_a_killed_transaction_is_put_back_from_its_journal_and_a_checkpoint_is_kept(tmp_path):
+    import os
+
+    from tagline.corpus.store import Transaction, recover
+
+    before = _prepared(tmp_path)
+    journal = tmp_path / "journal"
+    pid = os.fork()
+    if pid == 0:
+        try:
+            transaction = Transaction(journal, root=tmp_path)
+            transaction.append(tmp_path / "a.jsonl", [{"n": 10}])
+            transaction.checkpoint()  # what came before survives the kill
+            transaction.replace(tmp_path / "b.jsonl", [{"n": 20}], keep_old=False)
+            transaction.write_texts([(tmp_path / "c.txt", "new text", True), (tmp_path / "d.txt", "new", False)])
+            transaction.append(tmp_path / "a.jsonl", [{"n": 11}])
+        finally:
+            os._exit(0)  # as kill -9: no clean-up runs
+    os.waitpid(pid, 0)
+    assert journal.exists()
+    done = recover(journal, tmp_path)
+    assert len(done) == 4 and not journal.exists()
+    after = _files(tmp_path)
+    assert after.pop("a.jsonl") == before.pop("a.jsonl") + b'{"n":10}\n'
+    assert after == before
+    assert recover.__doc__ and not list(tmp_path.glob(".*"))
+
+
+def test_workspace_transactions_nest_into_one(tmp_path):
+    from tagline.corpus.workspace import init_workspace
+
+    workspace = init_workspace(tmp_path / "ws")
+    with pytest.raises(RuntimeError):
+        with workspace.transaction() as outer:
+            outer.append(workspace.documents_path, [{"n": 1}])
+            with workspace.transaction() as inner:
+                assert inner is outer
+                inner.append(workspace.sentences_path, [{"n": 2}])
+            assert workspace.journal_path.exists()
+            raise RuntimeError
+    assert workspace.documents_path.read_bytes() == workspace.sentences_path.read_bytes() == b""
+    assert not workspace.journal_path.exists()

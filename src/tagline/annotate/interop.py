@@ -790,10 +790,11 @@ def _write(workspace: Workspace, new_documents: list, events_by_annotator: dict[
            gold_records: list[dict]) -> None:
     """One transaction: a failure anywhere (a full disk, Ctrl-C) leaves every file as it was.
 
-    A killed process is different: the documents are kept once they are complete (the journal ends
-    there), because the annotation files cannot be cut back after the fact (the terminal session
-    appends to them without the workspace lock). Whatever answers were written refer to sentences
-    that exist, and importing the file again writes the rest.
+    A killed process is different once the answers are being written: the documents (and gold) are
+    kept from then on (the journal ends there), because the annotation files cannot be cut back
+    after the fact (the terminal session appends to them without the workspace lock). Whatever
+    answers were written refer to sentences that exist, and importing the file again writes the
+    rest.
     """
     from tagline.corpus.ingest import add_source_documents
 
@@ -806,11 +807,11 @@ def _write(workspace: Workspace, new_documents: list, events_by_annotator: dict[
             if stored != planned:
                 raise DataError("the stored sentences differ from the ones the import planned; nothing was "
                                 "imported", where=str(workspace.sentences_path), fix="report this")
-            transaction.checkpoint()
         if gold_records:
             workspace.gold_dir.mkdir(exist_ok=True)
             transaction.append(workspace.gold_path, gold_records)
         if events_by_annotator:
+            transaction.checkpoint()
             workspace.annotations_dir.mkdir(exist_ok=True)
             for name, events in sorted(events_by_annotator.items()):
                 transaction.append(workspace.annotation_path(name), events, journal=False)
@@ -899,12 +900,16 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
         for name in result.files:
             check_output(folder / name, force=force)
         folder.mkdir(parents=True, exist_ok=True)
-        with Transaction() as transaction:
-            for name, content in result.files.items():
-                if force:
-                    transaction.write_text(folder / name, content)
-                else:
-                    transaction.create_text(folder / name, content)
+        try:
+            with Transaction() as transaction:
+                for name, content in result.files.items():
+                    if force:
+                        transaction.write_text(folder / name, content)
+                    else:
+                        transaction.create_text(folder / name, content)
+        except FileExistsError as error:
+            raise ConflictError("was made by another program meanwhile; nothing was written", where=error.filename,
+                                fix="export again, or pass --force to replace the files") from None
     elif out is not None:
         write_output(out, result.content, force=force)
     summary = {

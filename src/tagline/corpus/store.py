@@ -307,13 +307,11 @@ class Transaction:
         path = Path(path)
         try:
             fd = self._locked.get(path)
+            if fd is None and not os.path.lexists(path) and self._create_whole(path, payload, journal=journal):
+                return
             if fd is None:
-                created = not path.exists()
                 fd = _open_locked(path)
                 self._locked[path] = fd
-                if created:
-                    self._directories.add(path.parent)
-                    self._undo.append(lambda: _unlink_if_empty(path))
                 _set_aside_torn_tail(fd, path)
             size = os.fstat(fd).st_size
             if journal:
@@ -323,6 +321,32 @@ class Transaction:
             os.fsync(fd)
         except OSError as error:
             raise storage_error(path, error) from None
+
+    def _create_whole(self, path: Path, payload: bytes, *, journal: bool) -> bool:
+        """Make a new file holding ``payload`` whole: written and fsync'd under a temporary name with
+        the lock taken, then linked into place, so a crash never leaves it empty or half written.
+        False when another process made the file first (then it is appended to as usual)."""
+        if journal:
+            self._note({"op": "create", "path": self._name(path)})
+        tmp = _temporary(path)
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # the lock is on the file itself, whatever its name
+            _write_all(fd, payload)
+            os.fsync(fd)
+            os.link(tmp, path)
+        except FileExistsError:
+            os.close(fd)
+            return False
+        except BaseException:
+            os.close(fd)
+            raise
+        finally:
+            _unlink_quietly(tmp)
+        self._locked[path] = fd
+        self._undo.append(lambda: _unlink_quietly(path))
+        self._directories.add(path.parent)
+        return True
 
     def replace(self, path: str | os.PathLike, records: Iterable[dict], *, keep_old: bool = True) -> Path | None:
         """Write ``records`` to a new file renamed over ``path``; the old file is kept as a
@@ -366,7 +390,7 @@ class Transaction:
             finally:
                 os.unlink(tmp)
         except FileExistsError:
-            raise
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(path)) from None
         except OSError as error:
             raise storage_error(path, error) from None
         self._undo.append(lambda: _unlink_quietly(path))
@@ -470,16 +494,19 @@ class Transaction:
         for directory in self._directories:
             try:
                 fsync_directory(directory)
-            except OSError as error:
-                failures.append(error)
+            except OSError:
+                pass  # see _sync_if_possible
         if failures:
             # The journal stays, so the next command that takes the workspace lock finishes the job.
             if self._journal_fd is not None:
                 os.close(self._journal_fd)
                 self._journal_fd = None
-            raise StorageError(f"could not undo a failed write ({failures[0].strerror or failures[0]}); the journal "
-                               "is kept and the next command puts the files back",
-                               where=str(self.journal or ""), fix="fix the disk, then run `tagline validate`")
+            first = failures[0]
+            kept = ("the journal is kept and the next command puts the files back" if self.journal is not None
+                    else "the file may hold part of this command's writes")
+            raise StorageError(f"could not undo a failed write ({first.strerror or first}); {kept}",
+                               where=str(self.journal if self.journal is not None else first.filename or ""),
+                               fix="fix the disk, then run `tagline validate`")
         self._end_journal()
 
     def _end_journal(self) -> None:
@@ -536,7 +563,16 @@ def recover(journal: str | os.PathLike, root: str | os.PathLike) -> list[str]:
 def _cut_back(fd: int, size: int) -> None:
     if os.fstat(fd).st_size > size:
         os.ftruncate(fd, size)
+        _sync_if_possible(fd)
+
+
+def _sync_if_possible(fd: int) -> None:
+    """fsync after an undo. Once the undo is made, every reader sees the file as it was; if the disk
+    cannot sync now (the error that caused the undo), there is nothing better to do than go on."""
+    try:
         os.fsync(fd)
+    except OSError:
+        pass
 
 
 def _restore(backup: Path, path: Path) -> None:
@@ -549,14 +585,6 @@ def _restore(backup: Path, path: Path) -> None:
 def _unlink_quietly(path: Path) -> None:
     try:
         os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-def _unlink_if_empty(path: Path) -> None:
-    try:
-        if os.stat(path).st_size == 0:
-            os.unlink(path)
     except FileNotFoundError:
         pass
 
@@ -603,7 +631,10 @@ def sweep_temporaries(directory: str | os.PathLike) -> list[Path]:
     for name in names:
         match = _TEMPORARY.fullmatch(name)
         if match and not process_runs(int(match.group(1))):
-            _unlink_quietly(Path(directory) / name)
+            try:
+                os.unlink(Path(directory) / name)
+            except OSError:
+                continue  # gone already, or a read-only folder: it does no harm where it is
             removed.append(Path(directory) / name)
     return removed
 

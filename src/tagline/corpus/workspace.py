@@ -185,14 +185,18 @@ class Workspace:
         """Put back what a killed command left half-written, if no other command holds the lock.
 
         Called when a workspace is opened, so that even commands that never take the lock (the
-        terminal session, ``label``) do not read a half-made change for long.
+        terminal session, ``label``) do not read a half-made change for long. The temporary files
+        that killed writes left in the small folders are removed too.
         """
+        for directory in (self.root, self.annotations_dir, self.gold_dir):
+            sweep_temporaries(directory)
         if not self.journal_path.exists():
             return
-        try:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        except OSError:
-            return  # a read-only workspace: readers see it as it is
+        with contextlib.suppress(OSError):  # a read-only workspace: readers see it as it is
+            self._recover_unless_busy()
+
+    def _recover_unless_busy(self) -> None:
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
