@@ -72,3 +72,23 @@ def test_a_real_full_disk_at_every_size_leaves_the_workspace_as_it_was(tmpfs, tm
             refused += 1
         shutil.rmtree(root)
     assert refused > 0 and completed > 0, (refused, completed)
+
+
+def test_a_read_only_workspace_can_be_read_and_refuses_writes_with_one_line(tmpfs, tmp_path):
+    root = Path(shutil.copytree(make_template(tmp_path / "template"), tmpfs / "ro"))
+    subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
+    try:
+        before = snapshot(root)
+        for command in (["validate"], ["corpus", "stats"], ["annotate", "progress"], ["annotate", "gold"],
+                        ["annotate", "export", "--format", "csv", "--gold"]):
+            result = invoke(root, command)
+            assert result.exit_code == 0, (command, result.output)
+        for name in ("label", "corpus add", "import", "adjudicate"):
+            result = invoke(root, COMMANDS[name])
+            assert result.exit_code == 2 and "Traceback" not in result.output, (name, result.output)
+            errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+            assert len(errors) == 1 and "Read-only file system" in errors[0], (name, result.stderr)
+        assert snapshot(root) == before
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(tmpfs)], check=True)
+        shutil.rmtree(root)
