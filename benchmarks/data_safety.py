@@ -170,13 +170,8 @@ def concurrency(folder: Path, rounds: int) -> None:
     lost_documents = doubled_ids = doubled_gold = lost_answers = documents = answers = 0
     for number in range(rounds):
         root = init_workspace(folder / f"c{number}", sample=True).root
-        texts = []
-        for version in range(2):
-            path = folder / f"big{number}_{version}.txt"
-            path.write_text("".join(f"文{n}は版{version if n % 3 == 0 else 0}です。" for n in range(400)),
-                            encoding="utf-8")
-            texts.append(str(path))
-        cases._add(str(root), texts[0], doc_id="bigdoc")
+        (folder / f"big{number}").mkdir()
+        texts = cases.big_versions(folder / f"big{number}", root)
         docs = folder / f"docs{number}"
         docs.mkdir()
         ids = [record["id"] for record in Workspace(root).iter_sentences()]

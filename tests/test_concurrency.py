@@ -70,15 +70,22 @@ def _add_many(root: str, folder: str, worker: int, count: int) -> None:
         _add(root, str(path))
 
 
-def test_corpus_add_with_replace_beside_three_adders_loses_no_document(tmp_path):
-    root = init_workspace(tmp_path / "ws").root
+def big_versions(folder: Path, root: Path) -> list[str]:
+    """Two versions of a 400-sentence document (every third sentence differs), the first one added
+    to the workspace as ``bigdoc``."""
     texts = []
     for version in range(2):
-        path = tmp_path / f"big{version}.txt"
+        path = folder / f"big{version}.txt"
         path.write_text("".join(f"文{number}は版{version if number % 3 == 0 else 0}です。" for number in range(400)),
                         encoding="utf-8")
         texts.append(str(path))
     _add(str(root), texts[0], doc_id="bigdoc")
+    return texts
+
+
+def test_corpus_add_with_replace_beside_three_adders_loses_no_document(tmp_path):
+    root = init_workspace(tmp_path / "ws").root
+    texts = big_versions(tmp_path, root)
     folder = tmp_path / "docs"
     folder.mkdir()
     _together((_replace_loop, (str(root), texts, 8)),

@@ -227,3 +227,34 @@ def test_kill_9_at_any_write_leaves_a_valid_workspace_and_running_again_complete
                                 [name for name in state if state.get(name) != after.get(name)])
     if command != "label":  # a killed label may leave its new, still empty, answer file
         assert kept_whole > 0, "no kill was undone"
+
+
+@pytest.mark.slow
+def test_kill_9_during_a_build_keeps_the_previous_build_and_the_next_build_completes(template, tmp_path):
+    import random
+    import subprocess
+    import sys
+    import time
+
+    root = fresh(template, tmp_path)
+    command = [sys.executable, "-m", "tagline", "eval", "build", "--no-tokens"]
+    started = time.perf_counter()
+    subprocess.run(command, cwd=root, check=True, capture_output=True)
+    seconds = time.perf_counter() - started
+    previous = snapshot(root / "build" / "dataset")
+    chooser = random.Random(7)
+    for trial in range(4):
+        process = subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(chooser.uniform(0.3, 1.0) * seconds)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert invoke(root, ["validate"]).exit_code == 0, trial
+        dataset = root / "build" / "dataset"
+        if dataset.is_dir():  # the old build, or the new one whole: never a half-written folder
+            assert (dataset / "fingerprint.json").is_file() and (dataset / "README.md").is_file(), trial
+        else:  # killed between moving the old build aside and the new one into place
+            assert snapshot(root / "build" / "dataset.previous") == previous, trial
+    result = invoke(root, ["eval", "build", "--no-tokens"])
+    assert result.exit_code == 0, result.output
+    assert invoke(root, ["eval", "run", "--task", "claim_type", "--baselines", "majority"]).exit_code == 0
+    assert not [path for path in (root / "build").iterdir() if path.name.startswith(".")]

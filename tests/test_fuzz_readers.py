@@ -17,6 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from test_import_fuzz import _paths, _replaced
+
 from tagline.annotate.events import make_event
 from tagline.annotate.interop import IMPORT_FORMATS, export, import_file
 from tagline.corpus.config import default_config, load_config, render_toml
@@ -112,13 +114,6 @@ def test_every_import_format_has_a_seed_file_that_imports(workspace, seeds):
 
 # --- mutations -------------------------------------------------------------------------------------
 
-def _json_paths(value, path=()):
-    yield path
-    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, child in children:
-        yield from _json_paths(child, path + (key,))
-
-
 _PLACEHOLDER = "\u0001placeholder\u0001"
 
 
@@ -126,15 +121,11 @@ def _replace_json_value(text: str, draw) -> str:
     """``text`` (JSON or JSON Lines) with one value replaced by raw JSON, which may be invalid."""
     lines = not text.lstrip().startswith("[")
     value = [json.loads(line) for line in text.splitlines() if line.strip()] if lines else json.loads(text)
-    paths = list(_json_paths(value))
-    path = draw(st.sampled_from(paths))
+    path = draw(st.sampled_from(list(_paths(value))))
     raw = draw(st.sampled_from(RAW_JSON))
     if not path:
         return raw
-    node = value
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = _PLACEHOLDER
+    value = _replaced(value, path, _PLACEHOLDER)
     if lines:
         dumped = "\n".join(json.dumps(record, ensure_ascii=False) for record in value) + "\n"
     else:

@@ -89,6 +89,7 @@ def fuzz_workspace(tmp_path_factory):
     return workspace
 
 
+@pytest.mark.filterwarnings("ignore::tagline.corpus.store.TornLineWarning")
 @pytest.mark.parametrize("relative", FILES)
 def test_every_reader_ends_in_success_or_a_tagline_error_and_agrees_with_validate(fuzz_workspace, relative):
     from tagline.annotate.validate import validate_workspace
