@@ -24,6 +24,27 @@ def check_annotator(name: str) -> str:
     return name
 
 
+def parse_stance(items: Sequence[str]) -> dict[str, str]:
+    """``["DeepSeek=FAVOR", "US AI policy=NONE"]`` -> ``{"DeepSeek": "FAVOR", "US AI policy": "NONE"}``.
+
+    A target given twice with the same label counts once; with two labels it is an error.
+
+    Examples
+    --------
+    >>> parse_stance(["DeepSeek=FAVOR", "US AI policy=NONE"])
+    {'DeepSeek': 'FAVOR', 'US AI policy': 'NONE'}
+    """
+    stance: dict[str, str] = {}
+    for item in items:
+        target, separator, label = item.rpartition("=")
+        if not separator or not target:
+            raise DataError(f"--stance {item!r} is not TARGET=LABEL", fix="for example --stance 'DeepSeek=FAVOR'")
+        if stance.get(target, label) != label:
+            raise DataError(f"--stance gives {target!r} two labels ({stance[target]} and {label})", fix="give one")
+        stance[target] = label
+    return stance
+
+
 def find_sentence(workspace: Workspace, sentence_id: str) -> dict:
     for record in workspace.iter_sentences():
         if record["id"] == sentence_id:

@@ -75,17 +75,9 @@ def annotate(ctx, annotator, task, target, order, seed, doc_id, workspace_dir) -
 @json_option
 def label_cli(sentence_id, annotator, stances, claim_types, entities, no_entities, workspace, as_json) -> None:
     """Record answers for one sentence by script; everything is checked before anything is written."""
-    from tagline.annotate.scripted import label_sentence
-    from tagline.errors import DataError
+    from tagline.annotate.scripted import label_sentence, parse_stance
 
-    stance = {}
-    for item in stances:
-        target, separator, label = item.rpartition("=")
-        if not separator or not target:
-            raise DataError(f"--stance {item!r} is not TARGET=LABEL", fix="for example --stance 'DeepSeek=FAVOR'")
-        if stance.get(target, label) != label:
-            raise click.UsageError(f"--stance gives {target!r} two labels ({stance[target]} and {label}); give one")
-        stance[target] = label
+    stance = parse_stance(stances)
     if len(set(claim_types)) > 1:
         raise click.UsageError(f"--claim-type is given {len(set(claim_types))} labels ({', '.join(claim_types)}); "
                                "give one")

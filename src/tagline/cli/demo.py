@@ -21,46 +21,24 @@ def demo_cli(directory: str | None, cv: int, resamples: int) -> None:
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from tagline.annotate.gold import auto_adjudicate
-    from tagline.annotate.validate import validate_workspace
-    from tagline.corpus.stats import corpus_stats
-    from tagline.corpus.workspace import init_workspace
-    from tagline.eval.build import build_dataset
-    from tagline.eval.run import ENTITY_BASELINES, TEXT_BASELINES, run_evaluation
+    from tagline.cli.eval import results_table
+    from tagline.eval.demo import run_demo
 
     root = directory or tempfile.mkdtemp(prefix="tagline-demo-")
-    runs = [("stance", b) for b in TEXT_BASELINES] + [("claim_type", b) for b in TEXT_BASELINES] + \
-        [("entities", b) for b in ENTITY_BASELINES]
-    results = []
     columns = (TextColumn("{task.description:<44}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TimeElapsedColumn())
-    with Progress(*columns, console=console(stderr=True), transient=False) as progress:
-        steps = progress.add_task("preparing", total=4)
-        progress.update(steps, description="workspace + sample article")
-        workspace = init_workspace(root, sample=True)
-        progress.advance(steps)
-        progress.update(steps, description="validating every file")
-        errors = [p for p in validate_workspace(workspace) if not p.warning]
-        if errors:
-            raise click.ClickException(f"the sample workspace has {len(errors)} problem(s); first: {errors[0]}")
-        progress.advance(steps)
-        progress.update(steps, description="gold (single annotator, promoted)")
-        auto_adjudicate(workspace)
-        progress.advance(steps)
-        progress.update(steps, description="building the dataset")
-        build = build_dataset(workspace, tokens=True)
-        progress.advance(steps)
-        progress.update(steps, description="ready")
-        running = progress.add_task(f"baselines, {cv}-fold cross-validation", total=len(runs))
-        for task, baseline in runs:
-            progress.update(running, description=f"{task} · {baseline}")
-            results.extend(run_evaluation(workspace, task=task, baselines=[baseline], cv=cv,
-                                          n_resamples=resamples))
-            progress.advance(running)
-        progress.update(running, description=f"baselines, {cv}-fold cross-validation: done")
-    stats = corpus_stats(workspace)
-    from tagline.cli.eval import results_table
+    with Progress(*columns, console=console(stderr=True), transient=False) as bars:
+        phases: dict[str, object] = {}
 
+        def progress(phase: str, step: str, done: int, total: int) -> None:
+            if phase not in phases:
+                phases[phase] = bars.add_task(step, total=total)
+            name = f"baselines, {cv}-fold cross-validation" if phase == "baselines" else phase
+            bars.update(phases[phase], description=f"{name}: {step}" if step in ("done", "ready") else step,
+                        completed=done)
+
+        result = run_demo(root, cv=cv, n_resamples=resamples, progress=progress)
+    workspace, build, results, stats = result.workspace, result.build, result.results, result.stats
     click.echo(f"sample: {stats['documents']} document, {stats['sentences']} sentences; dataset "
                f"{build.fingerprint} ({', '.join(f'{k} {sum(v.values())} rows' for k, v in build.configs.items())})")
     print_table(results_table(results))

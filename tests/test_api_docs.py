@@ -1,0 +1,52 @@
+"""The public API: the examples of docs/api.md run, and every public name resolves."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import sys
+
+import pytest
+
+from conftest import REPO
+
+
+def test_the_examples_in_the_api_page_run(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("TAGLINE_WORKSPACE", raising=False)
+    failures, tried = doctest.testfile(str(REPO / "docs" / "api.md"), module_relative=False,
+                                       optionflags=doctest.ELLIPSIS, raise_on_error=False, verbose=False)
+    assert tried > 20
+    assert failures == 0
+
+
+@pytest.mark.parametrize("package", ["tagline", "tagline.corpus", "tagline.annotate", "tagline.eval"])
+def test_every_public_name_resolves_and_is_documented(package):
+    module = importlib.import_module(package)
+    api_page = (REPO / "docs" / "api.md").read_text(encoding="utf-8")
+    for name in module.__all__:
+        value = getattr(module, name)
+        assert value is not None
+        if package == "tagline" and not name.endswith("Error"):
+            assert name in api_page, f"{name} is exported but docs/api.md does not mention it"
+    assert set(module.__all__) <= set(dir(module))
+    with pytest.raises(AttributeError):
+        module.no_such_name  # noqa: B018
+
+
+def test_importing_the_package_imports_no_heavy_library():
+    import subprocess
+
+    code = ("import sys, tagline, tagline.corpus, tagline.annotate, tagline.eval; "
+            "print(sorted(m for m in ('datasets', 'sklearn', 'numpy', 'pyarrow', 'jsonschema') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_library_docstring_examples_run():
+    from tagline.annotate import scripted
+    from tagline.schemas import records
+
+    for module in (scripted, records):
+        failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert failures == 0, module.__name__
