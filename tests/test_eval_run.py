@@ -181,3 +181,19 @@ def test_stance_cross_validation_keeps_a_sentences_target_rows_in_one_fold(runne
                                   "--resamples", "20", "--json"])
     assert result.exit_code == 0, result.output
     assert "grouped by sentence" in json.loads(result.stdout)["mode"]
+
+
+def test_how_a_run_was_made_is_read_from_its_protocol_not_its_wording():
+    from tagline.cli.eval import run_setup
+
+    result = {"mode": "any words at all", "protocol": {"evaluation": "cross_validation", "tuning": "defaults",
+                                                       "folds": 5}}
+    assert run_setup(result) == "cv 5, defaults"
+    assert run_setup({**result, "protocol": {"evaluation": "external", "tuning": "none", "folds": None}}) == \
+        "predictions"
+    assert run_setup({**result, "protocol": {"evaluation": "holdout", "tuning": "validation", "folds": None}}) == \
+        "test, tuned"
+    # results.json written before runs recorded a protocol: their mode sentence is all there is
+    assert run_setup({"mode": "5-fold cross-validation, by document, the baseline's default parameters "
+                               "(not tuned)"}) == "cv 5, defaults"
+    assert run_setup({"mode": "external predictions on test"}) == "predictions"

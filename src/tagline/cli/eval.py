@@ -76,17 +76,13 @@ _SECOND = {"f_avg": "macro_f1", "macro_f1": "accuracy", "exact_f1": "partial_f1"
 def run_setup(result: dict) -> str:
     """A few words on how a run was made, to tell runs of one baseline apart in a table:
     ``test, tuned``, ``cv 5, defaults``, ``predictions`` and so on."""
-    mode = result.get("mode", "")
-    if mode.startswith("external predictions"):
+    from tagline.schemas.records import run_protocol
+
+    made = run_protocol(result)
+    if made["evaluation"] == "external":
         return "predictions"
-    head = mode.split(",", 1)[0]
-    where = f"cv {head.split('-', 1)[0]}" if "cross-validation" in head else "test" if mode else ""
-    if "(not tuned)" in mode or "default parameters" in mode:
-        how = "defaults"
-    elif "tuned" in mode:
-        how = "tuned"
-    else:
-        how = ""
+    where = {"cross_validation": f"cv {made['folds']}", "holdout": "test"}.get(made["evaluation"], "")
+    how = {"defaults": "defaults", "validation": "tuned", "cross_validation": "tuned"}.get(made["tuning"], "")
     return ", ".join(part for part in (where, how) if part)
 
 

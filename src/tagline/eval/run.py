@@ -289,6 +289,14 @@ def _folds(data: TaskData, k: int, seed: int, strata: list[str]) -> tuple[list[t
     return [(list(a), list(b)) for a, b in folds], how
 
 
+def protocol(evaluation: str, tuning: str, *, folds: int | None = None) -> dict:
+    """How a run was made, as data (``mode`` says the same in words, for people): ``evaluation``
+    is ``holdout``, ``cross_validation`` or ``external`` (scored predictions), ``tuning`` is
+    ``validation``, ``cross_validation``, ``defaults`` (a tunable baseline left at its defaults)
+    or ``none`` (nothing to tune). See :class:`tagline.schemas.records.RunProtocol`."""
+    return {"evaluation": evaluation, "tuning": tuning, "folds": folds}
+
+
 def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: int, tune: bool = True) -> dict:
     """Fit and predict one baseline; returns predictions on the evaluated items and how it was done.
 
@@ -325,9 +333,11 @@ def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: in
         model, _ = _fit_predict(data.task, baseline, lang, seed, data.inputs, data.gold, data.inputs[:1],
                                 tune_folds=tune_folds)
         params: dict = {}
+        tuning = "defaults" if name in TUNING_GRIDS else "none"
         if tunable:
             chosen = _chosen_params(model)
             folds_phrase, untuned = _tuning_phrase(fold_choices, "fold models")
+            tuning = "cross_validation" if folds_phrase else "defaults"
             params = {"chosen": chosen, "metric": _tuning_metric_name(data.task),
                       "tuning": f"{folds_phrase or 'no'} cross-validation on the training part of each fold{per}; "
                                 "the saved model is tuned the same way on all items",
@@ -342,6 +352,7 @@ def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: in
         else:
             fixed = ""
         return {"mode": f"{cv}-fold cross-validation, {how}{fixed}", "evaluated": evaluated,
+                "protocol": protocol("cross_validation", tuning, folds=cv),
                 "predictions": predictions, "model": model, "params": params, "n_train": len(data.ids), "lang": lang}
     train = [i for i, s in enumerate(data.splits) if s == "train"]
     validation = [i for i, s in enumerate(data.splits) if s == "validation"]
@@ -371,6 +382,7 @@ def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: in
                   "validation_scores": [{"params": c, "score": v} for c, v in zip(candidates, scores)]}
         model, guess = _fit_predict(data.task, baseline, lang, seed, train_x, train_y, test_x, candidates[best])
         how = "parameters tuned on validation"
+        tuning = "validation"
     elif tunable:
         folds = TUNING_FOLDS
         model, guess = _fit_predict(data.task, baseline, lang, seed, train_x, train_y, test_x, tune_folds=folds)
@@ -380,13 +392,16 @@ def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: in
                   "tuning": f"{folds_phrase or 'no'} cross-validation on train{per}"}
         if not folds_phrase:
             how = "default parameters (no validation split, and too few items to cross-validate)"
+            tuning = "defaults"
         else:
             how = f"parameters tuned by {folds_phrase} cross-validation on train{per}{untuned} (no validation split)"
+            tuning = "cross_validation"
     else:
         model, guess = _fit_predict(data.task, baseline, lang, seed, train_x, train_y, test_x)
         how = "the baseline's default parameters (not tuned)" if name in TUNING_GRIDS else ""
+        tuning = "defaults" if name in TUNING_GRIDS else "none"
     return {"mode": "train on train" + (f", {how}" if how else "") + ", report on test",
-            "evaluated": test, "predictions": guess, "model": model, "params": params, "n_train": len(train),
+            "protocol": protocol("holdout", tuning), "evaluated": test, "predictions": guess, "model": model, "params": params, "n_train": len(train),
             "lang": lang}
 
 
@@ -410,7 +425,8 @@ def _evaluate_entities(data: TaskData, baseline: str, *, cv: int | None, seed: i
         for train_index, test_index in folds:
             for i, spans in zip(test_index, predict(fit(train_index), test_index)):
                 predictions[i] = spans
-        return {"mode": f"{cv}-fold cross-validation, {how}", "evaluated": list(range(len(data.ids))),
+        return {"mode": f"{cv}-fold cross-validation, {how}", "protocol": protocol("cross_validation", "none", folds=cv),
+                "evaluated": list(range(len(data.ids))),
                 "predictions": predictions, "model": fit(range(len(data.ids))), "params": {},
                 "n_train": len(data.ids), "lang": lang}
     train = [i for i, s in enumerate(data.splits) if s in ("train", "validation")]
@@ -418,7 +434,8 @@ def _evaluate_entities(data: TaskData, baseline: str, *, cv: int | None, seed: i
     if not train or not test:
         raise DataError("the entities data needs a train and a test split", fix="rebuild, or use --cv K")
     model = fit(train)
-    return {"mode": "train on train + validation, report on test", "evaluated": test,
+    return {"mode": "train on train + validation, report on test", "protocol": protocol("holdout", "none"),
+            "evaluated": test,
             "predictions": predict(model, test), "model": model, "params": {}, "n_train": len(train), "lang": lang}
 
 
@@ -692,6 +709,7 @@ def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequen
                         for i, g, p in zip(evaluated, truth, outcome["predictions"])]
             run_id, _ = new_run_dir(workspace, name, baseline)
             result = {"run_id": run_id, "task": name, "baseline": baseline, "mode": outcome["mode"],
+                      "protocol": outcome["protocol"],
                       "dataset": str(directory), "dataset_fingerprint": built["fingerprint"], "seed": seed,
                       "versions": versions(), "created": utc_now(), "n_train": outcome["n_train"],
                       "n_evaluated": len(evaluated), "headline": HEADLINE[name], "params": outcome["params"],

@@ -15,6 +15,7 @@ from tagline.eval.run import (
     task_data, versions,
     write_run,
 )
+from tagline.schemas.records import run_protocol
 from tagline.wording import plural, verb
 
 
@@ -143,7 +144,10 @@ def score_predictions(workspace: Workspace, path: str | Path, *, task: str, spli
         rows = [{"id": i, "gold": g, "pred": p} for i, g, p in zip(ids, truth, guess)]
     baseline = f"predictions-{path.stem}"
     run_id, _ = new_run_dir(workspace, task, baseline)
-    result = {"run_id": run_id, "task": task, "baseline": baseline, "mode": f"external predictions on {'the whole dataset' if split == 'all' else split}",
+    from tagline.eval.run import protocol
+
+    result = {"run_id": run_id, "task": task, "baseline": baseline, "protocol": protocol("external", "none"),
+              "mode": f"external predictions on {'the whole dataset' if split == 'all' else split}",
               "dataset": str(directory), "dataset_fingerprint": built["fingerprint"], "seed": seed,
               "versions": versions(), "created": utc_now(), "n_train": 0, "n_evaluated": len(ids),
               "headline": HEADLINE[task], "params": {"predictions": str(path)}, **scores}
@@ -235,7 +239,7 @@ def predict_file(workspace: Workspace, run_id: str, path: str | Path) -> list[di
     line. A file with no text is an error, as is a record that cannot be predicted."""
     directory = find_run(workspace, run_id)
     result = read_run_result(directory)
-    if str(result.get("mode", "")).startswith("external predictions"):
+    if run_protocol(result)["evaluation"] == "external":
         raise DataError(f"run {result['run_id']} scored a predictions file, so it has no model",
                         where=str(directory), fix="pick a run made by `tagline eval run` (`tagline eval runs` lists them)")
     path = Path(path)

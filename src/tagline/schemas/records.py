@@ -117,6 +117,42 @@ class Orphan(Sentence):
     orphaned: str
 
 
+class RunProtocol(TypedDict):
+    """How a run was made (``results.json`` ``protocol``); the run's ``mode`` says it in words."""
+
+    evaluation: Literal["holdout", "cross_validation", "external", "unknown"]
+    tuning: Literal["validation", "cross_validation", "defaults", "none", "unknown"]
+    folds: int | None
+
+
+def run_protocol(result: dict) -> RunProtocol:
+    """A run's protocol; for a ``results.json`` written before runs recorded one, read from its
+    ``mode`` sentence (the only place those runs said it).
+
+    Examples
+    --------
+    >>> run_protocol({"mode": "5-fold cross-validation, by document"})
+    {'evaluation': 'cross_validation', 'tuning': 'unknown', 'folds': 5}
+    """
+    stored = result.get("protocol")
+    if isinstance(stored, dict):
+        try:
+            return msgspec.convert(stored, RunProtocol)
+        except msgspec.ValidationError:
+            pass
+    mode = str(result.get("mode", ""))
+    if mode.startswith("external predictions"):
+        return {"evaluation": "external", "tuning": "none", "folds": None}
+    head = mode.split(",", 1)[0]
+    if "cross-validation" in head and head.split("-", 1)[0].isdigit():
+        evaluation, folds = "cross_validation", int(head.split("-", 1)[0])
+    else:
+        evaluation, folds = ("holdout" if mode else "unknown"), None
+    tuning = "defaults" if ("(not tuned)" in mode or "default parameters" in mode) else \
+        "validation" if "tuned on validation" in mode else "cross_validation" if "tuned" in mode else "unknown"
+    return {"evaluation": evaluation, "tuning": tuning, "folds": folds}  # type: ignore[typeddict-item]
+
+
 RECORD_TYPES: dict[str, type] = {"sentence": Sentence, "document": Document, "event": Event, "gold": Gold,
                                  "orphan": Orphan}
 
@@ -179,5 +215,5 @@ def _check_value(value_type: type | None, value: object) -> None:
             from None
 
 
-__all__ = ["RECORD_TYPES", "RecordError", "decode_record", "Sentence", "Document", "Event", "Gold", "Span",
+__all__ = ["RECORD_TYPES", "RecordError", "RunProtocol", "decode_record", "run_protocol", "Sentence", "Document", "Event", "Gold", "Span",
            "Orphan", "Task", "Op", "Method"]
