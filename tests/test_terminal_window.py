@@ -245,3 +245,26 @@ def test_fit_sentence_measures_only_the_window(monkeypatch):
     renderable, cut = fit_sentence(text, 80, 20, focus=(text.index("米国"), text.index("米国") + 2))
     assert cut and measured and max(measured) <= 80 * 20 + 100
     assert len(renderable.plain) < 80 * 20
+
+
+def test_the_terminal_gives_back_the_signal_handlers_it_found():
+    import os
+    import pty
+    import signal
+
+    from tagline.annotate.terminal import Terminal
+
+    def mine(signum, frame):
+        pass
+
+    before = {number: signal.signal(number, mine) for number in (signal.SIGWINCH, signal.SIGTERM)}
+    primary, secondary = pty.openpty()
+    try:
+        with open(secondary, "w", closefd=False) as output, Terminal(input_fd=secondary, output=output):
+            assert signal.getsignal(signal.SIGTERM) is not mine
+        assert signal.getsignal(signal.SIGWINCH) is mine and signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        os.close(primary)
+        os.close(secondary)
+        for number, handler in before.items():
+            signal.signal(number, handler)

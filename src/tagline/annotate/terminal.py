@@ -350,14 +350,16 @@ class Terminal:
         self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.resized = False
         self.saved = None
+        self.previous_handlers: dict[int, object] = {}
 
     def __enter__(self):
         self.saved = termios.tcgetattr(self.input_fd)
         tty.setcbreak(self.input_fd)
         self.output.write("\x1b[?1049h\x1b[?25l")  # alternate screen, hide cursor
         self.output.flush()
-        signal.signal(signal.SIGWINCH, self._on_resize)
-        signal.signal(signal.SIGTERM, self._on_terminate)
+        # The caller's handlers come back on exit (the library may run inside a notebook or an app).
+        self.previous_handlers = {signal.SIGWINCH: signal.signal(signal.SIGWINCH, self._on_resize),
+                                  signal.SIGTERM: signal.signal(signal.SIGTERM, self._on_terminate)}
         return self
 
     def __exit__(self, *exc_info):
@@ -365,8 +367,8 @@ class Terminal:
         self.output.flush()
         if self.saved is not None:
             termios.tcsetattr(self.input_fd, termios.TCSADRAIN, self.saved)
-        signal.signal(signal.SIGWINCH, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for number, handler in self.previous_handlers.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
         return False
 
     def _on_resize(self, signum, frame):
