@@ -100,7 +100,7 @@ def fold_events(events: Iterable[Mapping]) -> dict[str, dict[tuple[str, str | No
 
 def required_slots(config: Config, tasks: Iterable[str], targets: Iterable[str] | None = None) -> list[tuple[str, str | None]]:
     """The answers a sentence needs for ``tasks`` to count as done."""
-    slots = []
+    slots: list[tuple[str, str | None]] = []
     for task in tasks:
         if task == "stance":
             slots.extend(("stance", target) for target in (targets if targets is not None else config.targets))

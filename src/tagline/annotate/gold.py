@@ -38,12 +38,12 @@ def gold_view(workspace: Workspace) -> dict[GoldKey, dict]:
 
 def gold_record(sentence_id: str, task: str, target: str | None, value: dict, method: str, votes: dict,
                 adjudicator: str | None = None) -> dict:
-    record = {"sentence_id": sentence_id, "task": task, "value": value,
-              "provenance": {"method": method, "votes": votes}, "time": utc_now()}
+    provenance: dict[str, object] = {"method": method, "votes": votes}
+    if adjudicator:
+        provenance["adjudicator"] = adjudicator
+    record = {"sentence_id": sentence_id, "task": task, "value": value, "provenance": provenance, "time": utc_now()}
     if target is not None:
         record["target"] = target
-    if adjudicator:
-        record["provenance"]["adjudicator"] = adjudicator
     return record
 
 

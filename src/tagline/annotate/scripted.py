@@ -167,7 +167,8 @@ def progress(workspace: Workspace, annotators: Iterable[str] | None = None) -> d
     config = workspace.config
     current_ids = {record["id"] for record in workspace.iter_sentences()}
     total = len(current_ids)
-    report = {"sentences": total, "annotators": {}}
+    by_annotator: dict[str, dict] = {}
+    report = {"sentences": total, "annotators": by_annotator}
     for annotator in annotators or workspace.annotators():
         answers = fold_events(iter_annotation_events(workspace, annotator))
         counts: Counter = Counter()
@@ -184,5 +185,5 @@ def progress(workspace: Workspace, annotators: Iterable[str] | None = None) -> d
             name = f"stance:{target}" if task == "stance" else task
             tasks[name] = {"done": counts[(task, target)], "total": total,
                            "percent": round(100 * counts[(task, target)] / total, 1) if total else 0.0}
-        report["annotators"][annotator] = {"complete_sentences": complete, "tasks": tasks}
+        by_annotator[annotator] = {"complete_sentences": complete, "tasks": tasks}
     return report

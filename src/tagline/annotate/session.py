@@ -105,9 +105,9 @@ class SessionModel:
             random.Random(seed if seed is not None else annotator).shuffle(sentences)
         answers = load_view(workspace, annotator).answers
         model = cls(workspace, annotator, sentences, steps, answers, clock)
-        model.position = model._next_unfinished(0, wrap=False)
-        if model.position is None:
-            model.position = 0
+        first_open = model._next_unfinished(0, wrap=False)
+        model.position = first_open if first_open is not None else 0
+        if first_open is None:
             model.mode = "done"
         model.step_index = model._first_open_step(model.position)
         model._shown_at = clock()

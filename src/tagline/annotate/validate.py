@@ -40,10 +40,10 @@ def validate_workspace(workspace: Workspace) -> list[LineProblem]:
                 text = sentence_texts.get(event["sentence_id"])
                 is_orphan = text is None and event["sentence_id"] in orphaned
                 if is_orphan:
-                    problems.append(LineProblem(path, line, f"sentence {event['sentence_id']!r} was orphaned "
+                    problems.append(LineProblem(str(path), line, f"sentence {event['sentence_id']!r} was orphaned "
                                                 "when its document was replaced; the annotation is kept", warning=True))
                 errors.extend(event_problems(event, config, text, orphaned=is_orphan))
-            problems.extend(LineProblem(path, line, message) for message in errors)
+            problems.extend(LineProblem(str(path), line, message) for message in errors)
     if workspace.gold_path.exists():
         for line, record in iter_lines(workspace.gold_path, problems=problems):
             errors = schema_errors("gold", record)
@@ -53,7 +53,7 @@ def validate_workspace(workspace: Workspace) -> list[LineProblem]:
                                 else {**record["value"], "target": record.get("target")}}
                 is_orphan = record["sentence_id"] not in sentence_texts and record["sentence_id"] in orphaned
                 if is_orphan:
-                    problems.append(LineProblem(workspace.gold_path, line, f"gold for sentence {record['sentence_id']!r}, "
+                    problems.append(LineProblem(str(workspace.gold_path), line, f"gold for sentence {record['sentence_id']!r}, "
                                                 "orphaned when its document was replaced; kept, left out of builds",
                                                 warning=True))
                 errors = event_problems(pseudo_event, config, sentence_texts.get(record["sentence_id"]),

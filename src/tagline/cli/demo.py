@@ -19,7 +19,7 @@ def demo_cli(directory: str | None, cv: int, resamples: int) -> None:
     every baseline with cross-validation, and a results table."""
     import tempfile
 
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
     from tagline.cli.eval import results_table
     from tagline.eval.demo import run_demo
@@ -28,7 +28,7 @@ def demo_cli(directory: str | None, cv: int, resamples: int) -> None:
     columns = (TextColumn("{task.description:<44}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TimeElapsedColumn())
     with Progress(*columns, console=console(stderr=True), transient=False) as bars:
-        phases: dict[str, object] = {}
+        phases: dict[str, TaskID] = {}
 
         def progress(phase: str, step: str, done: int, total: int) -> None:
             if phase not in phases:

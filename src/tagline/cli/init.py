@@ -21,8 +21,9 @@ def init_cli(directory: str, lang: str, targets: tuple[str, ...], sample: bool, 
     from tagline.corpus.workspace import init_workspace
 
     workspace = init_workspace(directory, language=lang, targets=list(targets) or None, sample=sample)
-    summary = {"workspace": str(workspace.root), "config": str(workspace.config_path),
-               "sample": sample, "annotators": workspace.annotators()}
+    annotators = workspace.annotators()
+    summary: dict[str, object] = {"workspace": str(workspace.root), "config": str(workspace.config_path),
+                                  "sample": sample, "annotators": annotators}
     if sample:
         summary["sentences"] = sum(1 for _ in workspace.iter_sentences())
         summary["gold_records"] = sum(1 for _ in workspace.iter_gold())
@@ -34,7 +35,7 @@ def init_cli(directory: str, lang: str, targets: tuple[str, ...], sample: bool, 
         say(f"  stance targets: {', '.join(workspace.config.targets)} (the sample's, then those given)")
     if sample:
         say(f"  with the sample article: {summary['sentences']} sentences"
-            + (f", gold annotations by {', '.join(summary['annotators'])}" if summary["annotators"] else ""))
+            + (f", gold annotations by {', '.join(annotators)}" if annotators else ""))
         if summary["gold_records"]:
             say(f"  and its gold: {summary['gold_records']} records in {workspace.gold_path.relative_to(workspace.root)}"
                 " (`tagline eval build` can run now)")

@@ -10,7 +10,9 @@ def iter_commands(command: click.Command, path: list[str]):
     if isinstance(command, click.Group):
         context = click.Context(command)
         for name in command.list_commands(context):
-            yield from iter_commands(command.get_command(context, name), path + [name])
+            subcommand = command.get_command(context, name)
+            if subcommand is not None:
+                yield from iter_commands(subcommand, path + [name])
 
 
 def render_reference() -> str:

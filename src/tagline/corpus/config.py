@@ -140,9 +140,9 @@ def validate_config(data: dict, *, where: str = "tagline.toml") -> list[str]:
                 f"(reserved: {' '.join(sorted(RESERVED_KEYS))})"
             )
     if "entities" in data["tasks"]:
-        names = {label["name"] for label in data["tasks"]["entities"]["labels"]}
+        entity_names = {label["name"] for label in data["tasks"]["entities"]["labels"]}
         for alias, target in data["tasks"]["entities"].get("aliases", {}).items():
-            if target not in names:
+            if target not in entity_names:
                 problems.append(f"{where}: tasks.entities.aliases: {alias!r} maps to unknown label {target!r}")
     ratios = data.get("split", {}).get("ratios")
     if ratios and abs(sum(ratios) - 1.0) > 1e-6:

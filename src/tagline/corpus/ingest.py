@@ -161,8 +161,8 @@ def _add_locked(workspace: Workspace, documents: list[SourceDocument], transacti
         annotated = _annotated_sentence_ids(workspace)
         orphaned_ids = _orphaned_ids(workspace)
         old_by_doc: dict[str, list[dict]] = {}
-        for record in workspace.iter_sentences():
-            old_by_doc.setdefault(record["doc_id"], []).append(record)
+        for stored in workspace.iter_sentences():
+            old_by_doc.setdefault(stored["doc_id"], []).append(stored)
         for document, records, existing in planned:
             old = old_by_doc.get(document.doc_id, [])
             if existing is None:
@@ -196,7 +196,7 @@ def _add_locked(workspace: Workspace, documents: list[SourceDocument], transacti
     now = utc_now()
     registry_records = []
     for document, records, existing in planned:
-        entry = {"doc_id": document.doc_id, "source": document.source, "format": document.format,
+        entry: dict[str, object] = {"doc_id": document.doc_id, "source": document.source, "format": document.format,
                  "encoding": document.encoding, "lang": document.lang, "text_sha256": document.text_sha256,
                  "n_sentences": len(records), "added": now}
         if existing is not None:

@@ -363,19 +363,18 @@ class Transaction:
     def write_texts(self, items: Iterable[tuple[str | os.PathLike, str, bool]]) -> None:
         """Write many ``(path, text, keep_old)`` files as :meth:`write_text` does, noting them in the
         journal with one fsync, and syncing their folders once at the end."""
-        items = [(Path(path), text, keep_old) for path, text, keep_old in items]
+        files = [(Path(path), text, keep_old) for path, text, keep_old in items]
         entries = []
-        for path, _, keep_old in items:
+        for path, _, keep_old in files:
             if path.exists():
                 backup = _backup_name(path) if keep_old else path.with_name(f".{path.name}.{os.getpid()}.old")
                 entries.append({"op": "replace", "path": self._name(path), "backup": self._name(backup)})
             else:
                 entries.append({"op": "create", "path": self._name(path)})
         self._note_many(entries)
-        for (path, text, keep_old), entry in zip(items, entries):
-            backup = Path(self._resolve(entry["backup"])) if "backup" in entry else None
+        for (path, text, keep_old), entry in zip(files, entries, strict=True):
             self._replace(path, lambda out, text=text: out.write(text.encode("utf-8")), keep_old=keep_old,
-                          backup=backup, noted=True)
+                          backup=self._resolve(entry["backup"]) if "backup" in entry else None, noted=True)
 
     def create_text(self, path: str | os.PathLike, text: str) -> None:
         """Write ``text`` to ``path``, which must not exist; a file made there meanwhile is never
@@ -623,13 +622,13 @@ def _write_file(path: Path, write: Callable) -> None:
 def sweep_temporaries(directory: str | os.PathLike) -> list[Path]:
     """Remove the ``.NAME.PID.tmp`` and ``.NAME.PID.old`` files that processes no longer running left
     in ``directory`` (a write killed between its temporary file and the rename)."""
-    removed = []
+    removed: list[Path] = []
     try:
-        names = [entry.name for entry in os.scandir(directory) if entry.name.startswith(".")]
+        names = [entry.name for entry in os.scandir(os.fspath(directory)) if str(entry.name).startswith(".")]
     except OSError:
         return removed
     for name in names:
-        match = _TEMPORARY.fullmatch(name)
+        match = _TEMPORARY.fullmatch(str(name))
         if match and not process_runs(int(match.group(1))):
             try:
                 os.unlink(Path(directory) / name)

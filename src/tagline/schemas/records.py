@@ -161,7 +161,7 @@ class RecordError(ValueError):
     """A line that is JSON but breaks its record's contract; the message says what is wrong."""
 
 
-_DECODERS = {kind: msgspec.json.Decoder(record_type) for kind, record_type in RECORD_TYPES.items()}
+_DECODERS: dict[str, msgspec.json.Decoder] = {kind: msgspec.json.Decoder(record_type) for kind, record_type in RECORD_TYPES.items()}
 
 # The value an event or gold record carries, by task and (for events) op.
 _EVENT_VALUES: dict[tuple[str, str], type | None] = {
