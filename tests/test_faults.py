@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from tagline.cli import main
 
-STORE = "tagline.corpus.store"
+STORE = "tagline.corpus.transaction"
 WRITE_CALLS = [(STORE, "_write_all"), (STORE, "_write_file"), (os, "fsync"), (os, "replace"), (os, "rename"),
                (os, "link"), (os, "mkdir"), (os, "ftruncate")]
 _STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z")
