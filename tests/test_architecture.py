@@ -47,3 +47,22 @@ def test_imports_run_one_way():
             elif LAYERS[there] > LAYERS[here]:
                 wrong.append(f"{path.relative_to(REPO)}:{line}: {module} ({here}) imports {imported} ({there})")
     assert wrong == []
+
+
+def test_the_task_names_are_one_list():
+    from typing import get_args
+
+    from tagline.corpus.config import TASKS as CONFIG_TASKS
+    from tagline.schemas import LABEL_TASKS, TASKS
+    from tagline.schemas.records import Task
+
+    assert get_args(Task) == TASKS == CONFIG_TASKS
+    assert set(LABEL_TASKS) < set(TASKS)
+    spelled = []
+    for path in sorted(SOURCE.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        for quote in ('"', "'"):
+            needle = f"{quote}stance{quote}, {quote}claim_type{quote}, {quote}entities{quote}"
+            if needle in text and path.name not in ("__init__.py", "records.py"):  # records: the Literal, checked above
+                spelled.append(str(path.relative_to(REPO)))
+    assert spelled == [], "use tagline.schemas.TASKS"

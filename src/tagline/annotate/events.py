@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from tagline.corpus.config import Config
 from tagline.corpus.store import utc_now
+from tagline.schemas import LABEL_TASKS, TASKS
 
-TASKS = ("stance", "claim_type", "entities")
 
 
 def make_event(sentence_id: str, annotator: str, task: str, value: dict | None, *, op: str = "set",
@@ -48,7 +48,7 @@ def event_problems(event: Mapping, config: Config, sentence_text: str | None, *,
     if event["op"] == "retract":
         return problems
     labels = config.labels(task)
-    if task in ("stance", "claim_type"):
+    if task in LABEL_TASKS:
         if value.get("label") not in labels:
             problems.append(f"label {value.get('label')!r} is not one of {', '.join(labels)}")
         return problems

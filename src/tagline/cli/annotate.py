@@ -9,6 +9,7 @@ import click
 from tagline.cli import LazyGroup
 from tagline.cli.output import emit_json, emit_jsonl, json_option, say, workspace_option
 from tagline.wording import plural, verb
+from tagline.schemas import TASKS
 
 SUBCOMMANDS = {
     "label": "tagline.cli.annotate:label_cli",
@@ -25,7 +26,7 @@ SUBCOMMANDS = {
 
 @click.group("annotate", cls=LazyGroup, lazy_commands=SUBCOMMANDS, invoke_without_command=True)
 @click.option("--annotator", "-a", metavar="NAME", help="Who is annotating (answers go to annotations/NAME.jsonl).")
-@click.option("--task", type=click.Choice(["all", "stance", "claim_type", "entities"]), default="all",
+@click.option("--task", type=click.Choice(["all", *TASKS]), default="all",
               show_default=True, help="Which questions to ask.")
 @click.option("--target", default=None, help="Only this stance target.")
 @click.option("--order", type=click.Choice(["sequential", "random"]), default="sequential", show_default=True,
@@ -95,7 +96,7 @@ def label_cli(sentence_id, annotator, stances, claim_types, entities, no_entitie
 @click.command("retract")
 @click.argument("sentence_id")
 @click.option("--annotator", "-a", required=True, metavar="NAME", help="Whose answer to withdraw.")
-@click.option("--task", required=True, type=click.Choice(["stance", "claim_type", "entities"]),
+@click.option("--task", required=True, type=click.Choice(TASKS),
               help="Which answer to withdraw.")
 @click.option("--target", default=None, help="The stance target (for --task stance).")
 @workspace_option
@@ -159,7 +160,7 @@ def _split_names(value: str | None) -> list[str] | None:
 
 
 @click.command("agree")
-@click.option("--task", type=click.Choice(["stance", "claim_type", "entities"]), default=None,
+@click.option("--task", type=click.Choice(TASKS), default=None,
               help="Only this task (default: every configured task).")
 @click.option("--annotators", default=None, metavar="A,B,...", help="Only these annotators (default: all).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
@@ -217,7 +218,7 @@ def _print_agreement(report: dict) -> None:
 
 
 @click.command("adjudicate")
-@click.option("--task", type=click.Choice(["stance", "claim_type", "entities"]), default=None,
+@click.option("--task", type=click.Choice(TASKS), default=None,
               help="Only this task (default: every configured task).")
 @click.option("--min-agreement", type=click.Choice(["majority", "unanimous"]), default="majority",
               show_default=True, help="What agreement makes gold without a person.")

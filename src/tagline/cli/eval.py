@@ -6,6 +6,7 @@ import click
 
 from tagline.cli import LazyGroup
 from tagline.cli.output import console, emit_json, emit_jsonl, json_option, print_table, say, workspace_option
+from tagline.schemas import TASKS
 
 SUBCOMMANDS = {
     "build": "tagline.cli.eval:build_cli",
@@ -31,7 +32,7 @@ def eval_group() -> None:
               help="Keep each document in one split (doc_id) or split sentences freely (none).")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None,
               help="Seed for the split (default: from tagline.toml).")
-@click.option("--task", "tasks", multiple=True, type=click.Choice(["stance", "claim_type", "entities"]),
+@click.option("--task", "tasks", multiple=True, type=click.Choice(TASKS),
               help="Only these tasks (repeatable; default: all configured).")
 @click.option("--tokens/--no-tokens", default=True, show_default=True,
               help="Add tokens and BIO ner_tags (needs the tokenizer; the slowest part at scale).")
@@ -130,7 +131,7 @@ def results_table(results: list[dict], *, with_run_ids: bool = False, width: int
 
 
 @click.command("run")
-@click.option("--task", type=click.Choice(["all", "stance", "claim_type", "entities"]), default="all",
+@click.option("--task", type=click.Choice(["all", *TASKS]), default="all",
               show_default=True, help="Which task's baselines to run.")
 @click.option("--baselines", default=None, metavar="NAME,...",
               help="Which baselines (default: all for each task): majority, stratified, tfidf_logreg, tfidf_svm, "
@@ -217,7 +218,7 @@ def compare_cli(run_a, run_b, resamples, seed, workspace, as_json) -> None:
 
 @click.command("score")
 @click.argument("predictions", type=click.Path(dir_okay=False))
-@click.option("--task", required=True, type=click.Choice(["stance", "claim_type", "entities"]),
+@click.option("--task", required=True, type=click.Choice(TASKS),
               help="Which task the predictions are for.")
 @click.option("--split", default="test", show_default=True, help="Which gold to score against (or all).")
 @click.option("--dataset", "dataset_dir", type=click.Path(file_okay=False), default=None,

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tagline.errors import WorkspaceError
+from tagline.schemas import TASKS  # noqa: F401  (the config's tasks are the schemas' tasks)
 
-TASKS = ("stance", "claim_type", "entities")
+
 # Keys the terminal session keeps for itself; a label may not use them.
 RESERVED_KEYS = frozenset("usbqx?")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tagline.corpus.store import utc_now, write_text_atomic
 from tagline.corpus.workspace import Workspace
+from tagline.schemas import TASKS
 from tagline.errors import DataError
 
 TEXT_BASELINES = ("majority", "stratified", "tfidf_logreg", "tfidf_svm", "tfidf_nb")
@@ -670,7 +671,7 @@ def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequen
     ``tune`` is passed to :func:`evaluate_baseline`.
     """
     directory, built = load_dataset_dir(workspace, dataset_dir)
-    tasks = [t for t in ("stance", "claim_type", "entities") if task in ("all", t)]
+    tasks = [t for t in TASKS if task in ("all", t)]
     tasks = [t for t in tasks if t in built["settings"]["tasks"]]
     if not tasks:
         raise DataError(f"the dataset was built without {task}", where=str(directory),

@@ -7,6 +7,8 @@ import json
 from importlib import resources
 
 SCHEMA_NAMES = ("sentence", "document", "event", "gold", "config", "run")
+TASKS = ("stance", "claim_type", "entities")  # the annotation tasks, in the order they are asked and shown
+LABEL_TASKS = ("stance", "claim_type")  # the tasks answered with one label (entities: with spans)
 SCHEMA_VERSION = 1
 
 
