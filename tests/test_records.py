@@ -1,0 +1,62 @@
+"""The typed records and the JSON Schemas say the same thing: what the schema requires the decoder
+requires, a field of the wrong type is refused by both, and every record of the sample passes both."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from tagline.schemas import load_schema, schema_errors
+from tagline.schemas.records import RECORD_TYPES, RecordError, decode_record
+
+
+def _sample_records(tmp_path_factory) -> dict[str, list[dict]]:
+    from tagline.corpus.workspace import init_workspace
+
+    workspace = init_workspace(tmp_path_factory.mktemp("records") / "ws", sample=True)
+    files = {"sentence": workspace.sentences_path, "document": workspace.documents_path,
+             "event": workspace.annotation_path("sample-gold"), "gold": workspace.gold_path}
+    return {kind: [orjson.loads(line) for line in path.read_bytes().splitlines()] for kind, path in files.items()}
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory):
+    return _sample_records(tmp_path_factory)
+
+
+def _accepts(kind: str, record: dict) -> bool:
+    try:
+        decode_record(kind, orjson.dumps(record))
+    except RecordError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("kind", ["sentence", "document", "event", "gold"])
+def test_every_sample_record_passes_the_schema_and_the_decoder(samples, kind):
+    for record in samples[kind]:
+        assert schema_errors(kind, record) == []
+        assert decode_record(kind, orjson.dumps(record)) == record
+
+
+@pytest.mark.parametrize("kind", ["sentence", "document", "event", "gold"])
+def test_a_required_field_is_required_by_both(samples, kind):
+    schema = load_schema(kind)
+    assert set(schema["required"]) <= set(RECORD_TYPES[kind].__required_keys__)
+    for field in schema["required"]:
+        record = {key: value for key, value in samples[kind][0].items() if key != field}
+        assert schema_errors(kind, record) and not _accepts(kind, record), field
+
+
+@pytest.mark.parametrize("kind", ["sentence", "document", "event", "gold"])
+def test_a_field_of_the_wrong_type_is_refused_by_both(samples, kind):
+    schema = load_schema(kind)
+    assert set(schema["properties"]) == set(RECORD_TYPES[kind].__annotations__), \
+        "the typed record and the schema name the same fields"
+    for field in schema["properties"]:
+        for wrong in ([1, 2], {"x": [1]}, -5, "", None):
+            record = {**samples[kind][0], field: wrong}
+            if not _accepts(kind, record):
+                assert schema_errors(kind, record), (field, wrong, "the decoder refuses what the schema accepts")
+        record = {**samples[kind][0], field: [1, 2]}
+        assert schema_errors(kind, record) and not _accepts(kind, record), field
