@@ -78,8 +78,14 @@ def task_data(directory: Path, task: str) -> TaskData:
         raise DataError(f"the dataset has no {config} config", where=str(directory),
                         fix=f"rebuild with `tagline eval build --task {task}`")
     parts = datasets.load_from_disk(str(directory / config))
-    ids, inputs, gold, doc_ids, splits, langs = [], [], [], [], [], []
+    ids: list[str] = []
+    inputs: list = []
+    gold: list = []
+    doc_ids: list[str] = []
+    splits: list[str] = []
+    langs: list[str] = []
     labels: list[str] = []
+    keep: Sequence[int]
     for split, part in parts.items():
         table = part.data
         if task == "stance":
@@ -212,7 +218,7 @@ def _chosen_params(model) -> dict:
     from tagline.eval.baselines import POOLED_KEY, CrossValidatedClassifier, PerTargetClassifier
 
     parts = model.estimators_ if isinstance(model, PerTargetClassifier) else {"all": model}
-    chosen = {}
+    chosen: dict[str, dict] = {}
     for key, part in parts.items():
         name = "all targets" if key == POOLED_KEY else key
         if isinstance(part, CrossValidatedClassifier) and part.best_params_:
@@ -385,8 +391,7 @@ def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: in
         how = "parameters tuned on validation"
         tuning = "validation"
     elif tunable:
-        folds = TUNING_FOLDS
-        model, guess = _fit_predict(data.task, baseline, lang, seed, train_x, train_y, test_x, tune_folds=folds)
+        model, guess = _fit_predict(data.task, baseline, lang, seed, train_x, train_y, test_x, tune_folds=TUNING_FOLDS)
         chosen = _chosen_params(model)
         folds_phrase, untuned = _tuning_phrase([chosen], "targets" if len(chosen) > 1 else "models")
         params = {"chosen": chosen, "metric": _tuning_metric_name(data.task),
@@ -525,7 +530,6 @@ def _write_run_files(directory: Path, result: dict, model, predictions: list[dic
         result["confusion_png"] = "confusion.png"
     write_text_atomic(directory / "report.md", run_report(result))
     write_text_atomic(directory / "results.json", json.dumps(result, ensure_ascii=False, indent=2) + "\n")
-    return directory
 
 
 def save_model(model, directory: Path) -> str:
@@ -760,7 +764,7 @@ def _plan_baselines(tasks: list[str], baselines: Sequence[str] | None, pooled: b
 def list_runs(workspace: Workspace, unreadable: list[str] | None = None) -> list[dict]:
     """Every run's results, oldest first. A ``results.json`` that cannot be read or does not match
     the run schema is left out, and described in ``unreadable`` when a list is given."""
-    runs = []
+    runs: list[dict] = []
     if not workspace.runs_dir.exists():
         return runs
     for path in sorted(workspace.runs_dir.glob("*/results.json")):
