@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
 import json
 import re
 import tomllib
@@ -21,36 +20,18 @@ from pathlib import Path
 from tagline.annotate.formats.common import (
     ANNOTATOR_NAME, ExportData, ForeignRecord, ReadOptions, annotator_name, plural, utf16_length,
 )
+from tagline.annotate.formats.registry import (  # noqa: F401 (BENCHMARK_FORMATS: for importers)
+    BENCHMARK_FORMATS, EXPORT_FORMATS, FOLDER_FORMATS, FORMATS, IMPORT_FORMATS, detect, load_target,
+)
 from tagline.corpus.readers import json_nesting_problem, read_input, refuse_special_file
 from tagline.corpus.workspace import Workspace
 from tagline.errors import ConflictError, DataError, InputError
 
-IMPORT_FORMATS = ("doccano", "label-studio", "prodigy", "brat", "conll", "spacy", "csv", "webanno-tsv",
-                  "semeval2016", "stockmark-ner")
-EXPORT_FORMATS = ("doccano", "label-studio", "prodigy", "brat", "conll", "spacy", "csv")
-BENCHMARK_FORMATS = ("semeval2016", "stockmark-ner")
-FOLDER_FORMATS = ("brat",)
-_READERS = {
-    "doccano": "tagline.annotate.formats.doccano:read",
-    "label-studio": "tagline.annotate.formats.label_studio:read",
-    "prodigy": "tagline.annotate.formats.prodigy:read",
-    "brat": "tagline.annotate.formats.brat:read",
-    "conll": "tagline.annotate.formats.conll:read",
-    "spacy": "tagline.annotate.formats.spacy:read",
-    "csv": "tagline.annotate.formats.csvfile:read",
-    "webanno-tsv": "tagline.annotate.formats.webanno:read",
-    "semeval2016": "tagline.annotate.formats.benchmarks:read_semeval",
-    "stockmark-ner": "tagline.annotate.formats.benchmarks:read_stockmark",
-}
-_WRITERS = {name: target.replace(":read", ":write") for name, target in _READERS.items() if name in EXPORT_FORMATS}
+_READERS = {spec.name: spec.reader for spec in FORMATS if spec.imports}
+_WRITERS = {spec.name: spec.writer for spec in FORMATS if spec.exports}
 MAP_TASKS = ("entities", "claim_type", "stance")
 IMPORT_SPLITS = ("train", "validation", "test")  # the splits `tagline eval run` fits, tunes and reports on
 _MAX_LISTED = 5
-
-
-def _load(target: str):
-    module, attribute = target.split(":")
-    return getattr(importlib.import_module(module), attribute)
 
 
 # --- format detection ------------------------------------------------------------------------------
@@ -65,36 +46,14 @@ def detect_format(path: str | Path) -> str:
     for ``--format``. Files of tools tagline does not read (SLATE) are refused here, saying why."""
     path = Path(path)
     if path.is_dir():
-        if any(path.glob("*.ann")):
-            return "brat"
+        found = detect(path)
+        if found:
+            return found
         raise InputError("a folder without brat .ann files", where=str(path), fix="pass a file and its --format")
     _refuse_slate(path)
-    suffix = path.suffix.lower()
-    by_suffix = {".ann": "brat", ".spacy": "spacy", ".conll": "conll", ".iob": "conll", ".bio": "conll",
-                 ".csv": "csv"}
-    if suffix in by_suffix:
-        return by_suffix[suffix]
-    with open(path, "rb") as handle:
-        head = handle.read(4096).decode("utf-8", errors="replace").lstrip("\ufeff")
-    if head.startswith("#FORMAT=WebAnno TSV"):
-        return "webanno-tsv"
-    if head.startswith("ID\tTarget\tTweet\tStance"):
-        return "semeval2016"
-    if head.startswith("__label__"):
-        return "doccano"
-    if suffix == ".txt" and path.with_suffix(".ann").exists():
-        return "brat"
-    if suffix in (".json", ".jsonl"):
-        if '"paragraphs"' in head or '"cats"' in head:
-            return "spacy"
-        if '"_input_hash"' in head or '"_task_hash"' in head or '"_view_id"' in head:
-            return "prodigy"
-        if '"annotations"' in head or '"predictions"' in head or '"completions"' in head:
-            return "label-studio"
-        if '"curid"' in head and '"entities"' in head:
-            return "stockmark-ner"
-        if re.search(r'"labels?"\s*:\s*\[', head):
-            return "doccano"
+    found = detect(path)
+    if found:
+        return found
     raise InputError("cannot tell which tool's format this file is in", where=str(path),
                      fix=f"pass --format ({', '.join(IMPORT_FORMATS)}); a plain document is added with "
                          "`tagline corpus add`")
@@ -278,7 +237,7 @@ def import_file(
     _check_options(config, annotator, split, task, target, offsets, lang)
     options = ReadOptions(text_field=text_field, label_field=label_field, offsets=offsets,
                           predictions=predictions, split=split)
-    result = _load(_READERS[fmt])(path, options)
+    result = load_target(_READERS[fmt])(path, options)
     _refuse_unstorable(result.records)
     if not result.records:
         left_out = "; ".join(warning.split(": ", 1)[-1] for warning in result.warnings)
@@ -888,7 +847,7 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     data = ExportData(sentences=sentences, answers={k: v for k, v in answers.items() if k in known},
                       annotator=annotator, config=workspace.config, document_text=workspace.document_text,
                       formula_escape=formula_escape)
-    result = _load(_WRITERS[fmt])(data)
+    result = load_target(_WRITERS[fmt])(data)
     warnings = list(result.warnings)
     if orphaned:
         warnings.insert(0, f"{plural(len(orphaned), 'sentence')} with answers no longer in sentences.jsonl "
