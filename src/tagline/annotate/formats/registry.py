@@ -120,7 +120,7 @@ FORMATS: tuple[FormatSpec, ...] = (
     FormatSpec(
         "prodigy", "Prodigy `db-out` JSON Lines: `ner_manual` spans, `choice` and binary answers", ".jsonl",
         Holds(TASKS, "one record per question", annotators="`_annotator_id`",
-              unanswered="a `ner_manual` record without spans"),
+              unanswered="no record vs an empty `ner_manual` record"),
         Detection(json_keys=(("_input_hash",), ("_task_hash",), ("_view_id",)), json_rank=2),
         reader=f"{_PACKAGE}.prodigy:read", writer=f"{_PACKAGE}.prodigy:write"),
     FormatSpec(
@@ -137,7 +137,7 @@ FORMATS: tuple[FormatSpec, ...] = (
     FormatSpec(
         "spacy", "spaCy v2 JSON training files (written too) and JSON Lines with `cats` or `entities`; "
         "a `.spacy` DocBin only where spaCy is installed", ".json",
-        Holds(("entities", "claim_type"), "claim type as `cats`", unanswered="`-` tags",
+        Holds(("entities", "claim_type"), "`cats`", unanswered="`-` tags",
               loses=(OVERLAPPING_SPANS, EDGE_SPACE_SPANS)),
         Detection(suffixes=(".spacy",), json_keys=(("paragraphs",), ("cats",)), json_rank=1),
         reader=f"{_PACKAGE}.spacy:read", writer=f"{_PACKAGE}.spacy:write"),
