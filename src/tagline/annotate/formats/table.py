@@ -27,8 +27,8 @@ def render_table() -> str:
         *(_holds_row(spec) for spec in FORMATS),
         "",
         "Without `--format`, an import guesses the format from a folder's files, then the suffix, then how "
-        "the file begins, then a file beside it, then the keys near the start of a `.json` or `.jsonl` file (tried in this "
-        f"order: {', '.join(f'`{spec.name}`' for spec in ranked)}). Anything else needs `--format`.",
+        "the file begins, then a file beside it, then the keys near the start of a `.json` or `.jsonl` file "
+        f"(tried in this order: {', '.join(f'`{spec.name}`' for spec in ranked)}). Anything else needs `--format`.",
         "",
         "| format | what it is | recognised by |",
         "|---|---|---|",
