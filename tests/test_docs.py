@@ -6,6 +6,8 @@ import re
 
 from conftest import REPO
 
+from tagline.annotate.formats.registry import FORMATS
+from tagline.annotate.formats.table import render_table, with_table
 from tagline.cli import main
 from tagline.cli.reference import iter_commands, render_reference
 
@@ -21,6 +23,14 @@ def test_every_command_has_help_text():
 def test_cli_reference_is_current():
     assert (REPO / "docs" / "cli-reference.md").read_text(encoding="utf-8") == render_reference(), \
         "regenerate with: python -m tagline.cli.reference > docs/cli-reference.md"
+
+
+def test_formats_table_is_current():
+    page = (REPO / "docs" / "formats.md").read_text(encoding="utf-8")
+    assert page == with_table(page), "regenerate with: python -m tagline.annotate.formats.table docs/formats.md"
+    table = render_table()
+    for spec in FORMATS:
+        assert f"| `{spec.name}` | {spec.description} |" in table, spec.name
 
 
 def test_every_command_appears_in_the_task_guide():

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from test_import_fuzz import _paths, _replaced
 
 from tagline.annotate.events import make_event
+from tagline.annotate.formats.registry import FORMATS
 from tagline.annotate.interop import IMPORT_FORMATS, export, import_file
 from tagline.corpus.config import default_config, load_config, render_toml
 from tagline.corpus.ingest import add_source_documents
@@ -30,7 +31,8 @@ from tagline.errors import TaglineError
 
 SETTINGS = settings(max_examples=120, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-JSON_FORMATS = ("doccano", "label-studio", "prodigy", "spacy", "stockmark-ner", "jsonl")
+# The import formats whose files are JSON or JSON Lines, and the documents `corpus add` reads as JSON Lines.
+JSON_FORMATS = tuple(spec.name for spec in FORMATS if spec.suffix in (".json", ".jsonl")) + ("jsonl",)
 # Field separators of the line formats, for replacing one field of a line.
 SEPARATORS = {"csv": ",", "conll": "\t", "webanno-tsv": "\t", "semeval2016": "\t", "brat": "\t"}
 
@@ -89,14 +91,18 @@ def workspace(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def seeds(workspace, tmp_path_factory) -> dict[str, dict[str, str]]:
-    """A small valid file (name -> text) for every import format; brat has a .txt/.ann pair."""
+    """A small valid file (name -> text) for every import format: the export of every registered
+    format tagline writes (brat's folder of .txt/.ann pairs), and written here for the others."""
     found = {}
-    for fmt in ("doccano", "label-studio", "prodigy", "conll", "spacy", "csv"):
-        suffix = {"conll": "conll", "csv": "csv", "doccano": "jsonl", "prodigy": "jsonl"}.get(fmt, "json")
-        found[fmt] = {f"seed.{suffix}": export(workspace, fmt=fmt, annotator="alice")["content"]}
-    folder = tmp_path_factory.mktemp("brat")
-    export(workspace, fmt="brat", annotator="alice", out=folder / "out")
-    found["brat"] = {path.name: path.read_text(encoding="utf-8") for path in (folder / "out").iterdir()}
+    for spec in FORMATS:
+        if not spec.exports:
+            continue
+        if spec.folder:
+            folder = tmp_path_factory.mktemp(spec.name) / "out"
+            export(workspace, fmt=spec.name, annotator="alice", out=folder)
+            found[spec.name] = {path.name: path.read_text(encoding="utf-8") for path in folder.iterdir()}
+        else:
+            found[spec.name] = {f"seed{spec.suffix}": export(workspace, fmt=spec.name, annotator="alice")["content"]}
     found["webanno-tsv"] = {"seed.tsv": WEBANNO}
     found["semeval2016"] = {"semeval-train.txt": SEMEVAL}
     found["stockmark-ner"] = {"ner.json": json.dumps(STOCKMARK, ensure_ascii=False)}

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tagline.annotate.events import make_event
+from tagline.annotate.formats.registry import BY_NAME, FORMATS
 from tagline.annotate.interop import export, import_file
 from tagline.corpus.ingest import add_source_documents
 from tagline.corpus.readers import SourceDocument
@@ -25,6 +26,12 @@ FIELD_VALUES = ["", "x", "-1", "99999", "0", "1-2", "B-", "\u3000", "🇯🇵", 
 STOCKMARK = [{"curid": "1", "text": "レッドフォックス株式会社は東京都にある。",
               "entities": [{"name": "レッドフォックス株式会社", "span": [0, 12], "type": "法人名"},
                            {"name": "東京都", "span": [13, 16], "type": "地名"}]}]
+# A valid file of each JSON format tagline does not write (the others are tagline's own exports).
+JSON_SEEDS = {"stockmark-ner": STOCKMARK}
+JSON_FORMATS = [spec.name for spec in FORMATS if spec.suffix in (".json", ".jsonl")]
+# The field separator of each line format tagline writes.
+SEPARATORS = {"csv": ",", "conll": "\t", "brat": "\t"}
+LINE_FORMATS = [spec.name for spec in FORMATS if spec.exports and spec.name not in JSON_FORMATS]
 
 
 @pytest.fixture(scope="module")
@@ -75,11 +82,11 @@ def _import_survives(workspace, path: Path, fmt: str) -> str | None:
     return None
 
 
-@pytest.mark.parametrize("fmt", ["label-studio", "prodigy", "doccano", "spacy", "stockmark-ner"])
+@pytest.mark.parametrize("fmt", JSON_FORMATS)
 def test_json_values_of_the_wrong_type_are_refused_with_an_error(fmt, workspace, tmp_path, monkeypatch):
     monkeypatch.setattr(os, "fsync", lambda fd: None)
-    if fmt == "stockmark-ner":
-        original, lines = STOCKMARK, False
+    if fmt in JSON_SEEDS:
+        original, lines = JSON_SEEDS[fmt], False
     else:
         content = export(workspace, fmt=fmt, annotator="alice")["content"]
         lines = not content.lstrip().startswith("[")
@@ -117,19 +124,18 @@ def _line_variants(lines: list[str], separator: str):
             yield lines[:index] + [separator.join(fields[:position] + fields[position + 1:])] + lines[index + 1:]
 
 
-@pytest.mark.parametrize("fmt", ["csv", "conll", "brat"])
+@pytest.mark.parametrize("fmt", LINE_FORMATS)
 def test_damaged_lines_of_text_formats_are_refused_with_an_error(fmt, workspace, tmp_path, monkeypatch):
     monkeypatch.setattr(os, "fsync", lambda fd: None)
     exported = tmp_path / "exported"
-    if fmt == "brat":
+    separator = SEPARATORS[fmt]
+    if BY_NAME[fmt].folder:
         export(workspace, fmt=fmt, annotator="alice", out=exported)
         originals = {path.name: path.read_text() for path in exported.iterdir()}
-        victims = [name for name in originals if name.endswith(".ann")]
-        separator = "\t"
+        victims = [name for name in originals if name.endswith(BY_NAME[fmt].suffix)]
     else:
         originals = {f"export.{fmt}": export(workspace, fmt=fmt, annotator="alice")["content"]}
         victims = list(originals)
-        separator = "," if fmt == "csv" else "\t"
     crashes = []
     tried = 0
     for victim in victims:
@@ -139,7 +145,7 @@ def test_damaged_lines_of_text_formats_are_refused_with_an_error(fmt, workspace,
             for name, text in originals.items():
                 (folder / name).write_text("\n".join(lines) if name == victim else text)
             tried += 1
-            target = folder if fmt == "brat" else folder / victim
+            target = folder if BY_NAME[fmt].folder else folder / victim
             crash = _import_survives(workspace, target, fmt)
             if crash:
                 crashes.append(f"{victim} {lines!r}: {crash}")

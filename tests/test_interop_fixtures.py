@@ -167,6 +167,21 @@ def test_shared_file_imports_or_is_refused_with_the_reason(relative, tmp_path, l
         assert not list(workspace.annotations_dir.glob("*.jsonl")), "a refused import wrote answers"
 
 
+@pytest.mark.parametrize("relative", [relative for relative in shared_files() if "--format" in EXPECTED[relative][0]])
+def test_detection_never_takes_a_shared_file_for_another_format(relative):
+    from tagline.annotate.interop import detect_format
+    from tagline.errors import InputError
+
+    arguments = EXPECTED[relative][0]
+    fmt = arguments[arguments.index("--format") + 1]
+    try:
+        detected = detect_format(FORMATS / relative)
+    except InputError as error:
+        assert "cannot tell which tool's format" in error.what, error.what
+        return
+    assert detected == fmt
+
+
 def test_brat_events_and_relations_are_left_out_but_entities_import(tmp_path, label_map):
     from tagline.annotate.events import load_view
     from tagline.annotate.interop import import_file

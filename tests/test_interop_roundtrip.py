@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tagline.annotate.events import load_view, make_event
+from tagline.annotate.formats.registry import FORMATS, LINE_BREAKS, SENTENCE_BOUNDARIES, FormatSpec
 from tagline.annotate.interop import export, import_file
 from tagline.annotate.validate import validate_workspace
 from tagline.corpus.ingest import add_source_documents
@@ -25,16 +26,8 @@ CLAIM_TYPES = ["not_claim", "quantity", "other_claim"]
 STANCES = ["FAVOR", "AGAINST", "NONE"]
 ENTITY_LABELS = ["PERSON", "ORG", "GPE", "PRODUCT"]
 TARGETS = ["DeepSeek", "US AI policy"]
-# What each format holds, besides the sentences themselves.
-HOLDS = {
-    "label-studio": {"entities", "claim_type", "stance"},
-    "prodigy": {"entities", "claim_type", "stance"},
-    "csv": {"entities", "claim_type", "stance"},
-    "doccano": {"entities", "claim_type"},
-    "spacy": {"entities", "claim_type"},
-    "conll": {"entities"},
-    "brat": {"entities"},
-}
+# Every format tagline writes and reads back; what each holds comes from the registry.
+ROUNDTRIP = [spec for spec in FORMATS if spec.imports and spec.exports]
 SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
@@ -119,48 +112,47 @@ def by_text(workspace, annotator: str, tasks: set[str], *, all_annotated: bool =
     return result
 
 
-def roundtrip(fmt: str, data, *, whole: bool = False, newlines: bool = True) -> None:
-    documents = data.draw(st.lists(texts(newlines), min_size=1, max_size=4, unique_by=str.strip))
+def out_path(folder: Path, spec: FormatSpec) -> Path:
+    return folder / ("out" if spec.folder else f"out{spec.suffix}")
+
+
+def roundtrip(spec: FormatSpec, data) -> None:
+    """Export alice's answers, import them into a new workspace and back into the same one. Sentences
+    are whole documents where the format keeps documents rather than sentences, and have no line
+    breaks where it cannot keep them."""
+    fmt, holds = spec.name, set(spec.holds.tasks)
+    whole = SENTENCE_BOUNDARIES in spec.holds.loses
+    documents = data.draw(st.lists(texts(LINE_BREAKS not in spec.holds.loses), min_size=1, max_size=4,
+                                   unique_by=str.strip))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         source = build(tmp / "source", documents, whole)
         if len({s["text"] for s in source.iter_sentences()}) != sum(1 for _ in source.iter_sentences()):
             return  # the same sentence twice: answers could not be compared by text
-        annotate(data, source, HOLDS[fmt])
-        out = tmp / ("out" if fmt == "brat" else "out.json")
+        annotate(data, source, holds)
+        out = out_path(tmp, spec)
         export(source, fmt=fmt, annotator="alice", out=out)
         target = init_workspace(tmp / "target")
         import_file(target, out, fmt=fmt, annotator="alice")
         assert [str(p) for p in validate_workspace(target) if not p.warning] == []
-        all_annotated = fmt in ("conll", "brat")
-        assert by_text(target, "alice", HOLDS[fmt]) == by_text(source, "alice", HOLDS[fmt], all_annotated=all_annotated)
+        # A format that cannot tell "not annotated" from "no entities" says "no entities" of every sentence.
+        all_annotated = spec.holds.unanswered is None
+        assert by_text(target, "alice", holds) == by_text(source, "alice", holds, all_annotated=all_annotated)
         # Back into the workspace it came from: the same sentences, nothing new.
         again = import_file(source, out, fmt=fmt, annotator="alice")
         assert again["documents_added"] == 0, again
         assert again["events"] == {} or all_annotated, again
 
 
-@pytest.mark.parametrize("fmt", ["label-studio", "prodigy", "csv", "doccano", "spacy"])
+@pytest.mark.parametrize("spec", ROUNDTRIP, ids=lambda spec: spec.name)
 @SETTINGS
 @given(data=st.data())
-def test_roundtrip_sentences_and_answers(fmt, data):
-    roundtrip(fmt, data)
+def test_roundtrip_sentences_and_answers(spec, data):
+    roundtrip(spec, data)
 
 
-@SETTINGS
-@given(data=st.data())
-def test_roundtrip_conll(data):
-    roundtrip("conll", data, newlines=False)
-
-
-@SETTINGS
-@given(data=st.data())
-def test_roundtrip_brat_documents(data):
-    roundtrip("brat", data, whole=True)
-
-
-@pytest.mark.parametrize("fmt", ["label-studio", "prodigy", "csv", "doccano", "spacy", "conll", "brat"])
-def test_roundtrip_gold(fmt, tmp_path):
+@pytest.mark.parametrize("spec", ROUNDTRIP, ids=lambda spec: spec.name)
+def test_roundtrip_gold(spec, tmp_path):
     from tagline.annotate.gold import gold_record, gold_view
 
     source = build(tmp_path / "source", ["東京はDeepSeekの本社がある。", "👨‍👩‍👧 e\u0301 AI chip"], whole=False)
@@ -172,15 +164,15 @@ def test_roundtrip_gold(fmt, tmp_path):
                gold_record(sentences[1]["id"], "stance", "DeepSeek", {"target": "DeepSeek", "label": "NONE"}, "single", {})]
     source.gold_dir.mkdir(exist_ok=True)
     append_records(source.gold_path, records)
-    out = tmp_path / ("out" if fmt == "brat" else "out.file")
-    export(source, fmt=fmt, gold=True, out=out)
+    out = out_path(tmp_path, spec)
+    export(source, fmt=spec.name, gold=True, out=out)
     target = init_workspace(tmp_path / "target")
-    import_file(target, out, fmt=fmt, as_gold=True)
+    import_file(target, out, fmt=spec.name, as_gold=True)
 
     def view(workspace):
         texts = {s["id"]: s["text"] for s in workspace.iter_sentences()}
         return {(texts[sid], task, target): record["value"] for (sid, task, target), record in gold_view(workspace).items()
-                if task in HOLDS[fmt]}
+                if task in spec.holds.tasks}
 
     assert view(target) == view(source)
     assert all(record["provenance"]["method"] == "imported" for record in gold_view(target).values())

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import click
 
+# The registry imports only the standard library, so `--help` lists the formats without loading a reader.
+from tagline.annotate.formats.registry import BENCHMARK_FORMATS, EXPORT_FORMATS, FOLDER_FORMATS, IMPORT_FORMATS
 from tagline.cli.output import emit_json, json_option, say, workspace_option
 from tagline.wording import plural
-
-# Kept here rather than imported so that `--help` does not load the library.
-IMPORT_FORMATS = ("doccano", "label-studio", "prodigy", "brat", "conll", "spacy", "csv", "webanno-tsv",
-                  "semeval2016", "stockmark-ner")
-EXPORT_FORMATS = ("doccano", "label-studio", "prodigy", "brat", "conll", "spacy", "csv")
 
 
 def _warn(warnings: list[str]) -> None:
@@ -21,8 +18,8 @@ def _warn(warnings: list[str]) -> None:
 @click.command("import")
 @click.argument("file", type=click.Path(exists=True, path_type=str))
 @click.option("--format", "fmt", type=click.Choice(IMPORT_FORMATS), default=None,
-              help="The file's format (default: guessed when unmistakable). semeval2016 and stockmark-ner "
-                   "import benchmark gold.")
+              help="The file's format (default: guessed when unmistakable). "
+                   f"{' and '.join(BENCHMARK_FORMATS)} import benchmark gold.")
 @click.option("--annotator", "-a", metavar="NAME",
               help="Whose answers these are, where the file does not say (doccano, brat, CoNLL, spaCy, ...).")
 @click.option("--label-map", type=click.Path(exists=True, dir_okay=False), default=None,
@@ -79,8 +76,8 @@ def import_cli(file, fmt, annotator, label_map, split, as_gold, task, target, te
 @click.option("--gold", is_flag=True, help="Export the gold answers.")
 @click.option("--annotator", "-a", metavar="NAME", default=None, help="Export this annotator's current answers.")
 @click.option("--out", "-o", type=click.Path(), default=None,
-              help="The file to write (brat: a folder); default: standard output. An existing file is kept "
-                   "unless --force; the workspace's own files never are written.")
+              help=f"The file to write ({', '.join(FOLDER_FORMATS)}: a folder); default: standard output. An "
+                   "existing file is kept unless --force; the workspace's own files never are written.")
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
 @click.option("--no-formula-escape", "no_formula_escape", is_flag=True,
               help="CSV: write cells that begin with = + - @ (formulas to a spreadsheet) as they are, "

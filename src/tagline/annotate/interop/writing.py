@@ -1,0 +1,37 @@
+"""Writing a planned import: its new documents, gold and answer events in one transaction."""
+
+from __future__ import annotations
+
+from tagline.corpus.workspace import Workspace
+from tagline.errors import DataError
+
+
+def write_import(workspace: Workspace, new_documents: list, events_by_annotator: dict[str, list[dict]],
+                 gold_records: list[dict]) -> None:
+    """One transaction: a failure anywhere (a full disk, Ctrl-C) leaves every file as it was.
+
+    A killed process is different once the answers are being written: the documents (and gold) are
+    kept from then on (the journal ends there), because the annotation files cannot be cut back
+    after the fact (the terminal session appends to them without the workspace lock). Whatever
+    answers were written refer to sentences that exist, and importing the file again writes the
+    rest.
+    """
+    from tagline.corpus.ingest import add_source_documents
+
+    with workspace.transaction() as transaction:
+        if new_documents:
+            add_source_documents(workspace, [document for document, _ in new_documents])
+            planned = {s.sentence_id: s.text for _, frame in new_documents for s in frame.sentences}
+            doc_ids = {document.doc_id for document, _ in new_documents}
+            stored = {s["id"]: s["text"] for s in workspace.iter_sentences() if s["doc_id"] in doc_ids}
+            if stored != planned:
+                raise DataError("the stored sentences differ from the ones the import planned; nothing was "
+                                "imported", where=str(workspace.sentences_path), fix="report this")
+        if gold_records:
+            workspace.gold_dir.mkdir(exist_ok=True)
+            transaction.append(workspace.gold_path, gold_records)
+        if events_by_annotator:
+            transaction.checkpoint()
+            workspace.annotations_dir.mkdir(exist_ok=True)
+            for name, events in sorted(events_by_annotator.items()):
+                transaction.append(workspace.annotation_path(name), events, journal=False)
