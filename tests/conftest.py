@@ -27,6 +27,26 @@ def require_shared(relative: str) -> Path:
     return base / relative
 
 
+def _interop_group():
+    """``import`` and ``export`` under a root group that renders errors as the real CLI does, with the
+    real CLI's context settings: a command object remembers its help option the first time it runs,
+    so a group with other settings would change what ``--help`` shows for the rest of the session."""
+    import click
+
+    from tagline.cli import RootGroup, main
+
+    @click.group(cls=RootGroup, lazy_commands={"import": "tagline.cli.interop:import_cli",
+                                               "export": "tagline.cli.interop:export_cli"},
+                 context_settings=main.context_settings)
+    def cli() -> None:
+        """The two commands of the real CLI."""
+
+    return cli
+
+
+interop_cli = _interop_group()
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

@@ -6,24 +6,19 @@ import json
 import os
 from pathlib import Path
 
-import click
 import pytest
 from click.testing import CliRunner
+from conftest import interop_cli as cli
 
 from tagline.annotate.events import load_view, make_event
 from tagline.annotate.interop import detect_format, export, import_file
 from tagline.corpus.store import append_records
 from tagline.corpus.workspace import init_workspace
 from tagline.errors import ConflictError, DataError, InputError
-from tagline.cli import RootGroup
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
-@click.group(cls=RootGroup, lazy_commands={"import": "tagline.cli.interop:import_cli",
-                                           "export": "tagline.cli.interop:export_cli"})
-def cli() -> None:
-    """The two commands under a root group that renders errors as the real CLI does."""
 
 
 @pytest.fixture(autouse=True)

@@ -6,11 +6,9 @@ import json
 import os
 from pathlib import Path
 
-import click
 import pytest
 from click.testing import CliRunner
-
-from tagline.cli import RootGroup
+from conftest import interop_cli as cli
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 FORMATS = SHARED / "formats"
@@ -110,10 +108,6 @@ EXPECTED: dict[str, tuple[list[str], str]] = {
 }
 
 
-@click.group(cls=RootGroup, lazy_commands={"import": "tagline.cli.interop:import_cli",
-                                           "export": "tagline.cli.interop:export_cli"})
-def cli() -> None:
-    """The two commands under a root group that renders errors as the real CLI does."""
 
 
 def shared_files() -> list[str]:

@@ -179,7 +179,7 @@ def _krippendorff_nominal(rows: list[list[int | None]], what: str, notes: list[s
     return value
 
 
-def label_agreement(votes: Mapping[Hashable, Mapping[str, str | None]], *, labels: Sequence[str] | None = None,
+def label_agreement(votes: Mapping[Any, Mapping[str, str | None]], *, labels: Sequence[str] | None = None,
                     top_contested: int = 10) -> dict:
     """Agreement between annotators on a categorical task (a stance per target, a claim type).
 
@@ -345,7 +345,7 @@ def _normalise_spans(spans: Mapping, notes: list[str]) -> dict[Hashable, dict[st
     return clean
 
 
-def _overlap(a: tuple[int, int, str], b: tuple[int, int, str]) -> int:
+def _overlap(a: tuple[int, ...] | tuple[int, int, str], b: tuple[int, int, str]) -> int:
     return min(a[1], b[1]) - max(a[0], b[0])
 
 
@@ -470,8 +470,8 @@ def _token_alpha(items: Mapping, annotators: list[str], all_labels: list[str],
     return entry
 
 
-def span_agreement(spans: Mapping[Hashable, Mapping[str, Sequence | None]], *,
-                   token_offsets: Mapping[Hashable, Sequence[tuple[int, int]]] | None = None) -> dict:
+def span_agreement(spans: Mapping[Any, Mapping[str, Sequence | None]], *,
+                   token_offsets: Mapping[Any, Sequence[tuple[int, int]]] | None = None) -> dict:
     """Agreement between annotators on entity spans: pairwise precision/recall/F1 and token-level alpha.
 
     Parameters

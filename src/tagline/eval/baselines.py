@@ -287,7 +287,10 @@ class CrossValidatedClassifier:
             raise ValueError(f"cannot fit on {len(texts)} texts and {len(labels)} labels")
         tuning_metric(self.scoring)  # an unknown metric is an error, not a reason to keep the defaults
         counts = Counter(labels)
-        self.best_params_, self.best_score_, self.cv_scores_, self.tuning_note_ = {}, None, [], ""
+        self.best_params_: dict = {}
+        self.best_score_: float | None = None
+        self.cv_scores_: list[dict] = []
+        self.tuning_note_ = ""
         self.folds_used_ = 0
         repeated = [count for count in counts.values() if count >= 2]
         if len(counts) < 2:
@@ -482,7 +485,7 @@ class PerTargetClassifier:
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        if not hasattr(self.base_factory, "fit"):
+        if not hasattr(self.base_factory, "fit") and callable(self.base_factory):
             state["base_factory"] = self.base_factory()
         return state
 
@@ -559,8 +562,8 @@ class PerTargetClassifier:
         for index, (target, _) in enumerate(pairs):
             if target in self.estimators_:
                 rows.setdefault(target, []).append(index)
-        for target, index in rows.items():
-            for i, label in zip(index, self.estimators_[target].predict([pairs[i][1] for i in index])):
+        for target, members in rows.items():
+            for i, label in zip(members, self.estimators_[target].predict([pairs[i][1] for i in members]), strict=True):
                 predictions[i] = label
         return np.asarray(predictions)
 

@@ -9,6 +9,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 Span = tuple[int, int, str]
 
@@ -219,21 +220,10 @@ def spans_to_bio(offsets: Sequence[tuple[int, int]], spans: Sequence[Span]) -> l
 
 
 def bio_to_spans(offsets: Sequence[tuple[int, int]], tags: Sequence[str]) -> list[Span]:
-    spans, current = [], None
-    for (start, end), tag in zip(offsets, tags):
-        if tag.startswith("B-") or (tag.startswith("I-") and (current is None or current[2] != tag[2:])):
-            if current:
-                spans.append(tuple(current))
-            current = [start, end, tag[2:]]
-        elif tag.startswith("I-") and current is not None:
-            current[1] = end
-        else:
-            if current:
-                spans.append(tuple(current))
-            current = None
-    if current:
-        spans.append(tuple(current))
-    return spans
+    from seqeval.metrics.sequence_labeling import get_entities
+
+    # seqeval's reading of IOB2 (an I- after O or after another label starts a span), as scored
+    return [(offsets[first][0], offsets[last][1], label) for label, first, last in get_entities(list(tags))]
 
 
 class CRFTagger:
@@ -250,7 +240,7 @@ class CRFTagger:
         self.c1, self.c2, self.max_iterations = c1, c2, max_iterations
         self.dictionary: dict[str, str] = {}
         self.features = self.FEATURES
-        self.model = None
+        self.model: Any = None  # sklearn_crfsuite.CRF once fitted, a CRFsuite tagger once loaded
 
     def _sentence_features(self, text: str, lang: str) -> tuple[list[tuple[int, int]], list[dict]]:
         from tagline.corpus.tokenize import tokenize_with_pos
@@ -278,7 +268,7 @@ class CRFTagger:
         return self
 
     def predict(self, texts, langs) -> list[list[Span]]:
-        out = []
+        out: list[list[Span]] = []
         for text, lang in zip(texts, langs):
             offsets, features = self._sentence_features(text, lang)
             if not offsets:

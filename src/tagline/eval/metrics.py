@@ -110,7 +110,9 @@ def classification_metrics(y_true: Sequence[Hashable], y_pred: Sequence[Hashable
 
 
 def _counts(y_true: Sequence, y_pred: Sequence) -> tuple[Counter, Counter, Counter]:
-    correct, gold, guessed = Counter(), Counter(), Counter()
+    correct: Counter = Counter()
+    gold: Counter = Counter()
+    guessed: Counter = Counter()
     for truth, guess in zip(y_true, y_pred):
         gold[truth] += 1
         guessed[guess] += 1
@@ -310,9 +312,9 @@ def f_avg_by_target(y_true: Sequence[Hashable], y_pred: Sequence[Hashable], *, t
         rows.setdefault(target, []).append(index)
     per_target = {}
     for target in sorted(rows):
-        index = rows[target]
-        per_target[target] = {"n": len(index), "f_avg": f_avg([y_true[i] for i in index], [y_pred[i] for i in index],
-                                                              positive=positive)}
+        members = rows[target]
+        per_target[target] = {"n": len(members), "f_avg": f_avg([y_true[i] for i in members],
+                                                                [y_pred[i] for i in members], positive=positive)}
     return {"f_avg": f_avg(y_true, y_pred, positive=positive),
             "macro_over_targets": sum(score["f_avg"] for score in per_target.values()) / len(per_target),
             "per_target": per_target}
@@ -425,7 +427,7 @@ def _batched_f_avg(true_codes, pred_codes, codes, *, positive=STANCE_POSITIVE, s
     return np.where(n_counted > 0, (f1 * counted).sum(axis=1) / np.maximum(n_counted, 1), 0.0)
 
 
-_BATCHED = {accuracy: _batched_accuracy, macro_f1: _batched_macro_f1, weighted_f1: _batched_weighted_f1,
+_BATCHED: dict[Callable, Callable] = {accuracy: _batched_accuracy, macro_f1: _batched_macro_f1, weighted_f1: _batched_weighted_f1,
             f_avg: _batched_f_avg}
 
 

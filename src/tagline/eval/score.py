@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -65,7 +66,7 @@ def score_predictions(workspace: Workspace, path: str | Path, *, task: str, spli
                         fix=f"splits: {', '.join(sorted(set(data.splits)))}, or --split all")
     gold = {data.ids[i]: data.gold[i] for i in keep}
     texts = {data.ids[i]: data.inputs[i] for i in keep} if task == "entities" else {}
-    predicted: dict[str, object] = {}
+    predicted: dict[str, Any] = {}  # a label, or spans for entities
     unknown_labels: list[str] = []
     unlabelled: list[str] = []  # records without a label
     duplicates: list[str] = []
@@ -289,7 +290,7 @@ def predict_file(workspace: Workspace, run_id: str, path: str | Path) -> list[di
     if result["task"] == "stance":
         known = _trained_targets(model, result)
         unknown = [r for r in records if known is not None and r["target"] not in known]
-        if unknown:
+        if unknown and known is not None:
             raise InputError(f"target {unknown[0]['target']!r} is not one the run was trained on "
                              f"({plural(len(unknown), 'record')} in all)", where=f"{path}:{unknown[0]['line']}",
                              fix=f"use one of: {', '.join(known)}")
