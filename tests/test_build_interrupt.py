@@ -6,11 +6,15 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from tagline.annotate.gold import auto_adjudicate
+from tagline.cli import main
 from tagline.eval.build import build_dataset
 from tagline.interrupts import Interrupted
 
@@ -212,3 +216,82 @@ def test_without_a_previous_build_nothing_is_left_and_the_handlers_are_the_calle
     assert signal.getsignal(signal.SIGINT) is handler
     signal.raise_signal(signal.SIGINT)
     assert recorded_sigint == [signal.SIGINT]
+
+
+def test_the_command_says_it_was_interrupted_in_one_line(runner, previous_build, recorded_sigint, monkeypatch):
+    import tagline.eval.card
+
+    _, out, digest = previous_build
+    monkeypatch.setattr(tagline.eval.card, "dataset_card", signal_from(tagline.eval.card, "dataset_card"))
+    result = runner.invoke(main, ["eval", "build", "--out", str(out), "--seed", "7"])
+    assert result.exit_code == 130, result.output
+    *progress, last = result.stderr.splitlines()
+    assert last == f"Interrupted: eval build stopped; the previous build in {out} is kept"
+    assert set(progress) <= {"reading gold", "reading sentences", "assigning splits", "tokenising",
+                             "writing sentences", "writing stance"}, progress
+    assert_kept(out, digest)
+
+
+# ----- the command in its own process, signalled as a terminal does -----------------------------
+def big_workspace(root: Path):
+    """The sample workspace with a small previous build, then 660 copies of its sentences and gold
+    (50,897 sentences): enough for the tokens to be made in worker processes, and for each step to
+    last long enough to be signalled in."""
+    from tagline.corpus.workspace import init_workspace
+
+    workspace = init_workspace(root, sample=True)
+    auto_adjudicate(workspace)
+    out = workspace.build_dir / "dataset"
+    build_dataset(workspace, out=out, tokens=False)
+    sentences, gold = workspace.sentences_path.read_bytes(), workspace.gold_path.read_bytes()
+    with open(workspace.sentences_path, "ab") as sentences_out, open(workspace.gold_path, "ab") as gold_out:
+        for copy in range(660):
+            sentences_out.write(sentences.replace(b'"deepseek_ja', b'"copy%04d' % copy))
+            gold_out.write(gold.replace(b'"deepseek_ja', b'"copy%04d' % copy))
+    return workspace, out
+
+
+def run_until(workspace, message: str, signum: int, *, with_workers: bool = False):
+    """Run `tagline eval build` in a process group of its own, wait for ``message`` on stderr (and
+    for its worker processes), send ``signum`` to the whole group, as a terminal does with Ctrl-C;
+    return the exit status, stderr and the workers that ran."""
+    import tagline
+
+    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
+    child = subprocess.Popen([sys.executable, "-m", "tagline", "eval", "build", "--seed", "3", "-w",
+                              str(workspace.root)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                             start_new_session=True)
+    lines = []
+    for line in child.stderr:
+        lines.append(line.decode())
+        if line.decode().strip() == message:
+            break
+    workers = []
+    deadline = time.monotonic() + 20
+    while with_workers and len(workers) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+        workers = [int(pid) for task in Path(f"/proc/{child.pid}/task").iterdir()
+                   for pid in (task / "children").read_text().split()]
+    os.killpg(child.pid, signum)
+    lines += [line.decode() for line in child.stderr]
+    return child.wait(timeout=60), lines, workers
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_the_command_stops_at_each_step_when_its_process_group_is_signalled(tmp_path, monkeypatch):
+    monkeypatch.delenv("TAGLINE_WORKSPACE", raising=False)
+    workspace, out = big_workspace(tmp_path / "big")
+    digest = tree_digest(out)
+    kept = f"Interrupted: eval build stopped; the previous build in {out} is kept\n"
+    for message, signum, status in (("tokenising", signal.SIGINT, 130), ("writing sentences", signal.SIGINT, 130),
+                                     ("writing stance", signal.SIGTERM, 143)):
+        code, lines, workers = run_until(workspace, message, signum, with_workers=message == "tokenising")
+        assert (code, lines[-1]) == (status, kept), (message, lines)
+        assert lines[:-1] == [line + "\n" for line in ["reading gold", "reading sentences", "assigning splits",
+                                                       "tokenising", "writing sentences", "writing stance"]
+                              ][:len(lines) - 1], (message, lines)  # and nothing else: no worker tracebacks
+        assert_kept(out, digest)
+        if workers:
+            assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "workers outlived the build"
+        else:
+            assert message != "tokenising", "the workers were never seen"
