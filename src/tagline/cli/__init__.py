@@ -10,6 +10,7 @@ import click
 
 from tagline import __version__
 from tagline.errors import TaglineError
+from tagline.interrupts import Interrupted
 
 # name -> "module:attribute"; modules are imported only when the command is used or listed.
 COMMANDS = {
@@ -32,6 +33,13 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx):
         return sorted({*super().list_commands(ctx), *self.lazy_commands})
 
+    def resolve_command(self, ctx, args):
+        name, command, rest = super().resolve_command(ctx, args)
+        if name:  # the words after `tagline` (or `python -m tagline`) of the command that runs
+            words = ctx.command_path[len(ctx.find_root().command_path):].split()
+            ctx.meta["tagline.command"] = " ".join([*words, name])
+        return name, command, rest
+
     def get_command(self, ctx, name):
         if name in self.lazy_commands:
             module_name, attribute = self.lazy_commands[name].split(":")
@@ -53,6 +61,11 @@ class RootGroup(LazyGroup):
             if ctx.meta.get("tagline.debug"):
                 raise
             raise ProjectError(error.render()) from None
+        except Interrupted as interrupted:
+            # Work that cleaned up after a Ctrl-C or SIGTERM: one line, and the status a shell
+            # gives a process that signal ended (130, 143), so scripts see it was stopped.
+            click.echo(f"Interrupted: {ctx.meta.get('tagline.command', 'tagline')} {interrupted}", err=True)
+            ctx.exit(interrupted.exit_code)
         except BrokenPipeError:
             # The reader went away (`| head`): stop quietly, as Unix tools do.
             import os

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import click
 
 from tagline.cli import LazyGroup
@@ -23,6 +25,28 @@ def eval_group() -> None:
     """Build a Hugging Face dataset from the gold, run baselines, and score predictions."""
 
 
+def _interruptible(function):
+    """Run the command under one interrupt guard, from before the workspace is read to its last
+    line of output. The build shares the guard, so once the new build is in place a Ctrl-C is
+    ignored until the command has said so, rather than reported as having stopped a build that is
+    there; and a Ctrl-C before the build begins is reported like one during it, not as click's
+    `Aborted!` with status 1."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        from tagline.interrupts import Interrupted, interrupt_guard
+
+        with interrupt_guard():
+            try:
+                return function(*args, **kwargs)
+            except Interrupted as stopped:
+                if stopped.detail:
+                    raise
+                raise Interrupted(stopped.signum, "nothing was written") from None
+
+    return wrapper
+
+
 @click.command("build")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Where to write the dataset (default: build/dataset in the workspace).")
@@ -36,25 +60,17 @@ def eval_group() -> None:
               help="Only these tasks (repeatable; default: all configured).")
 @click.option("--tokens/--no-tokens", default=True, show_default=True,
               help="Add tokens and BIO ner_tags (needs the tokenizer; the slowest part at scale).")
+@_interruptible
 @workspace_option
 @json_option
 def build_cli(out, split_text, group_by, seed, tasks, tokens, workspace, as_json) -> None:
     """Write the gold as a DatasetDict (save_to_disk + Parquet) with a dataset card."""
     from tagline.eval.build import build_dataset, parse_ratios
 
-    import signal
-
     ratios = parse_ratios(split_text) if split_text else None
-
-    def terminated(signum, frame):
-        raise SystemExit(128 + signum)  # unwinds like Ctrl-C: the half-written build is removed
-
-    previous_handler = signal.signal(signal.SIGTERM, terminated)
-    try:
-        report = build_dataset(workspace, out=out, ratios=ratios, group_by=group_by, seed=seed,
-                               tasks=list(tasks) or None, tokens=tokens, progress=None if as_json else say)
-    finally:
-        signal.signal(signal.SIGTERM, previous_handler)
+    report = build_dataset(workspace, out=out, ratios=ratios, group_by=group_by, seed=seed,
+                           tasks=list(tasks) or None, tokens=tokens, progress=None if as_json else say)
+    _ignore_stop_signals_at_exit()
     for warning in report.warnings:
         say(f"Warning: {warning}")
     if as_json:
@@ -64,6 +80,27 @@ def build_cli(out, split_text, group_by, seed, tasks, tokens, workspace, as_json
         click.echo(f"{name}: " + ", ".join(f"{split} {count}" for split, count in counts.items()))
     click.echo(f"splits: {report.split_method}")
     click.echo(f"fingerprint {report.fingerprint}; written to {report.out}")
+
+
+def _ignore_stop_signals_at_exit() -> None:
+    """Ignore SIGINT and SIGTERM once the interpreter starts to exit.
+
+    Exiting after a build takes a few tenths of a second (pyarrow and datasets let go of their
+    memory and threads). Python runs no handler for most of it and puts the system default back
+    near the end: a Ctrl-C there was either not seen at all or ended a build that had succeeded
+    with status 130 and no message.
+    """
+    import atexit
+
+    atexit.unregister(_ignore_stop_signals)  # registered once, however many builds ran
+    atexit.register(_ignore_stop_signals)
+
+
+def _ignore_stop_signals() -> None:
+    import signal
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def _interval(item: dict) -> str:

@@ -490,19 +490,25 @@ def _map_in_workers(function, arguments, workers: int) -> list:
     multiprocessing pool: forking this process (which runs Arrow's thread pools) can deadlock, and
     spawning re-imports the caller's main script, which then has to be guarded. ``arguments`` is read
     only as workers become free, so the inputs are not all in memory at once.
+
+    The workers run in a process group of their own, so a Ctrl-C at the terminal (sent to the whole
+    foreground group) reaches only this process, which then stops them; otherwise each worker
+    would die of it with a traceback, and the caller would take that for a failure.
     """
     import pickle
     import subprocess
     import sys
     import threading
 
+    from tagline.interrupts import check as check_interrupted
+    from tagline.interrupts import deferred
+
     name = function.__name__
     results: dict = {}
     failures: list = []
     lock = threading.Lock()
     queue = enumerate(arguments)
-    processes = [subprocess.Popen([sys.executable, "-c", _WORKER_MAIN], stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE) for _ in range(workers)]
+    processes = []
 
     def drive(process) -> None:
         try:
@@ -522,21 +528,33 @@ def _map_in_workers(function, arguments, workers: int) -> list:
         except BaseException as error:  # noqa: BLE001 - handed to the calling thread
             failures.append(error)
 
-    threads = [threading.Thread(target=drive, args=(process,), daemon=True) for process in processes]
+    stopped = True
     try:
+        # Not cut short by Ctrl-C: a worker Popen started but had not yet returned would be left
+        # out of `processes`, so never stopped.
+        with deferred():
+            for _ in range(workers):
+                processes.append(subprocess.Popen([sys.executable, "-c", _WORKER_MAIN], stdin=subprocess.PIPE,
+                                                  stdout=subprocess.PIPE, process_group=0))
+        check_interrupted()
+        threads = [threading.Thread(target=drive, args=(process,), daemon=True) for process in processes]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
+        stopped = bool(failures)
     finally:
-        for process in processes:
-            try:
-                process.stdin.close()
-            except OSError:
-                pass
-            if failures:
-                process.kill()
-            process.wait()
+        with deferred():  # every worker is stopped and waited for, even if Ctrl-C is pressed again
+            if stopped:  # a failure or Ctrl-C: the other workers' results are not wanted
+                for process in processes:
+                    process.kill()
+            for process in processes:
+                try:
+                    process.stdin.close()
+                except OSError:
+                    pass
+                process.wait()
+    check_interrupted()  # a SIGTERM sent to every process ends the workers too: it is not their failure
     if failures:
         if isinstance(failures[0], EOFError):
             raise RuntimeError(f"a worker process running {name} ended unexpectedly") from failures[0]
@@ -658,13 +676,61 @@ def _build(
 
     Tokens for large corpora are made in ``workers`` processes (default: one per core; 1 makes them
     in this process).
+
+    Ctrl-C (SIGINT) or SIGTERM stops the build at any step, called from the main thread: the
+    half-written build is removed, ``out`` is left as it was, and
+    :class:`~tagline.interrupts.Interrupted` (a ``KeyboardInterrupt``) is raised, saying whether a
+    previous build is kept. The new build replaces the previous one in two renames that a signal
+    cannot cut: a signal that comes once they have begun is too late to stop anything, so the
+    build is reported as done, with a warning. The signal handlers in place before are restored.
     """
+    import logging
+
+    from tagline.interrupts import Interrupted, interrupt_guard
+
+    with interrupt_guard() as guard:
+
+        def step(message: str) -> None:
+            guard.check()  # a Ctrl-C that a library swallowed is acted on here, between steps
+            if progress:
+                progress(message)
+
+        def unless_interrupted(record) -> bool:
+            return guard.signum is None
+
+        # datasets logs a warning when the hashing it does for shards is interrupted; the one line
+        # an interrupted build prints is its own.
+        fingerprint_log = logging.getLogger("datasets.fingerprint")
+        fingerprint_log.addFilter(unless_interrupted)
+        try:
+            report = _build(workspace, guard, step, out=out, ratios=ratios, group_by=group_by, seed=seed,
+                            tasks=tasks, tokens=tokens, workers=workers)
+        except Interrupted as stopped:
+            raise Interrupted(stopped.signum, _interrupted_message(workspace, out)) from None
+        finally:
+            fingerprint_log.removeFilter(unless_interrupted)
+        if guard.late:
+            report.warnings.append("interrupted once the new build was being moved into place: the build is "
+                                   "complete and kept")
+        return report
+
+
+def _interrupted_message(workspace: Workspace, out) -> str:
+    """What an interrupted build left, read from the disk rather than assumed."""
+    out = (Path(out) if out else workspace.build_dir / "dataset").resolve()
+    if out.is_dir() and _is_build(out):
+        return f"the previous build in {out} is kept"
+    return f"no build was written to {out}"
+
+
+def _build(workspace: Workspace, guard, step, *, out, ratios, group_by, seed, tasks, tokens,
+           workers) -> BuildReport:
+    """:func:`build_dataset` under its interrupt ``guard``; ``step`` announces each step."""
     import datasets
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    step = progress or (lambda message: None)
     datasets.disable_progress_bars()
     config = workspace.config
     split_settings = config.split
@@ -892,21 +958,28 @@ def _build(
         makers["stance"] = stance_config
 
     staging = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    _remove_abandoned_staging(out)
-    staging.mkdir(parents=True)
     try:
-        report = _write_build(staging, out, makers, split_names, report, universe, split_rank, settings, method,
+        _remove_abandoned_staging(out)
+        staging.mkdir(parents=True)
+        report = _write_build(staging, makers, split_names, report, universe, split_rank, settings, method,
                               warnings, workspace, provenance, agreement, sources, step)
+        with guard.deferred():
+            # The last moment to stop; once the renames begin, they finish and the build is done.
+            guard.check()
+            _swap_into_place(staging, out, guard.commit)
     except BaseException:  # a failure or Ctrl-C: the half-written build goes, the previous one stays
-        shutil.rmtree(staging, ignore_errors=True)
+        with guard.deferred():
+            shutil.rmtree(staging, ignore_errors=True)
         raise
     return report
 
 
-def _write_build(staging: Path, out: Path, makers: dict, split_names, report, universe, split_rank, settings,
+def _write_build(staging: Path, makers: dict, split_names, report, universe, split_rank, settings,
                  method, warnings, workspace, provenance, agreement, sources, step):
     import datasets
     import pyarrow as pa
+
+    from tagline.interrupts import check as check_interrupted
 
     digest = hashlib.sha256()
     configs = {}
@@ -930,6 +1003,7 @@ def _write_build(staging: Path, out: Path, makers: dict, split_names, report, un
             digest.update(part_digest)
         dataset_dict = datasets.DatasetDict(parts)
         dataset_dict.save_to_disk(str(staging / name))
+        check_interrupted()  # datasets hashes each shard under a bare `except:` that can swallow Ctrl-C
         report.configs[name] = {split: len(parts[split]) for split in split_names if split in parts}
         report.label_distributions[name] = _label_distributions(parts, features)
         languages = pa.chunked_array([chunk for part in tables for chunk in part["lang"].chunks], pa.string())
@@ -948,7 +1022,6 @@ def _write_build(staging: Path, out: Path, makers: dict, split_names, report, un
 
     (staging / "README.md").write_text(dataset_card(workspace, report, configs, settings, provenance, agreement),
                                        encoding="utf-8")
-    _swap_into_place(staging, out)
     return report
 
 
@@ -991,11 +1064,11 @@ def source_state(workspace: Workspace) -> dict:
 
 
 def _remove_abandoned_staging(out: Path) -> None:
-    """Remove half-written builds (``.<name>.<pid>.tmp``) of processes that no longer run: what a
-    killed build leaves behind."""
+    """Remove half-written builds (``.<name>.<pid>.tmp``) and replaced ones being deleted
+    (``.<name>.previous.<pid>.tmp``) of processes that no longer run: what a killed build leaves behind."""
     import re
 
-    pattern = re.compile(rf"\.{re.escape(out.name)}\.(\d+)\.tmp")
+    pattern = re.compile(rf"\.{re.escape(out.name)}(?:\.previous)?\.(\d+)\.tmp")
     if not out.parent.is_dir():
         return
     for path in out.parent.iterdir():
@@ -1154,12 +1227,19 @@ def _label_distributions(parts: dict, features) -> dict[str, dict[str, int]]:
     return distributions
 
 
-def _swap_into_place(staging: Path, out: Path) -> None:
+def _swap_into_place(staging: Path, out: Path, done) -> None:
     """Replace ``out`` with the freshly written ``staging`` directory; the previous build is kept
-    as ``<out>.previous`` until the next build."""
+    as ``<out>.previous`` until the next build. ``done()`` is called once ``out`` is the new build.
+
+    Only renames happen before that, so ``out`` is never a half-deleted folder: the build before the
+    previous one is first renamed to a ``.tmp`` name and deleted afterwards (or, if the process is
+    killed, by the next build)."""
     previous = out.with_name(out.name + ".previous")
+    discarded = out.with_name(f".{previous.name}.{os.getpid()}.tmp")
     if out.exists():
         if previous.exists():
-            shutil.rmtree(previous)
+            previous.rename(discarded)
         out.rename(previous)
     staging.rename(out)
+    done()
+    shutil.rmtree(discarded, ignore_errors=True)

@@ -1,0 +1,140 @@
+"""Ctrl-C and SIGTERM during long work: one handler that stops the work, and sections a signal cannot cut."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from contextlib import contextmanager
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Work stopped by SIGINT (Ctrl-C) or SIGTERM, after cleaning up after itself.
+
+    A ``KeyboardInterrupt``, so that ``except Exception`` in the code it passes through does not
+    stop it, and a notebook shows it as it shows Ctrl-C. ``signum`` is the signal; ``detail`` says
+    what was left (``"the previous build in build/dataset is kept"``); ``exit_code`` is what a
+    shell reports for a process that signal ended, ``128 + signum`` (130, 143).
+    """
+
+    def __init__(self, signum: int, detail: str | None = None):
+        super().__init__(f"stopped; {detail}" if detail else "stopped")
+        self.signum = signum
+        self.detail = detail
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
+class InterruptGuard:
+    """What :func:`interrupt_guard` hands its work: the signal seen (``signum``), :meth:`check`,
+    :meth:`deferred` and :meth:`commit`."""
+
+    def __init__(self):
+        self.signum: int | None = None
+        self.committed = False
+        self.late = False  # a signal came after the point of no return and was ignored
+        self._raised = False
+        self._deferring = 0
+
+    def _handle(self, signum, frame) -> None:
+        if self.committed:
+            self.late = True
+            return
+        if self.signum is None:
+            self.signum = signum
+        # Raised once: a second Ctrl-C must not cut short the cleanup the first one started. Should
+        # the first be swallowed (datasets hashes with a bare `except:`), check() raises it again.
+        if not self._deferring and not self._raised:
+            self._raised = True
+            raise Interrupted(signum)
+
+    def check(self) -> None:
+        """Raise :class:`Interrupted` if a signal came and the work has not passed its point of no return."""
+        if self.signum is not None and not self.committed:
+            self._raised = True
+            raise Interrupted(self.signum)
+
+    @contextmanager
+    def deferred(self):
+        """A section that runs to its end: a signal during it is only recorded, for the next :meth:`check`."""
+        self._deferring += 1
+        try:
+            yield self
+        finally:
+            self._deferring -= 1
+
+    def commit(self) -> None:
+        """The work is done (its result is in place): from now on signals are ignored, not raised."""
+        self.late = self.signum is not None  # it came during the deferred section that finished the work
+        self.committed = True
+
+
+_active: InterruptGuard | None = None
+
+
+@contextmanager
+def interrupt_guard():
+    """For the duration of the block, SIGINT and SIGTERM raise :class:`Interrupted` in the main thread.
+
+    The handlers in place before are put back afterwards, whatever they were (a notebook's, an
+    application's, the default). A signal that is ignored (``SIG_IGN``, as in a background job) or
+    handled outside Python is left alone. Outside the main thread, where Python cannot set
+    handlers, nothing is installed and :meth:`InterruptGuard.check` never raises. A guard opened
+    inside another shares the outer one: the outer work is stopped, or committed, with the inner.
+    """
+    global _active
+    if threading.current_thread() is not threading.main_thread():
+        yield InterruptGuard()  # its own, never signalled: committing it must not commit the main thread's work
+        return
+    if _active is not None:
+        yield _active
+        return
+    guard = InterruptGuard()
+    previous = {}
+    for signum in STOP_SIGNALS:
+        handler = signal.getsignal(signum)
+        if handler is None or handler == signal.SIG_IGN:
+            continue
+        previous[signum] = handler
+    _active = guard
+    try:
+        for signum in previous:
+            signal.signal(signum, guard._handle)
+        yield guard
+    finally:
+        guard._deferring += 1
+        _active = None
+        _restore(previous)
+    guard.check()  # a signal that was recorded but never raised: the work did not end as it was asked to
+
+
+def _restore(handlers: dict) -> None:
+    """Put every handler back, even when one that is already back raises (its signal came meanwhile)."""
+    remaining = list(handlers.items())
+    while remaining:
+        signum, handler = remaining.pop()
+        try:
+            signal.signal(signum, handler)
+        except BaseException:
+            _restore(dict(remaining))
+            raise
+
+
+def check() -> None:
+    """:meth:`InterruptGuard.check` on the main thread's guard, if one is in force (for code a guard
+    is not passed to)."""
+    if _active is not None and threading.current_thread() is threading.main_thread():
+        _active.check()
+
+
+@contextmanager
+def deferred():
+    """:meth:`InterruptGuard.deferred` on the main thread's guard, if one is in force."""
+    if _active is None or threading.current_thread() is not threading.main_thread():
+        yield None
+        return
+    with _active.deferred() as guard:
+        yield guard

@@ -1,0 +1,297 @@
+"""Ctrl-C and SIGTERM during `eval build`: the build stops at any step, the previous build stays byte for
+byte, nothing half-written is left, and one line says so (exit 130, or 143 for SIGTERM)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tagline.annotate.gold import auto_adjudicate
+from tagline.cli import main
+from tagline.eval.build import build_dataset
+from tagline.interrupts import Interrupted
+
+
+def tree_digest(path: Path) -> str:
+    """Every file name and byte under ``path``."""
+    digest = hashlib.sha256()
+    for file in sorted(path.rglob("*")):
+        digest.update(str(file.relative_to(path)).encode())
+        if file.is_file():
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def children() -> set[int]:
+    """The processes this one started that still run."""
+    found = set()
+    for task in Path("/proc/self/task").iterdir():
+        found |= {int(pid) for pid in (task / "children").read_text().split()}
+    return found
+
+
+@pytest.fixture
+def recorded_sigint():
+    """A SIGINT handler of the caller's own (as a notebook has), which only counts: a signal the build
+    failed to catch ends up here instead of stopping the test session."""
+    seen = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: seen.append(signum))
+    yield seen
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.fixture
+def previous_build(sample_workspace, tmp_path):
+    auto_adjudicate(sample_workspace)
+    out = tmp_path / "build" / "dataset"
+    build_dataset(sample_workspace, out=out, tokens=False)
+    return sample_workspace, out, tree_digest(out)
+
+
+def assert_kept(out: Path, digest: str) -> None:
+    assert tree_digest(out) == digest
+    assert sorted(path.name for path in out.parent.iterdir()) == ["dataset"]
+
+
+def signal_from(module, name: str, signum=signal.SIGINT, calls: int = 1):
+    """``module.name`` made to raise ``signum`` in this process on its ``calls``-th call, before
+    doing its work."""
+    original = getattr(module, name)
+    count = [0]
+
+    def wrapper(*args, **kwargs):
+        count[0] += 1
+        if count[0] == calls:
+            signal.raise_signal(signum)
+        return original(*args, **kwargs)
+
+    return wrapper
+
+
+@pytest.mark.parametrize("where", [
+    "tagline.eval.build:_current_gold",                # reading
+    "tagline.eval.build:_split_codes",                 # splitting
+    "tagline.eval.build:_tokens_and_tags",             # tokenising
+    "tagline.eval.build:_write_parquet_shards",        # writing Parquet
+    "datasets:DatasetDict.save_to_disk",               # save_to_disk
+    "tagline.eval.build:_write_splits",                # splits.jsonl
+    "tagline.eval.card:dataset_card",                  # the card, the last step before the swap
+])
+def test_a_signal_at_any_step_stops_the_build_and_keeps_the_previous_one(previous_build, recorded_sigint,
+                                                                         monkeypatch, where):
+    import importlib
+
+    workspace, out, digest = previous_build
+    sigterm_handler = signal.getsignal(signal.SIGTERM)
+    module_name, attribute = where.split(":")
+    owner = importlib.import_module(module_name)
+    *path, name = attribute.split(".")
+    for part in path:
+        owner = getattr(owner, part)
+    monkeypatch.setattr(owner, name, signal_from(owner, name))
+    with pytest.raises(Interrupted) as stopped:
+        build_dataset(workspace, out=out, seed=7)
+    assert stopped.value.signum == signal.SIGINT and stopped.value.exit_code == 130
+    assert str(stopped.value) == f"stopped; the previous build in {out} is kept"
+    assert_kept(out, digest)
+    assert recorded_sigint == []
+    assert signal.getsignal(signal.SIGTERM) is sigterm_handler
+
+
+def test_sigterm_stops_it_the_same_way_with_its_own_status(previous_build, monkeypatch):
+    from tagline.eval import build
+
+    workspace, out, digest = previous_build
+    monkeypatch.setattr(build, "_write_parquet_shards",
+                        signal_from(build, "_write_parquet_shards", signal.SIGTERM, calls=3))
+    with pytest.raises(Interrupted) as stopped:
+        build_dataset(workspace, out=out, seed=7)
+    assert stopped.value.signum == signal.SIGTERM and stopped.value.exit_code == 143
+    assert_kept(out, digest)
+
+
+def test_a_ctrl_c_that_datasets_swallows_still_stops_the_build(previous_build, recorded_sigint, monkeypatch):
+    # datasets hashes each shard it saves under a bare `except:`, which took Ctrl-C for a hashing
+    # failure and went on: the build finished as if no key had been pressed.
+    import datasets.fingerprint
+
+    workspace, out, digest = previous_build
+    hash_value, make_fingerprint = datasets.fingerprint.Hasher.update, datasets.fingerprint.update_fingerprint
+    state = {"in_update_fingerprint": False, "hashed": 0, "signalled": False, "swallowed": False}
+
+    def update(self, value):
+        if state["in_update_fingerprint"]:
+            state["hashed"] += 1
+            if state["hashed"] == 2 and not state["signalled"]:  # the first value it hashes in its `try`
+                state["signalled"] = True
+                signal.raise_signal(signal.SIGINT)
+        return hash_value(self, value)
+
+    def update_fingerprint(*args, **kwargs):
+        signalled_before = state["signalled"]
+        state.update(in_update_fingerprint=True, hashed=0)
+        try:
+            fingerprint = make_fingerprint(*args, **kwargs)
+        finally:
+            state["in_update_fingerprint"] = False
+        # It returned, so the KeyboardInterrupt raised in it went no further.
+        state["swallowed"] |= state["signalled"] and not signalled_before
+        return fingerprint
+
+    monkeypatch.setattr(datasets.fingerprint.Hasher, "update", update)
+    monkeypatch.setattr(datasets.fingerprint, "update_fingerprint", update_fingerprint)
+    with pytest.raises(Interrupted):
+        build_dataset(workspace, out=out, seed=7)
+    assert state["swallowed"], "datasets no longer swallows Ctrl-C there: this test no longer tests that case"
+    assert_kept(out, digest)
+
+
+def test_a_ctrl_c_while_workers_make_tokens_stops_them(previous_build, recorded_sigint, monkeypatch):
+    from tagline.eval import build
+
+    workspace, out, digest = previous_build
+    monkeypatch.setattr(build, "PARALLEL_TOKENS_MIN_SENTENCES", 0)
+    monkeypatch.setattr(build, "TOKEN_CHUNK_SENTENCES", 8)
+    original = build._map_in_workers
+    running = []
+
+    def map_in_workers(function, arguments, workers):
+        def handed_out():
+            for index, args in enumerate(arguments):
+                if index == workers:  # every worker has a chunk: the workers run
+                    # In a process group of their own, which a terminal's Ctrl-C does not reach.
+                    running.extend((pid, os.getpgid(pid)) for pid in children() - before)
+                    signal.raise_signal(signal.SIGINT)
+                yield args
+
+        return original(function, handed_out(), workers)
+
+    monkeypatch.setattr(build, "_map_in_workers", map_in_workers)
+    before = children()
+    with pytest.raises(Interrupted):
+        build_dataset(workspace, out=out, seed=7, workers=2)
+    assert len(running) == 2 and os.getpgrp() not in {group for _, group in running}
+    assert children() == before
+    assert_kept(out, digest)
+    assert recorded_sigint == []
+
+
+def test_a_signal_during_the_swap_is_too_late_the_new_build_is_complete(previous_build, recorded_sigint,
+                                                                         monkeypatch):
+    from tagline.eval import build
+
+    workspace, out, digest = previous_build
+    monkeypatch.setattr(build, "_swap_into_place", signal_from(build, "_swap_into_place"))
+    report = build_dataset(workspace, out=out, seed=7)
+    assert any("interrupted once the new build was being moved into place" in w for w in report.warnings)
+    assert tree_digest(out.with_name("dataset.previous")) == digest
+    assert (out / "fingerprint.json").read_text().count(report.fingerprint) == 1
+    assert recorded_sigint == []
+    assert sorted(path.name for path in out.parent.iterdir()) == ["dataset", "dataset.previous"]
+
+
+def test_without_a_previous_build_nothing_is_left_and_the_handlers_are_the_callers_again(
+        sample_workspace, tmp_path, recorded_sigint, monkeypatch):
+    from tagline.eval import build
+
+    auto_adjudicate(sample_workspace)
+    handler = signal.getsignal(signal.SIGINT)
+    out = tmp_path / "new" / "dataset"
+    write_splits = build._write_splits
+    monkeypatch.setattr(build, "_write_splits", signal_from(build, "_write_splits"))
+    with pytest.raises(Interrupted) as stopped:
+        build_dataset(sample_workspace, out=out, tokens=False)
+    assert str(stopped.value) == f"stopped; no build was written to {out}"
+    assert list(out.parent.iterdir()) == []
+    assert signal.getsignal(signal.SIGINT) is handler
+    monkeypatch.setattr(build, "_write_splits", write_splits)
+    build_dataset(sample_workspace, out=out, tokens=False)
+    assert signal.getsignal(signal.SIGINT) is handler
+    signal.raise_signal(signal.SIGINT)
+    assert recorded_sigint == [signal.SIGINT]
+
+
+def test_the_command_says_it_was_interrupted_in_one_line(runner, previous_build, recorded_sigint, monkeypatch):
+    import tagline.eval.card
+
+    _, out, digest = previous_build
+    monkeypatch.setattr(tagline.eval.card, "dataset_card", signal_from(tagline.eval.card, "dataset_card"))
+    result = runner.invoke(main, ["eval", "build", "--out", str(out), "--seed", "7"])
+    assert result.exit_code == 130, result.output
+    *progress, last = result.stderr.splitlines()
+    assert last == f"Interrupted: eval build stopped; the previous build in {out} is kept"
+    assert set(progress) <= {"reading gold", "reading sentences", "assigning splits", "tokenising",
+                             "writing sentences", "writing stance"}, progress
+    assert_kept(out, digest)
+
+
+# ----- the command in its own process, signalled as a terminal does -----------------------------
+def big_workspace(root: Path):
+    """The sample workspace with a small previous build, then 660 copies of its sentences and gold
+    (50,897 sentences): enough for the tokens to be made in worker processes, and for each step to
+    last long enough to be signalled in."""
+    from tagline.corpus.workspace import init_workspace
+
+    workspace = init_workspace(root, sample=True)
+    auto_adjudicate(workspace)
+    out = workspace.build_dir / "dataset"
+    build_dataset(workspace, out=out, tokens=False)
+    sentences, gold = workspace.sentences_path.read_bytes(), workspace.gold_path.read_bytes()
+    with open(workspace.sentences_path, "ab") as sentences_out, open(workspace.gold_path, "ab") as gold_out:
+        for copy in range(660):
+            sentences_out.write(sentences.replace(b'"deepseek_ja', b'"copy%04d' % copy))
+            gold_out.write(gold.replace(b'"deepseek_ja', b'"copy%04d' % copy))
+    return workspace, out
+
+
+def run_until(workspace, message: str, signum: int, *, with_workers: bool = False):
+    """Run `tagline eval build` in a process group of its own, wait for ``message`` on stderr (and
+    for its worker processes), send ``signum`` to the whole group, as a terminal does with Ctrl-C;
+    return the exit status, stderr and the workers that ran."""
+    import tagline
+
+    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
+    child = subprocess.Popen([sys.executable, "-m", "tagline", "eval", "build", "--seed", "3", "-w",
+                              str(workspace.root)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
+                             start_new_session=True)
+    lines = []
+    for line in child.stderr:
+        lines.append(line.decode())
+        if line.decode().strip() == message:
+            break
+    workers = []
+    deadline = time.monotonic() + 20
+    while with_workers and len(workers) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+        workers = [int(pid) for task in Path(f"/proc/{child.pid}/task").iterdir()
+                   for pid in (task / "children").read_text().split()]
+    os.killpg(child.pid, signum)
+    lines += [line.decode() for line in child.stderr]
+    return child.wait(timeout=60), lines, workers
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_the_command_stops_at_each_step_when_its_process_group_is_signalled(tmp_path, monkeypatch):
+    monkeypatch.delenv("TAGLINE_WORKSPACE", raising=False)
+    workspace, out = big_workspace(tmp_path / "big")
+    digest = tree_digest(out)
+    kept = f"Interrupted: eval build stopped; the previous build in {out} is kept\n"
+    for message, signum, status in (("tokenising", signal.SIGINT, 130), ("writing sentences", signal.SIGINT, 130),
+                                     ("writing stance", signal.SIGTERM, 143)):
+        code, lines, workers = run_until(workspace, message, signum, with_workers=message == "tokenising")
+        assert (code, lines[-1]) == (status, kept), (message, lines)
+        assert lines[:-1] == [line + "\n" for line in ["reading gold", "reading sentences", "assigning splits",
+                                                       "tokenising", "writing sentences", "writing stance"]
+                              ][:len(lines) - 1], (message, lines)  # and nothing else: no worker tracebacks
+        assert_kept(out, digest)
+        if workers:
+            assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "workers outlived the build"
+        else:
+            assert message != "tokenising", "the workers were never seen"
