@@ -654,15 +654,7 @@ def _tokens_and_tags_chunk(texts: list[str], langs: list[str], has_spans, span_r
 
 
 # ----- the build ----------------------------------------------------------------------------
-def build_dataset(workspace: Workspace, **options) -> BuildReport:
-    """Build the dataset from the workspace's gold and write it to ``out`` (default ``build/dataset``),
-    holding the workspace lock, so that what is read is one state of the workspace and two builds
-    never write the same folder at once. See :func:`_build` for the options."""
-    with workspace.lock():
-        return _build(workspace, **options)
-
-
-def _build(
+def build_dataset(
     workspace: Workspace, *, out: str | os.PathLike | None = None, ratios: list[float] | None = None,
     group_by: str | None = None, seed: int | None = None, tasks: list[str] | None = None, tokens: bool = True,
     progress=None, workers: int | None = None,
@@ -683,6 +675,9 @@ def _build(
     previous build is kept. The new build replaces the previous one in two renames that a signal
     cannot cut: a signal that comes once they have begun is too late to stop anything, so the
     build is reported as done, with a warning. The signal handlers in place before are restored.
+
+    The build holds the workspace lock from its first read to the swap, so what it reads is one
+    state of the workspace and two builds never write the same folder at once.
     """
     import logging
 
@@ -703,8 +698,9 @@ def _build(
         fingerprint_log = logging.getLogger("datasets.fingerprint")
         fingerprint_log.addFilter(unless_interrupted)
         try:
-            report = _build(workspace, guard, step, out=out, ratios=ratios, group_by=group_by, seed=seed,
-                            tasks=tasks, tokens=tokens, workers=workers)
+            with workspace.lock():
+                report = _build(workspace, guard, step, out=out, ratios=ratios, group_by=group_by, seed=seed,
+                                tasks=tasks, tokens=tokens, workers=workers)
         except Interrupted as stopped:
             raise Interrupted(stopped.signum, _interrupted_message(workspace, out)) from None
         finally:
