@@ -92,3 +92,33 @@ def test_a_read_only_workspace_can_be_read_and_refuses_writes_with_one_line(tmpf
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(tmpfs)], check=True)
         shutil.rmtree(root)
+
+
+def test_a_build_on_a_full_disk_keeps_the_previous_build(tmpfs, tmp_path):
+    source = make_template(tmp_path / "template")
+    assert invoke(source, ["eval", "build", "--no-tokens"]).exit_code == 0
+    size = sum(path.stat().st_size for path in (source / "build").rglob("*") if path.is_file())
+    outcomes = {"refused": 0, "complete": 0}
+    for pages in (0, 8, 32, 64, 128, size // PAGE // 2, size // PAGE + 64):
+        root = Path(shutil.copytree(source, tmpfs / "ws"))
+        before = snapshot(root / "build" / "dataset")
+        filler = _fill(tmpfs, pages)
+        try:
+            result = invoke(root, ["eval", "build", "--no-tokens"])
+            left = sorted(path.name for path in (root / "build").iterdir())
+            dataset = snapshot(root / "build" / "dataset")
+        finally:
+            filler.unlink()
+        where = f"eval build with {pages} pages free"
+        assert "Traceback" not in result.output, (where, result.output)
+        if result.exit_code == 0:
+            outcomes["complete"] += 1
+        else:
+            assert result.exit_code == 2, (where, result.output)
+            errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+            assert len(errors) == 1 and "No space left on device" in errors[0], (where, result.stderr)
+            assert dataset == before, where
+            assert left == ["dataset"], (where, left)
+            outcomes["refused"] += 1
+        shutil.rmtree(root)
+    assert outcomes["refused"] > 0 and outcomes["complete"] > 0, outcomes
