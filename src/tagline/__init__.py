@@ -73,7 +73,11 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from tagline.annotate.gold import auto_adjudicate, gold_listing, gold_view, record_decision
     from tagline.annotate.interop import export, import_file
     from tagline.annotate.scripted import (
-        label_sentence, parse_stance, progress, retract_answer, sentence_answers,
+        label_sentence,
+        parse_stance,
+        progress,
+        retract_answer,
+        sentence_answers,
     )
     from tagline.annotate.validate import validate_workspace
     from tagline.corpus.ingest import add_documents
@@ -81,7 +85,12 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from tagline.corpus.workspace import Workspace, init_workspace
     from tagline.corpus.workspace import find_workspace as open_workspace
     from tagline.errors import (
-        ConflictError, DataError, InputError, StorageError, TaglineError, WorkspaceError,
+        ConflictError,
+        DataError,
+        InputError,
+        StorageError,
+        TaglineError,
+        WorkspaceError,
     )
     from tagline.eval.build import build_dataset
     from tagline.eval.demo import run_demo

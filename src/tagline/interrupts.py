@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import signal
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
+from typing import Any
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -32,14 +35,14 @@ class InterruptGuard:
     """What :func:`interrupt_guard` hands its work: the signal seen (``signum``), :meth:`check`,
     :meth:`deferred` and :meth:`commit`."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.signum: int | None = None
         self.committed = False
         self.late = False  # a signal came after the point of no return and was ignored
         self._raised = False
         self._deferring = 0
 
-    def _handle(self, signum, frame) -> None:
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
         if self.committed:
             self.late = True
             return
@@ -58,7 +61,7 @@ class InterruptGuard:
             raise Interrupted(self.signum)
 
     @contextmanager
-    def deferred(self):
+    def deferred(self) -> Iterator[InterruptGuard]:
         """A section that runs to its end: a signal during it is only recorded, for the next :meth:`check`."""
         self._deferring += 1
         try:
@@ -76,7 +79,7 @@ _active: InterruptGuard | None = None
 
 
 @contextmanager
-def interrupt_guard():
+def interrupt_guard() -> Iterator[InterruptGuard]:
     """For the duration of the block, SIGINT and SIGTERM raise :class:`Interrupted` in the main thread.
 
     The handlers in place before are put back afterwards, whatever they were (a notebook's, an
@@ -111,7 +114,7 @@ def interrupt_guard():
     guard.check()  # a signal that was recorded but never raised: the work did not end as it was asked to
 
 
-def _restore(handlers: dict) -> None:
+def _restore(handlers: dict[signal.Signals, Any]) -> None:
     """Put every handler back, even when one that is already back raises (its signal came meanwhile)."""
     remaining = list(handlers.items())
     while remaining:
@@ -131,7 +134,7 @@ def check() -> None:
 
 
 @contextmanager
-def deferred():
+def deferred() -> Iterator[InterruptGuard | None]:
     """:meth:`InterruptGuard.deferred` on the main thread's guard, if one is in force."""
     if _active is None or threading.current_thread() is not threading.main_thread():
         yield None

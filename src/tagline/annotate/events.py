@@ -8,8 +8,7 @@ from dataclasses import dataclass
 
 from tagline.corpus.config import Config
 from tagline.corpus.store import utc_now
-from tagline.schemas import LABEL_TASKS, TASKS
-
+from tagline.schemas import LABEL_TASKS
 
 
 def make_event(sentence_id: str, annotator: str, task: str, value: dict | None, *, op: str = "set",
@@ -44,7 +43,8 @@ def event_problems(event: Mapping, config: Config, sentence_text: str | None, *,
     if task == "stance":
         target = value.get("target")
         if target not in config.targets:
-            problems.append(f"stance target {target!r} is not one of {', '.join(config.targets) or '(none configured)'}")
+            allowed = ", ".join(config.targets) or "(none configured)"
+            problems.append(f"stance target {target!r} is not one of {allowed}")
     if event["op"] == "retract":
         return problems
     labels = config.labels(task)
@@ -98,7 +98,8 @@ def fold_events(events: Iterable[Mapping]) -> dict[str, dict[tuple[str, str | No
     return answers
 
 
-def required_slots(config: Config, tasks: Iterable[str], targets: Iterable[str] | None = None) -> list[tuple[str, str | None]]:
+def required_slots(config: Config, tasks: Iterable[str],
+                   targets: Iterable[str] | None = None) -> list[tuple[str, str | None]]:
     """The answers a sentence needs for ``tasks`` to count as done."""
     slots: list[tuple[str, str | None]] = []
     for task in tasks:

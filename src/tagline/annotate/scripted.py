@@ -7,11 +7,16 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from tagline.annotate.events import (
-    TASKS, event_problems, fold_events, iter_annotation_events, make_event, required_slots,
+    event_problems,
+    fold_events,
+    iter_annotation_events,
+    make_event,
+    required_slots,
 )
 from tagline.corpus.store import append_records
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
+from tagline.schemas import TASKS
 
 _OFFSET_SPEC = re.compile(r"^(\d+):(\d+):([^:]+)$")
 ANNOTATOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

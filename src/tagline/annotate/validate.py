@@ -53,9 +53,9 @@ def validate_workspace(workspace: Workspace) -> list[LineProblem]:
                                 else {**record["value"], "target": record.get("target")}}
                 is_orphan = record["sentence_id"] not in sentence_texts and record["sentence_id"] in orphaned
                 if is_orphan:
-                    problems.append(LineProblem(str(workspace.gold_path), line, f"gold for sentence {record['sentence_id']!r}, "
-                                                "orphaned when its document was replaced; kept, left out of builds",
-                                                warning=True))
+                    problems.append(LineProblem(str(workspace.gold_path), line,
+                                                f"gold for sentence {record['sentence_id']!r}, orphaned when its "
+                                                "document was replaced; kept, left out of builds", warning=True))
                 errors = event_problems(pseudo_event, config, sentence_texts.get(record["sentence_id"]),
                                         orphaned=is_orphan)
             problems.extend(LineProblem(_show(workspace.gold_path), line, message) for message in errors)
@@ -108,7 +108,8 @@ def _check_sentences(workspace: Workspace, documents: dict[str, dict], problems:
         texts[sentence_id] = record["text"]
         doc_id = record["doc_id"]
         if not sentence_id.startswith(doc_id + "-s"):
-            problems.append(LineProblem(where, line, f"sentence id {sentence_id!r} does not start with its doc_id {doc_id!r}"))
+            problems.append(LineProblem(where, line,
+                                        f"sentence id {sentence_id!r} does not start with its doc_id {doc_id!r}"))
         if doc_id not in documents:
             problems.append(LineProblem(where, line, f"doc_id {doc_id!r} is not in documents.jsonl"))
             continue

@@ -8,8 +8,8 @@ import click
 
 from tagline.cli import LazyGroup
 from tagline.cli.output import emit_json, emit_jsonl, json_option, say, workspace_option
-from tagline.wording import plural, verb
 from tagline.schemas import TASKS
+from tagline.wording import plural, verb
 
 SUBCOMMANDS = {
     "label": "tagline.cli.annotate:label_cli",
@@ -260,7 +260,8 @@ def adjudicate_cli(task, min_agreement, adjudicator, annotators, workspace, as_j
     say(f"gold written automatically: {summary['written']} ({methods}); already gold and unchanged: "
         f"{summary['unchanged']}" + (f"; decided by {adjudicator}: {decided}" if decided else ""))
     if summary["contested"]:
-        say(f"{plural(len(summary['contested']), 'question')} {verb(len(summary['contested']), 'needs', 'need')} an adjudicator"
+        contested = len(summary["contested"])
+        say(f"{plural(contested, 'question')} {verb(contested, 'needs', 'need')} an adjudicator"
             + (" (run again with --adjudicator NAME in a terminal)" if not adjudicator else
                f" (run again with --adjudicator {adjudicator} to go on)" if in_terminal else
                f" (--adjudicator {adjudicator} decides in a terminal, and this is not one: run it in a terminal "

@@ -38,12 +38,14 @@ def add_cli(files, lang, doc_id, encoding, fmt, replace, max_size, workspace, as
         emit_json(report.as_dict())
         return
     for added in report.added:
-        say(f"added {added['doc_id']}: {plural(added['n_sentences'], 'sentence')} ({added['lang']}, {added['encoding']})")
+        say(f"added {added['doc_id']}: {plural(added['n_sentences'], 'sentence')} "
+            f"({added['lang']}, {added['encoding']})")
     for doc_id_ in report.unchanged:
         say(f"unchanged {doc_id_}: already in the workspace")
     for replaced in report.replaced:
-        say(f"replaced {replaced['doc_id']}: {plural(replaced['kept'], 'sentence')} kept {verb(replaced['kept'], 'its id', 'their ids')}, {replaced['new']} new, "
-            f"{len(replaced['orphaned'])} orphaned")
+        kept = replaced["kept"]
+        say(f"replaced {replaced['doc_id']}: {plural(kept, 'sentence')} kept {verb(kept, 'its id', 'their ids')}, "
+            f"{replaced['new']} new, {len(replaced['orphaned'])} orphaned")
         if replaced["orphaned_annotated"]:
             say("  annotated sentences orphaned (annotations kept, see orphaned.jsonl): "
                 + ", ".join(replaced["orphaned_annotated"]))
@@ -102,6 +104,7 @@ def stats_cli(workspace, as_json) -> None:
     click.echo(f"documents   {stats['documents']}")
     click.echo(f"sentences   {stats['sentences']}  ({', '.join(f'{k}: {v}' for k, v in stats['by_lang'].items())})")
     click.echo(f"characters  {stats['characters']}")
-    click.echo(f"length      mean {length['mean']}, median {length['median']}, min {length['min']}, max {length['max']}")
+    click.echo(f"length      mean {length['mean']}, median {length['median']}, min {length['min']}, "
+               f"max {length['max']}")
     click.echo(f"splits      {', '.join(f'{k}: {v}' for k, v in stats['by_split'].items())}")
     click.echo(f"annotators  {', '.join(stats['annotators']) or '(none yet)'}")

@@ -37,7 +37,7 @@ def init_cli(directory: str, lang: str, targets: tuple[str, ...], sample: bool, 
         say(f"  with the sample article: {summary['sentences']} sentences"
             + (f", gold annotations by {', '.join(annotators)}" if annotators else ""))
         if summary["gold_records"]:
-            say(f"  and its gold: {summary['gold_records']} records in {workspace.gold_path.relative_to(workspace.root)}"
-                " (`tagline eval build` can run now)")
+            say(f"  and its gold: {summary['gold_records']} records in "
+                f"{workspace.gold_path.relative_to(workspace.root)} (`tagline eval build` can run now)")
     say("Next: cd into it and run `tagline corpus add FILE...` or `tagline annotate --annotator NAME`.")
 

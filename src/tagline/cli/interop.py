@@ -103,5 +103,6 @@ def export_cli(fmt, gold, annotator, out, force, no_formula_escape, workspace, a
     if as_json:
         emit_json(summary)
         return
-    say(f"wrote {out} ({fmt}): {plural(summary['sentences'], 'sentence')}; {plural(summary['answers'], 'answer')} read from "
-        f"{summary['view']}" + (" (the warnings above name what the format could not hold)" if summary["warnings"] else ""))
+    lost = " (the warnings above name what the format could not hold)" if summary["warnings"] else ""
+    say(f"wrote {out} ({fmt}): {plural(summary['sentences'], 'sentence')}; "
+        f"{plural(summary['answers'], 'answer')} read from {summary['view']}{lost}")

@@ -25,7 +25,7 @@ def workspace_option(function):
         from tagline.corpus.workspace import find_workspace
 
         workspace = find_workspace(workspace_dir)
-        workspace.config  # validated on every load: a broken tagline.toml stops every command
+        _ = workspace.config  # validated on every load: a broken tagline.toml stops every command
         return function(*args, workspace=workspace, **kwargs)
 
     return wrapper

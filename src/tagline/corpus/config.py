@@ -13,7 +13,6 @@ from pathlib import Path
 from tagline.errors import WorkspaceError
 from tagline.schemas import TASKS  # noqa: F401  (the config's tasks are the schemas' tasks)
 
-
 # Keys the terminal session keeps for itself; a label may not use them.
 RESERVED_KEYS = frozenset("usbqx?")
 
@@ -24,12 +23,14 @@ DEFAULT_STANCE_LABELS = [
 ]
 DEFAULT_CLAIM_TYPES = [
     {"name": "not_claim", "key": "0", "description": "not a checkable claim: headings, opinions, questions, rhetoric"},
-    {"name": "quantity", "key": "1", "description": "a current value or amount: numbers, statistics, comparisons of amounts"},
+    {"name": "quantity", "key": "1",
+     "description": "a current value or amount: numbers, statistics, comparisons of amounts"},
     {"name": "prediction", "key": "2", "description": "a hypothetical or future claim"},
     {"name": "correlation_causation", "key": "3", "description": "X causes, leads to or goes with Y"},
     {"name": "laws_rules", "key": "4", "description": "about laws, regulations, rules, bans or policy measures"},
     {"name": "personal_experience", "key": "5", "description": "the speaker's own experience, not checkable"},
-    {"name": "other_claim", "key": "6", "description": "any other checkable factual claim: events, actions, attributions"},
+    {"name": "other_claim", "key": "6",
+     "description": "any other checkable factual claim: events, actions, attributions"},
 ]
 DEFAULT_ENTITY_LABELS = [
     {"name": "PERSON", "key": "p", "description": "people, by name"},
@@ -208,7 +209,8 @@ def render_toml(data: dict) -> str:
         if task == "stance":
             out.append(f"targets = [{', '.join(_string(t) for t in spec['targets'])}]")
         if spec.get("aliases"):
-            out.append(f"aliases = {{ {', '.join(f'{_string(k)} = {_string(v)}' for k, v in spec['aliases'].items())} }}")
+            pairs = ", ".join(f"{_string(k)} = {_string(v)}" for k, v in spec["aliases"].items())
+            out.append(f"aliases = {{ {pairs} }}")
         out.append("")
         for label in spec["labels"]:
             out.append(f"[[tasks.{task}.labels]]")

@@ -9,7 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tagline.corpus.readers import (
-    DEFAULT_MAX_DOCUMENT_BYTES, SourceDocument, read_documents, text_codec, unstorable_character,
+    DEFAULT_MAX_DOCUMENT_BYTES,
+    SourceDocument,
+    read_documents,
+    text_codec,
+    unstorable_character,
 )
 from tagline.corpus.segment import detect_lang, segment
 from tagline.corpus.store import Transaction, read_records, utc_now
@@ -103,79 +107,18 @@ def add_source_documents(
                            sentence_meta=sentence_meta)
 
 
+Planned = list[tuple[SourceDocument, list[dict], dict | None]]  # document, its sentences, its registry record
+
+
 def _add_locked(workspace: Workspace, documents: list[SourceDocument], transaction: Transaction, *,
                 lang: str | None, replace: bool, sentence_meta: dict[str, list[dict]] | None) -> IngestReport:
-    config_lang = workspace.config.language
-    registry = workspace.documents()
     report = IngestReport()
-    planned: list[tuple[SourceDocument, list[dict], dict | None]] = []
-    seen: set[str] = set()
-    for document in documents:
-        if document.doc_id in seen:
-            raise InputError(f"document id {document.doc_id!r} is given twice", where=document.source,
-                             fix="give each document its own id")
-        seen.add(document.doc_id)
-        problem = unstorable_character(document.text)
-        if problem:
-            raise InputError(f"the text holds {problem}", where=document.source,
-                             fix="repair the text; it cannot be a sentence")
-        existing = registry.get(document.doc_id)
-        if existing and existing["text_sha256"] == document.text_sha256:
-            report.unchanged.append(document.doc_id)
-            continue
-        if existing and not replace:
-            raise ConflictError(
-                f"document {document.doc_id!r} is already in the workspace with different text",
-                where=document.source,
-                fix="pass --replace to replace it (annotations are kept), or give it another --doc-id",
-            )
-        if lang and lang != "auto":
-            document_lang = lang
-        elif document.lang:
-            document_lang = document.lang
-        elif config_lang != "auto" and lang != "auto":
-            document_lang = config_lang
-        else:
-            document_lang = detect_lang(document.text)
-        spans = segment_document(document, document_lang)
-        if not spans:
-            raise InputError("no sentences found", where=document.source, fix="check that the file has text")
-        records = []
-        for index, (start, end) in enumerate(spans, 1):
-            record = {"id": sentence_id(document.doc_id, index), "doc_id": document.doc_id, "index": index,
-                      "text": document.text[start:end], "start": start, "end": end, "lang": document_lang}
-            if document.split:
-                record["split"] = document.split
-            if sentence_meta and document.doc_id in sentence_meta:
-                record["meta"] = sentence_meta[document.doc_id][index - 1]
-            records.append(record)
-        document.lang = document_lang
-        planned.append((document, records, existing))
+    planned = _plan(workspace, documents, report, lang=lang, replace=replace, sentence_meta=sentence_meta)
     if not planned:
         return report
-
     stored_doc_ids = _stored_doc_ids(workspace)
     rewrite = any(existing is not None or doc.doc_id in stored_doc_ids for doc, _, existing in planned)
-    orphan_records: list[dict] = []
-    if rewrite:
-        annotated = _annotated_sentence_ids(workspace)
-        orphaned_ids = _orphaned_ids(workspace)
-        old_by_doc: dict[str, list[dict]] = {}
-        for stored in workspace.iter_sentences():
-            old_by_doc.setdefault(stored["doc_id"], []).append(stored)
-        for document, records, existing in planned:
-            old = old_by_doc.get(document.doc_id, [])
-            if existing is None:
-                # Sentences left by an ingest that crashed before its registry line: not a document yet.
-                old = []
-            kept, orphans = _carry_ids(document.doc_id, old, records, orphaned_ids)
-            if existing is not None:
-                orphan_records.extend({**record, "orphaned": utc_now()} for record in orphans)
-                report.replaced.append({
-                    "doc_id": document.doc_id, "kept": kept, "new": len(records) - kept,
-                    "orphaned": [record["id"] for record in orphans],
-                    "orphaned_annotated": [record["id"] for record in orphans if record["id"] in annotated],
-                })
+    orphan_records = _carry_over(workspace, planned, report) if rewrite else []
 
     # Write order: document text, then sentences, then the registry line that makes it count. A
     # replaced text stays beside the new one as a .bak, so orphaned offsets can still be read.
@@ -209,6 +152,82 @@ def _add_locked(workspace: Workspace, documents: list[SourceDocument], transacti
                                  "encoding": document.encoding})
     transaction.append(workspace.documents_path, registry_records)
     return report
+
+
+
+
+def _plan(workspace: Workspace, documents: list[SourceDocument], report: IngestReport, *, lang: str | None,
+          replace: bool, sentence_meta: dict[str, list[dict]] | None) -> Planned:
+    """The documents to write, each with its sentences; unchanged ones go to ``report``."""
+    config_lang = workspace.config.language
+    registry = workspace.documents()
+    planned: Planned = []
+    seen: set[str] = set()
+    for document in documents:
+        if document.doc_id in seen:
+            raise InputError(f"document id {document.doc_id!r} is given twice", where=document.source,
+                             fix="give each document its own id")
+        seen.add(document.doc_id)
+        problem = unstorable_character(document.text)
+        if problem:
+            raise InputError(f"the text holds {problem}", where=document.source,
+                             fix="repair the text; it cannot be a sentence")
+        existing = registry.get(document.doc_id)
+        if existing and existing["text_sha256"] == document.text_sha256:
+            report.unchanged.append(document.doc_id)
+            continue
+        if existing and not replace:
+            raise ConflictError(
+                f"document {document.doc_id!r} is already in the workspace with different text",
+                where=document.source,
+                fix="pass --replace to replace it (annotations are kept), or give it another --doc-id",
+            )
+        if lang and lang != "auto":
+            document.lang = lang
+        elif not document.lang:
+            document.lang = config_lang if config_lang != "auto" and lang != "auto" else detect_lang(document.text)
+        meta = sentence_meta.get(document.doc_id) if sentence_meta else None
+        planned.append((document, _sentence_records(document, document.lang, meta), existing))
+    return planned
+
+
+def _sentence_records(document: SourceDocument, lang: str, meta: list[dict] | None) -> list[dict]:
+    spans = segment_document(document, lang)
+    if not spans:
+        raise InputError("no sentences found", where=document.source, fix="check that the file has text")
+    records = []
+    for index, (start, end) in enumerate(spans, 1):
+        record = {"id": sentence_id(document.doc_id, index), "doc_id": document.doc_id, "index": index,
+                  "text": document.text[start:end], "start": start, "end": end, "lang": lang}
+        if document.split:
+            record["split"] = document.split
+        if meta:
+            record["meta"] = meta[index - 1]
+        records.append(record)
+    return records
+
+
+def _carry_over(workspace: Workspace, planned: Planned, report: IngestReport) -> list[dict]:
+    """Give the sentences of replaced documents their old ids where the text is unchanged; return
+    the sentences that left (to keep in orphaned.jsonl) and note them in ``report``."""
+    annotated = _annotated_sentence_ids(workspace)
+    orphaned_ids = _orphaned_ids(workspace)
+    old_by_doc: dict[str, list[dict]] = {}
+    for stored in workspace.iter_sentences():
+        old_by_doc.setdefault(stored["doc_id"], []).append(stored)
+    orphan_records: list[dict] = []
+    for document, records, existing in planned:
+        # Sentences left by an ingest that crashed before its registry line are not a document yet.
+        old = old_by_doc.get(document.doc_id, []) if existing is not None else []
+        kept, orphans = _carry_ids(document.doc_id, old, records, orphaned_ids)
+        if existing is not None:
+            orphan_records.extend({**record, "orphaned": utc_now()} for record in orphans)
+            report.replaced.append({
+                "doc_id": document.doc_id, "kept": kept, "new": len(records) - kept,
+                "orphaned": [record["id"] for record in orphans],
+                "orphaned_annotated": [record["id"] for record in orphans if record["id"] in annotated],
+            })
+    return orphan_records
 
 
 def _chain(*iterables):

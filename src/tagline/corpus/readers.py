@@ -114,7 +114,8 @@ def read_input(path: str | os.PathLike, *, max_bytes: int | None = None) -> byte
         # O_NONBLOCK: opening a named pipe must not wait for a writer before it can be refused.
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     except OSError as error:
-        raise InputError(f"cannot read: {error.strerror}", where=path, fix="check the path and its permissions") from None
+        raise InputError(f"cannot read: {error.strerror}", where=path,
+                         fix="check the path and its permissions") from None
     with os.fdopen(descriptor, "rb") as handle:
         mode = os.fstat(descriptor).st_mode
         if not stat.S_ISREG(mode):

@@ -57,5 +57,6 @@ def show(workspace: Workspace, identifier: str) -> dict:
         if record["id"] == identifier:
             return {"sentence": record}
     known = ", ".join(list(documents)[:5])
-    raise DataError(f"no document or sentence with id {identifier!r}", where=str(workspace.root),
-                    fix=f"see `tagline corpus list`; documents include {known}" if known else "the workspace has no documents yet; run `tagline corpus add FILE`")
+    fix = (f"see `tagline corpus list`; documents include {known}" if known
+           else "the workspace has no documents yet; run `tagline corpus add FILE`")
+    raise DataError(f"no document or sentence with id {identifier!r}", where=str(workspace.root), fix=fix)

@@ -10,12 +10,20 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import orjson
 
 from tagline.corpus.transaction import (  # noqa: F401  (the store's public names, re-exported)
-    TORN_SUFFIX, Transaction, encode_record, fsync_directory, is_json, last_line_start, recover, utc_now,
+    TORN_SUFFIX,
+    Transaction,
+    encode_record,
+    fsync_directory,
+    is_json,
+    last_line_start,
+    recover,
+    utc_now,
 )
 from tagline.errors import DataError
 
@@ -40,7 +48,7 @@ class LineProblem:
 
 
 # ----- appending ----------------------------------------------------------------------------
-def append_records(path: str | os.PathLike, records: Iterable[dict]) -> int:
+def append_records(path: str | os.PathLike[str], records: Iterable[dict[str, Any]]) -> int:
     """Append ``records`` to the JSONL file at ``path``, all or nothing, durably.
 
     All lines are written with one exclusive ``flock`` held, flushed and fsync'd before returning,
@@ -62,7 +70,7 @@ def append_records(path: str | os.PathLike, records: Iterable[dict]) -> int:
     return payload.count(b"\n")
 
 
-def complete_size(path: str | os.PathLike) -> tuple[int, bool]:
+def complete_size(path: str | os.PathLike[str]) -> tuple[int, bool]:
     """``(size, torn)``: how many leading bytes of the JSONL file hold whole lines, and whether a
     torn last line (unterminated and not JSON) follows them. Readers that take the file whole (Arrow)
     read only those bytes, as :func:`iter_lines` skips the torn line."""
@@ -82,8 +90,8 @@ def complete_size(path: str | os.PathLike) -> tuple[int, bool]:
 
 # ----- reading ------------------------------------------------------------------------------
 def iter_lines(
-    path: str | os.PathLike, *, problems: list[LineProblem] | None = None, kind: str | None = None,
-) -> Iterator[tuple[int, dict]]:
+    path: str | os.PathLike[str], *, problems: list[LineProblem] | None = None, kind: str | None = None,
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield ``(line_number, record)`` for every JSON object line of ``path``, streaming.
 
     With ``kind`` (``sentence``, ``document``, ``event``, ``gold``, ``orphan``) every record is
@@ -128,7 +136,7 @@ def iter_lines(
             yield line_number, record
 
 
-def _torn(path, line_number: int, problems: list[LineProblem] | None) -> None:
+def _torn(path: str | os.PathLike[str], line_number: int, problems: list[LineProblem] | None) -> None:
     problem = LineProblem(
         str(path), line_number,
         "incomplete last line (a write cut short by a crash); skipped, the lines before it are intact "
@@ -155,22 +163,22 @@ def _record_message(kind: str | None, error: Exception, line: bytes) -> str:
     return f"not a valid {names.get(kind or '', 'record')}: {error}"
 
 
-def _bad_line(path, line_number: int, message: str, problems: list[LineProblem] | None) -> None:
+def _bad_line(path: str | os.PathLike[str], line_number: int, message: str, problems: list[LineProblem] | None) -> None:
     if problems is None:
         raise DataError(message, where=f"{path}:{line_number}",
                         fix="fix or remove that line (`tagline validate` lists every problem); nothing was changed")
     problems.append(LineProblem(str(path), line_number, message))
 
 
-def read_records(path: str | os.PathLike, *, problems: list[LineProblem] | None = None,
-                 kind: str | None = None) -> Iterator[dict]:
+def read_records(path: str | os.PathLike[str], *, problems: list[LineProblem] | None = None,
+                 kind: str | None = None) -> Iterator[dict[str, Any]]:
     """Yield the records of a JSONL file, streaming; see :func:`iter_lines` for checks and errors."""
     for _, record in iter_lines(path, problems=problems, kind=kind):
         yield record
 
 
 # ----- what killed writes leave -------------------------------------------------------------
-def sweep_temporaries(directory: str | os.PathLike) -> list[Path]:
+def sweep_temporaries(directory: str | os.PathLike[str]) -> list[Path]:
     """Remove the ``.NAME.PID.tmp`` and ``.NAME.PID.old`` files that processes no longer running left
     in ``directory`` (a write killed between its temporary file and the rename)."""
     removed: list[Path] = []
@@ -203,7 +211,8 @@ def process_runs(pid: int) -> bool:
 
 
 # ----- whole files --------------------------------------------------------------------------
-def replace_file(path: str | os.PathLike, records: Iterable[dict], *, keep_old: bool = True) -> Path | None:
+def replace_file(path: str | os.PathLike[str], records: Iterable[dict[str, Any]], *,
+                 keep_old: bool = True) -> Path | None:
     """Write ``records`` to a new file and rename it over ``path`` atomically.
 
     The old file is kept (hard-linked as ``<path>.<UTC timestamp>.bak``) when ``keep_old`` is true,
@@ -213,7 +222,7 @@ def replace_file(path: str | os.PathLike, records: Iterable[dict], *, keep_old: 
         return transaction.replace(path, records, keep_old=keep_old)
 
 
-def write_text_atomic(path: str | os.PathLike, text: str, *, sync_directory: bool = True,
+def write_text_atomic(path: str | os.PathLike[str], text: str, *, sync_directory: bool = True,
                       create: bool = False) -> None:
     """Write ``text`` as UTF-8 to ``path`` via a temporary file, fsync and rename.
 

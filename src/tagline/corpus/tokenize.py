@@ -24,7 +24,8 @@ def _mecab(output_format: str = ""):
     # unidic-lite ships its dictionary (and an empty mecabrc) inside the package: nothing is downloaded.
     # The generic tagger skips fugashi's per-word UniDic feature objects.
     dicdir = unidic_lite.DICDIR
-    return fugashi.GenericTagger(f'-r "{dicdir}/mecabrc" -d "{dicdir}"' + (" " + output_format if output_format else ""))
+    arguments = f'-r "{dicdir}/mecabrc" -d "{dicdir}"' + (" " + output_format if output_format else "")
+    return fugashi.GenericTagger(arguments)
 
 
 def _written(text: str) -> str | None:

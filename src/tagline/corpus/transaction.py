@@ -8,7 +8,10 @@ import fcntl
 import os
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC
 from pathlib import Path
+from types import TracebackType
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -17,7 +20,7 @@ from tagline.errors import StorageError, storage_error
 TORN_SUFFIX = ".torn"
 
 
-def encode_record(record: dict) -> bytes:
+def encode_record(record: dict[str, Any]) -> bytes:
     """Serialise one record as a compact UTF-8 JSON line (with the newline)."""
     return orjson.dumps(record) + b"\n"
 
@@ -118,7 +121,7 @@ class Transaction:
     it, are not (see ``docs/architecture.md``).
     """
 
-    def __init__(self, journal: str | os.PathLike | None = None, *, root: str | os.PathLike | None = None):
+    def __init__(self, journal: str | os.PathLike[str] | None = None, *, root: str | os.PathLike[str] | None = None):
         self.journal = Path(journal) if journal is not None else None
         self.root = Path(root) if root is not None else None
         self._undo: list[Callable[[], None]] = []
@@ -130,7 +133,8 @@ class Transaction:
     def __enter__(self) -> Transaction:
         return self
 
-    def __exit__(self, exc_type, exc, traceback) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
         try:
             if exc_type is None:
                 self._finish()
@@ -142,14 +146,14 @@ class Transaction:
             self._locked.clear()
 
     # -- the writes --
-    def append(self, path: str | os.PathLike, records: Iterable[dict], *, journal: bool = True) -> int:
+    def append(self, path: str | os.PathLike[str], records: Iterable[dict[str, Any]], *, journal: bool = True) -> int:
         """Append ``records`` as JSON lines; returns how many."""
         payload = b"".join(encode_record(record) for record in records)
         if payload:
             self.append_bytes(path, payload, journal=journal)
         return payload.count(b"\n")
 
-    def append_bytes(self, path: str | os.PathLike, payload: bytes, *, journal: bool = True) -> None:
+    def append_bytes(self, path: str | os.PathLike[str], payload: bytes, *, journal: bool = True) -> None:
         path = Path(path)
         try:
             fd = self._locked.get(path)
@@ -194,19 +198,20 @@ class Transaction:
         self._directories.add(path.parent)
         return True
 
-    def replace(self, path: str | os.PathLike, records: Iterable[dict], *, keep_old: bool = True) -> Path | None:
+    def replace(self, path: str | os.PathLike[str], records: Iterable[dict[str, Any]], *,
+                keep_old: bool = True) -> Path | None:
         """Write ``records`` to a new file renamed over ``path``; the old file is kept as a
         ``.bak`` hard link beside it when ``keep_old``. A symbolic link stays a link: the file it
         points to is the one replaced. Returns the backup's path, if one was made."""
         return self._replace(Path(path), lambda out: _write_records(out, records), keep_old=keep_old)
 
-    def write_text(self, path: str | os.PathLike, text: str, *, keep_old: bool = False,
+    def write_text(self, path: str | os.PathLike[str], text: str, *, keep_old: bool = False,
                    sync_directory: bool = True) -> Path | None:
         """Write ``text`` (UTF-8) to a new file renamed over ``path``; see :meth:`replace`."""
         return self._replace(Path(path), lambda out: out.write(text.encode("utf-8")), keep_old=keep_old,
                              sync_directory=sync_directory)
 
-    def write_texts(self, items: Iterable[tuple[str | os.PathLike, str, bool]]) -> None:
+    def write_texts(self, items: Iterable[tuple[str | os.PathLike[str], str, bool]]) -> None:
         """Write many ``(path, text, keep_old)`` files as :meth:`write_text` does, noting them in the
         journal with one fsync, and syncing their folders once at the end."""
         files = [(Path(path), text, keep_old) for path, text, keep_old in items]
@@ -219,10 +224,10 @@ class Transaction:
                 entries.append({"op": "create", "path": self._name(path)})
         self._note_many(entries)
         for (path, text, keep_old), entry in zip(files, entries, strict=True):
-            self._replace(path, lambda out, text=text: out.write(text.encode("utf-8")), keep_old=keep_old,
+            self._replace(path, _text_writer(text), keep_old=keep_old,
                           backup=self._resolve(entry["backup"]) if "backup" in entry else None, noted=True)
 
-    def create_text(self, path: str | os.PathLike, text: str) -> None:
+    def create_text(self, path: str | os.PathLike[str], text: str) -> None:
         """Write ``text`` to ``path``, which must not exist; a file made there meanwhile is never
         written over (:class:`FileExistsError`)."""
         path = Path(path)
@@ -256,7 +261,7 @@ class Transaction:
         self._commit.append(action)
 
     # -- internals --
-    def _replace(self, path: Path, write: Callable, *, keep_old: bool, sync_directory: bool = True,
+    def _replace(self, path: Path, write: Callable[[BinaryIO], object], *, keep_old: bool, sync_directory: bool = True,
                  backup: Path | None = None, noted: bool = False) -> Path | None:
         path = Path(os.path.realpath(path)) if path.is_symlink() else path
         existed = path.exists()
@@ -300,10 +305,10 @@ class Transaction:
     def _resolve(self, name: str) -> Path:
         return self.root / name if self.root is not None and not os.path.isabs(name) else Path(name)
 
-    def _note(self, entry: dict) -> None:
+    def _note(self, entry: dict[str, Any]) -> None:
         self._note_many([entry])
 
-    def _note_many(self, entries: list[dict]) -> None:
+    def _note_many(self, entries: list[dict[str, Any]]) -> None:
         if self.journal is None or not entries:
             return
         try:
@@ -366,7 +371,7 @@ class Transaction:
             pass  # a journal of completed writes undoes nothing that a later write depends on: see recover()
 
 
-def recover(journal: str | os.PathLike, root: str | os.PathLike) -> list[str]:
+def recover(journal: str | os.PathLike[str], root: str | os.PathLike[str]) -> list[str]:
     """Put back the files a killed transaction was writing, from its ``journal``; return what was
     done. The caller holds the workspace lock. Every step is safe to repeat, so a recovery that is
     itself interrupted is finished by the next one."""
@@ -448,12 +453,16 @@ def _backup_name(path: Path) -> Path:
     return backup
 
 
-def _write_records(out, records: Iterable[dict]) -> None:
+def _text_writer(text: str) -> Callable[[BinaryIO], object]:
+    return lambda out: out.write(text.encode("utf-8"))
+
+
+def _write_records(out: BinaryIO, records: Iterable[dict[str, Any]]) -> None:
     for record in records:
         out.write(encode_record(record))
 
 
-def _write_file(path: Path, write: Callable) -> None:
+def _write_file(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write a new file through ``write(handle)`` and fsync it; removed again if anything fails."""
     try:
         with open(path, "xb") as out:
@@ -465,7 +474,7 @@ def _write_file(path: Path, write: Callable) -> None:
         raise
 
 
-def fsync_directory(directory: str | os.PathLike) -> None:
+def fsync_directory(directory: str | os.PathLike[str]) -> None:
     """fsync a directory so that a new or renamed entry in it survives a power cut."""
     fd = os.open(directory, os.O_RDONLY | os.O_CLOEXEC)
     try:
@@ -479,6 +488,6 @@ def fsync_directory(directory: str | os.PathLike) -> None:
 
 def utc_now() -> str:
     """The current UTC time as ISO 8601 with microseconds and a ``Z`` suffix."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

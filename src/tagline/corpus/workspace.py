@@ -10,10 +10,17 @@ import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from tagline.corpus.config import Config, default_config, load_config, render_toml, validate_config
 from tagline.corpus.store import (
-    LineProblem, Transaction, iter_lines, read_records, recover, sweep_temporaries, write_text_atomic,
+    LineProblem,
+    Transaction,
+    iter_lines,
+    read_records,
+    recover,
+    sweep_temporaries,
+    write_text_atomic,
 )
 from tagline.errors import ConflictError, StorageError, WorkspaceError, storage_error
 
@@ -37,27 +44,45 @@ class Workspace:
     """A directory holding ``tagline.toml``, ``sentences.jsonl``, ``documents/``, ``annotations/``,
     ``gold/``, ``build/`` and ``runs/``."""
 
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike[str]):
         self.root = Path(root).resolve()
 
     def __repr__(self) -> str:
         return f"Workspace({str(self.root)!r})"
 
-    config_path = property(lambda self: self.root / CONFIG_NAME)
-    sentences_path = property(lambda self: self.root / "sentences.jsonl")
-    documents_path = property(lambda self: self.root / "documents.jsonl")
-    documents_dir = property(lambda self: self.root / "documents")
-    annotations_dir = property(lambda self: self.root / "annotations")
-    gold_dir = property(lambda self: self.root / "gold")
-    gold_path = property(lambda self: self.root / "gold" / "gold.jsonl")
-    build_dir = property(lambda self: self.root / "build")
-    runs_dir = property(lambda self: self.root / "runs")
+    @property
+    def config_path(self) -> Path:
+        return self.root / CONFIG_NAME
+    @property
+    def sentences_path(self) -> Path:
+        return self.root / "sentences.jsonl"
+    @property
+    def documents_path(self) -> Path:
+        return self.root / "documents.jsonl"
+    @property
+    def documents_dir(self) -> Path:
+        return self.root / "documents"
+    @property
+    def annotations_dir(self) -> Path:
+        return self.root / "annotations"
+    @property
+    def gold_dir(self) -> Path:
+        return self.root / "gold"
+    @property
+    def gold_path(self) -> Path:
+        return self.root / "gold" / "gold.jsonl"
+    @property
+    def build_dir(self) -> Path:
+        return self.root / "build"
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / "runs"
 
     @functools.cached_property
     def config(self) -> Config:
         return load_config(self.config_path)
 
-    def relative(self, path: str | os.PathLike) -> str:
+    def relative(self, path: str | os.PathLike[str]) -> str:
         """``path`` relative to the current directory when inside it, for messages."""
         try:
             return os.path.relpath(path)
@@ -88,36 +113,42 @@ class Workspace:
         with open(path, encoding="utf-8", newline="") as handle:
             return handle.read()
 
-    def iter_sentences(self, *, problems: list[LineProblem] | None = None) -> Iterator[dict]:
+    def iter_sentences(self, *, problems: list[LineProblem] | None = None) -> Iterator[dict[str, Any]]:
         """Stream the sentence records in file order."""
         if not self.sentences_path.exists():
             return iter(())
         return read_records(self.sentences_path, problems=problems, kind="sentence")
 
-    def iter_sentence_lines(self, *, problems: list[LineProblem] | None = None):
+    def iter_sentence_lines(self, *, problems: list[LineProblem] | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
         if not self.sentences_path.exists():
             return iter(())
         return iter_lines(self.sentences_path, problems=problems)
 
-    orphaned_path = property(lambda self: self.root / "orphaned.jsonl")
-    lock_path = property(lambda self: self.root / LOCK_NAME)
-    journal_path = property(lambda self: self.root / JOURNAL_NAME)
+    @property
+    def orphaned_path(self) -> Path:
+        return self.root / "orphaned.jsonl"
+    @property
+    def lock_path(self) -> Path:
+        return self.root / LOCK_NAME
+    @property
+    def journal_path(self) -> Path:
+        return self.root / JOURNAL_NAME
 
-    def documents(self) -> dict[str, dict]:
+    def documents(self) -> dict[str, dict[str, Any]]:
         """The current record of every document (the registry is append-only; the last one wins)."""
-        current: dict[str, dict] = {}
+        current: dict[str, dict[str, Any]] = {}
         if self.documents_path.exists():
             for record in read_records(self.documents_path, kind="document"):
                 current[record["doc_id"]] = record
         return current
 
-    def iter_gold(self) -> Iterator[dict]:
+    def iter_gold(self) -> Iterator[dict[str, Any]]:
         """The gold records in file order (the last one per question is the current one)."""
         if not self.gold_path.exists():
             return iter(())
         return read_records(self.gold_path, kind="gold")
 
-    def iter_orphans(self) -> Iterator[dict]:
+    def iter_orphans(self) -> Iterator[dict[str, Any]]:
         """The sentences that ``corpus add --replace`` removed, as they were."""
         if not self.orphaned_path.exists():
             return iter(())
@@ -218,10 +249,10 @@ class Workspace:
                                where=str(self.journal_path), fix="fix the disk or permissions and run the command "
                                                                  "again") from None
         if done:
-            warnings.warn(f"an earlier command was interrupted while writing; its changes were undone ({'; '.join(done)})",
-                          stacklevel=4)
+            warnings.warn("an earlier command was interrupted while writing; its changes were undone "
+                          f"({'; '.join(done)})", stacklevel=4)
 
-    def manages(self, path: str | os.PathLike) -> bool:
+    def manages(self, path: str | os.PathLike[str]) -> bool:
         """Whether ``path`` (followed through symbolic links) is one of this workspace's own files
         or folders, which no export or report may write over."""
         real = Path(os.path.realpath(path))
@@ -250,7 +281,7 @@ def _note_holder(fd: int) -> None:
         pass  # only a courtesy to waiting commands
 
 
-def check_output(path: str | os.PathLike, *, force: bool = False, folder: bool = False) -> Path:
+def check_output(path: str | os.PathLike[str], *, force: bool = False, folder: bool = False) -> Path:
     """Refuse to write an export or report to ``path`` when it is a file or folder a workspace manages
     (whichever workspace holds it), or when it exists and ``force`` is not given.
 
@@ -277,7 +308,7 @@ def check_output(path: str | os.PathLike, *, force: bool = False, folder: bool =
     return path
 
 
-def write_output(path: str | os.PathLike, text: str, *, force: bool = False) -> None:
+def write_output(path: str | os.PathLike[str], text: str, *, force: bool = False) -> None:
     """Write an export or report to ``path`` atomically, after :func:`check_output`; without
     ``force`` a file that appeared there since the check is kept too."""
     check_output(path, force=force)
@@ -288,7 +319,8 @@ def write_output(path: str | os.PathLike, text: str, *, force: bool = False) -> 
                             fix="choose another name, or pass --force to replace it") from None
 
 
-def find_workspace(explicit: str | os.PathLike | None = None, *, start: str | os.PathLike | None = None) -> Workspace:
+def find_workspace(explicit: str | os.PathLike[str] | None = None, *,
+                   start: str | os.PathLike[str] | None = None) -> Workspace:
     """Locate the workspace: ``explicit`` (``--workspace``), else ``$TAGLINE_WORKSPACE``, else the
     nearest directory at or above ``start`` (the current directory) that holds ``tagline.toml``."""
     chosen = explicit or os.environ.get(ENV_VAR)
@@ -328,7 +360,7 @@ def _check_targets(targets: list[str] | None) -> None:
 
 
 def init_workspace(
-    directory: str | os.PathLike, *, language: str = "ja", targets: list[str] | None = None,
+    directory: str | os.PathLike[str], *, language: str = "ja", targets: list[str] | None = None,
     sample: bool = False, force: bool = False,
 ) -> Workspace:
     """Make a workspace in ``directory`` (created if needed) and return it.

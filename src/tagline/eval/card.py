@@ -67,7 +67,7 @@ def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, go
         for split in report.configs[name]:
             lines += [f"  - split: {split}", f"    path: data/{name}/{split}-*.parquet"]
     lines.append("dataset_info:")
-    for name, (table, features, _) in configs.items():
+    for name, (_, features, _) in configs.items():
         lines += [f"- config_name: {name}", "  features:"]
         for column, feature in features.items():
             lines += _feature_yaml(column, feature, "  ")
@@ -76,7 +76,7 @@ def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, go
             lines += [f"  - name: {split}", f"    num_examples: {count}"]
     lines += ["---", "", f"# {workspace.root.name}", ""]
     lines += [f"Sentences annotated with tagline for {', '.join(settings['tasks'])}, "
-              f"in {', '.join(_LANGUAGE_NAMES.get(l, l) for l in languages)}. Dataset fingerprint "
+              f"in {', '.join(_LANGUAGE_NAMES.get(code, code) for code in languages)}. Dataset fingerprint "
               f"`{report.fingerprint}`.", ""]
     lines += ["## Dataset structure", ""]
     for name, counts in report.configs.items():
@@ -86,7 +86,7 @@ def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, go
         if distribution:
             labels = list(next(iter(distribution.values())).keys())
             lines += ["Label distribution per split:", ""]
-            lines += _table(["split"] + labels, [[split] + [counts[l] for l in labels]
+            lines += _table(["split"] + labels, [[split] + [counts[label] for label in labels]
                                                   for split, counts in distribution.items()]) + [""]
     if "stance" in configs:
         lines += ["Stance follows the SemEval-2016 Task 6 layout: one row per sentence and target "

@@ -114,7 +114,7 @@ class Gazetteer:
     def __init__(self, entries: dict[str, str] | None = None):
         self.entries = dict(entries or {})
 
-    def fit(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> "Gazetteer":
+    def fit(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> Gazetteer:
         votes: dict[str, Counter] = defaultdict(Counter)
         for text, sentence_spans in zip(texts, spans):
             for start, end, label in sentence_spans:
@@ -151,7 +151,7 @@ class Gazetteer:
                         encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> "Gazetteer":
+    def load(cls, path: Path) -> Gazetteer:
         return cls(json.loads(path.read_text(encoding="utf-8"))["entries"])
 
 
@@ -249,7 +249,7 @@ class CRFTagger:
         return offsets, token_features([text[s:e] for s, e in offsets], self.dictionary,
                                        pos if self.features >= 2 else None)
 
-    def fit(self, texts, langs, spans) -> "CRFTagger":
+    def fit(self, texts, langs, spans) -> CRFTagger:
         import sklearn_crfsuite
 
         self.dictionary = {}
@@ -288,7 +288,7 @@ class CRFTagger:
             encoding="utf-8")
 
     @classmethod
-    def load(cls, directory: Path) -> "CRFTagger":
+    def load(cls, directory: Path) -> CRFTagger:
         import pycrfsuite
 
         meta = json.loads((directory / "crf.json").read_text(encoding="utf-8"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 from importlib import resources
+from typing import Any
 
 SCHEMA_NAMES = ("sentence", "document", "event", "gold", "config", "run")
 TASKS = ("stance", "claim_type", "entities")  # the annotation tasks, in the order they are asked and shown
@@ -13,16 +14,17 @@ SCHEMA_VERSION = 1
 
 
 @functools.cache
-def load_schema(name: str) -> dict:
+def load_schema(name: str) -> dict[str, Any]:
     """Return the parsed JSON Schema called ``name`` (one of :data:`SCHEMA_NAMES`)."""
     if name not in SCHEMA_NAMES:
         raise ValueError(f"unknown schema {name!r}; expected one of {', '.join(SCHEMA_NAMES)}")
     text = resources.files(__name__).joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
-    return json.loads(text)
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 @functools.cache
-def validator(name: str):
+def validator(name: str) -> Any:
     """Return a cached ``jsonschema`` 2020-12 validator (with format checking) for ``name``."""
     import jsonschema
 

@@ -125,7 +125,7 @@ class RunProtocol(TypedDict):
     folds: int | None
 
 
-def run_protocol(result: dict) -> RunProtocol:
+def run_protocol(result: dict[str, Any]) -> RunProtocol:
     """A run's protocol; for a ``results.json`` written before runs recorded one, read from its
     ``mode`` sentence (the only place those runs said it).
 
@@ -161,7 +161,8 @@ class RecordError(ValueError):
     """A line that is JSON but breaks its record's contract; the message says what is wrong."""
 
 
-_DECODERS: dict[str, msgspec.json.Decoder] = {kind: msgspec.json.Decoder(record_type) for kind, record_type in RECORD_TYPES.items()}
+_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
+    kind: msgspec.json.Decoder(record_type) for kind, record_type in RECORD_TYPES.items()}
 
 # The value an event or gold record carries, by task and (for events) op.
 _EVENT_VALUES: dict[tuple[str, str], type | None] = {
@@ -172,7 +173,7 @@ _EVENT_VALUES: dict[tuple[str, str], type | None] = {
 _GOLD_VALUES: dict[str, type] = {"stance": LabelValue, "claim_type": LabelValue, "entities": EntitiesValue}
 
 
-def decode_record(kind: str, line: bytes) -> dict:
+def decode_record(kind: str, line: bytes) -> dict[str, Any]:
     """Decode one JSON line as a record of ``kind`` (a key of :data:`RECORD_TYPES`), checked.
 
     Raises
@@ -201,7 +202,8 @@ def decode_record(kind: str, line: bytes) -> dict:
         if record["task"] == "stance" and "target" not in record:
             raise RecordError("Object missing required field `target` (a stance record names its target)")
         _check_value(_GOLD_VALUES[record["task"]], record["value"])
-    return record
+    decoded: dict[str, Any] = record
+    return decoded
 
 
 def _check_value(value_type: type | None, value: object) -> None:
@@ -215,5 +217,5 @@ def _check_value(value_type: type | None, value: object) -> None:
             from None
 
 
-__all__ = ["RECORD_TYPES", "RecordError", "RunProtocol", "decode_record", "run_protocol", "Sentence", "Document", "Event", "Gold", "Span",
-           "Orphan", "Task", "Op", "Method"]
+__all__ = ["RECORD_TYPES", "RecordError", "RunProtocol", "decode_record", "run_protocol", "Sentence", "Document",
+           "Event", "Gold", "Span", "Orphan", "Task", "Op", "Method"]

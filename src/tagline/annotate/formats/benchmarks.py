@@ -9,7 +9,14 @@ import re
 from pathlib import Path
 
 from tagline.annotate.formats.common import (
-    ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, expect_object, load_json, read_text,
+    ForeignAnswer,
+    ForeignRecord,
+    ForeignSpan,
+    ReadOptions,
+    ReadResult,
+    expect_object,
+    load_json,
+    read_text,
 )
 from tagline.errors import InputError
 

@@ -9,8 +9,16 @@ from collections import Counter
 from pathlib import Path
 
 from tagline.annotate.formats.common import (
-    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, lines_of,
-    plural, read_text,
+    ExportData,
+    ExportResult,
+    ForeignAnswer,
+    ForeignRecord,
+    ForeignSpan,
+    ReadOptions,
+    ReadResult,
+    lines_of,
+    plural,
+    read_text,
 )
 from tagline.errors import InputError
 

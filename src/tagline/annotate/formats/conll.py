@@ -8,8 +8,23 @@ import re
 from pathlib import Path
 
 from tagline.annotate.formats.common import (
-    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, align_tokens,
-    decode_tags, encode_tags, join_tokens, lines_of, parse_tag, plural, read_text, token_spans, tokens_for_export,
+    ExportData,
+    ExportResult,
+    ForeignAnswer,
+    ForeignRecord,
+    ForeignSpan,
+    ReadOptions,
+    ReadResult,
+    align_tokens,
+    decode_tags,
+    encode_tags,
+    join_tokens,
+    lines_of,
+    parse_tag,
+    plural,
+    read_text,
+    token_spans,
+    tokens_for_export,
 )
 from tagline.errors import InputError
 

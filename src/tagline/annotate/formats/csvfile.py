@@ -10,7 +10,15 @@ import json
 from pathlib import Path
 
 from tagline.annotate.formats.common import (
-    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, load_json, plural,
+    ExportData,
+    ExportResult,
+    ForeignAnswer,
+    ForeignRecord,
+    ForeignSpan,
+    ReadOptions,
+    ReadResult,
+    load_json,
+    plural,
     read_text,
 )
 from tagline.corpus.readers import FORMULA_TRIGGERS, csv_rows

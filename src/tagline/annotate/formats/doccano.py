@@ -7,8 +7,20 @@ import json
 from pathlib import Path
 
 from tagline.annotate.formats.common import (
-    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult,
-    expect_object, json_type, expect_offset, json_records, lines_of, plural, read_text,
+    ExportData,
+    ExportResult,
+    ForeignAnswer,
+    ForeignRecord,
+    ForeignSpan,
+    ReadOptions,
+    ReadResult,
+    expect_object,
+    expect_offset,
+    json_records,
+    json_type,
+    lines_of,
+    plural,
+    read_text,
 )
 from tagline.errors import InputError
 

@@ -8,8 +8,17 @@ from collections import Counter
 from pathlib import Path
 
 from tagline.annotate.formats.common import (
-    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult,
-    expect_object, expect_offset, json_records, plural,
+    ExportData,
+    ExportResult,
+    ForeignAnswer,
+    ForeignRecord,
+    ForeignSpan,
+    ReadOptions,
+    ReadResult,
+    expect_object,
+    expect_offset,
+    json_records,
+    plural,
 )
 from tagline.errors import InputError
 
@@ -80,7 +89,8 @@ def _text(data: dict, task: dict, options: ReadOptions, where: str) -> tuple[str
         if "text" in data:
             field = "text"
         else:
-            sources = {result["source"][1:] for _, item, item_where in _items(task, ReadOptions(predictions=True), where)
+            items = _items(task, ReadOptions(predictions=True), where)
+            sources = {result["source"][1:] for _, item, item_where in items
                        for result in _results(item, item_where) if isinstance(result, dict)
                        and isinstance(result.get("source"), str) and result["source"].startswith("$")}
             if len(sources) == 1:

@@ -8,8 +8,18 @@ from collections import Counter
 from pathlib import Path
 
 from tagline.annotate.formats.common import (
-    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult,
-    expect_object, expect_offset, export_tokens, json_records, plural,
+    ExportData,
+    ExportResult,
+    ForeignAnswer,
+    ForeignRecord,
+    ForeignSpan,
+    ReadOptions,
+    ReadResult,
+    expect_object,
+    expect_offset,
+    export_tokens,
+    json_records,
+    plural,
 )
 from tagline.errors import InputError
 
@@ -53,65 +63,18 @@ def _answers(record: dict, meta: dict, where: str, options: ReadOptions, skipped
             "binary NER answers (ner.teach: one suggested span accepted or rejected) do not say which "
             "entities the sentence has, so they cannot be imported as entity annotations",
             where=where, fix="import the output of a manual recipe (ner.manual, ner.correct) instead")
-    answer = record.get("answer")
-    annotator = record.get("_annotator_id")
-    if annotator in (None, ""):
-        annotator = None
-    if answer is None:
-        if not (spans or "label" in record or "accept" in record):
-            return []
-        if not options.predictions:
-            skipped["with suggestions but no answer (machine suggestions; pass --predictions to import "
-                    "them as the model's answers)"] += 1
-            return []
-        sources = {span.get("source") for span in spans or [] if isinstance(span, dict) and span.get("source")}
-        annotator = f"model-{sources.pop()}" if len(sources) == 1 else "model"
-        answer = "accept"
-    if answer not in ("accept", "reject", "ignore"):
-        raise InputError(f"answer {answer!r} is not accept, reject or ignore", where=where, fix="fix the record")
-    if answer == "ignore":
-        skipped["answered ignore"] += 1
+    given = _answer_and_annotator(record, spans, where, options, skipped)
+    if given is None:
         return []
-    view = record.get("_view_id")
-    task, target = meta.get("task"), meta.get("target")
-    if task not in ("claim_type", "stance"):
-        task, target = None, None
-    elif task == "stance" and not (isinstance(target, str) and target):
-        raise InputError(f"meta.task is stance but meta.target is {json.dumps(target)}, not a target name",
-                         where=where, fix="give the stance target in meta.target")
-    elif task == "claim_type":
-        target = None
+    answer, annotator = given
+    task, target = _task_of(meta, where)
     if "options" in record or "accept" in record:
-        if answer == "reject":
-            skipped["rejected choice"] += 1
-            return []
-        accepted = record.get("accept") or []
-        if not isinstance(accepted, list):
-            raise InputError("`accept` is not a list", where=where, fix="fix the record")
-        if len(accepted) > 1:
-            raise InputError(f"several options accepted ({', '.join(map(str, accepted))}): tagline holds one "
-                             "label per sentence and task", where=where,
-                             fix="use single-choice annotation (multi-label data cannot be imported)")
-        if not accepted:
-            skipped["accepted with no option chosen"] += 1
-            return []
-        if not isinstance(accepted[0], (str, int)) or isinstance(accepted[0], bool):
-            raise InputError(f"the accepted option is {json.dumps(accepted[0])[:60]}, not an option id",
-                             where=where, fix="`accept` lists the ids of the chosen options")
-        return [ForeignAnswer("label", where, label=str(accepted[0]), task=task, target=target, annotator=annotator)]
-    if spans is not None or view in SPAN_VIEWS or "tokens" in record:
+        return _choice(record, answer, task, target, annotator, where, skipped)
+    if spans is not None or record.get("_view_id") in SPAN_VIEWS or "tokens" in record:
         if answer == "reject":
             skipped["rejected"] += 1
             return []
-        found = []
-        for span in spans or []:
-            span = expect_object(span, where, "a span")
-            label = span.get("label")
-            if not isinstance(label, str) or not label:
-                raise InputError(f"span {span!r} has no label", where=where, fix="fix the record")
-            found.append(ForeignSpan(expect_offset(span.get("start"), where, "start"),
-                                     expect_offset(span.get("end"), where, "end"), label, span.get("text")))
-        return [ForeignAnswer("spans", where, spans=found, annotator=annotator)]
+        return [ForeignAnswer("spans", where, spans=_spans(spans or [], where), annotator=annotator)]
     label = record.get("label")
     if "label" in record and not (isinstance(label, str) and label):
         raise InputError(f"`label` is {json.dumps(label, ensure_ascii=False)[:60]}, not a label name", where=where,
@@ -124,6 +87,76 @@ def _answers(record: dict, meta: dict, where: str, options: ReadOptions, skipped
     if answer == "accept":
         skipped["accepted without spans, label or options"] += 1
     return []
+
+
+def _answer_and_annotator(record: dict, spans: list | None, where: str, options: ReadOptions,
+                          skipped: Counter) -> tuple[str, str | None] | None:
+    """The record's answer (accept or reject) and who gave it; None when it is to be left out."""
+    answer = record.get("answer")
+    annotator = record.get("_annotator_id")
+    if annotator in (None, ""):
+        annotator = None
+    if answer is None:
+        if not (spans or "label" in record or "accept" in record):
+            return None
+        if not options.predictions:
+            skipped["with suggestions but no answer (machine suggestions; pass --predictions to import "
+                    "them as the model's answers)"] += 1
+            return None
+        sources = {span.get("source") for span in spans or [] if isinstance(span, dict) and span.get("source")}
+        annotator = f"model-{sources.pop()}" if len(sources) == 1 else "model"
+        answer = "accept"
+    if answer not in ("accept", "reject", "ignore"):
+        raise InputError(f"answer {answer!r} is not accept, reject or ignore", where=where, fix="fix the record")
+    if answer == "ignore":
+        skipped["answered ignore"] += 1
+        return None
+    return answer, annotator
+
+
+def _task_of(meta: dict, where: str) -> tuple[str | None, str | None]:
+    """The task (and stance target) a classification record says it answers in its ``meta``."""
+    task, target = meta.get("task"), meta.get("target")
+    if task not in ("claim_type", "stance"):
+        return None, None
+    if task == "stance" and not (isinstance(target, str) and target):
+        raise InputError(f"meta.task is stance but meta.target is {json.dumps(target)}, not a target name",
+                         where=where, fix="give the stance target in meta.target")
+    return task, target if task == "stance" else None
+
+
+def _choice(record: dict, answer: str, task: str | None, target: str | None, annotator: str | None, where: str,
+            skipped: Counter) -> list[ForeignAnswer]:
+    """The option a choice record accepted, as one label."""
+    if answer == "reject":
+        skipped["rejected choice"] += 1
+        return []
+    accepted = record.get("accept") or []
+    if not isinstance(accepted, list):
+        raise InputError("`accept` is not a list", where=where, fix="fix the record")
+    if len(accepted) > 1:
+        raise InputError(f"several options accepted ({', '.join(map(str, accepted))}): tagline holds one "
+                         "label per sentence and task", where=where,
+                         fix="use single-choice annotation (multi-label data cannot be imported)")
+    if not accepted:
+        skipped["accepted with no option chosen"] += 1
+        return []
+    if not isinstance(accepted[0], (str, int)) or isinstance(accepted[0], bool):
+        raise InputError(f"the accepted option is {json.dumps(accepted[0])[:60]}, not an option id",
+                         where=where, fix="`accept` lists the ids of the chosen options")
+    return [ForeignAnswer("label", where, label=str(accepted[0]), task=task, target=target, annotator=annotator)]
+
+
+def _spans(spans: list, where: str) -> list[ForeignSpan]:
+    found = []
+    for span in spans:
+        span = expect_object(span, where, "a span")
+        label = span.get("label")
+        if not isinstance(label, str) or not label:
+            raise InputError(f"span {span!r} has no label", where=where, fix="fix the record")
+        found.append(ForeignSpan(expect_offset(span.get("start"), where, "start"),
+                                 expect_offset(span.get("end"), where, "end"), label, span.get("text")))
+    return found
 
 
 def write(data: ExportData) -> ExportResult:

@@ -9,8 +9,24 @@ import json
 from pathlib import Path
 
 from tagline.annotate.formats.common import (
-    ExportData, ExportResult, ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, align_tokens,
-    decode_tags, encode_tags, expect_offset, json_type, join_tokens, json_records, parse_tag, plural, read_text, token_spans,
+    ExportData,
+    ExportResult,
+    ForeignAnswer,
+    ForeignRecord,
+    ForeignSpan,
+    ReadOptions,
+    ReadResult,
+    align_tokens,
+    decode_tags,
+    encode_tags,
+    expect_offset,
+    join_tokens,
+    json_records,
+    json_type,
+    parse_tag,
+    plural,
+    read_text,
+    token_spans,
     tokens_for_export,
 )
 from tagline.errors import InputError
@@ -63,8 +79,9 @@ def _cats(cats: object, where: str) -> ForeignAnswer | None:
         raise InputError("`cats` is not {label: score}", where=where, fix="fix the record")
     for label, score in cats.items():
         if isinstance(score, bool) or not isinstance(score, (int, float)):
-            raise InputError(f"`cats` gives {label!r} the score {json.dumps(score, ensure_ascii=False)[:40]}, "
-                             "not a number", where=where, fix="scores are numbers: 1.0 for the category, 0.0 for the others")
+            shown = json.dumps(score, ensure_ascii=False)[:40]
+            raise InputError(f"`cats` gives {label!r} the score {shown}, not a number", where=where,
+                             fix="scores are numbers: 1.0 for the category, 0.0 for the others")
     positive = [label for label, score in cats.items() if score >= 0.5]
     if len(positive) > 1:
         raise InputError(f"several categories hold ({', '.join(positive)}): tagline holds one label per sentence "

@@ -8,7 +8,15 @@ import re
 from pathlib import Path
 
 from tagline.annotate.formats.common import (
-    ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult, convert_utf16, lines_of, plural, read_text,
+    ForeignAnswer,
+    ForeignRecord,
+    ForeignSpan,
+    ReadOptions,
+    ReadResult,
+    convert_utf16,
+    lines_of,
+    plural,
+    read_text,
     utf16_length,
 )
 from tagline.errors import InputError
@@ -39,13 +47,7 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
     for number, line in enumerate(lines, 1):
         where = f"{path}:{number}"
         if line.startswith("#T_"):
-            kind_code, _, spec = line[3:].partition("=")
-            parts = spec.split("|")
-            kind = {"SP": "span", "RL": "relation", "CH": "chain"}.get(kind_code)
-            if kind is None:
-                raise InputError(f"unknown layer kind #T_{kind_code}", where=where,
-                                 fix="expected #T_SP, #T_RL or #T_CH")
-            layers.append((kind, parts[0], parts[1:]))
+            layers.append(_layer(line, where))
             continue
         if line.startswith("#Text="):
             if tokens:
@@ -56,21 +58,13 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
             continue
         if line.startswith("#") or not line.strip():
             continue
-        fields = line.split("\t")
-        if fields and fields[-1] == "":
-            fields.pop()
-        if len(fields) < 3:
-            raise InputError("a token line needs an id, offsets and the token", where=where, fix="check the file")
-        ident, offsets, token = fields[:3]
-        if "." in ident.split("-")[-1]:
+        token = _token(line, number, where)
+        if token is None:
             left_out["sub-token"] += 1
             continue
-        begin, _, end = offsets.partition("-")
-        if not (begin.isdigit() and end.isdigit()):
-            raise InputError(f"offsets {offsets!r} are not BEGIN-END", where=where, fix="check the file")
         if not sentence_lines:
             raise InputError("a token line before any #Text= line", where=where, fix="check the file")
-        tokens.append((number, ident, int(begin), int(end), _unescape(token), fields[3:]))
+        tokens.append(token)
     finish()
     if not records:
         raise InputError("no #Text= sentences", where=str(path), fix="export from INCEpTION/WebAnno as WebAnno TSV v3")
@@ -86,6 +80,32 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
         for record in records:
             record.answers = []
     return ReadResult(records, warnings, own_offsets=True)
+
+
+def _layer(line: str, where: str) -> tuple[str, str, list[str]]:
+    """A ``#T_SP=name|feature|...`` header line as (kind, name, features)."""
+    kind_code, _, spec = line[3:].partition("=")
+    parts = spec.split("|")
+    kind = {"SP": "span", "RL": "relation", "CH": "chain"}.get(kind_code)
+    if kind is None:
+        raise InputError(f"unknown layer kind #T_{kind_code}", where=where, fix="expected #T_SP, #T_RL or #T_CH")
+    return kind, parts[0], parts[1:]
+
+
+def _token(line: str, number: int, where: str) -> tuple[int, str, int, int, str, list[str]] | None:
+    """A token line as (line, id, begin, end, text, columns); None for a sub-token, which is left out."""
+    fields = line.split("\t")
+    if fields and fields[-1] == "":
+        fields.pop()
+    if len(fields) < 3:
+        raise InputError("a token line needs an id, offsets and the token", where=where, fix="check the file")
+    ident, offsets, token = fields[:3]
+    if "." in ident.split("-")[-1]:
+        return None
+    begin, _, end = offsets.partition("-")
+    if not (begin.isdigit() and end.isdigit()):
+        raise InputError(f"offsets {offsets!r} are not BEGIN-END", where=where, fix="check the file")
+    return number, ident, int(begin), int(end), _unescape(token), fields[3:]
 
 
 def _unescape(value: str) -> str:
@@ -117,11 +137,11 @@ def _sentence(path: Path, text: str, tokens: list, layers: list, ordinal: int, t
         positions.append((start, stop))
     column = 0
     open_spans: dict[tuple[int, str], list] = {}
-    for kind, name, features in layers:
+    for kind, _layer_name, features in layers:
         width = max(1, len(features))
         if kind == "span":
             label_index = features.index("value") if "value" in features else 0
-            for index, (line, ident, _, _, _, columns) in enumerate(tokens):
+            for index, (line, _ident, _, _, _, columns) in enumerate(tokens):
                 cell = columns[column + label_index] if column + label_index < len(columns) else "_"
                 if cell in ("_", ""):
                     continue

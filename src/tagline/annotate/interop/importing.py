@@ -8,7 +8,12 @@ import contextlib
 from pathlib import Path
 
 from tagline.annotate.formats.common import (
-    ANNOTATOR_NAME, ForeignRecord, ReadOptions, ReadResult, annotator_name, plural,
+    ANNOTATOR_NAME,
+    ForeignRecord,
+    ReadOptions,
+    ReadResult,
+    annotator_name,
+    plural,
 )
 from tagline.annotate.formats.registry import BY_NAME, IMPORT_FORMATS
 from tagline.annotate.interop.detect import detect_format

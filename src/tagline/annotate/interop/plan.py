@@ -172,7 +172,8 @@ def _onto_document(record: ForeignRecord, doc_id: str, existing: dict, stored: l
 
 
 def _new_document(record: ForeignRecord, doc_id: str, config, encoding: str) -> tuple[SourceDocument, Frame]:
-    from tagline.corpus.ingest import segment_document, sentence_id as make_sentence_id
+    from tagline.corpus.ingest import segment_document
+    from tagline.corpus.ingest import sentence_id as make_sentence_id
     from tagline.corpus.segment import detect_lang
 
     document_lang = record.lang or (config.language if config.language != "auto" else detect_lang(record.text))
