@@ -100,6 +100,7 @@ def _torn(root: Path) -> int:
 
 def faults(folder: Path) -> None:
     import pytest
+
     import test_faults as harness
 
     template = harness.make_template(folder / "template")
@@ -162,9 +163,10 @@ def _concurrently(jobs: list[tuple]) -> None:
 
 def concurrency(folder: Path, rounds: int) -> None:
     import orjson
-    import test_concurrency as cases
 
     from tagline.corpus.workspace import Workspace, init_workspace
+
+    import test_concurrency as cases
 
     print(f"## Concurrency: {rounds} rounds\n")
     lost_documents = doubled_ids = doubled_gold = lost_answers = documents = answers = 0
@@ -199,7 +201,7 @@ def concurrency(folder: Path, rounds: int) -> None:
             path = workspace.annotation_path(f"a{worker}")
             got = [line for line in path.read_bytes().split(b"\n") if line] if path.exists() else []
             lost_answers += len(wanted) - len(got)
-    print(f"processes per round: 1 replacing a document 6 times, 2 adding the same file, 3 adding 10 documents "
+    print("processes per round: 1 replacing a document 6 times, 2 adding the same file, 3 adding 10 documents "
           "each, 4 labelling, 3 adjudicating")
     print(f"documents {documents}; without their sentences {lost_documents}; sentence ids twice {doubled_ids}; "
           f"gold records twice {doubled_gold}; answers {answers}, lost {lost_answers}\n")

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from tagline.cli import main
-from tagline.corpus.store import append_records, read_records
+from tagline.corpus.store import read_records
 
 
 def _one_error_line(result, *phrases: str) -> str:

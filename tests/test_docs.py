@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from conftest import REPO
-
 from tagline.annotate.formats.registry import FORMATS
 from tagline.annotate.formats.table import render_table, with_table
 from tagline.cli import main
 from tagline.cli.reference import iter_commands, render_reference
+
+from conftest import REPO
 
 
 def test_every_command_has_help_text():

@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+
 from test_faults import COMMANDS, invoke, make_template, snapshot
 
 PAGE = 4096

@@ -14,7 +14,12 @@ import pytest
 
 from tagline.annotate.events import make_event
 from tagline.annotate.formats.registry import (
-    EXPORT_FORMATS, FORMATS, IMPORT_FORMATS, LOSSES, TASKS, FormatSpec,
+    EXPORT_FORMATS,
+    FORMATS,
+    IMPORT_FORMATS,
+    LOSSES,
+    TASKS,
+    FormatSpec,
 )
 from tagline.annotate.interop import detect_format, export
 from tagline.corpus.ingest import add_source_documents

@@ -17,8 +17,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from test_import_fuzz import _paths, _replaced
-
 from tagline.annotate.events import make_event
 from tagline.annotate.formats.registry import FORMATS
 from tagline.annotate.interop import IMPORT_FORMATS, export, import_file
@@ -28,6 +26,8 @@ from tagline.corpus.readers import SourceDocument, read_documents
 from tagline.corpus.store import append_records
 from tagline.corpus.workspace import init_workspace
 from tagline.errors import TaglineError
+
+from test_import_fuzz import _paths, _replaced
 
 SETTINGS = settings(max_examples=120, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

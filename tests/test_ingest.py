@@ -58,7 +58,7 @@ def _gold():
 
 def test_undecodable_input_names_the_byte_offset(workspace, tmp_path):
     path = tmp_path / "broken.txt"
-    path.write_bytes("正しい文。".encode("utf-8") + b"\xff\xfe\xfa\xfb")
+    path.write_bytes("正しい文。".encode() + b"\xff\xfe\xfa\xfb")
     with pytest.raises(InputError) as raised:
         add_documents(workspace, [path])
     assert "byte offset 15" in raised.value.what and raised.value.where == str(path)
@@ -67,7 +67,7 @@ def test_undecodable_input_names_the_byte_offset(workspace, tmp_path):
 
 def test_explicit_wrong_encoding_is_refused(tmp_path):
     with pytest.raises(InputError, match="byte offset 0"):
-        decode("日本".encode("utf-8"), source="x.txt", encoding="euc_jp")
+        decode("日本".encode(), source="x.txt", encoding="euc_jp")
 
 
 def test_readding_unchanged_is_a_noop_and_changed_is_refused(workspace, tmp_path):

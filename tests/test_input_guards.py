@@ -263,7 +263,7 @@ def test_a_label_map_with_a_byte_order_mark_is_read(runner, workspace, tmp_path)
     source = tmp_path / "items.csv"
     source.write_text("text,label\n今日は晴れ。,Fact\n", encoding="utf-8")
     label_map = tmp_path / "labels.toml"
-    label_map.write_bytes(b"\xef\xbb\xbf" + 'Fact = "other_claim"\n'.encode())
+    label_map.write_bytes(b"\xef\xbb\xbf" + b'Fact = "other_claim"\n')
     result = runner.invoke(main, ["annotate", "import", str(source), "--format", "csv", "-a", "bob",
                                   "--label-map", str(label_map)])
     assert result.exit_code == 0, result.output

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import interop_cli as cli
 
 from tagline.annotate.events import load_view, make_event
 from tagline.annotate.interop import detect_format, export, import_file
 from tagline.corpus.store import append_records
 from tagline.corpus.workspace import init_workspace
 from tagline.errors import ConflictError, DataError, InputError
+
+from conftest import interop_cli as cli
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

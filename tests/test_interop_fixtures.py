@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
 from conftest import interop_cli as cli
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

@@ -9,7 +9,13 @@ import orjson
 import pytest
 
 from tagline.corpus.store import (
-    TORN_SUFFIX, LineProblem, TornLineWarning, append_records, iter_lines, read_records, replace_file,
+    TORN_SUFFIX,
+    LineProblem,
+    TornLineWarning,
+    append_records,
+    iter_lines,
+    read_records,
+    replace_file,
 )
 from tagline.errors import DataError
 
