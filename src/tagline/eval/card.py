@@ -52,8 +52,36 @@ def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, go
     when there are two annotators or more)."""
     import pyarrow.compute as pc
 
-    config = workspace.config
     languages = sorted({lang for table, _, _ in configs.values() for lang in pc.unique(table["lang"]).to_pylist()})
+    lines = _yaml_header(workspace, report, configs, settings, languages)
+    lines += ["---", "", f"# {workspace.root.name}", ""]
+    lines += [f"Sentences annotated with tagline for {', '.join(settings['tasks'])}, "
+              f"in {', '.join(_LANGUAGE_NAMES.get(code, code) for code in languages)}. Dataset fingerprint "
+              f"`{report.fingerprint}`.", ""]
+    lines += _structure_section(workspace, report, configs, settings)
+    lines += ["## Splits", "", f"{report.split_method}. Ratios {settings['ratios']}, seed {settings['seed']}. "
+              "The split of every sentence is in `splits.jsonl`; stance rows follow their sentence's split, so "
+              "no sentence is in two splits.", ""]
+    for warning in report.warnings:
+        lines.append(f"- {warning}")
+    if report.warnings:
+        lines.append("")
+    lines += _annotation_section(workspace, gold)
+    if agreement is not None:
+        lines += _agreement_section(agreement)
+    lines += ["## Limitations", "",
+              "- Labels reflect the annotators and guidelines named above; stance is toward the configured "
+              "targets only.",
+              "- Classes can be very unbalanced (see the distributions); report macro-averaged scores.",
+              "- Where documents are few, splits are made by sentence, so neighbouring sentences of one document "
+              "can fall in different splits.", "",
+              "## Citation", "", "Cite the source documents and the annotators' work; this card was written by "
+              "tagline.", ""]
+    return "\n".join(lines)
+
+
+def _yaml_header(workspace: Workspace, report, configs: dict, settings: dict, languages: list[str]) -> list[str]:
+    """The Hub's YAML metadata: languages, license, task and size categories, configs, features, splits."""
     total = sum(report.configs["sentences"].values())
     size = "n<1K" if total < 1000 else "1K<n<10K" if total < 10_000 else "10K<n<100K" if total < 100_000 \
         else "100K<n<1M" if total < 1_000_000 else "1M<n<10M"
@@ -74,11 +102,12 @@ def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, go
         lines.append("  splits:")
         for split, count in report.configs[name].items():
             lines += [f"  - name: {split}", f"    num_examples: {count}"]
-    lines += ["---", "", f"# {workspace.root.name}", ""]
-    lines += [f"Sentences annotated with tagline for {', '.join(settings['tasks'])}, "
-              f"in {', '.join(_LANGUAGE_NAMES.get(code, code) for code in languages)}. Dataset fingerprint "
-              f"`{report.fingerprint}`.", ""]
-    lines += ["## Dataset structure", ""]
+    return lines
+
+
+def _structure_section(workspace: Workspace, report, configs: dict, settings: dict) -> list[str]:
+    """Rows and label distributions per config and split, and what the columns hold."""
+    lines = ["## Dataset structure", ""]
     for name, counts in report.configs.items():
         lines += [f"### Config `{name}`", ""]
         lines += _table(["split", "rows"], [[split, count] for split, count in counts.items()]) + [""]
@@ -90,7 +119,7 @@ def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, go
                                                   for split, counts in distribution.items()]) + [""]
     if "stance" in configs:
         lines += ["Stance follows the SemEval-2016 Task 6 layout: one row per sentence and target "
-                  f"(targets: {', '.join(config.targets)}), label FAVOR / AGAINST / NONE.", ""]
+                  f"(targets: {', '.join(workspace.config.targets)}), label FAVOR / AGAINST / NONE.", ""]
     if "entities" in settings["tasks"]:
         lines += ["`entities` holds character spans relative to `text` (`text[start:end]` is the span's text). "
                   "`tokens` come from MeCab (fugashi + unidic-lite) for Japanese and a Unicode word pattern for "
@@ -102,14 +131,14 @@ def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, go
             lines += [f"Entity spans whose edges fall inside a token: {misaligned} (tagged on the tokens they "
                       f"overlap); spans overlapping another span, left out of `ner_tags`: {nested}. Both are "
                       "kept unchanged in `entities`.", ""]
-    lines += ["## Splits", "", f"{report.split_method}. Ratios {settings['ratios']}, seed {settings['seed']}. "
-              "The split of every sentence is in `splits.jsonl`; stance rows follow their sentence's split, so "
-              "no sentence is in two splits.", ""]
-    for warning in report.warnings:
-        lines.append(f"- {warning}")
-    if report.warnings:
-        lines.append("")
-    lines += ["## Annotation process", ""]
+    return lines
+
+
+def _annotation_section(workspace: Workspace, gold) -> list[str]:
+    """Who annotated, and how many gold records were reached each way."""
+    import pyarrow.compute as pc
+
+    lines = ["## Annotation process", ""]
     counted = pc.value_counts(pc.struct_field(gold["provenance"], "method"))
     # Counter.most_common's order: most records first, ties in order of first appearance.
     methods = sorted(zip(pc.struct_field(counted, "values").to_pylist(),
@@ -119,17 +148,7 @@ def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, go
               "the project's annotation guidelines (docs/guidelines.md in tagline). Gold records by how they "
               "were reached:", ""]
     lines += _table(["provenance", "records"], [[m, c] for m, c in methods]) + [""]
-    if agreement is not None:
-        lines += _agreement_section(agreement)
-    lines += ["## Limitations", "",
-              "- Labels reflect the annotators and guidelines named above; stance is toward the configured "
-              "targets only.",
-              "- Classes can be very unbalanced (see the distributions); report macro-averaged scores.",
-              "- Where documents are few, splits are made by sentence, so neighbouring sentences of one document "
-              "can fall in different splits.", "",
-              "## Citation", "", "Cite the source documents and the annotators' work; this card was written by "
-              "tagline.", ""]
-    return "\n".join(lines)
+    return lines
 
 
 def _agreement_section(report: dict) -> list[str]:
