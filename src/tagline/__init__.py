@@ -15,9 +15,9 @@ cheap.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from tagline._exports import lazy_exports
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which --help does not need
 
 __version__ = "0.1.0"
 

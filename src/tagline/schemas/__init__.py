@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
-import json
-from importlib import resources
-from typing import Any
+
+TYPE_CHECKING = False  # --help imports this module for TASKS: typing, json and resources wait for use
+if TYPE_CHECKING:
+    from typing import Any
 
 SCHEMA_NAMES = ("sentence", "document", "event", "gold", "config", "run")
 TASKS = ("stance", "claim_type", "entities")  # the annotation tasks, in the order they are asked and shown
@@ -18,6 +19,9 @@ def load_schema(name: str) -> dict[str, Any]:
     """Return the parsed JSON Schema called ``name`` (one of :data:`SCHEMA_NAMES`)."""
     if name not in SCHEMA_NAMES:
         raise ValueError(f"unknown schema {name!r}; expected one of {', '.join(SCHEMA_NAMES)}")
+    import json
+    from importlib import resources
+
     text = resources.files(__name__).joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
