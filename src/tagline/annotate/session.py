@@ -79,7 +79,7 @@ class SessionModel:
     @classmethod
     def open(cls, workspace: Workspace, annotator: str, *, task: str = "all", target: str | None = None,
              order: str = "sequential", doc_id: str | None = None, seed: int | None = None,
-             clock: Callable[[], float] = time.monotonic) -> "SessionModel":
+             clock: Callable[[], float] = time.monotonic) -> SessionModel:
         """Load the sentences and this annotator's own answers (never anyone else's) and position
         the session at the first sentence the annotator has not finished."""
         check_annotator(annotator)
@@ -99,8 +99,8 @@ class SessionModel:
         steps = [Step(t, g) for t, g in required_slots(config, tasks, targets)]
         sentences = [s for s in workspace.iter_sentences() if doc_id is None or s["doc_id"] == doc_id]
         if not sentences:
-            raise DataError(f"no sentences{f' in document {doc_id!r}' if doc_id else ''} to annotate",
-                            fix="add documents with `tagline corpus add FILE`" if not doc_id else "see `tagline corpus list`")
+            fix = "see `tagline corpus list`" if doc_id else "add documents with `tagline corpus add FILE`"
+            raise DataError(f"no sentences{f' in document {doc_id!r}' if doc_id else ''} to annotate", fix=fix)
         if order == "random":
             random.Random(seed if seed is not None else annotator).shuffle(sentences)
         answers = load_view(workspace, annotator).answers
@@ -372,8 +372,9 @@ class SessionModel:
 
     def summary(self) -> str:
         done = self.done_count()
-        return (f"{self.annotator}: {plural(self.written, 'answer')} written this session; {done}/{len(self.sentences)} "
-                f"sentences complete. Every answer is saved in {self.workspace.annotation_path(self.annotator)}.")
+        return (f"{self.annotator}: {plural(self.written, 'answer')} written this session; "
+                f"{done}/{len(self.sentences)} sentences complete. "
+                f"Every answer is saved in {self.workspace.annotation_path(self.annotator)}.")
 
 
 def brief(text: str, limit: int = 30) -> str:
