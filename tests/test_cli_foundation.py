@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 
 from tagline.cli import main
 from tagline.corpus.sample import sample_article_path
@@ -20,8 +21,8 @@ def test_init_sample_then_stats_json(runner, tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     stats = json.loads(result.stdout)
     assert (stats["documents"], stats["sentences"], stats["by_lang"]) == (1, 77, {"ja": 77})
-    assert stats["characters"] == sum(len(line) for line in
-                                      (tmp_path / "ws" / "documents" / "deepseek_ja.txt").read_text(encoding="utf-8").splitlines())
+    document_text = (tmp_path / "ws" / "documents" / "deepseek_ja.txt").read_text(encoding="utf-8")
+    assert stats["characters"] == sum(len(line) for line in document_text.splitlines())
 
 
 def test_init_sample_writes_its_gold_which_stays_gold_when_a_second_annotator_joins(runner, tmp_path, monkeypatch):
@@ -168,6 +169,30 @@ def test_validate_lists_torn_line_as_warning_not_error(runner, sample_workspace)
     result = runner.invoke(main, ["validate"])
     assert result.exit_code == 0, result.output
     assert "dave.jsonl:1: warning: incomplete last line" in result.stdout
+
+
+def test_a_command_prints_warnings_once_on_stderr_and_the_caller_keeps_its_warning_hook(runner, sample_workspace):
+    shown_by_caller = []
+
+    def callers_hook(message, category, filename, lineno, file=None, line=None):
+        shown_by_caller.append(str(message))
+
+    with open(sample_workspace.gold_path, "ab") as handle:
+        handle.write(b'{"sentence_id": "deepseek_ja-s00')
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = callers_hook
+        result = runner.invoke(main, ["annotate", "gold"])
+        assert result.exit_code == 0, result.output
+        assert [line for line in result.stderr.splitlines() if line.startswith("Warning:")] == [
+            f"Warning: {sample_workspace.gold_path}:309: incomplete last line (a write cut short by a crash); "
+            "skipped, the lines before it are intact and the next append moves it to gold.jsonl.torn"]
+        assert warnings.showwarning is callers_hook
+        failed = runner.invoke(main, ["annotate", "show", "no-such-sentence"])
+        assert failed.exit_code == 2 and failed.stderr.startswith("Error: ")
+        assert warnings.showwarning is callers_hook
+        warnings.warn("a warning of the caller's own, after the commands", stacklevel=1)
+    assert shown_by_caller == ["a warning of the caller's own, after the commands"]
 
 
 def test_bad_config_is_reported_with_every_problem(runner, workspace):

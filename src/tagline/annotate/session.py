@@ -1,5 +1,5 @@
 """The annotation session as a key-driven state machine: a stream of sentences in, answers out to
-the store the moment they are given. The terminal front-end (``terminal.py``) only reads keys and
+the store the moment they are given. The terminal front-end (``terminal/``) only reads keys and
 draws; everything the session decides is here, so it can be tested without a terminal."""
 
 from __future__ import annotations

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
 import warnings
+from collections.abc import Iterator
+from typing import TextIO
 
 import click
 
@@ -54,7 +57,14 @@ class ProjectError(click.ClickException):
 
 
 class RootGroup(LazyGroup):
+    """The ``tagline`` group: renders the project's errors and interrupts once, and prints Python
+    warnings while a command runs."""
+
     def invoke(self, ctx):
+        with _warnings_printed():
+            return self._invoke_rendering_errors(ctx)
+
+    def _invoke_rendering_errors(self, ctx):
         try:
             return super().invoke(ctx)
         except TaglineError as error:
@@ -92,8 +102,21 @@ def _written_name(filename) -> str:
     return str(path.with_name(match.group(1))) if match else str(path)
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
     click.echo(f"Warning: {message}", err=True)
+
+
+@contextlib.contextmanager
+def _warnings_printed() -> Iterator[None]:
+    """Python warnings as ``Warning: …`` lines on stderr while a command runs. The hook found before
+    comes back afterwards, so a program (or a test) that calls the CLI keeps its own."""
+    previous = warnings.showwarning
+    warnings.showwarning = _show_warning
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
 
 
 @click.group(cls=RootGroup, lazy_commands=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
@@ -112,7 +135,6 @@ def main(ctx: click.Context, debug: bool) -> None:
       tagline validate                check every file against its schema
     """
     ctx.meta["tagline.debug"] = debug
-    warnings.showwarning = _show_warning
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m tagline`

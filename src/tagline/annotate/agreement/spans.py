@@ -1,0 +1,255 @@
+"""Agreement on entity spans: pairwise precision, recall and F1 (exact and overlapping matches) and
+Krippendorff's alpha over the labels of tokens (or characters)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+from tagline.annotate.agreement.common import check_annotator, id_key, krippendorff_nominal, pairs, ratio
+from tagline.wording import plural
+
+OUTSIDE = "O"
+"""The token label for text that no span covers (see :func:`span_agreement`)."""
+
+
+def _span(raw: Any, item_id: Any, annotator: str) -> tuple[int, int, str]:
+    """``(start, end, label)`` from a 3-sequence or a mapping with ``start``, ``end``, ``label``."""
+    if isinstance(raw, Mapping):
+        try:
+            start, end, label = raw["start"], raw["end"], raw["label"]
+        except KeyError as missing:
+            raise ValueError(f"item {item_id!r}, annotator {annotator!r}: span {raw!r} has no {missing}") from None
+    elif isinstance(raw, Sequence) and not isinstance(raw, str) and len(raw) == 3:
+        start, end, label = raw
+    else:
+        raise ValueError(f"item {item_id!r}, annotator {annotator!r}: a span is (start, end, label), got {raw!r}")
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in (start, end)) or not isinstance(label, str):
+        raise ValueError(f"item {item_id!r}, annotator {annotator!r}: span offsets must be ints and the label a "
+                         f"string, got {raw!r}")
+    return start, end, label
+
+
+def _normalise_spans(spans: Mapping, notes: list[str]) -> dict[Hashable, dict[str, list[tuple[int, int, str]]]]:
+    if not isinstance(spans, Mapping):
+        raise ValueError(f"spans must be a mapping of item id to {{annotator: spans}}, got {type(spans).__name__}")
+    clean: dict[Hashable, dict[str, list[tuple[int, int, str]]]] = {}
+    empty = 0
+    for item_id, item in spans.items():
+        if not isinstance(item, Mapping):
+            raise ValueError(f"item {item_id!r}: spans must be a mapping of annotator to a list of spans, "
+                             f"got {type(item).__name__}")
+        kept = {}
+        for annotator, raw_spans in item.items():
+            check_annotator(annotator, item_id)
+            if raw_spans is None:
+                continue
+            if isinstance(raw_spans, (str, Mapping)) or not isinstance(raw_spans, Sequence):
+                raise ValueError(f"item {item_id!r}, annotator {annotator!r}: spans must be a list, got {raw_spans!r}")
+            parsed = [_span(raw, item_id, annotator) for raw in raw_spans]
+            valid = [span for span in parsed if span[0] >= 0 and span[1] > span[0]]
+            empty += len(parsed) - len(valid)
+            kept[annotator] = sorted(valid)
+        clean[item_id] = kept
+    if empty:
+        notes.append(f"{plural(empty, 'span')} with a negative start or end not after start left out.")
+    return clean
+
+
+def _overlap(a: tuple[int, ...] | tuple[int, int, str], b: tuple[int, int, str]) -> int:
+    return min(a[1], b[1]) - max(a[0], b[0])
+
+
+def _match(reference: list[tuple[int, int, str]], other: list[tuple[int, int, str]], mode: str) -> list[str]:
+    """Labels of the one-to-one matches between two span lists.
+
+    ``exact``: same start, end and label (each span matched at most once). ``overlap``: same label
+    and intersecting character ranges, matched greedily by largest intersection (ties by position),
+    each span used at most once.
+    """
+    if mode == "exact":
+        common = Counter(reference) & Counter(other)
+        return [span[2] for span, n in common.items() for _ in range(n)]
+    candidates = sorted(
+        (-_overlap(r, o), i, j)
+        for i, r in enumerate(reference)
+        for j, o in enumerate(other)
+        if r[2] == o[2] and _overlap(r, o) > 0
+    )
+    used_r: set[int] = set()
+    used_o: set[int] = set()
+    matched = []
+    for _, i, j in candidates:
+        if i not in used_r and j not in used_o:
+            used_r.add(i)
+            used_o.add(j)
+            matched.append(reference[i][2])
+    return matched
+
+
+def _scores(tp: int, n_reference: int, n_other: int) -> dict:
+    return {
+        "tp": tp,
+        "n_reference": n_reference,
+        "n_other": n_other,
+        "precision": ratio(tp, n_other),
+        "recall": ratio(tp, n_reference),
+        "f1": ratio(2 * tp, n_reference + n_other),
+    }
+
+
+def _pairwise_spans(pair: tuple[str, str], items: Mapping, all_labels: list[str], notes: list[str]) -> dict:
+    a, b = pair
+    shared = [item for item in items.values() if a in item and b in item]
+    entry: dict[str, Any] = {"annotators": [a, b], "reference": a, "n_items": len(shared)}
+    ref_counts = Counter(span[2] for item in shared for span in item[a])
+    other_counts = Counter(span[2] for item in shared for span in item[b])
+    for mode in ("exact", "overlap"):
+        matched = Counter(label for item in shared for label in _match(item[a], item[b], mode))
+        scores = _scores(sum(matched.values()), sum(ref_counts.values()), sum(other_counts.values()))
+        scores["per_label"] = {
+            label: _scores(matched[label], ref_counts[label], other_counts[label]) for label in all_labels
+        }
+        entry[mode] = scores
+    if not shared:
+        notes.append(f"Spans {a} / {b}: no item was annotated by both.")
+    elif not ref_counts and not other_counts:
+        notes.append(f"Spans {a} / {b}: neither marked any span on their {plural(len(shared), 'shared item')}, "
+                     "so precision, recall and F1 are undefined.")
+    return entry
+
+
+def _unit_label(unit: tuple[int, int], spans: list[tuple[int, int, str]]) -> tuple[str | None, bool]:
+    """The label of the span touching ``unit`` (largest overlap, then earliest), and whether spans
+    with different labels touched it."""
+    touching = [(-_overlap(unit, span), span[0], span[2]) for span in spans if _overlap(unit, span) > 0]
+    if not touching:
+        return None, False
+    touching.sort()
+    return touching[0][2], len({t[2] for t in touching}) > 1
+
+
+def _token_alpha(items: Mapping, annotators: list[str], all_labels: list[str],
+                 token_offsets: Mapping | None, notes: list[str]) -> dict:
+    entry: dict[str, Any] = {"value": None, "n_items": 0, "n_units": 0,
+                             "unit": "token" if token_offsets is not None else "character"}
+    if len(annotators) < 2:
+        return entry
+    code = {label: index for index, label in enumerate(all_labels, 1)}  # 0 is OUTSIDE
+    rows: list[list[int | None]] = [[] for _ in annotators]
+    no_tokens: list[Any] = []
+    conflicts = 0
+    n_items = 0
+    for item_id, item in items.items():
+        if len(item) < 2:
+            continue
+        if token_offsets is not None:
+            if item_id not in token_offsets:
+                no_tokens.append(item_id)
+                continue
+            units = [(int(start), int(end)) for start, end in token_offsets[item_id]]
+        else:
+            last = max((span[1] for spans in item.values() for span in spans), default=0)
+            units = [(i, i + 1) for i in range(last)]
+        if not units:
+            continue
+        n_items += 1
+        for row, annotator in zip(rows, annotators):
+            if annotator not in item:
+                row.extend([None] * len(units))
+                continue
+            for unit in units:
+                label, conflict = _unit_label(unit, item[annotator])
+                conflicts += conflict
+                row.append(0 if label is None else code[label])
+    if no_tokens:
+        shown = ", ".join(repr(i) for i in sorted(no_tokens, key=id_key)[:5])
+        notes.append(f"Krippendorff's alpha: {plural(len(no_tokens), 'item')} without token offsets left out "
+                     f"({shown}{', ...' if len(no_tokens) > 5 else ''}).")
+    if conflicts:
+        notes.append(f"{plural(conflicts, 'unit')} touched by one annotator's spans of different labels; "
+                     "the span with the largest overlap gave the label.")
+    if token_offsets is None:
+        notes.append("Krippendorff's alpha is over characters from the start of each item to the end of its last "
+                     "span (no token offsets given); text after the last span is not counted.")
+    entry["n_units"] = len(rows[0])
+    if not rows[0]:
+        notes.append("Krippendorff's alpha: no item annotated by two or more annotators has units to compare.")
+        return entry
+    entry["n_items"] = n_items
+    entry["value"] = krippendorff_nominal(rows, f"{entry['unit']} labels", notes)
+    return entry
+
+
+def span_agreement(spans: Mapping[Any, Mapping[str, Sequence | None]], *,
+                   token_offsets: Mapping[Any, Sequence[tuple[int, int]]] | None = None) -> dict:
+    """Agreement between annotators on entity spans: pairwise precision/recall/F1 and token-level alpha.
+
+    Parameters
+    ----------
+    spans : Mapping[item_id, Mapping[str, Sequence[tuple[int, int, str]] | None]]
+        For each item, each annotator's spans as ``(start, end, label)`` character offsets (end
+        exclusive; a mapping with ``start``, ``end`` and ``label`` keys is accepted too). An empty
+        list means the annotator found no entities; an absent annotator (or ``None``) did not
+        annotate the item. Spans whose end is not after their start are left out, with a note.
+    token_offsets : Mapping[item_id, Sequence[tuple[int, int]]], optional
+        Each item's token ``(start, end)`` offsets: the units of Krippendorff's alpha. A token's
+        label for an annotator is the label of the span that touches it (the one with the largest
+        overlap if several do), else ``"O"``. Default: one unit per character, from 0 to the end of
+        the item's last span.
+
+    Returns
+    -------
+    dict
+        ``n_items`` (items with at least one annotator), ``n_items_compared`` (two or more),
+        ``annotators`` (sorted), ``labels`` (span labels used, sorted), ``span_counts``
+        (``{annotator: {label: spans}}``), ``pairwise`` (one entry per annotator pair over the
+        items both annotated: ``{"annotators", "reference", "n_items", "exact", "overlap"}`` where
+        each of ``exact`` and ``overlap`` is ``{"tp", "n_reference", "n_other", "precision",
+        "recall", "f1", "per_label"}`` with ``per_label`` giving the same counts and ratios for
+        every label; the first annotator is the reference, so recall is ``tp / n_reference`` and
+        precision is ``tp / n_other``; F1 is symmetric), ``krippendorff_alpha`` (``{"value",
+        "n_items", "n_units", "unit"}``, nominal, unit ``"token"`` or ``"character"``) and
+        ``notes``. Undefined ratios are ``None``.
+
+    Raises
+    ------
+    ValueError
+        If ``spans`` is not a mapping of mappings of lists of spans, or a span is not
+        ``(int, int, str)``.
+    """
+    if token_offsets is not None and not isinstance(token_offsets, Mapping):
+        raise ValueError(f"token_offsets must be a mapping of item id to (start, end) pairs, "
+                         f"got {type(token_offsets).__name__}")
+    notes: list[str] = []
+    items = _normalise_spans(spans, notes)
+    present = {item_id: item for item_id, item in items.items() if item}
+    annotators = sorted({a for item in present.values() for a in item})
+    all_labels = sorted({span[2] for item in present.values() for spans_ in item.values() for span in spans_})
+    compared = sum(1 for item in present.values() if len(item) >= 2)
+    if not present:
+        notes.append("No annotations: there is nothing to compare.")
+    elif len(annotators) < 2:
+        notes.append(f"Only one annotator ({annotators[0]}): agreement needs at least two.")
+    elif not compared:
+        notes.append("No item was annotated by two or more annotators, so no agreement can be measured.")
+
+    span_counts = {
+        a: {label: sum(1 for item in present.values() for span in item.get(a, ()) if span[2] == label)
+            for label in all_labels}
+        for a in annotators
+    }
+    pairwise = [_pairwise_spans(pair, present, all_labels, notes) for pair in pairs(annotators)]
+    alpha = _token_alpha(present, annotators, all_labels, token_offsets, notes)
+    return {
+        "n_items": len(present),
+        "n_items_compared": compared,
+        "annotators": annotators,
+        "labels": all_labels,
+        "span_counts": span_counts,
+        "pairwise": pairwise,
+        "krippendorff_alpha": alpha,
+        "notes": notes,
+    }
+

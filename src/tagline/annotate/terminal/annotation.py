@@ -1,0 +1,248 @@
+"""The annotation screen: what it draws for each state of the session (the sentence, its
+neighbours, the answers, spans, question, progress and keys, or the help), and the loop that
+reads a key, hands it to the session and redraws."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from tagline.annotate.session import SessionModel
+from tagline.annotate.terminal.keys import Terminal
+from tagline.annotate.terminal.window import crop, fit_sentence, row_count
+from tagline.wording import plural
+
+LABEL_COLOURS = ["cyan", "magenta", "green", "yellow", "blue", "red", "bright_cyan", "bright_magenta",
+                 "bright_green", "bright_yellow"]
+
+
+def render(model: SessionModel, width: int, height: int):
+    """The screen for the model's current state, as a rich renderable.
+
+    Everything is drawn to fit ``width`` x ``height`` cells: the sentence gets the rows the other
+    lines leave (the last row stays free for the cursor), and a sentence longer than that is shown
+    as a window with marks saying how much is hidden. Only what is drawn is measured, so a frame
+    costs the same whatever the length of the sentence."""
+    from rich.console import Group
+    from rich.text import Text
+
+    config = model.workspace.config
+    if model.mode == "help":
+        return _render_help(model)
+    width = max(1, width)
+    sentence = model.sentence
+    position = model.position
+    total = len(model.sentences)
+    header = Text(f"tagline · {model.annotator} · {sentence['doc_id']} · {sentence['id']} "
+                  f"({position + 1}/{total})", style="bold")
+    previous = model.sentences[position - 1]["text"] if position > 0 and \
+        model.sentences[position - 1]["doc_id"] == sentence["doc_id"] else ""
+    following = model.sentences[position + 1]["text"] if position + 1 < total and \
+        model.sentences[position + 1]["doc_id"] == sentence["doc_id"] else ""
+    above = [header, _context_line("‹ ", previous, width), Text("")]
+    below = [Text(""), _context_line("› ", following, width), Text("─" * min(width, 80), style="dim"),
+             _answers_line(model)]
+    if model.step.task == "entities" or any(model.spans()):
+        below.extend(_span_lines(model, config, width))
+    below.append(_question(model, config, width))
+    below.append(Text(model.message, style="yellow") if model.message else Text(""))
+    below.append(_progress_line(model))
+    below.append(Text("u undo · s skip · b back · ? help · q quit" + (
+        " · / find · x remove · Enter done" if model.step.task == "entities" else " · Enter keep"), style="dim"))
+    # While a found span waits for its label (or its occurrence), the window follows it.
+    focus = model.pending[0] if model.mode in ("occurrence", "entity_label") and model.pending else None
+    highlights = [(span["start"], span["end"], f"reverse {_label_colour(config, span['label'])}")
+                  for span in model.spans()]
+    rows = height - 1 - sum(row_count(line, width) for line in above + below)
+    text, cut = fit_sentence(sentence["text"], width, max(1, rows), highlights=highlights, focus=focus)
+    if cut and rows < 3:
+        # A short terminal: the context, the blank rows and the rule go before the sentence is cut
+        # to a row or two, so the header, the question and the keys stay on the screen.
+        above, below = [header], [line for line in below[3:] if line.plain]
+        rows = height - 1 - sum(row_count(line, width) for line in above + below)
+        text, cut = fit_sentence(sentence["text"], width, max(1, rows), highlights=highlights, focus=focus)
+    return Group(*above, text, *below)
+
+
+def _context_line(prefix: str, text: str, width: int):
+    from rich.text import Text
+
+    limit = max(10, width - 1)
+    # One character more than the row holds is enough for truncate() to add its ellipsis.
+    line = Text(prefix + text[:limit + 1], style="dim")
+    line.truncate(limit, overflow="ellipsis")
+    return line
+
+
+def _label_colour(config, label: str) -> str:
+    labels = config.labels("entities")
+    return LABEL_COLOURS[labels.index(label) % len(LABEL_COLOURS)] if label in labels else "white"
+
+
+def _answers_line(model: SessionModel):
+    from rich.text import Text
+
+    line = Text("answers: ", style="dim")
+    for index, step in enumerate(model.steps):
+        value = model.current(step.slot)
+        if step.task == "entities":
+            shown = "–" if value is None else plural(len(value['spans']), 'span')
+        else:
+            shown = "–" if value is None else value["label"]
+        name = step.target if step.task == "stance" else step.title()
+        style = "bold underline" if index == model.step_index and model.mode != "done" else ""
+        line.append(f"{name}: ", style=style)
+        line.append(shown, style="green" if value is not None else "dim")
+        if index + 1 < len(model.steps):
+            line.append("  ·  ", style="dim")
+    return line
+
+
+def _span_lines(model: SessionModel, config, width: int, rows: int = 3):
+    """The numbered spans, at most ``rows`` rows of them; the rest are counted."""
+    from rich.text import Text
+
+    spans = model.spans()
+    if not spans:
+        return [Text("  no spans yet" if model.current(("entities", None)) is None else "  no entities", style="dim")]
+    line = Text("  ")
+    for number, span in enumerate(spans, 1):
+        if line.cell_len > rows * width - width // 2:
+            line.append(f"… {plural(len(spans) - number + 1, 'more span')}", style="dim")
+            break
+        line.append(f"{number}:", style="dim")
+        line.append(crop(span["text"], max(10, width // 2)), style=f"reverse {_label_colour(config, span['label'])}")
+        line.append(f" {span['label']}  ")
+    return [line]
+
+
+def _question(model: SessionModel, config, width: int = 80):
+    from rich.text import Text
+
+    if model.mode == "done":
+        return Text(f"All {len(model.sentences)} sentences are done. q quit · b back · u undo", style="bold green")
+    step = model.step
+    line = Text("▶ ", style="bold")
+    if model.mode == "find":
+        line.append("find (text or START:END, Enter, Esc cancels): ", style="bold")
+        typed = model.buffer if len(model.buffer) < width else "…" + model.buffer[-(width // 2):]
+        line.append(typed + "█")
+        return line
+    if model.mode == "occurrence":
+        text = model.sentence["text"]
+        line.append("which one? ", style="bold")
+        for number, (start, end) in enumerate(model.pending[:9], 1):
+            line.append(f"[{number}] …{text[max(0, start - 3):start]}")
+            line.append(crop(text, max(10, width // 4), start, end), style="reverse")
+            line.append(f"{text[end:end + 3]}…  ")
+        if model.found > len(model.pending):
+            line.append(f"(the first {len(model.pending)} of {model.found:,}; "
+                        "a longer text or START:END finds the others)", style="dim")
+        else:
+            line.append("[a] all")
+        return line
+    if model.mode == "remove":
+        line.append(f"remove span number: {model.buffer}█", style="bold")
+        return line
+    if model.mode == "entity_label" or step.task == "entities":
+        if model.mode == "entity_label":
+            line.append(f"label for {_surfaces(model.sentence['text'], model.pending, max(10, width - 20))}: ",
+                        style="bold")
+        else:
+            line.append("entities: / to find a span, then its label key", style="bold")
+            return line
+        for key, label in config.keys("entities").items():
+            line.append(f"[{key}]", style=f"bold {_label_colour(config, label)}")
+            line.append(f" {label}  ")
+        return line
+    line.append(f"{step.title()}: ", style="bold")
+    current = model.current(step.slot)
+    for key, label in config.keys(step.task).items():
+        chosen = current is not None and current.get("label") == label
+        line.append(f"[{key}]", style="bold cyan")
+        line.append(f" {label}  ", style="reverse" if chosen else "")
+    return line
+
+
+def _surfaces(text: str, pending: list[tuple[int, int]], cells: int) -> str:
+    """The texts of the spans about to be labelled, joined by commas, in about ``cells`` cells."""
+    from rich.cells import cell_len
+
+    parts: list[str] = []
+    used = 0
+    for number, (start, end) in enumerate(pending):
+        if parts and used >= cells:
+            parts.append(f"… {len(pending) - number:,} more")
+            break
+        parts.append(crop(text, max(1, cells - used), start, end))
+        used += cell_len(parts[-1]) + 2
+    return ", ".join(parts)
+
+
+def _progress_line(model: SessionModel):
+    from rich.text import Text
+
+    done = model.done_count()
+    total = len(model.sentences)
+    parts = [f"{done}/{total} done ({100 * done / total:.1f}%)"]
+    per_sentence = model.seconds_per_sentence()
+    if per_sentence is not None:
+        remaining = (total - done) * per_sentence
+        parts.append(f"{per_sentence:.1f} s/sentence")
+        parts.append(f"about {_duration(remaining)} left")
+    return Text(" · ".join(parts), style="bold")
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _render_help(model: SessionModel):
+    from rich.console import Group
+    from rich.text import Text
+
+    config = model.workspace.config
+    lines = [Text("Keys", style="bold"),
+             Text("  label key   answer the question shown (no Enter needed)"),
+             Text("  Enter       keep the current answer and go on; in entities: done with this sentence"),
+             Text("  u           undo the last answer (recorded as a new event, nothing is deleted)"),
+             Text("  s / →       skip to the next unfinished sentence"),
+             Text("  b / ←       back to the previous question or sentence"),
+             Text("  /           entities: find a span by its text (or START:END), then press its label key"),
+             Text("  x           entities: remove a span by its number"),
+             Text("  q           quit; every answer is already saved, starting again resumes"),
+             Text("")]
+    step = model.step
+    lines.append(Text(f"Labels for {step.title()}", style="bold"))
+    for spec in config.label_specs(step.task):
+        lines.append(Text(f"  [{spec['key']}] {spec['name']}: {spec.get('description', '')}"))
+    lines.append(Text(""))
+    lines.append(Text("Press any key to go back.", style="dim"))
+    return Group(*lines)
+
+
+def run_session(model: SessionModel, terminal: Terminal | None = None) -> str:
+    """Run the session until the annotator quits; return a one-line summary."""
+    terminal = terminal or Terminal()
+    timing = os.environ.get("TAGLINE_SESSION_TIMING")  # benchmarks: print per-key handling time
+    with terminal:
+        def redraw():
+            width, height = terminal.size()
+            terminal.draw(render(model, width, height))
+
+        redraw()
+        while not model.finished:
+            key = terminal.read_key(redraw)
+            started = time.perf_counter()
+            model.handle_key(key)
+            if model.finished:
+                break
+            redraw()
+            if timing:
+                terminal.output.write(f"\x1b[999;1H[frame {1000 * (time.perf_counter() - started):.2f} ms]")
+                terminal.output.flush()
+    return model.summary()
