@@ -10,17 +10,19 @@ from tagline.corpus.workspace import Workspace
 
 
 def agreement_report(workspace: Workspace, *, tasks: Iterable[str] | None = None,
-                     annotators: Iterable[str] | None = None, top_contested: int = 10) -> dict:
+                     annotators: Iterable[str] | None = None, top_contested: int = 10,
+                     machines: bool = False) -> dict:
     """Agreement for every question (stance per target, claim type, entities) among ``annotators``.
 
     Returns ``{"annotators": [...], "questions": {name: report}}`` where each report holds
     ``observed_agreement``, ``cohen_kappa``, ``fleiss_kappa``, ``krippendorff_alpha`` (labels) or
     pairwise span scores and token-level ``krippendorff_alpha`` (entities), plus ``notes``.
+    Machine annotators (``annotate suggest --write``) are left out unless named or ``machines``.
     """
     from tagline.corpus.tokenize import tokenize
 
     config = workspace.config
-    chosen = select_annotators(workspace, annotators)
+    chosen = select_annotators(workspace, annotators, machines=machines)
     votes = collect_votes(workspace, chosen, tasks)
     questions = {}
     sentences = None

@@ -14,10 +14,14 @@ def question_name(task: str, target: str | None) -> str:
     return f"stance:{target}" if task == "stance" else task
 
 
-def select_annotators(workspace: Workspace, annotators: Iterable[str] | None) -> list[str]:
+def select_annotators(workspace: Workspace, annotators: Iterable[str] | None, *,
+                      machines: bool = False) -> list[str]:
+    """The annotators named, or every annotator; machine annotators (``annotate suggest --write``)
+    only when named or with ``machines``."""
     known = workspace.annotators()
     if annotators is None:
-        return known
+        machine = workspace.machine_annotators()
+        return [name for name in known if machines or name not in machine]
     chosen = list(annotators)
     unknown = [name for name in chosen if name not in known]
     if unknown:

@@ -12,12 +12,19 @@ from tagline.schemas import LABEL_TASKS
 
 
 def make_event(sentence_id: str, annotator: str, task: str, value: dict | None, *, op: str = "set",
-               source: str | None = None) -> dict:
-    """A new event record (see the ``event`` schema), stamped with the current UTC time."""
+               source: str | None = None, suggestion: dict | None = None) -> dict:
+    """A new event record (see the ``event`` schema), stamped with the current UTC time.
+
+    ``suggestion`` is the provenance of an answer made where a model had suggested one: its
+    source, score, and whether it was accepted as is or changed (see
+    :meth:`tagline.annotate.suggest.Suggestion.provenance`).
+    """
     event = {"sentence_id": sentence_id, "annotator": annotator, "time": utc_now(), "task": task,
              "op": op, "value": value}
     if source:
         event["source"] = source
+    if suggestion:
+        event["suggestion"] = suggestion
     return event
 
 

@@ -93,7 +93,8 @@ class AdjudicationResult:
 
 
 def auto_adjudicate(workspace: Workspace, *, tasks: Iterable[str] | None = None,
-                    min_agreement: str = "majority", annotators: Iterable[str] | None = None) -> AdjudicationResult:
+                    min_agreement: str = "majority", annotators: Iterable[str] | None = None,
+                    machines: bool = False) -> AdjudicationResult:
     """Write gold for every question the rules settle; return the ones left for a person.
 
     In a document that one annotator alone has answered, their answers are promoted with
@@ -103,14 +104,15 @@ def auto_adjudicate(workspace: Workspace, *, tasks: Iterable[str] | None = None,
     rest, and questions with one vote, are contested.
     A question already in gold is left alone while its votes are unchanged; when they changed, an
     automatic decision is remade, and a person's decision is flagged and offered again. Imported
-    gold (a benchmark's) is never remade from votes.
+    gold (a benchmark's) is never remade from votes. Machine annotators (``annotate suggest
+    --write``) vote only when named in ``annotators`` or with ``machines``.
     """
     if min_agreement not in ("majority", "unanimous"):
         raise DataError(f"--min-agreement {min_agreement!r} is not majority or unanimous")
     # Read, decide and write under the workspace lock: two adjudications at once must not both
     # decide the same questions from the same gold and write them twice.
     with workspace.transaction() as transaction:
-        result = _adjudicate_locked(workspace, tasks, min_agreement, annotators)
+        result = _adjudicate_locked(workspace, tasks, min_agreement, annotators, machines)
         if result.written:
             workspace.gold_dir.mkdir(exist_ok=True)
             transaction.append(workspace.gold_path, result.written)
@@ -118,8 +120,8 @@ def auto_adjudicate(workspace: Workspace, *, tasks: Iterable[str] | None = None,
 
 
 def _adjudicate_locked(workspace: Workspace, tasks: Iterable[str] | None, min_agreement: str,
-                       annotators: Iterable[str] | None) -> AdjudicationResult:
-    chosen = select_annotators(workspace, annotators)
+                       annotators: Iterable[str] | None, machines: bool) -> AdjudicationResult:
+    chosen = select_annotators(workspace, annotators, machines=machines)
     if not chosen:
         raise DataError("there are no annotations to adjudicate",
                         fix="annotate first: `tagline annotate --annotator NAME` or `tagline annotate label`")

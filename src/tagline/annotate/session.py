@@ -12,8 +12,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from tagline.annotate.answers import value_key
 from tagline.annotate.events import load_view, make_event, required_slots
 from tagline.annotate.scripted import check_annotator
+from tagline.annotate.suggest import Suggestion, SuggestionFeed
 from tagline.corpus.store import append_records
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
@@ -21,6 +23,9 @@ from tagline.wording import plural
 
 # Keys the session keeps for itself (label keys may not use them).
 UNDO, SKIP, BACK, QUIT, REMOVE, HELP, FIND = "u", "s", "b", "q", "x", "?", "/"
+ACCEPT_ALL = " "  # Space: take every suggestion left for the sentence
+# Sentences whose suggestions are asked for ahead of the one on screen, so they are ready in time.
+LOOKAHEAD = 8
 ENTER, ESCAPE, BACKSPACE, LEFT, RIGHT = "ENTER", "ESC", "BACKSPACE", "LEFT", "RIGHT"
 _OFFSETS = re.compile(r"^\s*(\d+)\s*[:\-]\s*(\d+)\s*$")
 # "[a] all" marks every occurrence of a found text as one answer; past this many (a one-character
@@ -73,15 +78,19 @@ class SessionModel:
     written: int = 0
     finished: bool = False
     durations: list[float] = field(default_factory=list)
+    feed: SuggestionFeed | None = None
+    rejected: set[int] = field(default_factory=set)  # suggested spans of this sentence turned off (by number)
     _shown_at: float = 0.0
     _mode_before_help: str = "label"
+    _failure_told: bool = False
 
     @classmethod
     def open(cls, workspace: Workspace, annotator: str, *, task: str = "all", target: str | None = None,
              order: str = "sequential", doc_id: str | None = None, seed: int | None = None,
-             clock: Callable[[], float] = time.monotonic) -> SessionModel:
+             clock: Callable[[], float] = time.monotonic, feed: SuggestionFeed | None = None) -> SessionModel:
         """Load the sentences and this annotator's own answers (never anyone else's) and position
-        the session at the first sentence the annotator has not finished."""
+        the session at the first sentence the annotator has not finished. With a ``feed``, a
+        model's suggestions are offered (see :mod:`tagline.annotate.suggest`)."""
         check_annotator(annotator)
         config = workspace.config
         tasks = list(config.tasks) if task == "all" else [task]
@@ -104,13 +113,14 @@ class SessionModel:
         if order == "random":
             random.Random(seed if seed is not None else annotator).shuffle(sentences)
         answers = load_view(workspace, annotator).answers
-        model = cls(workspace, annotator, sentences, steps, answers, clock)
+        model = cls(workspace, annotator, sentences, steps, answers, clock, feed=feed)
         first_open = model._next_unfinished(0, wrap=False)
         model.position = first_open if first_open is not None else 0
         if first_open is None:
             model.mode = "done"
         model.step_index = model._first_open_step(model.position)
         model._shown_at = clock()
+        model._arrive()
         return model
 
     # ----- what is on screen -------------------------------------------------------------
@@ -140,8 +150,49 @@ class SessionModel:
         return self.workspace.config.keys(self.step.task)
 
     def spans(self) -> list[dict]:
+        """The sentence's spans: the answer, or while there is none, the suggested spans not turned off."""
         value = self.current(("entities", None))
-        return list(value["spans"]) if value else []
+        if value:
+            return list(value["spans"])
+        suggested = self.suggestion(Step("entities"))
+        if suggested is None:
+            return []
+        return [span for number, span in enumerate(suggested.value["spans"], 1) if number not in self.rejected]
+
+    # ----- suggestions -------------------------------------------------------------------
+    def suggestion(self, step: Step | None = None) -> Suggestion | None:
+        """The model's suggestion for a question of this sentence that has no answer yet, if ready."""
+        step = step or self.step
+        if self.feed is None or self.current(step.slot) is not None:
+            return None
+        ready = self.feed.get(self.sentence["id"])
+        return ready.get(step.slot) if ready else None
+
+    def suggestions_pending(self) -> bool:
+        """Whether suggestions for this sentence are still being computed."""
+        return self.feed is not None and self.feed.failure is None and self.feed.get(self.sentence["id"]) is None
+
+    def view_state(self) -> tuple[bool, str | None]:
+        """What can change on screen without a key: the sentence's suggestions arriving, the model failing."""
+        if self.feed is None:
+            return False, None
+        self._tell_failure()
+        return self.feed.get(self.sentence["id"]) is not None, self.feed.failure
+
+    def _arrive(self) -> None:
+        """A sentence is on screen: ask for the suggestions of the ones that follow it."""
+        self.rejected = set()
+        if self.feed is None:
+            return
+        self.feed.note_shown(self.sentence["id"])
+        ahead = [self.sentences[position] for position in range(self.position, len(self.sentences))
+                 if not self.is_complete(position)][:LOOKAHEAD]
+        self.feed.ask(ahead)
+
+    def _tell_failure(self) -> None:
+        if self.feed is not None and self.feed.failure and not self._failure_told:
+            self._failure_told = True
+            self.message = f"{self.feed.failure}; go on without them"
 
     # ----- keys --------------------------------------------------------------------------
     def handle_key(self, key: str) -> None:
@@ -149,6 +200,7 @@ class SessionModel:
         self.message = ""
         handler = getattr(self, f"_key_{self.mode}")
         handler(key)
+        self._tell_failure()
 
     def _key_help(self, key: str) -> None:
         self.mode = self._mode_before_help
@@ -179,18 +231,29 @@ class SessionModel:
             self._go_back()
         elif step.task == "entities" and key == FIND:
             self.mode, self.buffer = "find", ""
+        elif step.task == "entities" and key == REMOVE and self.current(step.slot) is None and \
+                self.suggestion(step) is not None:
+            self.message = "press a suggested span's number to turn it off or on"
         elif step.task == "entities" and key == REMOVE:
             if self.spans():
                 self.mode, self.buffer = "remove", ""
             else:
                 self.message = "no spans to remove"
         elif key == ENTER:
+            suggested = self.suggestion(step)
             if step.task == "entities" and self.current(step.slot) is None:
-                self._record(step, {"spans": []})
+                self._record(step, {"spans": self.spans()})
+            elif suggested is not None:
+                self._record(step, suggested.value)
             if self.current(step.slot) is None:
                 self.message = "press a label key to answer (Enter keeps an existing answer)"
                 return
             self._next_step()
+        elif key == ACCEPT_ALL:
+            self._accept_all()
+        elif step.task == "entities" and key.isdigit() and self.current(step.slot) is None and \
+                self.suggestion(step) is not None:
+            self._toggle_suggested(int(key))
         elif step.task != "entities" and key in self.label_keys():
             label = self.label_keys()[key]
             value = {"target": step.target, "label": label} if step.task == "stance" else {"label": label}
@@ -293,14 +356,50 @@ class SessionModel:
         self._record(self.step, {"spans": spans})
         self.message = f"removed {brief(removed['text'])} ({removed['label']})"
 
+    def _accept_all(self) -> None:
+        """Record every suggestion left for this sentence, then go to the first question without one."""
+        taken = 0
+        for index, step in enumerate(self.steps):
+            if index < self.step_index or self.current(step.slot) is not None:
+                continue
+            suggested = self.suggestion(step)
+            if suggested is not None:
+                self._record(step, {"spans": self.spans()} if step.task == "entities" else suggested.value)
+                taken += 1
+        if not taken:
+            self.message = "no suggestions to take here" if not self.suggestions_pending() else \
+                "suggestions are still being made"
+            return
+        open_index = self._first_open_step(self.position)
+        if self.is_complete(self.position):
+            self.step_index = len(self.steps) - 1
+            self._next_step()
+        else:
+            self.step_index = open_index
+        self.message = f"took {plural(taken, 'suggestion')}"
+
+    def _toggle_suggested(self, number: int) -> None:
+        suggested = self.suggestion(Step("entities"))
+        count = len(suggested.value["spans"]) if suggested else 0
+        if not 1 <= number <= count:
+            self.message = f"no suggested span {number}"
+            return
+        self.rejected ^= {number}
+        self.message = f"suggested span {number} {'off' if number in self.rejected else 'on'}"
+
     # ----- moving and recording ----------------------------------------------------------
     def _record(self, step: Step, value: dict | None, *, op: str = "set", undoable: bool = True) -> None:
         sentence_id = self.sentence["id"]
         previous = self.current(step.slot)
+        suggested = self.suggestion(step) if op == "set" and undoable else None
+        provenance = suggested.provenance(value_key(step.task, value) == value_key(step.task, suggested.value)) \
+            if suggested is not None and value is not None else None
         event = make_event(sentence_id, self.annotator, step.task,
                            value if op == "set" else ({"target": step.target} if step.task == "stance" else None),
-                           op=op, source="terminal")
+                           op=op, source="terminal", suggestion=provenance)
         append_records(self.workspace.annotation_path(self.annotator), [event])
+        if self.feed is not None:
+            self.feed.learn([event])
         self.written += 1
         current = self.answers.setdefault(sentence_id, {})
         if op == "set":
@@ -344,6 +443,7 @@ class SessionModel:
         self.position = following
         self.step_index = self._first_open_step(following)
         self._shown_at = self.clock()
+        self._arrive()
 
     def _go_back(self) -> None:
         if self.step_index > 0:
@@ -355,6 +455,7 @@ class SessionModel:
         self.position -= 1
         self.step_index = 0
         self._shown_at = self.clock()
+        self._arrive()
 
     def _next_unfinished(self, start: int, *, wrap: bool, exclude: int | None = None) -> int | None:
         count = len(self.sentences)

@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "agree": "tagline.cli.annotate:agree_cli",
     "adjudicate": "tagline.cli.annotate:adjudicate_cli",
     "gold": "tagline.cli.annotate:gold_cli",
+    "suggest": "tagline.cli.suggest:suggest_cli",
     "import": "tagline.cli.interop:import_cli",
     "export": "tagline.cli.interop:export_cli",
 }
@@ -33,10 +34,13 @@ SUBCOMMANDS = {
               help="Order of the sentences (random is seeded by the annotator's name unless --seed).")
 @click.option("--seed", type=int, default=None, help="Seed for --order random.")
 @click.option("--doc", "doc_id", default=None, metavar="DOC_ID", help="Only this document's sentences.")
+@click.option("--suggest", "suggest_source", default=None, metavar="SOURCE",
+              help="Show a model's suggestions, taken with Enter (Space: all of a sentence's): builtin, "
+                   "run:RUN_ID, file:PATH or cmd:COMMAND (see docs/suggestions.md).")
 @click.option("--workspace", "-w", "workspace_dir", metavar="DIR", envvar="TAGLINE_WORKSPACE",
               type=click.Path(file_okay=False), help="The workspace (default: found from the current directory).")
 @click.pass_context
-def annotate(ctx, annotator, task, target, order, seed, doc_id, workspace_dir) -> None:
+def annotate(ctx, annotator, task, target, order, seed, doc_id, suggest_source, workspace_dir) -> None:
     """Label sentences in the terminal: one key per label, u undo, s skip, b back, ? help, q quit.
 
     Every answer is saved the moment it is given; starting again resumes at the first sentence
@@ -54,13 +58,33 @@ def annotate(ctx, annotator, task, target, order, seed, doc_id, workspace_dir) -
     from tagline.corpus.workspace import find_workspace
 
     workspace = find_workspace(workspace_dir)
-    model = SessionModel.open(workspace, annotator, task=task, target=target, order=order, doc_id=doc_id, seed=seed)
+    feed = _suggestion_feed(suggest_source, workspace, annotator) if suggest_source else None
     try:
-        summary = run_session(model)
-    except KeyboardInterrupt:
-        summary = model.summary()
-        say("Interrupted.")
+        model = SessionModel.open(workspace, annotator, task=task, target=target, order=order, doc_id=doc_id,
+                                  seed=seed, feed=feed)
+        try:
+            summary = run_session(model)
+        except KeyboardInterrupt:
+            summary = model.summary()
+            say("Interrupted.")
+    finally:
+        if feed is not None:
+            feed.close()
     say(summary)
+
+
+def _suggestion_feed(source: str, workspace, annotator: str):
+    """The feed of a suggestion source, or None (and one warning) when the source cannot be opened:
+    the session then goes on without suggestions."""
+    from tagline.annotate.suggest import SuggestionFeed
+    from tagline.errors import TaglineError
+    from tagline.eval.suggesters import open_suggester
+
+    try:
+        return SuggestionFeed(open_suggester(source, workspace, annotator=annotator))
+    except TaglineError as error:
+        click.echo(f"Warning: no suggestions: {error.render()}", err=True)
+        return None
 
 
 @click.command("label")
@@ -166,9 +190,10 @@ def _split_names(value: str | None) -> list[str] | None:
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
               help="Also write a Markdown disagreement report to this file (kept if it exists, unless --force).")
 @click.option("--force", is_flag=True, help="Replace the --report file if it exists.")
+@click.option("--with-machines", is_flag=True, help="Count machine annotators (annotate suggest --write) too.")
 @workspace_option
 @json_option
-def agree_cli(task, annotators, report_path, force, workspace, as_json) -> None:
+def agree_cli(task, annotators, report_path, force, with_machines, workspace, as_json) -> None:
     """Inter-annotator agreement per question: Cohen's and Fleiss' kappa, Krippendorff's alpha,
     span F1 for entities, the disagreement table and the most contested sentences."""
     from tagline.annotate.agree import agreement_report, report_markdown
@@ -177,7 +202,8 @@ def agree_cli(task, annotators, report_path, force, workspace, as_json) -> None:
         from tagline.corpus.workspace import check_output
 
         check_output(report_path, force=force)  # before the work, not after it
-    report = agreement_report(workspace, tasks=[task] if task else None, annotators=_split_names(annotators))
+    report = agreement_report(workspace, tasks=[task] if task else None, annotators=_split_names(annotators),
+                              machines=with_machines)
     if report_path:
         from tagline.corpus.workspace import write_output
 
@@ -225,9 +251,11 @@ def _print_agreement(report: dict) -> None:
 @click.option("--adjudicator", default=None, metavar="NAME",
               help="Who decides the contested questions (needed to decide them in the terminal).")
 @click.option("--annotators", default=None, metavar="A,B,...", help="Only these annotators' votes.")
+@click.option("--with-machines", is_flag=True,
+              help="Let machine annotators (annotate suggest --write) vote too; by default they do not.")
 @workspace_option
 @json_option
-def adjudicate_cli(task, min_agreement, adjudicator, annotators, workspace, as_json) -> None:
+def adjudicate_cli(task, min_agreement, adjudicator, annotators, with_machines, workspace, as_json) -> None:
     """Make gold: agreed answers automatically, contested ones by an adjudicator in the terminal.
 
     With a single annotator, their answers are promoted to gold with provenance `single`.
@@ -236,7 +264,7 @@ def adjudicate_cli(task, min_agreement, adjudicator, annotators, workspace, as_j
     from tagline.annotate.gold import auto_adjudicate
 
     result = auto_adjudicate(workspace, tasks=[task] if task else None, min_agreement=min_agreement,
-                             annotators=_split_names(annotators))
+                             annotators=_split_names(annotators), machines=with_machines)
     decided = 0
     in_terminal = sys.stdin.isatty() and sys.stdout.isatty()
     if result.contested and adjudicator and in_terminal and not as_json:

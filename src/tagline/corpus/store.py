@@ -155,7 +155,7 @@ def _json_message(error: Exception) -> str:
 
 def _record_message(kind: str | None, error: Exception, line: bytes) -> str:
     names = {"sentence": "sentence", "document": "document record", "event": "annotation event",
-             "gold": "gold record", "orphan": "orphaned sentence"}
+             "gold": "gold record", "orphan": "orphaned sentence", "annotator": "annotator record"}
     if not is_json(line):
         return f"not valid JSON ({error})"
     if not line.lstrip().startswith(b"{"):

@@ -30,7 +30,8 @@ LOCK_NAME = ".tagline.lock"
 JOURNAL_NAME = ".tagline.journal"
 # What a workspace holds at its top: nothing outside the workspace's own commands writes these, or
 # the backups and torn-line files made beside them (``sentences.jsonl.<time>.bak``, ``….torn``).
-MANAGED_FILES = (CONFIG_NAME, "sentences.jsonl", "documents.jsonl", "orphaned.jsonl", LOCK_NAME, JOURNAL_NAME)
+MANAGED_FILES = (CONFIG_NAME, "sentences.jsonl", "documents.jsonl", "orphaned.jsonl", "annotators.jsonl", LOCK_NAME,
+                 JOURNAL_NAME)
 MANAGED_FOLDERS = ("documents", "annotations", "gold", "build", "runs")
 
 _held = threading.local()  # root -> (fd, depth): the workspace locks this thread holds
@@ -141,6 +142,18 @@ class Workspace:
             for record in read_records(self.documents_path, kind="document"):
                 current[record["doc_id"]] = record
         return current
+
+    @property
+    def annotators_path(self) -> Path:
+        return self.root / "annotators.jsonl"
+
+    def machine_annotators(self) -> dict[str, str]:
+        """The annotators whose answers a model made (``annotate suggest --write``), with the source
+        that made them. They are reported apart from people and do not vote unless asked."""
+        if not self.annotators_path.exists():
+            return {}
+        return {record["annotator"]: record["source"] for record in read_records(self.annotators_path, kind="annotator")
+                if record["kind"] == "machine"}
 
     def iter_gold(self) -> Iterator[dict[str, Any]]:
         """The gold records in file order (the last one per question is the current one)."""

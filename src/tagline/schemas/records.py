@@ -80,6 +80,14 @@ class EntitiesValue(TypedDict):
     spans: list[Span]
 
 
+class SuggestionProvenance(TypedDict):
+    """How an answer relates to the model's suggestion for it (schema ``event``: ``suggestion``)."""
+
+    source: NonEmpty
+    accepted: Literal["as_is", "changed"]
+    score: NotRequired[Annotated[float, Meta(ge=0, le=1)]]
+
+
 class Event(TypedDict):
     """One line of ``annotations/<annotator>.jsonl`` (schema ``event``)."""
 
@@ -90,6 +98,7 @@ class Event(TypedDict):
     op: Op
     value: dict[str, Any] | None
     source: NotRequired[str]
+    suggestion: NotRequired[SuggestionProvenance]
     meta: NotRequired[dict[str, Any]]
 
 
@@ -109,6 +118,15 @@ class Gold(TypedDict):
     provenance: Provenance
     time: str
     target: NotRequired[NonEmpty]
+
+
+class AnnotatorRecord(TypedDict):
+    """One line of ``annotators.jsonl``: an annotator that is not a person."""
+
+    annotator: NonEmpty
+    kind: Literal["machine"]
+    source: NonEmpty
+    time: str
 
 
 class Orphan(Sentence):
@@ -154,7 +172,7 @@ def run_protocol(result: dict[str, Any]) -> RunProtocol:
 
 
 RECORD_TYPES: dict[str, type] = {"sentence": Sentence, "document": Document, "event": Event, "gold": Gold,
-                                 "orphan": Orphan}
+                                 "orphan": Orphan, "annotator": AnnotatorRecord}
 
 
 class RecordError(ValueError):

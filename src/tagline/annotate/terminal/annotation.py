@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import time
 
-from tagline.annotate.session import SessionModel
+from tagline.annotate.session import SessionModel, Step
 from tagline.annotate.terminal.keys import Terminal
 from tagline.annotate.terminal.window import crop, fit_sentence, row_count
 from tagline.wording import plural
@@ -47,8 +47,10 @@ def render(model: SessionModel, width: int, height: int):
     below.append(_question(model, config, width))
     below.append(Text(model.message, style="yellow") if model.message else Text(""))
     below.append(_progress_line(model))
+    suggested = " · Space take all suggested" if model.feed is not None else ""
     below.append(Text("u undo · s skip · b back · ? help · q quit" + (
-        " · / find · x remove · Enter done" if model.step.task == "entities" else " · Enter keep"), style="dim"))
+        " · / find · x remove · Enter done" if model.step.task == "entities" else " · Enter keep") + suggested,
+        style="dim"))
     # While a found span waits for its label (or its occurrence), the window follows it.
     focus = model.pending[0] if model.mode in ("occurrence", "entity_label") and model.pending else None
     highlights = [(span["start"], span["end"], f"reverse {_label_colour(config, span['label'])}")
@@ -85,14 +87,19 @@ def _answers_line(model: SessionModel):
     line = Text("answers: ", style="dim")
     for index, step in enumerate(model.steps):
         value = model.current(step.slot)
-        if step.task == "entities":
-            shown = "–" if value is None else plural(len(value['spans']), 'span')
+        suggested = model.suggestion(step) if value is None else None
+        if suggested is not None:  # a model's answer, not the annotator's: marked with a question mark
+            value_shown = plural(len(suggested.value["spans"]), "span") if step.task == "entities" \
+                else suggested.value["label"]
+            shown, colour = f"{value_shown}?", "yellow"
+        elif step.task == "entities":
+            shown, colour = ("–" if value is None else plural(len(value["spans"]), "span")), "green"
         else:
-            shown = "–" if value is None else value["label"]
+            shown, colour = ("–" if value is None else value["label"]), "green"
         name = step.target if step.task == "stance" else step.title()
         style = "bold underline" if index == model.step_index and model.mode != "done" else ""
         line.append(f"{name}: ", style=style)
-        line.append(shown, style="green" if value is not None else "dim")
+        line.append(shown, style=colour if value is not None or suggested is not None else "dim")
         if index + 1 < len(model.steps):
             line.append("  ·  ", style="dim")
     return line
@@ -102,6 +109,9 @@ def _span_lines(model: SessionModel, config, width: int, rows: int = 3):
     """The numbered spans, at most ``rows`` rows of them; the rest are counted."""
     from rich.text import Text
 
+    suggested = model.suggestion(Step("entities")) if model.current(("entities", None)) is None else None
+    if suggested is not None and suggested.task == "entities":
+        return [_suggested_span_line(model, config, width, suggested.value["spans"], rows)]
     spans = model.spans()
     if not spans:
         return [Text("  no spans yet" if model.current(("entities", None)) is None else "  no entities", style="dim")]
@@ -114,6 +124,31 @@ def _span_lines(model: SessionModel, config, width: int, rows: int = 3):
         line.append(crop(span["text"], max(10, width // 2)), style=f"reverse {_label_colour(config, span['label'])}")
         line.append(f" {span['label']}  ")
     return [line]
+
+
+def _suggested_span_line(model: SessionModel, config, width: int, spans: list[dict], rows: int):
+    """A model's spans for this sentence, numbered as the keys that turn them off and on."""
+    from rich.text import Text
+
+    suggestion = model.suggestion(Step("entities"))
+    line = Text("  suggested" + (f" ({_source(suggestion)})" if suggestion else "") + ": ", style="yellow")
+    if not spans:
+        line.append("no entities", style="dim")
+        return line
+    for number, span in enumerate(spans, 1):
+        if line.cell_len > rows * width - width // 2:
+            line.append(f"… {plural(len(spans) - number + 1, 'more span')}", style="dim")
+            break
+        off = number in model.rejected
+        line.append(f"{number}:", style="dim")
+        line.append(crop(span["text"], max(10, width // 2)),
+                    style="strike dim" if off else f"reverse {_label_colour(config, span['label'])}")
+        line.append(f" {span['label']}{' (off)' if off else ''}  ")
+    return line
+
+
+def _source(suggestion) -> str:
+    return suggestion.source + (f" {suggestion.score:.2f}" if suggestion.score is not None else "")
 
 
 def _question(model: SessionModel, config, width: int = 80):
@@ -148,6 +183,10 @@ def _question(model: SessionModel, config, width: int = 80):
         if model.mode == "entity_label":
             line.append(f"label for {_surfaces(model.sentence['text'], model.pending, max(10, width - 20))}: ",
                         style="bold")
+        elif model.suggestion() is not None:
+            line.append("entities: Enter takes the suggested spans; a number turns one off or on; / finds more",
+                        style="bold")
+            return line
         else:
             line.append("entities: / to find a span, then its label key", style="bold")
             return line
@@ -157,10 +196,16 @@ def _question(model: SessionModel, config, width: int = 80):
         return line
     line.append(f"{step.title()}: ", style="bold")
     current = model.current(step.slot)
+    suggestion = model.suggestion()
     for key, label in config.keys(step.task).items():
         chosen = current is not None and current.get("label") == label
+        suggested = suggestion is not None and suggestion.value.get("label") == label
         line.append(f"[{key}]", style="bold cyan")
-        line.append(f" {label}  ", style="reverse" if chosen else "")
+        line.append(f" {label}  ", style="reverse" if chosen else "bold yellow underline" if suggested else "")
+    if suggestion is not None:
+        line.append(f"· suggested {suggestion.value['label']} ({_source(suggestion)}), Enter takes it", style="yellow")
+    elif model.suggestions_pending():
+        line.append("· suggestions on their way", style="dim")
     return line
 
 
@@ -214,6 +259,8 @@ def _render_help(model: SessionModel):
              Text("  b / ←       back to the previous question or sentence"),
              Text("  /           entities: find a span by its text (or START:END), then press its label key"),
              Text("  x           entities: remove a span by its number"),
+             Text("  Enter       with a suggestion: take it; Space: take every suggestion left for the sentence"),
+             Text("  1-9         entities with suggested spans: turn one off or on before Enter"),
              Text("  q           quit; every answer is already saved, starting again resumes"),
              Text("")]
     step = model.step
@@ -235,13 +282,22 @@ def run_session(model: SessionModel, terminal: Terminal | None = None) -> str:
             terminal.draw(render(model, width, height))
 
         redraw()
+        shown = model.view_state()
+
+        def refresh_if_changed():  # suggestions arrived, or the model stopped: show it without a key
+            nonlocal shown
+            if model.view_state() != shown:
+                shown = model.view_state()
+                redraw()
+
         while not model.finished:
-            key = terminal.read_key(redraw)
+            key = terminal.read_key(redraw, on_idle=refresh_if_changed if model.feed is not None else None)
             started = time.perf_counter()
             model.handle_key(key)
             if model.finished:
                 break
             redraw()
+            shown = model.view_state()
             if timing:
                 terminal.output.write(f"\x1b[999;1H[frame {1000 * (time.perf_counter() - started):.2f} ms]")
                 terminal.output.flush()

@@ -71,14 +71,17 @@ class Terminal:
         self.output.write("\x1b[H\x1b[2J" + capture.get())
         self.output.flush()
 
-    def read_key(self, on_resize) -> str:
-        """Block for the next key; call ``on_resize`` while waiting if the terminal is resized."""
+    def read_key(self, on_resize, on_idle=None) -> str:
+        """Block for the next key; call ``on_resize`` while waiting if the terminal is resized, and
+        ``on_idle`` every tenth of a second without a key (to show what arrived meanwhile)."""
         while True:
-            ready, _, _ = select.select([self.input_fd], [], [], 0.25)
+            ready, _, _ = select.select([self.input_fd], [], [], 0.1 if on_idle else 0.25)
             if self.resized:
                 self.resized = False
                 on_resize()
             if not ready:
+                if on_idle is not None:
+                    on_idle()
                 continue
             data = os.read(self.input_fd, 1)
             if not data:

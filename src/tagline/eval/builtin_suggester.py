@@ -1,0 +1,235 @@
+"""Suggestions from the project's own models: the baselines trained on the gold and the annotator's
+answers so far (``builtin``, retrained in a background process as answers come), or a model a run
+saved (``run:RUN_ID``). Both implement the suggester interface of :mod:`tagline.annotate.suggest`."""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from tagline.annotate.suggest import Suggestion, suggestion_values
+from tagline.corpus.workspace import Workspace
+
+# Retrain after this many new answers; one training runs at a time, in another process, so a key
+# press never waits for it.
+RETRAIN_EVERY = 20
+MIN_EXAMPLES = 2  # a question needs answers of at least two labels before a classifier is trained for it
+
+
+@dataclass
+class TrainingData:
+    """What the models learn from: per question, sentence texts and their answers."""
+
+    lang: str
+    tasks: list[str]
+    targets: list[str]
+    labels: dict[str, list[str]]
+    texts: dict[str, str] = field(default_factory=dict)  # sentence id -> text
+    langs: dict[str, str] = field(default_factory=dict)
+    answers: dict[tuple[str, str | None], dict[str, Any]] = field(default_factory=dict)  # slot -> id -> value
+
+
+@dataclass
+class TrainedModels:
+    """Fitted models per question; a question without one gets no suggestion."""
+
+    classifiers: dict[tuple[str, str | None], Any] = field(default_factory=dict)
+    tagger: Any = None
+    examples: int = 0
+
+
+def training_data(workspace: Workspace, annotator: str | None) -> TrainingData:
+    """The gold view, with this annotator's own current answers on top (they are the freshest)."""
+    from tagline.annotate.events import load_view
+    from tagline.annotate.gold import gold_view
+
+    config = workspace.config
+    sentences = {s["id"]: s for s in workspace.iter_sentences()}
+    langs = Counter(s["lang"] for s in sentences.values())
+    data = TrainingData(lang=langs.most_common(1)[0][0] if langs else "ja", tasks=list(config.tasks),
+                        targets=list(config.targets), labels={task: config.labels(task) for task in config.tasks})
+    for (sentence_id, task, target), record in gold_view(workspace).items():
+        if sentence_id in sentences:
+            data.answers.setdefault((task, target), {})[sentence_id] = record["value"]
+    if annotator:
+        for sentence_id, answers in load_view(workspace, annotator).answers.items():
+            if sentence_id in sentences:
+                for slot, value in answers.items():
+                    data.answers.setdefault(slot, {})[sentence_id] = value
+    used = {sentence_id for by_sentence in data.answers.values() for sentence_id in by_sentence}
+    data.texts = {sentence_id: sentences[sentence_id]["text"] for sentence_id in used}
+    data.langs = {sentence_id: sentences[sentence_id]["lang"] for sentence_id in used}
+    return data
+
+
+def train_models(data: TrainingData) -> TrainedModels:
+    """Fit a TF-IDF logistic regression per label question and a CRF for entities (run in a worker)."""
+    from tagline.eval.baselines import make_text_baseline
+
+    trained = TrainedModels()
+    for (task, target), by_sentence in data.answers.items():
+        if task == "entities":
+            continue
+        ids = sorted(by_sentence)
+        labels = [by_sentence[sentence_id]["label"] for sentence_id in ids]
+        trained.examples = max(trained.examples, len(ids))
+        if len(set(labels)) < MIN_EXAMPLES:
+            continue
+        model = make_text_baseline("tfidf_logreg", lang=data.lang)
+        model.fit([data.texts[sentence_id] for sentence_id in ids], labels)
+        trained.classifiers[(task, target)] = model
+    entity_answers = data.answers.get(("entities", None), {})
+    if any(value["spans"] for value in entity_answers.values()):
+        from tagline.eval.entities import CRFTagger
+
+        ids = sorted(entity_answers)
+        trained.tagger = CRFTagger().fit(
+            [data.texts[i] for i in ids], [data.langs[i] for i in ids],
+            [[(s["start"], s["end"], s["label"]) for s in entity_answers[i]["spans"]] for i in ids])
+    return trained
+
+
+def suggestions_from(models: TrainedModels, sentences: Sequence[Mapping[str, Any]], source: str
+                     ) -> list[Suggestion]:
+    """What the fitted models say about ``sentences``, with the probability of each answer as its score."""
+    found: list[Suggestion] = []
+    texts = [sentence["text"] for sentence in sentences]
+    for (task, target), model in models.classifiers.items():
+        probabilities = model.predict_proba(texts)
+        classes = list(model.classes_)
+        for sentence, row in zip(sentences, probabilities):
+            best = int(row.argmax())
+            value = suggestion_values(sentence, task, target, {"label": str(classes[best])})
+            found.append(Suggestion(sentence["id"], task, target, value, float(row[best]), source))
+    if models.tagger is not None:
+        for sentence, (spans, score) in zip(sentences, _tag(models.tagger, sentences)):
+            value = suggestion_values(sentence, "entities", None,
+                                      {"spans": [{"start": s, "end": e, "label": label} for s, e, label in spans]})
+            found.append(Suggestion(sentence["id"], "entities", None, value, score, source))
+    return found
+
+
+def _tag(tagger: Any, sentences: Sequence[Mapping[str, Any]]) -> Iterable[tuple[list, float | None]]:
+    """Spans per sentence, and how sure the CRF is of the whole tag sequence (mean token marginal)."""
+    from tagline.eval.entities import bio_to_spans
+
+    for sentence in sentences:
+        offsets, features = tagger._sentence_features(sentence["text"], sentence["lang"])
+        if not offsets:
+            yield [], None
+            continue
+        tags = tagger.model.predict_single(features)
+        marginals = getattr(tagger.model, "predict_marginals_single", None)
+        score = None
+        if marginals is not None:
+            token_marginals = marginals(features)
+            score = sum(token[tag] for token, tag in zip(token_marginals, tags)) / len(tags)
+        yield bio_to_spans(offsets, tags), score
+
+
+def _quiet_worker() -> None:
+    # The terminal's Ctrl-C is for the session, which stops the worker itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class BuiltinSuggester:
+    """The baselines, trained on the gold and ``annotator``'s answers, retrained every ``retrain_every``
+    new answers in a background process. Suggestions wait for the first training only."""
+
+    name = "builtin"
+
+    def __init__(self, workspace: Workspace, annotator: str | None = None, *, retrain_every: int = RETRAIN_EVERY):
+        self.workspace = workspace
+        self.annotator = annotator
+        self.retrain_every = retrain_every
+        self.version = 0
+        self.trainings = 0
+        self._models: TrainedModels | None = None
+        self._new_answers = 0
+        self._executor = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("forkserver"),
+                                             initializer=_quiet_worker)
+        self._training: Future[TrainedModels] | None = None
+        self._start_training()
+
+    def suggest(self, sentences: Sequence[Mapping[str, Any]]) -> list[Suggestion]:
+        self._take_trained(wait=self._models is None)
+        return suggestions_from(self._models, sentences, self.name) if self._models else []
+
+    def learn(self, events: Sequence[Mapping[str, Any]]) -> None:
+        self._new_answers += len(events)
+        self._take_trained(wait=False)
+        if self._new_answers >= self.retrain_every and self._training is None:
+            self._new_answers = 0
+            self._start_training()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _start_training(self) -> None:
+        self._training = self._executor.submit(train_models, training_data(self.workspace, self.annotator))
+        self.trainings += 1
+
+    def _take_trained(self, *, wait: bool) -> None:
+        if self._training is None or not (wait or self._training.done()):
+            return
+        self._models = self._training.result()
+        self._training = None
+        self.version += 1
+
+
+class RunSuggester:
+    """Suggestions from the model a run saved, for that run's task."""
+
+    def __init__(self, workspace: Workspace, run_id: str):
+        from tagline.eval.run import find_run, load_model, read_run_result
+
+        directory = find_run(workspace, run_id)
+        result = read_run_result(directory)
+        self.task = result["task"]
+        self.name = f"run:{result['run_id']}"
+        self.model = load_model(directory)
+        self.targets = list(workspace.config.targets)
+
+    def suggest(self, sentences: Sequence[Mapping[str, Any]]) -> list[Suggestion]:
+        texts = [sentence["text"] for sentence in sentences]
+        if self.task == "entities":
+            langs = [sentence["lang"] for sentence in sentences]
+            spans = self.model.predict(texts, langs) if hasattr(self.model, "dictionary") else self.model.predict(texts)
+            return [Suggestion(sentence["id"], "entities", None,
+                               suggestion_values(sentence, "entities", None,
+                                                 {"spans": [{"start": s, "end": e, "label": label}
+                                                            for s, e, label in found]}), None, self.name)
+                    for sentence, found in zip(sentences, spans)]
+        pairs = [(None, sentence) for sentence in sentences]
+        if self.task == "stance":
+            pairs = [(target, sentence) for sentence in sentences for target in self.targets]
+        inputs = [(target, sentence["text"]) if target else sentence["text"] for target, sentence in pairs]
+        labels = [str(label) for label in self.model.predict(inputs)]
+        scores = _scores(self.model, inputs, labels)
+        return [Suggestion(sentence["id"], self.task, target,
+                           suggestion_values(sentence, self.task, target, {"label": label}), score, self.name)
+                for (target, sentence), label, score in zip(pairs, labels, scores)]
+
+
+def _scores(model: Any, inputs: list[Any], labels: list[str]) -> list[float | None]:
+    if not hasattr(model, "predict_proba"):
+        return [None] * len(inputs)
+    try:
+        probabilities = model.predict_proba(inputs)
+    except (AttributeError, ValueError, TypeError):
+        return [None] * len(inputs)
+    classes = list(model.classes_)
+    return [float(row[classes.index(label)]) if label in classes else None for row, label in zip(probabilities, labels)]
+
+
+def open_builtin(workspace: Workspace, argument: str, *, annotator: str | None = None, **_: object) -> BuiltinSuggester:
+    return BuiltinSuggester(workspace, annotator)
+
+
+def open_run(workspace: Workspace, argument: str, **_: object) -> RunSuggester:
+    return RunSuggester(workspace, argument)

@@ -1,0 +1,84 @@
+"""The suggestion sources, in one registry: ``builtin`` (the project's baselines trained on the gold
+and the annotator's answers so far), ``run:RUN_ID`` (a model ``eval run`` saved), ``file:PATH`` (a
+predictions file) and ``cmd:COMMAND`` (an external program). The CLI's ``--suggest`` choices, the
+docs table and the tests come from :data:`SOURCES`."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tagline.annotate.suggest import Suggester
+from tagline.corpus.workspace import Workspace
+from tagline.errors import InputError
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One kind of suggestion source: how it is named on the command line and what makes it."""
+
+    name: str
+    syntax: str
+    description: str
+    factory: str  # "module:function", called as factory(workspace, argument, annotator=...)
+    takes_argument: bool
+
+
+SOURCES: tuple[SourceSpec, ...] = (
+    SourceSpec("builtin", "builtin",
+               "the project's baselines (per-target stance and claim-type TF-IDF logistic regression, CRF "
+               "for entities) trained on the gold and the annotator's answers so far, and retrained in the "
+               "background as answers come", "tagline.eval.builtin_suggester:open_builtin", False),
+    SourceSpec("run", "run:RUN_ID", "the model a run of `tagline eval run` saved",
+               "tagline.eval.builtin_suggester:open_run", True),
+    SourceSpec("file", "file:PATH", "predictions in the format `eval predict` writes and `eval score` reads, "
+               "made by any model anywhere", "tagline.eval.suggesters:_open_file", True),
+    SourceSpec("cmd", 'cmd:"COMMAND"', "an external program speaking the JSON-lines protocol of "
+               "docs/suggestions.md, started once and fed in batches", "tagline.eval.suggesters:_open_command",
+               True),
+)
+
+
+def open_suggester(spec: str, workspace: Workspace, *, annotator: str | None = None,
+                   timeout: float = 30.0) -> Suggester:
+    """The suggester a ``--suggest`` value names: ``builtin``, ``run:RUN_ID``, ``file:PATH`` or
+    ``cmd:COMMAND``.
+
+    Examples
+    --------
+    >>> open_suggester("file:predictions.jsonl", workspace)  # doctest: +SKIP
+    <tagline.annotate.sources.FileSuggester object at ...>
+    """
+    name, separator, argument = spec.partition(":")
+    source = next((source for source in SOURCES if source.name == name), None)
+    if source is None:
+        raise InputError(f"unknown suggestion source {spec!r}",
+                         fix=f"use one of {', '.join(source.syntax for source in SOURCES)}")
+    if source.takes_argument and not (separator and argument.strip()):
+        raise InputError(f"{name} needs an argument: {source.syntax}", fix=f"for example {source.syntax}")
+    if not source.takes_argument and separator:
+        raise InputError(f"{name} takes no argument", fix=f"write {source.syntax}")
+    module_name, function = source.factory.split(":")
+    factory: Callable[..., Suggester] = getattr(importlib.import_module(module_name), function)
+    return factory(workspace, argument, annotator=annotator, timeout=timeout)
+
+
+def _open_file(workspace: Workspace, argument: str, **_: object) -> Suggester:
+    from tagline.annotate.sources import FileSuggester
+
+    return FileSuggester(argument, workspace.config)
+
+
+def _open_command(workspace: Workspace, argument: str, *, timeout: float = 30.0, **_: object) -> Suggester:
+    from tagline.annotate.sources import CommandSuggester
+
+    return CommandSuggester(argument, workspace.config, timeout=timeout)
+
+
+def machine_name(source: str) -> str:
+    """A machine annotator's default name for a source: ``model-builtin``, ``model-file-preds.jsonl``."""
+    import re
+
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", source).strip("-.") or "source"
+    return f"model-{cleaned}"[:64]

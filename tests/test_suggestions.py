@@ -1,0 +1,212 @@
+"""Model suggestions in the session: what is shown, what one key takes, what each answer records
+about the suggestion, and sources that fail without taking the session down."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from conftest import REPO
+from tagline.annotate.session import ACCEPT_ALL, ENTER, SessionModel
+from tagline.annotate.sources import CommandSuggester, FileSuggester
+from tagline.annotate.suggest import SuggestionFeed
+from tagline.cli import main
+from tagline.corpus.store import read_records
+from tagline.errors import DataError
+
+EXAMPLE = REPO / "docs" / "examples" / "suggest_keywords.py"
+
+
+def _predictions(path, sentence):
+    """A perfect predictions file for one sentence, from the sample's own answers."""
+    lines = [{"sentence_id": sentence, "target": "DeepSeek", "label": "FAVOR", "score": 0.9},
+             {"id": f"{sentence}@US AI policy", "label": "NONE", "score": 0.8},
+             {"id": sentence, "label": "quantity", "score": 0.7},
+             {"id": sentence, "entities": [{"start": 0, "end": 2, "label": "GPE"}], "score": 0.6}]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def _session(workspace, suggester, annotator="alice"):
+    feed = SuggestionFeed(suggester)
+    model = SessionModel.open(workspace, annotator, feed=feed)
+    assert feed.wait(), "suggestions were not made in time"
+    return model, feed
+
+
+def _events(workspace, annotator="alice"):
+    return list(read_records(workspace.annotation_path(annotator)))
+
+
+def test_enter_takes_a_suggestion_and_the_answer_says_so(sample_workspace, tmp_path):
+    first = next(sample_workspace.iter_sentences())["id"]
+    model, feed = _session(sample_workspace, FileSuggester(_predictions(tmp_path / "p.jsonl", first),
+                                                           sample_workspace.config))
+    assert model.sentence["id"] == first and model.suggestion().value == {"target": "DeepSeek", "label": "FAVOR"}
+    model.handle_key(ENTER)  # takes FAVOR toward DeepSeek
+    model.handle_key("a")  # AGAINST where NONE was suggested: changed
+    (taken, changed) = _events(sample_workspace)
+    assert taken["value"]["label"] == "FAVOR" and taken["suggestion"] == {"source": "file:p.jsonl", "score": 0.9,
+                                                                           "accepted": "as_is"}
+    assert changed["value"]["label"] == "AGAINST" and changed["suggestion"]["accepted"] == "changed"
+    feed.close()
+
+
+def test_space_takes_every_suggestion_of_the_sentence_with_one_key(sample_workspace, tmp_path):
+    first = next(sample_workspace.iter_sentences())["id"]
+    model, feed = _session(sample_workspace, FileSuggester(_predictions(tmp_path / "p.jsonl", first),
+                                                           sample_workspace.config))
+    model.handle_key(ACCEPT_ALL)
+    events = _events(sample_workspace)
+    assert [event["task"] for event in events] == ["stance", "stance", "claim_type", "entities"]
+    assert all(event["suggestion"]["accepted"] == "as_is" for event in events)
+    assert events[3]["value"] == {"spans": [{"start": 0, "end": 2, "label": "GPE", "text": model.sentences[0]["text"][:2]}]}
+    assert model.position == 1, "the sentence is done: the next one is shown"
+    feed.close()
+
+
+def test_suggested_spans_are_toggled_by_number_and_the_answer_records_the_change(sample_workspace, tmp_path):
+    first = next(sample_workspace.iter_sentences())["id"]
+    model, feed = _session(sample_workspace, FileSuggester(_predictions(tmp_path / "p.jsonl", first),
+                                                           sample_workspace.config), annotator="bob")
+    for key in ("f", "n", "1"):  # stance, stance, then claim type by hand (no suggestion taken)
+        model.handle_key(key)
+    assert model.step.task == "entities" and len(model.spans()) == 1
+    model.handle_key("1")  # the suggested span off
+    assert model.spans() == []
+    model.handle_key(ENTER)
+    entities = _events(sample_workspace, "bob")[-1]
+    assert entities["value"] == {"spans": []} and entities["suggestion"]["accepted"] == "changed"
+    assert _events(sample_workspace, "bob")[2]["suggestion"]["accepted"] == "as_is"  # 1 is quantity, as suggested
+    feed.close()
+
+
+def test_an_answer_with_no_suggestion_records_none(sample_workspace, tmp_path):
+    second = list(sample_workspace.iter_sentences())[1]["id"]
+    model, feed = _session(sample_workspace, FileSuggester(_predictions(tmp_path / "p.jsonl", second),
+                                                           sample_workspace.config))
+    model.handle_key("f")
+    assert "suggestion" not in _events(sample_workspace)[0]
+    feed.close()
+
+
+def test_a_malformed_predictions_file_is_refused_at_its_line(sample_workspace, tmp_path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"id": "deepseek_ja-s0001", "label": "quantity"}\n{"id": "deepseek_ja-s0002", "label": 3}\n')
+    with pytest.raises(DataError, match=r"bad\.jsonl:2: label 3 is not one of not_claim"):
+        FileSuggester(path, sample_workspace.config)
+    path.write_text('{"id": "deepseek_ja-s0001", "entities": [{"start": "0"}]}\n')
+    with pytest.raises(DataError, match=r"bad\.jsonl:1: entity"):
+        FileSuggester(path, sample_workspace.config)
+
+
+def test_the_example_command_speaks_the_protocol_end_to_end(runner, sample_workspace):
+    command = f"cmd:{sys.executable} {EXAMPLE}"
+    result = runner.invoke(main, ["annotate", "suggest", "--source", command])
+    assert result.exit_code == 0, result.output
+    lines = [orjson.loads(line) for line in result.stdout.splitlines()]
+    first = next(line for line in lines if line["id"] == "deepseek_ja-s0001" and line["task"] == "entities")
+    assert {"start": 9, "end": 17, "label": "ORG"} in first["entities"]  # DeepSeek
+    assert first["source"] == "cmd:suggest_keywords.py"
+    result = runner.invoke(main, ["annotate", "suggest", "--source", command, "--write", "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["annotator"] == "model-cmd-suggest_keywords.py"
+    assert sample_workspace.machine_annotators() == {"model-cmd-suggest_keywords.py": "cmd:suggest_keywords.py"}
+    assert runner.invoke(main, ["validate"]).exit_code == 0
+
+
+def test_machine_answers_do_not_vote_unless_asked(runner, sample_workspace, tmp_path):
+    from tagline.annotate.gold import auto_adjudicate
+
+    sample_workspace.gold_path.unlink()
+    (tmp_path / "p.jsonl").write_text('{"id": "deepseek_ja-s0001", "label": "quantity"}\n')
+    assert runner.invoke(main, ["annotate", "suggest", "--source", f"file:{tmp_path / 'p.jsonl'}", "--write",
+                                "--as", "model-x"]).exit_code == 0
+    alone = auto_adjudicate(sample_workspace, tasks=["claim_type"])
+    assert {record["provenance"]["method"] for record in alone.written} == {"single"}
+    assert not alone.contested
+    sample_workspace.gold_path.unlink()
+    with_machine = auto_adjudicate(sample_workspace, tasks=["claim_type"], machines=True)
+    assert any(c.sentence_id == "deepseek_ja-s0001" for c in with_machine.contested)  # sample says not_claim
+
+
+def test_writing_machine_answers_over_a_person_is_refused(runner, sample_workspace, tmp_path):
+    (tmp_path / "p.jsonl").write_text('{"id": "deepseek_ja-s0001", "label": "quantity"}\n')
+    result = runner.invoke(main, ["annotate", "suggest", "--source", f"file:{tmp_path / 'p.jsonl'}", "--write",
+                                  "--as", "sample-gold"])
+    assert result.exit_code == 2 and "is a person's answer file" in result.stderr
+
+
+def _script(tmp_path, body: str):
+    path = tmp_path / "source.py"
+    path.write_text("import json, sys, time\nheader = json.loads(sys.stdin.readline())\n" + body)
+    return f"{sys.executable} {path}"
+
+
+def test_a_command_that_breaks_switches_suggestions_off_once_and_the_session_goes_on(sample_workspace, tmp_path):
+    command = _script(tmp_path, "line = sys.stdin.readline()\nsys.stderr.write('model file missing\\n')\nsys.exit(3)\n")
+    model, feed = _session(sample_workspace, CommandSuggester(command, sample_workspace.config, timeout=5))
+    assert feed.failure and "exit code 3" in feed.failure and "model file missing" in feed.failure
+    model.handle_key("f")
+    assert "go on without them" in model.message
+    model.handle_key("n")
+    assert "go on without" not in model.message  # said once
+    assert [event["value"]["label"] for event in _events(sample_workspace)] == ["FAVOR", "NONE"]
+    feed.close()
+
+
+def test_a_command_that_does_not_answer_in_time_is_stopped(sample_workspace, tmp_path):
+    command = _script(tmp_path, "time.sleep(30)\n")
+    suggester = CommandSuggester(command, sample_workspace.config, timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(DataError, match="gave no answer within 0.5 s"):
+        list(suggester.suggest(list(sample_workspace.iter_sentences())[:2]))
+    assert time.monotonic() - started < 5
+    suggester.close()
+
+
+def test_a_source_that_cannot_open_leaves_the_session_without_suggestions(sample_workspace, tmp_path, capsys):
+    from tagline.cli.annotate import _suggestion_feed
+
+    assert _suggestion_feed(f"file:{tmp_path / 'missing.jsonl'}", sample_workspace, "alice") is None
+    assert "Warning: no suggestions:" in capsys.readouterr().err
+    with pytest.raises(Exception, match="unknown suggestion source"):
+        from tagline.eval.suggesters import open_suggester
+
+        open_suggester("magic", sample_workspace)
+
+
+@pytest.mark.slow
+def test_the_builtin_model_suggests_from_the_gold_and_retrains_on_new_answers(sample_workspace):
+    from tagline.eval.builtin_suggester import BuiltinSuggester
+
+    suggester = BuiltinSuggester(sample_workspace, "alice", retrain_every=2)
+    sentences = list(sample_workspace.iter_sentences())[:5]
+    try:
+        found = suggester.suggest(sentences)
+        config = sample_workspace.config
+        assert {(s.task, s.target) for s in found} >= {("claim_type", None), ("stance", "DeepSeek"), ("entities", None)}
+        for suggestion in found:
+            if suggestion.task != "entities":
+                assert suggestion.value["label"] in config.labels(suggestion.task) and 0 < suggestion.score <= 1
+            else:
+                assert all(sentences[0]["text"] or span["text"] for span in suggestion.value["spans"])
+        assert suggester.version == 1 and suggester.trainings == 1
+        suggester.learn([{"sentence_id": "x"}, {"sentence_id": "y"}])
+        assert suggester.trainings == 2
+        deadline = time.monotonic() + 120
+        while suggester.version < 2 and time.monotonic() < deadline:
+            suggester.suggest(sentences[:1])
+            time.sleep(0.2)
+        assert suggester.version == 2
+    finally:
+        suggester.close()
+
+
+def test_the_session_command_offers_suggestions(runner, sample_workspace, tmp_path):
+    result = CliRunner().invoke(main, ["annotate", "--annotator", "alice", "--suggest", "builtin"])
+    assert result.exit_code == 2 and "needs a terminal" in result.output
