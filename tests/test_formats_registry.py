@@ -39,6 +39,16 @@ def test_every_format_has_a_reader_or_writer_that_loads(spec: FormatSpec):
         assert callable(spec.load_writer()), spec.writer
 
 
+@pytest.mark.parametrize("spec", FORMATS, ids=NAMES)
+def test_loading_a_reader_or_writer_the_format_lacks_names_the_format(spec: FormatSpec):
+    if not spec.imports:
+        with pytest.raises(ValueError, match=f"{spec.name} is not an import format"):
+            spec.load_reader()
+    if not spec.exports:
+        with pytest.raises(ValueError, match=f"{spec.name} is not an export format"):
+            spec.load_writer()
+
+
 def test_entries_are_consistent():
     assert len(set(NAMES)) == len(NAMES)
     for spec in FORMATS:

@@ -40,7 +40,7 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
                          f"{path.suffix or 'a file without suffix'}",
                          where=str(path), fix="point at the .ann file, its .txt, or their folder")
     records = []
-    left_out = Counter()
+    left_out: Counter[str] = Counter()
     for stem in pairs:
         text_path, ann_path = stem.with_name(stem.name + ".txt"), stem.with_name(stem.name + ".ann")
         if not text_path.exists():
@@ -70,7 +70,7 @@ def _doc_id(name: str) -> str:
     return doc_id_from(name)
 
 
-def _entities(ann_path: Path, text: str, left_out: Counter) -> list[ForeignSpan]:
+def _entities(ann_path: Path, text: str, left_out: Counter[str]) -> list[ForeignSpan]:
     lines = lines_of(read_text(ann_path))
     triggers = set()
     for line in lines:

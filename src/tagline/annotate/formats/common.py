@@ -11,9 +11,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tagline.errors import InputError
 from tagline.wording import plural  # noqa: F401 (the format modules import it from here)
+
+if TYPE_CHECKING:
+    from tagline.corpus.config import Config
 
 ANNOTATOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -88,7 +92,7 @@ class ExportData:
     sentences: list[dict]
     answers: dict[str, dict[tuple[str, str | None], dict]]
     annotator: str | None  # None for the gold view
-    config: object
+    config: Config
     document_text: Callable[[str], str]
     formula_escape: bool = True  # CSV: put a ' before cells a spreadsheet would run as formulas
 
@@ -117,7 +121,7 @@ def read_text(path: Path) -> str:
 
 
 @contextmanager
-def json_limits(where: str):
+def json_limits(where: str) -> Iterator[None]:
     """Python's JSON decoder past its limits (nesting deeper than the stack allows, integers longer
     than ``sys.get_int_max_str_digits()``) as an :class:`InputError` at ``where``; syntax errors
     (``JSONDecodeError``) are left to the caller, which knows how to word them."""
@@ -199,14 +203,22 @@ def _first_line(text: str) -> int:
     return text.count("\n", 0, len(text) - len(stripped)) + 1
 
 
+_WHITESPACE = re.compile(r"\s*")
+
+
+def _skip_whitespace(text: str, position: int) -> int:
+    match = _WHITESPACE.match(text, position)
+    assert match is not None  # \s* matches the empty string, so it matches at every position
+    return match.end()
+
+
 def _json_array(path: Path, text: str) -> Iterator[tuple[str, object]]:
     decoder = json.JSONDecoder()
     position = text.index("[") + 1
-    whitespace = re.compile(r"\s*")
     first = True
     ordinal, previous_line = 0, None
     while True:
-        position = whitespace.match(text, position).end()
+        position = _skip_whitespace(text, position)
         if position >= len(text):
             raise InputError("the JSON array is not closed", where=f"{path}:{text.count(chr(10)) + 1}",
                              fix="check that the file is complete")
@@ -216,7 +228,7 @@ def _json_array(path: Path, text: str) -> Iterator[tuple[str, object]]:
             if text[position] != ",":
                 line = text.count("\n", 0, position) + 1
                 raise InputError("expected ',' between records", where=f"{path}:{line}", fix="fix the JSON")
-            position = whitespace.match(text, position + 1).end()
+            position = _skip_whitespace(text, position + 1)
         first = False
         line = text.count("\n", 0, position) + 1
         ordinal += 1
@@ -232,6 +244,9 @@ def _json_array(path: Path, text: str) -> Iterator[tuple[str, object]]:
         previous_line = line
 
 
+_JSON_TYPE_NAMES: dict[type, str] = {dict: "object", list: "array", str: "string"}
+
+
 def json_type(value: object) -> str:
     """The JSON name of a decoded value's type: object, array, string, number, boolean or null."""
     if value is None:
@@ -240,7 +255,7 @@ def json_type(value: object) -> str:
         return "boolean"
     if isinstance(value, (int, float)):
         return "number"
-    return {dict: "object", list: "array", str: "string"}.get(type(value), type(value).__name__)
+    return _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
 
 
 def expect_object(value: object, where: str, what: str = "a record") -> dict:
@@ -296,10 +311,11 @@ def convert_utf16(text: str, start: int, end: int, where: str) -> tuple[int, int
     if not (0 <= start < len(table) and 0 <= end < len(table)):
         raise InputError(f"UTF-16 offsets {start}:{end} are outside the text ({len(table) - 1} UTF-16 units)",
                          where=where, fix="correct the offsets")
-    if table[start] is None or table[end] is None:
+    first, last = table[start], table[end]
+    if first is None or last is None:
         raise InputError(f"UTF-16 offsets {start}:{end} split a character (a surrogate pair)", where=where,
                          fix="correct the offsets")
-    return table[start], table[end]
+    return first, last
 
 
 # --- tags ------------------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
     records: list[ForeignRecord] = []
     tokens: list[str] = []
     token_lines: list[int] = []  # the line of each token, for errors
-    tags: list = []
+    tags: list[tuple[str, str] | None] = []
     comments: dict[str, str] = {}
     first_line = 0
     columns: tuple[int, int] | None = None  # (count, line) of the first token line
@@ -104,15 +104,15 @@ def _check_token(token: str, where: str) -> None:
                          fix="write TOKEN<TAB>TAG; the first column is the token")
 
 
-def _tag(tag: str, where: str):
+def _tag(tag: str, where: str) -> tuple[str, str] | None:
     try:
         return parse_tag(tag)
     except ValueError:
         raise InputError(f"tag {tag!r} is not a named-entity tag", where=where, fix=_TAG_HELP) from None
 
 
-def _record(path: Path, line: int, tokens: list[str], tags: list, comments: dict, ordinal: int,
-            token_lines: list[int]) -> ForeignRecord:
+def _record(path: Path, line: int, tokens: list[str], tags: list[tuple[str, str] | None], comments: dict[str, str],
+            ordinal: int, token_lines: list[int]) -> ForeignRecord:
     where = f"{path}:{line}"
     if "text" in comments:
         text = comments["text"]

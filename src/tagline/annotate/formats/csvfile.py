@@ -68,7 +68,7 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
         warnings.append(f"{path.name}: {plural(len(ignored), 'column')} not read: {', '.join(ignored)} (tagline reads "
                         f"{text_column}, claim_type or label, stance:<target>, entities, annotator, sentence_id"
                         f"{'; --label-field names another label column' if not options.label_field else ''})")
-    records = []
+    records: list[ForeignRecord] = []
     for line, _, row in rows:
         where = f"{path}:{line}"
         if not any(cell.strip() for cell in row):
@@ -123,8 +123,9 @@ def write(data: ExportData) -> ExportResult:
     """Columns ``sentence_id, text, annotator, claim_type, stance:<target>…, entities``; an empty cell
     is "not answered", ``[]`` in ``entities`` is "no entities"."""
     targets = list(data.config.targets) if "stance" in data.config.tasks else []
+    # A stance answer always names its target (the workspace's records are checked when read).
     extra_targets = sorted({target for current in data.answers.values() for task, target in current
-                            if task == "stance" and target not in targets})
+                            if task == "stance" and target is not None and target not in targets})
     targets += extra_targets
     columns = ["sentence_id", "text", "annotator", "claim_type", *(STANCE_PREFIX + t for t in targets), "entities"]
     out = io.StringIO(newline="")

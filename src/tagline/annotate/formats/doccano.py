@@ -77,7 +77,9 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
                 continue
             answers.extend(_answers(value, where, name, labels_only=name == "cats", spans_only=name == "entities"))
         raw_id = record.get("id")
-        meta = record.get("meta") if isinstance(record.get("meta"), dict) else {}
+        meta = record.get("meta")
+        if not isinstance(meta, dict):
+            meta = {}
         sentence_id = record.get("sentence_id")
         records.append(ForeignRecord(
             text=body, where=where, key=str(raw_id) if raw_id not in (None, "") else str(number),

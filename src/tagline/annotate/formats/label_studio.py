@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from tagline.annotate.formats.common import (
     ExportData,
@@ -29,7 +31,7 @@ TASK_KEYS = frozenset({"annotations", "completions", "predictions", "id", "meta"
 
 
 def read(path: Path, options: ReadOptions) -> ReadResult:
-    tasks = []
+    tasks: list[tuple[str, object]] = []
     for where, value in json_records(path):
         if isinstance(value, list):  # a JSON Lines file holding a list per line is still tasks
             tasks.extend((f"{where} task {index}", item) for index, item in enumerate(value, 1))
@@ -40,7 +42,8 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
                      for _, item, item_where in _items(task, options, where)
                      for result in _results(item, item_where) if isinstance(result, dict))
     records = []
-    skipped = Counter()
+    # Keyed by (singular, plural), so that each warning can say plural(count, *what).
+    skipped: Counter[tuple[str, str]] = Counter()
     for number, (where, value) in enumerate(tasks, 1):
         task = expect_object(value, where)
         data = task["data"] if isinstance(task.get("data"), dict) else \
@@ -67,7 +70,8 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
     return ReadResult(records, warnings)
 
 
-def _items(task: dict, options: ReadOptions, where: str, skipped: Counter | None = None):
+def _items(task: dict[str, Any], options: ReadOptions, where: str,
+           skipped: Counter[tuple[str, str]] | None = None) -> Iterator[tuple[str, dict[str, Any], str]]:
     """``(kind, annotation or prediction, where)`` for every answer set of a task."""
     annotations = task.get("annotations", task.get("completions")) or []
     if not isinstance(annotations, list):
@@ -95,16 +99,18 @@ def _text(data: dict, task: dict, options: ReadOptions, where: str) -> tuple[str
                        and isinstance(result.get("source"), str) and result["source"].startswith("$")}
             if len(sources) == 1:
                 field = sources.pop()
-    if field is None or not isinstance(data.get(field), str) or not data.get(field).strip():
+    body = data.get(field) if field is not None else None
+    if field is None or not isinstance(body, str) or not body.strip():
         strings = ", ".join(sorted(key for key, value in data.items() if isinstance(value, str))) or "none"
         raise InputError(f"the task has no text in `data.{field or 'text'}` (text fields: {strings})",
                          where=where, fix="name the field the labeling config reads with --text-field "
                                           "(the $name in <Text value=\"$name\">)")
-    return data[field], field
+    return body, field
 
 
 def _answers(item: dict, kind: str, where: str, text: str, options: ReadOptions, has_labels: bool,
-             skipped: Counter) -> list[ForeignAnswer]:
+             skipped: Counter[tuple[str, str]]) -> list[ForeignAnswer]:
+    annotator: str | None
     if kind == "prediction":
         annotator = f"model-{item['model_version']}" if item.get("model_version") else "model"
         gold = False
@@ -204,7 +210,7 @@ def write(data: ExportData) -> ExportResult:
     tasks = []
     for sentence in data.sentences:
         current = data.answers.get(sentence["id"], {})
-        task = {"data": {"text": sentence["text"], "sentence_id": sentence["id"]}}
+        task: dict[str, object] = {"data": {"text": sentence["text"], "sentence_id": sentence["id"]}}
         if current:
             results = []
             answered = []

@@ -29,7 +29,7 @@ REJECT_PREFIX = "reject:"
 
 def read(path: Path, options: ReadOptions) -> ReadResult:
     records = []
-    skipped = Counter()
+    skipped: Counter[str] = Counter()
     for number, (where, value) in enumerate(json_records(path), 1):
         record = expect_object(value, where)
         field = options.text_field or "text"
@@ -37,7 +37,9 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
         if not isinstance(text, str) or not text.strip():
             raise InputError(f"record has no non-empty `{field}` field", where=where,
                              fix="give every record its text, or name the text field with --text-field")
-        meta = record.get("meta") if isinstance(record.get("meta"), dict) else {}
+        meta = record.get("meta")
+        if not isinstance(meta, dict):
+            meta = {}
         answers = _answers(record, meta, where, options, skipped)
         input_hash = record.get("_input_hash")
         key = (f"{'n' if input_hash < 0 else 'h'}{abs(input_hash)}" if isinstance(input_hash, int)
@@ -54,7 +56,7 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
     return ReadResult(records, warnings)
 
 
-def _answers(record: dict, meta: dict, where: str, options: ReadOptions, skipped: Counter) -> list[ForeignAnswer]:
+def _answers(record: dict, meta: dict, where: str, options: ReadOptions, skipped: Counter[str]) -> list[ForeignAnswer]:
     spans = record.get("spans")
     if spans is not None and not isinstance(spans, list):
         raise InputError("`spans` is not a list", where=where, fix="fix the record")
@@ -90,7 +92,7 @@ def _answers(record: dict, meta: dict, where: str, options: ReadOptions, skipped
 
 
 def _answer_and_annotator(record: dict, spans: list | None, where: str, options: ReadOptions,
-                          skipped: Counter) -> tuple[str, str | None] | None:
+                          skipped: Counter[str]) -> tuple[str, str | None] | None:
     """The record's answer (accept or reject) and who gave it; None when it is to be left out."""
     answer = record.get("answer")
     annotator = record.get("_annotator_id")
@@ -126,7 +128,7 @@ def _task_of(meta: dict, where: str) -> tuple[str | None, str | None]:
 
 
 def _choice(record: dict, answer: str, task: str | None, target: str | None, annotator: str | None, where: str,
-            skipped: Counter) -> list[ForeignAnswer]:
+            skipped: Counter[str]) -> list[ForeignAnswer]:
     """The option a choice record accepted, as one label."""
     if answer == "reject":
         skipped["rejected choice"] += 1

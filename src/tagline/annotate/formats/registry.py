@@ -15,6 +15,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tagline.annotate.formats.common import ExportData, ExportResult, ReadOptions, ReadResult
 
 TASKS = ("entities", "claim_type", "stance")
 _PACKAGE = "tagline.annotate.formats"
@@ -90,14 +94,18 @@ class FormatSpec:
     def exports(self) -> bool:
         return self.writer is not None
 
-    def load_reader(self) -> Callable:
+    def load_reader(self) -> Callable[[Path, ReadOptions], ReadResult]:
+        if self.reader is None:
+            raise ValueError(f"{self.name} is not an import format")
         return load_target(self.reader)
 
-    def load_writer(self) -> Callable:
+    def load_writer(self) -> Callable[[ExportData], ExportResult]:
+        if self.writer is None:
+            raise ValueError(f"{self.name} is not an export format")
         return load_target(self.writer)
 
 
-def load_target(target: str) -> Callable:
+def load_target(target: str) -> Callable[..., Any]:
     """The function a ``"module:function"`` target names, importing its module."""
     module, attribute = target.split(":")
     return getattr(importlib.import_module(module), attribute)

@@ -61,7 +61,9 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
         spans = value.get(key)
         if spans is not None:
             answers.append(ForeignAnswer("spans", where, spans=_spans(spans, where, key)))
-        meta = value.get("meta") if isinstance(value.get("meta"), dict) else {}
+        meta = value.get("meta")
+        if not isinstance(meta, dict):
+            meta = {}
         key = meta.get("id", number)
         records.append(ForeignRecord(text=body, where=where, key=str(key), answers=answers,
                                      meta={k: v for k, v in meta.items() if isinstance(v, (str, int, float))}))
@@ -113,8 +115,8 @@ def _spans(spans: object, where: str, key: str = "entities") -> list[ForeignSpan
     return found
 
 
-def _read_v2(path: Path, values: list) -> ReadResult:
-    records = []
+def _read_v2(path: Path, values: list[tuple[str, object]]) -> ReadResult:
+    records: list[ForeignRecord] = []
     for where, document in values:
         if not isinstance(document, dict) or not isinstance(document.get("paragraphs"), list):
             raise InputError("a spaCy v2 JSON document needs `paragraphs`", where=where, fix="fix the file")
@@ -145,13 +147,13 @@ def _read_v2(path: Path, values: list) -> ReadResult:
             else:
                 continue
             answers = []
-            present = [tag for tag in tags if tag not in (None, MISSING)]
+            present = [tag for tag in tags if tag is not None and tag != MISSING]
             if present and len(present) != len(tags):
                 raise InputError("some tokens have NER tags and some are missing ('-'): tagline needs every "
                                  "token's tag or none", where=here, fix="tag every token (O for none)")
             if present:
                 parsed = []
-                for tag in tags:
+                for tag in present:  # every tag, as the check above leaves none out
                     try:
                         parsed.append(parse_tag(tag))
                     except ValueError:

@@ -146,7 +146,9 @@ def _sentence(path: Path, text: str, tokens: list, layers: list, ordinal: int, t
                 if cell in ("_", ""):
                     continue
                 for entry in _split_stack(cell):
-                    label, number = _ENTRY.match(entry).groups()
+                    match = _ENTRY.match(entry)
+                    assert match is not None  # (.*?) under re.S can take the whole entry, so it never fails
+                    label, number = match.groups()
                     label = _unescape(label) or NO_VALUE
                     if number is None:
                         answer.spans.append(ForeignSpan(positions[index][0], positions[index][1], label,

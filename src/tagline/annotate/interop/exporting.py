@@ -68,8 +68,11 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
         warnings.insert(0, f"{plural(len(orphaned), 'sentence')} with answers no longer in sentences.jsonl "
                            "(orphaned when their documents were replaced) not exported")
     if spec.folder:
+        assert out is not None  # refused above: a folder format needs --out
+        assert result.files is not None  # a folder format's writer gives files, not content
         _write_folder(Path(out), result.files, force)
     elif out is not None:
+        assert result.content is not None  # a file format's writer gives content
         write_output(out, result.content, force=force)
     summary = {
         "format": fmt, "out": str(out) if out is not None else None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tagline.annotate.formats.common import (
     ANNOTATOR_NAME,
@@ -23,6 +24,9 @@ from tagline.annotate.interop.writing import write_import
 from tagline.corpus.readers import refuse_special_file
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError, InputError
+
+if TYPE_CHECKING:
+    from tagline.corpus.config import Config
 
 IMPORT_SPLITS = ("train", "validation", "test")  # the splits `tagline eval run` fits, tunes and reports on
 
@@ -146,7 +150,7 @@ def _apply_options(result: ReadResult, fmt: str, path: Path, options: ReadOption
             record.lang = lang
 
 
-def _plan_and_write(workspace: Workspace, result: ReadResult, path: Path, config, fmt: str, gold: bool,
+def _plan_and_write(workspace: Workspace, result: ReadResult, path: Path, config: Config, fmt: str, gold: bool,
                     options: ReadOptions, warnings: list[str], dry_run: bool) -> dict:
     """The import's summary; written unless ``dry_run``. Runs under the workspace lock."""
     plan = plan_documents(workspace, result.records, path, config, result.encoding)
@@ -209,7 +213,8 @@ def _convert_utf16(records: list[ForeignRecord]) -> None:
                 span.start, span.end = convert_utf16(record.text, span.start, span.end, span.where or answer.where)
 
 
-def _check_options(config, annotator, split, task, target, offsets, lang) -> None:
+def _check_options(config: Config, annotator: str | None, split: str | None, task: str, target: str | None,
+                   offsets: str, lang: str | None) -> None:
     """Refuse bad arguments before the file is read."""
     if annotator is not None and not ANNOTATOR_NAME.match(annotator):
         raise InputError(f"annotator name {annotator!r} is not allowed",

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import json
 import tomllib
+from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING, Final, Literal
 
 from tagline.annotate.formats.common import ForeignRecord
 from tagline.annotate.formats.registry import TASKS
 from tagline.corpus.readers import json_nesting_problem, read_input
 from tagline.errors import DataError, InputError
+
+if TYPE_CHECKING:
+    from tagline.corpus.config import Config
 
 MAP_TASKS = TASKS  # a label map may have one table per task
 
@@ -25,11 +31,11 @@ def load_label_map(path: str | Path) -> dict[str | None, dict[str, str | None]]:
     except UnicodeDecodeError as error:
         raise InputError(f"cannot read the label map: {error}", where=str(path),
                          fix="give a UTF-8 JSON or TOML file") from None
-    data = None
+    data: object = None
     errors = []
-    parsers = (("TOML", tomllib.loads), ("JSON", json.loads))
+    parsers: list[tuple[str, Callable[[str], object]]] = [("TOML", tomllib.loads), ("JSON", json.loads)]
     if path.suffix.lower() != ".toml":
-        parsers = parsers[::-1]
+        parsers.reverse()
     for name, parse in parsers:
         try:
             data = parse(text)
@@ -65,19 +71,25 @@ def _map_value(value: object, path: Path, key: str) -> str | None:
     return value
 
 
-_UNKNOWN = object()
+class _Unknown(Enum):
+    UNKNOWN = "unknown"
+
+
+# An enum member rather than object(), so that `is _UNKNOWN` narrows what resolve() gives.
+_UNKNOWN: Final = _Unknown.UNKNOWN
 
 
 class LabelMapper:
     """Foreign label -> configured label: the label map, then the config's entity aliases, then the
     label itself when it is configured."""
 
-    def __init__(self, config, label_map: dict[str | None, dict[str, str | None]]):
+    def __init__(self, config: Config, label_map: dict[str | None, dict[str, str | None]]) -> None:
         self.config = config
         self.label_map = label_map
         self.bad_values: dict[tuple[str, str], str] = {}
 
-    def resolve(self, task: str, label: str):
+    def resolve(self, task: str, label: str) -> str | None | Literal[_Unknown.UNKNOWN]:
+        """The configured label, ``None`` when the map leaves the label out, or ``_UNKNOWN``."""
         configured = self.config.labels(task)
         for table in (self.label_map.get(task, {}), self.label_map.get(None, {})):
             if label in table:
@@ -93,7 +105,7 @@ class LabelMapper:
         return label if label in configured else _UNKNOWN
 
 
-def map_labels(records: list[ForeignRecord], mapper: LabelMapper, config, task: str, target: str | None,
+def map_labels(records: list[ForeignRecord], mapper: LabelMapper, config: Config, task: str, target: str | None,
                path: Path) -> int:
     """Give every answer of ``records`` its task and target (classification labels the file does not
     place go to ``task``/``target``) and its configured labels, in place. A missing task or stance
@@ -115,9 +127,12 @@ def map_labels(records: list[ForeignRecord], mapper: LabelMapper, config, task: 
             if destination not in config.tasks:
                 missing_tasks.setdefault(destination, answer.where)
                 continue
-            if destination == "stance" and answer_target not in config.targets:
-                missing_targets.setdefault(answer_target, answer.where)
-                continue
+            if destination == "stance":
+                # Readers name a target with every stance answer, and --task stance needs --target.
+                assert answer_target is not None
+                if answer_target not in config.targets:
+                    missing_targets.setdefault(answer_target, answer.where)
+                    continue
             answer.task, answer.target = destination, answer_target
             if answer.kind == "spans":
                 spans = []
@@ -133,6 +148,7 @@ def map_labels(records: list[ForeignRecord], mapper: LabelMapper, config, task: 
                 answer.spans = spans
                 kept.append(answer)
                 continue
+            assert answer.label is not None  # readers give every "label" answer its label
             mapped = mapper.resolve(destination, answer.label)
             if mapped is _UNKNOWN:
                 unknown.setdefault((destination, answer.label), [0, answer.where])[0] += 1
@@ -161,7 +177,7 @@ def map_labels(records: list[ForeignRecord], mapper: LabelMapper, config, task: 
     return dropped
 
 
-def _unknown_message(unknown: dict, mapper: LabelMapper, config) -> str:
+def _unknown_message(unknown: dict, mapper: LabelMapper, config: Config) -> str:
     parts = []
     for task in MAP_TASKS:
         items = [(label, count, where) for (t, label), (count, where) in unknown.items() if t == task]
@@ -178,7 +194,7 @@ def _unknown_message(unknown: dict, mapper: LabelMapper, config) -> str:
     return "labels not in the workspace configuration: " + " | ".join(parts)
 
 
-def _unknown_fix(unknown: dict, config) -> str:
+def _unknown_fix(unknown: dict, config: Config) -> str:
     example = {}
     for (task, label) in sorted(unknown, key=lambda item: (MAP_TASKS.index(item[0]), item[1])):
         example[label] = _guess(label, config.labels(task))

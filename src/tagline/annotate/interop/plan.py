@@ -7,12 +7,23 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from tagline.annotate.formats.common import ForeignAnswer, ForeignRecord, ReadOptions, plural, utf16_length
+from tagline.annotate.formats.common import (
+    ForeignAnswer,
+    ForeignRecord,
+    ForeignSpan,
+    ReadOptions,
+    plural,
+    utf16_length,
+)
 from tagline.corpus.readers import DOC_ID, SourceDocument, decode, doc_id_from
 from tagline.corpus.workspace import Workspace
 from tagline.errors import ConflictError, DataError, InputError
+
+if TYPE_CHECKING:
+    from tagline.annotate.events import AnnotatorView
+    from tagline.corpus.config import Config
 
 MAX_LISTED = 5  # problems named in one error message; the rest are counted
 
@@ -79,7 +90,7 @@ class NewWrites:
 
 # --- documents -------------------------------------------------------------------------------------
 
-def plan_documents(workspace: Workspace, records: list[ForeignRecord], path: Path, config,
+def plan_documents(workspace: Workspace, records: list[ForeignRecord], path: Path, config: Config,
                    encoding: str | None) -> DocumentPlan:
     """Decide where every record lands: an existing sentence (tagline's own exports carry sentence
     ids), an unchanged document, or a new document (made now, written later)."""
@@ -171,7 +182,7 @@ def _onto_document(record: ForeignRecord, doc_id: str, existing: dict, stored: l
     return Frame([FrameSentence(s["id"], s["start"], s["end"], s["text"]) for s in stored])
 
 
-def _new_document(record: ForeignRecord, doc_id: str, config, encoding: str) -> tuple[SourceDocument, Frame]:
+def _new_document(record: ForeignRecord, doc_id: str, config: Config, encoding: str) -> tuple[SourceDocument, Frame]:
     from tagline.corpus.ingest import segment_document
     from tagline.corpus.ingest import sentence_id as make_sentence_id
     from tagline.corpus.segment import detect_lang
@@ -207,6 +218,7 @@ def place_answers(records: list[ForeignRecord], frames: dict[int, Frame], gold: 
         frame = frames[index]
         for answer in record.answers:
             if answer.kind == "label":
+                assert answer.task is not None  # map_labels gives every answer it keeps a task
                 if len(frame.sentences) != 1:
                     problems.append((answer.where, f"a {answer.task} label for a text of "
                                                    f"{len(frame.sentences)} sentences"))
@@ -266,7 +278,7 @@ def _utf16_hint(problems: list[tuple[str, str]]) -> str:
         if any("UTF-16" in what for _, what in problems) else ""
 
 
-def _span_problem(text: str, span, options: ReadOptions) -> str | None:
+def _span_problem(text: str, span: ForeignSpan, options: ReadOptions) -> str | None:
     where = f"span {span.start}:{span.end} {span.label}"
     as_utf16 = None
     if 0 <= span.start < span.end:
@@ -292,13 +304,13 @@ def _put(placed: dict[tuple, Answer], conflicts: list[str], answer: Answer) -> N
     placed[answer.question] = answer
 
 
-def check_answers(answers: list[Answer], config, frames: dict[int, Frame]) -> None:
+def check_answers(answers: list[Answer], config: Config, frames: dict[int, Frame]) -> None:
     """Refuse the import when an answer breaks an event's rules (a label or span the checks of
     :func:`tagline.annotate.events.event_problems` refuse)."""
     from tagline.annotate.events import event_problems
 
     texts = {sentence.sentence_id: sentence.text for frame in frames.values() for sentence in frame.sentences}
-    problems = []
+    problems: list[str] = []
     for answer in answers:
         event = {"sentence_id": answer.sentence_id, "task": answer.task, "op": "set", "value": answer.value}
         problems.extend(f"{answer.where}: {message}"
@@ -326,16 +338,19 @@ def new_writes(workspace: Workspace, answers: list[Answer], gold: bool, fmt: str
             record["provenance"]["source"] = f"import:{fmt}:{path.name}"
             writes.gold_records.append(record)
         return writes
-    views = {}
+    views: dict[str, AnnotatorView] = {}
     for answer in answers:
-        if answer.annotator not in views:
-            views[answer.annotator] = load_view(workspace, answer.annotator)
-        existing = views[answer.annotator].value(answer.sentence_id, answer.task, answer.target)
+        annotator = answer.annotator
+        # Only gold answers have none: the import names every other answer's annotator or refuses the file.
+        assert annotator is not None
+        if annotator not in views:
+            views[annotator] = load_view(workspace, annotator)
+        existing = views[annotator].value(answer.sentence_id, answer.task, answer.target)
         if existing is not None and _same_answer(answer.task, existing, answer.value):
             writes.unchanged += 1
             continue
-        writes.events_by_annotator.setdefault(answer.annotator, []).append(
-            make_event(answer.sentence_id, answer.annotator, answer.task, answer.value, source=f"import:{fmt}"))
+        writes.events_by_annotator.setdefault(annotator, []).append(
+            make_event(answer.sentence_id, annotator, answer.task, answer.value, source=f"import:{fmt}"))
     return writes
 
 
