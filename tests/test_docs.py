@@ -51,3 +51,10 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_second():
     assert "pytest" in blocks[1]
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert blocks[1] in ci
+
+
+def test_suggestion_sources_table_is_current():
+    from tagline.eval.suggesters import with_sources_table
+
+    page = (REPO / "docs" / "suggestions.md").read_text(encoding="utf-8")
+    assert page == with_sources_table(page), "regenerate with: python -m tagline.eval.suggesters docs/suggestions.md"

@@ -22,6 +22,7 @@ from tagline.corpus.config import Config
 from tagline.errors import DataError, InputError
 
 PROTOCOL_VERSION = 1
+BATCH = 8  # sentences a program is sent at a time, each batch to be answered within the timeout
 
 
 def parse_suggestion(record: Mapping[str, Any], config: Config, where: str, *, source: str,
@@ -172,6 +173,12 @@ class CommandSuggester:
         self._send([header])
 
     def suggest(self, sentences: Sequence[Mapping[str, Any]]) -> Iterable[Suggestion]:
+        found: list[Suggestion] = []
+        for start in range(0, len(sentences), BATCH):
+            found.extend(self._suggest_batch(sentences[start:start + BATCH]))
+        return found
+
+    def _suggest_batch(self, sentences: Sequence[Mapping[str, Any]]) -> list[Suggestion]:
         self._send([{"id": s["id"], "text": s["text"], "lang": s.get("lang")} for s in sentences])
         deadline = time.monotonic() + self.timeout
         found: list[Suggestion] = []

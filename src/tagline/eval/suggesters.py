@@ -82,3 +82,30 @@ def machine_name(source: str) -> str:
 
     cleaned = re.sub(r"[^A-Za-z0-9_.-]+", "-", source).strip("-.") or "source"
     return f"model-{cleaned}"[:64]
+
+
+TABLE_BEGIN = "<!-- sources table: made from the registry by `python -m tagline.eval.suggesters docs/suggestions.md` -->"
+TABLE_END = "<!-- end of the sources table -->"
+
+
+def sources_table() -> str:
+    """The table of suggestion sources in ``docs/suggestions.md``, between its marker comments."""
+    rows = [f"| `{source.syntax}` | {source.description} |" for source in SOURCES]
+    return "\n".join([TABLE_BEGIN, "", "| source | what suggests |", "|---|---|", *rows, "", TABLE_END])
+
+
+def with_sources_table(page: str) -> str:
+    """``page`` with its sources table made anew."""
+    start, end = page.index(TABLE_BEGIN), page.index(TABLE_END) + len(TABLE_END)
+    return page[:start] + sources_table() + page[end:]
+
+
+if __name__ == "__main__":  # pragma: no cover - the docs' table maker
+    import sys
+    from pathlib import Path
+
+    if len(sys.argv) > 1:
+        target = Path(sys.argv[1])
+        target.write_text(with_sources_table(target.read_text(encoding="utf-8")), encoding="utf-8")
+    else:
+        print(sources_table())
