@@ -211,3 +211,58 @@ def test_a_sentence_of_millions_of_characters_is_drawn_a_screenful_at_a_time(gia
     recorded = events(giant_workspace)
     middle = (9_000_000 - 3) // 2
     assert recorded[-1]["value"] == {"spans": [{"start": middle, "end": middle + 2, "label": "ORG", "text": "米国"}]}
+
+
+def _perfect_predictions(workspace, path, count: int):
+    """A predictions file that agrees with the sample's own answers for the first ``count`` sentences."""
+    from tagline.annotate.events import load_view
+
+    sample = load_view(workspace, "sample-gold")
+    lines = []
+    for sentence in list(workspace.iter_sentences())[:count]:
+        answers = sample.answers[sentence["id"]]
+        for target in workspace.config.targets:
+            lines.append({"sentence_id": sentence["id"], "target": target,
+                          "label": answers[("stance", target)]["label"], "score": 0.9})
+        lines.append({"id": sentence["id"], "label": answers[("claim_type", None)]["label"], "score": 0.8})
+        lines.append({"id": sentence["id"], "entities": [{k: s[k] for k in ("start", "end", "label")}
+                                                         for s in answers[("entities", None)]["spans"]]})
+    path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
+
+
+def test_suggestions_are_shown_taken_with_one_key_overridden_and_recorded(sample_workspace, tmp_path):
+    predictions = tmp_path / "perfect.jsonl"
+    _perfect_predictions(sample_workspace, predictions, 3)
+    child = spawn(sample_workspace, "alice", "--suggest", f"file:{predictions}", rows=30, cols=120)
+    child.expect_exact("deepseek_ja-s0001 (1/77)")
+    child.expect_exact("Enter takes it")  # the suggestion arrived and is shown
+    child.send(" ")  # Space: every suggestion of the sentence
+    child.expect_exact("deepseek_ja-s0002 (2/77)")
+    child.expect_exact("Enter takes it")
+    child.send("\r")  # the first stance question's suggestion only
+    child.send("a")  # AGAINST instead of what is suggested for the second target
+    child.expect_exact("claim type")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    recorded = events(sample_workspace)
+    assert len(recorded) == 6
+    assert all(event["suggestion"]["accepted"] == "as_is" for event in recorded[:5])
+    assert recorded[5]["value"]["label"] == "AGAINST"
+    assert recorded[5]["suggestion"]["accepted"] == "changed"
+    assert {event["suggestion"]["source"] for event in recorded} == {"file:perfect.jsonl"}
+
+
+def test_a_broken_suggestion_source_leaves_a_working_session(sample_workspace, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("not json\n")
+    child = spawn(sample_workspace, "alice", "--suggest", f"file:{bad}")
+    child.expect_exact("no suggestions: ")
+    child.expect_exact("bad.jsonl:1")
+    child.expect_exact("deepseek_ja-s0001 (1/77)")
+    child.send("f")
+    child.expect_exact("stance toward US AI policy")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert [event["value"]["label"] for event in events(sample_workspace)] == ["FAVOR"]
