@@ -210,3 +210,28 @@ def test_the_builtin_model_suggests_from_the_gold_and_retrains_on_new_answers(sa
 def test_the_session_command_offers_suggestions(runner, sample_workspace, tmp_path):
     result = CliRunner().invoke(main, ["annotate", "--annotator", "alice", "--suggest", "builtin"])
     assert result.exit_code == 2 and "needs a terminal" in result.output
+
+
+def test_agreement_report_and_card_show_how_much_a_model_made(runner, sample_workspace, tmp_path):
+    first = next(sample_workspace.iter_sentences())["id"]
+    model, feed = _session(sample_workspace, FileSuggester(_predictions(tmp_path / "p.jsonl", first),
+                                                           sample_workspace.config))
+    model.handle_key(ACCEPT_ALL)  # 4 answers taken as is
+    model.handle_key("f")  # one without a suggestion
+    feed.close()
+    (tmp_path / "m.jsonl").write_text(f'{{"id": "{first}", "label": "not_claim"}}\n')
+    assert runner.invoke(main, ["annotate", "suggest", "--source", f"file:{tmp_path / 'm.jsonl'}", "--write",
+                                "--as", "model-m"]).exit_code == 0
+    result = runner.invoke(main, ["annotate", "agree", "--json"])
+    report = json.loads(result.stdout)
+    assert report["suggestions"]["alice"] == {"answers": 5, "accepted_as_is": 4, "changed": 0,
+                                              "without_suggestion": 1, "share_as_is": 0.8,
+                                              "as_is_by_source": {"file:p.jsonl": 4}}
+    assert "model-m" not in report["annotators"]
+    assert report["machines"]["model-m"]["sample-gold"] == {"shared": 1, "agreement": 1.0}  # s0001 is not_claim
+    assert report["machines"]["model-m"]["alice"] == {"shared": 1, "agreement": 0.0}  # alice took quantity
+    text = runner.invoke(main, ["annotate", "agree"]).stdout
+    assert "alice: 4 / 0 / 1 (80% of 5 answers taken as is)" in text
+    assert runner.invoke(main, ["eval", "build", "--no-tokens"]).exit_code == 0
+    card = (sample_workspace.build_dir / "dataset" / "README.md").read_text(encoding="utf-8")
+    assert "| alice | 5 | 4 | 0 | 1 | 80.0% |" in card and "| model-m | sample-gold | 1 | 100.0% |" in card

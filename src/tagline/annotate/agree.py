@@ -44,14 +44,22 @@ def agreement_report(workspace: Workspace, *, tasks: Iterable[str] | None = None
         if target is not None:
             report["target"] = target
         questions[name] = report
-    return {"workspace": str(workspace.root), "annotators": chosen, "questions": questions}
+    from tagline.annotate.provenance import machine_agreement, suggestion_use
+
+    return {"workspace": str(workspace.root), "annotators": chosen, "questions": questions,
+            "suggestions": suggestion_use(workspace, chosen), "machines": machine_agreement(workspace)}
 
 
 def report_markdown(workspace: Workspace, report: dict) -> str:
     """A GitHub-readable disagreement report: one section per question, then the contested
     sentences in full with each annotator's answer."""
+    from tagline.annotate.provenance import provenance_markdown
+
     lines = [f"# Agreement report: {workspace.root.name}", "",
              f"Annotators: {', '.join(report['annotators']) or '(none)'}.", ""]
+    provenance = provenance_markdown(report.get("suggestions", {}), report.get("machines", {}))
+    if provenance:
+        lines += ["## Model suggestions", "", *provenance]
     for name, question in report["questions"].items():
         section = render_markdown(question, title=name)
         # One level down: each question is a section of the whole report.

@@ -241,6 +241,15 @@ def _print_agreement(report: dict) -> None:
                 click.echo(f"  most contested: {', '.join(contested)}")
         for note in question.get("notes", []):
             click.echo(f"  note: {note}")
+    if report.get("suggestions"):
+        click.echo("\nanswers from a model's suggestion (taken as is / changed / without one):")
+        for name, row in report["suggestions"].items():
+            click.echo(f"  {name}: {row['accepted_as_is']} / {row['changed']} / {row['without_suggestion']} "
+                       f"({row['share_as_is']:.0%} of {plural(row['answers'], 'answer')} taken as is)")
+    for machine, people in report.get("machines", {}).items():
+        for person, row in people.items():
+            click.echo(f"machine {machine} vs {person}: agreement {row['agreement']:.0%} on "
+                       f"{plural(row['shared'], 'shared question')}")
 
 
 @click.command("adjudicate")

@@ -148,6 +148,9 @@ def _annotation_section(workspace: Workspace, gold) -> list[str]:
               "the project's annotation guidelines (docs/guidelines.md in tagline). Gold records by how they "
               "were reached:", ""]
     lines += _table(["provenance", "records"], [[m, c] for m, c in methods]) + [""]
+    from tagline.annotate.provenance import machine_agreement, provenance_markdown, suggestion_use
+
+    lines += provenance_markdown(suggestion_use(workspace), machine_agreement(workspace))
     return lines
 
 
