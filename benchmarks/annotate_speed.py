@@ -11,7 +11,18 @@ every character is two cells wide) and times the first screen and every key: lab
 and finding a span in the middle of the sentence. Only what fits the terminal is drawn, so these
 should cost what they cost on the sample; --giant-chars 0 leaves the case out.
 
-    python benchmarks/annotate_speed.py [--sentences 77] [--giant-chars 9000000] [--giant-keys 40]
+A third case annotates the second half of the sample with a model's suggestions on: the built-in
+model trained on the first half (the gold and the annotator's answers there), and a predictions
+file that is right everywhere. A simulated annotator who knows the gold answers takes a sentence
+with Space when every suggestion is right, a question with Enter when its suggestion is right, and
+types the rest (a label key; for spans: a number to turn a wrong suggested span off, / TEXT Enter
+label-key for a missing one). It reads each sentence for --think seconds before its first key, as a
+person would, while the next sentences' suggestions are made. Counted: keys per sentence (against
+typing everything, the first case), the share of sentences whose suggestions were ready when shown,
+and the time to handle a key and draw the screen with suggestions on. The key count is made on the
+session model, the timing of Space and Enter through the real pseudo-terminal.
+
+    python benchmarks/annotate_speed.py [--sentences 77] [--giant-chars 9000000] [--giant-keys 40] [--think 1.0]
 """
 
 from __future__ import annotations
@@ -196,6 +207,8 @@ def main() -> None:
     parser.add_argument("--giant-chars", type=int, default=9_000_000,
                         help="length of the one sentence of the second case (0: leave the case out)")
     parser.add_argument("--giant-keys", type=int, default=40, help="label and undo keys timed in the second case")
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="seconds the simulated annotator reads a sentence in the suggestions case (0: leave it out)")
     args = parser.parse_args()
 
     sample = sample_case(args.sentences)
@@ -233,6 +246,154 @@ def main() -> None:
         every = giant["label"] + giant["undo"] + giant["entity"]
         print(f"target: every key on the giant sentence drawn in under 50 ms (p95): "
               f"{'met' if percentiles(every)[1] < 50 else 'NOT met'}")
+    if args.think:
+        print_suggestion_cases(args.think, sample["keystrokes"] / sentences)
 
 if __name__ == "__main__":
     main()
+
+
+# ----- with suggestions ------------------------------------------------------------------------
+def _half_workspace():
+    """The sample with gold and the annotator 'bench''s answers for its first half only; the second
+    half is to be annotated."""
+    from tagline.corpus.store import append_records
+
+    root = tempfile.mkdtemp(prefix="tagline-suggest-")
+    workspace = init_workspace(root, sample=True)
+    sentences = list(workspace.iter_sentences())
+    first_half = {s["id"] for s in sentences[:len(sentences) // 2]}
+    gold = [r for r in read_records(workspace.gold_path) if r["sentence_id"] in first_half]
+    events = [{**e, "annotator": "bench"} for e in read_records(workspace.annotation_path(SAMPLE_ANNOTATOR))
+              if e["sentence_id"] in first_half]
+    workspace.gold_path.unlink()
+    workspace.annotation_path(SAMPLE_ANNOTATOR).unlink()
+    append_records(workspace.gold_path, gold)
+    append_records(workspace.annotation_path("bench"), events)
+    truth = fold_events(read_records(os.path.join(os.path.dirname(__file__), "..", "src", "tagline", "samples",
+                                                  "deepseek_ja.annotations.jsonl")))
+    return workspace, sentences[len(sentences) // 2:], truth
+
+
+def _perfect_file(workspace, sentences, truth) -> str:
+    import json
+
+    path = os.path.join(str(workspace.root), "..", "perfect.jsonl")
+    with open(path, "w", encoding="utf-8") as handle:
+        for sentence in sentences:
+            answers = truth[sentence["id"]]
+            for (task, target), value in answers.items():
+                record = {"sentence_id": sentence["id"], "target": target} if task == "stance" else {"id": sentence["id"]}
+                record.update({"entities": [{k: span[k] for k in ("start", "end", "label")} for span in value["spans"]]}
+                              if task == "entities" else {"label": value["label"]})
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return path
+
+
+def _keys_for_sentence(model, truth, key_of) -> list[str]:
+    """What the simulated annotator presses for the sentence on screen, given what is suggested."""
+    from tagline.annotate.answers import value_key
+
+    answers = truth[model.sentence["id"]]
+    steps = model.steps[model.step_index:]
+    suggested = {step.slot: model.suggestion(step) for step in steps}
+    if all(suggested[s.slot] is not None and value_key(s.task, suggested[s.slot].value) == value_key(s.task, answers[s.slot])
+           for s in steps):
+        return [" "]
+    keys = []
+    for step in steps:
+        right, offer = answers[step.slot], suggested[step.slot]
+        if step.task != "entities":
+            keys.append("ENTER" if offer is not None and offer.value["label"] == right["label"]
+                        else key_of[step.task][right["label"]])
+            continue
+        wanted = {(s["start"], s["end"], s["label"]) for s in right["spans"]}
+        offered = offer.value["spans"] if offer is not None else []
+        keys += [str(n) for n, s in enumerate(offered, 1) if (s["start"], s["end"], s["label"]) not in wanted and n <= 9]
+        have = {(s["start"], s["end"], s["label"]) for n, s in enumerate(offered, 1)
+                if (s["start"], s["end"], s["label"]) in wanted}
+        text = model.sentence["text"]
+        for span in right["spans"]:
+            if (span["start"], span["end"], span["label"]) in have:
+                continue
+            occurrences = [i for i in range(len(text)) if text.startswith(span["text"], i)]
+            keys += ["/", *span["text"], "ENTER"]
+            if len(occurrences) > 1:
+                keys.append(str(occurrences.index(span["start"]) + 1) if len(occurrences) <= 9 else "a")
+            keys.append(key_of["entities"][span["label"]])
+        keys.append("ENTER")
+    return keys
+
+
+def suggestion_case(source: str, think: float) -> dict:
+    from tagline.annotate.session import ENTER, SessionModel
+    from tagline.annotate.suggest import SuggestionFeed
+    from tagline.annotate.terminal import render
+    from tagline.eval.suggesters import open_suggester
+
+    workspace, todo, truth = _half_workspace()
+    spec = f"file:{_perfect_file(workspace, todo, truth)}" if source == "perfect" else source
+    config = workspace.config
+    key_of = {task: {label: key for key, label in config.keys(task).items()} for task in config.tasks}
+    started = time.perf_counter()
+    feed = SuggestionFeed(open_suggester(spec, workspace, annotator="bench"))
+    model = SessionModel.open(workspace, "bench", feed=feed)
+    keys = 0
+    handling: list[float] = []
+    while model.mode != "done":
+        time.sleep(think)  # reading the sentence
+        sentence_id = model.sentence["id"]
+        for key in _keys_for_sentence(model, truth, key_of):
+            began = time.perf_counter()
+            model.handle_key(ENTER if key == "ENTER" else key)
+            render(model, 100, 30)
+            handling.append(time.perf_counter() - began)
+            keys += 1
+        if model.mode != "done" and model.sentence["id"] == sentence_id:
+            raise RuntimeError(f"the simulated annotator did not finish {sentence_id}: {model.message}")
+    elapsed = time.perf_counter() - started
+    written = fold_events(read_records(workspace.annotation_path("bench")))
+    same = sum(written.get(s["id"]) == truth[s["id"]] for s in todo)
+    counts = {"sentences": len(todo), "same": same, "keys": keys, "ready": feed.shown_ready, "shown": feed.shown,
+              "handling": handling, "elapsed": elapsed, "failure": feed.failure}
+    feed.close()
+    return counts
+
+
+def suggestion_pty_case() -> dict:
+    """Space and Enter through the real terminal with the perfect file: key to next screen."""
+    workspace, todo, truth = _half_workspace()
+    path = _perfect_file(workspace, todo, truth)
+    env = {**os.environ, "TERM": "xterm-256color", "TAGLINE_WORKSPACE": str(workspace.root)}
+    child = pexpect.spawn(sys.executable, ["-m", "tagline", "annotate", "--annotator", "bench", "--suggest",
+                                           f"file:{path}"], env=env, dimensions=(30, 100), encoding="utf-8",
+                          timeout=120, maxread=1 << 16)
+    child.delaybeforesend = None
+    total = 77
+    first = len(truth) - len(todo) + 1
+    child.expect_exact(f"({first}/{total})")
+    samples: list[float] = []
+    for number in range(first, total):
+        child.expect_exact("Enter takes it")
+        timed(child, " ", f"({number + 1}/{total})", samples)
+    child.send("q")
+    child.expect(pexpect.EOF)
+    return {"space": samples}
+
+
+def print_suggestion_cases(think: float, typed_keys_per_sentence: float) -> None:
+    print(f"\nwith suggestions: the second half of the sample, the annotator reading {think:.1f} s per sentence")
+    print(f"{'source':<38}{'keys/sentence':>14}{'ready':>9}{'same as gold':>14}{'p95 key ms':>12}")
+    for source in ("builtin", "perfect"):
+        case = suggestion_case(source, think)
+        name = "builtin (trained on the first half)" if source == "builtin" else "a perfect predictions file"
+        p95 = percentiles(case["handling"])[1]
+        print(f"{name:<38}{case['keys'] / case['sentences']:>14.2f}{case['ready'] / max(1, case['shown']):>9.0%}"
+              f"{case['same']:>8}/{case['sentences']:<5}{p95:>12.1f}")
+        if case["failure"]:
+            print(f"  the source failed: {case['failure']}")
+    print(f"{'typing everything (first case)':<38}{typed_keys_per_sentence:>14.2f}")
+    pty = suggestion_pty_case()
+    median, p95 = percentiles(pty["space"])
+    print(f"Space -> next sentence drawn, through the terminal (perfect file): median {median:.1f} ms, "
+          f"p95 {p95:.1f} ms over {len(pty['space'])} sentences (target p95 <= 30 ms)")

@@ -63,8 +63,8 @@ def machine_agreement(workspace: Workspace) -> dict[str, dict[str, dict[str, Any
             shared = answers[machine].keys() & answers[person].keys()
             if not shared:
                 continue
-            same = sum(value_key(key[1], answers[machine][key]["value"]) == value_key(key[1], answers[person][key]["value"])
-                       for key in shared)
+            same = sum(value_key(key[1], answers[machine][key]["value"]) ==
+                       value_key(key[1], answers[person][key]["value"]) for key in shared)
             table.setdefault(machine, {})[person] = {"shared": len(shared), "agreement": round(same / len(shared), 4)}
     return table
 

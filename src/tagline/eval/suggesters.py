@@ -84,7 +84,8 @@ def machine_name(source: str) -> str:
     return f"model-{cleaned}"[:64]
 
 
-TABLE_BEGIN = "<!-- sources table: made from the registry by `python -m tagline.eval.suggesters docs/suggestions.md` -->"
+TABLE_BEGIN = ("<!-- sources table: made from the registry by "
+               "`python -m tagline.eval.suggesters docs/suggestions.md` -->")
 TABLE_END = "<!-- end of the sources table -->"
 
 
