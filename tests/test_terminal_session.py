@@ -266,3 +266,23 @@ def test_a_broken_suggestion_source_leaves_a_working_session(sample_workspace, t
     child.expect(pexpect.EOF)
     child.close()
     assert [event["value"]["label"] for event in events(sample_workspace)] == ["FAVOR"]
+
+
+@pytest.mark.slow
+def test_kill_9_during_a_background_retrain_loses_no_confirmed_answer(sample_workspace):
+    child = spawn(sample_workspace, "alice", "--suggest", "builtin", "--retrain-every", "2", rows=30, cols=120)
+    child.expect_exact("deepseek_ja-s0001 (1/77)")
+    confirmed = 0
+    for number in range(1, 6):  # every 2 answers a training starts; keep answering while they run
+        for key in "fn0":
+            child.send(key)
+            confirmed += 1
+        child.send("\r")
+        confirmed += 1
+        child.expect_exact(f"deepseek_ja-s000{number + 1} ({number + 1}/77)")
+    os.kill(child.pid, signal.SIGKILL)
+    child.expect(pexpect.EOF)
+    child.close()
+    recorded = events(sample_workspace)
+    assert len(recorded) == confirmed == 20
+    assert [e["sentence_id"] for e in recorded[::4]] == [f"deepseek_ja-s000{n}" for n in range(1, 6)]

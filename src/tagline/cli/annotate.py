@@ -37,10 +37,13 @@ SUBCOMMANDS = {
 @click.option("--suggest", "suggest_source", default=None, metavar="SOURCE",
               help="Show a model's suggestions, taken with Enter (Space: all of a sentence's): builtin, "
                    "run:RUN_ID, file:PATH or cmd:COMMAND (see docs/suggestions.md).")
+@click.option("--retrain-every", type=click.IntRange(1, None), default=20, show_default=True, metavar="N",
+              help="--suggest builtin: train again in the background after N new answers.")
 @click.option("--workspace", "-w", "workspace_dir", metavar="DIR", envvar="TAGLINE_WORKSPACE",
               type=click.Path(file_okay=False), help="The workspace (default: found from the current directory).")
 @click.pass_context
-def annotate(ctx, annotator, task, target, order, seed, doc_id, suggest_source, workspace_dir) -> None:
+def annotate(ctx, annotator, task, target, order, seed, doc_id, suggest_source, retrain_every,
+             workspace_dir) -> None:
     """Label sentences in the terminal: one key per label, u undo, s skip, b back, ? help, q quit.
 
     Every answer is saved the moment it is given; starting again resumes at the first sentence
@@ -58,7 +61,7 @@ def annotate(ctx, annotator, task, target, order, seed, doc_id, suggest_source, 
     from tagline.corpus.workspace import find_workspace
 
     workspace = find_workspace(workspace_dir)
-    feed = _suggestion_feed(suggest_source, workspace, annotator) if suggest_source else None
+    feed = _suggestion_feed(suggest_source, workspace, annotator, retrain_every) if suggest_source else None
     try:
         model = SessionModel.open(workspace, annotator, task=task, target=target, order=order, doc_id=doc_id,
                                   seed=seed, feed=feed)
@@ -73,7 +76,7 @@ def annotate(ctx, annotator, task, target, order, seed, doc_id, suggest_source, 
     say(summary)
 
 
-def _suggestion_feed(source: str, workspace, annotator: str):
+def _suggestion_feed(source: str, workspace, annotator: str, retrain_every: int = 20):
     """The feed of a suggestion source, or None (and one warning) when the source cannot be opened:
     the session then goes on without suggestions."""
     from tagline.annotate.suggest import SuggestionFeed
@@ -81,7 +84,7 @@ def _suggestion_feed(source: str, workspace, annotator: str):
     from tagline.eval.suggesters import open_suggester
 
     try:
-        return SuggestionFeed(open_suggester(source, workspace, annotator=annotator))
+        return SuggestionFeed(open_suggester(source, workspace, annotator=annotator, retrain_every=retrain_every))
     except TaglineError as error:
         click.echo(f"Warning: no suggestions: {error.render()}", err=True)
         return None

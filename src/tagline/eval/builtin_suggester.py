@@ -242,8 +242,9 @@ def _scores(model: Any, inputs: list[Any], labels: list[str]) -> list[float | No
     return [float(row[classes.index(label)]) if label in classes else None for row, label in zip(probabilities, labels)]
 
 
-def open_builtin(workspace: Workspace, argument: str, *, annotator: str | None = None, **_: object) -> BuiltinSuggester:
-    return BuiltinSuggester(workspace, annotator)
+def open_builtin(workspace: Workspace, argument: str, *, annotator: str | None = None,
+                 retrain_every: int | None = None, **_: object) -> BuiltinSuggester:
+    return BuiltinSuggester(workspace, annotator, retrain_every=retrain_every or RETRAIN_EVERY)
 
 
 def open_run(workspace: Workspace, argument: str, **_: object) -> RunSuggester:

@@ -41,9 +41,11 @@ SOURCES: tuple[SourceSpec, ...] = (
 
 
 def open_suggester(spec: str, workspace: Workspace, *, annotator: str | None = None,
-                   timeout: float = 30.0) -> Suggester:
+                   timeout: float = 30.0, retrain_every: int | None = None) -> Suggester:
     """The suggester a ``--suggest`` value names: ``builtin``, ``run:RUN_ID``, ``file:PATH`` or
-    ``cmd:COMMAND``.
+    ``cmd:COMMAND``. ``annotator``: whose answers ``builtin`` also learns from; ``retrain_every``:
+    after how many new answers it trains again (default 20); ``timeout``: seconds a ``cmd:``
+    program may take for a batch.
 
     Examples
     --------
@@ -61,7 +63,7 @@ def open_suggester(spec: str, workspace: Workspace, *, annotator: str | None = N
         raise InputError(f"{name} takes no argument", fix=f"write {source.syntax}")
     module_name, function = source.factory.split(":")
     factory: Callable[..., Suggester] = getattr(importlib.import_module(module_name), function)
-    return factory(workspace, argument, annotator=annotator, timeout=timeout)
+    return factory(workspace, argument, annotator=annotator, timeout=timeout, retrain_every=retrain_every)
 
 
 def _open_file(workspace: Workspace, argument: str, **_: object) -> Suggester:
