@@ -52,6 +52,11 @@ _EXPORTS = {
     "compare_runs": "tagline.eval.score:compare_runs",
     "predict_file": "tagline.eval.score:predict_file",
     "run_demo": "tagline.eval.demo:run_demo",
+    # model suggestions
+    "open_suggester": "tagline.eval.suggesters:open_suggester",
+    "Suggestion": "tagline.annotate.suggest:Suggestion",
+    "SuggestionFeed": "tagline.annotate.suggest:SuggestionFeed",
+    "suggest_for": "tagline.annotate.suggest:suggest_for",
     # errors and records
     "TaglineError": "tagline.errors:TaglineError",
     "DataError": "tagline.errors:DataError",
@@ -79,6 +84,7 @@ if TYPE_CHECKING:  # what type checkers and editors see
         retract_answer,
         sentence_answers,
     )
+    from tagline.annotate.suggest import Suggestion, SuggestionFeed, suggest_for
     from tagline.annotate.validate import validate_workspace
     from tagline.corpus.ingest import add_documents
     from tagline.corpus.stats import corpus_stats
@@ -96,4 +102,5 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from tagline.eval.demo import run_demo
     from tagline.eval.run import list_runs, run_evaluation
     from tagline.eval.score import compare_runs, predict_file, score_predictions
+    from tagline.eval.suggesters import open_suggester
     from tagline.schemas.records import Document, Event, Gold, Sentence
