@@ -310,19 +310,49 @@ def _keys_for_sentence(model, truth, key_of) -> list[str]:
         wanted = {(s["start"], s["end"], s["label"]) for s in right["spans"]}
         offered = offer.value["spans"] if offer is not None else []
         keys += [str(n) for n, s in enumerate(offered, 1) if (s["start"], s["end"], s["label"]) not in wanted and n <= 9]
-        have = {(s["start"], s["end"], s["label"]) for n, s in enumerate(offered, 1)
-                if (s["start"], s["end"], s["label"]) in wanted}
-        text = model.sentence["text"]
-        for span in right["spans"]:
-            if (span["start"], span["end"], span["label"]) in have:
-                continue
-            occurrences = [i for i in range(len(text)) if text.startswith(span["text"], i)]
-            keys += ["/", *span["text"], "ENTER"]
-            if len(occurrences) > 1:
-                keys.append(str(occurrences.index(span["start"]) + 1) if len(occurrences) <= 9 else "a")
-            keys.append(key_of["entities"][span["label"]])
-        keys.append("ENTER")
+        have = {(s["start"], s["end"], s["label"]) for s in offered}
+        missing = [(s["start"], s["end"], s["label"]) for s in right["spans"]
+                   if (s["start"], s["end"], s["label"]) not in have]
+        keys.append(("CURSOR", missing) if missing else "ENTER")
     return keys
+
+
+def _cursor_keys(model, spans) -> list[str]:
+    """Plan the keys that mark ``spans`` with the token cursor (Tab, the arrows, + and -, a label key),
+    then Enter, on a copy of what the model will do; the caller presses them."""
+    import copy
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
+    from test_token_cursor import cursor_keys
+
+    rehearsal = copy.copy(model)
+    rehearsal.answers = copy.deepcopy(model.answers)
+    rehearsal.undo_stack = []
+    rehearsal._record = _dry_record.__get__(rehearsal)  # plan without writing answers twice
+    return cursor_keys(rehearsal, spans)
+
+
+def _dry_record(self, step, value, *, op="set", undoable=True):
+    current = self.answers.setdefault(self.sentence["id"], {})
+    if op == "set":
+        current[step.slot] = value
+    else:
+        current.pop(step.slot, None)
+
+
+def s0067_keys() -> tuple[int, int]:
+    """Keys to mark the nine spans of s0067: with the token cursor, and typing each span's text."""
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
+    from test_token_cursor import S0067, _at_entities, _gold_spans, cursor_keys
+
+    workspace = init_workspace(tempfile.mkdtemp(prefix="tagline-s0067-"), sample=True)
+    spans = _gold_spans(workspace, S0067)
+    text = next(s["text"] for s in workspace.iter_sentences() if s["id"] == S0067)
+    typed = 1  # Enter at the end
+    for start, end, _ in spans:
+        occurrences = [i for i in range(len(text)) if text.startswith(text[start:end], i)]
+        typed += 3 + (end - start) + (len(occurrences) > 1)  # / TEXT Enter [which] label
+    return len(cursor_keys(_at_entities(workspace, S0067), spans)), typed
 
 
 def suggestion_case(source: str, think: float) -> dict:
@@ -344,11 +374,13 @@ def suggestion_case(source: str, think: float) -> dict:
         time.sleep(think)  # reading the sentence
         sentence_id = model.sentence["id"]
         for key in _keys_for_sentence(model, truth, key_of):
-            began = time.perf_counter()
-            model.handle_key(ENTER if key == "ENTER" else key)
-            render(model, 100, 30)
-            handling.append(time.perf_counter() - began)
-            keys += 1
+            pressed = _cursor_keys(model, key[1]) if isinstance(key, tuple) else [ENTER if key == "ENTER" else key]
+            for each in pressed:
+                began = time.perf_counter()
+                model.handle_key(each)
+                render(model, 100, 30)
+                handling.append(time.perf_counter() - began)
+                keys += 1
         if model.mode != "done" and model.sentence["id"] == sentence_id:
             raise RuntimeError(f"the simulated annotator did not finish {sentence_id}: {model.message}")
     elapsed = time.perf_counter() - started
@@ -393,6 +425,8 @@ def print_suggestion_cases(think: float, typed_keys_per_sentence: float) -> None
         if case["failure"]:
             print(f"  the source failed: {case['failure']}")
     print(f"{'typing everything (first case)':<38}{typed_keys_per_sentence:>14.2f}")
+    cursor, typed = s0067_keys()
+    print(f"s0067's nine spans: {cursor} keys with the token cursor, {typed} typing their texts (target <= 30)")
     pty = suggestion_pty_case()
     median, p95 = percentiles(pty["space"])
     print(f"Space -> next sentence drawn, through the terminal (perfect file): median {median:.1f} ms, "

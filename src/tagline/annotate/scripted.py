@@ -58,9 +58,10 @@ def find_sentence(workspace: Workspace, sentence_id: str) -> dict:
                     fix="see `tagline corpus show DOC_ID` for the ids")
 
 
-def parse_entity(spec: str, sentence_text: str, labels: Sequence[str]) -> list[dict]:
+def parse_entity(spec: str, sentence_text: str, labels: Sequence[str], lang: str = "") -> list[dict]:
     """Spans for an ``--entity`` spec: ``START:END:LABEL`` (offsets in the sentence), or
-    ``TEXT:LABEL``, which marks every occurrence of TEXT in the sentence."""
+    ``TEXT:LABEL``, which marks every occurrence of TEXT in the sentence, found as the session's
+    ``/`` finds it (case and full-width forms ignored; in English, whole words only)."""
     match = _OFFSET_SPEC.match(spec)
     if match:
         start, end, label = int(match.group(1)), int(match.group(2)), match.group(3)
@@ -73,7 +74,9 @@ def parse_entity(spec: str, sentence_text: str, labels: Sequence[str]) -> list[d
         if not separator or not surface:
             raise DataError(f"--entity {spec!r} is neither TEXT:LABEL nor START:END:LABEL",
                             fix="for example --entity 'DeepSeek:ORG' or --entity 0:8:ORG")
-        occurrences = [(m.start(), m.start() + len(surface)) for m in re.finditer(re.escape(surface), sentence_text)]
+        from tagline.annotate.matching import find_occurrences
+
+        occurrences = list(find_occurrences(surface, sentence_text, lang))
         if not occurrences:
             offsets_hint = "; for character offsets write START:END:LABEL" if surface.isdigit() else ""
             raise DataError(f"{surface!r} does not occur in the sentence",
@@ -104,7 +107,7 @@ def label_sentence(
         spans: list[dict] = []
         labels = config.labels("entities")
         for spec in entities:
-            spans.extend(parse_entity(spec, sentence["text"], labels))
+            spans.extend(parse_entity(spec, sentence["text"], labels, sentence["lang"]))
         spans = sorted({(s["start"], s["end"], s["label"]): s for s in spans}.values(),
                        key=lambda s: (s["start"], s["end"]))
         events.append(make_event(sentence_id, annotator, "entities", {"spans": spans}, source=source))

@@ -4,7 +4,6 @@ draws; everything the session decides is here, so it can be tested without a ter
 
 from __future__ import annotations
 
-import itertools
 import random
 import re
 import statistics
@@ -27,6 +26,9 @@ ACCEPT_ALL = " "  # Space: take every suggestion left for the sentence
 # Sentences whose suggestions are asked for ahead of the one on screen, so they are ready in time.
 LOOKAHEAD = 8
 ENTER, ESCAPE, BACKSPACE, LEFT, RIGHT = "ENTER", "ESC", "BACKSPACE", "LEFT", "RIGHT"
+TAB, SHIFT_TAB, SHIFT_LEFT, SHIFT_RIGHT = "TAB", "SHIFT_TAB", "SHIFT_LEFT", "SHIFT_RIGHT"
+GROW, SHRINK = "+", "-"  # the selection's end one token further, or back (Shift-arrows do the same)
+GROW_LEFT, SHRINK_LEFT = "<", ">"  # the selection's start one token earlier, or later
 _OFFSETS = re.compile(r"^\s*(\d+)\s*[:\-]\s*(\d+)\s*$")
 # "[a] all" marks every occurrence of a found text as one answer; past this many (a one-character
 # find in a sentence of millions of characters) the list alone would take seconds and gigabytes.
@@ -69,7 +71,7 @@ class SessionModel:
     clock: Callable[[], float] = time.monotonic
     position: int = 0
     step_index: int = 0
-    mode: str = "label"  # label | find | occurrence | entity_label | remove | help | done
+    mode: str = "label"  # label | find | occurrence | entity_label | remove | cursor | help | done
     buffer: str = ""
     message: str = ""
     pending: list[tuple[int, int]] = field(default_factory=list)
@@ -80,6 +82,10 @@ class SessionModel:
     durations: list[float] = field(default_factory=list)
     feed: SuggestionFeed | None = None
     rejected: set[int] = field(default_factory=set)  # suggested spans of this sentence turned off (by number)
+    selection: tuple[int, int] | None = None  # the token cursor's selection, in the sentence's offsets
+    _cursor_sentence: str | None = None
+    _chunks: list[tuple[int, int]] = field(default_factory=list)
+    _tokens: list[tuple[int, int]] = field(default_factory=list)
     _shown_at: float = 0.0
     _mode_before_help: str = "label"
     _failure_told: bool = False
@@ -231,6 +237,8 @@ class SessionModel:
             self._go_back()
         elif step.task == "entities" and key == FIND:
             self.mode, self.buffer = "find", ""
+        elif step.task == "entities" and key == TAB:
+            self._start_cursor()
         elif step.task == "entities" and key == REMOVE and self.current(step.slot) is None and \
                 self.suggestion(step) is not None:
             self.message = "press a suggested span's number to turn it off or on"
@@ -262,6 +270,81 @@ class SessionModel:
         elif key not in (ESCAPE,):
             self.message = f"'{key}' is not a key here; press ? for help"
 
+    # ----- the token cursor --------------------------------------------------------------
+    def _start_cursor(self) -> None:
+        from tagline.annotate.matching import cursor_chunks, token_offsets
+
+        sentence = self.sentence
+        if self._cursor_sentence != sentence["id"]:
+            self._tokens = token_offsets(sentence["text"], sentence["lang"])
+            self._chunks = cursor_chunks(sentence["text"], sentence["lang"]) or list(self._tokens)
+            self._cursor_sentence = sentence["id"]
+        if not self._tokens:
+            self.message = "the sentence has no tokens to select"
+            return
+        self.mode = "cursor"
+        self.selection = self._next_chunk(-1) or self._tokens[0]
+
+    def _next_chunk(self, after: int) -> tuple[int, int] | None:
+        """The first chunk starting after offset ``after`` that is not already a span."""
+        marked = {(span["start"], span["end"]) for span in self.spans()}
+        return next((chunk for chunk in self._chunks if chunk[0] > after and chunk not in marked), None)
+
+    def _previous_chunk(self, before: int) -> tuple[int, int] | None:
+        return next((chunk for chunk in reversed(self._chunks) if chunk[0] < before), None)
+
+    def _key_cursor(self, key: str) -> None:
+        assert self.selection is not None
+        start, end = self.selection
+        keys = self.workspace.config.keys("entities")
+        if key == ESCAPE:
+            self.mode, self.selection = "label", None
+        elif key in (TAB, RIGHT):
+            self.selection = self._next_chunk(start) or self.selection
+        elif key in (SHIFT_TAB, LEFT):
+            self.selection = self._previous_chunk(start) or self.selection
+        elif key in (GROW, SHIFT_RIGHT):
+            following = next((token for token in self._tokens if token[0] >= end), None)
+            self.selection = (start, following[1]) if following else self.selection
+        elif key in (SHRINK, SHIFT_LEFT):
+            inside = [token for token in self._tokens if start <= token[0] and token[1] < end]
+            self.selection = (start, inside[-1][1]) if inside else self.selection
+        elif key == GROW_LEFT:
+            before = [token for token in self._tokens if token[1] <= start]
+            self.selection = (before[-1][0], end) if before else self.selection
+        elif key == SHRINK_LEFT:
+            later = next((token for token in self._tokens if token[0] > start and token[0] < end), None)
+            self.selection = (later[0], end) if later else self.selection
+        elif key in keys:
+            self._mark_selection(keys[key])
+        elif key == REMOVE:
+            spans = self.spans()
+            kept = [span for span in spans if span["end"] <= start or span["start"] >= end]
+            if len(kept) == len(spans):
+                self.message = "no span under the selection"
+            else:
+                self._record(self.step, {"spans": kept})
+                self.message = f"removed {plural(len(spans) - len(kept), 'span')}"
+        elif key == ENTER:
+            self.mode, self.selection = "label", None
+            self._key_label(ENTER)
+        else:
+            self.message = ("Tab next · ← → chunks · + − the end, < > the start · a label key marks · "
+                            "x removes · Enter done")
+
+    def _mark_selection(self, label: str) -> None:
+        """The selection becomes a span of ``label``; spans it overlaps give way (so marking a
+        selected span again relabels it, and a grown or shrunk one replaces it)."""
+        assert self.selection is not None
+        start, end = self.selection
+        text = self.sentence["text"]
+        spans = [span for span in self.spans() if span["end"] <= start or span["start"] >= end]
+        spans.append({"start": start, "end": end, "label": label, "text": text[start:end]})
+        spans.sort(key=lambda span: (span["start"], span["end"]))
+        self._record(self.step, {"spans": spans})
+        self.message = f"marked {brief(text[start:end])} {label}"
+        self.selection = self._next_chunk(start) or self.selection
+
     def _key_find(self, key: str) -> None:
         if key == ESCAPE:
             self.mode, self.buffer = "label", ""
@@ -287,14 +370,17 @@ class SessionModel:
             self.mode = "label"
             return
         else:
-            matches = re.finditer(re.escape(query), text)
-            occurrences = [(m.start(), m.start() + len(query)) for m in itertools.islice(matches, MARK_ALL_LIMIT + 1)]
+            from tagline.annotate.matching import find_occurrences
+
+            occurrences = list(find_occurrences(query, text, self.sentence.get("lang", ""), limit=MARK_ALL_LIMIT + 1))
             if not occurrences:
                 self.mode, self.message = "label", f"{brief(query)!r} is not in the sentence"
                 return
         self.found = len(occurrences)
         if len(occurrences) > MARK_ALL_LIMIT:
-            self.found = text.count(query)  # the same non-overlapping matches, counted without a list
+            from tagline.annotate.matching import count_occurrences
+
+            self.found = count_occurrences(query, text)  # counted without a list
             occurrences = occurrences[:9]
         self.pending = occurrences
         self.mode = "occurrence" if len(occurrences) > 1 else "entity_label"

@@ -233,7 +233,10 @@ class CommandSuggester:
         return line
 
     def _ended(self) -> DataError:
-        code = self._process.poll()
+        try:
+            code = self._process.wait(1)  # its output ended: the exit code follows at once
+        except subprocess.TimeoutExpired:
+            code = None
         said = "; ".join(self._errors[-3:])
         return DataError(f"the program ended (exit code {code})" + (f": {said}" if said else ""), where=self.name,
                          fix="run the command by hand to see what goes wrong")

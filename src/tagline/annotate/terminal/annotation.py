@@ -49,12 +49,16 @@ def render(model: SessionModel, width: int, height: int):
     below.append(_progress_line(model))
     suggested = " · Space take all suggested" if model.feed is not None else ""
     below.append(Text("u undo · s skip · b back · ? help · q quit" + (
-        " · / find · x remove · Enter done" if model.step.task == "entities" else " · Enter keep") + suggested,
+        " · Tab cursor · / find · x remove · Enter done" if model.step.task == "entities" else " · Enter keep")
+        + suggested,
         style="dim"))
     # While a found span waits for its label (or its occurrence), the window follows it.
     focus = model.pending[0] if model.mode in ("occurrence", "entity_label") and model.pending else None
     highlights = [(span["start"], span["end"], f"reverse {_label_colour(config, span['label'])}")
                   for span in model.spans()]
+    if model.mode == "cursor" and model.selection is not None:
+        focus = model.selection
+        highlights.append((*model.selection, "bold underline white on blue"))
     rows = height - 1 - sum(row_count(line, width) for line in above + below)
     text, cut = fit_sentence(sentence["text"], width, max(1, rows), highlights=highlights, focus=focus)
     if cut and rows < 3:
@@ -179,6 +183,16 @@ def _question(model: SessionModel, config, width: int = 80):
     if model.mode == "remove":
         line.append(f"remove span number: {model.buffer}█", style="bold")
         return line
+    if model.mode == "cursor" and model.selection is not None:
+        start, end = model.selection
+        line.append("mark ", style="bold")
+        line.append(crop(model.sentence["text"], max(10, width // 3), start, end), style="bold white on blue")
+        line.append(": ", style="bold")
+        for key, label in config.keys("entities").items():
+            line.append(f"[{key}]", style=f"bold {_label_colour(config, label)}")
+            line.append(f" {label}  ")
+        line.append("· Tab/→ next · ← back · + − end · < > start · x remove · Enter done · Esc", style="dim")
+        return line
     if model.mode == "entity_label" or step.task == "entities":
         if model.mode == "entity_label":
             line.append(f"label for {_surfaces(model.sentence['text'], model.pending, max(10, width - 20))}: ",
@@ -257,7 +271,12 @@ def _render_help(model: SessionModel):
              Text("  u           undo the last answer (recorded as a new event, nothing is deleted)"),
              Text("  s / →       skip to the next unfinished sentence"),
              Text("  b / ←       back to the previous question or sentence"),
-             Text("  /           entities: find a span by its text (or START:END), then press its label key"),
+             Text("  Tab         entities: a cursor over the words: Tab or → to the next name or number, ← back,"),
+             Text("              + and − (or Shift+→ ←) move its end a word, < and > its start, a label key"),
+             Text("              marks it (again: relabels),"),
+             Text("              x removes the span under it, Enter: done with the sentence, Esc: leave the cursor"),
+             Text("  /           entities: find a span by its text (or START:END), then press its label key;"),
+             Text("              case and full-width letters do not matter, and in English a word is found whole"),
              Text("  x           entities: remove a span by its number"),
              Text("  Enter       with a suggestion: take it; Space: take every suggestion left for the sentence"),
              Text("  1-9         entities with suggested spans: turn one off or on before Enter"),

@@ -11,9 +11,10 @@ import sys
 import termios
 import tty
 
-from tagline.annotate.session import BACKSPACE, ENTER, ESCAPE, LEFT, RIGHT
+from tagline.annotate.session import BACKSPACE, ENTER, ESCAPE, LEFT, RIGHT, SHIFT_LEFT, SHIFT_RIGHT, SHIFT_TAB, TAB
 
-_ESCAPE_NAMES = {"C": RIGHT, "D": LEFT}
+_ESCAPE_NAMES = {"C": RIGHT, "D": LEFT, "Z": SHIFT_TAB}
+_SHIFTED = {"C": SHIFT_RIGHT, "D": SHIFT_LEFT}  # ESC [ 1 ; 2 C: the arrow with Shift held
 
 
 class Terminal:
@@ -92,6 +93,8 @@ class Terminal:
                 return ENTER
             if data in (b"\x7f", b"\x08"):
                 return BACKSPACE
+            if data == b"\t":
+                return TAB
             if data == b"\x04":
                 return "q"
             text = self.decoder.decode(data)
@@ -112,4 +115,9 @@ class Terminal:
             sequence += byte
             if len(sequence) > 1 and 0x40 <= byte[0] <= 0x7E:
                 break
-        return _ESCAPE_NAMES.get(sequence[-1:].decode("ascii", "replace"), ESCAPE) if sequence else ESCAPE
+        if not sequence:
+            return ESCAPE
+        final = sequence[-1:].decode("ascii", "replace")
+        if b";2" in sequence and final in _SHIFTED:
+            return _SHIFTED[final]
+        return _ESCAPE_NAMES.get(final, ESCAPE)

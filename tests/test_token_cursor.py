@@ -1,0 +1,142 @@
+"""Marking entities by keyboard: a cursor that jumps between names and numbers, grows and shrinks,
+and marks with a label key; and finding a typed text as a person means it."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from tagline.annotate.matching import cursor_chunks, find_occurrences
+from tagline.annotate.session import (
+    ENTER, GROW, GROW_LEFT, LEFT, REMOVE, SHRINK, SHRINK_LEFT, TAB, SessionModel,
+)
+from tagline.cli import main
+
+S0067 = "deepseek_ja-s0067"
+
+
+def _at_entities(workspace, sentence_id: str) -> SessionModel:
+    model = SessionModel.open(workspace, "carol")
+    model.position = next(i for i, s in enumerate(model.sentences) if s["id"] == sentence_id)
+    model.step_index = [step.task for step in model.steps].index("entities")
+    return model
+
+
+def _gold_spans(workspace, sentence_id: str) -> list[tuple[int, int, str]]:
+    from tagline.annotate.events import load_view
+
+    value = load_view(workspace, "sample-gold").value(sentence_id, "entities")
+    return [(s["start"], s["end"], s["label"]) for s in value["spans"]]
+
+
+def cursor_keys(model: SessionModel, spans: list[tuple[int, int, str]]) -> list[str]:
+    """The keys a person presses to mark ``spans`` with the cursor, seeing where each key would go:
+    Tab or ← to the nearest stop at or before the span, then the start and end a word at a time."""
+    keys: list[str] = []
+
+    def press(key: str) -> None:
+        keys.append(key)
+        model.handle_key(key)
+
+    press(TAB)
+    label_key = {label: key for key, label in model.workspace.config.keys("entities").items()}
+    for start, end, label in spans:
+        for _ in range(100):
+            here = model.selection[0]
+            following = model._next_chunk(here)
+            if here < start and following is not None and following[0] <= start:
+                press(TAB)
+            elif here > start and model._previous_chunk(here) is not None:
+                press(LEFT)
+            else:
+                break
+        while model.selection[0] > start:
+            press(GROW_LEFT)
+        while model.selection[0] < start:
+            if model.selection[1] <= start or not any(start <= token[0] < model.selection[1]
+                                                      for token in model._tokens):
+                press(GROW)
+            else:
+                press(SHRINK_LEFT)
+        while model.selection[1] != end:
+            press(GROW if model.selection[1] < end else SHRINK)
+        press(label_key[label])
+    press(ENTER)
+    return keys
+
+
+def test_the_nine_spans_of_s0067_take_at_most_30_keys(sample_workspace):
+    model = _at_entities(sample_workspace, S0067)
+    gold = _gold_spans(sample_workspace, S0067)
+    keys = cursor_keys(model, gold)
+    assert len(gold) == 9 and len(keys) <= 30, (len(keys), keys)
+    answer = model.answers[S0067][("entities", None)]
+    assert [(s["start"], s["end"], s["label"]) for s in answer["spans"]] == gold
+
+
+def test_the_cursor_stops_at_names_numbers_and_katakana():
+    text = "これらの懸念に対応して、OpenAIのCEOであるSam Altman、および5000億ドルをスターゲートに投資する。"
+    assert [text[s:e] for s, e in cursor_chunks(text, "ja")] == ["OpenAI", "CEO", "Sam Altman", "5000億ドル",
+                                                                "スターゲート"]
+    english = "Washington officials met Sam Altman of OpenAI on March 3."
+    assert [english[s:e] for s, e in cursor_chunks(english, "en")] == ["Washington", "Sam Altman", "OpenAI", "March 3"]
+
+
+def test_a_marked_span_is_relabelled_grown_shrunk_and_removed_under_the_cursor(sample_workspace):
+    model = _at_entities(sample_workspace, S0067)
+    model.handle_key(TAB)
+    assert model.sentence["text"][slice(*model.selection)] == "OpenAI"
+    model.handle_key("p")  # PERSON, then the cursor moves on
+    model.handle_key(LEFT)
+    model.handle_key("o")  # the same selection again: relabelled
+    model.handle_key(LEFT)
+    model.handle_key(GROW)  # OpenAIの
+    model.handle_key("o")
+    spans = model.spans()
+    assert [(s["text"], s["label"]) for s in spans] == [("OpenAIの", "ORG")]
+    model.handle_key(LEFT)
+    model.handle_key(SHRINK)
+    model.handle_key(REMOVE)
+    assert model.spans() == [] and "removed 1 span" in model.message
+
+
+def test_find_ignores_case_and_width_and_english_words_are_whole():
+    assert list(find_occurrences("china", "China and CHINA.", "en")) == [(0, 5), (10, 15)]
+    assert list(find_occurrences("an", "Jan. annual plan; an", "en")) == [(18, 20)]
+    assert list(find_occurrences("deepseek", "ＤｅｅｐＳｅｅｋは", "ja")) == [(0, 8)]
+    assert list(find_occurrences("ＯｐｅｎＡＩ", "OpenAIの", "ja")) == [(0, 6)]
+
+
+def test_label_by_script_matches_the_same_way(tmp_path, monkeypatch):
+    from tagline.corpus.workspace import init_workspace
+
+    workspace = init_workspace(tmp_path / "en", language="en", targets=["China"])
+    (tmp_path / "a.txt").write_text("China and Japan signed an annual deal in Jan. with CHINA's partners.\n")
+    monkeypatch.chdir(workspace.root)
+    runner = CliRunner()
+    assert runner.invoke(main, ["corpus", "add", str(tmp_path / "a.txt")]).exit_code == 0
+    result = runner.invoke(main, ["annotate", "label", "a-s0001", "-a", "bob", "--entity", "china:GPE", "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    spans = json.loads(result.stdout)[0]["value"]["spans"]
+    assert [(s["text"], s["start"]) for s in spans] == [("China", 0), ("CHINA", 51)]
+    result = runner.invoke(main, ["annotate", "label", "a-s0001", "-a", "bob", "--entity", "ann:ORG"])  # in "annual"
+    assert result.exit_code == 2 and "does not occur" in result.stderr
+
+
+@pytest.mark.parametrize("key, expected", [(TAB, "mark OpenAI"), ("x", None)])
+def test_the_screen_shows_the_selection_and_its_keys(sample_workspace, key, expected):
+    from rich.console import Console
+
+    from tagline.annotate.terminal import render
+
+    model = _at_entities(sample_workspace, S0067)
+    model.handle_key(key)
+    console = Console(width=120, record=True)
+    console.print(render(model, 120, 30))
+    screen = console.export_text()
+    if expected:
+        assert expected in screen and "Tab/→ next" in screen
+    else:
+        assert "Tab cursor" in screen
