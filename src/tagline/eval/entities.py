@@ -114,7 +114,7 @@ class Gazetteer:
     def __init__(self, entries: dict[str, str] | None = None):
         self.entries = dict(entries or {})
 
-    def fit(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> "Gazetteer":
+    def fit(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> Gazetteer:
         votes: dict[str, Counter] = defaultdict(Counter)
         for text, sentence_spans in zip(texts, spans):
             for start, end, label in sentence_spans:
@@ -151,7 +151,7 @@ class Gazetteer:
                         encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path) -> "Gazetteer":
+    def load(cls, path: Path) -> Gazetteer:
         return cls(json.loads(path.read_text(encoding="utf-8"))["entries"])
 
 
@@ -249,7 +249,7 @@ class CRFTagger:
         return offsets, token_features([text[s:e] for s, e in offsets], self.dictionary,
                                        pos if self.features >= 2 else None)
 
-    def fit(self, texts, langs, spans) -> "CRFTagger":
+    def fit(self, texts, langs, spans) -> CRFTagger:
         import sklearn_crfsuite
 
         self.dictionary = {}
@@ -288,7 +288,7 @@ class CRFTagger:
             encoding="utf-8")
 
     @classmethod
-    def load(cls, directory: Path) -> "CRFTagger":
+    def load(cls, directory: Path) -> CRFTagger:
         import pycrfsuite
 
         meta = json.loads((directory / "crf.json").read_text(encoding="utf-8"))
@@ -304,3 +304,15 @@ class CRFTagger:
 
         tagger.model = _Loaded()
         return tagger
+
+
+# ----- the registry's factories ---------------------------------------------------------------
+def make_gazetteer(*, lang: str, random_state: int = 0) -> Gazetteer:
+    """The ``gazetteer`` baseline, unfitted; it has no randomness, and reads every language alike."""
+    return Gazetteer()
+
+
+def make_crf(*, lang: str, random_state: int = 0) -> CRFTagger:
+    """The ``crf`` baseline, unfitted; L-BFGS training has no randomness, and each sentence's
+    language is given to ``fit`` and ``predict``."""
+    return CRFTagger()
