@@ -114,7 +114,9 @@ class Gazetteer:
     def __init__(self, entries: dict[str, str] | None = None):
         self.entries = dict(entries or {})
 
-    def fit(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> Gazetteer:
+    def fit(self, texts: Sequence[str], langs: Sequence[str] | None, spans: Sequence[Sequence[Span]]) -> Gazetteer:
+        """Learn the surface forms of ``spans``; ``langs`` is taken, as :class:`CRFTagger` takes it,
+        and not needed: a surface form is matched the same way in any language."""
         votes: dict[str, Counter] = defaultdict(Counter)
         for text, sentence_spans in zip(texts, spans):
             for start, end, label in sentence_spans:
@@ -143,7 +145,7 @@ class Gazetteer:
             found.append((start, end, self.entries[match.group()]))
         return found
 
-    def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+    def predict(self, texts: Sequence[str], langs: Sequence[str] | None = None) -> list[list[Span]]:
         return [self.predict_one(text) for text in texts]
 
     def save(self, path: Path) -> None:
