@@ -20,7 +20,8 @@ def test_the_examples_in_the_api_page_run(tmp_path, monkeypatch):
     assert failures == 0
 
 
-@pytest.mark.parametrize("package", ["tagline", "tagline.corpus", "tagline.annotate", "tagline.eval"])
+@pytest.mark.parametrize("package", ["tagline", "tagline.corpus", "tagline.annotate", "tagline.eval",
+                                     "tagline.eval.baselines", "tagline.eval.metrics", "tagline.eval.run"])
 def test_every_public_name_resolves_and_is_documented(package):
     module = importlib.import_module(package)
     api_page = (REPO / "docs" / "api.md").read_text(encoding="utf-8")
