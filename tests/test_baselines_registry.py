@@ -149,3 +149,11 @@ def test_the_registry_imports_no_heavy_library():
             "print(sorted(m for m in ('sklearn', 'numpy', 'scipy', 'datasets') if m in sys.modules))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_evaluating_a_baseline_on_a_task_it_does_not_name_is_refused():
+    entity_only = next(spec.name for spec in BASELINE_SPECS if spec.tasks == ("entities",))
+    with pytest.raises(ValueError, match=f"baseline '{entity_only}' does not apply to claim_type; expected one of"):
+        evaluate_baseline(tiny_data("claim_type", "en"), entity_only, cv=None, seed=0)
+    with pytest.raises(ValueError, match="does not apply to stance"):
+        evaluate_baseline(tiny_data("stance", "en"), "bert", cv=None, seed=0)

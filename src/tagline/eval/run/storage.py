@@ -147,6 +147,7 @@ def load_model(directory: Path) -> Any:
 
 
 def plot_confusion(confusion: dict, path: Path, *, title: str) -> None:
+    """Draw the confusion matrix (rows gold, columns predicted, counts in the cells) as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
