@@ -20,7 +20,8 @@ def test_the_examples_in_the_api_page_run(tmp_path, monkeypatch):
     assert failures == 0
 
 
-@pytest.mark.parametrize("package", ["tagline", "tagline.corpus", "tagline.annotate", "tagline.eval"])
+@pytest.mark.parametrize("package", ["tagline", "tagline.corpus", "tagline.annotate", "tagline.eval",
+                                     "tagline.eval.baselines", "tagline.eval.metrics", "tagline.eval.run"])
 def test_every_public_name_resolves_and_is_documented(package):
     module = importlib.import_module(package)
     api_page = (REPO / "docs" / "api.md").read_text(encoding="utf-8")
@@ -45,8 +46,10 @@ def test_importing_the_package_imports_no_heavy_library():
 
 def test_the_library_docstring_examples_run():
     from tagline.annotate import scripted
+    from tagline.eval.baselines import stance, text
+    from tagline.eval.metrics import bootstrap, labels
     from tagline.schemas import records
 
-    for module in (scripted, records):
+    for module in (scripted, records, text, stance, labels, bootstrap):
         failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert failures == 0, module.__name__

@@ -77,7 +77,8 @@ def test_export_keeps_an_existing_file_unless_forced(runner, sample_workspace):
 
 def test_brat_export_keeps_existing_files_in_its_folder_and_writes_nothing(runner, sample_workspace, tmp_path):
     folder = tmp_path / "brat"
-    assert runner.invoke(main, ["annotate", "export", "--format", "brat", "--gold", "--out", str(folder)]).exit_code == 0
+    exported = runner.invoke(main, ["annotate", "export", "--format", "brat", "--gold", "--out", str(folder)])
+    assert exported.exit_code == 0
     written = {path.name: path.read_bytes() for path in folder.iterdir()}
     (folder / next(iter(written))).write_text("edited")
     result = runner.invoke(main, ["annotate", "export", "--format", "brat", "--gold", "--out", str(folder)])
@@ -247,16 +248,15 @@ def test_init_never_writes_over_a_config_made_meanwhile(tmp_path, monkeypatch):
 
 
 def test_a_run_folder_appears_whole_or_not_at_all(sample_workspace, monkeypatch):
-    from tagline.eval import run as run_module
     from tagline.eval.build import build_dataset
-    from tagline.eval.run import run_evaluation
+    from tagline.eval.run import run_evaluation, storage
 
     build_dataset(sample_workspace, tokens=False)
 
     def broken_plot(*args, **kwargs):
         raise OSError(28, "No space left on device", str(sample_workspace.runs_dir / "x" / "confusion.png"))
 
-    monkeypatch.setattr(run_module, "plot_confusion", broken_plot)
+    monkeypatch.setattr(storage, "plot_confusion", broken_plot)
     from tagline.errors import StorageError
 
     with pytest.raises(StorageError, match="No space left on device; the run was not saved"):

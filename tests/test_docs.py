@@ -8,6 +8,11 @@ from tagline.annotate.formats.registry import FORMATS
 from tagline.annotate.formats.table import render_table, with_table
 from tagline.cli import main
 from tagline.cli.reference import iter_commands, render_reference
+from tagline.eval.baselines.registry import BASELINE_SPECS
+from tagline.eval.baselines.table import render_table as render_baselines
+from tagline.eval.baselines.table import with_table as with_baselines
+
+from conftest import REPO
 
 from conftest import REPO
 
@@ -31,6 +36,17 @@ def test_formats_table_is_current():
     table = render_table()
     for spec in FORMATS:
         assert f"| `{spec.name}` | {spec.description} |" in table, spec.name
+
+
+def test_baselines_table_is_current_and_linked():
+    page = (REPO / "docs" / "baselines.md").read_text(encoding="utf-8")
+    assert page == with_baselines(page), \
+        "regenerate with: python -m tagline.eval.baselines.table docs/baselines.md"
+    table = render_baselines()
+    for spec in BASELINE_SPECS:
+        assert f"| `{spec.name}` |" in table and spec.description in table, spec.name
+    for linking in ("README.md", "docs/cli.md"):
+        assert "baselines.md" in (REPO / linking).read_text(encoding="utf-8"), linking
 
 
 def test_every_command_appears_in_the_task_guide():

@@ -12,8 +12,16 @@ from hypothesis import strategies as st
 from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
 from tagline.eval.metrics import (
-    METRICS, accuracy, bootstrap_ci, classification_metrics, f_avg, f_avg_by_target, macro_f1, metric_value,
-    paired_bootstrap, weighted_f1,
+    METRICS,
+    accuracy,
+    bootstrap_ci,
+    classification_metrics,
+    f_avg,
+    f_avg_by_target,
+    macro_f1,
+    metric_value,
+    paired_bootstrap,
+    weighted_f1,
 )
 
 STANCE = ["FAVOR", "AGAINST", "NONE"]
@@ -204,11 +212,11 @@ def test_f_avg_interval_of_perfect_stance_predictions_with_few_favor_items_is_a_
 
 
 def test_run_scores_use_the_batched_path_and_the_unbiased_macro_f1():
-    from tagline.eval.metrics import _batched_version
+    from tagline.eval.metrics import batched_version
     from tagline.eval.run import label_metric, score_labels
 
     for name in ("accuracy", "macro_f1", "weighted_f1", "f_avg"):
-        assert _batched_version(label_metric(name, STANCE)) is not None, name
+        assert batched_version(label_metric(name, STANCE)) is not None, name
     y_true = ["FAVOR"] * 40 + ["AGAINST"] * 17 + ["NONE"] * 3
     scores = score_labels("stance", y_true, y_true, STANCE, n_resamples=300)["metrics"]
     assert all((m["value"], m["low"], m["high"]) == (1.0, 1.0, 1.0) for m in scores.values()), scores

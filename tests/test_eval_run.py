@@ -107,7 +107,8 @@ def test_score_external_predictions_and_compare(runner, built_sample, tmp_path):
     result = runner.invoke(main, ["eval", "score", str(broken), "--task", "claim_type"])
     assert result.exit_code == 2
     message = result.stderr
-    assert "2 gold ids have no prediction" in message and "1 predicted id is not in the gold of the test split" in message
+    assert "2 gold ids have no prediction" in message
+    assert "1 predicted id is not in the gold of the test split" in message
     assert "nope-s0001" in message and '"MAYBE"' in message and "predicted twice" in message
     assert len(message.strip().splitlines()) == 1
 
@@ -128,7 +129,8 @@ def test_stance_pooled_option(runner, built_sample):
     from tagline.eval.run import load_model
 
     model = load_model(built_sample.runs_dir / run["run_id"])
-    assert model.pooled is True and model.predict([("DeepSeek", "DeepSeekは優れている。")])[0] in {"FAVOR", "AGAINST", "NONE"}
+    assert model.pooled is True
+    assert model.predict([("DeepSeek", "DeepSeekは優れている。")])[0] in {"FAVOR", "AGAINST", "NONE"}
 
 
 @pytest.mark.parametrize("columns", ["80", "60"])
@@ -167,12 +169,12 @@ def test_tables_tell_tuned_runs_from_untuned_ones(runner, built_sample, monkeypa
 def test_stance_cross_validation_keeps_a_sentences_target_rows_in_one_fold(runner, built_sample):
     # The sample is one document, so folds cannot be grouped by document; each sentence has a row
     # per target, and a pooled model must never be tested on a sentence it was trained on.
-    from tagline.eval.run import _folds, task_data
+    from tagline.eval.run import cv_folds, task_data
 
     data = task_data(built_sample.build_dir / "dataset", "stance")
     sentence_of = [row_id.split("@", 1)[0] for row_id in data.ids]
     assert len(set(data.doc_ids)) == 1 and len(set(sentence_of)) < len(sentence_of)
-    folds, how = _folds(data, 5, 13, list(data.gold))
+    folds, how = cv_folds(data, 5, 13, list(data.gold))
     assert how.startswith("grouped by sentence")
     assert sorted(i for _, test in folds for i in test) == list(range(len(data.ids)))
     for train, test in folds:

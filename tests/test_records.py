@@ -60,3 +60,14 @@ def test_a_field_of_the_wrong_type_is_refused_by_both(samples, kind):
                 assert schema_errors(kind, record), (field, wrong, "the decoder refuses what the schema accepts")
         record = {**samples[kind][0], field: [1, 2]}
         assert schema_errors(kind, record) and not _accepts(kind, record), field
+
+
+def test_the_run_result_record_and_the_run_schema_name_the_same_required_fields():
+    import msgspec
+
+    from tagline.schemas.records import RunResult
+
+    schema = load_schema("run")
+    fields = msgspec.inspect.type_info(RunResult).fields  # reads NotRequired as the decoder does
+    assert set(schema["required"]) == {field.name for field in fields if field.required}
+    assert set(schema["properties"]) <= {field.name for field in fields}, "every field the schema describes is typed"

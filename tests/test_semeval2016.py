@@ -10,15 +10,24 @@ from collections import Counter
 
 import pytest
 
-from conftest import require_shared
 from tagline.annotate.formats.semeval2016 import (
-    SEMEVAL_LABELS, SEMEVAL_SPLITS, read_semeval2016, read_semeval2016_split,
+    SEMEVAL_LABELS,
+    SEMEVAL_SPLITS,
+    read_semeval2016,
+    read_semeval2016_split,
 )
 from tagline.eval.baselines import (
-    BASELINE_NAMES, BASELINES, POOLED_KEY, PerTargetClassifier, make_text_baseline, make_tuned_baseline,
+    BASELINE_NAMES,
+    BASELINES,
+    POOLED_KEY,
+    PerTargetClassifier,
+    make_text_baseline,
+    make_tuned_baseline,
     target_token,
 )
 from tagline.eval.metrics import f_avg
+
+from conftest import require_shared
 
 TARGETS = ("Atheism", "Climate Change is a Real Concern", "Feminist Movement", "Hillary Clinton",
            "Legalization of Abortion")

@@ -164,7 +164,7 @@ def test_run_without_a_validation_split_tunes_per_target_by_cross_validation():
 
 def test_cross_validation_tunes_inside_each_fold_on_its_training_part_only():
     from tagline.eval.baselines import PerTargetClassifier
-    from tagline.eval.run import TaskData, _folds, evaluate_baseline
+    from tagline.eval.run import TaskData, cv_folds, evaluate_baseline
 
     texts, labels = noisy_texts(150, seed=5)
     targets = ["cats" if i % 2 else "dogs" for i in range(len(texts))]
@@ -177,11 +177,12 @@ def test_cross_validation_tunes_inside_each_fold_on_its_training_part_only():
     assert len(crossed["params"]["folds"]) == 3 and set(crossed["params"]["chosen"]) == {"cats", "dogs"}
     assert all(item["folds"] == 5 for choice in crossed["params"]["folds"] for item in choice.values())
     # Each fold's predictions are those of a model tuned and fitted on that fold's training part alone.
-    folds, _ = _folds(data, 3, 2, list(data.gold))
+    folds, _ = cv_folds(data, 3, 2, list(data.gold))
     for (train, held_out), choice in zip(folds, crossed["params"]["folds"]):
         model = PerTargetClassifier(make_tuned_baseline("tfidf_svm", lang="en", scoring="f_avg", random_state=2))
         model.fit([data.inputs[i] for i in train], [data.gold[i] for i in train])
-        assert model.predict([data.inputs[i] for i in held_out]).tolist() == [crossed["predictions"][i] for i in held_out]
+        predicted = model.predict([data.inputs[i] for i in held_out]).tolist()
+        assert predicted == [crossed["predictions"][i] for i in held_out]
         assert {t: part.best_params_ for t, part in model.estimators_.items()} == \
             {t: item["params"] for t, item in choice.items()}
     untuned = evaluate_baseline(data, "tfidf_svm", cv=3, seed=2, tune=False)

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import click
 
 from tagline.cli import LazyGroup
 from tagline.cli.output import console, emit_json, emit_jsonl, json_option, print_table, say, workspace_option
+
+# The registry imports only the standard library, so `--help` lists the baselines without loading one.
+from tagline.eval.baselines.registry import POOLED
+from tagline.eval.baselines.registry import choices as baseline_choices
 from tagline.schemas import TASKS
 
 SUBCOMMANDS = {
@@ -111,7 +117,7 @@ def _interval(item: dict) -> str:
 _SECOND = {"f_avg": "macro_f1", "macro_f1": "accuracy", "exact_f1": "partial_f1"}
 
 
-def run_setup(result: dict) -> str:
+def run_setup(result: Mapping[str, Any]) -> str:
     """A few words on how a run was made, to tell runs of one baseline apart in a table:
     ``test, tuned``, ``cv 5, defaults``, ``predictions`` and so on."""
     from tagline.schemas.records import run_protocol
@@ -124,7 +130,7 @@ def run_setup(result: dict) -> str:
     return ", ".join(part for part in (where, how) if part)
 
 
-def results_table(results: list[dict], *, with_run_ids: bool = False, width: int | None = None):
+def results_table(results: Sequence[Mapping[str, Any]], *, with_run_ids: bool = False, width: int | None = None):
     """The runs as a rich renderable: one row per run, the headline metric with its 95% interval,
     a second metric, the number of items scored, and how the run was made (:func:`run_setup`).
 
@@ -171,8 +177,8 @@ def results_table(results: list[dict], *, with_run_ids: bool = False, width: int
 @click.option("--task", type=click.Choice(["all", *TASKS]), default="all",
               show_default=True, help="Which task's baselines to run.")
 @click.option("--baselines", default=None, metavar="NAME,...",
-              help="Which baselines (default: all for each task): majority, stratified, tfidf_logreg, tfidf_svm, "
-                   "tfidf_nb; gazetteer, crf for entities.")
+              help=f"Which baselines (default: all for each task): {baseline_choices()}. NAME{POOLED}: one stance "
+                   "model over all targets. See docs/baselines.md.")
 @click.option("--cv", type=click.IntRange(2, None), default=None, metavar="K",
               help="K-fold cross-validation instead of train/test: grouped by document where there are K documents "
                    "or more, else (stance) by sentence, so a sentence's target rows share a fold.")
@@ -201,7 +207,8 @@ def run_cli(task, baselines, cv, seed, dataset_dir, resamples, pooled, tune, wor
     if chosen == []:
         raise click.UsageError("--baselines names no baseline; leave it out to run them all")
     results = run_evaluation(workspace, task=task, baselines=chosen, cv=cv, seed=seed, dataset_dir=dataset_dir,
-                             n_resamples=resamples, pooled=pooled, tune=tune, progress=None if as_json else (lambda m: say(f"running {m}")))
+                             n_resamples=resamples, pooled=pooled, tune=tune,
+                             progress=None if as_json else (lambda m: say(f"running {m}")))
     if as_json:
         emit_json(results[0] if len(results) == 1 else {"runs": results})
         return

@@ -220,7 +220,7 @@ class RunSuggester:
         texts = [sentence["text"] for sentence in sentences]
         if self.task == "entities":
             langs = [sentence["lang"] for sentence in sentences]
-            spans = self.model.predict(texts, langs) if hasattr(self.model, "dictionary") else self.model.predict(texts)
+            spans = self.model.predict(texts, langs)
             return [Suggestion(sentence["id"], "entities", None,
                                suggestion_values(sentence, "entities", None,
                                                  {"spans": [{"start": s, "end": e, "label": label}

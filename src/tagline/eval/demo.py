@@ -10,6 +10,8 @@ from pathlib import Path
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
 from tagline.eval.build import BuildReport
+from tagline.schemas import TASKS
+from tagline.schemas.records import RunResult
 
 
 @dataclass
@@ -19,16 +21,15 @@ class DemoResult:
 
     workspace: Workspace
     build: BuildReport
-    results: list[dict] = field(default_factory=list)
+    results: list[RunResult] = field(default_factory=list)
     stats: dict = field(default_factory=dict)
 
 
 def demo_runs() -> list[tuple[str, str]]:
-    """Every (task, baseline) the demo runs."""
-    from tagline.eval.run import ENTITY_BASELINES, TEXT_BASELINES
+    """Every (task, baseline) the demo runs: each registered baseline on each task it applies to."""
+    from tagline.eval.baselines.registry import names_for
 
-    return [("stance", b) for b in TEXT_BASELINES] + [("claim_type", b) for b in TEXT_BASELINES] + \
-        [("entities", b) for b in ENTITY_BASELINES]
+    return [(task, baseline) for task in TASKS for baseline in names_for(task)]
 
 
 def run_demo(directory: str | os.PathLike, *, cv: int = 5, n_resamples: int = 1000,
@@ -63,7 +64,7 @@ def run_demo(directory: str | os.PathLike, *, cv: int = 5, n_resamples: int = 10
     build = build_dataset(workspace, tokens=True)
     report("preparing", "ready", 3, 3)
     runs = demo_runs()
-    results: list[dict] = []
+    results: list[RunResult] = []
     for done, (task, baseline) in enumerate(runs):
         report("baselines", f"{task} · {baseline}", done, len(runs))
         results.extend(run_evaluation(workspace, task=task, baselines=[baseline], cv=cv, n_resamples=n_resamples))

@@ -114,7 +114,9 @@ class Gazetteer:
     def __init__(self, entries: dict[str, str] | None = None):
         self.entries = dict(entries or {})
 
-    def fit(self, texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> Gazetteer:
+    def fit(self, texts: Sequence[str], langs: Sequence[str] | None, spans: Sequence[Sequence[Span]]) -> Gazetteer:
+        """Learn the surface forms of ``spans``; ``langs`` is taken, as :class:`CRFTagger` takes it,
+        and not needed: a surface form is matched the same way in any language."""
         votes: dict[str, Counter] = defaultdict(Counter)
         for text, sentence_spans in zip(texts, spans):
             for start, end, label in sentence_spans:
@@ -143,7 +145,7 @@ class Gazetteer:
             found.append((start, end, self.entries[match.group()]))
         return found
 
-    def predict(self, texts: Sequence[str]) -> list[list[Span]]:
+    def predict(self, texts: Sequence[str], langs: Sequence[str] | None = None) -> list[list[Span]]:
         return [self.predict_one(text) for text in texts]
 
     def save(self, path: Path) -> None:
@@ -304,3 +306,15 @@ class CRFTagger:
 
         tagger.model = _Loaded()
         return tagger
+
+
+# ----- the registry's factories ---------------------------------------------------------------
+def make_gazetteer(*, lang: str, random_state: int = 0) -> Gazetteer:
+    """The ``gazetteer`` baseline, unfitted; it has no randomness, and reads every language alike."""
+    return Gazetteer()
+
+
+def make_crf(*, lang: str, random_state: int = 0) -> CRFTagger:
+    """The ``crf`` baseline, unfitted; L-BFGS training has no randomness, and each sentence's
+    language is given to ``fit`` and ``predict``."""
+    return CRFTagger()

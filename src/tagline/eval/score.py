@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +14,22 @@ from tagline.corpus.store import utc_now
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError, InputError
 from tagline.eval.run import (
-    HEADLINE, find_run, label_metric, load_dataset_dir, load_model, new_run_dir, read_run_result, score_labels,
-    task_data, versions,
+    HEADLINE,
+    find_run,
+    label_metric,
+    load_dataset_dir,
+    load_model,
+    new_run_dir,
+    prediction_rows,
+    protocol,
+    read_run_result,
+    score_labels,
+    score_spans,
+    task_data,
+    versions,
     write_run,
 )
-from tagline.schemas.records import run_protocol
+from tagline.schemas.records import RunResult, run_protocol
 from tagline.wording import plural, verb
 
 
@@ -35,7 +48,8 @@ def _read_jsonl(path: Path) -> list[tuple[int, dict]]:
             try:
                 record = orjson.loads(line)
             except orjson.JSONDecodeError as error:
-                raise InputError(f"not valid JSON ({error.msg})", where=f"{path}:{number}", fix="fix that line") from None
+                raise InputError(f"not valid JSON ({error.msg})", where=f"{path}:{number}",
+                                 fix="fix that line") from None
             if not isinstance(record, dict):
                 raise InputError("expected a JSON object", where=f"{path}:{number}")
             rows.append((number, record))
@@ -49,7 +63,7 @@ def _first(items, count: int = 5) -> str:
 
 
 def score_predictions(workspace: Workspace, path: str | Path, *, task: str, split: str = "test",
-                      dataset_dir: str | Path | None = None, n_resamples: int = 1000, seed: int = 13) -> dict:
+                      dataset_dir: str | Path | None = None, n_resamples: int = 1000, seed: int = 13) -> RunResult:
     """Score a predictions file against the gold of ``split`` (or ``all``) and write it as a run.
 
     Lines: ``{"id": ..., "label": ...}`` for claim_type; for stance the id is the dataset row id
@@ -66,94 +80,120 @@ def score_predictions(workspace: Workspace, path: str | Path, *, task: str, spli
                         fix=f"splits: {', '.join(sorted(set(data.splits)))}, or --split all")
     gold = {data.ids[i]: data.gold[i] for i in keep}
     texts = {data.ids[i]: data.inputs[i] for i in keep} if task == "entities" else {}
-    predicted: dict[str, Any] = {}  # a label, or spans for entities
-    unknown_labels: list[str] = []
-    unlabelled: list[str] = []  # records without a label
-    duplicates: list[str] = []
-    for number, record in _read_jsonl(path):
-        row_id = record.get("id")
-        if row_id is None and task == "stance" and "sentence_id" in record and "target" in record:
-            row_id = f"{record['sentence_id']}@{record['target']}"
-        if row_id is None:
-            raise InputError("record has no `id`", where=f"{path}:{number}",
-                             fix="give each prediction the id of the dataset row it predicts")
-        if not isinstance(row_id, str):
-            raise InputError(f"`id` is {json.dumps(row_id, ensure_ascii=False)}, not a string",
-                             where=f"{path}:{number}", fix="give the id of the dataset row it predicts, as a string")
-        if row_id in predicted:
-            duplicates.append(f"{row_id} (line {number})")
-        if task == "entities":
-            spans = record.get("entities")
-            if not isinstance(spans, list):
-                raise InputError("record has no `entities` list", where=f"{path}:{number}")
-            text = texts.get(row_id)
-            value = []
-            for span in spans:
-                if not (isinstance(span, dict) and isinstance(span.get("start"), int)
-                        and isinstance(span.get("end"), int) and not isinstance(span.get("start"), bool)
-                        and not isinstance(span.get("end"), bool)):
-                    raise InputError(f"entity {span!r} is not {{\"start\": int, \"end\": int, \"label\": ...}}",
-                                     where=f"{path}:{number}", fix="give character offsets into the sentence")
-                if text is not None and not 0 <= span["start"] < span["end"] <= len(text):
-                    raise InputError(f"entity offsets {span['start']}:{span['end']} are outside the sentence "
-                                     f"(0:{len(text)}) or empty", where=f"{path}:{number}",
-                                     fix="offsets are characters into the sentence text, end exclusive")
-                if not isinstance(span.get("label"), str) or span["label"] not in data.labels:
-                    unknown_labels.append(f"{json.dumps(span.get('label'), ensure_ascii=False)} (line {number})")
-                value.append((span["start"], span["end"], span.get("label")))
-            predicted[row_id] = value
-        else:
-            label = record.get("label")
-            if "label" not in record:
-                unlabelled.append(f"line {number}")
-            elif not isinstance(label, str) or label not in data.labels:
-                unknown_labels.append(f"{json.dumps(label, ensure_ascii=False)} (line {number})")
-            predicted[row_id] = label
-    missing = [i for i in gold if i not in predicted]
-    extra = [i for i in predicted if i not in gold]
-    scope = "the whole dataset" if split == "all" else f"the {split} split"
-    problems, fixes = [], []
-    if missing:
-        problems.append(f"{plural(len(missing), 'gold id')} {verb(len(missing), 'has', 'have')} no prediction (first: {_first(missing)})")
-    if extra:
-        problems.append(f"{plural(len(extra), 'predicted id')} {verb(len(extra), 'is', 'are')} not in the gold of {scope} (first: {_first(extra)})")
-    if duplicates:
-        problems.append(f"{plural(len(duplicates), 'id')} {verb(len(duplicates), 'is', 'are')} predicted twice (first: {_first(duplicates)})")
-    if missing or extra or duplicates:
-        fixes.append(f"predict each of the {len(gold)} rows of {scope} once, by its id in the built dataset")
-    if unlabelled:
-        problems.append(f"{plural(len(unlabelled), 'record')} without a `label` (first: {_first(unlabelled)})")
-        fixes.append("give every record its `label`")
-    if unknown_labels:
-        problems.append(f"{plural(len(unknown_labels), 'unknown label')} (first: {_first(unknown_labels)})")
-        fixes.append(f"use the {task} labels of tagline.toml: {', '.join(data.labels)}")
-    if problems:
-        raise DataError("; ".join(problems), where=str(path), fix="; ".join(fixes))
+    found = _read_predicted(path, task, data.labels, texts)
+    _check_predicted(found, gold, task=task, split=split, labels=data.labels, path=path)
     ids = list(gold)
     truth = [gold[i] for i in ids]
-    guess = [predicted[i] for i in ids]
+    guess = [found.predicted[i] for i in ids]
     if task == "entities":
-        from tagline.eval.entities import span_metrics
-
-        scores = span_metrics(truth, guess, labels=data.labels, n_resamples=n_resamples, random_state=seed)
-        scores.pop("exact")
-        scores.pop("partial")
-        rows = [{"id": i, "gold": [list(s) for s in g], "pred": [list(s) for s in p]} for i, g, p in zip(ids, truth, guess)]
+        scores = score_spans(truth, guess, data.labels, n_resamples=n_resamples, seed=seed)
     else:
         inputs = [data.inputs[data.ids.index(i)] for i in ids] if task == "stance" else None
         scores = score_labels(task, truth, guess, data.labels, inputs=inputs, n_resamples=n_resamples, seed=seed)
-        rows = [{"id": i, "gold": g, "pred": p} for i, g, p in zip(ids, truth, guess)]
     baseline = f"predictions-{path.stem}"
     run_id, _ = new_run_dir(workspace, task, baseline)
-    from tagline.eval.run import protocol
-
-    result = {"run_id": run_id, "task": task, "baseline": baseline, "protocol": protocol("external", "none"),
-              "mode": f"external predictions on {'the whole dataset' if split == 'all' else split}",
-              "dataset": str(directory), "dataset_fingerprint": built["fingerprint"], "seed": seed,
-              "versions": versions(), "created": utc_now(), "n_train": 0, "n_evaluated": len(ids),
-              "headline": HEADLINE[task], "params": {"predictions": str(path)}, **scores}
-    write_run(workspace, result, predictions=rows)
+    result: RunResult = {
+        "run_id": run_id, "task": task, "baseline": baseline, "protocol": protocol("external", "none"),
+        "mode": f"external predictions on {'the whole dataset' if split == 'all' else split}",
+        "dataset": str(directory), "dataset_fingerprint": built["fingerprint"], "seed": seed,
+        "versions": versions(), "created": utc_now(), "n_train": 0, "n_evaluated": len(ids),
+        "headline": HEADLINE[task], "params": {"predictions": str(path)}, **scores}
+    write_run(workspace, result, predictions=prediction_rows(task, ids, truth, guess))
     return result
+
+
+@dataclass
+class _Predicted:
+    """What a predictions file holds: a label (spans for entities) by row id, and what is wrong."""
+
+    predicted: dict[str, Any] = field(default_factory=dict)
+    unknown_labels: list[str] = field(default_factory=list)  # the label and its line
+    unlabelled: list[str] = field(default_factory=list)  # lines of records without a label
+    duplicates: list[str] = field(default_factory=list)  # ids predicted again, and where
+
+
+def _read_predicted(path: Path, task: str, labels: list[str], texts: dict[str, str]) -> _Predicted:
+    found = _Predicted()
+    for number, record in _read_jsonl(path):
+        row_id = _row_id(record, task, where=f"{path}:{number}")
+        if row_id in found.predicted:
+            found.duplicates.append(f"{row_id} (line {number})")
+        if task == "entities":
+            found.predicted[row_id] = _read_spans(record, texts.get(row_id), labels, found, path=path, number=number)
+            continue
+        label = record.get("label")
+        if "label" not in record:
+            found.unlabelled.append(f"line {number}")
+        elif not isinstance(label, str) or label not in labels:
+            found.unknown_labels.append(f"{json.dumps(label, ensure_ascii=False)} (line {number})")
+        found.predicted[row_id] = label
+    return found
+
+
+def _row_id(record: dict, task: str, *, where: str) -> str:
+    row_id = record.get("id")
+    if row_id is None and task == "stance" and "sentence_id" in record and "target" in record:
+        row_id = f"{record['sentence_id']}@{record['target']}"
+    if row_id is None:
+        raise InputError("record has no `id`", where=where,
+                         fix="give each prediction the id of the dataset row it predicts")
+    if not isinstance(row_id, str):
+        raise InputError(f"`id` is {json.dumps(row_id, ensure_ascii=False)}, not a string",
+                         where=where, fix="give the id of the dataset row it predicts, as a string")
+    return row_id
+
+
+def _read_spans(record: dict, text: str | None, labels: list[str], found: _Predicted, *, path: Path,
+                number: int) -> list[tuple]:
+    spans = record.get("entities")
+    where = f"{path}:{number}"
+    if not isinstance(spans, list):
+        raise InputError("record has no `entities` list", where=where)
+    value = []
+    for span in spans:
+        if not (isinstance(span, dict) and isinstance(span.get("start"), int)
+                and isinstance(span.get("end"), int) and not isinstance(span.get("start"), bool)
+                and not isinstance(span.get("end"), bool)):
+            raise InputError(f"entity {span!r} is not {{\"start\": int, \"end\": int, \"label\": ...}}",
+                             where=where, fix="give character offsets into the sentence")
+        if text is not None and not 0 <= span["start"] < span["end"] <= len(text):
+            raise InputError(f"entity offsets {span['start']}:{span['end']} are outside the sentence "
+                             f"(0:{len(text)}) or empty", where=where,
+                             fix="offsets are characters into the sentence text, end exclusive")
+        if not isinstance(span.get("label"), str) or span["label"] not in labels:
+            found.unknown_labels.append(f"{json.dumps(span.get('label'), ensure_ascii=False)} (line {number})")
+        value.append((span["start"], span["end"], span.get("label")))
+    return value
+
+
+def _check_predicted(found: _Predicted, gold: dict[str, Any], *, task: str, split: str, labels: list[str],
+                     path: Path) -> None:
+    """A :class:`DataError` with every problem at once: ids missing, extra or twice, labels missing
+    or unknown."""
+    missing = [i for i in gold if i not in found.predicted]
+    extra = [i for i in found.predicted if i not in gold]
+    scope = "the whole dataset" if split == "all" else f"the {split} split"
+    problems, fixes = [], []
+    if missing:
+        problems.append(f"{plural(len(missing), 'gold id')} {verb(len(missing), 'has', 'have')} no prediction "
+                        f"(first: {_first(missing)})")
+    if extra:
+        problems.append(f"{plural(len(extra), 'predicted id')} {verb(len(extra), 'is', 'are')} not in the gold of "
+                        f"{scope} (first: {_first(extra)})")
+    if found.duplicates:
+        problems.append(f"{plural(len(found.duplicates), 'id')} {verb(len(found.duplicates), 'is', 'are')} "
+                        f"predicted twice (first: {_first(found.duplicates)})")
+    if missing or extra or found.duplicates:
+        fixes.append(f"predict each of the {len(gold)} rows of {scope} once, by its id in the built dataset")
+    if found.unlabelled:
+        problems.append(f"{plural(len(found.unlabelled), 'record')} without a `label` "
+                        f"(first: {_first(found.unlabelled)})")
+        fixes.append("give every record its `label`")
+    if found.unknown_labels:
+        problems.append(f"{plural(len(found.unknown_labels), 'unknown label')} (first: {_first(found.unknown_labels)})")
+        fixes.append(f"use the {task} labels of tagline.toml: {', '.join(labels)}")
+    if problems:
+        raise DataError("; ".join(problems), where=str(path), fix="; ".join(fixes))
 
 
 def _read_predictions(directory: Path) -> dict[str, dict]:
@@ -242,7 +282,8 @@ def predict_file(workspace: Workspace, run_id: str, path: str | Path) -> list[di
     result = read_run_result(directory)
     if run_protocol(result)["evaluation"] == "external":
         raise DataError(f"run {result['run_id']} scored a predictions file, so it has no model",
-                        where=str(directory), fix="pick a run made by `tagline eval run` (`tagline eval runs` lists them)")
+                        where=str(directory),
+                        fix="pick a run made by `tagline eval run` (`tagline eval runs` lists them)")
     path = Path(path)
     records: list[dict] = []
     if path.suffix in (".jsonl", ".ndjson"):
@@ -284,9 +325,9 @@ def predict_file(workspace: Workspace, run_id: str, path: str | Path) -> list[di
         from tagline.corpus.segment import detect_lang
 
         langs = [r.get("lang") or detect_lang(r["text"]) for r in records]
-        spans = model.predict(texts) if not hasattr(model, "dictionary") else model.predict(texts, langs)
-        return [{"id": r["id"], "entities": [{"start": s, "end": e, "label": l, "text": r["text"][s:e]}
-                                             for s, e, l in found]} for r, found in zip(records, spans)]
+        spans = model.predict(texts, langs)
+        return [{"id": r["id"], "entities": [{"start": start, "end": end, "label": label, "text": r["text"][start:end]}
+                                             for start, end, label in found]} for r, found in zip(records, spans)]
     if result["task"] == "stance":
         known = _trained_targets(model, result)
         unknown = [r for r in records if known is not None and r["target"] not in known]
@@ -299,7 +340,7 @@ def predict_file(workspace: Workspace, run_id: str, path: str | Path) -> list[di
     return [{"id": r["id"], "label": str(label)} for r, label in zip(records, labels)]
 
 
-def _trained_targets(model, result: dict) -> list[str] | None:
+def _trained_targets(model: Any, result: Mapping[str, Any]) -> list[str] | None:
     """The stance targets a saved model was trained on (None when that cannot be known)."""
     targets = getattr(model, "targets_", None)
     if targets is None and not getattr(model, "pooled", False) and hasattr(model, "estimators_"):

@@ -13,6 +13,7 @@ targets) or other files (that a sentence exists).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal, NotRequired, TypedDict
 
 import msgspec
@@ -143,7 +144,41 @@ class RunProtocol(TypedDict):
     folds: int | None
 
 
-def run_protocol(result: dict[str, Any]) -> RunProtocol:
+class RunResult(TypedDict):
+    """A run's ``results.json`` (schema ``run``), as `eval run` and `eval score` write and return it.
+
+    The schema requires the first eight keys. ``metrics`` maps a metric's name to its value and
+    bootstrap interval (``value``, ``low``, ``high``, ``n_resamples``, ``confidence``);
+    ``per_class`` holds precision, recall, F1 and support per label; ``confusion_matrix`` (label
+    tasks) its ``labels`` and ``matrix``; ``per_target`` (stance) ``n``, F_avg and macro-F1 per
+    target. ``model`` and ``confusion_png`` name the files written beside it.
+    """
+
+    run_id: str
+    task: str  # one of the tasks; the schema checks it
+    baseline: str
+    dataset_fingerprint: str
+    seed: int
+    versions: dict[str, str]
+    metrics: dict[str, dict[str, Any]]
+    created: str
+    mode: NotRequired[str]
+    protocol: NotRequired[RunProtocol]
+    dataset: NotRequired[str]
+    n_train: NotRequired[int]
+    n_evaluated: NotRequired[int]
+    headline: NotRequired[str]
+    params: NotRequired[dict[str, Any]]
+    lang: NotRequired[str]
+    seconds: NotRequired[float]
+    per_class: NotRequired[dict[str, dict[str, Any]]]
+    confusion_matrix: NotRequired[dict[str, Any]]
+    per_target: NotRequired[dict[str, dict[str, Any]]]
+    model: NotRequired[str]
+    confusion_png: NotRequired[str]
+
+
+def run_protocol(result: Mapping[str, Any]) -> RunProtocol:
     """A run's protocol; for a ``results.json`` written before runs recorded one, read from its
     ``mode`` sentence (the only place those runs said it).
 
@@ -179,8 +214,8 @@ class RecordError(ValueError):
     """A line that is JSON but breaks its record's contract; the message says what is wrong."""
 
 
-_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {
-    kind: msgspec.json.Decoder(record_type) for kind, record_type in RECORD_TYPES.items()}
+_DECODERS: dict[str, msgspec.json.Decoder[Any]] = {kind: msgspec.json.Decoder(record_type)
+                                                   for kind, record_type in RECORD_TYPES.items()}
 
 # The value an event or gold record carries, by task and (for events) op.
 _EVENT_VALUES: dict[tuple[str, str], type | None] = {
@@ -209,7 +244,7 @@ def decode_record(kind: str, line: bytes) -> dict[str, Any]:
     tagline.schemas.records.RecordError: Object missing required field `annotator`
     """
     try:
-        record = _DECODERS[kind].decode(line)
+        record: dict[str, Any] = _DECODERS[kind].decode(line)
     except msgspec.ValidationError as error:
         raise RecordError(str(error)) from None
     except RecursionError:
@@ -235,5 +270,5 @@ def _check_value(value_type: type | None, value: object) -> None:
             from None
 
 
-__all__ = ["RECORD_TYPES", "RecordError", "RunProtocol", "decode_record", "run_protocol", "Sentence", "Document",
-           "Event", "Gold", "Span", "Orphan", "Task", "Op", "Method"]
+__all__ = ["RECORD_TYPES", "RecordError", "RunProtocol", "RunResult", "decode_record", "run_protocol", "Sentence",
+           "Document", "Event", "Gold", "Span", "Orphan", "Task", "Op", "Method"]

@@ -1,0 +1,115 @@
+"""The one registry of baselines: what each is, the tasks it applies to, whether it can be pooled over
+stance targets, the classifier parameters tuning tries, and where its factory is.
+
+`eval run`'s baseline names and their check, the CLI's ``--baselines`` help, the demo's runs, the
+table in ``docs/baselines.md`` (``python -m tagline.eval.baselines.table docs/baselines.md``) and
+the tests over every baseline are made from :data:`BASELINE_SPECS`: a baseline is added by
+registering it here. This module imports only the standard library and the task names, so that
+``tagline eval run --help`` lists the baselines without loading scikit-learn; factories are named
+``"module:function"`` and loaded when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tagline.schemas import LABEL_TASKS, TASKS
+
+POOLED = "+pooled"  # suffix of a stance baseline fitted once over all targets, the target given as a token
+_TEXT = "tagline.eval.baselines.text"
+_ENTITIES = "tagline.eval.entities"
+
+
+@dataclass(frozen=True)
+class BaselineSpec:
+    """One registered baseline.
+
+    Its factory takes ``lang=`` and ``random_state=`` (keywords) and gives an unfitted model. For
+    stance and claim type the model has ``fit(texts, labels)`` and ``predict(texts)``; stance wraps
+    it in a per-target (or pooled) classifier. For entities it has ``fit(texts, langs, spans)`` and
+    ``predict(texts, langs)``.
+    """
+
+    name: str  # the --baselines value, and the run's `baseline`
+    tasks: tuple[str, ...]  # of TASKS
+    description: str  # one line, for the docs table
+    factory: str  # "module:function"
+    poolable: bool = False  # can be fitted once over all stance targets, as NAME+pooled
+    # Classifier parameter -> the values tuning tries (on validation, or by cross-validation on
+    # train); empty when there is nothing to tune.
+    grid: dict[str, list[Any]] = field(default_factory=dict, hash=False)
+
+    def load_factory(self) -> Callable[..., Any]:
+        """The factory function, importing its module."""
+        module, attribute = self.factory.split(":")
+        factory: Callable[..., Any] = getattr(importlib.import_module(module), attribute)
+        return factory
+
+
+BASELINE_SPECS: tuple[BaselineSpec, ...] = (
+    BaselineSpec("majority", LABEL_TASKS, "the most frequent training label (DummyClassifier, most_frequent)",
+                 f"{_TEXT}:make_majority", poolable=True),
+    BaselineSpec("stratified", LABEL_TASKS,
+                 "random labels drawn with the training label distribution (DummyClassifier, stratified)",
+                 f"{_TEXT}:make_stratified", poolable=True),
+    BaselineSpec("tfidf_logreg", LABEL_TASKS,
+                 "TF-IDF n-grams + multinomial logistic regression (lbfgs; C=10 unless tuned)",
+                 f"{_TEXT}:make_tfidf_logreg", poolable=True,
+                 grid={"C": [1.0, 3.0, 10.0, 30.0, 100.0], "class_weight": [None, "balanced"]}),
+    BaselineSpec("tfidf_svm", LABEL_TASKS, "TF-IDF n-grams + linear SVM (LinearSVC; C=1 unless tuned)",
+                 f"{_TEXT}:make_tfidf_svm", poolable=True,
+                 grid={"C": [0.1, 0.3, 1.0, 3.0, 10.0], "class_weight": [None, "balanced"]}),
+    BaselineSpec("tfidf_nb", LABEL_TASKS, "TF-IDF n-grams + complement naive Bayes (alpha=0.1 unless tuned)",
+                 f"{_TEXT}:make_tfidf_nb", poolable=True,
+                 grid={"alpha": [0.01, 0.03, 0.1, 0.3, 1.0]}),
+    BaselineSpec("gazetteer", ("entities",),
+                 "longest match of the surface forms seen in training, each with its most frequent label",
+                 f"{_ENTITIES}:make_gazetteer"),
+    BaselineSpec("crf", ("entities",),
+                 "linear-chain CRF over BIO tags on tokens: words, character types, affixes, gazetteer hits, "
+                 "parts of speech",
+                 f"{_ENTITIES}:make_crf"),
+)
+"""Every baseline, in the order `eval run` runs them and reports them."""
+
+BY_NAME = {spec.name: spec for spec in BASELINE_SPECS}
+TEXT_BASELINES = tuple(spec.name for spec in BASELINE_SPECS if set(spec.tasks) & set(LABEL_TASKS))
+"""The baselines over texts and labels (stance, claim type)."""
+ENTITY_BASELINES = tuple(spec.name for spec in BASELINE_SPECS if "entities" in spec.tasks)
+TUNING_GRIDS: dict[str, dict[str, list[Any]]] = {spec.name: spec.grid for spec in BASELINE_SPECS if spec.grid}
+"""The classifier parameters tried when a baseline is tuned, by baseline name. ``class_weight="balanced"``
+weighs each class by the inverse of its frequency, which matters for scores that average per-class F1
+(macro-F1, F_avg) when one class dominates."""
+
+
+def names_for(task: str) -> tuple[str, ...]:
+    """The baselines that apply to ``task``, in registry order."""
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}; expected one of {', '.join(TASKS)}")
+    return tuple(spec.name for spec in BASELINE_SPECS if task in spec.tasks)
+
+
+def find(baseline: str) -> BaselineSpec | None:
+    """The entry of a baseline as `eval run` takes it (``NAME`` or ``NAME+pooled``); ``None`` when no
+    entry has that name, or when the name asks to pool a baseline that cannot be pooled."""
+    spec = BY_NAME.get(baseline.removesuffix(POOLED))
+    if spec is None or (baseline.endswith(POOLED) and not spec.poolable):
+        return None
+    return spec
+
+
+def choices() -> str:
+    """The baselines by the tasks they apply to, for help and error messages:
+    ``majority, ... (stance, claim_type); gazetteer, crf (entities)``."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for spec in BASELINE_SPECS:
+        groups.setdefault(spec.tasks, []).append(spec.name)
+    return "; ".join(f"{', '.join(names)} ({', '.join(tasks)})" for tasks, names in groups.items())
+
+
+def pooled_names() -> tuple[str, ...]:
+    """The baselines that can be pooled over stance targets."""
+    return tuple(spec.name for spec in BASELINE_SPECS if spec.poolable)

@@ -1,0 +1,208 @@
+"""Fitting one baseline on one task's data and predicting the items it is scored on: train and test
+(tuned on validation, or by cross-validation on train), or K-fold cross-validation with the tuning
+nested inside each fold; and how it was done, in words and as a protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal, TypedDict
+
+from tagline.errors import DataError
+from tagline.eval.baselines.registry import POOLED, TUNING_GRIDS, find, names_for
+from tagline.eval.run.data import TaskData
+from tagline.eval.run.fitting import TUNING_FOLDS, chosen_params, fit_predict, tuning_metric_name, tuning_phrase
+from tagline.eval.run.folds import cv_folds
+from tagline.schemas.records import RunProtocol
+
+Tuning = Literal["validation", "cross_validation", "defaults", "none"]
+
+
+class Evaluation(TypedDict):
+    """What :func:`evaluate_baseline` did: the predictions for the ``evaluated`` items (indices into
+    the task data), the model fitted for saving, and how (``mode`` in words, ``protocol`` as data,
+    ``params`` for what tuning chose)."""
+
+    mode: str
+    protocol: RunProtocol
+    evaluated: list[int]
+    predictions: list[Any]
+    model: Any
+    params: dict[str, Any]
+    n_train: int
+    lang: str
+
+
+def protocol(evaluation: Literal["holdout", "cross_validation", "external"], tuning: Tuning, *,
+             folds: int | None = None) -> RunProtocol:
+    """How a run was made, as data (``mode`` says the same in words, for people): ``evaluation``
+    is ``holdout``, ``cross_validation`` or ``external`` (scored predictions), ``tuning`` is
+    ``validation``, ``cross_validation``, ``defaults`` (a tunable baseline left at its defaults)
+    or ``none`` (nothing to tune). See :class:`tagline.schemas.records.RunProtocol`."""
+    return {"evaluation": evaluation, "tuning": tuning, "folds": folds}
+
+
+def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: int, tune: bool = True) -> Evaluation:
+    """Fit and predict one baseline; returns predictions on the evaluated items and how it was done.
+
+    With ``tune`` (the default) a TF-IDF baseline's classifier parameters are chosen without seeing
+    the items it is scored on: on the validation split if there is one, else by cross-validation
+    on train; under ``cv`` by cross-validation inside each fold's training part (nested), so the
+    estimate covers the tuning too. Without ``tune`` the baseline keeps its default parameters.
+    """
+    spec = find(baseline)
+    if spec is None or data.task not in spec.tasks:
+        raise ValueError(f"baseline {baseline!r} does not apply to {data.task}; expected one of "
+                         f"{', '.join(names_for(data.task))}")
+    if cv and cv > len(data.ids):
+        raise DataError(f"--cv {cv} is more folds than the {len(data.ids)} {data.task} examples",
+                        fix=f"use at most --cv {len(data.ids)} (5 or 10 is usual)")
+    lang = "ja" if data.langs.count("ja") >= len(data.langs) / 2 else "en"
+    if data.task == "entities":
+        return _evaluate_entities(data, spec.load_factory(), cv=cv, seed=seed, lang=lang)
+    if cv:
+        return _cross_validate(data, baseline, cv=cv, seed=seed, lang=lang, tune=tune)
+    return _holdout(data, baseline, seed=seed, lang=lang, tune=tune)
+
+
+def _per_target(data: TaskData, baseline: str) -> str:
+    return " per target" if data.task == "stance" and not baseline.endswith(POOLED) else ""
+
+
+def _cross_validate(data: TaskData, baseline: str, *, cv: int, seed: int, lang: str, tune: bool) -> Evaluation:
+    tunable = tune and baseline.removesuffix(POOLED) in TUNING_GRIDS
+    tune_folds = TUNING_FOLDS if tunable else None
+    predictions: list[Any] = [None] * len(data.ids)
+    folds, how = cv_folds(data, cv, seed, list(data.gold))
+    fold_choices = []
+    for train_index, test_index in folds:
+        model, guess = fit_predict(data.task, baseline, lang, seed, [data.inputs[i] for i in train_index],
+                                   [data.gold[i] for i in train_index], [data.inputs[i] for i in test_index],
+                                   tune_folds=tune_folds)
+        if tunable:
+            fold_choices.append(chosen_params(model))
+        for i, label in zip(test_index, guess):
+            predictions[i] = label
+    model, _ = fit_predict(data.task, baseline, lang, seed, data.inputs, data.gold, data.inputs[:1],
+                           tune_folds=tune_folds)
+    params, tuning, fixed = _nested_tuning(data, baseline, model, fold_choices, tunable=tunable)
+    return {"mode": f"{cv}-fold cross-validation, {how}{fixed}", "evaluated": list(range(len(data.ids))),
+            "protocol": protocol("cross_validation", tuning, folds=cv), "predictions": predictions, "model": model,
+            "params": params, "n_train": len(data.ids), "lang": lang}
+
+
+def _nested_tuning(data: TaskData, baseline: str, model: Any, fold_choices: list[dict], *,
+                   tunable: bool) -> tuple[dict[str, Any], Tuning, str]:
+    """What a cross-validation's tuning chose (``params``), its protocol name, and the end of the
+    run's ``mode`` that says it."""
+    if not tunable:
+        if baseline.removesuffix(POOLED) in TUNING_GRIDS:
+            return {}, "defaults", ", the baseline's default parameters (not tuned)"
+        return {}, "none", ""
+    per = _per_target(data, baseline)
+    folds_phrase, untuned = tuning_phrase(fold_choices, "fold models")
+    params = {"chosen": chosen_params(model), "metric": tuning_metric_name(data.task),
+              "tuning": f"{folds_phrase or 'no'} cross-validation on the training part of each fold{per}; "
+                        "the saved model is tuned the same way on all items",
+              "folds": fold_choices}
+    if not folds_phrase:
+        return params, "defaults", ", the baseline's default parameters (too few items to tune inside the folds)"
+    return params, "cross_validation", \
+        f", parameters tuned inside each fold by {folds_phrase} cross-validation on its training part{per}{untuned}"
+
+
+def _holdout(data: TaskData, baseline: str, *, seed: int, lang: str, tune: bool) -> Evaluation:
+    train = [i for i, s in enumerate(data.splits) if s == "train"]
+    validation = [i for i, s in enumerate(data.splits) if s == "validation"]
+    test = [i for i, s in enumerate(data.splits) if s == "test"]
+    if not train or not test:
+        raise DataError(f"the {data.task} data needs a train and a test split (found: "
+                        f"{', '.join(sorted(set(data.splits)))})", fix="rebuild, or use --cv K")
+    tunable = tune and baseline.removesuffix(POOLED) in TUNING_GRIDS
+    train_x, train_y = [data.inputs[i] for i in train], [data.gold[i] for i in train]
+    test_x = [data.inputs[i] for i in test]
+    tuning: Tuning
+    if tunable and validation:
+        model, guess, params = _tune_on_validation(data, baseline, lang, seed, train, validation, test_x)
+        how, tuning = "parameters tuned on validation", "validation"
+    elif tunable:
+        model, guess = fit_predict(data.task, baseline, lang, seed, train_x, train_y, test_x, tune_folds=TUNING_FOLDS)
+        params, how, tuning = _tuning_on_train(data, baseline, model)
+    else:
+        model, guess = fit_predict(data.task, baseline, lang, seed, train_x, train_y, test_x)
+        params = {}
+        tuned_by_default = baseline.removesuffix(POOLED) in TUNING_GRIDS
+        how = "the baseline's default parameters (not tuned)" if tuned_by_default else ""
+        tuning = "defaults" if tuned_by_default else "none"
+    return {"mode": "train on train" + (f", {how}" if how else "") + ", report on test",
+            "protocol": protocol("holdout", tuning), "evaluated": test, "predictions": guess, "model": model,
+            "params": params, "n_train": len(train), "lang": lang}
+
+
+def _tune_on_validation(data: TaskData, baseline: str, lang: str, seed: int, train: list[int],
+                        validation: list[int], test_x: list) -> tuple[Any, list[str], dict[str, Any]]:
+    """Score every setting of the grid fitted on train on the validation split; refit the best on
+    train and predict ``test_x``."""
+    from sklearn.model_selection import ParameterGrid
+
+    from tagline.eval.baselines import best_setting, make_text_baseline, tuning_metric
+
+    name = baseline.removesuffix(POOLED)
+    train_x, train_y = [data.inputs[i] for i in train], [data.gold[i] for i in train]
+    validation_x, truth = [data.inputs[i] for i in validation], [data.gold[i] for i in validation]
+    candidates = list(ParameterGrid(TUNING_GRIDS[name]))
+    metric = tuning_metric(tuning_metric_name(data.task), data.labels)
+    scores = []
+    for candidate in candidates:
+        _, guess = fit_predict(data.task, baseline, lang, seed, train_x, train_y, validation_x, candidate)
+        scores.append(metric(truth, guess))
+    defaults = make_text_baseline(name, lang=lang).named_steps["classifier"].get_params()
+    best = best_setting(candidates, scores, defaults)
+    params = {"chosen": candidates[best], "metric": tuning_metric_name(data.task),
+              "validation_scores": [{"params": c, "score": v} for c, v in zip(candidates, scores)]}
+    model, guess = fit_predict(data.task, baseline, lang, seed, train_x, train_y, test_x, candidates[best])
+    return model, guess, params
+
+
+def _tuning_on_train(data: TaskData, baseline: str, model: Any) -> tuple[dict[str, Any], str, Tuning]:
+    """What a model tuned by cross-validation on train chose (``params``), how, in words for the
+    run's ``mode``, and the protocol's name for it."""
+    per = _per_target(data, baseline)
+    chosen = chosen_params(model)
+    folds_phrase, untuned = tuning_phrase([chosen], "targets" if len(chosen) > 1 else "models")
+    params = {"chosen": chosen, "metric": tuning_metric_name(data.task),
+              "tuning": f"{folds_phrase or 'no'} cross-validation on train{per}"}
+    if not folds_phrase:
+        return params, "default parameters (no validation split, and too few items to cross-validate)", "defaults"
+    how = f"parameters tuned by {folds_phrase} cross-validation on train{per}{untuned} (no validation split)"
+    return params, how, "cross_validation"
+
+
+def _evaluate_entities(data: TaskData, make: Callable[..., Any], *, cv: int | None, seed: int,
+                       lang: str) -> Evaluation:
+    def fit(indices: Any) -> Any:
+        model = make(lang=lang, random_state=seed)
+        return model.fit([data.inputs[i] for i in indices], [data.langs[i] for i in indices],
+                         [data.gold[i] for i in indices])
+
+    def predict(model: Any, indices: Any) -> Any:
+        return model.predict([data.inputs[i] for i in indices], [data.langs[i] for i in indices])
+
+    if cv:
+        predictions: list[Any] = [None] * len(data.ids)
+        strata = ["entities" if spans else "none" for spans in data.gold]
+        folds, how = cv_folds(data, cv, seed, strata)
+        for train_index, test_index in folds:
+            for i, spans in zip(test_index, predict(fit(train_index), test_index)):
+                predictions[i] = spans
+        return {"mode": f"{cv}-fold cross-validation, {how}",
+                "protocol": protocol("cross_validation", "none", folds=cv), "evaluated": list(range(len(data.ids))),
+                "predictions": predictions, "model": fit(range(len(data.ids))), "params": {},
+                "n_train": len(data.ids), "lang": lang}
+    train = [i for i, s in enumerate(data.splits) if s in ("train", "validation")]
+    test = [i for i, s in enumerate(data.splits) if s == "test"]
+    if not train or not test:
+        raise DataError("the entities data needs a train and a test split", fix="rebuild, or use --cv K")
+    model = fit(train)
+    return {"mode": "train on train + validation, report on test", "protocol": protocol("holdout", "none"),
+            "evaluated": test, "predictions": predict(model, test), "model": model, "params": {},
+            "n_train": len(train), "lang": lang}

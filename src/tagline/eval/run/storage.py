@@ -1,0 +1,171 @@
+"""A run on disk: its id and folder, written all or nothing (results.json checked against the run
+schema, predictions.jsonl, report.md, the confusion-matrix PNG and the model), and the model loaded
+back without pickle."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+from tagline.corpus.store import write_text_atomic
+from tagline.corpus.workspace import Workspace
+from tagline.errors import DataError
+from tagline.eval.run.report import run_report
+from tagline.schemas.records import RunResult
+
+
+def versions() -> dict[str, str]:
+    """The versions of Python, tagline and the libraries a run's numbers depend on."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {"python": platform.python_version()}
+    for package in ("tagline", "scikit-learn", "datasets", "numpy", "pyarrow", "sklearn-crfsuite", "skops"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def new_run_dir(workspace: Workspace, task: str, baseline: str) -> tuple[str, Path]:
+    """A run id not yet taken in ``runs/`` and its folder (made by :func:`write_run`)."""
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    run_id = f"{stamp}-{task}-{baseline}"
+    directory = workspace.runs_dir / run_id
+    counter = 1
+    while directory.exists():
+        counter += 1
+        run_id = f"{stamp}-{task}-{baseline}-{counter}"
+        directory = workspace.runs_dir / run_id
+    return run_id, directory
+
+
+def write_run(workspace: Workspace, result: RunResult, *, model: Any = None,
+              predictions: list[dict] | None = None) -> Path:
+    """Write results.json (checked against the run schema), predictions.jsonl, report.md, the
+    confusion-matrix PNG and the model into ``runs/<run_id>``, all or nothing.
+
+    The files are written into a hidden folder beside it and renamed into place at the end, so a
+    full disk or Ctrl-C leaves no run folder behind. When another run took the id meanwhile, the
+    next free one is used (``result["run_id"]`` is updated).
+    """
+    import shutil
+
+    from tagline.errors import storage_error
+    from tagline.schemas import schema_errors
+
+    problems = schema_errors("run", result)
+    if problems:
+        raise DataError(f"run result does not match its schema: {problems[0]}", where=result["run_id"])
+    workspace.runs_dir.mkdir(parents=True, exist_ok=True)
+    directory = _reserve_run_dir(workspace, result)
+    staging = directory.with_name(f".{directory.name}.{os.getpid()}.tmp")
+    try:
+        staging.mkdir()
+        _write_run_files(staging, result, model, predictions)
+        os.replace(staging, directory)  # over the empty folder that reserved the id
+    except BaseException as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        directory.rmdir()
+        if isinstance(error, OSError):
+            raise storage_error(getattr(error, "filename", None) or directory, error,
+                                kept="the run was not saved") from None
+        raise
+    return directory
+
+
+def _reserve_run_dir(workspace: Workspace, result: RunResult) -> Path:
+    base = result["run_id"]
+    counter = 1
+    while True:
+        directory = workspace.runs_dir / result["run_id"]
+        try:
+            directory.mkdir()
+            return directory
+        except FileExistsError:
+            counter += 1
+            result["run_id"] = f"{base}-{counter}"
+
+
+def _write_run_files(directory: Path, result: RunResult, model: Any, predictions: list[dict] | None) -> None:
+    if predictions is not None:
+        with open(directory / "predictions.jsonl", "w", encoding="utf-8") as handle:
+            for row in predictions:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if model is not None:
+        result["model"] = save_model(model, directory)
+    if "confusion_matrix" in result:
+        plot_confusion(result["confusion_matrix"], directory / "confusion.png",
+                       title=f"{result['task']} · {result['baseline']}")
+        result["confusion_png"] = "confusion.png"
+    write_text_atomic(directory / "report.md", run_report(result))
+    write_text_atomic(directory / "results.json", json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+
+
+def save_model(model: Any, directory: Path) -> str:
+    """Save a fitted model without pickle: skops for scikit-learn, CRFsuite/JSON files for entities."""
+    from tagline.eval.entities import CRFTagger, Gazetteer
+
+    if isinstance(model, Gazetteer):
+        model.save(directory / "gazetteer.json")
+        return "gazetteer.json"
+    if isinstance(model, CRFTagger):
+        model.save(directory)
+        return "model.crfsuite"
+    import skops.io
+
+    skops.io.dump(model, directory / "model.skops")
+    return "model.skops"
+
+
+def load_model(directory: Path) -> Any:
+    """Load a run's model; skops types are trusted only if they come from scikit-learn, numpy,
+    scipy or tagline itself."""
+    from tagline.eval.entities import CRFTagger, Gazetteer
+
+    if (directory / "gazetteer.json").exists():
+        return Gazetteer.load(directory / "gazetteer.json")
+    if (directory / "model.crfsuite").exists():
+        return CRFTagger.load(directory)
+    path = directory / "model.skops"
+    if not path.exists():
+        raise DataError("the run has no saved model", where=str(directory),
+                        fix="pick a run made by `tagline eval run` (`tagline eval runs` lists them)")
+    import skops.io
+
+    untrusted = skops.io.get_untrusted_types(file=path)
+    allowed = ("sklearn.", "numpy.", "scipy.", "tagline.", "builtins.")
+    refused = [name for name in untrusted if not name.startswith(allowed)]
+    if refused:
+        raise DataError(f"the model file holds types tagline does not trust: {', '.join(refused)}",
+                        where=str(path), fix="only load models made by `tagline eval run`")
+    return skops.io.load(path, trusted=untrusted)
+
+
+def plot_confusion(confusion: dict, path: Path, *, title: str) -> None:
+    """Draw the confusion matrix (rows gold, columns predicted, counts in the cells) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels, matrix = confusion["labels"], confusion["matrix"]
+    size = max(4.0, 0.6 * len(labels) + 2)
+    figure, axes = plt.subplots(figsize=(size, size))
+    axes.imshow(matrix, cmap="Blues")
+    axes.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    axes.set_yticks(range(len(labels)), labels)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("gold")
+    axes.set_title(title)
+    peak = max((max(row) for row in matrix), default=0)
+    for i, row in enumerate(matrix):
+        for j, count in enumerate(row):
+            axes.text(j, i, str(count), ha="center", va="center", color="white" if count > peak / 2 else "black")
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
