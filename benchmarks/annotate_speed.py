@@ -326,10 +326,31 @@ def _cursor_keys(model, spans) -> list[str]:
     from test_token_cursor import cursor_keys
 
     rehearsal = copy.copy(model)
+    rehearsal.feed = _QuietFeed(model.feed) if model.feed is not None else None
     rehearsal.answers = copy.deepcopy(model.answers)
     rehearsal.undo_stack = []
     rehearsal._record = _dry_record.__get__(rehearsal)  # plan without writing answers twice
     return cursor_keys(rehearsal, spans)
+
+
+class _QuietFeed:
+    """The session's suggestions as they are, for a rehearsal that must not count, ask or teach."""
+
+    def __init__(self, feed):
+        self._feed = feed
+        self.failure = feed.failure
+
+    def get(self, sentence_id):
+        return self._feed.get(sentence_id)
+
+    def ask(self, sentences):
+        pass
+
+    def note_shown(self, sentence_id):
+        pass
+
+    def learn(self, events):
+        pass
 
 
 def _dry_record(self, step, value, *, op="set", undoable=True):

@@ -202,16 +202,18 @@ def test_adjudication_keys_reach_every_label_and_every_entity_answer(sample_work
     assert keys == {"0": "not_claim", "1": "quantity", "2": "prediction", "3": "correlation_causation",
                     "4": "laws_rules", "5": "personal_experience", "6": "other_claim"}
     entity_answers, entity_fresh = session.choices(by_task["entities"])
-    assert [key for key, _, _ in entity_answers] == ["1", "2"] and entity_fresh == []
+    # entities are decided span by span: alice's one span, marked by one of the two, starts off
+    assert [(key, who) for key, _, who in entity_answers] == [("1", ["alice"])] and entity_fresh == []
 
     while session.items[session.position].task != "claim_type":
         session.handle_key("s")
     session.handle_key("0")  # not_claim: nobody's answer, reachable all the same
-    session.handle_key("2")  # the second entity answer
+    session.handle_key("1")  # alice's span on
+    session.handle_key("ENTER")
     assert session.finished
     gold = {record["task"]: record for record in read_records(ws.gold_path)}
     assert gold["claim_type"]["value"] == {"label": "not_claim"}
-    assert gold["entities"]["value"] == entity_answers[1][1]
+    assert gold["entities"]["value"] == {"spans": spans["alice"]}
 
 
 def test_a_document_only_one_annotator_answered_becomes_single_gold_in_a_shared_workspace(runner, sample_workspace,
@@ -275,7 +277,7 @@ def test_the_adjudication_screen_keeps_its_header_and_every_choice_on_a_short_te
     assert len(shown) <= height - 1, shown
     assert shown[0].startswith("tagline adjudicate") and any("[1] quantity" in line for line in shown)
     assert any("[6] other_claim" in line for line in shown)
-    assert any("press the key in [ ]" in line for line in shown)
+    assert any("[ ] decides" in line for line in shown)
 
 
 def test_adjudicating_a_sentence_of_millions_of_characters_draws_a_screenful(giant_workspace):
@@ -302,3 +304,83 @@ def test_adjudicating_a_sentence_of_millions_of_characters_draws_a_screenful(gia
     child.expect(pexpect.EOF)
     (gold,) = read_records(ws.gold_path)
     assert gold["value"] == {"label": "quantity"} and gold["provenance"]["adjudicator"] == "judge"
+
+
+def _contested_pair(ws):
+    """Two annotators disagreeing on the claim type and the spans of one sentence; the screen on them."""
+    from tagline.annotate.gold import auto_adjudicate
+    from tagline.annotate.terminal import AdjudicationSession
+
+    for path in ws.annotation_files():
+        path.rename(path.with_suffix(".bak"))
+    ws.gold_path.unlink(missing_ok=True)
+    sentence = _two_annotators(ws)
+    text = next(s["text"] for s in ws.iter_sentences() if s["id"] == sentence)
+    for annotator, spans in (("alice", [(0, 2, "ORG"), (2, 4, "GPE")]), ("bob", [(0, 2, "ORG")])):
+        append_records(ws.annotation_path(annotator), [{
+            "sentence_id": sentence, "annotator": annotator, "time": "2026-11-28T10:00:00Z", "task": "entities",
+            "op": "set", "value": {"spans": [{"start": s, "end": e, "label": label, "text": text[s:e]}
+                                             for s, e, label in spans]}}])
+    session = AdjudicationSession(ws, list(auto_adjudicate(ws).contested), "judge")
+    return sentence, session
+
+
+def test_the_review_screen_takes_back_a_decision_and_goes_back(sample_answers_only):
+    from tagline.annotate.gold import gold_view
+
+    ws = sample_answers_only
+    sentence, session = _contested_pair(ws)
+    while session.items[session.position].task != "claim_type":
+        session.handle_key("s")
+    session.handle_key("1")  # quantity, by mistake
+    assert gold_view(ws)[(sentence, "claim_type", None)]["value"] == {"label": "quantity"}
+    session.handle_key("u")  # taken back: the question has no gold again, and is shown
+    assert (sentence, "claim_type", None) not in gold_view(ws)
+    assert session.items[session.position].task == "claim_type" and "taken back" in session.message
+    session.handle_key("6")
+    assert gold_view(ws)[(sentence, "claim_type", None)]["value"] == {"label": "other_claim"}
+    session.handle_key("b")  # back to the decided question: a key decides it again
+    assert session.items[session.position].task == "claim_type" and session.position in session.decisions
+    session.handle_key("0")
+    assert gold_view(ws)[(sentence, "claim_type", None)]["value"] == {"label": "not_claim"}
+    methods = [r["provenance"]["method"] for r in read_records(ws.gold_path)]
+    assert methods == ["adjudicated", "reopened", "adjudicated", "adjudicated"]  # every decision kept
+
+
+def test_entities_are_decided_span_by_span(sample_answers_only):
+    from tagline.annotate.gold import gold_view
+
+    ws = sample_answers_only
+    sentence, session = _contested_pair(ws)
+    while session.items[session.position].task != "entities":
+        session.handle_key("s")
+    answers, _ = session.choices(session.items[session.position])
+    assert [(v["spans"][0]["label"], who) for _, v, who in answers] == [("ORG", ["alice", "bob"]), ("GPE", ["alice"])]
+    assert session.selected(session.position) == {1}  # both marked ORG: on; GPE by one of two: off
+    session.handle_key("2")  # alice's GPE on
+    session.handle_key("1")  # ORG off
+    session.handle_key("ENTER")
+    (gold_spans,) = [r["value"]["spans"] for key, r in gold_view(ws).items() if key[1] == "entities"]
+    assert [(s["start"], s["end"], s["label"]) for s in gold_spans] == [(2, 4, "GPE")]
+
+
+def test_reopen_offers_a_decided_question_again_and_keeps_its_history(runner, sample_workspace):
+    gold = {(r["sentence_id"], r["task"]) for r in read_records(sample_workspace.gold_path)}
+    assert ("deepseek_ja-s0010", "claim_type") in gold
+    result = runner.invoke(main, ["annotate", "adjudicate", "--reopen", "deepseek_ja-s0010", "--task", "claim_type",
+                                  "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["reopened"] == 1
+    assert [(c["sentence_id"], c["question"], c["reason"]) for c in summary["contested"]] == [
+        ("deepseek_ja-s0010", "claim_type", "reopened")]
+    listing = [json.loads(line) for line in runner.invoke(main, ["annotate", "gold", "--json"]).stdout.splitlines()]
+    assert len(listing) == 307 and ("deepseek_ja-s0010", "claim_type") not in {(r["sentence_id"], r["task"])
+                                                                              for r in listing}
+    assert runner.invoke(main, ["validate"]).exit_code == 0
+    # a whole document
+    result = runner.invoke(main, ["annotate", "adjudicate", "--reopen", "deepseek_ja", "--task", "stance",
+                                  "--target", "DeepSeek", "--json"])
+    assert json.loads(result.stdout)["reopened"] == 77
+    result = runner.invoke(main, ["annotate", "adjudicate", "--reopen", "nothing-s0001"])
+    assert result.exit_code == 2 and "matches no decided question" in result.stderr

@@ -14,8 +14,6 @@ from tagline.eval.baselines.table import with_table as with_baselines
 
 from conftest import REPO
 
-from conftest import REPO
-
 
 def test_every_command_has_help_text():
     for path, command in iter_commands(main, ["tagline"]):

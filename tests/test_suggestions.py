@@ -11,13 +11,14 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO
 from tagline.annotate.session import ACCEPT_ALL, ENTER, SessionModel
 from tagline.annotate.sources import CommandSuggester, FileSuggester
 from tagline.annotate.suggest import SuggestionFeed
 from tagline.cli import main
 from tagline.corpus.store import read_records
 from tagline.errors import DataError
+
+from conftest import REPO
 
 EXAMPLE = REPO / "docs" / "examples" / "suggest_keywords.py"
 

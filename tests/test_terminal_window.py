@@ -212,10 +212,11 @@ def test_the_adjudication_screen_windows_a_giant_sentence_and_keeps_every_choice
             assert len(shown) <= height - 1, shown
             assert all(cell_len(line) <= width for line in shown), shown
             screen = "\n".join(shown)
-            assert shown[0].startswith("tagline adjudicate") and "press the key in [ ]" in screen
+            assert shown[0].startswith("tagline adjudicate") and "[ ] decides" in screen
             assert "more characters" in screen
             if session.items[session.position].task == "entities":
-                assert "[1] ああ" in screen and "ORG" in screen and "[2] あ[0:1]:GPE" in screen
+                # span by span: bob's first span (0:1), then alice's whole-sentence span, then the rest counted
+                assert "[1] off あ[0:1]:GPE" in screen and "[2] off ああ" in screen and "ORG" in screen
                 assert "more spans" in screen
             else:
                 assert "[1] quantity" in screen and "[6] other_claim" in screen

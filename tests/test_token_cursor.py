@@ -8,7 +8,15 @@ from click.testing import CliRunner
 
 from tagline.annotate.matching import cursor_chunks, find_occurrences
 from tagline.annotate.session import (
-    ENTER, GROW, GROW_LEFT, LEFT, REMOVE, SHRINK, SHRINK_LEFT, TAB, SessionModel,
+    ENTER,
+    GROW,
+    GROW_LEFT,
+    LEFT,
+    REMOVE,
+    SHRINK,
+    SHRINK_LEFT,
+    TAB,
+    SessionModel,
 )
 from tagline.cli import main
 

@@ -28,11 +28,14 @@ def iter_gold(workspace: Workspace) -> Iterator[dict]:
     return workspace.iter_gold()
 
 
-def gold_view(workspace: Workspace) -> dict[GoldKey, dict]:
-    """The current gold record per question (the last one written wins)."""
+def gold_view(workspace: Workspace, *, reopened: bool = False) -> dict[GoldKey, dict]:
+    """The current gold record per question (the last one written wins). A question whose last
+    record reopens it (``provenance.method`` ``reopened``) has no gold, unless ``reopened``."""
     view: dict[GoldKey, dict] = {}
     for record in iter_gold(workspace):
         view[gold_key(record)] = record
+    if not reopened:
+        view = {key: record for key, record in view.items() if record["provenance"]["method"] != "reopened"}
     return view
 
 
@@ -131,13 +134,18 @@ def _adjudicate_locked(workspace: Workspace, tasks: Iterable[str] | None, min_ag
     for by_sentence in votes.values():
         for sentence_id, answers in by_sentence.items():
             annotators_of.setdefault(document_of[sentence_id], set()).update(answers)
-    current_gold = gold_view(workspace)
+    current_gold = gold_view(workspace, reopened=True)
     result = AdjudicationResult()
     for (task, target), by_sentence in votes.items():
         for sentence_id, answers in by_sentence.items():
             single = len(annotators_of[document_of[sentence_id]]) == 1
             stored_votes = _votes_for_record(task, answers)
             existing = current_gold.get((sentence_id, task, target))
+            if existing is not None and existing["provenance"]["method"] == "reopened":
+                who = existing["provenance"].get("adjudicator")
+                result.contested.append(Contested(sentence_id, task, target, answers,
+                                                  f"reopened{f' by {who}' if who else ''}"))
+                continue
             if existing is not None and existing["provenance"]["votes"] == stored_votes:
                 result.unchanged += 1
                 continue
@@ -180,6 +188,51 @@ def record_decision(workspace: Workspace, item: Contested, value: dict, adjudica
     with workspace.transaction() as transaction:
         transaction.append(workspace.gold_path, [record])
     return record
+
+
+def reopen(workspace: Workspace, identifiers: Iterable[str], *, tasks: Iterable[str] | None = None,
+           target: str | None = None, adjudicator: str | None = None) -> list[dict]:
+    """Offer decided questions to the adjudicator again: for each current gold record of the
+    sentences or documents named (and the tasks, and the stance target, when given), a record that
+    reopens it is appended. Nothing is deleted: the decision stays in the file, history and all.
+
+    Returns the records written (none when nothing matched).
+    """
+    wanted = set(identifiers)
+    task_set = set(tasks) if tasks else None
+    with workspace.transaction() as transaction:
+        document_of = {record["id"]: record["doc_id"] for record in workspace.iter_sentences()}
+        records = []
+        for (sentence_id, task, record_target), record in gold_view(workspace).items():
+            if sentence_id not in wanted and document_of.get(sentence_id) not in wanted:
+                continue
+            if (task_set and task not in task_set) or (target is not None and record_target != target):
+                continue
+            reopened = gold_record(sentence_id, task, record_target, record["value"], "reopened",
+                                   record["provenance"]["votes"], adjudicator=adjudicator)
+            records.append(reopened)
+        if records:
+            transaction.append(workspace.gold_path, records)
+    return records
+
+
+def undo_decision(workspace: Workspace, item: Contested, previous: dict | None, adjudicator: str) -> dict:
+    """Take back a decision: the gold before it comes back (as a new record), or, where there was
+    none, the question is reopened, so it is contested again."""
+    if previous is not None and previous["provenance"]["method"] != "reopened":
+        record = {**previous, "time": utc_now()}
+    else:
+        record = gold_record(item.sentence_id, item.task, item.target,
+                             previous["value"] if previous else _any_value(item), "reopened",
+                             _votes_for_record(item.task, item.votes), adjudicator=adjudicator)
+    with workspace.transaction() as transaction:
+        transaction.append(workspace.gold_path, [record])
+    return record
+
+
+def _any_value(item: Contested) -> dict:
+    """A value of the question's shape, for a reopening record (its value is not gold)."""
+    return next(iter(item.votes.values()))
 
 
 def gold_listing(workspace: Workspace) -> list[dict]:

@@ -265,16 +265,30 @@ def _print_agreement(report: dict) -> None:
 @click.option("--annotators", default=None, metavar="A,B,...", help="Only these annotators' votes.")
 @click.option("--with-machines", is_flag=True,
               help="Let machine annotators (annotate suggest --write) vote too; by default they do not.")
+@click.option("--reopen", "reopen_ids", multiple=True, metavar="SENTENCE_ID|DOC_ID",
+              help="Offer these sentences' (or documents') decided questions to the adjudicator again "
+                   "(with --task, only that task's; repeatable). The decisions stay in gold.jsonl as history.")
+@click.option("--target", default=None, help="With --reopen and --task stance: only this target.")
 @workspace_option
 @json_option
-def adjudicate_cli(task, min_agreement, adjudicator, annotators, with_machines, workspace, as_json) -> None:
+def adjudicate_cli(task, min_agreement, adjudicator, annotators, with_machines, reopen_ids, target, workspace,
+                   as_json) -> None:
     """Make gold: agreed answers automatically, contested ones by an adjudicator in the terminal.
 
     With a single annotator, their answers are promoted to gold with provenance `single`.
     Re-running continues where it stopped and never duplicates gold.
     """
-    from tagline.annotate.gold import auto_adjudicate
+    from tagline.annotate.gold import auto_adjudicate, reopen
 
+    reopened = []
+    if reopen_ids:
+        reopened = reopen(workspace, reopen_ids, tasks=[task] if task else None, target=target,
+                          adjudicator=adjudicator)
+        if not reopened:
+            raise click.UsageError(f"--reopen {' '.join(reopen_ids)} matches no decided question"
+                                   + (f" of {task}" if task else "") + "; see `tagline annotate gold`")
+        if not as_json:
+            say(f"reopened {plural(len(reopened), 'question')}")
     result = auto_adjudicate(workspace, tasks=[task] if task else None, min_agreement=min_agreement,
                              annotators=_split_names(annotators), machines=with_machines)
     decided = 0
@@ -290,9 +304,10 @@ def adjudicate_cli(task, min_agreement, adjudicator, annotators, with_machines, 
         except KeyboardInterrupt:
             say("Interrupted; decisions so far are saved.")
         decided = session.decided
-        result.contested = session.items
+        result.contested = session.undecided()
     summary = result.as_dict()
     summary["adjudicated_now"] = decided
+    summary["reopened"] = len(reopened)
     if as_json:
         emit_json(summary)
         return

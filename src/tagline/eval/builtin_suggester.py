@@ -226,7 +226,7 @@ class RunSuggester:
                                                  {"spans": [{"start": s, "end": e, "label": label}
                                                             for s, e, label in found]}), None, self.name)
                     for sentence, found in zip(sentences, spans)]
-        pairs = [(None, sentence) for sentence in sentences]
+        pairs: list[tuple[str | None, Mapping[str, Any]]] = [(None, sentence) for sentence in sentences]
         if self.task == "stance":
             pairs = [(target, sentence) for sentence in sentences for target in self.targets]
         inputs = [(target, sentence["text"]) if target else sentence["text"] for target, sentence in pairs]

@@ -21,7 +21,7 @@ from msgspec import Meta
 
 Task = Literal["stance", "claim_type", "entities"]
 Op = Literal["set", "retract"]
-Method = Literal["unanimous", "majority", "adjudicated", "single", "imported"]
+Method = Literal["unanimous", "majority", "adjudicated", "single", "imported", "reopened"]
 Lang = Literal["ja", "en"]
 NonEmpty = Annotated[str, Meta(min_length=1)]
 

@@ -3,39 +3,56 @@ written the moment it is decided, and the loop that runs it."""
 
 from __future__ import annotations
 
-from tagline.annotate.session import RIGHT
+from tagline.annotate.session import ENTER, LEFT, RIGHT
 from tagline.annotate.terminal.keys import Terminal
 from tagline.annotate.terminal.window import crop, fit_sentence, row_count
 from tagline.wording import plural
 
 
 class AdjudicationSession:
-    """Contested questions, one at a time, each decided with one key; s skips, q quits. Each decision
-    is written the moment it is made.
+    """Contested questions, one at a time, each decided with one key and written the moment it is
+    decided; b goes back, u takes back the last decision, s skips, q quits.
 
     For a label question (claim type, stance) the keys are the labels' own keys, the same as when
     annotating: the key of an annotator's answer picks it, any other label key gives a fresh label.
-    For entities, where each answer is a span list, the answers are numbered 1, 2, ...
+    For entities every span any annotator marked is listed once, with who marked it; its key turns
+    it on or off (those most annotators marked start on), and Enter makes the chosen spans gold.
     """
 
     def __init__(self, workspace, items, adjudicator: str):
+        from tagline.annotate.gold import gold_view
+
         self.workspace = workspace
-        self.items = items
+        self.items = list(items)
         self.adjudicator = adjudicator
         self.position = 0
         self.decided = 0
         self.message = ""
-        self.finished = not items
-        self.texts = {s["id"]: s["text"] for s in workspace.iter_sentences()
-                      if s["id"] in {item.sentence_id for item in items}}
+        self.finished = not self.items
+        self.decisions: dict[int, dict] = {}  # item index -> the value decided here
+        self.history: list[tuple[int, dict | None]] = []  # (item index, the gold record before) per decision
+        self.chosen: dict[int, set[int]] = {}  # entities: the span numbers turned on, per item
+        wanted = {item.sentence_id for item in self.items}
+        sentences = list(workspace.iter_sentences())
+        self.texts = {s["id"]: s["text"] for s in sentences if s["id"] in wanted}
+        self.neighbours = _neighbours(sentences, wanted)
+        view = gold_view(workspace, reopened=True)
+        self._gold_before = {index: view.get((item.sentence_id, item.task, item.target))
+                             for index, item in enumerate(self.items)}
+
+    def undecided(self) -> list:
+        """The questions still without a decision from this screen."""
+        return [item for index, item in enumerate(self.items) if index not in self.decisions]
 
     def choices(self, item) -> tuple[list[tuple[str, dict, list[str]]], list[tuple[str, dict]]]:
         """``(answers, fresh)``: the annotators' answers as ``(key, value, annotators)``, and the
-        other labels a label question can be given as ``(key, value)``."""
-        options = item.options()
+        other labels a label question can be given as ``(key, value)``. For entities, each answer
+        is one span (``{"spans": [span]}``), listed once whoever marked it."""
         if item.task == "entities":
             keys = _spare_keys(set())
-            return [(next(keys), value, annotators) for value, annotators in options], []
+            # Past the last spare key a span keeps what the majority gave it (no key to turn it).
+            return [(next(keys, ""), {"spans": [span]}, who) for span, who in _span_votes(item)], []
+        options = item.options()
         label_keys = {label: key for key, label in self.workspace.config.keys(item.task).items()}
         spare = _spare_keys(set(label_keys.values()))
         answers = [(label_keys.get(value["label"]) or next(spare), value, annotators) for value, annotators in options]
@@ -44,33 +61,97 @@ class AdjudicationSession:
                  for label, key in label_keys.items() if label not in given]
         return answers, fresh
 
-    def handle_key(self, key: str) -> None:
-        from tagline.annotate.gold import record_decision
+    def selected(self, index: int) -> set[int]:
+        """Entities: the span numbers on for an item (at first, those more than half the annotators marked)."""
+        if index not in self.chosen:
+            item = self.items[index]
+            majority = len(item.votes) / 2
+            self.chosen[index] = {number for number, (_, who) in enumerate(_span_votes(item), 1)
+                                  if len(who) > majority}
+        return self.chosen[index]
 
+    def handle_key(self, key: str) -> None:
         self.message = ""
-        item = self.items[self.position]
         if key == "q":
             self.finished = True
             return
         if key in ("s", RIGHT):
             self._advance()
             return
+        if key in ("b", LEFT):
+            self.position = (self.position - 1) % len(self.items)
+            return
+        if key == "u":
+            self._undo()
+            return
         if key == "?":
-            self.message = ("the key in [ ] before an answer gives that answer as gold; s skips the question, "
-                            "q quits (every decision is already saved)")
+            self.message = ("the key in [ ] gives that answer as gold (entities: turns a span on or off, Enter "
+                            "decides); b back, u takes back the last decision, s skips, q quits (decisions are "
+                            "saved as you go)")
+            return
+        item = self.items[self.position]
+        if item.task == "entities":
+            self._entity_key(item, key)
             return
         answers, fresh = self.choices(item)
         value = next((value for choice, value, *_ in answers + fresh if choice == key), None)
         if value is None:
             self.message = f"'{key}' is not a choice here"
             return
-        record_decision(self.workspace, item, value, self.adjudicator)
-        self.decided += 1
-        self.items.pop(self.position)
-        if not self.items:
+        self._decide(value)
+
+    def _entity_key(self, item, key: str) -> None:
+        answers, _ = self.choices(item)
+        if key == ENTER:
+            spans = [value["spans"][0] for number, (_, value, _) in enumerate(answers, 1)
+                     if number in self.selected(self.position)]
+            self._decide({"spans": sorted(spans, key=lambda span: (span["start"], span["end"]))})
+            return
+        number = next((number for number, (choice, *_) in enumerate(answers, 1) if choice and choice == key), None)
+        if number is None:
+            self.message = f"'{key}' is not a span here; Enter decides"
+            return
+        self.selected(self.position).symmetric_difference_update({number})
+
+    def _decide(self, value: dict) -> None:
+        from tagline.annotate.gold import record_decision
+
+        index = self.position
+        item = self.items[index]
+        before = self._gold_before.get(index)
+        written = record_decision(self.workspace, item, value, self.adjudicator)
+        self.history.append((index, before))
+        self._gold_before[index] = written
+        if index not in self.decisions:
+            self.decided += 1
+        self.decisions[index] = value
+        self._next_undecided()
+
+    def _undo(self) -> None:
+        from tagline.annotate.gold import undo_decision
+
+        if not self.history:
+            self.message = "no decision of this screen to take back"
+            return
+        index, before = self.history.pop()
+        item = self.items[index]
+        self._gold_before[index] = undo_decision(self.workspace, item, before, self.adjudicator)
+        if not any(earlier == index for earlier, _ in self.history):
+            self.decisions.pop(index, None)
+            self.decided -= 1
+        self.chosen.pop(index, None)
+        self.position = index
+        self.finished = False
+        self.message = f"taken back: {item.name} of {item.sentence_id}"
+
+    def _next_undecided(self) -> None:
+        count = len(self.items)
+        following = next((index % count for index in range(self.position + 1, self.position + count + 1)
+                          if index % count not in self.decisions), None)
+        if following is None:
             self.finished = True
-        elif self.position >= len(self.items):
-            self.position = 0
+        else:
+            self.position = following
 
     def _advance(self) -> None:
         self.position = (self.position + 1) % len(self.items)
@@ -80,14 +161,25 @@ class AdjudicationSession:
         from rich.text import Text
 
         width = max(1, width)
-        item = self.items[self.position]
+        index = self.position
+        item = self.items[index]
+        left = len(self.items) - len(self.decisions)
         header = Text(f"tagline adjudicate · {self.adjudicator} · {item.sentence_id} · {item.name} "
-                      f"({len(self.items)} left, {self.decided} decided)", style="bold")
+                      f"({left} left, {self.decided} decided)", style="bold")
         sentence = self.texts.get(item.sentence_id, "(sentence not found)")
         lines = []
         answers, fresh = self.choices(item)
-        for key, value, annotators in answers:
-            line = Text(f"[{key}] ", style="bold cyan")
+        on = self.selected(index) if item.task == "entities" else set()
+        listed = max(2, height // 4) if item.task == "entities" else len(answers)
+        for number, (key, value, annotators) in enumerate(answers, 1):
+            if number > listed:
+                kept = sum(1 for later in range(number, len(answers) + 1) if later in on)
+                lines.append(Text(f"… {plural(len(answers) - number + 1, 'more span')} ({kept} on, as most "
+                                  "annotators marked them)", style="dim"))
+                break
+            line = Text(f"[{key}] " if key else "    ", style="bold cyan")
+            if item.task == "entities":
+                line.append("on  " if number in on else "off ", style="bold green" if number in on else "dim")
             line.append(_answer_text(item.task, value, width))
             line.append(f"   ← {', '.join(annotators)}", style="dim")
             lines.append(line)
@@ -96,22 +188,63 @@ class AdjudicationSession:
             for key, value in fresh:
                 other.append(f"[{key}]\u00a0{value['label']}  ")  # no break between a key and its label
             lines.append(other)
+        if index in self.decisions:
+            lines.append(Text(f"decided: {_answer_text(item.task, self.decisions[index], width)} "
+                              "(a key decides again; u takes back the last decision)", style="green"))
         lines.append(Text(self.message, style="yellow"))
-        lines.append(Text("press the key in [ ] to decide · s skip · q quit · ? help (decisions are saved as you go)",
+        enter = " · Enter decide" if item.task == "entities" else ""
+        lines.append(Text(f"[ ] decides{enter} · b back · u undo · s skip · q quit · ? help (saved as you go)",
                           style="dim"))
         why = Text(f"why: {item.reason}", style="dim")
-        room = height - 1 - sum(row_count(line, width) for line in [header, why, *lines]) - 2
+        highlights = [(span["start"], span["end"], "reverse") for number, (_, value, _) in enumerate(answers, 1)
+                      for span in value.get("spans", []) if number in on]
+        before, after = self.neighbours.get(item.sentence_id, ("", ""))
+        context = [_context(before, width), _context(after, width)] if before or after else []
+        room = height - 1 - sum(row_count(line, width) for line in [header, why, *lines, *context]) - 2
         if room >= 1:
-            text, cut = fit_sentence(sentence, width, room)
+            text, cut = fit_sentence(sentence, width, room, highlights=highlights)
             if not cut:
-                return Group(header, Text(""), text, Text(""), why, *lines)
-        # When the sentence does not fit, the blank lines and the reason go first, then the sentence
-        # is cut, so the header and every choice stay on the screen (the last row is left for the cursor).
+                return Group(header, *context[:1], Text(""), text, Text(""), *context[1:], why, *lines)
+        # When the sentence does not fit, the neighbours, the blank lines and the reason go first, then
+        # the sentence is cut, so the header and every choice stay on the screen (the last row is left
+        # for the cursor).
         if not self.message:
             lines = [line for line in lines if line.plain]  # the empty message row goes too
         used = sum(row_count(line, width) for line in [header, *lines])
-        text, _ = fit_sentence(sentence, width, max(1, height - 1 - used))
+        text, _ = fit_sentence(sentence, width, max(1, height - 1 - used), highlights=highlights)
         return Group(header, text, *lines)
+
+
+def _span_votes(item) -> list[tuple[dict, list[str]]]:
+    """Every span any annotator marked for an entities question, once, with who marked it, in order."""
+    who: dict[tuple[int, int, str], list[str]] = {}
+    spans: dict[tuple[int, int, str], dict] = {}
+    for annotator, value in sorted(item.votes.items()):
+        for span in value.get("spans", []):
+            key = (span["start"], span["end"], span["label"])
+            spans.setdefault(key, span)
+            who.setdefault(key, []).append(annotator)
+    return [(spans[key], who[key]) for key in sorted(spans)]
+
+
+def _neighbours(sentences: list[dict], wanted: set[str]) -> dict[str, tuple[str, str]]:
+    """The sentences before and after each wanted one, within its document."""
+    found = {}
+    for position, sentence in enumerate(sentences):
+        if sentence["id"] not in wanted:
+            continue
+        before = sentences[position - 1] if position > 0 else None
+        after = sentences[position + 1] if position + 1 < len(sentences) else None
+        found[sentence["id"]] = (before["text"] if before and before["doc_id"] == sentence["doc_id"] else "",
+                                 after["text"] if after and after["doc_id"] == sentence["doc_id"] else "")
+    return found
+
+
+def _context(text: str, width: int):
+    from rich.text import Text
+
+    line = Text(crop(text, max(10, width - 1)) if text else "", style="dim")
+    return line
 
 
 def _answer_text(task: str, value: dict, width: int, rows: int = 3) -> str:
