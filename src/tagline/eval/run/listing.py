@@ -4,12 +4,15 @@ against the run schema."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import cast
 
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
 from tagline.schemas.records import RunResult
+
+_LATEST = re.compile(r"latest(?:~(\d+))?")
 
 
 def list_runs(workspace: Workspace, unreadable: list[str] | None = None) -> list[RunResult]:
@@ -47,11 +50,33 @@ def read_run_result(directory: Path) -> RunResult:
 
 
 def find_run(workspace: Workspace, run_id: str) -> Path:
-    """The folder of the run ``run_id`` (a run id in ``runs/``, or a run's folder); a :class:`DataError`
-    naming the latest runs when there is none."""
-    directory = Path(run_id) if Path(run_id).is_dir() else workspace.runs_dir / run_id
-    if not (directory / "results.json").exists():
-        known = [r["run_id"] for r in list_runs(workspace)][-5:]
-        raise DataError(f"no run {run_id!r}", where=str(workspace.runs_dir),
-                        fix="see `tagline eval runs`" + (f"; recent: {', '.join(known)}" if known else ""))
-    return directory
+    """The folder of a run named by its id, a unique beginning of its id, ``latest`` (the newest run),
+    ``latest~N`` (the one N runs before it), or its folder; a :class:`DataError` naming the latest runs
+    when there is none, and the candidates when a beginning fits several.
+
+    Examples
+    --------
+    >>> find_run(workspace, "latest~1")  # doctest: +SKIP
+    PosixPath('.../runs/20261206T101500Z-claim_type-majority')
+    """
+    if Path(run_id).is_dir() and (Path(run_id) / "results.json").exists():
+        return Path(run_id)
+    if (workspace.runs_dir / run_id / "results.json").exists():
+        return workspace.runs_dir / run_id
+    runs = sorted(list_runs(workspace), key=lambda run: (run["created"], run["run_id"]))
+    recent = ", ".join(run["run_id"] for run in runs[-5:])
+    fix = "see `tagline eval runs`" + (f"; recent: {recent}" if recent else "")
+    match = _LATEST.fullmatch(run_id)
+    if match:
+        back = int(match.group(1) or 0)
+        if back >= len(runs):
+            raise DataError(f"there are {len(runs)} runs, so no {run_id!r}", where=str(workspace.runs_dir), fix=fix)
+        return workspace.runs_dir / runs[-1 - back]["run_id"]
+    fitting = [run["run_id"] for run in runs if run["run_id"].startswith(run_id)] if run_id else []
+    if len(fitting) > 1:
+        raise DataError(f"{run_id!r} begins {len(fitting)} run ids ({', '.join(fitting[:4])}"
+                        f"{', …' if len(fitting) > 4 else ''})", where=str(workspace.runs_dir),
+                        fix="give more of the id, or latest / latest~N")
+    if not fitting:
+        raise DataError(f"no run {run_id!r}", where=str(workspace.runs_dir), fix=fix)
+    return workspace.runs_dir / fitting[0]
