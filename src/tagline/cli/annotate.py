@@ -61,6 +61,9 @@ def annotate(ctx, annotator, task, target, order, seed, doc_id, suggest_source, 
     from tagline.corpus.workspace import find_workspace
 
     workspace = find_workspace(workspace_dir)
+    from tagline.annotate.answers import check_can_answer
+
+    check_can_answer(workspace, annotator)
     feed = _suggestion_feed(suggest_source, workspace, annotator, retrain_every) if suggest_source else None
     try:
         model = SessionModel.open(workspace, annotator, task=task, target=target, order=order, doc_id=doc_id,
@@ -168,6 +171,7 @@ def show_cli(sentence_id, workspace, as_json) -> None:
 @json_option
 def progress_cli(workspace, as_json) -> None:
     """How far each annotator has got, per task."""
+    from tagline.annotate.answers import describe_left_out
     from tagline.annotate.scripted import progress
 
     report = progress(workspace)
@@ -176,6 +180,8 @@ def progress_cli(workspace, as_json) -> None:
         return
     if not report["annotators"]:
         click.echo("no annotations yet")
+    if report["left_out"]:
+        say(f"not counted: {describe_left_out(report['left_out'])}")
     for annotator, item in report["annotators"].items():
         click.echo(f"{annotator}: {item['complete_sentences']}/{report['sentences']} sentences complete")
         for task, counts in item["tasks"].items():
@@ -186,6 +192,12 @@ def _split_names(value: str | None) -> list[str] | None:
     return [name.strip() for name in value.split(",") if name.strip()] if value else None
 
 
+def exclude_option(what: str):
+    """Add ``--exclude-annotator NAME`` (repeatable), passed as ``exclude``."""
+    return click.option("--exclude-annotator", "exclude", multiple=True, metavar="NAME",
+                        help=f"Leave this annotator's answers out of {what} (repeatable).")
+
+
 @click.command("agree")
 @click.option("--task", type=click.Choice(TASKS), default=None,
               help="Only this task (default: every configured task).")
@@ -194,9 +206,10 @@ def _split_names(value: str | None) -> list[str] | None:
               help="Also write a Markdown disagreement report to this file (kept if it exists, unless --force).")
 @click.option("--force", is_flag=True, help="Replace the --report file if it exists.")
 @click.option("--with-machines", is_flag=True, help="Count machine annotators (annotate suggest --write) too.")
+@exclude_option("the agreement")
 @workspace_option
 @json_option
-def agree_cli(task, annotators, report_path, force, with_machines, workspace, as_json) -> None:
+def agree_cli(task, annotators, report_path, force, with_machines, exclude, workspace, as_json) -> None:
     """Inter-annotator agreement per question: Cohen's and Fleiss' kappa, Krippendorff's alpha,
     span F1 for entities, the disagreement table and the most contested sentences."""
     from tagline.annotate.agree import agreement_report, report_markdown
@@ -206,7 +219,7 @@ def agree_cli(task, annotators, report_path, force, with_machines, workspace, as
 
         check_output(report_path, force=force)  # before the work, not after it
     report = agreement_report(workspace, tasks=[task] if task else None, annotators=_split_names(annotators),
-                              machines=with_machines)
+                              machines=with_machines, exclude_annotators=exclude)
     if report_path:
         from tagline.corpus.workspace import write_output
 
@@ -222,7 +235,11 @@ def _print_agreement(report: dict) -> None:
     def number(value):
         return "–" if value is None else f"{value:.3f}"
 
+    from tagline.annotate.answers import describe_left_out
+
     click.echo(f"annotators: {', '.join(report['annotators']) or '(none)'}")
+    if report["left_out"]:
+        click.echo(f"not counted: {describe_left_out(report['left_out'])}")
     for name, question in report["questions"].items():
         click.echo(f"\n{name}")
         if question.get("task") == "entities":
@@ -265,9 +282,11 @@ def _print_agreement(report: dict) -> None:
 @click.option("--annotators", default=None, metavar="A,B,...", help="Only these annotators' votes.")
 @click.option("--with-machines", is_flag=True,
               help="Let machine annotators (annotate suggest --write) vote too; by default they do not.")
+@exclude_option("the votes (gold decided with them is made again without them)")
 @workspace_option
 @json_option
-def adjudicate_cli(task, min_agreement, adjudicator, annotators, with_machines, workspace, as_json) -> None:
+def adjudicate_cli(task, min_agreement, adjudicator, annotators, with_machines, exclude, workspace,
+                   as_json) -> None:
     """Make gold: agreed answers automatically, contested ones by an adjudicator in the terminal.
 
     With a single annotator, their answers are promoted to gold with provenance `single`.
@@ -276,7 +295,8 @@ def adjudicate_cli(task, min_agreement, adjudicator, annotators, with_machines, 
     from tagline.annotate.gold import auto_adjudicate
 
     result = auto_adjudicate(workspace, tasks=[task] if task else None, min_agreement=min_agreement,
-                             annotators=_split_names(annotators), machines=with_machines)
+                             annotators=_split_names(annotators), machines=with_machines,
+                             exclude_annotators=exclude)
     decided = 0
     in_terminal = sys.stdin.isatty() and sys.stdout.isatty()
     if result.contested and adjudicator and in_terminal and not as_json:
@@ -339,3 +359,4 @@ def gold_cli(only_changed, workspace, as_json) -> None:
             "  [orphaned: its document was replaced]" if record["orphaned"] else ""
         click.echo(f"{record['sentence_id']}\t{question_name(record['task'], record.get('target'))}\t"
                    f"{describe(record['task'], record['value'])}\t{provenance['method']}{who}{flag}")
+
