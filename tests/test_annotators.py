@@ -1,9 +1,11 @@
-"""Who votes: the sample's answers are gold, not an annotator; --exclude-annotator."""
+"""Who votes: the sample's answers are gold, not an annotator; --exclude-annotator; retiring an
+annotator (the file archived, never deleted; its answers count nowhere) and bringing one back."""
 
 from __future__ import annotations
 
 import json
 import os
+import types
 
 import pytest
 
@@ -181,3 +183,143 @@ def test_the_card_of_the_sample_counts_no_annotator(runner, sample_workspace):
     assert "Annotators: 0 (none; gold was imported), following the project's annotation guidelines " \
            "(docs/guidelines.md in tagline). Not counted: sample-gold (came with its gold)." in card
     assert "## Agreement" not in card
+
+
+# ----- retire ------------------------------------------------------------------------------------------
+def test_retiring_archives_the_file_and_its_answers_count_nowhere(runner, shared):
+    _throwaway(shared, {"news-s0001": "other_claim", "news-s0002": "other_claim", "news-s0003": "laws_rules"})
+    runner.invoke(main, ["annotate", "adjudicate", "--json"])  # s0001 remade (majority), judge's s0002 reopened
+    assert set(_gold(runner, "--changed")) == {"news-s0002"}
+    before = _files(shared.root)
+    answers = shared.annotation_path("tmp").read_bytes()
+
+    result = runner.invoke(main, ["annotate", "retire", "tmp", "--dry-run", "--json"])
+    assert result.exit_code == 0, result.output
+    planned = json.loads(result.stdout)
+    assert planned["gold_changed"] == ["news-s0001 claim_type", "news-s0003 claim_type"]
+    assert planned["gold_settled"] == ["news-s0002 claim_type"]
+    assert (planned["answers"], planned["dry_run"], planned["moved_from"]) == (3, True, "annotations/tmp.jsonl")
+    assert _files(shared.root) == before  # a dry run writes nothing
+
+    result = runner.invoke(main, ["annotate", "retire", "tmp"])
+    assert result.exit_code == 0, result.output
+    (archive,) = (shared.annotations_dir / "retired").iterdir()
+    assert result.stderr.startswith(f"retired tmp: moved annotations/tmp.jsonl to annotations/retired/{archive.name} "
+                                    "(3 current answers, which no longer count)\n2 gold answers decided with tmp's "
+                                    "votes are flagged as changed; `tagline annotate adjudicate` makes them again:\n")
+    assert archive.read_bytes() == answers and not shared.annotation_path("tmp").exists()
+    after = _files(shared.root)
+    assert {name: data for name, data in after.items() if name in before} == \
+        {name: data for name, data in before.items() if name in after}  # nothing written over
+    assert set(after) ^ set(before) == {"annotations/tmp.jsonl", f"annotations/retired/{archive.name}",
+                                        "annotators.jsonl"}
+    assert [r["kind"] for r in read_records(shared.annotators_path)] == ["retired"]
+
+    assert set(_gold(runner, "--changed")) == {"news-s0001", "news-s0003"}
+    summary = json.loads(runner.invoke(main, ["annotate", "adjudicate", "--json"]).stdout)
+    assert summary["by_method"] == {"unanimous": 2} and summary["contested"] == []
+    assert not _gold(runner, "--changed")
+    progress = json.loads(runner.invoke(main, ["annotate", "progress", "--json"]).stdout)
+    assert list(progress["annotators"]) == ["alice", "bob"] and progress["left_out"] == {"tmp": "retired"}
+
+
+def test_a_retired_name_takes_no_new_answers_until_brought_back(runner, shared, tmp_path, monkeypatch):
+    _throwaway(shared, {"news-s0001": "other_claim"})
+    assert runner.invoke(main, ["annotate", "retire", "tmp"]).exit_code == 0
+    (archive,) = (shared.annotations_dir / "retired").iterdir()
+    refusal = (f"Error: annotations/retired/{archive.name}: annotator 'tmp' was retired; answers under that name "
+               "would count nowhere (annotate under another name, or bring tmp back first with `tagline annotate "
+               "retire tmp --undo`)\n")
+    result = runner.invoke(main, ["annotate", "label", "news-s0001", "-a", "tmp", "--claim-type", "quantity"])
+    assert (result.exit_code, result.stderr) == (2, refusal)
+    result = runner.invoke(main, ["annotate", "retract", "news-s0001", "-a", "tmp", "--task", "claim_type"])
+    assert (result.exit_code, result.stderr) == (2, refusal)
+    (tmp_path / "tmp.jsonl").write_text('{"id": 1, "text": "米国の文だ。", "label": [[0, 2, "GPE"]]}\n',
+                                        encoding="utf-8")
+    result = runner.invoke(main, ["annotate", "import", str(tmp_path / "tmp.jsonl"), "--format", "doccano", "-a", "tmp"])
+    assert (result.exit_code, result.stderr) == (2, refusal)
+    terminal = types.SimpleNamespace(stdin=types.SimpleNamespace(isatty=lambda: True),
+                                     stdout=types.SimpleNamespace(isatty=lambda: True))
+    monkeypatch.setattr("tagline.cli.annotate.sys", terminal)  # past the session's own terminal check
+    result = runner.invoke(main, ["annotate", "--annotator", "tmp"])
+    assert (result.exit_code, result.stderr) == (2, refusal)
+    assert not shared.annotation_path("tmp").exists()
+    result = runner.invoke(main, ["annotate", "agree", "--annotators", "alice,tmp"])
+    assert result.exit_code == 2 and "tmp was retired, so its answers count nowhere" in result.stderr
+    assert runner.invoke(main, ["annotate", "agree", "--exclude-annotator", "tmp"]).exit_code == 0
+
+    result = runner.invoke(main, ["annotate", "retire", "tmp", "--undo"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(f"brought tmp back (person): moved annotations/retired/{archive.name} to "
+                                    "annotations/tmp.jsonl (1 current answer)")
+    assert not archive.exists() and [r["kind"] for r in read_records(shared.annotators_path)] == ["retired", "person"]
+    assert runner.invoke(main, ["annotate", "label", "news-s0002", "-a", "tmp", "--claim-type", "quantity"]) \
+        .exit_code == 0
+    assert json.loads(runner.invoke(main, ["annotate", "agree", "--json"]).stdout)["annotators"] == \
+        ["alice", "bob", "tmp"]
+
+
+def test_retire_refuses_an_unknown_name_and_retiring_twice_changes_nothing(runner, shared):
+    result = runner.invoke(main, ["annotate", "retire", "nobody"])
+    assert (result.exit_code, result.stderr) == \
+        (2, "Error: no annotations by nobody (annotators in this workspace: alice, bob)\n")
+    assert runner.invoke(main, ["annotate", "retire", "bob"]).exit_code == 0
+    (archive,) = (shared.annotations_dir / "retired").iterdir()
+    before = _files(shared.root)
+    result = runner.invoke(main, ["annotate", "retire", "bob"])
+    assert (result.exit_code, result.stderr) == \
+        (0, f"bob is retired already; its answers are in annotations/retired/{archive.name} (`tagline annotate "
+            "retire bob --undo` brings it back)\n")
+    assert _files(shared.root) == before
+    result = runner.invoke(main, ["annotate", "retire", "alice", "--undo"])
+    assert (result.exit_code, result.stderr) == \
+        (2, "Error: 'alice' is not retired (`tagline annotate retire NAME` retires one)\n")
+    result = runner.invoke(main, ["annotate", "retire", "../alice"])
+    assert result.exit_code == 2 and "annotator name '../alice' is not allowed" in result.stderr
+
+
+def test_answers_a_session_writes_after_retirement_are_flagged_and_archived_beside_the_first(runner, shared):
+    from tagline.corpus.store import append_records
+
+    assert runner.invoke(main, ["annotate", "retire", "bob"]).exit_code == 0
+    # A session that was open when bob was retired appends to the file it no longer finds.
+    append_records(shared.annotation_path("bob"), [{
+        "sentence_id": "news-s0001", "annotator": "bob", "time": "2026-11-28T10:00:00Z", "task": "claim_type",
+        "op": "set", "value": {"label": "not_claim"}}])
+    assert json.loads(runner.invoke(main, ["annotate", "agree", "--json"]).stdout)["annotators"] == ["alice"]
+    result = runner.invoke(main, ["validate"])
+    assert result.exit_code == 0 and "answers given as bob after it was retired count nowhere; `tagline annotate " \
+        "retire bob` archives them too" in result.stdout
+    result = runner.invoke(main, ["annotate", "retire", "bob", "--undo"])
+    assert result.exit_code == 2 and "retire bob again to archive those answers too" in result.stderr
+    assert runner.invoke(main, ["annotate", "retire", "bob"]).exit_code == 0
+    assert len(list((shared.annotations_dir / "retired").iterdir())) == 2
+    assert [r["kind"] for r in read_records(shared.annotators_path)] == ["retired"]
+    assert "after it was retired" not in runner.invoke(main, ["validate"]).stdout
+
+
+def test_a_retired_machine_annotator_is_no_machine_any_more_and_comes_back_as_one(runner, shared, tmp_path):
+    (tmp_path / "p.jsonl").write_text('{"id": "news-s0001", "label": "quantity"}\n')
+    assert runner.invoke(main, ["annotate", "suggest", "--source", f"file:{tmp_path / 'p.jsonl'}", "--write",
+                                "--as", "model-x"]).exit_code == 0
+    assert runner.invoke(main, ["annotate", "retire", "model-x"]).exit_code == 0
+    assert shared.machine_annotators() == {}
+    result = runner.invoke(main, ["annotate", "suggest", "--source", f"file:{tmp_path / 'p.jsonl'}", "--write",
+                                  "--as", "model-x"])
+    assert result.exit_code == 2 and "annotator 'model-x' was retired" in result.stderr
+    assert runner.invoke(main, ["annotate", "retire", "model-x", "--undo"]).exit_code == 0
+    assert shared.machine_annotators() == {"model-x": "file:p.jsonl"}
+
+
+def test_retiring_the_sample_answers_lets_people_decide_its_questions(runner, sample_workspace):
+    _throwaway(sample_workspace, {"deepseek_ja-s0001": "quantity"})  # the sample says not_claim
+    planned = json.loads(runner.invoke(main, ["annotate", "retire", "sample-gold", "--dry-run", "--json"]).stdout)
+    # Every sample question had the sample's answer alone behind it: none is left but tmp's one.
+    assert planned["kind"] == "imported" and len(planned["gold_changed"]) == 77 * 4
+    assert "deepseek_ja-s0001 claim_type" in planned["gold_changed"]
+    assert runner.invoke(main, ["annotate", "retire", "sample-gold"]).exit_code == 0
+    summary = json.loads(runner.invoke(main, ["annotate", "adjudicate", "--task", "claim_type", "--json"]).stdout)
+    assert summary["by_method"] == {"single": 1}  # tmp alone in the document now
+    assert runner.invoke(main, ["annotate", "retire", "sample-gold", "--undo"]).exit_code == 0
+    assert [r["kind"] for r in read_records(sample_workspace.annotators_path)] == ["imported", "retired", "imported"]
+    assert set(_gold(runner, "--changed")) == {"deepseek_ja-s0001"}  # the sample's answer is the gold again

@@ -96,6 +96,7 @@ COMMANDS = {
     "adjudicate": ["annotate", "adjudicate", "--annotators", "bob,sample-gold"],
     "export": ["annotate", "export", "--format", "csv", "--gold", "--out", "gold.csv"],
     "agree --report": ["annotate", "agree", "--report", "agreement.md"],
+    "retire": ["annotate", "retire", "bob"],
 }
 
 
@@ -184,7 +185,7 @@ def test_a_failing_init_leaves_no_half_made_workspace(tmp_path, monkeypatch):
 
 
 # ----- kill -9 ---------------------------------------------------------------------------------
-KILLED_COMMANDS = ["corpus add", "corpus add --replace", "import", "import --gold", "adjudicate", "label"]
+KILLED_COMMANDS = ["corpus add", "corpus add --replace", "import", "import --gold", "adjudicate", "label", "retire"]
 
 
 def _killed_at(root: Path, args: list[str], at: int) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tagline.annotate.events import fold_events, iter_annotation_events
-from tagline.corpus.annotators import annotator_kinds
+from tagline.corpus.annotators import annotator_kinds, archived_files
 from tagline.corpus.workspace import Workspace
 from tagline.errors import ConflictError, DataError
 from tagline.wording import verb
@@ -35,6 +35,11 @@ def select_annotators(workspace: Workspace, annotators: Iterable[str] | None, *,
         voting = ("person", "machine") if machines else ("person",)
         return [name for name in known if kinds.get(name, "person") in voting and name not in excluded]
     chosen = list(annotators)
+    retired = [name for name in chosen if kinds.get(name) == "retired"]
+    if retired:
+        raise DataError(f"{', '.join(retired)} {verb(len(retired), 'was', 'were')} retired, so "
+                        f"{verb(len(retired), 'its', 'their')} answers count nowhere",
+                        fix=f"leave {retired[0]} out, or bring it back: `tagline annotate retire {retired[0]} --undo`")
     unknown = [name for name in chosen if name not in known]
     if unknown:
         raise DataError(f"no annotations by {', '.join(unknown)}",
@@ -84,8 +89,15 @@ def describe_left_out(reasons: dict[str, str]) -> str:
 
 
 def check_can_answer(workspace: Workspace, annotator: str) -> None:
-    """Refuse new answers under an imported annotator's name: its answers are gold."""
+    """Refuse new answers under a retired name, whose answers count nowhere (a new person given the
+    name by accident would be silently left out), or an imported annotator's, whose answers are gold."""
     kind = annotator_kinds(workspace).get(annotator)
+    if kind == "retired":
+        archived = archived_files(workspace, annotator)
+        raise ConflictError(f"annotator {annotator!r} was retired; answers under that name would count nowhere",
+                            where=workspace.relative(archived[-1]) if archived else None,
+                            fix=f"annotate under another name, or bring {annotator} back first with "
+                                f"`tagline annotate retire {annotator} --undo`")
     if kind == "imported":
         raise ConflictError(f"{annotator!r} holds answers that came with imported gold; they are gold, not votes",
                             where=workspace.relative(workspace.annotation_path(annotator)),

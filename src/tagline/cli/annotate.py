@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "agree": "tagline.cli.annotate:agree_cli",
     "adjudicate": "tagline.cli.annotate:adjudicate_cli",
     "gold": "tagline.cli.annotate:gold_cli",
+    "retire": "tagline.cli.annotate:retire_cli",
     "suggest": "tagline.cli.suggest:suggest_cli",
     "import": "tagline.cli.interop:import_cli",
     "export": "tagline.cli.interop:export_cli",
@@ -360,3 +361,50 @@ def gold_cli(only_changed, workspace, as_json) -> None:
         click.echo(f"{record['sentence_id']}\t{question_name(record['task'], record.get('target'))}\t"
                    f"{describe(record['task'], record['value'])}\t{provenance['method']}{who}{flag}")
 
+
+@click.command("retire")
+@click.argument("name")
+@click.option("--dry-run", is_flag=True, help="Show what would change, and change nothing.")
+@click.option("--undo", is_flag=True, help="Bring a retired annotator back: its archived answers count again.")
+@workspace_option
+@json_option
+def retire_cli(name, dry_run, undo, workspace, as_json) -> None:
+    """Retire an annotator: annotations/NAME.jsonl is moved to annotations/retired/ (never deleted)
+    and its answers stop counting in adjudication, agreement, progress and the dataset card.
+
+    Gold decided with its votes is flagged as changed where the votes now differ; the next
+    `tagline annotate adjudicate` makes it again. No new answers are taken under a retired name.
+    """
+    from tagline.annotate.retire import reinstate_annotator, retire_annotator
+
+    change = (reinstate_annotator if undo else retire_annotator)(workspace, name, dry_run=dry_run)
+    if as_json:
+        emit_json(change.as_dict())
+        return
+    would = "would move" if dry_run else "moved"
+    answers = plural(change.answers, "current answer")
+    if change.already:
+        say(f"{name} is retired already; its answers are in {change.moved_to} (`tagline annotate retire {name} "
+            "--undo` brings it back)")
+        return
+    if change.undone:
+        say(f"{'would bring' if dry_run else 'brought'} {name} back ({change.kind}): {would} {change.moved_from} "
+            f"to {change.moved_to} ({answers}); see `tagline annotate gold --changed` for gold they now differ from")
+        return
+    say(f"{'would retire' if dry_run else 'retired'} {name}: {would} {change.moved_from} to {change.moved_to} "
+        f"({answers}, which no longer count)")
+    count = len(change.gold_changed)
+    if count:
+        flagged = "would be" if dry_run else verb(count, "is", "are")
+        say(f"{plural(count, 'gold answer')} decided with {name}'s votes {flagged} flagged as changed; "
+            f"`tagline annotate adjudicate` makes {verb(count, 'it', 'them')} again:")
+        for question in change.gold_changed[:20]:
+            click.echo(f"  {question}")
+        if count > 20:
+            click.echo(f"  ... and {count - 20} more (see --json)")
+    settled = len(change.gold_settled)
+    if settled:
+        now = "would no longer be" if dry_run else verb(settled, "is", "are") + " no longer"
+        say(f"{plural(settled, 'gold answer')} flagged as changed only because of {name}'s votes {now} flagged")
+    if dry_run:
+        say("nothing was changed (--dry-run)")
