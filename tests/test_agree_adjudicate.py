@@ -165,7 +165,9 @@ def test_entity_agreement_uses_tokens(runner, sample_workspace):
     append_records(ws.annotation_path("bob"), [{
         "sentence_id": "deepseek_ja-s0053", "annotator": "bob", "time": "2026-11-28T10:00:00Z",
         "task": "entities", "op": "set", "value": {"spans": [{"start": 0, "end": 3, "label": "PERSON", "text": "梁文峰"}]}}])
-    report = json.loads(runner.invoke(main, ["annotate", "agree", "--task", "entities", "--json"]).stdout)
+    # The sample's answers are gold, not a vote; named, they are compared like anyone's.
+    report = json.loads(runner.invoke(main, ["annotate", "agree", "--task", "entities", "--annotators",
+                                             "bob,sample-gold", "--json"]).stdout)
     entities = report["questions"]["entities"]
     pair = entities["pairwise"][0]
     assert pair["exact"]["f1"] == 1.0 and pair["n_items"] == 1
@@ -218,24 +220,25 @@ def test_adjudication_keys_reach_every_label_and_every_entity_answer(sample_work
 
 def test_a_document_only_one_annotator_answered_becomes_single_gold_in_a_shared_workspace(runner, sample_workspace,
                                                                                            tmp_path):
-    # The sample's own annotator has answered the sample, which is gold (as `init --sample` leaves
-    # it); alice alone answers a new document.
+    # The sample's answers are its gold (as `init --sample` leaves it); alice alone answers a new
+    # document.
     assert runner.invoke(main, ["annotate", "adjudicate"]).exit_code == 0
     source = tmp_path / "new.txt"
     source.write_text("米国は新たな輸出規制を発表した。中国は反発した。", encoding="utf-8")
     assert runner.invoke(main, ["corpus", "add", str(source)]).exit_code == 0
     assert runner.invoke(main, ["annotate", "label", "new-s0001", "-a", "alice", "--claim-type", "laws_rules"]).exit_code == 0
-    # bob answers one question of the sample, where sample-gold answered everything.
+    # bob answers one question of the sample, whose answers are gold, not votes: its gold stands.
     assert runner.invoke(main, ["annotate", "label", "deepseek_ja-s0001", "-a", "bob", "--claim-type",
                                 "quantity"]).exit_code == 0
+    sample_gold = sample_workspace.gold_path.read_bytes().splitlines()
     summary = json.loads(runner.invoke(main, ["annotate", "adjudicate", "--json"]).stdout)
     gold = {(r["sentence_id"], r["task"]): r for r in
             (json.loads(line) for line in runner.invoke(main, ["annotate", "gold", "--json"]).stdout.splitlines())}
     assert gold[("new-s0001", "claim_type")]["provenance"]["method"] == "single"
     assert gold[("new-s0001", "claim_type")]["value"] == {"label": "laws_rules"}
-    contested = {(item["sentence_id"], item["question"]) for item in summary["contested"]}
-    sample_label = gold[("deepseek_ja-s0001", "claim_type")]["value"]["label"]
-    assert (("deepseek_ja-s0001", "claim_type") in contested) == (sample_label != "quantity")
+    assert not summary["contested"] and summary["by_method"] == {"single": 1}
+    assert gold[("deepseek_ja-s0001", "claim_type")]["value"] == {"label": "not_claim"}  # the sample's
+    assert sample_workspace.gold_path.read_bytes().splitlines()[:-1] == sample_gold
     # When bob answers alice's document too, alice's single gold is remade from both votes.
     assert runner.invoke(main, ["annotate", "label", "new-s0001", "-a", "bob", "--claim-type", "laws_rules"]).exit_code == 0
     runner.invoke(main, ["annotate", "adjudicate"])

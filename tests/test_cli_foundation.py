@@ -36,7 +36,8 @@ def test_init_sample_writes_its_gold_which_stays_gold_when_a_second_annotator_jo
     result = runner.invoke(main, ["annotate", "adjudicate", "--json"])
     assert result.exit_code == 0, result.output
     outcome = json.loads(result.stdout)
-    assert outcome["by_method"] == {"unanimous": 1} and outcome["unchanged"] == 307 and not outcome["contested"]
+    # The sample's answers are its gold, not a vote beside bob's: nothing is decided again.
+    assert outcome["written"] == 0 and outcome["unchanged"] == 308 and not outcome["contested"]
     result = runner.invoke(main, ["eval", "build", "--json"])
     assert result.exit_code == 0, result.output
     assert sum(json.loads(result.stdout)["configs"]["sentences"].values()) == 77

@@ -120,7 +120,7 @@ def _adjudicate(root: str) -> None:
 
 def test_three_adjudications_at_once_write_each_gold_record_once(tmp_path):
     workspace = init_workspace(tmp_path / "ws", sample=True)
-    workspace.gold_path.unlink()  # every sample question is to be decided
+    workspace.gold_path.unlink()  # every sample question is to be decided again, from the sample's answers
     from tagline.annotate.events import load_view
     from tagline.annotate.scripted import label_sentence
 
@@ -133,7 +133,7 @@ def test_three_adjudications_at_once_write_each_gold_record_once(tmp_path):
     alone = Workspace(shutil.copytree(workspace.root, tmp_path / "alone"))
     _adjudicate(str(alone.root))
     expected = {(r["sentence_id"], r["task"], r.get("target")) for r in alone.iter_gold()}
-    assert len(expected) == 40
+    assert len(expected) == 77 * 4
     for _ in range(3):
         _together(*[(_adjudicate, (str(workspace.root),)) for _ in range(3)])
         keys = Counter((r["sentence_id"], r["task"], r.get("target")) for r in workspace.iter_gold())

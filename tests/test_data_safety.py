@@ -184,7 +184,9 @@ def test_a_torn_or_zero_filled_gold_tail_is_a_warning_everywhere_and_set_aside_b
     assert "incomplete last line" in result.stderr
     assert runner.invoke(main, ["annotate", "label", "deepseek_ja-s0003", "-a", "bob",
                                 "--claim-type", "not_claim"]).exit_code == 0
-    result = runner.invoke(main, ["annotate", "adjudicate", "--task", "claim_type", "--json"])
+    # Named, the sample's answers vote beside bob's: the two agree, and gold is appended.
+    result = runner.invoke(main, ["annotate", "adjudicate", "--task", "claim_type", "--annotators", "bob,sample-gold",
+                                  "--json"])
     assert result.exit_code == 0 and orjson.loads(result.stdout)["written"] == 1
     aside = orjson.loads((sample_workspace.root / "gold" / "gold.jsonl.torn").read_bytes())
     assert aside["text"].encode("utf-8", "replace")[:10] == tail.decode("utf-8", "replace").encode("utf-8")[:10]

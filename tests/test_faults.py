@@ -92,15 +92,17 @@ COMMANDS = {
     "corpus add --replace": ["corpus", "add", "deepseek_ja.txt", "--doc-id", "deepseek_ja", "--replace"],
     "import": ["annotate", "import", "carol.jsonl", "--format", "doccano", "-a", "carol"],
     "import --gold": ["annotate", "import", "carol.jsonl", "--format", "doccano", "--gold"],
-    "adjudicate": ["annotate", "adjudicate"],
+    # Named, the sample's answers vote beside bob's, so the gold of the two sentences is made again.
+    "adjudicate": ["annotate", "adjudicate", "--annotators", "bob,sample-gold"],
     "export": ["annotate", "export", "--format", "csv", "--gold", "--out", "gold.csv"],
     "agree --report": ["annotate", "agree", "--report", "agreement.md"],
+    "retire": ["annotate", "retire", "bob"],
 }
 
 
 def make_template(root: Path) -> Path:
     """A sample workspace at ``root`` with a second annotator who agrees with the sample on two
-    sentences (so adjudication writes gold), a new document, an edited copy of the sample article and
+    sentences (so adjudication among the two writes gold), a new document, an edited copy of the sample article and
     a doccano export, ready for every command above."""
     from tagline.corpus.sample import sample_article_path
 
@@ -183,7 +185,7 @@ def test_a_failing_init_leaves_no_half_made_workspace(tmp_path, monkeypatch):
 
 
 # ----- kill -9 ---------------------------------------------------------------------------------
-KILLED_COMMANDS = ["corpus add", "corpus add --replace", "import", "import --gold", "adjudicate", "label"]
+KILLED_COMMANDS = ["corpus add", "corpus add --replace", "import", "import --gold", "adjudicate", "label", "retire"]
 
 
 def _killed_at(root: Path, args: list[str], at: int) -> int:

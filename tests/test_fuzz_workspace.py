@@ -133,7 +133,7 @@ def test_a_damaged_answer_file_is_reported_the_same_by_the_readers_and_validate(
         handle.write(b'{"sentence_id": "deepseek_ja-s0001", "annotator": "sample-gold"}\n')
     line = workspace.annotation_path("sample-gold").read_bytes().count(b"\n")
     with pytest.raises(TaglineError) as caught:
-        progress(workspace)
+        progress(workspace, ["sample-gold"])  # named: the sample's answers are not counted otherwise
     assert caught.value.where.endswith(f"sample-gold.jsonl:{line}")
     assert any(problem.line == line and not problem.warning for problem in validate_workspace(workspace))
     os.remove(workspace.annotation_path("sample-gold"))

@@ -34,10 +34,12 @@ def test_replaced_document_keeps_build_adjudicate_and_validate_working(runner, s
     assert result.exit_code == 0, result.output
     assert "orphaned" in result.stdout
     # Progress counts the corpus as it is now; the orphan's gold is listed as orphaned, not as changed.
-    progress = json.loads(runner.invoke(main, ["annotate", "progress", "--json"]).stdout)
-    assert progress["sentences"] == 77  # s0003 was replaced by a new, unannotated sentence
-    assert progress["annotators"]["sample-gold"]["tasks"]["claim_type"]["done"] == 76
-    assert progress["annotators"]["sample-gold"]["complete_sentences"] == 76
+    from tagline.annotate.scripted import progress
+
+    counted = progress(sample_workspace, ["sample-gold"])  # named: the sample's answers are no annotator's work
+    assert counted["sentences"] == 77  # s0003 was replaced by a new, unannotated sentence
+    assert counted["annotators"]["sample-gold"]["tasks"]["claim_type"]["done"] == 76
+    assert counted["annotators"]["sample-gold"]["complete_sentences"] == 76
     listing = [json.loads(line) for line in runner.invoke(main, ["annotate", "gold", "--json"]).stdout.splitlines()]
     orphan_gold = [r for r in listing if r["sentence_id"] == "deepseek_ja-s0003"]
     assert len(orphan_gold) == 4 and all(r["orphaned"] and not r["changed"] for r in orphan_gold)

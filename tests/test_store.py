@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import os
 import warnings
 
 import orjson
@@ -191,3 +193,39 @@ def test_workspace_transactions_nest_into_one(tmp_path):
             raise RuntimeError
     assert workspace.documents_path.read_bytes() == workspace.sentences_path.read_bytes() == b""
     assert not workspace.journal_path.exists()
+
+
+def test_a_move_never_writes_over_a_file_and_is_undone_on_failure(tmp_path):
+    from tagline.corpus.store import Transaction
+
+    (tmp_path / "a.jsonl").write_bytes(b"a\n")
+    (tmp_path / "b.jsonl").write_bytes(b"b\n")
+    with pytest.raises(FileExistsError), Transaction() as transaction:
+        transaction.move(tmp_path / "a.jsonl", tmp_path / "b.jsonl")
+    assert (tmp_path / "a.jsonl").read_bytes() == b"a\n" and (tmp_path / "b.jsonl").read_bytes() == b"b\n"
+    with pytest.raises(RuntimeError), Transaction() as transaction:
+        transaction.move(tmp_path / "a.jsonl", tmp_path / "archive" / "a.1.jsonl")
+        assert not (tmp_path / "a.jsonl").exists()
+        raise RuntimeError("later in the same transaction")
+    assert (tmp_path / "a.jsonl").read_bytes() == b"a\n" and not (tmp_path / "archive").exists()
+
+
+def test_a_move_killed_before_its_end_is_put_back_by_the_journal_and_a_new_file_is_kept(tmp_path):
+    from tagline.corpus.store import recover
+
+    def killed_move(new_file: bytes | None) -> None:
+        (tmp_path / "a.jsonl").write_bytes(b"old\n")
+        (tmp_path / "retired").mkdir(exist_ok=True)
+        os.replace(tmp_path / "a.jsonl", tmp_path / "retired" / "a.1.jsonl")
+        if new_file is not None:  # a session appended to the name it no longer found
+            (tmp_path / "a.jsonl").write_bytes(new_file)
+        (tmp_path / "journal").write_text(json.dumps({"op": "move", "path": "a.jsonl", "to": "retired/a.1.jsonl"})
+                                          + "\n")
+        assert recover(tmp_path / "journal", tmp_path) == (
+            [] if new_file is not None else ["moved retired/a.1.jsonl back to a.jsonl"])
+
+    killed_move(None)
+    assert (tmp_path / "a.jsonl").read_bytes() == b"old\n" and not (tmp_path / "retired" / "a.1.jsonl").exists()
+    killed_move(b"new\n")
+    assert (tmp_path / "a.jsonl").read_bytes() == b"new\n"
+    assert (tmp_path / "retired" / "a.1.jsonl").read_bytes() == b"old\n"

@@ -15,7 +15,7 @@ from tagline.annotate.session import ACCEPT_ALL, ENTER, SessionModel
 from tagline.annotate.sources import CommandSuggester, FileSuggester
 from tagline.annotate.suggest import SuggestionFeed
 from tagline.cli import main
-from tagline.corpus.store import read_records
+from tagline.corpus.store import append_records, read_records
 from tagline.errors import DataError
 
 from conftest import REPO
@@ -124,6 +124,9 @@ def test_machine_answers_do_not_vote_unless_asked(runner, sample_workspace, tmp_
     from tagline.annotate.gold import auto_adjudicate
 
     sample_workspace.gold_path.unlink()
+    # The sample's answers as a person's: they vote, where the sample's own answers would be gold.
+    append_records(sample_workspace.annotators_path, [{"annotator": "sample-gold", "kind": "person",
+                                                       "time": "2026-11-28T10:00:00Z"}])
     (tmp_path / "p.jsonl").write_text('{"id": "deepseek_ja-s0001", "label": "quantity"}\n')
     assert runner.invoke(main, ["annotate", "suggest", "--source", f"file:{tmp_path / 'p.jsonl'}", "--write",
                                 "--as", "model-x"]).exit_code == 0
@@ -137,9 +140,14 @@ def test_machine_answers_do_not_vote_unless_asked(runner, sample_workspace, tmp_
 
 def test_writing_machine_answers_over_a_person_is_refused(runner, sample_workspace, tmp_path):
     (tmp_path / "p.jsonl").write_text('{"id": "deepseek_ja-s0001", "label": "quantity"}\n')
+    assert runner.invoke(main, ["annotate", "label", "deepseek_ja-s0002", "-a", "bob", "--claim-type",
+                                "not_claim"]).exit_code == 0
+    result = runner.invoke(main, ["annotate", "suggest", "--source", f"file:{tmp_path / 'p.jsonl'}", "--write",
+                                  "--as", "bob"])
+    assert result.exit_code == 2 and "is a person's answer file" in result.stderr
     result = runner.invoke(main, ["annotate", "suggest", "--source", f"file:{tmp_path / 'p.jsonl'}", "--write",
                                   "--as", "sample-gold"])
-    assert result.exit_code == 2 and "is a person's answer file" in result.stderr
+    assert result.exit_code == 2 and "'sample-gold' holds answers that came with imported gold" in result.stderr
 
 
 def _script(tmp_path, body: str):
@@ -229,10 +237,11 @@ def test_agreement_report_and_card_show_how_much_a_model_made(runner, sample_wor
                                               "without_suggestion": 1, "share_as_is": 0.8,
                                               "as_is_by_source": {"file:p.jsonl": 4}}
     assert "model-m" not in report["annotators"]
-    assert report["machines"]["model-m"]["sample-gold"] == {"shared": 1, "agreement": 1.0}  # s0001 is not_claim
-    assert report["machines"]["model-m"]["alice"] == {"shared": 1, "agreement": 0.0}  # alice took quantity
+    # Compared with the people who vote: the sample's answers are its gold, not a person's.
+    assert report["machines"]["model-m"] == {"alice": {"shared": 1, "agreement": 0.0}}  # alice took quantity
     text = runner.invoke(main, ["annotate", "agree"]).stdout
     assert "alice: 4 / 0 / 1 (80% of 5 answers taken as is)" in text
     assert runner.invoke(main, ["eval", "build", "--no-tokens"]).exit_code == 0
     card = (sample_workspace.build_dir / "dataset" / "README.md").read_text(encoding="utf-8")
-    assert "| alice | 5 | 4 | 0 | 1 | 80.0% |" in card and "| model-m | sample-gold | 1 | 100.0% |" in card
+    assert "| alice | 5 | 4 | 0 | 1 | 80.0% |" in card and "| model-m | alice | 1 | 0.0% |" in card
+    assert "| model-m | sample-gold |" not in card

@@ -5,24 +5,33 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tagline.annotate.agreement import label_agreement, render_markdown, span_agreement
-from tagline.annotate.answers import collect_votes, describe, question_name, select_annotators
+from tagline.annotate.answers import (
+    collect_votes,
+    describe,
+    describe_left_out,
+    left_out,
+    question_name,
+    select_annotators,
+)
 from tagline.corpus.workspace import Workspace
 
 
 def agreement_report(workspace: Workspace, *, tasks: Iterable[str] | None = None,
                      annotators: Iterable[str] | None = None, top_contested: int = 10,
-                     machines: bool = False) -> dict:
+                     machines: bool = False, exclude_annotators: Iterable[str] | None = None) -> dict:
     """Agreement for every question (stance per target, claim type, entities) among ``annotators``.
 
-    Returns ``{"annotators": [...], "questions": {name: report}}`` where each report holds
-    ``observed_agreement``, ``cohen_kappa``, ``fleiss_kappa``, ``krippendorff_alpha`` (labels) or
-    pairwise span scores and token-level ``krippendorff_alpha`` (entities), plus ``notes``.
-    Machine annotators (``annotate suggest --write``) are left out unless named or ``machines``.
+    Returns ``{"annotators": [...], "questions": {name: report}, "left_out": {name: why}}`` where
+    each report holds ``observed_agreement``, ``cohen_kappa``, ``fleiss_kappa``,
+    ``krippendorff_alpha`` (labels) or pairwise span scores and token-level ``krippendorff_alpha``
+    (entities), plus ``notes``. Machine annotators (``annotate suggest --write``) are left out unless
+    named or ``machines``; so are answers that came with their gold (the sample's) unless named,
+    retired annotators, and ``exclude_annotators``. ``left_out`` says who was, and why.
     """
     from tagline.corpus.tokenize import tokenize
 
     config = workspace.config
-    chosen = select_annotators(workspace, annotators, machines=machines)
+    chosen = select_annotators(workspace, annotators, machines=machines, exclude=exclude_annotators)
     votes = collect_votes(workspace, chosen, tasks)
     questions = {}
     sentences = None
@@ -47,7 +56,9 @@ def agreement_report(workspace: Workspace, *, tasks: Iterable[str] | None = None
     from tagline.annotate.provenance import machine_agreement, suggestion_use
 
     return {"workspace": str(workspace.root), "annotators": chosen, "questions": questions,
-            "suggestions": suggestion_use(workspace, chosen), "machines": machine_agreement(workspace)}
+            "left_out": left_out(workspace, chosen, exclude_annotators),
+            "suggestions": suggestion_use(workspace, chosen),
+            "machines": machine_agreement(workspace, exclude_annotators=exclude_annotators)}
 
 
 def report_markdown(workspace: Workspace, report: dict) -> str:
@@ -57,6 +68,8 @@ def report_markdown(workspace: Workspace, report: dict) -> str:
 
     lines = [f"# Agreement report: {workspace.root.name}", "",
              f"Annotators: {', '.join(report['annotators']) or '(none)'}.", ""]
+    if report.get("left_out"):
+        lines += [f"Not counted: {describe_left_out(report['left_out'])}.", ""]
     provenance = provenance_markdown(report.get("suggestions", {}), report.get("machines", {}))
     if provenance:
         lines += ["## Model suggestions", "", *provenance]

@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tagline.annotate.events import fold_events, iter_annotation_events
+from tagline.corpus.annotators import annotator_kinds, archived_files
 from tagline.corpus.workspace import Workspace
-from tagline.errors import DataError
+from tagline.errors import ConflictError, DataError
+from tagline.wording import verb
+
+# Why an annotator's answers are left out of the votes, as reports say it.
+LEFT_OUT = {"machine": "a model", "imported": "came with its gold", "retired": "retired", "excluded": "excluded"}
 
 
 def question_name(task: str, target: str | None) -> str:
@@ -15,19 +20,88 @@ def question_name(task: str, target: str | None) -> str:
 
 
 def select_annotators(workspace: Workspace, annotators: Iterable[str] | None, *,
-                      machines: bool = False) -> list[str]:
-    """The annotators named, or every annotator; machine annotators (``annotate suggest --write``)
-    only when named or with ``machines``."""
+                      machines: bool = False, exclude: Iterable[str] | None = None) -> list[str]:
+    """The annotators whose answers vote: those named, or every person.
+
+    Machine annotators (``annotate suggest --write``) vote only when named or with ``machines``;
+    annotators whose answers came with imported gold (the sample's) only when named; retired
+    annotators never. ``exclude`` leaves annotators out; a name there that is no annotator of the
+    workspace is an error, since a misspelt name would silently exclude nobody.
+    """
     known = workspace.annotators()
+    kinds = annotator_kinds(workspace)
+    excluded = _checked_exclusions(exclude, known, kinds)
     if annotators is None:
-        machine = workspace.machine_annotators()
-        return [name for name in known if machines or name not in machine]
+        voting = ("person", "machine") if machines else ("person",)
+        return [name for name in known if kinds.get(name, "person") in voting and name not in excluded]
     chosen = list(annotators)
+    retired = [name for name in chosen if kinds.get(name) == "retired"]
+    if retired:
+        raise DataError(f"{', '.join(retired)} {verb(len(retired), 'was', 'were')} retired, so "
+                        f"{verb(len(retired), 'its', 'their')} answers count nowhere",
+                        fix=f"leave {retired[0]} out, or bring it back: `tagline annotate retire {retired[0]} --undo`")
     unknown = [name for name in chosen if name not in known]
     if unknown:
         raise DataError(f"no annotations by {', '.join(unknown)}",
                         fix=f"annotators in this workspace: {', '.join(known) or 'none yet'}")
+    both = [name for name in chosen if name in excluded]
+    if both:
+        raise DataError(f"{', '.join(both)} {verb(len(both), 'is', 'are')} both chosen and excluded",
+                        fix="name each annotator in --annotators or in --exclude-annotator, not in both")
     return chosen
+
+
+def _checked_exclusions(exclude: Iterable[str] | None, known: list[str], kinds: dict[str, str]) -> set[str]:
+    excluded = list(exclude or ())
+    unknown = [name for name in excluded if name not in known and name not in kinds]
+    if unknown:
+        raise DataError(f"cannot exclude {', '.join(unknown)}: no annotator of that name",
+                        fix=f"annotators in this workspace: {', '.join(known) or 'none yet'}")
+    return set(excluded)
+
+
+def imported_annotators(workspace: Workspace, chosen: Iterable[str], exclude: Iterable[str] | None = None
+                        ) -> list[str]:
+    """The annotators whose answers came with imported gold (the sample's) and are not ``chosen`` to
+    vote: their answers are gold where they gave one."""
+    left_out = set(chosen) | set(exclude or ())
+    kinds = annotator_kinds(workspace)
+    return [name for name in workspace.annotators() if kinds.get(name) == "imported" and name not in left_out]
+
+
+def left_out(workspace: Workspace, chosen: Iterable[str], exclude: Iterable[str] | None = None) -> dict[str, str]:
+    """The annotators not among ``chosen`` because of what they are (``machine``, ``imported``,
+    ``retired``) or because they were ``excluded``; people merely not named are not listed."""
+    kinds = annotator_kinds(workspace)
+    chosen, excluded = set(chosen), set(exclude or ())
+    reasons = {}
+    for name in dict.fromkeys([*workspace.annotators(), *kinds]):
+        if name in excluded:
+            reasons[name] = "excluded"
+        elif name not in chosen and kinds.get(name, "person") != "person":
+            reasons[name] = kinds[name]
+    return reasons
+
+
+def describe_left_out(reasons: dict[str, str]) -> str:
+    """``sample-gold (came with its gold), tmp (retired)``: :func:`left_out` in words."""
+    return ", ".join(f"{name} ({LEFT_OUT.get(reason, reason)})" for name, reason in reasons.items())
+
+
+def check_can_answer(workspace: Workspace, annotator: str) -> None:
+    """Refuse new answers under a retired name, whose answers count nowhere (a new person given the
+    name by accident would be silently left out), or an imported annotator's, whose answers are gold."""
+    kind = annotator_kinds(workspace).get(annotator)
+    if kind == "retired":
+        archived = archived_files(workspace, annotator)
+        raise ConflictError(f"annotator {annotator!r} was retired; answers under that name would count nowhere",
+                            where=workspace.relative(archived[-1]) if archived else None,
+                            fix=f"annotate under another name, or bring {annotator} back first with "
+                                f"`tagline annotate retire {annotator} --undo`")
+    if kind == "imported":
+        raise ConflictError(f"{annotator!r} holds answers that came with imported gold; they are gold, not votes",
+                            where=workspace.relative(workspace.annotation_path(annotator)),
+                            fix="annotate under your own name, e.g. --annotator alice")
 
 
 def collect_votes(workspace: Workspace, annotators: Iterable[str] | None = None,

@@ -12,7 +12,16 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from tagline.annotate.answers import collect_votes, describe, question_name, select_annotators, value_key
+from tagline.annotate.answers import (
+    collect_votes,
+    describe,
+    describe_left_out,
+    imported_annotators,
+    left_out,
+    question_name,
+    select_annotators,
+    value_key,
+)
 from tagline.corpus.store import utc_now
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
@@ -97,7 +106,7 @@ class AdjudicationResult:
 
 def auto_adjudicate(workspace: Workspace, *, tasks: Iterable[str] | None = None,
                     min_agreement: str = "majority", annotators: Iterable[str] | None = None,
-                    machines: bool = False) -> AdjudicationResult:
+                    machines: bool = False, exclude_annotators: Iterable[str] | None = None) -> AdjudicationResult:
     """Write gold for every question the rules settle; return the ones left for a person.
 
     In a document that one annotator alone has answered, their answers are promoted with
@@ -108,14 +117,17 @@ def auto_adjudicate(workspace: Workspace, *, tasks: Iterable[str] | None = None,
     A question already in gold is left alone while its votes are unchanged; when they changed, an
     automatic decision is remade, and a person's decision is flagged and offered again. Imported
     gold (a benchmark's) is never remade from votes. Machine annotators (``annotate suggest
-    --write``) vote only when named in ``annotators`` or with ``machines``.
+    --write``) vote only when named in ``annotators`` or with ``machines``. Answers that came with
+    their gold (the sample's) are not votes but that gold: where they answer a question, people's
+    answers do not change its gold, unless they are named in ``annotators``. Retired annotators
+    never vote, and ``exclude_annotators`` leaves more out.
     """
     if min_agreement not in ("majority", "unanimous"):
         raise DataError(f"--min-agreement {min_agreement!r} is not majority or unanimous")
     # Read, decide and write under the workspace lock: two adjudications at once must not both
     # decide the same questions from the same gold and write them twice.
     with workspace.transaction() as transaction:
-        result = _adjudicate_locked(workspace, tasks, min_agreement, annotators, machines)
+        result = _adjudicate_locked(workspace, tasks, min_agreement, annotators, machines, exclude_annotators)
         if result.written:
             workspace.gold_dir.mkdir(exist_ok=True)
             transaction.append(workspace.gold_path, result.written)
@@ -123,13 +135,18 @@ def auto_adjudicate(workspace: Workspace, *, tasks: Iterable[str] | None = None,
 
 
 def _adjudicate_locked(workspace: Workspace, tasks: Iterable[str] | None, min_agreement: str,
-                       annotators: Iterable[str] | None, machines: bool) -> AdjudicationResult:
-    chosen = select_annotators(workspace, annotators, machines=machines)
-    if not chosen:
+                       annotators: Iterable[str] | None, machines: bool,
+                       exclude: Iterable[str] | None) -> AdjudicationResult:
+    chosen = select_annotators(workspace, annotators, machines=machines, exclude=exclude)
+    imported = imported_annotators(workspace, chosen, exclude)
+    if not chosen and not imported:
+        not_counted = describe_left_out(left_out(workspace, chosen, exclude))
         raise DataError("there are no annotations to adjudicate",
-                        fix="annotate first: `tagline annotate --annotator NAME` or `tagline annotate label`")
+                        fix="annotate first: `tagline annotate --annotator NAME` or `tagline annotate label`"
+                            + (f"; not counted: {not_counted}" if not_counted else ""))
     document_of = {record["id"]: record["doc_id"] for record in workspace.iter_sentences()}
     votes = collect_votes(workspace, chosen, tasks, current_ids=set(document_of))
+    gold_answers = collect_votes(workspace, imported, tasks, current_ids=set(document_of))
     annotators_of: dict[str, set[str]] = {}
     for by_sentence in votes.values():
         for sentence_id, answers in by_sentence.items():
@@ -137,20 +154,19 @@ def _adjudicate_locked(workspace: Workspace, tasks: Iterable[str] | None, min_ag
     current_gold = gold_view(workspace, reopened=True)
     result = AdjudicationResult()
     for (task, target), by_sentence in votes.items():
-        for sentence_id, answers in by_sentence.items():
-            single = len(annotators_of[document_of[sentence_id]]) == 1
-            stored_votes = _votes_for_record(task, answers)
+        from_gold = gold_answers[(task, target)]
+        for sentence_id in dict.fromkeys([*from_gold, *by_sentence]):
+            answers = from_gold.get(sentence_id) or by_sentence[sentence_id]
+            single = len(answers) == 1 if sentence_id in from_gold else \
+                len(annotators_of[document_of[sentence_id]]) == 1
             existing = current_gold.get((sentence_id, task, target))
             if existing is not None and existing["provenance"]["method"] == "reopened":
                 who = existing["provenance"].get("adjudicator")
                 result.contested.append(Contested(sentence_id, task, target, answers,
                                                   f"reopened{f' by {who}' if who else ''}"))
                 continue
-            if existing is not None and existing["provenance"]["votes"] == stored_votes:
+            if existing is not None and _stands(existing, _votes_for_record(task, answers), imported):
                 result.unchanged += 1
-                continue
-            if existing is not None and existing["provenance"]["method"] == "imported":
-                result.unchanged += 1  # a benchmark's gold is not remade from annotators' votes
                 continue
             if existing is not None and existing["provenance"]["method"] == "adjudicated":
                 result.changed.append(f"{sentence_id} {question_name(task, target)}")
@@ -163,8 +179,19 @@ def _adjudicate_locked(workspace: Workspace, tasks: Iterable[str] | None, min_ag
                 result.contested.append(Contested(sentence_id, task, target, answers, reason))
                 continue
             value, method = decision
-            result.written.append(gold_record(sentence_id, task, target, value, method, stored_votes))
+            result.written.append(gold_record(sentence_id, task, target, value, method,
+                                              _votes_for_record(task, answers)))
     return result
+
+
+def _stands(record: dict, votes: dict, imported: Iterable[str]) -> bool:
+    """Whether gold stays as it is for the current ``votes``: they are the ones it was made from, or
+    it is imported gold, which no vote remakes. That is a benchmark's, or gold decided with the vote
+    of an annotator whose answers came with their gold (``imported``): the sample's shipped gold,
+    and, in workspaces made while the sample's answers still voted, what was decided with them."""
+    provenance = record["provenance"]
+    return provenance["votes"] == votes or provenance["method"] == "imported" or \
+        not set(provenance["votes"]).isdisjoint(imported)
 
 
 def _decide(task: str, answers: dict[str, dict], *, single: bool, min_agreement: str) -> tuple[dict, str] | None:
@@ -235,19 +262,23 @@ def _any_value(item: Contested) -> dict:
     return next(iter(item.votes.values()))
 
 
-def gold_listing(workspace: Workspace) -> list[dict]:
-    """Every current gold record, with ``changed`` true where the votes moved on since."""
+def gold_listing(workspace: Workspace, *, exclude_annotators: Iterable[str] | None = None) -> list[dict]:
+    """Every current gold record, with ``changed`` true where the votes moved on since (counting
+    the votes as adjudication does, without ``exclude_annotators``)."""
     view = gold_view(workspace)
     if not view:
         return []
     current_ids = {record["id"] for record in workspace.iter_sentences()}
-    votes = collect_votes(workspace, None, current_ids=current_ids)
+    chosen = select_annotators(workspace, None, exclude=exclude_annotators)
+    imported = imported_annotators(workspace, chosen, exclude_annotators)
+    votes = collect_votes(workspace, chosen, current_ids=current_ids)
+    gold_answers = collect_votes(workspace, imported, current_ids=current_ids)
     listing = []
     for key, record in view.items():
         sentence_id, task, target = key
-        now = votes.get((task, target), {}).get(sentence_id, {})
+        now = gold_answers.get((task, target), {}).get(sentence_id) or \
+            votes.get((task, target), {}).get(sentence_id, {})
         orphaned = sentence_id not in current_ids
-        changed = not orphaned and record["provenance"]["method"] != "imported" and \
-            _votes_for_record(task, now) != record["provenance"]["votes"]
+        changed = not orphaned and not _stands(record, _votes_for_record(task, now), imported)
         listing.append({**record, "changed": changed, "orphaned": orphaned})
     return listing

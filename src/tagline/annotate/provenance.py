@@ -51,11 +51,14 @@ def suggestion_use(workspace: Workspace, annotators: Iterable[str] | None = None
     return use
 
 
-def machine_agreement(workspace: Workspace) -> dict[str, dict[str, dict[str, Any]]]:
-    """For each machine annotator and each person: the questions both answered and the share on
-    which they agree (spans compared as sets)."""
-    machines = workspace.machine_annotators()
-    people = [name for name in workspace.annotators() if name not in machines]
+def machine_agreement(workspace: Workspace, *, exclude_annotators: Iterable[str] | None = None
+                      ) -> dict[str, dict[str, dict[str, Any]]]:
+    """For each machine annotator and each person who votes: the questions both answered and the
+    share on which they agree (spans compared as sets)."""
+    excluded = set(exclude_annotators or ())
+    known = workspace.annotators()
+    machines = [name for name in workspace.machine_annotators() if name in known and name not in excluded]
+    people = select_annotators(workspace, None, exclude=exclude_annotators)
     answers = {name: current_events(workspace, name) for name in [*machines, *people]}
     table: dict[str, dict[str, dict[str, Any]]] = {}
     for machine in machines:

@@ -6,6 +6,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from tagline.annotate.answers import check_can_answer, left_out, select_annotators
 from tagline.annotate.events import (
     event_problems,
     fold_events,
@@ -96,6 +97,7 @@ def label_sentence(
     Returns the events written.
     """
     check_annotator(annotator)
+    check_can_answer(workspace, annotator)
     config = workspace.config
     sentence = find_sentence(workspace, sentence_id)
     events = []
@@ -125,6 +127,7 @@ def retract_answer(workspace: Workspace, sentence_id: str, annotator: str, task:
                    target: str | None = None) -> dict:
     """Withdraw an annotator's current answer (a ``retract`` event; nothing is deleted)."""
     check_annotator(annotator)
+    check_can_answer(workspace, annotator)
     config = workspace.config
     if task not in config.tasks:
         raise DataError(f"task {task!r} is not one of {', '.join(config.tasks)}")
@@ -171,13 +174,18 @@ def sentence_answers(workspace: Workspace, sentence_id: str) -> dict:
 
 
 def progress(workspace: Workspace, annotators: Iterable[str] | None = None) -> dict:
-    """Per annotator and task: how many sentences have a current answer, of how many."""
+    """Per annotator and task: how many sentences have a current answer, of how many.
+
+    Without ``annotators``: people and machine annotators; answers that came with their gold (the
+    sample's) and retired annotators are not counted, and ``left_out`` names them."""
     config = workspace.config
     current_ids = {record["id"] for record in workspace.iter_sentences()}
     total = len(current_ids)
     by_annotator: dict[str, dict] = {}
-    report = {"sentences": total, "annotators": by_annotator}
-    for annotator in annotators or workspace.annotators():
+    chosen = select_annotators(workspace, annotators, machines=True)
+    report = {"sentences": total, "annotators": by_annotator,
+              "left_out": {name: why for name, why in left_out(workspace, chosen).items() if why != "machine"}}
+    for annotator in chosen:
         answers = fold_events(iter_annotation_events(workspace, annotator))
         counts: Counter = Counter()
         complete = 0

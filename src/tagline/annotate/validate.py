@@ -7,6 +7,7 @@ import os
 from collections.abc import Iterator
 
 from tagline.annotate.events import event_problems
+from tagline.corpus.annotators import annotator_kinds
 from tagline.corpus.store import LineProblem, iter_lines, read_records
 from tagline.corpus.workspace import Workspace
 from tagline.errors import TaglineError
@@ -44,6 +45,7 @@ def validate_workspace(workspace: Workspace) -> list[LineProblem]:
                                                 "when its document was replaced; the annotation is kept", warning=True))
                 errors.extend(event_problems(event, config, text, orphaned=is_orphan))
             problems.extend(LineProblem(str(path), line, message) for message in errors)
+    _check_annotators(workspace, problems)
     if workspace.gold_path.exists():
         for line, record in iter_lines(workspace.gold_path, problems=problems):
             errors = schema_errors("gold", record)
@@ -68,6 +70,24 @@ def _show(path: str | os.PathLike) -> str:
     except ValueError:
         return str(path)
     return relative if not relative.startswith("../..") else str(path)
+
+
+def _check_annotators(workspace: Workspace, problems: list[LineProblem]) -> None:
+    """The registry's records, and answer files of retired annotators: a session still open when its
+    annotator was retired writes a new one, whose answers count nowhere."""
+    if not workspace.annotators_path.exists():
+        return
+    found: list[LineProblem] = []
+    for _ in iter_lines(workspace.annotators_path, problems=found, kind="annotator"):
+        pass
+    problems.extend(found)
+    if any(not problem.warning for problem in found):
+        return
+    for name, kind in annotator_kinds(workspace).items():
+        if kind == "retired" and workspace.annotation_path(name).exists():
+            problems.append(LineProblem(str(workspace.annotation_path(name)), 0,
+                                        f"answers given as {name} after it was retired count nowhere; "
+                                        f"`tagline annotate retire {name}` archives them too", warning=True))
 
 
 def _check_documents(workspace: Workspace, problems: list[LineProblem]) -> dict[str, dict]:

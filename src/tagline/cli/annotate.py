@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "agree": "tagline.cli.annotate:agree_cli",
     "adjudicate": "tagline.cli.annotate:adjudicate_cli",
     "gold": "tagline.cli.annotate:gold_cli",
+    "retire": "tagline.cli.annotate:retire_cli",
     "suggest": "tagline.cli.suggest:suggest_cli",
     "import": "tagline.cli.interop:import_cli",
     "export": "tagline.cli.interop:export_cli",
@@ -61,6 +62,9 @@ def annotate(ctx, annotator, task, target, order, seed, doc_id, suggest_source, 
     from tagline.corpus.workspace import find_workspace
 
     workspace = find_workspace(workspace_dir)
+    from tagline.annotate.answers import check_can_answer
+
+    check_can_answer(workspace, annotator)
     feed = _suggestion_feed(suggest_source, workspace, annotator, retrain_every) if suggest_source else None
     try:
         model = SessionModel.open(workspace, annotator, task=task, target=target, order=order, doc_id=doc_id,
@@ -168,6 +172,7 @@ def show_cli(sentence_id, workspace, as_json) -> None:
 @json_option
 def progress_cli(workspace, as_json) -> None:
     """How far each annotator has got, per task."""
+    from tagline.annotate.answers import describe_left_out
     from tagline.annotate.scripted import progress
 
     report = progress(workspace)
@@ -176,6 +181,8 @@ def progress_cli(workspace, as_json) -> None:
         return
     if not report["annotators"]:
         click.echo("no annotations yet")
+    if report["left_out"]:
+        say(f"not counted: {describe_left_out(report['left_out'])}")
     for annotator, item in report["annotators"].items():
         click.echo(f"{annotator}: {item['complete_sentences']}/{report['sentences']} sentences complete")
         for task, counts in item["tasks"].items():
@@ -186,6 +193,12 @@ def _split_names(value: str | None) -> list[str] | None:
     return [name.strip() for name in value.split(",") if name.strip()] if value else None
 
 
+def exclude_option(what: str):
+    """Add ``--exclude-annotator NAME`` (repeatable), passed as ``exclude``."""
+    return click.option("--exclude-annotator", "exclude", multiple=True, metavar="NAME",
+                        help=f"Leave this annotator's answers out of {what} (repeatable).")
+
+
 @click.command("agree")
 @click.option("--task", type=click.Choice(TASKS), default=None,
               help="Only this task (default: every configured task).")
@@ -194,9 +207,10 @@ def _split_names(value: str | None) -> list[str] | None:
               help="Also write a Markdown disagreement report to this file (kept if it exists, unless --force).")
 @click.option("--force", is_flag=True, help="Replace the --report file if it exists.")
 @click.option("--with-machines", is_flag=True, help="Count machine annotators (annotate suggest --write) too.")
+@exclude_option("the agreement")
 @workspace_option
 @json_option
-def agree_cli(task, annotators, report_path, force, with_machines, workspace, as_json) -> None:
+def agree_cli(task, annotators, report_path, force, with_machines, exclude, workspace, as_json) -> None:
     """Inter-annotator agreement per question: Cohen's and Fleiss' kappa, Krippendorff's alpha,
     span F1 for entities, the disagreement table and the most contested sentences."""
     from tagline.annotate.agree import agreement_report, report_markdown
@@ -206,7 +220,7 @@ def agree_cli(task, annotators, report_path, force, with_machines, workspace, as
 
         check_output(report_path, force=force)  # before the work, not after it
     report = agreement_report(workspace, tasks=[task] if task else None, annotators=_split_names(annotators),
-                              machines=with_machines)
+                              machines=with_machines, exclude_annotators=exclude)
     if report_path:
         from tagline.corpus.workspace import write_output
 
@@ -222,7 +236,11 @@ def _print_agreement(report: dict) -> None:
     def number(value):
         return "–" if value is None else f"{value:.3f}"
 
+    from tagline.annotate.answers import describe_left_out
+
     click.echo(f"annotators: {', '.join(report['annotators']) or '(none)'}")
+    if report["left_out"]:
+        click.echo(f"not counted: {describe_left_out(report['left_out'])}")
     for name, question in report["questions"].items():
         click.echo(f"\n{name}")
         if question.get("task") == "entities":
@@ -269,10 +287,11 @@ def _print_agreement(report: dict) -> None:
               help="Offer these sentences' (or documents') decided questions to the adjudicator again "
                    "(with --task, only that task's; repeatable). The decisions stay in gold.jsonl as history.")
 @click.option("--target", default=None, help="With --reopen and --task stance: only this target.")
+@exclude_option("the votes (gold decided with them is made again without them)")
 @workspace_option
 @json_option
-def adjudicate_cli(task, min_agreement, adjudicator, annotators, with_machines, reopen_ids, target, workspace,
-                   as_json) -> None:
+def adjudicate_cli(task, min_agreement, adjudicator, annotators, with_machines, reopen_ids, target, exclude,
+                   workspace, as_json) -> None:
     """Make gold: agreed answers automatically, contested ones by an adjudicator in the terminal.
 
     With a single annotator, their answers are promoted to gold with provenance `single`.
@@ -290,7 +309,8 @@ def adjudicate_cli(task, min_agreement, adjudicator, annotators, with_machines, 
         if not as_json:
             say(f"reopened {plural(len(reopened), 'question')}")
     result = auto_adjudicate(workspace, tasks=[task] if task else None, min_agreement=min_agreement,
-                             annotators=_split_names(annotators), machines=with_machines)
+                             annotators=_split_names(annotators), machines=with_machines,
+                             exclude_annotators=exclude)
     decided = 0
     in_terminal = sys.stdin.isatty() and sys.stdout.isatty()
     if result.contested and adjudicator and in_terminal and not as_json:
@@ -354,3 +374,51 @@ def gold_cli(only_changed, workspace, as_json) -> None:
             "  [orphaned: its document was replaced]" if record["orphaned"] else ""
         click.echo(f"{record['sentence_id']}\t{question_name(record['task'], record.get('target'))}\t"
                    f"{describe(record['task'], record['value'])}\t{provenance['method']}{who}{flag}")
+
+
+@click.command("retire")
+@click.argument("name")
+@click.option("--dry-run", is_flag=True, help="Show what would change, and change nothing.")
+@click.option("--undo", is_flag=True, help="Bring a retired annotator back: its archived answers count again.")
+@workspace_option
+@json_option
+def retire_cli(name, dry_run, undo, workspace, as_json) -> None:
+    """Retire an annotator: annotations/NAME.jsonl is moved to annotations/retired/ (never deleted)
+    and its answers stop counting in adjudication, agreement, progress and the dataset card.
+
+    Gold decided with its votes is flagged as changed where the votes now differ; the next
+    `tagline annotate adjudicate` makes it again. No new answers are taken under a retired name.
+    """
+    from tagline.annotate.retire import reinstate_annotator, retire_annotator
+
+    change = (reinstate_annotator if undo else retire_annotator)(workspace, name, dry_run=dry_run)
+    if as_json:
+        emit_json(change.as_dict())
+        return
+    would = "would move" if dry_run else "moved"
+    answers = plural(change.answers, "current answer")
+    if change.already:
+        say(f"{name} is retired already; its answers are in {change.moved_to} (`tagline annotate retire {name} "
+            "--undo` brings it back)")
+        return
+    if change.undone:
+        say(f"{'would bring' if dry_run else 'brought'} {name} back ({change.kind}): {would} {change.moved_from} "
+            f"to {change.moved_to} ({answers}); see `tagline annotate gold --changed` for gold they now differ from")
+        return
+    say(f"{'would retire' if dry_run else 'retired'} {name}: {would} {change.moved_from} to {change.moved_to} "
+        f"({answers}, which no longer count)")
+    count = len(change.gold_changed)
+    if count:
+        flagged = "would be" if dry_run else verb(count, "is", "are")
+        say(f"{plural(count, 'gold answer')} decided with {name}'s votes {flagged} flagged as changed; "
+            f"`tagline annotate adjudicate` makes {verb(count, 'it', 'them')} again:")
+        for question in change.gold_changed[:20]:
+            click.echo(f"  {question}")
+        if count > 20:
+            click.echo(f"  ... and {count - 20} more (see --json)")
+    settled = len(change.gold_settled)
+    if settled:
+        now = "would no longer be" if dry_run else verb(settled, "is", "are") + " no longer"
+        say(f"{plural(settled, 'gold answer')} flagged as changed only because of {name}'s votes {now} flagged")
+    if dry_run:
+        say("nothing was changed (--dry-run)")

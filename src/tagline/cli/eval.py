@@ -66,16 +66,19 @@ def _interruptible(function):
               help="Only these tasks (repeatable; default: all configured).")
 @click.option("--tokens/--no-tokens", default=True, show_default=True,
               help="Add tokens and BIO ner_tags (needs the tokenizer; the slowest part at scale).")
+@click.option("--exclude-annotator", "exclude", multiple=True, metavar="NAME",
+              help="Leave this annotator out of the card's agreement and annotator count (repeatable).")
 @_interruptible
 @workspace_option
 @json_option
-def build_cli(out, split_text, group_by, seed, tasks, tokens, workspace, as_json) -> None:
+def build_cli(out, split_text, group_by, seed, tasks, tokens, exclude, workspace, as_json) -> None:
     """Write the gold as a DatasetDict (save_to_disk + Parquet) with a dataset card."""
     from tagline.eval.build import build_dataset, parse_ratios
 
     ratios = parse_ratios(split_text) if split_text else None
     report = build_dataset(workspace, out=out, ratios=ratios, group_by=group_by, seed=seed,
-                           tasks=list(tasks) or None, tokens=tokens, progress=None if as_json else say)
+                           tasks=list(tasks) or None, tokens=tokens, progress=None if as_json else say,
+                           exclude_annotators=list(exclude))
     _ignore_stop_signals_at_exit()
     for warning in report.warnings:
         say(f"Warning: {warning}")

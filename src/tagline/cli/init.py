@@ -18,12 +18,14 @@ from tagline.cli.output import emit_json, json_option, say
 @json_option
 def init_cli(directory: str, lang: str, targets: tuple[str, ...], sample: bool, as_json: bool) -> None:
     """Make a workspace in DIRECTORY: tagline.toml, sentences.jsonl, annotations/, build/, runs/."""
+    from tagline.annotate.answers import imported_annotators, select_annotators
     from tagline.corpus.workspace import init_workspace
 
     workspace = init_workspace(directory, language=lang, targets=list(targets) or None, sample=sample)
-    annotators = workspace.annotators()
+    annotators = select_annotators(workspace, None)
+    imported = imported_annotators(workspace, annotators)
     summary: dict[str, object] = {"workspace": str(workspace.root), "config": str(workspace.config_path),
-                                  "sample": sample, "annotators": annotators}
+                                  "sample": sample, "annotators": annotators, "imported": imported}
     if sample:
         summary["sentences"] = sum(1 for _ in workspace.iter_sentences())
         summary["gold_records"] = sum(1 for _ in workspace.iter_gold())
@@ -35,7 +37,8 @@ def init_cli(directory: str, lang: str, targets: tuple[str, ...], sample: bool, 
         say(f"  stance targets: {', '.join(workspace.config.targets)} (the sample's, then those given)")
     if sample:
         say(f"  with the sample article: {summary['sentences']} sentences"
-            + (f", gold annotations by {', '.join(annotators)}" if annotators else ""))
+            + (f", and its answers as {', '.join(imported)} (they came with their gold: gold, not votes)"
+               if imported else ""))
         if summary["gold_records"]:
             say(f"  and its gold: {summary['gold_records']} records in "
                 f"{workspace.gold_path.relative_to(workspace.root)} (`tagline eval build` can run now)")

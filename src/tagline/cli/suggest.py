@@ -30,7 +30,12 @@ def suggest_cli(source, annotator, doc_id, write, machine, timeout, workspace, a
     from tagline.eval.suggesters import machine_name, open_suggester
 
     suggester = open_suggester(source, workspace, annotator=annotator, timeout=timeout)
+    name = machine or machine_name(suggester.name)
     try:
+        if write:
+            from tagline.annotate.answers import check_can_answer
+
+            check_can_answer(workspace, name)  # before the model's work, not after it
         sentences = [s for s in workspace.iter_sentences() if doc_id is None or s["doc_id"] == doc_id]
         suggestions = suggest_for(suggester, sentences)
     finally:
@@ -38,7 +43,6 @@ def suggest_cli(source, annotator, doc_id, write, machine, timeout, workspace, a
         if callable(closer):
             closer()
     if write:
-        name = machine or machine_name(suggester.name)
         written = write_machine_answers(workspace, suggestions, name, suggester.name)
         summary = {"source": suggester.name, "annotator": name, "answers": written, "sentences": len(sentences)}
         if as_json:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from tagline.corpus.annotators import SAMPLE_ANNOTATOR, annotator_history, sample_record
 from tagline.corpus.workspace import Workspace
 
 SAMPLE_DOC_ID = "deepseek_ja"
-SAMPLE_ANNOTATOR = "sample-gold"
 
 
 def sample_file(name: str) -> Path:
@@ -27,14 +27,16 @@ def sample_gold_sentences() -> list[str]:
 
 
 def install_sample(workspace: Workspace) -> None:
-    """Ingest the sample article, copy its annotations in (annotator ``sample-gold``) and, where the
-    workspace has no gold yet, their gold.
+    """Ingest the sample article, copy its answers in (annotator ``sample-gold``, registered in
+    ``annotators.jsonl`` as imported) and, where the workspace has no gold yet, their gold.
 
-    The gold is what ``tagline annotate adjudicate`` makes of the sample's answers alone (method
-    ``single``; ``tests`` check that it still is), shipped as a file so that the sample is ready to
-    build and stays gold when more annotators join. Files that exist are never written over.
+    The sample's answers are gold, not votes: they are not counted as an annotator in progress,
+    agreement, adjudication or the dataset card. The gold is what ``tagline annotate adjudicate
+    --annotators sample-gold`` makes of them (method ``single``; ``tests`` check that it still is),
+    shipped as a file so that the sample is ready to build. Files that exist are never written over.
     """
     from tagline.corpus.ingest import add_documents
+    from tagline.corpus.store import utc_now
 
     copies = [(sample_file(f"{SAMPLE_DOC_ID}.annotations.jsonl"), workspace.annotation_path(SAMPLE_ANNOTATOR)),
               (sample_file(f"{SAMPLE_DOC_ID}.gold.jsonl"), workspace.gold_path)]
@@ -44,3 +46,5 @@ def install_sample(workspace: Workspace) -> None:
             if not target.exists():
                 target.parent.mkdir(exist_ok=True)
                 transaction.create_text(target, source.read_text(encoding="utf-8"))
+        if SAMPLE_ANNOTATOR not in annotator_history(workspace):
+            transaction.append(workspace.annotators_path, [sample_record(utc_now())])

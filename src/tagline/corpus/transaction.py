@@ -8,21 +8,16 @@ import fcntl
 import os
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO
 
 import orjson
 
+from tagline.corpus.primitives import encode_record, fsync_directory, is_json, last_line_start, utc_now
 from tagline.errors import StorageError, storage_error
 
 TORN_SUFFIX = ".torn"
-
-
-def encode_record(record: dict[str, Any]) -> bytes:
-    """Serialise one record as a compact UTF-8 JSON line (with the newline)."""
-    return orjson.dumps(record) + b"\n"
 
 
 def _open_locked(path: Path) -> int:
@@ -83,42 +78,21 @@ def _set_aside_torn_tail(fd: int, path: Path) -> None:
     os.fsync(fd)
 
 
-def is_json(data: bytes) -> bool:
-    try:
-        orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return False
-    return True
-
-
-def last_line_start(fd: int, size: int) -> int:
-    """Byte offset just after the last newline among the first ``size`` bytes (0 if there is none)."""
-    chunk = 65536
-    end = size
-    while end > 0:
-        start = max(0, end - chunk)
-        block = os.pread(fd, end - start, start)
-        newline = block.rfind(b"\n")
-        if newline >= 0:
-            return start + newline + 1
-        end = start
-    return 0
-
-
 class Transaction:
     """Writes to one or several files that take effect together.
 
     Every write is durable when it returns (fsync'd). When the block ends with an exception, a
     full disk or Ctrl-C among them, every file is put back as it was: appends are cut back to the
-    size the file had, replaced and overwritten files get their old content back, new files are
-    removed. Appended files stay locked until the end, so no other process appends after our lines
-    in the meantime.
+    size the file had, replaced and overwritten files get their old content back, moved files their
+    old name, new files are removed. Appended files stay locked until the end, so no other process
+    appends after our lines in the meantime.
 
     With a ``journal`` path, what to undo is written there (and fsync'd) before each write, and
     removed when the block ends well: a process killed in the middle leaves the journal, and
     :func:`recover` puts the files back from it. Only files that are written under the workspace
-    lock alone may be journalled; annotation files, which the terminal session appends to without
-    it, are not (see ``docs/architecture.md``).
+    lock alone may be journalled; appends to annotation files, which the terminal session makes
+    without it, are not (see ``docs/architecture.md``). Moving one may be: undoing a move cuts
+    nothing off.
     """
 
     def __init__(self, journal: str | os.PathLike[str] | None = None, *, root: str | os.PathLike[str] | None = None):
@@ -226,6 +200,29 @@ class Transaction:
         for (path, text, keep_old), entry in zip(files, entries, strict=True):
             self._replace(path, _text_writer(text), keep_old=keep_old,
                           backup=self._resolve(entry["backup"]) if "backup" in entry else None, noted=True)
+
+    def move(self, path: str | os.PathLike[str], destination: str | os.PathLike[str]) -> None:
+        """Give the file at ``path`` the new name ``destination``, in a folder made if needed. A file
+        already at ``destination`` is never written over (:class:`FileExistsError`). Undone, also
+        after a kill, by giving the file its old name back."""
+        path, destination = Path(path), Path(destination)
+        self._note({"op": "move", "path": self._name(path), "to": self._name(destination)})
+        try:
+            if not destination.parent.is_dir():
+                destination.parent.mkdir()
+                self._undo.append(lambda: _remove_if_empty(destination.parent))
+            os.link(path, destination)  # a link, not a rename: rename would replace a file made there
+
+            def undo() -> None:
+                _move_back(destination, path)
+
+            self._undo.append(undo)
+            os.unlink(path)
+        except FileExistsError:
+            raise
+        except OSError as error:
+            raise storage_error(path, error) from None
+        self._directories.update((path.parent, destination.parent))
 
     def create_text(self, path: str | os.PathLike[str], text: str) -> None:
         """Write ``text`` to ``path``, which must not exist; a file made there meanwhile is never
@@ -402,7 +399,10 @@ def recover(journal: str | os.PathLike[str], root: str | os.PathLike[str]) -> li
         elif entry["op"] == "create" and path.exists():
             os.unlink(path)
             done.append(f"removed {entry['path']}")
-    for directory in {(root / entry["path"]).parent for entry in entries}:
+        elif entry["op"] == "move" and (root / entry["to"]).exists() and _move_back(root / entry["to"], path):
+            done.append(f"moved {entry['to']} back to {entry['path']}")
+    names = [entry[key] for entry in entries for key in ("path", "to") if key in entry]
+    for directory in {(root / name).parent for name in names}:
         if directory.is_dir():
             fsync_directory(directory)
     os.unlink(journal)
@@ -430,6 +430,25 @@ def _restore(backup: Path, path: Path) -> None:
         os.unlink(backup)  # the replacement never happened: only the backup link is extra
     else:
         os.replace(backup, path)
+
+
+def _move_back(moved: Path, path: Path) -> bool:
+    """Undo a move; whether it was undone. A file that was made at the old name since (a session
+    appending to an answer file it no longer finds) is kept, and then so is the moved one: neither
+    is written over."""
+    if not os.path.lexists(path):
+        os.link(moved, path)
+    if os.path.samefile(moved, path):
+        os.unlink(moved)
+        return True
+    return False
+
+
+def _remove_if_empty(directory: Path) -> None:
+    try:
+        os.rmdir(directory)
+    except OSError:
+        pass  # something was put there meanwhile: it stays
 
 
 def _unlink_quietly(path: Path) -> None:
@@ -472,22 +491,3 @@ def _write_file(path: Path, write: Callable[[BinaryIO], object]) -> None:
     except BaseException:
         _unlink_quietly(path)
         raise
-
-
-def fsync_directory(directory: str | os.PathLike[str]) -> None:
-    """fsync a directory so that a new or renamed entry in it survives a power cut."""
-    fd = os.open(directory, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        os.fsync(fd)
-    except OSError as error:
-        if error.errno != errno.EINVAL:  # some file systems cannot sync a directory; nothing to do there
-            raise
-    finally:
-        os.close(fd)
-
-
-def utc_now() -> str:
-    """The current UTC time as ISO 8601 with microseconds and a ``Z`` suffix."""
-    from datetime import datetime
-
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

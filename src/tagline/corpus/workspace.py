@@ -150,9 +150,9 @@ class Workspace:
     def machine_annotators(self) -> dict[str, str]:
         """The annotators whose answers a model made (``annotate suggest --write``), with the source
         that made them. They are reported apart from people and do not vote unless asked."""
-        if not self.annotators_path.exists():
-            return {}
-        return {record["annotator"]: record["source"] for record in read_records(self.annotators_path, kind="annotator")
+        from tagline.corpus.annotators import annotator_records
+
+        return {name: record.get("source", "") for name, record in annotator_records(self).items()
                 if record["kind"] == "machine"}
 
     def iter_gold(self) -> Iterator[dict[str, Any]]:

@@ -657,7 +657,7 @@ def _tokens_and_tags_chunk(texts: list[str], langs: list[str], has_spans, span_r
 def build_dataset(
     workspace: Workspace, *, out: str | os.PathLike | None = None, ratios: list[float] | None = None,
     group_by: str | None = None, seed: int | None = None, tasks: list[str] | None = None, tokens: bool = True,
-    progress=None, workers: int | None = None,
+    progress=None, workers: int | None = None, exclude_annotators: list[str] | None = None,
 ) -> BuildReport:
     """Build the dataset from the workspace's gold and write it to ``out`` (default ``build/dataset``).
 
@@ -667,7 +667,7 @@ def build_dataset(
     the dataset card ``README.md``.
 
     Tokens for large corpora are made in ``workers`` processes (default: one per core; 1 makes them
-    in this process).
+    in this process). ``exclude_annotators`` are left out of the card's agreement and annotator count.
 
     Ctrl-C (SIGINT) or SIGTERM stops the build at any step, called from the main thread: the
     half-written build is removed, ``out`` is left as it was, and
@@ -700,7 +700,7 @@ def build_dataset(
         try:
             with workspace.lock():
                 report = _build(workspace, guard, step, out=out, ratios=ratios, group_by=group_by, seed=seed,
-                                tasks=tasks, tokens=tokens, workers=workers)
+                                tasks=tasks, tokens=tokens, workers=workers, exclude_annotators=exclude_annotators)
         except Interrupted as stopped:
             raise Interrupted(stopped.signum, _interrupted_message(workspace, out)) from None
         finally:
@@ -720,7 +720,7 @@ def _interrupted_message(workspace: Workspace, out) -> str:
 
 
 def _build(workspace: Workspace, guard, step, *, out, ratios, group_by, seed, tasks, tokens,
-           workers) -> BuildReport:
+           workers, exclude_annotators=None) -> BuildReport:
     """:func:`build_dataset` under its interrupt ``guard``; ``step`` announces each step."""
     import datasets
     import numpy as np
@@ -773,12 +773,14 @@ def _build(workspace: Workspace, guard, step, *, out, ratios, group_by, seed, ta
     gold = gold.append_column("sentence_index", sentence_index)
     del sentence_index, known
     agreement = None
-    if len(workspace.annotators()) >= 2:
+    from tagline.annotate.answers import select_annotators
+
+    if len(select_annotators(workspace, None, exclude=exclude_annotators)) >= 2:
         # For the card; measured now, so that a damaged annotation file stops the build before the work.
         from tagline.annotate.agree import agreement_report
 
         step("measuring agreement")
-        agreement = agreement_report(workspace, tasks=tasks)
+        agreement = agreement_report(workspace, tasks=tasks, exclude_annotators=exclude_annotators)
 
     needed = gold.select(["sentence_id", "target", "value", "row", "sentence_index"])
     by_task = {task: needed.filter(pc.equal(gold["task"], task)) for task in tasks}
@@ -958,7 +960,7 @@ def _build(workspace: Workspace, guard, step, *, out, ratios, group_by, seed, ta
         _remove_abandoned_staging(out)
         staging.mkdir(parents=True)
         report = _write_build(staging, makers, split_names, report, universe, split_rank, settings, method,
-                              warnings, workspace, provenance, agreement, sources, step)
+                              warnings, workspace, provenance, agreement, sources, step, exclude_annotators)
         with guard.deferred():
             # The last moment to stop; once the renames begin, they finish and the build is done.
             guard.check()
@@ -971,7 +973,7 @@ def _build(workspace: Workspace, guard, step, *, out, ratios, group_by, seed, ta
 
 
 def _write_build(staging: Path, makers: dict, split_names, report, universe, split_rank, settings,
-                 method, warnings, workspace, provenance, agreement, sources, step):
+                 method, warnings, workspace, provenance, agreement, sources, step, exclude_annotators=None):
     import datasets
     import pyarrow as pa
 
@@ -1016,8 +1018,8 @@ def _write_build(staging: Path, makers: dict, split_names, report, universe, spl
         ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     from tagline.eval.card import dataset_card
 
-    (staging / "README.md").write_text(dataset_card(workspace, report, configs, settings, provenance, agreement),
-                                       encoding="utf-8")
+    (staging / "README.md").write_text(dataset_card(workspace, report, configs, settings, provenance, agreement,
+                                                    exclude_annotators=exclude_annotators), encoding="utf-8")
     return report
 
 

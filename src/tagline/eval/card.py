@@ -45,11 +45,11 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
 
 
 def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, gold,
-                 agreement: dict | None = None) -> str:
+                 agreement: dict | None = None, *, exclude_annotators: list[str] | None = None) -> str:
     """Render the card for a build (``report``: the BuildReport; ``configs``: name -> (table, features,
     splits), of which only the table's ``lang`` column is read; ``gold``: the current gold Arrow table,
     of which only ``provenance`` is read; ``agreement``: the :func:`~tagline.annotate.agree.agreement_report`
-    when there are two annotators or more)."""
+    when there are two annotators or more; ``exclude_annotators``: left out of the annotators counted)."""
     import pyarrow.compute as pc
 
     languages = sorted({lang for table, _, _ in configs.values() for lang in pc.unique(table["lang"]).to_pylist()})
@@ -66,7 +66,7 @@ def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, go
         lines.append(f"- {warning}")
     if report.warnings:
         lines.append("")
-    lines += _annotation_section(workspace, gold)
+    lines += _annotation_section(workspace, gold, exclude_annotators)
     if agreement is not None:
         lines += _agreement_section(agreement)
     lines += ["## Limitations", "",
@@ -134,23 +134,28 @@ def _structure_section(workspace: Workspace, report, configs: dict, settings: di
     return lines
 
 
-def _annotation_section(workspace: Workspace, gold) -> list[str]:
-    """Who annotated, and how many gold records were reached each way."""
+def _annotation_section(workspace: Workspace, gold, exclude_annotators: list[str] | None) -> list[str]:
+    """Who annotated (the people whose answers vote), and how many gold records were reached each way."""
     import pyarrow.compute as pc
+
+    from tagline.annotate.answers import describe_left_out, left_out, select_annotators
 
     lines = ["## Annotation process", ""]
     counted = pc.value_counts(pc.struct_field(gold["provenance"], "method"))
     # Counter.most_common's order: most records first, ties in order of first appearance.
     methods = sorted(zip(pc.struct_field(counted, "values").to_pylist(),
                          pc.struct_field(counted, "counts").to_pylist()), key=lambda item: item[1], reverse=True)
-    annotators = workspace.annotators()
+    annotators = select_annotators(workspace, None, exclude=exclude_annotators)
+    not_counted = describe_left_out(left_out(workspace, annotators, exclude_annotators))
     lines += [f"Annotators: {len(annotators)} ({', '.join(annotators) or 'none; gold was imported'}), following "
-              "the project's annotation guidelines (docs/guidelines.md in tagline). Gold records by how they "
-              "were reached:", ""]
+              "the project's annotation guidelines (docs/guidelines.md in tagline)."
+              + (f" Not counted: {not_counted}." if not_counted else "") + " Gold records by how they were reached:",
+              ""]
     lines += _table(["provenance", "records"], [[m, c] for m, c in methods]) + [""]
     from tagline.annotate.provenance import machine_agreement, provenance_markdown, suggestion_use
 
-    lines += provenance_markdown(suggestion_use(workspace), machine_agreement(workspace))
+    lines += provenance_markdown(suggestion_use(workspace, annotators),
+                                 machine_agreement(workspace, exclude_annotators=exclude_annotators))
     return lines
 
 

@@ -122,12 +122,13 @@ class Gold(TypedDict):
 
 
 class AnnotatorRecord(TypedDict):
-    """One line of ``annotators.jsonl``: an annotator that is not a person."""
+    """One line of ``annotators.jsonl``: what an annotator is, when it is not simply a person who
+    votes (the last record per annotator counts)."""
 
     annotator: NonEmpty
-    kind: Literal["machine"]
-    source: NonEmpty
+    kind: Literal["machine", "imported", "retired", "person"]
     time: str
+    source: NotRequired[NonEmpty]  # machine and imported: the model, or what the answers came with
 
 
 class Orphan(Sentence):

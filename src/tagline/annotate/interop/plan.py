@@ -351,6 +351,10 @@ def new_writes(workspace: Workspace, answers: list[Answer], gold: bool, fmt: str
             continue
         writes.events_by_annotator.setdefault(annotator, []).append(
             make_event(answer.sentence_id, annotator, answer.task, answer.value, source=f"import:{fmt}"))
+    from tagline.annotate.answers import check_can_answer
+
+    for annotator in writes.events_by_annotator:
+        check_can_answer(workspace, annotator)  # answers the workspace already holds are no new answers
     return writes
 
 

@@ -1,0 +1,57 @@
+"""The small pieces the store and its transactions share: a record as a JSON line, where a file's
+last line starts, a folder made durable, and the time stamp every record carries."""
+
+from __future__ import annotations
+
+import errno
+import os
+from datetime import UTC
+from typing import Any
+
+import orjson
+
+
+def encode_record(record: dict[str, Any]) -> bytes:
+    """Serialise one record as a compact UTF-8 JSON line (with the newline)."""
+    return orjson.dumps(record) + b"\n"
+
+
+def is_json(data: bytes) -> bool:
+    try:
+        orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return False
+    return True
+
+
+def last_line_start(fd: int, size: int) -> int:
+    """Byte offset just after the last newline among the first ``size`` bytes (0 if there is none)."""
+    chunk = 65536
+    end = size
+    while end > 0:
+        start = max(0, end - chunk)
+        block = os.pread(fd, end - start, start)
+        newline = block.rfind(b"\n")
+        if newline >= 0:
+            return start + newline + 1
+        end = start
+    return 0
+
+
+def fsync_directory(directory: str | os.PathLike[str]) -> None:
+    """fsync a directory so that a new or renamed entry in it survives a power cut."""
+    fd = os.open(directory, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    except OSError as error:
+        if error.errno != errno.EINVAL:  # some file systems cannot sync a directory; nothing to do there
+            raise
+    finally:
+        os.close(fd)
+
+
+def utc_now() -> str:
+    """The current UTC time as ISO 8601 with microseconds and a ``Z`` suffix."""
+    from datetime import datetime
+
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
