@@ -245,3 +245,15 @@ def test_agreement_report_and_card_show_how_much_a_model_made(runner, sample_wor
     card = (sample_workspace.build_dir / "dataset" / "README.md").read_text(encoding="utf-8")
     assert "| alice | 5 | 4 | 0 | 1 | 80.0% |" in card and "| model-m | alice | 1 | 0.0% |" in card
     assert "| model-m | sample-gold |" not in card
+
+
+def test_a_retired_name_takes_no_machine_answers_and_opens_no_session(runner, sample_workspace, tmp_path):
+    assert runner.invoke(main, ["annotate", "label", "deepseek_ja-s0001", "-a", "alice",
+                                "--claim-type", "quantity"]).exit_code == 0
+    assert runner.invoke(main, ["annotate", "retire", "alice"]).exit_code == 0
+    (tmp_path / "p.jsonl").write_text('{"id": "deepseek_ja-s0002", "label": "quantity"}\n')
+    result = runner.invoke(main, ["annotate", "suggest", "--source", f"file:{tmp_path / 'p.jsonl'}", "--write",
+                                  "--as", "alice"])
+    assert result.exit_code == 2 and "was retired" in result.stderr
+    with pytest.raises(Exception, match="was retired"):
+        SessionModel.open(sample_workspace, "alice")

@@ -98,6 +98,9 @@ class SessionModel:
         the session at the first sentence the annotator has not finished. With a ``feed``, a
         model's suggestions are offered (see :mod:`tagline.annotate.suggest`)."""
         check_annotator(annotator)
+        from tagline.annotate.answers import check_can_answer
+
+        check_can_answer(workspace, annotator)
         config = workspace.config
         tasks = list(config.tasks) if task == "all" else [task]
         for name in tasks:

@@ -201,6 +201,10 @@ def write_machine_answers(workspace: Any, suggestions: Sequence[Suggestion], ann
     from tagline.errors import ConflictError
 
     check_annotator(annotator)
+    from tagline.annotate.answers import check_can_answer
+
+    if annotator in workspace.annotators() or annotator in _retired(workspace):
+        check_can_answer(workspace, annotator)
     machines = workspace.machine_annotators()
     if annotator in workspace.annotators() and annotator not in machines:
         raise ConflictError(f"{annotator!r} is a person's answer file", where=str(workspace.annotation_path(annotator)),
@@ -216,3 +220,9 @@ def write_machine_answers(workspace: Any, suggestions: Sequence[Suggestion], ann
         workspace.annotations_dir.mkdir(exist_ok=True)
         transaction.append(workspace.annotation_path(annotator), events, journal=False)
     return len(events)
+
+
+def _retired(workspace: Any) -> set[str]:
+    from tagline.corpus.annotators import annotator_kinds
+
+    return {name for name, kind in annotator_kinds(workspace).items() if kind == "retired"}
