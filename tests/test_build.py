@@ -188,7 +188,7 @@ def test_vectorised_group_folds_equal_scikit_learns():
     import numpy as np
     from sklearn.model_selection import StratifiedGroupKFold
 
-    from tagline.eval.build import _stratified_group_folds
+    from tagline.eval.build.splits import stratified_group_folds
 
     rng = np.random.default_rng(0)
     for case in range(30):
@@ -204,7 +204,7 @@ def test_vectorised_group_folds_equal_scikit_learns():
             splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=case)
             for fold, (_, test) in enumerate(splitter.split(np.zeros(n_items), labels, group_ids)):
                 expected[test] = fold
-        ours = _stratified_group_folds(y, int(y.max()) + 1, groups, int(groups.max()) + 1, n_splits, case)
+        ours = stratified_group_folds(y, int(y.max()) + 1, groups, int(groups.max()) + 1, n_splits, case)
         assert np.array_equal(np.asarray(ours), expected), case
 
 

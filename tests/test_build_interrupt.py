@@ -76,12 +76,12 @@ def signal_from(module, name: str, signum=signal.SIGINT, calls: int = 1):
 
 
 @pytest.mark.parametrize("where", [
-    "tagline.eval.build:_current_gold",                # reading
-    "tagline.eval.build:_split_codes",                 # splitting
-    "tagline.eval.build:_tokens_and_tags",             # tokenising
-    "tagline.eval.build:_write_parquet_shards",        # writing Parquet
+    "tagline.eval.build.reading:current_gold",         # reading
+    "tagline.eval.build.splits:split_codes",           # splitting
+    "tagline.eval.build.tokens:tokens_and_tags",       # tokenising
+    "tagline.eval.build.writer:write_parquet_shards",  # writing Parquet
     "datasets:DatasetDict.save_to_disk",               # save_to_disk
-    "tagline.eval.build:_write_splits",                # splits.jsonl
+    "tagline.eval.build.writer:write_splits",          # splits.jsonl
     "tagline.eval.card:dataset_card",                  # the card, the last step before the swap
 ])
 def test_a_signal_at_any_step_stops_the_build_and_keeps_the_previous_one(previous_build, recorded_sigint,
@@ -106,11 +106,11 @@ def test_a_signal_at_any_step_stops_the_build_and_keeps_the_previous_one(previou
 
 
 def test_sigterm_stops_it_the_same_way_with_its_own_status(previous_build, monkeypatch):
-    from tagline.eval import build
+    from tagline.eval.build import writer
 
     workspace, out, digest = previous_build
-    monkeypatch.setattr(build, "_write_parquet_shards",
-                        signal_from(build, "_write_parquet_shards", signal.SIGTERM, calls=3))
+    monkeypatch.setattr(writer, "write_parquet_shards",
+                        signal_from(writer, "write_parquet_shards", signal.SIGTERM, calls=3))
     with pytest.raises(Interrupted) as stopped:
         build_dataset(workspace, out=out, seed=7)
     assert stopped.value.signum == signal.SIGTERM and stopped.value.exit_code == 143
@@ -154,12 +154,12 @@ def test_a_ctrl_c_that_datasets_swallows_still_stops_the_build(previous_build, r
 
 
 def test_a_ctrl_c_while_workers_make_tokens_stops_them(previous_build, recorded_sigint, monkeypatch):
-    from tagline.eval import build
+    from tagline.eval.build import tokens
 
     workspace, out, digest = previous_build
-    monkeypatch.setattr(build, "PARALLEL_TOKENS_MIN_SENTENCES", 0)
-    monkeypatch.setattr(build, "TOKEN_CHUNK_SENTENCES", 8)
-    original = build._map_in_workers
+    monkeypatch.setattr(tokens, "PARALLEL_TOKENS_MIN_SENTENCES", 0)
+    monkeypatch.setattr(tokens, "TOKEN_CHUNK_SENTENCES", 8)
+    original = tokens._map_in_workers
     running = []
 
     def map_in_workers(function, arguments, workers):
@@ -173,7 +173,7 @@ def test_a_ctrl_c_while_workers_make_tokens_stops_them(previous_build, recorded_
 
         return original(function, handed_out(), workers)
 
-    monkeypatch.setattr(build, "_map_in_workers", map_in_workers)
+    monkeypatch.setattr(tokens, "_map_in_workers", map_in_workers)
     before = children()
     with pytest.raises(Interrupted):
         build_dataset(workspace, out=out, seed=7, workers=2)
@@ -185,10 +185,10 @@ def test_a_ctrl_c_while_workers_make_tokens_stops_them(previous_build, recorded_
 
 def test_a_signal_during_the_swap_is_too_late_the_new_build_is_complete(previous_build, recorded_sigint,
                                                                          monkeypatch):
-    from tagline.eval import build
+    from tagline.eval.build import writer
 
     workspace, out, digest = previous_build
-    monkeypatch.setattr(build, "_swap_into_place", signal_from(build, "_swap_into_place"))
+    monkeypatch.setattr(writer, "swap_into_place", signal_from(writer, "swap_into_place"))
     report = build_dataset(workspace, out=out, seed=7)
     assert any("interrupted once the new build was being moved into place" in w for w in report.warnings)
     assert tree_digest(out.with_name("dataset.previous")) == digest
@@ -199,19 +199,19 @@ def test_a_signal_during_the_swap_is_too_late_the_new_build_is_complete(previous
 
 def test_without_a_previous_build_nothing_is_left_and_the_handlers_are_the_callers_again(
         sample_workspace, tmp_path, recorded_sigint, monkeypatch):
-    from tagline.eval import build
+    from tagline.eval.build import writer
 
     auto_adjudicate(sample_workspace)
     handler = signal.getsignal(signal.SIGINT)
     out = tmp_path / "new" / "dataset"
-    write_splits = build._write_splits
-    monkeypatch.setattr(build, "_write_splits", signal_from(build, "_write_splits"))
+    write_splits = writer.write_splits
+    monkeypatch.setattr(writer, "write_splits", signal_from(writer, "write_splits"))
     with pytest.raises(Interrupted) as stopped:
         build_dataset(sample_workspace, out=out, tokens=False)
     assert str(stopped.value) == f"stopped; no build was written to {out}"
     assert list(out.parent.iterdir()) == []
     assert signal.getsignal(signal.SIGINT) is handler
-    monkeypatch.setattr(build, "_write_splits", write_splits)
+    monkeypatch.setattr(writer, "write_splits", write_splits)
     build_dataset(sample_workspace, out=out, tokens=False)
     assert signal.getsignal(signal.SIGINT) is handler
     signal.raise_signal(signal.SIGINT)
