@@ -29,12 +29,37 @@ def tree_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def children() -> set[int]:
-    """The processes this one started that still run."""
+def children(pid: int | str = "self") -> set[int]:
+    """The worker processes that process ``pid`` started and that were not waited for."""
+    parent_command = Path(f"/proc/{pid}/cmdline").read_bytes()
     found = set()
-    for task in Path("/proc/self/task").iterdir():
-        found |= {int(pid) for pid in (task / "children").read_text().split()}
-    return found
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(child) for child in (task / "children").read_text().split()}
+    return {child for child in found if _is_worker(child, parent_command)}
+
+
+def _is_worker(pid: int, parent_command: bytes) -> bool:
+    """Any process but Python's multiprocessing resource tracker, which the first process pool of an
+    interpreter starts and which ends with the interpreter, so not the build's to stop. A process
+    that does not run its own command yet (it still has its parent's, or none while it replaces it)
+    cannot be told apart, and is left for the next look."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:  # ended and waited for meanwhile
+        return False
+    if state == "Z":  # ended, but never waited for
+        return True
+    return bool(command) and command != parent_command and b"multiprocessing.resource_tracker" not in command
+
+
+def own_groups(pids: set[int]) -> list[tuple[int, int]]:
+    """``(pid, process group)`` of each process, once each leads a group of its own (a worker leaves
+    the terminal's group as it starts), or after 30 s."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(os.getpgid(pid) != pid for pid in pids):
+        time.sleep(0.01)
+    return [(pid, os.getpgid(pid)) for pid in pids]
 
 
 @pytest.fixture
@@ -155,25 +180,26 @@ def test_a_ctrl_c_that_datasets_swallows_still_stops_the_build(previous_build, r
 
 def test_a_ctrl_c_while_workers_make_tokens_stops_them(previous_build, recorded_sigint, monkeypatch):
     from tagline.eval.build import tokens
+    from tagline.eval.build import workers as pool
 
     workspace, out, digest = previous_build
     monkeypatch.setattr(tokens, "PARALLEL_TOKENS_MIN_SENTENCES", 0)
     monkeypatch.setattr(tokens, "TOKEN_CHUNK_SENTENCES", 8)
-    original = tokens._map_in_workers
+    original = pool.map_in_workers
     running = []
 
     def map_in_workers(function, arguments, workers):
         def handed_out():
             for index, args in enumerate(arguments):
-                if index == workers:  # every worker has a chunk: the workers run
+                if index == pool.CALLS_AHEAD_PER_WORKER * workers:  # read once a chunk is done: the workers run
                     # In a process group of their own, which a terminal's Ctrl-C does not reach.
-                    running.extend((pid, os.getpgid(pid)) for pid in children() - before)
+                    running.extend(own_groups(children() - before))
                     signal.raise_signal(signal.SIGINT)
                 yield args
 
         return original(function, handed_out(), workers)
 
-    monkeypatch.setattr(tokens, "_map_in_workers", map_in_workers)
+    monkeypatch.setattr(pool, "map_in_workers", map_in_workers)
     before = children()
     with pytest.raises(Interrupted):
         build_dataset(workspace, out=out, seed=7, workers=2)
@@ -270,8 +296,7 @@ def run_until(workspace, message: str, signum: int, *, with_workers: bool = Fals
     deadline = time.monotonic() + 20
     while with_workers and len(workers) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
-        workers = [int(pid) for task in Path(f"/proc/{child.pid}/task").iterdir()
-                   for pid in (task / "children").read_text().split()]
+        workers = sorted(children(child.pid))
     os.killpg(child.pid, signum)
     lines += [line.decode() for line in child.stderr]
     return child.wait(timeout=60), lines, workers

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tagline.corpus.workspace import Workspace
+from tagline.errors import DataError
 from tagline.eval.build import reading, splits, tables, writer
 from tagline.eval.build.features import claim_labels
 from tagline.eval.build.plan import BuildPlan, BuildReport, BuildSettings, Claims, Steps, Universe, source_state
@@ -34,7 +36,8 @@ def build_dataset(
     the dataset card ``README.md``.
 
     Tokens for large corpora are made in ``workers`` processes (default: one per core; 1 makes them
-    in this process).
+    in this process). Each worker imports the main script again, so a script calls this under
+    ``if __name__ == "__main__":``; called outside one, the build stops with an error that says so.
 
     Ctrl-C (SIGINT) or SIGTERM stops the build at any step, called from the main thread: the
     half-written build is removed, ``out`` is left as it was, and
@@ -48,6 +51,7 @@ def build_dataset(
     """
     from tagline.interrupts import Interrupted, interrupt_guard
 
+    _refuse_in_a_starting_worker()
     with interrupt_guard() as guard:
         # datasets logs a warning when the hashing it does for shards is interrupted; the one line
         # an interrupted build prints is its own.
@@ -69,6 +73,21 @@ def build_dataset(
             report.warnings.append("interrupted once the new build was being moved into place: the build is "
                                    "complete and kept")
         return report
+
+
+def _refuse_in_a_starting_worker() -> None:
+    """Refuse to build in a worker process that is starting: it imports the main script of the
+    process that started it, and a script that builds outside ``if __name__ == "__main__":`` would
+    start a second build there, which waits for the workspace lock that the first build holds while
+    the first waits for its worker."""
+    import multiprocessing
+
+    # What multiprocessing reads to refuse to start a process from a process still starting.
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise DataError("build_dataset was called again in a worker process of the build, as the worker imported "
+                        "the script that called it", where=sys.argv[0] or None,
+                        fix='call build_dataset under `if __name__ == "__main__":` (each worker imports the script '
+                            "again), or pass workers=1")
 
 
 class _QuietOnceInterrupted(logging.Filter):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from tagline.eval.build import workers as pool
 from tagline.eval.build.columns import string_array
 
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def tokens_and_tags(texts: pa.Array, langs: pa.Array, spans: pa.Array, entity_la
     if len(texts) < PARALLEL_TOKENS_MIN_SENTENCES or workers < 2 or len(bounds) < 3:
         results = [tokens_and_tags_chunk(*chunk) for chunk in arguments]
     else:
-        results = _map_in_workers(tokens_and_tags_chunk, arguments, min(workers, len(bounds) - 1))
+        results = pool.map_in_workers(tokens_and_tags_chunk, arguments, min(workers, len(bounds) - 1))
     status = np.concatenate([status for _, _, status in results]) if results else np.zeros(0, np.int8)
     parts = _split_parts(results, bounds, segments)
     del results
@@ -230,110 +231,3 @@ def _ner_tags(tags: np.ndarray, has_spans: np.ndarray, tokens_per_row: np.ndarra
     no_gold = ~np.asarray(has_spans, dtype=bool)
     return pa.ListArray.from_arrays(pa.array(tag_offsets), pa.array(tags[has_spans[token_row]] if len(tags) else tags),
                                     type=pa.list_(pa.int64()), mask=pa.array(no_gold) if no_gold.any() else None)
-
-
-_WORKER_MAIN = """
-import os, pickle, sys
-results = os.fdopen(os.dup(1), "wb")
-os.dup2(2, 1)  # anything printed goes to stderr, not into the results
-sys.path[:] = pickle.load(sys.stdin.buffer)
-from tagline.eval.build.tokens import _serve
-_serve(sys.stdin.buffer, results)
-"""
-
-
-def _map_in_workers(function: Any, arguments: Any, workers: int) -> list:
-    """``[function(*args) for args in arguments]``, shared among ``workers`` Python processes.
-
-    The workers are fresh interpreters fed pickled calls through a pipe, rather than a
-    multiprocessing pool: forking this process (which runs Arrow's thread pools) can deadlock, and
-    spawning re-imports the caller's main script, which then has to be guarded. ``arguments`` is read
-    only as workers become free, so the inputs are not all in memory at once.
-
-    The workers run in a process group of their own, so a Ctrl-C at the terminal (sent to the whole
-    foreground group) reaches only this process, which then stops them; otherwise each worker
-    would die of it with a traceback, and the caller would take that for a failure.
-    """
-    import pickle
-    import subprocess
-    import sys
-    import threading
-
-    from tagline.interrupts import check as check_interrupted
-    from tagline.interrupts import deferred
-
-    name = function.__name__
-    results: dict = {}
-    failures: list = []
-    lock = threading.Lock()
-    queue = enumerate(arguments)
-    processes: list = []
-
-    def drive(process: Any) -> None:
-        try:
-            pickle.dump(sys.path, process.stdin)
-            while not failures:
-                with lock:
-                    item = next(queue, None)
-                if item is None:
-                    return
-                index, args = item
-                pickle.dump((name, args), process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-                process.stdin.flush()
-                ok, value = pickle.load(process.stdout)
-                if not ok:
-                    raise RuntimeError(f"{name} failed in a worker process:\n{value}")
-                results[index] = value
-        except BaseException as error:  # noqa: BLE001 - handed to the calling thread
-            failures.append(error)
-
-    stopped = True
-    try:
-        # Not cut short by Ctrl-C: a worker Popen started but had not yet returned would be left
-        # out of `processes`, so never stopped.
-        with deferred():
-            for _ in range(workers):
-                processes.append(subprocess.Popen([sys.executable, "-c", _WORKER_MAIN], stdin=subprocess.PIPE,
-                                                  stdout=subprocess.PIPE, process_group=0))
-        check_interrupted()
-        threads = [threading.Thread(target=drive, args=(process,), daemon=True) for process in processes]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        stopped = bool(failures)
-    finally:
-        with deferred():  # every worker is stopped and waited for, even if Ctrl-C is pressed again
-            if stopped:  # a failure or Ctrl-C: the other workers' results are not wanted
-                for process in processes:
-                    process.kill()
-            for process in processes:
-                try:
-                    process.stdin.close()
-                except OSError:
-                    pass
-                process.wait()
-    check_interrupted()  # a SIGTERM sent to every process ends the workers too: it is not their failure
-    if failures:
-        if isinstance(failures[0], EOFError):
-            raise RuntimeError(f"a worker process running {name} ended unexpectedly") from failures[0]
-        raise failures[0]
-    return [results[index] for index in range(len(results))]
-
-
-def _serve(requests: Any, replies: Any) -> None:
-    """A worker's loop: run the calls read from ``requests`` and write back their results."""
-    import pickle
-    import traceback
-
-    while True:
-        try:
-            name, args = pickle.load(requests)
-        except EOFError:
-            return
-        try:
-            reply = (True, globals()[name](*args))
-        except Exception:  # noqa: BLE001 - reported to the parent, which raises
-            reply = (False, traceback.format_exc())
-        pickle.dump(reply, replies, protocol=pickle.HIGHEST_PROTOCOL)
-        replies.flush()
