@@ -2,9 +2,10 @@
 a dataset card. Records stay in Arrow end to end; Python loops only where tokens are made.
 
 One module per job: ``reading`` (the gold and sentences in Arrow), ``features`` (the declared
-features), ``splits`` (split assignment), ``tokens`` (tokens and BIO tags), ``tables`` (each
-config's rows), ``writer`` (the files and the swap), ``plan`` (the settings, plan and report), and
-``builder`` (:func:`build_dataset`, the steps in order).
+features), ``splits`` (split assignment), ``tokens`` (tokens and BIO tags), ``workers`` (the process
+pool that makes tokens at scale), ``tables`` (each config's rows), ``writer`` (the files and the
+swap), ``plan`` (the settings, plan and report), and ``builder`` (:func:`build_dataset`, the steps
+in order).
 """
 
 from __future__ import annotations

@@ -84,7 +84,7 @@ class Universe:
     """Every sentence with gold for a task built, in corpus order: the rows of the sentences config."""
 
     table: pa.Table  # id, doc_id, text, lang and predefined split
-    position: np.ndarray  # for each sentence of the corpus that has gold, its row in ``table``
+    position: np.ndarray  # for each sentence of the corpus, its row in ``table`` (if it has gold)
 
     @property
     def num_rows(self) -> int:
