@@ -9,9 +9,7 @@ import pytest
 
 from tagline.annotate.gold import auto_adjudicate
 from tagline.cli import main
-from tagline.corpus.ingest import add_documents
 from tagline.corpus.store import append_records
-from tagline.errors import DataError
 from tagline.eval.build import assign_splits, build_dataset
 
 
@@ -108,7 +106,8 @@ def test_a_predefined_split_that_eval_run_does_not_use_is_kept_with_a_warning():
     predefined[8:12] = ["test"] * 4
     splits, _, warnings = assign_splits(doc_ids, None, predefined, [0.8, 0.2], "doc_id", 13)
     assert splits[:8] == ["dev"] * 8 and splits[8:12] == ["test"] * 4
-    assert [w for w in warnings if "'dev' (8 sentences)" in w and "uses those sentences only with --cv K" in w], warnings
+    assert [w for w in warnings if "'dev' (8 sentences)" in w and "uses those sentences only with --cv K" in w], \
+        warnings
     _, _, quiet = assign_splits(doc_ids, None, [None] * 8 + ["test"] * 4 + [None] * 68, [0.8, 0.2], "doc_id", 13)
     assert not [w for w in quiet if "predefined split" in w]
 
@@ -120,7 +119,8 @@ def test_too_few_gold_sentences_for_the_splits_is_an_error_not_a_traceback(runne
     result = runner.invoke(main, ["eval", "build"])
     assert result.exit_code == 2 and "Traceback" not in result.stderr
     line = result.stderr.strip().splitlines()[-1]
-    assert line.startswith("Error: ") and "gold.jsonl: only 1 gold sentence to divide into train, validation, test" in line
+    assert line.startswith("Error: ")
+    assert "gold.jsonl: only 1 gold sentence to divide into train, validation, test" in line
     assert "--split 0.8/0.2" in line
     result = runner.invoke(main, ["eval", "build", "--split", "0.8/0.2"])
     assert result.exit_code == 2 and "into train, test" in result.stderr and "--split 0.8/0.2" not in result.stderr
@@ -184,11 +184,30 @@ def test_a_split_without_rows_for_a_config_is_left_out_and_loads(sample_workspac
     assert any("has no rows and is left out" in w for w in report.warnings)
 
 
+def test_the_fold_count_is_the_fewest_folds_that_make_every_ratio_a_whole_number_of_folds():
+    from tagline.eval.build.splits import fold_count
+
+    assert [fold_count(ratios) for ratios in ([0.8, 0.1, 0.1], [0.5, 0.5], [0.7, 0.15, 0.15], [1 / 3] * 3)] \
+        == [10, 2, 20, 3]
+    assert fold_count([0.123, 0.877]) == 100  # at most 100 folds
+
+
+def test_folds_go_to_the_split_furthest_below_its_share():
+    import numpy as np
+
+    from tagline.eval.build.splits import folds_to_splits
+
+    sizes = np.array([30, 20, 10, 10, 10, 10, 10])
+    mapping = folds_to_splits(sizes, [0.6, 0.2, 0.2])
+    assert mapping == [0, 1, 2, 0, 2, 0, 0]  # the largest fold first; a tie goes to the first split
+    assert np.bincount(mapping, weights=sizes).tolist() == [60, 20, 20]
+
+
 def test_vectorised_group_folds_equal_scikit_learns():
     import numpy as np
     from sklearn.model_selection import StratifiedGroupKFold
 
-    from tagline.eval.build import _stratified_group_folds
+    from tagline.eval.build.splits import stratified_group_folds
 
     rng = np.random.default_rng(0)
     for case in range(30):
@@ -204,7 +223,7 @@ def test_vectorised_group_folds_equal_scikit_learns():
             splitter = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=case)
             for fold, (_, test) in enumerate(splitter.split(np.zeros(n_items), labels, group_ids)):
                 expected[test] = fold
-        ours = _stratified_group_folds(y, int(y.max()) + 1, groups, int(groups.max()) + 1, n_splits, case)
+        ours = stratified_group_folds(y, int(y.max()) + 1, groups, int(groups.max()) + 1, n_splits, case)
         assert np.array_equal(np.asarray(ours), expected), case
 
 

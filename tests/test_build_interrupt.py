@@ -29,12 +29,37 @@ def tree_digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def children() -> set[int]:
-    """The processes this one started that still run."""
+def children(pid: int | str = "self") -> set[int]:
+    """The worker processes that process ``pid`` started and that were not waited for."""
+    parent_command = Path(f"/proc/{pid}/cmdline").read_bytes()
     found = set()
-    for task in Path("/proc/self/task").iterdir():
-        found |= {int(pid) for pid in (task / "children").read_text().split()}
-    return found
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(child) for child in (task / "children").read_text().split()}
+    return {child for child in found if _is_worker(child, parent_command)}
+
+
+def _is_worker(pid: int, parent_command: bytes) -> bool:
+    """Any process but Python's multiprocessing resource tracker, which the first process pool of an
+    interpreter starts and which ends with the interpreter, so not the build's to stop. A process
+    that does not run its own command yet (it still has its parent's, or none while it replaces it)
+    cannot be told apart, and is left for the next look."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        command = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:  # ended and waited for meanwhile
+        return False
+    if state == "Z":  # ended, but never waited for
+        return True
+    return bool(command) and command != parent_command and b"multiprocessing.resource_tracker" not in command
+
+
+def own_groups(pids: set[int]) -> list[tuple[int, int]]:
+    """``(pid, process group)`` of each process, once each leads a group of its own (a worker leaves
+    the terminal's group as it starts), or after 30 s."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(os.getpgid(pid) != pid for pid in pids):
+        time.sleep(0.01)
+    return [(pid, os.getpgid(pid)) for pid in pids]
 
 
 @pytest.fixture
@@ -76,12 +101,12 @@ def signal_from(module, name: str, signum=signal.SIGINT, calls: int = 1):
 
 
 @pytest.mark.parametrize("where", [
-    "tagline.eval.build:_current_gold",                # reading
-    "tagline.eval.build:_split_codes",                 # splitting
-    "tagline.eval.build:_tokens_and_tags",             # tokenising
-    "tagline.eval.build:_write_parquet_shards",        # writing Parquet
+    "tagline.eval.build.reading:current_gold",         # reading
+    "tagline.eval.build.splits:split_codes",           # splitting
+    "tagline.eval.build.tokens:tokens_and_tags",       # tokenising
+    "tagline.eval.build.writer:write_parquet_shards",  # writing Parquet
     "datasets:DatasetDict.save_to_disk",               # save_to_disk
-    "tagline.eval.build:_write_splits",                # splits.jsonl
+    "tagline.eval.build.writer:write_splits",          # splits.jsonl
     "tagline.eval.card:dataset_card",                  # the card, the last step before the swap
 ])
 def test_a_signal_at_any_step_stops_the_build_and_keeps_the_previous_one(previous_build, recorded_sigint,
@@ -106,11 +131,11 @@ def test_a_signal_at_any_step_stops_the_build_and_keeps_the_previous_one(previou
 
 
 def test_sigterm_stops_it_the_same_way_with_its_own_status(previous_build, monkeypatch):
-    from tagline.eval import build
+    from tagline.eval.build import writer
 
     workspace, out, digest = previous_build
-    monkeypatch.setattr(build, "_write_parquet_shards",
-                        signal_from(build, "_write_parquet_shards", signal.SIGTERM, calls=3))
+    monkeypatch.setattr(writer, "write_parquet_shards",
+                        signal_from(writer, "write_parquet_shards", signal.SIGTERM, calls=3))
     with pytest.raises(Interrupted) as stopped:
         build_dataset(workspace, out=out, seed=7)
     assert stopped.value.signum == signal.SIGTERM and stopped.value.exit_code == 143
@@ -154,26 +179,27 @@ def test_a_ctrl_c_that_datasets_swallows_still_stops_the_build(previous_build, r
 
 
 def test_a_ctrl_c_while_workers_make_tokens_stops_them(previous_build, recorded_sigint, monkeypatch):
-    from tagline.eval import build
+    from tagline.eval.build import tokens
+    from tagline.eval.build import workers as pool
 
     workspace, out, digest = previous_build
-    monkeypatch.setattr(build, "PARALLEL_TOKENS_MIN_SENTENCES", 0)
-    monkeypatch.setattr(build, "TOKEN_CHUNK_SENTENCES", 8)
-    original = build._map_in_workers
+    monkeypatch.setattr(tokens, "PARALLEL_TOKENS_MIN_SENTENCES", 0)
+    monkeypatch.setattr(tokens, "TOKEN_CHUNK_SENTENCES", 8)
+    original = pool.map_in_workers
     running = []
 
     def map_in_workers(function, arguments, workers):
         def handed_out():
             for index, args in enumerate(arguments):
-                if index == workers:  # every worker has a chunk: the workers run
+                if index == pool.CALLS_AHEAD_PER_WORKER * workers:  # read once a chunk is done: the workers run
                     # In a process group of their own, which a terminal's Ctrl-C does not reach.
-                    running.extend((pid, os.getpgid(pid)) for pid in children() - before)
+                    running.extend(own_groups(children() - before))
                     signal.raise_signal(signal.SIGINT)
                 yield args
 
         return original(function, handed_out(), workers)
 
-    monkeypatch.setattr(build, "_map_in_workers", map_in_workers)
+    monkeypatch.setattr(pool, "map_in_workers", map_in_workers)
     before = children()
     with pytest.raises(Interrupted):
         build_dataset(workspace, out=out, seed=7, workers=2)
@@ -185,10 +211,10 @@ def test_a_ctrl_c_while_workers_make_tokens_stops_them(previous_build, recorded_
 
 def test_a_signal_during_the_swap_is_too_late_the_new_build_is_complete(previous_build, recorded_sigint,
                                                                          monkeypatch):
-    from tagline.eval import build
+    from tagline.eval.build import writer
 
     workspace, out, digest = previous_build
-    monkeypatch.setattr(build, "_swap_into_place", signal_from(build, "_swap_into_place"))
+    monkeypatch.setattr(writer, "swap_into_place", signal_from(writer, "swap_into_place"))
     report = build_dataset(workspace, out=out, seed=7)
     assert any("interrupted once the new build was being moved into place" in w for w in report.warnings)
     assert tree_digest(out.with_name("dataset.previous")) == digest
@@ -199,19 +225,19 @@ def test_a_signal_during_the_swap_is_too_late_the_new_build_is_complete(previous
 
 def test_without_a_previous_build_nothing_is_left_and_the_handlers_are_the_callers_again(
         sample_workspace, tmp_path, recorded_sigint, monkeypatch):
-    from tagline.eval import build
+    from tagline.eval.build import writer
 
     auto_adjudicate(sample_workspace)
     handler = signal.getsignal(signal.SIGINT)
     out = tmp_path / "new" / "dataset"
-    write_splits = build._write_splits
-    monkeypatch.setattr(build, "_write_splits", signal_from(build, "_write_splits"))
+    write_splits = writer.write_splits
+    monkeypatch.setattr(writer, "write_splits", signal_from(writer, "write_splits"))
     with pytest.raises(Interrupted) as stopped:
         build_dataset(sample_workspace, out=out, tokens=False)
     assert str(stopped.value) == f"stopped; no build was written to {out}"
     assert list(out.parent.iterdir()) == []
     assert signal.getsignal(signal.SIGINT) is handler
-    monkeypatch.setattr(build, "_write_splits", write_splits)
+    monkeypatch.setattr(writer, "write_splits", write_splits)
     build_dataset(sample_workspace, out=out, tokens=False)
     assert signal.getsignal(signal.SIGINT) is handler
     signal.raise_signal(signal.SIGINT)
@@ -270,8 +296,7 @@ def run_until(workspace, message: str, signum: int, *, with_workers: bool = Fals
     deadline = time.monotonic() + 20
     while with_workers and len(workers) < 2 and time.monotonic() < deadline:
         time.sleep(0.01)
-        workers = [int(pid) for task in Path(f"/proc/{child.pid}/task").iterdir()
-                   for pid in (task / "children").read_text().split()]
+        workers = sorted(children(child.pid))
     os.killpg(child.pid, signum)
     lines += [line.decode() for line in child.stderr]
     return child.wait(timeout=60), lines, workers

@@ -1,0 +1,224 @@
+"""``build_dataset``: the steps of a build in order, under the interrupt guard and the workspace lock."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from tagline.corpus.workspace import Workspace
+from tagline.errors import DataError
+from tagline.eval.build import reading, splits, tables, writer
+from tagline.eval.build.features import claim_labels
+from tagline.eval.build.plan import BuildPlan, BuildReport, BuildSettings, Claims, Steps, Universe, source_state
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from tagline.corpus.config import Config
+    from tagline.interrupts import InterruptGuard
+
+
+def build_dataset(
+    workspace: Workspace, *, out: str | os.PathLike | None = None, ratios: list[float] | None = None,
+    group_by: str | None = None, seed: int | None = None, tasks: list[str] | None = None, tokens: bool = True,
+    progress: Callable[[str], Any] | None = None, workers: int | None = None,
+    exclude_annotators: list[str] | None = None,
+) -> BuildReport:
+    """Build the dataset from the workspace's gold and write it to ``out`` (default ``build/dataset``).
+
+    Writes, per config (``sentences``: claim type, entities, tokens and BIO tags; ``stance``: one row
+    per sentence and target, SemEval layout), a ``save_to_disk`` DatasetDict and Parquet shards under
+    ``data/<config>/``, plus ``splits.jsonl`` (the split of every sentence), ``fingerprint.json`` and
+    the dataset card ``README.md``.
+
+    Tokens for large corpora are made in ``workers`` processes (default: one per core; 1 makes them
+    in this process). ``exclude_annotators`` are left out of the card's agreement and annotator
+    count. Each worker imports the main script again, so a script calls this under
+    ``if __name__ == "__main__":``; called outside one, the build stops with an error that says so.
+
+    Ctrl-C (SIGINT) or SIGTERM stops the build at any step, called from the main thread: the
+    half-written build is removed, ``out`` is left as it was, and
+    :class:`~tagline.interrupts.Interrupted` (a ``KeyboardInterrupt``) is raised, saying whether a
+    previous build is kept. The new build replaces the previous one in two renames that a signal
+    cannot cut: a signal that comes once they have begun is too late to stop anything, so the
+    build is reported as done, with a warning. The signal handlers in place before are restored.
+
+    The build holds the workspace lock from its first read to the swap, so what it reads is one
+    state of the workspace and two builds never write the same folder at once.
+    """
+    from tagline.interrupts import Interrupted, interrupt_guard
+
+    _refuse_in_a_starting_worker()
+    with interrupt_guard() as guard:
+        # datasets logs a warning when the hashing it does for shards is interrupted; the one line
+        # an interrupted build prints is its own.
+        quiet = _QuietOnceInterrupted(guard)
+        fingerprint_log = logging.getLogger("datasets.fingerprint")
+        fingerprint_log.addFilter(quiet)
+        try:
+            with workspace.lock():
+                config = workspace.config  # read once: the whole build follows one state of tagline.toml
+                settings = BuildSettings.resolve(config, ratios=ratios, group_by=group_by, seed=seed, tasks=tasks,
+                                                 tokens=tokens, workers=workers,
+                                                 exclude_annotators=exclude_annotators)
+                report = _build(workspace, config, settings, Path(out) if out else workspace.build_dir / "dataset",
+                                guard, Steps(guard, progress))
+        except Interrupted as stopped:
+            raise Interrupted(stopped.signum, _interrupted_message(workspace, out)) from None
+        finally:
+            fingerprint_log.removeFilter(quiet)
+        if guard.late:
+            report.warnings.append("interrupted once the new build was being moved into place: the build is "
+                                   "complete and kept")
+        return report
+
+
+def _refuse_in_a_starting_worker() -> None:
+    """Refuse to build in a worker process that is starting: it imports the main script of the
+    process that started it, and a script that builds outside ``if __name__ == "__main__":`` would
+    start a second build there, which waits for the workspace lock that the first build holds while
+    the first waits for its worker."""
+    import multiprocessing
+
+    # What multiprocessing reads to refuse to start a process from a process still starting.
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise DataError("build_dataset was called again in a worker process of the build, as the worker imported "
+                        "the script that called it", where=sys.argv[0] or None,
+                        fix='call build_dataset under `if __name__ == "__main__":` (each worker imports the script '
+                            "again), or pass workers=1")
+
+
+class _QuietOnceInterrupted(logging.Filter):
+    """Lets a log record through only while no signal has come."""
+
+    def __init__(self, guard: InterruptGuard) -> None:
+        super().__init__()
+        self.guard = guard
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.guard.signum is None
+
+
+def _interrupted_message(workspace: Workspace, out: str | os.PathLike | None) -> str:
+    """What an interrupted build left, read from the disk rather than assumed."""
+    path = (Path(out) if out else workspace.build_dir / "dataset").resolve()
+    if path.is_dir() and writer.is_build(path):
+        return f"the previous build in {path} is kept"
+    return f"no build was written to {path}"
+
+
+def _build(workspace: Workspace, config: Config, settings: BuildSettings, out: Path, guard: InterruptGuard,
+           steps: Steps) -> BuildReport:
+    """:func:`build_dataset` under its interrupt ``guard`` and the workspace lock."""
+    import datasets
+
+    datasets.disable_progress_bars()
+    out = writer.checked_out(workspace, out)
+    sources = source_state(workspace)  # before reading: an append during the build makes it stale
+    read = _read(workspace, config, settings, steps)
+    universe, gold_by_task = read.universe, read.gold_by_task
+    claims = Claims.of(universe, gold_by_task.pop("claim_type", None), claim_labels(config))
+    strata, label_names = _strata(universe, claims, gold_by_task, config)
+    steps("assigning splits")
+    split_plan = splits.plan_splits(universe.table, strata, label_names, settings.ratios, settings.group_by,
+                                    settings.seed, str(workspace.gold_path))
+    del strata
+    report = BuildReport(out=str(out), fingerprint="", split_method=split_plan.method,
+                         warnings=read.orphan_notes + split_plan.warnings)
+    plan = BuildPlan(workspace=workspace, config=config, settings=settings, sources=sources, universe=universe,
+                     gold_by_task=gold_by_task, claims=claims, splits=split_plan, provenance=read.provenance,
+                     agreement=read.agreement, report=report)
+    del read
+    _write_and_swap(plan, out, guard, steps)
+    return report
+
+
+class _Read(NamedTuple):
+    """What a build keeps of the gold and the sentences it read."""
+
+    gold_by_task: dict[str, pa.Table]  # the columns a build reads, labels checked
+    provenance: pa.Table  # the only column of the gold that the card reads
+    orphan_notes: list[str]  # on gold left out because its sentences were orphaned
+    agreement: dict | None  # for the card, when there are two annotators or more
+    universe: Universe
+
+
+def _read(workspace: Workspace, config: Config, settings: BuildSettings, steps: Steps) -> _Read:
+    """Read and check the gold and the sentences; the rest of what was read is let go of here."""
+    import pyarrow as pa
+
+    steps("reading gold")
+    gold = reading.task_gold(workspace, settings.tasks)
+    steps("reading sentences")
+    sentences = reading.read_sentences(workspace)
+    gold, orphan_notes = reading.linked_to_sentences(workspace, gold, sentences)
+    agreement = None
+    from tagline.annotate.answers import select_annotators
+
+    exclude = list(settings.exclude_annotators)
+    if len(select_annotators(workspace, None, exclude=exclude)) >= 2:
+        # For the card; measured now, so that a damaged annotation file stops the build before the work.
+        from tagline.annotate.agree import agreement_report
+
+        steps("measuring agreement")
+        agreement = agreement_report(workspace, tasks=settings.tasks, exclude_annotators=exclude)
+    gold_by_task = reading.checked_by_task(workspace, config, gold, settings.tasks)
+    provenance = gold.select(["provenance"])
+    del gold
+    pa.default_memory_pool().release_unused()
+    return _Read(gold_by_task, provenance, orphan_notes, agreement, _universe(workspace, sentences, gold_by_task))
+
+
+def _universe(workspace: Workspace, sentences: pa.Table, gold_by_task: dict[str, pa.Table]) -> Universe:
+    """Every sentence with gold for any task built, in corpus order."""
+    import numpy as np
+    import pyarrow as pa
+
+    in_universe = np.zeros(sentences.num_rows, dtype=bool)
+    for gold in gold_by_task.values():
+        in_universe[gold["sentence_index"].to_numpy()] = True
+    table = sentences.filter(pa.array(in_universe)).combine_chunks()
+    reading.check_unique_ids(workspace, sentences, table["id"])
+    return Universe(table, np.cumsum(in_universe) - 1)
+
+
+def _strata(universe: Universe, claims: Claims, gold_by_task: dict[str, pa.Table],
+            config: Config) -> tuple[Any, dict[str, str]]:
+    """What the splits are stratified by: claim type, else the first target's stance, else nothing.
+    Returns a string array (null: no stratum) or None, and the label names of its values."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if claims.present.any():
+        names = claim_labels(config)
+        strata = pa.array(claims.codes, mask=~claims.present).cast(pa.string())
+        return strata, {str(code): name for code, name in enumerate(names)}
+    if "stance" in gold_by_task and config.targets:
+        stance = gold_by_task["stance"]
+        first = stance.filter(pc.equal(stance["target"], config.targets[0]))
+        return pc.struct_field(first["value"], "label").take(universe.source_rows(first)), {}
+    return None, {}
+
+
+def _write_and_swap(plan: BuildPlan, out: Path, guard: InterruptGuard, steps: Steps) -> None:
+    """Write the build in a staging folder and put it in place of ``out``; on a failure or a signal,
+    the staging folder goes and ``out`` stays as it was."""
+    makers = tables.config_makers(plan, steps)
+    staging = writer.staging_for(out)
+    try:
+        writer.remove_abandoned_staging(out)
+        staging.mkdir(parents=True)
+        writer.write_build(staging, plan, makers, steps)
+        with guard.deferred():
+            # The last moment to stop; once the renames begin, they finish and the build is done.
+            guard.check()
+            writer.swap_into_place(staging, out, guard.commit)
+    except BaseException:  # a failure or Ctrl-C: the half-written build goes, the previous one stays
+        with guard.deferred():
+            shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -1,0 +1,131 @@
+"""A function run over many inputs in a pool of worker processes that Ctrl-C stops with the build."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+# Calls handed to the pool ahead of the results per worker: enough that a worker never waits for its
+# next input, few enough that the inputs are not all in memory at once.
+CALLS_AHEAD_PER_WORKER = 2
+
+
+def map_in_workers(function: Callable[..., Any], arguments: Iterable[tuple], workers: int) -> list:
+    """``[function(*args) for args in arguments]``, shared among ``workers`` processes.
+
+    The pool is a ``concurrent.futures.ProcessPoolExecutor`` whose workers are spawned, fresh
+    interpreters: forking this process, which runs Arrow's thread pools, can deadlock a child on a
+    lock that a thread held at the fork. So ``function`` must be importable by name, and a script
+    that calls this must start its work under ``if __name__ == "__main__":``, since spawning imports
+    the main script again in each worker (the ``tagline`` command's is guarded).
+
+    A terminal sends Ctrl-C to its whole foreground process group. The workers take no part in it
+    (see :func:`_start_worker`): this process is interrupted, stops them and raises, rather than each
+    worker dying of it with a traceback that would be taken for a failure. On an interruption or a
+    failure, the calls not begun are cancelled and the workers are terminated and waited for.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tagline.interrupts import check as check_interrupted
+    from tagline.interrupts import deferred
+
+    with _starting_workers():
+        executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                       initializer=_start_worker)
+    try:
+        check_interrupted()
+        results = _results(executor, function, arguments, CALLS_AHEAD_PER_WORKER * workers)
+    except BaseException:
+        with deferred():  # every worker is stopped and waited for, even if Ctrl-C is pressed again
+            _stop(executor)
+        check_interrupted()  # a SIGTERM sent to every process ends the workers too: it is not their failure
+        raise
+    with deferred():
+        executor.shutdown(wait=True)
+    check_interrupted()
+    return results
+
+
+def _results(executor: ProcessPoolExecutor, function: Callable[..., Any], arguments: Iterable[tuple],
+             ahead: int) -> list:
+    """Every call's result, in the order of ``arguments``, which are read only as calls finish."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    calls = enumerate(arguments)
+    pending: dict[Future, int] = {}
+    results: dict[int, Any] = {}
+    _submit(executor, function, _take(calls, ahead), pending)
+    while pending:
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            results[pending.pop(future)] = future.result()
+        _submit(executor, function, _take(calls, len(done)), pending)
+    return [results[index] for index in range(len(results))]
+
+
+def _submit(executor: ProcessPoolExecutor, function: Callable[..., Any], calls: Iterable[tuple[int, tuple]],
+            pending: dict[Future, int]) -> None:
+    """Hand ``calls`` to the pool, noting each one's index in ``pending``."""
+    from tagline.interrupts import check as check_interrupted
+
+    for index, args in calls:
+        with _starting_workers():  # the executor starts a worker with each call until it has them all
+            pending[executor.submit(function, *args)] = index
+        check_interrupted()
+
+
+def _take(items: Iterator[tuple[int, tuple]], count: int) -> Iterator[tuple[int, tuple]]:
+    for _ in range(count):
+        item = next(items, None)
+        if item is None:
+            return
+        yield item
+
+
+@contextmanager
+def _starting_workers() -> Iterator[None]:
+    """A section in which worker processes may be started.
+
+    Ctrl-C does not cut it short: a process started but not yet recorded by the executor would
+    never be stopped. And SIGINT is blocked in this thread meanwhile, so that the processes it
+    starts begin with SIGINT blocked (a child inherits the mask of the thread that starts it),
+    until :func:`_start_worker` has set it aside: a Ctrl-C while a worker's interpreter starts
+    up would otherwise kill it with a traceback. CPython starts its resource tracker the same way.
+    """
+    from tagline.interrupts import deferred
+
+    with deferred():
+        blocked_before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked_before)
+
+
+def _start_worker() -> None:
+    """A worker's first act: ignore SIGINT (which drops one that came while it started) and leave the
+    terminal's foreground process group, so that Ctrl-C reaches only the process that stops the
+    workers. SIGTERM keeps its default: the pool terminates workers with it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.setpgid(0, 0)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    os.dup2(2, 1)  # anything a library prints goes to stderr, never into the command's output (--json)
+
+
+def _stop(executor: ProcessPoolExecutor) -> None:
+    """Terminate the workers, cancel the calls not begun, and wait for the workers and the executor's
+    thread to end."""
+    # The processes are only in this attribute until Python 3.14 (ProcessPoolExecutor.terminate_workers).
+    processes = list((executor._processes or {}).values())
+    for process in processes:
+        process.terminate()
+    executor.shutdown(wait=True, cancel_futures=True)
+    for process in processes:
+        process.join()

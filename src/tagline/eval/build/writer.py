@@ -1,0 +1,260 @@
+"""Writing a build: Parquet shards, save_to_disk, splits.jsonl, the fingerprint and the card, in a
+staging folder that then replaces the previous build."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tagline.corpus.workspace import Workspace
+from tagline.errors import DataError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import datasets
+    import pyarrow as pa
+
+    from tagline.eval.build.plan import BuildPlan, Steps
+    from tagline.eval.build.tables import ConfigMaker
+
+PARQUET_ROWS_PER_SHARD = 250_000
+
+
+def write_build(staging: Path, plan: BuildPlan, makers: dict[str, ConfigMaker], steps: Steps) -> None:
+    """Write every config, ``splits.jsonl``, ``fingerprint.json`` and the card into ``staging``; the
+    report gets the counts, the label distributions and the fingerprint."""
+    import pyarrow as pa
+
+    report = plan.report
+    digest = hashlib.sha256()
+    card_configs = {}
+    for name, make in makers.items():
+        card_configs[name] = _write_config(staging, name, make, plan, steps, digest)
+        pa.default_memory_pool().release_unused()
+    report.fingerprint = digest.hexdigest()[:16]
+    universe = plan.universe.table
+    split_of_row = pa.array(plan.splits.names).take(pa.array(plan.splits.rank))
+    write_splits(staging / "splits.jsonl", universe["id"], universe["doc_id"], split_of_row)
+    settings = plan.settings.recorded()
+    (staging / "fingerprint.json").write_text(json.dumps(
+        {"fingerprint": report.fingerprint, "settings": settings, "configs": report.configs,
+         "split_method": plan.splits.method, "warnings": plan.splits.warnings,
+         "entity_alignment": report.entity_alignment, "sources": plan.sources},
+        ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    from tagline.eval.card import dataset_card
+
+    (staging / "README.md").write_text(dataset_card(plan.workspace, report, card_configs, settings, plan.provenance,
+                                                    plan.agreement,
+                                                    exclude_annotators=list(plan.settings.exclude_annotators)),
+                                       encoding="utf-8")
+
+
+def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, steps: Steps,
+                  digest: Any) -> tuple[pa.Table, datasets.Features, None]:
+    """Make one config's tables and write them (``save_to_disk`` and Parquet); the fingerprint
+    ``digest`` is fed each split's rows. Returns what the card reads of the config: its languages."""
+    import datasets
+    import pyarrow as pa
+
+    from tagline.interrupts import check as check_interrupted
+
+    report = plan.report
+    features, tables = make()
+    steps(f"writing {name}")
+    parts = {}
+    for split, part in zip(plan.splits.names, tables):
+        if part.num_rows == 0:
+            # datasets saves an empty split without an .arrow file and then cannot load it back.
+            report.warnings.append(f"config {name}: the {split} split has no rows and is left out")
+            continue
+        part_digest = table_digest(part)
+        parts[split] = datasets.Dataset(datasets.table.InMemoryTable(part),
+                                        info=datasets.DatasetInfo(features=features),
+                                        split=datasets.NamedSplit(split),
+                                        fingerprint=hashlib.sha256(f"{name}/{split}".encode() + part_digest)
+                                        .hexdigest()[:16])
+        write_parquet_shards(part, staging / "data" / name, split)
+        digest.update(f"{name}/{split}".encode())
+        digest.update(part_digest)
+    datasets.DatasetDict(parts).save_to_disk(str(staging / name))
+    check_interrupted()  # datasets hashes each shard under a bare `except:` that can swallow Ctrl-C
+    report.configs[name] = {split: len(parts[split]) for split in plan.splits.names if split in parts}
+    report.label_distributions[name] = label_distributions(parts, features)
+    languages = pa.chunked_array([chunk for part in tables for chunk in part["lang"].chunks], pa.string())
+    return pa.table({"lang": languages}), features, None
+
+
+def write_parquet_shards(table: pa.Table, directory: Path, split: str) -> None:
+    import pyarrow.parquet as pq
+
+    directory.mkdir(parents=True, exist_ok=True)
+    shards = max(1, math.ceil(table.num_rows / PARQUET_ROWS_PER_SHARD))
+    for shard in range(shards):
+        part = table.slice(shard * PARQUET_ROWS_PER_SHARD, PARQUET_ROWS_PER_SHARD)
+        pq.write_table(part, directory / f"{split}-{shard:05d}-of-{shards:05d}.parquet")
+
+
+def write_splits(path: Path, ids: Any, doc_ids: Any, splits: Any) -> None:
+    """``splits.jsonl``: one ``{"sentence_id": ..., "doc_id": ..., "split": ...}`` line per sentence, as
+    ``json.dumps(..., ensure_ascii=False)`` writes it."""
+    import pyarrow.compute as pc
+
+    columns = (ids, doc_ids, splits)
+    plain = all(column.null_count == 0 and not pc.any(pc.match_substring_regex(column, r'[\x00-\x1f"\\]')).as_py()
+                for column in columns)
+    with open(path, "wb") as handle:
+        if not plain:  # something to escape: let json do it
+            for sentence_id, doc_id, split in zip(*(column.to_pylist() for column in columns)):
+                handle.write((json.dumps({"sentence_id": sentence_id, "doc_id": doc_id, "split": split},
+                                         ensure_ascii=False) + "\n").encode("utf-8"))
+            return
+        lines = pc.binary_join_element_wise('{"sentence_id": "', ids, '", "doc_id": "', doc_ids, '", "split": "',
+                                            splits, '"}\n', "")
+        for chunk in getattr(lines, "chunks", [lines]):
+            for line_block in _string_data(chunk):
+                handle.write(line_block)
+
+
+def _string_data(array: pa.Array) -> list[memoryview]:
+    """The bytes of all the strings of ``array``, back to back."""
+    import numpy as np
+
+    if len(array) == 0:
+        return []
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int32)[array.offset:array.offset + len(array) + 1]
+    return [memoryview(array.buffers()[2])[int(offsets[0]):int(offsets[-1])]]
+
+
+class _HashingSink:
+    """A write-only file that only feeds a sha256: the IPC stream is hashed, never held in memory."""
+
+    def __init__(self) -> None:
+        self.hash = hashlib.sha256()
+        self.position = 0
+        self.closed = False
+
+    def write(self, data: bytes) -> int:
+        self.hash.update(data)
+        self.position += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self.position
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def table_digest(table: pa.Table) -> bytes:
+    """sha256 of ``table`` as an Arrow IPC stream of a single record batch."""
+    import pyarrow as pa
+
+    if table.num_rows:
+        table = table.combine_chunks()
+        if any(column.null_count for column in table.columns):
+            # A slice's validity bitmaps carry the bits of the rows after it in their last byte;
+            # a compact copy hashes like any other copy of the same rows.
+            table = table.take(pa.array(range(table.num_rows), pa.int64()))
+    sink = _HashingSink()
+    with pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), table.schema) as writer:
+        writer.write_table(table)
+    return sink.hash.digest()
+
+
+def label_distributions(parts: dict[str, datasets.Dataset], features: datasets.Features) -> dict[str, dict[str, int]]:
+    """For the config's ClassLabel column (``claim_type`` or ``label``), the count of each label per split."""
+    import datasets
+    import pyarrow.compute as pc
+
+    distributions = {}
+    for column in ("claim_type", "label"):
+        if column in features and isinstance(features[column], datasets.ClassLabel):
+            names = features[column].names
+            for split, dataset in parts.items():
+                counted = pc.value_counts(dataset.data.column(column))
+                counts = dict(zip(pc.struct_field(counted, "values").to_pylist(),
+                                  pc.struct_field(counted, "counts").to_pylist()))
+                distributions[split] = {names[i]: counts.get(i, 0) for i in range(len(names))}
+    return distributions
+
+
+# ----- where a build goes, and how it replaces the previous one -------------------------------
+def is_build(path: Path) -> bool:
+    return (path / "fingerprint.json").is_file() and (path / "splits.jsonl").is_file()
+
+
+def checked_out(workspace: Workspace, out: Path) -> Path:
+    """``out`` made absolute, once it is known to be a place a build may be written: a new folder,
+    or an earlier build (which is kept as ``<out>.previous``). A folder that is not a build is
+    never moved or deleted."""
+    out = out.resolve()
+    root = workspace.root.resolve()
+    if out == root or out in root.parents:
+        raise DataError(f"--out {out} would put the build in place of the workspace", where=str(out),
+                        fix="give a new folder, e.g. --out build/dataset")
+    if out.exists() and not (out.is_dir() and is_build(out)):
+        raise DataError("the folder exists and is not a tagline build, so the build will not replace it",
+                        where=str(out), fix="give a new folder, or an earlier build's folder")
+    previous = out.with_name(out.name + ".previous")
+    if out.exists() and previous.exists() and not is_build(previous):
+        raise DataError(f"{previous.name} exists beside it and is not a tagline build, so the build will not "
+                        "delete it to keep the current build there", where=str(previous),
+                        fix="move that folder away, or give another --out")
+    return out
+
+
+def staging_for(out: Path) -> Path:
+    """The folder a build is written in before it replaces ``out``: named after this process, so that
+    the next build knows it abandoned once the process is gone."""
+    return out.with_name(f".{out.name}.{os.getpid()}.tmp")
+
+
+def remove_abandoned_staging(out: Path) -> None:
+    """Remove half-written builds (``.<name>.<pid>.tmp``) and replaced ones being deleted
+    (``.<name>.previous.<pid>.tmp``) of processes that no longer run: what a killed build leaves behind."""
+    import re
+
+    pattern = re.compile(rf"\.{re.escape(out.name)}(?:\.previous)?\.(\d+)\.tmp")
+    if not out.parent.is_dir():
+        return
+    for path in out.parent.iterdir():
+        match = pattern.fullmatch(path.name)
+        if match and (int(match.group(1)) == os.getpid() or not _process_runs(int(match.group(1)))):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _process_runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def swap_into_place(staging: Path, out: Path, done: Callable[[], None]) -> None:
+    """Replace ``out`` with the freshly written ``staging`` directory; the previous build is kept
+    as ``<out>.previous`` until the next build. ``done()`` is called once ``out`` is the new build.
+
+    Only renames happen before that, so ``out`` is never a half-deleted folder: the build before the
+    previous one is first renamed to a ``.tmp`` name and deleted afterwards (or, if the process is
+    killed, by the next build)."""
+    previous = out.with_name(out.name + ".previous")
+    discarded = out.with_name(f".{previous.name}.{os.getpid()}.tmp")
+    if out.exists():
+        if previous.exists():
+            previous.rename(discarded)
+        out.rename(previous)
+    staging.rename(out)
+    done()
+    shutil.rmtree(discarded, ignore_errors=True)

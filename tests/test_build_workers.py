@@ -1,0 +1,89 @@
+"""The worker pool of eval build: results in order, failures raised with no process left behind, workers
+out of the terminal's reach, tokens made in workers equal to tokens made in the build's process, and a
+script that builds outside a main guard told so."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import pytest
+
+from tagline.annotate.gold import auto_adjudicate
+from tagline.eval.build import build_dataset
+from tagline.eval.build.workers import map_in_workers
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+
+
+def test_results_come_back_in_the_order_of_the_inputs_however_many_there_are():
+    from test_build_interrupt import children
+
+    before = children()
+    assert map_in_workers(pow, ((number, 2) for number in range(25)), 2) == [number**2 for number in range(25)]
+    assert map_in_workers(pow, iter([]), 2) == []
+    assert children() == before
+
+
+def test_workers_ignore_ctrl_c_and_leave_the_terminals_process_group():
+    groups = map_in_workers(os.getpgid, [(0,)] * 6, 2)
+    handlers = map_in_workers(signal.getsignal, [(signal.SIGINT,)] * 4, 2)
+    assert os.getpgrp() not in groups and set(handlers) == {signal.SIG_IGN}
+
+
+@pytest.mark.parametrize("arguments, error", [([("12",), ("twelve",), ("7",)], ValueError),  # raised in a worker
+                                              ([(0,), (3,)], BrokenProcessPool)])  # a worker that dies
+def test_a_failure_in_a_worker_is_raised_here_and_no_worker_is_left(arguments, error):
+    from test_build_interrupt import children
+
+    before = children()
+    function = int if error is ValueError else os._exit
+    with pytest.raises(error):
+        map_in_workers(function, arguments, 2)
+    assert children() == before
+
+
+def test_tokens_made_in_workers_are_the_tokens_made_in_the_build(sample_workspace, tmp_path, monkeypatch):
+    from tagline.eval.build import tokens
+
+    auto_adjudicate(sample_workspace)
+    here = build_dataset(sample_workspace, out=tmp_path / "here", workers=1)
+    monkeypatch.setattr(tokens, "PARALLEL_TOKENS_MIN_SENTENCES", 0)
+    monkeypatch.setattr(tokens, "TOKEN_CHUNK_SENTENCES", 8)  # a dozen chunks, and chunks cut within splits
+    shared = build_dataset(sample_workspace, out=tmp_path / "shared", workers=2)
+    assert shared.fingerprint == here.fingerprint  # the fingerprint covers every column, tokens and tags too
+    assert shared.entity_alignment == here.entity_alignment
+
+
+SCRIPT = """
+from tagline.corpus.workspace import Workspace
+from tagline.eval.build import build_dataset, tokens
+
+tokens.PARALLEL_TOKENS_MIN_SENTENCES, tokens.TOKEN_CHUNK_SENTENCES = 0, 8  # workers even for the sample
+"""
+
+
+@pytest.mark.parametrize("guarded", [True, False])
+def test_a_script_that_builds_outside_a_main_guard_is_told_so_rather_than_left_waiting(sample_workspace, tmp_path,
+                                                                                         guarded):
+    # Each worker imports the main script again: unguarded, it would build there too, and wait for the
+    # workspace lock that the build holds while the build waits for it.
+    import subprocess
+
+    import tagline
+
+    auto_adjudicate(sample_workspace)
+    call = f"build_dataset(Workspace({str(sample_workspace.root)!r}), out={str(tmp_path / 'ds')!r}, workers=2)"
+    script = tmp_path / "build_script.py"
+    script.write_text(SCRIPT + (f'if __name__ == "__main__":\n    {call}\n' if guarded else call + "\n"))
+    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    if guarded:
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "ds" / "fingerprint.json").exists()
+    else:
+        assert result.returncode != 0 and 'call build_dataset under `if __name__ == "__main__":`' in result.stderr
+        assert not (tmp_path / "ds").exists()
