@@ -3,7 +3,9 @@
 Japanese: tagline's bracket-aware splitter, a naive 。！？ regex and ja-sentence-segmenter (when it is
 installed) on the sample article against its hand-checked gold sentences. English: tagline (syntok),
 syntok (when it is installed) and a naive regex on debate transcripts from ../shared, whose own
-sentence lines are the gold. Every segmenter's spans are checked to index the text exactly.
+sentence lines are the gold; then tagline and syntok again on the same transcripts laid out with
+single line breaks (a sentence a line, hard-wrapped at 72 and 40 columns), for tagline's line
+rules. Every segmenter's spans are checked to index the text exactly.
 
     python benchmarks/segmenters.py [--runs 5] [--en-split test_annotated|training|all]
                                     [--en-speed-chars 100000] [--show-errors 0]
@@ -40,10 +42,9 @@ SPACE = " \t\u3000\u00a0\ufeff\r\n"
 
 Span = tuple[int, int]
 
-try:
-    import tagline  # noqa: F401
-except ImportError:  # run from a checkout without an install: use the source tree
-    sys.path.insert(0, str(REPO / "src"))
+# The checkout's own source comes first: an installed tagline (an editable install of another
+# checkout, say) would otherwise be the one measured.
+sys.path.insert(0, str(REPO / "src"))
 
 
 @dataclass
@@ -380,7 +381,35 @@ def english_data(split: str) -> list[EnglishDocument]:
     return documents
 
 
+def one_line_per_sentence(document: EnglishDocument) -> EnglishDocument:
+    """The same document with each gold sentence on a line of its own: the space between two gold
+    sentences of a paragraph becomes a line break, so the offsets and the gold stay as they are."""
+    text = list(document.text)
+    for _, end in document.gold:
+        if end not in document.paragraph_ends:
+            text[end] = "\n"
+    return EnglishDocument(document.name, "".join(text), document.gold, document.paragraph_ends)
+
+
+def hard_wrapped(document: EnglishDocument, width: int) -> EnglishDocument:
+    """The same document with each paragraph wrapped greedily at ``width`` columns, as a text
+    editor or email client does: a space becomes a line break where the next word would not fit.
+    Only spaces change, so the offsets and the gold stay as they are."""
+    text = list(document.text)
+    for paragraph in re.finditer(r"[^\n]+", document.text):
+        line_length = 0
+        for word in re.finditer(r"\S+", paragraph.group()):
+            size = word.end() - word.start()
+            if line_length and line_length + 1 + size > width:
+                text[paragraph.start() + word.start() - 1] = "\n"
+                line_length = size
+            else:
+                line_length += size + (1 if line_length else 0)
+    return EnglishDocument(document.name, "".join(text), document.gold, document.paragraph_ends)
+
+
 _FINAL_STOP = re.compile(r"[.!?][\"'”’)]*$")
+_FINAL_ABBREVIATION = re.compile(r"(?:\b[A-Za-z]\.){2,}$|\b(?:Inc|Ltd|Co|Corp|Jr|Sr|etc)\.$")
 
 
 def miss_kinds(document: EnglishDocument, result: Result) -> Iterable[str]:
@@ -399,12 +428,17 @@ def miss_kinds(document: EnglishDocument, result: Result) -> Iterable[str]:
             merged = document.text[cover[0][0]:cover[0][1]]
             if merged.count(" -- ") >= 2:
                 yield "merged across a ' -- … -- ' pair"
+            elif _FINAL_ABBREVIATION.search(sentence):
+                yield "merged after an abbreviation (U.S., D.C.)"
             elif not _FINAL_STOP.search(sentence):
                 yield "merged, gold line has no final . ! ?"
             else:
                 yield "merged, other"
         elif len(cover) > 1:
-            if "..." in sentence:
+            if any(document.text[span[1]:span[1] + 1] == "\n"
+                   and not _FINAL_STOP.search(document.text[span[0]:span[1]]) for span in cover[:-1]):
+                yield "split at a line break after no final . ! ?"
+            elif "..." in sentence:
                 yield "split at '...'"
             elif re.search(r"[\"“][^\"”]*[.!?] ", sentence):
                 yield "split inside a quotation"
@@ -443,18 +477,16 @@ def ratio_text(ratio: float) -> str:
     return f"1/{slower:.1f}" if slower < 10 else f"1/{slower:.0f}"
 
 
-def print_table(title: str, results: list[Result], baseline: float) -> None:
-    """A Markdown table, aligned for the terminal too."""
-    header = ["segmenter", "sentences", "exact match", "P", "R", "F1", "offsets", "chars/s", "x naive"]
-    rows = [header]
-    for result in results:
-        share = f"{result.exact}/{result.gold} ({result.exact / result.gold:.1%})" if result.gold else "-"
-        ratio = result.chars_per_s / baseline if baseline else 0.0
-        rows.append([result.name, f"{result.predicted:,}", share, f"{result.precision:.3f}",
-                     f"{result.recall:.3f}", f"{result.f1:.3f}", result.offsets,
-                     f"{result.chars_per_s:,.0f}", ratio_text(ratio)])
-    widths = [max(display_width(row[column]) for row in rows) for column in range(len(header))]
-    left = {0, 6}
+def accuracy_cells(result: Result) -> list[str]:
+    """sentences, exact match, P, R, F1 and offsets, as printed in the tables."""
+    share = f"{result.exact}/{result.gold} ({result.exact / result.gold:.1%})" if result.gold else "-"
+    return [f"{result.predicted:,}", share, f"{result.precision:.3f}", f"{result.recall:.3f}",
+            f"{result.f1:.3f}", result.offsets]
+
+
+def print_markdown(header: list[str], rows: list[list[str]], left: set[int]) -> None:
+    """A Markdown table, aligned for the terminal too; the ``left`` columns are left-aligned."""
+    widths = [max(display_width(row[column]) for row in [header, *rows]) for column in range(len(header))]
 
     def line(cells: list[str]) -> str:
         padded = []
@@ -463,12 +495,22 @@ def print_table(title: str, results: list[Result], baseline: float) -> None:
             padded.append(cell + fill if column in left else fill + cell)
         return "| " + " | ".join(padded) + " |"
 
-    print(title)
     print(line(header))
     print("|" + "|".join(("-" * (width + 1) + ":") if column not in left else "-" * (width + 2)
                          for column, width in enumerate(widths)) + "|")
-    for row in rows[1:]:
+    for row in rows:
         print(line(row))
+
+
+def print_table(title: str, results: list[Result], baseline: float) -> None:
+    """One row per segmenter: accuracy, offset exactness and speed."""
+    header = ["segmenter", "sentences", "exact match", "P", "R", "F1", "offsets", "chars/s", "x naive"]
+    rows = []
+    for result in results:
+        ratio = result.chars_per_s / baseline if baseline else 0.0
+        rows.append([result.name, *accuracy_cells(result), f"{result.chars_per_s:,.0f}", ratio_text(ratio)])
+    print(title)
+    print_markdown(header, rows, {0, 6})
     for result in results:
         if result.note:
             print(f"  {result.name}: {result.note}")
@@ -529,21 +571,71 @@ def japanese(runs: int, errors: int) -> None:
         show_errors(text, gold, result, errors)
 
 
-def english(runs: int, split: str, speed_chars: int, errors: int) -> None:
-    if not CLEF.is_dir():
-        sys.exit(f"English: cannot run: {CLEF} is absent. The English part reads the CLEF-2019 CheckThat! "
-                 f"Task 1 debate transcripts from shared/datasets/ beside the repository checkout "
-                 f"(../shared from the repository root); lay shared/ out there and run again.")
-    documents = english_data(split)
+def english_segmenters() -> tuple[list[Segmenter], str]:
+    """The English segmenters, and a note naming those that are not installed."""
     segmenters = [Segmenter("naive regex [.!?]+space", naive_en, True,
                             "split where . ! ? is followed by white space, and at blank lines"),
-                  tagline_segmenter("en", "syntok paragraphs and sentences, token offsets, multi-sentence quotations joined")]
+                  tagline_segmenter("en", "syntok paragraphs and sentences, token offsets, multi-sentence "
+                                          "quotations joined, line and abbreviation rules")]
     pysbd_seg = pysbd_segmenter()
     if pysbd_seg is not None:
         segmenters.append(pysbd_seg)
     syntok_seg, skipped = syntok_segmenter()
     if syntok_seg is not None:
         segmenters.append(syntok_seg)
+    return segmenters, skipped
+
+
+def score_documents(segmenter: Segmenter, documents: list[EnglishDocument]) -> tuple[Result, list[Result]]:
+    """Score ``segmenter`` on each document; return the pooled result and the per-document ones."""
+    combined = Result(segmenter.name, note=segmenter.note, gold=sum(len(document.gold) for document in documents))
+    problems: list[str] = []
+    per_document = []
+    for document in documents:
+        result = score(segmenter.name, document.text, document.gold, document.paragraph_ends,
+                       segmenter.run(document.text), segmenter.spans)
+        per_document.append(result)
+        combined.predicted += result.predicted
+        combined.exact += result.exact
+        # Boundary counts are pooled over the debates (a micro average).
+        combined.boundary_hits += result.boundary_hits
+        combined.predicted_boundaries += result.predicted_boundaries
+        combined.gold_boundaries += result.gold_boundaries
+        if result.offsets != "exact":
+            problems.append(f"{document.name}: {result.offsets}")
+    combined.offsets = "exact" if not problems else f"{len(problems)} docs bad"
+    return combined, per_document
+
+
+def print_miss_kinds(names: list[str], documents: list[EnglishDocument],
+                     per_document: list[list[Result]]) -> None:
+    """One line per segmenter: its misses counted by likely cause. ``per_document[i]`` holds the
+    results of segmenter ``names[i]``, in the order of ``documents``."""
+    for name, results in zip(names, per_document):
+        kinds: dict[str, int] = {}
+        for document, result in zip(documents, results):
+            for kind in miss_kinds(document, result):
+                kinds[kind] = kinds.get(kind, 0) + 1
+        print(f"    {name}: " + ", ".join(f"{count:,} {kind}" for kind, count in
+                                         sorted(kinds.items(), key=lambda item: -item[1])))
+
+
+def print_errors(documents: list[EnglishDocument], per_document: list[list[Result]], errors: int) -> None:
+    for results in per_document:
+        shown = 0
+        for document, result in zip(documents, results):
+            if shown < errors:
+                shown += show_errors(document.text, document.gold, result, errors - shown)
+
+
+def english(runs: int, split: str, speed_chars: int, errors: int) -> list[EnglishDocument]:
+    """The English table; returns the documents, for :func:`english_layouts`."""
+    if not CLEF.is_dir():
+        sys.exit(f"English: cannot run: {CLEF} is absent. The English part reads the CLEF-2019 CheckThat! "
+                 f"Task 1 debate transcripts from shared/datasets/ beside the repository checkout "
+                 f"(../shared from the repository root); lay shared/ out there and run again.")
+    documents = english_data(split)
+    segmenters, skipped = english_segmenters()
     # Speed is timed on the split's first whole paragraphs, up to --en-speed-chars: pysbd is too slow
     # to time five times over the whole split within a minute.
     speed_texts, budget = [], speed_chars
@@ -553,37 +645,22 @@ def english(runs: int, split: str, speed_chars: int, errors: int) -> None:
         cut = len(document.text) if len(document.text) <= budget else document.text.rfind("\n\n", 0, budget) + 2
         speed_texts.append(document.text[:max(cut, 2)])
         budget -= max(cut, 2)
-    total_chars = sum(len(document.text) for document in documents)
     total_gold = sum(len(document.gold) for document in documents)
-    results = []
-    per_document: dict[str, list[Result]] = {}
+    results, per_document = [], []
     for segmenter in segmenters:
-        combined = Result(segmenter.name, note=segmenter.note, gold=total_gold)
-        problems: list[str] = []
-        for document in documents:
-            result = score(segmenter.name, document.text, document.gold, document.paragraph_ends,
-                           segmenter.run(document.text), segmenter.spans)
-            per_document.setdefault(document.name, []).append(result)
-            combined.predicted += result.predicted
-            combined.exact += result.exact
-            # Boundary counts are pooled over the debates (a micro average).
-            combined.boundary_hits += result.boundary_hits
-            combined.predicted_boundaries += result.predicted_boundaries
-            combined.gold_boundaries += result.gold_boundaries
-            if result.offsets != "exact":
-                problems.append(f"{document.name}: {result.offsets}")
-        combined.offsets = "exact" if not problems else f"{len(problems)} docs bad"
+        combined, per_segmenter = score_documents(segmenter, documents)
         combined.chars_per_s = chars_per_second(segmenter, speed_texts, runs)
         results.append(combined)
+        per_document.append(per_segmenter)
     print_table(f"English: CLEF-2019 CheckThat! Task 1 ({split}), {len(documents)} debates, "
-                f"{total_chars:,} chars, {total_gold:,} gold sentences; "
+                f"{sum(len(document.text) for document in documents):,} chars, {total_gold:,} gold sentences; "
                 f"speed on the first {sum(map(len, speed_texts)):,} chars",
                 results, results[0].chars_per_s)
     if skipped:
         print(f"  skipped: {skipped}")
     missed_by_all = 0
-    for document in documents:
-        found_by_any = set().union(*(result.spans or [] for result in per_document[document.name]))
+    for index, document in enumerate(documents):
+        found_by_any = set().union(*(results[index].spans or [] for results in per_document))
         missed_by_all += sum(1 for span in document.gold if span not in found_by_any)
     print(f"  gold caveat: the transcripts' own lines are the gold, and they are not all clean: "
           f"{cut_off_lines(documents):,} lines break off mid-sentence with the speaker going on "
@@ -591,19 +668,40 @@ def english(runs: int, split: str, speed_chars: int, errors: int) -> None:
           f"above. Read the English scores as a comparison, not as absolute accuracy.")
     print("  where each segmenter misses gold sentences (merged: its sentence runs over a gold boundary; "
           "split: it cuts a gold sentence):")
-    for index, segmenter in enumerate(segmenters):
-        kinds: dict[str, int] = {}
-        for document in documents:
-            for kind in miss_kinds(document, per_document[document.name][index]):
-                kinds[kind] = kinds.get(kind, 0) + 1
-        print(f"    {segmenter.name}: " + ", ".join(f"{count:,} {kind}" for kind, count in
-                                                   sorted(kinds.items(), key=lambda item: -item[1])))
-    shown = {segmenter.name: 0 for segmenter in segmenters}
-    for document in documents:
-        for result in per_document[document.name]:
-            remaining = errors - shown[result.name]
-            if remaining > 0:
-                shown[result.name] += show_errors(document.text, document.gold, result, remaining)
+    print_miss_kinds([segmenter.name for segmenter in segmenters], documents, per_document)
+    print_errors(documents, per_document, errors)
+    return documents
+
+
+# Layouts of the same transcripts: only white space changes, so offsets and gold stay the same.
+EN_LAYOUTS: list[tuple[str, Callable[[EnglishDocument], EnglishDocument]]] = [
+    ("one gold sentence per line", one_line_per_sentence),
+    ("hard-wrapped at 72 columns", functools.partial(hard_wrapped, width=72)),
+    ("hard-wrapped at 40 columns", functools.partial(hard_wrapped, width=40)),
+]
+
+
+def english_layouts(documents: list[EnglishDocument], errors: int) -> None:
+    """The same gold in other layouts, for the line rule: single line breaks inside a paragraph. On a
+    line of its own a sentence that lacks final punctuation must still end at its line break; in
+    hard-wrapped text a line break inside a sentence must not cut it."""
+    segmenters = [segmenter for segmenter in english_segmenters()[0]
+                  if segmenter.name.startswith(("tagline", "syntok"))]
+    rows, per_layout = [], []
+    for layout_name, layout in EN_LAYOUTS:
+        laid_out = [layout(document) for document in documents]
+        per_document = []
+        for segmenter in segmenters:
+            combined, per_segmenter = score_documents(segmenter, laid_out)
+            rows.append([layout_name, segmenter.name, *accuracy_cells(combined)])
+            per_document.append(per_segmenter)
+        per_layout.append((layout_name, laid_out, per_document))
+    print("English layouts: the same transcripts and gold, the paragraphs laid out with single line breaks")
+    print_markdown(["layout", "segmenter", "sentences", "exact match", "P", "R", "F1", "offsets"], rows, {0, 1, 7})
+    for layout_name, laid_out, per_document in per_layout:
+        print(f"  misses, {layout_name}:")
+        print_miss_kinds([segmenter.name for segmenter in segmenters], laid_out, per_document)
+        print_errors(laid_out, per_document, errors)
 
 
 def main() -> None:
@@ -627,7 +725,9 @@ def main() -> None:
     print()
     japanese(args.runs, args.show_errors)
     print()
-    english(args.runs, args.en_split, args.en_speed_chars, args.show_errors)
+    documents = english(args.runs, args.en_split, args.en_speed_chars, args.show_errors)
+    print()
+    english_layouts(documents, args.show_errors)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -86,6 +88,87 @@ def test_english_stray_quotes_join_nothing():
     assert texts('He said, "Go.\n\nNew paragraph." Yes.', "en")[0] == 'He said, "Go.'  # never across paragraphs
 
 
+def test_english_headline_without_punctuation_is_a_sentence_of_its_own():
+    text = ("U.S. Tightens Chip Rules as DeepSeek Gains Ground\n"
+            "The U.S. Commerce Dept. said on Monday that exports of advanced chips to China would need a licence.")
+    assert texts(text, "en") == [
+        "U.S. Tightens Chip Rules as DeepSeek Gains Ground",
+        "The U.S. Commerce Dept. said on Monday that exports of advanced chips to China would need a licence."]
+    # Longer than the line after it, so only its title case shows it is not a wrapped line.
+    text = "U.S. Tightens Chip Rules as DeepSeek Gains Ground\r\nThe U.S. Commerce Dept. said so."
+    assert texts(text, "en") == ["U.S. Tightens Chip Rules as DeepSeek Gains Ground", "The U.S. Commerce Dept. said so."]
+    # A heading in sentence case, shorter than the paragraph's lines, and a list.
+    assert texts("Why it matters\nChip exports to China fell by half last year, the department said.", "en") == [
+        "Why it matters", "Chip exports to China fell by half last year, the department said."]
+    assert texts("Key points\n- Exports fell\n- Prices rose", "en") == ["Key points", "- Exports fell", "- Prices rose"]
+
+
+PROSE = ("I told the committee that Hillary Clinton and Donald Trump had both spoken about the Commerce "
+         "Department's rules, and I said that China would answer within weeks. It did. Then Senator Warren "
+         "asked whether the U.S. Commerce Dept. had consulted Congress before acting, and Mr. Smith replied "
+         "that it had not.")
+
+
+def hard_wrapped(text: str, width: int) -> str:
+    """Greedy wrapping as a text editor does it: a space becomes a line break where the next word would
+    not fit, so the offsets do not move."""
+    chars, line_length = list(text), 0
+    for word in re.finditer(r"\S+", text):
+        size = word.end() - word.start()
+        if line_length and line_length + 1 + size > width:
+            chars[word.start() - 1] = "\n"
+            line_length = size
+        else:
+            line_length += size + (1 if line_length else 0)
+    return "".join(chars)
+
+
+@pytest.mark.parametrize("width", [30, 40, 50, 60, 72, 80])
+def test_english_hard_wrapped_prose_keeps_its_sentences(width):
+    wrapped = hard_wrapped(PROSE, width)
+    assert "\n" in wrapped
+    # Lines here end before capitalised words ("Hillary", "I", "Senator") as well as lowercase ones.
+    assert segment(wrapped, "en") == segment(PROSE, "en")
+    assert texts(PROSE, "en")[1:3] == ["It did.", "Then Senator Warren asked whether the U.S. Commerce Dept. had "
+                                                   "consulted Congress before acting, and Mr. Smith replied that it had not."]
+
+
+def test_english_line_going_on_in_lowercase_is_not_a_sentence_end():
+    assert texts("The report was published\nlast week by the agency.\nIt was short.", "en") == [
+        "The report was published\nlast week by the agency.", "It was short."]
+
+
+def test_english_dash_starting_a_wrapped_line_is_not_a_list_bullet():
+    # One line that starts with "- " in a full paragraph is a dash that wrapping put there.
+    assert texts("The plan was simple and everyone agreed to it\n- Congress would act first.", "en") == [
+        "The plan was simple and everyone agreed to it\n- Congress would act first."]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Washington, D.C. Critics disagree.", ["Washington, D.C.", "Critics disagree."]),
+        ("We've got to strengthen the V.A. We do not privatize it.",
+         ["We've got to strengthen the V.A.", "We do not privatize it."]),
+        ("They made strides in the U.S. We\u2019re lifting up forgotten communities.",
+         ["They made strides in the U.S.", "We\u2019re lifting up forgotten communities."]),
+        ("Come to Melbourne at 5:00 p.m. I hope to see you there.", ["Come to Melbourne at 5:00 p.m.", "I hope to see you there."]),
+        ("He joined Apple, Inc. Shares rose.", ["He joined Apple, Inc.", "Shares rose."]),
+        ("Roads, bridges, etc. America must build.", ["Roads, bridges, etc.", "America must build."]),
+        # A capitalised word that can go on with the name keeps the sentence whole.
+        ("The U.S. Commerce Dept. said so.", ["The U.S. Commerce Dept. said so."]),
+        ("Mr. Smith went to Washington.", ["Mr. Smith went to Washington."]),
+        ("The U.N. Security Council met.", ["The U.N. Security Council met."]),
+        ("Apple Inc. Chief Executive Tim Cook spoke.", ["Apple Inc. Chief Executive Tim Cook spoke."]),
+        ("George H.W. Bush won.", ["George H.W. Bush won."]),
+        ("Washington, D.C., Mayor Bowser said so.", ["Washington, D.C., Mayor Bowser said so."]),
+        ("Tools, i.e. Hammers, help.", ["Tools, i.e. Hammers, help."]),
+    ],
+)
+def test_english_abbreviation_that_ends_a_sentence(text, expected):
+    assert texts(text, "en") == expected
+
+
 def test_english_repeated_sentence_gets_its_own_offsets():
     text = "Yes. Yes. No."
     assert segment(text, "en") == [(0, 4), (5, 9), (10, 13)]
@@ -97,7 +180,8 @@ def test_detect_lang():
     assert detect_lang("DeepSeekはR1を公開した。") == "ja"
 
 
-JA_ALPHABET = st.sampled_from(list("あいうアイウ漢字ABc1 　。！？!?「」『』（）()\n\r\"“”") + ["😀", "e\u0301", "Mr. "])
+JA_ALPHABET = st.sampled_from(list("あいうアイウ漢字ABc1 　。！？!?「」『』（）()\n\r\"“”,") + [
+    "😀", "e\u0301", "Mr. ", "U.S. ", "D.C. ", "etc. ", "He ", "Word "])
 
 
 @settings(max_examples=300, deadline=None)
