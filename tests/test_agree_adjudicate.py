@@ -387,3 +387,16 @@ def test_reopen_offers_a_decided_question_again_and_keeps_its_history(runner, sa
     assert json.loads(result.stdout)["reopened"] == 77
     result = runner.invoke(main, ["annotate", "adjudicate", "--reopen", "nothing-s0001"])
     assert result.exit_code == 2 and "matches no decided question" in result.stderr
+
+
+def test_a_reopened_question_has_no_gold_in_the_build(runner, sample_workspace):
+    assert runner.invoke(main, ["annotate", "adjudicate", "--reopen", "deepseek_ja-s0010", "--task",
+                                "claim_type"]).exit_code == 0
+    result = runner.invoke(main, ["eval", "build", "--no-tokens", "--json"])
+    assert result.exit_code == 0, result.output
+    import datasets
+
+    built = datasets.load_from_disk(str(sample_workspace.build_dir / "dataset" / "sentences"))
+    rows = {row["id"]: row for split in built.values() for row in split}
+    assert rows["deepseek_ja-s0010"]["claim_type"] is None  # its stance and entities stay gold
+    assert rows["deepseek_ja-s0011"]["claim_type"] is not None

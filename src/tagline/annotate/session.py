@@ -12,9 +12,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from tagline.annotate.answers import value_key
+from tagline.annotate.cursor import (  # noqa: F401  (the cursor's keys, named here with the others)
+    GROW,
+    GROW_LEFT,
+    SHIFT_LEFT,
+    SHIFT_RIGHT,
+    SHIFT_TAB,
+    SHRINK,
+    SHRINK_LEFT,
+    TAB,
+    TokenCursor,
+)
 from tagline.annotate.events import load_view, make_event, required_slots
 from tagline.annotate.scripted import check_annotator
-from tagline.annotate.suggest import Suggestion, SuggestionFeed
+from tagline.annotate.suggest import SuggestionFeed
+from tagline.annotate.suggesting import SuggestionKeys
 from tagline.corpus.store import append_records
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
@@ -26,9 +38,6 @@ ACCEPT_ALL = " "  # Space: take every suggestion left for the sentence
 # Sentences whose suggestions are asked for ahead of the one on screen, so they are ready in time.
 LOOKAHEAD = 8
 ENTER, ESCAPE, BACKSPACE, LEFT, RIGHT = "ENTER", "ESC", "BACKSPACE", "LEFT", "RIGHT"
-TAB, SHIFT_TAB, SHIFT_LEFT, SHIFT_RIGHT = "TAB", "SHIFT_TAB", "SHIFT_LEFT", "SHIFT_RIGHT"
-GROW, SHRINK = "+", "-"  # the selection's end one token further, or back (Shift-arrows do the same)
-GROW_LEFT, SHRINK_LEFT = "<", ">"  # the selection's start one token earlier, or later
 _OFFSETS = re.compile(r"^\s*(\d+)\s*[:\-]\s*(\d+)\s*$")
 # "[a] all" marks every occurrence of a found text as one answer; past this many (a one-character
 # find in a sentence of millions of characters) the list alone would take seconds and gigabytes.
@@ -60,7 +69,7 @@ class UndoEntry:
 
 
 @dataclass
-class SessionModel:
+class SessionModel(TokenCursor, SuggestionKeys):
     """State of one annotator's session. Feed it keys with :meth:`handle_key`."""
 
     workspace: Workspace
@@ -168,41 +177,6 @@ class SessionModel:
             return []
         return [span for number, span in enumerate(suggested.value["spans"], 1) if number not in self.rejected]
 
-    # ----- suggestions -------------------------------------------------------------------
-    def suggestion(self, step: Step | None = None) -> Suggestion | None:
-        """The model's suggestion for a question of this sentence that has no answer yet, if ready."""
-        step = step or self.step
-        if self.feed is None or self.current(step.slot) is not None:
-            return None
-        ready = self.feed.get(self.sentence["id"])
-        return ready.get(step.slot) if ready else None
-
-    def suggestions_pending(self) -> bool:
-        """Whether suggestions for this sentence are still being computed."""
-        return self.feed is not None and self.feed.failure is None and self.feed.get(self.sentence["id"]) is None
-
-    def view_state(self) -> tuple[bool, str | None]:
-        """What can change on screen without a key: the sentence's suggestions arriving, the model failing."""
-        if self.feed is None:
-            return False, None
-        self._tell_failure()
-        return self.feed.get(self.sentence["id"]) is not None, self.feed.failure
-
-    def _arrive(self) -> None:
-        """A sentence is on screen: ask for the suggestions of the ones that follow it."""
-        self.rejected = set()
-        if self.feed is None:
-            return
-        self.feed.note_shown(self.sentence["id"])
-        ahead = [self.sentences[position] for position in range(self.position, len(self.sentences))
-                 if not self.is_complete(position)][:LOOKAHEAD]
-        self.feed.ask(ahead)
-
-    def _tell_failure(self) -> None:
-        if self.feed is not None and self.feed.failure and not self._failure_told:
-            self._failure_told = True
-            self.message = f"{self.feed.failure}; go on without them"
-
     # ----- keys --------------------------------------------------------------------------
     def handle_key(self, key: str) -> None:
         """Act on one key press (a character, or ENTER / ESC / BACKSPACE / LEFT / RIGHT)."""
@@ -272,81 +246,6 @@ class SessionModel:
             self._next_step()
         elif key not in (ESCAPE,):
             self.message = f"'{key}' is not a key here; press ? for help"
-
-    # ----- the token cursor --------------------------------------------------------------
-    def _start_cursor(self) -> None:
-        from tagline.annotate.matching import cursor_chunks, token_offsets
-
-        sentence = self.sentence
-        if self._cursor_sentence != sentence["id"]:
-            self._tokens = token_offsets(sentence["text"], sentence["lang"])
-            self._chunks = cursor_chunks(sentence["text"], sentence["lang"]) or list(self._tokens)
-            self._cursor_sentence = sentence["id"]
-        if not self._tokens:
-            self.message = "the sentence has no tokens to select"
-            return
-        self.mode = "cursor"
-        self.selection = self._next_chunk(-1) or self._tokens[0]
-
-    def _next_chunk(self, after: int) -> tuple[int, int] | None:
-        """The first chunk starting after offset ``after`` that is not already a span."""
-        marked = {(span["start"], span["end"]) for span in self.spans()}
-        return next((chunk for chunk in self._chunks if chunk[0] > after and chunk not in marked), None)
-
-    def _previous_chunk(self, before: int) -> tuple[int, int] | None:
-        return next((chunk for chunk in reversed(self._chunks) if chunk[0] < before), None)
-
-    def _key_cursor(self, key: str) -> None:
-        assert self.selection is not None
-        start, end = self.selection
-        keys = self.workspace.config.keys("entities")
-        if key == ESCAPE:
-            self.mode, self.selection = "label", None
-        elif key in (TAB, RIGHT):
-            self.selection = self._next_chunk(start) or self.selection
-        elif key in (SHIFT_TAB, LEFT):
-            self.selection = self._previous_chunk(start) or self.selection
-        elif key in (GROW, SHIFT_RIGHT):
-            following = next((token for token in self._tokens if token[0] >= end), None)
-            self.selection = (start, following[1]) if following else self.selection
-        elif key in (SHRINK, SHIFT_LEFT):
-            inside = [token for token in self._tokens if start <= token[0] and token[1] < end]
-            self.selection = (start, inside[-1][1]) if inside else self.selection
-        elif key == GROW_LEFT:
-            before = [token for token in self._tokens if token[1] <= start]
-            self.selection = (before[-1][0], end) if before else self.selection
-        elif key == SHRINK_LEFT:
-            later = next((token for token in self._tokens if token[0] > start and token[0] < end), None)
-            self.selection = (later[0], end) if later else self.selection
-        elif key in keys:
-            self._mark_selection(keys[key])
-        elif key == REMOVE:
-            spans = self.spans()
-            kept = [span for span in spans if span["end"] <= start or span["start"] >= end]
-            if len(kept) == len(spans):
-                self.message = "no span under the selection"
-            else:
-                self._record(self.step, {"spans": kept})
-                self.message = f"removed {plural(len(spans) - len(kept), 'span')}"
-        elif key == ENTER:
-            self.mode, self.selection = "label", None
-            self._key_label(ENTER)
-        else:
-            self.message = ("Tab next · ← → chunks · + − the end, < > the start · a label key marks · "
-                            "x removes · Enter done")
-
-    def _mark_selection(self, label: str) -> None:
-        """The selection becomes a span of ``label``; spans it overlaps give way (so marking a
-        selected span again relabels it, and a grown or shrunk one replaces it)."""
-        assert self.selection is not None
-        start, end = self.selection
-        text = self.sentence["text"]
-        spans = [span for span in self.spans() if span["end"] <= start or span["start"] >= end]
-        spans.append({"start": start, "end": end, "label": label, "text": text[start:end]})
-        spans.sort(key=lambda span: (span["start"], span["end"]))
-        self._record(self.step, {"spans": spans})
-        self.message = f"marked {brief(text[start:end])} {label}"
-        self.selection = self._next_chunk(start) or self.selection
 
     def _key_find(self, key: str) -> None:
         if key == ESCAPE:
@@ -444,37 +343,6 @@ class SessionModel:
         removed = spans.pop(number - 1)
         self._record(self.step, {"spans": spans})
         self.message = f"removed {brief(removed['text'])} ({removed['label']})"
-
-    def _accept_all(self) -> None:
-        """Record every suggestion left for this sentence, then go to the first question without one."""
-        taken = 0
-        for index, step in enumerate(self.steps):
-            if index < self.step_index or self.current(step.slot) is not None:
-                continue
-            suggested = self.suggestion(step)
-            if suggested is not None:
-                self._record(step, {"spans": self.spans()} if step.task == "entities" else suggested.value)
-                taken += 1
-        if not taken:
-            self.message = "no suggestions to take here" if not self.suggestions_pending() else \
-                "suggestions are still being made"
-            return
-        open_index = self._first_open_step(self.position)
-        if self.is_complete(self.position):
-            self.step_index = len(self.steps) - 1
-            self._next_step()
-        else:
-            self.step_index = open_index
-        self.message = f"took {plural(taken, 'suggestion')}"
-
-    def _toggle_suggested(self, number: int) -> None:
-        suggested = self.suggestion(Step("entities"))
-        count = len(suggested.value["spans"]) if suggested else 0
-        if not 1 <= number <= count:
-            self.message = f"no suggested span {number}"
-            return
-        self.rejected ^= {number}
-        self.message = f"suggested span {number} {'off' if number in self.rejected else 'on'}"
 
     # ----- moving and recording ----------------------------------------------------------
     def _record(self, step: Step, value: dict | None, *, op: str = "set", undoable: bool = True) -> None:

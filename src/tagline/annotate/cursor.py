@@ -1,0 +1,119 @@
+"""The token cursor of the annotation session: marking entities by keyboard, moving a selection
+between the words that look like names and numbers, growing and shrinking it a word at a time,
+and marking, relabelling or removing spans with one key. A part of :class:`SessionModel`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tagline.wording import plural
+
+TAB, SHIFT_TAB, SHIFT_LEFT, SHIFT_RIGHT = "TAB", "SHIFT_TAB", "SHIFT_LEFT", "SHIFT_RIGHT"
+GROW, SHRINK = "+", "-"  # the selection's end one token further, or back (Shift-arrows do the same)
+GROW_LEFT, SHRINK_LEFT = "<", ">"  # the selection's start one token earlier, or later
+
+
+class TokenCursor:
+    """The cursor's keys and state changes; the state itself (``selection``, the sentence's tokens
+    and stops) is kept in the session's fields."""
+
+    if TYPE_CHECKING:  # what the cursor uses of the session it is part of
+        selection: tuple[int, int] | None
+        mode: str
+        message: str
+        workspace: Any
+        _tokens: list[tuple[int, int]]
+        _chunks: list[tuple[int, int]]
+        _cursor_sentence: str | None
+
+        @property
+        def sentence(self) -> dict[str, Any]: ...
+
+        @property
+        def step(self) -> Any: ...
+
+        def spans(self) -> list[dict[str, Any]]: ...
+
+        def _record(self, step: Any, value: dict[str, Any] | None, *, op: str = "set",
+                    undoable: bool = True) -> None: ...
+
+        def _key_label(self, key: str) -> None: ...
+
+    def _start_cursor(self) -> None:
+        from tagline.annotate.matching import cursor_chunks, token_offsets
+
+        sentence = self.sentence
+        if self._cursor_sentence != sentence["id"]:
+            self._tokens = token_offsets(sentence["text"], sentence["lang"])
+            self._chunks = cursor_chunks(sentence["text"], sentence["lang"]) or list(self._tokens)
+            self._cursor_sentence = sentence["id"]
+        if not self._tokens:
+            self.message = "the sentence has no tokens to select"
+            return
+        self.mode = "cursor"
+        self.selection = self._next_chunk(-1) or self._tokens[0]
+
+    def _next_chunk(self, after: int) -> tuple[int, int] | None:
+        """The first chunk starting after offset ``after`` that is not already a span."""
+        marked = {(span["start"], span["end"]) for span in self.spans()}
+        return next((chunk for chunk in self._chunks if chunk[0] > after and chunk not in marked), None)
+
+    def _previous_chunk(self, before: int) -> tuple[int, int] | None:
+        return next((chunk for chunk in reversed(self._chunks) if chunk[0] < before), None)
+
+    def _key_cursor(self, key: str) -> None:
+        from tagline.annotate.session import ENTER, ESCAPE, LEFT, REMOVE, RIGHT
+
+        assert self.selection is not None
+        start, end = self.selection
+        keys = self.workspace.config.keys("entities")
+        if key == ESCAPE:
+            self.mode, self.selection = "label", None
+        elif key in (TAB, RIGHT):
+            self.selection = self._next_chunk(start) or self.selection
+        elif key in (SHIFT_TAB, LEFT):
+            self.selection = self._previous_chunk(start) or self.selection
+        elif key in (GROW, SHIFT_RIGHT):
+            following = next((token for token in self._tokens if token[0] >= end), None)
+            self.selection = (start, following[1]) if following else self.selection
+        elif key in (SHRINK, SHIFT_LEFT):
+            inside = [token for token in self._tokens if start <= token[0] and token[1] < end]
+            self.selection = (start, inside[-1][1]) if inside else self.selection
+        elif key == GROW_LEFT:
+            before = [token for token in self._tokens if token[1] <= start]
+            self.selection = (before[-1][0], end) if before else self.selection
+        elif key == SHRINK_LEFT:
+            later = next((token for token in self._tokens if token[0] > start and token[0] < end), None)
+            self.selection = (later[0], end) if later else self.selection
+        elif key in keys:
+            self._mark_selection(keys[key])
+        elif key == REMOVE:
+            spans = self.spans()
+            kept = [span for span in spans if span["end"] <= start or span["start"] >= end]
+            if len(kept) == len(spans):
+                self.message = "no span under the selection"
+            else:
+                self._record(self.step, {"spans": kept})
+                self.message = f"removed {plural(len(spans) - len(kept), 'span')}"
+        elif key == ENTER:
+            self.mode, self.selection = "label", None
+            self._key_label(ENTER)
+        else:
+            self.message = ("Tab next · ← → chunks · + − the end, < > the start · a label key marks · "
+                            "x removes · Enter done")
+
+    def _mark_selection(self, label: str) -> None:
+        from tagline.annotate.session import brief
+
+        """The selection becomes a span of ``label``; spans it overlaps give way (so marking a
+        selected span again relabels it, and a grown or shrunk one replaces it)."""
+        assert self.selection is not None
+        start, end = self.selection
+        text = self.sentence["text"]
+        spans = [span for span in self.spans() if span["end"] <= start or span["start"] >= end]
+        spans.append({"start": start, "end": end, "label": label, "text": text[start:end]})
+        spans.sort(key=lambda span: (span["start"], span["end"]))
+        self._record(self.step, {"spans": spans})
+        self.message = f"marked {brief(text[start:end])} {label}"
+        self.selection = self._next_chunk(start) or self.selection
+

@@ -1,0 +1,116 @@
+"""Suggestions in the annotation session: the suggestion for a question, what is still on its way,
+Space to take all of a sentence's, numbers to turn suggested spans off and on. A part of
+:class:`~tagline.annotate.session.SessionModel`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tagline.annotate.suggest import Suggestion
+from tagline.wording import plural
+
+if TYPE_CHECKING:
+    from tagline.annotate.suggest import SuggestionFeed
+
+
+class SuggestionKeys:
+    """The session's use of a :class:`~tagline.annotate.suggest.SuggestionFeed`."""
+
+    if TYPE_CHECKING:  # what this part uses of the session it is part of
+        feed: SuggestionFeed | None
+        rejected: set[int]
+        message: str
+        position: int
+        step_index: int
+        sentences: list[dict[str, Any]]
+        steps: list[Any]
+        _failure_told: bool
+
+        @property
+        def sentence(self) -> dict[str, Any]: ...
+
+        @property
+        def step(self) -> Any: ...
+
+        def current(self, slot: tuple[str, str | None], position: int | None = None) -> dict[str, Any] | None: ...
+
+        def spans(self) -> list[dict[str, Any]]: ...
+
+        def is_complete(self, position: int) -> bool: ...
+
+        def _first_open_step(self, position: int) -> int: ...
+
+        def _next_step(self) -> None: ...
+
+        def _record(self, step: Any, value: dict[str, Any] | None, *, op: str = "set",
+                    undoable: bool = True) -> None: ...
+
+    def suggestion(self, step: Any = None) -> Suggestion | None:
+        """The model's suggestion for a question of this sentence that has no answer yet, if ready."""
+        step = step or self.step
+        if self.feed is None or self.current(step.slot) is not None:
+            return None
+        ready = self.feed.get(self.sentence["id"])
+        return ready.get(step.slot) if ready else None
+
+    def suggestions_pending(self) -> bool:
+        """Whether suggestions for this sentence are still being computed."""
+        return self.feed is not None and self.feed.failure is None and self.feed.get(self.sentence["id"]) is None
+
+    def view_state(self) -> tuple[bool, str | None]:
+        """What can change on screen without a key: the sentence's suggestions arriving, the model failing."""
+        if self.feed is None:
+            return False, None
+        self._tell_failure()
+        return self.feed.get(self.sentence["id"]) is not None, self.feed.failure
+
+    def _arrive(self) -> None:
+        """A sentence is on screen: ask for the suggestions of the ones that follow it."""
+        self.rejected = set()
+        if self.feed is None:
+            return
+        self.feed.note_shown(self.sentence["id"])
+        from tagline.annotate.session import LOOKAHEAD
+
+        ahead = [self.sentences[position] for position in range(self.position, len(self.sentences))
+                 if not self.is_complete(position)][:LOOKAHEAD]
+        self.feed.ask(ahead)
+
+    def _tell_failure(self) -> None:
+        if self.feed is not None and self.feed.failure and not self._failure_told:
+            self._failure_told = True
+            self.message = f"{self.feed.failure}; go on without them"
+
+    def _accept_all(self) -> None:
+        """Record every suggestion left for this sentence, then go to the first question without one."""
+        taken = 0
+        for index, step in enumerate(self.steps):
+            if index < self.step_index or self.current(step.slot) is not None:
+                continue
+            suggested = self.suggestion(step)
+            if suggested is not None:
+                self._record(step, {"spans": self.spans()} if step.task == "entities" else suggested.value)
+                taken += 1
+        if not taken:
+            self.message = "no suggestions to take here" if not self.suggestions_pending() else \
+                "suggestions are still being made"
+            return
+        open_index = self._first_open_step(self.position)
+        if self.is_complete(self.position):
+            self.step_index = len(self.steps) - 1
+            self._next_step()
+        else:
+            self.step_index = open_index
+        self.message = f"took {plural(taken, 'suggestion')}"
+
+    def _toggle_suggested(self, number: int) -> None:
+        from tagline.annotate.session import Step
+
+        suggested = self.suggestion(Step("entities"))
+        count = len(suggested.value["spans"]) if suggested else 0
+        if not 1 <= number <= count:
+            self.message = f"no suggested span {number}"
+            return
+        self.rejected ^= {number}
+        self.message = f"suggested span {number} {'off' if number in self.rejected else 'on'}"
+
