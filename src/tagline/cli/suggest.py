@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 
 from tagline.cli.output import emit_json, emit_jsonl, json_option, say, workspace_option
+from tagline.schemas import TASKS
 from tagline.wording import plural
 
 
@@ -15,6 +16,8 @@ from tagline.wording import plural
 @click.option("--annotator", "-a", metavar="NAME", default=None,
               help="builtin: also learn from this annotator's answers, besides the gold.")
 @click.option("--doc", "doc_id", default=None, metavar="DOC_ID", help="Only this document's sentences.")
+@click.option("--task", type=click.Choice(TASKS), default=None,
+              help="Only this task's suggestions (the file `eval score --task` reads).")
 @click.option("--write", is_flag=True, help="Store the suggestions as a machine annotator's answers.")
 @click.option("--as", "machine", default=None, metavar="NAME",
               help="The machine annotator's name with --write (default: model-<source>).")
@@ -22,7 +25,7 @@ from tagline.wording import plural
               help="cmd: seconds a batch may take.")
 @workspace_option
 @json_option
-def suggest_cli(source, annotator, doc_id, write, machine, timeout, workspace, as_json) -> None:
+def suggest_cli(source, annotator, doc_id, task, write, machine, timeout, workspace, as_json) -> None:
     """A model's suggestions for every sentence: printed as JSON lines (the format `eval score`
     reads), or with --write stored as a machine annotator's answers, which are reported apart from
     people and do not vote in `adjudicate` unless asked (--with-machines)."""
@@ -37,7 +40,7 @@ def suggest_cli(source, annotator, doc_id, write, machine, timeout, workspace, a
 
             check_can_answer(workspace, name)  # before the model's work, not after it
         sentences = [s for s in workspace.iter_sentences() if doc_id is None or s["doc_id"] == doc_id]
-        suggestions = suggest_for(suggester, sentences)
+        suggestions = [s for s in suggest_for(suggester, sentences) if task is None or s.task == task]
     finally:
         closer = getattr(suggester, "close", None)
         if callable(closer):
