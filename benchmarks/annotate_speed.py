@@ -322,7 +322,7 @@ def _cursor_keys(model, spans) -> list[str]:
     then Enter, on a copy of what the model will do; the caller presses them."""
     import copy
 
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
+    sys.path[:0] = [os.path.join(os.path.dirname(__file__), "..", "tests", part) for part in ("", "annotate")]
     from test_token_cursor import cursor_keys
 
     rehearsal = copy.copy(model)
@@ -363,7 +363,7 @@ def _dry_record(self, step, value, *, op="set", undoable=True):
 
 def s0067_keys() -> tuple[int, int]:
     """Keys to mark the nine spans of s0067: with the token cursor, and typing each span's text."""
-    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "tests"))
+    sys.path[:0] = [os.path.join(os.path.dirname(__file__), "..", "tests", part) for part in ("", "annotate")]
     from test_token_cursor import S0067, _at_entities, _gold_spans, cursor_keys
 
     workspace = init_workspace(tempfile.mkdtemp(prefix="tagline-s0067-"), sample=True)

@@ -5,7 +5,7 @@
    rename check, torn-tail check, cut back on failure, ``fsync``), and ``annotate label`` through
    the library (which also finds the sentence and checks the answer). Target: the store's p99 at
    most 2x the raw append's p99, measured in the same run.
-2. Faults. The harness of ``tests/test_faults.py``: every command is run once per write call with
+2. Faults. The harness of ``tests/safety/test_faults.py``: every command is run once per write call with
    that call failing (ENOSPC, EIO) or killing the process, on a fresh copy of a sample workspace.
    Counted: trials, trials that left every file as it was, that completed the command, that left
    something between (allowed only for an import killed while writing its answers), answers lost (an event line present before and missing after, across all answer and gold
@@ -31,7 +31,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "tests" / part) for part in ("", "safety")]
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -1,6 +1,6 @@
 """Lazy re-exports: a package names its public functions without importing their modules until used.
 
-``import tagline`` must stay as cheap as ``--help`` (``tests/test_startup.py``); a public function
+``import tagline`` must stay as cheap as ``--help`` (``tests/cli/test_startup.py``); a public function
 is imported from its module the first time it is looked up.
 """
 

@@ -20,7 +20,8 @@ def render_reference() -> str:
 
     parts = ["# Command reference", "",
              "Generated from `--help` by `python -m tagline.cli.reference > docs/cli-reference.md`; "
-             "`tests/test_docs.py` fails when it is out of date. For tasks and JSON shapes see [cli.md](cli.md).", ""]
+             "`tests/cli/test_docs.py` fails when it is out of date. "
+             "For tasks and JSON shapes see [cli.md](cli.md).", ""]
     for path, command in iter_commands(main, ["tagline"]):
         context = click.Context(command, info_name=" ".join(path), terminal_width=100, max_content_width=100,
                                 help_option_names=["-h", "--help"])  # as the root command sets for all

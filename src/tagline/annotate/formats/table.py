@@ -1,7 +1,7 @@
 """The tables of formats in ``docs/formats.md``, made from the registry.
 
 ``python -m tagline.annotate.formats.table docs/formats.md`` rewrites the block between the two
-marker comments; without a file it prints the block. ``tests/test_docs.py`` fails when the block in
+marker comments; without a file it prints the block. ``tests/cli/test_docs.py`` fails when the block in
 the docs differs from what the registry makes.
 """
 

@@ -1,7 +1,7 @@
 """The table of baselines in ``docs/baselines.md``, made from the registry.
 
 ``python -m tagline.eval.baselines.table docs/baselines.md`` rewrites the block between the two
-marker comments; without a file it prints the block. ``tests/test_docs.py`` fails when the block in
+marker comments; without a file it prints the block. ``tests/cli/test_docs.py`` fails when the block in
 the docs differs from what the registry makes.
 """
 

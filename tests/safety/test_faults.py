@@ -6,7 +6,7 @@ then, once per call, it runs again on a fresh copy of the workspace with that ca
 (``ENOSPC`` or ``EIO``), or killing the process (``SIGKILL``). After a failure every file must be
 byte-identical to before (timestamps aside) and the command must say, in one ``Error:`` line,
 which file and that nothing was saved. After a kill, ``tagline validate`` must pass, and running
-the command again must give what one clean run gives. ``tests/test_faults_tmpfs.py`` does the same
+the command again must give what one clean run gives. ``tests/safety/test_faults_tmpfs.py`` does the same
 with a real full file system where the machine lets tests mount one.
 """
 

@@ -29,7 +29,7 @@ A1, A2, A3 = "84533641", "b0adbf6f", "e1eec138"  # prefixes of the three annotat
 
 def shared_file(relative: Path) -> Path:
     """A file in the shared data folder beside the checkout (/work/shared), or skip."""
-    candidates = [Path(__file__).resolve().parents[2] / "shared"]
+    candidates = [Path(__file__).resolve().parents[3] / "shared"]
     if os.environ.get("TAGLINE_SHARED"):
         candidates.append(Path(os.environ["TAGLINE_SHARED"]))
     for base in candidates:

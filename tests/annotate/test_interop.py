@@ -17,7 +17,7 @@ from tagline.errors import ConflictError, DataError, InputError
 
 from conftest import interop_cli as cli
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(__file__).resolve().parents[3] / "shared"
 
 
 
@@ -69,7 +69,7 @@ def test_cli_and_library_list_the_same_formats():
 def test_every_format_is_documented():
     from tagline.annotate.interop import IMPORT_FORMATS
 
-    text = (Path(__file__).resolve().parents[1] / "docs" / "formats.md").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[2] / "docs" / "formats.md").read_text(encoding="utf-8")
     for name in ("sentences.jsonl", "documents.jsonl", "annotations/<annotator>.jsonl", "gold/gold.jsonl",
                  "orphaned.jsonl", "*.torn", "src/tagline/schemas/"):
         assert name in text, name

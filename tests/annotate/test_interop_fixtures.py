@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from conftest import interop_cli as cli
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(__file__).resolve().parents[3] / "shared"
 FORMATS = SHARED / "formats"
 pytestmark = pytest.mark.skipif(not FORMATS.is_dir(), reason="../shared/formats is not present beside the checkout")
 

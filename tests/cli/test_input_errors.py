@@ -154,7 +154,7 @@ def test_reimport_into_another_split_says_the_earlier_split_is_kept(runner, work
 def test_semeval_reimport_of_the_test_file_as_train_names_both_splits(runner, tmp_path, monkeypatch):
     from pathlib import Path
 
-    data = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "semeval2016-task6"
+    data = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "semeval2016-task6"
     if not (data / "trialdata-all-annotations.txt").is_file():
         pytest.skip(f"SemEval-2016 Task 6 data not found in {data}")
     monkeypatch.delenv("TAGLINE_WORKSPACE", raising=False)
