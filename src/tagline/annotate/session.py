@@ -5,7 +5,6 @@ draws; everything the session decides is here, so it can be tested without a ter
 from __future__ import annotations
 
 import itertools
-import random
 import re
 import statistics
 import time
@@ -14,6 +13,7 @@ from dataclasses import dataclass, field
 
 from tagline.annotate.answers import value_key
 from tagline.annotate.events import load_view, make_event, required_slots
+from tagline.annotate.order import UncertainOrder, order_sentences, session_ranking
 from tagline.annotate.scripted import check_annotator
 from tagline.annotate.suggest import Suggestion, SuggestionFeed
 from tagline.corpus.store import append_records
@@ -83,6 +83,7 @@ class SessionModel:
     _shown_at: float = 0.0
     _mode_before_help: str = "label"
     _failure_told: bool = False
+    ranking: UncertainOrder | None = None  # --order uncertain: the model's ranking of the sentences to come
 
     @classmethod
     def open(cls, workspace: Workspace, annotator: str, *, task: str = "all", target: str | None = None,
@@ -90,7 +91,8 @@ class SessionModel:
              clock: Callable[[], float] = time.monotonic, feed: SuggestionFeed | None = None) -> SessionModel:
         """Load the sentences and this annotator's own answers (never anyone else's) and position
         the session at the first sentence the annotator has not finished. With a ``feed``, a
-        model's suggestions are offered (see :mod:`tagline.annotate.suggest`)."""
+        model's suggestions are offered (see :mod:`tagline.annotate.suggest`), and ``uncertain``
+        (one of :data:`tagline.annotate.order.ORDERS`) orders by them."""
         check_annotator(annotator)
         config = workspace.config
         tasks = list(config.tasks) if task == "all" else [task]
@@ -110,10 +112,11 @@ class SessionModel:
         if not sentences:
             fix = "see `tagline corpus list`" if doc_id else "add documents with `tagline corpus add FILE`"
             raise DataError(f"no sentences{f' in document {doc_id!r}' if doc_id else ''} to annotate", fix=fix)
-        if order == "random":
-            random.Random(seed if seed is not None else annotator).shuffle(sentences)
+        slots = [step.slot for step in steps]
+        ranking = session_ranking(order, feed, seed if seed is not None else annotator, slots)
+        sentences = order_sentences(sentences, order, workspace=workspace, annotator=annotator, seed=seed, slots=slots)
         answers = load_view(workspace, annotator).answers
-        model = cls(workspace, annotator, sentences, steps, answers, clock, feed=feed)
+        model = cls(workspace, annotator, sentences, steps, answers, clock, feed=feed, ranking=ranking)
         first_open = model._next_unfinished(0, wrap=False)
         model.position = first_open if first_open is not None else 0
         if first_open is None:
@@ -176,6 +179,7 @@ class SessionModel:
         """What can change on screen without a key: the sentence's suggestions arriving, the model failing."""
         if self.feed is None:
             return False, None
+        self._take_ranking()
         self._tell_failure()
         return self.feed.get(self.sentence["id"]) is not None, self.feed.failure
 
@@ -185,9 +189,20 @@ class SessionModel:
         if self.feed is None:
             return
         self.feed.note_shown(self.sentence["id"])
-        ahead = [self.sentences[position] for position in range(self.position, len(self.sentences))
-                 if not self.is_complete(position)][:LOOKAHEAD]
-        self.feed.ask(ahead)
+        self._ask_ahead()
+
+    def _ask_ahead(self) -> None:  # suggestions for the next sentences; a ranking of them for --order uncertain
+        assert self.feed is not None
+        self.feed.ask(list(itertools.islice((self.sentences[position] for position in range(
+            self.position, len(self.sentences)) if not self.is_complete(position)), LOOKAHEAD)))
+        if self.ranking is not None:
+            self.ranking.ask(self.sentences, self.position, self.is_complete)
+
+    def _take_ranking(self) -> None:
+        """Put the sentences after this one in the model's order, once its ranking has arrived."""
+        if self.ranking is not None and (ranked := self.ranking.take(self.sentences, self.position, self.undo_stack)):
+            self.sentences = ranked
+            self._ask_ahead()
 
     def _tell_failure(self) -> None:
         if self.feed is not None and self.feed.failure and not self._failure_told:
@@ -198,6 +213,7 @@ class SessionModel:
     def handle_key(self, key: str) -> None:
         """Act on one key press (a character, or ENTER / ESC / BACKSPACE / LEFT / RIGHT)."""
         self.message = ""
+        self._take_ranking()
         handler = getattr(self, f"_key_{self.mode}")
         handler(key)
         self._tell_failure()
