@@ -12,6 +12,8 @@ _EXPORTS = {
     "progress": "tagline.annotate.scripted:progress",
     "load_view": "tagline.annotate.events:load_view",
     "SessionModel": "tagline.annotate.session:SessionModel",
+    "ORDERS": "tagline.annotate.order:ORDERS",
+    "order_sentences": "tagline.annotate.order:order_sentences",
     "import_file": "tagline.annotate.interop:import_file",
     "export": "tagline.annotate.interop:export",
     "agreement_report": "tagline.annotate.agree:agreement_report",

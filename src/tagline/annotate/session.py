@@ -4,7 +4,6 @@ draws; everything the session decides is here, so it can be tested without a ter
 
 from __future__ import annotations
 
-import random
 import re
 import statistics
 import time
@@ -24,6 +23,7 @@ from tagline.annotate.cursor import (  # noqa: F401  (the cursor's keys, named h
     TokenCursor,
 )
 from tagline.annotate.events import load_view, make_event, required_slots
+from tagline.annotate.order import UncertainOrder, order_sentences, session_ranking
 from tagline.annotate.scripted import check_annotator
 from tagline.annotate.suggest import SuggestionFeed
 from tagline.annotate.suggesting import SuggestionKeys
@@ -98,6 +98,7 @@ class SessionModel(TokenCursor, SuggestionKeys):
     _shown_at: float = 0.0
     _mode_before_help: str = "label"
     _failure_told: bool = False
+    ranking: UncertainOrder | None = None  # --order uncertain: the model's ranking of the sentences to come
 
     @classmethod
     def open(cls, workspace: Workspace, annotator: str, *, task: str = "all", target: str | None = None,
@@ -105,7 +106,8 @@ class SessionModel(TokenCursor, SuggestionKeys):
              clock: Callable[[], float] = time.monotonic, feed: SuggestionFeed | None = None) -> SessionModel:
         """Load the sentences and this annotator's own answers (never anyone else's) and position
         the session at the first sentence the annotator has not finished. With a ``feed``, a
-        model's suggestions are offered (see :mod:`tagline.annotate.suggest`)."""
+        model's suggestions are offered (see :mod:`tagline.annotate.suggest`), and ``uncertain``
+        (one of :data:`tagline.annotate.order.ORDERS`) orders by them."""
         check_annotator(annotator)
         from tagline.annotate.answers import check_can_answer
 
@@ -128,10 +130,11 @@ class SessionModel(TokenCursor, SuggestionKeys):
         if not sentences:
             fix = "see `tagline corpus list`" if doc_id else "add documents with `tagline corpus add FILE`"
             raise DataError(f"no sentences{f' in document {doc_id!r}' if doc_id else ''} to annotate", fix=fix)
-        if order == "random":
-            random.Random(seed if seed is not None else annotator).shuffle(sentences)
+        slots = [step.slot for step in steps]
+        ranking = session_ranking(order, feed, seed if seed is not None else annotator, slots)
+        sentences = order_sentences(sentences, order, workspace=workspace, annotator=annotator, seed=seed, slots=slots)
         answers = load_view(workspace, annotator).answers
-        model = cls(workspace, annotator, sentences, steps, answers, clock, feed=feed)
+        model = cls(workspace, annotator, sentences, steps, answers, clock, feed=feed, ranking=ranking)
         first_open = model._next_unfinished(0, wrap=False)
         model.position = first_open if first_open is not None else 0
         if first_open is None:
@@ -181,6 +184,7 @@ class SessionModel(TokenCursor, SuggestionKeys):
     def handle_key(self, key: str) -> None:
         """Act on one key press (a character, or ENTER / ESC / BACKSPACE / LEFT / RIGHT)."""
         self.message = ""
+        self._take_ranking()
         handler = getattr(self, f"_key_{self.mode}")
         handler(key)
         self._tell_failure()

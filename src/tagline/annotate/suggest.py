@@ -3,13 +3,19 @@ suggestion, and the feed that computes suggestions ahead of the annotator in the
 
 A suggester is any object with a ``name`` and a ``suggest(sentences)`` method returning
 :class:`Suggestion` objects; one that also has ``learn(events)`` hears every answer given, and
-``close()`` is called at the end. The sources that need no model of tagline's (a predictions file,
-an external command) are in :mod:`tagline.annotate.sources`; the built-in models live with the
-baselines in ``tagline.eval``, which implements this interface, so this layer never imports it.
+``close()`` is called at the end. For ``--order uncertain``, one may also have
+``uncertainty(sentences)``: how unsure it is of each question of each sentence (see
+:class:`UncertaintyEstimator`); one without it is ranked by the scores of its suggestions. A
+``version`` attribute that changes when the model retrains gets the sentences ranked again.
+
+The sources that need no model of tagline's (a predictions file, an external command) are in
+:mod:`tagline.annotate.sources`; the built-in models live with the baselines in ``tagline.eval``,
+which implements this interface, so this layer never imports it.
 """
 
 from __future__ import annotations
 
+import math
 import queue
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -61,6 +67,44 @@ class Suggester(Protocol):
     def suggest(self, sentences: Sequence[Mapping[str, Any]]) -> Iterable[Suggestion]: ...
 
 
+@runtime_checkable
+class UncertaintyEstimator(Protocol):
+    """What ``--order uncertain`` asks of a model, beside its suggestions.
+
+    ``uncertainty`` gets sentence records, as ``suggest`` does, and returns for each sentence, in
+    the same order, how unsure the model is of each question it can answer (by slot, as
+    :attr:`Suggestion.slot`): higher means less sure, 0 to 1 for the built-in models. A question
+    the model has no answer to yet is left out. Called from the background thread.
+    """
+
+    def uncertainty(self, sentences: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[Slot, float]]: ...
+
+
+def uncertainty_of(suggester: Suggester, sentences: Sequence[Mapping[str, Any]],
+                   slots: Iterable[Slot] | None = None) -> list[float | None]:
+    """How unsure ``suggester`` is of each sentence: the mean over the questions in ``slots`` (all
+    when None) of its :meth:`UncertaintyEstimator.uncertainty`, or else of least confidence from
+    its suggestions (1 - score), the one measure a model that gives only its answer's probability
+    allows. None for a sentence the model says nothing about."""
+    if isinstance(suggester, UncertaintyEstimator):
+        by_sentence = [dict(found) for found in suggester.uncertainty(sentences)]
+        if len(by_sentence) != len(sentences):
+            raise ValueError(f"uncertainty gave {len(by_sentence)} answers for {len(sentences)} sentences")
+    else:
+        index = {sentence["id"]: position for position, sentence in enumerate(sentences)}
+        by_sentence = [{} for _ in sentences]
+        for suggestion in suggester.suggest(sentences):
+            if suggestion.score is not None and suggestion.sentence_id in index:
+                by_sentence[index[suggestion.sentence_id]][suggestion.slot] = 1.0 - float(suggestion.score)
+    wanted = set(slots) if slots is not None else None
+    combined: list[float | None] = []
+    for found in by_sentence:
+        values = [float(value) for slot, value in found.items()
+                  if (wanted is None or slot in wanted) and value is not None and math.isfinite(value)]
+        combined.append(sum(values) / len(values) if values else None)
+    return combined
+
+
 class SuggestionFeed:
     """Suggestions computed ahead of the annotator, in one background thread.
 
@@ -80,6 +124,8 @@ class SuggestionFeed:
         self._thread.start()
         self.shown = 0  # sentences shown while the feed was on, and how many had their suggestions ready
         self.shown_ready = 0
+        self.uncertainty: dict[str, float] = {}  # sentence id -> how unsure the model is, from the last ranking
+        self.rankings = 0  # rankings finished
 
     @property
     def name(self) -> str:
@@ -108,6 +154,12 @@ class SuggestionFeed:
         """Pass answers to a suggester that learns from them (in the background thread)."""
         if self.failure is None and callable(getattr(self.suggester, "learn", None)):
             self._work.put(("learn", [dict(event) for event in events]))
+
+    def rank(self, sentences: Sequence[Mapping[str, Any]], slots: Iterable[Slot] | None = None) -> None:
+        """Measure how unsure the model is of these sentences' questions in ``slots`` (for ``--order
+        uncertain``). When done, :attr:`uncertainty` holds the numbers and :attr:`rankings` grows."""
+        if self.failure is None:
+            self._work.put(("rank", ([dict(sentence) for sentence in sentences], list(slots or []) or None)))
 
     def forget(self, sentence_ids: Iterable[str]) -> None:
         """Drop suggestions already made for these sentences, so they are made again (after the
@@ -146,6 +198,11 @@ class SuggestionFeed:
             try:
                 if kind == "learn":
                     self.suggester.learn(payload)  # type: ignore[attr-defined]
+                elif kind == "rank":
+                    sentences, slots = payload
+                    found = uncertainty_of(self.suggester, sentences, slots)
+                    self.uncertainty = {s["id"]: value for s, value in zip(sentences, found) if value is not None}
+                    self.rankings += 1
                 else:
                     self._store(payload, self.suggester.suggest(payload))
             except Exception as error:  # noqa: BLE001 - any failure of a model switches it off, once

@@ -4,12 +4,14 @@ Space to take all of a sentence's, numbers to turn suggested spans off and on. A
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any
 
 from tagline.annotate.suggest import Suggestion
 from tagline.wording import plural
 
 if TYPE_CHECKING:
+    from tagline.annotate.order import UncertainOrder
     from tagline.annotate.suggest import SuggestionFeed
 
 
@@ -25,6 +27,8 @@ class SuggestionKeys:
         sentences: list[dict[str, Any]]
         steps: list[Any]
         _failure_told: bool
+        ranking: UncertainOrder | None
+        undo_stack: list[Any]
 
         @property
         def sentence(self) -> dict[str, Any]: ...
@@ -61,6 +65,7 @@ class SuggestionKeys:
         """What can change on screen without a key: the sentence's suggestions arriving, the model failing."""
         if self.feed is None:
             return False, None
+        self._take_ranking()
         self._tell_failure()
         return self.feed.get(self.sentence["id"]) is not None, self.feed.failure
 
@@ -70,11 +75,22 @@ class SuggestionKeys:
         if self.feed is None:
             return
         self.feed.note_shown(self.sentence["id"])
+        self._ask_ahead()
+
+    def _ask_ahead(self) -> None:  # suggestions for the next sentences; a ranking of them for --order uncertain
+        assert self.feed is not None
         from tagline.annotate.session import LOOKAHEAD
 
-        ahead = [self.sentences[position] for position in range(self.position, len(self.sentences))
-                 if not self.is_complete(position)][:LOOKAHEAD]
-        self.feed.ask(ahead)
+        self.feed.ask(list(itertools.islice((self.sentences[position] for position in range(
+            self.position, len(self.sentences)) if not self.is_complete(position)), LOOKAHEAD)))
+        if self.ranking is not None:
+            self.ranking.ask(self.sentences, self.position, self.is_complete)
+
+    def _take_ranking(self) -> None:
+        """Put the sentences after this one in the model's order, once its ranking has arrived."""
+        if self.ranking is not None and (ranked := self.ranking.take(self.sentences, self.position, self.undo_stack)):
+            self.sentences = ranked
+            self._ask_ahead()
 
     def _tell_failure(self) -> None:
         if self.feed is not None and self.feed.failure and not self._failure_told:

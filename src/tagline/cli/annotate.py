@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from tagline.annotate.order import ORDER_NAMES, ORDERS, order_spec
 from tagline.cli import LazyGroup
 from tagline.cli.output import emit_json, emit_jsonl, json_option, say, workspace_option
 from tagline.schemas import TASKS
@@ -31,8 +32,9 @@ SUBCOMMANDS = {
 @click.option("--task", type=click.Choice(["all", *TASKS]), default="all",
               show_default=True, help="Which questions to ask.")
 @click.option("--target", default=None, help="Only this stance target.")
-@click.option("--order", type=click.Choice(["sequential", "random"]), default="sequential", show_default=True,
-              help="Order of the sentences (random is seeded by the annotator's name unless --seed).")
+@click.option("--order", type=click.Choice(ORDER_NAMES), default="sequential", show_default=True,
+              help="Order of the sentences: " + "; ".join(f"{spec.name}: {spec.description}" for spec in ORDERS)
+              + ".")
 @click.option("--seed", type=int, default=None, help="Seed for --order random.")
 @click.option("--doc", "doc_id", default=None, metavar="DOC_ID", help="Only this document's sentences.")
 @click.option("--suggest", "suggest_source", default=None, metavar="SOURCE",
@@ -65,7 +67,8 @@ def annotate(ctx, annotator, task, target, order, seed, doc_id, suggest_source, 
     from tagline.annotate.answers import check_can_answer
 
     check_can_answer(workspace, annotator)
-    feed = _suggestion_feed(suggest_source, workspace, annotator, retrain_every) if suggest_source else None
+    source = session_source(order, suggest_source)
+    feed = _suggestion_feed(source, workspace, annotator, retrain_every) if source else None
     try:
         model = SessionModel.open(workspace, annotator, task=task, target=target, order=order, doc_id=doc_id,
                                   seed=seed, feed=feed)
@@ -78,6 +81,11 @@ def annotate(ctx, annotator, task, target, order, seed, doc_id, suggest_source, 
         if feed is not None:
             feed.close()
     say(summary)
+
+
+def session_source(order: str, suggest_source: str | None) -> str | None:
+    """The suggestion source a session opens: the one given, or ``builtin`` for an order that needs a model."""
+    return suggest_source or ("builtin" if order_spec(order).needs_model else None)
 
 
 def _suggestion_feed(source: str, workspace, annotator: str, retrain_every: int = 20):

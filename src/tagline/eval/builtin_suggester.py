@@ -1,6 +1,7 @@
 """Suggestions from the project's own models: the baselines trained on the gold and the annotator's
 answers so far (``builtin``, retrained in a background process as answers come), or a model a run
-saved (``run:RUN_ID``). Both implement the suggester interface of :mod:`tagline.annotate.suggest`."""
+saved (``run:RUN_ID``). Both implement the suggester interface of :mod:`tagline.annotate.suggest`;
+``builtin`` also says how unsure it is, for ``--order uncertain``."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from tagline.annotate.suggest import Suggestion, suggestion_values
+from tagline.annotate.suggest import Slot, Suggestion, suggestion_values
 from tagline.corpus.workspace import Workspace
+from tagline.eval.uncertainty import MEASURE, class_uncertainty, crf_uncertainty
 
 # Retrain after this many new answers; one training runs at a time, in another process, so a key
 # press never waits for it.
@@ -135,6 +137,25 @@ def suggestions_from(models: TrainedModels, sentences: Sequence[Mapping[str, Any
     return found
 
 
+def uncertainty_from(models: TrainedModels, sentences: Sequence[Mapping[str, Any]], measure: str = MEASURE
+                     ) -> list[dict[Slot, float]]:
+    """How unsure the fitted models are of each question of each sentence (see
+    :mod:`tagline.eval.uncertainty`): over the class probabilities of each label question, and the
+    CRF's tag marginals for entities."""
+    found: list[dict[Slot, float]] = [{} for _ in sentences]
+    texts = [sentence["text"] for sentence in sentences]
+    for slot, model in models.classifiers.items():
+        for by_slot, value in zip(found, class_uncertainty(model.predict_proba(texts), measure)):
+            by_slot[slot] = float(value)
+    if models.tagger is not None:
+        for by_slot, sentence in zip(found, sentences):
+            _, features = models.tagger._sentence_features(sentence["text"], sentence["lang"])
+            value = crf_uncertainty(models.tagger.model.tagger_, features, measure)
+            if value is not None:
+                by_slot[("entities", None)] = value
+    return found
+
+
 def _tag(tagger: Any, sentences: Sequence[Mapping[str, Any]]) -> Iterable[tuple[list, float | None]]:
     """Spans per sentence, and how sure the CRF is of the whole tag sequence (mean token marginal)."""
     from tagline.eval.entities import bio_to_spans
@@ -180,6 +201,10 @@ class BuiltinSuggester:
     def suggest(self, sentences: Sequence[Mapping[str, Any]]) -> list[Suggestion]:
         self._take_trained(wait=self._models is None)
         return suggestions_from(self._models, sentences, self.name) if self._models else []
+
+    def uncertainty(self, sentences: Sequence[Mapping[str, Any]]) -> list[dict[Slot, float]]:
+        self._take_trained(wait=self._models is None)
+        return uncertainty_from(self._models, sentences) if self._models else [{} for _ in sentences]
 
     def learn(self, events: Sequence[Mapping[str, Any]]) -> None:
         self._new_answers += len(events)
