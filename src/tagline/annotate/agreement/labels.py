@@ -1,10 +1,9 @@
 """Agreement on a categorical task (a stance per target, a claim type): observed agreement, Cohen's
-kappa (scikit-learn), Fleiss' kappa (statsmodels), Krippendorff's alpha (krippendorff), the table of
+kappa and Fleiss' kappa (:mod:`.kappa`), Krippendorff's alpha (krippendorff), the table of
 disagreeing label pairs and the most contested items."""
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from itertools import combinations
@@ -17,6 +16,7 @@ from tagline.annotate.agreement.common import (
     krippendorff_nominal,
     pairs,
 )
+from tagline.annotate.agreement.kappa import cohen_kappa, fleiss_kappa
 from tagline.wording import plural
 
 
@@ -63,11 +63,7 @@ def _cohen(pair: tuple[str, str], items: Mapping[Hashable, Mapping[str, str]], o
         notes.append(f"Cohen's kappa {a} / {b}: both gave all {plural(len(shared), 'shared item')} the same "
                      f"label {next(iter(used))!r}, so chance agreement is 1 and kappa is undefined.")
         return entry
-    from sklearn.metrics import cohen_kappa_score
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        value = finite_float(cohen_kappa_score(y1, y2, labels=[label for label in order if label in used]))
+    value = finite_float(cohen_kappa(y1, y2, [label for label in order if label in used]))
     if value is None:
         notes.append(f"Cohen's kappa {a} / {b} is undefined on these items.")
     entry["value"] = value
@@ -94,15 +90,8 @@ def _fleiss(items: Mapping[Hashable, Mapping[str, str]], annotators: list[str], 
         notes.append(f"Fleiss' kappa: every rating on those items is {next(iter(used))!r}, so chance agreement "
                      "is 1 and kappa is undefined.")
         return entry
-    import numpy as np
-    from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
-
     code = {label: index for index, label in enumerate(order)}
-    data = np.array([[code[item[a]] for a in annotators] for item in complete], dtype=int)
-    table, _ = aggregate_raters(data, n_cat=len(order))
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        entry["value"] = finite_float(fleiss_kappa(table, method="fleiss"))
+    entry["value"] = finite_float(fleiss_kappa([[code[item[a]] for a in annotators] for item in complete], len(order)))
     if entry["value"] is None:
         notes.append("Fleiss' kappa is undefined on these items.")
     return entry
