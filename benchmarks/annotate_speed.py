@@ -35,6 +35,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 
 import pexpect
 
@@ -297,11 +298,16 @@ def _keys_for_sentence(model, truth, key_of) -> list[str]:
     answers = truth[model.sentence["id"]]
     steps = model.steps[model.step_index:]
     suggested = {step.slot: model.suggestion(step) for step in steps}
-    if all(suggested[s.slot] is not None and value_key(s.task, suggested[s.slot].value) == value_key(s.task, answers[s.slot])
-           for s in steps):
-        return [" "]
-    keys = []
-    for step in steps:
+    right_from = len(steps)  # from this step on every suggestion is right: Space takes them all
+    while right_from and suggested[steps[right_from - 1].slot] is not None and value_key(
+            steps[right_from - 1].task, suggested[steps[right_from - 1].slot].value) == value_key(
+            steps[right_from - 1].task, answers[steps[right_from - 1].slot]):
+        right_from -= 1
+    keys: list = []
+    for number, step in enumerate(steps):
+        if number == right_from:
+            keys.append(" ")
+            break
         right, offer = answers[step.slot], suggested[step.slot]
         if step.task != "entities":
             keys.append("ENTER" if offer is not None and offer.value["label"] == right["label"]
@@ -309,7 +315,8 @@ def _keys_for_sentence(model, truth, key_of) -> list[str]:
             continue
         wanted = {(s["start"], s["end"], s["label"]) for s in right["spans"]}
         offered = offer.value["spans"] if offer is not None else []
-        keys += [str(n) for n, s in enumerate(offered, 1) if (s["start"], s["end"], s["label"]) not in wanted and n <= 9]
+        keys += [("TOGGLE", str(n)) for n, s in enumerate(offered, 1)
+                 if (s["start"], s["end"], s["label"]) not in wanted and n <= 9]
         have = {(s["start"], s["end"], s["label"]) for s in offered}
         missing = [(s["start"], s["end"], s["label"]) for s in right["spans"]
                    if (s["start"], s["end"], s["label"]) not in have]
@@ -390,12 +397,18 @@ def suggestion_case(source: str, think: float) -> dict:
     feed = SuggestionFeed(open_suggester(spec, workspace, annotator="bench"))
     model = SessionModel.open(workspace, "bench", feed=feed)
     keys = 0
+    kinds: Counter = Counter()  # what the keys were for
     handling: list[float] = []
     while model.mode != "done":
         time.sleep(think)  # reading the sentence
         sentence_id = model.sentence["id"]
         for key in _keys_for_sentence(model, truth, key_of):
-            pressed = _cursor_keys(model, key[1]) if isinstance(key, tuple) else [ENTER if key == "ENTER" else key]
+            if isinstance(key, tuple):
+                pressed = _cursor_keys(model, key[1]) if key[0] == "CURSOR" else [key[1]]
+                kinds["marking missing spans" if key[0] == "CURSOR" else "turning a suggested span off"] += len(pressed)
+            else:
+                pressed = [ENTER if key == "ENTER" else key]
+                kinds[{"ENTER": "Enter", " ": "Space"}.get(key, "label keys")] += 1
             for each in pressed:
                 began = time.perf_counter()
                 model.handle_key(each)
@@ -407,7 +420,7 @@ def suggestion_case(source: str, think: float) -> dict:
     elapsed = time.perf_counter() - started
     written = fold_events(read_records(workspace.annotation_path("bench")))
     same = sum(written.get(s["id"]) == truth[s["id"]] for s in todo)
-    counts = {"sentences": len(todo), "same": same, "keys": keys, "ready": feed.shown_ready, "shown": feed.shown,
+    counts = {"sentences": len(todo), "same": same, "keys": keys, "kinds": kinds, "ready": feed.shown_ready, "shown": feed.shown,
               "handling": handling, "elapsed": elapsed, "failure": feed.failure}
     feed.close()
     return counts
@@ -443,6 +456,7 @@ def print_suggestion_cases(think: float, typed_keys_per_sentence: float) -> None
         p95 = percentiles(case["handling"])[1]
         print(f"{name:<38}{case['keys'] / case['sentences']:>14.2f}{case['ready'] / max(1, case['shown']):>9.0%}"
               f"{case['same']:>8}/{case['sentences']:<5}{p95:>12.1f}")
+        print("  keys: " + ", ".join(f"{kind} {count}" for kind, count in case["kinds"].most_common()))
         if case["failure"]:
             print(f"  the source failed: {case['failure']}")
     print(f"{'typing everything (first case)':<38}{typed_keys_per_sentence:>14.2f}")
