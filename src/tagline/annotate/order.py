@@ -8,15 +8,14 @@ the ranking is there, the sentences after the one on screen are put in its order
 ranked again whenever the model has retrained. How unsure a model is comes from the suggester's
 optional ``uncertainty`` method (see :mod:`tagline.annotate.suggest`).
 
-Only the standard library is imported here, so the CLI lists the orders without loading a model.
+Only the standard library is imported here (``random`` when it is used), so the CLI lists the orders
+at start-up without loading a model.
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from tagline.errors import DataError, InputError
 
@@ -25,8 +24,7 @@ from tagline.errors import DataError, InputError
 RANK_LIMIT = 2000
 
 
-@dataclass(frozen=True)
-class OrderSpec:
+class OrderSpec(NamedTuple):
     """One order of the sentences: its name on the command line, what it does, whether it needs a model."""
 
     name: str
@@ -70,6 +68,8 @@ def order_sentences(sentences: Sequence[dict], order: str, *, workspace: Any = N
     order_spec(order)
     ordered = list(sentences)
     if order == "random":
+        import random  # here, not at the top: the CLI lists the orders at start-up
+
         random.Random(seed if seed is not None else annotator).shuffle(ordered)
     elif order == "disagreement":
         from tagline.annotate.answers import collect_votes
@@ -114,6 +114,8 @@ def rank_sample(sentences: Sequence[dict], *, limit: int = RANK_LIMIT, seed: int
     """The sentences to ask a model to rank: all of them, or a seeded random ``limit`` of them."""
     if len(sentences) <= limit:
         return list(sentences)
+    import random
+
     return random.Random(seed).sample(list(sentences), limit)
 
 

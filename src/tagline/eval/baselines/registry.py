@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from tagline.schemas import LABEL_TASKS, TASKS
 
@@ -23,8 +22,7 @@ _TEXT = "tagline.eval.baselines.text"
 _ENTITIES = "tagline.eval.entities"
 
 
-@dataclass(frozen=True)
-class BaselineSpec:
+class BaselineSpec(NamedTuple):
     """One registered baseline.
 
     Its factory takes ``lang=`` and ``random_state=`` (keywords) and gives an unfitted model. For
@@ -40,7 +38,7 @@ class BaselineSpec:
     poolable: bool = False  # can be fitted once over all stance targets, as NAME+pooled
     # Classifier parameter -> the values tuning tries (on validation, or by cross-validation on
     # train); empty when there is nothing to tune.
-    grid: dict[str, list[Any]] = field(default_factory=dict, hash=False)
+    grid: dict[str, list[Any]] = {}  # one empty dict shared by the entries without a grid; never changed
 
     def load_factory(self) -> Callable[..., Any]:
         """The factory function, importing its module."""
