@@ -90,6 +90,37 @@ def test_a_tagline_toml_nested_too_deeply_is_an_error(runner, sample_workspace):
     _error(runner.invoke(main, ["validate"]), "tagline.toml", "nested too deeply")
 
 
+@pytest.mark.parametrize("table, phrase", [
+    ('license = "cc-by-4"', "dataset.license 'cc-by-4' is not a licence identifier of the Hugging Face Hub "
+                            "(did you mean 'cc-by-4.0'?)"),
+    ('license = "other"', 'dataset.license = "other" needs dataset.license_name and dataset.license_link'),
+    ('license = "other"\nlicense_name = "news-terms"', 'needs dataset.license_link (e.g. license_name'),
+    ('license = "mit"\nlicense_name = "mit"', 'dataset.license_name is only for license = "other"'),
+    ('license_link = "LICENSE"', 'dataset.license_link is given without dataset.license = "other"'),
+    ('license = "other"\nlicense_name = "News Terms"\nlicense_link = "LICENSE"', "dataset/license_name: 'News Terms'"),
+])
+def test_validate_and_build_refuse_a_licence_the_hub_would_refuse(runner, sample_workspace, table, phrase):
+    path = sample_workspace.config_path
+    path.write_text(path.read_text(encoding="utf-8") + f"\n[dataset]\n{table}\n", encoding="utf-8")
+    _error(runner.invoke(main, ["validate"]), "tagline.toml", phrase)
+    _error(runner.invoke(main, ["eval", "build"]), "tagline.toml", phrase)
+    assert not (sample_workspace.build_dir / "dataset").exists()
+
+
+def test_init_says_where_the_licence_goes_and_a_dataset_table_is_written_back(tmp_path):
+    from tagline.corpus.config import default_config, load_config, render_toml
+
+    text = init_workspace(tmp_path / "ws").config_path.read_text(encoding="utf-8")
+    assert '# [dataset]\n# license = "cc-by-4.0"\n' in text
+    assert load_config(tmp_path / "ws" / "tagline.toml").dataset_license == {"license": "unknown"}
+    config = default_config() | {"dataset": {"license": "other", "license_name": "news-terms-1.0",
+                                             "license_link": "LICENSE"}}
+    path = tmp_path / "tagline.toml"
+    path.write_text(render_toml(config), encoding="utf-8")
+    assert load_config(path).data == config
+    assert load_config(path).dataset_license == config["dataset"]
+
+
 # --- corpus add --encoding ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("encoding, phrase", [

@@ -106,6 +106,7 @@ def signal_from(module, name: str, signum=signal.SIGINT, calls: int = 1):
     "tagline.eval.build.tokens:tokens_and_tags",       # tokenising
     "tagline.eval.build.writer:write_parquet_shards",  # writing Parquet
     "datasets:DatasetDict.save_to_disk",               # save_to_disk
+    "tagline.eval.build.writer:saved_info",            # the sizes of what was saved, for the card
     "tagline.eval.build.writer:write_splits",          # splits.jsonl
     "tagline.eval.card:dataset_card",                  # the card, the last step before the swap
 ])

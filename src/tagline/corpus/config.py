@@ -48,6 +48,20 @@ DEFAULT_ENTITY_ALIASES = {
     "PER": "PERSON", "LOC": "GPE", "NORP": "GPE", "FAC": "GPE", "WORK_OF_ART": "PRODUCT",
 }
 SAMPLE_TARGETS = ["DeepSeek", "US AI policy"]
+# The licence identifiers the Hugging Face Hub accepts in a card's `license` (its list of licences,
+# https://huggingface.co/docs/hub/repositories-licenses, and the ones its metadata check takes). A
+# licence not among them is written as `other`, with a `license_name` and a `license_link`.
+HUB_LICENSES = frozenset("""
+    apache-2.0 mit openrail bigscience-openrail-m creativeml-openrail-m bigscience-bloom-rail-1.0 bigcode-openrail-m
+    afl-3.0 artistic-2.0 bsl-1.0 bsd bsd-2-clause bsd-3-clause bsd-3-clause-clear c-uda cc cc0-1.0 cc-by-2.0
+    cc-by-2.5 cc-by-3.0 cc-by-4.0 cc-by-sa-3.0 cc-by-sa-4.0 cc-by-nc-2.0 cc-by-nc-3.0 cc-by-nc-4.0 cc-by-nd-4.0
+    cc-by-nc-nd-3.0 cc-by-nc-nd-4.0 cc-by-nc-sa-2.0 cc-by-nc-sa-3.0 cc-by-nc-sa-4.0 cdla-sharing-1.0
+    cdla-permissive-1.0 cdla-permissive-2.0 wtfpl ecl-2.0 epl-1.0 epl-2.0 etalab-2.0 eupl-1.1 eupl-1.2 agpl-3.0
+    gfdl gpl gpl-2.0 gpl-3.0 lgpl lgpl-2.1 lgpl-3.0 isc h-research intel-research lppl-1.3c ms-pl apple-ascl
+    apple-amlr mpl-2.0 odc-by odbl openmdw-1.0 openrail++ osl-3.0 postgresql ofl-1.1 ncsa unlicense zlib pddl
+    lgpl-lr deepfloyd-if-license fair-noncommercial-research-license llama2 llama3 llama3.1 llama3.2 llama3.3
+    llama4 grok2-community gemma unknown other
+""".split())
 # The split seed goes to NumPy's RandomState, which takes 0 to 2**32 - 1 (as every --seed option).
 MAX_SEED = 2**32 - 1
 
@@ -108,6 +122,16 @@ class Config:
         defaults = {"ratios": [0.8, 0.1, 0.1], "group_by": "doc_id", "seed": 13}
         return {**defaults, **self.data.get("split", {})}
 
+    @property
+    def dataset_license(self) -> dict[str, str]:
+        """The built dataset's licence as the card writes it: ``license`` (a Hub identifier, in lower
+        case; ``unknown`` when ``[dataset]`` gives none) and, for ``other``, ``license_name`` and
+        ``license_link``."""
+        dataset = self.data.get("dataset", {})
+        fields = {"license": dataset.get("license", "unknown").lower()}
+        fields.update({key: dataset[key] for key in ("license_name", "license_link") if key in dataset})
+        return fields
+
     def _task(self, task: str) -> dict:
         try:
             return self.data["tasks"][task]
@@ -150,7 +174,30 @@ def validate_config(data: dict, *, where: str = "tagline.toml") -> list[str]:
     if ratios and abs(sum(ratios) - 1.0) > 1e-6:
         problems.append(f"{where}: split.ratios {ratios} sum to {sum(ratios):g}, not 1 "
                         "(train, validation and test shares, e.g. [0.8, 0.1, 0.1])")
-    return problems
+    return problems + _license_problems(data.get("dataset", {}), where)
+
+
+def _license_problems(dataset: dict, where: str) -> list[str]:
+    """``[dataset]``: a licence the Hub knows, and a name and link exactly when it is ``other``."""
+    import difflib
+
+    if "license" not in dataset:
+        return [f"{where}: dataset.{key} is given without dataset.license = \"other\""
+                for key in ("license_name", "license_link") if key in dataset]
+    license_id = dataset["license"].lower()
+    if license_id not in HUB_LICENSES:
+        close = difflib.get_close_matches(license_id, sorted(HUB_LICENSES), n=1)
+        return [f"{where}: dataset.license {dataset['license']!r} is not a licence identifier of the Hugging Face "
+                "Hub" + (f" (did you mean {close[0]!r}?)" if close else "") + "; for another licence write "
+                'license = "other" with license_name and license_link (see docs/cli.md)']
+    missing = [key for key in ("license_name", "license_link") if key not in dataset]
+    if license_id == "other" and missing:
+        return [f"{where}: dataset.license = \"other\" needs {' and '.join(f'dataset.{key}' for key in missing)} "
+                '(e.g. license_name = "my-licence-1.0", license_link = "LICENSE" or the URL of its terms)']
+    if license_id != "other":
+        return [f"{where}: dataset.{key} is only for license = \"other\"; {license_id!r} is named by its identifier"
+                for key in ("license_name", "license_link") if key in dataset]
+    return []
 
 
 def _non_finite_numbers(value, key: str = ""):
@@ -226,6 +273,16 @@ def render_toml(data: dict) -> str:
         out.append(f"group_by = {_string(split['group_by'])}  # doc_id keeps each document in one split")
         out.append(f"seed = {int(split['seed'])}")
         out.append("")
+    dataset = data.get("dataset")
+    if dataset:
+        out.append("[dataset]  # the built dataset's licence, written to its card")
+        out += [f"{key} = {_string(dataset[key])}" for key in ("license", "license_name", "license_link")
+                if key in dataset]
+        out.append("")
+    else:
+        out += ["# The built dataset's licence, written to its card: a Hugging Face Hub licence identifier, or",
+                '# "other" with license_name and license_link. Until it is set, the card says "unknown".',
+                "# [dataset]", '# license = "cc-by-4.0"', ""]
     return "\n".join(out)
 
 

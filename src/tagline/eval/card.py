@@ -7,37 +7,6 @@ from tagline.corpus.workspace import Workspace
 _LANGUAGE_NAMES = {"ja": "Japanese", "en": "English"}
 
 
-def _yaml_string(value: str) -> str:
-    import json
-
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _feature_yaml(name: str, feature, indent: str) -> list[str]:
-    import datasets
-
-    if isinstance(feature, datasets.ClassLabel):
-        lines = [f"{indent}- name: {name}", f"{indent}  dtype:", f"{indent}    class_label:", f"{indent}      names:"]
-        lines += [f"{indent}        '{i}': {_yaml_string(label)}" for i, label in enumerate(feature.names)]
-        return lines
-    if isinstance(feature, datasets.Value):
-        return [f"{indent}- name: {name}", f"{indent}  dtype: {feature.dtype}"]
-    if isinstance(feature, datasets.List):
-        inner = feature.feature
-        if isinstance(inner, dict):
-            lines = [f"{indent}- name: {name}", f"{indent}  list:"]
-            for key, sub in inner.items():
-                lines += _feature_yaml(key, sub, indent + "  ")
-            return lines
-        if isinstance(inner, datasets.ClassLabel):
-            lines = [f"{indent}- name: {name}", f"{indent}  sequence:", f"{indent}    class_label:",
-                     f"{indent}      names:"]
-            lines += [f"{indent}        '{i}': {_yaml_string(label)}" for i, label in enumerate(inner.names)]
-            return lines
-        return [f"{indent}- name: {name}", f"{indent}  sequence: {inner.dtype}"]
-    return [f"{indent}- name: {name}", f"{indent}  dtype: string"]
-
-
 def _table(header: list[str], rows: list[list]) -> list[str]:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
@@ -46,13 +15,14 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
 
 def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, gold,
                  agreement: dict | None = None, *, exclude_annotators: list[str] | None = None) -> str:
-    """Render the card for a build (``report``: the BuildReport; ``configs``: name -> (table, features,
-    splits), of which only the table's ``lang`` column is read; ``gold``: the current gold Arrow table,
+    """Render the card for a build (``report``: the BuildReport; ``configs``: name -> (table, info), of
+    which the table's ``lang`` column is read, and the ``datasets.DatasetInfo`` of the config as saved,
+    with its features and its splits' rows and bytes; ``gold``: the current gold Arrow table,
     of which only ``provenance`` is read; ``agreement``: the :func:`~tagline.annotate.agree.agreement_report`
     when there are two annotators or more; ``exclude_annotators``: left out of the annotators counted)."""
     import pyarrow.compute as pc
 
-    languages = sorted({lang for table, _, _ in configs.values() for lang in pc.unique(table["lang"]).to_pylist()})
+    languages = sorted({lang for table, _ in configs.values() for lang in pc.unique(table["lang"]).to_pylist()})
     lines = _yaml_header(workspace, report, configs, settings, languages)
     lines += ["---", "", f"# {workspace.root.name}", ""]
     lines += [f"Sentences annotated with tagline for {', '.join(settings['tasks'])}, "
@@ -74,35 +44,49 @@ def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, go
               "targets only.",
               "- Classes can be very unbalanced (see the distributions); report macro-averaged scores.",
               "- Where documents are few, splits are made by sentence, so neighbouring sentences of one document "
-              "can fall in different splits.", "",
-              "## Citation", "", "Cite the source documents and the annotators' work; this card was written by "
+              "can fall in different splits.", ""]
+    lines += _license_section(workspace)
+    lines += ["## Citation", "", "Cite the source documents and the annotators' work; this card was written by "
               "tagline.", ""]
     return "\n".join(lines)
 
 
 def _yaml_header(workspace: Workspace, report, configs: dict, settings: dict, languages: list[str]) -> list[str]:
-    """The Hub's YAML metadata: languages, license, task and size categories, configs, features, splits."""
+    """The Hub's YAML metadata (languages, licence, task and size categories, configs, and each
+    config's features and splits), put together and written by huggingface_hub and datasets as
+    ``push_to_hub`` does, so that both read it back whole."""
+    from datasets.info import DatasetInfosDict
+    from datasets.utils.metadata import MetadataConfigs
+    from huggingface_hub import DatasetCardData
+
     total = sum(report.configs["sentences"].values())
     size = "n<1K" if total < 1000 else "1K<n<10K" if total < 10_000 else "10K<n<100K" if total < 100_000 \
         else "100K<n<1M" if total < 1_000_000 else "1M<n<10M"
     task_categories = ["text-classification"] + (["token-classification"] if "entities" in settings["tasks"] else [])
-    lines = ["---", "language:"] + [f"- {lang}" for lang in languages] + [
-        "license: other", "task_categories:"] + [f"- {c}" for c in task_categories] + [
-        f"size_categories:\n- {size}", "pretty_name: " + _yaml_string(f"{workspace.root.name} (tagline)"),
-        "configs:"]
-    for name in configs:
-        lines += [f"- config_name: {name}", "  data_files:"]
-        for split in report.configs[name]:
-            lines += [f"  - split: {split}", f"    path: data/{name}/{split}-*.parquet"]
-    lines.append("dataset_info:")
-    for name, (_, features, _) in configs.items():
-        lines += [f"- config_name: {name}", "  features:"]
-        for column, feature in features.items():
-            lines += _feature_yaml(column, feature, "  ")
-        lines.append("  splits:")
-        for split, count in report.configs[name].items():
-            lines += [f"  - name: {split}", f"    num_examples: {count}"]
-    return lines
+    licence = workspace.config.dataset_license
+    card_data = DatasetCardData(language=languages, license=licence["license"], task_categories=task_categories,
+                                size_categories=[size], pretty_name=f"{workspace.root.name} (tagline)")
+    for key in ("license_name", "license_link"):  # the Hub's fields for `license: other`
+        if key in licence:
+            card_data[key] = licence[key]
+    MetadataConfigs({name: {"data_files": [{"split": split, "path": f"data/{name}/{split}-*.parquet"}
+                                           for split in report.configs[name]]}
+                     for name in configs}).to_dataset_card_data(card_data)
+    DatasetInfosDict({name: info for name, (_, info) in configs.items()}).to_dataset_card_data(card_data)
+    return ["---", card_data.to_yaml()]
+
+
+def _license_section(workspace: Workspace) -> list[str]:
+    """The licence the header names, said in words (``[dataset]`` in tagline.toml)."""
+    fields = workspace.config.dataset_license
+    if fields["license"] == "unknown":
+        text = ("Not stated (`unknown`): the workspace's `tagline.toml` names no licence. Set `license` under "
+                "`[dataset]` before sharing the dataset.")
+    elif fields["license"] == "other":
+        text = f"`{fields['license_name']}` (`other`); its terms: {fields['license_link']}."
+    else:
+        text = f"`{fields['license']}`."
+    return ["## License", "", text, ""]
 
 
 def _structure_section(workspace: Workspace, report, configs: dict, settings: dict) -> list[str]:

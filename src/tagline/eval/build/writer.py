@@ -56,9 +56,10 @@ def write_build(staging: Path, plan: BuildPlan, makers: dict[str, ConfigMaker], 
 
 
 def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, steps: Steps,
-                  digest: Any) -> tuple[pa.Table, datasets.Features, None]:
+                  digest: Any) -> tuple[pa.Table, datasets.DatasetInfo]:
     """Make one config's tables and write them (``save_to_disk`` and Parquet); the fingerprint
-    ``digest`` is fed each split's rows. Returns what the card reads of the config: its languages."""
+    ``digest`` is fed each split's rows. Returns what the card reads of the config: its languages,
+    and its :func:`saved_info`."""
     import datasets
     import pyarrow as pa
 
@@ -87,7 +88,24 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
     report.configs[name] = {split: len(parts[split]) for split in plan.splits.names if split in parts}
     report.label_distributions[name] = label_distributions(parts, features)
     languages = pa.chunked_array([chunk for part in tables for chunk in part["lang"].chunks], pa.string())
-    return pa.table({"lang": languages}), features, None
+    return pa.table({"lang": languages}), saved_info(staging, name, features)
+
+
+def saved_info(staging: Path, name: str, features: datasets.Features) -> datasets.DatasetInfo:
+    """Config ``name``'s ``DatasetInfo`` as ``push_to_hub`` would record it in a card: the features,
+    each split's rows and size in Arrow (``num_bytes``: the nbytes of the split as ``save_to_disk``
+    wrote it, which ``load_from_disk`` gives back), their sum (``dataset_size``) and the bytes of the
+    config's Parquet shards (``download_size``)."""
+    import datasets
+
+    saved = datasets.load_from_disk(str(staging / name))  # memory-mapped: the rows stay on disk
+    splits = datasets.SplitDict()
+    for split, dataset in saved.items():
+        splits.add(datasets.SplitInfo(name=split, num_bytes=dataset.data.nbytes, num_examples=dataset.num_rows))
+    shards = sorted((staging / "data" / name).glob("*.parquet"))
+    return datasets.DatasetInfo(config_name=name, features=features, splits=splits,
+                                dataset_size=sum(split.num_bytes for split in splits.values()),
+                                download_size=sum(path.stat().st_size for path in shards))
 
 
 def write_parquet_shards(table: pa.Table, directory: Path, split: str) -> None:
