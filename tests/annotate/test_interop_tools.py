@@ -340,3 +340,23 @@ def test_prodigy_tokens_and_spans_line_up_in_spacy(a1, tmp_path):
             assert (covered.start_char, covered.end_char) == (span["start"], span["end"])
             spans += 1
     assert spans > 100
+
+
+def test_prodigy_tokens_spell_out_any_white_space_in_spacy():
+    spacy_tokens = pytest.importorskip("spacy.tokens")
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from spacy.vocab import Vocab
+
+    from tagline.annotate.formats.prodigy import _tokens
+
+    pieces = st.sampled_from(["AI", "東京", "は", "chip", ".", " ", "  ", "\t", "\n", " \n ", "\u3000", "😀"])
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.lists(pieces, min_size=1, max_size=12).map("".join))
+    def check(text):
+        tokens = _tokens(text, "en", [])
+        doc = spacy_tokens.Doc(Vocab(), words=[t["text"] for t in tokens], spaces=[t["ws"] for t in tokens])
+        assert doc.text == text and [t.idx for t in doc] == [t["start"] for t in tokens]
+
+    check()

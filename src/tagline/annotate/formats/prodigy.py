@@ -177,8 +177,8 @@ def _tokens(text: str, lang: str, spans: list[dict]) -> list[dict]:
         pieces.append((cursor, len(text)))
     tokens: list[dict] = []
     for start, end in pieces:
-        if text[start].isspace() and tokens and not tokens[-1]["ws"] and not text[tokens[-1]["start"]].isspace() \
-                and text[start] == " ":
+        # A space right after a word is that word's `ws`; the rest of the white space is a token.
+        if text[start] == " " and tokens and not tokens[-1]["text"].isspace():
             tokens[-1]["ws"] = True
             start += 1
             if start == end:
