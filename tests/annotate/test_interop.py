@@ -359,7 +359,7 @@ def test_export_needs_exactly_one_view_and_a_folder_for_brat(sample_workspace, t
     result = run("export", "--format", "brat", "-a", "sample-gold", "--out", tmp_path / "brat", "--json")
     summary = json.loads(result.stdout)
     assert summary["records"] == 1 and summary["answers"] == 308
-    assert sorted(p.name for p in (tmp_path / "brat").iterdir()) == ["deepseek_ja.ann", "deepseek_ja.txt"]
+    assert sorted(p.name for p in (tmp_path / "brat").iterdir()) == ["annotation.conf", "deepseek_ja.ann", "deepseek_ja.txt"]
 
 
 def test_an_edited_export_comes_back_onto_the_same_sentences(sample_workspace, tmp_path):
@@ -368,11 +368,16 @@ def test_an_edited_export_comes_back_onto_the_same_sentences(sample_workspace, t
     unchanged = import_file(sample_workspace, out, fmt="label-studio")
     assert unchanged["documents_added"] == 0 and unchanged["events"] == {} and unchanged["unchanged"] == 308
     tasks = json.loads(out.read_text(encoding="utf-8"))
-    annotation = tasks[52]["annotations"][0]
-    annotation["completed_by"] = {"email": "dana"}
+    # As Label Studio exports the task once dana has answered it there too: the imported annotation
+    # keeps tagline's id as its `import_id` and belongs to the account that imported it; dana's has none.
+    imported = tasks[52]["annotations"][0]
+    imported.update(import_id=imported["id"], id=900, completed_by=1)
+    annotation = json.loads(json.dumps(imported))
+    annotation.update(id=901, import_id=None, completed_by={"email": "dana"})
     for result in annotation["result"]:
         if result["from_name"] == "claim_type":
             result["value"]["choices"] = ["quantity"]
+    tasks[52]["annotations"].append(annotation)
     out.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
     summary = import_file(sample_workspace, out, fmt="label-studio")
     assert summary["documents_added"] == 0 and summary["events"] == {"dana": 4}

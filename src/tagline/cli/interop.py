@@ -82,9 +82,17 @@ def import_cli(file, fmt, annotator, label_map, split, as_gold, task, target, te
 @click.option("--no-formula-escape", "no_formula_escape", is_flag=True,
               help="CSV: write cells that begin with = + - @ (formulas to a spreadsheet) as they are, "
                    "without the ' put before them by default.")
+@click.option("--task", type=click.Choice(["entities", "claim_type", "stance"]), default=None,
+              help="Export this question only. doccano: the project type the file is for (entities: sequence "
+                   "labelling; claim_type or stance: text classification).")
+@click.option("--target", default=None, help="The stance target, with --task stance (needed when there are several).")
+@click.option("--ls-users", "ls_users", metavar="NAME=EMAIL,...|FILE", default=None,
+              help="Label Studio: write the annotator's answers as this Label Studio account's (completed_by), which "
+                   "must be a member of the project; pairs, or a JSON or TOML file. Without it they name no account.")
 @workspace_option
 @json_option
-def export_cli(fmt, gold, annotator, out, force, no_formula_escape, workspace, as_json) -> None:
+def export_cli(fmt, gold, annotator, out, force, no_formula_escape, task, target, ls_users, workspace,
+               as_json) -> None:
     """Export every sentence with the gold answers, or one annotator's, in a peer tool's format.
 
     What the format cannot hold (stance in CoNLL, annotator names in brat, ...) is named in a
@@ -95,7 +103,7 @@ def export_cli(fmt, gold, annotator, out, force, no_formula_escape, workspace, a
     if as_json and out is None:
         raise click.UsageError("--json prints a summary on standard output, so give --out for the export")
     summary = export(workspace, fmt=fmt, out=out, gold=gold, annotator=annotator, force=force,
-                     formula_escape=not no_formula_escape)
+                     formula_escape=not no_formula_escape, task=task, target=target, accounts=ls_users)
     _warn(summary["warnings"])
     if out is None:
         click.echo(summary.pop("content"), nl=False)
@@ -104,5 +112,6 @@ def export_cli(fmt, gold, annotator, out, force, no_formula_escape, workspace, a
         emit_json(summary)
         return
     lost = " (the warnings above name what the format could not hold)" if summary["warnings"] else ""
-    say(f"wrote {out} ({fmt}): {plural(summary['sentences'], 'sentence')}; "
+    also = f" and {', '.join(summary['also_written'])}" if summary["also_written"] else ""
+    say(f"wrote {out}{also} ({fmt}): {plural(summary['sentences'], 'sentence')}; "
         f"{plural(summary['answers'], 'answer')} read from {summary['view']}{lost}")

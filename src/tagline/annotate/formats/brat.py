@@ -23,6 +23,7 @@ from tagline.annotate.formats.common import (
 from tagline.errors import InputError
 
 _TEXT_BOUND = re.compile(r"^(T\d+)\t(\S+) (\d+ \d+(?:;\d+ \d+)*)\t(.*)$")
+CONF_NAME = "annotation.conf"
 _OTHER_KINDS = {"E": "event", "R": "relation", "*": "equivalence", "A": "attribute", "M": "attribute",
                 "N": "normalization", "#": "note"}
 
@@ -122,7 +123,8 @@ def _entities(ann_path: Path, text: str, left_out: Counter[str]) -> list[Foreign
 
 def write(data: ExportData) -> ExportResult:
     """``<doc_id>.txt`` (the document text) and ``<doc_id>.ann`` (``T`` lines, document offsets) per
-    document; a span over a line break is written as fragments, as brat does."""
+    document; a span over a line break is written as fragments, as brat does. ``annotation.conf``
+    declares the entity types, so that brat opens the folder as a project."""
     files: dict[str, str] = {}
     warnings = []
     by_doc: dict[str, list[dict]] = {}
@@ -167,7 +169,20 @@ def write(data: ExportData) -> ExportResult:
     if resegmented:
         warnings.append(f"brat keeps documents, not sentence boundaries: {plural(resegmented, 'document')} "
                         "will be split into other sentences when imported into another workspace")
+    files[CONF_NAME] = annotation_conf(data)
     return ExportResult(files=files, warnings=warnings, records=len(by_doc))
+
+
+def annotation_conf(data: ExportData) -> str:
+    """brat's ``annotation.conf`` for the exported entity types (the workspace's labels, then any other
+    label an answer has). tagline's spans may overlap in any way, which brat allows only when the
+    ``<OVERLAP>`` relation says so."""
+    labels = data.config.labels("entities") if "entities" in data.config.tasks else []
+    labels += sorted({span["label"] for current in data.answers.values() for (task, _), value in current.items()
+                      if task == "entities" for span in value["spans"]} - set(labels))
+    return "\n".join(["# Made by tagline's brat export: the entity types of the workspace.", "[entities]", *labels,
+                      "", "[relations]", "<OVERLAP>\tArg1:<ENTITY>, Arg2:<ENTITY>, <OVL-TYPE>:<ANY>",
+                      "", "[events]", "", "[attributes]", ""])
 
 
 def _segments_differently(text: str, sentences: list[dict]) -> bool:

@@ -95,6 +95,8 @@ class ExportData:
     config: Config
     document_text: Callable[[str], str]
     formula_escape: bool = True  # CSV: put a ' before cells a spreadsheet would run as formulas
+    question: tuple[str, str | None] | None = None  # --task/--target: the one question exported (answers hold no other)
+    account: str | None = None  # the annotator's account in the peer tool (Label Studio `completed_by` email)
 
     def tasks_present(self) -> set[str]:
         return {task for current in self.answers.values() for task, _ in current}
@@ -102,10 +104,13 @@ class ExportData:
 
 @dataclass
 class ExportResult:
-    """A writer's output: one file's text (``content``) or several files (``files``, for brat)."""
+    """A writer's output: one file's text (``content``) or several files (``files``, for brat), and
+    ``companions``: files written beside ``content``'s file, by the suffix that replaces its own (the
+    Label Studio labelling configuration)."""
 
     content: str | None = None
     files: dict[str, str] | None = None
+    companions: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     records: int = 0
 

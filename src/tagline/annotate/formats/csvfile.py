@@ -21,6 +21,7 @@ from tagline.annotate.formats.common import (
     plural,
     read_text,
 )
+from tagline.annotate.formats.label_studio_min import ANNOTATION_KEYS
 from tagline.corpus.readers import FORMULA_TRIGGERS, csv_rows
 from tagline.errors import InputError
 
@@ -50,6 +51,11 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
     if repeated:
         raise InputError(f"the header names {', '.join(repr(name) for name in repeated)} more than once",
                          where=f"{path}:1", fix="give every column its own name")
+    if ANNOTATION_KEYS <= set(columns):
+        # Label Studio's CSV export: results as JSON under each control's name, one row per annotation.
+        from tagline.annotate.formats import label_studio
+
+        return label_studio.read(path, options)
     if STANCE_PREFIX in columns:
         raise InputError(f"column {STANCE_PREFIX!r} names no stance target", where=f"{path}:1",
                          fix=f"name the target after the colon, e.g. {STANCE_PREFIX}DeepSeek")

@@ -144,9 +144,14 @@ def _read_fasttext(path: Path, text: str) -> ReadResult:
 
 
 def write(data: ExportData) -> ExportResult:
-    """JSONL: ``text``, ``sentence_id``, entity spans as ``label`` ``[[start, end, label]]`` (or as
-    ``entities`` with the claim type in ``cats`` when both are answered, doccano's intent/slot
-    layout), and the claim type as ``label`` ``[name]`` when it is the only task."""
+    """JSONL: ``text``, ``sentence_id`` (which doccano keeps as metadata) and ``label``, in the shape
+    the doccano project type imports. With ``--task`` (``data.question``): a sequence labelling
+    project's ``[[start, end, label]]`` for entities, a text classification project's ``[name]`` for
+    the claim type or the stance toward one target. Without it: the entity spans as ``label``, or the
+    claim type as ``label`` when it is the only task; both tasks go in the intent detection and slot
+    filling layout (``entities`` + ``cats``), which only that project type imports."""
+    if data.question:
+        return _write_question(data, data.question)
     tasks = data.tasks_present()
     any_span = any(value["spans"] for current in data.answers.values()
                    for (task, _), value in current.items() if task == "entities")
@@ -156,9 +161,14 @@ def write(data: ExportData) -> ExportResult:
     warnings = []
     if any(task == "stance" for task in tasks):
         warnings.append("doccano has no stance targets: stance answers are not exported "
-                        "(use label-studio, prodigy or csv for them)")
+                        "(export --task stance --target T for a text classification project, or use label-studio, "
+                        "prodigy or csv)")
+    if both and "claim_type" in tasks:
+        warnings.append("entities and claim types are written as doccano's intent detection and slot filling layout "
+                        "(entities + cats): for a sequence labelling project export --task entities, for text "
+                        "classification --task claim_type")
     if data.annotator:
-        warnings.append(f"doccano files do not name annotators: import with --annotator {data.annotator}")
+        warnings.append(_annotator_warning(data.annotator))
     lines = []
     for sentence in data.sentences:
         current = data.answers.get(sentence["id"], {})
@@ -177,3 +187,25 @@ def write(data: ExportData) -> ExportResult:
             record["label"] = [claim["label"]]
         lines.append(json.dumps(record, ensure_ascii=False))
     return ExportResult(content="".join(line + "\n" for line in lines), warnings=warnings, records=len(lines))
+
+
+def _write_question(data: ExportData, question: tuple[str, str | None]) -> ExportResult:
+    """One project type's import file: every sentence, with ``label`` where the question is answered
+    (doccano imports a record without ``label`` as not yet labelled)."""
+    lines = []
+    for sentence in data.sentences:
+        record: dict[str, object] = {"sentence_id": sentence["id"], "text": sentence["text"]}
+        value = data.answers.get(sentence["id"], {}).get(question)
+        if value is not None:
+            record["label"] = [[s["start"], s["end"], s["label"]] for s in value["spans"]] \
+                if question[0] == "entities" else [value["label"]]
+        lines.append(json.dumps(record, ensure_ascii=False))
+    warnings = [_annotator_warning(data.annotator)] if data.annotator else []
+    if question[0] == "stance":
+        warnings.append(f"doccano names no stance target: import the file back with --task stance --target "
+                        f"{question[1]}")
+    return ExportResult(content="".join(line + "\n" for line in lines), warnings=warnings, records=len(lines))
+
+
+def _annotator_warning(annotator: str) -> str:
+    return f"doccano files do not name annotators: import with --annotator {annotator}"

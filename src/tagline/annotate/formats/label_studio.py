@@ -22,7 +22,13 @@ from tagline.annotate.formats.common import (
     json_records,
     plural,
 )
+from tagline.annotate.formats.label_studio_config import SPAN_CONTROL, TEXT_NAME, label_config
+from tagline.annotate.formats.label_studio_config import SUFFIX as CONFIG_SUFFIX
+from tagline.annotate.formats.label_studio_min import csv_records, tasks_from_min
 from tagline.errors import InputError
+
+ANNOTATOR_KEY = "tagline_annotator"  # in a task's data: whose answers tagline exported
+TASKS_KEY = "tagline_tasks"  # in a task's data (older exports: in the annotation): the questions answered
 
 TASK_KEYS = frozenset({"annotations", "completions", "predictions", "id", "meta", "created_at", "updated_at",
                        "inner_id", "total_annotations", "cancelled_annotations", "total_predictions",
@@ -31,12 +37,18 @@ TASK_KEYS = frozenset({"annotations", "completions", "predictions", "id", "meta"
 
 
 def read(path: Path, options: ReadOptions) -> ReadResult:
+    """Tasks from Label Studio's JSON export (a task list, one task, or JSON Lines), or from its
+    JSON-MIN and CSV exports (one flat record per annotation, see :mod:`.label_studio_min`)."""
     tasks: list[tuple[str, object]] = []
-    for where, value in json_records(path):
-        if isinstance(value, list):  # a JSON Lines file holding a list per line is still tasks
-            tasks.extend((f"{where} task {index}", item) for index, item in enumerate(value, 1))
-        else:
-            tasks.append((where, value))
+    if path.suffix.lower() == ".csv":
+        tasks.extend(csv_records(path, options))
+    else:
+        for where, value in json_records(path):
+            if isinstance(value, list):  # a JSON Lines file holding a list per line is still tasks
+                tasks.extend((f"{where} task {index}", item) for index, item in enumerate(value, 1))
+            else:
+                tasks.append((where, value))
+    tasks, warnings = tasks_from_min(tasks, path, options)
     has_labels = any(result.get("type") == "labels"
                      for where, task in tasks if isinstance(task, dict)
                      for _, item, item_where in _items(task, options, where)
@@ -49,25 +61,56 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
         data = task["data"] if isinstance(task.get("data"), dict) else \
             {k: v for k, v in task.items() if k not in TASK_KEYS}
         text, field = _text(data, task, options, where)
+        items = list(_items(task, options, where, skipped))
+        exported = _exported_annotation(items)
         answers = []
-        for kind, item, item_where in _items(task, options, where, skipped):
+        for kind, item, item_where in items:
             if item.get("was_cancelled"):
                 skipped[("cancelled annotation", "cancelled annotations")] += 1
                 continue
-            answers.extend(_answers(item, kind, item_where, text, options, has_labels, skipped))
+            who, answered = _who(item.get("completed_by")), item.get(TASKS_KEY)
+            if item is exported:
+                who, answered = _tagline_keys(data, item_where, who, answered)
+            answers.extend(_answers(item, kind, item_where, options, has_labels, skipped, who, answered))
         raw_id = task.get("id")
         sentence_id = data.get("sentence_id")
         records.append(ForeignRecord(
             text=text, where=where, key=str(raw_id) if raw_id not in (None, "") else str(number),
             answers=answers, sentence_id=sentence_id if isinstance(sentence_id, str) else None,
             meta={k: v for k, v in data.items()
-                  if k not in (field, "sentence_id") and isinstance(v, (str, int, float))},
+                  if k not in (field, "sentence_id", ANNOTATOR_KEY, TASKS_KEY) and isinstance(v, (str, int, float))},
         ))
-    warnings = [f"{path.name}: {plural(count, *what)} not imported"
-                + (" (machine suggestions; pass --predictions to import them as the model's answers)"
-                   if what[0] == "prediction" else "")
-                for what, count in sorted(skipped.items())]
+    warnings += [f"{path.name}: {plural(count, *what)} not imported"
+                 + (" (machine suggestions; pass --predictions to import them as the model's answers)"
+                    if what[0] == "prediction" else "")
+                 for what, count in sorted(skipped.items())]
     return ReadResult(records, warnings)
+
+
+def _exported_annotation(items: list[tuple[str, dict[str, Any], str]]) -> dict | None:
+    """The annotation tagline exported into the task, which its data's ``tagline_*`` keys describe:
+    the one Label Studio imported (its ``import_id`` is set; annotations made there have none), or
+    in a file that does not say (tagline's own, Label Studio's JSON-MIN and CSV), the first made."""
+    annotations = [item for kind, item, _ in items if kind == "annotation"]
+    if any("import_id" in item for item in annotations):
+        return next((item for item in annotations if item.get("import_id") is not None), None)
+    numbered = [item for item in annotations if isinstance(item.get("id"), int) and not isinstance(item["id"], bool)]
+    if numbered:
+        return min(numbered, key=lambda item: item["id"])
+    return annotations[0] if annotations else None
+
+
+def _tagline_keys(data: dict, where: str, who: str | None, answered: object) -> tuple[str | None, object]:
+    """The annotator and the questions answered, as a tagline export put them in the task's data."""
+    name = data.get(ANNOTATOR_KEY)
+    if name is not None and not (isinstance(name, str) and name):
+        raise InputError(f"`data.{ANNOTATOR_KEY}` is {json.dumps(name)[:60]}, not an annotator's name", where=where,
+                         fix=f"write the name as a string, or remove `{ANNOTATOR_KEY}`")
+    asked = data.get(TASKS_KEY, answered)
+    if asked is not None and not (isinstance(asked, list) and all(isinstance(task, str) for task in asked)):
+        raise InputError(f"`{TASKS_KEY}` is {json.dumps(asked)[:60]}, not a list of questions", where=where,
+                         fix=f'write it as tagline does: ["entities", "stance:<target>"], or remove `{TASKS_KEY}`')
+    return name or who, asked
 
 
 def _items(task: dict[str, Any], options: ReadOptions, where: str,
@@ -108,14 +151,14 @@ def _text(data: dict, task: dict, options: ReadOptions, where: str) -> tuple[str
     return body, field
 
 
-def _answers(item: dict, kind: str, where: str, text: str, options: ReadOptions, has_labels: bool,
-             skipped: Counter[tuple[str, str]]) -> list[ForeignAnswer]:
+def _answers(item: dict, kind: str, where: str, options: ReadOptions, has_labels: bool,
+             skipped: Counter[tuple[str, str]], who: str | None, answered: object) -> list[ForeignAnswer]:
     annotator: str | None
     if kind == "prediction":
         annotator = f"model-{item['model_version']}" if item.get("model_version") else "model"
         gold = False
     else:
-        annotator = _who(item.get("completed_by"))
+        annotator = who
         gold = bool(item.get("ground_truth"))
     answers = []
     spans = []
@@ -152,7 +195,6 @@ def _answers(item: dict, kind: str, where: str, text: str, options: ReadOptions,
                                              annotator=annotator, gold=gold))
         else:
             skipped[(f"result of type {kind_!r}", f"results of type {kind_!r}")] += 1
-    answered = item.get("tagline_tasks")
     if saw_spans or (isinstance(answered, list) and "entities" in answered) or \
             (not isinstance(answered, list) and has_labels):
         answers.append(ForeignAnswer("spans", where, spans=spans, annotator=annotator, gold=gold))
@@ -204,13 +246,18 @@ def _destination(from_name: str) -> tuple[str | None, str | None]:
 def write(data: ExportData) -> ExportResult:
     """A task list: ``data.text`` and ``data.sentence_id``; one annotation per answered sentence with
     ``labels`` results for spans (``from_name`` ``label``) and ``choices`` results named
-    ``claim_type`` and ``stance:<target>``; ``completed_by.email`` is the annotator's name, and gold
-    is marked ``ground_truth``. ``tagline_tasks`` lists the questions answered, so that an empty span
-    list reads back as "no entities"."""
+    ``claim_type`` and ``stance:<target>``, and the labelling configuration that reads them (a
+    companion file). Label Studio keeps a task's ``data`` through every export, so the annotator's
+    name goes there (``tagline_annotator``), with the questions answered (``tagline_tasks``: an empty
+    span list reads back as "no entities"). ``completed_by`` must name an account of the Label Studio
+    project, so it is written only for ``data.account``. Gold is marked ``ground_truth``, and an
+    annotator's answers explicitly not (Label Studio marks an imported annotation ground truth when it
+    does not say)."""
     tasks = []
-    for sentence in data.sentences:
+    for number, sentence in enumerate(data.sentences, 1):
         current = data.answers.get(sentence["id"], {})
-        task: dict[str, object] = {"data": {"text": sentence["text"], "sentence_id": sentence["id"]}}
+        task_data: dict[str, object] = {"text": sentence["text"], "sentence_id": sentence["id"]}
+        task: dict[str, object] = {"data": task_data}
         if current:
             results = []
             answered = []
@@ -218,17 +265,39 @@ def write(data: ExportData) -> ExportResult:
                 answered.append(task_name if target is None else f"{task_name}:{target}")
                 if task_name == "entities":
                     for span in value["spans"]:
-                        results.append({"from_name": "label", "to_name": "text", "type": "labels",
+                        results.append({"from_name": SPAN_CONTROL, "to_name": TEXT_NAME, "type": "labels",
                                         "value": {"start": span["start"], "end": span["end"], "text": span["text"],
                                                   "labels": [span["label"]]}})
                 else:
-                    results.append({"from_name": answered[-1], "to_name": "text", "type": "choices",
+                    results.append({"from_name": answered[-1], "to_name": TEXT_NAME, "type": "choices",
                                     "value": {"choices": [value["label"]]}})
-            annotation = {"result": results, "tagline_tasks": answered}
             if data.annotator:
-                annotation["completed_by"] = {"email": data.annotator}
-            else:
-                annotation["ground_truth"] = True
+                task_data[ANNOTATOR_KEY] = data.annotator
+            task_data[TASKS_KEY] = answered
+            # `id` is kept by Label Studio as the annotation's `import_id`, which tells it from one made there.
+            annotation: dict[str, object] = {"id": number, "result": results, "ground_truth": not data.annotator}
+            if data.account:
+                annotation["completed_by"] = {"email": data.account}
             task["annotations"] = [annotation]
         tasks.append(task)
-    return ExportResult(content=json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", records=len(tasks))
+    return ExportResult(content=json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", records=len(tasks),
+                        companions={CONFIG_SUFFIX: _config(data)})
+
+
+def _config(data: ExportData) -> str:
+    """The labelling configuration for the questions exported (the workspace's, or ``--task``'s)."""
+    config = data.config
+    asked = {data.question[0]} if data.question else set(config.tasks)
+    targets = list(config.targets) if "stance" in config.tasks else []
+    targets += sorted({target for current in data.answers.values() for task, target in current
+                       if task == "stance" and target is not None and target not in targets})
+    if data.question and data.question[0] == "stance":
+        targets = [target for target in targets if target == data.question[1]]
+
+    def labels(task: str) -> list[str]:
+        if task not in asked or task not in config.tasks:
+            return []
+        return config.labels(task)
+
+    return label_config(entity_labels=labels("entities"), claim_labels=labels("claim_type"),
+                        stance_labels=labels("stance"), targets=targets)

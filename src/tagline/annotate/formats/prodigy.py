@@ -161,6 +161,32 @@ def _spans(spans: list, where: str) -> list[ForeignSpan]:
     return found
 
 
+def _tokens(text: str, lang: str, spans: list[dict]) -> list[dict]:
+    """Tokens as Prodigy makes them from a spaCy ``Doc``: ``text``, ``start``, ``end``, ``id`` and
+    ``ws`` (one space follows). White space other than that one space is a token of its own, as in
+    spaCy, so the tokens and their ``ws`` spell out the text exactly. Cut at every span edge."""
+    cuts = {offset for span in spans for offset in (span["start"], span["end"])}
+    pieces: list[tuple[int, int]] = []
+    cursor = 0
+    for start, end in export_tokens(text, lang, cuts):
+        if start > cursor:
+            pieces.append((cursor, start))  # white space, trimmed below where a space is a token's ws
+        pieces.append((start, end))
+        cursor = end
+    if cursor < len(text):
+        pieces.append((cursor, len(text)))
+    tokens: list[dict] = []
+    for start, end in pieces:
+        # A space right after a word is that word's `ws`; the rest of the white space is a token.
+        if text[start] == " " and tokens and not tokens[-1]["text"].isspace():
+            tokens[-1]["ws"] = True
+            start += 1
+            if start == end:
+                continue
+        tokens.append({"text": text[start:end], "start": start, "end": end, "id": len(tokens), "ws": False})
+    return tokens
+
+
 def write(data: ExportData) -> ExportResult:
     """One ``ner_manual`` record (tokens and token-aligned spans) per sentence with an entity answer,
     and one ``choice`` record per classification answer (``options``/``accept``, with the task and
@@ -176,12 +202,9 @@ def write(data: ExportData) -> ExportResult:
         for (task, target), value in sorted(current.items(), key=lambda item: (item[0][0], item[0][1] or "")):
             record = json.loads(json.dumps(base))
             if task == "entities":
-                cuts = {offset for span in value["spans"] for offset in (span["start"], span["end"])}
-                tokens = export_tokens(sentence["text"], sentence.get("lang", "en"), cuts)
-                starts = {start: index for index, (start, _) in enumerate(tokens)}
-                ends = {end: index for index, (_, end) in enumerate(tokens)}
-                record["tokens"] = [{"text": sentence["text"][s:e], "start": s, "end": e, "id": i}
-                                    for i, (s, e) in enumerate(tokens)]
+                record["tokens"] = _tokens(sentence["text"], sentence.get("lang", "en"), value["spans"])
+                starts = {token["start"]: token["id"] for token in record["tokens"]}
+                ends = {token["end"]: token["id"] for token in record["tokens"]}
                 record["spans"] = []
                 for span in value["spans"]:
                     item = {"start": span["start"], "end": span["end"], "text": span["text"], "label": span["label"]}

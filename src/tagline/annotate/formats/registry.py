@@ -119,11 +119,12 @@ FORMATS: tuple[FormatSpec, ...] = (
         Detection(starts_with=("__label__",), json_list_keys=("label", "labels"), json_rank=5),
         reader=f"{_PACKAGE}.doccano:read", writer=f"{_PACKAGE}.doccano:write"),
     FormatSpec(
-        "label-studio", "Label Studio task JSON: `labels` spans and `choices` in `annotations[].result[]`",
-        ".json",
-        Holds(TASKS, "spans, `choices` per control", annotators="`completed_by`",
-              unanswered="`tagline_tasks`"),
-        Detection(json_keys=(("annotations",), ("predictions",), ("completions",)), json_rank=3),
+        "label-studio", "Label Studio task JSON: `labels` spans and `choices` in `annotations[].result[]`; its "
+        "JSON-MIN and CSV exports too", ".json",
+        Holds(TASKS, "spans, `choices` per control", annotators="`data.tagline_annotator`, `completed_by`",
+              unanswered="`data.tagline_tasks`"),
+        Detection(json_keys=(("annotations",), ("predictions",), ("completions",), ("annotation_id", "lead_time")),
+                  json_rank=3),
         reader=f"{_PACKAGE}.label_studio:read", writer=f"{_PACKAGE}.label_studio:write"),
     FormatSpec(
         "prodigy", "Prodigy `db-out` JSON Lines: `ner_manual` spans, `choice` and binary answers", ".jsonl",

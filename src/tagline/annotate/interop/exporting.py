@@ -5,14 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tagline.annotate.formats.common import ExportData, plural
+from tagline.annotate.formats.common import ExportData, ExportResult, plural
 from tagline.annotate.formats.registry import BY_NAME, EXPORT_FORMATS
 from tagline.corpus.workspace import Workspace, check_output, write_output
 from tagline.errors import ConflictError, DataError, InputError
 
 
 def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gold: bool = False,
-           annotator: str | None = None, force: bool = False, formula_escape: bool = True) -> dict:
+           annotator: str | None = None, force: bool = False, formula_escape: bool = True,
+           task: str | None = None, target: str | None = None,
+           accounts: str | Path | dict[str, str] | None = None) -> dict:
     """Write one view of the answers (``gold``, or one ``annotator``'s current answers) for every
     sentence of the workspace in a peer tool's format.
 
@@ -32,6 +34,15 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     formula_escape : bool
         CSV only: write a cell that begins with ``= + - @``, a tab or a carriage return (which a
         spreadsheet would run as a formula) or with ``'`` behind a ``'``; import takes it off again.
+    task, target : str, optional
+        Export one question only: ``entities``, ``claim_type``, or ``stance`` toward ``target`` (which
+        may be left out when one target is configured). For doccano this chooses the project type the
+        file is for: sequence labelling (entities) or text classification.
+    accounts : str, path or dict, optional
+        Label Studio only: annotator name -> the email of a Label Studio account, as
+        ``"a1=alice@example.org,a2=…"``, a JSON or TOML file, or a dict. The annotator's answers are
+        then written as that account's (``completed_by``); without it they name no account, and Label
+        Studio gives them to the user who imports them.
 
     Returns
     -------
@@ -45,45 +56,70 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
         raise InputError("choose what to export: --gold, or --annotator NAME",
                          fix=f"annotators here: {', '.join(workspace.annotators()) or 'none yet'}")
     spec = BY_NAME[fmt]
-    if spec.folder and out is None:
-        raise InputError(f"{fmt} writes a folder of files", fix="pass --out DIR")
-    if not formula_escape and fmt != "csv":
-        raise InputError(f"--no-formula-escape applies to CSV, not {fmt}", fix="leave it out, or export --format csv")
-    if fmt == "spacy" and out is not None and Path(out).suffix.lower() == ".spacy":
-        raise InputError("the spaCy export is v2 JSON, not a binary DocBin", where=str(out),
-                         fix="name it .json and make the DocBin with `python -m spacy convert FILE.json DIR`")
+    _check_options(fmt, out, formula_escape)
+    question = _question(workspace, fmt, task, target)
+    account = _account(fmt, annotator, accounts)
     if out is not None:
         check_output(out, force=force, folder=spec.folder)
     answers = _view(workspace, gold, annotator)
+    if question:
+        answers = {sentence_id: {key: value for key, value in current.items() if key == question}
+                   for sentence_id, current in answers.items()}
     sentences = list(workspace.iter_sentences())
     known = {sentence["id"] for sentence in sentences}
     answers = {sentence_id: current for sentence_id, current in answers.items() if current}
     orphaned = [sentence_id for sentence_id in answers if sentence_id not in known]
     data = ExportData(sentences=sentences, answers={k: v for k, v in answers.items() if k in known},
                       annotator=annotator, config=workspace.config, document_text=workspace.document_text,
-                      formula_escape=formula_escape)
+                      formula_escape=formula_escape, question=question, account=account)
     result = spec.load_writer()(data)
     warnings = list(result.warnings)
     if orphaned:
         warnings.insert(0, f"{plural(len(orphaned), 'sentence')} with answers no longer in sentences.jsonl "
                            "(orphaned when their documents were replaced) not exported")
-    if spec.folder:
-        assert out is not None  # refused above: a folder format needs --out
-        assert result.files is not None  # a folder format's writer gives files, not content
-        _write_folder(Path(out), result.files, force)
-    elif out is not None:
-        assert result.content is not None  # a file format's writer gives content
-        write_output(out, result.content, force=force)
+    also_written = _write(spec.folder, out, result, force, warnings)
     summary = {
         "format": fmt, "out": str(out) if out is not None else None,
         "view": "gold" if gold else f"annotator:{annotator}",
         "sentences": len(sentences),
         "answers": sum(len(current) for current in data.answers.values()),
-        "records": result.records, "warnings": warnings,
+        "records": result.records, "warnings": warnings, "also_written": also_written,
     }
     if out is None:
         summary["content"] = result.content
     return summary
+
+
+def _check_options(fmt: str, out: str | Path | None, formula_escape: bool) -> None:
+    if BY_NAME[fmt].folder and out is None:
+        raise InputError(f"{fmt} writes a folder of files", fix="pass --out DIR")
+    if not formula_escape and fmt != "csv":
+        raise InputError(f"--no-formula-escape applies to CSV, not {fmt}", fix="leave it out, or export --format csv")
+    if fmt == "spacy" and out is not None and Path(out).suffix.lower() == ".spacy":
+        raise InputError("the spaCy export is v2 JSON, not a binary DocBin", where=str(out),
+                         fix="name it .json and make the DocBin with `python -m spacy convert FILE.json DIR`")
+
+
+def _write(folder: bool, out: str | Path | None, result: ExportResult, force: bool, warnings: list[str]) -> list[str]:
+    """Write the export to ``out`` (a folder's files, or the file and its companions), all or nothing;
+    the companions written, as paths."""
+    if folder:
+        assert out is not None  # refused before: a folder format needs --out
+        assert result.files is not None  # a folder format's writer gives files, not content
+        _write_folder(Path(out), result.files, force)
+        return []
+    if out is None:
+        if result.companions:
+            warnings.append(f"the {', '.join(f'*{suffix}' for suffix in result.companions)} file that goes with "
+                            "the export is written only with --out")
+        return []
+    assert result.content is not None  # a file format's writer gives content
+    companions = {Path(out).with_name(Path(out).stem + suffix): text for suffix, text in result.companions.items()}
+    if companions:
+        _write_files({Path(out): result.content, **companions}, force)
+    else:
+        write_output(out, result.content, force=force)
+    return [str(path) for path in companions]
 
 
 def _view(workspace: Workspace, gold: bool, annotator: str | None) -> dict[str, dict[tuple[str, str | None], dict]]:
@@ -110,18 +146,98 @@ def _view(workspace: Workspace, gold: bool, annotator: str | None) -> dict[str, 
 
 def _write_folder(folder: Path, files: dict[str, str], force: bool) -> None:
     """Every file of a folder format's export, or none: an existing one is kept unless ``force``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_files({folder / name: content for name, content in files.items()}, force)
+
+
+def _write_files(files: dict[Path, str], force: bool) -> None:
+    """Every file, or none: an existing one is kept unless ``force``."""
     from tagline.corpus.store import Transaction
 
-    for name in files:
-        check_output(folder / name, force=force)
-    folder.mkdir(parents=True, exist_ok=True)
+    for path in files:
+        check_output(path, force=force)
     try:
         with Transaction() as transaction:
-            for name, content in files.items():
+            for path, content in files.items():
                 if force:
-                    transaction.write_text(folder / name, content)
+                    transaction.write_text(path, content)
                 else:
-                    transaction.create_text(folder / name, content)
+                    transaction.create_text(path, content)
     except FileExistsError as error:
         raise ConflictError("was made by another program meanwhile; nothing was written", where=error.filename,
                             fix="export again, or pass --force to replace the files") from None
+
+
+def _question(workspace: Workspace, fmt: str, task: str | None, target: str | None) -> tuple[str, str | None] | None:
+    """The one question ``--task``/``--target`` export, checked against the workspace."""
+    config = workspace.config
+    if task is None:
+        if target is not None:
+            raise InputError("--target goes with --task stance", fix="add --task stance, or leave --target out")
+        return None
+    if task not in config.tasks:
+        raise InputError(f"--task {task!r} is not a task of this workspace",
+                         fix=f"use one of {', '.join(config.tasks)}")
+    if task != "stance":
+        if target is not None:
+            raise InputError("--target goes with --task stance", fix="add --task stance, or leave --target out")
+        return task, None
+    if target is None:
+        if len(config.targets) != 1:
+            raise InputError(f"--task stance needs --target: {fmt} holds the stance toward one target here",
+                             fix=f"targets: {', '.join(config.targets) or 'none configured'}")
+        target = config.targets[0]
+    if target not in config.targets:
+        raise InputError(f"--target {target!r} is not a stance target of this workspace",
+                         fix=f"targets: {', '.join(config.targets) or 'none configured'}")
+    return "stance", target
+
+
+def _account(fmt: str, annotator: str | None, accounts: str | Path | dict[str, str] | None) -> str | None:
+    """The Label Studio account (email) the exported annotator's answers are written as, if any."""
+    if accounts is None:
+        return None
+    if fmt != "label-studio":
+        raise InputError(f"--ls-users applies to label-studio, not {fmt}", fix="leave it out")
+    mapping = accounts if isinstance(accounts, dict) else _load_accounts(accounts)
+    if not annotator:
+        raise InputError("--ls-users names the accounts of annotators, and gold belongs to no annotator",
+                         fix="leave --ls-users out with --gold; Label Studio gives gold to the user who imports it")
+    if annotator not in mapping:
+        raise InputError(f"--ls-users does not name annotator {annotator!r} (it names {', '.join(sorted(mapping))})",
+                         fix=f"add {annotator}=EMAIL, or leave --ls-users out")
+    return mapping[annotator]
+
+
+def _load_accounts(accounts: str | Path) -> dict[str, str]:
+    """``NAME=EMAIL`` pairs separated by commas, or a JSON or TOML file of ``name = "email"``."""
+    path = Path(accounts)
+    if path.is_file():
+        from tagline.annotate.formats.common import load_json, read_text
+
+        text = read_text(path)
+        try:
+            if path.suffix.lower() == ".toml":
+                import tomllib
+
+                value: object = tomllib.loads(text)
+            else:
+                value = load_json(text, str(path))
+        except ValueError as error:  # json.JSONDecodeError and tomllib.TOMLDecodeError are ValueErrors
+            raise InputError(f"not valid {path.suffix.lstrip('.').upper() or 'JSON'} ({error})", where=str(path),
+                             fix='write {"annotator": "email@example.org", ...}') from None
+        if not isinstance(value, dict) or not all(isinstance(v, str) and v for v in value.values()):
+            raise InputError("not a table of annotator name -> Label Studio email", where=str(path),
+                             fix='write {"annotator": "email@example.org", ...}')
+        return {str(name): email for name, email in value.items()}
+    pairs = [pair.strip() for pair in str(accounts).split(",") if pair.strip()]
+    mapping = {}
+    for pair in pairs:
+        name, separator, email = (part.strip() for part in pair.partition("="))
+        if not (separator and name and email):
+            raise InputError(f"--ls-users {pair!r} is not NAME=EMAIL",
+                             fix="write a1=alice@example.org,a2=bob@example.org, or name a JSON or TOML file")
+        mapping[name] = email
+    if not mapping:
+        raise InputError("--ls-users names no account", fix="write a1=alice@example.org, or leave it out")
+    return mapping
