@@ -223,30 +223,23 @@ def _json_array(path: Path, text: str) -> Iterator[tuple[str, object]]:
     first = True
     ordinal, previous_line = 0, 0
     line, counted_to = 1, 0  # lines counted as the reading goes: counting from the top for each record is quadratic
-
-    def line_at(position: int) -> int:
-        nonlocal line, counted_to
-        line += text.count("\n", counted_to, position)
-        counted_to = position
-        return line
-
     while True:
         position = _skip_whitespace(text, position)
         if position >= len(text):
-            raise InputError("the JSON array is not closed", where=f"{path}:{line_at(len(text))}",
+            raise InputError("the JSON array is not closed", where=f"{path}:{line + text.count(chr(10), counted_to)}",
                              fix="check that the file is complete")
         if text[position] == "]":
             return
         if not first:
             if text[position] != ",":
-                raise InputError("expected ',' between records", where=f"{path}:{line_at(position)}",
-                                 fix="fix the JSON")
+                here = line + text.count("\n", counted_to, position)
+                raise InputError("expected ',' between records", where=f"{path}:{here}", fix="fix the JSON")
             position = _skip_whitespace(text, position + 1)
         first = False
-        record_line = line_at(position)
+        line, counted_to = line + text.count("\n", counted_to, position), position
         ordinal += 1
         # Records that share a line (a one-line array) are told apart by their number.
-        where = f"{path}:{record_line}" if record_line != previous_line else f"{path}:{record_line} (record {ordinal})"
+        where = f"{path}:{line}" if line != previous_line else f"{path}:{line} (record {ordinal})"
         try:
             with json_limits(where):
                 value, position = decoder.raw_decode(text, position)
@@ -254,7 +247,7 @@ def _json_array(path: Path, text: str) -> Iterator[tuple[str, object]]:
             raise InputError(f"not valid JSON ({error.msg})", where=f"{path}:{error.lineno}",
                              fix="fix the JSON") from None
         yield where, checked_json(value, where)
-        previous_line = record_line
+        previous_line = line
 
 
 _JSON_TYPE_NAMES: dict[type, str] = {dict: "object", list: "array", str: "string"}
