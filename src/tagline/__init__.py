@@ -57,7 +57,8 @@ _EXPORTS = {
     "Suggestion": "tagline.annotate.suggest:Suggestion",
     "SuggestionFeed": "tagline.annotate.suggest:SuggestionFeed",
     "suggest_for": "tagline.annotate.suggest:suggest_for",
-    # errors and records
+    # errors, records and progress
+    "ProgressCallback": "tagline.corpus.progress:ProgressCallback",
     "TaglineError": "tagline.errors:TaglineError",
     "DataError": "tagline.errors:DataError",
     "InputError": "tagline.errors:InputError",
@@ -87,6 +88,7 @@ if TYPE_CHECKING:  # what type checkers and editors see
     from tagline.annotate.suggest import Suggestion, SuggestionFeed, suggest_for
     from tagline.annotate.validate import validate_workspace
     from tagline.corpus.ingest import add_documents
+    from tagline.corpus.progress import ProgressCallback
     from tagline.corpus.stats import corpus_stats
     from tagline.corpus.workspace import Workspace, init_workspace
     from tagline.corpus.workspace import find_workspace as open_workspace

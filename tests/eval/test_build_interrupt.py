@@ -189,7 +189,7 @@ def test_a_ctrl_c_while_workers_make_tokens_stops_them(previous_build, recorded_
     original = pool.map_in_workers
     running = []
 
-    def map_in_workers(function, arguments, workers):
+    def map_in_workers(function, arguments, workers, **options):
         def handed_out():
             for index, args in enumerate(arguments):
                 if index == pool.CALLS_AHEAD_PER_WORKER * workers:  # read once a chunk is done: the workers run
@@ -198,7 +198,7 @@ def test_a_ctrl_c_while_workers_make_tokens_stops_them(previous_build, recorded_
                     signal.raise_signal(signal.SIGINT)
                 yield args
 
-        return original(function, handed_out(), workers)
+        return original(function, handed_out(), workers, **options)
 
     monkeypatch.setattr(pool, "map_in_workers", map_in_workers)
     before = children()
@@ -252,10 +252,8 @@ def test_the_command_says_it_was_interrupted_in_one_line(runner, previous_build,
     monkeypatch.setattr(tagline.eval.card, "dataset_card", signal_from(tagline.eval.card, "dataset_card"))
     result = runner.invoke(main, ["eval", "build", "--out", str(out), "--seed", "7"])
     assert result.exit_code == 130, result.output
-    *progress, last = result.stderr.splitlines()
-    assert last == f"Interrupted: eval build stopped; the previous build in {out} is kept"
-    assert set(progress) <= {"reading gold", "reading sentences", "assigning splits", "tokenising",
-                             "writing sentences", "writing stance"}, progress
+    # Not a terminal: no steps, no bar, only the line.
+    assert result.stderr.splitlines() == [f"Interrupted: eval build stopped; the previous build in {out} is kept"]
     assert_kept(out, digest)
 
 
@@ -278,14 +276,38 @@ def big_workspace(root: Path):
     return workspace, out
 
 
+# `tagline` whose progress callback prints each step's name on stderr as the step begins: on a
+# terminal the bar shows the steps, and into a pipe the command prints none, so the test learns
+# of them this way. The rest is the command as it is.
+STEPS_ON_STDERR = """
+import contextlib, sys
+import tagline.cli.output as output
+
+@contextlib.contextmanager
+def steps_on_stderr():
+    seen = []
+
+    def progress(done, total, what):
+        if seen[-1:] != [what]:
+            seen.append(what)
+            print(what, file=sys.stderr, flush=True)
+
+    yield progress
+
+output.progress_bar = steps_on_stderr
+from tagline.cli import main
+main(sys.argv[1:], prog_name="tagline")
+"""
+
+
 def run_until(workspace, message: str, signum: int, *, with_workers: bool = False):
-    """Run `tagline eval build` in a process group of its own, wait for ``message`` on stderr (and
-    for its worker processes), send ``signum`` to the whole group, as a terminal does with Ctrl-C;
+    """Run `tagline eval build` in a process group of its own, wait for step ``message`` (and for
+    its worker processes), send ``signum`` to the whole group, as a terminal does with Ctrl-C;
     return the exit status, stderr and the workers that ran."""
     import tagline
 
     env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
-    child = subprocess.Popen([sys.executable, "-m", "tagline", "eval", "build", "--seed", "3", "-w",
+    child = subprocess.Popen([sys.executable, "-c", STEPS_ON_STDERR, "eval", "build", "--seed", "3", "-w",
                               str(workspace.root)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env,
                              start_new_session=True)
     lines = []
@@ -321,3 +343,34 @@ def test_the_command_stops_at_each_step_when_its_process_group_is_signalled(tmp_
             assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "workers outlived the build"
         else:
             assert message != "tokenising", "the workers were never seen"
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_a_terminal_takes_the_bar_away_and_says_what_was_kept(tmp_path, monkeypatch):
+    import io
+
+    import pexpect
+
+    import tagline
+
+    from terminal_screen import screen_lines
+
+    monkeypatch.delenv("TAGLINE_WORKSPACE", raising=False)
+    workspace, out = big_workspace(tmp_path / "big")
+    digest = tree_digest(out)
+    env = {key: value for key, value in os.environ.items() if key not in ("NO_COLOR", "FORCE_COLOR", "TTY_COMPATIBLE")}
+    env.update(PYTHONPATH=str(Path(tagline.__file__).parents[1]), TERM="xterm-256color", TAGLINE_PROGRESS_DELAY="0.5")
+    child = pexpect.spawn(sys.executable, ["-m", "tagline", "eval", "build", "--seed", "3", "-w", str(workspace.root)],
+                          env=env, dimensions=(24, 110), encoding="utf-8", timeout=120)
+    child.logfile_read = screen = io.StringIO()
+    child.expect(r"\d:\d\d:\d\d elapsed")  # the bar is up
+    child.sendintr()  # the terminal sends SIGINT to its foreground process group
+    child.expect(pexpect.EOF)
+    child.close()
+    output = screen.getvalue()
+    assert child.exitstatus == 130, output
+    # The bar is erased and the cursor shown again; the one line is all that is left on the screen.
+    assert output.rfind("\x1b[?25h") > output.rfind("\x1b[?25l") >= 0
+    left = [line for line in screen_lines(output, 110) if line]
+    assert "".join(left) == f"Interrupted: eval build stopped; the previous build in {out} is kept", left
+    assert_kept(out, digest)

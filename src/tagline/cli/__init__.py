@@ -104,7 +104,9 @@ def _written_name(filename) -> str:
 
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                   file: TextIO | None = None, line: str | None = None) -> None:
-    click.echo(f"Warning: {message}", err=True)
+    from tagline.cli.output import say
+
+    say(f"Warning: {message}")  # above a progress bar, if one is up
 
 
 @contextlib.contextmanager

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tagline.cli.output import emit_json, emit_jsonl, json_option, print_table, say, workspace_option
+from tagline.cli.output import emit_json, emit_jsonl, json_option, print_table, progress_bar, say, workspace_option
 from tagline.wording import plural, verb
 
 
@@ -32,8 +32,9 @@ def add_cli(files, lang, doc_id, encoding, fmt, replace, max_size, workspace, as
     from tagline.corpus.ingest import add_documents
     from tagline.corpus.readers import parse_size
 
-    report = add_documents(workspace, files, lang=lang, doc_id=doc_id, encoding=encoding, fmt=fmt, replace=replace,
-                           max_document_bytes=parse_size(max_size))
+    with progress_bar() as progress:
+        report = add_documents(workspace, files, lang=lang, doc_id=doc_id, encoding=encoding, fmt=fmt,
+                               replace=replace, max_document_bytes=parse_size(max_size), progress=progress)
     if as_json:
         emit_json(report.as_dict())
         return

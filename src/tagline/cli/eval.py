@@ -9,7 +9,16 @@ from typing import Any
 import click
 
 from tagline.cli import LazyGroup
-from tagline.cli.output import console, emit_json, emit_jsonl, json_option, print_table, say, workspace_option
+from tagline.cli.output import (
+    console,
+    emit_json,
+    emit_jsonl,
+    json_option,
+    print_table,
+    progress_bar,
+    say,
+    workspace_option,
+)
 
 # The registry imports only the standard library, so `--help` lists the baselines without loading one.
 from tagline.eval.baselines.registry import POOLED
@@ -76,9 +85,10 @@ def build_cli(out, split_text, group_by, seed, tasks, tokens, exclude, workspace
     from tagline.eval.build import build_dataset, parse_ratios
 
     ratios = parse_ratios(split_text) if split_text else None
-    report = build_dataset(workspace, out=out, ratios=ratios, group_by=group_by, seed=seed,
-                           tasks=list(tasks) or None, tokens=tokens, progress=None if as_json else say,
-                           exclude_annotators=list(exclude))
+    with progress_bar() as progress:
+        report = build_dataset(workspace, out=out, ratios=ratios, group_by=group_by, seed=seed,
+                               tasks=list(tasks) or None, tokens=tokens, progress=progress,
+                               exclude_annotators=list(exclude))
     _ignore_stop_signals_at_exit()
     for warning in report.warnings:
         say(f"Warning: {warning}")
@@ -209,9 +219,9 @@ def run_cli(task, baselines, cv, seed, dataset_dir, resamples, pooled, tune, wor
     chosen = [b.strip() for b in baselines.split(",") if b.strip()] if baselines is not None else None
     if chosen == []:
         raise click.UsageError("--baselines names no baseline; leave it out to run them all")
-    results = run_evaluation(workspace, task=task, baselines=chosen, cv=cv, seed=seed, dataset_dir=dataset_dir,
-                             n_resamples=resamples, pooled=pooled, tune=tune,
-                             progress=None if as_json else (lambda m: say(f"running {m}")))
+    with progress_bar() as progress:
+        results = run_evaluation(workspace, task=task, baselines=chosen, cv=cv, seed=seed, dataset_dir=dataset_dir,
+                                 n_resamples=resamples, pooled=pooled, tune=tune, progress=progress)
     if as_json:
         emit_json(results[0] if len(results) == 1 else {"runs": results})
         return

@@ -6,7 +6,7 @@ import click
 
 # The registry imports only the standard library, so `--help` lists the formats without loading a reader.
 from tagline.annotate.formats.registry import BENCHMARK_FORMATS, EXPORT_FORMATS, FOLDER_FORMATS, IMPORT_FORMATS
-from tagline.cli.output import emit_json, json_option, say, workspace_option
+from tagline.cli.output import emit_json, json_option, progress_bar, say, workspace_option
 from tagline.wording import plural
 
 
@@ -55,9 +55,11 @@ def import_cli(file, fmt, annotator, label_map, split, as_gold, task, target, te
     """
     from tagline.annotate.interop import import_file
 
-    summary = import_file(workspace, file, fmt=fmt, annotator=annotator, label_map=label_map, split=split,
-                          as_gold=as_gold, task=task, target=target, text_field=text_field, label_field=label_field,
-                          predictions=predictions, offsets=offsets, lang=lang, dry_run=dry_run)
+    with progress_bar() as progress:
+        summary = import_file(workspace, file, fmt=fmt, annotator=annotator, label_map=label_map, split=split,
+                              as_gold=as_gold, task=task, target=target, text_field=text_field,
+                              label_field=label_field, predictions=predictions, offsets=offsets, lang=lang,
+                              dry_run=dry_run, progress=progress)
     _warn(summary["warnings"])
     if as_json:
         emit_json(summary)

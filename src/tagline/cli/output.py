@@ -1,12 +1,28 @@
-"""Shared CLI plumbing: option decorators, the workspace lookup, JSON on stdout, messages on stderr."""
+"""Shared CLI plumbing: option decorators, the workspace lookup, JSON on stdout, messages and progress bars
+on stderr."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import os
 import sys
 
 import click
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which --help does not need
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import TextIO
+
+    from tagline.corpus.progress import ProgressCallback
+
+# A job shorter than this draws no bar: one that flashes and vanishes is noise.
+PROGRESS_DELAY_SECONDS = 2.0
+# Seconds before the bar shows, instead of PROGRESS_DELAY_SECONDS (0: at once); the tests use it to see
+# a bar on a short job.
+PROGRESS_DELAY_VARIABLE = "TAGLINE_PROGRESS_DELAY"
 
 
 def json_option(function):
@@ -43,16 +59,15 @@ def emit_jsonl(records) -> None:
 
 
 def say(message: str) -> None:
-    """A human message on stderr (data goes to stdout)."""
-    click.echo(message, err=True)
+    """A human message on stderr (data goes to stdout). Written to ``sys.stderr`` itself, which a progress
+    bar replaces while it is up so that lines go above it (``err=True`` would find the stream beneath)."""
+    click.echo(message, file=sys.stderr)
 
 
 def console(stderr: bool = False):
     """A rich console for tables; on stdout unless asked otherwise. Output that goes to a file or a
     pipe is not cut to 80 columns (rich's default without a terminal): ids and paths stay whole
     for `grep`, `cut` and friends. ``COLUMNS`` still sets the width when given."""
-    import os
-
     from rich.console import Console
 
     stream = sys.stderr if stderr else sys.stdout
@@ -71,3 +86,59 @@ def print_table(renderable, stderr: bool = False) -> None:
         terminal.print(renderable)
     text = "\n".join(line.rstrip() for line in captured.get().split("\n"))
     (sys.stderr if stderr else sys.stdout).write(text)
+
+
+def draws_bars(stream: TextIO | None = None) -> bool:
+    """Whether a progress bar may be drawn on ``stream`` (default: stderr): a terminal that can move the
+    cursor. A pipe, a file and ``TERM=dumb`` (Emacs' shell, some CI logs) get only the command's summary."""
+    stream = stream if stream is not None else sys.stderr
+    try:
+        terminal = bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or closed
+        return False
+    return terminal and os.environ.get("TERM", "").lower() not in ("dumb", "unknown")
+
+
+@contextlib.contextmanager
+def progress_bar() -> Iterator[ProgressCallback]:
+    """The :class:`~tagline.corpus.progress.ProgressCallback` to hand the library for one long job.
+
+    On a terminal, a bar with the step, its count, the time it has taken and an estimate of the time
+    it has left is drawn on stderr once the job has run :func:`progress_delay` seconds, and erased when
+    the block ends, however it ends (Ctrl-C included), before the command prints its summary. Elsewhere
+    the callback does nothing and rich is not even imported. Colour is rich's, which leaves it out
+    under ``NO_COLOR``.
+    """
+    from tagline.corpus.progress import no_progress
+
+    delay = progress_delay()  # checked everywhere, so a mistyped value is found in a pipe too
+    if not draws_bars():
+        yield no_progress
+        return
+    from tagline.cli.bars import DelayedBar
+
+    bar = DelayedBar(delay)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+def progress_delay() -> float:
+    """How long a job runs before its bar shows: ``$TAGLINE_PROGRESS_DELAY`` seconds if set, else
+    :data:`PROGRESS_DELAY_SECONDS`."""
+    import math
+
+    text = os.environ.get(PROGRESS_DELAY_VARIABLE, "").strip()
+    if not text:
+        return PROGRESS_DELAY_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not 0 <= seconds < math.inf:
+        from tagline.errors import InputError
+
+        raise InputError(f"{text!r} is not a number of seconds", where=f"${PROGRESS_DELAY_VARIABLE}",
+                         fix=f"set it to a number such as 0.5, or unset it for {PROGRESS_DELAY_SECONDS:g} s")
+    return seconds

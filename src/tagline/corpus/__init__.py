@@ -14,6 +14,7 @@ _EXPORTS = {
     "append_records": "tagline.corpus.store:append_records",
     "read_records": "tagline.corpus.store:read_records",
     "Transaction": "tagline.corpus.store:Transaction",
+    "ProgressCallback": "tagline.corpus.progress:ProgressCallback",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.readers import (
     DEFAULT_MAX_DOCUMENT_BYTES,
     SourceDocument,
@@ -67,7 +68,7 @@ def segment_document(document: SourceDocument, lang: str) -> list[tuple[int, int
 def add_documents(
     workspace: Workspace, paths: Sequence[str | Path], *, lang: str | None = None, doc_id: str | None = None,
     encoding: str | None = None, fmt: str | None = None, replace: bool = False,
-    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+    max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES, progress: ProgressCallback = no_progress,
 ) -> IngestReport:
     """Ingest the files at ``paths`` into ``workspace``, all or nothing.
 
@@ -78,6 +79,8 @@ def add_documents(
     ``orphaned.jsonl``; annotations are never deleted, and the report names every annotated
     sentence that was orphaned. Only regular files are read, and a document larger than
     ``max_document_bytes`` is refused (see :func:`~tagline.corpus.readers.read_documents`).
+    ``progress`` is told of each file read and each document segmented (see
+    :class:`~tagline.corpus.progress.ProgressCallback`).
     """
     if doc_id is not None and len(paths) != 1:
         raise InputError("--doc-id names one document, but several files were given",
@@ -85,15 +88,17 @@ def add_documents(
     if encoding:
         text_codec(encoding)
     documents: list[SourceDocument] = []
-    for path in paths:
+    for done, path in enumerate(paths):
+        progress(done, len(paths), "reading files")
         documents.extend(read_documents(path, fmt=fmt, encoding=encoding, doc_id=doc_id,
                                         max_document_bytes=max_document_bytes))
-    return add_source_documents(workspace, documents, lang=lang, replace=replace)
+    progress(len(paths), len(paths), "reading files")
+    return add_source_documents(workspace, documents, lang=lang, replace=replace, progress=progress)
 
 
 def add_source_documents(
     workspace: Workspace, documents: Iterable[SourceDocument], *, lang: str | None = None, replace: bool = False,
-    sentence_meta: dict[str, list[dict]] | None = None,
+    sentence_meta: dict[str, list[dict]] | None = None, progress: ProgressCallback = no_progress,
 ) -> IngestReport:
     """Ingest already-read documents (see :func:`add_documents`).
 
@@ -104,18 +109,21 @@ def add_source_documents(
     documents = list(documents)
     with workspace.transaction() as transaction:
         return _add_locked(workspace, documents, transaction, lang=lang, replace=replace,
-                           sentence_meta=sentence_meta)
+                           sentence_meta=sentence_meta, progress=progress)
 
 
 Planned = list[tuple[SourceDocument, list[dict], dict | None]]  # document, its sentences, its registry record
 
 
 def _add_locked(workspace: Workspace, documents: list[SourceDocument], transaction: Transaction, *,
-                lang: str | None, replace: bool, sentence_meta: dict[str, list[dict]] | None) -> IngestReport:
+                lang: str | None, replace: bool, sentence_meta: dict[str, list[dict]] | None,
+                progress: ProgressCallback) -> IngestReport:
     report = IngestReport()
-    planned = _plan(workspace, documents, report, lang=lang, replace=replace, sentence_meta=sentence_meta)
+    planned = _plan(workspace, documents, report, lang=lang, replace=replace, sentence_meta=sentence_meta,
+                    progress=progress)
     if not planned:
         return report
+    progress(0, None, "writing sentences")
     stored_doc_ids = _stored_doc_ids(workspace)
     rewrite = any(existing is not None or doc.doc_id in stored_doc_ids for doc, _, existing in planned)
     orphan_records = _carry_over(workspace, planned, report) if rewrite else []
@@ -157,13 +165,14 @@ def _add_locked(workspace: Workspace, documents: list[SourceDocument], transacti
 
 
 def _plan(workspace: Workspace, documents: list[SourceDocument], report: IngestReport, *, lang: str | None,
-          replace: bool, sentence_meta: dict[str, list[dict]] | None) -> Planned:
+          replace: bool, sentence_meta: dict[str, list[dict]] | None, progress: ProgressCallback) -> Planned:
     """The documents to write, each with its sentences; unchanged ones go to ``report``."""
     config_lang = workspace.config.language
     registry = workspace.documents()
     planned: Planned = []
     seen: set[str] = set()
-    for document in documents:
+    for done, document in enumerate(documents):
+        progress(done, len(documents), "segmenting documents")
         if document.doc_id in seen:
             raise InputError(f"document id {document.doc_id!r} is given twice", where=document.source,
                              fix="give each document its own id")
@@ -188,6 +197,7 @@ def _plan(workspace: Workspace, documents: list[SourceDocument], report: IngestR
             document.lang = config_lang if config_lang != "auto" and lang != "auto" else detect_lang(document.text)
         meta = sentence_meta.get(document.doc_id) if sentence_meta else None
         planned.append((document, _sentence_records(document, document.lang, meta), existing))
+    progress(len(documents), len(documents), "segmenting documents")
     return planned
 
 

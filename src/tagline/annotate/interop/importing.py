@@ -21,6 +21,7 @@ from tagline.annotate.interop.detect import detect_format
 from tagline.annotate.interop.labels import LabelMapper, load_label_map, map_labels
 from tagline.annotate.interop.plan import check_answers, new_writes, place_answers, plan_documents
 from tagline.annotate.interop.writing import write_import
+from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.readers import refuse_special_file
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError, InputError
@@ -36,7 +37,7 @@ def import_file(
     label_map: str | Path | None = None, split: str | None = None, as_gold: bool = False,
     task: str = "claim_type", target: str | None = None, text_field: str | None = None,
     label_field: str | None = None, predictions: bool = False, offsets: str = "codepoints",
-    lang: str | None = None, dry_run: bool = False,
+    lang: str | None = None, dry_run: bool = False, progress: ProgressCallback = no_progress,
 ) -> dict:
     """Import a peer tool's file (or a public benchmark) into ``workspace``, all or nothing.
 
@@ -70,6 +71,8 @@ def import_file(
         The language of new documents (default: the workspace's, or detected).
     dry_run : bool
         Check everything and report, but write nothing.
+    progress : ProgressCallback
+        Told how far the import has got (see :class:`~tagline.corpus.progress.ProgressCallback`).
 
     Returns
     -------
@@ -88,7 +91,7 @@ def import_file(
     _check_options(config, annotator, split, task, target, offsets, lang)
     options = ReadOptions(text_field=text_field, label_field=label_field, offsets=offsets,
                           predictions=predictions, split=split)
-    result = _read(path, fmt, options)
+    result = _read(path, fmt, options, progress)
     warnings = list(result.warnings)
     gold = as_gold or result.gold
     if as_gold and annotator and not result.gold:
@@ -108,7 +111,7 @@ def import_file(
 
     # Planning reads the workspace, so it runs under the lock with the writes that follow from it.
     with contextlib.nullcontext() if dry_run else workspace.lock():
-        return _plan_and_write(workspace, result, path, config, fmt, gold, options, warnings, dry_run)
+        return _plan_and_write(workspace, result, path, config, fmt, gold, options, warnings, dry_run, progress)
 
 
 def _import_format(path: Path, fmt: str | None) -> str:
@@ -124,9 +127,10 @@ def _import_format(path: Path, fmt: str | None) -> str:
     return fmt
 
 
-def _read(path: Path, fmt: str, options: ReadOptions) -> ReadResult:
+def _read(path: Path, fmt: str, options: ReadOptions, progress: ProgressCallback) -> ReadResult:
     """The file's records as its format's reader gives them, refused when it holds no texts or holds
     what no sentence may hold."""
+    progress(0, None, f"reading {path.name}")
     result = BY_NAME[fmt].load_reader()(path, options)
     _refuse_unstorable(result.records)
     if not result.records:
@@ -151,9 +155,9 @@ def _apply_options(result: ReadResult, fmt: str, path: Path, options: ReadOption
 
 
 def _plan_and_write(workspace: Workspace, result: ReadResult, path: Path, config: Config, fmt: str, gold: bool,
-                    options: ReadOptions, warnings: list[str], dry_run: bool) -> dict:
+                    options: ReadOptions, warnings: list[str], dry_run: bool, progress: ProgressCallback) -> dict:
     """The import's summary; written unless ``dry_run``. Runs under the workspace lock."""
-    plan = plan_documents(workspace, result.records, path, config, result.encoding)
+    plan = plan_documents(workspace, result.records, path, config, result.encoding, progress)
     for (earlier, asked), doc_ids in sorted(plan.split_kept.items(), key=lambda item: tuple(map(str, item[0]))):
         shown = sorted(doc_ids)
         keeps = "keeps its" if len(shown) == 1 else "keep their"
@@ -180,7 +184,7 @@ def _plan_and_write(workspace: Workspace, result: ReadResult, path: Path, config
     }
     if dry_run:
         return summary
-    write_import(workspace, plan.new_documents, writes.events_by_annotator, writes.gold_records)
+    write_import(workspace, plan.new_documents, writes.events_by_annotator, writes.gold_records, progress)
     return summary
 
 

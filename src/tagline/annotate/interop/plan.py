@@ -17,6 +17,7 @@ from tagline.annotate.formats.common import (
     plural,
     utf16_length,
 )
+from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.readers import DOC_ID, SourceDocument, decode, doc_id_from
 from tagline.corpus.workspace import Workspace
 from tagline.errors import ConflictError, DataError, InputError
@@ -91,9 +92,10 @@ class NewWrites:
 # --- documents -------------------------------------------------------------------------------------
 
 def plan_documents(workspace: Workspace, records: list[ForeignRecord], path: Path, config: Config,
-                   encoding: str | None) -> DocumentPlan:
+                   encoding: str | None, progress: ProgressCallback = no_progress) -> DocumentPlan:
     """Decide where every record lands: an existing sentence (tagline's own exports carry sentence
-    ids), an unchanged document, or a new document (made now, written later)."""
+    ids), an unchanged document, or a new document (made now, written later); ``progress`` is told
+    of each record."""
     doc_ids = _document_ids(records, path)
     wanted_sentences = {record.sentence_id for record in records if record.sentence_id}
     wanted_docs = set(doc_ids.values())
@@ -111,6 +113,7 @@ def plan_documents(workspace: Workspace, records: list[ForeignRecord], path: Pat
     planned: dict[str, tuple[int, ForeignRecord]] = {}
     unchanged = set()
     for index, record in enumerate(records):
+        progress(index, len(records), "placing records")
         if record.sentence_id and record.sentence_id in stored_by_id:
             plan.frames[index] = _onto_sentence(record, stored_by_id[record.sentence_id], plan.split_kept)
             continue
@@ -132,6 +135,7 @@ def plan_documents(workspace: Workspace, records: list[ForeignRecord], path: Pat
         document, frame = _new_document(record, doc_id, config, encoding)
         plan.frames[index] = frame
         plan.new_documents.append((document, frame))
+    progress(len(records), len(records), "placing records")
     plan.unchanged_documents = len(unchanged)
     return plan
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
 
 
 def write_import(workspace: Workspace, new_documents: list, events_by_annotator: dict[str, list[dict]],
-                 gold_records: list[dict]) -> None:
+                 gold_records: list[dict], progress: ProgressCallback = no_progress) -> None:
     """One transaction: a failure anywhere (a full disk, Ctrl-C) leaves every file as it was.
 
     A killed process is different once the answers are being written: the documents (and gold) are
@@ -20,13 +21,15 @@ def write_import(workspace: Workspace, new_documents: list, events_by_annotator:
 
     with workspace.transaction() as transaction:
         if new_documents:
-            add_source_documents(workspace, [document for document, _ in new_documents])
+            add_source_documents(workspace, [document for document, _ in new_documents], progress=progress)
             planned = {s.sentence_id: s.text for _, frame in new_documents for s in frame.sentences}
             doc_ids = {document.doc_id for document, _ in new_documents}
             stored = {s["id"]: s["text"] for s in workspace.iter_sentences() if s["doc_id"] in doc_ids}
             if stored != planned:
                 raise DataError("the stored sentences differ from the ones the import planned; nothing was "
                                 "imported", where=str(workspace.sentences_path), fix="report this")
+        if gold_records or events_by_annotator:
+            progress(0, None, "writing answers")
         if gold_records:
             workspace.gold_dir.mkdir(exist_ok=True)
             transaction.append(workspace.gold_path, gold_records)

@@ -6,10 +6,10 @@ import logging
 import os
 import shutil
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
 from tagline.eval.build import reading, splits, tables, writer
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 def build_dataset(
     workspace: Workspace, *, out: str | os.PathLike | None = None, ratios: list[float] | None = None,
     group_by: str | None = None, seed: int | None = None, tasks: list[str] | None = None, tokens: bool = True,
-    progress: Callable[[str], Any] | None = None, workers: int | None = None,
+    progress: ProgressCallback = no_progress, workers: int | None = None,
     exclude_annotators: list[str] | None = None,
 ) -> BuildReport:
     """Build the dataset from the workspace's gold and write it to ``out`` (default ``build/dataset``).
@@ -40,6 +40,8 @@ def build_dataset(
     in this process). ``exclude_annotators`` are left out of the card's agreement and annotator
     count. Each worker imports the main script again, so a script calls this under
     ``if __name__ == "__main__":``; called outside one, the build stops with an error that says so.
+    ``progress`` is told of each step, and of the sentences tokenised (see
+    :class:`~tagline.corpus.progress.ProgressCallback`).
 
     Ctrl-C (SIGINT) or SIGTERM stops the build at any step, called from the main thread: the
     half-written build is removed, ``out`` is left as it was, and

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
 
@@ -134,15 +134,15 @@ class Claims:
 
 @dataclass
 class Steps:
-    """Announces each step of a build, and stops it there if a signal came that a library swallowed."""
+    """Announces each step of a build (and how far a counted one has got), and stops the build there if
+    a signal came that a library swallowed."""
 
     guard: InterruptGuard
-    progress: Callable[[str], Any] | None = None
+    progress: ProgressCallback = no_progress
 
-    def __call__(self, message: str) -> None:
+    def __call__(self, what: str, done: int = 0, total: int | None = None) -> None:
         self.guard.check()
-        if self.progress:
-            self.progress(message)
+        self.progress(done, total, what)
 
 
 @dataclass

@@ -58,8 +58,9 @@ def sentence_tables(plan: BuildPlan, steps: Steps) -> ConfigTables:
         entities = _EntitySpans(pc.struct_field(gold["value"], "spans"),
                                 plan.universe.source_rows(gold).take(pa.array(order)))
         if settings.tokens:
-            steps("tokenising")
-            token_parts = _token_parts(plan, order, bounds, entities)
+            steps("tokenising", 0, len(order))
+            token_parts = _token_parts(plan, order, bounds, entities,
+                                       lambda done: steps("tokenising", done, len(order)))
     parts = []
     for rank in range(len(plan.splits.names)):
         rows = order[bounds[rank]:bounds[rank + 1]]
@@ -79,7 +80,8 @@ def _bounds(rank: np.ndarray, n_splits: int) -> list[int]:
     return np.concatenate(([0], np.cumsum(np.bincount(rank, minlength=n_splits)))).tolist()
 
 
-def _token_parts(plan: BuildPlan, order: np.ndarray, bounds: list[int], entities: _EntitySpans) -> list:
+def _token_parts(plan: BuildPlan, order: np.ndarray, bounds: list[int], entities: _EntitySpans,
+                 tokenised: Callable[[int], None]) -> list:
     """``(tokens, ner_tags)`` of each split; the entity alignment goes into the report."""
     import pyarrow as pa
 
@@ -88,7 +90,7 @@ def _token_parts(plan: BuildPlan, order: np.ndarray, bounds: list[int], entities
     parts, alignment = tokens.tokens_and_tags(
         combined(universe["text"].take(in_order)), combined(universe["lang"].take(in_order)),
         combined(entities.spans.take(entities.rows)), entity_labels(plan.config), order, bounds,
-        workers=plan.settings.workers)
+        workers=plan.settings.workers, tokenised=tokenised)
     plan.report.entity_alignment.update(alignment)
     return parts
 

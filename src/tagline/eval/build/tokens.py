@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -53,8 +54,8 @@ class _Spans:
 
 
 def tokens_and_tags(texts: pa.Array, langs: pa.Array, spans: pa.Array, entity_labels: list[str],
-                    universe_rows: np.ndarray, segments: list[int],
-                    workers: int | None = None) -> tuple[list[tuple[pa.Array, pa.Array]], dict]:
+                    universe_rows: np.ndarray, segments: list[int], workers: int | None = None,
+                    tokenised: Callable[[int], None] | None = None) -> tuple[list[tuple[pa.Array, pa.Array]], dict]:
     """Tokens for every sentence and BIO tags where entities are gold (null elsewhere).
 
     An entity whose edges fall inside a token is tagged on the tokens it overlaps and counted as
@@ -67,7 +68,8 @@ def tokens_and_tags(texts: pa.Array, langs: pa.Array, spans: pa.Array, entity_la
     which misaligned spans are counted and quoted. ``segments`` are the row boundaries of the splits
     (``[0, ..., len(texts)]``): one ``(tokens, ner_tags)`` pair of Arrow arrays is returned for each.
     Above :data:`PARALLEL_TOKENS_MIN_SENTENCES` rows the work is shared by ``workers`` processes
-    (default: one per core).
+    (default: one per core). ``tokenised(rows)`` is called as chunks of rows are done, with the rows
+    done so far.
     """
     import numpy as np
 
@@ -79,10 +81,22 @@ def tokens_and_tags(texts: pa.Array, langs: pa.Array, spans: pa.Array, entity_la
     arguments = (_chunk_arguments(texts, langs, sorted_spans, bounds[index:index + 2], span_bounds[index:index + 2])
                  for index in range(len(bounds) - 1))
     workers = cores() if workers is None else workers
+    rows_done = 0
+
+    def chunk_done(index: int) -> None:
+        nonlocal rows_done
+        rows_done += bounds[index + 1] - bounds[index]
+        if tokenised:
+            tokenised(rows_done)
+
     if len(texts) < PARALLEL_TOKENS_MIN_SENTENCES or workers < 2 or len(bounds) < 3:
-        results = [tokens_and_tags_chunk(*chunk) for chunk in arguments]
+        results = []
+        for index, chunk in enumerate(arguments):
+            results.append(tokens_and_tags_chunk(*chunk))
+            chunk_done(index)
     else:
-        results = pool.map_in_workers(tokens_and_tags_chunk, arguments, min(workers, len(bounds) - 1))
+        results = pool.map_in_workers(tokens_and_tags_chunk, arguments, min(workers, len(bounds) - 1),
+                                      on_result=chunk_done)
     status = np.concatenate([status for _, _, status in results]) if results else np.zeros(0, np.int8)
     parts = _split_parts(results, bounds, segments)
     del results

@@ -16,8 +16,10 @@ if TYPE_CHECKING:
 CALLS_AHEAD_PER_WORKER = 2
 
 
-def map_in_workers(function: Callable[..., Any], arguments: Iterable[tuple], workers: int) -> list:
-    """``[function(*args) for args in arguments]``, shared among ``workers`` processes.
+def map_in_workers(function: Callable[..., Any], arguments: Iterable[tuple], workers: int, *,
+                   on_result: Callable[[int], None] | None = None) -> list:
+    """``[function(*args) for args in arguments]``, shared among ``workers`` processes; ``on_result(index)``
+    is called, in this process, as each call's result comes in.
 
     The pool is a ``concurrent.futures.ProcessPoolExecutor`` whose workers are spawned, fresh
     interpreters: forking this process, which runs Arrow's thread pools, can deadlock a child on a
@@ -41,7 +43,7 @@ def map_in_workers(function: Callable[..., Any], arguments: Iterable[tuple], wor
                                        initializer=_start_worker)
     try:
         check_interrupted()
-        results = _results(executor, function, arguments, CALLS_AHEAD_PER_WORKER * workers)
+        results = _results(executor, function, arguments, CALLS_AHEAD_PER_WORKER * workers, on_result)
     except BaseException:
         with deferred():  # every worker is stopped and waited for, even if Ctrl-C is pressed again
             _stop(executor)
@@ -54,7 +56,7 @@ def map_in_workers(function: Callable[..., Any], arguments: Iterable[tuple], wor
 
 
 def _results(executor: ProcessPoolExecutor, function: Callable[..., Any], arguments: Iterable[tuple],
-             ahead: int) -> list:
+             ahead: int, on_result: Callable[[int], None] | None = None) -> list:
     """Every call's result, in the order of ``arguments``, which are read only as calls finish."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
@@ -65,7 +67,10 @@ def _results(executor: ProcessPoolExecutor, function: Callable[..., Any], argume
     while pending:
         done, _ = wait(pending, return_when=FIRST_COMPLETED)
         for future in done:
-            results[pending.pop(future)] = future.result()
+            index = pending.pop(future)
+            results[index] = future.result()
+            if on_result:
+                on_result(index)
         _submit(executor, function, _take(calls, len(done)), pending)
     return [results[index] for index in range(len(results))]
 

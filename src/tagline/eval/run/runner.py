@@ -4,10 +4,11 @@ scored with bootstrap intervals and written to ``runs/<run-id>/``."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.store import utc_now
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
@@ -22,13 +23,14 @@ from tagline.schemas.records import RunResult
 
 def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequence[str] | None = None,
                    cv: int | None = None, seed: int = 13, dataset_dir: str | Path | None = None, pooled: bool = False,
-                   n_resamples: int = 1000, progress: Callable[[str], None] | None = None,
+                   n_resamples: int = 1000, progress: ProgressCallback = no_progress,
                    tune: bool = True) -> list[RunResult]:
     """Run the chosen baselines on the chosen tasks; write and return one result per (task, baseline).
 
     Stance baselines are fitted per target (the SemEval-2016 organisers' setting); with ``pooled``
     (or a ``+pooled`` baseline name) one model is fitted over all targets, the target given as a token.
-    ``tune`` is passed to :func:`evaluate_baseline`.
+    ``tune`` is passed to :func:`evaluate_baseline`. ``progress`` is told of each baseline as it starts
+    (see :class:`~tagline.corpus.progress.ProgressCallback`).
     """
     directory, built = load_dataset_dir(workspace, dataset_dir)
     tasks = [t for t in TASKS if task in ("all", t)]
@@ -39,12 +41,13 @@ def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequen
     if cv is not None and cv < 2:
         raise DataError("--cv must be at least 2")
     plan = plan_baselines(tasks, baselines, pooled)
-    step = progress or (lambda message: None)
-    results = []
+    results: list[RunResult] = []
+    total = sum(len(plan[name]) for name in tasks)
     for name in tasks:
+        progress(len(results), total, f"{name}: reading the dataset")
         data = task_data(directory, name)
         for baseline in plan[name]:
-            step(f"{name} · {baseline}")
+            progress(len(results), total, f"{name} · {baseline}")
             started = time.perf_counter()
             from threadpoolctl import threadpool_limits
 

@@ -1,0 +1,103 @@
+"""The progress bar a long command draws on a terminal's stderr (see :func:`tagline.cli.output.progress_bar`),
+which imports this module only when a bar may be drawn."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn
+from rich.text import Text
+
+from tagline.cli.output import console
+from tagline.interrupts import deferred
+
+# The bar is redrawn ten times a second, so the library's calls are passed on at most twenty times a
+# second: a million documents make a million cheap calls, not a million locked updates.
+FORWARD_SECONDS = 0.05
+
+
+class DelayedBar:
+    """A :class:`~tagline.corpus.progress.ProgressCallback` drawing one bar for the current step: a rich
+    ``Progress`` fed from the start, so the estimate of the time left is ready when it shows, and put
+    on the screen by a timer thread after ``delay`` seconds, unless the job ended first."""
+
+    def __init__(self, delay: float) -> None:
+        # stdout carries the command's data (--json): nothing of the bar's goes there. Lines written to
+        # stderr while the bar is up (warnings) are printed above it.
+        self._bars = Progress(TextColumn("{task.description}"), BarColumn(), Count(), Times(),
+                              console=console(stderr=True), transient=True, redirect_stdout=False,
+                              redirect_stderr=True)
+        self._task: TaskID | None = None
+        self._step: tuple[int | None, int, str] = (None, 0, "")  # total, done, what
+        self._forwarded = 0.0
+        self._lock = threading.Lock()
+        self._shown = self._closed = False
+        self._timer = threading.Timer(delay, self._show)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def __call__(self, done: int, total: int | None, what: str) -> None:
+        last_total, last_done, last_what = self._step
+        now = time.monotonic()
+        if self._task is None or total != last_total or done < last_done or (done == 0 and what != last_what):
+            # A new step: its own bar, clock and estimate.
+            if self._task is not None:
+                self._bars.remove_task(self._task)
+            self._task = self._bars.add_task(what, total=total, completed=done)
+        elif what != last_what or done == total or now - self._forwarded >= FORWARD_SECONDS:
+            self._bars.update(self._task, completed=done, description=what)
+        else:
+            return
+        self._step, self._forwarded = (total, done, what), now
+
+    def _show(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._shown = True
+            self._bars.start()
+
+    def close(self) -> None:
+        """Take the bar off the screen and give the cursor back. Under a command's interrupt guard, a
+        Ctrl-C pressed again meanwhile waits until this is done."""
+        self._timer.cancel()
+        with self._lock:
+            self._closed = True
+            if not self._shown:
+                return
+        with deferred():
+            try:
+                self._bars.stop()
+            finally:
+                self._bars.console.show_cursor(True)
+
+
+class Count(ProgressColumn):
+    """``12,000/50,000``; nothing for a step that is not counted."""
+
+    def render(self, task: Task) -> Text:
+        if task.total is None:
+            return Text("")
+        return Text(f"{int(task.completed):,}/{int(task.total):,}", style="progress.download")
+
+
+class Times(ProgressColumn):
+    """``0:00:12 elapsed, 0:00:31 left`` for the current step (``-:--:-- left`` until its pace is known);
+    only the time elapsed for a step that is not counted."""
+
+    max_refresh = 0.5  # an estimate that changes ten times a second cannot be read
+
+    def render(self, task: Task) -> Text:
+        elapsed = f"{_clock(task.elapsed)} elapsed"
+        if task.total is None:
+            return Text(elapsed, style="progress.elapsed")
+        left = task.time_remaining
+        return Text.assemble((elapsed, "progress.elapsed"), ", ",
+                             (f"{_clock(left) if left is not None else '-:--:--'} left", "progress.remaining"))
+
+
+def _clock(seconds: float | None) -> str:
+    minutes, whole_seconds = divmod(int(seconds or 0), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{whole_seconds:02d}"
