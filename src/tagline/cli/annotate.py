@@ -8,6 +8,7 @@ import click
 
 from tagline.annotate.order import ORDER_NAMES, ORDERS, order_spec
 from tagline.cli import LazyGroup
+from tagline.cli.completion import annotator_lists, annotator_names
 from tagline.cli.output import emit_json, emit_jsonl, json_option, say, workspace_option
 from tagline.schemas import TASKS
 from tagline.wording import plural, verb
@@ -28,7 +29,8 @@ SUBCOMMANDS = {
 
 
 @click.group("annotate", cls=LazyGroup, lazy_commands=SUBCOMMANDS, invoke_without_command=True)
-@click.option("--annotator", "-a", metavar="NAME", help="Who is annotating (answers go to annotations/NAME.jsonl).")
+@click.option("--annotator", "-a", metavar="NAME", shell_complete=annotator_names,
+              help="Who is annotating (answers go to annotations/NAME.jsonl).")
 @click.option("--task", type=click.Choice(["all", *TASKS]), default="all",
               show_default=True, help="Which questions to ask.")
 @click.option("--target", default=None, help="Only this stance target.")
@@ -104,7 +106,8 @@ def _suggestion_feed(source: str, workspace, annotator: str, retrain_every: int 
 
 @click.command("label")
 @click.argument("sentence_id")
-@click.option("--annotator", "-a", required=True, metavar="NAME", help="Whose answer this is.")
+@click.option("--annotator", "-a", required=True, metavar="NAME",
+              shell_complete=annotator_names, help="Whose answer this is.")
 @click.option("--stance", "stances", multiple=True, metavar="TARGET=LABEL", help="Stance toward a target (repeatable).")
 @click.option("--claim-type", "claim_types", multiple=True, metavar="LABEL", help="The claim type.")
 @click.option("--entity", "entities", multiple=True, metavar="SPEC",
@@ -134,7 +137,8 @@ def label_cli(sentence_id, annotator, stances, claim_types, entities, no_entitie
 
 @click.command("retract")
 @click.argument("sentence_id")
-@click.option("--annotator", "-a", required=True, metavar="NAME", help="Whose answer to withdraw.")
+@click.option("--annotator", "-a", required=True, metavar="NAME",
+              shell_complete=annotator_names, help="Whose answer to withdraw.")
 @click.option("--task", required=True, type=click.Choice(TASKS),
               help="Which answer to withdraw.")
 @click.option("--target", default=None, help="The stance target (for --task stance).")
@@ -203,14 +207,15 @@ def _split_names(value: str | None) -> list[str] | None:
 
 def exclude_option(what: str):
     """Add ``--exclude-annotator NAME`` (repeatable), passed as ``exclude``."""
-    return click.option("--exclude-annotator", "exclude", multiple=True, metavar="NAME",
+    return click.option("--exclude-annotator", "exclude", multiple=True, metavar="NAME", shell_complete=annotator_names,
                         help=f"Leave this annotator's answers out of {what} (repeatable).")
 
 
 @click.command("agree")
 @click.option("--task", type=click.Choice(TASKS), default=None,
               help="Only this task (default: every configured task).")
-@click.option("--annotators", default=None, metavar="A,B,...", help="Only these annotators (default: all).")
+@click.option("--annotators", default=None, metavar="A,B,...",
+              shell_complete=annotator_lists, help="Only these annotators (default: all).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
               help="Also write a Markdown disagreement report to this file (kept if it exists, unless --force).")
 @click.option("--force", is_flag=True, help="Replace the --report file if it exists.")
@@ -288,7 +293,8 @@ def _print_agreement(report: dict) -> None:
               show_default=True, help="What agreement makes gold without a person.")
 @click.option("--adjudicator", default=None, metavar="NAME",
               help="Who decides the contested questions (needed to decide them in the terminal).")
-@click.option("--annotators", default=None, metavar="A,B,...", help="Only these annotators' votes.")
+@click.option("--annotators", default=None, metavar="A,B,...",
+              shell_complete=annotator_lists, help="Only these annotators' votes.")
 @click.option("--with-machines", is_flag=True,
               help="Let machine annotators (annotate suggest --write) vote too; by default they do not.")
 @click.option("--reopen", "reopen_ids", multiple=True, metavar="SENTENCE_ID|DOC_ID",
@@ -385,7 +391,7 @@ def gold_cli(only_changed, workspace, as_json) -> None:
 
 
 @click.command("retire")
-@click.argument("name")
+@click.argument("name", shell_complete=annotator_names)
 @click.option("--dry-run", is_flag=True, help="Show what would change, and change nothing.")
 @click.option("--undo", is_flag=True, help="Bring a retired annotator back: its archived answers count again.")
 @workspace_option

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from tagline.cli import LazyGroup
+from tagline.cli.completion import annotator_names, run_ids
 from tagline.cli.output import (
     console,
     emit_json,
@@ -75,7 +76,7 @@ def _interruptible(function):
               help="Only these tasks (repeatable; default: all configured).")
 @click.option("--tokens/--no-tokens", default=True, show_default=True,
               help="Add tokens and BIO ner_tags (needs the tokenizer; the slowest part at scale).")
-@click.option("--exclude-annotator", "exclude", multiple=True, metavar="NAME",
+@click.option("--exclude-annotator", "exclude", multiple=True, metavar="NAME", shell_complete=annotator_names,
               help="Leave this annotator out of the card's agreement and annotator count (repeatable).")
 @_interruptible
 @workspace_option
@@ -251,8 +252,8 @@ def runs_cli(workspace, as_json) -> None:
 
 
 @click.command("compare")
-@click.argument("run_a")
-@click.argument("run_b")
+@click.argument("run_a", shell_complete=run_ids)
+@click.argument("run_b", shell_complete=run_ids)
 @click.option("--resamples", type=click.IntRange(1, None), default=1000, show_default=True,
               help="Bootstrap resamples.")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=13, show_default=True,
@@ -301,7 +302,7 @@ def score_cli(predictions, task, split, dataset_dir, resamples, workspace, as_js
 
 
 @click.command("predict")
-@click.option("--run", "run_id", required=True, help="The run whose model predicts.")
+@click.option("--run", "run_id", required=True, shell_complete=run_ids, help="The run whose model predicts.")
 @click.argument("file", type=click.Path(dir_okay=False))
 @workspace_option
 def predict_cli(run_id, file, workspace) -> None:

@@ -6,6 +6,7 @@ import click
 
 # The registry imports only the standard library, so `--help` lists the formats without loading a reader.
 from tagline.annotate.formats.registry import BENCHMARK_FORMATS, EXPORT_FORMATS, FOLDER_FORMATS, IMPORT_FORMATS
+from tagline.cli.completion import annotator_names
 from tagline.cli.output import emit_json, json_option, progress_bar, say, workspace_option
 from tagline.wording import plural
 
@@ -76,7 +77,8 @@ def import_cli(file, fmt, annotator, label_map, split, as_gold, task, target, te
 @click.command("export")
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True, help="The format to write.")
 @click.option("--gold", is_flag=True, help="Export the gold answers.")
-@click.option("--annotator", "-a", metavar="NAME", default=None, help="Export this annotator's current answers.")
+@click.option("--annotator", "-a", metavar="NAME", default=None, shell_complete=annotator_names,
+              help="Export this annotator's current answers.")
 @click.option("--out", "-o", type=click.Path(), default=None,
               help=f"The file to write ({', '.join(FOLDER_FORMATS)}: a folder); default: standard output. An "
                    "existing file is kept unless --force; the workspace's own files never are written.")

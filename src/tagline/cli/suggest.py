@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import click
 
+from tagline.cli.completion import annotator_names
 from tagline.cli.output import emit_json, emit_jsonl, json_option, say, workspace_option
 from tagline.schemas import TASKS
 from tagline.wording import plural
@@ -13,7 +14,7 @@ from tagline.wording import plural
 @click.command("suggest")
 @click.option("--source", required=True, metavar="SOURCE",
               help="builtin, run:RUN_ID, file:PATH or cmd:COMMAND (see docs/suggestions.md).")
-@click.option("--annotator", "-a", metavar="NAME", default=None,
+@click.option("--annotator", "-a", metavar="NAME", default=None, shell_complete=annotator_names,
               help="builtin: also learn from this annotator's answers, besides the gold.")
 @click.option("--doc", "doc_id", default=None, metavar="DOC_ID", help="Only this document's sentences.")
 @click.option("--task", type=click.Choice(TASKS), default=None,
