@@ -7,6 +7,8 @@ import contextlib
 import itertools
 import json
 
+import pytest
+
 from tagline.annotate.interop import import_file
 from tagline.cli import main
 from tagline.corpus.ingest import add_documents
@@ -59,6 +61,7 @@ def test_an_import_reports_each_record_placed_and_the_writes(workspace, tmp_path
     assert dry.steps() == ["reading ner.jsonl", "placing records"]  # nothing written, nothing said of it
 
 
+@pytest.mark.slow
 def test_a_build_reports_its_steps_and_the_sentences_tokenised_and_eval_run_feeds_the_bar(
         sample_workspace, runner, monkeypatch):
     progress = Recorder()
