@@ -358,32 +358,22 @@ def _opened(workspace: Workspace) -> Workspace:
     return workspace
 
 
-def enclosing_workspace(path: str | os.PathLike[str]) -> Path | None:
-    """The root of the workspace that ``path`` lies inside (the nearest folder above it, followed
-    through symbolic links, that holds ``tagline.toml``), or None. ``path`` itself does not count."""
-    real = Path(os.path.realpath(path))
-    for directory in real.parents:
-        if (directory / CONFIG_NAME).is_file():
-            return directory
-    return None
-
-
 def _refuse_nested(root: Path) -> None:
-    """Refuse to make a workspace inside another, before anything is written."""
+    """Refuse to make a workspace inside another (a folder above ``root``, through symbolic links,
+    holds ``tagline.toml``), before anything is written."""
     import shlex
 
-    enclosing = enclosing_workspace(root)
+    real = Path(os.path.realpath(root))
+    enclosing = next((folder for folder in real.parents if (folder / CONFIG_NAME).is_file()), None)
     if enclosing is None:
         return
-    name = Path(os.path.realpath(root)).name
     # A folder beside the enclosing workspace, named as asked (or with a number when that is taken).
-    beside = next((enclosing.parent / candidate for candidate in (name, *(f"{name}-{n}" for n in range(2, 10)))
-                   if not (enclosing.parent / candidate).exists()), None)
+    beside = next((enclosing.parent / name for name in (real.name, *(f"{real.name}-{n}" for n in range(2, 10)))
+                   if not (enclosing.parent / name).exists()), None)
     example = f", e.g. `tagline init {shlex.quote(os.path.relpath(beside))}`" if beside else ""
     raise WorkspaceError(f"is inside the workspace {enclosing}, and a workspace cannot be made inside another",
-                         where=str(root),
-                         fix=f"make it outside {enclosing}{example}; to work in {enclosing}, run tagline "
-                             "anywhere inside it")
+                         where=str(root), fix=f"make it outside {enclosing}{example}; to work in {enclosing}, "
+                                              "run tagline anywhere inside it")
 
 
 def _check_targets(targets: list[str] | None) -> None:
