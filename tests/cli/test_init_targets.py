@@ -105,6 +105,7 @@ def test_every_command_works_without_stance_targets(runner, plain, tmp_path):
     built = runner.invoke(main, ["eval", "build", "--json"])
     assert built.exit_code == 0, built.output
     assert list(json.loads(built.stdout)["configs"]) == ["sentences"]  # no stance config
+    assert "stance" not in (plain.build_dir / "dataset" / "README.md").read_text(encoding="utf-8")  # nor in the card
     result = runner.invoke(main, ["eval", "run", "--baselines", "majority", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["task"] == "claim_type"  # one run: majority has no entity baseline
