@@ -54,11 +54,12 @@ def runner() -> CliRunner:
 
 @pytest.fixture
 def workspace(tmp_path, monkeypatch):
-    """An empty Japanese workspace, with the current directory inside it."""
+    """An empty Japanese workspace with the sample's stance targets, with the current directory inside it."""
+    from tagline.corpus.config import SAMPLE_TARGETS
     from tagline.corpus.workspace import init_workspace
 
     monkeypatch.delenv("TAGLINE_WORKSPACE", raising=False)
-    ws = init_workspace(tmp_path / "ws")
+    ws = init_workspace(tmp_path / "ws", targets=list(SAMPLE_TARGETS))
     monkeypatch.chdir(ws.root)
     return ws
 
@@ -86,6 +87,7 @@ GIANT_SENTENCE_LENGTH = 9_000_000
 
 @pytest.fixture(scope="session")
 def _giant_workspace_template(tmp_path_factory):
+    from tagline.corpus.config import SAMPLE_TARGETS
     from tagline.corpus.ingest import add_documents
     from tagline.corpus.workspace import init_workspace
 
@@ -93,7 +95,7 @@ def _giant_workspace_template(tmp_path_factory):
     half = (GIANT_SENTENCE_LENGTH - 3) // 2
     source = root / "giant.txt"
     source.write_text("あ" * half + "米国" + "あ" * (GIANT_SENTENCE_LENGTH - 3 - half) + "。\n", encoding="utf-8")
-    ws = init_workspace(root / "ws")
+    ws = init_workspace(root / "ws", targets=list(SAMPLE_TARGETS))
     add_documents(ws, [source])
     return ws.root
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from tagline.annotate.events import load_view, make_event
 from tagline.annotate.interop import detect_format, export, import_file
+from tagline.corpus.config import SAMPLE_TARGETS
 from tagline.corpus.store import append_records
 from tagline.corpus.workspace import init_workspace
 from tagline.errors import ConflictError, DataError, InputError
@@ -29,7 +30,7 @@ def _no_fsync(monkeypatch):
 
 @pytest.fixture
 def ws(tmp_path):
-    return init_workspace(tmp_path / "ws")
+    return init_workspace(tmp_path / "ws", targets=list(SAMPLE_TARGETS))
 
 
 def run(*arguments: str):
@@ -256,7 +257,7 @@ def test_semeval2016_imports_sentences_and_gold_with_the_split(tmp_path):
     result = run("import", source, "--format", "semeval2016", "-w", workspace.root)
     assert result.exit_code == 2
     assert ("stance targets 'Atheism', 'Hillary Clinton' are not in the workspace configuration (add them to "
-            '[tasks.stance] in tagline.toml: targets = ["DeepSeek", "US AI policy", "Atheism", "Hillary Clinton"])'
+            '[tasks.stance] in tagline.toml: targets = ["Atheism", "Hillary Clinton"])'
             ) in result.stderr
     workspace = init_workspace(tmp_path / "ws2", language="en", targets=["Atheism", "Hillary Clinton"])
     summary = import_file(workspace, source, fmt="semeval2016")
@@ -438,7 +439,7 @@ def test_overlapping_spans_survive_label_studio_and_csv_but_not_conll(ws, tmp_pa
     spans = [{"start": 0, "end": 4, "label": "ORG", "text": "東京大学"}, {"start": 0, "end": 2, "label": "GPE", "text": "東京"}]
     append_records(ws.annotation_path("alice"), [make_event("d-s0001", "alice", "entities", {"spans": spans})])
     for fmt in ("label-studio", "csv"):
-        target = init_workspace(tmp_path / f"target-{fmt}")
+        target = init_workspace(tmp_path / f"target-{fmt}", targets=list(SAMPLE_TARGETS))
         export(ws, fmt=fmt, annotator="alice", out=tmp_path / f"out-{fmt}")
         import_file(target, tmp_path / f"out-{fmt}", fmt=fmt)
         (sentence,) = target.iter_sentences()

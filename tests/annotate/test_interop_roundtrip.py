@@ -15,6 +15,7 @@ from tagline.annotate.events import load_view, make_event
 from tagline.annotate.formats.registry import FORMATS, LINE_BREAKS, SENTENCE_BOUNDARIES, FormatSpec
 from tagline.annotate.interop import export, import_file
 from tagline.annotate.validate import validate_workspace
+from tagline.corpus.config import SAMPLE_TARGETS
 from tagline.corpus.ingest import add_source_documents
 from tagline.corpus.readers import SourceDocument
 from tagline.corpus.store import append_records
@@ -66,7 +67,7 @@ def spans_in(draw, text: str):
 
 
 def build(root: Path, documents: list[str], whole: bool) -> object:
-    workspace = init_workspace(root)
+    workspace = init_workspace(root, targets=list(SAMPLE_TARGETS))
     add_source_documents(workspace, [SourceDocument(f"doc{i}", text, "test", "txt", "utf-8", "ja",
                                                     single_sentence=not whole)
                                      for i, text in enumerate(documents)])
@@ -132,7 +133,7 @@ def roundtrip(spec: FormatSpec, data) -> None:
         annotate(data, source, holds)
         out = out_path(tmp, spec)
         export(source, fmt=fmt, annotator="alice", out=out)
-        target = init_workspace(tmp / "target")
+        target = init_workspace(tmp / "target", targets=list(SAMPLE_TARGETS))
         import_file(target, out, fmt=fmt, annotator="alice")
         assert [str(p) for p in validate_workspace(target) if not p.warning] == []
         # A format that cannot tell "not annotated" from "no entities" says "no entities" of every sentence.
@@ -166,7 +167,7 @@ def test_roundtrip_gold(spec, tmp_path):
     append_records(source.gold_path, records)
     out = out_path(tmp_path, spec)
     export(source, fmt=spec.name, gold=True, out=out)
-    target = init_workspace(tmp_path / "target")
+    target = init_workspace(tmp_path / "target", targets=list(SAMPLE_TARGETS))
     import_file(target, out, fmt=spec.name, as_gold=True)
 
     def view(workspace):

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from tagline.annotate.events import load_view, make_event
 from tagline.annotate.interop import export, import_file
+from tagline.corpus.config import SAMPLE_TARGETS
 from tagline.corpus.store import append_records
 from tagline.corpus.workspace import init_workspace
 
@@ -69,7 +70,7 @@ def test_label_studio_export_names_no_account_and_keeps_the_annotator_in_the_tas
     assert all(annotation["ground_truth"] is False for annotation in annotations)
     assert {task["data"]["tagline_annotator"] for task in tasks if "annotations" in task} == {"a1"}
     expected = by_text(a1, "a1")
-    fresh = init_workspace(tmp_path / "fresh")
+    fresh = init_workspace(tmp_path / "fresh", targets=list(SAMPLE_TARGETS))
     assert import_file(fresh, out, fmt="label-studio")["events"] == {"a1": len(expected)}
     # As Label Studio exports the tasks: the annotation belongs to the account that imported it, and
     # tagline's id is its import_id. The answers are still a1's.
@@ -77,7 +78,7 @@ def test_label_studio_export_names_no_account_and_keeps_the_annotator_in_the_tas
         for annotation in task.get("annotations", []):
             annotation.update(import_id=annotation["id"], id=annotation["id"] + 1000, completed_by=7)
     out.write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
-    again = init_workspace(tmp_path / "again")
+    again = init_workspace(tmp_path / "again", targets=list(SAMPLE_TARGETS))
     import_file(again, out, fmt="label-studio")
     assert again.annotators() == ["a1"] and by_text(again, "a1") == expected
 
@@ -150,14 +151,14 @@ def test_label_studios_json_min_and_csv_of_an_export_give_the_answers_back(a1, t
     for export_type, suffix in (("JSON_MIN", ".json"), ("CSV", ".csv")):
         converted = tmp_path / f"{export_type.lower()}{suffix}"
         convert(with_task_ids(tasks_of(out)), config, export_type, converted)
-        fresh = init_workspace(tmp_path / export_type)
+        fresh = init_workspace(tmp_path / export_type, targets=list(SAMPLE_TARGETS))
         summary = import_file(fresh, converted, fmt="label-studio")
         assert summary["events"] == {"a1": len(expected)} and summary["warnings"] == [], (export_type, summary)
         assert by_text(fresh, "a1") == expected, export_type
         again = import_file(a1, converted, fmt="label-studio")
         assert again["documents_added"] == 0 and again["events"] == {}, (export_type, again)
     # A CSV export is recognised as Label Studio's when read as CSV, too.
-    assert import_file(init_workspace(tmp_path / "as-csv"), tmp_path / "csv.csv")["events"] == {"a1": len(expected)}
+    assert import_file(init_workspace(tmp_path / "as-csv", targets=list(SAMPLE_TARGETS)), tmp_path / "csv.csv")["events"] == {"a1": len(expected)}
 
 
 @pytest.mark.skipif(not FORMATS.is_dir(), reason="../shared/formats is not present beside the checkout")
@@ -198,7 +199,7 @@ def test_label_studio_servers_own_exports_of_an_export_come_back(tmp_path):
     (scripts/label_studio_roundtrip.py --sentences 4 --keep)."""
     views = {}
     for name in ("json.json", "json_min.json", "csv.csv", "mapped-json.json"):
-        workspace = init_workspace(tmp_path / name)
+        workspace = init_workspace(tmp_path / name, targets=list(SAMPLE_TARGETS))
         summary = import_file(workspace, FIXTURES / "server" / name, fmt="label-studio")
         assert summary["events"] == ({"a1": 16} if name.startswith("mapped") else {"a1": 16, "user1": 2}), name
         views[name] = by_text(workspace, "a1")
@@ -307,7 +308,7 @@ def test_doccano_task_export_has_the_shape_of_doccanos_own_files(a1, tmp_path, t
     assert all(set(record) - {"sentence_id"} <= set(examples[0]) for record in records)
     labelled = [record for record in records if "label" in record]
     assert labelled and all(isinstance(record["text"], str) for record in records)
-    fresh = init_workspace(tmp_path / "fresh")
+    fresh = init_workspace(tmp_path / "fresh", targets=list(SAMPLE_TARGETS))
     back = {"task": "stance", "target": target} if task == "stance" else {}
     import_file(fresh, out, fmt="doccano", annotator="a1", **back)
     assert by_text(fresh, "a1") == {key: value for key, value in by_text(a1, "a1").items()

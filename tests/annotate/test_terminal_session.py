@@ -156,6 +156,34 @@ def test_session_refuses_without_a_terminal(runner, sample_workspace):
     assert result.exit_code == 2 and "needs a terminal" in result.stderr
 
 
+def test_without_stance_targets_the_session_asks_the_other_questions_and_says_why(tmp_path):
+    from tagline.corpus.ingest import add_documents
+    from tagline.corpus.workspace import init_workspace
+
+    workspace = init_workspace(tmp_path / "plain", language="en")  # no --target, no --sample: no targets
+    (tmp_path / "a.txt").write_text("Prices rose by 5 percent. Nvidia will grow.\n", encoding="utf-8")
+    add_documents(workspace, [tmp_path / "a.txt"])
+    child = spawn(workspace)
+    child.expect_exact("a-s0001 (1/2)")
+    child.expect_exact("not_claim")  # the claim type question comes first
+    child.expect_exact("Stance is not asked: the workspace has no stance targets")
+    answer_sentence(child, "1", "a-s0002 (2/2)")  # quantity, then Enter: no entities
+    child.send("q")
+    child.expect_exact("1/2 sentences complete")
+    child.expect_exact("Stance is not asked")  # said again when the session ends
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert [(e["task"], e["value"]) for e in events(workspace)] == [
+        ("claim_type", {"label": "quantity"}), ("entities", {"spans": []})]
+
+    child = spawn(workspace, "alice", "--task", "stance")  # asked for by name, stance is refused
+    child.expect_exact("stance has no targets in this workspace (list them in tagline.toml under [tasks.stance]")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2 and len(events(workspace)) == 2
+
+
 def test_ctrl_c_keeps_answers_and_restores_the_terminal(sample_workspace):
     child = spawn(sample_workspace)
     child.expect_exact("(1/77)")

@@ -53,7 +53,7 @@ def test_init_writes_the_documented_layout_and_defaults(tmp_path):
         assert (tmp_path / "w" / name).exists(), name
     config = Workspace(tmp_path / "w").config
     assert config.labels("stance") == ["FAVOR", "AGAINST", "NONE"]
-    assert config.targets == ["DeepSeek", "US AI policy"]
+    assert config.targets == []  # only the targets it is given (the sample's come with --sample)
     assert config.labels("claim_type") == ["not_claim", "quantity", "prediction", "correlation_causation",
                                            "laws_rules", "personal_experience", "other_claim"]
     assert config.labels("entities") == ["PERSON", "ORG", "GPE", "PRODUCT", "MONEY", "DATE", "EVENT"]

@@ -111,10 +111,13 @@ def collect_votes(workspace: Workspace, annotators: Iterable[str] | None = None,
 
     Only each annotator's current answer counts (the last event per question; retracted answers
     are gone), and only for sentences the corpus still has (``current_ids``, read from the
-    workspace when not given).
+    workspace when not given). ``tasks`` that name stance in a workspace without stance targets are
+    an error that says how to add them.
     """
     config = workspace.config
     wanted = set(tasks or config.tasks)
+    if tasks and "stance" in wanted and "stance" in config.tasks:
+        config.require_targets()  # stance asked for by name has nothing to report without targets
     votes: dict[tuple[str, str | None], dict[str, dict[str, dict]]] = {}
     for task in config.tasks:
         if task not in wanted:

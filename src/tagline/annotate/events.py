@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from tagline.corpus.config import Config
+from tagline.corpus.config import ADD_TARGETS, Config
 from tagline.corpus.store import utc_now
 from tagline.schemas import LABEL_TASKS
 
@@ -50,7 +50,7 @@ def event_problems(event: Mapping, config: Config, sentence_text: str | None, *,
     if task == "stance":
         target = value.get("target")
         if target not in config.targets:
-            allowed = ", ".join(config.targets) or "(none configured)"
+            allowed = ", ".join(config.targets) or f"(none: {ADD_TARGETS})"
             problems.append(f"stance target {target!r} is not one of {allowed}")
     if event["op"] == "retract":
         return problems

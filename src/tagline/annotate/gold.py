@@ -227,6 +227,11 @@ def reopen(workspace: Workspace, identifiers: Iterable[str], *, tasks: Iterable[
     """
     wanted = set(identifiers)
     task_set = set(tasks) if tasks else None
+    if target is not None:
+        if task_set is not None and "stance" not in task_set:
+            raise DataError(f"--target goes with --task stance, not {', '.join(sorted(task_set))}",
+                            fix="leave --target out, or give --task stance")
+        workspace.config.stance_target(target)
     with workspace.transaction() as transaction:
         document_of = {record["id"]: record["doc_id"] for record in workspace.iter_sentences()}
         records = []

@@ -99,6 +99,8 @@ def label_sentence(
     check_annotator(annotator)
     check_can_answer(workspace, annotator)
     config = workspace.config
+    for target in stance or {}:
+        config.stance_target(target, option="--stance TARGET=LABEL")
     sentence = find_sentence(workspace, sentence_id)
     events = []
     for target, label in (stance or {}).items():
@@ -125,19 +127,19 @@ def label_sentence(
 
 def retract_answer(workspace: Workspace, sentence_id: str, annotator: str, task: str,
                    target: str | None = None) -> dict:
-    """Withdraw an annotator's current answer (a ``retract`` event; nothing is deleted)."""
+    """Withdraw an annotator's current answer (a ``retract`` event; nothing is deleted).
+
+    ``target`` names the stance target, and may be left out only when the workspace has one."""
     check_annotator(annotator)
     check_can_answer(workspace, annotator)
     config = workspace.config
     if task not in config.tasks:
         raise DataError(f"task {task!r} is not one of {', '.join(config.tasks)}")
-    find_sentence(workspace, sentence_id)
     if task == "stance":
-        if target is None and len(config.targets) == 1:
-            target = config.targets[0]
-        if target not in config.targets:
-            raise DataError(f"stance target {target!r} is not one of {', '.join(config.targets)}",
-                            fix="pass --target")
+        target = config.stance_target(target)
+    elif target is not None:
+        raise DataError(f"--target goes with --task stance, not {task}", fix="leave --target out")
+    find_sentence(workspace, sentence_id)
     current = fold_events(iter_annotation_events(workspace, annotator)).get(sentence_id, {})
     if (task, target if task == "stance" else None) not in current:
         raise DataError(f"{annotator} has no {task} answer for {sentence_id} to retract")

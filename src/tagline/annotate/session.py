@@ -27,6 +27,7 @@ from tagline.annotate.order import UncertainOrder, order_sentences, session_rank
 from tagline.annotate.scripted import check_annotator
 from tagline.annotate.suggest import SuggestionFeed
 from tagline.annotate.suggesting import SuggestionKeys
+from tagline.corpus.config import ADD_TARGETS
 from tagline.corpus.store import append_records
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
@@ -37,6 +38,7 @@ UNDO, SKIP, BACK, QUIT, REMOVE, HELP, FIND = "u", "s", "b", "q", "x", "?", "/"
 ACCEPT_ALL = " "  # Space: take every suggestion left for the sentence
 # Sentences whose suggestions are asked for ahead of the one on screen, so they are ready in time.
 LOOKAHEAD = 8
+NO_STANCE_TARGETS = f"Stance is not asked: the workspace has no stance targets ({ADD_TARGETS})."
 ENTER, ESCAPE, BACKSPACE, LEFT, RIGHT = "ENTER", "ESC", "BACKSPACE", "LEFT", "RIGHT"
 _OFFSETS = re.compile(r"^\s*(\d+)\s*[:\-]\s*(\d+)\s*$")
 # "[a] all" marks every occurrence of a found text as one answer; past this many (a one-character
@@ -91,6 +93,7 @@ class SessionModel(TokenCursor, SuggestionKeys):
     durations: list[float] = field(default_factory=list)
     feed: SuggestionFeed | None = None
     rejected: set[int] = field(default_factory=set)  # suggested spans of this sentence turned off (by number)
+    stance_left_out: bool = False  # every task was asked for, but stance has no targets
     selection: tuple[int, int] | None = None  # the token cursor's selection, in the sentence's offsets
     _cursor_sentence: str | None = None
     _chunks: list[tuple[int, int]] = field(default_factory=list)
@@ -119,12 +122,11 @@ class SessionModel(TokenCursor, SuggestionKeys):
                 raise DataError(f"task {name!r} is not one of {', '.join(config.tasks)}")
         targets = config.targets
         if target is not None:
-            if target not in targets:
-                raise DataError(f"stance target {target!r} is not one of {', '.join(targets)}")
-            targets = [target]
-        if "stance" in tasks and not targets:
-            raise DataError("no stance targets are configured", where=str(workspace.config_path),
-                            fix="add targets = [...] under [tasks.stance]")
+            targets = [config.stance_target(target)]
+        # With every task asked and no targets yet, stance is left out, and the screen says why.
+        no_stance = "stance" in tasks and not targets
+        if no_stance and tasks == ["stance"]:
+            config.require_targets()
         steps = [Step(t, g) for t, g in required_slots(config, tasks, targets)]
         sentences = [s for s in workspace.iter_sentences() if doc_id is None or s["doc_id"] == doc_id]
         if not sentences:
@@ -141,6 +143,8 @@ class SessionModel(TokenCursor, SuggestionKeys):
             model.mode = "done"
         model.step_index = model._first_open_step(model.position)
         model._shown_at = clock()
+        if no_stance:
+            model.stance_left_out, model.message = True, NO_STANCE_TARGETS
         model._arrive()
         return model
 
@@ -436,7 +440,8 @@ class SessionModel(TokenCursor, SuggestionKeys):
         done = self.done_count()
         return (f"{self.annotator}: {plural(self.written, 'answer')} written this session; "
                 f"{done}/{len(self.sentences)} sentences complete. Every answer is saved in "
-                f"{self.workspace.annotation_path(self.annotator)}.")
+                f"{self.workspace.annotation_path(self.annotator)}."
+                + (f"\n{NO_STANCE_TARGETS}" if self.stance_left_out else ""))
 
 
 def brief(text: str, limit: int = 30) -> str:

@@ -55,8 +55,13 @@ def parse_suggestion(record: Mapping[str, Any], config: Config, where: str, *, s
         raise DataError(f"label {label!r} is not one of {', '.join(labels)}", where=where,
                         fix=f"use the {task} labels of tagline.toml")
     if task == "stance":
+        if target is None:
+            raise DataError("the stance suggestion names no target", where=where,
+                            fix=f"give its `target` (one of {', '.join(config.require_targets())}), or the id "
+                                "<sentence_id>@<target>")
         if target not in config.targets:
-            raise DataError(f"stance target {target!r} is not one of {', '.join(config.targets)}", where=where)
+            raise DataError(f"stance target {target!r} is not one of {', '.join(config.require_targets())}",
+                            where=where)
         return Suggestion(sentence_id, task, target, {"target": target, "label": label}, score, source)
     return Suggestion(sentence_id, task, None, {"label": label}, score, source)
 

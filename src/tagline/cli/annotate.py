@@ -314,6 +314,8 @@ def adjudicate_cli(task, min_agreement, adjudicator, annotators, with_machines, 
     from tagline.annotate.gold import auto_adjudicate, reopen
 
     reopened = []
+    if target is not None and not reopen_ids:
+        raise click.UsageError("--target goes with --reopen (and --task stance)")
     if reopen_ids:
         reopened = reopen(workspace, reopen_ids, tasks=[task] if task else None, target=target,
                           adjudicator=adjudicator)

@@ -33,6 +33,8 @@ def suggest_cli(source, annotator, doc_id, task, write, machine, timeout, worksp
     from tagline.annotate.suggest import suggest_for, write_machine_answers
     from tagline.eval.suggesters import machine_name, open_suggester
 
+    if task == "stance":
+        workspace.config.require_targets()  # else there is nothing to suggest, and the model's work is for nothing
     suggester = open_suggester(source, workspace, annotator=annotator, timeout=timeout)
     name = machine or machine_name(suggester.name)
     try:

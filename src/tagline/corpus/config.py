@@ -10,7 +10,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from tagline.errors import WorkspaceError
+from tagline.errors import DataError, WorkspaceError
 from tagline.schemas import TASKS  # noqa: F401  (the config's tasks are the schemas' tasks)
 
 # Keys the terminal session keeps for itself; a label may not use them.
@@ -62,19 +62,22 @@ HUB_LICENSES = frozenset("""
     lgpl-lr deepfloyd-if-license fair-noncommercial-research-license llama2 llama3 llama3.1 llama3.2 llama3.3
     llama4 grok2-community gemma unknown other
 """.split())
+# How to give a workspace stance targets, for every message about a workspace that has none.
+ADD_TARGETS = 'list them in tagline.toml under [tasks.stance], e.g. targets = ["DeepSeek", "US AI policy"]'
 # The split seed goes to NumPy's RandomState, which takes 0 to 2**32 - 1 (as every --seed option).
 MAX_SEED = 2**32 - 1
 
 
 def default_config(*, language: str = "ja", targets: list[str] | None = None, name: str = "") -> dict:
-    """The configuration ``tagline init`` writes, as a plain dict."""
+    """The configuration ``tagline init`` writes, as a plain dict: stance toward ``targets`` only
+    (none when not given; the sample's targets come with the sample, see ``init_workspace``)."""
     return {
         "schema_version": 1,
         "name": name,
         "language": language,
         "tasks": {
             "stance": {"labels": copy.deepcopy(DEFAULT_STANCE_LABELS),
-                       "targets": list(SAMPLE_TARGETS if targets is None else targets)},
+                       "targets": list(targets or [])},
             "claim_type": {"labels": copy.deepcopy(DEFAULT_CLAIM_TYPES)},
             "entities": {"labels": copy.deepcopy(DEFAULT_ENTITY_LABELS),
                          "aliases": dict(DEFAULT_ENTITY_ALIASES)},
@@ -112,6 +115,30 @@ class Config:
     @property
     def targets(self) -> list[str]:
         return list(self.data["tasks"].get("stance", {}).get("targets", []))
+
+    def require_targets(self) -> list[str]:
+        """The stance targets; a :class:`WorkspaceError` saying how to add some when there are none."""
+        if not self.targets:
+            raise WorkspaceError("stance has no targets in this workspace", where=str(self.path or "tagline.toml"),
+                                 fix=ADD_TARGETS)
+        return self.targets
+
+    def stance_target(self, target: str | None, *, option: str = "--target") -> str:
+        """``target`` checked against the stance targets; ``None`` stands for the only target when
+        there is one. The errors say which targets there are and how to give one (``option``)."""
+        import shlex
+
+        targets = self.require_targets()
+        if target is None:
+            if len(targets) == 1:
+                return targets[0]
+            raise DataError(f"{option} is needed for stance; the workspace's targets are {', '.join(targets)}",
+                            fix=f"for example {option} {shlex.quote(targets[0])}")
+        if target not in targets:
+            raise DataError(f"stance target {target!r} is not one of {', '.join(targets)}",
+                            fix=f"give one of them with {option}, or add it to targets under [tasks.stance] "
+                                "in tagline.toml")
+        return target
 
     @property
     def entity_aliases(self) -> dict[str, str]:

@@ -358,6 +358,24 @@ def _opened(workspace: Workspace) -> Workspace:
     return workspace
 
 
+def _refuse_nested(root: Path) -> None:
+    """Refuse to make a workspace inside another (a folder above ``root``, through symbolic links,
+    holds ``tagline.toml``), before anything is written."""
+    import shlex
+
+    real = Path(os.path.realpath(root))
+    enclosing = next((folder for folder in real.parents if (folder / CONFIG_NAME).is_file()), None)
+    if enclosing is None:
+        return
+    # A folder beside the enclosing workspace, named as asked (or with a number when that is taken).
+    beside = next((enclosing.parent / name for name in (real.name, *(f"{real.name}-{n}" for n in range(2, 10)))
+                   if not (enclosing.parent / name).exists()), None)
+    example = f", e.g. `tagline init {shlex.quote(os.path.relpath(beside))}`" if beside else ""
+    raise WorkspaceError(f"is inside the workspace {enclosing}, and a workspace cannot be made inside another",
+                         where=str(root), fix=f"make it outside {enclosing}{example}; to work in {enclosing}, "
+                                              "run tagline anywhere inside it")
+
+
 def _check_targets(targets: list[str] | None) -> None:
     """Stance targets as ``init`` is given them: named, each once."""
     seen = set()
@@ -378,18 +396,25 @@ def init_workspace(
 ) -> Workspace:
     """Make a workspace in ``directory`` (created if needed) and return it.
 
-    With ``sample=True`` the bundled sample article is ingested and its gold annotations copied in
-    as the annotator ``sample-gold``; the sample's stance targets (DeepSeek, US AI policy) are
-    configured before any ``targets`` given. An existing workspace is refused unless ``force``, and even
-    then no data file is touched: only a missing ``tagline.toml`` or folder is written.
+    The stance targets are ``targets`` (none when not given). With ``sample=True`` the bundled
+    sample article is ingested and its gold annotations copied in as the annotator ``sample-gold``;
+    the sample's stance targets (DeepSeek, US AI policy) are configured before any ``targets`` given.
+    An existing workspace is refused unless ``force``, and even then no data file is touched: only a
+    missing ``tagline.toml`` or folder is written. A new workspace inside another (a folder above
+    ``directory`` holds ``tagline.toml``) is refused with a :class:`WorkspaceError` naming
+    the enclosing one: commands run inside it would find the inner workspace and never the outer,
+    which is a mistake (``tagline init news`` typed again inside ``news/``) far more often than a plan.
     """
     root = Path(directory)
     workspace = Workspace(root)
     if workspace.config_path.exists() and not force:
         raise WorkspaceError(f"{CONFIG_NAME} already exists", where=str(root),
                              fix="use that workspace, or choose another directory")
+    if not workspace.config_path.exists():  # with force, an existing workspace is only completed
+        _refuse_nested(root)
     _check_targets(targets)
-    if sample and targets:
+    targets = list(targets or [])
+    if sample:
         # The sample's answers are stance toward its own targets: keep them, after them the ones given.
         from tagline.corpus.config import SAMPLE_TARGETS
 

@@ -29,9 +29,11 @@ def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, go
               f"in {', '.join(_LANGUAGE_NAMES.get(code, code) for code in languages)}. Dataset fingerprint "
               f"`{report.fingerprint}`.", ""]
     lines += _structure_section(workspace, report, configs, settings)
+    stance = "stance" in settings["tasks"]  # a workspace without stance targets builds no stance
     lines += ["## Splits", "", f"{report.split_method}. Ratios {settings['ratios']}, seed {settings['seed']}. "
-              "The split of every sentence is in `splits.jsonl`; stance rows follow their sentence's split, so "
-              "no sentence is in two splits.", ""]
+              "The split of every sentence is in `splits.jsonl`"
+              + ("; stance rows follow their sentence's split, so no sentence is in two splits." if stance else "."),
+              ""]
     for warning in report.warnings:
         lines.append(f"- {warning}")
     if report.warnings:
@@ -40,8 +42,8 @@ def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, go
     if agreement is not None:
         lines += _agreement_section(agreement)
     lines += ["## Limitations", "",
-              "- Labels reflect the annotators and guidelines named above; stance is toward the configured "
-              "targets only.",
+              "- Labels reflect the annotators and guidelines named above"
+              + ("; stance is toward the configured targets only." if stance else "."),
               "- Classes can be very unbalanced (see the distributions); report macro-averaged scores.",
               "- Where documents are few, splits are made by sentence, so neighbouring sentences of one document "
               "can fall in different splits.", ""]

@@ -73,7 +73,7 @@ def score_predictions(workspace: Workspace, path: str | Path, *, task: str, spli
     """
     path = Path(path)
     directory, built = load_dataset_dir(workspace, dataset_dir)
-    data = task_data(directory, task)
+    data = task_data(directory, task, workspace=workspace)
     keep = [i for i, s in enumerate(data.splits) if split == "all" or s == split]
     if not keep:
         raise DataError(f"the dataset has no {split!r} split for {task}",

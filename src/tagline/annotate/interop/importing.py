@@ -21,6 +21,7 @@ from tagline.annotate.interop.detect import detect_format
 from tagline.annotate.interop.labels import LabelMapper, load_label_map, map_labels
 from tagline.annotate.interop.plan import check_answers, new_writes, place_answers, plan_documents
 from tagline.annotate.interop.writing import write_import
+from tagline.corpus.config import ADD_TARGETS
 from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.readers import refuse_special_file
 from tagline.corpus.workspace import Workspace
@@ -230,8 +231,9 @@ def _check_options(config: Config, annotator: str | None, split: str | None, tas
         raise InputError(f"--task {task!r} is not claim_type or stance", fix="classification labels go to one of them")
     if task == "stance":
         if not target:
-            raise InputError("--task stance needs --target",
-                             fix=f"targets: {', '.join(config.targets) or 'none configured'}")
+            raise InputError("--task stance needs --target, the stance target the file's labels are toward",
+                             fix=f"targets: {', '.join(config.targets)}" if config.targets else
+                             "the workspace has none yet: " + ADD_TARGETS)
     elif target:
         raise InputError("--target goes with --task stance", fix="add --task stance, or leave --target out")
     if offsets not in ("codepoints", "utf16"):

@@ -68,10 +68,13 @@ class BuildSettings:
                 tasks: list[str] | None, tokens: bool, workers: int | None,
                 exclude_annotators: list[str] | None = None) -> BuildSettings:
         split = config.split
-        chosen = list(tasks or config.tasks)
+        # Every task by default, but stance only when it has targets (a new workspace has none).
+        chosen = list(tasks or [task for task in config.tasks if task != "stance" or config.targets])
         for task in chosen:
             if task not in config.tasks:
                 raise DataError(f"task {task!r} is not one of {', '.join(config.tasks)}")
+        if "stance" in chosen or (not chosen and "stance" in config.tasks):
+            config.require_targets()
         return cls(ratios=ratios or split["ratios"], group_by=group_by or split["group_by"],
                    seed=split["seed"] if seed is None else seed, tasks=chosen, tokens=tokens, workers=workers,
                    exclude_annotators=tuple(exclude_annotators or ()))

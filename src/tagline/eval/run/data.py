@@ -103,13 +103,17 @@ _ROWS: dict[str, Callable[[Any, Path], _Rows]] = {
     "stance": _stance_rows, "claim_type": _claim_type_rows, "entities": _entity_rows}
 
 
-def task_data(directory: Path, task: str) -> TaskData:
-    """Read one task's examples from a built dataset."""
+def task_data(directory: Path, task: str, *, workspace: Workspace | None = None) -> TaskData:
+    """Read one task's examples from a built dataset. A dataset without stance, from a
+    ``workspace`` without stance targets, is an error that says how to add them (rebuilding alone
+    would not give it stance)."""
     import datasets
 
     datasets.disable_progress_bars()
     config = "stance" if task == "stance" else "sentences"
     if not (directory / config).exists():
+        if task == "stance" and workspace is not None:
+            workspace.config.require_targets()
         raise DataError(f"the dataset has no {config} config", where=str(directory),
                         fix=f"rebuild with `tagline eval build --task {task}`")
     parts = datasets.load_from_disk(str(directory / config))

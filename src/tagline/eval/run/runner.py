@@ -36,6 +36,8 @@ def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequen
     tasks = [t for t in TASKS if task in ("all", t)]
     tasks = [t for t in tasks if t in built["settings"]["tasks"]]
     if not tasks:
+        if task == "stance":
+            workspace.config.require_targets()  # a rebuild gives no stance until there are targets
         raise DataError(f"the dataset was built without {task}", where=str(directory),
                         fix="rebuild with `tagline eval build`")
     if cv is not None and cv < 2:
