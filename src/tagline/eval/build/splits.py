@@ -191,7 +191,9 @@ def _sentence_codes(strata: _Strata, ratios: list[float], seed: int, names: list
         raise too_few_to_split(n_items, names[:len(ratios)])
     merged = strata.rare_merged(2 * len(ratios), warnings, label_names)
     assigned = np.empty(n_items, dtype=np.int64)
-    remaining, remaining_y, remaining_share = np.arange(n_items), np.array(merged, dtype=object)[strata.inverse], 1.0
+    # Typed as any array: numpy 2.2's stubs give arange a 1-d shape that indexing with a mask does not keep.
+    remaining: np.ndarray = np.arange(n_items)
+    remaining_y, remaining_share = np.array(merged, dtype=object)[strata.inverse], 1.0
     for split_index, ratio in enumerate(ratios[:-1]):
         try:
             chosen, rest, stratified = _take_share(remaining, remaining_y, ratio / remaining_share, seed)
