@@ -12,7 +12,8 @@ from tagline.errors import ConflictError, DataError, InputError
 
 
 def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gold: bool = False,
-           annotator: str | None = None, force: bool = False, formula_escape: bool = True) -> dict:
+           annotator: str | None = None, force: bool = False, formula_escape: bool = True,
+           conll_comments: bool = False) -> dict:
     """Write one view of the answers (``gold``, or one ``annotator``'s current answers) for every
     sentence of the workspace in a peer tool's format.
 
@@ -32,6 +33,10 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     formula_escape : bool
         CSV only: write a cell that begins with ``= + - @``, a tab or a carriage return (which a
         spreadsheet would run as a formula) or with ``'`` behind a ``'``; import takes it off again.
+    conll_comments : bool
+        CoNLL only: write ``# sent_id`` and ``# text`` lines before each sentence, which bring the
+        file back onto the same sentences with their exact text, but which spaCy, Hugging Face
+        datasets (unless told ``comment_prefix="#"``) and most CoNLL readers take for tokens.
 
     Returns
     -------
@@ -49,6 +54,8 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
         raise InputError(f"{fmt} writes a folder of files", fix="pass --out DIR")
     if not formula_escape and fmt != "csv":
         raise InputError(f"--no-formula-escape applies to CSV, not {fmt}", fix="leave it out, or export --format csv")
+    if conll_comments and fmt != "conll":
+        raise InputError(f"--conll-comments applies to CoNLL, not {fmt}", fix="leave it out, or export --format conll")
     if fmt == "spacy" and out is not None and Path(out).suffix.lower() == ".spacy":
         raise InputError("the spaCy export is v2 JSON, not a binary DocBin", where=str(out),
                          fix="name it .json and make the DocBin with `python -m spacy convert FILE.json DIR`")
@@ -61,7 +68,7 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     orphaned = [sentence_id for sentence_id in answers if sentence_id not in known]
     data = ExportData(sentences=sentences, answers={k: v for k, v in answers.items() if k in known},
                       annotator=annotator, config=workspace.config, document_text=workspace.document_text,
-                      formula_escape=formula_escape)
+                      formula_escape=formula_escape, conll_comments=conll_comments)
     result = spec.load_writer()(data)
     warnings = list(result.warnings)
     if orphaned:

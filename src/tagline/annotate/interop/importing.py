@@ -36,7 +36,7 @@ def import_file(
     label_map: str | Path | None = None, split: str | None = None, as_gold: bool = False,
     task: str = "claim_type", target: str | None = None, text_field: str | None = None,
     label_field: str | None = None, predictions: bool = False, offsets: str = "codepoints",
-    lang: str | None = None, dry_run: bool = False,
+    lang: str | None = None, columns: str | None = None, dry_run: bool = False,
 ) -> dict:
     """Import a peer tool's file (or a public benchmark) into ``workspace``, all or nothing.
 
@@ -67,7 +67,9 @@ def import_file(
     offsets : {"codepoints", "utf16"}
         How the file's span offsets count characters.
     lang : {"ja", "en"}, optional
-        The language of new documents (default: the workspace's, or detected).
+        The language of new documents and of text rebuilt from tokens (default: the workspace's).
+    columns : str, optional
+        CoNLL: a token line's columns from the left, such as ``token,...,tag`` (``...``: any number).
     dry_run : bool
         Check everything and report, but write nothing.
 
@@ -86,8 +88,8 @@ def import_file(
     fmt = _import_format(path, fmt)
     config = workspace.config
     _check_options(config, annotator, split, task, target, offsets, lang)
-    options = ReadOptions(text_field=text_field, label_field=label_field, offsets=offsets,
-                          predictions=predictions, split=split)
+    options = ReadOptions(text_field=text_field, label_field=label_field, offsets=offsets, predictions=predictions,
+                          split=split, lang=_text_lang(config, lang), columns=_columns(fmt, columns))
     result = _read(path, fmt, options)
     warnings = list(result.warnings)
     gold = as_gold or result.gold
@@ -122,6 +124,18 @@ def _import_format(path: Path, fmt: str | None) -> str:
     if not BY_NAME[fmt].folder and path.is_dir():
         raise InputError(f"a folder, but {fmt} reads a file", where=str(path), fix="give the file")
     return fmt
+
+
+def _text_lang(config: Config, lang: str | None) -> str | None:
+    """The language text rebuilt from tokens is written in: ``--lang``, else the workspace's; None
+    (an ``auto`` workspace) lets the reader guess it per record."""
+    return lang or (config.language if config.language in ("ja", "en") else None)
+
+
+def _columns(fmt: str, columns: str | None) -> str | None:
+    if columns is not None and fmt != "conll":
+        raise InputError(f"--columns names the columns of a CoNLL file, not of {fmt}", fix="leave --columns out")
+    return columns
 
 
 def _read(path: Path, fmt: str, options: ReadOptions) -> ReadResult:
