@@ -16,6 +16,7 @@ from tagline.annotate.formats.tokens import decode_tags, encode_tags, join_token
 TAGS = ["O", *(f"{prefix}-{label}" for prefix in "BIESLU" for label in ("PER", "ORG"))]
 
 
+@pytest.mark.slow  # seqeval loads scikit-learn
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.sampled_from(TAGS), max_size=12))
 def test_decoding_is_seqevals_with_biluo_read_as_bioes(tags):
@@ -42,6 +43,7 @@ def blank_vocab():
     return spacy.blank("xx").vocab
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(words_and_entities())
 def test_biluo_tags_are_spacys_for_the_same_character_offsets(case):
