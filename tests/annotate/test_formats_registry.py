@@ -4,6 +4,7 @@ what the writer keeps and warns about, and the CLI offers exactly its formats.""
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 import subprocess
@@ -18,6 +19,7 @@ from tagline.annotate.formats.registry import (
     FORMATS,
     IMPORT_FORMATS,
     LOSSES,
+    SENTENCE_TEXT,
     TASKS,
     FormatSpec,
 )
@@ -56,6 +58,11 @@ def test_entries_are_consistent():
         assert set(spec.holds.loses) <= LOSSES, spec.name
         assert spec.suffix.startswith(".") and spec.description, spec.name
         assert not (spec.benchmark and spec.exports), f"{spec.name}: a benchmark is imported as gold, not written"
+    options = inspect.signature(export).parameters
+    for spec in FORMATS:
+        if spec.roundtrip_option:  # a keyword of export() that this format alone takes, and a loss it avoids
+            assert spec.exports and options[spec.roundtrip_option].default is False, spec.name
+            assert SENTENCE_TEXT in spec.holds.loses, spec.name
     ranks = [spec.detection.json_rank for spec in FORMATS if spec.detection.json_keys or spec.detection.json_list_keys]
     assert len(set(ranks)) == len(ranks), "formats with JSON markers need distinct ranks, or the order is chance"
 
@@ -159,3 +166,9 @@ def test_an_export_warns_of_what_the_registry_says_the_format_loses(spec: Format
     assert any("do not name annotators" in warning for warning in warnings) == (spec.holds.annotators is None)
     cannot_tell = any("cannot tell 'no entities' from 'not annotated'" in warning for warning in warnings)
     assert cannot_tell == (spec.holds.unanswered is None), warnings
+    tokens_only = any("keeps tokens, not sentence ids or text" in warning for warning in warnings)
+    assert tokens_only == (SENTENCE_TEXT in spec.holds.loses), warnings
+    if spec.roundtrip_option:
+        whole = export(answered_workspace, fmt=spec.name, annotator="alice", out=tmp_path / "whole",
+                       **{spec.roundtrip_option: True})["warnings"]
+        assert not any("keeps tokens, not sentence ids or text" in warning for warning in whole), whole

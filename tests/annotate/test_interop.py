@@ -340,10 +340,18 @@ def test_stockmark_standard_split_matches_the_published_one():
 def test_export_to_stdout_names_what_the_format_cannot_hold(sample_workspace):
     result = run("export", "--format", "conll", "--annotator", "sample-gold")
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("# sent_id = deepseek_ja-s0001\n# text = ")
+    # CoNLL-2003 style, what spaCy and other tools read: no comment lines.
+    assert result.stdout.startswith("-DOCSTART- -X- O O\n\n中国 B-GPE\nスタートアップ O\nDeepSeek B-ORG\n")
+    assert "#" not in result.stdout
     warnings = result.stderr.splitlines()
     assert "Warning: CoNLL holds entity tags only: claim_type, stance answers are not exported" in warnings
     assert "Warning: CoNLL files do not name annotators: import with --annotator sample-gold" in warnings
+    assert any("CoNLL-2003 keeps tokens, not sentence ids or text" in warning for warning in warnings)
+    result = run("export", "--format", "conll", "--annotator", "sample-gold", "--conll-comments")
+    assert result.stdout.startswith("-DOCSTART- -X- O O\n\n# sent_id = deepseek_ja-s0001\n# text = 中国スタートアップ")
+    assert not any("CoNLL-2003 keeps tokens" in warning for warning in result.stderr.splitlines())
+    result = run("export", "--format", "csv", "--annotator", "sample-gold", "--conll-comments")
+    assert result.exit_code == 2 and "Error: --conll-comments applies to CoNLL, not csv" in result.stderr
 
 
 def test_export_needs_exactly_one_view_and_a_folder_for_brat(sample_workspace, tmp_path):
@@ -448,7 +456,7 @@ def test_overlapping_spans_survive_label_studio_and_csv_but_not_conll(ws, tmp_pa
             spans, key=lambda s: (s["start"], s["end"]))
     summary = export(ws, fmt="conll", annotator="alice")
     assert "CoNLL tags cannot overlap: 1 overlapping span left out" in summary["warnings"]
-    assert "東京\tB-ORG\n大学\tI-ORG\n" in summary["content"]
+    assert "東京 B-ORG\n大学 I-ORG\n" in summary["content"]
 
 
 @pytest.mark.parametrize(("tags", "spans"), [
@@ -458,7 +466,7 @@ def test_overlapping_spans_survive_label_studio_and_csv_but_not_conll(ws, tmp_pa
     (["U-ORG", "B-PER", "L-PER", "I-PER"], [(0, 1, "ORG"), (1, 3, "PER"), (3, 4, "PER")]),  # BILUO (+ a stray I)
 ])
 def test_tag_schemes_decode_to_the_same_spans(tags, spans):
-    from tagline.annotate.formats.common import decode_tags, parse_tag
+    from tagline.annotate.formats.tokens import decode_tags, parse_tag
 
     assert decode_tags([parse_tag(tag) for tag in tags]) == spans
 

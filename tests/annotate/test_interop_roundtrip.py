@@ -117,6 +117,11 @@ def out_path(folder: Path, spec: FormatSpec) -> Path:
     return folder / ("out" if spec.folder else f"out{spec.suffix}")
 
 
+def lossless_options(spec: FormatSpec) -> dict:
+    """The export options that make a file tagline brings back whole (CoNLL's comment lines)."""
+    return {spec.roundtrip_option: True} if spec.roundtrip_option else {}
+
+
 def roundtrip(spec: FormatSpec, data) -> None:
     """Export alice's answers, import them into a new workspace and back into the same one. Sentences
     are whole documents where the format keeps documents rather than sentences, and have no line
@@ -132,7 +137,7 @@ def roundtrip(spec: FormatSpec, data) -> None:
             return  # the same sentence twice: answers could not be compared by text
         annotate(data, source, holds)
         out = out_path(tmp, spec)
-        export(source, fmt=fmt, annotator="alice", out=out)
+        export(source, fmt=fmt, annotator="alice", out=out, **lossless_options(spec))
         target = init_workspace(tmp / "target", targets=list(SAMPLE_TARGETS))
         import_file(target, out, fmt=fmt, annotator="alice")
         assert [str(p) for p in validate_workspace(target) if not p.warning] == []
@@ -166,7 +171,7 @@ def test_roundtrip_gold(spec, tmp_path):
     source.gold_dir.mkdir(exist_ok=True)
     append_records(source.gold_path, records)
     out = out_path(tmp_path, spec)
-    export(source, fmt=spec.name, gold=True, out=out)
+    export(source, fmt=spec.name, gold=True, out=out, **lossless_options(spec))
     target = init_workspace(tmp_path / "target", targets=list(SAMPLE_TARGETS))
     import_file(target, out, fmt=spec.name, as_gold=True)
 

@@ -42,12 +42,17 @@ def _warn(warnings: list[str]) -> None:
 @click.option("--offsets", type=click.Choice(["codepoints", "utf16"]), default="codepoints", show_default=True,
               help="How the file's span offsets count characters (utf16: tools that count emoji as two).")
 @click.option("--lang", type=click.Choice(["ja", "en"]), default=None,
-              help="Language of new documents (default: the workspace's, or detected).")
+              help="Language of new documents (default: the workspace's, or detected); text rebuilt from tokens "
+                   "has no spaces in Japanese.")
+@click.option("--columns", default=None, metavar="token,...,tag",
+              help="CoNLL: the columns of a token line from the left: token and tag where they are, ... for any "
+                   "number of columns between (MeCab features), misc for CoNLL-U's SpaceAfter=No, other names "
+                   "skipped (default: token first, tag last, the same count on every line).")
 @click.option("--dry-run", is_flag=True, help="Check everything and report, but write nothing.")
 @workspace_option
 @json_option
 def import_cli(file, fmt, annotator, label_map, split, as_gold, task, target, text_field, label_field, predictions,
-               offsets, lang, dry_run, workspace, as_json) -> None:
+               offsets, lang, columns, dry_run, workspace, as_json) -> None:
     """Import a peer tool's annotations, or a public benchmark, all or nothing.
 
     Sentences become documents; answers become the annotators' events (or gold with --gold and for
@@ -60,7 +65,7 @@ def import_cli(file, fmt, annotator, label_map, split, as_gold, task, target, te
         summary = import_file(workspace, file, fmt=fmt, annotator=annotator, label_map=label_map, split=split,
                               as_gold=as_gold, task=task, target=target, text_field=text_field,
                               label_field=label_field, predictions=predictions, offsets=offsets, lang=lang,
-                              dry_run=dry_run, progress=progress)
+                              columns=columns, dry_run=dry_run, progress=progress)
     _warn(summary["warnings"])
     if as_json:
         emit_json(summary)
@@ -93,9 +98,12 @@ def import_cli(file, fmt, annotator, label_map, split, as_gold, task, target, te
 @click.option("--ls-users", "ls_users", metavar="NAME=EMAIL,...|FILE", default=None,
               help="Label Studio: write the annotator's answers as this Label Studio account's (completed_by), which "
                    "must be a member of the project; pairs, or a JSON or TOML file. Without it they name no account.")
+@click.option("--conll-comments", is_flag=True,
+              help="CoNLL: write # sent_id and # text lines, so that an import brings the file back onto the same "
+                   "sentences with their exact text; spaCy and most CoNLL readers take them for tokens.")
 @workspace_option
 @json_option
-def export_cli(fmt, gold, annotator, out, force, no_formula_escape, task, target, ls_users, workspace,
+def export_cli(fmt, gold, annotator, out, force, no_formula_escape, task, target, ls_users, conll_comments, workspace,
                as_json) -> None:
     """Export every sentence with the gold answers, or one annotator's, in a peer tool's format.
 
@@ -107,7 +115,8 @@ def export_cli(fmt, gold, annotator, out, force, no_formula_escape, task, target
     if as_json and out is None:
         raise click.UsageError("--json prints a summary on standard output, so give --out for the export")
     summary = export(workspace, fmt=fmt, out=out, gold=gold, annotator=annotator, force=force,
-                     formula_escape=not no_formula_escape, task=task, target=target, accounts=ls_users)
+                     formula_escape=not no_formula_escape, task=task, target=target, accounts=ls_users,
+                     conll_comments=conll_comments)
     _warn(summary["warnings"])
     if out is None:
         click.echo(summary.pop("content"), nl=False)

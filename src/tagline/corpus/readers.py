@@ -202,15 +202,22 @@ def doc_id_from(name: str) -> str:
     return (cleaned or "doc")[:128]
 
 
-def decode(data: bytes, *, source: str, encoding: str | None = None) -> tuple[str, str]:
+def decode(data: bytes, *, source: str, encoding: str | None = None,
+           undecodable_fix: str | None = None) -> tuple[str, str]:
     """Decode ``data`` and return ``(text, encoding_used)``.
 
     With ``encoding`` given it is used strictly. Otherwise: a BOM decides; then UTF-8; then the
     Japanese legacy encodings (CP932, a superset of Shift_JIS, and EUC-JP), choosing with
     charset-normalizer when both decode. Undecodable input raises :class:`InputError` naming the
-    byte offset, and so does a NUL character (no text file holds one).
+    byte offset, and so does a NUL character (no text file holds one). Its fix names
+    ``--encoding``; a caller whose command has no such option gives ``undecodable_fix`` instead.
     """
-    text, used = _decode(data, source=source, encoding=encoding)
+    try:
+        text, used = _decode(data, source=source, encoding=encoding)
+    except InputError as error:
+        if undecodable_fix is None:
+            raise
+        raise InputError(error.what, where=error.where, fix=undecodable_fix) from None
     nul = text.find("\x00")
     if nul >= 0:
         raise InputError(f"the text holds a NUL character at character {nul}: a binary file, or a "

@@ -1,12 +1,11 @@
 """What every format module shares: the records readers produce, the data writers get, and helpers
-for JSON with line numbers, UTF-16 offsets, IOB/BILUO tags and export tokens."""
+for JSON with line numbers and UTF-16 offsets (tags and tokens are in :mod:`.tokens`)."""
 
 from __future__ import annotations
 
 import json
 import re
 import sys
-import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,7 +20,6 @@ if TYPE_CHECKING:
 
 ANNOTATOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-TAG_PREFIXES = frozenset("BIESLU")
 
 
 @dataclass
@@ -74,6 +72,8 @@ class ReadOptions:
     offsets: str = "codepoints"  # or "utf16": how span offsets count characters
     predictions: bool = False  # also read machine suggestions (as answers of the model)
     split: str | None = None
+    lang: str | None = None  # "ja" or "en": how text is rebuilt from tokens; None: guessed per record
+    columns: str | None = None  # CoNLL: which column is the token and which the tag (``token,...,tag``)
 
 
 @dataclass
@@ -97,6 +97,7 @@ class ExportData:
     formula_escape: bool = True  # CSV: put a ' before cells a spreadsheet would run as formulas
     question: tuple[str, str | None] | None = None  # --task/--target: the one question exported (answers hold no other)
     account: str | None = None  # the annotator's account in the peer tool (Label Studio `completed_by` email)
+    conll_comments: bool = False  # CoNLL: write `# sent_id` and `# text` lines (tagline's own round trip)
 
     def tasks_present(self) -> set[str]:
         return {task for current in self.answers.values() for task, _ in current}
@@ -117,12 +118,22 @@ class ExportResult:
 
 # --- reading files ---------------------------------------------------------------------------------
 
-def read_text(path: Path) -> str:
-    """A regular file's text, decoded as tagline decodes input documents (BOM, UTF-8, CP932, EUC-JP)."""
+# `import` has no --encoding option (peer tools write UTF-8), so an undecodable file is to be converted.
+UNDECODABLE_FIX = ("save the file as UTF-8: import reads UTF-8, UTF-16 with a byte order mark, Shift_JIS/CP932 "
+                   "and EUC-JP")
+
+
+def decode_file(path: Path) -> tuple[str, str]:
+    """A regular file's text and encoding, decoded as tagline decodes input documents (BOM, UTF-8,
+    CP932, EUC-JP)."""
     from tagline.corpus.readers import decode, read_input
 
-    text, _ = decode(read_input(path), source=str(path))
-    return text
+    return decode(read_input(path), source=str(path), undecodable_fix=UNDECODABLE_FIX)
+
+
+def read_text(path: Path) -> str:
+    """A regular file's text (see :func:`decode_file`)."""
+    return decode_file(path)[0]
 
 
 @contextmanager
@@ -322,173 +333,3 @@ def convert_utf16(text: str, start: int, end: int, where: str) -> tuple[int, int
         raise InputError(f"UTF-16 offsets {start}:{end} split a character (a surrogate pair)", where=where,
                          fix="correct the offsets")
     return first, last
-
-
-# --- tags ------------------------------------------------------------------------------------------
-
-def parse_tag(tag: str) -> tuple[str, str] | None:
-    """``("B", "PERSON")`` for ``B-PERSON``; ``None`` for ``O``; raises ``ValueError`` otherwise.
-
-    ``B I E S L U`` prefixes cover IOB1, IOB2, IOBES/BIOES and BILUO.
-    """
-    if tag == "O":
-        return None
-    prefix, separator, label = tag.partition("-")
-    if not separator or prefix not in TAG_PREFIXES or not label:
-        raise ValueError(tag)
-    return prefix, label
-
-
-def decode_tags(tags: list[tuple[str, str] | None]) -> list[tuple[int, int, str]]:
-    """Token spans ``(first, last + 1, label)`` from parsed tags, for any of IOB1, IOB2, BIOES, BILUO.
-
-    A span starts at ``B``/``S``/``U``, or at ``I``/``E``/``L`` that does not continue a span of the
-    same label (IOB1, and lenient reading of broken IOB2); it ends after ``E``/``L``/``S``/``U`` or
-    where the next tag does not continue it.
-    """
-    spans = []
-    current: list | None = None  # [first, label]
-    for index, parsed in enumerate(tags):
-        if parsed is None:
-            if current:
-                spans.append((current[0], index, current[1]))
-            current = None
-            continue
-        prefix, label = parsed
-        if prefix in "BSU" or current is None or current[1] != label:
-            if current:
-                spans.append((current[0], index, current[1]))
-            current = [index, label]
-        if prefix in "ELSU":
-            spans.append((current[0], index + 1, current[1]))
-            current = None
-    if current:
-        spans.append((current[0], len(tags), current[1]))
-    return spans
-
-
-def encode_tags(n_tokens: int, spans: list[tuple[int, int, str]], scheme: str = "iob2") -> list[str]:
-    """Tags for token spans ``(first, last + 1, label)`` (non-overlapping) in IOB2 or BILUO."""
-    tags = ["O"] * n_tokens
-    for first, stop, label in spans:
-        if scheme == "biluo" and stop - first == 1:
-            tags[first] = f"U-{label}"
-            continue
-        tags[first] = f"B-{label}"
-        for index in range(first + 1, stop):
-            tags[index] = f"I-{label}"
-        if scheme == "biluo":
-            tags[stop - 1] = f"L-{label}"
-    return tags
-
-
-def join_tokens(tokens: list[str]) -> tuple[str, list[tuple[int, int]]]:
-    """Text rebuilt from tokens, and each token's offsets: a space between tokens, except next to a
-    wide (CJK) character, where Japanese has none (``梁文峰`` ``は`` ``DeepSeek`` -> ``梁文峰はDeepSeek``)."""
-    parts: list[str] = []
-    offsets = []
-    cursor = 0
-    for index, token in enumerate(tokens):
-        if index and not (_wide(tokens[index - 1][-1]) or _wide(token[0])):
-            parts.append(" ")
-            cursor += 1
-        offsets.append((cursor, cursor + len(token)))
-        parts.append(token)
-        cursor += len(token)
-    return "".join(parts), offsets
-
-
-def _wide(char: str) -> bool:
-    return unicodedata.east_asian_width(char) in ("W", "F")
-
-
-# Penn Treebank token forms that stand for other characters in the raw text.
-_PTB_FORMS = {"``": ('"', "“"), "''": ('"', "”"), "`": ("'", "‘"), "-LRB-": ("(",), "-RRB-": (")",),
-              "-LSB-": ("[",), "-RSB-": ("]",), "-LCB-": ("{",), "-RCB-": ("}",)}
-
-
-def align_tokens(text: str, tokens: list[str], where: str,
-                 token_where: list[str] | None = None) -> list[tuple[int, int]]:
-    """Offsets of ``tokens`` in ``text``, in order, with only white space between them (Penn
-    Treebank forms such as ````` `` ````` and ``-LRB-`` match the characters they stand for).
-    ``token_where`` gives each token's own place in the file, for the error."""
-    offsets = []
-    cursor = 0
-    for index, token in enumerate(tokens):
-        while cursor < len(text) and text[cursor].isspace():
-            cursor += 1
-        for form in (token, *_PTB_FORMS.get(token, ())):
-            if text.startswith(form, cursor):
-                offsets.append((cursor, cursor + len(form)))
-                cursor += len(form)
-                break
-        else:
-            raise InputError(f"token {token!r} does not match the text at offset {cursor} "
-                             f"({text[cursor:cursor + 20]!r})", where=token_where[index] if token_where else where,
-                             fix="the tokens must spell out the text in order")
-    return offsets
-
-
-def export_tokens(text: str, lang: str, cuts: set[int]) -> list[tuple[int, int]]:
-    """Token offsets for writing token formats: tagline's tokenizer, cut again at every offset in
-    ``cuts`` (entity boundaries), covering every character that is not white space."""
-    from tagline.corpus.tokenize import tokenize
-
-    boundaries = set(cuts)
-    try:
-        for start, end in tokenize(text, lang if lang in ("ja", "en") else "en"):
-            boundaries.update((start, end))
-    except ValueError:
-        pass
-    tokens = []
-    index = 0
-    while index < len(text):
-        if text[index].isspace():
-            index += 1
-            continue
-        stop = index + 1
-        while stop < len(text) and not text[stop].isspace() and stop not in boundaries:
-            stop += 1
-        tokens.append((index, stop))
-        index = stop
-    return tokens
-
-
-def token_spans(tokens: list[tuple[int, int]], spans: list[dict]) -> list[tuple[int, int, str]]:
-    """Entity spans (character offsets) as token spans; every span must start and end on tokens."""
-    starts = {start: index for index, (start, _) in enumerate(tokens)}
-    ends = {end: index for index, (_, end) in enumerate(tokens)}
-    result = []
-    for span in spans:
-        first, last = starts.get(span["start"]), ends.get(span["end"])
-        if first is not None and last is not None and last >= first:
-            result.append((first, last + 1, span["label"]))
-    return result
-
-
-def flat_spans(spans: list[dict]) -> tuple[list[dict], list[dict]]:
-    """Split spans into a non-overlapping list (earliest, then longest first) and the ones left out."""
-    kept: list[dict] = []
-    dropped: list[dict] = []
-    for span in sorted(spans, key=lambda s: (s["start"], -s["end"], s["label"])):
-        if kept and span["start"] < kept[-1]["end"]:
-            dropped.append(span)
-        else:
-            kept.append(span)
-    return kept, dropped
-
-
-def trimmed(span: dict, text: str) -> bool:
-    """True when the span neither starts nor ends with white space (token formats need that)."""
-    return not text[span["start"]].isspace() and not text[span["end"] - 1].isspace()
-
-
-def tokens_for_export(text: str, lang: str, spans: list[dict]) -> tuple[list[tuple[int, int]], list[dict], int, int]:
-    """What token formats (CoNLL, spaCy) need from one sentence's spans: the tokens (cut at every
-    kept entity edge), the spans that can be written, and how many were left out because they
-    overlap another span or start or end with white space."""
-    kept, dropped = flat_spans(spans)
-    aligned = [span for span in kept if trimmed(span, text)]
-    cuts = {offset for span in aligned for offset in (span["start"], span["end"])}
-    return export_tokens(text, lang, cuts), aligned, len(dropped), len(kept) - len(aligned)
-

@@ -17,10 +17,10 @@ from tagline.annotate.formats.common import (
     ReadResult,
     expect_object,
     expect_offset,
-    export_tokens,
     json_records,
     plural,
 )
+from tagline.annotate.formats.tokens import export_tokens
 from tagline.errors import InputError
 
 SPAN_VIEWS = frozenset({"ner_manual", "spans_manual", "ner"})

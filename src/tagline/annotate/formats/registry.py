@@ -31,7 +31,9 @@ EDGE_SPACE_SPANS = "spans that start or end with white space"
 LINE_BREAKS = "line breaks inside a sentence (written as spaces)"
 LINE_BREAK_SPANS = "spans that cover only line breaks"
 SENTENCE_BOUNDARIES = "sentence boundaries (documents are segmented again on import)"
-LOSSES = frozenset({OVERLAPPING_SPANS, EDGE_SPACE_SPANS, LINE_BREAKS, LINE_BREAK_SPANS, SENTENCE_BOUNDARIES})
+SENTENCE_TEXT = "sentence ids and text (rebuilt from the tokens on import), unless kept by `--conll-comments`"
+LOSSES = frozenset({OVERLAPPING_SPANS, EDGE_SPACE_SPANS, LINE_BREAKS, LINE_BREAK_SPANS, SENTENCE_BOUNDARIES,
+                    SENTENCE_TEXT})
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,9 @@ class FormatSpec:
     writer: str | None = None  # "module:function" taking ExportData and giving an ExportResult
     benchmark: bool = False  # a public benchmark: its answers are imported as gold
     folder: bool = False  # reads a folder of files, and its writer writes one
+    # The keyword of `export` that makes a file tagline brings back whole, where the default file is
+    # the one other tools read (CoNLL's `# sent_id` and `# text` lines); the round-trip tests pass it.
+    roundtrip_option: str | None = None
 
     @property
     def imports(self) -> bool:
@@ -139,13 +144,14 @@ FORMATS: tuple[FormatSpec, ...] = (
         Detection(folder_files="*.ann", suffixes=(".ann",), beside=(".txt", ".ann")),
         reader=f"{_PACKAGE}.brat:read", writer=f"{_PACKAGE}.brat:write", folder=True),
     FormatSpec(
-        "conll", "CoNLL / IOB: a token and its IOB1, IOB2, BIOES or BILUO tag per line", ".conll",
-        Holds(("entities",), loses=(OVERLAPPING_SPANS, EDGE_SPACE_SPANS, LINE_BREAKS)),
+        "conll", "CoNLL / IOB: a token and its IOB1, IOB2, BIOES or BILUO tag per line (other columns named "
+        "with `--columns`); written CoNLL-2003 style", ".conll",
+        Holds(("entities",), loses=(OVERLAPPING_SPANS, EDGE_SPACE_SPANS, LINE_BREAKS, SENTENCE_TEXT)),
         Detection(suffixes=(".conll", ".iob", ".bio")),
-        reader=f"{_PACKAGE}.conll:read", writer=f"{_PACKAGE}.conll:write"),
+        reader=f"{_PACKAGE}.conll:read", writer=f"{_PACKAGE}.conll:write", roundtrip_option="conll_comments"),
     FormatSpec(
-        "spacy", "spaCy v2 JSON training files (written too) and JSON Lines with `cats` or `entities`; "
-        "a `.spacy` DocBin only where spaCy is installed", ".json",
+        "spacy", "spaCy v2 JSON training files (written too), JSON Lines with `cats` or `entities`, and "
+        "`.spacy` DocBin files where spaCy is installed", ".json",
         Holds(("entities", "claim_type"), "`cats`", unanswered="`-` tags",
               loses=(OVERLAPPING_SPANS, EDGE_SPACE_SPANS)),
         Detection(suffixes=(".spacy",), json_keys=(("paragraphs",), ("cats",)), json_rank=1),

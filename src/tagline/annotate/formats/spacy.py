@@ -16,16 +16,18 @@ from tagline.annotate.formats.common import (
     ForeignSpan,
     ReadOptions,
     ReadResult,
+    expect_offset,
+    json_records,
+    json_type,
+    plural,
+    read_text,
+)
+from tagline.annotate.formats.tokens import (
     align_tokens,
     decode_tags,
     encode_tags,
-    expect_offset,
     join_tokens,
-    json_records,
-    json_type,
     parse_tag,
-    plural,
-    read_text,
     token_spans,
     tokens_for_export,
 )
@@ -41,14 +43,14 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
     if text.lstrip().startswith("[") and path.suffix.lower() == ".json":
         values = list(json_records(path, text))
         if values and isinstance(values[0][1], dict) and "paragraphs" in values[0][1]:
-            return _read_v2(path, values)
+            return _read_v2(path, values, options.lang)
     records = []
     for number, (where, value) in enumerate(json_records(path, text), 1):
         if not isinstance(value, dict):
             raise InputError(f"a record is a JSON {json_type(value)}, not an object", where=where,
                              fix="spaCy JSON Lines records are {\"text\": ..., \"cats\": {...}} or with \"entities\"")
         if "paragraphs" in value:
-            return _read_v2(path, list(json_records(path, text)))
+            return _read_v2(path, list(json_records(path, text)), options.lang)
         body = value.get(options.text_field or "text")
         if not isinstance(body, str) or not body.strip():
             raise InputError("record has no non-empty `text` field", where=where, fix="give every record its text")
@@ -115,7 +117,7 @@ def _spans(spans: object, where: str, key: str = "entities") -> list[ForeignSpan
     return found
 
 
-def _read_v2(path: Path, values: list[tuple[str, object]]) -> ReadResult:
+def _read_v2(path: Path, values: list[tuple[str, object]], lang: str | None) -> ReadResult:
     records: list[ForeignRecord] = []
     for where, document in values:
         if not isinstance(document, dict) or not isinstance(document.get("paragraphs"), list):
@@ -126,24 +128,13 @@ def _read_v2(path: Path, values: list[tuple[str, object]]) -> ReadResult:
             if not isinstance(paragraph, dict):
                 raise InputError(f"paragraph {index} is not a JSON object", where=here,
                                  fix="each paragraph is {\"raw\": ..., \"sentences\": [{\"tokens\": [...]}]}")
-            tokens, tags = [], []
-            for sentence in _list_of_objects(paragraph.get("sentences"), "sentences", here):
-                for token in _list_of_objects(sentence.get("tokens"), "tokens", here):
-                    orth = token.get("orth")
-                    if not isinstance(orth, str) or not orth:
-                        raise InputError(f"token {token!r} has no `orth`", where=here, fix="fix the file")
-                    tag = token.get("ner")
-                    if tag is not None and not isinstance(tag, str):
-                        raise InputError(f"token {orth!r} has `ner` {tag!r}, not a tag", where=here,
-                                         fix="tags are O, or B-/I-/L-/U- followed by the label")
-                    tokens.append(orth)
-                    tags.append(tag)
+            tokens, tags, spaces = _tokens(paragraph, here)
             raw = paragraph.get("raw")
             if isinstance(raw, str) and raw.strip():
                 text = raw
                 offsets = align_tokens(raw, tokens, here) if tokens else []
             elif tokens:
-                text, offsets = join_tokens(tokens)
+                text, offsets = join_tokens(tokens, lang, spaces)
             else:
                 continue
             answers = []
@@ -174,6 +165,27 @@ def _read_v2(path: Path, values: list[tuple[str, object]]) -> ReadResult:
     return ReadResult(records, own_offsets=True)
 
 
+def _tokens(paragraph: dict, where: str) -> tuple[list[str], list[str | None], list[bool] | None]:
+    """A paragraph's words, their ``ner`` tags, and whether a space follows each (where every word
+    says, as spaCy's ``docs_to_json`` writes ``space``)."""
+    tokens, tags, spaces = [], [], []
+    for sentence in _list_of_objects(paragraph.get("sentences"), "sentences", where):
+        for token in _list_of_objects(sentence.get("tokens"), "tokens", where):
+            orth = token.get("orth")
+            if not isinstance(orth, str) or not orth:
+                raise InputError(f"token {token!r} has no `orth`", where=where, fix="fix the file")
+            tag = token.get("ner")
+            if tag is not None and not isinstance(tag, str):
+                raise InputError(f"token {orth!r} has `ner` {tag!r}, not a tag", where=where,
+                                 fix="tags are O, or B-/I-/L-/U- followed by the label")
+            tokens.append(orth)
+            tags.append(tag)
+            space = token.get("space")
+            spaces.append(space if isinstance(space, str) else None)
+    known = None if None in spaces else [bool(space) for space in spaces]
+    return tokens, tags, known
+
+
 def _list_of_objects(value: object, key: str, where: str) -> list[dict]:
     if value is None:
         return []
@@ -183,6 +195,8 @@ def _list_of_objects(value: object, key: str, where: str) -> list[dict]:
 
 
 def _read_docbin(path: Path) -> ReadResult:
+    """The docs of a DocBin, read by spaCy: their text, entities (where the doc's tokens carry NER
+    annotation) and ``cats``."""
     try:
         import spacy
         from spacy.tokens import DocBin
@@ -194,27 +208,52 @@ def _read_docbin(path: Path) -> ReadResult:
                 "({\"text\", \"entities\": [[start, end, label]], \"cats\"}) and import that with --format spacy",
         ) from None
     try:
+        # The docs need a vocabulary, not a language's tokenizer: the DocBin holds the tokens.
         docs = list(DocBin().from_disk(path).get_docs(spacy.blank("xx").vocab))
     except Exception as error:  # spaCy raises several types for a damaged file
         raise InputError(f"spaCy cannot read this DocBin: {error}", where=str(path), fix="check the file") from None
     records = []
     for index, doc in enumerate(docs, 1):
         where = f"{path} doc {index}"
-        answers = [ForeignAnswer("spans", where, spans=[ForeignSpan(e.start_char, e.end_char, e.label_, e.text)
-                                                         for e in doc.ents])]
+        answers = []
+        missing = sum(1 for token in doc if not token.ent_iob_)  # "" is spaCy's "not annotated"
+        if missing and missing != len(doc):
+            raise InputError(f"{plural(missing, 'token')} of {len(doc)} have no NER annotation: tagline needs every "
+                             "token's or none", where=where, fix="annotate every token (O for none)")
+        if len(doc) and not missing:
+            answers.append(ForeignAnswer("spans", where, spans=[ForeignSpan(e.start_char, e.end_char, e.label_, e.text)
+                                                                 for e in doc.ents]))
         if doc.cats:
             answer = _cats(dict(doc.cats), where)
             if answer:
                 answers.append(answer)
         records.append(ForeignRecord(text=doc.text, where=where, key=str(index), answers=answers))
-    return ReadResult(records, own_offsets=True)
+    # A DocBin keeps its strings as UTF-8, and the records are not decoded from the file as text.
+    return ReadResult(records, encoding="utf-8", own_offsets=True)
+
+
+def spacy_words(text: str, tokens: list[tuple[int, int]]) -> list[tuple[int, int, bool]]:
+    """The words spaCy makes of ``text`` with these (white-space free) tokens: each token with
+    whether one space follows it, and other white space (an ideographic space, a second space, a
+    line break) as a word of its own, as spaCy's tokenizer and ``get_words_and_spaces`` do. spaCy
+    builds a doc's text from its words and spaces alone, so these give back ``text`` exactly."""
+    words: list[tuple[int, int, bool]] = []
+    if tokens and tokens[0][0] > 0:
+        words.append((0, tokens[0][0], False))
+    for index, (start, end) in enumerate(tokens):
+        gap_end = tokens[index + 1][0] if index + 1 < len(tokens) else len(text)
+        space = end < gap_end and text[end] == " "
+        words.append((start, end, space))
+        if end + space < gap_end:
+            words.append((end + space, gap_end, False))
+    return words
 
 
 def write(data: ExportData) -> ExportResult:
-    """spaCy v2 JSON: one document per tagline document, one paragraph per sentence with ``raw``
-    (the sentence text), its tokens with BILUO ``ner`` tags (``-`` where entities were not
-    annotated) and the claim type as exclusive ``cats``; ``tagline_sentence_id`` (ignored by spaCy)
-    lets the file come back onto the same sentences."""
+    """spaCy v2 JSON, as spaCy's ``docs_to_json`` writes it: one document per tagline document, one
+    paragraph per sentence with ``raw`` (the sentence text), its words with ``space`` and BILUO
+    ``ner`` tags (``-`` where entities were not annotated) and the claim type as exclusive ``cats``;
+    ``tagline_sentence_id`` (ignored by spaCy) lets the file come back onto the same sentences."""
     tasks = data.tasks_present()
     warnings = []
     if "stance" in tasks:
@@ -232,9 +271,11 @@ def write(data: ExportData) -> ExportResult:
         tokens, aligned, n_overlapping, n_untrimmed = tokens_for_export(text, sentence.get("lang", "en"), spans)
         overlapping += n_overlapping
         untrimmed += n_untrimmed
-        tags = encode_tags(len(tokens), token_spans(tokens, aligned), "biluo") if entities else [MISSING] * len(tokens)
-        token_records = [{"id": index, "orth": text[start:end], "ner": tag}
-                         for index, ((start, end), tag) in enumerate(zip(tokens, tags))]
+        words = spacy_words(text, tokens)
+        offsets = [(start, end) for start, end, _ in words]
+        tags = encode_tags(len(words), token_spans(offsets, aligned), "biluo") if entities else [MISSING] * len(words)
+        token_records = [{"id": index, "orth": text[start:end], "space": " " if space else "", "ner": tag}
+                         for index, ((start, end, space), tag) in enumerate(zip(words, tags))]
         paragraph = {"raw": text, "tagline_sentence_id": sentence["id"], "sentences": [{"tokens": token_records}]}
         claim = current.get(("claim_type", None))
         if claim is not None:

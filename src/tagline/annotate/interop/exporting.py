@@ -14,7 +14,7 @@ from tagline.errors import ConflictError, DataError, InputError
 def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gold: bool = False,
            annotator: str | None = None, force: bool = False, formula_escape: bool = True,
            task: str | None = None, target: str | None = None,
-           accounts: str | Path | dict[str, str] | None = None) -> dict:
+           accounts: str | Path | dict[str, str] | None = None, conll_comments: bool = False) -> dict:
     """Write one view of the answers (``gold``, or one ``annotator``'s current answers) for every
     sentence of the workspace in a peer tool's format.
 
@@ -43,6 +43,9 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
         ``"a1=alice@example.org,a2=…"``, a JSON or TOML file, or a dict. The annotator's answers are
         then written as that account's (``completed_by``); without it they name no account, and Label
         Studio gives them to the user who imports them.
+    conll_comments : bool
+        CoNLL only: write ``# sent_id`` and ``# text`` lines, which bring the file back onto the same
+        sentences, but which spaCy, datasets and most CoNLL readers take for tokens.
 
     Returns
     -------
@@ -56,22 +59,22 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
         raise InputError("choose what to export: --gold, or --annotator NAME",
                          fix=f"annotators here: {', '.join(workspace.annotators()) or 'none yet'}")
     spec = BY_NAME[fmt]
-    _check_options(fmt, out, formula_escape)
+    _check_options(fmt, out, formula_escape, conll_comments)
     question = _question(workspace, fmt, task, target)
     account = _account(fmt, annotator, accounts)
     if out is not None:
         check_output(out, force=force, folder=spec.folder)
     answers = _view(workspace, gold, annotator)
-    if question:
-        answers = {sentence_id: {key: value for key, value in current.items() if key == question}
-                   for sentence_id, current in answers.items()}
+    answers = {sentence_id: {key: value for key, value in current.items() if not question or key == question}
+               for sentence_id, current in answers.items()}
     sentences = list(workspace.iter_sentences())
     known = {sentence["id"] for sentence in sentences}
     answers = {sentence_id: current for sentence_id, current in answers.items() if current}
     orphaned = [sentence_id for sentence_id in answers if sentence_id not in known]
     data = ExportData(sentences=sentences, answers={k: v for k, v in answers.items() if k in known},
                       annotator=annotator, config=workspace.config, document_text=workspace.document_text,
-                      formula_escape=formula_escape, question=question, account=account)
+                      formula_escape=formula_escape, question=question, account=account,
+                      conll_comments=conll_comments)
     result = spec.load_writer()(data)
     warnings = list(result.warnings)
     if orphaned:
@@ -90,11 +93,13 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     return summary
 
 
-def _check_options(fmt: str, out: str | Path | None, formula_escape: bool) -> None:
+def _check_options(fmt: str, out: str | Path | None, formula_escape: bool, conll_comments: bool) -> None:
     if BY_NAME[fmt].folder and out is None:
         raise InputError(f"{fmt} writes a folder of files", fix="pass --out DIR")
     if not formula_escape and fmt != "csv":
         raise InputError(f"--no-formula-escape applies to CSV, not {fmt}", fix="leave it out, or export --format csv")
+    if conll_comments and fmt != "conll":
+        raise InputError(f"--conll-comments applies to CoNLL, not {fmt}", fix="leave it out, or export --format conll")
     if fmt == "spacy" and out is not None and Path(out).suffix.lower() == ".spacy":
         raise InputError("the spaCy export is v2 JSON, not a binary DocBin", where=str(out),
                          fix="name it .json and make the DocBin with `python -m spacy convert FILE.json DIR`")

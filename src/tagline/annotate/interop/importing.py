@@ -38,7 +38,8 @@ def import_file(
     label_map: str | Path | None = None, split: str | None = None, as_gold: bool = False,
     task: str = "claim_type", target: str | None = None, text_field: str | None = None,
     label_field: str | None = None, predictions: bool = False, offsets: str = "codepoints",
-    lang: str | None = None, dry_run: bool = False, progress: ProgressCallback = no_progress,
+    lang: str | None = None, columns: str | None = None, dry_run: bool = False,
+    progress: ProgressCallback = no_progress,
 ) -> dict:
     """Import a peer tool's file (or a public benchmark) into ``workspace``, all or nothing.
 
@@ -56,20 +57,21 @@ def import_file(
     split : str, optional
         A split name stored on the new sentences (for ``stockmark-ner``: keep that part only).
     as_gold : bool
-        Write the answers as gold (provenance ``imported``) instead of annotation events.
-        Benchmarks (``semeval2016``, ``stockmark-ner``) always import as gold.
+        Write the answers as gold (provenance ``imported``), not events; benchmarks always do.
     task, target : str
         Where classification labels go when the file does not say: ``claim_type`` (default) or
         ``stance`` toward ``target``.
     text_field, label_field : str, optional
         The field holding the text / the labels, when not ``text`` / ``label``.
     predictions : bool
-        Also import machine suggestions (Label Studio predictions, Prodigy records without an
-        answer) as answers of an annotator named after the model.
+        Also import machine suggestions (Label Studio predictions, Prodigy records without an answer)
+        as answers of an annotator named after the model.
     offsets : {"codepoints", "utf16"}
         How the file's span offsets count characters.
     lang : {"ja", "en"}, optional
-        The language of new documents (default: the workspace's, or detected).
+        The language of new documents and of text rebuilt from tokens (default: the workspace's).
+    columns : str, optional
+        CoNLL: a token line's columns from the left, such as ``token,...,tag`` (``...``: any number).
     dry_run : bool
         Check everything and report, but write nothing.
     progress : ProgressCallback
@@ -78,8 +80,7 @@ def import_file(
     Returns
     -------
     dict
-        A summary: documents added and unchanged, sentences, answers written per annotator (or
-        gold), answers unchanged, warnings.
+        documents added and unchanged, sentences, answers written per annotator (or gold), warnings.
 
     Examples
     --------
@@ -90,8 +91,8 @@ def import_file(
     fmt = _import_format(path, fmt)
     config = workspace.config
     _check_options(config, annotator, split, task, target, offsets, lang)
-    options = ReadOptions(text_field=text_field, label_field=label_field, offsets=offsets,
-                          predictions=predictions, split=split)
+    options = ReadOptions(text_field=text_field, label_field=label_field, offsets=offsets, predictions=predictions,
+                          split=split, lang=_text_lang(config, lang), columns=_columns(fmt, columns))
     result = _read(path, fmt, options, progress)
     warnings = list(result.warnings)
     gold = as_gold or result.gold
@@ -109,7 +110,6 @@ def import_file(
         _keep_reference_answers(result.records)
     else:
         _name_annotators(result.records, annotator, path, warnings)
-
     # Planning reads the workspace, so it runs under the lock with the writes that follow from it.
     with contextlib.nullcontext() if dry_run else workspace.lock():
         return _plan_and_write(workspace, result, path, config, fmt, gold, options, warnings, dry_run, progress)
@@ -126,6 +126,18 @@ def _import_format(path: Path, fmt: str | None) -> str:
     if not BY_NAME[fmt].folder and path.is_dir():
         raise InputError(f"a folder, but {fmt} reads a file", where=str(path), fix="give the file")
     return fmt
+
+
+def _text_lang(config: Config, lang: str | None) -> str | None:
+    """The language text rebuilt from tokens is written in: ``--lang``, else the workspace's; None
+    (an ``auto`` workspace) lets the reader guess it per record."""
+    return lang or (config.language if config.language in ("ja", "en") else None)
+
+
+def _columns(fmt: str, columns: str | None) -> str | None:
+    if columns is not None and fmt != "conll":
+        raise InputError(f"--columns names the columns of a CoNLL file, not of {fmt}", fix="leave --columns out")
+    return columns
 
 
 def _read(path: Path, fmt: str, options: ReadOptions, progress: ProgressCallback) -> ReadResult:

@@ -14,11 +14,12 @@ from tagline.annotate.formats.common import (
     ForeignRecord,
     ForeignSpan,
     ReadOptions,
+    decode_file,
     plural,
     utf16_length,
 )
 from tagline.corpus.progress import ProgressCallback, no_progress
-from tagline.corpus.readers import DOC_ID, SourceDocument, decode, doc_id_from
+from tagline.corpus.readers import DOC_ID, SourceDocument, doc_id_from
 from tagline.corpus.workspace import Workspace
 from tagline.errors import ConflictError, DataError, InputError
 
@@ -205,7 +206,7 @@ def _new_document(record: ForeignRecord, doc_id: str, config: Config, encoding: 
 def _file_encoding(path: Path) -> str:
     if not path.is_file():
         return "utf-8"
-    return decode(path.read_bytes(), source=str(path))[1]
+    return decode_file(path)[1]
 
 
 # --- answers ---------------------------------------------------------------------------------------

@@ -1,0 +1,248 @@
+"""What the token formats (CoNLL, spaCy, Prodigy) share: IOB/BIOES/BILUO tags read and written,
+text rebuilt from tokens by language, tokens aligned to a text, and the tokens an export writes.
+
+Tags are decoded here rather than with seqeval or spaCy (see docs/architecture.md):
+``tests/annotate/test_token_tools.py`` checks :func:`decode_tags` against seqeval's decoder and
+:func:`encode_tags` against spaCy's ``offsets_to_biluo_tags``."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from tagline.errors import InputError
+
+TAG_PREFIXES = frozenset("BIESLU")
+
+
+# --- tags ------------------------------------------------------------------------------------------
+
+def parse_tag(tag: str) -> tuple[str, str] | None:
+    """``("B", "PERSON")`` for ``B-PERSON``; ``None`` for ``O``; raises ``ValueError`` otherwise.
+
+    ``B I E S L U`` prefixes cover IOB1, IOB2, IOBES/BIOES and BILUO.
+    """
+    if tag == "O":
+        return None
+    prefix, separator, label = tag.partition("-")
+    if not separator or prefix not in TAG_PREFIXES or not label:
+        raise ValueError(tag)
+    return prefix, label
+
+
+def decode_tags(tags: list[tuple[str, str] | None]) -> list[tuple[int, int, str]]:
+    """Token spans ``(first, last + 1, label)`` from parsed tags, for any of IOB1, IOB2, BIOES, BILUO.
+
+    A span starts at ``B``/``S``/``U``, or at ``I``/``E``/``L`` that does not continue a span of the
+    same label (IOB1, and lenient reading of broken IOB2); it ends after ``E``/``L``/``S``/``U`` or
+    where the next tag does not continue it. This is seqeval's lenient decoding, with BILUO's ``L``
+    and ``U`` read as ``E`` and ``S``.
+    """
+    spans = []
+    current: list | None = None  # [first, label]
+    for index, parsed in enumerate(tags):
+        if parsed is None:
+            if current:
+                spans.append((current[0], index, current[1]))
+            current = None
+            continue
+        prefix, label = parsed
+        if prefix in "BSU" or current is None or current[1] != label:
+            if current:
+                spans.append((current[0], index, current[1]))
+            current = [index, label]
+        if prefix in "ELSU":
+            spans.append((current[0], index + 1, current[1]))
+            current = None
+    if current:
+        spans.append((current[0], len(tags), current[1]))
+    return spans
+
+
+def encode_tags(n_tokens: int, spans: list[tuple[int, int, str]], scheme: str = "iob2") -> list[str]:
+    """Tags for token spans ``(first, last + 1, label)`` (non-overlapping) in IOB2 or BILUO."""
+    tags = ["O"] * n_tokens
+    for first, stop, label in spans:
+        if scheme == "biluo" and stop - first == 1:
+            tags[first] = f"U-{label}"
+            continue
+        tags[first] = f"B-{label}"
+        for index in range(first + 1, stop):
+            tags[index] = f"I-{label}"
+        if scheme == "biluo":
+            tags[stop - 1] = f"L-{label}"
+    return tags
+
+
+# --- text from tokens ------------------------------------------------------------------------------
+
+# Penn Treebank token forms that stand for other characters in the raw text.
+_PTB_FORMS = {"``": ('"', "“"), "''": ('"', "”"), "`": ("'", "‘"), "-LRB-": ("(",), "-RRB-": (")",),
+              "-LSB-": ("[",), "-RSB-": ("]",), "-LCB-": ("{",), "-RCB-": ("}",)}
+# English is written with a space between words, but none before closing punctuation and clitics
+# or after opening brackets, quotes and currency signs: the spacing spaCy's tokenizer records.
+_NO_SPACE_BEFORE = frozenset({".", ",", ":", ";", "!", "?", "%", ")", "]", "}", "''", "”", "’", "»", "…", "...",
+                              "-RRB-", "-RSB-", "-RCB-"})
+_NO_SPACE_AFTER = frozenset({"(", "[", "{", "``", "“", "‘", "«", "$", "£", "€", "¥", "#", "-LRB-", "-LSB-", "-LCB-"})
+_CLITIC = re.compile(r"(?:n['’]t|['’](?:s|m|d|ll|re|ve))", re.IGNORECASE)
+_SPLIT_WORDS = frozenset({("can", "not"), ("gon", "na"), ("wan", "na"), ("got", "ta")})  # Penn Treebank's and spaCy's
+
+
+def join_tokens(tokens: list[str], lang: str | None = None,
+                space_after: list[bool] | None = None) -> tuple[str, list[tuple[int, int]]]:
+    """Text rebuilt from tokens, and each token's offsets in it.
+
+    ``space_after`` (CoNLL-U's ``SpaceAfter=No``) says where the spaces were. Without it the
+    language decides (``None``: guessed from the tokens). Japanese has no spaces, except between
+    two words in Latin letters (``BMW`` ``JAPAN``): ``羅臼岳`` ``(`` ``1660`` ``m`` ``)`` gives
+    ``羅臼岳(1660m)``. English has a space between tokens but not before closing punctuation and
+    clitics (``n't``, ``'s``) or after opening brackets and quotes, and none next to a wide
+    (CJK) character. Penn Treebank forms (``-LRB-``, ````` `` `````) are written as the characters they
+    stand for.
+
+    Examples
+    --------
+    >>> join_tokens(["J", ".", "K", ".", "ローリング"], "ja")[0]
+    'J.K.ローリング'
+    >>> join_tokens(["He", "did", "n't", "say", "(", "yet", ")", "."], "en")[0]
+    "He didn't say (yet)."
+    """
+    if lang not in ("ja", "en"):
+        from tagline.corpus.segment import detect_lang
+
+        lang = detect_lang("".join(tokens))
+    shown = [_PTB_FORMS[token][-1] if token in _PTB_FORMS else token for token in tokens]
+    parts: list[str] = []
+    offsets = []
+    cursor = 0
+    quote_open = False
+    for index, token in enumerate(shown):
+        if index:
+            if space_after is not None:
+                space = space_after[index - 1]
+            elif lang == "ja":
+                space = _latin_letter(shown[index - 1][-1]) and _latin_letter(token[0])
+            else:
+                space = _space_in_english(tokens, index, quote_open)
+            if space:
+                parts.append(" ")
+                cursor += 1
+        if token == '"':
+            quote_open = not quote_open
+        offsets.append((cursor, cursor + len(token)))
+        parts.append(token)
+        cursor += len(token)
+    return "".join(parts), offsets
+
+
+def _space_in_english(tokens: list[str], index: int, quote_open: bool) -> bool:
+    """Whether a space goes between ``tokens[index - 1]`` and ``tokens[index]``."""
+    previous, token = tokens[index - 1], tokens[index]
+    if _wide(previous[-1]) or _wide(token[0]):
+        return False
+    if token in _NO_SPACE_BEFORE or _CLITIC.fullmatch(token) or previous in _NO_SPACE_AFTER:
+        return False
+    if (previous.lower(), token.lower()) in _SPLIT_WORDS:
+        return False
+    if token == "'" and previous[-1] in "sS":  # the possessive of a plural (teachers')
+        return False
+    if token == '"':  # a closing quote follows its word; an opening one is spaced
+        return not quote_open
+    return not (previous == '"' and quote_open)  # an opening quote is followed by its word
+
+
+def _latin_letter(char: str) -> bool:
+    return char.isascii() and char.isalpha()
+
+
+def _wide(char: str) -> bool:
+    return unicodedata.east_asian_width(char) in ("W", "F")
+
+
+def align_tokens(text: str, tokens: list[str], where: str,
+                 token_where: list[str] | None = None) -> list[tuple[int, int]]:
+    """Offsets of ``tokens`` in ``text``, in order, with only white space between them (Penn
+    Treebank forms such as ````` `` ````` and ``-LRB-`` match the characters they stand for; a token
+    that is white space itself, such as MeCab's ideographic space, matches itself).
+    ``token_where`` gives each token's own place in the file, for the error."""
+    offsets = []
+    cursor = 0
+    for index, token in enumerate(tokens):
+        while cursor < len(text) and text[cursor].isspace() and not text.startswith(token, cursor):
+            cursor += 1
+        for form in (token, *_PTB_FORMS.get(token, ())):
+            if text.startswith(form, cursor):
+                offsets.append((cursor, cursor + len(form)))
+                cursor += len(form)
+                break
+        else:
+            raise InputError(f"token {token!r} does not match the text at offset {cursor} "
+                             f"({text[cursor:cursor + 20]!r})", where=token_where[index] if token_where else where,
+                             fix="the tokens must spell out the text in order")
+    return offsets
+
+
+# --- tokens for export -----------------------------------------------------------------------------
+
+def export_tokens(text: str, lang: str, cuts: set[int]) -> list[tuple[int, int]]:
+    """Token offsets for writing token formats: tagline's tokenizer, cut again at every offset in
+    ``cuts`` (entity boundaries), covering every character that is not white space."""
+    from tagline.corpus.tokenize import tokenize
+
+    boundaries = set(cuts)
+    try:
+        for start, end in tokenize(text, lang if lang in ("ja", "en") else "en"):
+            boundaries.update((start, end))
+    except ValueError:
+        pass
+    tokens = []
+    index = 0
+    while index < len(text):
+        if text[index].isspace():
+            index += 1
+            continue
+        stop = index + 1
+        while stop < len(text) and not text[stop].isspace() and stop not in boundaries:
+            stop += 1
+        tokens.append((index, stop))
+        index = stop
+    return tokens
+
+
+def token_spans(tokens: list[tuple[int, int]], spans: list[dict]) -> list[tuple[int, int, str]]:
+    """Entity spans (character offsets) as token spans; every span must start and end on tokens."""
+    starts = {start: index for index, (start, _) in enumerate(tokens)}
+    ends = {end: index for index, (_, end) in enumerate(tokens)}
+    result = []
+    for span in spans:
+        first, last = starts.get(span["start"]), ends.get(span["end"])
+        if first is not None and last is not None and last >= first:
+            result.append((first, last + 1, span["label"]))
+    return result
+
+
+def flat_spans(spans: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Split spans into a non-overlapping list (earliest, then longest first) and the ones left out."""
+    kept: list[dict] = []
+    dropped: list[dict] = []
+    for span in sorted(spans, key=lambda s: (s["start"], -s["end"], s["label"])):
+        if kept and span["start"] < kept[-1]["end"]:
+            dropped.append(span)
+        else:
+            kept.append(span)
+    return kept, dropped
+
+
+def trimmed(span: dict, text: str) -> bool:
+    """True when the span neither starts nor ends with white space (token formats need that)."""
+    return not text[span["start"]].isspace() and not text[span["end"] - 1].isspace()
+
+
+def tokens_for_export(text: str, lang: str, spans: list[dict]) -> tuple[list[tuple[int, int]], list[dict], int, int]:
+    """What token formats (CoNLL, spaCy) need from one sentence's spans: the tokens (cut at every
+    kept entity edge), the spans that can be written, and how many were left out because they
+    overlap another span or start or end with white space."""
+    kept, dropped = flat_spans(spans)
+    aligned = [span for span in kept if trimmed(span, text)]
+    cuts = {offset for span in aligned for offset in (span["start"], span["end"])}
+    return export_tokens(text, lang, cuts), aligned, len(dropped), len(kept) - len(aligned)

@@ -1,0 +1,101 @@
+"""tagline's tag and token helpers (formats/tokens.py) give what the maintained libraries give:
+seqeval's decoding of IOB1/IOB2/IOBES tags, spaCy's BILUO tags for character offsets and its spans
+for BILUO tags, and the spacing spaCy's English tokenizer records."""
+
+from __future__ import annotations
+
+import functools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tagline.annotate.formats.spacy import spacy_words
+from tagline.annotate.formats.tokens import decode_tags, encode_tags, join_tokens, parse_tag, token_spans
+
+TAGS = ["O", *(f"{prefix}-{label}" for prefix in "BIESLU" for label in ("PER", "ORG"))]
+
+
+@pytest.mark.slow  # seqeval loads scikit-learn
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(TAGS), max_size=12))
+def test_decoding_is_seqevals_with_biluo_read_as_bioes(tags):
+    from seqeval.metrics.sequence_labeling import get_entities
+
+    as_bioes = [tag.replace("L-", "E-").replace("U-", "S-") for tag in tags]
+    expected = sorted((start, end + 1, label) for label, start, end in get_entities(as_bioes))
+    assert sorted(decode_tags([parse_tag(tag) for tag in tags])) == expected
+
+
+@st.composite
+def words_and_entities(draw):
+    words = draw(st.lists(st.sampled_from(["東京", "DeepSeek", "は", "😀", "AI", "e\u0301", "。", "New", "York"]),
+                          min_size=1, max_size=10))
+    cuts = sorted(draw(st.sets(st.integers(0, len(words)), max_size=6)))
+    spans = [(cuts[i], cuts[i + 1], draw(st.sampled_from(["PER", "ORG"])))
+             for i in range(0, len(cuts) - 1, 2) if cuts[i] < cuts[i + 1]]
+    return words, draw(st.lists(st.booleans(), min_size=len(words), max_size=len(words))), spans
+
+
+@functools.cache
+def blank_vocab():
+    spacy = pytest.importorskip("spacy", reason="spaCy is not installed (it is in the `test` extra)")
+    return spacy.blank("xx").vocab
+
+
+@pytest.mark.slow
+@settings(max_examples=100, deadline=None)
+@given(words_and_entities())
+def test_biluo_tags_are_spacys_for_the_same_character_offsets(case):
+    pytest.importorskip("spacy", reason="spaCy is not installed (it is in the `test` extra)")
+    from spacy.tokens import Doc
+    from spacy.training import biluo_tags_to_spans, offsets_to_biluo_tags
+
+    words, spaces, spans = case
+    doc = Doc(blank_vocab(), words=words, spaces=spaces)
+    characters = [(doc[first].idx, doc[stop - 1].idx + len(doc[stop - 1]), label) for first, stop, label in spans]
+    tags = encode_tags(len(words), spans, "biluo")
+    assert tags == offsets_to_biluo_tags(doc, characters)
+    assert [(span.start, span.end, span.label_) for span in biluo_tags_to_spans(doc, tags)] == \
+        decode_tags([parse_tag(tag) for tag in tags])
+    # The same through tagline's words of the doc's text: spaCy's own words, spaces and tags.
+    tokens = [(token.idx, token.idx + len(token)) for token in doc]
+    entities = [{"start": start, "end": end, "label": label} for start, end, label in characters]
+    words_back = spacy_words(doc.text, [(start, end) for start, end in tokens if not doc.text[start:end].isspace()])
+    assert [(doc.text[start:end], space) for start, end, space in words_back] == \
+        [(token.text, bool(token.whitespace_)) for token in doc]
+    offsets = [(start, end) for start, end, _ in words_back]
+    assert encode_tags(len(offsets), token_spans(offsets, entities), "biluo") == tags
+
+
+ENGLISH = [
+    "EU rejects German call to boycott British lamb.",
+    "Peter Blackburn, (BRUSSELS, 22 August) said: \"It's not clear.\"",
+    "I don't know; it's $5, or 5% of it!",
+    "They've said they'll go, but we're not sure they'd come.",
+    "The U.S. economy grew 2.1% in Q3 [revised] {estimate}.",
+    "Mr. Smith's company (Smith & Co.) sold 1,000 units.",
+    "She asked, \"Why?\" and left.",
+    "We cannot do it, and we're gonna say so.",
+]
+
+
+@pytest.mark.parametrize("text", ENGLISH)
+def test_english_text_rebuilt_from_spacys_words_is_the_text_spacy_read(text):
+    spacy = pytest.importorskip("spacy", reason="spaCy is not installed (it is in the `test` extra)")
+    doc = spacy.blank("en")(text)
+    assert join_tokens([token.text for token in doc], "en")[0] == text
+
+
+@pytest.mark.parametrize(("tokens", "lang", "text"), [
+    (["羅臼", "岳", "(", "1660", "m", ")"], "ja", "羅臼岳(1660m)"),
+    (["J", ".", "K", ".", "ローリング"], "ja", "J.K.ローリング"),
+    (["BMW", "JAPAN", "の", "Lullaby", "for", "a", "Lazy", "Day"], "ja", "BMW JAPANのLullaby for a Lazy Day"),
+    (["梁", "文峰", "は", "DeepSeek", "を"], None, "梁文峰はDeepSeekを"),  # the language guessed from the tokens
+    (["DeepSeek", "is", "from", "杭州", "."], "en", "DeepSeek is from杭州."),
+    (["-LRB-", "a", "-RRB-", "``", "b", "''"], "en", "(a) “b”"),
+])
+def test_text_from_tokens_by_language(tokens, lang, text):
+    rebuilt, offsets = join_tokens(tokens, lang)
+    assert rebuilt == text
+    assert len(offsets) == len(tokens) and all(end > start for start, end in offsets)
