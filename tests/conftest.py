@@ -82,6 +82,17 @@ def sample_answers_only(sample_workspace):
     return sample_workspace
 
 
+@pytest.fixture
+def built_sample(sample_workspace):
+    """The sample workspace, adjudicated and built (its test split: 8 sentences, 16 stance rows)."""
+    from tagline.annotate.gold import auto_adjudicate
+    from tagline.eval.build import build_dataset
+
+    auto_adjudicate(sample_workspace)
+    build_dataset(sample_workspace)
+    return sample_workspace
+
+
 GIANT_SENTENCE_LENGTH = 9_000_000
 
 

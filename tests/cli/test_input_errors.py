@@ -7,16 +7,7 @@ import json
 
 import pytest
 
-from tagline.annotate.gold import auto_adjudicate
 from tagline.cli import main
-from tagline.eval.build import build_dataset
-
-
-@pytest.fixture
-def built_sample(sample_workspace):
-    auto_adjudicate(sample_workspace)
-    build_dataset(sample_workspace)
-    return sample_workspace
 
 
 def _run(runner, *args: str) -> str:
@@ -266,7 +257,7 @@ def test_eval_runs_warns_about_a_results_file_it_cannot_read_and_lists_the_other
 
 def test_scoring_warns_when_the_gold_changed_after_the_build(runner, built_sample):
     quiet = runner.invoke(main, ["eval", "run", "--task", "claim_type", "--baselines", "majority", "--resamples", "20"])
-    assert quiet.exit_code == 0 and "Warning" not in quiet.stderr, quiet.output
+    assert quiet.exit_code == 0 and "Warning: the gold changed" not in quiet.stderr, quiet.output
     from tagline.annotate.gold import gold_record
     from tagline.corpus.store import append_records
 
@@ -277,7 +268,7 @@ def test_scoring_warns_when_the_gold_changed_after_the_build(runner, built_sampl
     assert "Warning: the gold changed after" in result.stderr and "tagline eval build" in result.stderr
     assert runner.invoke(main, ["eval", "build"]).exit_code == 0
     again = runner.invoke(main, ["eval", "run", "--task", "claim_type", "--baselines", "majority", "--resamples", "20"])
-    assert "Warning" not in again.stderr
+    assert "Warning: the gold changed" not in again.stderr
 
 
 def test_import_refuses_lone_surrogates_and_ids_that_make_invalid_document_ids_before_writing(runner, workspace,

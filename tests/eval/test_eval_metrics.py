@@ -39,32 +39,40 @@ def sklearn_f_avg(y_true, y_pred):
 # ----- against scikit-learn -------------------------------------------------------------------
 @pytest.mark.parametrize("seed", range(5))
 def test_classification_metrics_equal_sklearn(seed):
-    # Few items and a skewed distribution, so some classes go unpredicted or unseen.
+    # Few items and a skewed distribution, so some classes go unpredicted or unseen; UNUSED is
+    # configured and never gold or predicted.
     y_true = random_labels(seed, 30, skew=[0.1, 0.6, 0.3])
     y_pred = random_labels(seed + 100, 30, skew=[0.05, 0.9, 0.05])
-    result = classification_metrics(y_true, y_pred, labels=STANCE)
-    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=STANCE, zero_division=0)
+    result = classification_metrics(y_true, y_pred, labels=STANCE + ["UNUSED"])
+    stated = [label for label in STANCE if label in y_true + y_pred]
+    precision, recall, f1, support = precision_recall_fscore_support(y_true, y_pred, labels=stated, zero_division=0)
     assert result["accuracy"] == pytest.approx(accuracy_score(y_true, y_pred))
-    assert result["macro_f1"] == pytest.approx(f1_score(y_true, y_pred, labels=STANCE, average="macro",
-                                                        zero_division=0))
-    assert result["weighted_f1"] == pytest.approx(f1_score(y_true, y_pred, labels=STANCE, average="weighted",
+    # The averages run over the labels with a row, which is scikit-learn's default (labels that occur).
+    assert result["averaged_labels"] == list(result["per_class"]) == stated
+    assert result["absent_labels"] == ["UNUSED"]
+    assert result["macro_f1"] == pytest.approx(f1_score(y_true, y_pred, average="macro", zero_division=0))
+    assert result["macro_f1"] == pytest.approx(np.mean([row["f1"] for row in result["per_class"].values()]))
+    assert result["weighted_f1"] == pytest.approx(f1_score(y_true, y_pred, labels=stated, average="weighted",
                                                            zero_division=0))
-    assert list(result["per_class"]) == STANCE
-    for i, label in enumerate(STANCE):
+    for i, label in enumerate(stated):
         assert result["per_class"][label] == pytest.approx(
-            {"precision": precision[i], "recall": recall[i], "f1": f1[i], "support": support[i]})
-    assert result["confusion_matrix"] == {"labels": STANCE,
-                                          "matrix": confusion_matrix(y_true, y_pred, labels=STANCE).tolist()}
+            {"precision": precision[i], "recall": recall[i], "f1": f1[i], "support": support[i],
+             "predicted": y_pred.count(label)})
+    assert result["confusion_matrix"] == {"labels": STANCE + ["UNUSED"],
+                                          "matrix": confusion_matrix(y_true, y_pred, labels=STANCE + ["UNUSED"]).tolist()}
 
 
 def test_classification_metrics_are_plain_json():
-    result = classification_metrics(["a", "a", "b"], ["b", "b", "b"], labels=["a", "b", "c"])
+    result = classification_metrics(["a", "a", "b"], ["a", "b", "d"], labels=["a", "b", "c", "d"])
     json.dumps(result, allow_nan=False)
-    assert type(result["macro_f1"]) is float and type(result["per_class"]["c"]["support"]) is int
+    assert type(result["macro_f1"]) is float and type(result["per_class"]["d"]["support"]) is int
     assert type(result["confusion_matrix"]["matrix"][0][0]) is int
-    # Never predicted, never gold: every score is 0, not NaN.
-    assert result["per_class"]["c"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
-    assert result["per_class"]["a"]["precision"] == 0.0
+    # Never predicted, never gold: no row and no part in the averages, rather than a row of zeros.
+    assert "c" not in result["per_class"] and result["absent_labels"] == ["c"]
+    # Predicted, never gold: a row whose one prediction is a false positive (recall 0/0 given as 0).
+    assert result["per_class"]["d"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0, "predicted": 1}
+    assert result["per_class"]["b"]["precision"] == 0.0
+    assert result["macro_f1"] == pytest.approx((2 / 3 + 0 + 0) / 3)
 
 
 @settings(max_examples=60, deadline=None)

@@ -6,16 +6,7 @@ import json
 
 import pytest
 
-from tagline.annotate.gold import auto_adjudicate
 from tagline.cli import main
-from tagline.eval.build import build_dataset
-
-
-@pytest.fixture
-def built_sample(sample_workspace):
-    auto_adjudicate(sample_workspace)
-    build_dataset(sample_workspace)
-    return sample_workspace
 
 
 def test_run_writes_valid_results_report_png_and_model(runner, built_sample):

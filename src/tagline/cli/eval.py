@@ -225,9 +225,56 @@ def run_cli(task, baselines, cv, seed, dataset_dir, resamples, pooled, tune, wor
                                  n_resamples=resamples, pooled=pooled, tune=tune, progress=progress)
     if as_json:
         emit_json(results[0] if len(results) == 1 else {"runs": results})
+        _say_warnings(results)
         return
     print_table(results_table(results, with_run_ids=True))
+    _explain(results)
+    _say_warnings(results)
     say(f"reports: {workspace.runs_dir}/<run>/report.md")
+
+
+def _explain(results: Sequence[Mapping[str, Any]]) -> None:
+    """Under a table of runs (or a comparison): what F_avg averages, when it is shown, wrapped to
+    the terminal's width like the table."""
+    shown = {result.get("metric") for result in results} | {name for result in results for name in
+                                                            result.get("metrics") or {}}
+    if "f_avg" in shown:
+        from rich.text import Text
+
+        from tagline.eval.run.caveats import F_AVG_DEFINITION
+
+        print_table(Text(F_AVG_DEFINITION))
+
+
+def _say_warnings(results: Sequence[Mapping[str, Any]]) -> None:
+    """The warnings of runs or of a comparison on stderr, after the figures. One run's are printed
+    as they are. Of several runs, those that scored too few items are summed up in one line, and
+    so is each stance class with no gold items (for a target), which is the same for every run."""
+    if len(results) == 1:
+        for warning in results[0].get("warnings") or []:
+            say(f"Warning: {warning['message']}")
+        return
+    from tagline.eval.run.caveats import SMALL_SAMPLE
+
+    few = sorted(result.get("n_evaluated", 0) for result in results
+                 if any(warning["code"] == "few_items" for warning in result.get("warnings") or []))
+    if few:
+        scored = f"{few[0]}" if few[0] == few[-1] else f"{few[0]} to {few[-1]}"
+        say(f"Warning: {len(few)} of the {len(results)} runs scored fewer than {SMALL_SAMPLE} items ({scored}): their "
+            "scores are unsteady and their 95% intervals wide. `--cv K` scores every item (`tagline eval run --cv 5`); "
+            "each run's report.md says more.")
+    no_gold: dict[tuple[str, str], int] = {}
+    for result in results:
+        for warning in result.get("warnings") or []:
+            if warning["code"] == "f_avg_class":
+                where = (warning.get("target") or "", warning.get("label") or "")
+                no_gold[where] = no_gold.get(where, 0) + 1
+            elif warning["code"] != "few_items":
+                say(f"Warning: {result['run_id']}: {warning['message']}")
+    for (target, label), count in no_gold.items():
+        items, score = (f"{target}'s items", f"{target}'s F_avg") if target else ("the scored items", "F_avg")
+        say(f"Warning: {label} has no gold items among {items} ({count} stance {'run' if count == 1 else 'runs'}): "
+            f"its F1 is 0 by eval.pl's convention, so {score} cannot exceed 0.5; each run's report.md says more.")
 
 
 @click.command("runs")
@@ -243,12 +290,13 @@ def runs_cli(workspace, as_json) -> None:
         click.echo(f"Warning: {problem}; left out", err=True)
     if as_json:
         emit_jsonl({key: run[key] for key in ("run_id", "task", "baseline", "mode", "dataset_fingerprint",
-                                              "created", "metrics") if key in run} for run in runs)
+                                              "created", "metrics", "warnings") if key in run} for run in runs)
         return
     if not runs:
         say("no runs yet: `tagline eval run`")
         return
     print_table(results_table(runs, with_run_ids=True))
+    _explain(runs)
 
 
 @click.command("compare")
@@ -267,11 +315,14 @@ def compare_cli(run_a, run_b, resamples, seed, workspace, as_json) -> None:
     outcome = compare_runs(workspace, run_a, run_b, n_resamples=resamples, seed=seed)
     if as_json:
         emit_json(outcome)
+        _say_warnings([outcome])
         return
     click.echo(f"{outcome['metric']} on {outcome['n_items']} items: A ({outcome['run_a']}) {outcome['a_value']:.4f}, "
                f"B ({outcome['run_b']}) {outcome['b_value']:.4f}")
     click.echo(f"B - A = {outcome['difference']:+.4f}, 95% interval [{outcome['low']:+.4f}, {outcome['high']:+.4f}]"
                + (f", p = {outcome['p_value']:.3f}" if outcome.get("p_value") is not None else ""))
+    _explain([outcome])
+    _say_warnings([outcome])
 
 
 @click.command("score")
@@ -297,8 +348,11 @@ def score_cli(predictions, task, split, dataset_dir, resamples, workspace, as_js
                                n_resamples=resamples)
     if as_json:
         emit_json(result)
+        _say_warnings([result])
         return
     print_table(results_table([result], with_run_ids=True))
+    _explain([result])
+    _say_warnings([result])
 
 
 @click.command("predict")

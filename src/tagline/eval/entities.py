@@ -59,14 +59,34 @@ def _prf(tp: int, fp: int, fn: int) -> dict:
     return {"precision": precision, "recall": recall, "f1": f1, "support": int(tp + fn)}
 
 
+def per_label_scores(gold: Sequence[Sequence[Span]], predicted: Sequence[Sequence[Span]], *,
+                     labels: Sequence[str]) -> tuple[dict[str, dict], list[str]]:
+    """Exact-match precision, recall, F1, gold spans (``support``) and predicted spans
+    (``predicted``) for each label with gold or predicted spans, and the labels with neither.
+
+    A label predicted with no gold span keeps its row (precision and F1 0, every span a false
+    positive; recall 0/0 given as 0). A label with neither has no row: every ratio would be 0/0.
+    """
+    per_label, absent = {}, []
+    for label in labels:
+        of_label = [[s for s in spans if s[2] == label] for spans in gold]
+        predicted_of_label = [[s for s in spans if s[2] == label] for spans in predicted]
+        tp, fp, fn = (int(counts.sum()) for counts in span_counts(of_label, predicted_of_label, mode="exact"))
+        if tp + fp + fn:
+            per_label[label] = {**_prf(tp, fp, fn), "predicted": tp + fp}
+        else:
+            absent.append(label)
+    return per_label, absent
+
+
 def span_metrics(gold: Sequence[Sequence[Span]], predicted: Sequence[Sequence[Span]], *, labels: Sequence[str],
                  n_resamples: int = 1000, random_state: int = 0, confidence: float = 0.95) -> dict:
-    """Span-level exact and partial precision/recall/F1 (micro), per label, with bootstrap intervals
-    over sentences for the headline F1s."""
+    """Span-level exact and partial precision/recall/F1 (micro), with bootstrap intervals over
+    sentences for the headline F1s; per label, exact (:func:`per_label_scores`: ``per_class`` for the
+    labels with gold or predicted spans, ``absent_labels`` for the others)."""
     import numpy as np
 
     metrics = {}
-    per_label = {}
     for mode in ("exact", "partial"):
         tp, fp, fn = span_counts(gold, predicted, mode=mode)
         overall = _prf(int(tp.sum()), int(fp.sum()), int(fn.sum()))
@@ -84,17 +104,12 @@ def span_metrics(gold: Sequence[Sequence[Span]], predicted: Sequence[Sequence[Sp
         metrics[f"{mode}_precision"] = {"value": overall["precision"], "low": overall["precision"],
                                         "high": overall["precision"]}
         metrics[f"{mode}_recall"] = {"value": overall["recall"], "low": overall["recall"], "high": overall["recall"]}
-        if mode == "exact":
-            for label in labels:
-                g = [[s for s in spans if s[2] == label] for spans in gold]
-                q = [[s for s in spans if s[2] == label] for spans in predicted]
-                lt, lp, ln = span_counts(g, q, mode="exact")
-                per_label[label] = _prf(int(lt.sum()), int(lp.sum()), int(ln.sum()))
     # Point intervals for P and R would be misleading: keep only the F1 intervals as intervals.
     for mode in ("exact", "partial"):
         for part in ("precision", "recall"):
             metrics.pop(f"{mode}_{part}")
-    return {"metrics": metrics, "per_class": per_label,
+    per_label, absent = per_label_scores(gold, predicted, labels=labels)
+    return {"metrics": metrics, "per_class": per_label, "absent_labels": absent,
             "exact": _prf(*[int(x.sum()) for x in span_counts(gold, predicted, mode="exact")]),
             "partial": _prf(*[int(x.sum()) for x in span_counts(gold, predicted, mode="partial")])}
 

@@ -15,6 +15,7 @@ from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError, InputError
 from tagline.eval.run import (
     HEADLINE,
+    few_items,
     find_run,
     label_metric,
     load_dataset_dir,
@@ -25,11 +26,12 @@ from tagline.eval.run import (
     read_run_result,
     score_labels,
     score_spans,
+    stance_warnings,
     task_data,
     versions,
     write_run,
 )
-from tagline.schemas.records import RunResult, run_protocol
+from tagline.schemas.records import RunResult, RunWarning, run_protocol
 from tagline.wording import plural, verb
 
 
@@ -98,8 +100,24 @@ def score_predictions(workspace: Workspace, path: str | Path, *, task: str, spli
         "dataset": str(directory), "dataset_fingerprint": built["fingerprint"], "seed": seed,
         "versions": versions(), "created": utc_now(), "n_train": 0, "n_evaluated": len(ids),
         "headline": HEADLINE[task], "params": {"predictions": str(path)}, **scores}
+    result["warnings"] = _score_warnings(result, split)
     write_run(workspace, result, predictions=prediction_rows(task, ids, truth, guess))
     return result
+
+
+def _score_warnings(result: RunResult, split: str) -> list[RunWarning]:
+    """Too few items scored, with what to do instead; F_avg's classes with no gold items or no
+    predictions."""
+    task = result["task"]
+    if split == "all":
+        where, advice = "in the whole dataset", "Only more gold will make it steadier."
+    else:
+        where = f"in the {split} split"
+        advice = ("If the predictions were made without training on this dataset (a zero-shot model, say), score "
+                  "every item with `--split all`; tagline's own baselines score every item with `--cv K`: "
+                  f"`tagline eval run --task {task} --cv 5`.")
+    return few_items(result.get("n_evaluated", 0), where=where, metric=HEADLINE[task],
+                     interval=result["metrics"][HEADLINE[task]], advice=advice) + stance_warnings(result)
 
 
 @dataclass
@@ -205,7 +223,8 @@ def _read_predictions(directory: Path) -> dict[str, dict]:
 
 def compare_runs(workspace: Workspace, run_a: str, run_b: str, *, n_resamples: int = 1000, seed: int = 13) -> dict:
     """Paired bootstrap of the headline metric on the items both runs were evaluated on (which must
-    be the same items): the difference b − a and its 95% interval."""
+    be the same items): the difference b − a and its 95% interval, and ``warnings`` (a ``few_items``
+    :class:`~tagline.schemas.records.RunWarning` when fewer than 30 items were compared)."""
     dir_a, dir_b = find_run(workspace, run_a), find_run(workspace, run_b)
     result_a, result_b = read_run_result(dir_a), read_run_result(dir_b)
     if result_a["task"] != result_b["task"]:
@@ -241,7 +260,23 @@ def compare_runs(workspace: Workspace, run_a: str, run_b: str, *, n_resamples: i
     a_value = outcome.pop("a_value", outcome.pop("a", None))
     b_value = outcome.pop("b_value", outcome.pop("b", None))
     return {"task": task, "metric": metric, "run_a": result_a["run_id"], "run_b": result_b["run_id"],
-            "a_value": a_value, "b_value": b_value, "n_items": len(ids), **outcome}
+            "a_value": a_value, "b_value": b_value, "n_items": len(ids), **outcome,
+            "warnings": _compare_warnings(len(ids), task, metric, outcome, [result_a, result_b])}
+
+
+def _compare_warnings(n_items: int, task: str, metric: str, outcome: Mapping[str, Any],
+                      results: list[RunResult]) -> list[RunWarning]:
+    """A warning when the runs were compared on too few items, with what to do instead."""
+    if all(run_protocol(result)["evaluation"] == "cross_validation" for result in results):
+        advice = "Only more gold will make it steadier."
+    else:
+        baselines = [result["baseline"] for result in results if run_protocol(result)["evaluation"] != "external"]
+        chosen = f" --baselines {','.join(dict.fromkeys(baselines))}" if baselines else ""
+        advice = ("Compare runs made with `--cv K` instead, which score every item: "
+                  f"`tagline eval run --task {task}{chosen} --cv 5`.")
+    return few_items(n_items, where="", done="compared", what="the difference", metric=f"{metric} B - A",
+                     interval={"value": outcome["difference"], "low": outcome["low"], "high": outcome["high"]},
+                     advice=advice)
 
 
 def _paired_span_bootstrap(truth, pred_a, pred_b, *, n_resamples: int, seed: int) -> dict:

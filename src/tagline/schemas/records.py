@@ -145,14 +145,34 @@ class RunProtocol(TypedDict):
     folds: int | None
 
 
+class RunWarning(TypedDict):
+    """One of a run's (or a comparison's) ``warnings``: what a reader must know to read its scores.
+
+    ``code`` says which kind: ``few_items`` (fewer than 30 items scored or compared, so the
+    interval is wide) or ``f_avg_class`` (FAVOR or AGAINST has no gold items or no predictions, so
+    its F1 is 0 and F_avg says little of the predictions); ``target`` (stance, when the warning is
+    about one target's scores) and ``label`` say where it applies; ``message`` says it in words.
+    """
+
+    code: Literal["few_items", "f_avg_class"]
+    message: str
+    target: NotRequired[str]
+    label: NotRequired[str]
+
+
 class RunResult(TypedDict):
     """A run's ``results.json`` (schema ``run``), as `eval run` and `eval score` write and return it.
 
     The schema requires the first eight keys. ``metrics`` maps a metric's name to its value and
     bootstrap interval (``value``, ``low``, ``high``, ``n_resamples``, ``confidence``);
-    ``per_class`` holds precision, recall, F1 and support per label; ``confusion_matrix`` (label
-    tasks) its ``labels`` and ``matrix``; ``per_target`` (stance) ``n``, F_avg and macro-F1 per
-    target. ``model`` and ``confusion_png`` name the files written beside it.
+    ``per_class`` holds precision, recall, F1, support (gold items) and ``predicted`` per label, for
+    the labels with gold items or predictions (``absent_labels`` names the others);
+    ``confusion_matrix`` (label tasks) its ``labels`` and ``matrix``; ``f_avg_classes`` (stance) the
+    F1, gold items and predictions of FAVOR and AGAINST, the two classes F_avg averages;
+    ``per_target`` (stance) ``n``, ``f_avg``, ``f_avg_classes`` and ``macro_f1`` per target;
+    ``warnings`` (:class:`RunWarning`) what a reader must know. ``model`` and ``confusion_png`` name
+    the files written beside it. Results written before a key was added lack it, and are read all
+    the same.
     """
 
     run_id: str
@@ -175,6 +195,9 @@ class RunResult(TypedDict):
     per_class: NotRequired[dict[str, dict[str, Any]]]
     confusion_matrix: NotRequired[dict[str, Any]]
     per_target: NotRequired[dict[str, dict[str, Any]]]
+    absent_labels: NotRequired[list[str]]
+    f_avg_classes: NotRequired[dict[str, dict[str, Any]]]
+    warnings: NotRequired[list[RunWarning]]
     model: NotRequired[str]
     confusion_png: NotRequired[str]
 

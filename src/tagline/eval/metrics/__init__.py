@@ -23,6 +23,7 @@ from tagline.eval.metrics.labels import (
     accuracy,
     classification_metrics,
     f_avg,
+    f_avg_breakdown,
     f_avg_by_target,
     macro_f1,
     metric_value,
@@ -30,5 +31,5 @@ from tagline.eval.metrics.labels import (
 )
 
 __all__ = ["METRICS", "STANCE_POSITIVE", "accuracy", "batched_version", "bootstrap_ci", "classification_metrics",
-           "f_avg", "f_avg_by_target", "macro_f1", "metric_value", "paired_bootstrap", "paired_p_value",
-           "weighted_f1"]
+           "f_avg", "f_avg_breakdown", "f_avg_by_target", "macro_f1", "metric_value", "paired_bootstrap",
+           "paired_p_value", "weighted_f1"]

@@ -40,24 +40,29 @@ def classification_metrics(y_true: Sequence[Hashable], y_pred: Sequence[Hashable
                            labels: Sequence[Hashable]) -> dict:
     """Accuracy, macro and weighted F1, per-class scores and the confusion matrix.
 
-    Computed with scikit-learn, ``zero_division=0``: a class never predicted has precision 0, a
-    class absent from ``y_true`` has recall 0, and either way its F1 is 0.
+    Computed with scikit-learn, ``zero_division=0``. A class of ``labels`` with no gold item and
+    no prediction has no score at all (every ratio would be 0/0): it is named in
+    ``absent_labels``, has no ``per_class`` row, and is left out of the averages, which run over
+    ``averaged_labels`` (scikit-learn's ``labels=``). A class predicted but never gold keeps its
+    row: its precision and F1 are 0, every prediction of it being a false positive, and its
+    recall (0/0) is given as 0.
 
     Parameters
     ----------
     y_true, y_pred : sequence of labels
         Gold and predicted labels, one per item, in the same order.
     labels : sequence of labels
-        Every label, in the order to report them. Macro and weighted F1 average over these, so a
-        label with no gold items still counts (as 0) in the macro average.
+        Every label, in the order to report them.
 
     Returns
     -------
     dict
-        ``n``, ``accuracy``, ``macro_f1``, ``weighted_f1``; ``per_class``: for each label, in
-        ``labels`` order, ``{"precision", "recall", "f1", "support"}``; ``confusion_matrix``:
-        ``{"labels": [...], "matrix": [[...]]}`` with one row per true label and one column per
-        predicted label.
+        ``n``, ``accuracy``, ``macro_f1``, ``weighted_f1``; ``averaged_labels``: the labels with a
+        gold item or a prediction, over which the two F1 averages run; ``absent_labels``: the
+        others; ``per_class``: for each of ``averaged_labels``, in ``labels`` order,
+        ``{"precision", "recall", "f1", "support", "predicted"}`` (``support`` counts gold items,
+        ``predicted`` predictions); ``confusion_matrix``: ``{"labels": [...], "matrix": [[...]]}``
+        over every label, with one row per true label and one column per predicted label.
 
     Raises
     ------
@@ -67,9 +72,9 @@ def classification_metrics(y_true: Sequence[Hashable], y_pred: Sequence[Hashable
 
     Examples
     --------
-    >>> result = classification_metrics(["a", "b", "b"], ["a", "b", "a"], labels=["a", "b"])
-    >>> result["accuracy"], result["confusion_matrix"]["matrix"]
-    (0.6666666666666666, [[1, 0], [1, 1]])
+    >>> result = classification_metrics(["a", "b", "b"], ["a", "b", "a"], labels=["a", "b", "c"])
+    >>> result["accuracy"], result["confusion_matrix"]["matrix"][:2], result["absent_labels"]
+    (0.6666666666666666, [[1, 0, 0], [1, 1, 0]], ['c'])
     """
     check_lengths(y_true, y_pred=y_pred)
     labels = check_labels(labels)
@@ -84,16 +89,22 @@ def classification_metrics(y_true: Sequence[Hashable], y_pred: Sequence[Hashable
     from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
 
     y_true, y_pred = list(y_true), list(y_pred)
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, average=None, zero_division=0)
     matrix = confusion_matrix(y_true, y_pred, labels=labels)
+    gold, guessed = matrix.sum(axis=1), matrix.sum(axis=0)
+    predicted = {label: int(guessed[i]) for i, label in enumerate(labels)}
+    scored = [label for i, label in enumerate(labels) if gold[i] or guessed[i]]
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y_true, y_pred, labels=scored, average=None, zero_division=0)
     return {
         "n": len(y_true),
         "accuracy": float(accuracy_score(y_true, y_pred)),
-        "macro_f1": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
-        "weighted_f1": float(f1_score(y_true, y_pred, labels=labels, average="weighted", zero_division=0)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=scored, average="macro", zero_division=0)),
+        "weighted_f1": float(f1_score(y_true, y_pred, labels=scored, average="weighted", zero_division=0)),
+        "averaged_labels": scored,
+        "absent_labels": [label for i, label in enumerate(labels) if not (gold[i] or guessed[i])],
         "per_class": {label: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
-                              "support": int(support[i])} for i, label in enumerate(labels)},
+                              "support": int(support[i]), "predicted": predicted[label]}
+                      for i, label in enumerate(scored)},
         "confusion_matrix": {"labels": labels, "matrix": [[int(count) for count in row] for row in matrix]},
     }
 
@@ -242,6 +253,7 @@ def f_avg(y_true: Sequence[Hashable], y_pred: Sequence[Hashable], *,
     See Also
     --------
     f_avg_by_target : the score for each target, and the mean over targets.
+    f_avg_breakdown : the score with each class's F1 and counts.
 
     Examples
     --------
@@ -262,6 +274,43 @@ def f_avg(y_true: Sequence[Hashable], y_pred: Sequence[Hashable], *,
     if not counted:
         return 0.0
     return sum(_f1(correct[label], gold[label], guessed[label]) for label in counted) / len(counted)
+
+
+def f_avg_breakdown(y_true: Sequence[Hashable], y_pred: Sequence[Hashable], *,
+                    positive: Sequence[Hashable] = STANCE_POSITIVE) -> dict:
+    """:func:`f_avg` and what it is made of: each positive class's F1, gold items and predictions.
+
+    The F1 scores are those :func:`f_avg` averages, with ``eval.pl``'s rule that a ratio with a zero
+    denominator is 0: a class with gold items that is never predicted, a class predicted with no
+    gold item, and a class with neither all have an F1 of 0 and count as 0 in the mean. So perfect
+    predictions of items with no AGAINST item score F_avg 0.5. The counts let a report say which of
+    these cases made a class's F1.
+
+    Parameters
+    ----------
+    y_true, y_pred : sequence of labels
+        Gold and predicted stance labels, one per item, in the same order.
+    positive : sequence of labels, default ("FAVOR", "AGAINST")
+        The classes whose F1 scores are averaged.
+
+    Returns
+    -------
+    dict
+        ``{"f_avg": float, "classes": {label: {"f1": float, "gold": int, "predicted": int}}}``,
+        classes in ``positive`` order; ``f_avg`` equals ``f_avg(y_true, y_pred, positive=positive)``.
+
+    Examples
+    --------
+    >>> breakdown = f_avg_breakdown(["FAVOR", "NONE"], ["FAVOR", "NONE"])
+    >>> breakdown["f_avg"], breakdown["classes"]["AGAINST"]
+    (0.5, {'f1': 0.0, 'gold': 0, 'predicted': 0})
+    """
+    check_lengths(y_true, y_pred=y_pred)
+    positive = check_labels(positive)
+    correct, gold, guessed = _counts(y_true, y_pred)
+    classes = {label: {"f1": _f1(correct[label], gold[label], guessed[label]), "gold": gold[label],
+                       "predicted": guessed[label]} for label in positive}
+    return {"f_avg": sum(item["f1"] for item in classes.values()) / len(classes), "classes": classes}
 
 
 def f_avg_by_target(y_true: Sequence[Hashable], y_pred: Sequence[Hashable], *, targets: Sequence[str],

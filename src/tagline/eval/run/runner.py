@@ -13,12 +13,13 @@ from tagline.corpus.store import utc_now
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
 from tagline.eval.baselines.registry import BY_NAME, POOLED, choices, names_for, pooled_names
+from tagline.eval.run.caveats import cross_validation_advice, few_items, stance_warnings
 from tagline.eval.run.data import TaskData, load_dataset_dir, task_data
 from tagline.eval.run.evaluate import Evaluation, evaluate_baseline
 from tagline.eval.run.scoring import HEADLINE, Scores, prediction_rows, score_labels, score_spans
 from tagline.eval.run.storage import new_run_dir, versions, write_run
 from tagline.schemas import TASKS
-from tagline.schemas.records import RunResult
+from tagline.schemas.records import RunResult, RunWarning, run_protocol
 
 
 def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequence[str] | None = None,
@@ -66,6 +67,7 @@ def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequen
                 "created": utc_now(), "n_train": outcome["n_train"], "n_evaluated": len(outcome["evaluated"]),
                 "headline": HEADLINE[name], "params": outcome["params"], "lang": outcome["lang"],
                 "seconds": round(time.perf_counter() - started, 3), **scores}
+            result["warnings"] = _warnings(result)
             write_run(workspace, result, model=outcome["model"], predictions=rows)
             results.append(result)
     return results
@@ -82,6 +84,20 @@ def _scores_and_rows(data: TaskData, outcome: Evaluation, *, n_resamples: int,
         scores = score_labels(data.task, truth, outcome["predictions"], data.labels,
                               inputs=[data.inputs[i] for i in evaluated], n_resamples=n_resamples, seed=seed)
     return scores, prediction_rows(data.task, [data.ids[i] for i in evaluated], truth, outcome["predictions"])
+
+
+def _warnings(result: RunResult) -> list[RunWarning]:
+    """What a reader of the run must know: too few items scored (with what to do instead), and
+    F_avg's classes with no gold items or no predictions, overall and per target."""
+    headline = HEADLINE[result["task"]]
+    if run_protocol(result)["evaluation"] == "cross_validation":
+        where, done, advice = "", "scored by cross-validation", "Only more gold will make it steadier."
+    else:
+        tuned = run_protocol(result)["tuning"] != "defaults"
+        where, done = "in the test split", "scored"
+        advice = cross_validation_advice(result["task"], result["baseline"], tuned=tuned)
+    return few_items(result.get("n_evaluated", 0), where=where, done=done, metric=headline,
+                     interval=result["metrics"][headline], advice=advice) + stance_warnings(result)
 
 
 def plan_baselines(tasks: list[str], baselines: Sequence[str] | None, pooled: bool) -> dict[str, list[str]]:
