@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from tagline.annotate.agreement import label_agreement, render_markdown, span_agreement
 from tagline.annotate.answers import (
@@ -18,7 +19,7 @@ from tagline.corpus.workspace import Workspace
 
 def agreement_report(workspace: Workspace, *, tasks: Iterable[str] | None = None,
                      annotators: Iterable[str] | None = None, top_contested: int = 10,
-                     machines: bool = False, exclude_annotators: Iterable[str] | None = None) -> dict:
+                     machines: bool = False, exclude_annotators: Iterable[str] | None = None) -> dict[str, Any]:
     """Agreement for every question (stance per target, claim type, entities) among ``annotators``.
 
     Returns ``{"annotators": [...], "questions": {name: report}, "left_out": {name: why}}`` where
@@ -61,7 +62,7 @@ def agreement_report(workspace: Workspace, *, tasks: Iterable[str] | None = None
             "machines": machine_agreement(workspace, exclude_annotators=exclude_annotators)}
 
 
-def report_markdown(workspace: Workspace, report: dict) -> str:
+def report_markdown(workspace: Workspace, report: dict[str, Any]) -> str:
     """A GitHub-readable disagreement report: one section per question, then the contested
     sentences in full with each annotator's answer."""
     from tagline.annotate.provenance import provenance_markdown
@@ -95,7 +96,7 @@ def report_markdown(workspace: Workspace, report: dict) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _contested_sentences(workspace: Workspace, report: dict) -> list[tuple[dict, dict]]:
+def _contested_sentences(workspace: Workspace, report: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     wanted: dict[str, dict[str, dict[str, str]]] = {}
     for name, question in report["questions"].items():
         for item in question.get("most_contested", []):

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from tagline.corpus.config import ADD_TARGETS, Config
 from tagline.corpus.store import utc_now
 from tagline.schemas import LABEL_TASKS
 
+if TYPE_CHECKING:
+    from tagline.corpus.workspace import Workspace
 
-def make_event(sentence_id: str, annotator: str, task: str, value: dict | None, *, op: str = "set",
-               source: str | None = None, suggestion: dict | None = None) -> dict:
+
+def make_event(sentence_id: str, annotator: str, task: str, value: dict[str, Any] | None, *, op: str = "set",
+               source: str | None = None, suggestion: dict[str, Any] | None = None) -> dict[str, Any]:
     """A new event record (see the ``event`` schema), stamped with the current UTC time.
 
     ``suggestion`` is the provenance of an answer made where a model had suggested one: its
@@ -28,7 +32,7 @@ def make_event(sentence_id: str, annotator: str, task: str, value: dict | None, 
     return event
 
 
-def slot(event: Mapping) -> tuple[str, str | None]:
+def slot(event: Mapping[str, Any]) -> tuple[str, str | None]:
     """The answer an event sets or retracts: ``(task, target)`` for stance, ``(task, None)`` otherwise."""
     task = event["task"]
     if task == "stance":
@@ -36,7 +40,8 @@ def slot(event: Mapping) -> tuple[str, str | None]:
     return task, None
 
 
-def event_problems(event: Mapping, config: Config, sentence_text: str | None, *, orphaned: bool = False) -> list[str]:
+def event_problems(event: Mapping[str, Any], config: Config, sentence_text: str | None, *,
+                   orphaned: bool = False) -> list[str]:
     """What is wrong with a schema-valid event given the workspace config and its sentence's text
     (``None`` when the sentence id is unknown, or ``orphaned`` when its document was replaced and
     the text is no longer checked). Empty when it is fine."""
@@ -81,9 +86,9 @@ class AnnotatorView:
     """One annotator's current answers: ``answers[sentence_id][(task, target)] = value``."""
 
     annotator: str
-    answers: dict[str, dict[tuple[str, str | None], dict]]
+    answers: dict[str, dict[tuple[str, str | None], dict[str, Any]]]
 
-    def value(self, sentence_id: str, task: str, target: str | None = None) -> dict | None:
+    def value(self, sentence_id: str, task: str, target: str | None = None) -> dict[str, Any] | None:
         return self.answers.get(sentence_id, {}).get((task, target))
 
     def is_done(self, sentence_id: str, required: Iterable[tuple[str, str | None]]) -> bool:
@@ -91,10 +96,10 @@ class AnnotatorView:
         return all(slot_ in current for slot_ in required)
 
 
-def fold_events(events: Iterable[Mapping]) -> dict[str, dict[tuple[str, str | None], dict]]:
+def fold_events(events: Iterable[Mapping[str, Any]]) -> dict[str, dict[tuple[str, str | None], dict[str, Any]]]:
     """Fold events (in file order) into ``{sentence_id: {(task, target): value}}``: the last event
     per slot wins; a retract removes the answer."""
-    answers: dict[str, dict[tuple[str, str | None], dict]] = {}
+    answers: dict[str, dict[tuple[str, str | None], dict[str, Any]]] = {}
     for event in events:
         key = slot(event)
         current = answers.setdefault(event["sentence_id"], {})
@@ -117,7 +122,8 @@ def required_slots(config: Config, tasks: Iterable[str],
     return slots
 
 
-def iter_annotation_events(workspace, annotator: str | None = None, *, problems=None) -> Iterator[dict]:
+def iter_annotation_events(workspace: Workspace, annotator: str | None = None, *,
+                           problems: list[Any] | None = None) -> Iterator[dict[str, Any]]:
     """Stream events from every annotator file (or one annotator's)."""
     from tagline.corpus.store import read_records
 
@@ -127,5 +133,5 @@ def iter_annotation_events(workspace, annotator: str | None = None, *, problems=
             yield from read_records(path, problems=problems, kind="event")
 
 
-def load_view(workspace, annotator: str) -> AnnotatorView:
+def load_view(workspace: Workspace, annotator: str) -> AnnotatorView:
     return AnnotatorView(annotator, fold_events(iter_annotation_events(workspace, annotator)))

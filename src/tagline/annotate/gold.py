@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from tagline.annotate.answers import (
     collect_votes,
@@ -29,18 +30,18 @@ from tagline.errors import DataError
 GoldKey = tuple[str, str, str | None]  # sentence_id, task, target
 
 
-def gold_key(record: dict) -> GoldKey:
+def gold_key(record: dict[str, Any]) -> GoldKey:
     return record["sentence_id"], record["task"], record.get("target")
 
 
-def iter_gold(workspace: Workspace) -> Iterator[dict]:
+def iter_gold(workspace: Workspace) -> Iterator[dict[str, Any]]:
     return workspace.iter_gold()
 
 
-def gold_view(workspace: Workspace, *, reopened: bool = False) -> dict[GoldKey, dict]:
+def gold_view(workspace: Workspace, *, reopened: bool = False) -> dict[GoldKey, dict[str, Any]]:
     """The current gold record per question (the last one written wins). A question whose last
     record reopens it (``provenance.method`` ``reopened``) has no gold, unless ``reopened``."""
-    view: dict[GoldKey, dict] = {}
+    view: dict[GoldKey, dict[str, Any]] = {}
     for record in iter_gold(workspace):
         view[gold_key(record)] = record
     if not reopened:
@@ -48,8 +49,8 @@ def gold_view(workspace: Workspace, *, reopened: bool = False) -> dict[GoldKey, 
     return view
 
 
-def gold_record(sentence_id: str, task: str, target: str | None, value: dict, method: str, votes: dict,
-                adjudicator: str | None = None) -> dict:
+def gold_record(sentence_id: str, task: str, target: str | None, value: dict[str, Any], method: str,
+                votes: dict[str, Any], adjudicator: str | None = None) -> dict[str, Any]:
     provenance: dict[str, object] = {"method": method, "votes": votes}
     if adjudicator:
         provenance["adjudicator"] = adjudicator
@@ -59,7 +60,7 @@ def gold_record(sentence_id: str, task: str, target: str | None, value: dict, me
     return record
 
 
-def _votes_for_record(task: str, votes: dict[str, dict]) -> dict:
+def _votes_for_record(task: str, votes: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Votes as stored in provenance: the label, or the span list, per annotator."""
     if task == "entities":
         return {annotator: value["spans"] for annotator, value in sorted(votes.items())}
@@ -73,16 +74,16 @@ class Contested:
     sentence_id: str
     task: str
     target: str | None
-    votes: dict[str, dict]
+    votes: dict[str, dict[str, Any]]
     reason: str
 
     @property
     def name(self) -> str:
         return question_name(self.task, self.target)
 
-    def options(self) -> list[tuple[dict, list[str]]]:
+    def options(self) -> list[tuple[dict[str, Any], list[str]]]:
         """The distinct answers given, most votes first, each with who gave it."""
-        grouped: dict[object, tuple[dict, list[str]]] = {}
+        grouped: dict[object, tuple[dict[str, Any], list[str]]] = {}
         for annotator, value in sorted(self.votes.items()):
             grouped.setdefault(value_key(self.task, value), (value, []))[1].append(annotator)
         return sorted(grouped.values(), key=lambda option: -len(option[1]))
@@ -90,12 +91,12 @@ class Contested:
 
 @dataclass
 class AdjudicationResult:
-    written: list[dict] = field(default_factory=list)
+    written: list[dict[str, Any]] = field(default_factory=list)
     contested: list[Contested] = field(default_factory=list)
     unchanged: int = 0
     changed: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         methods = Counter(record["provenance"]["method"] for record in self.written)
         return {"written": len(self.written), "by_method": dict(methods), "unchanged": self.unchanged,
                 "contested": [{"sentence_id": c.sentence_id, "question": c.name, "reason": c.reason,
@@ -184,7 +185,7 @@ def _adjudicate_locked(workspace: Workspace, tasks: Iterable[str] | None, min_ag
     return result
 
 
-def _stands(record: dict, votes: dict, imported: Iterable[str]) -> bool:
+def _stands(record: dict[str, Any], votes: dict[str, Any], imported: Iterable[str]) -> bool:
     """Whether gold stays as it is for the current ``votes``: they are the ones it was made from, or
     it is imported gold, which no vote remakes. That is a benchmark's, or gold decided with the vote
     of an annotator whose answers came with their gold (``imported``): the sample's shipped gold,
@@ -194,7 +195,8 @@ def _stands(record: dict, votes: dict, imported: Iterable[str]) -> bool:
         not set(provenance["votes"]).isdisjoint(imported)
 
 
-def _decide(task: str, answers: dict[str, dict], *, single: bool, min_agreement: str) -> tuple[dict, str] | None:
+def _decide(task: str, answers: dict[str, dict[str, Any]], *, single: bool,
+            min_agreement: str) -> tuple[dict[str, Any], str] | None:
     if single:
         (value,) = answers.values()
         return value, "single"
@@ -208,7 +210,7 @@ def _decide(task: str, answers: dict[str, dict], *, single: bool, min_agreement:
     return None
 
 
-def record_decision(workspace: Workspace, item: Contested, value: dict, adjudicator: str) -> dict:
+def record_decision(workspace: Workspace, item: Contested, value: dict[str, Any], adjudicator: str) -> dict[str, Any]:
     """Write a person's decision on a contested question."""
     record = gold_record(item.sentence_id, item.task, item.target, value, "adjudicated",
                          _votes_for_record(item.task, item.votes), adjudicator=adjudicator)
@@ -218,7 +220,7 @@ def record_decision(workspace: Workspace, item: Contested, value: dict, adjudica
 
 
 def reopen(workspace: Workspace, identifiers: Iterable[str], *, tasks: Iterable[str] | None = None,
-           target: str | None = None, adjudicator: str | None = None) -> list[dict]:
+           target: str | None = None, adjudicator: str | None = None) -> list[dict[str, Any]]:
     """Offer decided questions to the adjudicator again: for each current gold record of the
     sentences or documents named (and the tasks, and the stance target, when given), a record that
     reopens it is appended. Nothing is deleted: the decision stays in the file, history and all.
@@ -248,7 +250,8 @@ def reopen(workspace: Workspace, identifiers: Iterable[str], *, tasks: Iterable[
     return records
 
 
-def undo_decision(workspace: Workspace, item: Contested, previous: dict | None, adjudicator: str) -> dict:
+def undo_decision(workspace: Workspace, item: Contested, previous: dict[str, Any] | None,
+                  adjudicator: str) -> dict[str, Any]:
     """Take back a decision: the gold before it comes back (as a new record), or, where there was
     none, the question is reopened, so it is contested again."""
     if previous is not None and previous["provenance"]["method"] != "reopened":
@@ -262,12 +265,12 @@ def undo_decision(workspace: Workspace, item: Contested, previous: dict | None, 
     return record
 
 
-def _any_value(item: Contested) -> dict:
+def _any_value(item: Contested) -> dict[str, Any]:
     """A value of the question's shape, for a reopening record (its value is not gold)."""
     return next(iter(item.votes.values()))
 
 
-def gold_listing(workspace: Workspace, *, exclude_annotators: Iterable[str] | None = None) -> list[dict]:
+def gold_listing(workspace: Workspace, *, exclude_annotators: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """Every current gold record, with ``changed`` true where the votes moved on since (counting
     the votes as adjudication does, without ``exclude_annotators``)."""
     view = gold_view(workspace)

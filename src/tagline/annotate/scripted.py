@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from tagline.annotate.answers import check_can_answer, left_out, select_annotators
 from tagline.annotate.events import (
@@ -51,7 +52,7 @@ def parse_stance(items: Sequence[str]) -> dict[str, str]:
     return stance
 
 
-def find_sentence(workspace: Workspace, sentence_id: str) -> dict:
+def find_sentence(workspace: Workspace, sentence_id: str) -> dict[str, Any]:
     for record in workspace.iter_sentences():
         if record["id"] == sentence_id:
             return record
@@ -59,7 +60,7 @@ def find_sentence(workspace: Workspace, sentence_id: str) -> dict:
                     fix="see `tagline corpus show DOC_ID` for the ids")
 
 
-def parse_entity(spec: str, sentence_text: str, labels: Sequence[str], lang: str = "") -> list[dict]:
+def parse_entity(spec: str, sentence_text: str, labels: Sequence[str], lang: str = "") -> list[dict[str, Any]]:
     """Spans for an ``--entity`` spec: ``START:END:LABEL`` (offsets in the sentence), or
     ``TEXT:LABEL``, which marks every occurrence of TEXT in the sentence, found as the session's
     ``/`` finds it (case and full-width forms ignored; in English, whole words only)."""
@@ -90,7 +91,7 @@ def parse_entity(spec: str, sentence_text: str, labels: Sequence[str], lang: str
 def label_sentence(
     workspace: Workspace, sentence_id: str, annotator: str, *, stance: dict[str, str] | None = None,
     claim_type: str | None = None, entities: Sequence[str] | None = None, source: str = "script",
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Record answers for one sentence; everything is checked first, then appended in one write.
 
     ``entities`` replaces the sentence's whole span list (an empty sequence records "no entities").
@@ -108,7 +109,7 @@ def label_sentence(
     if claim_type is not None:
         events.append(make_event(sentence_id, annotator, "claim_type", {"label": claim_type}, source=source))
     if entities is not None:
-        spans: list[dict] = []
+        spans: list[dict[str, Any]] = []
         labels = config.labels("entities")
         for spec in entities:
             spans.extend(parse_entity(spec, sentence["text"], labels, sentence["lang"]))
@@ -126,7 +127,7 @@ def label_sentence(
 
 
 def retract_answer(workspace: Workspace, sentence_id: str, annotator: str, task: str,
-                   target: str | None = None) -> dict:
+                   target: str | None = None) -> dict[str, Any]:
     """Withdraw an annotator's current answer (a ``retract`` event; nothing is deleted).
 
     ``target`` names the stance target, and may be left out only when the workspace has one."""
@@ -149,10 +150,10 @@ def retract_answer(workspace: Workspace, sentence_id: str, annotator: str, task:
     return event
 
 
-def answers_as_dict(answers: dict) -> dict:
+def answers_as_dict(answers: Mapping[tuple[str, str | None], Any]) -> dict[str, Any]:
     """``{(task, target): value}`` as JSON-friendly ``{"stance": {target: label}, "claim_type": label,
     "entities": [spans]}``."""
-    out: dict = {}
+    out: dict[str, Any] = {}
     for (task, target), value in sorted(answers.items(), key=lambda item: (TASKS.index(item[0][0]), item[0][1] or "")):
         if task == "stance":
             out.setdefault("stance", {})[target] = value["label"]
@@ -163,7 +164,7 @@ def answers_as_dict(answers: dict) -> dict:
     return out
 
 
-def sentence_answers(workspace: Workspace, sentence_id: str) -> dict:
+def sentence_answers(workspace: Workspace, sentence_id: str) -> dict[str, Any]:
     """A sentence and every annotator's current answers for it, side by side."""
     sentence = find_sentence(workspace, sentence_id)
     by_annotator = {}
@@ -175,7 +176,7 @@ def sentence_answers(workspace: Workspace, sentence_id: str) -> dict:
     return {"sentence": sentence, "annotations": by_annotator}
 
 
-def progress(workspace: Workspace, annotators: Iterable[str] | None = None) -> dict:
+def progress(workspace: Workspace, annotators: Iterable[str] | None = None) -> dict[str, Any]:
     """Per annotator and task: how many sentences have a current answer, of how many.
 
     Without ``annotators``: people and machine annotators; answers that came with their gold (the
@@ -183,13 +184,13 @@ def progress(workspace: Workspace, annotators: Iterable[str] | None = None) -> d
     config = workspace.config
     current_ids = {record["id"] for record in workspace.iter_sentences()}
     total = len(current_ids)
-    by_annotator: dict[str, dict] = {}
+    by_annotator: dict[str, dict[str, Any]] = {}
     chosen = select_annotators(workspace, annotators, machines=True)
     report = {"sentences": total, "annotators": by_annotator,
               "left_out": {name: why for name, why in left_out(workspace, chosen).items() if why != "machine"}}
     for annotator in chosen:
         answers = fold_events(iter_annotation_events(workspace, annotator))
-        counts: Counter = Counter()
+        counts: Counter[tuple[str, str | None]] = Counter()
         complete = 0
         required = required_slots(config, config.tasks)
         for sentence_id, current in answers.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
+from typing import Any
 
 from tagline.annotate.events import event_problems
 from tagline.corpus.annotators import annotator_kinds
@@ -64,7 +65,7 @@ def validate_workspace(workspace: Workspace) -> list[LineProblem]:
     return [LineProblem(_show(p.path), p.line, p.message, p.warning) for p in problems]
 
 
-def _show(path: str | os.PathLike) -> str:
+def _show(path: str | os.PathLike[str]) -> str:
     try:
         relative = os.path.relpath(path)
     except ValueError:
@@ -90,8 +91,8 @@ def _check_annotators(workspace: Workspace, problems: list[LineProblem]) -> None
                                         f"`tagline annotate retire {name}` archives them too", warning=True))
 
 
-def _check_documents(workspace: Workspace, problems: list[LineProblem]) -> dict[str, dict]:
-    documents: dict[str, dict] = {}
+def _check_documents(workspace: Workspace, problems: list[LineProblem]) -> dict[str, dict[str, Any]]:
+    documents: dict[str, dict[str, Any]] = {}
     if not workspace.documents_path.exists():
         return documents
     for line, record in iter_lines(workspace.documents_path, problems=problems):
@@ -113,7 +114,8 @@ def _check_documents(workspace: Workspace, problems: list[LineProblem]) -> dict[
     return documents
 
 
-def _check_sentences(workspace: Workspace, documents: dict[str, dict], problems: list[LineProblem]) -> dict[str, str]:
+def _check_sentences(workspace: Workspace, documents: dict[str, dict[str, Any]],
+                     problems: list[LineProblem]) -> dict[str, str]:
     texts: dict[str, str] = {}
     cached_doc: tuple[str | None, str | None] = (None, None)
     where = _show(workspace.sentences_path)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.readers import (
@@ -30,11 +31,11 @@ _SENTENCE_NUMBER = re.compile(r"-s(\d+)$")
 class IngestReport:
     """What :func:`add_documents` did."""
 
-    added: list[dict] = field(default_factory=list)
+    added: list[dict[str, Any]] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    replaced: list[dict] = field(default_factory=list)
+    replaced: list[dict[str, Any]] = field(default_factory=list)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"added": self.added, "unchanged": self.unchanged, "replaced": self.replaced}
 
 
@@ -98,7 +99,7 @@ def add_documents(
 
 def add_source_documents(
     workspace: Workspace, documents: Iterable[SourceDocument], *, lang: str | None = None, replace: bool = False,
-    sentence_meta: dict[str, list[dict]] | None = None, progress: ProgressCallback = no_progress,
+    sentence_meta: dict[str, list[dict[str, Any]]] | None = None, progress: ProgressCallback = no_progress,
 ) -> IngestReport:
     """Ingest already-read documents (see :func:`add_documents`).
 
@@ -112,11 +113,12 @@ def add_source_documents(
                            sentence_meta=sentence_meta, progress=progress)
 
 
-Planned = list[tuple[SourceDocument, list[dict], dict | None]]  # document, its sentences, its registry record
+# document, its sentences, its registry record
+Planned = list[tuple[SourceDocument, list[dict[str, Any]], dict[str, Any] | None]]
 
 
 def _add_locked(workspace: Workspace, documents: list[SourceDocument], transaction: Transaction, *,
-                lang: str | None, replace: bool, sentence_meta: dict[str, list[dict]] | None,
+                lang: str | None, replace: bool, sentence_meta: dict[str, list[dict[str, Any]]] | None,
                 progress: ProgressCallback) -> IngestReport:
     report = IngestReport()
     planned = _plan(workspace, documents, report, lang=lang, replace=replace, sentence_meta=sentence_meta,
@@ -165,7 +167,7 @@ def _add_locked(workspace: Workspace, documents: list[SourceDocument], transacti
 
 
 def _plan(workspace: Workspace, documents: list[SourceDocument], report: IngestReport, *, lang: str | None,
-          replace: bool, sentence_meta: dict[str, list[dict]] | None, progress: ProgressCallback) -> Planned:
+          replace: bool, sentence_meta: dict[str, list[dict[str, Any]]] | None, progress: ProgressCallback) -> Planned:
     """The documents to write, each with its sentences; unchanged ones go to ``report``."""
     config_lang = workspace.config.language
     registry = workspace.documents()
@@ -201,7 +203,7 @@ def _plan(workspace: Workspace, documents: list[SourceDocument], report: IngestR
     return planned
 
 
-def _sentence_records(document: SourceDocument, lang: str, meta: list[dict] | None) -> list[dict]:
+def _sentence_records(document: SourceDocument, lang: str, meta: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     spans = segment_document(document, lang)
     if not spans:
         raise InputError("no sentences found", where=document.source, fix="check that the file has text")
@@ -217,15 +219,15 @@ def _sentence_records(document: SourceDocument, lang: str, meta: list[dict] | No
     return records
 
 
-def _carry_over(workspace: Workspace, planned: Planned, report: IngestReport) -> list[dict]:
+def _carry_over(workspace: Workspace, planned: Planned, report: IngestReport) -> list[dict[str, Any]]:
     """Give the sentences of replaced documents their old ids where the text is unchanged; return
     the sentences that left (to keep in orphaned.jsonl) and note them in ``report``."""
     annotated = _annotated_sentence_ids(workspace)
     orphaned_ids = _orphaned_ids(workspace)
-    old_by_doc: dict[str, list[dict]] = {}
+    old_by_doc: dict[str, list[dict[str, Any]]] = {}
     for stored in workspace.iter_sentences():
         old_by_doc.setdefault(stored["doc_id"], []).append(stored)
-    orphan_records: list[dict] = []
+    orphan_records: list[dict[str, Any]] = []
     for document, records, existing in planned:
         # Sentences left by an ingest that crashed before its registry line are not a document yet.
         old = old_by_doc.get(document.doc_id, []) if existing is not None else []
@@ -240,12 +242,13 @@ def _carry_over(workspace: Workspace, planned: Planned, report: IngestReport) ->
     return orphan_records
 
 
-def _chain(*iterables):
+def _chain(*iterables: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     for iterable in iterables:
         yield from iterable
 
 
-def _carry_ids(doc_id: str, old: list[dict], new: list[dict], orphaned_ids: set[str]) -> tuple[int, list[dict]]:
+def _carry_ids(doc_id: str, old: list[dict[str, Any]], new: list[dict[str, Any]],
+               orphaned_ids: set[str]) -> tuple[int, list[dict[str, Any]]]:
     """Give unchanged sentences their old ids and new ones fresh numbers; return (kept, orphans)."""
     if not old:
         return 0, []

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from typing import Any
 
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
 
 
-def corpus_stats(workspace: Workspace) -> dict:
+def corpus_stats(workspace: Workspace) -> dict[str, Any]:
     """Counts of documents, sentences and characters, by language and split, and sentence lengths."""
     documents = workspace.documents()
     lengths: list[int] = []
@@ -42,12 +43,12 @@ def corpus_stats(workspace: Workspace) -> dict:
     }
 
 
-def list_documents(workspace: Workspace) -> list[dict]:
+def list_documents(workspace: Workspace) -> list[dict[str, Any]]:
     """The current registry record of every document, in the order they were first added."""
     return list(workspace.documents().values())
 
 
-def show(workspace: Workspace, identifier: str) -> dict:
+def show(workspace: Workspace, identifier: str) -> dict[str, Any]:
     """A document (its record and sentences) or one sentence, by id."""
     documents = workspace.documents()
     if identifier in documents:

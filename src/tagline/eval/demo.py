@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
@@ -22,7 +23,7 @@ class DemoResult:
     workspace: Workspace
     build: BuildReport
     results: list[RunResult] = field(default_factory=list)
-    stats: dict = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
 
 
 def demo_runs() -> list[tuple[str, str]]:
@@ -32,7 +33,7 @@ def demo_runs() -> list[tuple[str, str]]:
     return [(task, baseline) for task in TASKS for baseline in names_for(task)]
 
 
-def run_demo(directory: str | os.PathLike, *, cv: int = 5, n_resamples: int = 1000,
+def run_demo(directory: str | os.PathLike[str], *, cv: int = 5, n_resamples: int = 1000,
              progress: Callable[[str, str, int, int], None] | None = None) -> DemoResult:
     """Make a workspace with the sample in ``directory``, check it, build the dataset and run every
     baseline with ``cv``-fold cross-validation.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ from tagline.schemas.records import RunResult, RunWarning, run_protocol
 from tagline.wording import plural, verb
 
 
-def _read_jsonl(path: Path) -> list[tuple[int, dict]]:
+def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     rows = []
     try:
         handle = open(path, "rb")
@@ -58,7 +58,7 @@ def _read_jsonl(path: Path) -> list[tuple[int, dict]]:
     return rows
 
 
-def _first(items, count: int = 5) -> str:
+def _first(items: Iterable[Any], count: int = 5) -> str:
     items = list(items)
     shown = ", ".join(map(str, items[:count]))
     return shown + (f", … ({len(items)} in all)" if len(items) > count else "")
@@ -148,7 +148,7 @@ def _read_predicted(path: Path, task: str, labels: list[str], texts: dict[str, s
     return found
 
 
-def _row_id(record: dict, task: str, *, where: str) -> str:
+def _row_id(record: dict[str, Any], task: str, *, where: str) -> str:
     row_id = record.get("id")
     if row_id is None and task == "stance" and "sentence_id" in record and "target" in record:
         row_id = f"{record['sentence_id']}@{record['target']}"
@@ -161,8 +161,8 @@ def _row_id(record: dict, task: str, *, where: str) -> str:
     return row_id
 
 
-def _read_spans(record: dict, text: str | None, labels: list[str], found: _Predicted, *, path: Path,
-                number: int) -> list[tuple]:
+def _read_spans(record: dict[str, Any], text: str | None, labels: list[str], found: _Predicted, *, path: Path,
+                number: int) -> list[tuple[Any, ...]]:
     spans = record.get("entities")
     where = f"{path}:{number}"
     if not isinstance(spans, list):
@@ -214,14 +214,15 @@ def _check_predicted(found: _Predicted, gold: dict[str, Any], *, task: str, spli
         raise DataError("; ".join(problems), where=str(path), fix="; ".join(fixes))
 
 
-def _read_predictions(directory: Path) -> dict[str, dict]:
+def _read_predictions(directory: Path) -> dict[str, dict[str, Any]]:
     path = directory / "predictions.jsonl"
     if not path.exists():
         raise DataError("the run has no predictions.jsonl", where=str(directory))
     return {record["id"]: record for _, record in _read_jsonl(path)}
 
 
-def compare_runs(workspace: Workspace, run_a: str, run_b: str, *, n_resamples: int = 1000, seed: int = 13) -> dict:
+def compare_runs(workspace: Workspace, run_a: str, run_b: str, *, n_resamples: int = 1000,
+                 seed: int = 13) -> dict[str, Any]:
     """Paired bootstrap of the headline metric on the items both runs were evaluated on (which must
     be the same items): the difference b − a and its 95% interval, and ``warnings`` (a ``few_items``
     :class:`~tagline.schemas.records.RunWarning` when fewer than 30 items were compared)."""
@@ -279,20 +280,21 @@ def _compare_warnings(n_items: int, task: str, metric: str, outcome: Mapping[str
                      advice=advice)
 
 
-def _paired_span_bootstrap(truth, pred_a, pred_b, *, n_resamples: int, seed: int) -> dict:
+def _paired_span_bootstrap(truth: list[Any], pred_a: list[Any], pred_b: list[Any], *, n_resamples: int,
+                           seed: int) -> dict[str, Any]:
     import numpy as np
 
     from tagline.eval.entities import span_counts
     from tagline.eval.metrics import paired_p_value
 
-    def as_spans(rows):
+    def as_spans(rows: list[Any]) -> list[list[tuple[Any, ...]]]:
         return [[tuple(s) for s in row] for row in rows]
 
-    truth = as_spans(truth)
-    counts_a = span_counts(truth, as_spans(pred_a))
-    counts_b = span_counts(truth, as_spans(pred_b))
+    truth_spans = as_spans(truth)
+    counts_a = span_counts(truth_spans, as_spans(pred_a))
+    counts_b = span_counts(truth_spans, as_spans(pred_b))
 
-    def f1(counts, index=None):
+    def f1(counts: Any, index: Any = None) -> Any:
         tp, fp, fn = (c if index is None else c[index].sum(axis=1) for c in counts)
         if index is None:
             tp, fp, fn = tp.sum(), fp.sum(), fn.sum()
@@ -309,7 +311,7 @@ def _paired_span_bootstrap(truth, pred_a, pred_b, *, n_resamples: int, seed: int
             "n_resamples": n_resamples}
 
 
-def predict_file(workspace: Workspace, run_id: str, path: str | Path) -> list[dict]:
+def predict_file(workspace: Workspace, run_id: str, path: str | Path) -> list[dict[str, Any]]:
     """Predict with a saved run's model. ``path``: JSON lines with ``text`` (and ``target`` for
     stance, one the run was trained on; optional ``id``), or a plain text file with one text per
     line. A file with no text is an error, as is a record that cannot be predicted."""
@@ -320,7 +322,7 @@ def predict_file(workspace: Workspace, run_id: str, path: str | Path) -> list[di
                         where=str(directory),
                         fix="pick a run made by `tagline eval run` (`tagline eval runs` lists them)")
     path = Path(path)
-    records: list[dict] = []
+    records: list[dict[str, Any]] = []
     if path.suffix in (".jsonl", ".ndjson"):
         for number, record in _read_jsonl(path):
             where = f"{path}:{number}"

@@ -4,6 +4,7 @@ a workspace in a peer tool's format, written whole or not at all."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tagline.annotate.formats.common import ExportData, ExportResult, plural
 from tagline.annotate.formats.registry import BY_NAME, EXPORT_FORMATS
@@ -14,7 +15,7 @@ from tagline.errors import ConflictError, DataError, InputError
 def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gold: bool = False,
            annotator: str | None = None, force: bool = False, formula_escape: bool = True,
            task: str | None = None, target: str | None = None,
-           accounts: str | Path | dict[str, str] | None = None, conll_comments: bool = False) -> dict:
+           accounts: str | Path | dict[str, str] | None = None, conll_comments: bool = False) -> dict[str, Any]:
     """Write one view of the answers (``gold``, or one ``annotator``'s current answers) for every
     sentence of the workspace in a peer tool's format.
 
@@ -127,7 +128,8 @@ def _write(folder: bool, out: str | Path | None, result: ExportResult, force: bo
     return [str(path) for path in companions]
 
 
-def _view(workspace: Workspace, gold: bool, annotator: str | None) -> dict[str, dict[tuple[str, str | None], dict]]:
+def _view(workspace: Workspace, gold: bool, annotator: str | None) -> dict[str, dict[tuple[str, str | None],
+          dict[str, Any]]]:
     """Sentence id -> (task, target) -> value: one annotator's current answers, or the gold view."""
     from tagline.annotate.events import load_view
     from tagline.annotate.gold import gold_view
@@ -140,7 +142,7 @@ def _view(workspace: Workspace, gold: bool, annotator: str | None) -> dict[str, 
     view = gold_view(workspace)
     if not view:
         raise DataError("there is no gold yet", fix="run `tagline annotate adjudicate`, or import gold with --gold")
-    answers: dict[str, dict[tuple[str, str | None], dict]] = {}
+    answers: dict[str, dict[tuple[str, str | None], dict[str, Any]]] = {}
     for (sentence_id, task, target), record in view.items():
         value = dict(record["value"])
         if task == "stance":

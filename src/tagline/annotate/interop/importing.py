@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tagline.annotate.formats.common import (
     ANNOTATOR_NAME,
@@ -40,7 +40,7 @@ def import_file(
     label_field: str | None = None, predictions: bool = False, offsets: str = "codepoints",
     lang: str | None = None, columns: str | None = None, dry_run: bool = False,
     progress: ProgressCallback = no_progress,
-) -> dict:
+) -> dict[str, Any]:
     """Import a peer tool's file (or a public benchmark) into ``workspace``, all or nothing.
 
     Parameters
@@ -168,7 +168,8 @@ def _apply_options(result: ReadResult, fmt: str, path: Path, options: ReadOption
 
 
 def _plan_and_write(workspace: Workspace, result: ReadResult, path: Path, config: Config, fmt: str, gold: bool,
-                    options: ReadOptions, warnings: list[str], dry_run: bool, progress: ProgressCallback) -> dict:
+                    options: ReadOptions, warnings: list[str], dry_run: bool,
+                    progress: ProgressCallback) -> dict[str, Any]:
     """The import's summary; written unless ``dry_run``. Runs under the workspace lock."""
     plan = plan_documents(workspace, result.records, path, config, result.encoding, progress)
     for (earlier, asked), doc_ids in sorted(plan.split_kept.items(), key=lambda item: tuple(map(str, item[0]))):
@@ -265,7 +266,7 @@ def _keep_reference_answers(records: list[ForeignRecord]) -> None:
 
 
 def _name_annotators(records: list[ForeignRecord], annotator: str | None, path: Path, warnings: list[str]) -> None:
-    raw_by_name: dict[str, set] = {}
+    raw_by_name: dict[str, set[Any]] = {}
     missing: list[str] = []
     used_option = False
     for record in records:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 def build_dataset(
-    workspace: Workspace, *, out: str | os.PathLike | None = None, ratios: list[float] | None = None,
+    workspace: Workspace, *, out: str | os.PathLike[str] | None = None, ratios: list[float] | None = None,
     group_by: str | None = None, seed: int | None = None, tasks: list[str] | None = None, tokens: bool = True,
     progress: ProgressCallback = no_progress, workers: int | None = None,
     exclude_annotators: list[str] | None = None,
@@ -106,7 +106,7 @@ class _QuietOnceInterrupted(logging.Filter):
         return self.guard.signum is None
 
 
-def _interrupted_message(workspace: Workspace, out: str | os.PathLike | None) -> str:
+def _interrupted_message(workspace: Workspace, out: str | os.PathLike[str] | None) -> str:
     """What an interrupted build left, read from the disk rather than assumed."""
     path = (Path(out) if out else workspace.build_dir / "dataset").resolve()
     if path.is_dir() and writer.is_build(path):
@@ -146,7 +146,7 @@ class _Read(NamedTuple):
     gold_by_task: dict[str, pa.Table]  # the columns a build reads, labels checked
     provenance: pa.Table  # the only column of the gold that the card reads
     orphan_notes: list[str]  # on gold left out because its sentences were orphaned
-    agreement: dict | None  # for the card, when there are two annotators or more
+    agreement: dict[str, Any] | None  # for the card, when there are two annotators or more
     universe: Universe
 
 
