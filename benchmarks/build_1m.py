@@ -40,6 +40,7 @@ from pathlib import Path
 import orjson
 
 from tagline.annotate.events import fold_events
+from tagline.corpus.config import SAMPLE_TARGETS
 from tagline.corpus.sample import SAMPLE_DOC_ID, sample_file, sample_gold_sentences
 from tagline.corpus.workspace import Workspace, init_workspace
 from tagline.schemas import schema_errors
@@ -204,7 +205,7 @@ class SentenceMaker:
 
 def generate(root: Path, n_sentences: int, seed: int = 7) -> dict:
     """Write a workspace of ``n_sentences`` sentences with gold at ``root``; return what was made."""
-    workspace = init_workspace(root, language="ja")
+    workspace = init_workspace(root, language="ja", targets=list(SAMPLE_TARGETS))  # the sample's gold has stance
     targets = workspace.config.targets
     maker = SentenceMaker(seed)
     rnd = random.Random(seed + 1)
