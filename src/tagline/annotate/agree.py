@@ -32,7 +32,10 @@ def agreement_report(workspace: Workspace, *, tasks: Iterable[str] | None = None
 
     config = workspace.config
     chosen = select_annotators(workspace, annotators, machines=machines, exclude=exclude_annotators)
-    votes = collect_votes(workspace, chosen, tasks)
+    from tagline.annotate.events import CurrentAnswers
+
+    current = CurrentAnswers(workspace)  # each annotator's file read once, for the votes and the provenance
+    votes = collect_votes(workspace, chosen, tasks, answers=current)
     questions = {}
     sentences = None
     for (task, target), by_sentence in votes.items():
@@ -57,8 +60,8 @@ def agreement_report(workspace: Workspace, *, tasks: Iterable[str] | None = None
 
     return {"workspace": str(workspace.root), "annotators": chosen, "questions": questions,
             "left_out": left_out(workspace, chosen, exclude_annotators),
-            "suggestions": suggestion_use(workspace, chosen),
-            "machines": machine_agreement(workspace, exclude_annotators=exclude_annotators)}
+            "suggestions": suggestion_use(workspace, chosen, answers=current),
+            "machines": machine_agreement(workspace, exclude_annotators=exclude_annotators, answers=current)}
 
 
 def report_markdown(workspace: Workspace, report: dict) -> str:
