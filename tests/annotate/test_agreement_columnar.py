@@ -88,6 +88,9 @@ def check(spans: dict, token_offsets: dict | None, exact: bool) -> None:
         assert report["value"] == expected
     else:
         assert report["value"] == pytest.approx(expected, abs=1e-12)
+    if token_offsets is not None:  # an (n, 2) array per item, as `annotate agree` passes them, is the same
+        arrays = {item_id: np.array(offsets, dtype=np.int32).reshape(-1, 2) for item_id, offsets in token_offsets.items()}
+        assert span_agreement(spans, token_offsets=arrays)["krippendorff_alpha"] == report
     noted = [note for note in span_agreement(spans, token_offsets=token_offsets)["notes"] if "touched by" in note]
     assert bool(noted) == bool(conflicts) and (not conflicts or noted[0].startswith(f"{conflicts} unit"))
 

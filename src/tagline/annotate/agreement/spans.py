@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 from tagline.annotate.agreement.common import check_annotator, id_key, krippendorff_nominal, pairs, ratio
 from tagline.wording import plural
@@ -243,7 +246,8 @@ def _token_alpha(items: Mapping, annotators: list[str], all_labels: list[str],
 
 
 def span_agreement(spans: Mapping[Any, Mapping[str, Sequence | None]], *,
-                   token_offsets: Mapping[Any, Sequence[tuple[int, int]]] | None = None) -> dict:
+                   token_offsets: Mapping[Any, Sequence[tuple[int, int]] | npt.NDArray[Any]] | None = None
+                   ) -> dict:
     """Agreement between annotators on entity spans: pairwise precision/recall/F1 and token-level alpha.
 
     Parameters
@@ -253,7 +257,7 @@ def span_agreement(spans: Mapping[Any, Mapping[str, Sequence | None]], *,
         exclusive; a mapping with ``start``, ``end`` and ``label`` keys is accepted too). An empty
         list means the annotator found no entities; an absent annotator (or ``None``) did not
         annotate the item. Spans whose end is not after their start are left out, with a note.
-    token_offsets : Mapping[item_id, Sequence[tuple[int, int]]], optional
+    token_offsets : Mapping[item_id, Sequence[tuple[int, int]] | numpy array of shape (n, 2)], optional
         Each item's token ``(start, end)`` offsets: the units of Krippendorff's alpha. A token's
         label for an annotator is the label of the span that touches it (the one with the largest
         overlap if several do), else ``"O"``. Default: one unit per character, from 0 to the end of
