@@ -400,3 +400,23 @@ def test_a_reopened_question_has_no_gold_in_the_build(runner, sample_workspace):
     rows = {row["id"]: row for split in built.values() for row in split}
     assert rows["deepseek_ja-s0010"]["claim_type"] is None  # its stance and entities stay gold
     assert rows["deepseek_ja-s0011"]["claim_type"] is not None
+
+
+def test_agreement_reads_each_answer_file_once(prodigy_workspace, monkeypatch):
+    # The votes, the suggestion counts and the machine table all come from one reading of each file:
+    # at a million sentences each reading costs seconds.
+    import tagline.corpus.store as store
+    from tagline.annotate.agree import agreement_report
+
+    reads: list[str] = []
+    real = store.read_records
+
+    def counted(path, *args, **kwargs):
+        reads.append(os.path.basename(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(store, "read_records", counted)
+    report = agreement_report(prodigy_workspace, tasks=["claim_type"])
+    answer_files = [name for name in reads if name.startswith("annotator")]
+    assert report["questions"]["claim_type"]["n_items"] == 117
+    assert sorted(answer_files) == sorted(set(answer_files)) and len(answer_files) == 3

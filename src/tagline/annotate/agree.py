@@ -29,11 +29,16 @@ def agreement_report(workspace: Workspace, *, tasks: Iterable[str] | None = None
     named or ``machines``; so are answers that came with their gold (the sample's) unless named,
     retired annotators, and ``exclude_annotators``. ``left_out`` says who was, and why.
     """
+    import numpy as np
+
     from tagline.corpus.tokenize import tokenize
 
     config = workspace.config
     chosen = select_annotators(workspace, annotators, machines=machines, exclude=exclude_annotators)
-    votes = collect_votes(workspace, chosen, tasks)
+    from tagline.annotate.events import CurrentAnswers
+
+    current = CurrentAnswers(workspace)  # each annotator's file read once, for the votes and the provenance
+    votes = collect_votes(workspace, chosen, tasks, answers=current)
     questions = {}
     sentences = None
     for (task, target), by_sentence in votes.items():
@@ -47,7 +52,9 @@ def agreement_report(workspace: Workspace, *, tasks: Iterable[str] | None = None
             compared = {sid for sid, answers in by_sentence.items() if len(answers) >= 2}
             if sentences is None:
                 sentences = {s["id"]: s for s in workspace.iter_sentences() if s["id"] in compared}
-            token_offsets = {sid: tokenize(sentences[sid]["text"], sentences[sid]["lang"])
+            # One small array per sentence, not a tuple per token: 100,000 sentences hold 10 million tokens.
+            token_offsets = {sid: np.array(tokenize(sentences[sid]["text"], sentences[sid]["lang"]),
+                                           dtype=np.int32).reshape(-1, 2)
                              for sid in compared if sid in sentences}
             report = span_agreement(spans, token_offsets=token_offsets)
         report["task"] = task
@@ -58,8 +65,8 @@ def agreement_report(workspace: Workspace, *, tasks: Iterable[str] | None = None
 
     return {"workspace": str(workspace.root), "annotators": chosen, "questions": questions,
             "left_out": left_out(workspace, chosen, exclude_annotators),
-            "suggestions": suggestion_use(workspace, chosen),
-            "machines": machine_agreement(workspace, exclude_annotators=exclude_annotators)}
+            "suggestions": suggestion_use(workspace, chosen, answers=current),
+            "machines": machine_agreement(workspace, exclude_annotators=exclude_annotators, answers=current)}
 
 
 def report_markdown(workspace: Workspace, report: dict[str, Any]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tagline.annotate.events import fold_events, iter_annotation_events
+from tagline.annotate.events import CurrentAnswers, fold_answers, iter_annotation_events
 from tagline.corpus.annotators import annotator_kinds, archived_files
 from tagline.corpus.workspace import Workspace
 from tagline.errors import ConflictError, DataError
@@ -106,12 +106,13 @@ def check_can_answer(workspace: Workspace, annotator: str) -> None:
 
 def collect_votes(workspace: Workspace, annotators: Iterable[str] | None = None,
                   tasks: Iterable[str] | None = None, *, current_ids: set[str] | None = None,
-                  ) -> dict[tuple[str, str | None], dict[str, dict[str, dict]]]:
+                  answers: CurrentAnswers | None = None) -> dict[tuple[str, str | None], dict[str, dict[str, dict]]]:
     """``{(task, target): {sentence_id: {annotator: value}}}`` for every answered question.
 
     Only each annotator's current answer counts (the last event per question; retracted answers
     are gone), and only for sentences the corpus still has (``current_ids``, read from the
-    workspace when not given). ``tasks`` that name stance in a workspace without stance targets are
+    workspace when not given). ``answers`` reads each annotator's file once for several uses.
+    ``tasks`` that name stance in a workspace without stance targets are
     an error that says how to add them.
     """
     config = workspace.config
@@ -127,10 +128,11 @@ def collect_votes(workspace: Workspace, annotators: Iterable[str] | None = None,
     if current_ids is None:
         current_ids = {record["id"] for record in workspace.iter_sentences()}
     for annotator in select_annotators(workspace, annotators):
-        for sentence_id, current in fold_events(iter_annotation_events(workspace, annotator)).items():
+        folded = answers(annotator) if answers else fold_answers(iter_annotation_events(workspace, annotator))
+        for sentence_id, current in folded.items():
             if sentence_id not in current_ids:
                 continue  # orphaned by a replaced document (or unknown): kept on disk, not a vote
-            for slot, value in current.items():
+            for slot, (value, _) in current.items():
                 if slot in votes:
                     votes[slot].setdefault(sentence_id, {})[annotator] = value
     return votes

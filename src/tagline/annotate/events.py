@@ -110,6 +110,37 @@ def fold_events(events: Iterable[Mapping[str, Any]]) -> dict[str, dict[tuple[str
     return answers
 
 
+Answer = tuple[dict, "dict | None"]
+"""A current answer: its value and, when it was made from a model's suggestion, that provenance."""
+
+
+def fold_answers(events: Iterable[Mapping]) -> dict[str, dict[tuple[str, str | None], Answer]]:
+    """:func:`fold_events` keeping each answer's suggestion provenance beside its value."""
+    answers: dict[str, dict[tuple[str, str | None], Answer]] = {}
+    for event in events:
+        key = slot(event)
+        current = answers.setdefault(event["sentence_id"], {})
+        if event["op"] == "retract":
+            current.pop(key, None)
+        else:
+            current[key] = (event["value"], event.get("suggestion"))
+    return answers
+
+
+class CurrentAnswers:
+    """Each annotator's current answers (:func:`fold_answers`), read from its file the first time
+    they are asked for, so that the commands that look at them several ways read each file once."""
+
+    def __init__(self, workspace) -> None:
+        self.workspace = workspace
+        self._read: dict[str, dict[str, dict[tuple[str, str | None], Answer]]] = {}
+
+    def __call__(self, annotator: str) -> dict[str, dict[tuple[str, str | None], Answer]]:
+        if annotator not in self._read:
+            self._read[annotator] = fold_answers(iter_annotation_events(self.workspace, annotator))
+        return self._read[annotator]
+
+
 def required_slots(config: Config, tasks: Iterable[str],
                    targets: Iterable[str] | None = None) -> list[tuple[str, str | None]]:
     """The answers a sentence needs for ``tasks`` to count as done."""

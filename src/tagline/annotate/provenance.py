@@ -9,33 +9,22 @@ from collections.abc import Iterable
 from typing import Any
 
 from tagline.annotate.answers import select_annotators, value_key
-from tagline.annotate.events import iter_annotation_events, slot
+from tagline.annotate.events import CurrentAnswers
 from tagline.corpus.workspace import Workspace
 
 
-def current_events(workspace: Workspace, annotator: str) -> dict[tuple[str, str, str | None], dict[str, Any]]:
-    """The event behind each of an annotator's current answers, by (sentence, task, target)."""
-    current: dict[tuple[str, str, str | None], dict[str, Any]] = {}
-    for event in iter_annotation_events(workspace, annotator):
-        key = (event["sentence_id"], *slot(event))
-        if event["op"] == "retract":
-            current.pop(key, None)
-        else:
-            current[key] = event
-    return current
-
-
-def suggestion_use(workspace: Workspace, annotators: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+def suggestion_use(workspace: Workspace, annotators: Iterable[str] | None = None, *,
+                   answers: CurrentAnswers | None = None) -> dict[str, dict[str, Any]]:
     """Per annotator: ``answers``, ``accepted_as_is``, ``changed``, ``without_suggestion``,
     ``share_as_is`` (of all answers) and the answers taken as is per source. People only, unless
-    annotators are named."""
+    annotators are named. ``answers`` shares the reading of the annotators' files with other uses."""
     use: dict[str, dict[str, Any]] = {}
+    read = answers or CurrentAnswers(workspace)
     for annotator in select_annotators(workspace, annotators):
         counts: Counter[str] = Counter()
         by_source: Counter[str] = Counter()
-        for event in current_events(workspace, annotator).values():
+        for suggestion in (answer[1] for current in read(annotator).values() for answer in current.values()):
             counts["answers"] += 1
-            suggestion = event.get("suggestion")
             if suggestion is None:
                 counts["without_suggestion"] += 1
             elif suggestion["accepted"] == "as_is":
@@ -51,23 +40,28 @@ def suggestion_use(workspace: Workspace, annotators: Iterable[str] | None = None
     return use
 
 
-def machine_agreement(workspace: Workspace, *, exclude_annotators: Iterable[str] | None = None
-                      ) -> dict[str, dict[str, dict[str, Any]]]:
+def machine_agreement(workspace: Workspace, *, exclude_annotators: Iterable[str] | None = None,
+                      answers: CurrentAnswers | None = None) -> dict[str, dict[str, dict[str, Any]]]:
     """For each machine annotator and each person who votes: the questions both answered and the
-    share on which they agree (spans compared as sets)."""
+    share on which they agree (spans compared as sets). ``answers`` shares the reading of the
+    annotators' files with other uses."""
     excluded = set(exclude_annotators or ())
     known = workspace.annotators()
     machines = [name for name in workspace.machine_annotators() if name in known and name not in excluded]
     people = select_annotators(workspace, None, exclude=exclude_annotators)
-    answers = {name: current_events(workspace, name) for name in [*machines, *people]}
     table: dict[str, dict[str, dict[str, Any]]] = {}
+    if not machines:
+        return table
+    read = answers or CurrentAnswers(workspace)
+    current = {name: {(sentence_id, *key): answer[0] for sentence_id, slots in read(name).items()
+                      for key, answer in slots.items()} for name in [*machines, *people]}
     for machine in machines:
         for person in people:
-            shared = answers[machine].keys() & answers[person].keys()
+            shared = current[machine].keys() & current[person].keys()
             if not shared:
                 continue
-            same = sum(value_key(key[1], answers[machine][key]["value"]) ==
-                       value_key(key[1], answers[person][key]["value"]) for key in shared)
+            same = sum(value_key(key[1], current[machine][key]) == value_key(key[1], current[person][key])
+                       for key in shared)
             table.setdefault(machine, {})[person] = {"shared": len(shared), "agreement": round(same / len(shared), 4)}
     return table
 

@@ -46,24 +46,74 @@ def pairs(annotators: Sequence[str]) -> list[tuple[str, str]]:
     return list(combinations(annotators, 2))
 
 
-def krippendorff_nominal(rows: list[list[int | None]], what: str, notes: list[str]) -> float | None:
-    """Nominal Krippendorff's alpha of coded ``rows`` (one per annotator, None = missing), where every
-    column already holds at least two values."""
-    if len(rows) < 2 or not rows[0]:
+def krippendorff_nominal(codes: Any, what: str, notes: list[str]) -> float | None:
+    """Nominal Krippendorff's alpha of coded ratings: ``codes`` is an (annotators x units) array or
+    list of rows of non-negative ints, with -1 (or None) for a missing rating; every unit already
+    holds at least two ratings.
+
+    The value is ``krippendorff.alpha(reliability_data=..., level_of_measurement="nominal")``'s,
+    computed from the coincidence matrix alone (see :func:`nominal_alpha`), which the package
+    would build from a units x values x values array: gigabytes at a million sentences."""
+    import numpy as np
+
+    if not isinstance(codes, np.ndarray):
+        codes = np.array([[-1 if value is None else value for value in row] for row in codes], dtype=np.int64)
+    if codes.ndim != 2 or codes.shape[0] < 2 or not codes.shape[1]:
         return None
-    used = {value for row in rows for value in row if value is not None}
-    if len(used) < 2:
+    if len(np.unique(codes[codes >= 0])) < 2:
         notes.append(f"Krippendorff's alpha ({what}): every compared value is the same, so expected "
                      "disagreement is 0 and alpha is undefined.")
         return None
-    import krippendorff
-    import numpy as np
-
-    data = np.array([[np.nan if value is None else float(value) for value in row] for row in rows], dtype=float)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        value = finite_float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
+        value = finite_float(nominal_alpha(codes))
     if value is None:
         notes.append(f"Krippendorff's alpha ({what}) is undefined on these data.")
     return value
 
+
+_CHUNK = 1 << 22  # units per step, so the temporaries stay tens of megabytes at any size
+
+
+def coincidences(codes: Any) -> Any:
+    """Krippendorff's coincidence matrix (values x values, values ``0 .. codes.max()``) of an
+    (annotators x units) array of codes, -1 for missing: each ordered pair of ratings from
+    different annotators on a unit counts ``1 / (m - 1)``, where ``m`` is the unit's number of
+    ratings. The pairs are counted in integers per ``m`` and divided once, so with up to three
+    annotators (m - 1 = 1 or 2) every entry is exact, as the package's float sum is."""
+    import numpy as np
+
+    n_annotators, n_units = codes.shape
+    n_values = int(codes.max()) + 1
+    pair_counts: dict[int, Any] = {}
+    for begin in range(0, n_units, _CHUNK):
+        chunk = np.asarray(codes[:, begin:begin + _CHUNK], dtype=np.int64)
+        present = chunk >= 0
+        ratings = present.sum(axis=0)
+        for first in range(n_annotators):
+            for second in range(first + 1, n_annotators):
+                both = present[first] & present[second]
+                cells = chunk[first][both] * n_values + chunk[second][both]
+                for m in np.unique(ratings[both]):
+                    counts = np.bincount(cells[ratings[both] == m], minlength=n_values * n_values)
+                    counts = counts.reshape(n_values, n_values)
+                    pair_counts[int(m)] = pair_counts.get(int(m), 0) + counts + counts.T
+    matrix = np.zeros((n_values, n_values), dtype=np.float64)
+    for m in sorted(pair_counts):
+        matrix += np.divide(pair_counts[m], m - 1, dtype=np.float64)
+    return matrix
+
+
+def nominal_alpha(codes: Any) -> float:
+    """Nominal Krippendorff's alpha of an (annotators x units) array of codes (-1 for missing), by
+    the ``krippendorff`` package's formula over the values that occur: ``1 - D_o / D_e`` from the
+    coincidences and the coincidences expected by chance."""
+    import numpy as np
+
+    used = np.unique(codes[codes >= 0])
+    observed = coincidences(codes)[np.ix_(used, used)]
+    # The package's steps, in its order, so the float result is the one it gives.
+    totals = observed.sum(axis=0)
+    expected = np.divide(np.outer(totals, totals) - np.diagflat(totals), totals.sum() - 1, dtype=np.float64)
+    distance = (used[:, np.newaxis] != used[np.newaxis, :]).astype(np.float64)
+    return float(1 - (observed * distance).sum() / (expected * distance).sum())

@@ -153,7 +153,7 @@ def label_agreement(votes: Mapping[Any, Mapping[str, str | None]], *, labels: Se
     cohen = [_cohen(pair, voted, order, notes) for pair in pairs(annotators)]
     fleiss = _fleiss(voted, annotators, order, notes)
     code = {label: index for index, label in enumerate(order)}
-    rows = [[code[item[a]] if a in item else None for item in compared.values()] for a in annotators]
+    rows = [[code[item[a]] if a in item else -1 for item in compared.values()] for a in annotators]
     alpha = krippendorff_nominal(rows, "labels", notes) if compared else None
     return {
         "n_items": len(voted),

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
 
 from tagline.annotate.agreement.common import check_annotator, id_key, krippendorff_nominal, pairs, ratio
 from tagline.wording import plural
@@ -69,6 +72,8 @@ def _match(reference: list[tuple[int, int, str]], other: list[tuple[int, int, st
     each span used at most once.
     """
     if mode == "exact":
+        if reference == other:  # the usual case, and the lists are sorted: every span matches its twin
+            return [span[2] for span in reference]
         common = Counter(reference) & Counter(other)
         return [span[2] for span, n in common.items() for _ in range(n)]
     candidates = sorted(
@@ -120,14 +125,95 @@ def _pairwise_spans(pair: tuple[str, str], items: Mapping, all_labels: list[str]
     return entry
 
 
-def _unit_label(unit: tuple[int, int], spans: list[tuple[int, int, str]]) -> tuple[str | None, bool]:
-    """The label of the span touching ``unit`` (largest overlap, then earliest), and whether spans
-    with different labels touched it."""
-    touching = [(-_overlap(unit, span), span[0], span[2]) for span in spans if _overlap(unit, span) > 0]
-    if not touching:
-        return None, False
-    touching.sort()
-    return touching[0][2], len({t[2] for t in touching}) > 1
+def _item_units(items: Mapping, token_offsets: Mapping | None, no_tokens: list[Any]) -> tuple[list, list]:
+    """The compared items that have units, and each one's units as an (n, 2) int64 array."""
+    import numpy as np
+
+    kept, units = [], []
+    for item_id, item in items.items():
+        if len(item) < 2:
+            continue
+        if token_offsets is not None:
+            if item_id not in token_offsets:
+                no_tokens.append(item_id)
+                continue
+            offsets: Any = np.array(token_offsets[item_id], dtype=np.int64).reshape(-1, 2)
+        else:
+            last = max((span[1] for spans in item.values() for span in spans), default=0)
+            offsets = np.stack([np.arange(last, dtype=np.int64), np.arange(1, last + 1, dtype=np.int64)], axis=1)
+        if len(offsets):
+            kept.append(item)
+            units.append(offsets)
+    return kept, units
+
+
+def _unit_codes(kept: list, units: list, annotators: list[str], code: Mapping[str, int]) -> tuple[Any, int]:
+    """Each annotator's label code for every unit of the ``kept`` items (an annotators x units array,
+    -1 where the annotator did not annotate the item, 0 for OUTSIDE) and how many (annotator, unit)
+    pairs spans of different labels touched.
+
+    A unit's label is that of the span touching it with the largest overlap, then the earliest
+    start, then the first label in order. Items are laid end to end on one axis, a gap apart, so
+    that the spans touching each unit are found for all items at once with ``searchsorted``."""
+    import numpy as np
+
+    lengths = np.array([len(offsets) for offsets in units])
+    flat = np.concatenate(units)
+    unit_item = np.repeat(np.arange(len(units)), lengths)
+    low = np.minimum(np.minimum.reduceat(flat[:, 0], np.cumsum(lengths) - lengths), 0)
+    high = np.array([max([int(offsets[:, 1].max())] + [span[1] for spans in item.values() for span in spans])
+                     for item, offsets in zip(kept, units)])
+    width = high - low + 1
+    base = np.cumsum(width) - width - low  # item i's offset 0 on the shared axis
+    starts, ends = flat[:, 0] + base[unit_item], flat[:, 1] + base[unit_item]
+    codes = np.zeros((len(annotators), len(flat)), dtype=np.int16)
+    if np.any(np.diff(starts) < 0) or np.any(np.diff(ends) < 0):
+        return _unit_codes_unordered(kept, units, annotators, code, codes)
+    conflicts = 0
+    for row, annotator in zip(codes, annotators):
+        row[~np.array([annotator in item for item in kept])[unit_item]] = -1
+        spans = [(item_index, span) for item_index, item in enumerate(kept) for span in item.get(annotator, ())]
+        if not spans:
+            continue
+        span_item = np.array([item_index for item_index, _ in spans])
+        span_start = np.array([span[0] for _, span in spans], dtype=np.int64) + base[span_item]
+        span_end = np.array([span[1] for _, span in spans], dtype=np.int64) + base[span_item]
+        span_code = np.array([code[span[2]] for _, span in spans])
+        # Units touching a span: those ending after its start and starting before its end.
+        first = np.searchsorted(ends, span_start, side="right")
+        count = np.maximum(np.searchsorted(starts, span_end, side="left") - first, 0)
+        which = np.repeat(np.arange(len(spans)), count)
+        unit = first[which] + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        overlap = np.minimum(ends[unit], span_end[which]) - np.maximum(starts[unit], span_start[which])
+        touching = overlap > 0
+        unit, which, overlap = unit[touching], which[touching], overlap[touching]
+        order = np.lexsort((span_code[which], span_start[which], -overlap, unit))
+        unit, labels = unit[order], span_code[which][order]
+        leading = np.ones(len(unit), dtype=bool)
+        leading[1:] = unit[1:] != unit[:-1]
+        row[unit[leading]] = labels[leading]
+        distinct = np.unique(unit * (len(code) + 1) + labels) // (len(code) + 1)
+        conflicts += int(np.count_nonzero(np.bincount(distinct) > 1))
+    return codes, conflicts
+
+
+def _unit_codes_unordered(kept: list, units: list, annotators: list[str], code: Mapping[str, int],
+                          codes: Any) -> tuple[Any, int]:
+    """:func:`_unit_codes` one unit at a time, for token offsets that are not in order."""
+    conflicts = 0
+    for row, annotator in zip(codes, annotators):
+        position = 0
+        for item, offsets in zip(kept, units):
+            for start, end in offsets.tolist():
+                if annotator not in item:
+                    row[position] = -1
+                else:
+                    touching = sorted((-_overlap((start, end), span), span[0], span[2])
+                                      for span in item[annotator] if _overlap((start, end), span) > 0)
+                    row[position] = code[touching[0][2]] if touching else 0
+                    conflicts += len({t[2] for t in touching}) > 1
+                position += 1
+    return codes, conflicts
 
 
 def _token_alpha(items: Mapping, annotators: list[str], all_labels: list[str],
@@ -137,32 +223,9 @@ def _token_alpha(items: Mapping, annotators: list[str], all_labels: list[str],
     if len(annotators) < 2:
         return entry
     code = {label: index for index, label in enumerate(all_labels, 1)}  # 0 is OUTSIDE
-    rows: list[list[int | None]] = [[] for _ in annotators]
     no_tokens: list[Any] = []
-    conflicts = 0
-    n_items = 0
-    for item_id, item in items.items():
-        if len(item) < 2:
-            continue
-        if token_offsets is not None:
-            if item_id not in token_offsets:
-                no_tokens.append(item_id)
-                continue
-            units = [(int(start), int(end)) for start, end in token_offsets[item_id]]
-        else:
-            last = max((span[1] for spans in item.values() for span in spans), default=0)
-            units = [(i, i + 1) for i in range(last)]
-        if not units:
-            continue
-        n_items += 1
-        for row, annotator in zip(rows, annotators):
-            if annotator not in item:
-                row.extend([None] * len(units))
-                continue
-            for unit in units:
-                label, conflict = _unit_label(unit, item[annotator])
-                conflicts += conflict
-                row.append(0 if label is None else code[label])
+    kept, units = _item_units(items, token_offsets, no_tokens)
+    codes, conflicts = _unit_codes(kept, units, annotators, code) if kept else (None, 0)
     if no_tokens:
         shown = ", ".join(repr(i) for i in sorted(no_tokens, key=id_key)[:5])
         notes.append(f"Krippendorff's alpha: {plural(len(no_tokens), 'item')} without token offsets left out "
@@ -173,17 +236,18 @@ def _token_alpha(items: Mapping, annotators: list[str], all_labels: list[str],
     if token_offsets is None:
         notes.append("Krippendorff's alpha is over characters from the start of each item to the end of its last "
                      "span (no token offsets given); text after the last span is not counted.")
-    entry["n_units"] = len(rows[0])
-    if not rows[0]:
+    if codes is None:
         notes.append("Krippendorff's alpha: no item annotated by two or more annotators has units to compare.")
         return entry
-    entry["n_items"] = n_items
-    entry["value"] = krippendorff_nominal(rows, f"{entry['unit']} labels", notes)
+    entry["n_units"] = codes.shape[1]
+    entry["n_items"] = len(kept)
+    entry["value"] = krippendorff_nominal(codes, f"{entry['unit']} labels", notes)
     return entry
 
 
 def span_agreement(spans: Mapping[Any, Mapping[str, Sequence | None]], *,
-                   token_offsets: Mapping[Any, Sequence[tuple[int, int]]] | None = None) -> dict:
+                   token_offsets: Mapping[Any, Sequence[tuple[int, int]] | npt.NDArray[Any]] | None = None
+                   ) -> dict:
     """Agreement between annotators on entity spans: pairwise precision/recall/F1 and token-level alpha.
 
     Parameters
@@ -193,7 +257,7 @@ def span_agreement(spans: Mapping[Any, Mapping[str, Sequence | None]], *,
         exclusive; a mapping with ``start``, ``end`` and ``label`` keys is accepted too). An empty
         list means the annotator found no entities; an absent annotator (or ``None``) did not
         annotate the item. Spans whose end is not after their start are left out, with a note.
-    token_offsets : Mapping[item_id, Sequence[tuple[int, int]]], optional
+    token_offsets : Mapping[item_id, Sequence[tuple[int, int]] | numpy array of shape (n, 2)], optional
         Each item's token ``(start, end)`` offsets: the units of Krippendorff's alpha. A token's
         label for an annotator is the label of the span that touches it (the one with the largest
         overlap if several do), else ``"O"``. Default: one unit per character, from 0 to the end of

@@ -1,0 +1,167 @@
+"""Agreement and adjudication at scale: `tagline annotate agree` and `annotate adjudicate` on N
+sentences answered by three annotators, against reading the same answer files with msgspec alone.
+
+The workspace is the one `benchmarks/build_1m.py` generates (Japanese sentences recombined from the
+sample's, entities swapped for others of the same type), whose gold is then turned into three
+annotators' answer files, written the way tagline writes events: every sentence gets a stance per
+target, a claim type and its entities from each of ``alice``, ``bob`` and ``carol``, each
+annotator changing the gold label of about one question in ten (another label, a span dropped, or
+a span's label changed), so that agreement is high but not perfect and adjudication has majorities,
+unanimous answers and contested questions to sort. The gold file is then removed, so adjudication
+decides every question.
+
+Then, each as a child process with its peak memory (``ru_maxrss``):
+
+- ``msgspec``: decoding every line of the three answer files into typed event records with
+  :func:`tagline.schemas.records.decode_record` (the baseline: the least any command that reads
+  them does);
+- ``agree``: ``tagline annotate agree --json``;
+- ``adjudicate``: ``tagline annotate adjudicate --json`` (on a fresh copy of the gold-less
+  workspace each time).
+
+Targets at 1,000,000 sentences: agree and adjudicate within 15 s and 2 GB each. Other processes on
+the machine skew the times: the load average is printed.
+
+    python benchmarks/agreement_scale.py [--sizes 10000,100000] [--million]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from build_1m import generate  # noqa: E402
+
+ANNOTATORS = ("alice", "bob", "carol")
+CHANGE_RATE = 0.1
+TARGET_SECONDS = 15.0
+TARGET_BYTES = 2 * 10**9
+NOW = "2026-11-28T10:00:00.000000Z"
+
+BASELINE = r"""
+import resource, sys, time
+from tagline.schemas.records import decode_record
+started = time.perf_counter()
+count = 0
+for path in sys.argv[1:]:
+    with open(path, "rb") as handle:
+        for line in handle:
+            decode_record("event", line)
+            count += 1
+print(count, time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
+
+
+def _changed(task: str, value: dict, labels: dict[str, list[str]], rnd: random.Random) -> dict:
+    """``value`` with one thing changed: another label, or a span dropped or relabelled."""
+    if task != "entities":
+        other = [label for label in labels[task] if label != value["label"]]
+        return {**value, "label": rnd.choice(other)}
+    spans = list(value["spans"])
+    if not spans:
+        return value
+    index = rnd.randrange(len(spans))
+    if rnd.random() < 0.5:
+        del spans[index]
+    else:
+        other = [label for label in labels["entities"] if label != spans[index]["label"]]
+        spans[index] = {**spans[index], "label": rnd.choice(other)}
+    return {"spans": spans}
+
+
+def write_answers(root: Path, seed: int = 11) -> list[Path]:
+    """Turn the generated workspace's gold into three annotators' answer files; remove the gold."""
+    from tagline.corpus.workspace import Workspace
+
+    workspace = Workspace(root)
+    config = workspace.config
+    labels = {task: config.labels(task) for task in config.tasks}
+    rnd = random.Random(seed)
+    workspace.annotations_dir.mkdir(exist_ok=True)
+    paths = [workspace.annotation_path(name) for name in ANNOTATORS]
+    outs = [open(path, "wb", buffering=1 << 22) for path in paths]  # noqa: SIM115
+    try:
+        with open(workspace.gold_path, "rb") as gold:
+            for line in gold:
+                record = orjson.loads(line)
+                for annotator, out in zip(ANNOTATORS, outs):
+                    value = record["value"]
+                    if rnd.random() < CHANGE_RATE:
+                        value = _changed(record["task"], value, labels, rnd)
+                    event = {"sentence_id": record["sentence_id"], "annotator": annotator, "time": NOW,
+                             "task": record["task"], "op": "set", "value": value}
+                    out.write(orjson.dumps(event) + b"\n")
+    finally:
+        for out in outs:
+            out.close()
+    workspace.gold_path.unlink()
+    return paths
+
+
+def measure(command: list[str]) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS of the child (bytes) and its stdout (through a file, which a pipe's
+    buffer would not take whole while the child is waited for)."""
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, stdout=stdout, stderr=stderr)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status):
+            stderr.seek(0)
+            sys.exit(f"{' '.join(command)} failed:\n{stderr.read().decode()[-3000:]}")
+        stdout.seek(0)
+        return wall, usage.ru_maxrss * 1024, stdout.read().decode()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000", help="comma-separated sentence counts")
+    parser.add_argument("--million", action="store_true", help="add 1,000,000 sentences to --sizes")
+    parser.add_argument("--keep", type=Path, help="keep the generated workspaces under this folder")
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.sizes.split(",") if size]
+    if args.million:
+        sizes.append(1_000_000)
+    print(f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f}")
+    print(f"{'sentences':>10}{'events':>11}{'case':>12}{'seconds':>9}{'ratio':>8}{'peak MB':>9}")
+    scratch = Path(args.keep or tempfile.mkdtemp(prefix="tagline-agreement-"))
+    tagline = [sys.executable, "-m", "tagline"]
+    try:
+        for size in sizes:
+            pristine = scratch / f"ws-{size}"
+            if not pristine.exists():
+                generate(pristine, size)
+                write_answers(pristine)
+            paths = [str(pristine / "annotations" / f"{name}.jsonl") for name in ANNOTATORS]
+            seconds, peak, out = measure([sys.executable, "-c", BASELINE, *paths])
+            events, base = int(out.split()[0]), float(out.split()[1])
+            print(f"{size:>10,}{events:>11,}{'msgspec':>12}{base:>9.2f}{1.0:>8.2f}{peak / 1e6:>9.0f}")
+            seconds, peak, _ = measure([*tagline, "annotate", "agree", "--json", "--workspace", str(pristine)])
+            print(f"{'':>21}{'agree':>12}{seconds:>9.2f}{seconds / base:>8.2f}{peak / 1e6:>9.0f}")
+            copy = scratch / f"adjudicate-{size}"
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.copytree(pristine, copy)
+            seconds, peak, _ = measure([*tagline, "annotate", "adjudicate", "--json", "--workspace", str(copy)])
+            print(f"{'':>21}{'adjudicate':>12}{seconds:>9.2f}{seconds / base:>8.2f}{peak / 1e6:>9.0f}")
+            shutil.rmtree(copy)
+    finally:
+        if not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+    print(f"msgspec: decoding the answer files only; agree and adjudicate are the whole commands, start-up "
+          f"included. Targets at 1M: <= {TARGET_SECONDS:.0f} s and <= {TARGET_BYTES / 1e9:.0f} GB each.")
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    main()
+    print(f"took {time.perf_counter() - started:.0f} s")
