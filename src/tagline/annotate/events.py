@@ -110,11 +110,11 @@ def fold_events(events: Iterable[Mapping[str, Any]]) -> dict[str, dict[tuple[str
     return answers
 
 
-Answer = tuple[dict, "dict | None"]
+Answer = tuple[dict[str, Any], "dict[str, Any] | None"]
 """A current answer: its value and, when it was made from a model's suggestion, that provenance."""
 
 
-def fold_answers(events: Iterable[Mapping]) -> dict[str, dict[tuple[str, str | None], Answer]]:
+def fold_answers(events: Iterable[Mapping[str, Any]]) -> dict[str, dict[tuple[str, str | None], Answer]]:
     """:func:`fold_events` keeping each answer's suggestion provenance beside its value."""
     answers: dict[str, dict[tuple[str, str | None], Answer]] = {}
     for event in events:
@@ -131,7 +131,7 @@ class CurrentAnswers:
     """Each annotator's current answers (:func:`fold_answers`), read from its file the first time
     they are asked for, so that the commands that look at them several ways read each file once."""
 
-    def __init__(self, workspace) -> None:
+    def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self._read: dict[str, dict[str, dict[tuple[str, str | None], Answer]]] = {}
 
