@@ -45,6 +45,7 @@ from collections import Counter
 import pexpect
 
 from tagline.annotate.events import fold_events
+from tagline.corpus.config import SAMPLE_TARGETS
 from tagline.corpus.ingest import add_documents
 from tagline.corpus.sample import SAMPLE_ANNOTATOR
 from tagline.corpus.store import read_records
@@ -172,7 +173,7 @@ def giant_case(chars: int, keys: int) -> dict:
     The sentence is Japanese with one 米国 in the middle (found with /), so the find, the label
     prompt and the highlighted span all sit far from the start of the sentence."""
     root = tempfile.mkdtemp(prefix="tagline-giant-")
-    workspace = init_workspace(root)
+    workspace = init_workspace(root, targets=list(SAMPLE_TARGETS))  # the keys below answer the sample's targets
     half = (chars - 3) // 2
     source = os.path.join(root, "giant.txt")
     with open(source, "w", encoding="utf-8") as handle:

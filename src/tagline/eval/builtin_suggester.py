@@ -226,7 +226,7 @@ def _train_workspace(root: str, annotator: str | None) -> bytes:
 
 def _serve(models: bytes) -> None:
     global _served
-    _served = pickle.loads(models)  # noqa: S301 - made by our own training process a moment ago
+    _served = pickle.loads(models)  # made by our own training process a moment ago
 
 
 def _predict(sentences: list[dict[str, Any]], source: str) -> list[Suggestion]:
@@ -259,16 +259,13 @@ class BuiltinSuggester:
         self.annotator = annotator
         self.retrain_every = retrain_every
         self.version = 0  # models trained and taken; 0 until the first
-        self.trainings = 0
-        self.status: str | None = None  # while the first model trains: what it trains on
         self._new_answers = 0
         self._trainer = _worker()
         self._predictor = _worker()
-        self._training: Future[bytes] | None = None
         # The first training's data is read here, to say how much it is; later ones in the trainer.
         data = training_data(workspace, annotator)
-        self.status = f"training the builtin model on {plural(len(data.texts), 'answered sentence')}"
-        self._training = self._trainer.submit(_train, data)
+        self.status: str | None = f"training the builtin model on {plural(len(data.texts), 'answered sentence')}"
+        self._training: Future[bytes] | None = self._trainer.submit(_train, data)
         self.trainings = 1
         self._predictor.submit(warm_up, data.lang)
 
