@@ -71,6 +71,25 @@ def test_space_takes_every_suggestion_of_the_sentence_with_one_key(sample_worksp
     feed.close()
 
 
+def test_space_writes_the_sentences_answers_in_one_append_and_u_undoes_them_one_by_one(sample_workspace, tmp_path,
+                                                                                        monkeypatch):
+    import tagline.annotate.session as session
+
+    first = next(sample_workspace.iter_sentences())["id"]
+    model, feed = _session(sample_workspace, FileSuggester(_predictions(tmp_path / "p.jsonl", first),
+                                                           sample_workspace.config))
+    appends: list[int] = []
+    real_append = session.append_records
+    monkeypatch.setattr(session, "append_records", lambda path, records: appends.append(len(records)) or
+                        real_append(path, records))
+    model.handle_key(ACCEPT_ALL)
+    assert appends == [4], "one key, one locked and fsync'd write"
+    model.handle_key("u")
+    assert model.position == 0 and model.step.task == "entities" and model.current(("entities", None)) is None
+    assert model.current(("claim_type", None)) == {"label": "quantity"}
+    feed.close()
+
+
 def test_suggested_spans_are_toggled_by_number_and_the_answer_records_the_change(sample_workspace, tmp_path):
     first = next(sample_workspace.iter_sentences())["id"]
     model, feed = _session(sample_workspace, FileSuggester(_predictions(tmp_path / "p.jsonl", first),

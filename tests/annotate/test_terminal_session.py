@@ -314,3 +314,44 @@ def test_kill_9_during_a_background_retrain_loses_no_confirmed_answer(sample_wor
     recorded = events(sample_workspace)
     assert len(recorded) == confirmed == 20
     assert [e["sentence_id"] for e in recorded[::4]] == [f"deepseek_ja-s000{n}" for n in range(1, 6)]
+
+
+@pytest.mark.slow
+def test_builtin_suggestions_are_on_the_first_sentence_and_every_one_after_through_retrains(sample_workspace):
+    """The session shows what the model trains on until the first sentence's suggestions are ready,
+    and each sentence after it appears with its suggestions while the model retrains every 2 answers."""
+    import time
+
+    child = spawn(sample_workspace, "alice", "--suggest", "builtin", "--retrain-every", "2", rows=30, cols=120)
+    child.timeout = 120  # the first training, on a busy machine
+    child.expect_exact("training the builtin model on 77 answered sentences…")
+    child.expect_exact("(any key to start without suggestions, q to quit)")
+    for number in range(1, 7):
+        child.expect_exact(f"deepseek_ja-s000{number} ({number}/77)")
+        # The question line of the sentence's first screen: a suggestion, not "on their way".
+        assert child.expect_exact(["Enter takes it", "suggestions on their way"]) == 0, f"sentence {number}"
+        time.sleep(0.5)  # reading it, while the model retrains
+        child.send(" ")
+    child.expect_exact("deepseek_ja-s0007 (7/77)")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    recorded = events(sample_workspace)
+    assert len(recorded) == 24 and {event["suggestion"]["source"] for event in recorded} == {"builtin"}
+    assert all(event["suggestion"]["accepted"] == "as_is" for event in recorded)
+
+
+def test_a_key_starts_the_session_before_the_first_suggestions(sample_workspace, tmp_path):
+    script = tmp_path / "slow.py"
+    script.write_text("import sys, time\nsys.stdin.readline()\ntime.sleep(60)\n")
+    child = spawn(sample_workspace, "alice", "--suggest", f"cmd:{sys.executable} {script}")
+    child.expect_exact("waiting for suggestions from cmd:slow.py…")
+    child.send("x")  # any key: the first sentence without suggestions
+    child.expect_exact("deepseek_ja-s0001 (1/77)")
+    child.expect_exact("started without suggestions")
+    child.send("f")
+    child.expect_exact("stance toward US AI policy")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert [event["value"]["label"] for event in events(sample_workspace)] == ["FAVOR"]

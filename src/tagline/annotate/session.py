@@ -38,6 +38,9 @@ UNDO, SKIP, BACK, QUIT, REMOVE, HELP, FIND = "u", "s", "b", "q", "x", "?", "/"
 ACCEPT_ALL = " "  # Space: take every suggestion left for the sentence
 # Sentences whose suggestions are asked for ahead of the one on screen, so they are ready in time.
 LOOKAHEAD = 8
+# Seconds the terminal session waits, before the first key, for the first sentence's suggestions
+# (the builtin model's first training); any key starts at once without them.
+FIRST_SUGGESTIONS_WAIT = 30.0
 NO_STANCE_TARGETS = f"Stance is not asked: the workspace has no stance targets ({ADD_TARGETS})."
 ENTER, ESCAPE, BACKSPACE, LEFT, RIGHT = "ENTER", "ESC", "BACKSPACE", "LEFT", "RIGHT"
 _OFFSETS = re.compile(r"^\s*(\d+)\s*[:\-]\s*(\d+)\s*$")
@@ -82,7 +85,7 @@ class SessionModel(TokenCursor, SuggestionKeys):
     clock: Callable[[], float] = time.monotonic
     position: int = 0
     step_index: int = 0
-    mode: str = "label"  # label | find | occurrence | entity_label | remove | cursor | help | done
+    mode: str = "label"  # label | find | occurrence | entity_label | remove | cursor | help | done | waiting
     buffer: str = ""
     message: str = ""
     pending: list[tuple[int, int]] = field(default_factory=list)
@@ -102,15 +105,21 @@ class SessionModel(TokenCursor, SuggestionKeys):
     _mode_before_help: str = "label"
     _failure_told: bool = False
     ranking: UncertainOrder | None = None  # --order uncertain: the model's ranking of the sentences to come
+    waiting_since: float = 0.0  # mode "waiting": when the wait for the first suggestions began, and its end
+    waiting_until: float = 0.0
 
     @classmethod
     def open(cls, workspace: Workspace, annotator: str, *, task: str = "all", target: str | None = None,
              order: str = "sequential", doc_id: str | None = None, seed: int | None = None,
-             clock: Callable[[], float] = time.monotonic, feed: SuggestionFeed | None = None) -> SessionModel:
+             clock: Callable[[], float] = time.monotonic, feed: SuggestionFeed | None = None,
+             wait_for_suggestions: float = 0.0) -> SessionModel:
         """Load the sentences and this annotator's own answers (never anyone else's) and position
         the session at the first sentence the annotator has not finished. With a ``feed``, a
         model's suggestions are offered (see :mod:`tagline.annotate.suggest`), and ``uncertain``
-        (one of :data:`tagline.annotate.order.ORDERS`) orders by them."""
+        (one of :data:`tagline.annotate.order.ORDERS`) orders by them. With
+        ``wait_for_suggestions`` seconds, the session opens in the mode ``waiting`` until the
+        first sentence's suggestions are ready, that time has passed or a key is pressed (see
+        :meth:`view_state`)."""
         check_annotator(annotator)
         from tagline.annotate.answers import check_can_answer
 
@@ -145,6 +154,9 @@ class SessionModel(TokenCursor, SuggestionKeys):
         model._shown_at = clock()
         if no_stance:
             model.stance_left_out, model.message = True, NO_STANCE_TARGETS
+        if feed is not None and wait_for_suggestions > 0 and model.mode != "done":
+            model.mode, model.waiting_since = "waiting", model._shown_at
+            model.waiting_until = model._shown_at + wait_for_suggestions
         model._arrive()
         return model
 
@@ -354,25 +366,33 @@ class SessionModel(TokenCursor, SuggestionKeys):
 
     # ----- moving and recording ----------------------------------------------------------
     def _record(self, step: Step, value: dict | None, *, op: str = "set", undoable: bool = True) -> None:
+        self._record_all([(step, value)], op=op, undoable=undoable)
+
+    def _record_all(self, answers: list[tuple[Step, dict | None]], *, op: str = "set", undoable: bool = True) -> None:
+        """Record answers to questions of this sentence in one append (one key, one fsync'd write:
+        Space taking four suggestions paid four), each undone on its own."""
         sentence_id = self.sentence["id"]
-        previous = self.current(step.slot)
-        suggested = self.suggestion(step) if op == "set" and undoable else None
-        provenance = suggested.provenance(value_key(step.task, value) == value_key(step.task, suggested.value)) \
-            if suggested is not None and value is not None else None
-        event = make_event(sentence_id, self.annotator, step.task,
-                           value if op == "set" else ({"target": step.target} if step.task == "stance" else None),
-                           op=op, source="terminal", suggestion=provenance)
-        append_records(self.workspace.annotation_path(self.annotator), [event])
+        events, previous = [], []
+        for step, value in answers:
+            previous.append(self.current(step.slot))
+            suggested = self.suggestion(step) if op == "set" and undoable else None
+            provenance = suggested.provenance(value_key(step.task, value) == value_key(step.task, suggested.value)) \
+                if suggested is not None and value is not None else None
+            events.append(make_event(sentence_id, self.annotator, step.task, value if op == "set" else (
+                {"target": step.target} if step.task == "stance" else None), op=op, source="terminal",
+                suggestion=provenance))
+        append_records(self.workspace.annotation_path(self.annotator), events)
         if self.feed is not None:
-            self.feed.learn([event])
-        self.written += 1
+            self.feed.learn(events)
+        self.written += len(events)
         current = self.answers.setdefault(sentence_id, {})
-        if op == "set":
-            current[step.slot] = value
-        else:
-            current.pop(step.slot, None)
-        if undoable:
-            self.undo_stack.append(UndoEntry(self.position, self.steps.index(step), previous))
+        for (step, value), before in zip(answers, previous):
+            if op == "set":
+                current[step.slot] = value
+            else:
+                current.pop(step.slot, None)
+            if undoable:
+                self.undo_stack.append(UndoEntry(self.position, self.steps.index(step), before))
 
     def _undo(self) -> None:
         if not self.undo_stack:

@@ -6,7 +6,10 @@ A suggester is any object with a ``name`` and a ``suggest(sentences)`` method re
 ``close()`` is called at the end. For ``--order uncertain``, one may also have
 ``uncertainty(sentences)``: how unsure it is of each question of each sentence (see
 :class:`UncertaintyEstimator`); one without it is ranked by the scores of its suggestions. A
-``version`` attribute that changes when the model retrains gets the sentences ranked again.
+``version`` attribute that changes when the model retrains gets the sentences ranked again. A
+``status`` attribute says, while it is not None, why there is nothing to suggest yet ("training
+the builtin model on 38 answered sentences"): the session shows it while it waits for the first
+suggestions.
 
 The sources that need no model of tagline's (a predictions file, an external command) are in
 :mod:`tagline.annotate.sources`; the built-in models live with the baselines in ``tagline.eval``,
@@ -18,9 +21,12 @@ from __future__ import annotations
 import math
 import queue
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
+
+from tagline.wording import plural
 
 Slot = tuple[str, str | None]  # (task, target): one question about a sentence
 
@@ -113,17 +119,19 @@ class SuggestionFeed:
     the session goes on without suggestions, and :attr:`failure` says why, once.
     """
 
-    def __init__(self, suggester: Suggester, *, batch_size: int = 8):
+    def __init__(self, suggester: Suggester, *, batch_size: int = 8, clock: Callable[[], float] = time.monotonic):
         self.suggester = suggester
         self.batch_size = batch_size
+        self.clock = clock
         self.failure: str | None = None
         self._ready: dict[str, dict[Slot, Suggestion]] = {}
-        self._asked: set[str] = set()
+        self._asked: dict[str, float] = {}  # sentence id -> when its suggestions were asked for
         self._work: queue.Queue[tuple[str, Any] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="tagline-suggestions", daemon=True)
         self._thread.start()
         self.shown = 0  # sentences shown while the feed was on, and how many had their suggestions ready
         self.shown_ready = 0
+        self.misses: list[tuple[str, str]] = []  # (sentence id, why) for each sentence shown before its suggestions
         self.uncertainty: dict[str, float] = {}  # sentence id -> how unsure the model is, from the last ranking
         self.rankings = 0  # rankings finished
 
@@ -131,12 +139,18 @@ class SuggestionFeed:
     def name(self) -> str:
         return str(getattr(self.suggester, "name", "model"))
 
+    @property
+    def status(self) -> str:
+        """What the source is doing while there is nothing to suggest yet, for the screen."""
+        return str(getattr(self.suggester, "status", None) or f"waiting for suggestions from {self.name}")
+
     def ask(self, sentences: Sequence[Mapping[str, Any]]) -> None:
         """Compute suggestions for these sentences (the next ones to be shown), unless done or asked."""
         wanted = [dict(sentence) for sentence in sentences if sentence["id"] not in self._asked]
         if self.failure is not None or not wanted:
             return
-        self._asked.update(sentence["id"] for sentence in wanted)
+        now = self.clock()
+        self._asked.update((sentence["id"], now) for sentence in wanted)
         for start in range(0, len(wanted), self.batch_size):
             self._work.put(("suggest", wanted[start:start + self.batch_size]))
 
@@ -145,10 +159,22 @@ class SuggestionFeed:
         return self._ready.get(sentence_id)
 
     def note_shown(self, sentence_id: str) -> None:
-        """Count a sentence shown, and whether its suggestions were there when it appeared."""
-        if self.failure is None:
-            self.shown += 1
-            self.shown_ready += sentence_id in self._ready
+        """Count a sentence shown, and whether its suggestions were there when it appeared; when they
+        were not, :attr:`misses` says why."""
+        if self.failure is not None:
+            return
+        self.shown += 1
+        if sentence_id in self._ready:
+            self.shown_ready += 1
+            return
+        asked = self._asked.get(sentence_id)
+        if asked is None:
+            why = "not asked for ahead"
+        else:
+            status = getattr(self.suggester, "status", None)
+            waiting = status or f"being made, {plural(self._work.qsize(), 'request')} queued behind"
+            why = f"asked {self.clock() - asked:.1f} s before; {waiting}"
+        self.misses.append((sentence_id, why))
 
     def learn(self, events: Sequence[Mapping[str, Any]]) -> None:
         """Pass answers to a suggester that learns from them (in the background thread)."""
@@ -160,13 +186,6 @@ class SuggestionFeed:
         uncertain``). When done, :attr:`uncertainty` holds the numbers and :attr:`rankings` grows."""
         if self.failure is None:
             self._work.put(("rank", ([dict(sentence) for sentence in sentences], list(slots or []) or None)))
-
-    def forget(self, sentence_ids: Iterable[str]) -> None:
-        """Drop suggestions already made for these sentences, so they are made again (after the
-        model has learnt something new)."""
-        for sentence_id in sentence_ids:
-            self._ready.pop(sentence_id, None)
-            self._asked.discard(sentence_id)
 
     def close(self, timeout: float = 2.0) -> None:
         self._work.put(None)

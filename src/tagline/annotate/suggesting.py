@@ -11,6 +11,8 @@ from tagline.annotate.suggest import Suggestion
 from tagline.wording import plural
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tagline.annotate.order import UncertainOrder
     from tagline.annotate.suggest import SuggestionFeed
 
@@ -22,6 +24,12 @@ class SuggestionKeys:
         feed: SuggestionFeed | None
         rejected: set[int]
         message: str
+        mode: str
+        finished: bool
+        waiting_since: float
+        waiting_until: float
+        _shown_at: float
+        clock: Callable[[], float]
         position: int
         step_index: int
         sentences: list[dict[str, Any]]
@@ -46,8 +54,8 @@ class SuggestionKeys:
 
         def _next_step(self) -> None: ...
 
-        def _record(self, step: Any, value: dict[str, Any] | None, *, op: str = "set",
-                    undoable: bool = True) -> None: ...
+        def _record_all(self, answers: list[tuple[Any, dict[str, Any] | None]], *, op: str = "set",
+                        undoable: bool = True) -> None: ...
 
     def suggestion(self, step: Any = None) -> Suggestion | None:
         """The model's suggestion for a question of this sentence that has no answer yet, if ready."""
@@ -61,21 +69,53 @@ class SuggestionKeys:
         """Whether suggestions for this sentence are still being computed."""
         return self.feed is not None and self.feed.failure is None and self.feed.get(self.sentence["id"]) is None
 
-    def view_state(self) -> tuple[bool, str | None]:
-        """What can change on screen without a key: the sentence's suggestions arriving, the model failing."""
+    def view_state(self) -> tuple[bool, str | None, int | None]:
+        """What can change on screen without a key: the sentence's suggestions arriving, the model
+        failing, the seconds of the wait for the first suggestions (which ends here once they are
+        ready, the model has failed or the wait is over)."""
         if self.feed is None:
-            return False, None
+            return False, None, None
         self._take_ranking()
+        ready = self.feed.get(self.sentence["id"]) is not None
+        if self.mode == "waiting" and (ready or self.feed.failure or self.clock() >= self.waiting_until):
+            self._end_wait()
         self._tell_failure()
-        return self.feed.get(self.sentence["id"]) is not None, self.feed.failure
+        waited = int(self.clock() - self.waiting_since) if self.mode == "waiting" else None
+        return ready, self.feed.failure, waited
+
+    def waiting_line(self) -> str:
+        """What the screen says while the session waits for the first suggestions."""
+        assert self.feed is not None
+        waited = int(self.clock() - self.waiting_since)
+        return f"{self.feed.status}… {waited} s (any key to start without suggestions, q to quit)"
+
+    def _key_waiting(self, key: str) -> None:
+        from tagline.annotate.session import QUIT
+
+        if key == QUIT:
+            self.finished = True
+        else:
+            self._end_wait()
+
+    def _end_wait(self) -> None:
+        """The first sentence is shown: with its suggestions, or without them on a key or after the wait."""
+        assert self.feed is not None
+        ready = self.feed.get(self.sentence["id"]) is not None
+        self.mode = "label"
+        self._shown_at = self.clock()
+        self.feed.note_shown(self.sentence["id"])
+        if not ready and not self.feed.failure:
+            self.message = f"started without suggestions ({self.feed.status}); they appear when ready"
 
     def _arrive(self) -> None:
-        """A sentence is on screen: ask for the suggestions of the ones that follow it."""
+        """A sentence is on screen: ask for the suggestions of the ones that follow it (and of this
+        one, when not asked yet)."""
         self.rejected = set()
         if self.feed is None:
             return
-        self.feed.note_shown(self.sentence["id"])
         self._ask_ahead()
+        if self.mode != "waiting":  # counted when the wait ends, as it is shown then
+            self.feed.note_shown(self.sentence["id"])
 
     def _ask_ahead(self) -> None:  # suggestions for the next sentences; a ranking of them for --order uncertain
         assert self.feed is not None
@@ -98,26 +138,27 @@ class SuggestionKeys:
             self.message = f"{self.feed.failure}; go on without them"
 
     def _accept_all(self) -> None:
-        """Record every suggestion left for this sentence, then go to the first question without one."""
-        taken = 0
+        """Record every suggestion left for this sentence (in one write), then go to the first question
+        without one."""
+        taken: list[tuple[Any, dict[str, Any] | None]] = []
         for index, step in enumerate(self.steps):
             if index < self.step_index or self.current(step.slot) is not None:
                 continue
             suggested = self.suggestion(step)
             if suggested is not None:
-                self._record(step, {"spans": self.spans()} if step.task == "entities" else suggested.value)
-                taken += 1
+                taken.append((step, {"spans": self.spans()} if step.task == "entities" else suggested.value))
         if not taken:
             self.message = "no suggestions to take here" if not self.suggestions_pending() else \
                 "suggestions are still being made"
             return
+        self._record_all(taken)
         open_index = self._first_open_step(self.position)
         if self.is_complete(self.position):
             self.step_index = len(self.steps) - 1
             self._next_step()
         else:
             self.step_index = open_index
-        self.message = f"took {plural(taken, 'suggestion')}"
+        self.message = f"took {plural(len(taken), 'suggestion')}"
 
     def _toggle_suggested(self, number: int) -> None:
         from tagline.annotate.session import Step

@@ -61,7 +61,7 @@ def annotate(ctx, annotator, task, target, order, seed, doc_id, suggest_source, 
         raise click.UsageError("give --annotator NAME to start a session (or use a subcommand, see --help)")
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise click.UsageError("the annotation session needs a terminal; for scripts use `tagline annotate label`")
-    from tagline.annotate.session import SessionModel
+    from tagline.annotate.session import FIRST_SUGGESTIONS_WAIT, SessionModel
     from tagline.annotate.terminal import run_session
     from tagline.corpus.workspace import find_workspace
 
@@ -73,7 +73,7 @@ def annotate(ctx, annotator, task, target, order, seed, doc_id, suggest_source, 
     feed = _suggestion_feed(source, workspace, annotator, retrain_every) if source else None
     try:
         model = SessionModel.open(workspace, annotator, task=task, target=target, order=order, doc_id=doc_id,
-                                  seed=seed, feed=feed)
+                                  seed=seed, feed=feed, wait_for_suggestions=FIRST_SUGGESTIONS_WAIT)
         try:
             summary = run_session(model)
         except KeyboardInterrupt:

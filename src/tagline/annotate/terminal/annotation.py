@@ -29,6 +29,9 @@ def render(model: SessionModel, width: int, height: int):
     config = model.workspace.config
     if model.mode == "help":
         return _render_help(model)
+    if model.mode == "waiting":  # the first sentence waits for its suggestions (see SessionModel.open)
+        return Group(Text(f"tagline · {model.annotator}", style="bold"), Text(""),
+                     Text(model.waiting_line(), style="yellow"))
     width = max(1, width)
     sentence = model.sentence
     position = model.position
@@ -300,13 +303,15 @@ def run_session(model: SessionModel, terminal: Terminal | None = None) -> str:
             width, height = terminal.size()
             terminal.draw(render(model, width, height))
 
-        redraw()
+        # The state is read before each drawing: reading it may end the wait for the first suggestions.
         shown = model.view_state()
+        redraw()
 
-        def refresh_if_changed():  # suggestions arrived, or the model stopped: show it without a key
+        def refresh_if_changed():  # suggestions arrived, the model stopped, the wait went on: show it without a key
             nonlocal shown
-            if model.view_state() != shown:
-                shown = model.view_state()
+            state = model.view_state()
+            if state != shown:
+                shown = state
                 redraw()
 
         while not model.finished:
@@ -315,8 +320,8 @@ def run_session(model: SessionModel, terminal: Terminal | None = None) -> str:
             model.handle_key(key)
             if model.finished:
                 break
-            redraw()
             shown = model.view_state()
+            redraw()
             if timing:
                 terminal.output.write(f"\x1b[999;1H[frame {1000 * (time.perf_counter() - started):.2f} ms]")
                 terminal.output.flush()
