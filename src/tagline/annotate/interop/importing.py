@@ -103,7 +103,12 @@ def import_file(
         warnings.append(f"{fmt} is a benchmark: its answers are imported as gold, --annotator is not used")
     mapper = LabelMapper(config, load_label_map(label_map) if label_map else {})
     _apply_options(result, fmt, path, options, lang)
-    dropped = map_labels(result.records, mapper, config, task, target, path)
+    try:
+        dropped = map_labels(result.records, mapper, config, task, target, path)
+    except DataError as error:
+        if not result.labels_fix or label_map:
+            raise
+        raise DataError(error.what, where=error.where, fix=result.labels_fix) from None
     if dropped:
         warnings.append(f"{plural(dropped, 'label')} left out as the label map says")
     if gold:
@@ -197,7 +202,8 @@ def _plan_and_write(workspace: Workspace, result: ReadResult, path: Path, config
     }
     if dry_run:
         return summary
-    write_import(workspace, plan.new_documents, writes.events_by_annotator, writes.gold_records, progress)
+    write_import(workspace, plan.new_documents, writes.events_by_annotator, writes.gold_records, progress,
+                 sentence_meta=plan.sentence_meta)
     return summary
 
 
@@ -209,6 +215,8 @@ def _refuse_unstorable(records: list[ForeignRecord]) -> None:
     for record in records:
         strings = [("the text", record.text), ("the sentence id", record.sentence_id)]
         strings += [(f"meta field {key!r}", value) for key, value in record.meta.items()]
+        strings += [(f"sentence {index + 1}'s meta field {key!r}", value)
+                    for index, meta in enumerate(record.sentence_meta or []) for key, value in meta.items()]
         for answer in record.answers:
             strings += [("a label", answer.label), ("a stance target", answer.target),
                         ("an annotator name", answer.annotator)]
