@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tagline.corpus.config import Config, default_config, load_config, render_toml, validate_config
+from tagline.corpus.config import CLAIM_TYPE_SETS, Config, default_config, load_config, render_toml, validate_config
 from tagline.corpus.store import (
     LineProblem,
     Transaction,
@@ -404,10 +404,7 @@ def init_workspace(
     ``directory`` holds ``tagline.toml``) is refused with a :class:`WorkspaceError` naming
     the enclosing one: commands run inside it would find the inner workspace and never the outer,
     which is a mistake (``tagline init news`` typed again inside ``news/``) far more often than a plan.
-
-    ``claim_types`` names the claim-type label set: ``"full-fact"`` (the Full Fact scheme) or
-    ``"check-worthiness"`` (``check_worthy`` / ``not_check_worthy``, the labels of the CheckThat!
-    and ClaimBuster benchmarks).
+    ``claim_types`` names the claim-type label set: ``"full-fact"`` or ``"check-worthiness"``.
     """
     root = Path(directory)
     workspace = Workspace(root)
@@ -426,11 +423,9 @@ def init_workspace(
         from tagline.corpus.config import SAMPLE_TARGETS
 
         targets = list(SAMPLE_TARGETS) + [target for target in targets if target not in SAMPLE_TARGETS]
-    try:
-        config = default_config(language=language, targets=targets, name=root.resolve().name,
-                                claim_types=claim_types)
-    except ValueError as error:
-        raise WorkspaceError(str(error), fix="choose a claim-type label set tagline knows") from None
+    if claim_types not in CLAIM_TYPE_SETS:
+        raise WorkspaceError(f"unknown claim-type label set {claim_types!r}", fix=f"use {' or '.join(CLAIM_TYPE_SETS)}")
+    config = default_config(language=language, targets=targets, name=root.resolve().name, claim_types=claim_types)
     problems = validate_config(config, where=str(workspace.config_path))
     if problems:
         raise WorkspaceError(problems[0].split(": ", 1)[-1], where=str(workspace.config_path),
