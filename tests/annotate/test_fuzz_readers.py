@@ -27,20 +27,23 @@ from tagline.corpus.store import append_records
 from tagline.corpus.workspace import init_workspace
 from tagline.errors import TaglineError
 
-from test_import_fuzz import _paths, _replaced
+from test_import_fuzz import _paths, _replaced, with_check_worthiness_labels
 
 SETTINGS = settings(max_examples=120, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 # The import formats whose files are JSON or JSON Lines, and the documents `corpus add` reads as JSON Lines.
 JSON_FORMATS = tuple(spec.name for spec in FORMATS if spec.suffix in (".json", ".jsonl")) + ("jsonl",)
 # Field separators of the line formats, for replacing one field of a line.
-SEPARATORS = {"csv": ",", "conll": "\t", "webanno-tsv": "\t", "semeval2016": "\t", "brat": "\t"}
+SEPARATORS = {"csv": ",", "conll": "\t", "webanno-tsv": "\t", "semeval2016": "\t", "brat": "\t",
+              "checkthat2019": "\t", "checkthat2020": "\t"}
 
 WEBANNO = ("#FORMAT=WebAnno TSV 3.3\n#T_SP=webanno.custom.Span|value\n\n\n"
            "#Text=Tim Cook met 😊 DeepSeek .\n"
            "1-1\t0-3\tTim\tPERSON[1]\t\n1-2\t4-8\tCook\tPERSON[1]\t\n1-3\t9-12\tmet\t_\t\n"
            "1-4\t13-15\t😊\t_\t\n1-5\t16-24\tDeepSeek\tORG\t\n1-6\t25-26\t.\t_\t\n")
 SEMEVAL = "ID\tTarget\tTweet\tStance\r\n10001\tDeepSeek\tDeepSeek is great #SemST\tFAVOR\r\n"
+CHECKTHAT = "1\tTRUMP\tWe lost 700,000 jobs last year.\t1\n2\tSYSTEM\t(APPLAUSE)\t0\n3\tHOLT\t Thank you. \t0\n"
+CLAIMBUSTER = [{"sentence_id": 7, "label": 1, "text": "We lost 700,000 jobs."}, {"sentence_id": 9, "label": 0, "text": "Hi."}]
 STOCKMARK = [{"curid": "1", "text": "レッドフォックス株式会社は東京都にある。",
               "entities": [{"name": "レッドフォックス株式会社", "span": [0, 12], "type": "法人名"},
                            {"name": "東京都", "span": [13, 16], "type": "地名"}]}]
@@ -69,7 +72,8 @@ def workspace(tmp_path_factory):
     """A workspace whose sentences have an entity, a claim type and a stance answer."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(os, "fsync", lambda fd: None)
-        workspace = init_workspace(tmp_path_factory.mktemp("fuzz") / "ws", targets=["DeepSeek"])
+        workspace = with_check_worthiness_labels(init_workspace(tmp_path_factory.mktemp("fuzz") / "ws",
+                                                                targets=["DeepSeek"]))
         add_source_documents(workspace, [
             SourceDocument("d0", "東京はDeepSeekの本社がある。", "t", "txt", "utf-8", "ja", single_sentence=True),
             SourceDocument("d1", "=SUM(A1) -5 degrees, @user 'quoted\tTim Cook", "t", "txt", "utf-8", "en",
@@ -106,6 +110,10 @@ def seeds(workspace, tmp_path_factory) -> dict[str, dict[str, str]]:
     found["webanno-tsv"] = {"seed.tsv": WEBANNO}
     found["semeval2016"] = {"semeval-train.txt": SEMEVAL}
     found["stockmark-ner"] = {"ner.json": json.dumps(STOCKMARK, ensure_ascii=False)}
+    # A debate in its split's folder, which gives its split.
+    found["checkthat2019"] = {"training/20160926_1pres.tsv": CHECKTHAT}
+    found["checkthat2020"] = {"test_gold/20160926_1pres.tsv": CHECKTHAT.replace("\n", "\r\n")}
+    found["claimbuster"] = {"kfold_25ncs.json": json.dumps(CLAIMBUSTER)}
     return found
 
 
@@ -187,6 +195,7 @@ def mutated_files(draw, files: dict[str, str], fmt: str) -> dict[str, bytes]:
 
 def _write(folder: Path, files: dict[str, str | bytes]) -> Path:
     for name, content in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
     # brat imports the folder; every other format one file.
     return folder if len(files) > 1 else folder / next(iter(files))

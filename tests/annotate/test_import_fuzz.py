@@ -26,12 +26,25 @@ FIELD_VALUES = ["", "x", "-1", "99999", "0", "1-2", "B-", "\u3000", "🇯🇵", 
 STOCKMARK = [{"curid": "1", "text": "レッドフォックス株式会社は東京都にある。",
               "entities": [{"name": "レッドフォックス株式会社", "span": [0, 12], "type": "法人名"},
                            {"name": "東京都", "span": [13, 16], "type": "地名"}]}]
+CLAIMBUSTER = [{"sentence_id": 7, "label": 1, "text": "We lost 700,000 jobs."}, {"sentence_id": 9, "label": 0, "text": "Hi."}]
 # A valid file of each JSON format tagline does not write (the others are tagline's own exports).
-JSON_SEEDS = {"stockmark-ner": STOCKMARK}
+JSON_SEEDS = {"stockmark-ner": STOCKMARK, "claimbuster": CLAIMBUSTER}
 JSON_FORMATS = [spec.name for spec in FORMATS if spec.suffix in (".json", ".jsonl")]
 # The field separator of each line format tagline writes.
 SEPARATORS = {"csv": ",", "conll": "\t", "brat": "\t"}
 LINE_FORMATS = [spec.name for spec in FORMATS if spec.exports and spec.name not in JSON_FORMATS]
+
+
+def with_check_worthiness_labels(workspace):
+    """The workspace with the check-worthiness labels added to its claim types, so that the
+    check-worthiness benchmarks import beside the formats that carry Full Fact claim types."""
+    from tagline.corpus.config import CHECK_WORTHINESS_LABELS, render_toml
+    from tagline.corpus.workspace import Workspace
+
+    config = copy.deepcopy(workspace.config.data)
+    config["tasks"]["claim_type"]["labels"] += CHECK_WORTHINESS_LABELS
+    workspace.config_path.write_text(render_toml(config), encoding="utf-8")
+    return Workspace(workspace.root)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +53,7 @@ def workspace(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(os, "fsync", lambda fd: None)
         root = tmp_path_factory.mktemp("fuzz")
-        workspace = init_workspace(root / "ws", targets=["DeepSeek"])
+        workspace = with_check_worthiness_labels(init_workspace(root / "ws", targets=["DeepSeek"]))
         add_source_documents(workspace, [SourceDocument("d0", "東京はDeepSeekの本社がある。", "t", "txt", "utf-8", "ja",
                                                         single_sentence=True)])
         sentence = next(iter(workspace.iter_sentences()))

@@ -46,11 +46,11 @@ def test_importing_the_package_imports_no_heavy_library():
 
 def test_the_library_docstring_examples_run():
     from tagline.annotate import scripted
-    from tagline.eval.baselines import stance, text
-    from tagline.eval.metrics import bootstrap, labels
+    from tagline.eval.baselines import scores, stance, text
+    from tagline.eval.metrics import bootstrap, labels, ranking
     from tagline.eval.run import caveats
     from tagline.schemas import records
 
-    for module in (scripted, records, text, stance, labels, bootstrap, caveats):
+    for module in (scripted, records, text, stance, scores, labels, bootstrap, ranking, caveats):
         failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert failures == 0, module.__name__

@@ -16,8 +16,13 @@ from tagline.cli.output import emit_json, json_option, say
                    "tagline.toml under [tasks.stance]. With --sample, the sample's targets (DeepSeek, "
                    "'US AI policy') come first.")
 @click.option("--sample", is_flag=True, help="Also ingest the bundled sample article, its annotations and their gold.")
+@click.option("--claim-types", type=click.Choice(["full-fact", "check-worthiness"]), default="full-fact",
+              show_default=True,
+              help="The claim-type labels: the Full Fact scheme, or check_worthy / not_check_worthy for the "
+                   "CheckThat! and ClaimBuster benchmarks.")
 @json_option
-def init_cli(directory: str, lang: str, targets: tuple[str, ...], sample: bool, as_json: bool) -> None:
+def init_cli(directory: str, lang: str, targets: tuple[str, ...], sample: bool, claim_types: str,
+             as_json: bool) -> None:
     """Make a workspace in DIRECTORY: tagline.toml, sentences.jsonl, annotations/, build/, runs/.
 
     DIRECTORY may not lie inside another workspace.
@@ -26,7 +31,8 @@ def init_cli(directory: str, lang: str, targets: tuple[str, ...], sample: bool, 
     from tagline.corpus.config import ADD_TARGETS
     from tagline.corpus.workspace import init_workspace
 
-    workspace = init_workspace(directory, language=lang, targets=list(targets), sample=sample)
+    workspace = init_workspace(directory, language=lang, targets=list(targets), sample=sample,
+                               claim_types=claim_types)
     annotators = select_annotators(workspace, None)
     imported = imported_annotators(workspace, annotators)
     summary: dict[str, object] = {"workspace": str(workspace.root), "config": str(workspace.config_path),

@@ -32,6 +32,17 @@ DEFAULT_CLAIM_TYPES = [
     {"name": "other_claim", "key": "6",
      "description": "any other checkable factual claim: events, actions, attributions"},
 ]
+CHECK_WORTHINESS_LABELS = [
+    {"name": "check_worthy", "key": "c",
+     "description": "worth fact-checking: a factual claim the public would want checked"},
+    {"name": "not_check_worthy", "key": "n",
+     "description": "not worth checking: no factual claim, or one nobody would check"},
+]
+# The claim-type label sets `tagline init --claim-types` offers. Check-worthiness (the CLEF CheckThat!
+# and ClaimBuster benchmarks) is not a claim type: a check-worthy sentence can be of any checkable
+# Full Fact type, and an unremarkable factual claim is not check-worthy, so neither set maps onto
+# the other (docs/formats.md, "Check-worthiness benchmarks").
+CLAIM_TYPE_SETS = {"full-fact": DEFAULT_CLAIM_TYPES, "check-worthiness": CHECK_WORTHINESS_LABELS}
 DEFAULT_ENTITY_LABELS = [
     {"name": "PERSON", "key": "p", "description": "people, by name"},
     {"name": "ORG", "key": "o", "description": "companies, institutions, agencies, teams"},
@@ -68,9 +79,13 @@ ADD_TARGETS = 'list them in tagline.toml under [tasks.stance], e.g. targets = ["
 MAX_SEED = 2**32 - 1
 
 
-def default_config(*, language: str = "ja", targets: list[str] | None = None, name: str = "") -> dict:
+def default_config(*, language: str = "ja", targets: list[str] | None = None, name: str = "",
+                   claim_types: str = "full-fact") -> dict:
     """The configuration ``tagline init`` writes, as a plain dict: stance toward ``targets`` only
-    (none when not given; the sample's targets come with the sample, see ``init_workspace``)."""
+    (none when not given; the sample's targets come with the sample, see ``init_workspace``), and
+    the claim-type label set ``claim_types`` (a key of :data:`CLAIM_TYPE_SETS`)."""
+    if claim_types not in CLAIM_TYPE_SETS:
+        raise ValueError(f"unknown claim-type label set {claim_types!r}; expected one of {', '.join(CLAIM_TYPE_SETS)}")
     return {
         "schema_version": 1,
         "name": name,
@@ -78,7 +93,7 @@ def default_config(*, language: str = "ja", targets: list[str] | None = None, na
         "tasks": {
             "stance": {"labels": copy.deepcopy(DEFAULT_STANCE_LABELS),
                        "targets": list(targets or [])},
-            "claim_type": {"labels": copy.deepcopy(DEFAULT_CLAIM_TYPES)},
+            "claim_type": {"labels": copy.deepcopy(CLAIM_TYPE_SETS[claim_types])},
             "entities": {"labels": copy.deepcopy(DEFAULT_ENTITY_LABELS),
                          "aliases": dict(DEFAULT_ENTITY_ALIASES)},
         },

@@ -45,6 +45,8 @@ def sentence_id(doc_id: str, number: int) -> str:
 
 def segment_document(document: SourceDocument, lang: str) -> list[tuple[int, int]]:
     """Sentence offsets for a document; Markdown markers (#, -, 1., >) are left outside sentences."""
+    if document.sentence_spans is not None:
+        return list(document.sentence_spans)
     if document.single_sentence:
         start, end = 0, len(document.text)
         while start < end and document.text[start].isspace():

@@ -61,6 +61,9 @@ class SourceDocument:
     split: str | None = None
     meta: dict = field(default_factory=dict)
     single_sentence: bool = False  # keep the whole text as one sentence (tweets, pre-split benchmark items)
+    # The document's sentences as (start, end) offsets, when its source gives them (a benchmark's
+    # sentences, one per line): kept as they are instead of segmenting the text.
+    sentence_spans: tuple[tuple[int, int], ...] | None = None
 
     @property
     def text_sha256(self) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tagline.corpus.config import Config, default_config, load_config, render_toml, validate_config
+from tagline.corpus.config import CLAIM_TYPE_SETS, Config, default_config, load_config, render_toml, validate_config
 from tagline.corpus.store import (
     LineProblem,
     Transaction,
@@ -392,7 +392,7 @@ def _check_targets(targets: list[str] | None) -> None:
 
 def init_workspace(
     directory: str | os.PathLike[str], *, language: str = "ja", targets: list[str] | None = None,
-    sample: bool = False, force: bool = False,
+    sample: bool = False, force: bool = False, claim_types: str = "full-fact",
 ) -> Workspace:
     """Make a workspace in ``directory`` (created if needed) and return it.
 
@@ -404,6 +404,7 @@ def init_workspace(
     ``directory`` holds ``tagline.toml``) is refused with a :class:`WorkspaceError` naming
     the enclosing one: commands run inside it would find the inner workspace and never the outer,
     which is a mistake (``tagline init news`` typed again inside ``news/``) far more often than a plan.
+    ``claim_types`` names the claim-type label set: ``"full-fact"`` or ``"check-worthiness"``.
     """
     root = Path(directory)
     workspace = Workspace(root)
@@ -413,13 +414,18 @@ def init_workspace(
     if not workspace.config_path.exists():  # with force, an existing workspace is only completed
         _refuse_nested(root)
     _check_targets(targets)
+    if sample and claim_types != "full-fact":
+        raise WorkspaceError(f"the sample's claim types are the Full Fact scheme's, not {claim_types}",
+                             fix="leave out --sample, or --claim-types")
     targets = list(targets or [])
     if sample:
         # The sample's answers are stance toward its own targets: keep them, after them the ones given.
         from tagline.corpus.config import SAMPLE_TARGETS
 
         targets = list(SAMPLE_TARGETS) + [target for target in targets if target not in SAMPLE_TARGETS]
-    config = default_config(language=language, targets=targets, name=root.resolve().name)
+    if claim_types not in CLAIM_TYPE_SETS:
+        raise WorkspaceError(f"unknown claim-type label set {claim_types!r}", fix=f"use {' or '.join(CLAIM_TYPE_SETS)}")
+    config = default_config(language=language, targets=targets, name=root.resolve().name, claim_types=claim_types)
     problems = validate_config(config, where=str(workspace.config_path))
     if problems:
         raise WorkspaceError(problems[0].split(": ", 1)[-1], where=str(workspace.config_path),

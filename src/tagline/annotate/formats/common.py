@@ -45,6 +45,7 @@ class ForeignAnswer:
     target: str | None = None
     annotator: str | None = None  # the annotator id as the file has it; None: --annotator
     gold: bool = False  # marked as the reference answer by the tool (Label Studio ground_truth)
+    sentence: int | None = None  # a label for this one of the record's `sentences` (by position)
 
 
 @dataclass
@@ -57,6 +58,10 @@ class ForeignRecord:
     answers: list[ForeignAnswer] = field(default_factory=list)
     sentence_id: str | None = None  # a tagline sentence id carried by tagline's own exports
     whole_document: bool = False  # True: segment the text into sentences (brat); False: one sentence
+    # The record's own sentences as (start, end) offsets into its text (a benchmark's debate, one
+    # sentence per line), kept as they are; with `sentence_meta`, each one's meta.
+    sentences: list[tuple[int, int]] | None = None
+    sentence_meta: list[dict] | None = None
     doc_id: str | None = None  # used as is (benchmarks with global ids)
     lang: str | None = None
     split: str | None = None
@@ -83,6 +88,7 @@ class ReadResult:
     gold: bool = False  # a public benchmark: its answers are gold, not an annotator's
     encoding: str | None = None  # the file's encoding when the reader decodes it its own way
     own_offsets: bool = False  # offsets made by the reader (from tokens), not read from the file
+    labels_fix: str | None = None  # what to do when the workspace lacks the file's labels (a benchmark's own set)
 
 
 @dataclass

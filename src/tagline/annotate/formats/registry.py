@@ -44,7 +44,7 @@ class Detection:
     a companion file, then the JSON markers: an earlier kind of evidence wins over a later one.
     """
 
-    folder_files: str | None = None  # a folder holding files that match this glob
+    folder_files: str | None = None  # a folder holding files (or folders) that match this glob
     suffixes: tuple[str, ...] = ()  # lower-case suffixes that name the format by themselves
     starts_with: tuple[str, ...] = ()  # the start of the file's text (after a byte order mark)
     beside: tuple[str, str] | None = None  # (suffix, suffix of a file with the same stem next to it)
@@ -178,6 +178,24 @@ FORMATS: tuple[FormatSpec, ...] = (
         Holds(("entities",)),
         Detection(json_keys=(("curid", "entities"),), json_rank=4),
         reader=f"{_PACKAGE}.benchmarks:read_stockmark", benchmark=True),
+    FormatSpec(
+        "checkthat2019", "CLEF-2019 CheckThat! Task 1 debates (a `.tsv` per debate, a folder of them, or the "
+        "dataset's folder): check-worthiness gold, sentences in order", ".tsv",
+        Holds(("claim_type",), "`check_worthy` / `not_check_worthy`"),
+        Detection(folder_files="test_annotated"),
+        reader=f"{_PACKAGE}.checkworthiness:read_checkthat2019", benchmark=True, folder=True),
+    FormatSpec(
+        "checkthat2020", "CLEF-2020 CheckThat! Task 5 debates, laid out as CLEF-2019's: check-worthiness gold",
+        ".tsv",
+        Holds(("claim_type",), "`check_worthy` / `not_check_worthy`"),
+        Detection(folder_files="test_gold"),
+        reader=f"{_PACKAGE}.checkworthiness:read_checkthat2020", benchmark=True, folder=True),
+    FormatSpec(
+        "claimbuster", "ClaimBuster's two-class JSON (`kfold_25ncs.json` and its siblings): CFS/NCS as "
+        "check-worthiness gold", ".json",
+        Holds(("claim_type",), "`check_worthy` / `not_check_worthy`"),
+        Detection(json_keys=(("sentence_id", "label", "text"),), json_rank=6),
+        reader=f"{_PACKAGE}.checkworthiness:read_claimbuster", benchmark=True),
 )
 
 BY_NAME = {spec.name: spec for spec in FORMATS}

@@ -56,7 +56,8 @@ def _holds_row(spec: FormatSpec) -> str:
 def _detection(detection: Detection) -> str:
     parts = []
     if detection.folder_files:
-        parts.append(f"a folder of `{detection.folder_files}` files")
+        parts.append(f"a folder of `{detection.folder_files}` files" if "*" in detection.folder_files
+                     else f"a folder holding `{detection.folder_files}`")
     if detection.suffixes:
         parts.append(" or ".join(f"`{suffix}`" for suffix in detection.suffixes))
     if detection.starts_with:

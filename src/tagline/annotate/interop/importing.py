@@ -103,7 +103,7 @@ def import_file(
         warnings.append(f"{fmt} is a benchmark: its answers are imported as gold, --annotator is not used")
     mapper = LabelMapper(config, load_label_map(label_map) if label_map else {})
     _apply_options(result, fmt, path, options, lang)
-    dropped = map_labels(result.records, mapper, config, task, target, path)
+    dropped = _map_labels(result, mapper, config, task, target, path, label_map is not None)
     if dropped:
         warnings.append(f"{plural(dropped, 'label')} left out as the label map says")
     if gold:
@@ -113,6 +113,18 @@ def import_file(
     # Planning reads the workspace, so it runs under the lock with the writes that follow from it.
     with contextlib.nullcontext() if dry_run else workspace.lock():
         return _plan_and_write(workspace, result, path, config, fmt, gold, options, warnings, dry_run, progress)
+
+
+def _map_labels(result: ReadResult, mapper: LabelMapper, config: Config, task: str, target: str | None, path: Path,
+                mapped: bool) -> int:
+    """:func:`map_labels`, whose refusal says what a benchmark with labels of its own needs
+    (``result.labels_fix``) unless the labels went through a label map."""
+    try:
+        return map_labels(result.records, mapper, config, task, target, path)
+    except DataError as error:
+        if not result.labels_fix or mapped:
+            raise
+        raise DataError(error.what, where=error.where, fix=result.labels_fix) from None
 
 
 def _import_format(path: Path, fmt: str | None) -> str:
@@ -198,7 +210,8 @@ def _plan_and_write(workspace: Workspace, result: ReadResult, path: Path, config
     }
     if dry_run:
         return summary
-    write_import(workspace, plan.new_documents, writes.events_by_annotator, writes.gold_records, progress)
+    write_import(workspace, plan.new_documents, writes.events_by_annotator, writes.gold_records, progress,
+                 sentence_meta=plan.sentence_meta)
     return summary
 
 
@@ -210,6 +223,8 @@ def _refuse_unstorable(records: list[ForeignRecord]) -> None:
     for record in records:
         strings = [("the text", record.text), ("the sentence id", record.sentence_id)]
         strings += [(f"meta field {key!r}", value) for key, value in record.meta.items()]
+        strings += [(f"sentence {index + 1}'s meta field {key!r}", value)
+                    for index, meta in enumerate(record.sentence_meta or []) for key, value in meta.items()]
         for answer in record.answers:
             strings += [("a label", answer.label), ("a stance target", answer.target),
                         ("an annotator name", answer.annotator)]

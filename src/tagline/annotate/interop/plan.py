@@ -70,6 +70,7 @@ class DocumentPlan:
     new_documents: list[tuple[SourceDocument, Frame]] = field(default_factory=list)  # made now, written later
     unchanged_documents: int = 0
     split_kept: dict[tuple[str | None, str], set[str]] = field(default_factory=dict)  # (earlier, asked) -> doc ids
+    sentence_meta: dict[str, list[dict]] = field(default_factory=dict)  # new doc id -> its sentences' meta
 
 
 @dataclass
@@ -136,6 +137,8 @@ def plan_documents(workspace: Workspace, records: list[ForeignRecord], path: Pat
         document, frame = _new_document(record, doc_id, config, encoding)
         plan.frames[index] = frame
         plan.new_documents.append((document, frame))
+        if record.sentence_meta is not None:
+            plan.sentence_meta[doc_id] = record.sentence_meta
     progress(len(records), len(records), "placing records")
     plan.unchanged_documents = len(unchanged)
     return plan
@@ -181,6 +184,9 @@ def _onto_document(record: ForeignRecord, doc_id: str, existing: dict, stored: l
                             fix="the file changed since it was imported: rename the file to import its "
                                 "records as new documents, or import it into another workspace")
     stored = sorted(stored, key=lambda s: s["start"])
+    if record.sentences is not None and [(s["start"], s["end"]) for s in stored] != list(record.sentences):
+        raise ConflictError(f"document {doc_id!r} is already in the workspace with other sentences",
+                            where=record.where, fix="import the file into another workspace")
     for sentence in stored:
         if record.split and sentence.get("split") != record.split:
             split_kept.setdefault((sentence.get("split"), record.split), set()).add(doc_id)
@@ -194,7 +200,8 @@ def _new_document(record: ForeignRecord, doc_id: str, config: Config, encoding: 
 
     document_lang = record.lang or (config.language if config.language != "auto" else detect_lang(record.text))
     document = SourceDocument(doc_id, record.text, record.where, "import", encoding, document_lang,
-                              record.split, dict(record.meta), single_sentence=not record.whole_document)
+                              record.split, dict(record.meta), single_sentence=not record.whole_document,
+                              sentence_spans=tuple(record.sentences) if record.sentences is not None else None)
     spans = segment_document(document, document_lang)
     if not spans:
         raise InputError("the record has no text", where=record.where, fix="give every record its text")
@@ -224,15 +231,20 @@ def place_answers(records: list[ForeignRecord], frames: dict[int, Frame], gold: 
         for answer in record.answers:
             if answer.kind == "label":
                 assert answer.task is not None  # map_labels gives every answer it keeps a task
-                if len(frame.sentences) != 1:
+                position = 0 if answer.sentence is None else answer.sentence
+                if answer.sentence is None and len(frame.sentences) != 1:
                     problems.append((answer.where, f"a {answer.task} label for a text of "
+                                                   f"{len(frame.sentences)} sentences"))
+                    continue
+                if not 0 <= position < len(frame.sentences):
+                    problems.append((answer.where, f"a label for sentence {position + 1} of a text of "
                                                    f"{len(frame.sentences)} sentences"))
                     continue
                 value = {"label": answer.label}
                 if answer.task == "stance":
                     value = {"target": answer.target, "label": answer.label}
-                _put(placed, conflicts, Answer(frame.sentences[0].sentence_id, answer.annotator, answer.task,
-                                               answer.target, value, answer.where))
+                _put(placed, conflicts, Answer(frame.sentences[position].sentence_id, answer.annotator,
+                                               answer.task, answer.target, value, answer.where))
                 continue
             duplicates += _place_spans(record, answer, frame, options, placed, conflicts, problems)
     if problems:

@@ -8,7 +8,8 @@ from tagline.errors import DataError
 
 
 def write_import(workspace: Workspace, new_documents: list, events_by_annotator: dict[str, list[dict]],
-                 gold_records: list[dict], progress: ProgressCallback = no_progress) -> None:
+                 gold_records: list[dict], progress: ProgressCallback = no_progress,
+                 sentence_meta: dict[str, list[dict]] | None = None) -> None:
     """One transaction: a failure anywhere (a full disk, Ctrl-C) leaves every file as it was.
 
     A killed process is different once the answers are being written: the documents (and gold) are
@@ -21,7 +22,8 @@ def write_import(workspace: Workspace, new_documents: list, events_by_annotator:
 
     with workspace.transaction() as transaction:
         if new_documents:
-            add_source_documents(workspace, [document for document, _ in new_documents], progress=progress)
+            add_source_documents(workspace, [document for document, _ in new_documents], progress=progress,
+                                 sentence_meta=sentence_meta)
             planned = {s.sentence_id: s.text for _, frame in new_documents for s in frame.sentences}
             doc_ids = {document.doc_id for document, _ in new_documents}
             stored = {s["id"]: s["text"] for s in workspace.iter_sentences() if s["doc_id"] in doc_ids}

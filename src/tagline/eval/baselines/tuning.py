@@ -17,16 +17,21 @@ from collections.abc import Callable, Sequence
 from tagline.eval.baselines.registry import TUNING_GRIDS
 from tagline.eval.baselines.text import make_text_baseline
 
+RANKING_SCORING = "map"
+"""The tuning score of a ranking: mean average precision over the held-out groups (debates)."""
+
 
 def tuning_metric(name: str, labels: Sequence | None = None) -> Callable[[Sequence, Sequence], float]:
-    """The score a tuned baseline maximises: ``"f_avg"`` (stance) or ``"macro_f1"`` over ``labels``."""
+    """The score a tuned baseline maximises over its predicted labels: ``"f_avg"`` (stance) or
+    ``"macro_f1"`` over ``labels``. (``"map"``, which scores rankings, is :class:`CrossValidatedClassifier`'s
+    own.)"""
     from tagline.eval import metrics
 
     if name == "f_avg":
         return metrics.f_avg
     if name == "macro_f1":
         return lambda y_true, y_pred: metrics.macro_f1(y_true, y_pred, labels=labels or sorted(set(y_true)))
-    raise ValueError(f"unknown tuning metric {name!r}; expected 'f_avg' or 'macro_f1'")
+    raise ValueError(f"unknown tuning metric {name!r}; expected 'f_avg', 'macro_f1' or 'map'")
 
 
 def best_setting(candidates: Sequence[dict], scores: Sequence[float], defaults: dict) -> int:
@@ -60,8 +65,12 @@ class CrossValidatedClassifier:
     param_grid : dict
         Classifier parameter name → values to try (e.g. ``{"C": [0.1, 1], "class_weight":
         [None, "balanced"]}``); every combination is tried.
-    scoring : {"macro_f1", "f_avg"}, default "macro_f1"
-        The cross-validated score to maximise (see :func:`tuning_metric`).
+    scoring : {"macro_f1", "f_avg", "map"}, default "macro_f1"
+        The cross-validated score to maximise (see :func:`tuning_metric`). ``"map"`` ranks the
+        held-out items of each group (a debate: ``fit``'s ``groups``, required then) by the
+        classifier's score for ``positive`` (:func:`~tagline.eval.baselines.scores.positive_scores`)
+        and maximises the mean average precision over all held-out groups, each group counting
+        once, as the CheckThat! check-worthiness tasks score a system.
     folds : int, default 5
         Number of folds; lowered to the size of the rarest class that has two items or more (a
         class with a single item is left out of some training folds). With a single class, no
@@ -70,6 +79,8 @@ class CrossValidatedClassifier:
         why. They are also kept when every setting scores 0, since the search then learnt nothing.
     random_state : int, default 0
         Seed of the fold shuffle.
+    positive : hashable, optional
+        With ``scoring="map"``: the label of the relevant items (``check_worthy``).
 
     Attributes
     ----------
@@ -91,16 +102,17 @@ class CrossValidatedClassifier:
     """
 
     def __init__(self, estimator, param_grid: dict, *, scoring: str = "macro_f1", folds: int = 5,
-                 random_state: int = 0):
+                 random_state: int = 0, positive=None):
         self.estimator = estimator
         self.param_grid = param_grid
         self.scoring = scoring
         self.folds = folds
         self.random_state = random_state
+        self.positive = positive
 
     def get_params(self, deep: bool = True) -> dict:
         return {"estimator": self.estimator, "param_grid": self.param_grid, "scoring": self.scoring,
-                "folds": self.folds, "random_state": self.random_state}
+                "folds": self.folds, "random_state": self.random_state, "positive": self.positive}
 
     def set_params(self, **params) -> CrossValidatedClassifier:
         unknown = set(params) - set(self.get_params())
@@ -119,7 +131,7 @@ class CrossValidatedClassifier:
 
     def __repr__(self) -> str:
         return (f"CrossValidatedClassifier({self.estimator!r}, {self.param_grid!r}, scoring={self.scoring!r}, "
-                f"folds={self.folds!r}, random_state={self.random_state!r})")
+                f"folds={self.folds!r}, random_state={self.random_state!r}, positive={self.positive!r})")
 
     def fit(self, X: Sequence[str], y: Sequence, groups: Sequence | None = None) -> CrossValidatedClassifier:
         """Choose the classifier parameters by cross-validation on ``X``, ``y``; refit on all of it.
@@ -131,7 +143,12 @@ class CrossValidatedClassifier:
         texts, labels = list(X), list(y)
         if not texts or len(texts) != len(labels):
             raise ValueError(f"cannot fit on {len(texts)} texts and {len(labels)} labels")
-        tuning_metric(self.scoring)  # an unknown metric is an error, not a reason to keep the defaults
+        if self.scoring == RANKING_SCORING:
+            if groups is None or self.positive is None:
+                raise ValueError("scoring='map' ranks the items of each group: give positive= (the relevant "
+                                 "label) and fit(X, y, groups)")
+        else:  # an unknown metric is an error, not a reason to keep the defaults
+            tuning_metric(self.scoring)
         counts = Counter(labels)
         self.best_params_: dict = {}
         self.best_score_: float | None = None
@@ -174,9 +191,9 @@ class CrossValidatedClassifier:
         from sklearn.base import clone
         from sklearn.model_selection import ParameterGrid, StratifiedGroupKFold, StratifiedKFold
 
-        metric = tuning_metric(self.scoring, label_set)
         candidates = list(ParameterGrid(self.param_grid))
         sums = [0.0] * len(candidates)
+        score = self._fold_scorer(label_set, groups)
         grouped = groups is not None and len(set(groups)) < len(groups)
         splitter = (StratifiedGroupKFold if grouped else StratifiedKFold)(n_splits=folds, shuffle=True,
                                                                           random_state=self.random_state)
@@ -190,16 +207,40 @@ class CrossValidatedClassifier:
             features = clone(self.estimator.named_steps["features"])
             train_matrix = features.fit_transform([texts[i] for i in train])
             held_out_matrix = features.transform([texts[i] for i in held_out])
-            train_labels, held_out_labels = [labels[i] for i in train], [labels[i] for i in held_out]
+            train_labels = [labels[i] for i in train]
             for j, params in enumerate(candidates):
                 classifier = clone(self.estimator.named_steps["classifier"]).set_params(**params)
-                guesses = classifier.fit(train_matrix, train_labels).predict(held_out_matrix)
-                sums[j] += metric(held_out_labels, guesses.tolist())
+                sums[j] += score(classifier.fit(train_matrix, train_labels), held_out_matrix,
+                                 [labels[i] for i in held_out], held_out)
         used = len(splits)  # grouped folds can come out fewer than asked when groups are few
         self.folds_used_ = used
-        self.cv_scores_ = [{"params": params, "score": total / used} for params, total in zip(candidates, sums)]
+        # A ranking's score is the mean over every held-out group (each is held out once); a label
+        # metric's is the mean over folds.
+        divisor = len(set(groups or ())) if self.scoring == RANKING_SCORING else used
+        self.cv_scores_ = [{"params": params, "score": total / divisor} for params, total in zip(candidates, sums)]
         best = best_setting(candidates, sums, self.estimator.named_steps["classifier"].get_params())
-        self.best_params_, self.best_score_ = candidates[best], sums[best] / used
+        self.best_params_, self.best_score_ = candidates[best], self.cv_scores_[best]["score"]
+
+    def _fold_scorer(self, label_set: list, groups: list | None) -> Callable[..., float]:
+        """``score(classifier, held_out_matrix, held_out_labels, held_out_indices)`` for one fold:
+        the label metric of its predictions, or for ``"map"`` the sum of the average precisions
+        of the held-out groups (divided by the number of groups once every fold is in)."""
+        if self.scoring != RANKING_SCORING:
+            metric = tuning_metric(self.scoring, label_set)
+            return lambda classifier, matrix, truth, _: metric(truth, classifier.predict(matrix).tolist())
+        from tagline.eval.baselines.scores import positive_scores
+        from tagline.eval.metrics.ranking import grouped_ranking_measures
+
+        assert groups is not None  # fit refuses "map" without groups
+
+        def summed_average_precision(classifier, matrix, truth, held_out) -> float:
+            if self.positive not in classifier.classes_:  # a fold without relevant items learns none
+                return 0.0
+            result = grouped_ranking_measures(truth, positive_scores(classifier, matrix, positive=self.positive),
+                                              [groups[i] for i in held_out], positive=self.positive, cutoffs=())
+            return sum(measures["average_precision"] for measures in result["per_group"].values())
+
+        return summed_average_precision
 
     def predict(self, X: Sequence[str]):
         """Predict with the refitted pipeline; returns a NumPy array."""
@@ -214,12 +255,14 @@ class CrossValidatedClassifier:
         return accuracy(list(y), self.predict(X).tolist())
 
 
-def make_tuned_baseline(name: str, *, lang: str, scoring: str, folds: int = 5, random_state: int = 0):
+def make_tuned_baseline(name: str, *, lang: str, scoring: str, folds: int = 5, random_state: int = 0,
+                        positive=None):
     """The baseline ``name`` with its classifier parameters chosen by ``folds``-fold cross-validation
-    (a :class:`CrossValidatedClassifier` over :data:`TUNING_GRIDS`); the dummy baselines, which
-    have nothing to tune, come back as :func:`make_text_baseline` makes them."""
+    (a :class:`CrossValidatedClassifier` over :data:`TUNING_GRIDS`; ``positive`` for
+    ``scoring="map"``); the dummy baselines, which have nothing to tune, come back as
+    :func:`make_text_baseline` makes them."""
     model = make_text_baseline(name, lang=lang, random_state=random_state)
     if name not in TUNING_GRIDS:
         return model
     return CrossValidatedClassifier(model, TUNING_GRIDS[name], scoring=scoring, folds=folds,
-                                    random_state=random_state)
+                                    random_state=random_state, positive=positive)

@@ -1,0 +1,262 @@
+"""CLEF CheckThat! check-worthiness (2019 Task 1, 2020 Task 5): the organisers' baselines and
+tagline's text baselines, scored as the organisers score a run, beside the published figures.
+
+Every sentence of a test debate gets a score (a model's decision function, or its probability of
+``check_worthy``), each debate's sentences are ranked by it, and the rankings are measured with
+the task's measures (tagline.eval.metrics.ranking: MAP, the official one; reciprocal rank;
+R-precision; precision at 1, 3, 5, 10, 20, 50), per debate and averaged over debates. The 95%
+interval of MAP is a percentile bootstrap over test debates (seven in 2019, twenty in 2020).
+
+Rows:
+- ``random (organisers)`` and ``n-gram SVM (organisers)``: the two baselines of the organisers'
+  ``baselines/baselines.py``, re-implemented from its description: Python's ``random.seed(0)``
+  then ``random.random()`` per line; unigram TF-IDF and an RBF SVM (2019: C=10, gamma=0.1; 2020:
+  C=1, gamma=0.75) ranking by its decision function, trained on all training debates.
+- ``majority``: one score for every sentence, so each debate is ranked in its own order.
+- ``tfidf_*``: tagline's registered baselines with their default parameters, and ``tuned``: their
+  classifier parameters chosen by 5-fold cross-validation over the training debates (a debate
+  never split between folds) maximising MAP, then refitted on all training debates. Nothing is
+  tuned on the test debates. ``cv MAP`` is the tuning's own estimate, on training debates only.
+
+For 2020 the organisers published only development figures (README: the first 80% of the sorted
+training debates train, the last 10 are scored): those rows are run on that split too.
+
+``--edition claimbuster`` runs the workspace route instead: ClaimBuster's ``kfold_25ncs.json``
+(2.5xNCS, on which the authors cross-validated 4 folds) imported into a fresh check-worthiness
+workspace, built, and scored by ``tagline eval run --cv 4`` (tuning nested in each fold): macro-F1
+and the F1 of ``check_worthy`` with 95% bootstrap intervals. The authors' own F1 table could not be
+read (SOURCE.md), so no published figure is printed beside them.
+
+    python benchmarks/checkthat.py [--edition 2019|2020|claimbuster|all] [--resamples 1000] [--seed 0]
+                                   [--per-debate] [--rows organisers,default,tuned]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+from tagline.annotate.formats.checkworthiness import CHECK_WORTHY, LABELS, checkthat_files, read_checkthat_debate
+from tagline.eval.baselines import make_text_baseline, make_tuned_baseline, positive_scores
+from tagline.eval.metrics import CHECKTHAT_CUTOFFS, bootstrap_ranking_ci, grouped_ranking_measures
+
+FOLDERS = {"2019": "clef2019-checkthat-task1", "2020": "clef2020-checkthat-task5"}
+
+# CLEF-2019 CheckThat! Task 1, test set, primary runs: the "Evaluation Results" table of the task's
+# README (apepa/clef2019-factchecking-task1, version 2.0, 2019-05-13; SOURCE.md beside the data
+# gives the MAP column). MAP, RR, R-P, P@1, P@3, P@5, P@10, P@20, P@50.
+MEASURES = ("average_precision", "reciprocal_rank", "r_precision") + tuple(f"precision_at_{k}"
+                                                                          for k in CHECKTHAT_CUTOFFS)
+PUBLISHED_2019 = {
+    "Copenhagen (1st)": (.1660, .4176, .1387, .2857, .2381, .2571, .2286, .1571, .1229),
+    "TheEarthIsFlat (2nd)": (.1597, .1953, .2052, .0000, .0952, .2286, .2143, .1857, .1457),
+    "IPIPAN (3rd)": (.1332, .2864, .1481, .1429, .0952, .1429, .1714, .1500, .1171),
+}
+OTHER_PRIMARY_MAP_2019 = {"Terrier": .1263, "UAICS": .1234, "Factify": .1210, "JUNLP": .1162, "nlpir01": .1000,
+                          "TOBB ETU": .0884, "IIT (ISM) Dhanbad": .0835, "é proibido cochilar": .0796, "Fire": .0528}
+# CLEF-2020 CheckThat! Task 5 README (sshaar/clef2020-factchecking-task5, version 4.0): development
+# AP averaged over the last 10 of the sorted training debates, trained on the other 40.
+PUBLISHED_2020_DEV = {"random (organisers)": 0.02098366142405398, "n-gram SVM (organisers)": 0.09456735615609717}
+ORGANISERS_SVM = {"2019": {"C": 10, "gamma": 0.1}, "2020": {"C": 1, "gamma": 0.75}}
+TFIDF = ("tfidf_logreg", "tfidf_svm", "tfidf_nb")
+
+
+def default_shared() -> Path:
+    return Path(os.environ["TAGLINE_SHARED"]) if os.environ.get("TAGLINE_SHARED") else \
+        Path(__file__).resolve().parents[2] / "shared"
+
+
+def load(root: Path, edition: str) -> dict[str, list[tuple[str, list[dict]]]]:
+    """Split -> the debates of that split, sorted by file name: (name, rows)."""
+    splits: dict[str, list[tuple[str, list[dict]]]] = {}
+    for path, split in checkthat_files(root, f"checkthat{edition}"):
+        splits.setdefault(split, []).append((path.stem, read_checkthat_debate(path)))
+    return splits
+
+
+def flatten(debates: list[tuple[str, list[dict]]]) -> tuple[list[str], list[str], list[str]]:
+    texts, labels, groups = [], [], []
+    for name, rows in debates:
+        for row in rows:
+            texts.append(row["text"])
+            labels.append(LABELS[row["label"]])
+            groups.append(name)
+    return texts, labels, groups
+
+
+def scorers(edition: str, rows: set[str], seed: int):
+    """(row name, function(train debates, test debates) -> (scores, note)) for every row asked for."""
+    def organisers_random(train, test):
+        generator = random.Random(0)  # the organisers' script: random.seed(0), one draw per line in order
+        return [generator.random() for _, debate in test for _ in debate], ""
+
+    def organisers_svm(train, test):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.pipeline import Pipeline
+        from sklearn.svm import SVC
+
+        texts, labels, _ = flatten(train)
+        model = Pipeline([("ngrams", TfidfVectorizer(ngram_range=(1, 1))),
+                          ("clf", SVC(kernel="rbf", random_state=0, **ORGANISERS_SVM[edition]))]).fit(texts, labels)
+        return positive_scores(model, flatten(test)[0], positive=CHECK_WORTHY), ""
+
+    def ours(name, tuned):
+        def fit_and_score(train, test):
+            texts, labels, groups = flatten(train)
+            if tuned:
+                model = make_tuned_baseline(name, lang="en", scoring="map", positive=CHECK_WORTHY, random_state=seed)
+                model.fit(texts, labels, groups)
+                chosen = ", ".join(f"{key}={value}" for key, value in model.best_params_.items())
+                note = f"cv MAP {model.best_score_:.4f}; {chosen}" if model.best_params_ else model.tuning_note_
+            else:
+                model, note = make_text_baseline(name, lang="en", random_state=seed).fit(texts, labels), ""
+            return positive_scores(model, flatten(test)[0], positive=CHECK_WORTHY), note
+        return fit_and_score
+
+    table = []
+    if "organisers" in rows:
+        table += [("random (organisers)", organisers_random), ("n-gram SVM (organisers)", organisers_svm)]
+    if "default" in rows:
+        table += [("majority", ours("majority", False))] + [(name, ours(name, False)) for name in TFIDF]
+    if "tuned" in rows:
+        table += [(f"{name} tuned", ours(name, True)) for name in TFIDF]
+    return table
+
+
+def report(title: str, train, test, table, args, published: dict[str, float] | None = None) -> dict[str, dict]:
+    """Fit and score every row on one train/test split; print a line per row; return the results."""
+    print(f"\n{title}: train {len(train)} debates ({sum(len(d) for _, d in train)} sentences), "
+          f"scored on {len(test)} debates ({sum(len(d) for _, d in test)} sentences, "
+          f"{sum(row['label'] for _, d in test for row in d)} check-worthy)")
+    header = (f"{'row':<26}{'MAP':>7}  {'95% interval':<16}{'RR':>7}{'R-P':>7}"
+              + "".join(f"{'P@' + str(k):>7}" for k in CHECKTHAT_CUTOFFS) + f"{'seconds':>9}"
+              + (f"{'published':>11}" if published else "") + "  note")
+    print(header)
+    print("-" * len(header))
+    _, test_labels, test_groups = flatten(test)
+    results = {}
+    for name, fit_and_score in table:
+        started = time.perf_counter()
+        scores, note = fit_and_score(train, test)
+        seconds = time.perf_counter() - started
+        result = grouped_ranking_measures(test_labels, scores, test_groups, positive=CHECK_WORTHY)
+        interval = bootstrap_ranking_ci(result["per_group"], n_resamples=args.resamples,
+                                        random_state=args.seed)["average_precision"]
+        mean = result["mean"]
+        results[name] = result
+        line = (f"{name:<26}{mean['average_precision']:>7.4f}  [{interval['low']:.4f}, {interval['high']:.4f}]"
+                f"{mean['reciprocal_rank']:>7.4f}{mean['r_precision']:>7.4f}"
+                + "".join(f"{mean[f'precision_at_{k}']:>7.4f}" for k in CHECKTHAT_CUTOFFS) + f"{seconds:>9.1f}")
+        if published:
+            line += f"{published[name]:>11.4f}" if name in published else f"{'':>11}"
+        print(line + (f"  {note}" if note else ""), flush=True)
+    if args.per_debate:
+        names = list(results)
+        print(f"\naverage precision per debate ({', '.join(f'{i + 1} = {n}' for i, n in enumerate(names))})")
+        for debate, rows in test:
+            n_worthy = sum(row["label"] for row in rows)
+            print(f"  {debate:<42}{len(rows):>6} sentences {n_worthy:>4} check-worthy "
+                  + " ".join(f"{results[n]['per_group'][debate]['average_precision']:.3f}" for n in names))
+    return results
+
+
+def claimbuster(shared: Path, args: argparse.Namespace) -> None:
+    """ClaimBuster 2.5xNCS through a workspace: import, build, ``eval run --cv 4``."""
+    import tempfile
+
+    from tagline.annotate.interop import import_file
+    from tagline.corpus.workspace import init_workspace
+    from tagline.eval.build import build_dataset
+    from tagline.eval.run import run_evaluation
+
+    source = shared / "datasets" / "claimbuster" / "kfold_25ncs.json"
+    if not source.is_file():
+        sys.exit(f"{source} is absent: this benchmark reads ClaimBuster from ../shared/datasets/")
+    workspace = init_workspace(Path(tempfile.mkdtemp(prefix="tagline-claimbuster-")) / "ws", language="en",
+                               claim_types="check-worthiness")
+    started = time.perf_counter()
+    summary = import_file(workspace, source)
+    build_dataset(workspace, tasks=["claim_type"], tokens=False)
+    print(f"\nClaimBuster {source.name}: {summary['documents_added']} sentences imported and built in "
+          f"{time.perf_counter() - started:.1f} s; 4-fold cross-validation (stratified, tagline's folds), "
+          "parameters tuned inside each fold by 5-fold cross-validation on its training part (macro-F1)")
+    header = f"{'baseline':<14}{'macro-F1':>9}  {'95% interval':<16}{'F1 check_worthy':>16}{'accuracy':>10}{'seconds':>9}"
+    print(header)
+    print("-" * len(header))
+    for baseline in ("majority", "tfidf_svm", "tfidf_nb"):
+        started = time.perf_counter()
+        (result,) = run_evaluation(workspace, task="claim_type", baselines=[baseline], cv=4, seed=args.seed,
+                                   n_resamples=args.resamples)
+        macro = result["metrics"]["macro_f1"]
+        print(f"{baseline:<14}{macro['value']:>9.4f}  [{macro['low']:.4f}, {macro['high']:.4f}]"
+              f"{result['per_class'][CHECK_WORTHY]['f1']:>16.4f}{result['metrics']['accuracy']['value']:>10.4f}"
+              f"{time.perf_counter() - started:>9.1f}", flush=True)
+    print(f"workspace: {workspace.root}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=None, help="the shared folder (default: ../shared)")
+    parser.add_argument("--edition", choices=("2019", "2020", "claimbuster", "all"), default="all")
+    parser.add_argument("--rows", default="organisers,default,tuned",
+                        help="comma-separated: organisers, default, tuned (default: all three)")
+    parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples of the test debates")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the tuning folds, the models and the bootstrap")
+    parser.add_argument("--per-debate", action="store_true", help="also print each test debate's average precision")
+    args = parser.parse_args()
+    rows = set(args.rows.split(","))
+    if not rows <= {"organisers", "default", "tuned"}:
+        sys.exit(f"--rows takes organisers, default and tuned, not {', '.join(sorted(rows))}")
+
+    import sklearn
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)  # small sparse problems: BLAS threads only contend on two busy cores
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    # LinearSVC at the grid's large C stops at its iteration limit on some folds; those settings
+    # are scored as they are (they lose), which is what the warning would say each time.
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)
+    shared = args.shared or default_shared()
+    print(f"CLEF CheckThat! check-worthiness; scikit-learn {sklearn.__version__}, seed {args.seed}, "
+          f"{args.resamples} bootstrap resamples of the test debates. Measures: the organisers' scorer's "
+          "(mean over debates; ties in line order).")
+    for edition in (["2019", "2020", "claimbuster"] if args.edition == "all" else [args.edition]):
+        if edition == "claimbuster":
+            claimbuster(shared, args)
+            continue
+        root = shared / "datasets" / FOLDERS[edition]
+        if not root.is_dir():
+            sys.exit(f"{root} is absent: this benchmark reads the CheckThat! data from ../shared/datasets/ "
+                     "(see SOURCE.md there), or pass --shared DIR")
+        data = load(root, edition)
+        table = scorers(edition, rows, args.seed)
+        if edition == "2019":
+            published = {name: values[0] for name, values in PUBLISHED_2019.items()}
+            results = report("CLEF-2019 Task 1, test debates", data["train"], data["test"], table, args)
+            print("\npublished primary runs on the same test debates (task README):")
+            for name, values in PUBLISHED_2019.items():
+                print(f"{name:<26}{values[0]:>7.4f}  {'':<16}" + "".join(f"{value:>7.4f}" for value in values[1:]))
+            print("  then " + ", ".join(f"{name} {value:.4f}" for name, value in OTHER_PRIMARY_MAP_2019.items()))
+            best = max(results.items(), key=lambda item: item[1]["mean"]["average_precision"], default=None)
+            if best:
+                value = best[1]["mean"]["average_precision"]
+                print(f"\nbest row here: {best[0]} MAP {value:.4f}; the top primary run's {published['Copenhagen (1st)']:.4f} "
+                      f"is {'reached' if value >= published['Copenhagen (1st)'] else 'NOT reached'}")
+        else:
+            train = data["train"]
+            cut = int(0.8 * len(train))
+            report("CLEF-2020 Task 5, the organisers' development split (the last 10 sorted training debates)",
+                   train[:cut], train[cut:], table, args, published=PUBLISHED_2020_DEV)
+            report("CLEF-2020 Task 5, test debates (no test figures here: the official results sheet could not "
+                   "be read, SOURCE.md)", train, data["test"], table, args)
+
+
+if __name__ == "__main__":
+    main()
