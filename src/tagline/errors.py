@@ -67,3 +67,22 @@ def storage_error(path: object, error: OSError, *, kept: str = "nothing was save
     }
     return StorageError(f"could not write: {reason}; {kept}", where=str(path),
                         fix=fixes.get(error.errno or 0, "check the disk and run the command again"))
+
+
+class Interrupted(KeyboardInterrupt):
+    """Work stopped by SIGINT (Ctrl-C) or SIGTERM, after cleaning up after itself.
+
+    A ``KeyboardInterrupt``, so that ``except Exception`` in the code it passes through does not
+    stop it, and a notebook shows it as it shows Ctrl-C. ``signum`` is the signal; ``detail`` says
+    what was left (``"the previous build in build/dataset is kept"``); ``exit_code`` is what a
+    shell reports for a process that signal ended, ``128 + signum`` (130, 143).
+    """
+
+    def __init__(self, signum: int, detail: str | None = None):
+        super().__init__(f"stopped; {detail}" if detail else "stopped")
+        self.signum = signum
+        self.detail = detail
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum

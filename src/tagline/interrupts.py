@@ -6,6 +6,8 @@ import signal
 import threading
 from contextlib import contextmanager
 
+from tagline.errors import Interrupted  # defined there, so that the CLI can catch it without importing signal
+
 TYPE_CHECKING = False  # the names below are for type checkers only: --help imports this module
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -13,25 +15,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-class Interrupted(KeyboardInterrupt):
-    """Work stopped by SIGINT (Ctrl-C) or SIGTERM, after cleaning up after itself.
-
-    A ``KeyboardInterrupt``, so that ``except Exception`` in the code it passes through does not
-    stop it, and a notebook shows it as it shows Ctrl-C. ``signum`` is the signal; ``detail`` says
-    what was left (``"the previous build in build/dataset is kept"``); ``exit_code`` is what a
-    shell reports for a process that signal ended, ``128 + signum`` (130, 143).
-    """
-
-    def __init__(self, signum: int, detail: str | None = None):
-        super().__init__(f"stopped; {detail}" if detail else "stopped")
-        self.signum = signum
-        self.detail = detail
-
-    @property
-    def exit_code(self) -> int:
-        return 128 + self.signum
 
 
 class InterruptGuard:

@@ -12,8 +12,7 @@ from typing import TextIO
 import click
 
 from tagline import __version__
-from tagline.errors import TaglineError
-from tagline.interrupts import Interrupted
+from tagline.errors import Interrupted, TaglineError
 
 # name -> "module:attribute"; modules are imported only when the command is used or listed.
 COMMANDS = {
