@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -152,7 +153,8 @@ def run(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
 
 def fresh_workspace(tagline: str, folder: Path) -> Path:
     shutil.rmtree(folder, ignore_errors=True)
-    subprocess.run([tagline, "init", str(folder), "--lang", "en"], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([tagline, "init", str(folder), "--lang", "en"], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
     return folder
 
 
@@ -166,7 +168,7 @@ def median_run(runs: int, prepare, command: list[str]) -> tuple[float, float]:
     return statistics.median(times), max(peaks)
 
 
-def measure(tagline: str, size: int, folder: Path, runs: int) -> list[tuple]:
+def measure(tagline: str, size: int, folder: Path, runs: int) -> Iterator[tuple]:
     """One row per command: (command, size, seconds, peak bytes, baseline seconds, baseline peak)."""
     items = sentences(size)
     files = {"doccano": folder / f"doccano-{size}.jsonl", "label-studio": folder / f"label-studio-{size}.json",
@@ -177,7 +179,6 @@ def measure(tagline: str, size: int, folder: Path, runs: int) -> list[tuple]:
     write_corpus_jsonl(files["jsonl"], items)
     workspace = folder / "ws"
     sink = folder / "baseline.out"
-    rows = []
     for kind in ("doccano", "label-studio", "conll", "jsonl"):
         if kind == "jsonl":
             name, command = "corpus add jsonl", [tagline, "corpus", "add", str(files[kind]), "-w", str(workspace)]
@@ -189,18 +190,16 @@ def measure(tagline: str, size: int, folder: Path, runs: int) -> list[tuple]:
         seconds, peak = median_run(runs, lambda: fresh_workspace(tagline, workspace), command)
         written = sum(path.stat().st_size for path in workspace.rglob("*") if path.is_file())
         base_seconds, base_peak = median_run(runs, lambda: None, baseline(kind, files[kind], written, sink))
-        rows.append((name, size, seconds, peak, base_seconds, base_peak))
-    return rows
+        yield name, size, seconds, peak, base_seconds, base_peak
 
 
-def measure_export(tagline: str, folder: Path, runs: int) -> list[tuple]:
+def measure_export(tagline: str, folder: Path, runs: int) -> Iterator[tuple]:
     """Export of EXPORT_SIZE annotated sentences, against reading the workspace and writing the bytes."""
     items = sentences(EXPORT_SIZE, seed=1)
     source = folder / f"export-source-{EXPORT_SIZE}.jsonl"
     write_doccano(source, items)
     workspace = fresh_workspace(tagline, folder / "export-ws")
     run([tagline, "annotate", "import", str(source), "--format", "doccano", "-a", "alice", "-w", str(workspace)])
-    rows = []
     reader = ("import orjson\nrows = [orjson.loads(line) for name in sys.argv[4:] for line in open(name, 'rb')]")
     answers = [str(path) for path in (workspace / "annotations").glob("*.jsonl")]
     for fmt in ("label-studio", "doccano", "conll"):
@@ -211,8 +210,16 @@ def measure_export(tagline: str, folder: Path, runs: int) -> list[tuple]:
         base = [sys.executable, "-c", f"import sys\n{reader}\n{WRITE}", "-", str(out.stat().st_size),
                 str(folder / "baseline.out"), str(workspace / "sentences.jsonl"), *answers]
         base_seconds, base_peak = median_run(runs, lambda: None, base)
-        rows.append((f"export {fmt}", EXPORT_SIZE, seconds, peak, base_seconds, base_peak))
-    return rows
+        yield f"export {fmt}", EXPORT_SIZE, seconds, peak, base_seconds, base_peak
+
+
+def show(name: str, size: int, seconds: float, peak: float, base_seconds: float, base_peak: float) -> None:
+    target = (TARGET_EXPORT_SECONDS_10K if name.startswith("export")
+              else TARGET_IMPORT_SECONDS_PER_100K * size / 100_000 if name.startswith("import") else None)
+    shown = f"{target:>10.2f}" if target is not None else f"{'':>10}"
+    flag = " !" if (target is not None and seconds > target) or peak > TARGET_RSS_BYTES else ""
+    print(f"{name:<22}{size:>10,}{seconds:>9.2f}{peak / 2**20:>9.0f}{base_seconds:>12.2f}"
+          f"{base_peak / 2**20:>9.0f}{seconds / base_seconds:>7.1f}{shown}{flag}", flush=True)
 
 
 def main() -> None:
@@ -232,18 +239,13 @@ def main() -> None:
     print(f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores, "
           f"median of {arguments.runs}")
     print(f"{'command':<22}{'sentences':>10}{'seconds':>9}{'peak MB':>9}{'baseline s':>12}{'base MB':>9}"
-          f"{'ratio':>7}{'target s':>10}")
+          f"{'ratio':>7}{'target s':>10}", flush=True)
     try:
-        rows = measure_export(arguments.tagline, folder, arguments.runs)
+        for row in measure_export(arguments.tagline, folder, arguments.runs):
+            show(*row)
         for size in sizes:
-            rows += measure(arguments.tagline, size, folder, arguments.runs)
-        for name, size, seconds, peak, base_seconds, base_peak in rows:
-            target = (TARGET_EXPORT_SECONDS_10K if name.startswith("export")
-                      else TARGET_IMPORT_SECONDS_PER_100K * size / 100_000 if name.startswith("import") else None)
-            shown = f"{target:>10.2f}" if target is not None else f"{'':>10}"
-            flag = " !" if (target is not None and seconds > target) or peak > TARGET_RSS_BYTES else ""
-            print(f"{name:<22}{size:>10,}{seconds:>9.2f}{peak / 2**20:>9.0f}{base_seconds:>12.2f}"
-                  f"{base_peak / 2**20:>9.0f}{seconds / base_seconds:>7.1f}{shown}{flag}")
+            for row in measure(arguments.tagline, size, folder, arguments.runs):
+                show(*row)
     finally:
         if not arguments.keep:
             shutil.rmtree(folder, ignore_errors=True)
