@@ -21,6 +21,7 @@ annotated sentences <= 0.5 s. Other processes on the machine skew the times: the
 printed.
 
     python benchmarks/scale.py [--sizes 10000,100000] [--million] [--runs 3] [--keep DIR]
+        [--inputs doccano,label-studio,conll,jsonl] [--no-export]
 
 Run it with the sources to measure first on the path (PYTHONPATH=src); `--tagline` names another
 `tagline` executable.
@@ -168,7 +169,7 @@ def median_run(runs: int, prepare, command: list[str]) -> tuple[float, float]:
     return statistics.median(times), max(peaks)
 
 
-def measure(tagline: str, size: int, folder: Path, runs: int) -> Iterator[tuple]:
+def measure(tagline: str, size: int, folder: Path, runs: int, kinds: list[str]) -> Iterator[tuple]:
     """One row per command: (command, size, seconds, peak bytes, baseline seconds, baseline peak)."""
     items = sentences(size)
     files = {"doccano": folder / f"doccano-{size}.jsonl", "label-studio": folder / f"label-studio-{size}.json",
@@ -179,7 +180,7 @@ def measure(tagline: str, size: int, folder: Path, runs: int) -> Iterator[tuple]
     write_corpus_jsonl(files["jsonl"], items)
     workspace = folder / "ws"
     sink = folder / "baseline.out"
-    for kind in ("doccano", "label-studio", "conll", "jsonl"):
+    for kind in kinds:
         if kind == "jsonl":
             name, command = "corpus add jsonl", [tagline, "corpus", "add", str(files[kind]), "-w", str(workspace)]
         else:
@@ -229,6 +230,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--tagline", default=shutil.which("tagline") or "tagline", help="the tagline executable")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    parser.add_argument("--inputs", default=",".join(READERS), help="the files to import or add, comma-separated")
+    parser.add_argument("--no-export", action="store_true", help="leave out the export of 10,000 sentences")
     arguments = parser.parse_args()
     sizes = [int(size) for size in arguments.sizes.split(",") if size]
     if arguments.million:
@@ -241,10 +244,10 @@ def main() -> None:
     print(f"{'command':<22}{'sentences':>10}{'seconds':>9}{'peak MB':>9}{'baseline s':>12}{'base MB':>9}"
           f"{'ratio':>7}{'target s':>10}", flush=True)
     try:
-        for row in measure_export(arguments.tagline, folder, arguments.runs):
+        for row in [] if arguments.no_export else measure_export(arguments.tagline, folder, arguments.runs):
             show(*row)
         for size in sizes:
-            for row in measure(arguments.tagline, size, folder, arguments.runs):
+            for row in measure(arguments.tagline, size, folder, arguments.runs, arguments.inputs.split(",")):
                 show(*row)
     finally:
         if not arguments.keep:
