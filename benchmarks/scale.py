@@ -141,14 +141,15 @@ def baseline(kind: str, source: Path, size: int, out: Path) -> list[str]:
 
 def run(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
     """Seconds and peak resident memory (bytes) of one child; fails loudly if it fails."""
-    started = time.perf_counter()
-    child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - started
-    child.returncode = os.waitstatus_to_exitcode(status)
-    error = child.stderr.read().decode() if child.stderr else ""
-    if child.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed ({child.returncode}):\n{error}")
+    with tempfile.TemporaryFile() as errors:  # not a pipe: a child writing much to a full pipe would wait forever
+        started = time.perf_counter()
+        child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            errors.seek(0)
+            raise SystemExit(f"{' '.join(command)} failed ({child.returncode}):\n{errors.read().decode()}")
     return seconds, usage.ru_maxrss * 1024
 
 
