@@ -172,13 +172,10 @@ def median_run(runs: int, prepare, command: list[str]) -> tuple[float, float]:
 
 def measure(tagline: str, size: int, folder: Path, runs: int, kinds: list[str]) -> Iterator[tuple]:
     """One row per command: (command, size, seconds, peak bytes, baseline seconds, baseline peak)."""
-    items = sentences(size)
     files = {"doccano": folder / f"doccano-{size}.jsonl", "label-studio": folder / f"label-studio-{size}.json",
              "conll": folder / f"conll-{size}.conll", "jsonl": folder / f"corpus-{size}.jsonl"}
-    write_doccano(files["doccano"], items)
-    write_label_studio(files["label-studio"], items)
-    write_conll(files["conll"], items)
-    write_corpus_jsonl(files["jsonl"], items)
+    # In a child: a child's peak memory counts the parent's at the fork, so the parent stays small.
+    subprocess.run([sys.executable, __file__, "--generate", str(size), str(folder)], check=True)
     workspace = folder / "ws"
     sink = folder / "baseline.out"
     for kind in kinds:
@@ -224,7 +221,18 @@ def show(name: str, size: int, seconds: float, peak: float, base_seconds: float,
           f"{base_peak / 2**20:>9.0f}{seconds / base_seconds:>7.1f}{shown}{flag}", flush=True)
 
 
+def generate(size: int, folder: Path) -> None:
+    items = sentences(size)
+    write_doccano(folder / f"doccano-{size}.jsonl", items)
+    write_label_studio(folder / f"label-studio-{size}.json", items)
+    write_conll(folder / f"conll-{size}.conll", items)
+    write_corpus_jsonl(folder / f"corpus-{size}.jsonl", items)
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--generate"]:
+        generate(int(sys.argv[2]), Path(sys.argv[3]))
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000", help="sentences per file, comma-separated")
     parser.add_argument("--million", action="store_true", help="also 1,000,000 sentences (minutes, GBs)")
