@@ -229,3 +229,57 @@ def test_a_move_killed_before_its_end_is_put_back_by_the_journal_and_a_new_file_
     killed_move(b"new\n")
     assert (tmp_path / "a.jsonl").read_bytes() == b"new\n"
     assert (tmp_path / "retired" / "a.1.jsonl").read_bytes() == b"old\n"
+
+
+def test_many_new_files_are_fsynced_side_by_side_not_one_after_another(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from tagline.corpus.store import Transaction
+
+    real_fsync, lock = os.fsync, threading.Lock()
+    in_flight, most = [0], [0]
+
+    def slow_fsync(fd):
+        with lock:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+        time.sleep(0.01)  # a disk that takes its time: fsyncs waited for one by one add up
+        try:
+            return real_fsync(fd)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    monkeypatch.setattr(os, "fsync", slow_fsync)
+    texts = {tmp_path / f"doc{number}.txt": f"text {number}" for number in range(64)}
+    with Transaction(tmp_path / "journal", root=tmp_path) as transaction:
+        transaction.write_texts((path, text, False) for path, text in texts.items())
+    assert most[0] > 4
+    assert {path: path.read_text(encoding="utf-8") for path in texts} == texts
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(path.name for path in texts)
+
+
+def test_a_failing_file_among_many_leaves_none_of_them_nor_a_temporary(tmp_path, monkeypatch):
+    import errno
+
+    from tagline.corpus import transaction as module
+    from tagline.corpus.store import Transaction
+    from tagline.errors import StorageError
+
+    (tmp_path / "doc3.txt").write_text("old", encoding="utf-8")
+    real_write_file = module._write_file
+
+    def full_at_doc17(path, write):
+        if ".doc17.txt." in path.name:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real_write_file(path, write)
+
+    monkeypatch.setattr(module, "SYNC_BATCH", 5)  # the failure comes in the fourth batch
+    monkeypatch.setattr(module, "_write_file", full_at_doc17)
+    with pytest.raises(StorageError, match=r"doc17\.txt: could not write: No space left on device; nothing was saved"):
+        with Transaction(tmp_path / "journal", root=tmp_path) as transaction:
+            transaction.write_texts((tmp_path / f"doc{number}.txt", f"text {number}", number == 3)
+                                    for number in range(30))
+    assert [path.name for path in tmp_path.iterdir()] == ["doc3.txt"]
+    assert (tmp_path / "doc3.txt").read_text(encoding="utf-8") == "old"

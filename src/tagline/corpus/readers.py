@@ -158,8 +158,13 @@ def _file_kind(mode: int) -> str:
     return "a special file"
 
 
-def json_nesting_problem(value: object) -> str | None:
-    """What is wrong with a decoded JSON value nested deeper than :data:`MAX_JSON_DEPTH`, or ``None``."""
+def json_nesting_problem(value: object, text: str | None = None, start: int = 0, end: int | None = None) -> str | None:
+    """What is wrong with a decoded JSON value nested deeper than :data:`MAX_JSON_DEPTH`, or ``None``.
+
+    With the ``text`` the value was decoded from (``text[start:end]``), a value with too few brackets
+    to nest that deep is not walked."""
+    if text is not None and text.count("[", start, end) + text.count("{", start, end) <= MAX_JSON_DEPTH:
+        return None
     stack = [(value, 1)]
     while stack:
         node, depth = stack.pop()
@@ -356,7 +361,7 @@ def _jsonl_records(text: str, path: Path) -> Iterator[tuple[int, int, dict]]:
                              fix="fix that line") from None
         if not isinstance(record, dict):
             raise InputError("expected a JSON object", where=f"{path}:{line_number}", fix="fix that line")
-        problem = json_nesting_problem(record)
+        problem = json_nesting_problem(record, line)
         if problem:
             raise InputError(f"the record holds {problem}", where=f"{path}:{line_number}", fix="fix that line")
         yield line_number, line_number, record

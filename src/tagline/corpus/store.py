@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 import orjson
 
+from tagline.corpus.recovery import recover  # noqa: F401  (re-exported)
 from tagline.corpus.transaction import (  # noqa: F401  (the store's public names, re-exported)
     TORN_SUFFIX,
     Transaction,
@@ -22,7 +23,6 @@ from tagline.corpus.transaction import (  # noqa: F401  (the store's public name
     fsync_directory,
     is_json,
     last_line_start,
-    recover,
     utc_now,
 )
 from tagline.errors import DataError

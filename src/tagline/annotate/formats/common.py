@@ -163,11 +163,12 @@ def json_limits(where: str) -> Iterator[None]:
                          fix="check that this is the exported file") from None
 
 
-def checked_json(value: object, where: str) -> object:
-    """``value`` when it is nested no deeper than any format needs; otherwise an :class:`InputError`."""
+def checked_json(value: object, where: str, text: str | None = None, start: int = 0, end: int | None = None) -> object:
+    """``value`` when it is nested no deeper than any format needs; otherwise an :class:`InputError`.
+    ``text[start:end]``, the JSON it was decoded from, spares the check of a value with few brackets."""
     from tagline.corpus.readers import json_nesting_problem
 
-    problem = json_nesting_problem(value)
+    problem = json_nesting_problem(value, text, start, end)
     if problem:
         raise InputError(f"the JSON holds {problem}", where=where, fix="check that this is the exported file")
     return value
@@ -177,7 +178,7 @@ def load_json(text: str, where: str) -> object:
     """``json.loads(text)`` within :func:`json_limits` and :func:`checked_json`."""
     with json_limits(where):
         value = json.loads(text)
-    return checked_json(value, where)
+    return checked_json(value, where, text)
 
 
 def lines_of(text: str) -> list[str]:
@@ -259,11 +260,12 @@ def _json_array(path: Path, text: str) -> Iterator[tuple[str, object]]:
         where = f"{path}:{line}" if line != previous_line else f"{path}:{line} (record {ordinal})"
         try:
             with json_limits(where):
-                value, position = decoder.raw_decode(text, position)
+                value, end = decoder.raw_decode(text, position)
         except json.JSONDecodeError as error:
             raise InputError(f"not valid JSON ({error.msg})", where=f"{path}:{error.lineno}",
                              fix="fix the JSON") from None
-        yield where, checked_json(value, where)
+        yield where, checked_json(value, where, text, position, end)
+        position = end
         previous_line = line
 
 
@@ -321,11 +323,11 @@ def utf16_to_codepoints(text: str) -> list[int | None]:
 
 
 def utf16_length(text: str) -> int:
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def codepoints_to_utf16(text: str, offset: int) -> int:
-    return offset + sum(1 for char in text[:offset] if ord(char) > 0xFFFF)
+    return utf16_length(text[:offset])
 
 
 def convert_utf16(text: str, start: int, end: int, where: str) -> tuple[int, int]:

@@ -296,6 +296,8 @@ def _utf16_hint(problems: list[tuple[str, str]]) -> str:
 
 
 def _span_problem(text: str, span: ForeignSpan, options: ReadOptions) -> str | None:
+    if 0 <= span.start < span.end <= len(text) and (span.text is None or text[span.start:span.end] == span.text):
+        return None
     where = f"span {span.start}:{span.end} {span.label}"
     as_utf16 = None
     if 0 <= span.start < span.end:

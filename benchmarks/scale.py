@@ -1,0 +1,270 @@
+"""Import, export and ingest at scale: each tagline command against reading and writing the same bytes.
+
+Generates, for each size N (default 10,000 and 100,000 sentences; `--million` adds 1,000,000),
+English sentences with entity spans (a sentence per record, so a document per sentence, as an
+import of a peer tool's file makes them) in doccano JSONL, Label Studio JSON (two annotators per
+task) and CoNLL-2003, plus a JSONL file of the same sentences for `corpus add`. Then, each as a
+child process timed with its peak memory (wait4), the median of `--runs` runs, each on a fresh
+workspace:
+
+- `tagline annotate import` of each file (`-a alice` where the format names no annotator), against
+  a baseline that reads the same file (orjson per line, `json.load` of the array, a split per line
+  for CoNLL) and writes the same number of bytes durably (one fsync);
+- `tagline corpus add` of the JSONL file, against the same baseline;
+- `tagline annotate export` of 10,000 annotated sentences to label-studio, doccano and CoNLL,
+  against a baseline that reads the workspace's sentences and answers and writes the export's
+  number of bytes.
+
+Targets (the project's scale issue): import of 100k records in any format <= 1.6 s and of 1M
+<= 16 s, peak memory <= 1 GB, still all or nothing and checked record by record; export of 10k
+annotated sentences <= 0.5 s. Other processes on the machine skew the times: the load average is
+printed.
+
+    python benchmarks/scale.py [--sizes 10000,100000] [--million] [--runs 3] [--keep DIR]
+        [--inputs doccano,label-studio,conll,jsonl] [--no-export]
+
+Run it with the sources to measure first on the path (PYTHONPATH=src); `--tagline` names another
+`tagline` executable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+
+TARGET_IMPORT_SECONDS_PER_100K = 1.6
+TARGET_EXPORT_SECONDS_10K = 0.5
+TARGET_RSS_BYTES = 10**9
+EXPORT_SIZE = 10_000
+
+NAMES = {
+    "PERSON": ["Alice Moreau", "Kenji Sato", "Maria Lopez", "Ahmed Khan", "Li Wei", "John Smith", "Anna Novak"],
+    "ORG": ["Acme Corp", "Globex", "Initech", "the World Bank", "Umbrella Health", "Stark Industries"],
+    "GPE": ["France", "Japan", "Brazil", "Kenya", "Ohio", "Berlin", "Osaka", "Canada"],
+    "MONEY": ["$5 million", "12 billion yen", "$300", "40 million euros"],
+    "DATE": ["last year", "March 2024", "on Monday", "in 2019", "next spring"],
+}
+VERBS = ["said", "reported", "announced", "denied", "confirmed", "expected", "warned", "claimed"]
+THINGS = ["profits rose", "prices fell", "the deal would close", "jobs were cut", "sales doubled",
+          "the plan failed", "the factory opened", "demand slowed"]
+
+
+def sentences(count: int, seed: int = 0) -> list[tuple[str, list[tuple[int, int, str]]]]:
+    """``count`` distinct sentences, each with its entity spans ``(start, end, label)``."""
+    rng = random.Random(seed)
+    made = []
+    for number in range(count):
+        parts: list[tuple[str, str | None]] = [
+            (rng.choice(NAMES["PERSON"]), "PERSON"), (" of ", None), (rng.choice(NAMES["ORG"]), "ORG"),
+            (f" {rng.choice(VERBS)} ", None), (rng.choice(NAMES["DATE"]), "DATE"), (" that ", None),
+            (rng.choice(THINGS), None), (" in ", None), (rng.choice(NAMES["GPE"]), "GPE"),
+            (f" by {rng.choice(NAMES['MONEY'])}", None), (f", item {number}.", None),
+        ]
+        text, spans = "", []
+        for piece, label in parts:
+            if label:
+                spans.append((len(text), len(text) + len(piece), label))
+            text += piece
+        made.append((text, spans))
+    return made
+
+
+def write_doccano(path: Path, items: list) -> None:
+    with open(path, "wb") as out:
+        for text, spans in items:
+            out.write(orjson.dumps({"text": text, "label": [list(span) for span in spans]}) + b"\n")
+
+
+def write_label_studio(path: Path, items: list) -> None:
+    tasks = []
+    for number, (text, spans) in enumerate(items, 1):
+        annotations = []
+        for who, keep in (("alice@example.com", len(spans)), ("bob@example.com", len(spans) - 1)):
+            result = [{"id": f"r{number}-{i}", "from_name": "label", "to_name": "text", "type": "labels",
+                       "value": {"start": start, "end": end, "text": text[start:end], "labels": [label]}}
+                      for i, (start, end, label) in enumerate(spans[:keep])]
+            annotations.append({"id": number * 2 + len(annotations), "completed_by": {"email": who},
+                                "result": result})
+        tasks.append({"id": number, "data": {"text": text}, "annotations": annotations})
+    path.write_bytes(orjson.dumps(tasks, option=orjson.OPT_INDENT_2))
+
+
+def write_conll(path: Path, items: list) -> None:
+    with open(path, "w", encoding="utf-8") as out:
+        for text, spans in items:
+            position, lines = 0, []
+            for token in text.split(" "):
+                start = text.index(token, position)
+                end = position = start + len(token)
+                tag = "O"
+                for span_start, span_end, label in spans:
+                    if span_start <= start and end <= span_end:
+                        tag = ("B-" if start == span_start else "I-") + label
+                word = token.rstrip(".,") or token
+                lines.append(f"{word} {tag}")
+                if word != token:
+                    lines.append(f"{token[len(word):]} O")
+            out.write("\n".join(lines) + "\n\n")
+
+
+def write_corpus_jsonl(path: Path, items: list) -> None:
+    with open(path, "wb") as out:
+        for number, (text, _) in enumerate(items):
+            out.write(orjson.dumps({"id": f"d{number:07d}", "text": text}) + b"\n")
+
+
+READERS = {
+    "doccano": "import orjson\nrows = [orjson.loads(line) for line in open(sys.argv[1], 'rb')]",
+    "label-studio": "import json\nrows = json.load(open(sys.argv[1], 'rb'))",
+    "conll": "rows = [line.split() for line in open(sys.argv[1], encoding='utf-8')]",
+    "jsonl": "import orjson\nrows = [orjson.loads(line) for line in open(sys.argv[1], 'rb')]",
+}
+WRITE = ("import os\nsize = int(sys.argv[2])\nwith open(sys.argv[3], 'wb') as out:\n"
+         "    out.write(b'x' * size)\n    out.flush()\n    os.fsync(out.fileno())")
+
+
+def baseline(kind: str, source: Path, size: int, out: Path) -> list[str]:
+    """A child that reads ``source`` as ``kind`` and writes ``size`` bytes to ``out`` durably."""
+    return [sys.executable, "-c", f"import sys\n{READERS[kind]}\n{WRITE}", str(source), str(size), str(out)]
+
+
+def run(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
+    """Seconds and peak resident memory (bytes) of one child; fails loudly if it fails."""
+    with tempfile.TemporaryFile() as errors:  # not a pipe: a child writing much to a full pipe would wait forever
+        started = time.perf_counter()
+        child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            errors.seek(0)
+            raise SystemExit(f"{' '.join(command)} failed ({child.returncode}):\n{errors.read().decode()}")
+    return seconds, usage.ru_maxrss * 1024
+
+
+def fresh_workspace(tagline: str, folder: Path) -> Path:
+    shutil.rmtree(folder, ignore_errors=True)
+    subprocess.run([tagline, "init", str(folder), "--lang", "en"], check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return folder
+
+
+def median_run(runs: int, prepare, command: list[str]) -> tuple[float, float]:
+    times, peaks = [], []
+    for _ in range(runs):
+        prepare()
+        seconds, peak = run(command)
+        times.append(seconds)
+        peaks.append(peak)
+    return statistics.median(times), max(peaks)
+
+
+def measure(tagline: str, size: int, folder: Path, runs: int, kinds: list[str]) -> Iterator[tuple]:
+    """One row per command: (command, size, seconds, peak bytes, baseline seconds, baseline peak)."""
+    files = {"doccano": folder / f"doccano-{size}.jsonl", "label-studio": folder / f"label-studio-{size}.json",
+             "conll": folder / f"conll-{size}.conll", "jsonl": folder / f"corpus-{size}.jsonl"}
+    # In a child: a child's peak memory counts the parent's at the fork, so the parent stays small.
+    subprocess.run([sys.executable, __file__, "--generate", str(size), str(folder)], check=True)
+    workspace = folder / "ws"
+    sink = folder / "baseline.out"
+    for kind in kinds:
+        if kind == "jsonl":
+            name, command = "corpus add jsonl", [tagline, "corpus", "add", str(files[kind]), "-w", str(workspace)]
+        else:
+            name = f"import {kind}"
+            command = [tagline, "annotate", "import", str(files[kind]), "--format", kind, "-w", str(workspace)]
+            if kind != "label-studio":
+                command += ["-a", "alice"]
+        seconds, peak = median_run(runs, lambda: fresh_workspace(tagline, workspace), command)
+        written = sum(path.stat().st_size for path in workspace.rglob("*") if path.is_file())
+        base_seconds, base_peak = median_run(runs, lambda: None, baseline(kind, files[kind], written, sink))
+        yield name, size, seconds, peak, base_seconds, base_peak
+
+
+def measure_export(tagline: str, folder: Path, runs: int) -> Iterator[tuple]:
+    """Export of EXPORT_SIZE annotated sentences, against reading the workspace and writing the bytes."""
+    items = sentences(EXPORT_SIZE, seed=1)
+    source = folder / f"export-source-{EXPORT_SIZE}.jsonl"
+    write_doccano(source, items)
+    workspace = fresh_workspace(tagline, folder / "export-ws")
+    run([tagline, "annotate", "import", str(source), "--format", "doccano", "-a", "alice", "-w", str(workspace)])
+    reader = ("import orjson\nrows = [orjson.loads(line) for name in sys.argv[4:] for line in open(name, 'rb')]")
+    answers = [str(path) for path in (workspace / "annotations").glob("*.jsonl")]
+    for fmt in ("label-studio", "doccano", "conll"):
+        out = folder / f"export.{fmt}"
+        command = [tagline, "annotate", "export", "--format", fmt, "-a", "alice", "--task", "entities", "-o", str(out),
+                   "--force", "-w", str(workspace)]
+        seconds, peak = median_run(runs, lambda: None, command)
+        base = [sys.executable, "-c", f"import sys\n{reader}\n{WRITE}", "-", str(out.stat().st_size),
+                str(folder / "baseline.out"), str(workspace / "sentences.jsonl"), *answers]
+        base_seconds, base_peak = median_run(runs, lambda: None, base)
+        yield f"export {fmt}", EXPORT_SIZE, seconds, peak, base_seconds, base_peak
+
+
+def show(name: str, size: int, seconds: float, peak: float, base_seconds: float, base_peak: float) -> None:
+    target = (TARGET_EXPORT_SECONDS_10K if name.startswith("export")
+              else TARGET_IMPORT_SECONDS_PER_100K * size / 100_000 if name.startswith("import") else None)
+    shown = f"{target:>10.2f}" if target is not None else f"{'':>10}"
+    flag = " !" if (target is not None and seconds > target) or peak > TARGET_RSS_BYTES else ""
+    print(f"{name:<22}{size:>10,}{seconds:>9.2f}{peak / 2**20:>9.0f}{base_seconds:>12.2f}"
+          f"{base_peak / 2**20:>9.0f}{seconds / base_seconds:>7.1f}{shown}{flag}", flush=True)
+
+
+def generate(size: int, folder: Path) -> None:
+    items = sentences(size)
+    write_doccano(folder / f"doccano-{size}.jsonl", items)
+    write_label_studio(folder / f"label-studio-{size}.json", items)
+    write_conll(folder / f"conll-{size}.conll", items)
+    write_corpus_jsonl(folder / f"corpus-{size}.jsonl", items)
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--generate"]:
+        generate(int(sys.argv[2]), Path(sys.argv[3]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000", help="sentences per file, comma-separated")
+    parser.add_argument("--million", action="store_true", help="also 1,000,000 sentences (minutes, GBs)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--tagline", default=shutil.which("tagline") or "tagline", help="the tagline executable")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it")
+    parser.add_argument("--inputs", default=",".join(READERS), help="the files to import or add, comma-separated")
+    parser.add_argument("--no-export", action="store_true", help="leave out the export of 10,000 sentences")
+    arguments = parser.parse_args()
+    sizes = [int(size) for size in arguments.sizes.split(",") if size]
+    if arguments.million:
+        sizes.append(1_000_000)
+    folder = arguments.keep or Path(tempfile.mkdtemp(prefix="tagline-scale-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    print(f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores, "
+          f"median of {arguments.runs}")
+    print(f"{'command':<22}{'sentences':>10}{'seconds':>9}{'peak MB':>9}{'baseline s':>12}{'base MB':>9}"
+          f"{'ratio':>7}{'target s':>10}", flush=True)
+    try:
+        for row in [] if arguments.no_export else measure_export(arguments.tagline, folder, arguments.runs):
+            show(*row)
+        for size in sizes:
+            for row in measure(arguments.tagline, size, folder, arguments.runs, arguments.inputs.split(",")):
+                show(*row)
+    finally:
+        if not arguments.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    print("baseline: a child that reads the same input and writes as many bytes as the command wrote, with "
+          "one fsync; ! marks a time over its target or a peak over 1 GB")
+    print(f"load average {os.getloadavg()[0]:.2f}; took {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
