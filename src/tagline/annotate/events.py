@@ -99,15 +99,7 @@ class AnnotatorView:
 def fold_events(events: Iterable[Mapping[str, Any]]) -> dict[str, dict[tuple[str, str | None], dict[str, Any]]]:
     """Fold events (in file order) into ``{sentence_id: {(task, target): value}}``: the last event
     per slot wins; a retract removes the answer."""
-    answers: dict[str, dict[tuple[str, str | None], dict[str, Any]]] = {}
-    for event in events:
-        key = slot(event)
-        current = answers.setdefault(event["sentence_id"], {})
-        if event["op"] == "retract":
-            current.pop(key, None)
-        else:
-            current[key] = event["value"]
-    return answers
+    return _fold(events, with_suggestion=False)
 
 
 Answer = tuple[dict[str, Any], "dict[str, Any] | None"]
@@ -116,14 +108,19 @@ Answer = tuple[dict[str, Any], "dict[str, Any] | None"]
 
 def fold_answers(events: Iterable[Mapping[str, Any]]) -> dict[str, dict[tuple[str, str | None], Answer]]:
     """:func:`fold_events` keeping each answer's suggestion provenance beside its value."""
-    answers: dict[str, dict[tuple[str, str | None], Answer]] = {}
+    return _fold(events, with_suggestion=True)
+
+
+def _fold(events: Iterable[Mapping[str, Any]], *,
+          with_suggestion: bool) -> dict[str, dict[tuple[str, str | None], Any]]:
+    answers: dict[str, dict[tuple[str, str | None], Any]] = {}
     for event in events:
         key = slot(event)
         current = answers.setdefault(event["sentence_id"], {})
         if event["op"] == "retract":
             current.pop(key, None)
         else:
-            current[key] = (event["value"], event.get("suggestion"))
+            current[key] = (event["value"], event.get("suggestion")) if with_suggestion else event["value"]
     return answers
 
 
