@@ -129,8 +129,13 @@ def test_a_file_elsewhere_needs_split_and_a_split_folder_overrules_none(cw_works
 @pytest.mark.parametrize(("content", "message"), [
     ("1\tA\tx\n", r"debate.tsv:1: expected 4 tab-separated fields, found 3"),
     ("1\tA\tx\t0\none\tA\ty\t0\n", r"debate.tsv:2: line number 'one' is not a positive integer"),
+    ("1" * 5000 + "\tA\tx\t0\n", r"debate.tsv:1: line number '1{20}'… is not a positive integer"),
+    ("²\tA\tx\t0\n", r"debate.tsv:1: line number '²' is not a positive integer"),
+    ("0\tA\tx\t0\n", r"debate.tsv:1: line number '0' is not a positive integer"),
     ("1\tA\tx\t0\n1\tA\ty\t0\n", r"debate.tsv:2: line number 1 is already on line 1"),
     ("1\tA\tx\tyes\n", r"debate.tsv:1: label 'yes' is not 0 or 1"),
+    ("1\tA\tx\t1\x1f\n", r"debate.tsv:1: label '1\\x1f' is not 0 or 1"),
+    ("1\x1f\tA\tx\t1\n", r"debate.tsv:1: line number '1\\x1f' is not a positive integer"),
     ("1\tA\t  \t1\n", r"debate.tsv:1: the sentence has no text"),
     ("\n\n", r"debate.tsv: the file holds no sentences"),
 ])

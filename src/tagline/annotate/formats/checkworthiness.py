@@ -16,6 +16,7 @@ its lines, kept as they are (not segmented again); each sentence's meta holds it
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -43,6 +44,7 @@ CHECKTHAT_EDITIONS: dict[str, dict[str, str]] = {
 CLEF-2019 Task 1 trains on ``training`` (19 debates) and tests on ``test_annotated`` (7); CLEF-2020
 Task 5 on ``training`` (50, relabelled v2) and ``test_gold`` (20)."""
 
+_LINE_NUMBER = re.compile(r" *[0-9]{1,12} *")  # ASCII digits and spaces (str.isdigit takes ² and ٣ too)
 LABELS_FIX = ("check-worthiness benchmarks label sentences check_worthy and not_check_worthy, which are not "
               "Full Fact claim types: import into a workspace made with `tagline init DIR --claim-types "
               "check-worthiness` (see docs/formats.md)")
@@ -82,17 +84,18 @@ def read_checkthat_debate(path: str | Path) -> list[dict]:
         if len(fields) != 4:
             raise InputError(f"expected 4 tab-separated fields, found {len(fields)}", where=where, fix=fix)
         line_number, speaker, text, label = fields
-        if not line_number.strip().isdigit() or int(line_number) < 1:
-            raise InputError(f"line number {line_number!r} is not a positive integer", where=where, fix=fix)
+        if not _LINE_NUMBER.fullmatch(line_number) or int(line_number) < 1:
+            shown = repr(line_number[:20]) + ("…" if len(line_number) > 20 else "")
+            raise InputError(f"line number {shown} is not a positive integer", where=where, fix=fix)
         if int(line_number) in seen:
             raise InputError(f"line number {int(line_number)} is already on line {seen[int(line_number)]}",
                              where=where, fix=fix)
         seen[int(line_number)] = number
-        if label.strip() not in ("0", "1"):
+        if label.strip(" ") not in ("0", "1"):
             raise InputError(f"label {label!r} is not 0 or 1", where=where, fix=fix)
         if not text.strip():
             raise InputError("the sentence has no text", where=where, fix=fix)
-        rows.append({"line": int(line_number), "speaker": speaker, "text": text, "label": int(label),
+        rows.append({"line": int(line_number), "speaker": speaker, "text": text, "label": int(label.strip(" ")),
                      "where": where})
     if not rows:
         raise InputError("the file holds no sentences", where=str(path), fix=fix)
