@@ -269,7 +269,8 @@ def _render_help(model: SessionModel):
 
     config = model.workspace.config
     lines = [Text("Keys", style="bold"),
-             Text("  label key   answer the question shown (no Enter needed)"),
+             Text("  label key   answer the question shown (no Enter needed); the key of another"),
+             Text("              question answers that one at once (a claim-type key on a stance question)"),
              Text("  Enter       keep the current answer and go on; in entities: done with this sentence"),
              Text("  u           undo the last answer (recorded as a new event, nothing is deleted)"),
              Text("  s / →       skip to the next unfinished sentence"),
