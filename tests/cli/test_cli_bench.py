@@ -64,15 +64,39 @@ def test_a_run_on_a_slice_prints_ours_beside_the_published_and_its_runs_compare(
     semeval_slice(tmp_path / "datasets")
     workspace = tmp_path / "ws"
     result = runner.invoke(main, ["bench", "semeval2016-task6", "--data", str(tmp_path / "datasets"), "--out",
-                                  str(workspace), "--baselines", "majority,tfidf_nb", "--resamples", "50"])
+                                  str(workspace), "--baselines", "majority,tfidf_nb", "--resamples", "50", "--seed", "3",
+                                  "--no-tune"])
     assert result.exit_code == 0, result.output
     rows = {line.split()[0]: line for line in result.stdout.splitlines() if line.strip()}
-    assert rows["majority"].split()[1:3] and "-stance-majority" in rows["majority"]
+    assert float(rows["majority"].split()[1]) > 0 and "-stance-majority" in rows["majority"]
     assert "65.22" in result.stdout and "68.98" in result.stdout and "Mohammad et al. 2016" in result.stdout
     assert f"workspace: {workspace}" in result.stdout
     runs = sorted(path.name for path in (workspace / "runs").iterdir())
     assert [run.rsplit("-", 1)[1] for run in runs] == ["majority", "tfidf_nb"]
     assert all((workspace / "runs" / run / name).is_file() for run in runs for name in ("results.json", "report.md"))
+    saved = json.loads((workspace / "runs" / runs[1] / "results.json").read_text(encoding="utf-8"))
+    assert saved["seed"] == 3 and saved["protocol"]["tuning"] == "defaults"  # --seed and --no-tune reach the run
     compared = runner.invoke(main, ["eval", "compare", "-w", str(workspace), *runs, "--resamples", "50", "--json"])
     assert compared.exit_code == 0, compared.output
     assert json.loads(compared.stdout)["metric"] == "f_avg"
+
+
+@pytest.mark.shared
+def test_on_a_terminal_the_steps_show_in_a_bar_that_is_gone_before_the_figures(tmp_path):
+    import re
+
+    from test_progress import BAR, CONTROL, WIDTH, assert_cursor_back, on_a_terminal, tagline_command
+
+    from terminal_screen import screen_lines
+
+    semeval_slice(tmp_path / "datasets")
+    command = tagline_command("bench", "semeval2016-task6", "--data", tmp_path / "datasets", "--out", tmp_path / "ws",
+                              "--baselines", "majority", "--resamples", "20")
+    output, status = on_a_terminal(command, TAGLINE_PROGRESS_DELAY="0")
+    assert status == 0, output
+    shown = CONTROL.sub("", output)
+    for step in ("importing semeval2016-task6-trainingdata.txt", "building the dataset", "stance · majority"):
+        assert re.search(rf"{step} .*\d:\d\d:\d\d elapsed", shown), (step, shown[:1500])
+    assert_cursor_back(output)
+    screen = "\n".join(screen_lines(output, WIDTH))
+    assert "published: Majority class (organisers)" in screen and BAR not in screen, screen
