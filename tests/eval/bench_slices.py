@@ -36,3 +36,27 @@ def checkthat_slice(datasets: Path, lines: int = 120) -> Path:
             text = (source / part / name).read_text(encoding="utf-8")
             (folder / part / name).write_text("".join(text.splitlines(keepends=True)[:lines]), encoding="utf-8")
     return folder
+
+
+def stockmark_slice(datasets: Path, sentences: int = 150) -> Path:
+    """The first ``sentences`` items of Stockmark's ``ner.json``."""
+    import json
+
+    source = require_shared("datasets/stockmark-ner-ja/ner.json")
+    folder = datasets / "stockmark-ner-ja"
+    folder.mkdir(parents=True, exist_ok=True)
+    items = json.loads(source.read_text(encoding="utf-8"))[:sentences]
+    (folder / "ner.json").write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+    return folder
+
+
+def claimbuster_slice(datasets: Path, sentences: int = 120) -> Path:
+    """Every n-th item of ClaimBuster's ``kfold_25ncs.json``, about ``sentences`` of them."""
+    import json
+
+    source = require_shared("datasets/claimbuster/kfold_25ncs.json")
+    folder = datasets / "claimbuster"
+    folder.mkdir(parents=True, exist_ok=True)
+    items = json.loads(source.read_text(encoding="utf-8"))
+    (folder / "kfold_25ncs.json").write_text(json.dumps(items[::len(items) // sentences]), encoding="utf-8")
+    return folder

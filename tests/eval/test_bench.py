@@ -8,7 +8,7 @@ import json
 import math
 
 import pytest
-from bench_slices import checkthat_slice, semeval_slice
+from bench_slices import checkthat_slice, claimbuster_slice, semeval_slice, stockmark_slice
 
 from tagline.annotate.formats.registry import BENCHMARK_FORMATS
 from tagline.errors import ConflictError, DataError
@@ -161,6 +161,31 @@ def test_checkthat_on_a_slice_records_the_ranking_measures_in_the_run(tmp_path):
     saved = json.loads((result.workspace.runs_dir / run["run_id"] / "results.json").read_text(encoding="utf-8"))
     assert saved["metrics"]["map"] == run["metrics"]["map"]
     assert "| map |" in (result.workspace.runs_dir / run["run_id"] / "report.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.shared
+def test_stockmark_on_a_slice_keeps_the_datasets_eight_types_under_english_names(tmp_path):
+    stockmark_slice(tmp_path / "datasets")
+    result = run_benchmark("stockmark-ner", data=tmp_path / "datasets", out=tmp_path / "ws", baselines=["gazetteer"],
+                           n_resamples=20)
+    assert [label["name"] for label in result.workspace.config.data["tasks"]["entities"]["labels"]] == \
+        ["PERSON", "COMPANY", "LOCATION", "PRODUCT", "POLITICAL_ORG", "FACILITY", "OTHER_ORG", "EVENT"]
+    (run,) = result.results
+    assert run["task"] == "entities" and run["mode"] == "train on train + validation, report on test"
+    assert set(run["per_class"]) <= {"PERSON", "COMPANY", "LOCATION", "PRODUCT", "POLITICAL_ORG", "FACILITY",
+                                     "OTHER_ORG", "EVENT"} and run["per_class"]
+    assert 0 < result.figure(run)["value"] < 1
+
+
+@pytest.mark.shared
+def test_claimbuster_on_a_slice_is_scored_by_four_fold_cross_validation(tmp_path):
+    claimbuster_slice(tmp_path / "datasets")
+    result = run_benchmark("claimbuster", data=tmp_path / "datasets", out=tmp_path / "ws", baselines=["majority"],
+                           n_resamples=20)
+    (run,) = result.results
+    assert run["protocol"] == {"evaluation": "cross_validation", "tuning": "none", "folds": 4}
+    assert run["n_evaluated"] == result.sentences and "map" not in run["metrics"]
+    assert result.figure(run) == run["metrics"]["macro_f1"]
 
 
 # ----- the README table --------------------------------------------------------------------------
