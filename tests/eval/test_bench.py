@@ -200,3 +200,9 @@ def test_the_readme_table_is_current_and_has_a_row_per_benchmark():
 
 def test_a_benchmark_without_measured_figures_says_so(tmp_path):
     assert "| claimbuster | macro-F1 | not measured yet |" in table.render_table(tmp_path)
+
+
+def test_figures_are_printed_as_the_papers_print_them():
+    assert BY_NAME["semeval2016-task6"].shown(0.685184) == "68.52"
+    assert BY_NAME["clef2019-checkthat-task1"].shown(0.13552) == ".1355"
+    assert BY_NAME["stockmark-ner"].shown(0.8234) == ".823"

@@ -3,6 +3,7 @@ published ones; ``--list`` says which benchmarks' files are present."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -69,7 +70,7 @@ def bench_cli(name: str | None, listing: bool, data: str | None, out: str | None
     click.echo(f"{result.spec.title}\n{result.spec.split}")
     click.echo(f"data: {summary['data']}; {result.sentences} sentences, {result.gold} gold records imported in "
                f"{result.seconds['import']:.1f} s, built in {result.seconds['build']:.1f} s")
-    print_table(_figures_table(summary, result.spec.scale, result.spec.decimals))
+    print_table(_figures_table(summary, result.spec.shown))
     if result.spec.published_note:
         click.echo(f"\nPublished: {result.spec.published_note}.")
     click.echo(f"\nworkspace: {result.workspace.root}")
@@ -89,11 +90,8 @@ def _listing_table(rows: list[dict[str, Any]]):
     return table
 
 
-def _figures_table(summary: dict[str, Any], scale: int, decimals: int):
+def _figures_table(summary: dict[str, Any], shown: Callable[[float], str]):
     from rich.table import Table
-
-    def shown(value: float) -> str:
-        return f"{value * scale:.{decimals}f}"
 
     table = Table("", summary["measure_name"], "95% interval", "seconds", "run / source", box=None)
     for row in summary["ours"]:

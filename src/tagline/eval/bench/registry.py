@@ -48,6 +48,12 @@ class BenchmarkSpec(NamedTuple):
     ranking: bool = False  # also scored as rankings of each document's sentences (CheckThat!)
     duration: str = ""  # how long a run takes on two busy cores, roughly
 
+    def shown(self, value: float) -> str:
+        """A figure as the benchmark's papers print it: times :attr:`scale`, to :attr:`decimals`
+        places, without the leading zero of a fraction (``.1660``, ``68.98``)."""
+        text = f"{value * self.scale:.{self.decimals}f}"
+        return text.replace("0.", ".", 1) if text.startswith("0.") else text
+
     def command(self) -> str:
         """The command that reproduces the benchmark's figures."""
         return f"tagline bench {self.name}"

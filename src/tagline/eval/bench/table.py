@@ -32,14 +32,11 @@ def render_table(figures_dir: Path = FIGURES) -> str:
 
 
 def _row(spec: BenchmarkSpec, measured: dict[str, Any] | None) -> str:
-    def shown(value: float) -> str:
-        return f"{value * spec.scale:.{spec.decimals}f}"
-
     if measured is None:
         ours = "not measured yet"
     else:
-        ours = "; ".join(f"`{row['baseline']}` {shown(row[spec.measure]['value'])} "
-                         f"[{shown(row[spec.measure]['low'])}, {shown(row[spec.measure]['high'])}]"
+        ours = "; ".join(f"`{row['baseline']}` {spec.shown(row[spec.measure]['value'])} "
+                         f"[{spec.shown(row[spec.measure]['low'])}, {spec.shown(row[spec.measure]['high'])}]"
                          for row in measured["ours"])
     published = "; ".join(f"{p.system} {p.printed}" for p in spec.published)
     if spec.published_note:
