@@ -3,8 +3,7 @@ published ones; ``--list`` says which benchmarks' files are present."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,6 +11,9 @@ from tagline.cli.output import emit_json, json_option, print_table, progress_bar
 
 # The registry imports only the standard library, so `--help` names the benchmarks without loading one.
 from tagline.eval.bench.registry import BENCHMARK_NAMES
+
+if TYPE_CHECKING:
+    from tagline.eval.bench.runner import BenchResult
 
 
 @click.command("bench")
@@ -66,16 +68,15 @@ def bench_cli(name: str | None, listing: bool, data: str | None, out: str | None
     if as_json:
         emit_json(result.summary())
         return
-    summary = result.summary()
     click.echo(f"{result.spec.title}\n{result.spec.split}")
-    click.echo(f"data: {summary['data']}; {result.sentences} sentences, {result.gold} gold records imported in "
-               f"{result.seconds['import']:.1f} s, built in {result.seconds['build']:.1f} s")
-    print_table(_figures_table(summary, result.spec.shown))
+    click.echo(f"data: {result.data_dir / result.spec.folder}; {result.sentences} sentences, {result.gold} gold "
+               f"records imported in {result.seconds['import']:.1f} s, built in {result.seconds['build']:.1f} s")
+    print_table(_figures_table(result))
     if result.spec.published_note:
         click.echo(f"\nPublished: {result.spec.published_note}.")
     click.echo(f"\nworkspace: {result.workspace.root}")
-    say(f"Each row is a run (results.json, report.md): `tagline eval runs -w {result.workspace.root}` lists them, "
-        f"`tagline eval compare -w {result.workspace.root} A B` compares two.")
+    say(f"Each row is a run in {result.workspace.runs_dir} (results.json, report.md); compare two with "
+        f"`tagline eval compare -w {result.workspace.root} A B`.")
 
 
 def _listing_table(rows: list[dict[str, Any]]):
@@ -90,14 +91,20 @@ def _listing_table(rows: list[dict[str, Any]]):
     return table
 
 
-def _figures_table(summary: dict[str, Any], shown: Callable[[float], str]):
+def _figures_table(result: BenchResult):
+    """Our runs (the official measure, its interval, how the run was made, seconds, run id), then
+    the published figures with where they come from."""
     from rich.table import Table
 
-    table = Table("", summary["measure_name"], "95% interval", "seconds", "run / source", box=None)
-    for row in summary["ours"]:
-        figure = row[summary["measure"]]
-        table.add_row(row["baseline"], shown(figure["value"]), f"[{shown(figure['low'])}, {shown(figure['high'])}]",
-                      f"{row['seconds']:.1f}" if row.get("seconds") is not None else "", row["run_id"])
-    for published in summary["published"]:
-        table.add_row(f"published: {published['system']}", published["printed"], "", "", published["note"])
+    from tagline.cli.eval import run_setup
+
+    spec = result.spec
+    table = Table("", spec.measure_name, "95% interval", "setup", "seconds", "run / source", box=None)
+    for run in result.results:
+        figure = result.figure(run)
+        table.add_row(run["baseline"], spec.shown(figure["value"]),
+                      f"[{spec.shown(figure['low'])}, {spec.shown(figure['high'])}]", run_setup(run),
+                      f"{run['seconds']:.1f}" if run.get("seconds") is not None else "", run["run_id"])
+    for published in spec.published:
+        table.add_row(f"published: {published.system}", published.printed, "", "", "", published.note)
     return table
