@@ -99,4 +99,4 @@ def test_on_a_terminal_the_steps_show_in_a_bar_that_is_gone_before_the_figures(t
         assert re.search(rf"{step} .*\d:\d\d:\d\d elapsed", shown), (step, shown[:1500])
     assert_cursor_back(output)
     screen = "\n".join(screen_lines(output, WIDTH))
-    assert "published: Majority class (organisers)" in screen and BAR not in screen, screen
+    assert "Majority class (organisers)  65.22" in screen and BAR not in screen, screen

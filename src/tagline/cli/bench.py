@@ -94,17 +94,26 @@ def _listing_table(rows: list[dict[str, Any]]):
 def _figures_table(result: BenchResult):
     """Our runs (the official measure, its interval, how the run was made, seconds, run id), then
     the published figures with where they come from."""
+    from rich.console import Group
     from rich.table import Table
+    from rich.text import Text
 
     from tagline.cli.eval import run_setup
 
     spec = result.spec
-    table = Table("", spec.measure_name, "95% interval", "setup", "seconds", "run / source", box=None)
+    ours = Table("baseline", spec.measure_name, "95% interval", "setup", "seconds", "run", box=None)
+    for column in ours.columns:
+        column.no_wrap = True  # figures and run ids are never cut or wrapped
     for run in result.results:
         figure = result.figure(run)
-        table.add_row(run["baseline"], spec.shown(figure["value"]),
-                      f"[{spec.shown(figure['low'])}, {spec.shown(figure['high'])}]", run_setup(run),
-                      f"{run['seconds']:.1f}" if run.get("seconds") is not None else "", run["run_id"])
-    for published in spec.published:
-        table.add_row(f"published: {published.system}", published.printed, "", "", "", published.note)
-    return table
+        ours.add_row(run["baseline"], spec.shown(figure["value"]),
+                     f"[{spec.shown(figure['low'])}, {spec.shown(figure['high'])}]", run_setup(run),
+                     f"{run['seconds']:.1f}" if run.get("seconds") is not None else "", run["run_id"])
+    if not spec.published:
+        return ours
+    published = Table("published", spec.measure_name, "source", box=None)
+    for column in published.columns[:-1]:
+        column.no_wrap = True
+    for entry in spec.published:
+        published.add_row(entry.system, entry.printed, entry.note)
+    return Group(ours, Text(""), published)
