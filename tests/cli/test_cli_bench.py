@@ -17,6 +17,8 @@ from tagline.eval.bench.registry import BENCHMARK_NAMES, BENCHMARKS
 def test_the_name_choices_are_the_registry(runner):
     (argument,) = [p for p in bench_cli.params if p.name == "name"]
     assert tuple(argument.type.choices) == BENCHMARK_NAMES
+    shown = runner.invoke(main, ["bench", "--help"])
+    assert "NAME is one of: " + ", ".join(BENCHMARK_NAMES) + "." in " ".join(shown.stdout.split())
     result = runner.invoke(main, ["bench", "semeval"])
     assert result.exit_code == 2
     assert all(name in result.stderr for name in BENCHMARK_NAMES)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from tagline.eval.bench.runner import BenchResult
 
 
-@click.command("bench")
+@click.command("bench", epilog="NAME is one of: " + ", ".join(BENCHMARK_NAMES) + ".")
 @click.argument("name", required=False, metavar="NAME", type=click.Choice(BENCHMARK_NAMES))
 @click.option("--list", "listing", is_flag=True,
               help="List the benchmarks: present or absent in the datasets folder, and the files each needs.")
