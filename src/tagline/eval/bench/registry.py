@@ -46,7 +46,7 @@ class BenchmarkSpec(NamedTuple):
     claim_types: str = "full-fact"  # the claim-type label set of the workspace
     entity_types: tuple[tuple[str, str, str], ...] = ()  # (the dataset's label, ours, key) for entities
     ranking: bool = False  # also scored as rankings of each document's sentences (CheckThat!)
-    duration: str = ""  # how long a run takes on two busy cores, roughly
+    duration: str = ""  # how long `tagline bench NAME` took, wall time, on two cores shared with other work
 
     def shown(self, value: float) -> str:
         """A figure as the benchmark's papers print it: times :attr:`scale`, to :attr:`decimals`
@@ -86,7 +86,7 @@ BENCHMARKS: tuple[BenchmarkSpec, ...] = (
         (Published("BERT", 0.87, ".87", _BERT), Published("BERT+Viterbi", 0.88, ".88", _BERT),
          Published("BERT-CRF", 0.90, ".90", _BERT)),
         published_note="seqeval's micro F1 over the model's tokens; ours is exact span F1 over characters",
-        decimals=3, entity_types=STOCKMARK_TYPES, duration="about 10 min (the CRF)"),
+        decimals=3, entity_types=STOCKMARK_TYPES, duration="about 9 min (the CRF)"),
     BenchmarkSpec(
         "clef2019-checkthat-task1", "CLEF-2019 CheckThat! Task 1: check-worthy sentences in political debates",
         "clef2019-checkthat-task1", (".",), ("training", "test_annotated"), "checkthat2019", "claim_type", "en",
@@ -95,7 +95,7 @@ BENCHMARKS: tuple[BenchmarkSpec, ...] = (
         (Published("Copenhagen (1st primary run)", 0.1660, ".1660", _CHECKTHAT_2019),
          Published("TheEarthIsFlat (2nd)", 0.1597, ".1597", _CHECKTHAT_2019),
          Published("IPIPAN (3rd)", 0.1332, ".1332", _CHECKTHAT_2019)),
-        claim_types="check-worthiness", ranking=True, duration="about 10 min"),
+        claim_types="check-worthiness", ranking=True, duration="about 11 min"),
     BenchmarkSpec(
         "clef2020-checkthat-task5", "CLEF-2020 CheckThat! Task 5: check-worthy sentences in political debates",
         "clef2020-checkthat-task5", (".",), ("training", "test_gold"), "checkthat2020", "claim_type", "en",
