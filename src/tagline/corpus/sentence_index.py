@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
     from tagline.corpus.workspace import Workspace
 
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 # Lines decoded at once while the index is made: a block's records are dropped before the next.
 BLOCK_LINES = 65536
 # The index each sentences file had when this process last opened it, by the name of its state.
@@ -43,20 +43,22 @@ class SentenceIndex:
     """The sentences of ``sentences.jsonl`` by position (file order) and by id.
 
     ``starts[p]`` is where sentence ``p``'s line starts and ``starts[p + 1]`` where the next one
-    does (the last entry is where the whole lines end); ``ids[p]`` is its id (UTF-8 bytes) and
-    ``by_id`` lists the positions in the order of their ids.
+    does (the last entry is where the whole lines end). ``sorted_ids`` are the ids (UTF-8 bytes) in
+    sorted order, ``by_id[k]`` the position of the sentence with the k-th id and ``rank[p]`` where
+    the id of the sentence at position ``p`` is in ``sorted_ids``.
     """
 
     path: Path
     starts: np.ndarray
-    ids: np.ndarray
+    sorted_ids: np.ndarray
     by_id: np.ndarray
+    rank: np.ndarray
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.by_id)
 
     def sentence_id(self, position: int) -> str:
-        return bytes(self.ids[position]).decode("utf-8")
+        return bytes(self.sorted_ids[int(self.rank[position])]).decode("utf-8")
 
     def position(self, sentence_id: str) -> int | None:
         """The position of the sentence with this id, or None: a binary search over the ids, which
@@ -65,26 +67,23 @@ class SentenceIndex:
         low, high = 0, len(self.by_id)
         while low < high:
             middle = (low + high) // 2
-            if bytes(self.ids[int(self.by_id[middle])]) < wanted:
+            if bytes(self.sorted_ids[middle]) < wanted:
                 low = middle + 1
             else:
                 high = middle
-        if low < len(self.by_id):
-            position = int(self.by_id[low])
-            if bytes(self.ids[position]) == wanted:
-                return position
+        if low < len(self.by_id) and bytes(self.sorted_ids[low]) == wanted:
+            return int(self.by_id[low])
         return None
 
     def positions(self, sentence_ids: np.ndarray) -> np.ndarray:
         """The positions of many ids (a NumPy bytes array) at once, -1 for an id not in the corpus."""
         import numpy as np
 
-        if not len(self.ids) or not len(sentence_ids):
+        if not len(self.by_id) or not len(sentence_ids):
             return np.full(len(sentence_ids), -1, dtype=np.int64)
-        by_id = np.asarray(self.by_id, dtype=np.int64)
-        sorted_ids = np.asarray(self.ids)[by_id]
+        sorted_ids = np.ascontiguousarray(self.sorted_ids)
         found = np.minimum(np.searchsorted(sorted_ids, sentence_ids), len(sorted_ids) - 1)
-        return np.where(sorted_ids[found] == sentence_ids, by_id[found], -1)
+        return np.where(sorted_ids[found] == sentence_ids, np.asarray(self.by_id)[found], -1)
 
     def read(self, position: int, handle: Any = None) -> dict[str, Any]:
         """The sentence at ``position``, read from its line and checked (:class:`StaleIndex` when the
@@ -102,19 +101,22 @@ class SentenceIndex:
             record = decode_record("sentence", line) if line.endswith(b"\n") else None
         except ValueError:  # not JSON (msgspec.DecodeError), or not a sentence (RecordError)
             record = None
-        if record is None or record["id"].encode("utf-8") != bytes(self.ids[position]):
+        if record is None or record["id"] != self.sentence_id(position):
             raise StaleIndex(f"{self.path}: byte {start} does not hold sentence {self.sentence_id(position)!r}")
         return record
 
     def check(self) -> None:
-        """Check the whole index against itself (offsets rising, every position listed once by id):
-        what a reader that uses all of it does once, at a cost of milliseconds per million."""
+        """Check the whole index against itself (offsets rising, ids sorted, ``by_id`` and ``rank``
+        each other's inverse): what a reader that uses all of it does once, in milliseconds per
+        million sentences."""
         import numpy as np
 
-        count = len(self.ids)
-        if len(self.starts) != count + 1 or len(self.by_id) != count or int(self.starts[0]) != 0 or \
-                not bool(np.all(np.diff(self.starts) > 0)) or \
-                not bool(np.array_equal(np.sort(np.asarray(self.by_id)), np.arange(count))):
+        count = len(self.by_id)
+        if len(self.starts) != count + 1 or len(self.sorted_ids) != count or len(self.rank) != count or \
+                int(self.starts[0]) != 0 or not bool(np.all(np.diff(self.starts) > 0)) or \
+                not bool(np.all(self.sorted_ids[1:] >= self.sorted_ids[:-1])) or \
+                (count and not 0 <= int(np.min(self.by_id)) <= int(np.max(self.by_id)) < count) or \
+                not bool(np.array_equal(np.asarray(self.rank)[np.asarray(self.by_id)], np.arange(count))):
             raise StaleIndex(f"{self.path}: the sentence index is inconsistent")
 
 
@@ -123,13 +125,11 @@ def sentence_index(workspace: Workspace, *, checked: bool = False) -> SentenceIn
     has not changed since, else the one in ``build/index/`` made from the file as it is, else one
     made now (and saved for the next command). ``checked`` checks it whole
     (:meth:`SentenceIndex.check`) and makes it again when it fails."""
-    import numpy as np
-
     path = workspace.sentences_path
     try:
         status = os.stat(path)
     except FileNotFoundError:
-        return SentenceIndex(path, np.zeros(1, np.int64), np.zeros(0, "S1"), np.zeros(0, np.int64))
+        return _empty(path)
     name = f"sentences-v{INDEX_VERSION}-{status.st_size}-{status.st_mtime_ns}-{status.st_ino}.npy"
     opened = _OPENED.get(path)
     index = opened[1] if opened is not None and opened[0] == name else _load(path, workspace.build_dir / "index" / name)
@@ -179,14 +179,15 @@ def _load(path: Path, saved: Path) -> SentenceIndex | None:
         table = np.load(saved, mmap_mode="r", allow_pickle=False)
     except (OSError, ValueError):
         return None  # not made yet, or not a readable index: made again
-    if table.dtype.names != ("start", "id", "by_id") or table.ndim != 1 or len(table) < 1:
+    if table.dtype.names != ("start", "sorted_id", "by_id", "rank") or table.ndim != 1 or len(table) < 1:
         return None
     count = len(table) - 1
-    index = SentenceIndex(path, table["start"], table["id"][:count], table["by_id"][:count])
-    end = int(index.starts[-1])
-    if count and (int(index.starts[0]) != 0 or not 0 < end <= os.stat(path).st_size):
+    index = SentenceIndex(path, table["start"], table["sorted_id"][:count], table["by_id"][:count],
+                          table["rank"][:count])
+    end, size = int(index.starts[-1]), os.stat(path).st_size
+    if count and (int(index.starts[0]) != 0 or not 0 < end <= size):
         return None
-    if end < os.stat(path).st_size:
+    if end < size:
         _warn_torn(path, count + 1)
     return index
 
@@ -222,12 +223,23 @@ def build_index(path: Path) -> SentenceIndex:
                                      if data[int(start):int(end)].strip()], dtype=np.int64)
         starts_parts.append(block_starts)
         id_parts.append(np.array([record.id.encode("utf-8") for record in records], dtype=bytes))
-    starts = np.concatenate([*starts_parts, [size]]).astype(np.int64) if starts_parts else np.array([size], np.int64)
-    width = max((part.dtype.itemsize for part in id_parts), default=1)
-    ids = np.concatenate(id_parts).astype(f"S{width}") if id_parts else np.zeros(0, "S1")
     if torn:
         _warn_torn(path, len(line_starts) + 1)
-    return SentenceIndex(path, starts, ids, np.argsort(ids, kind="stable").astype(np.int64))
+    if not id_parts:
+        return _empty(path, size)
+    starts = np.concatenate([*starts_parts, [size]]).astype(np.int64)
+    ids = np.concatenate(id_parts).astype(f"S{max(part.dtype.itemsize for part in id_parts)}")
+    by_id = np.argsort(ids, kind="stable").astype(np.int64)
+    rank = np.empty_like(by_id)
+    rank[by_id] = np.arange(len(by_id))
+    return SentenceIndex(path, starts, ids[by_id], by_id, rank)
+
+
+def _empty(path: Path, size: int = 0) -> SentenceIndex:
+    import numpy as np
+
+    return SentenceIndex(path, np.array([size], np.int64), np.zeros(0, "S1"), np.zeros(0, np.int64),
+                         np.zeros(0, np.int64))
 
 
 class _SentenceId(msgspec.Struct):
@@ -243,10 +255,12 @@ def _save(index: SentenceIndex, folder: Path, name: str) -> None:
     from tagline.corpus.transaction import Transaction
 
     count = len(index)
-    table = np.zeros(count + 1, dtype=[("start", np.int64), ("id", index.ids.dtype), ("by_id", np.int64)])
+    table = np.zeros(count + 1, dtype=[("start", np.int64), ("sorted_id", index.sorted_ids.dtype),
+                                       ("by_id", np.int64), ("rank", np.int64)])
     table["start"] = index.starts
-    table["id"][:count] = index.ids
+    table["sorted_id"][:count] = index.sorted_ids
     table["by_id"][:count] = index.by_id
+    table["rank"][:count] = index.rank
     buffer = io.BytesIO()
     np.save(buffer, table, allow_pickle=False)
     try:
