@@ -27,7 +27,7 @@ class IndexedSentences(Sequence[dict[str, Any]]):
     that replaces it meanwhile does not change what the session reads."""
 
     def __init__(self, index: SentenceIndex, order: np.ndarray, handle: Any = None):
-        self.index = index
+        self.source = index  # not .index, which a Sequence has as a method
         self.order = order
         self.handle = handle if handle is not None else open(index.path, "rb")  # noqa: SIM115 (held for the session)
         self._decoded: dict[int, dict[str, Any]] = {}
@@ -44,9 +44,9 @@ class IndexedSentences(Sequence[dict[str, Any]]):
             from tagline.corpus.sentence_index import StaleIndex
 
             try:
-                record = self.index.read(position, self.handle)
+                record = self.source.read(position, self.handle)
             except StaleIndex:
-                raise DataError(CHANGED, where=str(self.index.path), fix="start the session again") from None
+                raise DataError(CHANGED, where=str(self.source.path), fix="start the session again") from None
             if len(self._decoded) >= KEEP_DECODED:
                 self._decoded.pop(next(iter(self._decoded)))
             self._decoded[position] = record
@@ -56,12 +56,12 @@ class IndexedSentences(Sequence[dict[str, Any]]):
         return (self[i] for i in range(len(self)))
 
     def sentence_id(self, i: int) -> str:
-        return self.index.sentence_id(int(self.order[i]))
+        return self.source.sentence_id(int(self.order[i]))
 
     def reordered(self, permutation: Sequence[int] | np.ndarray) -> IndexedSentences:
         import numpy as np
 
-        return IndexedSentences(self.index, self.order[np.asarray(permutation, dtype=np.int64)], self.handle)
+        return IndexedSentences(self.source, self.order[np.asarray(permutation, dtype=np.int64)], self.handle)
 
 
 def sentence_ids(sentences: Sequence[dict[str, Any]]) -> list[str]:
@@ -128,6 +128,7 @@ def indexed_session_data(workspace: Any, annotator: str, doc_id: str | None,
     from tagline.corpus.sentence_index import sentence_index
 
     index = sentence_index(workspace, checked=True)
+    order: np.ndarray
     if doc_id is None:
         order = np.arange(len(index), dtype=np.int64)
     else:  # the documents are not in the index: one pass over the file finds the document's sentences

@@ -91,6 +91,8 @@ class SentenceIndex:
         from tagline.schemas.records import decode_record
 
         start, end = int(self.starts[position]), int(self.starts[position + 1])
+        if not 0 <= start < end:
+            raise StaleIndex(f"{self.path}: the index gives sentence {position} no line")
         if handle is None:
             with open(self.path, "rb") as opened:
                 opened.seek(start)
