@@ -17,6 +17,7 @@ from tagline.annotate.scripted import label_sentence, retract_answer
 from tagline.annotate.session import ENTER, SKIP, UNDO, SessionModel
 from tagline.annotate.session_data import SessionAnswers
 from tagline.corpus.config import SAMPLE_TARGETS
+from tagline.errors import DataError
 
 FULL = {"stance": {target: "NONE" for target in SAMPLE_TARGETS}, "claim_type": "not_claim", "entities": []}
 
@@ -47,6 +48,23 @@ def test_the_saved_fold_is_brought_up_to_date_and_agrees_with_the_events(sample_
     answer(sample_workspace, ids[9], claim_type="prediction")
     assert current(sample_workspace) == fold_events(iter_annotation_events(sample_workspace, "alice"))
     assert saved.stat().st_mtime_ns != first  # saved again with the lines appended since
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_the_fold_read_a_block_at_a_time_or_line_by_line_is_the_events_fold(sample_workspace, monkeypatch, fast):
+    monkeypatch.setattr(folding, "FAST_AFTER", 0 if fast else 1 << 40)
+    ids = [sentence["id"] for sentence in sample_workspace.iter_sentences()]
+    for sentence_id in ids[:6]:
+        answer(sample_workspace, sentence_id)
+    retract_answer(sample_workspace, ids[2], "alice", "stance", "DeepSeek")
+    answer(sample_workspace, ids[3], claim_type="quantity")
+    assert current(sample_workspace) == fold_events(iter_annotation_events(sample_workspace, "alice"))
+    path = sample_workspace.annotation_path("alice")
+    with open(path, "ab") as handle:
+        handle.write(b'{"sentence_id": "x"}\n')
+    bad_line = len(path.read_bytes().splitlines())
+    with pytest.raises(DataError, match=f"alice.jsonl:{bad_line}: not a valid annotation event"):  # either way
+        folding.answer_index(sample_workspace, "alice")
 
 
 def test_a_saved_fold_of_another_file_is_not_used(sample_workspace, monkeypatch):

@@ -19,10 +19,13 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
+
+import msgspec
 
 from tagline.annotate.events import slot
-from tagline.errors import StorageError
+from tagline.errors import DataError, StorageError
+from tagline.schemas.records import Op, Task
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,6 +37,10 @@ FORMAT_VERSION = 1
 # Lines read beyond the saved fold before opening a session saves the fold again.
 SAVE_AFTER = 2000
 _DIGEST_BYTES = 512
+# Beyond this many bytes to fold, the lines are read in Arrow (what a question needs of each event,
+# its envelope checked); each answer's whole record is checked when it is read.
+FAST_AFTER = 1 << 20
+UNTOUCHED = -2  # in a fold of appended lines: no line answered or retracted this question
 
 
 class StaleAnswers(Exception):
@@ -82,8 +89,11 @@ class AnswerIndex:
             line = _line_at(handle.fileno(), offset)
             try:
                 event = decode_record("event", line)
-            except ValueError:
+            except msgspec.DecodeError:
                 event = None
+            except ValueError as error:  # a line that is JSON but not an event
+                raise DataError(f"not a valid annotation event: {error}", where=f"{self.path} (byte {offset})",
+                                fix="fix or remove that line (`tagline validate` lists every problem)") from None
             if event is None or event["sentence_id"] != sentence_id or slot(event) != self.slots[column] or \
                     event["op"] != "set":
                 raise StaleAnswers(f"{self.path}: byte {offset} is not {sentence_id}'s answer")
@@ -97,7 +107,7 @@ def answer_index(workspace: Workspace, annotator: str, *, saved: bool = True) ->
     ``saved=False`` folds the whole file, ignoring what was saved."""
     import numpy as np
 
-    from tagline.corpus.store import iter_placed_lines
+    from tagline.corpus.store import _torn, complete_size
 
     path = workspace.annotation_path(annotator)
     store = workspace.build_dir / "index" / f"answers-{annotator}.npz"
@@ -105,48 +115,123 @@ def answer_index(workspace: Workspace, annotator: str, *, saved: bool = True) ->
     if not path.exists():
         return empty
     base = (_load(store, path) if saved else None) or empty
-    latest: dict[str, dict[Slot, int]] = {}
-    lines, end = base.lines, base.covered
-    size = os.stat(path).st_size
-    for line_number, at, event in iter_placed_lines(path, kind="event", start=base.covered, first_line=base.lines + 1):
-        if at >= size:
-            break  # appended after this fold began: the next fold reads it
-        latest.setdefault(event["sentence_id"], {})[slot(event)] = at if event["op"] == "set" else -1
-        lines, end = line_number, at
-    if not latest:
+    size, torn = complete_size(path)
+    folded = _fold_arrow(path, base.covered, size, base.lines) if size - base.covered > FAST_AFTER else None
+    if folded is None:
+        folded = _fold_lines(path, base.covered, size, base.lines)
+    tail, lines, end = folded
+    if torn:
+        _torn(path, lines + 1, None)  # the store reader's warning: a write cut short, skipped
+    if not len(tail.ids):
         return base
-    index = _merged(base, latest, _line_end(path, end), lines)
+    index = _merged(base, tail, end, lines)
     if lines - base.lines > SAVE_AFTER:
         _save(index, store)
     return index
 
 
-def _merged(base: AnswerIndex, latest: dict[str, dict[Slot, int]], covered: int, lines: int) -> AnswerIndex:
-    """``base`` with the answers folded since (``latest``): rows inserted for sentences it did not
-    have, in id order, so a short tail costs a copy of the arrays and no sort."""
+def _fold_lines(path: Path, start: int, size: int, lines: int) -> tuple[AnswerIndex, int, int]:
+    """Fold the lines between ``start`` and ``size`` one by one with the store's reader (its checks
+    and its errors): what :func:`_fold_arrow` gives."""
     import numpy as np
 
-    slots = list(base.slots)
-    for answers in latest.values():
-        slots.extend(key for key in answers if key not in slots)
-    new_ids = np.array([sentence_id.encode("utf-8") for sentence_id in latest], dtype=bytes)
-    width = f"S{max(base.ids.dtype.itemsize, new_ids.dtype.itemsize)}"
-    ids, new_ids = base.ids.astype(width), new_ids.astype(width)
+    from tagline.corpus.store import iter_placed_lines
+
+    latest: dict[str, dict[Slot, int]] = {}
+    end = start
+    for line_number, at, event in iter_placed_lines(path, kind="event", start=start, first_line=lines + 1):
+        if at >= size:
+            break  # appended after this fold began: the next fold reads it
+        latest.setdefault(event["sentence_id"], {})[slot(event)] = at if event["op"] == "set" else -1
+        lines, end = line_number, at
+    slots = list(dict.fromkeys(key for answers in latest.values() for key in answers))
+    ids = np.array(sorted(sentence_id.encode("utf-8") for sentence_id in latest), dtype=bytes) if latest else \
+        np.zeros(0, "S1")
+    offsets = np.full((len(ids), len(slots)), UNTOUCHED, dtype=np.int64)
+    column = {key: number for number, key in enumerate(slots)}
+    for row, sentence_id in enumerate(ids.tolist()):
+        for key, offset in latest[sentence_id.decode("utf-8")].items():
+            offsets[row, column[key]] = offset
+    return AnswerIndex(path, slots, ids, offsets), lines, _line_end(path, end) if latest else end
+
+
+def _merged(base: AnswerIndex, tail: AnswerIndex, covered: int, lines: int) -> AnswerIndex:
+    """``base`` with what was folded since (``tail``, whose ``UNTOUCHED`` questions keep their answer):
+    rows inserted for sentences it did not have, in id order, so a short tail costs a copy of the
+    arrays and no sort."""
+    import numpy as np
+
+    if not len(base.ids):
+        return AnswerIndex(base.path, tail.slots, tail.ids, np.where(tail.offsets == UNTOUCHED, -1, tail.offsets),
+                           covered, lines)
+    slots = base.slots + [key for key in tail.slots if key not in base.slots]
+    width = f"S{max(base.ids.dtype.itemsize, tail.ids.dtype.itemsize)}"
+    ids, new_ids = base.ids.astype(width), tail.ids.astype(width)
     offsets = np.pad(base.offsets, ((0, 0), (0, len(slots) - len(base.slots))), constant_values=-1)
-    rows = np.searchsorted(ids, new_ids)
-    known = (rows < len(ids)) & (ids[np.minimum(rows, max(len(ids) - 1, 0))] == new_ids) if len(ids) else \
-        np.zeros(len(new_ids), dtype=bool)
-    missing = np.unique(new_ids[~known])
+    rows = np.minimum(np.searchsorted(ids, new_ids), len(ids) - 1)
+    missing = new_ids[ids[rows] != new_ids]
     if len(missing):
         at = np.searchsorted(ids, missing)
         ids = np.insert(ids, at, missing)
         offsets = np.insert(offsets, at, -1, axis=0)
-        rows = np.searchsorted(ids, new_ids)
-    column = {key: number for number, key in enumerate(slots)}
-    for row, answers in zip(rows.tolist(), latest.values(), strict=True):
-        for key, offset in answers.items():
-            offsets[row, column[key]] = offset
+    rows = np.searchsorted(ids, new_ids)
+    for column, key in enumerate(tail.slots):
+        given = tail.offsets[:, column] != UNTOUCHED
+        offsets[rows[given], slots.index(key)] = tail.offsets[given, column]
     return AnswerIndex(base.path, slots, ids, offsets, covered, lines)
+
+
+def _fold_arrow(path: Path, start: int, size: int, lines: int) -> tuple[AnswerIndex, int, int] | None:
+    """Fold the whole lines between ``start`` and ``size`` in Arrow, vectorised: ``(tail, lines, end)``,
+    where ``tail.offsets`` is ``UNTOUCHED`` for a question no line answered; or None when a line is
+    not an event (or is blank), which the store's reader then reports by its line number. Each
+    event's envelope is checked here, its value when it is read."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.json as pa_json
+
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        data = handle.read(size - start)
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    if not len(newlines):
+        return None
+    line_starts = np.concatenate(([0], newlines[:-1] + 1)) + start
+    fields = [(name, pa.string()) for name in ("sentence_id", "annotator", "time", "task", "op")]
+    schema = pa.schema([*fields, ("value", pa.struct([("target", pa.string())]))])
+    try:
+        table = pa_json.read_json(pa.py_buffer(data), parse_options=pa_json.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="ignore")).combine_chunks()
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    def every(condition: Any) -> bool:
+        return bool(pc.all(condition).as_py())
+
+    if table.num_rows != len(line_starts) or not all(
+            table[name].null_count == 0 and every(pc.greater(pc.utf8_length(table[name]), 0)) for name, _ in fields) \
+            or not every(pc.is_in(table["task"], pa.array(list(get_args(Task))))) \
+            or not every(pc.is_in(table["op"], pa.array(list(get_args(Op))))):
+        return None
+    target = pc.if_else(pc.equal(table["task"], "stance"), pc.struct_field(table["value"], "target"),
+                        pa.scalar(None, pa.string()))
+    slot_keys = pc.binary_join_element_wise(table["task"], pc.fill_null(target, "\x00"), "\x1f").chunk(0) \
+        .dictionary_encode()
+    sentence_keys = table["sentence_id"].chunk(0).dictionary_encode()
+    width = len(slot_keys.dictionary)
+    combined = sentence_keys.indices.to_numpy().astype(np.int64) * width + slot_keys.indices.to_numpy()
+    keys, last_reversed = np.unique(combined[::-1], return_index=True)
+    last = len(combined) - 1 - last_reversed  # the last line of each sentence and question
+    sets = pc.equal(table["op"], "set").to_numpy(zero_copy_only=False)
+    ids = pc.cast(sentence_keys.dictionary, pa.binary()).to_numpy(zero_copy_only=False).astype(bytes)
+    order = np.argsort(ids, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    offsets = np.full((len(ids), width), UNTOUCHED, dtype=np.int64)
+    offsets[rank[keys // width], keys % width] = np.where(sets[last], line_starts[last], -1)
+    slots = [(task, None if target_name == "\x00" else target_name)
+             for task, target_name in (key.split("\x1f", 1) for key in slot_keys.dictionary.to_pylist())]
+    return AnswerIndex(path, slots, ids[order], offsets), lines + len(line_starts), start + int(newlines[-1]) + 1
 
 
 def _line_at(fd: int, offset: int) -> bytes:
