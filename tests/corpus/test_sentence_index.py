@@ -54,16 +54,37 @@ def test_every_sentence_is_found_by_id_and_by_position(corpus):
     assert index.positions(wanted).tolist() == [5, -1, 598]
 
 
-def test_the_index_is_made_again_when_sentences_are_added(corpus, tmp_path):
+def test_the_index_is_made_again_when_sentences_are_added(corpus, tmp_path, monkeypatch):
+    extended = []
+    real_extended = indexing._extended
+    monkeypatch.setattr(indexing, "_extended", lambda *args: extended.append(len(args[1])) or real_extended(*args))
     before = fresh(corpus)
     old_file = saved_files(corpus)
     path = tmp_path / "late.txt"
     path.write_text("最後の文書です。もう一文。", encoding="utf-8")
     add_documents(corpus, [path])
     after = sentence_index(corpus)  # the same process: its kept index is for the old file
-    assert len(before) == 600 and len(after) == 602
+    assert len(before) == 600 and len(after) == 602 and extended == [2]  # the two appended lines alone
     assert find_sentence(corpus, "late-s0002")["text"] == "もう一文。"
     assert saved_files(corpus) != old_file and len(saved_files(corpus)) == 1  # the stale one is removed
+    whole = indexing.build_index(corpus.sentences_path)  # only the appended lines were read: the same index
+    for name in ("starts", "sorted_ids", "by_id", "rank"):
+        assert np.array_equal(getattr(after, name), getattr(whole, name))
+
+
+def test_an_earlier_index_is_extended_only_when_the_file_still_begins_as_it_says(corpus, tmp_path, monkeypatch):
+    fresh(corpus)
+    records = list(corpus.iter_sentences())
+    data = corpus.sentences_path.read_bytes()  # the last sentence's id changed in place, then one appended
+    changed = data.replace(records[-1]["id"].encode(), b"doc2-s9999")
+    with open(corpus.sentences_path, "r+b") as handle:
+        handle.write(changed)
+        handle.write(data[data.rfind(b"\n", 0, len(data) - 1) + 1:].replace(b"s0200", b"s0201"))
+    extended = []
+    monkeypatch.setattr(indexing, "_extended", lambda *args: extended.append(args))
+    index = fresh(corpus, checked=True)
+    assert not extended and len(index) == 601
+    assert find_sentence(corpus, "doc2-s9999")["index"] == 200 and find_sentence(corpus, records[-1]["id"]) is None
 
 
 def test_a_damaged_index_file_is_not_used(corpus):

@@ -141,17 +141,21 @@ def sentence_index(workspace: Workspace, *, checked: bool = False) -> SentenceIn
         except StaleIndex:
             index = None
     if index is None:
-        return rebuild_index(workspace)
+        return rebuild_index(workspace, earlier=_earlier(workspace, status))
     _OPENED[path] = (name, index)
     return index
 
 
-def rebuild_index(workspace: Workspace) -> SentenceIndex:
-    """Make the index from ``sentences.jsonl`` (again, after :class:`StaleIndex`) and save it."""
+def rebuild_index(workspace: Workspace, *, earlier: SentenceIndex | None = None) -> SentenceIndex:
+    """Make the index from ``sentences.jsonl`` (again, after :class:`StaleIndex`) and save it. With
+    the ``earlier`` index of the file before sentences were appended to it, only those are read."""
     path = workspace.sentences_path
     status = os.stat(path)
     name = f"sentences-v{INDEX_VERSION}-{status.st_size}-{status.st_mtime_ns}-{status.st_ino}.npy"
-    index = build_index(path)
+    if earlier is not None:
+        index = _extended(earlier, build_index(path, start=int(earlier.starts[-1]), lines_before=len(earlier)))
+    else:
+        index = build_index(path)
     _save(index, workspace.build_dir / "index", name)
     _OPENED[path] = (name, index)
     return index
@@ -174,7 +178,7 @@ def find_sentence(workspace: Workspace, sentence_id: str) -> dict[str, Any] | No
     return found
 
 
-def _load(path: Path, saved: Path) -> SentenceIndex | None:
+def _load(path: Path, saved: Path, *, grown: bool = False) -> SentenceIndex | None:
     import numpy as np
 
     try:
@@ -189,15 +193,51 @@ def _load(path: Path, saved: Path) -> SentenceIndex | None:
     end, size = int(index.starts[-1]), os.stat(path).st_size
     if count and (int(index.starts[0]) != 0 or not 0 < end <= size):
         return None
-    if end < size:
+    if end < size and not grown:
         _warn_torn(path, count + 1)
     return index
 
 
-def build_index(path: Path) -> SentenceIndex:
-    """Read ``sentences.jsonl`` once and index it. Lines are decoded a block at a time in msgspec;
-    a line that is not a sentence's JSON sends the file through the store's reader, whose error
-    names its line."""
+def _earlier(workspace: Workspace, status: os.stat_result) -> SentenceIndex | None:
+    """The saved index of this file (the same inode) before sentences were appended to it, if its
+    first and last sentences are still where it says: then only the appended lines need reading."""
+    candidates = []
+    for saved in (workspace.build_dir / "index").glob(f"sentences-v{INDEX_VERSION}-*-{status.st_ino}.npy"):
+        parts = saved.name.split("-")
+        if len(parts) == 5 and parts[2].isdigit() and int(parts[2]) < status.st_size:
+            candidates.append((int(parts[2]), saved))
+    for _, saved in sorted(candidates, reverse=True)[:1]:
+        index = _load(workspace.sentences_path, saved, grown=True)
+        if index is None or not len(index):
+            return None
+        try:
+            index.read(0)
+            index.read(len(index) - 1)  # a whole line, ending where the appended ones begin
+        except StaleIndex:
+            return None
+        return index
+    return None
+
+
+def _extended(earlier: SentenceIndex, appended: SentenceIndex) -> SentenceIndex:
+    """``earlier`` with the sentences of ``appended`` (indexed from where it ends) after its own:
+    their ids put in order by insertion, not by sorting everything again."""
+    import numpy as np
+
+    width = f"S{max(earlier.sorted_ids.dtype.itemsize, appended.sorted_ids.dtype.itemsize)}"
+    old_ids, new_ids = np.asarray(earlier.sorted_ids).astype(width), appended.sorted_ids.astype(width)
+    at = np.searchsorted(old_ids, new_ids, side="right")  # after equal ids, as a stable sort would put them
+    by_id = np.insert(np.asarray(earlier.by_id), at, appended.by_id + len(earlier))
+    rank = np.empty_like(by_id)
+    rank[by_id] = np.arange(len(by_id))
+    starts = np.concatenate([np.asarray(earlier.starts)[:-1], appended.starts])
+    return SentenceIndex(earlier.path, starts, np.insert(old_ids, at, new_ids), by_id, rank)
+
+
+def build_index(path: Path, *, start: int = 0, lines_before: int = 0) -> SentenceIndex:
+    """Read ``sentences.jsonl`` once (from byte ``start``) and index it. Lines are decoded a block
+    at a time in msgspec; a line that is not a sentence's JSON sends the file through the store's
+    reader, whose error names its line."""
     import numpy as np
 
     from tagline.corpus.store import complete_size, read_records
@@ -206,7 +246,8 @@ def build_index(path: Path) -> SentenceIndex:
     decoder = msgspec.json.Decoder(_SentenceId)
     starts_parts, id_parts = [], []
     with open(path, "rb") as handle:
-        data = handle.read(size)
+        handle.seek(start)
+        data = handle.read(size - start)
     newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
     line_starts = np.concatenate(([0], newlines[:-1] + 1)) if len(newlines) else np.zeros(0, np.int64)
     for first in range(0, len(line_starts), BLOCK_LINES):
@@ -223,10 +264,10 @@ def build_index(path: Path) -> SentenceIndex:
             ends = np.append(block_starts[1:], block_end)
             block_starts = np.array([start for start, end in zip(block_starts, ends, strict=True)
                                      if data[int(start):int(end)].strip()], dtype=np.int64)
-        starts_parts.append(block_starts)
+        starts_parts.append(block_starts + start)
         id_parts.append(np.array([record.id.encode("utf-8") for record in records], dtype=bytes))
     if torn:
-        _warn_torn(path, len(line_starts) + 1)
+        _warn_torn(path, lines_before + len(line_starts) + 1)
     if not id_parts:
         return _empty(path, size)
     starts = np.concatenate([*starts_parts, [size]]).astype(np.int64)
