@@ -111,6 +111,14 @@ class SessionAnswers:
     def __contains__(self, sentence_id: object) -> bool:
         return isinstance(sentence_id, str) and self.get(sentence_id) is not None
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> SessionAnswers:
+        """A copy whose answers can change apart from these (a rehearsal of keys), reading the same file."""
+        import copy
+
+        twin = copy.copy(self)
+        twin._read = copy.deepcopy(self._read, memo)
+        return twin
+
     def setdefault(self, sentence_id: str, default: dict[Slot, dict[str, Any]]) -> dict[Slot, dict[str, Any]]:
         found = self.get(sentence_id)
         if found is None:
