@@ -11,7 +11,8 @@ each size, through a real pseudo-terminal (pexpect, 80 x 24):
   `sentences.jsonl` and the answers file whole, through the same pseudo-terminal;
 - key press: label keys and Enter for --sentences-per-size sentences, each timed from the key to
   the end of the frame it causes (the session prints `[frame ... ms]` after each frame when
-  TAGLINE_SESSION_TIMING is set); median and 95th percentile. Baseline: a key echoed by `cat`;
+  TAGLINE_SESSION_TIMING is set: the time it took itself, printed beside); median and 95th
+  percentile. Baseline: a key echoed by `cat`;
 - peak memory (VmHWM) of the session process, against the baseline process's;
 - `tagline.label_sentence` of the corpus's last sentences, per call, in a fresh process with the
   index already made, against `append_records` of the same event (the store's own append, which
@@ -47,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import build_1m  # noqa: E402  (the generator of the million-sentence benchmark)
 
 SRC = Path(__file__).resolve().parent.parent / "src"
-FRAME = r"\[frame [0-9.]+ ms\]"
+FRAME = r"\[frame ([0-9.]+) ms\]"
 KEYS = ["f", "n", "0", "\r"]  # DeepSeek FAVOR, US AI policy NONE, not a claim, no entities
 
 
@@ -95,12 +96,13 @@ def first_screen(src: Path, folder: Path, size: int, *, keys: int = 0) -> dict:
     started = time.perf_counter()
     child = spawn(src, folder, ["-m", "tagline", "annotate", "--annotator", "bench"])
     child.expect(rf"\((\d+)/{size}\)")
-    result: dict = {"first_screen": time.perf_counter() - started, "keys": []}
+    result: dict = {"first_screen": time.perf_counter() - started, "keys": [], "frames": []}
     for number in range(keys):
         started = time.perf_counter()
         child.send(KEYS[number % len(KEYS)])
         child.expect(FRAME)
         result["keys"].append(time.perf_counter() - started)
+        result["frames"].append(float(child.match.group(1)) / 1000)  # the key handled and drawn, in the session
     result["peak"] = peak_memory(child.pid)
     child.send("q")
     child.expect(pexpect.EOF)
@@ -193,14 +195,15 @@ def measure(src: Path, folder: Path, size: int, keys: int, calls: int) -> dict:
     cold = first_screen(src, folder, size)
     warm = [first_screen(src, folder, size, keys=keys if run == 2 else 0) for run in range(3)]
     return {"cold": cold["first_screen"], "warm": statistics.median(run["first_screen"] for run in warm),
-            "keys": warm[2]["keys"], "peak": warm[2]["peak"], **label_calls(src, folder, calls)}
+            "keys": warm[2]["keys"], "frames": warm[2]["frames"], "peak": warm[2]["peak"],
+            **label_calls(src, folder, calls)}
 
 
 def report(name: str, size: int, numbers: dict, base: dict, echo: list[float]) -> None:
     print(f"  {name}: first screen cold {numbers['cold']:6.2f} s, warm {numbers['warm']:6.2f} s "
           f"(baseline: import and read the files {base['first_screen']:.2f} s)")
     print(f"  {name}: key median / p95 {percentiles(numbers['keys'])} over {len(numbers['keys'])} keys "
-          f"(baseline: echo through cat {percentiles(echo)})")
+          f"(baseline: echo through cat {percentiles(echo)}); in the session {percentiles(numbers['frames'])}")
     print(f"  {name}: peak memory {numbers['peak'] / 2**20:7.0f} MiB (baseline {base['peak'] / 2**20:.0f} MiB)")
     print(f"  {name}: label_sentence {1000 * numbers['label']:.3f} ms per call, "
           f"{1000 * (numbers['label'] - numbers['append']):.3f} ms above the store's append "
