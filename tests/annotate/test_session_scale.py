@@ -67,6 +67,18 @@ def test_the_fold_read_a_block_at_a_time_or_line_by_line_is_the_events_fold(samp
         folding.answer_index(sample_workspace, "alice")
 
 
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_stance_event_without_its_target_is_reported_by_its_line(sample_workspace, monkeypatch, fast):
+    monkeypatch.setattr(folding, "FAST_AFTER", 0 if fast else 1 << 40)
+    answer(sample_workspace, "deepseek_ja-s0001")
+    path = sample_workspace.annotation_path("alice")
+    with open(path, "ab") as handle:
+        handle.write(b'{"sentence_id": "deepseek_ja-s0001", "annotator": "alice", "time": "t", "task": "stance", '
+                     b'"op": "retract", "value": null}\n')
+    with pytest.raises(DataError, match="alice.jsonl:5: not a valid annotation event"):
+        folding.answer_index(sample_workspace, "alice")
+
+
 def test_a_saved_fold_of_another_file_is_not_used(sample_workspace, monkeypatch):
     monkeypatch.setattr(folding, "SAVE_AFTER", 0)
     ids = [sentence["id"] for sentence in sample_workspace.iter_sentences()]

@@ -205,16 +205,18 @@ def _fold_arrow(path: Path, start: int, size: int, lines: int) -> tuple[AnswerIn
             explicit_schema=schema, unexpected_field_behavior="ignore")).combine_chunks()
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
-    def every(condition: Any) -> bool:
-        return bool(pc.all(condition).as_py())
 
+    def every(condition: Any) -> bool:
+        return bool(pc.all(pc.fill_null(condition, False)).as_py())
+
+    stance = pc.equal(table["task"], "stance")
+    target = pc.if_else(stance, pc.struct_field(table["value"], "target"), pa.scalar(None, pa.string()))
     if table.num_rows != len(line_starts) or not all(
             table[name].null_count == 0 and every(pc.greater(pc.utf8_length(table[name]), 0)) for name, _ in fields) \
             or not every(pc.is_in(table["task"], pa.array(list(get_args(Task))))) \
-            or not every(pc.is_in(table["op"], pa.array(list(get_args(Op))))):
-        return None
-    target = pc.if_else(pc.equal(table["task"], "stance"), pc.struct_field(table["value"], "target"),
-                        pa.scalar(None, pa.string()))
+            or not every(pc.is_in(table["op"], pa.array(list(get_args(Op))))) \
+            or not every(pc.or_(pc.invert(stance), pc.greater(pc.utf8_length(pc.fill_null(target, "")), 0))):
+        return None  # a stance event names its target
     slot_keys = pc.binary_join_element_wise(table["task"], pc.fill_null(target, "\x00"), "\x1f").chunk(0) \
         .dictionary_encode()
     sentence_keys = table["sentence_id"].chunk(0).dictionary_encode()
