@@ -185,5 +185,6 @@ def test_two_builds_and_a_label_at_once_leave_one_whole_build(tmp_path):
     os.chdir(workspace.root)
     result = CliRunner().invoke(main, ["eval", "run", "--task", "claim_type", "--baselines", "majority"])
     assert result.exit_code == 0, result.output
-    assert {path.name for path in workspace.build_dir.iterdir()} <= {"dataset", "dataset.previous"}
+    # No staging folder is left; index/ holds the derived sentence index the label read through.
+    assert {path.name for path in workspace.build_dir.iterdir()} <= {"dataset", "dataset.previous", "index"}
     _validate(workspace.root)

@@ -33,9 +33,12 @@ _NAME_STAMP = re.compile(r"\d{8}T\d{6}Z(?:-\d+)?")
 
 def snapshot(root: Path) -> dict[str, bytes]:
     """Every file under ``root`` with timestamps blanked (a clean run at another moment writes other
-    times); the lock file, whose content only names its last holder, is left out."""
+    times); the lock file, whose content only names its last holder, is left out, and so is the
+    derived data in ``build/index/`` (made on first use, checked on every use, safe to lose)."""
     files = {}
     for directory, _, names in os.walk(root):
+        if os.path.relpath(directory, root).startswith(os.path.join("build", "index")):
+            continue
         for name in names:
             path = os.path.join(directory, name)
             if name == ".tagline.lock":

@@ -15,13 +15,14 @@ at start-up without loading a model.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from tagline.errors import DataError, InputError
 
 # Sentences a model ranks at once: a seeded sample when more are unfinished, so a ranking of a
 # million-sentence corpus takes seconds in the background instead of holding up suggestions.
 RANK_LIMIT = 2000
+_Item = TypeVar("_Item")
 
 
 class OrderSpec(NamedTuple):
@@ -65,20 +66,34 @@ def order_sentences(sentences: Sequence[dict], order: str, *, workspace: Any = N
     >>> [s["id"] for s in order_sentences([{"id": "a"}, {"id": "b"}, {"id": "c"}], "random", seed=1)]
     ['b', 'c', 'a']
     """
+    permutation = order_permutation(sentences, order, workspace=workspace, annotator=annotator, seed=seed,
+                                    slots=slots)
+    return list(sentences) if permutation is None else [sentences[i] for i in permutation]
+
+
+def order_permutation(sentences: Sequence[dict], order: str, *, workspace: Any = None, annotator: str = "",
+                      seed: int | None = None,
+                      slots: Sequence[tuple[str, str | None]] | None = None) -> list[int] | None:
+    """:func:`order_sentences` as the positions of ``sentences`` in that order, or None for the order
+    they are in; only the ids of the sentences are read (``sentence_ids``), so a session on a large
+    corpus orders positions, not records."""
     order_spec(order)
-    ordered = list(sentences)
     if order == "random":
         import random  # here, not at the top: the CLI lists the orders at start-up
 
-        random.Random(seed if seed is not None else annotator).shuffle(ordered)
-    elif order == "disagreement":
+        permutation = list(range(len(sentences)))  # the same shuffle as of the sentences themselves
+        random.Random(seed if seed is not None else annotator).shuffle(permutation)
+        return permutation
+    if order == "disagreement":
         from tagline.annotate.answers import collect_votes
+        from tagline.annotate.session_data import sentence_ids
 
         tasks = sorted({task for task, _ in slots}) if slots is not None else None
         votes = collect_votes(workspace, tasks=tasks)
         contested = disagreement(votes, slots)
-        ordered.sort(key=lambda sentence: -contested.get(sentence["id"], 0.0))  # stable: ties stay in corpus order
-    return ordered
+        ids = sentence_ids(sentences)
+        return sorted(range(len(ids)), key=lambda i: -contested.get(ids[i], 0.0))  # stable: ties in corpus order
+    return None
 
 
 def disagreement(votes: Mapping[tuple[str, str | None], Mapping[str, Mapping[str, dict]]],
@@ -110,8 +125,9 @@ def disagreement(votes: Mapping[tuple[str, str | None], Mapping[str, Mapping[str
     return contested
 
 
-def rank_sample(sentences: Sequence[dict], *, limit: int = RANK_LIMIT, seed: int | str | None = None) -> list[dict]:
-    """The sentences to ask a model to rank: all of them, or a seeded random ``limit`` of them."""
+def rank_sample(sentences: Sequence[_Item], *, limit: int = RANK_LIMIT, seed: int | str | None = None) -> list[_Item]:
+    """The sentences (or their positions) to ask a model to rank: all of them, or a seeded random
+    ``limit`` of them."""
     if len(sentences) <= limit:
         return list(sentences)
     import random
@@ -130,10 +146,17 @@ def rank_after(sentences: Sequence[dict], position: int, uncertainty: Mapping[st
     >>> [s["id"] for s in rank_after([{"id": i} for i in "abcd"], 0, {"c": 0.9, "d": 0.1})]
     ['a', 'c', 'd', 'b']
     """
-    head, tail = list(sentences[:position + 1]), sentences[position + 1:]
-    ranked = sorted((sentence for sentence in tail if sentence["id"] in uncertainty),
-                    key=lambda sentence: -uncertainty[sentence["id"]])
-    return head + ranked + [sentence for sentence in tail if sentence["id"] not in uncertainty]
+    from tagline.annotate.session_data import reorder, sentence_ids
+
+    return reorder(sentences, rank_permutation(sentence_ids(sentences), position, uncertainty))
+
+
+def rank_permutation(ids: Sequence[str], position: int, uncertainty: Mapping[str, float]) -> list[int]:
+    """:func:`rank_after` as positions: the order of ``ids`` that puts those after ``position`` in
+    order of ``uncertainty``."""
+    tail = range(position + 1, len(ids))
+    ranked = sorted((later for later in tail if ids[later] in uncertainty), key=lambda later: -uncertainty[ids[later]])
+    return [*range(position + 1), *ranked, *(later for later in tail if ids[later] not in uncertainty)]
 
 
 class UncertainOrder:
@@ -154,25 +177,24 @@ class UncertainOrder:
         if version == self._asked_version:
             return
         self._asked_version = version
-        unfinished = [sentences[later] for later in range(position + 1, len(sentences)) if not is_complete(later)]
-        self.feed.rank(rank_sample(unfinished, seed=self.seed), self.slots)
+        unfinished = [later for later in range(position + 1, len(sentences)) if not is_complete(later)]
+        self.feed.rank([sentences[later] for later in rank_sample(unfinished, seed=self.seed)], self.slots)
 
-    def take(self, sentences: Sequence[dict], position: int, held: Sequence[Any]) -> list[dict] | None:
-        """The sentences put in the order of a ranking that arrived since the last call (see
-        :func:`rank_after`), or None. ``held`` are objects with a ``position`` (the session's undo
-        entries): those after ``position`` are moved with their sentences."""
+    def take(self, sentences: Sequence[dict], position: int, held: Sequence[Any]) -> list[int] | None:
+        """The order of a ranking that arrived since the last call, as positions in ``sentences`` (see
+        :func:`rank_permutation`), or None. ``held`` are objects with a ``position`` (the session's
+        undo entries): those after ``position`` are moved with their sentences."""
         if self.feed.rankings == self._rankings_taken:
             return None
         self._rankings_taken = self.feed.rankings
-        ranked = rank_after(sentences, position, self.feed.uncertainty)
-        moved = [(entry, sentences[entry.position]["id"]) for entry in held if entry.position > position]
-        if moved:
-            wanted = {sentence_id for _, sentence_id in moved}
-            now_at = {sentence["id"]: later for later, sentence in enumerate(ranked)
-                      if later > position and sentence["id"] in wanted}
-            for entry, sentence_id in moved:
-                entry.position = now_at[sentence_id]
-        return ranked
+        from tagline.annotate.session_data import sentence_ids
+
+        permutation = rank_permutation(sentence_ids(sentences), position, self.feed.uncertainty)
+        now_at = {before: after for after, before in enumerate(permutation)}
+        for entry in held:
+            if entry.position > position:
+                entry.position = now_at[entry.position]
+        return permutation
 
 
 def session_ranking(order: str, feed: Any, seed: int | str | None,

@@ -53,9 +53,12 @@ def parse_stance(items: Sequence[str]) -> dict[str, str]:
 
 
 def find_sentence(workspace: Workspace, sentence_id: str) -> dict[str, Any]:
-    for record in workspace.iter_sentences():
-        if record["id"] == sentence_id:
-            return record
+    """The sentence with this id, read through the sentence index (its line alone), or an error."""
+    from tagline.corpus.sentence_index import find_sentence as find_indexed
+
+    record = find_indexed(workspace, sentence_id)
+    if record is not None:
+        return record
     raise DataError(f"no sentence with id {sentence_id!r}", where=str(workspace.sentences_path),
                     fix="see `tagline corpus show DOC_ID` for the ids")
 

@@ -9,6 +9,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from tagline.annotate.answers import value_key
 from tagline.annotate.cursor import (  # noqa: F401  (the cursor's keys, named here with the others)
@@ -22,8 +23,8 @@ from tagline.annotate.cursor import (  # noqa: F401  (the cursor's keys, named h
     TAB,
     TokenCursor,
 )
-from tagline.annotate.events import load_view, make_event, required_slots
-from tagline.annotate.order import UncertainOrder, order_sentences, session_ranking
+from tagline.annotate.events import make_event, required_slots
+from tagline.annotate.order import UncertainOrder, order_permutation, session_ranking
 from tagline.annotate.scripted import check_annotator
 from tagline.annotate.suggest import SuggestionFeed
 from tagline.annotate.suggesting import SuggestionKeys
@@ -47,6 +48,8 @@ _OFFSETS = re.compile(r"^\s*(\d+)\s*[:\-]\s*(\d+)\s*$")
 # "[a] all" marks every occurrence of a found text as one answer; past this many (a one-character
 # find in a sentence of millions of characters) the list alone would take seconds and gigabytes.
 MARK_ALL_LIMIT = 1000
+# Done flags looked at at once when looking for the next unfinished sentence.
+NEXT_BLOCK = 4096
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,15 @@ class SessionModel(TokenCursor, SuggestionKeys):
     ranking: UncertainOrder | None = None  # --order uncertain: the model's ranking of the sentences to come
     waiting_since: float = 0.0  # mode "waiting": when the wait for the first suggestions began, and its end
     waiting_until: float = 0.0
+    complete: Any = None  # done flags by position (NumPy), kept up to date so no key walks the corpus
+    _done: int = 0
+
+    def __post_init__(self) -> None:
+        import numpy as np
+
+        if self.complete is None:
+            self.complete = np.array([self._answered(position) for position in range(len(self.sentences))], dtype=bool)
+        self._done = int(np.count_nonzero(self.complete))
 
     @classmethod
     def open(cls, workspace: Workspace, annotator: str, *, task: str = "all", target: str | None = None,
@@ -138,15 +150,19 @@ class SessionModel(TokenCursor, SuggestionKeys):
         if no_stance and tasks == ["stance"]:
             config.require_targets()
         steps = [Step(t, g) for t, g in required_slots(config, tasks, targets)]
-        sentences = [s for s in workspace.iter_sentences() if doc_id is None or s["doc_id"] == doc_id]
-        if not sentences:
+        from tagline.annotate.session_data import indexed_session_data
+        slots = [step.slot for step in steps]
+        sentences, answers, complete = indexed_session_data(workspace, annotator, doc_id, slots)
+        if not len(sentences):
             fix = "see `tagline corpus list`" if doc_id else "add documents with `tagline corpus add FILE`"
             raise DataError(f"no sentences{f' in document {doc_id!r}' if doc_id else ''} to annotate", fix=fix)
-        slots = [step.slot for step in steps]
         ranking = session_ranking(order, feed, seed if seed is not None else annotator, slots)
-        sentences = order_sentences(sentences, order, workspace=workspace, annotator=annotator, seed=seed, slots=slots)
-        answers = load_view(workspace, annotator).answers
-        model = cls(workspace, annotator, sentences, steps, answers, clock, feed=feed, ranking=ranking)
+        permutation = order_permutation(sentences, order, workspace=workspace, annotator=annotator, seed=seed,
+                                        slots=slots)
+        if permutation is not None:  # in the order asked: the sentences, and their done flags
+            sentences, complete = sentences.reordered(permutation), complete[permutation]
+        model = cls(workspace, annotator, sentences, steps, answers, clock, feed=feed,  # type: ignore[arg-type]
+                    ranking=ranking, complete=complete)
         first_open = model._next_unfinished(0, wrap=False)
         model.position = first_open if first_open is not None else 0
         if first_open is None:
@@ -171,15 +187,22 @@ class SessionModel(TokenCursor, SuggestionKeys):
         return self.steps[self.step_index]
 
     def current(self, slot: tuple[str, str | None], position: int | None = None) -> dict | None:
-        sentence_id = self.sentences[self.position if position is None else position]["id"]
-        return self.answers.get(sentence_id, {}).get(slot)
+        return self.answers.get(self._sentence_id(self.position if position is None else position), {}).get(slot)
 
     def is_complete(self, position: int) -> bool:
-        current = self.answers.get(self.sentences[position]["id"], {})
+        return bool(self.complete[position])
+
+    def _answered(self, position: int) -> bool:
+        """Whether the answers hold one for every question of the sentence at ``position``."""
+        current = self.answers.get(self._sentence_id(position), {})
         return all(step.slot in current for step in self.steps)
 
+    def _sentence_id(self, position: int) -> str:  # indexed sentences give it without reading the sentence
+        sentence_id = getattr(self.sentences, "sentence_id", None)
+        return sentence_id(position) if sentence_id is not None else self.sentences[position]["id"]
+
     def done_count(self) -> int:
-        return sum(1 for position in range(len(self.sentences)) if self.is_complete(position))
+        return self._done
 
     def seconds_per_sentence(self) -> float | None:
         return statistics.median(self.durations) if self.durations else None
@@ -410,6 +433,9 @@ class SessionModel(TokenCursor, SuggestionKeys):
                 current.pop(step.slot, None)
             if undoable:
                 self.undo_stack.append(UndoEntry(self.position, self.steps.index(step), before))
+        now_complete = self._answered(self.position)
+        self._done += int(now_complete) - int(self.complete[self.position])
+        self.complete[self.position] = now_complete
 
     def _undo(self) -> None:
         if not self.undo_stack:
@@ -464,11 +490,15 @@ class SessionModel(TokenCursor, SuggestionKeys):
         self._arrive()
 
     def _next_unfinished(self, start: int, *, wrap: bool, exclude: int | None = None) -> int | None:
+        """The first sentence not complete from ``start`` on (then from the first, with ``wrap``):
+        a scan of the done flags a block at a time, which ends at the first open one."""
         count = len(self.sentences)
-        candidates = list(range(start, count)) + (list(range(0, min(start, count))) if wrap else [])
-        for position in candidates:
-            if position != exclude and not self.is_complete(position):
-                return position
+        for begin, end in ((start, count), (0, min(start, count))) if wrap else ((start, count),):
+            for block in range(begin, end, NEXT_BLOCK):
+                open_positions = (~self.complete[block:min(block + NEXT_BLOCK, end)]).nonzero()[0] + block
+                found = next((int(p) for p in open_positions[:2] if p != exclude), None)
+                if found is not None:
+                    return found
         return None
 
     def _first_open_step(self, position: int) -> int:

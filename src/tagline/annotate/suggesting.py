@@ -33,6 +33,7 @@ class SuggestionKeys:
         position: int
         step_index: int
         sentences: list[dict[str, Any]]
+        complete: Any
         steps: list[Any]
         _failure_told: bool
         ranking: UncertainOrder | None
@@ -128,8 +129,12 @@ class SuggestionKeys:
 
     def _take_ranking(self) -> None:
         """Put the sentences after this one in the model's order, once its ranking has arrived."""
-        if self.ranking is not None and (ranked := self.ranking.take(self.sentences, self.position, self.undo_stack)):
-            self.sentences = ranked
+        if self.ranking is not None and \
+                (permutation := self.ranking.take(self.sentences, self.position, self.undo_stack)):
+            from tagline.annotate.session_data import reorder
+
+            self.sentences = reorder(self.sentences, permutation)
+            self.complete = self.complete[permutation]
             self._ask_ahead()
 
     def _tell_failure(self) -> None:

@@ -104,6 +104,17 @@ def iter_lines(
     raises :class:`~tagline.errors.DataError` naming ``path:line``, unless ``problems`` is given,
     in which case it is recorded there and skipped so that every problem can be listed.
     """
+    for line_number, _, record in iter_placed_lines(path, problems=problems, kind=kind):
+        yield line_number, record
+
+
+def iter_placed_lines(
+    path: str | os.PathLike[str], *, problems: list[LineProblem] | None = None, kind: str | None = None,
+    start: int = 0, first_line: int = 1,
+) -> Iterator[tuple[int, int, dict[str, Any]]]:
+    """:func:`iter_lines` yielding ``(line_number, byte_offset, record)``, from byte ``start`` (the
+    start of line ``first_line``) on: what an index of a file's records, or the reading of what was
+    appended since, needs."""
     if kind is None:
         decode: Callable[[bytes], object] = orjson.loads
     else:
@@ -112,8 +123,11 @@ def iter_lines(
         from tagline.schemas.records import decode_record
 
         decode = partial(decode_record, kind)
+    offset = start
     with open(path, "rb") as lines:
-        for line_number, line in enumerate(lines, 1):
+        lines.seek(start)
+        for line_number, line in enumerate(lines, first_line):
+            at, offset = offset, offset + len(line)
             try:
                 record = decode(line)
             except (orjson.JSONDecodeError, msgspec.DecodeError) as error:
@@ -133,7 +147,7 @@ def iter_lines(
             if type(record) is not dict:
                 _bad_line(path, line_number, f"expected a JSON object, found {type(record).__name__}", problems)
                 continue
-            yield line_number, record
+            yield line_number, at, record
 
 
 def _torn(path: str | os.PathLike[str], line_number: int, problems: list[LineProblem] | None) -> None:

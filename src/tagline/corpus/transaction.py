@@ -181,11 +181,11 @@ class Transaction:
         points to is the one replaced. Returns the backup's path, if one was made."""
         return self._replace(Path(path), lambda out: _write_records(out, records), keep_old=keep_old)
 
-    def write_text(self, path: str | os.PathLike[str], text: str, *, keep_old: bool = False,
+    def write_text(self, path: str | os.PathLike[str], text: str | bytes, *, keep_old: bool = False,
                    sync_directory: bool = True) -> Path | None:
-        """Write ``text`` (UTF-8) to a new file renamed over ``path``; see :meth:`replace`."""
-        return self._replace(Path(path), lambda out: out.write(text.encode("utf-8")), keep_old=keep_old,
-                             sync_directory=sync_directory)
+        """Write ``text`` (UTF-8, or bytes as they are) to a new file renamed over ``path``; see :meth:`replace`."""
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
+        return self._replace(Path(path), lambda out: out.write(data), keep_old=keep_old, sync_directory=sync_directory)
 
     def write_texts(self, items: Iterable[tuple[str | os.PathLike[str], str, bool]]) -> None:
         """Write many ``(path, text, keep_old)`` files as :meth:`write_text` does, noting them in the

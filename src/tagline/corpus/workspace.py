@@ -232,7 +232,7 @@ class Workspace:
         terminal session, ``label``) do not read a half-made change for long. The temporary files
         that killed writes left in the small folders are removed too.
         """
-        for directory in (self.root, self.annotations_dir, self.gold_dir):
+        for directory in (self.root, self.annotations_dir, self.gold_dir, self.build_dir / "index"):
             sweep_temporaries(directory)
         if not self.journal_path.exists():
             return

@@ -1,0 +1,298 @@
+"""Where one annotator's current answers are in its file: for each sentence and question, the byte
+offset of the event that counts (the last one; none once retracted). A session on a large corpus
+opens from this instead of reading every answer into Python, and reads a sentence's answers (a
+few lines) when it shows the sentence.
+
+The fold is derived data, saved in ``build/index/answers-<annotator>.npz`` with how much of the file
+it covers (bytes and lines), the file's inode and a digest of the last bytes it covers. Annotation
+files only grow, so the next session folds only what was appended since; a saved fold that does not
+match the file (another inode, a shorter file, other bytes at its end, arrays that do not agree) is
+not used, and the file is folded from its first line. Each answer read through it is checked: the
+line at the offset must be an event of that sentence and question (:class:`StaleAnswers` if not).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, get_args
+
+import msgspec
+
+from tagline.annotate.events import slot
+from tagline.errors import DataError, StorageError
+from tagline.schemas.records import Op, Task
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from tagline.corpus.workspace import Workspace
+
+Slot = tuple[str, str | None]
+FORMAT_VERSION = 1
+# Lines read beyond the saved fold before opening a session saves the fold again.
+SAVE_AFTER = 2000
+_DIGEST_BYTES = 512
+# Beyond this many bytes to fold, the lines are read in Arrow (what a question needs of each event,
+# its envelope checked); each answer's whole record is checked when it is read.
+FAST_AFTER = 1 << 20
+UNTOUCHED = -2  # in a fold of appended lines: no line answered or retracted this question
+
+
+class StaleAnswers(Exception):
+    """The line at an offset the fold gives is not the answer it should be."""
+
+
+@dataclass
+class AnswerIndex:
+    """``offsets[row, column]``: where the answer to question ``slots[column]`` of sentence
+    ``ids[row]`` (ids sorted, UTF-8 bytes) starts in ``path``, -1 when there is none."""
+
+    path: Path
+    slots: list[Slot]
+    ids: np.ndarray
+    offsets: np.ndarray
+    covered: int = 0  # bytes of the file folded (whole lines)
+    lines: int = 0
+
+    def row(self, sentence_id: str) -> int | None:
+        import numpy as np
+
+        wanted = np.bytes_(sentence_id.encode("utf-8"))
+        row = int(np.searchsorted(self.ids, wanted))
+        return row if row < len(self.ids) and self.ids[row] == wanted else None
+
+    def complete(self, required: list[Slot]) -> np.ndarray:
+        """The ids (sorted) that have an answer to every one of ``required``."""
+        import numpy as np
+
+        if any(wanted not in self.slots for wanted in required):
+            return self.ids[:0]
+        columns = [self.slots.index(wanted) for wanted in required]
+        return self.ids[np.all(self.offsets[:, columns] >= 0, axis=1)]
+
+    def values(self, sentence_id: str, handle: Any) -> dict[Slot, dict[str, Any]]:
+        """The sentence's current answers, each read from its line in the open file ``handle``."""
+        from tagline.schemas.records import decode_record
+
+        row = self.row(sentence_id)
+        found: dict[Slot, dict[str, Any]] = {}
+        if row is None:
+            return found
+        for column, offset in enumerate(self.offsets[row].tolist()):
+            if offset < 0:
+                continue
+            line = _line_at(handle.fileno(), offset)
+            try:
+                event = decode_record("event", line)
+            except msgspec.DecodeError:
+                event = None
+            except ValueError as error:  # a line that is JSON but not an event
+                raise DataError(f"not a valid annotation event: {error}", where=f"{self.path} (byte {offset})",
+                                fix="fix or remove that line (`tagline validate` lists every problem)") from None
+            if event is None or event["sentence_id"] != sentence_id or slot(event) != self.slots[column] or \
+                    event["op"] != "set":
+                raise StaleAnswers(f"{self.path}: byte {offset} is not {sentence_id}'s answer")
+            found[self.slots[column]] = event["value"]
+        return found
+
+
+def answer_index(workspace: Workspace, annotator: str, *, saved: bool = True) -> AnswerIndex:
+    """The fold of the annotator's file: the saved one (when it matches the file) brought up to date
+    with what was appended since, saved again when that was more than :data:`SAVE_AFTER` lines.
+    ``saved=False`` folds the whole file, ignoring what was saved."""
+    import numpy as np
+
+    from tagline.corpus.store import _torn, complete_size
+
+    path = workspace.annotation_path(annotator)
+    store = workspace.build_dir / "index" / f"answers-{annotator}.npz"
+    empty = AnswerIndex(path, [], np.zeros(0, "S1"), np.zeros((0, 0), np.int64))
+    if not path.exists():
+        return empty
+    base = (_load(store, path) if saved else None) or empty
+    size, torn = complete_size(path)
+    folded = _fold_arrow(path, base.covered, size, base.lines) if size - base.covered > FAST_AFTER else None
+    if folded is None:
+        folded = _fold_lines(path, base.covered, size, base.lines)
+    tail, lines, end = folded
+    if torn:
+        _torn(path, lines + 1, None)  # the store reader's warning: a write cut short, skipped
+    if not len(tail.ids):
+        return base
+    index = _merged(base, tail, end, lines)
+    if lines - base.lines > SAVE_AFTER:
+        _save(index, store)
+    return index
+
+
+def _fold_lines(path: Path, start: int, size: int, lines: int) -> tuple[AnswerIndex, int, int]:
+    """Fold the lines between ``start`` and ``size`` one by one with the store's reader (its checks
+    and its errors): what :func:`_fold_arrow` gives."""
+    import numpy as np
+
+    from tagline.corpus.store import iter_placed_lines
+
+    latest: dict[str, dict[Slot, int]] = {}
+    end = start
+    for line_number, at, event in iter_placed_lines(path, kind="event", start=start, first_line=lines + 1):
+        if at >= size:
+            break  # appended after this fold began: the next fold reads it
+        latest.setdefault(event["sentence_id"], {})[slot(event)] = at if event["op"] == "set" else -1
+        lines, end = line_number, at
+    slots = list(dict.fromkeys(key for answers in latest.values() for key in answers))
+    ids = np.array(sorted(sentence_id.encode("utf-8") for sentence_id in latest), dtype=bytes) if latest else \
+        np.zeros(0, "S1")
+    offsets = np.full((len(ids), len(slots)), UNTOUCHED, dtype=np.int64)
+    column = {key: number for number, key in enumerate(slots)}
+    for row, sentence_id in enumerate(ids.tolist()):
+        for key, offset in latest[sentence_id.decode("utf-8")].items():
+            offsets[row, column[key]] = offset
+    return AnswerIndex(path, slots, ids, offsets), lines, _line_end(path, end) if latest else end
+
+
+def _merged(base: AnswerIndex, tail: AnswerIndex, covered: int, lines: int) -> AnswerIndex:
+    """``base`` with what was folded since (``tail``, whose ``UNTOUCHED`` questions keep their answer):
+    rows inserted for sentences it did not have, in id order, so a short tail costs a copy of the
+    arrays and no sort."""
+    import numpy as np
+
+    if not len(base.ids):
+        return AnswerIndex(base.path, tail.slots, tail.ids, np.where(tail.offsets == UNTOUCHED, -1, tail.offsets),
+                           covered, lines)
+    slots = base.slots + [key for key in tail.slots if key not in base.slots]
+    width = f"S{max(base.ids.dtype.itemsize, tail.ids.dtype.itemsize)}"
+    ids, new_ids = base.ids.astype(width), tail.ids.astype(width)
+    offsets = np.pad(base.offsets, ((0, 0), (0, len(slots) - len(base.slots))), constant_values=-1)
+    rows = np.minimum(np.searchsorted(ids, new_ids), len(ids) - 1)
+    missing = new_ids[ids[rows] != new_ids]
+    if len(missing):
+        at = np.searchsorted(ids, missing)
+        ids = np.insert(ids, at, missing)
+        offsets = np.insert(offsets, at, -1, axis=0)
+    rows = np.searchsorted(ids, new_ids)
+    for column, key in enumerate(tail.slots):
+        given = tail.offsets[:, column] != UNTOUCHED
+        offsets[rows[given], slots.index(key)] = tail.offsets[given, column]
+    return AnswerIndex(base.path, slots, ids, offsets, covered, lines)
+
+
+def _fold_arrow(path: Path, start: int, size: int, lines: int) -> tuple[AnswerIndex, int, int] | None:
+    """Fold the whole lines between ``start`` and ``size`` in Arrow, vectorised: ``(tail, lines, end)``,
+    where ``tail.offsets`` is ``UNTOUCHED`` for a question no line answered; or None when a line is
+    not an event (or is blank), which the store's reader then reports by its line number. Each
+    event's envelope is checked here, its value when it is read."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.json as pa_json
+
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        data = handle.read(size - start)
+    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    if not len(newlines):
+        return None
+    line_starts = np.concatenate(([0], newlines[:-1] + 1)) + start
+    fields = [(name, pa.string()) for name in ("sentence_id", "annotator", "time", "task", "op")]
+    schema = pa.schema([*fields, ("value", pa.struct([("target", pa.string())]))])
+    try:
+        table = pa_json.read_json(pa.py_buffer(data), parse_options=pa_json.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="ignore")).combine_chunks()
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+
+    def every(condition: Any) -> bool:
+        return bool(pc.all(pc.fill_null(condition, False)).as_py())
+
+    stance = pc.equal(table["task"], "stance")
+    target = pc.if_else(stance, pc.struct_field(table["value"], "target"), pa.scalar(None, pa.string()))
+    if table.num_rows != len(line_starts) or not all(
+            table[name].null_count == 0 and every(pc.greater(pc.utf8_length(table[name]), 0)) for name, _ in fields) \
+            or not every(pc.is_in(table["task"], pa.array(list(get_args(Task))))) \
+            or not every(pc.is_in(table["op"], pa.array(list(get_args(Op))))) \
+            or not every(pc.or_(pc.invert(stance), pc.greater(pc.utf8_length(pc.fill_null(target, "")), 0))):
+        return None  # a stance event names its target
+    slot_keys = pc.binary_join_element_wise(table["task"], pc.fill_null(target, "\x00"), "\x1f").chunk(0) \
+        .dictionary_encode()
+    sentence_keys = table["sentence_id"].chunk(0).dictionary_encode()
+    width = len(slot_keys.dictionary)
+    combined = sentence_keys.indices.to_numpy().astype(np.int64) * width + slot_keys.indices.to_numpy()
+    keys, last_reversed = np.unique(combined[::-1], return_index=True)
+    last = len(combined) - 1 - last_reversed  # the last line of each sentence and question
+    sets = pc.equal(table["op"], "set").to_numpy(zero_copy_only=False)
+    ids = pc.cast(sentence_keys.dictionary, pa.binary()).to_numpy(zero_copy_only=False).astype(bytes)
+    order = np.argsort(ids, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    offsets = np.full((len(ids), width), UNTOUCHED, dtype=np.int64)
+    offsets[rank[keys // width], keys % width] = np.where(sets[last], line_starts[last], -1)
+    slots = [(task, None if target_name == "\x00" else target_name)
+             for task, target_name in (key.split("\x1f", 1) for key in slot_keys.dictionary.to_pylist())]
+    return AnswerIndex(path, slots, ids[order], offsets), lines + len(line_starts), start + int(newlines[-1]) + 1
+
+
+def _line_at(fd: int, offset: int) -> bytes:
+    """The line that starts at ``offset`` (with its newline, when it has one)."""
+    chunks, at = [], offset
+    while True:
+        chunk = os.pread(fd, 4096, at)
+        newline = chunk.find(b"\n")
+        if newline >= 0 or not chunk:
+            chunks.append(chunk[:newline + 1] if newline >= 0 else chunk)
+            return b"".join(chunks)
+        chunks.append(chunk)
+        at += len(chunk)
+
+
+def _line_end(path: Path, start: int) -> int:
+    with open(path, "rb") as handle:
+        return start + len(_line_at(handle.fileno(), start))
+
+
+def _digest(path: Path, covered: int) -> str:
+    with open(path, "rb") as handle:
+        handle.seek(max(0, covered - _DIGEST_BYTES))
+        return hashlib.blake2b(handle.read(min(covered, _DIGEST_BYTES)), digest_size=16).hexdigest()
+
+
+def _load(store: Path, path: Path) -> AnswerIndex | None:
+    """The saved fold, if it is one of this file as it still begins; None otherwise."""
+    import numpy as np
+
+    try:
+        with np.load(store, allow_pickle=False) as saved:
+            meta = json.loads(bytes(saved["meta"]).decode("utf-8"))
+            ids, offsets = saved["ids"], saved["offsets"]
+        status = os.stat(path)
+        slots = [(task, target) for task, target in meta["slots"]]
+        if meta["version"] != FORMAT_VERSION or meta["inode"] != status.st_ino or not \
+                0 < meta["covered"] <= status.st_size or meta["digest"] != _digest(path, meta["covered"]) or \
+                offsets.shape != (len(ids), len(slots)) or not bool(np.all(ids[1:] > ids[:-1])) or \
+                (offsets.size and int(offsets.max()) >= meta["covered"]):
+            return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # none saved, or not one this version reads
+    return AnswerIndex(path, slots, ids, offsets.astype(np.int64), meta["covered"], meta["lines"])
+
+
+def _save(index: AnswerIndex, store: Path) -> None:
+    import numpy as np
+
+    from tagline.corpus.transaction import Transaction
+
+    meta = {"version": FORMAT_VERSION, "inode": os.stat(index.path).st_ino, "covered": index.covered,
+            "lines": index.lines, "digest": _digest(index.path, index.covered), "slots": index.slots}
+    buffer = io.BytesIO()
+    np.savez(buffer, ids=index.ids, offsets=index.offsets,
+             meta=np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8))
+    try:
+        store.parent.mkdir(parents=True, exist_ok=True)
+        with Transaction() as transaction:  # a temporary file renamed into place
+            transaction.write_text(store, buffer.getvalue())
+    except (OSError, StorageError):
+        pass  # a read-only workspace: folded again next time
