@@ -103,7 +103,7 @@ class TokenCursor:
                             "x removes · Enter done")
 
     def _mark_selection(self, label: str) -> None:
-        from tagline.annotate.session import brief
+        from tagline.annotate.finding import brief
 
         """The selection becomes a span of ``label``; spans it overlaps give way (so marking a
         selected span again relabels it, and a grown or shrunk one replaces it)."""

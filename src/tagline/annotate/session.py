@@ -4,7 +4,6 @@ draws; everything the session decides is here, so it can be tested without a ter
 
 from __future__ import annotations
 
-import re
 import statistics
 import time
 from collections.abc import Callable
@@ -24,6 +23,14 @@ from tagline.annotate.cursor import (  # noqa: F401  (the cursor's keys, named h
     TokenCursor,
 )
 from tagline.annotate.events import make_event, required_slots
+from tagline.annotate.finding import (  # noqa: F401  (the keys and limits of finding spans, named here too)
+    BACKSPACE,
+    ENTER,
+    ESCAPE,
+    MARK_ALL_LIMIT,
+    FindKeys,
+    brief,
+)
 from tagline.annotate.order import UncertainOrder, order_permutation, session_ranking
 from tagline.annotate.scripted import check_annotator
 from tagline.annotate.suggest import SuggestionFeed
@@ -43,11 +50,7 @@ LOOKAHEAD = 8
 # (the builtin model's first training); any key starts at once without them.
 FIRST_SUGGESTIONS_WAIT = 30.0
 NO_STANCE_TARGETS = f"Stance is not asked: the workspace has no stance targets ({ADD_TARGETS})."
-ENTER, ESCAPE, BACKSPACE, LEFT, RIGHT = "ENTER", "ESC", "BACKSPACE", "LEFT", "RIGHT"
-_OFFSETS = re.compile(r"^\s*(\d+)\s*[:\-]\s*(\d+)\s*$")
-# "[a] all" marks every occurrence of a found text as one answer; past this many (a one-character
-# find in a sentence of millions of characters) the list alone would take seconds and gigabytes.
-MARK_ALL_LIMIT = 1000
+LEFT, RIGHT = "LEFT", "RIGHT"
 # Done flags looked at at once when looking for the next unfinished sentence.
 NEXT_BLOCK = 4096
 
@@ -77,7 +80,7 @@ class UndoEntry:
 
 
 @dataclass
-class SessionModel(TokenCursor, SuggestionKeys):
+class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
     """State of one annotator's session. Feed it keys with :meth:`handle_key`."""
 
     workspace: Workspace
@@ -307,103 +310,6 @@ class SessionModel(TokenCursor, SuggestionKeys):
         self.out_of_turn.add((self.sentence["id"], step.slot))
         self.message = f"{step.title()}: {label}"
 
-    def _key_find(self, key: str) -> None:
-        if key == ESCAPE:
-            self.mode, self.buffer = "label", ""
-        elif key == BACKSPACE:
-            self.buffer = self.buffer[:-1]
-        elif key == ENTER:
-            self._resolve_find()
-        elif len(key) == 1 and key.isprintable():
-            self.buffer += key
-
-    def _resolve_find(self) -> None:
-        text = self.sentence["text"]
-        query = self.buffer
-        self.buffer = ""
-        match = _OFFSETS.match(query)
-        if match:
-            start, end = int(match.group(1)), int(match.group(2))
-            if not 0 <= start < end <= len(text):
-                self.mode, self.message = "label", f"offsets {start}:{end} are outside 0:{len(text)}"
-                return
-            occurrences = [(start, end)]
-        elif not query:
-            self.mode = "label"
-            return
-        else:
-            from tagline.annotate.matching import find_occurrences
-
-            occurrences = list(find_occurrences(query, text, self.sentence.get("lang", ""), limit=MARK_ALL_LIMIT + 1))
-            if not occurrences:
-                self.mode, self.message = "label", f"{brief(query)!r} is not in the sentence"
-                return
-        self.found = len(occurrences)
-        if len(occurrences) > MARK_ALL_LIMIT:
-            from tagline.annotate.matching import count_occurrences
-
-            self.found = count_occurrences(query, text)  # counted without a list
-            occurrences = occurrences[:9]
-        self.pending = occurrences
-        self.mode = "occurrence" if len(occurrences) > 1 else "entity_label"
-
-    def _key_occurrence(self, key: str) -> None:
-        if key == ESCAPE:
-            self.mode, self.pending = "label", []
-        elif key == "a" and self.found > len(self.pending):
-            self.message = (f"{self.found:,} occurrences are too many to mark at once (at most {MARK_ALL_LIMIT:,}); "
-                            "choose one, or Esc and find a longer text or START:END")
-        elif key == "a":
-            self.mode = "entity_label"
-        elif key.isdigit() and 1 <= int(key) <= min(9, len(self.pending)):
-            self.pending = [self.pending[int(key) - 1]]
-            self.mode = "entity_label"
-        else:
-            every = ", a for all" if self.found <= len(self.pending) else ""
-            self.message = f"choose 1-{min(9, len(self.pending))}{every}, Esc to cancel"
-
-    def _key_entity_label(self, key: str) -> None:
-        keys = self.workspace.config.keys("entities")
-        if key == ESCAPE:
-            self.mode, self.pending = "label", []
-            return
-        if key not in keys:
-            self.message = "press an entity label key, or Esc to cancel"
-            return
-        text = self.sentence["text"]
-        chosen = set(self.pending)
-        spans = [s for s in self.spans() if (s["start"], s["end"]) not in chosen]  # a span found again is relabelled
-        spans.extend({"start": start, "end": end, "label": keys[key], "text": text[start:end]}
-                     for start, end in self.pending)
-        spans.sort(key=lambda s: (s["start"], s["end"]))
-        self._record(self.step, {"spans": spans})
-        self.message = f"added {plural(len(self.pending), keys[key] + ' span')}"
-        self.mode, self.pending = "label", []
-
-    def _key_remove(self, key: str) -> None:
-        if key == ESCAPE:
-            self.mode, self.buffer = "label", ""
-        elif key == BACKSPACE:
-            self.buffer = self.buffer[:-1]
-        elif key.isdigit():
-            self.buffer += key
-            spans = self.spans()
-            if len(spans) < 10:  # one digit is enough: act at once
-                self._remove_span(int(self.buffer))
-        elif key == ENTER and self.buffer:
-            self._remove_span(int(self.buffer))
-
-    def _remove_span(self, number: int) -> None:
-        spans = self.spans()
-        self.buffer = ""
-        self.mode = "label"
-        if not 1 <= number <= len(spans):
-            self.message = f"no span {number}"
-            return
-        removed = spans.pop(number - 1)
-        self._record(self.step, {"spans": spans})
-        self.message = f"removed {brief(removed['text'])} ({removed['label']})"
-
     # ----- moving and recording ----------------------------------------------------------
     def _record(self, step: Step, value: dict | None, *, op: str = "set", undoable: bool = True) -> None:
         self._record_all([(step, value)], op=op, undoable=undoable)
@@ -513,9 +419,3 @@ class SessionModel(TokenCursor, SuggestionKeys):
                 f"{done}/{len(self.sentences)} sentences complete. Every answer is saved in "
                 f"{self.workspace.annotation_path(self.annotator)}."
                 + (f"\n{NO_STANCE_TARGETS}" if self.stance_left_out else ""))
-
-
-def brief(text: str, limit: int = 30) -> str:
-    """``text`` as a message quotes it: cut to ``limit`` characters, so a span or a pasted find of
-    millions of characters does not become a message of millions."""
-    return text if len(text) <= limit else text[:limit - 1] + "…"
