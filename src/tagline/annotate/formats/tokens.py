@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 
 from tagline.errors import InputError
 
 TAG_PREFIXES = frozenset("BIESLU")
+_NOT_SPACE = re.compile(r"\S+")
 
 
 # --- tags ------------------------------------------------------------------------------------------
@@ -186,26 +188,25 @@ def align_tokens(text: str, tokens: list[str], where: str,
 
 def export_tokens(text: str, lang: str, cuts: set[int]) -> list[tuple[int, int]]:
     """Token offsets for writing token formats: tagline's tokenizer, cut again at every offset in
-    ``cuts`` (entity boundaries), covering every character that is not white space."""
+    ``cuts`` (entity boundaries), covering every character that is not white space: each run of
+    characters that are not white space, cut at every token edge and every cut inside it."""
     from tagline.corpus.tokenize import tokenize
 
     boundaries = set(cuts)
     try:
         for start, end in tokenize(text, lang if lang in ("ja", "en") else "en"):
-            boundaries.update((start, end))
+            boundaries.add(start)
+            boundaries.add(end)
     except ValueError:
         pass
+    edges = sorted(boundaries)
     tokens = []
-    index = 0
-    while index < len(text):
-        if text[index].isspace():
-            index += 1
-            continue
-        stop = index + 1
-        while stop < len(text) and not text[stop].isspace() and stop not in boundaries:
-            stop += 1
-        tokens.append((index, stop))
-        index = stop
+    for run in _NOT_SPACE.finditer(text):  # `\s` is exactly str.isspace (tests/annotate/test_token_tools.py)
+        start, end = run.span()
+        for edge in edges[bisect_right(edges, start):bisect_left(edges, end)]:
+            tokens.append((start, edge))
+            start = edge
+        tokens.append((start, end))
     return tokens
 
 
