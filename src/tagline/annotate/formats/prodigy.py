@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import BinaryIO
 
+from tagline.annotate.formats import jsontext
 from tagline.annotate.formats.common import (
     ExportData,
     ExportResult,
@@ -15,6 +17,7 @@ from tagline.annotate.formats.common import (
     ForeignSpan,
     ReadOptions,
     ReadResult,
+    chunked,
     expect_object,
     expect_offset,
     json_records,
@@ -187,41 +190,50 @@ def _tokens(text: str, lang: str, spans: list[dict]) -> list[dict]:
     return tokens
 
 
-def write(data: ExportData) -> ExportResult:
+def write(data: ExportData, out: BinaryIO) -> ExportResult:
     """One ``ner_manual`` record (tokens and token-aligned spans) per sentence with an entity answer,
     and one ``choice`` record per classification answer (``options``/``accept``, with the task and
     target in ``meta``); ``_annotator_id`` is the annotator's name (absent for gold)."""
-    lines = []
     stance_labels = data.config.labels("stance") if "stance" in data.config.tasks else []
     claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
-    for sentence in data.sentences:
-        current = data.answers.get(sentence["id"], {})
-        base = {"text": sentence["text"], "meta": {"sentence_id": sentence["id"]}}
-        if data.annotator:
-            base["_annotator_id"] = data.annotator
-        for (task, target), value in sorted(current.items(), key=lambda item: (item[0][0], item[0][1] or "")):
-            record = json.loads(json.dumps(base))
-            if task == "entities":
-                record["tokens"] = _tokens(sentence["text"], sentence.get("lang", "en"), value["spans"])
-                starts = {token["start"]: token["id"] for token in record["tokens"]}
-                ends = {token["end"]: token["id"] for token in record["tokens"]}
-                record["spans"] = []
-                for span in value["spans"]:
-                    item = {"start": span["start"], "end": span["end"], "text": span["text"], "label": span["label"]}
-                    if span["start"] in starts and span["end"] in ends:
-                        item["token_start"], item["token_end"] = starts[span["start"]], ends[span["end"]]
-                    record["spans"].append(item)
-                record["_view_id"] = "ner_manual"
-            else:
-                labels = stance_labels if task == "stance" else claim_labels
-                record["options"] = [{"id": label, "text": label} for label in labels]
-                record["accept"] = [value["label"]]
-                record["meta"]["task"] = task
-                if target is not None:
-                    record["meta"]["target"] = target
-                record["_view_id"] = "choice"
-            record["answer"] = "accept"
-            lines.append(json.dumps(record, ensure_ascii=False))
-        if not current:
-            lines.append(json.dumps(base, ensure_ascii=False))
-    return ExportResult(content="".join(line + "\n" for line in lines), records=len(lines))
+    count = 0
+    for chunk in chunked(data.sentences):
+        lines: list[dict] = []
+        for sentence in chunk:
+            current = data.answers.get(sentence["id"], {})
+            base = {"text": sentence["text"], "meta": {"sentence_id": sentence["id"]}}
+            if data.annotator:
+                base["_annotator_id"] = data.annotator
+            for (task, target), value in sorted(current.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+                record = {**base, "meta": dict(base["meta"])}
+                if task == "entities":
+                    _entity_record(record, sentence, value["spans"])
+                else:
+                    record["options"] = [{"id": label, "text": label}
+                                         for label in (stance_labels if task == "stance" else claim_labels)]
+                    record["accept"] = [value["label"]]
+                    record["meta"]["task"] = task
+                    if target is not None:
+                        record["meta"]["target"] = target
+                    record["_view_id"] = "choice"
+                record["answer"] = "accept"
+                lines.append(record)
+            if not current:
+                lines.append(base)
+        out.write(jsontext.lines(lines))
+        count += len(lines)
+    return ExportResult(records=count)
+
+
+def _entity_record(record: dict, sentence: dict, spans: list[dict]) -> None:
+    """Make ``record`` the ``ner_manual`` record of these spans: tokens, spans with their tokens."""
+    record["tokens"] = _tokens(sentence["text"], sentence.get("lang", "en"), spans)
+    starts = {token["start"]: token["id"] for token in record["tokens"]}
+    ends = {token["end"]: token["id"] for token in record["tokens"]}
+    record["spans"] = []
+    for span in spans:
+        item = {"start": span["start"], "end": span["end"], "text": span["text"], "label": span["label"]}
+        if span["start"] in starts and span["end"] in ends:
+            item["token_start"], item["token_end"] = starts[span["start"]], ends[span["end"]]
+        record["spans"].append(item)
+    record["_view_id"] = "ner_manual"
