@@ -130,8 +130,10 @@ class ExportResult:
 CHUNK = 1000  # sentences whose text a streaming writer gathers before one write
 
 
-def chunked(items: Iterable[T], size: int = CHUNK) -> Iterator[list[T]]:
-    """``items`` in lists of ``size`` (the last one shorter), for writers that write a part at a time."""
+def chunked(items: Iterable[T], size: int | None = None) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (default :data:`CHUNK`; the last one shorter), for writers that
+    write a part at a time."""
+    size = size or CHUNK
     chunk: list[T] = []
     for item in items:
         chunk.append(item)

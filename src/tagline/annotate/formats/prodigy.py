@@ -169,24 +169,19 @@ def _tokens(text: str, lang: str, spans: list[dict]) -> list[dict]:
     ``ws`` (one space follows). White space other than that one space is a token of its own, as in
     spaCy, so the tokens and their ``ws`` spell out the text exactly. Cut at every span edge."""
     cuts = {offset for span in spans for offset in (span["start"], span["end"])}
-    pieces: list[tuple[int, int]] = []
-    cursor = 0
-    for start, end in export_tokens(text, lang, cuts):
-        if start > cursor:
-            pieces.append((cursor, start))  # white space, trimmed below where a space is a token's ws
-        pieces.append((start, end))
-        cursor = end
-    if cursor < len(text):
-        pieces.append((cursor, len(text)))
     tokens: list[dict] = []
-    for start, end in pieces:
-        # A space right after a word is that word's `ws`; the rest of the white space is a token.
-        if text[start] == " " and tokens and not tokens[-1]["text"].isspace():
-            tokens[-1]["ws"] = True
-            start += 1
-            if start == end:
-                continue
-        tokens.append({"text": text[start:end], "start": start, "end": end, "id": len(tokens), "ws": False})
+    cursor = 0
+    for start, end in [*export_tokens(text, lang, cuts), (len(text), len(text))]:
+        if start > cursor:  # white space: a space right after a word is that word's `ws`, the rest a token
+            if text[cursor] == " " and tokens:
+                tokens[-1]["ws"] = True
+                cursor += 1
+            if start > cursor:
+                tokens.append({"text": text[cursor:start], "start": cursor, "end": start, "id": len(tokens),
+                               "ws": False})
+        if end > start:
+            tokens.append({"text": text[start:end], "start": start, "end": end, "id": len(tokens), "ws": False})
+        cursor = end
     return tokens
 
 

@@ -11,9 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from tagline.annotate.formats import jsontext
+from tagline.annotate.formats import common, jsontext
 from tagline.annotate.formats.common import (
-    CHUNK,
     ExportData,
     ExportResult,
     ForeignAnswer,
@@ -299,7 +298,7 @@ def _write_documents(data: ExportData, out: BinaryIO, documents: Iterator[dict])
         pending.append(document)
         sentences += len(document["paragraphs"])
         pending_sentences += len(document["paragraphs"])
-        if pending_sentences >= CHUNK:
+        if pending_sentences >= common.CHUNK:
             out.write((b",\n" if written else b"[\n") + jsontext.indented_items(pending))
             written += len(pending)
             pending, pending_sentences = [], 0

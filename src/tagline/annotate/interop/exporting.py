@@ -78,8 +78,7 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
                       account=account, conll_comments=conll_comments)
     written = _Written(spec.load_writer(), data)
     content, also_written = _write(spec.folder, out, written, force)
-    data, result = written.data, written.result
-    warnings = list(result.warnings)
+    result, warnings = written.result, list(written.result.warnings)
     if written.orphaned:
         warnings.insert(0, f"{plural(written.orphaned, 'sentence')} with answers no longer in sentences.jsonl "
                            "(orphaned when their documents were replaced) not exported")
@@ -90,7 +89,7 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
         "format": fmt, "out": str(out) if out is not None else None,
         "view": "gold" if gold else f"annotator:{annotator}",
         "sentences": sentences.count,
-        "answers": sum(len(current) for current in data.answers.values()),
+        "answers": sum(len(current) for current in written.data.answers.values()),
         "records": result.records, "warnings": warnings, "also_written": also_written,
     }
     if out is None:
@@ -191,13 +190,14 @@ def _view(workspace: Workspace, gold: bool, annotator: str | None) -> dict[str, 
           dict[str, Any]]]:
     """Sentence id -> (task, target) -> value: one annotator's current answers, or the gold view."""
     from tagline.annotate.events import load_view
-    from tagline.annotate.gold import gold_view
 
     if annotator:
         if annotator not in workspace.annotators():
             raise DataError(f"no annotations by {annotator!r}",
                             fix=f"annotators here: {', '.join(workspace.annotators()) or 'none yet'}")
         return load_view(workspace, annotator).answers
+    from tagline.annotate.gold import gold_view
+
     view = gold_view(workspace)
     if not view:
         raise DataError("there is no gold yet", fix="run `tagline annotate adjudicate`, or import gold with --gold")
