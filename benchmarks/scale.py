@@ -139,8 +139,9 @@ def baseline(kind: str, source: Path, size: int, out: Path) -> list[str]:
     return [sys.executable, "-c", f"import sys\n{READERS[kind]}\n{WRITE}", str(source), str(size), str(out)]
 
 
-def run(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
-    """Seconds and peak resident memory (bytes) of one child; fails loudly if it fails."""
+def run(command: list[str], cwd: Path | None = None) -> tuple[float, float, float]:
+    """Seconds, peak resident memory (bytes) and CPU seconds (user and system) of one child; fails
+    loudly if it fails."""
     with tempfile.TemporaryFile() as errors:  # not a pipe: a child writing much to a full pipe would wait forever
         started = time.perf_counter()
         child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
@@ -150,7 +151,7 @@ def run(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
         if child.returncode != 0:
             errors.seek(0)
             raise SystemExit(f"{' '.join(command)} failed ({child.returncode}):\n{errors.read().decode()}")
-    return seconds, usage.ru_maxrss * 1024
+    return seconds, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
 
 
 def fresh_workspace(tagline: str, folder: Path) -> Path:
@@ -160,18 +161,20 @@ def fresh_workspace(tagline: str, folder: Path) -> Path:
     return folder
 
 
-def median_run(runs: int, prepare, command: list[str]) -> tuple[float, float]:
-    times, peaks = [], []
+def median_run(runs: int, prepare, command: list[str]) -> tuple[float, float, float]:
+    """The median seconds, the largest peak memory and the median CPU seconds of ``runs`` runs."""
+    times, peaks, cpus = [], [], []
     for _ in range(runs):
         prepare()
-        seconds, peak = run(command)
+        seconds, peak, cpu = run(command)
+        cpus.append(cpu)
         times.append(seconds)
         peaks.append(peak)
-    return statistics.median(times), max(peaks)
+    return statistics.median(times), max(peaks), statistics.median(cpus)
 
 
 def measure(tagline: str, size: int, folder: Path, runs: int, kinds: list[str]) -> Iterator[tuple]:
-    """One row per command: (command, size, seconds, peak bytes, baseline seconds, baseline peak)."""
+    """One row per command: (command, size, (seconds, peak bytes, CPU seconds), the same of its baseline)."""
     files = {"doccano": folder / f"doccano-{size}.jsonl", "label-studio": folder / f"label-studio-{size}.json",
              "conll": folder / f"conll-{size}.conll", "jsonl": folder / f"corpus-{size}.jsonl"}
     # In a child: a child's peak memory counts the parent's at the fork, so the parent stays small.
@@ -186,10 +189,9 @@ def measure(tagline: str, size: int, folder: Path, runs: int, kinds: list[str]) 
             command = [tagline, "annotate", "import", str(files[kind]), "--format", kind, "-w", str(workspace)]
             if kind != "label-studio":
                 command += ["-a", "alice"]
-        seconds, peak = median_run(runs, lambda: fresh_workspace(tagline, workspace), command)
+        measured = median_run(runs, lambda: fresh_workspace(tagline, workspace), command)
         written = sum(path.stat().st_size for path in workspace.rglob("*") if path.is_file())
-        base_seconds, base_peak = median_run(runs, lambda: None, baseline(kind, files[kind], written, sink))
-        yield name, size, seconds, peak, base_seconds, base_peak
+        yield name, size, measured, median_run(runs, lambda: None, baseline(kind, files[kind], written, sink))
 
 
 def export_formats() -> tuple[str, ...]:
@@ -220,15 +222,15 @@ def measure_export(tagline: str, size: int, folder: Path, runs: int, formats: li
             for path in folder.glob(f"export-{fmt}*"):
                 shutil.rmtree(path) if path.is_dir() else path.unlink()
 
-        seconds, peak = median_run(runs, clear, command)
+        measured = median_run(runs, clear, command)
         made = sorted(folder.glob(f"export-{fmt}*"))
         files = [path for path in made if path.is_file()] + [p for path in made if path.is_dir() for p in path.iterdir()]
         base = [sys.executable, "-c", EXPORT_BASELINE, str(sum(path.stat().st_size for path in files)),
                 str(len(files)), str(sink), str(workspace / "sentences.jsonl"), *answers]
-        base_seconds, base_peak = median_run(runs, lambda: shutil.rmtree(sink, ignore_errors=True), base)
+        base_line = median_run(runs, lambda: shutil.rmtree(sink, ignore_errors=True), base)
         shutil.rmtree(sink, ignore_errors=True)
         clear()
-        yield f"export {fmt}", size, seconds, peak, base_seconds, base_peak
+        yield f"export {fmt}", size, measured, base_line
     shutil.rmtree(workspace)
 
 
@@ -246,13 +248,14 @@ for number in range(count):
 """
 
 
-def show(name: str, size: int, seconds: float, peak: float, base_seconds: float, base_peak: float) -> None:
+def show(name: str, size: int, measured: tuple[float, float, float], baseline: tuple[float, float, float]) -> None:
+    (seconds, peak, cpu), (base_seconds, base_peak, base_cpu) = measured, baseline
     target = (TARGET_EXPORT_SECONDS_10K * size / 10_000 if name.startswith("export")
               else TARGET_IMPORT_SECONDS_PER_100K * size / 100_000 if name.startswith("import") else None)
     shown = f"{target:>10.2f}" if target is not None else f"{'':>10}"
     flag = " !" if (target is not None and seconds > target) or peak > TARGET_RSS_BYTES else ""
-    print(f"{name:<22}{size:>10,}{seconds:>9.2f}{peak / 2**20:>9.0f}{base_seconds:>12.2f}"
-          f"{base_peak / 2**20:>9.0f}{seconds / base_seconds:>7.1f}{shown}{flag}", flush=True)
+    print(f"{name:<22}{size:>10,}{seconds:>9.2f}{cpu:>7.2f}{peak / 2**20:>9.0f}{base_seconds:>12.2f}{base_cpu:>7.2f}"
+          f"{base_peak / 2**20:>9.0f}{seconds / base_seconds:>7.1f}{cpu / base_cpu:>7.1f}{shown}{flag}", flush=True)
 
 
 def generate(size: int, folder: Path) -> None:
@@ -286,8 +289,8 @@ def main() -> None:
     started = time.perf_counter()
     print(f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f}, {os.cpu_count()} cores, "
           f"median of {arguments.runs}")
-    print(f"{'command':<22}{'sentences':>10}{'seconds':>9}{'peak MB':>9}{'baseline s':>12}{'base MB':>9}"
-          f"{'ratio':>7}{'target s':>10}", flush=True)
+    print(f"{'command':<22}{'sentences':>10}{'seconds':>9}{'cpu s':>7}{'peak MB':>9}{'baseline s':>12}{'cpu s':>7}"
+          f"{'base MB':>9}{'ratio':>7}{'cpu':>7}{'target s':>10}", flush=True)
     try:
         for size in sizes:
             formats = [] if arguments.no_export else [fmt for fmt in arguments.formats.split(",") if fmt]
@@ -300,7 +303,8 @@ def main() -> None:
         if not arguments.keep:
             shutil.rmtree(folder, ignore_errors=True)
     print("baseline: a child that reads the same input and writes as many bytes as the command wrote, with "
-          "one fsync; ! marks a time over its target or a peak over 1 GB")
+          "one fsync; cpu: user and system seconds (less skewed by other processes than the time); ! marks a "
+          "time over its target or a peak over 1 GB")
     print(f"load average {os.getloadavg()[0]:.2f}; took {time.perf_counter() - started:.0f} s")
 
 
