@@ -100,19 +100,29 @@ def test_a_spacy_document_whose_sentences_are_apart_is_still_one_document(sample
 
 
 def test_brat_never_writes_over_a_file_made_in_its_folder_meanwhile(sample_workspace, tmp_path, monkeypatch):
-    import tagline.annotate.interop.exporting as exporting
+    from tagline.corpus.transaction import Transaction
 
     folder = tmp_path / "brat"
-    checked = exporting.check_output
+    write_texts = Transaction.write_texts
 
-    def check_then_made_meanwhile(path, **options):
-        result = checked(path, **options)
-        if Path(path).name == "annotation.conf":
-            Path(path).write_text("another program's")
-        return result
+    def made_meanwhile(transaction, items):
+        (folder / "annotation.conf").write_text("another program's")
+        return write_texts(transaction, items)
 
-    monkeypatch.setattr(exporting, "check_output", check_then_made_meanwhile)
+    monkeypatch.setattr(Transaction, "write_texts", made_meanwhile)
     with pytest.raises(ConflictError, match="made by another program meanwhile"):
         export(sample_workspace, fmt="brat", gold=True, out=folder)
     assert [path.name for path in folder.iterdir()] == ["annotation.conf"]
     assert (folder / "annotation.conf").read_text() == "another program's"
+
+
+def test_brat_force_never_writes_through_a_link_to_a_workspace_file(sample_workspace, tmp_path):
+    folder = tmp_path / "brat"
+    folder.mkdir()
+    answers = sample_workspace.annotation_files()[0]
+    before = answers.read_bytes()
+    (folder / "annotation.conf").symlink_to(answers)
+    with pytest.raises(ConflictError, match="manages"):
+        export(sample_workspace, fmt="brat", gold=True, out=folder, force=True)
+    assert answers.read_bytes() == before
+    assert [path.name for path in folder.iterdir()] == ["annotation.conf"]

@@ -4,6 +4,7 @@ a workspace in a peer tool's format, written whole or not at all."""
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -222,8 +223,10 @@ def _write_folder(folder: Path, files: dict[str, str], force: bool) -> None:
     from tagline.corpus.store import Transaction
 
     folder.mkdir(parents=True, exist_ok=True)
+    present = {entry.name for entry in os.scandir(folder)}  # the folder itself was checked before
     for name in files:
-        check_output(folder / name, force=force)
+        if name in present:  # a file, a folder or a link there: checked as a file of its own
+            check_output(folder / name, force=force)
     staging = None if force else Path(tempfile.mkdtemp(prefix=".tagline-export-", dir=folder))
     try:
         with Transaction() as transaction:
