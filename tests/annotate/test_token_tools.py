@@ -99,3 +99,40 @@ def test_text_from_tokens_by_language(tokens, lang, text):
     rebuilt, offsets = join_tokens(tokens, lang)
     assert rebuilt == text
     assert len(offsets) == len(tokens) and all(end > start for start, end in offsets)
+
+
+def test_the_white_space_export_tokens_skip_is_exactly_str_isspace():
+    import re
+    import sys
+
+    pattern = re.compile(r"\s")
+    differ = [code for code in range(sys.maxunicode + 1)
+              if (pattern.match(chr(code)) is not None) != chr(code).isspace()]
+    assert differ == []
+
+
+def _export_tokens_by_character(text: str, boundaries: set[int]) -> list[tuple[int, int]]:
+    """The tokens export_tokens gives, found one character at a time (its former loop)."""
+    tokens, index = [], 0
+    while index < len(text):
+        if text[index].isspace():
+            index += 1
+            continue
+        stop = index + 1
+        while stop < len(text) and not text[stop].isspace() and stop not in boundaries:
+            stop += 1
+        tokens.append((index, stop))
+        index = stop
+    return tokens
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["東京", "は", "DeepSeek", "AI", "-", "'s", " ", "  ", "\n", "\u3000", "😀", "e\u0301",
+                                 "。", ",", "U.S.", "5,000"]), max_size=14).map("".join),
+       st.sets(st.integers(0, 40), max_size=6), st.sampled_from(["en", "ja"]))
+def test_export_tokens_are_the_runs_of_non_space_cut_at_token_edges_and_cuts(text, cuts, lang):
+    from tagline.annotate.formats.tokens import export_tokens
+    from tagline.corpus.tokenize import tokenize
+
+    boundaries = set(cuts) | {offset for token in tokenize(text, lang) for offset in token}
+    assert export_tokens(text, lang, cuts) == _export_tokens_by_character(text, boundaries)

@@ -71,3 +71,12 @@ def test_the_run_result_record_and_the_run_schema_name_the_same_required_fields(
     fields = msgspec.inspect.type_info(RunResult).fields  # reads NotRequired as the decoder does
     assert set(schema["required"]) == {field.name for field in fields if field.required}
     assert set(schema["properties"]) <= {field.name for field in fields}, "every field the schema describes is typed"
+
+
+def test_every_shipped_schema_is_a_valid_2020_12_schema():
+    import jsonschema
+
+    from tagline.schemas import SCHEMA_NAMES, load_schema
+
+    for name in SCHEMA_NAMES:
+        jsonschema.Draft202012Validator.check_schema(load_schema(name))

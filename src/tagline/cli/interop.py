@@ -59,7 +59,7 @@ def import_cli(file, fmt, annotator, label_map, split, as_gold, task, target, te
     benchmarks). Labels outside tagline.toml must be mapped with --label-map or entity aliases.
     Importing the same file again adds nothing. See docs/formats.md.
     """
-    from tagline.annotate.interop import import_file
+    from tagline.annotate.interop.importing import import_file
 
     with progress_bar() as progress:
         summary = import_file(workspace, file, fmt=fmt, annotator=annotator, label_map=label_map, split=split,
@@ -110,7 +110,7 @@ def export_cli(fmt, gold, annotator, out, force, no_formula_escape, task, target
     What the format cannot hold (stance in CoNLL, annotator names in brat, ...) is named in a
     warning. See docs/formats.md.
     """
-    from tagline.annotate.interop import export
+    from tagline.annotate.interop.exporting import export
 
     if as_json and out is None:
         raise click.UsageError("--json prints a summary on standard output, so give --out for the export")

@@ -64,12 +64,8 @@ def _set_aside_torn_tail(fd: int, path: Path) -> None:
     if is_json(fragment):
         _write_all(fd, b"\n")
         return
-    aside = {
-        "file": path.name,
-        "byte_offset": tail_start,
-        "found": utc_now(),
-        "text": fragment.decode("utf-8", errors="replace"),
-    }
+    aside = {"file": path.name, "byte_offset": tail_start, "found": utc_now(),
+             "text": fragment.decode("utf-8", errors="replace")}
     aside_fd = os.open(str(path) + TORN_SUFFIX, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         _write_all(aside_fd, encode_record(aside))
@@ -181,11 +177,11 @@ class Transaction:
         points to is the one replaced. Returns the backup's path, if one was made."""
         return self._replace(Path(path), lambda out: _write_records(out, records), keep_old=keep_old)
 
-    def write_text(self, path: str | os.PathLike[str], text: str | bytes, *, keep_old: bool = False,
-                   sync_directory: bool = True) -> Path | None:
-        """Write ``text`` (UTF-8, or bytes as they are) to a new file renamed over ``path``; see :meth:`replace`."""
-        data = text if isinstance(text, bytes) else text.encode("utf-8")
-        return self._replace(Path(path), lambda out: out.write(data), keep_old=keep_old, sync_directory=sync_directory)
+    def write_text(self, path: str | os.PathLike[str], text: str | bytes | Callable[[BinaryIO], object], *,
+                   keep_old: bool = False, sync_directory: bool = True) -> Path | None:
+        """Write ``text`` (UTF-8, bytes as they are, or what ``text(handle)`` writes, streaming) to a
+        new file renamed over ``path``; see :meth:`replace`."""
+        return self._replace(Path(path), _text_writer(text), keep_old=keep_old, sync_directory=sync_directory)
 
     def write_texts(self, items: Iterable[tuple[str | os.PathLike[str], str, bool]]) -> None:
         """Write many ``(path, text, keep_old)`` files as :meth:`write_text` does, noting them in the
@@ -239,14 +235,14 @@ class Transaction:
             raise storage_error(path, error) from None
         self._directories.update((path.parent, destination.parent))
 
-    def create_text(self, path: str | os.PathLike[str], text: str) -> None:
-        """Write ``text`` to ``path``, which must not exist; a file made there meanwhile is never
-        written over (:class:`FileExistsError`)."""
+    def create_text(self, path: str | os.PathLike[str], text: str | Callable[[BinaryIO], object]) -> None:
+        """Write ``text`` (as :meth:`write_text`) to ``path``, which must not exist; a file made there
+        meanwhile is never written over (:class:`FileExistsError`)."""
         path = Path(path)
         tmp = _temporary(path)
         self._note({"op": "create", "path": self._name(path)})
         try:
-            _write_file(tmp, lambda out: out.write(text.encode("utf-8")))
+            _write_file(tmp, _text_writer(text))
             try:
                 os.link(tmp, path)
             finally:
@@ -491,6 +487,12 @@ def _write_files(pool: ThreadPoolExecutor, files: list[tuple[Path, Path, bytes]]
 
 def _bytes_writer(data: bytes) -> Callable[[BinaryIO], object]:
     return lambda out: out.write(data)
+
+
+def _text_writer(text: str | bytes | Callable[[BinaryIO], object]) -> Callable[[BinaryIO], object]:
+    if callable(text):
+        return text
+    return _bytes_writer(text if isinstance(text, bytes) else text.encode("utf-8"))
 
 
 def _resolved(path: Path) -> Path:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from pathlib import Path
+from typing import BinaryIO
 
 from tagline.annotate.formats.common import (
     ExportData,
@@ -121,10 +122,11 @@ def _entities(ann_path: Path, text: str, left_out: Counter[str]) -> list[Foreign
     return spans
 
 
-def write(data: ExportData) -> ExportResult:
+def write(data: ExportData, out: BinaryIO) -> ExportResult:
     """``<doc_id>.txt`` (the document text) and ``<doc_id>.ann`` (``T`` lines, document offsets) per
-    document; a span over a line break is written as fragments, as brat does. ``annotation.conf``
-    declares the entity types, so that brat opens the folder as a project."""
+    document, as ``files`` (``out`` is not written); a span over a line break is written as
+    fragments, as brat does. ``annotation.conf`` declares the entity types, so that brat opens the
+    folder as a project."""
     files: dict[str, str] = {}
     warnings = []
     by_doc: dict[str, list[dict]] = {}

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from tagline.errors import InputError
 from tagline.wording import plural  # noqa: F401 (the format modules import it from here)
@@ -18,6 +18,7 @@ from tagline.wording import plural  # noqa: F401 (the format modules import it f
 if TYPE_CHECKING:
     from tagline.corpus.config import Config
 
+T = TypeVar("T")
 ANNOTATOR_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -93,9 +94,13 @@ class ReadResult:
 
 @dataclass
 class ExportData:
-    """What a writer gets: sentences in workspace order and one view of the answers."""
+    """What a writer gets: sentences in workspace order and one view of the answers.
 
-    sentences: list[dict]
+    ``sentences`` is streamed from the workspace: each pass over it reads ``sentences.jsonl``
+    again, so a writer holds no more of it than it must (a writer that finds the corpus is not as it
+    expected, such as a document's sentences apart, may start over with a second pass)."""
+
+    sentences: Iterable[dict]
     answers: dict[str, dict[tuple[str, str | None], dict]]
     annotator: str | None  # None for the gold view
     config: Config
@@ -111,15 +116,32 @@ class ExportData:
 
 @dataclass
 class ExportResult:
-    """A writer's output: one file's text (``content``) or several files (``files``, for brat), and
-    ``companions``: files written beside ``content``'s file, by the suffix that replaces its own (the
-    Label Studio labelling configuration)."""
+    """What a writer reports once it has written its file to the output it was given: the number of
+    records, what the format could not hold (``warnings``), ``companions`` (files written beside
+    the file, by the suffix that replaces its own: the Label Studio labelling configuration) and,
+    for a folder format (brat), its ``files`` instead of a file."""
 
-    content: str | None = None
     files: dict[str, str] | None = None
     companions: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     records: int = 0
+
+
+CHUNK = 1000  # sentences whose text a streaming writer gathers before one write
+
+
+def chunked(items: Iterable[T], size: int | None = None) -> Iterator[list[T]]:
+    """``items`` in lists of ``size`` (default :data:`CHUNK`; the last one shorter), for writers that
+    write a part at a time."""
+    size = size or CHUNK
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 # --- reading files ---------------------------------------------------------------------------------

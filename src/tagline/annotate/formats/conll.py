@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from tagline.annotate.formats.common import (
     ExportData,
@@ -17,6 +18,7 @@ from tagline.annotate.formats.common import (
     ForeignSpan,
     ReadOptions,
     ReadResult,
+    chunked,
     lines_of,
     plural,
     read_text,
@@ -37,6 +39,7 @@ _TAG_HELP = "tags are O, or B-/I-/E-/S-/L-/U- followed by the label (IOB1, IOB2,
 # Columns are split on tabs where a line has one, else on runs of ASCII spaces: never on other white
 # space, so that MeCab's ideographic space (U+3000) stays a token.
 _SPACES = re.compile(r"[ \t]+")
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 DOCSTART = "-DOCSTART- -X- O O"  # spaCy's `convert` starts a document only at this exact line
 _COLUMN_NAME = re.compile(r"[A-Za-z_][\w-]*")
 COLUMNS_HELP = ("name the columns from the left, separated by commas: token and tag where they are, ... for any "
@@ -194,33 +197,37 @@ def _tag(tag: str, where: str) -> tuple[str, str] | None:
         raise InputError(f"tag {tag!r} is not a named-entity tag", where=where, fix=_TAG_HELP) from None
 
 
-def write(data: ExportData) -> ExportResult:
+def write(data: ExportData, out: BinaryIO) -> ExportResult:
     """CoNLL-2003 style: ``-DOCSTART- -X- O O`` before each document, then ``TOKEN TAG`` lines (IOB2)
     per sentence, a blank line after each. With ``data.conll_comments`` each sentence starts with
     ``# sent_id = <id>`` and ``# text = <sentence>`` lines, which bring the file back onto the same
     sentences with their exact text."""
-    blocks = []
     warnings = _what_is_not_written(data)
-    overlapping = untrimmed = line_breaks = unanswered = 0
+    overlapping = untrimmed = line_breaks = unanswered = records = 0
     previous_doc = None
-    for sentence in data.sentences:
-        if sentence["doc_id"] != previous_doc:
-            blocks.append(DOCSTART + "\n")
-            previous_doc = sentence["doc_id"]
-        text = sentence["text"]
-        entities = data.answers.get(sentence["id"], {}).get(("entities", None))
-        if entities is None:
-            unanswered += 1
-        spans = list(entities["spans"]) if entities else []
-        tokens, aligned, n_overlapping, n_untrimmed = tokens_for_export(text, sentence.get("lang", "en"), spans)
-        overlapping += n_overlapping
-        untrimmed += n_untrimmed
-        tags = encode_tags(len(tokens), token_spans(tokens, aligned))
-        shown = re.sub(r"\r\n?|\n", " ", text)
-        line_breaks += shown != text
-        lines = [f"# sent_id = {sentence['id']}", f"# text = {shown}"] if data.conll_comments else []
-        lines.extend(f"{text[start:end]} {tag}" for (start, end), tag in zip(tokens, tags))
-        blocks.append("\n".join(lines) + "\n")
+    for chunk in chunked(data.sentences):
+        blocks = []
+        for sentence in chunk:
+            if sentence["doc_id"] != previous_doc:
+                blocks.append(DOCSTART + "\n")
+                previous_doc = sentence["doc_id"]
+            text = sentence["text"]
+            entities = data.answers.get(sentence["id"], {}).get(("entities", None))
+            if entities is None:
+                unanswered += 1
+            spans = list(entities["spans"]) if entities else []
+            tokens, aligned, n_overlapping, n_untrimmed = tokens_for_export(text, sentence.get("lang", "en"), spans)
+            overlapping += n_overlapping
+            untrimmed += n_untrimmed
+            tags = encode_tags(len(tokens), token_spans(tokens, aligned))
+            shown = _LINE_BREAK.sub(" ", text)
+            line_breaks += shown != text
+            lines = [f"# sent_id = {sentence['id']}", f"# text = {shown}"] if data.conll_comments else []
+            lines.extend(f"{text[start:end]} {tag}" for (start, end), tag in zip(tokens, tags))
+            blocks.append("\n".join(lines) + "\n")
+        # The blocks are joined by blank lines: one before every block but the file's first.
+        out.write(((("\n" if records else "") + "\n".join(blocks))).encode("utf-8"))
+        records += len(chunk)
     if overlapping:
         warnings.append(f"CoNLL tags cannot overlap: {plural(overlapping, 'overlapping span')} left out")
     if untrimmed:
@@ -232,7 +239,7 @@ def write(data: ExportData) -> ExportResult:
         warnings.append(f"CoNLL cannot tell 'no entities' from 'not annotated': {plural(unanswered, 'sentence')} "
                         f"without an entity answer {'is' if unanswered == 1 else 'are'} written all O and read back "
                         "as 'no entities'")
-    return ExportResult(content="\n".join(blocks), warnings=warnings, records=len(data.sentences))
+    return ExportResult(warnings=warnings, records=records)
 
 
 def _what_is_not_written(data: ExportData) -> list[str]:

@@ -8,7 +8,9 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import BinaryIO
 
+from tagline.annotate.formats import jsontext
 from tagline.annotate.formats.common import (
     ExportData,
     ExportResult,
@@ -17,6 +19,7 @@ from tagline.annotate.formats.common import (
     ForeignSpan,
     ReadOptions,
     ReadResult,
+    chunked,
     load_json,
     plural,
     read_text,
@@ -125,7 +128,7 @@ def _spans(cell: str, where: str) -> list[ForeignSpan]:
     return spans
 
 
-def write(data: ExportData) -> ExportResult:
+def write(data: ExportData, out: BinaryIO) -> ExportResult:
     """Columns ``sentence_id, text, annotator, claim_type, stance:<target>…, entities``; an empty cell
     is "not answered", ``[]`` in ``entities`` is "no entities"."""
     targets = list(data.config.targets) if "stance" in data.config.tasks else []
@@ -134,17 +137,26 @@ def write(data: ExportData) -> ExportResult:
                             if task == "stance" and target is not None and target not in targets})
     targets += extra_targets
     columns = ["sentence_id", "text", "annotator", "claim_type", *(STANCE_PREFIX + t for t in targets), "entities"]
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\n")
+    text = io.StringIO(newline="")
+    writer = csv.writer(text, lineterminator="\n")
     writer.writerow(columns)
     escape = formula_escaped if data.formula_escape else str
-    for sentence in data.sentences:
-        current = data.answers.get(sentence["id"], {})
-        claim = current.get(("claim_type", None))
-        entities = current.get(("entities", None))
-        row = [sentence["id"], sentence["text"], data.annotator or "", claim["label"] if claim else ""]
-        row += [current[("stance", t)]["label"] if ("stance", t) in current else "" for t in targets]
-        spans = None if entities is None else [[s["start"], s["end"], s["label"]] for s in entities["spans"]]
-        row.append("" if spans is None else json.dumps(spans, ensure_ascii=False))
-        writer.writerow([escape(cell) for cell in row])
-    return ExportResult(content=out.getvalue(), records=len(data.sentences))
+    records = 0
+    for chunk in chunked(data.sentences):
+        rows = []
+        for sentence in chunk:
+            current = data.answers.get(sentence["id"], {})
+            claim = current.get(("claim_type", None))
+            entities = current.get(("entities", None))
+            row = [sentence["id"], sentence["text"], data.annotator or "", claim["label"] if claim else ""]
+            row += [current[("stance", t)]["label"] if ("stance", t) in current else "" for t in targets]
+            spans = None if entities is None else [[s["start"], s["end"], s["label"]] for s in entities["spans"]]
+            row.append("" if spans is None else jsontext.dumps(spans))
+            rows.append([escape(cell) for cell in row] if data.formula_escape else row)
+        writer.writerows(rows)
+        out.write(text.getvalue().encode("utf-8"))
+        text.seek(0)
+        text.truncate()
+        records += len(chunk)
+    out.write(text.getvalue().encode("utf-8"))  # the header of a file without sentences
+    return ExportResult(records=records)

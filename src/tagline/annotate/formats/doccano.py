@@ -3,9 +3,10 @@ relation exports) and fastText lines; writes JSONL."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import BinaryIO
 
+from tagline.annotate.formats import jsontext
 from tagline.annotate.formats.common import (
     ExportData,
     ExportResult,
@@ -14,6 +15,7 @@ from tagline.annotate.formats.common import (
     ForeignSpan,
     ReadOptions,
     ReadResult,
+    chunked,
     expect_object,
     expect_offset,
     json_records,
@@ -143,7 +145,7 @@ def _read_fasttext(path: Path, text: str) -> ReadResult:
     return ReadResult(records)
 
 
-def write(data: ExportData) -> ExportResult:
+def write(data: ExportData, out: BinaryIO) -> ExportResult:
     """JSONL: ``text``, ``sentence_id`` (which doccano keeps as metadata) and ``label``, in the shape
     the doccano project type imports. With ``--task`` (``data.question``): a sequence labelling
     project's ``[[start, end, label]]`` for entities, a text classification project's ``[name]`` for
@@ -151,7 +153,7 @@ def write(data: ExportData) -> ExportResult:
     claim type as ``label`` when it is the only task; both tasks go in the intent detection and slot
     filling layout (``entities`` + ``cats``), which only that project type imports."""
     if data.question:
-        return _write_question(data, data.question)
+        return _write_question(data, data.question, out)
     tasks = data.tasks_present()
     any_span = any(value["spans"] for current in data.answers.values()
                    for (task, _), value in current.items() if task == "entities")
@@ -169,42 +171,50 @@ def write(data: ExportData) -> ExportResult:
                         "classification --task claim_type")
     if data.annotator:
         warnings.append(_annotator_warning(data.annotator))
-    lines = []
-    for sentence in data.sentences:
-        current = data.answers.get(sentence["id"], {})
-        record = {"sentence_id": sentence["id"], "text": sentence["text"]}
-        entities = current.get(("entities", None))
-        claim = current.get(("claim_type", None))
-        span_list = None if entities is None else [[s["start"], s["end"], s["label"]] for s in entities["spans"]]
-        if both:
-            if span_list is not None:
-                record["entities"] = span_list
-            if claim is not None:
-                record["cats"] = [claim["label"]]
-        elif span_list is not None:
-            record["label"] = span_list
-        elif claim is not None:
-            record["label"] = [claim["label"]]
-        lines.append(json.dumps(record, ensure_ascii=False))
-    return ExportResult(content="".join(line + "\n" for line in lines), warnings=warnings, records=len(lines))
+    records = 0
+    for chunk in chunked(data.sentences):
+        out.write(jsontext.lines([_record(sentence, data.answers.get(sentence["id"], {}), both) for sentence in chunk]))
+        records += len(chunk)
+    return ExportResult(warnings=warnings, records=records)
 
 
-def _write_question(data: ExportData, question: tuple[str, str | None]) -> ExportResult:
+def _record(sentence: dict, current: dict, both: bool) -> dict[str, object]:
+    record: dict[str, object] = {"sentence_id": sentence["id"], "text": sentence["text"]}
+    entities = current.get(("entities", None))
+    claim = current.get(("claim_type", None))
+    span_list = None if entities is None else [[s["start"], s["end"], s["label"]] for s in entities["spans"]]
+    if both:
+        if span_list is not None:
+            record["entities"] = span_list
+        if claim is not None:
+            record["cats"] = [claim["label"]]
+    elif span_list is not None:
+        record["label"] = span_list
+    elif claim is not None:
+        record["label"] = [claim["label"]]
+    return record
+
+
+def _write_question(data: ExportData, question: tuple[str, str | None], out: BinaryIO) -> ExportResult:
     """One project type's import file: every sentence, with ``label`` where the question is answered
     (doccano imports a record without ``label`` as not yet labelled)."""
-    lines = []
-    for sentence in data.sentences:
-        record: dict[str, object] = {"sentence_id": sentence["id"], "text": sentence["text"]}
-        value = data.answers.get(sentence["id"], {}).get(question)
-        if value is not None:
-            record["label"] = [[s["start"], s["end"], s["label"]] for s in value["spans"]] \
-                if question[0] == "entities" else [value["label"]]
-        lines.append(json.dumps(record, ensure_ascii=False))
+    records = 0
+    for chunk in chunked(data.sentences):
+        lines = []
+        for sentence in chunk:
+            record: dict[str, object] = {"sentence_id": sentence["id"], "text": sentence["text"]}
+            value = data.answers.get(sentence["id"], {}).get(question)
+            if value is not None:
+                record["label"] = [[s["start"], s["end"], s["label"]] for s in value["spans"]] \
+                    if question[0] == "entities" else [value["label"]]
+            lines.append(record)
+        out.write(jsontext.lines(lines))
+        records += len(chunk)
     warnings = [_annotator_warning(data.annotator)] if data.annotator else []
     if question[0] == "stance":
         warnings.append(f"doccano names no stance target: import the file back with --task stance --target "
                         f"{question[1]}")
-    return ExportResult(content="".join(line + "\n" for line in lines), warnings=warnings, records=len(lines))
+    return ExportResult(warnings=warnings, records=records)
 
 
 def _annotator_warning(annotator: str) -> str:

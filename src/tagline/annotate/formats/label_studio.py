@@ -7,8 +7,9 @@ import json
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from tagline.annotate.formats import jsontext
 from tagline.annotate.formats.common import (
     ExportData,
     ExportResult,
@@ -17,6 +18,7 @@ from tagline.annotate.formats.common import (
     ForeignSpan,
     ReadOptions,
     ReadResult,
+    chunked,
     expect_object,
     expect_offset,
     json_records,
@@ -243,7 +245,7 @@ def _destination(from_name: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def write(data: ExportData) -> ExportResult:
+def write(data: ExportData, out: BinaryIO) -> ExportResult:
     """A task list: ``data.text`` and ``data.sentence_id``; one annotation per answered sentence with
     ``labels`` results for spans (``from_name`` ``label``) and ``choices`` results named
     ``claim_type`` and ``stance:<target>``, and the labelling configuration that reads them (a
@@ -253,35 +255,44 @@ def write(data: ExportData) -> ExportResult:
     project, so it is written only for ``data.account``. Gold is marked ``ground_truth``, and an
     annotator's answers explicitly not (Label Studio marks an imported annotation ground truth when it
     does not say)."""
-    tasks = []
-    for number, sentence in enumerate(data.sentences, 1):
-        current = data.answers.get(sentence["id"], {})
-        task_data: dict[str, object] = {"text": sentence["text"], "sentence_id": sentence["id"]}
-        task: dict[str, object] = {"data": task_data}
-        if current:
-            results = []
-            answered = []
-            for (task_name, target), value in sorted(current.items(), key=lambda item: (item[0][0], item[0][1] or "")):
-                answered.append(task_name if target is None else f"{task_name}:{target}")
-                if task_name == "entities":
-                    for span in value["spans"]:
-                        results.append({"from_name": SPAN_CONTROL, "to_name": TEXT_NAME, "type": "labels",
-                                        "value": {"start": span["start"], "end": span["end"], "text": span["text"],
-                                                  "labels": [span["label"]]}})
-                else:
-                    results.append({"from_name": answered[-1], "to_name": TEXT_NAME, "type": "choices",
-                                    "value": {"choices": [value["label"]]}})
-            if data.annotator:
-                task_data[ANNOTATOR_KEY] = data.annotator
-            task_data[TASKS_KEY] = answered
-            # `id` is kept by Label Studio as the annotation's `import_id`, which tells it from one made there.
-            annotation: dict[str, object] = {"id": number, "result": results, "ground_truth": not data.annotator}
-            if data.account:
-                annotation["completed_by"] = {"email": data.account}
-            task["annotations"] = [annotation]
-        tasks.append(task)
-    return ExportResult(content=json.dumps(tasks, ensure_ascii=False, indent=1) + "\n", records=len(tasks),
-                        companions={CONFIG_SUFFIX: _config(data)})
+    number = 0
+    for chunk in chunked(data.sentences):
+        tasks = []
+        for sentence in chunk:
+            number += 1
+            tasks.append(_task(data, number, sentence))
+        # The array written as json.dumps(tasks, indent=1) writes it, a part at a time.
+        out.write((b",\n" if number > len(chunk) else b"[\n") + jsontext.indented_items(tasks))
+    out.write(b"\n]\n" if number else b"[]\n")
+    return ExportResult(records=number, companions={CONFIG_SUFFIX: _config(data)})
+
+
+def _task(data: ExportData, number: int, sentence: dict) -> dict[str, object]:
+    current = data.answers.get(sentence["id"], {})
+    task_data: dict[str, object] = {"text": sentence["text"], "sentence_id": sentence["id"]}
+    task: dict[str, object] = {"data": task_data}
+    if current:
+        results = []
+        answered = []
+        for (task_name, target), value in sorted(current.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+            answered.append(task_name if target is None else f"{task_name}:{target}")
+            if task_name == "entities":
+                for span in value["spans"]:
+                    results.append({"from_name": SPAN_CONTROL, "to_name": TEXT_NAME, "type": "labels",
+                                    "value": {"start": span["start"], "end": span["end"], "text": span["text"],
+                                              "labels": [span["label"]]}})
+            else:
+                results.append({"from_name": answered[-1], "to_name": TEXT_NAME, "type": "choices",
+                                "value": {"choices": [value["label"]]}})
+        if data.annotator:
+            task_data[ANNOTATOR_KEY] = data.annotator
+        task_data[TASKS_KEY] = answered
+        # `id` is kept by Label Studio as the annotation's `import_id`, which tells it from one made there.
+        annotation: dict[str, object] = {"id": number, "result": results, "ground_truth": not data.annotator}
+        if data.account:
+            annotation["completed_by"] = {"email": data.account}
+        task["annotations"] = [annotation]
+    return task
 
 
 def _config(data: ExportData) -> str:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import BinaryIO
 
+from tagline.annotate.formats import jsontext
 from tagline.annotate.formats.common import (
     ExportData,
     ExportResult,
@@ -15,6 +17,7 @@ from tagline.annotate.formats.common import (
     ForeignSpan,
     ReadOptions,
     ReadResult,
+    chunked,
     expect_object,
     expect_offset,
     json_records,
@@ -166,62 +169,66 @@ def _tokens(text: str, lang: str, spans: list[dict]) -> list[dict]:
     ``ws`` (one space follows). White space other than that one space is a token of its own, as in
     spaCy, so the tokens and their ``ws`` spell out the text exactly. Cut at every span edge."""
     cuts = {offset for span in spans for offset in (span["start"], span["end"])}
-    pieces: list[tuple[int, int]] = []
-    cursor = 0
-    for start, end in export_tokens(text, lang, cuts):
-        if start > cursor:
-            pieces.append((cursor, start))  # white space, trimmed below where a space is a token's ws
-        pieces.append((start, end))
-        cursor = end
-    if cursor < len(text):
-        pieces.append((cursor, len(text)))
     tokens: list[dict] = []
-    for start, end in pieces:
-        # A space right after a word is that word's `ws`; the rest of the white space is a token.
-        if text[start] == " " and tokens and not tokens[-1]["text"].isspace():
-            tokens[-1]["ws"] = True
-            start += 1
-            if start == end:
-                continue
-        tokens.append({"text": text[start:end], "start": start, "end": end, "id": len(tokens), "ws": False})
+    cursor = 0
+    for start, end in [*export_tokens(text, lang, cuts), (len(text), len(text))]:
+        if start > cursor:  # white space: a space right after a word is that word's `ws`, the rest a token
+            if text[cursor] == " " and tokens:
+                tokens[-1]["ws"] = True
+                cursor += 1
+            if start > cursor:
+                tokens.append({"text": text[cursor:start], "start": cursor, "end": start, "id": len(tokens),
+                               "ws": False})
+        if end > start:
+            tokens.append({"text": text[start:end], "start": start, "end": end, "id": len(tokens), "ws": False})
+        cursor = end
     return tokens
 
 
-def write(data: ExportData) -> ExportResult:
+def write(data: ExportData, out: BinaryIO) -> ExportResult:
     """One ``ner_manual`` record (tokens and token-aligned spans) per sentence with an entity answer,
     and one ``choice`` record per classification answer (``options``/``accept``, with the task and
     target in ``meta``); ``_annotator_id`` is the annotator's name (absent for gold)."""
-    lines = []
     stance_labels = data.config.labels("stance") if "stance" in data.config.tasks else []
     claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
-    for sentence in data.sentences:
-        current = data.answers.get(sentence["id"], {})
-        base = {"text": sentence["text"], "meta": {"sentence_id": sentence["id"]}}
-        if data.annotator:
-            base["_annotator_id"] = data.annotator
-        for (task, target), value in sorted(current.items(), key=lambda item: (item[0][0], item[0][1] or "")):
-            record = json.loads(json.dumps(base))
-            if task == "entities":
-                record["tokens"] = _tokens(sentence["text"], sentence.get("lang", "en"), value["spans"])
-                starts = {token["start"]: token["id"] for token in record["tokens"]}
-                ends = {token["end"]: token["id"] for token in record["tokens"]}
-                record["spans"] = []
-                for span in value["spans"]:
-                    item = {"start": span["start"], "end": span["end"], "text": span["text"], "label": span["label"]}
-                    if span["start"] in starts and span["end"] in ends:
-                        item["token_start"], item["token_end"] = starts[span["start"]], ends[span["end"]]
-                    record["spans"].append(item)
-                record["_view_id"] = "ner_manual"
-            else:
-                labels = stance_labels if task == "stance" else claim_labels
-                record["options"] = [{"id": label, "text": label} for label in labels]
-                record["accept"] = [value["label"]]
-                record["meta"]["task"] = task
-                if target is not None:
-                    record["meta"]["target"] = target
-                record["_view_id"] = "choice"
-            record["answer"] = "accept"
-            lines.append(json.dumps(record, ensure_ascii=False))
-        if not current:
-            lines.append(json.dumps(base, ensure_ascii=False))
-    return ExportResult(content="".join(line + "\n" for line in lines), records=len(lines))
+    count = 0
+    for chunk in chunked(data.sentences):
+        lines: list[dict] = []
+        for sentence in chunk:
+            current = data.answers.get(sentence["id"], {})
+            base = {"text": sentence["text"], "meta": {"sentence_id": sentence["id"]}}
+            if data.annotator:
+                base["_annotator_id"] = data.annotator
+            for (task, target), value in sorted(current.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+                record = {**base, "meta": dict(base["meta"])}
+                if task == "entities":
+                    _entity_record(record, sentence, value["spans"])
+                else:
+                    record["options"] = [{"id": label, "text": label}
+                                         for label in (stance_labels if task == "stance" else claim_labels)]
+                    record["accept"] = [value["label"]]
+                    record["meta"]["task"] = task
+                    if target is not None:
+                        record["meta"]["target"] = target
+                    record["_view_id"] = "choice"
+                record["answer"] = "accept"
+                lines.append(record)
+            if not current:
+                lines.append(base)
+        out.write(jsontext.lines(lines))
+        count += len(lines)
+    return ExportResult(records=count)
+
+
+def _entity_record(record: dict, sentence: dict, spans: list[dict]) -> None:
+    """Make ``record`` the ``ner_manual`` record of these spans: tokens, spans with their tokens."""
+    record["tokens"] = _tokens(sentence["text"], sentence.get("lang", "en"), spans)
+    starts = {token["start"]: token["id"] for token in record["tokens"]}
+    ends = {token["end"]: token["id"] for token in record["tokens"]}
+    record["spans"] = []
+    for span in spans:
+        item = {"start": span["start"], "end": span["end"], "text": span["text"], "label": span["label"]}
+        if span["start"] in starts and span["end"] in ends:
+            item["token_start"], item["token_end"] = starts[span["start"]], ends[span["end"]]
+        record["spans"].append(item)
+    record["_view_id"] = "ner_manual"

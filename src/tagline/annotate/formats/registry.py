@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 if TYPE_CHECKING:
     from tagline.annotate.formats.common import ExportData, ExportResult, ReadOptions, ReadResult
@@ -84,7 +84,9 @@ class FormatSpec:
     holds: Holds
     detection: Detection = field(default_factory=Detection)
     reader: str | None = None  # "module:function" taking (path, ReadOptions) and giving a ReadResult
-    writer: str | None = None  # "module:function" taking ExportData and giving an ExportResult
+    # "module:function" taking ExportData and a binary output it writes the file to, streaming, and giving an
+    # ExportResult (a folder format's writer gives its files in the result instead)
+    writer: str | None = None
     benchmark: bool = False  # a public benchmark: its answers are imported as gold
     folder: bool = False  # reads a folder of files, and its writer writes one
     # The keyword of `export` that makes a file tagline brings back whole, where the default file is
@@ -104,7 +106,7 @@ class FormatSpec:
             raise ValueError(f"{self.name} is not an import format")
         return load_target(self.reader)
 
-    def load_writer(self) -> Callable[[ExportData], ExportResult]:
+    def load_writer(self) -> Callable[[ExportData, BinaryIO], ExportResult]:
         if self.writer is None:
             raise ValueError(f"{self.name} is not an export format")
         return load_target(self.writer)

@@ -6,8 +6,12 @@ and, when spaCy itself is installed, binary ``.spacy`` DocBin files. Writes v2 J
 from __future__ import annotations
 
 import json
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
+from tagline.annotate.formats import common, jsontext
 from tagline.annotate.formats.common import (
     ExportData,
     ExportResult,
@@ -249,44 +253,111 @@ def spacy_words(text: str, tokens: list[tuple[int, int]]) -> list[tuple[int, int
     return words
 
 
-def write(data: ExportData) -> ExportResult:
+class _Apart(Exception):
+    """A document's sentences are not all together in ``sentences.jsonl``."""
+
+
+def write(data: ExportData, out: BinaryIO) -> ExportResult:
     """spaCy v2 JSON, as spaCy's ``docs_to_json`` writes it: one document per tagline document, one
     paragraph per sentence with ``raw`` (the sentence text), its words with ``space`` and BILUO
     ``ner`` tags (``-`` where entities were not annotated) and the claim type as exclusive ``cats``;
-    ``tagline_sentence_id`` (ignored by spaCy) lets the file come back onto the same sentences."""
+    ``tagline_sentence_id`` (ignored by spaCy) lets the file come back onto the same sentences.
+
+    Each document is written once its last sentence is read; should a document's sentences be
+    apart in ``sentences.jsonl`` (edited by hand), the file is written again from the start with
+    the documents gathered in memory."""
     tasks = data.tasks_present()
     warnings = []
     if "stance" in tasks:
         warnings.append("spaCy training data has no stance targets: stance answers are not exported")
     if data.annotator:
         warnings.append(f"spaCy files do not name annotators: import with --annotator {data.annotator}")
+    start = out.tell()
+    counts: Counter[str] = Counter()
+    try:
+        records = _write_documents(data, out, _documents_in_turn(data, counts))
+    except _Apart:
+        out.seek(start)
+        out.truncate()
+        counts.clear()
+        records = _write_documents(data, out, _documents_gathered(data, counts))
+    if counts["overlapping"]:
+        warnings.append(f"spaCy entities cannot overlap: {plural(counts['overlapping'], 'overlapping span')} left out")
+    if counts["untrimmed"]:
+        warnings.append(f"{plural(counts['untrimmed'], 'span')} starting or ending with white space cannot be tagged "
+                        f"on tokens and {'was' if counts['untrimmed'] == 1 else 'were'} left out")
+    return ExportResult(warnings=warnings, records=records)
+
+
+def _write_documents(data: ExportData, out: BinaryIO, documents: Iterator[dict]) -> int:
+    """Write the documents as ``json.dumps(documents, indent=1)`` does, some at a time; the number of
+    sentences."""
+    written = sentences = pending_sentences = 0
+    pending: list[dict] = []
+    for document in documents:
+        pending.append(document)
+        sentences += len(document["paragraphs"])
+        pending_sentences += len(document["paragraphs"])
+        if pending_sentences >= common.CHUNK:
+            out.write((b",\n" if written else b"[\n") + jsontext.indented_items(pending))
+            written += len(pending)
+            pending, pending_sentences = [], 0
+    if pending:
+        out.write((b",\n" if written else b"[\n") + jsontext.indented_items(pending))
+        written += len(pending)
+    out.write(b"\n]\n" if written else b"[]\n")
+    return sentences
+
+
+def _documents_in_turn(data: ExportData, counts: Counter[str]) -> Iterator[dict]:
+    """Each document once its sentences are read, when they are all together (else :class:`_Apart`)."""
+    claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
+    done: set[str] = set()
+    document: dict | None = None
+    doc_id = None
+    for sentence in data.sentences:
+        if sentence["doc_id"] != doc_id:
+            if document is not None:
+                done.add(doc_id)  # type: ignore[arg-type]
+                yield document
+            doc_id = sentence["doc_id"]
+            if doc_id in done:
+                raise _Apart(doc_id)
+            document = {"id": len(done), "paragraphs": []}
+        assert document is not None
+        document["paragraphs"].append(_paragraph(data, sentence, claim_labels, counts))
+    if document is not None:
+        yield document
+
+
+def _documents_gathered(data: ExportData, counts: Counter[str]) -> Iterator[dict]:
+    """Every document, its sentences gathered wherever they are, in the order documents first appear."""
     claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
     documents: dict[str, dict] = {}
-    overlapping = untrimmed = 0
     for sentence in data.sentences:
-        current = data.answers.get(sentence["id"], {})
-        text = sentence["text"]
-        entities = current.get(("entities", None))
-        spans = list(entities["spans"]) if entities else []
-        tokens, aligned, n_overlapping, n_untrimmed = tokens_for_export(text, sentence.get("lang", "en"), spans)
-        overlapping += n_overlapping
-        untrimmed += n_untrimmed
-        words = spacy_words(text, tokens)
-        offsets = [(start, end) for start, end, _ in words]
-        tags = encode_tags(len(words), token_spans(offsets, aligned), "biluo") if entities else [MISSING] * len(words)
-        token_records = [{"id": index, "orth": text[start:end], "space": " " if space else "", "ner": tag}
-                         for index, ((start, end, space), tag) in enumerate(zip(words, tags))]
-        paragraph = {"raw": text, "tagline_sentence_id": sentence["id"], "sentences": [{"tokens": token_records}]}
-        claim = current.get(("claim_type", None))
-        if claim is not None:
-            paragraph["cats"] = [{"label": label, "value": 1.0 if label == claim["label"] else 0.0}
-                                 for label in claim_labels]
         document = documents.setdefault(sentence["doc_id"], {"id": len(documents), "paragraphs": []})
-        document["paragraphs"].append(paragraph)
-    if overlapping:
-        warnings.append(f"spaCy entities cannot overlap: {plural(overlapping, 'overlapping span')} left out")
-    if untrimmed:
-        warnings.append(f"{plural(untrimmed, 'span')} starting or ending with white space cannot be tagged on "
-                        f"tokens and {'was' if untrimmed == 1 else 'were'} left out")
-    content = json.dumps(list(documents.values()), ensure_ascii=False, indent=1) + "\n"
-    return ExportResult(content=content, warnings=warnings, records=len(data.sentences))
+        document["paragraphs"].append(_paragraph(data, sentence, claim_labels, counts))
+    yield from documents.values()
+
+
+def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts: Counter[str]) -> dict:
+    """One sentence as a paragraph: its text, its words with their tags, its claim type as ``cats``."""
+    current = data.answers.get(sentence["id"], {})
+    text = sentence["text"]
+    entities = current.get(("entities", None))
+    spans = list(entities["spans"]) if entities else []
+    tokens, aligned, n_overlapping, n_untrimmed = tokens_for_export(text, sentence.get("lang", "en"), spans)
+    counts["overlapping"] += n_overlapping
+    counts["untrimmed"] += n_untrimmed
+    words = spacy_words(text, tokens)
+    offsets = [(start, end) for start, end, _ in words]
+    tags = encode_tags(len(words), token_spans(offsets, aligned), "biluo") if entities else [MISSING] * len(words)
+    token_records = [{"id": index, "orth": text[start:end], "space": " " if space else "", "ner": tag}
+                     for index, ((start, end, space), tag) in enumerate(zip(words, tags))]
+    paragraph: dict[str, object] = {"raw": text, "tagline_sentence_id": sentence["id"],
+                                    "sentences": [{"tokens": token_records}]}
+    claim = current.get(("claim_type", None))
+    if claim is not None:
+        paragraph["cats"] = [{"label": label, "value": 1.0 if label == claim["label"] else 0.0}
+                             for label in claim_labels]
+    return paragraph

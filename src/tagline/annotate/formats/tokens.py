@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
+from operator import itemgetter
 
 from tagline.errors import InputError
 
 TAG_PREFIXES = frozenset("BIESLU")
+_NOT_SPACE = re.compile(r"\S+")
+_start, _end = itemgetter(0), itemgetter(1)  # of a (start, end) token
 
 
 # --- tags ------------------------------------------------------------------------------------------
@@ -186,37 +190,58 @@ def align_tokens(text: str, tokens: list[str], where: str,
 
 def export_tokens(text: str, lang: str, cuts: set[int]) -> list[tuple[int, int]]:
     """Token offsets for writing token formats: tagline's tokenizer, cut again at every offset in
-    ``cuts`` (entity boundaries), covering every character that is not white space."""
+    ``cuts`` (entity boundaries), covering every character that is not white space: each run of
+    characters that are not white space, cut at every token edge and every cut inside it."""
     from tagline.corpus.tokenize import tokenize
 
+    if lang != "ja":
+        # The English pattern's tokens are those runs cut at token edges already (every character
+        # that is not white space is in one token, and none holds white space): cut them at `cuts`.
+        return _cut(tokenize(text, "en"), cuts)
     boundaries = set(cuts)
     try:
-        for start, end in tokenize(text, lang if lang in ("ja", "en") else "en"):
-            boundaries.update((start, end))
+        for start, end in tokenize(text, lang):
+            boundaries.add(start)
+            boundaries.add(end)
     except ValueError:
         pass
+    edges = sorted(boundaries)
     tokens = []
-    index = 0
-    while index < len(text):
-        if text[index].isspace():
-            index += 1
-            continue
-        stop = index + 1
-        while stop < len(text) and not text[stop].isspace() and stop not in boundaries:
-            stop += 1
-        tokens.append((index, stop))
-        index = stop
+    for run in _NOT_SPACE.finditer(text):  # `\s` is exactly str.isspace (tests/annotate/test_token_tools.py)
+        start, end = run.span()
+        for edge in edges[bisect_right(edges, start):bisect_left(edges, end)]:
+            tokens.append((start, edge))
+            start = edge
+        tokens.append((start, end))
     return tokens
+
+
+def _cut(tokens: list[tuple[int, int]], cuts: set[int]) -> list[tuple[int, int]]:
+    """``tokens`` (in order, not overlapping) each cut at the offsets of ``cuts`` inside it."""
+    inside: dict[int, list[int]] = {}
+    for cut in cuts:
+        index = bisect_right(tokens, cut, key=_start) - 1
+        if index >= 0 and tokens[index][0] < cut < tokens[index][1]:
+            inside.setdefault(index, []).append(cut)
+    if not inside:
+        return tokens
+    result = []
+    for index, (start, end) in enumerate(tokens):
+        for cut in sorted(inside.get(index, ())):
+            result.append((start, cut))
+            start = cut
+        result.append((start, end))
+    return result
 
 
 def token_spans(tokens: list[tuple[int, int]], spans: list[dict]) -> list[tuple[int, int, str]]:
     """Entity spans (character offsets) as token spans; every span must start and end on tokens."""
-    starts = {start: index for index, (start, _) in enumerate(tokens)}
-    ends = {end: index for index, (_, end) in enumerate(tokens)}
     result = []
     for span in spans:
-        first, last = starts.get(span["start"]), ends.get(span["end"])
-        if first is not None and last is not None and last >= first:
+        first = bisect_left(tokens, span["start"], key=_start)
+        last = bisect_left(tokens, span["end"], key=_end)
+        if first < len(tokens) and tokens[first][0] == span["start"] and last < len(tokens) \
+                and tokens[last][1] == span["end"] and last >= first:
             result.append((first, last + 1, span["label"]))
     return result
 

@@ -3,12 +3,16 @@ a workspace in a peer tool's format, written whole or not at all."""
 
 from __future__ import annotations
 
+import io
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from tagline.annotate.formats.common import ExportData, ExportResult, plural
 from tagline.annotate.formats.registry import BY_NAME, EXPORT_FORMATS
-from tagline.corpus.workspace import Workspace, check_output, write_output
+from tagline.corpus.workspace import Workspace, check_output
 from tagline.errors import ConflictError, DataError, InputError
 
 
@@ -68,30 +72,73 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     answers = _view(workspace, gold, annotator)
     answers = {sentence_id: {key: value for key, value in current.items() if not question or key == question}
                for sentence_id, current in answers.items()}
-    sentences = list(workspace.iter_sentences())
-    known = {sentence["id"] for sentence in sentences}
     answers = {sentence_id: current for sentence_id, current in answers.items() if current}
-    orphaned = [sentence_id for sentence_id in answers if sentence_id not in known]
-    data = ExportData(sentences=sentences, answers={k: v for k, v in answers.items() if k in known},
-                      annotator=annotator, config=workspace.config, document_text=workspace.document_text,
-                      formula_escape=formula_escape, question=question, account=account,
-                      conll_comments=conll_comments)
-    result = spec.load_writer()(data)
-    warnings = list(result.warnings)
-    if orphaned:
-        warnings.insert(0, f"{plural(len(orphaned), 'sentence')} with answers no longer in sentences.jsonl "
+    sentences = _Sentences(workspace, answers)
+    data = ExportData(sentences=sentences, answers=answers, annotator=annotator, config=workspace.config,
+                      document_text=workspace.document_text, formula_escape=formula_escape, question=question,
+                      account=account, conll_comments=conll_comments)
+    written = _Written(spec.load_writer(), data)
+    content, also_written = _write(spec.folder, out, written, force)
+    result, warnings = written.result, list(written.result.warnings)
+    if written.orphaned:
+        warnings.insert(0, f"{plural(written.orphaned, 'sentence')} with answers no longer in sentences.jsonl "
                            "(orphaned when their documents were replaced) not exported")
-    also_written = _write(spec.folder, out, result, force, warnings)
+    if out is None and result.companions:
+        warnings.append(f"the {', '.join(f'*{suffix}' for suffix in result.companions)} file that goes with "
+                        "the export is written only with --out")
     summary = {
         "format": fmt, "out": str(out) if out is not None else None,
         "view": "gold" if gold else f"annotator:{annotator}",
-        "sentences": len(sentences),
-        "answers": sum(len(current) for current in data.answers.values()),
+        "sentences": sentences.count,
+        "answers": sum(len(current) for current in written.data.answers.values()),
         "records": result.records, "warnings": warnings, "also_written": also_written,
     }
     if out is None:
-        summary["content"] = result.content
+        summary["content"] = content
     return summary
+
+
+class _Sentences:
+    """The workspace's sentences, read anew on each pass; how many the last pass gave, and which of
+    them have answers."""
+
+    def __init__(self, workspace: Workspace, answers: dict[str, Any]) -> None:
+        self.workspace, self.answers = workspace, answers
+        self.count = 0
+        self.answered: set[str] = set()
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        self.count = 0
+        self.answered = set()
+        for sentence in self.workspace.iter_sentences():
+            self.count += 1
+            if sentence["id"] in self.answers:
+                self.answered.add(sentence["id"])
+            yield sentence
+
+
+class _Written:
+    """A writer run on an output: ``result``, and the ``data`` it wrote. Answers to sentences that are
+    not in the corpus (orphaned) count for nothing: when the pass finds some, the output is written
+    again without them (a writer's choices may depend on every answer, such as a label only they have)."""
+
+    def __init__(self, writer: Callable[[ExportData, BinaryIO], ExportResult], data: ExportData) -> None:
+        self.writer, self.data = writer, data
+        self.result = ExportResult()
+        self.orphaned = 0
+
+    def __call__(self, out: BinaryIO) -> None:
+        start = out.tell()
+        self.result = self.writer(self.data, out)
+        sentences = self.data.sentences
+        assert isinstance(sentences, _Sentences)
+        self.orphaned = len(self.data.answers) - len(sentences.answered)
+        if self.orphaned:
+            self.data = replace(self.data, answers={sentence_id: current for sentence_id, current
+                                                    in self.data.answers.items() if sentence_id in sentences.answered})
+            out.seek(start)
+            out.truncate()
+            self.result = self.writer(self.data, out)
 
 
 def _check_options(fmt: str, out: str | Path | None, formula_escape: bool, conll_comments: bool) -> None:
@@ -106,39 +153,52 @@ def _check_options(fmt: str, out: str | Path | None, formula_escape: bool, conll
                          fix="name it .json and make the DocBin with `python -m spacy convert FILE.json DIR`")
 
 
-def _write(folder: bool, out: str | Path | None, result: ExportResult, force: bool, warnings: list[str]) -> list[str]:
-    """Write the export to ``out`` (a folder's files, or the file and its companions), all or nothing;
-    the companions written, as paths."""
-    if folder:
-        assert out is not None  # refused before: a folder format needs --out
-        assert result.files is not None  # a folder format's writer gives files, not content
-        _write_folder(Path(out), result.files, force)
-        return []
-    if out is None:
-        if result.companions:
-            warnings.append(f"the {', '.join(f'*{suffix}' for suffix in result.companions)} file that goes with "
-                            "the export is written only with --out")
-        return []
-    assert result.content is not None  # a file format's writer gives content
-    companions = {Path(out).with_name(Path(out).stem + suffix): text for suffix, text in result.companions.items()}
-    if companions:
-        _write_files({Path(out): result.content, **companions}, force)
-    else:
-        write_output(out, result.content, force=force)
-    return [str(path) for path in companions]
+def _write(folder: bool, out: str | Path | None, written: _Written, force: bool) -> tuple[str | None, list[str]]:
+    """Run the writer into ``out`` (a folder's files, or the file and its companions), all or nothing,
+    with one fsync a file; the text written when there is no ``out``, and the companions written."""
+    from tagline.corpus.store import Transaction
+
+    if out is None or folder:
+        buffer = io.BytesIO()
+        written(buffer)
+        if out is None:
+            return buffer.getvalue().decode("utf-8"), []
+        assert written.result.files is not None  # a folder format's writer gives files
+        _write_folder(Path(out), written.result.files, force)
+        return None, []
+    path = Path(out)
+    try:
+        with Transaction() as transaction:
+            if force:
+                transaction.write_text(path, written)
+            else:
+                transaction.create_text(path, written)
+            companions = {path.with_name(path.stem + suffix): text
+                          for suffix, text in written.result.companions.items()}
+            for companion, text in companions.items():
+                check_output(companion, force=force)
+                if force:
+                    transaction.write_text(companion, text)
+                else:
+                    transaction.create_text(companion, text)
+    except FileExistsError as error:
+        raise ConflictError("was made by another program meanwhile; nothing was written", where=error.filename,
+                            fix="export again, or pass --force to replace the files") from None
+    return None, [str(companion) for companion in companions]
 
 
 def _view(workspace: Workspace, gold: bool, annotator: str | None) -> dict[str, dict[tuple[str, str | None],
           dict[str, Any]]]:
     """Sentence id -> (task, target) -> value: one annotator's current answers, or the gold view."""
     from tagline.annotate.events import load_view
-    from tagline.annotate.gold import gold_view
 
     if annotator:
         if annotator not in workspace.annotators():
             raise DataError(f"no annotations by {annotator!r}",
                             fix=f"annotators here: {', '.join(workspace.annotators()) or 'none yet'}")
         return load_view(workspace, annotator).answers
+    from tagline.annotate.gold import gold_view
+
     view = gold_view(workspace)
     if not view:
         raise DataError("there is no gold yet", fix="run `tagline annotate adjudicate`, or import gold with --gold")
@@ -152,27 +212,34 @@ def _view(workspace: Workspace, gold: bool, annotator: str | None) -> dict[str, 
 
 
 def _write_folder(folder: Path, files: dict[str, str], force: bool) -> None:
-    """Every file of a folder format's export, or none: an existing one is kept unless ``force``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    _write_files({folder / name: content for name, content in files.items()}, force)
+    """Every file of a folder format's export, or none: an existing one is kept unless ``force``.
 
+    The files are written and fsync'd side by side, in batches (:meth:`Transaction.write_texts`).
+    Without ``force`` they are written in a folder of their own inside ``folder`` and then linked
+    into place, so that a file another program made there meanwhile is never written over."""
+    import shutil
+    import tempfile
 
-def _write_files(files: dict[Path, str], force: bool) -> None:
-    """Every file, or none: an existing one is kept unless ``force``."""
     from tagline.corpus.store import Transaction
 
-    for path in files:
-        check_output(path, force=force)
+    folder.mkdir(parents=True, exist_ok=True)
+    present = {entry.name for entry in os.scandir(folder)}  # the folder itself was checked before
+    for name in files:
+        if name in present:  # a file, a folder or a link there: checked as a file of its own
+            check_output(folder / name, force=force)
+    staging = None if force else Path(tempfile.mkdtemp(prefix=".tagline-export-", dir=folder))
     try:
         with Transaction() as transaction:
-            for path, content in files.items():
-                if force:
-                    transaction.write_text(path, content)
-                else:
-                    transaction.create_text(path, content)
+            transaction.write_texts(((staging or folder) / name, content, False) for name, content in files.items())
+            if staging is not None:
+                for name in files:
+                    transaction.move(staging / name, folder / name)
     except FileExistsError as error:
         raise ConflictError("was made by another program meanwhile; nothing was written", where=error.filename,
                             fix="export again, or pass --force to replace the files") from None
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)  # emptied: its files moved into place, or removed on failure
 
 
 def _question(workspace: Workspace, fmt: str, task: str | None, target: str | None) -> tuple[str, str | None] | None:

@@ -1,0 +1,128 @@
+"""Exports stream: the same bytes a few sentences at a time as all at once, JSON as ``json.dumps``
+writes it, answers to sentences no longer in the corpus change nothing, a spaCy document whose
+sentences are apart is still one document, and brat's folder is written all or nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tagline.annotate.events import make_event
+from tagline.annotate.formats import common
+from tagline.annotate.formats.registry import BY_NAME, EXPORT_FORMATS
+from tagline.annotate.interop import export
+from tagline.corpus.store import append_records
+from tagline.errors import ConflictError
+
+FILE_FORMATS = [fmt for fmt in EXPORT_FORMATS if not BY_NAME[fmt].folder]
+
+
+@pytest.fixture(autouse=True)
+def _no_fsync(monkeypatch):
+    monkeypatch.setattr(os, "fsync", lambda fd: None)
+
+
+def _content(workspace, fmt: str, **options) -> str:
+    return export(workspace, fmt=fmt, gold=True, **options)["content"]
+
+
+@pytest.mark.parametrize("fmt", FILE_FORMATS)
+def test_a_sentence_at_a_time_writes_what_a_thousand_at_a_time_write(sample_workspace, monkeypatch, fmt):
+    whole = _content(sample_workspace, fmt)
+    monkeypatch.setattr(common, "CHUNK", 1)
+    assert _content(sample_workspace, fmt) == whole
+    monkeypatch.setattr(common, "CHUNK", 3)
+    assert _content(sample_workspace, fmt) == whole
+
+
+@pytest.mark.parametrize("fmt", ["label-studio", "spacy"])
+def test_the_json_files_are_written_as_json_dumps_writes_them(sample_workspace, monkeypatch, fmt):
+    monkeypatch.setattr(common, "CHUNK", 2)
+    content = _content(sample_workspace, fmt)
+    assert content == json.dumps(json.loads(content), ensure_ascii=False, indent=1) + "\n"
+
+
+@pytest.mark.parametrize("fmt", ["doccano", "prodigy"])
+def test_the_json_lines_are_written_as_json_dumps_writes_them(sample_workspace, fmt):
+    lines = _content(sample_workspace, fmt).splitlines()
+    assert lines and lines == [json.dumps(json.loads(line), ensure_ascii=False) for line in lines]
+
+
+def _answered(workspace, events: list[dict]) -> None:
+    append_records(workspace.annotation_path("ann"), events)
+
+
+@pytest.mark.parametrize("fmt", EXPORT_FORMATS)
+def test_answers_to_sentences_no_longer_in_the_corpus_change_nothing(sample_workspace, tmp_path, fmt):
+    sentence = next(iter(sample_workspace.iter_sentences()))
+    text = sentence["text"]
+    _answered(sample_workspace, [
+        make_event(sentence["id"], "ann", "entities", {"spans": [{"start": 0, "end": 2, "label": "ORG",
+                                                                  "text": text[:2]}]}),
+        make_event(sentence["id"], "ann", "claim_type", {"label": "quantity"})])
+    before = export(sample_workspace, fmt=fmt, annotator="ann", out=tmp_path / "before")
+    # Answers to a sentence that is gone, with a label and a stance target no other answer has.
+    _answered(sample_workspace, [
+        make_event("gone-s0001", "ann", "entities", {"spans": [{"start": 0, "end": 2, "label": "ODD", "text": "ab"}]}),
+        make_event("gone-s0001", "ann", "stance", {"target": "Elsewhere", "label": "FAVOR"})])
+    after = export(sample_workspace, fmt=fmt, annotator="ann", out=tmp_path / "after")
+    assert after["warnings"] == ["1 sentence with answers no longer in sentences.jsonl (orphaned when their "
+                                 "documents were replaced) not exported", *before["warnings"]]
+    assert (after["answers"], after["records"], after["sentences"]) == \
+        (before["answers"], before["records"], before["sentences"])
+    assert _files(tmp_path / "after") == _files(tmp_path / "before")
+
+
+def _files(path: Path) -> dict[str, bytes]:
+    if path.is_dir():
+        return {child.name: child.read_bytes() for child in sorted(path.iterdir())}
+    return {"": path.read_bytes(), **{companion.name[len(path.name):]: companion.read_bytes()
+                                      for companion in path.parent.glob(path.name + ".*")}}
+
+
+def test_a_spacy_document_whose_sentences_are_apart_is_still_one_document(sample_workspace, tmp_path):
+    path = sample_workspace.sentences_path
+    lines = path.read_bytes().splitlines(keepends=True)
+    moved = json.loads(lines[1])
+    moved.update(doc_id="other", id="other-s0001", index=1)
+    (sample_workspace.root / "documents" / "other.txt").write_text(moved["text"], encoding="utf-8")
+    moved.update(start=0, end=len(moved["text"]))
+    # A sentence of another document between the sample's first two sentences.
+    path.write_bytes(lines[0] + (json.dumps(moved, ensure_ascii=False) + "\n").encode() + b"".join(lines[1:]))
+    documents = json.loads(_content(sample_workspace, "spacy"))
+    assert [document["id"] for document in documents] == [0, 1]
+    assert [len(document["paragraphs"]) for document in documents] == [len(lines), 1]
+    assert [paragraph["tagline_sentence_id"] for paragraph in documents[0]["paragraphs"]] == \
+        [json.loads(line)["id"] for line in lines]
+
+
+def test_brat_never_writes_over_a_file_made_in_its_folder_meanwhile(sample_workspace, tmp_path, monkeypatch):
+    from tagline.corpus.transaction import Transaction
+
+    folder = tmp_path / "brat"
+    write_texts = Transaction.write_texts
+
+    def made_meanwhile(transaction, items):
+        (folder / "annotation.conf").write_text("another program's")
+        return write_texts(transaction, items)
+
+    monkeypatch.setattr(Transaction, "write_texts", made_meanwhile)
+    with pytest.raises(ConflictError, match="made by another program meanwhile"):
+        export(sample_workspace, fmt="brat", gold=True, out=folder)
+    assert [path.name for path in folder.iterdir()] == ["annotation.conf"]
+    assert (folder / "annotation.conf").read_text() == "another program's"
+
+
+def test_brat_force_never_writes_through_a_link_to_a_workspace_file(sample_workspace, tmp_path):
+    folder = tmp_path / "brat"
+    folder.mkdir()
+    answers = sample_workspace.annotation_files()[0]
+    before = answers.read_bytes()
+    (folder / "annotation.conf").symlink_to(answers)
+    with pytest.raises(ConflictError, match="manages"):
+        export(sample_workspace, fmt="brat", gold=True, out=folder, force=True)
+    assert answers.read_bytes() == before
+    assert [path.name for path in folder.iterdir()] == ["annotation.conf"]
