@@ -76,9 +76,8 @@ def _save_as_older(tagger: CRFTagger, directory, version: int | None) -> None:
 def test_models_saved_with_older_features_predict_as_trained(tmp_path):
     texts, langs, spans = _tiny_corpus()
     for version in (1, 2):
-        old = CRFTagger(max_iterations=50)
-        old.FEATURES = version  # as tagline saved models before parts of speech, then before entity_features
-        old.fit(texts, langs, spans)
+        # as tagline saved models before parts of speech, then before entity_features
+        old = CRFTagger(max_iterations=50, features=version).fit(texts, langs, spans)
         _save_as_older(old, tmp_path / f"v{version}", version if version > 1 else None)
         loaded = CRFTagger.load(tmp_path / f"v{version}")
         assert loaded.features == version and loaded.predict(texts, langs) == old.predict(texts, langs)

@@ -269,11 +269,11 @@ class CRFTagger:
     FEATURES = 3  # 1: words, shapes and dictionary; 2: and parts of speech; 3: entity_features
 
     def __init__(self, *, c1: float = 0.05, c2: float = 0.05, max_iterations: int = 200,
-                 settings: FeatureSettings = CHOSEN):
+                 settings: FeatureSettings = CHOSEN, features: int | None = None):
         self.c1, self.c2, self.max_iterations = c1, c2, max_iterations
         self.settings = settings
         self.dictionary: dict[str, str] = {}
-        self.features = self.FEATURES
+        self.features = features or self.FEATURES  # an older version, to compare with it
         self.model: Any = None  # sklearn_crfsuite.CRF once fitted, a CRFsuite tagger once loaded
 
     def _sentence_features(self, text: str, lang: str) -> tuple[list[tuple[int, int]], list[dict]]:
@@ -313,7 +313,6 @@ class CRFTagger:
         import sklearn_crfsuite
 
         self.dictionary = {}
-        self.features = self.FEATURES
         x, y = self._training_features(texts, langs, spans)
         self.model = sklearn_crfsuite.CRF(algorithm="lbfgs", c1=self.c1, c2=self.c2,
                                           max_iterations=self.max_iterations, all_possible_transitions=True)
