@@ -12,6 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from tagline.corpus.tokenize import UniDicFields
 from tagline.eval.entity_features import (
     CHOSEN,
     FeatureSettings,
@@ -276,6 +277,12 @@ class CRFTagger:
         self.features = features or self.FEATURES  # an older version, to compare with it
         self.model: Any = None  # sklearn_crfsuite.CRF once fitted, a CRFsuite tagger once loaded
 
+    def _tokenize(self, text: str, lang: str) -> tuple[list[tuple[int, int]], list[UniDicFields]]:
+        """Token offsets and UniDic's fields (a subclass may cache them)."""
+        from tagline.corpus.tokenize import tokenize_with_fields
+
+        return tokenize_with_fields(text, lang)
+
     def _sentence_features(self, text: str, lang: str) -> tuple[list[tuple[int, int]], list[dict]]:
         """The tokens' offsets in ``text`` and their features, as the model reads them to predict."""
         if self.features < 3:
@@ -284,9 +291,7 @@ class CRFTagger:
             offsets, pos = tokenize_with_pos(text, lang)
             return offsets, token_features([text[s:e] for s, e in offsets], self.dictionary,
                                            pos if self.features >= 2 else None)
-        from tagline.corpus.tokenize import tokenize_with_fields
-
-        offsets, fields = tokenize_with_fields(text, lang)
+        offsets, fields = self._tokenize(text, lang)
         return offsets, crf_features([text[s:e] for s, e in offsets], fields,
                                      dictionary_tags(text, offsets, self.dictionary), self.settings)
 
@@ -299,10 +304,8 @@ class CRFTagger:
                     self.dictionary[text[start:end]] = label
             pairs = [self._sentence_features(text, lang) for text, lang in zip(texts, langs)]
             return [f for _, f in pairs], [spans_to_bio(o, s) for (o, _), s in zip(pairs, spans)]
-        from tagline.corpus.tokenize import tokenize_with_fields
-
         self.dictionary = span_dictionary(texts, spans)
-        tokenized = [tokenize_with_fields(text, lang) for text, lang in zip(texts, langs)]
+        tokenized = [self._tokenize(text, lang) for text, lang in zip(texts, langs)]
         held_out = held_out_dictionary_tags(texts, [offsets for offsets, _ in tokenized], spans,
                                             self.settings.dictionary_folds)
         x = [crf_features([text[s:e] for s, e in offsets], fields, tags, self.settings)
