@@ -50,8 +50,10 @@ PUBLISHED_BERT = {
 CANDIDATES: list[tuple[str, dict, dict]] = [
     ("previous (words, shapes, POS, single-token dictionary)", {"features": 2}, {}),
     ("new features, dictionary of every training span", {}, {"dictionary_folds": 0}),
-    ("new features, dictionary held out by 5 folds", {}, {}),
-    ("  + window 3, c1 0.1, c2 0.01", {"c1": 0.1, "c2": 0.01}, {"window": 3}),
+    ("new features, dictionary held out by 5 folds", {}, {"dictionary_folds": 5}),
+    ("new features, dictionary held out by 10 folds (chosen)", {}, {}),
+    ("new features, 5 folds, window 3, c1 0.1, c2 0.01", {"c1": 0.1, "c2": 0.01},
+     {"window": 3, "dictionary_folds": 5}),
 ]
 
 

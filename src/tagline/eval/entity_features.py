@@ -41,7 +41,7 @@ class FeatureSettings:
 
     window: int = 2
     affixes: int = 3
-    dictionary_folds: int = 5
+    dictionary_folds: int = 10
     unidic: bool = True
     bigrams: bool = True
 
