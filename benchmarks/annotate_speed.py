@@ -296,33 +296,48 @@ def _perfect_file(workspace, sentences, truth) -> str:
 
 
 def _keys_for_sentence(model, truth, key_of) -> list[str]:
-    """What the simulated annotator presses for the sentence on screen, given what is suggested."""
+    """What the simulated annotator presses for the sentence on screen, given what is suggested: first
+    the key of each wrongly suggested question that a key can answer out of turn (a claim type, from
+    a stance question), then the questions in turn, Enter for a right suggestion and a key for a
+    wrong one, until every suggestion left is right: Space takes them all."""
     from tagline.annotate.answers import value_key
 
     answers = truth[model.sentence["id"]]
     steps = model.steps[model.step_index:]
     suggested = {step.slot: model.suggestion(step) for step in steps}
-    right_from = len(steps)  # from this step on every suggestion is right: Space takes them all
-    while right_from and suggested[steps[right_from - 1].slot] is not None and value_key(
-            steps[right_from - 1].task, suggested[steps[right_from - 1].slot].value) == value_key(
-            steps[right_from - 1].task, answers[steps[right_from - 1].slot]):
-        right_from -= 1
+
+    def right(step) -> bool:
+        offer = suggested[step.slot]
+        return offer is not None and value_key(step.task, offer.value) == value_key(step.task, answers[step.slot])
+
     keys: list = []
+    if steps[0].task != "entities":
+        for step in steps[1:]:
+            key = key_of[step.task].get(answers[step.slot].get("label")) if step.task != "entities" else None
+            if key is not None and not right(step) and key not in model.label_keys() and \
+                    model._question_for(key) == step:
+                keys.append(("AHEAD", key))
+    ahead = {step.slot for step in steps[1:] if step.task != "entities"} & {
+        model._question_for(key[1]).slot for key in keys}
+    steps = [step for step in steps if step.slot not in ahead]
+    right_from = len(steps)  # from this step on every suggestion is right: Space takes them all
+    while right_from and right(steps[right_from - 1]):
+        right_from -= 1
     for number, step in enumerate(steps):
         if number == right_from:
             keys.append(" ")
             break
-        right, offer = answers[step.slot], suggested[step.slot]
+        right_answer, offer = answers[step.slot], suggested[step.slot]
         if step.task != "entities":
-            keys.append("ENTER" if offer is not None and offer.value["label"] == right["label"]
-                        else key_of[step.task][right["label"]])
+            keys.append("ENTER" if offer is not None and offer.value["label"] == right_answer["label"]
+                        else key_of[step.task][right_answer["label"]])
             continue
-        wanted = {(s["start"], s["end"], s["label"]) for s in right["spans"]}
+        wanted = {(s["start"], s["end"], s["label"]) for s in right_answer["spans"]}
         offered = offer.value["spans"] if offer is not None else []
         keys += [("TOGGLE", str(n)) for n, s in enumerate(offered, 1)
                  if (s["start"], s["end"], s["label"]) not in wanted and n <= 9]
         have = {(s["start"], s["end"], s["label"]) for s in offered}
-        missing = [(s["start"], s["end"], s["label"]) for s in right["spans"]
+        missing = [(s["start"], s["end"], s["label"]) for s in right_answer["spans"]
                    if (s["start"], s["end"], s["label"]) not in have]
         keys.append(("CURSOR", missing) if missing else "ENTER")
     return keys
@@ -413,7 +428,8 @@ def suggestion_case(source: str, think: float) -> dict:
         for key in _keys_for_sentence(model, truth, key_of):
             if isinstance(key, tuple):
                 pressed = _cursor_keys(model, key[1]) if key[0] == "CURSOR" else [key[1]]
-                kinds["marking missing spans" if key[0] == "CURSOR" else "turning a suggested span off"] += len(pressed)
+                kinds[{"CURSOR": "marking missing spans", "TOGGLE": "turning a suggested span off",
+                       "AHEAD": "label keys out of turn"}[key[0]]] += len(pressed)
             else:
                 pressed = [ENTER if key == "ENTER" else key]
                 kinds[{"ENTER": "Enter", " ": "Space"}.get(key, "label keys")] += 1

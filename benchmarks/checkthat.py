@@ -21,10 +21,13 @@ Rows:
 For 2020 the organisers published only development figures (README: the first 80% of the sorted
 training debates train, the last 10 are scored): those rows are run on that split too.
 
-``--edition claimbuster`` runs the workspace route instead: ClaimBuster's ``kfold_25ncs.json``
-(2.5xNCS, on which the authors cross-validated 4 folds) imported into a fresh check-worthiness
-workspace, built, and scored by ``tagline eval run --cv 4`` (tuning nested in each fold): macro-F1
-and the F1 of ``check_worthy`` with 95% bootstrap intervals. The authors' own F1 table could not be
+``--edition claimbuster`` runs the workspace route instead, ``tagline bench claimbuster``:
+ClaimBuster's ``kfold_25ncs.json`` (2.5xNCS, on which the authors cross-validated 4 folds) imported
+into a fresh check-worthiness workspace, built, and scored by ``tagline eval run --cv 4`` (tuning
+nested in each fold): macro-F1 and the F1 of ``check_worthy`` with 95% bootstrap intervals.
+``tagline bench clef2019-checkthat-task1`` (and ``clef2020-checkthat-task5``) run the registered
+baselines through a workspace too, tuned as `eval run` tunes them, and record these measures in
+their runs; this script adds the organisers' two recipes and MAP-tuned rows, which the command does not run. The authors' own F1 table could not be
 read (SOURCE.md), so no published figure is printed beside them.
 
     python benchmarks/checkthat.py [--edition 2019|2020|claimbuster|all] [--resamples 1000] [--seed 0]
@@ -165,37 +168,27 @@ def report(title: str, train, test, table, args, published: dict[str, float] | N
 
 
 def claimbuster(shared: Path, args: argparse.Namespace) -> None:
-    """ClaimBuster 2.5xNCS through a workspace: import, build, ``eval run --cv 4``."""
-    import tempfile
+    """ClaimBuster 2.5xNCS through a workspace: ``tagline bench claimbuster`` (import, build, ``eval run --cv 4``)."""
+    from tagline.errors import TaglineError
+    from tagline.eval.bench import run_benchmark
 
-    from tagline.annotate.interop import import_file
-    from tagline.corpus.workspace import init_workspace
-    from tagline.eval.build import build_dataset
-    from tagline.eval.run import run_evaluation
-
-    source = shared / "datasets" / "claimbuster" / "kfold_25ncs.json"
-    if not source.is_file():
-        sys.exit(f"{source} is absent: this benchmark reads ClaimBuster from ../shared/datasets/")
-    workspace = init_workspace(Path(tempfile.mkdtemp(prefix="tagline-claimbuster-")) / "ws", language="en",
-                               claim_types="check-worthiness")
-    started = time.perf_counter()
-    summary = import_file(workspace, source)
-    build_dataset(workspace, tasks=["claim_type"], tokens=False)
-    print(f"\nClaimBuster {source.name}: {summary['documents_added']} sentences imported and built in "
-          f"{time.perf_counter() - started:.1f} s; 4-fold cross-validation (stratified, tagline's folds), "
-          "parameters tuned inside each fold by 5-fold cross-validation on its training part (macro-F1)")
+    try:
+        bench = run_benchmark("claimbuster", data=shared / "datasets", seed=args.seed, n_resamples=args.resamples)
+    except TaglineError as error:
+        sys.exit(f"Error: {error}")
+    print(f"\nClaimBuster kfold_25ncs.json (`tagline bench claimbuster`): {bench.sentences} sentences imported in "
+          f"{bench.seconds['import']:.1f} s and built in {bench.seconds['build']:.1f} s; 4-fold cross-validation "
+          "(stratified, tagline's folds), parameters tuned inside each fold by 5-fold cross-validation on its "
+          "training part (macro-F1)")
     header = f"{'baseline':<14}{'macro-F1':>9}  {'95% interval':<16}{'F1 check_worthy':>16}{'accuracy':>10}{'seconds':>9}"
     print(header)
     print("-" * len(header))
-    for baseline in ("majority", "tfidf_svm", "tfidf_nb"):
-        started = time.perf_counter()
-        (result,) = run_evaluation(workspace, task="claim_type", baselines=[baseline], cv=4, seed=args.seed,
-                                   n_resamples=args.resamples)
+    for result in bench.results:
         macro = result["metrics"]["macro_f1"]
-        print(f"{baseline:<14}{macro['value']:>9.4f}  [{macro['low']:.4f}, {macro['high']:.4f}]"
+        print(f"{result['baseline']:<14}{macro['value']:>9.4f}  [{macro['low']:.4f}, {macro['high']:.4f}]"
               f"{result['per_class'][CHECK_WORTHY]['f1']:>16.4f}{result['metrics']['accuracy']['value']:>10.4f}"
-              f"{time.perf_counter() - started:>9.1f}", flush=True)
-    print(f"workspace: {workspace.root}")
+              f"{result['seconds']:>9.1f}", flush=True)
+    print(f"workspace: {bench.workspace.root}")
 
 
 def main() -> None:

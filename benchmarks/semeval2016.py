@@ -1,5 +1,9 @@
 """SemEval-2016 Task 6 Task A: the organisers' baselines reproduced on the official split.
 
+The rows are runs of ``tagline bench semeval2016-task6`` (:func:`tagline.eval.bench.run_benchmark`:
+the official files imported into a fresh workspace, built, and each baseline run by `eval run`), with
+more baselines than the command's two; ``--seeds`` and ``--cv`` add analyses the command does not make.
+
 Trains on train + trial (2,914 tweets), reports F_avg ×100 (the official score: mean F1 of FAVOR
 and AGAINST over all test tweets pooled) on the gold test set (1,249 tweets) with a 95% bootstrap
 interval, next to the numbers the organisers published, and the wall time of fit + predict.
@@ -13,20 +17,18 @@ shuffle seeds 0..N-1 and prints the mean, lowest and highest F_avg, which shows 
 of folds moves the test score. ``--cv K`` adds, for every row, a K-fold
 cross-validation estimate on the training data alone (nested: the tuning runs inside each fold).
 
-    python benchmarks/semeval2016.py [--data DIR] [--resamples 1000] [--seed 0] [--seeds N] [--cv K]
+    python benchmarks/semeval2016.py [--data DATASETS] [--resamples 1000] [--seed 0] [--seeds N] [--cv K]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import time
 from pathlib import Path
 
-from tagline.annotate.formats.semeval2016 import SEMEVAL_SPLITS, read_semeval2016_split
-from tagline.eval.baselines import TUNING_GRIDS, PerTargetClassifier, make_tuned_baseline
-from tagline.eval.metrics import bootstrap_ci, f_avg, f_avg_by_target
+from tagline.annotate.formats.semeval2016 import read_semeval2016_split
+from tagline.eval.baselines import POOLED, TUNING_GRIDS, PerTargetClassifier, make_tuned_baseline
+from tagline.eval.metrics import f_avg
 
 # Mohammad et al. (2016), SemEval-2016 Task 6, Table 6 (Task A, F_avg ×100): "Majority class"
 # and "SVM-ngrams" (one linear SVM per target on word 1-3 and character 2-5 n-grams).
@@ -34,12 +36,6 @@ PUBLISHED = {("majority", "per target"): 65.22, ("tfidf_svm", "per target"): 68.
 
 ROWS = (("majority", False), ("tfidf_svm", False), ("tfidf_svm", True), ("tfidf_logreg", False),
         ("tfidf_logreg", True), ("tfidf_nb", False), ("tfidf_nb", True))
-
-
-def default_data_dir() -> Path:
-    shared = Path(os.environ["TAGLINE_SHARED"]) if os.environ.get("TAGLINE_SHARED") else \
-        Path(__file__).resolve().parents[2] / "shared"
-    return shared / "datasets" / "semeval2016-task6"
 
 
 def model_for(baseline: str, pooled: bool, seed: int) -> PerTargetClassifier:
@@ -63,7 +59,7 @@ def cross_validate(baseline: str, pooled: bool, X: list, y: list, folds: int, se
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=None,
-                        help="folder holding the official files (default: ../shared/datasets/semeval2016-task6)")
+                        help="the datasets folder (default: $TAGLINE_DATA, else ../shared/datasets found from here)")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples for the intervals")
     parser.add_argument("--seed", type=int, default=0, help="seed of the tuning folds and the bootstrap")
     parser.add_argument("--seeds", type=int, default=0, metavar="N",
@@ -72,27 +68,26 @@ def main() -> None:
                         help="also report K-fold cross-validation F_avg on the training data (no test data)")
     args = parser.parse_args()
 
-    directory = args.data or default_data_dir()
-    missing = [name for names in SEMEVAL_SPLITS.values() for name in names if not (directory / name).is_file()]
-    if missing:
-        sys.exit(f"SemEval-2016 Task 6 data not found: {directory} lacks {', '.join(missing)}.\n"
-                 "Put the official Task A files there (see SOURCE.md beside them in ../shared), "
-                 "or pass --data DIR.")
-    try:
-        train, test = (list(read_semeval2016_split(directory, split)) for split in ("train", "test"))
-    except ValueError as error:
-        sys.exit(f"cannot read the SemEval-2016 data: {error}")
-    train_x, train_y = [(r["target"], r["text"]) for r in train], [r["label"] for r in train]
-    test_x, test_y = [(r["target"], r["text"]) for r in test], [r["label"] for r in test]
-    test_targets = [r["target"] for r in test]
-
     import sklearn
     from threadpoolctl import threadpool_limits
+
+    from tagline.errors import TaglineError
+    from tagline.eval.bench import run_benchmark
 
     # One BLAS thread: these fits are small, and on 2 busy cores OpenBLAS threads made the
     # per-target logistic regression 13x slower (40 s against 3 s) without changing a prediction.
     threadpool_limits(1)
-    print(f"SemEval-2016 Task 6, Task A: train + trial {len(train)} tweets, gold test {len(test)} tweets; "
+    try:
+        bench = run_benchmark("semeval2016-task6", data=args.data, seed=args.seed, n_resamples=args.resamples,
+                              baselines=[baseline + (POOLED if pooled else "") for baseline, pooled in ROWS])
+    except TaglineError as error:
+        sys.exit(f"Error: {error}")
+    directory = bench.data_dir / bench.spec.folder
+    train, test = (list(read_semeval2016_split(directory, split)) for split in ("train", "test"))
+    train_x, train_y = [(r["target"], r["text"]) for r in train], [r["label"] for r in train]
+    test_x, test_y = [(r["target"], r["text"]) for r in test], [r["label"] for r in test]
+    print(f"SemEval-2016 Task 6, Task A (`tagline bench semeval2016-task6`, workspace {bench.workspace.root}): "
+          f"train + trial {len(train)} tweets, gold test {len(test)} tweets; "
           f"scikit-learn {sklearn.__version__}, seed {args.seed}, {args.resamples} bootstrap resamples")
     print("F_avg x100 on the gold test set (pooled over targets, as eval.pl); 95% percentile bootstrap interval")
     header = f"{'baseline':<14}{'mode':<12}{'F_avg':>7}  {'95% interval':<15}{'macro/tgt':>10}{'published':>10}" \
@@ -101,20 +96,17 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     results, spreads = {}, {}
-    for baseline, pooled in ROWS:
+    for (baseline, pooled), result in zip(ROWS, bench.results):
         mode = "pooled" if pooled else "per target"
-        started = time.perf_counter()
-        model = model_for(baseline, pooled, args.seed).fit(train_x, train_y)
-        guesses = [str(label) for label in model.predict(test_x)]
-        seconds = time.perf_counter() - started
-        interval = bootstrap_ci(f_avg, test_y, guesses, n_resamples=args.resamples, random_state=args.seed)
-        by_target = f_avg_by_target(test_y, guesses, targets=test_targets)
+        interval = result["metrics"]["f_avg"]
+        per_target = result.get("per_target", {})
+        macro = sum(item["f_avg"] for item in per_target.values()) / max(len(per_target), 1)
         published = PUBLISHED.get((baseline, mode))
         results[(baseline, mode)] = interval
         bounds = f"[{100 * interval['low']:.2f}, {100 * interval['high']:.2f}]"
         shown = f"{published:.2f}" if published is not None else ""
         line = (f"{baseline:<14}{mode:<12}{100 * interval['value']:>7.2f}  {bounds:<15}"
-                f"{100 * by_target['macro_over_targets']:>10.2f}{shown:>10}{seconds:>9.1f}")
+                f"{100 * macro:>10.2f}{shown:>10}{result['seconds']:>9.1f}")
         if args.cv:
             line += f"{100 * cross_validate(baseline, pooled, train_x, train_y, args.cv, args.seed):>11.2f}"
         if args.seeds and baseline in TUNING_GRIDS:

@@ -1,20 +1,21 @@
 """Japanese NER on Stockmark's Wikipedia dataset: the gazetteer and CRF baselines on the standard split.
 
-Imports ../shared/datasets/stockmark-ner-ja/ner.json into a fresh workspace that keeps the
-dataset's eight entity types, rebuilds the standard split (random.seed(42), 80/10/10, as its
-SOURCE.md describes; the importer does this), builds the dataset and runs both entity baselines:
+Runs ``tagline bench stockmark-ner`` through the library (:func:`tagline.eval.bench.run_benchmark`):
+../shared/datasets/stockmark-ner-ja/ner.json imported into a fresh workspace that keeps the
+dataset's eight entity types, the standard split rebuilt (random.seed(42), 80/10/10, as its
+SOURCE.md describes; the importer does this), the dataset built and both entity baselines run:
 trained on train + validation, scored on test, span-level exact and partial F1 with 95% bootstrap
-intervals, per type, plus seqeval's strict BIO F1 as a cross-check. The gazetteer is the baseline
-measured in the same run; the published BERT scores for the same split are printed beside
-the CRF's, with the CRF's features and the CPU time its training and predictions took.
+intervals, per type. On top of what the command prints, seqeval's report over MeCab tokens of the
+CRF's predictions is printed beside the published BERT scores for the same split, which seqeval made,
+with the CRF's features and the CPU time the benchmark took.
 
 The CRF's features and its c1/c2 were chosen on the validation split only: each candidate of
 ``CANDIDATES`` trained on train and scored on validation (``--select`` prints that table again and
-does not touch test). The test split was scored once, with the chosen configuration, which is the
-project's CRF baseline (``tagline.eval.entity_features.CHOSEN``); a change to the features must be
-chosen the same way, never by looking at test scores.
+does not run the CRF on test). The test split was scored once, with the chosen configuration, which
+is the project's CRF baseline (``tagline.eval.entity_features.CHOSEN``); a change to the features
+must be chosen the same way, never by looking at test scores.
 
-    python benchmarks/stockmark_ner.py [--shared ../shared] [--select]
+    python benchmarks/stockmark_ner.py [--data ../shared/datasets] [--resamples 1000] [--select]
 """
 
 from __future__ import annotations
@@ -23,15 +24,10 @@ import argparse
 import os
 import resource
 import sys
-import tempfile
 import time
 from dataclasses import replace
-from pathlib import Path
 
-TYPES = [("人名", "PERSON", "p"), ("法人名", "COMPANY", "c"), ("地名", "LOCATION", "l"), ("製品名", "PRODUCT", "r"),
-         ("政治的組織名", "POLITICAL_ORG", "g"), ("施設名", "FACILITY", "f"), ("その他の組織名", "OTHER_ORG", "o"),
-         ("イベント名", "EVENT", "e")]
-
+from tagline.eval.bench.registry import STOCKMARK_TYPES
 
 # Test-split F1 per type and micro-averaged, as printed by seqeval in the book's notebook (see the
 # citation printed with them). "BERT" decodes by argmax, "BERT+Viterbi" the same model with fixed
@@ -83,65 +79,45 @@ def select_on_validation(workspace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
+    parser.add_argument("--data", default=None,
+                        help="the datasets folder (default: $TAGLINE_DATA, else ../shared/datasets found from here)")
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--select", action="store_true",
-                        help="compare the candidate CRF configurations on validation; do not score test")
+                        help="compare the candidate CRF configurations on validation; do not run the CRF on test")
     args = parser.parse_args()
-    source = Path(args.shared) / "datasets" / "stockmark-ner-ja" / "ner.json"
-    if not source.exists():
-        sys.exit(f"{source} is absent: this benchmark reads the Stockmark NER data from ../shared/datasets/")
 
-    from tagline.annotate.interop import import_file
-    from tagline.corpus.config import default_config, render_toml
-    from tagline.corpus.workspace import Workspace, init_workspace
-    from tagline.eval.build import build_dataset
-    from tagline.eval.entities import seqeval_f1, spans_to_bio
-    from tagline.eval.run import run_evaluation
-
-    root = Path(tempfile.mkdtemp(prefix="tagline-stockmark-"))
-    init_workspace(root, language="ja")
-    config = default_config(language="ja", targets=[], name="stockmark-ner")
-    config["tasks"] = {"entities": {"labels": [{"name": name, "key": key, "description": japanese}
-                                               for japanese, name, key in TYPES],
-                                    "aliases": {japanese: name for japanese, name, _ in TYPES}}}
-    (root / "tagline.toml").write_text(render_toml(config), encoding="utf-8")
-    workspace = Workspace(root)
-
-    started = time.perf_counter()
-    summary = import_file(workspace, source, fmt="stockmark-ner")
-    imported = time.perf_counter() - started
-    started = time.perf_counter()
-    build = build_dataset(workspace, tasks=["entities"])
-    built = time.perf_counter() - started
-    print(f"imported {source.name} in {imported:.1f} s: {summary.get('sentences', summary)}")
-    print(f"built in {built:.1f} s: {build.configs['sentences']}; entity edges inside a token: "
-          f"{sum(build.entity_alignment.get('misaligned', {}).values())}")
-    if args.select:
-        select_on_validation(workspace)
-        return
-
+    from tagline.errors import TaglineError
+    from tagline.eval.bench import run_benchmark
+    from tagline.eval.entities import CRFTagger, seqeval_f1, spans_to_bio
     from tagline.eval.entity_features import CHOSEN
 
-    results, cpu = {}, {}
-    for baseline in ("gazetteer", "crf"):
-        started, cpu_started = time.perf_counter(), _cpu_seconds()
-        (result,) = run_evaluation(workspace, task="entities", baselines=[baseline], n_resamples=args.resamples)
-        results[baseline] = (result, time.perf_counter() - started)
-        cpu[baseline] = _cpu_seconds() - cpu_started
+    cpu = _cpu_seconds()
+    try:
+        bench = run_benchmark("stockmark-ner", data=args.data, n_resamples=args.resamples,
+                              baselines=["gazetteer"] if args.select else None)
+    except TaglineError as error:
+        sys.exit(f"Error: {error}")
+    if args.select:
+        select_on_validation(bench.workspace)
+        return
+    cpu = _cpu_seconds() - cpu
+    print(f"CRF features (chosen on validation): {CHOSEN.describe()}, c1={CRFTagger().c1}, c2={CRFTagger().c2}")
+    print(f"import, build, gazetteer and CRF (trained on train + validation): {cpu:.0f} s of CPU at a load "
+          f"average of {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    workspace = bench.workspace
+    print(f"imported {bench.sentences} sentences in {bench.seconds['import']:.1f} s, built in "
+          f"{bench.seconds['build']:.1f} s")
+    results = {result["baseline"]: result for result in bench.results}
 
     print("\ntest split, span-level micro scores (95% bootstrap intervals over sentences)")
     print(f"{'baseline':<12}{'exact F1':>26}{'partial F1':>26}{'seconds':>10}")
-    for baseline, (result, seconds) in results.items():
+    for baseline, result in results.items():
         exact, partial = result["metrics"]["exact_f1"], result["metrics"]["partial_f1"]
         print(f"{baseline:<12}{exact['value'] * 100:>9.2f} [{exact['low'] * 100:5.2f}, {exact['high'] * 100:5.2f}]"
               f"{partial['value'] * 100:>10.2f} [{partial['low'] * 100:5.2f}, {partial['high'] * 100:5.2f}]"
-              f"{seconds:>10.1f}")
-    print(f"CRF (train + validation, then test; with the bootstrap): {cpu['crf']:.0f} s of CPU, "
-          f"{results['crf'][1]:.0f} s wall at a load average of {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
-    print(f"CRF features (chosen on validation): {CHOSEN.describe()}")
-    crf = results["crf"][0]
-    gazetteer = results["gazetteer"][0]
+              f"{result['seconds']:>10.1f}")
+    crf = results["crf"]
+    gazetteer = results["gazetteer"]
     print(f"CRF / gazetteer exact F1: {crf['metrics']['exact_f1']['value'] / gazetteer['metrics']['exact_f1']['value']:.2f}")
     print("\nCRF per type (exact): " + ", ".join(f"{label} {item['f1'] * 100:.1f} (n={item['support']})"
                                                for label, item in crf["per_class"].items()))
@@ -174,13 +150,13 @@ def main() -> None:
     header = f"{'type':<14}" + "".join(f"{name:>14}" for name in PUBLISHED_BERT) + f"{'CRF (here)':>14}"
     print(header)
     print("-" * len(header))
-    for japanese, name, _ in TYPES:
+    for japanese, name, _ in STOCKMARK_TYPES:
         row = report.get(name)
         print(f"{name:<14}" + "".join(f"{scores[japanese]:>14.2f}" for scores in PUBLISHED_BERT.values())
               + (f"{row['f1-score']:>14.2f}" if row else f"{'-':>14}"))
     print(f"{'micro':<14}" + "".join(f"{scores['micro']:>14.2f}" for scores in PUBLISHED_BERT.values())
           + f"{report['micro avg']['f1-score']:>14.2f}")
-    print(f"workspace: {root}")
+    print(f"workspace: {workspace.root}")
 
 
 if __name__ == "__main__":

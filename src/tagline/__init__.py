@@ -52,6 +52,8 @@ _EXPORTS = {
     "compare_runs": "tagline.eval.score:compare_runs",
     "predict_file": "tagline.eval.score:predict_file",
     "run_demo": "tagline.eval.demo:run_demo",
+    "run_benchmark": "tagline.eval.bench.runner:run_benchmark",
+    "benchmark_status": "tagline.eval.bench.data:benchmark_status",
     # model suggestions
     "open_suggester": "tagline.eval.suggesters:open_suggester",
     "Suggestion": "tagline.annotate.suggest:Suggestion",
@@ -100,6 +102,8 @@ if TYPE_CHECKING:  # what type checkers and editors see
         TaglineError,
         WorkspaceError,
     )
+    from tagline.eval.bench.data import benchmark_status
+    from tagline.eval.bench.runner import run_benchmark
     from tagline.eval.build import build_dataset
     from tagline.eval.demo import run_demo
     from tagline.eval.run import list_runs, run_evaluation

@@ -126,3 +126,50 @@ def test_bad_session_arguments(small):
         SessionModel.open(small, "../evil")
     with pytest.raises(DataError, match="no sentences in document"):
         SessionModel.open(small, "alice", doc_id="missing")
+
+
+def test_a_label_key_of_another_question_answers_it_out_of_turn(small):
+    """On a stance question a claim-type key answers the claim type (the one question it is a key
+    of) without leaving the stance question; going on passes the claim type by, and undo takes it
+    back."""
+    model = SessionModel.open(small, "alice")
+    assert model.step == Step("stance", "DeepSeek")
+    press(model, ["3"])
+    assert model.step == Step("stance", "DeepSeek") and model.message == "claim type: correlation_causation"
+    assert stored(small)["d-s0001"] == {("claim_type", None): {"label": "correlation_causation"}}
+    press(model, ["f", "n"])  # both stance questions: the claim type answered ahead is not asked again
+    assert model.step == Step("entities")
+    press(model, [ENTER])
+    assert model.position == 1 and model.step == Step("stance", "DeepSeek")
+    assert set(stored(small)["d-s0001"]) == {("stance", "DeepSeek"), ("stance", "US AI policy"),
+                                            ("claim_type", None), ("entities", None)}
+    # on the next sentence the claim type is asked in turn again, and undo retracts an out-of-turn answer
+    press(model, ["6", "u"])
+    assert ("claim_type", None) not in stored(small).get("d-s0002", {})
+    press(model, ["f", "n"])
+    assert model.step == Step("claim_type")
+
+
+def test_a_key_of_several_other_questions_answers_none_of_them(small):
+    model = SessionModel.open(small, "alice")
+    press(model, ["f", "n"])  # on the claim type now
+    assert model.step == Step("claim_type")
+    press(model, ["a"])  # a stance key: two stance questions, so it is not guessed at
+    assert "not a key here" in model.message and model.step == Step("claim_type")
+    assert stored(small)["d-s0001"] == {("stance", "DeepSeek"): {"target": "DeepSeek", "label": "FAVOR"},
+                                        ("stance", "US AI policy"): {"target": "US AI policy", "label": "NONE"}}
+
+
+def test_with_one_target_a_stance_key_answers_the_stance_from_the_claim_question(small):
+    model = SessionModel.open(small, "alice", target="DeepSeek")
+    assert model.step == Step("stance", "DeepSeek")
+    press(model, ["1", "a"])  # the claim type ahead, then the stance in turn; the claim type is passed by
+    assert model.step == Step("entities")
+    press(model, [BACK])  # back to the claim question: a stance key there answers the one stance question
+    assert model.step == Step("claim_type")
+    press(model, ["n"])
+    assert model.step == Step("claim_type") and model.message == "stance toward DeepSeek: NONE"
+    press(model, ["0"])
+    assert model.step == Step("entities")
+    assert stored(small)["d-s0001"] == {("stance", "DeepSeek"): {"target": "DeepSeek", "label": "NONE"},
+                                        ("claim_type", None): {"label": "not_claim"}}

@@ -99,6 +99,26 @@ def test_undo_is_an_event_and_returns_to_the_question(sample_workspace):
     assert fold_events(recorded) == {"deepseek_ja-s0001": {}}
 
 
+def test_a_claim_key_on_a_stance_question_answers_the_claim_type_out_of_turn(sample_workspace):
+    child = spawn(sample_workspace)
+    child.expect_exact("stance toward DeepSeek")
+    child.send("6")
+    child.expect_exact("claim type: other_claim")  # said, and shown among the answers
+    child.send("f")
+    child.expect_exact("stance toward US AI policy")
+    child.send("n")
+    child.expect_exact("entities: / to find a span")  # the claim type is not asked again
+    child.send("\r")
+    child.expect_exact("deepseek_ja-s0002 (2/77)")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    assert fold_events(events(sample_workspace))["deepseek_ja-s0001"] == {
+        ("claim_type", None): {"label": "other_claim"},
+        ("stance", "DeepSeek"): {"target": "DeepSeek", "label": "FAVOR"},
+        ("stance", "US AI policy"): {"target": "US AI policy", "label": "NONE"},
+        ("entities", None): {"spans": []}}
+
+
 def test_entities_by_surface_text_and_label_key(sample_workspace):
     child = spawn(sample_workspace, "alice", "--task", "entities")
     child.expect_exact("entities: / to find a span")

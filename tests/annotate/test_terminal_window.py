@@ -269,3 +269,17 @@ def test_the_terminal_gives_back_the_signal_handlers_it_found():
         os.close(secondary)
         for number, handler in before.items():
             signal.signal(number, handler)
+
+
+@pytest.mark.parametrize(("width", "height", "labels_shown"), [(80, 24, 7), (60, 18, 2)])
+def test_the_help_screen_fits_the_terminal_with_the_labels_of_the_question(workspace, width, height, labels_shown):
+    from tagline.annotate.terminal import render
+
+    model = model_for(workspace, ["米国は規制した。"])
+    model.step_index = 1  # the claim type: seven labels
+    model.handle_key("?")
+    rows = draw(render(model, width, height), width)
+    assert rows[0] == "Keys" and rows[-1] == "Press any key to go back."
+    assert len(rows) <= height - 1 and all(cell_len(row) <= width for row in rows)
+    assert sum(1 for row in rows if re.match(r"  \[\d\] ", row)) == labels_shown
+    assert any("more labels" in row for row in rows) == (labels_shown < 7)

@@ -96,6 +96,7 @@ class SessionModel(TokenCursor, SuggestionKeys):
     durations: list[float] = field(default_factory=list)
     feed: SuggestionFeed | None = None
     rejected: set[int] = field(default_factory=set)  # suggested spans of this sentence turned off (by number)
+    out_of_turn: set[tuple[str, tuple[str, str | None]]] = field(default_factory=set)  # (sentence, slot) answered ahead
     stance_left_out: bool = False  # every task was asked for, but stance has no targets
     selection: tuple[int, int] | None = None  # the token cursor's selection, in the sentence's offsets
     _cursor_sentence: str | None = None
@@ -264,8 +265,24 @@ class SessionModel(TokenCursor, SuggestionKeys):
             value = {"target": step.target, "label": label} if step.task == "stance" else {"label": label}
             self._record(step, value)
             self._next_step()
+        elif (other := self._question_for(key)) is not None:
+            self._answer_out_of_turn(other, key)
         elif key not in (ESCAPE,):
             self.message = f"'{key}' is not a key here; press ? for help"
+
+    def _question_for(self, key: str) -> Step | None:
+        """The one other question of the sentence that ``key`` is a label key of (a claim-type key
+        pressed on a stance question), or None when none is or several are (two stance targets)."""
+        matches = [step for step in self.steps if step != self.step and step.task != "entities"
+                   and key in self.workspace.config.keys(step.task)]
+        return matches[0] if len(matches) == 1 else None
+
+    def _answer_out_of_turn(self, step: Step, key: str) -> None:
+        """Answer ``step`` with ``key`` and stay on the question shown; going on passes it by."""
+        label = self.workspace.config.keys(step.task)[key]
+        self._record(step, {"target": step.target, "label": label} if step.task == "stance" else {"label": label})
+        self.out_of_turn.add((self.sentence["id"], step.slot))
+        self.message = f"{step.title()}: {label}"
 
     def _key_find(self, key: str) -> None:
         if key == ESCAPE:
@@ -409,8 +426,12 @@ class SessionModel(TokenCursor, SuggestionKeys):
         self.message = f"undone: {step.title()} of {self.sentence['id']}"
 
     def _next_step(self) -> None:
-        if self.step_index + 1 < len(self.steps):
-            self.step_index += 1
+        following, sentence_id = self.step_index + 1, self.sentence["id"]
+        while following < len(self.steps) and (sentence_id, self.steps[following].slot) in self.out_of_turn \
+                and self.current(self.steps[following].slot) is not None:
+            following += 1  # answered ahead, out of turn: not asked again
+        if following < len(self.steps):
+            self.step_index = following
             return
         if self.is_complete(self.position):
             now = self.clock()

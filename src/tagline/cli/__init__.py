@@ -22,6 +22,7 @@ COMMANDS = {
     "validate": "tagline.cli.validate:validate_cli",
     "eval": "tagline.cli.eval:eval_group",
     "demo": "tagline.cli.demo:demo_cli",
+    "bench": "tagline.cli.bench:bench_cli",
 }
 
 

@@ -12,6 +12,8 @@ _EXPORTS = {
     "compare_runs": "tagline.eval.score:compare_runs",
     "predict_file": "tagline.eval.score:predict_file",
     "run_demo": "tagline.eval.demo:run_demo",
+    "run_benchmark": "tagline.eval.bench.runner:run_benchmark",
+    "benchmark_status": "tagline.eval.bench.data:benchmark_status",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -28,7 +28,7 @@ def render(model: SessionModel, width: int, height: int):
 
     config = model.workspace.config
     if model.mode == "help":
-        return _render_help(model)
+        return _render_help(model, width, height)
     if model.mode == "waiting":  # the first sentence waits for its suggestions (see SessionModel.open)
         return Group(Text(f"tagline · {model.annotator}", style="bold"), Text(""),
                      Text(model.waiting_line(), style="yellow"))
@@ -263,34 +263,39 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _render_help(model: SessionModel):
+HELP_KEYS = (  # each row fits 80 columns; the help screen fits 80 x 24 with seven labels
+    "  label key  answer the question (no Enter); another question's key answers",
+    "             that one at once (a claim-type key on a stance question)",
+    "  Enter      keep the answer and go on; entities: done with the sentence",
+    "  Space      take every suggestion left for the sentence (Enter: just this one)",
+    "  u undo (a new event, nothing deleted) · s or → skip · b or ← back · q quit",
+    "  Tab        entities: a cursor over the words: Tab/→ next name, ← back, + −",
+    "             its end, < > its start, a label key marks, x removes, Esc leaves",
+    "  /          entities: find a span by text or START:END, then its label key",
+    "  x          entities: remove a span by its number",
+    "  1-9        entities with suggested spans: turn one off or on before Enter",
+)
+
+
+def _render_help(model: SessionModel, width: int, height: int):
+    """The keys, and the labels of the question shown with their descriptions, each on one row cut
+    to ``width``; the rows of labels that do not fit ``height`` are counted."""
     from rich.console import Group
     from rich.text import Text
 
-    config = model.workspace.config
-    lines = [Text("Keys", style="bold"),
-             Text("  label key   answer the question shown (no Enter needed)"),
-             Text("  Enter       keep the current answer and go on; in entities: done with this sentence"),
-             Text("  u           undo the last answer (recorded as a new event, nothing is deleted)"),
-             Text("  s / →       skip to the next unfinished sentence"),
-             Text("  b / ←       back to the previous question or sentence"),
-             Text("  Tab         entities: a cursor over the words: Tab or → to the next name or number, ← back,"),
-             Text("              + and − (or Shift+→ ←) move its end a word, < and > its start, a label key"),
-             Text("              marks it (again: relabels),"),
-             Text("              x removes the span under it, Enter: done with the sentence, Esc: leave the cursor"),
-             Text("  /           entities: find a span by its text (or START:END), then press its label key;"),
-             Text("              case and full-width letters do not matter, and in English a word is found whole"),
-             Text("  x           entities: remove a span by its number"),
-             Text("  Enter       with a suggestion: take it; Space: take every suggestion left for the sentence"),
-             Text("  1-9         entities with suggested spans: turn one off or on before Enter"),
-             Text("  q           quit; every answer is already saved, starting again resumes"),
-             Text("")]
+    def row(text: str, style: str = "") -> Text:
+        return Text(text, style=style, no_wrap=True, overflow="ellipsis")
+
     step = model.step
-    lines.append(Text(f"Labels for {step.title()}", style="bold"))
-    for spec in config.label_specs(step.task):
-        lines.append(Text(f"  [{spec['key']}] {spec['name']}: {spec.get('description', '')}"))
-    lines.append(Text(""))
-    lines.append(Text("Press any key to go back.", style="dim"))
+    specs = model.workspace.config.label_specs(step.task)
+    lines = [row("Keys", "bold"), *(row(line) for line in HELP_KEYS), row(""),
+             row(f"Labels for {step.title()}", "bold")]
+    room = max(1, height - 1 - len(lines) - 1)  # the last row stays free, one row says how to go back
+    shown = specs if len(specs) <= room else specs[:room - 1]
+    lines += [row(f"  [{spec['key']}] {spec['name']}: {spec.get('description', '')}") for spec in shown]
+    if len(shown) < len(specs):
+        lines.append(row(f"  … {len(specs) - len(shown)} more labels: see tagline.toml", "dim"))
+    lines.append(row("Press any key to go back.", "dim"))
     return Group(*lines)
 
 

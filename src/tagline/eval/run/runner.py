@@ -4,7 +4,7 @@ scored with bootstrap intervals and written to ``runs/<run-id>/``."""
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +25,16 @@ from tagline.schemas.records import RunResult, RunWarning, run_protocol
 def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequence[str] | None = None,
                    cv: int | None = None, seed: int = 13, dataset_dir: str | Path | None = None, pooled: bool = False,
                    n_resamples: int = 1000, progress: ProgressCallback = no_progress,
-                   tune: bool = True) -> list[RunResult]:
+                   tune: bool = True,
+                   extra_metrics: Callable[[TaskData, Evaluation], dict[str, Any]] | None = None) -> list[RunResult]:
     """Run the chosen baselines on the chosen tasks; write and return one result per (task, baseline).
 
     Stance baselines are fitted per target (the SemEval-2016 organisers' setting); with ``pooled``
     (or a ``+pooled`` baseline name) one model is fitted over all targets, the target given as a token.
     ``tune`` is passed to :func:`evaluate_baseline`. ``progress`` is told of each baseline as it starts
-    (see :class:`~tagline.corpus.progress.ProgressCallback`).
+    (see :class:`~tagline.corpus.progress.ProgressCallback`). ``extra_metrics(data, evaluation)``
+    gives measures to record beside the run's own (name -> interval), such as a benchmark's ranking
+    measures (:mod:`tagline.eval.bench`).
     """
     directory, built = load_dataset_dir(workspace, dataset_dir)
     tasks = [t for t in TASKS if task in ("all", t)]
@@ -59,6 +62,8 @@ def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequen
             with threadpool_limits(1):
                 outcome = evaluate_baseline(data, baseline, cv=cv, seed=seed, tune=tune)
             scores, rows = _scores_and_rows(data, outcome, n_resamples=n_resamples, seed=seed)
+            if extra_metrics is not None:
+                scores["metrics"].update(extra_metrics(data, outcome))
             run_id, _ = new_run_dir(workspace, name, baseline)
             result: RunResult = {
                 "run_id": run_id, "task": name, "baseline": baseline,

@@ -1,0 +1,119 @@
+"""``tagline bench``: a public benchmark end to end in a fresh workspace, our figures beside the
+published ones; ``--list`` says which benchmarks' files are present."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from tagline.cli.output import emit_json, json_option, print_table, progress_bar, say
+
+# The registry imports only the standard library, so `--help` names the benchmarks without loading one.
+from tagline.eval.bench.registry import BENCHMARK_NAMES
+
+if TYPE_CHECKING:
+    from tagline.eval.bench.runner import BenchResult
+
+
+@click.command("bench", epilog="NAME is one of: " + ", ".join(BENCHMARK_NAMES) + ".")
+@click.argument("name", required=False, metavar="NAME", type=click.Choice(BENCHMARK_NAMES))
+@click.option("--list", "listing", is_flag=True,
+              help="List the benchmarks: present or absent in the datasets folder, and the files each needs.")
+@click.option("--data", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="The folder holding the benchmarks' folders (default: $TAGLINE_DATA, else the first "
+                   "shared/datasets in the current folder or one above it).")
+@click.option("--out", type=click.Path(file_okay=False), default=None, metavar="DIR",
+              help="Where to make the fresh workspace: a new or empty folder (default: a new temporary folder).")
+@click.option("--baselines", default=None, metavar="NAME,...",
+              help="Which baselines to run (default: the benchmark's own; `--list` shows them).")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True,
+              help="Seed for models, folds and resampling.")
+@click.option("--resamples", type=click.IntRange(1, None), default=1000, show_default=True,
+              help="Bootstrap resamples for intervals.")
+@click.option("--tune/--no-tune", default=True, show_default=True,
+              help="Choose the TF-IDF models' parameters by cross-validation on train (as `eval run`); "
+                   "--no-tune keeps the defaults (faster).")
+@json_option
+def bench_cli(name: str | None, listing: bool, data: str | None, out: str | None, baselines: str | None, seed: int,
+              resamples: int, tune: bool, as_json: bool) -> None:
+    """Run a public benchmark end to end in a fresh workspace (import with the official split, build,
+    the baselines, the official measure) and print our figures beside the published ones.
+
+    \b
+      tagline bench --list                 which benchmarks are present, and what each needs
+      tagline bench semeval2016-task6      SemEval-2016 Task 6 stance, F_avg
+    """
+    from tagline.eval.bench.data import benchmark_status, find_data_dir
+
+    if listing:
+        data_dir = find_data_dir(data)
+        rows = benchmark_status(data_dir)
+        if as_json:
+            emit_json({"data": str(data_dir), "benchmarks": rows})
+        else:
+            click.echo(f"datasets folder: {data_dir}")
+            print_table(_listing_table(rows))
+        return
+    if name is None:
+        raise click.UsageError("name a benchmark (one of " + ", ".join(BENCHMARK_NAMES) + "), or give --list")
+    from tagline.eval.bench.runner import run_benchmark
+
+    chosen = [b.strip() for b in baselines.split(",") if b.strip()] if baselines is not None else None
+    if chosen == []:
+        raise click.UsageError("--baselines names no baseline; leave it out to run the benchmark's own")
+    with progress_bar() as progress:
+        result = run_benchmark(name, data=data, out=out, baselines=chosen, seed=seed, n_resamples=resamples,
+                               tune=tune, progress=progress)
+    if as_json:
+        emit_json(result.summary())
+        return
+    click.echo(f"{result.spec.title}\n{result.spec.split}")
+    click.echo(f"data: {result.data_dir / result.spec.folder}; {result.sentences} sentences, {result.gold} gold "
+               f"records imported in {result.seconds['import']:.1f} s, built in {result.seconds['build']:.1f} s")
+    print_table(_figures_table(result))
+    if result.spec.published_note:
+        click.echo(f"\nPublished: {result.spec.published_note}.")
+    click.echo(f"\nworkspace: {result.workspace.root}")
+    say(f"Each row is a run in {result.workspace.runs_dir} (results.json, report.md); compare two with "
+        f"`tagline eval compare -w {result.workspace.root} A B`.")
+
+
+def _listing_table(rows: list[dict[str, Any]]):
+    from rich.table import Table
+
+    table = Table("benchmark", "data", "needs (absent: what is missing)", "task", "measure", "baselines", "time",
+                  box=None)
+    for row in rows:
+        status, needs = ("present", row["needs"]) if row["present"] else ("absent", row["missing"])
+        table.add_row(row["name"], status, ", ".join(needs), row["task"], row["measure"], ", ".join(row["baselines"]),
+                      row["duration"])
+    return table
+
+
+def _figures_table(result: BenchResult):
+    """Our runs (the official measure, its interval, how the run was made, seconds, run id), then
+    the published figures with where they come from."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    from tagline.cli.eval import run_setup
+
+    spec = result.spec
+    ours = Table("baseline", spec.measure_name, "95% interval", "setup", "seconds", "run", box=None)
+    for column in ours.columns:
+        column.no_wrap = True  # figures and run ids are never cut or wrapped
+    for run in result.results:
+        figure = result.figure(run)
+        ours.add_row(run["baseline"], spec.shown(figure["value"]),
+                     f"[{spec.shown(figure['low'])}, {spec.shown(figure['high'])}]", run_setup(run),
+                     f"{run['seconds']:.1f}" if run.get("seconds") is not None else "", run["run_id"])
+    if not spec.published:
+        return ours
+    published = Table("published", spec.measure_name, "source", box=None)
+    for column in published.columns[:-1]:
+        column.no_wrap = True
+    for entry in spec.published:
+        published.add_row(entry.system, entry.printed, entry.note)
+    return Group(ours, Text(""), published)
