@@ -178,8 +178,8 @@ def stance_simulation(directory: Path, notes: list[str]) -> tuple[Simulation, Ca
 def entity_simulation(source: Path, pool_size: int, notes: list[str]) -> Simulation:
     from tagline.annotate.formats.benchmarks import read_stockmark
     from tagline.annotate.formats.common import ReadOptions
-    from tagline.corpus.tokenize import tokenize_with_pos
-    from tagline.eval.entities import CRFTagger, span_counts, token_features
+    from tagline.corpus.tokenize import UniDicFields, tokenize_with_fields
+    from tagline.eval.entities import CRFTagger, span_counts
 
     def read(split: str) -> list[tuple[str, list[tuple[int, int, str]]]]:
         records = read_stockmark(source, ReadOptions(split=split)).records
@@ -193,11 +193,10 @@ def entity_simulation(source: Path, pool_size: int, notes: list[str]) -> Simulat
     class TokenCachedCRF(CRFTagger):
         """The built-in CRF, with each sentence tokenised once for the whole benchmark."""
 
-        def _sentence_features(self, text: str, lang: str) -> tuple[list[tuple[int, int]], list[dict]]:
+        def _tokenize(self, text: str, lang: str) -> tuple[list[tuple[int, int]], list[UniDicFields]]:
             if text not in tokens:
-                tokens[text] = tokenize_with_pos(text, lang)
-            offsets, pos = tokens[text]
-            return offsets, token_features([text[s:e] for s, e in offsets], self.dictionary, pos)
+                tokens[text] = tokenize_with_fields(text, lang)
+            return tokens[text]
 
     def fit(labelled: list[int]) -> CRFTagger:
         chosen = [pool[i] for i in labelled]

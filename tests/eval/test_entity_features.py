@@ -1,5 +1,6 @@
-"""Parts of speech for the CRF: aligned with the tokenizer's offsets, used as features, and models
-saved before they existed still load and predict as they were trained."""
+"""The CRF's features: parts of speech and UniDic's other fields aligned with the tokenizer's
+offsets, character types, affixes and dictionary tags computed right, and models saved with older
+features still load and predict as they were trained."""
 
 from __future__ import annotations
 
@@ -8,8 +9,16 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tagline.corpus.tokenize import tokenize, tokenize_with_pos
+from tagline.corpus.tokenize import UniDicFields, tokenize, tokenize_with_fields, tokenize_with_pos
 from tagline.eval.entities import CRFTagger, token_features
+from tagline.eval.entity_features import (
+    FeatureSettings,
+    char_types,
+    crf_features,
+    dictionary_tags,
+    held_out_dictionary_tags,
+    span_dictionary,
+)
 
 
 def test_unidic_parts_of_speech_tell_people_and_places_apart():
@@ -47,25 +56,86 @@ def test_features_carry_the_tags_of_the_token_and_its_neighbours():
     assert "pos" not in token_features(["岸田"], {})[0]
 
 
-def test_a_model_saved_without_parts_of_speech_predicts_as_trained(tmp_path):
+def _tiny_corpus() -> tuple[list[str], list[str], list[list[tuple[int, int, str]]]]:
     texts = ["岸田首相は東京で話した。", "石破首相は大阪で話した。", "東京で会議が開かれた。"] * 3
     spans = [[(0, 2, "PERSON"), (5, 7, "LOCATION")], [(0, 2, "PERSON"), (5, 7, "LOCATION")],
              [(0, 2, "LOCATION")]] * 3
-    langs = ["ja"] * len(texts)
-    old = CRFTagger(max_iterations=50)
-    old.FEATURES = 1  # as tagline saved models before parts of speech were features
-    old.fit(texts, langs, spans)
-    (tmp_path / "old").mkdir()
-    old.save(tmp_path / "old")
-    meta = json.loads((tmp_path / "old" / "crf.json").read_text(encoding="utf-8"))
-    del meta["features"]  # older crf.json files have no "features" key
-    (tmp_path / "old" / "crf.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    loaded = CRFTagger.load(tmp_path / "old")
-    assert loaded.features == 1 and loaded.predict(texts, langs) == old.predict(texts, langs)
+    return texts, ["ja"] * len(texts), spans
+
+
+def _save_as_older(tagger: CRFTagger, directory, version: int | None) -> None:
+    directory.mkdir()
+    tagger.save(directory)
+    meta = json.loads((directory / "crf.json").read_text(encoding="utf-8"))
+    del meta["settings"]  # older crf.json files have no settings
+    if version is None:
+        del meta["features"]  # nor, before parts of speech, a "features" key
+    (directory / "crf.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+
+def test_models_saved_with_older_features_predict_as_trained(tmp_path):
+    texts, langs, spans = _tiny_corpus()
+    for version in (1, 2):
+        # as tagline saved models before parts of speech, then before entity_features
+        old = CRFTagger(max_iterations=50, features=version).fit(texts, langs, spans)
+        _save_as_older(old, tmp_path / f"v{version}", version if version > 1 else None)
+        loaded = CRFTagger.load(tmp_path / f"v{version}")
+        assert loaded.features == version and loaded.predict(texts, langs) == old.predict(texts, langs)
+        assert ("pos" in loaded._sentence_features(texts[0], "ja")[1][0]) == (version == 2)
 
     new = CRFTagger(max_iterations=50).fit(texts, langs, spans)
     (tmp_path / "new").mkdir()
     new.save(tmp_path / "new")
     again = CRFTagger.load(tmp_path / "new")
-    assert again.features == 2 and again.predict(texts, langs) == new.predict(texts, langs)
+    assert again.features == 3 and again.settings == new.settings
+    assert again.predict(texts, langs) == new.predict(texts, langs)
     assert again.predict(["岸田首相は東京で話した。"], ["ja"]) == [[(0, 2, "PERSON"), (5, 7, "LOCATION")]]
+    assert "goshu" in again._sentence_features(texts[0], "ja")[1][0]
+
+
+def test_unidic_fields_line_up_with_the_offsets():
+    text = "レッドフォックス株式会社は本社を置く。"
+    offsets, fields = tokenize_with_fields(text, "ja")
+    assert offsets == tokenize(text, "ja") and len(fields) == len(offsets)
+    described = {text[s:e]: f for (s, e), f in zip(offsets, fields)}
+    assert described["置く"] == UniDicFields("動詞-非自立可能--", "五段-カ行", "終止形-一般", "和", "置く")
+    assert described["レッド"].goshu == "外" and described["レッド"].lemma == "レッド-red"
+    assert described["会社"].goshu == "漢" and described["。"].pos == "補助記号-句点--"
+    assert tokenize_with_fields("東京\tです", "ja")[1] == [UniDicFields("", "", "", "", "")] * 2
+    assert tokenize_with_fields("Hi there", "en") == ([(0, 2), (3, 8)], [UniDicFields("", "", "", "", "")] * 2)
+    assert [f.goshu for f in tokenize_with_fields("ＸｙｚのＱＱＱ", "ja")[1]][-1] == "unk"
+
+
+def test_character_types_affixes_and_dictionary_tags_of_a_japanese_sentence():
+    assert [char_types(t) for t in ["東京", "タワー", "は", "iPhone", "2024年", "ＡＢＣ", "、"]] == \
+        ["K", "T", "H", "LUL", "DK", "U", "S"]
+    text = "東京都千代田区のレッドフォックス株式会社"
+    offsets = tokenize(text, "ja")
+    dictionary = span_dictionary([text, text, "東京都に"], [[(0, 7, "LOCATION")], [(0, 7, "LOCATION")],
+                                                       [(0, 3, "ORG")]])
+    assert dictionary == {"東京都千代田区": "LOCATION", "東京都": "ORG"}
+    tags = dictionary_tags(text, offsets, dictionary)  # the longest entry wins over 東京都
+    words = [text[s:e] for s, e in offsets]
+    assert list(zip(words, tags))[:5] == [("東京", "B-LOCATION"), ("都", "I-LOCATION"), ("千代田", "I-LOCATION"),
+                                          ("区", "I-LOCATION"), ("の", "O")]
+    fields = tokenize_with_fields(text, "ja")[1]
+    features = crf_features(words, fields, tags, FeatureSettings(window=3, affixes=3))
+    company = features[words.index("フォックス")]
+    assert company["type"] == "T" and company["p3"] == "フォッ" and company["s2"] == "クス" and "s4" not in company
+    assert company["goshu"] == "外" and company["-1:w"] == "レッド" and company["1:w"] == "株式"
+    assert company["-3:dict"] == "I-LOCATION" and company["-2:dict"] == "O" and company["-1|0:w"] == "レッド|フォックス"
+    assert features[0]["dict"] == "B-LOCATION" and features[0]["-1:edge"] == 1.0 and features[0]["-3:edge"] == 1.0
+    assert "lemma" not in crf_features(words, fields, tags, FeatureSettings(unidic=False))[0]
+
+
+def test_training_sentences_get_dictionary_tags_from_the_other_folds_only():
+    texts = ["岸田首相が話した。", "東京で話した。", "岸田首相が来た。"]
+    spans = [[(0, 2, "PERSON")], [(0, 2, "LOCATION")], [(0, 2, "PERSON")]]
+    offsets = [tokenize(text, "ja") for text in texts]
+    held_out = held_out_dictionary_tags(texts, offsets, spans, folds=2)  # folds {0, 2} and {1}
+    assert held_out[0][0] == "O" and held_out[2][0] == "O"  # 岸田 is only in fold 0's own sentences
+    assert held_out[1][0] == "O"
+    everything = held_out_dictionary_tags(texts, offsets, spans, folds=0)
+    assert [tags[0] for tags in everything] == ["B-PERSON", "B-LOCATION", "B-PERSON"]
+    three = held_out_dictionary_tags(texts, offsets, spans, folds=3)
+    assert [tags[0] for tags in three] == ["B-PERSON", "O", "B-PERSON"]

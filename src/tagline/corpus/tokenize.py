@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
+from typing import NamedTuple
 
 _EN_TOKEN = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]", re.UNICODE)
 # MeCab writes each word's surface and a tab, between [ and ]: the brackets keep fugashi's stripping
@@ -14,6 +15,12 @@ _SURFACES_FORMAT = r"--output-format-type= --bos-format=[ --node-format=%m\\t --
 # The same, with each word's part of speech (UniDic's first four levels) after it: word, tab, POS, tab.
 _POS_FORMAT = (r"--output-format-type= --bos-format=[ --node-format=%m\\t%f[0]-%f[1]-%f[2]-%f[3]\\t "
                r"--unk-format=%m\\t%f[0]-%f[1]-%f[2]-%f[3]\\t --eos-format=]")
+# The same, with more of UniDic's fields after the part of speech, separated by "|": conjugation
+# type and form, word origin (goshu), lemma last (a lemma may hold any character but a tab). An
+# unknown word has only the first six fields; its origin is "unk" and its lemma "*".
+_FIELDS_FORMAT = (r"--output-format-type= --bos-format=[ "
+                  r"--node-format=%m\\t%f[0]-%f[1]-%f[2]-%f[3]|%f[4]|%f[5]|%f[12]|%f[7]\\t "
+                  r"--unk-format=%m\\t%f[0]-%f[1]-%f[2]-%f[3]|%f[4]|%f[5]|unk|*\\t --eos-format=]")
 
 
 @functools.cache
@@ -103,6 +110,53 @@ def tokenize_with_pos(text: str, lang: str) -> tuple[list[tuple[int, int]], list
     if len(surfaces) != len(tags) or _offsets(text, surfaces) != offsets:
         return offsets, [""] * len(offsets)
     return offsets, [tag for surface, tag in zip(surfaces, tags) if surface]
+
+
+class UniDicFields(NamedTuple):
+    """UniDic's description of one token (``""`` where UniDic has none, as for the conjugation of a
+    noun; every field ``""`` when the text's words could not be described, see
+    :func:`tokenize_with_fields`)."""
+
+    pos: str  #: the first four part-of-speech levels joined by ``-``: ``名詞-固有名詞-人名-姓``
+    ctype: str  #: conjugation type (``五段-カ行``)
+    cform: str  #: conjugation form (``連体形-一般``)
+    #: word origin (goshu): 和 native, 漢 Sino-Japanese, 外 loan, 固 proper noun, 混 mixed, 記号 symbol...;
+    #: ``unk`` for a word not in UniDic
+    goshu: str
+    lemma: str  #: the dictionary form (``置く``; ``レッド-red`` for a loan word; ``*`` for an unknown word)
+
+
+_NO_FIELDS = UniDicFields("", "", "", "", "")
+
+
+def tokenize_with_fields(text: str, lang: str) -> tuple[list[tuple[int, int]], list[UniDicFields]]:
+    """:func:`tokenize`'s offsets, and UniDic's fields of each token (:class:`UniDicFields`).
+
+    As :func:`tokenize_with_pos`, English tokens, and Japanese text whose words cannot be matched
+    back to the offsets (a tab in it), get empty fields.
+
+    Examples
+    --------
+    >>> offsets, fields = tokenize_with_fields("岸田首相は本社を置く。", "ja")
+    >>> fields[0].pos, fields[0].goshu, fields[5].lemma, fields[5].cform
+    ('名詞-固有名詞-人名-姓', '固', '置く', '終止形-一般')
+    """
+    offsets = tokenize(text, lang)
+    if lang != "ja" or "\t" in text:
+        return offsets, [_NO_FIELDS] * len(offsets)
+    written = _mecab(_FIELDS_FORMAT).parse(text)
+    if written[:1] != "[" or written[-1:] != "]":
+        return offsets, [_NO_FIELDS] * len(offsets)
+    parts = written[1:-2].split("\t")
+    surfaces, described = parts[0::2], parts[1::2]
+    if len(surfaces) != len(described) or _offsets(text, surfaces) != offsets:
+        return offsets, [_NO_FIELDS] * len(offsets)
+    fields = []
+    for surface, description in zip(surfaces, described):
+        if surface:
+            values = description.split("|", 4)
+            fields.append(UniDicFields(*values) if len(values) == 5 else _NO_FIELDS)
+    return offsets, fields
 
 
 def tokens(text: str, lang: str) -> list[str]:

@@ -8,8 +8,19 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+from tagline.corpus.tokenize import UniDicFields
+from tagline.eval.entity_features import (
+    CHOSEN,
+    FeatureSettings,
+    crf_features,
+    dictionary_tags,
+    held_out_dictionary_tags,
+    span_dictionary,
+)
 
 Span = tuple[int, int, str]
 
@@ -246,45 +257,72 @@ def bio_to_spans(offsets: Sequence[tuple[int, int]], tags: Sequence[str]) -> lis
 class CRFTagger:
     """A linear-chain CRF (sklearn-crfsuite, L-BFGS with elastic net) over BIO tags.
 
-    Features are :func:`token_features` with parts of speech. A model saved before parts of
-    speech were added (``crf.json`` without ``"features": 2``) is loaded to predict without them,
-    as it was trained.
+    Features are :func:`tagline.eval.entity_features.crf_features` with ``settings``: character
+    types and affixes, UniDic's fields, tags of the training spans' dictionary (each training
+    sentence's from the spans of the other folds), for the token and its neighbours. The settings
+    and ``c1``/``c2`` were chosen on the Stockmark NER validation split.
+
+    A model saved with older features (``crf.json`` with ``"features": 2``, parts of speech and
+    single-token dictionary hits; or without ``"features"``, before parts of speech) is loaded to
+    predict with them, as it was trained.
     """
 
-    FEATURES = 2  # 1: words, shapes and dictionary; 2: and parts of speech
+    FEATURES = 3  # 1: words, shapes and dictionary; 2: and parts of speech; 3: entity_features
 
-    def __init__(self, *, c1: float = 0.05, c2: float = 0.05, max_iterations: int = 200):
+    def __init__(self, *, c1: float = 0.05, c2: float = 0.05, max_iterations: int = 200,
+                 settings: FeatureSettings = CHOSEN, features: int | None = None):
         self.c1, self.c2, self.max_iterations = c1, c2, max_iterations
+        self.settings = settings
         self.dictionary: dict[str, str] = {}
-        self.features = self.FEATURES
+        self.features = features or self.FEATURES  # an older version, to compare with it
         self.model: Any = None  # sklearn_crfsuite.CRF once fitted, a CRFsuite tagger once loaded
 
+    def _tokenize(self, text: str, lang: str) -> tuple[list[tuple[int, int]], list[UniDicFields]]:
+        """Token offsets and UniDic's fields (a subclass may cache them)."""
+        from tagline.corpus.tokenize import tokenize_with_fields
+
+        return tokenize_with_fields(text, lang)
+
     def _sentence_features(self, text: str, lang: str) -> tuple[list[tuple[int, int]], list[dict]]:
-        from tagline.corpus.tokenize import tokenize_with_pos
+        """The tokens' offsets in ``text`` and their features, as the model reads them to predict."""
+        if self.features < 3:
+            from tagline.corpus.tokenize import tokenize_with_pos
 
-        offsets, pos = tokenize_with_pos(text, lang)
-        return offsets, token_features([text[s:e] for s, e in offsets], self.dictionary,
-                                       pos if self.features >= 2 else None)
+            offsets, pos = tokenize_with_pos(text, lang)
+            return offsets, token_features([text[s:e] for s, e in offsets], self.dictionary,
+                                           pos if self.features >= 2 else None)
+        offsets, fields = self._tokenize(text, lang)
+        return offsets, crf_features([text[s:e] for s, e in offsets], fields,
+                                     dictionary_tags(text, offsets, self.dictionary), self.settings)
 
-    def fit(self, texts, langs, spans) -> CRFTagger:
+    def _training_features(self, texts: Sequence[str], langs: Sequence[str], spans: Sequence[Sequence[Span]]
+                           ) -> tuple[list[list[dict]], list[list[str]]]:
+        """Features and BIO tags of the training sentences; their dictionary tags are held out by fold."""
+        if self.features < 3:
+            for text, sentence_spans in zip(texts, spans):
+                for start, end, label in sentence_spans:
+                    self.dictionary[text[start:end]] = label
+            pairs = [self._sentence_features(text, lang) for text, lang in zip(texts, langs)]
+            return [f for _, f in pairs], [spans_to_bio(o, s) for (o, _), s in zip(pairs, spans)]
+        self.dictionary = span_dictionary(texts, spans)
+        tokenized = [self._tokenize(text, lang) for text, lang in zip(texts, langs)]
+        held_out = held_out_dictionary_tags(texts, [offsets for offsets, _ in tokenized], spans,
+                                            self.settings.dictionary_folds)
+        x = [crf_features([text[s:e] for s, e in offsets], fields, tags, self.settings)
+             for text, (offsets, fields), tags in zip(texts, tokenized, held_out)]
+        return x, [spans_to_bio(offsets, s) for (offsets, _), s in zip(tokenized, spans)]
+
+    def fit(self, texts: Sequence[str], langs: Sequence[str], spans: Sequence[Sequence[Span]]) -> CRFTagger:
         import sklearn_crfsuite
 
         self.dictionary = {}
-        self.features = self.FEATURES
-        for text, sentence_spans in zip(texts, spans):
-            for start, end, label in sentence_spans:
-                self.dictionary[text[start:end]] = label
-        x, y = [], []
-        for text, lang, sentence_spans in zip(texts, langs, spans):
-            offsets, features = self._sentence_features(text, lang)
-            x.append(features)
-            y.append(spans_to_bio(offsets, sentence_spans))
+        x, y = self._training_features(texts, langs, spans)
         self.model = sklearn_crfsuite.CRF(algorithm="lbfgs", c1=self.c1, c2=self.c2,
                                           max_iterations=self.max_iterations, all_possible_transitions=True)
         self.model.fit(x, y)
         return self
 
-    def predict(self, texts, langs) -> list[list[Span]]:
+    def predict(self, texts: Sequence[str], langs: Sequence[str]) -> list[list[Span]]:
         out: list[list[Span]] = []
         for text, lang in zip(texts, langs):
             offsets, features = self._sentence_features(text, lang)
@@ -295,13 +333,13 @@ class CRFTagger:
         return out
 
     def save(self, directory: Path) -> None:
-        """The CRFsuite model file plus the dictionary (CRFsuite's own format, not pickle)."""
+        """The CRFsuite model file plus the dictionary and settings (CRFsuite's own format, not pickle)."""
         import shutil
 
         shutil.copyfile(self.model.modelfile.name, directory / "model.crfsuite")
         (directory / "crf.json").write_text(json.dumps(
             {"kind": "crf", "c1": self.c1, "c2": self.c2, "features": self.features,
-             "dictionary": self.dictionary}, ensure_ascii=False),
+             "settings": asdict(self.settings), "dictionary": self.dictionary}, ensure_ascii=False),
             encoding="utf-8")
 
     @classmethod
@@ -309,7 +347,7 @@ class CRFTagger:
         import pycrfsuite
 
         meta = json.loads((directory / "crf.json").read_text(encoding="utf-8"))
-        tagger = cls(c1=meta["c1"], c2=meta["c2"])
+        tagger = cls(c1=meta["c1"], c2=meta["c2"], settings=FeatureSettings(**meta.get("settings", {})))
         tagger.dictionary = meta["dictionary"]
         tagger.features = meta.get("features", 1)
         crfsuite_tagger = pycrfsuite.Tagger()

@@ -67,8 +67,8 @@ BASELINE_SPECS: tuple[BaselineSpec, ...] = (
                  "longest match of the surface forms seen in training, each with its most frequent label",
                  f"{_ENTITIES}:make_gazetteer"),
     BaselineSpec("crf", ("entities",),
-                 "linear-chain CRF over BIO tags on tokens: words, character types, affixes, gazetteer hits, "
-                 "parts of speech",
+                 "linear-chain CRF over BIO tags on MeCab tokens: words and their neighbours, character types, "
+                 "affixes, UniDic fields, tags of the training spans' dictionary",
                  f"{_ENTITIES}:make_crf"),
 )
 """Every baseline, in the order `eval run` runs them and reports them."""

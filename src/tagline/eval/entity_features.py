@@ -1,0 +1,175 @@
+"""The entity CRF's token features: what a token is made of (character types, prefixes and
+suffixes), what UniDic says of it (part of speech, conjugation, word origin, lemma), whether it lies
+in a span of the training dictionary, and the same for its neighbours.
+
+The settings in :data:`CHOSEN` were chosen on the Stockmark NER validation split only (the test
+split was scored once, with them); ``benchmarks/stockmark_ner.py --select`` repeats the choice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+from tagline.corpus.tokenize import UniDicFields
+
+Span = tuple[int, int, str]
+NO_MATCH = "O"
+
+
+@dataclass(frozen=True)
+class FeatureSettings:
+    """Which features the CRF gets, and how its dictionary is built.
+
+    Parameters
+    ----------
+    window : int
+        Neighbours on each side whose word, character types and dictionary tag are features.
+    affixes : int
+        Prefixes and suffixes of the token up to this many characters.
+    dictionary_folds : int
+        The training sentences' dictionary tags come from a dictionary of the spans of the *other*
+        folds (``0``: from every training span, their own included). A dictionary that always holds
+        a training sentence's own spans would teach the CRF to trust it more than it deserves on
+        unseen text, where many spans are not in it.
+    unidic : bool
+        UniDic's fields beyond the part of speech: conjugation form, word origin and lemma.
+    bigrams : bool
+        The token joined to each neighbour.
+    """
+
+    window: int = 2
+    affixes: int = 3
+    dictionary_folds: int = 10
+    unidic: bool = True
+    bigrams: bool = True
+
+    def describe(self) -> str:
+        """The settings in one line, for benchmark output and run reports."""
+        return ", ".join(f"{name}={value}" for name, value in asdict(self).items())
+
+
+CHOSEN = FeatureSettings()
+"""The settings of the project's CRF baseline (see the module docstring for how they were chosen)."""
+
+_MAX_DICTIONARY_TOKENS = 12  # longer training spans are rare; matching them all would cost more than they give
+
+
+def char_class(char: str) -> str:
+    """One letter for a character's script: ``K`` kanji, ``H`` hiragana, ``T`` katakana, ``D`` digit,
+    ``U``/``L`` upper- and lower-case letters (Latin, full-width too), ``S`` anything else.
+
+    >>> "".join(map(char_class, "東京タワーはA1"))
+    'KKTTTHUD'
+    """
+    if char.isdigit():
+        return "D"
+    code = ord(char)
+    if 0x3040 <= code <= 0x309F:
+        return "H"
+    if 0x30A0 <= code <= 0x30FF or 0xFF66 <= code <= 0xFF9F:
+        return "T"
+    if 0x4E00 <= code <= 0x9FFF or 0x3400 <= code <= 0x4DBF or char in "々〆ヶ":
+        return "K"
+    if char.isalpha():
+        return "U" if char.isupper() else "L"
+    return "S"
+
+
+def char_types(token: str) -> str:
+    """The token's character classes (:func:`char_class`), each run of one class written once.
+
+    >>> char_types("東京タワー"), char_types("iPhone"), char_types("2024年")
+    ('KT', 'LUL', 'DK')
+    """
+    classes = [char_class(char) for char in token]
+    return "".join(kind for i, kind in enumerate(classes) if i == 0 or classes[i - 1] != kind)
+
+
+def span_dictionary(texts: Sequence[str], spans: Sequence[Sequence[Span]]) -> dict[str, str]:
+    """Each span's surface form in ``texts`` with its most frequent label (ties: the label seen first)."""
+    votes: dict[str, Counter] = defaultdict(Counter)
+    for text, sentence_spans in zip(texts, spans):
+        for start, end, label in sentence_spans:
+            if text[start:end].strip():
+                votes[text[start:end]][label] += 1
+    return {surface: counts.most_common(1)[0][0] for surface, counts in votes.items()}
+
+
+def dictionary_tags(text: str, offsets: Sequence[tuple[int, int]], dictionary: dict[str, str]) -> list[str]:
+    """BIO tags of the longest dictionary entries that start and end on token edges, left to right.
+
+    >>> text = "東京都千代田区に本社"
+    >>> dictionary_tags(text, [(0, 2), (2, 3), (3, 6), (6, 7), (7, 8), (8, 10)], {"東京都千代田区": "LOCATION"})
+    ['B-LOCATION', 'I-LOCATION', 'I-LOCATION', 'I-LOCATION', 'O', 'O']
+    """
+    tags = [NO_MATCH] * len(offsets)
+    i = 0
+    while i < len(offsets):
+        end = min(len(offsets), i + _MAX_DICTIONARY_TOKENS)
+        found = next(((j, dictionary[surface]) for j in range(end, i, -1)
+                      if (surface := text[offsets[i][0]:offsets[j - 1][1]]) in dictionary), None)
+        if found is None:
+            i += 1
+            continue
+        j, label = found
+        tags[i:j] = [f"B-{label}"] + [f"I-{label}"] * (j - i - 1)
+        i = j
+    return tags
+
+
+def held_out_dictionary_tags(texts: Sequence[str], offsets: Sequence[Sequence[tuple[int, int]]],
+                             spans: Sequence[Sequence[Span]], folds: int) -> list[list[str]]:
+    """Each training sentence's :func:`dictionary_tags` from the spans of the sentences outside its
+    fold (sentence ``i`` is in fold ``i % folds``); with ``folds`` below 2, from every sentence's."""
+    if folds < 2:
+        dictionary = span_dictionary(texts, spans)
+        return [dictionary_tags(text, where, dictionary) for text, where in zip(texts, offsets)]
+    tags: list[list[str]] = [[] for _ in texts]
+    for fold in range(folds):
+        others = [i for i in range(len(texts)) if i % folds != fold]
+        dictionary = span_dictionary([texts[i] for i in others], [spans[i] for i in others])
+        for i in range(fold, len(texts), folds):
+            tags[i] = dictionary_tags(texts[i], offsets[i], dictionary)
+    return tags
+
+
+def crf_features(tokens: Sequence[str], fields: Sequence[UniDicFields], in_dictionary: Sequence[str],
+                 settings: FeatureSettings = CHOSEN) -> list[dict]:
+    """CRFsuite features of each token (a dict of name to string value, or to 1.0 for a flag).
+
+    ``fields`` are UniDic's (:func:`tagline.corpus.tokenize.tokenize_with_fields`; empty for English),
+    ``in_dictionary`` the tokens' :func:`dictionary_tags`.
+    """
+    types = [char_types(token) for token in tokens]
+    features = []
+    for i, token in enumerate(tokens):
+        item: dict = {"bias": 1.0, "w": token, "type": types[i], "len": str(min(len(token), 6)),
+                      "dict": in_dictionary[i]}
+        for size in range(1, min(settings.affixes, len(token)) + 1):
+            item[f"p{size}"], item[f"s{size}"] = token[:size], token[-size:]
+        pos = fields[i].pos
+        item["pos"], item["pos1"], item["pos2"] = pos, pos.split("-")[0], "-".join(pos.split("-")[:2])
+        if settings.unidic:
+            item["cform"], item["goshu"], item["lemma"] = fields[i].cform, fields[i].goshu, fields[i].lemma
+        for offset in range(-settings.window, settings.window + 1):
+            j = i + offset
+            if offset == 0:
+                continue
+            if not 0 <= j < len(tokens):
+                item[f"{offset}:edge"] = 1.0
+                continue
+            item[f"{offset}:w"], item[f"{offset}:type"] = tokens[j], types[j]
+            item[f"{offset}:dict"] = in_dictionary[j]
+            if abs(offset) <= 2:
+                item[f"{offset}:pos"] = fields[j].pos
+            if abs(offset) == 1:
+                item[f"{offset}:s1"] = tokens[j][-1:]
+        if settings.bigrams:
+            if i > 0:
+                item["-1|0:w"] = f"{tokens[i - 1]}|{token}"
+            if i + 1 < len(tokens):
+                item["0|1:w"] = f"{token}|{tokens[i + 1]}"
+        features.append(item)
+    return features
