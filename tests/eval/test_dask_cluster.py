@@ -43,6 +43,7 @@ def test_tasks_run_on_the_clusters_workers(scheduler):
     assert all(pid != os.getpid() for pid, _ in ran) and all(address.startswith("tcp://127.0.0.1:") for _, address in ran)
 
 
+@pytest.mark.slow
 def test_eval_run_on_the_cluster_equals_the_run_in_one_process(runner, built_sample_module, scheduler):
     # The folds of a cross-validation (with a tuning inside each), and a grid scored on validation.
     runs = RUNS[:2]

@@ -42,6 +42,7 @@ def comparable_runs(runner, workspace: Path, options: list[str], runs: list[list
     return outcomes
 
 
+@pytest.mark.slow
 def test_eval_run_gives_the_same_results_in_one_process_and_in_two(runner, built_sample_module):
     one = comparable_runs(runner, built_sample_module, ["--jobs", "1"])
     two = comparable_runs(runner, built_sample_module, ["--jobs", "2"])
