@@ -113,6 +113,7 @@ def main() -> None:
     parser.add_argument("--skip-jobs", action="store_true", help="measure the ratio to the raw pipeline only")
     parser.add_argument("--keep", action="store_true", help="keep the generated workspace")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # each figure as it is measured, into a pipe too
     tagline = shutil.which("tagline", path=str(Path(sys.executable).parent)) or shutil.which("tagline")
     if tagline is None:
         sys.exit("tagline is not installed in this environment: pip install -e . first")
