@@ -11,13 +11,14 @@ the commands of each comparison alternating, `--runs` times each (median):
   the best and scores the test split. Then the same for `--cv 5 --no-tune --baselines tfidf_logreg`
   against the pipeline fitted on the same five folds (StratifiedGroupKFold by document) and on all
   items. Target (the project's scale issue): eval run <= 1.2 x the raw pipeline.
-- jobs: `tagline eval run --task claim_type --baselines tfidf_svm,tfidf_logreg,tfidf_nb --cv 5`
-  (the tuning nested in each fold) with `--jobs 1` and `--jobs 2`; the results must be equal.
+- jobs: `tagline eval run --task claim_type --baselines tfidf_svm,tfidf_logreg,tfidf_nb --cv 5
+  --no-tune` (`--tune` adds the tuning nested in each fold: 50 more fits per fold) with `--jobs 1`
+  and `--jobs 2`; the results must be equal.
 
 Other processes on the machine skew the times (the load average is printed); compare the ratios,
 which are measured in the same run.
 
-    python benchmarks/eval_parallel.py [--sentences 10000] [--runs 3] [--skip-jobs] [--keep]
+    python benchmarks/eval_parallel.py [--sentences 10000] [--runs 3] [--skip-jobs] [--tune] [--keep]
 """
 
 from __future__ import annotations
@@ -111,6 +112,7 @@ def main() -> None:
     parser.add_argument("--sentences", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip-jobs", action="store_true", help="measure the ratio to the raw pipeline only")
+    parser.add_argument("--tune", action="store_true", help="tune inside each fold in the --jobs comparison")
     parser.add_argument("--keep", action="store_true", help="keep the generated workspace")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # each figure as it is measured, into a pipe too
@@ -138,11 +140,12 @@ def main() -> None:
                   f"{ours['median'] / raw['median']:.2f} (target <= 1.2); macro-F1 {our_f1:.4f} vs {raw_f1:.4f}; "
                   f"all runs {[round(t, 1) for t in ours['all']]} vs {[round(t, 1) for t in raw['all']]}")
         if not args.skip_jobs:
-            several = run + ["--baselines", "tfidf_svm,tfidf_logreg,tfidf_nb", "--cv", "5"]
+            several = run + ["--baselines", "tfidf_svm,tfidf_logreg,tfidf_nb", "--cv", "5"] + ([] if args.tune else
+                                                                                                ["--no-tune"])
             timings = compare({"--jobs 1": several + ["--jobs", "1"], "--jobs 2": several + ["--jobs", "2"]}, args.runs)
             one, two = timings["--jobs 1"], timings["--jobs 2"]
             same = results_of(one["stdout"]) == results_of(two["stdout"])
-            print(f"3 baselines x 5 folds, tuning nested: --jobs 1 {one['median']:.1f} s, --jobs 2 {two['median']:.1f} s, "
+            print(f"3 baselines x 5 folds{', tuning nested' if args.tune else ', not tuned'}: --jobs 1 {one['median']:.1f} s, --jobs 2 {two['median']:.1f} s, "
                   f"speed-up {one['median'] / two['median']:.2f}; results equal: {same}; all runs "
                   f"{[round(t, 1) for t in one['all']]} vs {[round(t, 1) for t in two['all']]}")
         print(f"load average after {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
