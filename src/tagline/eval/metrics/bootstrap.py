@@ -153,7 +153,8 @@ def bootstrap_intervals(metric_fns: Mapping[str, str | Callable[[Sequence, Seque
                         y_true: Sequence[Hashable], y_pred: Sequence[Hashable], *,
                         labels: Sequence[Hashable] | None = None, n_resamples: int = 1000, confidence: float = 0.95,
                         random_state: int | None = 0) -> dict[str, dict]:
-    """:func:`bootstrap_ci` of several metrics of the same predictions, by name: the same results,
+    """:func:`bootstrap_ci` of several metrics of the same predictions, by name (``labels`` for those
+    given by name): the same results,
     since every metric is scored on the resamples its seed draws, but the resamples are drawn and
     counted once for all the metrics of this module rather than once each.
 
@@ -167,7 +168,9 @@ def bootstrap_intervals(metric_fns: Mapping[str, str | Callable[[Sequence, Seque
     """
     check_lengths(y_true, y_pred=y_pred)
     _check_bootstrap(n_resamples, confidence, random_state)
-    resolved = {name: resolve_metric(metric_fn, labels) for name, metric_fn in metric_fns.items()}
+    # labels= is for the metrics given by name, as in bootstrap_ci.
+    resolved = {name: resolve_metric(metric_fn, labels if isinstance(metric_fn, str) else None)
+                for name, metric_fn in metric_fns.items()}
     fast = [name for name, metric_fn in resolved.items() if counted_version(metric_fn) is not None]
     scores = dict(zip(fast, (row[0] for row in _counted_scores([resolved[name] for name in fast], y_true, [y_pred],
                                                                 n_resamples=n_resamples, random_state=random_state))))
