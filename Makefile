@@ -12,7 +12,7 @@ demo: $(VENV)/bin/python
 	$(VENV)/bin/tagline demo
 
 test: $(VENV)/bin/python
-	$(VENV)/bin/pip install -q -e '.[test]'
+	$(VENV)/bin/pip install -q -e '.[test,dask]'
 	$(VENV)/bin/python -m pytest
 
 bench: $(VENV)/bin/python

@@ -93,6 +93,20 @@ def built_sample(sample_workspace):
     return sample_workspace
 
 
+@pytest.fixture(scope="module")
+def built_sample_module(tmp_path_factory) -> Path:
+    """The root of a sample workspace, adjudicated and built, shared by the tests of a module (which
+    pass it with ``--workspace``)."""
+    from tagline.annotate.gold import auto_adjudicate
+    from tagline.corpus.workspace import init_workspace
+    from tagline.eval.build import build_dataset
+
+    workspace = init_workspace(tmp_path_factory.mktemp("built") / "sample", sample=True)
+    auto_adjudicate(workspace)
+    build_dataset(workspace)
+    return workspace.root
+
+
 GIANT_SENTENCE_LENGTH = 9_000_000
 
 

@@ -47,6 +47,7 @@ _EXPORTS = {
     # datasets and evaluation
     "build_dataset": "tagline.eval.build:build_dataset",
     "run_evaluation": "tagline.eval.run:run_evaluation",
+    "Execution": "tagline.corpus.execution:Execution",
     "list_runs": "tagline.eval.run:list_runs",
     "score_predictions": "tagline.eval.score:score_predictions",
     "compare_runs": "tagline.eval.score:compare_runs",
@@ -89,6 +90,7 @@ if TYPE_CHECKING:  # what type checkers and editors see
     )
     from tagline.annotate.suggest import Suggestion, SuggestionFeed, suggest_for
     from tagline.annotate.validate import validate_workspace
+    from tagline.corpus.execution import Execution
     from tagline.corpus.ingest import add_documents
     from tagline.corpus.progress import ProgressCallback
     from tagline.corpus.stats import corpus_stats

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 HEAVY = ("datasets", "sklearn", "numpy", "pyarrow", "pandas", "scipy", "matplotlib", "statsmodels", "fugashi",
-         "syntok", "jsonschema")
+         "syntok", "jsonschema", "joblib", "threadpoolctl", "dask", "distributed")
 
 PROBE = r"""
 import json, sys

@@ -245,3 +245,22 @@ def test_paired_bootstrap_sign_and_p_value():
     same = paired_bootstrap("macro_f1", y_true, weak, list(weak), labels=STANCE, n_resamples=200)
     assert same["difference"] == same["low"] == same["high"] == 0.0 and same["p_value"] == 1.0
     json.dumps(same, allow_nan=False)
+
+
+def test_several_metrics_share_their_resamples_and_keep_their_own_intervals(monkeypatch):
+    from tagline.eval.metrics import bootstrap, bootstrap_intervals
+    from tagline.eval.run import label_metric
+
+    y_true = random_labels(3, 500, skew=[0.3, 0.2, 0.5])
+    y_pred = random_labels(4, 500, skew=[0.2, 0.3, 0.5])
+    metrics = {name: label_metric(name, STANCE) for name in ("f_avg", "accuracy", "macro_f1", "weighted_f1")}
+    metrics["plain"] = lambda t, p: sum(a == b for a, b in zip(t, p)) / len(t)  # scored per resample
+    each = {name: bootstrap_ci(metric, y_true, y_pred, n_resamples=300, random_state=5) for name, metric in metrics.items()}
+    drawn = []
+    original = bootstrap._resamples
+    monkeypatch.setattr(bootstrap, "_resamples", lambda *args: drawn.append(args) or original(*args))
+    together = bootstrap_intervals(metrics, y_true, y_pred, n_resamples=300, random_state=5)
+    assert together == each and list(together) == list(metrics)
+    assert together["plain"] == pytest.approx(together["accuracy"], abs=1e-12)
+    # One draw for the four counted metrics, and one for the metric scored resample by resample.
+    assert len(drawn) == 2

@@ -14,6 +14,7 @@ from tagline.cli.output import (
     console,
     emit_json,
     emit_jsonl,
+    execution_options,
     json_option,
     print_table,
     progress_bar,
@@ -78,18 +79,21 @@ def _interruptible(function):
               help="Add tokens and BIO ner_tags (needs the tokenizer; the slowest part at scale).")
 @click.option("--exclude-annotator", "exclude", multiple=True, metavar="NAME", shell_complete=annotator_names,
               help="Leave this annotator out of the card's agreement and annotator count (repeatable).")
+@execution_options
 @_interruptible
 @workspace_option
 @json_option
-def build_cli(out, split_text, group_by, seed, tasks, tokens, exclude, workspace, as_json) -> None:
+def build_cli(out, split_text, group_by, seed, tasks, tokens, exclude, execution_overrides, workspace,
+              as_json) -> None:
     """Write the gold as a DatasetDict (save_to_disk + Parquet) with a dataset card."""
     from tagline.eval.build import build_dataset, parse_ratios
 
     ratios = parse_ratios(split_text) if split_text else None
+    execution = workspace.config.execution.with_overrides(**execution_overrides)
     with progress_bar() as progress:
         report = build_dataset(workspace, out=out, ratios=ratios, group_by=group_by, seed=seed,
                                tasks=list(tasks) or None, tokens=tokens, progress=progress,
-                               exclude_annotators=list(exclude))
+                               exclude_annotators=list(exclude), execution=execution)
     _ignore_stop_signals_at_exit()
     for warning in report.warnings:
         say(f"Warning: {warning}")
@@ -208,9 +212,11 @@ def results_table(results: Sequence[Mapping[str, Any]], *, with_run_ids: bool = 
               help="Choose the TF-IDF models' parameters (C and class weight; alpha for naive Bayes) without seeing "
                    "the scored items: on validation, else by 5-fold CV on train (inside each fold under --cv; "
                    "slower). --no-tune keeps the defaults.")
+@execution_options
 @workspace_option
 @json_option
-def run_cli(task, baselines, cv, seed, dataset_dir, resamples, pooled, tune, workspace, as_json) -> None:
+def run_cli(task, baselines, cv, seed, dataset_dir, resamples, pooled, tune, execution_overrides, workspace,
+            as_json) -> None:
     """Fit and score baselines; each run is written to runs/<run-id>/ (results.json, report.md, PNG, model)."""
     from tagline.eval.run import run_evaluation, stale_build_warning
 
@@ -220,9 +226,11 @@ def run_cli(task, baselines, cv, seed, dataset_dir, resamples, pooled, tune, wor
     chosen = [b.strip() for b in baselines.split(",") if b.strip()] if baselines is not None else None
     if chosen == []:
         raise click.UsageError("--baselines names no baseline; leave it out to run them all")
+    execution = workspace.config.execution.with_overrides(**execution_overrides)
     with progress_bar() as progress:
         results = run_evaluation(workspace, task=task, baselines=chosen, cv=cv, seed=seed, dataset_dir=dataset_dir,
-                                 n_resamples=resamples, pooled=pooled, tune=tune, progress=progress)
+                                 n_resamples=resamples, pooled=pooled, tune=tune, progress=progress,
+                                 execution=execution)
     if as_json:
         emit_json(results[0] if len(results) == 1 else {"runs": results})
         _say_warnings(results)

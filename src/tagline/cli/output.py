@@ -47,6 +47,28 @@ def workspace_option(function):
     return wrapper
 
 
+def execution_options(function):
+    """Add ``--jobs N``, ``--backend local|dask`` and ``--scheduler ADDRESS``, passed on as
+    ``execution_overrides`` for ``Execution.with_overrides`` (they override ``[execution]`` in
+    tagline.toml)."""
+
+    @click.option("--jobs", "-j", type=click.IntRange(1, None), default=None, metavar="N",
+                  help="Worker processes on this machine (default: [execution] jobs in tagline.toml, else 1 for "
+                       "eval run and one per core for a large build); with Dask, the most tasks sent at once.")
+    @click.option("--backend", type=click.Choice(["local", "dask"]), default=None,
+                  help="Where the tasks run: local processes, or a Dask cluster (pip install 'tagline[dask]'); "
+                       "default: [execution] backend in tagline.toml, else local. See docs/scaling.md.")
+    @click.option("--scheduler", metavar="ADDRESS", default=None,
+                  help="The Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies --backend dask; default: [execution] "
+                       "scheduler in tagline.toml, else DASK_SCHEDULER_ADDRESS).")
+    @functools.wraps(function)
+    def wrapper(*args, jobs: int | None = None, backend: str | None = None, scheduler: str | None = None, **kwargs):
+        return function(*args, execution_overrides={"jobs": jobs, "backend": backend, "scheduler": scheduler},
+                        **kwargs)
+
+    return wrapper
+
+
 def emit_json(document) -> None:
     """Print one JSON document on stdout."""
     click.echo(json.dumps(document, ensure_ascii=False, indent=2))

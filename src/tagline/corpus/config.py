@@ -9,9 +9,13 @@ import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tagline.errors import DataError, WorkspaceError
 from tagline.schemas import TASKS  # noqa: F401  (the config's tasks are the schemas' tasks)
+
+if TYPE_CHECKING:
+    from tagline.corpus.execution import Execution
 
 # Keys the terminal session keeps for itself; a label may not use them.
 RESERVED_KEYS = frozenset("usbqx?")
@@ -165,6 +169,13 @@ class Config:
         return {**defaults, **self.data.get("split", {})}
 
     @property
+    def execution(self) -> Execution:
+        """Where the heavy loops run (the ``[execution]`` table; this machine, one process, without it)."""
+        from tagline.corpus.execution import Execution
+
+        return Execution.from_config(self.data.get("execution", {}))
+
+    @property
     def dataset_license(self) -> dict[str, str]:
         """The built dataset's licence as the card writes it: ``license`` (a Hub identifier, in lower
         case; ``unknown`` when ``[dataset]`` gives none) and, for ``other``, ``license_name`` and
@@ -216,7 +227,18 @@ def validate_config(data: dict, *, where: str = "tagline.toml") -> list[str]:
     if ratios and abs(sum(ratios) - 1.0) > 1e-6:
         problems.append(f"{where}: split.ratios {ratios} sum to {sum(ratios):g}, not 1 "
                         "(train, validation and test shares, e.g. [0.8, 0.1, 0.1])")
-    return problems + _license_problems(data.get("dataset", {}), where)
+    return problems + _license_problems(data.get("dataset", {}), where) + _execution_problems(data, where)
+
+
+def _execution_problems(data: dict, where: str) -> list[str]:
+    """``[execution]``: a scheduler address only with the dask backend, at least one local job."""
+    from tagline.corpus.execution import Execution
+
+    try:
+        Execution.from_config(data.get("execution", {}))
+    except DataError as error:
+        return [f"{where}: execution: {error.what}" + (f" ({error.fix})" if error.fix else "")]
+    return []
 
 
 def _license_problems(dataset: dict, where: str) -> list[str]:

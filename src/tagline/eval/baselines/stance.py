@@ -186,8 +186,13 @@ class PerTargetClassifier:
         rows: dict[str, list[int]] = {}
         for index, (target, _) in enumerate(pairs):
             rows.setdefault(target, []).append(index)
-        self.estimators_ = {target: self._fit_one([pairs[i][1] for i in index], [labels[i] for i in index])
-                            for target, index in sorted(rows.items())}
+        # One task per target (see tagline.eval.parallel): shared out when nothing around it is.
+        from tagline.eval.parallel import map_tasks
+
+        targets = sorted(rows)
+        fitted = map_tasks(self._fit_one, (([pairs[i][1] for i in rows[target]], [labels[i] for i in rows[target]])
+                                           for target in targets))
+        self.estimators_ = dict(zip(targets, fitted))
         return self
 
     def predict(self, X: Sequence[tuple[str, str]]):

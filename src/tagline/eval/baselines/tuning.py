@@ -188,12 +188,10 @@ class CrossValidatedClassifier:
     def _search(self, texts: list, labels: list, folds: int, label_set: list, groups: list | None = None) -> None:
         import warnings
 
-        from sklearn.base import clone
         from sklearn.model_selection import ParameterGrid, StratifiedGroupKFold, StratifiedKFold
 
         candidates = list(ParameterGrid(self.param_grid))
         sums = [0.0] * len(candidates)
-        score = self._fold_scorer(label_set, groups)
         grouped = groups is not None and len(set(groups)) < len(groups)
         splitter = (StratifiedGroupKFold if grouped else StratifiedKFold)(n_splits=folds, shuffle=True,
                                                                           random_state=self.random_state)
@@ -203,15 +201,13 @@ class CrossValidatedClassifier:
             splits = [(train, held_out) for train, held_out in
                       (splitter.split(texts, labels, groups) if grouped else splitter.split(texts, labels))
                       if len(held_out)]
-        for train, held_out in splits:
-            features = clone(self.estimator.named_steps["features"])
-            train_matrix = features.fit_transform([texts[i] for i in train])
-            held_out_matrix = features.transform([texts[i] for i in held_out])
-            train_labels = [labels[i] for i in train]
-            for j, params in enumerate(candidates):
-                classifier = clone(self.estimator.named_steps["classifier"]).set_params(**params)
-                sums[j] += score(classifier.fit(train_matrix, train_labels), held_out_matrix,
-                                 [labels[i] for i in held_out], held_out)
+        # One task per fold (see tagline.eval.parallel); the sums are added in fold order as before.
+        from tagline.eval.parallel import map_tasks
+
+        for fold_scores in map_tasks(self._fold_scores, ((texts, labels, train, held_out, candidates, label_set, groups)
+                                                         for train, held_out in splits)):
+            for j, value in enumerate(fold_scores):
+                sums[j] += value
         used = len(splits)  # grouped folds can come out fewer than asked when groups are few
         self.folds_used_ = used
         # A ranking's score is the mean over every held-out group (each is held out once); a label
@@ -220,6 +216,20 @@ class CrossValidatedClassifier:
         self.cv_scores_ = [{"params": params, "score": total / divisor} for params, total in zip(candidates, sums)]
         best = best_setting(candidates, sums, self.estimator.named_steps["classifier"].get_params())
         self.best_params_, self.best_score_ = candidates[best], self.cv_scores_[best]["score"]
+
+    def _fold_scores(self, texts: list, labels: list, train, held_out, candidates: list[dict], label_set: list,
+                     groups: list | None) -> list[float]:
+        """Every setting's score on one fold: the features fitted once on its training part."""
+        from sklearn.base import clone
+
+        score = self._fold_scorer(label_set, groups)
+        features = clone(self.estimator.named_steps["features"])
+        train_matrix = features.fit_transform([texts[i] for i in train])
+        held_out_matrix = features.transform([texts[i] for i in held_out])
+        train_labels = [labels[i] for i in train]
+        classifier = self.estimator.named_steps["classifier"]
+        return [score(clone(classifier).set_params(**params).fit(train_matrix, train_labels), held_out_matrix,
+                      [labels[i] for i in held_out], held_out) for params in candidates]
 
     def _fold_scorer(self, label_set: list, groups: list | None) -> Callable[..., float]:
         """``score(classifier, held_out_matrix, held_out_labels, held_out_indices)`` for one fold:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from tagline.corpus.config import Config
+    from tagline.corpus.execution import Execution
     from tagline.interrupts import InterruptGuard
 
 
@@ -27,7 +28,7 @@ def build_dataset(
     workspace: Workspace, *, out: str | os.PathLike[str] | None = None, ratios: list[float] | None = None,
     group_by: str | None = None, seed: int | None = None, tasks: list[str] | None = None, tokens: bool = True,
     progress: ProgressCallback = no_progress, workers: int | None = None,
-    exclude_annotators: list[str] | None = None,
+    exclude_annotators: list[str] | None = None, execution: Execution | None = None,
 ) -> BuildReport:
     """Build the dataset from the workspace's gold and write it to ``out`` (default ``build/dataset``).
 
@@ -36,8 +37,10 @@ def build_dataset(
     ``data/<config>/``, plus ``splits.jsonl`` (the split of every sentence), ``fingerprint.json`` and
     the dataset card ``README.md``.
 
-    Tokens for large corpora are made in ``workers`` processes (default: one per core; 1 makes them
-    in this process). ``exclude_annotators`` are left out of the card's agreement and annotator
+    Tokens for large corpora are made in ``workers`` processes (default: ``execution.jobs``, else one
+    per core; 1 makes them in this process), or, when ``execution`` (default: the workspace's
+    ``[execution]`` setting) names the Dask backend, on the cluster, through joblib; the dataset is
+    the same, byte for byte. ``exclude_annotators`` are left out of the card's agreement and annotator
     count. Each worker imports the main script again, so a script calls this under
     ``if __name__ == "__main__":``; called outside one, the build stops with an error that says so.
     ``progress`` is told of each step, and of the sentences tokenised (see
@@ -67,7 +70,8 @@ def build_dataset(
                 config = workspace.config  # read once: the whole build follows one state of tagline.toml
                 settings = BuildSettings.resolve(config, ratios=ratios, group_by=group_by, seed=seed, tasks=tasks,
                                                  tokens=tokens, workers=workers,
-                                                 exclude_annotators=exclude_annotators)
+                                                 exclude_annotators=exclude_annotators,
+                                                 execution=config.execution if execution is None else execution)
                 report = _build(workspace, config, settings, Path(out) if out else workspace.build_dir / "dataset",
                                 guard, Steps(guard, progress))
         except Interrupted as stopped:

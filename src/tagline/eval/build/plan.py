@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from tagline.corpus.config import Config
+    from tagline.corpus.execution import Execution
     from tagline.eval.build.splits import SplitPlan
     from tagline.interrupts import InterruptGuard
 
@@ -62,11 +63,12 @@ class BuildSettings:
     tokens: bool
     workers: int | None  # processes that make the tokens (None: one per core)
     exclude_annotators: tuple[str, ...] = ()  # left out of the card's agreement and annotator count
+    execution: Execution | None = None  # with the Dask backend, tokens are made on the cluster
 
     @classmethod
     def resolve(cls, config: Config, *, ratios: list[float] | None, group_by: str | None, seed: int | None,
                 tasks: list[str] | None, tokens: bool, workers: int | None,
-                exclude_annotators: list[str] | None = None) -> BuildSettings:
+                exclude_annotators: list[str] | None = None, execution: Execution | None = None) -> BuildSettings:
         split = config.split
         # Every task by default, but stance only when it has targets (a new workspace has none).
         chosen = list(tasks or [task for task in config.tasks if task != "stance" or config.targets])
@@ -76,8 +78,9 @@ class BuildSettings:
         if "stance" in chosen or (not chosen and "stance" in config.tasks):
             config.require_targets()
         return cls(ratios=ratios or split["ratios"], group_by=group_by or split["group_by"],
-                   seed=split["seed"] if seed is None else seed, tasks=chosen, tokens=tokens, workers=workers,
-                   exclude_annotators=tuple(exclude_annotators or ()))
+                   seed=split["seed"] if seed is None else seed, tasks=chosen, tokens=tokens,
+                   workers=workers if workers is not None or execution is None or execution.dask else execution.jobs,
+                   exclude_annotators=tuple(exclude_annotators or ()), execution=execution)
 
     def recorded(self) -> dict:
         """The settings as ``fingerprint.json`` and the card record them."""

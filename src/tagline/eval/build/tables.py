@@ -90,7 +90,7 @@ def _token_parts(plan: BuildPlan, order: np.ndarray, bounds: list[int], entities
     parts, alignment = tokens.tokens_and_tags(
         combined(universe["text"].take(in_order)), combined(universe["lang"].take(in_order)),
         combined(entities.spans.take(entities.rows)), entity_labels(plan.config), order, bounds,
-        workers=plan.settings.workers, tokenised=tokenised)
+        workers=plan.settings.workers, tokenised=tokenised, execution=plan.settings.execution)
     plan.report.entity_alignment.update(alignment)
     return parts
 

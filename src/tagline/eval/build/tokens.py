@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
+    from tagline.corpus.execution import Execution
+
 # Tokens are made in worker processes (one per core) from this many sentences on: below it, starting
 # the workers (about a second) costs more than it saves.
 PARALLEL_TOKENS_MIN_SENTENCES = 50_000
@@ -55,7 +57,8 @@ class _Spans:
 
 def tokens_and_tags(texts: pa.Array, langs: pa.Array, spans: pa.Array, entity_labels: list[str],
                     universe_rows: np.ndarray, segments: list[int], workers: int | None = None,
-                    tokenised: Callable[[int], None] | None = None) -> tuple[list[tuple[pa.Array, pa.Array]], dict]:
+                    tokenised: Callable[[int], None] | None = None,
+                    execution: Execution | None = None) -> tuple[list[tuple[pa.Array, pa.Array]], dict]:
     """Tokens for every sentence and BIO tags where entities are gold (null elsewhere).
 
     An entity whose edges fall inside a token is tagged on the tokens it overlaps and counted as
@@ -68,7 +71,8 @@ def tokens_and_tags(texts: pa.Array, langs: pa.Array, spans: pa.Array, entity_la
     which misaligned spans are counted and quoted. ``segments`` are the row boundaries of the splits
     (``[0, ..., len(texts)]``): one ``(tokens, ner_tags)`` pair of Arrow arrays is returned for each.
     Above :data:`PARALLEL_TOKENS_MIN_SENTENCES` rows the work is shared by ``workers`` processes
-    (default: one per core). ``tokenised(rows)`` is called as chunks of rows are done, with the rows
+    (default: one per core); with an ``execution`` on the Dask backend the chunks, however few, are
+    made on the cluster through joblib. ``tokenised(rows)`` is called as chunks of rows are done, with the rows
     done so far.
     """
     import numpy as np
@@ -89,7 +93,12 @@ def tokens_and_tags(texts: pa.Array, langs: pa.Array, spans: pa.Array, entity_la
         if tokenised:
             tokenised(rows_done)
 
-    if len(texts) < PARALLEL_TOKENS_MIN_SENTENCES or workers < 2 or len(bounds) < 3:
+    if execution is not None and execution.dask:
+        from tagline.eval.parallel import executing, map_tasks
+
+        with executing(execution):
+            results = map_tasks(tokens_and_tags_chunk, arguments, on_result=chunk_done)
+    elif len(texts) < PARALLEL_TOKENS_MIN_SENTENCES or workers < 2 or len(bounds) < 3:
         results = []
         for index, chunk in enumerate(arguments):
             results.append(tokens_and_tags_chunk(*chunk))

@@ -18,7 +18,7 @@ intervals that resample groups).
 """
 
 from tagline.eval.metrics.batched import batched_version
-from tagline.eval.metrics.bootstrap import bootstrap_ci, paired_bootstrap, paired_p_value
+from tagline.eval.metrics.bootstrap import bootstrap_ci, bootstrap_intervals, paired_bootstrap, paired_p_value
 from tagline.eval.metrics.labels import (
     METRICS,
     STANCE_POSITIVE,
@@ -44,7 +44,7 @@ from tagline.eval.metrics.ranking import (
 )
 
 __all__ = ["CHECKTHAT_CUTOFFS", "METRICS", "STANCE_POSITIVE", "accuracy", "average_precision", "batched_version",
-           "bootstrap_ci", "bootstrap_ranking_ci", "classification_metrics", "f_avg", "f_avg_breakdown",
-           "f_avg_by_target", "grouped_ranking_measures", "macro_f1", "mean_average_precision", "metric_value",
-           "paired_bootstrap", "paired_p_value", "precision_at_k", "r_precision", "ranking_measures",
+           "bootstrap_ci", "bootstrap_intervals", "bootstrap_ranking_ci", "classification_metrics", "f_avg",
+           "f_avg_breakdown", "f_avg_by_target", "grouped_ranking_measures", "macro_f1", "mean_average_precision",
+           "metric_value", "paired_bootstrap", "paired_p_value", "precision_at_k", "r_precision", "ranking_measures",
            "reciprocal_rank", "weighted_f1"]

@@ -4,9 +4,9 @@ systems on the same items; the metrics of :mod:`.labels` are scored for all resa
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
-from tagline.eval.metrics.batched import batched_version
+from tagline.eval.metrics.batched import confusion_of_pairs, counted_version
 from tagline.eval.metrics.labels import check_lengths, resolve_metric
 
 # Resamples are drawn in chunks of about this many item indices, so memory stays flat (16 MiB of
@@ -29,34 +29,49 @@ def _resampled_scores(metric_fn: Callable, y_true: Sequence, predictions: Sequen
     """Score every prediction list on the same resamples; one array of scores per list."""
     import numpy as np
 
-    batched = batched_version(metric_fn)
+    if counted_version(metric_fn) is not None:
+        return _counted_scores([metric_fn], y_true, predictions, n_resamples=n_resamples,
+                               random_state=random_state)[0]
     scores: list[list] = [[] for _ in predictions]
-    if batched is not None:
-        codes: dict = {}
-        for values in (y_true, *predictions):
-            for value in values:
-                codes.setdefault(value, len(codes))
-        true_codes = np.fromiter((codes[v] for v in y_true), dtype=np.int64, count=len(y_true))
-        pred_codes = [np.fromiter((codes[v] for v in values), dtype=np.int64, count=len(values))
-                      for values in predictions]
-        for index in _resamples(len(y_true), n_resamples, random_state):
-            resampled_truth = true_codes[index]
-            for k, guess in enumerate(pred_codes):
-                scores[k].append(batched(resampled_truth, guess[index], codes))
-    else:
-        true_items = np.empty(len(y_true), dtype=object)
-        true_items[:] = list(y_true)
-        pred_items = []
-        for values in predictions:
-            items = np.empty(len(values), dtype=object)
-            items[:] = list(values)
-            pred_items.append(items)
-        for index in _resamples(len(y_true), n_resamples, random_state):
-            for row in index:
-                truth = true_items[row].tolist()
-                for k, guess in enumerate(pred_items):
-                    scores[k].append(np.array([metric_fn(truth, guess[row].tolist())], dtype=float))
+    true_items = np.empty(len(y_true), dtype=object)
+    true_items[:] = list(y_true)
+    pred_items = []
+    for values in predictions:
+        items = np.empty(len(values), dtype=object)
+        items[:] = list(values)
+        pred_items.append(items)
+    for index in _resamples(len(y_true), n_resamples, random_state):
+        for row in index:
+            truth = true_items[row].tolist()
+            for k, guess in enumerate(pred_items):
+                scores[k].append(np.array([metric_fn(truth, guess[row].tolist())], dtype=float))
     return [np.concatenate(parts).astype(float) for parts in scores]
+
+
+def _counted_scores(metric_fns: Sequence[Callable], y_true: Sequence, predictions: Sequence[Sequence], *,
+                    n_resamples: int, random_state: int | None) -> list[list]:
+    """``scores[m][k]``: metric ``m`` (each with a :func:`counted_version`) of prediction list ``k``
+    on every resample, all on the same resamples. Each item is coded once as its (gold, predicted)
+    pair, so a resample is one gather and one ``bincount``, shared by every metric."""
+    import numpy as np
+
+    counted = [counted_version(metric_fn) for metric_fn in metric_fns]
+    codes: dict = {}
+    for values in (y_true, *predictions):
+        for value in values:
+            codes.setdefault(value, len(codes))
+    n_codes = len(codes)
+    true_codes = np.fromiter((codes[v] for v in y_true), dtype=np.int64, count=len(y_true))
+    pairs = [true_codes * n_codes + np.fromiter((codes[v] for v in values), dtype=np.int64, count=len(values))
+             for values in predictions]
+    scores: list[list[list]] = [[[] for _ in predictions] for _ in metric_fns]
+    for index in _resamples(len(y_true), n_resamples, random_state):
+        for k, pair in enumerate(pairs):
+            counts = confusion_of_pairs(pair[index], n_codes)
+            for m, score in enumerate(counted):
+                assert score is not None
+                scores[m][k].append(score(counts, codes))
+    return [[np.concatenate(parts).astype(float) for parts in row] for row in scores]
 
 
 def _interval(values, confidence: float) -> tuple[float | None, float | None]:
@@ -132,6 +147,43 @@ def bootstrap_ci(metric_fn: str | Callable[[Sequence, Sequence], float], y_true:
     low, high = _interval(scores, confidence)
     return {"value": value, "low": low, "high": high, "n_resamples": n_resamples, "confidence": confidence,
             "random_state": random_state}
+
+
+def bootstrap_intervals(metric_fns: Mapping[str, str | Callable[[Sequence, Sequence], float]],
+                        y_true: Sequence[Hashable], y_pred: Sequence[Hashable], *,
+                        labels: Sequence[Hashable] | None = None, n_resamples: int = 1000, confidence: float = 0.95,
+                        random_state: int | None = 0) -> dict[str, dict]:
+    """:func:`bootstrap_ci` of several metrics of the same predictions, by name (``labels`` for those
+    given by name): the same results,
+    since every metric is scored on the resamples its seed draws, but the resamples are drawn and
+    counted once for all the metrics of this module rather than once each.
+
+    Examples
+    --------
+    >>> from tagline.eval.metrics import accuracy, macro_f1
+    >>> truth, guess = ["a", "b", "b"] * 30, ["a", "b", "a"] * 30
+    >>> both = bootstrap_intervals({"accuracy": accuracy, "macro_f1": "macro_f1"}, truth, guess, labels=["a", "b"])
+    >>> both["accuracy"] == bootstrap_ci(accuracy, truth, guess)
+    True
+    """
+    check_lengths(y_true, y_pred=y_pred)
+    _check_bootstrap(n_resamples, confidence, random_state)
+    # labels= is for the metrics given by name, as in bootstrap_ci.
+    resolved = {name: resolve_metric(metric_fn, labels if isinstance(metric_fn, str) else None)
+                for name, metric_fn in metric_fns.items()}
+    fast = [name for name, metric_fn in resolved.items() if counted_version(metric_fn) is not None]
+    scores = dict(zip(fast, (row[0] for row in _counted_scores([resolved[name] for name in fast], y_true, [y_pred],
+                                                                n_resamples=n_resamples, random_state=random_state))))
+    results = {}
+    for name, metric_fn in resolved.items():
+        value = _point(metric_fn, y_true, y_pred)
+        if name not in scores:
+            (scores[name],) = _resampled_scores(metric_fn, y_true, [y_pred], n_resamples=n_resamples,
+                                                random_state=random_state)
+        low, high = _interval(scores[name], confidence)
+        results[name] = {"value": value, "low": low, "high": high, "n_resamples": n_resamples,
+                         "confidence": confidence, "random_state": random_state}
+    return results
 
 
 def paired_bootstrap(metric_fn: str | Callable[[Sequence, Sequence], float], y_true: Sequence[Hashable],

@@ -9,6 +9,7 @@ from typing import Any, Literal, TypedDict
 
 from tagline.errors import DataError
 from tagline.eval.baselines.registry import POOLED, TUNING_GRIDS, find, names_for
+from tagline.eval.parallel import map_tasks
 from tagline.eval.run.data import TaskData
 from tagline.eval.run.fitting import TUNING_FOLDS, chosen_params, fit_predict, tuning_metric_name, tuning_phrase
 from tagline.eval.run.folds import cv_folds
@@ -73,21 +74,30 @@ def _cross_validate(data: TaskData, baseline: str, *, cv: int, seed: int, lang: 
     tune_folds = TUNING_FOLDS if tunable else None
     predictions: list[Any] = [None] * len(data.ids)
     folds, how = cv_folds(data, cv, seed, list(data.gold))
+    # The folds and the model saved from all items are one batch of tasks (see tagline.eval.parallel).
+    calls = [(data.task, baseline, lang, seed, [data.inputs[i] for i in train_index],
+              [data.gold[i] for i in train_index], [data.inputs[i] for i in test_index], tune_folds, False)
+             for train_index, test_index in folds]
+    calls.append((data.task, baseline, lang, seed, data.inputs, data.gold, data.inputs[:1], tune_folds, True))
+    *outcomes, (model, _) = map_tasks(fit_fold, calls)
     fold_choices = []
-    for train_index, test_index in folds:
-        model, guess = fit_predict(data.task, baseline, lang, seed, [data.inputs[i] for i in train_index],
-                                   [data.gold[i] for i in train_index], [data.inputs[i] for i in test_index],
-                                   tune_folds=tune_folds)
+    for (_, test_index), (choice, guess) in zip(folds, outcomes):
         if tunable:
-            fold_choices.append(chosen_params(model))
+            fold_choices.append(choice)
         for i, label in zip(test_index, guess):
             predictions[i] = label
-    model, _ = fit_predict(data.task, baseline, lang, seed, data.inputs, data.gold, data.inputs[:1],
-                           tune_folds=tune_folds)
     params, tuning, fixed = _nested_tuning(data, baseline, model, fold_choices, tunable=tunable)
     return {"mode": f"{cv}-fold cross-validation, {how}{fixed}", "evaluated": list(range(len(data.ids))),
             "protocol": protocol("cross_validation", tuning, folds=cv), "predictions": predictions, "model": model,
             "params": params, "n_train": len(data.ids), "lang": lang}
+
+
+def fit_fold(task: str, baseline: str, lang: str, seed: int, train_x: list, train_y: list, test_x: list,
+             tune_folds: int | None, keep_model: bool) -> tuple[Any, list[str]]:
+    """One task of a cross-validation: :func:`fit_predict`, returning the fitted model
+    (``keep_model``) or else only what its tuning chose (None untuned), and the predictions."""
+    model, guess = fit_predict(task, baseline, lang, seed, train_x, train_y, test_x, tune_folds=tune_folds)
+    return (model if keep_model else chosen_params(model) if tune_folds else None), guess
 
 
 def _nested_tuning(data: TaskData, baseline: str, model: Any, fold_choices: list[dict], *,
@@ -151,16 +161,21 @@ def _tune_on_validation(data: TaskData, baseline: str, lang: str, seed: int, tra
     validation_x, truth = [data.inputs[i] for i in validation], [data.gold[i] for i in validation]
     candidates = list(ParameterGrid(TUNING_GRIDS[name]))
     metric = tuning_metric(tuning_metric_name(data.task), data.labels)
-    scores = []
-    for candidate in candidates:
-        _, guess = fit_predict(data.task, baseline, lang, seed, train_x, train_y, validation_x, candidate)
-        scores.append(metric(truth, guess))
+    guesses = map_tasks(predict_with, ((data.task, baseline, lang, seed, train_x, train_y, validation_x, candidate)
+                                       for candidate in candidates))
+    scores = [metric(truth, guess) for guess in guesses]
     defaults = make_text_baseline(name, lang=lang).named_steps["classifier"].get_params()
     best = best_setting(candidates, scores, defaults)
     params = {"chosen": candidates[best], "metric": tuning_metric_name(data.task),
               "validation_scores": [{"params": c, "score": v} for c, v in zip(candidates, scores)]}
     model, guess = fit_predict(data.task, baseline, lang, seed, train_x, train_y, test_x, candidates[best])
     return model, guess, params
+
+
+def predict_with(task: str, baseline: str, lang: str, seed: int, train_x: list, train_y: list, test_x: list,
+                 params: dict) -> list[str]:
+    """One setting of a tuning grid: the predictions of the model fitted on train with ``params``."""
+    return fit_predict(task, baseline, lang, seed, train_x, train_y, test_x, params)[1]
 
 
 def _tuning_on_train(data: TaskData, baseline: str, model: Any) -> tuple[dict[str, Any], str, Tuning]:
@@ -177,32 +192,39 @@ def _tuning_on_train(data: TaskData, baseline: str, model: Any) -> tuple[dict[st
     return params, how, "cross_validation"
 
 
+def fit_entities(make: Callable[..., Any], lang: str, seed: int, inputs: list, langs: list, gold: list,
+                 test_inputs: list | None, test_langs: list | None) -> Any:
+    """One entity model fitted on ``inputs``: the model, or (given test items) its predictions."""
+    model = make(lang=lang, random_state=seed).fit(inputs, langs, gold)
+    return model if test_inputs is None else model.predict(test_inputs, test_langs)
+
+
 def _evaluate_entities(data: TaskData, make: Callable[..., Any], *, cv: int | None, seed: int,
                        lang: str) -> Evaluation:
-    def fit(indices: Any) -> Any:
-        model = make(lang=lang, random_state=seed)
-        return model.fit([data.inputs[i] for i in indices], [data.langs[i] for i in indices],
-                         [data.gold[i] for i in indices])
-
-    def predict(model: Any, indices: Any) -> Any:
-        return model.predict([data.inputs[i] for i in indices], [data.langs[i] for i in indices])
+    def call(indices: Any, test: Any = None) -> tuple:
+        return (make, lang, seed, [data.inputs[i] for i in indices], [data.langs[i] for i in indices],
+                [data.gold[i] for i in indices], None if test is None else [data.inputs[i] for i in test],
+                None if test is None else [data.langs[i] for i in test])
 
     if cv:
         predictions: list[Any] = [None] * len(data.ids)
         strata = ["entities" if spans else "none" for spans in data.gold]
         folds, how = cv_folds(data, cv, seed, strata)
-        for train_index, test_index in folds:
-            for i, spans in zip(test_index, predict(fit(train_index), test_index)):
+        *guesses, model = map_tasks(fit_entities, [*(call(train, test) for train, test in folds),
+                                                   call(range(len(data.ids)))])
+        for (_, test_index), guess in zip(folds, guesses):
+            for i, spans in zip(test_index, guess):
                 predictions[i] = spans
         return {"mode": f"{cv}-fold cross-validation, {how}",
                 "protocol": protocol("cross_validation", "none", folds=cv), "evaluated": list(range(len(data.ids))),
-                "predictions": predictions, "model": fit(range(len(data.ids))), "params": {},
+                "predictions": predictions, "model": model, "params": {},
                 "n_train": len(data.ids), "lang": lang}
     train = [i for i, s in enumerate(data.splits) if s in ("train", "validation")]
     test = [i for i, s in enumerate(data.splits) if s == "test"]
     if not train or not test:
         raise DataError("the entities data needs a train and a test split", fix="rebuild, or use --cv K")
-    model = fit(train)
+    model = fit_entities(*call(train))
     return {"mode": "train on train + validation, report on test", "protocol": protocol("holdout", "none"),
-            "evaluated": test, "predictions": predict(model, test), "model": model, "params": {},
-            "n_train": len(train), "lang": lang}
+            "evaluated": test, "predictions": model.predict([data.inputs[i] for i in test],
+                                                            [data.langs[i] for i in test]),
+            "model": model, "params": {}, "n_train": len(train), "lang": lang}

@@ -8,11 +8,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from tagline.corpus.execution import Execution
 from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.store import utc_now
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
 from tagline.eval.baselines.registry import BY_NAME, POOLED, choices, names_for, pooled_names
+from tagline.eval.parallel import executing
 from tagline.eval.run.caveats import cross_validation_advice, few_items, stance_warnings
 from tagline.eval.run.data import TaskData, load_dataset_dir, task_data
 from tagline.eval.run.evaluate import Evaluation, evaluate_baseline
@@ -26,7 +28,8 @@ def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequen
                    cv: int | None = None, seed: int = 13, dataset_dir: str | Path | None = None, pooled: bool = False,
                    n_resamples: int = 1000, progress: ProgressCallback = no_progress,
                    tune: bool = True,
-                   extra_metrics: Callable[[TaskData, Evaluation], dict[str, Any]] | None = None) -> list[RunResult]:
+                   extra_metrics: Callable[[TaskData, Evaluation], dict[str, Any]] | None = None,
+                   execution: Execution | None = None) -> list[RunResult]:
     """Run the chosen baselines on the chosen tasks; write and return one result per (task, baseline).
 
     Stance baselines are fitted per target (the SemEval-2016 organisers' setting); with ``pooled``
@@ -34,7 +37,9 @@ def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequen
     ``tune`` is passed to :func:`evaluate_baseline`. ``progress`` is told of each baseline as it starts
     (see :class:`~tagline.corpus.progress.ProgressCallback`). ``extra_metrics(data, evaluation)``
     gives measures to record beside the run's own (name -> interval), such as a benchmark's ranking
-    measures (:mod:`tagline.eval.bench`).
+    measures (:mod:`tagline.eval.bench`). ``execution`` says where the folds, tuning grids and
+    per-target models run (default: the workspace's ``[execution]`` setting, else one process); the
+    results are the same wherever they run.
     """
     directory, built = load_dataset_dir(workspace, dataset_dir)
     tasks = [t for t in TASKS if task in ("all", t)]
@@ -47,6 +52,14 @@ def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequen
     if cv is not None and cv < 2:
         raise DataError("--cv must be at least 2")
     plan = plan_baselines(tasks, baselines, pooled)
+    with executing(workspace.config.execution if execution is None else execution):
+        return _run_plan(workspace, plan, tasks, directory, built, cv=cv, seed=seed, n_resamples=n_resamples,
+                         progress=progress, tune=tune, extra_metrics=extra_metrics)
+
+
+def _run_plan(workspace: Workspace, plan: dict[str, list[str]], tasks: list[str], directory: Path,
+              built: dict[str, Any], *, cv: int | None, seed: int, n_resamples: int, progress: ProgressCallback,
+              tune: bool, extra_metrics: Callable[[TaskData, Evaluation], dict[str, Any]] | None) -> list[RunResult]:
     results: list[RunResult] = []
     total = sum(len(plan[name]) for name in tasks)
     for name in tasks:

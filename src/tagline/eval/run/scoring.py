@@ -50,15 +50,15 @@ def score_labels(task: str, y_true: Sequence[str], y_pred: Sequence[str], labels
 
     A label with no gold item and no prediction among the scored items has no per-class row
     (``absent_labels`` names it); macro-F1 leaves it out of its average, as it always has."""
-    from tagline.eval.metrics import bootstrap_ci, classification_metrics, f_avg_breakdown
+    from tagline.eval.metrics import bootstrap_intervals, classification_metrics, f_avg_breakdown
 
     base = classification_metrics(list(y_true), list(y_pred), labels=list(labels))
     names = (["f_avg"] if task == "stance" else []) + ["accuracy", "macro_f1", "weighted_f1"]
     # Macro-F1 averages over the classes that occur in the evaluated items (gold or predicted),
     # as scikit-learn does by default: a configured class absent from the test set is not a zero.
     present = base["averaged_labels"]
-    metrics = {name: bootstrap_ci(label_metric(name, present), list(y_true), list(y_pred), n_resamples=n_resamples,
-                                  random_state=seed) for name in names}
+    metrics = bootstrap_intervals({name: label_metric(name, present) for name in names}, list(y_true), list(y_pred),
+                                  n_resamples=n_resamples, random_state=seed)
     result: Scores = {"metrics": metrics, "per_class": base["per_class"], "absent_labels": base["absent_labels"],
                       "confusion_matrix": base["confusion_matrix"]}
     if task == "stance":
