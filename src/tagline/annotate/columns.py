@@ -137,73 +137,95 @@ class ColumnAnswers:
 
 def _fold_arrow(path: Any, ids: pa.Array, names: Names) -> Folded | None:
     """The file folded through Arrow, or None when Arrow cannot read it or a record is not one the
-    typed reader accepts (the caller then reads it line by line)."""
+    typed reader accepts (the caller then reads it line by line). The file is read in blocks, each
+    kept only as the few integer columns the fold needs."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.json as pj
 
+    from tagline.annotate.column_checks import event_schema, events_valid, nulls_in_file
+
+    parts: list[dict[str, Any]] = []
+    unknown: dict[str, int] = {}
+    null_values = 0
     try:
-        table = pj.read_json(path, read_options=pj.ReadOptions(block_size=1 << 24))
+        reader = pj.open_json(path, read_options=pj.ReadOptions(block_size=1 << 24),
+                              parse_options=pj.ParseOptions(explicit_schema=event_schema(),
+                                                            unexpected_field_behavior="ignore"))
+        for batch in reader:
+            table = pa.Table.from_batches([batch])
+            if not events_valid(table):
+                return None
+            null_values += table["value"].null_count
+            parts.append(_compact(table, ids, names, unknown))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    from tagline.annotate.column_checks import events_valid
-
-    if not table.num_rows or not events_valid(table, path):
+    if not parts or nulls_in_file(path) != null_values:
         return None
+    columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    return _fold_columns(columns, len(ids))
+
+
+def _compact(table: pa.Table, ids: pa.Array, names: Names, unknown: dict[str, int]) -> dict[str, Any]:
+    """What the fold needs of a block of events, as numpy arrays: the sentence (its corpus row, or a
+    number past the corpus for an id the corpus does not have), the question, the label, the spans
+    and the suggestion."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    sentence = pc.fill_null(pc.index_in(table["sentence_id"], value_set=ids), -1).to_numpy().astype(np.int64)
+    if (sentence < 0).any():
+        missing = np.flatnonzero(sentence < 0)
+        for row, sentence_id in zip(missing, table["sentence_id"].take(missing).to_pylist()):
+            sentence[row] = len(ids) + unknown.setdefault(sentence_id, len(unknown))
     value = table["value"].combine_chunks()
-    sentence_ids = pc.dictionary_encode(table["sentence_id"]).combine_chunks()
-    sentence_code = sentence_ids.indices.to_numpy().astype(np.int64)  # in order of first appearance
-    corpus_row = pc.fill_null(pc.index_in(sentence_ids.dictionary, value_set=ids), -1).to_numpy().astype(np.int64)
-    task_names = Names()
-    task_codes = task_names.codes(table["task"])
+    task_names, op_names = Names(), Names()
+    task_codes, op_codes = task_names.codes(table["task"]), op_names.codes(table["op"])
     task = np.array([TASKS.index(name) for name in task_names.names], dtype=np.int64)[task_codes]
-    target = names.codes(pc.struct_field(value, "target")) if value.type.get_field_index("target") >= 0 else \
-        np.full(len(task), -1, dtype=np.int64)
-    target[task != 0] = -1  # only a stance answer is per target
-    question = np.where(task == 0, 3 + target, task)
-    key = sentence_code * (int(question.max()) + 1) + question
+    target = np.where(task == 0, names.codes(pc.struct_field(value, "target")), -1)
+    label = np.where(task != 2, names.codes(pc.struct_field(value, "label")), -1)
+    entities = task == 2
+    lists = pc.struct_field(value, "spans")
+    count = np.where(entities, pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False), 0)
+    flat = pc.list_flatten(lists.filter(entities)) if entities.any() else None
+    spans = [np.zeros(0, dtype=np.int64)] * 3 if flat is None or not len(flat) else \
+        [flat.field("start").to_numpy().astype(np.int64), flat.field("end").to_numpy().astype(np.int64),
+         names.codes(flat.field("label"))]
+    accepted, source = _suggestions(table, names)
+    return {"sentence": sentence, "task": task, "target": target, "label": label,
+            "set": np.array([name == "set" for name in op_names.names], dtype=bool)[op_codes],
+            "count": count.astype(np.int64), "span_start": spans[0], "span_end": spans[1], "span_label": spans[2],
+            "accepted": accepted, "source": source}
+
+
+def _fold_columns(columns: dict[str, Any], n_sentences: int) -> Folded:
+    """The last event per sentence and question, unless it retracts the answer."""
+    import numpy as np
+
+    sentence, task = columns["sentence"], columns["task"]
+    question = np.where(task == 0, 3 + columns["target"], task)
+    key = sentence * (int(question.max()) + 1) + question
     last = len(key) - 1 - np.unique(key[::-1], return_index=True)[1]
-    rows = np.sort(last[pc.equal(table["op"], "set").to_numpy(zero_copy_only=False)[last]])
-    label = names.codes(pc.struct_field(value, "label"))[rows] if value.type.get_field_index("label") >= 0 else \
-        np.full(len(rows), -1, dtype=np.int64)
-    label[task[rows] == 2] = -1
-    return Folded(corpus_row[sentence_code[rows]], sentence_code[rows], task[rows], target[rows], label,
-                  *_spans(value, rows, task[rows] == 2, names), *_suggestions(table, rows, names))
+    rows = np.sort(last[columns["set"][last]])
+    known, first = np.unique(sentence, return_index=True)
+    rank = first[np.searchsorted(known, sentence[rows])]  # the order of first events, as the fold's dict has it
+    bounds = np.concatenate([[0], np.cumsum(columns["count"])]).astype(np.int64)
+    counts = columns["count"][rows]
+    gather = np.repeat(bounds[rows] - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
+    corpus_row = np.where(sentence[rows] < n_sentences, sentence[rows], -1)
+    return Folded(corpus_row, rank, task[rows], columns["target"][rows], columns["label"][rows],
+                  np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), columns["span_start"][gather],
+                  columns["span_end"][gather], columns["span_label"][gather], columns["accepted"][rows],
+                  columns["source"][rows])
 
 
-def _spans(value: pa.StructArray, rows: Any, entities: Any, names: Names) -> tuple[Any, Any, Any, Any]:
+def _suggestions(table: pa.Table, names: Names) -> tuple[Any, Any]:
+    """Each event's suggestion: whether it was taken as is (a place in ACCEPTED, -1 without one)
+    and its source's code."""
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
-    if value.type.get_field_index("spans") < 0 or not entities.any():
-        empty = np.zeros(0, dtype=np.int64)
-        return np.zeros(len(rows) + 1, dtype=np.int64), empty, empty, empty
-    lists = pc.struct_field(value, "spans").take(pa.array(rows[entities]))
-    counts = np.zeros(len(rows), dtype=np.int64)
-    counts[entities] = pc.fill_null(pc.list_value_length(lists), 0).to_numpy()
-    flat = pc.list_flatten(lists)
-    if not len(flat):
-        empty = np.zeros(0, dtype=np.int64)
-        return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), empty, empty, empty
-    return (np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
-            flat.field("start").to_numpy().astype(np.int64), flat.field("end").to_numpy().astype(np.int64),
-            names.codes(flat.field("label")))
-
-
-def _suggestions(table: pa.Table, rows: Any, names: Names) -> tuple[Any, Any]:
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if "suggestion" not in table.column_names:
-        none = np.full(len(rows), -1, dtype=np.int64)
-        return none, none.copy()
-    suggestion = table["suggestion"].combine_chunks().take(pa.array(rows))
-    if not isinstance(suggestion, pa.StructArray):  # every row without one: a column of nulls
-        none = np.full(len(rows), -1, dtype=np.int64)
-        return none, none.copy()
+    suggestion = table["suggestion"].combine_chunks()
     accepted_names = Names()
     accepted = accepted_names.codes(pc.struct_field(suggestion, "accepted"))
     lookup = np.array([ACCEPTED.index(name) for name in accepted_names.names] + [-1], dtype=np.int64)
