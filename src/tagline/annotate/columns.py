@@ -10,8 +10,11 @@ does."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from tagline.annotate.events import Answer, CurrentAnswers, fold_answers
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -107,7 +110,7 @@ class ColumnAnswers:
         """:func:`fold_answers` over the file, line by line, as columns."""
         import numpy as np
 
-        from tagline.annotate.events import fold_answers, iter_annotation_events
+        from tagline.annotate.events import iter_annotation_events
 
         ids = self.ids.to_pylist() if self.arrow else self.ids
         row_of = {sentence_id: row for row, sentence_id in enumerate(ids)}
@@ -140,13 +143,24 @@ def _fold_arrow(path: Any, ids: pa.Array, names: Names) -> Folded | None:
     typed reader accepts (the caller then reads it line by line). The file is read in blocks, each
     kept only as the few integer columns the fold needs."""
     import numpy as np
+
+    unknown: dict[str, int] = {}
+    parts = _checked_blocks(path, lambda table: _compact(table, ids, names, unknown))
+    if not parts:
+        return None
+    columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    return _fold_columns(columns, len(ids))
+
+
+def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any]) -> list[Any] | None:
+    """``keep(block)`` of every block of the answer file as Arrow reads it with the event's types,
+    or None when Arrow cannot read it or a record is not one the typed reader accepts."""
     import pyarrow as pa
     import pyarrow.json as pj
 
     from tagline.annotate.column_checks import event_schema, events_valid, nulls_in_file
 
-    parts: list[dict[str, Any]] = []
-    unknown: dict[str, int] = {}
+    kept = []
     null_values = 0
     try:
         reader = pj.open_json(path, read_options=pj.ReadOptions(block_size=1 << 24),
@@ -157,13 +171,28 @@ def _fold_arrow(path: Any, ids: pa.Array, names: Names) -> Folded | None:
             if not events_valid(table):
                 return None
             null_values += table["value"].null_count
-            parts.append(_compact(table, ids, names, unknown))
+            kept.append(keep(table))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if not parts or nulls_in_file(path) != null_values:
-        return None
-    columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
-    return _fold_columns(columns, len(ids))
+    return kept if kept and nulls_in_file(path) == null_values else None
+
+
+class VoteAnswers(CurrentAnswers):
+    """:class:`~tagline.annotate.events.CurrentAnswers` for the votes, read faster from large files:
+    once Arrow has checked every record of a file as the typed reader would, its lines are decoded
+    by orjson, which gives the same values. (A suggestion's fields that the event schema does not
+    name stay in, which the votes never look at.)"""
+
+    def __call__(self, annotator: str) -> dict[str, dict[tuple[str, str | None], Answer]]:
+        if annotator not in self._read:
+            path = self.workspace.annotation_path(annotator)
+            if path.exists() and path.stat().st_size >= ARROW_MIN_BYTES and \
+                    _checked_blocks(path, lambda table: None) is not None:
+                import orjson
+
+                with open(path, "rb") as lines:
+                    self._read[annotator] = fold_answers(orjson.loads(line) for line in lines if line.strip())
+        return super().__call__(annotator)
 
 
 def _compact(table: pa.Table, ids: pa.Array, names: Names, unknown: dict[str, int]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 CACHE_DIR = ".tagline.cache"
 TOKENS_FORMAT = 1  # bump when tokenize() changes what it returns
+TOKEN_CHUNK = 50_000  # sentences tokenised at a time
 
 
 def _stamp(path: Path) -> str:
@@ -158,14 +159,22 @@ def sentence_tokens(workspace: Workspace, rows: np.ndarray | None = None, *,
         "-" + _tokenizer_stamp()
     table = _cached(workspace, "tokens", key)
     if table is None:
-        sentences = _read_sentences(workspace)
+        sentences = _read_sentences(workspace).select(["text", "lang"])
         few = rows is not None and len(rows) * 5 < sentences.num_rows
         picked = sentences.take(pa.array(rows, pa.int64())) if few else sentences
-        token_lists, starts, ends = tokenize_many(picked["text"].to_pylist(), picked["lang"].to_pylist())
-        offsets = pa.array(np.asarray(token_lists.offsets, dtype=np.int64) - token_lists.offsets[0].as_py(),
-                           pa.int32())
-        table = pa.table({"starts": pa.ListArray.from_arrays(offsets, pa.array(starts, pa.int32())),
-                          "ends": pa.ListArray.from_arrays(offsets, pa.array(ends, pa.int32()))})
+        del sentences
+        lengths: list[Any] = [np.zeros(0, dtype=np.int64)]
+        starts: list[Any] = [np.zeros(0, dtype=np.int32)]
+        ends: list[Any] = [np.zeros(0, dtype=np.int32)]
+        for begin in range(0, picked.num_rows, TOKEN_CHUNK):  # a chunk at a time, so memory stays small
+            chunk = picked.slice(begin, TOKEN_CHUNK)
+            token_lists, chunk_starts, chunk_ends = tokenize_many(chunk["text"].to_pylist(), chunk["lang"].to_pylist())
+            lengths.append(np.diff(np.asarray(token_lists.offsets, dtype=np.int64)))
+            starts.append(np.asarray(chunk_starts, dtype=np.int32))
+            ends.append(np.asarray(chunk_ends, dtype=np.int32))
+        offsets = pa.array(np.concatenate([[0], np.cumsum(np.concatenate(lengths))]), pa.int32())
+        table = pa.table({"starts": pa.ListArray.from_arrays(offsets, pa.array(np.concatenate(starts), pa.int32())),
+                          "ends": pa.ListArray.from_arrays(offsets, pa.array(np.concatenate(ends), pa.int32()))})
         if few:
             return _unpack(table, None)
         if workspace.sentences_path.exists():
