@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tagline.schemas import TASKS
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -60,7 +62,7 @@ def events_valid(table: pa.Table) -> bool:
         return False
     if not all(_strings(table[name]) for name in ("sentence_id", "annotator", "time", "task", "op")):
         return False
-    if not set(pc.unique(table["task"]).to_pylist()) <= {"stance", "claim_type", "entities"} or \
+    if not set(pc.unique(table["task"]).to_pylist()) <= set(TASKS) or \
             not set(pc.unique(table["op"]).to_pylist()) <= {"set", "retract"}:
         return False
     if "source" in names and table["source"].type != pa.string():

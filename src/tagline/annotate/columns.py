@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tagline.annotate.events import Answer, CurrentAnswers, fold_answers
+from tagline.schemas import TASKS
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from tagline.corpus.workspace import Workspace
 
-TASKS = ("stance", "claim_type", "entities")
+STANCE, ENTITIES = TASKS.index("stance"), TASKS.index("entities")
 ACCEPTED = ("as_is", "changed")
 
 
@@ -211,9 +212,9 @@ def _compact(table: pa.Table, ids: pa.Array, names: Names, unknown: dict[str, in
     task_names, op_names = Names(), Names()
     task_codes, op_codes = task_names.codes(table["task"]), op_names.codes(table["op"])
     task = np.array([TASKS.index(name) for name in task_names.names], dtype=np.int64)[task_codes]
-    target = np.where(task == 0, names.codes(pc.struct_field(value, "target")), -1)
-    label = np.where(task != 2, names.codes(pc.struct_field(value, "label")), -1)
-    entities = task == 2
+    target = np.where(task == STANCE, names.codes(pc.struct_field(value, "target")), -1)
+    label = np.where(task != ENTITIES, names.codes(pc.struct_field(value, "label")), -1)
+    entities = task == ENTITIES
     lists = pc.struct_field(value, "spans")
     count = np.where(entities, pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False), 0)
     flat = pc.list_flatten(lists.filter(entities)) if entities.any() else None
@@ -232,7 +233,7 @@ def _fold_columns(columns: dict[str, Any], n_sentences: int) -> Folded:
     import numpy as np
 
     sentence, task = columns["sentence"], columns["task"]
-    question = np.where(task == 0, 3 + columns["target"], task)
+    question = np.where(task == STANCE, len(TASKS) + columns["target"], task)
     key = sentence * (int(question.max()) + 1) + question
     last = len(key) - 1 - np.unique(key[::-1], return_index=True)[1]
     rows = np.sort(last[columns["set"][last]])
