@@ -79,7 +79,7 @@ def random_workspace(root, seed: int, n_sentences: int, n_events: int, n_annotat
             elif event["op"] == "retract":
                 event["value"] = None
             elif task == "claim_type":
-                event["value"] = {"label": rnd.choice(labels["claim_type"][:3])}
+                event["value"] = {"label": rnd.choice(labels["claim_type"][:3] + ["MAYBE"])}  # one not configured
             else:
                 event["value"] = {"spans": random_spans(rnd, sentence["text"], labels["entities"][:3])}
             if event["op"] == "set" and rnd.random() < 0.2:
