@@ -222,10 +222,12 @@ def _compact(table: pa.Table, ids: pa.Array, names: Names, unknown: dict[str, in
         [flat.field("start").to_numpy().astype(np.int64), flat.field("end").to_numpy().astype(np.int64),
          names.codes(flat.field("label"))]
     accepted, source = _suggestions(table, names)
-    return {"sentence": sentence, "task": task, "target": target, "label": label,
+    small = np.int32  # a million sentences' answers held in half the memory of int64
+    return {"sentence": sentence.astype(small), "task": task.astype(np.int8), "target": target.astype(small),
+            "label": label.astype(small),
             "set": np.array([name == "set" for name in op_names.names], dtype=bool)[op_codes],
-            "count": count.astype(np.int64), "span_start": spans[0], "span_end": spans[1], "span_label": spans[2],
-            "accepted": accepted, "source": source}
+            "count": count.astype(small), "span_start": spans[0].astype(small), "span_end": spans[1].astype(small),
+            "span_label": spans[2].astype(small), "accepted": accepted.astype(np.int8), "source": source.astype(small)}
 
 
 def _fold_columns(columns: dict[str, Any], n_sentences: int) -> Folded:
@@ -233,18 +235,22 @@ def _fold_columns(columns: dict[str, Any], n_sentences: int) -> Folded:
     import numpy as np
 
     sentence, task = columns["sentence"], columns["task"]
-    question = np.where(task == STANCE, len(TASKS) + columns["target"], task)
-    key = sentence * (int(question.max()) + 1) + question
+    question = np.where(task == STANCE, len(TASKS) + columns["target"].astype(np.int64), task)
+    key = sentence.astype(np.int64) * (int(question.max()) + 1) + question
+    del question
     last = len(key) - 1 - np.unique(key[::-1], return_index=True)[1]
     rows = np.sort(last[columns["set"][last]])
     known, first = np.unique(sentence, return_index=True)
-    rank = first[np.searchsorted(known, sentence[rows])]  # the order of first events, as the fold's dict has it
-    bounds = np.concatenate([[0], np.cumsum(columns["count"])]).astype(np.int64)
+    # The order of the sentences' first events, as the folded dict has them.
+    rank = first[np.searchsorted(known, sentence[rows])].astype(np.int32)
+    del key, last
+    bounds = np.concatenate([[0], np.cumsum(columns["count"], dtype=np.int64)])
     counts = columns["count"][rows]
-    gather = np.repeat(bounds[rows] - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
+    ends = np.cumsum(counts, dtype=np.int64)
+    gather = np.repeat(bounds[rows] - (ends - counts), counts) + np.arange(ends[-1] if len(ends) else 0)
     corpus_row = np.where(sentence[rows] < n_sentences, sentence[rows], -1)
     return Folded(corpus_row, rank, task[rows], columns["target"][rows], columns["label"][rows],
-                  np.concatenate([[0], np.cumsum(counts)]).astype(np.int64), columns["span_start"][gather],
+                  np.concatenate([[0], ends]).astype(np.int64), columns["span_start"][gather],
                   columns["span_end"][gather], columns["span_label"][gather], columns["accepted"][rows],
                   columns["source"][rows])
 

@@ -236,8 +236,8 @@ def _unpack(table: pa.Table, rows: np.ndarray | None) -> tuple[Any, Any, Any]:
 
     starts, ends = table["starts"].combine_chunks(), table["ends"].combine_chunks()
     offsets = np.asarray(starts.offsets, dtype=np.int64)
-    start_values = starts.values.to_numpy().astype(np.int64)
-    end_values = ends.values.to_numpy().astype(np.int64)
+    start_values = starts.values.to_numpy()
+    end_values = ends.values.to_numpy()
     if rows is None:
         return offsets, start_values, end_values
     rows = np.asarray(rows, dtype=np.int64)

@@ -207,17 +207,22 @@ def _unit_codes(flat: _Flat, present: Any, kept: Any, tokens: tuple[Any, Any, An
     lengths = (bounds[kept + 1] - bounds[kept]).astype(np.int64)
     first = np.cumsum(lengths) - lengths
     gather = np.repeat(bounds[kept].astype(np.int64) - first, lengths) + np.arange(lengths.sum())
-    unit_starts, unit_ends = token_starts[gather].astype(np.int64), token_ends[gather].astype(np.int64)
-    unit_item = np.repeat(np.arange(len(kept)), lengths)
+    unit_starts, unit_ends = token_starts[gather], token_ends[gather]
+    del gather
+    unit_item = np.repeat(np.arange(len(kept), dtype=np.int32), lengths)
     place = np.full(present.shape[1], -1, dtype=np.int64)
     place[kept] = np.arange(len(kept))
-    low = np.minimum(np.minimum.reduceat(unit_starts, first), 0)
-    high = np.maximum.reduceat(unit_ends, first)
+    low = np.minimum(np.minimum.reduceat(unit_starts, first), 0).astype(np.int64)
+    high = np.maximum.reduceat(unit_ends, first).astype(np.int64)
     in_kept = place[flat.item] >= 0
     np.maximum.at(high, place[flat.item[in_kept]], flat.end[in_kept])
     width = high - low + 1
     base = np.cumsum(width) - width - low
-    starts, ends = unit_starts + base[unit_item], unit_ends + base[unit_item]
+    # The shared axis in 32 bits when it fits (tens of millions of tokens at a million sentences).
+    axis = np.int32 if width.sum() < np.iinfo(np.int32).max and unit_ends.dtype.itemsize <= 4 else np.int64
+    base = base.astype(axis)
+    starts = unit_starts.astype(axis) + base[unit_item]
+    ends = unit_ends.astype(axis) + base[unit_item]
     codes = np.zeros((len(annotators), len(unit_starts)), dtype=np.int16)
     if np.any(np.diff(starts) < 0) or np.any(np.diff(ends) < 0):
         return _unordered(flat, present, kept, unit_starts, unit_ends, lengths, annotators, codes)
@@ -229,7 +234,8 @@ def _unit_codes(flat: _Flat, present: Any, kept: Any, tokens: tuple[Any, Any, An
         if not mine.any():
             continue
         span_item = place[flat.item[mine]]
-        span_start, span_end = flat.start[mine] + base[span_item], flat.end[mine] + base[span_item]
+        span_start = (flat.start[mine] + base[span_item]).astype(axis)
+        span_end = (flat.end[mine] + base[span_item]).astype(axis)
         span_code = flat.label[mine] + 1  # 0 is outside
         begin = np.searchsorted(ends, span_start, side="right")
         count = np.maximum(np.searchsorted(starts, span_end, side="left") - begin, 0)
