@@ -147,7 +147,7 @@ def _fold_arrow(path: Any, ids: pa.Array, names: Names) -> Folded | None:
 
     unknown: dict[str, int] = {}
     parts = _checked_blocks(path, lambda table: _compact(table, ids, names, unknown))
-    if not parts:
+    if not parts or not sum(len(part["task"]) for part in parts):
         return None
     columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     return _fold_columns(columns, len(ids))
