@@ -132,10 +132,7 @@ def _contested_sentences(workspace: Workspace, report: dict[str, Any]) -> list[t
             wanted.setdefault(item["item_id"], {})[name] = {a: str(v) for a, v in item["votes"].items()}
     if not wanted:
         return []
-    from tagline.annotate.columns import VoteAnswers
-
-    votes = collect_votes(workspace, report["annotators"], ["entities"], answers=VoteAnswers(workspace)) \
-        .get(("entities", None), {})
+    votes = collect_votes(workspace, report["annotators"], ["entities"]).get(("entities", None), {})
     out = []
     for sentence in workspace.iter_sentences():
         if sentence["id"] in wanted:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tagline.annotate.events import Answer, CurrentAnswers, fold_answers
+from tagline.annotate.events import fold_answers
 from tagline.schemas import TASKS
 
 if TYPE_CHECKING:
@@ -176,24 +176,6 @@ def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any]) -> list[Any] | N
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     return kept if kept and nulls_in_file(path) == null_values else None
-
-
-class VoteAnswers(CurrentAnswers):
-    """:class:`~tagline.annotate.events.CurrentAnswers` for the votes, read faster from large files:
-    once Arrow has checked every record of a file as the typed reader would, its lines are decoded
-    by orjson, which gives the same values. (A suggestion's fields that the event schema does not
-    name stay in, which the votes never look at.)"""
-
-    def __call__(self, annotator: str) -> dict[str, dict[tuple[str, str | None], Answer]]:
-        if annotator not in self._read:
-            path = self.workspace.annotation_path(annotator)
-            if path.exists() and path.stat().st_size >= ARROW_MIN_BYTES and \
-                    _checked_blocks(path, lambda table: None) is not None:
-                import orjson
-
-                with open(path, "rb") as lines:
-                    self._read[annotator] = fold_answers(orjson.loads(line) for line in lines if line.strip())
-        return super().__call__(annotator)
 
 
 def _compact(table: pa.Table, ids: pa.Array, names: Names, unknown: dict[str, int]) -> dict[str, Any]:

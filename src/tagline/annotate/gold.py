@@ -145,12 +145,9 @@ def _adjudicate_locked(workspace: Workspace, tasks: Iterable[str] | None, min_ag
         raise DataError("there are no annotations to adjudicate",
                         fix="annotate first: `tagline annotate --annotator NAME` or `tagline annotate label`"
                             + (f"; not counted: {not_counted}" if not_counted else ""))
-    from tagline.annotate.columns import VoteAnswers
-
     document_of = {record["id"]: record["doc_id"] for record in workspace.iter_sentences()}
-    read = VoteAnswers(workspace)  # each annotator's file read once
-    votes = collect_votes(workspace, chosen, tasks, current_ids=set(document_of), answers=read)
-    gold_answers = collect_votes(workspace, imported, tasks, current_ids=set(document_of), answers=read)
+    votes = collect_votes(workspace, chosen, tasks, current_ids=set(document_of))
+    gold_answers = collect_votes(workspace, imported, tasks, current_ids=set(document_of))
     annotators_of: dict[str, set[str]] = {}
     for by_sentence in votes.values():
         for sentence_id, answers in by_sentence.items():
