@@ -150,6 +150,10 @@ def _fold_arrow(path: Any, ids: pa.Array, names: Names) -> Folded | None:
     if not parts or not sum(len(part["task"]) for part in parts):
         return None
     columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    del parts
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()  # the blocks Arrow read are gone: give their memory back
     return _fold_columns(columns, len(ids))
 
 
