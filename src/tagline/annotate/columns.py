@@ -97,6 +97,10 @@ class ColumnAnswers:
                 self._ids = [record["id"] for record in self.workspace.iter_sentences()]
         return self._ids
 
+    def read_sentences(self) -> None:
+        """Read (and check) the corpus's sentence ids now rather than when the first vote needs them."""
+        _ = self.ids
+
     def sentence_id(self, row: int) -> str:
         return str(self.ids[row].as_py()) if self.arrow else self.ids[row]
 
