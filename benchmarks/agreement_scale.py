@@ -13,16 +13,21 @@ decides every question.
 Then, each as a child process with its peak memory (``ru_maxrss``):
 
 - ``msgspec``: decoding every line of the three answer files into typed event records with
-  :func:`tagline.schemas.records.decode_record` (the baseline: the least any command that reads
-  them does);
-- ``agree``: ``tagline annotate agree --json``;
+  :func:`tagline.schemas.records.decode_record` (what reading them line by line costs);
+- ``pyarrow``: reading the three answer files with ``pyarrow.json.read_json`` (the baseline: the
+  least a columnar reader of them does; the ratios are to it);
+- ``agree``: ``tagline annotate agree --json``, twice: the first run makes the token cache
+  (``.tagline.cache/``), the second reads it;
 - ``adjudicate``: ``tagline annotate adjudicate --json`` (on a fresh copy of the gold-less
   workspace each time).
 
-Targets at 1,000,000 sentences: agree and adjudicate within 15 s and 2 GB each. Other processes on
-the machine skew the times: the load average is printed.
+With ``--compare-src DIR`` (a ``src`` folder of another version of tagline, e.g. from
+``git archive``), agree and adjudicate are measured with it too, in the same run, on the same files.
 
-    python benchmarks/agreement_scale.py [--sizes 10000,100000] [--million]
+Targets at 1,000,000 sentences: agree and adjudicate within 15 s and 2 GB each. Other processes on
+the machine skew the times: the load average is printed, and only ratios within one run compare.
+
+    python benchmarks/agreement_scale.py [--sizes 10000,100000] [--million] [--compare-src DIR]
 """
 
 from __future__ import annotations
@@ -47,6 +52,14 @@ CHANGE_RATE = 0.1
 TARGET_SECONDS = 15.0
 TARGET_BYTES = 2 * 10**9
 NOW = "2026-11-28T10:00:00.000000Z"
+
+ARROW = r"""
+import resource, sys, time
+import pyarrow.json as pj
+started = time.perf_counter()
+count = sum(pj.read_json(path).num_rows for path in sys.argv[1:])
+print(count, time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+"""
 
 BASELINE = r"""
 import resource, sys, time
@@ -108,12 +121,13 @@ def write_answers(root: Path, seed: int = 11) -> list[Path]:
     return paths
 
 
-def measure(command: list[str]) -> tuple[float, int, str]:
+def measure(command: list[str], src: str | None = None) -> tuple[float, int, str]:
     """Wall seconds, peak RSS of the child (bytes) and its stdout (through a file, which a pipe's
     buffer would not take whole while the child is waited for)."""
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         started = time.perf_counter()
-        child = subprocess.Popen(command, stdout=stdout, stderr=stderr)
+        environment = {**os.environ, "PYTHONPATH": src} if src else None
+        child = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=environment)
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - started
         if os.waitstatus_to_exitcode(status):
@@ -123,42 +137,59 @@ def measure(command: list[str]) -> tuple[float, int, str]:
         return wall, usage.ru_maxrss * 1024, stdout.read().decode()
 
 
+def measure_size(scratch: Path, size: int, versions: list[tuple[str, str | None]]) -> None:
+    """Print the rows of one corpus size: the two readers, then agree and adjudicate per version."""
+    pristine = scratch / f"ws-{size}"
+    if not pristine.exists():
+        generate(pristine, size)
+        write_answers(pristine)
+    paths = [str(pristine / "annotations" / f"{name}.jsonl") for name in ANNOTATORS]
+    seconds, peak, out = measure([sys.executable, "-c", BASELINE, *paths])
+    events = int(out.split()[0])
+    print(f"{size:>10,}{events:>11,}{'msgspec':>22}{float(out.split()[1]):>9.2f}{'':>8}{peak / 1e6:>9.0f}")
+    seconds, peak, out = measure([sys.executable, "-c", ARROW, *paths])
+    base = float(out.split()[1])
+    print(f"{'':>21}{'pyarrow read_json':>22}{base:>9.2f}{1.0:>8.2f}{peak / 1e6:>9.0f}")
+    tagline = [sys.executable, "-m", "tagline"]
+    for version, src in versions:
+        shutil.rmtree(pristine / ".tagline.cache", ignore_errors=True)
+        for case in ("agree", "agree again") if src is None else ("agree",):
+            seconds, peak, _ = measure([*tagline, "annotate", "agree", "--json", "--workspace", str(pristine)], src)
+            print(f"{'':>21}{f'{case} ({version})':>22}{seconds:>9.2f}{seconds / base:>8.2f}{peak / 1e6:>9.0f}")
+        copy = scratch / f"adjudicate-{size}"
+        shutil.rmtree(copy, ignore_errors=True)
+        shutil.copytree(pristine, copy)
+        seconds, peak, _ = measure([*tagline, "annotate", "adjudicate", "--json", "--workspace", str(copy)], src)
+        print(f"{'':>21}{f'adjudicate ({version})':>22}{seconds:>9.2f}{seconds / base:>8.2f}{peak / 1e6:>9.0f}")
+        shutil.rmtree(copy)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000", help="comma-separated sentence counts")
     parser.add_argument("--million", action="store_true", help="add 1,000,000 sentences to --sizes")
     parser.add_argument("--keep", type=Path, help="keep the generated workspaces under this folder")
+    parser.add_argument("--compare-src", help="the src folder of another tagline to measure beside this one")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",") if size]
     if args.million:
         sizes.append(1_000_000)
+    versions: list[tuple[str, str | None]] = [("this", None)]
+    if args.compare_src:
+        versions.append(("other", str(Path(args.compare_src).resolve())))
     print(f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f}")
-    print(f"{'sentences':>10}{'events':>11}{'case':>12}{'seconds':>9}{'ratio':>8}{'peak MB':>9}")
+    print(f"{'sentences':>10}{'events':>11}{'case':>22}{'seconds':>9}{'ratio':>8}{'peak MB':>9}")
     scratch = Path(args.keep or tempfile.mkdtemp(prefix="tagline-agreement-"))
-    tagline = [sys.executable, "-m", "tagline"]
     try:
         for size in sizes:
-            pristine = scratch / f"ws-{size}"
-            if not pristine.exists():
-                generate(pristine, size)
-                write_answers(pristine)
-            paths = [str(pristine / "annotations" / f"{name}.jsonl") for name in ANNOTATORS]
-            seconds, peak, out = measure([sys.executable, "-c", BASELINE, *paths])
-            events, base = int(out.split()[0]), float(out.split()[1])
-            print(f"{size:>10,}{events:>11,}{'msgspec':>12}{base:>9.2f}{1.0:>8.2f}{peak / 1e6:>9.0f}")
-            seconds, peak, _ = measure([*tagline, "annotate", "agree", "--json", "--workspace", str(pristine)])
-            print(f"{'':>21}{'agree':>12}{seconds:>9.2f}{seconds / base:>8.2f}{peak / 1e6:>9.0f}")
-            copy = scratch / f"adjudicate-{size}"
-            shutil.rmtree(copy, ignore_errors=True)
-            shutil.copytree(pristine, copy)
-            seconds, peak, _ = measure([*tagline, "annotate", "adjudicate", "--json", "--workspace", str(copy)])
-            print(f"{'':>21}{'adjudicate':>12}{seconds:>9.2f}{seconds / base:>8.2f}{peak / 1e6:>9.0f}")
-            shutil.rmtree(copy)
+            measure_size(scratch, size, versions)
     finally:
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
-    print(f"msgspec: decoding the answer files only; agree and adjudicate are the whole commands, start-up "
-          f"included. Targets at 1M: <= {TARGET_SECONDS:.0f} s and <= {TARGET_BYTES / 1e9:.0f} GB each.")
+    print(f"ratio: to reading the answer files with pyarrow.json.read_json. agree and adjudicate are the whole "
+          f"commands, start-up included; 'agree' makes the token cache, 'agree again' reads it. Load average at the "
+          f"end {os.getloadavg()[0]:.2f}. Targets at 1M: <= {TARGET_SECONDS:.0f} s and <= {TARGET_BYTES / 1e9:.0f} GB "
+          f"each.")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tagline.annotate.agreement import label_agreement, render_markdown, span_agreement
+from tagline.annotate.agreement import render_markdown
 from tagline.annotate.answers import (
+    asked_questions,
     collect_votes,
     describe,
     describe_left_out,
@@ -15,6 +16,9 @@ from tagline.annotate.answers import (
     select_annotators,
 )
 from tagline.corpus.workspace import Workspace
+
+if TYPE_CHECKING:
+    from tagline.annotate.columns import ColumnAnswers
 
 
 def agreement_report(workspace: Workspace, *, tasks: Iterable[str] | None = None,
@@ -29,44 +33,63 @@ def agreement_report(workspace: Workspace, *, tasks: Iterable[str] | None = None
     named or ``machines``; so are answers that came with their gold (the sample's) unless named,
     retired annotators, and ``exclude_annotators``. ``left_out`` says who was, and why.
     """
-    import numpy as np
-
-    from tagline.corpus.tokenize import tokenize
-
-    config = workspace.config
-    chosen = select_annotators(workspace, annotators, machines=machines, exclude=exclude_annotators)
+    from tagline.annotate.column_votes import suggestion_counts
+    from tagline.annotate.columns import ColumnAnswers
     from tagline.annotate.events import CurrentAnswers
 
-    current = CurrentAnswers(workspace)  # each annotator's file read once, for the votes and the provenance
-    votes = collect_votes(workspace, chosen, tasks, answers=current)
+    chosen = select_annotators(workspace, annotators, machines=machines, exclude=exclude_annotators)
+    answers = ColumnAnswers(workspace)  # each annotator's file read once, as columns
+    answers.read_sentences()  # even with no votes, so that a damaged sentences.jsonl is an error here too
     questions = {}
-    sentences = None
-    for (task, target), by_sentence in votes.items():
-        name = question_name(task, target)
-        if task != "entities":
-            labels_only = {sid: {a: v["label"] for a, v in answers.items()} for sid, answers in by_sentence.items()}
-            report = label_agreement(labels_only, labels=config.labels(task), top_contested=top_contested)
-        else:
-            spans = {sid: {a: [(s["start"], s["end"], s["label"]) for s in v["spans"]] for a, v in answers.items()}
-                     for sid, answers in by_sentence.items()}
-            compared = {sid for sid, answers in by_sentence.items() if len(answers) >= 2}
-            if sentences is None:
-                sentences = {s["id"]: s for s in workspace.iter_sentences() if s["id"] in compared}
-            # One small array per sentence, not a tuple per token: 100,000 sentences hold 10 million tokens.
-            token_offsets = {sid: np.array(tokenize(sentences[sid]["text"], sentences[sid]["lang"]),
-                                           dtype=np.int32).reshape(-1, 2)
-                             for sid in compared if sid in sentences}
-            report = span_agreement(spans, token_offsets=token_offsets)
+    for task, target in asked_questions(workspace, tasks):
+        report = _question_report(workspace, answers, chosen, task, target, top_contested)
         report["task"] = task
         if target is not None:
             report["target"] = target
-        questions[name] = report
-    from tagline.annotate.provenance import machine_agreement, suggestion_use
+        questions[question_name(task, target)] = report
+    from tagline.annotate.provenance import machine_agreement
 
     return {"workspace": str(workspace.root), "annotators": chosen, "questions": questions,
             "left_out": left_out(workspace, chosen, exclude_annotators),
-            "suggestions": suggestion_use(workspace, chosen, answers=current),
-            "machines": machine_agreement(workspace, exclude_annotators=exclude_annotators, answers=current)}
+            "suggestions": suggestion_counts(workspace, chosen, answers),
+            # Read as dicts only where there are machine annotators to compare with people.
+            "machines": machine_agreement(workspace, exclude_annotators=exclude_annotators,
+                                          answers=CurrentAnswers(workspace))}
+
+
+def _question_report(workspace: Workspace, answers: ColumnAnswers, chosen: list[str], task: str,
+                     target: str | None, top_contested: int) -> dict[str, Any]:
+    """Agreement on one question, from the votes as columns (the same report, number for number,
+    as :func:`label_agreement` or :func:`span_agreement` with token offsets give from mappings)."""
+    import numpy as np
+
+    from tagline.annotate.agreement.label_columns import label_agreement_codes
+    from tagline.annotate.agreement.span_columns import SpanColumns, span_agreement_codes
+    from tagline.annotate.column_votes import label_codes, question_votes, span_columns
+    from tagline.corpus.sentence_table import sentence_tokens
+
+    votes = question_votes(answers, chosen, task, target)
+    if task != "entities":
+        return label_agreement_codes(label_codes(votes), votes.voters, list(answers.names.names),
+                                     _ItemIds(answers, votes.items),
+                                     labels=workspace.config.labels(task), top_contested=top_contested)
+    present, (voter, item, start, end, label) = span_columns(votes)
+    compared = present.sum(axis=0) >= 2
+    tokens = sentence_tokens(workspace, votes.items, small=not answers.arrow) \
+        if compared.any() and len(votes.voters) >= 2 else \
+        (np.zeros(len(votes.items) + 1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    return span_agreement_codes(present, votes.voters, SpanColumns(voter, item, start, end, label,
+                                                                   list(answers.names.names)), tokens)
+
+
+class _ItemIds:
+    """The sentence id of each item, looked up only for the few items a report names."""
+
+    def __init__(self, answers: ColumnAnswers, rows: Any) -> None:
+        self.answers, self.rows = answers, rows
+
+    def __getitem__(self, item: int) -> str:
+        return self.answers.sentence_id(int(self.rows[item]))
 
 
 def report_markdown(workspace: Workspace, report: dict[str, Any]) -> str:

@@ -104,6 +104,18 @@ def check_can_answer(workspace: Workspace, annotator: str) -> None:
                             fix="annotate under your own name, e.g. --annotator alice")
 
 
+def asked_questions(workspace: Workspace, tasks: Iterable[str] | None = None) -> list[tuple[str, str | None]]:
+    """The questions of ``tasks`` (every configured task when None): ``(task, target)`` for stance
+    per target, ``(task, None)`` otherwise, in the configuration's order. ``tasks`` that name stance
+    in a workspace without stance targets are an error that says how to add them."""
+    config = workspace.config
+    wanted = set(tasks or config.tasks)
+    if tasks and "stance" in wanted and "stance" in config.tasks:
+        config.require_targets()  # stance asked for by name has nothing to report without targets
+    return [(task, target) for task in config.tasks if task in wanted
+            for target in (config.targets if task == "stance" else [None])]
+
+
 def collect_votes(workspace: Workspace, annotators: Iterable[str] | None = None,
                   tasks: Iterable[str] | None = None, *, current_ids: set[str] | None = None,
                   answers: CurrentAnswers | None = None) -> dict[tuple[str, str | None], dict[str, dict[str, dict]]]:
@@ -115,16 +127,8 @@ def collect_votes(workspace: Workspace, annotators: Iterable[str] | None = None,
     ``tasks`` that name stance in a workspace without stance targets are
     an error that says how to add them.
     """
-    config = workspace.config
-    wanted = set(tasks or config.tasks)
-    if tasks and "stance" in wanted and "stance" in config.tasks:
-        config.require_targets()  # stance asked for by name has nothing to report without targets
-    votes: dict[tuple[str, str | None], dict[str, dict[str, dict]]] = {}
-    for task in config.tasks:
-        if task not in wanted:
-            continue
-        for target in (config.targets if task == "stance" else [None]):
-            votes[(task, target)] = {}
+    votes: dict[tuple[str, str | None], dict[str, dict[str, dict]]] = {
+        question: {} for question in asked_questions(workspace, tasks)}
     if current_ids is None:
         current_ids = {record["id"] for record in workspace.iter_sentences()}
     for annotator in select_annotators(workspace, annotators):

@@ -25,6 +25,15 @@ def cohen_kappa(first: Sequence[Any], second: Sequence[Any], labels: Sequence[An
         return float("nan")
     confusion = np.zeros((len(labels), len(labels)), dtype=float)
     np.add.at(confusion, tuple(np.array(kept).T), 1.0)
+    return cohen_kappa_table(confusion)
+
+
+def cohen_kappa_table(confusion: Any) -> float:
+    """Cohen's kappa of a labels x labels confusion table of counts (rows: the first annotator's
+    labels, columns: the second's), as :func:`cohen_kappa` computes it from the labels."""
+    import numpy as np
+
+    confusion = np.asarray(confusion, dtype=float)
     total = confusion.sum()
     observed = np.trace(confusion) / total
     expected = float(confusion.sum(axis=1) @ confusion.sum(axis=0)) / total**2

@@ -1,0 +1,258 @@
+"""Each annotator's current answers as columns, for agreement and adjudication at scale.
+
+An answer file is read whole by Arrow's JSON reader, checked as the typed reader
+(:func:`tagline.schemas.records.decode_record`) checks each line, and folded with numpy as
+:func:`tagline.annotate.events.fold_answers` folds the events: the last event per sentence and
+question wins, a retraction removes the answer. Labels, targets and sources become integer codes.
+A file that Arrow cannot read (a torn last line, a bad line) or whose records the checks refuse is
+folded line by line instead, by ``fold_answers`` itself, which names a bad line as every command
+does."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tagline.annotate.events import fold_answers
+from tagline.schemas import TASKS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from tagline.corpus.workspace import Workspace
+
+STANCE, ENTITIES = TASKS.index("stance"), TASKS.index("entities")
+ACCEPTED = ("as_is", "changed")
+
+
+class Names:
+    """Strings as small integer codes, the same code for the same string across files."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._code: dict[str, int] = {}
+
+    def code(self, name: str) -> int:
+        if name not in self._code:
+            self._code[name] = len(self.names)
+            self.names.append(name)
+        return self._code[name]
+
+    def codes(self, array: pa.Array | pa.ChunkedArray) -> Any:
+        """The code of every string of ``array`` (-1 for a null), as an int64 numpy array."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        encoded = pc.dictionary_encode(array)
+        encoded = encoded.combine_chunks() if isinstance(encoded, pa.ChunkedArray) else encoded
+        lookup = np.array([self.code(name) for name in encoded.dictionary.to_pylist()] + [-1], dtype=np.int64)
+        return lookup[pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int64)]
+
+
+@dataclass
+class Folded:
+    """One annotator's current answers, one row each, for every sentence of the file and every
+    question. Codes of labels, targets and sources are :class:`Names` codes, -1 where none."""
+
+    sentence: Any  # the sentence's row in the corpus (sentence_ids), -1 where the corpus no longer has it
+    rank: Any  # the place of the sentence's first event in the file: the order of the folded view
+    task: Any  # place in TASKS
+    target: Any
+    label: Any
+    span_bounds: Any  # row i's spans are span_*[span_bounds[i]:span_bounds[i + 1]] (entities only)
+    span_start: Any
+    span_end: Any
+    span_label: Any
+    accepted: Any  # place in ACCEPTED, -1 without a suggestion
+    source: Any  # the suggestion's source
+
+
+ARROW_MIN_BYTES = 4 << 20
+"""Below this many bytes of answers and sentences, the files are read line by line: importing Arrow
+would take longer than reading them."""
+
+
+class ColumnAnswers:
+    """Every annotator's :class:`Folded` answers, each file read the first time it is asked for."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        files = [*workspace.annotation_files(), workspace.sentences_path]
+        self.arrow = sum(path.stat().st_size for path in files if path.exists()) >= ARROW_MIN_BYTES
+        self._ids: Any = None
+        self.names = Names()
+        self._read: dict[str, Folded] = {}
+
+    @property
+    def ids(self) -> Any:
+        """Every sentence id in corpus order: an Arrow array, or a list for a small corpus."""
+        if self._ids is None:
+            if self.arrow:
+                from tagline.corpus.sentence_table import sentence_ids
+
+                self._ids = sentence_ids(self.workspace)["id"].combine_chunks()
+            else:
+                self._ids = [record["id"] for record in self.workspace.iter_sentences()]
+        return self._ids
+
+    def read_sentences(self) -> None:
+        """Read (and check) the corpus's sentence ids now rather than when the first vote needs them."""
+        _ = self.ids
+
+    def sentence_id(self, row: int) -> str:
+        return str(self.ids[row].as_py()) if self.arrow else self.ids[row]
+
+    def __call__(self, annotator: str) -> Folded:
+        if annotator not in self._read:
+            path = self.workspace.annotation_path(annotator)
+            folded = _fold_arrow(path, self.ids, self.names) if self.arrow and path.exists() else None
+            self._read[annotator] = folded if folded is not None else self._fold_records(annotator)
+        return self._read[annotator]
+
+    def _fold_records(self, annotator: str) -> Folded:
+        """:func:`fold_answers` over the file, line by line, as columns."""
+        import numpy as np
+
+        from tagline.annotate.events import iter_annotation_events
+
+        ids = self.ids.to_pylist() if self.arrow else self.ids
+        row_of = {sentence_id: row for row, sentence_id in enumerate(ids)}
+        columns: dict[str, list[int]] = {name: [] for name in ("sentence", "rank", "task", "target", "label",
+                                                                "accepted", "source", "count")}
+        spans: list[tuple[int, int, int]] = []
+        code = self.names.code
+        for rank, (sentence_id, current) in enumerate(fold_answers(iter_annotation_events(self.workspace,
+                                                                                           annotator)).items()):
+            for (task, target), (value, suggestion) in current.items():
+                row = {"sentence": row_of.get(sentence_id, -1), "rank": rank, "task": TASKS.index(task),
+                       "target": code(target) if target is not None else -1,
+                       "label": code(value["label"]) if task != "entities" else -1,
+                       "accepted": ACCEPTED.index(suggestion["accepted"]) if suggestion else -1,
+                       "source": code(suggestion["source"]) if suggestion else -1,
+                       "count": len(value["spans"]) if task == "entities" else 0}
+                for name, number in row.items():
+                    columns[name].append(number)
+                if task == "entities":
+                    spans.extend((span["start"], span["end"], code(span["label"])) for span in value["spans"])
+        arrays = {name: np.array(numbers, dtype=np.int64) for name, numbers in columns.items()}
+        flat = np.array(spans, dtype=np.int64).reshape(-1, 3)
+        return Folded(arrays["sentence"], arrays["rank"], arrays["task"], arrays["target"], arrays["label"],
+                      np.concatenate([[0], np.cumsum(arrays["count"])]).astype(np.int64),
+                      flat[:, 0], flat[:, 1], flat[:, 2], arrays["accepted"], arrays["source"])
+
+
+def _fold_arrow(path: Any, ids: pa.Array, names: Names) -> Folded | None:
+    """The file folded through Arrow, or None when Arrow cannot read it or a record is not one the
+    typed reader accepts (the caller then reads it line by line). The file is read in blocks, each
+    kept only as the few integer columns the fold needs."""
+    import numpy as np
+
+    unknown: dict[str, int] = {}
+    parts = _checked_blocks(path, lambda table: _compact(table, ids, names, unknown))
+    if not parts or not sum(len(part["task"]) for part in parts):
+        return None
+    columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    del parts
+    import pyarrow as pa
+
+    pa.default_memory_pool().release_unused()  # the blocks Arrow read are gone: give their memory back
+    return _fold_columns(columns, len(ids))
+
+
+def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any]) -> list[Any] | None:
+    """``keep(block)`` of every block of the answer file as Arrow reads it with the event's types,
+    or None when Arrow cannot read it or a record is not one the typed reader accepts."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    from tagline.annotate.column_checks import event_schema, events_valid, nulls_in_file
+
+    kept = []
+    null_values = 0
+    try:
+        reader = pj.open_json(path, read_options=pj.ReadOptions(block_size=1 << 24),
+                              parse_options=pj.ParseOptions(explicit_schema=event_schema(),
+                                                            unexpected_field_behavior="ignore"))
+        for batch in reader:
+            table = pa.Table.from_batches([batch])
+            if not events_valid(table):
+                return None
+            null_values += table["value"].null_count
+            kept.append(keep(table))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return kept if kept and nulls_in_file(path) == null_values else None
+
+
+def _compact(table: pa.Table, ids: pa.Array, names: Names, unknown: dict[str, int]) -> dict[str, Any]:
+    """What the fold needs of a block of events, as numpy arrays: the sentence (its corpus row, or a
+    number past the corpus for an id the corpus does not have), the question, the label, the spans
+    and the suggestion."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    sentence = pc.fill_null(pc.index_in(table["sentence_id"], value_set=ids), -1).to_numpy().astype(np.int64)
+    if (sentence < 0).any():
+        missing = np.flatnonzero(sentence < 0)
+        for row, sentence_id in zip(missing, table["sentence_id"].take(missing).to_pylist()):
+            sentence[row] = len(ids) + unknown.setdefault(sentence_id, len(unknown))
+    value = table["value"].combine_chunks()
+    task_names, op_names = Names(), Names()
+    task_codes, op_codes = task_names.codes(table["task"]), op_names.codes(table["op"])
+    task = np.array([TASKS.index(name) for name in task_names.names], dtype=np.int64)[task_codes]
+    target = np.where(task == STANCE, names.codes(pc.struct_field(value, "target")), -1)
+    label = np.where(task != ENTITIES, names.codes(pc.struct_field(value, "label")), -1)
+    entities = task == ENTITIES
+    lists = pc.struct_field(value, "spans")
+    count = np.where(entities, pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False), 0)
+    flat = pc.list_flatten(lists.filter(entities)) if entities.any() else None
+    spans = [np.zeros(0, dtype=np.int64)] * 3 if flat is None or not len(flat) else \
+        [flat.field("start").to_numpy().astype(np.int64), flat.field("end").to_numpy().astype(np.int64),
+         names.codes(flat.field("label"))]
+    accepted, source = _suggestions(table, names)
+    small = np.int32  # a million sentences' answers held in half the memory of int64
+    return {"sentence": sentence.astype(small), "task": task.astype(np.int8), "target": target.astype(small),
+            "label": label.astype(small),
+            "set": np.array([name == "set" for name in op_names.names], dtype=bool)[op_codes],
+            "count": count.astype(small), "span_start": spans[0].astype(small), "span_end": spans[1].astype(small),
+            "span_label": spans[2].astype(small), "accepted": accepted.astype(np.int8), "source": source.astype(small)}
+
+
+def _fold_columns(columns: dict[str, Any], n_sentences: int) -> Folded:
+    """The last event per sentence and question, unless it retracts the answer."""
+    import numpy as np
+
+    sentence, task = columns["sentence"], columns["task"]
+    question = np.where(task == STANCE, len(TASKS) + columns["target"].astype(np.int64), task)
+    key = sentence.astype(np.int64) * (int(question.max()) + 1) + question
+    del question
+    last = len(key) - 1 - np.unique(key[::-1], return_index=True)[1]
+    rows = np.sort(last[columns["set"][last]])
+    known, first = np.unique(sentence, return_index=True)
+    # The order of the sentences' first events, as the folded dict has them.
+    rank = first[np.searchsorted(known, sentence[rows])].astype(np.int32)
+    del key, last
+    bounds = np.concatenate([[0], np.cumsum(columns["count"], dtype=np.int64)])
+    counts = columns["count"][rows]
+    ends = np.cumsum(counts, dtype=np.int64)
+    gather = np.repeat(bounds[rows] - (ends - counts), counts) + np.arange(ends[-1] if len(ends) else 0)
+    corpus_row = np.where(sentence[rows] < n_sentences, sentence[rows], -1)
+    return Folded(corpus_row, rank, task[rows], columns["target"][rows], columns["label"][rows],
+                  np.concatenate([[0], ends]).astype(np.int64), columns["span_start"][gather],
+                  columns["span_end"][gather], columns["span_label"][gather], columns["accepted"][rows],
+                  columns["source"][rows])
+
+
+def _suggestions(table: pa.Table, names: Names) -> tuple[Any, Any]:
+    """Each event's suggestion: whether it was taken as is (a place in ACCEPTED, -1 without one)
+    and its source's code."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    suggestion = table["suggestion"].combine_chunks()
+    accepted_names = Names()
+    accepted = accepted_names.codes(pc.struct_field(suggestion, "accepted"))
+    lookup = np.array([ACCEPTED.index(name) for name in accepted_names.names] + [-1], dtype=np.int64)
+    return lookup[accepted], names.codes(pc.struct_field(suggestion, "source"))

@@ -1,0 +1,247 @@
+"""The corpus's sentence ids, documents and token offsets as columns, cached under
+``.tagline.cache/`` beside the workspace's files and keyed on the identity of ``sentences.jsonl``
+(inode, size, modification time) and of the tokenizer, so that agreement and adjudication over a
+million sentences read them in a moment instead of decoding, and tokenising, every sentence again.
+
+The cache only ever holds what can be made again from ``sentences.jsonl``: a stale file is never
+read (its key no longer matches) and is removed when a new one is written; a cache that cannot be
+written (a read-only folder) is skipped."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+    from tagline.corpus.workspace import Workspace
+
+T = TypeVar("T")
+CACHE_DIR = ".tagline.cache"
+TOKENS_FORMAT = 1  # bump when tokenize() changes what it returns
+TOKEN_CHUNK = 50_000  # sentences tokenised at a time
+
+
+def _stamp(path: Path) -> str:
+    status = os.stat(path)
+    return f"{status.st_ino}-{status.st_size}-{status.st_mtime_ns}"
+
+
+def _tokenizer_stamp() -> str:
+    from importlib.metadata import version
+
+    return f"{TOKENS_FORMAT}-{version('fugashi')}-{version('unidic-lite')}"
+
+
+def _cached(workspace: Workspace, kind: str, key: str) -> pa.Table | None:
+    import pyarrow as pa
+
+    path = workspace.root / CACHE_DIR / f"{kind}-{key}.arrow"
+    try:
+        with pa.memory_map(str(path)) as source:
+            return pa.ipc.open_file(source).read_all()
+    except (OSError, pa.ArrowInvalid):
+        return None
+
+
+def _store(workspace: Workspace, kind: str, key: str, table: pa.Table) -> None:
+    """Write ``table`` as the cache of ``kind`` (a temporary file renamed into place, so a reader
+    never sees half of it) and remove that kind's older caches."""
+    import pyarrow as pa
+
+    folder = workspace.root / CACHE_DIR
+    temporary = folder / f".{kind}-{key}.{os.getpid()}.tmp"
+    try:
+        folder.mkdir(exist_ok=True)
+        with pa.OSFile(str(temporary), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        os.replace(temporary, folder / f"{kind}-{key}.arrow")
+        for old in folder.glob(f"{kind}-*.arrow"):
+            if old.name != f"{kind}-{key}.arrow":
+                old.unlink(missing_ok=True)
+    except OSError:
+        temporary.unlink(missing_ok=True)  # a cache is a saving, never a condition
+
+
+def count_nulls(path: str | os.PathLike[str]) -> int:
+    """How many times ``null`` is written in a file, read a block at a time. Arrow reads an explicit
+    null (``"split": null``) as an absent field, which the typed reader refuses; a reader that lets
+    Arrow check a file counts them so."""
+    count, tail = 0, b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 26):
+            block = tail + chunk
+            count += block.count(b"null")
+            tail = block[-3:]  # too short to hold a whole "null", so none is counted twice
+    return count
+
+
+def _read_sentences(workspace: Workspace, keep: Callable[[pa.Table, int], T]) -> list[T]:
+    """``keep(block, first_row)`` of the sentences, block by block in corpus order, each block a table
+    with ``id``, ``doc_id``, ``text`` and ``lang``: read by Arrow with the sentence's declared types
+    when every record is one the typed reader accepts, else line by line by that reader (which names
+    a bad line), as one block."""
+    import pyarrow as pa
+    import pyarrow.json as pj
+
+    columns = ["id", "doc_id", "text", "lang"]
+    path = workspace.sentences_path
+    if not path.exists():
+        return [keep(pa.table({name: pa.array([], pa.string()) for name in columns}), 0)]
+    strings = [(name, pa.string()) for name in (*columns, "split")]
+    schema = pa.schema([*strings, *((name, pa.int64()) for name in ("index", "start", "end")),
+                        ("meta", pa.struct([]))])
+    kept, first = [], 0
+    try:
+        for batch in pj.open_json(path, read_options=pj.ReadOptions(block_size=1 << 24),
+                                  parse_options=pj.ParseOptions(explicit_schema=schema,
+                                                                unexpected_field_behavior="ignore")):
+            table = pa.Table.from_batches([batch])
+            if not _checked(table):
+                break
+            kept.append(keep(table.select(columns), first))
+            first += table.num_rows
+        else:
+            if kept and count_nulls(path) == 0:
+                return kept
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        pass
+    kept.clear()
+    records = [(r["id"], r["doc_id"], r["text"], r["lang"]) for r in workspace.iter_sentences()]
+    return [keep(pa.table({name: pa.array([record[k] for record in records], pa.string())
+                           for k, name in enumerate(columns)}), 0)]
+
+
+def _checked(table: pa.Table) -> bool:
+    """Whether every row is a sentence the typed reader (``decode_record``) would accept (but for
+    explicit nulls, which the caller counts)."""
+    import pyarrow.compute as pc
+
+    if any(table[name].null_count for name in ("id", "doc_id", "text", "lang", "index", "start", "end")):
+        return False
+    lowest = {name: pc.min(table[name]).as_py() for name in ("index", "start", "end")}
+    shortest = min(pc.min(pc.utf8_length(table[name])).as_py() or 0 for name in ("id", "doc_id", "text"))
+    return (table.num_rows == 0 or (lowest["index"] >= 1 and lowest["start"] >= 0 and lowest["end"] >= 1
+                                    and shortest >= 1)) \
+        and set(pc.unique(table["lang"]).to_pylist()) <= {"ja", "en"}
+
+
+def sentence_ids(workspace: Workspace) -> pa.Table:
+    """``id`` and ``doc_id`` of every sentence, in corpus order, as an Arrow table."""
+    import pyarrow as pa
+
+    key = _stamp(workspace.sentences_path) if workspace.sentences_path.exists() else "none"
+    table = _cached(workspace, "sentences", key)
+    if table is None:
+        table = pa.concat_tables(_read_sentences(workspace, lambda block, first: block.select(["id", "doc_id"]))) \
+            .combine_chunks()
+        if workspace.sentences_path.exists():
+            _store(workspace, "sentences", key, table)
+    return table
+
+
+def _tokens_of_few(workspace: Workspace, rows: np.ndarray) -> tuple[Any, Any, Any]:
+    """:func:`sentence_tokens` of a small corpus, read and tokenised one sentence at a time."""
+    import numpy as np
+
+    from tagline.corpus.tokenize import tokenize
+
+    wanted = {int(row): place for place, row in enumerate(rows)}
+    offsets: list[Any] = [None] * len(rows)
+    for row, sentence in enumerate(workspace.iter_sentences()):
+        if row in wanted:
+            offsets[wanted[row]] = tokenize(sentence["text"], sentence["lang"])
+    lengths = np.array([len(pairs) for pairs in offsets], dtype=np.int64)
+    flat = np.array([pair for pairs in offsets for pair in pairs], dtype=np.int64).reshape(-1, 2)
+    return np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64), flat[:, 0].copy(), flat[:, 1].copy()
+
+
+def sentence_tokens(workspace: Workspace, rows: np.ndarray | None = None, *,
+                    small: bool = False) -> tuple[Any, Any, Any]:
+    """Token offsets of sentences (rows of :func:`sentence_ids`; all when ``rows`` is None), as
+    :func:`~tagline.corpus.tokenize.tokenize` gives them: ``(bounds, starts, ends)``, numpy arrays
+    where the ``i``-th sentence's tokens are ``starts[bounds[i]:bounds[i + 1]]`` and the ``ends``
+    beside them.
+
+    Every sentence's tokens are made and cached when ``rows`` asks for a fifth of the corpus or
+    more; fewer sentences are tokenised on their own and nothing is cached. A ``small`` corpus is
+    read and tokenised without Arrow (``rows`` must be given), whose import would take longer."""
+    if small and rows is not None:
+        return _tokens_of_few(workspace, rows)
+    import numpy as np
+    import pyarrow as pa
+
+    key = (_stamp(workspace.sentences_path) if workspace.sentences_path.exists() else "none") + \
+        "-" + _tokenizer_stamp()
+    table = _cached(workspace, "tokens", key)
+    if table is None:
+        n_sentences = sentence_ids(workspace).num_rows
+        few = rows is not None and len(rows) * 5 < n_sentences
+        wanted = np.sort(np.asarray(rows, dtype=np.int64)) if few else None
+        parts = _read_sentences(workspace, lambda block, first: _tokens_of_block(block, first, wanted))
+        lengths, starts, ends = (list(part) for part in zip(*parts))
+        if few:  # the blocks gave the rows sorted: put them in the order asked for
+            order = np.argsort(np.argsort(np.asarray(rows, dtype=np.int64), kind="stable"), kind="stable")
+            lengths, starts, ends = _reordered(np.concatenate(lengths), np.concatenate(starts),
+                                               np.concatenate(ends), order)
+        offsets = pa.array(np.concatenate([[0], np.cumsum(np.concatenate(lengths))]), pa.int32())
+        table = pa.table({"starts": pa.ListArray.from_arrays(offsets, pa.array(np.concatenate(starts), pa.int32())),
+                          "ends": pa.ListArray.from_arrays(offsets, pa.array(np.concatenate(ends), pa.int32()))})
+        if few:
+            return _unpack(table, None)
+        if workspace.sentences_path.exists():
+            _store(workspace, "tokens", key, table)
+    return _unpack(table, rows)
+
+
+def _tokens_of_block(block: pa.Table, first: int, wanted: Any) -> tuple[Any, Any, Any]:
+    """Token counts, starts and ends of a block's sentences (only the ``wanted`` rows, when given),
+    tokenised :data:`TOKEN_CHUNK` sentences at a time."""
+    import numpy as np
+    import pyarrow as pa
+
+    from tagline.corpus.tokenize import tokenize_many
+
+    if wanted is not None:
+        inside = wanted[(wanted >= first) & (wanted < first + block.num_rows)] - first
+        block = block.take(pa.array(inside, pa.int64()))
+    lengths: list[Any] = [np.zeros(0, dtype=np.int64)]
+    starts: list[Any] = [np.zeros(0, dtype=np.int32)]
+    ends: list[Any] = [np.zeros(0, dtype=np.int32)]
+    for begin in range(0, block.num_rows, TOKEN_CHUNK):
+        chunk = block.slice(begin, TOKEN_CHUNK)
+        token_lists, chunk_starts, chunk_ends = tokenize_many(chunk["text"].to_pylist(), chunk["lang"].to_pylist())
+        lengths.append(np.diff(np.asarray(token_lists.offsets, dtype=np.int64)))
+        starts.append(np.asarray(chunk_starts, dtype=np.int32))
+        ends.append(np.asarray(chunk_ends, dtype=np.int32))
+    return np.concatenate(lengths), np.concatenate(starts), np.concatenate(ends)
+
+
+def _reordered(lengths: Any, starts: Any, ends: Any, order: Any) -> tuple[list[Any], list[Any], list[Any]]:
+    """The sentences' token counts, starts and ends, the sentence at place ``order[k]`` ``k``-th."""
+    import numpy as np
+
+    bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    picked = lengths[order]
+    gather = np.repeat(bounds[order] - (np.cumsum(picked) - picked), picked) + np.arange(picked.sum())
+    return [picked], [starts[gather]], [ends[gather]]
+
+
+def _unpack(table: pa.Table, rows: np.ndarray | None) -> tuple[Any, Any, Any]:
+    import numpy as np
+
+    starts, ends = table["starts"].combine_chunks(), table["ends"].combine_chunks()
+    offsets = np.asarray(starts.offsets, dtype=np.int64)
+    start_values = starts.values.to_numpy()
+    end_values = ends.values.to_numpy()
+    if rows is None:
+        return offsets, start_values, end_values
+    rows = np.asarray(rows, dtype=np.int64)
+    lengths = offsets[rows + 1] - offsets[rows]
+    bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    gather = np.repeat(offsets[rows] - bounds[:-1], lengths) + np.arange(bounds[-1])
+    return bounds, start_values[gather], end_values[gather]
