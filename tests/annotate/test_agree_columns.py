@@ -125,7 +125,7 @@ def test_a_larger_random_workspace_gives_the_same_report(tmp_path, monkeypatch):
     report = agreement_report(workspace)
     assert report["questions"]["entities"]["krippendorff_alpha"]["value"] is not None
     assert as_json(report) == as_json(reference_report(workspace))
-    assert list((tmp_path / "ws" / ".tagline.cache").glob("tokens-*.arrow"))  # made once, read next time
+    assert list((tmp_path / "ws" / "build" / "index").glob("tokens-*.arrow"))  # made once, read next time
     assert as_json(agreement_report(workspace)) == as_json(reference_report(workspace))
 
 

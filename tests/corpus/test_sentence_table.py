@@ -46,7 +46,7 @@ def test_a_changed_corpus_is_read_again(tmp_path):
     with open(workspace.sentences_path, "ab") as handle:
         handle.write(orjson.dumps({**records[0], "id": "d-s0011", "index": 11}) + b"\n")
     assert sentence_table.sentence_ids(workspace).num_rows == 11
-    assert len(list((workspace.root / sentence_table.CACHE_DIR).glob("sentences-*.arrow"))) == 1
+    assert len(list(sentence_table.cache_dir(workspace).glob("sentences-*.arrow"))) == 1
 
 
 def test_an_explicit_null_is_refused_as_the_typed_reader_refuses_it(tmp_path):

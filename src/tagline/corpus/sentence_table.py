@@ -1,5 +1,5 @@
-"""The corpus's sentence ids, documents and token offsets as columns, cached under
-``.tagline.cache/`` beside the workspace's files and keyed on the identity of ``sentences.jsonl``
+"""The corpus's sentence ids, documents and token offsets as columns, cached in ``build/index/``
+beside the sentence index (:mod:`tagline.corpus.sentence_index`) and keyed on the identity of ``sentences.jsonl``
 (inode, size, modification time) and of the tokenizer, so that agreement and adjudication over a
 million sentences read them in a moment instead of decoding, and tokenising, every sentence again.
 
@@ -21,9 +21,13 @@ if TYPE_CHECKING:
     from tagline.corpus.workspace import Workspace
 
 T = TypeVar("T")
-CACHE_DIR = ".tagline.cache"
 TOKENS_FORMAT = 1  # bump when tokenize() changes what it returns
 TOKEN_CHUNK = 50_000  # sentences tokenised at a time
+
+
+def cache_dir(workspace: Workspace) -> Path:
+    """Where the workspace's derived indexes and caches are kept: made again when deleted."""
+    return workspace.build_dir / "index"
 
 
 def _stamp(path: Path) -> str:
@@ -40,7 +44,7 @@ def _tokenizer_stamp() -> str:
 def _cached(workspace: Workspace, kind: str, key: str) -> pa.Table | None:
     import pyarrow as pa
 
-    path = workspace.root / CACHE_DIR / f"{kind}-{key}.arrow"
+    path = cache_dir(workspace) / f"{kind}-{key}.arrow"
     try:
         with pa.memory_map(str(path)) as source:
             return pa.ipc.open_file(source).read_all()
@@ -53,10 +57,10 @@ def _store(workspace: Workspace, kind: str, key: str, table: pa.Table) -> None:
     never sees half of it) and remove that kind's older caches."""
     import pyarrow as pa
 
-    folder = workspace.root / CACHE_DIR
+    folder = cache_dir(workspace)
     temporary = folder / f".{kind}-{key}.{os.getpid()}.tmp"
     try:
-        folder.mkdir(exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         with pa.OSFile(str(temporary), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
             writer.write_table(table)
         os.replace(temporary, folder / f"{kind}-{key}.arrow")
