@@ -46,6 +46,11 @@ class PerTargetClassifier:
     With ``pooled=True`` a single model is fitted on all items, each text prefixed with
     :func:`target_token` so the target is a feature.
 
+    The items are put in one order (by target, text and label) before anything is fitted, so the
+    same items give the same model whatever order they come in: the folds a
+    :class:`CrossValidatedClassifier` tunes on are drawn by position, and the SemEval-2016 file
+    and a workspace (sentence-id order) list the same tweets in different orders.
+
     Parameters
     ----------
     base_factory : callable or estimator
@@ -174,6 +179,10 @@ class PerTargetClassifier:
             raise ValueError(f"X has {len(pairs)} items but y has {len(labels)}")
         if not pairs:
             raise ValueError("cannot fit on no items")
+        # One order whatever order the items came in (a file's, or a workspace's by sentence id):
+        # tuning folds are drawn by position, so the same items must give the same model.
+        order = sorted(range(len(pairs)), key=lambda i: (pairs[i][0], pairs[i][1], str(labels[i])))
+        pairs, labels = [pairs[i] for i in order], [labels[i] for i in order]
         counts = Counter(labels)
         self.classes_ = np.array(sorted(counts))
         self.default_label_ = min(counts, key=lambda label: (-counts[label], str(label)))
