@@ -8,7 +8,7 @@ from conftest import REPO
 
 SOURCE = REPO / "src" / "tagline"
 LAYERS = {"schemas": 0, "corpus": 1, "annotate": 2, "eval": 3, "cli": 4}
-SHARED = {"tagline", "tagline.errors", "tagline.wording", "tagline._exports", "tagline.interrupts"}  # usable from every layer
+SHARED = {"tagline", "tagline.errors", "tagline.wording", "tagline._exports", "tagline.interrupts", "tagline.pages"}  # usable from every layer
 
 
 def _layer(module: str) -> str | None:

@@ -8,10 +8,10 @@ the docs differs from what the registry makes.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 from tagline.eval.baselines.registry import BASELINE_SPECS, POOLED, BaselineSpec
+from tagline.pages import replace_block, table_main
 
 BEGIN = "<!-- baselines table: made from the registry by `python -m tagline.eval.baselines.table docs/baselines.md` -->"
 END = "<!-- end of the baselines table -->"
@@ -38,18 +38,11 @@ def _shown(value: Any) -> str:
 
 def with_table(text: str) -> str:
     """``text`` (the docs page) with the block between the markers made again."""
-    start, end = text.find(BEGIN), text.find(END)
-    if start < 0 or end < start:
-        raise ValueError(f"the page has no block between {BEGIN!r} and {END!r}")
-    return text[:start] + render_table() + text[end + len(END):]
+    return replace_block(text, BEGIN, END, render_table())
 
 
 def main(arguments: list[str]) -> None:
-    if not arguments:
-        print(render_table())
-        return
-    page = Path(arguments[0])
-    page.write_text(with_table(page.read_text(encoding="utf-8")), encoding="utf-8")
+    table_main(arguments, render_table, with_table)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tagline.eval.bench.registry import BENCHMARKS, BenchmarkSpec
+from tagline.pages import replace_block, table_main
 
 BEGIN = "<!-- benchmarks table: made by `python -m tagline.eval.bench.table README.md` from docs/bench/*.json -->"
 END = "<!-- end of the benchmarks table -->"
@@ -46,18 +47,11 @@ def _row(spec: BenchmarkSpec, measured: dict[str, Any] | None) -> str:
 
 def with_table(text: str, figures_dir: Path = FIGURES) -> str:
     """``text`` (the README) with the block between the markers made again."""
-    start, end = text.find(BEGIN), text.find(END)
-    if start < 0 or end < start:
-        raise ValueError(f"the page has no block between {BEGIN!r} and {END!r}")
-    return text[:start] + render_table(figures_dir) + text[end + len(END):]
+    return replace_block(text, BEGIN, END, render_table(figures_dir))
 
 
 def main(arguments: list[str]) -> None:
-    if not arguments:
-        print(render_table())
-        return
-    page = Path(arguments[0])
-    page.write_text(with_table(page.read_text(encoding="utf-8")), encoding="utf-8")
+    table_main(arguments, render_table, with_table)
 
 
 if __name__ == "__main__":
