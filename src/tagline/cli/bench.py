@@ -54,6 +54,9 @@ def bench_cli(name: str | None, listing: bool, data: str | None, out: str | None
         else:
             click.echo(f"datasets folder: {data_dir}")
             print_table(_listing_table(rows))
+            for row in rows:
+                if not row["present"]:
+                    click.echo(f"{row['name']} needs, in {data_dir}: {', '.join(row['missing'])}")
         return
     if name is None:
         raise click.UsageError("name a benchmark (one of " + ", ".join(BENCHMARK_NAMES) + "), or give --list")
@@ -80,14 +83,17 @@ def bench_cli(name: str | None, listing: bool, data: str | None, out: str | None
 
 
 def _listing_table(rows: list[dict[str, Any]]):
-    from rich.table import Table
+    """One row per benchmark: its NAME whole (it is what `tagline bench NAME` takes), whether its
+    files are there, what it runs and about how long it takes; what an absent one lacks follows
+    the table, as its file names are long."""
+    from rich.table import Column, Table
 
-    table = Table("benchmark", "data", "needs (absent: what is missing)", "task", "measure", "baselines", "time",
-                  box=None)
+    table = Table(Column("benchmark", no_wrap=True), Column("data", no_wrap=True), Column("task", no_wrap=True),
+                  Column("measure", overflow="fold"), Column("baselines", no_wrap=True),
+                  Column("time", overflow="fold"), box=None)
     for row in rows:
-        status, needs = ("present", row["needs"]) if row["present"] else ("absent", row["missing"])
-        table.add_row(row["name"], status, ", ".join(needs), row["task"], row["measure"], ", ".join(row["baselines"]),
-                      row["duration"])
+        table.add_row(row["name"], "present" if row["present"] else "absent", row["task"], row["measure"],
+                      "\n".join(row["baselines"]), row["duration"])
     return table
 
 
