@@ -10,7 +10,7 @@ from itertools import combinations
 from typing import Any
 
 from tagline.annotate.agreement.common import krippendorff_nominal
-from tagline.annotate.agreement.spans import _match, _scores, _unit_codes_unordered
+from tagline.annotate.agreement.spans import _match, _scores, _unit_codes_unordered, label_units
 from tagline.wording import plural
 
 
@@ -237,20 +237,7 @@ def _unit_codes(flat: _Flat, present: Any, kept: Any, tokens: tuple[Any, Any, An
         span_start = (flat.start[mine] + base[span_item]).astype(axis)
         span_end = (flat.end[mine] + base[span_item]).astype(axis)
         span_code = flat.label[mine] + 1  # 0 is outside
-        begin = np.searchsorted(ends, span_start, side="right")
-        count = np.maximum(np.searchsorted(starts, span_end, side="left") - begin, 0)
-        which = np.repeat(np.arange(len(span_start)), count)
-        unit = begin[which] + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-        overlap = np.minimum(ends[unit], span_end[which]) - np.maximum(starts[unit], span_start[which])
-        touching = overlap > 0
-        unit, which, overlap = unit[touching], which[touching], overlap[touching]
-        order = np.lexsort((span_code[which], span_start[which], -overlap, unit))
-        unit, labels = unit[order], span_code[which][order]
-        leading = np.ones(len(unit), dtype=bool)
-        leading[1:] = unit[1:] != unit[:-1]
-        row[unit[leading]] = labels[leading]
-        distinct = np.unique(unit * n_codes + labels) // n_codes
-        conflicts += int(np.count_nonzero(np.bincount(distinct) > 1))
+        conflicts += label_units(row, starts, ends, span_start, span_end, span_code, n_codes)
     return codes, conflicts
 
 

@@ -179,22 +179,32 @@ def _unit_codes(kept: list, units: list, annotators: list[str], code: Mapping[st
         span_start = np.array([span[0] for _, span in spans], dtype=np.int64) + base[span_item]
         span_end = np.array([span[1] for _, span in spans], dtype=np.int64) + base[span_item]
         span_code = np.array([code[span[2]] for _, span in spans])
-        # Units touching a span: those ending after its start and starting before its end.
-        first = np.searchsorted(ends, span_start, side="right")
-        count = np.maximum(np.searchsorted(starts, span_end, side="left") - first, 0)
-        which = np.repeat(np.arange(len(spans)), count)
-        unit = first[which] + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-        overlap = np.minimum(ends[unit], span_end[which]) - np.maximum(starts[unit], span_start[which])
-        touching = overlap > 0
-        unit, which, overlap = unit[touching], which[touching], overlap[touching]
-        order = np.lexsort((span_code[which], span_start[which], -overlap, unit))
-        unit, labels = unit[order], span_code[which][order]
-        leading = np.ones(len(unit), dtype=bool)
-        leading[1:] = unit[1:] != unit[:-1]
-        row[unit[leading]] = labels[leading]
-        distinct = np.unique(unit * (len(code) + 1) + labels) // (len(code) + 1)
-        conflicts += int(np.count_nonzero(np.bincount(distinct) > 1))
+        conflicts += label_units(row, starts, ends, span_start, span_end, span_code, len(code) + 1)
     return codes, conflicts
+
+
+def label_units(row: Any, starts: Any, ends: Any, span_start: Any, span_end: Any, span_code: Any,
+                n_codes: int) -> int:
+    """Give each unit (token) of ``row`` the code of the span that overlaps it most (ties: the span
+    that starts first, then the lower code), all on one shared axis where the units' ``starts`` and
+    ``ends`` are in order; return how many units more than one label touches."""
+    import numpy as np
+
+    # Units touching a span: those ending after its start and starting before its end.
+    first = np.searchsorted(ends, span_start, side="right")
+    count = np.maximum(np.searchsorted(starts, span_end, side="left") - first, 0)
+    which = np.repeat(np.arange(len(span_start)), count)
+    unit = first[which] + np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    overlap = np.minimum(ends[unit], span_end[which]) - np.maximum(starts[unit], span_start[which])
+    touching = overlap > 0
+    unit, which, overlap = unit[touching], which[touching], overlap[touching]
+    order = np.lexsort((span_code[which], span_start[which], -overlap, unit))
+    unit, labels = unit[order], span_code[which][order]
+    leading = np.ones(len(unit), dtype=bool)
+    leading[1:] = unit[1:] != unit[:-1]
+    row[unit[leading]] = labels[leading]
+    distinct = np.unique(unit * n_codes + labels) // n_codes
+    return int(np.count_nonzero(np.bincount(distinct) > 1))
 
 
 def _unit_codes_unordered(kept: list, units: list, annotators: list[str], code: Mapping[str, int],
