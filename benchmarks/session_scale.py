@@ -46,6 +46,7 @@ import pexpect
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import build_1m  # noqa: E402  (the generator of the million-sentence benchmark)
+from annotate_speed import echo_baseline  # noqa: E402  (a key echoed by `cat` through a pseudo-terminal)
 
 SRC = Path(__file__).resolve().parent.parent / "src"
 FRAME = r"\[frame ([0-9.]+) ms\]"
@@ -133,21 +134,6 @@ def baseline_screen(folder: Path) -> dict:
     return {"first_screen": seconds, "peak": peak}
 
 
-def echo_keys(rounds: int = 100) -> list[float]:
-    child = pexpect.spawn("cat", encoding="utf-8", timeout=10)
-    child.delaybeforesend = None
-    samples = []
-    for number in range(rounds):
-        marker = f"k{number:04d}"
-        started = time.perf_counter()
-        child.send(marker)
-        child.expect_exact(marker)
-        samples.append(time.perf_counter() - started)
-    child.sendeof()
-    child.close()
-    return samples
-
-
 LABEL = """
 import json, sys, time
 from tagline.annotate.events import make_event
@@ -227,7 +213,7 @@ def main() -> None:
     root = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="tagline-session-scale-"))
     root.mkdir(parents=True, exist_ok=True)
     print(f"machine: {os.cpu_count()} cores, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    echo = echo_keys()
+    echo = echo_baseline()
     for size in (int(part) for part in args.sizes.split(",")):
         folder = make_workspace(root, size)
         print(f"\n{size:,} sentences, {size:,} answers ({folder})")
