@@ -11,8 +11,6 @@ from tagline.schemas import TASKS
 if TYPE_CHECKING:
     import pyarrow as pa
 
-_CHUNK = 1 << 26
-
 
 def _strings(column: Any, *, nullable: bool = False) -> bool:
     """A string column, without nulls (unless ``nullable``) and without empty strings."""
@@ -37,19 +35,6 @@ def event_schema() -> pa.Schema:
     strings = [(name, pa.string()) for name in ("sentence_id", "annotator", "time", "task", "op")]
     return pa.schema([*strings, ("value", value), ("source", pa.string()), ("suggestion", suggestion),
                       ("meta", pa.struct([]))])
-
-
-def nulls_in_file(path: Any) -> int:
-    """How many times ``null`` is written in the file. An explicit null where a field may only be
-    left out (``"source": null``) is an error to the typed reader, but Arrow reads it as absent, so
-    the caller allows only as many nulls as there are null values."""
-    count, tail = 0, b""
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            block = tail + chunk
-            count += block.count(b"null")
-            tail = block[-3:]  # too short to hold a whole "null", so none is counted twice
-    return count
 
 
 def events_valid(table: pa.Table) -> bool:

@@ -167,7 +167,8 @@ def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any]) -> list[Any] | N
     import pyarrow as pa
     import pyarrow.json as pj
 
-    from tagline.annotate.column_checks import event_schema, events_valid, nulls_in_file
+    from tagline.annotate.column_checks import event_schema, events_valid
+    from tagline.corpus.sentence_table import count_nulls
 
     kept = []
     null_values = 0
@@ -183,7 +184,7 @@ def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any]) -> list[Any] | N
             kept.append(keep(table))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    return kept if kept and nulls_in_file(path) == null_values else None
+    return kept if kept and count_nulls(path) == null_values else None
 
 
 def _compact(table: pa.Table, ids: pa.Array, names: Names, unknown: dict[str, int]) -> dict[str, Any]:
