@@ -299,7 +299,9 @@ def _keys_for_sentence(model, truth, key_of) -> list[str]:
     """What the simulated annotator presses for the sentence on screen, given what is suggested: first
     the key of each wrongly suggested question that a key can answer out of turn (a claim type, from
     a stance question), then the questions in turn, Enter for a right suggestion and a key for a
-    wrong one, until every suggestion left is right: Space takes them all."""
+    wrong one, until every suggestion left is right: Space takes them all. Wrong spans are fixed
+    with the token cursor, out of turn when questions are left (Tab, then Space in the cursor takes
+    the spans and the rest)."""
     from tagline.annotate.answers import value_key
 
     answers = truth[model.sentence["id"]]
@@ -320,43 +322,56 @@ def _keys_for_sentence(model, truth, key_of) -> list[str]:
     ahead = {step.slot for step in steps[1:] if step.task != "entities"} & {
         model._question_for(key[1]).slot for key in keys}
     steps = [step for step in steps if step.slot not in ahead]
-    right_from = len(steps)  # from this step on every suggestion is right: Space takes them all
-    while right_from and right(steps[right_from - 1]):
-        right_from -= 1
-    for number, step in enumerate(steps):
-        if number == right_from:
-            keys.append(" ")
-            break
-        right_answer, offer = answers[step.slot], suggested[step.slot]
-        if step.task != "entities":
-            keys.append("ENTER" if offer is not None and offer.value["label"] == right_answer["label"]
-                        else key_of[step.task][right_answer["label"]])
-            continue
-        wanted = {(s["start"], s["end"], s["label"]) for s in right_answer["spans"]}
-        offered = offer.value["spans"] if offer is not None else []
-        keys += [("TOGGLE", str(n)) for n, s in enumerate(offered, 1)
-                 if (s["start"], s["end"], s["label"]) not in wanted and n <= 9]
-        have = {(s["start"], s["end"], s["label"]) for s in offered}
-        missing = [(s["start"], s["end"], s["label"]) for s in right_answer["spans"]
-                   if (s["start"], s["end"], s["label"]) not in have]
+    questions = [step for step in steps if step.task != "entities"]
+    entities = next((step for step in steps if step.task == "entities"), None)
+    last_wrong = max((number for number, step in enumerate(questions) if not right(step)), default=-1)
+    for step in questions[:last_wrong + 1]:  # in turn up to the last wrong one
+        label = answers[step.slot]["label"]
+        keys.append("ENTER" if right(step) else key_of[step.task][label])
+    rest = questions[last_wrong + 1:]
+    if entities is None or right(entities):
+        if rest or entities is not None:
+            keys.append(" ")  # every suggestion left is right: Space takes them all
+    elif rest:  # the entities fixed out of turn (Tab), and Space in the cursor takes the rest
+        keys.append(("ENTITIES", *_span_fixes(suggested[entities.slot], answers[entities.slot])))
+    else:  # on the entities question: numbers turn suggested spans off, the cursor marks the others
+        toggles, missing = _span_fixes(suggested[entities.slot], answers[entities.slot])
+        keys += [("TOGGLE", number) for number in toggles]
         keys.append(("CURSOR", missing) if missing else "ENTER")
     return keys
 
 
-def _cursor_keys(model, spans) -> list[str]:
-    """Plan the keys that mark ``spans`` with the token cursor (Tab, the arrows, + and -, a label key),
-    then Enter, on a copy of what the model will do; the caller presses them."""
+def _span_fixes(offer, right_answer) -> tuple[list[str], list]:
+    """The numbers of the suggested spans to turn off, and the spans to mark."""
+    wanted = {(s["start"], s["end"], s["label"]) for s in right_answer["spans"]}
+    offered = offer.value["spans"] if offer is not None else []
+    toggles = [str(n) for n, s in enumerate(offered, 1) if (s["start"], s["end"], s["label"]) not in wanted and n <= 9]
+    have = {(s["start"], s["end"], s["label"]) for s in offered}
+    return toggles, [(s["start"], s["end"], s["label"]) for s in right_answer["spans"]
+                     if (s["start"], s["end"], s["label"]) not in have]
+
+
+def _cursor_keys(model, spans, toggles=()) -> list[str]:
+    """Plan the keys that mark ``spans`` with the token cursor (Tab, the numbers of suggested spans to
+    turn off, the arrows, + and -, a label key), then Enter, on a copy of what the model will do;
+    the caller presses them."""
     import copy
 
     sys.path[:0] = [os.path.join(os.path.dirname(__file__), "..", "tests", part) for part in ("", "annotate")]
     from test_token_cursor import cursor_keys
+
+    from tagline.annotate.session import TAB
 
     rehearsal = copy.copy(model)
     rehearsal.feed = _QuietFeed(model.feed) if model.feed is not None else None
     rehearsal.answers = copy.deepcopy(model.answers)
     rehearsal.undo_stack = []
     rehearsal._record = _dry_record.__get__(rehearsal)  # plan without writing answers twice
-    return cursor_keys(rehearsal, spans)
+    rehearsal.rejected, rehearsal.out_of_turn = set(model.rejected), set(model.out_of_turn)
+    first = [TAB, *toggles] if toggles else []
+    for key in first:
+        rehearsal.handle_key(key)
+    return first + cursor_keys(rehearsal, spans)
 
 
 class _QuietFeed:
@@ -426,7 +441,11 @@ def suggestion_case(source: str, think: float) -> dict:
         time.sleep(think)  # reading the sentence
         sentence_id = model.sentence["id"]
         for key in _keys_for_sentence(model, truth, key_of):
-            if isinstance(key, tuple):
+            if isinstance(key, tuple) and key[0] == "ENTITIES":  # Tab, numbers, the cursor's keys, Space
+                pressed = [*_cursor_keys(model, key[2], key[1])[:-1], " "]
+                kinds["turning a suggested span off"] += len(key[1])
+                kinds["marking missing spans (out of turn)"] += len(pressed) - len(key[1])
+            elif isinstance(key, tuple):
                 pressed = _cursor_keys(model, key[1]) if key[0] == "CURSOR" else [key[1]]
                 kinds[{"CURSOR": "marking missing spans", "TOGGLE": "turning a suggested span off",
                        "AHEAD": "label keys out of turn"}[key[0]]] += len(pressed)

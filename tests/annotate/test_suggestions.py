@@ -11,7 +11,7 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from tagline.annotate.session import ACCEPT_ALL, ENTER, SessionModel
+from tagline.annotate.session import ACCEPT_ALL, ENTER, TAB, SessionModel
 from tagline.annotate.sources import CommandSuggester, FileSuggester
 from tagline.annotate.suggest import SuggestionFeed
 from tagline.cli import main
@@ -103,6 +103,65 @@ def test_suggested_spans_are_toggled_by_number_and_the_answer_records_the_change
     entities = _events(sample_workspace, "bob")[-1]
     assert entities["value"] == {"spans": []} and entities["suggestion"]["accepted"] == "changed"
     assert _events(sample_workspace, "bob")[2]["suggestion"]["accepted"] == "as_is"  # 1 is quantity, as suggested
+    feed.close()
+
+
+def test_entities_are_fixed_out_of_turn_from_a_label_question_and_space_takes_the_rest(sample_workspace, tmp_path):
+    """Tab on a stance question starts the token cursor on the entities; a number turns a suggested
+    span off there, a label key marks the selection, and Space takes the spans with every other
+    suggestion of the sentence: no Enter to pass the label questions first."""
+    first = next(sample_workspace.iter_sentences())["id"]
+    model, feed = _session(sample_workspace, FileSuggester(_predictions(tmp_path / "p.jsonl", first),
+                                                           sample_workspace.config))
+    assert model.step.task == "stance"
+    model.handle_key(TAB)
+    assert model.mode == "cursor" and model.selection == (2, 9)  # past 中国, the suggested span
+    model.handle_key("1")  # the suggested span off, from the cursor
+    assert model.spans() == [] and model.current(("entities", None)) is None
+    model.handle_key(TAB)
+    assert model.selection == (9, 17)  # DeepSeek
+    model.handle_key("o")
+    model.handle_key(ACCEPT_ALL)
+    events = _events(sample_workspace)
+    assert [event["task"] for event in events] == ["entities", "stance", "stance", "claim_type"]
+    assert events[0]["value"]["spans"] == [{"start": 9, "end": 17, "label": "ORG", "text": "DeepSeek"}]
+    assert events[0]["suggestion"]["accepted"] == "changed"
+    assert all(event["suggestion"]["accepted"] == "as_is" for event in events[1:])
+    assert model.position == 1 and model.mode == "label", "the sentence is done: the next one is shown"
+    feed.close()
+
+
+def test_enter_in_the_cursor_out_of_turn_answers_the_entities_and_stays_on_the_question(sample_workspace,
+                                                                                       tmp_path):
+    first = next(sample_workspace.iter_sentences())["id"]
+    model, feed = _session(sample_workspace, FileSuggester(_predictions(tmp_path / "p.jsonl", first),
+                                                           sample_workspace.config))
+    model.handle_key("a")  # AGAINST toward DeepSeek: on to the second stance question
+    model.handle_key(TAB)
+    model.handle_key(ENTER)  # the suggested span as it is
+    assert model.mode == "label" and model.step.target == "US AI policy" and model.message == "entities: 1 span"
+    assert _events(sample_workspace)[-1]["suggestion"]["accepted"] == "as_is"
+    model.handle_key(ENTER)
+    model.handle_key(ENTER)  # the claim type: the entities, answered ahead, are not asked again
+    assert model.position == 1
+    feed.close()
+
+
+def test_every_change_to_a_suggested_answer_records_the_suggestion(sample_workspace, tmp_path):
+    """A second span marked on a suggested sentence still says the spans came from the suggestion,
+    changed (the answer is the last event, and it is what the agreement report counts)."""
+    first = next(sample_workspace.iter_sentences())["id"]
+    model, feed = _session(sample_workspace, FileSuggester(_predictions(tmp_path / "p.jsonl", first),
+                                                           sample_workspace.config))
+    model.handle_key(ACCEPT_ALL)
+    model.handle_key("u")  # the entities back: the suggested span is offered again
+    assert model.step.task == "entities" and model.current(("entities", None)) is None
+    for key in (TAB, TAB, "o", "g", ENTER):  # DeepSeek ORG, then 米国 GPE (the cursor moves on after a mark)
+        model.handle_key(key)
+    marks = [event for event in _events(sample_workspace) if event["task"] == "entities" and event["op"] == "set"][1:]
+    assert [len(event["value"]["spans"]) for event in marks] == [2, 3]
+    assert all(event["suggestion"] == {"source": "file:p.jsonl", "score": 0.6, "accepted": "changed"}
+               for event in marks)
     feed.close()
 
 

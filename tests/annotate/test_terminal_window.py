@@ -271,7 +271,7 @@ def test_the_terminal_gives_back_the_signal_handlers_it_found():
             signal.signal(number, handler)
 
 
-@pytest.mark.parametrize(("width", "height", "labels_shown"), [(80, 24, 7), (60, 18, 2)])
+@pytest.mark.parametrize(("width", "height", "labels_shown"), [(80, 24, 7), (60, 18, 1)])
 def test_the_help_screen_fits_the_terminal_with_the_labels_of_the_question(workspace, width, height, labels_shown):
     from tagline.annotate.terminal import render
 

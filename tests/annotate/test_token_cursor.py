@@ -39,14 +39,16 @@ def _gold_spans(workspace, sentence_id: str) -> list[tuple[int, int, str]]:
 
 def cursor_keys(model: SessionModel, spans: list[tuple[int, int, str]]) -> list[str]:
     """The keys a person presses to mark ``spans`` with the cursor, seeing where each key would go:
-    Tab or ← to the nearest stop at or before the span, then the start and end a word at a time."""
+    Tab (unless the cursor is on already) or ← to the nearest stop at or before the span, then the
+    start and end a word at a time."""
     keys: list[str] = []
 
     def press(key: str) -> None:
         keys.append(key)
         model.handle_key(key)
 
-    press(TAB)
+    if model.mode != "cursor":
+        press(TAB)
     label_key = {label: key for key, label in model.workspace.config.keys("entities").items()}
     for start, end, label in spans:
         for _ in range(100):

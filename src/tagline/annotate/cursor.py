@@ -19,6 +19,7 @@ class TokenCursor:
 
     if TYPE_CHECKING:  # what the cursor uses of the session it is part of
         selection: tuple[int, int] | None
+        out_of_turn: set[tuple[str, tuple[str, str | None]]]
         mode: str
         message: str
         workspace: Any
@@ -39,7 +40,15 @@ class TokenCursor:
 
         def _key_label(self, key: str) -> None: ...
 
+        def _entities_out_of_turn(self, key: str) -> None: ...
+
+        def _accept_all(self, *, spans_done: bool = False) -> None: ...
+
+        def _toggle_suggested(self, number: int) -> None: ...
+
     def _start_cursor(self) -> None:
+        """The cursor on the sentence's first stop. From another question than the entities (out of
+        turn), it marks the entities all the same, and Enter or Esc goes back to that question."""
         from tagline.annotate.matching import cursor_chunks, token_offsets
 
         sentence = self.sentence
@@ -62,7 +71,7 @@ class TokenCursor:
         return next((chunk for chunk in reversed(self._chunks) if chunk[0] < before), None)
 
     def _key_cursor(self, key: str) -> None:
-        from tagline.annotate.session import ENTER, ESCAPE, LEFT, REMOVE, RIGHT
+        from tagline.annotate.session import ACCEPT_ALL, ENTER, ENTITIES, ESCAPE, LEFT, REMOVE, RIGHT
 
         assert self.selection is not None
         start, end = self.selection
@@ -87,33 +96,44 @@ class TokenCursor:
             self.selection = (later[0], end) if later else self.selection
         elif key in keys:
             self._mark_selection(keys[key])
+        elif key.isdigit() and key != "0":
+            self._toggle_suggested(int(key))
         elif key == REMOVE:
             spans = self.spans()
             kept = [span for span in spans if span["end"] <= start or span["start"] >= end]
             if len(kept) == len(spans):
                 self.message = "no span under the selection"
             else:
-                self._record(self.step, {"spans": kept})
+                self._record(ENTITIES, {"spans": kept})
                 self.message = f"removed {plural(len(spans) - len(kept), 'span')}"
+        elif key == ACCEPT_ALL:  # the spans as they are, and every suggestion left for the sentence
+            self.mode, self.selection = "label", None
+            if self.step != ENTITIES:
+                self.out_of_turn.add((self.sentence["id"], ENTITIES.slot))
+            self._accept_all(spans_done=True)
+        elif key == ENTER and self.step != ENTITIES:
+            self.mode, self.selection = "label", None
+            self._entities_out_of_turn(key)
         elif key == ENTER:
             self.mode, self.selection = "label", None
             self._key_label(ENTER)
         else:
             self.message = ("Tab next · ← → chunks · + − the end, < > the start · a label key marks · "
-                            "x removes · Enter done")
+                            "x removes · a number turns a suggested span off or on · Enter done")
 
     def _mark_selection(self, label: str) -> None:
-        from tagline.annotate.finding import brief
-
         """The selection becomes a span of ``label``; spans it overlaps give way (so marking a
         selected span again relabels it, and a grown or shrunk one replaces it)."""
+        from tagline.annotate.finding import brief
+        from tagline.annotate.session import ENTITIES
+
         assert self.selection is not None
         start, end = self.selection
         text = self.sentence["text"]
         spans = [span for span in self.spans() if span["end"] <= start or span["start"] >= end]
         spans.append({"start": start, "end": end, "label": label, "text": text[start:end]})
         spans.sort(key=lambda span: (span["start"], span["end"]))
-        self._record(self.step, {"spans": spans})
+        self._record(ENTITIES, {"spans": spans})
         self.message = f"marked {brief(text[start:end])} {label}"
         self.selection = self._next_chunk(start) or self.selection
 

@@ -72,6 +72,9 @@ class Step:
         return {"claim_type": "claim type", "entities": "entities"}[self.task]
 
 
+ENTITIES = Step("entities")
+
+
 @dataclass
 class UndoEntry:
     position: int
@@ -102,6 +105,7 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
     durations: list[float] = field(default_factory=list)
     feed: SuggestionFeed | None = None
     rejected: set[int] = field(default_factory=set)  # suggested spans of this sentence turned off (by number)
+    made_from: dict = field(default_factory=dict)  # slot -> the suggestion shown when it was first answered
     out_of_turn: set[tuple[str, tuple[str, str | None]]] = field(default_factory=set)  # (sentence, slot) answered ahead
     stance_left_out: bool = False  # every task was asked for, but stance has no targets
     selection: tuple[int, int] | None = None  # the token cursor's selection, in the sentence's offsets
@@ -261,7 +265,7 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
             self._go_back()
         elif step.task == "entities" and key == FIND:
             self.mode, self.buffer = "find", ""
-        elif step.task == "entities" and key == TAB:
+        elif key == TAB and ENTITIES in self.steps:  # on another question too: marking entities out of turn
             self._start_cursor()
         elif step.task == "entities" and key == REMOVE and self.current(step.slot) is None and \
                 self.suggestion(step) is not None:
@@ -303,6 +307,14 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
                    and key in self.workspace.config.keys(step.task)]
         return matches[0] if len(matches) == 1 else None
 
+    def _entities_out_of_turn(self, key: str) -> None:
+        """The cursor, started on another question, is done: the entities are answered (with the
+        suggested spans left on, when nothing was marked) and the question shown stays."""
+        if self.current(ENTITIES.slot) is None:
+            self._record(ENTITIES, {"spans": self.spans()})
+        self.out_of_turn.add((self.sentence["id"], ENTITIES.slot))
+        self.message = f"entities: {plural(len(self.spans()), 'span')}"
+
     def _answer_out_of_turn(self, step: Step, key: str) -> None:
         """Answer ``step`` with ``key`` and stay on the question shown; going on passes it by."""
         label = self.workspace.config.keys(step.task)[key]
@@ -321,7 +333,7 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
         events, previous = [], []
         for step, value in answers:
             previous.append(self.current(step.slot))
-            suggested = self.suggestion(step) if op == "set" and undoable else None
+            suggested = self._made_from_suggestion(step) if op == "set" else None
             provenance = suggested.provenance(value_key(step.task, value) == value_key(step.task, suggested.value)) \
                 if suggested is not None and value is not None else None
             events.append(make_event(sentence_id, self.annotator, step.task, value if op == "set" else (

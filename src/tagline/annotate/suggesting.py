@@ -23,6 +23,7 @@ class SuggestionKeys:
     if TYPE_CHECKING:  # what this part uses of the session it is part of
         feed: SuggestionFeed | None
         rejected: set[int]
+        made_from: dict[tuple[str, str | None], Suggestion]
         message: str
         mode: str
         finished: bool
@@ -65,6 +66,15 @@ class SuggestionKeys:
             return None
         ready = self.feed.get(self.sentence["id"])
         return ready.get(step.slot) if ready else None
+
+    def _made_from_suggestion(self, step: Any) -> Suggestion | None:
+        """The suggestion an answer to ``step`` is made from: the one on screen, or the one shown when
+        the question was first answered on this visit of the sentence (so a second span marked, or
+        one removed, still says which suggestion the spans came from)."""
+        shown = self.suggestion(step)
+        if shown is not None:
+            self.made_from[step.slot] = shown
+        return self.made_from.get(step.slot)
 
     def suggestions_pending(self) -> bool:
         """Whether suggestions for this sentence are still being computed."""
@@ -111,7 +121,7 @@ class SuggestionKeys:
     def _arrive(self) -> None:
         """A sentence is on screen: ask for the suggestions of the ones that follow it (and of this
         one, when not asked yet)."""
-        self.rejected = set()
+        self.rejected, self.made_from = set(), {}
         if self.feed is None:
             return
         self._ask_ahead()
@@ -142,21 +152,25 @@ class SuggestionKeys:
             self._failure_told = True
             self.message = f"{self.feed.failure}; go on without them"
 
-    def _accept_all(self) -> None:
+    def _accept_all(self, *, spans_done: bool = False) -> None:
         """Record every suggestion left for this sentence (in one write), then go to the first question
-        without one."""
+        without one. With ``spans_done`` (Space in the token cursor) the entities are answered with
+        the spans marked, suggested or not."""
         taken: list[tuple[Any, dict[str, Any] | None]] = []
         for index, step in enumerate(self.steps):
             if index < self.step_index or self.current(step.slot) is not None:
                 continue
             suggested = self.suggestion(step)
-            if suggested is not None:
-                taken.append((step, {"spans": self.spans()} if step.task == "entities" else suggested.value))
-        if not taken:
+            if step.task == "entities" and (suggested is not None or spans_done):
+                taken.append((step, {"spans": self.spans()}))
+            elif suggested is not None:
+                taken.append((step, suggested.value))
+        if not taken and not (spans_done and self.is_complete(self.position)):
             self.message = "no suggestions to take here" if not self.suggestions_pending() else \
                 "suggestions are still being made"
             return
-        self._record_all(taken)
+        if taken:
+            self._record_all(taken)
         open_index = self._first_open_step(self.position)
         if self.is_complete(self.position):
             self.step_index = len(self.steps) - 1
@@ -166,9 +180,12 @@ class SuggestionKeys:
         self.message = f"took {plural(len(taken), 'suggestion')}"
 
     def _toggle_suggested(self, number: int) -> None:
-        from tagline.annotate.session import Step
+        from tagline.annotate.session import ENTITIES
 
-        suggested = self.suggestion(Step("entities"))
+        if self.current(ENTITIES.slot) is not None:
+            self.message = "the spans are answered: x removes the one under the cursor, u undoes"
+            return
+        suggested = self.suggestion(ENTITIES)
         count = len(suggested.value["spans"]) if suggested else 0
         if not 1 <= number <= count:
             self.message = f"no suggested span {number}"

@@ -45,7 +45,7 @@ def render(model: SessionModel, width: int, height: int):
     above = [header, _context_line("‹ ", previous, width), Text("")]
     below = [Text(""), _context_line("› ", following, width), Text("─" * min(width, 80), style="dim"),
              _answers_line(model)]
-    if model.step.task == "entities" or any(model.spans()):
+    if model.step.task == "entities" or model.mode == "cursor" or any(model.spans()):
         below.extend(_span_lines(model, config, width))
     below.append(_question(model, config, width))
     below.append(Text(model.message, style="yellow") if model.message else Text(""))
@@ -269,8 +269,9 @@ HELP_KEYS = (  # each row fits 80 columns; the help screen fits 80 x 24 with sev
     "  Enter      keep the answer and go on; entities: done with the sentence",
     "  Space      take every suggestion left for the sentence (Enter: just this one)",
     "  u undo (a new event, nothing deleted) · s or → skip · b or ← back · q quit",
-    "  Tab        entities: a cursor over the words: Tab/→ next name, ← back, + −",
-    "             its end, < > its start, a label key marks, x removes, Esc leaves",
+    "  Tab        entities, from any question: a cursor over the words: Tab/→ next,",
+    "             ← back, + − its end, < > its start, a label key marks, x removes,",
+    "             1-9 a suggested span off/on, Enter done, Space done + take all",
     "  /          entities: find a span by text or START:END, then its label key",
     "  x          entities: remove a span by its number",
     "  1-9        entities with suggested spans: turn one off or on before Enter",
