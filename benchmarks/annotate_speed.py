@@ -342,13 +342,20 @@ def _keys_for_sentence(model, truth, key_of) -> list[str]:
 
 
 def _span_fixes(offer, right_answer) -> tuple[list[str], list]:
-    """The numbers of the suggested spans to turn off, and the spans to mark."""
-    wanted = {(s["start"], s["end"], s["label"]) for s in right_answer["spans"]}
-    offered = offer.value["spans"] if offer is not None else []
-    toggles = [str(n) for n, s in enumerate(offered, 1) if (s["start"], s["end"], s["label"]) not in wanted and n <= 9]
-    have = {(s["start"], s["end"], s["label"]) for s in offered}
-    return toggles, [(s["start"], s["end"], s["label"]) for s in right_answer["spans"]
-                     if (s["start"], s["end"], s["label"]) not in have]
+    """The numbers of the offered spans to turn off (wrong suggested ones) or on (right candidates),
+    and the spans left to mark with the cursor."""
+    def key(span):
+        return span["start"], span["end"], span["label"]
+
+    wanted = {key(s) for s in right_answer["spans"]}
+    suggested = list(offer.value["spans"]) if offer is not None else []
+    offered = suggested + (list(offer.candidates) if offer is not None else [])
+    turned_on = [(n, s) for n, s in enumerate(offered, 1) if n > len(suggested) and n <= 9 and key(s) in wanted]
+    # a candidate turned on turns off the suggested spans it overlaps: those need no key of their own
+    toggles = [str(n) for n, s in enumerate(suggested, 1) if key(s) not in wanted and n <= 9 and not any(
+        s["start"] < c["end"] and c["start"] < s["end"] for _, c in turned_on)] + [str(n) for n, _ in turned_on]
+    have = {key(s) for s in suggested} | {key(c) for _, c in turned_on}
+    return toggles, [key(s) for s in right_answer["spans"] if key(s) not in have]
 
 
 def _cursor_keys(model, spans, toggles=()) -> list[str]:
@@ -367,7 +374,7 @@ def _cursor_keys(model, spans, toggles=()) -> list[str]:
     rehearsal.answers = copy.deepcopy(model.answers)
     rehearsal.undo_stack = []
     rehearsal._record = _dry_record.__get__(rehearsal)  # plan without writing answers twice
-    rehearsal.rejected, rehearsal.out_of_turn = set(model.rejected), set(model.out_of_turn)
+    rehearsal.toggled, rehearsal.out_of_turn = set(model.toggled), set(model.out_of_turn)
     first = [TAB, *toggles] if toggles else []
     for key in first:
         rehearsal.handle_key(key)
@@ -443,11 +450,11 @@ def suggestion_case(source: str, think: float) -> dict:
         for key in _keys_for_sentence(model, truth, key_of):
             if isinstance(key, tuple) and key[0] == "ENTITIES":  # Tab, numbers, the cursor's keys, Space
                 pressed = [*_cursor_keys(model, key[2], key[1])[:-1], " "]
-                kinds["turning a suggested span off"] += len(key[1])
+                kinds["turning offered spans off or on"] += len(key[1])
                 kinds["marking missing spans (out of turn)"] += len(pressed) - len(key[1])
             elif isinstance(key, tuple):
                 pressed = _cursor_keys(model, key[1]) if key[0] == "CURSOR" else [key[1]]
-                kinds[{"CURSOR": "marking missing spans", "TOGGLE": "turning a suggested span off",
+                kinds[{"CURSOR": "marking missing spans", "TOGGLE": "turning offered spans off or on",
                        "AHEAD": "label keys out of turn"}[key[0]]] += len(pressed)
             else:
                 pressed = [ENTER if key == "ENTER" else key]

@@ -3,6 +3,7 @@ about the suggestion, and sources that fail without taking the session down."""
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 import time
@@ -116,8 +117,9 @@ def test_entities_are_fixed_out_of_turn_from_a_label_question_and_space_takes_th
     assert model.step.task == "stance"
     model.handle_key(TAB)
     assert model.mode == "cursor" and model.selection == (2, 9)  # past 中国, the suggested span
-    model.handle_key("1")  # the suggested span off, from the cursor
-    assert model.spans() == [] and model.current(("entities", None)) is None
+    model.handle_key("1")  # the suggested span off, from the cursor, which selects it
+    assert model.spans() == [] and model.current(("entities", None)) is None and model.selection == (0, 2)
+    model.handle_key(TAB)
     model.handle_key(TAB)
     assert model.selection == (9, 17)  # DeepSeek
     model.handle_key("o")
@@ -163,6 +165,62 @@ def test_every_change_to_a_suggested_answer_records_the_suggestion(sample_worksp
     assert all(event["suggestion"] == {"source": "file:p.jsonl", "score": 0.6, "accepted": "changed"}
                for event in marks)
     feed.close()
+
+
+class _Offering:
+    """Suggests 中国 as GPE for the first sentence, and offers DeepSeek ORG and 中国 ORG as candidates."""
+
+    name = "offering"
+
+    def suggest(self, sentences):
+        from tagline.annotate.suggest import Suggestion, suggestion_values
+
+        found = []
+        for sentence in sentences[:1]:
+            value, offered = (suggestion_values(sentence, "entities", None, {"spans": spans}) for spans in (
+                [{"start": 0, "end": 2, "label": "GPE"}],
+                [{"start": 9, "end": 17, "label": "ORG"}, {"start": 0, "end": 2, "label": "ORG"}]))
+            found.append(Suggestion(sentence["id"], "entities", None, value, 0.5, self.name, tuple(offered["spans"])))
+        return found
+
+
+def test_candidates_are_listed_off_and_a_number_turns_one_on_and_the_spans_it_overlaps_off(sample_workspace):
+    from tagline.annotate.terminal import render
+
+    model, feed = _session(sample_workspace, _Offering())
+    for key in ("f", "n", "1"):
+        model.handle_key(key)
+    assert model.step.task == "entities" and [span["text"] for span in model.spans()] == ["中国"]
+    screen = _plain(render(model, 80, 24))
+    assert "1:中国 GPE  2:中国 ORG?  3:DeepSeek ORG?" in screen  # the candidates after, in the order of the text
+    model.handle_key("3")  # DeepSeek ORG on
+    model.handle_key("2")  # 中国 ORG on: 中国 GPE, which it overlaps, off
+    assert [(span["text"], span["label"]) for span in model.spans()] == [("中国", "ORG"), ("DeepSeek", "ORG")]
+    assert "1:中国 GPE (off)" in _plain(render(model, 80, 24))
+    model.handle_key(ENTER)
+    entities = _events(sample_workspace)[-1]
+    assert [(span["text"], span["label"]) for span in entities["value"]["spans"]] == [("中国", "ORG"),
+                                                                                     ("DeepSeek", "ORG")]
+    assert entities["suggestion"] == {"source": "offering", "score": 0.5, "accepted": "changed"}
+    feed.close()
+
+
+def test_a_span_turned_off_in_the_cursor_is_selected_to_grow_or_relabel(sample_workspace):
+    model, feed = _session(sample_workspace, _Offering())
+    model.handle_key(TAB)
+    model.handle_key("1")  # 中国 GPE off, and selected
+    assert model.selection == (0, 2) and model.spans() == []
+    model.handle_key("o")
+    assert [(span["text"], span["label"]) for span in model.spans()] == [("中国", "ORG")]
+    feed.close()
+
+
+def _plain(renderable) -> str:
+    from rich.console import Console
+
+    console = Console(width=80, record=True, file=io.StringIO(), color_system=None)
+    console.print(renderable)
+    return console.export_text()
 
 
 def test_an_answer_with_no_suggestion_records_none(sample_workspace, tmp_path):

@@ -88,6 +88,8 @@ def test_the_cursor_stops_at_names_numbers_and_katakana():
     text = "これらの懸念に対応して、OpenAIのCEOであるSam Altman、および5000億ドルをスターゲートに投資する。"
     assert [text[s:e] for s, e in cursor_chunks(text, "ja")] == ["OpenAI", "CEO", "Sam Altman", "5000億ドル",
                                                                 "スターゲート"]
+    dates = "今後数年間は、三つの分野で2019年以降の勝者が決まる。"  # numerals in kanji start a number too
+    assert [dates[s:e] for s, e in cursor_chunks(dates, "ja")] == ["数年間", "三つ", "2019年"]
     english = "Washington officials met Sam Altman of OpenAI on March 3."
     assert [english[s:e] for s, e in cursor_chunks(english, "en")] == ["Washington", "Sam Altman", "OpenAI", "March 3"]
 

@@ -46,6 +46,8 @@ class TokenCursor:
 
         def _toggle_suggested(self, number: int) -> None: ...
 
+        def offered_spans(self) -> list[tuple[dict[str, Any], bool, bool]]: ...
+
     def _start_cursor(self) -> None:
         """The cursor on the sentence's first stop. From another question than the entities (out of
         turn), it marks the entities all the same, and Enter or Esc goes back to that question."""
@@ -98,6 +100,9 @@ class TokenCursor:
             self._mark_selection(keys[key])
         elif key.isdigit() and key != "0":
             self._toggle_suggested(int(key))
+            offered = self.offered_spans()[int(key) - 1:int(key)]
+            if offered and not offered[0][1]:  # turned off: selected, to grow, shrink or relabel it
+                self.selection = (offered[0][0]["start"], offered[0][0]["end"])
         elif key == REMOVE:
             spans = self.spans()
             kept = [span for span in spans if span["end"] <= start or span["start"] >= end]

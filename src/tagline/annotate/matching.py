@@ -81,7 +81,7 @@ _NUMBER = re.compile(r"[0-9０-９][0-9０-９,.，．]*$")
 def _kind(token: str, pos: str) -> str | None:
     """The kind of run a token belongs to, or None for tokens that do not start an entity
     (particles, verbs, punctuation, common nouns of Japanese)."""
-    if _NUMBER.match(token):
+    if _NUMBER.match(token) or pos.startswith("名詞-数詞"):  # 2022, and 数 of 数年間 or 三 of 三年
         return "number"
     if _LATIN.match(token):
         return "latin" if token[0].isupper() or token[0].isdigit() or token.isupper() else None

@@ -104,7 +104,7 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
     finished: bool = False
     durations: list[float] = field(default_factory=list)
     feed: SuggestionFeed | None = None
-    rejected: set[int] = field(default_factory=set)  # suggested spans of this sentence turned off (by number)
+    toggled: set[int] = field(default_factory=set)  # offered spans of this sentence turned off or on (by number)
     made_from: dict = field(default_factory=dict)  # slot -> the suggestion shown when it was first answered
     out_of_turn: set[tuple[str, tuple[str, str | None]]] = field(default_factory=set)  # (sentence, slot) answered ahead
     stance_left_out: bool = False  # every task was asked for, but stance has no targets
@@ -218,14 +218,13 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
         return self.workspace.config.keys(self.step.task)
 
     def spans(self) -> list[dict]:
-        """The sentence's spans: the answer, or while there is none, the suggested spans not turned off."""
+        """The sentence's spans: the answer, or while there is none, the offered spans that are on
+        (the suggested ones not turned off, the candidates turned on)."""
         value = self.current(("entities", None))
         if value:
             return list(value["spans"])
-        suggested = self.suggestion(Step("entities"))
-        if suggested is None:
-            return []
-        return [span for number, span in enumerate(suggested.value["spans"], 1) if number not in self.rejected]
+        return sorted((span for span, on, _ in self.offered_spans() if on),
+                      key=lambda span: (span["start"], span["end"]))
 
     # ----- keys --------------------------------------------------------------------------
     def handle_key(self, key: str) -> None:

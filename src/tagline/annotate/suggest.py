@@ -38,6 +38,10 @@ class Suggestion:
     ``value`` has the shape of an annotation event's value: ``{"target", "label"}`` for stance,
     ``{"label"}`` for a claim type, ``{"spans": [{"start", "end", "label", "text"}]}`` for entities
     (offsets into the sentence). ``score`` is the model's confidence in [0, 1] when it gives one.
+
+    ``candidates`` (entities only) are spans, shaped as those of ``value``, that the model thinks
+    possible but not likely enough to suggest: the session lists them after the suggested spans,
+    off until a number key turns one on, so a span the model almost found costs one key.
     """
 
     sentence_id: str
@@ -46,6 +50,7 @@ class Suggestion:
     value: dict[str, Any]
     score: float | None = None
     source: str = ""
+    candidates: tuple[dict[str, Any], ...] = ()
 
     @property
     def slot(self) -> Slot:

@@ -22,7 +22,7 @@ class SuggestionKeys:
 
     if TYPE_CHECKING:  # what this part uses of the session it is part of
         feed: SuggestionFeed | None
-        rejected: set[int]
+        toggled: set[int]
         made_from: dict[tuple[str, str | None], Suggestion]
         message: str
         mode: str
@@ -76,6 +76,19 @@ class SuggestionKeys:
             self.made_from[step.slot] = shown
         return self.made_from.get(step.slot)
 
+    def offered_spans(self) -> list[tuple[dict[str, Any], bool, bool]]:
+        """The entity suggestion's spans as numbered on screen (from 1; the number keys reach the
+        first nine): each span, whether it is on, and whether it is a candidate. Suggested spans
+        come first and are on, candidates follow and are off, until their number turns them."""
+        from tagline.annotate.session import ENTITIES
+
+        suggested = self.suggestion(ENTITIES)
+        if suggested is None:
+            return []
+        spans = suggested.value["spans"]
+        return [(span, (number in self.toggled) != (number <= len(spans)), number > len(spans))
+                for number, span in enumerate([*spans, *suggested.candidates], 1)]
+
     def suggestions_pending(self) -> bool:
         """Whether suggestions for this sentence are still being computed."""
         return self.feed is not None and self.feed.failure is None and self.feed.get(self.sentence["id"]) is None
@@ -121,7 +134,7 @@ class SuggestionKeys:
     def _arrive(self) -> None:
         """A sentence is on screen: ask for the suggestions of the ones that follow it (and of this
         one, when not asked yet)."""
-        self.rejected, self.made_from = set(), {}
+        self.toggled, self.made_from = set(), {}
         if self.feed is None:
             return
         self._ask_ahead()
@@ -185,11 +198,15 @@ class SuggestionKeys:
         if self.current(ENTITIES.slot) is not None:
             self.message = "the spans are answered: x removes the one under the cursor, u undoes"
             return
-        suggested = self.suggestion(ENTITIES)
-        count = len(suggested.value["spans"]) if suggested else 0
-        if not 1 <= number <= count:
+        offered = self.offered_spans()
+        if not 1 <= number <= len(offered):
             self.message = f"no suggested span {number}"
             return
-        self.rejected ^= {number}
-        self.message = f"suggested span {number} {'off' if number in self.rejected else 'on'}"
+        self.toggled ^= {number}
+        span, on, _ = self.offered_spans()[number - 1]
+        if on:  # a span turned on turns off those it overlaps (a candidate with another label, say)
+            for other, (each, each_on, _) in enumerate(offered, 1):
+                if other != number and each_on and each["start"] < span["end"] and span["start"] < each["end"]:
+                    self.toggled ^= {other}
+        self.message = f"suggested span {number} {'on' if on else 'off'}"
 

@@ -133,10 +133,11 @@ def suggestions_from(models: TrainedModels, sentences: Sequence[Mapping[str, Any
             value = suggestion_values(sentence, task, target, {"label": str(classes[best])})
             found.append(Suggestion(sentence["id"], task, target, value, float(row[best]), source))
     if models.tagger is not None:
-        for sentence, (spans, score) in zip(sentences, _tag(models.tagger, sentences)):
-            value = suggestion_values(sentence, "entities", None,
-                                      {"spans": [{"start": s, "end": e, "label": label} for s, e, label in spans]})
-            found.append(Suggestion(sentence["id"], "entities", None, value, score, source))
+        for sentence, (spans, score, candidates) in zip(sentences, _tag(models.tagger, sentences)):
+            value, offered = (suggestion_values(sentence, "entities", None, {"spans": [
+                {"start": s, "end": e, "label": label} for s, e, label in chosen]}) for chosen in (spans, candidates))
+            found.append(Suggestion(sentence["id"], "entities", None, value, score, source,
+                                    tuple(offered["spans"])))
     return found
 
 
@@ -159,22 +160,26 @@ def uncertainty_from(models: TrainedModels, sentences: Sequence[Mapping[str, Any
     return found
 
 
-def _tag(tagger: Any, sentences: Sequence[Mapping[str, Any]]) -> Iterable[tuple[list, float | None]]:
-    """Spans per sentence, and how sure the CRF is of the whole tag sequence (mean token marginal)."""
+def _tag(tagger: Any, sentences: Sequence[Mapping[str, Any]]) -> Iterable[tuple[list, float | None, list]]:
+    """Spans per sentence, how sure the CRF is of the whole tag sequence (mean token marginal), and
+    the candidate spans it does not tag (:mod:`tagline.eval.span_candidates`)."""
     from tagline.eval.entities import bio_to_spans
+    from tagline.eval.span_candidates import span_candidates
 
     for sentence in sentences:
         offsets, features = tagger._sentence_features(sentence["text"], sentence["lang"])
         if not offsets:
-            yield [], None
+            yield [], None, []
             continue
         tags = tagger.model.predict_single(features)
+        spans = bio_to_spans(offsets, tags)
         marginals = getattr(tagger.model, "predict_marginals_single", None)
-        score = None
-        if marginals is not None:
-            token_marginals = marginals(features)
-            score = sum(token[tag] for token, tag in zip(token_marginals, tags)) / len(tags)
-        yield bio_to_spans(offsets, tags), score
+        if marginals is None:
+            yield spans, None, []
+            continue
+        token_marginals = marginals(features)
+        score = sum(token[tag] for token, tag in zip(token_marginals, tags)) / len(tags)
+        yield spans, score, span_candidates(offsets, token_marginals, spans)
 
 
 # The workers' niceness: on a busy machine the session's process gets the CPU first, so key

@@ -96,7 +96,7 @@ def _answers_line(model: SessionModel):
         value = model.current(step.slot)
         suggested = model.suggestion(step) if value is None else None
         if suggested is not None:  # a model's answer, not the annotator's: marked with a question mark
-            value_shown = plural(len(suggested.value["spans"]), "span") if step.task == "entities" \
+            value_shown = plural(len(model.spans()), "span") if step.task == "entities" \
                 else suggested.value["label"]
             shown, colour = f"{value_shown}?", "yellow"
         elif step.task == "entities":
@@ -118,7 +118,7 @@ def _span_lines(model: SessionModel, config, width: int, rows: int = 3):
 
     suggested = model.suggestion(Step("entities")) if model.current(("entities", None)) is None else None
     if suggested is not None and suggested.task == "entities":
-        return [_suggested_span_line(model, config, width, suggested.value["spans"], rows)]
+        return [_suggested_span_line(model, config, width, rows)]
     spans = model.spans()
     if not spans:
         return [Text("  no spans yet" if model.current(("entities", None)) is None else "  no entities", style="dim")]
@@ -133,24 +133,26 @@ def _span_lines(model: SessionModel, config, width: int, rows: int = 3):
     return [line]
 
 
-def _suggested_span_line(model: SessionModel, config, width: int, spans: list[dict], rows: int):
-    """A model's spans for this sentence, numbered as the keys that turn them off and on."""
+def _suggested_span_line(model: SessionModel, config, width: int, rows: int):
+    """A model's spans for this sentence, numbered as the keys that turn them off and on: the
+    suggested ones, then the candidates (off, marked ``?``, until turned on)."""
     from rich.text import Text
 
     suggestion = model.suggestion(Step("entities"))
+    offered = model.offered_spans()
     line = Text("  suggested" + (f" ({_source(suggestion)})" if suggestion else "") + ": ", style="yellow")
-    if not spans:
+    if not offered:
         line.append("no entities", style="dim")
         return line
-    for number, span in enumerate(spans, 1):
+    for number, (span, on, candidate) in enumerate(offered, 1):
         if line.cell_len > rows * width - width // 2:
-            line.append(f"… {plural(len(spans) - number + 1, 'more span')}", style="dim")
+            line.append(f"… {plural(len(offered) - number + 1, 'more span')}", style="dim")
             break
-        off = number in model.rejected
         line.append(f"{number}:", style="dim")
-        line.append(crop(span["text"], max(10, width // 2)),
-                    style="strike dim" if off else f"reverse {_label_colour(config, span['label'])}")
-        line.append(f" {span['label']}{' (off)' if off else ''}  ")
+        line.append(crop(span["text"], max(10, width // 2)), style=f"reverse {_label_colour(config, span['label'])}"
+                    if on else "dim" if candidate else "strike dim")
+        line.append(f" {span['label']}{'?' if candidate and not on else ' (off)' if not on else ''}  ",
+                    style="dim" if candidate and not on else "")
     return line
 
 
