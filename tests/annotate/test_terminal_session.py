@@ -301,6 +301,30 @@ def test_suggestions_are_shown_taken_with_one_key_overridden_and_recorded(sample
     assert {event["suggestion"]["source"] for event in recorded} == {"file:perfect.jsonl"}
 
 
+def test_tab_fixes_the_spans_from_a_label_question_and_space_takes_the_rest(sample_workspace, tmp_path):
+    predictions = tmp_path / "perfect.jsonl"
+    _perfect_predictions(sample_workspace, predictions, 2)
+    child = spawn(sample_workspace, "alice", "--suggest", f"file:{predictions}", rows=30, cols=120)
+    child.expect_exact("deepseek_ja-s0001 (1/77)")
+    child.expect_exact("Enter takes it")  # on the first stance question
+    child.send("\t")  # the token cursor, out of turn
+    child.expect_exact("mark ")
+    child.send("1")  # the first suggested span off
+    child.expect_exact("suggested span 1 off")
+    child.send(" ")  # the spans as they are now, and every other suggestion
+    child.expect_exact("deepseek_ja-s0002 (2/77)")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    child.close()
+    from tagline.annotate.events import load_view
+
+    recorded = events(sample_workspace)
+    gold = load_view(sample_workspace, "sample-gold").value("deepseek_ja-s0001", "entities")["spans"]
+    assert [event["task"] for event in recorded] == ["stance", "stance", "claim_type", "entities"]  # one append
+    assert recorded[3]["value"]["spans"] == gold[1:] and recorded[3]["suggestion"]["accepted"] == "changed"
+    assert all(event["suggestion"]["accepted"] == "as_is" for event in recorded[:3])
+
+
 def test_a_broken_suggestion_source_leaves_a_working_session(sample_workspace, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text("not json\n")
