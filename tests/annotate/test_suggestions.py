@@ -205,6 +205,21 @@ def test_candidates_are_listed_off_and_a_number_turns_one_on_and_the_spans_it_ov
     feed.close()
 
 
+def test_a_predictions_file_may_offer_candidates_and_they_are_checked_as_spans(sample_workspace, tmp_path):
+    first = next(sample_workspace.iter_sentences())["id"]
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"id": first, "entities": [{"start": 0, "end": 2, "label": "GPE"}],
+                                "candidates": [{"start": 9, "end": 17, "label": "ORG"}]}) + "\n", encoding="utf-8")
+    model, feed = _session(sample_workspace, FileSuggester(path, sample_workspace.config))
+    assert [(span["text"], on, candidate) for span, on, candidate in model.offered_spans()] == [
+        ("中国", True, False), ("DeepSeek", False, True)]
+    feed.close()
+    path.write_text(json.dumps({"id": first, "entities": [], "candidates": [{"start": 9, "end": 17, "label": "X"}]})
+                    + "\n", encoding="utf-8")
+    with pytest.raises(DataError, match="entity label 'X'"):
+        FileSuggester(path, sample_workspace.config)
+
+
 def test_a_span_turned_off_in_the_cursor_is_selected_to_grow_or_relabel(sample_workspace):
     model, feed = _session(sample_workspace, _Offering())
     model.handle_key(TAB)

@@ -32,7 +32,8 @@ def parse_suggestion(record: Mapping[str, Any], config: Config, where: str, *, s
     The record names its task (``task``), or it is told by its fields: ``entities`` (a list of
     ``{"start", "end", "label"}``) for entities, a ``target`` (or an id ``<sentence_id>@<target>``,
     as ``eval predict`` writes) for stance, else a claim type. ``label`` gives the label, ``score``
-    (optional) the model's confidence in [0, 1].
+    (optional) the model's confidence in [0, 1]. An entities record may add ``candidates``, spans
+    shaped as its ``entities``, which the session lists off after them.
     """
     sentence_id = sentence_id or record.get("sentence_id") or record.get("id")
     if not isinstance(sentence_id, str) or not sentence_id:
@@ -48,7 +49,8 @@ def parse_suggestion(record: Mapping[str, Any], config: Config, where: str, *, s
     score = _score(record.get("score"), where)
     if task == "entities":
         spans = record.get("entities", record.get("spans"))
-        return Suggestion(sentence_id, task, None, {"spans": _spans(spans, config, where)}, score, source)
+        candidates = tuple(_spans(record["candidates"], config, where)) if record.get("candidates") is not None else ()
+        return Suggestion(sentence_id, task, None, {"spans": _spans(spans, config, where)}, score, source, candidates)
     label = record.get("label")
     labels = config.labels(task)
     if label not in labels:
@@ -96,13 +98,16 @@ def _fits(sentence: Mapping[str, Any], suggestion: Suggestion) -> bool:
     if suggestion.task != "entities":
         return True
     length = len(sentence["text"])
-    return all(0 <= span["start"] < span["end"] <= length for span in suggestion.value["spans"])
+    return all(0 <= span["start"] < span["end"] <= length
+               for span in [*suggestion.value["spans"], *suggestion.candidates])
 
 
 def _completed(sentence: Mapping[str, Any], suggestion: Suggestion) -> Suggestion:
     value = suggestion_values(sentence, suggestion.task, suggestion.target, suggestion.value)
+    offered = suggestion_values(sentence, "entities", None, {"spans": suggestion.candidates}) \
+        if suggestion.candidates else {"spans": []}
     return Suggestion(suggestion.sentence_id, suggestion.task, suggestion.target, value, suggestion.score,
-                      suggestion.source)
+                      suggestion.source, tuple(offered["spans"]))
 
 
 class FileSuggester:
