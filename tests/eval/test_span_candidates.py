@@ -3,6 +3,8 @@ tokens' marginals, the likeliest kept while number keys last."""
 
 from __future__ import annotations
 
+import pytest
+
 from tagline.eval.span_candidates import span_candidates
 
 OFFSETS = [(0, 3), (4, 10), (11, 13)]
@@ -23,6 +25,7 @@ def test_only_as_many_as_the_number_keys_left_are_offered_the_likeliest_first():
     assert span_candidates(OFFSETS, MARGINALS, [(0, 3, "PERSON"), (11, 13, "DATE")], floor=0.1, limit=2) == []
 
 
+@pytest.mark.slow
 def test_the_builtin_model_offers_candidates_apart_from_its_spans(sample_workspace):
     from tagline.eval.builtin_suggester import suggestions_from, train_models, training_data
 
@@ -37,3 +40,27 @@ def test_the_builtin_model_offers_candidates_apart_from_its_spans(sample_workspa
             assert (candidate["start"], candidate["end"], candidate["label"]) not in spans
             assert candidate["text"] == by_id[suggestion.sentence_id][candidate["start"]:candidate["end"]]
         assert len(spans) + len(suggestion.candidates) <= 9 or not suggestion.candidates
+
+
+@pytest.mark.slow
+def test_printed_suggestions_carry_the_candidates_and_are_read_back_and_scored(runner, built_sample, tmp_path):
+    """`annotate suggest` prints each entity suggestion's candidates; the file is a `file:` source
+    that offers them again, and `eval score` reads it (the candidates are not scored)."""
+    import orjson
+
+    from tagline.annotate.sources import FileSuggester
+    from tagline.cli import main
+
+    root = str(built_sample.root)
+    result = runner.invoke(main, ["annotate", "suggest", "--source", "builtin", "--task", "entities", "-w", root])
+    assert result.exit_code == 0, result.output
+    lines = [orjson.loads(line) for line in result.stdout.splitlines()]
+    assert any(line.get("candidates") for line in lines)
+    path = tmp_path / "suggested.jsonl"
+    path.write_text(result.stdout, encoding="utf-8")
+    offered = {s.sentence_id: s.candidates for s in FileSuggester(path, built_sample.config).suggest(
+        list(built_sample.iter_sentences()))}
+    assert {line["id"]: len(line.get("candidates", [])) for line in lines} == {
+        sentence_id: len(candidates) for sentence_id, candidates in offered.items()}
+    scored = runner.invoke(main, ["eval", "score", str(path), "--task", "entities", "--split", "all", "-w", root])
+    assert scored.exit_code == 0, scored.output

@@ -68,6 +68,9 @@ def _line(suggestion) -> dict:
     if suggestion.task == "entities":
         line["entities"] = [{"start": s["start"], "end": s["end"], "label": s["label"]}
                             for s in suggestion.value["spans"]]
+        if suggestion.candidates:  # read back by file: (eval score reads the entities only)
+            line["candidates"] = [{"start": s["start"], "end": s["end"], "label": s["label"]}
+                                  for s in suggestion.candidates]
     else:
         line["label"] = suggestion.value["label"]
     if suggestion.score is not None:
