@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import time
 
-from tagline.annotate.session import SessionModel, Step
+from tagline.annotate.session import ENTITIES, SessionModel, Step
 from tagline.annotate.terminal.keys import Terminal
 from tagline.annotate.terminal.window import crop, fit_sentence, row_count
 from tagline.wording import plural
@@ -50,11 +50,10 @@ def render(model: SessionModel, width: int, height: int):
     below.append(_question(model, config, width))
     below.append(Text(model.message, style="yellow") if model.message else Text(""))
     below.append(_progress_line(model))
-    suggested = " · Space take all suggested" if model.feed is not None else ""
-    below.append(Text("u undo · s skip · b back · ? help · q quit" + (
-        " · Tab cursor · / find · x remove · Enter done" if model.step.task == "entities" else " · Enter keep")
-        + suggested,
-        style="dim"))
+    keys = " · Tab cursor · / find · x remove · Enter done" if model.step.task == "entities" else \
+        " · Enter keep" + (" · Tab spans" if ENTITIES in model.steps else "")  # the entities from any question
+    below.append(Text("u undo · s skip · b back · ? help · q quit" + keys +
+                      (" · Space all" if model.feed is not None else ""), style="dim"))
     # While a found span waits for its label (or its occurrence), the window follows it.
     focus = model.pending[0] if model.mode in ("occurrence", "entity_label") and model.pending else None
     highlights = [(span["start"], span["end"], f"reverse {_label_colour(config, span['label'])}")
@@ -196,7 +195,8 @@ def _question(model: SessionModel, config, width: int = 80):
         for key, label in config.keys("entities").items():
             line.append(f"[{key}]", style=f"bold {_label_colour(config, label)}")
             line.append(f" {label}  ")
-        line.append("· Tab/→ next · ← back · + − end · < > start · x remove · Enter done · Esc", style="dim")
+        line.append("· Tab/→ next · ← back · + − end · < > start · x remove · 1-9 a suggested span · "
+                    "Enter done · Space take all · Esc", style="dim")
         return line
     if model.mode == "entity_label" or step.task == "entities":
         if model.mode == "entity_label":
