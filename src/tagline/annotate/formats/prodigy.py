@@ -58,8 +58,8 @@ def task_hashes(task: dict) -> tuple[int, int | None]:
     return input_hash, _murmur(f"{input_hash}{keys[0]}={_hash_json(task[keys[0]])}")
 
 
-def _hash_json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+# json.dumps(value, sort_keys=True, separators=(",", ":")), without making an encoder per call
+_hash_json = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
 
 
 def _murmur(text: str) -> int:
