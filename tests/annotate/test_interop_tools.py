@@ -343,6 +343,32 @@ def test_prodigy_tokens_and_spans_line_up_in_spacy(a1, tmp_path):
     assert spans > 100
 
 
+def test_prodigy_export_has_prodigys_hashes(a1, tmp_path):
+    """Each record has the `_input_hash` Prodigy makes of its text, shared by the records of one text,
+    and the `_task_hash` Prodigy makes of its spans or options where it has some (see
+    test_prodigy_hashes.py for these hashes against Prodigy's own files)."""
+    from tagline.annotate.formats.prodigy import _murmur
+
+    out = tmp_path / "prodigy.jsonl"
+    export(a1, fmt="prodigy", annotator="a1", out=out)
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    by_text: dict[str, set[int]] = {}
+    shapes = set()
+    for record in records:
+        input_hash = _murmur("text=" + json.dumps(record["text"]))
+        assert list(record)[:3] == ["text", "meta", "_input_hash"] and record["_input_hash"] == input_hash
+        by_text.setdefault(record["text"], set()).add(record["_input_hash"])
+        key = "spans" if record.get("spans") else "options" if "options" in record else None
+        if key is None:
+            assert "_task_hash" not in record
+        else:
+            value = json.dumps(record[key], sort_keys=True, separators=(",", ":"))
+            assert record["_task_hash"] == _murmur(f"{input_hash}{key}={value}")
+        shapes.add((key, record.get("_view_id")))
+    assert {("spans", "ner_manual"), ("options", "choice")} <= shapes
+    assert all(len(hashes) == 1 for hashes in by_text.values()) and len(by_text) < len(records)
+
+
 def test_prodigy_tokens_spell_out_any_white_space_in_spacy():
     spacy_tokens = pytest.importorskip("spacy.tokens")
     from hypothesis import given, settings

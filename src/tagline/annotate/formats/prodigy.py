@@ -1,5 +1,5 @@
 """Prodigy: ``db-out`` JSONL (``ner_manual`` spans, ``choice`` options, binary ``label`` + ``answer``,
-``_annotator_id``); writes one record per sentence and question."""
+``_annotator_id``); writes one record per sentence and question, with Prodigy's own hashes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import json
 from collections import Counter
 from pathlib import Path
 from typing import BinaryIO
+
+import murmurhash
 
 from tagline.annotate.formats import jsontext
 from tagline.annotate.formats.common import (
@@ -28,6 +30,49 @@ from tagline.errors import InputError
 
 SPAN_VIEWS = frozenset({"ner_manual", "spans_manual", "ner"})
 REJECT_PREFIX = "reject:"
+# Prodigy's default hash keys (prodigy.util INPUT_HASH_KEYS, TASK_HASH_KEYS).
+OTHER_INPUT_KEYS = ("image", "html", "input")
+TASK_HASH_KEYS = ("spans", "label", "options", "arcs")
+
+
+def task_hashes(task: dict) -> tuple[int, int | None]:
+    """A task's ``_input_hash`` and ``_task_hash`` as Prodigy's ``set_hashes`` makes them (in its files
+    since 2018): ``murmurhash.hash`` (MurmurHash3, x86, 32 bits, seed 0, signed; the package Prodigy
+    hashes with) of ``text=`` and the text as JSON, and of the input hash followed by ``<key>=`` and
+    the JSON of the task key's value. The JSON is Python's with sorted keys, no spaces and non-ASCII
+    characters escaped (``srsly.json_dumps(..., sort_keys=True)``).
+
+    The task hash is None where Prodigy's files do not show how it is made: a task with no task key
+    (Prodigy then hashes the task's other keys), an empty one, or more than one. The task's input
+    must be its ``text`` alone.
+
+    >>> task_hashes({"text": "We make our data available.", "label": "new-dataset"})
+    (1100355967, -361904337)
+    """
+    if any(key in task for key in OTHER_INPUT_KEYS):
+        raise ValueError(f"the task has {', '.join(k for k in OTHER_INPUT_KEYS if k in task)} beside its text")
+    input_hash = _murmur("text=" + _hash_json(task["text"]))
+    keys = [key for key in TASK_HASH_KEYS if key in task]
+    if len(keys) != 1 or not task[keys[0]]:
+        return input_hash, None
+    return input_hash, _murmur(f"{input_hash}{keys[0]}={_hash_json(task[keys[0]])}")
+
+
+# json.dumps(value, sort_keys=True, separators=(",", ":")), without making an encoder per call
+_hash_json = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+
+def _murmur(text: str) -> int:
+    return int(murmurhash.hash(text))
+
+
+def _hashed(record: dict) -> dict:
+    """The record with its hashes after its text and meta, where Prodigy puts them."""
+    input_hash, task_hash = task_hashes(record)
+    front = {"text": record["text"], "meta": record["meta"], "_input_hash": input_hash}
+    if task_hash is not None:
+        front["_task_hash"] = task_hash
+    return {**front, **record}
 
 
 def read(path: Path, options: ReadOptions) -> ReadResult:
@@ -188,7 +233,8 @@ def _tokens(text: str, lang: str, spans: list[dict]) -> list[dict]:
 def write(data: ExportData, out: BinaryIO) -> ExportResult:
     """One ``ner_manual`` record (tokens and token-aligned spans) per sentence with an entity answer,
     and one ``choice`` record per classification answer (``options``/``accept``, with the task and
-    target in ``meta``); ``_annotator_id`` is the annotator's name (absent for gold)."""
+    target in ``meta``); ``_annotator_id`` is the annotator's name (absent for gold). Every record has
+    Prodigy's ``_input_hash``, and its ``_task_hash`` where it has spans or options (``task_hashes``)."""
     stance_labels = data.config.labels("stance") if "stance" in data.config.tasks else []
     claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
     count = 0
@@ -212,9 +258,9 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
                         record["meta"]["target"] = target
                     record["_view_id"] = "choice"
                 record["answer"] = "accept"
-                lines.append(record)
+                lines.append(_hashed(record))
             if not current:
-                lines.append(base)
+                lines.append(_hashed(base))
         out.write(jsontext.lines(lines))
         count += len(lines)
     return ExportResult(records=count)
