@@ -17,6 +17,7 @@ from tagline.eval.entity_features import (
     crf_features,
     dictionary_tags,
     held_out_dictionary_tags,
+    sentence_head_noun,
     span_dictionary,
 )
 
@@ -139,3 +140,42 @@ def test_training_sentences_get_dictionary_tags_from_the_other_folds_only():
     assert [tags[0] for tags in everything] == ["B-PERSON", "B-LOCATION", "B-PERSON"]
     three = held_out_dictionary_tags(texts, offsets, spans, folds=3)
     assert [tags[0] for tags in three] == ["B-PERSON", "O", "B-PERSON"]
+
+
+def test_conjunctions_join_each_token_to_its_neighbours_and_reach_three_away():
+    text = "レッドフォックス株式会社は東京都に本社を置く。"
+    offsets, fields = tokenize_with_fields(text, "ja")
+    words = [text[s:e] for s, e in offsets]
+    tags = dictionary_tags(text, offsets, {"東京都": "LOCATION"})
+    plain = crf_features(words, fields, tags, FeatureSettings())
+    assert not any("|0:pos" in key or "0|1:type" in key for item in plain for key in item)
+    joined = crf_features(words, fields, tags, FeatureSettings(conjunctions=True))
+    tokyo = words.index("東京")
+    assert joined[tokyo]["-1|0:pos"] == f"{fields[tokyo - 1].pos}|{fields[tokyo].pos}"
+    assert joined[tokyo]["0|1:type"] == "K|K" and joined[tokyo]["-1|0:dict"] == "O|B-LOCATION"
+    assert joined[tokyo]["-3:pos"] == fields[tokyo - 3].pos and joined[tokyo]["3:pos"] == fields[tokyo + 3].pos
+    assert "-1|0:pos" not in joined[0] and "0|1:pos" not in joined[-1] and "3:pos" not in joined[-3]
+
+
+def test_the_head_noun_of_a_definition_is_on_every_noun_of_the_sentence():
+    text = "レッドフォックス株式会社は、東京都千代田区に本社を置くITサービス企業である。"
+    offsets, fields = tokenize_with_fields(text, "ja")
+    words = [text[s:e] for s, e in offsets]
+    assert sentence_head_noun(words, fields) == "企業"
+    features = crf_features(words, fields, ["O"] * len(words), FeatureSettings(head_noun=True))
+    assert features[words.index("レッド")]["head"] == "企業" and features[words.index("本社")]["head"] == "企業"
+    assert "head" not in features[words.index("は")] and "head" not in features[words.index("置く")]
+    assert "head" not in crf_features(words, fields, ["O"] * len(words))[0]
+    assert sentence_head_noun(["東京"], tokenize_with_fields("東京", "ja")[1]) == ""
+
+
+def test_a_model_saved_before_a_setting_existed_predicts_with_it_off(tmp_path):
+    texts, langs, spans = _tiny_corpus()
+    old = CRFTagger(max_iterations=50, settings=FeatureSettings()).fit(texts, langs, spans)
+    old.save(tmp_path)
+    meta = json.loads((tmp_path / "crf.json").read_text(encoding="utf-8"))
+    for name in ("conjunctions", "head_noun"):
+        del meta["settings"][name]
+    (tmp_path / "crf.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+    loaded = CRFTagger.load(tmp_path)
+    assert loaded.settings == FeatureSettings() and loaded.predict(texts, langs) == old.predict(texts, langs)
