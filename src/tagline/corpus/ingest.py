@@ -101,18 +101,20 @@ def add_documents(
 
 def add_source_documents(
     workspace: Workspace, documents: Iterable[SourceDocument], *, lang: str | None = None, replace: bool = False,
-    sentence_meta: dict[str, list[dict[str, Any]]] | None = None, progress: ProgressCallback = no_progress,
+    sentence_meta: dict[str, list[dict[str, Any]]] | None = None, one_text_file: bool = False,
+    progress: ProgressCallback = no_progress,
 ) -> IngestReport:
     """Ingest already-read documents (see :func:`add_documents`).
 
     The whole check-and-write runs under the workspace lock, and the writes are one journalled
     transaction: two ingests at once never lose or double a document, and a failure or a killed
-    process leaves the workspace as it was.
+    process leaves the workspace as it was. With ``one_text_file`` (an import's records, by the
+    thousand) the texts go to one new file in ``documents/`` instead of a file per document.
     """
     documents = list(documents)
     with workspace.transaction() as transaction:
         return _add_locked(workspace, documents, transaction, lang=lang, replace=replace,
-                           sentence_meta=sentence_meta, progress=progress)
+                           sentence_meta=sentence_meta, one_text_file=one_text_file, progress=progress)
 
 
 # document, its sentences, its registry record
@@ -121,7 +123,7 @@ Planned = list[tuple[SourceDocument, list[dict[str, Any]], dict[str, Any] | None
 
 def _add_locked(workspace: Workspace, documents: list[SourceDocument], transaction: Transaction, *,
                 lang: str | None, replace: bool, sentence_meta: dict[str, list[dict[str, Any]]] | None,
-                progress: ProgressCallback) -> IngestReport:
+                one_text_file: bool, progress: ProgressCallback) -> IngestReport:
     report = IngestReport()
     planned = _plan(workspace, documents, report, lang=lang, replace=replace, sentence_meta=sentence_meta,
                     progress=progress)
@@ -133,10 +135,10 @@ def _add_locked(workspace: Workspace, documents: list[SourceDocument], transacti
     orphan_records = _carry_over(workspace, planned, report) if rewrite else []
 
     # Write order: document text, then sentences, then the registry line that makes it count. A
-    # replaced text stays beside the new one as a .bak, so orphaned offsets can still be read.
+    # replaced text stays beside the new one as a .bak (or where it was, in an import's text file),
+    # so orphaned offsets can still be read.
     workspace.documents_dir.mkdir(exist_ok=True)
-    transaction.write_texts((workspace.document_text_path(document.doc_id), document.text, existing is not None)
-                            for document, _, existing in planned)
+    placed = _write_texts(workspace, transaction, planned, one_text_file)
     if rewrite:
         replaced_ids = {document.doc_id for document, _, _ in planned}
         new_records = [record for _, records, _ in planned for record in records]
@@ -151,11 +153,14 @@ def _add_locked(workspace: Workspace, documents: list[SourceDocument], transacti
     now = utc_now()
     registry_records = []
     for document, records, existing in planned:
+        text_at, digest = placed.get(document.doc_id) or (None, document.text_sha256)
         entry: dict[str, object] = {"doc_id": document.doc_id, "source": document.source, "format": document.format,
-                 "encoding": document.encoding, "lang": document.lang, "text_sha256": document.text_sha256,
+                 "encoding": document.encoding, "lang": document.lang, "text_sha256": digest,
                  "n_sentences": len(records), "added": now}
         if existing is not None:
             entry["replaced"] = True
+        if text_at is not None:
+            entry["text_at"] = text_at
         if document.meta:
             entry["meta"] = document.meta
         registry_records.append(entry)
@@ -166,6 +171,17 @@ def _add_locked(workspace: Workspace, documents: list[SourceDocument], transacti
     return report
 
 
+
+def _write_texts(workspace: Workspace, transaction: Transaction, planned: Planned,
+                 one_text_file: bool) -> dict[str, tuple[dict[str, Any], str]]:
+    """Write the planned documents' texts; for those in one text file, their ``text_at`` and digest."""
+    if one_text_file:
+        from tagline.corpus.texts import write_texts_file
+
+        return write_texts_file(workspace, transaction, [document for document, _, _ in planned])
+    transaction.write_texts((workspace.document_text_path(document.doc_id), document.text, existing is not None)
+                            for document, _, existing in planned)
+    return {}
 
 
 def _plan(workspace: Workspace, documents: list[SourceDocument], report: IngestReport, *, lang: str | None,

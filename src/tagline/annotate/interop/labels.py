@@ -87,9 +87,16 @@ class LabelMapper:
         self.config = config
         self.label_map = label_map
         self.bad_values: dict[tuple[str, str], str] = {}
+        self._resolved: dict[tuple[str, str], str | None | Literal[_Unknown.UNKNOWN]] = {}
 
     def resolve(self, task: str, label: str) -> str | None | Literal[_Unknown.UNKNOWN]:
         """The configured label, ``None`` when the map leaves the label out, or ``_UNKNOWN``."""
+        key = (task, label)
+        if key not in self._resolved:  # a file holds few labels, each many times
+            self._resolved[key] = self._resolve(task, label)
+        return self._resolved[key]
+
+    def _resolve(self, task: str, label: str) -> str | None | Literal[_Unknown.UNKNOWN]:
         configured = self.config.labels(task)
         for table in (self.label_map.get(task, {}), self.label_map.get(None, {})):
             if label in table:
