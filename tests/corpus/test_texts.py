@@ -98,3 +98,18 @@ def test_a_registry_line_naming_a_file_outside_documents_is_refused(ws, tmp_path
         list(read_records(ws.documents_path, kind="document"))
     with pytest.raises(DataError):
         read_text(ws, "batch-1")
+
+
+def test_an_import_runs_without_cyclic_garbage_collection_and_turns_it_back_on(ws, tmp_path):
+    import gc
+
+    seen = []
+    assert gc.isenabled()
+    import_file(ws, doccano(tmp_path / "batch.jsonl", TEXTS), fmt="doccano", annotator="alice",
+                progress=lambda done, total, what: seen.append(gc.isenabled()))
+    assert seen and not any(seen) and gc.isenabled()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"text": "Alice said so.", "label": [[0, 5, "NOT-A-LABEL"]]}) + "\n", encoding="utf-8")
+    with pytest.raises(DataError):
+        import_file(ws, bad, fmt="doccano", annotator="alice")
+    assert gc.isenabled()

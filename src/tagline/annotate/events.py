@@ -65,18 +65,21 @@ def event_problems(event: Mapping[str, Any], config: Config, sentence_text: str 
             problems.append(f"label {value.get('label')!r} is not one of {', '.join(labels)}")
         return problems
     for number, span in enumerate(value.get("spans", []), 1):
-        where = f"span {number} ({span['start']}:{span['end']} {span['label']})"
+        start, end = span["start"], span["end"]
+        if (span["label"] in labels and start < end and
+                (sentence_text is None or (end <= len(sentence_text) and sentence_text[start:end] == span["text"]))):
+            continue  # the common case, without making the messages
+        where = f"span {number} ({start}:{end} {span['label']})"
         if span["label"] not in labels:
             problems.append(f"{where}: label {span['label']!r} is not one of {', '.join(labels)}")
-        if span["end"] <= span["start"]:
+        if end <= start:
             problems.append(f"{where}: end must be greater than start")
         elif sentence_text is not None:
-            if span["end"] > len(sentence_text):
+            if end > len(sentence_text):
                 problems.append(f"{where}: end is past the end of the sentence ({len(sentence_text)} characters)")
-            elif sentence_text[span["start"]:span["end"]] != span["text"]:
+            elif sentence_text[start:end] != span["text"]:
                 problems.append(
-                    f"{where}: offsets cover {sentence_text[span['start']:span['end']]!r} but the span text is "
-                    f"{span['text']!r}"
+                    f"{where}: offsets cover {sentence_text[start:end]!r} but the span text is {span['text']!r}"
                 )
     return problems
 

@@ -205,6 +205,7 @@ def _new_document(record: ForeignRecord, doc_id: str, config: Config, encoding: 
     spans = segment_document(document, document_lang)
     if not spans:
         raise InputError("the record has no text", where=record.where, fix="give every record its text")
+    document.sentence_spans = tuple(spans)  # the ingest keeps these sentences, not segmenting the text again
     frame = Frame([FrameSentence(make_sentence_id(doc_id, number), start, end, record.text[start:end])
                    for number, (start, end) in enumerate(spans, 1)])
     return document, frame
@@ -266,26 +267,31 @@ def _place_spans(record: ForeignRecord, answer: ForeignAnswer, frame: Frame, opt
                  placed: dict, conflicts: list[str], problems: list[tuple[str, str]]) -> int:
     """Put a span answer's spans on the sentences that hold them (one entity answer per sentence of
     the record, ``[]`` where none falls); returns how many duplicate spans were merged."""
-    by_sentence: dict[str, list[dict]] = {sentence.sentence_id: [] for sentence in frame.sentences}
+    text = record.text
+    sentences = frame.sentences
+    by_sentence: dict[str, dict[tuple[int, int, str], dict]] = {sentence.sentence_id: {} for sentence in sentences}
+    counts = dict.fromkeys(by_sentence, 0)
     for span in answer.spans:
-        problem = _span_problem(record.text, span, options)
-        if problem:
-            problems.append((span.where or answer.where, problem))
+        start, end = span.start, span.end
+        covered = text[start:end]
+        if not (0 <= start < end <= len(text) and (span.text is None or covered == span.text)):
+            problems.append((span.where or answer.where, _span_problem(text, span, options) or ""))
             continue
-        home = next((s for s in frame.sentences if s.start <= span.start and span.end <= s.end), None)
+        home = sentences[0] if len(sentences) == 1 and sentences[0].start <= start and end <= sentences[0].end \
+            else next((s for s in sentences if s.start <= start and end <= s.end), None)
         if home is None:
-            problems.append((span.where or answer.where, f"span {span.start}:{span.end} {span.label} "
-                                                         f"({record.text[span.start:span.end]!r}) is not inside one "
-                                                         "sentence (it crosses a sentence boundary or covers white "
-                                                         "space between sentences)"))
+            problems.append((span.where or answer.where, f"span {start}:{end} {span.label} ({covered!r}) is not "
+                                                         "inside one sentence (it crosses a sentence boundary or "
+                                                         "covers white space between sentences)"))
             continue
-        by_sentence[home.sentence_id].append({"start": span.start - home.start, "end": span.end - home.start,
-                                              "label": span.label, "text": record.text[span.start:span.end]})
+        # The last of equal spans is kept, as the file's last word on it.
+        by_sentence[home.sentence_id][(start - home.start, end - home.start, span.label)] = {
+            "start": start - home.start, "end": end - home.start, "label": span.label, "text": covered}
+        counts[home.sentence_id] += 1
     duplicates = 0
-    for sentence_id, spans in by_sentence.items():
-        unique = {(s["start"], s["end"], s["label"]): s for s in spans}
-        duplicates += len(spans) - len(unique)
-        value = {"spans": sorted(unique.values(), key=lambda s: (s["start"], s["end"], s["label"]))}
+    for sentence_id, unique in by_sentence.items():
+        duplicates += counts[sentence_id] - len(unique)
+        value = {"spans": [unique[key] for key in sorted(unique)]}
         _put(placed, conflicts, Answer(sentence_id, answer.annotator, "entities", None, value, answer.where))
     return duplicates
 
