@@ -350,6 +350,7 @@ def new_writes(workspace: Workspace, answers: list[Answer], gold: bool, fmt: str
     counted as unchanged and not written again."""
     from tagline.annotate.events import load_view, make_event
     from tagline.annotate.gold import gold_record, gold_view
+    from tagline.corpus.primitives import utc_now
 
     writes = NewWrites()
     if gold:
@@ -364,6 +365,7 @@ def new_writes(workspace: Workspace, answers: list[Answer], gold: bool, fmt: str
             writes.gold_records.append(record)
         return writes
     views: dict[str, AnnotatorView] = {}
+    now, source = utc_now(), f"import:{fmt}"  # one command's events, made at one time
     for answer in answers:
         annotator = answer.annotator
         # Only gold answers have none: the import names every other answer's annotator or refuses the file.
@@ -375,7 +377,7 @@ def new_writes(workspace: Workspace, answers: list[Answer], gold: bool, fmt: str
             writes.unchanged += 1
             continue
         writes.events_by_annotator.setdefault(annotator, []).append(
-            make_event(answer.sentence_id, annotator, answer.task, answer.value, source=f"import:{fmt}"))
+            make_event(answer.sentence_id, annotator, answer.task, answer.value, source=source, time=now))
     from tagline.annotate.answers import check_can_answer
 
     for annotator in writes.events_by_annotator:
