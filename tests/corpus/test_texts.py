@@ -113,3 +113,20 @@ def test_an_import_runs_without_cyclic_garbage_collection_and_turns_it_back_on(w
     with pytest.raises(DataError):
         import_file(ws, bad, fmt="doccano", annotator="alice")
     assert gc.isenabled()
+
+
+def test_corpus_add_of_a_jsonl_corpus_keeps_its_texts_in_one_file_and_a_txt_document_its_own(ws, tmp_path):
+    corpus = tmp_path / "news.jsonl"
+    corpus.write_text("".join(json.dumps({"id": f"n{number}", "text": text}, ensure_ascii=False) + "\n"
+                              for number, text in enumerate(TEXTS)), encoding="utf-8")
+    (tmp_path / "own.txt").write_text("Li Wei of Globex warned that demand slowed.", encoding="utf-8")
+    add_documents(ws, [corpus, tmp_path / "own.txt"])
+    assert sorted(path.name for path in ws.documents_dir.iterdir()) == ["n0.texts", "own.txt"]
+    assert [ws.document_text(f"n{number}") for number in range(3)] == TEXTS
+    first = (ws.documents_dir / "n0.texts").read_bytes()
+    corpus.write_text(json.dumps({"id": "n0", "text": TEXTS[0] + " Prices fell."}) + "\n", encoding="utf-8")
+    add_documents(ws, [corpus], replace=True)
+    assert (ws.documents_dir / "n0.texts").read_bytes() == first  # never rewritten: orphans' offsets point there
+    assert ws.document_text("n0") == TEXTS[0] + " Prices fell." and ws.document_text("n1") == TEXTS[1]
+    assert (ws.documents_dir / "n0-2.texts").exists()
+    assert list(iter_errors(validate_workspace(ws))) == []

@@ -101,20 +101,20 @@ def add_documents(
 
 def add_source_documents(
     workspace: Workspace, documents: Iterable[SourceDocument], *, lang: str | None = None, replace: bool = False,
-    sentence_meta: dict[str, list[dict[str, Any]]] | None = None, one_text_file: bool = False,
-    progress: ProgressCallback = no_progress,
+    sentence_meta: dict[str, list[dict[str, Any]]] | None = None, progress: ProgressCallback = no_progress,
 ) -> IngestReport:
     """Ingest already-read documents (see :func:`add_documents`).
 
     The whole check-and-write runs under the workspace lock, and the writes are one journalled
     transaction: two ingests at once never lose or double a document, and a failure or a killed
-    process leaves the workspace as it was. With ``one_text_file`` (an import's records, by the
-    thousand) the texts go to one new file in ``documents/`` instead of a file per document.
+    process leaves the workspace as it was. The texts of documents made from the records of one file
+    (an import, a JSONL or CSV corpus) go to one new file in ``documents/``; a document that was a
+    file of its own gets ``documents/<doc_id>.txt``.
     """
     documents = list(documents)
     with workspace.transaction() as transaction:
         return _add_locked(workspace, documents, transaction, lang=lang, replace=replace,
-                           sentence_meta=sentence_meta, one_text_file=one_text_file, progress=progress)
+                           sentence_meta=sentence_meta, progress=progress)
 
 
 # document, its sentences, its registry record
@@ -123,7 +123,7 @@ Planned = list[tuple[SourceDocument, list[dict[str, Any]], dict[str, Any] | None
 
 def _add_locked(workspace: Workspace, documents: list[SourceDocument], transaction: Transaction, *,
                 lang: str | None, replace: bool, sentence_meta: dict[str, list[dict[str, Any]]] | None,
-                one_text_file: bool, progress: ProgressCallback) -> IngestReport:
+                progress: ProgressCallback) -> IngestReport:
     report = IngestReport()
     planned = _plan(workspace, documents, report, lang=lang, replace=replace, sentence_meta=sentence_meta,
                     progress=progress)
@@ -138,7 +138,7 @@ def _add_locked(workspace: Workspace, documents: list[SourceDocument], transacti
     # replaced text stays beside the new one as a .bak (or where it was, in an import's text file),
     # so orphaned offsets can still be read.
     workspace.documents_dir.mkdir(exist_ok=True)
-    placed = _write_texts(workspace, transaction, planned, one_text_file)
+    placed = _write_texts(workspace, transaction, planned)
     if rewrite:
         replaced_ids = {document.doc_id for document, _, _ in planned}
         new_records = [record for _, records, _ in planned for record in records]
@@ -172,16 +172,16 @@ def _add_locked(workspace: Workspace, documents: list[SourceDocument], transacti
 
 
 
-def _write_texts(workspace: Workspace, transaction: Transaction, planned: Planned,
-                 one_text_file: bool) -> dict[str, tuple[dict[str, Any], str]]:
-    """Write the planned documents' texts; for those in one text file, their ``text_at`` and digest."""
-    if one_text_file:
-        from tagline.corpus.texts import write_texts_file
+def _write_texts(workspace: Workspace, transaction: Transaction,
+                 planned: Planned) -> dict[str, tuple[dict[str, Any], str]]:
+    """Write the planned documents' texts: those made from the records of one file in one text file
+    (their ``text_at`` and digest are returned), the others each in a file of its own."""
+    from tagline.corpus.texts import RECORD_FORMATS, write_texts_file
 
-        return write_texts_file(workspace, transaction, [document for document, _, _ in planned])
+    records = [document for document, _, _ in planned if document.format in RECORD_FORMATS]
     transaction.write_texts((workspace.document_text_path(document.doc_id), document.text, existing is not None)
-                            for document, _, existing in planned)
-    return {}
+                            for document, _, existing in planned if document.format not in RECORD_FORMATS)
+    return write_texts_file(workspace, transaction, records) if records else {}
 
 
 def _plan(workspace: Workspace, documents: list[SourceDocument], report: IngestReport, *, lang: str | None,

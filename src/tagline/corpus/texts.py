@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from tagline.corpus.workspace import Workspace
 
 TEXTS_SUFFIX = ".texts"
+# Documents made from the records of one file (an import, a JSONL or CSV corpus): by the thousand,
+# so their texts go to one file; a .txt or .md document keeps a file of its own.
+RECORD_FORMATS = ("import", "jsonl", "csv")
 # A text file's name in documents/: never a path elsewhere (the registry names it).
 TEXTS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,159}\.texts$")
 
@@ -95,10 +98,10 @@ def write_texts_file(workspace: Workspace, transaction: Transaction,
     """Write the texts of ``documents`` one after another to one new file in ``documents/`` (written
     whole, fsync'd once, then linked into place; removed again if the transaction fails) and return,
     per document, its ``text_at`` and the SHA-256 of its text. The file is named after the first
-    document, which no other import adds again; the caller holds the workspace lock."""
+    document (with a number when that name is taken); the caller holds the workspace lock."""
     name = f"{documents[0].doc_id}{TEXTS_SUFFIX}"
     number = 1
-    while os.path.lexists(workspace.documents_dir / name):  # left by hand: never written over
+    while os.path.lexists(workspace.documents_dir / name):  # an earlier version's, or left there: kept
         number += 1
         name = f"{documents[0].doc_id}-{number}{TEXTS_SUFFIX}"
     placed: dict[str, tuple[dict[str, Any], str]] = {}

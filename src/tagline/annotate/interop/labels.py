@@ -122,6 +122,8 @@ def map_labels(records: list[ForeignRecord], mapper: LabelMapper, config: Config
     missing_targets: dict[str, str] = {}
     missing_tasks: dict[str, str] = {}
     dropped = 0
+    # Entity labels this file maps to a configured label: a look-up per span instead of a call.
+    resolved: dict[str, str] = {}
     for record in records:
         kept = []
         for answer in record.answers:
@@ -144,12 +146,13 @@ def map_labels(records: list[ForeignRecord], mapper: LabelMapper, config: Config
             if answer.kind == "spans":
                 spans = []
                 for span in answer.spans:
-                    mapped = mapper.resolve("entities", span.label)
+                    mapped = resolved.get(span.label) or mapper.resolve("entities", span.label)
                     if mapped is _UNKNOWN:
                         unknown.setdefault(("entities", span.label), [0, span.where or answer.where])[0] += 1
                     elif mapped is None:
                         dropped += 1
                     else:
+                        resolved[span.label] = mapped
                         span.label = mapped
                         spans.append(span)
                 answer.spans = spans

@@ -4,7 +4,9 @@ change anything. Nothing here writes; the caller holds the workspace lock from p
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -193,11 +195,18 @@ def _onto_document(record: ForeignRecord, doc_id: str, existing: dict, stored: l
     return Frame([FrameSentence(s["id"], s["start"], s["end"], s["text"]) for s in stored])
 
 
-def _new_document(record: ForeignRecord, doc_id: str, config: Config, encoding: str) -> tuple[SourceDocument, Frame]:
-    from tagline.corpus.ingest import segment_document
-    from tagline.corpus.ingest import sentence_id as make_sentence_id
+@functools.cache
+def _segmenting() -> tuple[Callable[..., list[tuple[int, int]]], Callable[[str, int], str], Callable[[str], str]]:
+    """The ingest's segmenting, sentence ids and language guess: imported on first use (they load the
+    segmenters), once, not once per record."""
+    from tagline.corpus.ingest import segment_document, sentence_id
     from tagline.corpus.segment import detect_lang
 
+    return segment_document, sentence_id, detect_lang
+
+
+def _new_document(record: ForeignRecord, doc_id: str, config: Config, encoding: str) -> tuple[SourceDocument, Frame]:
+    segment_document, make_sentence_id, detect_lang = _segmenting()
     document_lang = record.lang or (config.language if config.language != "auto" else detect_lang(record.text))
     document = SourceDocument(doc_id, record.text, record.where, "import", encoding, document_lang,
                               record.split, dict(record.meta), single_sentence=not record.whole_document,

@@ -23,7 +23,7 @@ def write_import(workspace: Workspace, new_documents: list, events_by_annotator:
     with workspace.transaction() as transaction:
         if new_documents:
             add_source_documents(workspace, [document for document, _ in new_documents], progress=progress,
-                                 sentence_meta=sentence_meta, one_text_file=True)
+                                 sentence_meta=sentence_meta)
             planned = {s.sentence_id: s.text for _, frame in new_documents for s in frame.sentences}
             doc_ids = {document.doc_id for document, _ in new_documents}
             stored = {s["id"]: s["text"] for s in workspace.iter_sentences() if s["doc_id"] in doc_ids}
