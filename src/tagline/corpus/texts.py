@@ -1,6 +1,7 @@
 """Where a document's text is kept, and the one way to read it: a file of its own
-(``documents/<doc_id>.txt``), or a stretch of the one text file an import wrote for all its documents
-(``documents/<name>.texts``, named with the byte offset and length in the document's registry line)."""
+(``documents/<doc_id>.txt``), or a stretch of the one text file written for all the documents made
+from one file's records (``documents/<name>.texts``; the document's registry line names it, with
+the byte offset and length)."""
 
 from __future__ import annotations
 
