@@ -70,7 +70,7 @@ def test_a_debate_is_one_document_with_its_lines_as_sentences_in_order(cw_worksp
     assert (summary["documents_added"], summary["sentences"], summary["gold"]) == (1, 300, 300)
     rows = read_checkthat_debate(path)
     sentences = list(cw_workspace.iter_sentences())
-    document = cw_workspace.document_text_path("checkthat2019-20160226_10_gop").read_text(encoding="utf-8")
+    document = cw_workspace.document_text("checkthat2019-20160226_10_gop")
     assert [s["text"] for s in sentences] == [row["text"].strip() for row in rows]
     assert rows[290]["text"] != rows[290]["text"].strip()
     assert all(document[s["start"]:s["end"]] == s["text"] for s in sentences)

@@ -9,21 +9,23 @@ from typing import TYPE_CHECKING, Any
 
 from tagline.corpus.config import ADD_TARGETS, Config
 from tagline.corpus.store import utc_now
-from tagline.schemas import LABEL_TASKS
+from tagline.schemas import LABEL_TASKS, TASKS
 
 if TYPE_CHECKING:
     from tagline.corpus.workspace import Workspace
 
 
 def make_event(sentence_id: str, annotator: str, task: str, value: dict[str, Any] | None, *, op: str = "set",
-               source: str | None = None, suggestion: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A new event record (see the ``event`` schema), stamped with the current UTC time.
+               source: str | None = None, suggestion: dict[str, Any] | None = None,
+               time: str | None = None) -> dict[str, Any]:
+    """A new event record (see the ``event`` schema), stamped with the current UTC time (or ``time``,
+    the one time of all the events a command makes at once, such as an import).
 
     ``suggestion`` is the provenance of an answer made where a model had suggested one: its
     source, score, and whether it was accepted as is or changed (see
     :meth:`tagline.annotate.suggest.Suggestion.provenance`).
     """
-    event = {"sentence_id": sentence_id, "annotator": annotator, "time": utc_now(), "task": task,
+    event = {"sentence_id": sentence_id, "annotator": annotator, "time": time or utc_now(), "task": task,
              "op": op, "value": value}
     if source:
         event["source"] = source
@@ -49,7 +51,7 @@ def event_problems(event: Mapping[str, Any], config: Config, sentence_text: str 
     task = event["task"]
     if sentence_text is None and not orphaned:
         problems.append(f"sentence id {event['sentence_id']!r} is not in sentences.jsonl")
-    if task not in config.tasks:
+    if task not in TASKS or task not in config.data["tasks"]:  # not in config.tasks, without making it
         return problems + [f"task {task!r} is not configured in tagline.toml"]
     value = event.get("value") or {}
     if task == "stance":
@@ -65,18 +67,21 @@ def event_problems(event: Mapping[str, Any], config: Config, sentence_text: str 
             problems.append(f"label {value.get('label')!r} is not one of {', '.join(labels)}")
         return problems
     for number, span in enumerate(value.get("spans", []), 1):
-        where = f"span {number} ({span['start']}:{span['end']} {span['label']})"
+        start, end = span["start"], span["end"]
+        if (span["label"] in labels and start < end and
+                (sentence_text is None or (end <= len(sentence_text) and sentence_text[start:end] == span["text"]))):
+            continue  # the common case, without making the messages
+        where = f"span {number} ({start}:{end} {span['label']})"
         if span["label"] not in labels:
             problems.append(f"{where}: label {span['label']!r} is not one of {', '.join(labels)}")
-        if span["end"] <= span["start"]:
+        if end <= start:
             problems.append(f"{where}: end must be greater than start")
         elif sentence_text is not None:
-            if span["end"] > len(sentence_text):
+            if end > len(sentence_text):
                 problems.append(f"{where}: end is past the end of the sentence ({len(sentence_text)} characters)")
-            elif sentence_text[span["start"]:span["end"]] != span["text"]:
+            elif sentence_text[start:end] != span["text"]:
                 problems.append(
-                    f"{where}: offsets cover {sentence_text[span['start']:span['end']]!r} but the span text is "
-                    f"{span['text']!r}"
+                    f"{where}: offsets cover {sentence_text[start:end]!r} but the span text is {span['text']!r}"
                 )
     return problems
 

@@ -10,6 +10,7 @@ from typing import Any
 from tagline.annotate.events import event_problems
 from tagline.corpus.annotators import annotator_kinds
 from tagline.corpus.store import LineProblem, iter_lines, read_records
+from tagline.corpus.texts import read_text, read_text_bytes, text_place
 from tagline.corpus.workspace import Workspace
 from tagline.errors import TaglineError
 from tagline.schemas import schema_errors
@@ -65,6 +66,14 @@ def validate_workspace(workspace: Workspace) -> list[LineProblem]:
     return [LineProblem(_show(p.path), p.line, p.message, p.warning) for p in problems]
 
 
+def _text_where(workspace: Workspace, doc_id: str, record: dict[str, Any], *, short: bool = False) -> str:
+    """Where a document's text is, for messages: its file (``documents/NAME`` when ``short``), and
+    the bytes in an import's text file."""
+    path, offset, length = text_place(workspace, doc_id, record)
+    shown = f"documents/{path.name}" if short else _show(path)
+    return shown if length is None else f"{shown} (bytes {offset}-{offset + length})"
+
+
 def _show(path: str | os.PathLike[str]) -> str:
     try:
         relative = os.path.relpath(path)
@@ -102,15 +111,16 @@ def _check_documents(workspace: Workspace, problems: list[LineProblem]) -> dict[
             continue
         documents[record["doc_id"]] = {**record, "_line": line}
     for doc_id, record in documents.items():
-        text_path = workspace.document_text_path(doc_id)
-        if not text_path.exists():
+        try:
+            text = read_text_bytes(workspace, doc_id, record)
+        except FileNotFoundError:
             problems.append(LineProblem(_show(workspace.documents_path), record["_line"],
-                                        f"document text {_show(text_path)} is missing"))
+                                        f"document text {_text_where(workspace, doc_id, record)} is missing"))
             continue
-        digest = hashlib.sha256(text_path.read_bytes()).hexdigest()
-        if digest != record["text_sha256"]:
-            problems.append(LineProblem(_show(text_path), 0, "document text does not match its checksum in "
-                                        "documents.jsonl (was it edited?); sentence offsets may be wrong"))
+        if hashlib.sha256(text).hexdigest() != record["text_sha256"]:
+            problems.append(LineProblem(_text_where(workspace, doc_id, record), 0, "document text does not "
+                                        "match its checksum in documents.jsonl (was it edited?); sentence offsets "
+                                        "may be wrong"))
     return documents
 
 
@@ -136,12 +146,15 @@ def _check_sentences(workspace: Workspace, documents: dict[str, dict[str, Any]],
             problems.append(LineProblem(where, line, f"doc_id {doc_id!r} is not in documents.jsonl"))
             continue
         if cached_doc[0] != doc_id:
-            path = workspace.document_text_path(doc_id)
-            cached_doc = (doc_id, workspace.document_text(doc_id) if path.exists() else None)
+            try:
+                cached_doc = (doc_id, read_text(workspace, doc_id, documents[doc_id]))
+            except (FileNotFoundError, UnicodeDecodeError):
+                cached_doc = (doc_id, None)  # reported with the documents
         document_text = cached_doc[1]
         if document_text is not None and document_text[record["start"]:record["end"]] != record["text"]:
             problems.append(LineProblem(where, line, f"offsets {record['start']}:{record['end']} do not cover the "
-                                        f"sentence text in documents/{doc_id}.txt"))
+                                        "sentence text in "
+                                        f"{_text_where(workspace, doc_id, documents[doc_id], short=True)}"))
     return texts
 
 

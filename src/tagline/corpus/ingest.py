@@ -107,7 +107,9 @@ def add_source_documents(
 
     The whole check-and-write runs under the workspace lock, and the writes are one journalled
     transaction: two ingests at once never lose or double a document, and a failure or a killed
-    process leaves the workspace as it was.
+    process leaves the workspace as it was. The texts of documents made from the records of one file
+    (an import, a JSONL or CSV corpus) go to one new file in ``documents/``; a document that was a
+    file of its own gets ``documents/<doc_id>.txt``.
     """
     documents = list(documents)
     with workspace.transaction() as transaction:
@@ -133,10 +135,10 @@ def _add_locked(workspace: Workspace, documents: list[SourceDocument], transacti
     orphan_records = _carry_over(workspace, planned, report) if rewrite else []
 
     # Write order: document text, then sentences, then the registry line that makes it count. A
-    # replaced text stays beside the new one as a .bak, so orphaned offsets can still be read.
+    # replaced text stays beside the new one as a .bak (or where it was, in an import's text file),
+    # so orphaned offsets can still be read.
     workspace.documents_dir.mkdir(exist_ok=True)
-    transaction.write_texts((workspace.document_text_path(document.doc_id), document.text, existing is not None)
-                            for document, _, existing in planned)
+    placed = _write_texts(workspace, transaction, planned)
     if rewrite:
         replaced_ids = {document.doc_id for document, _, _ in planned}
         new_records = [record for _, records, _ in planned for record in records]
@@ -151,11 +153,14 @@ def _add_locked(workspace: Workspace, documents: list[SourceDocument], transacti
     now = utc_now()
     registry_records = []
     for document, records, existing in planned:
+        text_at, digest = placed.get(document.doc_id) or (None, document.text_sha256)
         entry: dict[str, object] = {"doc_id": document.doc_id, "source": document.source, "format": document.format,
-                 "encoding": document.encoding, "lang": document.lang, "text_sha256": document.text_sha256,
+                 "encoding": document.encoding, "lang": document.lang, "text_sha256": digest,
                  "n_sentences": len(records), "added": now}
         if existing is not None:
             entry["replaced"] = True
+        if text_at is not None:
+            entry["text_at"] = text_at
         if document.meta:
             entry["meta"] = document.meta
         registry_records.append(entry)
@@ -166,6 +171,17 @@ def _add_locked(workspace: Workspace, documents: list[SourceDocument], transacti
     return report
 
 
+
+def _write_texts(workspace: Workspace, transaction: Transaction,
+                 planned: Planned) -> dict[str, tuple[dict[str, Any], str]]:
+    """Write the planned documents' texts: those made from the records of one file in one text file
+    (their ``text_at`` and digest are returned), the others each in a file of its own."""
+    from tagline.corpus.texts import RECORD_FORMATS, write_texts_file
+
+    records = [document for document, _, _ in planned if document.format in RECORD_FORMATS]
+    transaction.write_texts((workspace.document_text_path(document.doc_id), document.text, existing is not None)
+                            for document, _, existing in planned if document.format not in RECORD_FORMATS)
+    return write_texts_file(workspace, transaction, records) if records else {}
 
 
 def _plan(workspace: Workspace, documents: list[SourceDocument], report: IngestReport, *, lang: str | None,

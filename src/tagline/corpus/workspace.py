@@ -102,17 +102,16 @@ class Workspace:
         return [path.stem for path in self.annotation_files()]
 
     def document_text_path(self, doc_id: str) -> Path:
-        from tagline.corpus.readers import DOC_ID
+        """``documents/<doc_id>.txt``, where a document added as a file of its own keeps its text."""
+        from tagline.corpus.texts import text_file_path
 
-        if not DOC_ID.match(doc_id):  # never a path outside documents/
-            raise WorkspaceError(f"document id {doc_id!r} is not valid", where=str(self.documents_dir),
-                                 fix="document ids use letters, digits, '.', '_' or '-'")
-        return self.documents_dir / f"{doc_id}.txt"
+        return text_file_path(self, doc_id)
 
     def document_text(self, doc_id: str) -> str:
-        path = self.document_text_path(doc_id)
-        with open(path, encoding="utf-8", newline="") as handle:
-            return handle.read()
+        """A document's text, wherever the registry says it is (see :mod:`tagline.corpus.texts`)."""
+        from tagline.corpus.texts import read_text
+
+        return read_text(self, doc_id)
 
     def iter_sentences(self, *, problems: list[LineProblem] | None = None) -> Iterator[dict[str, Any]]:
         """Stream the sentence records in file order."""

@@ -40,6 +40,14 @@ class Sentence(TypedDict):
     meta: NotRequired[dict[str, Any]]
 
 
+class TextAt(TypedDict):
+    """Where a document's text is in a text file of ``documents/`` that holds an import's texts."""
+
+    file: Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,159}\.texts$")]
+    offset: Annotated[int, Meta(ge=0)]
+    bytes: Annotated[int, Meta(ge=0)]
+
+
 class Document(TypedDict):
     """One line of ``documents.jsonl`` (schema ``document``)."""
 
@@ -52,6 +60,7 @@ class Document(TypedDict):
     n_sentences: Annotated[int, Meta(ge=0)]
     added: str
     replaced: NotRequired[bool]
+    text_at: NotRequired[TextAt]
     meta: NotRequired[dict[str, Any]]
 
 

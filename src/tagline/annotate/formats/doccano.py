@@ -106,6 +106,10 @@ def _answers(value: list, where: str, name: str, *, spans_only: bool = False,
         raise InputError(f"`{name}` must be a list of category names", where=where, fix="fix the record")
     spans = []
     for item in value:
+        if type(item) is list and len(item) == 3 and type(item[0]) is int and type(item[1]) is int \
+                and type(item[2]) is str and item[2]:
+            spans.append(ForeignSpan(item[0], item[1], item[2]))  # the common case, checked as below
+            continue
         if isinstance(item, list) and len(item) == 3:
             start, end, label = item
         elif isinstance(item, dict) and {"start_offset", "end_offset", "label"} <= item.keys():

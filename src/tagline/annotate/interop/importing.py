@@ -5,6 +5,8 @@ workspace lock."""
 from __future__ import annotations
 
 import contextlib
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +35,21 @@ if TYPE_CHECKING:
 IMPORT_SPLITS = ("train", "validation", "test")  # the splits `tagline eval run` fits, tunes and reports on
 
 
+@contextlib.contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """No cyclic garbage collection meanwhile. An import holds some objects per record, all alive
+    until it ends, and Python's collector would walk them all again and again as they are made: a
+    third of the CPU time of a 100,000-record import. Whatever cycles it leaves are collected later."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_without_cycle_collection()
 def import_file(
     workspace: Workspace, path: str | Path, *, fmt: str | None = None, annotator: str | None = None,
     label_map: str | Path | None = None, split: str | None = None, as_gold: bool = False,
@@ -220,6 +237,8 @@ def _refuse_unstorable(records: list[ForeignRecord]) -> None:
     :func:`tagline.corpus.readers.unstorable_character`)."""
     from tagline.corpus.readers import unstorable_character
 
+    if not unstorable_character("\n".join(_strings(records))):
+        return  # one search over every string: the loop below only names the record at fault
     for record in records:
         strings = [("the text", record.text), ("the sentence id", record.sentence_id)]
         strings += [(f"meta field {key!r}", value) for key, value in record.meta.items()]
@@ -235,6 +254,22 @@ def _refuse_unstorable(records: list[ForeignRecord]) -> None:
             if problem:
                 raise InputError(f"{what} holds {problem}", where=record.where,
                                  fix="repair it in the tool it came from, or remove it from the file")
+
+
+def _strings(records: list[ForeignRecord]) -> Iterator[str]:
+    """Every string of ``records`` that :func:`_refuse_unstorable` checks."""
+    for record in records:
+        yield record.text
+        if isinstance(record.sentence_id, str):
+            yield record.sentence_id
+        for meta in (record.meta, *(record.sentence_meta or ())):
+            yield from (value for value in meta.values() if isinstance(value, str))
+        for answer in record.answers:
+            yield from (value for value in (answer.label, answer.target, answer.annotator) if isinstance(value, str))
+            for span in answer.spans:
+                yield span.label
+                if isinstance(span.text, str):
+                    yield span.text
 
 
 def _convert_utf16(records: list[ForeignRecord]) -> None:

@@ -87,9 +87,16 @@ class LabelMapper:
         self.config = config
         self.label_map = label_map
         self.bad_values: dict[tuple[str, str], str] = {}
+        self._resolved: dict[tuple[str, str], str | None | Literal[_Unknown.UNKNOWN]] = {}
 
     def resolve(self, task: str, label: str) -> str | None | Literal[_Unknown.UNKNOWN]:
         """The configured label, ``None`` when the map leaves the label out, or ``_UNKNOWN``."""
+        key = (task, label)
+        if key not in self._resolved:  # a file holds few labels, each many times
+            self._resolved[key] = self._resolve(task, label)
+        return self._resolved[key]
+
+    def _resolve(self, task: str, label: str) -> str | None | Literal[_Unknown.UNKNOWN]:
         configured = self.config.labels(task)
         for table in (self.label_map.get(task, {}), self.label_map.get(None, {})):
             if label in table:
@@ -115,6 +122,8 @@ def map_labels(records: list[ForeignRecord], mapper: LabelMapper, config: Config
     missing_targets: dict[str, str] = {}
     missing_tasks: dict[str, str] = {}
     dropped = 0
+    # Entity labels this file maps to a configured label: a look-up per span instead of a call.
+    resolved: dict[str, str] = {}
     for record in records:
         kept = []
         for answer in record.answers:
@@ -137,12 +146,13 @@ def map_labels(records: list[ForeignRecord], mapper: LabelMapper, config: Config
             if answer.kind == "spans":
                 spans = []
                 for span in answer.spans:
-                    mapped = mapper.resolve("entities", span.label)
+                    mapped = resolved.get(span.label) or mapper.resolve("entities", span.label)
                     if mapped is _UNKNOWN:
                         unknown.setdefault(("entities", span.label), [0, span.where or answer.where])[0] += 1
                     elif mapped is None:
                         dropped += 1
                     else:
+                        resolved[span.label] = mapped
                         span.label = mapped
                         spans.append(span)
                 answer.spans = spans

@@ -4,7 +4,9 @@ change anything. Nothing here writes; the caller holds the workspace lock from p
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -193,11 +195,18 @@ def _onto_document(record: ForeignRecord, doc_id: str, existing: dict, stored: l
     return Frame([FrameSentence(s["id"], s["start"], s["end"], s["text"]) for s in stored])
 
 
-def _new_document(record: ForeignRecord, doc_id: str, config: Config, encoding: str) -> tuple[SourceDocument, Frame]:
-    from tagline.corpus.ingest import segment_document
-    from tagline.corpus.ingest import sentence_id as make_sentence_id
+@functools.cache
+def _segmenting() -> tuple[Callable[..., list[tuple[int, int]]], Callable[[str, int], str], Callable[[str], str]]:
+    """The ingest's segmenting, sentence ids and language guess: imported on first use (they load the
+    segmenters), once, not once per record."""
+    from tagline.corpus.ingest import segment_document, sentence_id
     from tagline.corpus.segment import detect_lang
 
+    return segment_document, sentence_id, detect_lang
+
+
+def _new_document(record: ForeignRecord, doc_id: str, config: Config, encoding: str) -> tuple[SourceDocument, Frame]:
+    segment_document, make_sentence_id, detect_lang = _segmenting()
     document_lang = record.lang or (config.language if config.language != "auto" else detect_lang(record.text))
     document = SourceDocument(doc_id, record.text, record.where, "import", encoding, document_lang,
                               record.split, dict(record.meta), single_sentence=not record.whole_document,
@@ -205,6 +214,7 @@ def _new_document(record: ForeignRecord, doc_id: str, config: Config, encoding: 
     spans = segment_document(document, document_lang)
     if not spans:
         raise InputError("the record has no text", where=record.where, fix="give every record its text")
+    document.sentence_spans = tuple(spans)  # the ingest keeps these sentences, not segmenting the text again
     frame = Frame([FrameSentence(make_sentence_id(doc_id, number), start, end, record.text[start:end])
                    for number, (start, end) in enumerate(spans, 1)])
     return document, frame
@@ -266,26 +276,31 @@ def _place_spans(record: ForeignRecord, answer: ForeignAnswer, frame: Frame, opt
                  placed: dict, conflicts: list[str], problems: list[tuple[str, str]]) -> int:
     """Put a span answer's spans on the sentences that hold them (one entity answer per sentence of
     the record, ``[]`` where none falls); returns how many duplicate spans were merged."""
-    by_sentence: dict[str, list[dict]] = {sentence.sentence_id: [] for sentence in frame.sentences}
+    text = record.text
+    sentences = frame.sentences
+    by_sentence: dict[str, dict[tuple[int, int, str], dict]] = {sentence.sentence_id: {} for sentence in sentences}
+    counts = dict.fromkeys(by_sentence, 0)
     for span in answer.spans:
-        problem = _span_problem(record.text, span, options)
-        if problem:
-            problems.append((span.where or answer.where, problem))
+        start, end = span.start, span.end
+        covered = text[start:end]
+        if not (0 <= start < end <= len(text) and (span.text is None or covered == span.text)):
+            problems.append((span.where or answer.where, _span_problem(text, span, options) or ""))
             continue
-        home = next((s for s in frame.sentences if s.start <= span.start and span.end <= s.end), None)
+        home = sentences[0] if len(sentences) == 1 and sentences[0].start <= start and end <= sentences[0].end \
+            else next((s for s in sentences if s.start <= start and end <= s.end), None)
         if home is None:
-            problems.append((span.where or answer.where, f"span {span.start}:{span.end} {span.label} "
-                                                         f"({record.text[span.start:span.end]!r}) is not inside one "
-                                                         "sentence (it crosses a sentence boundary or covers white "
-                                                         "space between sentences)"))
+            problems.append((span.where or answer.where, f"span {start}:{end} {span.label} ({covered!r}) is not "
+                                                         "inside one sentence (it crosses a sentence boundary or "
+                                                         "covers white space between sentences)"))
             continue
-        by_sentence[home.sentence_id].append({"start": span.start - home.start, "end": span.end - home.start,
-                                              "label": span.label, "text": record.text[span.start:span.end]})
+        # The last of equal spans is kept, as the file's last word on it.
+        by_sentence[home.sentence_id][(start - home.start, end - home.start, span.label)] = {
+            "start": start - home.start, "end": end - home.start, "label": span.label, "text": covered}
+        counts[home.sentence_id] += 1
     duplicates = 0
-    for sentence_id, spans in by_sentence.items():
-        unique = {(s["start"], s["end"], s["label"]): s for s in spans}
-        duplicates += len(spans) - len(unique)
-        value = {"spans": sorted(unique.values(), key=lambda s: (s["start"], s["end"], s["label"]))}
+    for sentence_id, unique in by_sentence.items():
+        duplicates += counts[sentence_id] - len(unique)
+        value = {"spans": [unique[key] for key in sorted(unique)]}
         _put(placed, conflicts, Answer(sentence_id, answer.annotator, "entities", None, value, answer.where))
     return duplicates
 
@@ -344,6 +359,7 @@ def new_writes(workspace: Workspace, answers: list[Answer], gold: bool, fmt: str
     counted as unchanged and not written again."""
     from tagline.annotate.events import load_view, make_event
     from tagline.annotate.gold import gold_record, gold_view
+    from tagline.corpus.primitives import utc_now
 
     writes = NewWrites()
     if gold:
@@ -358,6 +374,7 @@ def new_writes(workspace: Workspace, answers: list[Answer], gold: bool, fmt: str
             writes.gold_records.append(record)
         return writes
     views: dict[str, AnnotatorView] = {}
+    now, source = utc_now(), f"import:{fmt}"  # one command's events, made at one time
     for answer in answers:
         annotator = answer.annotator
         # Only gold answers have none: the import names every other answer's annotator or refuses the file.
@@ -369,7 +386,7 @@ def new_writes(workspace: Workspace, answers: list[Answer], gold: bool, fmt: str
             writes.unchanged += 1
             continue
         writes.events_by_annotator.setdefault(annotator, []).append(
-            make_event(answer.sentence_id, annotator, answer.task, answer.value, source=f"import:{fmt}"))
+            make_event(answer.sentence_id, annotator, answer.task, answer.value, source=source, time=now))
     from tagline.annotate.answers import check_can_answer
 
     for annotator in writes.events_by_annotator:

@@ -1,0 +1,132 @@
+"""Document texts: an import's texts in one file of documents/, read by offset; a document added as a
+file of its own in documents/<doc_id>.txt; one reader for both."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tagline.annotate.interop import export, import_file
+from tagline.annotate.validate import iter_errors, validate_workspace
+from tagline.corpus.ingest import add_documents
+from tagline.corpus.store import read_records
+from tagline.corpus.texts import read_text
+from tagline.corpus.workspace import init_workspace
+from tagline.errors import DataError
+
+TEXTS = ["Alice Moreau of Acme Corp said profits rose.", "梁文峰はDeepSeekを杭州で創業した。",
+         "  Kenji Sato denied it, emoji 🙂 and all.  "]
+
+
+@pytest.fixture
+def ws(tmp_path):
+    return init_workspace(tmp_path / "ws", language="en")
+
+
+def doccano(path: Path, texts: list[str]) -> Path:
+    """A doccano file of ``texts``, each with its first two characters after any white space as a PERSON."""
+    records = [{"text": text, "label": [[start, start + 2, "PERSON"]]}
+               for text in texts for start in [len(text) - len(text.lstrip())]]
+    path.write_text("".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records), encoding="utf-8")
+    return path
+
+
+def test_an_import_keeps_its_texts_in_one_file_read_by_offset(ws, tmp_path):
+    import_file(ws, doccano(tmp_path / "batch.jsonl", TEXTS), fmt="doccano", annotator="alice")
+    assert sorted(path.name for path in ws.documents_dir.iterdir()) == ["batch-1.texts"]
+    registry = ws.documents()
+    assert [ws.document_text(doc_id) for doc_id in registry] == TEXTS
+    places = [record["text_at"] for record in registry.values()]
+    assert [place["offset"] for place in places] == [0, len(TEXTS[0].encode()), len((TEXTS[0] + TEXTS[1]).encode())]
+    assert (ws.documents_dir / "batch-1.texts").read_bytes() == "".join(TEXTS).encode()
+    for sentence in ws.iter_sentences():
+        assert ws.document_text(sentence["doc_id"])[sentence["start"]:sentence["end"]] == sentence["text"]
+    assert list(iter_errors(validate_workspace(ws))) == []
+
+
+def test_a_second_import_writes_a_second_file_and_never_one_left_there(ws, tmp_path):
+    import_file(ws, doccano(tmp_path / "one.jsonl", TEXTS[:1]), fmt="doccano", annotator="alice")
+    (ws.documents_dir / "two-1.texts").write_bytes(b"left here by hand")
+    import_file(ws, doccano(tmp_path / "two.jsonl", TEXTS[1:]), fmt="doccano", annotator="alice")
+    assert (ws.documents_dir / "two-1.texts").read_bytes() == b"left here by hand"
+    assert (ws.documents_dir / "two-1-2.texts").read_bytes() == "".join(TEXTS[1:]).encode()
+    assert [ws.document_text(doc_id) for doc_id in ws.documents()] == TEXTS
+
+
+def test_validate_names_a_text_file_cut_short_or_edited(ws, tmp_path):
+    import_file(ws, doccano(tmp_path / "batch.jsonl", TEXTS), fmt="doccano", annotator="alice")
+    texts = ws.documents_dir / "batch-1.texts"
+    data = texts.read_bytes()
+    texts.write_bytes(data.replace(b"Alice", b"Alicia"[:5].upper()))
+    messages = [problem.message for problem in iter_errors(validate_workspace(ws))]
+    assert any("does not match its checksum" in message for message in messages), messages
+    texts.write_bytes(data[:-5])
+    messages = [str(problem) for problem in iter_errors(validate_workspace(ws))]
+    assert any("batch-1.texts (bytes" in message and "is missing" in message for message in messages), messages
+
+
+def test_corpus_add_replace_of_an_imported_document_keeps_the_old_text_where_it_was(ws, tmp_path):
+    import_file(ws, doccano(tmp_path / "batch.jsonl", TEXTS[:1]), fmt="doccano", annotator="alice")
+    old = (ws.documents_dir / "batch-1.texts").read_bytes()
+    new_text = TEXTS[0] + " Prices fell."
+    (tmp_path / "batch-1.txt").write_text(new_text, encoding="utf-8")
+    report = add_documents(ws, [tmp_path / "batch-1.txt"], replace=True)
+    assert report.replaced and report.replaced[0]["doc_id"] == "batch-1"
+    assert ws.document_text("batch-1") == new_text
+    assert (ws.documents_dir / "batch-1.txt").read_text(encoding="utf-8") == new_text
+    assert (ws.documents_dir / "batch-1.texts").read_bytes() == old  # the text orphaned offsets point into
+    assert list(iter_errors(validate_workspace(ws))) == []
+
+
+def test_export_reads_texts_of_both_layouts(ws, tmp_path):
+    (tmp_path / "own.txt").write_text("Li Wei of Globex warned that demand slowed.", encoding="utf-8")
+    add_documents(ws, [tmp_path / "own.txt"])
+    import_file(ws, doccano(tmp_path / "batch.jsonl", TEXTS[:2]), fmt="doccano", annotator="alice")
+    out = tmp_path / "brat"
+    export(ws, fmt="brat", annotator="alice", out=out)
+    texts = {path.stem: path.read_text(encoding="utf-8") for path in out.glob("*.txt")}
+    assert texts["own"].startswith("Li Wei") and texts["batch-1"] == TEXTS[0] and texts["batch-2"] == TEXTS[1]
+
+
+def test_a_registry_line_naming_a_file_outside_documents_is_refused(ws, tmp_path):
+    import_file(ws, doccano(tmp_path / "batch.jsonl", TEXTS[:1]), fmt="doccano", annotator="alice")
+    line = ws.documents_path.read_text(encoding="utf-8").replace("batch-1.texts", "../tagline.toml.texts")
+    ws.documents_path.write_text(line, encoding="utf-8")
+    with pytest.raises(DataError):
+        list(read_records(ws.documents_path, kind="document"))
+    with pytest.raises(DataError):
+        read_text(ws, "batch-1")
+
+
+def test_an_import_runs_without_cyclic_garbage_collection_and_turns_it_back_on(ws, tmp_path):
+    import gc
+
+    seen = []
+    assert gc.isenabled()
+    import_file(ws, doccano(tmp_path / "batch.jsonl", TEXTS), fmt="doccano", annotator="alice",
+                progress=lambda done, total, what: seen.append(gc.isenabled()))
+    assert seen and not any(seen) and gc.isenabled()
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"text": "Alice said so.", "label": [[0, 5, "NOT-A-LABEL"]]}) + "\n", encoding="utf-8")
+    with pytest.raises(DataError):
+        import_file(ws, bad, fmt="doccano", annotator="alice")
+    assert gc.isenabled()
+
+
+def test_corpus_add_of_a_jsonl_corpus_keeps_its_texts_in_one_file_and_a_txt_document_its_own(ws, tmp_path):
+    corpus = tmp_path / "news.jsonl"
+    corpus.write_text("".join(json.dumps({"id": f"n{number}", "text": text}, ensure_ascii=False) + "\n"
+                              for number, text in enumerate(TEXTS)), encoding="utf-8")
+    (tmp_path / "own.txt").write_text("Li Wei of Globex warned that demand slowed.", encoding="utf-8")
+    add_documents(ws, [corpus, tmp_path / "own.txt"])
+    assert sorted(path.name for path in ws.documents_dir.iterdir()) == ["n0.texts", "own.txt"]
+    assert [ws.document_text(f"n{number}") for number in range(3)] == TEXTS
+    first = (ws.documents_dir / "n0.texts").read_bytes()
+    corpus.write_text(json.dumps({"id": "n0", "text": TEXTS[0] + " Prices fell."}) + "\n", encoding="utf-8")
+    add_documents(ws, [corpus], replace=True)
+    assert (ws.documents_dir / "n0.texts").read_bytes() == first  # never rewritten: orphans' offsets point there
+    assert ws.document_text("n0") == TEXTS[0] + " Prices fell." and ws.document_text("n1") == TEXTS[1]
+    assert (ws.documents_dir / "n0-2.texts").exists()
+    assert list(iter_errors(validate_workspace(ws))) == []
