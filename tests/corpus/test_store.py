@@ -283,3 +283,40 @@ def test_a_failing_file_among_many_leaves_none_of_them_nor_a_temporary(tmp_path,
                                     for number in range(30))
     assert [path.name for path in tmp_path.iterdir()] == ["doc3.txt"]
     assert (tmp_path / "doc3.txt").read_text(encoding="utf-8") == "old"
+
+
+def test_a_file_another_process_made_first_survives_a_killed_transaction_that_wanted_to_make_it(tmp_path,
+                                                                                                monkeypatch):
+    """A transaction's append finds no file and makes it whole, but another process links one there
+    first: the transaction appends to that file instead. Killed after that, its journal's recovery
+    cuts the append back and leaves the other process's file (the journal's create names the
+    transaction's own file by inode), and the same for a created text."""
+    from pathlib import Path
+
+    import tagline.corpus.transaction as transaction_module
+    from tagline.corpus.store import Transaction, recover
+
+    target, text = tmp_path / "a.jsonl", tmp_path / "t.txt"
+    link = os.link
+
+    def raced(source, destination):  # the other process's file lands between the check and the link
+        if not os.path.exists(destination):
+            Path(destination).write_bytes(b'{"theirs":1}\n' if str(destination).endswith(".jsonl") else b"theirs")
+        return link(source, destination)
+
+    monkeypatch.setattr(transaction_module.os, "link", raced)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            transaction = Transaction(tmp_path / "journal", root=tmp_path)
+            transaction.append(target, [{"mine": 1}])
+            try:
+                transaction.create_text(text, "mine")
+            except FileExistsError:
+                pass
+        finally:
+            os._exit(0)  # as kill -9: no clean-up runs
+    os.waitpid(pid, 0)
+    assert target.read_bytes() == b'{"theirs":1}\n{"mine":1}\n'
+    recover(tmp_path / "journal", tmp_path)
+    assert target.read_bytes() == b'{"theirs":1}\n' and text.read_bytes() == b"theirs"

@@ -26,6 +26,7 @@ def recover(journal: str | os.PathLike[str], root: str | os.PathLike[str]) -> li
             except orjson.JSONDecodeError:
                 break  # the entry being written when the process died: its write had not begun
     done = []
+    lost = {entry["path"] for entry in entries if entry["op"] == "lost"}
     for entry in reversed(entries):
         path = root / entry["path"]
         if entry["op"] == "append" and path.exists() and path.stat().st_size > entry["size"]:
@@ -40,9 +41,12 @@ def recover(journal: str | os.PathLike[str], root: str | os.PathLike[str]) -> li
             if backup.exists():
                 _restore(backup, path)
                 done.append(f"restored {entry['path']}")
-        elif entry["op"] == "create" and path.exists():
-            os.unlink(path)
-            done.append(f"removed {entry['path']}")
+        elif entry["op"] == "create":
+            if _created_here(root, entry, lost) and path.exists():
+                os.unlink(path)
+                done.append(f"removed {entry['path']}")
+            if "temporary" in entry:
+                _unlink_if_there(root / entry["temporary"])
         elif entry["op"] == "move" and (root / entry["to"]).exists() and _move_back(root / entry["to"], path):
             done.append(f"moved {entry['to']} back to {entry['path']}")
     names = [entry[key] for entry in entries for key in ("path", "to") if key in entry]
@@ -52,3 +56,26 @@ def recover(journal: str | os.PathLike[str], root: str | os.PathLike[str]) -> li
     os.unlink(journal)
     fsync_directory(journal.parent)
     return done
+
+
+def _created_here(root: Path, entry: dict, lost: set[str]) -> bool:
+    """Whether the file a ``create`` entry names is the transaction's own: not when another process
+    linked one there first (a ``lost`` entry), nor when the transaction's temporary file is still
+    there and is not that file (the link had not been made, or failed before ``lost`` was noted).
+    Entries of older journals name no temporary file: the file is the transaction's."""
+    if entry["path"] in lost:
+        return False
+    temporary = root / entry["temporary"] if "temporary" in entry else None
+    if temporary is None or not temporary.exists():
+        return True
+    try:
+        return os.path.samefile(temporary, root / entry["path"])
+    except OSError:
+        return False
+
+
+def _unlink_if_there(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

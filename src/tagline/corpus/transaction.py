@@ -148,9 +148,9 @@ class Transaction:
         """Make a new file holding ``payload`` whole: written and fsync'd under a temporary name with
         the lock taken, then linked into place, so a crash never leaves it empty or half written.
         False when another process made the file first (then it is appended to as usual)."""
-        if journal:
-            self._note({"op": "create", "path": self._name(path)})
         tmp = _temporary(path)
+        if journal:
+            self._note({"op": "create", "path": self._name(path), "temporary": self._name(tmp)})
         fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)  # the lock is on the file itself, whatever its name
@@ -159,6 +159,8 @@ class Transaction:
             os.link(tmp, path)
         except FileExistsError:
             os.close(fd)
+            if journal:  # another process made it: recovery must leave it
+                self._note({"op": "lost", "path": self._name(path)})
             return False
         except BaseException:
             os.close(fd)
@@ -240,11 +242,14 @@ class Transaction:
         meanwhile is never written over (:class:`FileExistsError`)."""
         path = Path(path)
         tmp = _temporary(path)
-        self._note({"op": "create", "path": self._name(path)})
+        self._note({"op": "create", "path": self._name(path), "temporary": self._name(tmp)})
         try:
             _write_file(tmp, _text_writer(text))
             try:
                 os.link(tmp, path)
+            except FileExistsError:
+                self._note({"op": "lost", "path": self._name(path)})  # another process made it: recovery leaves it
+                raise
             finally:
                 os.unlink(tmp)
         except FileExistsError:
