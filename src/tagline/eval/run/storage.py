@@ -107,7 +107,8 @@ def _write_run_files(directory: Path, result: RunResult, model: Any, predictions
 
 
 def save_model(model: Any, directory: Path) -> str:
-    """Save a fitted model without pickle: skops for scikit-learn, CRFsuite/JSON files for entities."""
+    """Save a fitted model without pickle: skops for scikit-learn (vectorizers' vocabularies packed
+    as arrays, :mod:`tagline.eval.run.vocabulary`), CRFsuite/JSON files for entities."""
     from tagline.eval.entities import CRFTagger, Gazetteer
 
     if isinstance(model, Gazetteer):
@@ -118,7 +119,10 @@ def save_model(model: Any, directory: Path) -> str:
         return "model.crfsuite"
     import skops.io
 
-    skops.io.dump(model, directory / "model.skops")
+    from tagline.eval.run.vocabulary import packed_vocabularies
+
+    with packed_vocabularies(model):
+        skops.io.dump(model, directory / "model.skops")
     return "model.skops"
 
 
@@ -143,7 +147,9 @@ def load_model(directory: Path) -> Any:
     if refused:
         raise DataError(f"the model file holds types tagline does not trust: {', '.join(refused)}",
                         where=str(path), fix="only load models made by `tagline eval run`")
-    return skops.io.load(path, trusted=untrusted)
+    from tagline.eval.run.vocabulary import unpack_vocabularies
+
+    return unpack_vocabularies(skops.io.load(path, trusted=untrusted), where=str(path))
 
 
 def plot_confusion(confusion: dict, path: Path, *, title: str) -> None:
