@@ -14,6 +14,7 @@ from typing import Any
 from tagline.corpus.store import write_text_atomic
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
+from tagline.eval.run.figure import plot_confusion
 from tagline.eval.run.report import run_report
 from tagline.schemas.records import RunResult
 
@@ -150,28 +151,3 @@ def load_model(directory: Path) -> Any:
     from tagline.eval.run.vocabulary import unpack_vocabularies
 
     return unpack_vocabularies(skops.io.load(path, trusted=untrusted), where=str(path))
-
-
-def plot_confusion(confusion: dict, path: Path, *, title: str) -> None:
-    """Draw the confusion matrix (rows gold, columns predicted, counts in the cells) as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labels, matrix = confusion["labels"], confusion["matrix"]
-    size = max(4.0, 0.6 * len(labels) + 2)
-    figure, axes = plt.subplots(figsize=(size, size))
-    axes.imshow(matrix, cmap="Blues")
-    axes.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
-    axes.set_yticks(range(len(labels)), labels)
-    axes.set_xlabel("predicted")
-    axes.set_ylabel("gold")
-    axes.set_title(title)
-    peak = max((max(row) for row in matrix), default=0)
-    for i, row in enumerate(matrix):
-        for j, count in enumerate(row):
-            axes.text(j, i, str(count), ha="center", va="center", color="white" if count > peak / 2 else "black")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
