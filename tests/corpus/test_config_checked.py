@@ -8,12 +8,14 @@ import pytest
 
 import tagline.schemas
 from tagline.corpus.config import default_config, load_config, render_toml
+from tagline.corpus.workspace import Workspace
 from tagline.errors import WorkspaceError
 
 
 @pytest.fixture
-def schema_checks(monkeypatch):
-    """The configurations checked against the schema, in order."""
+def schema_checks(monkeypatch, tmp_path):
+    """The configurations checked against the schema, in order (with a cache folder of their own)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     checked = []
     real = tagline.schemas.schema_errors
 
@@ -30,7 +32,7 @@ def test_an_unchanged_configuration_is_checked_against_the_schema_once(tmp_path,
     path = tmp_path / "tagline.toml"
     path.write_text(render_toml(default_config()), encoding="utf-8")
     first = load_config(path)
-    assert len(schema_checks) == 1 and (tmp_path / ".tagline.toml.checked").is_file()
+    assert len(schema_checks) == 1 and len(list((tmp_path / "cache" / "tagline" / "checked-configs").iterdir())) == 1
     again = load_config(path)
     assert len(schema_checks) == 1 and again.data == first.data
     path.write_text(path.read_text(encoding="utf-8").replace('name = ""', 'name = "news"'), encoding="utf-8")
@@ -55,20 +57,25 @@ def test_a_configuration_changed_to_break_the_schema_is_refused_though_an_earlie
     assert len(schema_checks) == 3
 
 
+def remembered(tmp_path):
+    return next((tmp_path / "cache" / "tagline" / "checked-configs").iterdir())
+
+
 def test_a_stale_or_damaged_record_of_the_check_means_checking_again(tmp_path, schema_checks):
     path = tmp_path / "tagline.toml"
     path.write_text(render_toml(default_config()), encoding="utf-8")
-    (tmp_path / ".tagline.toml.checked").write_bytes(b"\xff\xfe not a hash")
     load_config(path)
-    assert len(schema_checks) == 1
-    (tmp_path / ".tagline.toml.checked").write_text("0" * 64 + "\n", encoding="utf-8")
+    remembered(tmp_path).write_bytes(b"\xff\xfe not a hash")
     load_config(path)
     assert len(schema_checks) == 2
+    remembered(tmp_path).write_text("0" * 64 + "\n", encoding="utf-8")
     load_config(path)
-    assert len(schema_checks) == 2
+    assert len(schema_checks) == 3
+    load_config(path)
+    assert len(schema_checks) == 3
 
 
-def test_a_workspace_that_cannot_be_written_is_checked_every_time(tmp_path, schema_checks, monkeypatch):
+def test_where_the_cache_cannot_be_written_the_configuration_is_checked_every_time(tmp_path, schema_checks, monkeypatch):
     path = tmp_path / "tagline.toml"
     path.write_text(render_toml(default_config()), encoding="utf-8")
 
@@ -78,13 +85,15 @@ def test_a_workspace_that_cannot_be_written_is_checked_every_time(tmp_path, sche
     monkeypatch.setattr(os, "replace", read_only)
     load_config(path)
     load_config(path)
-    assert len(schema_checks) == 2 and sorted(os.listdir(tmp_path)) == ["tagline.toml"]
+    assert len(schema_checks) == 2 and not list((tmp_path / "cache" / "tagline" / "checked-configs").iterdir())
 
 
-def test_the_record_of_the_check_is_a_file_no_export_may_write(tmp_path):
+def test_the_workspace_is_not_written_to_and_each_workspace_is_remembered_apart(tmp_path, schema_checks):
     from tagline.corpus.workspace import init_workspace
 
-    workspace = init_workspace(tmp_path / "ws")
-    workspace.config  # noqa: B018 - loads it
-    assert (workspace.root / ".tagline.toml.checked").is_file()
-    assert workspace.manages(workspace.root / ".tagline.toml.checked")
+    first, second = init_workspace(tmp_path / "one"), init_workspace(tmp_path / "two")
+    before = sorted(path.name for path in first.root.iterdir())
+    for workspace in (first, second, first, second):
+        Workspace(workspace.root).config  # noqa: B018 - loads it
+    assert sorted(path.name for path in first.root.iterdir()) == before
+    assert len(list((tmp_path / "cache" / "tagline" / "checked-configs").iterdir())) == 2

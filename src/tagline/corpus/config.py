@@ -284,9 +284,10 @@ def load_config(path: str | Path) -> Config:
     """Read and validate ``tagline.toml``; raise :class:`WorkspaceError` listing every problem.
 
     Checking against the JSON Schema (importing jsonschema, then validating) took most of a short
-    command's own time, so a configuration found valid is remembered: a hidden file beside it
-    (``.tagline.toml.checked``) holds a hash of its bytes and of the schema's. While both are
-    unchanged the schema is not checked again; the other checks always run."""
+    command's own time, so a configuration found valid is remembered outside the workspace, in
+    ``$XDG_CACHE_HOME/tagline/checked-configs/`` (``~/.cache`` by default): one small file per
+    configuration file, holding a hash of its bytes and of the schema's. While both are unchanged
+    the schema is not checked again; the other checks always run."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -306,17 +307,31 @@ def load_config(path: str | Path) -> Config:
             raise
         raise WorkspaceError(f"a number of more than {sys.get_int_max_str_digits()} digits", where=str(path),
                              fix="fix tagline.toml; `tagline init` writes a valid example") from None
-    checked_path, fingerprint = path.with_name(f".{path.name}.checked"), _fingerprint(raw)
+    checked_path, fingerprint = _checked_path(path), _fingerprint(raw)
     try:
-        checked = checked_path.read_text(encoding="utf-8") == fingerprint
+        checked = checked_path is not None and checked_path.read_text(encoding="utf-8") == fingerprint
     except (OSError, UnicodeDecodeError):
         checked = False
     problems = validate_config(data, where=str(path), schema_checked=checked)
     if problems:
         raise WorkspaceError("; ".join(problems), fix="fix tagline.toml")
-    if not checked:
+    if checked_path is not None and not checked:
         _remember(checked_path, fingerprint)
     return Config(data, path)
+
+
+def _checked_path(path: Path) -> Path | None:
+    """Where the fingerprint of the configuration at ``path`` is remembered once it is found valid
+    (None when there is no home folder for the cache)."""
+    import hashlib
+    import os
+
+    try:
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except RuntimeError:
+        return None
+    name = hashlib.blake2b(os.fsencode(path.resolve()), digest_size=16).hexdigest()
+    return cache / "tagline" / "checked-configs" / name
 
 
 def _fingerprint(raw: bytes) -> str:
@@ -329,12 +344,13 @@ def _fingerprint(raw: bytes) -> str:
 
 
 def _remember(path: Path, fingerprint: str) -> None:
-    """Write ``fingerprint`` to ``path`` whole (a new file renamed over it); a workspace that cannot
-    be written to is checked in full every time instead."""
+    """Write ``fingerprint`` to ``path`` whole (a new file renamed over it); where the cache cannot be
+    written, configurations are checked in full every time instead."""
     import os
 
     temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         temporary.write_text(fingerprint, encoding="utf-8")
         os.replace(temporary, path)
     except OSError:
