@@ -15,12 +15,13 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 from tagline.corpus.primitives import fsync_directory
 
 
-def write_new_folder(folder: str | os.PathLike[str], files: dict[str, str | bytes]) -> None:
+def write_new_folder(folder: str | os.PathLike[str], files: Mapping[str, str | bytes]) -> None:
     """Make ``folder``, which must not exist, holding ``files`` (file name -> text, written as
     UTF-8), all of them or none.
 
