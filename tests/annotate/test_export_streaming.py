@@ -153,3 +153,21 @@ def test_brat_force_never_writes_through_a_link_to_a_workspace_file(sample_works
         export(sample_workspace, fmt="brat", gold=True, out=folder, force=True)
     assert answers.read_bytes() == before
     assert [path.name for path in folder.iterdir()] == ["annotation.conf"]
+
+
+@pytest.mark.parametrize("text", ['He said "no" \\ then\tleft', "a\u3000b  c\nd", "emoji 🙂 and \x01 control", " lead"])
+def test_a_prodigy_entity_record_is_the_line_json_dumps_writes_for_its_dict(text):
+    from tagline.annotate.formats.prodigy import _entity_line, _tokens
+
+    first = text.split()[0]
+    start = text.index(first)
+    spans = [{"start": start, "end": start + len(first), "text": first, "label": "ORG"},
+             {"start": 0, "end": len(text), "text": text, "label": "EVENT"}]
+    record = {"text": text, "meta": {"sentence_id": "d-s0001"}, "_annotator_id": "alice"}
+    line = _entity_line(dict(record), {"id": "d-s0001", "text": text, "lang": "en"}, spans)
+    decoded = json.loads(line)
+    tokens = [{"text": text[s:e], "start": s, "end": e, "id": i, "ws": ws}
+              for i, (s, e, ws) in enumerate(_tokens(text, "en", spans))]
+    assert decoded["tokens"] == tokens and "".join(t["text"] + " " * t["ws"] for t in tokens) == text
+    assert list(decoded) == ["text", "meta", "_annotator_id", "tokens", "spans", "_view_id", "answer"]
+    assert line == json.dumps(decoded, ensure_ascii=False)
