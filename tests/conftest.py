@@ -27,6 +27,12 @@ def require_shared(relative: str) -> Path:
     return base / relative
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_folder(tmp_path_factory):
+    """The tests' own cache folder (of configurations found valid), not the user's; children inherit it."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+
+
 def _interop_group():
     """``import`` and ``export`` under a root group that renders errors as the real CLI does, with the
     real CLI's context settings: a command object remembers its help option the first time it runs,

@@ -23,6 +23,7 @@ FILE_FORMATS = [fmt for fmt in EXPORT_FORMATS if not BY_NAME[fmt].folder]
 @pytest.fixture(autouse=True)
 def _no_fsync(monkeypatch):
     monkeypatch.setattr(os, "fsync", lambda fd: None)
+    monkeypatch.setattr(os, "sync", lambda: None)
 
 
 def _content(workspace, fmt: str, **options) -> str:
@@ -103,6 +104,7 @@ def test_brat_never_writes_over_a_file_made_in_its_folder_meanwhile(sample_works
     from tagline.corpus.transaction import Transaction
 
     folder = tmp_path / "brat"
+    folder.mkdir()  # an existing folder: its files are written one by one
     write_texts = Transaction.write_texts
 
     def made_meanwhile(transaction, items):
@@ -116,6 +118,31 @@ def test_brat_never_writes_over_a_file_made_in_its_folder_meanwhile(sample_works
     assert (folder / "annotation.conf").read_text() == "another program's"
 
 
+def test_brat_never_takes_a_new_folder_made_meanwhile_by_another_program(sample_workspace, tmp_path, monkeypatch):
+    folder = tmp_path / "exports" / "brat"
+
+    def made_meanwhile():
+        folder.mkdir(parents=True)
+        (folder / "annotation.conf").write_text("another program's")
+
+    monkeypatch.setattr(os, "sync", made_meanwhile)
+    with pytest.raises(ConflictError, match="made by another program meanwhile"):
+        export(sample_workspace, fmt="brat", gold=True, out=folder)
+    assert [path.name for path in folder.iterdir()] == ["annotation.conf"]
+    assert (folder / "annotation.conf").read_text() == "another program's"
+    assert [path.name for path in folder.parent.iterdir()] == ["brat"]  # the hidden folder removed
+
+
+def test_brat_writes_the_same_files_into_a_new_folder_and_an_existing_one(sample_workspace, tmp_path):
+    new, existing = tmp_path / "exports" / "new", tmp_path / "exports" / "existing"
+    existing.mkdir(parents=True)
+    for folder in (new, existing):
+        export(sample_workspace, fmt="brat", gold=True, out=folder)
+    assert _files(new) == _files(existing) and len(_files(new)) > 2
+    assert new.stat().st_mode == existing.stat().st_mode
+    assert sorted(path.name for path in new.parent.iterdir()) == ["existing", "new"]
+
+
 def test_brat_force_never_writes_through_a_link_to_a_workspace_file(sample_workspace, tmp_path):
     folder = tmp_path / "brat"
     folder.mkdir()
@@ -126,3 +153,21 @@ def test_brat_force_never_writes_through_a_link_to_a_workspace_file(sample_works
         export(sample_workspace, fmt="brat", gold=True, out=folder, force=True)
     assert answers.read_bytes() == before
     assert [path.name for path in folder.iterdir()] == ["annotation.conf"]
+
+
+@pytest.mark.parametrize("text", ['He said "no" \\ then\tleft', "a\u3000b  c\nd", "emoji 🙂 and \x01 control", " lead"])
+def test_a_prodigy_entity_record_is_the_line_json_dumps_writes_for_its_dict(text):
+    from tagline.annotate.formats.prodigy import _entity_line, _tokens
+
+    first = text.split()[0]
+    start = text.index(first)
+    spans = [{"start": start, "end": start + len(first), "text": first, "label": "ORG"},
+             {"start": 0, "end": len(text), "text": text, "label": "EVENT"}]
+    record = {"text": text, "meta": {"sentence_id": "d-s0001"}, "_annotator_id": "alice"}
+    line = _entity_line(dict(record), {"id": "d-s0001", "text": text, "lang": "en"}, spans)
+    decoded = json.loads(line)
+    tokens = [{"text": text[s:e], "start": s, "end": e, "id": i, "ws": ws}
+              for i, (s, e, ws) in enumerate(_tokens(text, "en", spans))]
+    assert decoded["tokens"] == tokens and "".join(t["text"] + " " * t["ws"] for t in tokens) == text
+    assert list(decoded) == ["text", "meta", "_input_hash", "_task_hash", "_annotator_id", "tokens", "spans", "_view_id", "answer"]
+    assert line == json.dumps(decoded, ensure_ascii=False)

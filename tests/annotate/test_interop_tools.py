@@ -383,7 +383,8 @@ def test_prodigy_tokens_spell_out_any_white_space_in_spacy():
     @given(st.lists(pieces, min_size=1, max_size=12).map("".join))
     def check(text):
         tokens = _tokens(text, "en", [])
-        doc = spacy_tokens.Doc(Vocab(), words=[t["text"] for t in tokens], spaces=[t["ws"] for t in tokens])
-        assert doc.text == text and [t.idx for t in doc] == [t["start"] for t in tokens]
+        doc = spacy_tokens.Doc(Vocab(), words=[text[start:end] for start, end, _ in tokens],
+                               spaces=[space for _, _, space in tokens])
+        assert doc.text == text and [t.idx for t in doc] == [start for start, _, _ in tokens]
 
     check()

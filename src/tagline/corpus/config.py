@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import math
@@ -195,15 +196,18 @@ class Config:
             ) from None
 
 
-def validate_config(data: dict, *, where: str = "tagline.toml") -> list[str]:
-    """Every problem with a configuration dict: schema errors, then duplicate names or keys."""
-    from tagline.schemas import schema_errors
-
+def validate_config(data: dict, *, where: str = "tagline.toml", schema_checked: bool = False) -> list[str]:
+    """Every problem with a configuration dict: schema errors, then duplicate names or keys.
+    ``schema_checked``: the same configuration was found to match the schema before (see
+    :func:`load_config`), so the schema is not checked again."""
     # JSON Schema has no way to refuse NaN (every comparison with it is false), so look first.
     not_finite = dict(_non_finite_numbers(data))
     problems = [f"{where}: {key}: {value} is not a finite number" for key, value in not_finite.items()]
-    problems += [f"{where}: {message}" for message in schema_errors("config", data)
-                 if message.split(": ", 1)[0].replace("/", ".") not in not_finite]
+    if not schema_checked:
+        from tagline.schemas import schema_errors
+
+        problems += [f"{where}: {message}" for message in schema_errors("config", data)
+                     if message.split(": ", 1)[0].replace("/", ".") not in not_finite]
     if problems:
         return problems
     for task, spec in data["tasks"].items():
@@ -277,11 +281,18 @@ def _non_finite_numbers(value, key: str = ""):
 
 
 def load_config(path: str | Path) -> Config:
-    """Read and validate ``tagline.toml``; raise :class:`WorkspaceError` listing every problem."""
+    """Read and validate ``tagline.toml``; raise :class:`WorkspaceError` listing every problem.
+
+    Checking against the JSON Schema (importing jsonschema, then validating) took most of a short
+    command's own time, so a configuration found valid is remembered outside the workspace, in
+    ``$XDG_CACHE_HOME/tagline/checked-configs/`` (``~/.cache`` by default): one small file per
+    configuration file, holding a hash of its bytes and of the schema's. While both are unchanged
+    the schema is not checked again; the other checks always run."""
     path = Path(path)
     try:
+        raw = path.read_bytes()
         # utf-8-sig: Windows editors may start the file with a byte order mark.
-        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        data = tomllib.loads(raw.decode("utf-8-sig"))
     except FileNotFoundError:
         raise WorkspaceError("no tagline.toml", where=str(path.parent),
                              fix="run `tagline init DIR` to make a workspace") from None
@@ -296,10 +307,55 @@ def load_config(path: str | Path) -> Config:
             raise
         raise WorkspaceError(f"a number of more than {sys.get_int_max_str_digits()} digits", where=str(path),
                              fix="fix tagline.toml; `tagline init` writes a valid example") from None
-    problems = validate_config(data, where=str(path))
+    checked_path, fingerprint = _checked_path(path), _fingerprint(raw)
+    try:
+        checked = checked_path is not None and checked_path.read_text(encoding="utf-8") == fingerprint
+    except (OSError, UnicodeDecodeError):
+        checked = False
+    problems = validate_config(data, where=str(path), schema_checked=checked)
     if problems:
         raise WorkspaceError("; ".join(problems), fix="fix tagline.toml")
+    if checked_path is not None and not checked:
+        _remember(checked_path, fingerprint)
     return Config(data, path)
+
+
+def _checked_path(path: Path) -> Path | None:
+    """Where the fingerprint of the configuration at ``path`` is remembered once it is found valid
+    (None when there is no home folder for the cache)."""
+    import hashlib
+    import os
+
+    try:
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except RuntimeError:
+        return None
+    name = hashlib.blake2b(os.fsencode(path.resolve()), digest_size=16).hexdigest()
+    return cache / "tagline" / "checked-configs" / name
+
+
+def _fingerprint(raw: bytes) -> str:
+    """A hash of a configuration's bytes and of the schema it is checked against."""
+    import hashlib
+    from importlib import resources
+
+    schema = resources.files("tagline.schemas").joinpath("config.schema.json").read_bytes()
+    return hashlib.blake2b(len(schema).to_bytes(8, "big") + schema + raw, digest_size=32).hexdigest() + "\n"
+
+
+def _remember(path: Path, fingerprint: str) -> None:
+    """Write ``fingerprint`` to ``path`` whole (a new file renamed over it); where the cache cannot be
+    written, configurations are checked in full every time instead."""
+    import os
+
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(fingerprint, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
 
 
 def render_toml(data: dict) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import BinaryIO
 
@@ -66,13 +67,14 @@ def _murmur(text: str) -> int:
     return int(murmurhash.hash(text))
 
 
-def _hashed(record: dict) -> dict:
-    """The record with its hashes after its text and meta, where Prodigy puts them."""
+def _hashed(record: dict, keys: tuple[str, ...] | None = None) -> dict:
+    """The record (its ``keys`` only, when given) with its hashes after its text and meta, where
+    Prodigy puts them."""
     input_hash, task_hash = task_hashes(record)
     front = {"text": record["text"], "meta": record["meta"], "_input_hash": input_hash}
     if task_hash is not None:
         front["_task_hash"] = task_hash
-    return {**front, **record}
+    return {**front, **(record if keys is None else {key: record[key] for key in keys})}
 
 
 def read(path: Path, options: ReadOptions) -> ReadResult:
@@ -209,25 +211,29 @@ def _spans(spans: list, where: str) -> list[ForeignSpan]:
     return found
 
 
-def _tokens(text: str, lang: str, spans: list[dict]) -> list[dict]:
-    """Tokens as Prodigy makes them from a spaCy ``Doc``: ``text``, ``start``, ``end``, ``id`` and
-    ``ws`` (one space follows). White space other than that one space is a token of its own, as in
-    spaCy, so the tokens and their ``ws`` spell out the text exactly. Cut at every span edge."""
+def _tokens(text: str, lang: str, spans: list[dict]) -> list[tuple[int, int, bool]]:
+    """Tokens as Prodigy makes them from a spaCy ``Doc``, as ``(start, end, ws)`` (the token's ``id``
+    is its place): ``ws`` when one space follows. White space other than that one space is a token
+    of its own, as in spaCy, so the tokens and their ``ws`` spell out the text exactly. Cut at every
+    span edge."""
     cuts = {offset for span in spans for offset in (span["start"], span["end"])}
-    tokens: list[dict] = []
+    tokens: list[tuple[int, int, bool]] = []
     cursor = 0
     for start, end in [*export_tokens(text, lang, cuts), (len(text), len(text))]:
         if start > cursor:  # white space: a space right after a word is that word's `ws`, the rest a token
             if text[cursor] == " " and tokens:
-                tokens[-1]["ws"] = True
+                tokens[-1] = (tokens[-1][0], tokens[-1][1], True)
                 cursor += 1
             if start > cursor:
-                tokens.append({"text": text[cursor:start], "start": cursor, "end": start, "id": len(tokens),
-                               "ws": False})
+                tokens.append((cursor, start, False))
         if end > start:
-            tokens.append({"text": text[start:end], "start": start, "end": end, "id": len(tokens), "ws": False})
+            tokens.append((start, end, False))
         cursor = end
     return tokens
+
+
+# One token of a ``ner_manual`` record, as json.dumps(ensure_ascii=False) writes its dict.
+TOKEN_JSON = '{"text": %s, "start": %d, "end": %d, "id": %d, "ws": %s}'
 
 
 def write(data: ExportData, out: BinaryIO) -> ExportResult:
@@ -239,7 +245,7 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
     claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
     count = 0
     for chunk in chunked(data.sentences):
-        lines: list[dict] = []
+        lines: list[str] = []
         for sentence in chunk:
             current = data.answers.get(sentence["id"], {})
             base = {"text": sentence["text"], "meta": {"sentence_id": sentence["id"]}}
@@ -248,33 +254,42 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
             for (task, target), value in sorted(current.items(), key=lambda item: (item[0][0], item[0][1] or "")):
                 record = {**base, "meta": dict(base["meta"])}
                 if task == "entities":
-                    _entity_record(record, sentence, value["spans"])
-                else:
-                    record["options"] = [{"id": label, "text": label}
-                                         for label in (stance_labels if task == "stance" else claim_labels)]
-                    record["accept"] = [value["label"]]
-                    record["meta"]["task"] = task
-                    if target is not None:
-                        record["meta"]["target"] = target
-                    record["_view_id"] = "choice"
+                    lines.append(_entity_line(record, sentence, value["spans"]))
+                    continue
+                record["options"] = [{"id": label, "text": label}
+                                     for label in (stance_labels if task == "stance" else claim_labels)]
+                record["accept"] = [value["label"]]
+                record["meta"]["task"] = task
+                if target is not None:
+                    record["meta"]["target"] = target
+                record["_view_id"] = "choice"
                 record["answer"] = "accept"
-                lines.append(_hashed(record))
+                lines.append(jsontext.dumps(_hashed(record)))
             if not current:
-                lines.append(_hashed(base))
-        out.write(jsontext.lines(lines))
+                lines.append(jsontext.dumps(_hashed(base)))
+        out.write("".join([line + "\n" for line in lines]).encode("utf-8"))
         count += len(lines)
     return ExportResult(records=count)
 
 
-def _entity_record(record: dict, sentence: dict, spans: list[dict]) -> None:
-    """Make ``record`` the ``ner_manual`` record of these spans: tokens, spans with their tokens."""
-    record["tokens"] = _tokens(sentence["text"], sentence.get("lang", "en"), spans)
-    starts = {token["start"]: token["id"] for token in record["tokens"]}
-    ends = {token["end"]: token["id"] for token in record["tokens"]}
-    record["spans"] = []
+def _entity_line(record: dict, sentence: dict, spans: list[dict]) -> str:
+    """The ``ner_manual`` record of these spans (``record`` with tokens, spans with their tokens, the
+    view and the answer) as ``json.dumps(record, ensure_ascii=False)`` writes it. The tokens, most of
+    the record, are written from :data:`TOKEN_JSON` rather than made dicts and encoded one by one."""
+    text = sentence["text"]
+    tokens = _tokens(text, sentence.get("lang", "en"), spans)
+    starts = {start: index for index, (start, _, _) in enumerate(tokens)}
+    ends = {end: index for index, (_, end, _) in enumerate(tokens)}
+    written = []
     for span in spans:
         item = {"start": span["start"], "end": span["end"], "text": span["text"], "label": span["label"]}
         if span["start"] in starts and span["end"] in ends:
             item["token_start"], item["token_end"] = starts[span["start"]], ends[span["end"]]
-        record["spans"].append(item)
-    record["_view_id"] = "ner_manual"
+        written.append(item)
+    token_json = ", ".join([TOKEN_JSON % (encode_basestring(text[start:end]), start, end, index,
+                                          "true" if space else "false")
+                            for index, (start, end, space) in enumerate(tokens)])
+    # text, meta, the hashes and the annotator, which come before the tokens
+    head = jsontext.dumps(_hashed({**record, "spans": written}, keys=tuple(record)))
+    tail = jsontext.dumps({"spans": written, "_view_id": "ner_manual", "answer": "accept"})
+    return f"{head[:-1]}, \"tokens\": [{token_json}], {tail[1:]}"

@@ -214,14 +214,20 @@ def _view(workspace: Workspace, gold: bool, annotator: str | None) -> dict[str, 
 def _write_folder(folder: Path, files: dict[str, str], force: bool) -> None:
     """Every file of a folder format's export, or none: an existing one is kept unless ``force``.
 
-    The files are written and fsync'd side by side, in batches (:meth:`Transaction.write_texts`).
-    Without ``force`` they are written in a folder of their own inside ``folder`` and then linked
-    into place, so that a file another program made there meanwhile is never written over."""
+    A folder that does not exist yet is made whole by :func:`~tagline.corpus.new_folder.write_new_folder`
+    (its files written beside it, made durable together, and renamed into place at once). Into an
+    existing folder the files are written and fsync'd side by side, in batches
+    (:meth:`Transaction.write_texts`); without ``force`` they are written in a folder of their own
+    inside ``folder`` and then linked into place, so that a file another program made there
+    meanwhile is never written over."""
     import shutil
     import tempfile
 
     from tagline.corpus.store import Transaction
 
+    if not os.path.lexists(folder):
+        _write_new_folder(folder, files)
+        return
     folder.mkdir(parents=True, exist_ok=True)
     present = {entry.name for entry in os.scandir(folder)}  # the folder itself was checked before
     for name in files:
@@ -240,6 +246,19 @@ def _write_folder(folder: Path, files: dict[str, str], force: bool) -> None:
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)  # emptied: its files moved into place, or removed on failure
+
+
+def _write_new_folder(folder: Path, files: dict[str, str]) -> None:
+    from tagline.corpus.new_folder import write_new_folder
+    from tagline.errors import storage_error
+
+    try:
+        write_new_folder(folder, files)
+    except FileExistsError:
+        raise ConflictError("was made by another program meanwhile; nothing was written", where=str(folder),
+                            fix="export again, or pass --force to replace the files") from None
+    except OSError as error:
+        raise storage_error(getattr(error, "filename", None) or folder, error) from None
 
 
 def _question(workspace: Workspace, fmt: str, task: str | None, target: str | None) -> tuple[str, str | None] | None:

@@ -14,6 +14,7 @@ from typing import Any
 from tagline.corpus.store import write_text_atomic
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
+from tagline.eval.run.figure import plot_confusion
 from tagline.eval.run.report import run_report
 from tagline.schemas.records import RunResult
 
@@ -107,7 +108,8 @@ def _write_run_files(directory: Path, result: RunResult, model: Any, predictions
 
 
 def save_model(model: Any, directory: Path) -> str:
-    """Save a fitted model without pickle: skops for scikit-learn, CRFsuite/JSON files for entities."""
+    """Save a fitted model without pickle: skops for scikit-learn (vectorizers' vocabularies packed
+    as arrays, :mod:`tagline.eval.run.vocabulary`), CRFsuite/JSON files for entities."""
     from tagline.eval.entities import CRFTagger, Gazetteer
 
     if isinstance(model, Gazetteer):
@@ -118,7 +120,10 @@ def save_model(model: Any, directory: Path) -> str:
         return "model.crfsuite"
     import skops.io
 
-    skops.io.dump(model, directory / "model.skops")
+    from tagline.eval.run.vocabulary import packed_vocabularies
+
+    with packed_vocabularies(model):
+        skops.io.dump(model, directory / "model.skops")
     return "model.skops"
 
 
@@ -143,29 +148,6 @@ def load_model(directory: Path) -> Any:
     if refused:
         raise DataError(f"the model file holds types tagline does not trust: {', '.join(refused)}",
                         where=str(path), fix="only load models made by `tagline eval run`")
-    return skops.io.load(path, trusted=untrusted)
+    from tagline.eval.run.vocabulary import unpack_vocabularies
 
-
-def plot_confusion(confusion: dict, path: Path, *, title: str) -> None:
-    """Draw the confusion matrix (rows gold, columns predicted, counts in the cells) as a PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labels, matrix = confusion["labels"], confusion["matrix"]
-    size = max(4.0, 0.6 * len(labels) + 2)
-    figure, axes = plt.subplots(figsize=(size, size))
-    axes.imshow(matrix, cmap="Blues")
-    axes.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
-    axes.set_yticks(range(len(labels)), labels)
-    axes.set_xlabel("predicted")
-    axes.set_ylabel("gold")
-    axes.set_title(title)
-    peak = max((max(row) for row in matrix), default=0)
-    for i, row in enumerate(matrix):
-        for j, count in enumerate(row):
-            axes.text(j, i, str(count), ha="center", va="center", color="white" if count > peak / 2 else "black")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    return unpack_vocabularies(skops.io.load(path, trusted=untrusted), where=str(path))

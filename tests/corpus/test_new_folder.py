@@ -1,0 +1,82 @@
+"""A new folder of many files: made whole or not at all, durable with one sync, never over another's."""
+
+from __future__ import annotations
+
+import builtins
+import os
+
+import pytest
+
+from tagline.corpus.new_folder import write_new_folder
+
+
+@pytest.fixture
+def syscalls(monkeypatch):
+    """How many times os.sync and os.fsync were called (both still run)."""
+    counts = {"sync": 0, "fsync": 0}
+    sync, fsync = os.sync, os.fsync
+
+    def counting_sync():
+        counts["sync"] += 1
+        sync()
+
+    def counting_fsync(fd):
+        counts["fsync"] += 1
+        fsync(fd)
+
+    monkeypatch.setattr(os, "sync", counting_sync)
+    monkeypatch.setattr(os, "fsync", counting_fsync)
+    return counts
+
+
+def test_the_folder_is_made_with_every_file_and_one_sync_for_them_all(tmp_path, syscalls):
+    files = {f"doc-{number}.txt": f"text {number}\n" for number in range(300)} | {"raw.bin": b"\x00\xff"}
+    write_new_folder(tmp_path / "out" / "brat", files)
+    folder = tmp_path / "out" / "brat"
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == {
+        name: content.encode("utf-8") if isinstance(content, str) else content for name, content in files.items()}
+    assert os.listdir(tmp_path / "out") == ["brat"]  # nothing hidden left beside it
+    assert syscalls == {"sync": 1, "fsync": 1}  # the files and their folder at once; then the parent's entry
+    (tmp_path / "made").mkdir()
+    assert folder.stat().st_mode == (tmp_path / "made").stat().st_mode
+
+
+def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
+    real_open = builtins.open
+    written = []
+
+    def full_disk(path, *args, **kwargs):
+        if len(written) == 5:
+            raise OSError(28, "No space left on device", str(path))
+        written.append(path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        write_new_folder(tmp_path / "brat", {f"{number}.txt": "x" for number in range(10)})
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("made", ["a folder with a file", "a file"])
+def test_what_another_program_made_there_meanwhile_is_kept(tmp_path, monkeypatch, made):
+    folder = tmp_path / "brat"
+
+    def meanwhile():
+        if made == "a file":
+            folder.write_text("theirs")
+        else:
+            folder.mkdir()
+            (folder / "a.txt").write_text("theirs")
+
+    monkeypatch.setattr(os, "sync", meanwhile)
+    with pytest.raises(FileExistsError):
+        write_new_folder(folder, {"a.txt": "ours", "b.txt": "ours"})
+    assert os.listdir(tmp_path) == ["brat"]
+    assert (folder.read_text() if made == "a file" else (folder / "a.txt").read_text()) == "theirs"
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "sub/file.txt"])
+def test_a_name_that_is_not_a_file_of_the_folder_is_refused_before_anything_is_written(tmp_path, name):
+    with pytest.raises(ValueError, match="is not the name of a file"):
+        write_new_folder(tmp_path / "brat", {"a.txt": "x", name: "y"})
+    assert os.listdir(tmp_path) == []
