@@ -67,6 +67,7 @@ class Folded:
     span_label: Any
     accepted: Any  # place in ACCEPTED, -1 without a suggestion
     source: Any  # the suggestion's source
+    span_text: Any = None  # the spans' covered text (an Arrow string array), when asked for
 
 
 ARROW_MIN_BYTES = 4 << 20
@@ -75,15 +76,21 @@ would take longer than reading them."""
 
 
 class ColumnAnswers:
-    """Every annotator's :class:`Folded` answers, each file read the first time it is asked for."""
+    """Every annotator's :class:`Folded` answers, each file read the first time it is asked for.
 
-    def __init__(self, workspace: Workspace) -> None:
+    With ``values``, the folds keep the spans' text, and a file whose values hold a field the
+    event does not declare (which the columns cannot give back) is read line by line: with the
+    answers as columns, adjudication writes gold equal to what the answers as dicts make."""
+
+    def __init__(self, workspace: Workspace, *, values: bool = False) -> None:
         self.workspace = workspace
         files = [*workspace.annotation_files(), workspace.sentences_path]
         self.arrow = sum(path.stat().st_size for path in files if path.exists()) >= ARROW_MIN_BYTES
+        self.values = values
         self._ids: Any = None
         self.names = Names()
         self._read: dict[str, Folded] = {}
+        self.line_by_line: set[str] = set()  # the annotators whose files Arrow did not fold
 
     @property
     def ids(self) -> Any:
@@ -107,7 +114,10 @@ class ColumnAnswers:
     def __call__(self, annotator: str) -> Folded:
         if annotator not in self._read:
             path = self.workspace.annotation_path(annotator)
-            folded = _fold_arrow(path, self.ids, self.names) if self.arrow and path.exists() else None
+            folded = _fold_arrow(path, self.ids, self.names, values=self.values) \
+                if self.arrow and path.exists() else None
+            if folded is None:
+                self.line_by_line.add(annotator)
             self._read[annotator] = folded if folded is not None else self._fold_records(annotator)
         return self._read[annotator]
 
@@ -143,31 +153,33 @@ class ColumnAnswers:
                       flat[:, 0], flat[:, 1], flat[:, 2], arrays["accepted"], arrays["source"])
 
 
-def _fold_arrow(path: Any, ids: pa.Array, names: Names) -> Folded | None:
+def _fold_arrow(path: Any, ids: pa.Array, names: Names, *, values: bool = False) -> Folded | None:
     """The file folded through Arrow, or None when Arrow cannot read it or a record is not one the
     typed reader accepts (the caller then reads it line by line). The file is read in blocks, each
-    kept only as the few integer columns the fold needs."""
+    kept only as the few integer columns the fold needs (and the spans' text with ``values``, when
+    no value holds a field the event does not declare)."""
     import numpy as np
-
-    unknown: dict[str, int] = {}
-    parts = _checked_blocks(path, lambda table: _compact(table, ids, names, unknown))
-    if not parts or not sum(len(part["task"]) for part in parts):
-        return None
-    columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
-    del parts
     import pyarrow as pa
 
+    unknown: dict[str, int] = {}
+    parts = _checked_blocks(path, lambda table: _compact(table, ids, names, unknown, texts=values), values=values)
+    if not parts or not sum(len(part["task"]) for part in parts):
+        return None
+    texts = pa.chunked_array([part.pop("span_text") for part in parts], pa.string()) if values else None
+    columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    del parts
     pa.default_memory_pool().release_unused()  # the blocks Arrow read are gone: give their memory back
-    return _fold_columns(columns, len(ids))
+    return _fold_columns(columns, len(ids), texts)
 
 
-def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any]) -> list[Any] | None:
+def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any], *, values: bool = False) -> list[Any] | None:
     """``keep(block)`` of every block of the answer file as Arrow reads it with the event's types,
-    or None when Arrow cannot read it or a record is not one the typed reader accepts."""
+    or None when Arrow cannot read it or a record is not one the typed reader accepts (or, with
+    ``values``, a value holds a field the event does not declare)."""
     import pyarrow as pa
     import pyarrow.json as pj
 
-    from tagline.annotate.column_checks import event_schema, events_valid
+    from tagline.annotate.column_checks import declared_values, event_schema, events_valid
     from tagline.corpus.sentence_table import count_nulls
 
     kept = []
@@ -175,10 +187,10 @@ def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any]) -> list[Any] | N
     try:
         reader = pj.open_json(path, read_options=pj.ReadOptions(block_size=1 << 24),
                               parse_options=pj.ParseOptions(explicit_schema=event_schema(),
-                                                            unexpected_field_behavior="ignore"))
+                                                            unexpected_field_behavior="infer" if values else "ignore"))
         for batch in reader:
             table = pa.Table.from_batches([batch])
-            if not events_valid(table):
+            if not events_valid(table) or (values and not declared_values(table)):
                 return None
             null_values += table["value"].null_count
             kept.append(keep(table))
@@ -187,11 +199,13 @@ def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any]) -> list[Any] | N
     return kept if kept and count_nulls(path) == null_values else None
 
 
-def _compact(table: pa.Table, ids: pa.Array, names: Names, unknown: dict[str, int]) -> dict[str, Any]:
+def _compact(table: pa.Table, ids: pa.Array, names: Names, unknown: dict[str, int], *,
+             texts: bool = False) -> dict[str, Any]:
     """What the fold needs of a block of events, as numpy arrays: the sentence (its corpus row, or a
     number past the corpus for an id the corpus does not have), the question, the label, the spans
-    and the suggestion."""
+    (with their text as an Arrow array, with ``texts``) and the suggestion."""
     import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     sentence = pc.fill_null(pc.index_in(table["sentence_id"], value_set=ids), -1).to_numpy().astype(np.int64)
@@ -214,14 +228,15 @@ def _compact(table: pa.Table, ids: pa.Array, names: Names, unknown: dict[str, in
          names.codes(flat.field("label"))]
     accepted, source = _suggestions(table, names)
     small = np.int32  # a million sentences' answers held in half the memory of int64
-    return {"sentence": sentence.astype(small), "task": task.astype(np.int8), "target": target.astype(small),
-            "label": label.astype(small),
+    kept_texts = {"span_text": flat.field("text") if flat is not None else pa.array([], pa.string())} if texts else {}
+    return {**kept_texts, "sentence": sentence.astype(small), "task": task.astype(np.int8),
+            "target": target.astype(small), "label": label.astype(small),
             "set": np.array([name == "set" for name in op_names.names], dtype=bool)[op_codes],
             "count": count.astype(small), "span_start": spans[0].astype(small), "span_end": spans[1].astype(small),
             "span_label": spans[2].astype(small), "accepted": accepted.astype(np.int8), "source": source.astype(small)}
 
 
-def _fold_columns(columns: dict[str, Any], n_sentences: int) -> Folded:
+def _fold_columns(columns: dict[str, Any], n_sentences: int, texts: Any = None) -> Folded:
     """The last event per sentence and question, unless it retracts the answer."""
     import numpy as np
 
@@ -243,7 +258,7 @@ def _fold_columns(columns: dict[str, Any], n_sentences: int) -> Folded:
     return Folded(corpus_row, rank, task[rows], columns["target"][rows], columns["label"][rows],
                   np.concatenate([[0], ends]).astype(np.int64), columns["span_start"][gather],
                   columns["span_end"][gather], columns["span_label"][gather], columns["accepted"][rows],
-                  columns["source"][rows])
+                  columns["source"][rows], texts.take(gather).combine_chunks() if texts is not None else None)
 
 
 def _suggestions(table: pa.Table, names: Names) -> tuple[Any, Any]:
