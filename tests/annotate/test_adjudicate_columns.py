@@ -73,16 +73,20 @@ def test_a_larger_workspace_and_the_next_adjudication(tmp_path_factory, monkeypa
 
 def test_a_value_with_a_field_the_event_does_not_declare_goes_through_the_dicts(tmp_path, monkeypatch):
     """The dicts keep such a field in gold; the columns could not, so they leave the file to the dicts."""
-    workspace = random_workspace(tmp_path / "ws", 3, 30, 200, n_annotators=2)
-    path = workspace.annotation_path(workspace.annotators()[0])
-    events = [orjson.loads(line) for line in path.read_bytes().splitlines()]
-    for event in events:
-        if event["task"] == "claim_type" and event["op"] == "set":
-            event["value"]["note"] = "checked twice"
-    path.write_bytes(b"".join(orjson.dumps(event) + b"\n" for event in events))
-    _, records = adjudicated(monkeypatch, workspace, by_columns=False)
-    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
-    assert any("note" in record["value"] for record in records)
+    made = []
+    for name in ("large", "small"):
+        workspace = random_workspace(tmp_path / name, 3, 30, 200, n_annotators=2)
+        path = workspace.annotation_path(workspace.annotators()[0])
+        events = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+        for event in events:
+            if event["task"] == "claim_type" and event["op"] == "set":
+                event["value"]["note"] = "checked twice"
+        path.write_bytes(b"".join(orjson.dumps(event) + b"\n" for event in events))
+        monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0 if name == "large" else 1 << 40)
+        monkeypatch.setattr(gold, "utc_now", lambda: NOW)
+        assert not isinstance(gold.auto_adjudicate(workspace).written, WrittenGold)
+        made.append([orjson.loads(line) for line in workspace.gold_path.read_bytes().splitlines()])
+    assert made[0] == made[1] and any("note" in record["value"] for record in made[0])
 
 
 @pytest.mark.parametrize("order", [["bob", "alice", "carol"], ["alice", "bob", "carol"]])
@@ -101,9 +105,9 @@ def test_the_gold_answer_is_the_first_named_voters_of_the_common_answer(tmp_path
         workspace.sentences_path.write_bytes(orjson.dumps({"id": "d0-s0001", "doc_id": "d0", "index": 1, "text": text,
                                                            "start": 0, "end": len(text), "lang": "ja"}) + b"\n")
         workspace.annotations_dir.mkdir(exist_ok=True)
-        for annotator, given in spans.items():
+        for annotator, marked in spans.items():
             event = {"sentence_id": "d0-s0001", "annotator": annotator, "time": NOW, "task": "entities",
-                     "op": "set", "value": {"spans": given}}
+                     "op": "set", "value": {"spans": marked}}
             workspace.annotation_path(annotator).write_bytes(orjson.dumps(event) + b"\n")
         made.append(adjudicated(monkeypatch, workspace, by_columns=name == "columns", annotators=order)[1])
     assert made[0] == made[1]

@@ -67,7 +67,8 @@ class Folded:
     span_label: Any
     accepted: Any  # place in ACCEPTED, -1 without a suggestion
     source: Any  # the suggestion's source
-    span_text: Any = None  # the spans' covered text (an Arrow string array), when asked for
+    span_text: Any = None  # the spans' covered text (an Arrow string array; None when read line by line)
+    declared: bool = True  # no value holds a field the event does not declare (which the columns lose)
 
 
 ARROW_MIN_BYTES = 4 << 20
@@ -76,17 +77,14 @@ would take longer than reading them."""
 
 
 class ColumnAnswers:
-    """Every annotator's :class:`Folded` answers, each file read the first time it is asked for.
+    """Every annotator's :class:`Folded` answers, each file read the first time it is asked for:
+    from the fold saved in ``build/index/`` when the file and the corpus are as they were then,
+    else through Arrow (and the fold saved), else line by line."""
 
-    With ``values``, the folds keep the spans' text, and a file whose values hold a field the
-    event does not declare (which the columns cannot give back) is read line by line: with the
-    answers as columns, adjudication writes gold equal to what the answers as dicts make."""
-
-    def __init__(self, workspace: Workspace, *, values: bool = False) -> None:
+    def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         files = [*workspace.annotation_files(), workspace.sentences_path]
         self.arrow = sum(path.stat().st_size for path in files if path.exists()) >= ARROW_MIN_BYTES
-        self.values = values
         self._ids: Any = None
         self.names = Names()
         self._read: dict[str, Folded] = {}
@@ -114,8 +112,15 @@ class ColumnAnswers:
     def __call__(self, annotator: str) -> Folded:
         if annotator not in self._read:
             path = self.workspace.annotation_path(annotator)
-            folded = _fold_arrow(path, self.ids, self.names, values=self.values) \
-                if self.arrow and path.exists() else None
+            folded = None
+            if self.arrow and path.exists():
+                from tagline.annotate.fold_cache import load_fold, save_fold
+
+                folded = load_fold(self.workspace, path, self.names)
+                if folded is None:
+                    folded = _fold_arrow(path, self.ids, self.names)
+                    if folded is not None:
+                        save_fold(self.workspace, path, folded, self.names)
             if folded is None:
                 self.line_by_line.add(annotator)
             self._read[annotator] = folded if folded is not None else self._fold_records(annotator)
@@ -153,33 +158,42 @@ class ColumnAnswers:
                       flat[:, 0], flat[:, 1], flat[:, 2], arrays["accepted"], arrays["source"])
 
 
-def _fold_arrow(path: Any, ids: pa.Array, names: Names, *, values: bool = False) -> Folded | None:
+def _fold_arrow(path: Any, ids: pa.Array, names: Names) -> Folded | None:
     """The file folded through Arrow, or None when Arrow cannot read it or a record is not one the
     typed reader accepts (the caller then reads it line by line). The file is read in blocks, each
-    kept only as the few integer columns the fold needs (and the spans' text with ``values``, when
-    no value holds a field the event does not declare)."""
+    kept only as the few integer columns the fold needs and the spans' text."""
     import numpy as np
     import pyarrow as pa
 
     unknown: dict[str, int] = {}
-    parts = _checked_blocks(path, lambda table: _compact(table, ids, names, unknown, texts=values), values=values)
+    declared = [True]
+
+    def keep(table: pa.Table) -> dict[str, Any]:
+        declared[0] = declared[0] and declared_values(table)
+        return _compact(table, ids, names, unknown)
+
+    from tagline.annotate.column_checks import declared_values
+
+    parts = _checked_blocks(path, keep)
     if not parts or not sum(len(part["task"]) for part in parts):
         return None
-    texts = pa.chunked_array([part.pop("span_text") for part in parts], pa.string()) if values else None
+    texts = pa.chunked_array([part.pop("span_text") for part in parts], pa.string())
     columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     del parts
     pa.default_memory_pool().release_unused()  # the blocks Arrow read are gone: give their memory back
-    return _fold_columns(columns, len(ids), texts)
+    folded = _fold_columns(columns, len(ids), texts)
+    folded.declared = declared[0]
+    return folded
 
 
-def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any], *, values: bool = False) -> list[Any] | None:
-    """``keep(block)`` of every block of the answer file as Arrow reads it with the event's types,
-    or None when Arrow cannot read it or a record is not one the typed reader accepts (or, with
-    ``values``, a value holds a field the event does not declare)."""
+def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any]) -> list[Any] | None:
+    """``keep(block)`` of every block of the answer file as Arrow reads it with the event's types
+    (and any field it does not declare inferred), or None when Arrow cannot read it or a record is
+    not one the typed reader accepts."""
     import pyarrow as pa
     import pyarrow.json as pj
 
-    from tagline.annotate.column_checks import declared_values, event_schema, events_valid
+    from tagline.annotate.column_checks import event_schema, events_valid
     from tagline.corpus.sentence_table import count_nulls
 
     kept = []
@@ -187,10 +201,10 @@ def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any], *, values: bool 
     try:
         reader = pj.open_json(path, read_options=pj.ReadOptions(block_size=1 << 24),
                               parse_options=pj.ParseOptions(explicit_schema=event_schema(),
-                                                            unexpected_field_behavior="infer" if values else "ignore"))
+                                                            unexpected_field_behavior="infer"))
         for batch in reader:
             table = pa.Table.from_batches([batch])
-            if not events_valid(table) or (values and not declared_values(table)):
+            if not events_valid(table):
                 return None
             null_values += table["value"].null_count
             kept.append(keep(table))
@@ -199,11 +213,10 @@ def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any], *, values: bool 
     return kept if kept and count_nulls(path) == null_values else None
 
 
-def _compact(table: pa.Table, ids: pa.Array, names: Names, unknown: dict[str, int], *,
-             texts: bool = False) -> dict[str, Any]:
+def _compact(table: pa.Table, ids: pa.Array, names: Names, unknown: dict[str, int]) -> dict[str, Any]:
     """What the fold needs of a block of events, as numpy arrays: the sentence (its corpus row, or a
     number past the corpus for an id the corpus does not have), the question, the label, the spans
-    (with their text as an Arrow array, with ``texts``) and the suggestion."""
+    (with their text as an Arrow array) and the suggestion."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -228,8 +241,8 @@ def _compact(table: pa.Table, ids: pa.Array, names: Names, unknown: dict[str, in
          names.codes(flat.field("label"))]
     accepted, source = _suggestions(table, names)
     small = np.int32  # a million sentences' answers held in half the memory of int64
-    kept_texts = {"span_text": flat.field("text") if flat is not None else pa.array([], pa.string())} if texts else {}
-    return {**kept_texts, "sentence": sentence.astype(small), "task": task.astype(np.int8),
+    texts = flat.field("text") if flat is not None else pa.array([], pa.string())
+    return {"span_text": texts, "sentence": sentence.astype(small), "task": task.astype(np.int8),
             "target": target.astype(small), "label": label.astype(small),
             "set": np.array([name == "set" for name in op_names.names], dtype=bool)[op_codes],
             "count": count.astype(small), "span_start": spans[0].astype(small), "span_end": spans[1].astype(small),

@@ -205,12 +205,10 @@ def _adjudicate_by_columns(workspace: Workspace, transaction: Transaction, chose
 
     if imported or (workspace.gold_path.exists() and workspace.gold_path.stat().st_size):
         return None
-    answers = ColumnAnswers(workspace, values=True)
+    answers = ColumnAnswers(workspace)
     if not answers.arrow:
         return None
-    for annotator in chosen:
-        answers(annotator)
-    if answers.line_by_line:
+    if not all(answers(annotator).declared for annotator in chosen) or answers.line_by_line:
         return None
     from tagline.annotate.gold_columns import WrittenGold, adjudicate_columns
 
