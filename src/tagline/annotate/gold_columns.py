@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 METHODS = ("single", "unanimous", "majority")
 CONTESTED = -1
-CHUNK_ITEMS = 250_000  # questions turned into JSON lines at a time, so the lines never fill memory
+CHUNK_ITEMS = 100_000  # questions turned into JSON lines at a time, so the lines never fill memory
 
 
 class WrittenGold(Sequence[dict[str, Any]]):
@@ -72,6 +72,7 @@ def adjudicate_columns(workspace: Workspace, answers: ColumnAnswers, chosen: lis
     gold yet) as :func:`tagline.annotate.gold.auto_adjudicate` does, handing the gold records to
     ``write`` as JSON lines, in its order, a block at a time."""
     import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     from tagline.corpus.sentence_table import sentence_ids
@@ -101,6 +102,7 @@ def adjudicate_columns(workspace: Workspace, answers: ColumnAnswers, chosen: lis
             if len(rows):
                 write(_lines(answers, task, target, votes, vote_of, values, rows, method[rows],
                              vote_of[winner[rows], rows], now))
+                pa.default_memory_pool().release_unused()  # the block's strings are written: give them back
         codes, first, counts = np.unique(method[method != CONTESTED], return_index=True, return_counts=True)
         for place in np.argsort(first):  # each method where it first appears, as a Counter of the records has it
             decided.methods[METHODS[codes[place]]] += int(counts[place])

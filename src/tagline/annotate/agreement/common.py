@@ -72,14 +72,25 @@ def krippendorff_nominal(codes: Any, what: str, notes: list[str]) -> float | Non
     return value
 
 
+_CHUNK = 1 << 22
+
+
 def used_values(codes: Any) -> Any:
-    """The codes that occur (-1 aside), sorted: ``np.unique``'s answer, counted rather than sorted."""
+    """The codes that occur (-1 aside), sorted: ``np.unique``'s answer, counted rather than sorted,
+    a chunk of codes at a time (``bincount`` widens what it counts to 64 bits)."""
     import numpy as np
 
-    return np.flatnonzero(np.bincount(codes[codes >= 0]))
-
-
-_CHUNK = 1 << 22  # units per step, so the temporaries stay tens of megabytes at any size
+    seen: Any = np.zeros(0, dtype=bool)
+    flat = codes.reshape(-1)
+    for begin in range(0, flat.size, _CHUNK):
+        chunk = flat[begin:begin + _CHUNK]
+        found = np.bincount(chunk[chunk >= 0]) > 0
+        if len(found) > len(seen):
+            found[:len(seen)] |= seen
+            seen = found
+        else:
+            seen[:len(found)] |= found
+    return np.flatnonzero(seen)  # units per step, so the temporaries stay tens of megabytes at any size
 
 
 def coincidences(codes: Any) -> Any:
