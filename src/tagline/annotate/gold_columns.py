@@ -123,7 +123,6 @@ class _VoteValues:
         import pyarrow as pa
 
         self.names_json = names_json
-        self._json: pa.Array | None = None
         folded = votes.folded
         if task != "entities":
             self.label = self._by_vote(votes, lambda voter, rows: folded[voter].label[rows])
@@ -186,23 +185,30 @@ class _VoteValues:
                                 minlength=len(pairs)) > 0]] = False
         return equal
 
-    def json(self) -> pa.Array:
-        """Each vote as provenance keeps it: the label, or the list of spans."""
+    def json(self, wanted: Any) -> pa.Array:
+        """Votes ``wanted`` (numbers, -1 for none, which gives a null) as provenance keeps them: the
+        label, or the list of spans. Made for a block of questions at a time, so that the strings
+        of every span never fill memory at once."""
+        import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        if self._json is not None:
-            return self._json
+        missing = wanted < 0
+        wanted = np.where(missing, 0, wanted)
         if self.label is not None:
-            self._json = self.names_json.take(pa.array(self.label))
-            return self._json
-        start, end = (pc.cast(pa.array(column), pa.string()) for column in (self.start, self.end))
-        label = self.names_json.take(pa.array(self.span_label))
+            return self.names_json.take(pa.array(self.label[wanted], mask=missing))
+        begin = self.bounds[wanted]
+        counts = np.where(missing, 0, self.bounds[wanted + 1] - begin)
+        ends = np.cumsum(counts)
+        spans = np.repeat(begin - (ends - counts), counts) + np.arange(ends[-1] if len(ends) else 0)
+        start, end = (pc.cast(pa.array(column[spans]), pa.string()) for column in (self.start, self.end))
+        label = self.names_json.take(pa.array(self.span_label[spans]))
+        text = _json_strings(self.text.take(pa.array(spans, pa.int64())))
         span = pc.binary_join_element_wise('{"start":', start, ',"end":', end, ',"label":', label,
-                                           ',"text":', _json_strings(self.text), "}", "")
-        listed = pa.ListArray.from_arrays(pa.array(self.bounds, pa.int64()).cast(pa.int32()), span)
-        self._json = pc.binary_join_element_wise("[", pc.binary_join(listed, ","), "]", "")
-        return self._json
+                                           ',"text":', text, "}", "")
+        offsets = pa.array(np.concatenate([[0], ends]), pa.int32())
+        listed = pa.ListArray.from_arrays(offsets, span, mask=pa.array(missing))
+        return pc.binary_join_element_wise("[", pc.binary_join(listed, ","), "]", "")
 
     def value(self, task: str, target: str | None, vote: int) -> dict[str, Any]:
         """Vote ``vote`` as the value dict of its event."""
@@ -249,9 +255,8 @@ def _lines(answers: ColumnAnswers, task: str, target: str | None, votes: Questio
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    vote_json = values.json()
     sentence = _json_strings(answers.ids.take(pa.array(votes.items[rows])))
-    answer = vote_json.take(pa.array(chosen_vote))
+    answer = values.json(chosen_vote)
     if task == "entities":
         value = pc.binary_join_element_wise('{"spans":', answer, "}", "")
     elif task == "stance":
@@ -261,7 +266,7 @@ def _lines(answers: ColumnAnswers, task: str, target: str | None, votes: Questio
     by_voter = []
     for voter, name in enumerate(votes.voters):
         mine = vote_of[voter, rows]
-        taken = vote_json.take(pa.array(mine, mask=mine < 0))
+        taken = values.json(mine)
         by_voter.append(pc.binary_join_element_wise(orjson.dumps(name).decode() + ":", taken, ""))
     given = pc.binary_join_element_wise(*by_voter, ",", null_handling="skip")
     methods = pa.array([orjson.dumps(name).decode() for name in METHODS]).take(pa.array(method))
