@@ -16,10 +16,14 @@ Then, each as a child process with its peak memory (``ru_maxrss``):
   :func:`tagline.schemas.records.decode_record` (what reading them line by line costs);
 - ``pyarrow``: reading the three answer files with ``pyarrow.json.read_json`` (the baseline: the
   least a columnar reader of them does; the ratios are to it);
-- ``agree``: ``tagline annotate agree --json``, twice: the first run makes the token cache
-  (``.tagline.cache/``), the second reads it;
-- ``adjudicate``: ``tagline annotate adjudicate --json`` (on a fresh copy of the gold-less
-  workspace each time).
+- ``agree``: ``tagline annotate agree --json``, twice: the first run makes the caches of sentence
+  ids and token offsets (``build/index/``), the second reads them;
+- ``adjudicate``: ``tagline annotate adjudicate --json`` after them, as a user adjudicates after
+  looking at agreement (the gold it writes is removed after each version, so each decides every
+  question).
+
+Each row gives the wall time, the CPU time (user and system, all threads; the child's whole run)
+and the peak memory. On a shared machine the wall time grows with the load; the CPU time much less.
 
 With ``--compare-src DIR`` (a ``src`` folder of another version of tagline, e.g. from
 ``git archive``), agree and adjudicate are measured with it too, in the same run, on the same files.
@@ -121,9 +125,9 @@ def write_answers(root: Path, seed: int = 11) -> list[Path]:
     return paths
 
 
-def measure(command: list[str], src: str | None = None) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS of the child (bytes) and its stdout (through a file, which a pipe's
-    buffer would not take whole while the child is waited for)."""
+def measure(command: list[str], src: str | None = None) -> tuple[float, float, int, str]:
+    """Wall seconds, CPU seconds, peak RSS of the child (bytes) and its stdout (through a file,
+    which a pipe's buffer would not take whole while the child is waited for)."""
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         started = time.perf_counter()
         environment = {**os.environ, "PYTHONPATH": src} if src else None
@@ -134,34 +138,38 @@ def measure(command: list[str], src: str | None = None) -> tuple[float, int, str
             stderr.seek(0)
             sys.exit(f"{' '.join(command)} failed:\n{stderr.read().decode()[-3000:]}")
         stdout.seek(0)
-        return wall, usage.ru_maxrss * 1024, stdout.read().decode()
+        return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, stdout.read().decode()
 
 
-def measure_size(scratch: Path, size: int, versions: list[tuple[str, str | None]]) -> None:
+def measure_size(scratch: Path, size: int, versions: list[tuple[str, str | None]], msgspec: bool = True) -> None:
     """Print the rows of one corpus size: the two readers, then agree and adjudicate per version."""
     pristine = scratch / f"ws-{size}"
     if not pristine.exists():
         generate(pristine, size)
         write_answers(pristine)
     paths = [str(pristine / "annotations" / f"{name}.jsonl") for name in ANNOTATORS]
-    seconds, peak, out = measure([sys.executable, "-c", BASELINE, *paths])
-    events = int(out.split()[0])
-    print(f"{size:>10,}{events:>11,}{'msgspec':>22}{float(out.split()[1]):>9.2f}{'':>8}{peak / 1e6:>9.0f}")
-    seconds, peak, out = measure([sys.executable, "-c", ARROW, *paths])
+
+    def row(first: str, case: str, wall: float, cpu: float, ratio: float, peak: int) -> None:
+        print(f"{first:>21}{case:>24}{wall:>9.2f}{cpu:>8.2f}{ratio:>8.2f}{peak / 1e6:>9.0f}")
+
+    if msgspec:
+        wall, cpu, peak, out = measure([sys.executable, "-c", BASELINE, *paths])
+        row(f"{size:>10,}{int(out.split()[0]):>11,}", "msgspec", float(out.split()[1]), cpu, float("nan"), peak)
+    wall, cpu, peak, out = measure([sys.executable, "-c", ARROW, *paths])
     base = float(out.split()[1])
-    print(f"{'':>21}{'pyarrow read_json':>22}{base:>9.2f}{1.0:>8.2f}{peak / 1e6:>9.0f}")
+    row(f"{size:>10,}{int(out.split()[0]):>11,}" if not msgspec else "", "pyarrow read_json", base, cpu, 1.0, peak)
     tagline = [sys.executable, "-m", "tagline"]
     for version, src in versions:
-        shutil.rmtree(pristine / ".tagline.cache", ignore_errors=True)
-        for case in ("agree", "agree again") if src is None else ("agree",):
-            seconds, peak, _ = measure([*tagline, "annotate", "agree", "--json", "--workspace", str(pristine)], src)
-            print(f"{'':>21}{f'{case} ({version})':>22}{seconds:>9.2f}{seconds / base:>8.2f}{peak / 1e6:>9.0f}")
-        copy = scratch / f"adjudicate-{size}"
-        shutil.rmtree(copy, ignore_errors=True)
-        shutil.copytree(pristine, copy)
-        seconds, peak, _ = measure([*tagline, "annotate", "adjudicate", "--json", "--workspace", str(copy)], src)
-        print(f"{'':>21}{f'adjudicate ({version})':>22}{seconds:>9.2f}{seconds / base:>8.2f}{peak / 1e6:>9.0f}")
-        shutil.rmtree(copy)
+        shutil.rmtree(pristine / "build" / "index", ignore_errors=True)
+        for case in ("agree", "agree again"):
+            wall, cpu, peak, _ = measure([*tagline, "annotate", "agree", "--json", "--workspace", str(pristine)], src)
+            row("", f"{case} ({version})", wall, cpu, wall / base, peak)
+        try:
+            wall, cpu, peak, _ = measure([*tagline, "annotate", "adjudicate", "--json", "--workspace", str(pristine)],
+                                         src)
+        finally:
+            (pristine / "gold" / "gold.jsonl").unlink(missing_ok=True)
+        row("", f"adjudicate ({version})", wall, cpu, wall / base, peak)
 
 
 def main() -> None:
@@ -170,6 +178,7 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="add 1,000,000 sentences to --sizes")
     parser.add_argument("--keep", type=Path, help="keep the generated workspaces under this folder")
     parser.add_argument("--compare-src", help="the src folder of another tagline to measure beside this one")
+    parser.add_argument("--no-msgspec", action="store_true", help="leave out decoding the files with msgspec")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",") if size]
     if args.million:
@@ -178,15 +187,16 @@ def main() -> None:
     if args.compare_src:
         versions.append(("other", str(Path(args.compare_src).resolve())))
     print(f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f}")
-    print(f"{'sentences':>10}{'events':>11}{'case':>22}{'seconds':>9}{'ratio':>8}{'peak MB':>9}")
+    print(f"{'sentences':>10}{'events':>11}{'case':>24}{'seconds':>9}{'CPU s':>8}{'ratio':>8}{'peak MB':>9}")
     scratch = Path(args.keep or tempfile.mkdtemp(prefix="tagline-agreement-"))
     try:
         for size in sizes:
-            measure_size(scratch, size, versions)
+            measure_size(scratch, size, versions, msgspec=not args.no_msgspec)
     finally:
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
-    print(f"ratio: to reading the answer files with pyarrow.json.read_json. agree and adjudicate are the whole "
+    print(f"ratio: wall time to reading the answer files with pyarrow.json.read_json (its seconds are the reading "
+          f"alone, its CPU s the whole child's). agree and adjudicate are the whole "
           f"commands, start-up included; 'agree' makes the token cache, 'agree again' reads it. Load average at the "
           f"end {os.getloadavg()[0]:.2f}. Targets at 1M: <= {TARGET_SECONDS:.0f} s and <= {TARGET_BYTES / 1e9:.0f} GB "
           f"each.")

@@ -129,3 +129,17 @@ def _suggestions_valid(suggestion: Any) -> bool:
         if low is not None and (low < 0 or high > 1 or pc.any(pc.is_nan(pc.cast(score, pa.float64()))).as_py()):
             return False
     return True
+
+
+def declared_values(table: pa.Table) -> bool:
+    """Whether no value (nor span) of ``table``, read with unexpected fields inferred, holds a field
+    the event does not declare: the answers as dicts keep such a field, which columns would lose."""
+    import pyarrow as pa
+
+    declared = event_schema().field("value").type
+    value = table.schema.field("value").type
+    if not pa.types.is_struct(value) or {field.name for field in value} != {field.name for field in declared}:
+        return False
+    spans, declared_spans = value.field("spans").type, declared.field("spans").type
+    return pa.types.is_list(spans) and pa.types.is_struct(spans.value_type) and \
+        {field.name for field in spans.value_type} == {field.name for field in declared_spans.value_type}

@@ -67,6 +67,8 @@ class Folded:
     span_label: Any
     accepted: Any  # place in ACCEPTED, -1 without a suggestion
     source: Any  # the suggestion's source
+    span_text: Any = None  # the spans' covered text (an Arrow string array; None when read line by line)
+    declared: bool = True  # no value holds a field the event does not declare (which the columns lose)
 
 
 ARROW_MIN_BYTES = 4 << 20
@@ -75,7 +77,9 @@ would take longer than reading them."""
 
 
 class ColumnAnswers:
-    """Every annotator's :class:`Folded` answers, each file read the first time it is asked for."""
+    """Every annotator's :class:`Folded` answers, each file read the first time it is asked for:
+    from the fold saved in ``build/index/`` when the file and the corpus are as they were then,
+    else through Arrow (and the fold saved), else line by line."""
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
@@ -84,6 +88,7 @@ class ColumnAnswers:
         self._ids: Any = None
         self.names = Names()
         self._read: dict[str, Folded] = {}
+        self.line_by_line: set[str] = set()  # the annotators whose files Arrow did not fold
 
     @property
     def ids(self) -> Any:
@@ -107,7 +112,17 @@ class ColumnAnswers:
     def __call__(self, annotator: str) -> Folded:
         if annotator not in self._read:
             path = self.workspace.annotation_path(annotator)
-            folded = _fold_arrow(path, self.ids, self.names) if self.arrow and path.exists() else None
+            folded = None
+            if self.arrow and path.exists():
+                from tagline.annotate.fold_cache import load_fold, save_fold
+
+                folded = load_fold(self.workspace, path, self.names)
+                if folded is None:
+                    folded = _fold_arrow(path, self.ids, self.names)
+                    if folded is not None:
+                        save_fold(self.workspace, path, folded, self.names)
+            if folded is None:
+                self.line_by_line.add(annotator)
             self._read[annotator] = folded if folded is not None else self._fold_records(annotator)
         return self._read[annotator]
 
@@ -146,24 +161,35 @@ class ColumnAnswers:
 def _fold_arrow(path: Any, ids: pa.Array, names: Names) -> Folded | None:
     """The file folded through Arrow, or None when Arrow cannot read it or a record is not one the
     typed reader accepts (the caller then reads it line by line). The file is read in blocks, each
-    kept only as the few integer columns the fold needs."""
+    kept only as the few integer columns the fold needs and the spans' text."""
     import numpy as np
-
-    unknown: dict[str, int] = {}
-    parts = _checked_blocks(path, lambda table: _compact(table, ids, names, unknown))
-    if not parts or not sum(len(part["task"]) for part in parts):
-        return None
-    columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
-    del parts
     import pyarrow as pa
 
+    unknown: dict[str, int] = {}
+    declared = [True]
+
+    def keep(table: pa.Table) -> dict[str, Any]:
+        declared[0] = declared[0] and declared_values(table)
+        return _compact(table, ids, names, unknown)
+
+    from tagline.annotate.column_checks import declared_values
+
+    parts = _checked_blocks(path, keep)
+    if not parts or not sum(len(part["task"]) for part in parts):
+        return None
+    texts = pa.chunked_array([part.pop("span_text") for part in parts], pa.string())
+    columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
+    del parts
     pa.default_memory_pool().release_unused()  # the blocks Arrow read are gone: give their memory back
-    return _fold_columns(columns, len(ids))
+    folded = _fold_columns(columns, len(ids), texts)
+    folded.declared = declared[0]
+    return folded
 
 
 def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any]) -> list[Any] | None:
-    """``keep(block)`` of every block of the answer file as Arrow reads it with the event's types,
-    or None when Arrow cannot read it or a record is not one the typed reader accepts."""
+    """``keep(block)`` of every block of the answer file as Arrow reads it with the event's types
+    (and any field it does not declare inferred), or None when Arrow cannot read it or a record is
+    not one the typed reader accepts."""
     import pyarrow as pa
     import pyarrow.json as pj
 
@@ -175,7 +201,7 @@ def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any]) -> list[Any] | N
     try:
         reader = pj.open_json(path, read_options=pj.ReadOptions(block_size=1 << 24),
                               parse_options=pj.ParseOptions(explicit_schema=event_schema(),
-                                                            unexpected_field_behavior="ignore"))
+                                                            unexpected_field_behavior="infer"))
         for batch in reader:
             table = pa.Table.from_batches([batch])
             if not events_valid(table):
@@ -190,8 +216,9 @@ def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any]) -> list[Any] | N
 def _compact(table: pa.Table, ids: pa.Array, names: Names, unknown: dict[str, int]) -> dict[str, Any]:
     """What the fold needs of a block of events, as numpy arrays: the sentence (its corpus row, or a
     number past the corpus for an id the corpus does not have), the question, the label, the spans
-    and the suggestion."""
+    (with their text as an Arrow array) and the suggestion."""
     import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     sentence = pc.fill_null(pc.index_in(table["sentence_id"], value_set=ids), -1).to_numpy().astype(np.int64)
@@ -214,14 +241,15 @@ def _compact(table: pa.Table, ids: pa.Array, names: Names, unknown: dict[str, in
          names.codes(flat.field("label"))]
     accepted, source = _suggestions(table, names)
     small = np.int32  # a million sentences' answers held in half the memory of int64
-    return {"sentence": sentence.astype(small), "task": task.astype(np.int8), "target": target.astype(small),
-            "label": label.astype(small),
+    texts = flat.field("text") if flat is not None else pa.array([], pa.string())
+    return {"span_text": texts, "sentence": sentence.astype(small), "task": task.astype(np.int8),
+            "target": target.astype(small), "label": label.astype(small),
             "set": np.array([name == "set" for name in op_names.names], dtype=bool)[op_codes],
             "count": count.astype(small), "span_start": spans[0].astype(small), "span_end": spans[1].astype(small),
             "span_label": spans[2].astype(small), "accepted": accepted.astype(np.int8), "source": source.astype(small)}
 
 
-def _fold_columns(columns: dict[str, Any], n_sentences: int) -> Folded:
+def _fold_columns(columns: dict[str, Any], n_sentences: int, texts: Any = None) -> Folded:
     """The last event per sentence and question, unless it retracts the answer."""
     import numpy as np
 
@@ -243,7 +271,7 @@ def _fold_columns(columns: dict[str, Any], n_sentences: int) -> Folded:
     return Folded(corpus_row, rank, task[rows], columns["target"][rows], columns["label"][rows],
                   np.concatenate([[0], ends]).astype(np.int64), columns["span_start"][gather],
                   columns["span_end"][gather], columns["span_label"][gather], columns["accepted"][rows],
-                  columns["source"][rows])
+                  columns["source"][rows], texts.take(gather).combine_chunks() if texts is not None else None)
 
 
 def _suggestions(table: pa.Table, names: Names) -> tuple[Any, Any]:

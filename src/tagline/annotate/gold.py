@@ -9,9 +9,9 @@ change in the votes is visible as ``changed``.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tagline.annotate.answers import (
     collect_votes,
@@ -26,6 +26,9 @@ from tagline.annotate.answers import (
 from tagline.corpus.store import utc_now
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
+
+if TYPE_CHECKING:
+    from tagline.corpus.transaction import Transaction
 
 GoldKey = tuple[str, str, str | None]  # sentence_id, task, target
 
@@ -91,13 +94,15 @@ class Contested:
 
 @dataclass
 class AdjudicationResult:
-    written: list[dict[str, Any]] = field(default_factory=list)
+    written: Sequence[dict[str, Any]] = field(default_factory=list)
     contested: list[Contested] = field(default_factory=list)
     unchanged: int = 0
     changed: list[str] = field(default_factory=list)
+    by_method: Counter[str] | None = None  # counted as the records were written (else from them)
 
     def as_dict(self) -> dict[str, Any]:
-        methods = Counter(record["provenance"]["method"] for record in self.written)
+        methods = self.by_method if self.by_method is not None else \
+            Counter(record["provenance"]["method"] for record in self.written)
         return {"written": len(self.written), "by_method": dict(methods), "unchanged": self.unchanged,
                 "contested": [{"sentence_id": c.sentence_id, "question": c.name, "reason": c.reason,
                                "votes": {a: describe(c.task, v) for a, v in c.votes.items()}}
@@ -128,15 +133,16 @@ def auto_adjudicate(workspace: Workspace, *, tasks: Iterable[str] | None = None,
     # Read, decide and write under the workspace lock: two adjudications at once must not both
     # decide the same questions from the same gold and write them twice.
     with workspace.transaction() as transaction:
-        result = _adjudicate_locked(workspace, tasks, min_agreement, annotators, machines, exclude_annotators)
-        if result.written:
+        result = _adjudicate_locked(workspace, transaction, tasks, min_agreement, annotators, machines,
+                                    exclude_annotators)
+        if result.written and isinstance(result.written, list):
             workspace.gold_dir.mkdir(exist_ok=True)
             transaction.append(workspace.gold_path, result.written)
     return result
 
 
-def _adjudicate_locked(workspace: Workspace, tasks: Iterable[str] | None, min_agreement: str,
-                       annotators: Iterable[str] | None, machines: bool,
+def _adjudicate_locked(workspace: Workspace, transaction: Transaction, tasks: Iterable[str] | None,
+                       min_agreement: str, annotators: Iterable[str] | None, machines: bool,
                        exclude: Iterable[str] | None) -> AdjudicationResult:
     chosen = select_annotators(workspace, annotators, machines=machines, exclude=exclude)
     imported = imported_annotators(workspace, chosen, exclude)
@@ -145,6 +151,9 @@ def _adjudicate_locked(workspace: Workspace, tasks: Iterable[str] | None, min_ag
         raise DataError("there are no annotations to adjudicate",
                         fix="annotate first: `tagline annotate --annotator NAME` or `tagline annotate label`"
                             + (f"; not counted: {not_counted}" if not_counted else ""))
+    by_columns = _adjudicate_by_columns(workspace, transaction, chosen, imported, tasks, min_agreement)
+    if by_columns is not None:
+        return by_columns
     document_of = {record["id"]: record["doc_id"] for record in workspace.iter_sentences()}
     votes = collect_votes(workspace, chosen, tasks, current_ids=set(document_of))
     gold_answers = collect_votes(workspace, imported, tasks, current_ids=set(document_of))
@@ -153,7 +162,8 @@ def _adjudicate_locked(workspace: Workspace, tasks: Iterable[str] | None, min_ag
         for sentence_id, answers in by_sentence.items():
             annotators_of.setdefault(document_of[sentence_id], set()).update(answers)
     current_gold = gold_view(workspace, reopened=True)
-    result = AdjudicationResult()
+    written: list[dict[str, Any]] = []
+    result = AdjudicationResult(written=written)
     for (task, target), by_sentence in votes.items():
         from_gold = gold_answers[(task, target)]
         for sentence_id in dict.fromkeys([*from_gold, *by_sentence]):
@@ -180,9 +190,39 @@ def _adjudicate_locked(workspace: Workspace, tasks: Iterable[str] | None, min_ag
                 result.contested.append(Contested(sentence_id, task, target, answers, reason))
                 continue
             value, method = decision
-            result.written.append(gold_record(sentence_id, task, target, value, method,
-                                              _votes_for_record(task, answers)))
+            written.append(gold_record(sentence_id, task, target, value, method,
+                                       _votes_for_record(task, answers)))
     return result
+
+
+def _adjudicate_by_columns(workspace: Workspace, transaction: Transaction, chosen: list[str], imported: list[str],
+                           tasks: Iterable[str] | None, min_agreement: str) -> AdjudicationResult | None:
+    """The first adjudication of a large workspace, from the answers as columns, its records
+    appended through ``transaction`` a block at a time; None where the answers as dicts decide: a
+    small workspace, gold already written, answers that came with their gold, or an answer file
+    Arrow does not fold whole (a damaged line, a value holding a field the event does not declare)."""
+    from tagline.annotate.columns import ColumnAnswers
+
+    if imported or (workspace.gold_path.exists() and workspace.gold_path.stat().st_size):
+        return None
+    answers = ColumnAnswers(workspace)
+    if not answers.arrow:
+        return None
+    if not all(answers(annotator).declared for annotator in chosen) or answers.line_by_line:
+        return None
+    from tagline.annotate.gold_columns import WrittenGold, adjudicate_columns
+
+    size, lines = 0, 0
+
+    def write(block: bytes) -> None:
+        nonlocal size, lines
+        workspace.gold_dir.mkdir(exist_ok=True)
+        transaction.append_bytes(workspace.gold_path, block)
+        size, lines = size + len(block), lines + block.count(b"\n")
+
+    decided = adjudicate_columns(workspace, answers, chosen, tasks, min_agreement, utc_now(), write)
+    return AdjudicationResult(written=WrittenGold(workspace.gold_path, 0, size, lines),
+                              contested=[Contested(*item) for item in decided.contested], by_method=decided.methods)
 
 
 def _stands(record: dict[str, Any], votes: dict[str, Any], imported: Iterable[str]) -> bool:

@@ -239,7 +239,7 @@ def _unpack(table: pa.Table, rows: np.ndarray | None) -> tuple[Any, Any, Any]:
     import numpy as np
 
     starts, ends = table["starts"].combine_chunks(), table["ends"].combine_chunks()
-    offsets = np.asarray(starts.offsets, dtype=np.int64)
+    offsets = starts.offsets.to_numpy().astype(np.int64)  # np.asarray would go through pandas
     start_values = starts.values.to_numpy()
     end_values = ends.values.to_numpy()
     if rows is None:

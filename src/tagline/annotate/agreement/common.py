@@ -60,7 +60,7 @@ def krippendorff_nominal(codes: Any, what: str, notes: list[str]) -> float | Non
         codes = np.array([[-1 if value is None else value for value in row] for row in codes], dtype=np.int64)
     if codes.ndim != 2 or codes.shape[0] < 2 or not codes.shape[1]:
         return None
-    if len(np.unique(codes[codes >= 0])) < 2:
+    if len(used_values(codes)) < 2:
         notes.append(f"Krippendorff's alpha ({what}): every compared value is the same, so expected "
                      "disagreement is 0 and alpha is undefined.")
         return None
@@ -72,7 +72,25 @@ def krippendorff_nominal(codes: Any, what: str, notes: list[str]) -> float | Non
     return value
 
 
-_CHUNK = 1 << 22  # units per step, so the temporaries stay tens of megabytes at any size
+_CHUNK = 1 << 22
+
+
+def used_values(codes: Any) -> Any:
+    """The codes that occur (-1 aside), sorted: ``np.unique``'s answer, counted rather than sorted,
+    a chunk of codes at a time (``bincount`` widens what it counts to 64 bits)."""
+    import numpy as np
+
+    seen: Any = np.zeros(0, dtype=bool)
+    flat = codes.reshape(-1)
+    for begin in range(0, flat.size, _CHUNK):
+        chunk = flat[begin:begin + _CHUNK]
+        found = np.bincount(chunk[chunk >= 0]) > 0
+        if len(found) > len(seen):
+            found[:len(seen)] |= seen
+            seen = found
+        else:
+            seen[:len(found)] |= found
+    return np.flatnonzero(seen)  # units per step, so the temporaries stay tens of megabytes at any size
 
 
 def coincidences(codes: Any) -> Any:
@@ -110,7 +128,7 @@ def nominal_alpha(codes: Any) -> float:
     coincidences and the coincidences expected by chance."""
     import numpy as np
 
-    used = np.unique(codes[codes >= 0])
+    used = used_values(codes)
     observed = coincidences(codes)[np.ix_(used, used)]
     # The package's steps, in its order, so the float result is the one it gives.
     totals = observed.sum(axis=0)

@@ -1,0 +1,98 @@
+"""An annotator's answers folded as columns (:class:`~tagline.annotate.columns.Folded`), saved in
+``build/index/folds/<annotator>/`` so that the next agreement or adjudication over a large workspace reads them in a
+moment instead of parsing the answer file again.
+
+A saved fold is derived data, keyed on the identity of the answer file and of ``sentences.jsonl``
+(inode, size, modification time: an append, an atomic rewrite or another corpus is another key),
+and is made only from a file Arrow read whole and the checks accepted. A stale fold is never read
+and is removed when the next one is saved; one that cannot be written (a read-only folder) is
+skipped, and one that cannot be read is made again."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from dataclasses import fields
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import orjson
+
+if TYPE_CHECKING:
+    from tagline.annotate.columns import Folded, Names
+    from tagline.corpus.workspace import Workspace
+
+FORMAT = 1  # bump when Folded or the fold changes
+CODED = ("target", "label", "span_label", "source")  # columns holding Names codes
+
+
+def _key(workspace: Workspace, path: Path) -> str | None:
+    from tagline.corpus.sentence_table import _stamp
+
+    try:
+        return f"{_stamp(path)}-{_stamp(workspace.sentences_path)}-{FORMAT}"
+    except OSError:
+        return None
+
+
+def _file(workspace: Workspace, path: Path, key: str) -> Path:
+    from tagline.corpus.sentence_table import cache_dir
+
+    return cache_dir(workspace) / "folds" / path.stem / f"{key}.npz"
+
+
+def load_fold(workspace: Workspace, path: Path, names: Names) -> Folded | None:
+    """The saved fold of answer file ``path`` with its codes in ``names``, or None when there is
+    none for the file and the corpus as they are."""
+    import numpy as np
+    import pyarrow as pa
+
+    from tagline.annotate.columns import Folded
+
+    key = _key(workspace, path)
+    if key is None:
+        return None
+    try:
+        with np.load(_file(workspace, path, key)) as saved:
+            arrays = {name: saved[name] for name in saved.files}
+        saved_names = orjson.loads(arrays.pop("names").tobytes())
+        offsets, data = arrays.pop("text_offsets"), arrays.pop("text_data")
+        text = pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data))
+        declared = bool(arrays.pop("declared")[0])
+        if set(arrays) != {field.name for field in fields(Folded)} - {"span_text", "declared"}:
+            return None
+    except (OSError, EOFError, ValueError, KeyError, IndexError, zipfile.BadZipFile, orjson.JSONDecodeError):
+        return None  # damaged: made again from the answer file
+    lookup = np.array([names.code(name) for name in saved_names] + [-1], dtype=np.int64)
+    for name in CODED:  # -1 (none) takes the lookup's last entry, -1
+        arrays[name] = lookup[arrays[name]].astype(arrays[name].dtype)
+    return Folded(**arrays, span_text=text, declared=declared)
+
+
+def save_fold(workspace: Workspace, path: Path, folded: Folded, names: Names) -> None:
+    """Save the fold of answer file ``path`` (made by Arrow) and remove its older ones."""
+    import numpy as np
+
+    key = _key(workspace, path)
+    if key is None or folded.span_text is None:
+        return
+    target = _file(workspace, path, key)
+    text = folded.span_text
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset:text.offset + len(text) + 1]
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)[int(offsets[0]):int(offsets[-1])] \
+        if len(text) else np.zeros(0, dtype=np.uint8)
+    arrays = {field.name: getattr(folded, field.name) for field in fields(folded)
+              if field.name not in ("span_text", "declared")}
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(temporary, "wb") as handle:
+            np.savez(handle, **arrays, names=np.frombuffer(orjson.dumps(names.names), dtype=np.uint8),
+                     text_offsets=offsets - offsets[0], text_data=data,
+                     declared=np.array([folded.declared]))
+        os.replace(temporary, target)
+        for old in target.parent.glob("*.npz"):
+            if old != target:
+                old.unlink(missing_ok=True)
+    except OSError:
+        temporary.unlink(missing_ok=True)  # a saved fold is a saving, never a condition

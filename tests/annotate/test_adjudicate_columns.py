@@ -1,0 +1,115 @@
+"""`annotate adjudicate` of a large workspace decides from the answers as columns and writes the gold
+lines with Arrow: the gold records and the report must be those the answers as dicts give, record
+for record, on random workspaces (retractions, stance targets, unknown sentences, labels not
+configured, repeated and nested spans, suggestions, one-annotator documents)."""
+
+from __future__ import annotations
+
+import json
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_agree_columns import random_workspace
+
+from tagline.annotate import columns, gold
+from tagline.annotate.gold_columns import WrittenGold
+
+NOW = "2026-12-01T00:00:00.000000Z"
+
+
+def adjudicated(monkeypatch, workspace, *, by_columns: bool, **options) -> tuple[dict, list[dict]]:
+    """The report and the gold records of one adjudication, through the columns or the dicts."""
+    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0 if by_columns else 1 << 40)
+    monkeypatch.setattr(gold, "utc_now", lambda: NOW)
+    before = workspace.gold_path.stat().st_size if workspace.gold_path.exists() else 0
+    result = gold.auto_adjudicate(workspace, **options)
+    assert isinstance(result.written, WrittenGold) == by_columns
+    records = [orjson.loads(line) for line in workspace.gold_path.read_bytes()[before:].splitlines()] \
+        if workspace.gold_path.exists() else []
+    assert list(result.written) == records
+    contested = [(c.sentence_id, c.task, c.target, c.votes, c.reason) for c in result.contested]
+    return {**result.as_dict(), "contested_votes": contested}, records
+
+
+def same_both_ways(tmp_path_factory, monkeypatch, seed, n_sentences, n_events, n_annotators=None, **options) -> None:
+    by_columns = random_workspace(tmp_path_factory.mktemp("columns"), seed, n_sentences, n_events, n_annotators)
+    by_dicts = random_workspace(tmp_path_factory.mktemp("dicts"), seed, n_sentences, n_events, n_annotators)
+    report, records = adjudicated(monkeypatch, by_columns, by_columns=True, **options)
+    expected_report, expected_records = adjudicated(monkeypatch, by_dicts, by_columns=False, **options)
+    assert records == expected_records
+    # The same JSON text: the order of methods and of each contested question's votes too.
+    assert json.dumps(report) == json.dumps(expected_report)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10**6), n_sentences=st.integers(1, 40), n_events=st.integers(1, 150),
+       unanimous=st.booleans())
+def test_columns_write_the_gold_of_the_answers_as_dicts(tmp_path_factory, monkeypatch, seed, n_sentences,
+                                                         n_events, unanimous):
+    same_both_ways(tmp_path_factory, monkeypatch, seed, n_sentences, n_events,
+                   min_agreement="unanimous" if unanimous else "majority")
+
+
+@pytest.mark.parametrize("options", [{"annotators": ["dave", "carol", "bob", "alice"]}, {"tasks": ["entities"]},
+                                     {"tasks": ["stance"]}, {"exclude_annotators": ["bob"]}])
+def test_the_annotators_order_and_the_tasks_asked(tmp_path_factory, monkeypatch, options):
+    """The gold value is the first voter's (in the order named) among those of the common answer,
+    which may differ from the others' in what value_key ignores (span order and text)."""
+    for seed in range(4):
+        same_both_ways(tmp_path_factory, monkeypatch, seed, 20, 120, 4, **options)
+
+
+def test_a_larger_workspace_and_the_next_adjudication(tmp_path_factory, monkeypatch):
+    """Thousands of questions; the next adjudication (gold now written) goes through the dicts and
+    finds every question unchanged."""
+    same_both_ways(tmp_path_factory, monkeypatch, 7, 2000, 5000)
+    workspace = random_workspace(tmp_path_factory.mktemp("again"), 7, 2000, 5000)
+    _, records = adjudicated(monkeypatch, workspace, by_columns=True)
+    report, _ = adjudicated(monkeypatch, workspace, by_columns=False)
+    assert report["written"] == 0 and report["unchanged"] == len(records) > 500
+
+
+def test_a_value_with_a_field_the_event_does_not_declare_goes_through_the_dicts(tmp_path, monkeypatch):
+    """The dicts keep such a field in gold; the columns could not, so they leave the file to the dicts."""
+    made = []
+    for name in ("large", "small"):
+        workspace = random_workspace(tmp_path / name, 3, 30, 200, n_annotators=2)
+        path = workspace.annotation_path(workspace.annotators()[0])
+        events = [orjson.loads(line) for line in path.read_bytes().splitlines()]
+        for event in events:
+            if event["task"] == "claim_type" and event["op"] == "set":
+                event["value"]["note"] = "checked twice"
+        path.write_bytes(b"".join(orjson.dumps(event) + b"\n" for event in events))
+        monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0 if name == "large" else 1 << 40)
+        monkeypatch.setattr(gold, "utc_now", lambda: NOW)
+        assert not isinstance(gold.auto_adjudicate(workspace).written, WrittenGold)
+        made.append([orjson.loads(line) for line in workspace.gold_path.read_bytes().splitlines()])
+    assert made[0] == made[1] and any("note" in record["value"] for record in made[0])
+
+
+@pytest.mark.parametrize("order", [["bob", "alice", "carol"], ["alice", "bob", "carol"]])
+def test_the_gold_answer_is_the_first_named_voters_of_the_common_answer(tmp_path, monkeypatch, order):
+    """alice and bob mark the same spans in another order (and bob with a wider text); the gold
+    keeps the spans as the first of them named gave them, through the columns as through the dicts."""
+    from tagline.corpus.workspace import init_workspace
+
+    text = "DeepSeekは東京で発表した。"
+    first, second = {"start": 0, "end": 8, "label": "ORG", "text": "DeepSeek"}, \
+        {"start": 9, "end": 11, "label": "GPE", "text": "東京"}
+    spans = {"alice": [first, second], "bob": [second, {**first, "text": "DeepSeek "}], "carol": [first]}
+    made = []
+    for name in ("columns", "dicts"):
+        workspace = init_workspace(tmp_path / name, language="ja", targets=["DeepSeek"])
+        workspace.sentences_path.write_bytes(orjson.dumps({"id": "d0-s0001", "doc_id": "d0", "index": 1, "text": text,
+                                                           "start": 0, "end": len(text), "lang": "ja"}) + b"\n")
+        workspace.annotations_dir.mkdir(exist_ok=True)
+        for annotator, marked in spans.items():
+            event = {"sentence_id": "d0-s0001", "annotator": annotator, "time": NOW, "task": "entities",
+                     "op": "set", "value": {"spans": marked}}
+            workspace.annotation_path(annotator).write_bytes(orjson.dumps(event) + b"\n")
+        made.append(adjudicated(monkeypatch, workspace, by_columns=name == "columns", annotators=order)[1])
+    assert made[0] == made[1]
+    (record,) = made[0]
+    assert record["value"]["spans"] == spans[order[0]] and record["provenance"]["method"] == "majority"

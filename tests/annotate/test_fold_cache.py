@@ -1,0 +1,76 @@
+"""The answers folded as columns are saved in build/index/ and read back by the next agreement or
+adjudication while the answer file and the corpus are as they were; an appended answer or another
+corpus folds the file again."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+from test_agree_columns import as_json, random_workspace, reference_report
+
+from tagline.annotate import columns, gold
+from tagline.annotate.agree import agreement_report
+
+
+def no_parsing(*args, **kwargs):
+    raise AssertionError("the answer file was parsed again")
+
+
+def test_the_next_report_reads_the_saved_folds(tmp_path, monkeypatch):
+    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
+    workspace = random_workspace(tmp_path / "ws", 11, 60, 300, n_annotators=3)
+    first = agreement_report(workspace)
+    saved = sorted((workspace.build_dir / "index" / "folds").glob("*/*.npz"))
+    assert [path.parent.name for path in saved] == sorted(workspace.annotators())
+    with monkeypatch.context() as patched:
+        patched.setattr(columns, "_fold_arrow", no_parsing)
+        assert as_json(agreement_report(workspace)) == as_json(first) == as_json(reference_report(workspace))
+
+
+def test_an_appended_answer_folds_the_file_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
+    workspace = random_workspace(tmp_path / "ws", 12, 60, 300, n_annotators=2)
+    agreement_report(workspace)
+    name = workspace.annotators()[0]
+    path = workspace.annotation_path(name)
+    last = orjson.loads(path.read_bytes().splitlines()[-1])
+    changed = {**last, "op": "retract", "value": None if last["task"] != "stance" else {"target": last["value"]["target"]}}
+    with open(path, "ab") as handle:
+        handle.write(orjson.dumps(changed) + b"\n")
+    assert as_json(agreement_report(workspace)) == as_json(reference_report(workspace))
+    assert len(list((workspace.build_dir / "index" / "folds" / name).glob("*.npz"))) == 1  # the stale one removed
+
+
+def test_another_corpus_folds_the_files_again(tmp_path, monkeypatch):
+    """The fold holds corpus rows: a sentence removed from the corpus moves every row after it."""
+    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
+    workspace = random_workspace(tmp_path / "ws", 13, 60, 300, n_annotators=2)
+    agreement_report(workspace)
+    lines = workspace.sentences_path.read_bytes().splitlines(keepends=True)
+    workspace.sentences_path.write_bytes(b"".join(lines[1:]))
+    assert as_json(agreement_report(workspace)) == as_json(reference_report(workspace))
+
+
+@pytest.mark.parametrize("damage", [b"not a fold", b""])
+def test_a_damaged_fold_is_made_again(tmp_path, monkeypatch, damage):
+    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
+    workspace = random_workspace(tmp_path / "ws", 14, 60, 300, n_annotators=2)
+    agreement_report(workspace)
+    for path in (workspace.build_dir / "index" / "folds").glob("*/*.npz"):
+        path.write_bytes(damage)
+    assert as_json(agreement_report(workspace)) == as_json(reference_report(workspace))
+
+
+def test_adjudication_after_agreement_decides_from_the_saved_folds(tmp_path, monkeypatch):
+    monkeypatch.setattr(gold, "utc_now", lambda: "2026-12-01T00:00:00.000000Z")
+    made = []
+    for name, arrow in (("columns", True), ("dicts", False)):
+        workspace = random_workspace(tmp_path / name, 15, 200, 800, n_annotators=3)
+        monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0 if arrow else 1 << 40)
+        agreement_report(workspace)
+        with monkeypatch.context() as patched:
+            if arrow:
+                patched.setattr(columns, "_fold_arrow", no_parsing)
+            gold.auto_adjudicate(workspace)
+        made.append([orjson.loads(line) for line in workspace.gold_path.read_bytes().splitlines()])
+    assert made[0] == made[1] and made[0]
