@@ -91,7 +91,8 @@ BENCHMARKS: tuple[BenchmarkSpec, ...] = (
         "clef2019-checkthat-task1", "CLEF-2019 CheckThat! Task 1: check-worthy sentences in political debates",
         "clef2019-checkthat-task1", (".",), ("training", "test_annotated"), "checkthat2019", "claim_type", "en",
         "19 training debates (16,421 sentences), 7 test debates (7,080); each test debate's sentences ranked "
-        "by the model's score for check_worthy", "map", "MAP", ("majority", "tfidf_svm", "tfidf_logreg"),
+        "by the model's score for check_worthy", "map", "MAP",
+        ("majority", "tfidf_svm", "tfidf_logreg", "cues_svm"),
         (Published("Copenhagen (1st primary run)", 0.1660, ".1660", _CHECKTHAT_2019),
          Published("TheEarthIsFlat (2nd)", 0.1597, ".1597", _CHECKTHAT_2019),
          Published("IPIPAN (3rd)", 0.1332, ".1332", _CHECKTHAT_2019)),
@@ -101,7 +102,7 @@ BENCHMARKS: tuple[BenchmarkSpec, ...] = (
         "clef2020-checkthat-task5", (".",), ("training", "test_gold"), "checkthat2020", "claim_type", "en",
         "50 training debates (42,776 sentences, v2 labels), 20 test debates (21,514); each test debate's "
         "sentences ranked by the model's score for check_worthy", "map", "MAP",
-        ("majority", "tfidf_svm", "tfidf_logreg"),
+        ("majority", "tfidf_svm", "tfidf_logreg", "cues_svm"),
         (Published("n-gram SVM (organisers)", 0.09456735615609717, ".0946",
                    "development split only (last 10 training debates), task README"),
          Published("random (organisers)", 0.02098366142405398, ".0210",
