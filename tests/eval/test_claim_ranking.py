@@ -142,3 +142,22 @@ def test_checkthat_tunes_for_map_by_default_and_records_it(tmp_path):
     again = run_benchmark("clef2019-checkthat-task1", data=tmp_path / "datasets", out=tmp_path / "ws2",
                           baselines=["cues_svm"], n_resamples=50, tune_metric="macro_f1")
     assert again.results[0]["params"]["metric"] == "macro_f1" and "positive" not in again.results[0]["params"]
+
+
+# ----- the command ------------------------------------------------------------------------------------
+def test_eval_run_tune_metric_map_needs_the_label_to_rank_by_and_records_it(runner, built_sample):
+    from tagline.cli import main
+
+    args = ["eval", "run", "--task", "claim_type", "--baselines", "tfidf_svm", "--resamples", "20", "--json"]
+    refused = runner.invoke(main, [*args, "--tune-metric", "map"])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    (line,) = refused.stderr.strip().splitlines()
+    assert line.startswith("Error: tuning for map ranks sentences by one label's score, and no label was given")
+    assert "--positive" in line and "quantity" in line
+    result = runner.invoke(main, [*args, "--tune-metric", "map", "--positive", "quantity"])
+    assert result.exit_code == 0, result.output
+    run = json.loads(result.stdout)
+    saved = json.loads((built_sample.runs_dir / run["run_id"] / "results.json").read_text(encoding="utf-8"))
+    assert saved["params"]["metric"] == "map" and saved["params"]["positive"] == "quantity"
+    assert "Chosen to maximise `map`" in (built_sample.runs_dir / run["run_id"] / "report.md").read_text(
+        encoding="utf-8")

@@ -36,9 +36,9 @@ def surface_cues(texts: Iterable[str]) -> Any:
     -------
     numpy.ndarray
         float, shape ``(n_texts, 6)``: log(1 + words), whether there is a digit, whether there is a
-        ``%`` or the word percent, the words after the first that start with a capital (over 1 + words)
-        (names, places, organisations), whether the text ends with ``?``, and how many numbers
-        (runs of digits) it holds.
+        ``%`` or the word percent, the words after the first that start with a capital (names,
+        places, organisations) over 1 + words, whether the text ends with ``?``, and how many
+        numbers (runs of digits) it holds. Words are runs of letters, digits and underscores.
 
     Examples
     --------
@@ -75,13 +75,15 @@ def make_cues_svm(*, lang: str, random_state: int = 0) -> Any:
     Notes
     -----
     Chosen by cross-validation grouped by debate on the 19 CLEF-2019 CheckThat! Task 1 training
-    debates only (5 folds, each held-out debate's sentences ranked by the SVM's decision function,
-    MAP over held-out debates; the test debates were not looked at): the n-grams alone 0.208 at
-    C=0.1 (0.186 at C=1); with these cues 0.235 (weights 0.03 to 0.3 within 0.004 of it). Balanced
-    class weights lowered it (0.207), and so did logistic regression (0.213 to 0.223). Four more
-    things moved it by less than the noise between folds: the previous and next sentences' words
-    (0.236), the speaker's share of the debate and whether the speaker goes on from the sentence
-    before (one more point), a mention of money, and cues for years, comparatives and number words.
+    debates alone (5 folds; each held-out debate's sentences ranked by the SVM's decision function;
+    MAP over the held-out debates; the test debates were not looked at). The n-grams alone: 0.186
+    at C=1, 0.208 at C=0.1, 0.215 at C=0.03. With these six cues at C=0.1: 0.235 (cue weights 0.03
+    to 0.3 within 0.004 of it). Balanced class weights lowered it (0.207), and so did logistic
+    regression (0.213 to 0.223). Within the noise between folds, and left out: a mention of money
+    (0.232), cues for years, comparatives and number words (0.224), the previous and next
+    sentences' words (+0.001). The speaker's share of the debate's sentences gave +0.005, and other
+    speaker cues (audience, same speaker as the sentence before or after, place in the turn) less;
+    the built dataset does not hold the speaker, so they are not used.
     """
     from sklearn.pipeline import Pipeline
     from sklearn.svm import LinearSVC
