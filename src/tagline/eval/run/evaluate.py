@@ -220,7 +220,8 @@ def _tune_on_validation(data: TaskData, baseline: str, lang: str, seed: int, tra
 
 def predict_with(task: str, baseline: str, lang: str, seed: int, train_x: list, train_y: list, test_x: list,
                  params: dict, positive: str | None = None) -> list[str]:
-    """One setting of a tuning grid: the predictions of the model fitted on train with ``params``."""
+    """One setting of a tuning grid: the predictions of the model fitted on train with ``params``
+    (``positive`` is not read: the call has :func:`rank_with`'s shape)."""
     return fit_predict(task, baseline, lang, seed, train_x, train_y, test_x, params)[1]
 
 
