@@ -10,6 +10,7 @@ import click
 from tagline.cli.output import emit_json, json_option, print_table, progress_bar, say
 
 # The registry imports only the standard library, so `--help` names the benchmarks without loading one.
+from tagline.eval.baselines.registry import TUNING_METRICS
 from tagline.eval.bench.registry import BENCHMARK_NAMES
 
 if TYPE_CHECKING:
@@ -34,9 +35,12 @@ if TYPE_CHECKING:
 @click.option("--tune/--no-tune", default=True, show_default=True,
               help="Choose the TF-IDF models' parameters by cross-validation on train (as `eval run`); "
                    "--no-tune keeps the defaults (faster).")
+@click.option("--tune-metric", type=click.Choice(TUNING_METRICS), default=None,
+              help="What tuning maximises (default: the benchmark's measure where it can: map for the CheckThat! "
+                   "debates, f_avg for SemEval, macro_f1 for ClaimBuster).")
 @json_option
 def bench_cli(name: str | None, listing: bool, data: str | None, out: str | None, baselines: str | None, seed: int,
-              resamples: int, tune: bool, as_json: bool) -> None:
+              resamples: int, tune: bool, tune_metric: str | None, as_json: bool) -> None:
     """Run a public benchmark end to end in a fresh workspace (import with the official split, build,
     the baselines, the official measure) and print our figures beside the published ones.
 
@@ -67,7 +71,7 @@ def bench_cli(name: str | None, listing: bool, data: str | None, out: str | None
         raise click.UsageError("--baselines names no baseline; leave it out to run the benchmark's own")
     with progress_bar() as progress:
         result = run_benchmark(name, data=data, out=out, baselines=chosen, seed=seed, n_resamples=resamples,
-                               tune=tune, progress=progress)
+                               tune=tune, tune_metric=tune_metric, progress=progress)
     if as_json:
         emit_json(result.summary())
         return

@@ -23,7 +23,7 @@ from tagline.cli.output import (
 )
 
 # The registry imports only the standard library, so `--help` lists the baselines without loading one.
-from tagline.eval.baselines.registry import POOLED
+from tagline.eval.baselines.registry import POOLED, TUNING_METRICS
 from tagline.eval.baselines.registry import choices as baseline_choices
 from tagline.schemas import TASKS
 
@@ -212,11 +212,17 @@ def results_table(results: Sequence[Mapping[str, Any]], *, with_run_ids: bool = 
               help="Choose the TF-IDF models' parameters (C and class weight; alpha for naive Bayes) without seeing "
                    "the scored items: on validation, else by 5-fold CV on train (inside each fold under --cv; "
                    "slower). --no-tune keeps the defaults.")
+@click.option("--tune-metric", type=click.Choice(TUNING_METRICS), default=None,
+              help="What tuning maximises (default: f_avg for stance, macro_f1 otherwise). map: the mean average "
+                   "precision of each held-out document's sentences ranked by the score for --positive, folds "
+                   "grouped by document (claim_type; the CheckThat! measure).")
+@click.option("--positive", default=None, metavar="LABEL",
+              help="With --tune-metric map: the claim-type label to rank by (e.g. check_worthy).")
 @execution_options
 @workspace_option
 @json_option
-def run_cli(task, baselines, cv, seed, dataset_dir, resamples, pooled, tune, execution_overrides, workspace,
-            as_json) -> None:
+def run_cli(task, baselines, cv, seed, dataset_dir, resamples, pooled, tune, tune_metric, positive,
+            execution_overrides, workspace, as_json) -> None:
     """Fit and score baselines; each run is written to runs/<run-id>/ (results.json, report.md, PNG, model)."""
     from tagline.eval.run import run_evaluation, stale_build_warning
 
@@ -229,7 +235,8 @@ def run_cli(task, baselines, cv, seed, dataset_dir, resamples, pooled, tune, exe
     execution = workspace.config.execution.with_overrides(**execution_overrides)
     with progress_bar() as progress:
         results = run_evaluation(workspace, task=task, baselines=chosen, cv=cv, seed=seed, dataset_dir=dataset_dir,
-                                 n_resamples=resamples, pooled=pooled, tune=tune, progress=progress,
+                                 n_resamples=resamples, pooled=pooled, tune=tune, tune_metric=tune_metric,
+                                 positive=positive, progress=progress,
                                  execution=execution)
     if as_json:
         emit_json(results[0] if len(results) == 1 else {"runs": results})

@@ -63,6 +63,11 @@ BASELINE_SPECS: tuple[BaselineSpec, ...] = (
     BaselineSpec("tfidf_nb", LABEL_TASKS, "TF-IDF n-grams + complement naive Bayes (alpha=0.1 unless tuned)",
                  f"{_TEXT}:make_tfidf_nb", poolable=True,
                  grid={"alpha": [0.01, 0.03, 0.1, 0.3, 1.0]}),
+    BaselineSpec("cues_svm", ("claim_type",),
+                 "TF-IDF n-grams + surface cues (length, numbers, percentages, capitalised words, question mark) "
+                 "+ linear SVM (C=0.1 unless tuned), for ranking check-worthy sentences",
+                 "tagline.eval.baselines.cues:make_cues_svm",
+                 grid={"C": [0.03, 0.1, 0.3, 1.0], "class_weight": [None, "balanced"]}),
     BaselineSpec("gazetteer", ("entities",),
                  "longest match of the surface forms seen in training, each with its most frequent label",
                  f"{_ENTITIES}:make_gazetteer"),
@@ -77,6 +82,10 @@ BY_NAME = {spec.name: spec for spec in BASELINE_SPECS}
 TEXT_BASELINES = tuple(spec.name for spec in BASELINE_SPECS if set(spec.tasks) & set(LABEL_TASKS))
 """The baselines over texts and labels (stance, claim type)."""
 ENTITY_BASELINES = tuple(spec.name for spec in BASELINE_SPECS if "entities" in spec.tasks)
+TUNING_METRICS = ("macro_f1", "f_avg", "map")
+"""What tuning can maximise: macro-F1 or F_avg over the predicted labels, or ``map``, the mean average
+precision of each held-out document's items ranked by the model's score for one label (the CheckThat!
+measure; see :class:`~tagline.eval.baselines.tuning.CrossValidatedClassifier`)."""
 TUNING_GRIDS: dict[str, dict[str, list[Any]]] = {spec.name: spec.grid for spec in BASELINE_SPECS if spec.grid}
 """The classifier parameters tried when a baseline is tuned, by baseline name. ``class_weight="balanced"``
 weighs each class by the inverse of its frequency, which matters for scores that average per-class F1

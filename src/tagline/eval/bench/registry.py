@@ -91,11 +91,12 @@ BENCHMARKS: tuple[BenchmarkSpec, ...] = (
         "clef2019-checkthat-task1", "CLEF-2019 CheckThat! Task 1: check-worthy sentences in political debates",
         "clef2019-checkthat-task1", (".",), ("training", "test_annotated"), "checkthat2019", "claim_type", "en",
         "19 training debates (16,421 sentences), 7 test debates (7,080); each test debate's sentences ranked "
-        "by the model's score for check_worthy", "map", "MAP", ("majority", "tfidf_svm", "tfidf_logreg"),
+        "by the model's score for check_worthy", "map", "MAP",
+        ("majority", "tfidf_svm", "tfidf_logreg", "cues_svm"),
         (Published("Copenhagen (1st primary run)", 0.1660, ".1660", _CHECKTHAT_2019),
          Published("TheEarthIsFlat (2nd)", 0.1597, ".1597", _CHECKTHAT_2019),
          Published("IPIPAN (3rd)", 0.1332, ".1332", _CHECKTHAT_2019)),
-        claim_types="check-worthiness", ranking=True, duration="about 11 min"),
+        claim_types="check-worthiness", ranking=True, duration="about 25 min"),
     BenchmarkSpec(
         "clef2020-checkthat-task5", "CLEF-2020 CheckThat! Task 5: check-worthy sentences in political debates",
         "clef2020-checkthat-task5", (".",), ("training", "test_gold"), "checkthat2020", "claim_type", "en",

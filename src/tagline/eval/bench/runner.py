@@ -55,14 +55,15 @@ class BenchResult:
                 "sentences": self.sentences, "gold": self.gold, "dataset_fingerprint": self.fingerprint,
                 "seconds": self.seconds, "wall_seconds": self.wall_seconds,
                 "ours": [{"baseline": r["baseline"], "run_id": r["run_id"], "mode": r.get("mode", ""),
-                          spec.measure: self.figure(r), "seconds": r.get("seconds")} for r in self.results],
+                          "tuning_metric": r["params"].get("metric"), spec.measure: self.figure(r),
+                          "seconds": r.get("seconds")} for r in self.results],
                 "published": [p._asdict() for p in spec.published], "published_note": spec.published_note,
                 "command": spec.command()}
 
 
 def run_benchmark(name: str, *, data: str | os.PathLike[str] | None = None, out: str | os.PathLike[str] | None = None,
                   baselines: Sequence[str] | None = None, seed: int = 0, n_resamples: int = 1000, tune: bool = True,
-                  progress: ProgressCallback = no_progress) -> BenchResult:
+                  tune_metric: str | None = None, progress: ProgressCallback = no_progress) -> BenchResult:
     """Run the registered benchmark ``name`` in a fresh workspace and return what it made.
 
     Parameters
@@ -78,6 +79,11 @@ def run_benchmark(name: str, *, data: str | os.PathLike[str] | None = None, out:
         The baselines to run (default: the benchmark's).
     seed, n_resamples, tune
         As in :func:`~tagline.eval.run.run_evaluation`.
+    tune_metric : str, optional
+        What tuning maximises (see :func:`~tagline.eval.run.run_evaluation`). By default the
+        benchmark's own measure where tuning can maximise it: ``map`` for the CheckThat! debates
+        (each held-out debate ranked by the score for ``check_worthy``, folds grouped by debate),
+        F_avg for SemEval stance, macro-F1 for ClaimBuster.
 
     Examples
     --------
@@ -110,14 +116,25 @@ def run_benchmark(name: str, *, data: str | os.PathLike[str] | None = None, out:
     build = build_dataset(workspace, tasks=[spec.task], tokens=spec.task == "entities")
     seconds["build"] = round(time.perf_counter() - started, 3)
     extra = _ranking_metrics(n_resamples=n_resamples, seed=seed) if spec.ranking else None
+    metric = tune_metric or tuning_metric_for(spec)
+    positive = CHECK_WORTHY if metric == "map" else None
     result = BenchResult(spec, data_dir, workspace, sentences, gold, build.fingerprint, seconds=seconds)
     for done, baseline in enumerate(chosen):
         progress(len(spec.sources) + 1 + done, steps, f"{spec.task} · {baseline}")
         result.results.extend(run_evaluation(workspace, task=spec.task, baselines=[baseline], cv=spec.cv, seed=seed,
-                                             n_resamples=n_resamples, tune=tune, extra_metrics=extra))
+                                             n_resamples=n_resamples, tune=tune, tune_metric=metric,
+                                             positive=positive, extra_metrics=extra))
     progress(steps, steps, "done")
     result.wall_seconds = round(time.perf_counter() - began, 3)
     return result
+
+
+def tuning_metric_for(spec: BenchmarkSpec) -> str | None:
+    """What tuning maximises on a benchmark: its official measure where tuning can maximise it (MAP of
+    the CheckThat! rankings, F_avg, macro-F1), else None (the task's default)."""
+    from tagline.eval.baselines.registry import TUNING_METRICS
+
+    return spec.measure if spec.measure in TUNING_METRICS else None
 
 
 def _fresh_workspace(spec: BenchmarkSpec, out: str | os.PathLike[str] | None) -> Workspace:

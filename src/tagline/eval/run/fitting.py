@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import NamedTuple
 
 from tagline.eval.baselines.registry import POOLED
 
 TUNING_FOLDS = 5  # folds of the cross-validation on train that tunes a baseline when there is no validation split
 
 
+class TuningGoal(NamedTuple):
+    """What tuning maximises: ``metric``, one of :data:`~tagline.eval.baselines.registry.TUNING_METRICS`,
+    and for ``map`` the label whose score ranks each document's items (``positive``)."""
+
+    metric: str
+    positive: str | None = None
+
+
 def make_model(task: str, baseline: str, lang: str, seed: int, params: dict | None = None, *,
-               tune_folds: int | None = None):
+               tune_folds: int | None = None, goal: TuningGoal | None = None):
     """The unfitted model for ``baseline``: with classifier ``params`` set, or (``tune_folds``) with
-    them chosen by cross-validation on the training data, per target for stance."""
+    them chosen by cross-validation on the training data to maximise ``goal`` (default: the task's
+    :func:`tuning_metric_name`), per target for stance."""
     from tagline.eval.baselines import PerTargetClassifier, make_text_baseline, make_tuned_baseline
 
     pooled = baseline.endswith(POOLED)
     name = baseline.removesuffix(POOLED)
     if tune_folds:
-        model = make_tuned_baseline(name, lang=lang, scoring=tuning_metric_name(task), folds=tune_folds,
-                                    random_state=seed)
+        goal = goal or TuningGoal(tuning_metric_name(task))
+        model = make_tuned_baseline(name, lang=lang, scoring=goal.metric, folds=tune_folds, random_state=seed,
+                                    positive=goal.positive)
     else:
         model = make_text_baseline(name, lang=lang, random_state=seed)
         if params:
@@ -33,16 +44,24 @@ def tuning_metric_name(task: str) -> str:
 
 
 def fit_predict(task: str, baseline: str, lang: str, seed: int, train_x, train_y, test_x,
-                params: dict | None = None, *, tune_folds: int | None = None):
+                params: dict | None = None, *, tune_folds: int | None = None, goal: TuningGoal | None = None,
+                train_groups=None):
     """Fit :func:`make_model`'s model on the training items and predict ``test_x``; the fitted model
     and its predictions as strings. With a single training label (outside stance, whose wrapper
-    handles such targets itself) the majority baseline is fitted instead."""
-    model = make_model(task, baseline, lang, seed, params, tune_folds=tune_folds)
+    handles such targets itself) the majority baseline is fitted instead. A model tuned for ``map``
+    is given ``train_groups`` (each training item's document), so that its folds keep a document
+    whole and each held-out document is ranked on its own."""
+    from tagline.eval.baselines import CrossValidatedClassifier
+
+    model = make_model(task, baseline, lang, seed, params, tune_folds=tune_folds, goal=goal)
     if len(set(train_y)) < 2 and task != "stance":
         from tagline.eval.baselines import make_text_baseline
 
         model = make_text_baseline("majority", lang=lang, random_state=seed)
-    model.fit(list(train_x), list(train_y))
+    if isinstance(model, CrossValidatedClassifier) and model.scoring == "map":
+        model.fit(list(train_x), list(train_y), groups=list(train_groups))
+    else:
+        model.fit(list(train_x), list(train_y))
     return model, [str(p) for p in model.predict(list(test_x))]
 
 

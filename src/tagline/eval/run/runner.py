@@ -27,15 +27,17 @@ from tagline.schemas.records import RunResult, RunWarning, run_protocol
 def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequence[str] | None = None,
                    cv: int | None = None, seed: int = 13, dataset_dir: str | Path | None = None, pooled: bool = False,
                    n_resamples: int = 1000, progress: ProgressCallback = no_progress,
-                   tune: bool = True,
+                   tune: bool = True, tune_metric: str | None = None, positive: str | None = None,
                    extra_metrics: Callable[[TaskData, Evaluation], dict[str, Any]] | None = None,
                    execution: Execution | None = None) -> list[RunResult]:
     """Run the chosen baselines on the chosen tasks; write and return one result per (task, baseline).
 
     Stance baselines are fitted per target (the SemEval-2016 organisers' setting); with ``pooled``
     (or a ``+pooled`` baseline name) one model is fitted over all targets, the target given as a token.
-    ``tune`` is passed to :func:`evaluate_baseline`. ``progress`` is told of each baseline as it starts
-    (see :class:`~tagline.corpus.progress.ProgressCallback`). ``extra_metrics(data, evaluation)``
+    ``tune``, ``tune_metric`` (what tuning maximises: ``macro_f1``, ``f_avg`` or ``map``; default the
+    task's) and ``positive`` (the label ``map`` ranks by) are passed to :func:`evaluate_baseline`.
+    ``progress`` is told of each baseline as it starts (see
+    :class:`~tagline.corpus.progress.ProgressCallback`). ``extra_metrics(data, evaluation)``
     gives measures to record beside the run's own (name -> interval), such as a benchmark's ranking
     measures (:mod:`tagline.eval.bench`). ``execution`` says where the folds, tuning grids and
     per-target models run (default: the workspace's ``[execution]`` setting, else one process); the
@@ -54,12 +56,13 @@ def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequen
     plan = plan_baselines(tasks, baselines, pooled)
     with executing(workspace.config.execution if execution is None else execution):
         return _run_plan(workspace, plan, tasks, directory, built, cv=cv, seed=seed, n_resamples=n_resamples,
-                         progress=progress, tune=tune, extra_metrics=extra_metrics)
+                         progress=progress, tune=tune, tuning=(tune_metric, positive), extra_metrics=extra_metrics)
 
 
 def _run_plan(workspace: Workspace, plan: dict[str, list[str]], tasks: list[str], directory: Path,
               built: dict[str, Any], *, cv: int | None, seed: int, n_resamples: int, progress: ProgressCallback,
-              tune: bool, extra_metrics: Callable[[TaskData, Evaluation], dict[str, Any]] | None) -> list[RunResult]:
+              tune: bool, tuning: tuple[str | None, str | None],
+              extra_metrics: Callable[[TaskData, Evaluation], dict[str, Any]] | None) -> list[RunResult]:
     results: list[RunResult] = []
     total = sum(len(plan[name]) for name in tasks)
     for name in tasks:
@@ -73,7 +76,8 @@ def _run_plan(workspace: Workspace, plan: dict[str, list[str]], tasks: list[str]
             # BLAS threads on these small sparse problems cost far more in contention than they
             # give (measured: lbfgs 2.3 s with 2 threads on a busy machine, 0.06 s with one).
             with threadpool_limits(1):
-                outcome = evaluate_baseline(data, baseline, cv=cv, seed=seed, tune=tune)
+                outcome = evaluate_baseline(data, baseline, cv=cv, seed=seed, tune=tune, tune_metric=tuning[0],
+                                            positive=tuning[1])
             scores, rows = _scores_and_rows(data, outcome, n_resamples=n_resamples, seed=seed)
             if extra_metrics is not None:
                 scores["metrics"].update(extra_metrics(data, outcome))
