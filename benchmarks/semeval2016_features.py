@@ -26,9 +26,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from semeval2016 import default_data_dir
-
 from tagline.annotate.formats.semeval2016 import read_semeval2016_split
+from tagline.eval.bench.data import find_data_dir
 from tagline.eval.metrics import bootstrap_ci, f_avg, f_avg_by_target
 
 SETTINGS = ((1.0, None), (1.0, "balanced"), (3.0, None), (3.0, "balanced"), (10.0, None), (10.0, "balanced"),
@@ -134,7 +133,7 @@ def main() -> None:
     unknown = [name for name in names if name not in VARIANTS]
     if unknown or not names:
         sys.exit(f"unknown variant {', '.join(unknown) or '(none)'}; expected some of {', '.join(VARIANTS)}")
-    directory = args.data or default_data_dir()
+    directory = args.data or find_data_dir() / "semeval2016-task6"
     try:
         train, test = (list(read_semeval2016_split(directory, split)) for split in ("train", "test"))
     except ValueError as error:

@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 
 from tagline.corpus.primitives import fsync_directory
-from tagline.corpus.transaction import _cut_back, _move_back, _open_locked, _restore
+from tagline.corpus.transaction import _cut_back, _move_back, _open_locked, _restore, _unlink_quietly
 
 
 def recover(journal: str | os.PathLike[str], root: str | os.PathLike[str]) -> list[str]:
@@ -46,7 +46,7 @@ def recover(journal: str | os.PathLike[str], root: str | os.PathLike[str]) -> li
                 os.unlink(path)
                 done.append(f"removed {entry['path']}")
             if "temporary" in entry:
-                _unlink_if_there(root / entry["temporary"])
+                _unlink_quietly(root / entry["temporary"])
         elif entry["op"] == "move" and (root / entry["to"]).exists() and _move_back(root / entry["to"], path):
             done.append(f"moved {entry['to']} back to {entry['path']}")
     names = [entry[key] for entry in entries for key in ("path", "to") if key in entry]
@@ -72,10 +72,3 @@ def _created_here(root: Path, entry: dict, lost: set[str]) -> bool:
         return os.path.samefile(temporary, root / entry["path"])
     except OSError:
         return False
-
-
-def _unlink_if_there(path: Path) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass

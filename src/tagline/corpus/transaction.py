@@ -3,6 +3,7 @@ back as it was when a write fails, is interrupted, or the process is killed (wit
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import os
@@ -23,11 +24,9 @@ SYNC_BATCH = 1024
 
 
 def _open_locked(path: Path) -> int:
-    """Open ``path`` for appending (created if needed) with an exclusive ``flock`` held.
-
-    A file replaced by a rename while we waited for the lock is opened again, so the lines never
-    go to the old, unlinked copy.
-    """
+    """Open ``path`` for appending (created if needed) with an exclusive ``flock`` held. A file
+    replaced by a rename while we waited for the lock is opened again, so the lines never go to
+    the old, unlinked copy."""
     while True:
         fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
@@ -400,10 +399,8 @@ def _cut_back(fd: int, size: int) -> None:
 def _sync_if_possible(fd: int) -> None:
     """fsync after an undo. Once the undo is made, every reader sees the file as it was; if the disk
     cannot sync now (the error that caused the undo), there is nothing better to do than go on."""
-    try:
+    with contextlib.suppress(OSError):
         os.fsync(fd)
-    except OSError:
-        pass
 
 
 def _restore(backup: Path, path: Path) -> None:
@@ -433,10 +430,8 @@ def _remove_if_empty(directory: Path) -> None:
 
 
 def _unlink_quietly(path: Path) -> None:
-    try:
+    with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def _temporary(path: Path) -> Path:
