@@ -336,9 +336,24 @@ def _keys_for_sentence(model, truth, key_of) -> list[str]:
         keys.append(("ENTITIES", *_span_fixes(suggested[entities.slot], answers[entities.slot])))
     else:  # on the entities question: numbers turn suggested spans off, the cursor marks the others
         toggles, missing = _span_fixes(suggested[entities.slot], answers[entities.slot])
-        keys += [("TOGGLE", number) for number in toggles]
-        keys.append(("CURSOR", missing) if missing else "ENTER")
+        if missing:
+            keys.append(("HERE", toggles, missing))
+        else:
+            keys += [("TOGGLE", number) for number in toggles] + ["ENTER"]
     return keys
+
+
+def _fewest_fix_keys(model, toggles, missing, last):
+    """The shorter of two ways to fix the spans in the cursor, ending with ``last``: turning off every
+    wrong suggested span by its number, or only those no missing span overlaps (marking a span
+    replaces the ones it overlaps). Returns the keys and how many of them were numbers."""
+    offered = [span for span, _, _ in model.offered_spans()]
+    replaced = {str(n) for n, s in enumerate(offered, 1)
+                if any(s["start"] < end and start < s["end"] for start, end, _ in missing)}
+    plans = [(numbers, [*_cursor_keys(model, missing, numbers)[:-1], last])
+             for numbers in (toggles, [n for n in toggles if n not in replaced])]
+    numbers, keys = min(plans, key=lambda plan: len(plan[1]))
+    return keys, len(numbers)
 
 
 def _span_fixes(offer, right_answer) -> tuple[list[str], list]:
@@ -448,10 +463,11 @@ def suggestion_case(source: str, think: float) -> dict:
         time.sleep(think)  # reading the sentence
         sentence_id = model.sentence["id"]
         for key in _keys_for_sentence(model, truth, key_of):
-            if isinstance(key, tuple) and key[0] == "ENTITIES":  # Tab, numbers, the cursor's keys, Space
-                pressed = [*_cursor_keys(model, key[2], key[1])[:-1], " "]
-                kinds["turning offered spans off or on"] += len(key[1])
-                kinds["marking missing spans (out of turn)"] += len(pressed) - len(key[1])
+            if isinstance(key, tuple) and key[0] in ("ENTITIES", "HERE"):  # Tab, numbers, the cursor, Space/Enter
+                pressed, numbers = _fewest_fix_keys(model, key[1], key[2], " " if key[0] == "ENTITIES" else ENTER)
+                kinds["turning offered spans off or on"] += numbers
+                kinds["marking missing spans" + (" (out of turn)" if key[0] == "ENTITIES" else "")] += \
+                    len(pressed) - numbers
             elif isinstance(key, tuple):
                 pressed = _cursor_keys(model, key[1]) if key[0] == "CURSOR" else [key[1]]
                 kinds[{"CURSOR": "marking missing spans", "TOGGLE": "turning offered spans off or on",
