@@ -537,7 +537,7 @@ def suggestion_pty_case(source: str, think: float) -> dict:
 
 def _frame(child) -> str:
     """The next whole screen the session draws (the last if several came), read up to its last line."""
-    child.expect_exact("Space take all suggested")
+    child.expect_exact("Space all")
     return child.before.rsplit("\x1b[H\x1b[2J", 1)[-1]
 
 
