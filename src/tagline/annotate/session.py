@@ -105,7 +105,7 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
     durations: list[float] = field(default_factory=list)
     feed: SuggestionFeed | None = None
     toggled: set[int] = field(default_factory=set)  # offered spans of this sentence turned off or on (by number)
-    made_from: dict = field(default_factory=dict)  # slot -> the suggestion shown when it was first answered
+    made_from: dict = field(default_factory=dict)  # (sentence, slot) -> the suggestion shown when first answered
     out_of_turn: set[tuple[str, tuple[str, str | None]]] = field(default_factory=set)  # (sentence, slot) answered ahead
     stance_left_out: bool = False  # every task was asked for, but stance has no targets
     selection: tuple[int, int] | None = None  # the token cursor's selection, in the sentence's offsets
@@ -359,6 +359,8 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
             self.message = "nothing to undo in this session"
             return
         entry = self.undo_stack.pop()
+        if entry.position != self.position:  # the spans turned off or on were this sentence's
+            self.toggled = set()
         self.position, self.step_index = entry.position, entry.step_index
         self.mode = "label"
         step = self.step

@@ -23,7 +23,7 @@ class SuggestionKeys:
     if TYPE_CHECKING:  # what this part uses of the session it is part of
         feed: SuggestionFeed | None
         toggled: set[int]
-        made_from: dict[tuple[str, str | None], Suggestion]
+        made_from: dict[tuple[str, tuple[str, str | None]], Suggestion]
         message: str
         mode: str
         finished: bool
@@ -71,10 +71,10 @@ class SuggestionKeys:
         """The suggestion an answer to ``step`` is made from: the one on screen, or the one shown when
         the question was first answered on this visit of the sentence (so a second span marked, or
         one removed, still says which suggestion the spans came from)."""
-        shown = self.suggestion(step)
+        shown, key = self.suggestion(step), (self.sentence["id"], step.slot)  # undo may be on another sentence
         if shown is not None:
-            self.made_from[step.slot] = shown
-        return self.made_from.get(step.slot)
+            self.made_from[key] = shown
+        return self.made_from.get(key)
 
     def offered_spans(self) -> list[tuple[dict[str, Any], bool, bool]]:
         """The entity suggestion's spans as numbered on screen (from 1; the number keys reach the
