@@ -335,3 +335,14 @@ def test_a_damaged_tagline_toml_is_read_or_refused_with_an_error(data):
     with tempfile.TemporaryDirectory() as folder:
         crash = config_outcome(Path(folder), data)
     assert crash is None, crash
+
+
+@pytest.mark.parametrize("offsets", ["9" * 5002 + "-3", "0-²", "١-3"])
+def test_webanno_offsets_that_are_not_plain_numbers_are_refused_with_the_line(offsets):
+    """Found by the fuzz test above: a token line's offsets of thousands of digits (or digits
+    int() does not take) were a ValueError from int(), not the reader's one-line error."""
+    from tagline.annotate.formats.webanno import _token
+    from tagline.errors import InputError
+
+    with pytest.raises(InputError, match="are not BEGIN-END"):
+        _token(f"1-1\t{offsets}\tTim\tPERSON[1]\t", 7, "seed.tsv:7")

@@ -103,7 +103,7 @@ def _token(line: str, number: int, where: str) -> tuple[int, str, int, int, str,
     if "." in ident.split("-")[-1]:
         return None
     begin, _, end = offsets.partition("-")
-    if not (begin.isdigit() and end.isdigit()):
+    if not all(part.isascii() and part.isdigit() and len(part) <= 15 for part in (begin, end)):  # int() of ASCII digits
         raise InputError(f"offsets {offsets!r} are not BEGIN-END", where=where, fix="check the file")
     return number, ident, int(begin), int(end), _unescape(token), fields[3:]
 
