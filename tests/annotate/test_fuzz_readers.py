@@ -339,8 +339,8 @@ def test_a_damaged_tagline_toml_is_read_or_refused_with_an_error(data):
 
 @pytest.mark.parametrize("offsets", ["9" * 5002 + "-3", "0-²", "١-3"])
 def test_webanno_offsets_that_are_not_plain_numbers_are_refused_with_the_line(offsets):
-    """Found by the fuzz test above: a token line's offsets of thousands of digits (or digits
-    int() does not take) were a ValueError from int(), not the reader's one-line error."""
+    """Found by the fuzz test above: a token line's offsets of thousands of digits (or of digits
+    not ASCII) were a ValueError from int(), not the reader's one-line error."""
     from tagline.annotate.formats.webanno import _token
     from tagline.errors import InputError
 
