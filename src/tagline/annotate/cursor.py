@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tagline.annotate.session_part import SessionPart
 from tagline.wording import plural
 
 TAB, SHIFT_TAB, SHIFT_LEFT, SHIFT_RIGHT = "TAB", "SHIFT_TAB", "SHIFT_LEFT", "SHIFT_RIGHT"
@@ -13,30 +14,16 @@ GROW, SHRINK = "+", "-"  # the selection's end one token further, or back (Shift
 GROW_LEFT, SHRINK_LEFT = "<", ">"  # the selection's start one token earlier, or later
 
 
-class TokenCursor:
+class TokenCursor(SessionPart):
     """The cursor's keys and state changes; the state itself (``selection``, the sentence's tokens
     and stops) is kept in the session's fields."""
 
     if TYPE_CHECKING:  # what the cursor uses of the session it is part of
         selection: tuple[int, int] | None
         out_of_turn: set[tuple[str, tuple[str, str | None]]]
-        mode: str
-        message: str
-        workspace: Any
         _tokens: list[tuple[int, int]]
         _chunks: list[tuple[int, int]]
         _cursor_sentence: str | None
-
-        @property
-        def sentence(self) -> dict[str, Any]: ...
-
-        @property
-        def step(self) -> Any: ...
-
-        def spans(self) -> list[dict[str, Any]]: ...
-
-        def _record(self, step: Any, value: dict[str, Any] | None, *, op: str = "set",
-                    undoable: bool = True) -> None: ...
 
         def _key_label(self, key: str) -> None: ...
 

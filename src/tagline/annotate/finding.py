@@ -5,8 +5,9 @@ by its number. A part of :class:`~tagline.annotate.session.SessionModel`."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from tagline.annotate.session_part import SessionPart
 from tagline.wording import plural
 
 ENTER, ESCAPE, BACKSPACE = "ENTER", "ESC", "BACKSPACE"
@@ -16,27 +17,13 @@ _OFFSETS = re.compile(r"^\s*(\d+)\s*[:\-]\s*(\d+)\s*$")
 MARK_ALL_LIMIT = 1000
 
 
-class FindKeys:
+class FindKeys(SessionPart):
     """The keys of the modes ``find``, ``occurrence``, ``entity_label`` and ``remove``."""
 
     if TYPE_CHECKING:  # what this part uses of the session it is part of
-        mode: str
         buffer: str
-        message: str
         pending: list[tuple[int, int]]
         found: int
-        workspace: Any
-
-        @property
-        def sentence(self) -> dict[str, Any]: ...
-
-        @property
-        def step(self) -> Any: ...
-
-        def spans(self) -> list[dict[str, Any]]: ...
-
-        def _record(self, step: Any, value: dict[str, Any] | None, *, op: str = "set",
-                    undoable: bool = True) -> None: ...
 
     def _key_find(self, key: str) -> None:
         if key == ESCAPE:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
+from tagline.annotate.session_part import SessionPart
 from tagline.annotate.suggest import Suggestion
 from tagline.wording import plural
 
@@ -17,15 +18,13 @@ if TYPE_CHECKING:
     from tagline.annotate.suggest import SuggestionFeed
 
 
-class SuggestionKeys:
+class SuggestionKeys(SessionPart):
     """The session's use of a :class:`~tagline.annotate.suggest.SuggestionFeed`."""
 
     if TYPE_CHECKING:  # what this part uses of the session it is part of
         feed: SuggestionFeed | None
         toggled: set[int]
         made_from: dict[tuple[str, tuple[str, str | None]], Suggestion]
-        message: str
-        mode: str
         finished: bool
         waiting_since: float
         waiting_until: float
@@ -40,15 +39,7 @@ class SuggestionKeys:
         ranking: UncertainOrder | None
         undo_stack: list[Any]
 
-        @property
-        def sentence(self) -> dict[str, Any]: ...
-
-        @property
-        def step(self) -> Any: ...
-
         def current(self, slot: tuple[str, str | None], position: int | None = None) -> dict[str, Any] | None: ...
-
-        def spans(self) -> list[dict[str, Any]]: ...
 
         def is_complete(self, position: int) -> bool: ...
 
