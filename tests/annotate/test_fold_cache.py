@@ -74,3 +74,59 @@ def test_adjudication_after_agreement_decides_from_the_saved_folds(tmp_path, mon
             gold.auto_adjudicate(workspace)
         made.append([orjson.loads(line) for line in workspace.gold_path.read_bytes().splitlines()])
     assert made[0] == made[1] and made[0]
+
+
+def _append_in_another_process(path, record) -> None:
+    """Append ``record`` to ``path`` from another process, as a session or `label` would meanwhile."""
+    import multiprocessing
+
+    from tagline.corpus.store import append_records
+
+    process = multiprocessing.get_context("fork").Process(target=append_records, args=(path, [record]))
+    process.start()
+    process.join(30)
+    assert process.exitcode == 0
+
+
+def test_an_answer_appended_by_another_process_while_the_file_is_folded_is_not_lost_from_the_saved_fold(
+        tmp_path, monkeypatch):
+    """The fold is saved under the key of the file as it was read, not as it is once folded: an
+    answer appended in between makes the next command fold the file again instead of missing it."""
+    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
+    workspace = random_workspace(tmp_path / "ws", 16, 60, 300, n_annotators=2)
+    name = workspace.annotators()[0]
+    path = workspace.annotation_path(name)
+    sentence_id = orjson.loads(workspace.sentences_path.read_bytes().splitlines()[0])["id"]
+    late = {"sentence_id": sentence_id, "annotator": name, "time": "2026-11-28T11:00:00Z", "task": "claim_type",
+            "op": "set", "value": {"label": workspace.config.labels("claim_type")[-1]}}
+    real = columns._fold_arrow
+
+    def fold_then_append(file, ids, names):
+        folded = real(file, ids, names)
+        if file == path:
+            _append_in_another_process(path, late)
+        return folded
+
+    with monkeypatch.context() as patched:
+        patched.setattr(columns, "_fold_arrow", fold_then_append)
+        agreement_report(workspace)
+    assert as_json(agreement_report(workspace)) == as_json(reference_report(workspace))
+
+
+def test_sentences_added_after_the_corpus_was_read_do_not_leave_a_fold_without_their_answers(tmp_path, monkeypatch):
+    """The fold holds corpus rows of the corpus as read at the start of the command: when sentences
+    are added before the fold is saved, it is not saved for the new corpus."""
+    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
+    workspace = random_workspace(tmp_path / "ws", 17, 60, 300, n_annotators=2)
+    name = workspace.annotators()[0]
+    added = {"id": "late-s0001", "doc_id": "late", "index": 1, "text": "遅れて来た文。", "start": 0, "end": 7,
+             "lang": "ja"}
+    answer = {"sentence_id": "late-s0001", "annotator": name, "time": "2026-11-28T11:00:00Z", "task": "claim_type",
+              "op": "set", "value": {"label": workspace.config.labels("claim_type")[0]}}
+    _append_in_another_process(workspace.annotation_path(name), answer)
+    answers = columns.ColumnAnswers(workspace)
+    answers.read_sentences()
+    _append_in_another_process(workspace.sentences_path, added)  # a `corpus add` meanwhile
+    assert answers(name).sentence.max() < 60  # this command's corpus has no row for the new sentence
+    folded = columns.ColumnAnswers(workspace)(name)
+    assert 60 in set(folded.sentence.tolist())  # the next command's has, and its answer

@@ -86,6 +86,7 @@ class ColumnAnswers:
         files = [*workspace.annotation_files(), workspace.sentences_path]
         self.arrow = sum(path.stat().st_size for path in files if path.exists()) >= ARROW_MIN_BYTES
         self._ids: Any = None
+        self._ids_stamp: str | None = None  # sentences.jsonl as it was when the ids were read
         self.names = Names()
         self._read: dict[str, Folded] = {}
         self.line_by_line: set[str] = set()  # the annotators whose files Arrow did not fold
@@ -94,12 +95,15 @@ class ColumnAnswers:
     def ids(self) -> Any:
         """Every sentence id in corpus order: an Arrow array, or a list for a small corpus."""
         if self._ids is None:
+            before = _corpus_stamp(self.workspace)
             if self.arrow:
                 from tagline.corpus.sentence_table import sentence_ids
 
                 self._ids = sentence_ids(self.workspace)["id"].combine_chunks()
             else:
                 self._ids = [record["id"] for record in self.workspace.iter_sentences()]
+            # Changed while read (a `corpus add` meanwhile): no saved fold can be known to match these ids.
+            self._ids_stamp = before if before == _corpus_stamp(self.workspace) else None
         return self._ids
 
     def read_sentences(self) -> None:
@@ -114,13 +118,15 @@ class ColumnAnswers:
             path = self.workspace.annotation_path(annotator)
             folded = None
             if self.arrow and path.exists():
-                from tagline.annotate.fold_cache import load_fold, save_fold
+                from tagline.annotate.fold_cache import fold_key, load_fold, save_fold
 
-                folded = load_fold(self.workspace, path, self.names)
+                ids = self.ids  # the fold holds rows of the corpus as this command read it
+                key = fold_key(self.workspace, path, self._ids_stamp) if self._ids_stamp else None
+                folded = load_fold(self.workspace, path, self.names, key)
                 if folded is None:
-                    folded = _fold_arrow(path, self.ids, self.names)
+                    folded = _fold_arrow(path, ids, self.names)
                     if folded is not None:
-                        save_fold(self.workspace, path, folded, self.names)
+                        save_fold(self.workspace, path, folded, self.names, key)
             if folded is None:
                 self.line_by_line.add(annotator)
             self._read[annotator] = folded if folded is not None else self._fold_records(annotator)
@@ -156,6 +162,15 @@ class ColumnAnswers:
         return Folded(arrays["sentence"], arrays["rank"], arrays["task"], arrays["target"], arrays["label"],
                       np.concatenate([[0], np.cumsum(arrays["count"])]).astype(np.int64),
                       flat[:, 0], flat[:, 1], flat[:, 2], arrays["accepted"], arrays["source"])
+
+
+def _corpus_stamp(workspace: Workspace) -> str | None:
+    from tagline.corpus.sentence_table import _stamp
+
+    try:
+        return _stamp(workspace.sentences_path)
+    except OSError:
+        return None
 
 
 def _fold_arrow(path: Any, ids: pa.Array, names: Names) -> Folded | None:

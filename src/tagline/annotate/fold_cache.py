@@ -4,9 +4,12 @@ moment instead of parsing the answer file again.
 
 A saved fold is derived data, keyed on the identity of the answer file and of ``sentences.jsonl``
 (inode, size, modification time: an append, an atomic rewrite or another corpus is another key),
-and is made only from a file Arrow read whole and the checks accepted. A stale fold is never read
-and is removed when the next one is saved; one that cannot be written (a read-only folder) is
-skipped, and one that cannot be read is made again."""
+and is made only from a file Arrow read whole and the checks accepted. The key is taken before the
+files are read, and the fold is saved only when both are still as they were once it is made (and
+the corpus as the command read it): an answer another process appends during the read, or a
+``corpus add`` meanwhile, must not be hidden behind a key that claims the fold covers it. A stale
+fold is never read and is removed when the next one is saved; one that cannot be written (a
+read-only folder) is skipped, and one that cannot be read is made again."""
 
 from __future__ import annotations
 
@@ -26,11 +29,13 @@ FORMAT = 1  # bump when Folded or the fold changes
 CODED = ("target", "label", "span_label", "source")  # columns holding Names codes
 
 
-def _key(workspace: Workspace, path: Path) -> str | None:
+def fold_key(workspace: Workspace, path: Path, sentences_stamp: str | None = None) -> str | None:
+    """The key of answer file ``path``'s fold as the file and ``sentences.jsonl`` are now (or, with
+    ``sentences_stamp``, as the corpus was when that stamp was taken); None when one is missing."""
     from tagline.corpus.sentence_table import _stamp
 
     try:
-        return f"{_stamp(path)}-{_stamp(workspace.sentences_path)}-{FORMAT}"
+        return f"{_stamp(path)}-{sentences_stamp or _stamp(workspace.sentences_path)}-{FORMAT}"
     except OSError:
         return None
 
@@ -41,15 +46,14 @@ def _file(workspace: Workspace, path: Path, key: str) -> Path:
     return cache_dir(workspace) / "folds" / path.stem / f"{key}.npz"
 
 
-def load_fold(workspace: Workspace, path: Path, names: Names) -> Folded | None:
+def load_fold(workspace: Workspace, path: Path, names: Names, key: str | None) -> Folded | None:
     """The saved fold of answer file ``path`` with its codes in ``names``, or None when there is
-    none for the file and the corpus as they are."""
+    none for ``key`` (:func:`fold_key`)."""
     import numpy as np
     import pyarrow as pa
 
     from tagline.annotate.columns import Folded
 
-    key = _key(workspace, path)
     if key is None:
         return None
     try:
@@ -69,12 +73,13 @@ def load_fold(workspace: Workspace, path: Path, names: Names) -> Folded | None:
     return Folded(**arrays, span_text=text, declared=declared)
 
 
-def save_fold(workspace: Workspace, path: Path, folded: Folded, names: Names) -> None:
-    """Save the fold of answer file ``path`` (made by Arrow) and remove its older ones."""
+def save_fold(workspace: Workspace, path: Path, folded: Folded, names: Names, key: str | None) -> None:
+    """Save the fold of answer file ``path`` (made by Arrow from the file and the corpus as they were
+    at ``key``, taken before they were read) and remove its older ones; nothing is saved when either
+    file has changed since ``key`` was taken, since the fold may then hold part of the change."""
     import numpy as np
 
-    key = _key(workspace, path)
-    if key is None or folded.span_text is None:
+    if key is None or folded.span_text is None or fold_key(workspace, path) != key:
         return
     target = _file(workspace, path, key)
     text = folded.span_text
