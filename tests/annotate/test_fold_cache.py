@@ -130,3 +130,23 @@ def test_sentences_added_after_the_corpus_was_read_do_not_leave_a_fold_without_t
     assert answers(name).sentence.max() < 60  # this command's corpus has no row for the new sentence
     folded = columns.ColumnAnswers(workspace)(name)
     assert 60 in set(folded.sentence.tolist())  # the next command's has, and its answer
+
+
+def test_an_answer_file_changed_in_place_to_the_same_size_and_time_is_folded_again(tmp_path, monkeypatch):
+    """A file copied over the answer file with its time kept (``cp -p``, ``rsync --inplace``, ``touch -r``)
+    can have the size and modification time of the one folded: the key also holds the inode's change
+    time, which no program can set back."""
+    import os
+
+    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
+    workspace = random_workspace(tmp_path / "ws", 18, 60, 300, n_annotators=2)
+    agreement_report(workspace)
+    path = workspace.annotation_path(workspace.annotators()[0])
+    status = path.stat()
+    data = path.read_bytes()
+    changed = data.replace(b'"sentence_id":"d1-s0001"', b'"sentence_id":"d1-s0002"')
+    assert changed != data and len(changed) == len(data)
+    with open(path, "r+b") as handle:  # in place: the same inode
+        handle.write(changed)
+    os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert as_json(agreement_report(workspace)) == as_json(reference_report(workspace))

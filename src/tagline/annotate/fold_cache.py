@@ -3,7 +3,7 @@
 moment instead of parsing the answer file again.
 
 A saved fold is derived data, keyed on the identity of the answer file and of ``sentences.jsonl``
-(inode, size, modification time: an append, an atomic rewrite or another corpus is another key),
+(inode, size, modification and change time: an append, an atomic rewrite or another corpus is another key),
 and is made only from a file Arrow read whole and the checks accepted. The key is taken before the
 files are read, and the fold is saved only when both are still as they were once it is made (and
 the corpus as the command read it): an answer another process appends during the read, or a

@@ -31,8 +31,10 @@ def cache_dir(workspace: Workspace) -> Path:
 
 
 def _stamp(path: Path) -> str:
+    """A file's identity as the caches key it: inode, size, modification time, and the change time,
+    which no program can set back (a file copied over another with its time kept changes it)."""
     status = os.stat(path)
-    return f"{status.st_ino}-{status.st_size}-{status.st_mtime_ns}"
+    return f"{status.st_ino}-{status.st_size}-{status.st_mtime_ns}-{status.st_ctime_ns}"
 
 
 def _tokenizer_stamp() -> str:
