@@ -93,6 +93,7 @@ COMMANDS = {
               "--stance", "US AI policy=NONE", "--claim-type", "quantity", "--entity", "0:2:ORG"],
     "corpus add": ["corpus", "add", "new.txt"],
     "corpus add --replace": ["corpus", "add", "deepseek_ja.txt", "--doc-id", "deepseek_ja", "--replace"],
+    "corpus add records": ["corpus", "add", "records.jsonl"],  # the texts of its records in one .texts file
     "import": ["annotate", "import", "carol.jsonl", "--format", "doccano", "-a", "carol"],
     "import --gold": ["annotate", "import", "carol.jsonl", "--format", "doccano", "--gold"],
     # Named, the sample's answers vote beside bob's, so the gold of the two sentences is made again.
@@ -117,6 +118,8 @@ def make_template(root: Path) -> Path:
     text = sample_article_path().read_text(encoding="utf-8")
     (root / "deepseek_ja.txt").write_text(text.replace("。", "。\n", 3).replace("米国", "アメリカ", 2), encoding="utf-8")
     (root / "carol.jsonl").write_text(DOCCANO, encoding="utf-8")
+    (root / "records.jsonl").write_text('{"id": "r1", "text": "一つ目の記録。"}\n{"id": "r2", "text": "二つ目の記録だ。"}\n',
+                                        encoding="utf-8")
     return root
 
 
@@ -188,7 +191,8 @@ def test_a_failing_init_leaves_no_half_made_workspace(tmp_path, monkeypatch):
 
 
 # ----- kill -9 ---------------------------------------------------------------------------------
-KILLED_COMMANDS = ["corpus add", "corpus add --replace", "import", "import --gold", "adjudicate", "label", "retire"]
+KILLED_COMMANDS = ["corpus add", "corpus add --replace", "corpus add records", "import", "import --gold", "adjudicate",
+                   "label", "retire"]
 
 
 def _killed_at(root: Path, args: list[str], at: int) -> int:

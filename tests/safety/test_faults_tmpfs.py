@@ -48,7 +48,8 @@ def _fill(point: Path, leave_pages: int) -> Path:
     return filler
 
 
-@pytest.mark.parametrize("command", ["label", "corpus add", "corpus add --replace", "import", "adjudicate"])
+@pytest.mark.parametrize("command", ["label", "corpus add", "corpus add --replace", "corpus add records", "import",
+                                     "adjudicate"])
 def test_a_real_full_disk_at_every_size_leaves_the_workspace_as_it_was(tmpfs, tmp_path, command):
     source = make_template(tmp_path / "template")
     before = snapshot(source)
