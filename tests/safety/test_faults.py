@@ -68,6 +68,8 @@ class Faults:
             if self.calls == self.at:
                 if self.action == "kill":
                     os.kill(os.getpid(), signal.SIGKILL)
+                if self.action == "interrupt":
+                    raise KeyboardInterrupt  # Ctrl-C arriving during the call
                 code = errno.ENOSPC if self.action == "enospc" else errno.EIO
                 raise OSError(code, os.strerror(code), str(args[0]) if args and isinstance(args[0], (str, Path))
                               else None)
@@ -173,6 +175,30 @@ def test_a_failing_write_at_any_point_leaves_every_file_as_it_was(template, tmp_
             assert state == before, (where, set(state.items()) ^ set(before.items()))
             outcomes["unchanged"] += 1
     assert outcomes["unchanged"] > 0, outcomes
+
+
+@pytest.mark.parametrize("command", ["corpus add --replace", "corpus add records", "import", "label", "retire"])
+def test_ctrl_c_at_any_write_leaves_the_workspace_as_it_was_or_as_the_command_made_it(template, tmp_path,
+                                                                                      monkeypatch, command):
+    """Interrupted at the last moment (the folders' fsync), a change may stay until the next command
+    finds its journal and undoes it, as after a kill; it is never left half made."""
+    calls, after = clean_run(template, tmp_path, command, monkeypatch)
+    before = snapshot(template)
+    undone = 0
+    for at in range(1, calls + 1):
+        root = fresh(template, tmp_path / f"{at}")
+        with monkeypatch.context() as patch:
+            Faults(patch, at=at, action="interrupt")
+            result = invoke(root, COMMANDS[command])
+        where = f"{command}: Ctrl-C at write call {at} of {calls}"
+        assert "Traceback" not in result.output and result.exit_code in (0, 1), (where, result.output)
+        assert invoke(root, ["validate"]).exit_code == 0, where  # and the journal, if any, is used
+        state = snapshot(root)
+        assert not [name for name in state if name.endswith((".tmp", ".old")) or ".tagline.journal" in name], \
+            (where, sorted(state))
+        assert state in (before, after), (where, sorted(set(state) ^ set(before)))
+        undone += state == before
+    assert undone > 0
 
 
 def test_a_failing_init_leaves_no_half_made_workspace(tmp_path, monkeypatch):
