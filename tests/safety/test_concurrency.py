@@ -188,3 +188,36 @@ def test_two_builds_and_a_label_at_once_leave_one_whole_build(tmp_path):
     # No staging folder is left; index/ holds the derived sentence index the label read through.
     assert {path.name for path in workspace.build_dir.iterdir()} <= {"dataset", "dataset.previous", "index"}
     _validate(workspace.root)
+
+
+def _add_records(root: str, path: str) -> None:
+    from tagline.corpus.ingest import add_documents
+
+    add_documents(Workspace(root), [path])
+
+
+def test_two_record_corpora_two_imports_and_a_labeller_of_the_same_annotator_at_once_lose_nothing(tmp_path):
+    """Each record file's texts go to one .texts file named after its first record; the imports'
+    answers go to the file the labeller appends to."""
+    root = init_workspace(tmp_path / "ws").root
+    files = []
+    for number in range(2):
+        path = tmp_path / f"records{number}.jsonl"
+        path.write_text("".join(f'{{"id": "r{number}-{n}", "text": "記録{number}の{n}番目の文。"}}\n' for n in range(40)),
+                        encoding="utf-8")
+        files.append(str(path))
+        path = tmp_path / f"carol{number}.jsonl"
+        path.write_text("".join(f'{{"id": {n}, "text": "会社{number}-{n}は東京にある。", "label": [[0, 2, "ORG"]]}}\n'
+                                for n in range(40)), encoding="utf-8")
+        files.append(str(path))
+    _add_records(str(root), files[0])  # the labeller has sentences to label from the start
+    ids = [record["id"] for record in Workspace(root).iter_sentences()]
+    _together((_add_records, (str(root), files[2])), (_import, (str(root), files[1], "carol")),
+              (_import, (str(root), files[3], "carol")), (_label, (str(root), "carol", ids)))
+    workspace = Workspace(root)
+    assert len(workspace.documents()) == 4 * 40
+    assert sorted(path.name for path in workspace.documents_dir.iterdir()) == \
+        sorted(["r0-0.texts", "r1-0.texts", "carol0-0.texts", "carol1-0.texts"])
+    answered = Counter(event["sentence_id"] for event in read_records(workspace.annotation_path("carol")))
+    assert len(answered) == 40 + 2 * 40 and set(answered.values()) == {1}
+    _check_corpus(root)
