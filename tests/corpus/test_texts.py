@@ -130,3 +130,34 @@ def test_corpus_add_of_a_jsonl_corpus_keeps_its_texts_in_one_file_and_a_txt_docu
     assert ws.document_text("n0") == TEXTS[0] + " Prices fell." and ws.document_text("n1") == TEXTS[1]
     assert (ws.documents_dir / "n0-2.texts").exists()
     assert list(iter_errors(validate_workspace(ws))) == []
+
+
+@pytest.mark.parametrize("edit", [("offset", 10**20), ("offset", 2**63 - 1), ("bytes", 3 * 10**12)],
+                         ids=["offset-beyond-64-bits", "offset-at-the-64-bit-limit", "bytes-of-terabytes"])
+def test_a_registry_line_placing_a_text_far_beyond_its_file_is_an_error_not_a_crash(ws, tmp_path, monkeypatch, edit):
+    """A hand-edited ``text_at`` naming bytes the file does not have is the text missing, named at
+    its line by `validate` and an `Error:` line of every reader: never a traceback, nor an attempt to
+    read terabytes."""
+    from click.testing import CliRunner
+
+    from tagline.cli import main
+
+    import_file(ws, doccano(tmp_path / "batch.jsonl", TEXTS[:2]), fmt="doccano", annotator="alice")
+    field, value = edit
+    lines = ws.documents_path.read_bytes().splitlines(keepends=True)
+    lines[0] = lines[0].replace(f'"{field}":0'.encode() if field == "offset" else
+                                f'"bytes":{len(TEXTS[0].encode())}'.encode(), f'"{field}":{value}'.encode())
+    ws.documents_path.write_bytes(b"".join(lines))
+    before = {path.name: path.read_bytes() for path in (ws.documents_path, ws.documents_dir / "batch-1.texts")}
+    monkeypatch.chdir(ws.root)
+    result = CliRunner().invoke(main, ["validate"])
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "documents.jsonl:1" in result.output, result.output
+    result = CliRunner().invoke(main, ["annotate", "export", "--format", "brat", "--annotator", "alice",
+                                       "--out", str(tmp_path / "brat")])
+    assert result.exit_code == 2 and result.exception is None or isinstance(result.exception, SystemExit), \
+        result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and "batch-1.texts" in errors[0], result.stderr
+    assert not (tmp_path / "brat").exists()
+    assert before == {path.name: path.read_bytes() for path in (ws.documents_path, ws.documents_dir / "batch-1.texts")}

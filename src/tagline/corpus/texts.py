@@ -64,6 +64,11 @@ def read_text_bytes(workspace: Workspace, doc_id: str, record: dict[str, Any] | 
     with open(path, "rb") as handle:
         if length is None:
             return handle.read()
+        # A hand-edited registry line may name bytes far beyond the file (or not as a whole number):
+        # the text is then not there, and no buffer of that size is asked for.
+        size = os.fstat(handle.fileno()).st_size
+        if type(offset) is not int or type(length) is not int or min(offset, length) < 0 or offset + length > size:
+            raise FileNotFoundError(f"{path} ends before byte {offset + length}")
         data = os.pread(handle.fileno(), length, offset)
     if len(data) != length:
         raise FileNotFoundError(f"{path} ends before byte {offset + length}")
