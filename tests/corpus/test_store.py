@@ -320,3 +320,53 @@ def test_a_file_another_process_made_first_survives_a_killed_transaction_that_wa
     assert target.read_bytes() == b'{"theirs":1}\n{"mine":1}\n'
     recover(tmp_path / "journal", tmp_path)
     assert target.read_bytes() == b'{"theirs":1}\n' and text.read_bytes() == b"theirs"
+
+
+def test_a_recovery_killed_before_its_end_never_removes_on_its_second_run_a_file_another_process_made(tmp_path):
+    """A transaction killed after another process linked its file first, before it noted so: the
+    first recovery sees (by the temporary file) that the file is not the transaction's and removes
+    only the temporary file. Killed before it removes the journal, the next recovery no longer has
+    the temporary file to tell: the first one noted the file as not the transaction's in the journal."""
+    import orjson
+
+    from tagline.corpus.store import recover
+
+    journal, theirs = tmp_path / "journal", tmp_path / "t.texts"
+    temporary = tmp_path / ".t.texts.123.tmp"
+    temporary.write_bytes(b"mine")
+    theirs.write_bytes(b"theirs")
+    journal.write_bytes(orjson.dumps({"op": "create", "path": theirs.name, "temporary": temporary.name}) + b"\n")
+    pid = os.fork()
+    if pid == 0:  # the recovery, killed as it is about to remove the journal
+        try:
+            real = os.unlink
+
+            def unlink(path, *args, **kwargs):
+                if str(path) == str(journal):
+                    os._exit(9)
+                return real(path, *args, **kwargs)
+
+            os.unlink = unlink
+            recover(journal, tmp_path)
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 9 and journal.exists() and not temporary.exists()
+    recover(journal, tmp_path)
+    assert theirs.read_bytes() == b"theirs" and not journal.exists()
+
+
+@pytest.mark.parametrize("tail", [b"", b'{"op":"append","pa', b'{"op":"lost","path":"other"}'],
+                         ids=["whole", "torn-entry", "entry-without-newline"])
+def test_what_a_recovery_notes_in_the_journal_is_read_by_the_next_one_whatever_its_last_line(tmp_path, tail):
+    import orjson
+
+    from tagline.corpus.recovery import _note_lost
+
+    journal = tmp_path / "journal"
+    first = orjson.dumps({"op": "create", "path": "t.texts"}) + b"\n"
+    journal.write_bytes(first + tail)
+    whole = len(first) + (len(tail) if tail.endswith(b"}") else 0)
+    _note_lost(journal, whole, "t.texts")
+    entries = [orjson.loads(line) for line in journal.read_bytes().splitlines()]
+    assert entries[0]["op"] == "create" and entries[-1] == {"op": "lost", "path": "t.texts"}

@@ -293,3 +293,31 @@ def test_kill_9_during_a_build_keeps_the_previous_build_and_the_next_build_compl
     assert result.exit_code == 0, result.output
     assert invoke(root, ["eval", "run", "--task", "claim_type", "--baselines", "majority"]).exit_code == 0
     assert not [path for path in (root / "build").iterdir() if path.name.startswith(".")]
+
+
+def test_a_recovery_killed_at_any_write_is_finished_by_the_next_command_temporary_files_and_all(template, tmp_path,
+                                                                                               monkeypatch):
+    """`corpus add --replace` killed while its new text is still a temporary file in documents/, then
+    the recovery killed at each of its own writes: the next command leaves the workspace as it was,
+    without that temporary file (swept before the journal goes, so a recovery killed after the
+    journal went has not left it for good)."""
+    import shutil
+
+    command = COMMANDS["corpus add --replace"]
+    before = snapshot(template)
+    killed = None
+    for at in range(1, 40):  # the first kill that leaves a journal and a temporary text in documents/
+        root = fresh(template, tmp_path / f"command-{at}")
+        assert _killed_at(root, command, at) == signal.SIGKILL
+        if (root / ".tagline.journal").exists() and list((root / "documents").glob(".*.tmp")):
+            killed = root
+            break
+    assert killed is not None
+    for at in range(1, 100):  # until the command that recovers is no longer killed
+        root = Path(shutil.copytree(killed, tmp_path / f"recovery-{at}", symlinks=True))
+        finished = _killed_at(root, ["validate"], at) != signal.SIGKILL
+        assert invoke(root, ["validate"]).exit_code == 0, at
+        assert snapshot(root) == before, (at, sorted(set(snapshot(root)) ^ set(before)))
+        if finished:
+            break
+    assert finished and at > 2

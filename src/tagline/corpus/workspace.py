@@ -253,9 +253,7 @@ class Workspace:
         if not self.journal_path.exists():
             return
         try:
-            done = recover(self.journal_path, self.root)
-            for directory in (self.root, self.gold_dir, self.documents_dir):
-                sweep_temporaries(directory)
+            done = recover(self.journal_path, self.root, folders=(self.root, self.gold_dir, self.documents_dir))
         except OSError as error:
             raise StorageError(f"could not put back the files of an interrupted command ({error.strerror or error})",
                                where=str(self.journal_path), fix="fix the disk or permissions and run the command "
