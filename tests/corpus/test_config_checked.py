@@ -97,3 +97,17 @@ def test_the_workspace_is_not_written_to_and_each_workspace_is_remembered_apart(
         Workspace(workspace.root).config  # noqa: B018 - loads it
     assert sorted(path.name for path in first.root.iterdir()) == before
     assert len(list((tmp_path / "cache" / "tagline" / "checked-configs").iterdir())) == 2
+
+
+def test_a_relative_cache_folder_is_ignored_as_the_xdg_specification_says_so_the_workspace_is_not_written_to(
+        tmp_path, schema_checks, monkeypatch):
+    from tagline.corpus.workspace import init_workspace
+
+    workspace = init_workspace(tmp_path / "ws")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", "cache")  # relative: from the current folder, the workspace
+    monkeypatch.chdir(workspace.root)
+    before = sorted(path.name for path in workspace.root.iterdir())
+    Workspace(workspace.root).config  # noqa: B018 - loads it
+    assert sorted(path.name for path in workspace.root.iterdir()) == before
+    assert len(list((tmp_path / "home" / ".cache" / "tagline" / "checked-configs").iterdir())) == 1

@@ -326,8 +326,9 @@ def _checked_path(path: Path) -> Path | None:
     import hashlib
     import os
 
-    try:
-        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    given = os.environ.get("XDG_CACHE_HOME", "")
+    try:  # a relative one is ignored, as the XDG specification says: it could name the workspace itself
+        cache = Path(given) if os.path.isabs(given) else Path.home() / ".cache"
     except RuntimeError:
         return None
     name = hashlib.blake2b(os.fsencode(path.resolve()), digest_size=16).hexdigest()
