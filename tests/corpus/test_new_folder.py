@@ -80,3 +80,23 @@ def test_a_name_that_is_not_a_file_of_the_folder_is_refused_before_anything_is_w
     with pytest.raises(ValueError, match="is not the name of a file"):
         write_new_folder(tmp_path / "brat", {"a.txt": "x", name: "y"})
     assert os.listdir(tmp_path) == []
+
+
+def test_the_hidden_folder_of_a_killed_export_is_removed_by_the_next_export_there(tmp_path, monkeypatch):
+    """Killed before its rename, an export leaves its files in the hidden folder beside the one it
+    was making; the next export of that folder removes it (its process is gone), and only that."""
+    folder = tmp_path / "brat"
+    (tmp_path / ".brat.notes").mkdir()  # not one of ours: kept
+    pid = os.fork()
+    if pid == 0:
+        try:
+            monkeypatch.setattr(os, "sync", lambda: os._exit(9))  # killed between the files and the rename
+            write_new_folder(folder, {f"{number}.txt": "x" for number in range(20)})
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 9
+    assert len(os.listdir(tmp_path)) == 2  # the hidden folder left behind, beside .brat.notes
+    write_new_folder(folder, {"a.txt": "again"})
+    assert sorted(os.listdir(tmp_path)) == [".brat.notes", "brat"]
+    assert os.listdir(folder) == ["a.txt"]

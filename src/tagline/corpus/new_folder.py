@@ -4,7 +4,8 @@ durable with one ``sync`` and renamed into place in one step.
 A folder export (brat: a ``.txt`` and an ``.ann`` file per document) writes tens of thousands of
 files. Made one durable file at a time (written under a temporary name, fsync'd, renamed, then
 linked into the folder) they took most of the export; when the folder does not exist yet, nobody
-else can see the hidden folder, so its files need neither temporary names nor one fsync each.
+else can see the hidden folder, so its files need neither temporary names nor one fsync each. A
+hidden folder that a killed process left is removed by the next one made for the same folder.
 Measured on ext4 with 20,000 files of 120 bytes, on a loaded machine: writing them 16.6 s, then
 one ``os.sync()`` 19 s, against 29 s for an fsync of each from 32 threads and 72 s for an fsync
 of each in turn.
@@ -13,6 +14,7 @@ of each in turn.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Mapping
@@ -38,6 +40,7 @@ def write_new_folder(folder: str | os.PathLike[str], files: Mapping[str, str | b
         if not name or os.sep in name or (os.altsep and os.altsep in name) or name in (".", ".."):
             raise ValueError(f"{name!r} is not the name of a file in the folder")
     folder.parent.mkdir(parents=True, exist_ok=True)
+    _remove_left_staging(folder)
     staging = folder.with_name(f".{folder.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     os.mkdir(staging)  # the permissions a new folder gets, as folder.mkdir() would give it
     try:
@@ -55,3 +58,19 @@ def write_new_folder(folder: str | os.PathLike[str], files: Mapping[str, str | b
         shutil.rmtree(staging, ignore_errors=True)
         raise
     fsync_directory(folder.parent)
+
+
+def _remove_left_staging(folder: Path) -> None:
+    """Remove the hidden folders that killed processes left while making ``folder`` (a whole export's
+    files, perhaps); those of running processes are theirs."""
+    from tagline.corpus.store import process_runs
+
+    pattern = re.compile(rf"\.{re.escape(folder.name)}\.(\d+)\.[0-9a-f]{{8}}\.tmp")
+    try:
+        names = [entry.name for entry in os.scandir(folder.parent) if entry.name.startswith(f".{folder.name}.")]
+    except OSError:
+        return
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match and not process_runs(int(match.group(1))):
+            shutil.rmtree(folder.parent / name, ignore_errors=True)
