@@ -177,7 +177,7 @@ def test_a_failing_write_at_any_point_leaves_every_file_as_it_was(template, tmp_
     assert outcomes["unchanged"] > 0, outcomes
 
 
-@pytest.mark.parametrize("command", ["corpus add --replace", "corpus add records", "import", "label", "retire"])
+@pytest.mark.parametrize("command", ["corpus add records", "import", "label", "retire"])
 def test_ctrl_c_at_any_write_leaves_the_workspace_as_it_was_or_as_the_command_made_it(template, tmp_path,
                                                                                       monkeypatch, command):
     """Interrupted at the last moment (the folders' fsync), a change may stay until the next command
