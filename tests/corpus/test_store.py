@@ -370,3 +370,38 @@ def test_what_a_recovery_notes_in_the_journal_is_read_by_the_next_one_whatever_i
     _note_lost(journal, whole, "t.texts")
     entries = [orjson.loads(line) for line in journal.read_bytes().splitlines()]
     assert entries[0]["op"] == "create" and entries[-1] == {"op": "lost", "path": "t.texts"}
+
+
+@pytest.mark.parametrize("at", ["finish", "checkpoint"])
+def test_a_journal_that_cannot_be_removed_fails_the_transaction_rather_than_undo_a_success_later(
+        tmp_path, monkeypatch, at):
+    import errno
+
+    from tagline.corpus.store import Transaction, recover
+    from tagline.errors import StorageError
+
+    before = _prepared(tmp_path)
+    journal = tmp_path / "journal"
+    real_unlink = os.unlink
+
+    def unlink(path, *args, **kwargs):
+        if os.fspath(path) == os.fspath(journal):
+            raise OSError(errno.EIO, os.strerror(errno.EIO), os.fspath(path))
+        return real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", unlink)
+    with pytest.raises(StorageError) as raised:
+        with Transaction(journal, root=tmp_path) as transaction:
+            transaction.append(tmp_path / "a.jsonl", [{"n": 10}])
+            transaction.create_text(tmp_path / "d.txt", "a new file")
+            if at == "checkpoint":
+                transaction.checkpoint()
+                transaction.replace(tmp_path / "b.jsonl", [{"n": 20}], keep_old=False)
+    assert "journal" in str(raised.value.where)
+    monkeypatch.setattr(os, "unlink", real_unlink)
+    # The command said it failed, and so it did: the files are as they were, now and after the
+    # journal left behind is recovered by the next command.
+    assert {name: data for name, data in _files(tmp_path).items() if name != "journal"} == before
+    if journal.exists():
+        recover(journal, tmp_path)
+    assert _files(tmp_path) == before

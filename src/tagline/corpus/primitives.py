@@ -45,6 +45,7 @@ def fsync_directory(directory: str | os.PathLike[str]) -> None:
         os.fsync(fd)
     except OSError as error:
         if error.errno != errno.EINVAL:  # some file systems cannot sync a directory; nothing to do there
+            error.filename = os.fspath(directory)  # so the error names it
             raise
     finally:
         os.close(fd)

@@ -261,12 +261,12 @@ class Transaction:
     def checkpoint(self) -> None:
         """Make the writes so far survive a killed process: their journal is closed, so a later
         crash undoes only what comes after. An exception in this process still undoes them all."""
-        for directory in self._directories:
-            try:
+        try:
+            for directory in self._directories:
                 fsync_directory(directory)
-            except OSError as error:
-                raise storage_error(directory, error) from None
-        self._end_journal()
+            self._end_journal(strict=True)
+        except OSError as error:
+            raise storage_error(error.filename, error) from None
 
     def on_commit(self, action: Callable[[], None]) -> None:
         """Run ``action`` once every write has succeeded (for example, removing what was replaced)."""
@@ -343,10 +343,10 @@ class Transaction:
         try:
             for directory in self._directories:
                 fsync_directory(directory)
+            self._end_journal(strict=True)  # a journal left behind would undo this change at the next command
         except OSError as error:
             self._roll_back()
-            raise storage_error(directory, error) from None
-        self._end_journal()
+            raise storage_error(error.filename, error) from None
         for action in self._commit:
             try:
                 action()
@@ -361,10 +361,8 @@ class Transaction:
             except OSError as error:
                 failures.append(error)
         for directory in self._directories:
-            try:
+            with contextlib.suppress(OSError):  # see _sync_if_possible
                 fsync_directory(directory)
-            except OSError:
-                pass  # see _sync_if_possible
         if failures:
             # The journal stays, so the next command that takes the workspace lock finishes the job.
             if self._journal_fd is not None:
@@ -378,7 +376,7 @@ class Transaction:
                                fix="fix the disk, then run `tagline validate`")
         self._end_journal()
 
-    def _end_journal(self) -> None:
+    def _end_journal(self, *, strict: bool = False) -> None:
         if self.journal is None or self._journal_fd is None:
             return
         os.close(self._journal_fd)
@@ -387,7 +385,8 @@ class Transaction:
             os.unlink(self.journal)
             fsync_directory(self.journal.parent)
         except OSError:
-            pass  # a journal of completed writes undoes nothing that a later write depends on: see recover()
+            if strict:  # else after a roll back: a journal left undoes again only what is undone
+                raise
 
 
 def _cut_back(fd: int, size: int) -> None:
