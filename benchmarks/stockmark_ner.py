@@ -15,7 +15,7 @@ does not run the CRF on test). The test split was scored once, with the chosen c
 is the project's CRF baseline (``tagline.eval.entity_features.CHOSEN``); a change to the features
 must be chosen the same way, never by looking at test scores.
 
-    python benchmarks/stockmark_ner.py [--data ../shared/datasets] [--resamples 1000] [--select]
+    python benchmarks/stockmark_ner.py [--data ../shared/datasets] [--resamples 1000] [--select [--only TEXT]]
 """
 
 from __future__ import annotations
@@ -54,6 +54,9 @@ CANDIDATES: list[tuple[str, dict, dict]] = [
     ("chosen features, 100 iterations", {"max_iterations": 100}, {}),
     ("chosen + conjunctions, parts of speech 3 away, head noun", {}, {"conjunctions": True, "head_noun": True}),
     ("chosen + head noun", {}, {"head_noun": True}),
+    ("chosen + characters at the token edges", {}, {"edges": True}),
+    ("chosen + parts of speech 2 away joined, more UniDic", {}, {"pos_context": True, "more_unidic": True}),
+    ("chosen + word clusters (32, 128, 512)", {}, {"clusters": 3}),
 ]
 
 
@@ -62,8 +65,9 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def select_on_validation(workspace) -> None:
-    """Each of ``CANDIDATES`` trained on train and scored on validation: how the CRF was chosen."""
+def select_on_validation(workspace, only: list[str] | None = None) -> None:
+    """Each of ``CANDIDATES`` (those whose names hold one of ``only``, if given) trained on train and
+    scored on validation: how the CRF was chosen."""
     from tagline.eval.entities import CRFTagger, span_counts
     from tagline.eval.entity_features import CHOSEN
     from tagline.eval.run.data import load_dataset_dir, task_data
@@ -72,6 +76,8 @@ def select_on_validation(workspace) -> None:
     parts = {name: [i for i, split in enumerate(data.splits) if split == name] for name in ("train", "validation")}
     print(f"validation split, exact span micro-F1 (train on train; load average {os.getloadavg()[0]:.1f})")
     for name, arguments, settings in CANDIDATES:
+        if only and not any(part in name for part in only):
+            continue
         cpu, wall = _cpu_seconds(), time.perf_counter()
         tagger = CRFTagger(**arguments, settings=replace(CHOSEN, **settings))
         tagger.fit(*([getattr(data, a)[i] for i in parts["train"]] for a in ("inputs", "langs", "gold")))
@@ -88,6 +94,8 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--select", action="store_true",
                         help="compare the candidate CRF configurations on validation; do not run the CRF on test")
+    parser.add_argument("--only", action="append", metavar="TEXT",
+                        help="with --select, only the candidates whose names hold TEXT (repeatable)")
     args = parser.parse_args()
 
     from tagline.errors import TaglineError
@@ -102,7 +110,7 @@ def main() -> None:
     except TaglineError as error:
         sys.exit(f"Error: {error}")
     if args.select:
-        select_on_validation(bench.workspace)
+        select_on_validation(bench.workspace, args.only)
         return
     cpu = _cpu_seconds() - cpu
     print(f"CRF features (chosen on validation): {CHOSEN.describe()}, c1={CRFTagger().c1}, c2={CRFTagger().c2}")
