@@ -240,3 +240,14 @@ def test_word_clusters_are_learnt_from_the_training_words_and_saved_with_the_mod
     loaded = CRFTagger.load(tmp_path)
     assert loaded.clusters == tagger.clusters and loaded.predict(texts, langs) == tagger.predict(texts, langs)
     assert CRFTagger(max_iterations=50).fit(texts, langs, spans).clusters == {}
+
+
+def test_the_crf_can_be_trained_by_stochastic_gradient_descent(tmp_path):
+    texts, langs, spans = _tiny_corpus()
+    tagger = CRFTagger(algorithm="l2sgd", c2=0.5, max_iterations=20).fit(texts, langs, spans)
+    assert tagger.model.algorithm == "l2sgd" and tagger.model.c1 is None
+    assert tagger.predict(["岸田首相は東京で話した。"], ["ja"]) == [[(0, 2, "PERSON"), (5, 7, "LOCATION")]]
+    tagger.save(tmp_path)
+    loaded = CRFTagger.load(tmp_path)
+    assert (loaded.algorithm, loaded.c2, loaded.max_iterations) == ("l2sgd", 0.5, 20)
+    assert loaded.predict(texts, langs) == tagger.predict(texts, langs)

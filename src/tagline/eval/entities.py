@@ -255,7 +255,9 @@ def bio_to_spans(offsets: Sequence[tuple[int, int]], tags: Sequence[str]) -> lis
 
 
 class CRFTagger:
-    """A linear-chain CRF (sklearn-crfsuite, L-BFGS with elastic net) over BIO tags.
+    """A linear-chain CRF (sklearn-crfsuite) over BIO tags, trained by L-BFGS with elastic net
+    (``algorithm="lbfgs"``: ``c1``, ``c2``, ``max_iterations``) or by stochastic gradient descent with
+    L2 regularisation (``"l2sgd"``: ``c2``, and ``max_iterations`` epochs; ``c1`` unused).
 
     Features are :func:`tagline.eval.entity_features.crf_features` with ``settings``: character
     types and affixes, UniDic's fields, tags of the training spans' dictionary (each training
@@ -270,8 +272,8 @@ class CRFTagger:
     FEATURES = 3  # 1: words, shapes and dictionary; 2: and parts of speech; 3: entity_features
 
     def __init__(self, *, c1: float = 0.05, c2: float = 0.05, max_iterations: int = 200,
-                 settings: FeatureSettings = CHOSEN, features: int | None = None):
-        self.c1, self.c2, self.max_iterations = c1, c2, max_iterations
+                 settings: FeatureSettings = CHOSEN, features: int | None = None, algorithm: str = "lbfgs"):
+        self.c1, self.c2, self.max_iterations, self.algorithm = c1, c2, max_iterations, algorithm
         self.settings = settings
         self.dictionary: dict[str, str] = {}
         self.clusters: dict[str, list[str]] = {}  # learnt in fit when settings.clusters is above 0
@@ -323,8 +325,9 @@ class CRFTagger:
 
         self.dictionary, self.clusters = {}, {}
         x, y = self._training_features(texts, langs, spans)
-        self.model = sklearn_crfsuite.CRF(algorithm="lbfgs", c1=self.c1, c2=self.c2,
-                                          max_iterations=self.max_iterations, all_possible_transitions=True)
+        self.model = sklearn_crfsuite.CRF(algorithm=self.algorithm, c1=self.c1 if self.algorithm == "lbfgs" else None,
+                                          c2=self.c2, max_iterations=self.max_iterations,
+                                          all_possible_transitions=True)
         self.model.fit(x, y)
         return self
 
@@ -345,7 +348,8 @@ class CRFTagger:
 
         shutil.copyfile(self.model.modelfile.name, directory / "model.crfsuite")
         (directory / "crf.json").write_text(json.dumps(
-            {"kind": "crf", "c1": self.c1, "c2": self.c2, "features": self.features,
+            {"kind": "crf", "algorithm": self.algorithm, "c1": self.c1, "c2": self.c2,
+             "max_iterations": self.max_iterations, "features": self.features,
              "settings": asdict(self.settings), "dictionary": self.dictionary, "clusters": self.clusters},
             ensure_ascii=False),
             encoding="utf-8")
@@ -355,7 +359,8 @@ class CRFTagger:
         import pycrfsuite
 
         meta = json.loads((directory / "crf.json").read_text(encoding="utf-8"))
-        tagger = cls(c1=meta["c1"], c2=meta["c2"], settings=FeatureSettings(**meta.get("settings", {})))
+        tagger = cls(c1=meta["c1"], c2=meta["c2"], settings=FeatureSettings(**meta.get("settings", {})),
+                     algorithm=meta.get("algorithm", "lbfgs"), max_iterations=meta.get("max_iterations", 200))
         tagger.dictionary = meta["dictionary"]
         tagger.clusters = meta.get("clusters", {})
         tagger.features = meta.get("features", 1)
