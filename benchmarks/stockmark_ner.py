@@ -42,7 +42,9 @@ PUBLISHED_BERT = {
 }
 
 # The configurations compared on validation (train on train, exact span micro-F1 on validation),
-# as keyword arguments of CRFTagger and FeatureSettings. The first is the CRF before these features.
+# as keyword arguments of CRFTagger and FeatureSettings (over FeatureSettings' defaults: "chosen" in
+# the rows before the edges is the configuration chosen before them). The first is the CRF before
+# these features.
 CANDIDATES: list[tuple[str, dict, dict]] = [
     ("previous (words, shapes, POS, single-token dictionary)", {"features": 2}, {}),
     ("new features, dictionary of every training span", {}, {"dictionary_folds": 0}),
@@ -54,9 +56,11 @@ CANDIDATES: list[tuple[str, dict, dict]] = [
     ("chosen features, 100 iterations", {"max_iterations": 100}, {}),
     ("chosen + conjunctions, parts of speech 3 away, head noun", {}, {"conjunctions": True, "head_noun": True}),
     ("chosen + head noun", {}, {"head_noun": True}),
-    ("chosen + characters at the token edges", {}, {"edges": True}),
-    ("chosen + parts of speech 2 away joined, more UniDic", {}, {"pos_context": True, "more_unidic": True}),
-    ("chosen + word clusters (32, 128, 512)", {}, {"clusters": 3}),
+    ("previous chosen + parts of speech 2 away joined, more UniDic", {}, {"pos_context": True, "more_unidic": True}),
+    ("previous chosen + word clusters (32, 128, 512)", {}, {"clusters": 3}),
+    ("previous chosen + characters at the token edges (chosen)", {}, {"edges": True}),
+    ("chosen, l2sgd c2 0.5, 60 epochs", {"algorithm": "l2sgd", "c2": 0.5, "max_iterations": 60}, {"edges": True}),
+    ("chosen, l2sgd c2 0.3, 60 epochs", {"algorithm": "l2sgd", "c2": 0.3, "max_iterations": 60}, {"edges": True}),
 ]
 
 
@@ -69,7 +73,7 @@ def select_on_validation(workspace, only: list[str] | None = None) -> None:
     """Each of ``CANDIDATES`` (those whose names hold one of ``only``, if given) trained on train and
     scored on validation: how the CRF was chosen."""
     from tagline.eval.entities import CRFTagger, span_counts
-    from tagline.eval.entity_features import CHOSEN
+    from tagline.eval.entity_features import FeatureSettings
     from tagline.eval.run.data import load_dataset_dir, task_data
 
     data = task_data(load_dataset_dir(workspace)[0], "entities")
@@ -79,7 +83,7 @@ def select_on_validation(workspace, only: list[str] | None = None) -> None:
         if only and not any(part in name for part in only):
             continue
         cpu, wall = _cpu_seconds(), time.perf_counter()
-        tagger = CRFTagger(**arguments, settings=replace(CHOSEN, **settings))
+        tagger = CRFTagger(**arguments, settings=replace(FeatureSettings(), **settings))
         tagger.fit(*([getattr(data, a)[i] for i in parts["train"]] for a in ("inputs", "langs", "gold")))
         fitted = _cpu_seconds() - cpu, time.perf_counter() - wall
         guess = tagger.predict([data.inputs[i] for i in parts["validation"]], [data.langs[i] for i in parts["validation"]])

@@ -92,6 +92,7 @@ def test_models_saved_with_older_features_predict_as_trained(tmp_path):
     assert again.predict(texts, langs) == new.predict(texts, langs)
     assert again.predict(["岸田首相は東京で話した。"], ["ja"]) == [[(0, 2, "PERSON"), (5, 7, "LOCATION")]]
     assert "goshu" in again._sentence_features(texts[0], "ja")[1][0]
+    assert "0|1:char" in again._sentence_features(texts[0], "ja")[1][0]  # the baseline's edges (CHOSEN)
 
 
 def test_unidic_fields_line_up_with_the_offsets():
@@ -187,7 +188,8 @@ def test_edge_features_see_the_characters_that_meet_at_each_token_edge():
     offsets, fields = tokenize_with_fields(text, "ja")
     words = [text[s:e] for s, e in offsets]
     tags = ["O"] * len(words)
-    assert not any("0|1:char" in item or "first" in item for item in crf_features(words, fields, tags))
+    assert not any("0|1:char" in item or "first" in item
+                   for item in crf_features(words, fields, tags, FeatureSettings()))
     features = crf_features(words, fields, tags, FeatureSettings(edges=True))
     fox = features[words.index("フォックス")]
     assert fox["first"] == "T" and fox["last"] == "T" and fox["-1|0:char"] == "ド|フ" and fox["-1|0:class"] == "TT"

@@ -79,8 +79,9 @@ class FeatureSettings:
         return ", ".join(f"{name}={value}" for name, value in asdict(self).items())
 
 
-CHOSEN = FeatureSettings()
-"""The settings of the project's CRF baseline (see the module docstring for how they were chosen)."""
+CHOSEN = FeatureSettings(edges=True)
+"""The settings of the project's CRF baseline (see the module docstring for how they were chosen).
+The defaults of :class:`FeatureSettings` stay those of the models saved before a setting existed."""
 
 _MAX_DICTIONARY_TOKENS = 12  # longer training spans are rare; matching them all would cost more than they give
 
