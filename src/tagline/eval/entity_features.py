@@ -1,6 +1,6 @@
 """The entity CRF's token features: what a token is made of (character types, prefixes and
 suffixes), what UniDic says of it (part of speech, conjugation, word origin, lemma), whether it lies
-in a span of the training dictionary, and the same for its neighbours.
+in a span of the training dictionary, what meets at its edges, and the same for its neighbours.
 
 The settings in :data:`CHOSEN` were chosen on the Stockmark NER validation split only (the test
 split was scored once, with them); ``benchmarks/stockmark_ner.py --select`` repeats the choice.
