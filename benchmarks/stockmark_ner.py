@@ -15,7 +15,7 @@ does not run the CRF on test). The test split was scored once, with the chosen c
 is the project's CRF baseline (``tagline.eval.entity_features.CHOSEN``); a change to the features
 must be chosen the same way, never by looking at test scores.
 
-    python benchmarks/stockmark_ner.py [--data ../shared/datasets] [--resamples 1000] [--select]
+    python benchmarks/stockmark_ner.py [--data ../shared/datasets] [--resamples 1000] [--select [--only TEXT]]
 """
 
 from __future__ import annotations
@@ -42,7 +42,9 @@ PUBLISHED_BERT = {
 }
 
 # The configurations compared on validation (train on train, exact span micro-F1 on validation),
-# as keyword arguments of CRFTagger and FeatureSettings. The first is the CRF before these features.
+# as keyword arguments of CRFTagger and FeatureSettings (over FeatureSettings' defaults: "chosen" in
+# the rows before the edges is the configuration chosen before them). The first is the CRF before
+# these features.
 CANDIDATES: list[tuple[str, dict, dict]] = [
     ("previous (words, shapes, POS, single-token dictionary)", {"features": 2}, {}),
     ("new features, dictionary of every training span", {}, {"dictionary_folds": 0}),
@@ -54,6 +56,11 @@ CANDIDATES: list[tuple[str, dict, dict]] = [
     ("chosen features, 100 iterations", {"max_iterations": 100}, {}),
     ("chosen + conjunctions, parts of speech 3 away, head noun", {}, {"conjunctions": True, "head_noun": True}),
     ("chosen + head noun", {}, {"head_noun": True}),
+    ("previous chosen + parts of speech 2 away joined, more UniDic", {}, {"pos_context": True, "more_unidic": True}),
+    ("previous chosen + word clusters (32, 128, 512)", {}, {"clusters": 3}),
+    ("previous chosen + characters at the token edges (chosen)", {}, {"edges": True}),
+    ("chosen, l2sgd c2 0.5, 60 epochs", {"algorithm": "l2sgd", "c2": 0.5, "max_iterations": 60}, {"edges": True}),
+    ("chosen, l2sgd c2 0.3, 60 epochs", {"algorithm": "l2sgd", "c2": 0.3, "max_iterations": 60}, {"edges": True}),
 ]
 
 
@@ -62,18 +69,21 @@ def _cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def select_on_validation(workspace) -> None:
-    """Each of ``CANDIDATES`` trained on train and scored on validation: how the CRF was chosen."""
+def select_on_validation(workspace, only: list[str] | None = None) -> None:
+    """Each of ``CANDIDATES`` (those whose names hold one of ``only``, if given) trained on train and
+    scored on validation: how the CRF was chosen."""
     from tagline.eval.entities import CRFTagger, span_counts
-    from tagline.eval.entity_features import CHOSEN
+    from tagline.eval.entity_features import FeatureSettings
     from tagline.eval.run.data import load_dataset_dir, task_data
 
     data = task_data(load_dataset_dir(workspace)[0], "entities")
     parts = {name: [i for i, split in enumerate(data.splits) if split == name] for name in ("train", "validation")}
     print(f"validation split, exact span micro-F1 (train on train; load average {os.getloadavg()[0]:.1f})")
     for name, arguments, settings in CANDIDATES:
+        if only and not any(part in name for part in only):
+            continue
         cpu, wall = _cpu_seconds(), time.perf_counter()
-        tagger = CRFTagger(**arguments, settings=replace(CHOSEN, **settings))
+        tagger = CRFTagger(**arguments, settings=replace(FeatureSettings(), **settings))
         tagger.fit(*([getattr(data, a)[i] for i in parts["train"]] for a in ("inputs", "langs", "gold")))
         fitted = _cpu_seconds() - cpu, time.perf_counter() - wall
         guess = tagger.predict([data.inputs[i] for i in parts["validation"]], [data.langs[i] for i in parts["validation"]])
@@ -88,6 +98,8 @@ def main() -> None:
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--select", action="store_true",
                         help="compare the candidate CRF configurations on validation; do not run the CRF on test")
+    parser.add_argument("--only", action="append", metavar="TEXT",
+                        help="with --select, only the candidates whose names hold TEXT (repeatable)")
     args = parser.parse_args()
 
     from tagline.errors import TaglineError
@@ -102,7 +114,7 @@ def main() -> None:
     except TaglineError as error:
         sys.exit(f"Error: {error}")
     if args.select:
-        select_on_validation(bench.workspace)
+        select_on_validation(bench.workspace, args.only)
         return
     cpu = _cpu_seconds() - cpu
     print(f"CRF features (chosen on validation): {CHOSEN.describe()}, c1={CRFTagger().c1}, c2={CRFTagger().c2}")

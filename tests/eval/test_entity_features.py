@@ -92,6 +92,7 @@ def test_models_saved_with_older_features_predict_as_trained(tmp_path):
     assert again.predict(texts, langs) == new.predict(texts, langs)
     assert again.predict(["岸田首相は東京で話した。"], ["ja"]) == [[(0, 2, "PERSON"), (5, 7, "LOCATION")]]
     assert "goshu" in again._sentence_features(texts[0], "ja")[1][0]
+    assert "0|1:char" in again._sentence_features(texts[0], "ja")[1][0]  # the baseline's edges (CHOSEN)
 
 
 def test_unidic_fields_line_up_with_the_offsets():
@@ -174,8 +175,81 @@ def test_a_model_saved_before_a_setting_existed_predicts_with_it_off(tmp_path):
     old = CRFTagger(max_iterations=50, settings=FeatureSettings()).fit(texts, langs, spans)
     old.save(tmp_path)
     meta = json.loads((tmp_path / "crf.json").read_text(encoding="utf-8"))
-    for name in ("conjunctions", "head_noun"):
+    for name in ("conjunctions", "head_noun", "edges", "pos_context", "more_unidic", "clusters"):
         del meta["settings"][name]
+    del meta["clusters"]
     (tmp_path / "crf.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     loaded = CRFTagger.load(tmp_path)
     assert loaded.settings == FeatureSettings() and loaded.predict(texts, langs) == old.predict(texts, langs)
+
+
+def test_edge_features_see_the_characters_that_meet_at_each_token_edge():
+    text = "レッドフォックス株式会社は東京都に本社を置く。"
+    offsets, fields = tokenize_with_fields(text, "ja")
+    words = [text[s:e] for s, e in offsets]
+    tags = ["O"] * len(words)
+    assert not any("0|1:char" in item or "first" in item
+                   for item in crf_features(words, fields, tags, FeatureSettings()))
+    features = crf_features(words, fields, tags, FeatureSettings(edges=True))
+    fox = features[words.index("フォックス")]
+    assert fox["first"] == "T" and fox["last"] == "T" and fox["-1|0:char"] == "ド|フ" and fox["-1|0:class"] == "TT"
+    assert fox["0|1:char"] == "ス|株" and fox["0|1:class"] == "TK"
+    assert fox["1:p2"] == "株式" and fox["-1:s3"] == "レッド" and "1:p3" not in fox  # 株式 has two characters
+    assert "-1|0:char" not in features[0] and "0|1:char" not in features[-1]
+
+
+def test_pos_context_joins_the_parts_of_speech_two_tokens_away():
+    text = "岸田首相は東京で話した。"
+    offsets, fields = tokenize_with_fields(text, "ja")
+    words = [text[s:e] for s, e in offsets]
+    features = crf_features(words, fields, ["O"] * len(words), FeatureSettings(pos_context=True))
+    tokyo = words.index("東京")
+    assert features[tokyo]["-2|-1:pos"] == f"{fields[tokyo - 2].pos}|{fields[tokyo - 1].pos}"
+    assert features[tokyo]["1|2:pos"] == f"{fields[tokyo + 1].pos}|{fields[tokyo + 2].pos}"
+    assert features[tokyo]["-1|1:pos"] == f"{fields[tokyo - 1].pos}|{fields[tokyo + 1].pos}"
+    assert "-2|-1:pos" not in features[1] and "-1|1:pos" not in features[0] and "1|2:pos" not in features[-2]
+    assert "-2|-1:pos" not in crf_features(words, fields, ["O"] * len(words))[tokyo]
+
+
+def test_more_unidic_adds_conjugation_type_unknown_words_and_the_neighbours_origin_and_lemma():
+    text = "ＸｙｚのＱＱＱが本社を置く。"
+    offsets, fields = tokenize_with_fields(text, "ja")
+    words = [text[s:e] for s, e in offsets]
+    features = crf_features(words, fields, ["O"] * len(words), FeatureSettings(more_unidic=True))
+    put = words.index("置く")
+    assert features[put]["ctype"] == "五段-カ行" and features[put]["-1:lemma"] == "を"
+    assert features[put]["-1:goshu"] == "和" and features[put]["1:goshu"] == "記号"
+    assert features[words.index("ＱＱＱ")]["unknown"] == 1.0 and "unknown" not in features[put]
+    assert "ctype" not in crf_features(words, fields, ["O"] * len(words))[put]
+
+
+def test_word_clusters_are_learnt_from_the_training_words_and_saved_with_the_model(tmp_path):
+    from tagline.eval.word_clusters import learn_clusters
+
+    sentences = [["東京", "に", "住む"], ["大阪", "に", "住む"], ["東京", "で", "働く"], ["大阪", "で", "働く"], ["京都"]]
+    clusters = learn_clusters(sentences, sizes=(3, 4), dimensions=3)
+    assert "京都" not in clusters and all(len(found) == 2 for found in clusters.values())  # seen once: no cluster
+    assert clusters["東京"] == clusters["大阪"] and clusters["東京"][0] != clusters["住む"][0]
+    assert learn_clusters([["一度"]]) == {}
+    features = crf_features(["東京", "京都"], [UniDicFields("", "", "", "", "")] * 2, ["O", "O"],
+                            FeatureSettings(clusters=1), clusters)
+    assert features[0]["0:c0"] == clusters["東京"][0] and "0:c1" not in features[0] and features[0]["1:c"] == "-"
+
+    texts, langs, spans = _tiny_corpus()
+    tagger = CRFTagger(max_iterations=50, settings=FeatureSettings(clusters=3)).fit(texts, langs, spans)
+    assert tagger.clusters["首相"] and "0:c2" in tagger._sentence_features(texts[0], "ja")[1][0]
+    tagger.save(tmp_path)
+    loaded = CRFTagger.load(tmp_path)
+    assert loaded.clusters == tagger.clusters and loaded.predict(texts, langs) == tagger.predict(texts, langs)
+    assert CRFTagger(max_iterations=50).fit(texts, langs, spans).clusters == {}
+
+
+def test_the_crf_can_be_trained_by_stochastic_gradient_descent(tmp_path):
+    texts, langs, spans = _tiny_corpus()
+    tagger = CRFTagger(algorithm="l2sgd", c2=0.5, max_iterations=20).fit(texts, langs, spans)
+    assert tagger.model.algorithm == "l2sgd" and tagger.model.c1 is None
+    assert tagger.predict(["岸田首相は東京で話した。"], ["ja"]) == [[(0, 2, "PERSON"), (5, 7, "LOCATION")]]
+    tagger.save(tmp_path)
+    loaded = CRFTagger.load(tmp_path)
+    assert (loaded.algorithm, loaded.c2, loaded.max_iterations) == ("l2sgd", 0.5, 20)
+    assert loaded.predict(texts, langs) == tagger.predict(texts, langs)

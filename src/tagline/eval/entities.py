@@ -255,7 +255,9 @@ def bio_to_spans(offsets: Sequence[tuple[int, int]], tags: Sequence[str]) -> lis
 
 
 class CRFTagger:
-    """A linear-chain CRF (sklearn-crfsuite, L-BFGS with elastic net) over BIO tags.
+    """A linear-chain CRF (sklearn-crfsuite) over BIO tags, trained by L-BFGS with elastic net
+    (``algorithm="lbfgs"``: ``c1``, ``c2``, ``max_iterations``) or by stochastic gradient descent with
+    L2 regularisation (``"l2sgd"``: ``c2``, and ``max_iterations`` epochs; ``c1`` unused).
 
     Features are :func:`tagline.eval.entity_features.crf_features` with ``settings``: character
     types and affixes, UniDic's fields, tags of the training spans' dictionary (each training
@@ -270,10 +272,11 @@ class CRFTagger:
     FEATURES = 3  # 1: words, shapes and dictionary; 2: and parts of speech; 3: entity_features
 
     def __init__(self, *, c1: float = 0.05, c2: float = 0.05, max_iterations: int = 200,
-                 settings: FeatureSettings = CHOSEN, features: int | None = None):
-        self.c1, self.c2, self.max_iterations = c1, c2, max_iterations
+                 settings: FeatureSettings = CHOSEN, features: int | None = None, algorithm: str = "lbfgs"):
+        self.c1, self.c2, self.max_iterations, self.algorithm = c1, c2, max_iterations, algorithm
         self.settings = settings
         self.dictionary: dict[str, str] = {}
+        self.clusters: dict[str, list[str]] = {}  # learnt in fit when settings.clusters is above 0
         self.features = features or self.FEATURES  # an older version, to compare with it
         self.model: Any = None  # sklearn_crfsuite.CRF once fitted, a CRFsuite tagger once loaded
 
@@ -293,7 +296,7 @@ class CRFTagger:
                                            pos if self.features >= 2 else None)
         offsets, fields = self._tokenize(text, lang)
         return offsets, crf_features([text[s:e] for s, e in offsets], fields,
-                                     dictionary_tags(text, offsets, self.dictionary), self.settings)
+                                     dictionary_tags(text, offsets, self.dictionary), self.settings, self.clusters)
 
     def _training_features(self, texts: Sequence[str], langs: Sequence[str], spans: Sequence[Sequence[Span]]
                            ) -> tuple[list[list[dict]], list[list[str]]]:
@@ -306,19 +309,25 @@ class CRFTagger:
             return [f for _, f in pairs], [spans_to_bio(o, s) for (o, _), s in zip(pairs, spans)]
         self.dictionary = span_dictionary(texts, spans)
         tokenized = [self._tokenize(text, lang) for text, lang in zip(texts, langs)]
+        if self.settings.clusters:
+            from tagline.eval.word_clusters import learn_clusters
+
+            self.clusters = learn_clusters([text[s:e] for s, e in offsets]
+                                           for text, (offsets, _) in zip(texts, tokenized))
         held_out = held_out_dictionary_tags(texts, [offsets for offsets, _ in tokenized], spans,
                                             self.settings.dictionary_folds)
-        x = [crf_features([text[s:e] for s, e in offsets], fields, tags, self.settings)
+        x = [crf_features([text[s:e] for s, e in offsets], fields, tags, self.settings, self.clusters)
              for text, (offsets, fields), tags in zip(texts, tokenized, held_out)]
         return x, [spans_to_bio(offsets, s) for (offsets, _), s in zip(tokenized, spans)]
 
     def fit(self, texts: Sequence[str], langs: Sequence[str], spans: Sequence[Sequence[Span]]) -> CRFTagger:
         import sklearn_crfsuite
 
-        self.dictionary = {}
+        self.dictionary, self.clusters = {}, {}
         x, y = self._training_features(texts, langs, spans)
-        self.model = sklearn_crfsuite.CRF(algorithm="lbfgs", c1=self.c1, c2=self.c2,
-                                          max_iterations=self.max_iterations, all_possible_transitions=True)
+        self.model = sklearn_crfsuite.CRF(algorithm=self.algorithm, c1=self.c1 if self.algorithm == "lbfgs" else None,
+                                          c2=self.c2, max_iterations=self.max_iterations,
+                                          all_possible_transitions=True)
         self.model.fit(x, y)
         return self
 
@@ -333,13 +342,16 @@ class CRFTagger:
         return out
 
     def save(self, directory: Path) -> None:
-        """The CRFsuite model file plus the dictionary and settings (CRFsuite's own format, not pickle)."""
+        """The CRFsuite model file plus the dictionary, word clusters and settings (CRFsuite's own
+        format and JSON, not pickle)."""
         import shutil
 
         shutil.copyfile(self.model.modelfile.name, directory / "model.crfsuite")
         (directory / "crf.json").write_text(json.dumps(
-            {"kind": "crf", "c1": self.c1, "c2": self.c2, "features": self.features,
-             "settings": asdict(self.settings), "dictionary": self.dictionary}, ensure_ascii=False),
+            {"kind": "crf", "algorithm": self.algorithm, "c1": self.c1, "c2": self.c2,
+             "max_iterations": self.max_iterations, "features": self.features,
+             "settings": asdict(self.settings), "dictionary": self.dictionary, "clusters": self.clusters},
+            ensure_ascii=False),
             encoding="utf-8")
 
     @classmethod
@@ -347,8 +359,10 @@ class CRFTagger:
         import pycrfsuite
 
         meta = json.loads((directory / "crf.json").read_text(encoding="utf-8"))
-        tagger = cls(c1=meta["c1"], c2=meta["c2"], settings=FeatureSettings(**meta.get("settings", {})))
+        tagger = cls(c1=meta["c1"], c2=meta["c2"], settings=FeatureSettings(**meta.get("settings", {})),
+                     algorithm=meta.get("algorithm", "lbfgs"), max_iterations=meta.get("max_iterations", 200))
         tagger.dictionary = meta["dictionary"]
+        tagger.clusters = meta.get("clusters", {})
         tagger.features = meta.get("features", 1)
         crfsuite_tagger = pycrfsuite.Tagger()
         crfsuite_tagger.open(str(directory / "model.crfsuite"))

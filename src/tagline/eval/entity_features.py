@@ -1,6 +1,6 @@
 """The entity CRF's token features: what a token is made of (character types, prefixes and
 suffixes), what UniDic says of it (part of speech, conjugation, word origin, lemma), whether it lies
-in a span of the training dictionary, and the same for its neighbours.
+in a span of the training dictionary, what meets at its edges, and the same for its neighbours.
 
 The settings in :data:`CHOSEN` were chosen on the Stockmark NER validation split only (the test
 split was scored once, with them); ``benchmarks/stockmark_ner.py --select`` repeats the choice.
@@ -9,7 +9,7 @@ split was scored once, with them); ``benchmarks/stockmark_ner.py --select`` repe
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 from tagline.corpus.tokenize import UniDicFields
@@ -43,6 +43,21 @@ class FeatureSettings:
     head_noun : bool
         The sentence's last common noun, on every noun: the class word of a Wikipedia sentence
         (``X は日本の企業である``), which tells a company from a party or a club.
+    edges : bool
+        What meets at the token's edges: the classes (:func:`char_class`) of its first and last
+        characters, the characters on either side of each edge with their classes, and the two- and
+        three-character prefixes and suffixes of its neighbours (a name often ends one token before
+        a suffix such as 株式会社 or 県 starts the next).
+    pos_context : bool
+        The parts of speech of the two tokens before, and of the two after, joined; and of the
+        tokens just before and just after, joined.
+    more_unidic : bool
+        UniDic's conjugation type, whether the word is unknown to UniDic, and the neighbours' word
+        origin and lemma.
+    clusters : int
+        Word clusters of the token and its neighbours, at this many granularities
+        (:data:`tagline.eval.word_clusters.SIZES`), learnt from the training sentences' words
+        (``0``: none).
 
     A model saved before a setting existed has it off (its default), so it predicts as trained.
     """
@@ -54,14 +69,19 @@ class FeatureSettings:
     bigrams: bool = True
     conjunctions: bool = False
     head_noun: bool = False
+    edges: bool = False
+    pos_context: bool = False
+    more_unidic: bool = False
+    clusters: int = 0
 
     def describe(self) -> str:
         """The settings in one line, for benchmark output and run reports."""
         return ", ".join(f"{name}={value}" for name, value in asdict(self).items())
 
 
-CHOSEN = FeatureSettings()
-"""The settings of the project's CRF baseline (see the module docstring for how they were chosen)."""
+CHOSEN = FeatureSettings(edges=True)
+"""The settings of the project's CRF baseline (see the module docstring for how they were chosen).
+The defaults of :class:`FeatureSettings` stay those of the models saved before a setting existed."""
 
 _MAX_DICTIONARY_TOKENS = 12  # longer training spans are rare; matching them all would cost more than they give
 
@@ -146,11 +166,13 @@ def held_out_dictionary_tags(texts: Sequence[str], offsets: Sequence[Sequence[tu
 
 
 def crf_features(tokens: Sequence[str], fields: Sequence[UniDicFields], in_dictionary: Sequence[str],
-                 settings: FeatureSettings = CHOSEN) -> list[dict]:
+                 settings: FeatureSettings = CHOSEN, clusters: Mapping[str, Sequence[str]] | None = None
+                 ) -> list[dict]:
     """CRFsuite features of each token (a dict of name to string value, or to 1.0 for a flag).
 
     ``fields`` are UniDic's (:func:`tagline.corpus.tokenize.tokenize_with_fields`; empty for English),
-    ``in_dictionary`` the tokens' :func:`dictionary_tags`.
+    ``in_dictionary`` the tokens' :func:`dictionary_tags`, ``clusters`` each known word's clusters
+    (:func:`tagline.eval.word_clusters.learn_clusters`), read when ``settings.clusters`` is above 0.
     """
     types = [char_types(token) for token in tokens]
     features = []
@@ -189,7 +211,71 @@ def crf_features(tokens: Sequence[str], fields: Sequence[UniDicFields], in_dicti
         for item, described in zip(features, fields):
             if described.pos.startswith("名詞") or not described.pos:
                 item["head"] = head
+    if settings.edges:
+        _add_edges(features, tokens)
+    if settings.pos_context:
+        _add_pos_context(features, fields)
+    if settings.more_unidic:
+        _add_more_unidic(features, fields)
+    if settings.clusters:
+        _add_clusters(features, tokens, clusters or {}, settings.clusters)
     return features
+
+
+def _add_edges(features: list[dict], tokens: Sequence[str]) -> None:
+    """The classes of the first and last characters, the characters meeting at each edge, and the
+    neighbours' longer affixes."""
+    for i, item in enumerate(features):
+        token = tokens[i]
+        item["first"], item["last"] = char_class(token[:1] or " "), char_class(token[-1:] or " ")
+        if i > 0 and tokens[i - 1]:
+            before = tokens[i - 1][-1]
+            item["-1|0:char"], item["-1|0:class"] = f"{before}|{token[:1]}", char_class(before) + item["first"]
+        if i + 1 < len(tokens) and tokens[i + 1]:
+            after = tokens[i + 1][0]
+            item["0|1:char"], item["0|1:class"] = f"{token[-1:]}|{after}", item["last"] + char_class(after)
+        for offset in (-1, 1):
+            if 0 <= i + offset < len(tokens):
+                neighbour = tokens[i + offset]
+                for size in range(2, min(3, len(neighbour)) + 1):
+                    item[f"{offset}:p{size}"], item[f"{offset}:s{size}"] = neighbour[:size], neighbour[-size:]
+
+
+def _add_pos_context(features: list[dict], fields: Sequence[UniDicFields]) -> None:
+    """The parts of speech of the two tokens on each side joined, and of the two around the token."""
+    pos = [described.pos for described in fields]
+    for i, item in enumerate(features):
+        if i >= 2:
+            item["-2|-1:pos"] = f"{pos[i - 2]}|{pos[i - 1]}"
+        if i + 2 < len(pos):
+            item["1|2:pos"] = f"{pos[i + 1]}|{pos[i + 2]}"
+        if 1 <= i < len(pos) - 1:
+            item["-1|1:pos"] = f"{pos[i - 1]}|{pos[i + 1]}"
+
+
+def _add_more_unidic(features: list[dict], fields: Sequence[UniDicFields]) -> None:
+    """Conjugation type, unknown words, and the neighbours' word origin and lemma."""
+    for i, item in enumerate(features):
+        item["ctype"] = fields[i].ctype
+        if fields[i].goshu == "unk":
+            item["unknown"] = 1.0
+        for offset in (-1, 1):
+            if 0 <= i + offset < len(fields):
+                item[f"{offset}:goshu"], item[f"{offset}:lemma"] = fields[i + offset].goshu, fields[i + offset].lemma
+
+
+def _add_clusters(features: list[dict], tokens: Sequence[str], clusters: Mapping[str, Sequence[str]],
+                  levels: int) -> None:
+    """The clusters of the token and of each neighbour (``-`` for a word without clusters)."""
+    for i, item in enumerate(features):
+        for offset in (-1, 0, 1):
+            if 0 <= i + offset < len(tokens):
+                found = clusters.get(tokens[i + offset])
+                if found is None:
+                    item[f"{offset}:c"] = "-"
+                    continue
+                for level, cluster in enumerate(found[:levels]):
+                    item[f"{offset}:c{level}"] = cluster
 
 
 def _add_conjunctions(features: list[dict], fields: Sequence[UniDicFields], types: Sequence[str],
