@@ -18,6 +18,7 @@ from tagline.corpus.readers import (
     unstorable_character,
 )
 from tagline.corpus.segment import detect_lang, segment
+from tagline.corpus.sentence_index import keep_index_current
 from tagline.corpus.store import Transaction, read_records, utc_now
 from tagline.corpus.workspace import Workspace
 from tagline.errors import ConflictError, InputError
@@ -105,6 +106,10 @@ def add_source_documents(
 ) -> IngestReport:
     """Ingest already-read documents (see :func:`add_documents`).
 
+    The sentence index in ``build/index/`` is brought up to date before returning (extended by the
+    appended sentences, or made whole after a replacement), so the first session after an ingest
+    opens without making it.
+
     The whole check-and-write runs under the workspace lock, and the writes are one journalled
     transaction: two ingests at once never lose or double a document, and a failure or a killed
     process leaves the workspace as it was. The texts of documents made from the records of one file
@@ -113,8 +118,12 @@ def add_source_documents(
     """
     documents = list(documents)
     with workspace.transaction() as transaction:
-        return _add_locked(workspace, documents, transaction, lang=lang, replace=replace,
-                           sentence_meta=sentence_meta, progress=progress)
+        report = _add_locked(workspace, documents, transaction, lang=lang, replace=replace,
+                             sentence_meta=sentence_meta, progress=progress)
+    if report.added or report.replaced:
+        progress(0, None, "indexing sentences")
+        keep_index_current(workspace)
+    return report
 
 
 # document, its sentences, its registry record

@@ -40,3 +40,9 @@ def write_import(workspace: Workspace, new_documents: list, events_by_annotator:
             workspace.annotations_dir.mkdir(exist_ok=True)
             for name, events in sorted(events_by_annotator.items()):
                 transaction.append(workspace.annotation_path(name), events, journal=False)
+    if events_by_annotator:
+        from tagline.annotate.answer_index import keep_fold_current
+
+        progress(0, None, "indexing answers")
+        for name in sorted(events_by_annotator):
+            keep_fold_current(workspace, name)
