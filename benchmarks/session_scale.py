@@ -193,15 +193,18 @@ def sentence_count(folder: Path) -> int:
 def ingest(src: Path, folder: Path) -> float:
     """Seconds of a real `tagline annotate import` of one new document (a doccano line, its text unique
     to this run) with an entity answer by ``bench``: an ingest of sentences and of answers."""
-    source = folder / "build" / "late.jsonl"
-    text = f"山田太郎は{time.time_ns()}回来た。"
+    stamp = time.time_ns()
+    source = folder / "build" / f"late-{stamp}.jsonl"  # the document's id is made from the file's name
+    text = f"山田太郎は{stamp}回来た。"
     source.write_text(json.dumps({"text": text, "label": [[0, 4, "PERSON"]]}, ensure_ascii=False) + "\n",
                       encoding="utf-8")
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "tagline", "annotate", "import", str(source), "--format", "doccano",
                     "-a", "bench"], env={**os.environ, "TAGLINE_WORKSPACE": str(folder), "PYTHONPATH": str(src)},
                    capture_output=True, check=True)
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    source.unlink()
+    return seconds
 
 
 def measure(src: Path, folder: Path, size: int, keys: int, calls: int) -> dict:
