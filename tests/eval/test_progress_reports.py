@@ -54,7 +54,7 @@ def test_an_import_reports_each_record_placed_and_the_writes(workspace, tmp_path
     progress = Recorder()
     import_file(workspace, ner, fmt="doccano", annotator="carol", progress=progress)
     assert progress.steps() == ["reading ner.jsonl", "placing records", "segmenting documents",
-                                "writing sentences", "indexing sentences", "writing answers", "indexing answers"]
+                                "writing sentences", "writing answers", "indexing sentences", "indexing answers"]
     assert progress.counts("placing records") == [(done, 4) for done in range(5)]
     dry = Recorder()
     import_file(workspace, ner, fmt="doccano", annotator="dave", dry_run=True, progress=dry)
