@@ -105,6 +105,34 @@ def test_a_saved_fold_of_another_file_is_not_used(sample_workspace, monkeypatch)
     assert current(sample_workspace) == fold_events(iter_annotation_events(sample_workspace, "alice"))
 
 
+def doccano_file(path, texts):
+    """A doccano file of Japanese ``texts``, each with its first two characters as a PERSON."""
+    import json
+
+    path.write_text("".join(json.dumps({"text": text, "label": [[0, 2, "PERSON"]]}, ensure_ascii=False) + "\n"
+                            for text in texts), encoding="utf-8")
+    return path
+
+
+def test_an_import_leaves_the_fold_of_the_answers_it_wrote(sample_workspace, tmp_path, monkeypatch):
+    from tagline.annotate.interop import import_file
+
+    monkeypatch.setattr(folding, "SAVE_AFTER", 0)
+    answer(sample_workspace, "deepseek_ja-s0001")
+    import_file(sample_workspace, doccano_file(tmp_path / "batch.jsonl", [f"山田太郎は{n}回来た。" for n in range(5)]),
+                fmt="doccano", annotator="alice")
+    path = sample_workspace.annotation_path("alice")
+    saved = folding._load(sample_workspace.build_dir / "index" / "answers-alice.npz", path)
+    assert saved is not None and saved.covered == path.stat().st_size  # folded by the import, to its end
+    assert len(saved.ids) == 6
+    folded = []
+    real = folding._fold_lines
+    monkeypatch.setattr(folding, "_fold_lines", lambda path, start, size, lines: folded.append(size - start) or
+                        real(path, start, size, lines))
+    assert current(sample_workspace) == fold_events(iter_annotation_events(sample_workspace, "alice"))
+    assert folded == [0]  # the next session had no line left to fold
+
+
 def test_done_flags_follow_answers_undo_and_skips_in_the_model(sample_workspace, monkeypatch):
     import tagline.annotate.session as session
 

@@ -168,3 +168,33 @@ def test_two_processes_making_the_index_at_once_both_get_it_whole(corpus):
     assert len(saved_files(corpus)) == 1
     assert not [path for path in (corpus.build_dir / "index").iterdir() if path.name.endswith(".tmp")]
     fresh(corpus, checked=True)
+
+
+def test_an_ingest_leaves_the_index_of_the_file_it_wrote(corpus, tmp_path, monkeypatch):
+    def never(*args, **kwargs):
+        raise AssertionError("the whole file was read again")
+
+    def saved_for_the_file_as_it_is():
+        status = os.stat(corpus.sentences_path)
+        [saved] = saved_files(corpus)
+        return saved.name == f"sentences-v{indexing.INDEX_VERSION}-{status.st_size}-{status.st_mtime_ns}-" \
+                             f"{status.st_ino}.npy"
+
+    late = tmp_path / "late.txt"
+    late.write_text("最後の文書です。もう一文。", encoding="utf-8")
+    add_documents(corpus, [late])  # appended: the ingest extends the index by its own two lines
+    assert saved_for_the_file_as_it_is()
+    with monkeypatch.context() as patched:
+        patched.setattr(indexing, "build_index", never)
+        index = fresh(corpus, checked=True)  # what the next session opens, with nothing left to read
+        assert len(index) == 602 and index.read(601)["text"] == "もう一文。"
+    changed = tmp_path / "doc1.txt"
+    changed.write_text("書き換えた文です。" + changed.read_text(encoding="utf-8"), encoding="utf-8")
+    add_documents(corpus, [changed], replace=True)  # written anew: the ingest indexes the new file whole
+    assert saved_for_the_file_as_it_is()
+    monkeypatch.setattr(indexing, "build_index", never)
+    index = fresh(corpus, checked=True)
+    records = list(corpus.iter_sentences())
+    assert len(index) == len(records) == 603
+    assert [index.read(position) for position in range(len(index))] == records
+

@@ -41,7 +41,7 @@ def test_adding_documents_reports_the_files_read_and_the_documents_segmented(wor
     add_documents(workspace, [feed, article], progress=progress)
     assert progress.calls == [(0, 2, "reading files"), (1, 2, "reading files"), (2, 2, "reading files"),
                               *[(done, 4, "segmenting documents") for done in range(5)],
-                              (0, None, "writing sentences")]
+                              (0, None, "writing sentences"), (0, None, "indexing sentences")]
     again = Recorder()
     add_documents(workspace, [article], progress=again)  # unchanged: nothing to write
     assert again.steps() == ["reading files", "segmenting documents"]
@@ -54,7 +54,7 @@ def test_an_import_reports_each_record_placed_and_the_writes(workspace, tmp_path
     progress = Recorder()
     import_file(workspace, ner, fmt="doccano", annotator="carol", progress=progress)
     assert progress.steps() == ["reading ner.jsonl", "placing records", "segmenting documents",
-                                "writing sentences", "writing answers"]
+                                "writing sentences", "writing answers", "indexing sentences", "indexing answers"]
     assert progress.counts("placing records") == [(done, 4) for done in range(5)]
     dry = Recorder()
     import_file(workspace, ner, fmt="doccano", annotator="dave", dry_run=True, progress=dry)

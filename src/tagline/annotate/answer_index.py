@@ -130,6 +130,13 @@ def answer_index(workspace: Workspace, annotator: str, *, saved: bool = True) ->
     return index
 
 
+def keep_fold_current(workspace: Workspace, annotator: str) -> None:
+    """After answers were appended to the annotator's file in bulk (an import): fold them into the
+    saved fold now (read from the file as it is, from where the saved fold ends, and checked), so the
+    annotator's next session opens without folding them."""
+    answer_index(workspace, annotator)
+
+
 def _fold_lines(path: Path, start: int, size: int, lines: int) -> tuple[AnswerIndex, int, int]:
     """Fold the lines between ``start`` and ``size`` one by one with the store's reader (its checks
     and its errors): what :func:`_fold_arrow` gives."""
@@ -191,10 +198,12 @@ def _fold_arrow(path: Path, start: int, size: int, lines: int) -> tuple[AnswerIn
     import pyarrow.compute as pc
     import pyarrow.json as pa_json
 
+    from tagline.corpus.byte_columns import newline_offsets
+
     with open(path, "rb") as handle:
         handle.seek(start)
         data = handle.read(size - start)
-    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    newlines = newline_offsets(data)
     if not len(newlines):
         return None
     line_starts = np.concatenate(([0], newlines[:-1] + 1)) + start
@@ -225,7 +234,7 @@ def _fold_arrow(path: Path, start: int, size: int, lines: int) -> tuple[AnswerIn
     keys, last_reversed = np.unique(combined[::-1], return_index=True)
     last = len(combined) - 1 - last_reversed  # the last line of each sentence and question
     sets = pc.equal(table["op"], "set").to_numpy(zero_copy_only=False)
-    ids = pc.cast(sentence_keys.dictionary, pa.binary()).to_numpy(zero_copy_only=False).astype(bytes)
+    ids = _strings(sentence_keys.dictionary)
     order = np.argsort(ids, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
@@ -234,6 +243,20 @@ def _fold_arrow(path: Path, start: int, size: int, lines: int) -> tuple[AnswerIn
     slots = [(task, None if target_name == "\x00" else target_name)
              for task, target_name in (key.split("\x1f", 1) for key in slot_keys.dictionary.to_pylist())]
     return AnswerIndex(path, slots, ids[order], offsets), lines + len(line_starts), start + int(newlines[-1]) + 1
+
+
+def _strings(array: Any) -> np.ndarray:
+    """An Arrow string array without nulls as a NumPy ``S`` array of its UTF-8 bytes, gathered from its
+    buffers (not a Python object per string)."""
+    import numpy as np
+
+    from tagline.corpus.byte_columns import fixed_width
+
+    _, offsets_buffer, data = array.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int32, count=len(array) + 1, offset=array.offset * 4) \
+        .astype(np.int64)
+    return fixed_width(np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, np.uint8),
+                       offsets[:-1], np.diff(offsets))
 
 
 def _line_at(fd: int, offset: int) -> bytes:

@@ -18,6 +18,7 @@ from tagline.corpus.readers import (
     unstorable_character,
 )
 from tagline.corpus.segment import detect_lang, segment
+from tagline.corpus.sentence_index import keep_index_current
 from tagline.corpus.store import Transaction, read_records, utc_now
 from tagline.corpus.workspace import Workspace
 from tagline.errors import ConflictError, InputError
@@ -72,6 +73,7 @@ def add_documents(
     workspace: Workspace, paths: Sequence[str | Path], *, lang: str | None = None, doc_id: str | None = None,
     encoding: str | None = None, fmt: str | None = None, replace: bool = False,
     max_document_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES, progress: ProgressCallback = no_progress,
+    index: bool = True,
 ) -> IngestReport:
     """Ingest the files at ``paths`` into ``workspace``, all or nothing.
 
@@ -83,7 +85,8 @@ def add_documents(
     sentence that was orphaned. Only regular files are read, and a document larger than
     ``max_document_bytes`` is refused (see :func:`~tagline.corpus.readers.read_documents`).
     ``progress`` is told of each file read and each document segmented (see
-    :class:`~tagline.corpus.progress.ProgressCallback`).
+    :class:`~tagline.corpus.progress.ProgressCallback`). ``index=False`` leaves the sentence index to
+    the caller (see :func:`add_source_documents`).
     """
     if doc_id is not None and len(paths) != 1:
         raise InputError("--doc-id names one document, but several files were given",
@@ -96,14 +99,21 @@ def add_documents(
         documents.extend(read_documents(path, fmt=fmt, encoding=encoding, doc_id=doc_id,
                                         max_document_bytes=max_document_bytes))
     progress(len(paths), len(paths), "reading files")
-    return add_source_documents(workspace, documents, lang=lang, replace=replace, progress=progress)
+    return add_source_documents(workspace, documents, lang=lang, replace=replace, progress=progress, index=index)
 
 
 def add_source_documents(
     workspace: Workspace, documents: Iterable[SourceDocument], *, lang: str | None = None, replace: bool = False,
     sentence_meta: dict[str, list[dict[str, Any]]] | None = None, progress: ProgressCallback = no_progress,
+    index: bool = True,
 ) -> IngestReport:
     """Ingest already-read documents (see :func:`add_documents`).
+
+    The sentence index in ``build/index/`` is brought up to date before returning (extended by the
+    appended sentences, or made whole after a replacement), so the first session after an ingest
+    opens without making it. A caller that ingests inside a larger transaction passes
+    ``index=False`` and calls :func:`~tagline.corpus.sentence_index.keep_index_current` once its
+    transaction is over, so that nothing outside the journal is written before the change is whole.
 
     The whole check-and-write runs under the workspace lock, and the writes are one journalled
     transaction: two ingests at once never lose or double a document, and a failure or a killed
@@ -113,8 +123,12 @@ def add_source_documents(
     """
     documents = list(documents)
     with workspace.transaction() as transaction:
-        return _add_locked(workspace, documents, transaction, lang=lang, replace=replace,
-                           sentence_meta=sentence_meta, progress=progress)
+        report = _add_locked(workspace, documents, transaction, lang=lang, replace=replace,
+                             sentence_meta=sentence_meta, progress=progress)
+    if index and (report.added or report.replaced):
+        progress(0, None, "indexing sentences")
+        keep_index_current(workspace)
+    return report
 
 
 # document, its sentences, its registry record

@@ -41,7 +41,7 @@ def install_sample(workspace: Workspace) -> None:
     copies = [(sample_file(f"{SAMPLE_DOC_ID}.annotations.jsonl"), workspace.annotation_path(SAMPLE_ANNOTATOR)),
               (sample_file(f"{SAMPLE_DOC_ID}.gold.jsonl"), workspace.gold_path)]
     with workspace.transaction() as transaction:  # the article, its answers and gold: all or nothing
-        add_documents(workspace, [sample_article_path()], lang="ja", doc_id=SAMPLE_DOC_ID)
+        add_documents(workspace, [sample_article_path()], lang="ja", doc_id=SAMPLE_DOC_ID, index=False)
         for source, target in copies:
             if not target.exists():
                 target.parent.mkdir(exist_ok=True)

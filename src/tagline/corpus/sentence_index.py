@@ -161,6 +161,13 @@ def rebuild_index(workspace: Workspace, *, earlier: SentenceIndex | None = None)
     return index
 
 
+def keep_index_current(workspace: Workspace) -> None:
+    """After a writer changed ``sentences.jsonl`` (an ingest): bring the saved index up to date, by the
+    appended lines alone when the index of the file before them is there, so the next reader finds it
+    made. The file as it is now is read (and checked), never the writer's own idea of it."""
+    sentence_index(workspace)
+
+
 def find_sentence(workspace: Workspace, sentence_id: str) -> dict[str, Any] | None:
     """The sentence with this id, or None, read through the index: its line alone is read. A line
     that is not what the index says makes the index again; an id the index does not know is looked
@@ -240,6 +247,7 @@ def build_index(path: Path, *, start: int = 0, lines_before: int = 0) -> Sentenc
     reader, whose error names its line."""
     import numpy as np
 
+    from tagline.corpus.byte_columns import newline_offsets
     from tagline.corpus.store import complete_size, read_records
 
     size, torn = complete_size(path)
@@ -248,7 +256,7 @@ def build_index(path: Path, *, start: int = 0, lines_before: int = 0) -> Sentenc
     with open(path, "rb") as handle:
         handle.seek(start)
         data = handle.read(size - start)
-    newlines = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+    newlines = newline_offsets(data)
     line_starts = np.concatenate(([0], newlines[:-1] + 1)) if len(newlines) else np.zeros(0, np.int64)
     for first in range(0, len(line_starts), BLOCK_LINES):
         block_starts = line_starts[first:first + BLOCK_LINES]

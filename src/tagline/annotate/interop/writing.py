@@ -23,7 +23,7 @@ def write_import(workspace: Workspace, new_documents: list, events_by_annotator:
     with workspace.transaction() as transaction:
         if new_documents:
             add_source_documents(workspace, [document for document, _ in new_documents], progress=progress,
-                                 sentence_meta=sentence_meta)
+                                 sentence_meta=sentence_meta, index=False)
             planned = {s.sentence_id: s.text for _, frame in new_documents for s in frame.sentences}
             doc_ids = {document.doc_id for document, _ in new_documents}
             stored = {s["id"]: s["text"] for s in workspace.iter_sentences() if s["doc_id"] in doc_ids}
@@ -40,3 +40,15 @@ def write_import(workspace: Workspace, new_documents: list, events_by_annotator:
             workspace.annotations_dir.mkdir(exist_ok=True)
             for name, events in sorted(events_by_annotator.items()):
                 transaction.append(workspace.annotation_path(name), events, journal=False)
+    # The indexes are caches outside the journal: brought up to date once the import is whole.
+    if new_documents:
+        from tagline.corpus.sentence_index import keep_index_current
+
+        progress(0, None, "indexing sentences")
+        keep_index_current(workspace)
+    if events_by_annotator:
+        from tagline.annotate.answer_index import keep_fold_current
+
+        progress(0, None, "indexing answers")
+        for name in sorted(events_by_annotator):
+            keep_fold_current(workspace, name)
