@@ -110,6 +110,10 @@ def import_file(
     _check_options(config, annotator, split, task, target, offsets, lang)
     options = ReadOptions(text_field=text_field, label_field=label_field, offsets=offsets, predictions=predictions,
                           split=split, lang=_text_lang(config, lang), columns=_columns(fmt, columns))
+    if fmt == "doccano" and annotator and not as_gold and offsets == "codepoints" and not (text_field or label_field):
+        summary = _bulk(workspace, path, fmt, annotator, label_map, split, lang, dry_run, progress)
+        if summary is not None:
+            return summary
     result = _read(path, fmt, options, progress)
     warnings = list(result.warnings)
     gold = as_gold or result.gold
@@ -130,6 +134,19 @@ def import_file(
     # Planning reads the workspace, so it runs under the lock with the writes that follow from it.
     with contextlib.nullcontext() if dry_run else workspace.lock():
         return _plan_and_write(workspace, result, path, config, fmt, gold, options, warnings, dry_run, progress)
+
+
+def _bulk(workspace: Workspace, path: Path, fmt: str, annotator: str, label_map: str | Path | None,
+          split: str | None, lang: str | None, dry_run: bool, progress: ProgressCallback) -> dict[str, Any] | None:
+    """The import in bulk when the file is plain (see :mod:`tagline.annotate.interop.bulk`), else None."""
+    from tagline.annotate.interop.bulk import BulkImport, import_jsonl_spans
+
+    try:
+        mapper = LabelMapper(workspace.config, load_label_map(label_map) if label_map else {})
+    except (DataError, InputError):
+        return None  # said where the general path says it, after reading the file
+    return import_jsonl_spans(BulkImport(workspace, path, fmt, annotator, mapper, split, lang, progress),
+                              dry_run=dry_run)
 
 
 def _map_labels(result: ReadResult, mapper: LabelMapper, config: Config, task: str, target: str | None, path: Path,
