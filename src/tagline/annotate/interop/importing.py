@@ -104,16 +104,12 @@ def import_file(
     >>> import_file(ws, "ner.jsonl", fmt="doccano", annotator="alice")  # doctest: +SKIP
     {'file': 'ner.jsonl', 'format': 'doccano', 'documents_added': 3, ...}
     """
-    path = Path(path)
-    fmt = _import_format(path, fmt)
-    config = workspace.config
-    _check_options(config, annotator, split, task, target, offsets, lang)
+    fmt = _import_format(path := Path(path), fmt)
+    _check_options(config := workspace.config, annotator, split, task, target, offsets, lang)
     options = ReadOptions(text_field=text_field, label_field=label_field, offsets=offsets, predictions=predictions,
                           split=split, lang=_text_lang(config, lang), columns=_columns(fmt, columns))
-    if fmt == "doccano" and annotator and not as_gold and offsets == "codepoints" and not (text_field or label_field):
-        summary = _bulk(workspace, path, fmt, annotator, label_map, split, lang, dry_run, progress)
-        if summary is not None:
-            return summary
+    if (bulk := _bulk(workspace, path, fmt, None if as_gold else annotator, label_map, options, dry_run, progress)):
+        return bulk
     result = _read(path, fmt, options, progress)
     warnings = list(result.warnings)
     gold = as_gold or result.gold
@@ -136,17 +132,21 @@ def import_file(
         return _plan_and_write(workspace, result, path, config, fmt, gold, options, warnings, dry_run, progress)
 
 
-def _bulk(workspace: Workspace, path: Path, fmt: str, annotator: str, label_map: str | Path | None,
-          split: str | None, lang: str | None, dry_run: bool, progress: ProgressCallback) -> dict[str, Any] | None:
-    """The import in bulk when the file is plain (see :mod:`tagline.annotate.interop.bulk`), else None."""
+def _bulk(workspace: Workspace, path: Path, fmt: str, annotator: str | None, label_map: str | Path | None,
+          options: ReadOptions, dry_run: bool, progress: ProgressCallback) -> dict[str, Any] | None:
+    """The import in bulk when the file is plain (see :mod:`tagline.annotate.interop.bulk`), else None:
+    a doccano file of one annotator's spans, with none of the options that read a file another way."""
     from tagline.annotate.interop.bulk import BulkImport, import_jsonl_spans
 
+    if fmt != "doccano" or not annotator or options.offsets != "codepoints" or options.text_field or \
+            options.label_field:
+        return None
     try:
         mapper = LabelMapper(workspace.config, load_label_map(label_map) if label_map else {})
     except (DataError, InputError):
         return None  # said where the general path says it, after reading the file
-    return import_jsonl_spans(BulkImport(workspace, path, fmt, annotator, mapper, split, lang, progress),
-                              dry_run=dry_run)
+    job = BulkImport(workspace, path, fmt, annotator, mapper, options.split, options.lang, progress)
+    return import_jsonl_spans(job, dry_run=dry_run)
 
 
 def _map_labels(result: ReadResult, mapper: LabelMapper, config: Config, task: str, target: str | None, path: Path,
