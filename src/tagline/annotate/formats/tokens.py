@@ -160,7 +160,7 @@ def _latin_letter(char: str) -> bool:
 
 
 def _wide(char: str) -> bool:
-    return unicodedata.east_asian_width(char) in ("W", "F")
+    return char >= "\x80" and unicodedata.east_asian_width(char) in ("W", "F")  # no ASCII character is wide
 
 
 def align_tokens(text: str, tokens: list[str], where: str,
