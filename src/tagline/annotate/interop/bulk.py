@@ -48,7 +48,7 @@ class _Record(msgspec.Struct):
 _DECODE = msgspec.json.Decoder(_Record).decode
 # A batch of records as JSON lines in one call: the bytes orjson gives each (the store's encoding), for
 # the strings, integers and objects written here.
-_ENCODE_LINES = msgspec.json.Encoder().encode_lines
+ENCODE_LINES = msgspec.json.Encoder().encode_lines
 
 
 class _NotPlain(Exception):
@@ -212,18 +212,20 @@ def _check_workspace(job: BulkImport, checked: _Checked) -> None:
         raise _NotPlain
     if any(sentence["doc_id"] in checked.doc_ids for sentence in workspace.iter_sentences()):
         raise _NotPlain  # left by an ingest that crashed before its registry line
-    if workspace.annotation_path(job.annotator).exists():
-        from tagline.annotate.events import load_view
-
-        if any(_document_of(sentence_id) in checked.doc_ids
-               for sentence_id in load_view(workspace, job.annotator).answers):
-            raise _NotPlain
+    if existing_answers_on(workspace, job.annotator, checked.doc_ids):
+        raise _NotPlain
     if checked.holds_spans:
         check_can_answer(workspace, job.annotator)
 
 
-def _document_of(sentence_id: str) -> str:
-    return sentence_id.rsplit("-s", 1)[0]
+def existing_answers_on(workspace: Workspace, annotator: str, doc_ids: set[str]) -> bool:
+    """Whether ``annotator`` has answers on sentences of documents ``doc_ids`` (which the workspace
+    does not hold: answers left on sentences that are not there)."""
+    if not workspace.annotation_path(annotator).exists():
+        return False
+    from tagline.annotate.events import load_view
+
+    return any(sentence_id.rsplit("-s", 1)[0] in doc_ids for sentence_id in load_view(workspace, annotator).answers)
 
 
 def _summary(job: BulkImport, checked: _Checked, dry_run: bool) -> dict[str, Any]:
@@ -300,7 +302,7 @@ def _document_lines(job: BulkImport, chunk: list[tuple[int, _Record]], done: int
             "text_at": {"file": texts_name, "offset": offset, "bytes": len(encoded)}})
         texts.append(encoded)
         offset += len(encoded)
-    return b"".join(texts), _ENCODE_LINES(sentences), _ENCODE_LINES(registry)
+    return b"".join(texts), ENCODE_LINES(sentences), ENCODE_LINES(registry)
 
 
 def _detect_lang(text: str) -> str:
@@ -331,4 +333,4 @@ def _event_lines(job: BulkImport, chunk: list[tuple[int, _Record]], done: int, c
             "sentence_id": f"{_document_id(prefix, record, ordinal)}-s0001", "annotator": job.annotator,
             "time": now, "task": "entities", "op": "set", "value": {"spans": [unique[key] for key in sorted(unique)]},
             "source": source})
-    return _ENCODE_LINES(events)
+    return ENCODE_LINES(events)

@@ -21,7 +21,7 @@ from tagline.annotate.formats.common import (
 from tagline.annotate.formats.registry import BY_NAME, IMPORT_FORMATS
 from tagline.annotate.interop.detect import detect_format
 from tagline.annotate.interop.labels import LabelMapper, load_label_map, map_labels
-from tagline.annotate.interop.plan import check_answers, new_writes, place_answers, plan_documents
+from tagline.annotate.interop.plan import check_answers, file_encoding, new_writes, place_answers, plan_documents
 from tagline.annotate.interop.writing import write_import
 from tagline.corpus.config import ADD_TARGETS
 from tagline.corpus.progress import ProgressCallback, no_progress
@@ -217,6 +217,13 @@ def _plan_and_write(workspace: Workspace, result: ReadResult, path: Path, config
                     options: ReadOptions, warnings: list[str], dry_run: bool,
                     progress: ProgressCallback) -> dict[str, Any]:
     """The import's summary; written unless ``dry_run``. Runs under the workspace lock."""
+    if not gold:
+        from tagline.annotate.interop.bulk_records import import_plain_records
+
+        plain = import_plain_records(workspace, result.records, path, config, fmt,
+                                     result.encoding or file_encoding(path), warnings, dry_run, progress)
+        if plain is not None:
+            return plain
     plan = plan_documents(workspace, result.records, path, config, result.encoding, progress)
     for (earlier, asked), doc_ids in sorted(plan.split_kept.items(), key=lambda item: tuple(map(str, item[0]))):
         shown = sorted(doc_ids)
