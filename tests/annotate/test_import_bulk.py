@@ -126,3 +126,76 @@ def test_a_bad_record_at_the_end_of_a_large_plain_file_is_refused_with_nothing_w
     assert result.output.strip().splitlines()[-1].startswith(
         "Error: big.jsonl:1000: span 0:4 PERSON is outside the text (3 characters) or empty")
     assert workspace_files(workspace.root) == before
+
+
+CONLL = """-DOCSTART- -X- O O
+
+Alice NNP B-PERSON
+Moreau NNP I-PERSON
+left VBD O
+Paris NNP B-GPE
+. . O
+
+He PRP O
+did VBD O
+n't RB O
+say VB O
+( ( O
+yet RB O
+) ) O
+. . O
+
+Émile NNP B-PERSON
+met VBD O
+東京 NNP B-GPE
+"""
+
+
+def label_studio_tasks() -> list[dict]:
+    def result(start: int, end: int, text: str, label: str) -> dict:
+        return {"from_name": "label", "to_name": "text", "type": "labels",
+                "value": {"start": start, "end": end, "text": text, "labels": [label]}}
+
+    return [
+        {"id": 1, "data": {"text": "Alice Moreau left Paris."}, "annotations": [
+            {"completed_by": {"email": "alice@example.com"},
+             "result": [result(18, 23, "Paris", "GPE"), result(0, 12, "Alice Moreau", "PERSON"),
+                        result(18, 23, "Paris", "GPE")]},
+            {"completed_by": {"email": "bob@example.com"}, "result": [result(0, 5, "Alice", "PERSON")]}]},
+        {"id": 2, "data": {"text": "Nothing to see."}, "annotations": [
+            {"completed_by": {"email": "bob@example.com"}, "result": []}]},
+        {"id": 3, "data": {"text": "Not annotated yet."}, "annotations": []},
+        {"id": 4, "data": {"text": "Émile 😀 met Bob."}, "annotations": [
+            {"completed_by": {"email": "alice@example.com"}, "result": [result(12, 15, "Bob", "PERSON")]}]},
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["conll", "label-studio"])
+def test_plain_records_of_any_reader_are_written_as_the_general_path_writes_them(tmp_path, monkeypatch, fmt):
+    from tagline.annotate.interop import bulk_records
+
+    source = tmp_path / ("file.conll" if fmt == "conll" else "file.json")
+    if fmt == "conll":
+        source.write_text(CONLL, encoding="utf-8")
+    else:
+        source.write_text(json.dumps(label_studio_tasks(), ensure_ascii=False, indent=1), encoding="utf-8")
+    annotator = {"annotator": "carol"} if fmt == "conll" else {}
+    taken = []
+    real = bulk_records.import_plain_records
+
+    def watched(*arguments, **options):
+        taken.append(real(*arguments, **options))
+        return taken[-1]
+
+    results = {}
+    for name in ("bulk", "general"):
+        workspace = init_workspace(tmp_path / name, language="en")
+        with monkeypatch.context() as patch:
+            patch.setattr(bulk_records, "import_plain_records", watched if name == "bulk" else lambda *a, **k: None)
+            summary = import_file(workspace, source, fmt=fmt, split="train", **annotator)
+        results[name] = summary, workspace_files(workspace.root)
+    assert taken and taken[0] is not None  # the records were plain: the bulk path wrote them
+    assert results["bulk"] == results["general"]
+    files = results["bulk"][1]
+    assert '"split":"train"' in files["sentences.jsonl"]
+    assert len([name for name in files if name.startswith("annotations/")]) == (1 if fmt == "conll" else 2)
