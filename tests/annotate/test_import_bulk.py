@@ -157,7 +157,7 @@ def label_studio_tasks() -> list[dict]:
                 "value": {"start": start, "end": end, "text": text, "labels": [label]}}
 
     return [
-        {"id": 1, "data": {"text": "Alice Moreau left Paris."}, "annotations": [
+        {"id": 1, "data": {"text": "Alice Moreau left Paris.", "origin": "web", "page": 3}, "annotations": [
             {"completed_by": {"email": "alice@example.com"},
              "result": [result(18, 23, "Paris", "GPE"), result(0, 12, "Alice Moreau", "PERSON"),
                         result(18, 23, "Paris", "GPE")]},
@@ -198,4 +198,5 @@ def test_plain_records_of_any_reader_are_written_as_the_general_path_writes_them
     assert results["bulk"] == results["general"]
     files = results["bulk"][1]
     assert '"split":"train"' in files["sentences.jsonl"]
+    assert fmt == "conll" or '"meta":{"origin":"web","page":3}' in files["documents.jsonl"]
     assert len([name for name in files if name.startswith("annotations/")]) == (1 if fmt == "conll" else 2)

@@ -56,8 +56,8 @@ def _plain(records: list[ForeignRecord], path: Path, config: Config) -> _Plain |
     duplicates = 0
     for record in records:
         if record.sentence_id or record.doc_id or record.whole_document or record.sentences is not None or \
-                record.sentence_meta is not None or record.meta:
-            return None
+                record.sentence_meta is not None or any(type(value) is float for value in record.meta.values()):
+            return None  # (a float is left to the general path: its digits are orjson's)
         text = record.text
         lead, end = len(text) - len(text.lstrip()), len(text.rstrip())
         doc_id = doc_id_from(f"{prefix}-{record.key}")
@@ -148,6 +148,8 @@ def _document_lines(records: list[ForeignRecord], doc_ids: list[str], config: Co
             "doc_id": doc_id, "source": record.where, "format": "import", "encoding": encoding, "lang": lang,
             "text_sha256": hashlib.sha256(data).hexdigest(), "n_sentences": 1, "added": now,
             "text_at": {"file": texts_name, "offset": offset, "bytes": len(data)}})
+        if record.meta:
+            registry[-1]["meta"] = dict(record.meta)
         texts.append(data)
         offset += len(data)
     return b"".join(texts), ENCODE_LINES(sentences), ENCODE_LINES(registry)
