@@ -63,6 +63,7 @@ class _Checked:
     answered: int = 0  # records with a `label` list
     holds_spans: bool = False
     doc_ids: set[str] = field(default_factory=set)
+    in_order: list[str] = field(default_factory=list)  # each record's document id
     labels: dict[str, str | None] = field(default_factory=dict)  # file label -> configured label (None: left out)
     duplicate_spans: int = 0
     dropped: int = 0
@@ -151,7 +152,9 @@ def _records(data: bytes) -> Iterator[list[tuple[int, _Record]]]:
 
 def _document_id(prefix: str, record: _Record, ordinal: int) -> str:
     key = str(record.id) if record.id not in (None, "") else str(ordinal)
-    return doc_id_from(f"{prefix}-{key}")
+    name = f"{prefix}-{key}"
+    # doc_id_from leaves a valid prefix and a number as they are: no call for the usual key
+    return name if key.isdigit() and key.isascii() and len(name) <= 128 else doc_id_from(name)
 
 
 def _check(job: BulkImport, data: bytes, config: Config) -> _Checked:
@@ -172,6 +175,7 @@ def _check(job: BulkImport, data: bytes, config: Config) -> _Checked:
             if doc_id in checked.doc_ids:
                 raise _NotPlain
             checked.doc_ids.add(doc_id)
+            checked.in_order.append(doc_id)
             checked.first_doc_id = checked.first_doc_id or doc_id
             if record.label is msgspec.UNSET:
                 continue
@@ -254,7 +258,8 @@ def _write(job: BulkImport, data: bytes, checked: _Checked, config: Config) -> N
         offset, done = 0, 0
         for chunk in checked.chunks(data):
             job.progress(done, checked.records, "writing sentences")
-            texts, sentences, registry = _document_lines(job, chunk, done, offset, texts_name, config, now)
+            texts, sentences, registry = _document_lines(job, chunk, checked.in_order[done:done + len(chunk)], offset,
+                                                         texts_name, config, now)
             transaction.append_bytes(workspace.documents_dir / texts_name, texts)
             transaction.append_bytes(workspace.sentences_path, sentences)
             transaction.append_bytes(workspace.documents_path, registry)
@@ -269,23 +274,22 @@ def _write(job: BulkImport, data: bytes, checked: _Checked, config: Config) -> N
         workspace.annotations_dir.mkdir(exist_ok=True)
         done = 0
         for chunk in checked.chunks(data):
-            lines = _event_lines(job, chunk, done, checked, now)
+            lines = _event_lines(job, chunk, checked.in_order[done:done + len(chunk)], checked, now)
             if lines:
                 transaction.append_bytes(workspace.annotation_path(job.annotator), lines, journal=False)
             done += len(chunk)
 
 
-def _document_lines(job: BulkImport, chunk: list[tuple[int, _Record]], done: int, offset: int, texts_name: str,
-                    config: Config, now: str) -> tuple[bytes, bytes, bytes]:
+def _document_lines(job: BulkImport, chunk: list[tuple[int, _Record]], doc_ids: list[str], offset: int,
+                    texts_name: str, config: Config, now: str) -> tuple[bytes, bytes, bytes]:
     """A chunk's document texts, sentence lines and registry lines, as the ingest writes them."""
-    prefix = doc_id_from(job.path.stem)
     fixed_lang = job.lang or (config.language if config.language != "auto" else None)
     split = job.split
     texts: list[bytes] = []
     sentences: list[dict[str, Any]] = []
     registry: list[dict[str, Any]] = []
-    for ordinal, (number, record) in enumerate(chunk, done + 1):
-        doc_id = _document_id(prefix, record, ordinal)
+    source = f"{job.path}:"
+    for (number, record), doc_id in zip(chunk, doc_ids):
         text = record.text
         encoded = text.encode(_ENCODING)
         lang = fixed_lang or _detect_lang(text)
@@ -297,7 +301,7 @@ def _document_lines(job: BulkImport, chunk: list[tuple[int, _Record]], done: int
             sentence["split"] = split
         sentences.append(sentence)
         registry.append({
-            "doc_id": doc_id, "source": f"{job.path}:{number}", "format": "import", "encoding": _ENCODING,
+            "doc_id": doc_id, "source": f"{source}{number}", "format": "import", "encoding": _ENCODING,
             "lang": lang, "text_sha256": hashlib.sha256(encoded).hexdigest(), "n_sentences": 1, "added": now,
             "text_at": {"file": texts_name, "offset": offset, "bytes": len(encoded)}})
         texts.append(encoded)
@@ -311,14 +315,14 @@ def _detect_lang(text: str) -> str:
     return detect_lang(text)
 
 
-def _event_lines(job: BulkImport, chunk: list[tuple[int, _Record]], done: int, checked: _Checked, now: str) -> bytes:
+def _event_lines(job: BulkImport, chunk: list[tuple[int, _Record]], doc_ids: list[str], checked: _Checked,
+                 now: str) -> bytes:
     """A chunk's answers as event lines: each record's spans on its one sentence, equal spans
     merged, in order of their offsets and label."""
-    prefix = doc_id_from(job.path.stem)
     labels = checked.labels
     source = f"import:{job.fmt}"
     events = []
-    for ordinal, (_, record) in enumerate(chunk, done + 1):
+    for (_, record), doc_id in zip(chunk, doc_ids):
         if record.label is msgspec.UNSET:
             continue
         text = record.text
@@ -330,7 +334,7 @@ def _event_lines(job: BulkImport, chunk: list[tuple[int, _Record]], done: int, c
                 unique[(start - lead, end - lead, mapped)] = {"start": start - lead, "end": end - lead,
                                                               "label": mapped, "text": text[start:end]}
         events.append({
-            "sentence_id": f"{_document_id(prefix, record, ordinal)}-s0001", "annotator": job.annotator,
+            "sentence_id": f"{doc_id}-s0001", "annotator": job.annotator,
             "time": now, "task": "entities", "op": "set", "value": {"spans": [unique[key] for key in sorted(unique)]},
             "source": source})
     return ENCODE_LINES(events)
