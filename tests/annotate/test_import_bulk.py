@@ -200,3 +200,13 @@ def test_plain_records_of_any_reader_are_written_as_the_general_path_writes_them
     assert '"split":"train"' in files["sentences.jsonl"]
     assert fmt == "conll" or '"meta":{"origin":"web","page":3}' in files["documents.jsonl"]
     assert len([name for name in files if name.startswith("annotations/")]) == (1 if fmt == "conll" else 2)
+
+
+def test_the_lines_of_a_file_read_a_block_at_a_time_are_its_lines():
+    import random
+
+    chooser = random.Random(7)
+    for _ in range(500):
+        data = bytes(chooser.choice(b"ab\n") for _ in range(chooser.randint(0, 30)))
+        for block in (0, 1, 2, 5, 1 << 23):
+            assert list(bulk._lines(data, block)) == data.split(b"\n"), (data, block)

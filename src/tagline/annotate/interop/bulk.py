@@ -130,7 +130,7 @@ def _plain_bytes(path: Path) -> bytes:
 def _records(data: bytes) -> Iterator[list[tuple[int, _Record]]]:
     """The file's records with their line numbers, a chunk at a time."""
     chunk: list[tuple[int, _Record]] = []
-    for number, line in enumerate(data.split(b"\n"), 1):
+    for number, line in enumerate(_lines(data), 1):
         if not line.strip():
             continue
         if line.count(b"[") + line.count(b"{") > MAX_JSON_DEPTH:
@@ -148,6 +148,16 @@ def _records(data: bytes) -> Iterator[list[tuple[int, _Record]]]:
             chunk = []
     if chunk:
         yield chunk
+
+
+def _lines(data: bytes, block: int = 1 << 23) -> Iterator[bytes]:
+    """The lines of ``data`` (split on ``\\n``), a block of some megabytes split at a time: the lines of
+    the whole file are never all held at once."""
+    start = 0
+    while (end := data.find(b"\n", start + block)) >= 0:
+        yield from data[start:end].split(b"\n")
+        start = end + 1
+    yield from data[start:].split(b"\n")
 
 
 def _document_id(prefix: str, record: _Record, ordinal: int) -> str:
