@@ -174,6 +174,8 @@ def _check(job: BulkImport, data: bytes, config: Config) -> _Checked:
     checked = _Checked()
     prefix = doc_id_from(job.path.stem)
     labels = checked.labels
+    known = set(job.workspace.documents())  # looked at again under the lock; here, so as to say nothing of placing
+    total = sum(1 for line in _lines(data) if line.strip())
     for number, chunk in enumerate(_records(data)):
         checked.only_chunk = chunk if number == 0 else None
         for _, record in chunk:
@@ -182,8 +184,9 @@ def _check(job: BulkImport, data: bytes, config: Config) -> _Checked:
             if not text.strip() or unstorable_character(text):
                 raise _NotPlain
             doc_id = _document_id(prefix, record, checked.records)
-            if doc_id in checked.doc_ids:
+            if doc_id in checked.doc_ids or doc_id in known:
                 raise _NotPlain
+            job.progress(checked.records - 1, total, "placing records")
             checked.doc_ids.add(doc_id)
             checked.in_order.append(doc_id)
             checked.first_doc_id = checked.first_doc_id or doc_id
@@ -213,6 +216,7 @@ def _check(job: BulkImport, data: bytes, config: Config) -> _Checked:
                 seen.add(key)
     if not checked.records:
         raise _NotPlain
+    job.progress(checked.records, checked.records, "placing records")
     return checked
 
 
@@ -267,9 +271,10 @@ def _write(job: BulkImport, data: bytes, checked: _Checked, config: Config) -> N
         texts_name = texts_file_name(workspace, checked.first_doc_id)
         offset, done = 0, 0
         for chunk in checked.chunks(data):
-            job.progress(done, checked.records, "writing sentences")
+            job.progress(done, checked.records, "segmenting documents")  # each record is one sentence
             texts, sentences, registry = _document_lines(job, chunk, checked.in_order[done:done + len(chunk)], offset,
                                                          texts_name, config, now)
+            job.progress(done, checked.records, "writing sentences")
             transaction.append_bytes(workspace.documents_dir / texts_name, texts)
             transaction.append_bytes(workspace.sentences_path, sentences)
             transaction.append_bytes(workspace.documents_path, registry)

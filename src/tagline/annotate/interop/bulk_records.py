@@ -35,6 +35,7 @@ def import_plain_records(workspace: Workspace, records: list[ForeignRecord], pat
     if plain is None or not _workspace_allows(workspace, plain):
         return None
     doc_ids, events, duplicates = plain
+    progress(len(records), len(records), "placing records")  # each record on its one sentence
     warnings = list(warnings)
     if duplicates:
         warnings.append(f"{plural(duplicates, 'duplicate span')} in the file merged")
@@ -110,8 +111,9 @@ def _write(workspace: Workspace, records: list[ForeignRecord], doc_ids: list[str
     with workspace.transaction() as transaction:
         workspace.documents_dir.mkdir(exist_ok=True)
         texts_name = texts_file_name(workspace, doc_ids[0])
-        progress(0, len(records), "writing sentences")
+        progress(0, len(records), "segmenting documents")
         texts, sentences, registry = _document_lines(records, doc_ids, config, encoding, texts_name, now)
+        progress(0, len(records), "writing sentences")
         transaction.append_bytes(workspace.documents_dir / texts_name, texts)
         transaction.append_bytes(workspace.sentences_path, sentences)
         transaction.append_bytes(workspace.documents_path, registry)
