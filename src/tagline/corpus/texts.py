@@ -99,17 +99,24 @@ def _current_locations(workspace: Workspace) -> dict[str, dict[str, Any] | None]
     return locations
 
 
+def texts_file_name(workspace: Workspace, first_doc_id: str) -> str:
+    """The name of a new text file in ``documents/``: after the first document whose text it holds,
+    with a number when that name is taken."""
+    name = f"{first_doc_id}{TEXTS_SUFFIX}"
+    number = 1
+    while os.path.lexists(workspace.documents_dir / name):  # an earlier version's, or left there: kept
+        number += 1
+        name = f"{first_doc_id}-{number}{TEXTS_SUFFIX}"
+    return name
+
+
 def write_texts_file(workspace: Workspace, transaction: Transaction,
                      documents: list[SourceDocument]) -> dict[str, tuple[dict[str, Any], str]]:
     """Write the texts of ``documents`` one after another to one new file in ``documents/`` (written
     whole, fsync'd once, then linked into place; removed again if the transaction fails) and return,
     per document, its ``text_at`` and the SHA-256 of its text. The file is named after the first
     document (with a number when that name is taken); the caller holds the workspace lock."""
-    name = f"{documents[0].doc_id}{TEXTS_SUFFIX}"
-    number = 1
-    while os.path.lexists(workspace.documents_dir / name):  # an earlier version's, or left there: kept
-        number += 1
-        name = f"{documents[0].doc_id}-{number}{TEXTS_SUFFIX}"
+    name = texts_file_name(workspace, documents[0].doc_id)
     placed: dict[str, tuple[dict[str, Any], str]] = {}
 
     def write(out: BinaryIO) -> None:

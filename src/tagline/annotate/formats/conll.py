@@ -100,8 +100,8 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
             records.append(sentence.record(path, len(records) + 1, options.lang))
         sentence = _Sentence()
 
+    tags: dict[str, tuple[str, str] | None] = {}  # each tag parsed once
     for number, line in enumerate(lines_of(text), 1):
-        where = f"{path}:{number}"
         if not line.strip():
             finish()
             continue
@@ -112,14 +112,15 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
                     finish()
                 sentence.comments[match.group(1).strip()] = match.group(2)
                 continue
-        if line.split()[0] == "-DOCSTART-":
+        if "-DOCSTART-" in line and line.split()[0] == "-DOCSTART-":
             finish()
             continue
         fields = line.split("\t") if "\t" in line else _SPACES.split(line.strip(" \t"))
         while fields and fields[-1] == "":
             fields.pop()
-        if "\t" not in line and len(fields) > 1 and all("|" in field for field in fields) and not sentence.tokens:
+        if "\t" not in line and len(fields) > 1 and not sentence.tokens and all("|" in field for field in fields):
             # One sentence per line: token|POS|tag items.
+            where = f"{path}:{number}"
             for item in fields:
                 parts = item.split("|")
                 sentence.add(parts[0], _tag(parts[-1], where), number, where)
@@ -127,9 +128,19 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
             continue
         if first_count is None:
             first_count = (len(fields), number)
-        _check_columns(fields, columns, first_count, line, where)
+        if columns.spec is not None or len(fields) != first_count[0] or len(fields) < 2:
+            _check_columns(fields, columns, first_count, line, f"{path}:{number}")
+        tag = fields[columns.tag]
+        if tag not in tags:
+            tags[tag] = _tag(tag, f"{path}:{number}")
+        token = fields[columns.token]
+        if token and columns.misc is None:  # the common case of sentence.add
+            sentence.tokens.append(token)
+            sentence.tags.append(tags[tag])
+            sentence.lines.append(number)
+            continue
         misc = fields[columns.misc] if columns.misc is not None else ""
-        sentence.add(fields[columns.token], _tag(fields[columns.tag], where), number, where,
+        sentence.add(token, tags[tag], number, f"{path}:{number}",
                      space_after="SpaceAfter=No" not in misc.split("|") if columns.misc is not None else None)
     finish()
     if not records:

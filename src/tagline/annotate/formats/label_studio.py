@@ -19,6 +19,7 @@ from tagline.annotate.formats.common import (
     ReadOptions,
     ReadResult,
     chunked,
+    decode_file,
     expect_object,
     expect_offset,
     json_records,
@@ -42,14 +43,17 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
     """Tasks from Label Studio's JSON export (a task list, one task, or JSON Lines), or from its
     JSON-MIN and CSV exports (one flat record per annotation, see :mod:`.label_studio_min`)."""
     tasks: list[tuple[str, object]] = []
+    encoding = None
     if path.suffix.lower() == ".csv":
         tasks.extend(csv_records(path, options))
     else:
-        for where, value in json_records(path):
+        text, encoding = decode_file(path)  # the encoding kept, so that the import does not decode the file again
+        for where, value in json_records(path, text):
             if isinstance(value, list):  # a JSON Lines file holding a list per line is still tasks
                 tasks.extend((f"{where} task {index}", item) for index, item in enumerate(value, 1))
             else:
                 tasks.append((where, value))
+        del text
     tasks, warnings = tasks_from_min(tasks, path, options)
     has_labels = any(result.get("type") == "labels"
                      for where, task in tasks if isinstance(task, dict)
@@ -86,7 +90,7 @@ def read(path: Path, options: ReadOptions) -> ReadResult:
                  + (" (machine suggestions; pass --predictions to import them as the model's answers)"
                     if what[0] == "prediction" else "")
                  for what, count in sorted(skipped.items())]
-    return ReadResult(records, warnings)
+    return ReadResult(records, warnings, encoding=encoding)
 
 
 def _exported_annotation(items: list[tuple[str, dict[str, Any], str]]) -> dict | None:

@@ -144,9 +144,10 @@ def _space_in_english(tokens: list[str], index: int, quote_open: bool) -> bool:
     previous, token = tokens[index - 1], tokens[index]
     if _wide(previous[-1]) or _wide(token[0]):
         return False
-    if token in _NO_SPACE_BEFORE or _CLITIC.fullmatch(token) or previous in _NO_SPACE_AFTER:
+    if token in _NO_SPACE_BEFORE or previous in _NO_SPACE_AFTER or \
+            (("'" in token or "’" in token) and _CLITIC.fullmatch(token)):  # a clitic has an apostrophe
         return False
-    if (previous.lower(), token.lower()) in _SPLIT_WORDS:
+    if len(token) <= 3 and (previous.lower(), token.lower()) in _SPLIT_WORDS:  # their second words are short
         return False
     if token == "'" and previous[-1] in "sS":  # the possessive of a plural (teachers')
         return False
@@ -160,7 +161,7 @@ def _latin_letter(char: str) -> bool:
 
 
 def _wide(char: str) -> bool:
-    return unicodedata.east_asian_width(char) in ("W", "F")
+    return char >= "\x80" and unicodedata.east_asian_width(char) in ("W", "F")  # no ASCII character is wide
 
 
 def align_tokens(text: str, tokens: list[str], where: str,

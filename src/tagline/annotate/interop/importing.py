@@ -21,7 +21,7 @@ from tagline.annotate.formats.common import (
 from tagline.annotate.formats.registry import BY_NAME, IMPORT_FORMATS
 from tagline.annotate.interop.detect import detect_format
 from tagline.annotate.interop.labels import LabelMapper, load_label_map, map_labels
-from tagline.annotate.interop.plan import check_answers, new_writes, place_answers, plan_documents
+from tagline.annotate.interop.plan import check_answers, file_encoding, new_writes, place_answers, plan_documents
 from tagline.annotate.interop.writing import write_import
 from tagline.corpus.config import ADD_TARGETS
 from tagline.corpus.progress import ProgressCallback, no_progress
@@ -104,12 +104,12 @@ def import_file(
     >>> import_file(ws, "ner.jsonl", fmt="doccano", annotator="alice")  # doctest: +SKIP
     {'file': 'ner.jsonl', 'format': 'doccano', 'documents_added': 3, ...}
     """
-    path = Path(path)
-    fmt = _import_format(path, fmt)
-    config = workspace.config
-    _check_options(config, annotator, split, task, target, offsets, lang)
+    fmt = _import_format(path := Path(path), fmt)
+    _check_options(config := workspace.config, annotator, split, task, target, offsets, lang)
     options = ReadOptions(text_field=text_field, label_field=label_field, offsets=offsets, predictions=predictions,
                           split=split, lang=_text_lang(config, lang), columns=_columns(fmt, columns))
+    if (bulk := _bulk(workspace, path, fmt, None if as_gold else annotator, label_map, options, dry_run, progress)):
+        return bulk
     result = _read(path, fmt, options, progress)
     warnings = list(result.warnings)
     gold = as_gold or result.gold
@@ -130,6 +130,23 @@ def import_file(
     # Planning reads the workspace, so it runs under the lock with the writes that follow from it.
     with contextlib.nullcontext() if dry_run else workspace.lock():
         return _plan_and_write(workspace, result, path, config, fmt, gold, options, warnings, dry_run, progress)
+
+
+def _bulk(workspace: Workspace, path: Path, fmt: str, annotator: str | None, label_map: str | Path | None,
+          options: ReadOptions, dry_run: bool, progress: ProgressCallback) -> dict[str, Any] | None:
+    """The import in bulk when the file is plain (see :mod:`tagline.annotate.interop.bulk`), else None:
+    a doccano file of one annotator's spans, with none of the options that read a file another way."""
+    from tagline.annotate.interop.bulk import BulkImport, import_jsonl_spans
+
+    if fmt != "doccano" or not annotator or options.offsets != "codepoints" or options.text_field or \
+            options.label_field:
+        return None
+    try:
+        mapper = LabelMapper(workspace.config, load_label_map(label_map) if label_map else {})
+    except (DataError, InputError):
+        return None  # said where the general path says it, after reading the file
+    job = BulkImport(workspace, path, fmt, annotator, mapper, options.split, options.lang, progress)
+    return import_jsonl_spans(job, dry_run=dry_run)
 
 
 def _map_labels(result: ReadResult, mapper: LabelMapper, config: Config, task: str, target: str | None, path: Path,
@@ -200,6 +217,13 @@ def _plan_and_write(workspace: Workspace, result: ReadResult, path: Path, config
                     options: ReadOptions, warnings: list[str], dry_run: bool,
                     progress: ProgressCallback) -> dict[str, Any]:
     """The import's summary; written unless ``dry_run``. Runs under the workspace lock."""
+    if not gold:
+        from tagline.annotate.interop.bulk_records import import_plain_records
+
+        plain = import_plain_records(workspace, result.records, path, config, fmt,
+                                     result.encoding or file_encoding(path), warnings, dry_run, progress)
+        if plain is not None:
+            return plain
     plan = plan_documents(workspace, result.records, path, config, result.encoding, progress)
     for (earlier, asked), doc_ids in sorted(plan.split_kept.items(), key=lambda item: tuple(map(str, item[0]))):
         shown = sorted(doc_ids)

@@ -111,7 +111,7 @@ def plan_documents(workspace: Workspace, records: list[ForeignRecord], path: Pat
         if sentence["doc_id"] in wanted_docs:
             stored_by_doc.setdefault(sentence["doc_id"], []).append(sentence)
     registry = workspace.documents()
-    encoding = encoding or _file_encoding(path)
+    encoding = encoding or file_encoding(path)
 
     plan = DocumentPlan(frames={})
     planned: dict[str, tuple[int, ForeignRecord]] = {}
@@ -220,7 +220,7 @@ def _new_document(record: ForeignRecord, doc_id: str, config: Config, encoding: 
     return document, frame
 
 
-def _file_encoding(path: Path) -> str:
+def file_encoding(path: Path) -> str:
     if not path.is_file():
         return "utf-8"
     return decode_file(path)[1]

@@ -1,0 +1,355 @@
+"""The import of a JSON Lines file of span records (doccano's sequence labelling export) in bulk: each
+line decoded by msgspec into a typed record, checked, and written in chunks as JSON lines, without
+the per-record objects of the general path; the same files, byte for byte.
+
+It takes the file only when everything in it is plain: a record the general path would refuse,
+warn about or read another way (a category, a stance, an id seen twice, a document already in the
+workspace, ...) makes :func:`import_jsonl_spans` return ``None`` before anything is written, and
+the general path then reads the file record by record and says what is wrong where."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from tagline.annotate.formats.common import plural
+from tagline.corpus.progress import ProgressCallback
+from tagline.corpus.readers import MAX_JSON_DEPTH, doc_id_from, unstorable_character
+from tagline.corpus.workspace import Workspace
+
+if TYPE_CHECKING:
+    from tagline.annotate.interop.labels import LabelMapper
+    from tagline.corpus.config import Config
+
+CHUNK_LINES = 100_000  # records decoded, checked and written at a time: memory does not grow with the file
+_ENCODING = "utf-8"
+
+
+class _Record(msgspec.Struct):
+    """A doccano record as the bulk import takes it; a field that is not ``UNSET`` among those after
+    ``id`` means the record is not plain (see the module's docstring)."""
+
+    text: str
+    label: list[tuple[int, int, str]] | msgspec.UnsetType = msgspec.UNSET
+    id: int | str | None = None
+    meta: Any = msgspec.UNSET
+    labels: Any = msgspec.UNSET
+    entities: Any = msgspec.UNSET
+    cats: Any = msgspec.UNSET
+    relations: Any = msgspec.UNSET
+    sentence_id: Any = msgspec.UNSET
+
+
+_DECODE = msgspec.json.Decoder(_Record).decode
+# A batch of records as JSON lines in one call: the bytes orjson gives each (the store's encoding), for
+# the strings, integers and objects written here.
+ENCODE_LINES = msgspec.json.Encoder().encode_lines
+
+
+class _NotPlain(Exception):
+    """The file is left to the general path."""
+
+
+@dataclass
+class _Checked:
+    """What the check of the whole file found: enough to write it without keeping its records."""
+
+    records: int = 0
+    answered: int = 0  # records with a `label` list
+    holds_spans: bool = False
+    doc_ids: set[str] = field(default_factory=set)
+    in_order: list[str] = field(default_factory=list)  # each record's document id
+    labels: dict[str, str | None] = field(default_factory=dict)  # file label -> configured label (None: left out)
+    duplicate_spans: int = 0
+    dropped: int = 0
+    first_doc_id: str = ""
+    only_chunk: list[tuple[int, _Record]] | None = None  # the records, when they fit in one chunk: decoded once
+
+    def chunks(self, data: bytes) -> Iterator[list[tuple[int, _Record]]]:
+        """The records a chunk at a time, decoded again unless they fit in one."""
+        return iter([self.only_chunk]) if self.only_chunk is not None else _records(data)
+
+
+@dataclass
+class BulkImport:
+    """A plain span file to import for one annotator (see :func:`import_jsonl_spans`)."""
+
+    workspace: Workspace
+    path: Path
+    fmt: str
+    annotator: str
+    mapper: LabelMapper
+    split: str | None
+    lang: str | None
+    progress: ProgressCallback
+
+
+def import_jsonl_spans(job: BulkImport, *, dry_run: bool) -> dict[str, Any] | None:
+    """Import ``job.path`` as the general path would, or ``None`` (nothing written) when the file is
+    not plain. The workspace lock is held from the check of what the workspace holds to the last write."""
+    import contextlib
+
+    config = job.workspace.config
+    if "entities" not in config.data["tasks"] or job.path.suffix.lower() == ".txt":
+        return None
+    try:
+        data = _plain_bytes(job.path)
+        job.progress(0, None, f"reading {job.path.name}")
+        checked = _check(job, data, config)
+        with contextlib.nullcontext() if dry_run else job.workspace.lock():
+            _check_workspace(job, checked)
+            summary = _summary(job, checked, dry_run)
+            if not dry_run:
+                _write(job, data, checked, config)
+    except _NotPlain:
+        return None
+    return summary
+
+
+def _plain_bytes(path: Path) -> bytes:
+    """The file's bytes when it is UTF-8 without a byte order mark, without NUL, and JSON Lines."""
+    from tagline.corpus.readers import read_input
+
+    data = read_input(path)
+    if data[:3] == b"\xef\xbb\xbf" or data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data:
+        raise _NotPlain
+    try:
+        data.decode(_ENCODING)
+    except UnicodeDecodeError:
+        raise _NotPlain from None
+    if data.lstrip(b" \t\r\n").startswith(b"["):
+        raise _NotPlain  # a JSON array
+    return data
+
+
+def _records(data: bytes) -> Iterator[list[tuple[int, _Record]]]:
+    """The file's records with their line numbers, a chunk at a time."""
+    chunk: list[tuple[int, _Record]] = []
+    for number, line in enumerate(_lines(data), 1):
+        if not line.strip():
+            continue
+        if line.count(b"[") + line.count(b"{") > MAX_JSON_DEPTH:
+            raise _NotPlain  # may be nested deeper than the general path accepts
+        try:
+            record = _DECODE(line)
+        except (msgspec.DecodeError, RecursionError):
+            raise _NotPlain from None
+        if record.meta or not (record.labels is record.entities is record.cats is record.relations
+                               is record.sentence_id is msgspec.UNSET):
+            raise _NotPlain
+        chunk.append((number, record))
+        if len(chunk) == CHUNK_LINES:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _lines(data: bytes, block: int = 1 << 23) -> Iterator[bytes]:
+    """The lines of ``data`` (split on ``\\n``), a block of some megabytes split at a time: the lines of
+    the whole file are never all held at once."""
+    start = 0
+    while (end := data.find(b"\n", start + block)) >= 0:
+        yield from data[start:end].split(b"\n")
+        start = end + 1
+    yield from data[start:].split(b"\n")
+
+
+def _document_id(prefix: str, record: _Record, ordinal: int) -> str:
+    key = str(record.id) if record.id not in (None, "") else str(ordinal)
+    name = f"{prefix}-{key}"
+    # doc_id_from leaves a valid prefix and a number as they are: no call for the usual key
+    return name if key.isdigit() and key.isascii() and len(name) <= 128 else doc_id_from(name)
+
+
+def _check(job: BulkImport, data: bytes, config: Config) -> _Checked:
+    """Every record checked as the general path checks it; :class:`_NotPlain` at the first that is not plain."""
+    from tagline.annotate.interop.labels import _UNKNOWN
+
+    checked = _Checked()
+    prefix = doc_id_from(job.path.stem)
+    labels = checked.labels
+    known = set(job.workspace.documents())  # looked at again under the lock; here, so as to say nothing of placing
+    total = sum(1 for line in _lines(data) if line.strip())
+    for number, chunk in enumerate(_records(data)):
+        checked.only_chunk = chunk if number == 0 else None
+        for _, record in chunk:
+            checked.records += 1
+            text = record.text
+            if not text.strip() or unstorable_character(text):
+                raise _NotPlain
+            doc_id = _document_id(prefix, record, checked.records)
+            if doc_id in checked.doc_ids or doc_id in known:
+                raise _NotPlain
+            job.progress(checked.records - 1, total, "placing records")
+            checked.doc_ids.add(doc_id)
+            checked.in_order.append(doc_id)
+            checked.first_doc_id = checked.first_doc_id or doc_id
+            if record.label is msgspec.UNSET:
+                continue
+            checked.answered += 1
+            if not record.label:
+                continue
+            checked.holds_spans = True
+            lead = len(text) - len(text.lstrip())
+            end_of_sentence = len(text.rstrip())
+            seen = set()
+            for start, end, label in record.label:
+                if not (lead <= start < end <= end_of_sentence) or not label:
+                    raise _NotPlain
+                if label not in labels:
+                    mapped = job.mapper.resolve("entities", label)
+                    if mapped is _UNKNOWN or unstorable_character(label) or \
+                            (mapped is not None and mapped not in config.labels("entities")):
+                        raise _NotPlain
+                    labels[label] = mapped
+                if labels[label] is None:
+                    checked.dropped += 1
+                    continue
+                key = (start, end, labels[label])
+                checked.duplicate_spans += key in seen
+                seen.add(key)
+    if not checked.records:
+        raise _NotPlain
+    job.progress(checked.records, checked.records, "placing records")
+    return checked
+
+
+def _check_workspace(job: BulkImport, checked: _Checked) -> None:
+    """:class:`_NotPlain` when the workspace holds any of the file's documents or their sentences, or
+    answers of the annotator on them, or the annotator may not answer."""
+    from tagline.annotate.answers import check_can_answer
+
+    workspace = job.workspace
+    if any(doc_id in checked.doc_ids for doc_id in workspace.documents()):
+        raise _NotPlain
+    if any(sentence["doc_id"] in checked.doc_ids for sentence in workspace.iter_sentences()):
+        raise _NotPlain  # left by an ingest that crashed before its registry line
+    if existing_answers_on(workspace, job.annotator, checked.doc_ids):
+        raise _NotPlain
+    if checked.holds_spans:
+        check_can_answer(workspace, job.annotator)
+
+
+def existing_answers_on(workspace: Workspace, annotator: str, doc_ids: set[str]) -> bool:
+    """Whether ``annotator`` has answers on sentences of documents ``doc_ids`` (which the workspace
+    does not hold: answers left on sentences that are not there)."""
+    if not workspace.annotation_path(annotator).exists():
+        return False
+    from tagline.annotate.events import load_view
+
+    return any(sentence_id.rsplit("-s", 1)[0] in doc_ids for sentence_id in load_view(workspace, annotator).answers)
+
+
+def _summary(job: BulkImport, checked: _Checked, dry_run: bool) -> dict[str, Any]:
+    warnings = []
+    if checked.dropped:
+        warnings.append(f"{plural(checked.dropped, 'label')} left out as the label map says")
+    if checked.duplicate_spans:
+        warnings.append(f"{plural(checked.duplicate_spans, 'duplicate span')} in the file merged")
+    events = {job.annotator: checked.answered} if checked.holds_spans and checked.answered else {}
+    return {"file": str(job.path), "format": job.fmt, "dry_run": dry_run, "documents_added": checked.records,
+            "documents_unchanged": 0, "sentences": checked.records, "events": events, "gold": 0, "unchanged": 0,
+            "warnings": warnings}
+
+
+def _write(job: BulkImport, data: bytes, checked: _Checked, config: Config) -> None:
+    """The documents (their texts, sentences and registry lines, a chunk at a time), then the
+    answers, in one transaction, as :func:`~tagline.annotate.interop.writing.write_import` writes them."""
+    from tagline.corpus.primitives import utc_now
+    from tagline.corpus.texts import texts_file_name
+
+    workspace = job.workspace
+    now = utc_now()  # one time for all the command's records, as the general path stamps them
+    with workspace.transaction() as transaction:
+        workspace.documents_dir.mkdir(exist_ok=True)
+        texts_name = texts_file_name(workspace, checked.first_doc_id)
+        offset, done = 0, 0
+        for chunk in checked.chunks(data):
+            job.progress(done, checked.records, "segmenting documents")  # each record is one sentence
+            texts, sentences, registry = _document_lines(job, chunk, checked.in_order[done:done + len(chunk)], offset,
+                                                         texts_name, config, now)
+            job.progress(done, checked.records, "writing sentences")
+            transaction.append_bytes(workspace.documents_dir / texts_name, texts)
+            transaction.append_bytes(workspace.sentences_path, sentences)
+            transaction.append_bytes(workspace.documents_path, registry)
+            offset += len(texts)
+            done += len(chunk)
+        job.progress(done, checked.records, "writing sentences")
+        if not (checked.holds_spans and checked.answered):
+            return
+        job.progress(0, None, "writing answers")
+        # As write_import: the documents are kept from here on, the answers are not journalled.
+        transaction.checkpoint()
+        workspace.annotations_dir.mkdir(exist_ok=True)
+        done = 0
+        for chunk in checked.chunks(data):
+            lines = _event_lines(job, chunk, checked.in_order[done:done + len(chunk)], checked, now)
+            if lines:
+                transaction.append_bytes(workspace.annotation_path(job.annotator), lines, journal=False)
+            done += len(chunk)
+
+
+def _document_lines(job: BulkImport, chunk: list[tuple[int, _Record]], doc_ids: list[str], offset: int,
+                    texts_name: str, config: Config, now: str) -> tuple[bytes, bytes, bytes]:
+    """A chunk's document texts, sentence lines and registry lines, as the ingest writes them."""
+    fixed_lang = job.lang or (config.language if config.language != "auto" else None)
+    split = job.split
+    texts: list[bytes] = []
+    sentences: list[dict[str, Any]] = []
+    registry: list[dict[str, Any]] = []
+    source = f"{job.path}:"
+    for (number, record), doc_id in zip(chunk, doc_ids):
+        text = record.text
+        encoded = text.encode(_ENCODING)
+        lang = fixed_lang or _detect_lang(text)
+        lead = len(text) - len(text.lstrip())
+        end = len(text.rstrip())
+        sentence = {"id": f"{doc_id}-s0001", "doc_id": doc_id, "index": 1, "text": text[lead:end], "start": lead,
+                    "end": end, "lang": lang}
+        if split:
+            sentence["split"] = split
+        sentences.append(sentence)
+        registry.append({
+            "doc_id": doc_id, "source": f"{source}{number}", "format": "import", "encoding": _ENCODING,
+            "lang": lang, "text_sha256": hashlib.sha256(encoded).hexdigest(), "n_sentences": 1, "added": now,
+            "text_at": {"file": texts_name, "offset": offset, "bytes": len(encoded)}})
+        texts.append(encoded)
+        offset += len(encoded)
+    return b"".join(texts), ENCODE_LINES(sentences), ENCODE_LINES(registry)
+
+
+def _detect_lang(text: str) -> str:
+    from tagline.corpus.segment import detect_lang  # loads the segmenters: only for a workspace in `auto`
+
+    return detect_lang(text)
+
+
+def _event_lines(job: BulkImport, chunk: list[tuple[int, _Record]], doc_ids: list[str], checked: _Checked,
+                 now: str) -> bytes:
+    """A chunk's answers as event lines: each record's spans on its one sentence, equal spans
+    merged, in order of their offsets and label."""
+    labels = checked.labels
+    source = f"import:{job.fmt}"
+    events = []
+    for (_, record), doc_id in zip(chunk, doc_ids):
+        if record.label is msgspec.UNSET:
+            continue
+        text = record.text
+        lead = len(text) - len(text.lstrip())
+        unique: dict[tuple[int, int, str], dict[str, Any]] = {}
+        for start, end, label in record.label:
+            mapped = labels[label]
+            if mapped is not None:
+                unique[(start - lead, end - lead, mapped)] = {"start": start - lead, "end": end - lead,
+                                                              "label": mapped, "text": text[start:end]}
+        events.append({
+            "sentence_id": f"{doc_id}-s0001", "annotator": job.annotator,
+            "time": now, "task": "entities", "op": "set", "value": {"spans": [unique[key] for key in sorted(unique)]},
+            "source": source})
+    return ENCODE_LINES(events)

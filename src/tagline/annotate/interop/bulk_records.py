@@ -1,0 +1,183 @@
+"""The writing of a reader's records in bulk, when they are plain: each a new document of one
+sentence with entity spans of named annotators (a CoNLL file, a Label Studio export, ...). The
+documents, sentences and answers are written as batches of JSON lines, without the plan of every
+record and answer that the general path makes; the same files, byte for byte.
+
+Records that are not plain (a benchmark's own sentences, a tagline sentence id, a category, a
+document already in the workspace, a question answered twice, ...) make
+:func:`import_plain_records` return ``None`` before anything is written: the general path plans
+them and says what is wrong where."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tagline.annotate.formats.common import ForeignRecord, plural
+from tagline.annotate.interop.bulk import ENCODE_LINES, existing_answers_on
+from tagline.corpus.progress import ProgressCallback
+from tagline.corpus.readers import doc_id_from
+from tagline.corpus.workspace import Workspace
+
+if TYPE_CHECKING:
+    from tagline.corpus.config import Config
+
+_Plain = tuple[list[str], dict[str, int], int]  # each record's document id, events per annotator, duplicate spans
+
+
+def import_plain_records(workspace: Workspace, records: list[ForeignRecord], path: Path, config: Config, fmt: str,
+                         encoding: str, warnings: list[str], dry_run: bool,
+                         progress: ProgressCallback) -> dict[str, Any] | None:
+    """Write ``records`` (labels mapped, annotators named) as the general path would, or ``None``
+    (nothing written) when they are not plain. The caller holds the workspace lock (unless ``dry_run``)."""
+    plain = _plain(records, path, config)
+    if plain is None or not _workspace_allows(workspace, plain):
+        return None
+    doc_ids, events, duplicates = plain
+    progress(len(records), len(records), "placing records")  # each record on its one sentence
+    warnings = list(warnings)
+    if duplicates:
+        warnings.append(f"{plural(duplicates, 'duplicate span')} in the file merged")
+    summary = {"file": str(path), "format": fmt, "dry_run": dry_run, "documents_added": len(records),
+               "documents_unchanged": 0, "sentences": len(records), "events": dict(sorted(events.items())),
+               "gold": 0, "unchanged": 0, "warnings": warnings}
+    if not dry_run:
+        _write(workspace, records, doc_ids, path, config, fmt, encoding, progress)
+    return summary
+
+
+def _plain(records: list[ForeignRecord], path: Path, config: Config) -> _Plain | None:
+    """The document ids and counts of plain ``records``, or ``None``."""
+    prefix = doc_id_from(path.stem if path.is_file() else path.name)
+    labels = set(config.labels("entities")) if "entities" in config.data["tasks"] else set()
+    doc_ids: list[str] = []
+    seen_ids: set[str] = set()
+    events: dict[str, int] = {}
+    duplicates = 0
+    for record in records:
+        if record.sentence_id or record.doc_id or record.whole_document or record.sentences is not None or \
+                record.sentence_meta is not None or any(type(value) is float for value in record.meta.values()):
+            return None  # (a float is left to the general path: its digits are orjson's)
+        text = record.text
+        lead, end = len(text) - len(text.lstrip()), len(text.rstrip())
+        doc_id = doc_id_from(f"{prefix}-{record.key}")
+        if lead >= end or doc_id in seen_ids:
+            return None
+        seen_ids.add(doc_id)
+        doc_ids.append(doc_id)
+        annotators = set()
+        for answer in record.answers:
+            name = answer.annotator
+            if answer.kind != "spans" or name is None or answer.sentence is not None or name in annotators:
+                return None
+            annotators.add(name)
+            events[name] = events.get(name, 0) + 1
+            keys = set()
+            for span in answer.spans:
+                start, stop = span.start, span.end
+                if not (lead <= start < stop <= end and span.label in labels and
+                        (span.text is None or text[start:stop] == span.text)):
+                    return None
+                keys.add((start, stop, span.label))
+            duplicates += len(answer.spans) - len(keys)
+    return doc_ids, events, duplicates
+
+
+def _workspace_allows(workspace: Workspace, plain: _Plain) -> bool:
+    """False when the workspace holds any of the documents, their sentences or answers of the file's
+    annotators on them. Refuses (as the general path does) an annotator who may not answer."""
+    from tagline.annotate.answers import check_can_answer
+
+    doc_ids, events, _ = plain
+    wanted = set(doc_ids)
+    if any(doc_id in wanted for doc_id in workspace.documents()) or \
+            any(sentence["doc_id"] in wanted for sentence in workspace.iter_sentences()):
+        return False
+    if any(existing_answers_on(workspace, annotator, wanted) for annotator in events):
+        return False
+    for annotator in sorted(events):
+        check_can_answer(workspace, annotator)
+    return True
+
+
+def _write(workspace: Workspace, records: list[ForeignRecord], doc_ids: list[str], path: Path, config: Config,
+           fmt: str, encoding: str, progress: ProgressCallback) -> None:
+    """One transaction, in the order of :func:`~tagline.annotate.interop.writing.write_import`."""
+    from tagline.corpus.primitives import utc_now
+    from tagline.corpus.texts import texts_file_name
+
+    now = utc_now()
+    with workspace.transaction() as transaction:
+        workspace.documents_dir.mkdir(exist_ok=True)
+        texts_name = texts_file_name(workspace, doc_ids[0])
+        progress(0, len(records), "segmenting documents")
+        texts, sentences, registry = _document_lines(records, doc_ids, config, encoding, texts_name, now)
+        progress(0, len(records), "writing sentences")
+        transaction.append_bytes(workspace.documents_dir / texts_name, texts)
+        transaction.append_bytes(workspace.sentences_path, sentences)
+        transaction.append_bytes(workspace.documents_path, registry)
+        progress(len(records), len(records), "writing sentences")
+        events = _events(records, doc_ids, fmt, now)
+        if not events:
+            return
+        progress(0, None, "writing answers")
+        transaction.checkpoint()  # as write_import: the documents are kept from here on
+        workspace.annotations_dir.mkdir(exist_ok=True)
+        for name, lines in sorted(events.items()):
+            transaction.append_bytes(workspace.annotation_path(name), ENCODE_LINES(lines), journal=False)
+
+
+def _document_lines(records: list[ForeignRecord], doc_ids: list[str], config: Config, encoding: str, texts_name: str,
+                    now: str) -> tuple[bytes, bytes, bytes]:
+    """The documents' texts, sentence lines and registry lines, as the ingest writes them."""
+    workspace_lang = config.language if config.language != "auto" else None
+    texts: list[bytes] = []
+    sentences: list[dict[str, Any]] = []
+    registry: list[dict[str, Any]] = []
+    offset = 0
+    for record, doc_id in zip(records, doc_ids):
+        text = record.text
+        data = text.encode("utf-8")
+        lang = record.lang or workspace_lang or _detect_lang(text)
+        lead, end = len(text) - len(text.lstrip()), len(text.rstrip())
+        sentence = {"id": f"{doc_id}-s0001", "doc_id": doc_id, "index": 1, "text": text[lead:end], "start": lead,
+                    "end": end, "lang": lang}
+        if record.split:
+            sentence["split"] = record.split
+        sentences.append(sentence)
+        registry.append({
+            "doc_id": doc_id, "source": record.where, "format": "import", "encoding": encoding, "lang": lang,
+            "text_sha256": hashlib.sha256(data).hexdigest(), "n_sentences": 1, "added": now,
+            "text_at": {"file": texts_name, "offset": offset, "bytes": len(data)}})
+        if record.meta:
+            registry[-1]["meta"] = dict(record.meta)
+        texts.append(data)
+        offset += len(data)
+    return b"".join(texts), ENCODE_LINES(sentences), ENCODE_LINES(registry)
+
+
+def _detect_lang(text: str) -> str:
+    from tagline.corpus.segment import detect_lang  # loads the segmenters: only for a workspace in `auto`
+
+    return detect_lang(text)
+
+
+def _events(records: list[ForeignRecord], doc_ids: list[str], fmt: str, now: str) -> dict[str, list[dict[str, Any]]]:
+    """Each annotator's events: a record's spans on its one sentence, equal spans merged, in order."""
+    source = f"import:{fmt}"
+    events: dict[str, list[dict[str, Any]]] = {}
+    for record, doc_id in zip(records, doc_ids):
+        if not record.answers:
+            continue
+        text = record.text
+        lead = len(text) - len(text.lstrip())
+        for answer in record.answers:
+            unique = {(span.start - lead, span.end - lead, span.label): span for span in answer.spans}
+            spans = [{"start": start, "end": end, "label": label, "text": text[start + lead:end + lead]}
+                     for start, end, label in sorted(unique)]
+            assert answer.annotator is not None  # plain records name every annotator
+            events.setdefault(answer.annotator, []).append({
+                "sentence_id": f"{doc_id}-s0001", "annotator": answer.annotator, "time": now, "task": "entities",
+                "op": "set", "value": {"spans": spans}, "source": source})
+    return events

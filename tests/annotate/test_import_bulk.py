@@ -1,0 +1,212 @@
+"""The bulk import of plain doccano span files: the same workspace files as the record-by-record path,
+the general path for whatever is not plain, and bad records refused with nothing written."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tagline.annotate.interop import bulk, import_file
+from tagline.annotate.interop import importing as importing_module
+from tagline.annotate.interop.labels import LabelMapper
+from tagline.corpus.workspace import init_workspace
+
+from conftest import interop_cli as cli
+
+MIXED = [
+    {"text": "  Alice Moreau went to Paris.  ", "label": [[2, 14, "PERSON"], [23, 28, "GPE"], [2, 14, "PERSON"]]},
+    {"text": "No spans here.", "label": []},
+    {"text": "A record without a label field."},
+    {"id": 42, "text": "Émile 😀 met Bob in Tōkyō.", "label": [[8, 11, "PERSON"], [0, 5, "PERSON"], [15, 20, "GPE"]]},
+    {"id": "abc/def", "text": "Quote \" and \\ back\u2028slash\ttab", "label": [[0, 5, "ORG"]], "extra": {"x": [1]}},
+    {"text": "Same span, two labels", "label": [[0, 4, "ORG"], [0, 4, "GPE"]]},
+    {"text": "A Person and a Misc", "label": [[2, 8, "Person"], [15, 19, "Misc"]]},
+]
+
+
+@pytest.fixture(autouse=True)
+def _no_fsync(monkeypatch):
+    monkeypatch.setattr(os, "fsync", lambda fd: None)
+
+
+def write_mixed(path: Path) -> Path:
+    lines = []
+    for number, record in enumerate(MIXED):
+        lines.append(json.dumps(record, ensure_ascii=number % 2 == 0))
+        if number == 2:
+            lines += ["", "   "]  # blank lines: the line numbers in `source` still count them
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def workspace_files(root: Path) -> dict[str, str]:
+    """Every file a workspace manages, with the times that differ from one run to the next left out."""
+    files = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and path.name not in (".tagline.lock", "tagline.toml"):
+            files[str(path.relative_to(root))] = re.sub(r'"(time|added)":"[^"]*"', r'"\1":T', path.read_text("utf-8"))
+    return files
+
+
+def imported(tmp_path: Path, name: str, source: Path, monkeypatch, *, general: bool, **options) -> tuple[dict, dict]:
+    """The summary and the workspace files of importing ``source`` into a new workspace."""
+    workspace = init_workspace(tmp_path / name, language="en")
+    with monkeypatch.context() as patch:
+        if general:
+            patch.setattr(importing_module, "_bulk", lambda *arguments: None)
+        summary = import_file(workspace, source, fmt="doccano", annotator="alice", **options)
+    return summary, workspace_files(workspace.root)
+
+
+@pytest.mark.parametrize("chunk", [bulk.CHUNK_LINES, 2])
+@pytest.mark.parametrize("options", [{}, {"split": "test", "lang": "ja"}])
+def test_the_bulk_import_writes_the_files_the_general_path_writes(tmp_path, monkeypatch, chunk, options):
+    source = write_mixed(tmp_path / "mixed.jsonl")
+    label_map = tmp_path / "map.json"
+    label_map.write_text('{"Person": "PERSON", "Misc": ""}', encoding="utf-8")
+    monkeypatch.setattr(bulk, "CHUNK_LINES", chunk)  # 2: several chunks, each decoded again to write
+    fast = imported(tmp_path, "fast", source, monkeypatch, general=False, label_map=label_map, **options)
+    general = imported(tmp_path, "general", source, monkeypatch, general=True, label_map=label_map, **options)
+    assert fast == general
+    summary, files = fast
+    assert summary["documents_added"] == 7 and summary["events"] == {"alice": 6}
+    assert summary["warnings"] == ["1 label left out as the label map says", "1 duplicate span in the file merged"]
+    assert sorted(files) == ["annotations/alice.jsonl", "documents.jsonl", "documents/mixed-1.texts",
+                             "sentences.jsonl"]
+
+
+def test_a_plain_file_takes_the_bulk_path_and_anything_else_the_general_one(tmp_path):
+    workspace = init_workspace(tmp_path / "ws", language="en")
+
+    def attempt(records: list[dict], name: str = "file.jsonl") -> dict | None:
+        path = tmp_path / name
+        path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+        job = bulk.BulkImport(workspace, path, "doccano", "alice", LabelMapper(workspace.config, {}), None, None,
+                              lambda *arguments: None)
+        return bulk.import_jsonl_spans(job, dry_run=True)
+
+    plain = {"text": "Alice left.", "label": [[0, 5, "PERSON"]]}
+    assert attempt([plain]) == {
+        "file": str(tmp_path / "file.jsonl"), "format": "doccano", "dry_run": True, "documents_added": 1,
+        "documents_unchanged": 0, "sentences": 1, "events": {"alice": 1}, "gold": 0, "unchanged": 0, "warnings": []}
+    not_plain = [
+        [{"text": "Alice left.", "label": ["FACT"]}],  # a category
+        [plain, {"text": "Bob", "label": [[0, 4, "PERSON"]]}],  # a span past the text
+        [{"text": "Alice left.", "label": [[0, 5, "PERSN"]]}],  # an unknown label
+        [{"text": "Alice left.", "label": [[0, 5, "PERSON"]], "meta": {"a": 1}}],  # meta for the registry
+        [{"text": "Alice left.", "sentence_id": "x-s0001"}],  # a tagline sentence id
+        [{"text": "Alice left.", "label": [[0.0, 5, "PERSON"]]}],  # a float offset
+        [{"id": 1, "text": "Alice left."}, {"id": 1, "text": "Bob left."}],  # one id twice
+        [{"text": " ", "label": []}],  # no text
+        [{"text": "a\u0000b"}],  # a NUL character
+    ]
+    for records in not_plain:
+        assert attempt(records) is None, records
+    assert attempt([plain]) is not None
+    import_file(workspace, tmp_path / "file.jsonl", fmt="doccano", annotator="alice")
+    assert attempt([plain]) is None  # its document is in the workspace now: the general path says it is unchanged
+
+
+def test_a_bad_record_at_the_end_of_a_large_plain_file_is_refused_with_nothing_written(tmp_path, monkeypatch):
+    workspace = init_workspace(tmp_path / "ws", language="en")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(bulk, "CHUNK_LINES", 100)
+    records = [{"text": f"Alice Moreau said so, item {number}.", "label": [[0, 12, "PERSON"]]} for number in range(999)]
+    records.append({"text": "Bob", "label": [[0, 4, "PERSON"]]})
+    Path("big.jsonl").write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    before = workspace_files(workspace.root)
+    result = CliRunner().invoke(cli, ["import", "big.jsonl", "--format", "doccano", "-a", "alice",
+                                      "-w", str(workspace.root)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1].startswith(
+        "Error: big.jsonl:1000: span 0:4 PERSON is outside the text (3 characters) or empty")
+    assert workspace_files(workspace.root) == before
+
+
+CONLL = """-DOCSTART- -X- O O
+
+Alice NNP B-PERSON
+Moreau NNP I-PERSON
+left VBD O
+Paris NNP B-GPE
+. . O
+
+He PRP O
+did VBD O
+n't RB O
+say VB O
+( ( O
+yet RB O
+) ) O
+. . O
+
+Émile NNP B-PERSON
+met VBD O
+東京 NNP B-GPE
+"""
+
+
+def label_studio_tasks() -> list[dict]:
+    def result(start: int, end: int, text: str, label: str) -> dict:
+        return {"from_name": "label", "to_name": "text", "type": "labels",
+                "value": {"start": start, "end": end, "text": text, "labels": [label]}}
+
+    return [
+        {"id": 1, "data": {"text": "Alice Moreau left Paris.", "origin": "web", "page": 3}, "annotations": [
+            {"completed_by": {"email": "alice@example.com"},
+             "result": [result(18, 23, "Paris", "GPE"), result(0, 12, "Alice Moreau", "PERSON"),
+                        result(18, 23, "Paris", "GPE")]},
+            {"completed_by": {"email": "bob@example.com"}, "result": [result(0, 5, "Alice", "PERSON")]}]},
+        {"id": 2, "data": {"text": "Nothing to see."}, "annotations": [
+            {"completed_by": {"email": "bob@example.com"}, "result": []}]},
+        {"id": 3, "data": {"text": "Not annotated yet."}, "annotations": []},
+        {"id": 4, "data": {"text": "Émile 😀 met Bob."}, "annotations": [
+            {"completed_by": {"email": "alice@example.com"}, "result": [result(12, 15, "Bob", "PERSON")]}]},
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["conll", "label-studio"])
+def test_plain_records_of_any_reader_are_written_as_the_general_path_writes_them(tmp_path, monkeypatch, fmt):
+    from tagline.annotate.interop import bulk_records
+
+    source = tmp_path / ("file.conll" if fmt == "conll" else "file.json")
+    if fmt == "conll":
+        source.write_text(CONLL, encoding="utf-8")
+    else:
+        source.write_text(json.dumps(label_studio_tasks(), ensure_ascii=False, indent=1), encoding="utf-8")
+    annotator = {"annotator": "carol"} if fmt == "conll" else {}
+    taken = []
+    real = bulk_records.import_plain_records
+
+    def watched(*arguments, **options):
+        taken.append(real(*arguments, **options))
+        return taken[-1]
+
+    results = {}
+    for name in ("bulk", "general"):
+        workspace = init_workspace(tmp_path / name, language="en")
+        with monkeypatch.context() as patch:
+            patch.setattr(bulk_records, "import_plain_records", watched if name == "bulk" else lambda *a, **k: None)
+            summary = import_file(workspace, source, fmt=fmt, split="train", **annotator)
+        results[name] = summary, workspace_files(workspace.root)
+    assert taken and taken[0] is not None  # the records were plain: the bulk path wrote them
+    assert results["bulk"] == results["general"]
+    files = results["bulk"][1]
+    assert '"split":"train"' in files["sentences.jsonl"]
+    assert fmt == "conll" or '"meta":{"origin":"web","page":3}' in files["documents.jsonl"]
+    assert len([name for name in files if name.startswith("annotations/")]) == (1 if fmt == "conll" else 2)
+
+
+def test_the_lines_of_a_file_read_a_block_at_a_time_are_its_lines():
+    import random
+
+    chooser = random.Random(7)
+    for _ in range(500):
+        data = bytes(chooser.choice(b"ab\n") for _ in range(chooser.randint(0, 30)))
+        for block in (0, 1, 2, 5, 1 << 23):
+            assert list(bulk._lines(data, block)) == data.split(b"\n"), (data, block)
