@@ -210,3 +210,35 @@ def test_the_lines_of_a_file_read_a_block_at_a_time_are_its_lines():
         data = bytes(chooser.choice(b"ab\n") for _ in range(chooser.randint(0, 30)))
         for block in (0, 1, 2, 5, 1 << 23):
             assert list(bulk._lines(data, block)) == data.split(b"\n"), (data, block)
+
+
+@pytest.mark.parametrize("way", ["doccano in bulk", "conll in bulk", "doccano record by record"])
+def test_every_import_path_leaves_the_sentence_index_and_the_answer_fold_of_what_it_wrote(tmp_path, monkeypatch,
+                                                                                          way):
+    """So the first session after an import opens warm, whichever path wrote it."""
+    from tagline.annotate import answer_index as folding
+    from tagline.corpus import sentence_index as indexing
+
+    monkeypatch.setattr(folding, "SAVE_AFTER", 0)
+    workspace = init_workspace(tmp_path / "ws", language="en")
+    if way.startswith("conll"):
+        source = tmp_path / "file.conll"
+        source.write_text(CONLL, encoding="utf-8")
+        options = {"fmt": "conll", "annotator": "alice"}
+    else:
+        source = write_mixed(tmp_path / "file.jsonl")
+        label_map = tmp_path / "map.json"
+        label_map.write_text('{"Person": "PERSON", "Misc": ""}', encoding="utf-8")
+        options = {"fmt": "doccano", "annotator": "alice", "label_map": label_map}
+    if way.endswith("record by record"):
+        from tagline.annotate.interop import bulk_records
+
+        monkeypatch.setattr(importing_module, "_bulk", lambda *arguments: None)
+        monkeypatch.setattr(bulk_records, "import_plain_records", lambda *arguments: None)
+    import_file(workspace, source, **options)
+    answers = workspace.annotation_path("alice")
+    saved = folding._load(workspace.build_dir / "index" / "answers-alice.npz", answers)
+    assert saved is not None and saved.covered == answers.stat().st_size
+    status = os.stat(workspace.sentences_path)
+    [index] = (workspace.build_dir / "index").glob("sentences-*.npy")
+    assert index.name == f"sentences-v{indexing.INDEX_VERSION}-{status.st_size}-{status.st_mtime_ns}-{status.st_ino}.npy"

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from tagline.annotate.formats.common import plural
+from tagline.annotate.interop.writing import keep_indexes_current
 from tagline.corpus.progress import ProgressCallback
 from tagline.corpus.readers import MAX_JSON_DEPTH, doc_id_from, unstorable_character
 from tagline.corpus.workspace import Workspace
@@ -106,6 +107,8 @@ def import_jsonl_spans(job: BulkImport, *, dry_run: bool) -> dict[str, Any] | No
             summary = _summary(job, checked, dry_run)
             if not dry_run:
                 _write(job, data, checked, config)
+                keep_indexes_current(job.workspace, True, [job.annotator] if checked.holds_spans and checked.answered
+                                     else [], job.progress)
     except _NotPlain:
         return None
     return summary

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from tagline.annotate.formats.common import ForeignRecord, plural
 from tagline.annotate.interop.bulk import ENCODE_LINES, existing_answers_on
+from tagline.annotate.interop.writing import keep_indexes_current
 from tagline.corpus.progress import ProgressCallback
 from tagline.corpus.readers import doc_id_from
 from tagline.corpus.workspace import Workspace
@@ -44,6 +45,7 @@ def import_plain_records(workspace: Workspace, records: list[ForeignRecord], pat
                "gold": 0, "unchanged": 0, "warnings": warnings}
     if not dry_run:
         _write(workspace, records, doc_ids, path, config, fmt, encoding, progress)
+        keep_indexes_current(workspace, True, [name for name, count in events.items() if count], progress)
     return summary
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
@@ -40,15 +42,23 @@ def write_import(workspace: Workspace, new_documents: list, events_by_annotator:
             workspace.annotations_dir.mkdir(exist_ok=True)
             for name, events in sorted(events_by_annotator.items()):
                 transaction.append(workspace.annotation_path(name), events, journal=False)
-    # The indexes are caches outside the journal: brought up to date once the import is whole.
-    if new_documents:
+    keep_indexes_current(workspace, bool(new_documents), events_by_annotator, progress)
+
+
+def keep_indexes_current(workspace: Workspace, documents: bool, annotators: Iterable[str],
+                         progress: ProgressCallback = no_progress) -> None:
+    """Bring the sentence index (when ``documents`` were added) and the saved answer folds of
+    ``annotators`` up to date once an import is whole, so the next session opens warm. They are
+    caches outside the journal, checked against the files on every read."""
+    if documents:
         from tagline.corpus.sentence_index import keep_index_current
 
         progress(0, None, "indexing sentences")
         keep_index_current(workspace)
-    if events_by_annotator:
+    names = sorted(annotators)
+    if names:
         from tagline.annotate.answer_index import keep_fold_current
 
         progress(0, None, "indexing answers")
-        for name in sorted(events_by_annotator):
+        for name in names:
             keep_fold_current(workspace, name)
