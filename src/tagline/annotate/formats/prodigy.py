@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from json.encoder import encode_basestring
+from json.encoder import encode_basestring, encode_basestring_ascii
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,7 +26,7 @@ from tagline.annotate.formats.common import (
     json_records,
     plural,
 )
-from tagline.annotate.formats.tokens import export_tokens
+from tagline.annotate.formats.tokens import evenly_spaced_words, export_tokens, word_spans
 from tagline.errors import InputError
 
 SPAN_VIEWS = frozenset({"ner_manual", "spans_manual", "ner"})
@@ -277,19 +277,86 @@ def _entity_line(record: dict, sentence: dict, spans: list[dict]) -> str:
     view and the answer) as ``json.dumps(record, ensure_ascii=False)`` writes it. The tokens, most of
     the record, are written from :data:`TOKEN_JSON` rather than made dicts and encoded one by one."""
     text = sentence["text"]
-    tokens = _tokens(text, sentence.get("lang", "en"), spans)
-    starts = {start: index for index, (start, _, _) in enumerate(tokens)}
-    ends = {end: index for index, (_, end, _) in enumerate(tokens)}
-    written = []
-    for span in spans:
-        item = {"start": span["start"], "end": span["end"], "text": span["text"], "label": span["label"]}
-        if span["start"] in starts and span["end"] in ends:
-            item["token_start"], item["token_end"] = starts[span["start"]], ends[span["end"]]
-        written.append(item)
-    token_json = ", ".join([TOKEN_JSON % (encode_basestring(text[start:end]), start, end, index,
-                                          "true" if space else "false")
-                            for index, (start, end, space) in enumerate(tokens)])
+    lang = sentence.get("lang", "en")
+    cuts = {offset for span in spans for offset in (span["start"], span["end"])}
+    even = evenly_spaced_words(text, lang, cuts) if text.strip() and not jsontext.ESCAPED.search(text) else None
+    if even is not None:  # the usual sentence: its words written as they are
+        words, starts = even
+        token_json = ", ".join([
+            _EVEN_TOKEN % (word[:-1], start, following - 1, index, "true") if word[-1] == " " else
+            _EVEN_TOKEN % (word, start, following, index, "false")
+            for index, (word, start, following) in enumerate(zip(words, starts, starts[1:]))])
+        written = [_written_span(span, next(((first, stop - 1) for first, stop, _ in word_spans(words, starts, [span])),
+                                            None)) for span in spans]
+    else:
+        tokens = _tokens(text, lang, spans)
+        first_token = {start: index for index, (start, _, _) in enumerate(tokens)}
+        last_token = {end: index for index, (_, end, _) in enumerate(tokens)}
+        written = [_written_span(span, (first_token[span["start"]], last_token[span["end"]])
+                                 if span["start"] in first_token and span["end"] in last_token else None)
+                   for span in spans]
+        token_json = ", ".join([TOKEN_JSON % (encode_basestring(text[start:end]), start, end, index,
+                                              "true" if space else "false")
+                                for index, (start, end, space) in enumerate(tokens)])
+    made = _entity_json(record, written, token_json)
+    if made is not None:
+        return made
     # text, meta, the hashes and the annotator, which come before the tokens
     head = jsontext.dumps(_hashed({**record, "spans": written}, keys=tuple(record)))
     tail = jsontext.dumps({"spans": written, "_view_id": "ner_manual", "answer": "accept"})
     return f"{head[:-1]}, \"tokens\": [{token_json}], {tail[1:]}"
+
+
+# The spans of an entity record, as json.dumps writes them in the record and (sorted keys, no spaces,
+# ASCII) for its task hash, with and without their tokens.
+_SPAN = '{"start": %d, "end": %d, "text": %s, "label": %s}'
+_SPAN_ON_TOKENS = '{"start": %d, "end": %d, "text": %s, "label": %s, "token_start": %d, "token_end": %d}'
+_HASHED_SPAN = '{"end":%d,"label":%s,"start":%d,"text":%s}'
+_HASHED_SPAN_ON_TOKENS = '{"end":%d,"label":%s,"start":%d,"text":%s,"token_end":%d,"token_start":%d}'
+
+
+def _entity_json(record: dict, written: list[dict], token_json: str) -> str | None:
+    """The line :func:`_entity_line` makes, with its hashes, written from templates rather than by
+    ``json`` (whose encoder costs more to set up for each value than these lines take to write), for
+    the record every export makes (its text, its sentence id, an annotator or none); None for any other."""
+    if set(record) - {"text", "meta", "_annotator_id"} or set(record["meta"]) != {"sentence_id"} \
+            or not all(type(value) is str for value in (record["text"], record["meta"]["sentence_id"],
+                                                          record.get("_annotator_id", ""))) \
+            or not all(type(span["start"]) is int and type(span["end"]) is int and type(span["text"]) is str
+                       and type(span["label"]) is str for span in written):
+        return None
+    text = record["text"]
+    spans, hashed = [], []
+    for span in written:
+        covered, label = span["text"], span["label"]
+        if "token_start" in span:
+            spans.append(_SPAN_ON_TOKENS % (span["start"], span["end"], encode_basestring(covered),
+                                            encode_basestring(label), span["token_start"], span["token_end"]))
+            hashed.append(_HASHED_SPAN_ON_TOKENS % (span["end"], encode_basestring_ascii(label), span["start"],
+                                                    encode_basestring_ascii(covered), span["token_end"],
+                                                    span["token_start"]))
+        else:
+            spans.append(_SPAN % (span["start"], span["end"], encode_basestring(covered), encode_basestring(label)))
+            hashed.append(_HASHED_SPAN % (span["end"], encode_basestring_ascii(label), span["start"],
+                                          encode_basestring_ascii(covered)))
+    input_hash = _murmur("text=" + encode_basestring_ascii(text))
+    head = (f'{{"text": {encode_basestring(text)}, "meta": {{"sentence_id": '
+            f'{encode_basestring(record["meta"]["sentence_id"])}}}, "_input_hash": {input_hash}')
+    if written:  # Prodigy's task hash: of the spans, the one task key the record has
+        head += f', "_task_hash": {_murmur(str(input_hash) + "spans=[" + ",".join(hashed) + "]")}'
+    if "_annotator_id" in record:
+        head += f', "_annotator_id": {encode_basestring(record["_annotator_id"])}'
+    return (f'{head}, "tokens": [{token_json}], "spans": [{", ".join(spans)}], "_view_id": "ner_manual", '
+            '"answer": "accept"}')
+
+
+# A token of an evenly spaced sentence, whose words JSON writes as they are.
+_EVEN_TOKEN = '{"text": "%s", "start": %d, "end": %d, "id": %d, "ws": %s}'
+
+
+def _written_span(span: dict, tokens: tuple[int, int] | None) -> dict:
+    """A span as the record holds it, with its first and last token when it starts and ends on tokens."""
+    item = {"start": span["start"], "end": span["end"], "text": span["text"], "label": span["label"]}
+    if tokens is not None:
+        item["token_start"], item["token_end"] = tokens
+    return item

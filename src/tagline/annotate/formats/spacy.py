@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from collections import Counter
 from collections.abc import Iterator
 from json.encoder import encode_basestring
@@ -15,7 +14,7 @@ from operator import add
 from pathlib import Path
 from typing import BinaryIO
 
-from tagline.annotate.formats import common
+from tagline.annotate.formats import common, jsontext
 from tagline.annotate.formats.common import (
     ExportData,
     ExportResult,
@@ -338,8 +337,6 @@ _PARAGRAPH = ('   {\n    "raw": %s,\n    "tagline_sentence_id": %s,\n    "senten
               '     }\n    ]%s\n   }')
 _TOKEN = '       {\n        "id": %d,\n        "orth": %s,\n        "space": "%s",\n        "ner": %s\n       }'
 _CATEGORY = '     {\n      "label": %s,\n      "value": %s\n     }'
-# What json writes escaped in a string (ensure_ascii=False): a text without any is written as it is.
-_ESCAPED = re.compile(r'[\x00-\x1f\\"]')
 # A token of an evenly spaced sentence in three parts: up to its word (made once for each place in a
 # sentence), the word with the space after it, and what follows (once for each tag). The space is
 # then moved from the word to `space`: a word never ends with a space otherwise.
@@ -357,7 +354,7 @@ def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts
     counts["overlapping"] += n_overlapping
     counts["untrimmed"] += n_untrimmed
     lang = sentence.get("lang", "en")
-    even = evenly_spaced_words(text, lang, cuts) if _ESCAPED.search(text) is None else None
+    even = evenly_spaced_words(text, lang, cuts) if jsontext.ESCAPED.search(text) is None else None
     if even is not None:  # the usual sentence
         words = even[0]
         spans = word_spans(words, even[1], aligned) if entities else []

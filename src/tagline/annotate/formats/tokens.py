@@ -256,9 +256,6 @@ def spacy_words(text: str, tokens: list[tuple[int, int]]) -> list[tuple[int, int
 
 # An English token (tagline.corpus.tokenize) and the one space after it, if any.
 _EN_SPACED_TOKEN = re.compile(rf"(?:{EN_TOKEN.pattern}) ?")
-# White space at the start, white space other than a space, or two spaces: a text whose words are
-# not simply its tokens, each with the space after it.
-_UNEVEN_SPACE = re.compile(r"^\s|[^\S ]|  ")
 
 
 def spaced_words(text: str, lang: str, cuts: set[int]) -> list[tuple[int, int, bool]]:
@@ -274,7 +271,9 @@ def evenly_spaced_words(text: str, lang: str, cuts: set[int]) -> tuple[list[str]
 
     Such a text is its tokens, each followed by a space or not: one pattern reads them all at once,
     and the offsets are the running sum of their lengths."""
-    if lang != "en" or not text or _UNEVEN_SPACE.search(text):
+    # White space at the start, two spaces, or white space other than a space (none is printable; nor
+    # are control and format characters, which go the long way too): words that are not simply tokens.
+    if lang != "en" or not text or text[0] == " " or "  " in text or not text.isprintable():
         return None
     words = _EN_SPACED_TOKEN.findall(text)
     starts = list(accumulate(map(len, words), initial=0))
