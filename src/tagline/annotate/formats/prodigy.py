@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from bisect import bisect_left
 from collections import Counter
+from itertools import islice, repeat
 from json.encoder import encode_basestring, encode_basestring_ascii
+from operator import mod, sub
 from pathlib import Path
 from typing import BinaryIO
 
@@ -281,13 +285,13 @@ def _entity_line(record: dict, sentence: dict, spans: list[dict]) -> str:
     cuts = {offset for span in spans for offset in (span["start"], span["end"])}
     even = evenly_spaced_words(text, lang, cuts) if text.strip() and not jsontext.ESCAPED.search(text) else None
     if even is not None:  # the usual sentence: its words written as they are
+        made = _even_entity_json(record, *even, spans)
+        if made is not None:
+            return made
         words, starts = even
-        token_json = ", ".join([
-            _EVEN_TOKEN % (word[:-1], start, following - 1, index, "true") if word[-1] == " " else
-            _EVEN_TOKEN % (word, start, following, index, "false")
-            for index, (word, start, following) in enumerate(zip(words, starts, starts[1:]))])
         written = [_written_span(span, next(((first, stop - 1) for first, stop, _ in word_spans(words, starts, [span])),
                                             None)) for span in spans]
+        token_json = _even_tokens(words, starts)
     else:
         tokens = _tokens(text, lang, spans)
         first_token = {start: index for index, (start, _, _) in enumerate(tokens)}
@@ -319,13 +323,10 @@ def _entity_json(record: dict, written: list[dict], token_json: str) -> str | No
     """The line :func:`_entity_line` makes, with its hashes, written from templates rather than by
     ``json`` (whose encoder costs more to set up for each value than these lines take to write), for
     the record every export makes (its text, its sentence id, an annotator or none); None for any other."""
-    if set(record) - {"text", "meta", "_annotator_id"} or set(record["meta"]) != {"sentence_id"} \
-            or not all(type(value) is str for value in (record["text"], record["meta"]["sentence_id"],
-                                                          record.get("_annotator_id", ""))) \
-            or not all(type(span["start"]) is int and type(span["end"]) is int and type(span["text"]) is str
-                       and type(span["label"]) is str for span in written):
+    if not _plain_record(record) or not all(type(span["start"]) is int and type(span["end"]) is int
+                                            and type(span["text"]) is str and type(span["label"]) is str
+                                            for span in written):
         return None
-    text = record["text"]
     spans, hashed = [], []
     for span in written:
         covered, label = span["text"], span["label"]
@@ -339,19 +340,73 @@ def _entity_json(record: dict, written: list[dict], token_json: str) -> str | No
             spans.append(_SPAN % (span["start"], span["end"], encode_basestring(covered), encode_basestring(label)))
             hashed.append(_HASHED_SPAN % (span["end"], encode_basestring_ascii(label), span["start"],
                                           encode_basestring_ascii(covered)))
+    return _entity_record(record, token_json, spans, hashed)
+
+
+# A token of an evenly spaced sentence, whose words JSON writes as they are.
+_EVEN_TOKEN = '{"text": "%s", "start": %d, "end": %d, "id": %d, "ws": %s}'
+_WS = ("false", "true")
+
+
+def _even_tokens(words: list[str], starts: list[int]) -> str:
+    """The tokens of an evenly spaced sentence (:func:`evenly_spaced_words`) as the record's JSON
+    writes them, each formatted from :data:`_EVEN_TOKEN` without a Python step of its own."""
+    count = len(words)
+    spaced = list(map(str.endswith, words, repeat(" ", count)))
+    ends = map(sub, islice(starts, 1, None), spaced)
+    return ", ".join(map(mod, repeat(_EVEN_TOKEN, count),
+                         zip(map(str.rstrip, words), starts, ends, range(count), map(_WS.__getitem__, spaced))))
+
+
+def _even_entity_json(record: dict, words: list[str], starts: list[int], spans: list[dict]) -> str | None:
+    """:func:`_entity_line` of an evenly spaced sentence, for the record every export makes (see
+    :func:`_entity_json`), its spans and their tokens found and written in one step each; None
+    for any other record."""
+    if not _plain_record(record):
+        return None
+    count = len(words)
+    written, hashed = [], []
+    for span in spans:
+        start, end, covered, label = span["start"], span["end"], span["text"], span["label"]
+        if type(start) is not int or type(end) is not int or type(covered) is not str or type(label) is not str:
+            return None
+        first, last = bisect_left(starts, start), bisect_left(starts, end) - 1
+        if first < count and starts[first] == start and 0 <= last < count \
+                and starts[last + 1] - (words[last][-1] == " ") == end:  # a token starts and one ends there
+            written.append(_SPAN_ON_TOKENS % (start, end, encode_basestring(covered), _label_json(label), first, last))
+            hashed.append(_HASHED_SPAN_ON_TOKENS % (end, _label_ascii(label), start, encode_basestring_ascii(covered),
+                                                    last, first))
+        else:
+            written.append(_SPAN % (start, end, encode_basestring(covered), _label_json(label)))
+            hashed.append(_HASHED_SPAN % (end, _label_ascii(label), start, encode_basestring_ascii(covered)))
+    return _entity_record(record, _even_tokens(words, starts), written, hashed)
+
+
+_label_json = functools.cache(encode_basestring)  # the few labels, each written many times
+_label_ascii = functools.cache(encode_basestring_ascii)
+
+
+def _plain_record(record: dict) -> bool:
+    """Whether ``record`` is what every export makes of a sentence: its text, a meta with its sentence
+    id, and the annotator's name or none, all strings."""
+    return not (set(record) - {"text", "meta", "_annotator_id"}) and set(record["meta"]) == {"sentence_id"} \
+        and all(type(value) is str for value in (record["text"], record["meta"]["sentence_id"],
+                                                 record.get("_annotator_id", "")))
+
+
+def _entity_record(record: dict, token_json: str, spans: list[str], hashed: list[str]) -> str:
+    """A plain record's (:func:`_plain_record`) entity line from the JSON of its tokens and spans, and of
+    its spans as its task hash is taken of them."""
+    text = record["text"]
     input_hash = _murmur("text=" + encode_basestring_ascii(text))
     head = (f'{{"text": {encode_basestring(text)}, "meta": {{"sentence_id": '
             f'{encode_basestring(record["meta"]["sentence_id"])}}}, "_input_hash": {input_hash}')
-    if written:  # Prodigy's task hash: of the spans, the one task key the record has
+    if spans:  # Prodigy's task hash: of the spans, the one task key the record has
         head += f', "_task_hash": {_murmur(str(input_hash) + "spans=[" + ",".join(hashed) + "]")}'
     if "_annotator_id" in record:
         head += f', "_annotator_id": {encode_basestring(record["_annotator_id"])}'
     return (f'{head}, "tokens": [{token_json}], "spans": [{", ".join(spans)}], "_view_id": "ner_manual", '
             '"answer": "accept"}')
-
-
-# A token of an evenly spaced sentence, whose words JSON writes as they are.
-_EVEN_TOKEN = '{"text": "%s", "start": %d, "end": %d, "id": %d, "ws": %s}'
 
 
 def _written_span(span: dict, tokens: tuple[int, int] | None) -> dict:
