@@ -171,3 +171,18 @@ def test_a_prodigy_entity_record_is_the_line_json_dumps_writes_for_its_dict(text
     assert decoded["tokens"] == tokens and "".join(t["text"] + " " * t["ws"] for t in tokens) == text
     assert list(decoded) == ["text", "meta", "_input_hash", "_task_hash", "_annotator_id", "tokens", "spans", "_view_id", "answer"]
     assert line == json.dumps(decoded, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("words", [3, 2500])  # a sentence past the offsets whose text is made once (4,096)
+def test_a_prodigy_evenly_spaced_sentence_is_written_as_its_tokens_one_by_one_are(words):
+    from tagline.annotate.formats.prodigy import _entity_line, _tokens
+
+    text = " ".join(["Acme", "Corp's", "profits,", "rose"] * words) + "."
+    spans = [{"start": 0, "end": 4, "text": "Acme", "label": "ORG"},
+             {"start": len(text) - 5, "end": len(text) - 1, "text": "rose", "label": "EVENT"}]
+    record = {"text": text, "meta": {"sentence_id": "d-s0001"}}
+    decoded = json.loads(_entity_line(dict(record), {"id": "d-s0001", "text": text, "lang": "en"}, spans))
+    assert decoded["tokens"] == [{"text": text[s:e], "start": s, "end": e, "id": i, "ws": ws}
+                                 for i, (s, e, ws) in enumerate(_tokens(text, "en", spans))]
+    assert [(span["token_start"], span["token_end"]) for span in decoded["spans"]] == \
+        [(0, 0), (len(decoded["tokens"]) - 2, len(decoded["tokens"]) - 2)]
