@@ -186,3 +186,21 @@ def test_a_prodigy_evenly_spaced_sentence_is_written_as_its_tokens_one_by_one_ar
                                  for i, (s, e, ws) in enumerate(_tokens(text, "en", spans))]
     assert [(span["token_start"], span["token_end"]) for span in decoded["spans"]] == \
         [(0, 0), (len(decoded["tokens"]) - 2, len(decoded["tokens"]) - 2)]
+
+
+def test_a_spacy_paragraph_of_more_words_than_its_token_heads_are_made_for_is_json_dumps():
+    from tagline.annotate.formats import spacy
+    from tagline.annotate.formats.tokens import evenly_spaced_words
+
+    text = " ".join(["Acme", "Corp's", "profits,", "rose"] * 400) + "."  # 2,000 tokens, beyond the 1,024 made once
+    words, _ = evenly_spaced_words(text, "en", set())
+    tokens = spacy._even_tokens(words, None)
+    decoded = json.loads(tokens)
+    assert [token["id"] for token in decoded] == list(range(len(words)))
+    assert "".join(token["orth"] + token["space"] for token in decoded) == text
+    wrapped: object = decoded
+    for _ in range(6):  # the depth of a paragraph's tokens in the file
+        wrapped = [wrapped]
+    opened = "".join(" " * level + "[\n" for level in range(6))
+    closed = "".join("\n" + " " * level + "]" for level in reversed(range(6)))
+    assert opened + " " * 6 + tokens + closed == json.dumps(wrapped, ensure_ascii=False, indent=1)

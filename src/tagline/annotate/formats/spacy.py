@@ -285,7 +285,7 @@ def _write_documents(data: ExportData, out: BinaryIO, documents: Iterator[list[s
     pending: list[str] = []
     pending_sentences = 0
     for paragraphs in documents:
-        pending.append(_DOCUMENT % (written + len(pending), ",\n".join(paragraphs)))
+        pending.append(_DOCUMENT % (written + len(pending), jsontext.indented_array(paragraphs, 2)))
         sentences += len(paragraphs)
         pending_sentences += len(paragraphs)
         if pending_sentences >= common.CHUNK:
@@ -330,19 +330,22 @@ def _documents_gathered(data: ExportData, counts: Counter[str]) -> Iterator[list
 
 
 # The parts of the file as json.dumps(documents, ensure_ascii=False, indent=1) writes them, each at its
-# depth: a document, a paragraph, a token and a category. Most of the file is tokens: made from these
-# rather than as dicts encoded and indented.
-_DOCUMENT = ' {\n  "id": %d,\n  "paragraphs": [\n%s\n  ]\n }'
-_PARAGRAPH = ('   {\n    "raw": %s,\n    "tagline_sentence_id": %s,\n    "sentences": [\n     {\n      "tokens": %s\n'
-              '     }\n    ]%s\n   }')
-_TOKEN = '       {\n        "id": %d,\n        "orth": %s,\n        "space": "%s",\n        "ner": %s\n       }'
-_CATEGORY = '     {\n      "label": %s,\n      "value": %s\n     }'
+# depth (jsontext.template): a document, a paragraph (with and without cats), a token and a category.
+# Most of the file is tokens: made from these rather than as dicts encoded and indented.
+_SLOT = jsontext.SLOT
+_DOCUMENT = jsontext.template({"id": _SLOT, "paragraphs": _SLOT}, 1)
+_PARAGRAPH = jsontext.template({"raw": _SLOT, "tagline_sentence_id": _SLOT, "sentences": [{"tokens": _SLOT}]}, 3)
+_PARAGRAPH_CATS = jsontext.template({"raw": _SLOT, "tagline_sentence_id": _SLOT, "sentences": [{"tokens": _SLOT}],
+                                     "cats": _SLOT}, 3)
+_TOKEN = jsontext.template({"id": _SLOT, "orth": _SLOT, "space": _SLOT, "ner": _SLOT}, 7)
+_CATEGORY = jsontext.template({"label": _SLOT, "value": _SLOT}, 5)
 # A token of an evenly spaced sentence in three parts: up to its word (made once for each place in a
 # sentence), the word with the space after it, and what follows (once for each tag). The space is
 # then moved from the word to `space`: a word never ends with a space otherwise.
-_TOKEN_HEADS: list[str] = []
-_TOKEN_TAIL = '",\n        "space": "",\n        "ner": %s\n       }'
-_SPACE_IN_WORD, _SPACE_AFTER_WORD = ' ",\n        "space": ""', '",\n        "space": " "'
+_BEFORE_ID, _BEFORE_ORTH, _BEFORE_SPACE, _BEFORE_NER, _AFTER_NER = _TOKEN.split("%s")
+_TOKEN_HEADS = [(",\n" if index else "") + _BEFORE_ID + str(index) + _BEFORE_ORTH + '"' for index in range(1024)]
+_TOKEN_TAIL = '"' + _BEFORE_SPACE + '""' + _BEFORE_NER + "%s" + _AFTER_NER
+_SPACE_IN_WORD, _SPACE_AFTER_WORD = ' "' + _BEFORE_SPACE + '""', '"' + _BEFORE_SPACE + '" "'
 
 
 def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts: Counter[str]) -> str:
@@ -363,39 +366,35 @@ def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts
         spaced = spaced_words(text, lang, cuts)
         tags = encode_tags(len(spaced), token_spans(spaced, aligned), "biluo") if entities else \
             [MISSING] * len(spaced)
-        tokens = _items([_TOKEN % (index, encode_basestring(text[start:end]), " " if space else "", _json_string(tag))
-                         for index, ((start, end, space), tag) in enumerate(zip(spaced, tags))], "      ")
+        tokens = jsontext.indented_array([
+            _TOKEN % (index, encode_basestring(text[start:end]), '" "' if space else '""', _json_string(tag))
+            for index, ((start, end, space), tag) in enumerate(zip(spaced, tags))], 6)
     claim = current.get(("claim_type", None))
-    cats = ""
-    if claim is not None:
-        categories = [_CATEGORY % (_json_string(label), "1.0" if label == claim["label"] else "0.0")
-                      for label in claim_labels]
-        cats = ",\n    \"cats\": " + _items(categories, "    ")
-    return _PARAGRAPH % (encode_basestring(text), encode_basestring(sentence["id"]), tokens, cats)
+    if claim is None:
+        return _PARAGRAPH % (encode_basestring(text), encode_basestring(sentence["id"]), tokens)
+    categories = [_CATEGORY % (_json_string(label), "1.0" if label == claim["label"] else "0.0")
+                  for label in claim_labels]
+    return _PARAGRAPH_CATS % (encode_basestring(text), encode_basestring(sentence["id"]), tokens,
+                              jsontext.indented_array(categories, 4))
 
 
 def _even_tokens(words: list[str], tags: list[str] | None) -> str:
     """The JSON array of the tokens of :func:`evenly_spaced_words` (``tags``: None when not
     annotated), the words written as they are (the sentence holds nothing JSON escapes)."""
     count = len(words)
-    while len(_TOKEN_HEADS) < count:
-        index = len(_TOKEN_HEADS)
-        _TOKEN_HEADS.append((",\n" if index else "") + f'       {{\n        "id": {index},\n        "orth": "')
     if not count:
         return "[]"
+    heads = _TOKEN_HEADS[:count]
+    if count > len(heads):  # a long sentence: the heads past those made once, for it alone
+        heads += [",\n" + _BEFORE_ID + str(index) + _BEFORE_ORTH + '"' for index in range(len(heads), count)]
     tails = [_tag_tail(MISSING)] * count if tags is None else list(map(_tag_tail, tags))
-    joined = "".join(map(add, _TOKEN_HEADS[:count], map(add, words, tails)))
+    joined = "".join(map(add, heads, map(add, words, tails)))
     return "[\n" + joined.replace(_SPACE_IN_WORD, _SPACE_AFTER_WORD) + "\n      ]"
 
 
 @functools.cache
 def _tag_tail(tag: str) -> str:
     return _TOKEN_TAIL % encode_basestring(tag)
-
-
-def _items(items: list[str], indent: str) -> str:
-    """A JSON array of items already indented, closed at ``indent``."""
-    return "[\n" + ",\n".join(items) + "\n" + indent + "]" if items else "[]"
 
 
 @functools.cache
