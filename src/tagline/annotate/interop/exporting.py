@@ -79,8 +79,7 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
         data = ExportData(sentences=sentences, answers=answers, annotator=annotator, config=workspace.config,
                           document_text=document_text, formula_escape=formula_escape, question=question,
                           account=account, conll_comments=conll_comments)
-        written = _Written(spec.load_writer(), data)
-        content, also_written = _write(spec.folder, out, written, force)
+        content, also_written = _write(spec.folder, out, written := _Written(spec.load_writer(), data), force)
     result, warnings = written.result, list(written.result.warnings)
     if written.orphaned:
         warnings.insert(0, f"{plural(written.orphaned, 'sentence')} with answers no longer in sentences.jsonl "
