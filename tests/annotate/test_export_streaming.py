@@ -171,3 +171,36 @@ def test_a_prodigy_entity_record_is_the_line_json_dumps_writes_for_its_dict(text
     assert decoded["tokens"] == tokens and "".join(t["text"] + " " * t["ws"] for t in tokens) == text
     assert list(decoded) == ["text", "meta", "_input_hash", "_task_hash", "_annotator_id", "tokens", "spans", "_view_id", "answer"]
     assert line == json.dumps(decoded, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("words", [3, 2500])  # a sentence past the offsets whose text is made once (4,096)
+def test_a_prodigy_evenly_spaced_sentence_is_written_as_its_tokens_one_by_one_are(words):
+    from tagline.annotate.formats.prodigy import _entity_line, _tokens
+
+    text = " ".join(["Acme", "Corp's", "profits,", "rose"] * words) + "."
+    spans = [{"start": 0, "end": 4, "text": "Acme", "label": "ORG"},
+             {"start": len(text) - 5, "end": len(text) - 1, "text": "rose", "label": "EVENT"}]
+    record = {"text": text, "meta": {"sentence_id": "d-s0001"}}
+    decoded = json.loads(_entity_line(dict(record), {"id": "d-s0001", "text": text, "lang": "en"}, spans))
+    assert decoded["tokens"] == [{"text": text[s:e], "start": s, "end": e, "id": i, "ws": ws}
+                                 for i, (s, e, ws) in enumerate(_tokens(text, "en", spans))]
+    assert [(span["token_start"], span["token_end"]) for span in decoded["spans"]] == \
+        [(0, 0), (len(decoded["tokens"]) - 2, len(decoded["tokens"]) - 2)]
+
+
+def test_a_spacy_paragraph_of_more_words_than_its_token_heads_are_made_for_is_json_dumps():
+    from tagline.annotate.formats import spacy
+    from tagline.annotate.formats.tokens import evenly_spaced_words
+
+    text = " ".join(["Acme", "Corp's", "profits,", "rose"] * 400) + "."  # 2,000 tokens, beyond the 1,024 made once
+    words, _ = evenly_spaced_words(text, "en", set())
+    tokens = spacy._even_tokens(words, None)
+    decoded = json.loads(tokens)
+    assert [token["id"] for token in decoded] == list(range(len(words)))
+    assert "".join(token["orth"] + token["space"] for token in decoded) == text
+    wrapped: object = decoded
+    for _ in range(6):  # the depth of a paragraph's tokens in the file
+        wrapped = [wrapped]
+    opened = "".join(" " * level + "[\n" for level in range(6))
+    closed = "".join("\n" + " " * level + "]" for level in reversed(range(6)))
+    assert opened + " " * 6 + tokens + closed == json.dumps(wrapped, ensure_ascii=False, indent=1)

@@ -10,8 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tagline.annotate.formats.spacy import spacy_words
-from tagline.annotate.formats.tokens import decode_tags, encode_tags, join_tokens, parse_tag, token_spans
+from tagline.annotate.formats.tokens import decode_tags, encode_tags, join_tokens, parse_tag, spacy_words, token_spans
 
 TAGS = ["O", *(f"{prefix}-{label}" for prefix in "BIESLU" for label in ("PER", "ORG"))]
 
@@ -136,3 +135,37 @@ def test_export_tokens_are_the_runs_of_non_space_cut_at_token_edges_and_cuts(tex
 
     boundaries = set(cuts) | {offset for token in tokenize(text, lang) for offset in token}
     assert export_tokens(text, lang, cuts) == _export_tokens_by_character(text, boundaries)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["Acme", "Corp", "'s", "-led", " ", " ", "  ", "\n", "\t", "\u3000", "😀", "e\u0301",
+                                 ".", ",", "U.S.", "5,000", "$", "(", ")", '"', "東京"]), max_size=16).map("".join),
+       st.sets(st.integers(0, 50), max_size=6))
+def test_evenly_spaced_words_are_the_export_words(text, cuts):
+    """The words read at once from an evenly spaced English sentence are the words made token by
+    token (spaCy's and Prodigy's), and so are the spans on them; other sentences are left to the
+    token by token way (None)."""
+    from tagline.annotate.formats.tokens import evenly_spaced_words, spaced_words, word_spans
+
+    cuts = {cut for cut in cuts if cut <= len(text)}
+    expected = spaced_words(text, "en", cuts)
+    even = evenly_spaced_words(text, "en", cuts)
+    if even is None:
+        return
+    words, starts = even
+    assert [(start, start + len(word.rstrip(" ")), word.endswith(" ")) for word, start in zip(words, starts)] == \
+        expected
+    assert starts[-1] == len(text)
+    spans = [{"start": start, "end": end, "label": "X"} for start in sorted(cuts) for end in sorted(cuts) if end > start]
+    assert word_spans(words, starts, spans) == token_spans(expected, spans)
+
+
+def test_a_sentence_with_uneven_space_or_a_cut_inside_a_word_is_not_read_at_once():
+    from tagline.annotate.formats.tokens import evenly_spaced_words
+
+    assert evenly_spaced_words("Acme Corp said so.", "en", {0, 9}) is not None
+    assert evenly_spaced_words("Acme-led talks.", "en", {4}) is None  # "Acme" inside "Acme-led"
+    assert evenly_spaced_words("Acme  Corp.", "en", set()) is None
+    assert evenly_spaced_words(" Acme.", "en", set()) is None
+    assert evenly_spaced_words("Acme\nCorp.", "en", set()) is None
+    assert evenly_spaced_words("東京で会議", "ja", set()) is None

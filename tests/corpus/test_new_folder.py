@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
 import os
 
 import pytest
@@ -42,16 +41,16 @@ def test_the_folder_is_made_with_every_file_and_one_sync_for_them_all(tmp_path, 
 
 
 def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
-    real_open = builtins.open
+    real_write = os.write
     written = []
 
-    def full_disk(path, *args, **kwargs):
+    def full_disk(descriptor, data):
         if len(written) == 5:
-            raise OSError(28, "No space left on device", str(path))
-        written.append(path)
-        return real_open(path, *args, **kwargs)
+            raise OSError(28, "No space left on device")
+        written.append(descriptor)
+        return real_write(descriptor, data)
 
-    monkeypatch.setattr(builtins, "open", full_disk)
+    monkeypatch.setattr(os, "write", full_disk)
     with pytest.raises(OSError, match="No space left"):
         write_new_folder(tmp_path / "brat", {f"{number}.txt": "x" for number in range(10)})
     assert os.listdir(tmp_path) == []
@@ -100,3 +99,11 @@ def test_the_hidden_folder_of_a_killed_export_is_removed_by_the_next_export_ther
     write_new_folder(folder, {"a.txt": "again"})
     assert sorted(os.listdir(tmp_path)) == [".brat.notes", "brat"]
     assert os.listdir(folder) == ["a.txt"]
+
+
+def test_a_write_that_takes_part_of_its_bytes_is_carried_on(tmp_path, monkeypatch):
+    real_write = os.write
+    monkeypatch.setattr(os, "write", lambda descriptor, data: real_write(descriptor, bytes(data[:3])))
+    files = {"a.txt": "ünïcode text of some length\n", "b.ann": "T1\tORG 0 4\tAcme\n"}
+    write_new_folder(tmp_path / "brat", files)
+    assert {path.name: path.read_text(encoding="utf-8") for path in (tmp_path / "brat").iterdir()} == files

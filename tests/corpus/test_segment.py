@@ -199,3 +199,28 @@ def test_offsets_are_exact_ordered_and_stripped(text, lang):
     # Nothing but white space is left between sentences.
     covered = "".join(text[s:e] for s, e in spans)
     assert "".join(text.split()).replace("\u3000", "") == "".join(covered.split()).replace("\u3000", "")
+
+
+_PLAIN_PIECES = ["The", "It", "Mr", "Dr", "Inc", "Corp", "etc", "No", "no", "I", "II", "A", "a", "U", "S", "e", "g",
+                 "Jan", "12", "5,000", "3rd", "$5", "40%", "item", "said", "Acme", "rose", "x", "'s", "\"", "'", ",",
+                 ":", "-", "/", "&", "*", "+", "=", "@", "#", " ", " ", " "]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_PLAIN_PIECES), min_size=1, max_size=14).map("".join),
+       st.sampled_from(["", ".", "!", "?"]))
+def test_a_plain_english_sentence_is_known_to_be_one_without_segmenting_it(body, end):
+    from tagline.corpus.segment import is_one_english_sentence
+
+    text = body + end
+    if is_one_english_sentence(text):
+        assert segment(text, "en") == [(0, len(text))]
+
+
+def test_what_may_be_several_sentences_is_not_called_one():
+    from tagline.corpus.segment import is_one_english_sentence
+
+    assert is_one_english_sentence("Acme Corp said on Monday that profits rose by $5 million, item 12.")
+    for text in ("It rose. It fell.", "It rose (a lot) today", "It rose; it fell", "Two  spaces", " lead",
+                 "trail ", "line\nbreak", "U.S. officials", "Wait...", "¿Qué?", ""):
+        assert not is_one_english_sentence(text)

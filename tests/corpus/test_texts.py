@@ -161,3 +161,34 @@ def test_a_registry_line_placing_a_text_far_beyond_its_file_is_an_error_not_a_cr
     assert len(errors) == 1 and "batch-1.texts" in errors[0], result.stderr
     assert not (tmp_path / "brat").exists()
     assert before == {path.name: path.read_bytes() for path in (ws.documents_path, ws.documents_dir / "batch-1.texts")}
+
+
+def test_a_text_reader_reads_every_text_as_read_text_does_opening_each_file_once(ws, tmp_path, monkeypatch):
+    import os
+
+    from tagline.corpus.texts import TextReader
+
+    import_file(ws, doccano(tmp_path / "batch.jsonl", TEXTS), fmt="doccano", annotator="alice")
+    (tmp_path / "own.txt").write_text("A document of its own.\n", encoding="utf-8")
+    add_documents(ws, [tmp_path / "own.txt"])
+    registry = list(ws.documents())
+    opened = []
+    real_open = os.open
+    monkeypatch.setattr(os, "open", lambda path, *args, **kwargs: opened.append(path) or real_open(path, *args, **kwargs))
+    with TextReader(ws) as reader:
+        assert [reader(doc_id) for doc_id in registry * 2] == [read_text(ws, doc_id) for doc_id in registry * 2]
+        assert [Path(path).name for path in opened] == ["batch-1.texts"]  # the .txt is read by read_text
+        descriptors = list(reader._files.values())
+    for descriptor, _ in descriptors:
+        with pytest.raises(OSError):
+            os.fstat(descriptor)  # closed
+
+
+def test_a_text_reader_finds_a_text_file_cut_short(ws, tmp_path):
+    from tagline.corpus.texts import TextReader
+
+    import_file(ws, doccano(tmp_path / "batch.jsonl", TEXTS), fmt="doccano", annotator="alice")
+    texts_file = ws.documents_dir / "batch-1.texts"
+    texts_file.write_bytes(texts_file.read_bytes()[:-3])
+    with TextReader(ws) as reader, pytest.raises(FileNotFoundError, match="ends before byte"):
+        reader(list(ws.documents())[-1])

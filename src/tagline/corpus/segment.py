@@ -49,6 +49,19 @@ def segment(text: str, lang: str) -> list[tuple[int, int]]:
     raise ValueError(f"unsupported language {lang!r}")
 
 
+# One line of letters, digits, spaces and punctuation that neither ends a sentence for syntok (its
+# terminals: . ! ? ; and others) nor opens a bracket (which it may end a sentence before), ending
+# with at most one . ! or ?: syntok and the rules after it leave it one sentence, the whole text
+# (tests/corpus/test_segment.py compares with the segmenter itself).
+_PLAIN_ENGLISH_SENTENCE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9,'\"$%&:/*+=@#-]| (?! |$))*[.!?]?")
+
+
+def is_one_english_sentence(text: str) -> bool:
+    """Whether ``segment(text, "en")`` is certainly ``[(0, len(text))]``, known without running it:
+    a plain sentence (see :data:`_PLAIN_ENGLISH_SENTENCE`). False says nothing: segment it."""
+    return _PLAIN_ENGLISH_SENTENCE.fullmatch(text) is not None
+
+
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and text[start] in _SPACE:
         start += 1

@@ -80,6 +80,44 @@ def read_text(workspace: Workspace, doc_id: str, record: dict[str, Any] | None =
     return read_text_bytes(workspace, doc_id, record).decode("utf-8")
 
 
+class TextReader:
+    """Documents' texts read one after another (an export of every document), as :func:`read_text`
+    reads each, with each text file opened once and the registry read once (at the first text);
+    :meth:`close` (or the ``with`` block) closes the files."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self._locations: dict[str, dict[str, Any] | None] | None = None
+        self._files: dict[Path, tuple[int, int]] = {}  # path -> (descriptor, size)
+
+    def __call__(self, doc_id: str) -> str:
+        if self._locations is None:
+            self._locations = _current_locations(self.workspace)
+        located = self._locations.get(doc_id)
+        record = {"text_at": located} if located else None
+        path, offset, length = text_place(self.workspace, doc_id, record)
+        if length is None:  # a file of its own
+            return read_text(self.workspace, doc_id, record)
+        if path not in self._files:
+            descriptor = os.open(path, os.O_RDONLY)
+            self._files[path] = (descriptor, os.fstat(descriptor).st_size)
+        descriptor, size = self._files[path]
+        if type(offset) is not int or type(length) is not int or min(offset, length) < 0 or offset + length > size:
+            raise FileNotFoundError(f"{path} ends before byte {offset + length}")
+        return os.pread(descriptor, length, offset).decode("utf-8")
+
+    def close(self) -> None:
+        for descriptor, _ in self._files.values():
+            os.close(descriptor)
+        self._files.clear()
+
+    def __enter__(self) -> TextReader:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 def _current_locations(workspace: Workspace) -> dict[str, dict[str, Any] | None]:
     """Each document's ``text_at`` from the registry, read again only when ``documents.jsonl`` changed."""
     path = workspace.documents_path

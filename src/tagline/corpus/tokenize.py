@@ -8,7 +8,8 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-_EN_TOKEN = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]", re.UNICODE)
+# English tokens: words (with inner hyphens, apostrophes and dots) and single other characters.
+EN_TOKEN = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]", re.UNICODE)
 # MeCab writes each word's surface and a tab, between [ and ]: the brackets keep fugashi's stripping
 # of trailing whitespace away from words that are whitespace themselves (an ideographic space).
 _SURFACES_FORMAT = r"--output-format-type= --bos-format=[ --node-format=%m\\t --unk-format=%m\\t --eos-format=]"
@@ -80,7 +81,7 @@ def tokenize(text: str, lang: str) -> list[tuple[int, int]]:
     ['DeepSeek', 'は', '5000']
     """
     if lang == "en":
-        return [match.span() for match in _EN_TOKEN.finditer(text)]
+        return [match.span() for match in EN_TOKEN.finditer(text)]
     if lang != "ja":
         raise ValueError(f"unsupported language {lang!r}")
     return _offsets(text, _surfaces(text))

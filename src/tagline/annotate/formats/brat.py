@@ -190,7 +190,10 @@ def annotation_conf(data: ExportData) -> str:
 def _segments_differently(text: str, sentences: list[dict]) -> bool:
     from tagline.corpus.ingest import segment_document
     from tagline.corpus.readers import SourceDocument
+    from tagline.corpus.segment import is_one_english_sentence
 
     lang = sentences[0].get("lang", "en")
+    if lang == "en" and len(sentences) == 1 and is_one_english_sentence(text):  # the usual record: syntok not asked
+        return (sentences[0]["start"], sentences[0]["end"]) != (0, len(text))
     document = SourceDocument("d", text, "", "txt", "utf-8", lang)
     return segment_document(document, lang) != [(s["start"], s["end"]) for s in sentences]

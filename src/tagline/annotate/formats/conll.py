@@ -5,8 +5,10 @@ Hugging Face datasets and other tools read, and with ``# sent_id`` and ``# text`
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
+from operator import add
 from pathlib import Path
 from typing import BinaryIO
 
@@ -27,10 +29,13 @@ from tagline.annotate.formats.tokens import (
     align_tokens,
     decode_tags,
     encode_tags,
+    evenly_spaced_words,
+    export_tokens,
     join_tokens,
     parse_tag,
+    spans_for_export,
     token_spans,
-    tokens_for_export,
+    word_spans,
 )
 from tagline.errors import InputError
 
@@ -227,14 +232,15 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
             if entities is None:
                 unanswered += 1
             spans = list(entities["spans"]) if entities else []
-            tokens, aligned, n_overlapping, n_untrimmed = tokens_for_export(text, sentence.get("lang", "en"), spans)
+            aligned, cuts, n_overlapping, n_untrimmed = spans_for_export(text, spans)
             overlapping += n_overlapping
             untrimmed += n_untrimmed
-            tags = encode_tags(len(tokens), token_spans(tokens, aligned))
             shown = _LINE_BREAK.sub(" ", text)
             line_breaks += shown != text
             lines = [f"# sent_id = {sentence['id']}", f"# text = {shown}"] if data.conll_comments else []
-            lines.extend(f"{text[start:end]} {tag}" for (start, end), tag in zip(tokens, tags))
+            token_lines = _token_lines(text, sentence.get("lang", "en"), aligned, cuts)
+            if token_lines:
+                lines.append(token_lines)
             blocks.append("\n".join(lines) + "\n")
         # The blocks are joined by blank lines: one before every block but the file's first.
         out.write(((("\n" if records else "") + "\n".join(blocks))).encode("utf-8"))
@@ -251,6 +257,26 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
                         f"without an entity answer {'is' if unanswered == 1 else 'are'} written all O and read back "
                         "as 'no entities'")
     return ExportResult(warnings=warnings, records=records)
+
+
+def _token_lines(text: str, lang: str, aligned: list[dict], cuts: set[int]) -> str:
+    """A sentence's ``TOKEN TAG`` lines (IOB2), without the last line break; an evenly spaced English
+    sentence's read at once (:func:`evenly_spaced_words`), any other's token by token."""
+    even = evenly_spaced_words(text, lang, cuts)
+    if even is None:
+        tokens = export_tokens(text, lang, cuts)
+        tags = encode_tags(len(tokens), token_spans(tokens, aligned))
+        return "\n".join([f"{text[start:end]} {tag}" for (start, end), tag in zip(tokens, tags)])
+    words, starts = even
+    if not aligned:
+        return " O\n".join(map(str.rstrip, words)) + " O"
+    tags = encode_tags(len(words), word_spans(words, starts, aligned))
+    return "\n".join(map(add, map(str.rstrip, words), map(_after_token, tags)))
+
+
+@functools.cache
+def _after_token(tag: str) -> str:
+    return " " + tag
 
 
 def _what_is_not_written(data: ExportData) -> list[str]:

@@ -1,26 +1,20 @@
 """JSON text exactly as Python's ``json.dumps(value, ensure_ascii=False)`` and ``indent=1`` write
-it: the compact form by ``json``'s C encoder made once, the indented form by orjson, three to five
-times faster than ``json``, whose indented form goes through its pure Python encoder.
-
-orjson writes every string as ``json`` does with ``ensure_ascii=False`` (checked over every code
-point in ``tests/annotate/test_jsontext.py``), and its two-space indented form differs from
-``json``'s only in where the white space is: a line break is always structural (a string holds its
-line breaks escaped), so the white space can be moved with a few byte replacements. Floats are
-written as orjson writes them, which is ``json``'s form for the ones the writers use (``1.0``,
-``0.5``) but not for exponents (``1e-7``, where ``json`` writes ``1e-07``); a value orjson cannot
-write (an integer wider than 64 bits) goes through ``json`` itself.
+it: the compact form by ``json``'s C encoder made once; the indented form (whose writer in ``json``
+is pure Python) from templates made once by ``json`` itself, whose slots take the JSON text of
+strings (``json.encoder.encode_basestring``), numbers and nested arrays: the large files (Label
+Studio tasks, spaCy documents) are mostly the same few objects over and over.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 
-import orjson
-
-_MARK = b"\x00"  # never in JSON text: a string holds U+0000 as \u0000
+# What json writes escaped in a string (ensure_ascii=False): a string without any is written as it is,
+# between quotes.
+ESCAPED = re.compile(r'[\x00-\x1f\\"]')
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
-_INDENTED = json.JSONEncoder(ensure_ascii=False, indent=1)
 
 
 def dumps(value: object) -> str:
@@ -30,25 +24,24 @@ def dumps(value: object) -> str:
 
 def lines(records: Sequence[object]) -> bytes:
     """Each record as ``json.dumps(record, ensure_ascii=False)`` and a line break, UTF-8 encoded:
-    JSON Lines. (``json``'s C encoder writes this form faster than orjson's output can be respaced.)"""
+    JSON Lines."""
     return "".join([_ENCODER.encode(record) + "\n" for record in records]).encode("utf-8")
 
 
-def indented_items(items: Sequence[object]) -> bytes:
-    """The items of ``json.dumps(items, ensure_ascii=False, indent=1)``, without its ``[`` and ``]``
-    lines: each item indented by one space, separated by ``,`` and a line break, with no line break
-    after the last. The pieces of one long array, written a part at a time."""
-    if not items:
-        return b""
-    try:
-        text = orjson.dumps(list(items), option=orjson.OPT_INDENT_2)
-    except (orjson.JSONEncodeError, TypeError):
-        return _INDENTED.encode(list(items))[2:-2].encode("utf-8")
-    depth = 1
-    while b"\n" + b"  " * (depth + 1) in text:
-        depth += 1
-    # Deepest first, each line's indentation halved into marks, which no shallower replacement matches.
-    for level in range(depth, 0, -1):
-        text = text.replace(b"\n" + b"  " * level, b"\n" + _MARK * level)
-    return text[2:-2].replace(_MARK, b" ")
+SLOT = "\x00"  # a string value that marks a slot of a template (a string holds U+0000 only escaped)
 
+
+def template(value: object, depth: int) -> str:
+    """``json.dumps(value, ensure_ascii=False, indent=1)`` as it is written ``depth`` levels deep in a
+    larger document, as a ``%`` format in which each string :data:`SLOT` of ``value`` is a ``%s``: to be
+    filled with a value's JSON text (for an array or an object, indented for its place; see
+    :func:`indented_array`). Parts of a large file are written from templates made once, rather
+    than as dicts encoded one by one."""
+    text = json.dumps(value, ensure_ascii=False, indent=1).replace("%", "%%")
+    return (" " * depth + text.replace("\n", "\n" + " " * depth)).replace('"\\u0000"', "%s")
+
+
+def indented_array(items: Sequence[str], depth: int) -> str:
+    """The JSON text of an array ``depth`` levels deep (its items already indented one level more),
+    as ``json.dumps(..., indent=1)`` writes it."""
+    return "[\n" + ",\n".join(items) + "\n" + " " * depth + "]" if items else "[]"

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Iterator
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -264,39 +266,57 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
         tasks = []
         for sentence in chunk:
             number += 1
-            tasks.append(_task(data, number, sentence))
+            tasks.append(_task_json(data, number, sentence))
         # The array written as json.dumps(tasks, indent=1) writes it, a part at a time.
-        out.write((b",\n" if number > len(chunk) else b"[\n") + jsontext.indented_items(tasks))
+        out.write(((",\n" if number > len(chunk) else "[\n") + ",\n".join(tasks)).encode("utf-8"))
     out.write(b"\n]\n" if number else b"[]\n")
     return ExportResult(records=number, companions={CONFIG_SUFFIX: _config(data)})
 
 
-def _task(data: ExportData, number: int, sentence: dict) -> dict[str, object]:
+# A task as json.dumps(tasks, ensure_ascii=False, indent=1) writes it (see _task), from templates
+# (jsontext.template): without answers; with them, with or without the annotator and the account;
+# a span's result and a choice's. Each %s is a value's JSON text.
+_SLOT = jsontext.SLOT
+_UNANSWERED = jsontext.template({"data": {"text": _SLOT, "sentence_id": _SLOT}}, 1)
+_SPAN_RESULT = jsontext.template({"from_name": SPAN_CONTROL, "to_name": TEXT_NAME, "type": "labels", "value": {
+    "start": _SLOT, "end": _SLOT, "text": _SLOT, "labels": [_SLOT]}}, 5)
+_CHOICE_RESULT = jsontext.template({"from_name": _SLOT, "to_name": TEXT_NAME, "type": "choices",
+                                    "value": {"choices": [_SLOT]}}, 5)
+
+
+@functools.cache
+def _answered_template(annotator: bool, account: bool) -> str:
+    task_data = {"text": _SLOT, "sentence_id": _SLOT, **({ANNOTATOR_KEY: _SLOT} if annotator else {}),
+                 TASKS_KEY: _SLOT}
+    annotation = {"id": _SLOT, "result": _SLOT, "ground_truth": _SLOT, **({"completed_by": {"email": _SLOT}}
+                                                                          if account else {})}
+    return jsontext.template({"data": task_data, "annotations": [annotation]}, 1)
+
+
+def _task_json(data: ExportData, number: int, sentence: dict) -> str:
+    """One sentence as a task's JSON: its text and id, and its answers as one annotation (see
+    :func:`write`), written from templates rather than made a dict, encoded and indented."""
     current = data.answers.get(sentence["id"], {})
-    task_data: dict[str, object] = {"text": sentence["text"], "sentence_id": sentence["id"]}
-    task: dict[str, object] = {"data": task_data}
-    if current:
-        results = []
-        answered = []
-        for (task_name, target), value in sorted(current.items(), key=lambda item: (item[0][0], item[0][1] or "")):
-            answered.append(task_name if target is None else f"{task_name}:{target}")
-            if task_name == "entities":
-                for span in value["spans"]:
-                    results.append({"from_name": SPAN_CONTROL, "to_name": TEXT_NAME, "type": "labels",
-                                    "value": {"start": span["start"], "end": span["end"], "text": span["text"],
-                                              "labels": [span["label"]]}})
-            else:
-                results.append({"from_name": answered[-1], "to_name": TEXT_NAME, "type": "choices",
-                                "value": {"choices": [value["label"]]}})
-        if data.annotator:
-            task_data[ANNOTATOR_KEY] = data.annotator
-        task_data[TASKS_KEY] = answered
-        # `id` is kept by Label Studio as the annotation's `import_id`, which tells it from one made there.
-        annotation: dict[str, object] = {"id": number, "result": results, "ground_truth": not data.annotator}
-        if data.account:
-            annotation["completed_by"] = {"email": data.account}
-        task["annotations"] = [annotation]
-    return task
+    text, sentence_id = encode_basestring(sentence["text"]), encode_basestring(sentence["id"])
+    if not current:
+        return _UNANSWERED % (text, sentence_id)
+    results = []
+    answered = []
+    for (task_name, target), value in sorted(current.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+        answered.append(task_name if target is None else f"{task_name}:{target}")
+        if task_name == "entities":
+            results.extend([_SPAN_RESULT % (span["start"], span["end"], encode_basestring(span["text"]),
+                                            encode_basestring(span["label"])) for span in value["spans"]])
+        else:
+            results.append(_CHOICE_RESULT % (encode_basestring(answered[-1]), encode_basestring(value["label"])))
+    slots = [text, sentence_id]
+    if data.annotator:
+        slots.append(encode_basestring(data.annotator))
+    slots += [jsontext.indented_array(["    " + encode_basestring(name) for name in answered], 3), str(number),
+              jsontext.indented_array(results, 4), "false" if data.annotator else "true"]
+    if data.account:
+        slots.append(encode_basestring(data.account))
+    return _answered_template(bool(data.annotator), bool(data.account)) % tuple(slots)
 
 
 def _config(data: ExportData) -> str:

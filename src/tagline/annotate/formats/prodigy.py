@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+import functools
 import json
+from bisect import bisect_left
 from collections import Counter
-from json.encoder import encode_basestring
+from collections.abc import Callable
+from itertools import chain, islice, repeat
+from json.encoder import encode_basestring, encode_basestring_ascii
+from operator import sub
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,7 +31,7 @@ from tagline.annotate.formats.common import (
     json_records,
     plural,
 )
-from tagline.annotate.formats.tokens import export_tokens
+from tagline.annotate.formats.tokens import evenly_spaced_words, export_tokens, word_spans
 from tagline.errors import InputError
 
 SPAN_VIEWS = frozenset({"ner_manual", "spans_manual", "ner"})
@@ -277,19 +282,145 @@ def _entity_line(record: dict, sentence: dict, spans: list[dict]) -> str:
     view and the answer) as ``json.dumps(record, ensure_ascii=False)`` writes it. The tokens, most of
     the record, are written from :data:`TOKEN_JSON` rather than made dicts and encoded one by one."""
     text = sentence["text"]
-    tokens = _tokens(text, sentence.get("lang", "en"), spans)
-    starts = {start: index for index, (start, _, _) in enumerate(tokens)}
-    ends = {end: index for index, (_, end, _) in enumerate(tokens)}
-    written = []
-    for span in spans:
-        item = {"start": span["start"], "end": span["end"], "text": span["text"], "label": span["label"]}
-        if span["start"] in starts and span["end"] in ends:
-            item["token_start"], item["token_end"] = starts[span["start"]], ends[span["end"]]
-        written.append(item)
-    token_json = ", ".join([TOKEN_JSON % (encode_basestring(text[start:end]), start, end, index,
-                                          "true" if space else "false")
-                            for index, (start, end, space) in enumerate(tokens)])
+    lang = sentence.get("lang", "en")
+    cuts = {offset for span in spans for offset in (span["start"], span["end"])}
+    even = evenly_spaced_words(text, lang, cuts) if text.strip() and not jsontext.ESCAPED.search(text) else None
+    if even is not None:  # the usual sentence: its words written as they are
+        made = _even_entity_json(record, *even, spans)
+        if made is not None:
+            return made
+        words, starts = even
+        written = [_written_span(span, next(((first, stop - 1) for first, stop, _ in word_spans(words, starts, [span])),
+                                            None)) for span in spans]
+        token_json = _even_tokens(words, starts)
+    else:
+        tokens = _tokens(text, lang, spans)
+        first_token = {start: index for index, (start, _, _) in enumerate(tokens)}
+        last_token = {end: index for index, (_, end, _) in enumerate(tokens)}
+        written = [_written_span(span, (first_token[span["start"]], last_token[span["end"]])
+                                 if span["start"] in first_token and span["end"] in last_token else None)
+                   for span in spans]
+        token_json = ", ".join([TOKEN_JSON % (encode_basestring(text[start:end]), start, end, index,
+                                              "true" if space else "false")
+                                for index, (start, end, space) in enumerate(tokens)])
+    made = _entity_json(record, written, token_json)
+    if made is not None:
+        return made
     # text, meta, the hashes and the annotator, which come before the tokens
     head = jsontext.dumps(_hashed({**record, "spans": written}, keys=tuple(record)))
     tail = jsontext.dumps({"spans": written, "_view_id": "ner_manual", "answer": "accept"})
     return f"{head[:-1]}, \"tokens\": [{token_json}], {tail[1:]}"
+
+
+# The spans of an entity record, as json.dumps writes them in the record and (sorted keys, no spaces,
+# ASCII) for its task hash, with and without their tokens.
+_SPAN = '{"start": %d, "end": %d, "text": %s, "label": %s}'
+_SPAN_ON_TOKENS = '{"start": %d, "end": %d, "text": %s, "label": %s, "token_start": %d, "token_end": %d}'
+_HASHED_SPAN = '{"end":%d,"label":%s,"start":%d,"text":%s}'
+_HASHED_SPAN_ON_TOKENS = '{"end":%d,"label":%s,"start":%d,"text":%s,"token_end":%d,"token_start":%d}'
+
+
+def _entity_json(record: dict, written: list[dict], token_json: str) -> str | None:
+    """The line :func:`_entity_line` makes, with its hashes, written from templates rather than by
+    ``json`` (whose encoder costs more to set up for each value than these lines take to write), for
+    the record every export makes (its text, its sentence id, an annotator or none); None for any other."""
+    if not _plain_record(record) or not all(type(span["start"]) is int and type(span["end"]) is int
+                                            and type(span["text"]) is str and type(span["label"]) is str
+                                            for span in written):
+        return None
+    spans, hashed = [], []
+    for span in written:
+        covered, label = span["text"], span["label"]
+        if "token_start" in span:
+            spans.append(_SPAN_ON_TOKENS % (span["start"], span["end"], encode_basestring(covered),
+                                            encode_basestring(label), span["token_start"], span["token_end"]))
+            hashed.append(_HASHED_SPAN_ON_TOKENS % (span["end"], encode_basestring_ascii(label), span["start"],
+                                                    encode_basestring_ascii(covered), span["token_end"],
+                                                    span["token_start"]))
+        else:
+            spans.append(_SPAN % (span["start"], span["end"], encode_basestring(covered), encode_basestring(label)))
+            hashed.append(_HASHED_SPAN % (span["end"], encode_basestring_ascii(label), span["start"],
+                                          encode_basestring_ascii(covered)))
+    return _entity_record(record, token_json, spans, hashed)
+
+
+# A token of an evenly spaced sentence, whose words JSON writes as they are, in the pieces between
+# its values (the first token's without the ", " before it); the numbers' text, made once.
+_TOKEN_PIECES = (', {"text": "', '", "start": ', ', "end": ', ', "id": ', ', "ws": ')
+_WS = ("false}", "true}")
+_NUMBERS = [str(number) for number in range(4096)]
+
+
+def _even_tokens(words: list[str], starts: list[int]) -> str:
+    """The tokens of an evenly spaced sentence (:func:`evenly_spaced_words`) as the record's JSON
+    writes them (``{"text": ..., "start": ..., "end": ..., "id": ..., "ws": ...}``, separated by
+    ``, ``): their pieces put together in one join, without a Python step for each token."""
+    count = len(words)
+    number: Callable[[int], str] = _NUMBERS.__getitem__ if starts[-1] < len(_NUMBERS) else str  # a long sentence's
+    spaced = list(map(str.endswith, words, repeat(" ", count)))
+    ends = map(sub, islice(starts, 1, None), spaced)
+    opening, start_key, end_key, id_key, ws_key = _TOKEN_PIECES
+    pieces = chain.from_iterable(zip(repeat(opening, count), map(str.rstrip, words), repeat(start_key, count),
+                                     map(number, starts), repeat(end_key, count), map(number, ends),
+                                     repeat(id_key, count), map(number, range(count)),
+                                     repeat(ws_key, count), map(_WS.__getitem__, spaced)))
+    return "".join(pieces)[2:]
+
+
+def _even_entity_json(record: dict, words: list[str], starts: list[int], spans: list[dict]) -> str | None:
+    """:func:`_entity_line` of an evenly spaced sentence, for the record every export makes (see
+    :func:`_entity_json`), its spans and their tokens found and written in one step each; None
+    for any other record."""
+    if not _plain_record(record):
+        return None
+    count = len(words)
+    written, hashed = [], []
+    for span in spans:
+        start, end, covered, label = span["start"], span["end"], span["text"], span["label"]
+        if type(start) is not int or type(end) is not int or type(covered) is not str or type(label) is not str:
+            return None
+        first, last = bisect_left(starts, start), bisect_left(starts, end) - 1
+        if first < count and starts[first] == start and 0 <= last < count \
+                and starts[last + 1] - (words[last][-1] == " ") == end:  # a token starts and one ends there
+            written.append(_SPAN_ON_TOKENS % (start, end, encode_basestring(covered), _label_json(label), first, last))
+            hashed.append(_HASHED_SPAN_ON_TOKENS % (end, _label_ascii(label), start, encode_basestring_ascii(covered),
+                                                    last, first))
+        else:
+            written.append(_SPAN % (start, end, encode_basestring(covered), _label_json(label)))
+            hashed.append(_HASHED_SPAN % (end, _label_ascii(label), start, encode_basestring_ascii(covered)))
+    return _entity_record(record, _even_tokens(words, starts), written, hashed)
+
+
+_label_json = functools.cache(encode_basestring)  # the few labels, each written many times
+_label_ascii = functools.cache(encode_basestring_ascii)
+
+
+def _plain_record(record: dict) -> bool:
+    """Whether ``record`` is what every export makes of a sentence: its text, a meta with its sentence
+    id, and the annotator's name or none, all strings."""
+    return not (set(record) - {"text", "meta", "_annotator_id"}) and set(record["meta"]) == {"sentence_id"} \
+        and all(type(value) is str for value in (record["text"], record["meta"]["sentence_id"],
+                                                 record.get("_annotator_id", "")))
+
+
+def _entity_record(record: dict, token_json: str, spans: list[str], hashed: list[str]) -> str:
+    """A plain record's (:func:`_plain_record`) entity line from the JSON of its tokens and spans, and of
+    its spans as its task hash is taken of them."""
+    text = record["text"]
+    input_hash = _murmur("text=" + encode_basestring_ascii(text))
+    head = (f'{{"text": {encode_basestring(text)}, "meta": {{"sentence_id": '
+            f'{encode_basestring(record["meta"]["sentence_id"])}}}, "_input_hash": {input_hash}')
+    if spans:  # Prodigy's task hash: of the spans, the one task key the record has
+        head += f', "_task_hash": {_murmur(str(input_hash) + "spans=[" + ",".join(hashed) + "]")}'
+    if "_annotator_id" in record:
+        head += f', "_annotator_id": {encode_basestring(record["_annotator_id"])}'
+    return (f'{head}, "tokens": [{token_json}], "spans": [{", ".join(spans)}], "_view_id": "ner_manual", '
+            '"answer": "accept"}')
+
+
+def _written_span(span: dict, tokens: tuple[int, int] | None) -> dict:
+    """A span as the record holds it, with its first and last token when it starts and ends on tokens."""
+    item = {"start": span["start"], "end": span["end"], "text": span["text"], "label": span["label"]}
+    if tokens is not None:
+        item["token_start"], item["token_end"] = tokens
+    return item

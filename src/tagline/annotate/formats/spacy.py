@@ -5,9 +5,12 @@ and, when spaCy itself is installed, binary ``.spacy`` DocBin files. Writes v2 J
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from collections.abc import Iterator
+from json.encoder import encode_basestring
+from operator import add
 from pathlib import Path
 from typing import BinaryIO
 
@@ -30,10 +33,13 @@ from tagline.annotate.formats.tokens import (
     align_tokens,
     decode_tags,
     encode_tags,
+    evenly_spaced_words,
     join_tokens,
     parse_tag,
+    spaced_words,
+    spans_for_export,
     token_spans,
-    tokens_for_export,
+    word_spans,
 )
 from tagline.errors import InputError
 
@@ -236,23 +242,6 @@ def _read_docbin(path: Path) -> ReadResult:
     return ReadResult(records, encoding="utf-8", own_offsets=True)
 
 
-def spacy_words(text: str, tokens: list[tuple[int, int]]) -> list[tuple[int, int, bool]]:
-    """The words spaCy makes of ``text`` with these (white-space free) tokens: each token with
-    whether one space follows it, and other white space (an ideographic space, a second space, a
-    line break) as a word of its own, as spaCy's tokenizer and ``get_words_and_spaces`` do. spaCy
-    builds a doc's text from its words and spaces alone, so these give back ``text`` exactly."""
-    words: list[tuple[int, int, bool]] = []
-    if tokens and tokens[0][0] > 0:
-        words.append((0, tokens[0][0], False))
-    for index, (start, end) in enumerate(tokens):
-        gap_end = tokens[index + 1][0] if index + 1 < len(tokens) else len(text)
-        space = end < gap_end and text[end] == " "
-        words.append((start, end, space))
-        if end + space < gap_end:
-            words.append((end + space, gap_end, False))
-    return words
-
-
 class _Apart(Exception):
     """A document's sentences are not all together in ``sentences.jsonl``."""
 
@@ -289,75 +278,126 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
     return ExportResult(warnings=warnings, records=records)
 
 
-def _write_documents(data: ExportData, out: BinaryIO, documents: Iterator[dict]) -> int:
-    """Write the documents as ``json.dumps(documents, indent=1)`` does, some at a time; the number of
-    sentences."""
-    written = sentences = pending_sentences = 0
-    pending: list[dict] = []
-    for document in documents:
-        pending.append(document)
-        sentences += len(document["paragraphs"])
-        pending_sentences += len(document["paragraphs"])
+def _write_documents(data: ExportData, out: BinaryIO, documents: Iterator[list[str]]) -> int:
+    """Write the documents (each the list of its paragraphs' JSON) as ``json.dumps(documents, indent=1)``
+    does, some at a time; the number of sentences."""
+    written = sentences = 0
+    pending: list[str] = []
+    pending_sentences = 0
+    for paragraphs in documents:
+        pending.append(_DOCUMENT % (written + len(pending), jsontext.indented_array(paragraphs, 2)))
+        sentences += len(paragraphs)
+        pending_sentences += len(paragraphs)
         if pending_sentences >= common.CHUNK:
-            out.write((b",\n" if written else b"[\n") + jsontext.indented_items(pending))
+            out.write(((",\n" if written else "[\n") + ",\n".join(pending)).encode("utf-8"))
             written += len(pending)
             pending, pending_sentences = [], 0
     if pending:
-        out.write((b",\n" if written else b"[\n") + jsontext.indented_items(pending))
+        out.write(((",\n" if written else "[\n") + ",\n".join(pending)).encode("utf-8"))
         written += len(pending)
     out.write(b"\n]\n" if written else b"[]\n")
     return sentences
 
 
-def _documents_in_turn(data: ExportData, counts: Counter[str]) -> Iterator[dict]:
+def _documents_in_turn(data: ExportData, counts: Counter[str]) -> Iterator[list[str]]:
     """Each document once its sentences are read, when they are all together (else :class:`_Apart`)."""
     claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
     done: set[str] = set()
-    document: dict | None = None
+    paragraphs: list[str] | None = None
     doc_id = None
     for sentence in data.sentences:
         if sentence["doc_id"] != doc_id:
-            if document is not None:
+            if paragraphs is not None:
                 done.add(doc_id)  # type: ignore[arg-type]
-                yield document
+                yield paragraphs
             doc_id = sentence["doc_id"]
             if doc_id in done:
                 raise _Apart(doc_id)
-            document = {"id": len(done), "paragraphs": []}
-        assert document is not None
-        document["paragraphs"].append(_paragraph(data, sentence, claim_labels, counts))
-    if document is not None:
-        yield document
+            paragraphs = []
+        assert paragraphs is not None
+        paragraphs.append(_paragraph(data, sentence, claim_labels, counts))
+    if paragraphs is not None:
+        yield paragraphs
 
 
-def _documents_gathered(data: ExportData, counts: Counter[str]) -> Iterator[dict]:
+def _documents_gathered(data: ExportData, counts: Counter[str]) -> Iterator[list[str]]:
     """Every document, its sentences gathered wherever they are, in the order documents first appear."""
     claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
-    documents: dict[str, dict] = {}
+    documents: dict[str, list[str]] = {}
     for sentence in data.sentences:
-        document = documents.setdefault(sentence["doc_id"], {"id": len(documents), "paragraphs": []})
-        document["paragraphs"].append(_paragraph(data, sentence, claim_labels, counts))
+        documents.setdefault(sentence["doc_id"], []).append(_paragraph(data, sentence, claim_labels, counts))
     yield from documents.values()
 
 
-def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts: Counter[str]) -> dict:
-    """One sentence as a paragraph: its text, its words with their tags, its claim type as ``cats``."""
+# The parts of the file as json.dumps(documents, ensure_ascii=False, indent=1) writes them, each at its
+# depth (jsontext.template): a document, a paragraph (with and without cats), a token and a category.
+# Most of the file is tokens: made from these rather than as dicts encoded and indented.
+_SLOT = jsontext.SLOT
+_DOCUMENT = jsontext.template({"id": _SLOT, "paragraphs": _SLOT}, 1)
+_PARAGRAPH = jsontext.template({"raw": _SLOT, "tagline_sentence_id": _SLOT, "sentences": [{"tokens": _SLOT}]}, 3)
+_PARAGRAPH_CATS = jsontext.template({"raw": _SLOT, "tagline_sentence_id": _SLOT, "sentences": [{"tokens": _SLOT}],
+                                     "cats": _SLOT}, 3)
+_TOKEN = jsontext.template({"id": _SLOT, "orth": _SLOT, "space": _SLOT, "ner": _SLOT}, 7)
+_CATEGORY = jsontext.template({"label": _SLOT, "value": _SLOT}, 5)
+# A token of an evenly spaced sentence in three parts: up to its word (made once for each place in a
+# sentence), the word with the space after it, and what follows (once for each tag). The space is
+# then moved from the word to `space`: a word never ends with a space otherwise.
+_BEFORE_ID, _BEFORE_ORTH, _BEFORE_SPACE, _BEFORE_NER, _AFTER_NER = _TOKEN.split("%s")
+_TOKEN_HEADS = [(",\n" if index else "") + _BEFORE_ID + str(index) + _BEFORE_ORTH + '"' for index in range(1024)]
+_TOKEN_TAIL = '"' + _BEFORE_SPACE + '""' + _BEFORE_NER + "%s" + _AFTER_NER
+_SPACE_IN_WORD, _SPACE_AFTER_WORD = ' "' + _BEFORE_SPACE + '""', '"' + _BEFORE_SPACE + '" "'
+
+
+def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts: Counter[str]) -> str:
+    """One sentence as a paragraph's JSON: its text, its words with their tags, its claim type as ``cats``."""
     current = data.answers.get(sentence["id"], {})
     text = sentence["text"]
     entities = current.get(("entities", None))
-    spans = list(entities["spans"]) if entities else []
-    tokens, aligned, n_overlapping, n_untrimmed = tokens_for_export(text, sentence.get("lang", "en"), spans)
+    aligned, cuts, n_overlapping, n_untrimmed = spans_for_export(text, list(entities["spans"]) if entities else [])
     counts["overlapping"] += n_overlapping
     counts["untrimmed"] += n_untrimmed
-    words = spacy_words(text, tokens)
-    offsets = [(start, end) for start, end, _ in words]
-    tags = encode_tags(len(words), token_spans(offsets, aligned), "biluo") if entities else [MISSING] * len(words)
-    token_records = [{"id": index, "orth": text[start:end], "space": " " if space else "", "ner": tag}
-                     for index, ((start, end, space), tag) in enumerate(zip(words, tags))]
-    paragraph: dict[str, object] = {"raw": text, "tagline_sentence_id": sentence["id"],
-                                    "sentences": [{"tokens": token_records}]}
+    lang = sentence.get("lang", "en")
+    even = evenly_spaced_words(text, lang, cuts) if jsontext.ESCAPED.search(text) is None else None
+    if even is not None:  # the usual sentence
+        words = even[0]
+        spans = word_spans(words, even[1], aligned) if entities else []
+        tokens = _even_tokens(words, encode_tags(len(words), spans, "biluo") if entities else None)
+    else:
+        spaced = spaced_words(text, lang, cuts)
+        tags = encode_tags(len(spaced), token_spans(spaced, aligned), "biluo") if entities else \
+            [MISSING] * len(spaced)
+        tokens = jsontext.indented_array([
+            _TOKEN % (index, encode_basestring(text[start:end]), '" "' if space else '""', _json_string(tag))
+            for index, ((start, end, space), tag) in enumerate(zip(spaced, tags))], 6)
     claim = current.get(("claim_type", None))
-    if claim is not None:
-        paragraph["cats"] = [{"label": label, "value": 1.0 if label == claim["label"] else 0.0}
-                             for label in claim_labels]
-    return paragraph
+    if claim is None:
+        return _PARAGRAPH % (encode_basestring(text), encode_basestring(sentence["id"]), tokens)
+    categories = [_CATEGORY % (_json_string(label), "1.0" if label == claim["label"] else "0.0")
+                  for label in claim_labels]
+    return _PARAGRAPH_CATS % (encode_basestring(text), encode_basestring(sentence["id"]), tokens,
+                              jsontext.indented_array(categories, 4))
+
+
+def _even_tokens(words: list[str], tags: list[str] | None) -> str:
+    """The JSON array of the tokens of :func:`evenly_spaced_words` (``tags``: None when not
+    annotated), the words written as they are (the sentence holds nothing JSON escapes)."""
+    count = len(words)
+    if not count:
+        return "[]"
+    heads = _TOKEN_HEADS[:count]
+    if count > len(heads):  # a long sentence: the heads past those made once, for it alone
+        heads += [",\n" + _BEFORE_ID + str(index) + _BEFORE_ORTH + '"' for index in range(len(heads), count)]
+    tails = [_tag_tail(MISSING)] * count if tags is None else list(map(_tag_tail, tags))
+    joined = "".join(map(add, heads, map(add, words, tails)))
+    return "[\n" + joined.replace(_SPACE_IN_WORD, _SPACE_AFTER_WORD) + "\n      ]"
+
+
+@functools.cache
+def _tag_tail(tag: str) -> str:
+    return _TOKEN_TAIL % encode_basestring(tag)
+
+
+@functools.cache
+def _json_string(value: str) -> str:
+    """A tag or label as a JSON string (few of them, each written many times)."""
+    return encode_basestring(value)

@@ -10,8 +10,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from itertools import accumulate
 from operator import itemgetter
 
+from tagline.corpus.tokenize import EN_TOKEN
 from tagline.errors import InputError
 
 TAG_PREFIXES = frozenset("BIESLU")
@@ -235,8 +238,72 @@ def _cut(tokens: list[tuple[int, int]], cuts: set[int]) -> list[tuple[int, int]]
     return result
 
 
-def token_spans(tokens: list[tuple[int, int]], spans: list[dict]) -> list[tuple[int, int, str]]:
-    """Entity spans (character offsets) as token spans; every span must start and end on tokens."""
+def spacy_words(text: str, tokens: list[tuple[int, int]]) -> list[tuple[int, int, bool]]:
+    """The words spaCy makes of ``text`` with these (white-space free) tokens: each token with
+    whether one space follows it, and other white space (an ideographic space, a second space, a
+    line break) as a word of its own, as spaCy's tokenizer and ``get_words_and_spaces`` do. spaCy
+    builds a doc's text from its words and spaces alone, so these give back ``text`` exactly."""
+    words: list[tuple[int, int, bool]] = []
+    if tokens and tokens[0][0] > 0:
+        words.append((0, tokens[0][0], False))
+    for index, (start, end) in enumerate(tokens):
+        gap_end = tokens[index + 1][0] if index + 1 < len(tokens) else len(text)
+        space = end < gap_end and text[end] == " "
+        words.append((start, end, space))
+        if end + space < gap_end:
+            words.append((end + space, gap_end, False))
+    return words
+
+
+# An English token (tagline.corpus.tokenize) and the one space after it, if any.
+_EN_SPACED_TOKEN = re.compile(rf"(?:{EN_TOKEN.pattern}) ?")
+
+
+def spaced_words(text: str, lang: str, cuts: set[int]) -> list[tuple[int, int, bool]]:
+    """``spacy_words(text, export_tokens(text, lang, cuts))``: the words of a spaCy or Prodigy export."""
+    return spacy_words(text, export_tokens(text, lang, cuts))
+
+
+def evenly_spaced_words(text: str, lang: str, cuts: set[int]) -> tuple[list[str], list[int]] | None:
+    """The words of :func:`spaced_words`, each with the space after it when one follows (``"Alice "``),
+    and where each starts (and, last, the text's length), for English text with one space at most
+    between tokens and none at the start, and no cut inside a token, the usual sentence; ``None``
+    for any other.
+
+    Such a text is its tokens, each followed by a space or not: one pattern reads them all at once,
+    and the offsets are the running sum of their lengths."""
+    # White space at the start, two spaces, or white space other than a space (none is printable; nor
+    # are control and format characters, which go the long way too): words that are not simply tokens.
+    if lang != "en" or not text or text[0] == " " or "  " in text or not text.isprintable():
+        return None
+    words = _EN_SPACED_TOKEN.findall(text)
+    starts = list(accumulate(map(len, words), initial=0))
+    for cut in cuts:
+        index = bisect_right(starts, cut) - 1
+        if index < len(words) and starts[index] < cut < _word_end(words, starts, index):
+            return None
+    return words, starts
+
+
+def _word_end(words: list[str], starts: list[int], index: int) -> int:
+    return starts[index + 1] - (words[index][-1] == " ")
+
+
+def word_spans(words: list[str], starts: list[int], spans: list[dict]) -> list[tuple[int, int, str]]:
+    """:func:`token_spans` over the words of :func:`evenly_spaced_words`."""
+    result = []
+    for span in spans:
+        first = bisect_left(starts, span["start"])
+        last = bisect_left(starts, span["end"]) - 1
+        if first < len(words) and starts[first] == span["start"] and first <= last < len(words) \
+                and _word_end(words, starts, last) == span["end"]:
+            result.append((first, last + 1, span["label"]))
+    return result
+
+
+def token_spans(tokens: Sequence[tuple[int, ...]], spans: list[dict]) -> list[tuple[int, int, str]]:
+    """Entity spans (character offsets) as token spans; every span must start and end on tokens
+    (``(start, end, ...)``: what follows the offsets, such as a word's space, is not read)."""
     result = []
     for span in spans:
         first = bisect_left(tokens, span["start"], key=_start)
@@ -264,11 +331,19 @@ def trimmed(span: dict, text: str) -> bool:
     return not text[span["start"]].isspace() and not text[span["end"] - 1].isspace()
 
 
+def spans_for_export(text: str, spans: list[dict]) -> tuple[list[dict], set[int], int, int]:
+    """The spans token formats can write of one sentence's spans, the offsets the tokens are cut at
+    (their edges), and how many were left out because they overlap another span or start or end with
+    white space."""
+    kept, dropped = flat_spans(spans)
+    aligned = [span for span in kept if trimmed(span, text)]
+    cuts = {offset for span in aligned for offset in (span["start"], span["end"])}
+    return aligned, cuts, len(dropped), len(kept) - len(aligned)
+
+
 def tokens_for_export(text: str, lang: str, spans: list[dict]) -> tuple[list[tuple[int, int]], list[dict], int, int]:
     """What token formats (CoNLL, spaCy) need from one sentence's spans: the tokens (cut at every
     kept entity edge), the spans that can be written, and how many were left out because they
     overlap another span or start or end with white space."""
-    kept, dropped = flat_spans(spans)
-    aligned = [span for span in kept if trimmed(span, text)]
-    cuts = {offset for span in aligned for offset in (span["start"], span["end"])}
-    return export_tokens(text, lang, cuts), aligned, len(dropped), len(kept) - len(aligned)
+    aligned, cuts, n_overlapping, n_untrimmed = spans_for_export(text, spans)
+    return export_tokens(text, lang, cuts), aligned, n_overlapping, n_untrimmed

@@ -12,6 +12,7 @@ from typing import Any, BinaryIO
 
 from tagline.annotate.formats.common import ExportData, ExportResult, plural
 from tagline.annotate.formats.registry import BY_NAME, EXPORT_FORMATS
+from tagline.corpus.texts import TextReader
 from tagline.corpus.workspace import Workspace, check_output
 from tagline.errors import ConflictError, DataError, InputError
 
@@ -74,11 +75,11 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
                for sentence_id, current in answers.items()}
     answers = {sentence_id: current for sentence_id, current in answers.items() if current}
     sentences = _Sentences(workspace, answers)
-    data = ExportData(sentences=sentences, answers=answers, annotator=annotator, config=workspace.config,
-                      document_text=workspace.document_text, formula_escape=formula_escape, question=question,
-                      account=account, conll_comments=conll_comments)
-    written = _Written(spec.load_writer(), data)
-    content, also_written = _write(spec.folder, out, written, force)
+    with TextReader(workspace) as document_text:  # a folder format reads every document's text
+        data = ExportData(sentences=sentences, answers=answers, annotator=annotator, config=workspace.config,
+                          document_text=document_text, formula_escape=formula_escape, question=question,
+                          account=account, conll_comments=conll_comments)
+        content, also_written = _write(spec.folder, out, written := _Written(spec.load_writer(), data), force)
     result, warnings = written.result, list(written.result.warnings)
     if written.orphaned:
         warnings.insert(0, f"{plural(written.orphaned, 'sentence')} with answers no longer in sentences.jsonl "
