@@ -45,10 +45,12 @@ def write_mixed(path: Path) -> Path:
 
 
 def workspace_files(root: Path) -> dict[str, str]:
-    """Every file a workspace manages, with the times that differ from one run to the next left out."""
+    """Every file a workspace manages, with the times that differ from one run to the next left out
+    (and the caches in `build/`, named for the state of the files they index)."""
     files = {}
     for path in sorted(root.rglob("*")):
-        if path.is_file() and path.name not in (".tagline.lock", "tagline.toml"):
+        if path.is_file() and path.name not in (".tagline.lock", "tagline.toml") and \
+                path.relative_to(root).parts[0] != "build":
             files[str(path.relative_to(root))] = re.sub(r'"(time|added)":"[^"]*"', r'"\1":T', path.read_text("utf-8"))
     return files
 
