@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from tagline.annotate import columns
 from tagline.annotate.agree import agreement_report
-from tagline.annotate.agreement import label_agreement, span_agreement
+from tagline.annotate.agreement import label_agreement, span_agreement, span_columns
 from tagline.annotate.answers import collect_votes, question_name, select_annotators
 from tagline.annotate.events import CurrentAnswers
 from tagline.annotate.provenance import suggestion_use
@@ -127,6 +127,25 @@ def test_a_larger_random_workspace_gives_the_same_report(tmp_path, monkeypatch):
     assert as_json(report) == as_json(reference_report(workspace))
     assert list((tmp_path / "ws" / "build" / "index").glob("tokens-*.arrow"))  # made once, read next time
     assert as_json(agreement_report(workspace)) == as_json(reference_report(workspace))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10**6), n_sentences=st.integers(2, 40), n_events=st.integers(20, 160),
+       items=st.integers(1, 7))
+def test_token_alpha_counted_a_few_items_at_a_time_is_that_of_all_at_once(tmp_path_factory, monkeypatch, seed,
+                                                                          n_sentences, n_events, items):
+    """The token alpha labels the tokens of ``ALPHA_ITEMS`` items at a time (a million sentences'
+    token codes at once took gigabytes): the report is the same, note for note, at any size of part."""
+    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
+    workspace = random_workspace(tmp_path_factory.mktemp("ws"), seed, n_sentences, n_events, n_annotators=3)
+    monkeypatch.setattr(span_columns, "ALPHA_ITEMS", 1 << 30)
+    whole = as_json(agreement_report(workspace))
+    parts = []
+    labelled = span_columns._unit_codes
+    monkeypatch.setattr(span_columns, "_unit_codes", lambda *args: parts.append(len(args[2])) or labelled(*args))
+    monkeypatch.setattr(span_columns, "ALPHA_ITEMS", items)
+    assert as_json(agreement_report(workspace)) == whole == as_json(reference_report(workspace))
+    assert all(part <= items for part in parts) and (len(parts) > 1) == (sum(parts) > items)
 
 
 def test_a_file_arrow_refuses_is_read_line_by_line(tmp_path, monkeypatch):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from tagline.annotate.agreement.common import krippendorff_nominal
+from tagline.annotate.agreement.common import Coincidences
 from tagline.annotate.agreement.spans import _match, _scores, _unit_codes_unordered, label_units
 from tagline.wording import plural
 
@@ -175,6 +175,11 @@ def _overlap_matches(ref: tuple, other: tuple, identical: Any, labels: list[str]
     return matched
 
 
+ALPHA_ITEMS = 1 << 16
+"""Items whose tokens are labelled at a time for the token alpha: the codes of every compared token
+of a million sentences at once, and the arrays that label them, would take gigabytes."""
+
+
 def _token_alpha(flat: _Flat, present: Any, compared: Any, annotators: list[str], tokens: tuple[Any, Any, Any],
                  notes: list[str]) -> dict:
     import numpy as np
@@ -182,18 +187,30 @@ def _token_alpha(flat: _Flat, present: Any, compared: Any, annotators: list[str]
     entry: dict[str, Any] = {"value": None, "n_items": 0, "n_units": 0, "unit": "token"}
     if len(annotators) < 2:
         return entry
-    bounds, token_starts, token_ends = tokens
+    bounds = tokens[0]
     kept = np.flatnonzero(compared & (np.diff(bounds) > 0))
-    codes, conflicts = _unit_codes(flat, present, kept, tokens, annotators) if len(kept) else (None, 0)
+    counted = Coincidences(len(flat.labels) + 1)  # 0 is outside
+    conflicts = 0
+    order = np.argsort(flat.item, kind="stable")  # each part's spans a slice, in the order they were
+    by_item = _Flat(*(column[order] for column in (flat.who, flat.item, flat.start, flat.end, flat.label)),
+                    flat.labels)
+    for begin in range(0, len(kept), ALPHA_ITEMS):
+        part = kept[begin:begin + ALPHA_ITEMS]
+        low, high = np.searchsorted(by_item.item, [part[0], part[-1] + 1])
+        spans = _Flat(*(column[low:high] for column in (by_item.who, by_item.item, by_item.start, by_item.end,
+                                                         by_item.label)), flat.labels)
+        codes, part_conflicts = _unit_codes(spans, present, part, tokens, annotators)
+        counted.add(codes)
+        conflicts += part_conflicts
     if conflicts:
         notes.append(f"{plural(conflicts, 'unit')} touched by one annotator's spans of different labels; "
                      "the span with the largest overlap gave the label.")
-    if codes is None:
+    if not len(kept):
         notes.append("Krippendorff's alpha: no item annotated by two or more annotators has units to compare.")
         return entry
-    entry["n_units"] = codes.shape[1]
+    entry["n_units"] = counted.units
     entry["n_items"] = len(kept)
-    entry["value"] = krippendorff_nominal(codes, "token labels", notes)
+    entry["value"] = counted.alpha("token labels", notes)
     return entry
 
 
