@@ -84,8 +84,11 @@ class Coincidences:
     def add(self, codes: Any) -> None:
         """Count an (annotators x units) array of codes, -1 for missing (every unit holding two
         ratings or more)."""
-        _count_pairs(codes, self.n_values, self.pair_counts)
-        self.seen[used_values(codes)] = True
+        if (self.n_values + 1) ** codes.shape[0] <= _PATTERNS:
+            self.seen[_count_patterns(codes, self.n_values, self.pair_counts)] = True
+        else:
+            _count_pairs(codes, self.n_values, self.pair_counts)
+            self.seen[used_values(codes)] = True
         self.units += codes.shape[1]
 
     def alpha(self, what: str, notes: list[str]) -> float | None:
@@ -123,6 +126,40 @@ def used_values(codes: Any) -> Any:
         else:
             seen[:len(found)] |= found
     return np.flatnonzero(seen)  # units per step, so the temporaries stay tens of megabytes at any size
+
+
+_PATTERNS = 1 << 16
+
+
+def _count_patterns(codes: Any, n_values: int, pair_counts: dict[int, Any]) -> list[int]:
+    """:func:`_count_pairs` by counting the units of each pattern of ratings (a few hundred
+    patterns for three annotators), then the pairs of each pattern: one pass over the units instead
+    of one per pair of annotators and number of ratings. Returns the values that occur."""
+    import numpy as np
+
+    width = n_values + 1  # a missing rating (-1) is 0
+    pattern = np.zeros(codes.shape[1], dtype=np.int64)
+    for row in codes:
+        pattern *= width
+        pattern += row
+        pattern += 1
+    used: set[int] = set()
+    found = np.bincount(pattern)
+    for code in np.flatnonzero(found).tolist():
+        ratings, rest = [], code
+        for _ in range(codes.shape[0]):
+            rest, digit = divmod(rest, width)
+            ratings.append(digit - 1)
+        given = [value for value in ratings if value >= 0]
+        used.update(given)
+        if len(given) < 2:
+            continue
+        counts = pair_counts.setdefault(len(given), np.zeros((n_values, n_values), dtype=np.int64))
+        for first in range(len(given)):
+            for second in range(first + 1, len(given)):
+                counts[given[first], given[second]] += found[code]
+                counts[given[second], given[first]] += found[code]
+    return sorted(used)
 
 
 def _count_pairs(codes: Any, n_values: int, pair_counts: dict[int, Any]) -> None:

@@ -61,7 +61,8 @@ def span_agreement_codes(present: Any, annotators: Sequence[str], spans: SpanCol
     span_counts = {a: dict(zip(all_labels, counts[row * len(all_labels):(row + 1) * len(all_labels)].tolist()))
                    for row, a in enumerate(annotators)}
     flat = _Flat(who, item, start, end, label, all_labels)
-    pairwise = [_pairwise(flat, present, annotators, first, second, notes)
+    by_annotator = [flat.of(flat.who == index) for index in range(len(annotators))]  # sorted once
+    pairwise = [_pairwise(flat.labels, by_annotator, present, annotators, first, second, notes)
                 for first, second in combinations(range(len(annotators)), 2)]
     alpha = _token_alpha(flat, present, compared, annotators, tokens, notes)
     return {"n_items": n_items, "n_items_compared": int(compared.sum()), "annotators": annotators,
@@ -80,32 +81,56 @@ class _Flat:
     label: Any
     labels: list[str]
 
+    def take(self, which: Any) -> _Flat:
+        """The spans at ``which`` (an index array, a mask or a slice)."""
+        return _Flat(self.who[which], self.item[which], self.start[which], self.end[which], self.label[which],
+                     self.labels)
+
     def of(self, mask: Any) -> tuple[Any, Any, Any, Any]:
         """``(item, start, end, label)`` of the spans under ``mask``, sorted as the lists are."""
         import numpy as np
 
         item, start, end, label = self.item[mask], self.start[mask], self.end[mask], self.label[mask]
-        order = np.lexsort((label, end, start, item))
+        key = _sort_key(item, start, end, label)
+        order = np.lexsort((label, end, start, item)) if key is None else np.argsort(key)
         return item[order], start[order], end[order], label[order]
 
 
-def _pairwise(flat: _Flat, present: Any, annotators: list[str], first: int, second: int, notes: list[str]) -> dict:
+def _sort_key(item: Any, start: Any, end: Any, label: Any) -> Any:
+    """One int64 per span that orders the spans as ``(item, start, end, label)`` do (all
+    non-negative), or None when they do not fit in 63 bits: one sort instead of four."""
+    import numpy as np
+
+    columns = (item, start, end, label)
+    bits = [int(column.max()).bit_length() if len(column) else 0 for column in columns]
+    if sum(bits) > 63:
+        return None
+    key = np.zeros(len(item), dtype=np.int64)
+    for column, width in zip(columns, bits):
+        key <<= width
+        key |= column
+    return key
+
+
+def _pairwise(labels: list[str], by_annotator: list[tuple], present: Any, annotators: list[str], first: int,
+              second: int, notes: list[str]) -> dict:
     import numpy as np
 
     a, b = annotators[first], annotators[second]
     shared = present[first] & present[second]
-    n_labels = len(flat.labels)
-    ref = flat.of((flat.who == first) & shared[flat.item])
-    other = flat.of((flat.who == second) & shared[flat.item])
+    n_labels = len(labels)
+    # The spans of items both annotated, still sorted.
+    ref = tuple(column[shared[by_annotator[first][0]]] for column in by_annotator[first])
+    other = tuple(column[shared[by_annotator[second][0]]] for column in by_annotator[second])
     ref_counts = np.bincount(ref[3], minlength=n_labels)
     other_counts = np.bincount(other[3], minlength=n_labels)
     exact, identical = _exact_matches(ref, other, n_labels, present.shape[1])
-    matched = {"exact": exact, "overlap": _overlap_matches(ref, other, identical, flat.labels)}
+    matched = {"exact": exact, "overlap": _overlap_matches(ref, other, identical, labels)}
     entry: dict[str, Any] = {"annotators": [a, b], "reference": a, "n_items": int(shared.sum())}
     for mode in ("exact", "overlap"):
         scores = _scores(int(matched[mode].sum()), int(ref_counts.sum()), int(other_counts.sum()))
         scores["per_label"] = {label: _scores(int(matched[mode][code]), int(ref_counts[code]), int(other_counts[code]))
-                               for code, label in enumerate(flat.labels)}
+                               for code, label in enumerate(labels)}
         entry[mode] = scores
     if not shared.any():
         notes.append(f"Spans {a} / {b}: no item was annotated by both.")
@@ -122,11 +147,15 @@ def _exact_matches(ref: tuple, other: tuple, n_labels: int, n_items: int) -> tup
 
     fields = [np.concatenate([ref[k], other[k]]) for k in range(4)]
     side = np.concatenate([np.zeros(len(ref[0]), dtype=np.int64), np.ones(len(other[0]), dtype=np.int64)])
-    order = np.lexsort((fields[3], fields[2], fields[1], fields[0]))
+    key = _sort_key(*fields)
+    # Two sorted runs: a stable sort of their keys merges them.
+    order = np.lexsort((fields[3], fields[2], fields[1], fields[0])) if key is None else \
+        np.argsort(key, kind="stable")
     fields, side = [column[order] for column in fields], side[order]
     new = np.ones(len(side), dtype=bool)
     if len(side):
-        new[1:] = np.any([column[1:] != column[:-1] for column in fields], axis=0)
+        new[1:] = np.any([column[1:] != column[:-1] for column in fields], axis=0) if key is None else \
+            np.diff(key[order]) != 0
     group = np.cumsum(new) - 1
     from_ref = np.bincount(group, weights=side == 0).astype(np.int64)
     from_other = np.bincount(group, weights=side == 1).astype(np.int64)
@@ -191,15 +220,11 @@ def _token_alpha(flat: _Flat, present: Any, compared: Any, annotators: list[str]
     kept = np.flatnonzero(compared & (np.diff(bounds) > 0))
     counted = Coincidences(len(flat.labels) + 1)  # 0 is outside
     conflicts = 0
-    order = np.argsort(flat.item, kind="stable")  # each part's spans a slice, in the order they were
-    by_item = _Flat(*(column[order] for column in (flat.who, flat.item, flat.start, flat.end, flat.label)),
-                    flat.labels)
+    by_item = flat.take(np.argsort(flat.item, kind="stable"))  # each part's spans a slice
     for begin in range(0, len(kept), ALPHA_ITEMS):
         part = kept[begin:begin + ALPHA_ITEMS]
         low, high = np.searchsorted(by_item.item, [part[0], part[-1] + 1])
-        spans = _Flat(*(column[low:high] for column in (by_item.who, by_item.item, by_item.start, by_item.end,
-                                                         by_item.label)), flat.labels)
-        codes, part_conflicts = _unit_codes(spans, present, part, tokens, annotators)
+        codes, part_conflicts = _unit_codes(by_item.take(slice(low, high)), present, part, tokens, annotators)
         counted.add(codes)
         conflicts += part_conflicts
     if conflicts:
