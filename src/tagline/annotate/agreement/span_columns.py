@@ -27,14 +27,14 @@ class SpanColumns:
     names: Sequence[str]
 
 
-def span_agreement_codes(present: Any, annotators: Sequence[str], spans: SpanColumns, tokens: tuple[Any, Any, Any]
-                         ) -> dict:
+def span_agreement_codes(present: Any, annotators: Sequence[str], spans: SpanColumns,
+                         tokens: tuple[Any, Any, Any, Any]) -> dict:
     """:func:`~tagline.annotate.agreement.spans.span_agreement` of spans given as columns.
 
     ``present`` is an annotators x items array, true where the annotator annotated the item (an
     empty list of spans included); every item has one annotator at least and ``annotators`` are
-    sorted. ``tokens`` is ``(bounds, starts, ends)``: item ``i``'s tokens are
-    ``starts[bounds[i]:bounds[i + 1]]`` and the ``ends`` beside them.
+    sorted. ``tokens`` is ``(first, stop, starts, ends)``: item ``i``'s tokens are
+    ``starts[first[i]:stop[i]]`` and the ``ends`` beside them.
     """
     import numpy as np
 
@@ -209,15 +209,14 @@ ALPHA_ITEMS = 1 << 16
 of a million sentences at once, and the arrays that label them, would take gigabytes."""
 
 
-def _token_alpha(flat: _Flat, present: Any, compared: Any, annotators: list[str], tokens: tuple[Any, Any, Any],
-                 notes: list[str]) -> dict:
+def _token_alpha(flat: _Flat, present: Any, compared: Any, annotators: list[str],
+                 tokens: tuple[Any, Any, Any, Any], notes: list[str]) -> dict:
     import numpy as np
 
     entry: dict[str, Any] = {"value": None, "n_items": 0, "n_units": 0, "unit": "token"}
     if len(annotators) < 2:
         return entry
-    bounds = tokens[0]
-    kept = np.flatnonzero(compared & (np.diff(bounds) > 0))
+    kept = np.flatnonzero(compared & (tokens[1] > tokens[0]))
     counted = Coincidences(len(flat.labels) + 1)  # 0 is outside
     conflicts = 0
     by_item = flat.take(np.argsort(flat.item, kind="stable"))  # each part's spans a slice
@@ -239,16 +238,16 @@ def _token_alpha(flat: _Flat, present: Any, compared: Any, annotators: list[str]
     return entry
 
 
-def _unit_codes(flat: _Flat, present: Any, kept: Any, tokens: tuple[Any, Any, Any], annotators: list[str]
+def _unit_codes(flat: _Flat, present: Any, kept: Any, tokens: tuple[Any, Any, Any, Any], annotators: list[str]
                 ) -> tuple[Any, int]:
     """:func:`.spans._unit_codes` over the ``kept`` items: every annotator's label code (0 for
     outside, -1 where it did not annotate the item) for every token, and the conflicts."""
     import numpy as np
 
-    bounds, token_starts, token_ends = tokens
-    lengths = (bounds[kept + 1] - bounds[kept]).astype(np.int64)
+    token_first, token_stop, token_starts, token_ends = tokens
+    lengths = (token_stop[kept] - token_first[kept]).astype(np.int64)
     first = np.cumsum(lengths) - lengths
-    gather = np.repeat(bounds[kept].astype(np.int64) - first, lengths) + np.arange(lengths.sum())
+    gather = np.repeat(token_first[kept].astype(np.int64) - first, lengths) + np.arange(lengths.sum())
     unit_starts, unit_ends = token_starts[gather], token_ends[gather]
     del gather
     unit_item = np.repeat(np.arange(len(kept), dtype=np.int32), lengths)
