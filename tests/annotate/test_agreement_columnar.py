@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tagline.annotate.agreement import label_agreement, span_agreement
-from tagline.annotate.agreement.common import Coincidences, krippendorff_nominal
+from tagline.annotate.agreement.common import Coincidences, krippendorff_nominal, span_sort_key
 
 LABELS = ["GPE", "ORG", "PERSON"]
 ANNOTATORS = ["alice", "bob", "carol", "dave"]
@@ -163,3 +163,16 @@ def test_coincidences_counted_in_parts_give_the_alpha_of_the_whole_exactly(case)
     assert counted.alpha("token labels", notes) == whole
     assert notes == whole_notes and counted.units == codes.shape[1]
     assert whole == straightforward_alpha([[None if code < 0 else int(code) for code in row] for row in codes])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3000), st.integers(-1, 2**20), st.integers(0, 2**40), st.integers(0, 9)),
+                max_size=40))
+def test_the_packed_sort_key_orders_spans_as_their_four_fields_or_is_none(spans):
+    columns = [np.array([span[k] for span in spans], dtype=np.int64) for k in range(4)]
+    key = span_sort_key(*columns)
+    if key is None:
+        assert any(span[1] < 0 for span in spans) or sum(int(c.max()).bit_length() for c in columns) > 63
+        return
+    ordered = [spans[k] for k in np.argsort(key, kind="stable")]
+    assert ordered == sorted(spans)

@@ -109,6 +109,14 @@ class ColumnAnswers:
     def sentence_id(self, row: int) -> str:
         return str(self.ids[row].as_py()) if self.arrow else self.ids[row]
 
+    def sentence_ids(self, rows: Any) -> list[str]:
+        """The ids of corpus rows ``rows``, at once."""
+        import pyarrow as pa
+
+        if self.arrow:
+            return self.ids.take(pa.array(rows, pa.int64())).to_pylist()
+        return [self.ids[row] for row in rows.tolist()]
+
     def __call__(self, annotator: str) -> Folded:
         if annotator not in self._read:
             path = self.workspace.annotation_path(annotator)

@@ -65,6 +65,24 @@ def krippendorff_nominal(codes: Any, what: str, notes: list[str]) -> float | Non
     return counted.alpha(what, notes)
 
 
+def span_sort_key(item: Any, start: Any, end: Any, label: Any) -> Any:
+    """One int64 per span that orders the spans as ``(item, start, end, label)`` do, or None when
+    one is negative or they do not fit in 63 bits together: one sort instead of four."""
+    import numpy as np
+
+    columns = (item, start, end, label)
+    if len(item) and min(int(column.min()) for column in columns) < 0:
+        return None
+    bits = [int(column.max()).bit_length() if len(column) else 0 for column in columns]
+    if sum(bits) > 63:
+        return None
+    key = np.zeros(len(item), dtype=np.int64)
+    for column, width in zip(columns, bits):
+        key <<= width
+        key |= column
+    return key
+
+
 _CHUNK = 1 << 22
 
 

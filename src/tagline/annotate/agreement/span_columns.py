@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from tagline.annotate.agreement.common import Coincidences
+from tagline.annotate.agreement.common import Coincidences, span_sort_key
 from tagline.annotate.agreement.spans import _match, _scores, _unit_codes_unordered, label_units
 from tagline.wording import plural
 
@@ -91,25 +91,9 @@ class _Flat:
         import numpy as np
 
         item, start, end, label = self.item[mask], self.start[mask], self.end[mask], self.label[mask]
-        key = _sort_key(item, start, end, label)
+        key = span_sort_key(item, start, end, label)
         order = np.lexsort((label, end, start, item)) if key is None else np.argsort(key)
         return item[order], start[order], end[order], label[order]
-
-
-def _sort_key(item: Any, start: Any, end: Any, label: Any) -> Any:
-    """One int64 per span that orders the spans as ``(item, start, end, label)`` do (all
-    non-negative), or None when they do not fit in 63 bits: one sort instead of four."""
-    import numpy as np
-
-    columns = (item, start, end, label)
-    bits = [int(column.max()).bit_length() if len(column) else 0 for column in columns]
-    if sum(bits) > 63:
-        return None
-    key = np.zeros(len(item), dtype=np.int64)
-    for column, width in zip(columns, bits):
-        key <<= width
-        key |= column
-    return key
 
 
 def _pairwise(labels: list[str], by_annotator: list[tuple], present: Any, annotators: list[str], first: int,
@@ -147,7 +131,7 @@ def _exact_matches(ref: tuple, other: tuple, n_labels: int, n_items: int) -> tup
 
     fields = [np.concatenate([ref[k], other[k]]) for k in range(4)]
     side = np.concatenate([np.zeros(len(ref[0]), dtype=np.int64), np.ones(len(other[0]), dtype=np.int64)])
-    key = _sort_key(*fields)
+    key = span_sort_key(*fields)
     # Two sorted runs: a stable sort of their keys merges them.
     order = np.lexsort((fields[3], fields[2], fields[1], fields[0])) if key is None else \
         np.argsort(key, kind="stable")
