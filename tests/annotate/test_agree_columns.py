@@ -175,3 +175,23 @@ def test_a_bad_line_is_still_named(tmp_path, monkeypatch):
                      b'"op": "set", "value": {"label": 3}}\n')
     with pytest.raises(DataError, match=r":21"):
         agreement_report(workspace)
+
+
+@settings(max_examples=200, deadline=None)
+@given(corpus=st.lists(st.sampled_from("abcdefgh"), max_size=12),
+       blocks=st.lists(st.lists(st.sampled_from("abcdefghijk"), min_size=1, max_size=10), min_size=1, max_size=4))
+def test_sentence_rows_are_those_index_in_gives_and_unknown_ids_are_numbered_past_the_corpus(corpus, blocks):
+    """The corpus row of each sentence id is looked up in a dict made once (``pc.index_in`` hashed
+    the whole corpus again for every block of an answer file): the first row of an id, as
+    ``index_in`` gives it, and for ids the corpus lacks numbers past it, in the order they appear."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = pa.array(corpus, pa.string())
+    rows = columns._RowOf(ids)
+    unknown: dict[str, int] = {}
+    for block in blocks:
+        expected = pc.index_in(pa.array(block), value_set=ids).to_pylist()
+        expected = [len(corpus) + unknown.setdefault(sid, len(unknown)) if row is None else row
+                    for row, sid in zip(expected, block)]
+        assert rows(pa.chunked_array([pa.array(block)])).tolist() == expected
