@@ -20,6 +20,7 @@ Then, each as a child process with its peak memory (``ru_maxrss``):
   ids and token offsets and the answers' folds (``build/index/``), the second reads them. With
   ``--keep-corpus-cache`` only the folds are removed first, so the first run reads the answer files
   with the corpus cached (``agree, answers read``: what agree costs after annotators add answers);
+  adjudicate is then measured a second time with the folds removed (``adjudicate, answers read``);
 - ``adjudicate``: ``tagline annotate adjudicate --json`` after them, as a user adjudicates after
   looking at agreement (the gold it writes is removed after each version, so each decides every
   question).
@@ -173,12 +174,15 @@ def measure_size(scratch: Path, size: int, versions: list[tuple[str, str | None]
         for case in cases:
             wall, cpu, peak, _ = measure([*tagline, "annotate", "agree", "--json", "--workspace", str(pristine)], src)
             row("", f"{case} ({version})", wall, cpu, wall / base, peak)
-        try:
-            wall, cpu, peak, _ = measure([*tagline, "annotate", "adjudicate", "--json", "--workspace", str(pristine)],
-                                         src)
-        finally:
-            (pristine / "gold" / "gold.jsonl").unlink(missing_ok=True)
-        row("", f"adjudicate ({version})", wall, cpu, wall / base, peak)
+        for case in ("adjudicate", "adjudicate, answers read") if keep_corpus_cache else ("adjudicate",):
+            if case != "adjudicate":
+                shutil.rmtree(pristine / "build" / "index" / "folds", ignore_errors=True)
+            try:
+                wall, cpu, peak, _ = measure([*tagline, "annotate", "adjudicate", "--json", "--workspace",
+                                              str(pristine)], src)
+            finally:
+                (pristine / "gold" / "gold.jsonl").unlink(missing_ok=True)
+            row("", f"{case} ({version})", wall, cpu, wall / base, peak)
 
 
 def main() -> None:

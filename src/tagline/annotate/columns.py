@@ -10,6 +10,7 @@ does."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -242,13 +243,11 @@ class _RowOf:
         encoded = pc.dictionary_encode(sentence_ids)
         encoded = encoded.combine_chunks() if isinstance(encoded, pa.ChunkedArray) else encoded
         # The dictionary holds each id where it first appears: unknown ids are numbered in that order.
-        lookup = np.array([self._number(sentence_id) for sentence_id in encoded.dictionary.to_pylist()],
-                          dtype=np.int64)
+        listed = encoded.dictionary.to_pylist()
+        lookup = np.fromiter(map(self.row.get, listed, itertools.repeat(-1)), dtype=np.int64, count=len(listed))
+        for place in np.flatnonzero(lookup < 0).tolist():
+            lookup[place] = self.n_ids + self.unknown.setdefault(listed[place], len(self.unknown))
         return lookup[encoded.indices.to_numpy()]
-
-    def _number(self, sentence_id: str) -> int:
-        row = self.row.get(sentence_id)
-        return row if row is not None else self.n_ids + self.unknown.setdefault(sentence_id, len(self.unknown))
 
 
 def _compact(table: pa.Table, rows: _RowOf, names: Names) -> dict[str, Any]:
