@@ -42,6 +42,8 @@ def span_agreement_codes(present: Any, annotators: Sequence[str], spans: SpanCol
     valid = (spans.start >= 0) & (spans.end > spans.start)
     if not valid.all():
         notes.append(f"{plural(int((~valid).sum()), 'span')} with a negative start or end not after start left out.")
+    else:
+        valid = slice(None)  # every span: the columns as they are, not copies
     who, item, start, end = spans.annotator[valid], spans.item[valid], spans.start[valid], spans.end[valid]
     used = np.unique(spans.label[valid])
     all_labels = sorted(spans.names[code] for code in used)
@@ -64,6 +66,7 @@ def span_agreement_codes(present: Any, annotators: Sequence[str], spans: SpanCol
     by_annotator = [flat.of(flat.who == index) for index in range(len(annotators))]  # sorted once
     pairwise = [_pairwise(flat.labels, by_annotator, present, annotators, first, second, notes)
                 for first, second in combinations(range(len(annotators)), 2)]
+    del by_annotator
     alpha = _token_alpha(flat, present, compared, annotators, tokens, notes)
     return {"n_items": n_items, "n_items_compared": int(compared.sum()), "annotators": annotators,
             "labels": all_labels, "span_counts": span_counts, "pairwise": pairwise, "krippendorff_alpha": alpha,
@@ -203,11 +206,12 @@ def _token_alpha(flat: _Flat, present: Any, compared: Any, annotators: list[str]
     kept = np.flatnonzero(compared & (tokens[1] > tokens[0]))
     counted = Coincidences(len(flat.labels) + 1)  # 0 is outside
     conflicts = 0
-    by_item = flat.take(np.argsort(flat.item, kind="stable"))  # each part's spans a slice
+    order = np.argsort(flat.item, kind="stable")  # each part's spans a slice of it
+    items = flat.item[order]
     for begin in range(0, len(kept), ALPHA_ITEMS):
         part = kept[begin:begin + ALPHA_ITEMS]
-        low, high = np.searchsorted(by_item.item, [part[0], part[-1] + 1])
-        codes, part_conflicts = _unit_codes(by_item.take(slice(low, high)), present, part, tokens, annotators)
+        low, high = np.searchsorted(items, [part[0], part[-1] + 1])
+        codes, part_conflicts = _unit_codes(flat.take(order[low:high]), present, part, tokens, annotators)
         counted.add(codes)
         conflicts += part_conflicts
     if conflicts:
