@@ -68,10 +68,10 @@ class Decided:
 
 
 def adjudicate_columns(workspace: Workspace, answers: ColumnAnswers, chosen: list[str], tasks: Any,
-                       min_agreement: str, now: str, write: Callable[[bytes], None]) -> Decided:
+                       min_agreement: str, now: str, write: Callable[[bytes, int], None]) -> Decided:
     """Decide every question of ``tasks`` from the votes of ``chosen`` (none of them imported, no
     gold yet) as :func:`tagline.annotate.gold.auto_adjudicate` does, handing the gold records to
-    ``write`` as JSON lines, in its order, a block at a time."""
+    ``write`` as JSON lines, in its order, a block at a time, with the number of lines."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -102,7 +102,7 @@ def adjudicate_columns(workspace: Workspace, answers: ColumnAnswers, chosen: lis
             rows = np.flatnonzero(method[part] != CONTESTED) + begin
             if len(rows):
                 write(_lines(answers, task, target, votes, vote_of, values, rows, method[rows],
-                             vote_of[winner[rows], rows], now))
+                             vote_of[winner[rows], rows], now), len(rows))
                 pa.default_memory_pool().release_unused()  # the block's strings are written: give them back
         codes, first, counts = np.unique(method[method != CONTESTED], return_index=True, return_counts=True)
         for place in np.argsort(first):  # each method where it first appears, as a Counter of the records has it
