@@ -155,7 +155,7 @@ def measure_size(scratch: Path, size: int, versions: list[tuple[str, str | None]
     paths = [str(pristine / "annotations" / f"{name}.jsonl") for name in ANNOTATORS]
 
     def row(first: str, case: str, wall: float, cpu: float, ratio: float, peak: int) -> None:
-        print(f"{first:>21}{case:>24}{wall:>9.2f}{cpu:>8.2f}{ratio:>8.2f}{peak / 1e6:>9.0f}")
+        print(f"{first:>21}{case:>33}{wall:>9.2f}{cpu:>8.2f}{ratio:>8.2f}{peak / 1e6:>9.0f}")
 
     if msgspec:
         wall, cpu, peak, out = measure([sys.executable, "-c", BASELINE, *paths])
@@ -203,7 +203,7 @@ def main() -> None:
     if args.compare_src:
         versions.append(("other", str(Path(args.compare_src).resolve())))
     print(f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f}")
-    print(f"{'sentences':>10}{'events':>11}{'case':>24}{'seconds':>9}{'CPU s':>8}{'ratio':>8}{'peak MB':>9}")
+    print(f"{'sentences':>10}{'events':>11}{'case':>33}{'seconds':>9}{'CPU s':>8}{'ratio':>8}{'peak MB':>9}")
     scratch = Path(args.keep or tempfile.mkdtemp(prefix="tagline-agreement-"))
     try:
         for size in sizes:
