@@ -17,7 +17,10 @@ Then, each as a child process with its peak memory (``ru_maxrss``):
 - ``pyarrow``: reading the three answer files with ``pyarrow.json.read_json`` (the baseline: the
   least a columnar reader of them does; the ratios are to it);
 - ``agree``: ``tagline annotate agree --json``, twice: the first run makes the caches of sentence
-  ids and token offsets (``build/index/``), the second reads them;
+  ids and token offsets and the answers' folds (``build/index/``), the second reads them. With
+  ``--keep-corpus-cache`` only the folds are removed first, so the first run reads the answer files
+  with the corpus cached (``agree, answers read``: what agree costs after annotators add answers);
+  adjudicate is then measured a second time with the folds removed (``adjudicate, answers read``);
 - ``adjudicate``: ``tagline annotate adjudicate --json`` after them, as a user adjudicates after
   looking at agreement (the gold it writes is removed after each version, so each decides every
   question).
@@ -32,6 +35,7 @@ Targets at 1,000,000 sentences: agree and adjudicate within 15 s and 2 GB each. 
 the machine skew the times: the load average is printed, and only ratios within one run compare.
 
     python benchmarks/agreement_scale.py [--sizes 10000,100000] [--million] [--compare-src DIR]
+        [--keep DIR [--keep-corpus-cache]] [--no-msgspec]
 """
 
 from __future__ import annotations
@@ -141,7 +145,8 @@ def measure(command: list[str], src: str | None = None) -> tuple[float, float, i
         return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, stdout.read().decode()
 
 
-def measure_size(scratch: Path, size: int, versions: list[tuple[str, str | None]], msgspec: bool = True) -> None:
+def measure_size(scratch: Path, size: int, versions: list[tuple[str, str | None]], msgspec: bool = True,
+                 keep_corpus_cache: bool = False) -> None:
     """Print the rows of one corpus size: the two readers, then agree and adjudicate per version."""
     pristine = scratch / f"ws-{size}"
     if not pristine.exists():
@@ -150,7 +155,7 @@ def measure_size(scratch: Path, size: int, versions: list[tuple[str, str | None]
     paths = [str(pristine / "annotations" / f"{name}.jsonl") for name in ANNOTATORS]
 
     def row(first: str, case: str, wall: float, cpu: float, ratio: float, peak: int) -> None:
-        print(f"{first:>21}{case:>24}{wall:>9.2f}{cpu:>8.2f}{ratio:>8.2f}{peak / 1e6:>9.0f}")
+        print(f"{first:>21}{case:>33}{wall:>9.2f}{cpu:>8.2f}{ratio:>8.2f}{peak / 1e6:>9.0f}")
 
     if msgspec:
         wall, cpu, peak, out = measure([sys.executable, "-c", BASELINE, *paths])
@@ -160,16 +165,24 @@ def measure_size(scratch: Path, size: int, versions: list[tuple[str, str | None]
     row(f"{size:>10,}{int(out.split()[0]):>11,}" if not msgspec else "", "pyarrow read_json", base, cpu, 1.0, peak)
     tagline = [sys.executable, "-m", "tagline"]
     for version, src in versions:
-        shutil.rmtree(pristine / "build" / "index", ignore_errors=True)
-        for case in ("agree", "agree again"):
+        cases = ["agree", "agree again"]
+        if keep_corpus_cache:  # the corpus's caches kept: only the answers' folds are made again
+            cases = ["agree, answers read", "agree again"]
+            shutil.rmtree(pristine / "build" / "index" / "folds", ignore_errors=True)
+        else:
+            shutil.rmtree(pristine / "build" / "index", ignore_errors=True)
+        for case in cases:
             wall, cpu, peak, _ = measure([*tagline, "annotate", "agree", "--json", "--workspace", str(pristine)], src)
             row("", f"{case} ({version})", wall, cpu, wall / base, peak)
-        try:
-            wall, cpu, peak, _ = measure([*tagline, "annotate", "adjudicate", "--json", "--workspace", str(pristine)],
-                                         src)
-        finally:
-            (pristine / "gold" / "gold.jsonl").unlink(missing_ok=True)
-        row("", f"adjudicate ({version})", wall, cpu, wall / base, peak)
+        for case in ("adjudicate", "adjudicate, answers read") if keep_corpus_cache else ("adjudicate",):
+            if case != "adjudicate":
+                shutil.rmtree(pristine / "build" / "index" / "folds", ignore_errors=True)
+            try:
+                wall, cpu, peak, _ = measure([*tagline, "annotate", "adjudicate", "--json", "--workspace",
+                                              str(pristine)], src)
+            finally:
+                (pristine / "gold" / "gold.jsonl").unlink(missing_ok=True)
+            row("", f"{case} ({version})", wall, cpu, wall / base, peak)
 
 
 def main() -> None:
@@ -179,6 +192,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the generated workspaces under this folder")
     parser.add_argument("--compare-src", help="the src folder of another tagline to measure beside this one")
     parser.add_argument("--no-msgspec", action="store_true", help="leave out decoding the files with msgspec")
+    parser.add_argument("--keep-corpus-cache", action="store_true",
+                        help="keep the sentence ids and token offsets cached in build/index (with --keep, from an "
+                             "earlier run): the first agree then reads the answer files, with the corpus cached")
     args = parser.parse_args()
     sizes = [int(size) for size in args.sizes.split(",") if size]
     if args.million:
@@ -187,11 +203,11 @@ def main() -> None:
     if args.compare_src:
         versions.append(("other", str(Path(args.compare_src).resolve())))
     print(f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f}")
-    print(f"{'sentences':>10}{'events':>11}{'case':>24}{'seconds':>9}{'CPU s':>8}{'ratio':>8}{'peak MB':>9}")
+    print(f"{'sentences':>10}{'events':>11}{'case':>33}{'seconds':>9}{'CPU s':>8}{'ratio':>8}{'peak MB':>9}")
     scratch = Path(args.keep or tempfile.mkdtemp(prefix="tagline-agreement-"))
     try:
         for size in sizes:
-            measure_size(scratch, size, versions, msgspec=not args.no_msgspec)
+            measure_size(scratch, size, versions, msgspec=not args.no_msgspec, keep_corpus_cache=args.keep_corpus_cache)
     finally:
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from tagline.annotate import columns
 from tagline.annotate.agree import agreement_report
-from tagline.annotate.agreement import label_agreement, span_agreement
+from tagline.annotate.agreement import label_agreement, span_agreement, span_columns
 from tagline.annotate.answers import collect_votes, question_name, select_annotators
 from tagline.annotate.events import CurrentAnswers
 from tagline.annotate.provenance import suggestion_use
@@ -129,6 +129,25 @@ def test_a_larger_random_workspace_gives_the_same_report(tmp_path, monkeypatch):
     assert as_json(agreement_report(workspace)) == as_json(reference_report(workspace))
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10**6), n_sentences=st.integers(2, 40), n_events=st.integers(20, 160),
+       items=st.integers(1, 7))
+def test_token_alpha_counted_a_few_items_at_a_time_is_that_of_all_at_once(tmp_path_factory, monkeypatch, seed,
+                                                                          n_sentences, n_events, items):
+    """The token alpha labels the tokens of ``ALPHA_ITEMS`` items at a time (a million sentences'
+    token codes at once took gigabytes): the report is the same, note for note, at any size of part."""
+    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
+    workspace = random_workspace(tmp_path_factory.mktemp("ws"), seed, n_sentences, n_events, n_annotators=3)
+    monkeypatch.setattr(span_columns, "ALPHA_ITEMS", 1 << 30)
+    whole = as_json(agreement_report(workspace))
+    parts = []
+    labelled = span_columns._unit_codes
+    monkeypatch.setattr(span_columns, "_unit_codes", lambda *args: parts.append(len(args[2])) or labelled(*args))
+    monkeypatch.setattr(span_columns, "ALPHA_ITEMS", items)
+    assert as_json(agreement_report(workspace)) == whole == as_json(reference_report(workspace))
+    assert all(part <= items for part in parts) and (len(parts) > 1) == (sum(parts) > items)
+
+
 def test_a_file_arrow_refuses_is_read_line_by_line(tmp_path, monkeypatch):
     """An explicit null where a field may only be left out, and a torn last line: the answers are
     those the typed reader gives, and the report is the same."""
@@ -156,3 +175,23 @@ def test_a_bad_line_is_still_named(tmp_path, monkeypatch):
                      b'"op": "set", "value": {"label": 3}}\n')
     with pytest.raises(DataError, match=r":21"):
         agreement_report(workspace)
+
+
+@settings(max_examples=200, deadline=None)
+@given(corpus=st.lists(st.sampled_from("abcdefgh"), max_size=12),
+       blocks=st.lists(st.lists(st.sampled_from("abcdefghijk"), min_size=1, max_size=10), min_size=1, max_size=4))
+def test_sentence_rows_are_those_index_in_gives_and_unknown_ids_are_numbered_past_the_corpus(corpus, blocks):
+    """The corpus row of each sentence id is looked up in a dict made once (``pc.index_in`` hashed
+    the whole corpus again for every block of an answer file): the first row of an id, as
+    ``index_in`` gives it, and for ids the corpus lacks numbers past it, in the order they appear."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids = pa.array(corpus, pa.string())
+    rows = columns._RowOf(ids)
+    unknown: dict[str, int] = {}
+    for block in blocks:
+        expected = pc.index_in(pa.array(block), value_set=ids).to_pylist()
+        expected = [len(corpus) + unknown.setdefault(sid, len(unknown)) if row is None else row
+                    for row, sid in zip(expected, block)]
+        assert rows(pa.chunked_array([pa.array(block)])).tolist() == expected

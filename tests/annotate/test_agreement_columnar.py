@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tagline.annotate.agreement import label_agreement, span_agreement
+from tagline.annotate.agreement.common import Coincidences, krippendorff_nominal, span_sort_key
 
 LABELS = ["GPE", "ORG", "PERSON"]
 ANNOTATORS = ["alice", "bob", "carol", "dave"]
@@ -137,3 +138,41 @@ def test_label_alpha_is_the_straightforward_one_exactly(votes):
     rows = [[code[item[a]] if a in item else None for item in compared] for a in annotators]
     expected = straightforward_alpha(rows) if compared and len(annotators) >= 2 else None
     assert report["krippendorff_alpha"]["value"] == expected
+
+
+@st.composite
+def split_codes(draw):
+    """Codes of 2 or 3 annotators on units that hold two ratings or more, and where to cut them."""
+    n_annotators = draw(st.integers(2, 3))
+    units = draw(st.lists(st.lists(st.integers(-1, 4), min_size=n_annotators, max_size=n_annotators)
+                          .filter(lambda unit: sum(code >= 0 for code in unit) >= 2), min_size=1, max_size=60))
+    cuts = sorted(draw(st.lists(st.integers(1, len(units)), max_size=5)))
+    return np.array(units, dtype=np.int64).T, cuts
+
+
+@settings(max_examples=300, deadline=None)
+@given(split_codes())
+def test_coincidences_counted_in_parts_give_the_alpha_of_the_whole_exactly(case):
+    codes, cuts = case
+    whole_notes: list[str] = []
+    whole = krippendorff_nominal(codes, "token labels", whole_notes)
+    counted = Coincidences(5)
+    for part in np.split(codes, cuts, axis=1):
+        counted.add(part)
+    notes: list[str] = []
+    assert counted.alpha("token labels", notes) == whole
+    assert notes == whole_notes and counted.units == codes.shape[1]
+    assert whole == straightforward_alpha([[None if code < 0 else int(code) for code in row] for row in codes])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3000), st.integers(-1, 2**20), st.integers(0, 2**40), st.integers(0, 9)),
+                max_size=40))
+def test_the_packed_sort_key_orders_spans_as_their_four_fields_or_is_none(spans):
+    columns = [np.array([span[k] for span in spans], dtype=np.int64) for k in range(4)]
+    key = span_sort_key(*columns)
+    if key is None:
+        assert any(span[1] < 0 for span in spans) or sum(int(c.max()).bit_length() for c in columns) > 63
+        return
+    ordered = [spans[k] for k in np.argsort(key, kind="stable")]
+    assert ordered == sorted(spans)

@@ -7,6 +7,10 @@ import subprocess
 import sys
 import warnings
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tagline.cli import main
 from tagline.corpus.sample import sample_article_path
 
@@ -227,3 +231,32 @@ def test_init_sample_with_targets_keeps_the_samples_targets_and_a_valid_workspac
 
     assert Workspace(tmp_path / "ws").config.targets == ["DeepSeek", "US AI policy", "Foo"]
     assert runner.invoke(main, ["validate", "-w", str(tmp_path / "ws")]).exit_code == 0
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(st.characters(codec="utf-8") | st.sampled_from(["\x00", "\x1f", "\x7f", "\u2028", '"', "\\", "é", "東"])),
+    lambda children: st.lists(children, max_size=4) | st.tuples(children)
+    | st.dictionaries(st.text(max_size=3) | st.integers(0, 3), children, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_json_values)
+def test_json_output_is_the_standard_library_s_indented_json_exactly(document):
+    """``--json`` output is written by orjson where it writes the document as ``json.dumps(indent=2)``
+    would (the standard library's indented writer is pure Python: a minute for a large report), and by
+    the standard library elsewhere: byte for byte the same either way."""
+    from tagline.cli.output import indented_json
+
+    assert indented_json(document) == json.dumps(document, ensure_ascii=False, indent=2)
+
+
+def test_json_output_of_a_large_report_is_written_by_orjson(monkeypatch):
+    from tagline.cli import output
+
+    document = {"contested": [{"sentence_id": f"d-s{i}", "votes": {"alice": "FAVOR", "bob": 0.25}} for i in range(50)]}
+    monkeypatch.setattr(output.json, "dumps", lambda *args, indent=None, **kwargs:
+                        json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode(args[0])
+                        if indent is None else pytest.fail("the standard library indented the document"))
+    assert json.loads(output.indented_json(document)) == document

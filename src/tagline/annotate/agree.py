@@ -66,7 +66,7 @@ def _question_report(workspace: Workspace, answers: ColumnAnswers, chosen: list[
     from tagline.annotate.agreement.label_columns import label_agreement_codes
     from tagline.annotate.agreement.span_columns import SpanColumns, span_agreement_codes
     from tagline.annotate.column_votes import label_codes, question_votes, span_columns
-    from tagline.corpus.sentence_table import sentence_tokens
+    from tagline.corpus.sentence_table import token_ranges
 
     votes = question_votes(answers, chosen, task, target)
     if task != "entities":
@@ -75,9 +75,9 @@ def _question_report(workspace: Workspace, answers: ColumnAnswers, chosen: list[
                                      labels=workspace.config.labels(task), top_contested=top_contested)
     present, (voter, item, start, end, label) = span_columns(votes)
     compared = present.sum(axis=0) >= 2
-    tokens = sentence_tokens(workspace, votes.items, small=not answers.arrow) \
-        if compared.any() and len(votes.voters) >= 2 else \
-        (np.zeros(len(votes.items) + 1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    nothing = np.zeros(len(votes.items), dtype=np.int64)
+    tokens = token_ranges(workspace, votes.items, small=not answers.arrow) \
+        if compared.any() and len(votes.voters) >= 2 else (nothing, nothing, nothing[:0], nothing[:0])
     return span_agreement_codes(present, votes.voters, SpanColumns(voter, item, start, end, label,
                                                                    list(answers.names.names)), tokens)
 

@@ -10,6 +10,7 @@ does."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -113,6 +114,14 @@ class ColumnAnswers:
     def sentence_id(self, row: int) -> str:
         return str(self.ids[row].as_py()) if self.arrow else self.ids[row]
 
+    def sentence_ids(self, rows: Any) -> list[str]:
+        """The ids of corpus rows ``rows``, at once."""
+        import pyarrow as pa
+
+        if self.arrow:
+            return self.ids.take(pa.array(rows, pa.int64())).to_pylist()
+        return [self.ids[row] for row in rows.tolist()]
+
     def __call__(self, annotator: str) -> Folded:
         if annotator not in self._read:
             path = self.workspace.annotation_path(annotator)
@@ -180,12 +189,12 @@ def _fold_arrow(path: Any, ids: pa.Array, names: Names) -> Folded | None:
     import numpy as np
     import pyarrow as pa
 
-    unknown: dict[str, int] = {}
+    rows = _RowOf(ids)
     declared = [True]
 
     def keep(table: pa.Table) -> dict[str, Any]:
         declared[0] = declared[0] and declared_values(table)
-        return _compact(table, ids, names, unknown)
+        return _compact(table, rows, names)
 
     from tagline.annotate.column_checks import declared_values
 
@@ -228,7 +237,35 @@ def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any]) -> list[Any] | N
     return kept if kept and count_nulls(path) == null_values else None
 
 
-def _compact(table: pa.Table, ids: pa.Array, names: Names, unknown: dict[str, int]) -> dict[str, Any]:
+class _RowOf:
+    """The corpus row of each sentence id (the first, as ``pc.index_in`` gives it), or a number past
+    the corpus for an id the corpus does not have, the same number for the same id. Looked up in a
+    dict made once: ``pc.index_in`` hashes every id of the corpus again on each call, which took
+    two thirds of reading an answer file at a million sentences."""
+
+    def __init__(self, ids: pa.Array) -> None:
+        self.n_ids = len(ids)
+        listed = ids.to_pylist()
+        self.row = dict(zip(reversed(listed), range(len(listed) - 1, -1, -1)))  # the first row wins
+        self.unknown: dict[str, int] = {}
+
+    def __call__(self, sentence_ids: pa.Array | pa.ChunkedArray) -> Any:
+        """The numbers of ``sentence_ids`` (no nulls), as an int64 numpy array."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        encoded = pc.dictionary_encode(sentence_ids)
+        encoded = encoded.combine_chunks() if isinstance(encoded, pa.ChunkedArray) else encoded
+        # The dictionary holds each id where it first appears: unknown ids are numbered in that order.
+        listed = encoded.dictionary.to_pylist()
+        lookup = np.fromiter(map(self.row.get, listed, itertools.repeat(-1)), dtype=np.int64, count=len(listed))
+        for place in np.flatnonzero(lookup < 0).tolist():
+            lookup[place] = self.n_ids + self.unknown.setdefault(listed[place], len(self.unknown))
+        return lookup[encoded.indices.to_numpy()]
+
+
+def _compact(table: pa.Table, rows: _RowOf, names: Names) -> dict[str, Any]:
     """What the fold needs of a block of events, as numpy arrays: the sentence (its corpus row, or a
     number past the corpus for an id the corpus does not have), the question, the label, the spans
     (with their text as an Arrow array) and the suggestion."""
@@ -236,11 +273,7 @@ def _compact(table: pa.Table, ids: pa.Array, names: Names, unknown: dict[str, in
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    sentence = pc.fill_null(pc.index_in(table["sentence_id"], value_set=ids), -1).to_numpy().astype(np.int64)
-    if (sentence < 0).any():
-        missing = np.flatnonzero(sentence < 0)
-        for row, sentence_id in zip(missing, table["sentence_id"].take(missing).to_pylist()):
-            sentence[row] = len(ids) + unknown.setdefault(sentence_id, len(unknown))
+    sentence = rows(table["sentence_id"])
     value = table["value"].combine_chunks()
     task_names, op_names = Names(), Names()
     task_codes, op_codes = task_names.codes(table["task"]), op_names.codes(table["op"])

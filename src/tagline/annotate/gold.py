@@ -214,11 +214,11 @@ def _adjudicate_by_columns(workspace: Workspace, transaction: Transaction, chose
 
     size, lines = 0, 0
 
-    def write(block: bytes) -> None:
+    def write(block: bytes, count: int) -> None:
         nonlocal size, lines
         workspace.gold_dir.mkdir(exist_ok=True)
         transaction.append_bytes(workspace.gold_path, block)
-        size, lines = size + len(block), lines + block.count(b"\n")
+        size, lines = size + len(block), lines + count
 
     decided = adjudicate_columns(workspace, answers, chosen, tasks, min_agreement, utc_now(), write)
     return AdjudicationResult(written=WrittenGold(workspace.gold_path, 0, size, lines),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 import orjson
 
+from tagline.annotate.agreement.common import span_sort_key
 from tagline.annotate.answers import asked_questions
 from tagline.annotate.column_votes import QuestionVotes, question_votes
 
@@ -67,10 +68,10 @@ class Decided:
 
 
 def adjudicate_columns(workspace: Workspace, answers: ColumnAnswers, chosen: list[str], tasks: Any,
-                       min_agreement: str, now: str, write: Callable[[bytes], None]) -> Decided:
+                       min_agreement: str, now: str, write: Callable[[bytes, int], None]) -> Decided:
     """Decide every question of ``tasks`` from the votes of ``chosen`` (none of them imported, no
     gold yet) as :func:`tagline.annotate.gold.auto_adjudicate` does, handing the gold records to
-    ``write`` as JSON lines, in its order, a block at a time."""
+    ``write`` as JSON lines, in its order, a block at a time, with the number of lines."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -93,7 +94,7 @@ def adjudicate_columns(workspace: Workspace, answers: ColumnAnswers, chosen: lis
             continue
         vote_of = np.full((len(votes.voters), len(votes.items)), -1, dtype=np.int64)
         vote_of[votes.voter, votes.item] = np.arange(len(votes.voter))
-        values = _VoteValues(task, votes, names_json)
+        values = _VoteValues(task, votes, names_json, answers.names.names)
         method, winner = _decide(vote_of, values, [chosen.index(name) for name in votes.voters],
                                  single_document[documents[votes.items]], min_agreement)
         for begin in range(0, len(votes.items), CHUNK_ITEMS):
@@ -101,28 +102,36 @@ def adjudicate_columns(workspace: Workspace, answers: ColumnAnswers, chosen: lis
             rows = np.flatnonzero(method[part] != CONTESTED) + begin
             if len(rows):
                 write(_lines(answers, task, target, votes, vote_of, values, rows, method[rows],
-                             vote_of[winner[rows], rows], now))
+                             vote_of[winner[rows], rows], now), len(rows))
                 pa.default_memory_pool().release_unused()  # the block's strings are written: give them back
         codes, first, counts = np.unique(method[method != CONTESTED], return_index=True, return_counts=True)
         for place in np.argsort(first):  # each method where it first appears, as a Counter of the records has it
             decided.methods[METHODS[codes[place]]] += int(counts[place])
-        for item in np.flatnonzero(method == CONTESTED):
-            voters = sorted(np.flatnonzero(vote_of[:, item] >= 0), key=lambda voter: chosen.index(votes.voters[voter]))
-            given = {votes.voters[voter]: values.value(task, target, int(vote_of[voter, item])) for voter in voters}
-            decided.contested.append((answers.sentence_id(int(votes.items[item])), task, target, given,
-                                      "only one vote" if len(given) == 1 else "no agreement"))
+        _contested(decided, answers, chosen, task, target, votes, vote_of, values, np.flatnonzero(method == CONTESTED))
     return decided
+
+
+def _contested(decided: Decided, answers: ColumnAnswers, chosen: list[str], task: str, target: str | None,
+               votes: QuestionVotes, vote_of: np.ndarray, values: _VoteValues, items: np.ndarray) -> None:
+    """Add the contested ``items`` to ``decided``, each with its votes in the order of ``chosen``."""
+    order = sorted(range(len(votes.voters)), key=lambda voter: chosen.index(votes.voters[voter]))
+    names = [votes.voters[voter] for voter in order]
+    for sentence_id, given_votes in zip(answers.sentence_ids(votes.items[items]), vote_of[order][:, items].T.tolist()):
+        given = {name: values.value(task, target, vote) for name, vote in zip(names, given_votes) if vote >= 0}
+        decided.contested.append((sentence_id, task, target, given,
+                                  "only one vote" if len(given) == 1 else "no agreement"))
 
 
 class _VoteValues:
     """Each vote's answer on one question: its label code, or its spans (in the file's order, and
     sorted to compare), with the JSON of what provenance keeps of it."""
 
-    def __init__(self, task: str, votes: QuestionVotes, names_json: pa.Array) -> None:
+    def __init__(self, task: str, votes: QuestionVotes, names_json: pa.Array, names: list[str]) -> None:
         import numpy as np
         import pyarrow as pa
 
         self.names_json = names_json
+        self.names = names  # the names the codes stand for
         folded = votes.folded
         if task != "entities":
             self.label = self._by_vote(votes, lambda voter, rows: folded[voter].label[rows])
@@ -145,7 +154,9 @@ class _VoteValues:
                                                  for part in parts[:3])
         self.text = pa.chunked_array(parts[3], pa.string()).combine_chunks()
         vote = np.repeat(np.arange(len(counts)), counts)
-        self.sorted = np.lexsort((self.span_label, self.end, self.start, vote))  # value_key: spans as a set
+        key = span_sort_key(vote, self.start, self.end, self.span_label)  # value_key: spans as a set
+        self.sorted = np.lexsort((self.span_label, self.end, self.start, vote)) if key is None else \
+            np.argsort(key, kind="stable")
         self.label = None
 
     @staticmethod
@@ -214,10 +225,12 @@ class _VoteValues:
         """Vote ``vote`` as the value dict of its event."""
         if self.label is None:
             begin, stop = int(self.bounds[vote]), int(self.bounds[vote + 1])
-            return {"spans": [{"start": int(self.start[k]), "end": int(self.end[k]),
-                               "label": orjson.loads(self.names_json[int(self.span_label[k])].as_py()),
-                               "text": self.text[k].as_py()} for k in range(begin, stop)]}
-        label = orjson.loads(self.names_json[int(self.label[vote])].as_py())
+            return {"spans": [{"start": start, "end": end, "label": self.names[label], "text": text}
+                              for start, end, label, text in zip(self.start[begin:stop].tolist(),
+                                                                 self.end[begin:stop].tolist(),
+                                                                 self.span_label[begin:stop].tolist(),
+                                                                 self.text.slice(begin, stop - begin).to_pylist())]}
+        label = self.names[int(self.label[vote])]
         return {"target": target, "label": label} if task == "stance" else {"label": label}
 
 

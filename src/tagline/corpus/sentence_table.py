@@ -176,8 +176,25 @@ def sentence_tokens(workspace: Workspace, rows: np.ndarray | None = None, *,
     Every sentence's tokens are made and cached when ``rows`` asks for a fifth of the corpus or
     more; fewer sentences are tokenised on their own and nothing is cached. A ``small`` corpus is
     read and tokenised without Arrow (``rows`` must be given), whose import would take longer."""
+    import numpy as np
+
+    first, stop, starts, ends = token_ranges(workspace, rows, small=small)
+    lengths = stop - first
+    bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    if len(first) and (first[0] != 0 or not np.array_equal(first[1:], stop[:-1]) or stop[-1] != len(starts)):
+        gather = np.repeat(first - bounds[:-1], lengths) + np.arange(bounds[-1])
+        starts, ends = starts[gather], ends[gather]
+    return bounds, starts, ends
+
+
+def token_ranges(workspace: Workspace, rows: np.ndarray | None = None, *,
+                 small: bool = False) -> tuple[Any, Any, Any, Any]:
+    """:func:`sentence_tokens` without gathering the sentences' tokens in the order asked:
+    ``(first, stop, starts, ends)``, where the ``i``-th sentence's tokens are
+    ``starts[first[i]:stop[i]]`` (tens of millions of tokens at a million sentences, not copied)."""
     if small and rows is not None:
-        return _tokens_of_few(workspace, rows)
+        bounds, starts, ends = _tokens_of_few(workspace, rows)
+        return bounds[:-1], bounds[1:], starts, ends
     import numpy as np
     import pyarrow as pa
 
@@ -237,17 +254,24 @@ def _reordered(lengths: Any, starts: Any, ends: Any, order: Any) -> tuple[list[A
     return [picked], [starts[gather]], [ends[gather]]
 
 
-def _unpack(table: pa.Table, rows: np.ndarray | None) -> tuple[Any, Any, Any]:
+def _unpack(table: pa.Table, rows: np.ndarray | None) -> tuple[Any, Any, Any, Any]:
+    """:func:`token_ranges` of the ``rows`` of a table of token lists (all when None)."""
     import numpy as np
 
     starts, ends = table["starts"].combine_chunks(), table["ends"].combine_chunks()
-    offsets = starts.offsets.to_numpy().astype(np.int64)  # np.asarray would go through pandas
-    start_values = starts.values.to_numpy()
-    end_values = ends.values.to_numpy()
+    offsets = _int32s(starts.offsets).astype(np.int64)
+    start_values, end_values = _int32s(starts.values), _int32s(ends.values)
     if rows is None:
-        return offsets, start_values, end_values
+        return offsets[:-1], offsets[1:], start_values, end_values
     rows = np.asarray(rows, dtype=np.int64)
-    lengths = offsets[rows + 1] - offsets[rows]
-    bounds = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    gather = np.repeat(offsets[rows] - bounds[:-1], lengths) + np.arange(bounds[-1])
-    return bounds, start_values[gather], end_values[gather]
+    return offsets[rows], offsets[rows + 1], start_values, end_values
+
+
+def _int32s(array: pa.Array) -> Any:
+    """The values of an int32 Arrow array, as a numpy view when it has no nulls (``to_numpy`` would
+    first import pandas, most of a second)."""
+    import numpy as np
+
+    if array.null_count:
+        return array.to_numpy(zero_copy_only=False)
+    return np.frombuffer(array.buffers()[1], dtype=np.int32)[array.offset:array.offset + len(array)]

@@ -38,7 +38,7 @@ def dataset_card(workspace: Workspace, report, configs: dict, settings: dict, go
         lines.append(f"- {warning}")
     if report.warnings:
         lines.append("")
-    lines += _annotation_section(workspace, gold, exclude_annotators)
+    lines += _annotation_section(workspace, gold, exclude_annotators, agreement)
     if agreement is not None:
         lines += _agreement_section(agreement)
     lines += ["## Limitations", "",
@@ -120,8 +120,11 @@ def _structure_section(workspace: Workspace, report, configs: dict, settings: di
     return lines
 
 
-def _annotation_section(workspace: Workspace, gold, exclude_annotators: list[str] | None) -> list[str]:
-    """Who annotated (the people whose answers vote), and how many gold records were reached each way."""
+def _annotation_section(workspace: Workspace, gold, exclude_annotators: list[str] | None,
+                        agreement: dict | None) -> list[str]:
+    """Who annotated (the people whose answers vote), how many gold records were reached each way, and
+    the answers made from suggestions: the agreement report's (``agreement``, which read the answers
+    as columns once), else counted from the answers as columns."""
     import pyarrow.compute as pc
 
     from tagline.annotate.answers import describe_left_out, left_out, select_annotators
@@ -138,10 +141,16 @@ def _annotation_section(workspace: Workspace, gold, exclude_annotators: list[str
               + (f" Not counted: {not_counted}." if not_counted else "") + " Gold records by how they were reached:",
               ""]
     lines += _table(["provenance", "records"], [[m, c] for m, c in methods]) + [""]
-    from tagline.annotate.provenance import machine_agreement, provenance_markdown, suggestion_use
+    from tagline.annotate.provenance import machine_agreement, provenance_markdown
 
-    lines += provenance_markdown(suggestion_use(workspace, annotators),
-                                 machine_agreement(workspace, exclude_annotators=exclude_annotators))
+    if agreement is not None:
+        lines += provenance_markdown(agreement["suggestions"], agreement["machines"])
+    else:
+        from tagline.annotate.column_votes import suggestion_counts
+        from tagline.annotate.columns import ColumnAnswers
+
+        lines += provenance_markdown(suggestion_counts(workspace, annotators, ColumnAnswers(workspace)),
+                                     machine_agreement(workspace, exclude_annotators=exclude_annotators))
     return lines
 
 

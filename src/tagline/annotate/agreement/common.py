@@ -52,7 +52,7 @@ def krippendorff_nominal(codes: Any, what: str, notes: list[str]) -> float | Non
     holds at least two ratings.
 
     The value is ``krippendorff.alpha(reliability_data=..., level_of_measurement="nominal")``'s,
-    computed from the coincidence matrix alone (see :func:`nominal_alpha`), which the package
+    computed from the coincidence matrix alone (:class:`Coincidences`), which the package
     would build from a units x values x values array: gigabytes at a million sentences."""
     import numpy as np
 
@@ -60,19 +60,72 @@ def krippendorff_nominal(codes: Any, what: str, notes: list[str]) -> float | Non
         codes = np.array([[-1 if value is None else value for value in row] for row in codes], dtype=np.int64)
     if codes.ndim != 2 or codes.shape[0] < 2 or not codes.shape[1]:
         return None
-    if len(used_values(codes)) < 2:
-        notes.append(f"Krippendorff's alpha ({what}): every compared value is the same, so expected "
-                     "disagreement is 0 and alpha is undefined.")
+    counted = Coincidences(int(codes.max()) + 1)
+    counted.add(codes)
+    return counted.alpha(what, notes)
+
+
+def span_sort_key(item: Any, start: Any, end: Any, label: Any) -> Any:
+    """One int64 per span that orders the spans as ``(item, start, end, label)`` do, or None when
+    one is negative or they do not fit in 63 bits together: one sort instead of four."""
+    import numpy as np
+
+    columns = (item, start, end, label)
+    if len(item) and min(int(column.min()) for column in columns) < 0:
         return None
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        value = finite_float(nominal_alpha(codes))
-    if value is None:
-        notes.append(f"Krippendorff's alpha ({what}) is undefined on these data.")
-    return value
+    bits = [int(column.max()).bit_length() if len(column) else 0 for column in columns]
+    if sum(bits) > 63:
+        return None
+    key = np.zeros(len(item), dtype=np.int64)
+    for column, width in zip(columns, bits):
+        key <<= width
+        key |= column
+    return key
 
 
 _CHUNK = 1 << 22
+
+
+class Coincidences:
+    """Krippendorff's coincidences of nominal codes ``0 .. n_values - 1``, counted a part of the
+    units at a time (:meth:`add`): the counts are integers, so the units may come in any parts and
+    the alpha (:meth:`alpha`) is the one of all the units at once, to the last bit."""
+
+    def __init__(self, n_values: int) -> None:
+        import numpy as np
+
+        self.n_values = n_values
+        self.units = 0
+        self.seen: Any = np.zeros(n_values, dtype=bool)
+        self.pair_counts: dict[int, Any] = {}  # per number of ratings m of a unit
+
+    def add(self, codes: Any) -> None:
+        """Count an (annotators x units) array of codes, -1 for missing (every unit holding two
+        ratings or more)."""
+        if (self.n_values + 1) ** codes.shape[0] <= _PATTERNS:
+            self.seen[_count_patterns(codes, self.n_values, self.pair_counts)] = True
+        else:
+            _count_pairs(codes, self.n_values, self.pair_counts)
+            self.seen[used_values(codes)] = True
+        self.units += codes.shape[1]
+
+    def alpha(self, what: str, notes: list[str]) -> float | None:
+        """:func:`krippendorff_nominal` of every unit added, with its notes."""
+        import numpy as np
+
+        if not self.units:
+            return None
+        used = np.flatnonzero(self.seen)
+        if len(used) < 2:
+            notes.append(f"Krippendorff's alpha ({what}): every compared value is the same, so expected "
+                         "disagreement is 0 and alpha is undefined.")
+            return None
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            value = finite_float(_alpha(_matrix(self.pair_counts, self.n_values), used))
+        if value is None:
+            notes.append(f"Krippendorff's alpha ({what}) is undefined on these data.")
+        return value
 
 
 def used_values(codes: Any) -> Any:
@@ -93,17 +146,49 @@ def used_values(codes: Any) -> Any:
     return np.flatnonzero(seen)  # units per step, so the temporaries stay tens of megabytes at any size
 
 
-def coincidences(codes: Any) -> Any:
-    """Krippendorff's coincidence matrix (values x values, values ``0 .. codes.max()``) of an
-    (annotators x units) array of codes, -1 for missing: each ordered pair of ratings from
-    different annotators on a unit counts ``1 / (m - 1)``, where ``m`` is the unit's number of
-    ratings. The pairs are counted in integers per ``m`` and divided once, so with up to three
-    annotators (m - 1 = 1 or 2) every entry is exact, as the package's float sum is."""
+_PATTERNS = 1 << 16
+
+
+def _count_patterns(codes: Any, n_values: int, pair_counts: dict[int, Any]) -> list[int]:
+    """:func:`_count_pairs` by counting the units of each pattern of ratings (a few hundred
+    patterns for three annotators), then the pairs of each pattern: one pass over the units instead
+    of one per pair of annotators and number of ratings. Returns the values that occur."""
+    import numpy as np
+
+    width = n_values + 1  # a missing rating (-1) is 0
+    pattern = np.zeros(codes.shape[1], dtype=np.int64)
+    for row in codes:
+        pattern *= width
+        pattern += row
+        pattern += 1
+    used: set[int] = set()
+    found = np.bincount(pattern)
+    for code in np.flatnonzero(found).tolist():
+        ratings, rest = [], code
+        for _ in range(codes.shape[0]):
+            rest, digit = divmod(rest, width)
+            ratings.append(digit - 1)
+        given = [value for value in ratings if value >= 0]
+        used.update(given)
+        if len(given) < 2:
+            continue
+        counts = pair_counts.setdefault(len(given), np.zeros((n_values, n_values), dtype=np.int64))
+        for first in range(len(given)):
+            for second in range(first + 1, len(given)):
+                counts[given[first], given[second]] += found[code]
+                counts[given[second], given[first]] += found[code]
+    return sorted(used)
+
+
+def _count_pairs(codes: Any, n_values: int, pair_counts: dict[int, Any]) -> None:
+    """Add the ordered pairs of ratings from different annotators of each unit of ``codes`` to
+    ``pair_counts[m]`` (values x values, integers), ``m`` being the unit's number of ratings. Each
+    pair counts ``1 / (m - 1)`` in the coincidence matrix (:func:`_matrix`): counted in integers per
+    ``m`` and divided once, so with up to three annotators (m - 1 = 1 or 2) every entry is exact, as
+    the package's float sum is."""
     import numpy as np
 
     n_annotators, n_units = codes.shape
-    n_values = int(codes.max()) + 1
-    pair_counts: dict[int, Any] = {}
     for begin in range(0, n_units, _CHUNK):
         chunk = np.asarray(codes[:, begin:begin + _CHUNK], dtype=np.int64)
         present = chunk >= 0
@@ -116,20 +201,23 @@ def coincidences(codes: Any) -> Any:
                     counts = np.bincount(cells[ratings[both] == m], minlength=n_values * n_values)
                     counts = counts.reshape(n_values, n_values)
                     pair_counts[int(m)] = pair_counts.get(int(m), 0) + counts + counts.T
+
+
+def _matrix(pair_counts: dict[int, Any], n_values: int) -> Any:
+    import numpy as np
+
     matrix = np.zeros((n_values, n_values), dtype=np.float64)
     for m in sorted(pair_counts):
         matrix += np.divide(pair_counts[m], m - 1, dtype=np.float64)
     return matrix
 
 
-def nominal_alpha(codes: Any) -> float:
-    """Nominal Krippendorff's alpha of an (annotators x units) array of codes (-1 for missing), by
-    the ``krippendorff`` package's formula over the values that occur: ``1 - D_o / D_e`` from the
-    coincidences and the coincidences expected by chance."""
+def _alpha(matrix: Any, used: Any) -> float:
+    """Nominal alpha by the ``krippendorff`` package's formula over the values that occur
+    (``used``): ``1 - D_o / D_e`` from the coincidences and those expected by chance."""
     import numpy as np
 
-    used = used_values(codes)
-    observed = coincidences(codes)[np.ix_(used, used)]
+    observed = matrix[np.ix_(used, used)]
     # The package's steps, in its order, so the float result is the one it gives.
     totals = observed.sum(axis=0)
     expected = np.divide(np.outer(totals, totals) - np.diagflat(totals), totals.sum() - 1, dtype=np.float64)

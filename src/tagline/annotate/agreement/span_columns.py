@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from tagline.annotate.agreement.common import krippendorff_nominal
+from tagline.annotate.agreement.common import Coincidences, span_sort_key
 from tagline.annotate.agreement.spans import _match, _scores, _unit_codes_unordered, label_units
 from tagline.wording import plural
 
@@ -27,14 +27,14 @@ class SpanColumns:
     names: Sequence[str]
 
 
-def span_agreement_codes(present: Any, annotators: Sequence[str], spans: SpanColumns, tokens: tuple[Any, Any, Any]
-                         ) -> dict:
+def span_agreement_codes(present: Any, annotators: Sequence[str], spans: SpanColumns,
+                         tokens: tuple[Any, Any, Any, Any]) -> dict:
     """:func:`~tagline.annotate.agreement.spans.span_agreement` of spans given as columns.
 
     ``present`` is an annotators x items array, true where the annotator annotated the item (an
     empty list of spans included); every item has one annotator at least and ``annotators`` are
-    sorted. ``tokens`` is ``(bounds, starts, ends)``: item ``i``'s tokens are
-    ``starts[bounds[i]:bounds[i + 1]]`` and the ``ends`` beside them.
+    sorted. ``tokens`` is ``(first, stop, starts, ends)``: item ``i``'s tokens are
+    ``starts[first[i]:stop[i]]`` and the ``ends`` beside them.
     """
     import numpy as np
 
@@ -42,6 +42,8 @@ def span_agreement_codes(present: Any, annotators: Sequence[str], spans: SpanCol
     valid = (spans.start >= 0) & (spans.end > spans.start)
     if not valid.all():
         notes.append(f"{plural(int((~valid).sum()), 'span')} with a negative start or end not after start left out.")
+    else:
+        valid = slice(None)  # every span: the columns as they are, not copies
     who, item, start, end = spans.annotator[valid], spans.item[valid], spans.start[valid], spans.end[valid]
     used = np.unique(spans.label[valid])
     all_labels = sorted(spans.names[code] for code in used)
@@ -61,8 +63,10 @@ def span_agreement_codes(present: Any, annotators: Sequence[str], spans: SpanCol
     span_counts = {a: dict(zip(all_labels, counts[row * len(all_labels):(row + 1) * len(all_labels)].tolist()))
                    for row, a in enumerate(annotators)}
     flat = _Flat(who, item, start, end, label, all_labels)
-    pairwise = [_pairwise(flat, present, annotators, first, second, notes)
+    by_annotator = [flat.of(flat.who == index) for index in range(len(annotators))]  # sorted once
+    pairwise = [_pairwise(flat.labels, by_annotator, present, annotators, first, second, notes)
                 for first, second in combinations(range(len(annotators)), 2)]
+    del by_annotator
     alpha = _token_alpha(flat, present, compared, annotators, tokens, notes)
     return {"n_items": n_items, "n_items_compared": int(compared.sum()), "annotators": annotators,
             "labels": all_labels, "span_counts": span_counts, "pairwise": pairwise, "krippendorff_alpha": alpha,
@@ -80,32 +84,40 @@ class _Flat:
     label: Any
     labels: list[str]
 
+    def take(self, which: Any) -> _Flat:
+        """The spans at ``which`` (an index array, a mask or a slice)."""
+        return _Flat(self.who[which], self.item[which], self.start[which], self.end[which], self.label[which],
+                     self.labels)
+
     def of(self, mask: Any) -> tuple[Any, Any, Any, Any]:
         """``(item, start, end, label)`` of the spans under ``mask``, sorted as the lists are."""
         import numpy as np
 
         item, start, end, label = self.item[mask], self.start[mask], self.end[mask], self.label[mask]
-        order = np.lexsort((label, end, start, item))
+        key = span_sort_key(item, start, end, label)
+        order = np.lexsort((label, end, start, item)) if key is None else np.argsort(key)
         return item[order], start[order], end[order], label[order]
 
 
-def _pairwise(flat: _Flat, present: Any, annotators: list[str], first: int, second: int, notes: list[str]) -> dict:
+def _pairwise(labels: list[str], by_annotator: list[tuple], present: Any, annotators: list[str], first: int,
+              second: int, notes: list[str]) -> dict:
     import numpy as np
 
     a, b = annotators[first], annotators[second]
     shared = present[first] & present[second]
-    n_labels = len(flat.labels)
-    ref = flat.of((flat.who == first) & shared[flat.item])
-    other = flat.of((flat.who == second) & shared[flat.item])
+    n_labels = len(labels)
+    # The spans of items both annotated, still sorted.
+    ref = tuple(column[shared[by_annotator[first][0]]] for column in by_annotator[first])
+    other = tuple(column[shared[by_annotator[second][0]]] for column in by_annotator[second])
     ref_counts = np.bincount(ref[3], minlength=n_labels)
     other_counts = np.bincount(other[3], minlength=n_labels)
     exact, identical = _exact_matches(ref, other, n_labels, present.shape[1])
-    matched = {"exact": exact, "overlap": _overlap_matches(ref, other, identical, flat.labels)}
+    matched = {"exact": exact, "overlap": _overlap_matches(ref, other, identical, labels)}
     entry: dict[str, Any] = {"annotators": [a, b], "reference": a, "n_items": int(shared.sum())}
     for mode in ("exact", "overlap"):
         scores = _scores(int(matched[mode].sum()), int(ref_counts.sum()), int(other_counts.sum()))
         scores["per_label"] = {label: _scores(int(matched[mode][code]), int(ref_counts[code]), int(other_counts[code]))
-                               for code, label in enumerate(flat.labels)}
+                               for code, label in enumerate(labels)}
         entry[mode] = scores
     if not shared.any():
         notes.append(f"Spans {a} / {b}: no item was annotated by both.")
@@ -122,11 +134,15 @@ def _exact_matches(ref: tuple, other: tuple, n_labels: int, n_items: int) -> tup
 
     fields = [np.concatenate([ref[k], other[k]]) for k in range(4)]
     side = np.concatenate([np.zeros(len(ref[0]), dtype=np.int64), np.ones(len(other[0]), dtype=np.int64)])
-    order = np.lexsort((fields[3], fields[2], fields[1], fields[0]))
+    key = span_sort_key(*fields)
+    # Two sorted runs: a stable sort of their keys merges them.
+    order = np.lexsort((fields[3], fields[2], fields[1], fields[0])) if key is None else \
+        np.argsort(key, kind="stable")
     fields, side = [column[order] for column in fields], side[order]
     new = np.ones(len(side), dtype=bool)
     if len(side):
-        new[1:] = np.any([column[1:] != column[:-1] for column in fields], axis=0)
+        new[1:] = np.any([column[1:] != column[:-1] for column in fields], axis=0) if key is None else \
+            np.diff(key[order]) != 0
     group = np.cumsum(new) - 1
     from_ref = np.bincount(group, weights=side == 0).astype(np.int64)
     from_other = np.bincount(group, weights=side == 1).astype(np.int64)
@@ -175,38 +191,51 @@ def _overlap_matches(ref: tuple, other: tuple, identical: Any, labels: list[str]
     return matched
 
 
-def _token_alpha(flat: _Flat, present: Any, compared: Any, annotators: list[str], tokens: tuple[Any, Any, Any],
-                 notes: list[str]) -> dict:
+ALPHA_ITEMS = 1 << 16
+"""Items whose tokens are labelled at a time for the token alpha: the codes of every compared token
+of a million sentences at once, and the arrays that label them, would take gigabytes."""
+
+
+def _token_alpha(flat: _Flat, present: Any, compared: Any, annotators: list[str],
+                 tokens: tuple[Any, Any, Any, Any], notes: list[str]) -> dict:
     import numpy as np
 
     entry: dict[str, Any] = {"value": None, "n_items": 0, "n_units": 0, "unit": "token"}
     if len(annotators) < 2:
         return entry
-    bounds, token_starts, token_ends = tokens
-    kept = np.flatnonzero(compared & (np.diff(bounds) > 0))
-    codes, conflicts = _unit_codes(flat, present, kept, tokens, annotators) if len(kept) else (None, 0)
+    kept = np.flatnonzero(compared & (tokens[1] > tokens[0]))
+    counted = Coincidences(len(flat.labels) + 1)  # 0 is outside
+    conflicts = 0
+    order = np.argsort(flat.item, kind="stable")  # each part's spans a slice of it
+    items = flat.item[order]
+    for begin in range(0, len(kept), ALPHA_ITEMS):
+        part = kept[begin:begin + ALPHA_ITEMS]
+        low, high = np.searchsorted(items, [part[0], part[-1] + 1])
+        codes, part_conflicts = _unit_codes(flat.take(order[low:high]), present, part, tokens, annotators)
+        counted.add(codes)
+        conflicts += part_conflicts
     if conflicts:
         notes.append(f"{plural(conflicts, 'unit')} touched by one annotator's spans of different labels; "
                      "the span with the largest overlap gave the label.")
-    if codes is None:
+    if not len(kept):
         notes.append("Krippendorff's alpha: no item annotated by two or more annotators has units to compare.")
         return entry
-    entry["n_units"] = codes.shape[1]
+    entry["n_units"] = counted.units
     entry["n_items"] = len(kept)
-    entry["value"] = krippendorff_nominal(codes, "token labels", notes)
+    entry["value"] = counted.alpha("token labels", notes)
     return entry
 
 
-def _unit_codes(flat: _Flat, present: Any, kept: Any, tokens: tuple[Any, Any, Any], annotators: list[str]
+def _unit_codes(flat: _Flat, present: Any, kept: Any, tokens: tuple[Any, Any, Any, Any], annotators: list[str]
                 ) -> tuple[Any, int]:
     """:func:`.spans._unit_codes` over the ``kept`` items: every annotator's label code (0 for
     outside, -1 where it did not annotate the item) for every token, and the conflicts."""
     import numpy as np
 
-    bounds, token_starts, token_ends = tokens
-    lengths = (bounds[kept + 1] - bounds[kept]).astype(np.int64)
+    token_first, token_stop, token_starts, token_ends = tokens
+    lengths = (token_stop[kept] - token_first[kept]).astype(np.int64)
     first = np.cumsum(lengths) - lengths
-    gather = np.repeat(bounds[kept].astype(np.int64) - first, lengths) + np.arange(lengths.sum())
+    gather = np.repeat(token_first[kept].astype(np.int64) - first, lengths) + np.arange(lengths.sum())
     unit_starts, unit_ends = token_starts[gather], token_ends[gather]
     del gather
     unit_item = np.repeat(np.arange(len(kept), dtype=np.int32), lengths)
