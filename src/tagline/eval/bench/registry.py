@@ -92,7 +92,7 @@ BENCHMARKS: tuple[BenchmarkSpec, ...] = (
         "clef2019-checkthat-task1", (".",), ("training", "test_annotated"), "checkthat2019", "claim_type", "en",
         "19 training debates (16,421 sentences), 7 test debates (7,080); each test debate's sentences ranked "
         "by the model's score for check_worthy", "map", "MAP",
-        ("majority", "tfidf_svm", "tfidf_logreg", "cues_svm"),
+        ("majority", "tfidf_svm", "tfidf_logreg", "cues_svm", "speaker_svm"),
         (Published("Copenhagen (1st primary run)", 0.1660, ".1660", _CHECKTHAT_2019),
          Published("TheEarthIsFlat (2nd)", 0.1597, ".1597", _CHECKTHAT_2019),
          Published("IPIPAN (3rd)", 0.1332, ".1332", _CHECKTHAT_2019)),

@@ -69,6 +69,8 @@ def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: in
         raise DataError(f"--cv {cv} is more folds than the {len(data.ids)} {data.task} examples",
                         fix=f"use at most --cv {len(data.ids)} (5 or 10 is usual)")
     goal = tuning_goal(data, tune_metric, positive)
+    if spec.context:
+        data = data.in_context()
     lang = "ja" if data.langs.count("ja") >= len(data.langs) / 2 else "en"
     if data.task == "entities":
         return _evaluate_entities(data, spec.load_factory(), cv=cv, seed=seed, lang=lang)
