@@ -28,7 +28,8 @@ class BaselineSpec(NamedTuple):
     Its factory takes ``lang=`` and ``random_state=`` (keywords) and gives an unfitted model. For
     stance and claim type the model has ``fit(texts, labels)`` and ``predict(texts)``; stance wraps
     it in a per-target (or pooled) classifier. For entities it has ``fit(texts, langs, spans)`` and
-    ``predict(texts, langs)``.
+    ``predict(texts, langs)``. A baseline with ``context`` is given each sentence as a
+    :class:`~tagline.eval.baselines.debate.DebateLine`: its text (a ``str``) with its document and speaker.
     """
 
     name: str  # the --baselines value, and the run's `baseline`
@@ -39,6 +40,9 @@ class BaselineSpec(NamedTuple):
     # Classifier parameter -> the values tuning tries (on validation, or by cross-validation on
     # train); empty when there is nothing to tune.
     grid: dict[str, list[Any]] = {}  # one empty dict shared by the entries without a grid; never changed
+    # Reads each sentence with its document and speaker (a tagline.eval.baselines.debate.DebateLine),
+    # not its text alone: `eval run` gives it the built dataset's doc_id and speaker columns.
+    context: bool = False
 
     def load_factory(self) -> Callable[..., Any]:
         """The factory function, importing its module."""
@@ -68,6 +72,12 @@ BASELINE_SPECS: tuple[BaselineSpec, ...] = (
                  "+ linear SVM (C=0.1 unless tuned), for ranking check-worthy sentences",
                  "tagline.eval.baselines.cues:make_cues_svm",
                  grid={"C": [0.03, 0.1, 0.3, 1.0], "class_weight": [None, "balanced"]}),
+    BaselineSpec("speaker_svm", ("claim_type",),
+                 "cues_svm's features + cues of the debate (the speaker: audience, moderator, share of questions "
+                 "and of the debate; the turn's length and the place in it; the place in the debate) + linear SVM "
+                 "(C=0.1 unless tuned), for ranking check-worthy sentences",
+                 "tagline.eval.baselines.debate:make_speaker_svm", context=True,
+                 grid={"C": [0.03, 0.1, 0.3], "class_weight": [None, "balanced"]}),
     BaselineSpec("gazetteer", ("entities",),
                  "longest match of the surface forms seen in training, each with its most frequent label",
                  f"{_ENTITIES}:make_gazetteer"),

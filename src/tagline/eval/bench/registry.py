@@ -92,11 +92,11 @@ BENCHMARKS: tuple[BenchmarkSpec, ...] = (
         "clef2019-checkthat-task1", (".",), ("training", "test_annotated"), "checkthat2019", "claim_type", "en",
         "19 training debates (16,421 sentences), 7 test debates (7,080); each test debate's sentences ranked "
         "by the model's score for check_worthy", "map", "MAP",
-        ("majority", "tfidf_svm", "tfidf_logreg", "cues_svm"),
+        ("majority", "tfidf_svm", "tfidf_logreg", "cues_svm", "speaker_svm"),
         (Published("Copenhagen (1st primary run)", 0.1660, ".1660", _CHECKTHAT_2019),
          Published("TheEarthIsFlat (2nd)", 0.1597, ".1597", _CHECKTHAT_2019),
          Published("IPIPAN (3rd)", 0.1332, ".1332", _CHECKTHAT_2019)),
-        claim_types="check-worthiness", ranking=True, duration="about 25 min"),
+        claim_types="check-worthiness", ranking=True, duration="about 30 min"),
     BenchmarkSpec(
         "clef2020-checkthat-task5", "CLEF-2020 CheckThat! Task 5: check-worthy sentences in political debates",
         "clef2020-checkthat-task5", (".",), ("training", "test_gold"), "checkthat2020", "claim_type", "en",
@@ -109,7 +109,7 @@ BENCHMARKS: tuple[BenchmarkSpec, ...] = (
                    "development split only (last 10 training debates), task README")),
         published_note="the official test results are in a spreadsheet that could not be read; the organisers' "
                        "figures are on their development split, not the test debates",
-        claim_types="check-worthiness", ranking=True, duration="about 53 min"),
+        claim_types="check-worthiness", ranking=True, duration="about 60 min"),
     BenchmarkSpec(
         "claimbuster", "ClaimBuster 2.5xNCS: check-worthy factual sentences in US presidential debates",
         "claimbuster", ("kfold_25ncs.json",), ("kfold_25ncs.json",), "claimbuster", "claim_type", "en",

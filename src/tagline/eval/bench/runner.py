@@ -177,7 +177,8 @@ def _ranking_metrics(*, n_resamples: int, seed: int):
         if outcome["protocol"]["evaluation"] != "holdout":
             raise DataError("ranking measures need the official train/test split, not cross-validation")
         evaluated = sorted(outcome["evaluated"], key=lambda i: (data.doc_ids[i], _line(data.ids[i])))
-        scores = positive_scores(outcome["model"], [data.inputs[i] for i in evaluated], positive=CHECK_WORTHY)
+        inputs = outcome.get("inputs", data.inputs)  # as the model read them: a sentence with its speaker
+        scores = positive_scores(outcome["model"], [inputs[i] for i in evaluated], positive=CHECK_WORTHY)
         ranked = grouped_ranking_measures([data.gold[i] for i in evaluated], scores,
                                           [data.doc_ids[i] for i in evaluated], positive=CHECK_WORTHY)
         intervals = bootstrap_ranking_ci(ranked["per_group"], n_resamples=n_resamples, random_state=seed)

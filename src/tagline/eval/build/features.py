@@ -28,13 +28,14 @@ def bio_names(labels: list[str]) -> list[str]:
 
 
 def sentence_features(config: Config, tasks: list[str], tokens: bool) -> datasets.Features:
-    """One row per sentence: claim type, entity spans, and tokens with BIO tags, for the tasks built."""
+    """One row per sentence: who says it (``speaker``, the sentence's ``meta.speaker``; null when it has
+    none), claim type, entity spans, and tokens with BIO tags, for the tasks built."""
     import datasets
 
     labels = entity_labels(config)
     return datasets.Features({
         "id": datasets.Value("string"), "doc_id": datasets.Value("string"),
-        "text": datasets.Value("string"), "lang": datasets.Value("string"),
+        "text": datasets.Value("string"), "lang": datasets.Value("string"), "speaker": datasets.Value("string"),
         **({"claim_type": datasets.ClassLabel(names=claim_labels(config))} if "claim_type" in tasks else {}),
         **({"entities": datasets.List({"start": datasets.Value("int32"), "end": datasets.Value("int32"),
                                        "label": datasets.ClassLabel(names=labels),

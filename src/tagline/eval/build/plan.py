@@ -92,7 +92,7 @@ class BuildSettings:
 class Universe:
     """Every sentence with gold for a task built, in corpus order: the rows of the sentences config."""
 
-    table: pa.Table  # id, doc_id, text, lang and predefined split
+    table: pa.Table  # id, doc_id, text, lang, predefined split and meta (its speaker)
     position: np.ndarray  # for each sentence of the corpus, its row in ``table`` (if it has gold)
 
     @property

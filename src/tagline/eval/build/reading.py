@@ -70,8 +70,10 @@ def _check_required(table: pa.Table, path: Path, kind: str, required: tuple[str,
 def sentence_schema() -> pa.Schema:
     import pyarrow as pa
 
+    # meta.speaker (a string, as the sentence schema says) becomes the build's speaker column; the
+    # rest of meta is not read.
     return pa.schema([("id", pa.string()), ("doc_id", pa.string()), ("text", pa.string()),
-                      ("lang", pa.string()), ("split", pa.string())])
+                      ("lang", pa.string()), ("split", pa.string()), ("meta", pa.struct([("speaker", pa.string())]))])
 
 
 def gold_schema() -> pa.Schema:

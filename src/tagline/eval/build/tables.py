@@ -99,10 +99,12 @@ def _sentence_part(plan: BuildPlan, features: datasets.Features, rows: np.ndarra
                    span_rows: pa.Array | None, token_part: tuple | None) -> pa.Table:
     """The sentences config's table of the universe's ``rows`` (one split)."""
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     schema = features.arrow_schema
     take = pa.array(rows)
     columns = {name: plan.universe.table[name].take(take) for name in ("id", "doc_id", "text", "lang")}
+    columns["speaker"] = pc.struct_field(combined(plan.universe.table["meta"]), "speaker").take(take)
     if "claim_type" in plan.settings.tasks:
         missing = ~plan.claims.present[rows]
         columns["claim_type"] = pa.array(plan.claims.codes[rows], mask=missing if missing.any() else None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -25,6 +25,16 @@ class TaskData:
     splits: list[str]
     langs: list[str]
     labels: list[str]
+    # Who says each item (the sentences config's ``speaker``; None where the build has none, and for stance).
+    speakers: list[str | None] = field(default_factory=list)
+
+    def in_context(self) -> TaskData:
+        """The same data with each input a :class:`~tagline.eval.baselines.debate.DebateLine` (its
+        text, document and speaker), as the baselines registered with ``context=True`` read them."""
+        from tagline.eval.baselines.debate import debate_lines
+
+        speakers = self.speakers or [None] * len(self.ids)
+        return replace(self, inputs=debate_lines(self.inputs, self.doc_ids, speakers))
 
 
 def stale_build_warning(workspace: Workspace, dataset_dir: str | Path | None = None) -> str | None:
@@ -128,6 +138,9 @@ def task_data(directory: Path, task: str, *, workspace: Workspace | None = None)
         data.doc_ids.extend(row_docs[i] for i in rows.keep)
         data.langs.extend(row_langs[i] for i in rows.keep)
         data.splits.extend([split] * len(rows.keep))
+        if task != "stance":
+            speakers = part.data.column("speaker").to_pylist() if "speaker" in part.column_names else []
+            data.speakers.extend(speakers[i] if speakers else None for i in rows.keep)
     if not data.ids:
         raise DataError(f"the dataset has no {task} examples", where=str(directory),
                         fix="adjudicate gold for this task and rebuild")

@@ -5,7 +5,7 @@ nested inside each fold; and how it was done, in words and as a protocol."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from tagline.errors import DataError
 from tagline.eval.baselines.registry import POOLED, TUNING_GRIDS, TUNING_METRICS, find, names_for
@@ -38,6 +38,9 @@ class Evaluation(TypedDict):
     params: dict[str, Any]
     n_train: int
     lang: str
+    # Every item's input as the model read it (the texts, or DebateLines for a baseline that reads
+    # sentences in context), to score the model again (the ranking measures); not for entities.
+    inputs: NotRequired[list[Any]]
 
 
 def protocol(evaluation: Literal["holdout", "cross_validation", "external"], tuning: Tuning, *,
@@ -69,12 +72,17 @@ def evaluate_baseline(data: TaskData, baseline: str, *, cv: int | None, seed: in
         raise DataError(f"--cv {cv} is more folds than the {len(data.ids)} {data.task} examples",
                         fix=f"use at most --cv {len(data.ids)} (5 or 10 is usual)")
     goal = tuning_goal(data, tune_metric, positive)
+    if spec.context:
+        data = data.in_context()
     lang = "ja" if data.langs.count("ja") >= len(data.langs) / 2 else "en"
     if data.task == "entities":
         return _evaluate_entities(data, spec.load_factory(), cv=cv, seed=seed, lang=lang)
     if cv:
-        return _cross_validate(data, baseline, cv=cv, seed=seed, lang=lang, tune=tune, goal=goal)
-    return _holdout(data, baseline, seed=seed, lang=lang, tune=tune, goal=goal)
+        outcome = _cross_validate(data, baseline, cv=cv, seed=seed, lang=lang, tune=tune, goal=goal)
+    else:
+        outcome = _holdout(data, baseline, seed=seed, lang=lang, tune=tune, goal=goal)
+    outcome["inputs"] = data.inputs
+    return outcome
 
 
 def tuning_goal(data: TaskData, tune_metric: str | None, positive: str | None) -> TuningGoal:
