@@ -59,6 +59,8 @@ CANDIDATES: list[tuple[str, dict, dict]] = [
     ("previous chosen + parts of speech 2 away joined, more UniDic", {}, {"pos_context": True, "more_unidic": True}),
     ("previous chosen + word clusters (32, 128, 512)", {}, {"clusters": 3}),
     ("previous chosen + characters at the token edges (chosen)", {}, {"edges": True}),
+    ("chosen with edges, 100 iterations", {"max_iterations": 100}, {"edges": True}),
+    ("chosen with edges, 140 iterations", {"max_iterations": 140}, {"edges": True}),
     ("chosen, l2sgd c2 0.5, 60 epochs", {"algorithm": "l2sgd", "c2": 0.5, "max_iterations": 60}, {"edges": True}),
     ("chosen, l2sgd c2 0.3, 60 epochs", {"algorithm": "l2sgd", "c2": 0.3, "max_iterations": 60}, {"edges": True}),
 ]

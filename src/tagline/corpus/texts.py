@@ -64,11 +64,7 @@ def read_text_bytes(workspace: Workspace, doc_id: str, record: dict[str, Any] | 
     with open(path, "rb") as handle:
         if length is None:
             return handle.read()
-        # A hand-edited registry line may name bytes far beyond the file (or not as a whole number):
-        # the text is then not there, and no buffer of that size is asked for.
-        size = os.fstat(handle.fileno()).st_size
-        if type(offset) is not int or type(length) is not int or min(offset, length) < 0 or offset + length > size:
-            raise FileNotFoundError(f"{path} ends before byte {offset + length}")
+        _check_place(path, offset, length, os.fstat(handle.fileno()).st_size)
         data = os.pread(handle.fileno(), length, offset)
     if len(data) != length:
         raise FileNotFoundError(f"{path} ends before byte {offset + length}")
@@ -78,6 +74,13 @@ def read_text_bytes(workspace: Workspace, doc_id: str, record: dict[str, Any] | 
 def read_text(workspace: Workspace, doc_id: str, record: dict[str, Any] | None = None) -> str:
     """A document's text: every reader of document text goes through here (see :func:`read_text_bytes`)."""
     return read_text_bytes(workspace, doc_id, record).decode("utf-8")
+
+
+def _check_place(path: Path, offset: object, length: object, size: int) -> None:
+    """A hand-edited registry line may name bytes far beyond the file (or not as a whole number):
+    the text is then not there, and no buffer of that size is asked for."""
+    if type(offset) is not int or type(length) is not int or min(offset, length) < 0 or offset + length > size:
+        raise FileNotFoundError(f"{path} ends before byte {offset}+{length}")
 
 
 class TextReader:
@@ -102,8 +105,7 @@ class TextReader:
             descriptor = os.open(path, os.O_RDONLY)
             self._files[path] = (descriptor, os.fstat(descriptor).st_size)
         descriptor, size = self._files[path]
-        if type(offset) is not int or type(length) is not int or min(offset, length) < 0 or offset + length > size:
-            raise FileNotFoundError(f"{path} ends before byte {offset + length}")
+        _check_place(path, offset, length, size)
         return os.pread(descriptor, length, offset).decode("utf-8")
 
     def close(self) -> None:
