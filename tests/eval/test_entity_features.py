@@ -198,11 +198,15 @@ def test_edge_features_see_the_characters_that_meet_at_each_token_edge():
     assert "-1|0:char" not in features[0] and "0|1:char" not in features[-1]
 
 
-def test_pos_context_joins_the_parts_of_speech_two_tokens_away():
-    text = "岸田首相は東京で話した。"
+def _featured(text: str, settings: FeatureSettings):
+    """The Japanese ``text``'s words, UniDic fields and CRF features with ``settings``."""
     offsets, fields = tokenize_with_fields(text, "ja")
     words = [text[s:e] for s, e in offsets]
-    features = crf_features(words, fields, ["O"] * len(words), FeatureSettings(pos_context=True))
+    return words, fields, crf_features(words, fields, ["O"] * len(words), settings)
+
+
+def test_pos_context_joins_the_parts_of_speech_two_tokens_away():
+    words, fields, features = _featured("岸田首相は東京で話した。", FeatureSettings(pos_context=True))
     tokyo = words.index("東京")
     assert features[tokyo]["-2|-1:pos"] == f"{fields[tokyo - 2].pos}|{fields[tokyo - 1].pos}"
     assert features[tokyo]["1|2:pos"] == f"{fields[tokyo + 1].pos}|{fields[tokyo + 2].pos}"
@@ -212,10 +216,7 @@ def test_pos_context_joins_the_parts_of_speech_two_tokens_away():
 
 
 def test_more_unidic_adds_conjugation_type_unknown_words_and_the_neighbours_origin_and_lemma():
-    text = "ＸｙｚのＱＱＱが本社を置く。"
-    offsets, fields = tokenize_with_fields(text, "ja")
-    words = [text[s:e] for s, e in offsets]
-    features = crf_features(words, fields, ["O"] * len(words), FeatureSettings(more_unidic=True))
+    words, fields, features = _featured("ＸｙｚのＱＱＱが本社を置く。", FeatureSettings(more_unidic=True))
     put = words.index("置く")
     assert features[put]["ctype"] == "五段-カ行" and features[put]["-1:lemma"] == "を"
     assert features[put]["-1:goshu"] == "和" and features[put]["1:goshu"] == "記号"
