@@ -34,7 +34,10 @@ def children(pid: int | str = "self") -> set[int]:
     parent_command = Path(f"/proc/{pid}/cmdline").read_bytes()
     found = set()
     for task in Path(f"/proc/{pid}/task").iterdir():
-        found |= {int(child) for child in (task / "children").read_text().split()}
+        try:
+            found |= {int(child) for child in (task / "children").read_text().split()}
+        except FileNotFoundError:
+            pass  # a thread (a pool's) that ended since the folder was listed: it has no children now
     return {child for child in found if _is_worker(child, parent_command)}
 
 
