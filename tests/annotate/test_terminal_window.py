@@ -283,3 +283,14 @@ def test_the_help_screen_fits_the_terminal_with_the_labels_of_the_question(works
     assert len(rows) <= height - 1 and all(cell_len(row) <= width for row in rows)
     assert sum(1 for row in rows if re.match(r"  \[\d\] ", row)) == labels_shown
     assert any("more labels" in row for row in rows) == (labels_shown < 7)
+
+
+@pytest.mark.parametrize("width", [80, 60, 40])
+def test_a_question_s_keys_are_never_left_at_the_end_of_a_row_without_their_labels(sample_workspace, width):
+    model = SessionModel.open(sample_workspace, "newcomer")
+    model.step_index = [step.task for step in model.steps].index("claim_type")
+    labels = model.workspace.config.keys("claim_type")
+    shown = draw_session(model, width, 24)
+    for key, label in labels.items():
+        assert any(f"[{key}] {label}" in row for row in shown), shown
+    assert not any(re.search(r"\[\d\]\s*$", row) for row in shown), shown
