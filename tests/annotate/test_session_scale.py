@@ -5,7 +5,9 @@ through a real pseudo-terminal."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 
 import pexpect
@@ -77,6 +79,58 @@ def test_a_stance_event_without_its_target_is_reported_by_its_line(sample_worksp
                      b'"op": "retract", "value": null}\n')
     with pytest.raises(DataError, match="alice.jsonl:5: not a valid annotation event"):
         folding.answer_index(sample_workspace, "alice")
+
+
+# Folds the workspace's answers in Arrow, in a fresh interpreter (so that no other test's imports count),
+# and prints whether that loaded pandas beside the fold as the session reads it and the per-line fold.
+FOLD_PROBE = """
+import json, sys
+from tagline.annotate import answer_index as folding
+from tagline.annotate.events import fold_events, iter_annotation_events
+from tagline.annotate.session_data import SessionAnswers
+from tagline.corpus.workspace import Workspace
+
+workspace = Workspace(sys.argv[1])
+folding.FAST_AFTER = 0
+folded = []
+real = folding._fold_arrow
+folding._fold_arrow = lambda *args: folded.append(real(*args)) or folded[-1]
+index = folding.answer_index(workspace, "alice", saved=False)
+pandas = "pandas" in sys.modules
+answers = SessionAnswers(index)
+def rows(fold):
+    return sorted([sentence_id, task, target, value] for sentence_id, slots in fold.items()
+                  for (task, target), value in slots.items())
+print(json.dumps({"pandas": pandas, "arrow": [tail is not None for tail in folded],
+                  "retracted": [sentence_id.decode() for sentence_id, row in zip(index.ids.tolist(), index.offsets.tolist())
+                                if max(row) == -1],
+                  "fold": rows({sentence_id.decode(): answers[sentence_id.decode()] for sentence_id in index.ids}),
+                  "events": rows(fold_events(iter_annotation_events(workspace, "alice")))}))
+"""
+
+
+def test_the_arrow_fold_of_mixed_answers_is_the_events_fold_without_pandas(sample_workspace):
+    ids = [sentence["id"] for sentence in sample_workspace.iter_sentences()]
+    for sentence_id in ids[:8]:
+        answer(sample_workspace, sentence_id)
+    answer(sample_workspace, ids[0], stance={"DeepSeek": "FAVOR"}, claim_type="quantity", entities=["0:2:ORG"])
+    answer(sample_workspace, ids[1], entities=["0:4:PERSON", "5:7:GPE"])
+    retract_answer(sample_workspace, ids[2], "alice", "stance", "DeepSeek")
+    retract_answer(sample_workspace, ids[3], "alice", "claim_type")
+    retract_answer(sample_workspace, ids[3], "alice", "entities")
+    answer(sample_workspace, ids[3], claim_type="prediction")  # answered again after its retraction
+    for task, target in [("stance", "DeepSeek"), ("stance", "US AI policy"), ("claim_type", None), ("entities", None)]:
+        retract_answer(sample_workspace, ids[4], "alice", task, target)  # nothing left of its answers
+    answer(sample_workspace, ids[9], stance={"US AI policy": "AGAINST"})
+    completed = subprocess.run([sys.executable, "-c", FOLD_PROBE, str(sample_workspace.root)], capture_output=True,
+                               text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert completed.returncode == 0, completed.stderr
+    probe = json.loads(completed.stdout)
+    assert probe["arrow"] == [True]  # folded in Arrow, not line by line
+    assert probe["fold"] == probe["events"]
+    assert {"stance", "claim_type", "entities"} <= {task for _, task, _, _ in probe["fold"]}
+    assert probe["retracted"] == [ids[4]]
+    assert not probe["pandas"]
 
 
 def test_a_saved_fold_of_another_file_is_not_used(sample_workspace, monkeypatch):

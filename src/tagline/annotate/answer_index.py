@@ -192,10 +192,13 @@ def _fold_arrow(path: Path, start: int, size: int, lines: int) -> tuple[AnswerIn
     """Fold the whole lines between ``start`` and ``size`` in Arrow, vectorised: ``(tail, lines, end)``,
     where ``tail.offsets`` is ``UNTOUCHED`` for a question no line answered; or None when a line is
     not an event (or is blank), which the store's reader then reports by its line number. Each
-    event's envelope is checked here, its value when it is read."""
+    event's envelope is checked here, its value when it is read.
+
+    The columns are compared as dictionary codes in NumPy views of their Arrow buffers, never
+    through a Python value converted to Arrow or ``to_numpy`` (either makes pyarrow import pandas,
+    half the time of an import of ten thousand answers)."""
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.json as pa_json
 
     from tagline.corpus.byte_columns import newline_offsets
@@ -214,35 +217,76 @@ def _fold_arrow(path: Path, start: int, size: int, lines: int) -> tuple[AnswerIn
             explicit_schema=schema, unexpected_field_behavior="ignore")).combine_chunks()
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None
-
-    def every(condition: Any) -> bool:
-        return bool(pc.all(pc.fill_null(condition, False)).as_py())
-
-    stance = pc.equal(table["task"], "stance")
-    target = pc.if_else(stance, pc.struct_field(table["value"], "target"), pa.scalar(None, pa.string()))
-    if table.num_rows != len(line_starts) or not all(
-            table[name].null_count == 0 and every(pc.greater(pc.utf8_length(table[name]), 0)) for name, _ in fields) \
-            or not every(pc.is_in(table["task"], pa.array(list(get_args(Task))))) \
-            or not every(pc.is_in(table["op"], pa.array(list(get_args(Op))))) \
-            or not every(pc.or_(pc.invert(stance), pc.greater(pc.utf8_length(pc.fill_null(target, "")), 0))):
-        return None  # a stance event names its target
-    slot_keys = pc.binary_join_element_wise(table["task"], pc.fill_null(target, "\x00"), "\x1f").chunk(0) \
-        .dictionary_encode()
-    sentence_keys = table["sentence_id"].chunk(0).dictionary_encode()
-    width = len(slot_keys.dictionary)
-    combined = sentence_keys.indices.to_numpy().astype(np.int64) * width + slot_keys.indices.to_numpy()
-    keys, last_reversed = np.unique(combined[::-1], return_index=True)
+    if table.num_rows != len(line_starts) or not all(_filled(table[name].chunk(0)) for name, _ in fields):
+        return None
+    op_codes, op_values = _encoded(table["op"].chunk(0))
+    ops = op_values.to_pylist()
+    keys = _slot_keys(table) if set(ops) <= set(get_args(Op)) else None
+    if keys is None:
+        return None
+    slot_codes, slots = keys
+    sentence_codes, sentence_ids = _encoded(table["sentence_id"].chunk(0))
+    width = len(slots)
+    combined = sentence_codes.astype(np.int64) * width + slot_codes
+    found, last_reversed = np.unique(combined[::-1], return_index=True)
     last = len(combined) - 1 - last_reversed  # the last line of each sentence and question
-    sets = pc.equal(table["op"], "set").to_numpy(zero_copy_only=False)
-    ids = _strings(sentence_keys.dictionary)
+    sets = op_codes == (ops.index("set") if "set" in ops else -1)
+    ids = _strings(sentence_ids)
     order = np.argsort(ids, kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     offsets = np.full((len(ids), width), UNTOUCHED, dtype=np.int64)
-    offsets[rank[keys // width], keys % width] = np.where(sets[last], line_starts[last], -1)
-    slots = [(task, None if target_name == "\x00" else target_name)
-             for task, target_name in (key.split("\x1f", 1) for key in slot_keys.dictionary.to_pylist())]
+    offsets[rank[found // width], found % width] = np.where(sets[last], line_starts[last], -1)
     return AnswerIndex(path, slots, ids[order], offsets), lines + len(line_starts), start + int(newlines[-1]) + 1
+
+
+def _slot_keys(table: Any) -> tuple[np.ndarray, list[Slot]] | None:
+    """Each event's question as a column number into the questions (in the order they first appear),
+    with those questions; None when a task is not one there is, or a stance event names no target."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    task_codes, task_values = _encoded(table["task"].chunk(0))
+    tasks = task_values.to_pylist()
+    if not set(tasks) <= set(get_args(Task)):
+        return None
+    target_codes, target_values = _encoded(pc.struct_field(table["value"].chunk(0), "target"))
+    targets = target_values.to_pylist()
+    stance = task_codes == (tasks.index("stance") if "stance" in tasks else -1)
+    named = np.array([bool(target) for target in targets] + [False], dtype=bool)
+    if not bool(np.all(named[target_codes[stance]])):
+        return None  # a stance event names its target
+    no_target = len(targets)
+    codes = task_codes.astype(np.int64) * (no_target + 1) + np.where(stance, target_codes, no_target)
+    distinct, first = np.unique(codes, return_index=True)
+    distinct = distinct[np.argsort(first, kind="stable")]
+    column = np.zeros(int(distinct.max()) + 1, dtype=np.int64)
+    column[distinct] = np.arange(len(distinct))
+    slots = [(tasks[code // (no_target + 1)], None if code % (no_target + 1) == no_target else
+              targets[code % (no_target + 1)]) for code in distinct.tolist()]
+    return column[codes], slots
+
+
+def _encoded(array: Any) -> tuple[np.ndarray, Any]:
+    """A string array's dictionary codes (a NumPy view of the int32 indices; a null is a code of its
+    own, whose value is None) and the values they stand for (an Arrow array)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(array, null_encoding="encode")
+    indices = encoded.indices
+    codes = np.frombuffer(indices.buffers()[1], dtype=np.int32)[indices.offset:indices.offset + len(indices)]
+    return codes, encoded.dictionary
+
+
+def _filled(array: Any) -> bool:
+    """Whether a string array has no null and no empty string (its offsets all increase)."""
+    import numpy as np
+
+    if array.null_count:
+        return False
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int32, count=len(array) + 1, offset=array.offset * 4)
+    return bool(np.all(offsets[1:] > offsets[:-1]))
 
 
 def _strings(array: Any) -> np.ndarray:
