@@ -172,7 +172,7 @@ def _document_id(prefix: str, record: _Record, ordinal: int) -> str:
 
 def _check(job: BulkImport, data: bytes, config: Config) -> _Checked:
     """Every record checked as the general path checks it; :class:`_NotPlain` at the first that is not plain."""
-    from tagline.annotate.interop.labels import _UNKNOWN
+    from tagline.annotate.interop.labels import UNKNOWN_LABEL
 
     checked = _Checked()
     prefix = doc_id_from(job.path.stem)
@@ -207,7 +207,7 @@ def _check(job: BulkImport, data: bytes, config: Config) -> _Checked:
                     raise _NotPlain
                 if label not in labels:
                     mapped = job.mapper.resolve("entities", label)
-                    if mapped is _UNKNOWN or unstorable_character(label) or \
+                    if mapped is UNKNOWN_LABEL or unstorable_character(label) or \
                             (mapped is not None and mapped not in config.labels("entities")):
                         raise _NotPlain
                     labels[label] = mapped

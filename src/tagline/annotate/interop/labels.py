@@ -75,8 +75,8 @@ class _Unknown(Enum):
     UNKNOWN = "unknown"
 
 
-# An enum member rather than object(), so that `is _UNKNOWN` narrows what resolve() gives.
-_UNKNOWN: Final = _Unknown.UNKNOWN
+# An enum member rather than object(), so that `is UNKNOWN_LABEL` narrows what resolve() gives.
+UNKNOWN_LABEL: Final = _Unknown.UNKNOWN
 
 
 class LabelMapper:
@@ -90,7 +90,7 @@ class LabelMapper:
         self._resolved: dict[tuple[str, str], str | None | Literal[_Unknown.UNKNOWN]] = {}
 
     def resolve(self, task: str, label: str) -> str | None | Literal[_Unknown.UNKNOWN]:
-        """The configured label, ``None`` when the map leaves the label out, or ``_UNKNOWN``."""
+        """The configured label, ``None`` when the map leaves the label out, or ``UNKNOWN_LABEL``."""
         key = (task, label)
         if key not in self._resolved:  # a file holds few labels, each many times
             self._resolved[key] = self._resolve(task, label)
@@ -103,13 +103,13 @@ class LabelMapper:
                 mapped = table[label]
                 if mapped is not None and mapped not in configured:
                     self.bad_values[(task, label)] = mapped
-                    return _UNKNOWN
+                    return UNKNOWN_LABEL
                 return mapped
         if task == "entities":
             aliases = self.config.entity_aliases
             if label in aliases:
                 return aliases[label]
-        return label if label in configured else _UNKNOWN
+        return label if label in configured else UNKNOWN_LABEL
 
 
 def map_labels(records: list[ForeignRecord], mapper: LabelMapper, config: Config, task: str, target: str | None,
@@ -147,7 +147,7 @@ def map_labels(records: list[ForeignRecord], mapper: LabelMapper, config: Config
                 spans = []
                 for span in answer.spans:
                     mapped = resolved.get(span.label) or mapper.resolve("entities", span.label)
-                    if mapped is _UNKNOWN:
+                    if mapped is UNKNOWN_LABEL:
                         unknown.setdefault(("entities", span.label), [0, span.where or answer.where])[0] += 1
                     elif mapped is None:
                         dropped += 1
@@ -160,7 +160,7 @@ def map_labels(records: list[ForeignRecord], mapper: LabelMapper, config: Config
                 continue
             assert answer.label is not None  # readers give every "label" answer its label
             mapped = mapper.resolve(destination, answer.label)
-            if mapped is _UNKNOWN:
+            if mapped is UNKNOWN_LABEL:
                 unknown.setdefault((destination, answer.label), [0, answer.where])[0] += 1
             elif mapped is None:
                 dropped += 1
