@@ -302,35 +302,40 @@ def _document_lines(job: BulkImport, chunk: list[tuple[int, _Record]], doc_ids: 
                     texts_name: str, config: Config, now: str) -> tuple[bytes, bytes, bytes]:
     """A chunk's document texts, sentence lines and registry lines, as the ingest writes them."""
     fixed_lang = job.lang or (config.language if config.language != "auto" else None)
-    split = job.split
     texts: list[bytes] = []
     sentences: list[dict[str, Any]] = []
     registry: list[dict[str, Any]] = []
-    source = f"{job.path}:"
     for (number, record), doc_id in zip(chunk, doc_ids):
-        text = record.text
-        encoded = text.encode(_ENCODING)
-        lang = fixed_lang or _detect_lang(text)
-        lead = len(text) - len(text.lstrip())
-        end = len(text.rstrip())
-        sentence = {"id": f"{doc_id}-s0001", "doc_id": doc_id, "index": 1, "text": text[lead:end], "start": lead,
-                    "end": end, "lang": lang}
-        if split:
-            sentence["split"] = split
+        data, sentence, entry = one_sentence_document(
+            doc_id, record.text, fixed_lang, job.split, f"{job.path}:{number}", _ENCODING, now, texts_name, offset)
+        texts.append(data)
         sentences.append(sentence)
-        registry.append({
-            "doc_id": doc_id, "source": f"{source}{number}", "format": "import", "encoding": _ENCODING,
-            "lang": lang, "text_sha256": hashlib.sha256(encoded).hexdigest(), "n_sentences": 1, "added": now,
-            "text_at": {"file": texts_name, "offset": offset, "bytes": len(encoded)}})
-        texts.append(encoded)
-        offset += len(encoded)
+        registry.append(entry)
+        offset += len(data)
     return b"".join(texts), ENCODE_LINES(sentences), ENCODE_LINES(registry)
 
 
-def _detect_lang(text: str) -> str:
-    from tagline.corpus.segment import detect_lang  # loads the segmenters: only for a workspace in `auto`
+def one_sentence_document(doc_id: str, text: str, lang: str | None, split: str | None, source: str, encoding: str,
+                          now: str, texts_name: str, offset: int, meta: dict[str, Any] | None = None,
+                          ) -> tuple[bytes, dict[str, Any], dict[str, Any]]:
+    """A plain record's text (UTF-8, at ``offset`` of the import's ``texts_name``), its one sentence
+    line and its registry line, as the ingest writes a document of one sentence. ``lang`` None: detected."""
+    if lang is None:
+        from tagline.corpus.segment import detect_lang  # loads the segmenters: only for a workspace in `auto`
 
-    return detect_lang(text)
+        lang = detect_lang(text)
+    data = text.encode("utf-8")
+    lead, end = len(text) - len(text.lstrip()), len(text.rstrip())
+    sentence = {"id": f"{doc_id}-s0001", "doc_id": doc_id, "index": 1, "text": text[lead:end], "start": lead,
+                "end": end, "lang": lang}
+    if split:
+        sentence["split"] = split
+    entry = {"doc_id": doc_id, "source": source, "format": "import", "encoding": encoding, "lang": lang,
+             "text_sha256": hashlib.sha256(data).hexdigest(), "n_sentences": 1, "added": now,
+             "text_at": {"file": texts_name, "offset": offset, "bytes": len(data)}}
+    if meta:
+        entry["meta"] = dict(meta)
+    return data, sentence, entry
 
 
 def _event_lines(job: BulkImport, chunk: list[tuple[int, _Record]], doc_ids: list[str], checked: _Checked,

@@ -10,12 +10,11 @@ them and says what is wrong where."""
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tagline.annotate.formats.common import ForeignRecord, plural
-from tagline.annotate.interop.bulk import ENCODE_LINES, existing_answers_on
+from tagline.annotate.interop.bulk import ENCODE_LINES, existing_answers_on, one_sentence_document
 from tagline.annotate.interop.writing import keep_indexes_current
 from tagline.corpus.progress import ProgressCallback
 from tagline.corpus.readers import doc_id_from
@@ -139,30 +138,13 @@ def _document_lines(records: list[ForeignRecord], doc_ids: list[str], config: Co
     registry: list[dict[str, Any]] = []
     offset = 0
     for record, doc_id in zip(records, doc_ids):
-        text = record.text
-        data = text.encode("utf-8")
-        lang = record.lang or workspace_lang or _detect_lang(text)
-        lead, end = len(text) - len(text.lstrip()), len(text.rstrip())
-        sentence = {"id": f"{doc_id}-s0001", "doc_id": doc_id, "index": 1, "text": text[lead:end], "start": lead,
-                    "end": end, "lang": lang}
-        if record.split:
-            sentence["split"] = record.split
-        sentences.append(sentence)
-        registry.append({
-            "doc_id": doc_id, "source": record.where, "format": "import", "encoding": encoding, "lang": lang,
-            "text_sha256": hashlib.sha256(data).hexdigest(), "n_sentences": 1, "added": now,
-            "text_at": {"file": texts_name, "offset": offset, "bytes": len(data)}})
-        if record.meta:
-            registry[-1]["meta"] = dict(record.meta)
+        data, sentence, entry = one_sentence_document(doc_id, record.text, record.lang or workspace_lang, record.split,
+                                                      record.where, encoding, now, texts_name, offset, record.meta)
         texts.append(data)
+        sentences.append(sentence)
+        registry.append(entry)
         offset += len(data)
     return b"".join(texts), ENCODE_LINES(sentences), ENCODE_LINES(registry)
-
-
-def _detect_lang(text: str) -> str:
-    from tagline.corpus.segment import detect_lang  # loads the segmenters: only for a workspace in `auto`
-
-    return detect_lang(text)
 
 
 def _events(records: list[ForeignRecord], doc_ids: list[str], fmt: str, now: str) -> dict[str, list[dict[str, Any]]]:
