@@ -128,3 +128,38 @@ def test_speaker_svm_model_saves_without_pickle_and_scores_the_same(tmp_path):
     save_model(model, tmp_path)
     assert positive_scores(load_model(tmp_path), lines, positive="check_worthy").tolist() == \
         positive_scores(model, lines, positive="check_worthy").tolist()
+
+
+def test_eval_predict_gives_a_debate_baseline_each_record_s_document_and_speaker(bench, tmp_path):
+    """A saved speaker_svm run predicts from the speakers a JSON lines file gives; without them every
+    sentence (all the same words) gets one label."""
+    import json
+
+    from tagline.errors import InputError
+    from tagline.eval.score import predict_file
+
+    run_id = next(run["run_id"] for run in bench.results if run["baseline"] == "speaker_svm")
+    lines = made_up_debate(3)
+    given = tmp_path / "debate.jsonl"
+    given.write_text("".join(json.dumps({"text": text, "doc_id": "new", "speaker": speaker}) + "\n"
+                             for speaker, text, _ in lines), encoding="utf-8")
+    predicted = [row["label"] for row in predict_file(bench.workspace, run_id, given)]
+    assert predicted == ["check_worthy" if label else "not_check_worthy" for _, _, label in lines]
+    plain = tmp_path / "debate.txt"
+    plain.write_text("".join(text + "\n" for _, text, _ in lines), encoding="utf-8")
+    assert len({row["label"] for row in predict_file(bench.workspace, run_id, plain)}) == 1
+    given.write_text(json.dumps({"text": SAME, "speaker": 3}) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="`speaker` is 3, not a string"):
+        predict_file(bench.workspace, run_id, given)
+
+
+def test_suggestions_from_a_debate_run_read_each_sentence_s_speaker(bench):
+    """Suggestions from a saved speaker_svm run (`--suggest run:RUN`) rank A's sentences of a
+    workspace debate first, as the run did: the sentences go to the model with their speakers."""
+    from tagline.eval.builtin_suggester import RunSuggester
+
+    run_id = next(run["run_id"] for run in bench.results if run["baseline"] == "speaker_svm")
+    sentences = [s for s in bench.workspace.iter_sentences() if s["doc_id"].endswith("-t1")][:14]
+    suggested = RunSuggester(bench.workspace, run_id).suggest(sentences)
+    worthy = ["check_worthy" if s["meta"]["speaker"] == "A" else "not_check_worthy" for s in sentences]
+    assert [suggestion.value["label"] for suggestion in suggested] == worthy

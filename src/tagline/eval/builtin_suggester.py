@@ -17,6 +17,8 @@ from typing import Any
 
 from tagline.annotate.suggest import Slot, Suggestion, suggestion_values
 from tagline.corpus.workspace import Workspace
+from tagline.eval.baselines.debate import debate_lines
+from tagline.eval.baselines.registry import reads_context
 from tagline.eval.uncertainty import MEASURE, class_uncertainty, crf_uncertainty
 from tagline.wording import plural
 
@@ -319,6 +321,7 @@ class RunSuggester:
         self.name = f"run:{result['run_id']}"
         self.model = load_model(directory)
         self.targets = list(workspace.config.targets)
+        self.context = reads_context(str(result["baseline"]))
 
     def suggest(self, sentences: Sequence[Mapping[str, Any]]) -> list[Suggestion]:
         texts = [sentence["text"] for sentence in sentences]
@@ -333,7 +336,10 @@ class RunSuggester:
         pairs: list[tuple[str | None, Mapping[str, Any]]] = [(None, sentence) for sentence in sentences]
         if self.task == "stance":
             pairs = [(target, sentence) for sentence in sentences for target in self.targets]
-        inputs = [(target, sentence["text"]) if target else sentence["text"] for target, sentence in pairs]
+        inputs: list[Any] = [(target, sentence["text"]) if target else sentence["text"] for target, sentence in pairs]
+        if self.context:  # a debate baseline: each sentence with its document and speaker
+            inputs = debate_lines(texts, [sentence["doc_id"] for sentence in sentences],
+                                  [(sentence.get("meta") or {}).get("speaker") for sentence in sentences])
         labels = [str(label) for label in self.model.predict(inputs)]
         scores = _scores(self.model, inputs, labels)
         return [Suggestion(sentence["id"], self.task, target,

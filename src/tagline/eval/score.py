@@ -13,6 +13,7 @@ import orjson
 from tagline.corpus.store import utc_now
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError, InputError
+from tagline.eval.baselines.registry import reads_context
 from tagline.eval.run import (
     HEADLINE,
     few_items,
@@ -314,7 +315,12 @@ def _paired_span_bootstrap(truth: list[Any], pred_a: list[Any], pred_b: list[Any
 def predict_file(workspace: Workspace, run_id: str, path: str | Path) -> list[dict[str, Any]]:
     """Predict with a saved run's model. ``path``: JSON lines with ``text`` (and ``target`` for
     stance, one the run was trained on; optional ``id``), or a plain text file with one text per
-    line. A file with no text is an error, as is a record that cannot be predicted."""
+    line. A file with no text is an error, as is a record that cannot be predicted.
+
+    A baseline that reads the debate (``context`` in the registry: ``speaker_svm``) is given each
+    text with the record's optional ``doc_id`` and ``speaker``; its cues of a document are computed
+    over that document's records in the file, in their order. Plain text is one document with no
+    speakers."""
     directory = find_run(workspace, run_id)
     result = read_run_result(directory)
     if run_protocol(result)["evaluation"] == "external":
@@ -339,6 +345,10 @@ def predict_file(workspace: Workspace, run_id: str, path: str | Path) -> list[di
                 if not isinstance(target, str):
                     raise InputError(f"`target` is {json.dumps(target, ensure_ascii=False)}, not a string",
                                      where=where, fix="give one stance target, as a string")
+            for name in ("doc_id", "speaker"):
+                if record.get(name) is not None and not isinstance(record[name], str):
+                    raise InputError(f"`{name}` is {json.dumps(record[name], ensure_ascii=False)}, not a string",
+                                     where=where, fix=f"give `{name}` as a string, or leave it out")
             records.append({**record, "id": record.get("id", f"line{number}"), "line": number})
     else:
         try:
@@ -373,6 +383,10 @@ def predict_file(workspace: Workspace, run_id: str, path: str | Path) -> list[di
                              f"({plural(len(unknown), 'record')} in all)", where=f"{path}:{unknown[0]['line']}",
                              fix=f"use one of: {', '.join(known)}")
     inputs = [(r["target"], r["text"]) for r in records] if result["task"] == "stance" else texts
+    if reads_context(str(result["baseline"])):
+        from tagline.eval.baselines.debate import debate_lines
+
+        inputs = debate_lines(texts, [r.get("doc_id") or "" for r in records], [r.get("speaker") for r in records])
     labels = model.predict(inputs)
     return [{"id": r["id"], "label": str(label)} for r, label in zip(records, labels)]
 

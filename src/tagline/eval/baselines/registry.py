@@ -118,6 +118,13 @@ def find(baseline: str) -> BaselineSpec | None:
     return spec
 
 
+def reads_context(baseline: str) -> bool:
+    """Whether a run of ``baseline`` (as results.json names it) reads each sentence with its document
+    and speaker, so a saved model of it is given them too."""
+    spec = find(baseline)
+    return spec is not None and spec.context
+
+
 def choices() -> str:
     """The baselines by the tasks they apply to, for help and error messages:
     ``majority, ... (stance, claim_type); gazetteer, crf (entities)``."""
