@@ -10,6 +10,7 @@ from tagline.annotate.order import ORDER_NAMES, ORDERS, order_spec
 from tagline.cli import LazyGroup
 from tagline.cli.completion import annotator_lists, annotator_names
 from tagline.cli.output import emit_json, emit_jsonl, json_option, say, workspace_option
+from tagline.eval.suggesters import RETRAIN_EVERY, SOURCES
 from tagline.schemas import TASKS
 from tagline.wording import plural, verb
 
@@ -40,9 +41,10 @@ SUBCOMMANDS = {
 @click.option("--seed", type=int, default=None, help="Seed for --order random.")
 @click.option("--doc", "doc_id", default=None, metavar="DOC_ID", help="Only this document's sentences.")
 @click.option("--suggest", "suggest_source", default=None, metavar="SOURCE",
-              help="Show a model's suggestions, taken with Enter (Space: all of a sentence's): builtin, "
-                   "run:RUN_ID, file:PATH or cmd:COMMAND (see docs/suggestions.md).")
-@click.option("--retrain-every", type=click.IntRange(1, None), default=20, show_default=True, metavar="N",
+              help="Show a model's suggestions, taken with Enter (Space: all of a sentence's): "
+                   f"{', '.join(source.syntax for source in SOURCES[:-1])} or {SOURCES[-1].syntax} "
+                   "(see docs/suggestions.md).")
+@click.option("--retrain-every", type=click.IntRange(1, None), default=RETRAIN_EVERY, show_default=True, metavar="N",
               help="--suggest builtin: train again in the background after N new answers.")
 @click.option("--workspace", "-w", "workspace_dir", metavar="DIR", envvar="TAGLINE_WORKSPACE",
               type=click.Path(file_okay=False), help="The workspace (default: found from the current directory).")
@@ -90,7 +92,7 @@ def session_source(order: str, suggest_source: str | None) -> str | None:
     return suggest_source or ("builtin" if order_spec(order).needs_model else None)
 
 
-def _suggestion_feed(source: str, workspace, annotator: str, retrain_every: int = 20):
+def _suggestion_feed(source: str, workspace, annotator: str, retrain_every: int = RETRAIN_EVERY):
     """The feed of a suggestion source, or None (and one warning) when the source cannot be opened:
     the session then goes on without suggestions."""
     from tagline.annotate.suggest import SuggestionFeed

@@ -19,12 +19,12 @@ from tagline.annotate.suggest import Slot, Suggestion, suggestion_values
 from tagline.corpus.workspace import Workspace
 from tagline.eval.baselines.debate import debate_lines
 from tagline.eval.baselines.registry import reads_context
+from tagline.eval.suggesters import RETRAIN_EVERY
 from tagline.eval.uncertainty import MEASURE, class_uncertainty, crf_uncertainty
 from tagline.wording import plural
 
 # Retrain after this many new answers; one training runs at a time, in another process, so a key
 # press never waits for it.
-RETRAIN_EVERY = 20
 MIN_EXAMPLES = 2  # a question needs answers of at least two labels before a classifier is trained for it
 CRF_ITERATIONS = 100  # half the entity baseline's: 0.5 s instead of 1.7 s on the sample, retrained often
 # The CRF learns from at most this many sentences with entity answers (the annotator's own first,

@@ -8,10 +8,16 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from tagline.annotate.suggest import Suggester
-from tagline.corpus.workspace import Workspace
 from tagline.errors import InputError
+
+if TYPE_CHECKING:  # the CLI reads this registry for its help without loading a workspace
+    from tagline.annotate.suggest import Suggester
+    from tagline.corpus.workspace import Workspace
+
+RETRAIN_EVERY = 20
+"""After how many new answers ``builtin`` trains its models again, unless told otherwise."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,7 @@ def open_suggester(spec: str, workspace: Workspace, *, annotator: str | None = N
                    timeout: float = 30.0, retrain_every: int | None = None) -> Suggester:
     """The suggester a ``--suggest`` value names: ``builtin``, ``run:RUN_ID``, ``file:PATH`` or
     ``cmd:COMMAND``. ``annotator``: whose answers ``builtin`` also learns from; ``retrain_every``:
-    after how many new answers it trains again (default 20); ``timeout``: seconds a ``cmd:``
+    after how many new answers it trains again (default :data:`RETRAIN_EVERY`); ``timeout``: seconds a ``cmd:``
     program may take for a batch.
 
     Examples
