@@ -159,6 +159,35 @@ def test_a_saved_fold_of_another_file_is_not_used(sample_workspace, monkeypatch)
     assert current(sample_workspace) == fold_events(iter_annotation_events(sample_workspace, "alice"))
 
 
+def test_a_file_replaced_while_it_is_folded_does_not_get_the_fold_of_the_file_read(sample_workspace, monkeypatch):
+    """The file is archived (a retirement) and a new one made while a session folds the old one: the
+    new file's first answer is another sentence's, and its end is the same bytes as the old file's,
+    so only the inode read before the fold tells the saved fold is not the new file's."""
+    monkeypatch.setattr(folding, "SAVE_AFTER", 0)
+    ids = [sentence["id"] for sentence in sample_workspace.iter_sentences()]
+    answer(sample_workspace, ids[0])
+    answer(sample_workspace, ids[1])
+    path = sample_workspace.annotation_path("alice")
+    old = path.read_bytes()
+    first = old.index(b"\n") + 1
+    replaced = old[:first].replace(ids[0].encode(), ids[2].encode()) + old[first:]
+    assert len(replaced) == len(old) and ids[0] != ids[2]
+    real = folding._fold_lines
+
+    def fold_then_replace(*args):
+        folded = real(*args)
+        path.rename(path.with_suffix(".archived"))
+        path.write_bytes(replaced)
+        return folded
+
+    monkeypatch.setattr(folding, "_fold_lines", fold_then_replace)
+    folding.answer_index(sample_workspace, "alice")
+    monkeypatch.setattr(folding, "_fold_lines", real)
+    saved = folding._load(sample_workspace.build_dir / "index" / "answers-alice.npz", path)
+    assert saved is None or ids[0].encode() not in saved.ids.tolist()
+    assert current(sample_workspace) == fold_events(iter_annotation_events(sample_workspace, "alice"))
+
+
 def doccano_file(path, texts):
     """A doccano file of Japanese ``texts``, each with its first two characters as a PERSON."""
     import json

@@ -112,7 +112,9 @@ def answer_index(workspace: Workspace, annotator: str, *, saved: bool = True) ->
     path = workspace.annotation_path(annotator)
     store = workspace.build_dir / "index" / f"answers-{annotator}.npz"
     empty = AnswerIndex(path, [], np.zeros(0, "S1"), np.zeros((0, 0), np.int64))
-    if not path.exists():
+    try:
+        inode = os.stat(path).st_ino  # the file folded: one archived meanwhile keeps its fold unsaved
+    except FileNotFoundError:
         return empty
     base = (_load(store, path) if saved else None) or empty
     size, torn = complete_size(path)
@@ -126,7 +128,7 @@ def answer_index(workspace: Workspace, annotator: str, *, saved: bool = True) ->
         return base
     index = _merged(base, tail, end, lines)
     if lines - base.lines > SAVE_AFTER:
-        _save(index, store)
+        _save(index, store, inode)
     return index
 
 
@@ -347,12 +349,19 @@ def _load(store: Path, path: Path) -> AnswerIndex | None:
     return AnswerIndex(path, slots, ids, offsets.astype(np.int64), meta["covered"], meta["lines"])
 
 
-def _save(index: AnswerIndex, store: Path) -> None:
+def _save(index: AnswerIndex, store: Path, inode: int) -> None:
+    """Save the fold of the file whose inode was ``inode`` when it was read, unless another file is
+    at its path now (the fold then describes a file that is no longer there)."""
     import numpy as np
 
     from tagline.corpus.transaction import Transaction
 
-    meta = {"version": FORMAT_VERSION, "inode": os.stat(index.path).st_ino, "covered": index.covered,
+    try:
+        if os.stat(index.path).st_ino != inode:
+            return
+    except FileNotFoundError:
+        return
+    meta = {"version": FORMAT_VERSION, "inode": inode, "covered": index.covered,
             "lines": index.lines, "digest": _digest(index.path, index.covered), "slots": index.slots}
     buffer = io.BytesIO()
     np.savez(buffer, ids=index.ids, offsets=index.offsets,
