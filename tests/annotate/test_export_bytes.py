@@ -18,6 +18,7 @@ import pytest
 from tagline.annotate.events import make_event
 from tagline.annotate.formats.registry import BY_NAME, EXPORT_FORMATS
 from tagline.annotate.interop import export
+from tagline.corpus import new_folder
 from tagline.corpus.ingest import add_documents
 from tagline.corpus.store import append_records
 from tagline.corpus.workspace import Workspace, init_workspace
@@ -139,7 +140,7 @@ def _all_digests(tmp_path: Path) -> dict[str, str]:
 @pytest.fixture(autouse=True)
 def _no_fsync(monkeypatch):
     monkeypatch.setattr(os, "fsync", lambda fd: None)
-    monkeypatch.setattr(os, "sync", lambda: None)
+    monkeypatch.setattr(new_folder, "sync_file_system", lambda path: None)
     monkeypatch.delenv("TAGLINE_WORKSPACE", raising=False)
 
 

@@ -14,6 +14,7 @@ from tagline.annotate.events import make_event
 from tagline.annotate.formats import common
 from tagline.annotate.formats.registry import BY_NAME, EXPORT_FORMATS
 from tagline.annotate.interop import export
+from tagline.corpus import new_folder
 from tagline.corpus.store import append_records
 from tagline.errors import ConflictError
 
@@ -23,7 +24,7 @@ FILE_FORMATS = [fmt for fmt in EXPORT_FORMATS if not BY_NAME[fmt].folder]
 @pytest.fixture(autouse=True)
 def _no_fsync(monkeypatch):
     monkeypatch.setattr(os, "fsync", lambda fd: None)
-    monkeypatch.setattr(os, "sync", lambda: None)
+    monkeypatch.setattr(new_folder, "sync_file_system", lambda path: None)
 
 
 def _content(workspace, fmt: str, **options) -> str:
@@ -121,11 +122,11 @@ def test_brat_never_writes_over_a_file_made_in_its_folder_meanwhile(sample_works
 def test_brat_never_takes_a_new_folder_made_meanwhile_by_another_program(sample_workspace, tmp_path, monkeypatch):
     folder = tmp_path / "exports" / "brat"
 
-    def made_meanwhile():
+    def made_meanwhile(path):
         folder.mkdir(parents=True)
         (folder / "annotation.conf").write_text("another program's")
 
-    monkeypatch.setattr(os, "sync", made_meanwhile)
+    monkeypatch.setattr(new_folder, "sync_file_system", made_meanwhile)
     with pytest.raises(ConflictError, match="made by another program meanwhile"):
         export(sample_workspace, fmt="brat", gold=True, out=folder)
     assert [path.name for path in folder.iterdir()] == ["annotation.conf"]

@@ -6,24 +6,25 @@ import os
 
 import pytest
 
+from tagline.corpus import new_folder, primitives
 from tagline.corpus.new_folder import write_new_folder
 
 
 @pytest.fixture
 def syscalls(monkeypatch):
-    """How many times os.sync and os.fsync were called (both still run)."""
+    """How many times the file system was synced and os.fsync was called (both still run)."""
     counts = {"sync": 0, "fsync": 0}
-    sync, fsync = os.sync, os.fsync
+    sync, fsync = primitives.sync_file_system, os.fsync
 
-    def counting_sync():
+    def counting_sync(path):
         counts["sync"] += 1
-        sync()
+        sync(path)
 
     def counting_fsync(fd):
         counts["fsync"] += 1
         fsync(fd)
 
-    monkeypatch.setattr(os, "sync", counting_sync)
+    monkeypatch.setattr(new_folder, "sync_file_system", counting_sync)
     monkeypatch.setattr(os, "fsync", counting_fsync)
     return counts
 
@@ -56,18 +57,47 @@ def test_a_failed_write_leaves_nothing(tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == []
 
 
+def test_a_write_back_error_the_sync_reports_fails_the_folder_and_leaves_nothing(tmp_path, monkeypatch):
+    """The kernel's syncfs reports a write that failed after write() returned (EIO): the folder is
+    not made, and the error names where."""
+    import ctypes
+    import errno
+
+    if primitives._syncfs() is None:
+        pytest.skip("no syncfs in this C library")
+    asked = []
+
+    def failing_syncfs(fd):
+        asked.append(os.readlink(f"/proc/self/fd/{fd}"))
+        ctypes.set_errno(errno.EIO)
+        return -1
+
+    monkeypatch.setattr(primitives, "_syncfs", lambda: failing_syncfs)
+    with pytest.raises(OSError) as raised:
+        write_new_folder(tmp_path / "brat", {f"{number}.txt": "x" for number in range(10)})
+    assert raised.value.errno == errno.EIO and raised.value.filename == str(tmp_path / "brat")
+    assert len(asked) == 1 and asked[0].startswith(str(tmp_path / ".brat."))
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_file_system_sync_is_the_kernel_s_and_reports_a_bad_path(tmp_path):
+    primitives.sync_file_system(tmp_path)  # a real syncfs (or os.sync) that succeeds
+    with pytest.raises(FileNotFoundError):
+        primitives.sync_file_system(tmp_path / "missing")
+
+
 @pytest.mark.parametrize("made", ["a folder with a file", "a file"])
 def test_what_another_program_made_there_meanwhile_is_kept(tmp_path, monkeypatch, made):
     folder = tmp_path / "brat"
 
-    def meanwhile():
+    def meanwhile(path):
         if made == "a file":
             folder.write_text("theirs")
         else:
             folder.mkdir()
             (folder / "a.txt").write_text("theirs")
 
-    monkeypatch.setattr(os, "sync", meanwhile)
+    monkeypatch.setattr(new_folder, "sync_file_system", meanwhile)
     with pytest.raises(FileExistsError):
         write_new_folder(folder, {"a.txt": "ours", "b.txt": "ours"})
     assert os.listdir(tmp_path) == ["brat"]
@@ -89,7 +119,7 @@ def test_the_hidden_folder_of_a_killed_export_is_removed_by_the_next_export_ther
     pid = os.fork()
     if pid == 0:
         try:
-            monkeypatch.setattr(os, "sync", lambda: os._exit(9))  # killed between the files and the rename
+            monkeypatch.setattr(new_folder, "sync_file_system", lambda path: os._exit(9))  # killed before the rename
             write_new_folder(folder, {f"{number}.txt": "x" for number in range(20)})
         finally:
             os._exit(0)

@@ -1,5 +1,6 @@
 """A new folder of many files made whole or not at all: written in a hidden folder beside it, made
-durable with one ``sync`` and renamed into place in one step.
+durable with one ``syncfs`` of its file system (which reports a failed write-back) and renamed
+into place in one step.
 
 A folder export (brat: a ``.txt`` and an ``.ann`` file per document) writes tens of thousands of
 files. Made one durable file at a time (written under a temporary name, fsync'd, renamed, then
@@ -20,7 +21,7 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from tagline.corpus.primitives import fsync_directory
+from tagline.corpus.primitives import fsync_directory, sync_file_system
 
 
 def write_new_folder(folder: str | os.PathLike[str], files: Mapping[str, str | bytes]) -> None:
@@ -45,7 +46,11 @@ def write_new_folder(folder: str | os.PathLike[str], files: Mapping[str, str | b
     os.mkdir(staging)  # the permissions a new folder gets, as folder.mkdir() would give it
     try:
         _write_files(staging, files)
-        os.sync()  # every file and the folder's entries durable at once
+        try:
+            sync_file_system(staging)  # every file and the folder's entries durable at once
+        except OSError as error:
+            error.filename = os.fspath(folder)  # a write-back that failed: named by the folder asked for
+            raise
         try:
             os.rename(staging, folder)
         except OSError as error:
