@@ -41,6 +41,25 @@ def test_an_appended_answer_folds_the_file_again(tmp_path, monkeypatch):
     assert len(list((workspace.build_dir / "index" / "folds" / name).glob("*.npz"))) == 1  # the stale one removed
 
 
+def test_a_fold_whose_save_was_killed_leaves_nothing_after_the_next_save(tmp_path, monkeypatch):
+    """A ``kill -9`` between writing a fold and its rename leaves a temporary file (hundreds of MB at
+    scale); the next save into that folder removes it, and not one of a process still running."""
+    import os
+
+    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
+    workspace = random_workspace(tmp_path / "ws", 15, 60, 300, n_annotators=2)
+    name = workspace.annotators()[0]
+    folder = workspace.build_dir / "index" / "folds" / name
+    folder.mkdir(parents=True)
+    dead = folder / f".{'0' * 8}.npz.{2 ** 22 + 1}.tmp"  # above any pid Linux gives
+    running = folder / f".{'1' * 8}.npz.{os.getppid()}.tmp"
+    dead.write_bytes(b"half a fold")
+    running.write_bytes(b"being written")
+    agreement_report(workspace)
+    assert not dead.exists() and running.exists()
+    assert len(list(folder.glob("*.npz"))) == 1
+
+
 def test_another_corpus_folds_the_files_again(tmp_path, monkeypatch):
     """The fold holds corpus rows: a sentence removed from the corpus moves every row after it."""
     monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
