@@ -244,3 +244,68 @@ def test_every_import_path_leaves_the_sentence_index_and_the_answer_fold_of_what
     status = os.stat(workspace.sentences_path)
     [index] = (workspace.build_dir / "index").glob("sentences-*.npy")
     assert index.name == f"sentences-v{indexing.INDEX_VERSION}-{status.st_size}-{status.st_mtime_ns}-{status.st_ino}.npy"
+
+
+@pytest.mark.parametrize("fmt", ["doccano", "conll"])
+def test_a_bulk_import_extends_the_indexes_from_what_it_wrote_to_what_a_cold_rebuild_gives(tmp_path, monkeypatch,
+                                                                                          fmt):
+    """The second import into a workspace that already holds sentences, a saved index, and answers of
+    the annotator (more than a saved fold covers): the lines it appended are indexed from memory, never
+    read back, and the index and the fold are those made from the files from their first line."""
+    import numpy as np
+
+    from tagline.annotate import answer_index as folding
+    from tagline.annotate.scripted import label_sentence
+    from tagline.corpus import sentence_index as indexing
+
+    monkeypatch.setattr(folding, "SAVE_AFTER", 0)
+    workspace = init_workspace(tmp_path / "ws", language="en")
+    first = tmp_path / "first.jsonl"
+    first.write_text("".join(json.dumps({"text": f"Bob met Ann {number}.", "label": [[0, 3, "PERSON"]]}) + "\n"
+                             for number in range(5)), encoding="utf-8")
+    import_file(workspace, first, fmt="doccano", annotator="alice")
+    label_sentence(workspace, "first-1-s0001", "alice",  # another question, after what the saved fold covers
+                   claim_type=workspace.config.labels("claim_type")[0])
+    sentences_before = workspace.sentences_path.stat().st_size
+    answers_before = workspace.annotation_path("alice").stat().st_size
+    if fmt == "conll":
+        source = tmp_path / "second.conll"
+        source.write_text(CONLL, encoding="utf-8")
+    else:
+        source = write_mixed(tmp_path / "second.jsonl")
+    reads = []
+    real_build, real_arrow, real_lines = indexing.build_index, folding._fold_arrow, folding._fold_lines
+    monkeypatch.setattr(indexing, "build_index", lambda path, **kw: reads.append(("sentences", kw)) or
+                        real_build(path, **kw))
+    monkeypatch.setattr(folding, "_fold_arrow", lambda path, start, size, lines: reads.append(("answers", size)) or
+                        real_arrow(path, start, size, lines))
+    monkeypatch.setattr(folding, "_fold_lines", lambda path, start, size, lines: reads.append(("answers", size)) or
+                        real_lines(path, start, size, lines))
+    options = {"label_map": _person_map(tmp_path)} if fmt == "doccano" else {}
+    summary = import_file(workspace, source, fmt=fmt, annotator="alice", **options)
+    assert summary["events"]["alice"] > 0 and summary["sentences"] > 0
+    assert workspace.sentences_path.stat().st_size > sentences_before
+    assert reads == [("answers", answers_before)]  # the session's answer, from the file; nothing appended
+    monkeypatch.undo()
+
+    status = os.stat(workspace.sentences_path)
+    name = f"sentences-v{indexing.INDEX_VERSION}-{status.st_size}-{status.st_mtime_ns}-{status.st_ino}.npy"
+    saved = indexing._load(workspace.sentences_path, workspace.build_dir / "index" / name)
+    cold = indexing.build_index(workspace.sentences_path)
+    assert saved is not None and len(saved) == len(cold) > 5
+    for part in ("starts", "sorted_ids", "by_id", "rank"):
+        assert np.array_equal(getattr(saved, part), getattr(cold, part)), part
+    assert saved.sorted_ids.dtype == cold.sorted_ids.dtype
+    answers = workspace.annotation_path("alice")
+    fold = folding._load(workspace.build_dir / "index" / "answers-alice.npz", answers)
+    rebuilt = folding.answer_index(workspace, "alice", saved=False)
+    assert fold is not None and (fold.covered, fold.lines) == (rebuilt.covered, rebuilt.lines) == \
+        (answers.stat().st_size, len(answers.read_bytes().splitlines()))
+    assert fold.slots == rebuilt.slots and np.array_equal(fold.ids, rebuilt.ids)
+    assert np.array_equal(fold.offsets, rebuilt.offsets)
+
+
+def _person_map(tmp_path: Path) -> Path:
+    label_map = tmp_path / "map.json"
+    label_map.write_text('{"Person": "PERSON", "Misc": ""}', encoding="utf-8")
+    return label_map

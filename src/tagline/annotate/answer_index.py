@@ -30,6 +30,7 @@ from tagline.schemas.records import Op, Task
 if TYPE_CHECKING:
     import numpy as np
 
+    from tagline.corpus.byte_columns import AppendedLines
     from tagline.corpus.workspace import Workspace
 
 Slot = tuple[str, str | None]
@@ -137,6 +138,50 @@ def keep_fold_current(workspace: Workspace, annotator: str) -> None:
     saved fold now (read from the file as it is, from where the saved fold ends, and checked), so the
     annotator's next session opens without folding them."""
     answer_index(workspace, annotator)
+
+
+def fold_appended(workspace: Workspace, annotator: str, appended: AppendedLines, answered: Slot) -> None:
+    """After answers to question ``answered`` were appended to the annotator's file in bulk (an import,
+    each line an event ``set`` on the sentence it is keyed by in ``appended``): the saved fold
+    extended with them from memory, as :func:`keep_fold_current` would fold them from the file. What
+    the file held before them is folded from the file, from where the saved fold ends. Taken only when
+    the file is whole up to where the last line ends and the first and last of the lines are the
+    answers it says; otherwise the file is folded as :func:`keep_fold_current` does."""
+    import numpy as np
+
+    from tagline.corpus.store import complete_size
+
+    path = workspace.annotation_path(annotator)
+    store = workspace.build_dir / "index" / f"answers-{annotator}.npz"
+    ids = appended.ids()
+    if not appended.whole or appended.first < 0 or not len(ids) or not path.exists() or \
+            complete_size(path)[0] < appended.end:
+        keep_fold_current(workspace, annotator)
+        return
+    empty = AnswerIndex(path, [], np.zeros(0, "S1"), np.zeros((0, 0), np.int64))
+    saved = _load(store, path)
+    base = saved if saved is not None and saved.covered <= appended.first else empty
+    if base.covered < appended.first:
+        before = _fold_arrow(path, base.covered, appended.first, base.lines) \
+            if appended.first - base.covered > FAST_AFTER else None
+        tail, lines, end = before or _fold_lines(path, base.covered, appended.first, base.lines)
+        if end != appended.first:
+            keep_fold_current(workspace, annotator)
+            return
+        base = _merged(base, tail, end, lines) if len(tail.ids) else base
+    found, last_reversed = np.unique(ids[::-1], return_index=True)  # the last line of each sentence counts
+    offsets = appended.starts()[len(ids) - 1 - last_reversed]
+    tail = AnswerIndex(path, [answered], found, offsets[:, None])
+    index = _merged(base, tail, appended.end, base.lines + len(ids))
+    try:
+        with open(path, "rb") as handle:
+            for sentence_id in {ids[0], ids[-1]}:
+                index.values(sentence_id.decode("utf-8"), handle)
+    except StaleAnswers:
+        keep_fold_current(workspace, annotator)
+        return
+    if index.lines - (saved.lines if saved is not None else 0) > SAVE_AFTER:
+        _save(index, store)
 
 
 def _fold_lines(path: Path, start: int, size: int, lines: int) -> tuple[AnswerIndex, int, int]:

@@ -4,6 +4,7 @@ per line."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -47,3 +48,45 @@ def fixed_width(data: bytes | memoryview | np.ndarray, starts: np.ndarray, lengt
         rows[row] = np.frombuffer(bytes(view[start:start + width]).ljust(width, b"\0"), np.uint8)
     rows = np.where(np.arange(width) < lengths[:, None], rows, 0).astype(np.uint8)
     return np.ascontiguousarray(rows).view(f"S{width}").reshape(len(starts))
+
+
+@dataclass
+class AppendedLines:
+    """The JSON lines a writer appended to one file, noted as it appends them (one call of :meth:`add`
+    per append, in order): where each line starts in the file and the id it is keyed by, so that the
+    file's index can be extended without reading them back. ``whole`` turns False when an append did
+    not follow the one before or did not hold a line per id; nothing can be taken from it then."""
+
+    first: int = -1  # where the first appended line starts; -1 while nothing was noted
+    end: int = -1  # where the last appended line ends
+    whole: bool = True
+    _starts: list[np.ndarray] = field(default_factory=list)
+    _ids: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, offset: int, payload: bytes, ids: list[str]) -> None:
+        """Note ``payload`` (whole JSON lines, the ``i``-th keyed by ``ids[i]``), appended at ``offset``."""
+        import numpy as np
+
+        newlines = newline_offsets(payload)
+        if (self.end >= 0 and offset != self.end) or len(newlines) != len(ids) or \
+                (len(payload) and newlines[-1] != len(payload) - 1):
+            self.whole = False
+        if self.first < 0:
+            self.first = offset
+        self.end = offset + len(payload)
+        self._starts.append(np.concatenate(([0], newlines[:-1] + 1)).astype(np.int64) + offset if len(newlines)
+                            else np.zeros(0, np.int64))
+        self._ids.append(np.array([key.encode("utf-8") for key in ids], dtype=bytes) if ids else np.zeros(0, "S1"))
+
+    def starts(self) -> np.ndarray:
+        """Where each line starts in the file, in order."""
+        import numpy as np
+
+        return np.concatenate([np.zeros(0, np.int64), *self._starts])
+
+    def ids(self) -> np.ndarray:
+        """Each line's id (UTF-8 bytes, as wide as the longest), in order."""
+        import numpy as np
+
+        width = max([1, *(part.dtype.itemsize for part in self._ids)])
+        return np.concatenate([np.zeros(0, f"S{width}"), *(part.astype(f"S{width}") for part in self._ids)])

@@ -25,6 +25,7 @@ from tagline.errors import DataError, StorageError
 if TYPE_CHECKING:
     import numpy as np
 
+    from tagline.corpus.byte_columns import AppendedLines
     from tagline.corpus.workspace import Workspace
 
 INDEX_VERSION = 2
@@ -166,6 +167,65 @@ def keep_index_current(workspace: Workspace) -> None:
     appended lines alone when the index of the file before them is there, so the next reader finds it
     made. The file as it is now is read (and checked), never the writer's own idea of it."""
     sentence_index(workspace)
+
+
+def index_appended(workspace: Workspace, appended: AppendedLines) -> None:
+    """After an ingest appended the sentence lines it noted in ``appended`` (under the workspace
+    lock): the saved index of the file before them extended with them from memory, so the lines are
+    not read back. Taken only when the file is the one it appended to and ends where its last line
+    does, and the saved index ends where its first line starts; the first and last of the lines are
+    then read to check they are where it says. Otherwise (or when the check fails) the index is
+    brought up to date from the file, as :func:`keep_index_current` does."""
+    import numpy as np
+
+    path = workspace.sentences_path
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return
+    earlier = _before(workspace, status, appended.first) if appended.whole and appended.first >= 0 and \
+        status.st_size == appended.end else None
+    if earlier is None:
+        keep_index_current(workspace)
+        return
+    ids = appended.ids()
+    by_id = np.argsort(ids, kind="stable").astype(np.int64)
+    rank = np.empty_like(by_id)
+    rank[by_id] = np.arange(len(by_id))
+    starts = np.append(appended.starts(), appended.end)
+    index = _extended(earlier, SentenceIndex(path, starts, ids[by_id], by_id, rank)) if len(earlier) else \
+        SentenceIndex(path, starts, ids[by_id], by_id, rank)
+    try:
+        if len(ids):
+            index.read(len(earlier))
+            index.read(len(index) - 1)
+    except StaleIndex:
+        keep_index_current(workspace)
+        return
+    name = f"sentences-v{INDEX_VERSION}-{status.st_size}-{status.st_mtime_ns}-{status.st_ino}.npy"
+    _save(index, workspace.build_dir / "index", name)
+    _OPENED[path] = (name, index)
+
+
+def _before(workspace: Workspace, status: os.stat_result, size: int) -> SentenceIndex | None:
+    """The index of the file (``status``'s inode) as it was when it held ``size`` bytes of whole lines:
+    empty when it was empty, else the saved one, if there is one and its last sentence is where it says."""
+    if size == 0:
+        return _empty(workspace.sentences_path)
+    opened = _OPENED.get(workspace.sentences_path)
+    if opened is not None and opened[0].endswith(f"-{status.st_ino}.npy") and \
+            opened[0].startswith(f"sentences-v{INDEX_VERSION}-{size}-"):
+        index: SentenceIndex | None = opened[1]
+    else:
+        saved = sorted((workspace.build_dir / "index").glob(f"sentences-v{INDEX_VERSION}-{size}-*-{status.st_ino}.npy"))
+        index = _load(workspace.sentences_path, saved[-1], grown=True) if len(saved) == 1 else None
+    if index is None or int(index.starts[-1]) != size or not len(index):
+        return None
+    try:
+        index.read(len(index) - 1)
+    except StaleIndex:
+        return None
+    return index
 
 
 def find_sentence(workspace: Workspace, sentence_id: str) -> dict[str, Any] | None:

@@ -124,12 +124,13 @@ class Transaction:
             self.append_bytes(path, payload, journal=journal)
         return payload.count(b"\n")
 
-    def append_bytes(self, path: str | os.PathLike[str], payload: bytes, *, journal: bool = True) -> None:
+    def append_bytes(self, path: str | os.PathLike[str], payload: bytes, *, journal: bool = True) -> int:
+        """Append ``payload`` (whole lines); returns the offset in the file where it starts."""
         path = Path(path)
         try:
             fd = self._locked.get(path)
             if fd is None and not os.path.lexists(path) and self._create_whole(path, payload, journal=journal):
-                return
+                return 0
             if fd is None:
                 fd = _open_locked(path)
                 self._locked[path] = fd
@@ -142,6 +143,7 @@ class Transaction:
             os.fsync(fd)
         except OSError as error:
             raise storage_error(path, error) from None
+        return size
 
     def _create_whole(self, path: Path, payload: bytes, *, journal: bool) -> bool:
         """Make a new file holding ``payload`` whole: written and fsync'd under a temporary name with

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from tagline.annotate.formats.common import plural
-from tagline.annotate.interop.writing import keep_indexes_current
+from tagline.annotate.interop.writing import Written, keep_indexes_current
+from tagline.corpus.byte_columns import AppendedLines
 from tagline.corpus.progress import ProgressCallback
 from tagline.corpus.readers import MAX_JSON_DEPTH, doc_id_from, unstorable_character
 from tagline.corpus.workspace import Workspace
@@ -106,9 +107,9 @@ def import_jsonl_spans(job: BulkImport, *, dry_run: bool) -> dict[str, Any] | No
             _check_workspace(job, checked)
             summary = _summary(job, checked, dry_run)
             if not dry_run:
-                _write(job, data, checked, config)
+                written = _write(job, data, checked, config)
                 keep_indexes_current(job.workspace, True, [job.annotator] if checked.holds_spans and checked.answered
-                                     else [], job.progress)
+                                     else [], job.progress, written)
     except _NotPlain:
         return None
     return summary
@@ -261,14 +262,16 @@ def _summary(job: BulkImport, checked: _Checked, dry_run: bool) -> dict[str, Any
             "warnings": warnings}
 
 
-def _write(job: BulkImport, data: bytes, checked: _Checked, config: Config) -> None:
+def _write(job: BulkImport, data: bytes, checked: _Checked, config: Config) -> Written:
     """The documents (their texts, sentences and registry lines, a chunk at a time), then the
-    answers, in one transaction, as :func:`~tagline.annotate.interop.writing.write_import` writes them."""
+    answers, in one transaction, as :func:`~tagline.annotate.interop.writing.write_import` writes them;
+    what was written, for the indexes."""
     from tagline.corpus.primitives import utc_now
     from tagline.corpus.texts import texts_file_name
 
     workspace = job.workspace
     now = utc_now()  # one time for all the command's records, as the general path stamps them
+    written = Written()
     with workspace.transaction() as transaction:
         workspace.documents_dir.mkdir(exist_ok=True)
         texts_name = texts_file_name(workspace, checked.first_doc_id)
@@ -279,23 +282,28 @@ def _write(job: BulkImport, data: bytes, checked: _Checked, config: Config) -> N
                                                          texts_name, config, now)
             job.progress(done, checked.records, "writing sentences")
             transaction.append_bytes(workspace.documents_dir / texts_name, texts)
-            transaction.append_bytes(workspace.sentences_path, sentences)
+            at = transaction.append_bytes(workspace.sentences_path, sentences)
+            written.sentences.add(at, sentences, [f"{doc_id}-s0001" for doc_id in
+                                                  checked.in_order[done:done + len(chunk)]])
             transaction.append_bytes(workspace.documents_path, registry)
             offset += len(texts)
             done += len(chunk)
         job.progress(done, checked.records, "writing sentences")
         if not (checked.holds_spans and checked.answered):
-            return
+            return written
         job.progress(0, None, "writing answers")
         # As write_import: the documents are kept from here on, the answers are not journalled.
         transaction.checkpoint()
         workspace.annotations_dir.mkdir(exist_ok=True)
+        answers = written.answers[job.annotator] = AppendedLines()
         done = 0
         for chunk in checked.chunks(data):
-            lines = _event_lines(job, chunk, checked.in_order[done:done + len(chunk)], checked, now)
+            lines, answered = _event_lines(job, chunk, checked.in_order[done:done + len(chunk)], checked, now)
             if lines:
-                transaction.append_bytes(workspace.annotation_path(job.annotator), lines, journal=False)
+                at = transaction.append_bytes(workspace.annotation_path(job.annotator), lines, journal=False)
+                answers.add(at, lines, answered)
             done += len(chunk)
+    return written
 
 
 def _document_lines(job: BulkImport, chunk: list[tuple[int, _Record]], doc_ids: list[str], offset: int,
@@ -339,12 +347,13 @@ def one_sentence_document(doc_id: str, text: str, lang: str | None, split: str |
 
 
 def _event_lines(job: BulkImport, chunk: list[tuple[int, _Record]], doc_ids: list[str], checked: _Checked,
-                 now: str) -> bytes:
+                 now: str) -> tuple[bytes, list[str]]:
     """A chunk's answers as event lines: each record's spans on its one sentence, equal spans
-    merged, in order of their offsets and label."""
+    merged, in order of their offsets and label; with the sentence of each line."""
     labels = checked.labels
     source = f"import:{job.fmt}"
     events = []
+    answered: list[str] = []
     for (_, record), doc_id in zip(chunk, doc_ids):
         if record.label is msgspec.UNSET:
             continue
@@ -356,8 +365,9 @@ def _event_lines(job: BulkImport, chunk: list[tuple[int, _Record]], doc_ids: lis
             if mapped is not None:
                 unique[(start - lead, end - lead, mapped)] = {"start": start - lead, "end": end - lead,
                                                               "label": mapped, "text": text[start:end]}
+        answered.append(f"{doc_id}-s0001")
         events.append({
-            "sentence_id": f"{doc_id}-s0001", "annotator": job.annotator,
+            "sentence_id": answered[-1], "annotator": job.annotator,
             "time": now, "task": "entities", "op": "set", "value": {"spans": [unique[key] for key in sorted(unique)]},
             "source": source})
-    return ENCODE_LINES(events)
+    return ENCODE_LINES(events), answered

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from tagline.annotate.formats.common import ForeignRecord, plural
 from tagline.annotate.interop.bulk import ENCODE_LINES, existing_answers_on, one_sentence_document
-from tagline.annotate.interop.writing import keep_indexes_current
+from tagline.annotate.interop.writing import Written, keep_indexes_current
+from tagline.corpus.byte_columns import AppendedLines
 from tagline.corpus.progress import ProgressCallback
 from tagline.corpus.readers import doc_id_from
 from tagline.corpus.workspace import Workspace
@@ -43,8 +44,8 @@ def import_plain_records(workspace: Workspace, records: list[ForeignRecord], pat
                "documents_unchanged": 0, "sentences": len(records), "events": dict(sorted(events.items())),
                "gold": 0, "unchanged": 0, "warnings": warnings}
     if not dry_run:
-        _write(workspace, records, doc_ids, path, config, fmt, encoding, progress)
-        keep_indexes_current(workspace, True, [name for name, count in events.items() if count], progress)
+        written = _write(workspace, records, doc_ids, path, config, fmt, encoding, progress)
+        keep_indexes_current(workspace, True, [name for name, count in events.items() if count], progress, written)
     return summary
 
 
@@ -103,12 +104,14 @@ def _workspace_allows(workspace: Workspace, plain: _Plain) -> bool:
 
 
 def _write(workspace: Workspace, records: list[ForeignRecord], doc_ids: list[str], path: Path, config: Config,
-           fmt: str, encoding: str, progress: ProgressCallback) -> None:
-    """One transaction, in the order of :func:`~tagline.annotate.interop.writing.write_import`."""
+           fmt: str, encoding: str, progress: ProgressCallback) -> Written:
+    """One transaction, in the order of :func:`~tagline.annotate.interop.writing.write_import`; what
+    was written, for the indexes."""
     from tagline.corpus.primitives import utc_now
     from tagline.corpus.texts import texts_file_name
 
     now = utc_now()
+    written = Written()
     with workspace.transaction() as transaction:
         workspace.documents_dir.mkdir(exist_ok=True)
         texts_name = texts_file_name(workspace, doc_ids[0])
@@ -116,17 +119,22 @@ def _write(workspace: Workspace, records: list[ForeignRecord], doc_ids: list[str
         texts, sentences, registry = _document_lines(records, doc_ids, config, encoding, texts_name, now)
         progress(0, len(records), "writing sentences")
         transaction.append_bytes(workspace.documents_dir / texts_name, texts)
-        transaction.append_bytes(workspace.sentences_path, sentences)
+        at = transaction.append_bytes(workspace.sentences_path, sentences)
+        written.sentences.add(at, sentences, [f"{doc_id}-s0001" for doc_id in doc_ids])
         transaction.append_bytes(workspace.documents_path, registry)
         progress(len(records), len(records), "writing sentences")
         events = _events(records, doc_ids, fmt, now)
         if not events:
-            return
+            return written
         progress(0, None, "writing answers")
         transaction.checkpoint()  # as write_import: the documents are kept from here on
         workspace.annotations_dir.mkdir(exist_ok=True)
         for name, lines in sorted(events.items()):
-            transaction.append_bytes(workspace.annotation_path(name), ENCODE_LINES(lines), journal=False)
+            payload = ENCODE_LINES(lines)
+            at = transaction.append_bytes(workspace.annotation_path(name), payload, journal=False)
+            written.answers[name] = AppendedLines()
+            written.answers[name].add(at, payload, [line["sentence_id"] for line in lines])
+    return written
 
 
 def _document_lines(records: list[ForeignRecord], doc_ids: list[str], config: Config, encoding: str, texts_name: str,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
+from tagline.corpus.byte_columns import AppendedLines
 from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
@@ -45,20 +47,39 @@ def write_import(workspace: Workspace, new_documents: list, events_by_annotator:
     keep_indexes_current(workspace, bool(new_documents), events_by_annotator, progress)
 
 
+@dataclass
+class Written:
+    """What a bulk import appended, noted as it appended it: the sentence lines and each annotator's
+    answer lines (events ``set`` on the question ``answered``), so the indexes can be extended from
+    memory instead of reading them back."""
+
+    sentences: AppendedLines = field(default_factory=AppendedLines)
+    answers: dict[str, AppendedLines] = field(default_factory=dict)
+    answered: tuple[str, str | None] = ("entities", None)
+
+
 def keep_indexes_current(workspace: Workspace, documents: bool, annotators: Iterable[str],
-                         progress: ProgressCallback = no_progress) -> None:
+                         progress: ProgressCallback = no_progress, written: Written | None = None) -> None:
     """Bring the sentence index (when ``documents`` were added) and the saved answer folds of
     ``annotators`` up to date once an import is whole, so the next session opens warm. They are
-    caches outside the journal, checked against the files on every read."""
+    caches outside the journal, checked against the files on every read. With what the import
+    ``written`` noted, the lines it appended are indexed from memory (each checked where it starts
+    and ends); without, read back from the files."""
     if documents:
-        from tagline.corpus.sentence_index import keep_index_current
+        from tagline.corpus.sentence_index import index_appended, keep_index_current
 
         progress(0, None, "indexing sentences")
-        keep_index_current(workspace)
+        if written is not None:
+            index_appended(workspace, written.sentences)
+        else:
+            keep_index_current(workspace)
     names = sorted(annotators)
     if names:
-        from tagline.annotate.answer_index import keep_fold_current
+        from tagline.annotate.answer_index import fold_appended, keep_fold_current
 
         progress(0, None, "indexing answers")
         for name in names:
-            keep_fold_current(workspace, name)
+            if written is not None and name in written.answers:
+                fold_appended(workspace, name, written.answers[name], written.answered)
+            else:
+                keep_fold_current(workspace, name)
