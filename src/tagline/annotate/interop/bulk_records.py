@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tagline.annotate.formats.common import ForeignRecord, plural
-from tagline.annotate.interop.bulk import ENCODE_LINES, existing_answers_on, one_sentence_document
+from tagline.annotate.interop.bulk import (
+    ENCODE_LINES,
+    EventLine,
+    RegistryLine,
+    SentenceLine,
+    SpanLine,
+    entities_event,
+    existing_answers_on,
+    one_sentence_document,
+)
 from tagline.annotate.interop.writing import Written, keep_indexes_current
 from tagline.corpus.byte_columns import AppendedLines
 from tagline.corpus.progress import ProgressCallback
@@ -133,7 +142,7 @@ def _write(workspace: Workspace, records: list[ForeignRecord], doc_ids: list[str
             payload = ENCODE_LINES(lines)
             at = transaction.append_bytes(workspace.annotation_path(name), payload, journal=False)
             written.answers[name] = AppendedLines()
-            written.answers[name].add(at, payload, [line["sentence_id"] for line in lines])
+            written.answers[name].add(at, payload, [line.sentence_id for line in lines])
     return written
 
 
@@ -142,8 +151,8 @@ def _document_lines(records: list[ForeignRecord], doc_ids: list[str], config: Co
     """The documents' texts, sentence lines and registry lines, as the ingest writes them."""
     workspace_lang = config.language if config.language != "auto" else None
     texts: list[bytes] = []
-    sentences: list[dict[str, Any]] = []
-    registry: list[dict[str, Any]] = []
+    sentences: list[SentenceLine] = []
+    registry: list[RegistryLine] = []
     offset = 0
     for record, doc_id in zip(records, doc_ids):
         data, sentence, entry = one_sentence_document(doc_id, record.text, record.lang or workspace_lang, record.split,
@@ -155,10 +164,10 @@ def _document_lines(records: list[ForeignRecord], doc_ids: list[str], config: Co
     return b"".join(texts), ENCODE_LINES(sentences), ENCODE_LINES(registry)
 
 
-def _events(records: list[ForeignRecord], doc_ids: list[str], fmt: str, now: str) -> dict[str, list[dict[str, Any]]]:
+def _events(records: list[ForeignRecord], doc_ids: list[str], fmt: str, now: str) -> dict[str, list[EventLine]]:
     """Each annotator's events: a record's spans on its one sentence, equal spans merged, in order."""
     source = f"import:{fmt}"
-    events: dict[str, list[dict[str, Any]]] = {}
+    events: dict[str, list[EventLine]] = {}
     for record, doc_id in zip(records, doc_ids):
         if not record.answers:
             continue
@@ -166,10 +175,8 @@ def _events(records: list[ForeignRecord], doc_ids: list[str], fmt: str, now: str
         lead = len(text) - len(text.lstrip())
         for answer in record.answers:
             unique = {(span.start - lead, span.end - lead, span.label): span for span in answer.spans}
-            spans = [{"start": start, "end": end, "label": label, "text": text[start + lead:end + lead]}
-                     for start, end, label in sorted(unique)]
+            spans = [SpanLine(start, end, label, text[start + lead:end + lead]) for start, end, label in sorted(unique)]
             assert answer.annotator is not None  # plain records name every annotator
-            events.setdefault(answer.annotator, []).append({
-                "sentence_id": f"{doc_id}-s0001", "annotator": answer.annotator, "time": now, "task": "entities",
-                "op": "set", "value": {"spans": spans}, "source": source})
+            events.setdefault(answer.annotator, []).append(
+                entities_event(f"{doc_id}-s0001", answer.annotator, now, spans, source))
     return events
