@@ -65,13 +65,14 @@ def imported(tmp_path: Path, name: str, source: Path, monkeypatch, *, general: b
     return summary, workspace_files(workspace.root)
 
 
-@pytest.mark.parametrize("chunk", [bulk.CHUNK_LINES, 2])
+@pytest.mark.parametrize("chunk, spool", [(bulk.CHUNK_LINES, bulk.SPOOL_BYTES), (2, bulk.SPOOL_BYTES), (2, 1)])
 @pytest.mark.parametrize("options", [{}, {"split": "test", "lang": "ja"}])
-def test_the_bulk_import_writes_the_files_the_general_path_writes(tmp_path, monkeypatch, chunk, options):
+def test_the_bulk_import_writes_the_files_the_general_path_writes(tmp_path, monkeypatch, chunk, spool, options):
     source = write_mixed(tmp_path / "mixed.jsonl")
     label_map = tmp_path / "map.json"
     label_map.write_text('{"Person": "PERSON", "Misc": ""}', encoding="utf-8")
     monkeypatch.setattr(bulk, "CHUNK_LINES", chunk)  # 2: several chunks, each decoded again to write
+    monkeypatch.setattr(bulk, "SPOOL_BYTES", spool)  # 1: the answers held in a file until the documents are written
     fast = imported(tmp_path, "fast", source, monkeypatch, general=False, label_map=label_map, **options)
     general = imported(tmp_path, "general", source, monkeypatch, general=True, label_map=label_map, **options)
     assert fast == general
@@ -128,6 +129,27 @@ def test_a_bad_record_at_the_end_of_a_large_plain_file_is_refused_with_nothing_w
     assert result.output.strip().splitlines()[-1].startswith(
         "Error: big.jsonl:1000: span 0:4 PERSON is outside the text (3 characters) or empty")
     assert workspace_files(workspace.root) == before
+
+
+
+def test_a_record_not_plain_in_a_later_chunk_undoes_the_chunks_written_and_the_general_path_imports_the_file(
+        tmp_path, monkeypatch):
+    """The file is checked as it is written, a chunk at a time: what the first chunks wrote is undone
+    and leaves no trace in what the general path then writes (not even the name of the texts file)."""
+    monkeypatch.setattr(bulk, "CHUNK_LINES", 3)
+    records = [{"text": f"Alice Moreau said so, item {number}.", "label": [[0, 12, "PERSON"]]} for number in range(8)]
+    records.append({"text": "Bob left.", "label": [[0, 3, "PERSON"]], "meta": {"page": 2}})  # meta: not plain
+    source = tmp_path / "late.jsonl"
+    source.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    attempted = []
+    real_write = bulk._write
+    monkeypatch.setattr(bulk, "_write", lambda *arguments: attempted.append(1) or real_write(*arguments))
+    fast = imported(tmp_path, "fast", source, monkeypatch, general=False)
+    assert attempted == [1]  # the bulk path began writing, then gave the file to the general path
+    assert fast == imported(tmp_path, "general", source, monkeypatch, general=True)
+    summary, files = fast
+    assert summary["documents_added"] == 9 and summary["events"] == {"alice": 9}
+    assert "documents/late-1.texts" in files
 
 
 CONLL = """-DOCSTART- -X- O O

@@ -51,6 +51,28 @@ def fixed_width(data: bytes | memoryview | np.ndarray, starts: np.ndarray, lengt
 
 
 @dataclass
+class NotedLines:
+    """Whole JSON lines a writer holds before it appends them: how many bytes, where each line starts
+    among them, the id each is keyed by, and whether there was a line per id."""
+
+    size: int
+    starts: np.ndarray
+    ids: np.ndarray
+    whole: bool
+
+
+def note_lines(payload: bytes, ids: list[str]) -> NotedLines:
+    """Note ``payload`` (whole JSON lines, the ``i``-th keyed by ``ids[i]``)."""
+    import numpy as np
+
+    newlines = newline_offsets(payload)
+    whole = len(newlines) == len(ids) and (not len(payload) or newlines[-1] == len(payload) - 1)
+    starts = np.concatenate(([0], newlines[:-1] + 1)).astype(np.int64) if len(newlines) else np.zeros(0, np.int64)
+    return NotedLines(len(payload), starts, np.array([key.encode("utf-8") for key in ids], dtype=bytes) if ids
+                      else np.zeros(0, "S1"), whole)
+
+
+@dataclass
 class AppendedLines:
     """The JSON lines a writer appended to one file, noted as it appends them (one call of :meth:`add`
     per append, in order): where each line starts in the file and the id it is keyed by, so that the
@@ -63,20 +85,17 @@ class AppendedLines:
     _starts: list[np.ndarray] = field(default_factory=list)
     _ids: list[np.ndarray] = field(default_factory=list)
 
-    def add(self, offset: int, payload: bytes, ids: list[str]) -> None:
-        """Note ``payload`` (whole JSON lines, the ``i``-th keyed by ``ids[i]``), appended at ``offset``."""
-        import numpy as np
-
-        newlines = newline_offsets(payload)
-        if (self.end >= 0 and offset != self.end) or len(newlines) != len(ids) or \
-                (len(payload) and newlines[-1] != len(payload) - 1):
+    def add(self, offset: int, payload: bytes | NotedLines, ids: list[str] | None = None) -> None:
+        """Note ``payload`` (whole JSON lines, the ``i``-th keyed by ``ids[i]``, or the lines noted
+        before they were appended), appended at ``offset``."""
+        noted = payload if isinstance(payload, NotedLines) else note_lines(payload, ids or [])
+        if (self.end >= 0 and offset != self.end) or not noted.whole:
             self.whole = False
         if self.first < 0:
             self.first = offset
-        self.end = offset + len(payload)
-        self._starts.append(np.concatenate(([0], newlines[:-1] + 1)).astype(np.int64) + offset if len(newlines)
-                            else np.zeros(0, np.int64))
-        self._ids.append(np.array([key.encode("utf-8") for key in ids], dtype=bytes) if ids else np.zeros(0, "S1"))
+        self.end = offset + noted.size
+        self._starts.append(noted.starts + offset)
+        self._ids.append(noted.ids)
 
     def starts(self) -> np.ndarray:
         """Where each line starts in the file, in order."""

@@ -10,6 +10,7 @@ the general path then reads the file record by record and says what is wrong whe
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ import msgspec
 
 from tagline.annotate.formats.common import plural
 from tagline.annotate.interop.writing import Written, keep_indexes_current
-from tagline.corpus.byte_columns import AppendedLines
+from tagline.corpus.byte_columns import AppendedLines, NotedLines, note_lines
 from tagline.corpus.progress import ProgressCallback
 from tagline.corpus.readers import MAX_JSON_DEPTH, doc_id_from, unstorable_character
 from tagline.corpus.workspace import Workspace
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from tagline.corpus.config import Config
 
 CHUNK_LINES = 100_000  # records decoded, checked and written at a time: memory does not grow with the file
+SPOOL_BYTES = 1 << 26  # answer lines held in memory until the documents are written; past this, in a file
 _ENCODING = "utf-8"
 
 
@@ -59,22 +61,18 @@ class _NotPlain(Exception):
 
 @dataclass
 class _Checked:
-    """What the check of the whole file found: enough to write it without keeping its records."""
+    """What the check of the records so far found: enough to write them without keeping them."""
 
+    known: set[str]  # the documents the workspace holds, has sentences of, or the annotator answered on
+    total: int  # records in the file
     records: int = 0
     answered: int = 0  # records with a `label` list
     holds_spans: bool = False
     doc_ids: set[str] = field(default_factory=set)
-    in_order: list[str] = field(default_factory=list)  # each record's document id
     labels: dict[str, str | None] = field(default_factory=dict)  # file label -> configured label (None: left out)
     duplicate_spans: int = 0
     dropped: int = 0
     first_doc_id: str = ""
-    only_chunk: list[tuple[int, _Record]] | None = None  # the records, when they fit in one chunk: decoded once
-
-    def chunks(self, data: bytes) -> Iterator[list[tuple[int, _Record]]]:
-        """The records a chunk at a time, decoded again unless they fit in one."""
-        return iter([self.only_chunk]) if self.only_chunk is not None else _records(data)
 
 
 @dataclass
@@ -93,26 +91,29 @@ class BulkImport:
 
 def import_jsonl_spans(job: BulkImport, *, dry_run: bool) -> dict[str, Any] | None:
     """Import ``job.path`` as the general path would, or ``None`` (nothing written) when the file is
-    not plain. The workspace lock is held from the check of what the workspace holds to the last write."""
-    import contextlib
-
+    not plain. The file is read once: each chunk of records is checked, then written in the
+    transaction, which a record found not plain in a later chunk undoes. The workspace lock is held
+    from the look at what the workspace holds to the last write."""
     config = job.workspace.config
     if "entities" not in config.data["tasks"] or job.path.suffix.lower() == ".txt":
         return None
     try:
         data = _plain_bytes(job.path)
         job.progress(0, None, f"reading {job.path.name}")
-        checked = _check(job, data, config)
-        with contextlib.nullcontext() if dry_run else job.workspace.lock():
-            _check_workspace(job, checked)
-            summary = _summary(job, checked, dry_run)
-            if not dry_run:
-                written = _write(job, data, checked, config)
-                keep_indexes_current(job.workspace, True, [job.annotator] if checked.holds_spans and checked.answered
-                                     else [], job.progress, written)
+        if dry_run:
+            checked = _Checked(known=_known(job.workspace, job.annotator), total=_count_records(data))
+            for chunk in _records(data):
+                _check_chunk(job, chunk, checked, config)
+            _check_all(job, checked)
+            return _summary(job, checked, dry_run)
+        with job.workspace.lock():
+            checked = _Checked(known=_known(job.workspace, job.annotator), total=_count_records(data))
+            written = _write(job, data, checked, config)
+            keep_indexes_current(job.workspace, True, [job.annotator] if checked.holds_spans and checked.answered
+                                 else [], job.progress, written)
+            return _summary(job, checked, dry_run)
     except _NotPlain:
         return None
-    return summary
 
 
 def _plain_bytes(path: Path) -> bytes:
@@ -171,83 +172,90 @@ def _document_id(prefix: str, record: _Record, ordinal: int) -> str:
     return name if key.isdigit() and key.isascii() and len(name) <= 128 else doc_id_from(name)
 
 
-def _check(job: BulkImport, data: bytes, config: Config) -> _Checked:
-    """Every record checked as the general path checks it; :class:`_NotPlain` at the first that is not plain."""
+def _count_records(data: bytes) -> int:
+    return sum(1 for line in _lines(data) if line.strip())
+
+
+def _known(workspace: Workspace, annotator: str) -> set[str]:
+    """The documents a record of the file may not be: those the workspace holds, those it has
+    sentences of (left by an ingest that crashed before its registry line) and those the annotator
+    has answers on (answers left on sentences that are not there)."""
+    known = set(workspace.documents())
+    known.update(sentence["doc_id"] for sentence in workspace.iter_sentences())
+    return known | answered_documents(workspace, annotator)
+
+
+def _check_chunk(job: BulkImport, chunk: list[tuple[int, _Record]], checked: _Checked, config: Config) -> list[str]:
+    """Every record of the chunk checked as the general path checks it, :class:`_NotPlain` at the
+    first that is not plain; their document ids."""
     from tagline.annotate.interop.labels import UNKNOWN_LABEL
 
-    checked = _Checked()
     prefix = doc_id_from(job.path.stem)
-    labels = checked.labels
-    known = set(job.workspace.documents())  # looked at again under the lock; here, so as to say nothing of placing
-    total = sum(1 for line in _lines(data) if line.strip())
-    for number, chunk in enumerate(_records(data)):
-        checked.only_chunk = chunk if number == 0 else None
-        for _, record in chunk:
-            checked.records += 1
-            text = record.text
-            if not text.strip() or unstorable_character(text):
+    labels, known, doc_ids = checked.labels, checked.known, []
+    for _, record in chunk:
+        checked.records += 1
+        text = record.text
+        if not text.strip() or unstorable_character(text):
+            raise _NotPlain
+        doc_id = _document_id(prefix, record, checked.records)
+        if doc_id in checked.doc_ids or doc_id in known:
+            raise _NotPlain
+        job.progress(checked.records - 1, checked.total, "placing records")
+        checked.doc_ids.add(doc_id)
+        doc_ids.append(doc_id)
+        checked.first_doc_id = checked.first_doc_id or doc_id
+        if record.label is msgspec.UNSET:
+            continue
+        checked.answered += 1
+        if not record.label:
+            continue
+        checked.holds_spans = True
+        lead = len(text) - len(text.lstrip())
+        end_of_sentence = len(text.rstrip())
+        seen = set()
+        for start, end, label in record.label:
+            if not (lead <= start < end <= end_of_sentence) or not label:
                 raise _NotPlain
-            doc_id = _document_id(prefix, record, checked.records)
-            if doc_id in checked.doc_ids or doc_id in known:
-                raise _NotPlain
-            job.progress(checked.records - 1, total, "placing records")
-            checked.doc_ids.add(doc_id)
-            checked.in_order.append(doc_id)
-            checked.first_doc_id = checked.first_doc_id or doc_id
-            if record.label is msgspec.UNSET:
-                continue
-            checked.answered += 1
-            if not record.label:
-                continue
-            checked.holds_spans = True
-            lead = len(text) - len(text.lstrip())
-            end_of_sentence = len(text.rstrip())
-            seen = set()
-            for start, end, label in record.label:
-                if not (lead <= start < end <= end_of_sentence) or not label:
+            if label not in labels:
+                mapped = job.mapper.resolve("entities", label)
+                if mapped is UNKNOWN_LABEL or unstorable_character(label) or \
+                        (mapped is not None and mapped not in config.labels("entities")):
                     raise _NotPlain
-                if label not in labels:
-                    mapped = job.mapper.resolve("entities", label)
-                    if mapped is UNKNOWN_LABEL or unstorable_character(label) or \
-                            (mapped is not None and mapped not in config.labels("entities")):
-                        raise _NotPlain
-                    labels[label] = mapped
-                if labels[label] is None:
-                    checked.dropped += 1
-                    continue
-                key = (start, end, labels[label])
-                checked.duplicate_spans += key in seen
-                seen.add(key)
+                labels[label] = mapped
+            if labels[label] is None:
+                checked.dropped += 1
+                continue
+            key = (start, end, labels[label])
+            checked.duplicate_spans += key in seen
+            seen.add(key)
+    return doc_ids
+
+
+def _check_all(job: BulkImport, checked: _Checked) -> None:
+    """Once every record is checked: :class:`_NotPlain` for a file without records; the annotator's
+    refusal when it may not answer and the file holds answers."""
+    from tagline.annotate.answers import check_can_answer
+
     if not checked.records:
         raise _NotPlain
     job.progress(checked.records, checked.records, "placing records")
-    return checked
-
-
-def _check_workspace(job: BulkImport, checked: _Checked) -> None:
-    """:class:`_NotPlain` when the workspace holds any of the file's documents or their sentences, or
-    answers of the annotator on them, or the annotator may not answer."""
-    from tagline.annotate.answers import check_can_answer
-
-    workspace = job.workspace
-    if any(doc_id in checked.doc_ids for doc_id in workspace.documents()):
-        raise _NotPlain
-    if any(sentence["doc_id"] in checked.doc_ids for sentence in workspace.iter_sentences()):
-        raise _NotPlain  # left by an ingest that crashed before its registry line
-    if existing_answers_on(workspace, job.annotator, checked.doc_ids):
-        raise _NotPlain
     if checked.holds_spans:
-        check_can_answer(workspace, job.annotator)
+        check_can_answer(job.workspace, job.annotator)
+
+
+def answered_documents(workspace: Workspace, annotator: str) -> set[str]:
+    """The documents of the sentences ``annotator`` has answers on."""
+    if not workspace.annotation_path(annotator).exists():
+        return set()
+    from tagline.annotate.events import load_view
+
+    return {sentence_id.rsplit("-s", 1)[0] for sentence_id in load_view(workspace, annotator).answers}
 
 
 def existing_answers_on(workspace: Workspace, annotator: str, doc_ids: set[str]) -> bool:
     """Whether ``annotator`` has answers on sentences of documents ``doc_ids`` (which the workspace
     does not hold: answers left on sentences that are not there)."""
-    if not workspace.annotation_path(annotator).exists():
-        return False
-    from tagline.annotate.events import load_view
-
-    return any(sentence_id.rsplit("-s", 1)[0] in doc_ids for sentence_id in load_view(workspace, annotator).answers)
+    return not answered_documents(workspace, annotator).isdisjoint(doc_ids)
 
 
 def _summary(job: BulkImport, checked: _Checked, dry_run: bool) -> dict[str, Any]:
@@ -263,46 +271,55 @@ def _summary(job: BulkImport, checked: _Checked, dry_run: bool) -> dict[str, Any
 
 
 def _write(job: BulkImport, data: bytes, checked: _Checked, config: Config) -> Written:
-    """The documents (their texts, sentences and registry lines, a chunk at a time), then the
-    answers, in one transaction, as :func:`~tagline.annotate.interop.writing.write_import` writes them;
-    what was written, for the indexes."""
+    """Each chunk of records checked, then its documents (texts, sentences and registry lines)
+    written; the answers once every document is, in one transaction, as
+    :func:`~tagline.annotate.interop.writing.write_import` writes them. A record that is not plain
+    (:class:`_NotPlain`) undoes what was written. Returns what was written, for the indexes."""
     from tagline.corpus.primitives import utc_now
     from tagline.corpus.texts import texts_file_name
 
     workspace = job.workspace
     now = utc_now()  # one time for all the command's records, as the general path stamps them
     written = Written()
-    with workspace.transaction() as transaction:
-        workspace.documents_dir.mkdir(exist_ok=True)
-        texts_name = texts_file_name(workspace, checked.first_doc_id)
-        offset, done = 0, 0
-        for chunk in checked.chunks(data):
-            job.progress(done, checked.records, "segmenting documents")  # each record is one sentence
-            texts, sentences, registry = _document_lines(job, chunk, checked.in_order[done:done + len(chunk)], offset,
-                                                         texts_name, config, now)
-            job.progress(done, checked.records, "writing sentences")
+    # The answers are made with the documents, from the records decoded once, and held (in a file that
+    # has no name, past some megabytes) until the documents are written.
+    held: list[NotedLines] = []
+    workspace.build_dir.mkdir(exist_ok=True)
+    with workspace.transaction() as transaction, \
+            tempfile.SpooledTemporaryFile(SPOOL_BYTES, dir=str(workspace.build_dir)) as spool:
+        texts_name, offset = "", 0
+        for chunk in _records(data):
+            doc_ids = _check_chunk(job, chunk, checked, config)
+            job.progress(checked.records - len(chunk), checked.total, "segmenting documents")  # a sentence each
+            if not texts_name:
+                workspace.documents_dir.mkdir(exist_ok=True)
+                texts_name = texts_file_name(workspace, checked.first_doc_id)
+            texts, sentences, registry = _document_lines(job, chunk, doc_ids, offset, texts_name, config, now)
+            job.progress(checked.records - len(chunk), checked.total, "writing sentences")
             transaction.append_bytes(workspace.documents_dir / texts_name, texts)
             at = transaction.append_bytes(workspace.sentences_path, sentences)
-            written.sentences.add(at, sentences, [f"{doc_id}-s0001" for doc_id in
-                                                  checked.in_order[done:done + len(chunk)]])
+            written.sentences.add(at, sentences, [f"{doc_id}-s0001" for doc_id in doc_ids])
             transaction.append_bytes(workspace.documents_path, registry)
             offset += len(texts)
-            done += len(chunk)
-        job.progress(done, checked.records, "writing sentences")
+            del texts, sentences, registry
+            lines, answered = _event_lines(job, chunk, doc_ids, checked, now)
+            held.append(note_lines(lines, answered))
+            spool.write(lines)
+        _check_all(job, checked)
+        job.progress(checked.records, checked.records, "writing sentences")
         if not (checked.holds_spans and checked.answered):
-            return written
+            return written  # records with empty span lists alone: no answers, as the general path
         job.progress(0, None, "writing answers")
         # As write_import: the documents are kept from here on, the answers are not journalled.
         transaction.checkpoint()
         workspace.annotations_dir.mkdir(exist_ok=True)
         answers = written.answers[job.annotator] = AppendedLines()
-        done = 0
-        for chunk in checked.chunks(data):
-            lines, answered = _event_lines(job, chunk, checked.in_order[done:done + len(chunk)], checked, now)
-            if lines:
-                at = transaction.append_bytes(workspace.annotation_path(job.annotator), lines, journal=False)
-                answers.add(at, lines, answered)
-            done += len(chunk)
+        spool.seek(0)
+        for noted in held:
+            if noted.size:
+                lines = spool.read(noted.size)
+                answers.add(transaction.append_bytes(workspace.annotation_path(job.annotator), lines, journal=False),
+                            noted)
     return written
 
 
