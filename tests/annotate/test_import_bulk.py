@@ -152,6 +152,31 @@ def test_a_record_not_plain_in_a_later_chunk_undoes_the_chunks_written_and_the_g
     assert "documents/late-1.texts" in files
 
 
+
+@pytest.mark.parametrize("lines", [
+    ['{"text": "a", "label": [[0, 1, "PERSON"]]}', '{"id": 2, "text": "b"}'],
+    ['{"text": "a"} {"text": "b"}', '{"text":', '"c"}'],  # two objects on a line, one over two lines
+    ['{"text": "a"}', "", "   ", '{"text": "b"}'],  # blank lines keep their numbers
+    ['{"text": "a"}\r', '  {"text": "b"}  '],  # a carriage return, spaces around an object
+    ['{"text": "a", "x": ' + "[" * 70 + "]" * 70 + "}"],  # nested deeper than the general path reads
+    ['{"text": "a"}', '{"text": 1}'],  # not a record
+    ['{"text": "a"}', '["text"]'],
+])
+def test_the_records_decoded_a_block_at_a_time_are_those_decoded_line_by_line(lines):
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+
+    def records(decoded) -> list | str:
+        try:
+            return [(number, record) for part in decoded for number, record in part]
+        except bulk._NotPlain:
+            return "not plain"
+
+    by_line = records([bulk._decoded_one_by_one(data, 1)])
+    assert records(bulk._records(data)) == by_line
+    if by_line != "not plain":
+        assert [number for number, _ in by_line] == [number for number, line in enumerate(lines, 1) if line.strip()]
+
+
 CONLL = """-DOCSTART- -X- O O
 
 Alice NNP B-PERSON

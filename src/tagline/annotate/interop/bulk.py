@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +50,7 @@ class _Record(msgspec.Struct):
 
 
 _DECODE = msgspec.json.Decoder(_Record).decode
+_DECODE_LINES = msgspec.json.Decoder(_Record).decode_lines
 # A batch of records as JSON lines in one call: the bytes orjson gives each (the store's encoding), for
 # the strings, integers and objects written here.
 ENCODE_LINES = msgspec.json.Encoder().encode_lines
@@ -135,34 +136,70 @@ def _plain_bytes(path: Path) -> bytes:
 def _records(data: bytes) -> Iterator[list[tuple[int, _Record]]]:
     """The file's records with their line numbers, a chunk at a time."""
     chunk: list[tuple[int, _Record]] = []
-    for number, line in enumerate(_lines(data), 1):
+    first = 1  # the number of the block's first line
+    for block in _blocks(data):
+        for number, record in _decoded(block, first):
+            if record.meta or not (record.labels is record.entities is record.cats is record.relations
+                                   is record.sentence_id is msgspec.UNSET):
+                raise _NotPlain
+            chunk.append((number, record))
+            if len(chunk) == CHUNK_LINES:
+                yield chunk
+                chunk = []
+        first += block.count(b"\n") + 1
+    if chunk:
+        yield chunk
+
+
+def _decoded(block: bytes, first: int) -> Iterable[tuple[int, _Record]]:
+    """The records of a block's lines (the first numbered ``first``), decoded in one call when each
+    line is one object ("{" its first byte and "}" its last: then no value runs over two lines) with
+    fewer brackets than the general path's depth limit, and there are as many records as lines;
+    otherwise line by line (:class:`_NotPlain` at the first that is not a record)."""
+    import numpy as np
+
+    view = np.frombuffer(block, dtype=np.uint8)
+    newlines = np.flatnonzero(view == 10)
+    starts, ends = np.concatenate(([0], newlines + 1)), np.append(newlines, len(view))
+    if len(view) and bool(np.all(ends > starts)) and bool(np.all(view[starts] == 123)) and \
+            bool(np.all(view[np.maximum(ends - 1, 0)] == 125)):
+        brackets = np.searchsorted(newlines, np.flatnonzero((view == 91) | (view == 123)))
+        if not len(brackets) or int(np.bincount(brackets).max()) <= MAX_JSON_DEPTH:
+            try:
+                records = _DECODE_LINES(block)
+            except (msgspec.DecodeError, RecursionError):
+                records = []
+            if len(records) == len(starts):
+                return zip(range(first, first + len(records)), records)
+    return _decoded_one_by_one(block, first)
+
+
+def _decoded_one_by_one(block: bytes, first: int) -> Iterator[tuple[int, _Record]]:
+    for number, line in enumerate(block.split(b"\n"), first):
         if not line.strip():
             continue
         if line.count(b"[") + line.count(b"{") > MAX_JSON_DEPTH:
             raise _NotPlain  # may be nested deeper than the general path accepts
         try:
-            record = _DECODE(line)
+            yield number, _DECODE(line)
         except (msgspec.DecodeError, RecursionError):
             raise _NotPlain from None
-        if record.meta or not (record.labels is record.entities is record.cats is record.relations
-                               is record.sentence_id is msgspec.UNSET):
-            raise _NotPlain
-        chunk.append((number, record))
-        if len(chunk) == CHUNK_LINES:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+
+
+def _blocks(data: bytes, block: int = 1 << 23) -> Iterator[bytes]:
+    """``data`` cut at newlines (which are left out) into blocks of some megabytes: the lines of the
+    whole file are never all held at once."""
+    start = 0
+    while (end := data.find(b"\n", start + block)) >= 0:
+        yield data[start:end]
+        start = end + 1
+    yield data[start:]
 
 
 def _lines(data: bytes, block: int = 1 << 23) -> Iterator[bytes]:
-    """The lines of ``data`` (split on ``\\n``), a block of some megabytes split at a time: the lines of
-    the whole file are never all held at once."""
-    start = 0
-    while (end := data.find(b"\n", start + block)) >= 0:
-        yield from data[start:end].split(b"\n")
-        start = end + 1
-    yield from data[start:].split(b"\n")
+    """The lines of ``data`` (split on ``\\n``), a block of some megabytes split at a time."""
+    for part in _blocks(data, block):
+        yield from part.split(b"\n")
 
 
 def _document_id(prefix: str, record: _Record, ordinal: int) -> str:
