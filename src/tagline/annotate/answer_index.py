@@ -154,8 +154,11 @@ def fold_appended(workspace: Workspace, annotator: str, appended: AppendedLines,
     path = workspace.annotation_path(annotator)
     store = workspace.build_dir / "index" / f"answers-{annotator}.npz"
     ids = appended.ids()
-    if not appended.whole or appended.first < 0 or not len(ids) or not path.exists() or \
-            complete_size(path)[0] < appended.end:
+    try:
+        inode = os.stat(path).st_ino  # the file folded: one archived meanwhile keeps its fold unsaved
+    except FileNotFoundError:
+        return
+    if not appended.whole or appended.first < 0 or not len(ids) or complete_size(path)[0] < appended.end:
         keep_fold_current(workspace, annotator)
         return
     empty = AnswerIndex(path, [], np.zeros(0, "S1"), np.zeros((0, 0), np.int64))
@@ -181,7 +184,7 @@ def fold_appended(workspace: Workspace, annotator: str, appended: AppendedLines,
         keep_fold_current(workspace, annotator)
         return
     if index.lines - (saved.lines if saved is not None else 0) > SAVE_AFTER:
-        _save(index, store)
+        _save(index, store, inode)
 
 
 def _fold_lines(path: Path, start: int, size: int, lines: int) -> tuple[AnswerIndex, int, int]:

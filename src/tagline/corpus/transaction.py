@@ -132,8 +132,7 @@ class Transaction:
             if fd is None and not os.path.lexists(path) and self._create_whole(path, payload, journal=journal):
                 return 0
             if fd is None:
-                fd = _open_locked(path)
-                self._locked[path] = fd
+                fd = self._locked[path] = _open_locked(path)
                 _set_aside_torn_tail(fd, path)
             size = os.fstat(fd).st_size
             if journal:
