@@ -222,13 +222,19 @@ def _known(workspace: Workspace, annotator: str) -> set[str]:
     return known | answered_documents(workspace, annotator)
 
 
-def _check_chunk(job: BulkImport, chunk: list[tuple[int, _Record]], checked: _Checked, config: Config) -> list[str]:
+_Spans = set[tuple[int, int, str]]  # a record's spans as (start, end, configured label), offsets in its text
+
+
+def _check_chunk(job: BulkImport, chunk: list[tuple[int, _Record]], checked: _Checked,
+                 config: Config) -> tuple[list[str], list[_Spans | None]]:
     """Every record of the chunk checked as the general path checks it, :class:`_NotPlain` at the
-    first that is not plain; their document ids."""
+    first that is not plain; their document ids and their spans (None: no `label` list), labels
+    mapped, those left out by the map dropped and equal ones merged."""
     from tagline.annotate.interop.labels import UNKNOWN_LABEL
 
     prefix = doc_id_from(job.path.stem)
     labels, known, doc_ids = checked.labels, checked.known, []
+    kept: list[_Spans | None] = []
     for _, record in chunk:
         checked.records += 1
         text = record.text
@@ -242,14 +248,16 @@ def _check_chunk(job: BulkImport, chunk: list[tuple[int, _Record]], checked: _Ch
         doc_ids.append(doc_id)
         checked.first_doc_id = checked.first_doc_id or doc_id
         if record.label is msgspec.UNSET:
+            kept.append(None)
             continue
         checked.answered += 1
+        seen: _Spans = set()
+        kept.append(seen)
         if not record.label:
             continue
         checked.holds_spans = True
         lead = len(text) - len(text.lstrip())
         end_of_sentence = len(text.rstrip())
-        seen = set()
         for start, end, label in record.label:
             if not (lead <= start < end <= end_of_sentence) or not label:
                 raise _NotPlain
@@ -259,13 +267,14 @@ def _check_chunk(job: BulkImport, chunk: list[tuple[int, _Record]], checked: _Ch
                         (mapped is not None and mapped not in config.labels("entities")):
                     raise _NotPlain
                 labels[label] = mapped
-            if labels[label] is None:
+            configured = labels[label]
+            if configured is None:
                 checked.dropped += 1
                 continue
-            key = (start, end, labels[label])
+            key = (start, end, configured)
             checked.duplicate_spans += key in seen
             seen.add(key)
-    return doc_ids
+    return doc_ids, kept
 
 
 def _check_all(job: BulkImport, checked: _Checked) -> None:
@@ -326,7 +335,7 @@ def _write(job: BulkImport, data: bytes, checked: _Checked, config: Config) -> W
             tempfile.SpooledTemporaryFile(SPOOL_BYTES, dir=str(workspace.build_dir)) as spool:
         texts_name, offset = "", 0
         for chunk in _records(data):
-            doc_ids = _check_chunk(job, chunk, checked, config)
+            doc_ids, spans = _check_chunk(job, chunk, checked, config)
             job.progress(checked.records - len(chunk), checked.total, "segmenting documents")  # a sentence each
             if not texts_name:
                 workspace.documents_dir.mkdir(exist_ok=True)
@@ -339,7 +348,7 @@ def _write(job: BulkImport, data: bytes, checked: _Checked, config: Config) -> W
             transaction.append_bytes(workspace.documents_path, registry)
             offset += len(texts)
             del texts, sentences, registry
-            lines, answered = _event_lines(job, chunk, doc_ids, checked, now)
+            lines, answered = _event_lines(job, chunk, doc_ids, spans, now)
             held.append(note_lines(lines, answered))
             spool.write(lines)
         _check_all(job, checked)
@@ -455,22 +464,19 @@ def entities_event(sentence_id: str, annotator: str, now: str, spans: list[SpanL
     return EventLine(sentence_id, annotator, now, "entities", "set", SpansValue(spans), source)
 
 
-def _event_lines(job: BulkImport, chunk: list[tuple[int, _Record]], doc_ids: list[str], checked: _Checked,
+def _event_lines(job: BulkImport, chunk: list[tuple[int, _Record]], doc_ids: list[str], spans: list[_Spans | None],
                  now: str) -> tuple[bytes, list[str]]:
-    """A chunk's answers as event lines: each record's spans on its one sentence, equal spans
-    merged, in order of their offsets and label; with the sentence of each line."""
-    labels = checked.labels
+    """A chunk's answers as event lines: each record's spans (as :func:`_check_chunk` kept them) on its
+    one sentence, in order of their offsets and label; with the sentence of each line."""
     source = f"import:{job.fmt}"
     events: list[EventLine] = []
     answered: list[str] = []
-    for (_, record), doc_id in zip(chunk, doc_ids):
-        if record.label is msgspec.UNSET:
+    for (_, record), doc_id, kept in zip(chunk, doc_ids, spans):
+        if kept is None:
             continue
         text = record.text
         lead = len(text) - len(text.lstrip())
-        spans = sorted({(start - lead, end - lead, mapped) for start, end, label in record.label
-                        if (mapped := labels[label]) is not None})
         answered.append(f"{doc_id}-s0001")
         events.append(entities_event(answered[-1], job.annotator, now, [
-            SpanLine(start, end, label, text[start + lead:end + lead]) for start, end, label in spans], source))
+            SpanLine(start - lead, end - lead, label, text[start:end]) for start, end, label in sorted(kept)], source))
     return ENCODE_LINES(events), answered
