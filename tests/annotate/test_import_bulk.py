@@ -352,6 +352,36 @@ def test_a_bulk_import_extends_the_indexes_from_what_it_wrote_to_what_a_cold_reb
     assert np.array_equal(fold.offsets, rebuilt.offsets)
 
 
+def test_without_the_saved_indexes_of_the_files_before_it_an_import_indexes_them_from_the_files(tmp_path, monkeypatch):
+    """An index or fold of the files before the import that is not there (removed, or made by
+    another version) cannot be extended: the files are read, and the result is still the cold one."""
+    import shutil
+
+    import numpy as np
+
+    from tagline.annotate import answer_index as folding
+    from tagline.corpus import sentence_index as indexing
+
+    monkeypatch.setattr(folding, "SAVE_AFTER", 0)
+    workspace = init_workspace(tmp_path / "ws", language="en")
+    first = tmp_path / "first.jsonl"
+    first.write_text(json.dumps({"text": "Bob met Ann.", "label": [[0, 3, "PERSON"]]}) + "\n", encoding="utf-8")
+    import_file(workspace, first, fmt="doccano", annotator="alice")
+    shutil.rmtree(workspace.build_dir / "index")
+    import_file(workspace, write_mixed(tmp_path / "second.jsonl"), fmt="doccano", annotator="alice",
+                label_map=_person_map(tmp_path))
+    status = os.stat(workspace.sentences_path)
+    name = f"sentences-v{indexing.INDEX_VERSION}-{status.st_size}-{status.st_mtime_ns}-{status.st_ino}.npy"
+    saved = indexing._load(workspace.sentences_path, workspace.build_dir / "index" / name)
+    cold = indexing.build_index(workspace.sentences_path)
+    assert saved is not None and np.array_equal(saved.sorted_ids, cold.sorted_ids)
+    assert np.array_equal(saved.starts, cold.starts) and np.array_equal(saved.by_id, cold.by_id)
+    answers = workspace.annotation_path("alice")
+    fold = folding._load(workspace.build_dir / "index" / "answers-alice.npz", answers)
+    rebuilt = folding.answer_index(workspace, "alice", saved=False)
+    assert fold is not None and fold.covered == answers.stat().st_size == rebuilt.covered
+    assert np.array_equal(fold.ids, rebuilt.ids) and np.array_equal(fold.offsets, rebuilt.offsets)
+
 def _person_map(tmp_path: Path) -> Path:
     label_map = tmp_path / "map.json"
     label_map.write_text('{"Person": "PERSON", "Misc": ""}', encoding="utf-8")
