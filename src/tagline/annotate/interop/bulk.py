@@ -258,22 +258,23 @@ def _check_chunk(job: BulkImport, chunk: list[tuple[int, _Record]], checked: _Ch
         checked.holds_spans = True
         lead = len(text) - len(text.lstrip())
         end_of_sentence = len(text.rstrip())
+        kept_spans = 0
         for start, end, label in record.label:
-            if not (lead <= start < end <= end_of_sentence) or not label:
+            if not (lead <= start < end <= end_of_sentence):
                 raise _NotPlain
-            if label not in labels:
-                mapped = job.mapper.resolve("entities", label)
-                if mapped is UNKNOWN_LABEL or unstorable_character(label) or \
-                        (mapped is not None and mapped not in config.labels("entities")):
+            configured = labels.get(label, UNKNOWN_LABEL)
+            if configured is UNKNOWN_LABEL:  # a label not seen yet in the file: resolved once
+                configured = job.mapper.resolve("entities", label)
+                if not label or configured is UNKNOWN_LABEL or unstorable_character(label) or \
+                        (configured is not None and configured not in config.labels("entities")):
                     raise _NotPlain
-                labels[label] = mapped
-            configured = labels[label]
+                labels[label] = configured
             if configured is None:
                 checked.dropped += 1
                 continue
-            key = (start, end, configured)
-            checked.duplicate_spans += key in seen
-            seen.add(key)
+            seen.add((start, end, configured))
+            kept_spans += 1
+        checked.duplicate_spans += kept_spans - len(seen)
     return doc_ids, kept
 
 
