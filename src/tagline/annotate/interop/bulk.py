@@ -9,7 +9,7 @@ the general path then reads the file record by record and says what is wrong whe
 
 from __future__ import annotations
 
-import hashlib
+import itertools
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +19,15 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from tagline.annotate.formats.common import plural
+from tagline.annotate.interop.bulk_lines import (
+    ENCODE_LINES,
+    EventLine,
+    RegistryLine,
+    SentenceLine,
+    SpanLine,
+    entities_event,
+    one_sentence_document,
+)
 from tagline.annotate.interop.writing import Written, keep_indexes_current
 from tagline.corpus.byte_columns import AppendedLines, NotedLines, note_lines
 from tagline.corpus.progress import ProgressCallback
@@ -51,9 +60,6 @@ class _Record(msgspec.Struct):
 
 _DECODE = msgspec.json.Decoder(_Record).decode
 _DECODE_LINES = msgspec.json.Decoder(_Record).decode_lines
-# A batch of records as JSON lines in one call: the bytes orjson gives each (the store's encoding), for
-# the strings, integers and objects written here.
-ENCODE_LINES = msgspec.json.Encoder().encode_lines
 
 
 class _NotPlain(Exception):
@@ -94,7 +100,7 @@ def import_jsonl_spans(job: BulkImport, *, dry_run: bool) -> dict[str, Any] | No
     """Import ``job.path`` as the general path would, or ``None`` (nothing written) when the file is
     not plain. The file is read once: each chunk of records is checked, then written in the
     transaction, which a record found not plain in a later chunk undoes. The workspace lock is held
-    from the look at what the workspace holds to the last write."""
+    from the look at what the workspace holds to the last write (taken after the first chunk's check)."""
     config = job.workspace.config
     if "entities" not in config.data["tasks"] or job.path.suffix.lower() == ".txt":
         return None
@@ -107,9 +113,19 @@ def import_jsonl_spans(job: BulkImport, *, dry_run: bool) -> dict[str, Any] | No
                 _check_chunk(job, chunk, checked, config)
             _check_all(job, checked)
             return _summary(job, checked, dry_run)
+        # The first chunk is checked before the lock is taken (against the documents the workspace
+        # holds, looked at again under it), so a file of one chunk that is not plain leaves no trace.
+        checked = _Checked(known=set(job.workspace.documents()), total=_count_records(data))
+        chunks = _records(data)
+        first = next(chunks, None)
+        if first is None:
+            raise _NotPlain
+        head = (first, *_check_chunk(job, first, checked, config))
         with job.workspace.lock():
-            checked = _Checked(known=_known(job.workspace, job.annotator), total=_count_records(data))
-            written = _write(job, data, checked, config)
+            checked.known = _known(job.workspace, job.annotator)
+            if not checked.known.isdisjoint(checked.doc_ids):
+                raise _NotPlain
+            written = _write(job, itertools.chain([head], _checked_chunks(job, chunks, checked, config)), checked)
             keep_indexes_current(job.workspace, True, [job.annotator] if checked.holds_spans and checked.answered
                                  else [], job.progress, written)
             return _summary(job, checked, dry_run)
@@ -317,9 +333,18 @@ def _summary(job: BulkImport, checked: _Checked, dry_run: bool) -> dict[str, Any
             "warnings": warnings}
 
 
-def _write(job: BulkImport, data: bytes, checked: _Checked, config: Config) -> Written:
-    """Each chunk of records checked, then its documents (texts, sentences and registry lines)
-    written; the answers once every document is, in one transaction, as
+_Chunk = tuple[list[tuple[int, _Record]], list[str], list[_Spans | None]]  # records, document ids, spans
+
+
+def _checked_chunks(job: BulkImport, chunks: Iterator[list[tuple[int, _Record]]], checked: _Checked,
+                    config: Config) -> Iterator[_Chunk]:
+    for chunk in chunks:
+        yield (chunk, *_check_chunk(job, chunk, checked, config))
+
+
+def _write(job: BulkImport, chunks: Iterator[_Chunk], checked: _Checked) -> Written:
+    """Each chunk of records (checked as it is drawn from ``chunks``), its documents (texts, sentences
+    and registry lines) written; the answers once every document is, in one transaction, as
     :func:`~tagline.annotate.interop.writing.write_import` writes them. A record that is not plain
     (:class:`_NotPlain`) undoes what was written. Returns what was written, for the indexes."""
     from tagline.corpus.primitives import utc_now
@@ -335,13 +360,12 @@ def _write(job: BulkImport, data: bytes, checked: _Checked, config: Config) -> W
     with workspace.transaction() as transaction, \
             tempfile.SpooledTemporaryFile(SPOOL_BYTES, dir=str(workspace.build_dir)) as spool:
         texts_name, offset = "", 0
-        for chunk in _records(data):
-            doc_ids, spans = _check_chunk(job, chunk, checked, config)
+        for chunk, doc_ids, spans in chunks:
             job.progress(checked.records - len(chunk), checked.total, "segmenting documents")  # a sentence each
             if not texts_name:
                 workspace.documents_dir.mkdir(exist_ok=True)
                 texts_name = texts_file_name(workspace, checked.first_doc_id)
-            texts, sentences, registry = _document_lines(job, chunk, doc_ids, offset, texts_name, config, now)
+            texts, sentences, registry = _document_lines(job, chunk, doc_ids, offset, texts_name, now)
             job.progress(checked.records - len(chunk), checked.total, "writing sentences")
             transaction.append_bytes(workspace.documents_dir / texts_name, texts)
             at = transaction.append_bytes(workspace.sentences_path, sentences)
@@ -371,8 +395,9 @@ def _write(job: BulkImport, data: bytes, checked: _Checked, config: Config) -> W
 
 
 def _document_lines(job: BulkImport, chunk: list[tuple[int, _Record]], doc_ids: list[str], offset: int,
-                    texts_name: str, config: Config, now: str) -> tuple[bytes, bytes, bytes]:
+                    texts_name: str, now: str) -> tuple[bytes, bytes, bytes]:
     """A chunk's document texts, sentence lines and registry lines, as the ingest writes them."""
+    config = job.workspace.config
     fixed_lang = job.lang or (config.language if config.language != "auto" else None)
     texts: list[bytes] = []
     sentences: list[SentenceLine] = []
@@ -385,84 +410,6 @@ def _document_lines(job: BulkImport, chunk: list[tuple[int, _Record]], doc_ids: 
         registry.append(entry)
         offset += len(data)
     return b"".join(texts), ENCODE_LINES(sentences), ENCODE_LINES(registry)
-
-
-class TextAt(msgspec.Struct, gc=False):
-    file: str
-    offset: int
-    bytes: int
-
-
-# The lines the bulk paths write, as structs encoded with their fields in this order (what the ingest's
-# dicts give, key for key), a field left at its default (None) left out: a struct is made and encoded
-# in about half the time of a dict.
-class SentenceLine(msgspec.Struct, omit_defaults=True, gc=False):
-    id: str
-    doc_id: str
-    index: int
-    text: str
-    start: int
-    end: int
-    lang: str
-    split: str | None = None
-
-
-class RegistryLine(msgspec.Struct, omit_defaults=True, gc=False):
-    doc_id: str
-    source: str
-    format: str
-    encoding: str
-    lang: str
-    text_sha256: str
-    n_sentences: int
-    added: str
-    text_at: TextAt
-    meta: dict[str, Any] | None = None
-
-
-class SpanLine(msgspec.Struct, gc=False):
-    start: int
-    end: int
-    label: str
-    text: str
-
-
-class SpansValue(msgspec.Struct, gc=False):
-    spans: list[SpanLine]
-
-
-class EventLine(msgspec.Struct, gc=False):
-    """An ``entities`` answer, as the store writes its event."""
-
-    sentence_id: str
-    annotator: str
-    time: str
-    task: str
-    op: str
-    value: SpansValue
-    source: str
-
-
-def one_sentence_document(doc_id: str, text: str, lang: str | None, split: str | None, source: str, encoding: str,
-                          now: str, texts_name: str, offset: int, meta: dict[str, Any] | None = None,
-                          ) -> tuple[bytes, SentenceLine, RegistryLine]:
-    """A plain record's text (UTF-8, at ``offset`` of the import's ``texts_name``), its one sentence
-    line and its registry line, as the ingest writes a document of one sentence. ``lang`` None: detected."""
-    if lang is None:
-        from tagline.corpus.segment import detect_lang  # loads the segmenters: only for a workspace in `auto`
-
-        lang = detect_lang(text)
-    data = text.encode("utf-8")
-    lead, end = len(text) - len(text.lstrip()), len(text.rstrip())
-    sentence = SentenceLine(f"{doc_id}-s0001", doc_id, 1, text[lead:end], lead, end, lang, split or None)
-    entry = RegistryLine(doc_id, source, "import", encoding, lang, hashlib.sha256(data).hexdigest(), 1, now,
-                         TextAt(texts_name, offset, len(data)), dict(meta) if meta else None)
-    return data, sentence, entry
-
-
-def entities_event(sentence_id: str, annotator: str, now: str, spans: list[SpanLine], source: str) -> EventLine:
-    """The event setting a sentence's ``spans`` (in order, equal ones merged)."""
-    return EventLine(sentence_id, annotator, now, "entities", "set", SpansValue(spans), source)
 
 
 def _event_lines(job: BulkImport, chunk: list[tuple[int, _Record]], doc_ids: list[str], spans: list[_Spans | None],

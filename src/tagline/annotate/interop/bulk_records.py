@@ -14,14 +14,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tagline.annotate.formats.common import ForeignRecord, plural
-from tagline.annotate.interop.bulk import (
+from tagline.annotate.interop.bulk import existing_answers_on
+from tagline.annotate.interop.bulk_lines import (
     ENCODE_LINES,
     EventLine,
     RegistryLine,
     SentenceLine,
     SpanLine,
     entities_event,
-    existing_answers_on,
     one_sentence_document,
 )
 from tagline.annotate.interop.writing import Written, keep_indexes_current
