@@ -63,6 +63,12 @@ CANDIDATES: list[tuple[str, dict, dict]] = [
     ("chosen with edges, 140 iterations", {"max_iterations": 140}, {"edges": True}),
     ("chosen, l2sgd c2 0.5, 60 epochs", {"algorithm": "l2sgd", "c2": 0.5, "max_iterations": 60}, {"edges": True}),
     ("chosen, l2sgd c2 0.3, 60 epochs", {"algorithm": "l2sgd", "c2": 0.3, "max_iterations": 60}, {"edges": True}),
+    ("chosen, BIOES tags", {"max_iterations": 100}, {"edges": True, "tag_scheme": "BIOES"}),
+    ("chosen + character-type runs", {"max_iterations": 100}, {"edges": True, "runs": True}),
+    ("chosen + known entity heads", {"max_iterations": 100}, {"edges": True, "heads": True}),
+    ("chosen, averaged perceptron 10 epochs", {"algorithm": "ap", "max_iterations": 10}, {"edges": True}),
+    ("chosen, averaged perceptron 20 epochs", {"algorithm": "ap", "max_iterations": 20}, {"edges": True}),
+    ("chosen, passive-aggressive 10 epochs", {"algorithm": "pa", "max_iterations": 10}, {"edges": True}),
 ]
 
 
