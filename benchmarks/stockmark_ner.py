@@ -65,10 +65,16 @@ CANDIDATES: list[tuple[str, dict, dict]] = [
     ("chosen, l2sgd c2 0.3, 60 epochs", {"algorithm": "l2sgd", "c2": 0.3, "max_iterations": 60}, {"edges": True}),
     ("chosen, BIOES tags", {"max_iterations": 100}, {"edges": True, "tag_scheme": "BIOES"}),
     ("chosen + character-type runs", {"max_iterations": 100}, {"edges": True, "runs": True}),
-    ("chosen + known entity heads", {"max_iterations": 100}, {"edges": True, "heads": True}),
+    ("chosen + known entity heads", {"max_iterations": 100}, {"edges": True, "heads": "any"}),
+    ("chosen + known entity heads ending in kanji", {"max_iterations": 100}, {"edges": True, "heads": "kanji"}),
+    ("chosen with edges, 80 iterations", {"max_iterations": 80}, {"edges": True}),
     ("chosen, averaged perceptron 10 epochs", {"algorithm": "ap", "max_iterations": 10}, {"edges": True}),
     ("chosen, averaged perceptron 20 epochs", {"algorithm": "ap", "max_iterations": 20}, {"edges": True}),
     ("chosen, passive-aggressive 10 epochs", {"algorithm": "pa", "max_iterations": 10}, {"edges": True}),
+    ("chosen, averaged perceptron 50 epochs", {"algorithm": "ap", "max_iterations": 50}, {"edges": True}),
+    ("chosen, averaged perceptron 100 epochs", {"algorithm": "ap", "max_iterations": 100}, {"edges": True}),
+    ("chosen + conjunctions, head noun, runs, AP 50 epochs", {"algorithm": "ap", "max_iterations": 50},
+     {"edges": True, "conjunctions": True, "head_noun": True, "runs": True}),
 ]
 
 

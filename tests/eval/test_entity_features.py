@@ -298,11 +298,15 @@ def test_known_entity_heads_come_from_training_span_ends_and_the_other_folds_onl
     spans = [[(0, len(text) - 1, "COMPANY")] for text in texts]
     assert head_suffixes(texts, spans) == {"行": "COMPANY", "銀行": "COMPANY"}
     assert head_suffixes(texts, spans, min_count=5) == {}
+    assert head_suffixes(["ソニーとセガとサガ"], [[(0, 3, "COMPANY"), (4, 6, "COMPANY"), (7, 9, "COMPANY")]], 2) == {"ガ": "COMPANY"}
+    assert head_suffixes(["ソニーとセガとサガ"], [[(0, 3, "COMPANY"), (4, 6, "COMPANY"), (7, 9, "COMPANY")]], 2,
+                         kanji_only=True) == {}
     # Four folds: each sentence's heads come from the three others, and 銀行 ends three of them.
     assert held_out_head_suffixes(texts, spans, 4)[0] == {"行": "COMPANY", "銀行": "COMPANY"}
     assert held_out_head_suffixes(texts[:3], spans[:3], 3)[0] == {}  # two other spans: too few
     words, fields, _ = _featured("東京スター銀行は", FeatureSettings())
-    features = crf_features(words, fields, ["O"] * len(words), FeatureSettings(heads=True), heads=head_suffixes(texts, spans))
+    features = crf_features(words, fields, ["O"] * len(words), FeatureSettings(heads="any"),
+                            heads=head_suffixes(texts, spans))
     bank = words.index("銀行")
     assert features[bank]["head2"] == "COMPANY" and features[bank]["head1"] == "COMPANY"
     assert features[0]["head>d"] == f"COMPANY@{bank}" and "head>" not in features[bank]
@@ -311,7 +315,7 @@ def test_known_entity_heads_come_from_training_span_ends_and_the_other_folds_onl
 
 def test_the_heads_are_learnt_in_fit_saved_with_the_model_and_read_when_predicting(tmp_path):
     texts, langs, spans = _tiny_corpus()
-    tagger = CRFTagger(max_iterations=50, settings=FeatureSettings(heads=True)).fit(texts, langs, spans)
+    tagger = CRFTagger(max_iterations=50, settings=FeatureSettings(heads="kanji")).fit(texts, langs, spans)
     assert tagger.heads == head_suffixes(texts, spans) and tagger.heads  # 東京, 大阪: three times and more
     assert "head1" in tagger._sentence_features("東京", "ja")[1][0]
     tagger.save(tmp_path)

@@ -349,8 +349,9 @@ class CRFTagger:
                                             self.settings.dictionary_folds)
         heads: list[dict[str, str]] = [{}] * len(texts)
         if self.settings.heads:
-            self.heads = head_suffixes(texts, spans)
-            heads = held_out_head_suffixes(texts, spans, self.settings.dictionary_folds)
+            kanji_only = self.settings.heads == "kanji"
+            self.heads = head_suffixes(texts, spans, kanji_only=kanji_only)
+            heads = held_out_head_suffixes(texts, spans, self.settings.dictionary_folds, kanji_only)
         x = [crf_features([text[s:e] for s, e in offsets], fields, tags, self.settings, self.clusters, known)
              for text, (offsets, fields), tags, known in zip(texts, tokenized, held_out, heads)]
         y = [spans_to_bio(offsets, s) for (offsets, _), s in zip(tokenized, spans)]
@@ -379,8 +380,8 @@ class CRFTagger:
         return out
 
     def save(self, directory: Path) -> None:
-        """The CRFsuite model file plus the dictionary, word clusters and settings (CRFsuite's own
-        format and JSON, not pickle)."""
+        """The CRFsuite model file plus the dictionary, word clusters, entity heads and settings
+        (CRFsuite's own format and JSON, not pickle)."""
         import shutil
 
         shutil.copyfile(self.model.modelfile.name, directory / "model.crfsuite")

@@ -66,12 +66,14 @@ class FeatureSettings:
         to two, and where the token and its neighbours lie (``B``/``I``/``E``/``S``) in the run of
         tokens all of one class (kanji, katakana, Latin letters, digits), with the run's length:
         MeCab cuts a katakana name or a kanji compound into several tokens.
-    heads : bool
-        Known entity heads: the last one and two characters of the training spans seen at least
-        :data:`HEAD_MIN_COUNT` times (``社``, ``銀行``, ``大学``, ``県``), each with its most frequent
-        label, on the token whose suffix is one, and the nearest such token in the next
-        :data:`HEAD_REACH` on every token. Each training sentence's come from the spans of the
-        other ``dictionary_folds`` folds, as its dictionary tags do.
+    heads : str
+        Known entity heads (``""``: none): the last one and two characters of the training spans
+        that end at least :data:`HEAD_MIN_COUNT` of them (``社``, ``銀行``, ``大学``, ``県``), each
+        with its most frequent label, on the token whose suffix is one, and the nearest such token
+        in the next :data:`HEAD_REACH` on every token; ``"any"`` every such suffix, ``"kanji"`` only
+        those ending in a kanji (katakana ends such as ``ン`` or ``ー`` end names of every kind).
+        Each training sentence's come from the spans of the other ``dictionary_folds`` folds, as
+        its dictionary tags do.
 
     A model saved before a setting existed has it off (its default), so it predicts as trained.
     """
@@ -89,7 +91,7 @@ class FeatureSettings:
     clusters: int = 0
     tag_scheme: str = "BIO"
     runs: bool = False
-    heads: bool = False
+    heads: str = ""
 
     def describe(self) -> str:
         """The settings in one line, for benchmark output and run reports."""
@@ -187,9 +189,10 @@ def held_out_dictionary_tags(texts: Sequence[str], offsets: Sequence[Sequence[tu
 
 
 def head_suffixes(texts: Sequence[str], spans: Sequence[Sequence[Span]],
-                  min_count: int = HEAD_MIN_COUNT) -> dict[str, str]:
+                  min_count: int = HEAD_MIN_COUNT, kanji_only: bool = False) -> dict[str, str]:
     """The last one and two characters of the spans longer than them that end at least ``min_count``
-    spans, each with its most frequent label (ties: the label seen first).
+    spans, each with its most frequent label (ties: the label seen first); with ``kanji_only``,
+    only those whose last character is a kanji.
 
     >>> head_suffixes(["A銀行とB銀行とC大学"], [[(0, 3, "ORG"), (4, 7, "ORG"), (8, 11, "SCHOOL")]], 2)
     {'行': 'ORG', '銀行': 'ORG'}
@@ -198,22 +201,23 @@ def head_suffixes(texts: Sequence[str], spans: Sequence[Sequence[Span]],
     for text, sentence_spans in zip(texts, spans):
         for start, end, label in sentence_spans:
             for size in (1, 2):
-                if end - start > size and text[end - size:end].strip():
+                if end - start > size and text[end - size:end].strip() and \
+                        (not kanji_only or char_class(text[end - 1]) == "K"):
                     votes[text[end - size:end]][label] += 1
     return {suffix: counts.most_common(1)[0][0] for suffix, counts in votes.items()
             if sum(counts.values()) >= min_count}
 
 
-def held_out_head_suffixes(texts: Sequence[str], spans: Sequence[Sequence[Span]], folds: int
-                           ) -> list[dict[str, str]]:
+def held_out_head_suffixes(texts: Sequence[str], spans: Sequence[Sequence[Span]], folds: int,
+                           kanji_only: bool = False) -> list[dict[str, str]]:
     """Each training sentence's :func:`head_suffixes` from the spans of the sentences outside its
     fold (as :func:`held_out_dictionary_tags`); with ``folds`` below 2, from every sentence's."""
     if folds < 2:
-        return [head_suffixes(texts, spans)] * len(texts)
+        return [head_suffixes(texts, spans, kanji_only=kanji_only)] * len(texts)
     heads: list[dict[str, str]] = [{} for _ in texts]
     for fold in range(folds):
         others = [i for i in range(len(texts)) if i % folds != fold]
-        of_fold = head_suffixes([texts[i] for i in others], [spans[i] for i in others])
+        of_fold = head_suffixes([texts[i] for i in others], [spans[i] for i in others], kanji_only=kanji_only)
         for i in range(fold, len(texts), folds):
             heads[i] = of_fold
     return heads
@@ -237,7 +241,7 @@ def crf_features(tokens: Sequence[str], fields: Sequence[UniDicFields], in_dicti
     ``fields`` are UniDic's (:func:`tagline.corpus.tokenize.tokenize_with_fields`; empty for English),
     ``in_dictionary`` the tokens' :func:`dictionary_tags`, ``clusters`` each known word's clusters
     (:func:`tagline.eval.word_clusters.learn_clusters`), read when ``settings.clusters`` is above 0,
-    ``heads`` the known entity heads (:func:`head_suffixes`), read when ``settings.heads`` is on.
+    ``heads`` the known entity heads (:func:`head_suffixes`), read when ``settings.heads`` is set.
     """
     types = [char_types(token) for token in tokens]
     features = []
