@@ -98,7 +98,7 @@ class FeatureSettings:
         return ", ".join(f"{name}={value}" for name, value in asdict(self).items())
 
 
-CHOSEN = FeatureSettings(edges=True)
+CHOSEN = FeatureSettings(edges=True, runs=True)
 """The settings of the project's CRF baseline (see the module docstring for how they were chosen).
 The defaults of :class:`FeatureSettings` stay those of the models saved before a setting existed."""
 
