@@ -10,13 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tagline.corpus.tokenize import UniDicFields, tokenize, tokenize_with_fields, tokenize_with_pos
-from tagline.eval.entities import CRFTagger, token_features
+from tagline.eval.entities import CRFTagger, bio_to_bioes, bio_to_spans, bioes_to_bio, spans_to_bio, token_features
 from tagline.eval.entity_features import (
     FeatureSettings,
+    char_pattern,
     char_types,
     crf_features,
     dictionary_tags,
+    head_suffixes,
     held_out_dictionary_tags,
+    held_out_head_suffixes,
     sentence_head_noun,
     span_dictionary,
 )
@@ -175,9 +178,10 @@ def test_a_model_saved_before_a_setting_existed_predicts_with_it_off(tmp_path):
     old = CRFTagger(max_iterations=50, settings=FeatureSettings()).fit(texts, langs, spans)
     old.save(tmp_path)
     meta = json.loads((tmp_path / "crf.json").read_text(encoding="utf-8"))
-    for name in ("conjunctions", "head_noun", "edges", "pos_context", "more_unidic", "clusters"):
+    for name in ("conjunctions", "head_noun", "edges", "pos_context", "more_unidic", "clusters", "tag_scheme",
+                 "runs", "heads"):
         del meta["settings"][name]
-    del meta["clusters"]
+    del meta["clusters"], meta["heads"]
     (tmp_path / "crf.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     loaded = CRFTagger.load(tmp_path)
     assert loaded.settings == FeatureSettings() and loaded.predict(texts, langs) == old.predict(texts, langs)
@@ -254,3 +258,78 @@ def test_the_crf_can_be_trained_by_stochastic_gradient_descent(tmp_path):
     loaded = CRFTagger.load(tmp_path)
     assert (loaded.algorithm, loaded.c2, loaded.max_iterations) == ("l2sgd", 0.5, 20)
     assert loaded.predict(texts, langs) == tagger.predict(texts, langs)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 11), st.integers(1, 3), st.sampled_from(["PER", "LOC"])), max_size=5))
+def test_bioes_tags_read_back_to_the_spans_their_bio_tags_hold(spans):
+    offsets = [(i, i + 1) for i in range(12)]
+    bio = spans_to_bio(offsets, [(start, min(start + size, 12), label) for start, size, label in spans])
+    bioes = bio_to_bioes(bio)
+    assert bioes_to_bio(bioes) == bio and len(bioes) == len(bio)
+    assert all(tag[:1] in "BIES" or tag == "O" for tag in bioes)
+    assert sum(tag[:1] in "SE" for tag in bioes) == len(bio_to_spans(offsets, bio))  # one end per span
+
+
+def test_a_crf_trained_on_bioes_tags_predicts_spans_and_loads_as_trained(tmp_path):
+    texts, langs, spans = _tiny_corpus()
+    tagger = CRFTagger(max_iterations=50, settings=FeatureSettings(tag_scheme="BIOES")).fit(texts, langs, spans)
+    assert set(tagger.model.classes_) >= {"S-PERSON", "S-LOCATION"} and "B-PERSON" not in tagger.model.classes_
+    assert tagger.predict(["岸田首相は東京で話した。"], ["ja"]) == [[(0, 2, "PERSON"), (5, 7, "LOCATION")]]
+    tagger.save(tmp_path)
+    loaded = CRFTagger.load(tmp_path)
+    assert loaded.settings.tag_scheme == "BIOES" and loaded.predict(texts, langs) == tagger.predict(texts, langs)
+
+
+def test_character_type_runs_mark_where_each_token_lies_in_its_run_of_one_script():
+    assert char_pattern("東京都は") == "KKH" and char_pattern("ＩＢＭ") == "UU" and char_pattern("") == ""
+    words, _, features = _featured("レッドフォックス株式会社はiPhoneを売る。", FeatureSettings(runs=True))
+    assert words[:4] == ["レッド", "フォックス", "株式", "会社"]
+    assert [item["0:run"] for item in features[:4]] == ["BT2", "ET2", "BK2", "EK2"]
+    assert features[1]["1:run"] == "BK2" and features[1]["-1:runpos"] == "BT" and features[1]["pattern"] == "TT"
+    assert features[words.index("iPhone")]["0:run"] == "SA1"  # Latin letters of either case are one class
+    assert "0:run" not in features[words.index("は")] and "-1:run" in features[words.index("は")]
+    assert not any("pattern" in item or "0:run" in item
+                   for item in _featured("レッドフォックス株式会社", FeatureSettings())[2])
+
+
+def test_known_entity_heads_come_from_training_span_ends_and_the_other_folds_only():
+    texts = ["みずほ銀行に", "りそな銀行に", "静岡銀行に", "千葉銀行に"]
+    spans = [[(0, len(text) - 1, "COMPANY")] for text in texts]
+    assert head_suffixes(texts, spans) == {"行": "COMPANY", "銀行": "COMPANY"}
+    assert head_suffixes(texts, spans, min_count=5) == {}
+    assert head_suffixes(["ソニーとセガとサガ"], [[(0, 3, "COMPANY"), (4, 6, "COMPANY"), (7, 9, "COMPANY")]], 2) == {"ガ": "COMPANY"}
+    assert head_suffixes(["ソニーとセガとサガ"], [[(0, 3, "COMPANY"), (4, 6, "COMPANY"), (7, 9, "COMPANY")]], 2,
+                         kanji_only=True) == {}
+    # Four folds: each sentence's heads come from the three others, and 銀行 ends three of them.
+    assert held_out_head_suffixes(texts, spans, 4)[0] == {"行": "COMPANY", "銀行": "COMPANY"}
+    assert held_out_head_suffixes(texts[:3], spans[:3], 3)[0] == {}  # two other spans: too few
+    words, fields, _ = _featured("東京スター銀行は", FeatureSettings())
+    features = crf_features(words, fields, ["O"] * len(words), FeatureSettings(heads="any"),
+                            heads=head_suffixes(texts, spans))
+    bank = words.index("銀行")
+    assert features[bank]["head2"] == "COMPANY" and features[bank]["head1"] == "COMPANY"
+    assert features[0]["head>d"] == f"COMPANY@{bank}" and "head>" not in features[bank]
+    assert "head>" not in features[-1]  # nothing after the particle
+
+
+def test_the_heads_are_learnt_in_fit_saved_with_the_model_and_read_when_predicting(tmp_path):
+    texts, langs, spans = _tiny_corpus()
+    tagger = CRFTagger(max_iterations=50, settings=FeatureSettings(heads="kanji")).fit(texts, langs, spans)
+    assert tagger.heads == head_suffixes(texts, spans) and tagger.heads  # 東京, 大阪: three times and more
+    assert "head1" in tagger._sentence_features("東京", "ja")[1][0]
+    tagger.save(tmp_path)
+    loaded = CRFTagger.load(tmp_path)
+    assert loaded.heads == tagger.heads and loaded.predict(texts, langs) == tagger.predict(texts, langs)
+    assert CRFTagger(max_iterations=50).fit(texts, langs, spans).heads == {}
+
+
+def test_the_crf_can_be_trained_by_averaged_perceptron_or_passive_aggressive_updates(tmp_path):
+    texts, langs, spans = _tiny_corpus()
+    for algorithm in ("ap", "pa"):
+        tagger = CRFTagger(algorithm=algorithm, max_iterations=10).fit(texts, langs, spans)
+        assert tagger.model.algorithm == algorithm and tagger.model.c1 is None and tagger.model.c2 is None
+        assert tagger.predict(["岸田首相は東京で話した。"], ["ja"]) == [[(0, 2, "PERSON"), (5, 7, "LOCATION")]]
+        (tmp_path / algorithm).mkdir()
+        tagger.save(tmp_path / algorithm)
+        assert CRFTagger.load(tmp_path / algorithm).predict(texts, langs) == tagger.predict(texts, langs)

@@ -18,7 +18,9 @@ from tagline.eval.entity_features import (
     FeatureSettings,
     crf_features,
     dictionary_tags,
+    head_suffixes,
     held_out_dictionary_tags,
+    held_out_head_suffixes,
     span_dictionary,
 )
 
@@ -254,16 +256,43 @@ def bio_to_spans(offsets: Sequence[tuple[int, int]], tags: Sequence[str]) -> lis
     return [(offsets[first][0], offsets[last][1], label) for label, first, last in get_entities(list(tags))]
 
 
+def bio_to_bioes(tags: Sequence[str]) -> list[str]:
+    """BIO tags as BIOES: a span's only token ``S-``, its last ``E-``.
+
+    >>> bio_to_bioes(["B-PER", "I-PER", "O", "B-LOC", "B-LOC", "I-LOC", "I-LOC"])
+    ['B-PER', 'E-PER', 'O', 'S-LOC', 'B-LOC', 'I-LOC', 'E-LOC']
+    """
+    out = []
+    for i, tag in enumerate(tags):
+        ends = i + 1 == len(tags) or tags[i + 1] != f"I-{tag[2:]}"
+        if tag != "O" and ends:
+            tag = ("S-" if tag.startswith("B-") else "E-") + tag[2:]
+        out.append(tag)
+    return out
+
+
+def bioes_to_bio(tags: Sequence[str]) -> list[str]:
+    """BIOES tags as BIO (``S-`` is ``B-``, ``E-`` is ``I-``), read as :func:`bio_to_spans` reads them.
+
+    >>> bioes_to_bio(["S-PER", "B-LOC", "E-LOC", "E-LOC", "O"])
+    ['B-PER', 'B-LOC', 'I-LOC', 'I-LOC', 'O']
+    """
+    return [{"S": "B", "E": "I"}.get(tag[:1], tag[:1]) + tag[1:] for tag in tags]
+
+
 class CRFTagger:
     """A linear-chain CRF (sklearn-crfsuite) over BIO tags, trained by L-BFGS with elastic net
     (``algorithm="lbfgs"``: ``c1``, ``c2``, ``max_iterations``) or by stochastic gradient descent with
-    L2 regularisation (``"l2sgd"``: ``c2``, and ``max_iterations`` epochs; ``c1`` unused).
+    L2 regularisation (``"l2sgd"``: ``c2``, and ``max_iterations`` epochs; ``c1`` unused), or by
+    CRFsuite's averaged perceptron (``"ap"``) or passive-aggressive updates (``"pa"``), each for
+    ``max_iterations`` epochs (``c1`` and ``c2`` unused).
 
     Features are :func:`tagline.eval.entity_features.crf_features` with ``settings``: character
     types and affixes, UniDic's fields, tags of the training spans' dictionary (each training
     sentence's from the spans of the other folds), for the token and its neighbours. The settings
     and ``c1``/``c2`` were chosen on the Stockmark NER validation split, and so were 100 L-BFGS
-    iterations (validation span F1 74.60 and 76 s of training, against 74.16 and 170 s at 200).
+    iterations (validation span F1 74.60 and 76 s of training, against 74.16 and 170 s at 200), and
+    then the character-type runs with ``c1`` 0.1 (74.90; 74.85 at 0.05).
 
     A model saved with older features (``crf.json`` with ``"features": 2``, parts of speech and
     single-token dictionary hits; or without ``"features"``, before parts of speech) is loaded to
@@ -272,11 +301,12 @@ class CRFTagger:
 
     FEATURES = 3  # 1: words, shapes and dictionary; 2: and parts of speech; 3: entity_features
 
-    def __init__(self, *, c1: float = 0.05, c2: float = 0.05, max_iterations: int = 100,
+    def __init__(self, *, c1: float = 0.1, c2: float = 0.05, max_iterations: int = 100,
                  settings: FeatureSettings = CHOSEN, features: int | None = None, algorithm: str = "lbfgs"):
         self.c1, self.c2, self.max_iterations, self.algorithm = c1, c2, max_iterations, algorithm
         self.settings = settings
         self.dictionary: dict[str, str] = {}
+        self.heads: dict[str, str] = {}  # learnt in fit when settings.heads is on
         self.clusters: dict[str, list[str]] = {}  # learnt in fit when settings.clusters is above 0
         self.features = features or self.FEATURES  # an older version, to compare with it
         self.model: Any = None  # sklearn_crfsuite.CRF once fitted, a CRFsuite tagger once loaded
@@ -297,7 +327,8 @@ class CRFTagger:
                                            pos if self.features >= 2 else None)
         offsets, fields = self._tokenize(text, lang)
         return offsets, crf_features([text[s:e] for s, e in offsets], fields,
-                                     dictionary_tags(text, offsets, self.dictionary), self.settings, self.clusters)
+                                     dictionary_tags(text, offsets, self.dictionary), self.settings, self.clusters,
+                                     self.heads)
 
     def _training_features(self, texts: Sequence[str], langs: Sequence[str], spans: Sequence[Sequence[Span]]
                            ) -> tuple[list[list[dict]], list[list[str]]]:
@@ -317,18 +348,24 @@ class CRFTagger:
                                            for text, (offsets, _) in zip(texts, tokenized))
         held_out = held_out_dictionary_tags(texts, [offsets for offsets, _ in tokenized], spans,
                                             self.settings.dictionary_folds)
-        x = [crf_features([text[s:e] for s, e in offsets], fields, tags, self.settings, self.clusters)
-             for text, (offsets, fields), tags in zip(texts, tokenized, held_out)]
-        return x, [spans_to_bio(offsets, s) for (offsets, _), s in zip(tokenized, spans)]
+        heads: list[dict[str, str]] = [{}] * len(texts)
+        if self.settings.heads:
+            kanji_only = self.settings.heads == "kanji"
+            self.heads = head_suffixes(texts, spans, kanji_only=kanji_only)
+            heads = held_out_head_suffixes(texts, spans, self.settings.dictionary_folds, kanji_only)
+        x = [crf_features([text[s:e] for s, e in offsets], fields, tags, self.settings, self.clusters, known)
+             for text, (offsets, fields), tags, known in zip(texts, tokenized, held_out, heads)]
+        y = [spans_to_bio(offsets, s) for (offsets, _), s in zip(tokenized, spans)]
+        return x, [bio_to_bioes(tags) for tags in y] if self.settings.tag_scheme == "BIOES" else y
 
     def fit(self, texts: Sequence[str], langs: Sequence[str], spans: Sequence[Sequence[Span]]) -> CRFTagger:
         import sklearn_crfsuite
 
-        self.dictionary, self.clusters = {}, {}
+        self.dictionary, self.clusters, self.heads = {}, {}, {}
         x, y = self._training_features(texts, langs, spans)
         self.model = sklearn_crfsuite.CRF(algorithm=self.algorithm, c1=self.c1 if self.algorithm == "lbfgs" else None,
-                                          c2=self.c2, max_iterations=self.max_iterations,
-                                          all_possible_transitions=True)
+                                          c2=self.c2 if self.algorithm in ("lbfgs", "l2sgd") else None,
+                                          max_iterations=self.max_iterations, all_possible_transitions=True)
         self.model.fit(x, y)
         return self
 
@@ -339,19 +376,21 @@ class CRFTagger:
             if not offsets:
                 out.append([])
                 continue
-            out.append(bio_to_spans(offsets, self.model.predict_single(features)))
+            tags = self.model.predict_single(features)
+            out.append(bio_to_spans(offsets, bioes_to_bio(tags) if self.settings.tag_scheme == "BIOES" else tags))
         return out
 
     def save(self, directory: Path) -> None:
-        """The CRFsuite model file plus the dictionary, word clusters and settings (CRFsuite's own
-        format and JSON, not pickle)."""
+        """The CRFsuite model file plus the dictionary, word clusters, entity heads and settings
+        (CRFsuite's own format and JSON, not pickle)."""
         import shutil
 
         shutil.copyfile(self.model.modelfile.name, directory / "model.crfsuite")
         (directory / "crf.json").write_text(json.dumps(
             {"kind": "crf", "algorithm": self.algorithm, "c1": self.c1, "c2": self.c2,
              "max_iterations": self.max_iterations, "features": self.features,
-             "settings": asdict(self.settings), "dictionary": self.dictionary, "clusters": self.clusters},
+             "settings": asdict(self.settings), "dictionary": self.dictionary, "clusters": self.clusters,
+             "heads": self.heads},
             ensure_ascii=False),
             encoding="utf-8")
 
@@ -364,6 +403,7 @@ class CRFTagger:
                      algorithm=meta.get("algorithm", "lbfgs"), max_iterations=meta.get("max_iterations", 200))
         tagger.dictionary = meta["dictionary"]
         tagger.clusters = meta.get("clusters", {})
+        tagger.heads = meta.get("heads", {})
         tagger.features = meta.get("features", 1)
         crfsuite_tagger = pycrfsuite.Tagger()
         crfsuite_tagger.open(str(directory / "model.crfsuite"))

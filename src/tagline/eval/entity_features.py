@@ -58,6 +58,22 @@ class FeatureSettings:
         Word clusters of the token and its neighbours, at this many granularities
         (:data:`tagline.eval.word_clusters.SIZES`), learnt from the training sentences' words
         (``0``: none).
+    tag_scheme : str
+        The tags the CRF learns: ``"BIO"``, or ``"BIOES"`` (a one-token span is ``S-``, a span's
+        last token ``E-``); either is read back into spans.
+    runs : bool
+        Character-type runs (:func:`char_pattern`): the token's character classes with each run cut
+        to two, and where the token and its neighbours lie (``B``/``I``/``E``/``S``) in the run of
+        tokens all of one class (kanji, katakana, Latin letters, digits), with the run's length:
+        MeCab cuts a katakana name or a kanji compound into several tokens.
+    heads : str
+        Known entity heads (``""``: none): the last one and two characters of the training spans
+        that end at least :data:`HEAD_MIN_COUNT` of them (``社``, ``銀行``, ``大学``, ``県``), each
+        with its most frequent label, on the token whose suffix is one, and the nearest such token
+        in the next :data:`HEAD_REACH` on every token; ``"any"`` every such suffix, ``"kanji"`` only
+        those ending in a kanji (katakana ends such as ``ン`` or ``ー`` end names of every kind).
+        Each training sentence's come from the spans of the other ``dictionary_folds`` folds, as
+        its dictionary tags do.
 
     A model saved before a setting existed has it off (its default), so it predicts as trained.
     """
@@ -73,16 +89,23 @@ class FeatureSettings:
     pos_context: bool = False
     more_unidic: bool = False
     clusters: int = 0
+    tag_scheme: str = "BIO"
+    runs: bool = False
+    heads: str = ""
 
     def describe(self) -> str:
         """The settings in one line, for benchmark output and run reports."""
         return ", ".join(f"{name}={value}" for name, value in asdict(self).items())
 
 
-CHOSEN = FeatureSettings(edges=True)
+CHOSEN = FeatureSettings(edges=True, runs=True)
 """The settings of the project's CRF baseline (see the module docstring for how they were chosen).
 The defaults of :class:`FeatureSettings` stay those of the models saved before a setting existed."""
 
+HEAD_MIN_COUNT = 3
+"""How often a suffix must end a training span to be a known entity head."""
+HEAD_REACH = 4
+"""How many tokens ahead a token looks for a known entity head."""
 _MAX_DICTIONARY_TOKENS = 12  # longer training spans are rare; matching them all would cost more than they give
 
 
@@ -165,14 +188,60 @@ def held_out_dictionary_tags(texts: Sequence[str], offsets: Sequence[Sequence[tu
     return tags
 
 
+def head_suffixes(texts: Sequence[str], spans: Sequence[Sequence[Span]],
+                  min_count: int = HEAD_MIN_COUNT, kanji_only: bool = False) -> dict[str, str]:
+    """The last one and two characters of the spans longer than them that end at least ``min_count``
+    spans, each with its most frequent label (ties: the label seen first); with ``kanji_only``,
+    only those whose last character is a kanji.
+
+    >>> head_suffixes(["A銀行とB銀行とC大学"], [[(0, 3, "ORG"), (4, 7, "ORG"), (8, 11, "SCHOOL")]], 2)
+    {'行': 'ORG', '銀行': 'ORG'}
+    """
+    votes: dict[str, Counter] = defaultdict(Counter)
+    for text, sentence_spans in zip(texts, spans):
+        for start, end, label in sentence_spans:
+            for size in (1, 2):
+                if end - start > size and text[end - size:end].strip() and \
+                        (not kanji_only or char_class(text[end - 1]) == "K"):
+                    votes[text[end - size:end]][label] += 1
+    return {suffix: counts.most_common(1)[0][0] for suffix, counts in votes.items()
+            if sum(counts.values()) >= min_count}
+
+
+def held_out_head_suffixes(texts: Sequence[str], spans: Sequence[Sequence[Span]], folds: int,
+                           kanji_only: bool = False) -> list[dict[str, str]]:
+    """Each training sentence's :func:`head_suffixes` from the spans of the sentences outside its
+    fold (as :func:`held_out_dictionary_tags`); with ``folds`` below 2, from every sentence's."""
+    if folds < 2:
+        return [head_suffixes(texts, spans, kanji_only=kanji_only)] * len(texts)
+    heads: list[dict[str, str]] = [{} for _ in texts]
+    for fold in range(folds):
+        others = [i for i in range(len(texts)) if i % folds != fold]
+        of_fold = head_suffixes([texts[i] for i in others], [spans[i] for i in others], kanji_only=kanji_only)
+        for i in range(fold, len(texts), folds):
+            heads[i] = of_fold
+    return heads
+
+
+def char_pattern(token: str) -> str:
+    """The token's character classes (:func:`char_class`), each run of one class cut to two.
+
+    >>> char_pattern("東京都は"), char_pattern("ITサービス")
+    ('KKH', 'UUTT')
+    """
+    classes = [char_class(char) for char in token]
+    return "".join(kind for i, kind in enumerate(classes) if i < 2 or classes[i - 2:i] != [kind, kind])
+
+
 def crf_features(tokens: Sequence[str], fields: Sequence[UniDicFields], in_dictionary: Sequence[str],
-                 settings: FeatureSettings = CHOSEN, clusters: Mapping[str, Sequence[str]] | None = None
-                 ) -> list[dict]:
+                 settings: FeatureSettings = CHOSEN, clusters: Mapping[str, Sequence[str]] | None = None,
+                 heads: Mapping[str, str] | None = None) -> list[dict]:
     """CRFsuite features of each token (a dict of name to string value, or to 1.0 for a flag).
 
     ``fields`` are UniDic's (:func:`tagline.corpus.tokenize.tokenize_with_fields`; empty for English),
     ``in_dictionary`` the tokens' :func:`dictionary_tags`, ``clusters`` each known word's clusters
-    (:func:`tagline.eval.word_clusters.learn_clusters`), read when ``settings.clusters`` is above 0.
+    (:func:`tagline.eval.word_clusters.learn_clusters`), read when ``settings.clusters`` is above 0,
+    ``heads`` the known entity heads (:func:`head_suffixes`), read when ``settings.heads`` is set.
     """
     types = [char_types(token) for token in tokens]
     features = []
@@ -204,6 +273,14 @@ def crf_features(tokens: Sequence[str], fields: Sequence[UniDicFields], in_dicti
             if i + 1 < len(tokens):
                 item["0|1:w"] = f"{token}|{tokens[i + 1]}"
         features.append(item)
+    _add_optional(features, tokens, fields, types, in_dictionary, settings, clusters, heads)
+    return features
+
+
+def _add_optional(features: list[dict], tokens: Sequence[str], fields: Sequence[UniDicFields], types: Sequence[str],
+                  in_dictionary: Sequence[str], settings: FeatureSettings,
+                  clusters: Mapping[str, Sequence[str]] | None, heads: Mapping[str, str] | None) -> None:
+    """The features that ``settings`` turn on beyond the token's and its neighbours' own."""
     if settings.conjunctions:
         _add_conjunctions(features, fields, types, in_dictionary)
     if settings.head_noun:
@@ -219,7 +296,59 @@ def crf_features(tokens: Sequence[str], fields: Sequence[UniDicFields], in_dicti
         _add_more_unidic(features, fields)
     if settings.clusters:
         _add_clusters(features, tokens, clusters or {}, settings.clusters)
-    return features
+    if settings.runs:
+        _add_runs(features, tokens, types)
+    if settings.heads:
+        _add_heads(features, tokens, fields, heads or {})
+
+
+def _run_class(kinds: str) -> str:
+    """The class a token shares with a run of its neighbours (``""``: none): one of kanji, katakana
+    or digits, or Latin letters of either case."""
+    if kinds and set(kinds) <= {"U", "L"}:
+        return "A"
+    return kinds if kinds in ("K", "T", "D") else ""
+
+
+def _add_runs(features: list[dict], tokens: Sequence[str], types: Sequence[str]) -> None:
+    """The character pattern, and where the token and its neighbours lie in their run of one class."""
+    classes = [_run_class(kinds) for kinds in types]
+    where = [""] * len(tokens)
+    start = 0
+    for i in range(1, len(tokens) + 1):
+        if i < len(tokens) and classes[i] and classes[i] == classes[start]:
+            continue
+        length = i - start
+        if classes[start]:
+            marks = ["S"] if length == 1 else ["B"] + ["I"] * (length - 2) + ["E"]
+            where[start:i] = [f"{mark}{classes[start]}{min(length, 6)}" for mark in marks]
+        start = i
+    for i, item in enumerate(features):
+        item["pattern"] = char_pattern(tokens[i])
+        for offset in (-1, 0, 1):
+            if 0 <= i + offset < len(tokens) and where[i + offset]:
+                item[f"{offset}:run"], item[f"{offset}:runpos"] = where[i + offset], where[i + offset][:2]
+
+
+def _add_heads(features: list[dict], tokens: Sequence[str], fields: Sequence[UniDicFields],
+               heads: Mapping[str, str]) -> None:
+    """The label of the token's suffix if it is a known entity head, and of the nearest such token
+    ahead before a particle, verb or punctuation ends the phrase."""
+    own: list[str] = []
+    for token, item in zip(tokens, features):
+        found = ""
+        for size in (1, 2):
+            if len(token) >= size and token[-size:] in heads:
+                item[f"head{size}"] = found = heads[token[-size:]]
+        own.append(found)
+    for i, item in enumerate(features):
+        for distance in range(1, HEAD_REACH + 1):
+            j = i + distance
+            if j >= len(tokens) or fields[j].pos.startswith(("助詞", "助動詞", "動詞", "補助記号")):
+                break
+            if own[j]:
+                item["head>"], item["head>d"] = own[j], f"{own[j]}@{distance}"
+                break
 
 
 def _add_edges(features: list[dict], tokens: Sequence[str]) -> None:
