@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from test_import_bulk import workspace_files
 
-from tagline.annotate.formats import label_studio, label_studio_bulk
+from tagline.annotate.formats import conll, conll_bulk, label_studio, label_studio_bulk
 from tagline.annotate.formats.common import ReadOptions
 from tagline.annotate.interop import import_file
 from tagline.corpus.workspace import init_workspace
@@ -187,4 +187,164 @@ def test_a_bad_span_in_a_plain_task_array_is_refused_at_its_line_with_nothing_wr
     assert result.exit_code == 2
     line = max(number for number, text in enumerate(json.dumps(tasks, indent=2).split("\n"), 1) if text == "  {")
     assert result.output.strip().splitlines()[-1].startswith(f"Error: tasks.json:{line} annotation 1: span 0:40")
+    assert workspace_files(workspace.root) == before
+
+
+AWKWARD_CONLL = """-DOCSTART- -X- O O
+
+Alice B-PERSON
+Moreau I-PERSON
+left O
+Paris B-GPE
+, O
+France B-GPE
+. O
+
+
+He O
+did O
+n't O
+say O
+( O
+yet O
+) O
+, O
+"" O
+the B-ORG
+'' O
+can O
+not I-ORG
+. O
+-DOCSTART- -X- O O
+Émile B-PERSON
+met O
+東京 B-GPE
+and O
+-LRB- O
+Bob S-PERSON
+-RRB- O
+...
+Acme I-ORG
+Corp I-ORG
+Globex I-ORG
+Ltd E-ORG
+spent O
+$ B-MONEY
+5 I-MONEY
+million I-MONEY
+% O
+and O
+Ann U-PERSON
+Lee U-PERSON
+met B-PERSON
+Ida I-GPE
+Ray I-GPE
+in L-GPE
+2019 I-DATE
+# O
+#x O
+teachers O
+' O
+books B-PRODUCT
+
+"""
+
+
+def awkward_conll(columns: int, crlf: bool) -> str:
+    text = AWKWARD_CONLL.replace("\n...\n", "\n\n\n")
+    if columns > 2:
+        text = "\n".join(line if not line or line.startswith("-DOCSTART-") else
+                         " ".join([line.split(" ")[0]] + ["X"] * (columns - 2) + [line.split(" ")[1]])
+                         for line in text.split("\n"))
+    return text.replace("\n", "\r\n") if crlf else text
+
+
+@pytest.mark.parametrize("columns,crlf", [(2, False), (4, True), (3, False)])
+@pytest.mark.parametrize("lang", ["en", "ja", None])
+@pytest.mark.parametrize("block", [conll_bulk.BLOCK_SENTENCES, 1, 2])
+def test_a_plain_conll_file_is_read_in_bulk_as_the_line_reader_reads_it(tmp_path, monkeypatch, columns, crlf, lang,
+                                                                        block):
+    path = tmp_path / "file.conll"
+    path.write_bytes(awkward_conll(columns, crlf).encode("utf-8"))
+    monkeypatch.setattr(conll_bulk, "BLOCK_SENTENCES", block)
+    options = ReadOptions(lang=lang)
+    plain = conll_bulk.read_plain(path, options)
+    assert plain is not None
+    assert plain == conll.read_lines(path, options)
+    assert [record.where for record in plain.records] == [f"{path}:{line}" for line in (3, 12, 27, 36)]
+    if lang == "en":  # the first sentence's text made in bulk, the others' by the general reader's rules
+        assert [record.text for record in plain.records] == [
+            "Alice Moreau left Paris, France.", "He didn't say (yet), \"\" the” cannot.", "Émile met東京and (Bob)",
+            "Acme Corp Globex Ltd spent $5 million% and Ann Lee met Ida Ray in 2019 ##x teachers' books"]
+
+
+def test_tags_are_decoded_in_bulk_as_one_by_one():
+    """Every sequence of a few tags, in sentences of one to four tokens."""
+    import itertools
+
+    from tagline.annotate.formats.tokens import decode_tags, parse_tag
+
+    tags = ["O", "B-A", "I-A", "E-A", "S-A", "L-B", "U-B", "I-B"]
+    sentences = [list(sequence) for size in (1, 2, 3, 4) for sequence in itertools.product(tags, repeat=size)]
+    lines = []
+    for number, sentence in enumerate(sentences):
+        lines += [f"w{number}x{index} {tag}" for index, tag in enumerate(sentence)] + [""]
+    reading = conll_bulk._Reading("file.conll", "en")
+    block = []
+    for number, sentence in enumerate(sentences):
+        block.append((number, "\n".join(f"w{number}x{index} {tag}" for index, tag in enumerate(sentence))))
+    records = reading.records(block, 0)
+    for sentence, record in zip(sentences, records):
+        words = record.text.split(" ")
+        starts = [sum(len(word) + 1 for word in words[:index]) for index in range(len(words) + 1)]
+        expected = [(starts[first], starts[stop] - 1, label) for first, stop, label in
+                    decode_tags([parse_tag(tag) for tag in sentence])]
+        assert [(span.start, span.end, span.label) for span in record.answers[0].spans] == expected, sentence
+
+
+@pytest.mark.parametrize("content", [
+    "Alice\tB-PERSON\nleft\tO\n",  # tabs
+    "Alice|NNP|B-PERSON left|VBD|O\n",  # one sentence a line
+    "# text = Alice left\nAlice B-PERSON\nleft O\n",  # a comment
+    "\ufeffAlice B-PERSON\n",  # a byte order mark
+    "Alice B-PERSON\nleft X O\n",  # columns that vary
+    "Alice B-PERSON\nleft  O\n",  # an empty column
+    " Alice B-PERSON\n",  # white space at the start of a line
+    "Alice B-PERSON \n",
+    "Alice B-PERSON\n \nleft O\n",  # a line of white space
+    "Alice PERSON\n",  # not a tag
+    "Alice\nleft\n",  # one column
+    "\n\n-DOCSTART- -X- O O\n\n",  # no token
+    "Alice B-PERSON\r\rleft O\n",
+])
+def test_what_is_not_a_plain_conll_file_is_left_to_the_line_reader(tmp_path, content):
+    path = tmp_path / "file.conll"
+    path.write_text(content, encoding="utf-8", newline="")
+    assert conll_bulk.read_plain(path, ReadOptions(lang="en")) is None
+    assert conll_bulk.read_plain(tmp_path / "file.conll", ReadOptions(lang="en", columns="token,tag")) is None
+
+
+@pytest.mark.parametrize("options", [{}, {"split": "test", "lang": "ja"}])
+def test_a_conll_import_in_bulk_writes_the_files_of_the_line_reader(tmp_path, monkeypatch, options):
+    source = tmp_path / "file.conll"
+    source.write_text(awkward_conll(2, False), encoding="utf-8")
+    label_map = tmp_path / "map.json"
+    label_map.write_text('{"A": "", "B": "PERSON"}', encoding="utf-8")
+    options = {"fmt": "conll", "annotator": "carol", **options}
+    fast = imported(tmp_path, "fast", source, monkeypatch, None, "", **options)
+    general = imported(tmp_path, "general", source, monkeypatch, conll_bulk, "read_plain", **options)
+    assert fast == general
+    assert fast[0]["events"] == {"carol": 4}
+
+
+def test_a_bad_tag_at_the_end_of_a_plain_conll_file_is_refused_at_its_line_with_nothing_written(tmp_path,
+                                                                                               monkeypatch):
+    workspace = init_workspace(tmp_path / "ws", language="en")
+    monkeypatch.chdir(tmp_path)
+    Path("big.conll").write_text("Alice B-PERSON\nleft O\n\n" * 500 + "Bob B-PERSON\nleft X-\n", encoding="utf-8")
+    before = workspace_files(workspace.root)
+    result = CliRunner().invoke(cli, ["import", "big.conll", "--format", "conll", "-a", "alice",
+                                      "-w", str(workspace.root)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1].startswith("Error: big.conll:1502: tag 'X-' is not a named-entity tag")
     assert workspace_files(workspace.root) == before
