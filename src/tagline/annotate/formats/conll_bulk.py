@@ -243,6 +243,8 @@ class _Reading:
 def _kind(token: str) -> int:
     """Whether an English token is a word spaced from its neighbours, closing punctuation (no space
     before it), or another (its sentence is joined by the general reader's rules)."""
+    if token.isalnum() and token.isascii():
+        return _OTHER if token.lower() in _SECOND_HALVES else _WORD  # the usual word, told at once
     if token in _NO_SPACE_BEFORE and token.isascii() and token not in _PTB_FORMS:
         return _CLOSING
     if not token.isascii() or token in _NO_SPACE_AFTER or token in _PTB_FORMS or \

@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 
 from tagline.annotate.formats.common import ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult
+from tagline.annotate.formats.label_studio import ANNOTATOR_KEY, TASKS_KEY, _who
 
 _BLOCK = 1 << 24  # bytes checked as UTF-8 at a time
 _BETWEEN = re.compile(rb"[ \t\r\n]*,[ \t\r\n]*")  # what separates two values of an array
@@ -140,8 +141,6 @@ def _decode(data: bytes, raw: msgspec.Raw, start: int) -> _Task:
 
 def _record(task: _Task, where: str, number: int, options: ReadOptions) -> tuple[ForeignRecord, bool]:
     """The task as the general reader makes it, and whether it holds a span result."""
-    from tagline.annotate.formats.label_studio import ANNOTATOR_KEY, TASKS_KEY, _who
-
     data = task.data
     field = options.text_field or "text"
     text = data.get(field)

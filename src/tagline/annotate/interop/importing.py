@@ -341,6 +341,7 @@ def _keep_reference_answers(records: list[ForeignRecord]) -> None:
 
 def _name_annotators(records: list[ForeignRecord], annotator: str | None, path: Path, warnings: list[str]) -> None:
     raw_by_name: dict[str, set[Any]] = {}
+    names: dict[str, str] = {}
     missing: list[str] = []
     used_option = False
     for record in records:
@@ -352,11 +353,17 @@ def _name_annotators(records: list[ForeignRecord], annotator: str | None, path: 
                 answer.annotator = annotator
                 used_option = True
                 continue
-            name = annotator_name(answer.annotator)
-            if not ANNOTATOR_NAME.match(name):
-                raise DataError(f"annotator {answer.annotator!r} cannot be made a valid annotator name",
-                                where=answer.where, fix="rename the annotator in the file")
-            raw_by_name.setdefault(name, set()).add(str(answer.annotator))
+            raw = answer.annotator
+            # Each annotator id (a string, as readers give it) named and checked once, not once per answer.
+            name = names.get(raw) if type(raw) is str else None
+            if name is None:
+                name = annotator_name(raw)
+                if not ANNOTATOR_NAME.match(name):
+                    raise DataError(f"annotator {raw!r} cannot be made a valid annotator name",
+                                    where=answer.where, fix="rename the annotator in the file")
+                if type(raw) is str:
+                    names[raw] = name
+                raw_by_name.setdefault(name, set()).add(str(raw))
             answer.annotator = name
     if missing:
         raise InputError(f"the file does not say who gave {plural(len(missing), 'answer')} (first at {missing[0]})",
