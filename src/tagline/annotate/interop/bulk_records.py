@@ -62,7 +62,10 @@ def _plain(records: list[ForeignRecord], path: Path, config: Config) -> _Plain |
             return None  # (a float is left to the general path: its digits are orjson's)
         text = record.text
         lead, end = len(text) - len(text.lstrip()), len(text.rstrip())
-        doc_id = doc_id_from(f"{prefix}-{record.key}")
+        key = record.key
+        named = f"{prefix}-{key}"
+        # doc_id_from leaves a valid prefix and a number as they are: no call for the usual key
+        doc_id = named if key.isdigit() and key.isascii() and len(named) <= 128 else doc_id_from(named)
         if lead >= end or doc_id in seen_ids:
             return None
         seen_ids.add(doc_id)
