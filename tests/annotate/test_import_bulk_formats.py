@@ -348,3 +348,32 @@ def test_a_bad_tag_at_the_end_of_a_plain_conll_file_is_refused_at_its_line_with_
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1].startswith("Error: big.conll:1502: tag 'X-' is not a named-entity tag")
     assert workspace_files(workspace.root) == before
+
+
+def test_random_conll_files_are_read_in_bulk_as_line_by_line(tmp_path, monkeypatch):
+    """Files of random tokens (words, punctuation, brackets, clitics, quotes, wide characters),
+    random tags (some not tags at all) and random blank and DOCSTART lines: whenever the bulk reader
+    takes one, it gives the line reader's records."""
+    import random
+
+    chooser = random.Random(11)
+    tokens = ["Alice", "left", "2019", "U.S.", "e-mail", ".", ",", "%", "...", ")", "(", "n't", "'s", "''", "``",
+              '"', "$", "#", "can", "not", "東京", "Émile", "-LRB-", "x1", "3.5"]
+    tags = ["O", "O", "O", "B-PER", "I-PER", "E-PER", "S-ORG", "L-ORG", "U-ORG", "I-ORG", "B-ORG"]
+    monkeypatch.setattr(conll_bulk, "BLOCK_SENTENCES", 3)
+    taken = 0
+    for attempt in range(200):
+        lines = []
+        for _ in range(chooser.randint(1, 8)):
+            lines += [""] * chooser.randint(0, 2) + (["-DOCSTART- -X- O O"] if chooser.random() < 0.2 else [])
+            lines += [f"{chooser.choice(tokens)} {chooser.choice(tags)}" for _ in range(chooser.randint(1, 6))]
+        if chooser.random() < 0.05:
+            lines.append("Bob X-PER")
+        path = tmp_path / f"file{attempt}.conll"
+        path.write_text("\n".join(lines) + "\n" * chooser.randint(0, 2), encoding="utf-8")
+        for lang in ("en", None) if attempt % 10 == 0 else ("en",):  # None: each record's language guessed
+            plain = conll_bulk.read_plain(path, ReadOptions(lang=lang))
+            if plain is not None:
+                taken += 1
+                assert plain == conll.read_lines(path, ReadOptions(lang=lang)), path.read_text("utf-8")
+    assert taken > 150
