@@ -377,3 +377,37 @@ def test_random_conll_files_are_read_in_bulk_as_line_by_line(tmp_path, monkeypat
                 taken += 1
                 assert plain == conll.read_lines(path, ReadOptions(lang=lang)), path.read_text("utf-8")
     assert taken > 150
+
+
+def test_random_task_arrays_are_read_in_bulk_as_task_by_task(tmp_path):
+    """Arrays of random tasks (annotators named in every way, spans, meta, some not plain) in random
+    layouts: whenever the bulk reader takes one, it gives the task reader's records and lines."""
+    import random
+
+    chooser = random.Random(5)
+    annotators = [{"email": "a@example.com"}, {"username": "bob"}, {"id": 4}, 7, "carol", None, {}]
+    results = [span(0, 5, "PERSON", "Alice"), span(6, 10, "GPE"), span(0, 3, "ORG", "Ali"),
+               {"type": "choices", "value": {"choices": ["FACT"]}}]
+    extras = [{}, {"page": 2}, {"origin": "web"}, {"score": 0.5}, {"flag": False}]
+    taken = 0
+    for attempt in range(150):
+        tasks = []
+        for number in range(chooser.randint(1, 6)):
+            task: dict = {"data": {"text": "Alice left.", **chooser.choice(extras)}}
+            if chooser.random() < 0.8:
+                task["id"] = chooser.choice([number, str(number), f"t{number}", ""])
+            task["annotations"] = [
+                {**({"completed_by": who} if (who := chooser.choice(annotators)) is not None else {}),
+                 "result": chooser.sample(results[:3] if chooser.random() < 0.9 else results, chooser.randint(0, 2))}
+                for _ in range(chooser.randint(0, 2))]
+            tasks.append(task)
+        indent = chooser.choice([None, 0, 1, 4, "\t"])
+        separators = chooser.choice([(",", ":"), (", ", ": "), (" ,\n", " : ")]) if indent is None else None
+        text = json.dumps(tasks, indent=indent, separators=separators, ensure_ascii=chooser.random() < 0.5)
+        path = tmp_path / f"tasks{attempt}.json"
+        path.write_text(chooser.choice(["", "\n", " \r\n"]) + text + chooser.choice(["", "\n"]), encoding="utf-8")
+        plain = label_studio_bulk.read_plain(path, ReadOptions())
+        if plain is not None:
+            taken += 1
+            assert plain == label_studio.read_tasks(path, ReadOptions()), path.read_text("utf-8")
+    assert taken > 50
