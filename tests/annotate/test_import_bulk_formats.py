@@ -411,3 +411,26 @@ def test_random_task_arrays_are_read_in_bulk_as_task_by_task(tmp_path):
             taken += 1
             assert plain == label_studio.read_tasks(path, ReadOptions()), path.read_text("utf-8")
     assert taken > 50
+
+
+@pytest.mark.parametrize("fmt", ["label-studio", "conll"])
+def test_plain_records_written_a_chunk_at_a_time_make_the_files_of_the_general_path(tmp_path, monkeypatch, fmt):
+    from tagline.annotate.interop import bulk_records
+
+    source = tmp_path / ("tasks.json" if fmt == "label-studio" else "file.conll")
+    source.write_text(LAYOUTS["mixed"](awkward_tasks()) if fmt == "label-studio" else awkward_conll(2, False),
+                      encoding="utf-8")
+    monkeypatch.setattr(bulk_records, "CHUNK_RECORDS", 2)  # the texts, sentences and answers in several appends
+    taken = []
+    real = bulk_records.import_plain_records
+
+    def watched(*arguments, **options):
+        taken.append(real(*arguments, **options))
+        return taken[-1]
+
+    options = {"fmt": fmt, "annotator": "dave", "split": "train"}
+    monkeypatch.setattr(bulk_records, "import_plain_records", watched)
+    chunked = imported(tmp_path, "chunked", source, monkeypatch, None, "", **options)
+    general = imported(tmp_path, "general", source, monkeypatch, bulk_records, "import_plain_records", **options)
+    assert taken and taken[0] is not None
+    assert chunked == general

@@ -23,6 +23,7 @@ from tagline.corpus.workspace import Workspace
 if TYPE_CHECKING:
     from tagline.corpus.config import Config
 
+CHUNK_RECORDS = 100_000  # records whose lines are made and written at a time: memory does not grow with the file
 _Plain = tuple[list[str], dict[str, int], int]  # each record's document id, events per annotator, duplicate spans
 
 
@@ -112,34 +113,41 @@ def _write(workspace: Workspace, records: list[ForeignRecord], doc_ids: list[str
     from tagline.corpus.texts import texts_file_name
 
     now = utc_now()
+    chunks = range(0, len(records), CHUNK_RECORDS)
     with workspace.transaction() as transaction:
         workspace.documents_dir.mkdir(exist_ok=True)
         texts_name = texts_file_name(workspace, doc_ids[0])
-        progress(0, len(records), "segmenting documents")
-        texts, sentences, registry = _document_lines(records, doc_ids, config, encoding, texts_name, now)
-        progress(0, len(records), "writing sentences")
-        transaction.append_bytes(workspace.documents_dir / texts_name, texts)
-        transaction.append_bytes(workspace.sentences_path, sentences)
-        transaction.append_bytes(workspace.documents_path, registry)
+        offset = 0
+        for first in chunks:
+            progress(first, len(records), "segmenting documents")
+            texts, sentences, registry = _document_lines(records[first:first + CHUNK_RECORDS],
+                                                         doc_ids[first:first + CHUNK_RECORDS], config, encoding,
+                                                         texts_name, now, offset)
+            progress(first, len(records), "writing sentences")
+            transaction.append_bytes(workspace.documents_dir / texts_name, texts)
+            transaction.append_bytes(workspace.sentences_path, sentences)
+            transaction.append_bytes(workspace.documents_path, registry)
+            offset += len(texts)
         progress(len(records), len(records), "writing sentences")
-        events = _events(records, doc_ids, fmt, now)
-        if not events:
+        if not any(record.answers for record in records):
             return
         progress(0, None, "writing answers")
         transaction.checkpoint()  # as write_import: the documents are kept from here on
         workspace.annotations_dir.mkdir(exist_ok=True)
-        for name, lines in sorted(events.items()):
-            transaction.append_bytes(workspace.annotation_path(name), ENCODE_LINES(lines), journal=False)
+        for first in chunks:
+            events = _events(records[first:first + CHUNK_RECORDS], doc_ids[first:first + CHUNK_RECORDS], fmt, now)
+            for name, lines in sorted(events.items()):
+                transaction.append_bytes(workspace.annotation_path(name), ENCODE_LINES(lines), journal=False)
 
 
 def _document_lines(records: list[ForeignRecord], doc_ids: list[str], config: Config, encoding: str, texts_name: str,
-                    now: str) -> tuple[bytes, bytes, bytes]:
-    """The documents' texts, sentence lines and registry lines, as the ingest writes them."""
+                    now: str, offset: int) -> tuple[bytes, bytes, bytes]:
+    """The documents' texts (the first at ``offset`` of the texts file), sentence lines and registry
+    lines, as the ingest writes them."""
     workspace_lang = config.language if config.language != "auto" else None
     texts: list[bytes] = []
     sentences: list[dict[str, Any]] = []
     registry: list[dict[str, Any]] = []
-    offset = 0
     for record, doc_id in zip(records, doc_ids):
         data, sentence, entry = one_sentence_document(doc_id, record.text, record.lang or workspace_lang, record.split,
                                                       record.where, encoding, now, texts_name, offset, record.meta)
