@@ -250,29 +250,31 @@ books B-PRODUCT
 """
 
 
-def awkward_conll(columns: int, crlf: bool) -> str:
+def awkward_conll(columns: int, crlf: bool, tabs: bool = False) -> str:
     text = AWKWARD_CONLL.replace("\n...\n", "\n\n\n")
     if columns > 2:
         text = "\n".join(line if not line or line.startswith("-DOCSTART-") else
                          " ".join([line.split(" ")[0]] + ["X"] * (columns - 2) + [line.split(" ")[1]])
                          for line in text.split("\n"))
+    if tabs:  # then a token may hold a space
+        text = text.replace(" ", "\t").replace("Moreau\t", "Moreau Jr\t").replace("|", "")
     return text.replace("\n", "\r\n") if crlf else text
 
 
-@pytest.mark.parametrize("columns,crlf", [(2, False), (4, True), (3, False)])
+@pytest.mark.parametrize("columns,crlf,tabs", [(2, False, False), (4, True, False), (3, False, True), (2, False, True)])
 @pytest.mark.parametrize("lang", ["en", "ja", None])
 @pytest.mark.parametrize("block", [conll_bulk.BLOCK_SENTENCES, 1, 2])
-def test_a_plain_conll_file_is_read_in_bulk_as_the_line_reader_reads_it(tmp_path, monkeypatch, columns, crlf, lang,
-                                                                        block):
+def test_a_plain_conll_file_is_read_in_bulk_as_the_line_reader_reads_it(tmp_path, monkeypatch, columns, crlf, tabs,
+                                                                        lang, block):
     path = tmp_path / "file.conll"
-    path.write_bytes(awkward_conll(columns, crlf).encode("utf-8"))
+    path.write_bytes(awkward_conll(columns, crlf, tabs).encode("utf-8"))
     monkeypatch.setattr(conll_bulk, "BLOCK_SENTENCES", block)
     options = ReadOptions(lang=lang)
     plain = conll_bulk.read_plain(path, options)
     assert plain is not None
     assert plain == conll.read_lines(path, options)
     assert [record.where for record in plain.records] == [f"{path}:{line}" for line in (3, 12, 27, 36)]
-    if lang == "en":  # the first sentence's text made in bulk, the others' by the general reader's rules
+    if lang == "en" and not tabs:  # the first sentence's text made in bulk, the others' by the general reader's rules
         assert [record.text for record in plain.records] == [
             "Alice Moreau left Paris, France.", "He didn't say (yet), \"\" the” cannot.", "Émile met東京and (Bob)",
             "Acme Corp Globex Ltd spent $5 million% and Ann Lee met Ida Ray in 2019 ##x teachers' books"]
@@ -303,7 +305,9 @@ def test_tags_are_decoded_in_bulk_as_one_by_one():
 
 
 @pytest.mark.parametrize("content", [
-    "Alice\tB-PERSON\nleft\tO\n",  # tabs
+    "Alice\tB-PERSON\nleft O\n",  # a line without the tab of the others
+    "Alice\tB-PERSON\t\n",  # an empty last column
+    "Alice\t\tB-PERSON\n",
     "Alice|NNP|B-PERSON left|VBD|O\n",  # one sentence a line
     "# text = Alice left\nAlice B-PERSON\nleft O\n",  # a comment
     "\ufeffAlice B-PERSON\n",  # a byte order mark
@@ -369,6 +373,8 @@ def test_random_conll_files_are_read_in_bulk_as_line_by_line(tmp_path, monkeypat
             lines += [f"{chooser.choice(tokens)} {chooser.choice(tags)}" for _ in range(chooser.randint(1, 6))]
         if chooser.random() < 0.05:
             lines.append("Bob X-PER")
+        if attempt % 3 == 0:  # columns a tab apart, a token with a space in it
+            lines = [line.replace(" ", "\t").replace("U.S.\t", "New York\t") for line in lines]
         path = tmp_path / f"file{attempt}.conll"
         path.write_text("\n".join(lines) + "\n" * chooser.randint(0, 2), encoding="utf-8")
         for lang in ("en", None) if attempt % 10 == 0 else ("en",):  # None: each record's language guessed

@@ -4,7 +4,8 @@ rebuilt with NumPy over the tokens of a block, rather than a step of Python per 
 same records, line numbers and all, as :func:`tagline.annotate.formats.conll.read` gives.
 
 A file is plain when every token line has the same number of columns (at least two) separated by one
-space, and it holds no tab, ``|`` or comment line (``# text = ...``): ``--columns``, a file that
+tab (in a file with tabs) or one space (and no ``|``, which may make a line a sentence), and it
+holds no comment line (``# text = ...``): ``--columns``, a file that
 is not UTF-8, a tag that is not one, ... make :func:`read_plain` return ``None``, and the general
 reader reads the file and says what is wrong where. A sentence whose tokens need more than a space
 between words and none before closing punctuation (brackets, quotes, clitics, Penn Treebank
@@ -43,9 +44,9 @@ def read_plain(path: Path, options: ReadOptions) -> ReadResult | None:
     if options.columns is not None:
         return None
     try:
-        text = _plain_text(path)
+        text, separator = _plain_text(path)
         records: list[ForeignRecord] = []
-        reading = _Reading(str(path), options.lang)
+        reading = _Reading(str(path), options.lang, separator)
         for block in _blocks(text):
             records += reading.records(block, len(records))
     except _NotPlain:
@@ -55,14 +56,18 @@ def read_plain(path: Path, options: ReadOptions) -> ReadResult | None:
     return ReadResult(records, own_offsets=True)
 
 
-def _plain_text(path: Path) -> str:
-    """The file's text with DOCSTART lines blanked, when it is plain UTF-8 of one layout."""
+def _plain_text(path: Path) -> tuple[str, str]:
+    """The file's text with DOCSTART lines blanked, when it is plain UTF-8 of one layout, and what
+    separates its columns: tabs where the file has one (a column may then hold spaces), else spaces."""
     from tagline.corpus.readers import read_input
 
     data = read_input(path)
     if data[:3] == codecs.BOM_UTF8 or data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or \
-            any(byte in data for byte in (b"\x00", b"\t", b"|")):
+            b"\x00" in data:
         raise _NotPlain
+    separator = "\t" if b"\t" in data else " "
+    if separator == " " and b"|" in data:
+        raise _NotPlain  # may be a sentence a line, as token|POS|tag (never read so from a line with a tab)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -76,21 +81,23 @@ def _plain_text(path: Path) -> str:
         raise _NotPlain
     if "-DOCSTART-" in text:
         text = _DOCSTART.sub("", text)
-    _check_layout(text)
-    return text
+    _check_layout(text, separator)
+    return text, separator
 
 
-def _check_layout(text: str) -> None:
+def _check_layout(text: str, separator: str) -> None:
     """:class:`_NotPlain` unless every line that is not blank has as many columns as the first, at least
-    two, each one space from the next (the spaces of each line counted with NumPy)."""
+    two, each one ``separator`` from the next (the separators of each line counted with NumPy)."""
     import numpy as np
 
     data = text.encode("utf-8")
-    if data.startswith(b" ") or data.endswith(b" ") or any(bad in data for bad in (b"  ", b"\n ", b" \n")):
-        raise _NotPlain  # a line with white space at either end, or an empty column
+    mark = separator.encode("ascii")
+    if data.startswith(mark) or data.endswith(mark) or any(bad in data for bad in (mark * 2, b"\n" + mark,
+                                                                                    mark + b"\n")):
+        raise _NotPlain  # a separator at either end of a line, or an empty column
     array = np.frombuffer(data, dtype=np.uint8)
     breaks = np.flatnonzero(array == ord("\n"))
-    spaces = np.searchsorted(np.flatnonzero(array == ord(" ")), np.append(breaks, len(data)))
+    spaces = np.searchsorted(np.flatnonzero(array == ord(separator)), np.append(breaks, len(data)))
     per_line = np.diff(spaces, prepend=0)  # the spaces of each line
     lengths = np.diff(np.append(breaks, len(data)), prepend=-1) - 1
     written = per_line[lengths > 0]
@@ -116,8 +123,9 @@ def _blocks(text: str) -> Iterator[list[tuple[int, str]]]:
 class _Reading:
     """What the reading of a file keeps from block to block: each token's and each tag's kind, once."""
 
-    def __init__(self, path: str, lang: str | None) -> None:
+    def __init__(self, path: str, lang: str | None, separator: str = " ") -> None:
         self.path = path
+        self.separator = separator
         self.lang = lang
         self.english = lang == "en"
         self.kinds: dict[str, int] = {}
@@ -134,7 +142,8 @@ class _Reading:
         import numpy as np
 
         lengths = np.array([sentence.count("\n") + 1 for _, sentence in block], dtype=np.int64)
-        fields = " ".join(sentence for _, sentence in block).replace("\n", " ").split(" ")
+        separator = self.separator
+        fields = separator.join(sentence for _, sentence in block).replace("\n", separator).split(separator)
         columns = len(fields) // int(lengths.sum())
         tokens, tags = fields[0::columns], fields[columns - 1::columns]
         del fields
