@@ -93,6 +93,16 @@ def parse_columns(spec: str | None) -> Columns:
 
 
 def read(path: Path, options: ReadOptions) -> ReadResult:
+    """The file's sentences as records; a plain file's read in bulk (:mod:`.conll_bulk`)."""
+    from tagline.annotate.formats.conll_bulk import read_plain
+
+    parse_columns(options.columns)  # a bad --columns is refused before the file is read
+    plain = read_plain(path, options)
+    return plain if plain is not None else read_lines(path, options)
+
+
+def read_lines(path: Path, options: ReadOptions) -> ReadResult:
+    """:func:`read` line by line: any CoNLL file, each line's problems said where they are."""
     columns = parse_columns(options.columns)
     text = read_text(path)
     records: list[ForeignRecord] = []

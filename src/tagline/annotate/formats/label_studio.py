@@ -43,7 +43,19 @@ TASK_KEYS = frozenset({"annotations", "completions", "predictions", "id", "meta"
 
 def read(path: Path, options: ReadOptions) -> ReadResult:
     """Tasks from Label Studio's JSON export (a task list, one task, or JSON Lines), or from its
-    JSON-MIN and CSV exports (one flat record per annotation, see :mod:`.label_studio_min`)."""
+    JSON-MIN and CSV exports (one flat record per annotation, see :mod:`.label_studio_min`). A plain
+    task array is read in bulk (:mod:`.label_studio_bulk`)."""
+    if path.suffix.lower() != ".csv":
+        from tagline.annotate.formats.label_studio_bulk import read_plain
+
+        plain = read_plain(path, options)
+        if plain is not None:
+            return plain
+    return read_tasks(path, options)
+
+
+def read_tasks(path: Path, options: ReadOptions) -> ReadResult:
+    """:func:`read` task by task: any Label Studio file, each task's problems said where they are."""
     tasks: list[tuple[str, object]] = []
     encoding = None
     if path.suffix.lower() == ".csv":

@@ -33,6 +33,7 @@ from tagline.corpus.workspace import Workspace
 if TYPE_CHECKING:
     from tagline.corpus.config import Config
 
+CHUNK_RECORDS = 100_000  # records whose lines are made and written at a time: memory does not grow with the file
 _Plain = tuple[list[str], dict[str, int], int]  # each record's document id, events per annotator, duplicate spans
 
 
@@ -72,7 +73,10 @@ def _plain(records: list[ForeignRecord], path: Path, config: Config) -> _Plain |
             return None  # (a float is left to the general path: its digits are orjson's)
         text = record.text
         lead, end = len(text) - len(text.lstrip()), len(text.rstrip())
-        doc_id = doc_id_from(f"{prefix}-{record.key}")
+        key = record.key
+        named = f"{prefix}-{key}"
+        # doc_id_from leaves a valid prefix and a number as they are: no call for the usual key
+        doc_id = named if key.isdigit() and key.isascii() and len(named) <= 128 else doc_id_from(named)
         if lead >= end or doc_id in seen_ids:
             return None
         seen_ids.add(doc_id)
@@ -121,39 +125,46 @@ def _write(workspace: Workspace, records: list[ForeignRecord], doc_ids: list[str
 
     now = utc_now()
     written = Written()
+    chunks = range(0, len(records), CHUNK_RECORDS)
     with workspace.transaction() as transaction:
         workspace.documents_dir.mkdir(exist_ok=True)
         texts_name = texts_file_name(workspace, doc_ids[0])
-        progress(0, len(records), "segmenting documents")
-        texts, sentences, registry = _document_lines(records, doc_ids, config, encoding, texts_name, now)
-        progress(0, len(records), "writing sentences")
-        transaction.append_bytes(workspace.documents_dir / texts_name, texts)
-        at = transaction.append_bytes(workspace.sentences_path, sentences)
-        written.sentences.add(at, sentences, [f"{doc_id}-s0001" for doc_id in doc_ids])
-        transaction.append_bytes(workspace.documents_path, registry)
+        offset = 0
+        for first in chunks:
+            progress(first, len(records), "segmenting documents")
+            chunk_ids = doc_ids[first:first + CHUNK_RECORDS]
+            texts, sentences, registry = _document_lines(records[first:first + CHUNK_RECORDS], chunk_ids, config,
+                                                         encoding, texts_name, now, offset)
+            progress(first, len(records), "writing sentences")
+            transaction.append_bytes(workspace.documents_dir / texts_name, texts)
+            at = transaction.append_bytes(workspace.sentences_path, sentences)
+            written.sentences.add(at, sentences, [f"{doc_id}-s0001" for doc_id in chunk_ids])
+            transaction.append_bytes(workspace.documents_path, registry)
+            offset += len(texts)
         progress(len(records), len(records), "writing sentences")
-        events = _events(records, doc_ids, fmt, now)
-        if not events:
+        if not any(record.answers for record in records):
             return written
         progress(0, None, "writing answers")
         transaction.checkpoint()  # as write_import: the documents are kept from here on
         workspace.annotations_dir.mkdir(exist_ok=True)
-        for name, lines in sorted(events.items()):
-            payload = ENCODE_LINES(lines)
-            at = transaction.append_bytes(workspace.annotation_path(name), payload, journal=False)
-            written.answers[name] = AppendedLines()
-            written.answers[name].add(at, payload, [line.sentence_id for line in lines])
+        for first in chunks:
+            events = _events(records[first:first + CHUNK_RECORDS], doc_ids[first:first + CHUNK_RECORDS], fmt, now)
+            for name, lines in sorted(events.items()):
+                payload = ENCODE_LINES(lines)
+                at = transaction.append_bytes(workspace.annotation_path(name), payload, journal=False)
+                written.answers.setdefault(name, AppendedLines()).add(at, payload,
+                                                                       [line.sentence_id for line in lines])
     return written
 
 
 def _document_lines(records: list[ForeignRecord], doc_ids: list[str], config: Config, encoding: str, texts_name: str,
-                    now: str) -> tuple[bytes, bytes, bytes]:
-    """The documents' texts, sentence lines and registry lines, as the ingest writes them."""
+                    now: str, offset: int) -> tuple[bytes, bytes, bytes]:
+    """The documents' texts (the first at ``offset`` of the texts file), sentence lines and registry
+    lines, as the ingest writes them."""
     workspace_lang = config.language if config.language != "auto" else None
     texts: list[bytes] = []
     sentences: list[SentenceLine] = []
     registry: list[RegistryLine] = []
-    offset = 0
     for record, doc_id in zip(records, doc_ids):
         data, sentence, entry = one_sentence_document(doc_id, record.text, record.lang or workspace_lang, record.split,
                                                       record.where, encoding, now, texts_name, offset, record.meta)

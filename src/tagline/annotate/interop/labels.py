@@ -124,6 +124,7 @@ def map_labels(records: list[ForeignRecord], mapper: LabelMapper, config: Config
     dropped = 0
     # Entity labels this file maps to a configured label: a look-up per span instead of a call.
     resolved: dict[str, str] = {}
+    configured_tasks = config.tasks  # a property that makes its tuple anew: once, not once per answer
     for record in records:
         kept = []
         for answer in record.answers:
@@ -133,7 +134,7 @@ def map_labels(records: list[ForeignRecord], mapper: LabelMapper, config: Config
                 destination, answer_target = answer.task, answer.target
             else:
                 destination, answer_target = task, target
-            if destination not in config.tasks:
+            if destination not in configured_tasks:
                 missing_tasks.setdefault(destination, answer.where)
                 continue
             if destination == "stance":

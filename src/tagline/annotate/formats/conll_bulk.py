@@ -1,0 +1,262 @@
+"""CoNLL files read in bulk, when they are plain: the text cut into sentences at blank lines and into
+columns by ``str.split`` a block of sentences at a time, the tags decoded and the English text
+rebuilt with NumPy over the tokens of a block, rather than a step of Python per token line; the
+same records, line numbers and all, as :func:`tagline.annotate.formats.conll.read` gives.
+
+A file is plain when every token line has the same number of columns (at least two) separated by one
+tab (in a file with tabs) or one space (and no ``|``, which may make a line a sentence), and it
+holds no comment line (``# text = ...``): ``--columns``, a file that
+is not UTF-8, a tag that is not one, ... make :func:`read_plain` return ``None``, and the general
+reader reads the file and says what is wrong where. A sentence whose tokens need more than a space
+between words and none before closing punctuation (brackets, quotes, clitics, Penn Treebank
+forms, wide characters, any language but English) has its text made by
+:func:`~tagline.annotate.formats.tokens.join_tokens`, as the general reader makes it."""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from operator import add
+from pathlib import Path
+from typing import Any
+
+from tagline.annotate.formats.common import ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult
+from tagline.annotate.formats.tokens import _NO_SPACE_AFTER, _NO_SPACE_BEFORE, _PTB_FORMS, parse_tag
+
+BLOCK_SENTENCES = 20_000  # sentences split and decoded at a time: memory does not grow with the file
+# A line the general reader may take for a comment (every line it does, and more).
+_COMMENT = re.compile(r"^#\s*[A-Za-z_][\w .-]*?\s*=", re.MULTILINE)
+# A line the general reader skips as the start of a document, blanked (a blank line ends a sentence too).
+_DOCSTART = re.compile(r"^-DOCSTART-(?:[^\S\n][^\n]*)?$", re.MULTILINE)
+_SENTENCE = re.compile(r"[^\n]+(?:\n[^\n]+)*")  # lines without a blank one between them
+_WORD, _CLOSING, _OTHER = 0, 1, 2  # what a token is for the spacing of English text
+# Words whose spacing the general reader decides otherwise: the second halves of split words (can not).
+_SECOND_HALVES = frozenset({"not", "na", "ta"})
+
+
+class _NotPlain(Exception):
+    """The file is left to the general reader."""
+
+
+def read_plain(path: Path, options: ReadOptions) -> ReadResult | None:
+    """The records of a plain CoNLL file (see the module's docstring), or ``None``."""
+    if options.columns is not None:
+        return None
+    try:
+        text, separator = _plain_text(path)
+        records: list[ForeignRecord] = []
+        reading = _Reading(str(path), options.lang, separator)
+        for block in _blocks(text):
+            records += reading.records(block, len(records))
+    except _NotPlain:
+        return None
+    if not records:
+        return None
+    return ReadResult(records, own_offsets=True)
+
+
+def _plain_text(path: Path) -> tuple[str, str]:
+    """The file's text with DOCSTART lines blanked, when it is plain UTF-8 of one layout, and what
+    separates its columns: tabs where the file has one (a column may then hold spaces), else spaces."""
+    from tagline.corpus.readers import read_input
+
+    data = read_input(path)
+    if data[:3] == codecs.BOM_UTF8 or data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or \
+            b"\x00" in data:
+        raise _NotPlain
+    separator = "\t" if b"\t" in data else " "
+    if separator == " " and b"|" in data:
+        raise _NotPlain  # may be a sentence a line, as token|POS|tag (never read so from a line with a tab)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _NotPlain from None
+    del data
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")  # the general reader takes a line's last \r off
+        if "\r" in text:
+            raise _NotPlain
+    if _COMMENT.search(text):
+        raise _NotPlain
+    if "-DOCSTART-" in text:
+        text = _DOCSTART.sub("", text)
+    _check_layout(text, separator)
+    return text, separator
+
+
+def _check_layout(text: str, separator: str) -> None:
+    """:class:`_NotPlain` unless every line that is not blank has as many columns as the first, at least
+    two, each one ``separator`` from the next (the separators of each line counted with NumPy)."""
+    import numpy as np
+
+    data = text.encode("utf-8")
+    mark = separator.encode("ascii")
+    if data.startswith(mark) or data.endswith(mark) or any(bad in data for bad in (mark * 2, b"\n" + mark,
+                                                                                    mark + b"\n")):
+        raise _NotPlain  # a separator at either end of a line, or an empty column
+    array = np.frombuffer(data, dtype=np.uint8)
+    breaks = np.flatnonzero(array == ord("\n"))
+    spaces = np.searchsorted(np.flatnonzero(array == ord(separator)), np.append(breaks, len(data)))
+    per_line = np.diff(spaces, prepend=0)  # the spaces of each line
+    lengths = np.diff(np.append(breaks, len(data)), prepend=-1) - 1
+    written = per_line[lengths > 0]
+    if not len(written) or written[0] < 1 or np.any(written != written[0]):
+        raise _NotPlain
+
+
+def _blocks(text: str) -> Iterator[list[tuple[int, str]]]:
+    """The sentences of ``text`` with the line each starts on, :data:`BLOCK_SENTENCES` at a time."""
+    block: list[tuple[int, str]] = []
+    line, counted_to = 1, 0
+    for match in _SENTENCE.finditer(text):
+        line += text.count("\n", counted_to, match.start())
+        counted_to = match.start()
+        block.append((line, match.group()))
+        if len(block) == BLOCK_SENTENCES:
+            yield block
+            block = []
+    if block:
+        yield block
+
+
+class _Reading:
+    """What the reading of a file keeps from block to block: each token's and each tag's kind, once."""
+
+    def __init__(self, path: str, lang: str | None, separator: str = " ") -> None:
+        self.path = path
+        self.separator = separator
+        self.lang = lang
+        self.english = lang == "en"
+        self.kinds: dict[str, int] = {}
+        self.tags: dict[str, int] = {"O": 0}  # a tag's number in the lists below
+        self.parsed: list[tuple[str, str] | None] = [None]
+        self.labels: list[str] = [""]
+        self.label_numbers: dict[str, int] = {}
+        self.tag_label = [-1]  # the label's number, -1 for O
+        self.tag_begins = [False]  # B, S, U: a span begins here
+        self.tag_ends = [False]  # E, L, S, U: a span ends here
+
+    def records(self, block: list[tuple[int, str]], before: int) -> list[ForeignRecord]:
+        """The records of a block of sentences, the first numbered ``before + 1``."""
+        import numpy as np
+
+        lengths = np.array([sentence.count("\n") + 1 for _, sentence in block], dtype=np.int64)
+        separator = self.separator
+        fields = separator.join(sentence for _, sentence in block).replace("\n", separator).split(separator)
+        columns = len(fields) // int(lengths.sum())
+        tokens, tags = fields[0::columns], fields[columns - 1::columns]
+        del fields
+        self._learn(tokens, tags)
+        count = len(tokens)
+        ends = np.cumsum(lengths)
+        first = np.zeros(count, dtype=bool)
+        first[ends - lengths] = True
+        last = np.zeros(count, dtype=bool)
+        last[ends - 1] = True
+        kinds = np.fromiter(map(self.kinds.__getitem__, tokens), dtype=np.int8, count=count)
+        sizes = np.fromiter(map(len, tokens), dtype=np.int64, count=count)
+        space = ~first & (kinds != _CLOSING)
+        widths = sizes + space
+        stops = np.cumsum(widths)
+        sentence_of = np.repeat(np.arange(len(block)), lengths)
+        starts = stops - sizes - (stops - widths)[first][sentence_of]  # each token's offset in its sentence
+        # Sentence texts: each token after its separator ("\n" before a sentence's first), split at "\n".
+        separators = np.array(["", " ", "\n"], dtype=object)[space + 2 * first].tolist()
+        texts = "".join(map(add, separators, tokens)).split("\n")[1:]
+        other = self._others(kinds, first, ends, lengths)
+        spans = self._spans(tags, first, last, starts, sizes, sentence_of)
+        return self._made(block, before, texts, spans, other, tokens, tags, ends - lengths, lengths)
+
+    def _learn(self, tokens: list[str], tags: list[str]) -> None:
+        """The kind of each token and the parts of each tag not seen before; :class:`_NotPlain` for a
+        tag that is not one (the general reader says so)."""
+        for token in set(tokens).difference(self.kinds):
+            self.kinds[token] = _kind(token)
+        for tag in set(tags).difference(self.tags):
+            try:
+                parsed = parse_tag(tag)
+            except ValueError:
+                raise _NotPlain from None
+            assert parsed is not None  # only O is None, and O is known
+            prefix, label = parsed
+            self.tags[tag] = len(self.parsed)
+            self.parsed.append(parsed)
+            self.tag_label.append(self.label_numbers.setdefault(label, len(self.labels)))
+            if self.tag_label[-1] == len(self.labels):
+                self.labels.append(label)
+            self.tag_begins.append(prefix in "BSU")
+            self.tag_ends.append(prefix in "ELSU")
+
+    def _others(self, kinds: Any, first: Any, ends: Any, lengths: Any) -> Any:
+        """Whether each sentence's text is made the general reader's way."""
+        import numpy as np
+
+        if not self.english:
+            return np.ones(len(lengths), dtype=bool)
+        return np.add.reduceat((kinds == _OTHER).astype(np.int64), ends - lengths) > 0
+
+    def _spans(self, tags: list[str], first: Any, last: Any, starts: Any, sizes: Any,
+               sentence_of: Any) -> tuple[list[int], list[int], list[int], list[int]]:
+        """Every span of the block as :func:`~tagline.annotate.formats.tokens.decode_tags` reads the
+        tags (a span begins at B, S or U, at a first token, after O or a span's end, or where the
+        label changes; it ends at E, L, S or U, at a sentence's last token, or before the next span or
+        O): each one's sentence, start and end offsets and label number."""
+        import numpy as np
+
+        count = len(tags)
+        codes = np.fromiter(map(self.tags.__getitem__, tags), dtype=np.int64, count=count)
+        label = np.array(self.tag_label)[codes]
+        begins, closes = np.array(self.tag_begins)[codes], np.array(self.tag_ends)[codes]
+        inside = label >= 0
+        open_before = np.zeros(count, dtype=bool)
+        open_before[1:] = inside[:-1] & ~closes[:-1] & (label[1:] == label[:-1])
+        start = inside & (begins | first | ~open_before)
+        after = np.ones(count, dtype=bool)  # whether the next token cannot go on with a span
+        after[:-1] = start[1:] | ~inside[1:]
+        end = inside & (closes | last | after)
+        first_tokens, last_tokens = np.flatnonzero(start), np.flatnonzero(end)
+        assert len(first_tokens) == len(last_tokens)  # every token inside a span is in one, which ends once
+        return (sentence_of[first_tokens].tolist(), starts[first_tokens].tolist(),
+                (starts[last_tokens] + sizes[last_tokens]).tolist(), label[first_tokens].tolist())
+
+    def _made(self, block: list[tuple[int, str]], before: int, texts: list[str],
+              spans: tuple[list[int], list[int], list[int], list[int]], other: Any, tokens: list[str],
+              tags: list[str], firsts: Any, lengths: Any) -> list[ForeignRecord]:
+        from tagline.annotate.formats.conll import _Sentence
+
+        span_sentences, span_starts, span_ends, span_labels = spans
+        labels = self.labels
+        records = []
+        at = 0
+        for index, ((line, _), text) in enumerate(zip(block, texts)):
+            where = f"{self.path}:{line}"
+            taken = at
+            while at < len(span_sentences) and span_sentences[at] == index:
+                at += 1
+            if other[index]:
+                sentence = _Sentence()
+                low, high = int(firsts[index]), int(firsts[index] + lengths[index])
+                sentence.tokens = tokens[low:high]
+                sentence.tags = [self.parsed[self.tags[tag]] for tag in tags[low:high]]
+                sentence.lines = [line]
+                records.append(sentence.record(Path(self.path), before + index + 1, self.lang))
+                continue
+            found = [ForeignSpan(start, end, labels[label], text[start:end]) for start, end, label in
+                     zip(span_starts[taken:at], span_ends[taken:at], span_labels[taken:at])]
+            records.append(ForeignRecord(text=text, where=where, key=str(before + index + 1),
+                                         answers=[ForeignAnswer("spans", where, spans=found)]))
+        return records
+
+
+def _kind(token: str) -> int:
+    """Whether an English token is a word spaced from its neighbours, closing punctuation (no space
+    before it), or another (its sentence is joined by the general reader's rules)."""
+    if token.isalnum() and token.isascii():
+        return _OTHER if token.lower() in _SECOND_HALVES else _WORD  # the usual word, told at once
+    if token in _NO_SPACE_BEFORE and token.isascii() and token not in _PTB_FORMS:
+        return _CLOSING
+    if not token.isascii() or token in _NO_SPACE_AFTER or token in _PTB_FORMS or \
+            any(mark in token for mark in "'\"`") or token.lower() in _SECOND_HALVES:
+        return _OTHER
+    return _WORD

@@ -1,0 +1,442 @@
+"""The bulk readers of Label Studio task arrays and CoNLL files: the records, line numbers and
+workspace files of the record-by-record readers, the general reader for whatever is not plain, and
+bad records refused where they are with nothing written."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from test_import_bulk import workspace_files
+
+from tagline.annotate.formats import conll, conll_bulk, label_studio, label_studio_bulk
+from tagline.annotate.formats.common import ReadOptions
+from tagline.annotate.interop import import_file
+from tagline.corpus.workspace import init_workspace
+
+from conftest import interop_cli as cli
+
+
+@pytest.fixture(autouse=True)
+def _no_fsync(monkeypatch):
+    monkeypatch.setattr(os, "fsync", lambda fd: None)
+
+
+def span(start: int, end: int, label: str, text: str | None = None) -> dict:
+    value: dict = {"start": start, "end": end, "labels": [label]}
+    if text is not None:
+        value["text"] = text
+    return {"id": "r", "from_name": "label", "to_name": "text", "type": "labels", "value": value, "origin": "manual"}
+
+
+def awkward_tasks() -> list[dict]:
+    """Tasks that are plain, but each in its own awkward way."""
+    two_labels = span(2, 14, "PERSON", "Alice Moreau")
+    two_labels["value"]["labels"].append("ORG")
+    return [
+        {"id": 7, "data": {"text": "  Alice Moreau went to Paris.  ", "n": 1, "flag": True, "deep": {"x": [1]}},
+         "annotations": [
+             {"id": 11, "completed_by": {"email": "alice@example.com"}, "lead_time": 3.5,
+              "result": [span(23, 28, "GPE", "Paris"), two_labels, span(23, 28, "GPE", "Paris")]},
+             {"completed_by": 3, "result": []}],
+         "predictions": [], "meta": {"any": [[{"thing": None}]]}, "created_at": "2024-01-01T00:00:00Z"},
+        {"data": {"text": 'Émile 😀 met Bob, "quoted" \\ back\u2028slash\ttab.'},  # no id: numbered
+         "annotations": [{"completed_by": {"username": "bob"}, "result": [span(12, 15, "PERSON")]}]},
+        {"id": "", "data": {"text": "No annotations at all."}, "annotations": None},
+        {"id": "t/4", "data": {"text": "Carol wrote this."},
+         "annotations": [{"completed_by": "carol", "ground_truth": True, "result": [span(0, 5, "PERSON", "Carol")]},
+                         {"completed_by": {"id": 9}, "result": None}]},
+        {"id": 5, "data": {"text": "Nobody says who."}, "annotations": [{"result": [span(0, 6, "PERSON")]}]},
+    ]
+
+
+LAYOUTS = {
+    "indented": lambda tasks: json.dumps(tasks, indent=2, ensure_ascii=False),
+    "one line": lambda tasks: json.dumps(tasks),  # every task on line 1: told apart by their numbers
+    "crlf": lambda tasks: "\r\n\r\n " + json.dumps(tasks, indent=1).replace("\n", "\r\n") + "\r\n",
+    "mixed": lambda tasks: "[" + ",\n\n".join(json.dumps(task, ensure_ascii=False) for task in tasks[:3]) + ", " +
+                           " , ".join(json.dumps(task) for task in tasks[3:]) + "\n]\n",
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("options", [ReadOptions(), ReadOptions(predictions=True, split="test", lang="en")])
+def test_a_plain_task_array_is_read_in_bulk_as_the_task_reader_reads_it(tmp_path, layout, options):
+    path = tmp_path / "tasks.json"
+    path.write_bytes(LAYOUTS[layout](awkward_tasks()).encode("utf-8"))
+    plain = label_studio_bulk.read_plain(path, options)
+    assert plain is not None
+    assert plain == label_studio.read_tasks(path, options)
+    assert label_studio.read(path, options) == plain
+    wheres = [record.where for record in plain.records]
+    if layout == "one line":
+        assert wheres == [f"{path}:1"] + [f"{path}:1 (record {number})" for number in range(2, 6)]
+    if layout == "mixed":
+        assert wheres == [f"{path}:1", f"{path}:3", f"{path}:5", f"{path}:5 (record 4)", f"{path}:5 (record 5)"]
+
+
+def test_a_text_field_named_on_the_command_line_is_read_in_bulk(tmp_path):
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps([{"id": 1, "data": {"body": "Alice left.", "text": "not this"},
+                                 "annotations": [{"completed_by": 1, "result": [span(0, 5, "PERSON")]}]}]),
+                    encoding="utf-8")
+    options = ReadOptions(text_field="body")
+    plain = label_studio_bulk.read_plain(path, options)
+    assert plain is not None and plain == label_studio.read_tasks(path, options)
+    assert plain.records[0].text == "Alice left." and plain.records[0].meta == {"text": "not this"}
+
+
+NOT_PLAIN = {
+    "a choice": {"type": "choices", "value": {"choices": ["FACT"]}},
+    "another result type": {"type": "textarea", "value": {"text": ["a note"]}},
+    "labels as a string": {"type": "labels", "value": {"start": 0, "end": 5, "labels": "PERSON"}},
+    "no label": {"type": "labels", "value": {"start": 0, "end": 5, "labels": []}},
+    "a float offset": {"type": "labels", "value": {"start": 0.0, "end": 5, "labels": ["PERSON"]}},
+    "a boolean offset": {"type": "labels", "value": {"start": False, "end": 5, "labels": ["PERSON"]}},
+    "a covered text that is a number": {"type": "labels", "value": {"start": 0, "end": 5, "text": 5,
+                                                                    "labels": ["PERSON"]}},
+}
+
+
+@pytest.mark.parametrize("what", sorted(NOT_PLAIN))
+def test_a_result_that_is_not_a_span_leaves_the_file_to_the_task_reader(tmp_path, what):
+    path = tmp_path / "tasks.json"
+    tasks = [{"id": 1, "data": {"text": "Alice left."},
+              "annotations": [{"completed_by": 1, "result": [span(0, 5, "PERSON"), NOT_PLAIN[what]]}]}]
+    path.write_text(json.dumps(tasks), encoding="utf-8")
+    assert label_studio_bulk.read_plain(path, ReadOptions()) is None
+
+
+def plain_task(**changes) -> dict:
+    task: dict = {"id": 1, "data": {"text": "Alice left."},
+                  "annotations": [{"completed_by": 1, "result": [span(0, 5, "PERSON")]}]}
+    task.update(changes)
+    return task
+
+
+DEEP: list = []
+for _ in range(70):
+    DEEP = [DEEP]
+
+
+@pytest.mark.parametrize("content", [
+    b"\xef\xbb\xbf" + json.dumps([plain_task()]).encode(),  # a byte order mark
+    json.dumps(plain_task()).encode(),  # one task, not an array
+    json.dumps(plain_task()).encode() + b"\n" + json.dumps(plain_task(id=2)).encode(),  # JSON Lines
+    json.dumps([plain_task()]).encode() + b" trailing",  # text after the array
+    json.dumps([plain_task()]).encode().replace(b"Alice", b"Al\xe9ce"),  # not UTF-8
+    json.dumps([plain_task()]).encode() + b"\x00",  # a NUL byte
+    json.dumps([plain_task()]).encode().replace(b"Alice", b"Al\\ud83dce"),  # a lone surrogate
+    b"[]",  # no task
+    json.dumps([plain_task(), 3]).encode(),  # a task that is not an object
+    json.dumps([plain_task(), plain_task(predictions=[{"result": []}])]).encode(),
+    json.dumps([plain_task(completions=[])]).encode(),
+    json.dumps([plain_task(data={"text": "Alice left.", "sentence_id": "d-s0001"})]).encode(),
+    json.dumps([plain_task(data={"text": "Alice left.", "tagline_annotator": "ann"})]).encode(),
+    json.dumps([plain_task(data={"text": "   "})]).encode(),  # no text
+    json.dumps([plain_task(data={"body": "Alice left."})]).encode(),  # the text in another field
+    json.dumps([plain_task(annotations=[{"completed_by": 1, "was_cancelled": True, "result": []}])]).encode(),
+    json.dumps([plain_task(annotations=[{"completed_by": 1, "result": [], "tagline_tasks": ["entities"]}])]).encode(),
+    json.dumps([plain_task(annotations=[{"completed_by": 1, "result": []}])]).encode(),  # no span in the file
+    json.dumps([plain_task(id=True)]).encode(),
+    json.dumps([plain_task(data={"text": "Alice left.", "deep": DEEP})]).encode(),  # nested past the limit
+])
+def test_what_is_not_a_plain_task_array_is_left_to_the_task_reader(tmp_path, content):
+    path = tmp_path / "tasks.json"
+    path.write_bytes(content)
+    assert label_studio_bulk.read_plain(path, ReadOptions()) is None
+
+
+def imported(tmp_path: Path, name: str, source: Path, monkeypatch, module, reader: str, **options) -> tuple[dict, dict]:
+    """The summary and the workspace files of importing ``source`` into a new workspace, with the
+    bulk reader ``module.reader`` or (``module`` None) without it."""
+    workspace = init_workspace(tmp_path / name, language="en")
+    with monkeypatch.context() as patch:
+        if module is not None:
+            patch.setattr(module, reader, lambda *arguments: None)
+        summary = import_file(workspace, source, **options)
+    return summary, workspace_files(workspace.root)
+
+
+@pytest.mark.parametrize("options", [{"annotator": "dave"}, {"annotator": "dave", "split": "validation", "lang": "ja"}])
+def test_a_label_studio_import_in_bulk_writes_the_files_of_the_task_reader(tmp_path, monkeypatch, options):
+    source = tmp_path / "tasks.json"
+    source.write_text(LAYOUTS["mixed"](awkward_tasks()), encoding="utf-8")
+    label_map = tmp_path / "map.json"
+    label_map.write_text('{"ORG": ""}', encoding="utf-8")
+    options = {"fmt": "label-studio", "label_map": label_map, **options}
+    fast = imported(tmp_path, "fast", source, monkeypatch, None, "", **options)
+    general = imported(tmp_path, "general", source, monkeypatch, label_studio_bulk, "read_plain", **options)
+    assert fast == general
+    summary, files = fast
+    assert summary["events"] == {"alice_example.com": 1, "bob": 1, "carol": 1, "dave": 1, "user3": 1, "user9": 1}
+    assert '"source":"' + str(source) + ':5 (record 4)"' in files["documents.jsonl"]
+
+
+def test_a_bad_span_in_a_plain_task_array_is_refused_at_its_line_with_nothing_written(tmp_path, monkeypatch):
+    workspace = init_workspace(tmp_path / "ws", language="en")
+    monkeypatch.chdir(tmp_path)
+    tasks = [plain_task(id=number) for number in range(1, 300)]
+    tasks.append(plain_task(id=300, annotations=[{"completed_by": 1, "result": [span(0, 40, "PERSON")]}]))
+    Path("tasks.json").write_text(json.dumps(tasks, indent=2), encoding="utf-8")
+    before = workspace_files(workspace.root)
+    result = CliRunner().invoke(cli, ["import", "tasks.json", "--format", "label-studio", "-w", str(workspace.root)])
+    assert result.exit_code == 2
+    line = max(number for number, text in enumerate(json.dumps(tasks, indent=2).split("\n"), 1) if text == "  {")
+    assert result.output.strip().splitlines()[-1].startswith(f"Error: tasks.json:{line} annotation 1: span 0:40")
+    assert workspace_files(workspace.root) == before
+
+
+AWKWARD_CONLL = """-DOCSTART- -X- O O
+
+Alice B-PERSON
+Moreau I-PERSON
+left O
+Paris B-GPE
+, O
+France B-GPE
+. O
+
+
+He O
+did O
+n't O
+say O
+( O
+yet O
+) O
+, O
+"" O
+the B-ORG
+'' O
+can O
+not I-ORG
+. O
+-DOCSTART- -X- O O
+Émile B-PERSON
+met O
+東京 B-GPE
+and O
+-LRB- O
+Bob S-PERSON
+-RRB- O
+...
+Acme I-ORG
+Corp I-ORG
+Globex I-ORG
+Ltd E-ORG
+spent O
+$ B-MONEY
+5 I-MONEY
+million I-MONEY
+% O
+and O
+Ann U-PERSON
+Lee U-PERSON
+met B-PERSON
+Ida I-GPE
+Ray I-GPE
+in L-GPE
+2019 I-DATE
+# O
+#x O
+teachers O
+' O
+books B-PRODUCT
+
+"""
+
+
+def awkward_conll(columns: int, crlf: bool, tabs: bool = False) -> str:
+    text = AWKWARD_CONLL.replace("\n...\n", "\n\n\n")
+    if columns > 2:
+        text = "\n".join(line if not line or line.startswith("-DOCSTART-") else
+                         " ".join([line.split(" ")[0]] + ["X"] * (columns - 2) + [line.split(" ")[1]])
+                         for line in text.split("\n"))
+    if tabs:  # then a token may hold a space
+        text = text.replace(" ", "\t").replace("Moreau\t", "Moreau Jr\t").replace("|", "")
+    return text.replace("\n", "\r\n") if crlf else text
+
+
+@pytest.mark.parametrize("columns,crlf,tabs", [(2, False, False), (4, True, False), (3, False, True), (2, False, True)])
+@pytest.mark.parametrize("lang", ["en", "ja", None])
+@pytest.mark.parametrize("block", [conll_bulk.BLOCK_SENTENCES, 1, 2])
+def test_a_plain_conll_file_is_read_in_bulk_as_the_line_reader_reads_it(tmp_path, monkeypatch, columns, crlf, tabs,
+                                                                        lang, block):
+    path = tmp_path / "file.conll"
+    path.write_bytes(awkward_conll(columns, crlf, tabs).encode("utf-8"))
+    monkeypatch.setattr(conll_bulk, "BLOCK_SENTENCES", block)
+    options = ReadOptions(lang=lang)
+    plain = conll_bulk.read_plain(path, options)
+    assert plain is not None
+    assert plain == conll.read_lines(path, options)
+    assert [record.where for record in plain.records] == [f"{path}:{line}" for line in (3, 12, 27, 36)]
+    if lang == "en" and not tabs:  # the first sentence's text made in bulk, the others' by the general reader's rules
+        assert [record.text for record in plain.records] == [
+            "Alice Moreau left Paris, France.", "He didn't say (yet), \"\" the” cannot.", "Émile met東京and (Bob)",
+            "Acme Corp Globex Ltd spent $5 million% and Ann Lee met Ida Ray in 2019 ##x teachers' books"]
+
+
+def test_tags_are_decoded_in_bulk_as_one_by_one():
+    """Every sequence of a few tags, in sentences of one to four tokens."""
+    import itertools
+
+    from tagline.annotate.formats.tokens import decode_tags, parse_tag
+
+    tags = ["O", "B-A", "I-A", "E-A", "S-A", "L-B", "U-B", "I-B"]
+    sentences = [list(sequence) for size in (1, 2, 3, 4) for sequence in itertools.product(tags, repeat=size)]
+    lines = []
+    for number, sentence in enumerate(sentences):
+        lines += [f"w{number}x{index} {tag}" for index, tag in enumerate(sentence)] + [""]
+    reading = conll_bulk._Reading("file.conll", "en")
+    block = []
+    for number, sentence in enumerate(sentences):
+        block.append((number, "\n".join(f"w{number}x{index} {tag}" for index, tag in enumerate(sentence))))
+    records = reading.records(block, 0)
+    for sentence, record in zip(sentences, records):
+        words = record.text.split(" ")
+        starts = [sum(len(word) + 1 for word in words[:index]) for index in range(len(words) + 1)]
+        expected = [(starts[first], starts[stop] - 1, label) for first, stop, label in
+                    decode_tags([parse_tag(tag) for tag in sentence])]
+        assert [(span.start, span.end, span.label) for span in record.answers[0].spans] == expected, sentence
+
+
+@pytest.mark.parametrize("content", [
+    "Alice\tB-PERSON\nleft O\n",  # a line without the tab of the others
+    "Alice\tB-PERSON\t\n",  # an empty last column
+    "Alice\t\tB-PERSON\n",
+    "Alice|NNP|B-PERSON left|VBD|O\n",  # one sentence a line
+    "# text = Alice left\nAlice B-PERSON\nleft O\n",  # a comment
+    "\ufeffAlice B-PERSON\n",  # a byte order mark
+    "Alice B-PERSON\nleft X O\n",  # columns that vary
+    "Alice B-PERSON\nleft  O\n",  # an empty column
+    " Alice B-PERSON\n",  # white space at the start of a line
+    "Alice B-PERSON \n",
+    "Alice B-PERSON\n \nleft O\n",  # a line of white space
+    "Alice PERSON\n",  # not a tag
+    "Alice\nleft\n",  # one column
+    "\n\n-DOCSTART- -X- O O\n\n",  # no token
+    "Alice B-PERSON\r\rleft O\n",
+])
+def test_what_is_not_a_plain_conll_file_is_left_to_the_line_reader(tmp_path, content):
+    path = tmp_path / "file.conll"
+    path.write_text(content, encoding="utf-8", newline="")
+    assert conll_bulk.read_plain(path, ReadOptions(lang="en")) is None
+    assert conll_bulk.read_plain(tmp_path / "file.conll", ReadOptions(lang="en", columns="token,tag")) is None
+
+
+@pytest.mark.parametrize("options", [{}, {"split": "test", "lang": "ja"}])
+def test_a_conll_import_in_bulk_writes_the_files_of_the_line_reader(tmp_path, monkeypatch, options):
+    source = tmp_path / "file.conll"
+    source.write_text(awkward_conll(2, False), encoding="utf-8")
+    label_map = tmp_path / "map.json"
+    label_map.write_text('{"A": "", "B": "PERSON"}', encoding="utf-8")
+    options = {"fmt": "conll", "annotator": "carol", **options}
+    fast = imported(tmp_path, "fast", source, monkeypatch, None, "", **options)
+    general = imported(tmp_path, "general", source, monkeypatch, conll_bulk, "read_plain", **options)
+    assert fast == general
+    assert fast[0]["events"] == {"carol": 4}
+
+
+def test_a_bad_tag_at_the_end_of_a_plain_conll_file_is_refused_at_its_line_with_nothing_written(tmp_path,
+                                                                                               monkeypatch):
+    workspace = init_workspace(tmp_path / "ws", language="en")
+    monkeypatch.chdir(tmp_path)
+    Path("big.conll").write_text("Alice B-PERSON\nleft O\n\n" * 500 + "Bob B-PERSON\nleft X-\n", encoding="utf-8")
+    before = workspace_files(workspace.root)
+    result = CliRunner().invoke(cli, ["import", "big.conll", "--format", "conll", "-a", "alice",
+                                      "-w", str(workspace.root)])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1].startswith("Error: big.conll:1502: tag 'X-' is not a named-entity tag")
+    assert workspace_files(workspace.root) == before
+
+
+def test_random_conll_files_are_read_in_bulk_as_line_by_line(tmp_path, monkeypatch):
+    """Files of random tokens (words, punctuation, brackets, clitics, quotes, wide characters),
+    random tags (some not tags at all) and random blank and DOCSTART lines: whenever the bulk reader
+    takes one, it gives the line reader's records."""
+    import random
+
+    chooser = random.Random(11)
+    tokens = ["Alice", "left", "2019", "U.S.", "e-mail", ".", ",", "%", "...", ")", "(", "n't", "'s", "''", "``",
+              '"', "$", "#", "can", "not", "東京", "Émile", "-LRB-", "x1", "3.5"]
+    tags = ["O", "O", "O", "B-PER", "I-PER", "E-PER", "S-ORG", "L-ORG", "U-ORG", "I-ORG", "B-ORG"]
+    monkeypatch.setattr(conll_bulk, "BLOCK_SENTENCES", 3)
+    taken = 0
+    for attempt in range(200):
+        lines = []
+        for _ in range(chooser.randint(1, 8)):
+            lines += [""] * chooser.randint(0, 2) + (["-DOCSTART- -X- O O"] if chooser.random() < 0.2 else [])
+            lines += [f"{chooser.choice(tokens)} {chooser.choice(tags)}" for _ in range(chooser.randint(1, 6))]
+        if chooser.random() < 0.05:
+            lines.append("Bob X-PER")
+        if attempt % 3 == 0:  # columns a tab apart, a token with a space in it
+            lines = [line.replace(" ", "\t").replace("U.S.\t", "New York\t") for line in lines]
+        path = tmp_path / f"file{attempt}.conll"
+        path.write_text("\n".join(lines) + "\n" * chooser.randint(0, 2), encoding="utf-8")
+        for lang in ("en", None) if attempt % 10 == 0 else ("en",):  # None: each record's language guessed
+            plain = conll_bulk.read_plain(path, ReadOptions(lang=lang))
+            if plain is not None:
+                taken += 1
+                assert plain == conll.read_lines(path, ReadOptions(lang=lang)), path.read_text("utf-8")
+    assert taken > 150
+
+
+def test_random_task_arrays_are_read_in_bulk_as_task_by_task(tmp_path):
+    """Arrays of random tasks (annotators named in every way, spans, meta, some not plain) in random
+    layouts: whenever the bulk reader takes one, it gives the task reader's records and lines."""
+    import random
+
+    chooser = random.Random(5)
+    annotators = [{"email": "a@example.com"}, {"username": "bob"}, {"id": 4}, 7, "carol", None, {}]
+    results = [span(0, 5, "PERSON", "Alice"), span(6, 10, "GPE"), span(0, 3, "ORG", "Ali"),
+               {"type": "choices", "value": {"choices": ["FACT"]}}]
+    extras = [{}, {"page": 2}, {"origin": "web"}, {"score": 0.5}, {"flag": False}]
+    taken = 0
+    for attempt in range(150):
+        tasks = []
+        for number in range(chooser.randint(1, 6)):
+            task: dict = {"data": {"text": "Alice left.", **chooser.choice(extras)}}
+            if chooser.random() < 0.8:
+                task["id"] = chooser.choice([number, str(number), f"t{number}", ""])
+            task["annotations"] = [
+                {**({"completed_by": who} if (who := chooser.choice(annotators)) is not None else {}),
+                 "result": chooser.sample(results[:3] if chooser.random() < 0.9 else results, chooser.randint(0, 2))}
+                for _ in range(chooser.randint(0, 2))]
+            tasks.append(task)
+        indent = chooser.choice([None, 0, 1, 4, "\t"])
+        separators = chooser.choice([(",", ":"), (", ", ": "), (" ,\n", " : ")]) if indent is None else None
+        text = json.dumps(tasks, indent=indent, separators=separators, ensure_ascii=chooser.random() < 0.5)
+        path = tmp_path / f"tasks{attempt}.json"
+        path.write_text(chooser.choice(["", "\n", " \r\n"]) + text + chooser.choice(["", "\n"]), encoding="utf-8")
+        plain = label_studio_bulk.read_plain(path, ReadOptions())
+        if plain is not None:
+            taken += 1
+            assert plain == label_studio.read_tasks(path, ReadOptions()), path.read_text("utf-8")
+    assert taken > 50
+
+
+@pytest.mark.parametrize("fmt", ["label-studio", "conll"])
+def test_plain_records_written_a_chunk_at_a_time_make_the_files_of_the_general_path(tmp_path, monkeypatch, fmt):
+    from tagline.annotate.interop import bulk_records
+
+    source = tmp_path / ("tasks.json" if fmt == "label-studio" else "file.conll")
+    source.write_text(LAYOUTS["mixed"](awkward_tasks()) if fmt == "label-studio" else awkward_conll(2, False),
+                      encoding="utf-8")
+    monkeypatch.setattr(bulk_records, "CHUNK_RECORDS", 2)  # the texts, sentences and answers in several appends
+    taken = []
+    real = bulk_records.import_plain_records
+
+    def watched(*arguments, **options):
+        taken.append(real(*arguments, **options))
+        return taken[-1]
+
+    options = {"fmt": fmt, "annotator": "dave", "split": "train"}
+    monkeypatch.setattr(bulk_records, "import_plain_records", watched)
+    chunked = imported(tmp_path, "chunked", source, monkeypatch, None, "", **options)
+    general = imported(tmp_path, "general", source, monkeypatch, bulk_records, "import_plain_records", **options)
+    assert taken and taken[0] is not None
+    assert chunked == general
