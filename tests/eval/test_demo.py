@@ -16,13 +16,14 @@ def test_demo_runs_every_baseline_and_ends_with_the_table_and_where_the_reports_
     rows = [line.split() for line in result.stdout.splitlines() if line.split()[:1] in (["stance"], ["claim_type"],
                                                                                          ["entities"])]
     assert [row[:2] for row in rows] == (
-        [["stance", b] for b in ("majority", "stratified", "tfidf_logreg", "tfidf_svm", "tfidf_nb")]
+        [["stance", b] for b in ("majority", "stratified", "tfidf_logreg", "tfidf_svm", "tfidf_svm_tweets",
+                                 "tfidf_nb")]
         + [["claim_type", b] for b in ("majority", "stratified", "tfidf_logreg", "tfidf_svm", "tfidf_nb",
                                        "cues_svm", "speaker_svm")]
         + [["entities", "gazetteer"], ["entities", "crf"]])
     assert "headline [95% CI]" in result.stdout and f"workspace: {root}" in result.stdout
     runs = sorted((root / "runs").glob("*/results.json"))
-    assert len(runs) == 14
+    assert len(runs) == 15
     for path in runs:
         assert schema_errors("run", json.loads(path.read_text(encoding="utf-8"))) == []
         assert (path.parent / "report.md").exists()

@@ -64,6 +64,11 @@ BASELINE_SPECS: tuple[BaselineSpec, ...] = (
     BaselineSpec("tfidf_svm", LABEL_TASKS, "TF-IDF n-grams + linear SVM (LinearSVC; C=1 unless tuned)",
                  f"{_TEXT}:make_tfidf_svm", poolable=True,
                  grid={"C": [0.1, 0.3, 1.0, 3.0, 10.0], "class_weight": [None, "balanced"]}),
+    BaselineSpec("tfidf_svm_tweets", ("stance",),
+                 "tfidf_svm on tweet tokens: hashtags, @-mentions, emoticons and !? runs kept as words, and each "
+                 "hashtag's words split at capitals (#HillaryForPrison: hillary for prison)",
+                 "tagline.eval.baselines.tweets:make_tfidf_svm_tweets", poolable=True,
+                 grid={"C": [0.1, 0.3, 1.0, 3.0, 10.0], "class_weight": [None, "balanced"]}),
     BaselineSpec("tfidf_nb", LABEL_TASKS, "TF-IDF n-grams + complement naive Bayes (alpha=0.1 unless tuned)",
                  f"{_TEXT}:make_tfidf_nb", poolable=True,
                  grid={"alpha": [0.01, 0.03, 0.1, 0.3, 1.0]}),
