@@ -1,0 +1,36 @@
+"""The answer files of several annotators folded at once, one file per worker process: the first
+agreement or adjudication after answers were added reads a large file in each of the cores.
+
+A worker folds a file with codes of its own (:class:`~tagline.annotate.columns.Names`); the command
+turns them into its codes only when it comes to that annotator, as it does a saved fold's, so that
+every code, and so every report, is the one the files folded in turn give."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tagline.annotate.columns import Folded
+
+PARALLEL_FOLD_MIN_BYTES = 32 << 20
+"""A smaller answer file is folded in the command's own process: starting a worker (about a second)
+would cost more than the worker saves."""
+
+
+def fold_in_worker(root: str, path: str, corpus_stamp: str) -> tuple[Folded, list[str]] | None:
+    """Run in a worker: the fold of answer file ``path`` of the workspace at ``root`` and the names
+    its codes stand for; None when the corpus is not the one the command read (``corpus_stamp``) or
+    when Arrow does not fold the file (the command then reads it itself)."""
+    from tagline.annotate.columns import Names, _corpus_stamp, _fold_arrow
+    from tagline.corpus.sentence_table import sentence_ids
+    from tagline.corpus.workspace import Workspace
+
+    workspace = Workspace(root)
+    if _corpus_stamp(workspace) != corpus_stamp:
+        return None
+    ids = sentence_ids(workspace)["id"].combine_chunks()
+    if _corpus_stamp(workspace) != corpus_stamp:
+        return None
+    names = Names()
+    folded = _fold_arrow(path, ids, names)
+    return None if folded is None else (folded, names.names)
