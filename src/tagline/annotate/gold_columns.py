@@ -346,16 +346,18 @@ def _label_rest(parts: _Parts, given: np.ndarray, values: _VoteValues, method: n
 
 
 def _distinct_columns(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct columns of ``key`` (small numbers, none below -1) and each column's place among
-    them, as ``np.unique(key, axis=1, return_inverse=True)`` gives them, in a fraction of its time:
-    each column is read as one number in the mixed radix of the rows' ranges, renumbered densely
-    whenever the next row could overflow it."""
+    """The distinct columns of ``key`` (numbers, none below -1) and each column's place among them,
+    as ``np.unique(key, axis=1, return_inverse=True)`` gives them, in a fraction of its time: each
+    column is read as one number in the mixed radix of the rows' ranges (a row of numbers larger than
+    its length ranked first), renumbered densely whenever the next row could overflow it."""
     import numpy as np
 
     number = np.zeros(key.shape[1], dtype=np.int64)
-    for row in key + 1:
+    for row in key:
+        row = row + 1 if len(row) and int(row.max()) < len(row) else \
+            np.unique(row, return_inverse=True)[1].reshape(-1).astype(np.int64)
         base = int(row.max()) + 1 if len(row) else 1
-        if int(number.max(initial=0)) + 1 > (1 << 62) // base:
+        if (int(number.max(initial=0)) + 1) * base > 1 << 62:
             number = np.unique(number, return_inverse=True)[1].reshape(-1).astype(np.int64)
         number = number * base + row
     _, first, which = np.unique(number, return_index=True, return_inverse=True)
