@@ -1,6 +1,7 @@
 """Several large answer files without a saved fold are folded at once, one per worker process: the
-agreement report and the gold are those the files folded in turn give, the workers' folds are saved,
-and a worker that finds the corpus changed leaves the file to the command."""
+agreement report and the gold are those the files folded in turn give, the workers save their folds
+(or send them back when they cannot), and a worker that finds the corpus changed leaves the file to
+the command."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def handed_out(monkeypatch):
 
     def recording(function, arguments, count, **options):
         arguments = list(arguments)
-        files.extend(path for _, path, _ in arguments)
+        files.extend(path for _, path, _, _ in arguments)
         return original(function, arguments, count, **options)
 
     monkeypatch.setattr(workers, "map_in_workers", recording)
@@ -64,14 +65,44 @@ def test_the_gold_from_the_workers_folds_is_the_gold_from_folding_in_turn(tmp_pa
     assert len(handed_out) == 3
 
 
-def test_a_worker_that_finds_another_corpus_leaves_the_file_to_the_command(tmp_path, monkeypatch):
+def test_a_worker_saves_its_fold_or_sends_it_back_and_leaves_another_corpus_to_the_command(tmp_path, monkeypatch):
+    from tagline.annotate import fold_cache
+
     monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
     workspace = random_workspace(tmp_path / "ws", 3, 30, 100, n_annotators=2)
-    path = str(workspace.annotation_path(workspace.annotators()[0]))
+    path = workspace.annotation_path(workspace.annotators()[0])
     stamp = columns._corpus_stamp(workspace)
-    folded, names = fold_workers.fold_in_worker(str(workspace.root), path, stamp)
+    key = fold_cache.fold_key(workspace, path, stamp)
+    assert fold_workers.fold_in_worker(str(workspace.root), str(path), stamp, key) is None
+    assert fold_cache.has_fold(workspace, path, key)
+    with monkeypatch.context() as patched:  # a fold that cannot be saved is sent back
+        patched.setattr(fold_cache, "save_fold", lambda *args: None)
+        folded, names = fold_workers.fold_in_worker(str(workspace.root), str(path), stamp, "unsaved")
     assert len(folded.sentence) and names
     sentences = workspace.sentences_path.read_bytes()
     workspace.sentences_path.write_bytes(sentences + orjson.dumps(
         {"id": "d99-s0001", "doc_id": "d99", "index": 1, "text": "追加の文。", "start": 0, "end": 5, "lang": "ja"}) + b"\n")
-    assert fold_workers.fold_in_worker(str(workspace.root), path, stamp) is None
+    assert fold_workers.fold_in_worker(str(workspace.root), str(path), stamp, "other") is None
+    assert not fold_cache.has_fold(workspace, path, "other")
+
+
+def test_folds_sent_back_by_workers_give_the_report_of_folding_in_turn(tmp_path, monkeypatch):
+    """Where a worker cannot save its fold it sends it back, and the command turns its codes into its
+    own when it comes to that annotator (the workers run in this process here, to be patched)."""
+    from tagline.annotate import fold_cache
+
+    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
+    workspace = random_workspace(tmp_path / "ws", 8, 80, 400, n_annotators=3)
+    monkeypatch.setattr(fold_cache, "save_fold", lambda *args: None)
+    expected = as_json(agreement_report(workspace))
+    sent_back = []
+
+    def in_this_process(function, arguments, count, **options):
+        results = [function(*call) for call in arguments]
+        sent_back.extend(result for result in results if result is not None)
+        return results
+
+    monkeypatch.setattr(workers, "map_in_workers", in_this_process)
+    monkeypatch.setattr(workers, "cores", lambda: 2)
+    monkeypatch.setattr(fold_workers, "PARALLEL_FOLD_MIN_BYTES", 0)
+    assert as_json(agreement_report(workspace)) == expected and len(sent_back) == 3

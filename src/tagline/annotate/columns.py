@@ -153,8 +153,9 @@ class ColumnAnswers:
 
     def fold_ahead(self, annotators: list[str]) -> None:
         """Fold now, one file per worker process, the large answer files of ``annotators`` that have
-        no saved fold, when there are two or more of them and cores for them. Each is taken as this
-        command's when it is first asked for; a file a worker did not fold is folded then, here."""
+        no saved fold, when there are two or more of them and cores for them. Each worker saves its
+        fold, read when the annotator is first asked for (or sends it back when it cannot be saved);
+        a file a worker did not fold is folded then, here."""
         from tagline.annotate.fold_cache import fold_key, has_fold
         from tagline.annotate.fold_workers import PARALLEL_FOLD_MIN_BYTES, fold_in_worker
         from tagline.corpus.workers import cores, map_in_workers
@@ -170,8 +171,8 @@ class ColumnAnswers:
         workers = min(len(todo), cores())
         if workers < 2:
             return
-        made = map_in_workers(fold_in_worker, [(str(self.workspace.root), str(files[name]), stamp)
-                                               for name, _ in todo], workers)
+        made = map_in_workers(fold_in_worker, [(str(self.workspace.root), str(files[name]), stamp, key)
+                                               for name, key in todo], workers)
         for (name, key), result in zip(todo, made):
             if result is not None and key is not None:
                 self._ahead[name] = (key, result[0], result[1])

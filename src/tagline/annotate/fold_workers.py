@@ -1,9 +1,10 @@
 """The answer files of several annotators folded at once, one file per worker process: the first
 agreement or adjudication after answers were added reads a large file in each of the cores.
 
-A worker folds a file with codes of its own (:class:`~tagline.annotate.columns.Names`); the command
-turns them into its codes only when it comes to that annotator, as it does a saved fold's, so that
-every code, and so every report, is the one the files folded in turn give."""
+A worker folds a file with codes of its own (:class:`~tagline.annotate.columns.Names`) and saves
+the fold; the command reads it, and turns its codes into the command's, only when it comes to that
+annotator, as it does any saved fold, so that every code, and so every report, is the one the files
+folded in turn give."""
 
 from __future__ import annotations
 
@@ -19,11 +20,17 @@ files folded in workers took 1.4 s more CPU than in turn (6.5 s against 5.0 s) f
 on a loaded machine."""
 
 
-def fold_in_worker(root: str, path: str, corpus_stamp: str) -> tuple[Folded, list[str]] | None:
-    """Run in a worker: the fold of answer file ``path`` of the workspace at ``root`` and the names
-    its codes stand for; None when the corpus is not the one the command read (``corpus_stamp``) or
-    when Arrow does not fold the file (the command then reads it itself)."""
+def fold_in_worker(root: str, path: str, corpus_stamp: str, key: str) -> tuple[Folded, list[str]] | None:
+    """Run in a worker: fold answer file ``path`` of the workspace at ``root`` and save the fold at
+    ``key`` (taken by the command before the file was read), which the command then reads as any
+    saved fold, so that it holds no fold while the others are made. The fold and the names its
+    codes stand for are sent back only when it could not be saved; None when it was, when the
+    corpus is not the one the command read (``corpus_stamp``), or when Arrow does not fold the file
+    (the command then reads it itself)."""
+    from pathlib import Path
+
     from tagline.annotate.columns import Names, _corpus_stamp, _fold_arrow
+    from tagline.annotate.fold_cache import has_fold, save_fold
     from tagline.corpus.sentence_table import sentence_ids
     from tagline.corpus.workspace import Workspace
 
@@ -35,4 +42,7 @@ def fold_in_worker(root: str, path: str, corpus_stamp: str) -> tuple[Folded, lis
         return None
     names = Names()
     folded = _fold_arrow(path, ids, names)
-    return None if folded is None else (folded, names.names)
+    if folded is None:
+        return None
+    save_fold(workspace, Path(path), folded, names, key)
+    return None if has_fold(workspace, Path(path), key) else (folded, names.names)
