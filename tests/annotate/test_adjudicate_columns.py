@@ -113,3 +113,50 @@ def test_the_gold_answer_is_the_first_named_voters_of_the_common_answer(tmp_path
     assert made[0] == made[1]
     (record,) = made[0]
     assert record["value"]["spans"] == spans[order[0]] and record["provenance"]["method"] == "majority"
+
+
+@settings(max_examples=100, deadline=None)
+@given(key=st.integers(1, 6).flatmap(lambda rows: st.lists(
+    st.lists(st.integers(-1, 3) | st.sampled_from([2**40, 2**61]), min_size=rows, max_size=rows), max_size=30)))
+def test_distinct_columns_are_those_of_numpy_unique(key):
+    """Columns read as numbers in a mixed radix, renumbered before they could overflow (the large
+    values force it), are told apart as ``np.unique(axis=1)`` tells them, in its order."""
+    import numpy as np
+
+    from tagline.annotate.gold_columns import _distinct_columns
+
+    array = np.array(key, dtype=np.int64).T if key else np.zeros((1, 0), dtype=np.int64)
+    distinct, which = _distinct_columns(array)
+    expected, expected_which = np.unique(array, axis=1, return_inverse=True)
+    assert distinct.tolist() == expected.tolist() and which.tolist() == expected_which.reshape(-1).tolist()
+
+
+def test_each_distinct_answer_is_written_as_json_once(tmp_path, monkeypatch):
+    """Three annotators mark the same spans in every sentence but one: each answer's spans are made
+    JSON once, and the label lines are made once per distinct combination of method and votes, not
+    once per line and voter."""
+    from tagline.annotate import gold_columns
+
+    workspace = random_workspace(tmp_path / "ws", 2, 60, 1, n_annotators=1)
+    sentences = [orjson.loads(line) for line in workspace.sentences_path.read_bytes().splitlines()]
+    for annotator in ("alice", "bob", "carol"):
+        events = []
+        for index, sentence in enumerate(sentences):
+            spans = [{"start": 0, "end": 2, "label": "ORG", "text": sentence["text"][:2]}]
+            if annotator == "carol" and index == 0:
+                spans = []
+            events.append({"sentence_id": sentence["id"], "annotator": annotator, "time": NOW, "task": "entities",
+                           "op": "set", "value": {"spans": spans}})
+            events.append({"sentence_id": sentence["id"], "annotator": annotator, "time": NOW, "task": "claim_type",
+                           "op": "set", "value": {"label": "not_claim" if index % 2 else "quantity"}})
+        workspace.annotation_path(annotator).write_bytes(b"".join(orjson.dumps(event) + b"\n" for event in events))
+    rendered, combinations = [], []
+    original_json, original_distinct = gold_columns._VoteValues.json, gold_columns._distinct_columns
+    monkeypatch.setattr(gold_columns._VoteValues, "json",
+                        lambda self, wanted: rendered.extend(wanted.tolist()) or original_json(self, wanted))
+    monkeypatch.setattr(gold_columns, "_distinct_columns",
+                        lambda key: combinations.append(original_distinct(key)[0].shape[1]) or original_distinct(key))
+    report, records = adjudicated(monkeypatch, workspace, by_columns=True)
+    assert len(records) == 2 * len(sentences) == report["written"]
+    assert len(rendered) == len(sentences) + 1  # one JSON per sentence, and carol's empty list
+    assert combinations == [2]  # two labels, each unanimous

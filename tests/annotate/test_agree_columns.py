@@ -181,17 +181,21 @@ def test_a_bad_line_is_still_named(tmp_path, monkeypatch):
 @given(corpus=st.lists(st.sampled_from("abcdefgh"), max_size=12),
        blocks=st.lists(st.lists(st.sampled_from("abcdefghijk"), min_size=1, max_size=10), min_size=1, max_size=4))
 def test_sentence_rows_are_those_index_in_gives_and_unknown_ids_are_numbered_past_the_corpus(corpus, blocks):
-    """The corpus row of each sentence id is looked up in a dict made once (``pc.index_in`` hashed
-    the whole corpus again for every block of an answer file): the first row of an id, as
-    ``index_in`` gives it, and for ids the corpus lacks numbers past it, in the order they appear."""
+    """The corpus row of each sentence id, looked up for every block of an answer file at once
+    (``pc.index_in`` hashes the whole corpus on each call): the first row of an id, as ``index_in``
+    gives it for each block, and for ids the corpus lacks numbers past it, in the order they appear."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     ids = pa.array(corpus, pa.string())
-    rows = columns._RowOf(ids)
-    unknown: dict[str, int] = {}
+    parts = []
     for block in blocks:
+        encoded = pc.dictionary_encode(pa.array(block))
+        parts.append({"sentence_ids": encoded.dictionary, "sentence": encoded.indices.to_numpy()})
+    columns._sentence_rows(parts, ids)
+    unknown: dict[str, int] = {}
+    for block, part in zip(blocks, parts):
         expected = pc.index_in(pa.array(block), value_set=ids).to_pylist()
         expected = [len(corpus) + unknown.setdefault(sid, len(unknown)) if row is None else row
                     for row, sid in zip(expected, block)]
-        assert rows(pa.chunked_array([pa.array(block)])).tolist() == expected
+        assert part["sentence"].tolist() == expected and "sentence_ids" not in part

@@ -183,8 +183,8 @@ def test_a_ctrl_c_that_datasets_swallows_still_stops_the_build(previous_build, r
 
 
 def test_a_ctrl_c_while_workers_make_tokens_stops_them(previous_build, recorded_sigint, monkeypatch):
+    from tagline.corpus import workers as pool
     from tagline.eval.build import tokens
-    from tagline.eval.build import workers as pool
 
     workspace, out, digest = previous_build
     monkeypatch.setattr(tokens, "PARALLEL_TOKENS_MIN_SENTENCES", 0)

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from tagline.annotate.gold import auto_adjudicate
+from tagline.corpus.workers import map_in_workers
 from tagline.eval.build import build_dataset
-from tagline.eval.build.workers import map_in_workers
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 

@@ -40,6 +40,7 @@ def agreement_report(workspace: Workspace, *, tasks: Iterable[str] | None = None
     chosen = select_annotators(workspace, annotators, machines=machines, exclude=exclude_annotators)
     answers = ColumnAnswers(workspace)  # each annotator's file read once, as columns
     answers.read_sentences()  # even with no votes, so that a damaged sentences.jsonl is an error here too
+    answers.fold_ahead(chosen)
     questions = {}
     for task, target in asked_questions(workspace, tasks):
         report = _question_report(workspace, answers, chosen, task, target, top_contested)

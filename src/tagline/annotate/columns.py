@@ -10,7 +10,6 @@ does."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -90,6 +89,7 @@ class ColumnAnswers:
         self._ids_stamp: str | None = None  # sentences.jsonl as it was when the ids were read
         self.names = Names()
         self._read: dict[str, Folded] = {}
+        self._ahead: dict[str, tuple[str, Folded, list[str]]] = {}  # folded by workers: key, fold, its names
         self.line_by_line: set[str] = set()  # the annotators whose files Arrow did not fold
 
     @property
@@ -125,21 +125,57 @@ class ColumnAnswers:
     def __call__(self, annotator: str) -> Folded:
         if annotator not in self._read:
             path = self.workspace.annotation_path(annotator)
-            folded = None
-            if self.arrow and path.exists():
-                from tagline.annotate.fold_cache import fold_key, load_fold, save_fold
-
-                ids = self.ids  # the fold holds rows of the corpus as this command read it
-                key = fold_key(self.workspace, path, self._ids_stamp) if self._ids_stamp else None
-                folded = load_fold(self.workspace, path, self.names, key)
-                if folded is None:
-                    folded = _fold_arrow(path, ids, self.names)
-                    if folded is not None:
-                        save_fold(self.workspace, path, folded, self.names, key)
+            folded = self._fold(annotator, path) if self.arrow and path.exists() else None
             if folded is None:
                 self.line_by_line.add(annotator)
             self._read[annotator] = folded if folded is not None else self._fold_records(annotator)
         return self._read[annotator]
+
+    def _fold(self, annotator: str, path: Any) -> Folded | None:
+        """The annotator's fold: a worker's (:meth:`fold_ahead`), the saved one, or made now through
+        Arrow (and saved); None when Arrow does not fold the file."""
+        from tagline.annotate.fold_cache import fold_key, load_fold, recoded, save_fold
+
+        ids = self.ids  # the fold holds rows of the corpus as this command read it
+        key = fold_key(self.workspace, path, self._ids_stamp) if self._ids_stamp else None
+        made: Folded | None
+        if annotator in self._ahead:  # folded by a worker, from the file as it was at its key
+            key, worker_fold, own_names = self._ahead.pop(annotator)
+            made = recoded(worker_fold, own_names, self.names)
+        else:
+            saved = load_fold(self.workspace, path, self.names, key)
+            if saved is not None:
+                return saved
+            made = _fold_arrow(path, ids, self.names)
+        if made is not None:
+            save_fold(self.workspace, path, made, self.names, key)
+        return made
+
+    def fold_ahead(self, annotators: list[str]) -> None:
+        """Fold now, one file per worker process, the large answer files of ``annotators`` that have
+        no saved fold, when there are two or more of them and cores for them. Each worker saves its
+        fold, read when the annotator is first asked for (or sends it back when it cannot be saved);
+        a file a worker did not fold is folded then, here."""
+        from tagline.annotate.fold_cache import fold_key, has_fold
+        from tagline.annotate.fold_workers import PARALLEL_FOLD_MIN_BYTES, fold_in_worker
+        from tagline.corpus.workers import cores, map_in_workers
+
+        if not self.arrow:
+            return
+        _ = self.ids
+        stamp = self._ids_stamp
+        files = {name: self.workspace.annotation_path(name) for name in annotators if name not in self._read}
+        keys = {name: fold_key(self.workspace, path, stamp) for name, path in files.items()
+                if stamp and path.exists() and path.stat().st_size >= PARALLEL_FOLD_MIN_BYTES}
+        todo = [(name, key) for name, key in keys.items() if key and not has_fold(self.workspace, files[name], key)]
+        workers = min(len(todo), cores())
+        if workers < 2:
+            return
+        made = map_in_workers(fold_in_worker, [(str(self.workspace.root), str(files[name]), stamp, key)
+                                               for name, key in todo], workers)
+        for (name, key), result in zip(todo, made):
+            if result is not None and key is not None:
+                self._ahead[name] = (key, result[0], result[1])
 
     def _fold_records(self, annotator: str) -> Folded:
         """:func:`fold_answers` over the file, line by line, as columns."""
@@ -189,12 +225,11 @@ def _fold_arrow(path: Any, ids: pa.Array, names: Names) -> Folded | None:
     import numpy as np
     import pyarrow as pa
 
-    rows = _RowOf(ids)
     declared = [True]
 
     def keep(table: pa.Table) -> dict[str, Any]:
         declared[0] = declared[0] and declared_values(table)
-        return _compact(table, rows, names)
+        return _compact(table, names)
 
     from tagline.annotate.column_checks import declared_values
 
@@ -202,6 +237,7 @@ def _fold_arrow(path: Any, ids: pa.Array, names: Names) -> Folded | None:
     if not parts or not sum(len(part["task"]) for part in parts):
         return None
     texts = pa.chunked_array([part.pop("span_text") for part in parts], pa.string())
+    _sentence_rows(parts, ids)
     columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     del parts
     pa.default_memory_pool().release_unused()  # the blocks Arrow read are gone: give their memory back
@@ -237,43 +273,39 @@ def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any]) -> list[Any] | N
     return kept if kept and count_nulls(path) == null_values else None
 
 
-class _RowOf:
-    """The corpus row of each sentence id (the first, as ``pc.index_in`` gives it), or a number past
-    the corpus for an id the corpus does not have, the same number for the same id. Looked up in a
-    dict made once: ``pc.index_in`` hashes every id of the corpus again on each call, which took
-    two thirds of reading an answer file at a million sentences."""
-
-    def __init__(self, ids: pa.Array) -> None:
-        self.n_ids = len(ids)
-        listed = ids.to_pylist()
-        self.row = dict(zip(reversed(listed), range(len(listed) - 1, -1, -1)))  # the first row wins
-        self.unknown: dict[str, int] = {}
-
-    def __call__(self, sentence_ids: pa.Array | pa.ChunkedArray) -> Any:
-        """The numbers of ``sentence_ids`` (no nulls), as an int64 numpy array."""
-        import numpy as np
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        encoded = pc.dictionary_encode(sentence_ids)
-        encoded = encoded.combine_chunks() if isinstance(encoded, pa.ChunkedArray) else encoded
-        # The dictionary holds each id where it first appears: unknown ids are numbered in that order.
-        listed = encoded.dictionary.to_pylist()
-        lookup = np.fromiter(map(self.row.get, listed, itertools.repeat(-1)), dtype=np.int64, count=len(listed))
-        for place in np.flatnonzero(lookup < 0).tolist():
-            lookup[place] = self.n_ids + self.unknown.setdefault(listed[place], len(self.unknown))
-        return lookup[encoded.indices.to_numpy()]
-
-
-def _compact(table: pa.Table, rows: _RowOf, names: Names) -> dict[str, Any]:
-    """What the fold needs of a block of events, as numpy arrays: the sentence (its corpus row, or a
-    number past the corpus for an id the corpus does not have), the question, the label, the spans
-    (with their text as an Arrow array) and the suggestion."""
+def _sentence_rows(parts: list[dict[str, Any]], ids: pa.Array) -> None:
+    """Turn each block's ``sentence`` (a place in its ``sentence_ids``, which it loses) into the
+    sentence's corpus row (the first row of that id), or a number past the corpus for an id the
+    corpus does not have, numbered in the order such ids first appear in the file. The ids of every
+    block are looked up in the corpus at once: ``pc.index_in`` hashes every id of the corpus on each
+    call, which, once per block, took two thirds of reading an answer file at a million sentences."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    sentence = rows(table["sentence_id"])
+    listed = [part.pop("sentence_ids") for part in parts]
+    encoded = pc.dictionary_encode(pa.chunked_array(listed, pa.string()).combine_chunks())
+    row = pc.fill_null(pc.index_in(encoded.dictionary, value_set=ids), -1).to_numpy().astype(np.int64)
+    unknown = np.flatnonzero(row < 0)  # the dictionary holds each id where it first appears
+    row[unknown] = len(ids) + np.arange(len(unknown))
+    number = row[encoded.indices.to_numpy()]
+    begin = 0
+    for part, block_ids in zip(parts, listed):
+        part["sentence"] = number[begin + part["sentence"]].astype(np.int32)
+        begin += len(block_ids)
+
+
+def _compact(table: pa.Table, names: Names) -> dict[str, Any]:
+    """What the fold needs of a block of events, as numpy arrays: the sentence (a place in the
+    block's distinct ``sentence_ids``, made a corpus row by :func:`_sentence_rows`), the question,
+    the label, the spans (with their text as an Arrow array) and the suggestion."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(table["sentence_id"])
+    encoded = encoded.combine_chunks() if isinstance(encoded, pa.ChunkedArray) else encoded
+    sentence = encoded.indices.to_numpy()
     value = table["value"].combine_chunks()
     task_names, op_names = Names(), Names()
     task_codes, op_codes = task_names.codes(table["task"]), op_names.codes(table["op"])
@@ -290,7 +322,8 @@ def _compact(table: pa.Table, rows: _RowOf, names: Names) -> dict[str, Any]:
     accepted, source = _suggestions(table, names)
     small = np.int32  # a million sentences' answers held in half the memory of int64
     texts = flat.field("text") if flat is not None else pa.array([], pa.string())
-    return {"span_text": texts, "sentence": sentence.astype(small), "task": task.astype(np.int8),
+    return {"span_text": texts, "sentence_ids": encoded.dictionary, "sentence": sentence.astype(small),
+            "task": task.astype(np.int8),
             "target": target.astype(small), "label": label.astype(small),
             "set": np.array([name == "set" for name in op_names.names], dtype=bool)[op_codes],
             "count": count.astype(small), "span_start": spans[0].astype(small), "span_end": spans[1].astype(small),

@@ -46,6 +46,11 @@ def _file(workspace: Workspace, path: Path, key: str) -> Path:
     return cache_dir(workspace) / "folds" / path.stem / f"{key}.npz"
 
 
+def has_fold(workspace: Workspace, path: Path, key: str) -> bool:
+    """Whether a fold of answer file ``path`` is saved for ``key`` (whole or not: reading it tells)."""
+    return _file(workspace, path, key).exists()
+
+
 def load_fold(workspace: Workspace, path: Path, names: Names, key: str | None) -> Folded | None:
     """The saved fold of answer file ``path`` with its codes in ``names``, or None when there is
     none for ``key`` (:func:`fold_key`)."""
@@ -67,10 +72,19 @@ def load_fold(workspace: Workspace, path: Path, names: Names, key: str | None) -
             return None
     except (OSError, EOFError, ValueError, KeyError, IndexError, zipfile.BadZipFile, orjson.JSONDecodeError):
         return None  # damaged: made again from the answer file
-    lookup = np.array([names.code(name) for name in saved_names] + [-1], dtype=np.int64)
+    return recoded(Folded(**arrays, span_text=text, declared=declared), saved_names, names)
+
+
+def recoded(folded: Folded, own_names: list[str], names: Names) -> Folded:
+    """``folded``, whose codes stand for ``own_names``, with the codes of ``names`` instead (names
+    it does not have yet are added in the order of ``own_names``)."""
+    import numpy as np
+
+    lookup = np.array([names.code(name) for name in own_names] + [-1], dtype=np.int64)
     for name in CODED:  # -1 (none) takes the lookup's last entry, -1
-        arrays[name] = lookup[arrays[name]].astype(arrays[name].dtype)
-    return Folded(**arrays, span_text=text, declared=declared)
+        column = getattr(folded, name)
+        setattr(folded, name, lookup[column].astype(column.dtype))
+    return folded
 
 
 def save_fold(workspace: Workspace, path: Path, folded: Folded, names: Names, key: str | None) -> None:

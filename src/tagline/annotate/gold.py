@@ -208,6 +208,7 @@ def _adjudicate_by_columns(workspace: Workspace, transaction: Transaction, chose
     answers = ColumnAnswers(workspace)
     if not answers.arrow:
         return None
+    answers.fold_ahead(chosen)
     if not all(answers(annotator).declared for annotator in chosen) or answers.line_by_line:
         return None
     from tagline.annotate.gold_columns import WrittenGold, adjudicate_columns

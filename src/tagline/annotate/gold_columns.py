@@ -101,8 +101,8 @@ def adjudicate_columns(workspace: Workspace, answers: ColumnAnswers, chosen: lis
             part = slice(begin, begin + CHUNK_ITEMS)
             rows = np.flatnonzero(method[part] != CONTESTED) + begin
             if len(rows):
-                write(_lines(answers, task, target, votes, vote_of, values, rows, method[rows],
-                             vote_of[winner[rows], rows], now), len(rows))
+                write(_lines(answers, _Parts(task, target, votes.voters, now), votes.items[rows], vote_of[:, rows],
+                             values, method[rows], winner[rows]), len(rows))
                 pa.default_memory_pool().release_unused()  # the block's strings are written: give them back
         codes, first, counts = np.unique(method[method != CONTESTED], return_index=True, return_counts=True)
         for place in np.argsort(first):  # each method where it first appears, as a Counter of the records has it
@@ -116,8 +116,10 @@ def _contested(decided: Decided, answers: ColumnAnswers, chosen: list[str], task
     """Add the contested ``items`` to ``decided``, each with its votes in the order of ``chosen``."""
     order = sorted(range(len(votes.voters)), key=lambda voter: chosen.index(votes.voters[voter]))
     names = [votes.voters[voter] for voter in order]
-    for sentence_id, given_votes in zip(answers.sentence_ids(votes.items[items]), vote_of[order][:, items].T.tolist()):
-        given = {name: values.value(task, target, vote) for name, vote in zip(names, given_votes) if vote >= 0}
+    given_votes = vote_of[order][:, items].T
+    answers_given = iter(values.values(task, target, given_votes[given_votes >= 0]))
+    for sentence_id, item_votes in zip(answers.sentence_ids(votes.items[items]), given_votes.tolist()):
+        given = {name: next(answers_given) for name, vote in zip(names, item_votes) if vote >= 0}
         decided.contested.append((sentence_id, task, target, given,
                                   "only one vote" if len(given) == 1 else "no agreement"))
 
@@ -178,38 +180,63 @@ class _VoteValues:
     def same(self, first: Any, second: Any) -> Any:
         """Whether votes ``first[i]`` and ``second[i]`` (arrays of vote numbers, -1 for none) give the
         same answer, as :func:`value_key` compares them."""
-        import numpy as np
 
         both = (first >= 0) & (second >= 0)
         if self.label is not None:
             return both & (self.label[first] == self.label[second])
+        return self._same_spans(first, second, both, written=False)
+
+    def _same_spans(self, first: Any, second: Any, both: Any, *, written: bool) -> Any:
+        """Whether votes ``first[i]`` and ``second[i]`` (where ``both``) hold the same spans: as a
+        set, or ``written`` the same way (in the same order, with the same text)."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         counts = self.bounds[1:] - self.bounds[:-1]
         equal = both & (counts[first] == counts[second])
         pairs = np.flatnonzero(equal)
         lengths = counts[first[pairs]]
         within = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        left = self.sorted[np.repeat(self.bounds[first[pairs]], lengths) + within]
-        right = self.sorted[np.repeat(self.bounds[second[pairs]], lengths) + within]
+        left = np.repeat(self.bounds[first[pairs]], lengths) + within
+        right = np.repeat(self.bounds[second[pairs]], lengths) + within
+        if not written:
+            left, right = self.sorted[left], self.sorted[right]
         differ = (self.start[left] != self.start[right]) | (self.end[left] != self.end[right]) | \
             (self.span_label[left] != self.span_label[right])
+        if written and len(left):
+            texts = (self.text.take(pa.array(side, pa.int64())) for side in (left, right))
+            differ |= pc.invert(pc.equal(*texts)).to_numpy(zero_copy_only=False)
         equal[pairs[np.bincount(np.repeat(np.arange(len(pairs)), lengths), weights=differ,
                                 minlength=len(pairs)) > 0]] = False
         return equal
 
+    def written_alike(self, given: Any) -> Any:
+        """Each vote of ``given`` (voters x items, -1 for none) as the first vote of its item, in the
+        voters' order, whose answer is written the very same way, so that its JSON is made once."""
+        import numpy as np
+
+        alike = given.copy()
+        if self.label is not None:
+            return alike
+        for later in range(1, len(given)):
+            for earlier in range(later):
+                unmatched = alike[later] == given[later]
+                both = unmatched & (given[earlier] >= 0) & (given[later] >= 0)
+                same = self._same_spans(given[earlier], given[later], both, written=True)
+                alike[later] = np.where(same, alike[earlier], alike[later])
+        return alike
+
     def json(self, wanted: Any) -> pa.Array:
-        """Votes ``wanted`` (numbers, -1 for none, which gives a null) as provenance keeps them: the
-        label, or the list of spans. Made for a block of questions at a time, so that the strings
-        of every span never fill memory at once."""
+        """The spans of votes ``wanted`` (vote numbers) as provenance keeps them: a JSON list each.
+        Made for a block of questions at a time, so that the strings of every span never fill
+        memory at once."""
         import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        missing = wanted < 0
-        wanted = np.where(missing, 0, wanted)
-        if self.label is not None:
-            return self.names_json.take(pa.array(self.label[wanted], mask=missing))
         begin = self.bounds[wanted]
-        counts = np.where(missing, 0, self.bounds[wanted + 1] - begin)
+        counts = self.bounds[wanted + 1] - begin
         ends = np.cumsum(counts)
         spans = np.repeat(begin - (ends - counts), counts) + np.arange(ends[-1] if len(ends) else 0)
         start, end = (pc.cast(pa.array(column[spans]), pa.string()) for column in (self.start, self.end))
@@ -217,21 +244,29 @@ class _VoteValues:
         text = _json_strings(self.text.take(pa.array(spans, pa.int64())))
         span = pc.binary_join_element_wise('{"start":', start, ',"end":', end, ',"label":', label,
                                            ',"text":', text, "}", "")
-        offsets = pa.array(np.concatenate([[0], ends]), pa.int32())
-        listed = pa.ListArray.from_arrays(offsets, span, mask=pa.array(missing))
+        listed = pa.ListArray.from_arrays(pa.array(np.concatenate([[0], ends]), pa.int32()), span)
         return pc.binary_join_element_wise("[", pc.binary_join(listed, ","), "]", "")
 
-    def value(self, task: str, target: str | None, vote: int) -> dict[str, Any]:
-        """Vote ``vote`` as the value dict of its event."""
-        if self.label is None:
-            begin, stop = int(self.bounds[vote]), int(self.bounds[vote + 1])
-            return {"spans": [{"start": start, "end": end, "label": self.names[label], "text": text}
-                              for start, end, label, text in zip(self.start[begin:stop].tolist(),
-                                                                 self.end[begin:stop].tolist(),
-                                                                 self.span_label[begin:stop].tolist(),
-                                                                 self.text.slice(begin, stop - begin).to_pylist())]}
-        label = self.names[int(self.label[vote])]
-        return {"target": target, "label": label} if task == "stance" else {"label": label}
+    def values(self, task: str, target: str | None, wanted: Any) -> list[dict[str, Any]]:
+        """Votes ``wanted`` (an array of vote numbers) as the value dicts of their events, the spans'
+        text taken at once."""
+        import numpy as np
+        import pyarrow as pa
+
+        if self.label is not None:
+            labels = [self.names[label] for label in self.label[wanted].tolist()]
+            return [{"target": target, "label": label} for label in labels] if task == "stance" else \
+                [{"label": label} for label in labels]
+        begin = self.bounds[wanted]
+        counts = self.bounds[wanted + 1] - begin
+        ends = np.cumsum(counts)
+        at = np.repeat(begin - (ends - counts), counts) + np.arange(ends[-1] if len(ends) else 0)
+        names = self.names
+        spans = [{"start": start, "end": end, "label": names[label], "text": text}
+                 for start, end, label, text in zip(self.start[at].tolist(), self.end[at].tolist(),
+                                                    self.span_label[at].tolist(),
+                                                    self.text.take(pa.array(at, pa.int64())).to_pylist())]
+        return [{"spans": spans[stop - count:stop]} for stop, count in zip(ends.tolist(), counts.tolist())]
 
 
 def _decide(vote_of: np.ndarray, values: _VoteValues, order: list[int], single: np.ndarray,
@@ -261,35 +296,93 @@ def _decide(vote_of: np.ndarray, values: _VoteValues, order: list[int], single: 
     return method, winner
 
 
-def _lines(answers: ColumnAnswers, task: str, target: str | None, votes: QuestionVotes, vote_of: np.ndarray,
-           values: _VoteValues, rows: np.ndarray, method: np.ndarray, chosen_vote: np.ndarray, now: str) -> bytes:
-    """The gold records of items ``rows`` as JSON lines, in the keys' order of :func:`gold_record`."""
+class _Parts:
+    """The fixed text of one question's gold lines, around the sentence id, the answers and the method."""
+
+    def __init__(self, task: str, target: str | None, voters: list[str], now: str) -> None:
+        opening = {"entities": '{"spans":', "stance": '{"target":' + orjson.dumps(target).decode() + ',"label":'}
+        self.value = ',"task":' + orjson.dumps(task).decode() + ',"value":' + opening.get(task, '{"label":')
+        self.method = '},"provenance":{"method":'
+        self.methods = [orjson.dumps(name).decode() for name in METHODS]
+        self.votes = ',"votes":{'
+        self.voters = [orjson.dumps(name).decode() + ":" for name in voters]
+        self.tail = '}},"time":' + orjson.dumps(now).decode() + \
+            (',"target":' + orjson.dumps(target).decode() if target is not None else "") + "}\n"
+
+
+def _lines(answers: ColumnAnswers, parts: _Parts, items: np.ndarray, given: np.ndarray, values: _VoteValues,
+           method: np.ndarray, winner: np.ndarray) -> bytes:
+    """The gold records of corpus rows ``items`` (with their votes ``given``, voters x items, their
+    methods and the voters whose answers are gold) as JSON lines, in the keys' order of
+    :func:`gold_record`. Most items share one of a few answers, so what follows the sentence id is
+    made once per distinct combination of the method and the labels, or the spans' JSON once per
+    answer written differently, and taken into the lines."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    sentence = _json_strings(answers.ids.take(pa.array(votes.items[rows])))
-    answer = values.json(chosen_vote)
-    if task == "entities":
-        value = pc.binary_join_element_wise('{"spans":', answer, "}", "")
-    elif task == "stance":
-        value = pc.binary_join_element_wise('{"target":' + orjson.dumps(target).decode() + ',"label":', answer, "}", "")
-    else:
-        value = pc.binary_join_element_wise('{"label":', answer, "}", "")
-    by_voter = []
-    for voter, name in enumerate(votes.voters):
-        mine = vote_of[voter, rows]
-        taken = values.json(mine)
-        by_voter.append(pc.binary_join_element_wise(orjson.dumps(name).decode() + ":", taken, ""))
-    given = pc.binary_join_element_wise(*by_voter, ",", null_handling="skip")
-    methods = pa.array([orjson.dumps(name).decode() for name in METHODS]).take(pa.array(method))
-    tail = ',"time":' + orjson.dumps(now).decode() + \
-        (',"target":' + orjson.dumps(target).decode() if target is not None else "") + "}\n"
-    lines = pc.binary_join_element_wise('{"sentence_id":', sentence, ',"task":' + orjson.dumps(task).decode()
-                                        + ',"value":', value, ',"provenance":{"method":', methods,
-                                        ',"votes":{', given, "}}" + tail, "")
+    sentence = _json_strings(answers.ids.take(pa.array(items)))
+    after = _label_rest(parts, given, values, method, winner) if values.label is not None else \
+        _span_rest(parts, given, values, method, winner)
+    lines = pc.binary_join_element_wise('{"sentence_id":', sentence, after, "")
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
     return lines.buffers()[2][int(offsets[0]):int(offsets[-1])].to_pybytes()
+
+
+def _label_rest(parts: _Parts, given: np.ndarray, values: _VoteValues, method: np.ndarray,
+                winner: np.ndarray) -> pa.Array:
+    """What follows the sentence id in each line of a label question, made once per combination."""
+    import numpy as np
+    import pyarrow as pa
+
+    labels = np.where(given >= 0, values.label[np.maximum(given, 0)], -1)
+    key = np.vstack([method, labels[winner, np.arange(len(winner))], labels])
+    combinations, which = _distinct_columns(key)
+    label_json = values.names_json.to_pylist()
+    made = [parts.value + label_json[gold] + parts.method + parts.methods[chosen] + parts.votes
+            + ",".join(parts.voters[voter] + label_json[label] for voter, label in enumerate(voted) if label >= 0)
+            + parts.tail for chosen, gold, *voted in combinations.T.tolist()]
+    return pa.array(made, pa.string()).take(pa.array(which.reshape(-1)))
+
+
+def _distinct_columns(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct columns of ``key`` (numbers, none below -1) and each column's place among them,
+    as ``np.unique(key, axis=1, return_inverse=True)`` gives them, in a fraction of its time: each
+    column is read as one number in the mixed radix of the rows' ranges (a row of numbers larger than
+    its length ranked first), renumbered densely whenever the next row could overflow it."""
+    import numpy as np
+
+    number = np.zeros(key.shape[1], dtype=np.int64)
+    for row in key:
+        row = row + 1 if len(row) and int(row.max()) < len(row) else \
+            np.unique(row, return_inverse=True)[1].reshape(-1).astype(np.int64)
+        base = int(row.max()) + 1 if len(row) else 1
+        if (int(number.max(initial=0)) + 1) * base > 1 << 62:
+            number = np.unique(number, return_inverse=True)[1].reshape(-1).astype(np.int64)
+        number = number * base + row
+    _, first, which = np.unique(number, return_index=True, return_inverse=True)
+    return key[:, first], which.reshape(-1)
+
+
+def _span_rest(parts: _Parts, given: np.ndarray, values: _VoteValues, method: np.ndarray,
+               winner: np.ndarray) -> pa.Array:
+    """What follows the sentence id in each line of the entities question: the JSON of each answer
+    written differently made once, and taken for the gold value and each vote."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    alike = values.written_alike(given)
+    made = np.unique(alike[alike >= 0])
+    place = np.searchsorted(made, np.maximum(alike, 0))
+    spans = values.json(made)
+    gold = spans.take(pa.array(place[winner, np.arange(len(winner))]))
+    voted = [pc.binary_join_element_wise(key, spans.take(pa.array(place[voter], mask=alike[voter] < 0)), "")
+             for voter, key in enumerate(parts.voters)]
+    methods = pa.array(parts.methods).take(pa.array(method))
+    return pc.binary_join_element_wise(parts.value, gold, parts.method, methods, parts.votes,
+                                       pc.binary_join_element_wise(*voted, ",", null_handling="skip"),
+                                       parts.tail, "")
 
 
 def _json_strings(strings: Any) -> pa.Array:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tagline.eval.build import workers as pool
+from tagline.corpus import workers as pool
+from tagline.corpus.workers import cores
 from tagline.eval.build.columns import string_array
 
 if TYPE_CHECKING:
@@ -161,13 +161,6 @@ def _alignment(status: np.ndarray, spans: _Spans, texts: pa.Array, entity_labels
             text = texts[int(spans.row[event])].as_py()
             examples.append(f"{span_text!r} ({label}) in {text[:40]!r}")
     return {"misaligned": dict(misaligned), "nested_not_in_bio": dict(nested), "misaligned_examples": examples}
-
-
-def cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def tokens_and_tags_chunk(texts: list[str], langs: list[str], has_spans: np.ndarray, span_row: np.ndarray,

@@ -1,4 +1,5 @@
-"""A function run over many inputs in a pool of worker processes that Ctrl-C stops with the build."""
+"""A function run over many inputs in a pool of worker processes that Ctrl-C stops with the command (the
+build's tokens, the folds of large answer files)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,14 @@ if TYPE_CHECKING:
 # Calls handed to the pool ahead of the results per worker: enough that a worker never waits for its
 # next input, few enough that the inputs are not all in memory at once.
 CALLS_AHEAD_PER_WORKER = 2
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def map_in_workers(function: Callable[..., Any], arguments: Iterable[tuple], workers: int, *,
