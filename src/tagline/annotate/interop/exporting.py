@@ -12,11 +12,13 @@ from typing import Any, BinaryIO
 
 from tagline.annotate.formats.common import ExportData, ExportResult, plural
 from tagline.annotate.formats.registry import BY_NAME, EXPORT_FORMATS
+from tagline.annotate.interop.cycles import without_cycle_collection
 from tagline.corpus.texts import TextReader
 from tagline.corpus.workspace import Workspace, check_output
 from tagline.errors import ConflictError, DataError, InputError
 
 
+@without_cycle_collection()
 def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gold: bool = False,
            annotator: str | None = None, force: bool = False, formula_escape: bool = True,
            task: str | None = None, target: str | None = None,
