@@ -9,13 +9,15 @@ import fcntl
 import os
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from tagline.corpus.primitives import encode_record, fsync_directory, is_json, last_line_start, utc_now
 from tagline.errors import StorageError, storage_error
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 TORN_SUFFIX = ".torn"
 # Many new files are fsync'd side by side, this many at once, in batches of this many files.
@@ -200,6 +202,8 @@ class Transaction:
         self._note_many(entries)
         planned = [(_resolved(path), text, keep_old, self._resolve(entry["backup"]) if "backup" in entry else None)
                    for (path, text, keep_old), entry in zip(files, entries, strict=True)]
+        from concurrent.futures import ThreadPoolExecutor  # only here: most commands make no files side by side
+
         with ThreadPoolExecutor(max_workers=SYNC_THREADS) as pool:
             for start in range(0, len(planned), SYNC_BATCH):
                 batch = [(path, _temporary(path), text.encode("utf-8"), keep_old, old)
@@ -468,6 +472,8 @@ def _write_files(pool: ThreadPoolExecutor, files: list[tuple[Path, Path, bytes]]
     """Write each ``(path, tmp, data)``'s data to the new file ``tmp`` and fsync it, the files side
     by side in ``pool``'s threads; all or none: when one fails, every one is removed again and the
     error names its ``path``."""
+    from concurrent.futures import wait
+
     futures = [pool.submit(_write_file, tmp, _bytes_writer(data)) for _, tmp, data in files]
     try:
         for (path, _, _), future in zip(files, futures, strict=True):
