@@ -72,10 +72,12 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     account = _account(fmt, annotator, accounts)
     if out is not None:
         check_output(out, force=force, folder=spec.folder)
-    answers = _view(workspace, gold, annotator)
-    answers = {sentence_id: {key: value for key, value in current.items() if not question or key == question}
-               for sentence_id, current in answers.items()}
-    answers = {sentence_id: current for sentence_id, current in answers.items() if current}
+    answers = _view(workspace, gold, annotator)  # made for this export: its dicts are not shared
+    if question:
+        answers = {sentence_id: {question: current[question]} for sentence_id, current in answers.items()
+                   if question in current}
+    else:
+        answers = {sentence_id: current for sentence_id, current in answers.items() if current}
     sentences = _Sentences(workspace, answers)
     with TextReader(workspace) as document_text:  # a folder format reads every document's text
         data = ExportData(sentences=sentences, answers=answers, annotator=annotator, config=workspace.config,
