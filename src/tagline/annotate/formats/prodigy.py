@@ -272,7 +272,9 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
                 lines.append(jsontext.dumps(_hashed(record)))
             if not current:
                 lines.append(jsontext.dumps(_hashed(base)))
-        out.write("".join([line + "\n" for line in lines]).encode("utf-8"))
+        if lines:  # each line not copied once more with its line break
+            out.write("\n".join(lines).encode("utf-8"))
+            out.write(b"\n")
         count += len(lines)
     return ExportResult(records=count)
 

@@ -280,21 +280,29 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
 
 def _write_documents(data: ExportData, out: BinaryIO, documents: Iterator[list[str]]) -> int:
     """Write the documents (each the list of its paragraphs' JSON) as ``json.dumps(documents, indent=1)``
-    does, some at a time; the number of sentences."""
+    does, some at a time; the number of sentences. A part's pieces are joined once: the paragraphs
+    (most of the file) are not copied again into their document's text, then into the part's."""
     written = sentences = 0
-    pending: list[str] = []
+    pieces: list[str] = []
     pending_sentences = 0
     for paragraphs in documents:
-        pending.append(_DOCUMENT % (written + len(pending), jsontext.indented_array(paragraphs, 2)))
+        pieces += (",\n" if written else "[\n", _DOCUMENT_HEAD, str(written), _DOCUMENT_MIDDLE)
+        if paragraphs:
+            pieces.append("[\n")
+            for number, paragraph in enumerate(paragraphs):
+                pieces += (",\n", paragraph) if number else (paragraph,)
+            pieces.append("\n  ]")  # jsontext.indented_array(paragraphs, 2), its items not copied
+        else:
+            pieces.append("[]")
+        pieces.append(_DOCUMENT_TAIL)
+        written += 1
         sentences += len(paragraphs)
         pending_sentences += len(paragraphs)
         if pending_sentences >= common.CHUNK:
-            out.write(((",\n" if written else "[\n") + ",\n".join(pending)).encode("utf-8"))
-            written += len(pending)
-            pending, pending_sentences = [], 0
-    if pending:
-        out.write(((",\n" if written else "[\n") + ",\n".join(pending)).encode("utf-8"))
-        written += len(pending)
+            out.write("".join(pieces).encode("utf-8"))
+            pieces, pending_sentences = [], 0
+    if pieces:
+        out.write("".join(pieces).encode("utf-8"))
     out.write(b"\n]\n" if written else b"[]\n")
     return sentences
 
@@ -334,6 +342,7 @@ def _documents_gathered(data: ExportData, counts: Counter[str]) -> Iterator[list
 # Most of the file is tokens: made from these rather than as dicts encoded and indented.
 _SLOT = jsontext.SLOT
 _DOCUMENT = jsontext.template({"id": _SLOT, "paragraphs": _SLOT}, 1)
+_DOCUMENT_HEAD, _DOCUMENT_MIDDLE, _DOCUMENT_TAIL = _DOCUMENT.split("%s")  # around the id and the paragraphs
 _PARAGRAPH = jsontext.template({"raw": _SLOT, "tagline_sentence_id": _SLOT, "sentences": [{"tokens": _SLOT}]}, 3)
 _PARAGRAPH_CATS = jsontext.template({"raw": _SLOT, "tagline_sentence_id": _SLOT, "sentences": [{"tokens": _SLOT}],
                                      "cats": _SLOT}, 3)
