@@ -278,10 +278,11 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
     return ExportResult(warnings=warnings, records=records)
 
 
-def _write_documents(data: ExportData, out: BinaryIO, documents: Iterator[list[str]]) -> int:
-    """Write the documents (each the list of its paragraphs' JSON) as ``json.dumps(documents, indent=1)``
-    does, some at a time; the number of sentences. A part's pieces are joined once: the paragraphs
-    (most of the file) are not copied again into their document's text, then into the part's."""
+def _write_documents(data: ExportData, out: BinaryIO, documents: Iterator[list[tuple[str, ...]]]) -> int:
+    """Write the documents (each the list of its paragraphs' JSON, in pieces) as
+    ``json.dumps(documents, indent=1)`` does, some at a time; the number of sentences. A part's pieces
+    are joined once: the tokens (most of the file) are not copied again into their paragraph's text,
+    then their document's, then the part's."""
     written = sentences = 0
     pieces: list[str] = []
     pending_sentences = 0
@@ -290,7 +291,9 @@ def _write_documents(data: ExportData, out: BinaryIO, documents: Iterator[list[s
         if paragraphs:
             pieces.append("[\n")
             for number, paragraph in enumerate(paragraphs):
-                pieces += (",\n", paragraph) if number else (paragraph,)
+                if number:
+                    pieces.append(",\n")
+                pieces += paragraph
             pieces.append("\n  ]")  # jsontext.indented_array(paragraphs, 2), its items not copied
         else:
             pieces.append("[]")
@@ -307,11 +310,11 @@ def _write_documents(data: ExportData, out: BinaryIO, documents: Iterator[list[s
     return sentences
 
 
-def _documents_in_turn(data: ExportData, counts: Counter[str]) -> Iterator[list[str]]:
+def _documents_in_turn(data: ExportData, counts: Counter[str]) -> Iterator[list[tuple[str, ...]]]:
     """Each document once its sentences are read, when they are all together (else :class:`_Apart`)."""
     claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
     done: set[str] = set()
-    paragraphs: list[str] | None = None
+    paragraphs: list[tuple[str, ...]] | None = None
     doc_id = None
     for sentence in data.sentences:
         if sentence["doc_id"] != doc_id:
@@ -328,10 +331,10 @@ def _documents_in_turn(data: ExportData, counts: Counter[str]) -> Iterator[list[
         yield paragraphs
 
 
-def _documents_gathered(data: ExportData, counts: Counter[str]) -> Iterator[list[str]]:
+def _documents_gathered(data: ExportData, counts: Counter[str]) -> Iterator[list[tuple[str, ...]]]:
     """Every document, its sentences gathered wherever they are, in the order documents first appear."""
     claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
-    documents: dict[str, list[str]] = {}
+    documents: dict[str, list[tuple[str, ...]]] = {}
     for sentence in data.sentences:
         documents.setdefault(sentence["doc_id"], []).append(_paragraph(data, sentence, claim_labels, counts))
     yield from documents.values()
@@ -347,6 +350,10 @@ _PARAGRAPH = jsontext.template({"raw": _SLOT, "tagline_sentence_id": _SLOT, "sen
 _PARAGRAPH_CATS = jsontext.template({"raw": _SLOT, "tagline_sentence_id": _SLOT, "sentences": [{"tokens": _SLOT}],
                                      "cats": _SLOT}, 3)
 _TOKEN = jsontext.template({"id": _SLOT, "orth": _SLOT, "space": _SLOT, "ner": _SLOT}, 7)
+# Each in two: up to the tokens (its slots the text and the sentence id), and after them (the cats).
+_PARAGRAPH_HEAD, _PARAGRAPH_TAIL = ("%s".join(_PARAGRAPH.split("%s")[:3]), "%s".join(_PARAGRAPH.split("%s")[3:]))
+_PARAGRAPH_CATS_HEAD, _PARAGRAPH_CATS_TAIL = ("%s".join(_PARAGRAPH_CATS.split("%s")[:3]),
+                                              "%s".join(_PARAGRAPH_CATS.split("%s")[3:]))
 _CATEGORY = jsontext.template({"label": _SLOT, "value": _SLOT}, 5)
 # A token of an evenly spaced sentence in three parts: up to its word (made once for each place in a
 # sentence), the word with the space after it, and what follows (once for each tag). The space is
@@ -357,8 +364,9 @@ _TOKEN_TAIL = '"' + _BEFORE_SPACE + '""' + _BEFORE_NER + "%s" + _AFTER_NER
 _SPACE_IN_WORD, _SPACE_AFTER_WORD = ' "' + _BEFORE_SPACE + '""', '"' + _BEFORE_SPACE + '" "'
 
 
-def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts: Counter[str]) -> str:
-    """One sentence as a paragraph's JSON: its text, its words with their tags, its claim type as ``cats``."""
+def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts: Counter[str]) -> tuple[str, ...]:
+    """One sentence as a paragraph's JSON, in pieces (before the tokens, the tokens, after them): its
+    text, its words with their tags, its claim type as ``cats``."""
     current = data.answers.get(sentence["id"], {})
     text = sentence["text"]
     entities = current.get(("entities", None))
@@ -380,11 +388,11 @@ def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts
             for index, ((start, end, space), tag) in enumerate(zip(spaced, tags))], 6)
     claim = current.get(("claim_type", None))
     if claim is None:
-        return _PARAGRAPH % (encode_basestring(text), encode_basestring(sentence["id"]), tokens)
+        return _PARAGRAPH_HEAD % (encode_basestring(text), encode_basestring(sentence["id"])), tokens, _PARAGRAPH_TAIL
     categories = [_CATEGORY % (_json_string(label), "1.0" if label == claim["label"] else "0.0")
                   for label in claim_labels]
-    return _PARAGRAPH_CATS % (encode_basestring(text), encode_basestring(sentence["id"]), tokens,
-                              jsontext.indented_array(categories, 4))
+    return (_PARAGRAPH_CATS_HEAD % (encode_basestring(text), encode_basestring(sentence["id"])), tokens,
+            _PARAGRAPH_CATS_TAIL % jsontext.indented_array(categories, 4))
 
 
 def _even_tokens(words: list[str], tags: list[str] | None) -> str:
