@@ -7,7 +7,6 @@ import functools
 import json
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable
 from itertools import chain, islice, repeat
 from json.encoder import encode_basestring, encode_basestring_ascii
 from operator import sub
@@ -347,10 +346,14 @@ def _entity_json(record: dict, written: list[dict], token_json: str) -> str | No
 
 
 # A token of an evenly spaced sentence, whose words JSON writes as they are, in the pieces between
-# its values (the first token's without the ", " before it); the numbers' text, made once.
+# its values (the first token's without the ", " before it); the numbers' text, made once, and with
+# the pieces before them for a sentence shorter than 4096 characters.
 _TOKEN_PIECES = (', {"text": "', '", "start": ', ', "end": ', ', "id": ', ', "ws": ')
 _WS = ("false}", "true}")
 _NUMBERS = [str(number) for number in range(4096)]
+_STARTS = [_TOKEN_PIECES[1] + number for number in _NUMBERS]
+_ENDS = [_TOKEN_PIECES[2] + number for number in _NUMBERS]
+_IDS = [_TOKEN_PIECES[3] + number + _TOKEN_PIECES[4] for number in _NUMBERS]
 
 
 def _even_tokens(words: list[str], starts: list[int]) -> str:
@@ -358,15 +361,20 @@ def _even_tokens(words: list[str], starts: list[int]) -> str:
     writes them (``{"text": ..., "start": ..., "end": ..., "id": ..., "ws": ...}``, separated by
     ``, ``): their pieces put together in one join, without a Python step for each token."""
     count = len(words)
-    number: Callable[[int], str] = _NUMBERS.__getitem__ if starts[-1] < len(_NUMBERS) else str  # a long sentence's
+    if not count:
+        return ""
     spaced = list(map(str.endswith, words, repeat(" ", count)))
     ends = map(sub, islice(starts, 1, None), spaced)
-    opening, start_key, end_key, id_key, ws_key = _TOKEN_PIECES
-    pieces = chain.from_iterable(zip(repeat(opening, count), map(str.rstrip, words), repeat(start_key, count),
-                                     map(number, starts), repeat(end_key, count), map(number, ends),
-                                     repeat(id_key, count), map(number, range(count)),
-                                     repeat(ws_key, count), map(_WS.__getitem__, spaced)))
-    return "".join(pieces)[2:]
+    opening = chain((_TOKEN_PIECES[0][2:],), repeat(_TOKEN_PIECES[0], count - 1))
+    if starts[-1] < len(_NUMBERS):
+        return "".join(chain.from_iterable(zip(opening, map(str.rstrip, words), map(_STARTS.__getitem__, starts),
+                                               map(_ENDS.__getitem__, ends), map(_IDS.__getitem__, range(count)),
+                                               map(_WS.__getitem__, spaced))))
+    _, start_key, end_key, id_key, ws_key = _TOKEN_PIECES  # a long sentence's numbers
+    return "".join(chain.from_iterable(zip(opening, map(str.rstrip, words), repeat(start_key, count),
+                                           map(str, starts), repeat(end_key, count), map(str, ends),
+                                           repeat(id_key, count), map(str, range(count)),
+                                           repeat(ws_key, count), map(_WS.__getitem__, spaced))))
 
 
 def _even_entity_json(record: dict, words: list[str], starts: list[int], spans: list[dict]) -> str | None:
