@@ -203,7 +203,6 @@ class Transaction:
         planned = [(_resolved(path), text, keep_old, self._resolve(entry["backup"]) if "backup" in entry else None)
                    for (path, text, keep_old), entry in zip(files, entries, strict=True)]
         from concurrent.futures import ThreadPoolExecutor  # only here: most commands make no files side by side
-
         with ThreadPoolExecutor(max_workers=SYNC_THREADS) as pool:
             for start in range(0, len(planned), SYNC_BATCH):
                 batch = [(path, _temporary(path), text.encode("utf-8"), keep_old, old)
@@ -472,8 +471,6 @@ def _write_files(pool: ThreadPoolExecutor, files: list[tuple[Path, Path, bytes]]
     """Write each ``(path, tmp, data)``'s data to the new file ``tmp`` and fsync it, the files side
     by side in ``pool``'s threads; all or none: when one fails, every one is removed again and the
     error names its ``path``."""
-    from concurrent.futures import wait
-
     futures = [pool.submit(_write_file, tmp, _bytes_writer(data)) for _, tmp, data in files]
     try:
         for (path, _, _), future in zip(files, futures, strict=True):
@@ -482,9 +479,7 @@ def _write_files(pool: ThreadPoolExecutor, files: list[tuple[Path, Path, bytes]]
             except OSError as error:
                 raise storage_error(path, error) from None
     except BaseException:
-        for future in futures:
-            future.cancel()
-        wait(futures)  # none is still writing when they are removed
+        pool.shutdown(wait=True, cancel_futures=True)  # none is still writing when they are removed
         for _, tmp, _ in files:
             _unlink_quietly(tmp)
         raise

@@ -72,12 +72,7 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     account = _account(fmt, annotator, accounts)
     if out is not None:
         check_output(out, force=force, folder=spec.folder)
-    answers = _view(workspace, gold, annotator)  # made for this export: its dicts are not shared
-    if question:
-        answers = {sentence_id: {question: current[question]} for sentence_id, current in answers.items()
-                   if question in current}
-    else:
-        answers = {sentence_id: current for sentence_id, current in answers.items() if current}
+    answers = _answers(_view(workspace, gold, annotator), question)
     sentences = _Sentences(workspace, answers)
     with TextReader(workspace) as document_text:  # a folder format reads every document's text
         data = ExportData(sentences=sentences, answers=answers, annotator=annotator, config=workspace.config,
@@ -190,6 +185,16 @@ def _write(folder: bool, out: str | Path | None, written: _Written, force: bool)
         raise ConflictError("was made by another program meanwhile; nothing was written", where=error.filename,
                             fix="export again, or pass --force to replace the files") from None
     return None, [str(companion) for companion in companions]
+
+
+def _answers(view: dict[str, dict[tuple[str, str | None], dict[str, Any]]],
+             question: tuple[str, str | None] | None) -> dict[str, dict[tuple[str, str | None], dict[str, Any]]]:
+    """The sentences' answers to ``question`` (to every question when None), without the sentences
+    that have none (``view`` is made for this export: its dicts are not shared)."""
+    if question:
+        return {sentence_id: {question: current[question]} for sentence_id, current in view.items()
+                if question in current}
+    return {sentence_id: current for sentence_id, current in view.items() if current}
 
 
 def _view(workspace: Workspace, gold: bool, annotator: str | None) -> dict[str, dict[tuple[str, str | None],
