@@ -205,3 +205,25 @@ def test_a_spacy_paragraph_of_more_words_than_its_token_heads_are_made_for_is_js
     opened = "".join(" " * level + "[\n" for level in range(6))
     closed = "".join("\n" + " " * level + "]" for level in reversed(range(6)))
     assert opened + " " * 6 + tokens + closed == json.dumps(wrapped, ensure_ascii=False, indent=1)
+
+
+@pytest.mark.parametrize("fmt", ["conll", "brat"])
+def test_an_export_runs_without_cyclic_garbage_collection_and_turns_it_back_on(sample_workspace, monkeypatch,
+                                                                               tmp_path, fmt):
+    import gc
+
+    seen = []
+    spec = BY_NAME[fmt]
+    writer = spec.load_writer()
+
+    def watched(data, out):
+        seen.append(gc.isenabled())
+        return writer(data, out)
+
+    monkeypatch.setattr(type(spec), "load_writer", lambda self: watched)
+    assert gc.isenabled()
+    export(sample_workspace, fmt=fmt, gold=True, out=tmp_path / "out")
+    assert seen == [False] and gc.isenabled()
+    with pytest.raises(ConflictError):  # the folder or file is there now
+        export(sample_workspace, fmt=fmt, gold=True, out=tmp_path / "out")
+    assert gc.isenabled()

@@ -66,3 +66,16 @@ def test_the_hash_is_murmurhash3_x86_32():
     assert _murmur("") == 0
     assert _murmur("The quick brown fox jumps over the lazy dog") == 0x2E4FF723
     assert _murmur("Hello, world!") == 0xC0363E43 - 2**32
+
+
+@pytest.mark.parametrize("repeat", [1, 3, 400])  # 400: a sentence longer than the numbers made once
+def test_the_tokens_of_an_evenly_spaced_sentence_are_those_made_token_by_token(repeat):
+    from tagline.annotate.formats.prodigy import TOKEN_JSON, _even_tokens, _tokens
+    from tagline.annotate.formats.tokens import evenly_spaced_words
+
+    text = " ".join(["Acme Corp's U.S. arm (AC) sold 5,000 units, up 12%."] * repeat)
+    even = evenly_spaced_words(text, "en", set())
+    assert even is not None and (repeat < 400 or len(text) > 4096)
+    expected = ", ".join(TOKEN_JSON % (json.dumps(text[start:end]), start, end, index, "true" if space else "false")
+                         for index, (start, end, space) in enumerate(_tokens(text, "en", [])))
+    assert _even_tokens(*even) == expected

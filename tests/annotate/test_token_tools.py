@@ -160,6 +160,33 @@ def test_evenly_spaced_words_are_the_export_words(text, cuts):
     assert word_spans(words, starts, spans) == token_spans(expected, spans)
 
 
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["Acme", "Corp", "'s", "-led", " ", "  ", "\n", ".", ",", "U.S.", "5,000", "$", "("]),
+                max_size=16).map("".join),
+       st.sets(st.integers(-2, 60), max_size=8))
+def test_an_evenly_spaced_sentence_is_read_at_once_exactly_when_no_cut_is_inside_a_word(text, cuts):
+    from tagline.annotate.formats.tokens import EN_TOKEN, evenly_spaced_words
+
+    even = evenly_spaced_words(text, "en", cuts)
+    evenly_spaced = bool(text) and text[0] != " " and "  " not in text and text.isprintable()
+    inside = any(start < cut < end for start, end in (match.span() for match in EN_TOKEN.finditer(text))
+                 for cut in cuts)
+    assert (even is not None) == (evenly_spaced and not inside)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12), st.sampled_from("AB")), max_size=6))
+def test_flat_spans_keep_the_earliest_then_longest_and_leave_out_what_overlaps_them(bounds):
+    from tagline.annotate.formats.tokens import flat_spans
+
+    spans = [{"start": start, "end": end, "label": label} for start, end, label in bounds]
+    kept: list[dict] = []
+    dropped: list[dict] = []
+    for span in sorted(spans, key=lambda s: (s["start"], -s["end"], s["label"])):
+        (dropped if kept and span["start"] < kept[-1]["end"] else kept).append(span)
+    assert flat_spans(spans) == (kept, dropped)
+
+
 def test_a_sentence_with_uneven_space_or_a_cut_inside_a_word_is_not_read_at_once():
     from tagline.annotate.formats.tokens import evenly_spaced_words
 

@@ -405,3 +405,57 @@ def test_a_journal_that_cannot_be_removed_fails_the_transaction_rather_than_undo
     if journal.exists():
         recover(journal, tmp_path)
     assert _files(tmp_path) == before
+
+
+def _event(number: int, **changes) -> dict:
+    event = {"sentence_id": f"d-s{number:04d}", "annotator": "alice", "time": "2026-01-01T00:00:00Z",
+             "task": "entities", "op": "set",
+             "value": {"spans": [{"start": 0, "end": 3, "label": "ORG", "text": "ACM", "extra": number}]}}
+    return {**event, **changes}
+
+
+def test_a_clean_file_is_decoded_a_block_at_a_time_with_every_record_checked(tmp_path, monkeypatch):
+    import tagline.corpus.store as store
+    import tagline.schemas.records as records
+
+    path = tmp_path / "alice.jsonl"
+    written = [_event(number) for number in range(50)] + [_event(50, task="claim_type", value={"label": "x"})]
+    path.write_bytes(b"".join(orjson.dumps(record) + b"\n" for record in written))
+    monkeypatch.setattr(store, "_BLOCK", 256)  # many blocks, lines cut across them
+    monkeypatch.setattr(records, "decode_record", lambda *_: pytest.fail("read line by line"))
+    assert list(iter_lines(path, kind="event")) == list(enumerate(written, 1))  # unknown keys kept
+
+
+@pytest.mark.parametrize("bad", [b"\n", b"not json\n", b"[1]\n", b'{"sentence_id": "x"}\n',
+                                 orjson.dumps(_event(7, value={"spans": [{"start": "0"}]})) + b"\n",
+                                 orjson.dumps(_event(7, task="stance", value={"label": "FAVOR"})) + b"\n"])
+@pytest.mark.parametrize("kind", ["event", None])
+def test_a_block_with_a_bad_line_is_read_again_line_by_line_from_where_it_starts(tmp_path, monkeypatch, bad, kind):
+    """Blocks before the bad line's are yielded as read; the line reader reports the bad line by its
+    number (or skips it) exactly as it would alone, and reads on to the end and a torn last line."""
+    import tagline.corpus.store as store
+
+    path = tmp_path / "alice.jsonl"
+    lines = [orjson.dumps(_event(number)) + b"\n" for number in range(40)]
+    path.write_bytes(b"".join(lines[:25]) + bad + b"".join(lines[25:]) + b'{"torn')
+    expected_problems: list[LineProblem] = []
+    expected = list(store.iter_placed_lines(path, kind=kind, problems=expected_problems))
+    monkeypatch.setattr(store, "_BLOCK", 300)
+    problems: list[LineProblem] = []
+    assert list(iter_lines(path, kind=kind, problems=problems)) == [(number, record) for number, _, record in expected]
+    assert problems == expected_problems and problems[-1].line == 42 and problems[-1].warning
+    if bad.strip() and (kind or not bad.startswith(b"{")):
+        assert problems[0].line == 26
+        with pytest.raises(DataError) as raised:
+            list(iter_lines(path, kind=kind))
+        assert raised.value.where == f"{path}:26"
+
+
+def test_a_line_longer_than_a_block_is_read_whole(tmp_path, monkeypatch):
+    import tagline.corpus.store as store
+
+    path = tmp_path / "long.jsonl"
+    written = [{"n": 1, "text": "x" * 1000}, {"n": 2}]
+    path.write_bytes(b"".join(orjson.dumps(record) + b"\n" for record in written) + b'{"n": 3}')
+    monkeypatch.setattr(store, "_BLOCK", 64)
+    assert list(read_records(path)) == [*written, {"n": 3}]  # a last line without its newline, whole, is kept

@@ -10,7 +10,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import msgspec
 import orjson
@@ -104,8 +104,55 @@ def iter_lines(
     raises :class:`~tagline.errors.DataError` naming ``path:line``, unless ``problems`` is given,
     in which case it is recorded there and skipped so that every problem can be listed.
     """
-    for line_number, _, record in iter_placed_lines(path, problems=problems, kind=kind):
+    read, start = 0, 0  # lines yielded; where the line reader takes over
+    with open(path, "rb") as handle:
+        for block_start, lines in _whole_lines(handle):
+            try:
+                records = _decode_lines(kind, lines)
+            except (ValueError, msgspec.DecodeError, RecursionError):
+                start = block_start  # read again line by line from here, to say what is wrong where
+                break
+            yield from enumerate(records, read + 1)
+            read += len(records)
+        else:
+            start = handle.tell()  # past the last newline: what may follow is an unterminated last line
+    for line_number, _, record in iter_placed_lines(path, problems=problems, kind=kind, start=start,
+                                                     first_line=read + 1):
         yield line_number, record
+
+
+_BLOCK = 1 << 20
+
+
+def _whole_lines(handle: BinaryIO) -> Iterator[tuple[int, list[bytes]]]:
+    """The whole lines of an open file (without their newlines), about :data:`_BLOCK` bytes at a
+    time, each block with where it starts; the handle is left after the last newline."""
+    size = _BLOCK
+    while True:
+        start = handle.tell()
+        block = handle.read(size)
+        end = block.rfind(b"\n")
+        if end < 0:
+            handle.seek(start)
+            if len(block) < size:
+                return  # the end of the file: nothing, or a last line without its newline
+            size *= 2  # a line longer than a block
+            continue
+        handle.seek(start + end + 1)
+        yield start, block[:end].split(b"\n")
+
+
+def _decode_lines(kind: str | None, lines: list[bytes]) -> list[Any]:
+    """Every line of a block as its record, or an exception when any one is not (blank, not JSON,
+    not an object, not the record ``kind`` says)."""
+    if kind is not None:
+        from tagline.schemas.records import decode_records
+
+        return decode_records(kind, lines)
+    records = [orjson.loads(line) for line in lines]
+    if not all(type(record) is dict for record in records):
+        raise ValueError("a line that is not a JSON object")
+    return records
 
 
 def iter_placed_lines(

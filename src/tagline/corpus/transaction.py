@@ -9,13 +9,15 @@ import fcntl
 import os
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from tagline.corpus.primitives import encode_record, fsync_directory, is_json, last_line_start, utc_now
 from tagline.errors import StorageError, storage_error
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 TORN_SUFFIX = ".torn"
 # Many new files are fsync'd side by side, this many at once, in batches of this many files.
@@ -201,6 +203,7 @@ class Transaction:
         self._note_many(entries)
         planned = [(_resolved(path), text, keep_old, self._resolve(entry["backup"]) if "backup" in entry else None)
                    for (path, text, keep_old), entry in zip(files, entries, strict=True)]
+        from concurrent.futures import ThreadPoolExecutor  # only here: most commands make no files side by side
         with ThreadPoolExecutor(max_workers=SYNC_THREADS) as pool:
             for start in range(0, len(planned), SYNC_BATCH):
                 batch = [(path, _temporary(path), text.encode("utf-8"), keep_old, old)
@@ -477,9 +480,7 @@ def _write_files(pool: ThreadPoolExecutor, files: list[tuple[Path, Path, bytes]]
             except OSError as error:
                 raise storage_error(path, error) from None
     except BaseException:
-        for future in futures:
-            future.cancel()
-        wait(futures)  # none is still writing when they are removed
+        pool.shutdown(wait=True, cancel_futures=True)  # none is still writing when they are removed
         for _, tmp, _ in files:
             _unlink_quietly(tmp)
         raise

@@ -292,6 +292,49 @@ def decode_record(kind: str, line: bytes) -> dict[str, Any]:
     return decoded
 
 
+def decode_records(kind: str, lines: list[bytes]) -> list[dict[str, Any]]:
+    """:func:`decode_record` of many lines at once, for the reader of a clean stretch of a file: the
+    same records, the values of events and gold records checked a type at a time rather than one by
+    one. Raises on the first problem in any line, without saying which (the caller reads the lines
+    again one by one to report it where it is).
+
+    Examples
+    --------
+    >>> decode_records("event", [b'{"sentence_id": "d-s1", "annotator": "a", "time": "t", "task": "claim_type",'
+    ...                          b' "op": "set", "value": {"label": "quantity"}}'])[0]["value"]
+    {'label': 'quantity'}
+    """
+    decode = _DECODERS[kind].decode
+    try:
+        records: list[dict[str, Any]] = [decode(line) for line in lines]
+    except msgspec.ValidationError as error:
+        raise RecordError(str(error)) from None
+    except RecursionError:
+        raise msgspec.DecodeError("JSON is nested too deeply") from None
+    if kind == "event":
+        types = [_EVENT_VALUES[(record["task"], record["op"])] for record in records]
+    elif kind == "gold":
+        if any(record["task"] == "stance" and "target" not in record for record in records):
+            raise RecordError("Object missing required field `target` (a stance record names its target)")
+        types = [_GOLD_VALUES[record["task"]] for record in records]
+    else:
+        return records
+    values: dict[type, list[object]] = {}
+    if len(set(types)) == 1:  # the usual block: one kind of answer
+        if types[0] is not None:
+            values[types[0]] = [record["value"] for record in records]
+    else:
+        for value_type, record in zip(types, records):
+            if value_type is not None:
+                values.setdefault(value_type, []).append(record["value"])
+    for value_type, listed in values.items():
+        try:
+            msgspec.convert(listed, list[value_type])  # type: ignore[valid-type]
+        except msgspec.ValidationError as error:
+            raise RecordError(str(error)) from None
+    return records
+
+
 def _check_value(value_type: type | None, value: object) -> None:
     if value_type is None:
         return
@@ -303,5 +346,5 @@ def _check_value(value_type: type | None, value: object) -> None:
             from None
 
 
-__all__ = ["RECORD_TYPES", "RecordError", "RunProtocol", "RunResult", "decode_record", "run_protocol", "Sentence",
-           "Document", "Event", "Gold", "Span", "Orphan", "Task", "Op", "Method"]
+__all__ = ["RECORD_TYPES", "RecordError", "RunProtocol", "RunResult", "decode_record", "decode_records", "run_protocol",
+           "Sentence", "Document", "Event", "Gold", "Span", "Orphan", "Task", "Op", "Method"]

@@ -245,9 +245,11 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
             aligned, cuts, n_overlapping, n_untrimmed = spans_for_export(text, spans)
             overlapping += n_overlapping
             untrimmed += n_untrimmed
-            shown = _LINE_BREAK.sub(" ", text)
-            line_breaks += shown != text
-            lines = [f"# sent_id = {sentence['id']}", f"# text = {shown}"] if data.conll_comments else []
+            lines = []
+            if data.conll_comments:
+                shown = _LINE_BREAK.sub(" ", text)
+                line_breaks += shown != text
+                lines = [f"# sent_id = {sentence['id']}", f"# text = {shown}"]
             token_lines = _token_lines(text, sentence.get("lang", "en"), aligned, cuts)
             if token_lines:
                 lines.append(token_lines)

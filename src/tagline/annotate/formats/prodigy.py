@@ -7,8 +7,7 @@ import functools
 import json
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable
-from itertools import chain, islice, repeat
+from itertools import islice, repeat
 from json.encoder import encode_basestring, encode_basestring_ascii
 from operator import sub
 from pathlib import Path
@@ -272,7 +271,9 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
                 lines.append(jsontext.dumps(_hashed(record)))
             if not current:
                 lines.append(jsontext.dumps(_hashed(base)))
-        out.write("".join([line + "\n" for line in lines]).encode("utf-8"))
+        if lines:  # each line not copied once more with its line break
+            out.write("\n".join(lines).encode("utf-8"))
+            out.write(b"\n")
         count += len(lines)
     return ExportResult(records=count)
 
@@ -345,26 +346,42 @@ def _entity_json(record: dict, written: list[dict], token_json: str) -> str | No
 
 
 # A token of an evenly spaced sentence, whose words JSON writes as they are, in the pieces between
-# its values (the first token's without the ", " before it); the numbers' text, made once.
+# its values (the first token's without the ", " before it); the numbers' text, made once, and with
+# the pieces before them for a sentence shorter than 4096 characters.
 _TOKEN_PIECES = (', {"text": "', '", "start": ', ', "end": ', ', "id": ', ', "ws": ')
 _WS = ("false}", "true}")
 _NUMBERS = [str(number) for number in range(4096)]
+_STARTS = [_TOKEN_PIECES[1] + number for number in _NUMBERS]
+_ENDS = [_TOKEN_PIECES[2] + number for number in _NUMBERS]
+_IDS = [_TOKEN_PIECES[3] + number + _TOKEN_PIECES[4] for number in _NUMBERS]
 
 
 def _even_tokens(words: list[str], starts: list[int]) -> str:
     """The tokens of an evenly spaced sentence (:func:`evenly_spaced_words`) as the record's JSON
     writes them (``{"text": ..., "start": ..., "end": ..., "id": ..., "ws": ...}``, separated by
-    ``, ``): their pieces put together in one join, without a Python step for each token."""
+    ``, ``): their pieces laid into one list a kind at a time (slice assignments) and joined once,
+    without a Python step for each token."""
     count = len(words)
-    number: Callable[[int], str] = _NUMBERS.__getitem__ if starts[-1] < len(_NUMBERS) else str  # a long sentence's
+    if not count:
+        return ""
     spaced = list(map(str.endswith, words, repeat(" ", count)))
     ends = map(sub, islice(starts, 1, None), spaced)
-    opening, start_key, end_key, id_key, ws_key = _TOKEN_PIECES
-    pieces = chain.from_iterable(zip(repeat(opening, count), map(str.rstrip, words), repeat(start_key, count),
-                                     map(number, starts), repeat(end_key, count), map(number, ends),
-                                     repeat(id_key, count), map(number, range(count)),
-                                     repeat(ws_key, count), map(_WS.__getitem__, spaced)))
-    return "".join(pieces)[2:]
+    if starts[-1] < len(_NUMBERS):
+        pieces = [_TOKEN_PIECES[0]] * (6 * count)
+        pieces[2::6] = map(_STARTS.__getitem__, islice(starts, count))
+        pieces[3::6] = map(_ENDS.__getitem__, ends)
+        pieces[4::6] = _IDS[:count]
+    else:  # a long sentence's numbers
+        pieces = [_TOKEN_PIECES[0], "", _TOKEN_PIECES[1], "", _TOKEN_PIECES[2], "", _TOKEN_PIECES[3], "",
+                  _TOKEN_PIECES[4], ""] * count
+        pieces[3::10] = map(str, islice(starts, count))
+        pieces[5::10] = map(str, ends)
+        pieces[7::10] = map(str, range(count))
+    step = len(pieces) // count
+    pieces[0] = _TOKEN_PIECES[0][2:]  # no separator before the first token
+    pieces[1::step] = map(str.rstrip, words)
+    pieces[step - 1::step] = map(_WS.__getitem__, spaced)
+    return "".join(pieces)
 
 
 def _even_entity_json(record: dict, words: list[str], starts: list[int], spans: list[dict]) -> str | None:

@@ -278,32 +278,43 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
     return ExportResult(warnings=warnings, records=records)
 
 
-def _write_documents(data: ExportData, out: BinaryIO, documents: Iterator[list[str]]) -> int:
-    """Write the documents (each the list of its paragraphs' JSON) as ``json.dumps(documents, indent=1)``
-    does, some at a time; the number of sentences."""
+def _write_documents(data: ExportData, out: BinaryIO, documents: Iterator[list[tuple[str, ...]]]) -> int:
+    """Write the documents (each the list of its paragraphs' JSON, in pieces) as
+    ``json.dumps(documents, indent=1)`` does, some at a time; the number of sentences. A part's pieces
+    are joined once: the tokens (most of the file) are not copied again into their paragraph's text,
+    then their document's, then the part's."""
     written = sentences = 0
-    pending: list[str] = []
+    pieces: list[str] = []
     pending_sentences = 0
     for paragraphs in documents:
-        pending.append(_DOCUMENT % (written + len(pending), jsontext.indented_array(paragraphs, 2)))
+        pieces += (",\n" if written else "[\n", _DOCUMENT_HEAD, str(written), _DOCUMENT_MIDDLE)
+        if paragraphs:
+            pieces.append("[\n")
+            for number, paragraph in enumerate(paragraphs):
+                if number:
+                    pieces.append(",\n")
+                pieces += paragraph
+            pieces.append("\n  ]")  # jsontext.indented_array(paragraphs, 2), its items not copied
+        else:
+            pieces.append("[]")
+        pieces.append(_DOCUMENT_TAIL)
+        written += 1
         sentences += len(paragraphs)
         pending_sentences += len(paragraphs)
         if pending_sentences >= common.CHUNK:
-            out.write(((",\n" if written else "[\n") + ",\n".join(pending)).encode("utf-8"))
-            written += len(pending)
-            pending, pending_sentences = [], 0
-    if pending:
-        out.write(((",\n" if written else "[\n") + ",\n".join(pending)).encode("utf-8"))
-        written += len(pending)
+            out.write("".join(pieces).encode("utf-8"))
+            pieces, pending_sentences = [], 0
+    if pieces:
+        out.write("".join(pieces).encode("utf-8"))
     out.write(b"\n]\n" if written else b"[]\n")
     return sentences
 
 
-def _documents_in_turn(data: ExportData, counts: Counter[str]) -> Iterator[list[str]]:
+def _documents_in_turn(data: ExportData, counts: Counter[str]) -> Iterator[list[tuple[str, ...]]]:
     """Each document once its sentences are read, when they are all together (else :class:`_Apart`)."""
     claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
     done: set[str] = set()
-    paragraphs: list[str] | None = None
+    paragraphs: list[tuple[str, ...]] | None = None
     doc_id = None
     for sentence in data.sentences:
         if sentence["doc_id"] != doc_id:
@@ -320,10 +331,10 @@ def _documents_in_turn(data: ExportData, counts: Counter[str]) -> Iterator[list[
         yield paragraphs
 
 
-def _documents_gathered(data: ExportData, counts: Counter[str]) -> Iterator[list[str]]:
+def _documents_gathered(data: ExportData, counts: Counter[str]) -> Iterator[list[tuple[str, ...]]]:
     """Every document, its sentences gathered wherever they are, in the order documents first appear."""
     claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
-    documents: dict[str, list[str]] = {}
+    documents: dict[str, list[tuple[str, ...]]] = {}
     for sentence in data.sentences:
         documents.setdefault(sentence["doc_id"], []).append(_paragraph(data, sentence, claim_labels, counts))
     yield from documents.values()
@@ -334,10 +345,15 @@ def _documents_gathered(data: ExportData, counts: Counter[str]) -> Iterator[list
 # Most of the file is tokens: made from these rather than as dicts encoded and indented.
 _SLOT = jsontext.SLOT
 _DOCUMENT = jsontext.template({"id": _SLOT, "paragraphs": _SLOT}, 1)
+_DOCUMENT_HEAD, _DOCUMENT_MIDDLE, _DOCUMENT_TAIL = _DOCUMENT.split("%s")  # around the id and the paragraphs
 _PARAGRAPH = jsontext.template({"raw": _SLOT, "tagline_sentence_id": _SLOT, "sentences": [{"tokens": _SLOT}]}, 3)
 _PARAGRAPH_CATS = jsontext.template({"raw": _SLOT, "tagline_sentence_id": _SLOT, "sentences": [{"tokens": _SLOT}],
                                      "cats": _SLOT}, 3)
 _TOKEN = jsontext.template({"id": _SLOT, "orth": _SLOT, "space": _SLOT, "ner": _SLOT}, 7)
+# Each in two: up to the tokens (its slots the text and the sentence id), and after them (the cats).
+_PARAGRAPH_HEAD, _PARAGRAPH_TAIL = ("%s".join(_PARAGRAPH.split("%s")[:3]), "%s".join(_PARAGRAPH.split("%s")[3:]))
+_PARAGRAPH_CATS_HEAD, _PARAGRAPH_CATS_TAIL = ("%s".join(_PARAGRAPH_CATS.split("%s")[:3]),
+                                              "%s".join(_PARAGRAPH_CATS.split("%s")[3:]))
 _CATEGORY = jsontext.template({"label": _SLOT, "value": _SLOT}, 5)
 # A token of an evenly spaced sentence in three parts: up to its word (made once for each place in a
 # sentence), the word with the space after it, and what follows (once for each tag). The space is
@@ -348,8 +364,9 @@ _TOKEN_TAIL = '"' + _BEFORE_SPACE + '""' + _BEFORE_NER + "%s" + _AFTER_NER
 _SPACE_IN_WORD, _SPACE_AFTER_WORD = ' "' + _BEFORE_SPACE + '""', '"' + _BEFORE_SPACE + '" "'
 
 
-def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts: Counter[str]) -> str:
-    """One sentence as a paragraph's JSON: its text, its words with their tags, its claim type as ``cats``."""
+def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts: Counter[str]) -> tuple[str, ...]:
+    """One sentence as a paragraph's JSON, in pieces (before the tokens, the tokens, after them): its
+    text, its words with their tags, its claim type as ``cats``."""
     current = data.answers.get(sentence["id"], {})
     text = sentence["text"]
     entities = current.get(("entities", None))
@@ -371,11 +388,11 @@ def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts
             for index, ((start, end, space), tag) in enumerate(zip(spaced, tags))], 6)
     claim = current.get(("claim_type", None))
     if claim is None:
-        return _PARAGRAPH % (encode_basestring(text), encode_basestring(sentence["id"]), tokens)
+        return _PARAGRAPH_HEAD % (encode_basestring(text), encode_basestring(sentence["id"])), tokens, _PARAGRAPH_TAIL
     categories = [_CATEGORY % (_json_string(label), "1.0" if label == claim["label"] else "0.0")
                   for label in claim_labels]
-    return _PARAGRAPH_CATS % (encode_basestring(text), encode_basestring(sentence["id"]), tokens,
-                              jsontext.indented_array(categories, 4))
+    return (_PARAGRAPH_CATS_HEAD % (encode_basestring(text), encode_basestring(sentence["id"])), tokens,
+            _PARAGRAPH_CATS_TAIL % jsontext.indented_array(categories, 4))
 
 
 def _even_tokens(words: list[str], tags: list[str] | None) -> str:

@@ -12,11 +12,13 @@ from typing import Any, BinaryIO
 
 from tagline.annotate.formats.common import ExportData, ExportResult, plural
 from tagline.annotate.formats.registry import BY_NAME, EXPORT_FORMATS
+from tagline.annotate.interop.cycles import without_cycle_collection
 from tagline.corpus.texts import TextReader
 from tagline.corpus.workspace import Workspace, check_output
 from tagline.errors import ConflictError, DataError, InputError
 
 
+@without_cycle_collection()
 def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gold: bool = False,
            annotator: str | None = None, force: bool = False, formula_escape: bool = True,
            task: str | None = None, target: str | None = None,
@@ -70,10 +72,7 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     account = _account(fmt, annotator, accounts)
     if out is not None:
         check_output(out, force=force, folder=spec.folder)
-    answers = _view(workspace, gold, annotator)
-    answers = {sentence_id: {key: value for key, value in current.items() if not question or key == question}
-               for sentence_id, current in answers.items()}
-    answers = {sentence_id: current for sentence_id, current in answers.items() if current}
+    answers = _answers(_view(workspace, gold, annotator), question)
     sentences = _Sentences(workspace, answers)
     with TextReader(workspace) as document_text:  # a folder format reads every document's text
         data = ExportData(sentences=sentences, answers=answers, annotator=annotator, config=workspace.config,
@@ -186,6 +185,16 @@ def _write(folder: bool, out: str | Path | None, written: _Written, force: bool)
         raise ConflictError("was made by another program meanwhile; nothing was written", where=error.filename,
                             fix="export again, or pass --force to replace the files") from None
     return None, [str(companion) for companion in companions]
+
+
+def _answers(view: dict[str, dict[tuple[str, str | None], dict[str, Any]]],
+             question: tuple[str, str | None] | None) -> dict[str, dict[tuple[str, str | None], dict[str, Any]]]:
+    """The sentences' answers to ``question`` (to every question when None), without the sentences
+    that have none (``view`` is made for this export: its dicts are not shared)."""
+    if question:
+        return {sentence_id: {question: current[question]} for sentence_id, current in view.items()
+                if question in current}
+    return {sentence_id: current for sentence_id, current in view.items() if current}
 
 
 def _view(workspace: Workspace, gold: bool, annotator: str | None) -> dict[str, dict[tuple[str, str | None],

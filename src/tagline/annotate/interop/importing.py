@@ -5,7 +5,6 @@ workspace lock."""
 from __future__ import annotations
 
 import contextlib
-import gc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ from tagline.annotate.formats.common import (
     plural,
 )
 from tagline.annotate.formats.registry import BY_NAME, IMPORT_FORMATS
+from tagline.annotate.interop.cycles import without_cycle_collection
 from tagline.annotate.interop.detect import detect_format
 from tagline.annotate.interop.labels import LabelMapper, load_label_map, map_labels
 from tagline.annotate.interop.plan import check_answers, file_encoding, new_writes, place_answers, plan_documents
@@ -35,21 +35,7 @@ if TYPE_CHECKING:
 IMPORT_SPLITS = ("train", "validation", "test")  # the splits `tagline eval run` fits, tunes and reports on
 
 
-@contextlib.contextmanager
-def _without_cycle_collection() -> Iterator[None]:
-    """No cyclic garbage collection meanwhile. An import holds some objects per record, all alive
-    until it ends, and Python's collector would walk them all again and again as they are made: a
-    third of the CPU time of a 100,000-record import. Whatever cycles it leaves are collected later."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-@_without_cycle_collection()
+@without_cycle_collection()
 def import_file(
     workspace: Workspace, path: str | Path, *, fmt: str | None = None, annotator: str | None = None,
     label_map: str | Path | None = None, split: str | None = None, as_gold: bool = False,
