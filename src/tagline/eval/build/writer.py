@@ -69,7 +69,12 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
     features, tables = make()
     steps(f"writing {name}")
     parts = {}
-    for split, part in zip(plan.splits.names, tables):
+    languages = []
+    for index, split in enumerate(plan.splits.names):
+        # One contiguous copy of the split (the tokens come in chunks), which the digest, the Parquet
+        # shards and save_to_disk all read; it takes the chunks' place, so they are let go of at once.
+        part = tables[index] = tables[index].combine_chunks()
+        languages.extend(part["lang"].chunks)
         if part.num_rows == 0:
             # datasets saves an empty split without an .arrow file and then cannot load it back.
             report.warnings.append(f"config {name}: the {split} split has no rows and is left out")
@@ -87,8 +92,7 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
     check_interrupted()  # datasets hashes each shard under a bare `except:` that can swallow Ctrl-C
     report.configs[name] = {split: len(parts[split]) for split in plan.splits.names if split in parts}
     report.label_distributions[name] = label_distributions(parts, features)
-    languages = pa.chunked_array([chunk for part in tables for chunk in part["lang"].chunks], pa.string())
-    return pa.table({"lang": languages}), saved_info(staging, name, features)
+    return pa.table({"lang": pa.chunked_array(languages, pa.string())}), saved_info(staging, name, features)
 
 
 def saved_info(staging: Path, name: str, features: datasets.Features) -> datasets.DatasetInfo:
@@ -173,19 +177,42 @@ class _HashingSink:
 
 
 def table_digest(table: pa.Table) -> bytes:
-    """sha256 of ``table`` as an Arrow IPC stream of a single record batch."""
+    """sha256 of ``table`` as an Arrow IPC stream of a single record batch; a table with a null is hashed
+    as a compact copy of its rows, so the same for any copy of them, however chunked or sliced."""
     import pyarrow as pa
 
     if table.num_rows:
         table = table.combine_chunks()
         if any(column.null_count for column in table.columns):
-            # A slice's validity bitmaps carry the bits of the rows after it in their last byte;
-            # a compact copy hashes like any other copy of the same rows.
-            table = table.take(pa.array(range(table.num_rows), pa.int64()))
+            # A slice's validity bitmaps carry the bits of the rows after it in their last byte, and
+            # Arrow writes more of a slice's buffers than its rows: a table with nulls is hashed as a
+            # compact copy of its rows. Only the columns that differ from their copy are copied.
+            every_row = pa.array(range(table.num_rows), pa.int64())
+            table = pa.Table.from_arrays([column if _written_as_its_copy(column.chunk(0)) else column.take(every_row)
+                                          for column in table.columns], schema=table.schema)
     sink = _HashingSink()
     with pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), table.schema) as writer:
         writer.write_table(table)
     return sink.hash.digest()
+
+
+def _written_as_its_copy(array: pa.Array) -> bool:
+    """Whether Arrow writes ``array`` as it writes a compact copy of it: no null at any depth (no bitmap
+    whose last byte could carry other rows' bits), and no buffer holding more than its rows (a slice)."""
+    return array.nbytes == array.get_total_buffer_size() and not _has_nulls(array)
+
+
+def _has_nulls(array: pa.Array) -> bool:
+    """Whether ``array`` or any array nested in it has a null."""
+    import pyarrow as pa
+
+    if array.null_count:
+        return True
+    if isinstance(array, (pa.ListArray, pa.LargeListArray)):
+        return _has_nulls(array.flatten())
+    if isinstance(array, pa.StructArray):
+        return any(_has_nulls(array.field(index)) for index in range(array.type.num_fields))
+    return False
 
 
 def label_distributions(parts: dict[str, datasets.Dataset], features: datasets.Features) -> dict[str, dict[str, int]]:
