@@ -58,7 +58,7 @@ class _Spans:
 def tokens_and_tags(texts: pa.Array, langs: pa.Array, spans: pa.Array, entity_labels: list[str],
                     universe_rows: np.ndarray, segments: list[int], workers: int | None = None,
                     tokenised: Callable[[int], None] | None = None,
-                    execution: Execution | None = None) -> tuple[list[tuple[pa.ChunkedArray, pa.ChunkedArray]], dict]:
+                    execution: Execution | None = None) -> tuple[list[tuple[pa.Array, pa.Array]], dict]:
     """Tokens for every sentence and BIO tags where entities are gold (null elsewhere).
 
     An entity whose edges fall inside a token is tagged on the tokens it overlaps and counted as
@@ -125,17 +125,18 @@ def _chunk_arguments(texts: pa.Array, langs: pa.Array, spans: _Spans, rows: list
             spans.code[low:high])
 
 
-def _split_parts(results: list, bounds: list[int],
-                 segments: list[int]) -> list[tuple[pa.ChunkedArray, pa.ChunkedArray]]:
-    """The chunks' tokens and tags as one ``(tokens, ner_tags)`` pair of chunked arrays per split: not
-    copied here, as the writer makes each split contiguous once, with its other columns."""
+def _split_parts(results: list, bounds: list[int], segments: list[int]) -> list[tuple[pa.Array, pa.Array]]:
+    """The chunks' tokens and tags joined into one ``(tokens, ner_tags)`` pair per split; each chunk is let
+    go of once it is copied, so the tokens are never held twice over."""
     import pyarrow as pa
 
     parts = []
     for start, stop in zip(segments, segments[1:]):
         mine = [index for index, first in enumerate(bounds[:-1]) if start <= first < stop]
-        parts.append((pa.chunked_array([results[i][0] for i in mine], pa.list_(pa.string())),
-                      pa.chunked_array([results[i][1] for i in mine], pa.list_(pa.int64()))))
+        parts.append((pa.chunked_array([results[i][0] for i in mine], pa.list_(pa.string())).combine_chunks(),
+                      pa.chunked_array([results[i][1] for i in mine], pa.list_(pa.int64())).combine_chunks()))
+        for index in mine:
+            results[index] = None
     return parts
 
 

@@ -60,8 +60,6 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
     """Make one config's tables and write them (``save_to_disk`` and Parquet); the fingerprint
     ``digest`` is fed each split's rows. Returns what the card reads of the config: its languages,
     and its :func:`saved_info`."""
-    from concurrent.futures import ThreadPoolExecutor
-
     import datasets
     import pyarrow as pa
 
@@ -71,39 +69,26 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
     features, tables = make()
     steps(f"writing {name}")
     parts = {}
-    languages = []
-    # Arrow writes Parquet without holding the GIL, so the shards are written in a thread while the
-    # splits are hashed and saved; nothing writes into ``staging`` once the thread is shut down.
-    shard_writer = ThreadPoolExecutor(1, thread_name_prefix="parquet-shards")
-    try:
-        shards_written = []
-        for index, split in enumerate(plan.splits.names):
-            # One contiguous copy of the split (the tokens come in chunks), which the digest, the Parquet
-            # shards and save_to_disk all read; it takes the chunks' place, so they are let go of at once.
-            part = tables[index] = tables[index].combine_chunks()
-            languages.extend(part["lang"].chunks)
-            if part.num_rows == 0:
-                # datasets saves an empty split without an .arrow file and then cannot load it back.
-                report.warnings.append(f"config {name}: the {split} split has no rows and is left out")
-                continue
-            shards_written.append(shard_writer.submit(write_parquet_shards, part, staging / "data" / name, split))
-            part_digest = table_digest(part)
-            parts[split] = datasets.Dataset(datasets.table.InMemoryTable(part),
-                                            info=datasets.DatasetInfo(features=features),
-                                            split=datasets.NamedSplit(split),
-                                            fingerprint=hashlib.sha256(f"{name}/{split}".encode() + part_digest)
-                                            .hexdigest()[:16])
-            digest.update(f"{name}/{split}".encode())
-            digest.update(part_digest)
-        datasets.DatasetDict(parts).save_to_disk(str(staging / name))
-        check_interrupted()  # datasets hashes each shard under a bare `except:` that can swallow Ctrl-C
-        for written in shards_written:
-            written.result()  # a failure to write a shard is raised here
-    finally:
-        shard_writer.shutdown(wait=True, cancel_futures=True)
+    for split, part in zip(plan.splits.names, tables):
+        if part.num_rows == 0:
+            # datasets saves an empty split without an .arrow file and then cannot load it back.
+            report.warnings.append(f"config {name}: the {split} split has no rows and is left out")
+            continue
+        part_digest = table_digest(part)
+        parts[split] = datasets.Dataset(datasets.table.InMemoryTable(part),
+                                        info=datasets.DatasetInfo(features=features),
+                                        split=datasets.NamedSplit(split),
+                                        fingerprint=hashlib.sha256(f"{name}/{split}".encode() + part_digest)
+                                        .hexdigest()[:16])
+        write_parquet_shards(part, staging / "data" / name, split)
+        digest.update(f"{name}/{split}".encode())
+        digest.update(part_digest)
+    datasets.DatasetDict(parts).save_to_disk(str(staging / name))
+    check_interrupted()  # datasets hashes each shard under a bare `except:` that can swallow Ctrl-C
     report.configs[name] = {split: len(parts[split]) for split in plan.splits.names if split in parts}
     report.label_distributions[name] = label_distributions(parts, features)
-    return pa.table({"lang": pa.chunked_array(languages, pa.string())}), saved_info(staging, name, features)
+    languages = pa.chunked_array([chunk for part in tables for chunk in part["lang"].chunks], pa.string())
+    return pa.table({"lang": languages}), saved_info(staging, name, features)
 
 
 def saved_info(staging: Path, name: str, features: datasets.Features) -> datasets.DatasetInfo:
