@@ -87,25 +87,3 @@ def test_a_script_that_builds_outside_a_main_guard_is_told_so_rather_than_left_w
     else:
         assert result.returncode != 0 and 'call build_dataset under `if __name__ == "__main__":`' in result.stderr
         assert not (tmp_path / "ds").exists()
-
-
-def test_a_chunk_sent_to_a_worker_carries_its_own_rows_not_the_whole_column():
-    # A slice of an Arrow column is pickled with the whole column's buffers: each chunk's texts are
-    # copied out, so what goes to a worker grows with the chunk, not with the corpus.
-    import pickle
-
-    import pyarrow as pa
-
-    from tagline.eval.build import tokens
-
-    texts = pa.array([f"文{i}です。" for i in range(10_000)])
-    langs = pa.array(["ja"] * 10_000)
-    spans = tokens._Spans.of(pa.array([[]] * 10_000, pa.list_(pa.struct([("start", pa.int64()), ("end", pa.int64()),
-                                                                          ("label", pa.string()),
-                                                                          ("text", pa.string())]))), ["ORG"])
-    chunk = tokens._chunk_arguments(texts, langs, spans, [5_000, 5_100], [0, 0])
-    assert chunk[0].to_pylist() == texts[5_000:5_100].to_pylist() and chunk[1].to_pylist() == ["ja"] * 100
-    assert len(pickle.dumps(chunk)) < 20 * len(pickle.dumps(texts[5_000:5_100].to_pylist()))
-    made, tags, status = tokens.tokens_and_tags_chunk(*chunk)
-    assert made.to_pylist()[0] == ["文", "5000", "です", "。"] and tags.to_pylist()[0] == [0, 0, 0, 0]
-    assert tags.null_count == 0 and len(status) == 0  # an empty list of spans: entity gold with no entity

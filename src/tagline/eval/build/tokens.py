@@ -114,13 +114,9 @@ def tokens_and_tags(texts: pa.Array, langs: pa.Array, spans: pa.Array, entity_la
 
 def _chunk_arguments(texts: pa.Array, langs: pa.Array, spans: _Spans, rows: list[int], span_rows: list[int]) -> tuple:
     """The arguments of :func:`tokens_and_tags_chunk` for the rows ``rows[0]:rows[1]``, whose spans are
-    ``span_rows[0]:span_rows[1]``: Arrow and NumPy arrays, cheap to send to a worker process. The texts
-    stay in Arrow (a worker makes them Python strings for MeCab), copied out of the column, as a
-    slice would be pickled with the whole column's buffers."""
-    import pyarrow as pa
-
+    ``span_rows[0]:span_rows[1]``: plain lists and arrays, cheap to send to a worker process."""
     (first, stop), (low, high) = rows, span_rows
-    return (pa.concat_arrays([texts.slice(first, stop - first)]), pa.concat_arrays([langs.slice(first, stop - first)]),
+    return (texts.slice(first, stop - first).to_pylist(), langs.slice(first, stop - first).to_pylist(),
             spans.has_spans[first:stop], spans.row[low:high] - first, spans.start[low:high], spans.end[low:high],
             spans.code[low:high])
 
@@ -174,21 +170,19 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def tokens_and_tags_chunk(text_array: pa.Array, lang_array: pa.Array, has_spans: np.ndarray, span_row: np.ndarray,
+def tokens_and_tags_chunk(texts: list[str], langs: list[str], has_spans: np.ndarray, span_row: np.ndarray,
                           span_start: np.ndarray, span_end: np.ndarray, span_code: np.ndarray) -> tuple:
     """Tokens and BIO tags for a run of sentences (run in worker processes at scale).
 
-    The texts and their languages come as Arrow string arrays; the spans come flattened, sorted by
-    row and then by ``(start, end)``; ``span_row`` counts from the first sentence of the run. Returns
-    ``(tokens, ner_tags, status)``, ``status`` saying what became of each span (see ``_TAGGED`` and
-    the rest).
+    The spans come flattened, sorted by row and then by ``(start, end)``; ``span_row`` counts from
+    the first sentence of the run. Returns ``(tokens, ner_tags, status)``, ``status`` saying what
+    became of each span (see ``_TAGGED`` and the rest).
     """
     import numpy as np
 
     from tagline.corpus.tokenize import tokenize_many
 
-    texts: list[str] = text_array.to_pylist()
-    tokens, starts, ends = tokenize_many(texts, lang_array.to_pylist())
+    tokens, starts, ends = tokenize_many(texts, langs)
     row_offsets = np.asarray(tokens.offsets, dtype=np.int64)
     row_offsets -= row_offsets[0]
     tokens_per_row = np.diff(row_offsets)
