@@ -173,19 +173,42 @@ class _HashingSink:
 
 
 def table_digest(table: pa.Table) -> bytes:
-    """sha256 of ``table`` as an Arrow IPC stream of a single record batch."""
+    """sha256 of ``table`` as an Arrow IPC stream of a single record batch; a table with a null is hashed
+    as a compact copy of its rows, so the same for any copy of them, however chunked or sliced."""
     import pyarrow as pa
 
     if table.num_rows:
         table = table.combine_chunks()
         if any(column.null_count for column in table.columns):
-            # A slice's validity bitmaps carry the bits of the rows after it in their last byte;
-            # a compact copy hashes like any other copy of the same rows.
-            table = table.take(pa.array(range(table.num_rows), pa.int64()))
+            # A slice's validity bitmaps carry the bits of the rows after it in their last byte, and
+            # Arrow writes more of a slice's buffers than its rows: a table with nulls is hashed as a
+            # compact copy of its rows. Only the columns that differ from their copy are copied.
+            every_row = pa.array(range(table.num_rows), pa.int64())
+            table = pa.Table.from_arrays([column if _written_as_its_copy(column.chunk(0)) else column.take(every_row)
+                                          for column in table.columns], schema=table.schema)
     sink = _HashingSink()
     with pa.ipc.new_stream(pa.PythonFile(sink, mode="w"), table.schema) as writer:
         writer.write_table(table)
     return sink.hash.digest()
+
+
+def _written_as_its_copy(array: pa.Array) -> bool:
+    """Whether Arrow writes ``array`` as it writes a compact copy of it: no null at any depth (no bitmap
+    whose last byte could carry other rows' bits), and no buffer holding more than its rows (a slice)."""
+    return array.nbytes == array.get_total_buffer_size() and not _has_nulls(array)
+
+
+def _has_nulls(array: pa.Array) -> bool:
+    """Whether ``array`` or any array nested in it has a null."""
+    import pyarrow as pa
+
+    if array.null_count:
+        return True
+    if isinstance(array, (pa.ListArray, pa.LargeListArray)):
+        return _has_nulls(array.flatten())
+    if isinstance(array, pa.StructArray):
+        return any(_has_nulls(array.field(index)) for index in range(array.type.num_fields))
+    return False
 
 
 def label_distributions(parts: dict[str, datasets.Dataset], features: datasets.Features) -> dict[str, dict[str, int]]:
