@@ -20,9 +20,8 @@ if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
 
 TORN_SUFFIX = ".torn"
-# Many new files are fsync'd side by side, this many at once, in batches of this many files.
-SYNC_THREADS = 32
-SYNC_BATCH = 1024
+# Many new files are fsync'd side by side: this many at once, in batches of this many files.
+SYNC_THREADS, SYNC_BATCH = 32, 1024
 
 
 def _open_locked(path: Path) -> int:

@@ -291,6 +291,7 @@ def _check_chunk(job: BulkImport, chunk: list[tuple[int, _Record]], checked: _Ch
             seen.add((start, end, configured))
             kept_spans += 1
         checked.duplicate_spans += kept_spans - len(seen)
+    job.progress(checked.records, checked.total, "placing records")  # the chunk's last one placed
     return doc_ids, kept
 
 
@@ -301,7 +302,6 @@ def _check_all(job: BulkImport, checked: _Checked) -> None:
 
     if not checked.records:
         raise _NotPlain
-    job.progress(checked.records, checked.records, "placing records")
     if checked.holds_spans:
         check_can_answer(job.workspace, job.annotator)
 
