@@ -304,3 +304,26 @@ def test_a_step_starts_its_own_bar_and_a_new_name_on_the_same_count_shows_at_onc
         assert shown() == [("writing", 0, 3)] and bar._bars.tasks[0].id != counted
     finally:
         bar.close()
+
+
+@pytest.mark.parametrize("width", [80, 60, 40])
+def test_the_bar_is_one_line_at_any_width_with_counts_in_the_hundred_thousands(width):
+    """At 80 columns rich wrapped the time left onto a second line once the counts reached
+    ``100,000/300,000``; the bar narrows instead, then the text is cut."""
+    import io
+
+    from rich.console import Console
+
+    from tagline.cli.bars import DelayedBar
+
+    bar = DelayedBar(3600)  # never drawn: its renderable is printed here
+    try:
+        bar(100_000, 300_000, "writing sentences")
+        out = io.StringIO()
+        Console(file=out, width=width, force_terminal=True, color_system=None).print(bar._bars.get_renderable())
+    finally:
+        bar.close()
+    lines = out.getvalue().rstrip("\n").split("\n")
+    assert len(lines) == 1 and len(lines[0].rstrip()) <= width, lines
+    if width == 80:
+        assert "100,000/300,000" in lines[0] and lines[0].rstrip().endswith("left")

@@ -7,6 +7,7 @@ import threading
 import time
 
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn
+from rich.table import Column
 from rich.text import Text
 
 from tagline.cli.output import console
@@ -25,7 +26,11 @@ class DelayedBar:
     def __init__(self, delay: float) -> None:
         # stdout carries the command's data (--json): nothing of the bar's goes there. Lines written to
         # stderr while the bar is up (warnings) are printed above it.
-        self._bars = Progress(TextColumn("{task.description}"), BarColumn(), Count(), Times(),
+        # One line at any width: the columns never wrap (rich would wrap the times onto a second line
+        # at 80 columns once the counts reach the hundred thousands); the bar narrows first, then the
+        # text is cut with an ellipsis.
+        self._bars = Progress(TextColumn("{task.description}", table_column=_one_line()), BarColumn(),
+                              Count(table_column=_one_line()), Times(table_column=_one_line()),
                               console=console(stderr=True), transient=True, redirect_stdout=False,
                               redirect_stderr=True)
         self._task: TaskID | None = None
@@ -95,6 +100,10 @@ class Times(ProgressColumn):
         left = task.time_remaining
         return Text.assemble((elapsed, "progress.elapsed"), ", ",
                              (f"{_clock(left) if left is not None else '-:--:--'} left", "progress.remaining"))
+
+
+def _one_line() -> Column:
+    return Column(no_wrap=True, overflow="ellipsis")
 
 
 def _clock(seconds: float | None) -> str:
