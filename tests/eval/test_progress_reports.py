@@ -61,6 +61,22 @@ def test_an_import_reports_each_record_placed_and_the_writes(workspace, tmp_path
     assert dry.steps() == ["reading ner.jsonl", "placing records"]  # nothing written, nothing said of it
 
 
+def test_an_import_in_several_chunks_counts_on_without_starting_again(workspace, tmp_path, monkeypatch):
+    """The records are checked and written a chunk at a time: the count goes on over the chunks (a
+    bar that starts again loses its clock and its estimate of the time left)."""
+    from tagline.annotate.interop import bulk
+
+    monkeypatch.setattr(bulk, "CHUNK_LINES", 3)
+    ner = tmp_path / "ner.jsonl"
+    ner.write_text("".join(json.dumps({"id": n, "text": f"アリババは杭州の会社{n}だ。", "label": [[0, 5, "ORG"]]},
+                                      ensure_ascii=False) + "\n" for n in range(10)), encoding="utf-8")
+    progress = Recorder()
+    import_file(workspace, ner, fmt="doccano", annotator="carol", progress=progress)
+    counted = [(done, what) for done, total, what in progress.calls if total == 10]
+    assert {what for _, what in counted} == {"placing records", "segmenting documents", "writing sentences"}
+    assert [done for done, _ in counted] == sorted(done for done, _ in counted) and counted[-1][0] == 10
+
+
 @pytest.mark.slow
 def test_a_build_reports_its_steps_and_the_sentences_tokenised_and_eval_run_feeds_the_bar(
         sample_workspace, runner, monkeypatch):

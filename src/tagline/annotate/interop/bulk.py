@@ -361,12 +361,14 @@ def _write(job: BulkImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
             tempfile.SpooledTemporaryFile(SPOOL_BYTES, dir=str(workspace.build_dir)) as spool:
         texts_name, offset = "", 0
         for chunk, doc_ids, spans in chunks:
-            job.progress(checked.records - len(chunk), checked.total, "segmenting documents")  # a sentence each
+            # Counted to the chunk's end, where its checks left the count, so that the bar's count and
+            # clock carry on over the chunks rather than start again with each.
+            job.progress(checked.records, checked.total, "segmenting documents")  # a sentence each
             if not texts_name:
                 workspace.documents_dir.mkdir(exist_ok=True)
                 texts_name = texts_file_name(workspace, checked.first_doc_id)
             texts, sentences, registry = _document_lines(job, chunk, doc_ids, offset, texts_name, now)
-            job.progress(checked.records - len(chunk), checked.total, "writing sentences")
+            job.progress(checked.records, checked.total, "writing sentences")
             transaction.append_bytes(workspace.documents_dir / texts_name, texts)
             at = transaction.append_bytes(workspace.sentences_path, sentences)
             written.sentences.add(at, sentences, [f"{doc_id}-s0001" for doc_id in doc_ids])
