@@ -22,11 +22,9 @@ from tagline.annotate.formats.common import plural
 from tagline.annotate.interop.bulk_lines import (
     ENCODE_LINES,
     EventLine,
-    RegistryLine,
-    SentenceLine,
     SpanLine,
+    documents_lines,
     entities_event,
-    one_sentence_document,
 )
 from tagline.annotate.interop.writing import Written, keep_indexes_current
 from tagline.corpus.byte_columns import AppendedLines, NotedLines, note_lines
@@ -401,17 +399,8 @@ def _document_lines(job: BulkImport, chunk: list[tuple[int, _Record]], doc_ids: 
     """A chunk's document texts, sentence lines and registry lines, as the ingest writes them."""
     config = job.workspace.config
     fixed_lang = job.lang or (config.language if config.language != "auto" else None)
-    texts: list[bytes] = []
-    sentences: list[SentenceLine] = []
-    registry: list[RegistryLine] = []
-    for (number, record), doc_id in zip(chunk, doc_ids):
-        data, sentence, entry = one_sentence_document(
-            doc_id, record.text, fixed_lang, job.split, f"{job.path}:{number}", _ENCODING, now, texts_name, offset)
-        texts.append(data)
-        sentences.append(sentence)
-        registry.append(entry)
-        offset += len(data)
-    return b"".join(texts), ENCODE_LINES(sentences), ENCODE_LINES(registry)
+    return documents_lines(((doc_id, record.text, fixed_lang, job.split, f"{job.path}:{number}", None)
+                            for (number, record), doc_id in zip(chunk, doc_ids)), _ENCODING, now, texts_name, offset)
 
 
 def _event_lines(job: BulkImport, chunk: list[tuple[int, _Record]], doc_ids: list[str], spans: list[_Spans | None],

@@ -18,11 +18,9 @@ from tagline.annotate.interop.bulk import existing_answers_on
 from tagline.annotate.interop.bulk_lines import (
     ENCODE_LINES,
     EventLine,
-    RegistryLine,
-    SentenceLine,
     SpanLine,
+    documents_lines,
     entities_event,
-    one_sentence_document,
 )
 from tagline.annotate.interop.writing import Written, keep_indexes_current
 from tagline.corpus.byte_columns import AppendedLines
@@ -162,17 +160,9 @@ def _document_lines(records: list[ForeignRecord], doc_ids: list[str], config: Co
     """The documents' texts (the first at ``offset`` of the texts file), sentence lines and registry
     lines, as the ingest writes them."""
     workspace_lang = config.language if config.language != "auto" else None
-    texts: list[bytes] = []
-    sentences: list[SentenceLine] = []
-    registry: list[RegistryLine] = []
-    for record, doc_id in zip(records, doc_ids):
-        data, sentence, entry = one_sentence_document(doc_id, record.text, record.lang or workspace_lang, record.split,
-                                                      record.where, encoding, now, texts_name, offset, record.meta)
-        texts.append(data)
-        sentences.append(sentence)
-        registry.append(entry)
-        offset += len(data)
-    return b"".join(texts), ENCODE_LINES(sentences), ENCODE_LINES(registry)
+    return documents_lines(((doc_id, record.text, record.lang or workspace_lang, record.split, record.where,
+                             record.meta) for record, doc_id in zip(records, doc_ids)),
+                           encoding, now, texts_name, offset)
 
 
 def _events(records: list[ForeignRecord], doc_ids: list[str], fmt: str, now: str) -> dict[str, list[EventLine]]:
