@@ -30,6 +30,7 @@ from tagline.annotate.formats.common import (
     json_records,
     plural,
 )
+from tagline.annotate.formats.parts import made_in_order
 from tagline.annotate.formats.tokens import evenly_spaced_words, export_tokens, word_spans
 from tagline.errors import InputError
 
@@ -248,34 +249,42 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
     stance_labels = data.config.labels("stance") if "stance" in data.config.tasks else []
     claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
     count = 0
-    for chunk in chunked(data.sentences):
-        lines: list[str] = []
-        for sentence in chunk:
-            current = data.answers.get(sentence["id"], {})
-            base = {"text": sentence["text"], "meta": {"sentence_id": sentence["id"]}}
-            if data.annotator:
-                base["_annotator_id"] = data.annotator
-            for (task, target), value in sorted(current.items(), key=lambda item: (item[0][0], item[0][1] or "")):
-                record = {**base, "meta": dict(base["meta"])}
-                if task == "entities":
-                    lines.append(_entity_line(record, sentence, value["spans"]))
-                    continue
-                record["options"] = [{"id": label, "text": label}
-                                     for label in (stance_labels if task == "stance" else claim_labels)]
-                record["accept"] = [value["label"]]
-                record["meta"]["task"] = task
-                if target is not None:
-                    record["meta"]["target"] = target
-                record["_view_id"] = "choice"
-                record["answer"] = "accept"
-                lines.append(jsontext.dumps(_hashed(record)))
-            if not current:
-                lines.append(jsontext.dumps(_hashed(base)))
-        if lines:  # each line not copied once more with its line break
-            out.write("\n".join(lines).encode("utf-8"))
+    make = functools.partial(_part_lines, data, stance_labels, claim_labels)
+    for lines, records in made_in_order(make, chunked(data.sentences), len(data.answers)):
+        if records:
+            out.write(lines)
             out.write(b"\n")
-        count += len(lines)
+        count += records
     return ExportResult(records=count)
+
+
+def _part_lines(data: ExportData, stance_labels: list[str], claim_labels: list[str],
+                chunk: list[dict]) -> tuple[bytes, int]:
+    """The records of a part's sentences: their lines (UTF-8, without the last line break) and how
+    many there are."""
+    lines: list[str] = []
+    for sentence in chunk:
+        current = data.answers.get(sentence["id"], {})
+        base = {"text": sentence["text"], "meta": {"sentence_id": sentence["id"]}}
+        if data.annotator:
+            base["_annotator_id"] = data.annotator
+        for (task, target), value in sorted(current.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+            record = {**base, "meta": dict(base["meta"])}
+            if task == "entities":
+                lines.append(_entity_line(record, sentence, value["spans"]))
+                continue
+            record["options"] = [{"id": label, "text": label}
+                                 for label in (stance_labels if task == "stance" else claim_labels)]
+            record["accept"] = [value["label"]]
+            record["meta"]["task"] = task
+            if target is not None:
+                record["meta"]["target"] = target
+            record["_view_id"] = "choice"
+            record["answer"] = "accept"
+            lines.append(jsontext.dumps(_hashed(record)))
+        if not current:
+            lines.append(jsontext.dumps(_hashed(base)))
+    return "\n".join(lines).encode("utf-8"), len(lines)  # each line not copied once more with its line break
 
 
 def _entity_line(record: dict, sentence: dict, spans: list[dict]) -> str:

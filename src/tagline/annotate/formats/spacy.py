@@ -29,6 +29,7 @@ from tagline.annotate.formats.common import (
     plural,
     read_text,
 )
+from tagline.annotate.formats.parts import made_in_order
 from tagline.annotate.formats.tokens import (
     align_tokens,
     decode_tags,
@@ -262,14 +263,12 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
     if data.annotator:
         warnings.append(f"spaCy files do not name annotators: import with --annotator {data.annotator}")
     start = out.tell()
-    counts: Counter[str] = Counter()
     try:
-        records = _write_documents(data, out, _documents_in_turn(data, counts))
+        records, counts = _write_documents(data, out, _documents_in_turn(data))
     except _Apart:
         out.seek(start)
         out.truncate()
-        counts.clear()
-        records = _write_documents(data, out, _documents_gathered(data, counts))
+        records, counts = _write_documents(data, out, _documents_gathered(data))
     if counts["overlapping"]:
         warnings.append(f"spaCy entities cannot overlap: {plural(counts['overlapping'], 'overlapping span')} left out")
     if counts["untrimmed"]:
@@ -278,65 +277,90 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
     return ExportResult(warnings=warnings, records=records)
 
 
-def _write_documents(data: ExportData, out: BinaryIO, documents: Iterator[list[tuple[str, ...]]]) -> int:
-    """Write the documents (each the list of its paragraphs' JSON, in pieces) as
-    ``json.dumps(documents, indent=1)`` does, some at a time; the number of sentences. A part's pieces
-    are joined once: the tokens (most of the file) are not copied again into their paragraph's text,
+def _write_documents(data: ExportData, out: BinaryIO,
+                     documents: Iterator[list[dict]]) -> tuple[int, Counter[str]]:
+    """Write the documents (each the list of its sentences) as ``json.dumps(documents, indent=1)``
+    does, a part at a time (:func:`_parts`, made by :func:`~tagline.annotate.formats.parts.made_in_order`);
+    the number of sentences, and of the spans left out (``overlapping``, ``untrimmed``)."""
+    claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
+    make = functools.partial(_part_text, data, claim_labels)
+    counts: Counter[str] = Counter()
+    for text, part_counts in made_in_order(make, _parts(documents), len(data.answers)):
+        out.write(text)
+        counts.update(part_counts)
+    out.write(b"\n]\n" if counts["documents"] else b"[]\n")
+    return counts["sentences"], counts
+
+
+def _parts(documents: Iterator[list[dict]]) -> Iterator[tuple[int, list[list[dict]]]]:
+    """The documents in parts of whole documents, each of :data:`~common.CHUNK` sentences or more (the
+    last may have fewer), each with the number of the documents before it."""
+    part: list[list[dict]] = []
+    before = pending = 0
+    for document in documents:
+        part.append(document)
+        pending += len(document)
+        if pending >= common.CHUNK:
+            yield before, part
+            before += len(part)
+            part, pending = [], 0
+    if part:
+        yield before, part
+
+
+def _part_text(data: ExportData, claim_labels: list[str],
+               part: tuple[int, list[list[dict]]]) -> tuple[bytes, Counter[str]]:
+    """A part's documents, numbered from the number of those before it, as the file holds them
+    (UTF-8), and how many ``documents`` and ``sentences`` it holds and spans it left out
+    (``overlapping``, ``untrimmed``). The part's pieces are
+    joined once: the tokens (most of the file) are not copied again into their paragraph's text,
     then their document's, then the part's."""
-    written = sentences = 0
+    written, documents = part
+    counts: Counter[str] = Counter()
     pieces: list[str] = []
-    pending_sentences = 0
-    for paragraphs in documents:
+    for sentences_of_document in documents:
         pieces += (",\n" if written else "[\n", _DOCUMENT_HEAD, str(written), _DOCUMENT_MIDDLE)
-        if paragraphs:
+        if sentences_of_document:
             pieces.append("[\n")
-            for number, paragraph in enumerate(paragraphs):
+            for number, sentence in enumerate(sentences_of_document):
                 if number:
                     pieces.append(",\n")
-                pieces += paragraph
+                pieces += _paragraph(data, sentence, claim_labels, counts)
             pieces.append("\n  ]")  # jsontext.indented_array(paragraphs, 2), its items not copied
         else:
             pieces.append("[]")
         pieces.append(_DOCUMENT_TAIL)
         written += 1
-        sentences += len(paragraphs)
-        pending_sentences += len(paragraphs)
-        if pending_sentences >= common.CHUNK:
-            out.write("".join(pieces).encode("utf-8"))
-            pieces, pending_sentences = [], 0
-    if pieces:
-        out.write("".join(pieces).encode("utf-8"))
-    out.write(b"\n]\n" if written else b"[]\n")
-    return sentences
+        counts["sentences"] += len(sentences_of_document)
+    counts["documents"] = len(documents)
+    return "".join(pieces).encode("utf-8"), counts
 
 
-def _documents_in_turn(data: ExportData, counts: Counter[str]) -> Iterator[list[tuple[str, ...]]]:
-    """Each document once its sentences are read, when they are all together (else :class:`_Apart`)."""
-    claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
+def _documents_in_turn(data: ExportData) -> Iterator[list[dict]]:
+    """The sentences of each document once they are read, when they are all together (else :class:`_Apart`)."""
     done: set[str] = set()
-    paragraphs: list[tuple[str, ...]] | None = None
+    sentences: list[dict] | None = None
     doc_id = None
     for sentence in data.sentences:
         if sentence["doc_id"] != doc_id:
-            if paragraphs is not None:
+            if sentences is not None:
                 done.add(doc_id)  # type: ignore[arg-type]
-                yield paragraphs
+                yield sentences
             doc_id = sentence["doc_id"]
             if doc_id in done:
                 raise _Apart(doc_id)
-            paragraphs = []
-        assert paragraphs is not None
-        paragraphs.append(_paragraph(data, sentence, claim_labels, counts))
-    if paragraphs is not None:
-        yield paragraphs
+            sentences = []
+        assert sentences is not None
+        sentences.append(sentence)
+    if sentences is not None:
+        yield sentences
 
 
-def _documents_gathered(data: ExportData, counts: Counter[str]) -> Iterator[list[tuple[str, ...]]]:
-    """Every document, its sentences gathered wherever they are, in the order documents first appear."""
-    claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
-    documents: dict[str, list[tuple[str, ...]]] = {}
+def _documents_gathered(data: ExportData) -> Iterator[list[dict]]:
+    """The sentences of every document, gathered wherever they are, in the order documents first appear."""
+    documents: dict[str, list[dict]] = {}
     for sentence in data.sentences:
-        documents.setdefault(sentence["doc_id"], []).append(_paragraph(data, sentence, claim_labels, counts))
+        documents.setdefault(sentence["doc_id"], []).append(sentence)
     yield from documents.values()
 
 

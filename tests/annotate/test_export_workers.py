@@ -1,0 +1,144 @@
+"""A large export's parts made in forked workers: the same bytes as made in turn (documents apart,
+orphaned answers and all), the workers really used and none left behind; and the pool's forked
+workers themselves: results in order, a closure run, failures raised, SIGTERM able to stop them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+
+import pytest
+
+from tagline.annotate.events import make_event
+from tagline.annotate.formats import common, parts
+from tagline.annotate.interop import export
+from tagline.corpus import workers
+from tagline.corpus.store import append_records
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forks, and reads /proc")
+
+FORKED = ["prodigy", "spacy"]
+
+
+@pytest.fixture(autouse=True)
+def _no_fsync(monkeypatch):
+    monkeypatch.setattr(os, "fsync", lambda fd: None)
+
+
+@pytest.fixture
+def forked_calls(monkeypatch):
+    """Every export from here on made in forked workers, a few sentences a part; the pools started."""
+    started = []
+    made_in_workers = workers.iter_in_workers
+
+    def spy(function, arguments, count, *, start="spawn"):
+        started.append((count, start))
+        return made_in_workers(function, arguments, count, start=start)
+
+    monkeypatch.setattr(workers, "iter_in_workers", spy)
+    monkeypatch.setattr(workers, "cores", lambda: 2)
+    monkeypatch.setattr(common, "CHUNK", 2)
+    return started
+
+
+def _in_turn_and_forked(workspace, fmt: str, monkeypatch, forked_calls, **options) -> tuple[dict, dict]:
+    from test_build_interrupt import children
+
+    assert workers.only_thread()  # else the export would not fork, and this would test nothing
+    in_turn = export(workspace, fmt=fmt, **options)
+    assert forked_calls == []  # the sample is smaller than a forked export
+    monkeypatch.setattr(parts, "PARALLEL_EXPORT_MIN_ANSWERED", 0)
+    before = children()
+    forked = export(workspace, fmt=fmt, **options)
+    assert forked_calls and all(call == (2, "fork") for call in forked_calls)
+    assert children() == before
+    return in_turn, forked
+
+
+@pytest.mark.parametrize("fmt", FORKED)
+def test_an_export_made_in_forked_workers_is_the_export_made_in_turn(sample_workspace, monkeypatch,
+                                                                     forked_calls, fmt):
+    in_turn, forked = _in_turn_and_forked(sample_workspace, fmt, monkeypatch, forked_calls, gold=True)
+    assert forked["content"] == in_turn["content"] and forked["content"]
+    assert {key: value for key, value in forked.items() if key != "content"} == \
+        {key: value for key, value in in_turn.items() if key != "content"}
+
+
+@pytest.mark.parametrize("fmt", FORKED)
+def test_orphaned_answers_change_nothing_in_an_export_made_in_forked_workers(sample_workspace, monkeypatch,
+                                                                            forked_calls, fmt):
+    sentence = next(iter(sample_workspace.iter_sentences()))
+    append_records(sample_workspace.annotation_path("ann"), [
+        make_event(sentence["id"], "ann", "entities", {"spans": [{"start": 0, "end": 2, "label": "ORG",
+                                                                  "text": sentence["text"][:2]}]}),
+        make_event("gone-s0001", "ann", "entities", {"spans": [{"start": 0, "end": 2, "label": "ODD", "text": "ab"}]})])
+    in_turn, forked = _in_turn_and_forked(sample_workspace, fmt, monkeypatch, forked_calls, annotator="ann")
+    assert forked == in_turn and forked["warnings"][0].startswith("1 sentence with answers no longer")
+
+
+def test_a_spacy_document_apart_stops_the_forked_workers_and_is_written_whole(sample_workspace, monkeypatch,
+                                                                              forked_calls):
+    path = sample_workspace.sentences_path
+    lines = path.read_bytes().splitlines(keepends=True)
+    moved = json.loads(lines[1])
+    moved.update(doc_id="other", id="other-s0001", index=1, start=0, end=len(moved["text"]))
+    (sample_workspace.root / "documents" / "other.txt").write_text(moved["text"], encoding="utf-8")
+    # Most of the sample's sentences, then one of another document, then the rest: found apart late.
+    path.write_bytes(b"".join(lines[:-3]) + (json.dumps(moved, ensure_ascii=False) + "\n").encode()
+                     + b"".join(lines[-3:]))
+    in_turn, forked = _in_turn_and_forked(sample_workspace, "spacy", monkeypatch, forked_calls, gold=True)
+    assert forked == in_turn
+    assert [len(document["paragraphs"]) for document in json.loads(forked["content"])] == [len(lines), 1]
+
+
+def test_forked_workers_give_results_in_order_and_run_what_this_process_holds():
+    from test_build_interrupt import children
+
+    offset = 1000  # a closure: forked workers are not handed the function, they hold it
+    before = children()
+    made = list(workers.iter_in_workers(lambda number: (number + offset, os.getpid()),
+                                        ((number,) for number in range(25)), 2, start="fork"))
+    assert [result for result, _ in made] == [number + 1000 for number in range(25)]
+    assert os.getpid() not in {pid for _, pid in made}
+    assert children() == before
+    assert list(workers.iter_in_workers(abs, iter([]), 2, start="fork")) == []
+
+
+def test_a_failure_in_a_forked_worker_or_the_caller_stopping_leaves_no_worker():
+    from test_build_interrupt import children
+
+    before = children()
+    with pytest.raises(ValueError):
+        list(workers.iter_in_workers(int, [("12",), ("twelve",), ("7",)], 2, start="fork"))
+    assert children() == before
+    results = workers.iter_in_workers(abs, ((-number,) for number in range(100)), 2, start="fork")
+    assert [next(results), next(results)] == [0, 1]
+    results.close()
+    assert children() == before
+
+
+def test_forked_workers_ignore_ctrl_c_and_die_of_sigterm_whatever_this_process_does_with_them():
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: None)  # as the command's interrupt guard does
+    try:
+        handlers = list(workers.iter_in_workers(lambda: (signal.getsignal(signal.SIGINT),
+                                                         signal.getsignal(signal.SIGTERM)), [()] * 4, 2,
+                                                start="fork"))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert set(handlers) == {(signal.SIG_IGN, signal.SIG_DFL)}
+
+
+def test_a_process_running_another_thread_is_not_one_to_fork():
+    assert workers.only_thread()
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not workers.only_thread()
+    finally:
+        stop.set()
+        thread.join()
+    assert workers.only_thread()
