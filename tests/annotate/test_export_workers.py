@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
 import sys
-import threading
+from pathlib import Path
 
 import pytest
 
 from tagline.annotate.events import make_event
-from tagline.annotate.formats import common, parts
-from tagline.annotate.interop import export
 from tagline.corpus import workers
 from tagline.corpus.store import append_records
 
@@ -23,64 +22,68 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forks, and read
 FORKED = ["prodigy", "spacy"]
 
 
-@pytest.fixture(autouse=True)
-def _no_fsync(monkeypatch):
-    monkeypatch.setattr(os, "fsync", lambda fd: None)
+# An export in turn and then in forked workers, in a fresh interpreter: one that runs no other thread
+# (a library this test session loaded may have started some, and a process that runs any does not fork).
+_EXPORTS = """
+import json, os, sys
+from tagline.annotate.formats import common, parts
+from tagline.annotate.interop import export
+from tagline.corpus import workers
+from tagline.corpus.workspace import Workspace
+from test_build_interrupt import children
+
+started = []
+made_in_workers = workers.iter_in_workers
+
+def spy(function, arguments, count, *, start="spawn"):
+    started.append([count, start])
+    return made_in_workers(function, arguments, count, start=start)
+
+os.fsync = lambda fd: None
+workers.iter_in_workers, workers.cores, common.CHUNK = spy, lambda: 2, 2
+workspace, options = Workspace(sys.argv[1]), json.loads(sys.argv[2])
+in_turn = export(workspace, **options)
+in_turn_started = list(started)
+parts.PARALLEL_EXPORT_MIN_ANSWERED = 0
+before = children()
+forked = export(workspace, **options)
+json.dump({"in_turn": in_turn, "forked": forked, "in_turn_started": in_turn_started, "started": started,
+           "workers_left": sorted(children() - before)}, sys.stdout)
+"""
 
 
-@pytest.fixture
-def forked_calls(monkeypatch):
-    """Every export from here on made in forked workers, a few sentences a part; the pools started."""
-    started = []
-    made_in_workers = workers.iter_in_workers
-
-    def spy(function, arguments, count, *, start="spawn"):
-        started.append((count, start))
-        return made_in_workers(function, arguments, count, start=start)
-
-    monkeypatch.setattr(workers, "iter_in_workers", spy)
-    monkeypatch.setattr(workers, "cores", lambda: 2)
-    monkeypatch.setattr(common, "CHUNK", 2)
-    return started
-
-
-def _in_turn_and_forked(workspace, fmt: str, monkeypatch, forked_calls, **options) -> tuple[dict, dict]:
-    from test_build_interrupt import children
-
-    assert workers.only_thread()  # else the export would not fork, and this would test nothing
-    in_turn = export(workspace, fmt=fmt, **options)
-    assert forked_calls == []  # the sample is smaller than a forked export
-    monkeypatch.setattr(parts, "PARALLEL_EXPORT_MIN_ANSWERED", 0)
-    before = children()
-    forked = export(workspace, fmt=fmt, **options)
-    assert forked_calls and all(call == (2, "fork") for call in forked_calls)
-    assert children() == before
-    return in_turn, forked
+def _in_turn_and_forked(workspace, **options) -> tuple[dict, dict]:
+    tests = Path(__file__).resolve().parents[1]
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests / "eval"), *sys.path])}
+    done = subprocess.run([sys.executable, "-c", _EXPORTS, str(workspace.root), json.dumps(options)],
+                          capture_output=True, text=True, env=environment, check=True)
+    result = json.loads(done.stdout)
+    assert result["in_turn_started"] == []  # the sample is smaller than a forked export
+    assert result["started"] == [[2, "fork"]] * len(result["started"]) and result["started"]
+    assert result["workers_left"] == []
+    return result["in_turn"], result["forked"]
 
 
 @pytest.mark.parametrize("fmt", FORKED)
-def test_an_export_made_in_forked_workers_is_the_export_made_in_turn(sample_workspace, monkeypatch,
-                                                                     forked_calls, fmt):
-    in_turn, forked = _in_turn_and_forked(sample_workspace, fmt, monkeypatch, forked_calls, gold=True)
+def test_an_export_made_in_forked_workers_is_the_export_made_in_turn(sample_workspace, fmt):
+    in_turn, forked = _in_turn_and_forked(sample_workspace, fmt=fmt, gold=True)
     assert forked["content"] == in_turn["content"] and forked["content"]
     assert {key: value for key, value in forked.items() if key != "content"} == \
         {key: value for key, value in in_turn.items() if key != "content"}
 
 
 @pytest.mark.parametrize("fmt", FORKED)
-def test_orphaned_answers_change_nothing_in_an_export_made_in_forked_workers(sample_workspace, monkeypatch,
-                                                                            forked_calls, fmt):
+def test_orphaned_answers_change_nothing_in_an_export_made_in_forked_workers(sample_workspace, fmt):
     sentence = next(iter(sample_workspace.iter_sentences()))
     append_records(sample_workspace.annotation_path("ann"), [
         make_event(sentence["id"], "ann", "entities", {"spans": [{"start": 0, "end": 2, "label": "ORG",
                                                                   "text": sentence["text"][:2]}]}),
         make_event("gone-s0001", "ann", "entities", {"spans": [{"start": 0, "end": 2, "label": "ODD", "text": "ab"}]})])
-    in_turn, forked = _in_turn_and_forked(sample_workspace, fmt, monkeypatch, forked_calls, annotator="ann")
+    in_turn, forked = _in_turn_and_forked(sample_workspace, fmt=fmt, annotator="ann")
     assert forked == in_turn and forked["warnings"][0].startswith("1 sentence with answers no longer")
 
 
-def test_a_spacy_document_apart_stops_the_forked_workers_and_is_written_whole(sample_workspace, monkeypatch,
-                                                                              forked_calls):
+def test_a_spacy_document_apart_stops_the_forked_workers_and_is_written_whole(sample_workspace):
     path = sample_workspace.sentences_path
     lines = path.read_bytes().splitlines(keepends=True)
     moved = json.loads(lines[1])
@@ -89,7 +92,7 @@ def test_a_spacy_document_apart_stops_the_forked_workers_and_is_written_whole(sa
     # Most of the sample's sentences, then one of another document, then the rest: found apart late.
     path.write_bytes(b"".join(lines[:-3]) + (json.dumps(moved, ensure_ascii=False) + "\n").encode()
                      + b"".join(lines[-3:]))
-    in_turn, forked = _in_turn_and_forked(sample_workspace, "spacy", monkeypatch, forked_calls, gold=True)
+    in_turn, forked = _in_turn_and_forked(sample_workspace, fmt="spacy", gold=True)
     assert forked == in_turn
     assert [len(document["paragraphs"]) for document in json.loads(forked["content"])] == [len(lines), 1]
 
@@ -132,13 +135,20 @@ def test_forked_workers_ignore_ctrl_c_and_die_of_sigterm_whatever_this_process_d
 
 
 def test_a_process_running_another_thread_is_not_one_to_fork():
-    assert workers.only_thread()
-    stop = threading.Event()
-    thread = threading.Thread(target=stop.wait)
-    thread.start()
-    try:
-        assert not workers.only_thread()
-    finally:
-        stop.set()
-        thread.join()
-    assert workers.only_thread()
+    script = """
+import threading
+from tagline.corpus.workers import only_thread
+
+seen = [only_thread()]
+stop = threading.Event()
+thread = threading.Thread(target=stop.wait)
+thread.start()
+seen.append(only_thread())
+stop.set()
+thread.join()
+seen.append(only_thread())  # the thread ended: listed by the system for a moment more, and waited for
+print(seen)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert done.stdout.split() == ["[True,", "False,", "True]"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 import os
 import signal
+import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -113,14 +115,23 @@ def _run_forked(*args: Any) -> Any:
     return _forked_function(*args)
 
 
-def only_thread() -> bool:
+def only_thread(wait: float = 0.05) -> bool:
     """Whether this process runs one thread (Linux: ``/proc/self/task``), counting threads that
     libraries start outside Python (Arrow's pools), so that forking it cannot leave a child waiting
-    on a lock that another thread held."""
-    try:
-        return len(os.listdir("/proc/self/task")) == 1
-    except OSError:  # not Linux
-        return False
+    on a lock that another thread held. A thread that has ended is listed there for a moment after
+    Python's ``join`` returns: when Python runs no other thread, the others are waited for up to
+    ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            if len(os.listdir("/proc/self/task")) == 1:
+                return True
+        except OSError:  # not Linux
+            return False
+        threading = sys.modules.get("threading")  # not imported: no thread of Python's
+        if (threading is not None and threading.active_count() > 1) or time.monotonic() >= deadline:
+            return False
+        time.sleep(0.001)
 
 
 def _in_order(executor: ProcessPoolExecutor, function: Callable[..., Any], arguments: Iterator[tuple],
