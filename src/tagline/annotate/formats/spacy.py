@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import functools
 import json
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator
 from json.encoder import encode_basestring
-from operator import add
 from pathlib import Path
 from typing import BinaryIO
 
@@ -40,7 +40,6 @@ from tagline.annotate.formats.tokens import (
     spaced_words,
     spans_for_export,
     token_spans,
-    word_spans,
 )
 from tagline.errors import InputError
 
@@ -400,9 +399,7 @@ def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts
     lang = sentence.get("lang", "en")
     even = evenly_spaced_words(text, lang, cuts) if jsontext.ESCAPED.search(text) is None else None
     if even is not None:  # the usual sentence
-        words = even[0]
-        spans = word_spans(words, even[1], aligned) if entities else []
-        tokens = _even_tokens(words, encode_tags(len(words), spans, "biluo") if entities else None)
+        tokens = _even_tokens(even[0], _even_tails(*even, aligned) if entities else None)
     else:
         spaced = spaced_words(text, lang, cuts)
         tags = encode_tags(len(spaced), token_spans(spaced, aligned), "biluo") if entities else \
@@ -419,18 +416,46 @@ def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts
             _PARAGRAPH_CATS_TAIL % jsontext.indented_array(categories, 4))
 
 
-def _even_tokens(words: list[str], tags: list[str] | None) -> str:
-    """The JSON array of the tokens of :func:`evenly_spaced_words` (``tags``: None when not
-    annotated), the words written as they are (the sentence holds nothing JSON escapes)."""
+def _even_tails(words: list[str], starts: list[int], spans: list[dict]) -> list[str]:
+    """What follows each word of :func:`evenly_spaced_words` in its token's JSON (its BILUO tag among
+    it, see :data:`_TOKEN_TAIL`), for these spans (not overlapping; those that do not start and end
+    on words left out): :func:`encode_tags` over :func:`word_spans`, each tag's text made once."""
+    count = len(words)
+    tails = [_tag_tail("O")] * count
+    for span in spans:
+        start, end = span["start"], span["end"]
+        first, last = bisect_left(starts, start), bisect_left(starts, end) - 1
+        if first < count and starts[first] == start and first <= last < count \
+                and starts[last + 1] - (words[last][-1] == " ") == end:
+            begin, inside, last_tail, unit = _biluo_tails(span["label"])
+            if first == last:
+                tails[first] = unit
+            else:
+                tails[first:last + 1] = [begin, *[inside] * (last - first - 1), last_tail]
+    return tails
+
+
+@functools.cache
+def _biluo_tails(label: str) -> tuple[str, str, str, str]:
+    return _tag_tail(f"B-{label}"), _tag_tail(f"I-{label}"), _tag_tail(f"L-{label}"), _tag_tail(f"U-{label}")
+
+
+def _even_tokens(words: list[str], tails: list[str] | None) -> str:
+    """The JSON array of the tokens of :func:`evenly_spaced_words`, each word followed by its tail
+    (:func:`_even_tails`; None when not annotated), the words written as they are (the sentence
+    holds nothing JSON escapes)."""
     count = len(words)
     if not count:
         return "[]"
     heads = _TOKEN_HEADS[:count]
     if count > len(heads):  # a long sentence: the heads past those made once, for it alone
         heads += [",\n" + _BEFORE_ID + str(index) + _BEFORE_ORTH + '"' for index in range(len(heads), count)]
-    tails = [_tag_tail(MISSING)] * count if tags is None else list(map(_tag_tail, tags))
-    joined = "".join(map(add, heads, map(add, words, tails)))
-    return "[\n" + joined.replace(_SPACE_IN_WORD, _SPACE_AFTER_WORD) + "\n      ]"
+    pieces = [_tag_tail(MISSING)] * (3 * count)  # the tails when not annotated
+    pieces[0::3] = heads
+    pieces[1::3] = words
+    if tails is not None:
+        pieces[2::3] = tails
+    return "[\n" + "".join(pieces).replace(_SPACE_IN_WORD, _SPACE_AFTER_WORD) + "\n      ]"
 
 
 @functools.cache
