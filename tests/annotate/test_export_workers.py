@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,26 @@ pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forks, and read
 FORKED = ["prodigy", "spacy"]
 
 
+def children(pid: int | str = "self") -> set[int]:
+    """The processes that process ``pid`` started and that were not waited for, forked ones too (which
+    run their parent's command), but for Python's resource tracker, which lives as long as its
+    interpreter."""
+    found = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found |= {int(child) for child in (task / "children").read_text().split()}
+        except FileNotFoundError:
+            pass  # a thread that ended since the folder was listed
+    return {child for child in found if not _resource_tracker(child)}
+
+
+def _resource_tracker(pid: int) -> bool:
+    try:
+        return b"multiprocessing.resource_tracker" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:  # ended and waited for meanwhile
+        return True
+
+
 # An export in turn and then in forked workers, in a fresh interpreter: one that runs no other thread
 # (a library this test session loaded may have started some, and a process that runs any does not fork).
 _EXPORTS = """
@@ -30,7 +51,7 @@ from tagline.annotate.formats import common, parts
 from tagline.annotate.interop import export
 from tagline.corpus import workers
 from tagline.corpus.workspace import Workspace
-from test_build_interrupt import children
+from test_export_workers import children
 
 started = []
 made_in_workers = workers.iter_in_workers
@@ -54,7 +75,7 @@ json.dump({"in_turn": in_turn, "forked": forked, "in_turn_started": in_turn_star
 
 def _in_turn_and_forked(workspace, **options) -> tuple[dict, dict]:
     tests = Path(__file__).resolve().parents[1]
-    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests / "eval"), *sys.path])}
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tests / "annotate"), *sys.path])}
     done = subprocess.run([sys.executable, "-c", _EXPORTS, str(workspace.root), json.dumps(options)],
                           capture_output=True, text=True, env=environment, check=True)
     result = json.loads(done.stdout)
@@ -98,8 +119,6 @@ def test_a_spacy_document_apart_stops_the_forked_workers_and_is_written_whole(sa
 
 
 def test_forked_workers_give_results_in_order_and_run_what_this_process_holds():
-    from test_build_interrupt import children
-
     offset = 1000  # a closure: forked workers are not handed the function, they hold it
     before = children()
     made = list(workers.iter_in_workers(lambda number: (number + offset, os.getpid()),
@@ -111,8 +130,6 @@ def test_forked_workers_give_results_in_order_and_run_what_this_process_holds():
 
 
 def test_a_failure_in_a_forked_worker_or_the_caller_stopping_leaves_no_worker():
-    from test_build_interrupt import children
-
     before = children()
     with pytest.raises(ValueError):
         list(workers.iter_in_workers(int, [("12",), ("twelve",), ("7",)], 2, start="fork"))
@@ -152,3 +169,46 @@ print(seen)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
                           env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert done.stdout.split() == ["[True,", "False,", "True]"]
+
+
+_SLOW_EXPORT = """
+import sys, time
+from tagline.annotate.formats import parts, spacy
+from tagline.corpus import workers
+
+made_here = spacy._part_text
+
+def slow(*args):
+    time.sleep(0.5)  # long enough for the signal to come while the workers make the parts
+    return made_here(*args)
+
+spacy._part_text, parts.PARALLEL_EXPORT_MIN_ANSWERED, workers.cores = slow, 0, lambda: 2
+from tagline.annotate.formats import common
+common.CHUNK = 2
+from tagline.cli import main
+sys.argv = ["tagline", *sys.argv[1:]]
+main()
+"""
+
+
+def test_ctrl_c_while_forked_workers_make_the_parts_stops_them_and_writes_nothing(sample_workspace, tmp_path):
+    out = tmp_path / "export.json"
+    command = subprocess.Popen([sys.executable, "-c", _SLOW_EXPORT, "annotate", "export", "--format", "spacy", "--gold",
+                                "-o", str(out), "-w", str(sample_workspace.root)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                               env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        deadline = time.monotonic() + 60
+        while not children(command.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        forked = children(command.pid)
+        assert forked, command.communicate()
+        os.killpg(command.pid, signal.SIGINT)  # as a terminal sends Ctrl-C to its foreground group
+        _, stderr = command.communicate(timeout=60)
+    finally:
+        if command.poll() is None:
+            command.kill()
+    assert command.returncode == 1 and stderr.strip() == "Aborted!"  # as Click ends any command on Ctrl-C
+    assert sorted(path.name for path in tmp_path.iterdir()) == [sample_workspace.root.name]  # no file, no temporary
+    for pid in forked:
+        assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
