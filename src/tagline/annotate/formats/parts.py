@@ -12,6 +12,9 @@ Made = TypeVar("Made")
 PARALLEL_EXPORT_MIN_ANSWERED = 4000
 """An export of fewer answered sentences is made in one process: forking the workers and handing
 them the parts would cost more time than they save."""
+MAX_EXPORT_WORKERS = 4
+"""This process reads the sentences, sends them and writes what comes back, about a third of the
+work a worker does for them: more workers than this would wait for it."""
 
 
 def made_in_order(make: Callable[[Part], Made], parts: Iterable[Part], answered: int) -> Iterator[Made]:
@@ -24,7 +27,7 @@ def made_in_order(make: Callable[[Part], Made], parts: Iterable[Part], answered:
     Only a process that runs no other thread may fork; one that does makes the parts itself."""
     from tagline.corpus.workers import cores, iter_in_workers, only_thread
 
-    workers = cores()
+    workers = min(cores(), MAX_EXPORT_WORKERS)
     if answered < PARALLEL_EXPORT_MIN_ANSWERED or workers < 2 or not only_thread():
         return map(make, parts)
     return iter_in_workers(make, ((part,) for part in parts), workers, start="fork")
