@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tagline.annotate.events import make_event
 from tagline.annotate.formats import common
@@ -205,6 +207,22 @@ def test_a_spacy_paragraph_of_more_words_than_its_token_heads_are_made_for_is_js
     opened = "".join(" " * level + "[\n" for level in range(6))
     closed = "".join("\n" + " " * level + "]" for level in reversed(range(6)))
     assert opened + " " * 6 + tokens + closed == json.dumps(wrapped, ensure_ascii=False, indent=1)
+
+
+@given(st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11), st.sampled_from(["ORG", "PER"])), max_size=5))
+def test_a_spacy_evenly_spaced_sentence_is_tagged_as_its_words_tags_are_encoded(picked):
+    from tagline.annotate.formats import spacy
+    from tagline.annotate.formats.tokens import encode_tags, evenly_spaced_words, flat_spans, word_spans
+
+    text = "Acme Corp's profits, said Li Wei of Acme, rose (again) by $5."
+    words, starts = evenly_spaced_words(text, "en", set())
+    # Spans on words and off them (inside a word, across a space), kept apart as an export keeps them.
+    ends = [start + len(word.rstrip()) for start, word in zip(starts, words)]
+    spans = [{"start": starts[a] + (a == 11), "end": ends[max(a, b)] - (b == 11), "label": label}
+             for a, b, label in picked]
+    spans = flat_spans(sorted(spans, key=lambda span: (span["start"], -span["end"])))[0]
+    tags = encode_tags(len(words), word_spans(words, starts, spans), "biluo")
+    assert spacy._even_tails(words, starts, spans) == [spacy._tag_tail(tag) for tag in tags]
 
 
 @pytest.mark.parametrize("fmt", ["conll", "brat"])

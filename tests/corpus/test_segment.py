@@ -210,11 +210,24 @@ _PLAIN_PIECES = ["The", "It", "Mr", "Dr", "Inc", "Corp", "etc", "No", "no", "I",
 @given(st.lists(st.sampled_from(_PLAIN_PIECES), min_size=1, max_size=14).map("".join),
        st.sampled_from(["", ".", "!", "?"]))
 def test_a_plain_english_sentence_is_known_to_be_one_without_segmenting_it(body, end):
-    from tagline.corpus.segment import is_one_english_sentence
+    from tagline.corpus.segment import _segment_en, is_one_english_sentence
 
     text = body + end
-    if is_one_english_sentence(text):
-        assert segment(text, "en") == [(0, len(text))]
+    if is_one_english_sentence(text):  # what syntok and the rules after it make of it, and segment() gives
+        assert list(_segment_en(text)) == segment(text, "en") == [(0, len(text))]
+
+
+def test_a_plain_english_sentence_is_segmented_without_syntok(monkeypatch):
+    from tagline.corpus import segment as segmenting
+
+    def refuse(text):
+        raise AssertionError(f"syntok asked to segment {text!r}")
+
+    monkeypatch.setattr(segmenting, "_segment_en", refuse)
+    text = "Acme Corp said on Monday that profits rose by $5 million, item 12."
+    assert segment(text, "en") == [(0, len(text))]
+    with pytest.raises(AssertionError, match="syntok asked"):
+        segment("It rose. It fell.", "en")
 
 
 def test_what_may_be_several_sentences_is_not_called_one():

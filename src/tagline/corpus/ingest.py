@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tagline.corpus import segment_workers
 from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.readers import (
     DEFAULT_MAX_DOCUMENT_BYTES,
@@ -121,6 +122,7 @@ def add_source_documents(
     (an import, a JSONL or CSV corpus) go to one new file in ``documents/``; a document that was a
     file of its own gets ``documents/<doc_id>.txt``.
     """
+    segment_workers.refuse_in_a_starting_worker()
     documents = list(documents)
     with workspace.transaction() as transaction:
         report = _add_locked(workspace, documents, transaction, lang=lang, replace=replace,
@@ -200,13 +202,48 @@ def _write_texts(workspace: Workspace, transaction: Transaction,
 
 def _plan(workspace: Workspace, documents: list[SourceDocument], report: IngestReport, *, lang: str | None,
           replace: bool, sentence_meta: dict[str, list[dict[str, Any]]] | None, progress: ProgressCallback) -> Planned:
-    """The documents to write, each with its sentences; unchanged ones go to ``report``."""
+    """The documents to write, each with its sentences; unchanged ones go to ``report``.
+
+    A large input's documents are all checked first and then segmented in worker processes
+    (:mod:`~tagline.corpus.segment_workers`); should a check fail, the documents before it are
+    segmented still, so that one of them without sentences is reported first, as in turn."""
     config_lang = workspace.config.language
     registry = workspace.documents()
     planned: Planned = []
+    waiting: list[tuple[SourceDocument, list[dict[str, Any]] | None, dict[str, Any] | None]] = []
+    later = segment_workers.in_workers(documents)
+    try:
+        _check_documents(documents, registry, report, config_lang, lang=lang, replace=replace,
+                         sentence_meta=sentence_meta, progress=progress, later=later, planned=planned, waiting=waiting)
+    except (InputError, ConflictError):
+        if waiting:
+            _segmented(waiting, progress, len(documents))
+        raise
+    if waiting:
+        planned = _segmented(waiting, progress, len(documents))
+    progress(len(documents), len(documents), "segmenting documents")
+    return planned
+
+
+def _segmented(waiting: list[tuple[SourceDocument, list[dict[str, Any]] | None, dict[str, Any] | None]],
+               progress: ProgressCallback, total: int) -> Planned:
+    """The checked documents with their sentences, made in worker processes."""
+    spans = segment_workers.segment_all([document for document, _, _ in waiting], progress, total)
+    return [(document, _sentence_records(document, document.lang or "en", meta, document_spans), existing)
+            for (document, meta, existing), document_spans in zip(waiting, spans)]
+
+
+def _check_documents(documents: list[SourceDocument], registry: dict[str, dict[str, Any]], report: IngestReport,
+                     config_lang: str, *, lang: str | None, replace: bool,
+                     sentence_meta: dict[str, list[dict[str, Any]]] | None, progress: ProgressCallback, later: bool,
+                     planned: Planned,
+                     waiting: list[tuple[SourceDocument, list[dict[str, Any]] | None, dict[str, Any] | None]]) -> None:
+    """Each document checked, its language set, and planned with its sentences (or, ``later``, left
+    ``waiting`` for them)."""
     seen: set[str] = set()
     for done, document in enumerate(documents):
-        progress(done, len(documents), "segmenting documents")
+        if not later:
+            progress(done, len(documents), "segmenting documents")
         if document.doc_id in seen:
             raise InputError(f"document id {document.doc_id!r} is given twice", where=document.source,
                              fix="give each document its own id")
@@ -230,13 +267,17 @@ def _plan(workspace: Workspace, documents: list[SourceDocument], report: IngestR
         elif not document.lang:
             document.lang = config_lang if config_lang != "auto" and lang != "auto" else detect_lang(document.text)
         meta = sentence_meta.get(document.doc_id) if sentence_meta else None
-        planned.append((document, _sentence_records(document, document.lang, meta), existing))
-    progress(len(documents), len(documents), "segmenting documents")
-    return planned
+        if later:
+            waiting.append((document, meta, existing))
+        else:
+            planned.append((document, _sentence_records(document, document.lang, meta), existing))
 
 
-def _sentence_records(document: SourceDocument, lang: str, meta: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    spans = segment_document(document, lang)
+def _sentence_records(document: SourceDocument, lang: str, meta: list[dict[str, Any]] | None,
+                      spans: list[tuple[int, int]] | None = None) -> list[dict[str, Any]]:
+    """A document's sentence records (of ``spans`` when they were made already)."""
+    if spans is None:
+        spans = segment_document(document, lang)
     if not spans:
         raise InputError("no sentences found", where=document.source, fix="check that the file has text")
     records = []

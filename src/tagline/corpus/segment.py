@@ -45,6 +45,8 @@ def segment(text: str, lang: str) -> list[tuple[int, int]]:
     if lang == "ja":
         return list(_segment_ja(text))
     if lang == "en":
+        if is_one_english_sentence(text):  # the usual record of a corpus of sentences: syntok not asked
+            return [(0, len(text))]
         return list(_segment_en(text))
     raise ValueError(f"unsupported language {lang!r}")
 

@@ -3,8 +3,11 @@ build's tokens, the folds of large answer files)."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
+import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -62,6 +65,94 @@ def map_in_workers(function: Callable[..., Any], arguments: Iterable[tuple], wor
         executor.shutdown(wait=True)
     check_interrupted()
     return results
+
+
+def iter_in_workers(function: Callable[..., Any], arguments: Iterable[tuple], workers: int, *,
+                    start: str = "spawn") -> Iterator[Any]:
+    """:func:`map_in_workers` as a generator: each call's result in the order of ``arguments``, as soon
+    as it and those before it are in, so that no more results are held than calls are ahead. A
+    worker is handed its next call before the result is yielded, so it works while the caller
+    writes it.
+
+    ``start="fork"`` forks the workers from this process rather than spawning fresh interpreters:
+    they start at once and hold what this process holds, so ``function`` may be any callable (it is
+    not pickled), but only a process that runs no other thread may fork (see :func:`only_thread`).
+    Closing the generator before its end stops the workers."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tagline.interrupts import check as check_interrupted
+    from tagline.interrupts import deferred
+
+    global _forked_function
+    if start == "fork":
+        _forked_function, function = function, _run_forked  # the forked workers inherit it
+    try:
+        with _starting_workers():
+            executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(start),
+                                           initializer=_start_worker)
+        try:
+            check_interrupted()
+            yield from _in_order(executor, function, iter(arguments), CALLS_AHEAD_PER_WORKER * workers)
+        except BaseException:  # a failure, an interruption, or the caller closing the generator
+            with deferred():
+                _stop(executor)
+            check_interrupted()
+            raise
+        with deferred():
+            executor.shutdown(wait=True)
+        check_interrupted()
+    finally:
+        if start == "fork":
+            _forked_function = None
+
+
+_forked_function: Callable[..., Any] | None = None  # what forked workers run (see iter_in_workers)
+
+
+def _run_forked(*args: Any) -> Any:
+    assert _forked_function is not None
+    return _forked_function(*args)
+
+
+def only_thread(wait: float = 0.05) -> bool:
+    """Whether this process runs one thread (Linux: ``/proc/self/task``), counting threads that
+    libraries start outside Python (Arrow's pools), so that forking it cannot leave a child waiting
+    on a lock that another thread held. A thread that has ended is listed there for a moment after
+    Python's ``join`` returns: when Python runs no other thread, the others are waited for up to
+    ``wait`` seconds."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            if len(os.listdir("/proc/self/task")) == 1:
+                return True
+        except OSError:  # not Linux
+            return False
+        threading = sys.modules.get("threading")  # not imported: no thread of Python's
+        if (threading is not None and threading.active_count() > 1) or time.monotonic() >= deadline:
+            return False
+        time.sleep(0.001)
+
+
+def _in_order(executor: ProcessPoolExecutor, function: Callable[..., Any], arguments: Iterator[tuple],
+              ahead: int) -> Iterator[Any]:
+    from collections import deque
+
+    from tagline.interrupts import check as check_interrupted
+
+    pending: deque[Future] = deque()
+
+    def hand_out(count: int) -> None:
+        for args in itertools.islice(arguments, count):
+            with _starting_workers():  # the executor starts its workers with the first call
+                pending.append(executor.submit(function, *args))
+            check_interrupted()
+
+    hand_out(ahead)
+    while pending:
+        result = pending.popleft().result()
+        hand_out(1)
+        yield result
 
 
 def _results(executor: ProcessPoolExecutor, function: Callable[..., Any], arguments: Iterable[tuple],
@@ -126,8 +217,10 @@ def _starting_workers() -> Iterator[None]:
 def _start_worker() -> None:
     """A worker's first act: ignore SIGINT (which drops one that came while it started) and leave the
     terminal's foreground process group, so that Ctrl-C reaches only the process that stops the
-    workers. SIGTERM keeps its default: the pool terminates workers with it."""
+    workers. SIGTERM takes its default (a forked worker would keep this process's handler): the pool
+    terminates workers with it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.setpgid(0, 0)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the command's output (--json)

@@ -30,6 +30,7 @@ from tagline.annotate.formats.common import (
     json_records,
     plural,
 )
+from tagline.annotate.formats.parts import made_in_order
 from tagline.annotate.formats.tokens import evenly_spaced_words, export_tokens, word_spans
 from tagline.errors import InputError
 
@@ -248,34 +249,48 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
     stance_labels = data.config.labels("stance") if "stance" in data.config.tasks else []
     claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
     count = 0
-    for chunk in chunked(data.sentences):
-        lines: list[str] = []
-        for sentence in chunk:
-            current = data.answers.get(sentence["id"], {})
-            base = {"text": sentence["text"], "meta": {"sentence_id": sentence["id"]}}
-            if data.annotator:
-                base["_annotator_id"] = data.annotator
-            for (task, target), value in sorted(current.items(), key=lambda item: (item[0][0], item[0][1] or "")):
-                record = {**base, "meta": dict(base["meta"])}
-                if task == "entities":
-                    lines.append(_entity_line(record, sentence, value["spans"]))
-                    continue
-                record["options"] = [{"id": label, "text": label}
-                                     for label in (stance_labels if task == "stance" else claim_labels)]
-                record["accept"] = [value["label"]]
-                record["meta"]["task"] = task
-                if target is not None:
-                    record["meta"]["target"] = target
-                record["_view_id"] = "choice"
-                record["answer"] = "accept"
-                lines.append(jsontext.dumps(_hashed(record)))
-            if not current:
-                lines.append(jsontext.dumps(_hashed(base)))
-        if lines:  # each line not copied once more with its line break
-            out.write("\n".join(lines).encode("utf-8"))
+    make = functools.partial(_part_lines, data, stance_labels, claim_labels)
+    for lines, records in made_in_order(make, chunked(data.sentences), len(data.answers)):
+        if records:
+            out.write(lines)
             out.write(b"\n")
-        count += len(lines)
+        count += records
     return ExportResult(records=count)
+
+
+def _part_lines(data: ExportData, stance_labels: list[str], claim_labels: list[str],
+                chunk: list[dict]) -> tuple[bytes, int]:
+    """The records of a part's sentences: their lines (UTF-8, without the last line break) and how
+    many there are."""
+    lines: list[str] = []
+    annotator = data.annotator or None
+    for sentence in chunk:
+        current = data.answers.get(sentence["id"], {})
+        if len(current) == 1 and ("entities", None) in current:  # the usual sentence's one answer
+            line = _usual_entity_line(sentence, current["entities", None]["spans"], annotator)
+            if line is not None:
+                lines.append(line)
+                continue
+        base = {"text": sentence["text"], "meta": {"sentence_id": sentence["id"]}}
+        if data.annotator:
+            base["_annotator_id"] = data.annotator
+        for (task, target), value in sorted(current.items(), key=lambda item: (item[0][0], item[0][1] or "")):
+            record = {**base, "meta": dict(base["meta"])}
+            if task == "entities":
+                lines.append(_entity_line(record, sentence, value["spans"]))
+                continue
+            record["options"] = [{"id": label, "text": label}
+                                 for label in (stance_labels if task == "stance" else claim_labels)]
+            record["accept"] = [value["label"]]
+            record["meta"]["task"] = task
+            if target is not None:
+                record["meta"]["target"] = target
+            record["_view_id"] = "choice"
+            record["answer"] = "accept"
+            lines.append(jsontext.dumps(_hashed(record)))
+        if not current:
+            lines.append(jsontext.dumps(_hashed(base)))
+    return "\n".join(lines).encode("utf-8"), len(lines)  # each line not copied once more with its line break
 
 
 def _entity_line(record: dict, sentence: dict, spans: list[dict]) -> str:
@@ -342,7 +357,8 @@ def _entity_json(record: dict, written: list[dict], token_json: str) -> str | No
             spans.append(_SPAN % (span["start"], span["end"], encode_basestring(covered), encode_basestring(label)))
             hashed.append(_HASHED_SPAN % (span["end"], encode_basestring_ascii(label), span["start"],
                                           encode_basestring_ascii(covered)))
-    return _entity_record(record, token_json, spans, hashed)
+    return _entity_record(record["text"], record["meta"]["sentence_id"], record.get("_annotator_id"), token_json,
+                          spans, hashed)
 
 
 # A token of an evenly spaced sentence, whose words JSON writes as they are, in the pieces between
@@ -384,12 +400,38 @@ def _even_tokens(words: list[str], starts: list[int]) -> str:
     return "".join(pieces)
 
 
+def _usual_entity_line(sentence: dict, spans: list[dict], annotator: str | None) -> str | None:
+    """:func:`_entity_line` of the record every export makes of a sentence with an entity answer
+    (see :func:`_entity_json`; ``annotator`` None for gold), made without the record, for an
+    evenly spaced sentence (see :func:`_even_entity_json`); None for any other."""
+    text, sentence_id = sentence["text"], sentence["id"]
+    if type(text) is not str or type(sentence_id) is not str or not text.strip() or jsontext.ESCAPED.search(text):
+        return None
+    even = evenly_spaced_words(text, sentence.get("lang", "en"),
+                               {offset for span in spans for offset in (span["start"], span["end"])})
+    if even is None:
+        return None
+    made = _even_spans(*even, spans)
+    return None if made is None else _entity_record(text, sentence_id, annotator, _even_tokens(*even), *made)
+
+
 def _even_entity_json(record: dict, words: list[str], starts: list[int], spans: list[dict]) -> str | None:
     """:func:`_entity_line` of an evenly spaced sentence, for the record every export makes (see
     :func:`_entity_json`), its spans and their tokens found and written in one step each; None
     for any other record."""
     if not _plain_record(record):
         return None
+    made = _even_spans(words, starts, spans)
+    if made is None:
+        return None
+    return _entity_record(record["text"], record["meta"]["sentence_id"], record.get("_annotator_id"),
+                          _even_tokens(words, starts), *made)
+
+
+def _even_spans(words: list[str], starts: list[int], spans: list[dict]) -> tuple[list[str], list[str]] | None:
+    """The JSON of an evenly spaced sentence's spans, as the record holds them and as its task hash is
+    taken of them, each span's tokens found in one step; None when a span's offsets are not integers
+    or its text and label not strings."""
     count = len(words)
     written, hashed = [], []
     for span in spans:
@@ -405,7 +447,7 @@ def _even_entity_json(record: dict, words: list[str], starts: list[int], spans: 
         else:
             written.append(_SPAN % (start, end, encode_basestring(covered), _label_json(label)))
             hashed.append(_HASHED_SPAN % (end, _label_ascii(label), start, encode_basestring_ascii(covered)))
-    return _entity_record(record, _even_tokens(words, starts), written, hashed)
+    return written, hashed
 
 
 _label_json = functools.cache(encode_basestring)  # the few labels, each written many times
@@ -420,17 +462,17 @@ def _plain_record(record: dict) -> bool:
                                                  record.get("_annotator_id", "")))
 
 
-def _entity_record(record: dict, token_json: str, spans: list[str], hashed: list[str]) -> str:
-    """A plain record's (:func:`_plain_record`) entity line from the JSON of its tokens and spans, and of
-    its spans as its task hash is taken of them."""
-    text = record["text"]
+def _entity_record(text: str, sentence_id: str, annotator: str | None, token_json: str, spans: list[str],
+                   hashed: list[str]) -> str:
+    """A plain record's (:func:`_plain_record`: its text, sentence id and annotator, or none) entity line
+    from the JSON of its tokens and spans, and of its spans as its task hash is taken of them."""
     input_hash = _murmur("text=" + encode_basestring_ascii(text))
     head = (f'{{"text": {encode_basestring(text)}, "meta": {{"sentence_id": '
-            f'{encode_basestring(record["meta"]["sentence_id"])}}}, "_input_hash": {input_hash}')
+            f'{encode_basestring(sentence_id)}}}, "_input_hash": {input_hash}')
     if spans:  # Prodigy's task hash: of the spans, the one task key the record has
         head += f', "_task_hash": {_murmur(str(input_hash) + "spans=[" + ",".join(hashed) + "]")}'
-    if "_annotator_id" in record:
-        head += f', "_annotator_id": {encode_basestring(record["_annotator_id"])}'
+    if annotator is not None:
+        head += f', "_annotator_id": {encode_basestring(annotator)}'
     return (f'{head}, "tokens": [{token_json}], "spans": [{", ".join(spans)}], "_view_id": "ner_manual", '
             '"answer": "accept"}')
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import functools
 import json
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator
 from json.encoder import encode_basestring
-from operator import add
 from pathlib import Path
 from typing import BinaryIO
 
@@ -29,6 +29,7 @@ from tagline.annotate.formats.common import (
     plural,
     read_text,
 )
+from tagline.annotate.formats.parts import made_in_order
 from tagline.annotate.formats.tokens import (
     align_tokens,
     decode_tags,
@@ -39,7 +40,6 @@ from tagline.annotate.formats.tokens import (
     spaced_words,
     spans_for_export,
     token_spans,
-    word_spans,
 )
 from tagline.errors import InputError
 
@@ -262,14 +262,12 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
     if data.annotator:
         warnings.append(f"spaCy files do not name annotators: import with --annotator {data.annotator}")
     start = out.tell()
-    counts: Counter[str] = Counter()
     try:
-        records = _write_documents(data, out, _documents_in_turn(data, counts))
+        records, counts = _write_documents(data, out, _documents_in_turn(data))
     except _Apart:
         out.seek(start)
         out.truncate()
-        counts.clear()
-        records = _write_documents(data, out, _documents_gathered(data, counts))
+        records, counts = _write_documents(data, out, _documents_gathered(data))
     if counts["overlapping"]:
         warnings.append(f"spaCy entities cannot overlap: {plural(counts['overlapping'], 'overlapping span')} left out")
     if counts["untrimmed"]:
@@ -278,65 +276,90 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
     return ExportResult(warnings=warnings, records=records)
 
 
-def _write_documents(data: ExportData, out: BinaryIO, documents: Iterator[list[tuple[str, ...]]]) -> int:
-    """Write the documents (each the list of its paragraphs' JSON, in pieces) as
-    ``json.dumps(documents, indent=1)`` does, some at a time; the number of sentences. A part's pieces
-    are joined once: the tokens (most of the file) are not copied again into their paragraph's text,
+def _write_documents(data: ExportData, out: BinaryIO,
+                     documents: Iterator[list[dict]]) -> tuple[int, Counter[str]]:
+    """Write the documents (each the list of its sentences) as ``json.dumps(documents, indent=1)``
+    does, a part at a time (:func:`_parts`, made by :func:`~tagline.annotate.formats.parts.made_in_order`);
+    the number of sentences, and of the spans left out (``overlapping``, ``untrimmed``)."""
+    claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
+    make = functools.partial(_part_text, data, claim_labels)
+    counts: Counter[str] = Counter()
+    for text, part_counts in made_in_order(make, _parts(documents), len(data.answers)):
+        out.write(text)
+        counts.update(part_counts)
+    out.write(b"\n]\n" if counts["documents"] else b"[]\n")
+    return counts["sentences"], counts
+
+
+def _parts(documents: Iterator[list[dict]]) -> Iterator[tuple[int, list[list[dict]]]]:
+    """The documents in parts of whole documents, each of :data:`~common.CHUNK` sentences or more (the
+    last may have fewer), each with the number of the documents before it."""
+    part: list[list[dict]] = []
+    before = pending = 0
+    for document in documents:
+        part.append(document)
+        pending += len(document)
+        if pending >= common.CHUNK:
+            yield before, part
+            before += len(part)
+            part, pending = [], 0
+    if part:
+        yield before, part
+
+
+def _part_text(data: ExportData, claim_labels: list[str],
+               part: tuple[int, list[list[dict]]]) -> tuple[bytes, Counter[str]]:
+    """A part's documents, numbered from the number of those before it, as the file holds them
+    (UTF-8), and how many ``documents`` and ``sentences`` it holds and spans it left out
+    (``overlapping``, ``untrimmed``). The part's pieces are
+    joined once: the tokens (most of the file) are not copied again into their paragraph's text,
     then their document's, then the part's."""
-    written = sentences = 0
+    written, documents = part
+    counts: Counter[str] = Counter()
     pieces: list[str] = []
-    pending_sentences = 0
-    for paragraphs in documents:
+    for sentences_of_document in documents:
         pieces += (",\n" if written else "[\n", _DOCUMENT_HEAD, str(written), _DOCUMENT_MIDDLE)
-        if paragraphs:
+        if sentences_of_document:
             pieces.append("[\n")
-            for number, paragraph in enumerate(paragraphs):
+            for number, sentence in enumerate(sentences_of_document):
                 if number:
                     pieces.append(",\n")
-                pieces += paragraph
+                pieces += _paragraph(data, sentence, claim_labels, counts)
             pieces.append("\n  ]")  # jsontext.indented_array(paragraphs, 2), its items not copied
         else:
             pieces.append("[]")
         pieces.append(_DOCUMENT_TAIL)
         written += 1
-        sentences += len(paragraphs)
-        pending_sentences += len(paragraphs)
-        if pending_sentences >= common.CHUNK:
-            out.write("".join(pieces).encode("utf-8"))
-            pieces, pending_sentences = [], 0
-    if pieces:
-        out.write("".join(pieces).encode("utf-8"))
-    out.write(b"\n]\n" if written else b"[]\n")
-    return sentences
+        counts["sentences"] += len(sentences_of_document)
+    counts["documents"] = len(documents)
+    return "".join(pieces).encode("utf-8"), counts
 
 
-def _documents_in_turn(data: ExportData, counts: Counter[str]) -> Iterator[list[tuple[str, ...]]]:
-    """Each document once its sentences are read, when they are all together (else :class:`_Apart`)."""
-    claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
+def _documents_in_turn(data: ExportData) -> Iterator[list[dict]]:
+    """The sentences of each document once they are read, when they are all together (else :class:`_Apart`)."""
     done: set[str] = set()
-    paragraphs: list[tuple[str, ...]] | None = None
+    sentences: list[dict] | None = None
     doc_id = None
     for sentence in data.sentences:
         if sentence["doc_id"] != doc_id:
-            if paragraphs is not None:
+            if sentences is not None:
                 done.add(doc_id)  # type: ignore[arg-type]
-                yield paragraphs
+                yield sentences
             doc_id = sentence["doc_id"]
             if doc_id in done:
                 raise _Apart(doc_id)
-            paragraphs = []
-        assert paragraphs is not None
-        paragraphs.append(_paragraph(data, sentence, claim_labels, counts))
-    if paragraphs is not None:
-        yield paragraphs
+            sentences = []
+        assert sentences is not None
+        sentences.append(sentence)
+    if sentences is not None:
+        yield sentences
 
 
-def _documents_gathered(data: ExportData, counts: Counter[str]) -> Iterator[list[tuple[str, ...]]]:
-    """Every document, its sentences gathered wherever they are, in the order documents first appear."""
-    claim_labels = data.config.labels("claim_type") if "claim_type" in data.config.tasks else []
-    documents: dict[str, list[tuple[str, ...]]] = {}
+def _documents_gathered(data: ExportData) -> Iterator[list[dict]]:
+    """The sentences of every document, gathered wherever they are, in the order documents first appear."""
+    documents: dict[str, list[dict]] = {}
     for sentence in data.sentences:
-        documents.setdefault(sentence["doc_id"], []).append(_paragraph(data, sentence, claim_labels, counts))
+        documents.setdefault(sentence["doc_id"], []).append(sentence)
     yield from documents.values()
 
 
@@ -376,9 +399,7 @@ def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts
     lang = sentence.get("lang", "en")
     even = evenly_spaced_words(text, lang, cuts) if jsontext.ESCAPED.search(text) is None else None
     if even is not None:  # the usual sentence
-        words = even[0]
-        spans = word_spans(words, even[1], aligned) if entities else []
-        tokens = _even_tokens(words, encode_tags(len(words), spans, "biluo") if entities else None)
+        tokens = _even_tokens(even[0], _even_tails(*even, aligned) if entities else None)
     else:
         spaced = spaced_words(text, lang, cuts)
         tags = encode_tags(len(spaced), token_spans(spaced, aligned), "biluo") if entities else \
@@ -395,18 +416,46 @@ def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts
             _PARAGRAPH_CATS_TAIL % jsontext.indented_array(categories, 4))
 
 
-def _even_tokens(words: list[str], tags: list[str] | None) -> str:
-    """The JSON array of the tokens of :func:`evenly_spaced_words` (``tags``: None when not
-    annotated), the words written as they are (the sentence holds nothing JSON escapes)."""
+def _even_tails(words: list[str], starts: list[int], spans: list[dict]) -> list[str]:
+    """What follows each word of :func:`evenly_spaced_words` in its token's JSON (its BILUO tag among
+    it, see :data:`_TOKEN_TAIL`), for these spans (not overlapping; those that do not start and end
+    on words left out): :func:`encode_tags` over :func:`word_spans`, each tag's text made once."""
+    count = len(words)
+    tails = [_tag_tail("O")] * count
+    for span in spans:
+        start, end = span["start"], span["end"]
+        first, last = bisect_left(starts, start), bisect_left(starts, end) - 1
+        if first < count and starts[first] == start and first <= last < count \
+                and starts[last + 1] - (words[last][-1] == " ") == end:
+            begin, inside, last_tail, unit = _biluo_tails(span["label"])
+            if first == last:
+                tails[first] = unit
+            else:
+                tails[first:last + 1] = [begin, *[inside] * (last - first - 1), last_tail]
+    return tails
+
+
+@functools.cache
+def _biluo_tails(label: str) -> tuple[str, str, str, str]:
+    return _tag_tail(f"B-{label}"), _tag_tail(f"I-{label}"), _tag_tail(f"L-{label}"), _tag_tail(f"U-{label}")
+
+
+def _even_tokens(words: list[str], tails: list[str] | None) -> str:
+    """The JSON array of the tokens of :func:`evenly_spaced_words`, each word followed by its tail
+    (:func:`_even_tails`; None when not annotated), the words written as they are (the sentence
+    holds nothing JSON escapes)."""
     count = len(words)
     if not count:
         return "[]"
     heads = _TOKEN_HEADS[:count]
     if count > len(heads):  # a long sentence: the heads past those made once, for it alone
         heads += [",\n" + _BEFORE_ID + str(index) + _BEFORE_ORTH + '"' for index in range(len(heads), count)]
-    tails = [_tag_tail(MISSING)] * count if tags is None else list(map(_tag_tail, tags))
-    joined = "".join(map(add, heads, map(add, words, tails)))
-    return "[\n" + joined.replace(_SPACE_IN_WORD, _SPACE_AFTER_WORD) + "\n      ]"
+    pieces = [_tag_tail(MISSING)] * (3 * count)  # the tails when not annotated
+    pieces[0::3] = heads
+    pieces[1::3] = words
+    if tails is not None:
+        pieces[2::3] = tails
+    return "[\n" + "".join(pieces).replace(_SPACE_IN_WORD, _SPACE_AFTER_WORD) + "\n      ]"
 
 
 @functools.cache

@@ -1,0 +1,33 @@
+"""The parts of a large export (a thousand sentences each) made in worker processes forked from the
+command's, and written in order as they come back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
+
+Part = TypeVar("Part")
+Made = TypeVar("Made")
+
+PARALLEL_EXPORT_MIN_ANSWERED = 4000
+"""An export of fewer answered sentences is made in one process: forking the workers and handing
+them the parts would cost more time than they save."""
+MAX_EXPORT_WORKERS = 4
+"""This process reads the sentences, sends them and writes what comes back, about a third of the
+work a worker does for them: more workers than this would wait for it."""
+
+
+def made_in_order(make: Callable[[Part], Made], parts: Iterable[Part], answered: int) -> Iterator[Made]:
+    """``make(part)`` for each of ``parts``, in order.
+
+    For an export of ``answered`` answered sentences or more, on a machine with more than one core,
+    the parts are made in worker processes forked from this one (they start at once, holding the
+    answers this process read), while this process reads the next sentences and writes what comes
+    back; ``make`` returns what is written (the part's bytes), so that encoding is done there too.
+    Only a process that runs no other thread may fork; one that does makes the parts itself."""
+    from tagline.corpus.workers import cores, iter_in_workers, only_thread
+
+    workers = min(cores(), MAX_EXPORT_WORKERS)
+    if answered < PARALLEL_EXPORT_MIN_ANSWERED or workers < 2 or not only_thread():
+        return map(make, parts)
+    return iter_in_workers(make, ((part,) for part in parts), workers, start="fork")
