@@ -16,13 +16,15 @@ def _featured(text: str, settings: FeatureSettings):
 
 
 def test_ngrams_are_the_tokens_character_bigrams_and_trigrams_and_the_neighbours_types_joined():
-    words, features = _featured("レッドフォックス株式会社は東京に", FeatureSettings(ngrams=True))
+    words, features = _featured("レッドフォックス株式会社は東京に", FeatureSettings(ngrams=True, type_bigrams=True))
     fox = words.index("フォックス")
     assert features[fox]["ngram"] == sorted({"フォ", "ォッ", "ック", "クス", "フォッ", "ォック", "ックス"})
     assert features[fox]["-1|0:type"] == "T|T" and features[fox]["0|1:type"] == "T|K"
     assert "ngram" not in features[words.index("は")]  # one character: no bigram
     assert "-1|0:type" not in features[0] and "0|1:type" not in features[-1]
     assert not any("ngram" in item or "0|1:type" in item for item in _featured("東京に", FeatureSettings())[1])
+    assert not any("0|1:type" in item for item in _featured("東京に", FeatureSettings(ngrams=True))[1])
+    assert not any("ngram" in item for item in _featured("東京タワー", FeatureSettings(type_bigrams=True))[1])
 
 
 def test_the_surface_window_adds_only_the_words_beyond_the_window():

@@ -75,8 +75,9 @@ class FeatureSettings:
         Each training sentence's come from the spans of the other ``dictionary_folds`` folds, as
         its dictionary tags do.
     ngrams : bool
-        The token's character bigrams and trigrams, and the character types (:func:`char_types`) of
-        the token joined to those of each neighbour.
+        The token's character bigrams and trigrams.
+    type_bigrams : bool
+        The character types (:func:`char_types`) of the token joined to those of each neighbour.
     surface_window : int
         Neighbours on each side, beyond ``window``, whose word alone is a feature (``0``: none).
     stack : int
@@ -105,6 +106,7 @@ class FeatureSettings:
     runs: bool = False
     heads: str = ""
     ngrams: bool = False
+    type_bigrams: bool = False
     surface_window: int = 0
     stack: int = 0
     stack_iterations: int = 30
@@ -316,8 +318,8 @@ def _add_optional(features: list[dict], tokens: Sequence[str], fields: Sequence[
         _add_runs(features, tokens, types)
     if settings.heads:
         _add_heads(features, tokens, fields, heads or {})
-    if settings.ngrams:
-        _add_ngrams(features, tokens, types)
+    if settings.ngrams or settings.type_bigrams:
+        _add_ngrams(features, tokens, types, settings)
     for offset in range(settings.window + 1, settings.surface_window + 1):
         for i, item in enumerate(features):
             for j in (i - offset, i + offset):
@@ -325,14 +327,16 @@ def _add_optional(features: list[dict], tokens: Sequence[str], fields: Sequence[
                     item[f"{j - i}:w"] = tokens[j]
 
 
-def _add_ngrams(features: list[dict], tokens: Sequence[str], types: Sequence[str]) -> None:
+def _add_ngrams(features: list[dict], tokens: Sequence[str], types: Sequence[str], settings: FeatureSettings) -> None:
     """The token's character bigrams and trigrams (longer than the token: none), and its character
-    types joined to each neighbour's."""
+    types joined to each neighbour's, as ``settings`` ask."""
     for i, item in enumerate(features):
         token = tokens[i]
         grams = {token[k:k + size] for size in (2, 3) for k in range(len(token) - size + 1)}
-        if grams:
+        if grams and settings.ngrams:
             item["ngram"] = sorted(grams)
+        if not settings.type_bigrams:
+            continue
         if i > 0:
             item["-1|0:type"] = f"{types[i - 1]}|{types[i]}"
         if i + 1 < len(tokens):
