@@ -398,8 +398,8 @@ class CRFTagger:
         return out
 
     def save(self, directory: Path) -> None:
-        """The CRFsuite model file plus the dictionary, word clusters, entity heads and settings
-        (CRFsuite's own format and JSON, not pickle)."""
+        """The CRFsuite model file (and the first CRF's, ``first.crfsuite``, when stacking) plus the
+        dictionary, word clusters, entity heads and settings (CRFsuite's own format and JSON, not pickle)."""
         import shutil
 
         shutil.copyfile(self.model.modelfile.name, directory / "model.crfsuite")
