@@ -78,6 +78,16 @@ CANDIDATES: list[tuple[str, dict, dict]] = [
     ("chosen, averaged perceptron 100 epochs", {"algorithm": "ap", "max_iterations": 100}, {"edges": True}),
     ("chosen + conjunctions, head noun, runs, AP 50 epochs", {"algorithm": "ap", "max_iterations": 50},
      {"edges": True, "conjunctions": True, "head_noun": True, "runs": True}),
+    ("chosen + character bigrams and trigrams, type bigrams", {"max_iterations": 100, "c1": 0.1},
+     {"edges": True, "runs": True, "ngrams": True, "type_bigrams": True}),
+    ("chosen + type bigrams", {"max_iterations": 100, "c1": 0.1}, {"edges": True, "runs": True, "type_bigrams": True}),
+    ("chosen + words 3 away", {"max_iterations": 100, "c1": 0.1}, {"edges": True, "runs": True, "surface_window": 3}),
+    ("chosen + stacking, 2 folds, first CRF 25 iterations", {"max_iterations": 100, "c1": 0.1},
+     {"edges": True, "runs": True, "stack": 2, "stack_iterations": 25}),
+    ("chosen, dictionary held out by 5 folds", {"max_iterations": 100, "c1": 0.1},
+     {"edges": True, "runs": True, "dictionary_folds": 5}),
+    ("chosen, dictionary held out by 20 folds", {"max_iterations": 100, "c1": 0.1},
+     {"edges": True, "runs": True, "dictionary_folds": 20}),
 ]
 
 

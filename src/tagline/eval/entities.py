@@ -310,6 +310,7 @@ class CRFTagger:
         self.clusters: dict[str, list[str]] = {}  # learnt in fit when settings.clusters is above 0
         self.features = features or self.FEATURES  # an older version, to compare with it
         self.model: Any = None  # sklearn_crfsuite.CRF once fitted, a CRFsuite tagger once loaded
+        self.first: Any = None  # with settings.stack, the first CRF, whose tags are the model's features
 
     def _tokenize(self, text: str, lang: str) -> tuple[list[tuple[int, int]], list[UniDicFields]]:
         """Token offsets and UniDic's fields (a subclass may cache them)."""
@@ -326,9 +327,14 @@ class CRFTagger:
             return offsets, token_features([text[s:e] for s, e in offsets], self.dictionary,
                                            pos if self.features >= 2 else None)
         offsets, fields = self._tokenize(text, lang)
-        return offsets, crf_features([text[s:e] for s, e in offsets], fields,
-                                     dictionary_tags(text, offsets, self.dictionary), self.settings, self.clusters,
-                                     self.heads)
+        features = crf_features([text[s:e] for s, e in offsets], fields,
+                                dictionary_tags(text, offsets, self.dictionary), self.settings, self.clusters,
+                                self.heads)
+        if self.first is not None and offsets:
+            from tagline.eval.entity_stacking import stacked_features
+
+            features = stacked_features(features, self.first.predict_single(features))
+        return offsets, features
 
     def _training_features(self, texts: Sequence[str], langs: Sequence[str], spans: Sequence[Sequence[Span]]
                            ) -> tuple[list[list[dict]], list[list[str]]]:
@@ -358,14 +364,25 @@ class CRFTagger:
         y = [spans_to_bio(offsets, s) for (offsets, _), s in zip(tokenized, spans)]
         return x, [bio_to_bioes(tags) for tags in y] if self.settings.tag_scheme == "BIOES" else y
 
-    def fit(self, texts: Sequence[str], langs: Sequence[str], spans: Sequence[Sequence[Span]]) -> CRFTagger:
+    def _new_crf(self, max_iterations: int):
         import sklearn_crfsuite
 
-        self.dictionary, self.clusters, self.heads = {}, {}, {}
+        return sklearn_crfsuite.CRF(algorithm=self.algorithm, c1=self.c1 if self.algorithm == "lbfgs" else None,
+                                    c2=self.c2 if self.algorithm in ("lbfgs", "l2sgd") else None,
+                                    max_iterations=max_iterations, all_possible_transitions=True)
+
+    def fit(self, texts: Sequence[str], langs: Sequence[str], spans: Sequence[Sequence[Span]]) -> CRFTagger:
+        self.dictionary, self.clusters, self.heads, self.first = {}, {}, {}, None
         x, y = self._training_features(texts, langs, spans)
-        self.model = sklearn_crfsuite.CRF(algorithm=self.algorithm, c1=self.c1 if self.algorithm == "lbfgs" else None,
-                                          c2=self.c2 if self.algorithm in ("lbfgs", "l2sgd") else None,
-                                          max_iterations=self.max_iterations, all_possible_transitions=True)
+        if self.settings.stack:
+            from tagline.eval.entity_stacking import jackknife_tags, stacked_features
+
+            iterations = self.settings.stack_iterations
+            first_tags = jackknife_tags(x, y, self.settings.stack, lambda: self._new_crf(iterations))
+            self.first = self._new_crf(iterations)
+            self.first.fit(x, y)
+            x = [stacked_features(items, tags) for items, tags in zip(x, first_tags)]
+        self.model = self._new_crf(self.max_iterations)
         self.model.fit(x, y)
         return self
 
@@ -381,11 +398,13 @@ class CRFTagger:
         return out
 
     def save(self, directory: Path) -> None:
-        """The CRFsuite model file plus the dictionary, word clusters, entity heads and settings
-        (CRFsuite's own format and JSON, not pickle)."""
+        """The CRFsuite model file (and the first CRF's, ``first.crfsuite``, when stacking) plus the
+        dictionary, word clusters, entity heads and settings (CRFsuite's own format and JSON, not pickle)."""
         import shutil
 
         shutil.copyfile(self.model.modelfile.name, directory / "model.crfsuite")
+        if self.first is not None:
+            shutil.copyfile(self.first.modelfile.name, directory / "first.crfsuite")
         (directory / "crf.json").write_text(json.dumps(
             {"kind": "crf", "algorithm": self.algorithm, "c1": self.c1, "c2": self.c2,
              "max_iterations": self.max_iterations, "features": self.features,
@@ -396,8 +415,6 @@ class CRFTagger:
 
     @classmethod
     def load(cls, directory: Path) -> CRFTagger:
-        import pycrfsuite
-
         meta = json.loads((directory / "crf.json").read_text(encoding="utf-8"))
         tagger = cls(c1=meta["c1"], c2=meta["c2"], settings=FeatureSettings(**meta.get("settings", {})),
                      algorithm=meta.get("algorithm", "lbfgs"), max_iterations=meta.get("max_iterations", 200))
@@ -405,15 +422,23 @@ class CRFTagger:
         tagger.clusters = meta.get("clusters", {})
         tagger.heads = meta.get("heads", {})
         tagger.features = meta.get("features", 1)
-        crfsuite_tagger = pycrfsuite.Tagger()
-        crfsuite_tagger.open(str(directory / "model.crfsuite"))
-
-        class _Loaded:
-            def predict_single(self, features):
-                return crfsuite_tagger.tag(features)
-
-        tagger.model = _Loaded()
+        tagger.model = _LoadedModel(directory / "model.crfsuite")
+        if tagger.settings.stack:
+            tagger.first = _LoadedModel(directory / "first.crfsuite")
         return tagger
+
+
+class _LoadedModel:
+    """A saved CRFsuite model, tagging as ``sklearn_crfsuite.CRF.predict_single`` does."""
+
+    def __init__(self, path: Path):
+        import pycrfsuite
+
+        self.tagger = pycrfsuite.Tagger()
+        self.tagger.open(str(path))
+
+    def predict_single(self, features: list[dict]) -> list[str]:
+        return self.tagger.tag(features)
 
 
 # ----- the registry's factories ---------------------------------------------------------------

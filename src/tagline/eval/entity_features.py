@@ -74,6 +74,19 @@ class FeatureSettings:
         those ending in a kanji (katakana ends such as ``ン`` or ``ー`` end names of every kind).
         Each training sentence's come from the spans of the other ``dictionary_folds`` folds, as
         its dictionary tags do.
+    ngrams : bool
+        The token's character bigrams and trigrams.
+    type_bigrams : bool
+        The character types (:func:`char_types`) of the token joined to those of each neighbour.
+    surface_window : int
+        Neighbours on each side, beyond ``window``, whose word alone is a feature (``0``: none).
+    stack : int
+        Stacking (:mod:`tagline.eval.entity_stacking`; ``0``: none): a first CRF of
+        ``stack_iterations`` iterations, with the other settings, tags each sentence and its tags
+        of the token and its neighbours are features of the CRF; each training sentence's come from
+        a first CRF trained on the other ``stack`` folds.
+    stack_iterations : int
+        The first CRF's L-BFGS iterations.
 
     A model saved before a setting existed has it off (its default), so it predicts as trained.
     """
@@ -92,6 +105,11 @@ class FeatureSettings:
     tag_scheme: str = "BIO"
     runs: bool = False
     heads: str = ""
+    ngrams: bool = False
+    type_bigrams: bool = False
+    surface_window: int = 0
+    stack: int = 0
+    stack_iterations: int = 30
 
     def describe(self) -> str:
         """The settings in one line, for benchmark output and run reports."""
@@ -300,6 +318,29 @@ def _add_optional(features: list[dict], tokens: Sequence[str], fields: Sequence[
         _add_runs(features, tokens, types)
     if settings.heads:
         _add_heads(features, tokens, fields, heads or {})
+    if settings.ngrams or settings.type_bigrams:
+        _add_ngrams(features, tokens, types, settings)
+    for offset in range(settings.window + 1, settings.surface_window + 1):
+        for i, item in enumerate(features):
+            for j in (i - offset, i + offset):
+                if 0 <= j < len(tokens):
+                    item[f"{j - i}:w"] = tokens[j]
+
+
+def _add_ngrams(features: list[dict], tokens: Sequence[str], types: Sequence[str], settings: FeatureSettings) -> None:
+    """The token's character bigrams and trigrams (longer than the token: none), and its character
+    types joined to each neighbour's, as ``settings`` ask."""
+    for i, item in enumerate(features):
+        token = tokens[i]
+        grams = {token[k:k + size] for size in (2, 3) for k in range(len(token) - size + 1)}
+        if grams and settings.ngrams:
+            item["ngram"] = sorted(grams)
+        if not settings.type_bigrams:
+            continue
+        if i > 0:
+            item["-1|0:type"] = f"{types[i - 1]}|{types[i]}"
+        if i + 1 < len(tokens):
+            item["0|1:type"] = f"{types[i]}|{types[i + 1]}"
 
 
 def _run_class(kinds: str) -> str:
