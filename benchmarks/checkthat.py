@@ -107,7 +107,10 @@ def claimbuster_prior(shared: Path, debates: list[tuple[str, list[dict]]]):
 
     from tagline.eval.baselines.prior import make_claimbuster_prior, without_texts
 
-    items = json.loads((shared / "datasets" / "claimbuster" / "kfold_30ncs.json").read_text(encoding="utf-8"))
+    path = shared / "datasets" / "claimbuster" / "kfold_30ncs.json"
+    if not path.is_file():
+        sys.exit(f"Error: {path} is absent: the prior row fits ClaimBuster's sentences (leave out prior from --rows)")
+    items = json.loads(path.read_text(encoding="utf-8"))
     texts, labels = without_texts([item["text"] for item in items], [item["label"] for item in items],
                                   [row["text"] for _, rows in debates for row in rows])
     return make_claimbuster_prior().fit(texts, labels), len(items) - len(texts)
