@@ -23,6 +23,8 @@ Rows:
   score of a model fitted on ClaimBuster's ``kfold_30ncs.json`` (tagline.eval.baselines.prior),
   without any sentence of the edition's debates; its settings were chosen by leave-one-debate-out
   cross-validation on the training debates (make_speaker_svm_with_prior's docstring).
+  ``speaker_svm + CB + 2020`` (2019 only): a second prior, fitted the same way on the CLEF-2020
+  Task 5 training debates that are not a version of a CLEF-2019 training or test debate.
 
 For 2020 the organisers published only development figures (README: the first 80% of the sorted
 training debates train, the last 10 are scored): those rows are run on that split too.
@@ -116,6 +118,25 @@ def claimbuster_prior(shared: Path, debates: list[tuple[str, list[dict]]]):
     return make_claimbuster_prior().fit(texts, labels), len(items) - len(texts)
 
 
+def clef2020_prior(shared: Path, debates: list[tuple[str, list[dict]]]):
+    """The second prior of the ``+ CLEF-2020`` row: fitted as the ClaimBuster one on the CLEF-2020
+    Task 5 training debates that are not a version of one of ``debates`` (debates_apart)."""
+    from tagline.eval.baselines.prior import debates_apart, make_claimbuster_prior
+
+    root = shared / "datasets" / FOLDERS["2020"]
+    if not root.is_dir():
+        sys.exit(f"Error: {root} is absent: the + CLEF-2020 row fits its training debates (leave out prior from --rows)")
+    training = load(root, "2020")["train"]
+    kept = set(debates_apart([(name, [row["text"] for row in rows]) for name, rows in training],
+                             [(name, [row["text"] for row in rows]) for name, rows in debates]))
+    texts, labels = [], []
+    for name, rows in training:
+        if name in kept:
+            texts += [row["text"] for row in rows]
+            labels += [row["label"] for row in rows]
+    return make_claimbuster_prior().fit(texts, labels), len(kept)
+
+
 def scorers(edition: str, rows: set[str], seed: int, shared: Path | None = None):
     """(row name, function(train debates, test debates) -> (scores, note)) for every row asked for."""
     def organisers_random(train, test):
@@ -146,16 +167,22 @@ def scorers(edition: str, rows: set[str], seed: int, shared: Path | None = None)
             return positive_scores(model, flatten(test, context=context)[0], positive=CHECK_WORTHY), note
         return fit_and_score
 
-    def with_prior(train, test):
-        from tagline.eval.baselines.prior import make_speaker_svm_with_prior
+    def with_priors(clef2020: bool):
+        def fit_and_score(train, test):
+            from tagline.eval.baselines.prior import make_speaker_svm_with_prior
 
-        if shared is None:
-            raise ValueError("the ClaimBuster row needs the shared folder")
-        prior, dropped = claimbuster_prior(shared, train + test)
-        texts, labels, _ = flatten(train, context=True)
-        model = make_speaker_svm_with_prior(prior, lang="en", random_state=seed).fit(texts, labels)
-        note = f"ClaimBuster prior without the {dropped} sentences also in these debates"
-        return positive_scores(model, flatten(test, context=True)[0], positive=CHECK_WORTHY), note
+            if shared is None:
+                raise ValueError("the prior rows need the shared folder")
+            prior, dropped = claimbuster_prior(shared, train + test)
+            priors, note = [prior], f"ClaimBuster prior without the {dropped} sentences also in these debates"
+            if clef2020:
+                second, kept = clef2020_prior(shared, train + test)
+                priors.append(second)
+                note += f"; CLEF-2020 prior on the {kept} training debates apart from these"
+            texts, labels, _ = flatten(train, context=True)
+            model = make_speaker_svm_with_prior(*priors, lang="en", random_state=seed).fit(texts, labels)
+            return positive_scores(model, flatten(test, context=True)[0], positive=CHECK_WORTHY), note
+        return fit_and_score
 
     table = []
     if "organisers" in rows:
@@ -165,7 +192,9 @@ def scorers(edition: str, rows: set[str], seed: int, shared: Path | None = None)
     if "tuned" in rows:
         table += [(f"{name} tuned", ours(name, True)) for name in TFIDF + ("speaker_svm",)]
     if "prior" in rows:
-        table += [("speaker_svm + ClaimBuster", with_prior)]
+        table += [("speaker_svm + ClaimBuster", with_priors(False))]
+        if edition == "2019":  # the CLEF-2020 debates are 2019's with more: a prior for 2019 alone
+            table += [("speaker_svm + CB + 2020", with_priors(True))]
     return table
 
 
