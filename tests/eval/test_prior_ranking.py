@@ -12,6 +12,7 @@ from tagline.eval.baselines import positive_scores
 from tagline.eval.baselines.debate import DebateLine
 from tagline.eval.baselines.prior import (
     PRIOR_WEIGHT,
+    debates_apart,
     make_claimbuster_prior,
     make_speaker_svm_with_prior,
     normalised,
@@ -74,3 +75,25 @@ def test_it_ranks_a_new_debates_claims_first_and_pickles_with_its_prior(prior):
     assert ranked[:len(CLAIMS)] == [1] * len(CLAIMS)
     again = pickle.loads(pickle.dumps(model))
     assert np.allclose(positive_scores(again, test, positive=1), scores)
+
+
+def test_debates_apart_drops_another_editions_version_of_a_debate_but_not_one_sharing_set_phrases():
+    common = ["Thank you very much for having me here tonight."] * 3
+    debate = [f"Sentence number {n} of the first debate is long enough." for n in range(30)]
+    candidates = [("copy", debate[:25] + common), ("other", common + ["A different long sentence said only here."]),
+                  ("short", [f"Number {n} here." for n in range(30)])]
+    kept = debates_apart(candidates, [("first", debate + common), ("short-one", [f"Number {n} here." for n in range(30)])])
+    assert kept == ["other", "short"]  # "short" shares only sentences under six words
+    assert debates_apart(candidates, [("first", debate)], at_most=25) == ["copy", "other", "short"]
+
+
+def test_each_prior_gives_one_feature_and_none_is_refused(prior):
+    texts, labels = debate("d1")
+    one = make_speaker_svm_with_prior(prior, lang="en").fit(texts, labels)
+    two = make_speaker_svm_with_prior(prior, prior, lang="en").fit(texts, labels)
+    width = one.named_steps["features"].transform(texts).shape[1]
+    features = two.named_steps["features"].transform(texts)
+    assert features.shape[1] == width + 1
+    assert np.allclose(features[:, -1].toarray(), features[:, -2].toarray())
+    with pytest.raises(ValueError, match="at least one fitted prior"):
+        make_speaker_svm_with_prior(lang="en")
