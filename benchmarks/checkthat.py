@@ -19,6 +19,12 @@ Rows:
   tuned on the test debates. ``cv MAP`` is the tuning's own estimate, on training debates only.
 - ``speaker_svm tuned``: the registered baseline that reads each sentence with its debate and
   speaker (n-grams, surface cues and cues of the debate: speaker, turn, place), tuned the same way.
+- ``speaker_svm + ClaimBuster`` (``--rows prior``): ``speaker_svm`` with one more feature, the
+  score of a model fitted on ClaimBuster's ``kfold_30ncs.json`` (tagline.eval.baselines.prior),
+  without any sentence of the edition's debates; its settings were chosen by leave-one-debate-out
+  cross-validation on the training debates (make_speaker_svm_with_prior's docstring).
+  ``speaker_svm + CB + 2020`` (2019 only): a second prior, fitted the same way on the CLEF-2020
+  Task 5 training debates that are not a version of a CLEF-2019 training or test debate.
 
 For 2020 the organisers published only development figures (README: the first 80% of the sorted
 training debates train, the last 10 are scored): those rows are run on that split too.
@@ -33,7 +39,7 @@ their runs; this script adds the organisers' two recipes and MAP-tuned rows, whi
 read (SOURCE.md), so no published figure is printed beside them.
 
     python benchmarks/checkthat.py [--edition 2019|2020|claimbuster|all] [--resamples 1000] [--seed 0]
-                                   [--per-debate] [--rows organisers,default,tuned]
+                                   [--per-debate] [--rows organisers,default,tuned,prior]
 """
 
 from __future__ import annotations
@@ -96,7 +102,42 @@ def flatten(debates: list[tuple[str, list[dict]]], *, context: bool = False) -> 
     return texts, labels, groups
 
 
-def scorers(edition: str, rows: set[str], seed: int):
+def claimbuster_prior(shared: Path, debates: list[tuple[str, list[dict]]]):
+    """The prior of the ``speaker_svm + ClaimBuster`` row: fitted on ClaimBuster's 3xNCS sentences
+    less any that is also a sentence of ``debates`` (the edition's training and test debates)."""
+    import json
+
+    from tagline.eval.baselines.prior import make_claimbuster_prior, without_texts
+
+    path = shared / "datasets" / "claimbuster" / "kfold_30ncs.json"
+    if not path.is_file():
+        sys.exit(f"Error: {path} is absent: the prior row fits ClaimBuster's sentences (leave out prior from --rows)")
+    items = json.loads(path.read_text(encoding="utf-8"))
+    texts, labels = without_texts([item["text"] for item in items], [item["label"] for item in items],
+                                  [row["text"] for _, rows in debates for row in rows])
+    return make_claimbuster_prior().fit(texts, labels), len(items) - len(texts)
+
+
+def clef2020_prior(shared: Path, debates: list[tuple[str, list[dict]]]):
+    """The second prior of the ``+ CLEF-2020`` row: fitted as the ClaimBuster one on the CLEF-2020
+    Task 5 training debates that are not a version of one of ``debates`` (debates_apart)."""
+    from tagline.eval.baselines.prior import debates_apart, make_claimbuster_prior
+
+    root = shared / "datasets" / FOLDERS["2020"]
+    if not root.is_dir():
+        sys.exit(f"Error: {root} is absent: the + CLEF-2020 row fits its training debates (leave out prior from --rows)")
+    training = load(root, "2020")["train"]
+    kept = set(debates_apart([(name, [row["text"] for row in rows]) for name, rows in training],
+                             [(name, [row["text"] for row in rows]) for name, rows in debates]))
+    texts, labels = [], []
+    for name, rows in training:
+        if name in kept:
+            texts += [row["text"] for row in rows]
+            labels += [row["label"] for row in rows]
+    return make_claimbuster_prior().fit(texts, labels), len(kept)
+
+
+def scorers(edition: str, rows: set[str], seed: int, shared: Path | None = None):
     """(row name, function(train debates, test debates) -> (scores, note)) for every row asked for."""
     def organisers_random(train, test):
         generator = random.Random(0)  # the organisers' script: random.seed(0), one draw per line in order
@@ -126,6 +167,23 @@ def scorers(edition: str, rows: set[str], seed: int):
             return positive_scores(model, flatten(test, context=context)[0], positive=CHECK_WORTHY), note
         return fit_and_score
 
+    def with_priors(clef2020: bool):
+        def fit_and_score(train, test):
+            from tagline.eval.baselines.prior import make_speaker_svm_with_prior
+
+            if shared is None:
+                raise ValueError("the prior rows need the shared folder")
+            prior, dropped = claimbuster_prior(shared, train + test)
+            priors, note = [prior], f"ClaimBuster prior without the {dropped} sentences also in these debates"
+            if clef2020:
+                second, kept = clef2020_prior(shared, train + test)
+                priors.append(second)
+                note += f"; CLEF-2020 prior on the {kept} training debates apart from these"
+            texts, labels, _ = flatten(train, context=True)
+            model = make_speaker_svm_with_prior(*priors, lang="en", random_state=seed).fit(texts, labels)
+            return positive_scores(model, flatten(test, context=True)[0], positive=CHECK_WORTHY), note
+        return fit_and_score
+
     table = []
     if "organisers" in rows:
         table += [("random (organisers)", organisers_random), ("n-gram SVM (organisers)", organisers_svm)]
@@ -133,6 +191,10 @@ def scorers(edition: str, rows: set[str], seed: int):
         table += [("majority", ours("majority", False))] + [(name, ours(name, False)) for name in TFIDF]
     if "tuned" in rows:
         table += [(f"{name} tuned", ours(name, True)) for name in TFIDF + ("speaker_svm",)]
+    if "prior" in rows:
+        table += [("speaker_svm + ClaimBuster", with_priors(False))]
+        if edition == "2019":  # the CLEF-2020 debates are 2019's with more: a prior for 2019 alone
+            table += [("speaker_svm + CB + 2020", with_priors(True))]
     return table
 
 
@@ -201,15 +263,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=None, help="the shared folder (default: ../shared)")
     parser.add_argument("--edition", choices=("2019", "2020", "claimbuster", "all"), default="all")
-    parser.add_argument("--rows", default="organisers,default,tuned",
-                        help="comma-separated: organisers, default, tuned (default: all three)")
+    parser.add_argument("--rows", default="organisers,default,tuned,prior",
+                        help="comma-separated: organisers, default, tuned, prior (default: all four)")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples of the test debates")
     parser.add_argument("--seed", type=int, default=0, help="seed of the tuning folds, the models and the bootstrap")
     parser.add_argument("--per-debate", action="store_true", help="also print each test debate's average precision")
     args = parser.parse_args()
     rows = set(args.rows.split(","))
-    if not rows <= {"organisers", "default", "tuned"}:
-        sys.exit(f"--rows takes organisers, default and tuned, not {', '.join(sorted(rows))}")
+    if not rows <= {"organisers", "default", "tuned", "prior"}:
+        sys.exit(f"--rows takes organisers, default, tuned and prior, not {', '.join(sorted(rows))}")
 
     import sklearn
     from threadpoolctl import threadpool_limits
@@ -235,7 +297,7 @@ def main() -> None:
             sys.exit(f"{root} is absent: this benchmark reads the CheckThat! data from ../shared/datasets/ "
                      "(see SOURCE.md there), or pass --shared DIR")
         data = load(root, edition)
-        table = scorers(edition, rows, args.seed)
+        table = scorers(edition, rows, args.seed, shared)
         if edition == "2019":
             published = {name: values[0] for name, values in PUBLISHED_2019.items()}
             results = report("CLEF-2019 Task 1, test debates", data["train"], data["test"], table, args)
