@@ -3,13 +3,12 @@ its temporary file), an existing file asked to be replaced kept as it was, the w
 
 from __future__ import annotations
 
-import os
 import shutil
-from pathlib import Path
 
 import pytest
-from test_faults import invoke, make_template, snapshot
 from test_faults_tmpfs import PAGE, _fill, tmpfs  # noqa: F401 (a fixture)
+
+from test_faults import invoke, make_template, snapshot
 
 FORMATS = {"csv": "gold.csv", "doccano": "gold.jsonl", "label-studio": "gold.json", "conll": "gold.conll",
            "spacy": "gold-spacy.json", "prodigy": "gold.jsonl", "brat": "brat"}

@@ -101,3 +101,37 @@ def test_ctrl_c_while_workers_fold_stops_cleanly_and_the_next_run_is_an_uninterr
     assert snapshot(root) == before
     assert run(root, command) == expected_output
     assert snapshot(root) == expected_state
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_workers_end_when_the_command_is_killed_and_the_next_run_is_an_uninterrupted_one(tmp_path, uninterrupted):
+    """kill -9 cannot be caught, so the command cannot stop its workers, which have left the terminal's
+    process group: each must see that the command is gone and end, rather than wait for ever."""
+    import signal
+
+    source, made_by = uninterrupted
+    expected_output, expected_state = made_by("agree")
+    root = Path(shutil.copytree(source, tmp_path / "ws"))
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    command = subprocess.Popen([sys.executable, "-c", COMMAND, *ARGUMENTS["agree"], "-w", str(root)],
+                               env=environment(marks, "saving"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(list(marks.iterdir())) < 2 and command.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    workers = [int(mark.name) for mark in marks.iterdir()]
+    assert len(workers) == 2
+    command.send_signal(signal.SIGKILL)
+    command.wait()
+    deadline = time.monotonic() + 30
+    while [pid for pid in workers if Path(f"/proc/{pid}").exists()] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [pid for pid in workers if Path(f"/proc/{pid}").exists()]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "workers outlived the killed command"
+    assert run(root, "agree") == expected_output
+    assert snapshot(root) == expected_state
+    # The temporary folds the killed workers left are swept by the next run's saves.
+    assert not [path for path in (root / "build" / "index" / "folds").rglob(".*.tmp")]
