@@ -119,6 +119,13 @@ def check() -> None:
         _active.check()
 
 
+def commit() -> None:
+    """:meth:`InterruptGuard.commit` on the main thread's guard, if one is in force: the work that
+    guard stops is done, and a signal from now on is not reported as having stopped it."""
+    if _active is not None and threading.current_thread() is threading.main_thread():
+        _active.commit()
+
+
 @contextmanager
 def deferred() -> Iterator[InterruptGuard | None]:
     """:meth:`InterruptGuard.deferred` on the main thread's guard, if one is in force."""

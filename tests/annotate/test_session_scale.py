@@ -278,3 +278,36 @@ def test_done_count_and_next_sentence_through_the_terminal(sample_workspace, mon
     child.expect_exact("3/77 done")
     child.send("q")
     child.expect(pexpect.EOF)
+
+
+@pytest.mark.parametrize("then", ["opened", "appended then opened"])
+def test_an_answer_file_edited_in_place_is_read_as_it_now_is_and_not_through_the_stale_fold(sample_workspace,
+                                                                                           monkeypatch, then):
+    """An editor that writes the file in place (same inode) changes an early line, keeping its length
+    and the file's end: the saved fold still matches the file's size and last bytes. The session must
+    not show what the fold says (a question answered that is not, one not answered that is) where the
+    agreement, which folds the file as it now is, shows the other; at worst it asks to be started
+    again once, and then reads the file as it is."""
+    monkeypatch.setattr(folding, "SAVE_AFTER", 0)
+    ids = [sentence["id"] for sentence in sample_workspace.iter_sentences()]
+    for sentence_id in ids[:6]:
+        answer(sample_workspace, sentence_id)
+    folding.answer_index(sample_workspace, "alice")  # saved
+    path = sample_workspace.annotation_path("alice")
+    data = path.read_bytes()
+    edited = data.replace(ids[0].encode(), ids[7].encode(), 1)  # the first line moved to another sentence
+    assert len(edited) == len(data) and data.index(ids[0].encode()) < len(data) - 2048
+    inode = path.stat().st_ino
+    with open(path, "r+b") as handle:
+        handle.write(edited)
+    assert path.stat().st_ino == inode
+    if then.startswith("appended"):
+        answer(sample_workspace, ids[9], claim_type="quantity")
+    expected = fold_events(iter_annotation_events(sample_workspace, "alice"))
+    assert ids[7] in expected  # what `annotate agree` counts
+    try:
+        shown = current(sample_workspace)
+    except DataError as error:  # the session sees the line is not the answer it should be
+        assert "changed while the session was open" in str(error) and then.startswith("appended")
+        shown = current(sample_workspace)  # started again
+    assert shown == expected

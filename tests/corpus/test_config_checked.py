@@ -111,3 +111,39 @@ def test_a_relative_cache_folder_is_ignored_as_the_xdg_specification_says_so_the
     Workspace(workspace.root).config  # noqa: B018 - loads it
     assert sorted(path.name for path in workspace.root.iterdir()) == before
     assert len(list((tmp_path / "home" / ".cache" / "tagline" / "checked-configs").iterdir())) == 1
+
+
+def test_a_save_killed_between_its_write_and_its_rename_leaves_nothing_once_the_next_save_runs(tmp_path,
+                                                                                             schema_checks):
+    """kill -9 after the temporary file is written, before it is renamed over the record: the next
+    process that saves a record sweeps it (a running process's temporary is left alone)."""
+    import signal
+
+    first, second = tmp_path / "first.toml", tmp_path / "second.toml"
+    for path in (first, second):
+        path.write_text(render_toml(default_config()), encoding="utf-8")
+    pid = os.fork()
+    if pid == 0:  # the child: killed at its rename
+        try:
+            os.replace = lambda *args: os.kill(os.getpid(), signal.SIGKILL)
+            load_config(first)
+        finally:
+            os._exit(0)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    folder = tmp_path / "cache" / "tagline" / "checked-configs"
+    assert [name for name in os.listdir(folder) if name.endswith(".tmp")]  # what the kill left
+    running = folder / f".{'0' * 32}.{os.getppid()}.tmp"  # another process's write under way
+    running.write_text("", encoding="utf-8")
+    load_config(second)
+    assert sorted(os.listdir(folder)) == sorted([running.name, remembered_name(second)])
+    load_config(first)
+    assert sorted(os.listdir(folder)) == sorted([running.name, remembered_name(first), remembered_name(second)])
+
+
+def remembered_name(path):
+    from tagline.corpus.config import _checked_path
+
+    checked = _checked_path(path)
+    assert checked is not None
+    return checked.name

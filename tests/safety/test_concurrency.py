@@ -221,3 +221,46 @@ def test_two_record_corpora_two_imports_and_a_labeller_of_the_same_annotator_at_
     answered = Counter(event["sentence_id"] for event in read_records(workspace.annotation_path("carol")))
     assert len(answered) == 40 + 2 * 40 and set(answered.values()) == {1}
     _check_corpus(root)
+
+
+def _import_as(root: str, path: str, fmt: str, annotator: str | None) -> None:
+    from tagline.annotate.interop import import_file
+
+    import_file(Workspace(root), path, fmt=fmt, annotator=annotator)
+
+
+def test_two_labellers_beside_bulk_imports_of_their_annotator_and_an_adjudication_lose_nothing(tmp_path,
+                                                                                             monkeypatch):
+    """Two processes label for dave as a Label Studio export and a CoNLL file of dave's answers are
+    imported in bulk (their plain records a chunk at a time) and gold is made: every answer is there
+    once, and the session reads dave's answers as the events say."""
+    import json
+
+    from tagline.annotate import answer_index
+    from tagline.annotate.events import fold_events, iter_annotation_events
+    from tagline.annotate.interop import bulk_records
+    from tagline.annotate.session_data import SessionAnswers
+
+    workspace = init_workspace(tmp_path / "ws", sample=True)
+    root = str(workspace.root)
+    ids = [record["id"] for record in workspace.iter_sentences()]
+    tasks = [{"id": n, "data": {"text": f"会社{n}は東京にある。"}, "annotations": [{"completed_by": "dave", "result": [
+        {"from_name": "label", "to_name": "text", "type": "labels",
+         "value": {"start": 0, "end": 2, "text": "会社", "labels": ["ORG"]}}]}]} for n in range(60)]
+    (tmp_path / "tasks.json").write_text(json.dumps(tasks, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "ner.conll").write_text("".join(f"会社{n}\tB-ORG\nは\tO\n大阪\tB-GPE\n。\tO\n\n" for n in range(60)),
+                                        encoding="utf-8")
+    monkeypatch.setattr(bulk_records, "CHUNK_RECORDS", 7)  # several chunks, with others' writes between them
+    _together((_label, (root, "dave", ids[0::2])), (_label, (root, "dave", ids[1::2])),
+              (_import_as, (root, str(tmp_path / "tasks.json"), "label-studio", None)),
+              (_import_as, (root, str(tmp_path / "ner.conll"), "conll", "dave")), (_adjudicate, (root,)))
+    events = list(read_records(workspace.annotation_path("dave")))
+    answered = Counter(event["sentence_id"] for event in events)
+    assert len(answered) == len(ids) + 120 and set(answered.values()) == {1}
+    assert sum(sentence_id.startswith("tasks-") for sentence_id in answered) == 60
+    assert sum(sentence_id.startswith("ner-") for sentence_id in answered) == 60
+    index = answer_index.answer_index(workspace, "dave")
+    answers = SessionAnswers(index)
+    shown = {sentence_id.decode(): answers[sentence_id.decode()] for sentence_id in index.ids.tolist()}
+    assert shown == fold_events(iter_annotation_events(workspace, "dave"))
+    _check_corpus(workspace.root)

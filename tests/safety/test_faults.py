@@ -98,6 +98,9 @@ COMMANDS = {
     "corpus add records": ["corpus", "add", "records.jsonl"],  # the texts of its records in one .texts file
     "import": ["annotate", "import", "carol.jsonl", "--format", "doccano", "-a", "carol"],
     "import --gold": ["annotate", "import", "carol.jsonl", "--format", "doccano", "--gold"],
+    # Plain records of other readers, written in bulk by one transaction, a chunk of records at a time.
+    "import label-studio": ["annotate", "import", "tasks.json", "--format", "label-studio"],
+    "import conll": ["annotate", "import", "ner.conll", "--format", "conll", "-a", "dave"],
     # Named, the sample's answers vote beside bob's, so the gold of the two sentences is made again.
     "adjudicate": ["annotate", "adjudicate", "--annotators", "bob,sample-gold"],
     "export": ["annotate", "export", "--format", "csv", "--gold", "--out", "gold.csv"],
@@ -106,10 +109,42 @@ COMMANDS = {
 }
 
 
+BULK_CHUNK_RECORDS = 2  # the plain records' chunk in these tests: the files below take two chunks
+_SENTENCES = [[("アリババ", "B-ORG"), ("は", "O"), ("杭州", "B-GPE"), ("の", "O"), ("会社", "O"), ("だ", "O"), ("。", "O")],
+              [("ソニー", "B-ORG"), ("は", "O"), ("東京", "B-GPE"), ("に", "O"), ("ある", "O"), ("。", "O")],
+              [("楽天", "B-ORG"), ("も", "O"), ("新しい", "O"), ("モデル", "O"), ("を", "O"), ("出した", "O"),
+               ("。", "O")]]
+CONLL = "\n\n".join("\n".join(f"{token}\t{tag}" for token, tag in sentence) for sentence in _SENTENCES) + "\n"
+
+
+def label_studio_tasks() -> list[dict]:
+    """A Label Studio task array of the sentences above, each answered by two annotators (one with no span)."""
+    tasks = []
+    for number, sentence in enumerate(_SENTENCES, 1):
+        text = "".join(token for token, _ in sentence)
+        name = sentence[0][0]
+        spans = [{"from_name": "label", "to_name": "text", "type": "labels",
+                  "value": {"start": 0, "end": len(name), "text": name, "labels": ["ORG"]}}]
+        tasks.append({"id": number, "data": {"text": text, "page": number}, "annotations": [
+            {"completed_by": {"email": "dave@example.com"}, "result": spans},
+            {"completed_by": {"email": "erin@example.com"}, "result": []}]})
+    return tasks
+
+
+@pytest.fixture(autouse=True)
+def small_bulk_chunks(monkeypatch):
+    """Plain records written a few at a time, so that a fault falls between two chunks' writes too."""
+    from tagline.annotate.interop import bulk_records
+
+    monkeypatch.setattr(bulk_records, "CHUNK_RECORDS", BULK_CHUNK_RECORDS)
+
+
 def make_template(root: Path) -> Path:
     """A sample workspace at ``root`` with a second annotator who agrees with the sample on two
-    sentences (so adjudication among the two writes gold), a new document, an edited copy of the sample article and
-    a doccano export, ready for every command above."""
+    sentences (so adjudication among the two writes gold), a new document, an edited copy of the sample article,
+    a doccano export, a Label Studio export and a CoNLL file, ready for every command above."""
+    import json
+
     from tagline.corpus.sample import sample_article_path
 
     assert CliRunner().invoke(main, ["init", str(root), "--sample"]).exit_code == 0
@@ -122,6 +157,8 @@ def make_template(root: Path) -> Path:
     (root / "carol.jsonl").write_text(DOCCANO, encoding="utf-8")
     (root / "records.jsonl").write_text('{"id": "r1", "text": "一つ目の記録。"}\n{"id": "r2", "text": "二つ目の記録だ。"}\n',
                                         encoding="utf-8")
+    (root / "tasks.json").write_text(json.dumps(label_studio_tasks(), ensure_ascii=False, indent=1), encoding="utf-8")
+    (root / "ner.conll").write_text(CONLL, encoding="utf-8")
     return root
 
 
@@ -142,6 +179,24 @@ def clean_run(template: Path, tmp_path: Path, command: str, monkeypatch) -> tupl
         result = invoke(root, COMMANDS[command])
     assert result.exit_code == 0, result.output
     return faults.calls, snapshot(root)
+
+
+@pytest.mark.parametrize("command", ["import label-studio", "import conll"])
+def test_the_plain_records_imports_take_the_bulk_path_in_several_chunks(template, tmp_path, monkeypatch, command):
+    """Else the faults above would try the general path, which other commands try already."""
+    from tagline.annotate.interop import bulk_records
+    from tagline.corpus.transaction import Transaction
+
+    taken, appended = [], []
+    real, real_append = bulk_records.import_plain_records, Transaction.append_bytes
+    monkeypatch.setattr(bulk_records, "import_plain_records", lambda *a, **k: taken.append(real(*a, **k)) or taken[-1])
+    monkeypatch.setattr(Transaction, "append_bytes",
+                        lambda self, path, *a, **k: appended.append(Path(path).name) or real_append(self, path, *a, **k))
+    result = invoke(fresh(template, tmp_path), COMMANDS[command])
+    assert result.exit_code == 0, result.output
+    assert taken and taken[0] is not None
+    assert appended.count("sentences.jsonl") == 2 and appended.count("dave.jsonl" if command == "import conll"
+                                                                      else "dave_example.com.jsonl") == 2, appended
 
 
 # ----- a failing write -----------------------------------------------------------------------
@@ -177,7 +232,8 @@ def test_a_failing_write_at_any_point_leaves_every_file_as_it_was(template, tmp_
     assert outcomes["unchanged"] > 0, outcomes
 
 
-@pytest.mark.parametrize("command", ["corpus add records", "import", "label", "retire"])
+@pytest.mark.parametrize("command", ["corpus add records", "import", "import label-studio", "import conll", "label",
+                                     "retire"])
 def test_ctrl_c_at_any_write_leaves_the_workspace_as_it_was_or_as_the_command_made_it(template, tmp_path,
                                                                                       monkeypatch, command):
     """Interrupted at the last moment (the folders' fsync), a change may stay until the next command
@@ -217,8 +273,8 @@ def test_a_failing_init_leaves_no_half_made_workspace(tmp_path, monkeypatch):
 
 
 # ----- kill -9 ---------------------------------------------------------------------------------
-KILLED_COMMANDS = ["corpus add", "corpus add --replace", "corpus add records", "import", "import --gold", "adjudicate",
-                   "label", "retire"]
+KILLED_COMMANDS = ["corpus add", "corpus add --replace", "corpus add records", "import", "import --gold",
+                   "import label-studio", "import conll", "adjudicate", "label", "retire"]
 
 
 def _killed_at(root: Path, args: list[str], at: int) -> int:

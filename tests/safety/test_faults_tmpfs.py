@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from test_faults import COMMANDS, invoke, make_template, snapshot
+from test_faults import COMMANDS, invoke, make_template, small_bulk_chunks, snapshot  # noqa: F401 (a fixture)
 
 PAGE = 4096
 
@@ -49,7 +49,7 @@ def _fill(point: Path, leave_pages: int) -> Path:
 
 
 @pytest.mark.parametrize("command", ["label", "corpus add", "corpus add --replace", "corpus add records", "import",
-                                     "adjudicate"])
+                                     "import label-studio", "import conll", "adjudicate"])
 def test_a_real_full_disk_at_every_size_leaves_the_workspace_as_it_was(tmpfs, tmp_path, command):
     source = make_template(tmp_path / "template")
     before = snapshot(source)

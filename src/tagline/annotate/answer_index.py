@@ -4,15 +4,18 @@ opens from this instead of reading every answer into Python, and reads a sentenc
 few lines) when it shows the sentence.
 
 The fold is derived data, saved in ``build/index/answers-<annotator>.npz`` with how much of the file
-it covers (bytes and lines), the file's inode and a digest of the last bytes it covers. Annotation
-files only grow, so the next session folds only what was appended since; a saved fold that does not
-match the file (another inode, a shorter file, other bytes at its end, arrays that do not agree) is
-not used, and the file is folded from its first line. Each answer read through it is checked: the
-line at the offset must be an event of that sentence and question (:class:`StaleAnswers` if not).
+it covers (bytes and lines), the file's inode, size and times when it was saved, and a digest of the
+last bytes it covers. Annotation files only grow, so the next session folds only what was appended
+since; a saved fold that does not match the file (another inode, a shorter file, other bytes at its
+end, the same size but other times: a file written in place, arrays that do not agree) is removed,
+and the file is folded from its first line. Each answer read through it is checked: the line at the
+offset must be an event of that sentence and question (:class:`StaleAnswers` if not, and the saved
+fold is removed, so that the session started again folds the file as it is).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -34,7 +37,7 @@ if TYPE_CHECKING:
     from tagline.corpus.workspace import Workspace
 
 Slot = tuple[str, str | None]
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # Lines read beyond the saved fold before opening a session saves the fold again.
 SAVE_AFTER = 2000
 _DIGEST_BYTES = 512
@@ -59,6 +62,13 @@ class AnswerIndex:
     offsets: np.ndarray
     covered: int = 0  # bytes of the file folded (whole lines)
     lines: int = 0
+    store: Path | None = None  # where the fold is saved, if it is
+
+    def forget_saved(self) -> None:
+        """Remove the saved fold, found not to be the file's: the next fold reads the file from its start."""
+        if self.store is not None:
+            with contextlib.suppress(OSError):
+                self.store.unlink(missing_ok=True)
 
     def row(self, sentence_id: str) -> int | None:
         import numpy as np
@@ -126,8 +136,10 @@ def answer_index(workspace: Workspace, annotator: str, *, saved: bool = True) ->
     if torn:
         _torn(path, lines + 1, None)  # the store reader's warning: a write cut short, skipped
     if not len(tail.ids):
+        base.store = store
         return base
     index = _merged(base, tail, end, lines)
+    index.store = store
     if lines - base.lines > SAVE_AFTER:
         _save(index, store, inode)
     return index
@@ -378,7 +390,8 @@ def _digest(path: Path, covered: int) -> str:
 
 
 def _load(store: Path, path: Path) -> AnswerIndex | None:
-    """The saved fold, if it is one of this file as it still begins; None otherwise."""
+    """The saved fold, if it is one of this file as it still begins; None otherwise (and a saved fold
+    that is not removed)."""
     import numpy as np
 
     try:
@@ -387,13 +400,19 @@ def _load(store: Path, path: Path) -> AnswerIndex | None:
             ids, offsets = saved["ids"], saved["offsets"]
         status = os.stat(path)
         slots = [(task, target) for task, target in meta["slots"]]
-        if meta["version"] != FORMAT_VERSION or meta["inode"] != status.st_ino or not \
+        # The same size at other times: written in place since (an editor's fix of a line), not appended to.
+        rewritten = status.st_size == meta["size"] and [status.st_mtime_ns, status.st_ctime_ns] != meta["times"]
+        if meta["version"] != FORMAT_VERSION or meta["inode"] != status.st_ino or rewritten or not \
                 0 < meta["covered"] <= status.st_size or meta["digest"] != _digest(path, meta["covered"]) or \
                 offsets.shape != (len(ids), len(slots)) or not bool(np.all(ids[1:] > ids[:-1])) or \
                 (offsets.size and int(offsets.max()) >= meta["covered"]):
-            return None
+            raise ValueError("not this file's fold")
+    except FileNotFoundError:
+        return None  # none saved
     except (OSError, ValueError, KeyError, TypeError):
-        return None  # none saved, or not one this version reads
+        with contextlib.suppress(OSError):  # not one this version reads, or another file's: never of use again
+            store.unlink(missing_ok=True)
+        return None
     return AnswerIndex(path, slots, ids, offsets.astype(np.int64), meta["covered"], meta["lines"])
 
 
@@ -405,11 +424,13 @@ def _save(index: AnswerIndex, store: Path, inode: int) -> None:
     from tagline.corpus.transaction import Transaction
 
     try:
-        if os.stat(index.path).st_ino != inode:
-            return
+        status = os.stat(index.path)
     except FileNotFoundError:
         return
+    if status.st_ino != inode:
+        return
     meta = {"version": FORMAT_VERSION, "inode": inode, "covered": index.covered,
+            "size": status.st_size, "times": [status.st_mtime_ns, status.st_ctime_ns],
             "lines": index.lines, "digest": _digest(index.path, index.covered), "slots": index.slots}
     buffer = io.BytesIO()
     np.savez(buffer, ids=index.ids, offsets=index.offsets,

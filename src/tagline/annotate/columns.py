@@ -156,7 +156,7 @@ class ColumnAnswers:
         no saved fold, when there are two or more of them and cores for them. Each worker saves its
         fold, read when the annotator is first asked for (or sends it back when it cannot be saved);
         a file a worker did not fold is folded then, here."""
-        from tagline.annotate.fold_cache import fold_key, has_fold
+        from tagline.annotate.fold_cache import fold_key, has_fold, sweep_saves
         from tagline.annotate.fold_workers import PARALLEL_FOLD_MIN_BYTES, fold_in_worker
         from tagline.corpus.workers import cores, map_in_workers
 
@@ -171,8 +171,12 @@ class ColumnAnswers:
         workers = min(len(todo), cores())
         if workers < 2:
             return
-        made = map_in_workers(fold_in_worker, [(str(self.workspace.root), str(files[name]), stamp, key)
-                                               for name, key in todo], workers)
+        try:
+            made = map_in_workers(fold_in_worker, [(str(self.workspace.root), str(files[name]), stamp, key)
+                                                   for name, key in todo], workers)
+        except BaseException:  # the workers are stopped: what those stopped while saving left goes with them
+            sweep_saves(self.workspace, [files[name] for name, _ in todo])
+            raise
         for (name, key), result in zip(todo, made):
             if result is not None and key is not None:
                 self._ahead[name] = (key, result[0], result[1])

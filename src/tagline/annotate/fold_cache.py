@@ -87,6 +87,15 @@ def recoded(folded: Folded, own_names: list[str], names: Names) -> Folded:
     return folded
 
 
+def sweep_saves(workspace: Workspace, paths: list[Path]) -> None:
+    """Remove what saves of the folds of answer files ``paths`` that were stopped before their rename
+    left (workers terminated by Ctrl-C), once their processes have ended."""
+    from tagline.corpus.store import sweep_temporaries
+
+    for path in paths:
+        sweep_temporaries(_file(workspace, path, "key").parent)
+
+
 def save_fold(workspace: Workspace, path: Path, folded: Folded, names: Names, key: str | None) -> None:
     """Save the fold of answer file ``path`` (made by Arrow from the file and the corpus as they were
     at ``key``, taken before they were read) and remove its older ones; nothing is saved when either

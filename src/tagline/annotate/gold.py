@@ -138,6 +138,9 @@ def auto_adjudicate(workspace: Workspace, *, tasks: Iterable[str] | None = None,
         if result.written and isinstance(result.written, list):
             workspace.gold_dir.mkdir(exist_ok=True)
             transaction.append(workspace.gold_path, result.written)
+    from tagline.interrupts import commit
+
+    commit()  # the gold is written: a Ctrl-C from here on must not be reported as having stopped it
     return result
 
 

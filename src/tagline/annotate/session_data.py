@@ -98,6 +98,7 @@ class SessionAnswers:
             try:
                 self._read[sentence_id] = self.index.values(sentence_id, self.handle)
             except StaleAnswers:
+                self.index.forget_saved()  # so that the session started again folds the file as it is
                 raise DataError(f"{self.index.path.name} changed while the session was open",
                                 where=str(self.index.path), fix="start the session again") from None
         return self._read[sentence_id]

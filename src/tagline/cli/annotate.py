@@ -9,7 +9,7 @@ import click
 from tagline.annotate.order import ORDER_NAMES, ORDERS, order_spec
 from tagline.cli import LazyGroup
 from tagline.cli.completion import annotator_lists, annotator_names
-from tagline.cli.output import emit_json, emit_jsonl, json_option, say, workspace_option
+from tagline.cli.output import emit_json, emit_jsonl, interruptible, json_option, say, workspace_option
 from tagline.eval.suggesters import RETRAIN_EVERY, SOURCES
 from tagline.schemas import TASKS
 from tagline.wording import plural, verb
@@ -234,8 +234,9 @@ def agree_cli(task, annotators, report_path, force, with_machines, exclude, work
         from tagline.corpus.workspace import check_output
 
         check_output(report_path, force=force)  # before the work, not after it
-    report = agreement_report(workspace, tasks=[task] if task else None, annotators=_split_names(annotators),
-                              machines=with_machines, exclude_annotators=exclude)
+    with interruptible():  # Ctrl-C while answer files are folded (in worker processes too)
+        report = agreement_report(workspace, tasks=[task] if task else None, annotators=_split_names(annotators),
+                                  machines=with_machines, exclude_annotators=exclude)
     if report_path:
         from tagline.corpus.workspace import write_output
 
@@ -326,9 +327,11 @@ def adjudicate_cli(task, min_agreement, adjudicator, annotators, with_machines, 
                                    + (f" of {task}" if task else "") + "; see `tagline annotate gold`")
         if not as_json:
             say(f"reopened {plural(len(reopened), 'question')}")
-    result = auto_adjudicate(workspace, tasks=[task] if task else None, min_agreement=min_agreement,
-                             annotators=_split_names(annotators), machines=with_machines,
-                             exclude_annotators=exclude)
+    # Not the terminal session below, whose Ctrl-C keeps the decisions made and reports them.
+    with interruptible("the gold is as it was"):
+        result = auto_adjudicate(workspace, tasks=[task] if task else None, min_agreement=min_agreement,
+                                 annotators=_split_names(annotators), machines=with_machines,
+                                 exclude_annotators=exclude)
     decided = 0
     in_terminal = sys.stdin.isatty() and sys.stdout.isatty()
     if result.contested and adjudicator and in_terminal and not as_json:

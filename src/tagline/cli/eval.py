@@ -15,6 +15,7 @@ from tagline.cli.output import (
     emit_json,
     emit_jsonl,
     execution_options,
+    interruptible,
     json_option,
     print_table,
     progress_bar,
@@ -51,15 +52,8 @@ def _interruptible(function):
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        from tagline.interrupts import Interrupted, interrupt_guard
-
-        with interrupt_guard():
-            try:
-                return function(*args, **kwargs)
-            except Interrupted as stopped:
-                if stopped.detail:
-                    raise
-                raise Interrupted(stopped.signum, "nothing was written") from None
+        with interruptible():
+            return function(*args, **kwargs)
 
     return wrapper
 

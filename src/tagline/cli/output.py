@@ -96,6 +96,24 @@ def emit_jsonl(records) -> None:
         click.echo(json.dumps(record, ensure_ascii=False))
 
 
+@contextlib.contextmanager
+def interruptible(detail: str = "nothing was written") -> Iterator[None]:
+    """Run the block under one interrupt guard: Ctrl-C (or SIGTERM) stops its work, which cleans up
+    after itself (workers stopped, transactions undone), and the command ends with one line,
+    ``Interrupted: <command> stopped; <detail>``, and status 130 (143), rather than click's `Aborted!`
+    with status 1. Work that commits its guard (a written gold, a build in place) is not reported as
+    stopped by a later signal."""
+    from tagline.interrupts import Interrupted, interrupt_guard
+
+    try:
+        with interrupt_guard():
+            yield
+    except Interrupted as stopped:
+        if stopped.detail:
+            raise
+        raise Interrupted(stopped.signum, detail) from None
+
+
 def say(message: str) -> None:
     """A human message on stderr (data goes to stdout). Written to ``sys.stderr`` itself, which a progress
     bar replaces while it is up so that lines go above it (``err=True`` would find the stream beneath)."""

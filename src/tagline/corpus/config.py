@@ -347,13 +347,17 @@ def _fingerprint(raw: bytes) -> str:
 
 
 def _remember(path: Path, fingerprint: str) -> None:
-    """Write ``fingerprint`` to ``path`` whole (a new file renamed over it); where the cache cannot be
-    written, configurations are checked in full every time instead."""
+    """Write ``fingerprint`` to ``path`` whole (a new file renamed over it), first removing what saves
+    killed before their rename left; where the cache cannot be written, configurations are checked
+    in full every time instead."""
     import os
 
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    from tagline.corpus.store import sweep_temporaries
+
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # the name sweep_temporaries knows
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        sweep_temporaries(path.parent)
         temporary.write_text(fingerprint, encoding="utf-8")
         os.replace(temporary, path)
     except OSError:

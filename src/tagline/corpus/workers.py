@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 # Calls handed to the pool ahead of the results per worker: enough that a worker never waits for its
 # next input, few enough that the inputs are not all in memory at once.
 CALLS_AHEAD_PER_WORKER = 2
+# How often a worker looks whether the command that started it is still there.
+WATCH_SECONDS = 0.5
 
 
 def cores() -> int:
@@ -218,12 +220,31 @@ def _start_worker() -> None:
     """A worker's first act: ignore SIGINT (which drops one that came while it started) and leave the
     terminal's foreground process group, so that Ctrl-C reaches only the process that stops the
     workers. SIGTERM takes its default (a forked worker would keep this process's handler): the pool
-    terminates workers with it."""
+    terminates workers with it. And end with the command: a command killed (kill -9, out of memory)
+    cannot stop its workers, and a worker waits for its next call for ever, out of reach of the
+    terminal's signals."""
+    import multiprocessing
+    import threading
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.setpgid(0, 0)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the command's output (--json)
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.pid is not None:
+        threading.Thread(target=_end_with, args=(parent.pid,), name="end-with-command", daemon=True).start()
+
+
+def _end_with(command_pid: int) -> None:
+    """Run in a worker's thread: end the worker once the command that started it has ended (its
+    parent is then another process). What it was writing is derived data, made whole again by the next
+    command (a saved fold's temporary file is swept by the next save)."""
+    import time
+
+    while os.getppid() == command_pid:
+        time.sleep(WATCH_SECONDS)
+    os._exit(1)
 
 
 def _stop(executor: ProcessPoolExecutor) -> None:
