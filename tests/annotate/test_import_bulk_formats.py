@@ -14,7 +14,8 @@ from test_import_bulk import workspace_files
 
 from tagline.annotate.formats import conll, conll_bulk, label_studio, label_studio_bulk
 from tagline.annotate.formats.common import ReadOptions
-from tagline.annotate.interop import import_file
+from tagline.annotate.interop import bulk_columns, import_file
+from tagline.annotate.interop.labels import LabelMapper
 from tagline.corpus.workspace import init_workspace
 
 from conftest import interop_cli as cli
@@ -333,12 +334,49 @@ def test_a_conll_import_in_bulk_writes_the_files_of_the_line_reader(tmp_path, mo
     source = tmp_path / "file.conll"
     source.write_text(awkward_conll(2, False), encoding="utf-8")
     label_map = tmp_path / "map.json"
-    label_map.write_text('{"A": "", "B": "PERSON"}', encoding="utf-8")
-    options = {"fmt": "conll", "annotator": "carol", **options}
+    label_map.write_text('{"MONEY": "", "B": "PERSON"}', encoding="utf-8")
+    options = {"fmt": "conll", "annotator": "carol", "label_map": label_map, **options}
+    taken = []
+    real = bulk_columns.import_span_columns
+    monkeypatch.setattr(bulk_columns, "import_span_columns", lambda *arguments: taken.append(real(*arguments)) or
+                        taken[-1])
     fast = imported(tmp_path, "fast", source, monkeypatch, None, "", **options)
+    assert taken and taken[0] is not None  # read and written as columns
+    monkeypatch.setattr(conll_bulk, "read_columns", lambda *arguments: None)
+    records = imported(tmp_path, "records", source, monkeypatch, None, "", **options)  # records read in bulk
     general = imported(tmp_path, "general", source, monkeypatch, conll_bulk, "read_plain", **options)
-    assert fast == general
+    assert fast == records == general
     assert fast[0]["events"] == {"carol": 4}
+    assert fast[0]["warnings"] == ["1 label left out as the label map says"]
+
+
+def test_a_conll_import_as_columns_written_a_chunk_at_a_time_makes_the_files_of_the_general_path(tmp_path,
+                                                                                                 monkeypatch):
+    source = tmp_path / "file.conll"
+    source.write_text(awkward_conll(2, False), encoding="utf-8")
+    monkeypatch.setattr(bulk_columns, "CHUNK_RECORDS", 2)  # the texts, sentences and answers in several appends
+    options = {"fmt": "conll", "annotator": "dave", "split": "train"}
+    chunked = imported(tmp_path, "chunked", source, monkeypatch, None, "", **options)
+    monkeypatch.setattr(conll_bulk, "read_columns", lambda *arguments: None)
+    general = imported(tmp_path, "general", source, monkeypatch, conll_bulk, "read_plain", **options)
+    assert chunked == general
+    assert '"split":"train"' in chunked[1]["sentences.jsonl"]
+
+
+@pytest.mark.parametrize("text, why", [
+    ("Alice B-PERSON\nleft O\n\nBob B-PERSON\nleft O\n", "a document already in the workspace"),
+    ("Alice B-NOPE\nleft O\n", "a label neither configured nor mapped"),
+])
+def test_conll_columns_that_are_not_plain_are_left_to_the_general_path(tmp_path, monkeypatch, text, why):
+    source = tmp_path / "file.conll"
+    source.write_text(text, encoding="utf-8")
+    workspace = init_workspace(tmp_path / "ws", language="en")
+    if why.startswith("a document"):
+        import_file(workspace, source, fmt="conll", annotator="carol")
+    columns = conll_bulk.read_columns(source, ReadOptions(lang="en"))
+    assert columns is not None
+    assert bulk_columns.import_span_columns(workspace, columns, "conll", "dave", LabelMapper(workspace.config, {}),
+                                            None, None, False, lambda *arguments: None) is None
 
 
 def test_a_bad_tag_at_the_end_of_a_plain_conll_file_is_refused_at_its_line_with_nothing_written(tmp_path,
@@ -435,6 +473,7 @@ def test_plain_records_written_a_chunk_at_a_time_make_the_files_of_the_general_p
         return taken[-1]
 
     options = {"fmt": fmt, "annotator": "dave", "split": "train"}
+    monkeypatch.setattr(conll_bulk, "read_columns", lambda *arguments: None)  # CoNLL's records, not its columns
     monkeypatch.setattr(bulk_records, "import_plain_records", watched)
     chunked = imported(tmp_path, "chunked", source, monkeypatch, None, "", **options)
     general = imported(tmp_path, "general", source, monkeypatch, bulk_records, "import_plain_records", **options)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from operator import add
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,48 @@ _SECOND_HALVES = frozenset({"not", "na", "ta"})
 
 class _NotPlain(Exception):
     """The file is left to the general reader."""
+
+
+@dataclass
+class SpanColumns:
+    """A plain file's records as columns, with no object per record or span: each one's text and the
+    line it starts on (its key is its number, from 1), and every span in order of record and offset
+    (its record's index, its offsets in the text and its label's number in ``labels``)."""
+
+    path: Path
+    texts: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    _spans: list[tuple[Any, Any, Any, Any]] = field(default_factory=list)
+
+    def add(self, texts: list[str], lines: list[int], span_records: Any, starts: Any, ends: Any, labels: Any,
+            names: list[str]) -> None:
+        self._spans.append((span_records + len(self.texts), starts, ends, labels))
+        self.texts += texts
+        self.lines += lines
+        self.labels = names
+
+    def spans(self) -> tuple[Any, Any, Any, Any]:
+        """Every span's record, start, end and label number (int64 arrays)."""
+        import numpy as np
+
+        return tuple(np.concatenate([np.zeros(0, np.int64), *(part[column] for part in self._spans)])
+                     for column in range(4))
+
+
+def read_columns(path: Path, options: ReadOptions) -> SpanColumns | None:
+    """The records of a plain CoNLL file (see the module's docstring) as columns, or ``None``."""
+    if options.columns is not None:
+        return None
+    columns = SpanColumns(path)
+    try:
+        text, separator = _plain_text(path)
+        reading = _Reading(str(path), options.lang, separator)
+        for block in _blocks(text):
+            reading.columns(block, len(columns.texts), columns)
+    except _NotPlain:
+        return None
+    return columns if columns.texts else None
 
 
 def read_plain(path: Path, options: ReadOptions) -> ReadResult | None:
@@ -139,6 +182,34 @@ class _Reading:
 
     def records(self, block: list[tuple[int, str]], before: int) -> list[ForeignRecord]:
         """The records of a block of sentences, the first numbered ``before + 1``."""
+        return self._made(block, before, *self._computed(block))
+
+    def columns(self, block: list[tuple[int, str]], before: int, columns: SpanColumns) -> None:
+        """The records of a block of sentences (the first numbered ``before + 1``) added to ``columns``;
+        those whose text the general reader's rules make (see :meth:`_others`) made as it makes them."""
+        import numpy as np
+
+        texts, spans, other, tokens, tags, firsts, lengths = self._computed(block)
+        span_sentences, span_starts, span_ends, span_labels = (np.asarray(column, dtype=np.int64) for column in spans)
+        plain = ~other[span_sentences]
+        found: list[list[int]] = [[], [], [], []]
+        for index in np.flatnonzero(other).tolist():
+            record = self._made(block[index:index + 1], before + index, [texts[index]], ([], [], [], []),
+                                other[index:index + 1], tokens, tags, firsts[index:index + 1],
+                                lengths[index:index + 1])[0]
+            texts[index] = record.text
+            for span in record.answers[0].spans:
+                for column, value in zip(found, (index, span.start, span.end, self.label_numbers[span.label])):
+                    column.append(value)
+        order = np.argsort(np.concatenate([span_sentences[plain], found[0]]).astype(np.int64), kind="stable")
+        parts = [np.concatenate([column[plain], np.asarray(more, dtype=np.int64)])[order]
+                 for column, more in zip((span_sentences, span_starts, span_ends, span_labels), found)]
+        records, starts, ends, labels = parts
+        columns.add(texts, [line for line, _ in block], records, starts, ends, labels, self.labels)
+
+    def _computed(self, block: list[tuple[int, str]]) -> tuple[Any, ...]:
+        """The texts and spans of a block's sentences made with NumPy, which sentences' text is made
+        otherwise, and the tokens and tags they are made from (see :meth:`_made`)."""
         import numpy as np
 
         lengths = np.array([sentence.count("\n") + 1 for _, sentence in block], dtype=np.int64)
@@ -166,7 +237,7 @@ class _Reading:
         texts = "".join(map(add, separators, tokens)).split("\n")[1:]
         other = self._others(kinds, first, ends, lengths)
         spans = self._spans(tags, first, last, starts, sizes, sentence_of)
-        return self._made(block, before, texts, spans, other, tokens, tags, ends - lengths, lengths)
+        return texts, spans, other, tokens, tags, ends - lengths, lengths
 
     def _learn(self, tokens: list[str], tags: list[str]) -> None:
         """The kind of each token and the parts of each tag not seen before; :class:`_NotPlain` for a

@@ -326,7 +326,7 @@ def _check_spans(job: BulkImport, chunk: _Chunk, checked: _Checked, config: Conf
             raise _NotPlain
         checked.labels[label] = configured
     mapped = list(map(checked.labels.__getitem__, labels))
-    names = sorted({label for label in mapped if label is not None})
+    names = sorted(label for label in set(mapped) if label is not None)
     ranks: dict[str | None, int] = {name: rank for rank, name in enumerate(names)} | {None: -1}
     codes = np.fromiter(map(ranks.__getitem__, mapped), dtype=np.int64, count=len(mapped))
     kept = codes >= 0

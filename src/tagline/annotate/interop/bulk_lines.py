@@ -110,32 +110,8 @@ def documents_lines(documents: Iterable[tuple[str, str, str | None, str | None, 
     return b"".join(texts), ENCODE_LINES(sentences), ENCODE_LINES(registry)
 
 
-# Columns rendered in bulk: each line made by joining its template's constant parts and each record's
-# fields in one ``str.join`` over the whole batch (encoded once), with no object per record or span.
-
-
-def json_strings(values: list[str]) -> list[str]:
-    """Each string's JSON encoding, as the store writes it, made in one call (an encoded string never
-    holds a newline: JSON escapes it)."""
-    if not values:
-        return []
-    return ENCODE_LINES(values).decode("utf-8").split("\n")[:-1]
-
-
-def _fields(prefix: str, values: list[str | None]) -> list[str]:
-    """``prefix`` and each value's JSON encoding, or "" for None (a field left out), each distinct
-    value encoded once."""
-    distinct = {value: "" if value is None else prefix + ENCODE_LINES([value])[:-1].decode("utf-8")
-                for value in set(values)}
-    return list(map(distinct.__getitem__, values))
-
-
-def _metas(metas: list[dict[str, Any] | None] | None, count: int) -> list[str] | Iterable[str]:
-    """Each record's ``,"meta":{...}`` field ("" for none)."""
-    if not metas or not any(metas):
-        return itertools.repeat("", count)
-    encoded = iter(ENCODE_LINES([meta for meta in metas if meta]).decode("utf-8").split("\n"))
-    return [',"meta":' + next(encoded) if meta else "" for meta in metas]
+# Columns made lines in bulk: the structs above made by ``map`` over each column (no Python step per
+# record or span) and encoded in one call.
 
 
 def documents_columns(doc_ids: list[str], texts: list[str], langs: list[str | None], splits: list[str | None],
@@ -150,64 +126,33 @@ def documents_columns(doc_ids: list[str], texts: list[str], langs: list[str | No
 
         langs = [lang or detect_lang(text) for lang, text in zip(langs, texts)]
     count = len(texts)
+    repeat = itertools.repeat
     encoded = list(map(str.encode, texts))
     sizes = np.fromiter(map(len, encoded), dtype=np.int64, count=count)
-    offsets = (np.cumsum(sizes) - sizes + offset).tolist()
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=count)
     leads = lengths - np.fromiter(map(len, map(str.lstrip, texts)), dtype=np.int64, count=count)
     stripped = list(map(str.strip, texts))
     ends = leads + np.fromiter(map(len, stripped), dtype=np.int64, count=count)
-    ids = json_strings(doc_ids)
-    lang_fields = _fields("", langs)
-    sentences = "".join(itertools.chain.from_iterable(zip(
-        itertools.repeat('{"id":'), [doc_id[:-1] for doc_id in ids], itertools.repeat('-s0001","doc_id":'), ids,
-        itertools.repeat(',"index":1,"text":'), json_strings(stripped), itertools.repeat(',"start":'),
-        map(str, leads.tolist()), itertools.repeat(',"end":'), map(str, ends.tolist()),
-        itertools.repeat(',"lang":'), lang_fields, _fields(',"split":', [split or None for split in splits]),
-        itertools.repeat("}\n"))))
-    after_source = f',"format":"import","encoding":{json_strings([encoding])[0]},"lang":'
-    now_field, file_field = json_strings([now, texts_name])
-    after_added = f',"n_sentences":1,"added":{now_field},"text_at":{{"file":{file_field}'
-    registry = "".join(itertools.chain.from_iterable(zip(
-        itertools.repeat('{"doc_id":'), ids, itertools.repeat(',"source":'), json_strings(sources),
-        itertools.repeat(after_source), lang_fields, itertools.repeat(',"text_sha256":"'),
-        [hashlib.sha256(data).hexdigest() for data in encoded], itertools.repeat('"'), itertools.repeat(after_added),
-        itertools.repeat(',"offset":'), map(str, offsets), itertools.repeat(',"bytes":'), map(str, sizes.tolist()),
-        itertools.repeat("}"), _metas(metas, count), itertools.repeat("}\n"))))
-    return b"".join(encoded), sentences.encode("utf-8"), registry.encode("utf-8")
-
-
-_SPAN_FIELDS = 7  # the parts of a span in an event line (its fields, with their names between)
+    sentences = list(map(SentenceLine, [f"{doc_id}-s0001" for doc_id in doc_ids], doc_ids, repeat(1), stripped,
+                         leads.tolist(), ends.tolist(), langs, [split or None for split in splits]))
+    places = list(map(TextAt, repeat(texts_name), (np.cumsum(sizes) - sizes + offset).tolist(), sizes.tolist()))
+    digests = [hashlib.sha256(data).hexdigest() for data in encoded]
+    registry = list(map(RegistryLine, doc_ids, sources, repeat("import"), repeat(encoding), langs, digests, repeat(1),
+                        repeat(now), places, [dict(meta) if meta else None for meta in metas] if metas else
+                        repeat(None)))
+    return b"".join(encoded), ENCODE_LINES(sentences), ENCODE_LINES(registry)
 
 
 def entities_lines(sentence_ids: list[str], annotator: str, now: str, source: str, counts: Any, starts: Any,
                    ends: Any, labels: list[str], texts: list[str]) -> bytes:
     """What :func:`entities_event` makes for each of ``sentence_ids``, encoded (the same bytes), from
     columns: each sentence's number of spans (``counts``), then every span in order, sentence by
-    sentence (its offsets in the sentence, label and text). The parts of every line are put in place in
-    one array and joined once."""
+    sentence (its offsets in the sentence, label and text)."""
     import numpy as np
 
-    count, spans = len(sentence_ids), len(labels)
-    middle = (f',"annotator":{json_strings([annotator])[0]},"time":{json_strings([now])[0]},"task":"entities",'
-              '"op":"set","value":{"spans":[')
-    counts = np.asarray(counts, dtype=np.int64)
-    firsts = np.cumsum(counts) - counts  # each sentence's first span
-    parts = np.empty(2 * count + _SPAN_FIELDS * spans, dtype=object)
-    parts[2 * np.arange(count) + _SPAN_FIELDS * firsts] = np.array(
-        [f'{{"sentence_id":{sentence_id}{middle}' for sentence_id in json_strings(sentence_ids)], dtype=object)
-    parts[2 * np.arange(count) + 1 + _SPAN_FIELDS * (firsts + counts)] = f']}},"source":{json_strings([source])[0]}}}\n'
-    if spans:
-        sentence_of = np.repeat(np.arange(count), counts)
-        at = 2 * sentence_of + 1 + _SPAN_FIELDS * np.arange(spans)
-        opening = np.full(spans, ',{"start":', dtype=object)
-        opening[firsts[counts > 0]] = '{"start":'
-        distinct = sorted(set(labels))
-        label_fields = {label: f',"label":{encoded},"text":' for label, encoded in
-                        zip(distinct, json_strings(distinct))}
-        columns: list[Any] = [opening, list(map(str, np.asarray(starts).tolist())), ',"end":',
-                              list(map(str, np.asarray(ends).tolist())), list(map(label_fields.__getitem__, labels)),
-                              json_strings(texts), "}"]
-        for index, column in enumerate(columns):
-            parts[at + index] = column if isinstance(column, str) else np.array(column, dtype=object)
-    return "".join(parts.tolist()).encode("utf-8")
+    repeat = itertools.repeat
+    spans = list(map(SpanLine, np.asarray(starts).tolist(), np.asarray(ends).tolist(), labels, texts))
+    bounds = np.cumsum(counts).tolist()
+    values = list(map(SpansValue, map(spans.__getitem__, map(slice, [0, *bounds[:-1]], bounds))))
+    return ENCODE_LINES(list(map(EventLine, sentence_ids, repeat(annotator), repeat(now), repeat("entities"),
+                                 repeat("set"), values, repeat(source))))
