@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from test_import_bulk import workspace_files
 
 from tagline.annotate.formats import conll, conll_bulk, label_studio, label_studio_bulk
-from tagline.annotate.formats.common import ReadOptions
+from tagline.annotate.formats.common import ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult
 from tagline.annotate.interop import bulk_columns, import_file
 from tagline.annotate.interop.labels import LabelMapper
 from tagline.corpus.workspace import init_workspace
@@ -420,7 +420,35 @@ def test_random_conll_files_are_read_in_bulk_as_line_by_line(tmp_path, monkeypat
             if plain is not None:
                 taken += 1
                 assert plain == conll.read_lines(path, ReadOptions(lang=lang)), path.read_text("utf-8")
+            assert as_records(conll_bulk.read_columns(path, ReadOptions(lang=lang))) == plain
     assert taken > 150
+
+
+def as_records(columns: conll_bulk.SpanColumns | None) -> ReadResult | None:
+    """The records of the columns, as the bulk reader gives them."""
+    if columns is None:
+        return None
+    records = [ForeignRecord(text=text, where=f"{columns.path}:{line}", key=str(number),
+                             answers=[ForeignAnswer("spans", f"{columns.path}:{line}", spans=[])])
+               for number, (text, line) in enumerate(zip(columns.texts, columns.lines), 1)]
+    for record, start, end, label in zip(*(column.tolist() for column in columns.spans())):
+        text = records[record].text
+        records[record].answers[0].spans.append(ForeignSpan(start, end, columns.labels[label], text[start:end]))
+    return ReadResult(records, own_offsets=True)
+
+
+@pytest.mark.parametrize("columns,crlf,tabs", [(2, False, False), (4, True, False), (3, False, True)])
+@pytest.mark.parametrize("lang", ["en", "ja", None])
+@pytest.mark.parametrize("block", [conll_bulk.BLOCK_SENTENCES, 1, 2])
+def test_a_plain_conll_file_read_as_columns_holds_the_records_read_in_bulk(tmp_path, monkeypatch, columns, crlf, tabs,
+                                                                          lang, block):
+    path = tmp_path / "file.conll"
+    path.write_bytes(awkward_conll(columns, crlf, tabs).encode("utf-8"))
+    monkeypatch.setattr(conll_bulk, "BLOCK_SENTENCES", block)
+    options = ReadOptions(lang=lang)
+    read = conll_bulk.read_columns(path, options)
+    assert read is not None and len(read.texts) == 4
+    assert as_records(read) == conll_bulk.read_plain(path, options)
 
 
 def test_random_task_arrays_are_read_in_bulk_as_task_by_task(tmp_path):
