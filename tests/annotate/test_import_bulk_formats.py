@@ -322,10 +322,11 @@ def test_tags_are_decoded_in_bulk_as_one_by_one():
     "\n\n-DOCSTART- -X- O O\n\n",  # no token
     "Alice B-PERSON\r\rleft O\n",
 ])
-def test_what_is_not_a_plain_conll_file_is_left_to_the_line_reader(tmp_path, content):
+def test_what_is_not_a_plain_conll_file_is_left_to_the_line_reader(tmp_path, monkeypatch, content):
     path = tmp_path / "file.conll"
     path.write_text(content, encoding="utf-8", newline="")
     assert conll_bulk.read_plain(path, ReadOptions(lang="en")) is None
+    assert conll_bulk.read_columns(path, ReadOptions(lang="en")) is None
     assert conll_bulk.read_plain(tmp_path / "file.conll", ReadOptions(lang="en", columns="token,tag")) is None
 
 
@@ -422,6 +423,24 @@ def test_random_conll_files_are_read_in_bulk_as_line_by_line(tmp_path, monkeypat
                 assert plain == conll.read_lines(path, ReadOptions(lang=lang)), path.read_text("utf-8")
             assert as_records(conll_bulk.read_columns(path, ReadOptions(lang=lang))) == plain
     assert taken > 150
+
+
+def test_the_layout_of_a_conll_file_checked_some_lines_at_a_time_is_the_layout_of_the_whole():
+    """Each block of lines (down to a line at a time) must have the columns of the first."""
+    texts = [conll_bulk._DOCSTART.sub("", awkward_conll(columns, False)) for columns in (2, 4)]
+    texts += ["a O\n\nb O\nc O\n", "a O\n\n\n", "a O\n\nb X O\n", "a O\nb  O\n", "a O\nb O \n", "\n\n", "a\n",
+              "a O\n\nb\n"]
+
+    def plain(text: str, block: int) -> bool:
+        try:
+            conll_bulk._check_layout(text, " ", block)
+        except conll_bulk._NotPlain:
+            return False
+        return True
+
+    for text in texts:
+        assert plain(text, 1) == plain(text, 5) == plain(text, 1 << 24), text
+    assert [plain(text, 1) for text in texts] == [True] * 4 + [False] * 6
 
 
 def as_records(columns: conll_bulk.SpanColumns | None) -> ReadResult | None:

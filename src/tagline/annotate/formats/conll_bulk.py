@@ -128,12 +128,25 @@ def _plain_text(path: Path) -> tuple[str, str]:
     return text, separator
 
 
-def _check_layout(text: str, separator: str) -> None:
+def _check_layout(text: str, separator: str, block: int = 1 << 24) -> None:
     """:class:`_NotPlain` unless every line that is not blank has as many columns as the first, at least
-    two, each one ``separator`` from the next (the separators of each line counted with NumPy)."""
+    two, each one ``separator`` from the next (the separators of each line counted with NumPy, some
+    megabytes of lines at a time: the arrays of a whole large file would take gigabytes)."""
+    columns, start = 0, 0
+    while start < len(text):
+        end = text.find("\n", start + block)
+        end = len(text) if end < 0 else end + 1
+        columns = _layout_columns(text[start:end].encode("utf-8"), separator, columns)
+        start = end
+    if not columns:
+        raise _NotPlain
+
+
+def _layout_columns(data: bytes, separator: str, columns: int) -> int:
+    """The separators of each line of ``data`` (whole lines), when every line that is not blank has
+    as many and at least one (as many as ``columns``, unless 0); else :class:`_NotPlain`."""
     import numpy as np
 
-    data = text.encode("utf-8")
     mark = separator.encode("ascii")
     if data.startswith(mark) or data.endswith(mark) or any(bad in data for bad in (mark * 2, b"\n" + mark,
                                                                                     mark + b"\n")):
@@ -144,8 +157,11 @@ def _check_layout(text: str, separator: str) -> None:
     per_line = np.diff(spaces, prepend=0)  # the spaces of each line
     lengths = np.diff(np.append(breaks, len(data)), prepend=-1) - 1
     written = per_line[lengths > 0]
-    if not len(written) or written[0] < 1 or np.any(written != written[0]):
+    if not len(written):
+        return columns
+    if written[0] < 1 or np.any(written != (columns or written[0])):
         raise _NotPlain
+    return int(written[0])
 
 
 def _blocks(text: str) -> Iterator[list[tuple[int, str]]]:
