@@ -18,7 +18,6 @@ import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from operator import add
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +119,7 @@ def _plain_text(path: Path) -> tuple[str, str]:
         text = text.replace("\r\n", "\n")  # the general reader takes a line's last \r off
         if "\r" in text:
             raise _NotPlain
-    if _COMMENT.search(text):
+    if (text.startswith("#") or "\n#" in text) and _COMMENT.search(text):  # a comment starts a line with #
         raise _NotPlain
     if "-DOCSTART-" in text:
         text = _DOCSTART.sub("", text)
@@ -249,8 +248,11 @@ class _Reading:
         sentence_of = np.repeat(np.arange(len(block)), lengths)
         starts = stops - sizes - (stops - widths)[first][sentence_of]  # each token's offset in its sentence
         # Sentence texts: each token after its separator ("\n" before a sentence's first), split at "\n".
-        separators = np.array(["", " ", "\n"], dtype=object)[space + 2 * first].tolist()
-        texts = "".join(map(add, separators, tokens)).split("\n")[1:]
+        parts: list[str] = [""] * (2 * count)  # each token after its separator, put in place by two slices
+        parts[0::2] = np.array(["", " ", "\n"], dtype=object)[space + 2 * first].tolist()
+        parts[1::2] = tokens
+        texts = "".join(parts).split("\n")[1:]
+        del parts
         other = self._others(kinds, first, ends, lengths)
         spans = self._spans(tags, first, last, starts, sizes, sentence_of)
         return texts, spans, other, tokens, tags, ends - lengths, lengths
@@ -258,7 +260,11 @@ class _Reading:
     def _learn(self, tokens: list[str], tags: list[str]) -> None:
         """The kind of each token and the parts of each tag not seen before; :class:`_NotPlain` for a
         tag that is not one (the general reader says so)."""
-        for token in set(tokens).difference(self.kinds):
+        new = set(tokens).difference(self.kinds)
+        words = [token for token in new if token.isalnum() and token.isascii()]  # the usual word, told at once
+        self.kinds.update(dict.fromkeys(words, _WORD))
+        for token in new.difference(words).union(word for word in words if len(word) < 4 and
+                                                 word.lower() in _SECOND_HALVES):
             self.kinds[token] = _kind(token)
         for tag in set(tags).difference(self.tags):
             try:
