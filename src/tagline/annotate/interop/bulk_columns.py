@@ -115,8 +115,7 @@ def _write(workspace: Workspace, columns: SpanColumns, doc_ids: list[str], spans
     config = workspace.config
     now = utc_now()
     texts, total = columns.texts, len(columns.texts)
-    langs = [lang or (config.language if config.language != "auto" else None)] * total
-    sources = [f"{columns.path}:{line}" for line in columns.lines]
+    lang = lang or (config.language if config.language != "auto" else None)
     bounds = np.searchsorted(spans["records"], np.arange(0, total + CHUNK_RECORDS, CHUNK_RECORDS)).tolist()
     chunks = list(zip(range(0, total, CHUNK_RECORDS), bounds, bounds[1:]))
     written = Written()
@@ -127,9 +126,10 @@ def _write(workspace: Workspace, columns: SpanColumns, doc_ids: list[str], spans
         for first, _, _ in chunks:
             last = first + CHUNK_RECORDS
             progress(first, total, "segmenting documents")
-            data, sentences, registry = documents_columns(doc_ids[first:last], texts[first:last], langs[first:last],
-                                                          [split] * len(langs[first:last]), sources[first:last], None,
-                                                          _ENCODING, now, texts_name, offset)
+            sources = [f"{columns.path}:{line}" for line in columns.lines[first:last]]
+            data, sentences, registry = documents_columns(doc_ids[first:last], texts[first:last], [lang] * len(sources),
+                                                          [split] * len(sources), sources, None, _ENCODING, now,
+                                                          texts_name, offset)
             progress(first, total, "writing sentences")
             transaction.append_bytes(workspace.documents_dir / texts_name, data)
             at = transaction.append_bytes(workspace.sentences_path, sentences)
