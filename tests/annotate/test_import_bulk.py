@@ -393,3 +393,15 @@ def _person_map(tmp_path: Path) -> Path:
     label_map = tmp_path / "map.json"
     label_map.write_text('{"Person": "PERSON", "Misc": ""}', encoding="utf-8")
     return label_map
+
+
+def test_spans_are_found_in_order_exactly_when_sorting_them_leaves_them_as_they_are():
+    import random
+
+    import numpy as np
+
+    chooser = random.Random(5)
+    for _ in range(2000):
+        rows = [tuple(chooser.randint(0, 2) for _ in range(4)) for _ in range(chooser.randint(0, 6))]
+        columns = [np.array([row[index] for row in rows], dtype=np.int64) for index in range(4)]
+        assert bulk._in_order(*columns) == (rows == sorted(rows)), rows

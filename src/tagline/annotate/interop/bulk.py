@@ -332,8 +332,9 @@ def _check_spans(job: BulkImport, chunk: _Chunk, checked: _Checked, config: Conf
     kept = codes >= 0
     checked.dropped += len(codes) - int(kept.sum())
     record_of, starts, ends, codes = record_of[kept], starts[kept], ends[kept], codes[kept]
-    order = np.lexsort((codes, ends, starts, record_of))
-    record_of, starts, ends, codes = record_of[order], starts[order], ends[order], codes[order]
+    if not _in_order(record_of, starts, ends, codes):  # a file's spans are most often in order already
+        order = np.lexsort((codes, ends, starts, record_of))
+        record_of, starts, ends, codes = record_of[order], starts[order], ends[order], codes[order]
     repeated = np.zeros(len(codes), dtype=bool)
     repeated[1:] = (record_of[1:] == record_of[:-1]) & (starts[1:] == starts[:-1]) & (ends[1:] == ends[:-1]) & \
         (codes[1:] == codes[:-1])
@@ -342,6 +343,18 @@ def _check_spans(job: BulkImport, chunk: _Chunk, checked: _Checked, config: Conf
     chunk.labels = np.array(names or [""], dtype=object)[codes[~repeated]].tolist()
     chunk.counts = np.bincount(np.searchsorted(np.asarray(chunk.answered, dtype=np.int64), chunk.span_record),
                                minlength=len(chunk.answered))
+
+
+def _in_order(*keys: Any) -> bool:
+    """Whether the rows of the columns ``keys`` (NumPy arrays) are in order, the first column first."""
+    import numpy as np
+
+    after = np.zeros(max(len(keys[0]) - 1, 0), dtype=bool)  # each row decided after the one before it
+    tied = np.ones_like(after)
+    for key in keys:
+        after |= tied & (key[1:] > key[:-1])
+        tied &= key[1:] == key[:-1]
+    return bool(np.all(after | tied))
 
 
 def _check_all(job: BulkImport, checked: _Checked) -> None:
