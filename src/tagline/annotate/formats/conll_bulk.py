@@ -15,8 +15,9 @@ forms, wide characters, any language but English) has its text made by
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -233,14 +234,14 @@ class _Reading:
         columns = len(fields) // int(lengths.sum())
         tokens, tags = fields[0::columns], fields[columns - 1::columns]
         del fields
-        self._learn(tokens, tags)
+        codes = _numbered(tags, self.tags, self._learn_tags)
         count = len(tokens)
         ends = np.cumsum(lengths)
         first = np.zeros(count, dtype=bool)
         first[ends - lengths] = True
         last = np.zeros(count, dtype=bool)
         last[ends - 1] = True
-        kinds = np.fromiter(map(self.kinds.__getitem__, tokens), dtype=np.int8, count=count)
+        kinds = _numbered(tokens, self.kinds, self._learn_tokens)
         sizes = np.fromiter(map(len, tokens), dtype=np.int64, count=count)
         space = ~first & (kinds != _CLOSING)
         widths = sizes + space
@@ -254,19 +255,21 @@ class _Reading:
         texts = "".join(parts).split("\n")[1:]
         del parts
         other = self._others(kinds, first, ends, lengths)
-        spans = self._spans(tags, first, last, starts, sizes, sentence_of)
+        spans = self._spans(codes, first, last, starts, sizes, sentence_of)
         return texts, spans, other, tokens, tags, ends - lengths, lengths
 
-    def _learn(self, tokens: list[str], tags: list[str]) -> None:
-        """The kind of each token and the parts of each tag not seen before; :class:`_NotPlain` for a
-        tag that is not one (the general reader says so)."""
-        new = set(tokens).difference(self.kinds)
+    def _learn_tokens(self, new: set[str]) -> None:
+        """The kind of each token not seen before."""
         words = [token for token in new if token.isalnum() and token.isascii()]  # the usual word, told at once
         self.kinds.update(dict.fromkeys(words, _WORD))
         for token in new.difference(words).union(word for word in words if len(word) < 4 and
                                                  word.lower() in _SECOND_HALVES):
             self.kinds[token] = _kind(token)
-        for tag in set(tags).difference(self.tags):
+
+    def _learn_tags(self, new: set[str]) -> None:
+        """The parts of each tag not seen before; :class:`_NotPlain` for a tag that is not one (the
+        general reader says so)."""
+        for tag in new:
             try:
                 parsed = parse_tag(tag)
             except ValueError:
@@ -289,7 +292,7 @@ class _Reading:
             return np.ones(len(lengths), dtype=bool)
         return np.add.reduceat((kinds == _OTHER).astype(np.int64), ends - lengths) > 0
 
-    def _spans(self, tags: list[str], first: Any, last: Any, starts: Any, sizes: Any,
+    def _spans(self, codes: Any, first: Any, last: Any, starts: Any, sizes: Any,
                sentence_of: Any) -> tuple[list[int], list[int], list[int], list[int]]:
         """Every span of the block as :func:`~tagline.annotate.formats.tokens.decode_tags` reads the
         tags (a span begins at B, S or U, at a first token, after O or a span's end, or where the
@@ -297,8 +300,7 @@ class _Reading:
         O): each one's sentence, start and end offsets and label number."""
         import numpy as np
 
-        count = len(tags)
-        codes = np.fromiter(map(self.tags.__getitem__, tags), dtype=np.int64, count=count)
+        count = len(codes)
         label = np.array(self.tag_label)[codes]
         begins, closes = np.array(self.tag_begins)[codes], np.array(self.tag_ends)[codes]
         inside = label >= 0
@@ -340,6 +342,19 @@ class _Reading:
             records.append(ForeignRecord(text=text, where=where, key=str(before + index + 1),
                                          answers=[ForeignAnswer("spans", where, spans=found)]))
         return records
+
+
+def _numbered(values: list[str], numbers: dict[str, int], learn: Callable[[set[str]], None]) -> Any:
+    """Each value's number in ``numbers`` (an int64 array), those not there first learnt (``learn``
+    given the new values): one look-up each, and no set of them all."""
+    import numpy as np
+
+    found = np.fromiter(map(numbers.get, values, itertools.repeat(-1)), dtype=np.int64, count=len(values))
+    missing = np.flatnonzero(found < 0).tolist()
+    if missing:
+        learn({values[index] for index in missing})
+        found[missing] = [numbers[values[index]] for index in missing]
+    return found
 
 
 def _kind(token: str) -> int:
