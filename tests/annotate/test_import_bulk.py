@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tagline.annotate.formats import conll_bulk
 from tagline.annotate.interop import bulk, import_file
 from tagline.annotate.interop import importing as importing_module
 from tagline.annotate.interop.labels import LabelMapper
@@ -167,12 +168,12 @@ def test_the_records_decoded_a_block_at_a_time_are_those_decoded_line_by_line(li
 
     def records(decoded) -> list | str:
         try:
-            return [(number, record) for part in decoded for number, record in part]
+            return [(number, record) for numbers, part in decoded for number, record in zip(numbers, part)]
         except bulk._NotPlain:
             return "not plain"
 
-    by_line = records([bulk._decoded_one_by_one(data, 1)])
-    assert records(bulk._records(data)) == by_line
+    by_line = records(bulk._decoded_one_by_one(data, 1) for _ in range(1))
+    assert records((chunk.numbers, chunk.records) for chunk in bulk._records(data)) == by_line
     if by_line != "not plain":
         assert [number for number, _ in by_line] == [number for number, line in enumerate(lines, 1) if line.strip()]
 
@@ -229,6 +230,7 @@ def test_plain_records_of_any_reader_are_written_as_the_general_path_writes_them
     else:
         source.write_text(json.dumps(label_studio_tasks(), ensure_ascii=False, indent=1), encoding="utf-8")
     annotator = {"annotator": "carol"} if fmt == "conll" else {}
+    monkeypatch.setattr(conll_bulk, "read_columns", lambda *arguments: None)  # CoNLL's records, not its columns
     taken = []
     real = bulk_records.import_plain_records
 
@@ -391,3 +393,15 @@ def _person_map(tmp_path: Path) -> Path:
     label_map = tmp_path / "map.json"
     label_map.write_text('{"Person": "PERSON", "Misc": ""}', encoding="utf-8")
     return label_map
+
+
+def test_spans_are_found_in_order_exactly_when_sorting_them_leaves_them_as_they_are():
+    import random
+
+    import numpy as np
+
+    chooser = random.Random(5)
+    for _ in range(2000):
+        rows = [tuple(chooser.randint(0, 2) for _ in range(4)) for _ in range(chooser.randint(0, 6))]
+        columns = [np.array([row[index] for row in rows], dtype=np.int64) for index in range(4)]
+        assert bulk._in_order(*columns) == (rows == sorted(rows)), rows

@@ -13,8 +13,9 @@ from click.testing import CliRunner
 from test_import_bulk import workspace_files
 
 from tagline.annotate.formats import conll, conll_bulk, label_studio, label_studio_bulk
-from tagline.annotate.formats.common import ReadOptions
-from tagline.annotate.interop import import_file
+from tagline.annotate.formats.common import ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult
+from tagline.annotate.interop import bulk_columns, import_file
+from tagline.annotate.interop.labels import LabelMapper
 from tagline.corpus.workspace import init_workspace
 
 from conftest import interop_cli as cli
@@ -321,10 +322,11 @@ def test_tags_are_decoded_in_bulk_as_one_by_one():
     "\n\n-DOCSTART- -X- O O\n\n",  # no token
     "Alice B-PERSON\r\rleft O\n",
 ])
-def test_what_is_not_a_plain_conll_file_is_left_to_the_line_reader(tmp_path, content):
+def test_what_is_not_a_plain_conll_file_is_left_to_the_line_reader(tmp_path, monkeypatch, content):
     path = tmp_path / "file.conll"
     path.write_text(content, encoding="utf-8", newline="")
     assert conll_bulk.read_plain(path, ReadOptions(lang="en")) is None
+    assert conll_bulk.read_columns(path, ReadOptions(lang="en")) is None
     assert conll_bulk.read_plain(tmp_path / "file.conll", ReadOptions(lang="en", columns="token,tag")) is None
 
 
@@ -333,12 +335,49 @@ def test_a_conll_import_in_bulk_writes_the_files_of_the_line_reader(tmp_path, mo
     source = tmp_path / "file.conll"
     source.write_text(awkward_conll(2, False), encoding="utf-8")
     label_map = tmp_path / "map.json"
-    label_map.write_text('{"A": "", "B": "PERSON"}', encoding="utf-8")
-    options = {"fmt": "conll", "annotator": "carol", **options}
+    label_map.write_text('{"MONEY": "", "B": "PERSON"}', encoding="utf-8")
+    options = {"fmt": "conll", "annotator": "carol", "label_map": label_map, **options}
+    taken = []
+    real = bulk_columns.import_span_columns
+    monkeypatch.setattr(bulk_columns, "import_span_columns", lambda *arguments: taken.append(real(*arguments)) or
+                        taken[-1])
     fast = imported(tmp_path, "fast", source, monkeypatch, None, "", **options)
+    assert taken and taken[0] is not None  # read and written as columns
+    monkeypatch.setattr(conll_bulk, "read_columns", lambda *arguments: None)
+    records = imported(tmp_path, "records", source, monkeypatch, None, "", **options)  # records read in bulk
     general = imported(tmp_path, "general", source, monkeypatch, conll_bulk, "read_plain", **options)
-    assert fast == general
+    assert fast == records == general
     assert fast[0]["events"] == {"carol": 4}
+    assert fast[0]["warnings"] == ["1 label left out as the label map says"]
+
+
+def test_a_conll_import_as_columns_written_a_chunk_at_a_time_makes_the_files_of_the_general_path(tmp_path,
+                                                                                                 monkeypatch):
+    source = tmp_path / "file.conll"
+    source.write_text(awkward_conll(2, False), encoding="utf-8")
+    monkeypatch.setattr(bulk_columns, "CHUNK_RECORDS", 2)  # the texts, sentences and answers in several appends
+    options = {"fmt": "conll", "annotator": "dave", "split": "train"}
+    chunked = imported(tmp_path, "chunked", source, monkeypatch, None, "", **options)
+    monkeypatch.setattr(conll_bulk, "read_columns", lambda *arguments: None)
+    general = imported(tmp_path, "general", source, monkeypatch, conll_bulk, "read_plain", **options)
+    assert chunked == general
+    assert '"split":"train"' in chunked[1]["sentences.jsonl"]
+
+
+@pytest.mark.parametrize("text, why", [
+    ("Alice B-PERSON\nleft O\n\nBob B-PERSON\nleft O\n", "a document already in the workspace"),
+    ("Alice B-NOPE\nleft O\n", "a label neither configured nor mapped"),
+])
+def test_conll_columns_that_are_not_plain_are_left_to_the_general_path(tmp_path, monkeypatch, text, why):
+    source = tmp_path / "file.conll"
+    source.write_text(text, encoding="utf-8")
+    workspace = init_workspace(tmp_path / "ws", language="en")
+    if why.startswith("a document"):
+        import_file(workspace, source, fmt="conll", annotator="carol")
+    columns = conll_bulk.read_columns(source, ReadOptions(lang="en"))
+    assert columns is not None
+    assert bulk_columns.import_span_columns(workspace, columns, "conll", "dave", LabelMapper(workspace.config, {}),
+                                            None, None, False, lambda *arguments: None) is None
 
 
 def test_a_bad_tag_at_the_end_of_a_plain_conll_file_is_refused_at_its_line_with_nothing_written(tmp_path,
@@ -382,7 +421,53 @@ def test_random_conll_files_are_read_in_bulk_as_line_by_line(tmp_path, monkeypat
             if plain is not None:
                 taken += 1
                 assert plain == conll.read_lines(path, ReadOptions(lang=lang)), path.read_text("utf-8")
+            assert as_records(conll_bulk.read_columns(path, ReadOptions(lang=lang))) == plain
     assert taken > 150
+
+
+def test_the_layout_of_a_conll_file_checked_some_lines_at_a_time_is_the_layout_of_the_whole():
+    """Each block of lines (down to a line at a time) must have the columns of the first."""
+    texts = [conll_bulk._DOCSTART.sub("", awkward_conll(columns, False)) for columns in (2, 4)]
+    texts += ["a O\n\nb O\nc O\n", "a O\n\n\n", "a O\n\nb X O\n", "a O\nb  O\n", "a O\nb O \n", "\n\n", "a\n",
+              "a O\n\nb\n"]
+
+    def plain(text: str, block: int) -> bool:
+        try:
+            conll_bulk._check_layout(text, " ", block)
+        except conll_bulk._NotPlain:
+            return False
+        return True
+
+    for text in texts:
+        assert plain(text, 1) == plain(text, 5) == plain(text, 1 << 24), text
+    assert [plain(text, 1) for text in texts] == [True] * 4 + [False] * 6
+
+
+def as_records(columns: conll_bulk.SpanColumns | None) -> ReadResult | None:
+    """The records of the columns, as the bulk reader gives them."""
+    if columns is None:
+        return None
+    records = [ForeignRecord(text=text, where=f"{columns.path}:{line}", key=str(number),
+                             answers=[ForeignAnswer("spans", f"{columns.path}:{line}", spans=[])])
+               for number, (text, line) in enumerate(zip(columns.texts, columns.lines), 1)]
+    for record, start, end, label in zip(*(column.tolist() for column in columns.spans())):
+        text = records[record].text
+        records[record].answers[0].spans.append(ForeignSpan(start, end, columns.labels[label], text[start:end]))
+    return ReadResult(records, own_offsets=True)
+
+
+@pytest.mark.parametrize("columns,crlf,tabs", [(2, False, False), (4, True, False), (3, False, True)])
+@pytest.mark.parametrize("lang", ["en", "ja", None])
+@pytest.mark.parametrize("block", [conll_bulk.BLOCK_SENTENCES, 1, 2])
+def test_a_plain_conll_file_read_as_columns_holds_the_records_read_in_bulk(tmp_path, monkeypatch, columns, crlf, tabs,
+                                                                          lang, block):
+    path = tmp_path / "file.conll"
+    path.write_bytes(awkward_conll(columns, crlf, tabs).encode("utf-8"))
+    monkeypatch.setattr(conll_bulk, "BLOCK_SENTENCES", block)
+    options = ReadOptions(lang=lang)
+    read = conll_bulk.read_columns(path, options)
+    assert read is not None and len(read.texts) == 4
+    assert as_records(read) == conll_bulk.read_plain(path, options)
 
 
 def test_random_task_arrays_are_read_in_bulk_as_task_by_task(tmp_path):
@@ -435,6 +520,7 @@ def test_plain_records_written_a_chunk_at_a_time_make_the_files_of_the_general_p
         return taken[-1]
 
     options = {"fmt": fmt, "annotator": "dave", "split": "train"}
+    monkeypatch.setattr(conll_bulk, "read_columns", lambda *arguments: None)  # CoNLL's records, not its columns
     monkeypatch.setattr(bulk_records, "import_plain_records", watched)
     chunked = imported(tmp_path, "chunked", source, monkeypatch, None, "", **options)
     general = imported(tmp_path, "general", source, monkeypatch, bulk_records, "import_plain_records", **options)

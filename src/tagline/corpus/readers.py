@@ -39,6 +39,8 @@ def unstorable_character(text: str) -> str | None:
     character (damage: no text file holds one), or a lone UTF-16 surrogate (``\\ud83d`` in JSON,
     half an emoji as a tool that cut a string writes it), which is not a character and cannot be
     stored as UTF-8."""
+    if "\x00" not in text and (text.isascii() or _encodes(text)):
+        return None  # told without the search, which steps through a long text a character at a time
     match = _UNSTORABLE.search(text)
     if match:
         if match.group() == "\x00":
@@ -46,6 +48,15 @@ def unstorable_character(text: str) -> str | None:
         return (f"a lone UTF-16 surrogate \\u{ord(match.group()):04x} at character {match.start()} "
                 "(half of an emoji or other character)")
     return None
+
+
+def _encodes(text: str) -> bool:
+    """Whether ``text`` can be encoded as UTF-8: it holds no surrogate."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass

@@ -15,9 +15,10 @@ forms, wide characters, any language but English) has its text made by
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
-from collections.abc import Iterator
-from operator import add
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,48 @@ _SECOND_HALVES = frozenset({"not", "na", "ta"})
 
 class _NotPlain(Exception):
     """The file is left to the general reader."""
+
+
+@dataclass
+class SpanColumns:
+    """A plain file's records as columns, with no object per record or span: each one's text and the
+    line it starts on (its key is its number, from 1), and every span in order of record and offset
+    (its record's index, its offsets in the text and its label's number in ``labels``)."""
+
+    path: Path
+    texts: list[str] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    _spans: list[tuple[Any, Any, Any, Any]] = field(default_factory=list)
+
+    def add(self, texts: list[str], lines: list[int], span_records: Any, starts: Any, ends: Any, labels: Any,
+            names: list[str]) -> None:
+        self._spans.append((span_records + len(self.texts), starts, ends, labels))
+        self.texts += texts
+        self.lines += lines
+        self.labels = names
+
+    def spans(self) -> tuple[Any, Any, Any, Any]:
+        """Every span's record, start, end and label number (int64 arrays)."""
+        import numpy as np
+
+        return tuple(np.concatenate([np.zeros(0, np.int64), *(part[column] for part in self._spans)])
+                     for column in range(4))
+
+
+def read_columns(path: Path, options: ReadOptions) -> SpanColumns | None:
+    """The records of a plain CoNLL file (see the module's docstring) as columns, or ``None``."""
+    if options.columns is not None:
+        return None
+    columns = SpanColumns(path)
+    try:
+        text, separator = _plain_text(path)
+        reading = _Reading(str(path), options.lang, separator)
+        for block in _blocks(text):
+            reading.columns(block, len(columns.texts), columns)
+    except _NotPlain:
+        return None
+    return columns if columns.texts else None
 
 
 def read_plain(path: Path, options: ReadOptions) -> ReadResult | None:
@@ -77,7 +120,7 @@ def _plain_text(path: Path) -> tuple[str, str]:
         text = text.replace("\r\n", "\n")  # the general reader takes a line's last \r off
         if "\r" in text:
             raise _NotPlain
-    if _COMMENT.search(text):
+    if (text.startswith("#") or "\n#" in text) and _COMMENT.search(text):  # a comment starts a line with #
         raise _NotPlain
     if "-DOCSTART-" in text:
         text = _DOCSTART.sub("", text)
@@ -85,12 +128,25 @@ def _plain_text(path: Path) -> tuple[str, str]:
     return text, separator
 
 
-def _check_layout(text: str, separator: str) -> None:
+def _check_layout(text: str, separator: str, block: int = 1 << 24) -> None:
     """:class:`_NotPlain` unless every line that is not blank has as many columns as the first, at least
-    two, each one ``separator`` from the next (the separators of each line counted with NumPy)."""
+    two, each one ``separator`` from the next (the separators of each line counted with NumPy, some
+    megabytes of lines at a time: the arrays of a whole large file would take gigabytes)."""
+    columns, start = 0, 0
+    while start < len(text):
+        end = text.find("\n", start + block)
+        end = len(text) if end < 0 else end + 1
+        columns = _layout_columns(text[start:end].encode("utf-8"), separator, columns)
+        start = end
+    if not columns:
+        raise _NotPlain
+
+
+def _layout_columns(data: bytes, separator: str, columns: int) -> int:
+    """The separators of each line of ``data`` (whole lines), when every line that is not blank has
+    as many and at least one (as many as ``columns``, unless 0); else :class:`_NotPlain`."""
     import numpy as np
 
-    data = text.encode("utf-8")
     mark = separator.encode("ascii")
     if data.startswith(mark) or data.endswith(mark) or any(bad in data for bad in (mark * 2, b"\n" + mark,
                                                                                     mark + b"\n")):
@@ -101,8 +157,11 @@ def _check_layout(text: str, separator: str) -> None:
     per_line = np.diff(spaces, prepend=0)  # the spaces of each line
     lengths = np.diff(np.append(breaks, len(data)), prepend=-1) - 1
     written = per_line[lengths > 0]
-    if not len(written) or written[0] < 1 or np.any(written != written[0]):
+    if not len(written):
+        return columns
+    if written[0] < 1 or np.any(written != (columns or written[0])):
         raise _NotPlain
+    return int(written[0])
 
 
 def _blocks(text: str) -> Iterator[list[tuple[int, str]]]:
@@ -139,6 +198,34 @@ class _Reading:
 
     def records(self, block: list[tuple[int, str]], before: int) -> list[ForeignRecord]:
         """The records of a block of sentences, the first numbered ``before + 1``."""
+        return self._made(block, before, *self._computed(block))
+
+    def columns(self, block: list[tuple[int, str]], before: int, columns: SpanColumns) -> None:
+        """The records of a block of sentences (the first numbered ``before + 1``) added to ``columns``;
+        those whose text the general reader's rules make (see :meth:`_others`) made as it makes them."""
+        import numpy as np
+
+        texts, spans, other, tokens, tags, firsts, lengths = self._computed(block)
+        span_sentences, span_starts, span_ends, span_labels = (np.asarray(column, dtype=np.int64) for column in spans)
+        plain = ~other[span_sentences]
+        found: list[list[int]] = [[], [], [], []]
+        for index in np.flatnonzero(other).tolist():
+            record = self._made(block[index:index + 1], before + index, [texts[index]], ([], [], [], []),
+                                other[index:index + 1], tokens, tags, firsts[index:index + 1],
+                                lengths[index:index + 1])[0]
+            texts[index] = record.text
+            for span in record.answers[0].spans:
+                for column, value in zip(found, (index, span.start, span.end, self.label_numbers[span.label])):
+                    column.append(value)
+        order = np.argsort(np.concatenate([span_sentences[plain], found[0]]).astype(np.int64), kind="stable")
+        parts = [np.concatenate([column[plain], np.asarray(more, dtype=np.int64)])[order]
+                 for column, more in zip((span_sentences, span_starts, span_ends, span_labels), found)]
+        records, starts, ends, labels = parts
+        columns.add(texts, [line for line, _ in block], records, starts, ends, labels, self.labels)
+
+    def _computed(self, block: list[tuple[int, str]]) -> tuple[Any, ...]:
+        """The texts and spans of a block's sentences made with NumPy, which sentences' text is made
+        otherwise, and the tokens and tags they are made from (see :meth:`_made`)."""
         import numpy as np
 
         lengths = np.array([sentence.count("\n") + 1 for _, sentence in block], dtype=np.int64)
@@ -147,14 +234,14 @@ class _Reading:
         columns = len(fields) // int(lengths.sum())
         tokens, tags = fields[0::columns], fields[columns - 1::columns]
         del fields
-        self._learn(tokens, tags)
+        codes = _numbered(tags, self.tags, self._learn_tags)
         count = len(tokens)
         ends = np.cumsum(lengths)
         first = np.zeros(count, dtype=bool)
         first[ends - lengths] = True
         last = np.zeros(count, dtype=bool)
         last[ends - 1] = True
-        kinds = np.fromiter(map(self.kinds.__getitem__, tokens), dtype=np.int8, count=count)
+        kinds = _numbered(tokens, self.kinds, self._learn_tokens)
         sizes = np.fromiter(map(len, tokens), dtype=np.int64, count=count)
         space = ~first & (kinds != _CLOSING)
         widths = sizes + space
@@ -162,18 +249,27 @@ class _Reading:
         sentence_of = np.repeat(np.arange(len(block)), lengths)
         starts = stops - sizes - (stops - widths)[first][sentence_of]  # each token's offset in its sentence
         # Sentence texts: each token after its separator ("\n" before a sentence's first), split at "\n".
-        separators = np.array(["", " ", "\n"], dtype=object)[space + 2 * first].tolist()
-        texts = "".join(map(add, separators, tokens)).split("\n")[1:]
+        parts: list[str] = [""] * (2 * count)  # each token after its separator, put in place by two slices
+        parts[0::2] = np.array(["", " ", "\n"], dtype=object)[space + 2 * first].tolist()
+        parts[1::2] = tokens
+        texts = "".join(parts).split("\n")[1:]
+        del parts
         other = self._others(kinds, first, ends, lengths)
-        spans = self._spans(tags, first, last, starts, sizes, sentence_of)
-        return self._made(block, before, texts, spans, other, tokens, tags, ends - lengths, lengths)
+        spans = self._spans(codes, first, last, starts, sizes, sentence_of)
+        return texts, spans, other, tokens, tags, ends - lengths, lengths
 
-    def _learn(self, tokens: list[str], tags: list[str]) -> None:
-        """The kind of each token and the parts of each tag not seen before; :class:`_NotPlain` for a
-        tag that is not one (the general reader says so)."""
-        for token in set(tokens).difference(self.kinds):
+    def _learn_tokens(self, new: set[str]) -> None:
+        """The kind of each token not seen before."""
+        words = [token for token in new if token.isalnum() and token.isascii()]  # the usual word, told at once
+        self.kinds.update(dict.fromkeys(words, _WORD))
+        for token in new.difference(words).union(word for word in words if len(word) < 4 and
+                                                 word.lower() in _SECOND_HALVES):
             self.kinds[token] = _kind(token)
-        for tag in set(tags).difference(self.tags):
+
+    def _learn_tags(self, new: set[str]) -> None:
+        """The parts of each tag not seen before; :class:`_NotPlain` for a tag that is not one (the
+        general reader says so)."""
+        for tag in new:
             try:
                 parsed = parse_tag(tag)
             except ValueError:
@@ -196,7 +292,7 @@ class _Reading:
             return np.ones(len(lengths), dtype=bool)
         return np.add.reduceat((kinds == _OTHER).astype(np.int64), ends - lengths) > 0
 
-    def _spans(self, tags: list[str], first: Any, last: Any, starts: Any, sizes: Any,
+    def _spans(self, codes: Any, first: Any, last: Any, starts: Any, sizes: Any,
                sentence_of: Any) -> tuple[list[int], list[int], list[int], list[int]]:
         """Every span of the block as :func:`~tagline.annotate.formats.tokens.decode_tags` reads the
         tags (a span begins at B, S or U, at a first token, after O or a span's end, or where the
@@ -204,8 +300,7 @@ class _Reading:
         O): each one's sentence, start and end offsets and label number."""
         import numpy as np
 
-        count = len(tags)
-        codes = np.fromiter(map(self.tags.__getitem__, tags), dtype=np.int64, count=count)
+        count = len(codes)
         label = np.array(self.tag_label)[codes]
         begins, closes = np.array(self.tag_begins)[codes], np.array(self.tag_ends)[codes]
         inside = label >= 0
@@ -247,6 +342,19 @@ class _Reading:
             records.append(ForeignRecord(text=text, where=where, key=str(before + index + 1),
                                          answers=[ForeignAnswer("spans", where, spans=found)]))
         return records
+
+
+def _numbered(values: list[str], numbers: dict[str, int], learn: Callable[[set[str]], None]) -> Any:
+    """Each value's number in ``numbers`` (an int64 array), those not there first learnt (``learn``
+    given the new values): one look-up each, and no set of them all."""
+    import numpy as np
+
+    found = np.fromiter(map(numbers.get, values, itertools.repeat(-1)), dtype=np.int64, count=len(values))
+    missing = np.flatnonzero(found < 0).tolist()
+    if missing:
+        learn({values[index] for index in missing})
+        found[missing] = [numbers[values[index]] for index in missing]
+    return found
 
 
 def _kind(token: str) -> int:

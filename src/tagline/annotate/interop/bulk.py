@@ -11,21 +11,16 @@ from __future__ import annotations
 
 import itertools
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter, is_not, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from tagline.annotate.formats.common import plural
-from tagline.annotate.interop.bulk_lines import (
-    ENCODE_LINES,
-    EventLine,
-    SpanLine,
-    documents_lines,
-    entities_event,
-)
+from tagline.annotate.interop.bulk_lines import documents_columns, entities_lines
 from tagline.annotate.interop.writing import Written, keep_indexes_current
 from tagline.corpus.byte_columns import AppendedLines, NotedLines, note_lines
 from tagline.corpus.progress import ProgressCallback
@@ -81,6 +76,27 @@ class _Checked:
 
 
 @dataclass
+class _Chunk:
+    """A chunk of the file's records and their line numbers; once checked, the columns the lines are
+    made of: each record's text, document id, leading blanks and end of its stripped text, the
+    records with a `label` list (their positions), and their spans, merged and in order (each one's
+    record, offsets in its text and configured label), with the number of each record's."""
+
+    numbers: list[int]
+    records: list[_Record]
+    texts: list[str] = field(default_factory=list)
+    doc_ids: list[str] = field(default_factory=list)
+    leads: Any = None
+    stops: Any = None
+    answered: list[int] = field(default_factory=list)
+    span_record: Any = None
+    starts: Any = None
+    ends: Any = None
+    labels: list[str] = field(default_factory=list)
+    counts: Any = None
+
+
+@dataclass
 class BulkImport:
     """A plain span file to import for one annotator (see :func:`import_jsonl_spans`)."""
 
@@ -118,12 +134,12 @@ def import_jsonl_spans(job: BulkImport, *, dry_run: bool) -> dict[str, Any] | No
         first = next(chunks, None)
         if first is None:
             raise _NotPlain
-        head = (first, *_check_chunk(job, first, checked, config))
+        _check_chunk(job, first, checked, config)
         with job.workspace.lock():
             checked.known = _known(job.workspace, job.annotator)
             if not checked.known.isdisjoint(checked.doc_ids):
                 raise _NotPlain
-            written = _write(job, itertools.chain([head], _checked_chunks(job, chunks, checked, config)), checked)
+            written = _write(job, itertools.chain([first], _checked_chunks(job, chunks, checked, config)), checked)
             keep_indexes_current(job.workspace, True, [job.annotator] if checked.holds_spans and checked.answered
                                  else [], job.progress, written)
             return _summary(job, checked, dry_run)
@@ -147,29 +163,38 @@ def _plain_bytes(path: Path) -> bytes:
     return data
 
 
-def _records(data: bytes) -> Iterator[list[tuple[int, _Record]]]:
-    """The file's records with their line numbers, a chunk at a time."""
-    chunk: list[tuple[int, _Record]] = []
+def _records(data: bytes) -> Iterator[_Chunk]:
+    """The file's records with their line numbers, a chunk at a time; :class:`_NotPlain` at a chunk
+    with a record that is not plain."""
+    numbers: list[int] = []
+    records: list[_Record] = []
     first = 1  # the number of the block's first line
     for block in _blocks(data):
-        for number, record in _decoded(block, first):
-            if record.meta or not (record.labels is record.entities is record.cats is record.relations
-                                   is record.sentence_id is msgspec.UNSET):
-                raise _NotPlain
-            chunk.append((number, record))
-            if len(chunk) == CHUNK_LINES:
-                yield chunk
-                chunk = []
+        block_numbers, block_records = _decoded(block, first)
+        numbers += block_numbers
+        records += block_records
+        while len(records) >= CHUNK_LINES:
+            yield _plain_chunk(numbers[:CHUNK_LINES], records[:CHUNK_LINES])
+            del numbers[:CHUNK_LINES], records[:CHUNK_LINES]
         first += block.count(b"\n") + 1
-    if chunk:
-        yield chunk
+    if records:
+        yield _plain_chunk(numbers, records)
 
 
-def _decoded(block: bytes, first: int) -> Iterable[tuple[int, _Record]]:
-    """The records of a block's lines (the first numbered ``first``), decoded in one call when each
-    line is one object ("{" its first byte and "}" its last: then no value runs over two lines) with
-    fewer brackets than the general path's depth limit, and there are as many records as lines;
-    otherwise line by line (:class:`_NotPlain` at the first that is not a record)."""
+def _plain_chunk(numbers: list[int], records: list[_Record]) -> _Chunk:
+    """The chunk, unless a record has a field the bulk path does not take (see :class:`_Record`)."""
+    if any(map(attrgetter("meta"), records)) or any(
+            any(map(is_not, map(attrgetter(name), records), itertools.repeat(msgspec.UNSET)))
+            for name in ("labels", "entities", "cats", "relations", "sentence_id")):
+        raise _NotPlain
+    return _Chunk(numbers, records)
+
+
+def _decoded(block: bytes, first: int) -> tuple[list[int], list[_Record]]:
+    """The records of a block's lines (the first numbered ``first``) and their line numbers, decoded in
+    one call when each line is one object ("{" its first byte and "}" its last: then no value runs over
+    two lines) with fewer brackets than the general path's depth limit, and there are as many records
+    as lines; otherwise line by line (:class:`_NotPlain` at the first that is not a record)."""
     import numpy as np
 
     view = np.frombuffer(block, dtype=np.uint8)
@@ -184,20 +209,23 @@ def _decoded(block: bytes, first: int) -> Iterable[tuple[int, _Record]]:
             except (msgspec.DecodeError, RecursionError):
                 records = []
             if len(records) == len(starts):
-                return zip(range(first, first + len(records)), records)
+                return list(range(first, first + len(records))), records
     return _decoded_one_by_one(block, first)
 
 
-def _decoded_one_by_one(block: bytes, first: int) -> Iterator[tuple[int, _Record]]:
+def _decoded_one_by_one(block: bytes, first: int) -> tuple[list[int], list[_Record]]:
+    numbers, records = [], []
     for number, line in enumerate(block.split(b"\n"), first):
         if not line.strip():
             continue
         if line.count(b"[") + line.count(b"{") > MAX_JSON_DEPTH:
             raise _NotPlain  # may be nested deeper than the general path accepts
         try:
-            yield number, _DECODE(line)
+            records.append(_DECODE(line))
         except (msgspec.DecodeError, RecursionError):
             raise _NotPlain from None
+        numbers.append(number)
+    return numbers, records
 
 
 def _blocks(data: bytes, block: int = 1 << 23) -> Iterator[bytes]:
@@ -236,61 +264,97 @@ def _known(workspace: Workspace, annotator: str) -> set[str]:
     return known | answered_documents(workspace, annotator)
 
 
-_Spans = set[tuple[int, int, str]]  # a record's spans as (start, end, configured label), offsets in its text
+def _document_ids(prefix: str, records: list[_Record], before: int) -> list[str]:
+    """The records' document ids, the first record numbered ``before + 1`` in the file."""
+    ids = list(map(attrgetter("id"), records))
+    keys = list(map(str, range(before + 1, before + len(ids) + 1) if ids.count(None) == len(ids) else
+                    ids if set(map(type, ids)) == {int} else []))
+    # doc_id_from leaves a valid prefix and a number as they are: no call for the usual keys
+    if keys and "".join(keys).isdigit() and len(prefix) + 1 + max(map(len, keys)) <= 128:
+        return [f"{prefix}-{key}" for key in keys]
+    return [_document_id(prefix, record, ordinal) for ordinal, record in enumerate(records, before + 1)]
 
 
-def _check_chunk(job: BulkImport, chunk: list[tuple[int, _Record]], checked: _Checked,
-                 config: Config) -> tuple[list[str], list[_Spans | None]]:
-    """Every record of the chunk checked as the general path checks it, :class:`_NotPlain` at the
-    first that is not plain; their document ids and their spans (None: no `label` list), labels
-    mapped, those left out by the map dropped and equal ones merged."""
+def _check_chunk(job: BulkImport, chunk: _Chunk, checked: _Checked, config: Config) -> None:
+    """Every record of the chunk checked as the general path checks it, :class:`_NotPlain` when one
+    is not plain; the chunk's columns filled in (see :class:`_Chunk`)."""
+    import numpy as np
+
+    texts = chunk.texts = list(map(attrgetter("text"), chunk.records))
+    if not all(map(str.strip, texts)) or unstorable_character("\n".join(texts)):
+        raise _NotPlain
+    doc_ids = chunk.doc_ids = _document_ids(doc_id_from(job.path.stem), chunk.records, checked.records)
+    if len(set(doc_ids)) < len(doc_ids) or not checked.doc_ids.isdisjoint(doc_ids) or \
+            not checked.known.isdisjoint(doc_ids):
+        raise _NotPlain
+    job.progress(checked.records, checked.total, "placing records")
+    checked.records += len(doc_ids)
+    checked.doc_ids.update(doc_ids)
+    checked.first_doc_id = checked.first_doc_id or doc_ids[0]
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    chunk.leads = lengths - np.fromiter(map(len, map(str.lstrip, texts)), dtype=np.int64, count=len(texts))
+    chunk.stops = np.fromiter(map(len, map(str.rstrip, texts)), dtype=np.int64, count=len(texts))
+    _check_spans(job, chunk, checked, config)
+    job.progress(checked.records, checked.total, "placing records")  # the chunk's last one placed
+
+
+def _check_spans(job: BulkImport, chunk: _Chunk, checked: _Checked, config: Config) -> None:
+    """The spans of the chunk's records checked (inside the text's stripped part, a label the label
+    map or the configuration knows) and kept as columns: labels mapped, those left out by the map
+    dropped, equal ones merged, in order of record, offsets and label."""
+    import numpy as np
+
     from tagline.annotate.interop.labels import UNKNOWN_LABEL
 
-    prefix = doc_id_from(job.path.stem)
-    labels, known, doc_ids = checked.labels, checked.known, []
-    kept: list[_Spans | None] = []
-    for _, record in chunk:
-        checked.records += 1
-        text = record.text
-        if not text.strip() or unstorable_character(text):
+    given = list(map(attrgetter("label"), chunk.records))
+    chunk.answered = [index for index, spans in enumerate(given) if spans is not msgspec.UNSET]
+    checked.answered += len(chunk.answered)
+    given = [given[index] for index in chunk.answered]
+    counts = np.fromiter(map(len, given), dtype=np.int64, count=len(given))
+    spans = list(itertools.chain.from_iterable(given))
+    checked.holds_spans = checked.holds_spans or bool(spans)
+    record_of = np.repeat(np.asarray(chunk.answered, dtype=np.int64), counts)
+    starts = np.fromiter(map(itemgetter(0), spans), dtype=np.int64, count=len(spans))
+    ends = np.fromiter(map(itemgetter(1), spans), dtype=np.int64, count=len(spans))
+    if not np.all((chunk.leads[record_of] <= starts) & (starts < ends) & (ends <= chunk.stops[record_of])):
+        raise _NotPlain
+    labels = list(map(itemgetter(2), spans))
+    for label in set(labels).difference(checked.labels):  # a label not seen yet in the file: resolved once
+        configured = job.mapper.resolve("entities", label)
+        if not label or configured is UNKNOWN_LABEL or unstorable_character(label) or \
+                (configured is not None and configured not in config.labels("entities")):
             raise _NotPlain
-        doc_id = _document_id(prefix, record, checked.records)
-        if doc_id in checked.doc_ids or doc_id in known:
-            raise _NotPlain
-        job.progress(checked.records - 1, checked.total, "placing records")
-        checked.doc_ids.add(doc_id)
-        doc_ids.append(doc_id)
-        checked.first_doc_id = checked.first_doc_id or doc_id
-        if record.label is msgspec.UNSET:
-            kept.append(None)
-            continue
-        checked.answered += 1
-        seen: _Spans = set()
-        kept.append(seen)
-        if not record.label:
-            continue
-        checked.holds_spans = True
-        lead = len(text) - len(text.lstrip())
-        end_of_sentence = len(text.rstrip())
-        kept_spans = 0
-        for start, end, label in record.label:
-            if not (lead <= start < end <= end_of_sentence):
-                raise _NotPlain
-            configured = labels.get(label, UNKNOWN_LABEL)
-            if configured is UNKNOWN_LABEL:  # a label not seen yet in the file: resolved once
-                configured = job.mapper.resolve("entities", label)
-                if not label or configured is UNKNOWN_LABEL or unstorable_character(label) or \
-                        (configured is not None and configured not in config.labels("entities")):
-                    raise _NotPlain
-                labels[label] = configured
-            if configured is None:
-                checked.dropped += 1
-                continue
-            seen.add((start, end, configured))
-            kept_spans += 1
-        checked.duplicate_spans += kept_spans - len(seen)
-    job.progress(checked.records, checked.total, "placing records")  # the chunk's last one placed
-    return doc_ids, kept
+        checked.labels[label] = configured
+    mapped = list(map(checked.labels.__getitem__, labels))
+    names = sorted(label for label in set(mapped) if label is not None)
+    ranks: dict[str | None, int] = {name: rank for rank, name in enumerate(names)} | {None: -1}
+    codes = np.fromiter(map(ranks.__getitem__, mapped), dtype=np.int64, count=len(mapped))
+    kept = codes >= 0
+    checked.dropped += len(codes) - int(kept.sum())
+    record_of, starts, ends, codes = record_of[kept], starts[kept], ends[kept], codes[kept]
+    if not _in_order(record_of, starts, ends, codes):  # a file's spans are most often in order already
+        order = np.lexsort((codes, ends, starts, record_of))
+        record_of, starts, ends, codes = record_of[order], starts[order], ends[order], codes[order]
+    repeated = np.zeros(len(codes), dtype=bool)
+    repeated[1:] = (record_of[1:] == record_of[:-1]) & (starts[1:] == starts[:-1]) & (ends[1:] == ends[:-1]) & \
+        (codes[1:] == codes[:-1])
+    checked.duplicate_spans += int(repeated.sum())
+    chunk.span_record, chunk.starts, chunk.ends = record_of[~repeated], starts[~repeated], ends[~repeated]
+    chunk.labels = np.array(names or [""], dtype=object)[codes[~repeated]].tolist()
+    chunk.counts = np.bincount(np.searchsorted(np.asarray(chunk.answered, dtype=np.int64), chunk.span_record),
+                               minlength=len(chunk.answered))
+
+
+def _in_order(*keys: Any) -> bool:
+    """Whether the rows of the columns ``keys`` (NumPy arrays) are in order, the first column first."""
+    import numpy as np
+
+    after = np.zeros(max(len(keys[0]) - 1, 0), dtype=bool)  # each row decided after the one before it
+    tied = np.ones_like(after)
+    for key in keys:
+        after |= tied & (key[1:] > key[:-1])
+        tied &= key[1:] == key[:-1]
+    return bool(np.all(after | tied))
 
 
 def _check_all(job: BulkImport, checked: _Checked) -> None:
@@ -331,13 +395,10 @@ def _summary(job: BulkImport, checked: _Checked, dry_run: bool) -> dict[str, Any
             "warnings": warnings}
 
 
-_Chunk = tuple[list[tuple[int, _Record]], list[str], list[_Spans | None]]  # records, document ids, spans
-
-
-def _checked_chunks(job: BulkImport, chunks: Iterator[list[tuple[int, _Record]]], checked: _Checked,
-                    config: Config) -> Iterator[_Chunk]:
+def _checked_chunks(job: BulkImport, chunks: Iterator[_Chunk], checked: _Checked, config: Config) -> Iterator[_Chunk]:
     for chunk in chunks:
-        yield (chunk, *_check_chunk(job, chunk, checked, config))
+        _check_chunk(job, chunk, checked, config)
+        yield chunk
 
 
 def _write(job: BulkImport, chunks: Iterator[_Chunk], checked: _Checked) -> Written:
@@ -358,22 +419,22 @@ def _write(job: BulkImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
     with workspace.transaction() as transaction, \
             tempfile.SpooledTemporaryFile(SPOOL_BYTES, dir=str(workspace.build_dir)) as spool:
         texts_name, offset = "", 0
-        for chunk, doc_ids, spans in chunks:
+        for chunk in chunks:
             # Counted to the chunk's end, where its checks left the count, so that the bar's count and
             # clock carry on over the chunks rather than start again with each.
             job.progress(checked.records, checked.total, "segmenting documents")  # a sentence each
             if not texts_name:
                 workspace.documents_dir.mkdir(exist_ok=True)
                 texts_name = texts_file_name(workspace, checked.first_doc_id)
-            texts, sentences, registry = _document_lines(job, chunk, doc_ids, offset, texts_name, now)
+            texts, sentences, registry = _document_lines(job, chunk, offset, texts_name, now)
             job.progress(checked.records, checked.total, "writing sentences")
             transaction.append_bytes(workspace.documents_dir / texts_name, texts)
             at = transaction.append_bytes(workspace.sentences_path, sentences)
-            written.sentences.add(at, sentences, [f"{doc_id}-s0001" for doc_id in doc_ids])
+            written.sentences.add(at, sentences, [f"{doc_id}-s0001" for doc_id in chunk.doc_ids])
             transaction.append_bytes(workspace.documents_path, registry)
             offset += len(texts)
             del texts, sentences, registry
-            lines, answered = _event_lines(job, chunk, doc_ids, spans, now)
+            lines, answered = _event_lines(job, chunk, now)
             held.append(note_lines(lines, answered))
             spool.write(lines)
         _check_all(job, checked)
@@ -394,28 +455,25 @@ def _write(job: BulkImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
     return written
 
 
-def _document_lines(job: BulkImport, chunk: list[tuple[int, _Record]], doc_ids: list[str], offset: int,
-                    texts_name: str, now: str) -> tuple[bytes, bytes, bytes]:
+def _document_lines(job: BulkImport, chunk: _Chunk, offset: int, texts_name: str,
+                    now: str) -> tuple[bytes, bytes, bytes]:
     """A chunk's document texts, sentence lines and registry lines, as the ingest writes them."""
     config = job.workspace.config
     fixed_lang = job.lang or (config.language if config.language != "auto" else None)
-    return documents_lines(((doc_id, record.text, fixed_lang, job.split, f"{job.path}:{number}", None)
-                            for (number, record), doc_id in zip(chunk, doc_ids)), _ENCODING, now, texts_name, offset)
+    count = len(chunk.texts)
+    return documents_columns(chunk.doc_ids, chunk.texts, [fixed_lang] * count, [job.split] * count,
+                             [f"{job.path}:{number}" for number in chunk.numbers], None, _ENCODING, now, texts_name,
+                             offset)
 
 
-def _event_lines(job: BulkImport, chunk: list[tuple[int, _Record]], doc_ids: list[str], spans: list[_Spans | None],
-                 now: str) -> tuple[bytes, list[str]]:
-    """A chunk's answers as event lines: each record's spans (as :func:`_check_chunk` kept them) on its
+def _event_lines(job: BulkImport, chunk: _Chunk, now: str) -> tuple[bytes, list[str]]:
+    """A chunk's answers as event lines: each record's spans (as :func:`_check_spans` kept them) on its
     one sentence, in order of their offsets and label; with the sentence of each line."""
-    source = f"import:{job.fmt}"
-    events: list[EventLine] = []
-    answered: list[str] = []
-    for (_, record), doc_id, kept in zip(chunk, doc_ids, spans):
-        if kept is None:
-            continue
-        text = record.text
-        lead = len(text) - len(text.lstrip())
-        answered.append(f"{doc_id}-s0001")
-        events.append(entities_event(answered[-1], job.annotator, now, [
-            SpanLine(start - lead, end - lead, label, text[start:end]) for start, end, label in sorted(kept)], source))
-    return ENCODE_LINES(events), answered
+    import numpy as np
+
+    answered = [f"{chunk.doc_ids[index]}-s0001" for index in chunk.answered]
+    texts = np.array(chunk.texts, dtype=object)[chunk.span_record].tolist()
+    span_texts = list(map(str.__getitem__, texts, map(slice, chunk.starts.tolist(), chunk.ends.tolist())))
+    leads = chunk.leads[chunk.span_record]
+    return entities_lines(answered, job.annotator, now, f"import:{job.fmt}", chunk.counts, chunk.starts - leads,
+                          chunk.ends - leads, chunk.labels, span_texts), answered

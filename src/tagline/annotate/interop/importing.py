@@ -123,15 +123,34 @@ def _bulk(workspace: Workspace, path: Path, fmt: str, annotator: str | None, lab
     a doccano file of one annotator's spans, with none of the options that read a file another way."""
     from tagline.annotate.interop.bulk import BulkImport, import_jsonl_spans
 
-    if fmt != "doccano" or not annotator or options.offsets != "codepoints" or options.text_field or \
-            options.label_field:
+    if fmt not in ("doccano", "conll") or not annotator or options.offsets != "codepoints" or options.text_field or \
+            options.label_field or options.columns is not None:
         return None
     try:
         mapper = LabelMapper(workspace.config, load_label_map(label_map) if label_map else {})
     except (DataError, InputError):
         return None  # said where the general path says it, after reading the file
+    if fmt == "conll":
+        return _bulk_columns(workspace, path, fmt, annotator, mapper, options, dry_run, progress)
     job = BulkImport(workspace, path, fmt, annotator, mapper, options.split, options.lang, progress)
     return import_jsonl_spans(job, dry_run=dry_run)
+
+
+def _bulk_columns(workspace: Workspace, path: Path, fmt: str, annotator: str, mapper: LabelMapper,
+                  options: ReadOptions, dry_run: bool, progress: ProgressCallback) -> dict[str, Any] | None:
+    """A plain CoNLL file read as columns and imported from them (see
+    :mod:`tagline.annotate.interop.bulk_columns`), else None."""
+    from tagline.annotate.formats.conll_bulk import read_columns
+    from tagline.annotate.interop.bulk_columns import import_span_columns
+
+    if not path.is_file():
+        return None
+    progress(0, None, f"reading {path.name}")
+    columns = read_columns(path, options)
+    if columns is None:
+        return None
+    return import_span_columns(workspace, columns, fmt, annotator, mapper, options.split, options.lang, dry_run,
+                               progress)
 
 
 def _map_labels(result: ReadResult, mapper: LabelMapper, config: Config, task: str, target: str | None, path: Path,
