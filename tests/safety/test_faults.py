@@ -133,10 +133,12 @@ def label_studio_tasks() -> list[dict]:
 
 @pytest.fixture(autouse=True)
 def small_bulk_chunks(monkeypatch):
-    """Plain records written a few at a time, so that a fault falls between two chunks' writes too."""
-    from tagline.annotate.interop import bulk_records
+    """Plain records (and a CoNLL file's columns) written a few at a time, so that a fault falls between
+    two chunks' writes too."""
+    from tagline.annotate.interop import bulk_columns, bulk_records
 
     monkeypatch.setattr(bulk_records, "CHUNK_RECORDS", BULK_CHUNK_RECORDS)
+    monkeypatch.setattr(bulk_columns, "CHUNK_RECORDS", BULK_CHUNK_RECORDS)
 
 
 def make_template(root: Path) -> Path:
@@ -183,13 +185,16 @@ def clean_run(template: Path, tmp_path: Path, command: str, monkeypatch) -> tupl
 
 @pytest.mark.parametrize("command", ["import label-studio", "import conll"])
 def test_the_plain_records_imports_take_the_bulk_path_in_several_chunks(template, tmp_path, monkeypatch, command):
-    """Else the faults above would try the general path, which other commands try already."""
-    from tagline.annotate.interop import bulk_records
+    """Else the faults above would try the general path, which other commands try already. A Label
+    Studio task array goes as plain records, a CoNLL file with its annotator as columns."""
+    from tagline.annotate.interop import bulk_columns, bulk_records
     from tagline.corpus.transaction import Transaction
 
     taken, appended = [], []
-    real, real_append = bulk_records.import_plain_records, Transaction.append_bytes
-    monkeypatch.setattr(bulk_records, "import_plain_records", lambda *a, **k: taken.append(real(*a, **k)) or taken[-1])
+    module, name = (bulk_columns, "import_span_columns") if command == "import conll" \
+        else (bulk_records, "import_plain_records")
+    real, real_append = getattr(module, name), Transaction.append_bytes
+    monkeypatch.setattr(module, name, lambda *a, **k: taken.append(real(*a, **k)) or taken[-1])
     monkeypatch.setattr(Transaction, "append_bytes",
                         lambda self, path, *a, **k: appended.append(Path(path).name) or real_append(self, path, *a, **k))
     result = invoke(fresh(template, tmp_path), COMMANDS[command])
