@@ -14,7 +14,7 @@ from test_import_bulk import workspace_files
 
 from tagline.annotate.formats import conll, conll_bulk, label_studio, label_studio_bulk
 from tagline.annotate.formats.common import ReadOptions
-from tagline.annotate.interop import import_file
+from tagline.annotate.interop import bulk_tasks, import_file
 from tagline.corpus.workspace import init_workspace
 
 from conftest import interop_cli as cli
@@ -157,6 +157,7 @@ def imported(tmp_path: Path, name: str, source: Path, monkeypatch, module, reade
     with monkeypatch.context() as patch:
         if module is not None:
             patch.setattr(module, reader, lambda *arguments: None)
+            patch.setattr(bulk_tasks, "import_plain_tasks", lambda *arguments, **options: None)
         summary = import_file(workspace, source, **options)
     return summary, workspace_files(workspace.root)
 
@@ -426,16 +427,20 @@ def test_plain_records_written_a_chunk_at_a_time_make_the_files_of_the_general_p
     source = tmp_path / ("tasks.json" if fmt == "label-studio" else "file.conll")
     source.write_text(LAYOUTS["mixed"](awkward_tasks()) if fmt == "label-studio" else awkward_conll(2, False),
                       encoding="utf-8")
-    monkeypatch.setattr(bulk_records, "CHUNK_RECORDS", 2)  # the texts, sentences and answers in several appends
+    # The texts, sentences and answers in several appends; a Label Studio file's chunks are checked
+    # and written as the file is read.
+    bulk = bulk_tasks if fmt == "label-studio" else bulk_records
+    monkeypatch.setattr(bulk, "CHUNK_RECORDS", 2)
     taken = []
-    real = bulk_records.import_plain_records
+    entry = "import_plain_tasks" if fmt == "label-studio" else "import_plain_records"
+    real = getattr(bulk, entry)
 
     def watched(*arguments, **options):
         taken.append(real(*arguments, **options))
         return taken[-1]
 
     options = {"fmt": fmt, "annotator": "dave", "split": "train"}
-    monkeypatch.setattr(bulk_records, "import_plain_records", watched)
+    monkeypatch.setattr(bulk, entry, watched)
     chunked = imported(tmp_path, "chunked", source, monkeypatch, None, "", **options)
     general = imported(tmp_path, "general", source, monkeypatch, bulk_records, "import_plain_records", **options)
     assert taken and taken[0] is not None
