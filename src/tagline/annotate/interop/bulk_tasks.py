@@ -32,8 +32,8 @@ from tagline.corpus.progress import ProgressCallback
 from tagline.corpus.workspace import Workspace
 from tagline.errors import TaglineError
 
-CHUNK_RECORDS = 25_000  # records checked and written at a time: memory does not grow with the file
-SPOOL_BYTES = 1 << 26  # answer lines held in memory until the documents are written; past this, in a file
+CHUNK_RECORDS = 10_000  # records checked and written at a time: memory does not grow with the file
+SPOOL_BYTES = 1 << 24  # answer lines held in memory until the documents are written; past this, in a file
 _ENCODING = "utf-8"
 
 
@@ -86,7 +86,7 @@ def import_plain_tasks(job: TaskImport, *, dry_run: bool) -> dict[str, Any] | No
         with contextlib.nullcontext() if dry_run else workspace.lock():
             checked.known = set(workspace.documents())
             checked.known.update(sentence["doc_id"] for sentence in workspace.iter_sentences())
-            placed = (_placed(job, chunk, checked) for chunk in itertools.chain(head, chunks))
+            placed = (_placed(job, chunk, checked) for chunk in itertools.chain(_drained(head), chunks))
             if dry_run:
                 for _ in placed:
                     pass
@@ -97,6 +97,12 @@ def import_plain_tasks(job: TaskImport, *, dry_run: bool) -> dict[str, Any] | No
             return _summary(job, checked, dry_run)
     except NotPlain:
         return None
+
+
+def _drained(chunks: list[_Chunk]) -> Iterator[_Chunk]:
+    """The chunks of ``chunks``, each let go of by the list as it is given."""
+    while chunks:
+        yield chunks.pop(0)
 
 
 def _made_chunks(job: TaskImport, checked: _Checked) -> Iterator[_Chunk]:
@@ -219,6 +225,7 @@ def _write(job: TaskImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
                 payload = ENCODE_LINES(lines)
                 held.append((name, note_lines(payload, [line.sentence_id for line in lines])))
                 spool.write(payload)
+            del records, doc_ids  # the chunk let go of before the next is made
         job.progress(checked.records, checked.records, "writing sentences")
         if not held:
             return written  # records without answers: no answers, as the general path
