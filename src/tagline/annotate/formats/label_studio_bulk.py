@@ -190,7 +190,9 @@ def _blocks(path: Path) -> Iterator[tuple[bytes, bool]]:
             if b"\x00" in data:
                 raise NotPlain
             try:
-                decoder.decode(data, final=final)
+                # ASCII is UTF-8: checked without decoding, unless a character began in the block before.
+                if not (data.isascii() and not decoder.getstate()[0]):
+                    decoder.decode(data, final=final)
             except UnicodeDecodeError:
                 raise NotPlain from None
             yield data, final
@@ -269,12 +271,19 @@ def _record(task: _Task, where: str, number: int, options: ReadOptions) -> tuple
         spans = []
         for result in annotation.result or ():
             value = result.value
-            if result.type != "labels" or not value.labels:
+            labels = value.labels
+            if result.type != "labels" or not labels:
                 raise NotPlain
             labelled = True
-            spans += [ForeignSpan(value.start, value.end, label, value.text) for label in value.labels]
-        answers.append(ForeignAnswer("spans", f"{where} annotation {index}", spans=spans,
-                                     annotator=_who(annotation.completed_by), gold=bool(annotation.ground_truth)))
+            if len(labels) == 1:  # the usual result: no list made for it
+                spans.append(ForeignSpan(value.start, value.end, labels[0], value.text))
+            else:
+                spans += [ForeignSpan(value.start, value.end, label, value.text) for label in labels]
+        who = annotation.completed_by
+        email = who.get("email") if type(who) is dict else None  # Label Studio's usual annotator: by email
+        answers.append(ForeignAnswer("spans", f"{where} annotation {index}", spans,
+                                     annotator=email if type(email) is str and email else _who(who),
+                                     gold=bool(annotation.ground_truth)))
     raw_id = task.id
     return ForeignRecord(
         text=text, where=where, key=str(raw_id) if raw_id not in (None, "") else str(number), answers=answers,
