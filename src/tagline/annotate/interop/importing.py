@@ -93,10 +93,7 @@ def import_file(
     _check_options(config := workspace.config, annotator, split, task, target, offsets, lang)
     options = ReadOptions(text_field=text_field, label_field=label_field, offsets=offsets, predictions=predictions,
                           split=split, lang=_text_lang(config, lang), columns=_columns(fmt, columns))
-    if (bulk := _bulk(workspace, path, fmt, None if as_gold else annotator, label_map, options, dry_run, progress)):
-        return bulk
-    if not as_gold and (bulk := _bulk_tasks(workspace, path, fmt, annotator, label_map, options, lang, dry_run,
-                                            progress)):
+    if (bulk := _bulk(workspace, path, fmt, annotator, as_gold, label_map, options, lang, dry_run, progress)):
         return bulk
     result = _read(path, fmt, options, progress)
     warnings = list(result.warnings)
@@ -120,12 +117,18 @@ def import_file(
         return _plan_and_write(workspace, result, path, config, fmt, gold, options, warnings, dry_run, progress)
 
 
-def _bulk(workspace: Workspace, path: Path, fmt: str, annotator: str | None, label_map: str | Path | None,
-          options: ReadOptions, dry_run: bool, progress: ProgressCallback) -> dict[str, Any] | None:
+def _bulk(workspace: Workspace, path: Path, fmt: str, annotator: str | None, as_gold: bool,
+          label_map: str | Path | None, options: ReadOptions, lang: str | None, dry_run: bool,
+          progress: ProgressCallback) -> dict[str, Any] | None:
     """The import in bulk when the file is plain (see :mod:`tagline.annotate.interop.bulk`), else None:
-    a doccano file of one annotator's spans, with none of the options that read a file another way."""
+    a doccano file of one annotator's spans, with none of the options that read a file another way,
+    or a Label Studio task array (see :func:`_bulk_tasks`)."""
     from tagline.annotate.interop.bulk import BulkImport, import_jsonl_spans
 
+    if as_gold:
+        return None
+    if fmt == "label-studio":
+        return _bulk_tasks(workspace, path, fmt, annotator, label_map, options, lang, dry_run, progress)
     if fmt != "doccano" or not annotator or options.offsets != "codepoints" or options.text_field or \
             options.label_field:
         return None
