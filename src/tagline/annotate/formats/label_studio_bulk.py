@@ -229,8 +229,10 @@ def _scanned_end(block: bytes, start: int) -> int:
     escaped = quotes[(quotes > 0) & (view[quotes - 1] == 92)]
     if len(escaped):
         keep = np.ones(len(quotes), dtype=bool)
-        for index, quote in zip(np.searchsorted(quotes, escaped), escaped.tolist()):
-            run = len(block[start:start + quote]) - len(block[start:start + quote].rstrip(b"\\"))
+        for index, quote in zip(np.searchsorted(quotes, escaped).tolist(), (escaped + start).tolist()):
+            run = 1  # the backslashes just before the quote
+            while quote - run > start and block[quote - run - 1] == 92:
+                run += 1
             keep[index] = run % 2 == 0
         quotes = quotes[keep]
     folded = view | 32  # "[" and "{" become "{", "]" and "}" become "}"
