@@ -553,3 +553,31 @@ def test_a_bad_span_in_a_later_chunk_undoes_the_chunks_written_before_it(tmp_pat
     line = max(number for number, text in enumerate(json.dumps(tasks, indent=2).split("\n"), 1) if text == "  {")
     assert result.output.strip().splitlines()[-1].startswith(f"Error: tasks.json:{line} annotation 1: span 0:40")
     assert workspace_files(workspace.root) == before
+
+
+def test_a_dry_run_of_a_plain_task_array_reports_what_the_general_path_reports_and_writes_nothing(
+        tmp_path, monkeypatch):
+    source = tmp_path / "tasks.json"
+    source.write_text(LAYOUTS["indented"](awkward_tasks()), encoding="utf-8")
+    taken = []
+    real = bulk_tasks.import_plain_tasks
+    monkeypatch.setattr(bulk_tasks, "import_plain_tasks", lambda *a, **k: taken.append(real(*a, **k)) or taken[-1])
+    options = {"fmt": "label-studio", "annotator": "dave", "dry_run": True}
+    fast = imported(tmp_path, "fast", source, monkeypatch, None, "", **options)
+    general = imported(tmp_path, "general", source, monkeypatch, label_studio_bulk, "read_plain", **options)
+    assert taken and taken[0] is not None
+    assert fast == general
+    assert fast[0]["dry_run"] and fast[1] == workspace_files(init_workspace(tmp_path / "new", language="en").root)
+
+
+def test_a_task_array_imported_again_is_left_to_the_general_path(tmp_path, monkeypatch):
+    source = tmp_path / "tasks.json"
+    source.write_text(LAYOUTS["indented"](awkward_tasks()), encoding="utf-8")
+    taken = []
+    real = bulk_tasks.import_plain_tasks
+    monkeypatch.setattr(bulk_tasks, "import_plain_tasks", lambda *a, **k: taken.append(real(*a, **k)) or taken[-1])
+    workspace = init_workspace(tmp_path / "ws", language="en")
+    first = import_file(workspace, source, fmt="label-studio", annotator="dave")
+    again = import_file(workspace, source, fmt="label-studio", annotator="dave")
+    assert taken[0] is not None and taken[1] is None  # its documents are in the workspace now
+    assert first["documents_added"] == 5 and again["documents_added"] == 0 and again["documents_unchanged"] == 5
