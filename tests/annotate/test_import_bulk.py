@@ -222,7 +222,7 @@ def label_studio_tasks() -> list[dict]:
 
 @pytest.mark.parametrize("fmt", ["conll", "label-studio"])
 def test_plain_records_of_any_reader_are_written_as_the_general_path_writes_them(tmp_path, monkeypatch, fmt):
-    from tagline.annotate.interop import bulk_records
+    from tagline.annotate.interop import bulk_records, bulk_tasks
 
     source = tmp_path / ("file.conll" if fmt == "conll" else "file.json")
     if fmt == "conll":
@@ -232,7 +232,9 @@ def test_plain_records_of_any_reader_are_written_as_the_general_path_writes_them
     annotator = {"annotator": "carol"} if fmt == "conll" else {}
     monkeypatch.setattr(conll_bulk, "read_columns", lambda *arguments: None)  # CoNLL's records, not its columns
     taken = []
-    real = bulk_records.import_plain_records
+    # A Label Studio task array is checked and written as it is read; other readers' records once read.
+    bulk, entry = (bulk_tasks, "import_plain_tasks") if fmt == "label-studio" else (bulk_records, "import_plain_records")
+    real = getattr(bulk, entry)
 
     def watched(*arguments, **options):
         taken.append(real(*arguments, **options))
@@ -242,7 +244,9 @@ def test_plain_records_of_any_reader_are_written_as_the_general_path_writes_them
     for name in ("bulk", "general"):
         workspace = init_workspace(tmp_path / name, language="en")
         with monkeypatch.context() as patch:
-            patch.setattr(bulk_records, "import_plain_records", watched if name == "bulk" else lambda *a, **k: None)
+            patch.setattr(bulk, entry, watched if name == "bulk" else lambda *a, **k: None)
+            if name == "general":
+                patch.setattr(bulk_records, "import_plain_records", lambda *a, **k: None)
             summary = import_file(workspace, source, fmt=fmt, split="train", **annotator)
         results[name] = summary, workspace_files(workspace.root)
     assert taken and taken[0] is not None  # the records were plain: the bulk path wrote them

@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_import_bulk import workspace_files
 
 from tagline.annotate.formats import conll, conll_bulk, label_studio, label_studio_bulk
 from tagline.annotate.formats.common import ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult
-from tagline.annotate.interop import bulk_columns, import_file
+from tagline.annotate.interop import bulk_columns, bulk_tasks, import_file
 from tagline.annotate.interop.labels import LabelMapper
 from tagline.corpus.workspace import init_workspace
 
@@ -158,6 +160,7 @@ def imported(tmp_path: Path, name: str, source: Path, monkeypatch, module, reade
     with monkeypatch.context() as patch:
         if module is not None:
             patch.setattr(module, reader, lambda *arguments: None)
+            patch.setattr(bulk_tasks, "import_plain_tasks", lambda *arguments, **options: None)
         summary = import_file(workspace, source, **options)
     return summary, workspace_files(workspace.root)
 
@@ -511,9 +514,13 @@ def test_plain_records_written_a_chunk_at_a_time_make_the_files_of_the_general_p
     source = tmp_path / ("tasks.json" if fmt == "label-studio" else "file.conll")
     source.write_text(LAYOUTS["mixed"](awkward_tasks()) if fmt == "label-studio" else awkward_conll(2, False),
                       encoding="utf-8")
-    monkeypatch.setattr(bulk_records, "CHUNK_RECORDS", 2)  # the texts, sentences and answers in several appends
+    # The texts, sentences and answers in several appends; a Label Studio file's chunks are checked
+    # and written as the file is read.
+    bulk = bulk_tasks if fmt == "label-studio" else bulk_records
+    monkeypatch.setattr(bulk, "CHUNK_RECORDS", 2)
     taken = []
-    real = bulk_records.import_plain_records
+    entry = "import_plain_tasks" if fmt == "label-studio" else "import_plain_records"
+    real = getattr(bulk, entry)
 
     def watched(*arguments, **options):
         taken.append(real(*arguments, **options))
@@ -521,8 +528,142 @@ def test_plain_records_written_a_chunk_at_a_time_make_the_files_of_the_general_p
 
     options = {"fmt": fmt, "annotator": "dave", "split": "train"}
     monkeypatch.setattr(conll_bulk, "read_columns", lambda *arguments: None)  # CoNLL's records, not its columns
-    monkeypatch.setattr(bulk_records, "import_plain_records", watched)
+    monkeypatch.setattr(bulk, entry, watched)
     chunked = imported(tmp_path, "chunked", source, monkeypatch, None, "", **options)
     general = imported(tmp_path, "general", source, monkeypatch, bulk_records, "import_plain_records", **options)
     assert taken and taken[0] is not None
     assert chunked == general
+
+
+AWKWARD_TEXT = st.lists(st.sampled_from(list('ab []{},:"\\/\t') + ["\u2028", "é", "😀", "\\u", "\\\"", "\"}", "}]"]),
+                        min_size=1, max_size=12).map("".join)
+
+
+@st.composite
+def task_arrays(draw) -> tuple[bytes, bool]:
+    """A task array of strings holding brackets, braces, escaped quotes and backslashes, in a random
+    layout (indented or not, CRLF, white space around it, sometimes a byte order mark); whether it
+    has the mark."""
+    tasks = []
+    for number in range(draw(st.integers(1, 6))):
+        text = "x" + draw(AWKWARD_TEXT) + "y"
+        start = draw(st.integers(0, len(text) - 1))
+        end = draw(st.integers(start + 1, len(text)))
+        annotations = [{"completed_by": draw(st.sampled_from([{"email": "a@example.com"}, "bob", 3])),
+                        "result": [span(start, end, "PERSON", text[start:end])] * draw(st.integers(0, 2))}
+                       for _ in range(draw(st.integers(0, 2)))]
+        tasks.append({"id": number, "data": {"text": text, "note": draw(AWKWARD_TEXT)}, "annotations": annotations,
+                      "meta": {"deep": [{"s": draw(AWKWARD_TEXT)}]}})
+    indent = draw(st.sampled_from([None, 0, 1, 2, "\t"]))
+    text = json.dumps(tasks, indent=indent, ensure_ascii=draw(st.booleans()))
+    if draw(st.booleans()):
+        text = text.replace("\n", "\r\n")
+    text = draw(st.sampled_from(["", "\n", " \r\n "])) + text + draw(st.sampled_from(["", "\n", "\r\n"]))
+    bom = draw(st.integers(0, 9)) == 0
+    return (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"), bom
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(array=task_arrays(), block=st.sampled_from([1, 2, 5, 16, 61, 200, 1 << 23]))
+def test_task_arrays_read_a_block_at_a_time_give_the_task_readers_records(tmp_path, array, block):
+    """Whatever the blocks the file is read in (a task, a string, an escape cut between two), the
+    bulk reader gives the task reader's records and lines, or leaves the file to it (a byte order mark)."""
+    content, bom = array
+    path = tmp_path / "tasks.json"
+    path.write_bytes(content)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(label_studio_bulk, "_BLOCK", block)
+        plain = label_studio_bulk.read_plain(path, ReadOptions())
+    general = label_studio.read_tasks(path, ReadOptions())
+    if bom:
+        assert plain is None
+    elif any(answer.spans for record in general.records for answer in record.answers):
+        assert plain == general, content
+    else:
+        assert plain is None  # no span in the file: the task reader's
+
+
+def test_a_task_array_is_read_and_made_records_a_block_at_a_time(tmp_path, monkeypatch):
+    """The records of the first blocks come before the rest of the file is read: a file found not
+    plain at its end has given records already."""
+    path = tmp_path / "tasks.json"
+    tasks = [plain_task(id=number) for number in range(1, 201)]
+    path.write_text(json.dumps(tasks, indent=2)[:-1] + ', {"data": 3}]', encoding="utf-8")
+    monkeypatch.setattr(label_studio_bulk, "_BLOCK", 4096)
+    chunks = label_studio_bulk.plain_records(path, ReadOptions())
+    first = next(chunks)
+    assert 0 < len(first) < 200
+    assert [record.key for record in first] == [str(number) for number in range(1, len(first) + 1)]
+    with pytest.raises(label_studio_bulk.NotPlain):
+        list(chunks)
+    assert label_studio_bulk.read_plain(path, ReadOptions()) is None
+
+
+@pytest.mark.parametrize("block", [97, 4096])
+def test_a_label_studio_import_read_and_written_a_chunk_at_a_time_writes_the_files_of_the_task_reader(
+        tmp_path, monkeypatch, block):
+    tasks = awkward_tasks() + awkward_tasks() + awkward_tasks()
+    for number, task in enumerate(tasks):
+        task["id"] = number
+    source = tmp_path / "tasks.json"
+    source.write_text("\r\n" + json.dumps(tasks, indent=1, ensure_ascii=False).replace("\n", "\r\n"),
+                      encoding="utf-8")
+    monkeypatch.setattr(label_studio_bulk, "_BLOCK", block)
+    monkeypatch.setattr(bulk_tasks, "CHUNK_RECORDS", 4)
+    taken = []
+    real = bulk_tasks.import_plain_tasks
+    monkeypatch.setattr(bulk_tasks, "import_plain_tasks", lambda *a, **k: taken.append(real(*a, **k)) or taken[-1])
+    options = {"fmt": "label-studio", "annotator": "dave", "split": "test"}
+    chunked = imported(tmp_path, "chunked", source, monkeypatch, None, "", **options)
+    general = imported(tmp_path, "general", source, monkeypatch, label_studio_bulk, "read_plain", **options)
+    assert taken and taken[0] is not None
+    assert chunked == general
+    assert "duplicate span" in " ".join(chunked[0]["warnings"])
+
+
+def test_a_bad_span_in_a_later_chunk_undoes_the_chunks_written_before_it(tmp_path, monkeypatch):
+    workspace = init_workspace(tmp_path / "ws", language="en")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(label_studio_bulk, "_BLOCK", 1000)
+    monkeypatch.setattr(bulk_tasks, "CHUNK_RECORDS", 50)
+    tasks = [plain_task(id=number) for number in range(1, 300)]
+    tasks.append(plain_task(id=300, annotations=[{"completed_by": 1, "result": [span(0, 40, "PERSON")]}]))
+    Path("tasks.json").write_text(json.dumps(tasks, indent=2), encoding="utf-8")
+    before = workspace_files(workspace.root)
+    appended = []
+    real = bulk_tasks._document_lines
+    monkeypatch.setattr(bulk_tasks, "_document_lines", lambda *a: appended.append(real(*a)) or appended[-1])
+    result = CliRunner().invoke(cli, ["import", "tasks.json", "--format", "label-studio", "-w", str(workspace.root)])
+    assert result.exit_code == 2
+    assert len(appended) >= 5  # the chunks before the bad one were written, then undone
+    line = max(number for number, text in enumerate(json.dumps(tasks, indent=2).split("\n"), 1) if text == "  {")
+    assert result.output.strip().splitlines()[-1].startswith(f"Error: tasks.json:{line} annotation 1: span 0:40")
+    assert workspace_files(workspace.root) == before
+
+
+def test_a_dry_run_of_a_plain_task_array_reports_what_the_general_path_reports_and_writes_nothing(
+        tmp_path, monkeypatch):
+    source = tmp_path / "tasks.json"
+    source.write_text(LAYOUTS["indented"](awkward_tasks()), encoding="utf-8")
+    taken = []
+    real = bulk_tasks.import_plain_tasks
+    monkeypatch.setattr(bulk_tasks, "import_plain_tasks", lambda *a, **k: taken.append(real(*a, **k)) or taken[-1])
+    options = {"fmt": "label-studio", "annotator": "dave", "dry_run": True}
+    fast = imported(tmp_path, "fast", source, monkeypatch, None, "", **options)
+    general = imported(tmp_path, "general", source, monkeypatch, label_studio_bulk, "read_plain", **options)
+    assert taken and taken[0] is not None
+    assert fast == general
+    assert fast[0]["dry_run"] and fast[1] == workspace_files(init_workspace(tmp_path / "new", language="en").root)
+
+
+def test_a_task_array_imported_again_is_left_to_the_general_path(tmp_path, monkeypatch):
+    source = tmp_path / "tasks.json"
+    source.write_text(LAYOUTS["indented"](awkward_tasks()), encoding="utf-8")
+    taken = []
+    real = bulk_tasks.import_plain_tasks
+    monkeypatch.setattr(bulk_tasks, "import_plain_tasks", lambda *a, **k: taken.append(real(*a, **k)) or taken[-1])
+    workspace = init_workspace(tmp_path / "ws", language="en")
+    first = import_file(workspace, source, fmt="label-studio", annotator="dave")
+    again = import_file(workspace, source, fmt="label-studio", annotator="dave")
+    assert taken[0] is not None and taken[1] is None  # its documents are in the workspace now
+    assert first["documents_added"] == 5 and again["documents_added"] == 0 and again["documents_unchanged"] == 5

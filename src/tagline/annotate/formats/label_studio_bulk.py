@@ -1,8 +1,9 @@
-"""Label Studio's JSON export (a task array) read in bulk, when it is plain: the array's tasks found
-by msgspec without decoding them (each a view of the file's bytes), then decoded one at a time
-into typed records holding only the fields the reader uses, so that neither a dict per JSON object
-nor the whole array's values are ever held; the same records, line numbers and all, as
-:func:`tagline.annotate.formats.label_studio.read` gives.
+"""Label Studio's JSON export (a task array) read in bulk, when it is plain: the file read a block
+of some megabytes at a time, the whole tasks of each block found and checked by msgspec as an array
+of views, then decoded one at a time into typed records holding only the fields the reader uses, so
+that neither the file's bytes, nor a dict per JSON object, nor the whole array's values are ever
+held; the same records, line numbers and all, as :func:`tagline.annotate.formats.label_studio.read`
+gives. :func:`plain_records` gives them a block at a time, for an import that writes as it reads.
 
 A task is plain when it holds span results only (``labels``), by named annotators or not, with its
 text in ``data``: a choice, another result type, a prediction, a cancelled annotation, tagline's
@@ -12,7 +13,11 @@ general reader reads the file and says what is wrong where."""
 from __future__ import annotations
 
 import codecs
+import os
 import re
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +26,10 @@ import msgspec
 from tagline.annotate.formats.common import ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult
 from tagline.annotate.formats.label_studio import ANNOTATOR_KEY, TASKS_KEY, _who
 
-_BLOCK = 1 << 24  # bytes checked as UTF-8 at a time
+_BLOCK = 1 << 23  # bytes read at a time: the file's tasks are found, checked and decoded a block at a time
+_OPENING = re.compile(rb"[ \t\r\n]*\[[ \t\r\n]*")  # what comes before the first task
 _BETWEEN = re.compile(rb"[ \t\r\n]*,[ \t\r\n]*")  # what separates two values of an array
-_WHITESPACE = re.compile(rb"[ \t\r\n]*")
+_WHITESPACE = b" \t\r\n"
 
 
 class _Value(msgspec.Struct):
@@ -59,83 +65,195 @@ _DECODE_ANY = msgspec.json.Decoder().decode
 _DECODE_ARRAY = msgspec.json.Decoder(list[msgspec.Raw]).decode
 
 
-class _NotPlain(Exception):
+class NotPlain(Exception):
     """The file is left to the general reader."""
 
 
 def read_plain(path: Path, options: ReadOptions) -> ReadResult | None:
     """The records of a plain task array (see the module's docstring), or ``None``."""
-    from tagline.corpus.readers import read_input
-
-    data = read_input(path)
     try:
-        _check_bytes(data)
-        tasks = _DECODE_ARRAY(data)
-        if not tasks:
-            raise _NotPlain
-        places = _places(data, tasks, str(path))
-        records: list[ForeignRecord] = []
-        has_labels = False
-        for number, (raw, (where, start)) in enumerate(zip(tasks, places), 1):
-            # One task's typed record at a time, dropped once it is made a record.
-            record, labelled = _record(_decode(data, raw, start), where, number, options)
-            records.append(record)
-            has_labels = has_labels or labelled
-    except (_NotPlain, msgspec.DecodeError, RecursionError):
+        records = [record for chunk in plain_records(path, options) for record in chunk]
+    except NotPlain:
         return None
-    if not has_labels:
-        return None  # without a span anywhere, the general reader gives annotations no span answer
     return ReadResult(records, [], encoding="utf-8")
 
 
-def _check_bytes(data: bytes) -> None:
-    """:class:`_NotPlain` unless ``data`` is UTF-8 without a byte order mark or NUL, and a JSON array."""
-    if data[:3] == codecs.BOM_UTF8 or data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) or b"\x00" in data:
-        raise _NotPlain
-    if not data.startswith(b"[", _after_whitespace(data, 0)):
-        raise _NotPlain
-    decoder = codecs.getincrementaldecoder("utf-8")()
+def plain_records(path: Path, options: ReadOptions) -> Iterator[list[ForeignRecord]]:
+    """The records of a plain task array a block of the file at a time, the records of a block made
+    one task at a time (each typed task dropped once it is a record); :class:`NotPlain`, raised as
+    soon as it is found (at the latest once the file is read), when the file is not plain."""
+    has_labels = False
+    number = 0
     try:
-        for start in range(0, len(data), _BLOCK):
-            decoder.decode(data[start:start + _BLOCK])
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        raise _NotPlain from None
+        for tasks in _tasks(path):
+            records = []
+            for where, task in tasks:
+                number += 1
+                record, labelled = _record(task, where, number, options)
+                records.append(record)
+                has_labels = has_labels or labelled
+            yield records
+    except (msgspec.DecodeError, RecursionError, OSError):
+        raise NotPlain from None
+    if not has_labels:
+        raise NotPlain  # without a span anywhere, the general reader gives annotations no span answer
 
 
-def _after_whitespace(data: bytes, position: int) -> int:
-    match = _WHITESPACE.match(data, position)
-    assert match is not None  # the pattern matches the empty string, so it matches at every position
-    return match.end()
+@dataclass
+class _Lines:
+    """Where the tasks found so far are: the line of the unread block's first byte, each task's
+    ``file:line`` told apart by its number when tasks share a line (as the general reader does)."""
+
+    path: str
+    line: int = 1
+    previous: int = 0  # the line of the last task
+    ordinal: int = 0  # tasks so far
+
+    def where(self, line: int) -> str:
+        self.ordinal += 1
+        shown = f"{self.path}:{line}" if line != self.previous else f"{self.path}:{line} (record {self.ordinal})"
+        self.previous = line
+        return shown
 
 
-def _places(data: bytes, tasks: list[msgspec.Raw], path: str) -> list[tuple[str, int]]:
-    """Each task's ``file:line`` (told apart by its number when tasks share a line, as the general
-    reader does) and byte offset. msgspec has checked the array, so only white space and one comma
-    lie between two tasks."""
-    places = []
-    position = data.index(b"[") + 1
-    position = _after_whitespace(data, position)
-    line, counted_to, previous_line = 1, 0, 0
-    for ordinal, raw in enumerate(tasks, 1):
-        line += data.count(b"\n", counted_to, position)
-        counted_to = position
-        places.append((f"{path}:{line}" if line != previous_line else f"{path}:{line} (record {ordinal})", position))
-        previous_line = line
-        between = _BETWEEN.match(data, position + len(raw))
+def _tasks(path: Path) -> Iterator[list[tuple[str, _Task]]]:
+    """The array's tasks with their ``file:line``, those of a block of the file at a time: whole tasks
+    are cut from each block (the rest carried over to the next), their array decoded by msgspec
+    (which checks it, and so where it was cut), then each task alone. The file's bytes are never all held."""
+    lines = _Lines(str(path))
+    pending = b""
+    indent: bytes | None = None  # what goes before each task on its line in an indented file
+    before = _OPENING  # what comes before the block's first task: the array's opening until a task is cut
+    for data, final in _blocks(path):
+        block = pending + data if pending else data
+        match = before.match(block)
+        if before is _OPENING:
+            if match is None:
+                if final or block.strip(_WHITESPACE):
+                    raise NotPlain
+                pending = block
+                continue
+            start = match.end()
+            begins = block.rfind(b"\n", 0, start) + 1
+            indent = block[begins:start] if begins and start < len(block) else None
+        else:
+            start = match.end() if match else 0
+        if final:
+            yield _decoded(b"[" + block[start:], _DECODE_ARRAY(b"[" + block[start:]), start, block, lines)
+            return
+        cut = _cut(block, start, indent)
+        if cut is None:
+            pending = block  # not one whole task yet
+            continue
+        end, array, raws = cut
+        before = _BETWEEN
+        yield _decoded(array, raws, start, block, lines)
+        lines.line += block.count(b"\n", 0, end)
+        pending = block[end:]
+
+
+def _cut(block: bytes, start: int, indent: bytes | None) -> tuple[int, bytes, list[msgspec.Raw]] | None:
+    """Where the last whole task of ``block`` (whose tasks begin at ``start``) ends, the array of
+    its tasks and their views, or ``None``. In an indented file, found from the layout (each task
+    begins on a line of its own, after ``indent``), which the array's decoding confirms: it fails
+    unless the array was cut between two tasks. Otherwise (or if it failed) by :func:`_scanned_end`."""
+    if indent is not None and (last := block.rfind(b"\n" + indent + b"{", start)) > start:
+        end = start + len(block[start:last].rstrip(_WHITESPACE))
+        if block[end - 1:end] == b",":
+            end = start + len(block[start:end - 1].rstrip(_WHITESPACE))
+            array = b"[" + block[start:end] + b"]"
+            try:
+                return end, array, _DECODE_ARRAY(array)
+            except msgspec.DecodeError:
+                pass
+    end = _scanned_end(block, start)
+    if end < 0:
+        return None
+    array = b"[" + block[start:end] + b"]"
+    return end, array, _DECODE_ARRAY(array)
+
+
+def _blocks(path: Path) -> Iterator[tuple[bytes, bool]]:
+    """The file's bytes a block at a time, and whether it is the last; :class:`NotPlain` unless it
+    is a regular file, UTF-8 without a byte order mark or NUL."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    # O_NONBLOCK: a named pipe is not waited on (the general reader says what it is).
+    with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise NotPlain
+        first = True
+        while True:
+            data = handle.read(_BLOCK)
+            if first and (data[:3] == codecs.BOM_UTF8 or data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                raise NotPlain
+            first, final = False, len(data) < _BLOCK
+            if b"\x00" in data:
+                raise NotPlain
+            try:
+                # ASCII is UTF-8: checked without decoding, unless a character began in the block before.
+                if not (data.isascii() and not decoder.getstate()[0]):
+                    decoder.decode(data, final=final)
+            except UnicodeDecodeError:
+                raise NotPlain from None
+            yield data, final
+            if final:
+                return
+
+
+def _decoded(array: bytes, raws: list[msgspec.Raw], start: int, block: bytes,
+             lines: _Lines) -> list[tuple[str, _Task]]:
+    """The tasks of ``array`` (``[`` and the block's tasks from ``start`` on, whose views are
+    ``raws``), each with its ``file:line``. msgspec has checked the array, so only white space and
+    one comma lie between two tasks."""
+    decoded = []
+    position = 1  # in ``array``, whose byte ``i`` is the block's byte ``start + i - 1``
+    line = lines.line + block.count(b"\n", 0, start)
+    for raw in raws:
+        end = position + len(raw)
+        decoded.append((lines.where(line), _decode(array, raw, position, end)))
+        between = _BETWEEN.match(array, end)
         if between is not None:
+            line += array.count(b"\n", position, between.end())
             position = between.end()
-    return places
+    return decoded
 
 
-def _decode(data: bytes, raw: msgspec.Raw, start: int) -> _Task:
-    """A task as its typed record; :class:`_NotPlain` when it may nest deeper than the general reader accepts."""
+def _scanned_end(block: bytes, start: int) -> int:
+    """Where the last value at the array's level ends in ``block[start:]``, found by following the
+    brackets outside strings (a quote is a string's end unless an odd number of backslashes go
+    before it), or -1."""
+    import numpy as np
+
+    view = np.frombuffer(block, dtype=np.uint8)[start:]
+    quotes = np.flatnonzero(view == 34)
+    escaped = quotes[(quotes > 0) & (view[quotes - 1] == 92)]
+    if len(escaped):
+        keep = np.ones(len(quotes), dtype=bool)
+        for index, quote in zip(np.searchsorted(quotes, escaped).tolist(), (escaped + start).tolist()):
+            run = 1  # the backslashes just before the quote
+            while quote - run > start and block[quote - run - 1] == 92:
+                run += 1
+            keep[index] = run % 2 == 0
+        quotes = quotes[keep]
+    folded = view | 32  # "[" and "{" become "{", "]" and "}" become "}"
+    opening, closing = np.flatnonzero(folded == 123), np.flatnonzero(folded == 125)
+    opening = opening[np.searchsorted(quotes, opening) % 2 == 0]
+    closing = closing[np.searchsorted(quotes, closing) % 2 == 0]
+    places = np.concatenate((opening, closing))
+    steps = np.concatenate((np.ones(len(opening), np.int64), -np.ones(len(closing), np.int64)))
+    order = np.argsort(places, kind="stable")
+    depth = np.cumsum(steps[order])
+    ends = places[order][(depth == 0) & (steps[order] < 0)]
+    return start + int(ends[-1]) + 1 if len(ends) else -1
+
+
+def _decode(array: bytes, raw: msgspec.Raw, start: int, end: int) -> _Task:
+    """A task as its typed record; :class:`NotPlain` when it may nest deeper than the general reader accepts."""
     from tagline.corpus.readers import MAX_JSON_DEPTH, json_nesting_problem
 
-    end = start + len(raw)
-    if data.count(b"[", start, end) + data.count(b"{", start, end) > MAX_JSON_DEPTH and \
+    if array.count(b"[", start, end) + array.count(b"{", start, end) > MAX_JSON_DEPTH and \
             json_nesting_problem(_DECODE_ANY(raw)):
-        raise _NotPlain
+        raise NotPlain
     return _DECODE_TASK(raw)
 
 
@@ -146,21 +264,28 @@ def _record(task: _Task, where: str, number: int, options: ReadOptions) -> tuple
     text = data.get(field)
     if task.completions is not msgspec.UNSET or task.predictions or not isinstance(text, str) or \
             not text.strip() or "sentence_id" in data or ANNOTATOR_KEY in data or TASKS_KEY in data:
-        raise _NotPlain
+        raise NotPlain
     answers = []
     labelled = False
     for index, annotation in enumerate(task.annotations or (), 1):
         if annotation.was_cancelled or annotation.tagline_tasks is not msgspec.UNSET:
-            raise _NotPlain
+            raise NotPlain
         spans = []
         for result in annotation.result or ():
             value = result.value
-            if result.type != "labels" or not value.labels:
-                raise _NotPlain
+            labels = value.labels
+            if result.type != "labels" or not labels:
+                raise NotPlain
             labelled = True
-            spans += [ForeignSpan(value.start, value.end, label, value.text) for label in value.labels]
-        answers.append(ForeignAnswer("spans", f"{where} annotation {index}", spans=spans,
-                                     annotator=_who(annotation.completed_by), gold=bool(annotation.ground_truth)))
+            if len(labels) == 1:  # the usual result: no list made for it
+                spans.append(ForeignSpan(value.start, value.end, labels[0], value.text))
+            else:
+                spans += [ForeignSpan(value.start, value.end, label, value.text) for label in labels]
+        who = annotation.completed_by
+        email = who.get("email") if type(who) is dict else None  # Label Studio's usual annotator: by email
+        answers.append(ForeignAnswer("spans", f"{where} annotation {index}", spans,
+                                     annotator=email if type(email) is str and email else _who(who),
+                                     gold=bool(annotation.ground_truth)))
     raw_id = task.id
     return ForeignRecord(
         text=text, where=where, key=str(raw_id) if raw_id not in (None, "") else str(number), answers=answers,

@@ -13,10 +13,10 @@ from tagline.annotate.formats.common import (
     ForeignRecord,
     ReadOptions,
     ReadResult,
-    annotator_name,
     plural,
 )
 from tagline.annotate.formats.registry import BY_NAME, IMPORT_FORMATS
+from tagline.annotate.interop.annotators import AnnotatorNames
 from tagline.annotate.interop.cycles import without_cycle_collection
 from tagline.annotate.interop.detect import detect_format
 from tagline.annotate.interop.labels import LabelMapper, load_label_map, map_labels
@@ -93,7 +93,7 @@ def import_file(
     _check_options(config := workspace.config, annotator, split, task, target, offsets, lang)
     options = ReadOptions(text_field=text_field, label_field=label_field, offsets=offsets, predictions=predictions,
                           split=split, lang=_text_lang(config, lang), columns=_columns(fmt, columns))
-    if (bulk := _bulk(workspace, path, fmt, None if as_gold else annotator, label_map, options, dry_run, progress)):
+    if (bulk := _bulk(workspace, path, fmt, annotator, as_gold, label_map, options, lang, dry_run, progress)):
         return bulk
     result = _read(path, fmt, options, progress)
     warnings = list(result.warnings)
@@ -117,12 +117,19 @@ def import_file(
         return _plan_and_write(workspace, result, path, config, fmt, gold, options, warnings, dry_run, progress)
 
 
-def _bulk(workspace: Workspace, path: Path, fmt: str, annotator: str | None, label_map: str | Path | None,
-          options: ReadOptions, dry_run: bool, progress: ProgressCallback) -> dict[str, Any] | None:
-    """The import in bulk when the file is plain (see :mod:`tagline.annotate.interop.bulk`), else None:
-    a doccano file of one annotator's spans, with none of the options that read a file another way."""
+def _bulk(workspace: Workspace, path: Path, fmt: str, annotator: str | None, as_gold: bool,
+          label_map: str | Path | None, options: ReadOptions, lang: str | None, dry_run: bool,
+          progress: ProgressCallback) -> dict[str, Any] | None:
+    """The import in bulk when the file is plain, else None: a doccano file of one annotator's spans
+    (see :mod:`tagline.annotate.interop.bulk`) or a CoNLL file of them (:func:`_bulk_columns`), with
+    none of the options that read a file another way, or a Label Studio task array
+    (:func:`_bulk_tasks`)."""
     from tagline.annotate.interop.bulk import BulkImport, import_jsonl_spans
 
+    if as_gold:
+        return None
+    if fmt == "label-studio":
+        return _bulk_tasks(workspace, path, fmt, annotator, label_map, options, lang, dry_run, progress)
     if fmt not in ("doccano", "conll") or not annotator or options.offsets != "codepoints" or options.text_field or \
             options.label_field or options.columns is not None:
         return None
@@ -151,6 +158,24 @@ def _bulk_columns(workspace: Workspace, path: Path, fmt: str, annotator: str, ma
         return None
     return import_span_columns(workspace, columns, fmt, annotator, mapper, options.split, options.lang, dry_run,
                                progress)
+
+
+def _bulk_tasks(workspace: Workspace, path: Path, fmt: str, annotator: str | None, label_map: str | Path | None,
+                options: ReadOptions, lang: str | None, dry_run: bool,
+                progress: ProgressCallback) -> dict[str, Any] | None:
+    """The import in bulk when the file is a plain Label Studio task array (see
+    :mod:`tagline.annotate.interop.bulk_tasks`), else None."""
+    from tagline.annotate.interop.bulk_tasks import TaskImport, import_plain_tasks
+
+    if fmt != "label-studio" or options.offsets != "codepoints" or path.suffix.lower() == ".csv" or \
+            not path.is_file():
+        return None
+    try:
+        mapper = LabelMapper(workspace.config, load_label_map(label_map) if label_map else {})
+    except (DataError, InputError):
+        return None  # said where the general path says it, after reading the file
+    return import_plain_tasks(TaskImport(workspace, path, fmt, annotator, mapper, options, lang, progress),
+                              dry_run=dry_run)
 
 
 def _map_labels(result: ReadResult, mapper: LabelMapper, config: Config, task: str, target: str | None, path: Path,
@@ -195,7 +220,7 @@ def _read(path: Path, fmt: str, options: ReadOptions, progress: ProgressCallback
     what no sentence may hold."""
     progress(0, None, f"reading {path.name}")
     result = BY_NAME[fmt].load_reader()(path, options)
-    _refuse_unstorable(result.records)
+    refuse_unstorable(result.records)
     if not result.records:
         left_out = "; ".join(warning.split(": ", 1)[-1] for warning in result.warnings)
         raise InputError(f"the file holds no texts to import{f' ({left_out})' if left_out else ''}",
@@ -260,7 +285,7 @@ def _plan_and_write(workspace: Workspace, result: ReadResult, path: Path, config
     return summary
 
 
-def _refuse_unstorable(records: list[ForeignRecord]) -> None:
+def refuse_unstorable(records: list[ForeignRecord]) -> None:
     """Refuse a record holding what no sentence or answer may hold (see
     :func:`tagline.corpus.readers.unstorable_character`)."""
     from tagline.corpus.readers import unstorable_character
@@ -285,7 +310,7 @@ def _refuse_unstorable(records: list[ForeignRecord]) -> None:
 
 
 def _strings(records: list[ForeignRecord]) -> list[str]:
-    """Every string of ``records`` that :func:`_refuse_unstorable` checks (made by comprehensions, a
+    """Every string of ``records`` that :func:`refuse_unstorable` checks (made by comprehensions, a
     kind at a time: a generator's step per string was most of the check's time)."""
     strings = [record.text for record in records]
     strings += [record.sentence_id for record in records if isinstance(record.sentence_id, str)]
@@ -345,43 +370,7 @@ def _keep_reference_answers(records: list[ForeignRecord]) -> None:
 
 
 def _name_annotators(records: list[ForeignRecord], annotator: str | None, path: Path, warnings: list[str]) -> None:
-    raw_by_name: dict[str, set[Any]] = {}
-    names: dict[str, str] = {}
-    missing: list[str] = []
-    used_option = False
-    for record in records:
-        for answer in record.answers:
-            if answer.annotator is None:
-                if annotator is None:
-                    missing.append(answer.where)
-                    continue
-                answer.annotator = annotator
-                used_option = True
-                continue
-            raw = answer.annotator
-            # Each annotator id (a string, as readers give it) named and checked once, not once per answer.
-            name = names.get(raw) if type(raw) is str else None
-            if name is None:
-                name = annotator_name(raw)
-                if not ANNOTATOR_NAME.match(name):
-                    raise DataError(f"annotator {raw!r} cannot be made a valid annotator name",
-                                    where=answer.where, fix="rename the annotator in the file")
-                if type(raw) is str:
-                    names[raw] = name
-                raw_by_name.setdefault(name, set()).add(str(raw))
-            answer.annotator = name
-    if missing:
-        raise InputError(f"the file does not say who gave {plural(len(missing), 'answer')} (first at {missing[0]})",
-                         where=str(path), fix="pass --annotator NAME, or --gold to import them as gold")
-    for name, raws in raw_by_name.items():
-        if len(raws) > 1:
-            raise DataError(f"annotators {', '.join(sorted(map(repr, raws)))} would all be named {name!r}",
-                            where=str(path), fix="make the annotator ids in the file distinct")
-    if annotator and raw_by_name:
-        if used_option:
-            warnings.append(f"--annotator {annotator} was used for the answers that name no annotator; "
-                            f"the others keep theirs ({', '.join(sorted(raw_by_name))})")
-        else:
-            warnings.append(f"the file names its annotators ({', '.join(sorted(raw_by_name))}); "
-                            "--annotator was not used")
+    names = AnnotatorNames(annotator)
+    names.name(records)
+    names.finish(path, warnings)
 
