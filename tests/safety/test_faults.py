@@ -133,12 +133,14 @@ def label_studio_tasks() -> list[dict]:
 
 @pytest.fixture(autouse=True)
 def small_bulk_chunks(monkeypatch):
-    """Plain records (and a CoNLL file's columns) written a few at a time, so that a fault falls between
-    two chunks' writes too."""
-    from tagline.annotate.interop import bulk_columns, bulk_records
+    """Plain records (a Label Studio file's tasks, a CoNLL file's columns) written a few at a time, so
+    that a fault falls between two chunks' writes too."""
+    from tagline.annotate.formats import label_studio_bulk
+    from tagline.annotate.interop import bulk_columns, bulk_records, bulk_tasks
 
-    monkeypatch.setattr(bulk_records, "CHUNK_RECORDS", BULK_CHUNK_RECORDS)
-    monkeypatch.setattr(bulk_columns, "CHUNK_RECORDS", BULK_CHUNK_RECORDS)
+    for module in (bulk_records, bulk_columns, bulk_tasks):
+        monkeypatch.setattr(module, "CHUNK_RECORDS", BULK_CHUNK_RECORDS)
+    monkeypatch.setattr(label_studio_bulk, "_BLOCK", 256)  # the task array read a task or two at a time
 
 
 def make_template(root: Path) -> Path:
@@ -186,13 +188,14 @@ def clean_run(template: Path, tmp_path: Path, command: str, monkeypatch) -> tupl
 @pytest.mark.parametrize("command", ["import label-studio", "import conll"])
 def test_the_plain_records_imports_take_the_bulk_path_in_several_chunks(template, tmp_path, monkeypatch, command):
     """Else the faults above would try the general path, which other commands try already. A Label
-    Studio task array goes as plain records, a CoNLL file with its annotator as columns."""
-    from tagline.annotate.interop import bulk_columns, bulk_records
+    Studio task array is read and written a chunk of tasks at a time, a CoNLL file with its annotator
+    as columns."""
+    from tagline.annotate.interop import bulk_columns, bulk_tasks
     from tagline.corpus.transaction import Transaction
 
     taken, appended = [], []
     module, name = (bulk_columns, "import_span_columns") if command == "import conll" \
-        else (bulk_records, "import_plain_records")
+        else (bulk_tasks, "import_plain_tasks")
     real, real_append = getattr(module, name), Transaction.append_bytes
     monkeypatch.setattr(module, name, lambda *a, **k: taken.append(real(*a, **k)) or taken[-1])
     monkeypatch.setattr(Transaction, "append_bytes",
