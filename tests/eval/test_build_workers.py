@@ -96,6 +96,36 @@ def test_tokens_begun_on_the_whole_corpus_before_the_gold_is_read_are_those_of_t
     assert (tmp_path / "shared" / "splits.jsonl").read_bytes() == (tmp_path / "here" / "splits.jsonl").read_bytes()
 
 
+def test_bad_gold_found_while_the_workers_tokenise_the_corpus_stops_them(sample_workspace, tmp_path, monkeypatch):
+    from test_build_interrupt import children
+
+    from tagline.corpus.store import append_records
+    from tagline.errors import DataError
+    from tagline.eval.build import builder, tokens
+
+    auto_adjudicate(sample_workspace)
+    append_records(sample_workspace.gold_path, [{
+        "sentence_id": "deepseek_ja-s0002", "task": "claim_type", "value": {"label": "opinion"},
+        "provenance": {"method": "adjudicated", "votes": {}}, "time": "2026-11-28T10:00:00Z"}])
+    monkeypatch.setattr(tokens, "PARALLEL_TOKENS_MIN_SENTENCES", 0)
+    monkeypatch.setattr(tokens, "TOKEN_CHUNK_SENTENCES", 8)
+    monkeypatch.setattr(builder, "EARLY_TOKENS_GOLD_SHARE", 0.0)
+    started = []
+    original = tokens.TokenJob.__init__
+
+    def recording(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        started.append(self.pool is not None)
+
+    monkeypatch.setattr(tokens.TokenJob, "__init__", recording)
+    before = children()
+    with pytest.raises(DataError, match="claim type 'opinion' is not one of"):
+        build_dataset(sample_workspace, out=tmp_path / "ds", workers=2)
+    assert started == [True]  # the workers had started on the corpus before the gold was read
+    assert children() == before
+    assert not (tmp_path / "ds").exists()
+
+
 SCRIPT = """
 from tagline.corpus.workspace import Workspace
 from tagline.eval.build import build_dataset, tokens
