@@ -81,6 +81,7 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
                                         fingerprint=hashlib.sha256(f"{name}/{split}".encode() + part_digest)
                                         .hexdigest()[:16])
         write_parquet_shards(part, staging / "data" / name, split)
+        pa.default_memory_pool().release_unused()  # what the digest and the Parquet writer let go of
         digest.update(f"{name}/{split}".encode())
         digest.update(part_digest)
     datasets.DatasetDict(parts).save_to_disk(str(staging / name))
