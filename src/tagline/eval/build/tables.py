@@ -82,6 +82,8 @@ def _token_parts(plan: BuildPlan, spans: pa.Array, steps: Steps) -> list:
     """``(tokens, ner_tags)`` of each split, from the gold ``spans`` of each sentence of the universe (in
     corpus order); the entity alignment goes into the report. The tokens are the plan's, when their
     workers started on the corpus while the gold was read, or else made now from the universe's texts."""
+    import pyarrow as pa
+
     universe = plan.universe
     texts = combined(universe.table["text"])
     job, universe_of_row = plan.tokens, None
@@ -98,6 +100,7 @@ def _token_parts(plan: BuildPlan, spans: pa.Array, steps: Steps) -> list:
                                                   plan.splits.rank, len(plan.splits.names),
                                                   lambda done: steps("tokenising", done, total))
     plan.report.entity_alignment.update(alignment)
+    pa.default_memory_pool().release_unused()  # the chunks' tokens, copied into the splits'
     return parts
 
 
