@@ -103,19 +103,28 @@ class TokenJob:
         :func:`tokens_of_chunk`); ``tokenised(rows)`` is called as chunks come, with the rows done so far.
         The workers end once the last chunk is handed on."""
         count = len(self.bounds) - 1
+        dask = self.execution is not None and self.execution.dask
         if self.pool is not None:
             results: Iterable[Any] = (future.result() for future in self.futures if future is not None)
-        elif self.execution is not None and self.execution.dask:
+        elif dask:
             from tagline.eval.parallel import executing, map_tasks
 
+            done = [0]
+
+            def chunk_done(index: int) -> None:  # as the cluster's results come, in any order
+                done[0] += self.bounds[index + 1] - self.bounds[index]
+                if tokenised:
+                    tokenised(done[0])
+
             with executing(self.execution):
-                results = map_tasks(tokens_of_chunk, (self._chunk(index) for index in range(count)))
+                results = map_tasks(tokens_of_chunk, (self._chunk(index) for index in range(count)),
+                                    on_result=chunk_done)
         else:
             results = (tokens_of_chunk(*self._chunk(index)) for index in range(count))
         for index, result in enumerate(results):
             if self.pool is not None:
                 self.futures[index] = None  # its result is let go of with the chunk
-            if tokenised:
+            if tokenised and not dask:
                 tokenised(self.bounds[index + 1])
             yield self.bounds[index], self.bounds[index + 1], result
         if self.pool is not None:
