@@ -182,31 +182,29 @@ def test_a_ctrl_c_that_datasets_swallows_still_stops_the_build(previous_build, r
     assert_kept(out, digest)
 
 
-def test_a_ctrl_c_while_workers_make_tokens_stops_them(previous_build, recorded_sigint, monkeypatch):
-    from tagline.corpus import workers as pool
+@pytest.mark.parametrize("step", ["reading gold", "tokenising"])
+def test_a_ctrl_c_while_workers_make_tokens_stops_them(previous_build, recorded_sigint, monkeypatch, step):
+    # The workers start on the corpus once the sentences are read: Ctrl-C may come while the gold is
+    # read, or while their tokens are taken in.
     from tagline.eval.build import tokens
 
     workspace, out, digest = previous_build
     monkeypatch.setattr(tokens, "PARALLEL_TOKENS_MIN_SENTENCES", 0)
     monkeypatch.setattr(tokens, "TOKEN_CHUNK_SENTENCES", 8)
-    original = pool.map_in_workers
     running = []
 
-    def map_in_workers(function, arguments, workers, **options):
-        def handed_out():
-            for index, args in enumerate(arguments):
-                if index == pool.CALLS_AHEAD_PER_WORKER * workers:  # read once a chunk is done: the workers run
-                    # In a process group of their own, which a terminal's Ctrl-C does not reach.
-                    running.extend(own_groups(children() - before))
-                    signal.raise_signal(signal.SIGINT)
-                yield args
+    def progress(done, total, what):
+        if what == step and not running:
+            deadline = time.monotonic() + 20
+            while len(running) < 2 and time.monotonic() < deadline:  # the workers run
+                time.sleep(0.01)
+                # In a process group of their own, which a terminal's Ctrl-C does not reach.
+                running[:] = own_groups(children() - before)
+            signal.raise_signal(signal.SIGINT)
 
-        return original(function, handed_out(), workers, **options)
-
-    monkeypatch.setattr(pool, "map_in_workers", map_in_workers)
     before = children()
     with pytest.raises(Interrupted):
-        build_dataset(workspace, out=out, seed=7, workers=2)
+        build_dataset(workspace, out=out, seed=7, workers=2, progress=progress)
     assert len(running) == 2 and os.getpgrp() not in {group for _, group in running}
     assert children() == before
     assert_kept(out, digest)
@@ -338,7 +336,7 @@ def test_the_command_stops_at_each_step_when_its_process_group_is_signalled(tmp_
                                      ("writing stance", signal.SIGTERM, 143)):
         code, lines, workers = run_until(workspace, message, signum, with_workers=message == "tokenising")
         assert (code, lines[-1]) == (status, kept), (message, lines)
-        assert lines[:-1] == [line + "\n" for line in ["reading gold", "reading sentences", "assigning splits",
+        assert lines[:-1] == [line + "\n" for line in ["reading sentences", "reading gold", "assigning splits",
                                                        "tokenising", "writing sentences", "writing stance"]
                               ][:len(lines) - 1], (message, lines)  # and nothing else: no worker tracebacks
         assert_kept(out, digest)

@@ -58,6 +58,74 @@ def test_tokens_made_in_workers_are_the_tokens_made_in_the_build(sample_workspac
     assert shared.entity_alignment == here.entity_alignment
 
 
+class TokenTotals:
+    """A progress callback that notes how many rows each tokenising was of."""
+
+    def __init__(self) -> None:
+        self.totals: set[int | None] = set()
+
+    def __call__(self, done: int, total: int | None, what: str) -> None:
+        if what == "tokenising":
+            self.totals.add(total)
+
+
+@pytest.mark.parametrize("gold_share, early", [(0.0, True), (1e9, False)])
+def test_tokens_begun_on_the_whole_corpus_before_the_gold_is_read_are_those_of_the_sentences_with_gold(
+        sample_workspace, tmp_path, monkeypatch, gold_share, early):
+    # The workers start on every sentence of the corpus as soon as the sentences are read, when the gold
+    # file is large enough that most sentences likely have gold; here a document has none.
+    from tagline.corpus.ingest import add_documents
+    from tagline.eval.build import builder, tokens
+
+    auto_adjudicate(sample_workspace)
+    extra = tmp_path / "extra.txt"
+    extra.write_text("トヨタは東京で新しい車を発表した。\n\nソニーの株価は上がった。\n", encoding="utf-8")
+    add_documents(sample_workspace, [extra], lang="ja")
+    corpus = len(sample_workspace.sentences_path.read_text(encoding="utf-8").splitlines())
+    here = build_dataset(sample_workspace, out=tmp_path / "here", workers=1)
+    universe = sum(here.configs["sentences"].values())
+    assert corpus == universe + 2
+    monkeypatch.setattr(tokens, "PARALLEL_TOKENS_MIN_SENTENCES", 0)
+    monkeypatch.setattr(tokens, "TOKEN_CHUNK_SENTENCES", 8)
+    monkeypatch.setattr(builder, "EARLY_TOKENS_GOLD_SHARE", gold_share)
+    totals = TokenTotals()
+    shared = build_dataset(sample_workspace, out=tmp_path / "shared", workers=2, progress=totals)
+    assert totals.totals == {corpus if early else universe}
+    assert shared.fingerprint == here.fingerprint
+    assert shared.entity_alignment == here.entity_alignment
+    assert (tmp_path / "shared" / "splits.jsonl").read_bytes() == (tmp_path / "here" / "splits.jsonl").read_bytes()
+
+
+def test_bad_gold_found_while_the_workers_tokenise_the_corpus_stops_them(sample_workspace, tmp_path, monkeypatch):
+    from test_build_interrupt import children
+
+    from tagline.corpus.store import append_records
+    from tagline.errors import DataError
+    from tagline.eval.build import builder, tokens
+
+    auto_adjudicate(sample_workspace)
+    append_records(sample_workspace.gold_path, [{
+        "sentence_id": "deepseek_ja-s0002", "task": "claim_type", "value": {"label": "opinion"},
+        "provenance": {"method": "adjudicated", "votes": {}}, "time": "2026-11-28T10:00:00Z"}])
+    monkeypatch.setattr(tokens, "PARALLEL_TOKENS_MIN_SENTENCES", 0)
+    monkeypatch.setattr(tokens, "TOKEN_CHUNK_SENTENCES", 8)
+    monkeypatch.setattr(builder, "EARLY_TOKENS_GOLD_SHARE", 0.0)
+    started = []
+    original = tokens.TokenJob.__init__
+
+    def recording(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        started.append(self.pool is not None)
+
+    monkeypatch.setattr(tokens.TokenJob, "__init__", recording)
+    before = children()
+    with pytest.raises(DataError, match="claim type 'opinion' is not one of"):
+        build_dataset(sample_workspace, out=tmp_path / "ds", workers=2)
+    assert started == [True]  # the workers had started on the corpus before the gold was read
+    assert children() == before
+    assert not (tmp_path / "ds").exists()
+
+
 SCRIPT = """
 from tagline.corpus.workspace import Workspace
 from tagline.eval.build import build_dataset, tokens

@@ -83,7 +83,7 @@ def test_a_build_reports_its_steps_and_the_sentences_tokenised_and_eval_run_feed
     progress = Recorder()
     build_dataset(sample_workspace, progress=progress)
     steps = progress.steps()
-    assert steps == ["reading gold", "reading sentences", "assigning splits", "tokenising", "writing sentences",
+    assert steps == ["reading sentences", "reading gold", "assigning splits", "tokenising", "writing sentences",
                      "writing stance"], steps
     tokenised = progress.counts("tokenising")
     sentences = tokenised[0][1]

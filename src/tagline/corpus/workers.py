@@ -1,5 +1,5 @@
 """A function run over many inputs in a pool of worker processes that Ctrl-C stops with the command (the
-build's tokens, the folds of large answer files)."""
+build's tokens, the folds of large answer files, the parts of a large export)."""
 
 from __future__ import annotations
 
@@ -33,40 +33,78 @@ def cores() -> int:
 def map_in_workers(function: Callable[..., Any], arguments: Iterable[tuple], workers: int, *,
                    on_result: Callable[[int], None] | None = None) -> list:
     """``[function(*args) for args in arguments]``, shared among ``workers`` processes; ``on_result(index)``
-    is called, in this process, as each call's result comes in.
+    is called, in this process, as each call's result comes in. The arguments are read only as calls
+    finish, :data:`CALLS_AHEAD_PER_WORKER` ahead per worker, so they are never all in memory at once.
+
+    The processes are a :class:`WorkerPool`'s (see there: spawned, out of the reach of Ctrl-C, all
+    stopped on a failure or an interruption).
+    """
+    with WorkerPool(workers) as pool:
+        return _results(pool, function, arguments, CALLS_AHEAD_PER_WORKER * workers, on_result)
+
+
+class WorkerPool:
+    """Worker processes that calls are handed to, as a context manager: leaving it waits for the calls
+    handed out and ends the workers, or, on a failure or an interruption, cancels the calls not begun
+    and terminates the workers, and waits for them. :meth:`close` ends them sooner.
 
     The pool is a ``concurrent.futures.ProcessPoolExecutor`` whose workers are spawned, fresh
     interpreters: forking this process, which runs Arrow's thread pools, can deadlock a child on a
-    lock that a thread held at the fork. So ``function`` must be importable by name, and a script
-    that calls this must start its work under ``if __name__ == "__main__":``, since spawning imports
-    the main script again in each worker (the ``tagline`` command's is guarded).
+    lock that a thread held at the fork. So a function handed to it must be importable by name, and a
+    script that uses it must start its work under ``if __name__ == "__main__":``, since spawning
+    imports the main script again in each worker (the ``tagline`` command's is guarded). With
+    ``start="fork"`` (:func:`iter_in_workers`, for a process known to run no other thread) they are
+    forked instead.
 
     A terminal sends Ctrl-C to its whole foreground process group. The workers take no part in it
     (see :func:`_start_worker`): this process is interrupted, stops them and raises, rather than each
-    worker dying of it with a traceback that would be taken for a failure. On an interruption or a
-    failure, the calls not begun are cancelled and the workers are terminated and waited for.
+    worker dying of it with a traceback that would be taken for a failure.
     """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
 
-    from tagline.interrupts import check as check_interrupted
-    from tagline.interrupts import deferred
+    def __init__(self, workers: int, start: str = "spawn") -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
-    with _starting_workers():
-        executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                       initializer=_start_worker)
-    try:
+        with _starting_workers():
+            self.executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(start),
+                                                initializer=_start_worker)
+        self.closed = False
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> Future:
+        """Hand the call ``function(*args)`` to the pool; its future."""
+        from tagline.interrupts import check as check_interrupted
+
+        with _starting_workers():  # the executor starts a worker with each call until it has them all
+            future = self.executor.submit(function, *args)
         check_interrupted()
-        results = _results(executor, function, arguments, CALLS_AHEAD_PER_WORKER * workers, on_result)
-    except BaseException:
-        with deferred():  # every worker is stopped and waited for, even if Ctrl-C is pressed again
-            _stop(executor)
+        return future
+
+    def close(self) -> None:
+        """Wait for the calls handed out, and end the workers."""
+        from tagline.interrupts import check as check_interrupted
+        from tagline.interrupts import deferred
+
+        if not self.closed:
+            self.closed = True
+            with deferred():
+                self.executor.shutdown(wait=True)
+        check_interrupted()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
+        from tagline.interrupts import check as check_interrupted
+        from tagline.interrupts import deferred
+
+        if kind is None:
+            self.close()
+            return
+        if not self.closed:
+            self.closed = True
+            with deferred():  # every worker is stopped and waited for, even if Ctrl-C is pressed again
+                _stop(self.executor)
         check_interrupted()  # a SIGTERM sent to every process ends the workers too: it is not their failure
-        raise
-    with deferred():
-        executor.shutdown(wait=True)
-    check_interrupted()
-    return results
 
 
 def iter_in_workers(function: Callable[..., Any], arguments: Iterable[tuple], workers: int, *,
@@ -80,30 +118,12 @@ def iter_in_workers(function: Callable[..., Any], arguments: Iterable[tuple], wo
     they start at once and hold what this process holds, so ``function`` may be any callable (it is
     not pickled), but only a process that runs no other thread may fork (see :func:`only_thread`).
     Closing the generator before its end stops the workers."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from tagline.interrupts import check as check_interrupted
-    from tagline.interrupts import deferred
-
     global _forked_function
     if start == "fork":
         _forked_function, function = function, _run_forked  # the forked workers inherit it
     try:
-        with _starting_workers():
-            executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(start),
-                                           initializer=_start_worker)
-        try:
-            check_interrupted()
-            yield from _in_order(executor, function, iter(arguments), CALLS_AHEAD_PER_WORKER * workers)
-        except BaseException:  # a failure, an interruption, or the caller closing the generator
-            with deferred():
-                _stop(executor)
-            check_interrupted()
-            raise
-        with deferred():
-            executor.shutdown(wait=True)
-        check_interrupted()
+        with WorkerPool(workers, start) as pool:  # closing the generator early stops the workers
+            yield from _in_order(pool, function, iter(arguments), CALLS_AHEAD_PER_WORKER * workers)
     finally:
         if start == "fork":
             _forked_function = None
@@ -136,19 +156,15 @@ def only_thread(wait: float = 0.05) -> bool:
         time.sleep(0.001)
 
 
-def _in_order(executor: ProcessPoolExecutor, function: Callable[..., Any], arguments: Iterator[tuple],
+def _in_order(pool: WorkerPool, function: Callable[..., Any], arguments: Iterator[tuple],
               ahead: int) -> Iterator[Any]:
     from collections import deque
-
-    from tagline.interrupts import check as check_interrupted
 
     pending: deque[Future] = deque()
 
     def hand_out(count: int) -> None:
         for args in itertools.islice(arguments, count):
-            with _starting_workers():  # the executor starts its workers with the first call
-                pending.append(executor.submit(function, *args))
-            check_interrupted()
+            pending.append(pool.submit(function, *args))
 
     hand_out(ahead)
     while pending:
@@ -157,7 +173,7 @@ def _in_order(executor: ProcessPoolExecutor, function: Callable[..., Any], argum
         yield result
 
 
-def _results(executor: ProcessPoolExecutor, function: Callable[..., Any], arguments: Iterable[tuple],
+def _results(pool: WorkerPool, function: Callable[..., Any], arguments: Iterable[tuple],
              ahead: int, on_result: Callable[[int], None] | None = None) -> list:
     """Every call's result, in the order of ``arguments``, which are read only as calls finish."""
     from concurrent.futures import FIRST_COMPLETED, wait
@@ -165,7 +181,7 @@ def _results(executor: ProcessPoolExecutor, function: Callable[..., Any], argume
     calls = enumerate(arguments)
     pending: dict[Future, int] = {}
     results: dict[int, Any] = {}
-    _submit(executor, function, _take(calls, ahead), pending)
+    _submit(pool, function, _take(calls, ahead), pending)
     while pending:
         done, _ = wait(pending, return_when=FIRST_COMPLETED)
         for future in done:
@@ -173,19 +189,15 @@ def _results(executor: ProcessPoolExecutor, function: Callable[..., Any], argume
             results[index] = future.result()
             if on_result:
                 on_result(index)
-        _submit(executor, function, _take(calls, len(done)), pending)
+        _submit(pool, function, _take(calls, len(done)), pending)
     return [results[index] for index in range(len(results))]
 
 
-def _submit(executor: ProcessPoolExecutor, function: Callable[..., Any], calls: Iterable[tuple[int, tuple]],
+def _submit(pool: WorkerPool, function: Callable[..., Any], calls: Iterable[tuple[int, tuple]],
             pending: dict[Future, int]) -> None:
     """Hand ``calls`` to the pool, noting each one's index in ``pending``."""
-    from tagline.interrupts import check as check_interrupted
-
     for index, args in calls:
-        with _starting_workers():  # the executor starts a worker with each call until it has them all
-            pending[executor.submit(function, *args)] = index
-        check_interrupted()
+        pending[pool.submit(function, *args)] = index
 
 
 def _take(items: Iterator[tuple[int, tuple]], count: int) -> Iterator[tuple[int, tuple]]:

@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -13,8 +14,14 @@ from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
 from tagline.eval.build import reading, splits, tables, writer
+from tagline.eval.build.columns import combined
 from tagline.eval.build.features import claim_labels
 from tagline.eval.build.plan import BuildPlan, BuildReport, BuildSettings, Claims, Steps, Universe, source_state
+from tagline.eval.build.tokens import TokenJob
+
+# Tokens begin before the gold is read when gold.jsonl is at least this share of sentences.jsonl's size
+# (gold for every sentence of one task is about as large as the sentences file).
+EARLY_TOKENS_GOLD_SHARE = 0.5
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -126,22 +133,23 @@ def _build(workspace: Workspace, config: Config, settings: BuildSettings, out: P
     datasets.disable_progress_bars()
     out = writer.checked_out(workspace, out)
     sources = source_state(workspace)  # before reading: an append during the build makes it stale
-    read = _read(workspace, config, settings, steps)
-    universe, gold_by_task = read.universe, read.gold_by_task
-    claims = Claims.of(universe, gold_by_task.pop("claim_type", None), claim_labels(config))
-    strata, label_names = _strata(universe, claims, gold_by_task, config)
-    steps("assigning splits")
-    split_plan = splits.plan_splits(universe.table, strata, label_names, settings.ratios, settings.group_by,
-                                    settings.seed, str(workspace.gold_path))
-    del strata
-    report = BuildReport(out=str(out), fingerprint="", split_method=split_plan.method,
-                         warnings=read.orphan_notes + split_plan.warnings)
-    plan = BuildPlan(workspace=workspace, config=config, settings=settings, sources=sources, universe=universe,
-                     gold_by_task=gold_by_task, claims=claims, splits=split_plan, provenance=read.provenance,
-                     agreement=read.agreement, report=report)
-    del read
-    _write_and_swap(plan, out, guard, steps)
-    return report
+    with ExitStack() as stack:  # the token workers, if they start early, are stopped on a failure
+        read = _read(workspace, config, settings, steps, stack)
+        universe, gold_by_task = read.universe, read.gold_by_task
+        claims = Claims.of(universe, gold_by_task.pop("claim_type", None), claim_labels(config))
+        strata, label_names = _strata(universe, claims, gold_by_task, config)
+        steps("assigning splits")
+        split_plan = splits.plan_splits(universe.table, strata, label_names, settings.ratios, settings.group_by,
+                                        settings.seed, str(workspace.gold_path))
+        del strata
+        report = BuildReport(out=str(out), fingerprint="", split_method=split_plan.method,
+                             warnings=read.orphan_notes + split_plan.warnings)
+        plan = BuildPlan(workspace=workspace, config=config, settings=settings, sources=sources, universe=universe,
+                         gold_by_task=gold_by_task, claims=claims, splits=split_plan, provenance=read.provenance,
+                         agreement=read.agreement, report=report, tokens=read.tokens)
+        del read
+        _write_and_swap(plan, out, guard, steps)
+        return report
 
 
 class _Read(NamedTuple):
@@ -152,16 +160,23 @@ class _Read(NamedTuple):
     orphan_notes: list[str]  # on gold left out because its sentences were orphaned
     agreement: dict[str, Any] | None  # for the card, when there are two annotators or more
     universe: Universe
+    tokens: TokenJob | None  # the corpus's tokens, begun as soon as the sentences were read
 
 
-def _read(workspace: Workspace, config: Config, settings: BuildSettings, steps: Steps) -> _Read:
-    """Read and check the gold and the sentences; the rest of what was read is let go of here."""
+def _read(workspace: Workspace, config: Config, settings: BuildSettings, steps: Steps, stack: ExitStack) -> _Read:
+    """Read and check the sentences and the gold; the rest of what was read is let go of here. When
+    most sentences likely have gold (see :func:`_tokens_early`), their tokens are begun in worker
+    processes as soon as the sentences are read, and made while the gold is read."""
     import pyarrow as pa
 
-    steps("reading gold")
-    gold = reading.task_gold(workspace, settings.tasks)
     steps("reading sentences")
     sentences = reading.read_sentences(workspace)
+    job = None
+    if _tokens_early(workspace, settings, sentences.num_rows):
+        job = stack.enter_context(TokenJob(combined(sentences["text"]), combined(sentences["lang"]), settings.workers,
+                                           settings.execution))
+    steps("reading gold")
+    gold = reading.task_gold(workspace, settings.tasks)
     gold, orphan_notes = reading.linked_to_sentences(workspace, gold, sentences)
     agreement = None
     from tagline.annotate.answers import select_annotators
@@ -177,7 +192,18 @@ def _read(workspace: Workspace, config: Config, settings: BuildSettings, steps: 
     provenance = gold.select(["provenance"])
     del gold
     pa.default_memory_pool().release_unused()
-    return _Read(gold_by_task, provenance, orphan_notes, agreement, _universe(workspace, sentences, gold_by_task))
+    return _Read(gold_by_task, provenance, orphan_notes, agreement, _universe(workspace, sentences, gold_by_task), job)
+
+
+def _tokens_early(workspace: Workspace, settings: BuildSettings, rows: int) -> bool:
+    """Whether to tokenise every sentence of the corpus (``rows``) before the gold says which the build
+    needs: when the build makes tokens in worker processes and the gold file is at least
+    :data:`EARLY_TOKENS_GOLD_SHARE` of the size of the sentences file, as gold for most sentences
+    makes it. A wrong guess costs time, never output."""
+    if not (settings.tokens and "entities" in settings.tasks and workspace.gold_path.exists()
+            and TokenJob.in_workers(rows, settings.workers, settings.execution)):
+        return False
+    return workspace.gold_path.stat().st_size >= EARLY_TOKENS_GOLD_SHARE * workspace.sentences_path.stat().st_size
 
 
 def _universe(workspace: Workspace, sentences: pa.Table, gold_by_task: dict[str, pa.Table]) -> Universe:
@@ -190,7 +216,7 @@ def _universe(workspace: Workspace, sentences: pa.Table, gold_by_task: dict[str,
         in_universe[gold["sentence_index"].to_numpy()] = True
     table = sentences.filter(pa.array(in_universe)).combine_chunks()
     reading.check_unique_ids(workspace, sentences, table["id"])
-    return Universe(table, np.cumsum(in_universe) - 1)
+    return Universe(table, np.cumsum(in_universe) - 1, in_universe)
 
 
 def _strata(universe: Universe, claims: Claims, gold_by_task: dict[str, pa.Table],

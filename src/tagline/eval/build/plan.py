@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from tagline.corpus.config import Config
     from tagline.corpus.execution import Execution
     from tagline.eval.build.splits import SplitPlan
+    from tagline.eval.build.tokens import TokenJob
     from tagline.interrupts import InterruptGuard
 
 
@@ -94,10 +95,17 @@ class Universe:
 
     table: pa.Table  # id, doc_id, text, lang, predefined split and meta (its speaker)
     position: np.ndarray  # for each sentence of the corpus, its row in ``table`` (if it has gold)
+    member: np.ndarray  # for each sentence of the corpus, whether it has gold (is in ``table``)
 
     @property
     def num_rows(self) -> int:
         return int(self.table.num_rows)
+
+    def row_positions(self) -> np.ndarray:
+        """For each sentence of the corpus, its row in ``table``, or -1 where it has no gold."""
+        import numpy as np
+
+        return np.where(self.member, self.position, -1)
 
     def positions(self, gold: pa.Table) -> np.ndarray:
         """Where each gold record's sentence is in the universe."""
@@ -167,3 +175,4 @@ class BuildPlan:
     provenance: pa.Table  # the only column of the gold that the card reads
     agreement: dict | None
     report: BuildReport
+    tokens: TokenJob | None = None  # the corpus's tokens, begun while the gold was read

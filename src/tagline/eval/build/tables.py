@@ -55,12 +55,10 @@ def sentence_tables(plan: BuildPlan, steps: Steps) -> ConfigTables:
     token_parts: list[Any] = []
     if "entities" in settings.tasks:
         gold = plan.gold_by_task["entities"]
-        entities = _EntitySpans(pc.struct_field(gold["value"], "spans"),
-                                plan.universe.source_rows(gold).take(pa.array(order)))
+        source_rows = plan.universe.source_rows(gold)
+        entities = _EntitySpans(pc.struct_field(gold["value"], "spans"), source_rows.take(pa.array(order)))
         if settings.tokens:
-            steps("tokenising", 0, len(order))
-            token_parts = _token_parts(plan, order, bounds, entities,
-                                       lambda done: steps("tokenising", done, len(order)))
+            token_parts = _token_parts(plan, combined(entities.spans.take(source_rows)), steps)
     parts = []
     for rank in range(len(plan.splits.names)):
         rows = order[bounds[rank]:bounds[rank + 1]]
@@ -80,18 +78,29 @@ def _bounds(rank: np.ndarray, n_splits: int) -> list[int]:
     return np.concatenate(([0], np.cumsum(np.bincount(rank, minlength=n_splits)))).tolist()
 
 
-def _token_parts(plan: BuildPlan, order: np.ndarray, bounds: list[int], entities: _EntitySpans,
-                 tokenised: Callable[[int], None]) -> list:
-    """``(tokens, ner_tags)`` of each split; the entity alignment goes into the report."""
+def _token_parts(plan: BuildPlan, spans: pa.Array, steps: Steps) -> list:
+    """``(tokens, ner_tags)`` of each split, from the gold ``spans`` of each sentence of the universe (in
+    corpus order); the entity alignment goes into the report. The tokens are the plan's, when their
+    workers started on the corpus while the gold was read, or else made now from the universe's texts."""
     import pyarrow as pa
 
-    universe = plan.universe.table
-    in_order = pa.array(order)
-    parts, alignment = tokens.tokens_and_tags(
-        combined(universe["text"].take(in_order)), combined(universe["lang"].take(in_order)),
-        combined(entities.spans.take(entities.rows)), entity_labels(plan.config), order, bounds,
-        workers=plan.settings.workers, tokenised=tokenised, execution=plan.settings.execution)
+    universe = plan.universe
+    texts = combined(universe.table["text"])
+    job, universe_of_row = plan.tokens, None
+    if job is None:
+        job = tokens.TokenJob(texts, combined(universe.table["lang"]), plan.settings.workers,
+                              plan.settings.execution)
+    else:
+        universe_of_row = universe.row_positions()
+    plan.tokens = None
+    total = job.rows
+    steps("tokenising", 0, total)
+    with job:
+        parts, alignment = tokens.tokens_and_tags(job, texts, spans, entity_labels(plan.config), universe_of_row,
+                                                  plan.splits.rank, len(plan.splits.names),
+                                                  lambda done: steps("tokenising", done, total))
     plan.report.entity_alignment.update(alignment)
+    pa.default_memory_pool().release_unused()  # the chunks' tokens, copied into the splits'
     return parts
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tagline.corpus import workers as pool
 from tagline.corpus.workers import cores
 from tagline.eval.build.columns import string_array
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import numpy as np
     import pyarrow as pa
 
@@ -55,85 +57,164 @@ class _Spans:
                    pc.is_valid(spans).to_numpy(zero_copy_only=False))
 
 
-def tokens_and_tags(texts: pa.Array, langs: pa.Array, spans: pa.Array, entity_labels: list[str],
-                    universe_rows: np.ndarray, segments: list[int], workers: int | None = None,
-                    tokenised: Callable[[int], None] | None = None,
-                    execution: Execution | None = None) -> tuple[list[tuple[pa.Array, pa.Array]], dict]:
-    """Tokens for every sentence and BIO tags where entities are gold (null elsewhere).
+class TokenJob:
+    """The tokens of a column of texts, in its row order, made :data:`TOKEN_CHUNK_SENTENCES` rows at a
+    time: in worker processes that start on them at once, so that they tokenise while the build reads
+    on, or else (few rows, one worker, the Dask backend) when :meth:`chunks` asks for them. As a
+    context manager: leaving it on a failure or an interruption stops the workers."""
+
+    def __init__(self, texts: pa.Array, langs: pa.Array, workers: int | None = None,
+                 execution: Execution | None = None) -> None:
+        self.texts: pa.Array | None = texts
+        self.langs: pa.Array | None = langs
+        self.rows, self.execution = len(texts), execution
+        self.bounds = [*range(0, len(texts), TOKEN_CHUNK_SENTENCES), len(texts)]
+        self.pool: pool.WorkerPool | None = None
+        self.futures: list[Future | None] = []
+        if self.in_workers(len(texts), workers, execution):
+            self.pool = pool.WorkerPool(min(cores() if workers is None else workers, len(self.bounds) - 1))
+            try:
+                # Every chunk at once, as a compact copy of its rows (an Arrow slice is sent with its whole
+                # buffers), so the workers never wait for this process, which reads the gold meanwhile.
+                self.futures = [self.pool.submit(tokens_of_chunk, *self._chunk(index))
+                                for index in range(len(self.bounds) - 1)]
+            except BaseException as error:
+                self.pool.__exit__(type(error), error, error.__traceback__)
+                raise
+            self.texts = self.langs = None  # in the calls now
+
+    @staticmethod
+    def in_workers(rows: int, workers: int | None, execution: Execution | None) -> bool:
+        """Whether the tokens of ``rows`` texts are made in worker processes started at once."""
+        chunks = -(-rows // TOKEN_CHUNK_SENTENCES)
+        return not (execution is not None and execution.dask) and rows >= PARALLEL_TOKENS_MIN_SENTENCES \
+            and (cores() if workers is None else workers) >= 2 and chunks >= 2
+
+    def _chunk(self, index: int) -> tuple[pa.Array, pa.Array]:
+        import pyarrow as pa
+
+        assert self.texts is not None and self.langs is not None
+        first, stop = self.bounds[index], self.bounds[index + 1]
+        return (pa.concat_arrays([self.texts.slice(first, stop - first)]),
+                pa.concat_arrays([self.langs.slice(first, stop - first)]))
+
+    def chunks(self, tokenised: Callable[[int], None] | None = None) -> Iterator[tuple[int, int, tuple]]:
+        """``(first, stop, (tokens, starts, ends))`` of each chunk of rows in order (see
+        :func:`tokens_of_chunk`); ``tokenised(rows)`` is called as chunks come, with the rows done so far.
+        The workers end once the last chunk is handed on."""
+        count = len(self.bounds) - 1
+        dask = self.execution is not None and self.execution.dask
+        if self.pool is not None:
+            results: Iterable[Any] = (future.result() for future in self.futures if future is not None)
+        elif dask:
+            from tagline.eval.parallel import executing, map_tasks
+
+            done = [0]
+
+            def chunk_done(index: int) -> None:  # as the cluster's results come, in any order
+                done[0] += self.bounds[index + 1] - self.bounds[index]
+                if tokenised:
+                    tokenised(done[0])
+
+            with executing(self.execution):
+                results = map_tasks(tokens_of_chunk, (self._chunk(index) for index in range(count)),
+                                    on_result=chunk_done)
+        else:
+            results = (tokens_of_chunk(*self._chunk(index)) for index in range(count))
+        for index, result in enumerate(results):
+            if self.pool is not None:
+                self.futures[index] = None  # its result is let go of with the chunk
+            if tokenised and not dask:
+                tokenised(self.bounds[index + 1])
+            yield self.bounds[index], self.bounds[index + 1], result
+        if self.pool is not None:
+            self.pool.close()
+
+    def __enter__(self) -> TokenJob:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: Any) -> None:
+        if self.pool is not None:
+            self.pool.__exit__(kind, error, trace)
+
+
+def tokens_of_chunk(texts: pa.Array, langs: pa.Array) -> tuple:
+    """``(tokens, starts, ends)`` of a run of texts (run in worker processes at scale): a ``list<string>``
+    array with one list per text, and each token's offsets (int32), flattened in the same order."""
+    import numpy as np
+
+    from tagline.corpus.tokenize import tokenize_many
+
+    tokens, starts, ends = tokenize_many(texts.to_pylist(), langs.to_pylist())
+    return tokens, starts.astype(np.int32), ends.astype(np.int32)
+
+
+def tokens_and_tags(job: TokenJob, texts: pa.Array, spans: pa.Array, entity_labels: list[str],
+                    universe_of_row: np.ndarray | None, rank: np.ndarray, n_splits: int,
+                    tokenised: Callable[[int], None] | None = None) -> tuple[list[tuple[pa.Array, pa.Array]], dict]:
+    """Tokens for every sentence and BIO tags where entities are gold (null elsewhere), split by split.
 
     An entity whose edges fall inside a token is tagged on the tokens it overlaps and counted as
     misaligned; an entity overlapping an earlier one cannot be written in BIO and is counted as
     nested. Both counts are returned (the entity alignment of the report), and the spans themselves
     stay in ``entities`` unchanged.
 
-    ``texts``, ``langs`` and ``spans`` (gold spans with label names) are Arrow arrays in the order
-    the rows are written; ``universe_rows`` gives each row's place in corpus order, the order in
-    which misaligned spans are counted and quoted. ``segments`` are the row boundaries of the splits
-    (``[0, ..., len(texts)]``): one ``(tokens, ner_tags)`` pair of Arrow arrays is returned for each.
-    Above :data:`PARALLEL_TOKENS_MIN_SENTENCES` rows the work is shared by ``workers`` processes
-    (default: one per core); with an ``execution`` on the Dask backend the chunks, however few, are
-    made on the cluster through joblib. ``tokenised(rows)`` is called as chunks of rows are done, with the rows
-    done so far.
+    ``texts`` and ``spans`` (gold spans with label names) are Arrow arrays with one row per sentence
+    of the universe, in corpus order; ``rank`` is each one's split. ``job`` tokenises the universe's
+    texts or, when it started before the universe was known, every sentence of the corpus: then
+    ``universe_of_row`` gives each of its rows' place in the universe (-1: not in it). One
+    ``(tokens, ner_tags)`` pair of Arrow arrays is returned per split, its rows in corpus order.
     """
     import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     sorted_spans = _Spans.of(spans, entity_labels)
-    # Chunks never straddle two splits, so each split's arrays are made of its own chunks only.
-    bounds = sorted({*segments, *(first for start, stop in zip(segments, segments[1:])
-                                  for first in range(start, stop, TOKEN_CHUNK_SENTENCES))})
-    span_bounds = np.searchsorted(sorted_spans.row, bounds).tolist()
-    arguments = (_chunk_arguments(texts, langs, sorted_spans, bounds[index:index + 2], span_bounds[index:index + 2])
-                 for index in range(len(bounds) - 1))
-    workers = cores() if workers is None else workers
-    rows_done = 0
-
-    def chunk_done(index: int) -> None:
-        nonlocal rows_done
-        rows_done += bounds[index + 1] - bounds[index]
-        if tokenised:
-            tokenised(rows_done)
-
-    if execution is not None and execution.dask:
-        from tagline.eval.parallel import executing, map_tasks
-
-        with executing(execution):
-            results = map_tasks(tokens_and_tags_chunk, arguments, on_result=chunk_done)
-    elif len(texts) < PARALLEL_TOKENS_MIN_SENTENCES or workers < 2 or len(bounds) < 3:
-        results = []
-        for index, chunk in enumerate(arguments):
-            results.append(tokens_and_tags_chunk(*chunk))
-            chunk_done(index)
-    else:
-        results = pool.map_in_workers(tokens_and_tags_chunk, arguments, min(workers, len(bounds) - 1),
-                                      on_result=chunk_done)
-    status = np.concatenate([status for _, _, status in results]) if results else np.zeros(0, np.int8)
-    parts = _split_parts(results, bounds, segments)
-    del results
-    return parts, _alignment(status, sorted_spans, texts, entity_labels, universe_rows)
-
-
-def _chunk_arguments(texts: pa.Array, langs: pa.Array, spans: _Spans, rows: list[int], span_rows: list[int]) -> tuple:
-    """The arguments of :func:`tokens_and_tags_chunk` for the rows ``rows[0]:rows[1]``, whose spans are
-    ``span_rows[0]:span_rows[1]``: plain lists and arrays, cheap to send to a worker process."""
-    (first, stop), (low, high) = rows, span_rows
-    return (texts.slice(first, stop - first).to_pylist(), langs.slice(first, stop - first).to_pylist(),
-            spans.has_spans[first:stop], spans.row[low:high] - first, spans.start[low:high], spans.end[low:high],
-            spans.code[low:high])
+    pieces: list[tuple[list, list]] = [([], []) for _ in range(n_splits)]
+    statuses = []
+    for first, stop, (token_lists, starts, ends) in job.chunks(tokenised):
+        positions = np.arange(first, stop) if universe_of_row is None else universe_of_row[first:stop]
+        member = positions >= 0
+        if not member.all():
+            token_lists, starts, ends = _rows_of(token_lists, starts, ends, member)
+            positions = positions[member]
+        if not len(positions):
+            continue
+        low, high = int(positions[0]), int(positions[-1]) + 1  # consecutive: the universe is in corpus order
+        span_low, span_high = np.searchsorted(sorted_spans.row, [low, high]).tolist()
+        width = int(pc.max(pc.utf8_length(texts.slice(low, high - low))).as_py() or 0)
+        ner_tags, status = tags_of_chunk(token_lists, starts, ends, width, sorted_spans.has_spans[low:high],
+                                         sorted_spans.row[span_low:span_high] - low,
+                                         sorted_spans.start[span_low:span_high], sorted_spans.end[span_low:span_high],
+                                         sorted_spans.code[span_low:span_high])
+        statuses.append(status)
+        split_of_row = rank[low:high]
+        for split, (split_tokens, split_tags) in enumerate(pieces):
+            mine = split_of_row == split
+            if mine.all():
+                split_tokens.append(token_lists)
+                split_tags.append(ner_tags)
+            elif mine.any():
+                keep = pa.array(mine)
+                split_tokens.append(token_lists.filter(keep))
+                split_tags.append(ner_tags.filter(keep))
+    status = np.concatenate(statuses) if statuses else np.zeros(0, np.int8)
+    parts = []
+    for index, (split_tokens, split_tags) in enumerate(pieces):
+        parts.append((pa.chunked_array(split_tokens, pa.list_(pa.string())).combine_chunks(),
+                      pa.chunked_array(split_tags, pa.list_(pa.int64())).combine_chunks()))
+        pieces[index] = ([], [])  # each split's pieces are let go of once copied
+    return parts, _alignment(status, sorted_spans, texts, entity_labels, np.arange(len(texts)))
 
 
-def _split_parts(results: list, bounds: list[int], segments: list[int]) -> list[tuple[pa.Array, pa.Array]]:
-    """The chunks' tokens and tags joined into one ``(tokens, ner_tags)`` pair per split; each chunk is let
-    go of once it is copied, so the tokens are never held twice over."""
+def _rows_of(token_lists: pa.Array, starts: np.ndarray, ends: np.ndarray, member: np.ndarray) -> tuple:
+    """The tokens and offsets of the rows where ``member`` is true."""
+    import numpy as np
     import pyarrow as pa
 
-    parts = []
-    for start, stop in zip(segments, segments[1:]):
-        mine = [index for index, first in enumerate(bounds[:-1]) if start <= first < stop]
-        parts.append((pa.chunked_array([results[i][0] for i in mine], pa.list_(pa.string())).combine_chunks(),
-                      pa.chunked_array([results[i][1] for i in mine], pa.list_(pa.int64())).combine_chunks()))
-        for index in mine:
-            results[index] = None
-    return parts
+    row_offsets = np.asarray(token_lists.offsets, dtype=np.int64)
+    token_member = np.repeat(member, np.diff(row_offsets))
+    return token_lists.filter(pa.array(member)), starts[token_member], ends[token_member]
 
 
 def _alignment(status: np.ndarray, spans: _Spans, texts: pa.Array, entity_labels: list[str],
@@ -198,6 +279,41 @@ def tokens_and_tags_chunk(texts: list[str], langs: list[str], has_spans: np.ndar
         status[tagged & edges_off] = _TAGGED_MISALIGNED
     tags = _bio_tags(n_tokens, first[tagged], last[tagged], span_code[tagged])
     return tokens, _ner_tags(tags, has_spans, tokens_per_row, token_row), status
+
+
+def tags_of_chunk(token_lists: pa.Array, starts: np.ndarray, ends: np.ndarray, width: int, has_spans: np.ndarray,
+                  span_row: np.ndarray, span_start: np.ndarray, span_end: np.ndarray, span_code: np.ndarray) -> tuple:
+    """BIO tags for a run of tokenised sentences, none of whose texts is longer than ``width``.
+
+    The spans come flattened, sorted by row and then by ``(start, end)``; ``span_row`` counts from
+    the first sentence of the run. Returns ``(ner_tags, status)``, ``status`` saying what became of
+    each span (see ``_TAGGED`` and the rest).
+    """
+    import numpy as np
+
+    row_offsets = np.asarray(token_lists.offsets, dtype=np.int64)
+    row_offsets -= row_offsets[0]
+    tokens_per_row = np.diff(row_offsets)
+    token_row = np.repeat(np.arange(len(token_lists), dtype=np.int64), tokens_per_row)
+    starts, ends = starts.astype(np.int64), ends.astype(np.int64)
+
+    # A token is under a span when it starts before the span's end and ends after its start; tokens
+    # are in order and do not overlap, so those are a run [first, last]. Keys make one sorted array
+    # of the whole chunk (row * width + offset) so that every span is found with one searchsorted.
+    width = max(width, int(ends.max(initial=0))) + 2
+    first = np.searchsorted(token_row * width + ends,
+                            span_row * width + np.clip(span_start, -1, width - 2), side="right")
+    last = np.searchsorted(token_row * width + starts,
+                           span_row * width + np.clip(span_end, 0, width - 1), side="left") - 1
+    status = _span_status(first, last, span_row)
+    tagged = status == _TAGGED
+    n_tokens = len(starts)
+    if n_tokens:
+        edges_off = (starts[np.minimum(first, n_tokens - 1)] != span_start) | \
+                    (ends[np.clip(last, 0, n_tokens - 1)] != span_end)
+        status[tagged & edges_off] = _TAGGED_MISALIGNED
+    tags = _bio_tags(n_tokens, first[tagged], last[tagged], span_code[tagged])
+    return _ner_tags(tags, has_spans, tokens_per_row, token_row), status
 
 
 def _span_status(first: np.ndarray, last: np.ndarray, span_row: np.ndarray) -> np.ndarray:

@@ -81,6 +81,7 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
                                         fingerprint=hashlib.sha256(f"{name}/{split}".encode() + part_digest)
                                         .hexdigest()[:16])
         write_parquet_shards(part, staging / "data" / name, split)
+        pa.default_memory_pool().release_unused()  # what the digest and the Parquet writer let go of
         digest.update(f"{name}/{split}".encode())
         digest.update(part_digest)
     datasets.DatasetDict(parts).save_to_disk(str(staging / name))
@@ -194,8 +195,25 @@ def table_digest(table: pa.Table) -> bytes:
 
 def _written_as_its_copy(array: pa.Array) -> bool:
     """Whether Arrow writes ``array`` as it writes a compact copy of it: no null at any depth (no bitmap
-    whose last byte could carry other rows' bits), and no buffer holding more than its rows (a slice)."""
-    return array.nbytes == array.get_total_buffer_size() and not _has_nulls(array)
+    whose last byte could carry other rows' bits), and no buffer holding more than its rows (a
+    slice). The bytes its rows use (``nbytes``) leave out the last offset of each string and list
+    array, which its buffers hold; should that ever change, the array is copied, as before."""
+    return not _has_nulls(array) and array.get_total_buffer_size() == array.nbytes + _last_offsets(array.type)
+
+
+def _last_offsets(data_type: pa.DataType) -> int:
+    """The bytes of the last offset of each string, binary or list array in arrays of ``data_type``."""
+    import pyarrow as pa
+
+    if pa.types.is_large_string(data_type) or pa.types.is_large_binary(data_type):
+        return 8
+    if pa.types.is_string(data_type) or pa.types.is_binary(data_type):
+        return 4
+    if pa.types.is_list(data_type) or pa.types.is_large_list(data_type):
+        return (8 if pa.types.is_large_list(data_type) else 4) + _last_offsets(data_type.value_type)
+    if pa.types.is_struct(data_type):
+        return sum(_last_offsets(data_type.field(index).type) for index in range(data_type.num_fields))
+    return 0
 
 
 def _has_nulls(array: pa.Array) -> bool:
