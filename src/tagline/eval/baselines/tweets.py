@@ -99,3 +99,19 @@ def make_tfidf_svm_tweets(*, lang: str, random_state: int = 0) -> Any:
     from sklearn.svm import LinearSVC
 
     return Pipeline([("features", tweet_features(lang)), ("classifier", LinearSVC(C=1.0, random_state=random_state))])
+
+
+def make_tfidf_svm_tweets_targets(*, lang: str, random_state: int = 0) -> Any:
+    """The ``tfidf_svm_tweets_targets`` baseline: a linear SVM, C=1, over :func:`tweet_features` in a
+    :class:`~tagline.eval.baselines.targets.TargetCopies`. Pooled over stance targets
+    (``tfidf_svm_tweets_targets+pooled``) each feature is present once shared by every target and
+    once in the block of the item's own target; on texts without a target token (one model per
+    target) it is ``tfidf_svm_tweets``.
+    """
+    from sklearn.pipeline import Pipeline
+    from sklearn.svm import LinearSVC
+
+    from tagline.eval.baselines.targets import TargetCopies
+
+    return Pipeline([("features", TargetCopies(tweet_features(lang))),
+                     ("classifier", LinearSVC(C=1.0, random_state=random_state))])
