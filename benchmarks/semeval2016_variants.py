@@ -6,18 +6,20 @@ TF-IDF (``base``) or a variant of it; models are one linear SVM per target (``sv
 regression per target (``lr``), a two-stage SVM per target (NONE against a stance, then FAVOR
 against AGAINST on the stance tweets: ``two_stage``), the mean of the SVM's and the regression's
 standardised decision values (``svm+lr``), and one SVM over all targets with every feature shared
-and copied per target (``copies``). Each pair is scored at every (C, class weight) of the
+and copied per target (``copies``; ``copies_tb``: its balanced class weights computed within each
+target; ``copies+lr``: the mean of its and a regression's standardised decision values). Each pair is scored at every (C, class weight) of the
 ``tfidf_svm`` grid (the same setting for every target; the regression at 10 C) by 5-fold
 cross-validation on train + trial, folds stratified by target and label, the features fitted
 inside each fold, the out-of-fold predictions of all targets pooled into one F_avg as eval.pl
 pools the test set. A row prints its best setting and the mean over seeds.
 
 ``--nested NAME,...`` scores registered baselines instead, as `tagline bench` runs them: one model
-per target whose C and class weight are tuned by 5-fold cross-validation inside each outer
-training part (nested cross-validation), the same outer folds and pooled F_avg.
+per target (``NAME+pooled``: one over all targets) whose C and class weight are tuned by 5-fold
+cross-validation inside each outer training part (nested cross-validation), the same outer folds
+and pooled F_avg.
 
     python benchmarks/semeval2016_variants.py [--data DIR] [--seeds 0,1,2] [--rows base/svm,tweet/svm,...]
-    python benchmarks/semeval2016_variants.py --nested tfidf_svm,tfidf_svm_tweets [--seeds 0,1,2]
+    python benchmarks/semeval2016_variants.py --nested tfidf_svm_tweets,tfidf_svm_tweets_targets+pooled [--seeds 0,1,2]
 """
 
 from __future__ import annotations
@@ -84,7 +86,22 @@ def matrices(variant: str, texts: list[str], targets: list[str], fit_rows, score
     return fit, score
 
 
-def fit_predict(model: str, setting, fit, fit_labels, score):
+def target_balanced(labels, owners):
+    """Sample weights that balance the labels within each target, as ``class_weight="balanced"``
+    does within one target's model: ``n_t / (k_t * n_tc)`` for an item of label c and target t."""
+    import numpy as np
+
+    labels, owners = np.asarray(labels), np.asarray(owners)
+    weights = np.empty(len(labels))
+    for target in set(owners.tolist()):
+        rows = owners == target
+        kinds, counts = np.unique(labels[rows], return_counts=True)
+        share = dict(zip(kinds.tolist(), (rows.sum() / (len(kinds) * counts)).tolist()))
+        weights[rows] = [share[label] for label in labels[rows].tolist()]
+    return weights
+
+
+def fit_predict(model: str, setting, fit, fit_labels, score, owners=None):
     import numpy as np
     from sklearn.linear_model import LogisticRegression
     from sklearn.svm import LinearSVC
@@ -92,6 +109,11 @@ def fit_predict(model: str, setting, fit, fit_labels, score):
     C, weight = setting
     if len(set(fit_labels)) == 1:
         return [fit_labels[0]] * score.shape[0]
+    if model == "copies_tb":  # balanced per target (owners: the target of each fitted row)
+        weights = target_balanced(fit_labels, owners) if weight == "balanced" else None
+        return LinearSVC(C=C, random_state=0).fit(fit, fit_labels, sample_weight=weights).predict(score)
+    if model == "copies+lr":
+        model = "svm+lr"
     if model in ("svm", "copies"):
         return LinearSVC(C=C, class_weight=weight, random_state=0).fit(fit, fit_labels).predict(score)
     if model == "lr":
@@ -132,14 +154,14 @@ def out_of_fold(row: str, texts: list[str], targets: list[str], labels: list[str
     strata = [f"{target}\t{label}" for target, label in zip(targets, labels, strict=True)]
     names = sorted(set(targets))
     for train, held_out in StratifiedKFold(5, shuffle=True, random_state=seed).split(texts, strata):
-        groups = [(list(train), list(held_out))] if model == "copies" else \
+        groups = [(list(train), list(held_out))] if model.startswith("copies") else \
             [([i for i in train if targets[i] == t], [i for i in held_out if targets[i] == t]) for t in names]
         for fit_rows, score_rows in groups:
             fit, score = matrices(variant, texts, targets, fit_rows, score_rows)
-            if model == "copies":
+            if model.startswith("copies"):
                 fit, score = copies(fit, owners[fit_rows], names), copies(score, owners[score_rows], names)
             for j, setting in enumerate(SETTINGS):
-                predicted = fit_predict(model, setting, fit, [labels[i] for i in fit_rows], score)
+                predicted = fit_predict(model, setting, fit, [labels[i] for i in fit_rows], score, owners[fit_rows])
                 for i, label in zip(score_rows, predicted, strict=True):
                     guesses[j][i] = str(label)
     return [f_avg(list(labels), guess) for guess in guesses]
@@ -149,13 +171,15 @@ def nested(baseline: str, texts: list[str], targets: list[str], labels: list[str
     """Pooled out-of-fold F_avg of a registered baseline, tuned per target inside each outer fold."""
     from sklearn.model_selection import StratifiedKFold
 
-    from tagline.eval.baselines import PerTargetClassifier, make_tuned_baseline
+    from tagline.eval.baselines import POOLED, PerTargetClassifier, make_tuned_baseline
 
+    name, pooled = baseline.removesuffix(POOLED), baseline.endswith(POOLED)
     pairs = list(zip(targets, texts, strict=True))
     guesses = [""] * len(labels)
     strata = [f"{target}\t{label}" for target, label in zip(targets, labels, strict=True)]
     for train, held_out in StratifiedKFold(5, shuffle=True, random_state=seed).split(texts, strata):
-        model = PerTargetClassifier(make_tuned_baseline(baseline, lang="en", scoring="f_avg", random_state=seed))
+        model = PerTargetClassifier(make_tuned_baseline(name, lang="en", scoring="f_avg", random_state=seed),
+                                    pooled=pooled)
         model.fit([pairs[i] for i in train], [labels[i] for i in train])
         for i, label in zip(held_out, model.predict([pairs[i] for i in held_out]), strict=True):
             guesses[i] = str(label)

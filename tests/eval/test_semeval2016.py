@@ -197,8 +197,8 @@ def test_scikit_learn_protocol_clone_params_and_pickle():
 
 
 def test_baseline_names_and_errors():
-    assert BASELINE_NAMES == ("majority", "stratified", "tfidf_logreg", "tfidf_svm", "tfidf_svm_tweets", "tfidf_nb",
-                              "cues_svm", "speaker_svm")
+    assert BASELINE_NAMES == ("majority", "stratified", "tfidf_logreg", "tfidf_svm", "tfidf_svm_tweets",
+                              "tfidf_svm_tweets_targets", "tfidf_nb", "cues_svm", "speaker_svm")
     assert all(description for _, description in BASELINES)
     with pytest.raises(ValueError, match="unknown baseline 'bert'; expected one of majority"):
         make_text_baseline("bert", lang="en")

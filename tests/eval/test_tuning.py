@@ -137,8 +137,8 @@ def test_clone_and_skops_round_trip_inside_a_per_target_model(tmp_path):
 def test_dummy_baselines_have_nothing_to_tune():
     model = make_tuned_baseline("majority", lang="ja", scoring="macro_f1")
     assert type(model).__name__ == "Pipeline"
-    assert set(TUNING_GRIDS) == {"tfidf_logreg", "tfidf_svm", "tfidf_svm_tweets", "tfidf_nb", "cues_svm",
-                                 "speaker_svm"}
+    assert set(TUNING_GRIDS) == {"tfidf_logreg", "tfidf_svm", "tfidf_svm_tweets", "tfidf_svm_tweets_targets",
+                                 "tfidf_nb", "cues_svm", "speaker_svm"}
 
 
 def test_run_without_a_validation_split_tunes_per_target_by_cross_validation():

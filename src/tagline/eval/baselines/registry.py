@@ -69,6 +69,11 @@ BASELINE_SPECS: tuple[BaselineSpec, ...] = (
                  "hashtag's words split at capitals (#HillaryForPrison: hillary for prison)",
                  "tagline.eval.baselines.tweets:make_tfidf_svm_tweets", poolable=True,
                  grid={"C": [0.1, 0.3, 1.0, 3.0, 10.0], "class_weight": [None, "balanced"]}),
+    BaselineSpec("tfidf_svm_tweets_targets", ("stance",),
+                 "tfidf_svm_tweets pooled over all targets (as NAME+pooled), every feature shared and also copied in a "
+                 "block of the item's own target (feature augmentation); per target it is tfidf_svm_tweets",
+                 "tagline.eval.baselines.tweets:make_tfidf_svm_tweets_targets", poolable=True,
+                 grid={"C": [0.1, 0.3, 1.0, 3.0, 10.0], "class_weight": [None, "balanced"]}),
     BaselineSpec("tfidf_nb", LABEL_TASKS, "TF-IDF n-grams + complement naive Bayes (alpha=0.1 unless tuned)",
                  f"{_TEXT}:make_tfidf_nb", poolable=True,
                  grid={"alpha": [0.01, 0.03, 0.1, 0.3, 1.0]}),
