@@ -4,11 +4,9 @@ turn."""
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 from tagline.corpus.progress import ProgressCallback
-from tagline.errors import DataError
 
 if TYPE_CHECKING:
     from tagline.corpus.readers import SourceDocument
@@ -82,10 +80,8 @@ def refuse_in_a_starting_worker() -> None:
     """Refuse to add documents in a worker process that is starting: it imports the main script of
     the process that started it, and a script that adds them outside ``if __name__ == "__main__":``
     would add them again there, waiting for the workspace lock that the first ``add`` holds while the
-    first waits for its worker."""
-    multiprocessing = sys.modules.get("multiprocessing")  # a worker being started has imported it
-    # What multiprocessing reads to refuse to start a process from a process still starting.
-    if multiprocessing is not None and getattr(multiprocessing.current_process(), "_inheriting", False):
-        raise DataError("documents were added again in a worker process that segments them, as the worker "
-                        "imported the script that added them", where=sys.argv[0] or None,
-                        fix='add them under `if __name__ == "__main__":` (each worker imports the script again)')
+    first waits for its worker. The worker ends quietly, and the first ``add`` raises the error that
+    says so (:func:`~tagline.corpus.workers.refuse_to_start`)."""
+    from tagline.corpus.workers import refuse_to_start
+
+    refuse_to_start()

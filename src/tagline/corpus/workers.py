@@ -18,6 +18,10 @@ if TYPE_CHECKING:
 # Calls handed to the pool ahead of the results per worker: enough that a worker never waits for its
 # next input, few enough that the inputs are not all in memory at once.
 CALLS_AHEAD_PER_WORKER = 2
+
+REFUSED_TO_START = 219  # unlikely to be the status of a worker that a call ended
+"""The status of a worker that ended as it started, as the script it imported again did the work
+again rather than under ``if __name__ == "__main__":`` (see :func:`refuse_to_start`)."""
 # How often a worker looks whether the command that started it is still there.
 WATCH_SECONDS = 0.5
 
@@ -100,11 +104,14 @@ class WorkerPool:
         if kind is None:
             self.close()
             return
+        refused = False
         if not self.closed:
             self.closed = True
             with deferred():  # every worker is stopped and waited for, even if Ctrl-C is pressed again
-                _stop(self.executor)
+                refused = _stop(self.executor)
         check_interrupted()  # a SIGTERM sent to every process ends the workers too: it is not their failure
+        if refused:
+            _raise_refused()
 
 
 def iter_in_workers(function: Callable[..., Any], arguments: Iterable[tuple], workers: int, *,
@@ -259,9 +266,9 @@ def _end_with(command_pid: int) -> None:
     os._exit(1)
 
 
-def _stop(executor: ProcessPoolExecutor) -> None:
+def _stop(executor: ProcessPoolExecutor) -> bool:
     """Terminate the workers, cancel the calls not begun, and wait for the workers and the executor's
-    thread to end."""
+    thread to end; whether a worker had refused to start (:func:`refuse_to_start`)."""
     # The processes are only in this attribute until Python 3.14 (ProcessPoolExecutor.terminate_workers).
     processes = list((executor._processes or {}).values())
     for process in processes:
@@ -269,3 +276,26 @@ def _stop(executor: ProcessPoolExecutor) -> None:
     executor.shutdown(wait=True, cancel_futures=True)
     for process in processes:
         process.join()
+    return any(process.exitcode == REFUSED_TO_START for process in processes)
+
+
+def refuse_to_start() -> None:
+    """End this process quietly with :data:`REFUSED_TO_START` if it is a worker that is starting:
+    one imports the main script of the process that started it, and a script that does its work
+    outside ``if __name__ == "__main__":`` would do it again there (waiting, say, for the workspace
+    lock that the first holds while the first waits for its worker). The process that started it
+    then raises the one error that says so (rather than each worker a traceback, and itself
+    ``BrokenProcessPool``)."""
+    multiprocessing = sys.modules.get("multiprocessing")  # a worker being started has imported it
+    # What multiprocessing reads to refuse to start a process from a process still starting.
+    if multiprocessing is not None and getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise SystemExit(REFUSED_TO_START)
+
+
+def _raise_refused() -> None:
+    from tagline.errors import DataError
+
+    raise DataError("a worker process ended as it started: it imported the script that started it, which did "
+                    "the same work again", where=sys.argv[0] or None,
+                    fix='do the work under `if __name__ == "__main__":` (each worker imports the script again)') \
+        from None
