@@ -35,6 +35,7 @@ from tagline.eval.metrics import f_avg
 PUBLISHED = {("majority", "per target"): 65.22, ("tfidf_svm", "per target"): 68.98}
 
 ROWS = (("majority", False), ("tfidf_svm", False), ("tfidf_svm", True), ("tfidf_svm_tweets", False),
+        ("tfidf_svm_tweets_targets", True),
         ("tfidf_logreg", False), ("tfidf_logreg", True), ("tfidf_nb", False), ("tfidf_nb", True))
 
 
