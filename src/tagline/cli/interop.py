@@ -7,7 +7,7 @@ import click
 # The registry imports only the standard library, so `--help` lists the formats without loading a reader.
 from tagline.annotate.formats.registry import BENCHMARK_FORMATS, EXPORT_FORMATS, FOLDER_FORMATS, IMPORT_FORMATS
 from tagline.cli.completion import annotator_names
-from tagline.cli.output import emit_json, json_option, progress_bar, say, workspace_option
+from tagline.cli.output import emit_json, interruptible, json_option, progress_bar, say, workspace_option
 from tagline.wording import plural
 
 
@@ -114,9 +114,10 @@ def export_cli(fmt, gold, annotator, out, force, no_formula_escape, task, target
 
     if as_json and out is None:
         raise click.UsageError("--json prints a summary on standard output, so give --out for the export")
-    summary = export(workspace, fmt=fmt, out=out, gold=gold, annotator=annotator, force=force,
-                     formula_escape=not no_formula_escape, task=task, target=target, accounts=ls_users,
-                     conll_comments=conll_comments)
+    with interruptible("nothing was written"):  # Ctrl-C while the parts are made (in forked workers too)
+        summary = export(workspace, fmt=fmt, out=out, gold=gold, annotator=annotator, force=force,
+                         formula_escape=not no_formula_escape, task=task, target=target, accounts=ls_users,
+                         conll_comments=conll_comments)
     _warn(summary["warnings"])
     if out is None:
         click.echo(summary.pop("content"), nl=False)
