@@ -244,43 +244,6 @@ def _alignment(status: np.ndarray, spans: _Spans, texts: pa.Array, entity_labels
     return {"misaligned": dict(misaligned), "nested_not_in_bio": dict(nested), "misaligned_examples": examples}
 
 
-def tokens_and_tags_chunk(texts: list[str], langs: list[str], has_spans: np.ndarray, span_row: np.ndarray,
-                          span_start: np.ndarray, span_end: np.ndarray, span_code: np.ndarray) -> tuple:
-    """Tokens and BIO tags for a run of sentences (run in worker processes at scale).
-
-    The spans come flattened, sorted by row and then by ``(start, end)``; ``span_row`` counts from
-    the first sentence of the run. Returns ``(tokens, ner_tags, status)``, ``status`` saying what
-    became of each span (see ``_TAGGED`` and the rest).
-    """
-    import numpy as np
-
-    from tagline.corpus.tokenize import tokenize_many
-
-    tokens, starts, ends = tokenize_many(texts, langs)
-    row_offsets = np.asarray(tokens.offsets, dtype=np.int64)
-    row_offsets -= row_offsets[0]
-    tokens_per_row = np.diff(row_offsets)
-    token_row = np.repeat(np.arange(len(texts), dtype=np.int64), tokens_per_row)
-
-    # A token is under a span when it starts before the span's end and ends after its start; tokens
-    # are in order and do not overlap, so those are a run [first, last]. Keys make one sorted array
-    # of the whole chunk (row * width + offset) so that every span is found with one searchsorted.
-    width = max(max(map(len, texts), default=0), int(ends.max(initial=0))) + 2
-    first = np.searchsorted(token_row * width + ends,
-                            span_row * width + np.clip(span_start, -1, width - 2), side="right")
-    last = np.searchsorted(token_row * width + starts,
-                           span_row * width + np.clip(span_end, 0, width - 1), side="left") - 1
-    status = _span_status(first, last, span_row)
-    tagged = status == _TAGGED
-    n_tokens = len(starts)
-    if n_tokens:
-        edges_off = (starts[np.minimum(first, n_tokens - 1)] != span_start) | \
-                    (ends[np.clip(last, 0, n_tokens - 1)] != span_end)
-        status[tagged & edges_off] = _TAGGED_MISALIGNED
-    tags = _bio_tags(n_tokens, first[tagged], last[tagged], span_code[tagged])
-    return tokens, _ner_tags(tags, has_spans, tokens_per_row, token_row), status
-
-
 def tags_of_chunk(token_lists: pa.Array, starts: np.ndarray, ends: np.ndarray, width: int, has_spans: np.ndarray,
                   span_row: np.ndarray, span_start: np.ndarray, span_end: np.ndarray, span_code: np.ndarray) -> tuple:
     """BIO tags for a run of tokenised sentences, none of whose texts is longer than ``width``.
