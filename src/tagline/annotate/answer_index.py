@@ -4,11 +4,13 @@ opens from this instead of reading every answer into Python, and reads a sentenc
 few lines) when it shows the sentence.
 
 The fold is derived data, saved in ``build/index/answers-<annotator>.npz`` with how much of the file
-it covers (bytes and lines), the file's inode, size and times when it was saved, and a digest of the
-last bytes it covers. Annotation files only grow, so the next session folds only what was appended
-since; a saved fold that does not match the file (another inode, a shorter file, other bytes at its
-end, the same size but other times: a file written in place, arrays that do not agree) is removed,
-and the file is folded from its first line. Each answer read through it is checked: the line at the
+it covers (bytes and lines), the file's inode, size and times when it was saved, and a digest of
+every byte it covers (xxHash's XXH3, read a megabyte at a time: 0.03 s for the 176 MB of a million
+answers in the page cache), so that a line an editor changed in place is seen even when answers
+were appended after it. Annotation files only grow, so the next session folds only what was
+appended since; a saved fold that does not match the file (another inode, a shorter file, other
+bytes in what it covers, the same size but other times, arrays that do not agree) is removed, and
+the file is folded from its first line. Each answer read through it is checked: the line at the
 offset must be an event of that sentence and question (:class:`StaleAnswers` if not, and the saved
 fold is removed, so that the session started again folds the file as it is).
 """
@@ -16,7 +18,6 @@ fold is removed, so that the session started again folds the file as it is).
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import json
 import os
@@ -37,10 +38,9 @@ if TYPE_CHECKING:
     from tagline.corpus.workspace import Workspace
 
 Slot = tuple[str, str | None]
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: the digest covers every byte the fold covers, not the last 512
 # Lines read beyond the saved fold before opening a session saves the fold again.
 SAVE_AFTER = 2000
-_DIGEST_BYTES = 512
 # Beyond this many bytes to fold, the lines are read in Arrow (what a question needs of each event,
 # its envelope checked); each answer's whole record is checked when it is read.
 FAST_AFTER = 1 << 20
@@ -384,9 +384,22 @@ def _line_end(path: Path, start: int) -> int:
 
 
 def _digest(path: Path, covered: int) -> str:
-    with open(path, "rb") as handle:
-        handle.seek(max(0, covered - _DIGEST_BYTES))
-        return hashlib.blake2b(handle.read(min(covered, _DIGEST_BYTES)), digest_size=16).hexdigest()
+    """XXH3 (128 bits) of the first ``covered`` bytes of the file, read a megabyte at a time into one
+    buffer (a map of the file would count every page it touched in the session's memory)."""
+    import xxhash
+
+    digest = xxhash.xxh3_128()
+    buffer = bytearray(1 << 20)
+    view = memoryview(buffer)
+    left = max(covered, 0)
+    with open(path, "rb", buffering=0) as handle:
+        while left:
+            read = handle.readinto(view[:min(left, len(buffer))])
+            if not read:
+                break  # shorter than said: the digest differs from the saved one
+            digest.update(view[:read])
+            left -= read
+    return digest.hexdigest()
 
 
 def _load(store: Path, path: Path) -> AnswerIndex | None:
