@@ -265,15 +265,21 @@ def awkward_conll(columns: int, crlf: bool, tabs: bool = False) -> str:
     return text.replace("\n", "\r\n") if crlf else text
 
 
+def awkward_file(tmp_path: Path, monkeypatch, columns: int, crlf: bool, tabs: bool, lang: str | None,
+                 block: int) -> tuple[Path, ReadOptions]:
+    """An awkward CoNLL file, read ``block`` sentences at a time, and the options to read it in ``lang``."""
+    path = tmp_path / "file.conll"
+    path.write_bytes(awkward_conll(columns, crlf, tabs).encode("utf-8"))
+    monkeypatch.setattr(conll_bulk, "BLOCK_SENTENCES", block)
+    return path, ReadOptions(lang=lang)
+
+
 @pytest.mark.parametrize("columns,crlf,tabs", [(2, False, False), (4, True, False), (3, False, True), (2, False, True)])
 @pytest.mark.parametrize("lang", ["en", "ja", None])
 @pytest.mark.parametrize("block", [conll_bulk.BLOCK_SENTENCES, 1, 2])
 def test_a_plain_conll_file_is_read_in_bulk_as_the_line_reader_reads_it(tmp_path, monkeypatch, columns, crlf, tabs,
                                                                         lang, block):
-    path = tmp_path / "file.conll"
-    path.write_bytes(awkward_conll(columns, crlf, tabs).encode("utf-8"))
-    monkeypatch.setattr(conll_bulk, "BLOCK_SENTENCES", block)
-    options = ReadOptions(lang=lang)
+    path, options = awkward_file(tmp_path, monkeypatch, columns, crlf, tabs, lang, block)
     plain = conll_bulk.read_plain(path, options)
     assert plain is not None
     assert plain == conll.read_lines(path, options)
@@ -464,10 +470,7 @@ def as_records(columns: conll_bulk.SpanColumns | None) -> ReadResult | None:
 @pytest.mark.parametrize("block", [conll_bulk.BLOCK_SENTENCES, 1, 2])
 def test_a_plain_conll_file_read_as_columns_holds_the_records_read_in_bulk(tmp_path, monkeypatch, columns, crlf, tabs,
                                                                           lang, block):
-    path = tmp_path / "file.conll"
-    path.write_bytes(awkward_conll(columns, crlf, tabs).encode("utf-8"))
-    monkeypatch.setattr(conll_bulk, "BLOCK_SENTENCES", block)
-    options = ReadOptions(lang=lang)
+    path, options = awkward_file(tmp_path, monkeypatch, columns, crlf, tabs, lang, block)
     read = conll_bulk.read_columns(path, options)
     assert read is not None and len(read.texts) == 4
     assert as_records(read) == conll_bulk.read_plain(path, options)
