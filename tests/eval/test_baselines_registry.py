@@ -114,7 +114,9 @@ def test_the_lists_used_elsewhere_are_the_registry_in_its_order():
     from tagline.eval.demo import demo_runs
 
     assert BASELINES == tuple((name, BY_NAME[name].description) for name in BASELINE_NAMES)
-    assert demo_runs() == [(task, spec.name) for task in TASKS for spec in BASELINE_SPECS if task in spec.tasks]
+    assert demo_runs() == [(task, spec.name + ("+pooled" if spec.pooled else "")) for task in TASKS
+                           for spec in BASELINE_SPECS if task in spec.tasks]
+    assert ("stance", "tfidf_svm_tweets_targets+pooled") in demo_runs()  # per target it would be tfidf_svm_tweets
 
 
 def test_eval_run_accepts_every_registered_name_and_refuses_others():

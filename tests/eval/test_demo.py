@@ -17,7 +17,7 @@ def test_demo_runs_every_baseline_and_ends_with_the_table_and_where_the_reports_
                                                                                          ["entities"])]
     assert [row[:2] for row in rows] == (
         [["stance", b] for b in ("majority", "stratified", "tfidf_logreg", "tfidf_svm", "tfidf_svm_tweets",
-                                 "tfidf_svm_tweets_targets", "tfidf_nb")]
+                                 "tfidf_svm_tweets_targets+pooled", "tfidf_nb")]
         + [["claim_type", b] for b in ("majority", "stratified", "tfidf_logreg", "tfidf_svm", "tfidf_nb",
                                        "cues_svm", "speaker_svm")]
         + [["entities", "gazetteer"], ["entities", "crf"]])

@@ -27,10 +27,12 @@ class DemoResult:
 
 
 def demo_runs() -> list[tuple[str, str]]:
-    """Every (task, baseline) the demo runs: each registered baseline on each task it applies to."""
-    from tagline.eval.baselines.registry import names_for
+    """Every (task, baseline) the demo runs: each registered baseline on each task it applies to, one
+    meant to be fitted over all stance targets as ``NAME+pooled``."""
+    from tagline.eval.baselines.registry import BY_NAME, POOLED, names_for
 
-    return [(task, baseline) for task in TASKS for baseline in names_for(task)]
+    return [(task, baseline + (POOLED if task == "stance" and BY_NAME[baseline].pooled else ""))
+            for task in TASKS for baseline in names_for(task)]
 
 
 def run_demo(directory: str | os.PathLike[str], *, cv: int = 5, n_resamples: int = 1000,

@@ -37,6 +37,8 @@ class BaselineSpec(NamedTuple):
     description: str  # one line, for the docs table
     factory: str  # "module:function"
     poolable: bool = False  # can be fitted once over all stance targets, as NAME+pooled
+    # Meant to be fitted over all stance targets (per target it is another baseline): the demo runs NAME+pooled.
+    pooled: bool = False
     # Classifier parameter -> the values tuning tries (on validation, or by cross-validation on
     # train); empty when there is nothing to tune.
     grid: dict[str, list[Any]] = {}  # one empty dict shared by the entries without a grid; never changed
@@ -72,7 +74,7 @@ BASELINE_SPECS: tuple[BaselineSpec, ...] = (
     BaselineSpec("tfidf_svm_tweets_targets", ("stance",),
                  "tfidf_svm_tweets pooled over all targets (as NAME+pooled), every feature shared and also copied in a "
                  "block of the item's own target (feature augmentation); per target it is tfidf_svm_tweets",
-                 "tagline.eval.baselines.tweets:make_tfidf_svm_tweets_targets", poolable=True,
+                 "tagline.eval.baselines.tweets:make_tfidf_svm_tweets_targets", poolable=True, pooled=True,
                  grid={"C": [0.1, 0.3, 1.0, 3.0, 10.0], "class_weight": [None, "balanced"]}),
     BaselineSpec("tfidf_nb", LABEL_TASKS, "TF-IDF n-grams + complement naive Bayes (alpha=0.1 unless tuned)",
                  f"{_TEXT}:make_tfidf_nb", poolable=True,
