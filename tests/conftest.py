@@ -11,6 +11,19 @@ from click.testing import CliRunner
 REPO = Path(__file__).resolve().parents[1]
 
 
+def run_script(path: Path, setup: str, call: str, *, guarded: bool):
+    """Run a Python script of ``setup`` then ``call`` (under ``if __name__ == "__main__":`` when
+    ``guarded``) with this tagline on its path, as a library user's script; the finished process."""
+    import subprocess
+    import sys
+
+    import tagline
+
+    path.write_text(setup + (f'if __name__ == "__main__":\n    {call}\n' if guarded else call + "\n"))
+    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
+    return subprocess.run([sys.executable, str(path)], capture_output=True, text=True, env=env, timeout=120)
+
+
 def shared_dir() -> Path | None:
     """The shared data folder beside the checkout (``../shared``), or None where it is absent."""
     for candidate in (REPO.parent / "shared", Path(os.environ.get("TAGLINE_SHARED", "/nonexistent"))):

@@ -4,8 +4,6 @@ adds documents outside a main guard told so rather than left waiting."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,6 +14,8 @@ from tagline.corpus.ingest import add_source_documents
 from tagline.corpus.readers import SourceDocument
 from tagline.corpus.workspace import init_workspace
 from tagline.errors import InputError
+
+from conftest import run_script
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="spawns workers")
 
@@ -84,8 +84,6 @@ def test_a_document_without_sentences_before_another_error_is_the_error_reported
 
 @pytest.mark.parametrize("guarded", [True, False])
 def test_a_script_that_adds_outside_a_main_guard_is_told_so_rather_than_left_waiting(tmp_path, guarded):
-    import tagline
-
     workspace = init_workspace(tmp_path / "ws", language="en")
     setup = ("from tagline.corpus import segment_workers, workers\n"
              "from tagline.corpus.ingest import add_source_documents\n"
@@ -95,10 +93,7 @@ def test_a_script_that_adds_outside_a_main_guard_is_told_so_rather_than_left_wai
              "workers.cores = lambda: 2\n")
     call = (f"add_source_documents(Workspace({str(workspace.root)!r}), [SourceDocument(doc_id='d', "
             f"text={TEXTS[1]!r}, source='s', format='txt', encoding='utf-8')])")
-    script = tmp_path / "add_script.py"
-    script.write_text(setup + (f'if __name__ == "__main__":\n    {call}\n' if guarded else call + "\n"))
-    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
-    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    result = run_script(tmp_path / "add_script.py", setup, call, guarded=guarded)
     if guarded:
         assert result.returncode == 0, result.stderr
         assert workspace.sentences_path.read_text().count("\n") == 5

@@ -8,13 +8,14 @@ import os
 import signal
 import sys
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 
 import pytest
 
 from tagline.annotate.gold import auto_adjudicate
 from tagline.corpus.workers import map_in_workers
 from tagline.eval.build import build_dataset
+
+from conftest import run_script
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 
@@ -139,16 +140,9 @@ def test_a_script_that_builds_outside_a_main_guard_is_told_so_rather_than_left_w
                                                                                          guarded):
     # Each worker imports the main script again: unguarded, it would build there too, and wait for the
     # workspace lock that the build holds while the build waits for it.
-    import subprocess
-
-    import tagline
-
     auto_adjudicate(sample_workspace)
     call = f"build_dataset(Workspace({str(sample_workspace.root)!r}), out={str(tmp_path / 'ds')!r}, workers=2)"
-    script = tmp_path / "build_script.py"
-    script.write_text(SCRIPT + (f'if __name__ == "__main__":\n    {call}\n' if guarded else call + "\n"))
-    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
-    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    result = run_script(tmp_path / "build_script.py", SCRIPT, call, guarded=guarded)
     if guarded:
         assert result.returncode == 0, result.stderr
         assert (tmp_path / "ds" / "fingerprint.json").exists()
