@@ -270,13 +270,13 @@ def awkward_file(tmp_path: Path, monkeypatch, columns: int, crlf: bool, tabs: bo
     """An awkward CoNLL file, read ``block`` sentences at a time, and the options to read it in ``lang``."""
     path = tmp_path / "file.conll"
     path.write_bytes(awkward_conll(columns, crlf, tabs).encode("utf-8"))
-    monkeypatch.setattr(conll_bulk, "BLOCK_SENTENCES", block)
+    monkeypatch.setattr(conll_bulk, "BLOCK_BYTES", block)
     return path, ReadOptions(lang=lang)
 
 
 @pytest.mark.parametrize("columns,crlf,tabs", [(2, False, False), (4, True, False), (3, False, True), (2, False, True)])
 @pytest.mark.parametrize("lang", ["en", "ja", None])
-@pytest.mark.parametrize("block", [conll_bulk.BLOCK_SENTENCES, 1, 2])
+@pytest.mark.parametrize("block", [conll_bulk.BLOCK_BYTES, 1, 2])
 def test_a_plain_conll_file_is_read_in_bulk_as_the_line_reader_reads_it(tmp_path, monkeypatch, columns, crlf, tabs,
                                                                         lang, block):
     path, options = awkward_file(tmp_path, monkeypatch, columns, crlf, tabs, lang, block)
@@ -302,9 +302,7 @@ def test_tags_are_decoded_in_bulk_as_one_by_one():
     for number, sentence in enumerate(sentences):
         lines += [f"w{number}x{index} {tag}" for index, tag in enumerate(sentence)] + [""]
     reading = conll_bulk._Reading("file.conll", "en")
-    block = []
-    for number, sentence in enumerate(sentences):
-        block.append((number, "\n".join(f"w{number}x{index} {tag}" for index, tag in enumerate(sentence))))
+    (block,) = conll_bulk._blocks("\n".join(lines).encode("utf-8"), " ")
     records = reading.records(block, 0)
     for sentence, record in zip(sentences, records):
         words = record.text.split(" ")
@@ -412,7 +410,7 @@ def test_random_conll_files_are_read_in_bulk_as_line_by_line(tmp_path, monkeypat
     tokens = ["Alice", "left", "2019", "U.S.", "e-mail", ".", ",", "%", "...", ")", "(", "n't", "'s", "''", "``",
               '"', "$", "#", "can", "not", "東京", "Émile", "-LRB-", "x1", "3.5"]
     tags = ["O", "O", "O", "B-PER", "I-PER", "E-PER", "S-ORG", "L-ORG", "U-ORG", "I-ORG", "B-ORG"]
-    monkeypatch.setattr(conll_bulk, "BLOCK_SENTENCES", 3)
+    monkeypatch.setattr(conll_bulk, "BLOCK_BYTES", 3)
     taken = 0
     for attempt in range(200):
         lines = []
@@ -434,22 +432,23 @@ def test_random_conll_files_are_read_in_bulk_as_line_by_line(tmp_path, monkeypat
     assert taken > 150
 
 
-def test_the_layout_of_a_conll_file_checked_some_lines_at_a_time_is_the_layout_of_the_whole():
-    """Each block of lines (down to a line at a time) must have the columns of the first."""
+def test_the_layout_of_a_conll_file_checked_some_lines_at_a_time_is_the_layout_of_the_whole(monkeypatch):
+    """Each block of lines (down to a sentence at a time) must have the columns of the first."""
     texts = [conll_bulk._DOCSTART.sub("", awkward_conll(columns, False)) for columns in (2, 4)]
-    texts += ["a O\n\nb O\nc O\n", "a O\n\n\n", "a O\n\nb X O\n", "a O\nb  O\n", "a O\nb O \n", "\n\n", "a\n",
-              "a O\n\nb\n"]
+    texts += ["a O\n\nb O\nc O\n", "a O\n\n\n", "a O\n\nb X O\n", "a O\n\nb\n", "a\n", "a O\n\nb O\n\nc\n",
+              "a O\n\nb O\n\nc X O\n"]
 
     def plain(text: str, block: int) -> bool:
+        monkeypatch.setattr(conll_bulk, "BLOCK_BYTES", block)
         try:
-            conll_bulk._check_layout(text, " ", block)
+            list(conll_bulk._blocks(text.encode("utf-8"), " "))
         except conll_bulk._NotPlain:
             return False
         return True
 
     for text in texts:
         assert plain(text, 1) == plain(text, 5) == plain(text, 1 << 24), text
-    assert [plain(text, 1) for text in texts] == [True] * 4 + [False] * 6
+    assert [plain(text, 1) for text in texts] == [True] * 4 + [False] * 5
 
 
 def as_records(columns: conll_bulk.SpanColumns | None) -> ReadResult | None:
@@ -467,7 +466,7 @@ def as_records(columns: conll_bulk.SpanColumns | None) -> ReadResult | None:
 
 @pytest.mark.parametrize("columns,crlf,tabs", [(2, False, False), (4, True, False), (3, False, True)])
 @pytest.mark.parametrize("lang", ["en", "ja", None])
-@pytest.mark.parametrize("block", [conll_bulk.BLOCK_SENTENCES, 1, 2])
+@pytest.mark.parametrize("block", [conll_bulk.BLOCK_BYTES, 1, 2])
 def test_a_plain_conll_file_read_as_columns_holds_the_records_read_in_bulk(tmp_path, monkeypatch, columns, crlf, tabs,
                                                                           lang, block):
     path, options = awkward_file(tmp_path, monkeypatch, columns, crlf, tabs, lang, block)

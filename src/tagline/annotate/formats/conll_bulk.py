@@ -1,7 +1,8 @@
-"""CoNLL files read in bulk, when they are plain: the text cut into sentences at blank lines and into
-columns by ``str.split`` a block of sentences at a time, the tags decoded and the English text
-rebuilt with NumPy over the tokens of a block, rather than a step of Python per token line; the
-same records, line numbers and all, as :func:`tagline.annotate.formats.conll.read` gives.
+"""CoNLL files read in bulk, when they are plain: the bytes cut into sentences at blank lines with
+NumPy and into columns by Arrow's CSV reader, some megabytes at a time, each distinct token and tag
+looked up once (Arrow's dictionary encoding), the tags decoded and the English text rebuilt with
+NumPy over the tokens of a block, rather than a step of Python per token line; the same records,
+line numbers and all, as :func:`tagline.annotate.formats.conll.read` gives.
 
 A file is plain when every token line has the same number of columns (at least two) separated by one
 tab (in a file with tabs) or one space (and no ``|``, which may make a line a sentence), and it
@@ -25,12 +26,11 @@ from typing import Any
 from tagline.annotate.formats.common import ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult
 from tagline.annotate.formats.tokens import _NO_SPACE_AFTER, _NO_SPACE_BEFORE, _PTB_FORMS, parse_tag
 
-BLOCK_SENTENCES = 20_000  # sentences split and decoded at a time: memory does not grow with the file
+BLOCK_BYTES = 1 << 22  # bytes of sentences split and decoded at a time: memory does not grow with the file
 # A line the general reader may take for a comment (every line it does, and more).
 _COMMENT = re.compile(r"^#\s*[A-Za-z_][\w .-]*?\s*=", re.MULTILINE)
 # A line the general reader skips as the start of a document, blanked (a blank line ends a sentence too).
 _DOCSTART = re.compile(r"^-DOCSTART-(?:[^\S\n][^\n]*)?$", re.MULTILINE)
-_SENTENCE = re.compile(r"[^\n]+(?:\n[^\n]+)*")  # lines without a blank one between them
 _WORD, _CLOSING, _OTHER = 0, 1, 2  # what a token is for the spacing of English text
 # Words whose spacing the general reader decides otherwise: the second halves of split words (can not).
 _SECOND_HALVES = frozenset({"not", "na", "ta"})
@@ -73,9 +73,9 @@ def read_columns(path: Path, options: ReadOptions) -> SpanColumns | None:
         return None
     columns = SpanColumns(path)
     try:
-        text, separator = _plain_text(path)
+        data, separator = _plain_bytes(path)
         reading = _Reading(str(path), options.lang, separator)
-        for block in _blocks(text):
+        for block in _blocks(data, separator):
             reading.columns(block, len(columns.texts), columns)
     except _NotPlain:
         return None
@@ -87,10 +87,10 @@ def read_plain(path: Path, options: ReadOptions) -> ReadResult | None:
     if options.columns is not None:
         return None
     try:
-        text, separator = _plain_text(path)
+        data, separator = _plain_bytes(path)
         records: list[ForeignRecord] = []
         reading = _Reading(str(path), options.lang, separator)
-        for block in _blocks(text):
+        for block in _blocks(data, separator):
             records += reading.records(block, len(records))
     except _NotPlain:
         return None
@@ -99,9 +99,10 @@ def read_plain(path: Path, options: ReadOptions) -> ReadResult | None:
     return ReadResult(records, own_offsets=True)
 
 
-def _plain_text(path: Path) -> tuple[str, str]:
-    """The file's text with DOCSTART lines blanked, when it is plain UTF-8 of one layout, and what
-    separates its columns: tabs where the file has one (a column may then hold spaces), else spaces."""
+def _plain_bytes(path: Path) -> tuple[bytes, str]:
+    """The file's bytes with DOCSTART lines blanked and CRLF made LF, when it is plain UTF-8, and what
+    separates its columns: tabs where the file has one (a column may then hold spaces), else spaces.
+    Whether every line has the columns of the others is seen as each block is split."""
     from tagline.corpus.readers import read_input
 
     data = read_input(path)
@@ -111,72 +112,84 @@ def _plain_text(path: Path) -> tuple[str, str]:
     separator = "\t" if b"\t" in data else " "
     if separator == " " and b"|" in data:
         raise _NotPlain  # may be a sentence a line, as token|POS|tag (never read so from a line with a tab)
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n")  # the general reader takes a line's last \r off
+        if b"\r" in data:
+            raise _NotPlain
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise _NotPlain from None
-    del data
-    if "\r" in text:
-        text = text.replace("\r\n", "\n")  # the general reader takes a line's last \r off
-        if "\r" in text:
-            raise _NotPlain
     if (text.startswith("#") or "\n#" in text) and _COMMENT.search(text):  # a comment starts a line with #
         raise _NotPlain
-    if "-DOCSTART-" in text:
-        text = _DOCSTART.sub("", text)
-    _check_layout(text, separator)
-    return text, separator
-
-
-def _check_layout(text: str, separator: str, block: int = 1 << 24) -> None:
-    """:class:`_NotPlain` unless every line that is not blank has as many columns as the first, at least
-    two, each one ``separator`` from the next (the separators of each line counted with NumPy, some
-    megabytes of lines at a time: the arrays of a whole large file would take gigabytes)."""
-    columns, start = 0, 0
-    while start < len(text):
-        end = text.find("\n", start + block)
-        end = len(text) if end < 0 else end + 1
-        columns = _layout_columns(text[start:end].encode("utf-8"), separator, columns)
-        start = end
-    if not columns:
-        raise _NotPlain
-
-
-def _layout_columns(data: bytes, separator: str, columns: int) -> int:
-    """The separators of each line of ``data`` (whole lines), when every line that is not blank has
-    as many and at least one (as many as ``columns``, unless 0); else :class:`_NotPlain`."""
-    import numpy as np
-
+    if "-DOCSTART-" in text:  # blanked on the text: white space after the mark is Unicode's, as the reader's
+        data = _DOCSTART.sub("", text).encode("utf-8")
+    del text
     mark = separator.encode("ascii")
     if data.startswith(mark) or data.endswith(mark) or any(bad in data for bad in (mark * 2, b"\n" + mark,
                                                                                     mark + b"\n")):
         raise _NotPlain  # a separator at either end of a line, or an empty column
+    return data, separator
+
+
+@dataclass
+class _Block:
+    """Whole sentences of a file: the line each starts on, its number of tokens, and the first and last
+    column of every token line (Arrow string arrays)."""
+
+    lines: list[int]
+    lengths: Any
+    tokens: Any
+    tags: Any
+
+
+def _blocks(data: bytes, separator: str) -> Iterator[_Block]:
+    """The sentences of ``data``, some :data:`BLOCK_BYTES` at a time (cut at a blank line), each
+    block's lines split into columns in one call (Arrow's CSV reader); :class:`_NotPlain` where a line
+    has not the columns of the first (at least two)."""
+    start, line, columns = 0, 1, 0
+    while start < len(data):
+        cut = data.find(b"\n\n", start + BLOCK_BYTES)
+        end = len(data) if cut < 0 else cut + 1
+        block = data[start:end]
+        if block.count(b"\n") < len(block):  # a line not blank; Arrow takes its first's columns for the block's
+            found = block.lstrip(b"\n").split(b"\n", 1)[0].count(separator.encode("ascii")) + 1
+            if found != (columns or found):
+                raise _NotPlain
+            columns = found
+            yield _block(block, line, separator, columns)
+        line += block.count(b"\n")
+        start = end
+
+
+def _block(data: bytes, line: int, separator: str, columns: int) -> _Block:
+    """The sentences of ``data`` (whole ones, the first line numbered ``line``), each line split into
+    ``columns`` columns; :class:`_NotPlain` unless each has as many, and at least two."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.csv as csv
+
+    if columns < 2:
+        raise _NotPlain
     array = np.frombuffer(data, dtype=np.uint8)
     breaks = np.flatnonzero(array == ord("\n"))
-    spaces = np.searchsorted(np.flatnonzero(array == ord(separator)), np.append(breaks, len(data)))
-    per_line = np.diff(spaces, prepend=0)  # the spaces of each line
-    lengths = np.diff(np.append(breaks, len(data)), prepend=-1) - 1
-    written = per_line[lengths > 0]
-    if not len(written):
-        return columns
-    if written[0] < 1 or np.any(written != (columns or written[0])):
+    written = np.flatnonzero(np.append(breaks, len(data)) > np.concatenate(([0], breaks + 1)))  # lines not blank
+    names = [f"f{column}" for column in range(columns)]
+    try:
+        table = csv.read_csv(pa.BufferReader(data), read_options=csv.ReadOptions(
+            autogenerate_column_names=True, use_threads=False), parse_options=csv.ParseOptions(
+            delimiter=separator, quote_char=False, escape_char=False, ignore_empty_lines=True),
+            convert_options=csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                               include_columns=[names[0], names[-1]], strings_can_be_null=False))
+    except pa.ArrowInvalid:
+        raise _NotPlain from None
+    if table.num_rows != len(written):
         raise _NotPlain
-    return int(written[0])
-
-
-def _blocks(text: str) -> Iterator[list[tuple[int, str]]]:
-    """The sentences of ``text`` with the line each starts on, :data:`BLOCK_SENTENCES` at a time."""
-    block: list[tuple[int, str]] = []
-    line, counted_to = 1, 0
-    for match in _SENTENCE.finditer(text):
-        line += text.count("\n", counted_to, match.start())
-        counted_to = match.start()
-        block.append((line, match.group()))
-        if len(block) == BLOCK_SENTENCES:
-            yield block
-            block = []
-    if block:
-        yield block
+    starts = np.ones(len(written), dtype=bool)  # whether a token line starts a sentence
+    starts[1:] = written[1:] != written[:-1] + 1
+    firsts = np.flatnonzero(starts)
+    return _Block((written[firsts] + line).tolist(), np.diff(np.append(firsts, len(written))),
+                  table.column(0).combine_chunks(), table.column(1).combine_chunks())
 
 
 class _Reading:
@@ -196,22 +209,26 @@ class _Reading:
         self.tag_begins = [False]  # B, S, U: a span begins here
         self.tag_ends = [False]  # E, L, S, U: a span ends here
 
-    def records(self, block: list[tuple[int, str]], before: int) -> list[ForeignRecord]:
+    def records(self, block: _Block, before: int) -> list[ForeignRecord]:
         """The records of a block of sentences, the first numbered ``before + 1``."""
-        return self._made(block, before, *self._computed(block))
+        computed = self._computed(block)
+        return self._made(block.lines, before, *computed[:3], block.tokens.to_pylist(), block.tags.to_pylist(),
+                          *computed[3:])
 
-    def columns(self, block: list[tuple[int, str]], before: int, columns: SpanColumns) -> None:
+    def columns(self, block: _Block, before: int, columns: SpanColumns) -> None:
         """The records of a block of sentences (the first numbered ``before + 1``) added to ``columns``;
         those whose text the general reader's rules make (see :meth:`_others`) made as it makes them."""
         import numpy as np
 
-        texts, spans, other, tokens, tags, firsts, lengths = self._computed(block)
+        texts, spans, other, firsts, lengths = self._computed(block)
         span_sentences, span_starts, span_ends, span_labels = (np.asarray(column, dtype=np.int64) for column in spans)
         plain = ~other[span_sentences]
         found: list[list[int]] = [[], [], [], []]
         for index in np.flatnonzero(other).tolist():
-            record = self._made(block[index:index + 1], before + index, [texts[index]], ([], [], [], []),
-                                other[index:index + 1], tokens, tags, firsts[index:index + 1],
+            low, count = int(firsts[index]), int(lengths[index])
+            record = self._made(block.lines[index:index + 1], before + index, [texts[index]], ([], [], [], []),
+                                other[index:index + 1], block.tokens.slice(low, count).to_pylist(),
+                                block.tags.slice(low, count).to_pylist(), firsts[index:index + 1] - low,
                                 lengths[index:index + 1])[0]
             texts[index] = record.text
             for span in record.answers[0].spans:
@@ -221,42 +238,34 @@ class _Reading:
         parts = [np.concatenate([column[plain], np.asarray(more, dtype=np.int64)])[order]
                  for column, more in zip((span_sentences, span_starts, span_ends, span_labels), found)]
         records, starts, ends, labels = parts
-        columns.add(texts, [line for line, _ in block], records, starts, ends, labels, self.labels)
+        columns.add(texts, block.lines, records, starts, ends, labels, self.labels)
 
-    def _computed(self, block: list[tuple[int, str]]) -> tuple[Any, ...]:
+    def _computed(self, block: _Block) -> tuple[Any, ...]:
         """The texts and spans of a block's sentences made with NumPy, which sentences' text is made
-        otherwise, and the tokens and tags they are made from (see :meth:`_made`)."""
+        otherwise (see :meth:`_made`), and each sentence's first token and number of tokens. A token's
+        offsets are counted in bytes: where they are not characters, the sentence is made otherwise."""
         import numpy as np
 
-        lengths = np.array([sentence.count("\n") + 1 for _, sentence in block], dtype=np.int64)
-        separator = self.separator
-        fields = separator.join(sentence for _, sentence in block).replace("\n", separator).split(separator)
-        columns = len(fields) // int(lengths.sum())
-        tokens, tags = fields[0::columns], fields[columns - 1::columns]
-        del fields
-        codes = _numbered(tags, self.tags, self._learn_tags)
-        count = len(tokens)
+        lengths = np.asarray(block.lengths, dtype=np.int64)
+        codes = _encoded(block.tags, self.tags, self._learn_tags)
+        kinds = _encoded(block.tokens, self.kinds, self._learn_tokens)
+        count = len(kinds)
         ends = np.cumsum(lengths)
         first = np.zeros(count, dtype=bool)
         first[ends - lengths] = True
         last = np.zeros(count, dtype=bool)
         last[ends - 1] = True
-        kinds = _numbered(tokens, self.kinds, self._learn_tokens)
-        sizes = np.fromiter(map(len, tokens), dtype=np.int64, count=count)
+        offsets = _offsets(block.tokens)
+        sizes = np.diff(offsets)
         space = ~first & (kinds != _CLOSING)
         widths = sizes + space
         stops = np.cumsum(widths)
-        sentence_of = np.repeat(np.arange(len(block)), lengths)
+        sentence_of = np.repeat(np.arange(len(lengths)), lengths)
         starts = stops - sizes - (stops - widths)[first][sentence_of]  # each token's offset in its sentence
-        # Sentence texts: each token after its separator ("\n" before a sentence's first), split at "\n".
-        parts: list[str] = [""] * (2 * count)  # each token after its separator, put in place by two slices
-        parts[0::2] = np.array(["", " ", "\n"], dtype=object)[space + 2 * first].tolist()
-        parts[1::2] = tokens
-        texts = "".join(parts).split("\n")[1:]
-        del parts
+        texts = _joined(block.tokens, offsets, first, space).split("\n")[1:]
         other = self._others(kinds, first, ends, lengths)
         spans = self._spans(codes, first, last, starts, sizes, sentence_of)
-        return texts, spans, other, tokens, tags, ends - lengths, lengths
+        return texts, spans, other, ends - lengths, lengths
 
     def _learn_tokens(self, new: set[str]) -> None:
         """The kind of each token not seen before."""
@@ -315,7 +324,7 @@ class _Reading:
         return (sentence_of[first_tokens].tolist(), starts[first_tokens].tolist(),
                 (starts[last_tokens] + sizes[last_tokens]).tolist(), label[first_tokens].tolist())
 
-    def _made(self, block: list[tuple[int, str]], before: int, texts: list[str],
+    def _made(self, lines: list[int], before: int, texts: list[str],
               spans: tuple[list[int], list[int], list[int], list[int]], other: Any, tokens: list[str],
               tags: list[str], firsts: Any, lengths: Any) -> list[ForeignRecord]:
         from tagline.annotate.formats.conll import _Sentence
@@ -324,7 +333,7 @@ class _Reading:
         labels = self.labels
         records = []
         at = 0
-        for index, ((line, _), text) in enumerate(zip(block, texts)):
+        for index, (line, text) in enumerate(zip(lines, texts)):
             where = f"{self.path}:{line}"
             taken = at
             while at < len(span_sentences) and span_sentences[at] == index:
@@ -355,6 +364,35 @@ def _numbered(values: list[str], numbers: dict[str, int], learn: Callable[[set[s
         learn({values[index] for index in missing})
         found[missing] = [numbers[values[index]] for index in missing]
     return found
+
+
+def _encoded(values: Any, numbers: dict[str, int], learn: Callable[[set[str]], None]) -> Any:
+    """Each value's number in ``numbers`` (an int64 array) for an Arrow string array: the distinct
+    values found by Arrow (its dictionary encoding) and looked up once each (see :func:`_numbered`)."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(values)
+    distinct = _numbered(encoded.dictionary.to_pylist(), numbers, learn)
+    return distinct[np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)]
+
+
+def _offsets(values: Any) -> Any:
+    """Where each value of an Arrow string array starts in its data and where the last one ends."""
+    import numpy as np
+
+    return np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset:values.offset + len(values) + 1]
+
+
+def _joined(tokens: Any, offsets: Any, first: Any, space: Any) -> str:
+    """The tokens (an Arrow string array) one after the other, a line feed before each sentence's
+    first and a space before each of ``space``: the bytes put in with NumPy in one call."""
+    import numpy as np
+
+    data = np.frombuffer(tokens.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+    before = first | space
+    marks = np.where(first[before], ord("\n"), ord(" ")).astype(np.uint8)
+    return np.insert(data, (offsets[:-1] - offsets[0])[before], marks).tobytes().decode("utf-8")
 
 
 def _kind(token: str) -> int:
