@@ -26,7 +26,7 @@ from typing import Any
 from tagline.annotate.formats.common import ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult
 from tagline.annotate.formats.tokens import _NO_SPACE_AFTER, _NO_SPACE_BEFORE, _PTB_FORMS, parse_tag
 
-BLOCK_BYTES = 1 << 22  # bytes of sentences split and decoded at a time: memory does not grow with the file
+BLOCK_BYTES = 1 << 20  # bytes of sentences split and decoded at a time: memory does not grow with the file
 # A line the general reader may take for a comment (every line it does, and more).
 _COMMENT = re.compile(r"^#\s*[A-Za-z_][\w .-]*?\s*=", re.MULTILINE)
 # A line the general reader skips as the start of a document, blanked (a blank line ends a sentence too).
@@ -60,11 +60,15 @@ class SpanColumns:
         self.labels = names
 
     def spans(self) -> tuple[Any, Any, Any, Any]:
-        """Every span's record, start, end and label number (int64 arrays)."""
+        """Every span's record, start, end and label number (int64 arrays); the blocks' arrays are
+        let go once joined (a million sentences' spans take some hundred megabytes)."""
         import numpy as np
 
-        return tuple(np.concatenate([np.zeros(0, np.int64), *(part[column] for part in self._spans)])
-                     for column in range(4))
+        if len(self._spans) != 1:
+            self._spans = [tuple(np.concatenate([np.zeros(0, np.int64), *(part[column] for part in self._spans)])
+                                 for column in range(4))]
+        records, starts, ends, labels = self._spans[0]
+        return records, starts, ends, labels
 
 
 def read_columns(path: Path, options: ReadOptions) -> SpanColumns | None:
@@ -175,12 +179,13 @@ def _block(data: bytes, line: int, separator: str, columns: int) -> _Block:
     breaks = np.flatnonzero(array == ord("\n"))
     written = np.flatnonzero(np.append(breaks, len(data)) > np.concatenate(([0], breaks + 1)))  # lines not blank
     names = [f"f{column}" for column in range(columns)]
-    try:
-        table = csv.read_csv(pa.BufferReader(data), read_options=csv.ReadOptions(
-            autogenerate_column_names=True, use_threads=False), parse_options=csv.ParseOptions(
-            delimiter=separator, quote_char=False, escape_char=False, ignore_empty_lines=True),
-            convert_options=csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
-                                               include_columns=[names[0], names[-1]], strings_can_be_null=False))
+    read = csv.ReadOptions(autogenerate_column_names=True, use_threads=False, block_size=len(data) + 1)
+    parse = csv.ParseOptions(delimiter=separator, quote_char=False, escape_char=False, ignore_empty_lines=True)
+    convert = csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                 include_columns=[names[0], names[-1]], strings_can_be_null=False)
+    try:  # the system's allocator, which gives a block's memory back when it is done with
+        table = csv.read_csv(pa.BufferReader(data), read_options=read, parse_options=parse, convert_options=convert,
+                             memory_pool=pa.system_memory_pool())
     except pa.ArrowInvalid:
         raise _NotPlain from None
     if table.num_rows != len(written):
@@ -211,9 +216,9 @@ class _Reading:
 
     def records(self, block: _Block, before: int) -> list[ForeignRecord]:
         """The records of a block of sentences, the first numbered ``before + 1``."""
-        computed = self._computed(block)
-        return self._made(block.lines, before, *computed[:3], block.tokens.to_pylist(), block.tags.to_pylist(),
-                          *computed[3:])
+        texts, spans, other, firsts, lengths = self._computed(block)
+        return self._made(block.lines, before, texts, spans, other, block.tokens.to_pylist(), block.tags.to_pylist(),
+                          firsts, lengths)
 
     def columns(self, block: _Block, before: int, columns: SpanColumns) -> None:
         """The records of a block of sentences (the first numbered ``before + 1``) added to ``columns``;
@@ -370,9 +375,10 @@ def _encoded(values: Any, numbers: dict[str, int], learn: Callable[[set[str]], N
     """Each value's number in ``numbers`` (an int64 array) for an Arrow string array: the distinct
     values found by Arrow (its dictionary encoding) and looked up once each (see :func:`_numbered`)."""
     import numpy as np
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    encoded = pc.dictionary_encode(values)
+    encoded = pc.dictionary_encode(values, memory_pool=pa.system_memory_pool())
     distinct = _numbered(encoded.dictionary.to_pylist(), numbers, learn)
     return distinct[np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)]
 

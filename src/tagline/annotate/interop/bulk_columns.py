@@ -98,9 +98,12 @@ def _kept_spans(columns: SpanColumns, mapped: list[str | None]) -> dict[str, Any
     if not np.all((leads[records] <= starts) & (starts < ends) & (ends <= stops[records])):
         return None
     kept = np.array([label is not None for label in mapped] or [False], dtype=bool)[numbers]
+    dropped = int(len(kept) - kept.sum())
+    if dropped:  # else the arrays as they are: copies of a million sentences' spans take some hundred megabytes
+        records, starts, ends, numbers = records[kept], starts[kept], ends[kept], numbers[kept]
     names = np.array(mapped or [None], dtype=object)
-    return {"records": records[kept], "starts": starts[kept], "ends": ends[kept], "labels": names[numbers[kept]],
-            "leads": leads, "dropped": int(len(kept) - kept.sum())}
+    return {"records": records, "starts": starts, "ends": ends, "labels": names[numbers], "leads": leads,
+            "dropped": dropped}
 
 
 def _write(workspace: Workspace, columns: SpanColumns, doc_ids: list[str], spans: dict[str, Any], fmt: str,
