@@ -409,3 +409,10 @@ def test_spans_are_found_in_order_exactly_when_sorting_them_leaves_them_as_they_
         rows = [tuple(chooser.randint(0, 2) for _ in range(4)) for _ in range(chooser.randint(0, 6))]
         columns = [np.array([row[index] for row in rows], dtype=np.int64) for index in range(4)]
         assert bulk._in_order(*columns) == (rows == sorted(rows)), rows
+
+
+@pytest.mark.parametrize("data", [b"", b"\n", b"{}", b"{}\n", b'{"a":1}\n{"b":2}', b'{"a":1}\r\n{"b":2}\r\n',
+                                  b"{}\n\n{}\n", b"{}\n  \n{}", b"  {}\n{}\n", b"\n{}\n", b"{}\n \t\r\n", b"x\n{}\n",
+                                  b"{}\n\n", b"\n\n"])
+def test_the_records_of_a_file_are_counted_in_bytes_as_line_by_line(data):
+    assert bulk._count_records(data) == sum(1 for line in data.split(b"\n") if line.strip())

@@ -13,7 +13,7 @@ import itertools
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from operator import attrgetter, is_not, itemgetter
+from operator import attrgetter, is_, is_not, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -252,6 +252,11 @@ def _document_id(prefix: str, record: _Record, ordinal: int) -> str:
 
 
 def _count_records(data: bytes) -> int:
+    """The lines of ``data`` that are not blank: counted in bytes when each starts with ``{`` (then
+    none is blank, but the empty one after a last line feed), else line by line."""
+    starting = data.count(b"\n{") + data.startswith(b"{")
+    if starting == data.count(b"\n") + 1 - data.endswith(b"\n"):
+        return starting
     return sum(1 for line in _lines(data) if line.strip())
 
 
@@ -307,9 +312,12 @@ def _check_spans(job: BulkImport, chunk: _Chunk, checked: _Checked, config: Conf
     from tagline.annotate.interop.labels import UNKNOWN_LABEL
 
     given = list(map(attrgetter("label"), chunk.records))
-    chunk.answered = [index for index, spans in enumerate(given) if spans is not msgspec.UNSET]
+    if any(map(is_, given, itertools.repeat(msgspec.UNSET))):  # records without a `label` list: not answered
+        chunk.answered = [index for index, spans in enumerate(given) if spans is not msgspec.UNSET]
+        given = [given[index] for index in chunk.answered]
+    else:
+        chunk.answered = list(range(len(given)))
     checked.answered += len(chunk.answered)
-    given = [given[index] for index in chunk.answered]
     counts = np.fromiter(map(len, given), dtype=np.int64, count=len(given))
     spans = list(itertools.chain.from_iterable(given))
     checked.holds_spans = checked.holds_spans or bool(spans)
