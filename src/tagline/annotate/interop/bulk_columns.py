@@ -51,10 +51,13 @@ def import_span_columns(workspace: Workspace, columns: SpanColumns, fmt: str, an
     path = columns.path
     prefix = doc_id_from(path.stem if path.is_file() else path.name)
     width = len(str(len(texts)))
-    doc_ids = [f"{prefix}-{number}" for number in range(1, len(texts) + 1)] if len(prefix) + 1 + width <= 128 else \
-        [doc_id_from(f"{prefix}-{number}") for number in range(1, len(texts) + 1)]
-    if len(set(doc_ids)) < len(doc_ids):
-        return None
+    numbers = map(str, range(1, len(texts) + 1))
+    if len(prefix) + 1 + width <= 128:  # a valid prefix and distinct numbers: distinct ids, as doc_id_from leaves them
+        doc_ids = list(map(f"{prefix}-".__add__, numbers))
+    else:
+        doc_ids = [doc_id_from(f"{prefix}-{number}") for number in numbers]
+        if len(set(doc_ids)) < len(doc_ids):
+            return None
     progress(len(texts), len(texts), "placing records")  # each record on its one sentence
     warnings = [f"{plural(spans['dropped'], 'label')} left out as the label map says"] if spans["dropped"] else []
     summary = {"file": str(path), "format": fmt, "dry_run": dry_run, "documents_added": len(texts),
@@ -129,14 +132,14 @@ def _write(workspace: Workspace, columns: SpanColumns, doc_ids: list[str], spans
         for first, _, _ in chunks:
             last = first + CHUNK_RECORDS
             progress(first, total, "segmenting documents")
-            sources = [f"{columns.path}:{line}" for line in columns.lines[first:last]]
+            sources = list(map(f"{columns.path}:".__add__, map(str, columns.lines[first:last])))
             data, sentences, registry = documents_columns(doc_ids[first:last], texts[first:last], [lang] * len(sources),
                                                           [split] * len(sources), sources, None, _ENCODING, now,
                                                           texts_name, offset)
             progress(first, total, "writing sentences")
             transaction.append_bytes(workspace.documents_dir / texts_name, data)
             at = transaction.append_bytes(workspace.sentences_path, sentences)
-            written.sentences.add(at, sentences, [f"{doc_id}-s0001" for doc_id in doc_ids[first:last]])
+            written.sentences.add(at, sentences, _sentence_ids(doc_ids[first:last]))
             transaction.append_bytes(workspace.documents_path, registry)
             offset += len(data)
         progress(total, total, "writing sentences")
@@ -149,12 +152,20 @@ def _write(workspace: Workspace, columns: SpanColumns, doc_ids: list[str], spans
             records = spans["records"][low:high]
             leads = spans["leads"][records]
             starts, ends = spans["starts"][low:high] - leads, spans["ends"][low:high] - leads
-            span_texts = [texts[record][start:end] for record, start, end in
-                          zip(records.tolist(), spans["starts"][low:high].tolist(), spans["ends"][low:high].tolist())]
-            sentence_ids = [f"{doc_id}-s0001" for doc_id in doc_ids[first:last]]
+            span_texts = list(map(str.__getitem__, map(texts.__getitem__, records.tolist()),
+                                  map(slice, spans["starts"][low:high].tolist(), spans["ends"][low:high].tolist())))
+            sentence_ids = _sentence_ids(doc_ids[first:last])
             payload = entities_lines(sentence_ids, annotator, now, f"import:{fmt}",
                                      np.bincount(records - first, minlength=len(sentence_ids)), starts, ends,
                                      spans["labels"][low:high].tolist(), span_texts)
             answers.add(transaction.append_bytes(workspace.annotation_path(annotator), payload, journal=False),
                         payload, sentence_ids)
     return written
+
+
+def _sentence_ids(doc_ids: list[str]) -> list[str]:
+    """The one sentence of each document (its id made by ``map``: no Python step per document)."""
+    import itertools
+    import operator
+
+    return list(map(operator.add, doc_ids, itertools.repeat("-s0001")))
