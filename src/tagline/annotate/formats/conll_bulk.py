@@ -137,14 +137,27 @@ def _plain_bytes(path: Path) -> tuple[bytes, str]:
 
 
 @dataclass
+class _Column:
+    """A column of a block's token lines, dictionary encoded: each line's value's number in ``values``."""
+
+    numbers: Any
+    values: list[str]
+
+    def __getitem__(self, lines: slice) -> list[str]:
+        return list(map(self.values.__getitem__, self.numbers[lines].tolist()))
+
+
+@dataclass
 class _Block:
-    """Whole sentences of a file: the line each starts on, its number of tokens, and the first and last
-    column of every token line (Arrow string arrays)."""
+    """Whole sentences of a file: the line each starts on, its number of tokens, the first and last
+    column of every token line, and the bytes of the tokens one after the other with each one's size."""
 
     lines: list[int]
     lengths: Any
-    tokens: Any
-    tags: Any
+    tokens: _Column
+    tags: _Column
+    token_bytes: Any
+    sizes: Any
 
 
 def _blocks(data: bytes, separator: str) -> Iterator[_Block]:
@@ -177,24 +190,44 @@ def _block(data: bytes, line: int, separator: str, columns: int) -> _Block:
         raise _NotPlain
     array = np.frombuffer(data, dtype=np.uint8)
     breaks = np.flatnonzero(array == ord("\n"))
-    written = np.flatnonzero(np.append(breaks, len(data)) > np.concatenate(([0], breaks + 1)))  # lines not blank
+    line_starts = np.concatenate(([0], breaks + 1))
+    written = np.flatnonzero(np.append(breaks, len(data)) > line_starts)  # lines not blank
+    separators = np.flatnonzero(array == ord(separator))
+    if len(separators) != len(written) * (columns - 1):
+        raise _NotPlain
     names = [f"f{column}" for column in range(columns)]
+    encoded = pa.dictionary(pa.int32(), pa.string())  # Arrow numbers each distinct value as it reads
     read = csv.ReadOptions(autogenerate_column_names=True, use_threads=False, block_size=len(data) + 1)
     parse = csv.ParseOptions(delimiter=separator, quote_char=False, escape_char=False, ignore_empty_lines=True)
-    convert = csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
-                                 include_columns=[names[0], names[-1]], strings_can_be_null=False)
+    convert = csv.ConvertOptions(column_types=dict.fromkeys(names, encoded), include_columns=[names[0], names[-1]],
+                                 strings_can_be_null=False)
     try:  # the system's allocator, which gives a block's memory back when it is done with
         table = csv.read_csv(pa.BufferReader(data), read_options=read, parse_options=parse, convert_options=convert,
                              memory_pool=pa.system_memory_pool())
     except pa.ArrowInvalid:
         raise _NotPlain from None
-    if table.num_rows != len(written):
+    if table.num_rows != len(written) or any(column.num_chunks != 1 for column in table.columns):
         raise _NotPlain
     starts = np.ones(len(written), dtype=bool)  # whether a token line starts a sentence
     starts[1:] = written[1:] != written[:-1] + 1
     firsts = np.flatnonzero(starts)
-    return _Block((written[firsts] + line).tolist(), np.diff(np.append(firsts, len(written))),
-                  table.column(0).combine_chunks(), table.column(1).combine_chunks())
+    # A token is its line up to the first separator: the tokens' bytes picked out of the block.
+    token_starts, token_ends = line_starts[written], separators[::columns - 1]
+    inside = np.zeros(len(data) + 1, dtype=np.int8)
+    inside[token_starts] = 1
+    inside[token_ends] -= 1
+    tokens, tags = (_column(column.chunks[0]) for column in table.columns)
+    return _Block((written[firsts] + line).tolist(), np.diff(np.append(firsts, len(written))), tokens, tags,
+                  array[np.cumsum(inside[:-1], dtype=np.int8).astype(bool)], token_ends - token_starts)
+
+
+def _column(values: Any) -> _Column:
+    """A dictionary encoded Arrow array's numbers (int64) and distinct values."""
+    import numpy as np
+
+    indices = values.indices
+    numbers = np.frombuffer(indices.buffers()[1], dtype=np.int32)[indices.offset:indices.offset + len(indices)]
+    return _Column(numbers.astype(np.int64), values.dictionary.to_pylist())
 
 
 class _Reading:
@@ -217,7 +250,8 @@ class _Reading:
     def records(self, block: _Block, before: int) -> list[ForeignRecord]:
         """The records of a block of sentences, the first numbered ``before + 1``."""
         texts, spans, other, firsts, lengths = self._computed(block)
-        return self._made(block.lines, before, texts, spans, other, block.tokens.to_pylist(), block.tags.to_pylist(),
+        everything = slice(None)
+        return self._made(block.lines, before, texts, spans, other, block.tokens[everything], block.tags[everything],
                           firsts, lengths)
 
     def columns(self, block: _Block, before: int, columns: SpanColumns) -> None:
@@ -232,8 +266,8 @@ class _Reading:
         for index in np.flatnonzero(other).tolist():
             low, count = int(firsts[index]), int(lengths[index])
             record = self._made(block.lines[index:index + 1], before + index, [texts[index]], ([], [], [], []),
-                                other[index:index + 1], block.tokens.slice(low, count).to_pylist(),
-                                block.tags.slice(low, count).to_pylist(), firsts[index:index + 1] - low,
+                                other[index:index + 1], block.tokens[low:low + count],
+                                block.tags[low:low + count], firsts[index:index + 1] - low,
                                 lengths[index:index + 1])[0]
             texts[index] = record.text
             for span in record.answers[0].spans:
@@ -252,22 +286,21 @@ class _Reading:
         import numpy as np
 
         lengths = np.asarray(block.lengths, dtype=np.int64)
-        codes = _encoded(block.tags, self.tags, self._learn_tags)
-        kinds = _encoded(block.tokens, self.kinds, self._learn_tokens)
+        codes = _numbered(block.tags.values, self.tags, self._learn_tags)[block.tags.numbers]
+        kinds = _numbered(block.tokens.values, self.kinds, self._learn_tokens)[block.tokens.numbers]
         count = len(kinds)
         ends = np.cumsum(lengths)
         first = np.zeros(count, dtype=bool)
         first[ends - lengths] = True
         last = np.zeros(count, dtype=bool)
         last[ends - 1] = True
-        offsets = _offsets(block.tokens)
-        sizes = np.diff(offsets)
+        sizes = block.sizes
         space = ~first & (kinds != _CLOSING)
         widths = sizes + space
         stops = np.cumsum(widths)
         sentence_of = np.repeat(np.arange(len(lengths)), lengths)
         starts = stops - sizes - (stops - widths)[first][sentence_of]  # each token's offset in its sentence
-        texts = _joined(block.tokens, offsets, first, space).split("\n")[1:]
+        texts = _joined(block.token_bytes, sizes, first, space).split("\n")[1:]
         other = self._others(kinds, first, ends, lengths)
         spans = self._spans(codes, first, last, starts, sizes, sentence_of)
         return texts, spans, other, ends - lengths, lengths
@@ -371,34 +404,14 @@ def _numbered(values: list[str], numbers: dict[str, int], learn: Callable[[set[s
     return found
 
 
-def _encoded(values: Any, numbers: dict[str, int], learn: Callable[[set[str]], None]) -> Any:
-    """Each value's number in ``numbers`` (an int64 array) for an Arrow string array: the distinct
-    values found by Arrow (its dictionary encoding) and looked up once each (see :func:`_numbered`)."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    encoded = pc.dictionary_encode(values, memory_pool=pa.system_memory_pool())
-    distinct = _numbered(encoded.dictionary.to_pylist(), numbers, learn)
-    return distinct[np.asarray(encoded.indices.to_numpy(zero_copy_only=False), dtype=np.int64)]
-
-
-def _offsets(values: Any) -> Any:
-    """Where each value of an Arrow string array starts in its data and where the last one ends."""
+def _joined(token_bytes: Any, sizes: Any, first: Any, space: Any) -> str:
+    """The tokens (their bytes one after the other and each one's size) with a line feed before each
+    sentence's first and a space before each of ``space``: the bytes put in with NumPy in one call."""
     import numpy as np
 
-    return np.frombuffer(values.buffers()[1], dtype=np.int32)[values.offset:values.offset + len(values) + 1]
-
-
-def _joined(tokens: Any, offsets: Any, first: Any, space: Any) -> str:
-    """The tokens (an Arrow string array) one after the other, a line feed before each sentence's
-    first and a space before each of ``space``: the bytes put in with NumPy in one call."""
-    import numpy as np
-
-    data = np.frombuffer(tokens.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
     before = first | space
     marks = np.where(first[before], ord("\n"), ord(" ")).astype(np.uint8)
-    return np.insert(data, (offsets[:-1] - offsets[0])[before], marks).tobytes().decode("utf-8")
+    return np.insert(token_bytes, (np.cumsum(sizes) - sizes)[before], marks).tobytes().decode("utf-8")
 
 
 def _kind(token: str) -> int:
