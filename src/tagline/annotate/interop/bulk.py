@@ -13,7 +13,7 @@ import itertools
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from operator import attrgetter, is_, is_not, itemgetter
+from operator import add, attrgetter, is_, is_not, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -276,7 +276,7 @@ def _document_ids(prefix: str, records: list[_Record], before: int) -> list[str]
                     ids if set(map(type, ids)) == {int} else []))
     # doc_id_from leaves a valid prefix and a number as they are: no call for the usual keys
     if keys and "".join(keys).isdigit() and len(prefix) + 1 + max(map(len, keys)) <= 128:
-        return [f"{prefix}-{key}" for key in keys]
+        return list(map(f"{prefix}-".__add__, keys))
     return [_document_id(prefix, record, ordinal) for ordinal, record in enumerate(records, before + 1)]
 
 
@@ -438,7 +438,7 @@ def _write(job: BulkImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
             job.progress(checked.records, checked.total, "writing sentences")
             transaction.append_bytes(workspace.documents_dir / texts_name, texts)
             at = transaction.append_bytes(workspace.sentences_path, sentences)
-            written.sentences.add(at, sentences, [f"{doc_id}-s0001" for doc_id in chunk.doc_ids])
+            written.sentences.add(at, sentences, list(map(add, chunk.doc_ids, itertools.repeat("-s0001"))))
             transaction.append_bytes(workspace.documents_path, registry)
             offset += len(texts)
             del texts, sentences, registry
@@ -470,17 +470,16 @@ def _document_lines(job: BulkImport, chunk: _Chunk, offset: int, texts_name: str
     fixed_lang = job.lang or (config.language if config.language != "auto" else None)
     count = len(chunk.texts)
     return documents_columns(chunk.doc_ids, chunk.texts, [fixed_lang] * count, [job.split] * count,
-                             [f"{job.path}:{number}" for number in chunk.numbers], None, _ENCODING, now, texts_name,
-                             offset)
+                             list(map(f"{job.path}:".__add__, map(str, chunk.numbers))), None, _ENCODING, now,
+                             texts_name, offset)
 
 
 def _event_lines(job: BulkImport, chunk: _Chunk, now: str) -> tuple[bytes, list[str]]:
     """A chunk's answers as event lines: each record's spans (as :func:`_check_spans` kept them) on its
     one sentence, in order of their offsets and label; with the sentence of each line."""
-    import numpy as np
 
-    answered = [f"{chunk.doc_ids[index]}-s0001" for index in chunk.answered]
-    texts = np.array(chunk.texts, dtype=object)[chunk.span_record].tolist()
+    answered = list(map(add, map(chunk.doc_ids.__getitem__, chunk.answered), itertools.repeat("-s0001")))
+    texts = list(map(chunk.texts.__getitem__, chunk.span_record.tolist()))
     span_texts = list(map(str.__getitem__, texts, map(slice, chunk.starts.tolist(), chunk.ends.tolist())))
     leads = chunk.leads[chunk.span_record]
     return entities_lines(answered, job.annotator, now, f"import:{job.fmt}", chunk.counts, chunk.starts - leads,
