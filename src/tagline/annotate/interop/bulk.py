@@ -477,7 +477,6 @@ def _document_lines(job: BulkImport, chunk: _Chunk, offset: int, texts_name: str
 def _event_lines(job: BulkImport, chunk: _Chunk, now: str) -> tuple[bytes, list[str]]:
     """A chunk's answers as event lines: each record's spans (as :func:`_check_spans` kept them) on its
     one sentence, in order of their offsets and label; with the sentence of each line."""
-
     answered = list(map(add, map(chunk.doc_ids.__getitem__, chunk.answered), itertools.repeat("-s0001")))
     texts = list(map(chunk.texts.__getitem__, chunk.span_record.tolist()))
     span_texts = list(map(str.__getitem__, texts, map(slice, chunk.starts.tolist(), chunk.ends.tolist())))
