@@ -669,3 +669,17 @@ def test_a_task_array_imported_again_is_left_to_the_general_path(tmp_path, monke
     again = import_file(workspace, source, fmt="label-studio", annotator="dave")
     assert taken[0] is not None and taken[1] is None  # its documents are in the workspace now
     assert first["documents_added"] == 5 and again["documents_added"] == 0 and again["documents_unchanged"] == 5
+
+
+@pytest.mark.parametrize("mark", ["-DOCSTART-", "-DOCSTART- -X- O O", "-DOCSTART-\u00a0O", "-DOCSTART-\x1cO",
+                                  "-DOCSTART-\u3000O", "-DOCSTART-x O"])
+@pytest.mark.parametrize("block", [conll_bulk.BLOCK_BYTES, 1])
+def test_document_starts_are_blanked_in_bulk_as_the_line_reader_skips_them(tmp_path, monkeypatch, mark, block):
+    """White space after the mark is Unicode's for the line reader: the bulk reader blanks the same lines."""
+    monkeypatch.setattr(conll_bulk, "BLOCK_BYTES", block)
+    path = tmp_path / "file.conll"
+    path.write_text(f"{mark}\n\nAlice B-PERSON\nleft O\n\n{mark}\nBob B-PERSON\n", encoding="utf-8")
+    for read in (conll_bulk.read_plain, lambda *arguments: as_records(conll_bulk.read_columns(*arguments))):
+        plain = read(path, ReadOptions(lang="en"))
+        assert plain is None or plain == conll.read_lines(path, ReadOptions(lang="en"))
+    assert conll_bulk.read_plain(path, ReadOptions(lang="en")) is not None  # "-DOCSTART-x" a token, tagged O
