@@ -129,10 +129,6 @@ def _plain_bytes(path: Path) -> tuple[bytes, str]:
     if "-DOCSTART-" in text:  # blanked on the text: white space after the mark is Unicode's, as the reader's
         data = _DOCSTART.sub("", text).encode("utf-8")
     del text
-    mark = separator.encode("ascii")
-    if data.startswith(mark) or data.endswith(mark) or any(bad in data for bad in (mark * 2, b"\n" + mark,
-                                                                                    mark + b"\n")):
-        raise _NotPlain  # a separator at either end of a line, or an empty column
     return data, separator
 
 
@@ -169,13 +165,14 @@ def _blocks(data: bytes, separator: str) -> Iterator[_Block]:
         cut = data.find(b"\n\n", start + BLOCK_BYTES)
         end = len(data) if cut < 0 else cut + 1
         block = data[start:end]
-        if block.count(b"\n") < len(block):  # a line not blank; Arrow takes its first's columns for the block's
+        breaks = block.count(b"\n")
+        if breaks < len(block):  # a line not blank; Arrow takes its first's columns for the block's
             found = block.lstrip(b"\n").split(b"\n", 1)[0].count(separator.encode("ascii")) + 1
             if found != (columns or found):
                 raise _NotPlain
             columns = found
             yield _block(block, line, separator, columns)
-        line += block.count(b"\n")
+        line += breaks
         start = end
 
 
@@ -195,6 +192,10 @@ def _block(data: bytes, line: int, separator: str, columns: int) -> _Block:
     separators = np.flatnonzero(array == ord(separator))
     if len(separators) != len(written) * (columns - 1):
         raise _NotPlain
+    after = np.append(array, ord("\n"))[separators + 1]
+    before = np.concatenate(([ord("\n")], array))[separators]
+    if np.any((after == ord("\n")) | (after == ord(separator)) | (before == ord("\n"))):
+        raise _NotPlain  # a separator at either end of a line, or an empty column
     names = [f"f{column}" for column in range(columns)]
     encoded = pa.dictionary(pa.int32(), pa.string())  # Arrow numbers each distinct value as it reads
     read = csv.ReadOptions(autogenerate_column_names=True, use_threads=False, block_size=len(data) + 1)
