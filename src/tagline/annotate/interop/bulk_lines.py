@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import operator
 from collections.abc import Iterable
 from typing import Any
 
@@ -133,10 +134,10 @@ def documents_columns(doc_ids: list[str], texts: list[str], langs: list[str | No
     leads = lengths - np.fromiter(map(len, map(str.lstrip, texts)), dtype=np.int64, count=count)
     stripped = list(map(str.strip, texts))
     ends = leads + np.fromiter(map(len, stripped), dtype=np.int64, count=count)
-    sentences = list(map(SentenceLine, [f"{doc_id}-s0001" for doc_id in doc_ids], doc_ids, repeat(1), stripped,
+    sentences = list(map(SentenceLine, map(operator.add, doc_ids, repeat("-s0001")), doc_ids, repeat(1), stripped,
                          leads.tolist(), ends.tolist(), langs, [split or None for split in splits]))
     places = list(map(TextAt, repeat(texts_name), (np.cumsum(sizes) - sizes + offset).tolist(), sizes.tolist()))
-    digests = [hashlib.sha256(data).hexdigest() for data in encoded]
+    digests = list(map(operator.methodcaller("hexdigest"), map(hashlib.sha256, encoded)))
     registry = list(map(RegistryLine, doc_ids, sources, repeat("import"), repeat(encoding), langs, digests, repeat(1),
                         repeat(now), places, [dict(meta) if meta else None for meta in metas] if metas else
                         repeat(None)))
