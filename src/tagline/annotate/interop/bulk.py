@@ -477,8 +477,10 @@ def _document_lines(job: BulkImport, chunk: _Chunk, offset: int, texts_name: str
 def _event_lines(job: BulkImport, chunk: _Chunk, now: str) -> tuple[bytes, list[str]]:
     """A chunk's answers as event lines: each record's spans (as :func:`_check_spans` kept them) on its
     one sentence, in order of their offsets and label; with the sentence of each line."""
+    import numpy as np
+
     answered = list(map(add, map(chunk.doc_ids.__getitem__, chunk.answered), itertools.repeat("-s0001")))
-    texts = list(map(chunk.texts.__getitem__, chunk.span_record.tolist()))
+    texts = np.array(chunk.texts, dtype=object)[chunk.span_record].tolist()  # no Python int per span
     span_texts = list(map(str.__getitem__, texts, map(slice, chunk.starts.tolist(), chunk.ends.tolist())))
     leads = chunk.leads[chunk.span_record]
     return entities_lines(answered, job.annotator, now, f"import:{job.fmt}", chunk.counts, chunk.starts - leads,
