@@ -233,12 +233,13 @@ def _write_folder(folder: Path, files: dict[str, str], force: bool) -> None:
     import shutil
     import tempfile
 
-    from tagline.corpus.store import Transaction
+    from tagline.corpus.store import Transaction, sweep_temporaries
 
     if not os.path.lexists(folder):
         _write_new_folder(folder, files)
         return
     folder.mkdir(parents=True, exist_ok=True)
+    sweep_temporaries(folder, only=files)  # what an export killed while writing there left
     present = {entry.name for entry in os.scandir(folder)}  # the folder itself was checked before
     for name in files:
         if name in present:  # a file, a folder or a link there: checked as a file of its own
