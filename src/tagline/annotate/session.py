@@ -38,7 +38,7 @@ from tagline.annotate.suggesting import SuggestionKeys
 from tagline.corpus.config import ADD_TARGETS
 from tagline.corpus.store import append_records
 from tagline.corpus.workspace import Workspace
-from tagline.errors import DataError
+from tagline.errors import DataError, StorageError
 from tagline.wording import plural
 
 # Keys the session keeps for itself (label keys may not use them).
@@ -232,7 +232,11 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
         self.message = ""
         self._take_ranking()
         handler = getattr(self, f"_key_{self.mode}")
-        handler(key)
+        try:
+            handler(key)
+        except StorageError as error:  # a full disk: the answer is not recorded, the session and its answers stay
+            reason = error.what.partition(";")[0]  # could not write: No space left on device
+            self.message = f"this answer was not saved ({reason}); those before it are: free some space, answer again"
         self._tell_failure()
 
     def _key_help(self, key: str) -> None:
