@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,28 @@ def test_export_out_dash_is_standard_output(sample_root):
     assert result.returncode == 0, result.stderr
     assert result.stdout == tagline_command(sample_root, PRINTING["export"], subprocess.PIPE).stdout
     assert result.stdout.startswith("sentence_id,") and not (sample_root / "-").exists()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="sets the pipe's size")
+@pytest.mark.parametrize("unbuffered", ["", "1"])
+def test_a_non_blocking_pipe_that_fills_gets_the_whole_export(sample_root, unbuffered):
+    """A program may start the command with its end of the pipe non-blocking (Node.js does): a full pipe
+    is then waited for, not an error and not a short output."""
+    import fcntl
+
+    whole = tagline_command(sample_root, PRINTING["export"], subprocess.PIPE).stdout
+    read, write = os.pipe()
+    fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, 4096)
+    fcntl.fcntl(write, fcntl.F_SETFL, fcntl.fcntl(write, fcntl.F_GETFL) | os.O_NONBLOCK)
+    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1]), "PYTHONUNBUFFERED": unbuffered}
+    process = subprocess.Popen([sys.executable, "-m", "tagline", *PRINTING["export"]], cwd=sample_root, stdout=write,
+                               stderr=subprocess.PIPE, text=True, env=env)
+    os.close(write)
+    received = b""
+    with os.fdopen(read, "rb") as reader:
+        while chunk := reader.read(1000):
+            received += chunk
+            time.sleep(0.01)  # a slow reader: the pipe is full most of the time
+    assert process.wait(timeout=120) == 0
+    assert process.stderr is not None and process.stderr.read() == ""
+    assert received == whole.encode()

@@ -99,6 +99,11 @@ class _WholeWrites(io.RawIOBase):
         while view:
             try:
                 written = os.write(self._fd, view)
+            except BlockingIOError:  # a pipe left non-blocking by the program that started us, and full
+                import select
+
+                select.select([], [self._fd], [])
+                continue
             except OSError as error:  # BrokenPipeError stays one: OSError picks the class by errno
                 raise OSError(error.errno, error.strerror, STANDARD_OUTPUT) from None
             view = view[written:]
