@@ -26,7 +26,7 @@ def test_an_answer_with_a_label_the_edited_configuration_dropped_is_not_saved(sa
     model = SessionModel.open(sample_workspace, "zed", task="claim_type")
     rename_prediction(sample_workspace.root)
     model.handle_key("2")  # prediction, as the session read tagline.toml
-    assert model.message.startswith("this answer was not saved: tagline.toml was changed: label 'prediction' is "
+    assert model.message.startswith("this answer was not saved: the edited tagline.toml says label 'prediction' is "
                                     "not one of")
     assert lines(sample_workspace) == [] and model.position == 0 and model.current(("claim_type", None)) is None
     model.handle_key("1")  # quantity, which the edited file has too
@@ -40,7 +40,7 @@ def test_a_configuration_broken_meanwhile_refuses_the_answer_until_it_is_fixed(s
     good = path.read_text()
     path.write_text(good.replace("[tasks.claim_type]", "[tasks.claim_type", 1))
     model.handle_key("1")
-    assert model.message.startswith("this answer was not saved: tagline.toml was changed and cannot be read now")
+    assert model.message.startswith("this answer was not saved: the edited tagline.toml cannot be read now")
     assert lines(sample_workspace) == []
     path.write_text(good + "\n")
     model.handle_key("1")

@@ -379,12 +379,12 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
             try:
                 self._config_now = (stamp, load_config(self.workspace.config_path))
             except TaglineError as error:
-                raise NotSaved(f"tagline.toml was changed and cannot be read now ({error.what}): fix it and answer "
+                raise NotSaved(f"the edited tagline.toml cannot be read now ({error.what}): fix it and answer "
                                "again") from None
         problems = [problem for event in events
                     for problem in event_problems(event, self._config_now[1], self.sentence["text"])]
         if problems:
-            raise NotSaved(f"tagline.toml was changed: {problems[0]}; quit and start the session again")
+            raise NotSaved(f"the edited tagline.toml says {problems[0]}; quit and start the session again")
 
     def _undo(self) -> None:
         if not self.undo_stack:
