@@ -143,3 +143,21 @@ def test_a_brat_export_into_its_folder_again_removes_what_a_killed_one_left(samp
     result = runner.invoke(interop_cli, ["export", "--format", "brat", "--gold", "-o", str(folder), "--force"])
     assert result.exit_code == 0, result.output
     assert not [path.name for path in folder.iterdir() if path.name.endswith(".tmp")]
+
+
+def test_the_folder_a_killed_brat_export_staged_its_files_in_is_removed_by_the_next(sample_workspace, tmp_path,
+                                                                                    runner):
+    from conftest import interop_cli
+
+    folder = tmp_path / "brat"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("the user's own")
+    dead = subprocess.Popen(["true"])  # noqa: S607
+    dead.wait()
+    left = folder / f".tagline-export.{dead.pid}.0123abcd.tmp"  # an export without --force, killed while writing
+    left.mkdir()
+    (left / "half.ann").write_text("T1\tPERSON 0 3\tABC\n")
+    result = runner.invoke(interop_cli, ["export", "--format", "brat", "--gold", "-o", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert not left.exists() and (folder / "notes.txt").read_text() == "the user's own"
+    assert not [path for path in folder.iterdir() if path.name.startswith(".")]
