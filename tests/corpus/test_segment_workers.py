@@ -105,3 +105,24 @@ def test_a_script_that_adds_outside_a_main_guard_is_told_so_rather_than_left_wai
         last = result.stderr.strip().splitlines()[-1]
         assert last.startswith("tagline.errors.DataError: ") and 'under `if __name__ == "__main__":`' in last
         assert not workspace.sentences_path.exists() or workspace.sentences_path.read_bytes() == b""
+
+
+def test_a_script_that_adds_in_a_process_of_its_own_is_not_taken_for_a_starting_worker(tmp_path):
+    # Only a worker that is starting (importing the script again) refuses: a process the script starts
+    # itself, which runs its target with the same name and main module as a worker has, may add.
+    workspace = init_workspace(tmp_path / "ws", language="en")
+    setup = ("import multiprocessing, sys\n"
+             "from tagline.corpus import segment_workers, workers\n"
+             "from tagline.corpus.ingest import add_source_documents\n"
+             "from tagline.corpus.readers import SourceDocument\n"
+             "from tagline.corpus.workspace import Workspace\n"
+             "segment_workers.PARALLEL_SEGMENT_MIN_CHARACTERS = 0\n"
+             "workers.cores = lambda: 2\n"
+             "def add():\n"
+             f"    add_source_documents(Workspace({str(workspace.root)!r}), [SourceDocument(doc_id='d', "
+             f"text={TEXTS[1]!r}, source='s', format='txt', encoding='utf-8')])\n")
+    call = ("process = multiprocessing.get_context('spawn').Process(target=add); process.start(); process.join(); "
+            "sys.exit(process.exitcode)")
+    result = run_script(tmp_path / "add_in_a_process.py", setup, call, guarded=True)
+    assert result.returncode == 0, result.stderr
+    assert workspace.sentences_path.read_text().count("\n") == 5

@@ -147,5 +147,11 @@ def test_a_script_that_builds_outside_a_main_guard_is_told_so_rather_than_left_w
         assert result.returncode == 0, result.stderr
         assert (tmp_path / "ds" / "fingerprint.json").exists()
     else:
-        assert result.returncode != 0 and 'call build_dataset under `if __name__ == "__main__":`' in result.stderr
+        assert result.returncode != 0
+        # One error, the script's own, that says what to do: not a traceback from each worker and the
+        # pool's BrokenProcessPool after them (the mechanism corpus add uses: corpus.workers.refuse_to_start).
+        assert result.stderr.count("Traceback") == 1 and "BrokenProcessPool" not in result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith("tagline.errors.DataError: ") and \
+            'call build_dataset under `if __name__ == "__main__":`' in last
         assert not (tmp_path / "ds").exists()

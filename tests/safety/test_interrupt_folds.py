@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -44,9 +45,10 @@ def run(root: Path, command: str) -> str:
     return done.stdout.replace(str(root), "WORKSPACE")
 
 
-def interrupted(root: Path, marks: Path, command: str, pause: str) -> tuple[int | None, str, list[int]]:
-    """Run the command in a pseudo-terminal, press Ctrl-C once two workers have reached ``pause``;
-    its status, what the terminal shows, and the workers' process ids."""
+def interrupted(root: Path, marks: Path, command: str, pause: str,
+                by: str = "ctrl-c") -> tuple[int | None, str, list[int]]:
+    """Run the command in a pseudo-terminal, press Ctrl-C (or send the command SIGTERM) once two
+    workers have reached ``pause``; its status, what the terminal shows, and the workers' process ids."""
     import pexpect
 
     from terminal_screen import screen_lines
@@ -59,7 +61,10 @@ def interrupted(root: Path, marks: Path, command: str, pause: str) -> tuple[int 
         time.sleep(0.02)
     workers = [int(mark.name) for mark in marks.iterdir()]
     assert len(workers) == 2, screen.getvalue()
-    child.sendintr()  # the terminal sends SIGINT to its foreground process group
+    if by == "sigterm":  # `kill PID`, `timeout`, a job scheduler: the command alone gets it
+        child.kill(signal.SIGTERM)
+    else:
+        child.sendintr()  # the terminal sends SIGINT to its foreground process group
     child.expect(pexpect.EOF)
     child.close()
     return child.exitstatus, "\n".join(line for line in screen_lines(screen.getvalue(), 110) if line), workers
@@ -82,18 +87,19 @@ def uninterrupted(tmp_path_factory):
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+@pytest.mark.parametrize("by", ["ctrl-c", "sigterm"])
 @pytest.mark.parametrize("pause", ["folding", "saving"])
 @pytest.mark.parametrize("command", ["agree", "adjudicate"])
 def test_ctrl_c_while_workers_fold_stops_cleanly_and_the_next_run_is_an_uninterrupted_one(tmp_path, uninterrupted,
-                                                                                          command, pause):
+                                                                                          command, pause, by):
     source, made_by = uninterrupted
     expected_output, expected_state = made_by(command)
     root = Path(shutil.copytree(source, tmp_path / "ws"))
     before = snapshot(root)
     marks = tmp_path / "marks"
     marks.mkdir()
-    status, shown, workers = interrupted(root, marks, command, pause)
-    assert (status, shown.replace("^C", "")) == (130, STOPPED[command]), shown
+    status, shown, workers = interrupted(root, marks, command, pause, by)
+    assert (status, shown.replace("^C", "")) == ({"ctrl-c": 130, "sigterm": 143}[by], STOPPED[command]), shown
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "workers outlived the command"
     folds = root / "build" / "index" / "folds"
     assert not [path for path in folds.rglob("*") if path.is_file()] if folds.exists() else True, \

@@ -38,7 +38,7 @@ from tagline.annotate.suggesting import SuggestionKeys
 from tagline.corpus.config import ADD_TARGETS
 from tagline.corpus.store import append_records
 from tagline.corpus.workspace import Workspace
-from tagline.errors import DataError
+from tagline.errors import DataError, StorageError
 from tagline.wording import plural
 
 # Keys the session keeps for itself (label keys may not use them).
@@ -120,9 +120,13 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
     waiting_until: float = 0.0
     complete: Any = None  # done flags by position (NumPy), kept up to date so no key walks the corpus
     _done: int = 0
+    _config_stamp: tuple[int, int] | None = None  # tagline.toml as the session read it
+    _config_now: tuple[tuple[int, int] | None, Any] = (None, None)  # tagline.toml edited since: its stamp, Config
 
     def __post_init__(self) -> None:
         import numpy as np
+
+        self._config_stamp = _stamp(self.workspace.config_path)
 
         if self.complete is None:
             self.complete = np.array([self._answered(position) for position in range(len(self.sentences))], dtype=bool)
@@ -232,7 +236,13 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
         self.message = ""
         self._take_ranking()
         handler = getattr(self, f"_key_{self.mode}")
-        handler(key)
+        try:
+            handler(key)
+        except StorageError as error:  # a full disk: the answer is not recorded, the session and its answers stay
+            reason = error.what.partition(";")[0]  # could not write: No space left on device
+            self.message = f"this answer was not saved ({reason}); those before it are: free some space, answer again"
+        except NotSaved as refused:
+            self.message = f"this answer was not saved: {refused}"
         self._tell_failure()
 
     def _key_help(self, key: str) -> None:
@@ -338,6 +348,7 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
             events.append(make_event(sentence_id, self.annotator, step.task, value if op == "set" else (
                 {"target": step.target} if step.task == "stance" else None), op=op, source="terminal",
                 suggestion=provenance))
+        self._check_configuration(events)
         append_records(self.workspace.annotation_path(self.annotator), events)
         if self.feed is not None:
             self.feed.learn(events)
@@ -353,6 +364,27 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
         now_complete = self._answered(self.position)
         self._done += int(now_complete) - int(self.complete[self.position])
         self.complete[self.position] = now_complete
+
+    def _check_configuration(self, events: list[dict]) -> None:
+        """Refuse answers that tagline.toml, edited while the session runs, no longer allows (a label
+        renamed or removed): saved, they would stop every command at their line."""
+        stamp = _stamp(self.workspace.config_path)
+        if stamp == self._config_stamp:
+            return
+        from tagline.annotate.events import event_problems
+        from tagline.corpus.config import load_config
+        from tagline.errors import TaglineError
+
+        if self._config_now[0] != stamp:
+            try:
+                self._config_now = (stamp, load_config(self.workspace.config_path))
+            except TaglineError as error:
+                raise NotSaved(f"the edited tagline.toml cannot be read now ({error.what}): fix it and answer "
+                               "again") from None
+        problems = [problem for event in events
+                    for problem in event_problems(event, self._config_now[1], self.sentence["text"])]
+        if problems:
+            raise NotSaved(f"the edited tagline.toml says {problems[0]}; quit and start the session again")
 
     def _undo(self) -> None:
         if not self.undo_stack:
@@ -432,3 +464,18 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
                 f"{done}/{len(self.sentences)} sentences complete. Every answer is saved in "
                 f"{self.workspace.annotation_path(self.annotator)}."
                 + (f"\n{NO_STANCE_TARGETS}" if self.stance_left_out else ""))
+
+
+class NotSaved(Exception):
+    """An answer the session did not write, and why (shown in the session, which goes on)."""
+
+
+def _stamp(path: Any) -> tuple[int, int] | None:
+    """What tells an edited file from the one read: its modification time and size."""
+    import os
+
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size

@@ -50,6 +50,11 @@ class LazyGroup(click.Group):
         return super().get_command(ctx, name)
 
 
+# The status of a command whose reader went away (`tagline ... | head`): what a shell reports for a
+# process SIGPIPE ended, 128 + 13, as for `yes | head`.
+BROKEN_PIPE_STATUS = 141
+
+
 class ProjectError(click.ClickException):
     """A :class:`TaglineError` on its way out: ``Error: …`` on stderr, exit code 2."""
 
@@ -61,7 +66,9 @@ class RootGroup(LazyGroup):
     warnings while a command runs."""
 
     def invoke(self, ctx):
-        with _warnings_printed():
+        from tagline.cli.output import whole_standard_output
+
+        with _warnings_printed(), whole_standard_output():
             return self._invoke_rendering_errors(ctx)
 
     def _invoke_rendering_errors(self, ctx):
@@ -77,15 +84,23 @@ class RootGroup(LazyGroup):
             click.echo(f"Interrupted: {ctx.meta.get('tagline.command', 'tagline')} {interrupted}", err=True)
             ctx.exit(interrupted.exit_code)
         except BrokenPipeError:
-            # The reader went away (`| head`): stop quietly, as Unix tools do.
+            # The reader went away (`| head`): stop quietly, as Unix tools do, with the status a shell
+            # gives one that SIGPIPE ended (141), so that `set -o pipefail` sees the output is not whole.
             import os
 
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            ctx.exit(0)
+            ctx.exit(BROKEN_PIPE_STATUS)
         except OSError as error:
             # Disk full, permission denied...: say where, keep the traceback for --debug.
             if ctx.meta.get("tagline.debug"):
                 raise
+            from tagline.cli.output import STANDARD_OUTPUT
+
+            if error.filename == STANDARD_OUTPUT:
+                from tagline.errors import storage_error
+
+                raise ProjectError(storage_error(STANDARD_OUTPUT, error, kept="the output is cut short").render()) \
+                    from None
             where = f"{_written_name(error.filename)}: " if error.filename else ""
             raise ProjectError(f"{where}{error.strerror or error} (check the path, its folder and its permissions)") \
                 from None

@@ -85,7 +85,7 @@ def import_cli(file, fmt, annotator, label_map, split, as_gold, task, target, te
 @click.option("--annotator", "-a", metavar="NAME", default=None, shell_complete=annotator_names,
               help="Export this annotator's current answers.")
 @click.option("--out", "-o", type=click.Path(), default=None,
-              help=f"The file to write ({', '.join(FOLDER_FORMATS)}: a folder); default: standard output. An "
+              help=f"The file to write ({', '.join(FOLDER_FORMATS)}: a folder); default (or -): standard output. An "
                    "existing file is kept unless --force; the workspace's own files never are written.")
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
 @click.option("--no-formula-escape", "no_formula_escape", is_flag=True,
@@ -112,6 +112,8 @@ def export_cli(fmt, gold, annotator, out, force, no_formula_escape, task, target
     """
     from tagline.annotate.interop.exporting import export
 
+    if out == "-":  # standard output, as for most Unix tools (./- names a file called -)
+        out = None
     if as_json and out is None:
         raise click.UsageError("--json prints a summary on standard output, so give --out for the export")
     with interruptible("nothing was written"):  # Ctrl-C while the parts are made (in forked workers too)

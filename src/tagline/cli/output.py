@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import json
 import os
 import sys
@@ -67,6 +68,71 @@ def execution_options(function):
                         **kwargs)
 
     return wrapper
+
+
+STANDARD_OUTPUT = "standard output"
+"""The name an error writing the command's output carries (``OSError.filename``)."""
+
+
+class _WholeWrites(io.RawIOBase):
+    """The bytes of standard output (a file descriptor it does not own), each write written whole or
+    an :class:`OSError` naming :data:`STANDARD_OUTPUT`. Python's own unbuffered stdout
+    (``PYTHONUNBUFFERED``, ``python -u``, as container images often set) returns a short count when
+    the disk fills, which its text layer ignores: the output would end cut short, silently."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self._fd)
+
+    def write(self, data) -> int:  # always the whole size
+        view = memoryview(data).cast("B")
+        size = len(view)
+        while view:
+            try:
+                written = os.write(self._fd, view)
+            except BlockingIOError:  # a pipe left non-blocking by the program that started us, and full
+                import select
+
+                select.select([], [self._fd], [])
+                continue
+            except OSError as error:  # BrokenPipeError stays one: OSError picks the class by errno
+                raise OSError(error.errno, error.strerror, STANDARD_OUTPUT) from None
+            view = view[written:]
+        return size
+
+
+@contextlib.contextmanager
+def whole_standard_output() -> Iterator[None]:
+    """For the duration of the block, the process's standard output (when it is a file or a pipe)
+    writes every byte or raises: what a command prints is written at once (no buffer left to a
+    flush at exit, where an error can no longer change the status), a short write is finished, and a
+    failure is an :class:`OSError` whose ``filename`` is :data:`STANDARD_OUTPUT`. A terminal, or a
+    stream a caller put in place of the process's own (a test's), is left as it is."""
+    stream = sys.stdout
+    try:
+        own = stream is sys.__stdout__ and isinstance(stream, io.TextIOWrapper) and not stream.isatty()
+        fd = stream.fileno() if own else -1
+    except (AttributeError, OSError, ValueError):  # no descriptor, or closed
+        own = False
+    if not own:
+        yield
+        return
+    stream.flush()
+    sys.stdout = io.TextIOWrapper(_WholeWrites(fd), encoding=stream.encoding, errors=stream.errors,
+                                  line_buffering=bool(stream.line_buffering), write_through=True)
+    try:
+        yield
+    finally:
+        sys.stdout = stream
 
 
 def emit_json(document) -> None:

@@ -41,8 +41,8 @@ def write_new_folder(folder: str | os.PathLike[str], files: Mapping[str, str | b
         if not name or os.sep in name or (os.altsep and os.altsep in name) or name in (".", ".."):
             raise ValueError(f"{name!r} is not the name of a file in the folder")
     folder.parent.mkdir(parents=True, exist_ok=True)
-    _remove_left_staging(folder)
-    staging = folder.with_name(f".{folder.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    remove_left_staging(folder)
+    staging = staging_name(folder)
     os.mkdir(staging)  # the permissions a new folder gets, as folder.mkdir() would give it
     try:
         _write_files(staging, files)
@@ -63,7 +63,13 @@ def write_new_folder(folder: str | os.PathLike[str], files: Mapping[str, str | b
     fsync_directory(folder.parent)
 
 
-def _remove_left_staging(folder: Path) -> None:
+def staging_name(folder: Path) -> Path:
+    """A hidden folder beside ``folder`` to make it in, named for this process, so that
+    :func:`remove_left_staging` knows it once the process is gone."""
+    return folder.with_name(f".{folder.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+
+
+def remove_left_staging(folder: Path) -> None:
     """Remove the hidden folders that killed processes left while making ``folder`` (a whole export's
     files, perhaps); those of running processes are theirs."""
     from tagline.corpus.store import process_runs

@@ -1,5 +1,6 @@
 """The small pieces the store and its transactions share: a record as a JSON line, where a file's
-last line starts, a folder or a file system made durable, and the time stamp every record carries."""
+last line starts, a folder or a file system made durable, a write's temporary file, and the time
+stamp every record carries."""
 
 from __future__ import annotations
 
@@ -88,3 +89,14 @@ def utc_now() -> str:
     from datetime import datetime
 
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def open_temporary(path: str | os.PathLike[str], flags: int) -> int:
+    """Make the temporary file ``path`` of a write (``.NAME.PID.tmp``, named for this process), never
+    through a link planted there. One already there was left by a killed process that had the same
+    id (a container may run every command as the same low id): it is replaced, not taken for a rival's."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    return os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o644)

@@ -239,23 +239,39 @@ def read_records(path: str | os.PathLike[str], *, problems: list[LineProblem] | 
 
 
 # ----- what killed writes leave -------------------------------------------------------------
-def sweep_temporaries(directory: str | os.PathLike[str]) -> list[Path]:
+def sweep_temporaries(directory: str | os.PathLike[str], *, only: Iterable[str] | None = None) -> list[Path]:
     """Remove the ``.NAME.PID.tmp`` and ``.NAME.PID.old`` files that processes no longer running left
-    in ``directory`` (a write killed between its temporary file and the rename)."""
+    in ``directory`` (a write killed between its temporary file and the rename).
+
+    ``only`` limits the sweep to the temporaries of those file names, in a folder the workspace does
+    not own (an export's): the caller is about to write them, so one named with its own process id
+    was left by an earlier process that had the same id."""
     removed: list[Path] = []
+    wanted = None if only is None else set(only)
     try:
         names = [entry.name for entry in os.scandir(os.fspath(directory)) if str(entry.name).startswith(".")]
     except OSError:
         return removed
     for name in names:
         match = _TEMPORARY.fullmatch(str(name))
-        if match and not process_runs(int(match.group(1))):
-            try:
-                os.unlink(Path(directory) / name)
-            except OSError:
-                continue  # gone already, or a read-only folder: it does no harm where it is
-            removed.append(Path(directory) / name)
+        if not match:
+            continue
+        if wanted is not None:
+            if str(name)[1:match.start(1) - 1] not in wanted:
+                continue
+            if int(match.group(1)) == os.getpid() or not process_runs(int(match.group(1))):
+                _remove(Path(directory) / name, removed)
+        elif not process_runs(int(match.group(1))):
+            _remove(Path(directory) / name, removed)
     return removed
+
+
+def _remove(path: Path, removed: list[Path]) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        return  # gone already, a folder, or a read-only folder: it does no harm where it is
+    removed.append(path)
 
 
 def process_runs(pid: int) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from tagline.corpus.primitives import encode_record, fsync_directory, is_json, last_line_start, utc_now
+from tagline.corpus.primitives import encode_record, fsync_directory, is_json, last_line_start, open_temporary, utc_now
 from tagline.errors import StorageError, storage_error
 
 if TYPE_CHECKING:
@@ -152,7 +152,7 @@ class Transaction:
         tmp = _temporary(path)
         if journal:
             self._note({"op": "create", "path": self._name(path), "temporary": self._name(tmp)})
-        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        fd = open_temporary(tmp, os.O_RDWR | os.O_CLOEXEC)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)  # the lock is on the file itself, whatever its name
             _write_all(fd, payload)
@@ -458,7 +458,7 @@ def _write_records(out: BinaryIO, records: Iterable[dict[str, Any]]) -> None:
 def _write_file(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Write a new file through ``write(handle)`` and fsync it; removed again if anything fails."""
     try:
-        with open(path, "xb") as out:
+        with open(open_temporary(path, os.O_WRONLY | os.O_CLOEXEC), "wb") as out:
             write(out)
             out.flush()
             os.fsync(out.fileno())

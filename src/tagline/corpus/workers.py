@@ -22,6 +22,8 @@ CALLS_AHEAD_PER_WORKER = 2
 REFUSED_TO_START = 219  # unlikely to be the status of a worker that a call ended
 """The status of a worker that ended as it started, as the script it imported again did the work
 again rather than under ``if __name__ == "__main__":`` (see :func:`refuse_to_start`)."""
+REFUSED_FIX = 'do the work under `if __name__ == "__main__":` (each worker imports the script again)'
+"""What the error a refused start ends in says to do, unless the pool's user says it better."""
 # How often a worker looks whether the command that started it is still there.
 WATCH_SECONDS = 0.5
 
@@ -65,7 +67,7 @@ class WorkerPool:
     worker dying of it with a traceback that would be taken for a failure.
     """
 
-    def __init__(self, workers: int, start: str = "spawn") -> None:
+    def __init__(self, workers: int, start: str = "spawn", *, refused_fix: str = REFUSED_FIX) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -73,6 +75,7 @@ class WorkerPool:
             self.executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(start),
                                                 initializer=_start_worker)
         self.closed = False
+        self.refused_fix = refused_fix  # what the error says to do when a worker refused to start
 
     def submit(self, function: Callable[..., Any], *args: Any) -> Future:
         """Hand the call ``function(*args)`` to the pool; its future."""
@@ -111,7 +114,7 @@ class WorkerPool:
                 refused = _stop(self.executor)
         check_interrupted()  # a SIGTERM sent to every process ends the workers too: it is not their failure
         if refused:
-            _raise_refused()
+            _raise_refused(self.refused_fix)
 
 
 def iter_in_workers(function: Callable[..., Any], arguments: Iterable[tuple], workers: int, *,
@@ -287,15 +290,16 @@ def refuse_to_start() -> None:
     then raises the one error that says so (rather than each worker a traceback, and itself
     ``BrokenProcessPool``)."""
     multiprocessing = sys.modules.get("multiprocessing")  # a worker being started has imported it
-    # What multiprocessing reads to refuse to start a process from a process still starting.
+    # What multiprocessing reads to refuse to start a process from a process still starting. No public
+    # call tells the same: parent_process() is None until the script is imported, and the process's
+    # name and main module (__mp_main__) are those of a worker still when it runs a process's target,
+    # where a script may build or add (tests/corpus/test_segment_workers.py).
     if multiprocessing is not None and getattr(multiprocessing.current_process(), "_inheriting", False):
         raise SystemExit(REFUSED_TO_START)
 
 
-def _raise_refused() -> None:
+def _raise_refused(fix: str) -> None:
     from tagline.errors import DataError
 
     raise DataError("a worker process ended as it started: it imported the script that started it, which did "
-                    "the same work again", where=sys.argv[0] or None,
-                    fix='do the work under `if __name__ == "__main__":` (each worker imports the script again)') \
-        from None
+                    "the same work again", where=sys.argv[0] or None, fix=fix) from None

@@ -296,7 +296,8 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False, folder: b
     (whichever workspace holds it), or when it exists and ``force`` is not given.
 
     Returns the path. The write itself should go through :func:`tagline.corpus.store.write_text_atomic`
-    (with ``create=not force``), so a file made meanwhile is not written over either.
+    (with ``create=not force``), so a file made meanwhile is not written over either. The temporary
+    files that killed writes to the same file left beside it (``.NAME.PID.tmp``) are removed.
     """
     path = Path(path)
     real = Path(os.path.realpath(path))
@@ -315,6 +316,8 @@ def check_output(path: str | os.PathLike[str], *, force: bool = False, folder: b
         raise ConflictError("is a folder", where=str(path), fix="give a file name")
     elif path.exists() and not force:
         raise ConflictError("already exists", where=str(path), fix="choose another name, or pass --force to replace it")
+    else:
+        sweep_temporaries(path.parent, only=[path.name])
     return path
 
 

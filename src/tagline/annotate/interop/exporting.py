@@ -231,19 +231,24 @@ def _write_folder(folder: Path, files: dict[str, str], force: bool) -> None:
     inside ``folder`` and then linked into place, so that a file another program made there
     meanwhile is never written over."""
     import shutil
-    import tempfile
 
-    from tagline.corpus.store import Transaction
+    from tagline.corpus.new_folder import remove_left_staging, staging_name
+    from tagline.corpus.store import Transaction, sweep_temporaries
 
     if not os.path.lexists(folder):
         _write_new_folder(folder, files)
         return
     folder.mkdir(parents=True, exist_ok=True)
+    sweep_temporaries(folder, only=files)  # what an export killed while writing there left,
+    remove_left_staging(folder / _STAGING)  # and the folder its files waited in (without force)
     present = {entry.name for entry in os.scandir(folder)}  # the folder itself was checked before
     for name in files:
         if name in present:  # a file, a folder or a link there: checked as a file of its own
             check_output(folder / name, force=force)
-    staging = None if force else Path(tempfile.mkdtemp(prefix=".tagline-export-", dir=folder))
+    staging = None
+    if not force:
+        staging = staging_name(folder / _STAGING)
+        staging.mkdir()
     try:
         with Transaction() as transaction:
             transaction.write_texts(((staging or folder) / name, content, False) for name, content in files.items())
@@ -256,6 +261,9 @@ def _write_folder(folder: Path, files: dict[str, str], force: bool) -> None:
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)  # emptied: its files moved into place, or removed on failure
+
+
+_STAGING = "tagline-export"  # the name the staging folder inside an export's folder is made for
 
 
 def _write_new_folder(folder: Path, files: dict[str, str]) -> None:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import sys
 from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.workspace import Workspace
-from tagline.errors import DataError
 from tagline.eval.build import reading, splits, tables, writer
 from tagline.eval.build.columns import combined
 from tagline.eval.build.features import claim_labels
@@ -63,9 +61,12 @@ def build_dataset(
     The build holds the workspace lock from its first read to the swap, so what it reads is one
     state of the workspace and two builds never write the same folder at once.
     """
+    from tagline.corpus.workers import refuse_to_start
     from tagline.interrupts import Interrupted, interrupt_guard
 
-    _refuse_in_a_starting_worker()
+    # A worker of the build imports the script again: one that builds outside a main guard would build
+    # there too, waiting for the workspace lock that the first build holds while it waits for its worker.
+    refuse_to_start()
     with interrupt_guard() as guard:
         # datasets logs a warning when the hashing it does for shards is interrupted; the one line
         # an interrupted build prints is its own.
@@ -89,21 +90,6 @@ def build_dataset(
             report.warnings.append("interrupted once the new build was being moved into place: the build is "
                                    "complete and kept")
         return report
-
-
-def _refuse_in_a_starting_worker() -> None:
-    """Refuse to build in a worker process that is starting: it imports the main script of the
-    process that started it, and a script that builds outside ``if __name__ == "__main__":`` would
-    start a second build there, which waits for the workspace lock that the first build holds while
-    the first waits for its worker."""
-    import multiprocessing
-
-    # What multiprocessing reads to refuse to start a process from a process still starting.
-    if getattr(multiprocessing.current_process(), "_inheriting", False):
-        raise DataError("build_dataset was called again in a worker process of the build, as the worker imported "
-                        "the script that called it", where=sys.argv[0] or None,
-                        fix='call build_dataset under `if __name__ == "__main__":` (each worker imports the script '
-                            "again), or pass workers=1")
 
 
 class _QuietOnceInterrupted(logging.Filter):

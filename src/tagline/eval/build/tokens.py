@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 # the workers (about a second) costs more than it saves.
 PARALLEL_TOKENS_MIN_SENTENCES = 50_000
 TOKEN_CHUNK_SENTENCES = 20_000
+# What the error says when a script that builds outside a main guard started the workers.
+REFUSED_FIX = ('call build_dataset under `if __name__ == "__main__":` (each worker imports the script again), '
+               "or pass workers=1")
 
 # What became of each entity span when tagging: tagged, no token under it, overlapping an earlier
 # span (left out of BIO), tagged though its edges fall inside a token.
@@ -72,7 +75,8 @@ class TokenJob:
         self.pool: pool.WorkerPool | None = None
         self.futures: list[Future | None] = []
         if self.in_workers(len(texts), workers, execution):
-            self.pool = pool.WorkerPool(min(cores() if workers is None else workers, len(self.bounds) - 1))
+            self.pool = pool.WorkerPool(min(cores() if workers is None else workers, len(self.bounds) - 1),
+                                        refused_fix=REFUSED_FIX)
             try:
                 # Every chunk at once, as a compact copy of its rows (an Arrow slice is sent with its whole
                 # buffers), so the workers never wait for this process, which reads the gold meanwhile.
