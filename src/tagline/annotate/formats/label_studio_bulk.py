@@ -117,10 +117,19 @@ class _Lines:
 
 
 def _tasks(path: Path) -> Iterator[list[tuple[str, _Task]]]:
-    """The array's tasks with their ``file:line``, those of a block of the file at a time: whole tasks
-    are cut from each block (the rest carried over to the next), their array decoded by msgspec
-    (which checks it, and so where it was cut), then each task alone. The file's bytes are never all held."""
+    """The array's tasks with their ``file:line``, those of a block of the file at a time (see
+    :func:`_arrays`), each decoded alone."""
     lines = _Lines(str(path))
+    for array, raws, line in _arrays(path, lines):
+        yield _decoded(array, raws, line, lines)
+
+
+def _arrays(path: Path, lines: _Lines) -> Iterator[tuple[bytes, list[msgspec.Raw], int]]:
+    """The array's tasks a block of the file at a time: whole tasks are cut from each block (the
+    rest carried over to the next), their array (``[`` and the tasks) decoded by msgspec as views
+    (which checks it, and so where it was cut), given with the views and the line of the array's
+    second byte (its first task's); ``lines.line`` kept at the line of the unread rest. The file's
+    bytes are never all held."""
     pending = b""
     indent: bytes | None = None  # what goes before each task on its line in an indented file
     before = _OPENING  # what comes before the block's first task: the array's opening until a task is cut
@@ -139,7 +148,8 @@ def _tasks(path: Path) -> Iterator[list[tuple[str, _Task]]]:
         else:
             start = match.end() if match else 0
         if final:
-            yield _decoded(b"[" + block[start:], _DECODE_ARRAY(b"[" + block[start:]), start, block, lines)
+            array = b"[" + block[start:]
+            yield array, _DECODE_ARRAY(array), lines.line + block.count(b"\n", 0, start)
             return
         cut = _cut(block, start, indent)
         if cut is None:
@@ -147,7 +157,7 @@ def _tasks(path: Path) -> Iterator[list[tuple[str, _Task]]]:
             continue
         end, array, raws = cut
         before = _BETWEEN
-        yield _decoded(array, raws, start, block, lines)
+        yield array, raws, lines.line + block.count(b"\n", 0, start)
         lines.line += block.count(b"\n", 0, end)
         pending = block[end:]
 
@@ -200,14 +210,12 @@ def _blocks(path: Path) -> Iterator[tuple[bytes, bool]]:
                 return
 
 
-def _decoded(array: bytes, raws: list[msgspec.Raw], start: int, block: bytes,
-             lines: _Lines) -> list[tuple[str, _Task]]:
-    """The tasks of ``array`` (``[`` and the block's tasks from ``start`` on, whose views are
-    ``raws``), each with its ``file:line``. msgspec has checked the array, so only white space and
-    one comma lie between two tasks."""
+def _decoded(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines) -> list[tuple[str, _Task]]:
+    """The tasks of ``array`` (``[`` and tasks, the first on ``line``, whose views are ``raws``), each
+    with its ``file:line``. msgspec has checked the array, so only white space and one comma lie
+    between two tasks."""
     decoded = []
-    position = 1  # in ``array``, whose byte ``i`` is the block's byte ``start + i - 1``
-    line = lines.line + block.count(b"\n", 0, start)
+    position = 1
     for raw in raws:
         end = position + len(raw)
         decoded.append((lines.where(line), _decode(array, raw, position, end)))
