@@ -123,7 +123,17 @@ def _positions(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines) 
         if json_nesting_problem(_DECODE_ANY(raws[deep])):
             raise NotPlain
     steps = np.fromiter(map(count, newline, [1, *starts_list[:-1]], starts_list), dtype=np.int64, count=len(raws))
-    return list(map(lines.where, (line + np.cumsum(steps)).tolist()))
+    if not len(steps):
+        return []
+    numbers = line + np.cumsum(steps)
+    # A task on the line of the one before it is told apart by its number in the file, as the task reader does.
+    shared = np.empty(len(numbers), dtype=bool)
+    shared[0], shared[1:] = numbers[0] == lines.previous, numbers[1:] == numbers[:-1]
+    path, first = lines.path, lines.ordinal + 1
+    lines.ordinal += len(numbers)
+    lines.previous = int(numbers[-1])
+    return [f"{path}:{number} (record {ordinal})" if same else f"{path}:{number}"
+            for ordinal, number, same in zip(itertools.count(first), numbers.tolist(), shared.tolist())]
 
 
 def _columns(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines, before: int,
@@ -175,11 +185,8 @@ def _columns(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines, be
         labels = list(itertools.chain.from_iterable(label_lists))
         span_answers, starts, ends = np.repeat(span_answers, widths), np.repeat(starts, widths), np.repeat(ends, widths)
         span_texts = [text for text, width in zip(span_texts, widths.tolist()) for _ in range(width)]
-    return TaskColumns(texts, keys, wheres, metas, answer_tasks, list(map(_annotator, annotations)), span_answers,
-                       starts, ends, labels, span_texts)
-
-
-def _annotator(annotation: Any) -> str | None:
-    who = annotation.completed_by
-    email = who.get("email") if type(who) is dict else None  # Label Studio's usual annotator: by email
-    return email if type(email) is str and email else _who(who)
+    # Label Studio's usual annotator: by email
+    annotators = [who["email"] if type(who) is dict and type(who.get("email")) is str and who["email"] else _who(who)
+                  for who in map(attrgetter("completed_by"), annotations)]
+    return TaskColumns(texts, keys, wheres, metas, answer_tasks, annotators, span_answers, starts, ends, labels,
+                       span_texts)
