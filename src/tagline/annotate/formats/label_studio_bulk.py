@@ -171,10 +171,10 @@ def _cut(block: bytes, start: int, indent: bytes | None) -> tuple[int, bytes, li
     begins on a line of its own, after ``indent``), which the array's decoding confirms: it fails
     unless the array was cut between two tasks. Otherwise (or if it failed) by :func:`_scanned_end`."""
     if indent is not None and (last := block.rfind(b"\n" + indent + b"{", start)) > start:
-        end = start + len(block[start:last].rstrip(_WHITESPACE))
+        end = _stripped_end(block, start, last)
         if block[end - 1:end] == b",":
-            end = start + len(block[start:end - 1].rstrip(_WHITESPACE))
-            array = b"[" + block[start:end] + b"]"
+            end = _stripped_end(block, start, end - 1)
+            array = b"".join((b"[", memoryview(block)[start:end], b"]"))
             try:
                 return end, array, _DECODE_ARRAY(array)
             except msgspec.DecodeError:
@@ -182,8 +182,15 @@ def _cut(block: bytes, start: int, indent: bytes | None) -> tuple[int, bytes, li
     end = _scanned_end(block, start)
     if end < 0:
         return None
-    array = b"[" + block[start:end] + b"]"
+    array = b"".join((b"[", memoryview(block)[start:end], b"]"))
     return end, array, _DECODE_ARRAY(array)
+
+
+def _stripped_end(block: bytes, start: int, end: int) -> int:
+    """``end`` moved back over the white space before it, not past ``start`` (without a copy of the block)."""
+    while end > start and block[end - 1] in _WHITESPACE:
+        end -= 1
+    return end
 
 
 def _blocks(path: Path) -> Iterator[tuple[bytes, bool]]:

@@ -113,18 +113,17 @@ def _positions(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines) 
     deeper than the general reader accepts."""
     from tagline.corpus.readers import MAX_JSON_DEPTH, json_nesting_problem
 
-    starts, ends = _starts(array, raws)
-    starts_list, ends_list = starts.tolist(), ends.tolist()
-    count = array.count
-    newline, square, curly = itertools.repeat(b"\n"), itertools.repeat(b"["), itertools.repeat(b"{")
-    brackets = np.fromiter(map(count, square, starts_list, ends_list), dtype=np.int64, count=len(raws)) + \
-        np.fromiter(map(count, curly, starts_list, ends_list), dtype=np.int64, count=len(raws))
+    starts, _ = _starts(array, raws)
+    if not len(starts):
+        return []
+    # What lies between two tasks' starts counted over the array in NumPy: two passes, no step per task.
+    view = np.frombuffer(array, dtype=np.uint8)
+    brackets = np.add.reduceat((view | 32) == 123, starts, dtype=np.int64)  # "[" and "{" (a count above the depth)
     for deep in np.flatnonzero(brackets > MAX_JSON_DEPTH).tolist():
         if json_nesting_problem(_DECODE_ANY(raws[deep])):
             raise NotPlain
-    steps = np.fromiter(map(count, newline, [1, *starts_list[:-1]], starts_list), dtype=np.int64, count=len(raws))
-    if not len(steps):
-        return []
+    steps = np.zeros(len(starts), dtype=np.int64)
+    steps[1:] = np.add.reduceat(view == 10, starts, dtype=np.int64)[:-1]  # the lines of a task and the gap after it
     numbers = line + np.cumsum(steps)
     # A task on the line of the one before it is told apart by its number in the file, as the task reader does.
     shared = np.empty(len(numbers), dtype=bool)
