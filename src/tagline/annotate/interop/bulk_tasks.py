@@ -130,6 +130,8 @@ def _made_chunks(job: TaskImport, checked: _Checked) -> Iterator[_Chunk]:
     parts: list[TaskColumns] = []
     held = 0
     for columns in plain_columns(job.path, job.options):
+        if not columns.texts:
+            continue  # (the last block may hold no task, only the array's end)
         parts.append(columns)
         held += len(columns.texts)
         if held >= CHUNK_RECORDS:
