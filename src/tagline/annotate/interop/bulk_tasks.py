@@ -155,6 +155,8 @@ def _made(job: TaskImport, columns: TaskColumns, checked: _Checked) -> _Chunk:
     """The tasks checked as the general path checks their records (options applied, labels mapped,
     annotators named), against the tasks before them; :class:`NotPlain` when they are not plain or
     the general path would refuse them."""
+    import numpy as np
+
     checked.records += len(columns.texts)
     job.progress(checked.records, None, "placing records")
     metas = [meta for meta in columns.metas if meta]
@@ -177,14 +179,12 @@ def _made(job: TaskImport, columns: TaskColumns, checked: _Checked) -> _Chunk:
         raise NotPlain
     checked.doc_ids.update(doc_ids)
     codes = {name: code for code, name in enumerate(dict.fromkeys(names))}
-    import numpy as np
-
-    answered = columns.answer_tasks * max(len(codes), 1) + np.fromiter(map(codes.__getitem__, names), dtype=np.int64,
-                                                                        count=len(names))
+    name_codes = np.fromiter(map(codes.__getitem__, names), dtype=np.int64, count=len(names))
+    answered = columns.answer_tasks * max(len(codes), 1) + name_codes
     if len(np.unique(answered)) < len(answered):
         raise NotPlain  # an annotator answering a task twice
-    return _Chunk(columns, doc_ids, {name: names.count(name) for name in codes}, names,
-                  *_spans(job, columns, list(labels), checked))
+    events = dict(zip(codes, np.bincount(name_codes, minlength=len(codes)).tolist()))
+    return _Chunk(columns, doc_ids, events, names, *_spans(job, columns, list(labels), checked))
 
 
 def _document_ids(path: Path, keys: list[str]) -> list[str]:
