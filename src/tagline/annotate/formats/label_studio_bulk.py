@@ -111,6 +111,7 @@ class _Lines:
     line: int = 1
     previous: int = 0  # the line of the last task
     ordinal: int = 0  # tasks so far
+    counted: int | None = None  # the lines the last array's tasks span, when its reader counted them
 
     def where(self, line: int) -> str:
         self.ordinal += 1
@@ -160,8 +161,10 @@ def _arrays(path: Path, lines: _Lines) -> Iterator[tuple[bytes, list[msgspec.Raw
             continue
         end, array, raws = cut
         before = _BETWEEN
-        yield array, raws, lines.line + block.count(b"\n", 0, start)
-        lines.line += block.count(b"\n", 0, end)
+        line = lines.line + block.count(b"\n", 0, start)
+        lines.counted = None
+        yield array, raws, line
+        lines.line = line + lines.counted if lines.counted is not None else lines.line + block.count(b"\n", 0, end)
         pending = block[end:]
 
 

@@ -123,7 +123,9 @@ def _positions(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines) 
         if json_nesting_problem(_DECODE_ANY(raws[deep])):
             raise NotPlain
     steps = np.zeros(len(starts), dtype=np.int64)
-    steps[1:] = np.add.reduceat(view == 10, starts, dtype=np.int64)[:-1]  # the lines of a task and the gap after it
+    spans = np.add.reduceat(view == 10, starts, dtype=np.int64)  # the lines of a task and the gap after it
+    steps[1:] = spans[:-1]
+    lines.counted = int(spans.sum())  # (the array's first task on to its end: the block need not be counted again)
     numbers = line + np.cumsum(steps)
     # A task on the line of the one before it is told apart by its number in the file, as the task reader does.
     shared = np.empty(len(numbers), dtype=bool)
