@@ -81,8 +81,8 @@ def plain_columns(path: Path, options: ReadOptions) -> Iterator[TaskColumns]:
         raise NotPlain  # without a span anywhere, the general reader gives annotations no span answer
 
 
-def _starts(array: bytes, raws: list[msgspec.Raw]) -> tuple[np.ndarray, np.ndarray]:
-    """Where each task (whose view is in ``raws``) begins and ends in ``array``. msgspec has checked
+def _starts(array: bytes, raws: list[msgspec.Raw]) -> np.ndarray:
+    """Where each task (whose view is in ``raws``) begins in ``array``. msgspec has checked
     the array, so only white space and one comma lie between two tasks: when every two are apart by
     the same bytes (as in a file written by one program), found without a step per task."""
     count = len(raws)
@@ -97,15 +97,14 @@ def _starts(array: bytes, raws: list[msgspec.Raw]) -> tuple[np.ndarray, np.ndarr
         if int(starts[-1] + lengths[-1]) <= len(array) and bool(np.all(view[starts] == 123)) and \
                 all(bool(np.all(view[starts[1:] - len(separator) + offset] == byte))
                     for offset, byte in enumerate(separator)):
-            return starts, starts + lengths
+            return starts
         found = [1]
         for length in lengths[:-1].tolist():
             between = _BETWEEN.match(array, found[-1] + length)
             assert between is not None
             found.append(between.end())
-        starts = np.array(found, dtype=np.int64)
-        return starts, starts + lengths
-    return np.ones(count, dtype=np.int64), 1 + lengths
+        return np.array(found, dtype=np.int64)
+    return np.ones(count, dtype=np.int64)
 
 
 def _positions(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines) -> list[str]:
@@ -113,7 +112,7 @@ def _positions(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines) 
     deeper than the general reader accepts."""
     from tagline.corpus.readers import MAX_JSON_DEPTH, json_nesting_problem
 
-    starts, _ = _starts(array, raws)
+    starts = _starts(array, raws)
     if not len(starts):
         return []
     # What lies between two tasks' starts counted over the array in NumPy: two passes, no step per task.
