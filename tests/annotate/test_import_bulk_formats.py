@@ -14,11 +14,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_import_bulk import workspace_files
 
-from tagline.annotate.formats import conll, conll_bulk, label_studio, label_studio_bulk
+from tagline.annotate.formats import conll, conll_bulk, label_studio, label_studio_bulk, label_studio_columns
 from tagline.annotate.formats.common import ForeignAnswer, ForeignRecord, ForeignSpan, ReadOptions, ReadResult
 from tagline.annotate.interop import bulk_columns, bulk_tasks, import_file
 from tagline.annotate.interop.labels import LabelMapper
 from tagline.corpus.workspace import init_workspace
+from tagline.errors import DataError, InputError
 
 from conftest import interop_cli as cli
 
@@ -683,3 +684,130 @@ def test_document_starts_are_blanked_in_bulk_as_the_line_reader_skips_them(tmp_p
         plain = read(path, ReadOptions(lang="en"))
         assert plain is None or plain == conll.read_lines(path, ReadOptions(lang="en"))
     assert conll_bulk.read_plain(path, ReadOptions(lang="en")) is not None  # "-DOCSTART-x" a token, tagged O
+
+
+def as_projection(records: list[ForeignRecord]) -> list[tuple]:
+    """What a record of a plain task array holds that the columns hold too (all but ``gold``)."""
+    return [(record.text, record.where, record.key, record.meta or None,
+             [(answer.where, answer.annotator, [(span.start, span.end, span.label, span.text) for span in answer.spans])
+              for answer in record.answers]) for record in records]
+
+
+def columns_projection(path: Path) -> list[tuple] | None:
+    """The tasks :func:`label_studio_columns.plain_columns` reads, made records again (see
+    :func:`as_projection`), or None when it leaves the file to the general reader."""
+    import numpy as np
+
+    try:
+        columns = label_studio_columns.TaskColumns.joined(
+            list(label_studio_columns.plain_columns(path, ReadOptions())) or [])
+    except label_studio_bulk.NotPlain:
+        return None
+    tasks = []
+    for task, text in enumerate(columns.texts):
+        answers = []
+        for answer in np.flatnonzero(columns.answer_tasks == task).tolist():
+            spans = [(int(columns.starts[index]), int(columns.ends[index]), columns.labels[index],
+                      columns.span_texts[index]) for index in np.flatnonzero(columns.span_answers == answer).tolist()]
+            answers.append((columns.answer_where(answer), columns.annotators[answer], spans))
+        tasks.append((text, columns.wheres[task], columns.keys[task], columns.metas[task], answers))
+    return tasks
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(array=task_arrays(), block=st.sampled_from([1, 2, 5, 16, 61, 200, 1 << 20]))
+def test_task_arrays_read_as_columns_hold_the_records_read_in_bulk(tmp_path, array, block):
+    """Whatever the blocks the file is read in, its columns hold the records the bulk reader gives
+    (texts, sources, keys, meta, each annotation's annotator and spans), or both leave the file."""
+    content, _ = array
+    path = tmp_path / "tasks.json"
+    path.write_bytes(content)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(label_studio_bulk, "_BLOCK", block)
+        plain = label_studio_bulk.read_plain(path, ReadOptions())
+        columns = columns_projection(path)
+    assert columns == (as_projection(plain.records) if plain is not None else None), content
+
+
+def random_task_array(chooser) -> str:
+    """Tasks a plain import may take or not, in a random layout, the gaps between two tasks not all alike."""
+    texts = ["Alice met Bob in Paris.", "  Carol left Osaka.  ", "Émile 😀 met Dan\u2028in Kyoto.", "Acme Corp"]
+    labels = ["PERSON", "GPE", "ORG", "LOC", "MISC", "B-PER"]  # LOC: mapped; MISC: left out; B-PER: unknown
+    annotators = [{"email": "a@example.com"}, {"username": "bob"}, {"id": 4}, 7, "carol", None, {"email": ""}]
+    tasks = []
+    for number in range(chooser.randint(1, 7)):
+        text = chooser.choice(texts)
+        data: dict = {"text": text, **chooser.choice([{}, {"page": 2}, {"origin": "web", "flag": True}])}
+        task: dict = {"data": data}
+        if chooser.random() < 0.9:
+            task["id"] = chooser.choice([number + 1, number + 1, str(number + 1), f"t/{number}", ""])
+        annotations = []
+        for who in chooser.sample(annotators, chooser.randint(0, 3)):
+            results = []
+            for _ in range(chooser.randint(0, 4)):
+                start = chooser.randint(0, len(text) - 1)
+                end = chooser.randint(start + 1, len(text))
+                result = span(start, end, chooser.choice(labels[:5] if chooser.random() < 0.95 else labels),
+                              text[start:end] if chooser.random() < 0.7 else None)
+                if chooser.random() < 0.2:
+                    result["value"]["labels"].append(chooser.choice(labels[:3]))
+                results.append(result)
+            results += chooser.sample(results, min(len(results), chooser.randint(0, 1)))  # a span twice
+            annotation: dict = {"result": results}
+            if who is not None:
+                annotation["completed_by"] = who
+            annotations.append(annotation)
+        task["annotations"] = annotations
+        tasks.append(task)
+    indent = chooser.choice([None, 1, 2, "\t"])
+    parts = [json.dumps(task, indent=indent, ensure_ascii=chooser.random() < 0.5) for task in tasks]
+    gaps = [chooser.choice([",", ", ", ",\n", "\n,\n\n  "]) if chooser.random() < 0.3 else "," + ("\n" if indent else "")
+            for _ in parts[1:]]
+    return "[" + parts[0] + "".join(gap + part for gap, part in zip(gaps, parts[1:])) + "]\n"
+
+
+def test_random_task_arrays_imported_in_bulk_write_the_files_of_the_general_path(tmp_path, monkeypatch):
+    """Random task arrays (spans inside the text or not, labels mapped, left out or unknown, spans
+    repeated, several labels on a span, annotators named in every way or not at all), read a few
+    bytes and written a few tasks at a time: an import that takes one writes what the general path
+    writes, and says what it says."""
+    import random
+
+    chooser = random.Random(11)
+    label_map = tmp_path / "map.json"
+    label_map.write_text('{"LOC": "GPE", "MISC": ""}', encoding="utf-8")
+    taken: list = []
+    real = bulk_tasks.import_plain_tasks
+    monkeypatch.setattr(bulk_tasks, "import_plain_tasks", lambda *a, **k: taken.append(real(*a, **k)) or taken[-1])
+    for attempt in range(40):
+        source = tmp_path / f"tasks{attempt}.json"
+        source.write_text(random_task_array(chooser), encoding="utf-8")
+        monkeypatch.setattr(label_studio_bulk, "_BLOCK", chooser.choice([64, 300, 1 << 20]))
+        monkeypatch.setattr(bulk_tasks, "CHUNK_RECORDS", chooser.choice([1, 3, 10_000]))
+        options = {"fmt": "label-studio", "label_map": label_map, "annotator": chooser.choice([None, "dave"])}
+        outcomes = []
+        for name, module in ((f"bulk{attempt}", None), (f"general{attempt}", label_studio_bulk)):
+            try:
+                outcomes.append(imported(tmp_path, name, source, monkeypatch, module, "read_plain", **options))
+            except (DataError, InputError) as error:
+                outcomes.append((str(error), workspace_files(tmp_path / name)))
+        assert outcomes[0] == outcomes[1], source.read_text("utf-8")
+    assert sum(outcome is not None for outcome in taken) > 10
+
+
+def test_annotator_ids_named_as_a_column_are_named_as_answer_by_answer():
+    from tagline.annotate.interop.annotators import AnnotatorNames
+
+    raws = ["a@example.com", None, "bob", "a@example.com", "user4", None]
+    for option in (None, "dave"):
+        records = [ForeignRecord("x", where=f"f:{number}", key=str(number),
+                                 answers=[ForeignAnswer("spans", f"f:{number} annotation 1", [], annotator=raw)])
+                   for number, raw in enumerate(raws, 1)]
+        one_by_one, as_column = AnnotatorNames(option), AnnotatorNames(option)
+        one_by_one.name(records)
+        names = as_column.name_column(list(raws), lambda answer: f"f:{answer + 1} annotation 1")
+        assert names == [record.answers[0].annotator for record in records]
+        assert vars(as_column) == vars(one_by_one)
+    with pytest.raises(DataError) as refused:
+        AnnotatorNames(None).name_column(["bob", "!!!"], lambda answer: f"f:{answer + 1} annotation 1")
+    assert refused.value.where == "f:2 annotation 1"

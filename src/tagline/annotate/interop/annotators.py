@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,32 @@ class AnnotatorNames:
                         names[raw] = name
                     self.raw_by_name.setdefault(name, set()).add(str(raw))
                 answer.annotator = name
+
+    def name_column(self, raws: list[str | None], where: Callable[[int], str]) -> list[str | None]:
+        """What :meth:`name` gives a column of answers whose annotator ids are ``raws`` (each a string
+        or None; ``where(i)`` says where answer ``i`` is), each id named and checked once: each
+        answer's annotator name (None for one that names no one, without ``--annotator``)."""
+        named: dict[str | None, str | None] = {}
+        for raw in dict.fromkeys(raws):
+            if raw is None:
+                continue
+            name = self.names.get(raw)
+            if name is None:
+                name = annotator_name(raw)
+                if not ANNOTATOR_NAME.match(name):
+                    raise DataError(f"annotator {raw!r} cannot be made a valid annotator name",
+                                    where=where(raws.index(raw)), fix="rename the annotator in the file")
+                self.names[raw] = name
+                self.raw_by_name.setdefault(name, set()).add(raw)
+            named[raw] = name
+        if None in raws:
+            named[None] = self.annotator
+            if self.annotator is None:
+                self.missing += raws.count(None)
+                self.first_missing = self.first_missing or where(raws.index(None))
+            else:
+                self.used_option = True
+        return list(map(named.__getitem__, raws))
 
     def finish(self, path: Path, warnings: list[str]) -> None:
         """Refuse answers that name no one without ``--annotator`` and ids that would share a name;

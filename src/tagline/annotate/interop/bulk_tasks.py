@@ -1,6 +1,7 @@
-"""The import of a plain Label Studio task array in bulk: its records read a block of the file at a
-time (:func:`~tagline.annotate.formats.label_studio_bulk.plain_records`), checked, their labels mapped
-and their annotators named as the general path does it, and written as they are read, in one
+"""The import of a plain Label Studio task array in bulk: its tasks read as columns a block of the
+file at a time (:func:`~tagline.annotate.formats.label_studio_columns.plain_columns`), checked in
+NumPy arrays, their labels mapped and their annotators named as the general path does it, and
+written from the columns as they are read (no object per record, answer or span), in one
 transaction, so that memory does not grow with the file; the same files, byte for byte, as the
 general path.
 
@@ -17,20 +18,24 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from tagline.annotate.formats.common import ForeignRecord, ReadOptions, plural
-from tagline.annotate.formats.label_studio_bulk import NotPlain, plain_records
+from tagline.annotate.formats.common import ReadOptions, plural
+from tagline.annotate.formats.label_studio_bulk import NotPlain
+from tagline.annotate.formats.label_studio_columns import TaskColumns, plain_columns
 from tagline.annotate.interop.annotators import AnnotatorNames
 from tagline.annotate.interop.bulk import answered_documents
-from tagline.annotate.interop.bulk_lines import ENCODE_LINES
-from tagline.annotate.interop.bulk_records import _document_lines, _events, _plain
+from tagline.annotate.interop.bulk_lines import documents_columns, entities_lines
 from tagline.annotate.interop.labels import LabelMapper
 from tagline.annotate.interop.writing import Written, keep_indexes_current
 from tagline.corpus.byte_columns import AppendedLines, NotedLines, note_lines
 from tagline.corpus.progress import ProgressCallback
+from tagline.corpus.readers import doc_id_from, unstorable_character
 from tagline.corpus.workspace import Workspace
 from tagline.errors import TaglineError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 CHUNK_RECORDS = 10_000  # records checked and written at a time: memory does not grow with the file
 SPOOL_BYTES = 1 << 24  # answer lines held in memory until the documents are written; past this, in a file
@@ -66,7 +71,20 @@ class _Checked:
     warnings: list[str] = field(default_factory=list)  # the general path's, in its order, once all are read
 
 
-_Chunk = tuple[list[ForeignRecord], list[str], dict[str, int]]  # records, their document ids, events per annotator
+@dataclass
+class _Chunk:
+    """Some thousands of tasks, checked: their columns and what the checks made of them."""
+
+    columns: TaskColumns
+    doc_ids: list[str]
+    events: dict[str, int]  # answers per annotator
+    names: list[str]  # each annotation's annotator name
+    leads: np.ndarray  # each text's white space before its sentence
+    answers: np.ndarray  # the spans kept (each label mapped), in order and equal ones merged: their annotation,
+    starts: np.ndarray  # offsets in the text,
+    ends: np.ndarray
+    labels: list[str]  # configured label
+    texts: list[str]  # and text
 
 
 def import_plain_tasks(job: TaskImport, *, dry_run: bool) -> dict[str, Any] | None:
@@ -106,17 +124,21 @@ def _drained(chunks: list[_Chunk]) -> Iterator[_Chunk]:
 
 
 def _made_chunks(job: TaskImport, checked: _Checked) -> Iterator[_Chunk]:
-    """The file's records, some thousands at a time, each chunk made and checked (:func:`_made`);
+    """The file's tasks, some thousands at a time, each chunk made and checked (:func:`_made`);
     :class:`NotPlain` at the first chunk that is not plain, or once all are read, when the file's
     annotators are not (see :meth:`AnnotatorNames.finish`)."""
-    chunk: list[ForeignRecord] = []
-    for records in plain_records(job.path, job.options):
-        chunk += records
-        if len(chunk) >= CHUNK_RECORDS:
-            yield _made(job, chunk, checked)
-            chunk = []
-    if chunk:
-        yield _made(job, chunk, checked)
+    parts: list[TaskColumns] = []
+    held = 0
+    for columns in plain_columns(job.path, job.options):
+        if not columns.texts:
+            continue  # (the last block may hold no task, only the array's end)
+        parts.append(columns)
+        held += len(columns.texts)
+        if held >= CHUNK_RECORDS:
+            yield _made(job, TaskColumns.joined(parts), checked)
+            parts, held = [], 0
+    if parts:
+        yield _made(job, TaskColumns.joined(parts), checked)
     names: list[str] = []
     try:
         checked.names.finish(job.path, names)
@@ -129,37 +151,101 @@ def _made_chunks(job: TaskImport, checked: _Checked) -> Iterator[_Chunk]:
         checked.warnings.append(f"{plural(checked.duplicates, 'duplicate span')} in the file merged")
 
 
-def _made(job: TaskImport, records: list[ForeignRecord], checked: _Checked) -> _Chunk:
-    """The records made as the general path makes them (options applied, labels mapped, annotators
-    named) and checked as it checks them, against the records before them; :class:`NotPlain` when
-    they are not plain or the general path would refuse them."""
-    from tagline.annotate.interop.importing import refuse_unstorable
-    from tagline.annotate.interop.labels import map_labels
+def _made(job: TaskImport, columns: TaskColumns, checked: _Checked) -> _Chunk:
+    """The tasks checked as the general path checks their records (options applied, labels mapped,
+    annotators named), against the tasks before them; :class:`NotPlain` when they are not plain or
+    the general path would refuse them."""
+    import numpy as np
 
-    config = job.workspace.config
-    checked.records += len(records)
+    checked.records += len(columns.texts)
     job.progress(checked.records, None, "placing records")
-    for record in records:
-        if job.options.split:
-            record.split = job.options.split
-        if job.lang:
-            record.lang = job.lang
+    metas = [meta for meta in columns.metas if meta]
+    labels = dict.fromkeys(columns.labels)  # each label of the chunk once
+    # (The texts spans say they cover are looked at in _spans.)
+    if unstorable_character("\n".join(itertools.chain(
+            columns.texts, (value for meta in metas for value in meta.values() if isinstance(value, str)),
+            (raw for raw in dict.fromkeys(columns.annotators) if raw is not None), labels))) or \
+            any(type(value) is float for meta in metas for value in meta.values()):
+        raise NotPlain  # (a float is left to the general path: its digits are orjson's)
     try:
-        refuse_unstorable(records)
-        checked.dropped += map_labels(records, job.mapper, config, "claim_type", None, job.path)
-        checked.names.name(records)
+        named = checked.names.name_column(columns.annotators, columns.answer_where)
     except TaglineError:
         raise NotPlain from None
-    plain = _plain(records, job.path, config) if not checked.names.missing else None
-    if plain is None:
+    if checked.names.missing:
         raise NotPlain
-    doc_ids, events, duplicates = plain
-    chunk_ids = set(doc_ids)
-    if not checked.doc_ids.isdisjoint(chunk_ids):
+    names = cast(list[str], named)  # (each answer's annotator named: none is missing)
+    doc_ids = _document_ids(job.path, columns.keys)
+    if len(set(doc_ids)) < len(doc_ids) or not checked.doc_ids.isdisjoint(doc_ids):
         raise NotPlain
-    checked.doc_ids |= chunk_ids
-    checked.duplicates += duplicates
-    return records, doc_ids, events
+    checked.doc_ids.update(doc_ids)
+    codes = {name: code for code, name in enumerate(dict.fromkeys(names))}
+    name_codes = np.fromiter(map(codes.__getitem__, names), dtype=np.int64, count=len(names))
+    answered = columns.answer_tasks * max(len(codes), 1) + name_codes
+    if len(np.unique(answered)) < len(answered):
+        raise NotPlain  # an annotator answering a task twice
+    events = dict(zip(codes, np.bincount(name_codes, minlength=len(codes)).tolist()))
+    return _Chunk(columns, doc_ids, events, names, *_spans(job, columns, list(labels), checked))
+
+
+def _document_ids(path: Path, keys: list[str]) -> list[str]:
+    prefix = doc_id_from(path.stem if path.is_file() else path.name)
+    # doc_id_from leaves a valid prefix and a number as they are: no call for the usual keys
+    if keys and "".join(keys).isdigit() and "".join(keys).isascii() and len(prefix) + 1 + max(map(len, keys)) <= 128:
+        return [f"{prefix}-{key}" for key in keys]
+    named = [f"{prefix}-{key}" for key in keys]
+    return [name if key.isdigit() and key.isascii() and len(name) <= 128 else doc_id_from(name)
+            for key, name in zip(keys, named)]
+
+
+def _spans(job: TaskImport, columns: TaskColumns, labels_once: list[str],
+           checked: _Checked) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str], list[str]]:
+    """The chunk's spans, labels mapped (those the map leaves out dropped; ``labels_once``: each
+    label once), checked (inside the stripped text, covering the text they say) in NumPy arrays,
+    sorted and equal ones merged as the general path writes them (by annotation, start, end, label)
+    with one lexsort."""
+    import numpy as np
+
+    from tagline.annotate.interop.labels import UNKNOWN_LABEL
+
+    config = job.workspace.config
+    configured = set(config.labels("entities"))
+    mapped = {label: job.mapper.resolve("entities", label) for label in labels_once}
+    if any(label is UNKNOWN_LABEL or (label is not None and label not in configured) for label in mapped.values()):
+        raise NotPlain
+    texts, count = columns.texts, len(columns.texts)
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=count)
+    leads = lengths - np.fromiter(map(len, map(str.lstrip, texts)), dtype=np.int64, count=count)
+    stops = np.fromiter(map(len, map(str.rstrip, texts)), dtype=np.int64, count=count)
+    labels = cast(list[str], list(map(mapped.__getitem__, columns.labels)))  # (None: left out by the map)
+    kept = np.fromiter(map(bool, labels), dtype=bool, count=len(labels))
+    checked.dropped += len(labels) - int(kept.sum())
+    answers, starts, ends = columns.span_answers[kept], columns.starts[kept], columns.ends[kept]
+    tasks = columns.answer_tasks[answers]
+    if not bool(np.all((leads[tasks] <= starts) & (starts < ends) & (ends <= stops[tasks]))):
+        raise NotPlain
+    given = columns.span_texts
+    if not kept.all():
+        labels = [label for label in labels if label]
+        # A text said by a span the map leaves out is still refused for what no answer may hold.
+        dropped = (text for text, keep in zip(given, kept.tolist()) if not keep and text is not None)
+        if unstorable_character("\n".join(dropped)):
+            raise NotPlain
+        given = list(itertools.compress(given, kept.tolist()))
+    covered = [texts[task][start:end] for task, start, end in zip(tasks.tolist(), starts.tolist(), ends.tolist())]
+    # (Each text a kept span says is the text it covers, which was looked at with its task's.)
+    if (given != covered) if None not in given else \
+            any(said is not None and said != text for said, text in zip(given, covered)):
+        raise NotPlain
+    ranks = {label: rank for rank, label in enumerate(sorted(set(labels)))}
+    label_ranks = np.fromiter(map(ranks.__getitem__, labels), dtype=np.int64, count=len(labels))
+    order = np.lexsort((label_ranks, ends, starts, answers))
+    keys = np.stack((answers[order], starts[order], ends[order], label_ranks[order]))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = np.any(keys[:, 1:] != keys[:, :-1], axis=0)
+    checked.duplicates += len(order) - int(first.sum())
+    order = order[first].tolist()
+    return (leads, answers[order], starts[order], ends[order], list(map(labels.__getitem__, order)),
+            list(map(covered.__getitem__, order)))
 
 
 def _placed(job: TaskImport, chunk: _Chunk, checked: _Checked) -> _Chunk:
@@ -168,10 +254,9 @@ def _placed(job: TaskImport, chunk: _Chunk, checked: _Checked) -> _Chunk:
     from tagline.annotate.answers import check_can_answer
 
     workspace = job.workspace
-    _, doc_ids, events = chunk
-    if not checked.known.isdisjoint(doc_ids):
+    if not checked.known.isdisjoint(chunk.doc_ids):
         raise NotPlain
-    for name, count in events.items():
+    for name, count in chunk.events.items():
         if name not in checked.events:  # an annotator first seen: may it answer, has it answers here
             try:
                 check_can_answer(workspace, name)
@@ -199,7 +284,7 @@ def _write(job: TaskImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
     from tagline.corpus.primitives import utc_now
     from tagline.corpus.texts import texts_file_name
 
-    workspace, config = job.workspace, job.workspace.config
+    workspace = job.workspace
     now = utc_now()  # one time for all the command's records, as the general path stamps them
     written = Written()
     # The answers are made with the documents and held (in a file that has no name, past some
@@ -209,23 +294,22 @@ def _write(job: TaskImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
     with workspace.transaction() as transaction, \
             tempfile.SpooledTemporaryFile(SPOOL_BYTES, dir=str(workspace.build_dir)) as spool:
         texts_name, offset = "", 0
-        for records, doc_ids, _ in chunks:
+        for chunk in chunks:
             job.progress(checked.records, None, "writing sentences")
             if not texts_name:
                 workspace.documents_dir.mkdir(exist_ok=True)
-                texts_name = texts_file_name(workspace, doc_ids[0])
-            texts, sentences, registry = _document_lines(records, doc_ids, config, _ENCODING, texts_name, now, offset)
+                texts_name = texts_file_name(workspace, chunk.doc_ids[0])
+            texts, sentences, registry = _document_lines(job, chunk, texts_name, now, offset)
             transaction.append_bytes(workspace.documents_dir / texts_name, texts)
             at = transaction.append_bytes(workspace.sentences_path, sentences)
-            written.sentences.add(at, sentences, [f"{doc_id}-s0001" for doc_id in doc_ids])
+            written.sentences.add(at, sentences, [f"{doc_id}-s0001" for doc_id in chunk.doc_ids])
             transaction.append_bytes(workspace.documents_path, registry)
             offset += len(texts)
             del texts, sentences, registry
-            for name, lines in sorted(_events(records, doc_ids, job.fmt, now).items()):
-                payload = ENCODE_LINES(lines)
-                held.append((name, note_lines(payload, [line.sentence_id for line in lines])))
+            for name, payload, sentence_ids in _events(chunk, job.fmt, now):
+                held.append((name, note_lines(payload, sentence_ids)))
                 spool.write(payload)
-            del records, doc_ids  # the chunk let go of before the next is made
+            del chunk  # let go of before the next is made
         job.progress(checked.records, checked.records, "writing sentences")
         if not held:
             return written  # records without answers: no answers, as the general path
@@ -238,3 +322,38 @@ def _write(job: TaskImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
             at = transaction.append_bytes(workspace.annotation_path(name), payload, journal=False)
             written.answers.setdefault(name, AppendedLines()).add(at, noted)
     return written
+
+
+def _document_lines(job: TaskImport, chunk: _Chunk, texts_name: str, now: str,
+                    offset: int) -> tuple[bytes, bytes, bytes]:
+    """The chunk's texts (the first at ``offset`` of the texts file), sentence lines and registry
+    lines, as the ingest writes them."""
+    config = job.workspace.config
+    columns, count = chunk.columns, len(chunk.doc_ids)
+    lang = job.lang or (config.language if config.language != "auto" else None)
+    return documents_columns(chunk.doc_ids, columns.texts, [lang] * count, [job.options.split] * count,
+                             columns.wheres, columns.metas, _ENCODING, now, texts_name, offset)
+
+
+def _events(chunk: _Chunk, fmt: str, now: str) -> Iterator[tuple[str, bytes, list[str]]]:
+    """Each annotator's events (by name), encoded, and the sentence of each: an annotation's spans on
+    its task's one sentence, in order."""
+    import numpy as np
+
+    names = sorted(set(chunk.names))
+    codes = {name: code for code, name in enumerate(names)}
+    answer_codes = np.fromiter(map(codes.__getitem__, chunk.names), dtype=np.int64, count=len(chunk.names))
+    span_codes = answer_codes[chunk.answers]
+    answer_tasks = chunk.columns.answer_tasks
+    for code, name in enumerate(names):
+        answers = np.flatnonzero(answer_codes == code)
+        mine = np.flatnonzero(span_codes == code)
+        spans = chunk.answers[mine]
+        leads = chunk.leads[answer_tasks[spans]]
+        sentence_ids = [f"{chunk.doc_ids[task]}-s0001" for task in answer_tasks[answers].tolist()]
+        indexes = mine.tolist()
+        yield name, entities_lines(sentence_ids, name, now, f"import:{fmt}",
+                                   np.bincount(np.searchsorted(answers, spans), minlength=len(answers)),
+                                   chunk.starts[mine] - leads, chunk.ends[mine] - leads,
+                                   list(map(chunk.labels.__getitem__, indexes)),
+                                   list(map(chunk.texts.__getitem__, indexes))), sentence_ids

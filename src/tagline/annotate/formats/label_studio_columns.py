@@ -1,0 +1,192 @@
+"""A plain Label Studio task array (see :mod:`.label_studio_bulk`) read as columns: each block's
+tasks decoded by msgspec in one call and flattened straight into the texts, keys, sources and meta
+of the tasks, the annotator of each annotation and the offsets, labels and texts of each span, with
+no record, answer or span object made; what :func:`.label_studio_bulk.plain_records` gives as
+records, column by column. A file that is not plain raises :class:`.label_studio_bulk.NotPlain`, as
+:func:`~.label_studio_bulk.plain_records` does."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from operator import attrgetter, contains, itemgetter
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import numpy as np
+
+from tagline.annotate.formats.common import ReadOptions
+from tagline.annotate.formats.label_studio import ANNOTATOR_KEY, TASKS_KEY, _who
+from tagline.annotate.formats.label_studio_bulk import _BETWEEN, _DECODE_ANY, NotPlain, _arrays, _Lines, _Task
+
+_DECODE_TASKS = msgspec.json.Decoder(list[_Task]).decode
+
+
+@dataclass
+class TaskColumns:
+    """Tasks as columns: per task, per annotation (an answer) and per span, in the file's order."""
+
+    texts: list[str]
+    keys: list[str]  # the task's id, else its number in the file
+    wheres: list[str]  # the task's ``file:line``
+    metas: list[dict[str, Any] | None]  # the data's other strings and numbers (None: none)
+    answer_tasks: np.ndarray  # each annotation's task (an index into the texts)
+    annotators: list[str | None]  # each annotation's annotator id, as the task reader gives it
+    span_answers: np.ndarray  # each span's annotation
+    starts: np.ndarray
+    ends: np.ndarray
+    labels: list[str]
+    span_texts: list[str | None]  # the text a span says it covers, if it says
+
+    @classmethod
+    def joined(cls, parts: list[TaskColumns]) -> TaskColumns:
+        """The columns of ``parts``, one after another."""
+        if len(parts) == 1:
+            return parts[0]
+        tasks = np.cumsum([0] + [len(part.texts) for part in parts[:-1]])
+        answers = np.cumsum([0] + [len(part.annotators) for part in parts[:-1]])
+        chained = itertools.chain.from_iterable
+        return cls(
+            list(chained(part.texts for part in parts)), list(chained(part.keys for part in parts)),
+            list(chained(part.wheres for part in parts)), list(chained(part.metas for part in parts)),
+            np.concatenate([part.answer_tasks + first for part, first in zip(parts, tasks)]),
+            list(chained(part.annotators for part in parts)),
+            np.concatenate([part.span_answers + first for part, first in zip(parts, answers)]),
+            np.concatenate([part.starts for part in parts]), np.concatenate([part.ends for part in parts]),
+            list(chained(part.labels for part in parts)), list(chained(part.span_texts for part in parts)))
+
+    def answer_where(self, answer: int) -> str:
+        """Where annotation ``answer`` is, as the task reader says it."""
+        task = int(self.answer_tasks[answer])
+        return f"{self.wheres[task]} annotation {int(np.sum(self.answer_tasks[:answer] == task)) + 1}"
+
+
+def plain_columns(path: Path, options: ReadOptions) -> Iterator[TaskColumns]:
+    """The tasks of a plain task array as columns, a block of the file at a time; :class:`NotPlain`,
+    raised as soon as it is found (at the latest once the file is read), when the file is not plain."""
+    lines = _Lines(str(path))
+    number = 0
+    labelled = False
+    try:
+        for array, raws, line in _arrays(path, lines):
+            columns = _columns(array, raws, line, lines, number, options)
+            number += len(columns.texts)
+            labelled = labelled or len(columns.labels) > 0
+            yield columns
+    except (msgspec.DecodeError, RecursionError, OSError, OverflowError):
+        raise NotPlain from None
+    if not labelled:
+        raise NotPlain  # without a span anywhere, the general reader gives annotations no span answer
+
+
+def _starts(array: bytes, raws: list[msgspec.Raw]) -> np.ndarray:
+    """Where each task (whose view is in ``raws``) begins in ``array``. msgspec has checked
+    the array, so only white space and one comma lie between two tasks: when every two are apart by
+    the same bytes (as in a file written by one program), found without a step per task."""
+    count = len(raws)
+    lengths = np.fromiter(map(len, raws), dtype=np.int64, count=count)
+    if count > 1:
+        between = _BETWEEN.match(array, 1 + int(lengths[0]))
+        assert between is not None
+        separator = array[1 + int(lengths[0]):between.end()]
+        starts = 1 + np.concatenate(([0], np.cumsum(lengths[:-1] + len(separator))))
+        view = np.frombuffer(array, dtype=np.uint8)
+        # A start at another place would be in white space or a comma, or a separator would not be all there.
+        if int(starts[-1] + lengths[-1]) <= len(array) and bool(np.all(view[starts] == 123)) and \
+                all(bool(np.all(view[starts[1:] - len(separator) + offset] == byte))
+                    for offset, byte in enumerate(separator)):
+            return starts
+        found = [1]
+        for length in lengths[:-1].tolist():
+            between = _BETWEEN.match(array, found[-1] + length)
+            assert between is not None
+            found.append(between.end())
+        return np.array(found, dtype=np.int64)
+    return np.ones(count, dtype=np.int64)
+
+
+def _positions(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines) -> list[str]:
+    """Each task's ``file:line`` (the first on ``line``); :class:`NotPlain` when a task may nest
+    deeper than the general reader accepts."""
+    from tagline.corpus.readers import MAX_JSON_DEPTH, json_nesting_problem
+
+    starts = _starts(array, raws)
+    if not len(starts):
+        return []
+    # What lies between two tasks' starts counted over the array in NumPy: two passes, no step per task.
+    view = np.frombuffer(array, dtype=np.uint8)
+    brackets = np.add.reduceat((view | 32) == 123, starts, dtype=np.int64)  # "[" and "{" (a count above the depth)
+    for deep in np.flatnonzero(brackets > MAX_JSON_DEPTH).tolist():
+        if json_nesting_problem(_DECODE_ANY(raws[deep])):
+            raise NotPlain
+    steps = np.zeros(len(starts), dtype=np.int64)
+    spans = np.add.reduceat(view == 10, starts, dtype=np.int64)  # the lines of a task and the gap after it
+    steps[1:] = spans[:-1]
+    lines.counted = int(spans.sum())  # (the array's first task on to its end: the block need not be counted again)
+    numbers = line + np.cumsum(steps)
+    # A task on the line of the one before it is told apart by its number in the file, as the task reader does.
+    shared = np.empty(len(numbers), dtype=bool)
+    shared[0], shared[1:] = numbers[0] == lines.previous, numbers[1:] == numbers[:-1]
+    path, first = lines.path, lines.ordinal + 1
+    lines.ordinal += len(numbers)
+    lines.previous = int(numbers[-1])
+    return [f"{path}:{number} (record {ordinal})" if same else f"{path}:{number}"
+            for ordinal, number, same in zip(itertools.count(first), numbers.tolist(), shared.tolist())]
+
+
+def _columns(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines, before: int,
+             options: ReadOptions) -> TaskColumns:
+    """The tasks of ``array`` (see :func:`_decoded <.label_studio_bulk._decoded>`) as columns, the
+    first the file's task ``before + 1``; :class:`NotPlain` unless each is plain, as
+    :func:`_record <.label_studio_bulk._record>` finds it."""
+    wheres = _positions(array, raws, line, lines)
+    tasks = _DECODE_TASKS(array)
+    count = len(tasks)
+    if list(map(attrgetter("completions"), tasks)).count(msgspec.UNSET) != count or \
+            any(map(attrgetter("predictions"), tasks)):
+        raise NotPlain
+    field = options.text_field or "text"
+    datas = list(map(attrgetter("data"), tasks))
+    texts = [data.get(field) for data in datas]
+    if any(type(text) is not str for text in texts) or not all(map(str.strip, texts)) or \
+            any(any(map(contains, datas, itertools.repeat(key))) for key in ("sentence_id", ANNOTATOR_KEY, TASKS_KEY)):
+        raise NotPlain
+    metas = [None if len(data) == 1 else {key: value for key, value in data.items()
+                                          if key != field and isinstance(value, (str, int, float))} or None
+             for data in datas]
+    ids = list(map(attrgetter("id"), tasks))
+    keys = list(map(str, ids)) if set(map(type, ids)) <= {int} else \
+        [str(raw_id) if raw_id not in (None, "") else str(number) for number, raw_id in enumerate(ids, before + 1)]
+    per_task = [task.annotations or () for task in tasks]
+    annotations = list(itertools.chain.from_iterable(per_task))
+    if any(map(attrgetter("was_cancelled"), annotations)) or \
+            list(map(attrgetter("tagline_tasks"), annotations)).count(msgspec.UNSET) != len(annotations):
+        raise NotPlain
+    answer_tasks = np.repeat(np.arange(count), np.fromiter(map(len, per_task), dtype=np.int64, count=count))
+    per_answer = [annotation.result or () for annotation in annotations]
+    results = list(itertools.chain.from_iterable(per_answer))
+    if not set(map(attrgetter("type"), results)) <= {"labels"}:
+        raise NotPlain
+    values = list(map(attrgetter("value"), results))
+    span_answers = np.repeat(np.arange(len(annotations)),
+                             np.fromiter(map(len, per_answer), dtype=np.int64, count=len(annotations)))
+    starts = np.fromiter(map(attrgetter("start"), values), dtype=np.int64, count=len(values))
+    ends = np.fromiter(map(attrgetter("end"), values), dtype=np.int64, count=len(values))
+    span_texts = list(map(attrgetter("text"), values))
+    label_lists = list(map(attrgetter("labels"), values))
+    widths = np.fromiter(map(len, label_lists), dtype=np.int64, count=len(values))
+    if len(widths) and int(widths.min()) == 0:
+        raise NotPlain
+    if len(widths) and int(widths.max()) == 1:  # the usual result: one label
+        labels = list(map(itemgetter(0), label_lists))
+    else:  # a span per label, in order
+        labels = list(itertools.chain.from_iterable(label_lists))
+        span_answers, starts, ends = np.repeat(span_answers, widths), np.repeat(starts, widths), np.repeat(ends, widths)
+        span_texts = [text for text, width in zip(span_texts, widths.tolist()) for _ in range(width)]
+    # Label Studio's usual annotator: by email
+    annotators = [who["email"] if type(who) is dict and type(who.get("email")) is str and who["email"] else _who(who)
+                  for who in map(attrgetter("completed_by"), annotations)]
+    return TaskColumns(texts, keys, wheres, metas, answer_tasks, annotators, span_answers, starts, ends, labels,
+                       span_texts)
