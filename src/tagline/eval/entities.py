@@ -327,6 +327,11 @@ class CRFTagger:
             return offsets, token_features([text[s:e] for s, e in offsets], self.dictionary,
                                            pos if self.features >= 2 else None)
         offsets, fields = self._tokenize(text, lang)
+        if self.settings.unit == "char":
+            from tagline.eval.entity_chars import char_crf_features, char_offsets
+
+            in_dictionary = dictionary_tags(text, offsets, self.dictionary)
+            return char_offsets(text), char_crf_features(text, offsets, fields, in_dictionary, self.settings)
         features = crf_features([text[s:e] for s, e in offsets], fields,
                                 dictionary_tags(text, offsets, self.dictionary), self.settings, self.clusters,
                                 self.heads)
@@ -359,9 +364,16 @@ class CRFTagger:
             kanji_only = self.settings.heads == "kanji"
             self.heads = head_suffixes(texts, spans, kanji_only=kanji_only)
             heads = held_out_head_suffixes(texts, spans, self.settings.dictionary_folds, kanji_only)
-        x = [crf_features([text[s:e] for s, e in offsets], fields, tags, self.settings, self.clusters, known)
-             for text, (offsets, fields), tags, known in zip(texts, tokenized, held_out, heads)]
-        y = [spans_to_bio(offsets, s) for (offsets, _), s in zip(tokenized, spans)]
+        if self.settings.unit == "char":
+            from tagline.eval.entity_chars import char_crf_features, char_offsets
+
+            x = [char_crf_features(text, offsets, fields, tags, self.settings)
+                 for text, (offsets, fields), tags in zip(texts, tokenized, held_out)]
+            y = [spans_to_bio(char_offsets(text), s) for text, s in zip(texts, spans)]
+        else:
+            x = [crf_features([text[s:e] for s, e in offsets], fields, tags, self.settings, self.clusters, known)
+                 for text, (offsets, fields), tags, known in zip(texts, tokenized, held_out, heads)]
+            y = [spans_to_bio(offsets, s) for (offsets, _), s in zip(tokenized, spans)]
         return x, [bio_to_bioes(tags) for tags in y] if self.settings.tag_scheme == "BIOES" else y
 
     def _new_crf(self, max_iterations: int):
