@@ -63,6 +63,18 @@ def test_each_character_has_its_own_features_and_its_tokens():
     assert first["pos|place"] == "名詞-固有名詞-人名-姓B" and first["-1:pos"] == "<s>"
     assert "3:c" not in first and "3:c" in char_crf_features(text, offsets, fields, tags,
                                                                FeatureSettings(unit="char", window=3))[0]
+    assert "w" not in first and "1:w" not in first
+
+
+def test_char_words_add_the_word_holding_the_character_and_the_words_either_side():
+    text = "レッドフォックス株式会社は本社を置く。"
+    offsets, fields = tokenize_with_fields(text, "ja")
+    words = FeatureSettings(unit="char", char_words=True)
+    features = char_crf_features(text, offsets, fields, ["O"] * len(offsets), words)
+    fox = features[text.index("フォックス") + 2]  # the third character of フォックス, longer than SHORT_TOKEN
+    assert fox["w"] == "フォックス" and "tok" not in fox and fox["place"] == "I"
+    assert fox["-1:w"] == "レッド" and fox["1:w"] == "株式"
+    assert features[0]["-1:w"] == "<s>" and features[-1]["1:w"] == "</s>" and features[0]["tok"] == "レッド"
 
 
 def test_training_sentences_get_character_dictionary_tags_from_the_other_folds_only():

@@ -7,7 +7,8 @@ MeCab token holding it: UniDic's part of speech, where the character lies in the
 ``I``, ``E`` or ``S`` for a one-character token), the token itself when it is short, the parts of
 speech of the tokens either side, and the token's dictionary tag
 (:func:`~tagline.eval.entity_features.dictionary_tags`; each training sentence's from the spans of
-the other folds, as the token CRF's are) spread over its characters.
+the other folds, as the token CRF's are) spread over its characters; with ``char_words``, the
+token itself and the tokens either side.
 """
 
 from __future__ import annotations
@@ -92,15 +93,16 @@ def char_crf_features(text: str, offsets: Sequence[tuple[int, int]], fields: Seq
             item[f"{offset}:tri"] = char(i + offset) + char(i + offset + 1) + char(i + offset + 2)
         for offset in (-1, 1):
             item[f"{offset}:d"] = tags[i + offset] if 0 <= i + offset < n else "_"
-        _add_token(item, text, offsets, fields, holder[i], place[i])
+        _add_token(item, text, offsets, fields, holder[i], place[i], settings.char_words)
         features.append(item)
     return features
 
 
 def _add_token(item: dict, text: str, offsets: Sequence[tuple[int, int]], fields: Sequence[UniDicFields],
-               token: int, place: str) -> None:
+               token: int, place: str, words: bool) -> None:
     """What the MeCab token holding the character tells: its part of speech with the character's
-    place in it, the token when short, and its neighbours' parts of speech."""
+    place in it, the token when short, and its neighbours' parts of speech (with ``words``, the
+    token and its neighbours too)."""
     item["place"] = place
     if token < 0:
         return
@@ -112,3 +114,7 @@ def _add_token(item: dict, text: str, offsets: Sequence[tuple[int, int]], fields
         item["tok"] = text[start:end]
     item["-1:pos"] = fields[token - 1].pos if token > 0 else "<s>"
     item["1:pos"] = fields[token + 1].pos if token + 1 < len(offsets) else "</s>"
+    if words:
+        item["w"] = text[start:end]
+        item["-1:w"] = text[offsets[token - 1][0]:offsets[token - 1][1]] if token > 0 else "<s>"
+        item["1:w"] = text[offsets[token + 1][0]:offsets[token + 1][1]] if token + 1 < len(offsets) else "</s>"
