@@ -292,7 +292,9 @@ class CRFTagger:
     sentence's from the spans of the other folds), for the token and its neighbours. The settings
     and ``c1``/``c2`` were chosen on the Stockmark NER validation split, and so were 100 L-BFGS
     iterations (validation span F1 74.60 and 76 s of training, against 74.16 and 170 s at 200), and
-    then the character-type runs with ``c1`` 0.1 (74.90; 74.85 at 0.05).
+    then the character-type runs with ``c1`` 0.1 (74.90; 74.85 at 0.05). With
+    ``FeatureSettings(unit="char")`` it tags characters instead of tokens
+    (:mod:`tagline.eval.entity_chars`), and its spans may start or end inside a token.
 
     A model saved with older features (``crf.json`` with ``"features": 2``, parts of speech and
     single-token dictionary hits; or without ``"features"``, before parts of speech) is loaded to
