@@ -115,3 +115,21 @@ def test_the_character_crf_finds_a_span_that_ends_inside_a_token_with_exact_offs
     loaded = CRFTagger.load(tmp_path)
     assert loaded.settings.unit == "char" and loaded.predict(texts, langs) == chars.predict(texts, langs)
     assert loaded.predict([""], ["ja"]) == [[]]
+
+
+def test_the_bench_scores_on_test_only_a_candidate_its_text_names_alone():
+    import importlib.util
+    from pathlib import Path
+
+    import pytest
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "stockmark_ner.py"
+    spec = importlib.util.spec_from_file_location("stockmark_ner_bench", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert [name for name, _, settings in bench.CANDIDATES if "characters + words" in name] == \
+        ["characters + words (char_words), c1 0.1"]
+    for ambiguous in ("characters", "no such row"):
+        with pytest.raises(SystemExit, match="names [05] candidates"):
+            bench.score_candidate_on_test(None, ambiguous)  # refused before the workspace is read
