@@ -16,6 +16,7 @@ is the project's CRF baseline (``tagline.eval.entity_features.CHOSEN``); a chang
 must be chosen the same way, never by looking at test scores.
 
     python benchmarks/stockmark_ner.py [--data ../shared/datasets] [--resamples 1000] [--select [--only TEXT]]
+    python benchmarks/stockmark_ner.py --test TEXT   # one candidate on test, once, after validation chose it
 """
 
 from __future__ import annotations
@@ -88,6 +89,11 @@ CANDIDATES: list[tuple[str, dict, dict]] = [
      {"edges": True, "runs": True, "dictionary_folds": 5}),
     ("chosen, dictionary held out by 20 folds", {"max_iterations": 100, "c1": 0.1},
      {"edges": True, "runs": True, "dictionary_folds": 20}),
+    ("characters (unit char), c1 0.1", {"max_iterations": 100, "c1": 0.1}, {"unit": "char"}),
+    ("characters, c1 0.05", {"max_iterations": 100}, {"unit": "char"}),
+    ("characters, window 3", {"max_iterations": 100, "c1": 0.1}, {"unit": "char", "window": 3}),
+    ("characters + words (char_words), c1 0.1", {"max_iterations": 100, "c1": 0.1},
+     {"unit": "char", "char_words": True}),
 ]
 
 
@@ -120,6 +126,34 @@ def select_on_validation(workspace, only: list[str] | None = None) -> None:
         print(f"{name:<58}{200 * tp / (2 * tp + fp + fn):>7.2f}  training {fitted[0]:>5.0f} s CPU, {fitted[1]:>5.0f} s")
 
 
+def score_candidate_on_test(workspace, only: str) -> None:
+    """The one row of ``CANDIDATES`` whose name holds ``only``, trained on train + validation and
+    scored on test, as the benchmark scores its CRF: for a configuration validation chose that is
+    not the benchmark's CRF. Run it once, after the choice, never to choose."""
+    from tagline.eval.entities import CRFTagger, span_metrics
+    from tagline.eval.entity_features import FeatureSettings
+    from tagline.eval.run.data import load_dataset_dir, task_data
+
+    rows = [row for row in CANDIDATES if only in row[0]]
+    if len(rows) != 1:
+        sys.exit(f"Error: --test {only!r} names {len(rows)} candidates; give text that names one of CANDIDATES")
+    name, arguments, settings = rows[0]
+    data = task_data(load_dataset_dir(workspace)[0], "entities")
+    train = [i for i, split in enumerate(data.splits) if split in ("train", "validation")]
+    test = [i for i, split in enumerate(data.splits) if split == "test"]
+    cpu = _cpu_seconds()
+    tagger = CRFTagger(**{"max_iterations": 200, "c1": 0.05, **arguments}, settings=replace(FeatureSettings(), **settings))
+    tagger.fit(*([getattr(data, a)[i] for i in train] for a in ("inputs", "langs", "gold")))
+    guess = tagger.predict([data.inputs[i] for i in test], [data.langs[i] for i in test])
+    scores = span_metrics([data.gold[i] for i in test], guess, labels=sorted({s[2] for i in test for s in data.gold[i]}))
+    print(f"{name}: trained on train + validation in {len(train)} sentences, scored on {len(test)} test sentences, "
+          f"{_cpu_seconds() - cpu:.0f} s of CPU (load average {os.getloadavg()[0]:.1f})")
+    for mode in ("exact", "partial"):
+        f1 = scores["metrics"][f"{mode}_f1"]
+        print(f"{mode} span micro-F1 {f1['value'] * 100:.2f} [{f1['low'] * 100:.2f}, {f1['high'] * 100:.2f}]")
+    print("per type (exact): " + ", ".join(f"{label} {item['f1'] * 100:.1f}" for label, item in scores["per_class"].items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=None,
@@ -129,6 +163,9 @@ def main() -> None:
                         help="compare the candidate CRF configurations on validation; do not run the CRF on test")
     parser.add_argument("--only", action="append", metavar="TEXT",
                         help="with --select, only the candidates whose names hold TEXT (repeatable)")
+    parser.add_argument("--test", metavar="TEXT",
+                        help="train the one candidate whose name holds TEXT on train + validation and score it "
+                             "on test (once, after choosing it on validation); the benchmark's CRF is not run")
     args = parser.parse_args()
 
     from tagline.errors import TaglineError
@@ -144,11 +181,14 @@ def main() -> None:
 
     try:
         bench = run_benchmark("stockmark-ner", data=args.data, n_resamples=args.resamples,
-                              baselines=["gazetteer"] if args.select else None, progress=note_step)
+                              baselines=["gazetteer"] if args.select or args.test else None, progress=note_step)
     except TaglineError as error:
         sys.exit(f"Error: {error}")
     if args.select:
         select_on_validation(bench.workspace, args.only)
+        return
+    if args.test:
+        score_candidate_on_test(bench.workspace, args.test)
         return
     cpu = _cpu_seconds() - cpu
     print(f"CRF features (chosen on validation): {CHOSEN.describe()}, c1={CRFTagger().c1}, c2={CRFTagger().c2}")

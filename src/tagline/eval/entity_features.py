@@ -87,6 +87,13 @@ class FeatureSettings:
         a first CRF trained on the other ``stack`` folds.
     stack_iterations : int
         The first CRF's L-BFGS iterations.
+    unit : str
+        What the CRF tags: ``"token"``, MeCab's tokens (these features), or ``"char"``, each
+        character (:mod:`tagline.eval.entity_chars`; ``window`` is then in characters, and only
+        ``dictionary_folds`` and ``tag_scheme`` of the other settings apply).
+    char_words : bool
+        With ``unit="char"``, the word (MeCab token) holding the character, whatever its length,
+        and the words before and after it.
 
     A model saved before a setting existed has it off (its default), so it predicts as trained.
     """
@@ -110,6 +117,8 @@ class FeatureSettings:
     surface_window: int = 0
     stack: int = 0
     stack_iterations: int = 30
+    unit: str = "token"
+    char_words: bool = False
 
     def describe(self) -> str:
         """The settings in one line, for benchmark output and run reports."""
