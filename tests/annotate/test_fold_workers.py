@@ -48,7 +48,7 @@ def test_the_report_from_the_workers_folds_is_the_report_from_folding_in_turn(tm
     assert sorted(handed_out) == sorted(str(workspace.annotation_path(name)) for name in workspace.annotators())
     assert [path.parent.name for path in folds(workspace)] == sorted(workspace.annotators())
     with monkeypatch.context() as patched:  # the workers' folds, saved, are read by the next report
-        patched.setattr(columns, "_fold_arrow", lambda *args: pytest.fail("the answer file was parsed again"))
+        patched.setattr(columns, "_fold_file", lambda *args: pytest.fail("the answer file was parsed again"))
         assert as_json(agreement_report(workspace)) == expected
     assert len(handed_out) == 3  # nothing left to fold: no worker started
 
