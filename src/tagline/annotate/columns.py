@@ -50,6 +50,25 @@ class Names:
         lookup = np.array([self.code(name) for name in encoded.dictionary.to_pylist()] + [-1], dtype=np.int64)
         return lookup[pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int64)]
 
+    def codes_of(self, strings: list[str | None]) -> Any:
+        """:meth:`codes` of a list of strings (None for a null): a dict lookup each, without making
+        an Arrow array of them first; names not seen yet are given codes in the order they first
+        appear, as :meth:`codes` gives them."""
+        from itertools import repeat
+
+        import numpy as np
+
+        lookup: dict[str | None, int] = {None: -1}
+        lookup.update(self._code)
+        codes = np.fromiter(map(lookup.get, strings, repeat(-2)), dtype=np.int64, count=len(strings))
+        if (codes == -2).any():
+            for name in dict.fromkeys(strings):
+                if name is not None and name not in self._code:
+                    self.code(name)
+            lookup.update(self._code)
+            codes = np.fromiter(map(lookup.__getitem__, strings), dtype=np.int64, count=len(strings))
+        return codes
+
 
 @dataclass
 class Folded:

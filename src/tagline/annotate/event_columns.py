@@ -142,8 +142,8 @@ def _columns(events: list[_Event], names: Names) -> dict[str, Any] | None:
         null = _numbers((value is None for value in values), n, bool)
         values = [_NO_VALUE if value is None else value for value in values]
     # The codes are given in the order Arrow's reader gives them: targets, labels, span labels, sources.
-    target = names.codes(_strings(map(attrgetter("target"), values)))
-    label = names.codes(_strings(map(attrgetter("label"), values)))
+    target = names.codes_of(list(map(attrgetter("target"), values)))
+    label = names.codes_of(list(map(attrgetter("label"), values)))
     entities = task == ENTITIES
     rows = np.flatnonzero(entities)
     lists = list(map(attrgetter("spans"), map(values.__getitem__, rows.tolist())))
@@ -162,7 +162,7 @@ def _columns(events: list[_Event], names: Names) -> dict[str, Any] | None:
     small = np.int32  # a million sentences' answers held in half the memory of int64
     start = _numbers(map(attrgetter("start"), flat), len(flat)).astype(small)
     end = _numbers(map(attrgetter("end"), flat), len(flat)).astype(small)
-    span_label = names.codes(_strings(map(attrgetter("label"), flat)))
+    span_label = names.codes_of(list(map(attrgetter("label"), flat)))
     texts = _strings(map(attrgetter("text"), flat))
     accepted, source = _suggestions(events, names)
     encoded = pc.dictionary_encode(_strings(map(attrgetter("sentence_id"), events)))
@@ -190,4 +190,4 @@ def _suggestions(events: list[_Event], names: Names) -> tuple[Any, Any]:
         return none, none
     accepted = _numbers((_ACCEPTED[given.accepted] if given is not UNSET else -1 for given in suggestions),
                         len(suggestions))
-    return accepted, names.codes(_strings(given.source if given is not UNSET else None for given in suggestions))
+    return accepted, names.codes_of([given.source if given is not UNSET else None for given in suggestions])
