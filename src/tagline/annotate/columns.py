@@ -172,7 +172,8 @@ class ColumnAnswers:
 
     def fold_ahead(self, annotators: list[str]) -> None:
         """Fold now, one file per worker process, the large answer files of ``annotators`` that have
-        no saved fold, when there are two or more of them and cores for them. Each worker saves its
+        no saved fold, when there are two or more of them and two cores or more (all at once up to
+        twice as many files as cores, else one worker a core). Each worker saves its
         fold, read when the annotator is first asked for (or sends it back when it cannot be saved);
         a file a worker did not fold is folded then, here."""
         from tagline.annotate.fold_cache import fold_key, has_fold, sweep_saves
