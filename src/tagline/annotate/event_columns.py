@@ -22,6 +22,7 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from tagline.schemas import TASKS
+from tagline.schemas.records import NonEmpty, Op, Task
 
 if TYPE_CHECKING:
     from tagline.annotate.columns import Names
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 BLOCK_BYTES = 1 << 24
 """Lines decoded at once: a block's structs (some 90,000 events) are dropped once it is columns."""
 
-NonEmpty = Annotated[str, Meta(min_length=1)]
 _TASK = {name: code for code, name in enumerate(TASKS)}
 STANCE, CLAIM, ENTITIES = _TASK["stance"], _TASK["claim_type"], _TASK["entities"]
 
@@ -61,8 +61,8 @@ class _Event(Struct, gc=False):
     sentence_id: NonEmpty
     annotator: NonEmpty
     time: NonEmpty
-    task: Literal["stance", "claim_type", "entities"]
-    op: Literal["set", "retract"]
+    task: Task
+    op: Op
     value: _Value | None
     source: str | UnsetType = UNSET
     suggestion: _Suggestion | UnsetType = UNSET
