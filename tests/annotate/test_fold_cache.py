@@ -23,7 +23,7 @@ def test_the_next_report_reads_the_saved_folds(tmp_path, monkeypatch):
     saved = sorted((workspace.build_dir / "index" / "folds").glob("*/*.npz"))
     assert [path.parent.name for path in saved] == sorted(workspace.annotators())
     with monkeypatch.context() as patched:
-        patched.setattr(columns, "_fold_arrow", no_parsing)
+        patched.setattr(columns, "_fold_file", no_parsing)
         assert as_json(agreement_report(workspace)) == as_json(first) == as_json(reference_report(workspace))
 
 
@@ -89,7 +89,7 @@ def test_adjudication_after_agreement_decides_from_the_saved_folds(tmp_path, mon
         agreement_report(workspace)
         with monkeypatch.context() as patched:
             if arrow:
-                patched.setattr(columns, "_fold_arrow", no_parsing)
+                patched.setattr(columns, "_fold_file", no_parsing)
             gold.auto_adjudicate(workspace)
         made.append([orjson.loads(line) for line in workspace.gold_path.read_bytes().splitlines()])
     assert made[0] == made[1] and made[0]
@@ -118,7 +118,7 @@ def test_an_answer_appended_by_another_process_while_the_file_is_folded_is_not_l
     sentence_id = orjson.loads(workspace.sentences_path.read_bytes().splitlines()[0])["id"]
     late = {"sentence_id": sentence_id, "annotator": name, "time": "2026-11-28T11:00:00Z", "task": "claim_type",
             "op": "set", "value": {"label": workspace.config.labels("claim_type")[-1]}}
-    real = columns._fold_arrow
+    real = columns._fold_file
 
     def fold_then_append(file, ids, names):
         folded = real(file, ids, names)
@@ -127,7 +127,7 @@ def test_an_answer_appended_by_another_process_while_the_file_is_folded_is_not_l
         return folded
 
     with monkeypatch.context() as patched:
-        patched.setattr(columns, "_fold_arrow", fold_then_append)
+        patched.setattr(columns, "_fold_file", fold_then_append)
         agreement_report(workspace)
     assert as_json(agreement_report(workspace)) == as_json(reference_report(workspace))
 

@@ -50,6 +50,25 @@ class Names:
         lookup = np.array([self.code(name) for name in encoded.dictionary.to_pylist()] + [-1], dtype=np.int64)
         return lookup[pc.fill_null(encoded.indices, -1).to_numpy().astype(np.int64)]
 
+    def codes_of(self, strings: list[str | None]) -> Any:
+        """:meth:`codes` of a list of strings (None for a null): a dict lookup each, without making
+        an Arrow array of them first; names not seen yet are given codes in the order they first
+        appear, as :meth:`codes` gives them."""
+        from itertools import repeat
+
+        import numpy as np
+
+        lookup: dict[str | None, int] = {None: -1}
+        lookup.update(self._code)
+        codes = np.fromiter(map(lookup.get, strings, repeat(-2)), dtype=np.int64, count=len(strings))
+        if (codes == -2).any():
+            for name in dict.fromkeys(strings):
+                if name is not None and name not in self._code:
+                    self.code(name)
+            lookup.update(self._code)
+            codes = np.fromiter(map(lookup.__getitem__, strings), dtype=np.int64, count=len(strings))
+        return codes
+
 
 @dataclass
 class Folded:
@@ -146,14 +165,15 @@ class ColumnAnswers:
             saved = load_fold(self.workspace, path, self.names, key)
             if saved is not None:
                 return saved
-            made = _fold_arrow(path, ids, self.names)
+            made = _fold_file(path, ids, self.names)
         if made is not None:
             save_fold(self.workspace, path, made, self.names, key)
         return made
 
     def fold_ahead(self, annotators: list[str]) -> None:
         """Fold now, one file per worker process, the large answer files of ``annotators`` that have
-        no saved fold, when there are two or more of them and cores for them. Each worker saves its
+        no saved fold, when there are two or more of them and two cores or more (all at once up to
+        twice as many files as cores, else one worker a core). Each worker saves its
         fold, read when the annotator is first asked for (or sends it back when it cannot be saved);
         a file a worker did not fold is folded then, here."""
         from tagline.annotate.fold_cache import fold_key, has_fold, sweep_saves
@@ -168,9 +188,12 @@ class ColumnAnswers:
         keys = {name: fold_key(self.workspace, path, stamp) for name, path in files.items()
                 if stamp and path.exists() and path.stat().st_size >= PARALLEL_FOLD_MIN_BYTES}
         todo = [(name, key) for name, key in keys.items() if key and not has_fold(self.workspace, files[name], key)]
-        workers = min(len(todo), cores())
-        if workers < 2:
+        if len(todo) < 2 or cores() < 2:
             return
+        # Up to twice as many files as cores are all folded at once: three files on two cores end
+        # together, in about three halves of the time of one, where two workers would fold the
+        # third file alone, on one core, after the first two.
+        workers = len(todo) if len(todo) <= 2 * cores() else cores()
         try:
             made = map_in_workers(fold_in_worker, [(str(self.workspace.root), str(files[name]), stamp, key)
                                                    for name, key in todo], workers)
@@ -222,12 +245,24 @@ def _corpus_stamp(workspace: Workspace) -> str | None:
         return None
 
 
+def _fold_file(path: Any, ids: pa.Array, names: Names) -> Folded | None:
+    """The answer file folded: decoded by msgspec (``event_columns.py``), or by Arrow when msgspec's
+    structs refuse a line; None when neither folds it (the caller then reads it line by line)."""
+    from tagline.annotate.event_columns import decoded_parts
+    from tagline.annotate.fold_cache import recoded
+
+    own = Names()  # the names of a file msgspec gives up on halfway are not the command's
+    parts = decoded_parts(path, own)
+    if parts is None:
+        return _fold_arrow(path, ids, names)
+    folded = _fold_parts(parts, ids)
+    return recoded(folded, own.names, names) if folded is not None else None
+
+
 def _fold_arrow(path: Any, ids: pa.Array, names: Names) -> Folded | None:
     """The file folded through Arrow, or None when Arrow cannot read it or a record is not one the
     typed reader accepts (the caller then reads it line by line). The file is read in blocks, each
     kept only as the few integer columns the fold needs and the spans' text."""
-    import numpy as np
-    import pyarrow as pa
 
     declared = [True]
 
@@ -238,6 +273,14 @@ def _fold_arrow(path: Any, ids: pa.Array, names: Names) -> Folded | None:
     from tagline.annotate.column_checks import declared_values
 
     parts = _checked_blocks(path, keep)
+    return _fold_parts(parts, ids, declared[0]) if parts is not None else None
+
+
+def _fold_parts(parts: list[dict[str, Any]], ids: pa.Array, declared: bool = True) -> Folded | None:
+    """The fold of the columns of a file's blocks (:func:`_compact`'s), None when they hold no event."""
+    import numpy as np
+    import pyarrow as pa
+
     if not parts or not sum(len(part["task"]) for part in parts):
         return None
     texts = pa.chunked_array([part.pop("span_text") for part in parts], pa.string())
@@ -246,7 +289,7 @@ def _fold_arrow(path: Any, ids: pa.Array, names: Names) -> Folded | None:
     del parts
     pa.default_memory_pool().release_unused()  # the blocks Arrow read are gone: give their memory back
     folded = _fold_columns(columns, len(ids), texts)
-    folded.declared = declared[0]
+    folded.declared = declared
     return folded
 
 

@@ -1,0 +1,193 @@
+"""An answer file decoded by msgspec, a block of lines at a time, into the columns the fold needs:
+the quick way to fold a file that has no saved fold.
+
+Each block is decoded by one call (``Decoder.decode_lines``) into small typed structs that check,
+while parsing, what :func:`tagline.schemas.records.decode_record` checks of an event; what depends
+on the task and op (a stance names its target, a set answer its label or spans, only a retraction
+may have no value) is checked on the columns. The structs are stricter than the typed reader where
+that keeps them simple (a value or span with a field the event does not declare, an empty target
+of another task, a blank line): such a file, and any file msgspec refuses, is left to Arrow's
+reader (:func:`tagline.annotate.columns._fold_arrow`), which leaves what it refuses to the line by
+line reader that names a bad line. The columns, and so the fold, are those Arrow's reader makes
+of the same file, code for code."""
+
+from __future__ import annotations
+
+import gc
+from itertools import chain
+from operator import attrgetter
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+from tagline.schemas import TASKS
+from tagline.schemas.records import NonEmpty, Op, Task
+
+if TYPE_CHECKING:
+    from tagline.annotate.columns import Names
+
+BLOCK_BYTES = 1 << 24
+"""Lines decoded at once: a block's structs (some 90,000 events) are dropped once it is columns."""
+
+_TASK = {name: code for code, name in enumerate(TASKS)}
+STANCE, CLAIM, ENTITIES = _TASK["stance"], _TASK["claim_type"], _TASK["entities"]
+
+
+# gc=False: decoded JSON holds no cycles, and millions of tracked objects make the collector run
+# over and over while a file is decoded (most of the decoding time).
+class _Span(Struct, forbid_unknown_fields=True, gc=False):
+    start: Annotated[int, Meta(ge=0)]
+    end: Annotated[int, Meta(ge=1)]
+    label: NonEmpty
+    text: NonEmpty
+
+
+class _Value(Struct, forbid_unknown_fields=True, gc=False):
+    # None where absent (or null: a stance without its target, an answer without its label or spans,
+    # is refused on the columns; where the typed reader does not look, a null is not read).
+    target: NonEmpty | None = None
+    label: NonEmpty | None = None
+    spans: list[_Span] | None = None
+
+
+class _Suggestion(Struct, gc=False):
+    source: NonEmpty
+    accepted: Literal["as_is", "changed"]
+    score: Annotated[float, Meta(ge=0, le=1)] | UnsetType = UNSET
+
+
+class _Event(Struct, gc=False):
+    sentence_id: NonEmpty
+    annotator: NonEmpty
+    time: NonEmpty
+    task: Task
+    op: Op
+    value: _Value | None
+    source: str | UnsetType = UNSET
+    suggestion: _Suggestion | UnsetType = UNSET
+    meta: dict[str, Any] | UnsetType = UNSET
+
+
+_DECODER = msgspec.json.Decoder(_Event)
+_NO_VALUE = _Value()
+_SET = {"set": True, "retract": False}
+_ACCEPTED = {"as_is": 0, "changed": 1}  # places in columns.ACCEPTED
+
+
+def decoded_parts(path: Any, names: Names) -> list[dict[str, Any]] | None:
+    """The columns of every block of answer file ``path``, as
+    :func:`tagline.annotate.columns._compact` makes them of the blocks Arrow reads; None when a
+    line is not one these structs accept (the file is then left to Arrow)."""
+    enabled = gc.isenabled()
+    gc.disable()  # the blocks' objects are freed by reference counting; see the structs above
+    try:
+        parts = []
+        for block in _blocks(path):
+            part = _block_columns(block, names)
+            if part is None:
+                return None
+            parts.append(part)
+        return parts
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _blocks(path: Any) -> Any:
+    """The file's bytes a block of whole lines at a time (the last one as it ends)."""
+    tail = b""
+    with open(path, "rb") as handle:
+        while chunk := handle.read(BLOCK_BYTES):
+            block = tail + chunk
+            cut = block.rfind(b"\n") + 1
+            if cut:
+                yield block[:cut]
+            tail = block[cut:]
+    if tail:
+        yield tail
+
+
+def _block_columns(block: bytes, names: Names) -> dict[str, Any] | None:
+    try:
+        events = _DECODER.decode_lines(block)
+    except (msgspec.DecodeError, RecursionError):
+        return None
+    if len(events) != block.count(b"\n") + (not block.endswith(b"\n")):
+        return None  # a blank line, which msgspec skips: left to the readers that judge it
+    try:
+        return _columns(events, names)
+    except OverflowError:  # an offset past int64, which Arrow refuses too
+        return None
+
+
+def _numbers(items: Any, count: int, dtype: Any = None) -> Any:
+    import numpy as np
+
+    return np.fromiter(items, dtype=dtype or np.int64, count=count)
+
+
+def _columns(events: list[_Event], names: Names) -> dict[str, Any] | None:
+    """The block's columns. Each field is taken from every struct at once by ``map`` (no Python
+    code runs per event): most of the time left after decoding."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    n = len(events)
+    task = _numbers(map(_TASK.__getitem__, map(attrgetter("task"), events)), n, np.int8)
+    is_set = _numbers(map(_SET.__getitem__, map(attrgetter("op"), events)), n, bool)
+    values = list(map(attrgetter("value"), events))
+    null = np.zeros(n, dtype=bool)
+    if values.count(None):
+        null = _numbers((value is None for value in values), n, bool)
+        values = [_NO_VALUE if value is None else value for value in values]
+    # The codes are given in the order Arrow's reader gives them: targets, labels, span labels, sources.
+    target = names.codes_of(list(map(attrgetter("target"), values)))
+    label = names.codes_of(list(map(attrgetter("label"), values)))
+    entities = task == ENTITIES
+    rows = np.flatnonzero(entities)
+    lists = list(map(attrgetter("spans"), map(values.__getitem__, rows.tolist())))
+    no_spans = np.zeros(n, dtype=bool)
+    if lists.count(None):
+        no_spans[rows] = _numbers((spans is None for spans in lists), len(lists), bool)
+        lists = [spans or () for spans in lists]
+    # What the typed reader checks per task and op: only a retraction of a claim type or of the
+    # entities may have no value; a stance names its target; a set answer has its label or spans.
+    if (null & (is_set | (task == STANCE))).any() or ((task == STANCE) & (target < 0)).any() or \
+            (is_set & ~entities & (label < 0)).any() or (is_set & no_spans).any():
+        return None
+    count = np.zeros(n, dtype=np.int32)
+    count[rows] = _numbers(map(len, lists), len(lists))
+    flat = list(chain.from_iterable(lists))
+    small = np.int32  # a million sentences' answers held in half the memory of int64
+    start = _numbers(map(attrgetter("start"), flat), len(flat)).astype(small)
+    end = _numbers(map(attrgetter("end"), flat), len(flat)).astype(small)
+    span_label = names.codes_of(list(map(attrgetter("label"), flat)))
+    texts = _strings(map(attrgetter("text"), flat))
+    accepted, source = _suggestions(events, names)
+    encoded = pc.dictionary_encode(_strings(map(attrgetter("sentence_id"), events)))
+    return {"span_text": texts, "sentence_ids": encoded.dictionary,
+            "sentence": encoded.indices.to_numpy().astype(small), "task": task,
+            "target": np.where(task == STANCE, target, -1).astype(small),
+            "label": np.where(entities, -1, label).astype(small), "set": is_set, "count": count,
+            "span_start": start, "span_end": end, "span_label": span_label.astype(small),
+            "accepted": accepted.astype(np.int8), "source": source.astype(small)}
+
+
+def _strings(strings: Any) -> Any:
+    """An Arrow string array of ``strings`` (None a null)."""
+    import pyarrow as pa
+
+    return pa.array(list(strings), pa.string())
+
+
+def _suggestions(events: list[_Event], names: Names) -> tuple[Any, Any]:
+    import numpy as np
+
+    suggestions = list(map(attrgetter("suggestion"), events))
+    if suggestions.count(UNSET) == len(suggestions):
+        none = np.full(len(suggestions), -1, dtype=np.int64)
+        return none, none
+    accepted = _numbers((_ACCEPTED[given.accepted] if given is not UNSET else -1 for given in suggestions),
+                        len(suggestions))
+    return accepted, names.codes_of([given.source if given is not UNSET else None for given in suggestions])

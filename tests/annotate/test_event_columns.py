@@ -1,0 +1,108 @@
+"""An answer file without a saved fold is decoded by msgspec into the fold's columns
+(`annotate/event_columns.py`): the fold must be the one Arrow's reader makes of the same file, code
+for code, and a line the structs refuse must leave the file to Arrow's reader, or to the line by
+line reader that names a bad line."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import numpy as np
+import orjson
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_agree_columns import as_json, random_workspace, reference_report
+
+from tagline.annotate import columns, event_columns
+from tagline.annotate.agree import agreement_report
+from tagline.cli import main
+from tagline.corpus.sentence_table import sentence_ids
+from tagline.errors import DataError
+
+
+def same_fold(one: columns.Folded, one_names: list[str], other: columns.Folded, other_names: list[str]) -> bool:
+    """Whether two folds hold the same answers: the same columns, and the same names where they hold
+    codes (the codes themselves are given in the order the names are met, block by block, and
+    Arrow's blocks are not msgspec's)."""
+    from tagline.annotate.fold_cache import CODED
+
+    for field in fields(one):
+        mine, theirs = getattr(one, field.name), getattr(other, field.name)
+        if field.name == "span_text":
+            equal = mine.equals(theirs)
+        elif field.name == "declared":
+            equal = mine == theirs
+        elif field.name in CODED:
+            equal = mine.dtype == theirs.dtype and [one_names[code] if code >= 0 else None for code in mine] == \
+                [other_names[code] if code >= 0 else None for code in theirs]
+        else:
+            equal = mine.dtype == theirs.dtype and np.array_equal(mine, theirs)
+        if not equal:
+            return False
+    return True
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10**6), n_sentences=st.integers(1, 40), n_events=st.integers(1, 200),
+       block=st.sampled_from([200, 1000, 1 << 24]))
+def test_the_decoded_fold_is_the_one_arrow_makes_code_for_code(tmp_path_factory, monkeypatch, seed, n_sentences,
+                                                                n_events, block):
+    """Retractions (with and without a value), stance targets, unknown sentences, suggestions, nested
+    and repeated spans, in blocks of a few lines or the whole file at once."""
+    monkeypatch.setattr(event_columns, "BLOCK_BYTES", block)
+    workspace = random_workspace(tmp_path_factory.mktemp("ws"), seed, n_sentences, n_events)
+    ids = sentence_ids(workspace)["id"].combine_chunks()
+    for name in workspace.annotators():
+        path = workspace.annotation_path(name)
+        assert event_columns.decoded_parts(path, columns.Names()) is not None  # msgspec folded it
+        by_arrow, decoded = columns.Names(), columns.Names()
+        expected = columns._fold_arrow(path, ids, by_arrow)
+        assert expected is not None
+        assert same_fold(columns._fold_file(path, ids, decoded), decoded.names, expected, by_arrow.names)
+        if block == 1 << 24:  # the whole file in one block, for both: the same codes too
+            assert decoded.names == by_arrow.names
+
+
+EVENT = {"sentence_id": "d0-s0001", "annotator": "alice", "time": "2026-11-28T10:00:00Z", "task": "claim_type",
+         "op": "set", "value": {"label": "quantity"}}
+
+
+@pytest.mark.parametrize("line", [
+    orjson.dumps({**EVENT, "value": {"label": "quantity", "note": "checked"}}),  # a field the event does not declare
+    b"",  # a blank line
+    orjson.dumps({**EVENT, "task": "entities", "op": "retract", "value": {"label": ""}}),  # not looked at
+], ids=["undeclared-field", "blank-line", "unread-retraction"])
+def test_a_line_the_structs_refuse_but_the_typed_reader_accepts_is_left_to_arrow(tmp_path, monkeypatch, line):
+    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
+    workspace = random_workspace(tmp_path / "ws", 7, 30, 200, n_annotators=2)
+    path = workspace.annotation_path(workspace.annotators()[0])
+    with open(path, "ab") as handle:
+        handle.write(line + b"\n")
+    assert event_columns.decoded_parts(path, columns.Names()) is None
+    assert as_json(agreement_report(workspace)) == as_json(reference_report(workspace))
+
+
+@pytest.mark.parametrize("line", [
+    orjson.dumps({**EVENT, "suggestion": None}),  # a null where the field may only be left out
+    orjson.dumps({**EVENT, "task": "stance", "value": {"target": "DeepSeek"}}),  # a stance set without its label
+    orjson.dumps({**EVENT, "value": None}),  # an answer set to nothing
+    orjson.dumps({**EVENT, "task": "stance", "op": "retract", "value": {"label": "NONE"}}),  # no target
+    orjson.dumps({**EVENT, "task": "entities", "value": {"spans": [{"start": 0, "end": 2, "label": "ORG"}]}}),
+    orjson.dumps({**EVENT, "time": ""}),
+], ids=["null-suggestion", "stance-without-label", "null-value", "retraction-without-target", "span-without-text",
+        "empty-time"])
+def test_a_bad_line_is_named_and_nothing_is_reported(tmp_path, monkeypatch, line):
+    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
+    workspace = random_workspace(tmp_path / "ws", 8, 30, 200, n_annotators=2)
+    path = workspace.annotation_path(workspace.annotators()[0])
+    with open(path, "ab") as handle:
+        handle.write(line + b"\n")
+    assert event_columns.decoded_parts(path, columns.Names()) is None
+    with pytest.raises(DataError, match=r"alice\.jsonl:201"):
+        agreement_report(workspace)
+    monkeypatch.chdir(workspace.root)
+    result = CliRunner().invoke(main, ["annotate", "agree", "--json"])
+    assert result.exit_code == 2 and result.stderr.startswith("Error: ") and "alice.jsonl:201" in result.stderr
+    assert not (workspace.build_dir / "index" / "folds" / "alice").exists()
