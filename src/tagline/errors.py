@@ -70,12 +70,12 @@ def storage_error(path: object, error: OSError, *, kept: str = "nothing was save
 
 
 class Interrupted(KeyboardInterrupt):
-    """Work stopped by SIGINT (Ctrl-C) or SIGTERM, after cleaning up after itself.
+    """Work stopped by SIGINT (Ctrl-C), SIGTERM or SIGHUP (its terminal closed), after cleaning up after itself.
 
     A ``KeyboardInterrupt``, so that ``except Exception`` in the code it passes through does not
     stop it, and a notebook shows it as it shows Ctrl-C. ``signum`` is the signal; ``detail`` says
     what was left (``"the previous build in build/dataset is kept"``); ``exit_code`` is what a
-    shell reports for a process that signal ended, ``128 + signum`` (130, 143).
+    shell reports for a process that signal ended, ``128 + signum`` (130, 143, 129).
     """
 
     def __init__(self, signum: int, detail: str | None = None):

@@ -1,4 +1,4 @@
-"""Ctrl-C and SIGTERM during long work: one handler that stops the work, and sections a signal cannot cut."""
+"""Ctrl-C, SIGTERM and SIGHUP during long work: one handler that stops the work, and sections a signal cannot cut."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from types import FrameType
     from typing import Any
 
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+# SIGHUP: the terminal the command runs in was closed (its window, an ssh connection dropped).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class InterruptGuard:
@@ -66,7 +67,7 @@ _active: InterruptGuard | None = None
 
 @contextmanager
 def interrupt_guard() -> Iterator[InterruptGuard]:
-    """For the duration of the block, SIGINT and SIGTERM raise :class:`Interrupted` in the main thread.
+    """For the duration of the block, SIGINT, SIGTERM and SIGHUP raise :class:`Interrupted` in the main thread.
 
     The handlers in place before are put back afterwards, whatever they were (a notebook's, an
     application's, the default). A signal that is ignored (``SIG_IGN``, as in a background job) or

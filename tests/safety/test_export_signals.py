@@ -1,4 +1,4 @@
-"""An export stopped while it writes its file: SIGTERM cleans up as Ctrl-C does (one `Interrupted:`
+"""An export stopped while it writes its file: SIGTERM or SIGHUP cleans up as Ctrl-C does (one `Interrupted:`
 line, status 143, no temporary file), and after kill -9 the next export to the same place removes
 the temporary file the killed one left."""
 
@@ -64,9 +64,11 @@ def sample_root(tmp_path) -> Path:
     return init_workspace(tmp_path / "sample", sample=True).root
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["sigterm", "sighup"])
 @pytest.mark.parametrize("force", [False, True])
-def test_sigterm_while_the_export_writes_ends_143_with_no_temporary_and_the_old_file_kept(sample_root, tmp_path,
-                                                                                          force):
+def test_sigterm_or_sighup_while_the_export_writes_ends_128_plus_it_with_no_temporary_and_the_old_file_kept(
+        sample_root, tmp_path, force, signum):
+    """SIGHUP: the terminal the export ran in was closed."""
     out = tmp_path / "out" / "gold.csv"
     out.parent.mkdir()
     if force:
@@ -74,9 +76,9 @@ def test_sigterm_while_the_export_writes_ends_143_with_no_temporary_and_the_old_
     marks = tmp_path / "marks"
     marks.mkdir()
     process, temporary = paused_export(sample_root, marks, export_args(out, *(["--force"] if force else [])))
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 143, stderr
+    assert process.returncode == 128 + signum, stderr
     assert stderr.splitlines() == ["Interrupted: annotate export stopped; nothing was written"]
     assert sorted(path.name for path in out.parent.iterdir()) == (["gold.csv"] if force else [])
     assert not force or out.read_text() == "an earlier export\n"

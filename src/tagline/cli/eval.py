@@ -101,7 +101,7 @@ def build_cli(out, split_text, group_by, seed, tasks, tokens, exclude, execution
 
 
 def _ignore_stop_signals_at_exit() -> None:
-    """Ignore SIGINT and SIGTERM once the interpreter starts to exit.
+    """Ignore the signals that stop work (SIGINT, SIGTERM, SIGHUP) once the interpreter starts to exit.
 
     Exiting after a build takes a few tenths of a second (pyarrow and datasets let go of their
     memory and threads). Python runs no handler for most of it and puts the system default back
@@ -117,7 +117,9 @@ def _ignore_stop_signals_at_exit() -> None:
 def _ignore_stop_signals() -> None:
     import signal
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    from tagline.interrupts import STOP_SIGNALS
+
+    for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)
 
 

@@ -241,15 +241,16 @@ def _starting_workers() -> Iterator[None]:
 def _start_worker() -> None:
     """A worker's first act: ignore SIGINT (which drops one that came while it started) and leave the
     terminal's foreground process group, so that Ctrl-C reaches only the process that stops the
-    workers. SIGTERM takes its default (a forked worker would keep this process's handler): the pool
-    terminates workers with it. And end with the command: a command killed (kill -9, out of memory)
-    cannot stop its workers, and a worker waits for its next call for ever, out of reach of the
-    terminal's signals."""
+    workers. SIGTERM and SIGHUP take their default (a forked worker would keep this process's
+    handler): the pool terminates workers with SIGTERM. And end with the command: a command killed
+    (kill -9, out of memory) cannot stop its workers, and a worker waits for its next call for ever,
+    out of reach of the terminal's signals."""
     import multiprocessing
     import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
     os.setpgid(0, 0)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the command's output (--json)
