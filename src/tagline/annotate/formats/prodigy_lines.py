@@ -12,7 +12,6 @@ from operator import add, itemgetter
 
 import murmurhash
 
-from tagline.annotate.formats import jsontext
 from tagline.annotate.formats.tokens import _EN_SPACED_TOKEN, MAX_REMEMBERED_PIECES
 
 
@@ -41,28 +40,27 @@ _AFTER_SPACE, _AFTER_WORD = "true}, ", "false}, "
 _FIRST = len(_AFTER_SPACE)  # the first token has no token before it
 
 
-class _PieceTokens(dict[str, tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]]):
-    """Of each piece of evenly spaced text between spaces, with the space after it (``"euros, "``): the
-    JSON before each token's start (``true}, {"text": "euros", "start": ``, then ``false}, {"text": ",",
-    "start": ``: a piece's first token follows a space, the others do not), the length of each token
-    with the space after it, and without. Remembered: a corpus writes the same few thousand pieces
-    over and over, and looking one up costs a fraction of reading it; the words of a text are its
-    pieces' words, one after another, since no token holds a space."""
+class _PieceTokens(dict[str, tuple[str | int, ...]]):
+    """Of each piece of evenly spaced text between spaces, with the space after it (``"euros, "``), for
+    each of its tokens: the JSON before the token's start (``true}, {"text": "euros", "start": ``, then
+    ``false}, {"text": ",", "start": ``: a piece's first token follows a space, the others do not), the
+    token's length with the space after it, and without; one after another in one tuple. Remembered:
+    a corpus writes the same few thousand pieces over and over, and looking one up costs a fraction of
+    reading it; the words of a text are its pieces' words, one after another, since no token holds a
+    space."""
 
-    def __missing__(self, piece: str) -> tuple[tuple[str, ...], tuple[int, ...], tuple[int, ...]]:
+    def __missing__(self, piece: str) -> tuple[str | int, ...]:
         if len(self) >= MAX_REMEMBERED_PIECES:
             self.clear()
-        words = _EN_SPACED_TOKEN.findall(piece)
-        tokens = [word.rstrip(" ") for word in words]
-        made = self[piece] = (
-            tuple(f'{_AFTER_WORD if index else _AFTER_SPACE}{{"text": "{token}", "start": '
-                  for index, token in enumerate(tokens)),
-            tuple(map(len, words)), tuple(map(len, tokens)))
-        return made
+        made: list[str | int] = []
+        for index, word in enumerate(_EN_SPACED_TOKEN.findall(piece)):
+            token = word.rstrip(" ")
+            made += (f'{_AFTER_WORD if index else _AFTER_SPACE}{{"text": "{token}", "start": ', len(word), len(token))
+        self[piece] = tuple(made)
+        return self[piece]
 
 
 _piece_tokens = _PieceTokens()
-_befores, _spaced_lengths, _token_lengths = itemgetter(0), itemgetter(1), itemgetter(2)
 
 
 def usual_entity_line(sentence: dict, spans: list[dict], annotator: str | None) -> str | None:
@@ -74,24 +72,29 @@ def usual_entity_line(sentence: dict, spans: list[dict], annotator: str | None) 
     text, sentence_id = sentence["text"], sentence["id"]
     if type(text) is not str or type(sentence_id) is not str or sentence.get("lang", "en") != "en" \
             or not text.strip() or text[0] == " " or "  " in text or not text.isprintable() \
-            or jsontext.ESCAPED.search(text) or len(text) >= len(NUMBERS):
+            or '"' in text or "\\" in text or len(text) >= len(NUMBERS):  # what JSON escapes: " \ and controls
         return None
-    # The pieces between spaces, each with the space after it ("\0" is not printable: in no such text).
-    found = list(map(_piece_tokens.__getitem__, text.replace(" ", " \0").split("\0")))
-    token_lengths = list(chain.from_iterable(map(_token_lengths, found)))
+    # The pieces between spaces, each with the space after it ("\0" is not printable: in no such text);
+    # their tokens read with one C call each step rather than a Python step for each token (a sentence
+    # of one piece or one token goes the long way: itemgetter gives such a one item not in a tuple).
+    pieces = text.replace(" ", " \0").split("\0")
+    if len(pieces) < 2:
+        return None
+    found = list(chain.from_iterable(itemgetter(*pieces)(_piece_tokens)))
+    token_lengths: list[int] = found[2::3]
     count = len(token_lengths)
-    starts = list(accumulate(chain.from_iterable(map(_spaced_lengths, found)), initial=0))
+    starts = list(accumulate(found[1::3], initial=0))
     made = _spans_json(text, starts, token_lengths, spans)
-    if made is None or not count:
+    if made is None or count < 2:
         return None
-    pieces = [""] * (4 * count)
-    pieces[0::4] = chain.from_iterable(map(_befores, found))
-    pieces[1::4] = map(NUMBERS.__getitem__, starts[:count])
-    pieces[2::4] = map(_ENDS.__getitem__, map(add, starts, token_lengths))
-    pieces[3::4] = _IDS[:count]
-    pieces[0] = pieces[0][_FIRST:]
-    pieces.append("true}" if text[-1] == " " else "false}")
-    return entity_record(text, sentence_id, annotator, "".join(pieces), *made)
+    json_pieces = [""] * (4 * count)
+    json_pieces[0::4] = found[0::3]
+    json_pieces[1::4] = itemgetter(*starts[:count])(NUMBERS)
+    json_pieces[2::4] = itemgetter(*map(add, starts, token_lengths))(_ENDS)
+    json_pieces[3::4] = _IDS[:count]
+    json_pieces[0] = json_pieces[0][_FIRST:]
+    json_pieces.append("true}" if text[-1] == " " else "false}")
+    return entity_record(text, sentence_id, annotator, "".join(json_pieces), *made)
 
 
 def _spans_json(text: str, starts: list[int], token_lengths: list[int],
@@ -132,8 +135,9 @@ def entity_record(text: str, sentence_id: str, annotator: str | None, token_json
                   hashed: list[str]) -> str:
     """A plain record's (its text, sentence id and annotator, or none) entity line from the JSON of its
     tokens and spans, and of its spans as its task hash is taken of them."""
-    input_hash = _murmur("text=" + encode_basestring_ascii(text))
-    head = (f'{{"text": {encode_basestring(text)}, "meta": {{"sentence_id": '
+    text_json = encode_basestring(text)
+    input_hash = _murmur("text=" + (text_json if text.isascii() else encode_basestring_ascii(text)))
+    head = (f'{{"text": {text_json}, "meta": {{"sentence_id": '
             f'{encode_basestring(sentence_id)}}}, "_input_hash": {input_hash}')
     if spans:  # Prodigy's task hash: of the spans, the one task key the record has
         head += f', "_task_hash": {_murmur(str(input_hash) + "spans=[" + ",".join(hashed) + "]")}'
