@@ -13,8 +13,6 @@ from operator import sub
 from pathlib import Path
 from typing import BinaryIO
 
-import murmurhash
-
 from tagline.annotate.formats import jsontext
 from tagline.annotate.formats.common import (
     ExportData,
@@ -31,6 +29,17 @@ from tagline.annotate.formats.common import (
     plural,
 )
 from tagline.annotate.formats.parts import made_in_order
+from tagline.annotate.formats.prodigy_lines import (
+    HASHED_SPAN,
+    HASHED_SPAN_ON_TOKENS,
+    SPAN,
+    SPAN_ON_TOKENS,
+    _murmur,
+    entity_record,
+    label_ascii,
+    label_json,
+    usual_entity_line,
+)
 from tagline.annotate.formats.tokens import evenly_spaced_words, export_tokens, word_spans
 from tagline.errors import InputError
 
@@ -66,10 +75,6 @@ def task_hashes(task: dict) -> tuple[int, int | None]:
 
 # json.dumps(value, sort_keys=True, separators=(",", ":")), without making an encoder per call
 _hash_json = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
-
-
-def _murmur(text: str) -> int:
-    return int(murmurhash.hash(text))
 
 
 def _hashed(record: dict, keys: tuple[str, ...] | None = None) -> dict:
@@ -267,7 +272,7 @@ def _part_lines(data: ExportData, stance_labels: list[str], claim_labels: list[s
     for sentence in chunk:
         current = data.answers.get(sentence["id"], {})
         if len(current) == 1 and ("entities", None) in current:  # the usual sentence's one answer
-            line = _usual_entity_line(sentence, current["entities", None]["spans"], annotator)
+            line = usual_entity_line(sentence, current["entities", None]["spans"], annotator)
             if line is not None:
                 lines.append(line)
                 continue
@@ -328,14 +333,6 @@ def _entity_line(record: dict, sentence: dict, spans: list[dict]) -> str:
     return f"{head[:-1]}, \"tokens\": [{token_json}], {tail[1:]}"
 
 
-# The spans of an entity record, as json.dumps writes them in the record and (sorted keys, no spaces,
-# ASCII) for its task hash, with and without their tokens.
-_SPAN = '{"start": %d, "end": %d, "text": %s, "label": %s}'
-_SPAN_ON_TOKENS = '{"start": %d, "end": %d, "text": %s, "label": %s, "token_start": %d, "token_end": %d}'
-_HASHED_SPAN = '{"end":%d,"label":%s,"start":%d,"text":%s}'
-_HASHED_SPAN_ON_TOKENS = '{"end":%d,"label":%s,"start":%d,"text":%s,"token_end":%d,"token_start":%d}'
-
-
 def _entity_json(record: dict, written: list[dict], token_json: str) -> str | None:
     """The line :func:`_entity_line` makes, with its hashes, written from templates rather than by
     ``json`` (whose encoder costs more to set up for each value than these lines take to write), for
@@ -348,16 +345,16 @@ def _entity_json(record: dict, written: list[dict], token_json: str) -> str | No
     for span in written:
         covered, label = span["text"], span["label"]
         if "token_start" in span:
-            spans.append(_SPAN_ON_TOKENS % (span["start"], span["end"], encode_basestring(covered),
+            spans.append(SPAN_ON_TOKENS % (span["start"], span["end"], encode_basestring(covered),
                                             encode_basestring(label), span["token_start"], span["token_end"]))
-            hashed.append(_HASHED_SPAN_ON_TOKENS % (span["end"], encode_basestring_ascii(label), span["start"],
+            hashed.append(HASHED_SPAN_ON_TOKENS % (span["end"], encode_basestring_ascii(label), span["start"],
                                                     encode_basestring_ascii(covered), span["token_end"],
                                                     span["token_start"]))
         else:
-            spans.append(_SPAN % (span["start"], span["end"], encode_basestring(covered), encode_basestring(label)))
-            hashed.append(_HASHED_SPAN % (span["end"], encode_basestring_ascii(label), span["start"],
+            spans.append(SPAN % (span["start"], span["end"], encode_basestring(covered), encode_basestring(label)))
+            hashed.append(HASHED_SPAN % (span["end"], encode_basestring_ascii(label), span["start"],
                                           encode_basestring_ascii(covered)))
-    return _entity_record(record["text"], record["meta"]["sentence_id"], record.get("_annotator_id"), token_json,
+    return entity_record(record["text"], record["meta"]["sentence_id"], record.get("_annotator_id"), token_json,
                           spans, hashed)
 
 
@@ -400,21 +397,6 @@ def _even_tokens(words: list[str], starts: list[int]) -> str:
     return "".join(pieces)
 
 
-def _usual_entity_line(sentence: dict, spans: list[dict], annotator: str | None) -> str | None:
-    """:func:`_entity_line` of the record every export makes of a sentence with an entity answer
-    (see :func:`_entity_json`; ``annotator`` None for gold), made without the record, for an
-    evenly spaced sentence (see :func:`_even_entity_json`); None for any other."""
-    text, sentence_id = sentence["text"], sentence["id"]
-    if type(text) is not str or type(sentence_id) is not str or not text.strip() or jsontext.ESCAPED.search(text):
-        return None
-    even = evenly_spaced_words(text, sentence.get("lang", "en"),
-                               {offset for span in spans for offset in (span["start"], span["end"])})
-    if even is None:
-        return None
-    made = _even_spans(*even, spans)
-    return None if made is None else _entity_record(text, sentence_id, annotator, _even_tokens(*even), *made)
-
-
 def _even_entity_json(record: dict, words: list[str], starts: list[int], spans: list[dict]) -> str | None:
     """:func:`_entity_line` of an evenly spaced sentence, for the record every export makes (see
     :func:`_entity_json`), its spans and their tokens found and written in one step each; None
@@ -424,7 +406,7 @@ def _even_entity_json(record: dict, words: list[str], starts: list[int], spans: 
     made = _even_spans(words, starts, spans)
     if made is None:
         return None
-    return _entity_record(record["text"], record["meta"]["sentence_id"], record.get("_annotator_id"),
+    return entity_record(record["text"], record["meta"]["sentence_id"], record.get("_annotator_id"),
                           _even_tokens(words, starts), *made)
 
 
@@ -441,17 +423,13 @@ def _even_spans(words: list[str], starts: list[int], spans: list[dict]) -> tuple
         first, last = bisect_left(starts, start), bisect_left(starts, end) - 1
         if first < count and starts[first] == start and 0 <= last < count \
                 and starts[last + 1] - (words[last][-1] == " ") == end:  # a token starts and one ends there
-            written.append(_SPAN_ON_TOKENS % (start, end, encode_basestring(covered), _label_json(label), first, last))
-            hashed.append(_HASHED_SPAN_ON_TOKENS % (end, _label_ascii(label), start, encode_basestring_ascii(covered),
+            written.append(SPAN_ON_TOKENS % (start, end, encode_basestring(covered), label_json(label), first, last))
+            hashed.append(HASHED_SPAN_ON_TOKENS % (end, label_ascii(label), start, encode_basestring_ascii(covered),
                                                     last, first))
         else:
-            written.append(_SPAN % (start, end, encode_basestring(covered), _label_json(label)))
-            hashed.append(_HASHED_SPAN % (end, _label_ascii(label), start, encode_basestring_ascii(covered)))
+            written.append(SPAN % (start, end, encode_basestring(covered), label_json(label)))
+            hashed.append(HASHED_SPAN % (end, label_ascii(label), start, encode_basestring_ascii(covered)))
     return written, hashed
-
-
-_label_json = functools.cache(encode_basestring)  # the few labels, each written many times
-_label_ascii = functools.cache(encode_basestring_ascii)
 
 
 def _plain_record(record: dict) -> bool:
@@ -460,21 +438,6 @@ def _plain_record(record: dict) -> bool:
     return not (set(record) - {"text", "meta", "_annotator_id"}) and set(record["meta"]) == {"sentence_id"} \
         and all(type(value) is str for value in (record["text"], record["meta"]["sentence_id"],
                                                  record.get("_annotator_id", "")))
-
-
-def _entity_record(text: str, sentence_id: str, annotator: str | None, token_json: str, spans: list[str],
-                   hashed: list[str]) -> str:
-    """A plain record's (:func:`_plain_record`: its text, sentence id and annotator, or none) entity line
-    from the JSON of its tokens and spans, and of its spans as its task hash is taken of them."""
-    input_hash = _murmur("text=" + encode_basestring_ascii(text))
-    head = (f'{{"text": {encode_basestring(text)}, "meta": {{"sentence_id": '
-            f'{encode_basestring(sentence_id)}}}, "_input_hash": {input_hash}')
-    if spans:  # Prodigy's task hash: of the spans, the one task key the record has
-        head += f', "_task_hash": {_murmur(str(input_hash) + "spans=[" + ",".join(hashed) + "]")}'
-    if annotator is not None:
-        head += f', "_annotator_id": {encode_basestring(annotator)}'
-    return (f'{head}, "tokens": [{token_json}], "spans": [{", ".join(spans)}], "_view_id": "ner_manual", '
-            '"answer": "accept"}')
 
 
 def _written_span(span: dict, tokens: tuple[int, int] | None) -> dict:

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from itertools import accumulate
+from itertools import accumulate, chain
 from operator import itemgetter
 
 from tagline.corpus.tokenize import EN_TOKEN
@@ -257,6 +257,25 @@ def spacy_words(text: str, tokens: list[tuple[int, int]]) -> list[tuple[int, int
 
 # An English token (tagline.corpus.tokenize) and the one space after it, if any.
 _EN_SPACED_TOKEN = re.compile(rf"(?:{EN_TOKEN.pattern}) ?")
+MAX_REMEMBERED_PIECES = 200_000
+"""Pieces of text whose words :func:`evenly_spaced_words` remembers (a few tens of megabytes at most):
+past this it forgets them all and starts again, so that its memory does not grow with the corpus."""
+
+
+class _PieceWords(dict[str, tuple[str, ...]]):
+    """The words of a piece of evenly spaced text between spaces, with the space after it
+    (``"euros, "`` -> ``("euros", ", ")``), as :data:`_EN_SPACED_TOKEN` reads them, remembered: a
+    corpus writes the same few thousand pieces over and over, and looking one up costs a tenth of
+    reading it (no token holds a space, so a text's words are its pieces' words, one after another)."""
+
+    def __missing__(self, piece: str) -> tuple[str, ...]:
+        if len(self) >= MAX_REMEMBERED_PIECES:
+            self.clear()
+        words = self[piece] = tuple(_EN_SPACED_TOKEN.findall(piece))
+        return words
+
+
+_piece_words = _PieceWords()
 
 
 def spaced_words(text: str, lang: str, cuts: set[int]) -> list[tuple[int, int, bool]]:
@@ -270,13 +289,15 @@ def evenly_spaced_words(text: str, lang: str, cuts: set[int]) -> tuple[list[str]
     between tokens and none at the start, and no cut inside a token, the usual sentence; ``None``
     for any other.
 
-    Such a text is its tokens, each followed by a space or not: one pattern reads them all at once,
-    and the offsets are the running sum of their lengths."""
+    Such a text is its tokens, each followed by a space or not: one pattern reads them (each piece
+    between spaces once, see :class:`_PieceWords`), and the offsets are the running sum of their
+    lengths."""
     # White space at the start, two spaces, or white space other than a space (none is printable; nor
     # are control and format characters, which go the long way too): words that are not simply tokens.
     if lang != "en" or not text or text[0] == " " or "  " in text or not text.isprintable():
         return None
-    words = _EN_SPACED_TOKEN.findall(text)
+    # The pieces between spaces, each with the space after it ("\0" is not printable: in no such text).
+    words = list(chain.from_iterable(map(_piece_words.__getitem__, text.replace(" ", " \0").split("\0"))))
     starts = list(accumulate(map(len, words), initial=0))
     # A cut that is no word's start is inside a word unless it is a word's end: where a space follows
     # it (a word without one ends where the next starts).
