@@ -1,14 +1,19 @@
 """Variants of the CLEF-2019 CheckThat! Task 1 ranking models, compared by leave-one-debate-out
-cross-validation on the 19 training debates alone (the test debates are never read here).
+cross-validation on the 19 training debates alone (the test debates are never scored here).
 
 Each variant is fitted on 18 training debates and ranks the 19th by its score; MAP is the mean
 over the 19 held-out debates of average precision. Beside each variant's MAP: its mean difference
-from the reference row over the same 19 debates, with a 95% percentile bootstrap interval over
-debates, and on how many debates it is ahead. The n-gram vocabulary and IDF are fitted on the
-training debates of each fold with ``--honest``; without it, once on all 19 (no labels read, so a
-fast approximation for comparing variants; the figures quoted in docstrings are ``--honest``).
+from the reference row (``speaker_svm`` with the ClaimBuster and CLEF-2020 priors, the
+``speaker_svm + CB + 2020`` row of checkthat.py) over the same 19 debates, with a 95% percentile
+bootstrap interval over debates, and on how many debates it is ahead. Without ``--honest`` the
+n-gram vocabulary and IDF are fitted once on all 19 debates (no labels read: a fast approximation
+for comparing variants); with it, on each fold's training debates (the ``cbtrain_*`` variants,
+trained on ClaimBuster's sentences too, always fit them once, on the debates and ClaimBuster).
+``--honest-corpus`` runs only the two-prior model against make_speaker_svm_with_corpus, each
+refitted whole in every fold, the figures in that function's docstring.
 
     nice -n 5 python benchmarks/checkthat_variants.py [--honest] [--only NAME,...] [--shared DIR]
+    nice -n 5 python benchmarks/checkthat_variants.py --honest-corpus
 """
 
 from __future__ import annotations
