@@ -97,3 +97,75 @@ def test_each_prior_gives_one_feature_and_none_is_refused(prior):
     assert np.allclose(features[:, -1].toarray(), features[:, -2].toarray())
     with pytest.raises(ValueError, match="at least one fitted prior"):
         make_speaker_svm_with_prior(lang="en")
+
+
+def test_a_cross_fitted_prior_scores_its_own_sentences_out_of_fold_and_others_with_the_whole_corpus():
+    from sklearn.model_selection import StratifiedKFold
+
+    from tagline.eval.baselines.prior import CrossFittedPrior
+
+    texts = [f"{claim} ({n})" for n in range(3) for claim in CLAIMS] + [f"{other} ({n})" for n in range(3) for other in OTHER]
+    labels = [1] * 12 + [0] * 12
+    crossed = CrossFittedPrior(folds=3, random_state=0).fit(texts, labels)
+    expected = np.zeros(len(texts))
+    for fit_rows, score_rows in StratifiedKFold(3, shuffle=True, random_state=0).split(texts, labels):
+        model = make_claimbuster_prior().fit([texts[i] for i in fit_rows], [labels[i] for i in fit_rows])
+        expected[score_rows] = model.decision_function([texts[i] for i in score_rows])
+    assert np.allclose(crossed.decision_function(texts), expected)
+    whole = make_claimbuster_prior().fit(texts, labels)
+    unseen = ["Wages rose 3 percent in Texas.", "Thanks, everyone."]
+    assert np.allclose(crossed.decision_function(unseen), whole.decision_function(unseen))
+    assert not np.allclose(whole.decision_function(texts[:1]), expected[:1])  # in sample it would differ
+    # matched as normalised text: case and spacing do not make a corpus sentence unseen
+    assert np.isclose(crossed.decision_function(["  " + texts[0].upper()])[0], expected[0])
+    assert crossed.decision_function([]).shape == (0,)
+
+
+class Recorder:
+    """Stands for a pipeline: records what fit is given."""
+
+    classes_ = np.array([0, 1])
+
+    def fit(self, lines, labels, **kwargs):
+        self.lines, self.labels, self.kwargs = lines, labels, kwargs
+        return self
+
+
+def test_with_corpus_fits_on_the_debates_then_the_corpus_each_corpus_sentence_a_lone_debate_weighted():
+    from tagline.eval.baselines.debate import debate_cues
+    from tagline.eval.baselines.prior import WithCorpus
+
+    lines, labels = debate("d1")
+    recorder = Recorder()
+    model = WithCorpus(recorder, ["Taxes rose 5%.", "Why not?"], [1, 0], weight=0.25).fit(lines, labels)
+    assert recorder.labels == labels + [1, 0]
+    assert recorder.kwargs == {"classifier__sample_weight": [1.0] * len(lines) + [0.25, 0.25]}
+    assert [str(line) for line in recorder.lines[-2:]] == ["Taxes rose 5%.", "Why not?"]
+    assert model.classes_.tolist() == [0, 1]
+    # each alone in its document, without a speaker: a whole turn and debate of one sentence
+    lone = debate_cues(recorder.lines[-2:]).round(3).tolist()
+    log2 = round(float(np.log(2)), 3)
+    assert lone == [[0.0, 0.0, 1.0, log2, 0.0, 1.0, 0.0, log2, 0.0, 0.0],
+                    [0.0, 1.0, 1.0, log2, 0.0, 1.0, 0.0, log2, 0.0, 1.0]]
+    with pytest.raises(ValueError, match="2 texts and 1 labels"):
+        WithCorpus(Recorder(), ["a", "b"], [1])
+
+
+def test_a_corpus_trained_on_too_teaches_claims_the_debates_lack_and_its_weight_says_how_much(prior):
+    from tagline.eval.baselines.prior import CrossFittedPrior, make_speaker_svm_with_corpus
+
+    train = [debate(name) for name in ("d1", "d2")]
+    texts = [line for lines, _ in train for line in lines]
+    labels = [label for _, labels in train for label in labels]
+    corpus = [f"The deficit grew by {n} trillion dollars." for n in range(2, 12)] + \
+             [f"What a lovely evening number {n}." for n in range(2, 12)]
+    corpus_labels = [1] * 10 + [0] * 10
+    crossed = CrossFittedPrior(folds=2).fit(corpus, corpus_labels)
+    unseen = [DebateLine("The deficit grew by 20 trillion dollars.", "t", "A"), DebateLine("Why is that?", "t", "HOST")]
+
+    def margin(weight):
+        model = make_speaker_svm_with_corpus(corpus, corpus_labels, crossed, weight=weight, lang="en")
+        scores = positive_scores(model.fit(texts, labels), unseen, positive=1)
+        return scores[0] - scores[1]
+
+    assert 0 < margin(0.1) < margin(1.0)
