@@ -17,6 +17,7 @@ AWKWARD = [
     "東京\tで話した。",  # a tab: MeCab's output cannot be read back, fugashi's words are used
     "東京\nで\r話した\u2003。",
     "x\u00a0y",
+    "x\u00d0y\x0bz",  # characters MeCab's dictionary may class as whitespace though Python does not
     "",
     "   ",
     "\u3000",
@@ -55,7 +56,7 @@ def test_texts_with_only_plain_japanese_or_none_at_all():
 
 
 PIECES = ["東京", "で", "話した", "。", "AI", "Jensen", "Huang", "5000億ドル", "テキサス州", " ", "  ", "\u3000",
-          "\n", "\t", "\r", "\u00a0", "a", "、"]
+          "\n", "\t", "\r", "\u00a0", "\u00d0", "\x0b", "a", "、"]
 
 
 @settings(max_examples=60, deadline=None)
