@@ -6,13 +6,20 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
 
 # English tokens: words (with inner hyphens, apostrophes and dots) and single other characters.
 EN_TOKEN = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]", re.UNICODE)
 # MeCab writes each word's surface and a tab, between [ and ]: the brackets keep fugashi's stripping
 # of trailing whitespace away from words that are whitespace themselves (an ideographic space).
 _SURFACES_FORMAT = r"--output-format-type= --bos-format=[ --node-format=%m\\t --unk-format=%m\\t --eos-format=]"
+# The same, with the whitespace MeCab skipped before each word (%pS) and a tab before the word.
+_SPACED_FORMAT = (r"--output-format-type= --bos-format=[ --node-format=%pS\\t%m\\t --unk-format=%pS\\t%m\\t "
+                  r"--eos-format=]")
 # The same, with each word's part of speech (UniDic's first four levels) after it: word, tab, POS, tab.
 _POS_FORMAT = (r"--output-format-type= --bos-format=[ --node-format=%m\\t%f[0]-%f[1]-%f[2]-%f[3]\\t "
                r"--unk-format=%m\\t%f[0]-%f[1]-%f[2]-%f[3]\\t --eos-format=]")
@@ -171,49 +178,74 @@ def tokenize_many(texts: Sequence[str], langs: Sequence[str]):
     and the offsets of every token, flattened in the same order. The result is the same as calling
     :func:`tokenize` on each text.
 
-    Most Japanese texts are their words put end to end (no whitespace, nothing normalised): then
-    MeCab's output is split into words by Arrow and each word's offsets are the sums of the lengths
-    before it, with no Python work per word. Every other text takes :func:`tokenize`'s way.
+    MeCab writes each Japanese word with the whitespace it skipped before it, so once the text is
+    known to be those pieces end to end (nothing normalised, no whitespace after the last word), the
+    words and their offsets are read from the lengths of the pieces by Arrow and NumPy, with no
+    Python work per word. Every other text takes :func:`tokenize`'s way.
     """
+    import numpy as np
+    import pyarrow as pa
+
+    mecab_rows = [row for row, (text, lang) in enumerate(zip(texts, langs)) if lang == "ja" and "\t" not in text]
+    parse = _mecab(_SPACED_FORMAT).parse
+    read = _read_spaced([parse(texts[row]) for row in mecab_rows], [texts[row] for row in mecab_rows])
+    fast_rows = np.asarray(mecab_rows, dtype=np.int64)[read.good]
+    other_rows = np.setdiff1d(np.arange(len(texts), dtype=np.int64), fast_rows)
+    other_offsets = [tokenize(texts[row], langs[row]) for row in other_rows.tolist()]
+    if not len(other_rows):
+        return read.tokens, read.starts, read.ends
+    lengths = np.fromiter((len(offsets) for offsets in other_offsets), np.int64, len(other_offsets))
+    words = [texts[row][s:e] for row, offsets in zip(other_rows.tolist(), other_offsets) for s, e in offsets]
+    other = pa.ListArray.from_arrays(pa.array(np.concatenate(([0], np.cumsum(lengths))).astype(np.int32)),
+                                     pa.array(words, pa.string()))
+    flat = np.asarray([span for offsets in other_offsets for span in offsets], np.int64).reshape(-1, 2)
+    where = np.empty(len(texts), dtype=np.int64)  # each text's list in [fast lists, other lists]
+    where[fast_rows] = np.arange(len(fast_rows))
+    where[other_rows] = np.arange(len(fast_rows), len(texts))
+    token_lists = pa.concat_arrays([read.tokens, other]).take(pa.array(where))
+    # The offsets of the texts in the same order: each list's tokens, from the concatenated offsets.
+    both_lengths = np.concatenate((np.diff(np.asarray(read.tokens.offsets, dtype=np.int64)), lengths))
+    both_first = np.concatenate(([0], np.cumsum(both_lengths)))[:-1]
+    token_index = np.repeat(both_first[where] - np.concatenate(([0], np.cumsum(both_lengths[where])))[:-1],
+                            both_lengths[where]) + np.arange(int(both_lengths.sum()))
+    return (token_lists, np.concatenate((read.starts, flat[:, 0]))[token_index],
+            np.concatenate((read.ends, flat[:, 1]))[token_index])
+
+
+class _Spaced(NamedTuple):
+    good: np.ndarray  # per text read: whether its words and offsets below are right
+    tokens: pa.Array  # list<string>: the words of the good texts
+    starts: np.ndarray  # int64, flattened
+    ends: np.ndarray
+
+
+def _read_spaced(written: list[str], texts: list[str]) -> _Spaced:
+    """The words and offsets of ``texts`` from MeCab's output in :data:`_SPACED_FORMAT` (``written``),
+    for the texts whose pieces put end to end are the text and whose words are not empty."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    plain_rows, plain_words, other_rows, other_offsets = [], [], [], []
-    for row, (text, lang) in enumerate(zip(texts, langs)):
-        if lang == "ja":
-            written = _written(text)
-            if written and written.replace("\t", "") == text and "\t\t" not in written \
-                    and written[0] != "\t" and written[-1] != "\t":
-                plain_rows.append(row)
-                plain_words.append(written)
-                continue
-            offsets = _offsets(text, _surfaces(text) if written is None else written.split("\t") if written else [])
-        else:
-            offsets = tokenize(text, lang)
-        other_rows.append(row)
-        other_offsets.append(offsets)
-
-    plain = pc.split_pattern(pa.array(plain_words, pa.string()), "\t").cast(pa.list_(pa.string()))
-    if not other_rows:
-        token_lists = plain
-    else:
-        other = pa.array([[texts[row][s:e] for s, e in offsets] for row, offsets in zip(other_rows, other_offsets)],
-                         pa.list_(pa.string()))
-        where = np.empty(len(texts), dtype=np.int64)
-        where[plain_rows] = np.arange(len(plain_rows))
-        where[other_rows] = np.arange(len(plain_rows), len(texts))
-        token_lists = pa.concat_arrays([plain, other]).take(pa.array(where))
-
-    lengths = pc.utf8_length(token_lists.flatten()).to_numpy().astype(np.int64)
-    row_offsets = np.asarray(token_lists.offsets, dtype=np.int64)
-    row_offsets -= row_offsets[0]
-    ends = np.cumsum(lengths)
-    ends -= np.repeat(np.concatenate(([0], ends))[row_offsets[:-1]], np.diff(row_offsets))
-    starts = ends - lengths
-    for row, offsets in zip(other_rows, other_offsets):  # whitespace between words: the real offsets
-        if offsets:
-            span = np.asarray(offsets, dtype=np.int64)
-            starts[row_offsets[row]:row_offsets[row + 1]] = span[:, 0]
-            ends[row_offsets[row]:row_offsets[row + 1]] = span[:, 1]
-    return token_lists, starts, ends
+    output, text_array = pa.array(written, pa.string()), pa.array(texts, pa.string())
+    # "[" + ("<whitespace>\t<word>\t" for each word) + "]": without the brackets, 2k + 1 pieces.
+    inner = pc.utf8_slice_codeunits(output, 1, -1)
+    good = pc.and_(pc.and_(pc.starts_with(output, "["), pc.ends_with(output, "]")),
+                   pc.equal(pc.replace_substring(inner, "\t", ""), text_array))
+    pieces = pc.split_pattern(inner, "\t")
+    row_offsets = np.asarray(pieces.offsets, dtype=np.int64)
+    lengths = pc.utf8_length(pieces.flatten()).to_numpy().astype(np.int64)
+    words_per_row = (np.diff(row_offsets) - 1) // 2  # the last piece, after the last tab, is empty
+    first_word = np.concatenate(([0], np.cumsum(words_per_row)))
+    word_row = np.repeat(np.arange(len(texts)), words_per_row)
+    space = np.repeat(row_offsets[:-1] - 2 * first_word[:-1], words_per_row) + 2 * np.arange(first_word[-1])
+    word = space + 1
+    good_rows = good.to_numpy(zero_copy_only=False)
+    good_rows[word_row[lengths[word] == 0]] = False  # tokenize leaves out empty words
+    good_words = good_rows[word_row]
+    ends = np.cumsum(lengths[space] + lengths[word])
+    ends -= np.repeat(np.concatenate(([0], ends))[first_word[:-1]], words_per_row)
+    ends = ends[good_words]
+    starts = ends - lengths[word][good_words]
+    token_offsets = np.concatenate(([0], np.cumsum(words_per_row[good_rows]))).astype(np.int32)
+    tokens = pa.ListArray.from_arrays(pa.array(token_offsets), pieces.flatten().take(pa.array(word[good_words])))
+    return _Spaced(good_rows, tokens, starts, ends)

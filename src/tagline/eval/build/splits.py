@@ -272,12 +272,29 @@ def stratified_group_folds(y: np.ndarray, n_classes: int, groups: np.ndarray, n_
         group_y_counts = y_counts_per_group[group_idx]
         # Row i: the folds as they would be with the group in fold i (adding 0.0 elsewhere is exact).
         proposed = y_counts_per_fold[None, :, :] + one_hot * group_y_counts
-        fold_evals = np.mean(np.std(proposed / divisor, axis=1), axis=1).tolist()
+        fold_evals = _mean_of_stds(proposed / divisor).tolist()
         best_fold = _best_fold(fold_evals, samples_per_fold)
         y_counts_per_fold[best_fold] += group_y_counts
         samples_per_fold[best_fold] = float(np.sum(y_counts_per_fold[best_fold]))
         fold_of_group[group_idx] = best_fold
     return fold_of_group[groups]
+
+
+def _mean_of_stds(scaled: np.ndarray) -> np.ndarray:
+    """``np.mean(np.std(scaled, axis=1), axis=1)`` for a 3-d array, by the same ufuncs in the same order
+    as NumPy's ``_var`` and ``_mean`` (so equal to the last bit), without their per-call Python work,
+    which the loop over every group pays once per group."""
+    import numpy as np
+
+    folds, classes = scaled.shape[1], scaled.shape[2]
+    mean = np.add.reduce(scaled, axis=1, keepdims=True)
+    np.true_divide(mean, folds, out=mean)
+    deviation = scaled - mean
+    np.multiply(deviation, deviation, out=deviation)
+    variance = np.add.reduce(deviation, axis=1)
+    np.true_divide(variance, folds, out=variance)
+    mean_std = np.add.reduce(np.sqrt(variance), axis=1)
+    return np.true_divide(mean_std, classes, out=mean_std)
 
 
 def _best_fold(fold_evals: list[float], samples_per_fold: list[float]) -> int:

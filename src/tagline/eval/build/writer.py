@@ -59,7 +59,13 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
                   digest: Any) -> tuple[pa.Table, datasets.DatasetInfo]:
     """Make one config's tables and write them (``save_to_disk`` and Parquet); the fingerprint
     ``digest`` is fed each split's rows. Returns what the card reads of the config: its languages,
-    and its :func:`saved_info`."""
+    and its :func:`saved_info`.
+
+    The Parquet shards are written in a thread while this one hashes the splits and saves them with
+    ``save_to_disk`` (Arrow's Parquet writer and the hashing let go of the GIL): at the end of a
+    build, when the token workers are done, that work would otherwise leave a core idle."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import datasets
     import pyarrow as pa
 
@@ -69,23 +75,30 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
     features, tables = make()
     steps(f"writing {name}")
     parts = {}
-    for split, part in zip(plan.splits.names, tables):
-        if part.num_rows == 0:
-            # datasets saves an empty split without an .arrow file and then cannot load it back.
-            report.warnings.append(f"config {name}: the {split} split has no rows and is left out")
-            continue
-        part_digest = table_digest(part)
-        parts[split] = datasets.Dataset(datasets.table.InMemoryTable(part),
-                                        info=datasets.DatasetInfo(features=features),
-                                        split=datasets.NamedSplit(split),
-                                        fingerprint=hashlib.sha256(f"{name}/{split}".encode() + part_digest)
-                                        .hexdigest()[:16])
-        write_parquet_shards(part, staging / "data" / name, split)
-        pa.default_memory_pool().release_unused()  # what the digest and the Parquet writer let go of
-        digest.update(f"{name}/{split}".encode())
-        digest.update(part_digest)
-    datasets.DatasetDict(parts).save_to_disk(str(staging / name))
-    check_interrupted()  # datasets hashes each shard under a bare `except:` that can swallow Ctrl-C
+    parquet = ThreadPoolExecutor(1, thread_name_prefix="parquet")
+    try:
+        shards = []
+        for split, part in zip(plan.splits.names, tables):
+            if part.num_rows == 0:
+                # datasets saves an empty split without an .arrow file and then cannot load it back.
+                report.warnings.append(f"config {name}: the {split} split has no rows and is left out")
+                continue
+            shards.append(parquet.submit(write_parquet_shards, part, staging / "data" / name, split))
+            part_digest = table_digest(part)
+            parts[split] = datasets.Dataset(datasets.table.InMemoryTable(part),
+                                            info=datasets.DatasetInfo(features=features),
+                                            split=datasets.NamedSplit(split),
+                                            fingerprint=hashlib.sha256(f"{name}/{split}".encode() + part_digest)
+                                            .hexdigest()[:16])
+            digest.update(f"{name}/{split}".encode())
+            digest.update(part_digest)
+        datasets.DatasetDict(parts).save_to_disk(str(staging / name))
+        check_interrupted()  # datasets hashes each shard under a bare `except:` that can swallow Ctrl-C
+        for shard in shards:
+            shard.result()
+    finally:  # on a failure or a signal, the shard being written is finished before the staging folder goes
+        parquet.shutdown(wait=True, cancel_futures=True)
+    pa.default_memory_pool().release_unused()  # what the digests and the Parquet writer let go of
     report.configs[name] = {split: len(parts[split]) for split in plan.splits.names if split in parts}
     report.label_distributions[name] = label_distributions(parts, features)
     languages = pa.chunked_array([chunk for part in tables for chunk in part["lang"].chunks], pa.string())

@@ -1,0 +1,68 @@
+"""``tokenize_many``: the words and offsets of many texts at once are those of ``tokenize`` on each
+text, whatever whitespace MeCab skips between, before or after the words, in any mix of texts."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tagline.corpus.tokenize import tokenize, tokenize_many
+
+AWKWARD = [
+    "DeepSeekは5000億ドルを調達した。",  # words end to end
+    "Jensen Huang は  東京\u3000で 話した。",  # spaces MeCab skips, an ideographic space it keeps
+    " 東京で話した。",  # whitespace before the first word
+    "東京で話した。 ",  # and after the last
+    "東京\tで話した。",  # a tab: MeCab's output cannot be read back, fugashi's words are used
+    "東京\nで\r話した\u2003。",
+    "x\u00a0y",
+    "x\u00d0y\x0bz",  # characters MeCab's dictionary may class as whitespace though Python does not
+    "",
+    "   ",
+    "\u3000",
+    "The senator said so; nobody agreed.",
+]
+
+
+def as_lists(texts, langs):
+    token_lists, starts, ends = tokenize_many(texts, langs)
+    bounds = np.asarray(token_lists.offsets)
+    return [(token_lists[k].as_py(), list(zip(starts[bounds[k]:bounds[k + 1]].tolist(),
+                                               ends[bounds[k]:bounds[k + 1]].tolist())))
+            for k in range(len(texts))]
+
+
+def expected(texts, langs):
+    result = []
+    for text, lang in zip(texts, langs):
+        offsets = tokenize(text, lang)
+        result.append(([text[s:e] for s, e in offsets], offsets))
+    return result
+
+
+def test_awkward_texts_get_tokenize_s_words_and_offsets_in_their_order():
+    texts = AWKWARD + AWKWARD[::-1]
+    langs = ["en" if text.startswith("The") else "ja" for text in texts]
+    got = as_lists(texts, langs)
+    assert got == expected(texts, langs)
+    assert got[1][0][:3] == ["Jensen", "Huang", "は"] and got[1][1][:3] == [(0, 6), (7, 12), (13, 14)]
+
+
+def test_texts_with_only_plain_japanese_or_none_at_all():
+    for texts in ([AWKWARD[0]] * 3, [], ["The end."]):
+        langs = ["en" if text.startswith("The") else "ja" for text in texts]
+        assert as_lists(texts, langs) == expected(texts, langs)
+
+
+PIECES = ["東京", "で", "話した", "。", "AI", "Jensen", "Huang", "5000億ドル", "テキサス州", " ", "  ", "\u3000",
+          "\n", "\t", "\r", "\u00a0", "\u00d0", "\x0b", "a", "、"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.lists(st.sampled_from(PIECES), max_size=12), st.sampled_from(["ja", "ja", "en"])),
+                max_size=8))
+def test_any_mix_of_texts_gets_tokenize_s_words_and_offsets(rows):
+    texts = ["".join(pieces) for pieces, _ in rows]
+    langs = [lang for _, lang in rows]
+    assert as_lists(texts, langs) == expected(texts, langs)
