@@ -108,38 +108,33 @@ def test_folds_sent_back_by_workers_give_the_report_of_folding_in_turn(tmp_path,
     assert as_json(agreement_report(workspace)) == expected and len(sent_back) == 3
 
 
+def workers_asked_for(workspace, monkeypatch) -> list[int]:
+    """How many fold workers agreement asks for, on two cores, every file folded in workers (each
+    call run in this process)."""
+    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
+    monkeypatch.setattr(fold_workers, "PARALLEL_FOLD_MIN_BYTES", 0)
+    monkeypatch.setattr(workers, "cores", lambda: 2)
+    counts = []
+
+    def in_this_process(function, arguments, count, **options):
+        counts.append(count)
+        return [function(*call) for call in arguments]
+
+    monkeypatch.setattr(workers, "map_in_workers", in_this_process)
+    agreement_report(workspace)
+    return counts
+
+
 @pytest.mark.parametrize(("annotators", "expected"), [(3, 3), (4, 4), (2, 2)])
 def test_up_to_twice_as_many_files_as_cores_are_folded_at_once(tmp_path, monkeypatch, annotators, expected):
     """Three files on two cores are folded by three workers, which end together, rather than by two
     that leave the third file to one core after the first two."""
-    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
-    monkeypatch.setattr(fold_workers, "PARALLEL_FOLD_MIN_BYTES", 0)
-    monkeypatch.setattr(workers, "cores", lambda: 2)
     workspace = random_workspace(tmp_path / "ws", 21, 40, 100, n_annotators=annotators)
-    counts = []
-
-    def in_this_process(function, arguments, count, **options):
-        counts.append(count)
-        return [function(*call) for call in arguments]
-
-    monkeypatch.setattr(workers, "map_in_workers", in_this_process)
-    agreement_report(workspace)
-    assert counts == [expected]
+    assert workers_asked_for(workspace, monkeypatch) == [expected]
 
 
 def test_more_files_than_twice_the_cores_are_folded_by_one_worker_a_core(tmp_path, monkeypatch):
-    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
-    monkeypatch.setattr(fold_workers, "PARALLEL_FOLD_MIN_BYTES", 0)
-    monkeypatch.setattr(workers, "cores", lambda: 2)
     workspace = random_workspace(tmp_path / "ws", 22, 40, 100, n_annotators=4)
     alice = workspace.annotation_path("alice").read_bytes()
     workspace.annotation_path("erin").write_bytes(alice.replace(b'"annotator":"alice"', b'"annotator":"erin"'))
-    counts = []
-
-    def in_this_process(function, arguments, count, **options):
-        counts.append(count)
-        return [function(*call) for call in arguments]
-
-    monkeypatch.setattr(workers, "map_in_workers", in_this_process)
-    agreement_report(workspace)
-    assert counts == [2]
+    assert workers_asked_for(workspace, monkeypatch) == [2]

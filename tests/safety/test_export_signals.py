@@ -59,6 +59,18 @@ def paused_export(root: Path, marks: Path, args: list[str]) -> tuple[subprocess.
     return process, temporary
 
 
+def paused_export_over(root: Path, tmp_path: Path, force: bool) -> tuple[Path, subprocess.Popen, Path]:
+    """:func:`paused_export` of the gold to ``out/gold.csv``, over an earlier export with ``force``."""
+    out = tmp_path / "out" / "gold.csv"
+    out.parent.mkdir()
+    if force:
+        out.write_text("an earlier export\n")
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    process, temporary = paused_export(root, marks, export_args(out, *(["--force"] if force else [])))
+    return out, process, temporary
+
+
 @pytest.fixture
 def sample_root(tmp_path) -> Path:
     return init_workspace(tmp_path / "sample", sample=True).root
@@ -69,13 +81,7 @@ def sample_root(tmp_path) -> Path:
 def test_sigterm_or_sighup_while_the_export_writes_ends_128_plus_it_with_no_temporary_and_the_old_file_kept(
         sample_root, tmp_path, force, signum):
     """SIGHUP: the terminal the export ran in was closed."""
-    out = tmp_path / "out" / "gold.csv"
-    out.parent.mkdir()
-    if force:
-        out.write_text("an earlier export\n")
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    process, temporary = paused_export(sample_root, marks, export_args(out, *(["--force"] if force else [])))
+    out, process, temporary = paused_export_over(sample_root, tmp_path, force)
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 128 + signum, stderr
@@ -86,13 +92,7 @@ def test_sigterm_or_sighup_while_the_export_writes_ends_128_plus_it_with_no_temp
 
 @pytest.mark.parametrize("force", [False, True])
 def test_the_export_after_a_kill_9_removes_the_temporary_file_the_killed_one_left(sample_root, tmp_path, force):
-    out = tmp_path / "out" / "gold.csv"
-    out.parent.mkdir()
-    if force:
-        out.write_text("an earlier export\n")
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    process, temporary = paused_export(sample_root, marks, export_args(out, *(["--force"] if force else [])))
+    out, process, temporary = paused_export_over(sample_root, tmp_path, force)
     process.kill()
     process.communicate(timeout=60)
     assert temporary.exists()  # what kill -9 leaves
