@@ -10,7 +10,8 @@ a span's label changed), so that agreement is high but not perfect and adjudicat
 unanimous answers and contested questions to sort. The gold file is then removed, so adjudication
 decides every question.
 
-Then, each as a child process with its peak memory (``ru_maxrss``):
+Then, each as a child process with its peak memory (the larger of its largest process's
+``ru_maxrss`` and the memory of the command and its workers at once, sampled every 50 ms):
 
 - ``msgspec``: decoding every line of the three answer files into typed event records with
   :func:`tagline.schemas.records.decode_record` (what reading them line by line costs);
@@ -53,7 +54,7 @@ from pathlib import Path
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_1m import generate  # noqa: E402
+from build_1m import _tree_memory, generate  # noqa: E402
 
 ANNOTATORS = ("alice", "bob", "carol")
 CHANGE_RATE = 0.1
@@ -130,19 +131,34 @@ def write_answers(root: Path, seed: int = 11) -> list[Path]:
 
 
 def measure(command: list[str], src: str | None = None) -> tuple[float, float, int, str]:
-    """Wall seconds, CPU seconds, peak RSS of the child (bytes) and its stdout (through a file,
-    which a pipe's buffer would not take whole while the child is waited for)."""
+    """Wall seconds, CPU seconds, peak memory (bytes) and the child's stdout (through a file, which a
+    pipe's buffer would not take whole while the child is waited for). The peak is the larger of the
+    largest process's (``ru_maxrss``, its waited-for workers included) and the whole process tree's
+    at once (PSS summed over the command and its workers, sampled every 50 ms)."""
+    import threading
+
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         started = time.perf_counter()
         environment = {**os.environ, "PYTHONPATH": src} if src else None
         child = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=environment)
+        tree = [0]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.05):
+                tree[0] = max(tree[0], _tree_memory(child.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - started
+        done.set()
+        sampler.join()
         if os.waitstatus_to_exitcode(status):
             stderr.seek(0)
             sys.exit(f"{' '.join(command)} failed:\n{stderr.read().decode()[-3000:]}")
         stdout.seek(0)
-        return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, stdout.read().decode()
+        return wall, usage.ru_utime + usage.ru_stime, max(usage.ru_maxrss * 1024, tree[0]), stdout.read().decode()
 
 
 def measure_size(scratch: Path, size: int, versions: list[tuple[str, str | None]], msgspec: bool = True,
