@@ -64,6 +64,7 @@ def storage_error(path: object, error: OSError, *, kept: str = "nothing was save
         errno.EACCES: "check the permissions of the file and its folder",
         errno.EPERM: "check the permissions of the file and its folder",
         errno.ENOENT: "check the path: its folder must exist",
+        errno.EBADF: "the command was started with it closed; give it a file or a pipe",
     }
     return StorageError(f"could not write: {reason}; {kept}", where=str(path),
                         fix=fixes.get(error.errno or 0, "check the disk and run the command again"))

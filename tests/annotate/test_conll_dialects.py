@@ -171,3 +171,13 @@ def test_stockmark_sentences_come_back_from_the_default_conll_export(tmp_path):
         unspaced = [(mine, theirs) for mine, theirs in zip(got, expected) if " " not in theirs[0]]
         assert len(unspaced) == 498 and all(mine == theirs for mine, theirs in unspaced)
         assert sum(mine == theirs for mine, theirs in zip(got, expected)) == 517  # and 19 of the 37 with spaces
+
+
+@pytest.mark.parametrize("blanks", [" ", "  ", " \t", "\t "])
+def test_blanks_at_the_end_of_a_tab_separated_line_are_not_part_of_its_tag(ws, tmp_path, blanks):
+    """An editor's trailing blanks: the tag was read as 'O ' and the file refused at that line."""
+    source = tmp_path / "trailing.conll"
+    source.write_text(f"Apple\tB-ORG{blanks}\nrose\tO{blanks}\n.\tO\n\nNew York\tB-GPE{blanks}\nslept\tO\n",
+                      encoding="utf-8")
+    import_file(ws, source, annotator="alice", lang="en")
+    assert answers(ws) == {"Apple rose.": [("Apple", "ORG")], "New York slept": [("New York", "GPE")]}

@@ -8,6 +8,7 @@ reports, so the two never disagree.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
@@ -137,3 +138,27 @@ def test_a_damaged_answer_file_is_reported_the_same_by_the_readers_and_validate(
     assert caught.value.where.endswith(f"sample-gold.jsonl:{line}")
     assert any(problem.line == line and not problem.warning for problem in validate_workspace(workspace))
     os.remove(workspace.annotation_path("sample-gold"))
+
+
+@pytest.mark.parametrize("relative", ["annotations/sample-gold.jsonl", "gold/gold.jsonl", "sentences.jsonl"])
+def test_an_integer_written_as_a_float_is_a_problem_validate_names_as_the_readers_refuse_it(
+        fuzz_workspace, tmp_path, relative):
+    """JSON Schema takes 9.0 for the integer 9, the typed readers do not: validate once passed such a
+    line to the checks of offsets, which failed with a TypeError (a traceback) instead of naming it."""
+    from tagline.annotate.validate import validate_workspace
+    from tagline.corpus.workspace import Workspace
+
+    workspace = Workspace(shutil.copytree(fuzz_workspace.root, tmp_path / "ws"))
+    path = workspace.root / relative
+    lines = path.read_bytes().splitlines(keepends=True)
+    number, record = next((number, orjson.loads(line)) for number, line in enumerate(lines, 1)
+                          if b'"start":' in line and b'"start":0' not in line)
+    holder = record["value"]["spans"][0] if "value" in record else record
+    holder["start"] = float(holder["start"])
+    lines[number - 1] = json.dumps(record, ensure_ascii=False).encode() + b"\n"
+    path.write_bytes(b"".join(lines))
+    problems = validate_workspace(workspace)
+    assert any(problem.path.endswith(relative) and problem.line == number and not problem.warning and
+               problem.message.endswith("is not of type 'integer'") for problem in problems), problems
+    with pytest.raises(TaglineError):
+        _readers(workspace)["stats" if relative == "sentences.jsonl" else "gold" if "gold/" in relative else "view"]()

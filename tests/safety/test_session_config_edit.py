@@ -55,3 +55,18 @@ def test_a_label_added_meanwhile_leaves_the_answers_as_they_were(sample_workspac
     model.handle_key("2")
     model.handle_key("0")
     assert len(lines(sample_workspace)) == 2
+
+
+def test_a_configuration_moved_away_meanwhile_refuses_the_answer_until_it_is_back(sample_workspace):
+    """An editor that saves by moving the file, or a user renaming it: no file at the answer is said on the
+    session's screen, as a broken one is, rather than ending the session with a traceback."""
+    model = SessionModel.open(sample_workspace, "zed", task="claim_type")
+    path = sample_workspace.root / "tagline.toml"
+    away = path.rename(path.with_name("tagline.toml.away"))
+    model.handle_key("1")
+    assert model.message == ("this answer was not saved: the edited tagline.toml cannot be read now (no tagline.toml): "
+                             "fix it and answer again")
+    assert lines(sample_workspace) == [] and model.position == 0
+    away.rename(path)
+    model.handle_key("1")
+    assert len(lines(sample_workspace)) == 1 and model.message == ""

@@ -375,11 +375,12 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
         from tagline.corpus.config import load_config
         from tagline.errors import TaglineError
 
-        if self._config_now[0] != stamp:
+        if self._config_now[1] is None or self._config_now[0] != stamp:  # (a stamp of None: no file now)
             try:
                 self._config_now = (stamp, load_config(self.workspace.config_path))
-            except TaglineError as error:
-                raise NotSaved(f"the edited tagline.toml cannot be read now ({error.what}): fix it and answer "
+            except (TaglineError, OSError) as error:
+                what = error.what if isinstance(error, TaglineError) else error.strerror or str(error)
+                raise NotSaved(f"the edited tagline.toml cannot be read now ({what}): fix it and answer "
                                "again") from None
         problems = [problem for event in events
                     for problem in event_problems(event, self._config_now[1], self.sentence["text"])]

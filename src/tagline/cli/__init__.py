@@ -65,6 +65,18 @@ class RootGroup(LazyGroup):
     """The ``tagline`` group: renders the project's errors and interrupts once, and prints Python
     warnings while a command runs."""
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        # The group's own --help and --version print while its options are parsed, before invoke:
+        # their output is written whole or fails as a command's does.
+        from tagline.cli.output import whole_standard_output
+
+        with whole_standard_output():
+            try:
+                return super().make_context(info_name, args, parent, **extra)
+            except OSError as error:
+                _standard_output_failed(error)
+                raise
+
     def invoke(self, ctx):
         from tagline.cli.output import whole_standard_output
 
@@ -83,27 +95,36 @@ class RootGroup(LazyGroup):
             # gives a process that signal ended (130, 143), so scripts see it was stopped.
             click.echo(f"Interrupted: {ctx.meta.get('tagline.command', 'tagline')} {interrupted}", err=True)
             ctx.exit(interrupted.exit_code)
-        except BrokenPipeError:
-            # The reader went away (`| head`): stop quietly, as Unix tools do, with the status a shell
-            # gives one that SIGPIPE ended (141), so that `set -o pipefail` sees the output is not whole.
-            import os
-
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            ctx.exit(BROKEN_PIPE_STATUS)
+        except BrokenPipeError as error:
+            _standard_output_failed(error)
+            raise
         except OSError as error:
             # Disk full, permission denied...: say where, keep the traceback for --debug.
             if ctx.meta.get("tagline.debug"):
                 raise
-            from tagline.cli.output import STANDARD_OUTPUT
-
-            if error.filename == STANDARD_OUTPUT:
-                from tagline.errors import storage_error
-
-                raise ProjectError(storage_error(STANDARD_OUTPUT, error, kept="the output is cut short").render()) \
-                    from None
+            _standard_output_failed(error)
             where = f"{_written_name(error.filename)}: " if error.filename else ""
             raise ProjectError(f"{where}{error.strerror or error} (check the path, its folder and its permissions)") \
                 from None
+
+
+def _standard_output_failed(error: OSError) -> None:
+    """Raise what ends a command whose standard output failed with ``error``, if it did: a reader
+    gone (`| head`) stops it quietly, as Unix tools do, with the status a shell gives one that SIGPIPE
+    ended (141), so that `set -o pipefail` sees the output is not whole; any other failure (a full
+    disk, an I/O error, a closed standard output) is one ``Error:`` line and status 2. Returns for an
+    error of another file."""
+    from tagline.cli.output import STANDARD_OUTPUT
+
+    if isinstance(error, BrokenPipeError):
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise click.exceptions.Exit(BROKEN_PIPE_STATUS)
+    if error.filename == STANDARD_OUTPUT:
+        from tagline.errors import storage_error
+
+        raise ProjectError(storage_error(STANDARD_OUTPUT, error, kept="the output is cut short").render()) from None
 
 
 def _written_name(filename) -> str:

@@ -115,9 +115,18 @@ def whole_standard_output() -> Iterator[None]:
     """For the duration of the block, the process's standard output (when it is a file or a pipe)
     writes every byte or raises: what a command prints is written at once (no buffer left to a
     flush at exit, where an error can no longer change the status), a short write is finished, and a
-    failure is an :class:`OSError` whose ``filename`` is :data:`STANDARD_OUTPUT`. A terminal, or a
+    failure is an :class:`OSError` whose ``filename`` is :data:`STANDARD_OUTPUT` (a standard output
+    closed when the process started too, rather than output dropped silently). A terminal, or a
     stream a caller put in place of the process's own (a test's), is left as it is."""
     stream = sys.stdout
+    if stream is None and sys.__stdout__ is None:  # started with standard output closed (`>&-`)
+        # Writes fail (EBADF) rather than vanish; -1, not 1, which the process may have opened as another file.
+        sys.stdout = io.TextIOWrapper(_WholeWrites(-1), encoding="utf-8", write_through=True)
+        try:
+            yield
+        finally:
+            sys.stdout = stream
+        return
     try:
         own = stream is sys.__stdout__ and isinstance(stream, io.TextIOWrapper) and not stream.isatty()
         fd = stream.fileno() if own else -1

@@ -36,9 +36,25 @@ def validator(name: str) -> Any:
     import jsonschema
 
     schema = load_schema(name)
-    return jsonschema.Draft202012Validator(
-        schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
+    cls = jsonschema.Draft202012Validator
+    if name in _TYPED_RECORDS:
+        cls = _strict_integers(cls)
+    return cls(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+# The records every command reads with msgspec (schemas/records.py), whose integers are JSON integers:
+# JSON Schema takes 9.0 for the integer 9, and `tagline validate` would pass a line every command refuses.
+_TYPED_RECORDS = ("sentence", "document", "event", "gold")
+
+
+@functools.cache
+def _strict_integers(cls: Any) -> Any:
+    """``cls`` with ``integer`` meaning a JSON integer (not 9.0, not true), as msgspec reads one."""
+    import jsonschema
+
+    checker = cls.TYPE_CHECKER.redefine(
+        "integer", lambda _checker, instance: isinstance(instance, int) and not isinstance(instance, bool))
+    return jsonschema.validators.extend(cls, type_checker=checker)
 
 
 def schema_errors(name: str, record: object) -> list[str]:

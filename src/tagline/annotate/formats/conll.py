@@ -130,7 +130,8 @@ def read_lines(path: Path, options: ReadOptions) -> ReadResult:
         if "-DOCSTART-" in line and line.split()[0] == "-DOCSTART-":
             finish()
             continue
-        fields = line.split("\t") if "\t" in line else _SPACES.split(line.strip(" \t"))
+        # Blanks an editor left at a line's end are not part of its last column (the tag, mostly).
+        fields = line.rstrip(" \t").split("\t") if "\t" in line else _SPACES.split(line.strip(" \t"))
         while fields and fields[-1] == "":
             fields.pop()
         if "\t" not in line and len(fields) > 1 and not sentence.tokens and all("|" in field for field in fields):
