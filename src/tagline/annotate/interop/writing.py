@@ -64,7 +64,11 @@ def keep_indexes_current(workspace: Workspace, documents: bool, annotators: Iter
     ``annotators`` up to date once an import is whole, so the next session opens warm. They are
     caches outside the journal, checked against the files on every read. With what the import
     ``written`` noted, the lines it appended are indexed from memory (each checked where it starts
-    and ends); without, read back from the files."""
+    and ends); without, read back from the files. Every import reaches this once its transaction is
+    over, so a signal from here on does not stop it: the import is whole."""
+    from tagline.interrupts import commit
+
+    commit()  # the answers are written: a Ctrl-C from here on must not be reported as having stopped the import
     if documents:
         from tagline.corpus.sentence_index import index_appended, keep_index_current
 

@@ -1,0 +1,75 @@
+"""An import stopped while its transaction writes: Ctrl-C, SIGTERM or SIGHUP undo what it wrote and
+end with one `Interrupted:` line and 128 + the signal's number, rather than click's `Aborted!` (status
+1) or a process killed outright; the same import run again is whole."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import tagline
+from tagline.corpus.workspace import init_workspace
+
+from test_faults import snapshot
+
+# The import, paused once its transaction has appended the first file it writes.
+PAUSED = """
+import os, sys, time
+from pathlib import Path
+from tagline.corpus.transaction import Transaction
+marks = Path(sys.argv.pop(1))
+append_bytes = Transaction.append_bytes
+
+def paused(self, path, payload, **options):
+    offset = append_bytes(self, path, payload, **options)
+    (marks / "written").write_text(str(path))
+    os.rename(marks / "written", marks / str(os.getpid()))
+    time.sleep(600)
+    return offset
+
+Transaction.append_bytes = paused
+from tagline.cli import main
+sys.argv[0] = "tagline"
+main()
+"""
+
+
+def doccano_file(path: Path) -> Path:
+    records = [{"text": f"Alice met Bob in Paris on day {number}.", "label": [[0, 5, "PERSON"], [17, 22, "GPE"]]}
+               for number in range(40)]
+    path.write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["sigint", "sigterm", "sighup"])
+def test_a_signal_while_the_import_writes_undoes_it_and_says_so_in_one_line(tmp_path, signum):
+    root = init_workspace(tmp_path / "ws", language="en").root
+    source = doccano_file(tmp_path / "people.jsonl")
+    before = snapshot(root)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
+    arguments = ["annotate", "import", str(source), "--format", "doccano", "--annotator", "dave"]
+    process = subprocess.Popen([sys.executable, "-c", PAUSED, str(marks), *arguments], cwd=root, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(marks.glob("[0-9]*")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert list(marks.glob("[0-9]*")), process.communicate()
+    assert snapshot(root) != before  # it has written
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signum, stderr
+    assert stderr.splitlines()[-1:] == ["Interrupted: annotate import stopped; nothing was imported"], stderr
+    assert snapshot(root) == before
+    again = subprocess.run([sys.executable, "-m", "tagline", *arguments], cwd=root, env=env, capture_output=True,
+                           text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "40 new documents" in again.stderr and "40 by dave" in again.stderr, again.stderr
