@@ -1,6 +1,6 @@
-"""An import stopped while its transaction writes: Ctrl-C, SIGTERM or SIGHUP undo what it wrote and
-end with one `Interrupted:` line and 128 + the signal's number, rather than click's `Aborted!` (status
-1) or a process killed outright; the same import run again is whole."""
+"""An import or a `corpus add` stopped while its transaction writes: Ctrl-C, SIGTERM or SIGHUP undo
+what it wrote and end with one `Interrupted:` line and 128 + the signal's number, rather than click's
+`Aborted!` (status 1) or a process killed outright; the same command run again is whole."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from tagline.corpus.workspace import init_workspace
 
 from test_faults import snapshot
 
-# The import, paused once its transaction has appended the first file it writes.
+# The command, paused once its transaction has appended to the first file it appends to.
 PAUSED = """
 import os, sys, time
 from pathlib import Path
@@ -48,15 +48,31 @@ def doccano_file(path: Path) -> Path:
     return path
 
 
+def text_file(path: Path) -> Path:
+    path.write_text("".join(f"Alice met Bob in Paris on day {number}. They talked.\n\n" for number in range(40)),
+                    encoding="utf-8")
+    return path
+
+
+COMMANDS = {  # what runs, what it says when stopped, and what the run after it says
+    "import": (lambda tmp: ["annotate", "import", str(doccano_file(tmp / "people.jsonl")), "--format", "doccano",
+                            "--annotator", "dave"], "annotate import stopped; nothing was imported",
+               ["40 new documents", "40 by dave"]),
+    "corpus add": (lambda tmp: ["corpus", "add", str(text_file(tmp / "days.txt"))],
+                   "corpus add stopped; nothing was added", ["added days: 80 sentences"]),
+}
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["sigint", "sigterm", "sighup"])
-def test_a_signal_while_the_import_writes_undoes_it_and_says_so_in_one_line(tmp_path, signum):
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_signal_while_the_command_writes_undoes_it_and_says_so_in_one_line(tmp_path, command, signum):
     root = init_workspace(tmp_path / "ws", language="en").root
-    source = doccano_file(tmp_path / "people.jsonl")
+    make_arguments, stopped, said = COMMANDS[command]
+    arguments = make_arguments(tmp_path)
     before = snapshot(root)
     marks = tmp_path / "marks"
     marks.mkdir()
     env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
-    arguments = ["annotate", "import", str(source), "--format", "doccano", "--annotator", "dave"]
     process = subprocess.Popen([sys.executable, "-c", PAUSED, str(marks), *arguments], cwd=root, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
@@ -67,9 +83,9 @@ def test_a_signal_while_the_import_writes_undoes_it_and_says_so_in_one_line(tmp_
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 128 + signum, stderr
-    assert stderr.splitlines()[-1:] == ["Interrupted: annotate import stopped; nothing was imported"], stderr
+    assert stderr.splitlines()[-1:] == [f"Interrupted: {stopped}"], stderr
     assert snapshot(root) == before
     again = subprocess.run([sys.executable, "-m", "tagline", *arguments], cwd=root, env=env, capture_output=True,
                            text=True, timeout=120)
     assert again.returncode == 0, again.stderr
-    assert "40 new documents" in again.stderr and "40 by dave" in again.stderr, again.stderr
+    assert all(text in again.stderr for text in said), again.stderr

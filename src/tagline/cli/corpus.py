@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import click
 
-from tagline.cli.output import emit_json, emit_jsonl, json_option, print_table, progress_bar, say, workspace_option
+from tagline.cli import LazyGroup
+from tagline.cli.output import (
+    emit_json,
+    emit_jsonl,
+    interruptible,
+    json_option,
+    print_table,
+    progress_bar,
+    say,
+    workspace_option,
+)
 from tagline.wording import plural, verb
 
 
-@click.group("corpus")
+@click.group("corpus", cls=LazyGroup)  # a LazyGroup names the command that runs (its messages say `corpus add`)
 def corpus() -> None:
     """Ingest documents and inspect the sentence corpus."""
 
@@ -32,7 +42,8 @@ def add_cli(files, lang, doc_id, encoding, fmt, replace, max_size, workspace, as
     from tagline.corpus.ingest import add_documents
     from tagline.corpus.readers import parse_size
 
-    with progress_bar() as progress:
+    # Ctrl-C, SIGTERM or SIGHUP while it reads, splits or writes: its transaction is undone, one line says so.
+    with interruptible("nothing was added"), progress_bar() as progress:
         report = add_documents(workspace, files, lang=lang, doc_id=doc_id, encoding=encoding, fmt=fmt,
                                replace=replace, max_document_bytes=parse_size(max_size), progress=progress)
     if as_json:

@@ -127,7 +127,12 @@ def add_source_documents(
     with workspace.transaction() as transaction:
         report = _add_locked(workspace, documents, transaction, lang=lang, replace=replace,
                              sentence_meta=sentence_meta, progress=progress)
-    if index and (report.added or report.replaced):
+    if not index:  # inside the caller's transaction, which goes on
+        return report
+    from tagline.interrupts import commit
+
+    commit()  # the documents are added: a Ctrl-C from here on must not be reported as having stopped it
+    if report.added or report.replaced:
         progress(0, None, "indexing sentences")
         keep_index_current(workspace)
     return report
