@@ -22,9 +22,8 @@ from tagline.errors import ConflictError, DataError, InputError
 @without_cycle_collection()
 def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gold: bool = False,
            annotator: str | None = None, force: bool = False, formula_escape: bool = True,
-           task: str | None = None, target: str | None = None,
-           accounts: str | Path | dict[str, str] | None = None, conll_comments: bool = False,
-           progress: ProgressCallback = no_progress) -> dict[str, Any]:
+           task: str | None = None, target: str | None = None, accounts: str | Path | dict[str, str] | None = None,
+           conll_comments: bool = False, progress: ProgressCallback = no_progress) -> dict[str, Any]:
     """Write one view of the answers (``gold``, or one ``annotator``'s current answers) for every
     sentence of the workspace in a peer tool's format.
 
@@ -57,11 +56,8 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
         CoNLL only: write ``# sent_id`` and ``# text`` lines, which bring the file back onto the same
         sentences, but which spaCy, datasets and most CoNLL readers take for tokens.
     progress : ProgressCallback, optional
-        Told of the answers (or gold records) read, ten thousand at a time, then of the sentences
-        exported, a thousand at a time, out of the corpus's count (from its sentence index, which is
-        opened only for a callback other than :func:`~tagline.corpus.progress.no_progress`). It is
-        called from this thread alone, so that a callback which starts no thread leaves a large export
-        free to fork its workers.
+        Told of the answers read, then of the sentences exported (see :class:`_Sentences`), from this
+        thread alone: a callback that starts no thread leaves a large export free to fork its workers.
 
     Returns
     -------
@@ -108,7 +104,9 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
 
 class _Sentences:
     """The workspace's sentences, read anew on each pass; how many the last pass gave, and which of
-    them have answers. Each pass tells ``progress`` how many it has read, every :data:`CHUNK`."""
+    them have answers. Each pass tells ``progress`` how many it has read, every :data:`CHUNK`, out of
+    the corpus's count (from its sentence index, opened only for a callback other than
+    :func:`~tagline.corpus.progress.no_progress`)."""
 
     def __init__(self, workspace: Workspace, answers: dict[str, Any], progress: ProgressCallback) -> None:
         self.workspace, self.answers, self.progress = workspace, answers, progress
