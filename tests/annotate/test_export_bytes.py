@@ -106,10 +106,10 @@ def _cases(workspace: Workspace, views: list[tuple[str, dict]]) -> list[tuple[st
     return cases
 
 
-def _digest(workspace: Workspace, out: Path, options: dict) -> str:
+def _digest(workspace: Workspace, out: Path, options: dict, progress=None) -> str:
     """The SHA-256 of what one export writes (each file's name and bytes) and reports (or its error)."""
     try:
-        summary = export(workspace, out=out / "export", **options)
+        summary = export(workspace, out=out / "export", **options, **({"progress": progress} if progress else {}))
     except TaglineError as error:
         return hashlib.sha256(f"error: {error}".encode()).hexdigest()
     report = {key: value for key, value in summary.items() if key not in ("out", "also_written")}
@@ -120,7 +120,7 @@ def _digest(workspace: Workspace, out: Path, options: dict) -> str:
     return hashed.hexdigest()
 
 
-def _all_digests(tmp_path: Path) -> dict[str, str]:
+def _all_digests(tmp_path: Path, progress=None) -> dict[str, str]:
     sample = init_workspace(tmp_path / "sample", sample=True)
     awkward = _awkward_workspace(tmp_path / "awkward" / "ws")
     from tagline.annotate.gold import auto_adjudicate
@@ -133,7 +133,7 @@ def _all_digests(tmp_path: Path) -> dict[str, str]:
         for case, options in _cases(workspace, views):
             out = tmp_path / "out" / name / case.replace(" ", "_").replace(":", "_")
             out.mkdir(parents=True)
-            digests[f"{name}: {case}"] = _digest(workspace, out, options)
+            digests[f"{name}: {case}"] = _digest(workspace, out, options, progress)
     return digests
 
 
@@ -153,3 +153,14 @@ def test_every_export_writes_the_bytes_it_wrote_before(tmp_path):
     changed = sorted(case for case in expected if digests.get(case) != expected[case])
     assert not changed, f"{len(changed)} exports differ from before: {changed[:10]}"
     assert set(digests) == set(expected)
+
+
+def test_every_export_told_of_its_progress_writes_the_same_bytes(tmp_path):
+    """A callback other than the default reads the corpus's sentence count and is called as the
+    sentences go: what is written stays the same."""
+    calls = []
+    digests = _all_digests(tmp_path, progress=lambda done, total, what: calls.append((done, total, what)))
+    expected = json.loads(DIGESTS.read_text(encoding="utf-8"))
+    assert digests == expected
+    assert ("exporting sentences" in {what for _, _, what in calls} and
+            all(total for done, total, what in calls if what == "exporting sentences"))

@@ -23,6 +23,7 @@ from tagline.annotate.answers import (
     select_annotators,
     value_key,
 )
+from tagline.corpus.progress import ProgressCallback, counted, no_progress
 from tagline.corpus.store import utc_now
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
@@ -41,11 +42,13 @@ def iter_gold(workspace: Workspace) -> Iterator[dict[str, Any]]:
     return workspace.iter_gold()
 
 
-def gold_view(workspace: Workspace, *, reopened: bool = False) -> dict[GoldKey, dict[str, Any]]:
+def gold_view(workspace: Workspace, *, reopened: bool = False,
+              progress: ProgressCallback = no_progress) -> dict[GoldKey, dict[str, Any]]:
     """The current gold record per question (the last one written wins). A question whose last
-    record reopens it (``provenance.method`` ``reopened``) has no gold, unless ``reopened``."""
+    record reopens it (``provenance.method`` ``reopened``) has no gold, unless ``reopened``. The
+    records read are told to ``progress`` (``reading gold``)."""
     view: dict[GoldKey, dict[str, Any]] = {}
-    for record in iter_gold(workspace):
+    for record in counted(iter_gold(workspace), progress, "reading gold"):
         view[gold_key(record)] = record
     if not reopened:
         view = {key: record for key, record in view.items() if record["provenance"]["method"] != "reopened"}

@@ -16,14 +16,23 @@ from tagline.interrupts import deferred
 # The bar is redrawn ten times a second, so the library's calls are passed on at most twenty times a
 # second: a million documents make a million cheap calls, not a million locked updates.
 FORWARD_SECONDS = 0.05
+# A bar that starts no thread is redrawn by the calls themselves, at most this often.
+REDRAW_SECONDS = 0.1
 
 
 class DelayedBar:
     """A :class:`~tagline.corpus.progress.ProgressCallback` drawing one bar for the current step: a rich
     ``Progress`` fed from the start, so the estimate of the time left is ready when it shows, and put
-    on the screen by a timer thread after ``delay`` seconds, unless the job ended first."""
+    on the screen by a timer thread after ``delay`` seconds, unless the job ended first, then redrawn
+    by rich's own thread.
 
-    def __init__(self, delay: float) -> None:
+    With ``threads=False`` it starts no thread at all: the calls themselves put it on the screen (the
+    first one after ``delay`` seconds) and redraw it (at most every :data:`REDRAW_SECONDS`), so that
+    the work may fork worker processes while it is up (a process that runs another thread must not
+    fork: see :func:`tagline.corpus.workers.only_thread`). Its clock then moves only as the work
+    calls, which suits work that calls often (a part of an export)."""
+
+    def __init__(self, delay: float, *, threads: bool = True) -> None:
         # stdout carries the command's data (--json): nothing of the bar's goes there. Lines written to
         # stderr while the bar is up (warnings) are printed above it.
         # One line at any width: the columns never wrap (rich would wrap the times onto a second line
@@ -32,15 +41,18 @@ class DelayedBar:
         self._bars = Progress(TextColumn("{task.description}", table_column=_one_line()), BarColumn(),
                               Count(table_column=_one_line()), Times(table_column=_one_line()),
                               console=console(stderr=True), transient=True, redirect_stdout=False,
-                              redirect_stderr=True)
+                              redirect_stderr=True, auto_refresh=threads)
         self._task: TaskID | None = None
         self._step: tuple[int | None, int, str] = (None, 0, "")  # total, done, what
         self._forwarded = 0.0
         self._lock = threading.Lock()
         self._shown = self._closed = False
-        self._timer = threading.Timer(delay, self._show)
-        self._timer.daemon = True
-        self._timer.start()
+        self._timer: threading.Timer | None = None
+        self._show_at, self._drawn = time.monotonic() + delay, 0.0
+        if threads:
+            self._timer = threading.Timer(delay, self._show)
+            self._timer.daemon = True
+            self._timer.start()
 
     def __call__(self, done: int, total: int | None, what: str) -> None:
         last_total, last_done, last_what = self._step
@@ -55,6 +67,18 @@ class DelayedBar:
         else:
             return
         self._step, self._forwarded = (total, done, what), now
+        if self._timer is None:
+            self._draw(now)
+
+    def _draw(self, now: float) -> None:
+        """Without threads: show the bar once its delay is over, and redraw it now and then."""
+        if not self._shown:
+            if now >= self._show_at:
+                self._drawn = now
+                self._show()  # draws it
+        elif now - self._drawn >= REDRAW_SECONDS:
+            self._drawn = now
+            self._bars.refresh()
 
     def _show(self) -> None:
         with self._lock:
@@ -66,7 +90,8 @@ class DelayedBar:
     def close(self) -> None:
         """Take the bar off the screen and give the cursor back. Under a command's interrupt guard, a
         Ctrl-C pressed again meanwhile waits until this is done."""
-        self._timer.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
         with self._lock:
             self._closed = True
             if not self._shown:

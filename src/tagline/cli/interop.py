@@ -117,10 +117,12 @@ def export_cli(fmt, gold, annotator, out, force, no_formula_escape, task, target
         out = None
     if as_json and out is None:
         raise click.UsageError("--json prints a summary on standard output, so give --out for the export")
-    with interruptible("nothing was written"):  # Ctrl-C while the parts are made (in forked workers too)
+    # The bar starts no thread (threads=False), so that a large export still forks its workers; it is
+    # drawn on stderr, never into the export on stdout, and erased before an `Interrupted:` line.
+    with progress_bar(threads=False) as progress, interruptible("nothing was written"):
         summary = export(workspace, fmt=fmt, out=out, gold=gold, annotator=annotator, force=force,
                          formula_escape=not no_formula_escape, task=task, target=target, accounts=ls_users,
-                         conll_comments=conll_comments)
+                         conll_comments=conll_comments, progress=progress)
     _warn(summary["warnings"])
     if out is None:
         click.echo(summary.pop("content"), nl=False)

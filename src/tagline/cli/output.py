@@ -231,14 +231,15 @@ def draws_bars(stream: TextIO | None = None) -> bool:
 
 
 @contextlib.contextmanager
-def progress_bar() -> Iterator[ProgressCallback]:
+def progress_bar(*, threads: bool = True) -> Iterator[ProgressCallback]:
     """The :class:`~tagline.corpus.progress.ProgressCallback` to hand the library for one long job.
 
     On a terminal, a bar with the step, its count, the time it has taken and an estimate of the time
     it has left is drawn on stderr once the job has run :func:`progress_delay` seconds, and erased when
     the block ends, however it ends (Ctrl-C included), before the command prints its summary. Elsewhere
     the callback does nothing and rich is not even imported. Colour is rich's, which leaves it out
-    under ``NO_COLOR``.
+    under ``NO_COLOR``. ``threads=False`` draws it from the library's calls alone, for work that forks
+    worker processes (see :class:`~tagline.cli.bars.DelayedBar`).
     """
     from tagline.corpus.progress import no_progress
 
@@ -248,7 +249,7 @@ def progress_bar() -> Iterator[ProgressCallback]:
         return
     from tagline.cli.bars import DelayedBar
 
-    bar = DelayedBar(delay)
+    bar = DelayedBar(delay, threads=threads)
     try:
         yield bar
     finally:

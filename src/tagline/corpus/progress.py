@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Iterable, Iterator
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 class ProgressCallback(Protocol):
-    """Called by long work (``add_documents``, ``import_file``, ``build_dataset``, ``run_evaluation``) as it
+    """Called by long work (``add_documents``, ``import_file``, ``export``, ``build_dataset``, ``run_evaluation``) as it
     advances: ``done`` of ``total`` units of the step ``what`` (a few words, e.g. ``"segmenting documents"``).
 
     ``total`` is None when the step cannot be counted (one call into a library). A step begins when
@@ -35,3 +38,34 @@ class ProgressCallback(Protocol):
 
 def no_progress(done: int, total: int | None, what: str) -> None:
     """The default :class:`ProgressCallback`: nothing is reported."""
+
+
+def counted(items: Iterable[T], progress: ProgressCallback, what: str, total: int | None = None, *,
+            every: int = 10_000) -> Iterator[T]:
+    """``items`` as they are, telling ``progress`` how many of them have passed (``what``, out of ``total``)
+    when the first is asked for, after every ``every`` of them, and at the end; given
+    :func:`no_progress`, ``items`` themselves, at no cost.
+
+    Examples
+    --------
+    >>> calls = []
+    >>> list(counted("abc", lambda *call: calls.append(call), "letters", 3, every=2))
+    ['a', 'b', 'c']
+    >>> calls
+    [(0, 3, 'letters'), (2, 3, 'letters'), (3, 3, 'letters')]
+    """
+    if progress is no_progress:
+        return iter(items)
+    return _counted(items, progress, what, total, every)
+
+
+def _counted(items: Iterable[T], progress: ProgressCallback, what: str, total: int | None, every: int) -> Iterator[T]:
+    done = 0
+    progress(0, total, what)
+    for item in items:
+        yield item
+        done += 1
+        if not done % every:
+            progress(done, total, what)
+    if done % every:
+        progress(done, total, what)

@@ -10,9 +10,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from tagline.annotate.formats.common import ExportData, ExportResult, plural
+from tagline.annotate.formats.common import CHUNK, ExportData, ExportResult, plural
 from tagline.annotate.formats.registry import BY_NAME, EXPORT_FORMATS
 from tagline.annotate.interop.cycles import without_cycle_collection
+from tagline.corpus.progress import ProgressCallback, counted, no_progress
 from tagline.corpus.texts import TextReader
 from tagline.corpus.workspace import Workspace, check_output
 from tagline.errors import ConflictError, DataError, InputError
@@ -21,8 +22,8 @@ from tagline.errors import ConflictError, DataError, InputError
 @without_cycle_collection()
 def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gold: bool = False,
            annotator: str | None = None, force: bool = False, formula_escape: bool = True,
-           task: str | None = None, target: str | None = None,
-           accounts: str | Path | dict[str, str] | None = None, conll_comments: bool = False) -> dict[str, Any]:
+           task: str | None = None, target: str | None = None, accounts: str | Path | dict[str, str] | None = None,
+           conll_comments: bool = False, progress: ProgressCallback = no_progress) -> dict[str, Any]:
     """Write one view of the answers (``gold``, or one ``annotator``'s current answers) for every
     sentence of the workspace in a peer tool's format.
 
@@ -54,6 +55,9 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     conll_comments : bool
         CoNLL only: write ``# sent_id`` and ``# text`` lines, which bring the file back onto the same
         sentences, but which spaCy, datasets and most CoNLL readers take for tokens.
+    progress : ProgressCallback, optional
+        Told of the answers read, then of the sentences exported (see :class:`_Sentences`), from this
+        thread alone: a callback that starts no thread leaves a large export free to fork its workers.
 
     Returns
     -------
@@ -72,8 +76,8 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     account = _account(fmt, annotator, accounts)
     if out is not None:
         check_output(out, force=force, folder=spec.folder)
-    answers = _answers(_view(workspace, gold, annotator), question)
-    sentences = _Sentences(workspace, answers)
+    answers = _answers(_view(workspace, gold, annotator, progress), question)
+    sentences = _Sentences(workspace, answers, progress)
     with TextReader(workspace) as document_text:  # a folder format reads every document's text
         data = ExportData(sentences=sentences, answers=answers, annotator=annotator, config=workspace.config,
                           document_text=document_text, formula_escape=formula_escape, question=question,
@@ -100,17 +104,25 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
 
 class _Sentences:
     """The workspace's sentences, read anew on each pass; how many the last pass gave, and which of
-    them have answers."""
+    them have answers. Each pass tells ``progress`` how many it has read, every :data:`CHUNK`, out of
+    the corpus's count (from its sentence index, opened only for a callback other than
+    :func:`~tagline.corpus.progress.no_progress`)."""
 
-    def __init__(self, workspace: Workspace, answers: dict[str, Any]) -> None:
-        self.workspace, self.answers = workspace, answers
+    def __init__(self, workspace: Workspace, answers: dict[str, Any], progress: ProgressCallback) -> None:
+        self.workspace, self.answers, self.progress = workspace, answers, progress
         self.count = 0
         self.answered: set[str] = set()
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         self.count = 0
         self.answered = set()
-        for sentence in self.workspace.iter_sentences():
+        total = None
+        if self.progress is not no_progress:
+            from tagline.corpus.sentence_index import sentence_index
+
+            total = len(sentence_index(self.workspace))  # kept current by every ingest: read in a moment
+        for sentence in counted(self.workspace.iter_sentences(), self.progress, "exporting sentences", total,
+                                every=CHUNK):
             self.count += 1
             if sentence["id"] in self.answers:
                 self.answered.add(sentence["id"])
@@ -197,19 +209,20 @@ def _answers(view: dict[str, dict[tuple[str, str | None], dict[str, Any]]],
     return {sentence_id: current for sentence_id, current in view.items() if current}
 
 
-def _view(workspace: Workspace, gold: bool, annotator: str | None) -> dict[str, dict[tuple[str, str | None],
-          dict[str, Any]]]:
-    """Sentence id -> (task, target) -> value: one annotator's current answers, or the gold view."""
-    from tagline.annotate.events import load_view
+def _view(workspace: Workspace, gold: bool, annotator: str | None,
+          progress: ProgressCallback) -> dict[str, dict[tuple[str, str | None], dict[str, Any]]]:
+    """Sentence id -> (task, target) -> value: one annotator's current answers, or the gold view (the
+    records read told to ``progress``)."""
+    from tagline.annotate.events import fold_events, iter_annotation_events
 
     if annotator:
         if annotator not in workspace.annotators():
             raise DataError(f"no annotations by {annotator!r}",
                             fix=f"annotators here: {', '.join(workspace.annotators()) or 'none yet'}")
-        return load_view(workspace, annotator).answers
+        return fold_events(counted(iter_annotation_events(workspace, annotator), progress, "reading answers"))
     from tagline.annotate.gold import gold_view
 
-    view = gold_view(workspace)
+    view = gold_view(workspace, progress=progress)
     if not view:
         raise DataError("there is no gold yet", fix="run `tagline annotate adjudicate`, or import gold with --gold")
     answers: dict[str, dict[tuple[str, str | None], dict[str, Any]]] = {}
