@@ -229,7 +229,8 @@ def run_cli(task, baselines, cv, seed, dataset_dir, resamples, pooled, tune, tun
     if chosen == []:
         raise click.UsageError("--baselines names no baseline; leave it out to run them all")
     execution = workspace.config.execution.with_overrides(**execution_overrides)
-    with progress_bar() as progress:
+    # Ctrl-C, SIGTERM or SIGHUP: the run being written is removed (no staging folder, no reserved id).
+    with interruptible("the runs it finished are kept"), progress_bar() as progress:
         results = run_evaluation(workspace, task=task, baselines=chosen, cv=cv, seed=seed, dataset_dir=dataset_dir,
                                  n_resamples=resamples, pooled=pooled, tune=tune, tune_metric=tune_metric,
                                  positive=positive, progress=progress,

@@ -1,0 +1,77 @@
+"""`eval run` stopped while it writes a run: Ctrl-C, SIGTERM or SIGHUP remove the run being written
+(its staging folder and the folder that reserved its id) and end with one `Interrupted:` line and
+128 + the signal's number; the runs finished before it are kept whole. Before, SIGTERM and SIGHUP
+killed it outright, leaving an empty run folder and a hidden staging folder in runs/."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import tagline
+from tagline.corpus.workspace import init_workspace
+
+# The command, paused while it writes the files of its second run (the first is whole by then).
+PAUSED = """
+import os, sys, time
+from pathlib import Path
+from tagline.eval.run import storage
+marks = Path(sys.argv.pop(1))
+write_files = storage._write_run_files
+written = []
+
+def paused(staging, *arguments, **options):
+    written.append(staging)
+    if len(written) == 2:
+        (marks / "writing").write_text(str(staging))
+        os.rename(marks / "writing", marks / str(os.getpid()))
+        time.sleep(600)
+    return write_files(staging, *arguments, **options)
+
+storage._write_run_files = paused
+from tagline.cli import main
+sys.argv[0] = "tagline"
+main()
+"""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    root = init_workspace(tmp_path_factory.mktemp("evalrun") / "ws", sample=True).root
+    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
+    done = subprocess.run([sys.executable, "-m", "tagline", "eval", "build"], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["sigint", "sigterm", "sighup"])
+def test_a_signal_while_a_run_is_written_leaves_only_the_whole_runs(built, tmp_path, signum):
+    import shutil
+
+    root = Path(shutil.copytree(built, tmp_path / "ws"))
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
+    process = subprocess.Popen([sys.executable, "-c", PAUSED, str(marks), "eval", "run", "--task", "stance",
+                                "--baselines", "majority,stratified", "--resamples", "20"], cwd=root, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(marks.glob("[0-9]*")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert list(marks.glob("[0-9]*")), process.communicate()
+    staging = Path(next(marks.glob("[0-9]*")).read_text())
+    assert staging.exists()
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signum, stderr
+    assert stderr.splitlines()[-1:] == ["Interrupted: eval run stopped; the runs it finished are kept"], stderr
+    runs = sorted(path.name for path in (root / "runs").iterdir())
+    assert len(runs) == 1 and runs[0].endswith("-stance-majority"), runs  # no staging folder, no empty reserved one
+    assert (root / "runs" / runs[0] / "results.json").is_file()
