@@ -24,6 +24,26 @@ def run_script(path: Path, setup: str, call: str, *, guarded: bool):
     return subprocess.run([sys.executable, str(path)], capture_output=True, text=True, env=env, timeout=120)
 
 
+def paused_command(script: str, marks: Path, arguments: list[str], cwd: Path):
+    """Start ``python -c script marks *arguments`` in ``cwd`` with this tagline on its path, and wait
+    until the script marks that it has paused (a file named by its process id in ``marks``, holding
+    the path it was writing); the running process and that path."""
+    import subprocess
+    import sys
+    import time
+
+    import tagline
+
+    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
+    process = subprocess.Popen([sys.executable, "-c", script, str(marks), *arguments], cwd=cwd, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(marks.glob("[0-9]*")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert list(marks.glob("[0-9]*")), process.communicate()
+    return process, Path(next(marks.glob("[0-9]*")).read_text())
+
+
 def shared_dir() -> Path | None:
     """The shared data folder beside the checkout (``../shared``), or None where it is absent."""
     for candidate in (REPO.parent / "shared", Path(os.environ.get("TAGLINE_SHARED", "/nonexistent"))):

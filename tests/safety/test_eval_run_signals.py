@@ -9,13 +9,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 import tagline
 from tagline.corpus.workspace import init_workspace
+
+from conftest import paused_command
 
 # The command, paused while it writes the files of its second run (the first is whole by then).
 PAUSED = """
@@ -58,15 +59,8 @@ def test_a_signal_while_a_run_is_written_leaves_only_the_whole_runs(built, tmp_p
     root = Path(shutil.copytree(built, tmp_path / "ws"))
     marks = tmp_path / "marks"
     marks.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
-    process = subprocess.Popen([sys.executable, "-c", PAUSED, str(marks), "eval", "run", "--task", "stance",
-                                "--baselines", "majority,stratified", "--resamples", "20"], cwd=root, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not list(marks.glob("[0-9]*")) and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert list(marks.glob("[0-9]*")), process.communicate()
-    staging = Path(next(marks.glob("[0-9]*")).read_text())
+    process, staging = paused_command(PAUSED, marks, ["eval", "run", "--task", "stance", "--baselines",
+                                                      "majority,stratified", "--resamples", "20"], root)
     assert staging.exists()
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)

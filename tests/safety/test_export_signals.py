@@ -8,13 +8,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 import tagline
 from tagline.corpus.workspace import init_workspace
+
+from conftest import paused_command
 
 # The export, with its write paused once the temporary file is written (before its fsync and link),
 # where a mark file says so.
@@ -47,14 +48,7 @@ def export_args(out: Path, *extra: str) -> list[str]:
 
 def paused_export(root: Path, marks: Path, args: list[str]) -> tuple[subprocess.Popen, Path]:
     """Start the export and wait until its temporary file is written; the process and that file."""
-    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
-    process = subprocess.Popen([sys.executable, "-c", PAUSED, str(marks), *args], cwd=root, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not list(marks.glob("[0-9]*")) and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert list(marks.glob("[0-9]*")), process.communicate()
-    temporary = Path(next(marks.glob("[0-9]*")).read_text())
+    process, temporary = paused_command(PAUSED, marks, args, root)
     assert temporary.exists() and temporary.name == f".gold.csv.{process.pid}.tmp"
     return process, temporary
 

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ import pytest
 import tagline
 from tagline.corpus.workspace import init_workspace
 
+from conftest import paused_command
 from test_faults import snapshot
 
 # The command, paused once its transaction has appended to the first file it appends to.
@@ -72,19 +72,14 @@ def test_a_signal_while_the_command_writes_undoes_it_and_says_so_in_one_line(tmp
     before = snapshot(root)
     marks = tmp_path / "marks"
     marks.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
-    process = subprocess.Popen([sys.executable, "-c", PAUSED, str(marks), *arguments], cwd=root, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not list(marks.glob("[0-9]*")) and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert list(marks.glob("[0-9]*")), process.communicate()
+    process, _ = paused_command(PAUSED, marks, arguments, root)
     assert snapshot(root) != before  # it has written
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 128 + signum, stderr
     assert stderr.splitlines()[-1:] == [f"Interrupted: {stopped}"], stderr
     assert snapshot(root) == before
+    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
     again = subprocess.run([sys.executable, "-m", "tagline", *arguments], cwd=root, env=env, capture_output=True,
                            text=True, timeout=120)
     assert again.returncode == 0, again.stderr
