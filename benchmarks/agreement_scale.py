@@ -54,7 +54,7 @@ from pathlib import Path
 import orjson
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from build_1m import _tree_memory, generate  # noqa: E402
+from build_1m import TreePeak, generate  # noqa: E402
 
 ANNOTATORS = ("alice", "bob", "carol")
 CHANGE_RATE = 0.1
@@ -135,30 +135,18 @@ def measure(command: list[str], src: str | None = None) -> tuple[float, float, i
     pipe's buffer would not take whole while the child is waited for). The peak is the larger of the
     largest process's (``ru_maxrss``, its waited-for workers included) and the whole process tree's
     at once (PSS summed over the command and its workers, sampled every 50 ms)."""
-    import threading
-
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         started = time.perf_counter()
         environment = {**os.environ, "PYTHONPATH": src} if src else None
         child = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=environment)
-        tree = [0]
-        done = threading.Event()
-
-        def sample() -> None:
-            while not done.wait(0.05):
-                tree[0] = max(tree[0], _tree_memory(child.pid))
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - started
-        done.set()
-        sampler.join()
+        with TreePeak(child.pid) as tree:
+            _, status, usage = os.wait4(child.pid, 0)
+            wall = time.perf_counter() - started
         if os.waitstatus_to_exitcode(status):
             stderr.seek(0)
             sys.exit(f"{' '.join(command)} failed:\n{stderr.read().decode()[-3000:]}")
         stdout.seek(0)
-        return wall, usage.ru_utime + usage.ru_stime, max(usage.ru_maxrss * 1024, tree[0]), stdout.read().decode()
+        return wall, usage.ru_utime + usage.ru_stime, max(usage.ru_maxrss * 1024, tree.peak), stdout.read().decode()
 
 
 def measure_size(scratch: Path, size: int, versions: list[tuple[str, str | None]], msgspec: bool = True,

@@ -306,30 +306,42 @@ def _tree_memory(pid: int) -> int:
     return total
 
 
+class TreePeak:
+    """While open, the largest :func:`_tree_memory` of ``pid`` and its descendants, sampled every 50 ms
+    in a thread (a short spike can be missed); ``peak`` once closed."""
+
+    def __init__(self, pid: int):
+        self.pid, self.peak = pid, 0
+        self._done = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._done.wait(0.05):
+            self.peak = max(self.peak, _tree_memory(self.pid))
+
+    def __enter__(self) -> TreePeak:
+        self._sampler.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._done.set()
+        self._sampler.join()
+
+
 def measure(command: list[str]) -> dict:
     """Run ``command``; its wall time, stdout, the peak RSS of its largest process (``ru_maxrss`` from
     ``wait4``, which covers the descendants it waited for) and the peak memory of the whole process
     tree at once (PSS summed over the processes, sampled every 50 ms, so a short spike can be missed)."""
     started = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    peak = [0]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(0.05):
-            peak[0] = max(peak[0], _tree_memory(child.pid))
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    stdout_chunks, stderr_chunks = [], []
-    readers = [threading.Thread(target=lambda s=stream, c=chunks: c.append(s.read()), daemon=True)
-               for stream, chunks in ((child.stdout, stdout_chunks), (child.stderr, stderr_chunks))]
-    for reader in readers:
-        reader.start()
-    _, status, usage = os.wait4(child.pid, 0)
-    wall = time.perf_counter() - started
-    done.set()
-    sampler.join()
+    with TreePeak(child.pid) as tree:
+        stdout_chunks, stderr_chunks = [], []
+        readers = [threading.Thread(target=lambda s=stream, c=chunks: c.append(s.read()), daemon=True)
+                   for stream, chunks in ((child.stdout, stdout_chunks), (child.stderr, stderr_chunks))]
+        for reader in readers:
+            reader.start()
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
     for reader in readers:
         reader.join()
     child.returncode = os.waitstatus_to_exitcode(status)
@@ -337,7 +349,7 @@ def measure(command: list[str]) -> dict:
     if child.returncode != 0:
         sys.exit(f"{' '.join(command)} failed ({child.returncode}):\n{stderr[-3000:]}")
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "max_rss": usage.ru_maxrss * 1024,
-            "tree": peak[0], "stdout": stdout}
+            "tree": tree.peak, "stdout": stdout}
 
 
 LOAD_DATASET = """
