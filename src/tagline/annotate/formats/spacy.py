@@ -30,6 +30,15 @@ from tagline.annotate.formats.common import (
     read_text,
 )
 from tagline.annotate.formats.parts import made_in_order
+from tagline.annotate.formats.spacy_tokens import (
+    AFTER_NER,
+    BEFORE_NER,
+    BEFORE_SPACE,
+    MISSING,
+    TOKEN,
+    token_heads,
+    usual_tokens,
+)
 from tagline.annotate.formats.tokens import (
     align_tokens,
     decode_tags,
@@ -42,8 +51,6 @@ from tagline.annotate.formats.tokens import (
     token_spans,
 )
 from tagline.errors import InputError
-
-MISSING = "-"  # spaCy's tag for "not annotated"
 
 
 def read(path: Path, options: ReadOptions) -> ReadResult:
@@ -372,19 +379,16 @@ _DOCUMENT_HEAD, _DOCUMENT_MIDDLE, _DOCUMENT_TAIL = _DOCUMENT.split("%s")  # arou
 _PARAGRAPH = jsontext.template({"raw": _SLOT, "tagline_sentence_id": _SLOT, "sentences": [{"tokens": _SLOT}]}, 3)
 _PARAGRAPH_CATS = jsontext.template({"raw": _SLOT, "tagline_sentence_id": _SLOT, "sentences": [{"tokens": _SLOT}],
                                      "cats": _SLOT}, 3)
-_TOKEN = jsontext.template({"id": _SLOT, "orth": _SLOT, "space": _SLOT, "ner": _SLOT}, 7)
 # Each in two: up to the tokens (its slots the text and the sentence id), and after them (the cats).
 _PARAGRAPH_HEAD, _PARAGRAPH_TAIL = ("%s".join(_PARAGRAPH.split("%s")[:3]), "%s".join(_PARAGRAPH.split("%s")[3:]))
 _PARAGRAPH_CATS_HEAD, _PARAGRAPH_CATS_TAIL = ("%s".join(_PARAGRAPH_CATS.split("%s")[:3]),
                                               "%s".join(_PARAGRAPH_CATS.split("%s")[3:]))
 _CATEGORY = jsontext.template({"label": _SLOT, "value": _SLOT}, 5)
-# A token of an evenly spaced sentence in three parts: up to its word (made once for each place in a
-# sentence), the word with the space after it, and what follows (once for each tag). The space is
-# then moved from the word to `space`: a word never ends with a space otherwise.
-_BEFORE_ID, _BEFORE_ORTH, _BEFORE_SPACE, _BEFORE_NER, _AFTER_NER = _TOKEN.split("%s")
-_TOKEN_HEADS = [(",\n" if index else "") + _BEFORE_ID + str(index) + _BEFORE_ORTH + '"' for index in range(1024)]
-_TOKEN_TAIL = '"' + _BEFORE_SPACE + '""' + _BEFORE_NER + "%s" + _AFTER_NER
-_SPACE_IN_WORD, _SPACE_AFTER_WORD = ' "' + _BEFORE_SPACE + '""', '"' + _BEFORE_SPACE + '" "'
+# A token of an evenly spaced sentence whose spans usual_tokens does not take, in three parts: up to
+# its word (spacy_tokens.TOKEN_HEADS), the word with the space after it, and what follows (once for
+# each tag). The space is then moved from the word to `space`: a word never ends with a space otherwise.
+_TOKEN_TAIL = '"' + BEFORE_SPACE + '""' + BEFORE_NER + "%s" + AFTER_NER
+_SPACE_IN_WORD, _SPACE_AFTER_WORD = ' "' + BEFORE_SPACE + '""', '"' + BEFORE_SPACE + '" "'
 
 
 def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts: Counter[str]) -> tuple[str, ...]:
@@ -393,20 +397,10 @@ def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts
     current = data.answers.get(sentence["id"], {})
     text = sentence["text"]
     entities = current.get(("entities", None))
-    aligned, cuts, n_overlapping, n_untrimmed = spans_for_export(text, list(entities["spans"]) if entities else [])
-    counts["overlapping"] += n_overlapping
-    counts["untrimmed"] += n_untrimmed
     lang = sentence.get("lang", "en")
-    even = evenly_spaced_words(text, lang, cuts) if jsontext.ESCAPED.search(text) is None else None
-    if even is not None:  # the usual sentence
-        tokens = _even_tokens(even[0], _even_tails(*even, aligned) if entities else None)
-    else:
-        spaced = spaced_words(text, lang, cuts)
-        tags = encode_tags(len(spaced), token_spans(spaced, aligned), "biluo") if entities else \
-            [MISSING] * len(spaced)
-        tokens = jsontext.indented_array([
-            _TOKEN % (index, encode_basestring(text[start:end]), '" "' if space else '""', _json_string(tag))
-            for index, ((start, end, space), tag) in enumerate(zip(spaced, tags))], 6)
+    tokens = usual_tokens(text, lang, entities["spans"] if entities else None)
+    if tokens is None:  # any other sentence: its spans, some perhaps left out, and its words
+        tokens = _tokens_the_long_way(text, lang, entities, counts)
     claim = current.get(("claim_type", None))
     if claim is None:
         return _PARAGRAPH_HEAD % (encode_basestring(text), encode_basestring(sentence["id"])), tokens, _PARAGRAPH_TAIL
@@ -415,6 +409,22 @@ def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts
     return (_PARAGRAPH_CATS_HEAD % (encode_basestring(text), encode_basestring(sentence["id"])), tokens,
             _PARAGRAPH_CATS_TAIL % jsontext.indented_array(categories, 4))
 
+
+def _tokens_the_long_way(text: str, lang: str, entities: dict | None, counts: Counter[str]) -> str:
+    """The JSON array of a sentence's tokens that :func:`usual_tokens` does not write: its spans that
+    can be tagged (the spans left out counted, ``overlapping`` and ``untrimmed``), its words (those of
+    :func:`evenly_spaced_words` where it reads them) and their tags (``-`` when not annotated)."""
+    aligned, cuts, n_overlapping, n_untrimmed = spans_for_export(text, list(entities["spans"]) if entities else [])
+    counts["overlapping"] += n_overlapping
+    counts["untrimmed"] += n_untrimmed
+    even = evenly_spaced_words(text, lang, cuts) if jsontext.ESCAPED.search(text) is None else None
+    if even is not None:
+        return _even_tokens(even[0], _even_tails(*even, aligned) if entities else None)
+    spaced = spaced_words(text, lang, cuts)
+    tags = encode_tags(len(spaced), token_spans(spaced, aligned), "biluo") if entities else [MISSING] * len(spaced)
+    return jsontext.indented_array([
+        TOKEN % (index, encode_basestring(text[start:end]), '" "' if space else '""', _json_string(tag))
+        for index, ((start, end, space), tag) in enumerate(zip(spaced, tags))], 6)
 
 def _even_tails(words: list[str], starts: list[int], spans: list[dict]) -> list[str]:
     """What follows each word of :func:`evenly_spaced_words` in its token's JSON (its BILUO tag among
@@ -447,9 +457,7 @@ def _even_tokens(words: list[str], tails: list[str] | None) -> str:
     count = len(words)
     if not count:
         return "[]"
-    heads = _TOKEN_HEADS[:count]
-    if count > len(heads):  # a long sentence: the heads past those made once, for it alone
-        heads += [",\n" + _BEFORE_ID + str(index) + _BEFORE_ORTH + '"' for index in range(len(heads), count)]
+    heads = token_heads(count)
     pieces = [_tag_tail(MISSING)] * (3 * count)  # the tails when not annotated
     pieces[0::3] = heads
     pieces[1::3] = words
