@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import json
-from bisect import bisect_left
 from collections import Counter
 from itertools import islice, repeat
 from json.encoder import encode_basestring, encode_basestring_ascii
@@ -36,8 +35,7 @@ from tagline.annotate.formats.prodigy_lines import (
     SPAN_ON_TOKENS,
     _murmur,
     entity_record,
-    label_ascii,
-    label_json,
+    spans_json,
     usual_entity_line,
 )
 from tagline.annotate.formats.tokens import evenly_spaced_words, export_tokens, word_spans
@@ -403,33 +401,11 @@ def _even_entity_json(record: dict, words: list[str], starts: list[int], spans: 
     for any other record."""
     if not _plain_record(record):
         return None
-    made = _even_spans(words, starts, spans)
+    made = spans_json(record["text"], starts, [len(word) - (word[-1] == " ") for word in words], spans)
     if made is None:
         return None
     return entity_record(record["text"], record["meta"]["sentence_id"], record.get("_annotator_id"),
                           _even_tokens(words, starts), *made)
-
-
-def _even_spans(words: list[str], starts: list[int], spans: list[dict]) -> tuple[list[str], list[str]] | None:
-    """The JSON of an evenly spaced sentence's spans, as the record holds them and as its task hash is
-    taken of them, each span's tokens found in one step; None when a span's offsets are not integers
-    or its text and label not strings."""
-    count = len(words)
-    written, hashed = [], []
-    for span in spans:
-        start, end, covered, label = span["start"], span["end"], span["text"], span["label"]
-        if type(start) is not int or type(end) is not int or type(covered) is not str or type(label) is not str:
-            return None
-        first, last = bisect_left(starts, start), bisect_left(starts, end) - 1
-        if first < count and starts[first] == start and 0 <= last < count \
-                and starts[last + 1] - (words[last][-1] == " ") == end:  # a token starts and one ends there
-            written.append(SPAN_ON_TOKENS % (start, end, encode_basestring(covered), label_json(label), first, last))
-            hashed.append(HASHED_SPAN_ON_TOKENS % (end, label_ascii(label), start, encode_basestring_ascii(covered),
-                                                    last, first))
-        else:
-            written.append(SPAN % (start, end, encode_basestring(covered), label_json(label)))
-            hashed.append(HASHED_SPAN % (end, label_ascii(label), start, encode_basestring_ascii(covered)))
-    return written, hashed
 
 
 def _plain_record(record: dict) -> bool:

@@ -84,7 +84,7 @@ def usual_entity_line(sentence: dict, spans: list[dict], annotator: str | None) 
     token_lengths: list[int] = found[2::3]
     count = len(token_lengths)
     starts = list(accumulate(found[1::3], initial=0))
-    made = _spans_json(text, starts, token_lengths, spans)
+    made = spans_json(text, starts, token_lengths, spans)
     if made is None or count < 2:
         return None
     json_pieces = [""] * (4 * count)
@@ -97,10 +97,11 @@ def usual_entity_line(sentence: dict, spans: list[dict], annotator: str | None) 
     return entity_record(text, sentence_id, annotator, "".join(json_pieces), *made)
 
 
-def _spans_json(text: str, starts: list[int], token_lengths: list[int],
-                spans: list[dict]) -> tuple[list[str], list[str]] | None:
-    """The JSON of the spans of an evenly spaced sentence (its tokens' ``starts``, and last the text's
-    length, and their lengths), as the record holds them and as its task hash is taken of them; None
+def spans_json(text: str, starts: list[int], token_lengths: list[int],
+               spans: list[dict]) -> tuple[list[str], list[str]] | None:
+    """The JSON of the spans of an evenly spaced sentence of any length (its tokens' ``starts``, and
+    last the text's length, and their lengths without the space after them), as the record holds them
+    and as its task hash is taken of them, each span's first and last token found by one search; None
     when a span's edge is inside a token (the tokens are then cut there), its offsets are not integers
     or its text and label not strings."""
     count = len(token_lengths)
@@ -113,7 +114,13 @@ def _spans_json(text: str, starts: list[int], token_lengths: list[int],
         last = after - 1
         if first < count and starts[first] == start and 0 <= last < count \
                 and starts[last] + token_lengths[last] == end:  # a token starts and one ends there
-            # SPAN_ON_TOKENS and HASHED_SPAN_ON_TOKENS, the numbers' text made once (all are below 4096)
+            if end >= len(NUMBERS):  # in a long text (a token's place is never past its start)
+                written.append(SPAN_ON_TOKENS % (start, end, encode_basestring(covered), label_json(label), first,
+                                                  last))
+                hashed.append(HASHED_SPAN_ON_TOKENS % (end, label_ascii(label), start,
+                                                        encode_basestring_ascii(covered), last, first))
+                continue
+            # SPAN_ON_TOKENS and HASHED_SPAN_ON_TOKENS, the numbers' text made once
             start_text, end_text, first_text, last_text = NUMBERS[start], NUMBERS[end], NUMBERS[first], NUMBERS[last]
             written.append(f'{{"start": {start_text}, "end": {end_text}, "text": {encode_basestring(covered)}, '
                            f'"label": {label_json(label)}, "token_start": {first_text}, "token_end": {last_text}}}')
