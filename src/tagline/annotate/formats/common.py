@@ -111,6 +111,8 @@ class ExportData:
     conll_comments: bool = False  # CoNLL: write `# sent_id` and `# text` lines (tagline's own round trip)
 
     def tasks_present(self) -> set[str]:
+        if self.question is not None:  # the answers hold that question's alone: not looked through
+            return {self.question[0]} if self.answers else set()
         return {task for current in self.answers.values() for task, _ in current}
 
 

@@ -31,6 +31,7 @@ from tagline.annotate.formats.parts import made_in_order
 from tagline.annotate.formats.prodigy_lines import (
     HASHED_SPAN,
     HASHED_SPAN_ON_TOKENS,
+    NUMBERS,
     SPAN,
     SPAN_ON_TOKENS,
     _murmur,
@@ -361,7 +362,7 @@ def _entity_json(record: dict, written: list[dict], token_json: str) -> str | No
 # the pieces before them for a sentence shorter than 4096 characters.
 _TOKEN_PIECES = (', {"text": "', '", "start": ', ', "end": ', ', "id": ', ', "ws": ')
 _WS = ("false}", "true}")
-_NUMBERS = [str(number) for number in range(4096)]
+_NUMBERS = NUMBERS  # the numbers below 4096 as text, made once by prodigy_lines
 _STARTS = [_TOKEN_PIECES[1] + number for number in _NUMBERS]
 _ENDS = [_TOKEN_PIECES[2] + number for number in _NUMBERS]
 _IDS = [_TOKEN_PIECES[3] + number + _TOKEN_PIECES[4] for number in _NUMBERS]
