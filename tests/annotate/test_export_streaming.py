@@ -192,12 +192,13 @@ def test_a_prodigy_evenly_spaced_sentence_is_written_as_its_tokens_one_by_one_ar
 
 
 def test_a_spacy_paragraph_of_more_words_than_its_token_heads_are_made_for_is_json_dumps():
-    from tagline.annotate.formats import spacy
+    from tagline.annotate.formats import spacy_tokens
     from tagline.annotate.formats.tokens import evenly_spaced_words
 
     text = " ".join(["Acme", "Corp's", "profits,", "rose"] * 400) + "."  # 2,000 tokens, beyond the 1,024 made once
     words, _ = evenly_spaced_words(text, "en", set())
-    tokens = spacy._even_tokens(words, None)
+    tokens = spacy_tokens.usual_tokens(text, "en", None)
+    assert tokens is not None
     decoded = json.loads(tokens)
     assert [token["id"] for token in decoded] == list(range(len(words)))
     assert "".join(token["orth"] + token["space"] for token in decoded) == text
@@ -211,7 +212,7 @@ def test_a_spacy_paragraph_of_more_words_than_its_token_heads_are_made_for_is_js
 
 @given(st.lists(st.tuples(st.integers(0, 11), st.integers(0, 11), st.sampled_from(["ORG", "PER"])), max_size=5))
 def test_a_spacy_evenly_spaced_sentence_is_tagged_as_its_words_tags_are_encoded(picked):
-    from tagline.annotate.formats import spacy
+    from tagline.annotate.formats import spacy_tokens
     from tagline.annotate.formats.tokens import encode_tags, evenly_spaced_words, flat_spans, word_spans
 
     text = "Acme Corp's profits, said Li Wei of Acme, rose (again) by $5."
@@ -221,8 +222,12 @@ def test_a_spacy_evenly_spaced_sentence_is_tagged_as_its_words_tags_are_encoded(
     spans = [{"start": starts[a] + (a == 11), "end": ends[max(a, b)] - (b == 11), "label": label}
              for a, b, label in picked]
     spans = flat_spans(sorted(spans, key=lambda span: (span["start"], -span["end"])))[0]
-    tags = encode_tags(len(words), word_spans(words, starts, spans), "biluo")
-    assert spacy._even_tails(words, starts, spans) == [spacy._tag_tail(tag) for tag in tags]
+    tokens, on_words = spacy_tokens.usual_tokens(text, "en", spans), word_spans(words, starts, spans)
+    if len(on_words) < len(spans):  # a span off the words: the tokens are cut there, the long way
+        assert tokens is None
+    else:
+        assert tokens is not None
+        assert [token["ner"] for token in json.loads(tokens)] == encode_tags(len(words), on_words, "biluo")
 
 
 @pytest.mark.parametrize("fmt", ["conll", "brat"])

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import functools
 import json
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Iterator
 from json.encoder import encode_basestring
@@ -31,19 +30,14 @@ from tagline.annotate.formats.common import (
 )
 from tagline.annotate.formats.parts import made_in_order
 from tagline.annotate.formats.spacy_tokens import (
-    AFTER_NER,
-    BEFORE_NER,
-    BEFORE_SPACE,
     MISSING,
     TOKEN,
-    token_heads,
     usual_tokens,
 )
 from tagline.annotate.formats.tokens import (
     align_tokens,
     decode_tags,
     encode_tags,
-    evenly_spaced_words,
     join_tokens,
     parse_tag,
     spaced_words,
@@ -384,11 +378,6 @@ _PARAGRAPH_HEAD, _PARAGRAPH_TAIL = ("%s".join(_PARAGRAPH.split("%s")[:3]), "%s".
 _PARAGRAPH_CATS_HEAD, _PARAGRAPH_CATS_TAIL = ("%s".join(_PARAGRAPH_CATS.split("%s")[:3]),
                                               "%s".join(_PARAGRAPH_CATS.split("%s")[3:]))
 _CATEGORY = jsontext.template({"label": _SLOT, "value": _SLOT}, 5)
-# A token of an evenly spaced sentence whose spans usual_tokens does not take, in three parts: up to
-# its word (spacy_tokens.TOKEN_HEADS), the word with the space after it, and what follows (once for
-# each tag). The space is then moved from the word to `space`: a word never ends with a space otherwise.
-_TOKEN_TAIL = '"' + BEFORE_SPACE + '""' + BEFORE_NER + "%s" + AFTER_NER
-_SPACE_IN_WORD, _SPACE_AFTER_WORD = ' "' + BEFORE_SPACE + '""', '"' + BEFORE_SPACE + '" "'
 
 
 def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts: Counter[str]) -> tuple[str, ...]:
@@ -411,64 +400,21 @@ def _paragraph(data: ExportData, sentence: dict, claim_labels: list[str], counts
 
 
 def _tokens_the_long_way(text: str, lang: str, entities: dict | None, counts: Counter[str]) -> str:
-    """The JSON array of a sentence's tokens that :func:`usual_tokens` does not write: its spans that
-    can be tagged (the spans left out counted, ``overlapping`` and ``untrimmed``), its words (those of
-    :func:`evenly_spaced_words` where it reads them) and their tags (``-`` when not annotated)."""
+    """The JSON array of a sentence's tokens that :func:`usual_tokens` does not take with all its spans:
+    its spans that can be tagged (the spans left out counted, ``overlapping`` and ``untrimmed``), its
+    words (:func:`usual_tokens` again where it takes those spans) and their tags (``-`` when not
+    annotated)."""
     aligned, cuts, n_overlapping, n_untrimmed = spans_for_export(text, list(entities["spans"]) if entities else [])
     counts["overlapping"] += n_overlapping
     counts["untrimmed"] += n_untrimmed
-    even = evenly_spaced_words(text, lang, cuts) if jsontext.ESCAPED.search(text) is None else None
-    if even is not None:
-        return _even_tokens(even[0], _even_tails(*even, aligned) if entities else None)
+    tokens = usual_tokens(text, lang, aligned if entities else None)  # spans left out, or put in order
+    if tokens is not None:
+        return tokens
     spaced = spaced_words(text, lang, cuts)
     tags = encode_tags(len(spaced), token_spans(spaced, aligned), "biluo") if entities else [MISSING] * len(spaced)
     return jsontext.indented_array([
         TOKEN % (index, encode_basestring(text[start:end]), '" "' if space else '""', _json_string(tag))
         for index, ((start, end, space), tag) in enumerate(zip(spaced, tags))], 6)
-
-def _even_tails(words: list[str], starts: list[int], spans: list[dict]) -> list[str]:
-    """What follows each word of :func:`evenly_spaced_words` in its token's JSON (its BILUO tag among
-    it, see :data:`_TOKEN_TAIL`), for these spans (not overlapping; those that do not start and end
-    on words left out): :func:`encode_tags` over :func:`word_spans`, each tag's text made once."""
-    count = len(words)
-    tails = [_tag_tail("O")] * count
-    for span in spans:
-        start, end = span["start"], span["end"]
-        first, last = bisect_left(starts, start), bisect_left(starts, end) - 1
-        if first < count and starts[first] == start and first <= last < count \
-                and starts[last + 1] - (words[last][-1] == " ") == end:
-            begin, inside, last_tail, unit = _biluo_tails(span["label"])
-            if first == last:
-                tails[first] = unit
-            else:
-                tails[first:last + 1] = [begin, *[inside] * (last - first - 1), last_tail]
-    return tails
-
-
-@functools.cache
-def _biluo_tails(label: str) -> tuple[str, str, str, str]:
-    return _tag_tail(f"B-{label}"), _tag_tail(f"I-{label}"), _tag_tail(f"L-{label}"), _tag_tail(f"U-{label}")
-
-
-def _even_tokens(words: list[str], tails: list[str] | None) -> str:
-    """The JSON array of the tokens of :func:`evenly_spaced_words`, each word followed by its tail
-    (:func:`_even_tails`; None when not annotated), the words written as they are (the sentence
-    holds nothing JSON escapes)."""
-    count = len(words)
-    if not count:
-        return "[]"
-    heads = token_heads(count)
-    pieces = [_tag_tail(MISSING)] * (3 * count)  # the tails when not annotated
-    pieces[0::3] = heads
-    pieces[1::3] = words
-    if tails is not None:
-        pieces[2::3] = tails
-    return "[\n" + "".join(pieces).replace(_SPACE_IN_WORD, _SPACE_AFTER_WORD) + "\n      ]"
-
-
-@functools.cache
-def _tag_tail(tag: str) -> str:
-    return _TOKEN_TAIL % encode_basestring(tag)
 
 
 @functools.cache
