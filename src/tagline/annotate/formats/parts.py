@@ -14,10 +14,10 @@ PARALLEL_EXPORT_MIN_ANSWERED = 4000
 them the parts would cost more time than they save."""
 TWO_CORES_MIN_FACTOR = 5
 """On two cores, an export of fewer than five times as many answered sentences (20,000) is made in
-one process: the command's own work for the workers (reading the sentences, handing them over,
-taking the parts' bytes back and writing them) takes a core's share of its own, so that two workers
-save little wall time over one process (at 10,000 sentences, none that could be measured for
-spaCy) and cost a third more CPU, which a loaded machine pays in wall time too."""
+one process: the command's own work with the workers (reading the sentences, handing them over,
+taking the parts' bytes back and writing them) is about as much as theirs, so that two workers save
+no wall time to count on at 10,000 sentences (see docs/architecture.md) and cost a third more CPU,
+which a loaded machine pays in wall time too."""
 MAX_EXPORT_WORKERS = 4
 """This process reads the sentences, sends them and writes what comes back, about a third of the
 work a worker does for them: more workers than this would wait for it."""
