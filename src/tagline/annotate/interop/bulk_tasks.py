@@ -13,6 +13,7 @@ then reads the file record by record and says what is wrong where."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import tempfile
 from collections.abc import Generator, Iterator
@@ -167,10 +168,13 @@ def _read_columns(job: TaskImport) -> Iterator[TaskColumns]:
 
         yield from itertools.repeat(())
 
+    def next_chunk() -> TaskColumns | None:
+        gc.disable()  # (the worker's: what it decodes holds no cycle, and it ends with the import)
+        return next(reading, None)
+
     # The forked worker holds its own copy of ``reading`` (not yet begun here) and runs it a call at a
     # time: one worker, so the calls are answered in order, each with the next chunk (None: no more).
-    chunks = cast(Generator[TaskColumns | None, None, None],
-                  iter_in_workers(lambda: next(reading, None), calls(), 1, start="fork"))
+    chunks = cast(Generator[TaskColumns | None, None, None], iter_in_workers(next_chunk, calls(), 1, start="fork"))
     try:
         for columns in chunks:
             if columns is None:
@@ -182,7 +186,7 @@ def _read_columns(job: TaskImport) -> Iterator[TaskColumns]:
 
 def _column_chunks(path: Path, options: ReadOptions) -> Iterator[TaskColumns]:
     """The file's tasks as columns (:func:`plain_columns`), whole blocks of them joined until they
-    hold :data:`CHUNK_RECORDS` tasks or more, each span's text the text it covers (:func:`_covering`)."""
+    hold :data:`CHUNK_RECORDS` tasks or more."""
     parts: list[TaskColumns] = []
     held = 0
     for columns in plain_columns(path, options):
@@ -191,10 +195,10 @@ def _column_chunks(path: Path, options: ReadOptions) -> Iterator[TaskColumns]:
         parts.append(columns)
         held += len(columns.texts)
         if held >= CHUNK_RECORDS:
-            yield _covering(TaskColumns.joined(parts))
+            yield TaskColumns.joined(parts)
             parts, held = [], 0
     if parts:
-        yield _covering(TaskColumns.joined(parts))
+        yield TaskColumns.joined(parts)
 
 
 def _covering(columns: TaskColumns) -> TaskColumns:
@@ -220,6 +224,7 @@ def _made(job: TaskImport, columns: TaskColumns, checked: _Checked) -> _Chunk:
 
     checked.records += len(columns.texts)
     job.progress(checked.records, None, "placing records")
+    _covering(columns)
     metas = [meta for meta in columns.metas if meta]
     labels = dict.fromkeys(columns.labels)  # each label of the chunk once
     # (The texts spans say they cover are looked at in _spans.)
