@@ -210,9 +210,7 @@ def _columns(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines, be
         raise NotPlain
     answer_tasks = np.repeat(np.arange(count), np.fromiter(map(len, per_task), dtype=np.int64, count=count))
     per_answer = [annotation.result or () for annotation in annotations]
-    results = list(itertools.chain.from_iterable(per_answer))
-    if not set(map(attrgetter("type"), results)) <= {"labels"}:
-        raise NotPlain
+    results = list(itertools.chain.from_iterable(per_answer))  # (each of type ``labels``: see _Result)
     values = list(map(attrgetter("value"), results))
     span_answers = np.repeat(np.arange(len(annotations)),
                              np.fromiter(map(len, per_answer), dtype=np.int64, count=len(annotations)))
