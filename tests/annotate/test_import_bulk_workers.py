@@ -101,6 +101,21 @@ def test_a_task_that_is_not_plain_late_in_the_file_is_found_by_the_worker_and_re
     assert multiprocessing.active_children() == []
 
 
+def test_the_first_chunk_read_in_a_worker_is_a_quarter_of_the_others(tmp_path, monkeypatch, in_a_worker):
+    """So that the command waits for the worker only that long before it checks and writes."""
+    monkeypatch.setattr(label_studio_bulk, "_BLOCK", 256)
+    monkeypatch.setattr(bulk_tasks, "CHUNK_RECORDS", 40)
+    sizes: list = []
+    real = bulk_tasks._made
+    monkeypatch.setattr(bulk_tasks, "_made", lambda job, columns, checked: sizes.append(len(columns.texts)) or
+                        real(job, columns, checked))
+    source = tmp_path / "tasks.json"
+    source.write_text(json.dumps([plain_task(id=number) for number in range(1, 201)], indent=2), encoding="utf-8")
+    summary, _ = imported(tmp_path, "ws", source, monkeypatch, None, "", fmt="label-studio")
+    assert summary["documents_added"] == 200 and in_a_worker
+    assert 10 <= sizes[0] < 20 and all(size >= 40 for size in sizes[1:-1]) and sum(sizes) == 200, sizes
+
+
 def test_a_small_file_is_read_in_this_process(tmp_path, monkeypatch):
     started: list = []
     monkeypatch.setattr(workers, "iter_in_workers", lambda *a, **k: started.append(a))

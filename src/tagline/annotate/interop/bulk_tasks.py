@@ -154,11 +154,12 @@ def _read_columns(job: TaskImport) -> Iterator[TaskColumns]:
     that is not plain) leaves nothing behind."""
     from tagline.corpus.workers import cores, iter_in_workers, only_thread
 
-    reading = _column_chunks(job.path, job.options)
     # (NumPy not imported yet: its BLAS library starts threads when it is.)
     if job.path.stat().st_size < WORKER_BYTES or cores() < 2 or not only_thread():
-        yield from reading
+        yield from _column_chunks(job.path, job.options)
         return
+    # The first chunk a quarter of the others: this process waits for the worker only that long.
+    reading = _column_chunks(job.path, job.options, first=max(CHUNK_RECORDS // 4, 1))
 
     def calls() -> Iterator[tuple[()]]:
         yield ()
@@ -184,19 +185,20 @@ def _read_columns(job: TaskImport) -> Iterator[TaskColumns]:
         chunks.close()  # (stops the worker, which may be reading what is not wanted)
 
 
-def _column_chunks(path: Path, options: ReadOptions) -> Iterator[TaskColumns]:
+def _column_chunks(path: Path, options: ReadOptions, *, first: int | None = None) -> Iterator[TaskColumns]:
     """The file's tasks as columns (:func:`plain_columns`), whole blocks of them joined until they
-    hold :data:`CHUNK_RECORDS` tasks or more."""
+    hold :data:`CHUNK_RECORDS` tasks or more (the first chunk ``first`` or more, if given)."""
     parts: list[TaskColumns] = []
     held = 0
+    wanted = first or CHUNK_RECORDS
     for columns in plain_columns(path, options):
         if not columns.texts:
             continue  # (the last block may hold no task, only the array's end)
         parts.append(columns)
         held += len(columns.texts)
-        if held >= CHUNK_RECORDS:
+        if held >= wanted:
             yield TaskColumns.joined(parts)
-            parts, held = [], 0
+            parts, held, wanted = [], 0, CHUNK_RECORDS
     if parts:
         yield TaskColumns.joined(parts)
 
