@@ -229,7 +229,7 @@ def _made(job: TaskImport, columns: TaskColumns, checked: _Checked) -> _Chunk:
     _covering(columns)
     metas = [meta for meta in columns.metas if meta]
     labels = dict.fromkeys(columns.labels)  # each label of the chunk once
-    # (The texts spans say they cover are looked at in _spans.)
+    # (The texts spans cover are parts of the texts, which this search sees: see _covering.)
     if unstorable_character("\n".join(itertools.chain(
             columns.texts, (value for meta in metas for value in meta.values() if isinstance(value, str)),
             (raw for raw in dict.fromkeys(columns.annotators) if raw is not None), labels))) or \
