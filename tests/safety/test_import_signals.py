@@ -35,6 +35,17 @@ def paused(self, path, payload, **options):
     return offset
 
 Transaction.append_bytes = paused
+# A Label Studio file, however small, read in a worker process five tasks at a time (marked).
+from tagline.annotate.interop import bulk_tasks
+from tagline.corpus import workers
+bulk_tasks.WORKER_BYTES, bulk_tasks.CHUNK_RECORDS = 0, 5
+iter_in_workers = workers.iter_in_workers
+
+def watched(*arguments, **options):
+    (marks / "worker").write_text("")
+    return iter_in_workers(*arguments, **options)
+
+workers.iter_in_workers = watched
 from tagline.cli import main
 sys.argv[0] = "tagline"
 main()
@@ -48,6 +59,16 @@ def doccano_file(path: Path) -> Path:
     return path
 
 
+def label_studio_file(path: Path) -> Path:
+    tasks = [{"id": number, "data": {"text": f"Alice met Bob in Paris on day {number}."},
+              "annotations": [{"completed_by": {"email": "erin@example.com"}, "result": [
+                  {"type": "labels", "value": {"start": 0, "end": 5, "text": "Alice", "labels": ["PERSON"]}},
+                  {"type": "labels", "value": {"start": 17, "end": 22, "labels": ["GPE"]}}]}]}
+             for number in range(1, 41)]
+    path.write_text(json.dumps(tasks, indent=2), encoding="utf-8")
+    return path
+
+
 def text_file(path: Path) -> Path:
     path.write_text("".join(f"Alice met Bob in Paris on day {number}. They talked.\n\n" for number in range(40)),
                     encoding="utf-8")
@@ -58,6 +79,9 @@ COMMANDS = {  # what runs, what it says when stopped, and what the run after it 
     "import": (lambda tmp: ["annotate", "import", str(doccano_file(tmp / "people.jsonl")), "--format", "doccano",
                             "--annotator", "dave"], "annotate import stopped; nothing was imported",
                ["40 new documents", "40 by dave"]),
+    "label-studio import": (lambda tmp: ["annotate", "import", str(label_studio_file(tmp / "tasks.json")), "--format",
+                                         "label-studio"], "annotate import stopped; nothing was imported",
+                            ["40 new documents", "40 by erin_example.com"]),
     "corpus add": (lambda tmp: ["corpus", "add", str(text_file(tmp / "days.txt"))],
                    "corpus add stopped; nothing was added", ["added days: 80 sentences"]),
 }
@@ -74,6 +98,7 @@ def test_a_signal_while_the_command_writes_undoes_it_and_says_so_in_one_line(tmp
     marks.mkdir()
     process, _ = paused_command(PAUSED, marks, arguments, root)
     assert snapshot(root) != before  # it has written
+    assert (marks / "worker").exists() == (command == "label-studio import")  # (its file read in a worker)
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 128 + signum, stderr

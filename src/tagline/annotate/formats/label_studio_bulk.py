@@ -19,7 +19,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -43,7 +43,7 @@ class _Value(msgspec.Struct, gc=False):
 
 
 class _Result(msgspec.Struct, gc=False):
-    type: str
+    type: Literal["labels"]  # (another type is not plain: no string is made for the type of each span)
     value: _Value
 
 

@@ -13,9 +13,10 @@ then reads the file record by record and says what is wrong where."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import itertools
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
     import numpy as np
 
 CHUNK_RECORDS = 10_000  # records checked and written at a time: memory does not grow with the file
+# A file this large or larger is read in a worker process (see _read_columns): below it, starting one costs
+# more than it saves.
+WORKER_BYTES = 1 << 24
 SPOOL_BYTES = 1 << 24  # answer lines held in memory until the documents are written; past this, in a file
 _ENCODING = "utf-8"
 
@@ -127,18 +131,8 @@ def _made_chunks(job: TaskImport, checked: _Checked) -> Iterator[_Chunk]:
     """The file's tasks, some thousands at a time, each chunk made and checked (:func:`_made`);
     :class:`NotPlain` at the first chunk that is not plain, or once all are read, when the file's
     annotators are not (see :meth:`AnnotatorNames.finish`)."""
-    parts: list[TaskColumns] = []
-    held = 0
-    for columns in plain_columns(job.path, job.options):
-        if not columns.texts:
-            continue  # (the last block may hold no task, only the array's end)
-        parts.append(columns)
-        held += len(columns.texts)
-        if held >= CHUNK_RECORDS:
-            yield _made(job, TaskColumns.joined(parts), checked)
-            parts, held = [], 0
-    if parts:
-        yield _made(job, TaskColumns.joined(parts), checked)
+    for columns in _read_columns(job):
+        yield _made(job, columns, checked)
     names: list[str] = []
     try:
         checked.names.finish(job.path, names)
@@ -151,6 +145,79 @@ def _made_chunks(job: TaskImport, checked: _Checked) -> Iterator[_Chunk]:
         checked.warnings.append(f"{plural(checked.duplicates, 'duplicate span')} in the file merged")
 
 
+def _read_columns(job: TaskImport) -> Iterator[TaskColumns]:
+    """:func:`_column_chunks` of the file, read in a worker process when the file is large (from
+    :data:`WORKER_BYTES`), this process has a second core and may fork (see
+    :func:`~tagline.corpus.workers.iter_in_workers`): the worker reads and decodes the next chunks
+    while this process checks and writes those before. What the worker raises (:class:`NotPlain`)
+    is raised here, in the file's order; the worker only reads, so that stopping it (Ctrl-C, a chunk
+    that is not plain) leaves nothing behind."""
+    from tagline.corpus.workers import cores, iter_in_workers, only_thread
+
+    # (NumPy not imported yet: its BLAS library starts threads when it is.)
+    if job.path.stat().st_size < WORKER_BYTES or cores() < 2 or not only_thread():
+        yield from _column_chunks(job.path, job.options)
+        return
+    # The first chunk a quarter of the others: this process waits for the worker only that long.
+    reading = _column_chunks(job.path, job.options, first=max(CHUNK_RECORDS // 4, 1))
+
+    def calls() -> Iterator[tuple[()]]:
+        yield ()
+        # The worker is forked once the first call is handed out: this process imports NumPy (for
+        # the checks) while the worker reads.
+        import numpy  # noqa: F401
+
+        yield from itertools.repeat(())
+
+    def next_chunk() -> TaskColumns | None:
+        gc.disable()  # (the worker's: what it decodes holds no cycle, and it ends with the import)
+        return next(reading, None)
+
+    # The forked worker holds its own copy of ``reading`` (not yet begun here) and runs it a call at a
+    # time: one worker, so the calls are answered in order, each with the next chunk (None: no more).
+    chunks = cast(Generator[TaskColumns | None, None, None], iter_in_workers(next_chunk, calls(), 1, start="fork"))
+    try:
+        for columns in chunks:
+            if columns is None:
+                return
+            yield columns
+    finally:
+        chunks.close()  # (stops the worker, which may be reading what is not wanted)
+
+
+def _column_chunks(path: Path, options: ReadOptions, *, first: int | None = None) -> Iterator[TaskColumns]:
+    """The file's tasks as columns (:func:`plain_columns`), whole blocks of them joined until they
+    hold :data:`CHUNK_RECORDS` tasks or more (the first chunk ``first`` or more, if given)."""
+    parts: list[TaskColumns] = []
+    held = 0
+    wanted = first or CHUNK_RECORDS
+    for columns in plain_columns(path, options):
+        if not columns.texts:
+            continue  # (the last block may hold no task, only the array's end)
+        parts.append(columns)
+        held += len(columns.texts)
+        if held >= wanted:
+            yield TaskColumns.joined(parts)
+            parts, held, wanted = [], 0, CHUNK_RECORDS
+    if parts:
+        yield TaskColumns.joined(parts)
+
+
+def _covering(columns: TaskColumns) -> TaskColumns:
+    """``columns`` with the text each span covers for the text it says it covers (or None);
+    :class:`NotPlain` when a span says another (the general path refuses it, unless the label map
+    leaves the span out: then it is left to the general path all the same)."""
+    texts = columns.texts
+    covered = list(map(str.__getitem__, map(texts.__getitem__, columns.answer_tasks[columns.span_answers].tolist()),
+                       map(slice, columns.starts.tolist(), columns.ends.tolist())))
+    given = columns.span_texts
+    if (given != covered) if None not in given else \
+            any(said is not None and said != text for said, text in zip(given, covered)):
+        raise NotPlain
+    columns.span_texts = cast(list[str | None], covered)
+    return columns
+
+
 def _made(job: TaskImport, columns: TaskColumns, checked: _Checked) -> _Chunk:
     """The tasks checked as the general path checks their records (options applied, labels mapped,
     annotators named), against the tasks before them; :class:`NotPlain` when they are not plain or
@@ -159,9 +226,10 @@ def _made(job: TaskImport, columns: TaskColumns, checked: _Checked) -> _Chunk:
 
     checked.records += len(columns.texts)
     job.progress(checked.records, None, "placing records")
+    _covering(columns)
     metas = [meta for meta in columns.metas if meta]
     labels = dict.fromkeys(columns.labels)  # each label of the chunk once
-    # (The texts spans say they cover are looked at in _spans.)
+    # (The texts spans cover are parts of the texts, which this search sees: see _covering.)
     if unstorable_character("\n".join(itertools.chain(
             columns.texts, (value for meta in metas for value in meta.values() if isinstance(value, str)),
             (raw for raw in dict.fromkeys(columns.annotators) if raw is not None), labels))) or \
@@ -223,19 +291,11 @@ def _spans(job: TaskImport, columns: TaskColumns, labels_once: list[str],
     tasks = columns.answer_tasks[answers]
     if not bool(np.all((leads[tasks] <= starts) & (starts < ends) & (ends <= stops[tasks]))):
         raise NotPlain
-    given = columns.span_texts
+    # Each span's text is the text it covers (see _covering), which was looked at with its task's.
+    covered = cast(list[str], columns.span_texts)
     if not kept.all():
         labels = [label for label in labels if label]
-        # A text said by a span the map leaves out is still refused for what no answer may hold.
-        dropped = (text for text, keep in zip(given, kept.tolist()) if not keep and text is not None)
-        if unstorable_character("\n".join(dropped)):
-            raise NotPlain
-        given = list(itertools.compress(given, kept.tolist()))
-    covered = [texts[task][start:end] for task, start, end in zip(tasks.tolist(), starts.tolist(), ends.tolist())]
-    # (Each text a kept span says is the text it covers, which was looked at with its task's.)
-    if (given != covered) if None not in given else \
-            any(said is not None and said != text for said, text in zip(given, covered)):
-        raise NotPlain
+        covered = list(itertools.compress(covered, kept.tolist()))
     ranks = {label: rank for rank, label in enumerate(sorted(set(labels)))}
     label_ranks = np.fromiter(map(ranks.__getitem__, labels), dtype=np.int64, count=len(labels))
     order = np.lexsort((label_ranks, ends, starts, answers))

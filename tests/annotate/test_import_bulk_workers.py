@@ -1,0 +1,141 @@
+"""A large Label Studio task array read in a worker process while this one checks and writes: the
+files of the general path byte for byte, a bad task late in the file refused at its line with
+nothing written, the worker gone when the import ends however it ends, and the columns handed back
+whole."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from test_import_bulk import workspace_files
+from test_import_bulk_formats import imported, plain_task, random_task_array, span
+
+from tagline.annotate.formats import label_studio_bulk
+from tagline.annotate.formats.label_studio_columns import TaskColumns
+from tagline.annotate.interop import bulk_tasks
+from tagline.corpus import workers
+from tagline.corpus.workspace import init_workspace
+from tagline.errors import DataError, InputError
+
+from conftest import interop_cli as cli
+
+
+@pytest.fixture(autouse=True)
+def _no_fsync(monkeypatch):
+    monkeypatch.setattr(os, "fsync", lambda fd: None)
+
+
+@pytest.fixture
+def in_a_worker(monkeypatch):
+    """Every task array read in a worker process; the calls that started one, in a list."""
+    started: list = []
+    real = workers.iter_in_workers
+    monkeypatch.setattr(bulk_tasks, "WORKER_BYTES", 0)
+    # The test process may run a thread of NumPy's BLAS (idle: its library stops it at a fork); the
+    # command forks before it imports NumPy.
+    monkeypatch.setattr(workers, "only_thread", lambda wait=0.05: True)
+    monkeypatch.setattr(workers, "iter_in_workers", lambda *a, **k: started.append(a) or real(*a, **k))
+    return started
+
+
+def test_random_task_arrays_read_in_a_worker_write_the_files_of_the_general_path(tmp_path, monkeypatch,
+                                                                                  in_a_worker):
+    """Random task arrays (see random_task_array), read in a worker some bytes and tasks at a time:
+    what the general path writes and says, and the worker gone once the import is over."""
+    import random
+
+    chooser = random.Random(11)
+    label_map = tmp_path / "map.json"
+    label_map.write_text('{"LOC": "GPE", "MISC": ""}', encoding="utf-8")
+    taken: list = []
+    real = bulk_tasks.import_plain_tasks
+    monkeypatch.setattr(bulk_tasks, "import_plain_tasks", lambda *a, **k: taken.append(real(*a, **k)) or taken[-1])
+    for attempt in range(40):
+        source = tmp_path / f"tasks{attempt}.json"
+        source.write_text(random_task_array(chooser), encoding="utf-8")
+        monkeypatch.setattr(label_studio_bulk, "_BLOCK", chooser.choice([64, 300, 1 << 20]))
+        monkeypatch.setattr(bulk_tasks, "CHUNK_RECORDS", chooser.choice([1, 3, 10_000]))
+        options = {"fmt": "label-studio", "label_map": label_map, "annotator": chooser.choice([None, "dave"])}
+        outcomes = []
+        for name, module in ((f"worker{attempt}", None), (f"general{attempt}", label_studio_bulk)):
+            try:
+                outcomes.append(imported(tmp_path, name, source, monkeypatch, module, "read_plain", **options))
+            except (DataError, InputError) as error:
+                outcomes.append((str(error), workspace_files(tmp_path / name)))
+        assert outcomes[0] == outcomes[1], source.read_text("utf-8")
+        assert multiprocessing.active_children() == []
+    assert sum(outcome is not None for outcome in taken) > 10
+    assert len(in_a_worker) >= len(taken) - 1  # (an import of a file the first chunk finds not plain may not)
+
+
+def test_a_task_that_is_not_plain_late_in_the_file_is_found_by_the_worker_and_refused_at_its_line(
+        tmp_path, monkeypatch, in_a_worker):
+    workspace = init_workspace(tmp_path / "ws", language="en")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(label_studio_bulk, "_BLOCK", 1000)
+    monkeypatch.setattr(bulk_tasks, "CHUNK_RECORDS", 50)
+    tasks = [plain_task(id=number) for number in range(1, 300)]
+    # A span without a label: the worker finds it as it reads (the chunks before it written by then).
+    bad = span(0, 5, "PERSON")
+    bad["value"]["labels"] = []
+    tasks.append(plain_task(id=300, annotations=[{"completed_by": 1, "result": [bad]}]))
+    Path("tasks.json").write_text(json.dumps(tasks, indent=2), encoding="utf-8")
+    before = workspace_files(workspace.root)
+    appended = []
+    real = bulk_tasks._document_lines
+    monkeypatch.setattr(bulk_tasks, "_document_lines", lambda *a: appended.append(real(*a)) or appended[-1])
+    result = CliRunner().invoke(cli, ["import", "tasks.json", "--format", "label-studio", "-w", str(workspace.root)])
+    assert result.exit_code == 2
+    assert in_a_worker and len(appended) >= 5  # the chunks before the bad one were written, then undone
+    line = max(number for number, text in enumerate(json.dumps(tasks, indent=2).split("\n"), 1) if text == "  {")
+    error = result.output.strip().splitlines()[-1]
+    assert error == f"Error: tasks.json:{line} annotation 1: a `labels` result without a label (fix the annotation)"
+    assert workspace_files(workspace.root) == before
+    assert multiprocessing.active_children() == []
+
+
+def test_the_first_chunk_read_in_a_worker_is_a_quarter_of_the_others(tmp_path, monkeypatch, in_a_worker):
+    """So that the command waits for the worker only that long before it checks and writes."""
+    monkeypatch.setattr(label_studio_bulk, "_BLOCK", 256)
+    monkeypatch.setattr(bulk_tasks, "CHUNK_RECORDS", 40)
+    sizes: list = []
+    real = bulk_tasks._made
+    monkeypatch.setattr(bulk_tasks, "_made", lambda job, columns, checked: sizes.append(len(columns.texts)) or
+                        real(job, columns, checked))
+    source = tmp_path / "tasks.json"
+    source.write_text(json.dumps([plain_task(id=number) for number in range(1, 201)], indent=2), encoding="utf-8")
+    summary, _ = imported(tmp_path, "ws", source, monkeypatch, None, "", fmt="label-studio")
+    assert summary["documents_added"] == 200 and in_a_worker
+    assert 10 <= sizes[0] < 20 and all(size >= 40 for size in sizes[1:-1]) and sum(sizes) == 200, sizes
+
+
+def test_a_small_file_is_read_in_this_process(tmp_path, monkeypatch):
+    started: list = []
+    monkeypatch.setattr(workers, "iter_in_workers", lambda *a, **k: started.append(a))
+    source = tmp_path / "tasks.json"
+    source.write_text(json.dumps([plain_task(id=number) for number in range(1, 30)]), encoding="utf-8")
+    summary, _ = imported(tmp_path, "ws", source, monkeypatch, None, "", fmt="label-studio")
+    assert summary["documents_added"] == 29 and started == []
+
+
+@pytest.mark.parametrize("strings", [["Alice", "", "Émile 😀\u2028"], ["a\x00b", "c"], ["x", None], [], [{"n": 1}]])
+def test_columns_handed_back_by_a_worker_are_the_columns(strings):
+    count = len(strings)
+    columns = TaskColumns(list(strings), [str(number) for number in range(count)], ["f:1"] * count, [None] * count,
+                          np.arange(count), list(strings), np.arange(count), np.zeros(count, dtype=np.int64),
+                          np.ones(count, dtype=np.int64), ["PERSON"] * count, list(strings))
+    again = pickle.loads(pickle.dumps(columns, protocol=pickle.HIGHEST_PROTOCOL))
+    for name in vars(columns):
+        value, copied = getattr(columns, name), getattr(again, name)
+        if isinstance(value, np.ndarray):
+            assert np.array_equal(value, copied) and value.dtype == copied.dtype
+        else:
+            assert copied == value and type(copied) is list
+
