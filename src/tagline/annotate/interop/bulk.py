@@ -9,6 +9,7 @@ the general path then reads the file record by record and says what is wrong whe
 
 from __future__ import annotations
 
+import functools
 import itertools
 import tempfile
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from tagline.annotate.interop.writing import Written, keep_indexes_current
 from tagline.corpus.byte_columns import AppendedLines, NotedLines, note_lines
 from tagline.corpus.progress import ProgressCallback
 from tagline.corpus.readers import MAX_JSON_DEPTH, doc_id_from, unstorable_character
+from tagline.corpus.workers import made_aside
 from tagline.corpus.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
     from tagline.corpus.config import Config
 
 CHUNK_LINES = 100_000  # records decoded, checked and written at a time: memory does not grow with the file
-SPOOL_BYTES = 1 << 26  # answer lines held in memory until the documents are written; past this, in a file
+ASIDE_RECORDS = 20_000  # a chunk of this many records or more has its answer lines made in a forked worker
 _ENCODING = "utf-8"
 
 
@@ -115,9 +117,12 @@ def import_jsonl_spans(job: BulkImport, *, dry_run: bool) -> dict[str, Any] | No
     not plain. The file is read once: each chunk of records is checked, then written in the
     transaction, which a record found not plain in a later chunk undoes. The workspace lock is held
     from the look at what the workspace holds to the last write (taken after the first chunk's check)."""
+    from tagline.corpus.workers import numpy_without_threads
+
     config = job.workspace.config
     if "entities" not in config.data["tasks"] or job.path.suffix.lower() == ".txt":
         return None
+    numpy_without_threads()  # so that a large chunk's answer lines may be made in a forked worker
     try:
         data = _plain_bytes(job.path)
         job.progress(0, None, f"reading {job.path.name}")
@@ -420,12 +425,11 @@ def _write(job: BulkImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
     workspace = job.workspace
     now = utc_now()  # one time for all the command's records, as the general path stamps them
     written = Written()
-    # The answers are made with the documents, from the records decoded once, and held (in a file that
-    # has no name, past some megabytes) until the documents are written.
+    # The answers are made with the documents, from the records decoded once, and held in a file that
+    # has no name until the documents are written: a worker that made a chunk's writes them there.
     held: list[NotedLines] = []
     workspace.build_dir.mkdir(exist_ok=True)
-    with workspace.transaction() as transaction, \
-            tempfile.SpooledTemporaryFile(SPOOL_BYTES, dir=str(workspace.build_dir)) as spool:
+    with workspace.transaction() as transaction, tempfile.TemporaryFile(dir=str(workspace.build_dir)) as spool:
         texts_name, offset = "", 0
         for chunk in chunks:
             # Counted to the chunk's end, where its checks left the count, so that the bar's count and
@@ -434,17 +438,20 @@ def _write(job: BulkImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
             if not texts_name:
                 workspace.documents_dir.mkdir(exist_ok=True)
                 texts_name = texts_file_name(workspace, checked.first_doc_id)
-            texts, sentences, registry = _document_lines(job, chunk, offset, texts_name, now)
-            job.progress(checked.records, checked.total, "writing sentences")
-            transaction.append_bytes(workspace.documents_dir / texts_name, texts)
-            at = transaction.append_bytes(workspace.sentences_path, sentences)
-            written.sentences.add(at, sentences, list(map(add, chunk.doc_ids, itertools.repeat("-s0001"))))
-            transaction.append_bytes(workspace.documents_path, registry)
-            offset += len(texts)
-            del texts, sentences, registry
-            lines, answered = _event_lines(job, chunk, now)
-            held.append(note_lines(lines, answered))
-            spool.write(lines)
+            # The answer lines are made aside (in a worker, for a large chunk) while the documents are,
+            # and written to the spool, at its end.
+            at_end = spool.seek(0, 2)
+            with made_aside(functools.partial(_spooled_event_lines, job, chunk, now, spool, at_end),
+                            fork=len(chunk.records) >= ASIDE_RECORDS) as events:
+                texts, sentences, registry = _document_lines(job, chunk, offset, texts_name, now)
+                job.progress(checked.records, checked.total, "writing sentences")
+                transaction.append_bytes(workspace.documents_dir / texts_name, texts)
+                at = transaction.append_bytes(workspace.sentences_path, sentences)
+                written.sentences.add(at, sentences, list(map(add, chunk.doc_ids, itertools.repeat("-s0001"))))
+                transaction.append_bytes(workspace.documents_path, registry)
+                offset += len(texts)
+                del texts, sentences, registry
+                held.append(events())
         _check_all(job, checked)
         job.progress(checked.records, checked.records, "writing sentences")
         if not (checked.holds_spans and checked.answered):
@@ -472,6 +479,18 @@ def _document_lines(job: BulkImport, chunk: _Chunk, offset: int, texts_name: str
     return documents_columns(chunk.doc_ids, chunk.texts, [fixed_lang] * count, [job.split] * count,
                              list(map(f"{job.path}:".__add__, map(str, chunk.numbers))), None, _ENCODING, now,
                              texts_name, offset)
+
+
+def _spooled_event_lines(job: BulkImport, chunk: _Chunk, now: str, spool: Any, at: int) -> NotedLines:
+    """A chunk's answers as event lines (see :func:`_event_lines`), written to the file ``spool`` at
+    ``at``; noted."""
+    import os
+
+    lines, answered = _event_lines(job, chunk, now)
+    view = memoryview(lines)
+    while view:
+        view = view[os.pwrite(spool.fileno(), view, at + len(lines) - len(view)):]
+    return note_lines(lines, answered)
 
 
 def _event_lines(job: BulkImport, chunk: _Chunk, now: str) -> tuple[bytes, list[str]]:
