@@ -463,3 +463,12 @@ def test_spans_are_found_in_order_exactly_when_sorting_them_leaves_them_as_they_
                                   b"{}\n\n", b"\n\n"])
 def test_the_records_of_a_file_are_counted_in_bytes_as_line_by_line(data):
     assert bulk._count_records(data) == sum(1 for line in data.split(b"\n") if line.strip())
+
+
+def test_a_file_that_ends_with_a_line_feed_is_decoded_in_one_call(monkeypatch):
+    records = [{"text": f"Alice met Bob on day {number}.", "label": [[0, 5, "PERSON"]]} for number in range(5)]
+    data = "".join(json.dumps(record) + "\n" for record in records).encode("utf-8")
+    monkeypatch.setattr(bulk, "_decoded_one_by_one", lambda *arguments: pytest.fail("decoded line by line"))
+    (chunk,) = bulk._records(data + b"\n")  # and an empty line after it
+    assert chunk.numbers == [1, 2, 3, 4, 5]
+    assert [record.text for record in chunk.records] == [record["text"] for record in records]

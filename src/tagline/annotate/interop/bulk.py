@@ -199,9 +199,12 @@ def _decoded(block: bytes, first: int) -> tuple[list[int], list[_Record]]:
     """The records of a block's lines (the first numbered ``first``) and their line numbers, decoded in
     one call when each line is one object ("{" its first byte and "}" its last: then no value runs over
     two lines) with fewer brackets than the general path's depth limit, and there are as many records
-    as lines; otherwise line by line (:class:`_NotPlain` at the first that is not a record)."""
+    as lines, the line feeds that end the file's last block aside; otherwise line by line
+    (:class:`_NotPlain` at the first that is not a record)."""
     import numpy as np
 
+    whole = block
+    block = block.rstrip(b"\n")  # the last block of a file that ends with a line feed: its empty last line
     view = np.frombuffer(block, dtype=np.uint8)
     newlines = np.flatnonzero(view == 10)
     starts, ends = np.concatenate(([0], newlines + 1)), np.append(newlines, len(view))
@@ -215,7 +218,7 @@ def _decoded(block: bytes, first: int) -> tuple[list[int], list[_Record]]:
                 records = []
             if len(records) == len(starts):
                 return list(range(first, first + len(records))), records
-    return _decoded_one_by_one(block, first)
+    return _decoded_one_by_one(whole, first)
 
 
 def _decoded_one_by_one(block: bytes, first: int) -> tuple[list[int], list[_Record]]:
