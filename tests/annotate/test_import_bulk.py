@@ -131,6 +131,33 @@ def test_large_chunks_have_their_answer_lines_made_in_a_forked_worker(tmp_path, 
     assert workspace_files(root) == general[1]
 
 
+def test_on_a_terminal_the_bar_is_drawn_and_the_answer_lines_still_made_in_a_forked_worker(tmp_path):
+    import sys
+
+    import pexpect
+
+    import tagline
+
+    source = write_mixed(tmp_path / "mixed.jsonl")
+    label_map = tmp_path / "map.json"
+    label_map.write_text('{"Person": "PERSON", "Misc": ""}', encoding="utf-8")
+    root = init_workspace(tmp_path / "ws", language="en").root
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1]), "TERM": "xterm-256color",
+           "TAGLINE_PROGRESS_DELAY": "0"}
+    env.pop("OPENBLAS_NUM_THREADS", None)
+    child = pexpect.spawn(sys.executable, ["-c", ASIDE, str(marks), "annotate", "import", str(source), "--format",
+                                           "doccano", "-a", "alice", "--label-map", str(label_map), "-w",
+                                           str(root)],
+                          env=env, dimensions=(24, 100), encoding="utf-8", timeout=120)
+    output = child.read()
+    child.close()
+    assert child.exitstatus == 0, output
+    assert "writing answers" in output and "7 new documents" in output, output  # the bar, then the summary
+    assert len(list(marks.iterdir())) == 4, output  # the bar runs no thread: the command may fork
+
+
 def test_a_plain_file_takes_the_bulk_path_and_anything_else_the_general_one(tmp_path):
     workspace = init_workspace(tmp_path / "ws", language="en")
 

@@ -62,7 +62,8 @@ def import_cli(file, fmt, annotator, label_map, split, as_gold, task, target, te
     from tagline.annotate.interop.importing import import_file
 
     # Ctrl-C, SIGTERM or SIGHUP while it reads or writes: its transaction is undone, one line says so.
-    with interruptible("nothing was imported"), progress_bar() as progress:
+    # The bar starts no thread (threads=False), so that a large doccano import still forks its worker.
+    with interruptible("nothing was imported"), progress_bar(threads=False) as progress:
         summary = import_file(workspace, file, fmt=fmt, annotator=annotator, label_map=label_map, split=split,
                               as_gold=as_gold, task=task, target=target, text_field=text_field,
                               label_field=label_field, predictions=predictions, offsets=offsets, lang=lang,
