@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from tagline.annotate.interop.writing import Written, keep_indexes_current
 from tagline.corpus.byte_columns import AppendedLines, NotedLines, note_lines
 from tagline.corpus.progress import ProgressCallback
 from tagline.corpus.readers import MAX_JSON_DEPTH, doc_id_from, unstorable_character
-from tagline.corpus.workers import made_aside
+from tagline.corpus.workers import made_aside, numpy_without_threads
 from tagline.corpus.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -117,8 +118,6 @@ def import_jsonl_spans(job: BulkImport, *, dry_run: bool) -> dict[str, Any] | No
     not plain. The file is read once: each chunk of records is checked, then written in the
     transaction, which a record found not plain in a later chunk undoes. The workspace lock is held
     from the look at what the workspace holds to the last write (taken after the first chunk's check)."""
-    from tagline.corpus.workers import numpy_without_threads
-
     config = job.workspace.config
     if "entities" not in config.data["tasks"] or job.path.suffix.lower() == ".txt":
         return None
@@ -428,23 +427,19 @@ def _write(job: BulkImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
     workspace = job.workspace
     now = utc_now()  # one time for all the command's records, as the general path stamps them
     written = Written()
-    # The answers are made with the documents, from the records decoded once, and held in a file that
-    # has no name until the documents are written: a worker that made a chunk's writes them there.
+    # The answers are made with the documents (aside: by a forked worker, for a large chunk), from the
+    # records decoded once, and held in a file that has no name until the documents are written.
     held: list[NotedLines] = []
     workspace.build_dir.mkdir(exist_ok=True)
     with workspace.transaction() as transaction, tempfile.TemporaryFile(dir=str(workspace.build_dir)) as spool:
         texts_name, offset = "", 0
         for chunk in chunks:
-            # Counted to the chunk's end, where its checks left the count, so that the bar's count and
-            # clock carry on over the chunks rather than start again with each.
+            # Counted to the chunk's end, where its checks left it: the bar carries on over the chunks.
             job.progress(checked.records, checked.total, "segmenting documents")  # a sentence each
             if not texts_name:
                 workspace.documents_dir.mkdir(exist_ok=True)
                 texts_name = texts_file_name(workspace, checked.first_doc_id)
-            # The answer lines are made aside (in a worker, for a large chunk) while the documents are,
-            # and written to the spool, at its end.
-            at_end = spool.seek(0, 2)
-            with made_aside(functools.partial(_spooled_event_lines, job, chunk, now, spool, at_end),
+            with made_aside(functools.partial(_spooled_event_lines, job, chunk, now, spool, spool.seek(0, 2)),
                             fork=len(chunk.records) >= ASIDE_RECORDS) as events:
                 texts, sentences, registry = _document_lines(job, chunk, offset, texts_name, now)
                 job.progress(checked.records, checked.total, "writing sentences")
@@ -467,9 +462,8 @@ def _write(job: BulkImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
         spool.seek(0)
         for noted in held:
             if noted.size:
-                lines = spool.read(noted.size)
-                answers.add(transaction.append_bytes(workspace.annotation_path(job.annotator), lines, journal=False),
-                            noted)
+                answers.add(transaction.append_bytes(workspace.annotation_path(job.annotator), spool.read(noted.size),
+                                                     journal=False), noted)
     return written
 
 
@@ -485,14 +479,11 @@ def _document_lines(job: BulkImport, chunk: _Chunk, offset: int, texts_name: str
 
 
 def _spooled_event_lines(job: BulkImport, chunk: _Chunk, now: str, spool: Any, at: int) -> NotedLines:
-    """A chunk's answers as event lines (see :func:`_event_lines`), written to the file ``spool`` at
-    ``at``; noted."""
-    import os
-
+    """A chunk's answers as event lines (:func:`_event_lines`) written to the file ``spool`` at ``at``; noted."""
     lines, answered = _event_lines(job, chunk, now)
-    view = memoryview(lines)
-    while view:
-        view = view[os.pwrite(spool.fileno(), view, at + len(lines) - len(view)):]
+    done = 0
+    while done < len(lines):
+        done += os.pwrite(spool.fileno(), memoryview(lines)[done:], at + done)
     return note_lines(lines, answered)
 
 
