@@ -66,14 +66,16 @@ def imported(tmp_path: Path, name: str, source: Path, monkeypatch, *, general: b
     return summary, workspace_files(workspace.root)
 
 
-@pytest.mark.parametrize("chunk, spool", [(bulk.CHUNK_LINES, bulk.SPOOL_BYTES), (2, bulk.SPOOL_BYTES), (2, 1)])
+@pytest.mark.parametrize("chunk, aside", [(bulk.CHUNK_LINES, bulk.ASIDE_RECORDS), (2, bulk.ASIDE_RECORDS), (2, 1)])
 @pytest.mark.parametrize("options", [{}, {"split": "test", "lang": "ja"}])
-def test_the_bulk_import_writes_the_files_the_general_path_writes(tmp_path, monkeypatch, chunk, spool, options):
+def test_the_bulk_import_writes_the_files_the_general_path_writes(tmp_path, monkeypatch, chunk, aside, options):
     source = write_mixed(tmp_path / "mixed.jsonl")
     label_map = tmp_path / "map.json"
     label_map.write_text('{"Person": "PERSON", "Misc": ""}', encoding="utf-8")
     monkeypatch.setattr(bulk, "CHUNK_LINES", chunk)  # 2: several chunks, each decoded again to write
-    monkeypatch.setattr(bulk, "SPOOL_BYTES", spool)  # 1: the answers held in a file until the documents are written
+    # 1: each chunk's answer lines made aside (here in this process, which runs NumPy's threads: see
+    # test_large_chunks_have_their_answer_lines_made_in_a_forked_worker for a worker)
+    monkeypatch.setattr(bulk, "ASIDE_RECORDS", aside)
     fast = imported(tmp_path, "fast", source, monkeypatch, general=False, label_map=label_map, **options)
     general = imported(tmp_path, "general", source, monkeypatch, general=True, label_map=label_map, **options)
     assert fast == general
@@ -82,6 +84,78 @@ def test_the_bulk_import_writes_the_files_the_general_path_writes(tmp_path, monk
     assert summary["warnings"] == ["1 label left out as the label map says", "1 duplicate span in the file merged"]
     assert sorted(files) == ["annotations/alice.jsonl", "documents.jsonl", "documents/mixed-1.texts",
                              "sentences.jsonl"]
+
+
+# The import command, each chunk two records, whose answer lines are made aside however few: the
+# process that made each chunk's is marked (a file named by its id in the folder given first).
+ASIDE = """
+import os, sys
+from pathlib import Path
+marks = Path(sys.argv.pop(1))
+from tagline.annotate.interop import bulk
+bulk.CHUNK_LINES, bulk.ASIDE_RECORDS = 2, 1
+made = bulk._spooled_event_lines
+
+def marked(*arguments):
+    (marks / str(os.getpid())).touch()
+    return made(*arguments)
+
+bulk._spooled_event_lines = marked
+from tagline.cli import main
+sys.argv[0] = "tagline"
+main()
+"""
+
+
+def test_large_chunks_have_their_answer_lines_made_in_a_forked_worker(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    import tagline
+
+    source = write_mixed(tmp_path / "mixed.jsonl")
+    label_map = tmp_path / "map.json"
+    label_map.write_text('{"Person": "PERSON", "Misc": ""}', encoding="utf-8")
+    root = init_workspace(tmp_path / "fast", language="en").root
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
+    env.pop("OPENBLAS_NUM_THREADS", None)  # the command itself keeps NumPy from starting threads
+    process = subprocess.run([sys.executable, "-c", ASIDE, str(marks), "annotate", "import", str(source), "--format",
+                              "doccano", "-a", "alice", "--label-map", str(label_map), "-w", str(root)],
+                             env=env, capture_output=True, text=True, timeout=120)
+    assert process.returncode == 0, process.stderr
+    makers = {int(mark.name) for mark in marks.iterdir()}
+    assert len(makers) == 4  # a worker for each of the 4 chunks, none the command itself
+    general = imported(tmp_path, "general", source, monkeypatch, general=True, label_map=label_map)
+    assert workspace_files(root) == general[1]
+
+
+def test_on_a_terminal_the_bar_is_drawn_and_the_answer_lines_still_made_in_a_forked_worker(tmp_path):
+    import sys
+
+    import pexpect
+
+    import tagline
+
+    source = write_mixed(tmp_path / "mixed.jsonl")
+    label_map = tmp_path / "map.json"
+    label_map.write_text('{"Person": "PERSON", "Misc": ""}', encoding="utf-8")
+    root = init_workspace(tmp_path / "ws", language="en").root
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1]), "TERM": "xterm-256color",
+           "TAGLINE_PROGRESS_DELAY": "0"}
+    env.pop("OPENBLAS_NUM_THREADS", None)
+    child = pexpect.spawn(sys.executable, ["-c", ASIDE, str(marks), "annotate", "import", str(source), "--format",
+                                           "doccano", "-a", "alice", "--label-map", str(label_map), "-w",
+                                           str(root)],
+                          env=env, dimensions=(24, 100), encoding="utf-8", timeout=120)
+    output = child.read()
+    child.close()
+    assert child.exitstatus == 0, output
+    assert "writing answers" in output and "7 new documents" in output, output  # the bar, then the summary
+    assert len(list(marks.iterdir())) == 4, output  # the bar runs no thread: the command may fork
 
 
 def test_a_plain_file_takes_the_bulk_path_and_anything_else_the_general_one(tmp_path):
@@ -416,3 +490,12 @@ def test_spans_are_found_in_order_exactly_when_sorting_them_leaves_them_as_they_
                                   b"{}\n\n", b"\n\n"])
 def test_the_records_of_a_file_are_counted_in_bytes_as_line_by_line(data):
     assert bulk._count_records(data) == sum(1 for line in data.split(b"\n") if line.strip())
+
+
+def test_a_file_that_ends_with_a_line_feed_is_decoded_in_one_call(monkeypatch):
+    records = [{"text": f"Alice met Bob on day {number}.", "label": [[0, 5, "PERSON"]]} for number in range(5)]
+    data = "".join(json.dumps(record) + "\n" for record in records).encode("utf-8")
+    monkeypatch.setattr(bulk, "_decoded_one_by_one", lambda *arguments: pytest.fail("decoded line by line"))
+    (chunk,) = bulk._records(data + b"\n")  # and an empty line after it
+    assert chunk.numbers == [1, 2, 3, 4, 5]
+    assert [record.text for record in chunk.records] == [record["text"] for record in records]

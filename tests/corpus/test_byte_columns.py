@@ -31,3 +31,12 @@ def test_fields_are_gathered_as_python_slices_them(data, draw):
     lengths = np.array([min(length, len(data) - start) for start, length in ranges], dtype=np.int64)
     gathered = fixed_width(data, starts, lengths)
     assert gathered.tolist() == [data[start:start + length] for start, length in zip(starts, lengths, strict=True)]
+
+
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                        min_size=1, max_size=12), min_size=1, max_size=20))
+def test_noted_lines_keep_each_id_in_utf8_ascii_or_not(ids):
+    payload = "".join(f'{{"id":{index}}}\n' for index in range(len(ids))).encode("utf-8")
+    noted = byte_columns.note_lines(payload, ids)
+    assert noted.whole and noted.ids.tolist() == [key.encode("utf-8") for key in ids]
+    assert noted.starts.tolist() == [payload.index(f'{{"id":{index}}}'.encode()) for index in range(len(ids))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -177,6 +178,30 @@ def test_a_killed_transaction_is_put_back_from_its_journal_and_a_checkpoint_is_k
     assert after.pop("a.jsonl") == before.pop("a.jsonl") + b'{"n":10}\n'
     assert after == before
     assert recover.__doc__ and not list(tmp_path.glob(".*"))
+
+
+@pytest.mark.parametrize("fail", [False, True])
+def test_a_folder_synced_at_a_checkpoint_is_synced_again_only_if_written_after_it_or_undone(tmp_path, monkeypatch,
+                                                                                            fail):
+    from tagline.corpus import transaction as transaction_module
+    from tagline.corpus.store import Transaction
+
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "notes").mkdir()
+    synced = []
+    monkeypatch.setattr(transaction_module, "fsync_directory", lambda folder: synced.append(folder.name))
+    with pytest.raises(RuntimeError) if fail else contextlib.nullcontext():
+        with Transaction(tmp_path / "journal", root=tmp_path) as transaction:
+            transaction.append_bytes(tmp_path / "docs" / "new.txt", b"made\n")
+            transaction.checkpoint()
+            assert synced.count("docs") == 1
+            transaction.append_bytes(tmp_path / "notes" / "new.txt", b"made\n", journal=False)
+            transaction.append_bytes(tmp_path / "docs" / "new.txt", b"appended\n")  # no new name in the folder
+            if fail:
+                raise RuntimeError
+    assert synced.count("notes") == 1
+    assert synced.count("docs") == (2 if fail else 1)  # an undo syncs every folder it touched
+    assert (tmp_path / "docs" / "new.txt").exists() != fail
 
 
 def test_workspace_transactions_nest_into_one(tmp_path):

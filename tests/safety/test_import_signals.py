@@ -51,6 +51,12 @@ sys.argv[0] = "tagline"
 main()
 """
 
+# The same, for an import whose chunks (ten records each) have their answer lines made in a forked
+# worker however few they are: the worker is stopped with the command.
+PAUSED_ASIDE = PAUSED.replace("from tagline.cli import main", """from tagline.annotate.interop import bulk
+bulk.CHUNK_LINES, bulk.ASIDE_RECORDS = 10, 1
+from tagline.cli import main""")
+
 
 def doccano_file(path: Path) -> Path:
     records = [{"text": f"Alice met Bob in Paris on day {number}.", "label": [[0, 5, "PERSON"], [17, 22, "GPE"]]}
@@ -82,6 +88,10 @@ COMMANDS = {  # what runs, what it says when stopped, and what the run after it 
     "label-studio import": (lambda tmp: ["annotate", "import", str(label_studio_file(tmp / "tasks.json")), "--format",
                                          "label-studio"], "annotate import stopped; nothing was imported",
                             ["40 new documents", "40 by erin_example.com"]),
+    "import, answer lines made aside": (lambda tmp: ["annotate", "import", str(doccano_file(tmp / "people.jsonl")),
+                                                     "--format", "doccano", "--annotator", "dave"],
+                                        "annotate import stopped; nothing was imported",
+                                        ["40 new documents", "40 by dave"]),
     "corpus add": (lambda tmp: ["corpus", "add", str(text_file(tmp / "days.txt"))],
                    "corpus add stopped; nothing was added", ["added days: 80 sentences"]),
 }
@@ -96,7 +106,7 @@ def test_a_signal_while_the_command_writes_undoes_it_and_says_so_in_one_line(tmp
     before = snapshot(root)
     marks = tmp_path / "marks"
     marks.mkdir()
-    process, _ = paused_command(PAUSED, marks, arguments, root)
+    process, _ = paused_command(PAUSED_ASIDE if command.endswith("made aside") else PAUSED, marks, arguments, root)
     assert snapshot(root) != before  # it has written
     assert (marks / "worker").exists() == (command == "label-studio import")  # (its file read in a worker)
     process.send_signal(signum)

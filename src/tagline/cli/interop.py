@@ -62,8 +62,9 @@ def import_cli(file, fmt, annotator, label_map, split, as_gold, task, target, te
     from tagline.annotate.interop.importing import import_file
 
     # Ctrl-C, SIGTERM or SIGHUP while it reads or writes: its transaction is undone, one line says so.
-    # The bar starts no thread, so that a large Label Studio file is still read in a worker process
-    # (a process that runs another thread does not fork).
+    # The bar starts no thread (threads=False), so that a large import may still fork its worker (a
+    # Label Studio file read, a doccano chunk's answer lines made aside): a process that runs another
+    # thread does not fork.
     with interruptible("nothing was imported"), progress_bar(threads=False) as progress:
         summary = import_file(workspace, file, fmt=fmt, annotator=annotator, label_map=label_map, split=split,
                               as_gold=as_gold, task=task, target=target, text_field=text_field,

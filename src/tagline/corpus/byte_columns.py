@@ -68,8 +68,17 @@ def note_lines(payload: bytes, ids: list[str]) -> NotedLines:
     newlines = newline_offsets(payload)
     whole = len(newlines) == len(ids) and (not len(payload) or newlines[-1] == len(payload) - 1)
     starts = np.concatenate(([0], newlines[:-1] + 1)).astype(np.int64) if len(newlines) else np.zeros(0, np.int64)
-    return NotedLines(len(payload), starts, np.array([key.encode("utf-8") for key in ids], dtype=bytes) if ids
-                      else np.zeros(0, "S1"), whole)
+    return NotedLines(len(payload), starts, _encoded(ids) if ids else np.zeros(0, "S1"), whole)
+
+
+def _encoded(ids: list[str]) -> np.ndarray:
+    """``ids`` in UTF-8, as an ``S`` array: NumPy encodes ASCII ones (the usual ids) in one call."""
+    import numpy as np
+
+    try:
+        return np.array(ids, dtype=bytes)
+    except UnicodeEncodeError:
+        return np.array([key.encode("utf-8") for key in ids], dtype=bytes)
 
 
 @dataclass

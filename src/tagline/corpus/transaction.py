@@ -100,6 +100,7 @@ class Transaction:
         self._commit: list[Callable[[], None]] = []
         self._locked: dict[Path, int] = {}
         self._directories: set[Path] = set()
+        self._synced: set[Path] = set()  # directories synced at a checkpoint: again only if written after it
         self._journal_fd: int | None = None
 
     def __enter__(self) -> Transaction:
@@ -267,6 +268,7 @@ class Transaction:
         try:
             for directory in self._directories:
                 fsync_directory(directory)
+            self._synced, self._directories = self._synced | self._directories, set()
             self._end_journal(strict=True)
         except OSError as error:
             raise storage_error(error.filename, error) from None
@@ -363,7 +365,7 @@ class Transaction:
                 undo()
             except OSError as error:
                 failures.append(error)
-        for directory in self._directories:
+        for directory in self._directories | self._synced:
             with contextlib.suppress(OSError):  # see _sync_if_possible
                 fsync_directory(directory)
         if failures:
@@ -399,8 +401,7 @@ def _cut_back(fd: int, size: int) -> None:
 
 
 def _sync_if_possible(fd: int) -> None:
-    """fsync after an undo. Once the undo is made, every reader sees the file as it was; if the disk
-    cannot sync now (the error that caused the undo), there is nothing better to do than go on."""
+    """fsync after an undo, which every reader sees already: if the disk cannot sync now, go on."""
     with contextlib.suppress(OSError):
         os.fsync(fd)
 
@@ -413,9 +414,8 @@ def _restore(backup: Path, path: Path) -> None:
 
 
 def _move_back(moved: Path, path: Path) -> bool:
-    """Undo a move; whether it was undone. A file that was made at the old name since (a session
-    appending to an answer file it no longer finds) is kept, and then so is the moved one: neither
-    is written over."""
+    """Undo a move; whether it was undone. A file made at the old name since (a session appending to
+    an answer file it no longer finds) is kept, and so is the moved one: neither is written over."""
     if not os.path.lexists(path):
         os.link(moved, path)
     if os.path.samefile(moved, path):

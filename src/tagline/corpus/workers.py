@@ -142,9 +142,39 @@ def iter_in_workers(function: Callable[..., Any], arguments: Iterable[tuple], wo
 _forked_function: Callable[..., Any] | None = None  # what forked workers run (see iter_in_workers)
 
 
+@contextmanager
+def made_aside(function: Callable[[], Any], *, fork: bool = True) -> Iterator[Callable[[], Any]]:
+    """``function()`` made in a worker process forked from this one while the block runs; the block is
+    given a call that returns its result (waiting for it), so that this process does other work
+    meanwhile. The worker holds what this process holds at the fork: ``function`` may be any callable,
+    and nothing is pickled but its result. Where this process may not fork (it runs another thread:
+    see :func:`only_thread`; one core; ``fork`` False), ``function`` is called in this process when
+    its result is asked for. Leaving the block on a failure or an interruption stops the worker (see
+    :class:`WorkerPool`)."""
+    global _forked_function
+    if not fork or cores() < 2 or _forked_function is not None or not only_thread():
+        yield function
+        return
+    _forked_function = function
+    try:
+        with WorkerPool(1, "fork") as pool:
+            yield pool.submit(_run_forked).result
+    finally:
+        _forked_function = None
+
+
 def _run_forked(*args: Any) -> Any:
     assert _forked_function is not None
     return _forked_function(*args)
+
+
+def numpy_without_threads() -> None:
+    """Have NumPy start no thread of its own when it is imported later in this process: its BLAS
+    (OpenBLAS) starts a pool of threads as it loads, and a process that runs another thread may not
+    fork workers (see :func:`only_thread`). The commands that fork do element-wise work, which uses
+    none of them. Nothing changes once NumPy is imported."""
+    if "numpy" not in sys.modules:
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def only_thread(wait: float = 0.05) -> bool:

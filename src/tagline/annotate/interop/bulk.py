@@ -9,7 +9,9 @@ the general path then reads the file record by record and says what is wrong whe
 
 from __future__ import annotations
 
+import functools
 import itertools
+import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +27,7 @@ from tagline.annotate.interop.writing import Written, keep_indexes_current
 from tagline.corpus.byte_columns import AppendedLines, NotedLines, note_lines
 from tagline.corpus.progress import ProgressCallback
 from tagline.corpus.readers import MAX_JSON_DEPTH, doc_id_from, unstorable_character
+from tagline.corpus.workers import made_aside, numpy_without_threads
 from tagline.corpus.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -32,7 +35,7 @@ if TYPE_CHECKING:
     from tagline.corpus.config import Config
 
 CHUNK_LINES = 100_000  # records decoded, checked and written at a time: memory does not grow with the file
-SPOOL_BYTES = 1 << 26  # answer lines held in memory until the documents are written; past this, in a file
+ASIDE_RECORDS = 20_000  # a chunk of this many records or more has its answer lines made in a forked worker
 _ENCODING = "utf-8"
 
 
@@ -118,6 +121,7 @@ def import_jsonl_spans(job: BulkImport, *, dry_run: bool) -> dict[str, Any] | No
     config = job.workspace.config
     if "entities" not in config.data["tasks"] or job.path.suffix.lower() == ".txt":
         return None
+    numpy_without_threads()  # so that a large chunk's answer lines may be made in a forked worker
     try:
         data = _plain_bytes(job.path)
         job.progress(0, None, f"reading {job.path.name}")
@@ -194,9 +198,12 @@ def _decoded(block: bytes, first: int) -> tuple[list[int], list[_Record]]:
     """The records of a block's lines (the first numbered ``first``) and their line numbers, decoded in
     one call when each line is one object ("{" its first byte and "}" its last: then no value runs over
     two lines) with fewer brackets than the general path's depth limit, and there are as many records
-    as lines; otherwise line by line (:class:`_NotPlain` at the first that is not a record)."""
+    as lines, the line feeds that end the file's last block aside; otherwise line by line
+    (:class:`_NotPlain` at the first that is not a record)."""
     import numpy as np
 
+    whole = block
+    block = block.rstrip(b"\n")  # the last block of a file that ends with a line feed: its empty last line
     view = np.frombuffer(block, dtype=np.uint8)
     newlines = np.flatnonzero(view == 10)
     starts, ends = np.concatenate(([0], newlines + 1)), np.append(newlines, len(view))
@@ -210,7 +217,7 @@ def _decoded(block: bytes, first: int) -> tuple[list[int], list[_Record]]:
                 records = []
             if len(records) == len(starts):
                 return list(range(first, first + len(records))), records
-    return _decoded_one_by_one(block, first)
+    return _decoded_one_by_one(whole, first)
 
 
 def _decoded_one_by_one(block: bytes, first: int) -> tuple[list[int], list[_Record]]:
@@ -420,31 +427,29 @@ def _write(job: BulkImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
     workspace = job.workspace
     now = utc_now()  # one time for all the command's records, as the general path stamps them
     written = Written()
-    # The answers are made with the documents, from the records decoded once, and held (in a file that
-    # has no name, past some megabytes) until the documents are written.
+    # The answers are made with the documents (aside: by a forked worker, for a large chunk), from the
+    # records decoded once, and held in a file that has no name until the documents are written.
     held: list[NotedLines] = []
     workspace.build_dir.mkdir(exist_ok=True)
-    with workspace.transaction() as transaction, \
-            tempfile.SpooledTemporaryFile(SPOOL_BYTES, dir=str(workspace.build_dir)) as spool:
+    with workspace.transaction() as transaction, tempfile.TemporaryFile(dir=str(workspace.build_dir)) as spool:
         texts_name, offset = "", 0
         for chunk in chunks:
-            # Counted to the chunk's end, where its checks left the count, so that the bar's count and
-            # clock carry on over the chunks rather than start again with each.
+            # Counted to the chunk's end, where its checks left it: the bar carries on over the chunks.
             job.progress(checked.records, checked.total, "segmenting documents")  # a sentence each
             if not texts_name:
                 workspace.documents_dir.mkdir(exist_ok=True)
                 texts_name = texts_file_name(workspace, checked.first_doc_id)
-            texts, sentences, registry = _document_lines(job, chunk, offset, texts_name, now)
-            job.progress(checked.records, checked.total, "writing sentences")
-            transaction.append_bytes(workspace.documents_dir / texts_name, texts)
-            at = transaction.append_bytes(workspace.sentences_path, sentences)
-            written.sentences.add(at, sentences, list(map(add, chunk.doc_ids, itertools.repeat("-s0001"))))
-            transaction.append_bytes(workspace.documents_path, registry)
-            offset += len(texts)
-            del texts, sentences, registry
-            lines, answered = _event_lines(job, chunk, now)
-            held.append(note_lines(lines, answered))
-            spool.write(lines)
+            with made_aside(functools.partial(_spooled_event_lines, job, chunk, now, spool, spool.seek(0, 2)),
+                            fork=len(chunk.records) >= ASIDE_RECORDS) as events:
+                texts, sentences, registry = _document_lines(job, chunk, offset, texts_name, now)
+                job.progress(checked.records, checked.total, "writing sentences")
+                transaction.append_bytes(workspace.documents_dir / texts_name, texts)
+                at = transaction.append_bytes(workspace.sentences_path, sentences)
+                written.sentences.add(at, sentences, list(map(add, chunk.doc_ids, itertools.repeat("-s0001"))))
+                transaction.append_bytes(workspace.documents_path, registry)
+                offset += len(texts)
+                del texts, sentences, registry
+                held.append(events())
         _check_all(job, checked)
         job.progress(checked.records, checked.records, "writing sentences")
         if not (checked.holds_spans and checked.answered):
@@ -457,9 +462,8 @@ def _write(job: BulkImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
         spool.seek(0)
         for noted in held:
             if noted.size:
-                lines = spool.read(noted.size)
-                answers.add(transaction.append_bytes(workspace.annotation_path(job.annotator), lines, journal=False),
-                            noted)
+                answers.add(transaction.append_bytes(workspace.annotation_path(job.annotator), spool.read(noted.size),
+                                                     journal=False), noted)
     return written
 
 
@@ -472,6 +476,15 @@ def _document_lines(job: BulkImport, chunk: _Chunk, offset: int, texts_name: str
     return documents_columns(chunk.doc_ids, chunk.texts, [fixed_lang] * count, [job.split] * count,
                              list(map(f"{job.path}:".__add__, map(str, chunk.numbers))), None, _ENCODING, now,
                              texts_name, offset)
+
+
+def _spooled_event_lines(job: BulkImport, chunk: _Chunk, now: str, spool: Any, at: int) -> NotedLines:
+    """A chunk's answers as event lines (:func:`_event_lines`) written to the file ``spool`` at ``at``; noted."""
+    lines, answered = _event_lines(job, chunk, now)
+    done = 0
+    while done < len(lines):
+        done += os.pwrite(spool.fileno(), memoryview(lines)[done:], at + done)
+    return note_lines(lines, answered)
 
 
 def _event_lines(job: BulkImport, chunk: _Chunk, now: str) -> tuple[bytes, list[str]]:
