@@ -9,8 +9,8 @@ from pathlib import Path
 
 import orjson
 
-from tagline.corpus.primitives import fsync_directory
-from tagline.corpus.transaction import _cut_back, _move_back, _open_locked, _restore, _unlink_quietly
+from tagline.corpus.primitives import fsync_directory, remove_if_abandoned
+from tagline.corpus.transaction import _cut_back, _move_back, _open_locked, _restore
 
 
 def recover(journal: str | os.PathLike[str], root: str | os.PathLike[str], *,
@@ -56,8 +56,8 @@ def recover(journal: str | os.PathLike[str], root: str | os.PathLike[str], *,
             elif entry["path"] not in lost:  # noted before the temporary file that tells so goes
                 _note_lost(journal, whole, entry["path"])
                 lost.add(entry["path"])
-            if "temporary" in entry:
-                _unlink_quietly(root / entry["temporary"])
+            if "temporary" in entry:  # unless a running writer holds it (another process of that id)
+                remove_if_abandoned(root / entry["temporary"])
         elif entry["op"] == "move" and (root / entry["to"]).exists() and _move_back(root / entry["to"], path):
             done.append(f"moved {entry['to']} back to {entry['path']}")
     names = [entry[key] for entry in entries for key in ("path", "to") if key in entry]
