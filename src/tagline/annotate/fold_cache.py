@@ -89,7 +89,7 @@ def recoded(folded: Folded, own_names: list[str], names: Names) -> Folded:
 
 def sweep_saves(workspace: Workspace, paths: list[Path]) -> None:
     """Remove what saves of the folds of answer files ``paths`` that were stopped before their rename
-    left (workers terminated by Ctrl-C), once their processes have ended."""
+    left (workers terminated by Ctrl-C), once no running process holds their lock."""
     from tagline.corpus.store import sweep_temporaries
 
     for path in paths:

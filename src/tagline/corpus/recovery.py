@@ -16,7 +16,7 @@ from tagline.corpus.transaction import _cut_back, _move_back, _open_locked, _res
 def recover(journal: str | os.PathLike[str], root: str | os.PathLike[str], *,
             folders: Iterable[str | os.PathLike[str]] = ()) -> list[str]:
     """Put back the files a killed transaction was writing, from its ``journal``; return what was
-    done. The temporary files that dead processes left in ``folders`` are removed before the
+    done. The temporary files that killed writers left (their lock free) in ``folders`` are removed before the
     journal is, so that they are not left for good when the recovery is killed after that. The
     caller holds the workspace lock. Every step is safe to repeat, so a recovery that is itself
     interrupted is finished by the next one."""
