@@ -138,3 +138,28 @@ def test_a_replace_holds_its_old_file_until_it_ends(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert path.read_text() == '{"old": true}\n'
     assert sorted(os.listdir(tmp_path)) == ["sentences.jsonl"]
+
+
+def test_where_the_file_system_cannot_lock_writes_go_on_and_sweeps_leave_what_they_cannot_lock(tmp_path,
+                                                                                             monkeypatch):
+    """NFS mounted without locks (ENOLCK), or its flock emulation on a descriptor open for reading
+    (EBADF): a write is not refused for want of a lock, and a sweep, unable to tell, removes nothing."""
+    from tagline.corpus import primitives
+    from tagline.corpus.primitives import make_locked_folder
+    from tagline.corpus.store import Transaction
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    left = tmp_path / f".a.jsonl.{DEAD_PID}.tmp"
+    left.write_text("half a file")
+    path = tmp_path / "sentences.jsonl"
+    path.write_text('{"old": true}\n')
+    monkeypatch.setattr(primitives.fcntl, "flock", no_locks)
+    with Transaction() as transaction:
+        transaction.replace(path, [{"new": True}], keep_old=False)
+    os.close(make_locked_folder(tmp_path / f".dataset.{DEAD_PID}.tmp"))
+    assert path.read_text() == '{"new":true}\n'
+    assert sweep_temporaries(tmp_path) == [] and left.exists()
+    monkeypatch.undo()
+    assert sorted(sweep_temporaries(tmp_path)) == [left, tmp_path / f".dataset.{DEAD_PID}.tmp"]

@@ -106,6 +106,33 @@ def lock(fd: int, *, wait: bool = True) -> bool:
     return True
 
 
+# What flock raises where the file system cannot lock the file: NFS emulates flock with byte-range
+# locks, which take a descriptor open for writing (EBADF on a directory or a read-only descriptor), and
+# a mount without locks (nolock) has none (ENOLCK).
+_CANNOT_LOCK = frozenset({errno.EBADF, errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL})
+
+
+def hold(fd: int) -> None:
+    """:func:`lock` the temporary file or staging folder ``fd`` for its writer, waiting, where the file
+    system can lock it. Where it cannot, it goes unlocked: a sweep cannot take its lock either, so it
+    leaves it (the file may then be left for good, never taken from a running writer)."""
+    try:
+        lock(fd)
+    except OSError as error:
+        if error.errno not in _CANNOT_LOCK:
+            raise
+
+
+def open_for_lock(path: str | os.PathLike[str], flags: int = 0) -> int:
+    """Open ``path`` (never through a link) to take its lock: for writing where allowed, as NFS's locks
+    need, else for reading (a folder, another user's file)."""
+    flags |= os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+    try:
+        return os.open(path, os.O_RDWR | flags)
+    except (IsADirectoryError, PermissionError):
+        return os.open(path, os.O_RDONLY | flags)
+
+
 def open_temporary(path: str | os.PathLike[str], flags: int) -> int:
     """Make the temporary file ``path`` of a write (``.NAME.PID.tmp``), never through a link planted
     there, with its :func:`lock` held for as long as the descriptor is open: the writer keeps it open
@@ -125,7 +152,7 @@ def open_temporary(path: str | os.PathLike[str], flags: int) -> int:
         try:
             # Waits only for a sweeper that opened the new file before it was locked; if the sweeper
             # removed it, it is made again.
-            lock(fd)
+            hold(fd)
             if os.path.samestat(os.fstat(fd), os.lstat(path)):
                 return fd
         except FileNotFoundError:
@@ -142,7 +169,7 @@ def remove_if_abandoned(path: str | os.PathLike[str]) -> bool:
     the name checked to be that file still, so a writer that makes the file again meanwhile keeps
     its own. A link (planted, or left) is removed as it is: it is no writer's."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+        fd = open_for_lock(path)
     except FileNotFoundError:
         return True
     except OSError as error:
@@ -155,7 +182,7 @@ def remove_if_abandoned(path: str | os.PathLike[str]) -> bool:
         if not lock(fd, wait=False):
             return False
         if not os.path.samestat(os.fstat(fd), os.lstat(path)):
-            return True  # another name now: not the file whose lock was free
+            return False  # another file has the name now (another writer's): not the one whose lock was free
         if stat.S_ISDIR(os.fstat(fd).st_mode):
             import shutil
 
@@ -195,7 +222,7 @@ def make_locked_folder(path: str | os.PathLike[str]) -> int:
         os.mkdir(path)
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
-            lock(fd)
+            hold(fd)
             if os.path.samestat(os.fstat(fd), os.lstat(path)):
                 return fd
         except FileNotFoundError:

@@ -15,9 +15,11 @@ from tagline.corpus.primitives import (
     allow_open_files,
     encode_record,
     fsync_directory,
+    hold,
     is_json,
     last_line_start,
     lock,
+    open_for_lock,
     open_temporary,
     utc_now,
 )
@@ -349,10 +351,11 @@ class Transaction:
         os.link(path, backup)
         if not held:
             return
-        fd = os.open(backup, os.O_RDONLY | os.O_CLOEXEC)
+        fd = open_for_lock(backup)
         self._held.append(fd)
-        if not lock(fd, wait=False) and path not in self._locked:
-            lock(fd)
+        mine = self._locked.get(path)  # this transaction's lock on it, held on another descriptor
+        if mine is None or not os.path.samestat(os.fstat(mine), os.fstat(fd)):
+            hold(fd)  # an append of a session under way: waited for
         if not os.path.samestat(os.fstat(fd), os.lstat(backup)):  # a sweep took it before the lock
             os.link(path, backup)
 

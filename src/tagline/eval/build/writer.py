@@ -315,7 +315,7 @@ def swap_into_place(staging: Path, out: Path, done: Callable[[], None]) -> None:
     Only renames happen before that, so ``out`` is never a half-deleted folder: the build before the
     previous one is first renamed to a ``.tmp`` name and deleted afterwards (or, if the process is
     killed, by the next build)."""
-    from tagline.corpus.primitives import lock
+    from tagline.corpus.primitives import hold
 
     previous = out.with_name(out.name + ".previous")
     discarded = out.with_name(f".{previous.name}.{os.getpid()}.tmp")
@@ -324,7 +324,7 @@ def swap_into_place(staging: Path, out: Path, done: Callable[[], None]) -> None:
         if out.exists():
             if previous.exists():
                 held = os.open(previous, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-                lock(held)  # held while it is a .tmp folder, so that no other build sweeps it meanwhile
+                hold(held)  # held while it is a .tmp folder, so that no other build sweeps it meanwhile
                 previous.rename(discarded)
             out.rename(previous)
         staging.rename(out)
