@@ -112,12 +112,17 @@ def lock(fd: int, *, wait: bool = True) -> bool:
 _CANNOT_LOCK = frozenset({errno.EBADF, errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL})
 
 
-def hold(fd: int) -> None:
-    """:func:`lock` the temporary file or staging folder ``fd`` for its writer, waiting, where the file
-    system can lock it. Where it cannot, it goes unlocked: a sweep cannot take its lock either, so it
-    leaves it (the file may then be left for good, never taken from a running writer)."""
+def hold(fd: int, *, at_most: float | None = None) -> None:
+    """:func:`lock` the temporary file or staging folder ``fd`` for its writer, waiting (``at_most`` that
+    many seconds, then going on without it), where the file system can lock it. Where it cannot, it
+    goes unlocked: a sweep cannot take its lock either, so it leaves it (the file may then be left
+    for good, never taken from a running writer)."""
+    import time
+
+    deadline = None if at_most is None else time.monotonic() + at_most
     try:
-        lock(fd)
+        while not lock(fd, wait=deadline is None) and time.monotonic() < (deadline or 0):
+            time.sleep(0.01)
     except OSError as error:
         if error.errno not in _CANNOT_LOCK:
             raise

@@ -355,7 +355,7 @@ class Transaction:
         self._held.append(fd)
         mine = self._locked.get(path)  # this transaction's lock on it, held on another descriptor
         if mine is None or not os.path.samestat(os.fstat(mine), os.fstat(fd)):
-            hold(fd)  # an append of a session under way: waited for
+            hold(fd, at_most=10)  # an append of a session under way: waited for; never for ever
         if not os.path.samestat(os.fstat(fd), os.lstat(backup)):  # a sweep took it before the lock
             os.link(path, backup)
 
