@@ -163,3 +163,16 @@ def test_where_the_file_system_cannot_lock_writes_go_on_and_sweeps_leave_what_th
     assert sweep_temporaries(tmp_path) == [] and left.exists()
     monkeypatch.undo()
     assert sorted(sweep_temporaries(tmp_path)) == [left, tmp_path / f".dataset.{DEAD_PID}.tmp"]
+
+
+def test_an_export_whose_temporary_another_running_process_of_its_id_holds_says_so(sample_workspace, tmp_path,
+                                                                                   runner):
+    from conftest import interop_cli
+
+    out = tmp_path / "gold.csv"
+    with held_temporary(tmp_path / f".gold.csv.{os.getpid()}.tmp") as held:
+        result = runner.invoke(interop_cli, ["export", "--format", "csv", "--gold", "-o", str(out)])
+        assert result.exit_code == 2 and held.read_bytes() == b"being written" and not out.exists()
+    assert result.stderr == (f"Error: {out}: could not write: another running process is writing this file (its "
+                             f"temporary file {held.name} is locked); nothing was saved (run the command again once "
+                             "the other one has finished)\n")

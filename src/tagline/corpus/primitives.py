@@ -148,8 +148,8 @@ def open_temporary(path: str | os.PathLike[str], flags: int) -> int:
     namespace: :class:`OSError` (``EBUSY``) naming it, rather than its file taken from under it."""
     while True:
         if os.path.lexists(path) and not remove_if_abandoned(path):
-            raise OSError(errno.EBUSY, "another running process is writing this file (its temporary file is "
-                                       "locked); run the command again once it has finished", os.fspath(path))
+            raise OSError(errno.EBUSY, "another running process is writing this file (its temporary file "
+                                       f"{os.path.basename(path)} is locked)", os.fspath(path))
         try:
             fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
