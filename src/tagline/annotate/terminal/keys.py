@@ -138,6 +138,8 @@ class Terminal:
             if not ready:
                 break
             byte = self._read()
+            if not byte:  # the terminal hung up in the middle of the sequence
+                raise Interrupted(signal.SIGHUP, HUNG_UP)
             sequence += byte
             if len(sequence) > 1 and 0x40 <= byte[0] <= 0x7E:
                 break
