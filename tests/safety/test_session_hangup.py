@@ -11,6 +11,7 @@ import sys
 import time
 
 import pexpect
+import pytest
 
 from tagline.corpus.store import read_records
 
@@ -116,3 +117,36 @@ def test_a_failed_read_with_stderr_on_the_closed_terminal_too_ends_quietly_with_
     answer_one(child)
     assert session_status(child, status) == 128 + signal.SIGHUP
     assert len(answers(sample_workspace)) == 1
+
+
+@pytest.mark.parametrize("pending", ["あ".encode()[:1], b"\x1b[1;"], ids=["half a character", "half an arrow key"])
+def test_a_terminal_closed_in_the_middle_of_a_key_ends_the_read_as_a_hang_up(pending):
+    """The rest of a multi-byte character (Japanese input) or of an escape sequence never comes:
+    the read ends as a hang-up rather than waiting for it for ever, or failing on its absence."""
+    import pty
+    import threading
+
+    from tagline.annotate.terminal import Terminal
+    from tagline.errors import Interrupted
+
+    primary, secondary = pty.openpty()
+    outcome: list[BaseException] = []
+
+    def read(terminal) -> None:
+        try:
+            terminal.read_key(lambda: None)
+        except BaseException as error:  # noqa: BLE001 - what ended the read is the outcome
+            outcome.append(error)
+
+    try:
+        with open(secondary, "w", closefd=False) as output, Terminal(input_fd=secondary, output=output) as terminal:
+            os.write(primary, pending)
+            time.sleep(0.1)  # read as far as it goes before the terminal is gone
+            os.close(primary)
+            reader = threading.Thread(target=read, args=(terminal,), daemon=True)
+            reader.start()
+            reader.join(10)
+            assert not reader.is_alive(), "the read waits for the rest of the key for ever"
+    finally:
+        os.close(secondary)
+    assert len(outcome) == 1 and isinstance(outcome[0], Interrupted) and outcome[0].exit_code == 129, outcome

@@ -113,7 +113,10 @@ class Terminal:
                 return "q"
             text = self.decoder.decode(data)
             while not text:  # the rest of a multi-byte character (e.g. Japanese input)
-                text = self.decoder.decode(self._read())
+                more = self._read()
+                if not more:  # hung up in the middle of it: it would wait for the rest for ever
+                    raise Interrupted(signal.SIGHUP, HUNG_UP)
+                text = self.decoder.decode(more)
             return text
 
     def _read(self) -> bytes:
