@@ -150,3 +150,11 @@ def test_a_terminal_closed_in_the_middle_of_a_key_ends_the_read_as_a_hang_up(pen
     finally:
         os.close(secondary)
     assert len(outcome) == 1 and isinstance(outcome[0], Interrupted) and outcome[0].exit_code == 129, outcome
+
+
+def test_closing_the_terminal_of_an_adjudication_ends_it_with_status_129(sample_answers_only):
+    from test_agree_adjudicate import _adjudication_screen
+
+    _, child = _adjudication_screen(sample_answers_only)
+    assert hang_up(child) == 128 + signal.SIGHUP
+    assert not sample_answers_only.gold_path.exists() or not list(read_records(sample_answers_only.gold_path))
