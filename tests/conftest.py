@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,6 +44,25 @@ def paused_command(script: str, marks: Path, arguments: list[str], cwd: Path):
         time.sleep(0.02)
     assert list(marks.glob("[0-9]*")), process.communicate()
     return process, Path(next(marks.glob("[0-9]*")).read_text())
+
+
+DEAD_PID = 2 ** 22 + 1
+"""A process id above any that Linux gives: in a temporary file's name, a process that does not run
+here (one of another container that shares the folder, or of the machine before it rebooted)."""
+
+
+@contextlib.contextmanager
+def held_temporary(path: Path, data: bytes = b"being written") -> Iterator[Path]:
+    """For the block, ``path`` is a running writer's temporary file: made, and its lock held as a writer
+    holds it (in this process: a sweep opens the file anew, and another open file cannot take it)."""
+    from tagline.corpus.primitives import open_temporary
+
+    fd = open_temporary(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        os.write(fd, data)
+        yield path
+    finally:
+        os.close(fd)
 
 
 def shared_dir() -> Path | None:

@@ -65,6 +65,7 @@ def storage_error(path: object, error: OSError, *, kept: str = "nothing was save
         errno.EPERM: "check the permissions of the file and its folder",
         errno.ENOENT: "check the path: its folder must exist",
         errno.EBADF: "the command was started with it closed; give it a file or a pipe",
+        errno.EBUSY: "run the command again once the other one has finished",
     }
     return StorageError(f"could not write: {reason}; {kept}", where=str(path),
                         fix=fixes.get(error.errno or 0, "check the disk and run the command again"))

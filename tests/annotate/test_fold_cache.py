@@ -11,6 +11,8 @@ from test_agree_columns import as_json, random_workspace, reference_report
 from tagline.annotate import columns, gold
 from tagline.annotate.agree import agreement_report
 
+from conftest import DEAD_PID, held_temporary
+
 
 def no_parsing(*args, **kwargs):
     raise AssertionError("the answer file was parsed again")
@@ -51,12 +53,11 @@ def test_a_fold_whose_save_was_killed_leaves_nothing_after_the_next_save(tmp_pat
     name = workspace.annotators()[0]
     folder = workspace.build_dir / "index" / "folds" / name
     folder.mkdir(parents=True)
-    dead = folder / f".{'0' * 8}.npz.{2 ** 22 + 1}.tmp"  # above any pid Linux gives
-    running = folder / f".{'1' * 8}.npz.{os.getppid()}.tmp"
+    dead = folder / f".{'0' * 8}.npz.{os.getppid()}.tmp"  # its process runs, but holds no lock on it
     dead.write_bytes(b"half a fold")
-    running.write_bytes(b"being written")
-    agreement_report(workspace)
-    assert not dead.exists() and running.exists()
+    with held_temporary(folder / f".{'1' * 8}.npz.{DEAD_PID}.tmp") as running:  # a running writer's elsewhere
+        agreement_report(workspace)
+        assert not dead.exists() and running.exists()
     assert len(list(folder.glob("*.npz"))) == 1
 
 

@@ -11,6 +11,8 @@ from tagline.corpus.config import default_config, load_config, render_toml
 from tagline.corpus.workspace import Workspace
 from tagline.errors import WorkspaceError
 
+from conftest import DEAD_PID, held_temporary
+
 
 @pytest.fixture
 def schema_checks(monkeypatch, tmp_path):
@@ -133,12 +135,12 @@ def test_a_save_killed_between_its_write_and_its_rename_leaves_nothing_once_the_
     assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
     folder = tmp_path / "cache" / "tagline" / "checked-configs"
     assert [name for name in os.listdir(folder) if name.endswith(".tmp")]  # what the kill left
-    running = folder / f".{'0' * 32}.{os.getppid()}.tmp"  # another process's write under way
-    running.write_text("", encoding="utf-8")
-    load_config(second)
-    assert sorted(os.listdir(folder)) == sorted([running.name, remembered_name(second)])
-    load_config(first)
-    assert sorted(os.listdir(folder)) == sorted([running.name, remembered_name(first), remembered_name(second)])
+    # Another process's write under way, in another container: its id means nothing here, its lock is held.
+    with held_temporary(folder / f".{'0' * 32}.{DEAD_PID}.tmp") as running:
+        load_config(second)
+        assert sorted(os.listdir(folder)) == sorted([running.name, remembered_name(second)])
+        load_config(first)
+        assert sorted(os.listdir(folder)) == sorted([running.name, remembered_name(first), remembered_name(second)])
 
 
 def remembered_name(path):

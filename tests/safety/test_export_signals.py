@@ -15,7 +15,7 @@ import pytest
 import tagline
 from tagline.corpus.workspace import init_workspace
 
-from conftest import paused_command
+from conftest import held_temporary, paused_command
 
 # The export, with its write paused once the temporary file is written (before its fsync and link),
 # where a mark file says so.
@@ -117,14 +117,14 @@ def test_other_temporaries_beside_the_export_are_left_alone(sample_workspace, tm
 
     dead = subprocess.Popen(["true"])  # noqa: S607
     dead.wait()
-    kept = [tmp_path / f".notes.txt.{dead.pid}.tmp", tmp_path / f".gold.csv.{os.getppid()}.tmp"]
-    for path in kept:
-        path.write_text("someone else's")
-    swept = tmp_path / f".gold.csv.{dead.pid}.tmp"
+    other = tmp_path / f".notes.txt.{dead.pid}.tmp"
+    other.write_text("someone else's")
+    swept = tmp_path / f".gold.csv.{os.getppid()}.tmp"  # a running process's id, but no lock held
     swept.write_text("half an export")
-    result = runner.invoke(interop_cli, ["export", "--format", "csv", "--gold", "-o", str(tmp_path / "gold.csv")])
-    assert result.exit_code == 0, result.output
-    assert all(path.exists() for path in kept) and not swept.exists()
+    with held_temporary(tmp_path / f".gold.csv.{dead.pid}.tmp") as running:  # a dead id, the lock held
+        result = runner.invoke(interop_cli, ["export", "--format", "csv", "--gold", "-o", str(tmp_path / "gold.csv")])
+        assert result.exit_code == 0, result.output
+        assert other.exists() and running.exists() and not swept.exists()
 
 
 def test_a_brat_export_into_its_folder_again_removes_what_a_killed_one_left(sample_workspace, tmp_path, runner):

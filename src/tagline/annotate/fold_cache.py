@@ -89,7 +89,7 @@ def recoded(folded: Folded, own_names: list[str], names: Names) -> Folded:
 
 def sweep_saves(workspace: Workspace, paths: list[Path]) -> None:
     """Remove what saves of the folds of answer files ``paths`` that were stopped before their rename
-    left (workers terminated by Ctrl-C), once their processes have ended."""
+    left (workers terminated by Ctrl-C), once no running process holds their lock."""
     from tagline.corpus.store import sweep_temporaries
 
     for path in paths:
@@ -111,19 +111,21 @@ def save_fold(workspace: Workspace, path: Path, folded: Folded, names: Names, ke
         if len(text) else np.zeros(0, dtype=np.uint8)
     arrays = {field.name: getattr(folded, field.name) for field in fields(folded)
               if field.name not in ("span_text", "declared")}
+    from tagline.corpus.primitives import temporary_file
     from tagline.corpus.store import sweep_temporaries
 
     temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         sweep_temporaries(target.parent)  # what a save killed before its rename left
-        with open(temporary, "wb") as handle:
+        with temporary_file(temporary) as fd, open(fd, "wb", closefd=False) as handle:  # locked until renamed
             np.savez(handle, **arrays, names=np.frombuffer(orjson.dumps(names.names), dtype=np.uint8),
                      text_offsets=offsets - offsets[0], text_data=data,
                      declared=np.array([folded.declared]))
-        os.replace(temporary, target)
+            handle.flush()
+            os.replace(temporary, target)
         for old in target.parent.glob("*.npz"):
             if old != target:
                 old.unlink(missing_ok=True)
     except OSError:
-        temporary.unlink(missing_ok=True)  # a saved fold is a saving, never a condition
+        pass  # a saved fold is a saving, never a condition (the temporary file is removed)

@@ -93,7 +93,7 @@ class RootGroup(LazyGroup):
         except Interrupted as interrupted:
             # Work that cleaned up after a Ctrl-C or SIGTERM: one line, and the status a shell
             # gives a process that signal ended (130, 143), so scripts see it was stopped.
-            click.echo(f"Interrupted: {ctx.meta.get('tagline.command', 'tagline')} {interrupted}", err=True)
+            _say_if_possible(f"Interrupted: {ctx.meta.get('tagline.command', 'tagline')} {interrupted}")
             ctx.exit(interrupted.exit_code)
         except BrokenPipeError as error:
             _standard_output_failed(error)
@@ -125,6 +125,22 @@ def _standard_output_failed(error: OSError) -> None:
         from tagline.errors import storage_error
 
         raise ProjectError(storage_error(STANDARD_OUTPUT, error, kept="the output is cut short").render()) from None
+
+
+def _say_if_possible(line: str) -> None:
+    """Print ``line`` on stderr unless it cannot be written (the terminal a SIGHUP came from is closed):
+    what is left of it then goes to the null device, so that the flush at exit does not fail again
+    and end the process with Python's status 120 rather than the one the command chose."""
+    try:
+        click.echo(line, err=True)
+    except OSError:
+        import os
+
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            null = os.open(os.devnull, os.O_WRONLY | os.O_CLOEXEC)
+            os.dup2(null, sys.stderr.fileno())
+            os.close(null)
+            sys.stderr.flush()
 
 
 def _written_name(filename) -> str:

@@ -10,6 +10,7 @@ from tagline.annotate.order import ORDER_NAMES, ORDERS, order_spec
 from tagline.cli import LazyGroup
 from tagline.cli.completion import annotator_lists, annotator_names
 from tagline.cli.output import emit_json, emit_jsonl, interruptible, json_option, say, workspace_option
+from tagline.errors import Interrupted
 from tagline.eval.suggesters import RETRAIN_EVERY, SOURCES
 from tagline.schemas import TASKS
 from tagline.wording import plural, verb
@@ -78,6 +79,8 @@ def annotate(ctx, annotator, task, target, order, seed, doc_id, suggest_source, 
                                   seed=seed, feed=feed, wait_for_suggestions=FIRST_SUGGESTIONS_WAIT)
         try:
             summary = run_session(model)
+        except Interrupted:
+            raise  # SIGHUP, the terminal closed: nothing more can be shown on it
         except KeyboardInterrupt:
             summary = model.summary()
             say("Interrupted.")
@@ -342,6 +345,8 @@ def adjudicate_cli(task, min_agreement, adjudicator, annotators, with_machines, 
         session = AdjudicationSession(workspace, list(result.contested), adjudicator)
         try:
             run_adjudication(session)
+        except Interrupted as stopped:  # SIGHUP, the terminal closed
+            raise Interrupted(stopped.signum, "decisions so far are saved") from None
         except KeyboardInterrupt:
             say("Interrupted; decisions so far are saved.")
         decided = session.decided

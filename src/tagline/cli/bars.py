@@ -3,6 +3,7 @@ which imports this module only when a bar may be drawn."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
@@ -85,7 +86,21 @@ class DelayedBar:
             if self._closed:
                 return
             self._shown = True
-            self._bars.start()
+            try:
+                self._bars.start()
+            except BaseException:  # Ctrl-C while a paused terminal (Ctrl-S) held its first write
+                self._shown = False
+                self._take_down_half_shown()
+                raise
+
+    def _take_down_half_shown(self) -> None:
+        """Undo what a start cut short did (stderr redirected, the cursor hidden), as far as it got:
+        rich's own stop would fail on what the start had not done yet (its render hook), and that
+        error would replace the interruption."""
+        with contextlib.suppress(Exception):
+            self._bars.stop()
+        with contextlib.suppress(Exception):
+            self._bars.console.show_cursor(True)
 
     def close(self) -> None:
         """Take the bar off the screen and give the cursor back. Under a command's interrupt guard, a

@@ -352,17 +352,16 @@ def _remember(path: Path, fingerprint: str) -> None:
     in full every time instead."""
     import os
 
+    from tagline.corpus.primitives import temporary_file
     from tagline.corpus.store import sweep_temporaries
 
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # the name sweep_temporaries knows
-    try:
+    with contextlib.suppress(OSError):  # the temporary file is removed
         path.parent.mkdir(parents=True, exist_ok=True)
         sweep_temporaries(path.parent)
-        temporary.write_text(fingerprint, encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
+        with temporary_file(temporary) as fd:  # locked: a running writer's until it is renamed
+            os.write(fd, fingerprint.encode("utf-8"))
+            os.replace(temporary, path)
 
 
 def render_toml(data: dict) -> str:

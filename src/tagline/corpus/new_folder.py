@@ -21,7 +21,7 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
-from tagline.corpus.primitives import fsync_directory, sync_file_system
+from tagline.corpus.primitives import fsync_directory, make_locked_folder, remove_if_abandoned, sync_file_system
 
 
 def write_new_folder(folder: str | os.PathLike[str], files: Mapping[str, str | bytes]) -> None:
@@ -43,7 +43,8 @@ def write_new_folder(folder: str | os.PathLike[str], files: Mapping[str, str | b
     folder.parent.mkdir(parents=True, exist_ok=True)
     remove_left_staging(folder)
     staging = staging_name(folder)
-    os.mkdir(staging)  # the permissions a new folder gets, as folder.mkdir() would give it
+    # The permissions a new folder gets, as folder.mkdir() would give it; locked until it is renamed.
+    held = make_locked_folder(staging)
     try:
         _write_files(staging, files)
         try:
@@ -60,20 +61,21 @@ def write_new_folder(folder: str | os.PathLike[str], files: Mapping[str, str | b
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        os.close(held)
     fsync_directory(folder.parent)
 
 
 def staging_name(folder: Path) -> Path:
-    """A hidden folder beside ``folder`` to make it in, named for this process, so that
-    :func:`remove_left_staging` knows it once the process is gone."""
+    """A hidden folder beside ``folder`` to make it in, named for this process (for people: its lock
+    says whether it is a running writer's, see :func:`remove_left_staging`)."""
     return folder.with_name(f".{folder.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
 
 
 def remove_left_staging(folder: Path) -> None:
     """Remove the hidden folders that killed processes left while making ``folder`` (a whole export's
-    files, perhaps); those of running processes are theirs."""
-    from tagline.corpus.store import process_runs
-
+    files, perhaps); those whose lock a running process holds are its own, in whatever container
+    it runs."""
     pattern = re.compile(rf"\.{re.escape(folder.name)}\.(\d+)\.[0-9a-f]{{8}}\.tmp")
     try:
         names = [entry.name for entry in os.scandir(folder.parent) if entry.name.startswith(f".{folder.name}.")]
@@ -81,8 +83,8 @@ def remove_left_staging(folder: Path) -> None:
         return
     for name in names:
         match = pattern.fullmatch(name)
-        if match and not process_runs(int(match.group(1))):
-            shutil.rmtree(folder.parent / name, ignore_errors=True)
+        if match:
+            remove_if_abandoned(folder.parent / name)
 
 
 def _write_files(folder: Path, files: Mapping[str, str | bytes]) -> None:

@@ -4,9 +4,13 @@ stamp every record carries."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import fcntl
 import functools
 import os
+import stat
+from collections.abc import Iterator
 from datetime import UTC
 from typing import Any
 
@@ -91,12 +95,158 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def open_temporary(path: str | os.PathLike[str], flags: int) -> int:
-    """Make the temporary file ``path`` of a write (``.NAME.PID.tmp``, named for this process), never
-    through a link planted there. One already there was left by a killed process that had the same
-    id (a container may run every command as the same low id): it is replaced, not taken for a rival's."""
+def lock(fd: int, *, wait: bool = True) -> bool:
+    """Take the exclusive ``flock`` on the open file ``fd``: the one lock the store uses, on answer
+    files while appending to them and on temporary files while they exist. Without ``wait``,
+    False at once when another open file holds it. Held until the descriptor is closed."""
     try:
-        os.unlink(path)
+        fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+# What flock raises where the file system cannot lock the file: NFS emulates flock with byte-range
+# locks, which take a descriptor open for writing (EBADF on a directory or a read-only descriptor), and
+# a mount without locks (nolock) has none (ENOLCK).
+_CANNOT_LOCK = frozenset({errno.EBADF, errno.ENOLCK, errno.EOPNOTSUPP, errno.EINVAL})
+
+
+def hold(fd: int, *, at_most: float | None = None) -> None:
+    """:func:`lock` the temporary file or staging folder ``fd`` for its writer, waiting (``at_most`` that
+    many seconds, then going on without it), where the file system can lock it. Where it cannot, it
+    goes unlocked: a sweep cannot take its lock either, so it leaves it (the file may then be left
+    for good, never taken from a running writer)."""
+    import time
+
+    deadline = None if at_most is None else time.monotonic() + at_most
+    try:
+        while not lock(fd, wait=deadline is None) and time.monotonic() < (deadline or 0):
+            time.sleep(0.01)
+    except OSError as error:
+        if error.errno not in _CANNOT_LOCK:
+            raise
+
+
+def open_for_lock(path: str | os.PathLike[str], flags: int = 0) -> int:
+    """Open ``path`` (never through a link) to take its lock: for writing where allowed, as NFS's locks
+    need, else for reading (a folder, another user's file)."""
+    flags |= os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK
+    try:
+        return os.open(path, os.O_RDWR | flags)
+    except (IsADirectoryError, PermissionError):
+        return os.open(path, os.O_RDONLY | flags)
+
+
+def open_temporary(path: str | os.PathLike[str], flags: int) -> int:
+    """Make the temporary file ``path`` of a write (``.NAME.PID.tmp``), never through a link planted
+    there, with its :func:`lock` held for as long as the descriptor is open: the writer keeps it open
+    until the file is renamed or removed, so that the lock, not the process id in its name, says the
+    file is a running writer's (a process id means nothing to another container, or after a
+    reboot). One already there whose lock is free was left by a killed process: it is removed. One
+    whose lock is held is a running writer's, in a process that has the same id in another pid
+    namespace: :class:`OSError` (``EBUSY``) naming it, rather than its file taken from under it."""
+    while True:
+        if os.path.lexists(path) and not remove_if_abandoned(path):
+            raise OSError(errno.EBUSY, "another running process is writing this file (its temporary file "
+                                       f"{os.path.basename(path)} is locked)", os.fspath(path))
+        try:
+            fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            continue  # made there meanwhile: looked at again
+        try:
+            # Waits only for a sweeper that opened the new file before it was locked; if the sweeper
+            # removed it, it is made again.
+            hold(fd)
+            if os.path.samestat(os.fstat(fd), os.lstat(path)):
+                return fd
+        except FileNotFoundError:
+            pass
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+
+
+def remove_if_abandoned(path: str | os.PathLike[str]) -> bool:
+    """Remove the temporary file (or staging folder) ``path`` if no running process holds its
+    :func:`lock`, without waiting; whether it is gone. The lock is taken before the file is removed and
+    the name checked to be that file still, so a writer that makes the file again meanwhile keeps
+    its own. A link (planted, or left) is removed as it is: it is no writer's."""
+    try:
+        fd = open_for_lock(path)
     except FileNotFoundError:
-        pass
-    return os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o644)
+        return True
+    except OSError as error:
+        if error.errno != errno.ELOOP:
+            return False  # unreadable: it does no harm where it is
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        return True
+    try:
+        if not lock(fd, wait=False):
+            return False
+        if not os.path.samestat(os.fstat(fd), os.lstat(path)):
+            return False  # another file has the name now (another writer's): not the one whose lock was free
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            import shutil
+
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+        return True
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def temporary_file(path: str | os.PathLike[str]) -> Iterator[int]:
+    """:func:`open_temporary` for writing, as a block: the descriptor (holding the lock) is closed at
+    its end, after the caller renamed the file into place; when the block fails, the file is removed
+    first."""
+    fd = open_temporary(path, os.O_WRONLY | os.O_CLOEXEC)
+    try:
+        yield fd
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise
+    finally:
+        os.close(fd)
+
+
+def make_locked_folder(path: str | os.PathLike[str]) -> int:
+    """Make the staging folder ``path`` (which must not exist) with its :func:`lock` held, as
+    :func:`open_temporary` makes a file: the descriptor returned holds it until the caller, having
+    renamed or removed the folder, closes it; a sweep removes the folder only once it is free."""
+    while True:
+        os.mkdir(path)
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            hold(fd)
+            if os.path.samestat(os.fstat(fd), os.lstat(path)):
+                return fd
+        except FileNotFoundError:
+            pass
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+
+
+def allow_open_files(count: int) -> None:
+    """Raise this process's limit of open files (the soft one, up to the hard one) so that ``count``
+    more can be open at once: a write of many files holds a lock, so a descriptor, on each of its
+    temporary and ``.old`` files until it ends, and the usual soft limit is 1,024."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = len(os.listdir("/proc/self/fd")) + count + 64 if os.path.isdir("/proc/self/fd") else soft + count
+    if soft != resource.RLIM_INFINITY and wanted > soft:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard),
+                                                        hard))

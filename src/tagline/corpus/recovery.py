@@ -9,14 +9,14 @@ from pathlib import Path
 
 import orjson
 
-from tagline.corpus.primitives import fsync_directory
-from tagline.corpus.transaction import _cut_back, _move_back, _open_locked, _restore, _unlink_quietly
+from tagline.corpus.primitives import fsync_directory, remove_if_abandoned
+from tagline.corpus.transaction import _cut_back, _move_back, _open_locked, _restore
 
 
 def recover(journal: str | os.PathLike[str], root: str | os.PathLike[str], *,
             folders: Iterable[str | os.PathLike[str]] = ()) -> list[str]:
     """Put back the files a killed transaction was writing, from its ``journal``; return what was
-    done. The temporary files that dead processes left in ``folders`` are removed before the
+    done. The temporary files that killed writers left (their lock free) in ``folders`` are removed before the
     journal is, so that they are not left for good when the recovery is killed after that. The
     caller holds the workspace lock. Every step is safe to repeat, so a recovery that is itself
     interrupted is finished by the next one."""
@@ -56,8 +56,8 @@ def recover(journal: str | os.PathLike[str], root: str | os.PathLike[str], *,
             elif entry["path"] not in lost:  # noted before the temporary file that tells so goes
                 _note_lost(journal, whole, entry["path"])
                 lost.add(entry["path"])
-            if "temporary" in entry:
-                _unlink_quietly(root / entry["temporary"])
+            if "temporary" in entry:  # unless a running writer holds it (another process of that id)
+                remove_if_abandoned(root / entry["temporary"])
         elif entry["op"] == "move" and (root / entry["to"]).exists() and _move_back(root / entry["to"], path):
             done.append(f"moved {entry['to']} back to {entry['path']}")
     names = [entry[key] for entry in entries for key in ("path", "to") if key in entry]

@@ -60,17 +60,20 @@ def _store(workspace: Workspace, kind: str, key: str, table: pa.Table) -> None:
     import pyarrow as pa
 
     folder = cache_dir(workspace)
+    from tagline.corpus.primitives import temporary_file
+
     temporary = folder / f".{kind}-{key}.{os.getpid()}.tmp"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with pa.OSFile(str(temporary), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
-        os.replace(temporary, folder / f"{kind}-{key}.arrow")
+        with temporary_file(temporary):  # its lock says it is a running writer's until it is renamed
+            with pa.OSFile(str(temporary), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+            os.replace(temporary, folder / f"{kind}-{key}.arrow")
         for old in folder.glob(f"{kind}-*.arrow"):
             if old.name != f"{kind}-{key}.arrow":
                 old.unlink(missing_ok=True)
     except OSError:
-        temporary.unlink(missing_ok=True)  # a cache is a saving, never a condition
+        pass  # a cache is a saving, never a condition (the temporary file is removed)
 
 
 def count_nulls(path: str | os.PathLike[str]) -> int:

@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 import msgspec
 import orjson
 
+from tagline.corpus.primitives import remove_if_abandoned
 from tagline.corpus.recovery import recover  # noqa: F401  (re-exported)
 from tagline.corpus.transaction import (  # noqa: F401  (the store's public names, re-exported)
     TORN_SUFFIX,
@@ -240,12 +241,16 @@ def read_records(path: str | os.PathLike[str], *, problems: list[LineProblem] | 
 
 # ----- what killed writes leave -------------------------------------------------------------
 def sweep_temporaries(directory: str | os.PathLike[str], *, only: Iterable[str] | None = None) -> list[Path]:
-    """Remove the ``.NAME.PID.tmp`` and ``.NAME.PID.old`` files that processes no longer running left
-    in ``directory`` (a write killed between its temporary file and the rename).
+    """Remove the ``.NAME.PID.tmp`` and ``.NAME.PID.old`` files that killed writes left in
+    ``directory`` (a write killed between its temporary file and the rename); return them.
+
+    A file is a running writer's for as long as the writer holds its lock
+    (:func:`~tagline.corpus.primitives.open_temporary`), whichever process, container or machine
+    it runs in: only a file whose lock is free is removed, and the lock is taken, without waiting,
+    before it is. The process id in the name is for people; it decides nothing.
 
     ``only`` limits the sweep to the temporaries of those file names, in a folder the workspace does
-    not own (an export's): the caller is about to write them, so one named with its own process id
-    was left by an earlier process that had the same id."""
+    not own (an export's)."""
     removed: list[Path] = []
     wanted = None if only is None else set(only)
     try:
@@ -254,37 +259,12 @@ def sweep_temporaries(directory: str | os.PathLike[str], *, only: Iterable[str] 
         return removed
     for name in names:
         match = _TEMPORARY.fullmatch(str(name))
-        if not match:
+        if not match or (wanted is not None and str(name)[1:match.start(1) - 1] not in wanted):
             continue
-        if wanted is not None:
-            if str(name)[1:match.start(1) - 1] not in wanted:
-                continue
-            if int(match.group(1)) == os.getpid() or not process_runs(int(match.group(1))):
-                _remove(Path(directory) / name, removed)
-        elif not process_runs(int(match.group(1))):
-            _remove(Path(directory) / name, removed)
+        path = Path(directory) / name
+        if os.path.lexists(path) and remove_if_abandoned(path):
+            removed.append(path)
     return removed
-
-
-def _remove(path: Path, removed: list[Path]) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        return  # gone already, a folder, or a read-only folder: it does no harm where it is
-    removed.append(path)
-
-
-def process_runs(pid: int) -> bool:
-    """Whether a process with this id exists (it may belong to another user)."""
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 # ----- whole files --------------------------------------------------------------------------

@@ -5,15 +5,33 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from tagline.corpus.primitives import encode_record, fsync_directory, is_json, last_line_start, open_temporary, utc_now
+from tagline.corpus.primitives import (
+    allow_open_files,
+    encode_record,
+    fsync_directory,
+    hold,
+    is_json,
+    last_line_start,
+    lock,
+    open_for_lock,
+    open_temporary,
+    utc_now,
+)
+from tagline.corpus.undoing import (  # noqa: F401  (_restore and _move_back: the recovery's too)
+    _backup_name,
+    _cut_back,
+    _move_back,
+    _remove_if_empty,
+    _resolved,
+    _restore,
+    _unlink_quietly,
+)
 from tagline.errors import StorageError, storage_error
 
 if TYPE_CHECKING:
@@ -31,7 +49,7 @@ def _open_locked(path: Path) -> int:
     while True:
         fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            lock(fd)
             if os.fstat(fd).st_ino == os.stat(path).st_ino:
                 return fd
         except FileNotFoundError:
@@ -99,6 +117,7 @@ class Transaction:
         self._undo: list[Callable[[], None]] = []
         self._commit: list[Callable[[], None]] = []
         self._locked: dict[Path, int] = {}
+        self._held: list[int] = []  # the locks that say the temporary and .old files are this running writer's
         self._directories: set[Path] = set()
         self._synced: set[Path] = set()  # directories synced at a checkpoint: again only if written after it
         self._journal_fd: int | None = None
@@ -114,9 +133,10 @@ class Transaction:
             else:
                 self._roll_back()
         finally:
-            for fd in self._locked.values():
+            for fd in [*self._locked.values(), *self._held]:
                 os.close(fd)
             self._locked.clear()
+            self._held.clear()
 
     # -- the writes --
     def append(self, path: str | os.PathLike[str], records: Iterable[dict[str, Any]], *, journal: bool = True) -> int:
@@ -153,12 +173,14 @@ class Transaction:
         tmp = _temporary(path)
         if journal:
             self._note({"op": "create", "path": self._name(path), "temporary": self._name(tmp)})
-        fd = open_temporary(tmp, os.O_RDWR | os.O_CLOEXEC)
+        fd = open_temporary(tmp, os.O_RDWR | os.O_CLOEXEC)  # locked: the lock is on the file, whatever its name
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)  # the lock is on the file itself, whatever its name
-            _write_all(fd, payload)
-            os.fsync(fd)
-            os.link(tmp, path)
+            try:
+                _write_all(fd, payload)
+                os.fsync(fd)
+                os.link(tmp, path)
+            finally:
+                _unlink_quietly(tmp)  # with its lock held: no other writer's file of that name is taken
         except FileExistsError:
             os.close(fd)
             if journal:  # another process made it: recovery must leave it
@@ -167,8 +189,6 @@ class Transaction:
         except BaseException:
             os.close(fd)
             raise
-        finally:
-            _unlink_quietly(tmp)
         self._locked[path] = fd
         self._undo.append(lambda: _unlink_quietly(path))
         self._directories.add(path.parent)
@@ -201,6 +221,7 @@ class Transaction:
             else:
                 entries.append({"op": "create", "path": self._name(path)})
         self._note_many(entries)
+        allow_open_files(len(entries) + SYNC_BATCH)  # the locks of the batch's temporaries and of the .old files
         planned = [(_resolved(path), text, keep_old, self._resolve(entry["backup"]) if "backup" in entry else None)
                    for (path, text, keep_old), entry in zip(files, entries, strict=True)]
         from concurrent.futures import ThreadPoolExecutor  # only here: most commands make no files side by side
@@ -208,7 +229,7 @@ class Transaction:
             for start in range(0, len(planned), SYNC_BATCH):
                 batch = [(path, _temporary(path), text.encode("utf-8"), keep_old, old)
                          for path, text, keep_old, old in planned[start:start + SYNC_BATCH]]
-                _write_files(pool, [(path, tmp, data) for path, tmp, data, _, _ in batch])
+                locks = _write_files(pool, [(path, tmp, data) for path, tmp, data, _, _ in batch])
                 try:
                     for path, tmp, _, keep_old, old in batch:
                         self._install(tmp, path, existed=old is not None, keep_old=keep_old, backup=old or path)
@@ -216,6 +237,9 @@ class Transaction:
                     for _, tmp, _, _, _ in batch:
                         _unlink_quietly(tmp)  # those not yet renamed into place
                     raise
+                finally:
+                    for fd in locks:
+                        os.close(fd)
 
     def move(self, path: str | os.PathLike[str], destination: str | os.PathLike[str]) -> None:
         """Give the file at ``path`` the new name ``destination``, in a folder made if needed. A file
@@ -247,7 +271,7 @@ class Transaction:
         tmp = _temporary(path)
         self._note({"op": "create", "path": self._name(path), "temporary": self._name(tmp)})
         try:
-            _write_file(tmp, _text_writer(text))
+            held = _write_file(tmp, _text_writer(text))
             try:
                 os.link(tmp, path)
             except FileExistsError:
@@ -255,6 +279,7 @@ class Transaction:
                 raise
             finally:
                 os.unlink(tmp)
+                os.close(held)
         except FileExistsError:
             raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(path)) from None
         except OSError as error:
@@ -289,7 +314,7 @@ class Transaction:
         else:
             self._note({"op": "create", "path": self._name(path)})
         try:
-            _write_file(tmp, write)
+            held = _write_file(tmp, write)
         except OSError as error:
             raise storage_error(path, error) from None
         try:
@@ -298,6 +323,8 @@ class Transaction:
         except BaseException:
             _unlink_quietly(tmp)
             raise
+        finally:
+            os.close(held)
 
     def _install(self, tmp: Path, path: Path, *, existed: bool, keep_old: bool, backup: Path,
                  sync_directory: bool = True) -> Path | None:
@@ -305,7 +332,7 @@ class Transaction:
         put back on undo (and removed at the end unless ``keep_old``)."""
         try:
             if existed:
-                os.link(path, backup)
+                self._link_backup(path, backup, held=not keep_old)
                 self._undo.append(lambda: _restore(backup, path))
             else:
                 self._undo.append(lambda: _unlink_quietly(path))
@@ -317,6 +344,22 @@ class Transaction:
         if sync_directory:
             self._directories.add(path.parent)
         return backup if existed and keep_old else None
+
+    def _link_backup(self, path: Path, backup: Path, *, held: bool) -> None:
+        """Link the file at ``path`` as ``backup`` to put back on undo. A ``.NAME.PID.old`` one
+        (``held``), removed at the end, is swept as a temporary file is, so its lock is held until
+        then; the lock is the file's own, so one already held here (an append of this transaction)
+        or by a session's append (waited for) is as good."""
+        os.link(path, backup)
+        if not held:
+            return
+        fd = open_for_lock(backup)
+        self._held.append(fd)
+        mine = self._locked.get(path)  # this transaction's lock on it, held on another descriptor
+        if mine is None or not os.path.samestat(os.fstat(mine), os.fstat(fd)):
+            hold(fd, at_most=10)  # an append of a session under way: waited for; never for ever
+        if not os.path.samestat(os.fstat(fd), os.lstat(backup)):  # a sweep took it before the lock
+            os.link(path, backup)
 
     def _name(self, path: Path) -> str:
         full = os.path.abspath(path)
@@ -394,60 +437,8 @@ class Transaction:
                 raise
 
 
-def _cut_back(fd: int, size: int) -> None:
-    if os.fstat(fd).st_size > size:
-        os.ftruncate(fd, size)
-        _sync_if_possible(fd)
-
-
-def _sync_if_possible(fd: int) -> None:
-    """fsync after an undo, which every reader sees already: if the disk cannot sync now, go on."""
-    with contextlib.suppress(OSError):
-        os.fsync(fd)
-
-
-def _restore(backup: Path, path: Path) -> None:
-    if path.exists() and os.path.samefile(backup, path):
-        os.unlink(backup)  # the replacement never happened: only the backup link is extra
-    else:
-        os.replace(backup, path)
-
-
-def _move_back(moved: Path, path: Path) -> bool:
-    """Undo a move; whether it was undone. A file made at the old name since (a session appending to
-    an answer file it no longer finds) is kept, and so is the moved one: neither is written over."""
-    if not os.path.lexists(path):
-        os.link(moved, path)
-    if os.path.samefile(moved, path):
-        os.unlink(moved)
-        return True
-    return False
-
-
-def _remove_if_empty(directory: Path) -> None:
-    try:
-        os.rmdir(directory)
-    except OSError:
-        pass  # something was put there meanwhile: it stays
-
-
-def _unlink_quietly(path: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)
-
-
 def _temporary(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
-
-
-def _backup_name(path: Path) -> Path:
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    backup = path.with_name(f"{path.name}.{stamp}.bak")
-    counter = 1
-    while backup.exists():
-        counter += 1
-        backup = path.with_name(f"{path.name}.{stamp}-{counter}.bak")
-    return backup
 
 
 def _write_records(out: BinaryIO, records: Iterable[dict[str, Any]]) -> None:
@@ -455,34 +446,44 @@ def _write_records(out: BinaryIO, records: Iterable[dict[str, Any]]) -> None:
         out.write(encode_record(record))
 
 
-def _write_file(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Write a new file through ``write(handle)`` and fsync it; removed again if anything fails."""
+def _write_file(path: Path, write: Callable[[BinaryIO], object]) -> int:
+    """Write the new temporary file ``path`` through ``write(handle)`` and fsync it; removed again if
+    anything fails. Returns its descriptor, which holds its lock: the caller closes it once the
+    file is renamed or removed."""
+    fd = open_temporary(path, os.O_WRONLY | os.O_CLOEXEC)
     try:
-        with open(open_temporary(path, os.O_WRONLY | os.O_CLOEXEC), "wb") as out:
+        with open(fd, "wb", closefd=False) as out:
             write(out)
             out.flush()
-            os.fsync(out.fileno())
+            os.fsync(fd)
     except BaseException:
         _unlink_quietly(path)
+        os.close(fd)
         raise
+    return fd
 
 
-def _write_files(pool: ThreadPoolExecutor, files: list[tuple[Path, Path, bytes]]) -> None:
+def _write_files(pool: ThreadPoolExecutor, files: list[tuple[Path, Path, bytes]]) -> list[int]:
     """Write each ``(path, tmp, data)``'s data to the new file ``tmp`` and fsync it, the files side
     by side in ``pool``'s threads; all or none: when one fails, every one is removed again and the
-    error names its ``path``."""
+    error names its ``path``. Returns their locks (see :func:`_write_file`), for the caller to close."""
     futures = [pool.submit(_write_file, tmp, _bytes_writer(data)) for _, tmp, data in files]
+    locks: list[int] = []
     try:
         for (path, _, _), future in zip(files, futures, strict=True):
             try:
-                future.result()
+                locks.append(future.result())
             except OSError as error:
                 raise storage_error(path, error) from None
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)  # none is still writing when they are removed
         for _, tmp, _ in files:
             _unlink_quietly(tmp)
+        for future in futures:  # the locks of those written, once they are removed
+            if future.done() and not future.cancelled() and future.exception() is None:
+                os.close(future.result())
         raise
+    return locks
 
 
 def _bytes_writer(data: bytes) -> Callable[[BinaryIO], object]:
@@ -494,7 +495,3 @@ def _text_writer(text: str | bytes | Callable[[BinaryIO], object]) -> Callable[[
         return text
     return _bytes_writer(text if isinstance(text, bytes) else text.encode("utf-8"))
 
-
-def _resolved(path: Path) -> Path:
-    """``path``, or for a symbolic link the file it points to: a link stays a link when written."""
-    return Path(os.path.realpath(path)) if path.is_symlink() else path

@@ -3,13 +3,13 @@ build's tokens, the folds of large answer files, the parts of a large export).""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -248,7 +248,7 @@ def _take(items: Iterator[tuple[int, tuple]], count: int) -> Iterator[tuple[int,
         yield item
 
 
-@contextmanager
+@contextlib.contextmanager
 def _starting_workers() -> Iterator[None]:
     """A section in which worker processes may be started.
 
@@ -307,9 +307,17 @@ def _stop(executor: ProcessPoolExecutor) -> bool:
     processes = list((executor._processes or {}).values())
     for process in processes:
         process.terminate()
-    executor.shutdown(wait=True, cancel_futures=True)
     for process in processes:
         process.join()
+    # A worker terminated while it sent a result (a large one takes many writes into the pipe) left
+    # half a message, which the executor's thread would wait for the rest of for ever, and shutdown()
+    # with it. The workers are gone, so once this process's own copy of the pipe's write end is closed
+    # that read ends (EOF) and the thread winds the pool up.
+    result_queue = getattr(executor, "_result_queue", None)
+    if result_queue is not None:
+        with contextlib.suppress(OSError, AttributeError):
+            result_queue._writer.close()
+    executor.shutdown(wait=True, cancel_futures=True)
     return any(process.exitcode == REFUSED_TO_START for process in processes)
 
 

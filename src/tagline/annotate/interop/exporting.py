@@ -246,6 +246,7 @@ def _write_folder(folder: Path, files: dict[str, str], force: bool) -> None:
     import shutil
 
     from tagline.corpus.new_folder import remove_left_staging, staging_name
+    from tagline.corpus.primitives import make_locked_folder
     from tagline.corpus.store import Transaction, sweep_temporaries
 
     if not os.path.lexists(folder):
@@ -259,9 +260,10 @@ def _write_folder(folder: Path, files: dict[str, str], force: bool) -> None:
         if name in present:  # a file, a folder or a link there: checked as a file of its own
             check_output(folder / name, force=force)
     staging = None
+    held = None
     if not force:
         staging = staging_name(folder / _STAGING)
-        staging.mkdir()
+        held = make_locked_folder(staging)  # its lock says it is this running export's
     try:
         with Transaction() as transaction:
             transaction.write_texts(((staging or folder) / name, content, False) for name, content in files.items())
@@ -274,6 +276,8 @@ def _write_folder(folder: Path, files: dict[str, str], force: bool) -> None:
     finally:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)  # emptied: its files moved into place, or removed on failure
+        if held is not None:
+            os.close(held)
 
 
 _STAGING = "tagline-export"  # the name the staging folder inside an export's folder is made for

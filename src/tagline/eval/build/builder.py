@@ -9,6 +9,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from tagline.corpus.primitives import make_locked_folder
 from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.workspace import Workspace
 from tagline.eval.build import reading, splits, tables, writer
@@ -228,9 +229,11 @@ def _write_and_swap(plan: BuildPlan, out: Path, guard: InterruptGuard, steps: St
     the staging folder goes and ``out`` stays as it was."""
     makers = tables.config_makers(plan, steps)
     staging = writer.staging_for(out)
+    held = None
     try:
         writer.remove_abandoned_staging(out)
-        staging.mkdir(parents=True)
+        staging.parent.mkdir(parents=True, exist_ok=True)
+        held = make_locked_folder(staging)  # its lock says it is this running build's
         writer.write_build(staging, plan, makers, steps)
         with guard.deferred():
             # The last moment to stop; once the renames begin, they finish and the build is done.
@@ -240,3 +243,6 @@ def _write_and_swap(plan: BuildPlan, out: Path, guard: InterruptGuard, steps: St
         with guard.deferred():
             shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        if held is not None:
+            os.close(held)

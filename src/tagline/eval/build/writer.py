@@ -285,33 +285,27 @@ def checked_out(workspace: Workspace, out: Path) -> Path:
 
 
 def staging_for(out: Path) -> Path:
-    """The folder a build is written in before it replaces ``out``: named after this process, so that
-    the next build knows it abandoned once the process is gone."""
+    """The folder a build is written in before it replaces ``out``, named after this process (for
+    people: the build holds its lock while it exists, which is what tells the next build whether it
+    was abandoned)."""
     return out.with_name(f".{out.name}.{os.getpid()}.tmp")
 
 
 def remove_abandoned_staging(out: Path) -> None:
     """Remove half-written builds (``.<name>.<pid>.tmp``) and replaced ones being deleted
-    (``.<name>.previous.<pid>.tmp``) of processes that no longer run: what a killed build leaves behind."""
+    (``.<name>.previous.<pid>.tmp``) whose lock no running process holds, in whatever container it
+    runs: what a killed build leaves behind."""
     import re
+
+    from tagline.corpus.primitives import remove_if_abandoned
 
     pattern = re.compile(rf"\.{re.escape(out.name)}(?:\.previous)?\.(\d+)\.tmp")
     if not out.parent.is_dir():
         return
     for path in out.parent.iterdir():
         match = pattern.fullmatch(path.name)
-        if match and (int(match.group(1)) == os.getpid() or not _process_runs(int(match.group(1)))):
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def _process_runs(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process
-    return True
+        if match:
+            remove_if_abandoned(path)
 
 
 def swap_into_place(staging: Path, out: Path, done: Callable[[], None]) -> None:
@@ -321,12 +315,21 @@ def swap_into_place(staging: Path, out: Path, done: Callable[[], None]) -> None:
     Only renames happen before that, so ``out`` is never a half-deleted folder: the build before the
     previous one is first renamed to a ``.tmp`` name and deleted afterwards (or, if the process is
     killed, by the next build)."""
+    from tagline.corpus.primitives import hold
+
     previous = out.with_name(out.name + ".previous")
     discarded = out.with_name(f".{previous.name}.{os.getpid()}.tmp")
-    if out.exists():
-        if previous.exists():
-            previous.rename(discarded)
-        out.rename(previous)
-    staging.rename(out)
-    done()
-    shutil.rmtree(discarded, ignore_errors=True)
+    held = None
+    try:
+        if out.exists():
+            if previous.exists():
+                held = os.open(previous, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+                hold(held)  # held while it is a .tmp folder, so that no other build sweeps it meanwhile
+                previous.rename(discarded)
+            out.rename(previous)
+        staging.rename(out)
+        done()
+        shutil.rmtree(discarded, ignore_errors=True)
+    finally:
+        if held is not None:
+            os.close(held)
