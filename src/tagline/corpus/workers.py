@@ -142,7 +142,7 @@ def iter_in_workers(function: Callable[..., Any], arguments: Iterable[tuple], wo
 _forked_function: Callable[..., Any] | None = None  # what forked workers run (see iter_in_workers)
 
 
-@contextmanager
+@contextlib.contextmanager
 def made_aside(function: Callable[[], Any], *, fork: bool = True) -> Iterator[Callable[[], Any]]:
     """``function()`` made in a worker process forked from this one while the block runs; the block is
     given a call that returns its result (waiting for it), so that this process does other work
