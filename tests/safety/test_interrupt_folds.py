@@ -1,6 +1,7 @@
 """Ctrl-C in a terminal while `annotate agree` or `adjudicate` folds answer files in worker processes:
 one line and status 130, no worker left running, no temporary file left among the saved folds,
-nothing in the workspace changed, and the next run gives what an uninterrupted run gives."""
+nothing in the workspace changed, and the next run gives what an uninterrupted run gives. A worker
+killed outright (as the out-of-memory killer does) gives one `Error:` line and status 2, the rest the same."""
 
 from __future__ import annotations
 
@@ -146,3 +147,34 @@ def test_workers_end_when_the_command_is_killed_and_the_next_run_is_an_uninterru
     assert snapshot(root) == expected_state
     # The temporary folds the killed workers left are swept by the next run's saves.
     assert not [path for path in (root / "build" / "index" / "folds").rglob(".*.tmp")]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+@pytest.mark.parametrize("command", ["agree", "adjudicate"])
+def test_a_worker_killed_outright_ends_the_command_with_one_error_and_nothing_changed(tmp_path, uninterrupted,
+                                                                                      command):
+    source, made_by = uninterrupted
+    expected_output, expected_state = made_by(command)
+    root = Path(shutil.copytree(source, tmp_path / "ws"))
+    before = snapshot(root)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    process = subprocess.Popen([sys.executable, "-c", COMMAND, *ARGUMENTS[command], "-w", str(root)],
+                               env=environment(marks, "folding"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)
+    deadline = time.monotonic() + 120
+    while not list(marks.iterdir()) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert list(marks.iterdir()), process.communicate()
+    victim = int(next(iter(marks.iterdir())).name)
+    os.kill(victim, signal.SIGKILL)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("Error: "), err
+    assert "worker process" in err and "ended abruptly" in err, err
+    assert out == ""
+    workers = [int(mark.name) for mark in marks.iterdir()]
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "workers outlived the command"
+    assert snapshot(root) == before
+    assert run(root, command) == expected_output
+    assert snapshot(root) == expected_state

@@ -106,6 +106,21 @@ class RootGroup(LazyGroup):
             where = f"{_written_name(error.filename)}: " if error.filename else ""
             raise ProjectError(f"{where}{error.strerror or error} (check the path, its folder and its permissions)") \
                 from None
+        except Exception as error:
+            if ctx.meta.get("tagline.debug") or not _worker_killed(error):
+                raise
+            # The work a command does in workers is undone with the command's other work: a killed
+            # worker stops it as an error would, so nothing it had not finished is saved.
+            raise ProjectError("a worker process of this command ended abruptly (killed, as the out-of-memory killer "
+                               "does); nothing the command had not finished was saved (free some memory, or run "
+                               "it again)") from None
+
+
+def _worker_killed(error: Exception) -> bool:
+    """Whether ``error`` says that a worker process of the command was killed (``BrokenProcessPool``).
+    Its module is looked up rather than imported: a command that started no worker never loaded it."""
+    process = sys.modules.get("concurrent.futures.process")
+    return process is not None and isinstance(error, process.BrokenProcessPool)
 
 
 def _standard_output_failed(error: OSError) -> None:

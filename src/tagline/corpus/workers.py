@@ -83,6 +83,12 @@ class WorkerPool:
 
         with _starting_workers():  # the executor starts a worker with each call until it has them all
             future = self.executor.submit(function, *args)
+        # The executor wakes its thread before it starts the call's worker, so that thread may go on
+        # watching only the workers it knew of and miss this one's death (killed by the out-of-memory
+        # killer, say) until another call ends: the command would wait for as long. Wake it again.
+        wakeup = getattr(self.executor, "_executor_manager_thread_wakeup", None)  # private (3.9 to 3.13)
+        if wakeup is not None:
+            wakeup.wakeup()
         check_interrupted()
         return future
 
