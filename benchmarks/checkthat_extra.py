@@ -10,13 +10,13 @@ fold, 5 folds by debate; ``c20all_W``: and the 20 test-gold ones), the CLEF-2020
 those 55 debates rather than 35 (``c20b``), ten more surface cues of a claim counted over spaCy's
 blank English tokenizer (``more_W``: :func:`claim_cues`, weight W), bagging over debates (``bag_N``:
 the mean of N SVMs, each on 80% of the fold's training debates), and a gradient-boosted stacker
-over the SVM's held-out score and the dense columns (``hgb``). Each row: MAP over the 19 held-out
+over the SVM's held-out score and the dense columns (``hgb``); ``C_X``: the SVM's C (0.1 in the reference). Each row: MAP over the 19 held-out
 debates, the standard deviation of the 19 average precisions, the mean difference from the
 reference with a 95% bootstrap interval over debates, and on how many debates it is ahead.
 Measured (scikit-learn 1.9.1): the reference .2664; c20_0.1 -.0027 [-.0097, +.0025], c20_0.3
 -.0010, c20_1 -.0030, c20all_0.1 -.0015, c20all_0.3 +.0003 [-.0114, +.0108], c20all_1 -.0052,
 c20b +.0014 [-.0009, +.0039], more_0.03 -.0019, more_0.1 -.0082 [-.0143, -.0024], bag_10 -.0041
-[-.0095, +.0007], hgb -.0166 [-.0464, +.0140]: none kept (docs/baselines.md).
+[-.0095, +.0007], hgb -.0166 [-.0464, +.0140], C_0.05 +.0006 [-.0069, +.0071], C_0.2 -.0027: none kept (docs/baselines.md).
 
     nice -n 5 python benchmarks/checkthat_extra.py [--only NAME,...] [--shared DIR] [--cache FILE]
 """
@@ -273,6 +273,8 @@ def variant(corpora, name):
         return lodo(corpora, cb, dense=DENSE + ("more",), weights={"more": float(name.split("_")[1])})
     if name.startswith("bag_"):
         return bagged(corpora, cb, int(name.split("_")[1]))
+    if name.startswith("C_"):
+        return lodo(corpora, cb, C=float(name.split("_")[1]))
     if name == "c20b":
         return lodo(corpora, cb, dense=("surface", "debate", "cb", "c20b"))
     if name == "hgb":
@@ -281,7 +283,7 @@ def variant(corpora, name):
 
 
 VARIANTS = ("reference", "c20_0.1", "c20_0.3", "c20_1", "c20all_0.1", "c20all_0.3", "c20all_1", "c20b", "more_0.03",
-            "more_0.1", "bag_10", "hgb")
+            "more_0.1", "bag_10", "hgb", "C_0.05", "C_0.2")
 
 
 def main() -> None:
