@@ -1,7 +1,8 @@
 """`eval run` stopped while it writes a run: Ctrl-C, SIGTERM or SIGHUP remove the run being written
 (its staging folder and the folder that reserved its id) and end with one `Interrupted:` line and
 128 + the signal's number; the runs finished before it are kept whole. Before, SIGTERM and SIGHUP
-killed it outright, leaving an empty run folder and a hidden staging folder in runs/."""
+killed it outright, leaving an empty run folder and a hidden staging folder in runs/. A run killed
+outright (kill -9) leaves its staging folder, which the next run sweeps once no running writer holds its lock."""
 
 from __future__ import annotations
 
@@ -69,3 +70,32 @@ def test_a_signal_while_a_run_is_written_leaves_only_the_whole_runs(built, tmp_p
     runs = sorted(path.name for path in (root / "runs").iterdir())
     assert len(runs) == 1 and runs[0].endswith("-stance-majority"), runs  # no staging folder, no empty reserved one
     assert (root / "runs" / runs[0] / "results.json").is_file()
+
+
+def test_the_staging_folder_of_a_run_killed_outright_goes_with_the_next_run_and_a_running_ones_stays(built, tmp_path):
+    import shutil
+
+    from tagline.corpus.primitives import make_locked_folder
+
+    from conftest import DEAD_PID
+
+    root = Path(shutil.copytree(built, tmp_path / "ws"))
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    process, staging = paused_command(PAUSED, marks, ["eval", "run", "--task", "stance", "--baselines",
+                                                      "majority,stratified", "--resamples", "20"], root)
+    process.kill()  # kill -9: nothing of its own cleans up
+    process.communicate(timeout=60)
+    assert staging.is_dir()
+    running = root / "runs" / f".20991231T000000Z-stance-other.{DEAD_PID}.tmp"  # another container's, still writing
+    held = make_locked_folder(running)
+    try:
+        env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
+        done = subprocess.run([sys.executable, "-m", "tagline", "eval", "run", "--task", "stance", "--baselines",
+                               "majority", "--resamples", "20"], cwd=root, env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr
+        assert not staging.exists()
+        assert running.is_dir()
+    finally:
+        os.close(held)

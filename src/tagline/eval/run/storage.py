@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tagline.corpus.store import write_text_atomic
+from tagline.corpus.primitives import make_locked_folder
+from tagline.corpus.store import sweep_temporaries, write_text_atomic
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
 from tagline.eval.run.figure import plot_confusion
@@ -63,10 +64,12 @@ def write_run(workspace: Workspace, result: RunResult, *, model: Any = None,
     if problems:
         raise DataError(f"run result does not match its schema: {problems[0]}", where=result["run_id"])
     workspace.runs_dir.mkdir(parents=True, exist_ok=True)
+    sweep_temporaries(workspace.runs_dir)  # the staging folders of runs killed outright (kill -9)
     directory = _reserve_run_dir(workspace, result)
     staging = directory.with_name(f".{directory.name}.{os.getpid()}.tmp")
+    held: int | None = None
     try:
-        staging.mkdir()
+        held = make_locked_folder(staging)  # its lock says it is this running write's
         _write_run_files(staging, result, model, predictions)
         os.replace(staging, directory)  # over the empty folder that reserved the id
     except BaseException as error:
@@ -76,6 +79,9 @@ def write_run(workspace: Workspace, result: RunResult, *, model: Any = None,
             raise storage_error(getattr(error, "filename", None) or directory, error,
                                 kept="the run was not saved") from None
         raise
+    finally:
+        if held is not None:
+            os.close(held)
     return directory
 
 
