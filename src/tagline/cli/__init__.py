@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import signal
 import sys
 import warnings
 from collections.abc import Iterator
@@ -90,9 +91,13 @@ class RootGroup(LazyGroup):
             if ctx.meta.get("tagline.debug"):
                 raise
             raise ProjectError(error.render()) from None
-        except Interrupted as interrupted:
+        except KeyboardInterrupt as stopped:
             # Work that cleaned up after a Ctrl-C or SIGTERM: one line, and the status a shell
-            # gives a process that signal ended (130, 143), so scripts see it was stopped.
+            # gives a process that signal ended (130, 143), so scripts see it was stopped. A Ctrl-C
+            # outside any guarded work (as the command starts) is one too, not click's "Aborted!" and 1.
+            if ctx.meta.get("tagline.debug") and not isinstance(stopped, Interrupted):
+                raise
+            interrupted = stopped if isinstance(stopped, Interrupted) else Interrupted(signal.SIGINT)
             _say_if_possible(f"Interrupted: {ctx.meta.get('tagline.command', 'tagline')} {interrupted}")
             ctx.exit(interrupted.exit_code)
         except BrokenPipeError as error:
