@@ -219,6 +219,20 @@ def temporary_file(path: str | os.PathLike[str]) -> Iterator[int]:
         os.close(fd)
 
 
+def write_at(fd: int, data: bytes, at: int, *, where: str | os.PathLike[str]) -> None:
+    """Write all of ``data`` into the open file ``fd`` at offset ``at`` (``os.pwrite``, which may write
+    less than asked); an error (a full disk) is the :class:`~tagline.errors.StorageError` of ``where``,
+    which names the file for the user (an unnamed temporary file: its folder)."""
+    done = 0
+    try:
+        while done < len(data):
+            done += os.pwrite(fd, memoryview(data)[done:], at + done)
+    except OSError as error:
+        from tagline.errors import storage_error
+
+        raise storage_error(where, error) from None
+
+
 def make_locked_folder(path: str | os.PathLike[str]) -> int:
     """Make the staging folder ``path`` (which must not exist) with its :func:`lock` held, as
     :func:`open_temporary` makes a file: the descriptor returned holds it until the caller, having

@@ -1,17 +1,16 @@
-"""The import of a JSON Lines file of span records (doccano's sequence labelling export) in bulk: each
-line decoded by msgspec into a typed record, checked, and written in chunks as JSON lines, without
-the per-record objects of the general path; the same files, byte for byte.
+"""The import of a JSON Lines file of span records (doccano's sequence labelling export) in bulk: each line
+decoded by msgspec into a typed record, checked, and written in chunks as JSON lines, without the
+per-record objects of the general path; the same files, byte for byte.
 
-It takes the file only when everything in it is plain: a record the general path would refuse,
-warn about or read another way (a category, a stance, an id seen twice, a document already in the
-workspace, ...) makes :func:`import_jsonl_spans` return ``None`` before anything is written, and
-the general path then reads the file record by record and says what is wrong where."""
+It takes the file only when everything in it is plain: a record the general path would refuse, warn
+about or read another way (a category, a stance, an id seen twice, a document already in the workspace,
+...) makes :func:`import_jsonl_spans` return ``None`` before anything is written, and the general path
+then reads the file record by record and says what is wrong where."""
 
 from __future__ import annotations
 
 import functools
 import itertools
-import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from tagline.annotate.formats.common import plural
 from tagline.annotate.interop.bulk_lines import documents_columns, entities_lines
 from tagline.annotate.interop.writing import Written, keep_indexes_current
 from tagline.corpus.byte_columns import AppendedLines, NotedLines, note_lines
+from tagline.corpus.primitives import write_at
 from tagline.corpus.progress import ProgressCallback
 from tagline.corpus.readers import MAX_JSON_DEPTH, doc_id_from, unstorable_character
 from tagline.corpus.workers import made_aside, numpy_without_threads
@@ -481,9 +481,7 @@ def _document_lines(job: BulkImport, chunk: _Chunk, offset: int, texts_name: str
 def _spooled_event_lines(job: BulkImport, chunk: _Chunk, now: str, spool: Any, at: int) -> NotedLines:
     """A chunk's answers as event lines (:func:`_event_lines`) written to the file ``spool`` at ``at``; noted."""
     lines, answered = _event_lines(job, chunk, now)
-    done = 0
-    while done < len(lines):
-        done += os.pwrite(spool.fileno(), memoryview(lines)[done:], at + done)
+    write_at(spool.fileno(), lines, at, where=job.workspace.build_dir)  # the file has no name: its folder's
     return note_lines(lines, answered)
 
 
