@@ -311,6 +311,7 @@ def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any]) -> list[Any] | N
                                                             unexpected_field_behavior="infer"))
         for batch in reader:
             table = pa.Table.from_batches([batch])
+            table.validate(full=True)  # Arrow's reader keeps a string that is not UTF-8: a bad line
             if not events_valid(table):
                 return None
             null_values += table["value"].null_count

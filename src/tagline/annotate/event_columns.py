@@ -132,7 +132,7 @@ def _block_columns(block: memoryview, names: Names) -> dict[str, Any] | None:
         events = _DECODER.decode_lines(block)
     except (msgspec.DecodeError, RecursionError):
         return None
-    whole = block.obj  # the block's buffer, which it starts
+    whole: Any = block.obj  # the block's buffer (bytes or bytearray), which it starts
     if len(events) != whole.count(b"\n", 0, block.nbytes) + (not whole.endswith(b"\n", 0, block.nbytes)):
         return None  # a blank line, which msgspec skips: left to the readers that judge it
     try:
