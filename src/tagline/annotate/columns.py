@@ -285,8 +285,9 @@ def _fold_parts(parts: list[dict[str, Any]], ids: pa.Array, declared: bool = Tru
         return None
     texts = pa.chunked_array([part.pop("span_text") for part in parts], pa.string())
     _sentence_rows(parts, ids)
-    columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
-    del parts
+    # Each column's blocks are taken out of the parts as it is made whole (the caller still holds the
+    # parts): a file's columns are never held twice.
+    columns = {name: np.concatenate([part.pop(name) for part in parts]) for name in list(parts[0])}
     pa.default_memory_pool().release_unused()  # the blocks Arrow read are gone: give their memory back
     folded = _fold_columns(columns, len(ids), texts)
     folded.declared = declared
