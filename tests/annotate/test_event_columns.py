@@ -106,3 +106,84 @@ def test_a_bad_line_is_named_and_nothing_is_reported(tmp_path, monkeypatch, line
     result = CliRunner().invoke(main, ["annotate", "agree", "--json"])
     assert result.exit_code == 2 and result.stderr.startswith("Error: ") and "alice.jsonl:201" in result.stderr
     assert not (workspace.build_dir / "index" / "folds" / "alice").exists()
+
+
+def entities_line(text: bytes) -> bytes:
+    """An entities answer whose one span's text is ``text``, the JSON as it stands in the file."""
+    return (b'{"sentence_id":"d0-s0001","annotator":"alice","time":"2026-11-28T10:00:00Z","task":"entities",'
+            b'"op":"set","value":{"spans":[{"start":0,"end":2,"label":"ORG","text":' + text + b'}]}}')
+
+
+@pytest.mark.parametrize("block", [200, 1 << 20])
+@pytest.mark.parametrize("text", [rb'"a\"b"', rb'"\u65e5\u672c"', rb'"\\"', '"日本"'.encode(), b'"\xf0\x9f\x98\x80"'],
+                         ids=["escaped-quote", "escaped-unicode", "backslash", "utf-8", "four-byte"])
+def test_the_spans_text_is_the_string_its_json_holds(tmp_path, monkeypatch, block, text):
+    """The spans' text is taken from its JSON bytes a block at a time, or decoded text by text where
+    a block holds an escape: the fold is Arrow's either way."""
+    monkeypatch.setattr(event_columns, "BLOCK_BYTES", block)
+    workspace = random_workspace(tmp_path / "ws", 9, 30, 200, n_annotators=2)
+    path = workspace.annotation_path(workspace.annotators()[0])
+    with open(path, "ab") as handle:
+        handle.write(entities_line(text) + b"\n")
+    ids = sentence_ids(workspace)["id"].combine_chunks()
+    assert event_columns.decoded_parts(path, columns.Names()) is not None
+    by_arrow, decoded = columns.Names(), columns.Names()
+    folded = columns._fold_file(path, ids, decoded)
+    assert same_fold(folded, decoded.names, columns._fold_arrow(path, ids, by_arrow), by_arrow.names)
+    assert orjson.loads(text) in folded.span_text.to_pylist()
+
+
+@pytest.mark.parametrize("block", [200, 1 << 20])
+@pytest.mark.parametrize("text", [b'""', b"5", b"null", b'{"a":"b"}', b'["x"]', rb'"\u00"'],
+                         ids=["empty", "number", "null", "object", "list", "bad-escape"])
+def test_a_span_whose_text_is_not_a_string_is_a_bad_line(tmp_path, monkeypatch, block, text):
+    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
+    monkeypatch.setattr(event_columns, "BLOCK_BYTES", block)
+    workspace = random_workspace(tmp_path / "ws", 8, 30, 200, n_annotators=2)
+    path = workspace.annotation_path(workspace.annotators()[0])
+    with open(path, "ab") as handle:
+        handle.write(entities_line(text) + b"\n")
+    assert event_columns.decoded_parts(path, columns.Names()) is None
+    monkeypatch.chdir(workspace.root)
+    result = CliRunner().invoke(main, ["annotate", "agree", "--json"])
+    assert result.exit_code == 2 and result.stderr.startswith("Error: ") and "alice.jsonl:201" in result.stderr
+
+
+@pytest.mark.parametrize("block", [200, 1 << 20])
+@pytest.mark.parametrize("text", [b'"\xff"', b'"\xed\xa0\x80x"', b'"\xff\\n"'],
+                         ids=["bad-utf-8", "surrogate", "bad-utf-8-escaped"])
+def test_a_text_that_is_not_utf_8_is_a_bad_line(tmp_path, monkeypatch, block, text):
+    """msgspec refuses a string that is not UTF-8, and so does the check of the texts' bytes; Arrow's
+    reader keeps it, so the table it reads is checked too, and the line by line reader names it."""
+    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
+    monkeypatch.setattr(event_columns, "BLOCK_BYTES", block)
+    workspace = random_workspace(tmp_path / "ws", 8, 30, 200, n_annotators=2)
+    path = workspace.annotation_path(workspace.annotators()[0])
+    with open(path, "ab") as handle:
+        handle.write(entities_line(text) + b"\n")
+    assert event_columns.decoded_parts(path, columns.Names()) is None
+    assert columns._fold_arrow(path, sentence_ids(workspace)["id"].combine_chunks(), columns.Names()) is None
+    monkeypatch.chdir(workspace.root)
+    result = CliRunner().invoke(main, ["annotate", "agree", "--json"])
+    assert result.exit_code == 2 and result.stderr.startswith("Error: ") and "alice.jsonl:201" in result.stderr
+    assert "UTF-8" in result.stderr
+
+
+def test_a_fold_worker_does_not_import_pandas(tmp_path):
+    """pyarrow imports pandas the first time a Python value or a numpy array is made an Arrow array or
+    an Arrow array a numpy one; a fold worker makes none, and saves half a second."""
+    import subprocess
+    import sys
+
+    from tagline.annotate.columns import _corpus_stamp
+    from tagline.annotate.fold_cache import fold_key, has_fold
+
+    workspace = random_workspace(tmp_path / "ws", 10, 40, 300, n_annotators=1)
+    path = workspace.annotation_path(workspace.annotators()[0])
+    key = fold_key(workspace, path)
+    script = ("import sys\nfrom tagline.annotate.fold_workers import fold_in_worker\n"
+              "result = fold_in_worker(*sys.argv[1:])\nprint(result is None, 'pandas' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", script, str(workspace.root), str(path), _corpus_stamp(workspace),
+                           key], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["True", "False"]
+    assert has_fold(workspace, path, key)

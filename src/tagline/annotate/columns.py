@@ -285,8 +285,9 @@ def _fold_parts(parts: list[dict[str, Any]], ids: pa.Array, declared: bool = Tru
         return None
     texts = pa.chunked_array([part.pop("span_text") for part in parts], pa.string())
     _sentence_rows(parts, ids)
-    columns = {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
-    del parts
+    # Each column's blocks are taken out of the parts as it is made whole (the caller still holds the
+    # parts): a file's columns are never held twice.
+    columns = {name: np.concatenate([part.pop(name) for part in parts]) for name in list(parts[0])}
     pa.default_memory_pool().release_unused()  # the blocks Arrow read are gone: give their memory back
     folded = _fold_columns(columns, len(ids), texts)
     folded.declared = declared
@@ -311,6 +312,7 @@ def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any]) -> list[Any] | N
                                                             unexpected_field_behavior="infer"))
         for batch in reader:
             table = pa.Table.from_batches([batch])
+            table.validate(full=True)  # Arrow's reader keeps a string that is not UTF-8: a bad line
             if not events_valid(table):
                 return None
             null_values += table["value"].null_count
@@ -334,11 +336,11 @@ def _sentence_rows(parts: list[dict[str, Any]], ids: pa.Array) -> None:
 
     listed = [part.pop("sentence_ids") for part in parts]
     every = pa.chunked_array(listed, pa.string()).combine_chunks()  # each block's ids, in file order
-    row = pc.fill_null(pc.index_in(every, value_set=ids), -1).to_numpy().astype(np.int64)
+    row = int32_values(pc.index_in(every, value_set=ids), -1).astype(np.int64)
     unknown = np.flatnonzero(row < 0)
     if len(unknown):  # only the ids the corpus lacks are encoded: the same number for the same id
-        encoded = pc.dictionary_encode(every.take(pa.array(unknown, pa.int64())))
-        row[unknown] = len(ids) + encoded.indices.to_numpy().astype(np.int64)
+        encoded = pc.dictionary_encode(every.take(arrow_indices(unknown)))
+        row[unknown] = len(ids) + int32_values(encoded.indices)
     begin = 0
     for part, block_ids in zip(parts, listed):
         part["sentence"] = row[begin + part["sentence"]].astype(np.int32)
@@ -399,10 +401,33 @@ def _fold_columns(columns: dict[str, Any], n_sentences: int, texts: Any = None) 
     ends = np.cumsum(counts, dtype=np.int64)
     gather = np.repeat(bounds[rows] - (ends - counts), counts) + np.arange(ends[-1] if len(ends) else 0)
     corpus_row = np.where(sentence[rows] < n_sentences, sentence[rows], -1)
+    text = texts.take(arrow_indices(gather)).combine_chunks() if texts is not None else None
     return Folded(corpus_row, rank, task[rows], columns["target"][rows], columns["label"][rows],
                   np.concatenate([[0], ends]).astype(np.int64), columns["span_start"][gather],
                   columns["span_end"][gather], columns["span_label"][gather], columns["accepted"][rows],
-                  columns["source"][rows], texts.take(gather).combine_chunks() if texts is not None else None)
+                  columns["source"][rows], text)
+
+
+def int32_values(array: pa.Array, null: int = 0) -> Any:
+    """The values of an int32 Arrow array as a numpy array (``null`` for a null), read from its
+    buffers: ``to_numpy``, ``pa.array`` and ``pa.scalar`` make pyarrow import pandas, about half a
+    second of each fold worker's CPU."""
+    import numpy as np
+
+    values = np.frombuffer(array.buffers()[1], dtype=np.int32)[array.offset:array.offset + len(array)]
+    if not array.null_count:
+        return values
+    bits = np.unpackbits(np.frombuffer(array.buffers()[0], dtype=np.uint8), bitorder="little")
+    return np.where(bits[array.offset:array.offset + len(array)].astype(bool), values, null).astype(np.int32)
+
+
+def arrow_indices(rows: Any) -> pa.Array:
+    """Numpy row numbers as an Arrow int64 array, for ``take`` (without importing pandas)."""
+    import numpy as np
+    import pyarrow as pa
+
+    rows = np.ascontiguousarray(rows, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(rows), [None, pa.py_buffer(rows)])
 
 
 def _suggestions(table: pa.Table, names: Names) -> tuple[Any, Any]:
