@@ -94,6 +94,9 @@ CANDIDATES: list[tuple[str, dict, dict]] = [
     ("characters, window 3", {"max_iterations": 100, "c1": 0.1}, {"unit": "char", "window": 3}),
     ("characters + words (char_words), c1 0.1", {"max_iterations": 100, "c1": 0.1},
      {"unit": "char", "char_words": True}),
+    *[(f"combined character and token CRFs, {how}", {"max_iterations": 100, "c1": 0.1},
+       {"unit": "char", "char_words": True, "edges": True, "runs": True, "combine": how})
+      for how in ("union", "intersection", "confidence", "average")],
 ]
 
 

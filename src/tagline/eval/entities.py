@@ -313,6 +313,7 @@ class CRFTagger:
         self.features = features or self.FEATURES  # an older version, to compare with it
         self.model: Any = None  # sklearn_crfsuite.CRF once fitted, a CRFsuite tagger once loaded
         self.first: Any = None  # with settings.stack, the first CRF, whose tags are the model's features
+        self.partner: CRFTagger | None = None  # with settings.combine, the token CRF beside this one
 
     def _tokenize(self, text: str, lang: str) -> tuple[list[tuple[int, int]], list[UniDicFields]]:
         """Token offsets and UniDic's fields (a subclass may cache them)."""
@@ -386,7 +387,11 @@ class CRFTagger:
                                     max_iterations=max_iterations, all_possible_transitions=True)
 
     def fit(self, texts: Sequence[str], langs: Sequence[str], spans: Sequence[Sequence[Span]]) -> CRFTagger:
-        self.dictionary, self.clusters, self.heads, self.first = {}, {}, {}, None
+        self.dictionary, self.clusters, self.heads, self.first, self.partner = {}, {}, {}, None, None
+        if self.settings.combine:
+            from tagline.eval.entity_combine import fit_pair
+
+            return fit_pair(self, texts, langs, spans)
         x, y = self._training_features(texts, langs, spans)
         if self.settings.stack:
             from tagline.eval.entity_stacking import jackknife_tags, stacked_features
@@ -401,6 +406,10 @@ class CRFTagger:
         return self
 
     def predict(self, texts: Sequence[str], langs: Sequence[str]) -> list[list[Span]]:
+        if self.partner is not None:
+            from tagline.eval.entity_combine import predict_pair
+
+            return predict_pair(self, self.partner, texts, langs)
         out: list[list[Span]] = []
         for text, lang in zip(texts, langs):
             offsets, features = self._sentence_features(text, lang)
@@ -419,6 +428,9 @@ class CRFTagger:
         shutil.copyfile(self.model.modelfile.name, directory / "model.crfsuite")
         if self.first is not None:
             shutil.copyfile(self.first.modelfile.name, directory / "first.crfsuite")
+        if self.partner is not None:
+            (directory / "token").mkdir(exist_ok=True)
+            self.partner.save(directory / "token")
         (directory / "crf.json").write_text(json.dumps(
             {"kind": "crf", "algorithm": self.algorithm, "c1": self.c1, "c2": self.c2,
              "max_iterations": self.max_iterations, "features": self.features,
@@ -439,6 +451,8 @@ class CRFTagger:
         tagger.model = _LoadedModel(directory / "model.crfsuite")
         if tagger.settings.stack:
             tagger.first = _LoadedModel(directory / "first.crfsuite")
+        if tagger.settings.combine:
+            tagger.partner = cls.load(directory / "token")
         return tagger
 
 
@@ -453,6 +467,10 @@ class _LoadedModel:
 
     def predict_single(self, features: list[dict]) -> list[str]:
         return self.tagger.tag(features)
+
+    def predict_marginals_single(self, features: list[dict]) -> list[dict[str, float]]:
+        self.tagger.set(features)
+        return [{tag: self.tagger.marginal(tag, i) for tag in self.tagger.labels()} for i in range(len(features))]
 
 
 # ----- the registry's factories ---------------------------------------------------------------

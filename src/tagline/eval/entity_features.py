@@ -94,6 +94,11 @@ class FeatureSettings:
     char_words : bool
         With ``unit="char"``, the word (MeCab token) holding the character, whatever its length,
         and the words before and after it.
+    combine : str
+        With ``unit="char"``, a token CRF (these settings with ``unit="token"``) is trained beside
+        the character CRF and the two models' spans are combined by their marginals
+        (:mod:`tagline.eval.entity_combine`; one of its ``COMBINATIONS``; ``""``: the character
+        CRF alone).
 
     A model saved before a setting existed has it off (its default), so it predicts as trained.
     """
@@ -119,6 +124,7 @@ class FeatureSettings:
     stack_iterations: int = 30
     unit: str = "token"
     char_words: bool = False
+    combine: str = ""
 
     def describe(self) -> str:
         """The settings in one line, for benchmark output and run reports."""
