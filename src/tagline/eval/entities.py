@@ -294,7 +294,9 @@ class CRFTagger:
     iterations (validation span F1 74.60 and 76 s of training, against 74.16 and 170 s at 200), and
     then the character-type runs with ``c1`` 0.1 (74.90; 74.85 at 0.05). With
     ``FeatureSettings(unit="char")`` it tags characters instead of tokens
-    (:mod:`tagline.eval.entity_chars`), and its spans may start or end inside a token.
+    (:mod:`tagline.eval.entity_chars`), and its spans may start or end inside a token; with
+    ``combine`` too, a token CRF is trained beside it (``partner``) and the two models' spans are
+    combined by their marginals (:mod:`tagline.eval.entity_combine`).
 
     A model saved with older features (``crf.json`` with ``"features": 2``, parts of speech and
     single-token dictionary hits; or without ``"features"``, before parts of speech) is loaded to
