@@ -306,8 +306,10 @@ class CRFTagger:
     FEATURES = 3  # 1: words, shapes and dictionary; 2: and parts of speech; 3: entity_features
 
     def __init__(self, *, c1: float = 0.1, c2: float = 0.05, max_iterations: int = 100,
-                 settings: FeatureSettings = CHOSEN, features: int | None = None, algorithm: str = "lbfgs"):
+                 settings: FeatureSettings = CHOSEN, features: int | None = None, algorithm: str = "lbfgs",
+                 cluster_texts: Sequence[str] = ()):
         self.c1, self.c2, self.max_iterations, self.algorithm = c1, c2, max_iterations, algorithm
+        self.cluster_texts = list(cluster_texts)  # unlabelled texts the word clusters are learnt from too
         self.settings = settings
         self.dictionary: dict[str, str] = {}
         self.heads: dict[str, str] = {}  # learnt in fit when settings.heads is on
@@ -336,7 +338,8 @@ class CRFTagger:
             from tagline.eval.entity_chars import char_crf_features, char_offsets
 
             in_dictionary = dictionary_tags(text, offsets, self.dictionary)
-            return char_offsets(text), char_crf_features(text, offsets, fields, in_dictionary, self.settings)
+            return char_offsets(text), char_crf_features(text, offsets, fields, in_dictionary, self.settings,
+                                                         self.clusters)
         features = crf_features([text[s:e] for s, e in offsets], fields,
                                 dictionary_tags(text, offsets, self.dictionary), self.settings, self.clusters,
                                 self.heads)
@@ -360,8 +363,9 @@ class CRFTagger:
         if self.settings.clusters:
             from tagline.eval.word_clusters import learn_clusters
 
-            self.clusters = learn_clusters([text[s:e] for s, e in offsets]
-                                           for text, (offsets, _) in zip(texts, tokenized))
+            extra = [self._tokenize(text, langs[0]) for text in self.cluster_texts] if langs else []
+            self.clusters = learn_clusters([text[s:e] for s, e in offsets] for text, (offsets, _)
+                                           in zip([*texts, *self.cluster_texts], [*tokenized, *extra]))
         held_out = held_out_dictionary_tags(texts, [offsets for offsets, _ in tokenized], spans,
                                             self.settings.dictionary_folds)
         heads: list[dict[str, str]] = [{}] * len(texts)
@@ -372,7 +376,7 @@ class CRFTagger:
         if self.settings.unit == "char":
             from tagline.eval.entity_chars import char_crf_features, char_offsets
 
-            x = [char_crf_features(text, offsets, fields, tags, self.settings)
+            x = [char_crf_features(text, offsets, fields, tags, self.settings, self.clusters)
                  for text, (offsets, fields), tags in zip(texts, tokenized, held_out)]
             y = [spans_to_bio(char_offsets(text), s) for text, s in zip(texts, spans)]
         else:

@@ -157,7 +157,8 @@ def fit_pair(tagger, texts: Sequence[str], langs: Sequence[str], spans: Sequence
         raise ValueError(f"combine={settings.combine!r} needs unit='char', BIO tags and one of "
                          f"{', '.join(COMBINATIONS)}")
     unfitted = [type(tagger)(c1=tagger.c1, c2=tagger.c2, max_iterations=tagger.max_iterations,
-                             algorithm=tagger.algorithm, settings=replace(settings, unit=unit, combine=""))
+                             algorithm=tagger.algorithm, settings=replace(settings, unit=unit, combine=""),
+                             cluster_texts=tagger.cluster_texts)
                 for unit in ("char", "token")]
     characters, tokens = map_tasks(_fit, [(model, texts, langs, spans) for model in unfitted])
     tagger.model, tagger.dictionary, tagger.partner = characters.model, characters.dictionary, tokens
