@@ -98,7 +98,7 @@ CANDIDATES: list[tuple[str, dict, dict]] = [
        {"unit": "char", "char_words": True, "edges": True, "runs": True, "combine": how})
       for how in ("union", "intersection", "confidence", "average")],
     # "cluster_texts": "all": the clusters are learnt from the words of every sentence of the dataset
-    # (train, validation and test), their texts only, never their labels.
+    # (train, validation and test; those outside training as cluster_texts), texts only, never labels.
     ("characters + words, word clusters of every text (no labels)", {"max_iterations": 100, "c1": 0.1,
                                                                        "cluster_texts": "all"},
      {"unit": "char", "char_words": True, "clusters": 3}),
@@ -106,7 +106,8 @@ CANDIDATES: list[tuple[str, dict, dict]] = [
 
 
 def _tagger(arguments: dict, settings: dict, texts: list[str]):
-    """The CRF of a row of ``CANDIDATES``; ``texts`` are every sentence's, for ``cluster_texts="all"``."""
+    """The CRF of a row of ``CANDIDATES``; ``texts`` are those of the sentences it is not trained on,
+    for ``cluster_texts="all"``."""
     from tagline.eval.entities import CRFTagger
     from tagline.eval.entity_features import FeatureSettings
 
@@ -134,7 +135,8 @@ def select_on_validation(workspace, only: list[str] | None = None) -> None:
         if only and not any(part in name for part in only):
             continue
         cpu, wall = _cpu_seconds(), time.perf_counter()
-        tagger = _tagger(arguments, settings, list(data.inputs))
+        tagger = _tagger(arguments, settings, [text for text, split in zip(data.inputs, data.splits)
+                                               if split != "train"])
         tagger.fit(*([getattr(data, a)[i] for i in parts["train"]] for a in ("inputs", "langs", "gold")))
         fitted = _cpu_seconds() - cpu, time.perf_counter() - wall
         guess = tagger.predict([data.inputs[i] for i in parts["validation"]], [data.langs[i] for i in parts["validation"]])
@@ -157,7 +159,7 @@ def score_candidate_on_test(workspace, only: str) -> None:
     train = [i for i, split in enumerate(data.splits) if split in ("train", "validation")]
     test = [i for i, split in enumerate(data.splits) if split == "test"]
     cpu = _cpu_seconds()
-    tagger = _tagger(arguments, settings, list(data.inputs))
+    tagger = _tagger(arguments, settings, [data.inputs[i] for i in test])
     tagger.fit(*([getattr(data, a)[i] for i in train] for a in ("inputs", "langs", "gold")))
     guess = tagger.predict([data.inputs[i] for i in test], [data.langs[i] for i in test])
     scores = span_metrics([data.gold[i] for i in test], guess, labels=sorted({s[2] for i in test for s in data.gold[i]}))
