@@ -99,9 +99,12 @@ CANDIDATES: list[tuple[str, dict, dict]] = [
       for how in ("union", "intersection", "confidence", "average")],
     # "cluster_texts": "all": the clusters are learnt from the words of every sentence of the dataset
     # (train, validation and test; those outside training as cluster_texts), texts only, never labels.
-    ("characters + words, word clusters of every text (no labels)", {"max_iterations": 100, "c1": 0.1,
-                                                                       "cluster_texts": "all"},
-     {"unit": "char", "char_words": True, "clusters": 3}),
+    ("character CRF with words, word clusters of every text (no labels)",
+     {"max_iterations": 100, "c1": 0.1, "cluster_texts": "all"}, {"unit": "char", "char_words": True, "clusters": 3}),
+    ("character CRF with words, c2 0.01", {"max_iterations": 100, "c1": 0.1, "c2": 0.01},
+     {"unit": "char", "char_words": True}),
+    ("character CRF with words, c2 0.1", {"max_iterations": 100, "c1": 0.1, "c2": 0.1},
+     {"unit": "char", "char_words": True}),
 ]
 
 
