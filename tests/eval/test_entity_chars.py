@@ -133,3 +133,29 @@ def test_the_bench_scores_on_test_only_a_candidate_its_text_names_alone():
     for ambiguous in ("characters", "no such row"):
         with pytest.raises(SystemExit, match="names [05] candidates"):
             bench.score_candidate_on_test(None, ambiguous)  # refused before the workspace is read
+
+
+def test_word_clusters_of_the_tokens_holding_a_character_and_either_side():
+    text = "岸田首相は東京で話した。"
+    offsets, fields = tokenize_with_fields(text, "ja")
+    clusters = {"岸田": ["1", "7"], "首相": ["2", "9"]}
+    with_clusters = FeatureSettings(unit="char", clusters=2)
+    features = char_crf_features(text, offsets, fields, ["O"] * len(offsets), with_clusters, clusters)
+    assert features[0]["0:wc0"] == "1" and features[0]["0:wc1"] == "7" and features[0]["-1:wc0"] == "-"
+    assert features[1]["1:wc1"] == "9" and features[2]["-1:wc0"] == "1" and features[2]["0:wc0"] == "2"
+    assert features[4]["0:wc0"] == "-"  # は has no clusters
+    assert not any("wc" in key for key in char_crf_features(text, offsets, fields, ["O"] * len(offsets), CHARS,
+                                                            clusters)[0])
+
+
+def test_the_clusters_are_learnt_from_the_unlabelled_texts_too():
+    texts = ["岸田首相が東京で話した。", "田中社長が大阪で話した。"]
+    spans = [[(0, 2, "PERSON")], [(0, 2, "PERSON")]]
+    unlabelled = ["鈴木教授が京都で話した。", "鈴木教授が福岡で話した。", "山田教授が京都で話した。"]
+    settings_ = FeatureSettings(unit="char", clusters=1)
+    alone = CRFTagger(max_iterations=10, settings=settings_).fit(texts, ["ja", "ja"], spans)
+    assert "教授" not in alone.clusters
+    more = CRFTagger(max_iterations=10, settings=settings_, cluster_texts=unlabelled).fit(texts, ["ja", "ja"], spans)
+    assert "教授" in more.clusters and "京都" in more.clusters  # seen twice in the unlabelled texts
+    x, _ = more._training_features(texts, ["ja", "ja"], spans)
+    assert "0:wc0" in x[0][0] and "0:wc1" not in x[0][0]

@@ -294,7 +294,9 @@ class CRFTagger:
     iterations (validation span F1 74.60 and 76 s of training, against 74.16 and 170 s at 200), and
     then the character-type runs with ``c1`` 0.1 (74.90; 74.85 at 0.05). With
     ``FeatureSettings(unit="char")`` it tags characters instead of tokens
-    (:mod:`tagline.eval.entity_chars`), and its spans may start or end inside a token.
+    (:mod:`tagline.eval.entity_chars`), and its spans may start or end inside a token; with
+    ``combine`` too, a token CRF is trained beside it (``partner``) and the two models' spans are
+    combined by their marginals (:mod:`tagline.eval.entity_combine`).
 
     A model saved with older features (``crf.json`` with ``"features": 2``, parts of speech and
     single-token dictionary hits; or without ``"features"``, before parts of speech) is loaded to
@@ -304,8 +306,10 @@ class CRFTagger:
     FEATURES = 3  # 1: words, shapes and dictionary; 2: and parts of speech; 3: entity_features
 
     def __init__(self, *, c1: float = 0.1, c2: float = 0.05, max_iterations: int = 100,
-                 settings: FeatureSettings = CHOSEN, features: int | None = None, algorithm: str = "lbfgs"):
+                 settings: FeatureSettings = CHOSEN, features: int | None = None, algorithm: str = "lbfgs",
+                 cluster_texts: Sequence[str] = ()):
         self.c1, self.c2, self.max_iterations, self.algorithm = c1, c2, max_iterations, algorithm
+        self.cluster_texts = list(cluster_texts)  # unlabelled texts the word clusters are learnt from too
         self.settings = settings
         self.dictionary: dict[str, str] = {}
         self.heads: dict[str, str] = {}  # learnt in fit when settings.heads is on
@@ -313,6 +317,7 @@ class CRFTagger:
         self.features = features or self.FEATURES  # an older version, to compare with it
         self.model: Any = None  # sklearn_crfsuite.CRF once fitted, a CRFsuite tagger once loaded
         self.first: Any = None  # with settings.stack, the first CRF, whose tags are the model's features
+        self.partner: CRFTagger | None = None  # with settings.combine, the token CRF beside this one
 
     def _tokenize(self, text: str, lang: str) -> tuple[list[tuple[int, int]], list[UniDicFields]]:
         """Token offsets and UniDic's fields (a subclass may cache them)."""
@@ -333,7 +338,8 @@ class CRFTagger:
             from tagline.eval.entity_chars import char_crf_features, char_offsets
 
             in_dictionary = dictionary_tags(text, offsets, self.dictionary)
-            return char_offsets(text), char_crf_features(text, offsets, fields, in_dictionary, self.settings)
+            return char_offsets(text), char_crf_features(text, offsets, fields, in_dictionary, self.settings,
+                                                         self.clusters)
         features = crf_features([text[s:e] for s, e in offsets], fields,
                                 dictionary_tags(text, offsets, self.dictionary), self.settings, self.clusters,
                                 self.heads)
@@ -357,8 +363,9 @@ class CRFTagger:
         if self.settings.clusters:
             from tagline.eval.word_clusters import learn_clusters
 
-            self.clusters = learn_clusters([text[s:e] for s, e in offsets]
-                                           for text, (offsets, _) in zip(texts, tokenized))
+            extra = [self._tokenize(text, langs[0]) for text in self.cluster_texts] if langs else []
+            self.clusters = learn_clusters([text[s:e] for s, e in offsets] for text, (offsets, _)
+                                           in zip([*texts, *self.cluster_texts], [*tokenized, *extra]))
         held_out = held_out_dictionary_tags(texts, [offsets for offsets, _ in tokenized], spans,
                                             self.settings.dictionary_folds)
         heads: list[dict[str, str]] = [{}] * len(texts)
@@ -369,7 +376,7 @@ class CRFTagger:
         if self.settings.unit == "char":
             from tagline.eval.entity_chars import char_crf_features, char_offsets
 
-            x = [char_crf_features(text, offsets, fields, tags, self.settings)
+            x = [char_crf_features(text, offsets, fields, tags, self.settings, self.clusters)
                  for text, (offsets, fields), tags in zip(texts, tokenized, held_out)]
             y = [spans_to_bio(char_offsets(text), s) for text, s in zip(texts, spans)]
         else:
@@ -386,7 +393,11 @@ class CRFTagger:
                                     max_iterations=max_iterations, all_possible_transitions=True)
 
     def fit(self, texts: Sequence[str], langs: Sequence[str], spans: Sequence[Sequence[Span]]) -> CRFTagger:
-        self.dictionary, self.clusters, self.heads, self.first = {}, {}, {}, None
+        self.dictionary, self.clusters, self.heads, self.first, self.partner = {}, {}, {}, None, None
+        if self.settings.combine:
+            from tagline.eval.entity_combine import fit_pair
+
+            return fit_pair(self, texts, langs, spans)
         x, y = self._training_features(texts, langs, spans)
         if self.settings.stack:
             from tagline.eval.entity_stacking import jackknife_tags, stacked_features
@@ -401,6 +412,10 @@ class CRFTagger:
         return self
 
     def predict(self, texts: Sequence[str], langs: Sequence[str]) -> list[list[Span]]:
+        if self.partner is not None:
+            from tagline.eval.entity_combine import predict_pair
+
+            return predict_pair(self, self.partner, texts, langs)
         out: list[list[Span]] = []
         for text, lang in zip(texts, langs):
             offsets, features = self._sentence_features(text, lang)
@@ -419,6 +434,9 @@ class CRFTagger:
         shutil.copyfile(self.model.modelfile.name, directory / "model.crfsuite")
         if self.first is not None:
             shutil.copyfile(self.first.modelfile.name, directory / "first.crfsuite")
+        if self.partner is not None:
+            (directory / "token").mkdir(exist_ok=True)
+            self.partner.save(directory / "token")
         (directory / "crf.json").write_text(json.dumps(
             {"kind": "crf", "algorithm": self.algorithm, "c1": self.c1, "c2": self.c2,
              "max_iterations": self.max_iterations, "features": self.features,
@@ -439,6 +457,8 @@ class CRFTagger:
         tagger.model = _LoadedModel(directory / "model.crfsuite")
         if tagger.settings.stack:
             tagger.first = _LoadedModel(directory / "first.crfsuite")
+        if tagger.settings.combine:
+            tagger.partner = cls.load(directory / "token")
         return tagger
 
 
@@ -453,6 +473,10 @@ class _LoadedModel:
 
     def predict_single(self, features: list[dict]) -> list[str]:
         return self.tagger.tag(features)
+
+    def predict_marginals_single(self, features: list[dict]) -> list[dict[str, float]]:
+        self.tagger.set(features)
+        return [{tag: self.tagger.marginal(tag, i) for tag in self.tagger.labels()} for i in range(len(features))]
 
 
 # ----- the registry's factories ---------------------------------------------------------------

@@ -13,7 +13,7 @@ token itself and the tokens either side.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from tagline.corpus.tokenize import UniDicFields
 from tagline.eval.entity_features import NO_MATCH, FeatureSettings, char_class
@@ -61,12 +61,16 @@ def char_dictionary_tags(length: int, offsets: Sequence[tuple[int, int]], token_
 
 
 def char_crf_features(text: str, offsets: Sequence[tuple[int, int]], fields: Sequence[UniDicFields],
-                      in_dictionary: Sequence[str], settings: FeatureSettings) -> list[dict]:
+                      in_dictionary: Sequence[str], settings: FeatureSettings,
+                      clusters: Mapping[str, Sequence[str]] | None = None) -> list[dict]:
     """CRFsuite features of each character of ``text`` (one dict per character).
 
     ``offsets`` and ``fields`` are the MeCab tokens (:func:`tagline.corpus.tokenize.tokenize_with_fields`),
     ``in_dictionary`` their dictionary tags; ``settings.window`` is how many characters either side
-    are features on their own, and the bigrams and trigrams reach two characters either side.
+    are features on their own, and the bigrams and trigrams reach two characters either side. With
+    ``settings.clusters`` above 0, the word clusters (``clusters``,
+    :func:`tagline.eval.word_clusters.learn_clusters`) of the token holding the character and of the
+    tokens either side, at that many granularities (``-``: a word without clusters).
     """
     n = len(text)
     classes = [char_class(char) for char in text]
@@ -94,8 +98,21 @@ def char_crf_features(text: str, offsets: Sequence[tuple[int, int]], fields: Seq
         for offset in (-1, 1):
             item[f"{offset}:d"] = tags[i + offset] if 0 <= i + offset < n else "_"
         _add_token(item, text, offsets, fields, holder[i], place[i], settings.char_words)
+        if settings.clusters:
+            _add_word_clusters(item, text, offsets, holder[i], clusters or {}, settings.clusters)
         features.append(item)
     return features
+
+
+def _add_word_clusters(item: dict, text: str, offsets: Sequence[tuple[int, int]], token: int,
+                       clusters: Mapping[str, Sequence[str]], levels: int) -> None:
+    """The clusters of the token holding the character and of the tokens either side."""
+    for offset in (-1, 0, 1):
+        where = token + offset
+        found = clusters.get(text[offsets[where][0]:offsets[where][1]]) if token >= 0 and 0 <= where < len(offsets) \
+            else None
+        for level in range(levels):
+            item[f"{offset}:wc{level}"] = found[level] if found and level < len(found) else "-"
 
 
 def _add_token(item: dict, text: str, offsets: Sequence[tuple[int, int]], fields: Sequence[UniDicFields],

@@ -56,8 +56,9 @@ class FeatureSettings:
         origin and lemma.
     clusters : int
         Word clusters of the token and its neighbours, at this many granularities
-        (:data:`tagline.eval.word_clusters.SIZES`), learnt from the training sentences' words
-        (``0``: none).
+        (:data:`tagline.eval.word_clusters.SIZES`), learnt from the training sentences' words and
+        those of the tagger's ``cluster_texts``, unlabelled (``0``: none). With ``unit="char"``,
+        the clusters of the token holding the character and of the tokens either side.
     tag_scheme : str
         The tags the CRF learns: ``"BIO"``, or ``"BIOES"`` (a one-token span is ``S-``, a span's
         last token ``E-``); either is read back into spans.
@@ -90,10 +91,15 @@ class FeatureSettings:
     unit : str
         What the CRF tags: ``"token"``, MeCab's tokens (these features), or ``"char"``, each
         character (:mod:`tagline.eval.entity_chars`; ``window`` is then in characters, and only
-        ``dictionary_folds`` and ``tag_scheme`` of the other settings apply).
+        ``dictionary_folds``, ``tag_scheme`` and ``clusters`` of the other settings apply).
     char_words : bool
         With ``unit="char"``, the word (MeCab token) holding the character, whatever its length,
         and the words before and after it.
+    combine : str
+        With ``unit="char"``, a token CRF (these settings with ``unit="token"``) is trained beside
+        the character CRF and the two models' spans are combined by their marginals
+        (:mod:`tagline.eval.entity_combine`; one of its ``COMBINATIONS``; ``""``: the character
+        CRF alone).
 
     A model saved before a setting existed has it off (its default), so it predicts as trained.
     """
@@ -119,6 +125,7 @@ class FeatureSettings:
     stack_iterations: int = 30
     unit: str = "token"
     char_words: bool = False
+    combine: str = ""
 
     def describe(self) -> str:
         """The settings in one line, for benchmark output and run reports."""
