@@ -9,7 +9,7 @@ import math
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
@@ -28,15 +28,30 @@ PARQUET_ROWS_PER_SHARD = 250_000
 
 def write_build(staging: Path, plan: BuildPlan, makers: dict[str, ConfigMaker], steps: Steps) -> None:
     """Write every config, ``splits.jsonl``, ``fingerprint.json`` and the card into ``staging``; the
-    report gets the counts, the label distributions and the fingerprint."""
+    report gets the counts, the label distributions and the fingerprint.
+
+    While token workers are still at work (``plan.tokens``), the configs without tokens are written
+    first, so that the build's process writes them while the workers tokenise instead of after the
+    last token. The fingerprint, the report and the card take the configs in ``makers``' order
+    whichever was written first."""
     import pyarrow as pa
 
     report = plan.report
+    written = {}
+    for name in writing_order(makers, plan):
+        written[name] = _write_config(staging, name, makers[name], plan, steps)
+        pa.default_memory_pool().release_unused()
     digest = hashlib.sha256()
     card_configs = {}
-    for name, make in makers.items():
-        card_configs[name] = _write_config(staging, name, make, plan, steps, digest)
-        pa.default_memory_pool().release_unused()
+    for name in makers:
+        config = written[name]
+        for label, part_digest in config.digests:
+            digest.update(label)
+            digest.update(part_digest)
+        report.warnings.extend(config.warnings)
+        report.configs[name] = config.counts
+        report.label_distributions[name] = config.distributions
+        card_configs[name] = config.card
     report.fingerprint = digest.hexdigest()[:16]
     universe = plan.universe.table
     split_of_row = pa.array(plan.splits.names).take(pa.array(plan.splits.rank))
@@ -55,11 +70,32 @@ def write_build(staging: Path, plan: BuildPlan, makers: dict[str, ConfigMaker], 
                                        encoding="utf-8")
 
 
-def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, steps: Steps,
-                  digest: Any) -> tuple[pa.Table, datasets.DatasetInfo]:
-    """Make one config's tables and write them (``save_to_disk`` and Parquet); the fingerprint
-    ``digest`` is fed each split's rows. Returns what the card reads of the config: its languages,
-    and its :func:`saved_info`.
+# The configs whose rows need no tokens, written first while token workers are at work.
+CONFIGS_WITHOUT_TOKENS = ("stance",)
+
+
+def writing_order(makers: dict[str, ConfigMaker], plan: BuildPlan) -> list[str]:
+    """The order the configs are written in: ``makers``' order, except that while token workers are at
+    work the configs that need no tokens come first."""
+    if plan.tokens is None:
+        return list(makers)
+    return sorted(makers, key=lambda name: name not in CONFIGS_WITHOUT_TOKENS)
+
+
+class _Written(NamedTuple):
+    """What is kept of a config once it is written."""
+
+    digests: list[tuple[bytes, bytes]]  # ("<config>/<split>", the split's digest), in split order
+    counts: dict[str, int]  # rows per split written
+    distributions: dict[str, dict[str, int]]
+    warnings: list[str]
+    card: tuple[pa.Table, datasets.DatasetInfo]  # what the card reads of the config
+
+
+def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, steps: Steps) -> _Written:
+    """Make one config's tables and write them (``save_to_disk`` and Parquet). Returns each split's
+    digest for the fingerprint, the counts and label distributions for the report, and what the
+    card reads of the config: its languages, and its :func:`saved_info`.
 
     The Parquet shards are written in a thread while this one hashes the splits and saves them with
     ``save_to_disk`` (Arrow's Parquet writer and the hashing let go of the GIL): at the end of a
@@ -71,17 +107,17 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
 
     from tagline.interrupts import check as check_interrupted
 
-    report = plan.report
     features, tables = make()
     steps(f"writing {name}")
     parts = {}
+    digests, warnings = [], []
     parquet = ThreadPoolExecutor(1, thread_name_prefix="parquet")
     try:
         shards = []
         for split, part in zip(plan.splits.names, tables):
             if part.num_rows == 0:
                 # datasets saves an empty split without an .arrow file and then cannot load it back.
-                report.warnings.append(f"config {name}: the {split} split has no rows and is left out")
+                warnings.append(f"config {name}: the {split} split has no rows and is left out")
                 continue
             shards.append(parquet.submit(write_parquet_shards, part, staging / "data" / name, split))
             part_digest = table_digest(part)
@@ -90,8 +126,7 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
                                             split=datasets.NamedSplit(split),
                                             fingerprint=hashlib.sha256(f"{name}/{split}".encode() + part_digest)
                                             .hexdigest()[:16])
-            digest.update(f"{name}/{split}".encode())
-            digest.update(part_digest)
+            digests.append((f"{name}/{split}".encode(), part_digest))
         datasets.DatasetDict(parts).save_to_disk(str(staging / name))
         check_interrupted()  # datasets hashes each shard under a bare `except:` that can swallow Ctrl-C
         for shard in shards:
@@ -99,10 +134,10 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
     finally:  # on a failure or a signal, the shard being written is finished before the staging folder goes
         parquet.shutdown(wait=True, cancel_futures=True)
     pa.default_memory_pool().release_unused()  # what the digests and the Parquet writer let go of
-    report.configs[name] = {split: len(parts[split]) for split in plan.splits.names if split in parts}
-    report.label_distributions[name] = label_distributions(parts, features)
     languages = pa.chunked_array([chunk for part in tables for chunk in part["lang"].chunks], pa.string())
-    return pa.table({"lang": languages}), saved_info(staging, name, features)
+    return _Written(digests, {split: len(parts[split]) for split in plan.splits.names if split in parts},
+                    label_distributions(parts, features), warnings,
+                    (pa.table({"lang": languages}), saved_info(staging, name, features)))
 
 
 def saved_info(staging: Path, name: str, features: datasets.Features) -> datasets.DatasetInfo:
