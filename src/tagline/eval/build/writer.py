@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from tagline.eval.build.tables import ConfigMaker
 
 PARQUET_ROWS_PER_SHARD = 250_000
+# Threads that write a config's Parquet shards, each shard a file of its own, beside the one that hashes
+# the splits and saves them: on two cores, the sentences config's shards at the end of a build, once
+# the token workers are done, are then written on both.
+PARQUET_THREADS = 2
 
 
 def write_build(staging: Path, plan: BuildPlan, makers: dict[str, ConfigMaker], steps: Steps) -> None:
@@ -97,9 +101,10 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
     digest for the fingerprint, the counts and label distributions for the report, and what the
     card reads of the config: its languages, and its :func:`saved_info`.
 
-    The Parquet shards are written in a thread while this one hashes the splits and saves them with
-    ``save_to_disk`` (Arrow's Parquet writer and the hashing let go of the GIL): at the end of a
-    build, when the token workers are done, that work would otherwise leave a core idle."""
+    The Parquet shards are written in :data:`PARQUET_THREADS` threads, a shard at a time, while this
+    one hashes the splits and saves them with ``save_to_disk`` (Arrow's Parquet writer and the hashing
+    let go of the GIL): at the end of a build, when the token workers are done, that work would
+    otherwise leave a core idle."""
     from concurrent.futures import ThreadPoolExecutor
 
     import datasets
@@ -111,7 +116,7 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
     steps(f"writing {name}")
     parts = {}
     digests, warnings = [], []
-    parquet = ThreadPoolExecutor(1, thread_name_prefix="parquet")
+    parquet = ThreadPoolExecutor(PARQUET_THREADS, thread_name_prefix="parquet")
     try:
         shards = []
         for split, part in zip(plan.splits.names, tables):
@@ -119,7 +124,8 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
                 # datasets saves an empty split without an .arrow file and then cannot load it back.
                 warnings.append(f"config {name}: the {split} split has no rows and is left out")
                 continue
-            shards.append(parquet.submit(write_parquet_shards, part, staging / "data" / name, split))
+            shards += [parquet.submit(write_parquet_shards, part, staging / "data" / name, split,
+                                      range(shard, shard + 1)) for shard in range(shard_count(part.num_rows))]
             part_digest = table_digest(part)
             parts[split] = datasets.Dataset(datasets.table.InMemoryTable(part),
                                             info=datasets.DatasetInfo(features=features),
@@ -157,12 +163,18 @@ def saved_info(staging: Path, name: str, features: datasets.Features) -> dataset
                                 download_size=sum(path.stat().st_size for path in shards))
 
 
-def write_parquet_shards(table: pa.Table, directory: Path, split: str) -> None:
+def shard_count(rows: int) -> int:
+    """How many Parquet shards a split of ``rows`` rows is written in."""
+    return max(1, math.ceil(rows / PARQUET_ROWS_PER_SHARD))
+
+
+def write_parquet_shards(table: pa.Table, directory: Path, split: str, which: range | None = None) -> None:
+    """Write the Parquet shards of a split (``which``: those of these numbers; default all)."""
     import pyarrow.parquet as pq
 
     directory.mkdir(parents=True, exist_ok=True)
-    shards = max(1, math.ceil(table.num_rows / PARQUET_ROWS_PER_SHARD))
-    for shard in range(shards):
+    shards = shard_count(table.num_rows)
+    for shard in range(shards) if which is None else which:
         part = table.slice(shard * PARQUET_ROWS_PER_SHARD, PARQUET_ROWS_PER_SHARD)
         pq.write_table(part, directory / f"{split}-{shard:05d}-of-{shards:05d}.parquet")
 
