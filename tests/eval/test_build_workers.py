@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 import pytest
 
@@ -95,6 +96,13 @@ def test_tokens_begun_on_the_whole_corpus_before_the_gold_is_read_are_those_of_t
     assert shared.fingerprint == here.fingerprint
     assert shared.entity_alignment == here.entity_alignment
     assert (tmp_path / "shared" / "splits.jsonl").read_bytes() == (tmp_path / "here" / "splits.jsonl").read_bytes()
+    # With early tokens the stance config is written first, while the workers tokenise: every file is
+    # still the same, the card, fingerprint.json and the configs' files included.
+    assert files_of(tmp_path / "shared") == files_of(tmp_path / "here")
+
+
+def files_of(root: Path) -> dict[str, bytes]:
+    return {str(path.relative_to(root)): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
 
 
 def test_bad_gold_found_while_the_workers_tokenise_the_corpus_stops_them(sample_workspace, tmp_path, monkeypatch):

@@ -9,7 +9,7 @@ import math
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
@@ -24,19 +24,38 @@ if TYPE_CHECKING:
     from tagline.eval.build.tables import ConfigMaker
 
 PARQUET_ROWS_PER_SHARD = 250_000
+# Threads that write a config's Parquet shards, each shard a file of its own, beside the one that hashes
+# the splits and saves them: on two cores, the sentences config's shards at the end of a build, once
+# the token workers are done, are then written on both.
+PARQUET_THREADS = 2
 
 
 def write_build(staging: Path, plan: BuildPlan, makers: dict[str, ConfigMaker], steps: Steps) -> None:
     """Write every config, ``splits.jsonl``, ``fingerprint.json`` and the card into ``staging``; the
-    report gets the counts, the label distributions and the fingerprint."""
+    report gets the counts, the label distributions and the fingerprint.
+
+    While token workers are still at work (``plan.tokens``), the configs without tokens are written
+    first, so that the build's process writes them while the workers tokenise instead of after the
+    last token. The fingerprint, the report and the card take the configs in ``makers``' order
+    whichever was written first."""
     import pyarrow as pa
 
     report = plan.report
+    written = {}
+    for name in writing_order(makers, plan):
+        written[name] = _write_config(staging, name, makers[name], plan, steps)
+        pa.default_memory_pool().release_unused()
     digest = hashlib.sha256()
     card_configs = {}
-    for name, make in makers.items():
-        card_configs[name] = _write_config(staging, name, make, plan, steps, digest)
-        pa.default_memory_pool().release_unused()
+    for name in makers:
+        config = written[name]
+        for label, part_digest in config.digests:
+            digest.update(label)
+            digest.update(part_digest)
+        report.warnings.extend(config.warnings)
+        report.configs[name] = config.counts
+        report.label_distributions[name] = config.distributions
+        card_configs[name] = config.card
     report.fingerprint = digest.hexdigest()[:16]
     universe = plan.universe.table
     split_of_row = pa.array(plan.splits.names).take(pa.array(plan.splits.rank))
@@ -55,15 +74,37 @@ def write_build(staging: Path, plan: BuildPlan, makers: dict[str, ConfigMaker], 
                                        encoding="utf-8")
 
 
-def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, steps: Steps,
-                  digest: Any) -> tuple[pa.Table, datasets.DatasetInfo]:
-    """Make one config's tables and write them (``save_to_disk`` and Parquet); the fingerprint
-    ``digest`` is fed each split's rows. Returns what the card reads of the config: its languages,
-    and its :func:`saved_info`.
+# The configs whose rows need no tokens, written first while token workers are at work.
+CONFIGS_WITHOUT_TOKENS = ("stance",)
 
-    The Parquet shards are written in a thread while this one hashes the splits and saves them with
-    ``save_to_disk`` (Arrow's Parquet writer and the hashing let go of the GIL): at the end of a
-    build, when the token workers are done, that work would otherwise leave a core idle."""
+
+def writing_order(makers: dict[str, ConfigMaker], plan: BuildPlan) -> list[str]:
+    """The order the configs are written in: ``makers``' order, except that while token workers are at
+    work the configs that need no tokens come first."""
+    if plan.tokens is None:
+        return list(makers)
+    return sorted(makers, key=lambda name: name not in CONFIGS_WITHOUT_TOKENS)
+
+
+class _Written(NamedTuple):
+    """What is kept of a config once it is written."""
+
+    digests: list[tuple[bytes, bytes]]  # ("<config>/<split>", the split's digest), in split order
+    counts: dict[str, int]  # rows per split written
+    distributions: dict[str, dict[str, int]]
+    warnings: list[str]
+    card: tuple[pa.Table, datasets.DatasetInfo]  # what the card reads of the config
+
+
+def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, steps: Steps) -> _Written:
+    """Make one config's tables and write them (``save_to_disk`` and Parquet). Returns each split's
+    digest for the fingerprint, the counts and label distributions for the report, and what the
+    card reads of the config: its languages, and its :func:`saved_info`.
+
+    The Parquet shards are written in :data:`PARQUET_THREADS` threads, a shard at a time, while this
+    one hashes the splits and saves them with ``save_to_disk`` (Arrow's Parquet writer and the hashing
+    let go of the GIL): at the end of a build, when the token workers are done, that work would
+    otherwise leave a core idle."""
     from concurrent.futures import ThreadPoolExecutor
 
     import datasets
@@ -71,27 +112,27 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
 
     from tagline.interrupts import check as check_interrupted
 
-    report = plan.report
     features, tables = make()
     steps(f"writing {name}")
     parts = {}
-    parquet = ThreadPoolExecutor(1, thread_name_prefix="parquet")
+    digests, warnings = [], []
+    parquet = ThreadPoolExecutor(PARQUET_THREADS, thread_name_prefix="parquet")
     try:
         shards = []
         for split, part in zip(plan.splits.names, tables):
             if part.num_rows == 0:
                 # datasets saves an empty split without an .arrow file and then cannot load it back.
-                report.warnings.append(f"config {name}: the {split} split has no rows and is left out")
+                warnings.append(f"config {name}: the {split} split has no rows and is left out")
                 continue
-            shards.append(parquet.submit(write_parquet_shards, part, staging / "data" / name, split))
+            shards += [parquet.submit(write_parquet_shards, part, staging / "data" / name, split,
+                                      range(shard, shard + 1)) for shard in range(shard_count(part.num_rows))]
             part_digest = table_digest(part)
             parts[split] = datasets.Dataset(datasets.table.InMemoryTable(part),
                                             info=datasets.DatasetInfo(features=features),
                                             split=datasets.NamedSplit(split),
                                             fingerprint=hashlib.sha256(f"{name}/{split}".encode() + part_digest)
                                             .hexdigest()[:16])
-            digest.update(f"{name}/{split}".encode())
-            digest.update(part_digest)
+            digests.append((f"{name}/{split}".encode(), part_digest))
         datasets.DatasetDict(parts).save_to_disk(str(staging / name))
         check_interrupted()  # datasets hashes each shard under a bare `except:` that can swallow Ctrl-C
         for shard in shards:
@@ -99,10 +140,10 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
     finally:  # on a failure or a signal, the shard being written is finished before the staging folder goes
         parquet.shutdown(wait=True, cancel_futures=True)
     pa.default_memory_pool().release_unused()  # what the digests and the Parquet writer let go of
-    report.configs[name] = {split: len(parts[split]) for split in plan.splits.names if split in parts}
-    report.label_distributions[name] = label_distributions(parts, features)
     languages = pa.chunked_array([chunk for part in tables for chunk in part["lang"].chunks], pa.string())
-    return pa.table({"lang": languages}), saved_info(staging, name, features)
+    return _Written(digests, {split: len(parts[split]) for split in plan.splits.names if split in parts},
+                    label_distributions(parts, features), warnings,
+                    (pa.table({"lang": languages}), saved_info(staging, name, features)))
 
 
 def saved_info(staging: Path, name: str, features: datasets.Features) -> datasets.DatasetInfo:
@@ -122,12 +163,18 @@ def saved_info(staging: Path, name: str, features: datasets.Features) -> dataset
                                 download_size=sum(path.stat().st_size for path in shards))
 
 
-def write_parquet_shards(table: pa.Table, directory: Path, split: str) -> None:
+def shard_count(rows: int) -> int:
+    """How many Parquet shards a split of ``rows`` rows is written in."""
+    return max(1, math.ceil(rows / PARQUET_ROWS_PER_SHARD))
+
+
+def write_parquet_shards(table: pa.Table, directory: Path, split: str, which: range | None = None) -> None:
+    """Write the Parquet shards of a split (``which``: those of these numbers; default all)."""
     import pyarrow.parquet as pq
 
     directory.mkdir(parents=True, exist_ok=True)
-    shards = max(1, math.ceil(table.num_rows / PARQUET_ROWS_PER_SHARD))
-    for shard in range(shards):
+    shards = shard_count(table.num_rows)
+    for shard in range(shards) if which is None else which:
         part = table.slice(shard * PARQUET_ROWS_PER_SHARD, PARQUET_ROWS_PER_SHARD)
         pq.write_table(part, directory / f"{split}-{shard:05d}-of-{shards:05d}.parquet")
 
