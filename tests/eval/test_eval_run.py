@@ -56,7 +56,7 @@ def test_entities_baselines_and_predict(runner, built_sample, tmp_path):
     result = runner.invoke(main, ["eval", "run", "--task", "entities", "--resamples", "100", "--json"])
     assert result.exit_code == 0, result.output
     runs = json.loads(result.stdout)["runs"]
-    assert [r["baseline"] for r in runs] == ["gazetteer", "crf"]
+    assert [r["baseline"] for r in runs] == ["gazetteer", "crf", "crf_pair"]
     for run in runs:
         assert 0 <= run["metrics"]["exact_f1"]["value"] <= run["metrics"]["partial_f1"]["value"] <= 1
     texts = tmp_path / "texts.txt"

@@ -97,6 +97,10 @@ BASELINE_SPECS: tuple[BaselineSpec, ...] = (
                  "linear-chain CRF over BIO tags on MeCab tokens: words and their neighbours, character types, "
                  "affixes, UniDic fields, tags of the training spans' dictionary",
                  f"{_ENTITIES}:make_crf"),
+    BaselineSpec("crf_pair", ("entities",),
+                 "a character CRF (the word holding each character among its features) and crf's token CRF, "
+                 "trained side by side; where their spans overlap, the more confident model's",
+                 "tagline.eval.entity_combine:make_crf_pair"),
 )
 """Every baseline, in the order `eval run` runs them and reports them."""
 
@@ -139,7 +143,7 @@ def reads_context(baseline: str) -> bool:
 
 def choices() -> str:
     """The baselines by the tasks they apply to, for help and error messages:
-    ``majority, ... (stance, claim_type); gazetteer, crf (entities)``."""
+    ``majority, ... (stance, claim_type); gazetteer, crf, crf_pair (entities)``."""
     groups: dict[tuple[str, ...], list[str]] = {}
     for spec in BASELINE_SPECS:
         groups.setdefault(spec.tasks, []).append(spec.name)

@@ -78,7 +78,9 @@ def run_benchmark(name: str, *, data: str | os.PathLike[str] | None = None, out:
     baselines : sequence of str, optional
         The baselines to run (default: the benchmark's).
     seed, n_resamples, tune
-        As in :func:`~tagline.eval.run.run_evaluation`.
+        As in :func:`~tagline.eval.run.run_evaluation`. The runs use one process per core for their
+        folds, tuning grids, per-target models and ``crf_pair``'s two CRFs (the figures are the same
+        in one process).
     tune_metric : str, optional
         What tuning maximises (see :func:`~tagline.eval.run.run_evaluation`). By default the
         benchmark's own measure where tuning can maximise it: ``map`` for the CheckThat! debates
@@ -92,6 +94,8 @@ def run_benchmark(name: str, *, data: str | os.PathLike[str] | None = None, out:
     65.22
     """
     from tagline.annotate.interop import import_file
+    from tagline.corpus.execution import Execution
+    from tagline.corpus.workers import cores
     from tagline.eval.build import build_dataset
     from tagline.eval.run import plan_baselines, run_evaluation
 
@@ -123,7 +127,8 @@ def run_benchmark(name: str, *, data: str | os.PathLike[str] | None = None, out:
         progress(len(spec.sources) + 1 + done, steps, f"{spec.task} · {baseline}")
         result.results.extend(run_evaluation(workspace, task=spec.task, baselines=[baseline], cv=spec.cv, seed=seed,
                                              n_resamples=n_resamples, tune=tune, tune_metric=metric,
-                                             positive=positive, extra_metrics=extra))
+                                             positive=positive, extra_metrics=extra,
+                                             execution=Execution(jobs=cores())))
     progress(steps, steps, "done")
     result.wall_seconds = round(time.perf_counter() - began, 3)
     return result
