@@ -20,10 +20,10 @@ def test_demo_runs_every_baseline_and_ends_with_the_table_and_where_the_reports_
                                  "tfidf_svm_tweets_targets+pooled", "tfidf_nb")]
         + [["claim_type", b] for b in ("majority", "stratified", "tfidf_logreg", "tfidf_svm", "tfidf_nb",
                                        "cues_svm", "speaker_svm")]
-        + [["entities", "gazetteer"], ["entities", "crf"]])
+        + [["entities", "gazetteer"], ["entities", "crf"], ["entities", "crf_pair"]])
     assert "headline [95% CI]" in result.stdout and f"workspace: {root}" in result.stdout
     runs = sorted((root / "runs").glob("*/results.json"))
-    assert len(runs) == 16
+    assert len(runs) == len(rows)
     for path in runs:
         assert schema_errors("run", json.loads(path.read_text(encoding="utf-8"))) == []
         assert (path.parent / "report.md").exists()
