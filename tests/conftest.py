@@ -81,6 +81,13 @@ def require_shared(relative: str) -> Path:
     return base / relative
 
 
+# pytest-xdist's workers start with COLUMNS=80 and LINES=24 in their environment, which a plain run
+# has not: the commands would then draw their tables to 80 columns rather than as for a pipe. The
+# tests that want a width set COLUMNS themselves.
+for _variable in ("COLUMNS", "LINES"):
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ.pop(_variable, None)
+
 @pytest.fixture(autouse=True, scope="session")
 def _cache_folder(tmp_path_factory):
     """The tests' own cache folder (of configurations found valid), not the user's; children inherit it."""

@@ -111,6 +111,7 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
     import pyarrow as pa
 
     from tagline.interrupts import check as check_interrupted
+    from tagline.interrupts import deferred
 
     features, tables = make()
     steps(f"writing {name}")
@@ -138,7 +139,8 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
         for shard in shards:
             shard.result()
     finally:  # on a failure or a signal, the shard being written is finished before the staging folder goes
-        parquet.shutdown(wait=True, cancel_futures=True)
+        with deferred():  # (a second signal must not cut this wait short)
+            parquet.shutdown(wait=True, cancel_futures=True)
     pa.default_memory_pool().release_unused()  # what the digests and the Parquet writer let go of
     languages = pa.chunked_array([chunk for part in tables for chunk in part["lang"].chunks], pa.string())
     return _Written(digests, {split: len(parts[split]) for split in plan.splits.names if split in parts},
