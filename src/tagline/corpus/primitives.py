@@ -10,7 +10,7 @@ import fcntl
 import functools
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC
 from typing import Any
 
@@ -138,6 +138,25 @@ def open_for_lock(path: str | os.PathLike[str], flags: int = 0) -> int:
         return os.open(path, os.O_RDONLY | flags)
 
 
+def held_as_named(fd: int, path: str | os.PathLike[str], take: Callable[[int], object], *,
+                  follow_links: bool = False) -> bool:
+    """Whether, once ``take(fd)`` has locked the open file ``fd`` (waiting if need be), ``path`` still
+    names that file. If it does not (removed or replaced while the lock was waited for), ``fd`` is
+    closed, for the caller to open the file again; on any other failure it is closed and the error
+    raised. ``follow_links``: ``path`` may be a link to the file (an append), else it is the file."""
+    try:
+        take(fd)
+        if os.path.samestat(os.fstat(fd), os.stat(path) if follow_links else os.lstat(path)):
+            return True
+    except FileNotFoundError:
+        pass
+    except BaseException:
+        os.close(fd)
+        raise
+    os.close(fd)
+    return False
+
+
 def open_temporary(path: str | os.PathLike[str], flags: int) -> int:
     """Make the temporary file ``path`` of a write (``.NAME.PID.tmp``), never through a link planted
     there, with its :func:`lock` held for as long as the descriptor is open: the writer keeps it open
@@ -154,18 +173,10 @@ def open_temporary(path: str | os.PathLike[str], flags: int) -> int:
             fd = os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
             continue  # made there meanwhile: looked at again
-        try:
-            # Waits only for a sweeper that opened the new file before it was locked; if the sweeper
-            # removed it, it is made again.
-            hold(fd)
-            if os.path.samestat(os.fstat(fd), os.lstat(path)):
-                return fd
-        except FileNotFoundError:
-            pass
-        except BaseException:
-            os.close(fd)
-            raise
-        os.close(fd)
+        # Waits only for a sweeper that opened the new file before it was locked; if the sweeper
+        # removed it, it is made again.
+        if held_as_named(fd, path, hold):
+            return fd
 
 
 def remove_if_abandoned(path: str | os.PathLike[str]) -> bool:
@@ -240,16 +251,8 @@ def make_locked_folder(path: str | os.PathLike[str]) -> int:
     while True:
         os.mkdir(path)
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        try:
-            hold(fd)
-            if os.path.samestat(os.fstat(fd), os.lstat(path)):
-                return fd
-        except FileNotFoundError:
-            pass
-        except BaseException:
-            os.close(fd)
-            raise
-        os.close(fd)
+        if held_as_named(fd, path, hold):
+            return fd
 
 
 def allow_open_files(count: int) -> None:

@@ -15,6 +15,7 @@ from tagline.corpus.primitives import (
     allow_open_files,
     encode_record,
     fsync_directory,
+    held_as_named,
     hold,
     is_json,
     last_line_start,
@@ -48,16 +49,8 @@ def _open_locked(path: Path) -> int:
     the old, unlinked copy."""
     while True:
         fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-        try:
-            lock(fd)
-            if os.fstat(fd).st_ino == os.stat(path).st_ino:
-                return fd
-        except FileNotFoundError:
-            pass
-        except BaseException:
-            os.close(fd)
-            raise
-        os.close(fd)
+        if held_as_named(fd, path, lock, follow_links=True):
+            return fd
 
 
 def _write_all(fd: int, data: bytes) -> None:
