@@ -771,6 +771,13 @@ def test_random_task_arrays_imported_in_bulk_write_the_files_of_the_general_path
     repeated, several labels on a span, annotators named in every way or not at all), read a few
     bytes and written a few tasks at a time: an import that takes one writes what the general path
     writes, and says what it says."""
+    assert sum(outcome is not None for outcome in random_task_arrays_compared(tmp_path, monkeypatch)) > 10
+
+
+def random_task_arrays_compared(tmp_path, monkeypatch, first: str = "bulk", after_each=lambda: None) -> list:
+    """Forty random task arrays imported by ``import_file`` (``first``) and by the general path, read a
+    few bytes and written a few tasks at a time, each pair compared (files and errors); what each
+    import's bulk reader returned (None where it left the file to the general path)."""
     import random
 
     chooser = random.Random(11)
@@ -786,13 +793,14 @@ def test_random_task_arrays_imported_in_bulk_write_the_files_of_the_general_path
         monkeypatch.setattr(bulk_tasks, "CHUNK_RECORDS", chooser.choice([1, 3, 10_000]))
         options = {"fmt": "label-studio", "label_map": label_map, "annotator": chooser.choice([None, "dave"])}
         outcomes = []
-        for name, module in ((f"bulk{attempt}", None), (f"general{attempt}", label_studio_bulk)):
+        for name, module in ((f"{first}{attempt}", None), (f"general{attempt}", label_studio_bulk)):
             try:
                 outcomes.append(imported(tmp_path, name, source, monkeypatch, module, "read_plain", **options))
             except (DataError, InputError) as error:
                 outcomes.append((str(error), workspace_files(tmp_path / name)))
         assert outcomes[0] == outcomes[1], source.read_text("utf-8")
-    assert sum(outcome is not None for outcome in taken) > 10
+        after_each()
+    return taken
 
 
 def test_annotator_ids_named_as_a_column_are_named_as_answer_by_answer():

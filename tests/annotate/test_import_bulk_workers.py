@@ -15,14 +15,13 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from test_import_bulk import workspace_files
-from test_import_bulk_formats import imported, plain_task, random_task_array, span
+from test_import_bulk_formats import imported, plain_task, random_task_arrays_compared, span
 
 from tagline.annotate.formats import label_studio_bulk
 from tagline.annotate.formats.label_studio_columns import TaskColumns
 from tagline.annotate.interop import bulk_tasks
 from tagline.corpus import workers
 from tagline.corpus.workspace import init_workspace
-from tagline.errors import DataError, InputError
 
 from conftest import interop_cli as cli
 
@@ -49,28 +48,11 @@ def test_random_task_arrays_read_in_a_worker_write_the_files_of_the_general_path
                                                                                   in_a_worker):
     """Random task arrays (see random_task_array), read in a worker some bytes and tasks at a time:
     what the general path writes and says, and the worker gone once the import is over."""
-    import random
 
-    chooser = random.Random(11)
-    label_map = tmp_path / "map.json"
-    label_map.write_text('{"LOC": "GPE", "MISC": ""}', encoding="utf-8")
-    taken: list = []
-    real = bulk_tasks.import_plain_tasks
-    monkeypatch.setattr(bulk_tasks, "import_plain_tasks", lambda *a, **k: taken.append(real(*a, **k)) or taken[-1])
-    for attempt in range(40):
-        source = tmp_path / f"tasks{attempt}.json"
-        source.write_text(random_task_array(chooser), encoding="utf-8")
-        monkeypatch.setattr(label_studio_bulk, "_BLOCK", chooser.choice([64, 300, 1 << 20]))
-        monkeypatch.setattr(bulk_tasks, "CHUNK_RECORDS", chooser.choice([1, 3, 10_000]))
-        options = {"fmt": "label-studio", "label_map": label_map, "annotator": chooser.choice([None, "dave"])}
-        outcomes = []
-        for name, module in ((f"worker{attempt}", None), (f"general{attempt}", label_studio_bulk)):
-            try:
-                outcomes.append(imported(tmp_path, name, source, monkeypatch, module, "read_plain", **options))
-            except (DataError, InputError) as error:
-                outcomes.append((str(error), workspace_files(tmp_path / name)))
-        assert outcomes[0] == outcomes[1], source.read_text("utf-8")
+    def no_worker_left() -> None:
         assert multiprocessing.active_children() == []
+
+    taken = random_task_arrays_compared(tmp_path, monkeypatch, "worker", no_worker_left)
     assert sum(outcome is not None for outcome in taken) > 10
     assert len(in_a_worker) >= len(taken) - 1  # (an import of a file the first chunk finds not plain may not)
 
