@@ -39,6 +39,9 @@ Transaction.append_bytes = paused
 from tagline.annotate.interop import bulk_tasks
 from tagline.corpus import workers
 bulk_tasks.WORKER_BYTES, bulk_tasks.CHUNK_RECORDS = 0, 5
+# A CoNLL file, however small, read in two worker processes (marked).
+from tagline.annotate.formats import conll_halves
+conll_halves.WORKER_BYTES = 0
 iter_in_workers = workers.iter_in_workers
 
 def watched(*arguments, **options):
@@ -75,6 +78,12 @@ def label_studio_file(path: Path) -> Path:
     return path
 
 
+def conll_file(path: Path) -> Path:
+    path.write_text("".join(f"Alice B-PERSON\nmet O\nBob B-PERSON\non O\nday O\n{number} O\n\n" for number in range(40)),
+                    encoding="utf-8")
+    return path
+
+
 def text_file(path: Path) -> Path:
     path.write_text("".join(f"Alice met Bob in Paris on day {number}. They talked.\n\n" for number in range(40)),
                     encoding="utf-8")
@@ -92,6 +101,9 @@ COMMANDS = {  # what runs, what it says when stopped, and what the run after it 
                                                      "--format", "doccano", "--annotator", "dave"],
                                         "annotate import stopped; nothing was imported",
                                         ["40 new documents", "40 by dave"]),
+    "conll import, read in halves, answer lines made aside": (
+        lambda tmp: ["annotate", "import", str(conll_file(tmp / "days.conll")), "--format", "conll", "--annotator",
+                     "dave"], "annotate import stopped; nothing was imported", ["40 new documents", "40 by dave"]),
     "corpus add": (lambda tmp: ["corpus", "add", str(text_file(tmp / "days.txt"))],
                    "corpus add stopped; nothing was added", ["added days: 80 sentences"]),
 }
@@ -108,7 +120,8 @@ def test_a_signal_while_the_command_writes_undoes_it_and_says_so_in_one_line(tmp
     marks.mkdir()
     process, _ = paused_command(PAUSED_ASIDE if command.endswith("made aside") else PAUSED, marks, arguments, root)
     assert snapshot(root) != before  # it has written
-    assert (marks / "worker").exists() == (command == "label-studio import")  # (its file read in a worker)
+    # (Its file read in a worker, or in two.)
+    assert (marks / "worker").exists() == (command == "label-studio import" or command.startswith("conll"))
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 128 + signum, stderr

@@ -75,15 +75,35 @@ def read_columns(path: Path, options: ReadOptions) -> SpanColumns | None:
     """The records of a plain CoNLL file (see the module's docstring) as columns, or ``None``."""
     if options.columns is not None:
         return None
-    columns = SpanColumns(path)
     try:
         data, separator = _plain_bytes(path)
-        reading = _Reading(str(path), options.lang, separator)
-        for block in _blocks(data, separator):
-            reading.columns(block, len(columns.texts), columns)
     except _NotPlain:
         return None
-    return columns if columns.texts else None
+    columns = read_part(path, options, data, separator)
+    return columns if columns is not None and columns.texts else None
+
+
+def read_part(path: Path, options: ReadOptions, data: bytes, separator: str, start: int = 0, stop: int | None = None,
+              line: int = 1, columns: int = 0) -> SpanColumns | None:
+    """The records of ``data[start:stop]`` (the file's plain bytes, see :func:`plain_bytes`; whole
+    sentences, the first line numbered ``line``, each token line of ``columns`` columns if given) as
+    columns (none, if they hold no record), or ``None`` when they are not plain."""
+    found = SpanColumns(path)
+    try:
+        reading = _Reading(str(path), options.lang, separator)
+        for block in _blocks(data, separator, start, len(data) if stop is None else stop, line, columns):
+            reading.columns(block, len(found.texts), found)
+    except _NotPlain:
+        return None
+    return found
+
+
+def plain_bytes(path: Path) -> tuple[bytes, str] | None:
+    """The file's bytes and separator (see :func:`_plain_bytes`), or ``None`` when it is not plain."""
+    try:
+        return _plain_bytes(path)
+    except _NotPlain:
+        return None
 
 
 def read_plain(path: Path, options: ReadOptions) -> ReadResult | None:
@@ -156,14 +176,16 @@ class _Block:
     sizes: Any
 
 
-def _blocks(data: bytes, separator: str) -> Iterator[_Block]:
-    """The sentences of ``data``, some :data:`BLOCK_BYTES` at a time (cut at a blank line), each
-    block's lines split into columns in one call (Arrow's CSV reader); :class:`_NotPlain` where a line
-    has not the columns of the first (at least two)."""
-    start, line, columns = 0, 1, 0
-    while start < len(data):
-        cut = data.find(b"\n\n", start + BLOCK_BYTES)
-        end = len(data) if cut < 0 else cut + 1
+def _blocks(data: bytes, separator: str, start: int = 0, stop: int | None = None, line: int = 1,
+            columns: int = 0) -> Iterator[_Block]:
+    """The sentences of ``data[start:stop]`` (whole ones, the first line numbered ``line``), some
+    :data:`BLOCK_BYTES` at a time (cut at a blank line), each block's lines split into columns in one
+    call (Arrow's CSV reader); :class:`_NotPlain` where a line has not the columns of the first (at
+    least two), or not ``columns`` if given."""
+    stop = len(data) if stop is None else stop
+    while start < stop:
+        cut = data.find(b"\n\n", start + BLOCK_BYTES, stop)
+        end = stop if cut < 0 else cut + 1
         block = data[start:end]
         breaks = block.count(b"\n")
         if breaks < len(block):  # a line not blank; Arrow takes its first's columns for the block's

@@ -10,13 +10,14 @@ written: the general path reads the file record by record and says what is wrong
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tagline.annotate.formats.common import plural
 from tagline.annotate.interop.bulk_lines import documents_columns, entities_lines
 from tagline.annotate.interop.bulk_records import _workspace_allows
 from tagline.annotate.interop.writing import Written, keep_indexes_current
-from tagline.corpus.byte_columns import AppendedLines
+from tagline.corpus.byte_columns import AppendedLines, NotedLines, note_lines
 from tagline.corpus.progress import ProgressCallback
 from tagline.corpus.readers import doc_id_from, unstorable_character
 from tagline.corpus.workspace import Workspace
@@ -112,11 +113,19 @@ def _kept_spans(columns: SpanColumns, mapped: list[str | None]) -> dict[str, Any
 def _write(workspace: Workspace, columns: SpanColumns, doc_ids: list[str], spans: dict[str, Any], fmt: str,
            annotator: str, split: str | None, lang: str | None, progress: ProgressCallback) -> Written:
     """One transaction, in the order of :func:`~tagline.annotate.interop.writing.write_import`, a chunk
-    of records at a time; what was written, for the indexes."""
+    of records at a time; what was written, for the indexes. The answers' lines are made meanwhile, by
+    a worker forked from this process for :data:`~tagline.annotate.interop.bulk.ASIDE_RECORDS` records
+    or more (see :func:`~tagline.corpus.workers.made_aside`), into a file that has no name, and
+    appended once the documents are written."""
+    import functools
+    import tempfile
+
     import numpy as np
 
+    from tagline.annotate.interop.bulk import ASIDE_RECORDS
     from tagline.corpus.primitives import utc_now
     from tagline.corpus.texts import texts_file_name
+    from tagline.corpus.workers import made_aside
 
     config = workspace.config
     now = utc_now()
@@ -125,7 +134,12 @@ def _write(workspace: Workspace, columns: SpanColumns, doc_ids: list[str], spans
     bounds = np.searchsorted(spans["records"], np.arange(0, total + CHUNK_RECORDS, CHUNK_RECORDS)).tolist()
     chunks = list(zip(range(0, total, CHUNK_RECORDS), bounds, bounds[1:]))
     written = Written()
-    with workspace.transaction() as transaction:
+    workspace.build_dir.mkdir(exist_ok=True)
+    answer_lines = functools.partial(_spooled_answer_lines, texts, doc_ids, spans, chunks,
+                                     (annotator, now, f"import:{fmt}"))
+    with workspace.transaction() as transaction, tempfile.TemporaryFile(dir=str(workspace.build_dir)) as spool, \
+            made_aside(functools.partial(answer_lines, spool, workspace.build_dir),
+                       fork=total >= ASIDE_RECORDS) as made:
         workspace.documents_dir.mkdir(exist_ok=True)
         texts_name = texts_file_name(workspace, doc_ids[0])
         offset = 0
@@ -142,25 +156,46 @@ def _write(workspace: Workspace, columns: SpanColumns, doc_ids: list[str], spans
             written.sentences.add(at, sentences, _sentence_ids(doc_ids[first:last]))
             transaction.append_bytes(workspace.documents_path, registry)
             offset += len(data)
+        held = made()
         progress(total, total, "writing sentences")
         progress(0, None, "writing answers")
         transaction.checkpoint()  # as write_import: the documents are kept from here on
         workspace.annotations_dir.mkdir(exist_ok=True)
         answers = written.answers[annotator] = AppendedLines()
-        for first, low, high in chunks:
-            last = first + CHUNK_RECORDS
-            records = spans["records"][low:high]
-            leads = spans["leads"][records]
-            starts, ends = spans["starts"][low:high] - leads, spans["ends"][low:high] - leads
-            span_texts = list(map(str.__getitem__, map(texts.__getitem__, records.tolist()),
-                                  map(slice, spans["starts"][low:high].tolist(), spans["ends"][low:high].tolist())))
-            sentence_ids = _sentence_ids(doc_ids[first:last])
-            payload = entities_lines(sentence_ids, annotator, now, f"import:{fmt}",
-                                     np.bincount(records - first, minlength=len(sentence_ids)), starts, ends,
-                                     spans["labels"][low:high].tolist(), span_texts)
-            answers.add(transaction.append_bytes(workspace.annotation_path(annotator), payload, journal=False),
-                        payload, sentence_ids)
+        spool.seek(0)
+        for noted in held:
+            answers.add(transaction.append_bytes(workspace.annotation_path(annotator), spool.read(noted.size),
+                                                 journal=False), noted)
     return written
+
+
+def _spooled_answer_lines(texts: list[str], doc_ids: list[str], spans: dict[str, Any],
+                          chunks: list[tuple[int, int, int]], event: tuple[str, str, str], spool: Any,
+                          where: Path) -> list[NotedLines]:
+    """The answers' event lines (``event``: the annotator, the time and the source), a chunk of records
+    at a time, written one after another to the file ``spool`` (which has no name: ``where`` is its
+    folder); each chunk's noted."""
+    import numpy as np
+
+    from tagline.corpus.primitives import write_at
+
+    annotator, now, source = event
+    held, at = [], 0
+    for first, low, high in chunks:
+        last = first + CHUNK_RECORDS
+        records = spans["records"][low:high]
+        leads = spans["leads"][records]
+        starts, ends = spans["starts"][low:high] - leads, spans["ends"][low:high] - leads
+        span_texts = list(map(str.__getitem__, map(texts.__getitem__, records.tolist()),
+                              map(slice, spans["starts"][low:high].tolist(), spans["ends"][low:high].tolist())))
+        sentence_ids = _sentence_ids(doc_ids[first:last])
+        payload = entities_lines(sentence_ids, annotator, now, source,
+                                 np.bincount(records - first, minlength=len(sentence_ids)), starts, ends,
+                                 spans["labels"][low:high].tolist(), span_texts)
+        write_at(spool.fileno(), payload, at, where=where)
+        at += len(payload)
+        held.append(note_lines(payload, sentence_ids))
+    return held
 
 
 def _sentence_ids(doc_ids: list[str]) -> list[str]:

@@ -147,13 +147,13 @@ def _bulk_columns(workspace: Workspace, path: Path, fmt: str, annotator: str, ma
                   options: ReadOptions, dry_run: bool, progress: ProgressCallback) -> dict[str, Any] | None:
     """A plain CoNLL file read as columns and imported from them (see
     :mod:`tagline.annotate.interop.bulk_columns`), else None."""
-    from tagline.annotate.formats.conll_bulk import read_columns
+    from tagline.annotate.formats.conll_halves import read_columns_in_halves
     from tagline.annotate.interop.bulk_columns import import_span_columns
 
     if not path.is_file():
         return None
     progress(0, None, f"reading {path.name}")
-    columns = read_columns(path, options)
+    columns = read_columns_in_halves(path, options)
     if columns is None:
         return None
     return import_span_columns(workspace, columns, fmt, annotator, mapper, options.split, options.lang, dry_run,
