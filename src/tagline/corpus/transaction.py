@@ -172,12 +172,14 @@ class Transaction:
                 _write_all(fd, payload)
                 os.fsync(fd)
                 os.link(tmp, path)
+            except FileExistsError:
+                if journal:  # another process made it: recovery must leave it. Noted before the temporary
+                    self._note({"op": "lost", "path": self._name(path)})  # file that tells so goes
+                raise
             finally:
                 _unlink_quietly(tmp)  # with its lock held: no other writer's file of that name is taken
         except FileExistsError:
             os.close(fd)
-            if journal:  # another process made it: recovery must leave it
-                self._note({"op": "lost", "path": self._name(path)})
             return False
         except BaseException:
             os.close(fd)
