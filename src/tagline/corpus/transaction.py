@@ -36,7 +36,7 @@ from tagline.corpus.undoing import (  # noqa: F401  (_restore and _move_back: th
 from tagline.errors import StorageError, storage_error
 
 if TYPE_CHECKING:
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 TORN_SUFFIX = ".torn"
 # Many new files are fsync'd side by side: this many at once, in batches of this many files.
@@ -172,12 +172,14 @@ class Transaction:
                 _write_all(fd, payload)
                 os.fsync(fd)
                 os.link(tmp, path)
+            except FileExistsError:
+                if journal:  # another process made it: recovery must leave it. Noted before the temporary
+                    self._note({"op": "lost", "path": self._name(path)})  # file that tells so goes
+                raise
             finally:
                 _unlink_quietly(tmp)  # with its lock held: no other writer's file of that name is taken
         except FileExistsError:
             os.close(fd)
-            if journal:  # another process made it: recovery must leave it
-                self._note({"op": "lost", "path": self._name(path)})
             return False
         except BaseException:
             os.close(fd)
@@ -460,9 +462,14 @@ def _write_files(pool: ThreadPoolExecutor, files: list[tuple[Path, Path, bytes]]
     """Write each ``(path, tmp, data)``'s data to the new file ``tmp`` and fsync it, the files side
     by side in ``pool``'s threads; all or none: when one fails, every one is removed again and the
     error names its ``path``. Returns their locks (see :func:`_write_file`), for the caller to close."""
-    futures = [pool.submit(_write_file, tmp, _bytes_writer(data)) for _, tmp, data in files]
+    from tagline.interrupts import check, deferred
+
+    futures: list[Future[int]] = []
     locks: list[int] = []
     try:
+        with deferred():  # a signal in submit() could leave the thread it starts out of shutdown()'s wait
+            futures += [pool.submit(_write_file, tmp, _bytes_writer(data)) for _, tmp, data in files]
+        check()
         for (path, _, _), future in zip(files, futures, strict=True):
             try:
                 locks.append(future.result())

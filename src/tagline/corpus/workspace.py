@@ -229,12 +229,11 @@ class Workspace:
 
         Called when a workspace is opened, so that even commands that never take the lock (the
         terminal session, ``label``) do not read a half-made change for long. The temporary files
-        that killed writes left in the small folders are removed too.
+        that killed writes left in the small folders are removed too, after the recovery and under
+        the same lock: a killed transaction's ``.old`` backups and the temporary files its journal
+        names (whose writer's lock is free) are what the recovery puts back from and tells another
+        process's file by, and a command that holds the lock may be about to recover from them.
         """
-        for directory in (self.root, self.annotations_dir, self.gold_dir, self.build_dir / "index"):
-            sweep_temporaries(directory)
-        if not self.journal_path.exists():
-            return
         with contextlib.suppress(OSError):  # a read-only workspace: readers see it as it is
             self._recover_unless_busy()
 
@@ -244,8 +243,10 @@ class Workspace:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                return  # a command is writing right now; its journal is live
+                return  # a command is writing right now; its journal is live (a later command sweeps)
             self._recover_locked()
+            for directory in (self.root, self.annotations_dir, self.gold_dir, self.build_dir / "index"):
+                sweep_temporaries(directory)  # only those whose lock no running writer holds
         finally:
             os.close(fd)
 

@@ -16,6 +16,7 @@ from tagline.errors import DataError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from concurrent.futures import ThreadPoolExecutor
 
     import datasets
     import pyarrow as pa
@@ -125,8 +126,10 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
                 # datasets saves an empty split without an .arrow file and then cannot load it back.
                 warnings.append(f"config {name}: the {split} split has no rows and is left out")
                 continue
-            shards += [parquet.submit(write_parquet_shards, part, staging / "data" / name, split,
-                                      range(shard, shard + 1)) for shard in range(shard_count(part.num_rows))]
+            with deferred():  # a signal in submit() could leave the thread it starts out of shutdown()'s wait
+                shards += [parquet.submit(write_parquet_shards, part, staging / "data" / name, split,
+                                          range(shard, shard + 1)) for shard in range(shard_count(part.num_rows))]
+            check_interrupted()
             part_digest = table_digest(part)
             parts[split] = datasets.Dataset(datasets.table.InMemoryTable(part),
                                             info=datasets.DatasetInfo(features=features),
@@ -139,13 +142,26 @@ def _write_config(staging: Path, name: str, make: ConfigMaker, plan: BuildPlan, 
         for shard in shards:
             shard.result()
     finally:  # on a failure or a signal, the shard being written is finished before the staging folder goes
-        with deferred():  # (a second signal must not cut this wait short)
-            parquet.shutdown(wait=True, cancel_futures=True)
+        _shut_down(parquet)
     pa.default_memory_pool().release_unused()  # what the digests and the Parquet writer let go of
     languages = pa.chunked_array([chunk for part in tables for chunk in part["lang"].chunks], pa.string())
     return _Written(digests, {split: len(parts[split]) for split in plan.splits.names if split in parts},
                     label_distributions(parts, features), warnings,
                     (pa.table({"lang": languages}), saved_info(staging, name, features)))
+
+
+def _shut_down(threads: ThreadPoolExecutor) -> None:
+    """Wait for the Parquet ``threads``, a signal meanwhile only recorded (a second must not cut the
+    wait short). A signal raised as the deferral began, before the wait, is raised once the wait is over."""
+    from tagline.interrupts import deferred
+
+    try:
+        with deferred():
+            threads.shutdown(wait=True, cancel_futures=True)
+    except BaseException:
+        with deferred():  # (the guard raises a signal once: this wait is not cut short)
+            threads.shutdown(wait=True, cancel_futures=True)
+        raise
 
 
 def saved_info(staging: Path, name: str, features: datasets.Features) -> datasets.DatasetInfo:

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tagline.corpus.primitives import make_locked_folder
+from tagline.corpus.primitives import fsync_directory, make_locked_folder
 from tagline.corpus.store import sweep_temporaries, write_text_atomic
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
@@ -68,13 +68,18 @@ def write_run(workspace: Workspace, result: RunResult, *, model: Any = None,
     directory = _reserve_run_dir(workspace, result)
     staging = directory.with_name(f".{directory.name}.{os.getpid()}.tmp")
     held: int | None = None
+    placed = False
     try:
         held = make_locked_folder(staging)  # its lock says it is this running write's
         _write_run_files(staging, result, model, predictions)
+        _sync_tree(staging)
         os.replace(staging, directory)  # over the empty folder that reserved the id
+        placed = True
+        fsync_directory(workspace.runs_dir)  # the rename, for a run reported saved to survive a power cut
     except BaseException as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        directory.rmdir()
+        shutil.rmtree(directory if placed else staging, ignore_errors=True)
+        if not placed:
+            directory.rmdir()
         if isinstance(error, OSError):
             raise storage_error(getattr(error, "filename", None) or directory, error,
                                 kept="the run was not saved") from None
@@ -83,6 +88,19 @@ def write_run(workspace: Workspace, result: RunResult, *, model: Any = None,
         if held is not None:
             os.close(held)
     return directory
+
+
+def _sync_tree(folder: Path) -> None:
+    """fsync every file of ``folder`` (the predictions and the model are written by code that does not,
+    skops and CRFsuite among it) and its folders, before it is renamed into place."""
+    for directory, _, names in os.walk(folder):
+        for name in names:
+            fd = os.open(os.path.join(directory, name), os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        fsync_directory(directory)
 
 
 def _reserve_run_dir(workspace: Workspace, result: RunResult) -> Path:
