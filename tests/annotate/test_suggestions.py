@@ -319,6 +319,23 @@ def test_a_command_that_breaks_switches_suggestions_off_once_and_the_session_goe
     feed.close()
 
 
+def test_a_command_that_ended_is_reported_with_what_it_wrote_to_stderr_though_that_is_read_late(
+        sample_workspace, tmp_path, monkeypatch):
+    # On a busy machine the thread reading stderr may run only after the end of stdout was seen.
+    reading = CommandSuggester._read_errors
+
+    def late(self):
+        time.sleep(0.5)
+        reading(self)
+
+    monkeypatch.setattr(CommandSuggester, "_read_errors", late)
+    command = _script(tmp_path, "sys.stderr.write('model file missing\\n')\nsys.exit(3)\n")
+    suggester = CommandSuggester(command, sample_workspace.config, timeout=60)
+    with pytest.raises(DataError, match=r"exit code 3\): model file missing"):
+        list(suggester.suggest(list(sample_workspace.iter_sentences())[:1]))
+    suggester.close()
+
+
 def test_a_command_that_does_not_answer_in_time_is_stopped(sample_workspace, tmp_path):
     command = _script(tmp_path, "time.sleep(30)\n")
     suggester = CommandSuggester(command, sample_workspace.config, timeout=0.5)

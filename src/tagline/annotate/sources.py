@@ -177,7 +177,8 @@ class CommandSuggester:
         self._lines: queue.Queue[bytes | None] = queue.Queue()
         self._errors: list[str] = []
         threading.Thread(target=self._read, args=(self._process.stdout, self._lines), daemon=True).start()
-        threading.Thread(target=self._read_errors, daemon=True).start()
+        self._error_reader = threading.Thread(target=self._read_errors, daemon=True)
+        self._error_reader.start()
         header = {"tagline": PROTOCOL_VERSION, "tasks": list(config.tasks),
                   "labels": {task: config.labels(task) for task in config.tasks}, "targets": list(config.targets)}
         self._send([header])
@@ -247,6 +248,9 @@ class CommandSuggester:
             code = self._process.wait(1)  # its output ended: the exit code follows at once
         except subprocess.TimeoutExpired:
             code = None
+        # What it wrote to stderr before it ended is read by another thread: waited for (not for long:
+        # a child process of its own may hold stderr open), or the message could lack its reason.
+        self._error_reader.join(1)
         said = "; ".join(self._errors[-3:])
         return DataError(f"the program ended (exit code {code})" + (f": {said}" if said else ""), where=self.name,
                          fix="run the command by hand to see what goes wrong")
