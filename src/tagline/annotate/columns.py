@@ -388,14 +388,20 @@ def _fold_columns(columns: dict[str, Any], n_sentences: int, texts: Any = None) 
 
     sentence, task = columns["sentence"], columns["task"]
     question = np.where(task == STANCE, len(TASKS) + columns["target"].astype(np.int64), task)
-    key = sentence.astype(np.int64) * (int(question.max()) + 1) + question
-    del question
-    last = len(key) - 1 - np.unique(key[::-1], return_index=True)[1]
-    rows = np.sort(last[columns["set"][last]])
-    known, first = np.unique(sentence, return_index=True)
-    # The order of the sentences' first events, as the folded dict has them.
-    rank = first[np.searchsorted(known, sentence[rows])].astype(np.int32)
-    del key, last
+    asked = np.zeros(int(question.max()) + 1, dtype=bool)
+    asked[question] = True  # the questions numbered densely, so that the keys stay few
+    question = (np.cumsum(asked) - 1)[question]
+    key = sentence.astype(np.int64) * int(asked.sum()) + question
+    del question, asked
+    rows = _last_set(key, columns["set"])
+    del key
+    # The order of the sentences' first events, as the folded dict has them: the first event of each
+    # sentence found by scattering the events' places into an array indexed by sentence (``ufunc.at``),
+    # without sorting them (the sentences are corpus rows, or numbers past them, one per id it lacks).
+    first = np.full(int(sentence.max()) + 1, len(sentence), dtype=np.int64)
+    np.minimum.at(first, sentence, np.arange(len(sentence), dtype=np.int64))
+    rank = first[sentence[rows]].astype(np.int32)
+    del first
     bounds = np.concatenate([[0], np.cumsum(columns["count"], dtype=np.int64)])
     counts = columns["count"][rows]
     ends = np.cumsum(counts, dtype=np.int64)
@@ -406,6 +412,22 @@ def _fold_columns(columns: dict[str, Any], n_sentences: int, texts: Any = None) 
                   np.concatenate([[0], ends]).astype(np.int64), columns["span_start"][gather],
                   columns["span_end"][gather], columns["span_label"][gather], columns["accepted"][rows],
                   columns["source"][rows], text)
+
+
+def _last_set(key: Any, is_set: Any) -> Any:
+    """The places, in file order, of the last event of each key, those that set an answer (not those
+    that retract it). The last events are found by scattering the places into an array indexed by
+    key (``ufunc.at``) when the keys are no more than a few times the events, else by sorting."""
+    import numpy as np
+
+    if int(key.max()) + 1 > 4 * len(key):  # sparse keys: an array indexed by them would be too large
+        last = len(key) - 1 - np.unique(key[::-1], return_index=True)[1]
+        return np.sort(last[is_set[last]])
+    last = np.full(int(key.max()) + 1, -1, dtype=np.int64)
+    np.maximum.at(last, key, np.arange(len(key), dtype=np.int64))
+    kept = np.zeros(len(key), dtype=bool)
+    kept[last[last >= 0]] = True
+    return np.flatnonzero(kept & is_set)
 
 
 def int32_values(array: pa.Array, null: int = 0) -> Any:
