@@ -20,6 +20,8 @@ from tagline.schemas import TASKS
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from tagline.annotate.event_columns import Expected
+
     from tagline.corpus.workspace import Workspace
 
 STANCE, ENTITIES = TASKS.index("stance"), TASKS.index("entities")
@@ -165,7 +167,9 @@ class ColumnAnswers:
             saved = load_fold(self.workspace, path, self.names, key)
             if saved is not None:
                 return saved
-            made = _fold_file(path, ids, self.names)
+            from tagline.annotate.event_columns import expected_names
+
+            made = _fold_file(path, ids, self.names, expected_names(self.workspace))
         if made is not None:
             save_fold(self.workspace, path, made, self.names, key)
         return made
@@ -245,14 +249,16 @@ def _corpus_stamp(workspace: Workspace) -> str | None:
         return None
 
 
-def _fold_file(path: Any, ids: pa.Array, names: Names) -> Folded | None:
-    """The answer file folded: decoded by msgspec (``event_columns.py``), or by Arrow when msgspec's
-    structs refuse a line; None when neither folds it (the caller then reads it line by line)."""
+def _fold_file(path: Any, ids: pa.Array, names: Names, expected: Expected | None = None) -> Folded | None:
+    """The answer file folded: decoded by msgspec (``event_columns.py``, expecting the names of
+    ``expected``, the workspace's :func:`~tagline.annotate.event_columns.expected_names`), or by
+    Arrow when msgspec's structs refuse a line; None when neither folds it (the caller then reads it
+    line by line)."""
     from tagline.annotate.event_columns import decoded_parts
     from tagline.annotate.fold_cache import recoded
 
     own = Names()  # the names of a file msgspec gives up on halfway are not the command's
-    parts = decoded_parts(path, own)
+    parts = decoded_parts(path, own, expected)
     if parts is None:
         return _fold_arrow(path, ids, names)
     folded = _fold_parts(parts, ids)
