@@ -78,7 +78,7 @@ def test_names_decoded_as_the_workspace_s_literals_give_the_same_fold(tmp_path_f
     targets, labels, span_labels = (names[left_out:] for names in event_columns.expected_names(workspace))
     expected = (targets, labels if left_out else (*labels, "MAYBE"), span_labels)  # MAYBE: not configured
     if not left_out:  # every name expected: the whole file is decoded by the literals' decoder
-        assert all(event_columns.expecting(expected).decode_lines(workspace.annotation_path(name).read_bytes())
+        assert all(event_columns.expecting(expected, name).decode_lines(workspace.annotation_path(name).read_bytes())
                    for name in workspace.annotators())
     ids = sentence_ids(workspace)["id"].combine_chunks()
     for name in workspace.annotators():

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from tagline.annotate.event_columns import Expected
-
     from tagline.corpus.workspace import Workspace
 
 STANCE, ENTITIES = TASKS.index("stance"), TASKS.index("entities")

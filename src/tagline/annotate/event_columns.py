@@ -81,6 +81,11 @@ class _Event(Struct, gc=False):
 
 
 _DECODER = msgspec.json.Decoder(_Event)
+_TEXT = msgspec.json.Decoder(NonEmpty)
+_NO_VALUE = _Value()
+_SET = {"set": True, "retract": False}
+_ACCEPTED = {"as_is": 0, "changed": 1}  # places in columns.ACCEPTED
+
 Expected = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 """The names a workspace's answers are expected to hold: its stance targets, the labels of its label
 tasks and those of its entities (:func:`expected_names`)."""
@@ -98,15 +103,16 @@ def expected_names(workspace: Workspace) -> Expected:
             names(config.labels("entities") if "entities" in config.tasks else ()))
 
 
-@lru_cache(maxsize=4)
-def expecting(expected: Expected) -> msgspec.json.Decoder:
-    """A decoder of the events whose targets and labels are those ``expected``, as ``Literal`` types:
-    msgspec then gives each the one string object of the type instead of making a string of every
-    answer's (and coding them is a lookup of a string whose hash is known), a fifth of the time of
-    a block's columns. A block holding another name, which the typed reader accepts as well, is
-    decoded again by the structs above (:func:`_block_columns`); the columns are the same."""
+@lru_cache(maxsize=8)
+def expecting(expected: Expected, annotator: str) -> msgspec.json.Decoder:
+    """A decoder of the events of ``annotator`` whose targets and labels are those ``expected``, as
+    ``Literal`` types: msgspec then gives each the one string object of the type instead of making
+    a string of every answer's (and coding them is a lookup of a string whose hash is known), a
+    quarter of the time of a block's columns. A block holding another name, which the typed reader
+    accepts as well, is decoded again by the structs above (:func:`_block_columns`); the columns
+    are the same."""
     def either(names: tuple[str, ...]) -> Any:
-        return Literal[names] if names else NonEmpty  # type: ignore[valid-type]
+        return Literal[names] if names else NonEmpty
 
     targets, labels, span_labels = expected
     span = msgspec.defstruct("_Span", [("start", Annotated[int, Meta(ge=0)]), ("end", Annotated[int, Meta(ge=1)]),
@@ -116,13 +122,10 @@ def expecting(expected: Expected) -> msgspec.json.Decoder:
                                          ("label", either(labels) | None, None),
                                          ("spans", list[span] | None, None)],  # type: ignore[valid-type]
                               forbid_unknown_fields=True, gc=False)
-    fields = [(field.name, value | None if field.name == "value" else field.type)  # type: ignore[operator]
-              if field.required else (field.name, field.type, field.default) for field in msgspec.structs.fields(_Event)]
+    kinds = {"value": value | None, "annotator": Literal[annotator] if annotator else NonEmpty}
+    fields = [(field.name, kinds.get(field.name, field.type)) if field.required else
+              (field.name, field.type, field.default) for field in msgspec.structs.fields(_Event)]
     return msgspec.json.Decoder(msgspec.defstruct("_Event", fields, gc=False))
-_TEXT = msgspec.json.Decoder(NonEmpty)
-_NO_VALUE = _Value()
-_SET = {"set": True, "retract": False}
-_ACCEPTED = {"as_is": 0, "changed": 1}  # places in columns.ACCEPTED
 
 
 def decoded_parts(path: Any, names: Names, expected: Expected | None = None) -> list[dict[str, Any]] | None:
@@ -130,10 +133,13 @@ def decoded_parts(path: Any, names: Names, expected: Expected | None = None) -> 
     :func:`tagline.annotate.columns._compact` makes them of the blocks Arrow reads; None when a
     line is not one these structs accept (the file is then left to Arrow). With ``expected`` (the
     workspace's names, :func:`expected_names`), blocks are decoded by :func:`expecting`'s decoder
-    until one holds another name; that block and those after it by the structs above."""
+    (the annotator expected the one the file is named after) until one holds another name; that
+    block and those after it by the structs above."""
+    from pathlib import Path
+
     enabled = gc.isenabled()
     gc.disable()  # the blocks' objects are freed by reference counting; see the structs above
-    decoders = [expecting(expected), _DECODER] if expected else [_DECODER]
+    decoders = [expecting(expected, Path(path).stem), _DECODER] if expected else [_DECODER]
     try:
         parts = []
         for block in _blocks(path):
