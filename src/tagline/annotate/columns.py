@@ -388,35 +388,42 @@ def _compact(table: pa.Table, names: Names) -> dict[str, Any]:
 
 
 def _fold_columns(columns: dict[str, Any], n_sentences: int, texts: Any = None) -> Folded:
-    """The last event per sentence and question, unless it retracts the answer."""
+    """The last event per sentence and question, unless it retracts the answer. Each of ``columns``
+    is taken out of it once it is used (the fold of a large file is made beside them)."""
     import numpy as np
 
-    sentence, task = columns["sentence"], columns["task"]
+    sentence, task = columns.pop("sentence"), columns["task"]
     question = np.where(task == STANCE, len(TASKS) + columns["target"].astype(np.int64), task)
+    del task
     asked = np.zeros(int(question.max()) + 1, dtype=bool)
     asked[question] = True  # the questions numbered densely, so that the keys stay few
     question = (np.cumsum(asked) - 1)[question]
     key = sentence.astype(np.int64) * int(asked.sum()) + question
     del question, asked
-    rows = _last_set(key, columns["set"])
+    rows = _last_set(key, columns.pop("set"))
     del key
     # The order of the sentences' first events, as the folded dict has them: the first event of each
     # sentence found by scattering the events' places into an array indexed by sentence (``ufunc.at``),
     # without sorting them (the sentences are corpus rows, or numbers past them, one per id it lacks).
     first = np.full(int(sentence.max()) + 1, len(sentence), dtype=np.int64)
     np.minimum.at(first, sentence, np.arange(len(sentence), dtype=np.int64))
-    rank = first[sentence[rows]].astype(np.int32)
+    sentence = sentence[rows]
+    rank = first[sentence].astype(np.int32)
     del first
-    bounds = np.concatenate([[0], np.cumsum(columns["count"], dtype=np.int64)])
-    counts = columns["count"][rows]
+    count = columns.pop("count")
+    counts = count[rows]
     ends = np.cumsum(counts, dtype=np.int64)
-    gather = np.repeat(bounds[rows] - (ends - counts), counts) + np.arange(ends[-1] if len(ends) else 0)
-    corpus_row = np.where(sentence[rows] < n_sentences, sentence[rows], -1)
+    gather = np.concatenate([[0], np.cumsum(count, dtype=np.int64)])[rows]  # where each kept row's spans begin
+    del count
+    gather -= ends - counts
+    gather = np.repeat(gather, counts)
+    gather += np.arange(len(gather))
+    picked = {name: columns.pop(name)[rows] for name in ("task", "target", "label", "accepted", "source")}
+    spans = {name: columns.pop(name)[gather] for name in ("span_start", "span_end", "span_label")}
     text = texts.take(arrow_indices(gather)).combine_chunks() if texts is not None else None
-    return Folded(corpus_row, rank, task[rows], columns["target"][rows], columns["label"][rows],
-                  np.concatenate([[0], ends]).astype(np.int64), columns["span_start"][gather],
-                  columns["span_end"][gather], columns["span_label"][gather], columns["accepted"][rows],
-                  columns["source"][rows], text)
+    return Folded(np.where(sentence < n_sentences, sentence, -1), rank, picked["task"], picked["target"],
+                  picked["label"], np.concatenate([[0], ends]).astype(np.int64), spans["span_start"],
+                  spans["span_end"], spans["span_label"], picked["accepted"], picked["source"], text)
 
 
 def _last_set(key: Any, is_set: Any) -> Any:
