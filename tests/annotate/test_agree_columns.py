@@ -199,3 +199,21 @@ def test_sentence_rows_are_those_index_in_gives_and_unknown_ids_are_numbered_pas
         expected = [len(corpus) + unknown.setdefault(sid, len(unknown)) if row is None else row
                     for row, sid in zip(expected, block)]
         assert part["sentence"].tolist() == expected and "sentence_ids" not in part
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.integers(0, 6), st.booleans()), min_size=1, max_size=300),
+       st.integers(1, 100_000))
+def test_the_last_event_of_each_key_is_found_alike_by_scattering_and_by_sorting(events, spread):
+    """`_last_set` scatters the events' places into an array indexed by key when the keys are dense
+    and sorts them when they are sparse; both give the places of the last events that set an
+    answer, in file order, as `fold_answers` keeps them."""
+    key = np.array([sentence * spread + question for sentence, question, _ in events], dtype=np.int64)
+    is_set = np.array([flag for _, _, flag in events], dtype=bool)
+    last: dict[int, int] = {}
+    for place, number in enumerate(key.tolist()):
+        last[number] = place
+    expected = sorted(place for place in last.values() if is_set[place])
+    assert columns._last_set(key, is_set).tolist() == expected
+    dense = np.unique(key, return_inverse=True)[1].astype(np.int64)  # the same keys, numbered densely
+    assert columns._last_set(dense, is_set).tolist() == expected

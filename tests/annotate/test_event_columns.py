@@ -65,6 +65,31 @@ def test_the_decoded_fold_is_the_one_arrow_makes_code_for_code(tmp_path_factory,
             assert decoded.names == by_arrow.names
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10**6), n_sentences=st.integers(1, 40), n_events=st.integers(1, 200),
+       block=st.sampled_from([200, 1000, 1 << 24]), left_out=st.integers(0, 3))
+def test_names_decoded_as_the_workspace_s_literals_give_the_same_fold(tmp_path_factory, monkeypatch, seed,
+                                                                      n_sentences, n_events, block, left_out):
+    """The decoder expecting the workspace's targets and labels (``Literal`` types) gives the fold the
+    structs give, code for code; a block holding a name it does not expect (some left out of it
+    here) is decoded again by the structs, and so are the blocks after it."""
+    monkeypatch.setattr(event_columns, "BLOCK_BYTES", block)
+    workspace = random_workspace(tmp_path_factory.mktemp("ws"), seed, n_sentences, n_events)
+    targets, labels, span_labels = (names[left_out:] for names in event_columns.expected_names(workspace))
+    expected = (targets, labels if left_out else (*labels, "MAYBE"), span_labels)  # MAYBE: not configured
+    if not left_out:  # every name expected: the whole file is decoded by the literals' decoder
+        assert all(event_columns.expecting(expected, name).decode_lines(workspace.annotation_path(name).read_bytes())
+                   for name in workspace.annotators())
+    ids = sentence_ids(workspace)["id"].combine_chunks()
+    for name in workspace.annotators():
+        path = workspace.annotation_path(name)
+        plain, literal = columns.Names(), columns.Names()
+        fold = columns._fold_file(path, ids, plain)
+        assert fold is not None
+        assert same_fold(columns._fold_file(path, ids, literal, expected), literal.names, fold, plain.names)
+        assert literal.names == plain.names
+
+
 EVENT = {"sentence_id": "d0-s0001", "annotator": "alice", "time": "2026-11-28T10:00:00Z", "task": "claim_type",
          "op": "set", "value": {"label": "quantity"}}
 

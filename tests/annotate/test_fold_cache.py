@@ -121,8 +121,8 @@ def test_an_answer_appended_by_another_process_while_the_file_is_folded_is_not_l
             "op": "set", "value": {"label": workspace.config.labels("claim_type")[-1]}}
     real = columns._fold_file
 
-    def fold_then_append(file, ids, names):
-        folded = real(file, ids, names)
+    def fold_then_append(file, ids, names, expected=None):
+        folded = real(file, ids, names, expected)
         if file == path:
             _append_in_another_process(path, late)
         return folded

@@ -20,6 +20,7 @@ from tagline.schemas import TASKS
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from tagline.annotate.event_columns import Expected
     from tagline.corpus.workspace import Workspace
 
 STANCE, ENTITIES = TASKS.index("stance"), TASKS.index("entities")
@@ -165,7 +166,9 @@ class ColumnAnswers:
             saved = load_fold(self.workspace, path, self.names, key)
             if saved is not None:
                 return saved
-            made = _fold_file(path, ids, self.names)
+            from tagline.annotate.event_columns import expected_names
+
+            made = _fold_file(path, ids, self.names, expected_names(self.workspace))
         if made is not None:
             save_fold(self.workspace, path, made, self.names, key)
         return made
@@ -245,14 +248,16 @@ def _corpus_stamp(workspace: Workspace) -> str | None:
         return None
 
 
-def _fold_file(path: Any, ids: pa.Array, names: Names) -> Folded | None:
-    """The answer file folded: decoded by msgspec (``event_columns.py``), or by Arrow when msgspec's
-    structs refuse a line; None when neither folds it (the caller then reads it line by line)."""
+def _fold_file(path: Any, ids: pa.Array, names: Names, expected: Expected | None = None) -> Folded | None:
+    """The answer file folded: decoded by msgspec (``event_columns.py``, expecting the names of
+    ``expected``, the workspace's :func:`~tagline.annotate.event_columns.expected_names`), or by
+    Arrow when msgspec's structs refuse a line; None when neither folds it (the caller then reads it
+    line by line)."""
     from tagline.annotate.event_columns import decoded_parts
     from tagline.annotate.fold_cache import recoded
 
     own = Names()  # the names of a file msgspec gives up on halfway are not the command's
-    parts = decoded_parts(path, own)
+    parts = decoded_parts(path, own, expected)
     if parts is None:
         return _fold_arrow(path, ids, names)
     folded = _fold_parts(parts, ids)
@@ -383,29 +388,58 @@ def _compact(table: pa.Table, names: Names) -> dict[str, Any]:
 
 
 def _fold_columns(columns: dict[str, Any], n_sentences: int, texts: Any = None) -> Folded:
-    """The last event per sentence and question, unless it retracts the answer."""
+    """The last event per sentence and question, unless it retracts the answer. Each of ``columns``
+    is taken out of it once it is used (the fold of a large file is made beside them)."""
     import numpy as np
 
-    sentence, task = columns["sentence"], columns["task"]
+    sentence, task = columns.pop("sentence"), columns["task"]
     question = np.where(task == STANCE, len(TASKS) + columns["target"].astype(np.int64), task)
-    key = sentence.astype(np.int64) * (int(question.max()) + 1) + question
-    del question
-    last = len(key) - 1 - np.unique(key[::-1], return_index=True)[1]
-    rows = np.sort(last[columns["set"][last]])
-    known, first = np.unique(sentence, return_index=True)
-    # The order of the sentences' first events, as the folded dict has them.
-    rank = first[np.searchsorted(known, sentence[rows])].astype(np.int32)
-    del key, last
-    bounds = np.concatenate([[0], np.cumsum(columns["count"], dtype=np.int64)])
-    counts = columns["count"][rows]
+    del task
+    asked = np.zeros(int(question.max()) + 1, dtype=bool)
+    asked[question] = True  # the questions numbered densely, so that the keys stay few
+    question = (np.cumsum(asked) - 1)[question]
+    key = sentence.astype(np.int64) * int(asked.sum()) + question
+    del question, asked
+    rows = _last_set(key, columns.pop("set"))
+    del key
+    # The order of the sentences' first events, as the folded dict has them: the first event of each
+    # sentence found by scattering the events' places into an array indexed by sentence (``ufunc.at``),
+    # without sorting them (the sentences are corpus rows, or numbers past them, one per id it lacks).
+    first = np.full(int(sentence.max()) + 1, len(sentence), dtype=np.int64)
+    np.minimum.at(first, sentence, np.arange(len(sentence), dtype=np.int64))
+    sentence = sentence[rows]
+    rank = first[sentence].astype(np.int32)
+    del first
+    count = columns.pop("count")
+    counts = count[rows]
     ends = np.cumsum(counts, dtype=np.int64)
-    gather = np.repeat(bounds[rows] - (ends - counts), counts) + np.arange(ends[-1] if len(ends) else 0)
-    corpus_row = np.where(sentence[rows] < n_sentences, sentence[rows], -1)
+    gather = np.concatenate([[0], np.cumsum(count, dtype=np.int64)])[rows]  # where each kept row's spans begin
+    del count
+    gather -= ends - counts
+    gather = np.repeat(gather, counts)
+    gather += np.arange(len(gather))
+    picked = {name: columns.pop(name)[rows] for name in ("task", "target", "label", "accepted", "source")}
+    spans = {name: columns.pop(name)[gather] for name in ("span_start", "span_end", "span_label")}
     text = texts.take(arrow_indices(gather)).combine_chunks() if texts is not None else None
-    return Folded(corpus_row, rank, task[rows], columns["target"][rows], columns["label"][rows],
-                  np.concatenate([[0], ends]).astype(np.int64), columns["span_start"][gather],
-                  columns["span_end"][gather], columns["span_label"][gather], columns["accepted"][rows],
-                  columns["source"][rows], text)
+    return Folded(np.where(sentence < n_sentences, sentence, -1), rank, picked["task"], picked["target"],
+                  picked["label"], np.concatenate([[0], ends]).astype(np.int64), spans["span_start"],
+                  spans["span_end"], spans["span_label"], picked["accepted"], picked["source"], text)
+
+
+def _last_set(key: Any, is_set: Any) -> Any:
+    """The places, in file order, of the last event of each key, those that set an answer (not those
+    that retract it). The last events are found by scattering the places into an array indexed by
+    key (``ufunc.at``) when the keys are no more than a few times the events, else by sorting."""
+    import numpy as np
+
+    if int(key.max()) + 1 > 4 * len(key):  # sparse keys: an array indexed by them would be too large
+        last = len(key) - 1 - np.unique(key[::-1], return_index=True)[1]
+        return np.sort(last[is_set[last]])
+    last = np.full(int(key.max()) + 1, -1, dtype=np.int64)
+    np.maximum.at(last, key, np.arange(len(key), dtype=np.int64))
+    kept = np.zeros(len(key), dtype=bool)
+    kept[last[last >= 0]] = True
+    return np.flatnonzero(kept & is_set)
 
 
 def int32_values(array: pa.Array, null: int = 0) -> Any:

@@ -30,6 +30,7 @@ def fold_in_worker(root: str, path: str, corpus_stamp: str, key: str) -> tuple[F
     from pathlib import Path
 
     from tagline.annotate.columns import Names, _corpus_stamp, _fold_file
+    from tagline.annotate.event_columns import expected_names
     from tagline.annotate.fold_cache import has_fold, save_fold
     from tagline.corpus.sentence_table import sentence_ids
     from tagline.corpus.workspace import Workspace
@@ -41,7 +42,7 @@ def fold_in_worker(root: str, path: str, corpus_stamp: str, key: str) -> tuple[F
     if _corpus_stamp(workspace) != corpus_stamp:
         return None
     names = Names()
-    folded = _fold_file(path, ids, names)
+    folded = _fold_file(path, ids, names, expected_names(workspace))
     if folded is None:
         return None
     save_fold(workspace, Path(path), folded, names, key)
