@@ -22,6 +22,7 @@ AWKWARD = [
     "   ",
     "\u3000",
     "The senator said so; nobody agreed.",
+    "東京\x00で話した",  # a NUL, which ends the words MeCab writes (and tokenize's with them)
 ]
 
 
@@ -56,7 +57,7 @@ def test_texts_with_only_plain_japanese_or_none_at_all():
 
 
 PIECES = ["東京", "で", "話した", "。", "AI", "Jensen", "Huang", "5000億ドル", "テキサス州", " ", "  ", "\u3000",
-          "\n", "\t", "\r", "\u00a0", "\u00d0", "\x0b", "a", "、"]
+          "\n", "\t", "\r", "\u00a0", "\u00d0", "\x0b", "\x00", "a", "、"]
 
 
 @settings(max_examples=60, deadline=None)
