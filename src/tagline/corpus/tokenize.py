@@ -190,7 +190,8 @@ def tokenize_many(texts: Sequence[str] | pa.Array, langs: Sequence[str] | pa.Arr
     import numpy as np
     import pyarrow as pa
 
-    text_array = texts if isinstance(texts, pa.Array) else pa.array(texts, pa.string())
+    # string, not large_string: the words are cut from the data through int32 offsets
+    text_array = texts.cast(pa.string()) if isinstance(texts, pa.Array) else pa.array(texts, pa.string())
     texts = text_array.to_pylist() if isinstance(texts, pa.Array) else texts
     langs = langs.to_pylist() if isinstance(langs, pa.Array) else langs
     # A tab or a NUL makes tokenize read MeCab's words otherwise (a NUL ends the words MeCab writes).
