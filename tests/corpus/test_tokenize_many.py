@@ -4,6 +4,7 @@ text, whatever whitespace MeCab skips between, before or after the words, in any
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +23,7 @@ AWKWARD = [
     "   ",
     "\u3000",
     "The senator said so; nobody agreed.",
+    "東京\x00で話した",  # a NUL, which ends the words MeCab writes (and tokenize's with them)
 ]
 
 
@@ -55,8 +57,22 @@ def test_texts_with_only_plain_japanese_or_none_at_all():
         assert as_lists(texts, langs) == expected(texts, langs)
 
 
+def test_arrow_arrays_sliced_or_large_are_read_from_mecab_s_lengths(monkeypatch):
+    import pyarrow as pa
+
+    from tagline.corpus import tokenize as module
+
+    texts = ["DeepSeekは5000億ドルを調達した。", "Jensen Huang は  東京\u3000で 話した。", " 東京で話した。", "😀絵文字です"]
+    langs = ["ja"] * len(texts)
+    want = expected(texts, langs)
+    monkeypatch.setattr(module, "tokenize", lambda text, lang: pytest.fail(f"{text!r} was not read from the lengths"))
+    for kind in (pa.string(), pa.large_string()):
+        whole = pa.array(["前の文。"] + texts, kind)
+        assert as_lists(whole.slice(1), pa.array(langs)) == want  # a slice: its data starts past the first text
+
+
 PIECES = ["東京", "で", "話した", "。", "AI", "Jensen", "Huang", "5000億ドル", "テキサス州", " ", "  ", "\u3000",
-          "\n", "\t", "\r", "\u00a0", "\u00d0", "\x0b", "a", "、"]
+          "\n", "\t", "\r", "\u00a0", "\u00d0", "\x0b", "\x00", "a", "、"]
 
 
 @settings(max_examples=60, deadline=None)

@@ -17,9 +17,11 @@ EN_TOKEN = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]", re.UNICODE)
 # MeCab writes each word's surface and a tab, between [ and ]: the brackets keep fugashi's stripping
 # of trailing whitespace away from words that are whitespace themselves (an ideographic space).
 _SURFACES_FORMAT = r"--output-format-type= --bos-format=[ --node-format=%m\\t --unk-format=%m\\t --eos-format=]"
-# The same, with the whitespace MeCab skipped before each word (%pS) and a tab before the word.
-_SPACED_FORMAT = (r"--output-format-type= --bos-format=[ --node-format=%pS\\t%m\\t --unk-format=%pS\\t%m\\t "
-                  r"--eos-format=]")
+# The bytes MeCab's words span: for each word, those of the whitespace it skipped before it and the word
+# (%pL), then the word's own (%pl), all numbers separated by tabs; a pair of zeros first, so that the
+# output of a text without words is numbers too.
+_LENGTHS_FORMAT = (r"--output-format-type= --bos-format=0\\t0\\t --node-format=%pL\\t%pl\\t "
+                   r"--unk-format=%pL\\t%pl\\t --eos-format=")
 # The same, with each word's part of speech (UniDic's first four levels) after it: word, tab, POS, tab.
 _POS_FORMAT = (r"--output-format-type= --bos-format=[ --node-format=%m\\t%f[0]-%f[1]-%f[2]-%f[3]\\t "
                r"--unk-format=%m\\t%f[0]-%f[1]-%f[2]-%f[3]\\t --eos-format=]")
@@ -171,24 +173,33 @@ def tokens(text: str, lang: str) -> list[str]:
     return [text[start:end] for start, end in tokenize(text, lang)]
 
 
-def tokenize_many(texts: Sequence[str], langs: Sequence[str]):
-    """:func:`tokenize` for many texts at once, as Arrow and NumPy arrays rather than Python lists.
+def tokenize_many(texts: Sequence[str] | pa.Array, langs: Sequence[str] | pa.Array):
+    """:func:`tokenize` for many texts at once (lists of strings or Arrow string arrays), as Arrow and
+    NumPy arrays rather than Python lists.
 
     Returns ``(tokens, starts, ends)``: ``tokens`` a ``list<string>`` array with one list per text,
     and the offsets of every token, flattened in the same order. The result is the same as calling
     :func:`tokenize` on each text.
 
-    MeCab writes each Japanese word with the whitespace it skipped before it, so once the text is
-    known to be those pieces end to end (nothing normalised, no whitespace after the last word), the
-    words and their offsets are read from the lengths of the pieces by Arrow and NumPy, with no
-    Python work per word. Every other text takes :func:`tokenize`'s way.
+    MeCab writes, for each Japanese word, how many bytes of the text it spans with the whitespace it
+    skipped before it, and how many are the word's own. Once those spans put end to end are the
+    whole text (no whitespace after the last word, no empty word), the words are cut from the text's
+    UTF-8 bytes and their offsets counted in characters by Arrow and NumPy, with no Python work per
+    word. Every other text takes :func:`tokenize`'s way.
     """
     import numpy as np
     import pyarrow as pa
 
-    mecab_rows = [row for row, (text, lang) in enumerate(zip(texts, langs)) if lang == "ja" and "\t" not in text]
-    parse = _mecab(_SPACED_FORMAT).parse
-    read = _read_spaced([parse(texts[row]) for row in mecab_rows], [texts[row] for row in mecab_rows])
+    # string, not large_string: the words are cut from the data through int32 offsets
+    text_array = texts.cast(pa.string()) if isinstance(texts, pa.Array) else pa.array(texts, pa.string())
+    texts = text_array.to_pylist() if isinstance(texts, pa.Array) else texts
+    langs = langs.to_pylist() if isinstance(langs, pa.Array) else langs
+    # A tab or a NUL makes tokenize read MeCab's words otherwise (a NUL ends the words MeCab writes).
+    mecab_rows = [row for row, (text, lang) in enumerate(zip(texts, langs))
+                  if lang == "ja" and "\t" not in text and "\x00" not in text]
+    parse = _mecab(_LENGTHS_FORMAT).parse
+    mecab_texts = text_array if len(mecab_rows) == len(texts) else text_array.take(pa.array(mecab_rows, pa.int64()))
+    read = _read_lengths([parse(texts[row]) for row in mecab_rows], mecab_texts)
     fast_rows = np.asarray(mecab_rows, dtype=np.int64)[read.good]
     other_rows = np.setdiff1d(np.arange(len(texts), dtype=np.int64), fast_rows)
     other_offsets = [tokenize(texts[row], langs[row]) for row in other_rows.tolist()]
@@ -219,33 +230,45 @@ class _Spaced(NamedTuple):
     ends: np.ndarray
 
 
-def _read_spaced(written: list[str], texts: list[str]) -> _Spaced:
-    """The words and offsets of ``texts`` from MeCab's output in :data:`_SPACED_FORMAT` (``written``),
-    for the texts whose pieces put end to end are the text and whose words are not empty."""
+def _read_lengths(written: list[str], texts: pa.Array) -> _Spaced:
+    """The words and offsets of ``texts`` (a string array) from MeCab's output in :data:`_LENGTHS_FORMAT`
+    (``written``), for the texts whose words' spans put end to end are the text and whose words are
+    not empty: MeCab's words are pieces of the bytes it was given, which it never changes."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    output, text_array = pa.array(written, pa.string()), pa.array(texts, pa.string())
-    # "[" + ("<whitespace>\t<word>\t" for each word) + "]": without the brackets, 2k + 1 pieces.
-    inner = pc.utf8_slice_codeunits(output, 1, -1)
-    good = pc.and_(pc.and_(pc.starts_with(output, "["), pc.ends_with(output, "]")),
-                   pc.equal(pc.replace_substring(inner, "\t", ""), text_array))
-    pieces = pc.split_pattern(inner, "\t")
-    row_offsets = np.asarray(pieces.offsets, dtype=np.int64)
-    lengths = pc.utf8_length(pieces.flatten()).to_numpy().astype(np.int64)
-    words_per_row = (np.diff(row_offsets) - 1) // 2  # the last piece, after the last tab, is empty
+    numbers = pc.split_pattern(pa.array(written, pa.string()), "\t")
+    pairs_per_row = np.diff(np.asarray(numbers.offsets, dtype=np.int64)) // 2
+    values = pc.cast(numbers.flatten(), pa.int64()).to_numpy()
+    words = np.ones(len(values) // 2, dtype=bool)
+    words[np.concatenate(([0], np.cumsum(pairs_per_row)))[:-1]] = False  # the pair of zeros of each text
+    spanned, own = values[0::2][words], values[1::2][words]
+    words_per_row = pairs_per_row - 1
     first_word = np.concatenate(([0], np.cumsum(words_per_row)))
     word_row = np.repeat(np.arange(len(texts)), words_per_row)
-    space = np.repeat(row_offsets[:-1] - 2 * first_word[:-1], words_per_row) + 2 * np.arange(first_word[-1])
-    word = space + 1
-    good_rows = good.to_numpy(zero_copy_only=False)
-    good_rows[word_row[lengths[word] == 0]] = False  # tokenize leaves out empty words
+    # Each text's bytes in the array's data, and each word's end in bytes from its text's start.
+    text_bytes = np.frombuffer(texts.buffers()[1], dtype=np.int32)[texts.offset:texts.offset + len(texts) + 1]
+    text_bytes = text_bytes.astype(np.int64)
+    spanned_until = np.concatenate(([0], np.cumsum(spanned)))
+    good_rows = spanned_until[first_word[1:]] - spanned_until[first_word[:-1]] == np.diff(text_bytes)
+    good_rows[word_row[own == 0]] = False  # tokenize leaves out empty words
     good_words = good_rows[word_row]
-    ends = np.cumsum(lengths[space] + lengths[word])
-    ends -= np.repeat(np.concatenate(([0], ends))[first_word[:-1]], words_per_row)
-    ends = ends[good_words]
-    starts = ends - lengths[word][good_words]
+    row_of_word = word_row[good_words]
+    ends = (spanned_until[1:][good_words] - spanned_until[first_word[:-1]][row_of_word]) + text_bytes[:-1][row_of_word]
+    starts = ends - own[good_words]
+    # The words cut from the data: every other piece between the words' edges, in order.
+    data = texts.buffers()[2] or pa.py_buffer(b"")  # no buffer where every text is empty
+    edges = np.empty(2 * len(starts), dtype=np.int32)
+    edges[0::2], edges[1::2] = starts, ends
+    edge_buffer = pa.py_buffer(edges if len(edges) else np.zeros(1, dtype=np.int32))
+    pieces = pa.StringArray.from_buffers(max(len(edges) - 1, 0), edge_buffer, data)
     token_offsets = np.concatenate(([0], np.cumsum(words_per_row[good_rows]))).astype(np.int32)
-    tokens = pa.ListArray.from_arrays(pa.array(token_offsets), pieces.flatten().take(pa.array(word[good_words])))
-    return _Spaced(good_rows, tokens, starts, ends)
+    tokens = pa.ListArray.from_arrays(pa.array(token_offsets), pieces.take(pa.array(np.arange(0, len(edges) - 1, 2))))
+    # Byte offsets to character offsets: the characters begun before each byte (UTF-8 continuation
+    # bytes are 10xxxxxx), counted from the text's first byte.
+    raw = np.frombuffer(data, dtype=np.uint8)
+    chars_before = np.zeros(len(raw) + 1, dtype=np.int64)
+    np.cumsum((raw & 0xC0) != 0x80, out=chars_before[1:])
+    first_char = chars_before[text_bytes[:-1]][row_of_word]
+    return _Spaced(good_rows, tokens, chars_before[starts] - first_char, chars_before[ends] - first_char)

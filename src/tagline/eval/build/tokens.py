@@ -149,7 +149,7 @@ def tokens_of_chunk(texts: pa.Array, langs: pa.Array) -> tuple:
 
     from tagline.corpus.tokenize import tokenize_many
 
-    tokens, starts, ends = tokenize_many(texts.to_pylist(), langs.to_pylist())
+    tokens, starts, ends = tokenize_many(texts, langs)
     return tokens, starts.astype(np.int32), ends.astype(np.int32)
 
 
