@@ -65,6 +65,21 @@ def held_temporary(path: Path, data: bytes = b"being written") -> Iterator[Path]
         os.close(fd)
 
 
+def read_in_workers(monkeypatch, module, threshold: str = "WORKER_BYTES") -> list:
+    """Every file ``module`` reads in forked workers from a size on (its ``threshold``) read so,
+    whatever its size; the calls that started the workers, in a list."""
+    from tagline.corpus import workers
+
+    started: list = []
+    real = workers.iter_in_workers
+    monkeypatch.setattr(module, threshold, 0)
+    # The test process may run an idle thread of NumPy's BLAS (its library stops it at a fork); the
+    # command forks before it imports NumPy.
+    monkeypatch.setattr(workers, "only_thread", lambda wait=0.05: True)
+    monkeypatch.setattr(workers, "iter_in_workers", lambda *a, **k: started.append(a) or real(*a, **k))
+    return started
+
+
 def shared_dir() -> Path | None:
     """The shared data folder beside the checkout (``../shared``), or None where it is absent."""
     for candidate in (REPO.parent / "shared", Path(os.environ.get("TAGLINE_SHARED", "/nonexistent"))):

@@ -388,19 +388,6 @@ def test_conll_columns_that_are_not_plain_are_left_to_the_general_path(tmp_path,
                                             None, None, False, lambda *arguments: None) is None
 
 
-def test_a_bad_tag_at_the_end_of_a_plain_conll_file_is_refused_at_its_line_with_nothing_written(tmp_path,
-                                                                                               monkeypatch):
-    workspace = init_workspace(tmp_path / "ws", language="en")
-    monkeypatch.chdir(tmp_path)
-    Path("big.conll").write_text("Alice B-PERSON\nleft O\n\n" * 500 + "Bob B-PERSON\nleft X-\n", encoding="utf-8")
-    before = workspace_files(workspace.root)
-    result = CliRunner().invoke(cli, ["import", "big.conll", "--format", "conll", "-a", "alice",
-                                      "-w", str(workspace.root)])
-    assert result.exit_code == 2
-    assert result.output.strip().splitlines()[-1].startswith("Error: big.conll:1502: tag 'X-' is not a named-entity tag")
-    assert workspace_files(workspace.root) == before
-
-
 def test_random_conll_files_are_read_in_bulk_as_line_by_line(tmp_path, monkeypatch):
     """Files of random tokens (words, punctuation, brackets, clitics, quotes, wide characters),
     random tags (some not tags at all) and random blank and DOCSTART lines: whenever the bulk reader

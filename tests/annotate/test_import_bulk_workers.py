@@ -24,6 +24,7 @@ from tagline.corpus import workers
 from tagline.corpus.workspace import init_workspace
 
 from conftest import interop_cli as cli
+from conftest import read_in_workers
 
 
 @pytest.fixture(autouse=True)
@@ -34,14 +35,7 @@ def _no_fsync(monkeypatch):
 @pytest.fixture
 def in_a_worker(monkeypatch):
     """Every task array read in a worker process; the calls that started one, in a list."""
-    started: list = []
-    real = workers.iter_in_workers
-    monkeypatch.setattr(bulk_tasks, "WORKER_BYTES", 0)
-    # The test process may run a thread of NumPy's BLAS (idle: its library stops it at a fork); the
-    # command forks before it imports NumPy.
-    monkeypatch.setattr(workers, "only_thread", lambda wait=0.05: True)
-    monkeypatch.setattr(workers, "iter_in_workers", lambda *a, **k: started.append(a) or real(*a, **k))
-    return started
+    return read_in_workers(monkeypatch, bulk_tasks)
 
 
 def test_random_task_arrays_read_in_a_worker_write_the_files_of_the_general_path(tmp_path, monkeypatch,

@@ -22,6 +22,7 @@ from tagline.corpus import workers
 from tagline.corpus.workspace import init_workspace
 
 from conftest import interop_cli as cli
+from conftest import read_in_workers
 
 
 @pytest.fixture(autouse=True)
@@ -32,13 +33,7 @@ def _no_fsync(monkeypatch):
 @pytest.fixture
 def in_halves(monkeypatch):
     """Every CoNLL file read in two workers; the calls that started them, in a list."""
-    started: list = []
-    real = workers.iter_in_workers
-    monkeypatch.setattr(conll_halves, "WORKER_BYTES", 0)
-    # (The test process may run an idle thread of NumPy's BLAS; the command forks before it imports NumPy.)
-    monkeypatch.setattr(workers, "only_thread", lambda wait=0.05: True)
-    monkeypatch.setattr(workers, "iter_in_workers", lambda *a, **k: started.append(a) or real(*a, **k))
-    return started
+    return read_in_workers(monkeypatch, conll_halves)
 
 
 def random_conll(chooser: random.Random) -> str:
@@ -111,7 +106,9 @@ def test_a_conll_import_read_in_halves_writes_the_files_of_the_general_path(tmp_
     assert multiprocessing.active_children() == []
 
 
-def test_a_bad_tag_in_the_second_half_is_refused_at_its_line_with_nothing_written(tmp_path, monkeypatch, in_halves):
+@pytest.mark.parametrize("halved", [False, True], ids=["one reading", "in halves"])
+def test_a_bad_tag_late_in_the_file_is_refused_at_its_line_with_nothing_written(tmp_path, monkeypatch, halved):
+    started = read_in_workers(monkeypatch, conll_halves) if halved else []
     workspace = init_workspace(tmp_path / "ws", language="en")
     monkeypatch.chdir(tmp_path)
     Path("big.conll").write_text("Alice B-PERSON\nleft O\n\n" * 500 + "Bob B-PERSON\nleft X-\n", encoding="utf-8")
@@ -121,5 +118,5 @@ def test_a_bad_tag_in_the_second_half_is_refused_at_its_line_with_nothing_writte
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1].startswith("Error: big.conll:1502: tag 'X-' is not a named-entity tag")
     assert workspace_files(workspace.root) == before
-    assert len(in_halves) == 1
+    assert len(started) == halved  # (the second half is read by a worker of its own)
     assert multiprocessing.active_children() == []

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from test_export_workers import children
 from worker_pause import COMMAND
 
 import tagline
@@ -57,25 +58,6 @@ def environment(kind: str | None = None, marks: Path | None = None) -> dict[str,
     if kind is not None and marks is not None:
         env.update(WORKER_KIND=kind, WORKER_MARKS=str(marks))
     return env
-
-
-def children(pid: int) -> set[int]:
-    """The processes ``pid`` started (forked workers run its command line too), but Python's
-    multiprocessing resource tracker, which ends with the interpreter."""
-    found = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            found |= {int(child) for child in (task / "children").read_text().split()}
-        except FileNotFoundError:
-            pass  # a thread that ended since the folder was listed
-    return {child for child in found if b"resource_tracker" not in _command_line(child)}
-
-
-def _command_line(pid: int) -> bytes:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
-    except FileNotFoundError:  # ended meanwhile
-        return b""
 
 
 def leftovers(*folders: Path) -> list[str]:
