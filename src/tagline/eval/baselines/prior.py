@@ -227,7 +227,7 @@ def make_speaker_svm_with_corpus(texts: Sequence[str], labels: Sequence[Any], *p
     training data too (-.0030 to +.0003), their prior fitted on 55 debates rather than 35 (+.0014),
     ten more claim cues (-.0082 at weight 0.1), bagging by debate (-.0041), gradient boosting
     stacked on its score (-.0166). Then (``benchmarks/checkthat_more.py``) a third prior,
-    :func:`make_char_prior` cross-fitted on the same sentences, was the best of ten candidates
+    :func:`make_char_prior` cross-fitted on the same sentences, was the best of nine candidates
     (+.0013 there); refitted whole in every fold, .2741 against .2679, +.0062 ([+.0003, +.0153],
     ahead on 12 of 19). Scored on the test debates once, as chosen: .1651 (``--rows char``).
     """
