@@ -28,6 +28,9 @@ Rows:
 - ``+ CB sentences, weight 0.1`` (``--rows corpus``, 2019 only): the ``speaker_svm + CB + 2020``
   model trained on ClaimBuster's sentences (less the edition's) as well as the training debates,
   each weighing 0.1, its ClaimBuster prior cross-fitted (make_speaker_svm_with_corpus's docstring).
+- ``+ CB char-n-gram prior`` (``--rows char``, 2019 only): that model with a third prior, fitted
+  on the same ClaimBuster sentences over character 3-6-grams (make_char_prior), cross-fitted too;
+  chosen by leave-one-debate-out on the training debates (benchmarks/checkthat_more.py).
 
 For 2020 the organisers published only development figures (README: the first 80% of the sorted
 training debates train, the last 10 are scored): those rows are run on that split too.
@@ -42,7 +45,7 @@ their runs; this script adds the organisers' two recipes and MAP-tuned rows, whi
 read (SOURCE.md), so no published figure is printed beside them.
 
     python benchmarks/checkthat.py [--edition 2019|2020|claimbuster|all] [--resamples 1000] [--seed 0]
-                                   [--per-debate] [--rows organisers,default,tuned,prior,corpus]
+                                   [--per-debate] [--rows organisers,default,tuned,prior,corpus,char]
 """
 
 from __future__ import annotations
@@ -140,6 +143,40 @@ def clef2020_prior(shared: Path, debates: list[tuple[str, list[dict]]]):
     return make_claimbuster_prior().fit(texts, labels), len(kept)
 
 
+def with_corpus(shared: Path | None, seed: int, char_prior: bool):
+    """The ``+ CB sentences`` row (with ``char_prior``, the ``+ CB char-n-gram prior`` one)."""
+    def fit_and_score(train, test):
+        import json
+
+        from tagline.eval.baselines.prior import (
+            CrossFittedPrior,
+            make_char_prior,
+            make_speaker_svm_with_corpus,
+            without_texts,
+        )
+
+        if shared is None:
+            raise ValueError("the corpus row needs the shared folder")
+        path = shared / "datasets" / "claimbuster" / "kfold_30ncs.json"
+        if not path.is_file():
+            sys.exit(f"Error: {path} is absent: the corpus row trains on ClaimBuster's sentences (leave out "
+                     "corpus from --rows)")
+        items = json.loads(path.read_text(encoding="utf-8"))
+        texts, labels = without_texts([item["text"] for item in items], [LABELS[item["label"]] for item in items],
+                                      [row["text"] for _, rows in train + test for row in rows])
+        second, kept = clef2020_prior(shared, train + test)
+        priors = [CrossFittedPrior().fit(texts, labels), second]
+        if char_prior:
+            priors.append(CrossFittedPrior(factory=make_char_prior).fit(texts, labels))
+        model = make_speaker_svm_with_corpus(texts, labels, *priors, lang="en", random_state=seed)
+        lines, debate_labels, _ = flatten(train, context=True)
+        model.fit(lines, debate_labels)
+        note = (f"trained on {len(texts)} ClaimBuster sentences too (weight {model.weight}); its prior"
+                f"{'s' if char_prior else ''} out of fold; CLEF-2020 prior on {kept} debates")
+        return positive_scores(model, flatten(test, context=True)[0], positive=CHECK_WORTHY), note
+    return fit_and_score
+
+
 def scorers(edition: str, rows: set[str], seed: int, shared: Path | None = None):
     """(row name, function(train debates, test debates) -> (scores, note)) for every row asked for."""
     def organisers_random(train, test):
@@ -187,29 +224,6 @@ def scorers(edition: str, rows: set[str], seed: int, shared: Path | None = None)
             return positive_scores(model, flatten(test, context=True)[0], positive=CHECK_WORTHY), note
         return fit_and_score
 
-    def with_corpus(train, test):
-        import json
-
-        from tagline.eval.baselines.prior import CrossFittedPrior, make_speaker_svm_with_corpus, without_texts
-
-        if shared is None:
-            raise ValueError("the corpus row needs the shared folder")
-        path = shared / "datasets" / "claimbuster" / "kfold_30ncs.json"
-        if not path.is_file():
-            sys.exit(f"Error: {path} is absent: the corpus row trains on ClaimBuster's sentences (leave out corpus "
-                     "from --rows)")
-        items = json.loads(path.read_text(encoding="utf-8"))
-        texts, labels = without_texts([item["text"] for item in items], [LABELS[item["label"]] for item in items],
-                                      [row["text"] for _, rows in train + test for row in rows])
-        second, kept = clef2020_prior(shared, train + test)
-        model = make_speaker_svm_with_corpus(texts, labels, CrossFittedPrior().fit(texts, labels), second,
-                                             lang="en", random_state=seed)
-        lines, debate_labels, _ = flatten(train, context=True)
-        model.fit(lines, debate_labels)
-        note = (f"trained on {len(texts)} ClaimBuster sentences too (weight {model.weight}); its prior out of fold; "
-                f"CLEF-2020 prior on {kept} debates")
-        return positive_scores(model, flatten(test, context=True)[0], positive=CHECK_WORTHY), note
-
     table = []
     if "organisers" in rows:
         table += [("random (organisers)", organisers_random), ("n-gram SVM (organisers)", organisers_svm)]
@@ -222,7 +236,9 @@ def scorers(edition: str, rows: set[str], seed: int, shared: Path | None = None)
         if edition == "2019":  # the CLEF-2020 debates are 2019's with more: a prior for 2019 alone
             table += [("speaker_svm + CB + 2020", with_priors(True))]
     if "corpus" in rows and edition == "2019":
-        table += [("+ CB sentences, weight 0.1", with_corpus)]
+        table += [("+ CB sentences, weight 0.1", with_corpus(shared, seed, False))]
+    if "char" in rows and edition == "2019":
+        table += [("+ CB char-n-gram prior", with_corpus(shared, seed, True))]
     return table
 
 
@@ -292,14 +308,14 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=None, help="the shared folder (default: ../shared)")
     parser.add_argument("--edition", choices=("2019", "2020", "claimbuster", "all"), default="all")
     parser.add_argument("--rows", default="organisers,default,tuned,prior",
-                        help="comma-separated: organisers, default, tuned, prior, corpus (default: all but corpus)")
+                        help="comma-separated: organisers, default, tuned, prior, corpus, char (default: the first four)")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples of the test debates")
     parser.add_argument("--seed", type=int, default=0, help="seed of the tuning folds, the models and the bootstrap")
     parser.add_argument("--per-debate", action="store_true", help="also print each test debate's average precision")
     args = parser.parse_args()
     rows = set(args.rows.split(","))
-    if not rows <= {"organisers", "default", "tuned", "prior", "corpus"}:
-        sys.exit(f"--rows takes organisers, default, tuned, prior and corpus, not {', '.join(sorted(rows))}")
+    if not rows <= {"organisers", "default", "tuned", "prior", "corpus", "char"}:
+        sys.exit(f"--rows takes organisers, default, tuned, prior, corpus and char, not {', '.join(sorted(rows))}")
 
     import sklearn
     from threadpoolctl import threadpool_limits

@@ -169,3 +169,17 @@ def test_a_corpus_trained_on_too_teaches_claims_the_debates_lack_and_its_weight_
         return scores[0] - scores[1]
 
     assert 0 < margin(0.1) < margin(1.0)
+
+
+def test_a_cross_fitted_prior_fits_the_factory_it_is_given():
+    from tagline.eval.baselines.prior import CrossFittedPrior, make_char_prior
+
+    texts = [f"{claim} ({n})" for n in range(3) for claim in CLAIMS] + [f"{other} ({n})" for n in range(3) for other in OTHER]
+    labels = [1] * 12 + [0] * 12
+    crossed = CrossFittedPrior(folds=3, factory=make_char_prior).fit(texts, labels)
+    assert crossed.model_.named_steps["ngrams"].analyzer == "char"
+    unseen = ["Wages rose 3 percent in Texas.", "Thanks, everyone."]
+    whole = make_char_prior().fit(texts, labels)
+    assert np.allclose(crossed.decision_function(unseen), whole.decision_function(unseen))
+    assert not np.allclose(crossed.decision_function(unseen),
+                           CrossFittedPrior(folds=3).fit(texts, labels).decision_function(unseen))
