@@ -64,8 +64,8 @@ class TaskColumns:
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled (handed back by a worker process) with each column of strings as one string: a
         column of a million short strings is pickled and unpickled several times faster so."""
-        return _unpickled, tuple(_joined(value) if type(value) is list else value
-                                 for value in map(getattr, itertools.repeat(self), _FIELDS))
+        return _unpickled, tuple(_joined(value) if type(value) is list and name not in _SHARED else value
+                                 for name, value in zip(_FIELDS, map(getattr, itertools.repeat(self), _FIELDS)))
 
     def answer_where(self, answer: int) -> str:
         """Where annotation ``answer`` is, as the task reader says it."""
@@ -76,6 +76,9 @@ class TaskColumns:
 
 
 _FIELDS = tuple(field.name for field in fields(TaskColumns))
+# Columns of a few strings, each held once (see _shared): pickled as they are, each string once and the
+# rest as references to it, and unpickled so (the checks then hash each string once).
+_SHARED = frozenset(("annotators", "labels"))
 _SEPARATOR = "\x00"  # in no text of a plain import (a column whose strings hold one is pickled as it is)
 
 
@@ -193,13 +196,14 @@ def _columns(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines, be
         raise NotPlain
     field = options.text_field or "text"
     datas = list(map(attrgetter("data"), tasks))
-    texts = [data.get(field) for data in datas]
-    if any(type(text) is not str for text in texts) or not all(map(str.strip, texts)) or \
+    texts: list[Any] = list(map(dict.get, datas, itertools.repeat(field)))
+    if not set(map(type, texts)) <= {str} or not all(map(str.strip, texts)) or \
             any(any(map(contains, datas, itertools.repeat(key))) for key in ("sentence_id", ANNOTATOR_KEY, TASKS_KEY)):
         raise NotPlain
-    metas = [None if len(data) == 1 else {key: value for key, value in data.items()
+    metas: list[dict[str, Any] | None] = [None] * count if max(map(len, datas), default=1) == 1 else \
+        [None if len(data) == 1 else {key: value for key, value in data.items()
                                           if key != field and isinstance(value, (str, int, float))} or None
-             for data in datas]
+         for data in datas]
     ids = list(map(attrgetter("id"), tasks))
     keys = list(map(str, ids)) if set(map(type, ids)) <= {int} else \
         [str(raw_id) if raw_id not in (None, "") else str(number) for number, raw_id in enumerate(ids, before + 1)]
@@ -227,8 +231,23 @@ def _columns(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines, be
         labels = list(itertools.chain.from_iterable(label_lists))
         span_answers, starts, ends = np.repeat(span_answers, widths), np.repeat(starts, widths), np.repeat(ends, widths)
         span_texts = [text for text, width in zip(span_texts, widths.tolist()) for _ in range(width)]
-    # Label Studio's usual annotator: by email
-    annotators = [who["email"] if type(who) is dict and type(who.get("email")) is str and who["email"] else _who(who)
-                  for who in map(attrgetter("completed_by"), annotations)]
-    return TaskColumns(texts, keys, wheres, metas, answer_tasks, annotators, span_answers, starts, ends, labels,
-                       span_texts)
+    annotators = _annotator_ids(list(map(attrgetter("completed_by"), annotations)))
+    return TaskColumns(texts, keys, wheres, metas, answer_tasks, _shared(annotators), span_answers, starts, ends,
+                       _shared(labels), span_texts)
+
+
+def _annotator_ids(whos: list[Any]) -> list[str | None]:
+    """Each annotation's annotator id, as the task reader gives it, from its ``completed_by``."""
+    if set(map(type, whos)) == {dict}:  # Label Studio's usual annotator: by email, a column at a time
+        emails = list(map(dict.get, whos, itertools.repeat("email")))
+        if set(map(type, emails)) == {str} and all(emails):
+            return emails
+    return [who["email"] if type(who) is dict and type(who.get("email")) is str and who["email"] else _who(who)
+            for who in whos]
+
+
+def _shared(column: list[Any]) -> list[Any]:
+    """``column`` with equal strings made one object (msgspec makes a string per value): a label or
+    an annotator's id is hashed once by the checks that follow, and pickled once."""
+    held: dict[Any, Any] = {}
+    return list(map(held.setdefault, column, column))
