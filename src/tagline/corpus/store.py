@@ -240,6 +240,16 @@ def read_records(path: str | os.PathLike[str], *, problems: list[LineProblem] | 
 
 
 # ----- what killed writes leave -------------------------------------------------------------
+def holds_temporaries(directory: str | os.PathLike[str]) -> bool:
+    """Whether ``directory`` holds a ``.NAME.PID.tmp`` or ``.NAME.PID.old`` file (a running writer's,
+    or one a killed write left): what :func:`sweep_temporaries` would look at."""
+    try:
+        with os.scandir(os.fspath(directory)) as entries:
+            return any(entry.name.startswith(".") and _TEMPORARY.fullmatch(entry.name) for entry in entries)
+    except OSError:
+        return False
+
+
 def sweep_temporaries(directory: str | os.PathLike[str], *, only: Iterable[str] | None = None) -> list[Path]:
     """Remove the ``.NAME.PID.tmp`` and ``.NAME.PID.old`` files that killed writes left in
     ``directory`` (a write killed between its temporary file and the rename); return them.

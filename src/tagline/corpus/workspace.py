@@ -16,6 +16,7 @@ from tagline.corpus.config import CLAIM_TYPE_SETS, Config, default_config, load_
 from tagline.corpus.store import (
     LineProblem,
     Transaction,
+    holds_temporaries,
     iter_lines,
     read_records,
     recover,
@@ -226,18 +227,18 @@ class Workspace:
 
     def recover_if_needed(self) -> None:
         """Put back what a killed command left half-written, if no other command holds the lock.
-
         Called when a workspace is opened, so that even commands that never take the lock (the
-        terminal session, ``label``) do not read a half-made change for long. The temporary files
-        that killed writes left in the small folders are removed too, after the recovery and under
-        the same lock: a killed transaction's ``.old`` backups and the temporary files its journal
-        names (whose writer's lock is free) are what the recovery puts back from and tells another
-        process's file by, and a command that holds the lock may be about to recover from them.
-        """
+        session, ``label``) do not read a half-made change for long. The temporary files that killed
+        writes left in the small folders are removed too, after the recovery and under the same lock:
+        a killed transaction's ``.old`` backups and temporaries are what the recovery puts back from
+        and tells another process's file by. With neither, no lock is taken (nor its file made)."""
+        folders = (self.root, self.annotations_dir, self.gold_dir, self.build_dir / "index")
+        if not self.journal_path.exists() and not any(map(holds_temporaries, folders)):
+            return
         with contextlib.suppress(OSError):  # a read-only workspace: readers see it as it is
-            self._recover_unless_busy()
+            self._recover_unless_busy(folders)
 
-    def _recover_unless_busy(self) -> None:
+    def _recover_unless_busy(self, folders: tuple[Path, ...]) -> None:
         fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
             try:
@@ -245,7 +246,7 @@ class Workspace:
             except BlockingIOError:
                 return  # a command is writing right now; its journal is live (a later command sweeps)
             self._recover_locked()
-            for directory in (self.root, self.annotations_dir, self.gold_dir, self.build_dir / "index"):
+            for directory in folders:
                 sweep_temporaries(directory)  # only those whose lock no running writer holds
         finally:
             os.close(fd)
