@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 from checkthat import FOLDERS, claimbuster_prior, default_shared, flatten, load
-from checkthat_variants import paired, per_debate_ap, standardise
+from checkthat_variants import per_debate_ap, standardise, versus
 from scipy.sparse import csr_matrix, hstack, vstack
 
 DENSE = ("surface", "debate", "cb", "c20")
@@ -309,8 +309,7 @@ def main() -> None:
         values = np.array(list(results[name].values()))
         line = f"{name:<16}MAP {values.mean():.4f} (sd over debates {values.std(ddof=1):.4f})"
         if name != "reference":
-            mean, low, high, ahead = paired(results[name], results["reference"])
-            line += f"  vs reference {mean:+.4f} [{low:+.4f}, {high:+.4f}] ahead on {ahead}/19"
+            line += versus(results[name], results["reference"])
         print(line + f"  ({time.process_time() - cpu:.0f} CPU s)", flush=True)
 
 

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 from checkthat import FOLDERS, clef2020_prior, default_shared, flatten, load
 from checkthat_extra import prepare
-from checkthat_variants import paired, per_debate_ap, ranks_within, standardise
+from checkthat_variants import per_debate_ap, ranks_within, standardise, versus
 from scipy.sparse import csr_matrix, hstack, vstack
 
 DENSE = ("surface", "debate", "cb", "c20")
@@ -297,8 +297,7 @@ def honest(shared: Path) -> None:
     for name, values in per.items():
         line = f"honest {name:<12}MAP {np.mean(list(values.values())):.4f}"
         if name != "reference":
-            mean, low, high, ahead = paired(values, per["reference"])
-            line += f"  vs reference {mean:+.4f} [{low:+.4f}, {high:+.4f}] ahead on {ahead}/19"
+            line += versus(values, per["reference"])
         print(line, flush=True)
     print(f"({time.process_time() - started:.0f} CPU s in the parent; folds in 2 processes)")
 
@@ -340,8 +339,7 @@ def main() -> None:
         values = np.array(list(results[name].values()))
         line = f"{name:<14}MAP {values.mean():.4f} (sd over debates {values.std(ddof=1):.4f})"
         if name != "reference":
-            mean, low, high, ahead = paired(results[name], results["reference"])
-            line += f"  vs reference {mean:+.4f} [{low:+.4f}, {high:+.4f}] ahead on {ahead}/19"
+            line += versus(results[name], results["reference"])
         print(line + f"  ({time.process_time() - cpu:.0f} CPU s)", flush=True)
     best = max(results, key=lambda name: np.mean(list(results[name].values())))
     print(f"chosen by leave-one-debate-out MAP over {len(results)} rows: {best}")

@@ -68,6 +68,13 @@ def paired(per_a: dict, per_b: dict, seed: int = 0, resamples: int = 2000):
     return diff.mean(), np.percentile(boots, 2.5), np.percentile(boots, 97.5), int((diff > 0).sum())
 
 
+def versus(per_a: dict, per_b: dict, against: str = "reference") -> str:
+    """``per_a`` against ``per_b`` (MAP per debate), as the scripts print it: the mean difference over
+    debates, its 95% bootstrap interval and on how many debates ``per_a`` is ahead."""
+    mean, low, high, ahead = paired(per_a, per_b)
+    return f"  vs {against} {mean:+.4f} [{low:+.4f}, {high:+.4f}] ahead on {ahead}/{len(per_a)}"
+
+
 def per_debate_ap(y, scores, groups):
     from tagline.eval.metrics.ranking import average_precision
 
@@ -105,8 +112,7 @@ def main() -> None:
         results[name] = per_debate_ap(y, scores, groups)
         line = f"{name:<34}MAP {np.mean(list(results[name].values())):.4f}"
         if name != "reference":
-            mean, low, high, ahead = paired(results[name], results["reference"])
-            line += f"  vs reference {mean:+.4f} [{low:+.4f}, {high:+.4f}] ahead on {ahead}/19"
+            line += versus(results[name], results["reference"])
         print(line + f"  ({time.process_time() - cpu:.0f} CPU s)", flush=True)
 
 
@@ -393,8 +399,7 @@ def honest_corpus_rows(shared: Path, weight: float = 0.1) -> None:
     for name, values in per.items():
         line = f"{name:<34}MAP {np.mean(list(values.values())):.4f}"
         if name != "two priors":
-            mean, low, high, ahead = paired(values, per["two priors"])
-            line += f"  vs two priors {mean:+.4f} [{low:+.4f}, {high:+.4f}] ahead on {ahead}/19"
+            line += versus(values, per["two priors"], "two priors")
         print(line, flush=True)
     print(f"({time.process_time() - started:.0f} CPU s in the parent; folds in 2 processes)")
 
