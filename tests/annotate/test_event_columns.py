@@ -109,6 +109,27 @@ def test_a_line_the_structs_refuse_but_the_typed_reader_accepts_is_left_to_arrow
     assert as_json(agreement_report(workspace)) == as_json(reference_report(workspace))
 
 
+def _with_a_last_line(tmp_path, monkeypatch, line: bytes, block: int | None = None):
+    """A workspace of random answers, folded by msgspec (in blocks of ``block`` bytes if given) or by
+    Arrow whatever the size, whose first annotator's file ends with ``line`` (its 201st); and that file."""
+    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
+    if block is not None:
+        monkeypatch.setattr(event_columns, "BLOCK_BYTES", block)
+    workspace = random_workspace(tmp_path / "ws", 8, 30, 200, n_annotators=2)
+    path = workspace.annotation_path(workspace.annotators()[0])
+    with open(path, "ab") as handle:
+        handle.write(line + b"\n")
+    return workspace, path
+
+
+def _agree_refuses_line_201(workspace, monkeypatch):
+    """``annotate agree`` in ``workspace``, which must end with one error naming alice.jsonl:201."""
+    monkeypatch.chdir(workspace.root)
+    result = CliRunner().invoke(main, ["annotate", "agree", "--json"])
+    assert result.exit_code == 2 and result.stderr.startswith("Error: ") and "alice.jsonl:201" in result.stderr
+    return result
+
+
 @pytest.mark.parametrize("line", [
     orjson.dumps({**EVENT, "suggestion": None}),  # a null where the field may only be left out
     orjson.dumps({**EVENT, "task": "stance", "value": {"target": "DeepSeek"}}),  # a stance set without its label
@@ -119,17 +140,11 @@ def test_a_line_the_structs_refuse_but_the_typed_reader_accepts_is_left_to_arrow
 ], ids=["null-suggestion", "stance-without-label", "null-value", "retraction-without-target", "span-without-text",
         "empty-time"])
 def test_a_bad_line_is_named_and_nothing_is_reported(tmp_path, monkeypatch, line):
-    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
-    workspace = random_workspace(tmp_path / "ws", 8, 30, 200, n_annotators=2)
-    path = workspace.annotation_path(workspace.annotators()[0])
-    with open(path, "ab") as handle:
-        handle.write(line + b"\n")
+    workspace, path = _with_a_last_line(tmp_path, monkeypatch, line)
     assert event_columns.decoded_parts(path, columns.Names()) is None
     with pytest.raises(DataError, match=r"alice\.jsonl:201"):
         agreement_report(workspace)
-    monkeypatch.chdir(workspace.root)
-    result = CliRunner().invoke(main, ["annotate", "agree", "--json"])
-    assert result.exit_code == 2 and result.stderr.startswith("Error: ") and "alice.jsonl:201" in result.stderr
+    _agree_refuses_line_201(workspace, monkeypatch)
     assert not (workspace.build_dir / "index" / "folds" / "alice").exists()
 
 
@@ -162,16 +177,9 @@ def test_the_spans_text_is_the_string_its_json_holds(tmp_path, monkeypatch, bloc
 @pytest.mark.parametrize("text", [b'""', b"5", b"null", b'{"a":"b"}', b'["x"]', rb'"\u00"'],
                          ids=["empty", "number", "null", "object", "list", "bad-escape"])
 def test_a_span_whose_text_is_not_a_string_is_a_bad_line(tmp_path, monkeypatch, block, text):
-    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
-    monkeypatch.setattr(event_columns, "BLOCK_BYTES", block)
-    workspace = random_workspace(tmp_path / "ws", 8, 30, 200, n_annotators=2)
-    path = workspace.annotation_path(workspace.annotators()[0])
-    with open(path, "ab") as handle:
-        handle.write(entities_line(text) + b"\n")
+    workspace, path = _with_a_last_line(tmp_path, monkeypatch, entities_line(text), block)
     assert event_columns.decoded_parts(path, columns.Names()) is None
-    monkeypatch.chdir(workspace.root)
-    result = CliRunner().invoke(main, ["annotate", "agree", "--json"])
-    assert result.exit_code == 2 and result.stderr.startswith("Error: ") and "alice.jsonl:201" in result.stderr
+    _agree_refuses_line_201(workspace, monkeypatch)
 
 
 @pytest.mark.parametrize("block", [200, 1 << 20])
@@ -180,17 +188,10 @@ def test_a_span_whose_text_is_not_a_string_is_a_bad_line(tmp_path, monkeypatch, 
 def test_a_text_that_is_not_utf_8_is_a_bad_line(tmp_path, monkeypatch, block, text):
     """msgspec refuses a string that is not UTF-8, and so does the check of the texts' bytes; Arrow's
     reader keeps it, so the table it reads is checked too, and the line by line reader names it."""
-    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
-    monkeypatch.setattr(event_columns, "BLOCK_BYTES", block)
-    workspace = random_workspace(tmp_path / "ws", 8, 30, 200, n_annotators=2)
-    path = workspace.annotation_path(workspace.annotators()[0])
-    with open(path, "ab") as handle:
-        handle.write(entities_line(text) + b"\n")
+    workspace, path = _with_a_last_line(tmp_path, monkeypatch, entities_line(text), block)
     assert event_columns.decoded_parts(path, columns.Names()) is None
     assert columns._fold_arrow(path, sentence_ids(workspace)["id"].combine_chunks(), columns.Names()) is None
-    monkeypatch.chdir(workspace.root)
-    result = CliRunner().invoke(main, ["annotate", "agree", "--json"])
-    assert result.exit_code == 2 and result.stderr.startswith("Error: ") and "alice.jsonl:201" in result.stderr
+    result = _agree_refuses_line_201(workspace, monkeypatch)
     assert "UTF-8" in result.stderr
 
 

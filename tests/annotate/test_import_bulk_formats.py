@@ -611,24 +611,32 @@ def test_a_label_studio_import_read_and_written_a_chunk_at_a_time_writes_the_fil
     assert "duplicate span" in " ".join(chunked[0]["warnings"])
 
 
-def test_a_bad_span_in_a_later_chunk_undoes_the_chunks_written_before_it(tmp_path, monkeypatch):
+def import_with_a_late_bad_task(tmp_path, monkeypatch, result: list) -> tuple:
+    """An import of 299 plain tasks and a 300th whose one annotation's ``result`` is given, read in
+    blocks of 1,000 bytes and written 50 records at a time; its result, the document lines written
+    chunk by chunk, the line of the last task in the file, and whether the workspace is as before."""
     workspace = init_workspace(tmp_path / "ws", language="en")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(label_studio_bulk, "_BLOCK", 1000)
     monkeypatch.setattr(bulk_tasks, "CHUNK_RECORDS", 50)
     tasks = [plain_task(id=number) for number in range(1, 300)]
-    tasks.append(plain_task(id=300, annotations=[{"completed_by": 1, "result": [span(0, 40, "PERSON")]}]))
+    tasks.append(plain_task(id=300, annotations=[{"completed_by": 1, "result": result}]))
     Path("tasks.json").write_text(json.dumps(tasks, indent=2), encoding="utf-8")
     before = workspace_files(workspace.root)
-    appended = []
+    appended: list = []
     real = bulk_tasks._document_lines
     monkeypatch.setattr(bulk_tasks, "_document_lines", lambda *a: appended.append(real(*a)) or appended[-1])
-    result = CliRunner().invoke(cli, ["import", "tasks.json", "--format", "label-studio", "-w", str(workspace.root)])
+    outcome = CliRunner().invoke(cli, ["import", "tasks.json", "--format", "label-studio", "-w", str(workspace.root)])
+    line = max(number for number, text in enumerate(json.dumps(tasks, indent=2).split("\n"), 1) if text == "  {")
+    return outcome, appended, line, workspace_files(workspace.root) == before
+
+
+def test_a_bad_span_in_a_later_chunk_undoes_the_chunks_written_before_it(tmp_path, monkeypatch):
+    result, appended, line, unchanged = import_with_a_late_bad_task(tmp_path, monkeypatch, [span(0, 40, "PERSON")])
     assert result.exit_code == 2
     assert len(appended) >= 5  # the chunks before the bad one were written, then undone
-    line = max(number for number, text in enumerate(json.dumps(tasks, indent=2).split("\n"), 1) if text == "  {")
     assert result.output.strip().splitlines()[-1].startswith(f"Error: tasks.json:{line} annotation 1: span 0:40")
-    assert workspace_files(workspace.root) == before
+    assert unchanged
 
 
 def test_a_dry_run_of_a_plain_task_array_reports_what_the_general_path_reports_and_writes_nothing(

@@ -9,21 +9,22 @@ import json
 import multiprocessing
 import os
 import pickle
-from pathlib import Path
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
-from test_import_bulk import workspace_files
-from test_import_bulk_formats import imported, plain_task, random_task_arrays_compared, span
+from test_import_bulk_formats import (
+    import_with_a_late_bad_task,
+    imported,
+    plain_task,
+    random_task_arrays_compared,
+    span,
+)
 
 from tagline.annotate.formats import label_studio_bulk
 from tagline.annotate.formats.label_studio_columns import TaskColumns
 from tagline.annotate.interop import bulk_tasks
 from tagline.corpus import workers
-from tagline.corpus.workspace import init_workspace
 
-from conftest import interop_cli as cli
 from conftest import read_in_workers
 
 
@@ -53,27 +54,15 @@ def test_random_task_arrays_read_in_a_worker_write_the_files_of_the_general_path
 
 def test_a_task_that_is_not_plain_late_in_the_file_is_found_by_the_worker_and_refused_at_its_line(
         tmp_path, monkeypatch, in_a_worker):
-    workspace = init_workspace(tmp_path / "ws", language="en")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(label_studio_bulk, "_BLOCK", 1000)
-    monkeypatch.setattr(bulk_tasks, "CHUNK_RECORDS", 50)
-    tasks = [plain_task(id=number) for number in range(1, 300)]
     # A span without a label: the worker finds it as it reads (the chunks before it written by then).
     bad = span(0, 5, "PERSON")
     bad["value"]["labels"] = []
-    tasks.append(plain_task(id=300, annotations=[{"completed_by": 1, "result": [bad]}]))
-    Path("tasks.json").write_text(json.dumps(tasks, indent=2), encoding="utf-8")
-    before = workspace_files(workspace.root)
-    appended = []
-    real = bulk_tasks._document_lines
-    monkeypatch.setattr(bulk_tasks, "_document_lines", lambda *a: appended.append(real(*a)) or appended[-1])
-    result = CliRunner().invoke(cli, ["import", "tasks.json", "--format", "label-studio", "-w", str(workspace.root)])
+    result, appended, line, unchanged = import_with_a_late_bad_task(tmp_path, monkeypatch, [bad])
     assert result.exit_code == 2
     assert in_a_worker and len(appended) >= 5  # the chunks before the bad one were written, then undone
-    line = max(number for number, text in enumerate(json.dumps(tasks, indent=2).split("\n"), 1) if text == "  {")
     error = result.output.strip().splitlines()[-1]
     assert error == f"Error: tasks.json:{line} annotation 1: a `labels` result without a label (fix the annotation)"
-    assert workspace_files(workspace.root) == before
+    assert unchanged
     assert multiprocessing.active_children() == []
 
 
