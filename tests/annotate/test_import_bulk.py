@@ -107,35 +107,10 @@ main()
 """
 
 
-def test_large_chunks_have_their_answer_lines_made_in_a_forked_worker(tmp_path, monkeypatch):
-    import subprocess
-    import sys
-
-    import tagline
-
-    source = write_mixed(tmp_path / "mixed.jsonl")
-    label_map = tmp_path / "map.json"
-    label_map.write_text('{"Person": "PERSON", "Misc": ""}', encoding="utf-8")
-    root = init_workspace(tmp_path / "fast", language="en").root
-    marks = tmp_path / "marks"
-    marks.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
-    env.pop("OPENBLAS_NUM_THREADS", None)  # the command itself keeps NumPy from starting threads
-    process = subprocess.run([sys.executable, "-c", ASIDE, str(marks), "annotate", "import", str(source), "--format",
-                              "doccano", "-a", "alice", "--label-map", str(label_map), "-w", str(root)],
-                             env=env, capture_output=True, text=True, timeout=120)
-    assert process.returncode == 0, process.stderr
-    makers = {int(mark.name) for mark in marks.iterdir()}
-    assert len(makers) == 4  # a worker for each of the 4 chunks, none the command itself
-    general = imported(tmp_path, "general", source, monkeypatch, general=True, label_map=label_map)
-    assert workspace_files(root) == general[1]
-
-
-def test_on_a_terminal_the_bar_is_drawn_and_the_answer_lines_still_made_in_a_forked_worker(tmp_path):
-    import sys
-
-    import pexpect
-
+def _aside_import(tmp_path: Path) -> tuple[list[str], dict[str, str], Path, Path]:
+    """The arguments of a Python that runs ``ASIDE`` over an import of the mixed doccano file (its
+    label map beside it) into a new workspace, the environment to run it in, that workspace
+    and the folder of marks its answer-line makers leave."""
     import tagline
 
     source = write_mixed(tmp_path / "mixed.jsonl")
@@ -144,13 +119,34 @@ def test_on_a_terminal_the_bar_is_drawn_and_the_answer_lines_still_made_in_a_for
     root = init_workspace(tmp_path / "ws", language="en").root
     marks = tmp_path / "marks"
     marks.mkdir()
-    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1]), "TERM": "xterm-256color",
-           "TAGLINE_PROGRESS_DELAY": "0"}
-    env.pop("OPENBLAS_NUM_THREADS", None)
-    child = pexpect.spawn(sys.executable, ["-c", ASIDE, str(marks), "annotate", "import", str(source), "--format",
-                                           "doccano", "-a", "alice", "--label-map", str(label_map), "-w",
-                                           str(root)],
-                          env=env, dimensions=(24, 100), encoding="utf-8", timeout=120)
+    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
+    env.pop("OPENBLAS_NUM_THREADS", None)  # the command itself keeps NumPy from starting threads
+    return (["-c", ASIDE, str(marks), "annotate", "import", str(source), "--format", "doccano", "-a", "alice",
+             "--label-map", str(label_map), "-w", str(root)], env, root, marks)
+
+
+def test_large_chunks_have_their_answer_lines_made_in_a_forked_worker(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    arguments, env, root, marks = _aside_import(tmp_path)
+    process = subprocess.run([sys.executable, *arguments], env=env, capture_output=True, text=True, timeout=120)
+    assert process.returncode == 0, process.stderr
+    makers = {int(mark.name) for mark in marks.iterdir()}
+    assert len(makers) == 4  # a worker for each of the 4 chunks, none the command itself
+    general = imported(tmp_path, "general", tmp_path / "mixed.jsonl", monkeypatch, general=True,
+                       label_map=tmp_path / "map.json")
+    assert workspace_files(root) == general[1]
+
+
+def test_on_a_terminal_the_bar_is_drawn_and_the_answer_lines_still_made_in_a_forked_worker(tmp_path):
+    import sys
+
+    import pexpect
+
+    arguments, env, _, marks = _aside_import(tmp_path)
+    env.update(TERM="xterm-256color", TAGLINE_PROGRESS_DELAY="0")
+    child = pexpect.spawn(sys.executable, arguments, env=env, dimensions=(24, 100), encoding="utf-8", timeout=120)
     output = child.read()
     child.close()
     assert child.exitstatus == 0, output

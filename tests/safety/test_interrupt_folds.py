@@ -89,6 +89,14 @@ def uninterrupted(tmp_path_factory):
     return source, made_by
 
 
+def _copied(source: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A copy of the workspace ``source`` to interrupt a command in, and an empty folder for the marks
+    its workers leave."""
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    return Path(shutil.copytree(source, tmp_path / "ws")), marks
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 @pytest.mark.parametrize("by", ["ctrl-c", "sigterm", "sighup"])
 @pytest.mark.parametrize("pause", ["folding", "saving"])
@@ -97,10 +105,8 @@ def test_ctrl_c_while_workers_fold_stops_cleanly_and_the_next_run_is_an_uninterr
                                                                                           command, pause, by):
     source, made_by = uninterrupted
     expected_output, expected_state = made_by(command)
-    root = Path(shutil.copytree(source, tmp_path / "ws"))
+    root, marks = _copied(source, tmp_path)
     before = snapshot(root)
-    marks = tmp_path / "marks"
-    marks.mkdir()
     status, shown, workers = interrupted(root, marks, command, pause, by)
     assert (status, shown.replace("^C", "")) == ({"ctrl-c": 130, "sigterm": 143, "sighup": 129}[by], STOPPED[command]), shown
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()], "workers outlived the command"
@@ -120,9 +126,7 @@ def test_workers_end_when_the_command_is_killed_and_the_next_run_is_an_uninterru
 
     source, made_by = uninterrupted
     expected_output, expected_state = made_by("agree")
-    root = Path(shutil.copytree(source, tmp_path / "ws"))
-    marks = tmp_path / "marks"
-    marks.mkdir()
+    root, marks = _copied(source, tmp_path)
     command = subprocess.Popen([sys.executable, "-c", COMMAND, *ARGUMENTS["agree"], "-w", str(root)],
                                env=environment(marks, "saving"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
@@ -155,10 +159,8 @@ def test_a_worker_killed_outright_ends_the_command_with_one_error_and_nothing_ch
                                                                                       command):
     source, made_by = uninterrupted
     expected_output, expected_state = made_by(command)
-    root = Path(shutil.copytree(source, tmp_path / "ws"))
+    root, marks = _copied(source, tmp_path)
     before = snapshot(root)
-    marks = tmp_path / "marks"
-    marks.mkdir()
     process = subprocess.Popen([sys.executable, "-c", COMMAND, *ARGUMENTS[command], "-w", str(root)],
                                env=environment(marks, "folding"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True)
