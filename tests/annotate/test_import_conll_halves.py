@@ -8,6 +8,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import random
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -120,3 +122,42 @@ def test_a_bad_tag_late_in_the_file_is_refused_at_its_line_with_nothing_written(
     assert workspace_files(workspace.root) == before
     assert len(started) == halved  # (the second half is read by a worker of its own)
     assert multiprocessing.active_children() == []
+
+
+LIBRARY_IMPORT = """
+import os, sys
+from pathlib import Path
+from threadpoolctl import threadpool_info
+from tagline import import_file, init_workspace
+from tagline.annotate.formats import conll_halves
+from tagline.corpus.workers import cores
+from tagline.errors import TaglineError
+
+conll_halves.WORKER_BYTES = 0  # read in halves, as a large file is
+root = Path(sys.argv[1])
+ws = init_workspace(root / "ws", language="en")
+(root / "a.conll").write_text("Alice B-PERSON\\nleft O\\n\\n" * 50)
+(root / "b.conll").write_text("Bob B-PERSON\\n\\n" * 50 + "Eve X-\\n")
+assert "numpy" not in sys.modules
+for name in ("a.conll", "b.conll"):
+    try:
+        import_file(ws, root / name, fmt="conll", annotator="alice")
+    except TaglineError:
+        pass
+    print(os.environ.get("OPENBLAS_NUM_THREADS"), "numpy" in sys.modules, cores(),
+          [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"])
+"""
+
+
+@pytest.mark.skipif(workers.cores() < 2, reason="a file is read in halves only with a second core")
+def test_a_library_import_leaves_the_environment_and_numpys_threads_as_they_were(tmp_path):
+    """The halves' workers are forked, so NumPy is imported with BLAS on one thread meanwhile; a
+    program that imports through the library gets its environment back and BLAS its threads, after
+    an import and after one refused."""
+    env = {name: value for name, value in os.environ.items()
+           if name not in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")}
+    done = subprocess.run([sys.executable, "-c", LIBRARY_IMPORT, str(tmp_path)], env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    cores = workers.cores()
+    assert done.stdout.splitlines() == [f"None True {cores} [{cores}]"] * 2

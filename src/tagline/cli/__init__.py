@@ -209,6 +209,9 @@ def main(ctx: click.Context, debug: bool) -> None:
       tagline validate                check every file against its schema
     """
     ctx.meta["tagline.debug"] = debug
+    from tagline.corpus.workers import process_ends_with_command
+
+    process_ends_with_command()  # (the process ends with the command: nothing to give back at its end)
 
 
 def run() -> None:  # pragma: no cover - console entry for `python -m tagline`

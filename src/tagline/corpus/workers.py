@@ -178,9 +178,52 @@ def numpy_without_threads() -> None:
     """Have NumPy start no thread of its own when it is imported later in this process: its BLAS
     (OpenBLAS) starts a pool of threads as it loads, and a process that runs another thread may not
     fork workers (see :func:`only_thread`). The commands that fork do element-wise work, which uses
-    none of them. Nothing changes once NumPy is imported."""
+    none of them. Nothing changes once NumPy is imported. Called only inside
+    :func:`numpy_threads_put_back`, which undoes it for the rest of the process."""
     if "numpy" not in sys.modules:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+_COMMAND_PROCESS = False
+
+
+def process_ends_with_command() -> None:
+    """Say that this process runs one command and ends with it (the command line does), so that
+    :func:`numpy_threads_put_back` need not give BLAS back threads nothing will use."""
+    global _COMMAND_PROCESS
+    _COMMAND_PROCESS = True
+
+
+@contextlib.contextmanager
+def numpy_threads_put_back() -> Iterator[None]:
+    """Meanwhile :func:`numpy_without_threads` may be called; afterwards the environment is as it
+    was and, if NumPy was first imported meanwhile (with BLAS on one thread), BLAS has the threads it
+    would have started with, so that a program using tagline as a library neither keeps
+    ``OPENBLAS_NUM_THREADS`` in its environment (and its children's) nor runs its own matrix work on
+    one core."""
+    before = os.environ.get("OPENBLAS_NUM_THREADS")
+    loaded = "numpy" in sys.modules
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("OPENBLAS_NUM_THREADS", None)
+        if before is None and not loaded and "numpy" in sys.modules and not _COMMAND_PROCESS:
+            _blas_threads_as_started()
+
+
+def _blas_threads_as_started() -> None:
+    """Give OpenBLAS the threads it takes when loaded with no ``OPENBLAS_NUM_THREADS``: those of
+    ``GOTO_NUM_THREADS`` or ``OMP_NUM_THREADS`` if set, else one per core (threadpoolctl, which
+    scikit-learn uses for the same)."""
+    from threadpoolctl import threadpool_limits
+
+    wanted = os.environ.get("GOTO_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
+    try:
+        threads = int(wanted) if wanted else cores()
+    except ValueError:
+        threads = cores()
+    threadpool_limits(limits=max(threads, 1), user_api="blas")
 
 
 def only_thread(wait: float = 0.05) -> bool:

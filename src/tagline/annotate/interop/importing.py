@@ -25,6 +25,7 @@ from tagline.annotate.interop.writing import write_import
 from tagline.corpus.config import ADD_TARGETS
 from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.readers import refuse_special_file
+from tagline.corpus.workers import numpy_threads_put_back
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError, InputError
 
@@ -35,6 +36,7 @@ IMPORT_SPLITS = ("train", "validation", "test")  # the splits `tagline eval run`
 
 
 @without_cycle_collection()
+@numpy_threads_put_back()  # the bulk readers keep NumPy's threads out while they may fork
 def import_file(
     workspace: Workspace, path: str | Path, *, fmt: str | None = None, annotator: str | None = None,
     label_map: str | Path | None = None, split: str | None = None, as_gold: bool = False,
