@@ -2,7 +2,8 @@
 (its staging folder and the folder that reserved its id) and end with one `Interrupted:` line and
 128 + the signal's number; the runs finished before it are kept whole. Before, SIGTERM and SIGHUP
 killed it outright, leaving an empty run folder and a hidden staging folder in runs/. A run killed
-outright (kill -9) leaves its staging folder, which the next run sweeps once no running writer holds its lock."""
+outright (kill -9) leaves its staging folder and the empty folder that reserved its id, which the next
+run sweeps once no running writer holds their locks."""
 
 from __future__ import annotations
 
@@ -87,15 +88,22 @@ def test_the_staging_folder_of_a_run_killed_outright_goes_with_the_next_run_and_
     process.kill()  # kill -9: nothing of its own cleans up
     process.communicate(timeout=60)
     assert staging.is_dir()
+    reserved = staging.parent / staging.name[1:].split(".")[0]  # the empty folder that reserved its id
+    assert reserved.is_dir() and not any(reserved.iterdir())
     running = root / "runs" / f".20991231T000000Z-stance-other.{DEAD_PID}.tmp"  # another container's, still writing
     held = make_locked_folder(running)
+    running_reserved = root / "runs" / "20991231T000000Z-stance-other"  # and the id it reserved
+    held_reserved = make_locked_folder(running_reserved)
     try:
         env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
         done = subprocess.run([sys.executable, "-m", "tagline", "eval", "run", "--task", "stance", "--baselines",
                                "majority", "--resamples", "20"], cwd=root, env=env, capture_output=True, text=True,
                               timeout=300)
         assert done.returncode == 0, done.stderr
-        assert not staging.exists()
-        assert running.is_dir()
+        assert not staging.exists() and not reserved.exists()
+        assert running.is_dir() and running_reserved.is_dir()
+        runs = [path for path in (root / "runs").iterdir() if not path.name.startswith(".")]
+        assert len(runs) == 3 and all(any(path.iterdir()) for path in runs if path != running_reserved)
     finally:
         os.close(held)
+        os.close(held_reserved)

@@ -179,11 +179,12 @@ def open_temporary(path: str | os.PathLike[str], flags: int) -> int:
             return fd
 
 
-def remove_if_abandoned(path: str | os.PathLike[str]) -> bool:
+def remove_if_abandoned(path: str | os.PathLike[str], *, only_empty: bool = False) -> bool:
     """Remove the temporary file (or staging folder) ``path`` if no running process holds its
     :func:`lock`, without waiting; whether it is gone. The lock is taken before the file is removed and
     the name checked to be that file still, so a writer that makes the file again meanwhile keeps
-    its own. A link (planted, or left) is removed as it is: it is no writer's."""
+    its own. A link (planted, or left) is removed as it is: it is no writer's. ``only_empty``: a
+    folder is removed only if it is empty (a reserved name that was never filled)."""
     try:
         fd = open_for_lock(path)
     except FileNotFoundError:
@@ -199,7 +200,9 @@ def remove_if_abandoned(path: str | os.PathLike[str]) -> bool:
             return False
         if not os.path.samestat(os.fstat(fd), os.lstat(path)):
             return False  # another file has the name now (another writer's): not the one whose lock was free
-        if stat.S_ISDIR(os.fstat(fd).st_mode):
+        if stat.S_ISDIR(os.fstat(fd).st_mode) and only_empty:
+            os.rmdir(path)  # (refused if it holds anything)
+        elif stat.S_ISDIR(os.fstat(fd).st_mode):
             import shutil
 
             shutil.rmtree(path, ignore_errors=True)

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tagline.corpus.primitives import fsync_directory, make_locked_folder
+from tagline.corpus.primitives import fsync_directory, make_locked_folder, remove_if_abandoned
 from tagline.corpus.store import sweep_temporaries, write_text_atomic
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
@@ -65,7 +65,8 @@ def write_run(workspace: Workspace, result: RunResult, *, model: Any = None,
         raise DataError(f"run result does not match its schema: {problems[0]}", where=result["run_id"])
     workspace.runs_dir.mkdir(parents=True, exist_ok=True)
     sweep_temporaries(workspace.runs_dir)  # the staging folders of runs killed outright (kill -9)
-    directory = _reserve_run_dir(workspace, result)
+    _sweep_unfilled(workspace.runs_dir)  # and the folders that reserved their ids
+    directory, reserved = _reserve_run_dir(workspace, result)
     staging = directory.with_name(f".{directory.name}.{os.getpid()}.tmp")
     held: int | None = None
     placed = False
@@ -87,7 +88,25 @@ def write_run(workspace: Workspace, result: RunResult, *, model: Any = None,
     finally:
         if held is not None:
             os.close(held)
+        os.close(reserved)
     return directory
+
+
+def _sweep_unfilled(runs_dir: Path) -> None:
+    """Remove the empty folders that reserved an id for a run killed outright before its files were
+    renamed in: a run holds its reserved folder's lock until then, so a folder whose lock is free is
+    no running run's (see :func:`~tagline.corpus.primitives.remove_if_abandoned`)."""
+    with os.scandir(runs_dir) as entries:
+        folders = [entry.path for entry in entries
+                   if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False)]
+    for folder in folders:
+        try:
+            with os.scandir(folder) as inside:
+                empty = next(inside, None) is None
+        except OSError:  # gone meanwhile, or not readable: no reserved id of a run
+            continue
+        if empty:
+            remove_if_abandoned(folder, only_empty=True)
 
 
 def _sync_tree(folder: Path) -> None:
@@ -103,14 +122,15 @@ def _sync_tree(folder: Path) -> None:
         fsync_directory(directory)
 
 
-def _reserve_run_dir(workspace: Workspace, result: RunResult) -> Path:
+def _reserve_run_dir(workspace: Workspace, result: RunResult) -> tuple[Path, int]:
+    """The run's folder, made empty with its lock held (the descriptor returned) until the run's
+    files are renamed over it; another id when this one is taken."""
     base = result["run_id"]
     counter = 1
     while True:
         directory = workspace.runs_dir / result["run_id"]
         try:
-            directory.mkdir()
-            return directory
+            return directory, make_locked_folder(directory)
         except FileExistsError:
             counter += 1
             result["run_id"] = f"{base}-{counter}"
