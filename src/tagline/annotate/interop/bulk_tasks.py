@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from tagline.annotate.formats.common import ReadOptions, plural
 from tagline.annotate.formats.label_studio_bulk import NotPlain
-from tagline.annotate.formats.label_studio_columns import TaskColumns, plain_columns
+from tagline.annotate.formats.label_studio_columns import FileLines, TaskColumns, plain_columns
 from tagline.annotate.interop.annotators import AnnotatorNames
 from tagline.annotate.interop.bulk import answered_documents
 from tagline.annotate.interop.bulk_lines import documents_columns, entities_lines
@@ -158,8 +158,9 @@ def _read_columns(job: TaskImport) -> Iterator[TaskColumns]:
     if job.path.stat().st_size < WORKER_BYTES or cores() < 2 or not only_thread():
         yield from _column_chunks(job.path, job.options)
         return
-    # The first chunk a quarter of the others: this process waits for the worker only that long.
-    reading = _column_chunks(job.path, job.options, first=max(CHUNK_RECORDS // 4, 1))
+    # The first chunk a quarter of the others: this process waits for the worker only that long. The
+    # tasks' lines are counted here, while the worker reads on: its share of the work is the larger.
+    reading = _column_chunks(job.path, job.options, first=max(CHUNK_RECORDS // 4, 1), lines_later=True)
 
     def calls() -> Iterator[tuple[()]]:
         yield ()
@@ -177,21 +178,26 @@ def _read_columns(job: TaskImport) -> Iterator[TaskColumns]:
     # time: one worker, so the calls are answered in order, each with the next chunk (None: no more).
     chunks = cast(Generator[TaskColumns | None, None, None], iter_in_workers(next_chunk, calls(), 1, start="fork"))
     try:
-        for columns in chunks:
-            if columns is None:
-                return
-            yield columns
+        with job.path.open("rb") as handle:
+            lines = FileLines(job.path, handle)
+            for columns in chunks:
+                if columns is None:
+                    return
+                lines.place(columns)
+                yield columns
     finally:
         chunks.close()  # (stops the worker, which may be reading what is not wanted)
 
 
-def _column_chunks(path: Path, options: ReadOptions, *, first: int | None = None) -> Iterator[TaskColumns]:
-    """The file's tasks as columns (:func:`plain_columns`), whole blocks of them joined until they
-    hold :data:`CHUNK_RECORDS` tasks or more (the first chunk ``first`` or more, if given)."""
+def _column_chunks(path: Path, options: ReadOptions, *, first: int | None = None,
+                   lines_later: bool = False) -> Iterator[TaskColumns]:
+    """The file's tasks as columns (:func:`plain_columns`, which see for ``lines_later``), whole
+    blocks of them joined until they hold :data:`CHUNK_RECORDS` tasks or more (the first chunk
+    ``first`` or more, if given)."""
     parts: list[TaskColumns] = []
     held = 0
     wanted = first or CHUNK_RECORDS
-    for columns in plain_columns(path, options):
+    for columns in plain_columns(path, options, lines_later=lines_later):
         if not columns.texts:
             continue  # (the last block may hold no task, only the array's end)
         parts.append(columns)
