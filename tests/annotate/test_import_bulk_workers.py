@@ -145,3 +145,15 @@ def test_lines_counted_apart_from_the_reading_are_the_readers(tmp_path, array, b
         patch.setattr(label_studio_bulk, "_BLOCK", block)
         patch.setattr(label_studio_columns, "_PIECE", piece)
         assert wheres_read(path, lines_later=True) == wheres_read(path, lines_later=False), content
+
+
+def test_a_file_cut_short_before_its_lines_are_counted_is_left_to_the_general_reader(tmp_path):
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps([plain_task(id=number) for number in range(1, 40)], indent=2), encoding="utf-8")
+    chunks = list(label_studio_columns.plain_columns(path, ReadOptions(), lines_later=True))
+    with path.open("rb") as handle:
+        lines = FileLines(path, handle)
+        os.truncate(path, path.stat().st_size // 2)
+        with pytest.raises(label_studio_bulk.NotPlain):
+            for columns in chunks:
+                lines.place(columns)

@@ -274,6 +274,8 @@ class FileLines:
         assert offsets is not None and len(offsets) > len(columns.texts) > 0
         self._handle.seek(self._at)
         data = self._handle.read(int(offsets[-1]) - self._at)
+        if len(data) != int(offsets[-1]) - self._at:
+            raise NotPlain  # (the file cut short since it was read: the general reader says what it holds)
         starts = offsets[:-1] - self._at
         brackets, newlines = _marks_before(data, starts)
 
