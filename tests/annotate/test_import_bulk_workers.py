@@ -12,16 +12,21 @@ import pickle
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from test_import_bulk_formats import (
+    DEEP,
     import_with_a_late_bad_task,
     imported,
     plain_task,
     random_task_arrays_compared,
     span,
+    task_arrays,
 )
 
-from tagline.annotate.formats import label_studio_bulk
-from tagline.annotate.formats.label_studio_columns import TaskColumns
+from tagline.annotate.formats import label_studio_bulk, label_studio_columns
+from tagline.annotate.formats.common import ReadOptions
+from tagline.annotate.formats.label_studio_columns import FileLines, TaskColumns
 from tagline.annotate.interop import bulk_tasks
 from tagline.corpus import workers
 
@@ -95,7 +100,7 @@ def test_columns_handed_back_by_a_worker_are_the_columns(strings):
     count = len(strings)
     columns = TaskColumns(list(strings), [str(number) for number in range(count)], ["f:1"] * count, [None] * count,
                           np.arange(count), list(strings), np.arange(count), np.zeros(count, dtype=np.int64),
-                          np.ones(count, dtype=np.int64), ["PERSON"] * count, list(strings))
+                          np.ones(count, dtype=np.int64), ["PERSON"] * count, list(strings), np.arange(count + 1))
     again = pickle.loads(pickle.dumps(columns, protocol=pickle.HIGHEST_PROTOCOL))
     for name in vars(columns):
         value, copied = getattr(columns, name), getattr(again, name)
@@ -104,3 +109,51 @@ def test_columns_handed_back_by_a_worker_are_the_columns(strings):
         else:
             assert copied == value and type(copied) is list
 
+
+
+def wheres_read(path, lines_later: bool) -> list[str] | None:
+    """Each task's ``file:line`` as :func:`plain_columns` gives it (``lines_later``: counted by
+    :class:`FileLines`, as the import counts them while a worker reads), or None when it leaves the file."""
+    try:
+        chunks = list(label_studio_columns.plain_columns(path, ReadOptions(), lines_later=lines_later))
+        if lines_later:
+            with path.open("rb") as handle:
+                lines = FileLines(path, handle)
+                for columns in chunks:
+                    if columns.texts:
+                        lines.place(columns)
+    except label_studio_bulk.NotPlain:
+        return None
+    return [where for columns in chunks for where in columns.wheres]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(array=task_arrays(), block=st.sampled_from([1, 5, 61, 1 << 20]), piece=st.sampled_from([1, 3, 64, 1 << 20]),
+       deep=st.sampled_from([None, 0, -1]))
+def test_lines_counted_apart_from_the_reading_are_the_readers(tmp_path, array, block, piece, deep):
+    """Counted in the file from where the columns say their tasks are (in pieces of any size, a
+    task nested past the limit anywhere or nowhere), each task's line is the one the reader counts,
+    and a task nested too deep leaves the file to the general reader either way."""
+    content, _ = array
+    if deep is not None:
+        tasks = json.loads(content.decode("utf-8-sig"))
+        tasks[deep]["data"]["deep"] = DEEP
+        content = json.dumps(tasks, indent=2).encode()
+    path = tmp_path / "tasks.json"
+    path.write_bytes(content)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(label_studio_bulk, "_BLOCK", block)
+        patch.setattr(label_studio_columns, "_PIECE", piece)
+        assert wheres_read(path, lines_later=True) == wheres_read(path, lines_later=False), content
+
+
+def test_a_file_cut_short_before_its_lines_are_counted_is_left_to_the_general_reader(tmp_path):
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps([plain_task(id=number) for number in range(1, 40)], indent=2), encoding="utf-8")
+    chunks = list(label_studio_columns.plain_columns(path, ReadOptions(), lines_later=True))
+    with path.open("rb") as handle:
+        lines = FileLines(path, handle)
+        os.truncate(path, path.stat().st_size // 2)
+        with pytest.raises(label_studio_bulk.NotPlain):
+            for columns in chunks:
+                lines.place(columns)

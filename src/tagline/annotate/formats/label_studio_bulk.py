@@ -112,6 +112,7 @@ class _Lines:
     previous: int = 0  # the line of the last task
     ordinal: int = 0  # tasks so far
     counted: int | None = None  # the lines the last array's tasks span, when its reader counted them
+    offset: int = 0  # where in the file the last array's second byte (its first task) is
 
     def where(self, line: int) -> str:
         self.ordinal += 1
@@ -137,6 +138,7 @@ def _arrays(path: Path, lines: _Lines) -> Iterator[tuple[bytes, list[msgspec.Raw
     pending = b""
     indent: bytes | None = None  # what goes before each task on its line in an indented file
     before = _OPENING  # what comes before the block's first task: the array's opening until a task is cut
+    offset = 0  # where in the file the block begins
     for data, final in _blocks(path):
         block = pending + data if pending else data
         match = before.match(block)
@@ -151,6 +153,7 @@ def _arrays(path: Path, lines: _Lines) -> Iterator[tuple[bytes, list[msgspec.Raw
             indent = block[begins:start] if begins and start < len(block) else None
         else:
             start = match.end() if match else 0
+        lines.offset = offset + start
         if final:
             array = b"[" + block[start:]
             yield array, _DECODE_ARRAY(array), lines.line + block.count(b"\n", 0, start)
@@ -166,6 +169,7 @@ def _arrays(path: Path, lines: _Lines) -> Iterator[tuple[bytes, list[msgspec.Raw
         yield array, raws, line
         lines.line = line + lines.counted if lines.counted is not None else lines.line + block.count(b"\n", 0, end)
         pending = block[end:]
+        offset += end
 
 
 def _cut(block: bytes, start: int, indent: bytes | None) -> tuple[int, bytes, list[msgspec.Raw]] | None:

@@ -8,17 +8,25 @@ records, column by column. A file that is not plain raises :class:`.label_studio
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from operator import attrgetter, contains, itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, BinaryIO, NamedTuple, cast
 
 import msgspec
 
 from tagline.annotate.formats.common import ReadOptions
 from tagline.annotate.formats.label_studio import ANNOTATOR_KEY, TASKS_KEY, _who
-from tagline.annotate.formats.label_studio_bulk import _BETWEEN, _DECODE_ANY, NotPlain, _arrays, _Lines, _Task
+from tagline.annotate.formats.label_studio_bulk import (
+    _BETWEEN,
+    _DECODE_ANY,
+    _WHITESPACE,
+    NotPlain,
+    _arrays,
+    _Lines,
+    _Task,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,6 +49,9 @@ class TaskColumns:
     ends: np.ndarray
     labels: list[str]
     span_texts: list[str | None]  # the text a span says it covers, if it says
+    # Read with the lines left for later (``wheres`` empty): where in the file each task begins, then
+    # where the last ends (see FileLines).
+    offsets: np.ndarray | None = None
 
     @classmethod
     def joined(cls, parts: list[TaskColumns]) -> TaskColumns:
@@ -59,7 +70,8 @@ class TaskColumns:
             list(chained(part.annotators for part in parts)),
             np.concatenate([part.span_answers + first for part, first in zip(parts, answers)]),
             np.concatenate([part.starts for part in parts]), np.concatenate([part.ends for part in parts]),
-            list(chained(part.labels for part in parts)), list(chained(part.span_texts for part in parts)))
+            list(chained(part.labels for part in parts)), list(chained(part.span_texts for part in parts)),
+            _joined_offsets([part.offsets for part in parts]))
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled (handed back by a worker process) with each column of strings as one string: a
@@ -75,10 +87,22 @@ class TaskColumns:
         return f"{self.wheres[task]} annotation {int(np.sum(self.answer_tasks[:answer] == task)) + 1}"
 
 
+def _joined_offsets(offsets: list[np.ndarray | None]) -> np.ndarray | None:
+    """The offsets of parts (see :attr:`TaskColumns.offsets`) one after another: each part's tasks,
+    then where the last part's last ends."""
+    import numpy as np
+
+    if offsets[0] is None:
+        return None
+    parts = cast(list[np.ndarray], offsets)
+    return np.concatenate([part[:-1] for part in parts] + [parts[-1][-1:]])
+
+
 _FIELDS = tuple(field.name for field in fields(TaskColumns))
 # Columns of a few strings, each held once (see _shared): pickled as they are, each string once and the
 # rest as references to it, and unpickled so (the checks then hash each string once).
 _SHARED = frozenset(("annotators", "labels"))
+_PIECE = 1 << 20  # bytes counted at a time (see _marks_before)
 _SEPARATOR = "\x00"  # in no text of a plain import (a column whose strings hold one is pickled as it is)
 
 
@@ -102,15 +126,17 @@ def _unpickled(*values: Any) -> TaskColumns:
     return TaskColumns(*columns)
 
 
-def plain_columns(path: Path, options: ReadOptions) -> Iterator[TaskColumns]:
+def plain_columns(path: Path, options: ReadOptions, *, lines_later: bool = False) -> Iterator[TaskColumns]:
     """The tasks of a plain task array as columns, a block of the file at a time; :class:`NotPlain`,
-    raised as soon as it is found (at the latest once the file is read), when the file is not plain."""
+    raised as soon as it is found (at the latest once the file is read), when the file is not plain.
+    With ``lines_later``, each task's line is not counted: the columns say where their tasks are in
+    the file instead, for :class:`FileLines` (in another process)."""
     lines = _Lines(str(path))
     number = 0
     labelled = False
     try:
         for array, raws, line in _arrays(path, lines):
-            columns = _columns(array, raws, line, lines, number, options)
+            columns = _columns(array, raws, line, lines, number, options, lines_later)
             number += len(columns.texts)
             labelled = labelled or len(columns.labels) > 0
             yield columns
@@ -153,24 +179,70 @@ def _positions(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines) 
     deeper than the general reader accepts."""
     import numpy as np
 
-    from tagline.corpus.readers import MAX_JSON_DEPTH, json_nesting_problem
-
     starts = _starts(array, raws)
     if not len(starts):
         return []
-    # What lies between two tasks' starts counted over the array in NumPy: two passes, no step per task.
-    view = np.frombuffer(array, dtype=np.uint8)
-    # (The masks summed as bytes into 32 bits: twice as fast as booleans into 64.)
-    brackets = np.add.reduceat(((view | 32) == 123).view(np.uint8), starts, dtype=np.uint32)  # "[" and "{"
-    for deep in np.flatnonzero(brackets > MAX_JSON_DEPTH).tolist():
-        if json_nesting_problem(_DECODE_ANY(raws[deep])):
-            raise NotPlain
+    spans = _spans(array, starts, lambda task: raws[task])
     steps = np.zeros(len(starts), dtype=np.int64)
-    # The lines of a task and the gap after it:
-    spans = np.add.reduceat((view == 10).view(np.uint8), starts, dtype=np.uint32).astype(np.int64)
     steps[1:] = spans[:-1]
     lines.counted = int(spans.sum())  # (the array's first task on to its end: the block need not be counted again)
-    numbers = line + np.cumsum(steps)
+    return _wheres(line + np.cumsum(steps), lines)
+
+
+def _spans(data: bytes, starts: np.ndarray, task: Callable[[int], Any]) -> np.ndarray:
+    """The lines of each task and the gap after it, the tasks beginning at ``starts`` in ``data`` (the
+    last going to its end); :class:`NotPlain` when a task (``task(number)`` its bytes) may nest deeper
+    than the general reader accepts."""
+    import numpy as np
+
+    # What lies between two tasks' starts counted over the bytes in NumPy: two passes, no step per task.
+    view = np.frombuffer(data, dtype=np.uint8)
+    # (The masks summed as bytes into 32 bits: twice as fast as booleans into 64.)
+    _not_deep(np.add.reduceat(((view | 32) == 123).view(np.uint8), starts, dtype=np.uint32), task)  # "[" and "{"
+    return np.add.reduceat((view == 10).view(np.uint8), starts, dtype=np.uint32).astype(np.int64)
+
+
+def _not_deep(brackets: np.ndarray, task: Callable[[int], Any]) -> None:
+    """:class:`NotPlain` when a task with more than :data:`MAX_JSON_DEPTH` opening brackets
+    (``brackets``: each task's) nests that deep (``task(number)``: its bytes)."""
+    import numpy as np
+
+    from tagline.corpus.readers import MAX_JSON_DEPTH, json_nesting_problem
+
+    for deep in np.flatnonzero(brackets > MAX_JSON_DEPTH).tolist():
+        if json_nesting_problem(_DECODE_ANY(task(deep))):
+            raise NotPlain
+
+
+def _marks_before(data: bytes, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How many ``[`` or ``{``, and how many newlines, ``data`` holds before each of ``starts`` (in
+    order, none at 0) and in all (the last of each). Counted a piece of a megabyte at a time, so that
+    no array as large as ``data`` is made and each piece is counted while in the processor's cache."""
+    import numpy as np
+
+    view = np.frombuffer(data, dtype=np.uint8)
+    firsts = np.searchsorted(starts, np.arange(0, len(data), _PIECE)).tolist() + [len(starts)]
+    counts = (np.empty(len(starts) + 1, dtype=np.int64), np.empty(len(starts) + 1, dtype=np.int64))
+    before = [0, 0]
+    for piece, (first, last) in enumerate(itertools.pairwise(firsts)):
+        part = view[piece * _PIECE:(piece + 1) * _PIECE]
+        # Segments of the piece: up to its first start, then from each start on.
+        cuts = np.concatenate(([0], starts[first:last] - piece * _PIECE))
+        for kind, mask in enumerate((((part | 32) == 123).view(np.uint8), (part == 10).view(np.uint8))):
+            sums = np.add.reduceat(mask, cuts, dtype=np.uint32).astype(np.int64)
+            if len(cuts) > 1 and cuts[1] == 0:
+                sums[0] = 0  # (a start at the piece's first byte: nothing before it)
+            totals = before[kind] + np.cumsum(sums)
+            counts[kind][first:last] = totals[:-1]
+            before[kind] = int(totals[-1])
+    counts[0][-1], counts[1][-1] = before
+    return counts
+
+
+def _wheres(numbers: np.ndarray, lines: _Lines) -> list[str]:
+    """The ``file:line`` of tasks on lines ``numbers``, after those ``lines`` has seen."""
+    import numpy as np
+
     # A task on the line of the one before it is told apart by its number in the file, as the task reader does.
     shared = np.empty(len(numbers), dtype=bool)
     shared[0], shared[1:] = numbers[0] == lines.previous, numbers[1:] == numbers[:-1]
@@ -181,14 +253,58 @@ def _positions(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines) 
             for ordinal, number, same in zip(itertools.count(first), numbers.tolist(), shared.tolist())]
 
 
+class FileLines:
+    """Each task's ``file:line`` in columns read with ``lines_later`` (see :func:`plain_columns`),
+    counted in the file from where the columns say their tasks are, the columns in the file's order:
+    so that a process other than the reader's counts them (an import whose tasks are read in a worker
+    process counts them while the worker reads on). The same ``file:line`` as the reader gives, and
+    the same :class:`NotPlain` for a task that may nest deeper than the general reader accepts."""
+
+    def __init__(self, path: Path, handle: BinaryIO) -> None:
+        self._handle = handle  # the file, open
+        self._lines = _Lines(str(path))
+        self._at = 0  # how far the file is counted
+        self._line = 1  # the line there
+
+    def place(self, columns: TaskColumns) -> None:
+        """``columns.wheres`` made from ``columns.offsets``; :class:`NotPlain` (see the class)."""
+        import numpy as np
+
+        offsets = columns.offsets
+        assert offsets is not None and len(offsets) > len(columns.texts) > 0
+        self._handle.seek(self._at)
+        data = self._handle.read(int(offsets[-1]) - self._at)
+        if len(data) != int(offsets[-1]) - self._at:
+            raise NotPlain  # (the file cut short since it was read: the general reader says what it holds)
+        starts = offsets[:-1] - self._at
+        brackets, newlines = _marks_before(data, starts)
+
+        def task(number: int) -> bytes:  # (the bytes of a task that may nest deep: the gap after it left out)
+            found = data[int(starts[number]):int(starts[number + 1]) if number + 1 < len(starts) else len(data)]
+            return found.rstrip(_WHITESPACE).removesuffix(b",")
+
+        _not_deep(np.diff(brackets), task)
+        columns.wheres = _wheres(self._line + newlines[:-1], self._lines)
+        columns.offsets = None
+        self._at, self._line = int(offsets[-1]), self._line + int(newlines[-1])
+
+
 def _columns(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines, before: int,
-             options: ReadOptions) -> TaskColumns:
+             options: ReadOptions, lines_later: bool = False) -> TaskColumns:
     """The tasks of ``array`` (see :func:`_decoded <.label_studio_bulk._decoded>`) as columns, the
     first the file's task ``before + 1``; :class:`NotPlain` unless each is plain, as
-    :func:`_record <.label_studio_bulk._record>` finds it."""
+    :func:`_record <.label_studio_bulk._record>` finds it. With ``lines_later``, where the tasks are
+    in the file in place of their lines."""
     import numpy as np
 
-    wheres = _positions(array, raws, line, lines)
+    offsets = None
+    if lines_later:
+        wheres: list[str] = []
+        starts = _starts(array, raws)
+        offsets = np.append(starts, starts[-1] + len(raws[-1]) if len(raws) else 1) - 1 + lines.offset
+        lines.counted = 0  # (not counted: the block need not be either)
+    else:
+        wheres = _positions(array, raws, line, lines)
     tasks = _DECODE_TASKS(array)
     count = len(tasks)
     if list(map(attrgetter("completions"), tasks)).count(msgspec.UNSET) != count or \
@@ -233,7 +349,7 @@ def _columns(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines, be
         span_texts = [text for text, width in zip(span_texts, widths.tolist()) for _ in range(width)]
     annotators = _annotator_ids(list(map(attrgetter("completed_by"), annotations)))
     return TaskColumns(texts, keys, wheres, metas, answer_tasks, _shared(annotators), span_answers, starts, ends,
-                       _shared(labels), span_texts)
+                       _shared(labels), span_texts, offsets)
 
 
 def _annotator_ids(whos: list[Any]) -> list[str | None]:

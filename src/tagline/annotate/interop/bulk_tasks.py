@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from tagline.annotate.formats.common import ReadOptions, plural
 from tagline.annotate.formats.label_studio_bulk import NotPlain
-from tagline.annotate.formats.label_studio_columns import TaskColumns, plain_columns
+from tagline.annotate.formats.label_studio_columns import FileLines, TaskColumns, plain_columns
 from tagline.annotate.interop.annotators import AnnotatorNames
 from tagline.annotate.interop.bulk import answered_documents
 from tagline.annotate.interop.bulk_lines import documents_columns, entities_lines
@@ -158,8 +158,9 @@ def _read_columns(job: TaskImport) -> Iterator[TaskColumns]:
     if job.path.stat().st_size < WORKER_BYTES or cores() < 2 or not only_thread():
         yield from _column_chunks(job.path, job.options)
         return
-    # The first chunk a quarter of the others: this process waits for the worker only that long.
-    reading = _column_chunks(job.path, job.options, first=max(CHUNK_RECORDS // 4, 1))
+    # The first chunk a quarter of the others: this process waits for the worker only that long. The
+    # tasks' lines are counted here, while the worker reads on: its share of the work is the larger.
+    reading = _column_chunks(job.path, job.options, first=max(CHUNK_RECORDS // 4, 1), lines_later=True)
 
     def calls() -> Iterator[tuple[()]]:
         yield ()
@@ -177,21 +178,26 @@ def _read_columns(job: TaskImport) -> Iterator[TaskColumns]:
     # time: one worker, so the calls are answered in order, each with the next chunk (None: no more).
     chunks = cast(Generator[TaskColumns | None, None, None], iter_in_workers(next_chunk, calls(), 1, start="fork"))
     try:
-        for columns in chunks:
-            if columns is None:
-                return
-            yield columns
+        with job.path.open("rb") as handle:
+            lines = FileLines(job.path, handle)
+            for columns in chunks:
+                if columns is None:
+                    return
+                lines.place(columns)
+                yield columns
     finally:
         chunks.close()  # (stops the worker, which may be reading what is not wanted)
 
 
-def _column_chunks(path: Path, options: ReadOptions, *, first: int | None = None) -> Iterator[TaskColumns]:
-    """The file's tasks as columns (:func:`plain_columns`), whole blocks of them joined until they
-    hold :data:`CHUNK_RECORDS` tasks or more (the first chunk ``first`` or more, if given)."""
+def _column_chunks(path: Path, options: ReadOptions, *, first: int | None = None,
+                   lines_later: bool = False) -> Iterator[TaskColumns]:
+    """The file's tasks as columns (:func:`plain_columns`, which see for ``lines_later``), whole
+    blocks of them joined until they hold :data:`CHUNK_RECORDS` tasks or more (the first chunk
+    ``first`` or more, if given)."""
     parts: list[TaskColumns] = []
     held = 0
     wanted = first or CHUNK_RECORDS
-    for columns in plain_columns(path, options):
+    for columns in plain_columns(path, options, lines_later=lines_later):
         if not columns.texts:
             continue  # (the last block may hold no task, only the array's end)
         parts.append(columns)
@@ -294,17 +300,20 @@ def _spans(job: TaskImport, columns: TaskColumns, labels_once: list[str],
     leads = lengths - np.fromiter(map(len, map(str.lstrip, texts)), dtype=np.int64, count=count)
     stops = np.fromiter(map(len, map(str.rstrip, texts)), dtype=np.int64, count=count)
     labels = cast(list[str], list(map(mapped.__getitem__, columns.labels)))  # (None: left out by the map)
-    kept = np.fromiter(map(bool, labels), dtype=bool, count=len(labels))
-    checked.dropped += len(labels) - int(kept.sum())
-    answers, starts, ends = columns.span_answers[kept], columns.starts[kept], columns.ends[kept]
+    # Each span's text is the text it covers (see _covering), which was looked at with its task's.
+    covered = cast(list[str], columns.span_texts)
+    answers, starts, ends = columns.span_answers, columns.starts, columns.ends
+    if not all(mapped.values()):  # (a label the map leaves out)
+        kept = np.fromiter(map(bool, labels), dtype=bool, count=len(labels))
+        checked.dropped += len(labels) - int(kept.sum())
+        answers, starts, ends = answers[kept], starts[kept], ends[kept]
+        labels = [label for label in labels if label]
+        covered = list(itertools.compress(covered, kept.tolist()))
     tasks = columns.answer_tasks[answers]
     if not bool(np.all((leads[tasks] <= starts) & (starts < ends) & (ends <= stops[tasks]))):
         raise NotPlain
-    # Each span's text is the text it covers (see _covering), which was looked at with its task's.
-    covered = cast(list[str], columns.span_texts)
-    if not kept.all():
-        labels = [label for label in labels if label]
-        covered = list(itertools.compress(covered, kept.tolist()))
+    if _in_order(answers, starts, ends):  # (the usual file: nothing to sort or merge)
+        return leads, answers, starts, ends, labels, covered
     ranks = {label: rank for rank, label in enumerate(sorted(set(labels)))}
     label_ranks = np.fromiter(map(ranks.__getitem__, labels), dtype=np.int64, count=len(labels))
     order = np.lexsort((label_ranks, ends, starts, answers))
@@ -315,6 +324,16 @@ def _spans(job: TaskImport, columns: TaskColumns, labels_once: list[str],
     order = order[first].tolist()
     return (leads, answers[order], starts[order], ends[order], list(map(labels.__getitem__, order)),
             list(map(covered.__getitem__, order)))
+
+
+def _in_order(answers: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bool:
+    """Whether each span comes after the one before it by annotation, start and end, none with
+    the same three: then the lexsort of :func:`_spans` would leave them as they are, none merged."""
+    import numpy as np
+
+    same, later = answers[1:] == answers[:-1], answers[1:] > answers[:-1]
+    same_start = same & (starts[1:] == starts[:-1])
+    return bool(np.all(later | (same & (starts[1:] > starts[:-1])) | (same_start & (ends[1:] > ends[:-1]))))
 
 
 def _placed(job: TaskImport, chunk: _Chunk, checked: _Checked) -> _Chunk:
