@@ -65,15 +65,18 @@ def krippendorff_nominal(codes: Any, what: str, notes: list[str]) -> float | Non
     return counted.alpha(what, notes)
 
 
-def span_sort_key(item: Any, start: Any, end: Any, label: Any) -> Any:
+def span_sort_key(item: Any, start: Any, end: Any, label: Any, *, like: Sequence[Sequence[Any]] = ()) -> Any:
     """One int64 per span that orders the spans as ``(item, start, end, label)`` do, or None when
-    one is negative or they do not fit in 63 bits together: one sort instead of four."""
+    one is negative or they do not fit in 63 bits together: one sort instead of four. With ``like``
+    (other spans' four columns), the keys are made as wide as those spans' need, so that the keys of
+    both compare as their spans do."""
     import numpy as np
 
     columns = (item, start, end, label)
-    if len(item) and min(int(column.min()) for column in columns) < 0:
+    sides = [columns, *like]
+    if any(len(side[0]) and min(int(column.min()) for column in side) < 0 for side in sides):
         return None
-    bits = [int(column.max()).bit_length() if len(column) else 0 for column in columns]
+    bits = [max(int(side[k].max()).bit_length() if len(side[k]) else 0 for side in sides) for k in range(4)]
     if sum(bits) > 63:
         return None
     key = np.zeros(len(item), dtype=np.int64)

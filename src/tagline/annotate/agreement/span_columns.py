@@ -129,7 +129,43 @@ def _pairwise(labels: list[str], by_annotator: list[tuple], present: Any, annota
 
 def _exact_matches(ref: tuple, other: tuple, n_labels: int, n_items: int) -> tuple[Any, Any]:
     """Exact matches per label (the spans the two lists of an item have in common, counted with
-    their repeats), and which items have the same list from both."""
+    their repeats), and which items have the same list from both. ``ref`` and ``other`` are each
+    sorted as ``_Flat.of`` sorts them: each distinct span of one side is looked up among the other
+    side's (``searchsorted`` on one packed key per span), without merging the two sides' columns."""
+    import numpy as np
+
+    ref_key, other_key = span_sort_key(*ref, like=(other,)), span_sort_key(*other, like=(ref,))
+    if ref_key is None or other_key is None or (np.diff(ref_key) < 0).any() or (np.diff(other_key) < 0).any():
+        return _exact_matches_merged(ref, other, n_labels, n_items)
+    ref_heads, ref_counts = _runs(ref_key)
+    other_heads, other_counts = _runs(other_key)
+    ref_distinct, other_distinct = ref_key[ref_heads], other_key[other_heads]
+    place = np.minimum(np.searchsorted(ref_distinct, other_distinct), max(len(ref_distinct) - 1, 0))
+    found = ref_distinct[place] == other_distinct if len(ref_distinct) else np.zeros(len(other_distinct), dtype=bool)
+    both = np.minimum(ref_counts[place[found]], other_counts[found])
+    matches = np.bincount(other[3][other_heads[found]], weights=both, minlength=n_labels)
+    same = np.zeros(len(other_distinct), dtype=bool)
+    same[found] = ref_counts[place[found]] == other_counts[found]
+    ref_same = np.zeros(len(ref_distinct), dtype=bool)
+    ref_same[place[same]] = True
+    identical = np.ones(n_items, dtype=bool)  # false where a span is in one list more times than in the other
+    identical[other[0][other_heads[~same]]] = False
+    identical[ref[0][ref_heads[~ref_same]]] = False
+    return matches.astype(np.int64), identical
+
+
+def _runs(keys: Any) -> tuple[Any, Any]:
+    """Where each run of equal ``keys`` (sorted) begins, and its length."""
+    import numpy as np
+
+    new = np.ones(len(keys), dtype=bool)
+    new[1:] = keys[1:] != keys[:-1]
+    heads = np.flatnonzero(new)
+    return heads, np.diff(np.append(heads, len(keys)))
+
+
+def _exact_matches_merged(ref: tuple, other: tuple, n_labels: int, n_items: int) -> tuple[Any, Any]:
+    """:func:`_exact_matches` by merging the two sides' spans, for spans without a packed key."""
     import numpy as np
 
     fields = [np.concatenate([ref[k], other[k]]) for k in range(4)]
@@ -244,7 +280,13 @@ def _unit_codes(flat: _Flat, present: Any, kept: Any, tokens: tuple[Any, Any, An
     low = np.minimum(np.minimum.reduceat(unit_starts, first), 0).astype(np.int64)
     high = np.maximum.reduceat(unit_ends, first).astype(np.int64)
     in_kept = place[flat.item] >= 0
-    np.maximum.at(high, place[flat.item[in_kept]], flat.end[in_kept])
+    span_items = place[flat.item[in_kept]]
+    if len(span_items) and (span_items[1:] >= span_items[:-1]).all():  # by item: ends by runs (``.at`` is slow)
+        heads = np.flatnonzero(np.append(True, span_items[1:] != span_items[:-1]))
+        items = span_items[heads]
+        high[items] = np.maximum(high[items], np.maximum.reduceat(flat.end[in_kept], heads))
+    elif len(span_items):
+        np.maximum.at(high, span_items, flat.end[in_kept])
     width = high - low + 1
     base = np.cumsum(width) - width - low
     # The shared axis in 32 bits when it fits (tens of millions of tokens at a million sentences).
