@@ -228,3 +228,15 @@ def test_the_best_span_of_each_unit_is_found_alike_by_the_packed_key_and_by_lexs
     units, codes = _best_spans(unit, overlap, start, code)
     expected = sorted(zip(unit.tolist(), (-overlap).tolist(), start.tolist(), code.tolist()))
     assert units.tolist() == [row[0] for row in expected] and codes.tolist() == [row[3] for row in expected]
+
+
+def test_a_measure_made_beside_gives_its_value_or_raises_its_error_in_the_caller():
+    from tagline.annotate.agreement.common import Beside
+
+    assert Beside(lambda: sum(range(10))).result() == 45
+
+    def fails() -> None:
+        raise ValueError("no votes")
+
+    with pytest.raises(ValueError, match="no votes"):
+        Beside(fails).result()

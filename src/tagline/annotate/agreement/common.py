@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import combinations
 from typing import Any
 
@@ -44,6 +44,34 @@ def check_annotator(annotator: Any, item_id: Any) -> str:
 def pairs(annotators: Sequence[str]) -> list[tuple[str, str]]:
     """Every pair of annotators, each once, in the order given."""
     return list(combinations(annotators, 2))
+
+
+class Beside:
+    """``function()`` run in a thread of its own while the caller goes on, for NumPy's work, which
+    lets go of the interpreter's lock in its loops: on two cores, two measures at once. The thread
+    is a daemon (the commands that use it write nothing), and :meth:`result` waits for its value or
+    raises what it raised."""
+
+    def __init__(self, function: Callable[[], Any]) -> None:
+        import threading
+
+        self._function = function
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="measure-beside", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._function()
+        except BaseException as error:  # raised again by result(), in the caller's thread
+            self._error = error
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def krippendorff_nominal(codes: Any, what: str, notes: list[str]) -> float | None:

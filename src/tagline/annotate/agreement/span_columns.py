@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from tagline.annotate.agreement.common import Coincidences, span_sort_key
+from tagline.annotate.agreement.common import Beside, Coincidences, span_sort_key
 from tagline.annotate.agreement.spans import _match, _scores, _unit_codes_unordered, label_units
 from tagline.wording import plural
 
@@ -47,7 +47,7 @@ def span_agreement_codes(present: Any, annotators: Sequence[str], spans: SpanCol
     who, item, start, end = spans.annotator[valid], spans.item[valid], spans.start[valid], spans.end[valid]
     used = np.unique(spans.label[valid])
     all_labels = sorted(spans.names[code] for code in used)
-    rank = np.full(len(spans.names) + 1, -1, dtype=np.int64)
+    rank = np.full(len(spans.names) + 1, -1, dtype=np.int32)
     rank[used] = [all_labels.index(spans.names[code]) for code in used]
     label = rank[spans.label[valid]]  # place in all_labels, whose order is the labels' string order
     annotators = list(annotators)
@@ -63,11 +63,15 @@ def span_agreement_codes(present: Any, annotators: Sequence[str], spans: SpanCol
     span_counts = {a: dict(zip(all_labels, counts[row * len(all_labels):(row + 1) * len(all_labels)].tolist()))
                    for row, a in enumerate(annotators)}
     flat = _Flat(who, item, start, end, label, all_labels)
+    # The token alpha is counted in a thread beside the pairwise scores (their notes kept in order).
+    alpha_notes: list[str] = []
+    counting = Beside(lambda: _token_alpha(flat, present, compared, annotators, tokens, alpha_notes))
     by_annotator = [flat.of(flat.who == index) for index in range(len(annotators))]  # sorted once
     pairwise = [_pairwise(flat.labels, by_annotator, present, annotators, first, second, notes)
                 for first, second in combinations(range(len(annotators)), 2)]
     del by_annotator
-    alpha = _token_alpha(flat, present, compared, annotators, tokens, notes)
+    alpha = counting.result()
+    notes += alpha_notes
     return {"n_items": n_items, "n_items_compared": int(compared.sum()), "annotators": annotators,
             "labels": all_labels, "span_counts": span_counts, "pairwise": pairwise, "krippendorff_alpha": alpha,
             "notes": notes}
