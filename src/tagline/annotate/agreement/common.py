@@ -73,6 +73,10 @@ class Beside:
             raise self._error
         return self._value
 
+    def settle(self) -> None:
+        """Wait for the thread to end, whatever it ends with (the caller is raising its own error)."""
+        self._thread.join()
+
 
 def krippendorff_nominal(codes: Any, what: str, notes: list[str]) -> float | None:
     """Nominal Krippendorff's alpha of coded ratings: ``codes`` is an (annotators x units) array or
