@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from tagline.annotate.agreement import render_markdown
-from tagline.annotate.agreement.common import Beside
 from tagline.annotate.answers import (
     asked_questions,
     collect_votes,
@@ -42,25 +41,13 @@ def agreement_report(workspace: Workspace, *, tasks: Iterable[str] | None = None
     answers = ColumnAnswers(workspace)  # each annotator's file read once, as columns
     answers.read_sentences()  # even with no votes, so that a damaged sentences.jsonl is an error here too
     answers.fold_ahead(chosen)
-    questions: dict[str, Any] = {}
-    asked = asked_questions(workspace, tasks)
-    entities: Beside | None = None
-    for index, (task, target) in enumerate(asked):
-        if index == 1 and ("entities", None) in asked[1:] and len(asked) > 2:
-            # The entities, the longest report, measured in a thread beside the label questions (the
-            # first question, made before, read every annotator's answers in the order it always has).
-            entities = Beside(lambda: _question_report(workspace, answers, chosen, "entities", None, top_contested))
-        if entities is not None and task == "entities":
-            questions[question_name(task, target)] = None  # its place in the report, filled below
-            continue
-        questions[question_name(task, target)] = _question_report(workspace, answers, chosen, task, target,
-                                                                  top_contested)
-    if entities is not None:
-        questions[question_name("entities", None)] = entities.result()
-    for (task, target), report in zip(asked, questions.values()):
+    questions = {}
+    for task, target in asked_questions(workspace, tasks):
+        report = _question_report(workspace, answers, chosen, task, target, top_contested)
         report["task"] = task
         if target is not None:
             report["target"] = target
+        questions[question_name(task, target)] = report
     from tagline.annotate.provenance import machine_agreement
 
     return {"workspace": str(workspace.root), "annotators": chosen, "questions": questions,
