@@ -160,3 +160,27 @@ def test_each_distinct_answer_is_written_as_json_once(tmp_path, monkeypatch):
     assert len(records) == 2 * len(sentences) == report["written"]
     assert len(rendered) == len(sentences) + 1  # one JSON per sentence, and carol's empty list
     assert combinations == [2]  # two labels, each unanimous
+
+
+def test_a_block_that_fails_to_be_written_beside_leaves_no_gold(tmp_path, monkeypatch):
+    """The gold lines are written a block at a time in a thread while the next block is made: a
+    write that fails there is the command's error, and every block before it is undone."""
+    from tagline.annotate import gold_columns
+    from tagline.corpus.transaction import Transaction
+
+    workspace = random_workspace(tmp_path / "ws", 5, 60, 400)
+    monkeypatch.setattr(gold_columns, "CHUNK_ITEMS", 7)  # many blocks
+    appended = Transaction.append_bytes
+    calls = []
+
+    def fails_at_the_third(self, path, payload, **options):
+        calls.append(len(payload))
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device")
+        return appended(self, path, payload, **options)
+
+    monkeypatch.setattr(Transaction, "append_bytes", fails_at_the_third)
+    with pytest.raises(Exception, match="space"):
+        adjudicated(monkeypatch, workspace, by_columns=True)
+    assert len(calls) == 3
+    assert not workspace.gold_path.exists() or not workspace.gold_path.stat().st_size

@@ -176,3 +176,67 @@ def test_the_packed_sort_key_orders_spans_as_their_four_fields_or_is_none(spans)
         return
     ordered = [spans[k] for k in np.argsort(key, kind="stable")]
     assert ordered == sorted(spans)
+
+
+spans_of_two = st.lists(st.tuples(st.integers(0, 1), st.integers(0, 6), st.integers(0, 9), st.integers(1, 4),
+                                  st.integers(0, 3)), max_size=60)
+
+
+def sorted_side(spans: list, side: int) -> tuple:
+    rows = sorted((item, start, start + length, label) for who, item, start, length, label in spans if who == side)
+    return tuple(np.array([row[k] for row in rows], dtype=np.int64) for k in range(4))
+
+
+@settings(max_examples=300, deadline=None)
+@given(spans_of_two)
+def test_exact_matches_looked_up_per_distinct_span_are_those_of_the_two_sides_merged(spans):
+    from tagline.annotate.agreement.span_columns import _exact_matches, _exact_matches_merged
+
+    ref, other = sorted_side(spans, 0), sorted_side(spans, 1)
+    matches, identical = _exact_matches(ref, other, 4, 7)
+    merged_matches, merged_identical = _exact_matches_merged(ref, other, 4, 7)
+    assert matches.tolist() == merged_matches.tolist() and identical.tolist() == merged_identical.tolist()
+    for label in range(4):  # the multiset intersection, counted by hand
+        mine = [tuple(map(int, span)) for span in zip(*ref) if span[3] == label]
+        theirs = [tuple(map(int, span)) for span in zip(*other) if span[3] == label]
+        assert matches[label] == sum(min(mine.count(span), theirs.count(span)) for span in set(mine))
+
+
+@settings(max_examples=200, deadline=None)
+@given(spans_of_two, st.integers(0, 40))
+def test_packed_keys_made_alike_compare_across_two_sides_as_their_spans(spans, shift):
+    ref, other = sorted_side(spans, 0), sorted_side(spans, 1)
+    other = (other[0] << shift, *other[1:])  # the other side's items far wider than the reference's
+    ref_key, other_key = span_sort_key(*ref, like=(other,)), span_sort_key(*other, like=(ref,))
+    if ref_key is None:
+        return
+    ref_spans, other_spans = list(zip(*(c.tolist() for c in ref))), list(zip(*(c.tolist() for c in other)))
+    for key, span in zip(ref_key.tolist(), ref_spans):
+        for other_key_, other_span in zip(other_key.tolist(), other_spans):
+            assert (key < other_key_) == (span < other_span) and (key == other_key_) == (span == other_span)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 20), st.integers(1, 9), st.integers(0, 50), st.integers(1, 7)), min_size=1,
+                max_size=50),
+       st.sampled_from([0, 56]))
+def test_the_best_span_of_each_unit_is_found_alike_by_the_packed_key_and_by_lexsort(pairs, shift):
+    from tagline.annotate.agreement.spans import _best_spans
+
+    unit, overlap, start, code = (np.array([pair[k] for pair in pairs], dtype=np.int64) for k in range(4))
+    start = start << shift  # 56: too wide to pack, sorted by lexsort
+    units, codes = _best_spans(unit, overlap, start, code)
+    expected = sorted(zip(unit.tolist(), (-overlap).tolist(), start.tolist(), code.tolist()))
+    assert units.tolist() == [row[0] for row in expected] and codes.tolist() == [row[3] for row in expected]
+
+
+def test_a_measure_made_beside_gives_its_value_or_raises_its_error_in_the_caller():
+    from tagline.annotate.agreement.common import Beside
+
+    assert Beside(lambda: sum(range(10))).result() == 45
+
+    def fails() -> None:
+        raise ValueError("no votes")
+
+    with pytest.raises(ValueError, match="no votes"):
+        Beside(fails).result()

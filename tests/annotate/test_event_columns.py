@@ -213,3 +213,19 @@ def test_a_fold_worker_does_not_import_pandas(tmp_path):
                            key], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["True", "False"]
     assert has_fold(workspace, path, key)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(st.binary(max_size=60).map(lambda line: line.replace(b"\n", b"")), max_size=30),
+       torn=st.booleans(), block=st.integers(1, 64))
+def test_the_blocks_read_into_one_buffer_are_the_file_s_whole_lines_in_order(tmp_path_factory, monkeypatch, lines,
+                                                                             torn, block):
+    """Each block is read over the one before (taken as bytes before the next is asked for), lines
+    longer than the buffer included: the blocks are the file, cut only after a newline."""
+    monkeypatch.setattr(event_columns, "BLOCK_BYTES", block)
+    data = b"".join(line + b"\n" for line in lines) + (b"torn" if torn else b"")
+    path = tmp_path_factory.mktemp("blocks") / "answers.jsonl"
+    path.write_bytes(data)
+    blocks = [bytes(part) for part in event_columns._blocks(path)]
+    assert b"".join(blocks) == data
+    assert all(part.endswith(b"\n") for part in blocks[:len(blocks) - torn])

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, overload
 
 import orjson
 
-from tagline.annotate.agreement.common import span_sort_key
+from tagline.annotate.agreement.common import Beside, span_sort_key
 from tagline.annotate.answers import asked_questions
 from tagline.annotate.column_votes import QuestionVotes, question_votes
 
@@ -73,7 +73,6 @@ def adjudicate_columns(workspace: Workspace, answers: ColumnAnswers, chosen: lis
     gold yet) as :func:`tagline.annotate.gold.auto_adjudicate` does, handing the gold records to
     ``write`` as JSON lines, in its order, a block at a time, with the number of lines."""
     import numpy as np
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     from tagline.corpus.sentence_table import sentence_ids
@@ -89,26 +88,66 @@ def adjudicate_columns(workspace: Workspace, answers: ColumnAnswers, chosen: lis
     del marks
     names_json = _json_strings(answers.names.names)
     decided = Decided(Counter(), [])
-    for task, target, votes in questions:
-        if not len(votes.items):
-            continue
-        vote_of = np.full((len(votes.voters), len(votes.items)), -1, dtype=np.int64)
-        vote_of[votes.voter, votes.item] = np.arange(len(votes.voter))
-        values = _VoteValues(task, votes, names_json, answers.names.names)
-        method, winner = _decide(vote_of, values, [chosen.index(name) for name in votes.voters],
-                                 single_document[documents[votes.items]], min_agreement)
-        for begin in range(0, len(votes.items), CHUNK_ITEMS):
-            part = slice(begin, begin + CHUNK_ITEMS)
-            rows = np.flatnonzero(method[part] != CONTESTED) + begin
-            if len(rows):
-                write(_lines(answers, _Parts(task, target, votes.voters, now), votes.items[rows], vote_of[:, rows],
-                             values, method[rows], winner[rows]), len(rows))
-                pa.default_memory_pool().release_unused()  # the block's strings are written: give them back
-        codes, first, counts = np.unique(method[method != CONTESTED], return_index=True, return_counts=True)
-        for place in np.argsort(first):  # each method where it first appears, as a Counter of the records has it
-            decided.methods[METHODS[codes[place]]] += int(counts[place])
-        _contested(decided, answers, chosen, task, target, votes, vote_of, values, np.flatnonzero(method == CONTESTED))
+    written = _WrittenBeside(write)
+    try:
+        for task, target, votes in questions:
+            if len(votes.items):
+                _decide_question(answers, chosen, task, target, votes, single_document[documents[votes.items]],
+                                 names_json, min_agreement, now, written, decided)
+        written.wait()
+    except BaseException:
+        written.settle()  # the block being written is written (or not) before the caller undoes them
+        raise
     return decided
+
+
+class _WrittenBeside:
+    """``write`` of each block in a thread while the next block is made (the writes, their fsyncs
+    and the lines' making overlap on two cores), one block at a time and in order. A writing error
+    is raised at the next block or at the end."""
+
+    def __init__(self, write: Callable[[bytes, int], None]) -> None:
+        self._write = write
+        self._pending: Beside | None = None
+
+    def __call__(self, block: bytes, count: int) -> None:
+        self.wait()
+        self._pending = Beside(lambda: self._write(block, count))
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def settle(self) -> None:
+        if self._pending is not None:
+            self._pending.settle()
+
+
+def _decide_question(answers: ColumnAnswers, chosen: list[str], task: str, target: str | None,
+                     votes: QuestionVotes, single: np.ndarray, names_json: pa.Array, min_agreement: str, now: str,
+                     write: Callable[[bytes, int], None], decided: Decided) -> None:
+    """Decide one question, its gold lines handed to ``write`` a block at a time, its methods counted
+    and its contested questions added to ``decided``."""
+    import numpy as np
+    import pyarrow as pa
+
+    vote_of = np.full((len(votes.voters), len(votes.items)), -1, dtype=np.int64)
+    vote_of[votes.voter, votes.item] = np.arange(len(votes.voter))
+    values = _VoteValues(task, votes, names_json, answers.names.names)
+    method, winner = _decide(vote_of, values, [chosen.index(name) for name in votes.voters], single,
+                             min_agreement)
+    for begin in range(0, len(votes.items), CHUNK_ITEMS):
+        part = slice(begin, begin + CHUNK_ITEMS)
+        rows = np.flatnonzero(method[part] != CONTESTED) + begin
+        if len(rows):
+            write(_lines(answers, _Parts(task, target, votes.voters, now), votes.items[rows], vote_of[:, rows],
+                         values, method[rows], winner[rows]), len(rows))
+            pa.default_memory_pool().release_unused()  # the block's strings are written: give them back
+    codes, first, counts = np.unique(method[method != CONTESTED], return_index=True, return_counts=True)
+    for place in np.argsort(first):  # each method where it first appears, as a Counter of the records has it
+        decided.methods[METHODS[codes[place]]] += int(counts[place])
+    _contested(decided, answers, chosen, task, target, votes, vote_of, values, np.flatnonzero(method == CONTESTED))
 
 
 def _contested(decided: Decided, answers: ColumnAnswers, chosen: list[str], task: str, target: str | None,

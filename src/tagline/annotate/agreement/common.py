@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import combinations
 from typing import Any
 
@@ -46,6 +46,38 @@ def pairs(annotators: Sequence[str]) -> list[tuple[str, str]]:
     return list(combinations(annotators, 2))
 
 
+class Beside:
+    """``function()`` run in a thread of its own while the caller goes on, for NumPy's work, which
+    lets go of the interpreter's lock in its loops: on two cores, two measures at once. The thread
+    is a daemon (the commands that use it write nothing), and :meth:`result` waits for its value or
+    raises what it raised."""
+
+    def __init__(self, function: Callable[[], Any]) -> None:
+        import threading
+
+        self._function = function
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="measure-beside", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._function()
+        except BaseException as error:  # raised again by result(), in the caller's thread
+            self._error = error
+
+    def result(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def settle(self) -> None:
+        """Wait for the thread to end, whatever it ends with (the caller is raising its own error)."""
+        self._thread.join()
+
+
 def krippendorff_nominal(codes: Any, what: str, notes: list[str]) -> float | None:
     """Nominal Krippendorff's alpha of coded ratings: ``codes`` is an (annotators x units) array or
     list of rows of non-negative ints, with -1 (or None) for a missing rating; every unit already
@@ -65,15 +97,18 @@ def krippendorff_nominal(codes: Any, what: str, notes: list[str]) -> float | Non
     return counted.alpha(what, notes)
 
 
-def span_sort_key(item: Any, start: Any, end: Any, label: Any) -> Any:
+def span_sort_key(item: Any, start: Any, end: Any, label: Any, *, like: Sequence[Sequence[Any]] = ()) -> Any:
     """One int64 per span that orders the spans as ``(item, start, end, label)`` do, or None when
-    one is negative or they do not fit in 63 bits together: one sort instead of four."""
+    one is negative or they do not fit in 63 bits together: one sort instead of four. With ``like``
+    (other spans' four columns), the keys are made as wide as those spans' need, so that the keys of
+    both compare as their spans do."""
     import numpy as np
 
     columns = (item, start, end, label)
-    if len(item) and min(int(column.min()) for column in columns) < 0:
+    sides = [columns, *like]
+    if any(len(side[0]) and min(int(column.min()) for column in side) < 0 for side in sides):
         return None
-    bits = [int(column.max()).bit_length() if len(column) else 0 for column in columns]
+    bits = [max(int(side[k].max()).bit_length() if len(side[k]) else 0 for side in sides) for k in range(4)]
     if sum(bits) > 63:
         return None
     key = np.zeros(len(item), dtype=np.int64)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from tagline.annotate.agreement.common import Coincidences, span_sort_key
+from tagline.annotate.agreement.common import Beside, Coincidences, span_sort_key
 from tagline.annotate.agreement.spans import _match, _scores, _unit_codes_unordered, label_units
 from tagline.wording import plural
 
@@ -47,7 +47,7 @@ def span_agreement_codes(present: Any, annotators: Sequence[str], spans: SpanCol
     who, item, start, end = spans.annotator[valid], spans.item[valid], spans.start[valid], spans.end[valid]
     used = np.unique(spans.label[valid])
     all_labels = sorted(spans.names[code] for code in used)
-    rank = np.full(len(spans.names) + 1, -1, dtype=np.int64)
+    rank = np.full(len(spans.names) + 1, -1, dtype=np.int32)
     rank[used] = [all_labels.index(spans.names[code]) for code in used]
     label = rank[spans.label[valid]]  # place in all_labels, whose order is the labels' string order
     annotators = list(annotators)
@@ -63,11 +63,15 @@ def span_agreement_codes(present: Any, annotators: Sequence[str], spans: SpanCol
     span_counts = {a: dict(zip(all_labels, counts[row * len(all_labels):(row + 1) * len(all_labels)].tolist()))
                    for row, a in enumerate(annotators)}
     flat = _Flat(who, item, start, end, label, all_labels)
+    # The token alpha is counted in a thread beside the pairwise scores (their notes kept in order).
+    alpha_notes: list[str] = []
+    counting = Beside(lambda: _token_alpha(flat, present, compared, annotators, tokens, alpha_notes))
     by_annotator = [flat.of(flat.who == index) for index in range(len(annotators))]  # sorted once
     pairwise = [_pairwise(flat.labels, by_annotator, present, annotators, first, second, notes)
                 for first, second in combinations(range(len(annotators)), 2)]
     del by_annotator
-    alpha = _token_alpha(flat, present, compared, annotators, tokens, notes)
+    alpha = counting.result()
+    notes += alpha_notes
     return {"n_items": n_items, "n_items_compared": int(compared.sum()), "annotators": annotators,
             "labels": all_labels, "span_counts": span_counts, "pairwise": pairwise, "krippendorff_alpha": alpha,
             "notes": notes}
@@ -129,7 +133,43 @@ def _pairwise(labels: list[str], by_annotator: list[tuple], present: Any, annota
 
 def _exact_matches(ref: tuple, other: tuple, n_labels: int, n_items: int) -> tuple[Any, Any]:
     """Exact matches per label (the spans the two lists of an item have in common, counted with
-    their repeats), and which items have the same list from both."""
+    their repeats), and which items have the same list from both. ``ref`` and ``other`` are each
+    sorted as ``_Flat.of`` sorts them: each distinct span of one side is looked up among the other
+    side's (``searchsorted`` on one packed key per span), without merging the two sides' columns."""
+    import numpy as np
+
+    ref_key, other_key = span_sort_key(*ref, like=(other,)), span_sort_key(*other, like=(ref,))
+    if ref_key is None or other_key is None or (np.diff(ref_key) < 0).any() or (np.diff(other_key) < 0).any():
+        return _exact_matches_merged(ref, other, n_labels, n_items)
+    ref_heads, ref_counts = _runs(ref_key)
+    other_heads, other_counts = _runs(other_key)
+    ref_distinct, other_distinct = ref_key[ref_heads], other_key[other_heads]
+    place = np.minimum(np.searchsorted(ref_distinct, other_distinct), max(len(ref_distinct) - 1, 0))
+    found = ref_distinct[place] == other_distinct if len(ref_distinct) else np.zeros(len(other_distinct), dtype=bool)
+    both = np.minimum(ref_counts[place[found]], other_counts[found])
+    matches = np.bincount(other[3][other_heads[found]], weights=both, minlength=n_labels)
+    same = np.zeros(len(other_distinct), dtype=bool)
+    same[found] = ref_counts[place[found]] == other_counts[found]
+    ref_same = np.zeros(len(ref_distinct), dtype=bool)
+    ref_same[place[same]] = True
+    identical = np.ones(n_items, dtype=bool)  # false where a span is in one list more times than in the other
+    identical[other[0][other_heads[~same]]] = False
+    identical[ref[0][ref_heads[~ref_same]]] = False
+    return matches.astype(np.int64), identical
+
+
+def _runs(keys: Any) -> tuple[Any, Any]:
+    """Where each run of equal ``keys`` (sorted) begins, and its length."""
+    import numpy as np
+
+    new = np.ones(len(keys), dtype=bool)
+    new[1:] = keys[1:] != keys[:-1]
+    heads = np.flatnonzero(new)
+    return heads, np.diff(np.append(heads, len(keys)))
+
+
+def _exact_matches_merged(ref: tuple, other: tuple, n_labels: int, n_items: int) -> tuple[Any, Any]:
+    """:func:`_exact_matches` by merging the two sides' spans, for spans without a packed key."""
     import numpy as np
 
     fields = [np.concatenate([ref[k], other[k]]) for k in range(4)]
@@ -244,7 +284,13 @@ def _unit_codes(flat: _Flat, present: Any, kept: Any, tokens: tuple[Any, Any, An
     low = np.minimum(np.minimum.reduceat(unit_starts, first), 0).astype(np.int64)
     high = np.maximum.reduceat(unit_ends, first).astype(np.int64)
     in_kept = place[flat.item] >= 0
-    np.maximum.at(high, place[flat.item[in_kept]], flat.end[in_kept])
+    span_items = place[flat.item[in_kept]]
+    if len(span_items) and (span_items[1:] >= span_items[:-1]).all():  # by item: ends by runs (``.at`` is slow)
+        heads = np.flatnonzero(np.append(True, span_items[1:] != span_items[:-1]))
+        items = span_items[heads]
+        high[items] = np.maximum(high[items], np.maximum.reduceat(flat.end[in_kept], heads))
+    elif len(span_items):
+        np.maximum.at(high, span_items, flat.end[in_kept])
     width = high - low + 1
     base = np.cumsum(width) - width - low
     # The shared axis in 32 bits when it fits (tens of millions of tokens at a million sentences).

@@ -198,13 +198,38 @@ def label_units(row: Any, starts: Any, ends: Any, span_start: Any, span_end: Any
     overlap = np.minimum(ends[unit], span_end[which]) - np.maximum(starts[unit], span_start[which])
     touching = overlap > 0
     unit, which, overlap = unit[touching], which[touching], overlap[touching]
-    order = np.lexsort((span_code[which], span_start[which], -overlap, unit))
-    unit, labels = unit[order], span_code[which][order]
-    leading = np.ones(len(unit), dtype=bool)
-    leading[1:] = unit[1:] != unit[:-1]
-    row[unit[leading]] = labels[leading]
-    distinct = np.unique(unit * n_codes + labels) // n_codes
-    return int(np.count_nonzero(np.bincount(distinct) > 1))
+    if len(unit) and (unit[1:] >= unit[:-1]).all():  # in order: the units only one span touches set at once
+        again = unit[1:] == unit[:-1]
+        shared = np.zeros(len(unit), dtype=bool)
+        shared[1:] = again
+        shared[:-1] |= again
+        row[unit[~shared]] = span_code[which[~shared]]
+        unit, which, overlap = unit[shared], which[shared], overlap[shared]
+    if not len(unit):
+        return 0
+    unit, labels = _best_spans(unit, overlap, span_start[which], span_code[which])
+    heads = np.flatnonzero(np.append(True, unit[1:] != unit[:-1]))  # a unit's pairs, best first
+    row[unit[heads]] = labels[heads]
+    return int(np.count_nonzero(np.minimum.reduceat(labels, heads) != np.maximum.reduceat(labels, heads)))
+
+
+def _best_spans(unit: Any, overlap: Any, start: Any, code: Any) -> tuple[Any, Any]:
+    """The (unit, span) pairs' units and codes sorted by unit, then largest overlap, earliest start
+    and lowest code: by one packed int64 key when they fit in 63 bits, else by ``lexsort``."""
+    import numpy as np
+
+    columns = (unit, overlap.max() - overlap, start, code)
+    if min(int(column.min()) for column in columns) >= 0:
+        bits = [int(column.max()).bit_length() for column in columns]
+        if sum(bits) <= 63:
+            key = np.zeros(len(unit), dtype=np.int64)
+            for column, width in zip(columns, bits):
+                key <<= width
+                key |= column
+            key.sort()
+            return key >> (bits[1] + bits[2] + bits[3]), key & ((1 << bits[3]) - 1)
+    order = np.lexsort((code, start, -overlap, unit))
+    return unit[order], code[order]
 
 
 def _unit_codes_unordered(kept: list, units: list, annotators: list[str], code: Mapping[str, int],
