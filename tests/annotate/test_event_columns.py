@@ -195,6 +195,27 @@ def test_a_text_that_is_not_utf_8_is_a_bad_line(tmp_path, monkeypatch, block, te
     assert "UTF-8" in result.stderr
 
 
+def offsets_line(start: int, end: int) -> bytes:
+    """An entities answer whose one span is at ``start``-``end``."""
+    return entities_line(b'"xx"').replace(b'"start":0,"end":2', b'"start":%d,"end":%d' % (start, end))
+
+
+@pytest.mark.parametrize("arrow", [True, False], ids=["columns", "line-by-line"])
+@pytest.mark.parametrize("start,end", [(2**31, 2**31 + 2), (2**32, 2**32 + 2), (0, 2**32 + 2), (0, 2**63)],
+                         ids=["2^31", "2^32", "end-2^32", "end-2^63"])
+def test_a_span_offset_past_int32_is_a_bad_line(tmp_path, monkeypatch, arrow, start, end):
+    """The columns hold offsets as int32 (a span at 2**32 was folded as one at 0, silently): no
+    sentence is that long, and the typed reader refuses such an offset as every reader does, at its
+    line, rather than the line by line fold failing on one past int64 with a traceback."""
+    workspace, path = _with_a_last_line(tmp_path, monkeypatch, offsets_line(start, end))
+    if not arrow:
+        monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 1 << 40)
+    assert event_columns.decoded_parts(path, columns.Names()) is None
+    assert columns._fold_arrow(path, sentence_ids(workspace)["id"].combine_chunks(), columns.Names()) is None
+    result = _agree_refuses_line_201(workspace, monkeypatch)
+    assert len(result.stderr.strip().splitlines()) == 1 and "2147483647" in result.stderr
+
+
 def test_a_fold_worker_does_not_import_pandas(tmp_path):
     """pyarrow imports pandas the first time a Python value or a numpy array is made an Arrow array or
     an Arrow array a numpy one; a fold worker makes none, and saves half a second."""

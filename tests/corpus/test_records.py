@@ -80,3 +80,19 @@ def test_every_shipped_schema_is_a_valid_2020_12_schema():
 
     for name in SCHEMA_NAMES:
         jsonschema.Draft202012Validator.check_schema(load_schema(name))
+
+
+@pytest.mark.parametrize("kind", ["event", "gold"])
+def test_a_span_offset_past_int32_is_refused_by_both(samples, kind):
+    """The answers' columns hold a span's offsets as int32: the schema and the decoder both stop at
+    2**31 - 1, which no sentence reaches."""
+    from tagline.schemas.records import MAX_OFFSET
+
+    sample = next(record for record in samples[kind] if record["task"] == "entities" and record["value"]["spans"])
+
+    def entities(start: int, end: int) -> dict:
+        return {**sample, "value": {"spans": [{"start": start, "end": end, "label": "ORG", "text": "xx"}]}}
+
+    assert _accepts(kind, entities(MAX_OFFSET - 2, MAX_OFFSET)) and not schema_errors(kind, entities(0, MAX_OFFSET))
+    for start, end in ((MAX_OFFSET, MAX_OFFSET + 1), (0, 2**32 + 2), (0, 2**63)):
+        assert not _accepts(kind, entities(start, end)) and schema_errors(kind, entities(start, end)), (start, end)

@@ -126,9 +126,56 @@ def test_a_signal_while_the_command_writes_undoes_it_and_says_so_in_one_line(tmp
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 128 + signum, stderr
     assert stderr.splitlines()[-1:] == [f"Interrupted: {stopped}"], stderr
+    # Nor a traceback before or after it: the worker's generator is closed as the command stops, not
+    # when it is collected (a raise there is printed as "Exception ignored"), nor at the interpreter's
+    # exit (when the pool's pipes are closed already).
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
     assert snapshot(root) == before
     env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
     again = subprocess.run([sys.executable, "-m", "tagline", *arguments], cwd=root, env=env, capture_output=True,
                            text=True, timeout=120)
     assert again.returncode == 0, again.stderr
     assert all(text in again.stderr for text in said), again.stderr
+
+
+# A Label Studio import read by its worker, paused as it checks the chunk the worker sent:
+# the signal comes in the generator that takes the worker's chunks, not in the writing.
+PAUSED_CHECKING = """
+import os, sys, time
+from pathlib import Path
+marks = Path(sys.argv.pop(1))
+from tagline.annotate.interop import bulk_tasks
+bulk_tasks.WORKER_BYTES, bulk_tasks.CHUNK_RECORDS = 0, 5
+made, seen = bulk_tasks._made, []
+
+def paused(*arguments):
+    seen.append(1)
+    if len(seen) == 1:
+        (marks / "checking").write_text("")
+        os.rename(marks / "checking", marks / str(os.getpid()))
+        time.sleep(600)
+    return made(*arguments)
+
+bulk_tasks._made = paused
+from tagline.cli import main
+sys.argv[0] = "tagline"
+main()
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_a_signal_as_a_label_studio_import_checks_a_chunk_stops_its_worker_with_no_traceback(tmp_path, signum):
+    """The reading worker's generators are closed as the command stops, not when they are collected
+    (where stopping the worker raised the interruption again, printed as "Exception ignored" with a
+    traceback) nor at the interpreter's exit (where the pool's pipes were closed: a Bad file descriptor)."""
+    root = init_workspace(tmp_path / "ws", language="en").root
+    arguments = ["annotate", "import", str(label_studio_file(tmp_path / "tasks.json")), "--format", "label-studio"]
+    before = snapshot(root)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    process, _ = paused_command(PAUSED_CHECKING, marks, arguments, root)
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + signum, stderr
+    assert stderr.splitlines() == ["Interrupted: annotate import stopped; nothing was imported"], stderr
+    assert snapshot(root) == before

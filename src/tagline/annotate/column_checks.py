@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tagline.schemas import TASKS
+from tagline.schemas.records import MAX_OFFSET
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -101,7 +102,8 @@ def _values_valid(value: pa.StructArray, task: pa.Array, op: pa.Array) -> bool:
     if start is None or end is None or start.type != pa.int64() or end.type != pa.int64() or \
             start.null_count or end.null_count:
         return False
-    if pc.min(start).as_py() < 0 or pc.min(end).as_py() < 1:
+    if pc.min(start).as_py() < 0 or pc.min(end).as_py() < 1 or \
+            max(pc.max(start).as_py(), pc.max(end).as_py()) > MAX_OFFSET:
         return False
     return all(_field(flat, name) is not None and _strings(_field(flat, name)) for name in ("label", "text"))
 

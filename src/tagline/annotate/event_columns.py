@@ -29,7 +29,7 @@ from msgspec import UNSET, Meta, Raw, Struct, UnsetType
 
 from tagline.annotate.columns import int32_values
 from tagline.schemas import TASKS
-from tagline.schemas.records import NonEmpty, Op, Task
+from tagline.schemas.records import MAX_OFFSET, NonEmpty, Op, Task
 
 if TYPE_CHECKING:
     from tagline.annotate.columns import Names
@@ -45,11 +45,15 @@ _TASK = {name: code for code, name in enumerate(TASKS)}
 STANCE, CLAIM, ENTITIES = _TASK["stance"], _TASK["claim_type"], _TASK["entities"]
 
 
+_START = Annotated[int, Meta(ge=0, le=MAX_OFFSET)]  # the columns hold a span's offsets as int32
+_END = Annotated[int, Meta(ge=1, le=MAX_OFFSET)]
+
+
 # gc=False: decoded JSON holds no cycles, and millions of tracked objects make the collector run
 # over and over while a file is decoded (most of the decoding time).
 class _Span(Struct, forbid_unknown_fields=True, gc=False):
-    start: Annotated[int, Meta(ge=0)]
-    end: Annotated[int, Meta(ge=1)]
+    start: _START
+    end: _END
     label: NonEmpty
     text: Raw  # a non-empty string, checked with the block's other texts by _texts
 
@@ -115,7 +119,7 @@ def expecting(expected: Expected, annotator: str) -> msgspec.json.Decoder:
         return Literal[names] if names else NonEmpty
 
     targets, labels, span_labels = expected
-    span = msgspec.defstruct("_Span", [("start", Annotated[int, Meta(ge=0)]), ("end", Annotated[int, Meta(ge=1)]),
+    span = msgspec.defstruct("_Span", [("start", _START), ("end", _END),
                                        ("label", either(span_labels)), ("text", Raw)],
                              forbid_unknown_fields=True, gc=False)
     value = msgspec.defstruct("_Value", [("target", either(targets) | None, None),

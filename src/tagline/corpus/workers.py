@@ -118,7 +118,11 @@ class WorkerPool:
             self.closed = True
             with deferred():  # every worker is stopped and waited for, even if Ctrl-C is pressed again
                 refused = _stop(self.executor)
-        check_interrupted()  # a SIGTERM sent to every process ends the workers too: it is not their failure
+        # A SIGTERM sent to every process ends the workers too: it is not their failure. Not raised as a
+        # generator of iter_in_workers is closed (its error would be printed as ignored, were it being
+        # collected): the signal stays recorded for the guard's next check.
+        if kind is not GeneratorExit:
+            check_interrupted()
         if refused:
             _raise_refused(self.refused_fix)
 

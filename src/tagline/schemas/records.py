@@ -24,6 +24,9 @@ Op = Literal["set", "retract"]
 Method = Literal["unanimous", "majority", "adjudicated", "single", "imported", "reopened"]
 Lang = Literal["ja", "en"]
 NonEmpty = Annotated[str, Meta(min_length=1)]
+MAX_OFFSET = 2**31 - 1
+"""The largest offset of a span in its sentence: no sentence is that long, and the answers' columns
+hold offsets as int32 (so a larger one, refused here at its line, is never folded as another)."""
 
 
 class Sentence(TypedDict):
@@ -67,8 +70,8 @@ class Document(TypedDict):
 class Span(TypedDict):
     """An entity span, offsets relative to its sentence."""
 
-    start: Annotated[int, Meta(ge=0)]
-    end: Annotated[int, Meta(ge=1)]
+    start: Annotated[int, Meta(ge=0, le=MAX_OFFSET)]
+    end: Annotated[int, Meta(ge=1, le=MAX_OFFSET)]
     label: NonEmpty
     text: NonEmpty
 

@@ -286,6 +286,11 @@ def _json_array(path: Path, text: str) -> Iterator[tuple[str, object]]:
             raise InputError("the JSON array is not closed", where=f"{path}:{line + text.count(chr(10), counted_to)}",
                              fix="check that the file is complete")
         if text[position] == "]":
+            rest = _skip_whitespace(text, position + 1)
+            if rest < len(text):  # (a JSON reader refuses it: never left unread, a second array's records lost)
+                raise InputError("more after the end of the JSON array",
+                                 where=f"{path}:{line + text.count(chr(10), counted_to, rest)}",
+                                 fix="check that the file is one JSON array (not two exports, one after the other)")
             return
         if not first:
             if text[position] != ",":

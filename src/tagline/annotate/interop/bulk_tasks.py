@@ -101,22 +101,22 @@ def import_plain_tasks(job: TaskImport, *, dry_run: bool) -> dict[str, Any] | No
     checked = _Checked(AnnotatorNames(job.annotator))
     try:
         job.progress(0, None, f"reading {job.path.name}")
-        chunks = _made_chunks(job, checked)
-        # Two chunks made and checked before the lock is taken: a file of one chunk that is not
-        # plain leaves no trace (not even the lock's file), as when the general path refuses it.
-        head = list(itertools.islice(chunks, 2))
-        with contextlib.nullcontext() if dry_run else workspace.lock():
-            checked.known = set(workspace.documents())
-            checked.known.update(sentence["doc_id"] for sentence in workspace.iter_sentences())
-            placed = (_placed(job, chunk, checked) for chunk in itertools.chain(_drained(head), chunks))
-            if dry_run:
-                for _ in placed:
-                    pass
+        with contextlib.closing(_made_chunks(job, checked)) as chunks:  # (its worker stopped on an error)
+            # Two chunks made and checked before the lock is taken: a file of one chunk that is not
+            # plain leaves no trace (not even the lock's file), as when the general path refuses it.
+            head = list(itertools.islice(chunks, 2))
+            with contextlib.nullcontext() if dry_run else workspace.lock():
+                checked.known = set(workspace.documents())
+                checked.known.update(sentence["doc_id"] for sentence in workspace.iter_sentences())
+                placed = (_placed(job, chunk, checked) for chunk in itertools.chain(_drained(head), chunks))
+                if dry_run:
+                    for _ in placed:
+                        pass
+                    return _summary(job, checked, dry_run)
+                written = _write(job, placed, checked)
+                keep_indexes_current(workspace, True, [name for name, count in checked.events.items() if count],
+                                     job.progress, written)
                 return _summary(job, checked, dry_run)
-            written = _write(job, placed, checked)
-            keep_indexes_current(workspace, True, [name for name, count in checked.events.items() if count],
-                                 job.progress, written)
-            return _summary(job, checked, dry_run)
     except NotPlain:
         return None
 
@@ -127,12 +127,15 @@ def _drained(chunks: list[_Chunk]) -> Iterator[_Chunk]:
         yield chunks.pop(0)
 
 
-def _made_chunks(job: TaskImport, checked: _Checked) -> Iterator[_Chunk]:
+def _made_chunks(job: TaskImport, checked: _Checked) -> Generator[_Chunk, None, None]:
     """The file's tasks, some thousands at a time, each chunk made and checked (:func:`_made`);
     :class:`NotPlain` at the first chunk that is not plain, or once all are read, when the file's
     annotators are not (see :meth:`AnnotatorNames.finish`)."""
-    for columns in _read_columns(job):
-        yield _made(job, columns, checked)
+    # Closed as this generator is, or as an error leaves it: the reading worker stopped then, not when
+    # the generator is collected (a stop raised there is printed as ignored) or at the interpreter's exit.
+    with contextlib.closing(_read_columns(job)) as read:
+        for columns in read:
+            yield _made(job, columns, checked)
     names: list[str] = []
     try:
         checked.names.finish(job.path, names)
@@ -145,7 +148,7 @@ def _made_chunks(job: TaskImport, checked: _Checked) -> Iterator[_Chunk]:
         checked.warnings.append(f"{plural(checked.duplicates, 'duplicate span')} in the file merged")
 
 
-def _read_columns(job: TaskImport) -> Iterator[TaskColumns]:
+def _read_columns(job: TaskImport) -> Generator[TaskColumns, None, None]:
     """:func:`_column_chunks` of the file, read in a worker process when the file is large (from
     :data:`WORKER_BYTES`), this process has a second core and may fork (see
     :func:`~tagline.corpus.workers.iter_in_workers`): the worker reads and decodes the next chunks
