@@ -210,7 +210,7 @@ def tokenize_many(texts: Sequence[str] | pa.Array, langs: Sequence[str] | pa.Arr
     read: list[tuple[np.ndarray, _Spaced]] = []  # (the rows read, what was read of them)
     for output_format, per_word in ((_OWN_LENGTHS_FORMAT, 1), (_LENGTHS_FORMAT, 2)):
         if per_word == 2:  # the texts with whitespace, and any the own lengths did not add up to
-            todo = np.concatenate((todo, np.asarray(spaced_rows, dtype=np.int64)))
+            todo = np.sort(np.concatenate((todo, np.asarray(spaced_rows, dtype=np.int64))))  # in row order
         if not len(todo):
             continue
         parse = _mecab(output_format).parse
