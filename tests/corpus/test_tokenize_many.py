@@ -82,3 +82,45 @@ def test_any_mix_of_texts_gets_tokenize_s_words_and_offsets(rows):
     texts = ["".join(pieces) for pieces, _ in rows]
     langs = [lang for _, lang in rows]
     assert as_lists(texts, langs) == expected(texts, langs)
+
+
+def test_a_text_whose_own_lengths_fall_short_of_it_is_parsed_again_with_the_whitespace(monkeypatch):
+    import re
+
+    from tagline.corpus import tokenize as module
+
+    texts = ["Jensen Huang は  東京で話した。", "東京で話した。", "東京\nで\x0b話した 。", " 東京で"]
+    langs = ["ja"] * len(texts)
+    want = expected(texts, langs)
+    asked = []
+    parse_of = module._mecab
+
+    def recording(output_format=""):
+        tagger = parse_of(output_format)
+        return type("Recording", (), {"parse": staticmethod(lambda text: asked.append((output_format, text))
+                                                            or tagger.parse(text))})
+
+    monkeypatch.setattr(module, "_mecab", recording)
+    monkeypatch.setattr(module, "tokenize", lambda text, lang: pytest.fail(f"{text!r} was not read from the lengths"))
+    assert as_lists(texts, langs) == want  # whitespace found by the pattern: asked for it at once
+    assert [text for form, text in asked if form == module._OWN_LENGTHS_FORMAT] == [texts[1]]
+    asked.clear()
+    monkeypatch.setattr(module, "_MECAB_SKIPS", re.compile("(?!)"))  # whitespace the pattern does not know of
+    assert as_lists(texts, langs) == want
+    assert [text for form, text in asked if form == module._OWN_LENGTHS_FORMAT] == texts
+    assert [text for form, text in asked if form == module._LENGTHS_FORMAT] == [texts[0], texts[2], texts[3]]
+
+
+def test_texts_asked_for_the_whitespace_at_once_or_after_their_own_lengths_come_back_in_row_order(monkeypatch):
+    import re
+
+    from tagline.corpus import tokenize as module
+
+    texts = ["Jensen Huang は  東京で話した。", "東京\nで\x0b話した 。", " 東京で"]
+    langs = ["ja"] * len(texts)
+    want = expected(texts, langs)
+    monkeypatch.setattr(module, "tokenize", lambda text, lang: pytest.fail(f"{text!r} was not read from the lengths"))
+    # The first found by the pattern, the others only once their own lengths fall short: every text is
+    # parsed the second way, the first of them first in the pattern's list but last in the rows.
+    monkeypatch.setattr(module, "_MECAB_SKIPS", re.compile("Jensen"))
+    assert as_lists(texts, langs) == want

@@ -153,6 +153,18 @@ def test_the_last_gold_record_wins(sample_workspace, tmp_path):
     assert len(rows) == 77
 
 
+def test_gold_of_a_sentence_not_in_the_corpus_is_an_error_at_its_line(runner, sample_answers_only):
+    auto_adjudicate(sample_answers_only)
+    record = {"task": "claim_type", "value": {"label": "not_claim"}, "provenance": {"method": "adjudicated", "votes": {}},
+              "time": "2026-11-28T10:00:00Z"}
+    # The last record of a sentence of the corpus still wins beside it (its claim is read by its id's code).
+    append_records(sample_answers_only.gold_path, [{"sentence_id": "deepseek_ja-s0002", **record},
+                                                   {"sentence_id": "nowhere-s0001", **record}])
+    result = runner.invoke(main, ["eval", "build"])
+    assert result.exit_code == 2
+    assert "gold for unknown sentence 'nowhere-s0001'" in result.stderr and "gold.jsonl:310" in result.stderr
+
+
 def test_build_cli_json(runner, sample_workspace):
     auto_adjudicate(sample_workspace)
     result = runner.invoke(main, ["eval", "build", "--split", "0.5/0.5", "--task", "claim_type", "--no-tokens",

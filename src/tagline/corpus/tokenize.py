@@ -22,6 +22,13 @@ _SURFACES_FORMAT = r"--output-format-type= --bos-format=[ --node-format=%m\\t --
 # output of a text without words is numbers too.
 _LENGTHS_FORMAT = (r"--output-format-type= --bos-format=0\\t0\\t --node-format=%pL\\t%pl\\t "
                    r"--unk-format=%pL\\t%pl\\t --eos-format=")
+# Each word's own bytes (%pl) alone, after one zero: what MeCab is asked for a text it skips no
+# whitespace in, whose words are then its bytes end to end.
+_OWN_LENGTHS_FORMAT = r"--output-format-type= --bos-format=0\\t --node-format=%pl\\t --unk-format=%pl\\t --eos-format="
+# The characters unidic-lite's MeCab skips before a word (besides a tab, which takes tokenize's way): a
+# text with one is asked for the whitespace too. One it skipped otherwise is caught by the lengths'
+# sum and the text parsed again.
+_MECAB_SKIPS = re.compile("[ \n\x0b]")
 # The same, with each word's part of speech (UniDic's first four levels) after it: word, tab, POS, tab.
 _POS_FORMAT = (r"--output-format-type= --bos-format=[ --node-format=%m\\t%f[0]-%f[1]-%f[2]-%f[3]\\t "
                r"--unk-format=%m\\t%f[0]-%f[1]-%f[2]-%f[3]\\t --eos-format=]")
@@ -181,11 +188,12 @@ def tokenize_many(texts: Sequence[str] | pa.Array, langs: Sequence[str] | pa.Arr
     and the offsets of every token, flattened in the same order. The result is the same as calling
     :func:`tokenize` on each text.
 
-    MeCab writes, for each Japanese word, how many bytes of the text it spans with the whitespace it
-    skipped before it, and how many are the word's own. Once those spans put end to end are the
-    whole text (no whitespace after the last word, no empty word), the words are cut from the text's
-    UTF-8 bytes and their offsets counted in characters by Arrow and NumPy, with no Python work per
-    word. Every other text takes :func:`tokenize`'s way.
+    MeCab first writes, for each Japanese word, how many bytes of the text are its own. Where those
+    add up to the whole text (MeCab skipped no whitespace) and no word is empty, the words are cut
+    from the text's UTF-8 bytes and their offsets counted in characters by Arrow and NumPy, with no
+    Python work per word. The other texts are parsed again with the bytes of the whitespace skipped
+    before each word too, and read the same way where those spans put end to end are the whole
+    text (no whitespace after the last word). Every other text takes :func:`tokenize`'s way.
     """
     import numpy as np
     import pyarrow as pa
@@ -197,30 +205,50 @@ def tokenize_many(texts: Sequence[str] | pa.Array, langs: Sequence[str] | pa.Arr
     # A tab or a NUL makes tokenize read MeCab's words otherwise (a NUL ends the words MeCab writes).
     mecab_rows = [row for row, (text, lang) in enumerate(zip(texts, langs))
                   if lang == "ja" and "\t" not in text and "\x00" not in text]
-    parse = _mecab(_LENGTHS_FORMAT).parse
-    mecab_texts = text_array if len(mecab_rows) == len(texts) else text_array.take(pa.array(mecab_rows, pa.int64()))
-    read = _read_lengths([parse(texts[row]) for row in mecab_rows], mecab_texts)
-    fast_rows = np.asarray(mecab_rows, dtype=np.int64)[read.good]
+    spaced_rows = [row for row in mecab_rows if _MECAB_SKIPS.search(texts[row])]
+    todo = np.setdiff1d(mecab_rows, spaced_rows) if spaced_rows else np.asarray(mecab_rows, dtype=np.int64)
+    read: list[tuple[np.ndarray, _Spaced]] = []  # (the rows read, what was read of them)
+    for output_format, per_word in ((_OWN_LENGTHS_FORMAT, 1), (_LENGTHS_FORMAT, 2)):
+        if per_word == 2:  # the texts with whitespace, and any the own lengths did not add up to
+            todo = np.sort(np.concatenate((todo, np.asarray(spaced_rows, dtype=np.int64))))  # in row order
+        if not len(todo):
+            continue
+        parse = _mecab(output_format).parse
+        chosen = text_array if len(todo) == len(texts) else text_array.take(pa.array(todo))
+        spaced = _read_lengths([parse(texts[row]) for row in todo.tolist()], chosen, per_word)
+        read.append((todo[spaced.good], spaced))
+        todo = todo[~spaced.good]
+    if len(read) == 1 and len(read[0][0]) == len(texts):
+        return read[0][1].tokens, read[0][1].starts, read[0][1].ends
+    fast_rows = np.concatenate([rows for rows, _ in read]) if read else np.zeros(0, np.int64)
     other_rows = np.setdiff1d(np.arange(len(texts), dtype=np.int64), fast_rows)
     other_offsets = [tokenize(texts[row], langs[row]) for row in other_rows.tolist()]
-    if not len(other_rows):
-        return read.tokens, read.starts, read.ends
     lengths = np.fromiter((len(offsets) for offsets in other_offsets), np.int64, len(other_offsets))
     words = [texts[row][s:e] for row, offsets in zip(other_rows.tolist(), other_offsets) for s, e in offsets]
     other = pa.ListArray.from_arrays(pa.array(np.concatenate(([0], np.cumsum(lengths))).astype(np.int32)),
                                      pa.array(words, pa.string()))
     flat = np.asarray([span for offsets in other_offsets for span in offsets], np.int64).reshape(-1, 2)
-    where = np.empty(len(texts), dtype=np.int64)  # each text's list in [fast lists, other lists]
-    where[fast_rows] = np.arange(len(fast_rows))
-    where[other_rows] = np.arange(len(fast_rows), len(texts))
-    token_lists = pa.concat_arrays([read.tokens, other]).take(pa.array(where))
-    # The offsets of the texts in the same order: each list's tokens, from the concatenated offsets.
-    both_lengths = np.concatenate((np.diff(np.asarray(read.tokens.offsets, dtype=np.int64)), lengths))
-    both_first = np.concatenate(([0], np.cumsum(both_lengths)))[:-1]
-    token_index = np.repeat(both_first[where] - np.concatenate(([0], np.cumsum(both_lengths[where])))[:-1],
-                            both_lengths[where]) + np.arange(int(both_lengths.sum()))
-    return (token_lists, np.concatenate((read.starts, flat[:, 0]))[token_index],
-            np.concatenate((read.ends, flat[:, 1]))[token_index])
+    return _in_row_order([spaced.tokens for _, spaced in read] + [other],
+                         [spaced.starts for _, spaced in read] + [flat[:, 0]],
+                         [spaced.ends for _, spaced in read] + [flat[:, 1]], np.concatenate((fast_rows, other_rows)))
+
+
+def _in_row_order(token_lists: list[pa.Array], starts: list[np.ndarray], ends: list[np.ndarray],
+                  rows: np.ndarray) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+    """The tokens and offsets of groups of texts (their lists one after the other, the texts at
+    ``rows``) put back in row order."""
+    import numpy as np
+    import pyarrow as pa
+
+    where = np.empty(len(rows), dtype=np.int64)  # each text's list in the groups' lists put end to end
+    where[rows] = np.arange(len(rows))
+    joined = pa.concat_arrays(token_lists)
+    lengths = np.diff(np.asarray(joined.offsets, dtype=np.int64))
+    # The offsets of the texts in row order: each list's tokens, from the concatenated offsets.
+    first = np.concatenate(([0], np.cumsum(lengths)))[:-1]
+    token_index = np.repeat(first[where] - np.concatenate(([0], np.cumsum(lengths[where])))[:-1],
+                            lengths[where]) + np.arange(int(lengths.sum()))
+    return joined.take(pa.array(where)), np.concatenate(starts)[token_index], np.concatenate(ends)[token_index]
 
 
 class _Spaced(NamedTuple):
@@ -230,21 +258,23 @@ class _Spaced(NamedTuple):
     ends: np.ndarray
 
 
-def _read_lengths(written: list[str], texts: pa.Array) -> _Spaced:
-    """The words and offsets of ``texts`` (a string array) from MeCab's output in :data:`_LENGTHS_FORMAT`
-    (``written``), for the texts whose words' spans put end to end are the text and whose words are
-    not empty: MeCab's words are pieces of the bytes it was given, which it never changes."""
+def _read_lengths(written: list[str], texts: pa.Array, per_word: int = 2) -> _Spaced:
+    """The words and offsets of ``texts`` (a string array) from MeCab's output (``written``) in
+    :data:`_LENGTHS_FORMAT` (``per_word`` 2) or :data:`_OWN_LENGTHS_FORMAT` (1: the spans are the
+    words' own bytes), for the texts whose words' spans put end to end are the text and whose words
+    are not empty: MeCab's words are pieces of the bytes it was given, which it never changes."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
     numbers = pc.split_pattern(pa.array(written, pa.string()), "\t")
-    pairs_per_row = np.diff(np.asarray(numbers.offsets, dtype=np.int64)) // 2
+    groups_per_row = np.diff(np.asarray(numbers.offsets, dtype=np.int64)) // per_word
     values = pc.cast(numbers.flatten(), pa.int64()).to_numpy()
-    words = np.ones(len(values) // 2, dtype=bool)
-    words[np.concatenate(([0], np.cumsum(pairs_per_row)))[:-1]] = False  # the pair of zeros of each text
-    spanned, own = values[0::2][words], values[1::2][words]
-    words_per_row = pairs_per_row - 1
+    words = np.ones(len(values) // per_word, dtype=bool)
+    words[np.concatenate(([0], np.cumsum(groups_per_row)))[:-1]] = False  # the zeros first in each text
+    own = values[per_word - 1::per_word][words]
+    spanned = values[0::per_word][words] if per_word == 2 else own
+    words_per_row = groups_per_row - 1
     first_word = np.concatenate(([0], np.cumsum(words_per_row)))
     word_row = np.repeat(np.arange(len(texts)), words_per_row)
     # Each text's bytes in the array's data, and each word's end in bytes from its text's start.

@@ -163,7 +163,7 @@ def _read(workspace: Workspace, config: Config, settings: BuildSettings, steps: 
         job = stack.enter_context(TokenJob(combined(sentences["text"]), combined(sentences["lang"]), settings.workers,
                                            settings.execution))
     steps("reading gold")
-    gold = reading.task_gold(workspace, settings.tasks)
+    gold = reading.task_gold(workspace, settings.tasks, sentences["id"])
     gold, orphan_notes = reading.linked_to_sentences(workspace, gold, sentences)
     agreement = None
     from tagline.annotate.answers import select_annotators

@@ -89,17 +89,19 @@ def read_sentences(workspace: Workspace) -> pa.Table:
     return read_jsonl_table(workspace.sentences_path, sentence_schema(), "sentence", ("id", "doc_id", "text", "lang"))
 
 
-def current_gold(workspace: Workspace) -> pa.Table:
+def current_gold(workspace: Workspace, sentence_ids: pa.Array | None = None) -> pa.Table:
     """The gold table with only the last record per (sentence, task, target), and a line column; a
-    question whose last record reopens it (``reopened``) has no gold."""
+    question whose last record reopens it (``reopened``) has no gold. Given the corpus's
+    ``sentence_ids``, it also has a ``sentence_index`` column (each record's sentence's row, the first
+    with that id) when every record's sentence is among them."""
     import pyarrow.compute as pc
 
-    table = _last_records(workspace)
+    table = _last_records(workspace, sentence_ids)
     reopened = pc.equal(pc.struct_field(table["provenance"], "method"), "reopened")
     return table.filter(pc.invert(reopened)) if pc.any(reopened).as_py() else table
 
 
-def _last_records(workspace: Workspace) -> pa.Table:
+def _last_records(workspace: Workspace, sentence_ids: pa.Array | None) -> pa.Table:
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -112,18 +114,28 @@ def _last_records(workspace: Workspace) -> pa.Table:
                             "to gold) or import a benchmark with its gold")
     table = table.append_column("row", pa.array(np.arange(table.num_rows, dtype=np.int64)))
     # One integer per (sentence, task, target); a stable sort puts each question's records together,
-    # oldest first, so the last of each run is the current one.
-    encoded = [pc.dictionary_encode(combined(column), null_encoding="encode")
-               for column in (table["sentence_id"], table["task"], pc.fill_null(table["target"], ""))]
-    if math.prod(len(codes.dictionary) for codes in encoded) >= 2**62:  # cannot happen with sane gold
+    # oldest first, so the last of each run is the current one. The sentence is its row in the corpus
+    # where every record's is known (no second hashing of the ids), else its id's code.
+    codes = [(column.indices.to_numpy(), len(column.dictionary)) for column in
+             (pc.dictionary_encode(combined(column), null_encoding="encode")
+              for column in (table["task"], pc.fill_null(table["target"], "")))]
+    if sentence_ids is not None:
+        sentence_index = pc.index_in(table["sentence_id"], value_set=sentence_ids)
+        if sentence_index.null_count == 0:
+            table = table.append_column("sentence_index", sentence_index)
+            codes.insert(0, (combined(sentence_index).to_numpy(), len(sentence_ids)))
+    if len(codes) == 2:
+        ids = pc.dictionary_encode(combined(table["sentence_id"]))
+        codes.insert(0, (ids.indices.to_numpy(), len(ids.dictionary)))
+    if math.prod(cardinality for _, cardinality in codes) >= 2**62:  # cannot happen with sane gold
         keyed = pa.table({"sentence_id": table["sentence_id"], "task": table["task"],
                           "target": pc.fill_null(table["target"], ""), "row": table["row"]})
         rows = keyed.group_by(["sentence_id", "task", "target"]).aggregate([("row", "max")])["row_max"]
         return table if len(rows) == table.num_rows else table.take(rows.take(pc.sort_indices(rows)))
     key = np.zeros(table.num_rows, dtype=np.int64)
-    for codes in encoded:
-        key = key * len(codes.dictionary) + codes.indices.to_numpy()
-    del encoded
+    for values, cardinality in codes:
+        key = key * cardinality + values
+    del codes
     ordered = np.sort(key)  # (numpy's unique is several times slower on 4M keys)
     if not (ordered[1:] == ordered[:-1]).any():  # no question was answered twice: every record is current
         return table
@@ -133,11 +145,12 @@ def _last_records(workspace: Workspace) -> pa.Table:
     return table.take(pa.array(np.sort(order[last])))
 
 
-def task_gold(workspace: Workspace, tasks: list[str]) -> pa.Table:
-    """The current gold of ``tasks``; an error when there is none."""
+def task_gold(workspace: Workspace, tasks: list[str], sentence_ids: pa.Array | None = None) -> pa.Table:
+    """The current gold of ``tasks`` (see :func:`current_gold` for ``sentence_ids``); an error when there
+    is none."""
     import pyarrow.compute as pc
 
-    gold = current_gold(workspace)
+    gold = current_gold(workspace, sentence_ids)
     chosen = pc.is_in(gold["task"], value_set=string_array(tasks))
     if not pc.all(chosen).as_py():
         gold = gold.filter(chosen)
@@ -149,9 +162,12 @@ def task_gold(workspace: Workspace, tasks: list[str]) -> pa.Table:
 
 def linked_to_sentences(workspace: Workspace, gold: pa.Table, sentences: pa.Table) -> tuple[pa.Table, list[str]]:
     """``gold`` with a ``sentence_index`` column (its sentence's row in ``sentences``), without the
-    gold of orphaned sentences, and the note saying how many records were left out for that."""
+    gold of orphaned sentences, and the note saying how many records were left out for that. Gold that
+    has the column already (see :func:`current_gold`) is every record's sentence's, and kept whole."""
     import pyarrow.compute as pc
 
+    if "sentence_index" in gold.column_names:
+        return gold, []
     sentence_index = pc.index_in(gold["sentence_id"], value_set=sentences["id"])  # the first with that id
     known = pc.is_valid(sentence_index)
     orphan_notes = []
