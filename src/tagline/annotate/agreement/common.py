@@ -58,6 +58,9 @@ class Beside:
         self._function = function
         self._value: Any = None
         self._error: BaseException | None = None
+        # Waited for by an event, not by join: a join cut by a signal (Ctrl-C) marks the thread as
+        # ended while it still runs (Python 3.11), so a second join would not wait for it.
+        self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="measure-beside", daemon=True)
         self._thread.start()
 
@@ -66,16 +69,22 @@ class Beside:
             self._value = self._function()
         except BaseException as error:  # raised again by result(), in the caller's thread
             self._error = error
+        finally:
+            self._done.set()
 
     def result(self) -> Any:
-        self._thread.join()
+        self._done.wait()
         if self._error is not None:
             raise self._error
         return self._value
 
     def settle(self) -> None:
-        """Wait for the thread to end, whatever it ends with (the caller is raising its own error)."""
-        self._thread.join()
+        """Wait for the thread to end, whatever it ends with (the caller is raising its own error); a
+        signal meanwhile is recorded for the guard's next check, not raised."""
+        from tagline.interrupts import deferred
+
+        with deferred():
+            self._done.wait()
 
 
 def krippendorff_nominal(codes: Any, what: str, notes: list[str]) -> float | None:
