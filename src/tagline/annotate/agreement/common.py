@@ -48,9 +48,10 @@ def pairs(annotators: Sequence[str]) -> list[tuple[str, str]]:
 
 class Beside:
     """``function()`` run in a thread of its own while the caller goes on, for NumPy's work, which
-    lets go of the interpreter's lock in its loops: on two cores, two measures at once. The thread
-    is a daemon (the commands that use it write nothing), and :meth:`result` waits for its value or
-    raises what it raised."""
+    lets go of the interpreter's lock in its loops: on two cores, two measures at once (and
+    adjudicate's gold writes, see ``gold_columns._WrittenBeside``). The thread is a daemon;
+    :meth:`result` waits for its value or raises what it raised, and :meth:`settle`, for a caller
+    raising its own error, waits for it to end (before a write of its is undone)."""
 
     def __init__(self, function: Callable[[], Any]) -> None:
         import threading
@@ -74,6 +75,7 @@ class Beside:
 
     def result(self) -> Any:
         self._done.wait()
+        self._thread.join()  # (ending now: gone before the caller may fork, see workers.only_thread)
         if self._error is not None:
             raise self._error
         return self._value
@@ -85,6 +87,7 @@ class Beside:
 
         with deferred():
             self._done.wait()
+            self._thread.join()
 
 
 def krippendorff_nominal(codes: Any, what: str, notes: list[str]) -> float | None:
