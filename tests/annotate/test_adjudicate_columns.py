@@ -184,3 +184,51 @@ def test_a_block_that_fails_to_be_written_beside_leaves_no_gold(tmp_path, monkey
         adjudicated(monkeypatch, workspace, by_columns=True)
     assert len(calls) == 3
     assert not workspace.gold_path.exists() or not workspace.gold_path.stat().st_size
+
+
+def test_a_signal_while_a_block_is_written_beside_leaves_no_gold(tmp_path, monkeypatch):
+    """Ctrl-C while adjudicate waits for the block being written in its thread: the write ends
+    before the transaction undoes the blocks and closes the gold file (else it lands after the undo,
+    or on a descriptor closed meanwhile), so no gold is left."""
+    import signal
+    import threading
+    import time
+
+    from tagline.annotate import gold_columns
+    from tagline.corpus.transaction import Transaction
+    from tagline.errors import Interrupted
+    from tagline.interrupts import interrupt_guard
+
+    workspace = random_workspace(tmp_path / "ws", 5, 60, 400)
+    workspace.gold_dir.mkdir(exist_ok=True)
+    workspace.gold_path.write_bytes(b"")  # appended to, so that the undo cuts it back
+    monkeypatch.setattr(gold_columns, "CHUNK_ITEMS", 7)  # many blocks
+    appended, rolled_back = Transaction.append_bytes, Transaction._roll_back
+    calls, writing_at_undo = [], []
+    writing, written = threading.Event(), threading.Event()
+
+    def slow_second(self, path, payload, **options):
+        calls.append(len(payload))
+        if len(calls) != 2:
+            return appended(self, path, payload, **options)
+        writing.set()
+        try:
+            time.sleep(0.3)  # the next block is made meanwhile, and waits for this one
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)  # as Ctrl-C reaches it
+            time.sleep(0.3)
+            return appended(self, path, payload, **options)
+        finally:
+            writing.clear()
+            written.set()
+
+    def undone(self):
+        writing_at_undo.append(writing.is_set())
+        return rolled_back(self)
+
+    monkeypatch.setattr(Transaction, "append_bytes", slow_second)
+    monkeypatch.setattr(Transaction, "_roll_back", undone)
+    with pytest.raises(Interrupted), interrupt_guard():
+        adjudicated(monkeypatch, workspace, by_columns=True)
+    assert written.wait(5)
+    assert writing_at_undo == [False]  # the block being written was written before it was undone
+    assert workspace.gold_path.stat().st_size == 0

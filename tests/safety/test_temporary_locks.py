@@ -176,3 +176,28 @@ def test_an_export_whose_temporary_another_running_process_of_its_id_holds_says_
     assert result.stderr == (f"Error: {out}: could not write: another running process is writing this file (its "
                              f"temporary file {held.name} is locked); nothing was saved (run the command again once "
                              "the other one has finished)\n")
+
+
+def test_a_folder_another_runs_sweep_removes_before_it_is_locked_is_made_again(tmp_path, monkeypatch):
+    """`eval run` reserves its id by an empty folder it locks, and every run first sweeps the empty
+    folders whose lock is free: one swept between its making and its locking is made again, not an
+    error (FileNotFoundError) of the run."""
+    from tagline.corpus import primitives
+
+    made = os.mkdir
+    swept = []
+
+    def made_then_swept(path, *args, **kwargs):
+        made(path, *args, **kwargs)
+        if not swept:  # another run's sweep, in the moment before the lock is taken
+            swept.append(primitives.remove_if_abandoned(path, only_empty=True))
+
+    monkeypatch.setattr(os, "mkdir", made_then_swept)
+    folder = tmp_path / "20991231T000000Z-stance"
+    fd = primitives.make_locked_folder(folder)
+    try:
+        assert swept == [True] and folder.is_dir()
+        assert not primitives.remove_if_abandoned(folder, only_empty=True)  # held: kept
+        assert folder.is_dir()
+    finally:
+        os.close(fd)

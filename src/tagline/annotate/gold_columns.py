@@ -115,9 +115,9 @@ class _WrittenBeside:
         self._pending = Beside(lambda: self._write(block, count))
 
     def wait(self) -> None:
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.result()
+        if self._pending is not None:  # kept until it has ended: a signal may cut the wait short
+            self._pending.result()
+            self._pending = None
 
     def settle(self) -> None:
         if self._pending is not None:

@@ -253,7 +253,10 @@ def make_locked_folder(path: str | os.PathLike[str]) -> int:
     renamed or removed the folder, closes it; a sweep removes the folder only once it is free."""
     while True:
         os.mkdir(path)
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue  # swept (its lock free) before it was opened: made again
         if held_as_named(fd, path, hold):
             return fd
 

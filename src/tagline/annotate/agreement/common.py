@@ -48,9 +48,10 @@ def pairs(annotators: Sequence[str]) -> list[tuple[str, str]]:
 
 class Beside:
     """``function()`` run in a thread of its own while the caller goes on, for NumPy's work, which
-    lets go of the interpreter's lock in its loops: on two cores, two measures at once. The thread
-    is a daemon (the commands that use it write nothing), and :meth:`result` waits for its value or
-    raises what it raised."""
+    lets go of the interpreter's lock in its loops: on two cores, two measures at once (and
+    adjudicate's gold writes, see ``gold_columns._WrittenBeside``). The thread is a daemon;
+    :meth:`result` waits for its value or raises what it raised, and :meth:`settle`, for a caller
+    raising its own error, waits for it to end (before a write of its is undone)."""
 
     def __init__(self, function: Callable[[], Any]) -> None:
         import threading
@@ -58,6 +59,9 @@ class Beside:
         self._function = function
         self._value: Any = None
         self._error: BaseException | None = None
+        # Waited for by an event, not by join: a join cut by a signal (Ctrl-C) marks the thread as
+        # ended while it still runs (Python 3.11), so a second join would not wait for it.
+        self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="measure-beside", daemon=True)
         self._thread.start()
 
@@ -66,16 +70,24 @@ class Beside:
             self._value = self._function()
         except BaseException as error:  # raised again by result(), in the caller's thread
             self._error = error
+        finally:
+            self._done.set()
 
     def result(self) -> Any:
-        self._thread.join()
+        self._done.wait()
+        self._thread.join()  # (ending now: gone before the caller may fork, see workers.only_thread)
         if self._error is not None:
             raise self._error
         return self._value
 
     def settle(self) -> None:
-        """Wait for the thread to end, whatever it ends with (the caller is raising its own error)."""
-        self._thread.join()
+        """Wait for the thread to end, whatever it ends with (the caller is raising its own error); a
+        signal meanwhile is recorded for the guard's next check, not raised."""
+        from tagline.interrupts import deferred
+
+        with deferred():
+            self._done.wait()
+            self._thread.join()
 
 
 def krippendorff_nominal(codes: Any, what: str, notes: list[str]) -> float | None:
