@@ -24,7 +24,8 @@ def task(number: int) -> dict:
 
 
 AFTER = {"a second array": "\n" + json.dumps([task(3)], indent=2), "a word": "\nnot json\n", "a comma": ",\n",
-         "a second task": ",\n" + json.dumps(task(3))}
+         "a second task": ",\n" + json.dumps(task(3)), "an ideographic space": "\u3000",
+         "a no-break space": "\n\u00a0\n"}  # (white space to Unicode, not to JSON)
 
 
 @pytest.mark.parametrize("after", AFTER)
@@ -54,3 +55,11 @@ def test_white_space_after_the_array_is_the_file_s_end(tmp_path):
     path = tmp_path / "tasks.json"
     path.write_text(json.dumps([task(1), task(2)]) + " \r\n\t\n", encoding="utf-8")
     assert len(list(json_records(path))) == 2
+
+
+def test_white_space_that_json_does_not_know_between_records_is_refused(tmp_path):
+    path = tmp_path / "tasks.json"
+    path.write_text("[" + json.dumps(task(1)) + "\u3000,\n" + json.dumps(task(2)) + "]", encoding="utf-8")
+    with pytest.raises(InputError) as raised:
+        list(json_records(path))
+    assert raised.value.where == f"{path}:1", raised.value

@@ -265,12 +265,12 @@ def _first_line(text: str) -> int:
     return text.count("\n", 0, len(text) - len(stripped)) + 1
 
 
-_WHITESPACE = re.compile(r"\s*")
+_WHITESPACE = re.compile(r"[ \t\n\r]*")  # JSON's whitespace (RFC 8259), as json's own decoder has it: not Unicode's
 
 
 def _skip_whitespace(text: str, position: int) -> int:
     match = _WHITESPACE.match(text, position)
-    assert match is not None  # \s* matches the empty string, so it matches at every position
+    assert match is not None  # (matches the empty string, so it matches at every position)
     return match.end()
 
 
