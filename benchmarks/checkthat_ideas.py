@@ -45,16 +45,14 @@ scored once: .1707 [.0844, .2865] (about 2 CPU min).
 from __future__ import annotations
 
 import argparse
-import pickle
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from checkthat import default_shared
-from checkthat_extra import prepare
-from checkthat_more import build, design, more_columns
-from checkthat_variants import per_debate_ap, ranks_within, standardise, versus
+from checkthat_more import compared, design, prepared_rows
+from checkthat_variants import ranks_within, standardise
 from scipy.sparse import csr_matrix, hstack, vstack
 from sklearn.base import BaseEstimator, ClassifierMixin
 
@@ -218,35 +216,14 @@ def main() -> None:
             test(shared, args.test)
         return
     started = time.process_time()
-    if args.cache and args.cache.is_file():
-        corpora = pickle.loads(args.cache.read_bytes())
-    else:
-        corpora = prepare(shared)
-        if args.cache:
-            args.cache.write_bytes(pickle.dumps(corpora))
-    side = args.cache.with_suffix(".more") if args.cache else None
-    if side and side.is_file():
-        more = pickle.loads(side.read_bytes())
-    else:
-        more = more_columns(corpora, shared)
-        if side:
-            side.write_bytes(pickle.dumps(more))
-    rows = build(corpora, more)
+    corpora, rows = prepared_rows(shared, args.cache)
     rows["ct"]["kind"] = debate_kind(list(corpora["ct"]["texts"]))
     corpora = {name: corpora[name] for name in ("ct", "cb", "c20", "c20test")}
     print(f"prepared in {time.process_time() - started:.1f} CPU s", flush=True)
     only = [name for name in args.only.split(",") if name]
-    groups = rows["ct"]["groups"]
-    results: dict[str, dict] = {}
     memo: dict = {}
-    for name in ["reference"] + [n for n in (only or CANDIDATES) if n != "reference"]:
-        cpu = time.process_time()
-        results[name] = per_debate_ap(rows["ct"]["y"], variant(rows, corpora, name, memo), groups)
-        values = np.array(list(results[name].values()))
-        line = f"{name:<20}MAP {values.mean():.4f} (sd over debates {values.std(ddof=1):.4f})"
-        if name != "reference":
-            line += versus(results[name], results["reference"])
-        print(line + f"  ({time.process_time() - cpu:.0f} CPU s)", flush=True)
+    names = ["reference"] + [n for n in (only or CANDIDATES) if n != "reference"]
+    results = compared(names, lambda name: variant(rows, corpora, name, memo), rows["ct"], 20)
     best = max(results, key=lambda name: np.mean(list(results[name].values())))
     print(f"highest leave-one-debate-out MAP over {len(results)} rows: {best}")
 

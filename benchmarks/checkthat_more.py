@@ -302,6 +302,40 @@ def honest(shared: Path) -> None:
     print(f"({time.process_time() - started:.0f} CPU s in the parent; folds in 2 processes)")
 
 
+def compared(names: list[str], scores: Any, rows: dict, width: int) -> dict[str, dict]:
+    """Each named variant's average precision per debate (``scores(name)`` ranks ``rows``), printed
+    as it comes against the reference's (the first name)."""
+    results: dict[str, dict] = {}
+    for name in names:
+        cpu = time.process_time()
+        results[name] = per_debate_ap(rows["y"], scores(name), rows["groups"])
+        values = np.array(list(results[name].values()))
+        line = f"{name:<{width}}MAP {values.mean():.4f} (sd over debates {values.std(ddof=1):.4f})"
+        if name != "reference":
+            line += versus(results[name], results["reference"])
+        print(line + f"  ({time.process_time() - cpu:.0f} CPU s)", flush=True)
+    return results
+
+
+def prepared_rows(shared: Path, cache: Path | None) -> tuple[dict, dict]:
+    """The corpora and the candidates' rows, from ``cache`` (and its ``.more`` beside it) when there,
+    else prepared and, given a ``cache``, kept there."""
+    if cache and cache.is_file():
+        corpora = pickle.loads(cache.read_bytes())
+    else:
+        corpora = prepare(shared)
+        if cache:
+            cache.write_bytes(pickle.dumps(corpora))
+    side = cache.with_suffix(".more") if cache else None
+    if side and side.is_file():
+        more = pickle.loads(side.read_bytes())
+    else:
+        more = more_columns(corpora, shared)
+        if side:
+            side.write_bytes(pickle.dumps(more))
+    return corpora, build(corpora, more)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, default=None)
@@ -314,33 +348,12 @@ def main() -> None:
         honest(shared)
         return
     started = time.process_time()
-    if args.cache and args.cache.is_file():
-        corpora = pickle.loads(args.cache.read_bytes())
-    else:
-        corpora = prepare(shared)
-        if args.cache:
-            args.cache.write_bytes(pickle.dumps(corpora))
-    side = args.cache.with_suffix(".more") if args.cache else None
-    if side and side.is_file():
-        more = pickle.loads(side.read_bytes())
-    else:
-        more = more_columns(corpora, shared)
-        if side:
-            side.write_bytes(pickle.dumps(more))
-    rows = build(corpora, more)
+    corpora, rows = prepared_rows(shared, args.cache)
     print(f"prepared in {time.process_time() - started:.1f} CPU s", flush=True)
     only = [name for name in args.only.split(",") if name]
-    groups = rows["ct"]["groups"]
-    results: dict[str, dict] = {}
     memo: dict = {}
-    for name in VARIANTS if not only else ["reference"] + [n for n in only if n != "reference"]:
-        cpu = time.process_time()
-        results[name] = per_debate_ap(rows["ct"]["y"], variant(rows, name, memo), groups)
-        values = np.array(list(results[name].values()))
-        line = f"{name:<14}MAP {values.mean():.4f} (sd over debates {values.std(ddof=1):.4f})"
-        if name != "reference":
-            line += versus(results[name], results["reference"])
-        print(line + f"  ({time.process_time() - cpu:.0f} CPU s)", flush=True)
+    names = VARIANTS if not only else ["reference"] + [n for n in only if n != "reference"]
+    results = compared(names, lambda name: variant(rows, name, memo), rows["ct"], 14)
     best = max(results, key=lambda name: np.mean(list(results[name].values())))
     print(f"chosen by leave-one-debate-out MAP over {len(results)} rows: {best}")
 
