@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 REPO = Path(__file__).resolve().parents[1]
+
+# A suite started in the background by a shell without job control (`nohup sh -c '... &'`, some CI
+# runners) inherits SIGINT ignored, and so would every command a test starts: the tests of Ctrl-C
+# need it delivered, as at a terminal. (Commands a test starts inherit this handler as the default.)
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def run_script(path: Path, setup: str, call: str, *, guarded: bool):
