@@ -49,10 +49,13 @@ def test_a_failure_in_a_worker_is_raised_here_and_no_worker_is_left(arguments, e
 
 
 def test_tokens_made_in_workers_are_the_tokens_made_in_the_build(sample_workspace, tmp_path, monkeypatch):
+    from tagline.corpus.sentence_table import cache_dir
     from tagline.eval.build import tokens
 
     auto_adjudicate(sample_workspace)
     here = build_dataset(sample_workspace, out=tmp_path / "here", workers=1)
+    for cache in cache_dir(sample_workspace).glob("tokens-*.arrow"):  # saved by the build: made again
+        cache.unlink()
     monkeypatch.setattr(tokens, "PARALLEL_TOKENS_MIN_SENTENCES", 0)
     monkeypatch.setattr(tokens, "TOKEN_CHUNK_SENTENCES", 8)  # a dozen chunks, and chunks cut within splits
     shared = build_dataset(sample_workspace, out=tmp_path / "shared", workers=2)

@@ -9,8 +9,10 @@ written (a read-only folder) is skipped."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -41,6 +43,131 @@ def _tokenizer_stamp() -> str:
     from importlib.metadata import version
 
     return f"{TOKENS_FORMAT}-{version('fugashi')}-{version('unidic-lite')}"
+
+
+def tokens_key(workspace: Workspace) -> str | None:
+    """The key of the token cache of the current ``sentences.jsonl`` and tokenizer (None: no file).
+    Taken before the sentences are read, so that an append meanwhile makes it stale, never wrong."""
+    if not workspace.sentences_path.exists():
+        return None
+    return _stamp(workspace.sentences_path) + "-" + _tokenizer_stamp()
+
+
+def _tokens_schema() -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema([("starts", pa.list_(pa.int32())), ("ends", pa.list_(pa.int32()))])
+
+
+def cached_tokens(workspace: Workspace, key: str, n_sentences: int) -> pa.Table | None:
+    """The token cache of ``key`` (``starts`` and ``ends``, one ``list<int32>`` of character offsets
+    per sentence, in one chunk each), when it is there and whole: one row per sentence of the
+    ``n_sentences``, no null, the same number of tokens in both columns' lists. Its offsets are the
+    caller's to check against the texts; a damaged file is None, never an error."""
+    import numpy as np
+    import pyarrow as pa
+
+    table = _cached(workspace, "tokens", key)
+    if table is None or table.schema != _tokens_schema() or table.num_rows != n_sentences:
+        return None
+    try:
+        table.validate(full=True)
+        table = table.combine_chunks()
+    except pa.ArrowInvalid:
+        return None
+    if not table.num_rows:
+        return table
+    starts, ends = table["starts"].chunk(0), table["ends"].chunk(0)
+    if starts.null_count or ends.null_count or starts.values.null_count or ends.values.null_count \
+            or not np.array_equal(_int32s(starts.offsets), _int32s(ends.offsets)):
+        return None
+    return table
+
+
+class TokenCacheWriter:
+    """The token cache of ``key`` written a run of sentences at a time, in corpus order, as a build's
+    tokens come in: into a temporary file, renamed into place by :meth:`commit` (the other token
+    caches then go) once the build is complete and if every sentence is in, else removed
+    (:meth:`discard`). As :func:`_store`, a cache that cannot be written (a read-only folder, a full
+    disk) is given up without an error."""
+
+    def __init__(self, workspace: Workspace, key: str) -> None:
+        self.folder, self.key = cache_dir(workspace), key
+        self.name = f"tokens-{key}.arrow"
+        self.temporary = self.folder / f".tokens-{key}.{os.getpid()}.tmp"
+        self.rows = 0
+        self._stack: ExitStack | None = ExitStack()
+        self._sink: Any = None
+        self._writer: Any = None
+
+    def add(self, lengths: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
+        """The next sentences' token counts and their tokens' character offsets (flattened)."""
+        import numpy as np
+        import pyarrow as pa
+
+        if self._stack is None:
+            return
+        try:
+            if self._writer is None:
+                from tagline.corpus.primitives import temporary_file
+
+                if not self.folder.is_dir():
+                    self.folder.mkdir(parents=True, exist_ok=True)
+                    self._stack.callback(_remove_if_empty, self.folder)  # made for nothing, if discarded
+                self._stack.enter_context(temporary_file(self.temporary))  # its lock: a running writer's
+                self._sink = pa.OSFile(str(self.temporary), "wb")
+                self._writer = pa.ipc.new_file(self._sink, _tokens_schema())
+            offsets = pa.array(np.concatenate(([0], np.cumsum(lengths))), pa.int32())
+            self._writer.write_batch(pa.record_batch(
+                [pa.ListArray.from_arrays(offsets, pa.array(np.asarray(starts, np.int32), pa.int32())),
+                 pa.ListArray.from_arrays(offsets, pa.array(np.asarray(ends, np.int32), pa.int32()))],
+                schema=_tokens_schema()))
+            self.rows += len(lengths)
+        except OSError:
+            self.discard()
+
+    def commit(self, n_sentences: int) -> None:
+        """Put the cache in place if it holds the corpus's ``n_sentences`` (else it goes), and remove
+        the other token caches."""
+        import numpy as np
+
+        if self._stack is not None and self._writer is None and n_sentences == 0:
+            self.add(np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32))
+        if self._stack is None or self.rows != n_sentences:
+            self.discard()
+            return
+        try:
+            self._writer.close()
+            self._sink.close()
+            os.replace(self.temporary, self.folder / self.name)
+            stack, self._stack = self._stack, None
+            stack.close()  # the temporary file's lock (the folder, no longer empty, stays)
+            for old in self.folder.glob("tokens-*.arrow"):
+                if old.name != self.name:
+                    old.unlink(missing_ok=True)
+        except OSError:
+            self.discard()
+
+    def discard(self) -> None:
+        """Give the cache up: its temporary file is removed (once renamed into place, nothing is)."""
+        import pyarrow as pa
+
+        stack, self._stack = self._stack, None
+        if stack is None:
+            return
+        with contextlib.suppress(OSError):
+            self.temporary.unlink()  # while its lock is held
+        for closing in (self._writer, self._sink):
+            with contextlib.suppress(OSError, pa.ArrowException):
+                if closing is not None:
+                    closing.close()
+        with contextlib.suppress(OSError):
+            stack.close()
+
+
+def _remove_if_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        folder.rmdir()
 
 
 def _cached(workspace: Workspace, kind: str, key: str) -> pa.Table | None:
@@ -201,8 +328,7 @@ def token_ranges(workspace: Workspace, rows: np.ndarray | None = None, *,
     import numpy as np
     import pyarrow as pa
 
-    key = (_stamp(workspace.sentences_path) if workspace.sentences_path.exists() else "none") + \
-        "-" + _tokenizer_stamp()
+    key = tokens_key(workspace) or "none-" + _tokenizer_stamp()
     table = _cached(workspace, "tokens", key)
     if table is None:
         n_sentences = sentence_ids(workspace).num_rows

@@ -9,6 +9,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from tagline.corpus import sentence_table
 from tagline.corpus.primitives import make_locked_folder
 from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.workspace import Workspace
@@ -16,6 +17,7 @@ from tagline.eval.build import reading, splits, tables, writer
 from tagline.eval.build.columns import combined
 from tagline.eval.build.features import claim_labels
 from tagline.eval.build.plan import BuildPlan, BuildReport, BuildSettings, Claims, Steps, Universe, source_state
+from tagline.eval.build.token_cache import CachedTokens
 from tagline.eval.build.tokens import TokenJob
 
 # Tokens begin before the gold is read when gold.jsonl is at least this share of sentences.jsonl's size
@@ -121,7 +123,13 @@ def _build(workspace: Workspace, config: Config, settings: BuildSettings, out: P
     out = writer.checked_out(workspace, out)
     sources = source_state(workspace)  # before reading: an append during the build makes it stale
     with ExitStack() as stack:  # the token workers, if they start early, are stopped on a failure
-        read = _read(workspace, config, settings, steps, stack)
+        cache = None
+        if settings.tokens and "entities" in settings.tasks and workspace.sentences_path.exists():
+            # Where the tokens are saved when the build makes them of every sentence of the corpus; the
+            # key is taken before the sentences are read, so that an append meanwhile makes it stale.
+            cache = sentence_table.TokenCacheWriter(workspace, sentence_table.tokens_key(workspace) or "")
+            stack.callback(cache.discard)  # unless put in place once the build is
+        read = _read(workspace, config, settings, steps, stack, cache)
         universe, gold_by_task = read.universe, read.gold_by_task
         claims = Claims.of(universe, gold_by_task.pop("claim_type", None), claim_labels(config))
         strata, label_names = _strata(universe, claims, gold_by_task, config)
@@ -133,9 +141,11 @@ def _build(workspace: Workspace, config: Config, settings: BuildSettings, out: P
                              warnings=read.orphan_notes + split_plan.warnings)
         plan = BuildPlan(workspace=workspace, config=config, settings=settings, sources=sources, universe=universe,
                          gold_by_task=gold_by_task, claims=claims, splits=split_plan, provenance=read.provenance,
-                         agreement=read.agreement, report=report, tokens=read.tokens)
+                         agreement=read.agreement, report=report, tokens=read.tokens, token_cache=cache)
         del read
         _write_and_swap(plan, out, guard, steps)
+        if cache is not None:
+            cache.commit(universe.member.size)  # when it holds every sentence's tokens
         return report
 
 
@@ -147,21 +157,25 @@ class _Read(NamedTuple):
     orphan_notes: list[str]  # on gold left out because its sentences were orphaned
     agreement: dict[str, Any] | None  # for the card, when there are two annotators or more
     universe: Universe
-    tokens: TokenJob | None  # the corpus's tokens, begun as soon as the sentences were read
+    tokens: TokenJob | None  # the corpus's tokens, begun as soon as the sentences were read (or cached)
 
 
-def _read(workspace: Workspace, config: Config, settings: BuildSettings, steps: Steps, stack: ExitStack) -> _Read:
-    """Read and check the sentences and the gold; the rest of what was read is let go of here. When
-    most sentences likely have gold (see :func:`_tokens_early`), their tokens are begun in worker
-    processes as soon as the sentences are read, and made while the gold is read."""
+def _read(workspace: Workspace, config: Config, settings: BuildSettings, steps: Steps, stack: ExitStack,
+          cache: sentence_table.TokenCacheWriter | None) -> _Read:
+    """Read and check the sentences and the gold; the rest of what was read is let go of here. The
+    corpus's tokens are taken from its token cache when it has one of this state (see ``cache``);
+    else, when most sentences likely have gold (see :func:`_tokens_early`), they are begun in worker
+    processes as soon as the sentences are read, made while the gold is read, and saved to ``cache``."""
     import pyarrow as pa
 
     steps("reading sentences")
     sentences = reading.read_sentences(workspace)
-    job = None
-    if _tokens_early(workspace, settings, sentences.num_rows):
-        job = stack.enter_context(TokenJob(combined(sentences["text"]), combined(sentences["lang"]), settings.workers,
-                                           settings.execution))
+    texts = combined(sentences["text"])
+    job: TokenJob | None = CachedTokens.of(workspace, cache.key, texts) if cache is not None else None
+    if job is None and _tokens_early(workspace, settings, sentences.num_rows):
+        job = stack.enter_context(TokenJob(texts, combined(sentences["lang"]), settings.workers, settings.execution,
+                                           cache))
+    del texts
     steps("reading gold")
     gold = reading.task_gold(workspace, settings.tasks, sentences["id"])
     gold, orphan_notes = reading.linked_to_sentences(workspace, gold, sentences)

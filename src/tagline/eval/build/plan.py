@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from tagline.corpus.config import Config
     from tagline.corpus.execution import Execution
+    from tagline.corpus.sentence_table import TokenCacheWriter
     from tagline.eval.build.splits import SplitPlan
     from tagline.eval.build.tokens import TokenJob
     from tagline.interrupts import InterruptGuard
@@ -175,4 +176,6 @@ class BuildPlan:
     provenance: pa.Table  # the only column of the gold that the card reads
     agreement: dict | None
     report: BuildReport
-    tokens: TokenJob | None = None  # the corpus's tokens, begun while the gold was read
+    tokens: TokenJob | None = None  # the corpus's tokens, begun while the gold was read (or cached)
+    # Where the tokens are written when the build makes them of every sentence of the corpus after all.
+    token_cache: TokenCacheWriter | None = None

@@ -87,9 +87,9 @@ def _token_parts(plan: BuildPlan, spans: pa.Array, steps: Steps) -> list:
     universe = plan.universe
     texts = combined(universe.table["text"])
     job, universe_of_row = plan.tokens, None
-    if job is None:
+    if job is None:  # the universe's: saved for later when it is every sentence of the corpus
         job = tokens.TokenJob(texts, combined(universe.table["lang"]), plan.settings.workers,
-                              plan.settings.execution)
+                              plan.settings.execution, plan.token_cache if universe.member.all() else None)
     else:
         universe_of_row = universe.row_positions()
     plan.tokens = None

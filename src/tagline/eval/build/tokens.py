@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from tagline.corpus.execution import Execution
+    from tagline.corpus.sentence_table import TokenCacheWriter
 
 # Tokens are made in worker processes (one per core) from this many sentences on: below it, starting
 # the workers (about a second) costs more than it saves.
@@ -64,13 +65,16 @@ class TokenJob:
     """The tokens of a column of texts, in its row order, made :data:`TOKEN_CHUNK_SENTENCES` rows at a
     time: in worker processes that start on them at once, so that they tokenise while the build reads
     on, or else (few rows, one worker, the Dask backend) when :meth:`chunks` asks for them. As a
-    context manager: leaving it on a failure or an interruption stops the workers."""
+    context manager: leaving it on a failure or an interruption stops the workers. Given a ``cache``
+    (the texts are then every sentence of the corpus), the tokens are written there as they come; the
+    build puts it in place once it is complete."""
 
     def __init__(self, texts: pa.Array, langs: pa.Array, workers: int | None = None,
-                 execution: Execution | None = None) -> None:
+                 execution: Execution | None = None, cache: TokenCacheWriter | None = None) -> None:
         self.texts: pa.Array | None = texts
         self.langs: pa.Array | None = langs
         self.rows, self.execution = len(texts), execution
+        self.cache = cache  # where the tokens are saved as they come, when they are the whole corpus's
         self.bounds = [*range(0, len(texts), TOKEN_CHUNK_SENTENCES), len(texts)]
         self.pool: pool.WorkerPool | None = None
         self.futures: list[Future | None] = []
@@ -106,6 +110,8 @@ class TokenJob:
         """``(first, stop, (tokens, starts, ends))`` of each chunk of rows in order (see
         :func:`tokens_of_chunk`); ``tokenised(rows)`` is called as chunks come, with the rows done so far.
         The workers end once the last chunk is handed on."""
+        import numpy as np
+
         count = len(self.bounds) - 1
         dask = self.execution is not None and self.execution.dask
         if self.pool is not None:
@@ -128,6 +134,9 @@ class TokenJob:
         for index, result in enumerate(results):
             if self.pool is not None:
                 self.futures[index] = None  # its result is let go of with the chunk
+            if self.cache is not None:
+                token_lists, starts, ends = result
+                self.cache.add(np.diff(np.asarray(token_lists.offsets, dtype=np.int64)), starts, ends)
             if tokenised and not dask:
                 tokenised(self.bounds[index + 1])
             yield self.bounds[index], self.bounds[index + 1], result

@@ -1,0 +1,112 @@
+"""The corpus's tokens taken from the token cache that ``annotate agree`` or an earlier build made
+(:func:`tagline.corpus.sentence_table.cached_tokens`) instead of tokenising, in the chunks a
+:class:`~tagline.eval.build.tokens.TokenJob` hands on: the words cut out of the texts' UTF-8 bytes
+in bulk."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from tagline.eval.build.tokens import TokenJob
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pyarrow as pa
+
+    from tagline.corpus.workspace import Workspace
+
+
+class CachedTokens(TokenJob):
+    """A :class:`TokenJob` over every sentence of the corpus whose tokens come from the token cache:
+    no worker, no tokenising; each chunk's words are cut from its texts as :meth:`chunks` asks."""
+
+    def __init__(self, texts: pa.Array, bounds: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
+        super().__init__(texts, texts, workers=1)  # rows and chunk bounds, no worker
+        self.token_bounds, self.starts, self.ends = bounds, starts, ends
+
+    @classmethod
+    def of(cls, workspace: Workspace, key: str | None, texts: pa.Array) -> CachedTokens | None:
+        """The job of the corpus's ``texts`` (every sentence, in corpus order) from the token cache of
+        ``key`` (see :func:`~tagline.corpus.sentence_table.tokens_key`), or None when there is none,
+        or none that fits these texts: a damaged or foreign cache is never read."""
+        from tagline.corpus.sentence_table import cached_tokens
+
+        table = cached_tokens(workspace, key, len(texts)) if key is not None else None
+        if table is None:
+            return None
+        bounds, starts, ends = _flat(table)
+        if not _fits(texts, bounds, starts, ends):
+            return None
+        return cls(texts, bounds, starts, ends)
+
+    def chunks(self, tokenised: Callable[[int], None] | None = None) -> Iterator[tuple[int, int, tuple]]:
+        assert self.texts is not None
+        for first, stop in zip(self.bounds[:-1], self.bounds[1:]):
+            low, high = int(self.token_bounds[first]), int(self.token_bounds[stop])
+            counts = self.token_bounds[first:stop + 1] - low
+            starts, ends = self.starts[low:high], self.ends[low:high]
+            tokens = token_strings(self.texts.slice(first, stop - first), counts, starts, ends)
+            if tokenised:
+                tokenised(stop)
+            yield first, stop, (tokens, starts, ends)
+
+
+def _flat(table: pa.Table) -> tuple[Any, Any, Any]:
+    """Where each sentence's tokens begin and end (int64, one more than the sentences), and the
+    tokens' starts and ends (int32), of a cache table."""
+    import numpy as np
+
+    if not table.num_rows:
+        return np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32)
+    starts, ends = table["starts"].chunk(0), table["ends"].chunk(0)
+    bounds = np.asarray(starts.offsets, dtype=np.int64)
+    low, high = int(bounds[0]), int(bounds[-1])
+    return (bounds - low, np.asarray(starts.values, dtype=np.int32)[low:high],
+            np.asarray(ends.values, dtype=np.int32)[low:high])
+
+
+def _fits(texts: pa.Array, bounds: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bool:
+    """Whether the offsets can be these texts' tokens: within its text, in order, none empty or
+    overlapping the one before it."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    lengths = pc.utf8_length(texts).to_numpy(zero_copy_only=False).astype(np.int64)
+    counts = np.diff(bounds)
+    row = np.repeat(np.arange(len(texts)), counts)
+    if not (len(starts) == len(ends) == bounds[-1]) or (len(starts) and (starts.min() < 0)):
+        return False
+    first_of_row = np.zeros(len(starts), dtype=bool)
+    first_of_row[bounds[:-1][counts > 0]] = True
+    overlap = ~first_of_row[1:] & (starts[1:] < ends[:-1])
+    return bool((starts < ends).all() and (ends <= lengths[row]).all() and not overlap.any())
+
+
+def token_strings(texts: pa.Array, counts: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """The tokens of ``texts`` (a string array) as a ``list<string>`` array: the ``i``-th text's are at
+    ``starts[counts[i]:counts[i + 1]]`` and the ``ends`` beside them, in characters, which must fit
+    (see :func:`_fits`). The words are cut from the array's data buffer where its bytes are: each
+    character's first byte found once, the offsets made byte offsets through it."""
+    import numpy as np
+    import pyarrow as pa
+
+    if texts.type != pa.string():  # int32 offsets, as the words are cut through
+        texts = texts.cast(pa.string())
+    text_bytes = np.frombuffer(texts.buffers()[1], dtype=np.int32)[texts.offset:texts.offset + len(texts) + 1]
+    text_bytes = text_bytes.astype(np.int64)
+    data = texts.buffers()[2] or pa.py_buffer(b"")  # no buffer where every text is empty
+    low, high = int(text_bytes[0]), int(text_bytes[-1])
+    raw = np.frombuffer(data, dtype=np.uint8)[low:high]
+    # The byte where each character of the texts begins (UTF-8 continuation bytes are 10xxxxxx), and
+    # the end of the last one; every text begins at a character.
+    char_byte = np.append(np.flatnonzero((raw & 0xC0) != 0x80), high - low) + low
+    first_char = np.searchsorted(char_byte, text_bytes[:-1])
+    base = np.repeat(first_char, np.diff(counts))
+    edges = np.empty(2 * len(starts), dtype=np.int32)
+    edges[0::2] = char_byte[base + starts]
+    edges[1::2] = char_byte[base + ends]
+    edge_buffer = pa.py_buffer(edges if len(edges) else np.zeros(1, dtype=np.int32))
+    pieces = pa.StringArray.from_buffers(max(len(edges) - 1, 0), edge_buffer, data)
+    words = pieces.take(pa.array(np.arange(0, len(edges) - 1, 2)))
+    return pa.ListArray.from_arrays(pa.array(counts.astype(np.int32)), words)
