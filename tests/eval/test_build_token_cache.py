@@ -237,3 +237,15 @@ def test_a_cache_that_cannot_be_written_is_skipped(awkward_workspace, tmp_path):
     sentence_table.cache_dir(workspace).write_text("not a folder", encoding="utf-8")  # mkdir fails, as read-only
     report = build_dataset(workspace, out=tmp_path / "ds", workers=1)
     assert report.fingerprint and sentence_table.cache_dir(workspace).read_text(encoding="utf-8") == "not a folder"
+
+
+def test_agree_does_not_read_a_cache_of_another_number_of_sentences(awkward_workspace, tmp_path, monkeypatch):
+    import pyarrow as pa
+
+    workspace = awkward_workspace
+    want = [array.tolist() for array in sentence_table.sentence_tokens(workspace)]
+    [cache] = token_caches(workspace)
+    table = pa.ipc.open_file(pa.BufferReader(cache.read_bytes())).read_all()
+    with pa.OSFile(str(cache), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table.slice(1))  # a sentence short, as a file whose last line lacks its newline can make
+    assert [array.tolist() for array in sentence_table.sentence_tokens(workspace)] == want

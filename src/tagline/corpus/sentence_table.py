@@ -329,9 +329,9 @@ def token_ranges(workspace: Workspace, rows: np.ndarray | None = None, *,
     import pyarrow as pa
 
     key = tokens_key(workspace) or "none-" + _tokenizer_stamp()
-    table = _cached(workspace, "tokens", key)
+    n_sentences = sentence_ids(workspace).num_rows
+    table = cached_tokens(workspace, key, n_sentences)  # one that is not the corpus's is made again
     if table is None:
-        n_sentences = sentence_ids(workspace).num_rows
         few = rows is not None and len(rows) * 5 < n_sentences
         wanted = np.sort(np.asarray(rows, dtype=np.int64)) if few else None
         parts = _read_sentences(workspace, lambda block, first: _tokens_of_block(block, first, wanted))
