@@ -54,33 +54,36 @@ class CachedTokens(TokenJob):
 
 def _flat(table: pa.Table) -> tuple[Any, Any, Any]:
     """Where each sentence's tokens begin and end (int64, one more than the sentences), and the
-    tokens' starts and ends (int32), of a cache table."""
+    tokens' starts and ends (int32, views of the table's buffers), of a cache table."""
     import numpy as np
+
+    from tagline.corpus.sentence_table import _int32s
 
     if not table.num_rows:
         return np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32)
     starts, ends = table["starts"].chunk(0), table["ends"].chunk(0)
-    bounds = np.asarray(starts.offsets, dtype=np.int64)
+    bounds = _int32s(starts.offsets).astype(np.int64)
     low, high = int(bounds[0]), int(bounds[-1])
-    return (bounds - low, np.asarray(starts.values, dtype=np.int32)[low:high],
-            np.asarray(ends.values, dtype=np.int32)[low:high])
+    return bounds - low, _int32s(starts.values)[low:high], _int32s(ends.values)[low:high]
 
 
 def _fits(texts: pa.Array, bounds: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bool:
-    """Whether the offsets can be these texts' tokens: within its text, in order, none empty or
-    overlapping the one before it."""
+    """Whether the offsets can be these texts' tokens: none empty, each after the one before it in its
+    text (so the first from 0 on and the last to the text's end at most: one look per text)."""
     import numpy as np
     import pyarrow.compute as pc
 
-    lengths = pc.utf8_length(texts).to_numpy(zero_copy_only=False).astype(np.int64)
-    counts = np.diff(bounds)
-    row = np.repeat(np.arange(len(texts)), counts)
-    if not (len(starts) == len(ends) == bounds[-1]) or (len(starts) and (starts.min() < 0)):
+    if not len(starts) == len(ends) == bounds[-1]:
         return False
-    first_of_row = np.zeros(len(starts), dtype=bool)
-    first_of_row[bounds[:-1][counts > 0]] = True
-    overlap = ~first_of_row[1:] & (starts[1:] < ends[:-1])
-    return bool((starts < ends).all() and (ends <= lengths[row]).all() and not overlap.any())
+    if not len(starts):
+        return True
+    lengths = pc.utf8_length(texts).to_numpy(zero_copy_only=False)
+    counts = np.diff(bounds)
+    firsts, lasts = bounds[:-1][counts > 0], bounds[1:][counts > 0] - 1
+    overlap = starts[1:] < ends[:-1]  # a token beginning before the one before it ends
+    overlap[firsts[1:] - 1] = False  # but for each text's first token
+    return bool((starts < ends).all() and (starts[firsts] >= 0).all() and (ends[lasts] <= lengths[counts > 0]).all()
+                and not overlap.any())
 
 
 def token_strings(texts: pa.Array, counts: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
