@@ -203,6 +203,26 @@ def test_a_bad_record_at_the_end_of_a_large_plain_file_is_refused_with_nothing_w
 
 
 
+@pytest.mark.parametrize("offset", [2**63, 10**30])
+def test_an_offset_too_large_for_a_machine_integer_is_an_error_at_its_line_not_a_traceback(tmp_path, monkeypatch,
+                                                                                            offset):
+    """The bulk path keeps offsets as 64-bit integers: a larger one is the general path's error at its
+    line (exit 2, nothing written), not an ``OverflowError``."""
+    workspace = init_workspace(tmp_path / "ws", language="en")
+    monkeypatch.chdir(tmp_path)
+    records = [{"text": f"Alice Moreau said so, item {number}.", "label": [[0, 12, "PERSON"]]} for number in range(5)]
+    records.insert(3, {"text": "Bob left.", "label": [[0, offset, "PERSON"]]})
+    Path("big.jsonl").write_text("".join(json.dumps(record) + "\n" for record in records), encoding="utf-8")
+    before = workspace_files(workspace.root)
+    result = CliRunner().invoke(cli, ["import", "big.jsonl", "--format", "doccano", "-a", "alice",
+                                      "-w", str(workspace.root)])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().splitlines()[-1].startswith(
+        f"Error: big.jsonl:4: span 0:{offset} PERSON is outside the text (9 characters) or empty")
+    assert workspace_files(workspace.root) == before
+
+
+
 def test_a_record_not_plain_in_a_later_chunk_undoes_the_chunks_written_and_the_general_path_imports_the_file(
         tmp_path, monkeypatch):
     """The file is checked as it is written, a chunk at a time: what the first chunks wrote is undone

@@ -81,8 +81,8 @@ def test_space_writes_the_sentences_answers_in_one_append_and_u_undoes_them_one_
                                                            sample_workspace.config))
     appends: list[int] = []
     real_append = session.append_records
-    monkeypatch.setattr(session, "append_records", lambda path, records: appends.append(len(records)) or
-                        real_append(path, records))
+    monkeypatch.setattr(session, "append_records", lambda path, records, **options: appends.append(len(records)) or
+                        real_append(path, records, **options))
     model.handle_key(ACCEPT_ALL)
     assert appends == [4], "one key, one locked and fsync'd write"
     model.handle_key("u")

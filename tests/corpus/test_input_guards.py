@@ -164,6 +164,17 @@ def test_corpus_add_refuses_a_jsonl_record_nested_too_deeply_to_store(runner, wo
     assert _saved(workspace) == before
 
 
+def test_corpus_add_refuses_a_jsonl_record_whose_text_holds_a_nul_at_file_colon_line(runner, workspace, tmp_path):
+    """At ``file:line`` of the record (``\\u0000`` in its JSON), as every other refusal of a record says
+    where; it said ``file#line``, the record's name in the registry."""
+    path = tmp_path / "docs.jsonl"
+    texts = ["今日は晴れ。", "明日は雨。", "壊れた\x00文。"]
+    path.write_text("".join(json.dumps({"text": text}) + "\n" for text in texts), encoding="utf-8")
+    before = _saved(workspace)
+    _error(runner.invoke(main, ["corpus", "add", str(path)]), "docs.jsonl:3: the text holds a NUL character")
+    assert _saved(workspace) == before
+
+
 def test_a_label_map_nested_too_deeply_is_an_error(runner, workspace, tmp_path):
     source = tmp_path / "items.csv"
     source.write_text("text,label\n今日は晴れ。,Fact\n", encoding="utf-8")

@@ -3,6 +3,9 @@ deleted, and the answers stop counting anywhere; and bringing a retired annotato
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,8 +62,9 @@ def retire_annotator(workspace: Workspace, annotator: str, *, dry_run: bool = Fa
     nothing (``already``), so a retirement that was interrupted can simply be run again.
     """
     check_annotator(annotator)
-    with workspace.transaction() as transaction:
-        path = workspace.annotation_path(annotator)
+    path = workspace.annotation_path(annotator)
+    # The workspace lock, then the answer file's, held until the retirement is in place.
+    with workspace.lock(), _answers_held(path), workspace.transaction() as transaction:
         kind = annotator_kinds(workspace).get(annotator, "person")
         if not path.exists():
             archived = archived_files(workspace, annotator)
@@ -94,7 +98,7 @@ def reinstate_annotator(workspace: Workspace, annotator: str, *, dry_run: bool =
     without them since is flagged ``changed`` where they differ (``tagline annotate gold --changed``).
     """
     check_annotator(annotator)
-    with workspace.transaction() as transaction:
+    with workspace.lock(), contextlib.ExitStack() as held, workspace.transaction() as transaction:
         if annotator_kinds(workspace).get(annotator) != "retired":
             raise DataError(f"{annotator!r} is not retired", fix="`tagline annotate retire NAME` retires one")
         archived = archived_files(workspace, annotator)
@@ -110,10 +114,34 @@ def reinstate_annotator(workspace: Workspace, annotator: str, *, dry_run: bool =
         restored = {**record_before_retirement(workspace, annotator), "time": utc_now()}
         result = Retirement(annotator, restored["kind"], workspace.relative(archived[-1]), workspace.relative(path),
                             _count_answers(archived[-1]), dry_run=dry_run, undone=True)
-        if not dry_run:
-            transaction.append(workspace.annotators_path, [restored])
+        if not dry_run:  # the file back in place and its lock taken before its annotator may answer again
             transaction.move(archived[-1], path)
+            held.enter_context(_answers_held(path))
+            transaction.append(workspace.annotators_path, [restored])
     return result
+
+
+@contextlib.contextmanager
+def _answers_held(path: Path) -> Iterator[None]:
+    """The lock an append to the answer file ``path`` takes, held to the end of the block (if the file
+    is there). An answer being written is written first; one that waited for the lock then finds the
+    file moved and asks again whether its annotator may answer (``label`` and the session ask under
+    that lock: see :func:`tagline.corpus.store.append_records`)."""
+    from tagline.corpus.primitives import held_as_named, lock
+
+    fd = None
+    while fd is None:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            break
+        if not held_as_named(fd, path, lock, follow_links=True):
+            fd = None
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def _question(record: dict) -> str:

@@ -125,7 +125,7 @@ def label_sentence(
         problems = event_problems(event, config, sentence["text"])
         if problems:
             raise DataError(problems[0], where=sentence_id)
-    append_records(workspace.annotation_path(annotator), events)
+    append_records(workspace.annotation_path(annotator), events, check=lambda: check_can_answer(workspace, annotator))
     return events
 
 
@@ -149,7 +149,7 @@ def retract_answer(workspace: Workspace, sentence_id: str, annotator: str, task:
         raise DataError(f"{annotator} has no {task} answer for {sentence_id} to retract")
     event = make_event(sentence_id, annotator, task, {"target": target} if task == "stance" else None,
                        op="retract", source="script")
-    append_records(workspace.annotation_path(annotator), [event])
+    append_records(workspace.annotation_path(annotator), [event], check=lambda: check_can_answer(workspace, annotator))
     return event
 
 

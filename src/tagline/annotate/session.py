@@ -349,7 +349,7 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
                 {"target": step.target} if step.task == "stance" else None), op=op, source="terminal",
                 suggestion=provenance))
         self._check_configuration(events)
-        append_records(self.workspace.annotation_path(self.annotator), events)
+        append_records(self.workspace.annotation_path(self.annotator), events, check=self._may_still_answer)
         if self.feed is not None:
             self.feed.learn(events)
         self.written += len(events)
@@ -364,6 +364,16 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
         now_complete = self._answered(self.position)
         self._done += int(now_complete) - int(self.complete[self.position])
         self.complete[self.position] = now_complete
+
+    def _may_still_answer(self) -> None:
+        """Asked with the answer file's lock held: the annotator was not retired since the session began."""
+        from tagline.annotate.answers import check_can_answer
+        from tagline.errors import ConflictError
+
+        try:
+            check_can_answer(self.workspace, self.annotator)
+        except ConflictError as refused:
+            raise NotSaved(f"{refused.what}; quit and annotate under another name") from None
 
     def _check_configuration(self, events: list[dict]) -> None:
         """Refuse answers that tagline.toml, edited while the session runs, no longer allows (a label

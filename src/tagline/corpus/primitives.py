@@ -273,3 +273,34 @@ def allow_open_files(count: int) -> None:
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NOFILE, (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard),
                                                         hard))
+
+
+TORN_SUFFIX = ".torn"
+
+
+def set_aside_torn_tail(fd: int, path: str | os.PathLike[str], write_all: Callable[[int, bytes], object]) -> None:
+    """If the file does not end with a newline, deal with its last, unterminated line (written
+    with ``write_all``: the transaction's, which the fault tests count).
+
+    A complete JSON record that only lacks its newline (a hand-edited file) gets the newline. An
+    incomplete one is copied to ``<path>.torn`` (fsync'd) and then cut off, so it is kept aside
+    rather than lost, and no complete record is ever touched.
+    """
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return
+    tail_start = last_line_start(fd, size)
+    fragment = os.pread(fd, size - tail_start, tail_start)
+    if is_json(fragment):
+        write_all(fd, b"\n")
+        return
+    aside = {"file": os.path.basename(path), "byte_offset": tail_start, "found": utc_now(),
+             "text": fragment.decode("utf-8", errors="replace")}
+    aside_fd = os.open(str(path) + TORN_SUFFIX, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        write_all(aside_fd, encode_record(aside))
+        os.fsync(aside_fd)
+    finally:
+        os.close(aside_fd)
+    os.ftruncate(fd, tail_start)
+    os.fsync(fd)

@@ -339,6 +339,8 @@ def read_documents(
         if not isinstance(body, str) or not body.strip():
             raise InputError("record has no non-empty `text` field", where=where,
                              fix="give every record a `text` field")
+        if problem := unstorable_character(body):  # said at the record's line (the ingest names it file#line)
+            raise InputError(f"the text holds {problem}", where=where, fix="repair the text; it cannot be a sentence")
         if len(body) > max_document_bytes // 4 and len(body.encode("utf-8", "surrogatepass")) > max_document_bytes:
             raise InputError(f"the text is larger than the limit of {human_size(max_document_bytes)} for one document",
                              where=where, fix="split it into smaller documents, or raise the limit, e.g. --max-size 1G")

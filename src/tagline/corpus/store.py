@@ -15,16 +15,18 @@ from typing import Any, BinaryIO
 import msgspec
 import orjson
 
-from tagline.corpus.primitives import remove_if_abandoned
-from tagline.corpus.recovery import recover  # noqa: F401  (re-exported)
-from tagline.corpus.transaction import (  # noqa: F401  (the store's public names, re-exported)
+from tagline.corpus.primitives import (  # noqa: F401  (the store's public names, re-exported)
     TORN_SUFFIX,
-    Transaction,
     encode_record,
     fsync_directory,
     is_json,
     last_line_start,
+    remove_if_abandoned,
     utc_now,
+)
+from tagline.corpus.recovery import recover  # noqa: F401  (re-exported)
+from tagline.corpus.transaction import (  # noqa: F401  (the store's public names, re-exported)
+    Transaction,
 )
 from tagline.errors import DataError
 
@@ -49,14 +51,17 @@ class LineProblem:
 
 
 # ----- appending ----------------------------------------------------------------------------
-def append_records(path: str | os.PathLike[str], records: Iterable[dict[str, Any]]) -> int:
+def append_records(path: str | os.PathLike[str], records: Iterable[dict[str, Any]], *,
+                   check: Callable[[], None] | None = None) -> int:
     """Append ``records`` to the JSONL file at ``path``, all or nothing, durably.
 
     All lines are written with one exclusive ``flock`` held, flushed and fsync'd before returning,
     so concurrent writers never interleave and a crash loses at most this call's lines. A torn
     tail left by an earlier crash is moved aside to ``<path>.torn`` first, so the new lines never
     merge with it. If the write fails (a full disk, an I/O error), the file is cut back to its
-    size before the call and :class:`~tagline.errors.StorageError` names it.
+    size before the call and :class:`~tagline.errors.StorageError` names it. ``check`` runs with the
+    lock held, just before the lines are written, and refuses them by raising (an annotator retired
+    meanwhile: see :meth:`~tagline.corpus.transaction.Transaction.append_bytes`).
 
     Returns
     -------
@@ -67,7 +72,7 @@ def append_records(path: str | os.PathLike[str], records: Iterable[dict[str, Any
     if not payload:
         return 0
     with Transaction() as transaction:
-        transaction.append_bytes(path, payload)
+        transaction.append_bytes(path, payload, check=check)
     return payload.count(b"\n")
 
 

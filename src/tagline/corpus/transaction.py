@@ -11,18 +11,17 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from tagline.corpus.primitives import TORN_SUFFIX as TORN_SUFFIX
 from tagline.corpus.primitives import (
     allow_open_files,
     encode_record,
     fsync_directory,
     held_as_named,
     hold,
-    is_json,
-    last_line_start,
     lock,
     open_for_lock,
     open_temporary,
-    utc_now,
+    set_aside_torn_tail,
 )
 from tagline.corpus.undoing import (  # noqa: F401  (_restore and _move_back: the recovery's too)
     _backup_name,
@@ -38,7 +37,6 @@ from tagline.errors import StorageError, storage_error
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
 
-TORN_SUFFIX = ".torn"
 # Many new files are fsync'd side by side: this many at once, in batches of this many files.
 SYNC_THREADS, SYNC_BATCH = 32, 1024
 
@@ -53,38 +51,22 @@ def _open_locked(path: Path) -> int:
             return fd
 
 
+def _open_existing_locked(path: Path) -> int | None:
+    """:func:`_open_locked` without making the file: None when it is not there (or no longer)."""
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        if held_as_named(fd, path, lock, follow_links=True):
+            return fd
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         written = os.write(fd, view)
         view = view[written:]
-
-
-def _set_aside_torn_tail(fd: int, path: Path) -> None:
-    """If the file does not end with a newline, deal with its last, unterminated line.
-
-    A complete JSON record that only lacks its newline (a hand-edited file) gets the newline. An
-    incomplete one is copied to ``<path>.torn`` (fsync'd) and then cut off, so it is kept aside
-    rather than lost, and no complete record is ever touched.
-    """
-    size = os.fstat(fd).st_size
-    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
-        return
-    tail_start = last_line_start(fd, size)
-    fragment = os.pread(fd, size - tail_start, tail_start)
-    if is_json(fragment):
-        _write_all(fd, b"\n")
-        return
-    aside = {"file": path.name, "byte_offset": tail_start, "found": utc_now(),
-             "text": fragment.decode("utf-8", errors="replace")}
-    aside_fd = os.open(str(path) + TORN_SUFFIX, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    try:
-        _write_all(aside_fd, encode_record(aside))
-        os.fsync(aside_fd)
-    finally:
-        os.close(aside_fd)
-    os.ftruncate(fd, tail_start)
-    os.fsync(fd)
 
 
 class Transaction:
@@ -139,16 +121,24 @@ class Transaction:
             self.append_bytes(path, payload, journal=journal)
         return payload.count(b"\n")
 
-    def append_bytes(self, path: str | os.PathLike[str], payload: bytes, *, journal: bool = True) -> int:
-        """Append ``payload`` (whole lines); returns the offset in the file where it starts."""
+    def append_bytes(self, path: str | os.PathLike[str], payload: bytes, *, journal: bool = True,
+                     check: Callable[[], None] | None = None) -> int:
+        """Append ``payload`` (whole lines); returns the offset in the file where it starts. ``check``,
+        which may refuse the lines by raising, runs with the file's lock held (a new file: just before
+        it is linked into place), so that nothing that moves the file comes between it and the write."""
         path = Path(path)
         try:
             fd = self._locked.get(path)
-            if fd is None and not os.path.lexists(path) and self._create_whole(path, payload, journal=journal):
+            if fd is None and not os.path.lexists(path) and self._create_whole(path, payload, journal, check):
                 return 0
             if fd is None:
-                fd = self._locked[path] = _open_locked(path)
-                _set_aside_torn_tail(fd, path)
+                fd = _open_existing_locked(path) if check else _open_locked(path)
+                if fd is None:  # moved away while its lock was waited for (its annotator retired)
+                    return self.append_bytes(path, payload, journal=journal, check=check)
+                self._locked[path] = fd
+                if check:
+                    check()
+                set_aside_torn_tail(fd, path, _write_all)
             size = os.fstat(fd).st_size
             if journal:
                 self._note({"op": "append", "path": self._name(path), "size": size})
@@ -159,7 +149,7 @@ class Transaction:
             raise storage_error(path, error) from None
         return size
 
-    def _create_whole(self, path: Path, payload: bytes, *, journal: bool) -> bool:
+    def _create_whole(self, path: Path, payload: bytes, journal: bool, check: Callable[[], None] | None) -> bool:
         """Make a new file holding ``payload`` whole: written and fsync'd under a temporary name with
         the lock taken, then linked into place, so a crash never leaves it empty or half written.
         False when another process made the file first (then it is appended to as usual)."""
@@ -171,6 +161,8 @@ class Transaction:
             try:
                 _write_all(fd, payload)
                 os.fsync(fd)
+                if check:
+                    check()
                 os.link(tmp, path)
             except FileExistsError:
                 if journal:  # another process made it: recovery must leave it. Noted before the temporary

@@ -329,8 +329,10 @@ def _check_spans(job: BulkImport, chunk: _Chunk, checked: _Checked, config: Conf
     spans = list(itertools.chain.from_iterable(given))
     checked.holds_spans = checked.holds_spans or bool(spans)
     record_of = np.repeat(np.asarray(chunk.answered, dtype=np.int64), counts)
-    starts = np.fromiter(map(itemgetter(0), spans), dtype=np.int64, count=len(spans))
-    ends = np.fromiter(map(itemgetter(1), spans), dtype=np.int64, count=len(spans))
+    try:  # an offset past 64 bits is outside any text: the general path says where
+        starts, ends = (np.fromiter(map(itemgetter(at), spans), dtype=np.int64, count=len(spans)) for at in (0, 1))
+    except OverflowError:
+        raise _NotPlain from None
     if not np.all((chunk.leads[record_of] <= starts) & (starts < ends) & (ends <= chunk.stops[record_of])):
         raise _NotPlain
     labels = list(map(itemgetter(2), spans))

@@ -33,7 +33,7 @@ from tagline.corpus.byte_columns import AppendedLines, NotedLines, note_lines
 from tagline.corpus.progress import ProgressCallback
 from tagline.corpus.readers import doc_id_from, unstorable_character
 from tagline.corpus.workspace import Workspace
-from tagline.errors import TaglineError
+from tagline.errors import TaglineError, storage_error
 
 if TYPE_CHECKING:
     import numpy as np
@@ -399,7 +399,7 @@ def _write(job: TaskImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
             del texts, sentences, registry
             for name, payload, sentence_ids in _events(chunk, job.fmt, now):
                 held.append((name, note_lines(payload, sentence_ids)))
-                spool.write(payload)
+                _hold(spool, payload, workspace.build_dir)
             del chunk  # let go of before the next is made
         job.progress(checked.records, checked.records, "writing sentences")
         if not held:
@@ -413,6 +413,15 @@ def _write(job: TaskImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
             at = transaction.append_bytes(workspace.annotation_path(name), payload, journal=False)
             written.answers.setdefault(name, AppendedLines()).add(at, noted)
     return written
+
+
+def _hold(spool: Any, payload: bytes, where: Path) -> None:
+    """``payload`` added to the answers held in ``spool`` (an unnamed file in ``where`` past some
+    megabytes); a full disk is the error of ``where``, as the other bulk imports' held answers."""
+    try:
+        spool.write(payload)
+    except OSError as error:
+        raise storage_error(where, error) from None
 
 
 def _document_lines(job: TaskImport, chunk: _Chunk, texts_name: str, now: str,
