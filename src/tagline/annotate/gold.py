@@ -178,8 +178,10 @@ def _adjudicate_locked(workspace: Workspace, transaction: Transaction, tasks: It
                 len(annotators_of[document_of[sentence_id]]) == 1
             existing = current_gold.get((sentence_id, task, target))
             if existing is not None and existing["provenance"]["method"] == "reopened":
+                # Deciding again, the adjudicator sees the people's answers beside what came with the gold.
                 who = existing["provenance"].get("adjudicator")
-                result.contested.append(Contested(sentence_id, task, target, answers,
+                result.contested.append(Contested(sentence_id, task, target,
+                                                  {**by_sentence.get(sentence_id, {}), **answers},
                                                   f"reopened{f' by {who}' if who else ''}"))
                 continue
             if existing is not None and _stands(existing, _votes_for_record(task, answers), imported):
