@@ -407,6 +407,18 @@ def test_a_changed_record_is_not_silently_replaced(ws, tmp_path):
         import_file(ws, source, fmt="doccano", annotator="alice")
 
 
+def test_a_document_made_by_another_file_of_the_same_name_is_named_in_the_refusal(ws, tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), second.mkdir()
+    import_file(ws, jsonl(first / "ner.jsonl", [{"id": 1, "text": "東京", "label": []}]), fmt="doccano",
+                annotator="alice")
+    with pytest.raises(ConflictError) as refused:
+        import_file(ws, jsonl(second / "ner.jsonl", [{"id": 1, "text": "大阪", "label": []}]), fmt="doccano",
+                    annotator="alice")
+    assert f"with different text (made from {first / 'ner.jsonl'}:1)" in str(refused.value)
+    assert "another file of the same name made that document" in str(refused.value)
+
+
 def test_brat_span_across_a_sentence_boundary_is_refused(ws, tmp_path):
     (tmp_path / "doc.txt").write_text("東京に行った。大阪にも行った。", encoding="utf-8")
     (tmp_path / "doc.ann").write_text("T1\tGPE 5 9\tた。大阪\n", encoding="utf-8")

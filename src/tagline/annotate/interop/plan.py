@@ -181,10 +181,12 @@ def _onto_sentence(record: ForeignRecord, stored: dict, split_kept: dict) -> Fra
 def _onto_document(record: ForeignRecord, doc_id: str, existing: dict, stored: list[dict], split_kept: dict) -> Frame:
     """A record imported before: its document must have the same text."""
     if existing["text_sha256"] != hashlib.sha256(record.text.encode("utf-8")).hexdigest():
-        raise ConflictError(f"document {doc_id!r} is already in the workspace with different text",
+        made_from = f" (made from {existing['source']})" if existing.get("source") else ""
+        raise ConflictError(f"document {doc_id!r} is already in the workspace with different text{made_from}",
                             where=record.where,
-                            fix="the file changed since it was imported: rename the file to import its "
-                                "records as new documents, or import it into another workspace")
+                            fix="the file changed since it was imported, or another file of the same name made "
+                                "that document: rename this file to import its records as new documents, or "
+                                "import it into another workspace")
     stored = sorted(stored, key=lambda s: s["start"])
     if record.sentences is not None and [(s["start"], s["end"]) for s in stored] != list(record.sentences):
         raise ConflictError(f"document {doc_id!r} is already in the workspace with other sentences",
