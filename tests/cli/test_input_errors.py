@@ -323,6 +323,13 @@ def test_compare_and_predict_refuse_a_damaged_results_file_with_an_error(runner,
     assert "not a run result" in line
 
 
+def test_compare_of_runs_of_two_tasks_names_them_and_says_what_to_do(runner, built_sample):
+    claims = _run(runner, "--task", "claim_type", "--baselines", "majority")
+    entities = _run(runner, "--task", "entities", "--baselines", "gazetteer")
+    line = _error(runner.invoke(main, ["eval", "compare", claims, entities]), f"{claims}, {entities}: ")
+    assert "the runs are for different tasks (claim_type and entities) (compare two runs of one task" in line
+
+
 def test_eval_run_refuses_an_empty_baseline_list_and_pooled_without_a_stance_baseline(runner, built_sample):
     result = runner.invoke(main, ["eval", "run", "--baselines", ","])
     assert result.exit_code == 2 and "--baselines names no baseline" in result.output

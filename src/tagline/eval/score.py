@@ -230,7 +230,10 @@ def compare_runs(workspace: Workspace, run_a: str, run_b: str, *, n_resamples: i
     dir_a, dir_b = find_run(workspace, run_a), find_run(workspace, run_b)
     result_a, result_b = read_run_result(dir_a), read_run_result(dir_b)
     if result_a["task"] != result_b["task"]:
-        raise DataError(f"the runs are for different tasks ({result_a['task']} and {result_b['task']})")
+        raise DataError(f"the runs are for different tasks ({result_a['task']} and {result_b['task']})",
+                        where=f"{dir_a.name}, {dir_b.name}",
+                        fix="compare two runs of one task; `tagline eval runs` lists the runs, their task in "
+                            "their id")
     if result_a["dataset_fingerprint"] != result_b["dataset_fingerprint"]:
         raise DataError("the runs were made on different datasets (fingerprints "
                         f"{result_a['dataset_fingerprint']} and {result_b['dataset_fingerprint']})",
