@@ -52,6 +52,22 @@ def test_list_as_json_and_from_the_environment_variable(runner, tmp_path, monkey
     assert not any(row["present"] for row in listing["benchmarks"])
 
 
+def test_list_without_a_datasets_folder_lists_every_benchmark_absent_and_what_it_needs(runner, tmp_path,
+                                                                                       monkeypatch):
+    monkeypatch.delenv("TAGLINE_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)  # no shared/datasets here or above (a temporary folder)
+    result = runner.invoke(main, ["bench", "--list"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("datasets folder: none (neither --data nor $TAGLINE_DATA is given")
+    assert "pass --data DIR or set TAGLINE_DATA" in result.stdout.splitlines()[0]
+    needs = [line for line in result.stdout.splitlines() if " needs, in the datasets folder: " in line]
+    assert [line.split()[0] for line in needs] == list(BENCHMARK_NAMES)
+    listing = json.loads(runner.invoke(main, ["bench", "--list", "--json"]).stdout)
+    assert listing["data"] is None and not any(row["present"] for row in listing["benchmarks"])
+    result = runner.invoke(main, ["bench", "--list", "--data", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2 and result.stderr.startswith("Error: --data: ")  # a folder named: still an error
+
+
 def test_an_absent_benchmark_is_one_error_line_with_status_2(runner, tmp_path):
     result = runner.invoke(main, ["bench", "clef2019-checkthat-task1", "--data", str(tmp_path)])
     assert result.exit_code == 2

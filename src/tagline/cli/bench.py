@@ -48,19 +48,8 @@ def bench_cli(name: str | None, listing: bool, data: str | None, out: str | None
       tagline bench --list                 which benchmarks are present, and what each needs
       tagline bench semeval2016-task6      SemEval-2016 Task 6 stance, F_avg
     """
-    from tagline.eval.bench.data import benchmark_status, find_data_dir
-
     if listing:
-        data_dir = find_data_dir(data)
-        rows = benchmark_status(data_dir)
-        if as_json:
-            emit_json({"data": str(data_dir), "benchmarks": rows})
-        else:
-            click.echo(f"datasets folder: {data_dir}")
-            print_table(_listing_table(rows))
-            for row in rows:
-                if not row["present"]:
-                    click.echo(f"{row['name']} needs, in {data_dir}: {', '.join(row['missing'])}")
+        _list_benchmarks(data, as_json)
         return
     if name is None:
         raise click.UsageError("name a benchmark (one of " + ", ".join(BENCHMARK_NAMES) + "), or give --list")
@@ -84,6 +73,33 @@ def bench_cli(name: str | None, listing: bool, data: str | None, out: str | None
     click.echo(f"\nworkspace: {result.workspace.root}")
     say(f"Each row is a run in {result.workspace.runs_dir} (results.json, report.md); compare two with "
         f"`tagline eval compare -w {result.workspace.root} A B`.")
+
+
+def _list_benchmarks(data: str | None, as_json: bool) -> None:
+    """`bench --list`: every benchmark, present or absent in the datasets folder; where no folder is
+    found (and none was named), every one is absent and the list says what each needs and where."""
+    import os
+
+    from tagline.errors import DataError
+    from tagline.eval.bench.data import DATA_VARIABLE, benchmark_status, find_data_dir
+
+    try:
+        data_dir = find_data_dir(data)
+    except DataError as error:
+        if data is not None or os.environ.get(DATA_VARIABLE):
+            raise
+        data_dir, not_found = None, error
+    rows = benchmark_status(data_dir)
+    if as_json:
+        emit_json({"data": str(data_dir) if data_dir is not None else None, "benchmarks": rows})
+        return
+    click.echo(f"datasets folder: {data_dir}" if data_dir is not None else
+               f"datasets folder: none ({not_found.what.removeprefix('no datasets folder: ')}; {not_found.fix})")
+    print_table(_listing_table(rows))
+    for row in rows:
+        if not row["present"]:
+            inside = data_dir if data_dir is not None else "the datasets folder"
+            click.echo(f"{row['name']} needs, in {inside}: {', '.join(row['missing'])}")
 
 
 def _listing_table(rows: list[dict[str, Any]]):
