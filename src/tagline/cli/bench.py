@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tagline.cli.output import emit_json, json_option, print_table, progress_bar, say
+from tagline.cli.output import console, emit_json, json_option, print_table, progress_bar, say
 
 # The registry imports only the standard library, so `--help` names the benchmarks without loading one.
 from tagline.eval.baselines.registry import TUNING_METRICS
@@ -102,11 +102,14 @@ def _list_benchmarks(data: str | None, as_json: bool) -> None:
             click.echo(f"{row['name']} needs, in {inside}: {', '.join(row['missing'])}")
 
 
-def _listing_table(rows: list[dict[str, Any]]):
+def _listing_table(rows: list[dict[str, Any]], width: int | None = None):
     """One row per benchmark: its NAME whole (it is what `tagline bench NAME` takes), whether its
     files are there, what it runs and about how long it takes; what an absent one lacks follows
-    the table, as its file names are long."""
+    the table, as its file names are long. Where the table is wider than ``width`` (default: the
+    terminal's), each benchmark is two lines or more instead, so that no column is dropped."""
+    from rich.console import Group
     from rich.table import Column, Table
+    from rich.text import Text
 
     table = Table(Column("benchmark", no_wrap=True), Column("data", no_wrap=True), Column("task", no_wrap=True),
                   Column("measure", overflow="fold"), Column("baselines", no_wrap=True),
@@ -114,7 +117,23 @@ def _listing_table(rows: list[dict[str, Any]]):
     for row in rows:
         table.add_row(row["name"], "present" if row["present"] else "absent", row["task"], row["measure"],
                       "\n".join(row["baselines"]), row["duration"])
-    return table
+    terminal = console()
+    limit = width or terminal.width
+    if terminal.measure(table, options=terminal.options.update_width(10_000)).maximum <= limit:
+        return table
+    lines = []
+    for row in rows:
+        lines.append(Text(row["name"], style="bold"))
+        lines.append(Text(f"    {'present' if row['present'] else 'absent'} · {row['task']} · {row['measure']} · "
+                          f"{row['duration']}"))
+        line = "    baselines:"
+        for baseline in row["baselines"]:  # a name is never split across lines
+            if len(line) + 2 + len(baseline) > limit and not line.endswith(":"):
+                lines.append(Text(line + ","))
+                line = "     "
+            line = f"{line}{',' if not line.endswith((':', ' ')) else ''} {baseline}"
+        lines.append(Text(line))
+    return Group(*lines)
 
 
 def _figures_table(result: BenchResult):
