@@ -9,7 +9,7 @@ import click
 from tagline.annotate.order import ORDER_NAMES, ORDERS, order_spec
 from tagline.cli import LazyGroup
 from tagline.cli.completion import annotator_lists, annotator_names
-from tagline.cli.output import emit_json, emit_jsonl, interruptible, json_option, say, workspace_option
+from tagline.cli.output import emit_json, emit_jsonl, fitted, interruptible, json_option, say, workspace_option
 from tagline.errors import Interrupted
 from tagline.eval.suggesters import RETRAIN_EVERY, SOURCES
 from tagline.schemas import TASKS
@@ -280,7 +280,7 @@ def _print_agreement(report: dict) -> None:
             if contested:
                 click.echo(f"  most contested: {', '.join(contested)}")
         for note in question.get("notes", []):
-            click.echo(f"  note: {note}")
+            click.echo(fitted(f"  note: {note}", indent="        "))
     if report.get("suggestions"):
         click.echo("\nanswers from a model's suggestion (taken as is / changed / without one):")
         for name, row in report["suggestions"].items():
