@@ -281,3 +281,4 @@ def test_a_long_line_is_wrapped_at_words_on_a_terminal_and_kept_whole_in_a_pipe(
     assert len(rows) > 1 and all(len(row) <= 40 for row in rows)
     assert rows[0].startswith("  note: ") and all(row.startswith("        ") for row in rows[1:])
     assert " ".join(row.strip() for row in rows) == line.strip()  # no word cut, none lost
+    assert fitted("first line\nsecond line") == "first line\nsecond line"  # its own lines kept

@@ -87,7 +87,7 @@ def annotate(ctx, annotator, task, target, order, seed, doc_id, suggest_source, 
     finally:
         if feed is not None:
             feed.close()
-    say(summary)
+    say(fitted(summary))
 
 
 def session_source(order: str, suggest_source: str | None) -> str | None:
