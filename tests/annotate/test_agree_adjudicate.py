@@ -281,6 +281,9 @@ def test_the_adjudication_screen_keeps_its_header_and_every_choice_on_a_short_te
     assert shown[0].startswith("tagline adjudicate") and any("[1] quantity" in line for line in shown)
     assert any("[6] other_claim" in line for line in shown)
     assert any("[ ] decides" in line for line in shown)
+    for key, label in (("0", "not_claim"), ("3", "correlation_causation"), ("4", "laws_rules"),
+                       ("5", "personal_experience")):  # the other labels: each key on the row of its label
+        assert any(f"[{key}] {label}" in line for line in shown), (key, shown)
 
 
 def test_adjudicating_a_sentence_of_millions_of_characters_draws_a_screenful(giant_workspace):
