@@ -83,3 +83,11 @@ def test_export_help_names_only_formats_it_writes_as_folders():
     (named,) = re.findall(r"The file to write \(([^)]*): a folder\)", result.output)
     written = [name.strip() for name in named.split(",")]
     assert "brat" in written and all(name in EXPORT_FORMATS for name in written), named
+
+
+def test_the_run_arguments_say_that_latest_names_a_run_as_the_readme_tour_uses_it():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "tagline eval compare latest~1 latest" in readme
+    for arguments in (["eval", "compare", "--help"], ["eval", "predict", "--help"]):
+        shown = " ".join(CliRunner().invoke(main, arguments, terminal_width=200).output.split())
+        assert "latest~N" in shown, arguments
