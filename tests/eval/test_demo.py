@@ -29,3 +29,4 @@ def test_demo_runs_every_baseline_and_ends_with_the_table_and_where_the_reports_
         assert (path.parent / "report.md").exists()
     assert (root / "build" / "dataset" / "README.md").exists()
     assert runner.invoke(main, ["validate", "-w", str(root)]).exit_code == 0
+    assert "━" not in result.stderr and "cross-validation: done" not in result.stderr  # no bars into a pipe

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tagline.cli.output import console, print_table, say
+from tagline.cli.output import console, draws_bars, print_table, say
 
 
 @click.command("demo")
@@ -27,7 +27,8 @@ def demo_cli(directory: str | None, cv: int, resamples: int) -> None:
     root = directory or tempfile.mkdtemp(prefix="tagline-demo-")
     columns = (TextColumn("{task.description:<44}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TimeElapsedColumn())
-    with Progress(*columns, console=console(stderr=True), transient=False) as bars:
+    # On a terminal the bars stay on the screen; into a pipe or a file only the summary is written.
+    with Progress(*columns, console=console(stderr=True), transient=False, disable=not draws_bars()) as bars:
         phases: dict[str, TaskID] = {}
 
         def progress(phase: str, step: str, done: int, total: int) -> None:
