@@ -376,6 +376,7 @@ def test_an_edited_export_comes_back_onto_the_same_sentences(sample_workspace, t
     export(sample_workspace, fmt="label-studio", annotator="sample-gold", out=out)
     unchanged = import_file(sample_workspace, out, fmt="label-studio")
     assert unchanged["documents_added"] == 0 and unchanged["events"] == {} and unchanged["unchanged"] == 308
+    assert unchanged["documents_unchanged"] == 1  # the sample's document, which its sentences are in
     tasks = json.loads(out.read_text(encoding="utf-8"))
     # As Label Studio exports the task once dana has answered it there too: the imported annotation
     # keeps tagline's id as its `import_id` and belongs to the account that imported it; dana's has none.

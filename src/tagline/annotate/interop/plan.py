@@ -120,6 +120,7 @@ def plan_documents(workspace: Workspace, records: list[ForeignRecord], path: Pat
         progress(index, len(records), "placing records")
         if record.sentence_id and record.sentence_id in stored_by_id:
             plan.frames[index] = _onto_sentence(record, stored_by_id[record.sentence_id], plan.split_kept)
+            unchanged.add(stored_by_id[record.sentence_id]["doc_id"])  # its document is there already
             continue
         doc_id = doc_ids[index]
         if doc_id in planned:
