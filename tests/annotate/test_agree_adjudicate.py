@@ -145,7 +145,7 @@ def test_interactive_adjudication_and_changed_flag(sample_answers_only):
     sentence, child = _adjudication_screen(ws)
     child.expect_exact("[1] quantity")  # each answer under its label's own key, as when annotating
     child.expect_exact("[6] other_claim")
-    child.expect_exact("or another label: [0]\u00a0not_claim  [2]\u00a0prediction")
+    child.expect_exact("or another label: [0] not_claim  [2] prediction")
     child.send("2")  # a fresh label: 2 is prediction's key, not "the second answer"
     child.expect(pexpect.EOF)
     gold = list(read_records(ws.gold_path))
