@@ -64,6 +64,7 @@ def test_score_against_all_rows_is_worded_as_the_whole_dataset(runner, built_sam
                   "preds.jsonl")
     assert "77 gold ids have no prediction" in line and "not in the gold of the whole dataset" in line
     assert "predict each of the 77 rows of the whole dataset once" in line and "all rows" not in line
+    assert "splits.jsonl" not in line  # every split is scored: no rows to keep
 
 
 @pytest.mark.parametrize("baseline", ["majority", "tfidf_svm"])

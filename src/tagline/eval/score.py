@@ -203,7 +203,9 @@ def _check_predicted(found: _Predicted, gold: dict[str, Any], *, task: str, spli
         problems.append(f"{plural(len(found.duplicates), 'id')} {verb(len(found.duplicates), 'is', 'are')} "
                         f"predicted twice (first: {_first(found.duplicates)})")
     if missing or extra or found.duplicates:
-        fixes.append(f"predict each of the {len(gold)} rows of {scope} once, by its id in the built dataset")
+        fixes.append(f"predict each of the {len(gold)} rows of {scope} once, by its id in the built dataset"
+                     + (f"; its splits.jsonl gives each sentence's split, to keep the {split} rows of a file "
+                        "made for every sentence" if extra and split != "all" else ""))
     if found.unlabelled:
         problems.append(f"{plural(len(found.unlabelled), 'record')} without a `label` "
                         f"(first: {_first(found.unlabelled)})")
