@@ -19,6 +19,13 @@ REPO = Path(__file__).resolve().parents[1]
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
+# Commands the tests start (`python -m tagline` in a workspace folder) must run the tagline under
+# test: a relative PYTHONPATH (`PYTHONPATH=src pytest`, as the checkouts run the suite) would point
+# elsewhere from their folder and leave them running whichever tagline the interpreter has installed.
+if os.environ.get("PYTHONPATH"):
+    os.environ["PYTHONPATH"] = os.pathsep.join(str(Path(part).resolve()) if part else part
+                                               for part in os.environ["PYTHONPATH"].split(os.pathsep))
+
 
 def run_script(path: Path, setup: str, call: str, *, guarded: bool):
     """Run a Python script of ``setup`` then ``call`` (under ``if __name__ == "__main__":`` when

@@ -121,12 +121,31 @@ def test_single_annotator_promotes_with_provenance_single(runner, sample_answers
     assert runner.invoke(main, ["validate"]).exit_code == 0
 
 
+def test_an_answer_with_a_label_the_config_lacks_never_becomes_gold(runner, workspace, tmp_path):
+    from tagline.annotate.scripted import label_sentence
+
+    ws = workspace
+    (tmp_path / "news.txt").write_text("米国は輸出規制を強めた。中国は反発した。", encoding="utf-8")
+    add_documents(ws, [tmp_path / "news.txt"])
+    label_sentence(ws, "news-s0002", "alice", claim_type="other_claim")
+    append_records(ws.annotation_path("alice"), [{
+        "sentence_id": "news-s0001", "annotator": "alice", "time": "2026-11-28T10:00:00Z",
+        "task": "claim_type", "op": "set", "value": {"label": "opinion"}}])  # edited in by hand
+    result = runner.invoke(main, ["annotate", "adjudicate"])
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.strip().splitlines()[-1:]
+    assert line.startswith("Error: news-s0001: alice's answer to claim_type has the label 'opinion', "
+                           "which is not one of not_claim,"), line
+    assert "no gold was written" in line
+    assert not ws.gold_path.exists() or not list(read_records(ws.gold_path))
+
+
 def test_interactive_adjudication_and_changed_flag(sample_answers_only):
     ws = sample_answers_only
     sentence, child = _adjudication_screen(ws)
     child.expect_exact("[1] quantity")  # each answer under its label's own key, as when annotating
     child.expect_exact("[6] other_claim")
-    child.expect_exact("or another label: [0]\u00a0not_claim  [2]\u00a0prediction")
+    child.expect_exact("or another label: [0] not_claim  [2] prediction")
     child.send("2")  # a fresh label: 2 is prediction's key, not "the second answer"
     child.expect(pexpect.EOF)
     gold = list(read_records(ws.gold_path))
@@ -281,6 +300,9 @@ def test_the_adjudication_screen_keeps_its_header_and_every_choice_on_a_short_te
     assert shown[0].startswith("tagline adjudicate") and any("[1] quantity" in line for line in shown)
     assert any("[6] other_claim" in line for line in shown)
     assert any("[ ] decides" in line for line in shown)
+    for key, label in (("0", "not_claim"), ("3", "correlation_causation"), ("4", "laws_rules"),
+                       ("5", "personal_experience")):  # the other labels: each key on the row of its label
+        assert any(f"[{key}] {label}" in line for line in shown), (key, shown)
 
 
 def test_adjudicating_a_sentence_of_millions_of_characters_draws_a_screenful(giant_workspace):

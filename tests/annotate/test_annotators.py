@@ -115,6 +115,26 @@ def test_without_its_gold_the_sample_answers_are_made_gold_again_whatever_people
     assert first["value"] == {"label": "not_claim"} and first["provenance"]["votes"] == {"sample-gold": "not_claim"}
 
 
+def test_a_reopened_sample_question_shows_the_people_answers_beside_the_sample(runner, sample_workspace):
+    from tagline.annotate.gold import auto_adjudicate, record_decision
+
+    _throwaway(sample_workspace, {"deepseek_ja-s0010": "quantity"})  # the sample says correlation_causation
+    result = runner.invoke(main, ["annotate", "adjudicate", "--reopen", "deepseek_ja-s0010", "--task", "claim_type",
+                                  "--json"])
+    assert result.exit_code == 0, result.output
+    (item,) = json.loads(result.stdout)["contested"]
+    assert item["votes"] == {"tmp": "quantity", "sample-gold": "correlation_causation"}
+    (contested,) = auto_adjudicate(sample_workspace, tasks=["claim_type"]).contested
+    record_decision(sample_workspace, contested, {"label": "quantity"}, "carol")
+    # Decided, it stands: the next adjudication neither offers it again nor writes it again.
+    summary = json.loads(runner.invoke(main, ["annotate", "adjudicate", "--json"]).stdout)
+    assert (summary["written"], summary["contested"]) == (0, [])
+    lines = runner.invoke(main, ["annotate", "gold", "--json"]).stdout.splitlines()
+    (decided,) = [r for r in map(json.loads, lines) if (r["sentence_id"], r["task"]) == ("deepseek_ja-s0010",
+                                                                                          "claim_type")]
+    assert decided["value"] == {"label": "quantity"} and decided["provenance"]["adjudicator"] == "carol"
+
+
 def test_no_new_answers_go_to_the_sample_annotator(runner, sample_workspace):
     before = sample_workspace.annotation_path("sample-gold").read_bytes()
     result = runner.invoke(main, ["annotate", "label", "deepseek_ja-s0001", "-a", "sample-gold", "--claim-type",

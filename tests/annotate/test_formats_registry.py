@@ -113,6 +113,9 @@ def _samples(spec: FormatSpec, folder: Path) -> list[Path]:
     for number, key in enumerate(detection.json_list_keys):
         samples.append(folder / f"list{number}.jsonl")
         samples[-1].write_text(json.dumps({key: []}) + "\n", encoding="utf-8")
+    for number, key in enumerate(detection.json_object_keys):
+        samples.append(folder / f"object{number}.jsonl")
+        samples[-1].write_text(json.dumps({key: {}}) + "\n", encoding="utf-8")
     return samples
 
 
@@ -130,6 +133,9 @@ def test_each_detection_rule_recognises_its_format(spec: FormatSpec, tmp_path):
     ({"annotations": [], "curid": "1", "entities": []}, "label-studio"),
     ({"curid": "1", "entities": [], "label": []}, "stockmark-ner"),
     ({"curid": "1", "labels": []}, "doccano"),
+    ({"text": "x", "entities": [[0, 1, "ORG"]], "cats": ["not_claim"]}, "doccano"),  # doccano's intent layout
+    ({"text": "x", "cats": {"not_claim": 1.0}}, "spacy"),
+    ({"text": "x", "cats": [{"label": "not_claim", "value": 1}]}, "spacy"),
 ])
 def test_json_markers_of_several_formats_go_to_the_lowest_rank(head, expected, tmp_path):
     (tmp_path / "mixed.jsonl").write_text(json.dumps(head) + "\n", encoding="utf-8")

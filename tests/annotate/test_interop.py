@@ -376,6 +376,7 @@ def test_an_edited_export_comes_back_onto_the_same_sentences(sample_workspace, t
     export(sample_workspace, fmt="label-studio", annotator="sample-gold", out=out)
     unchanged = import_file(sample_workspace, out, fmt="label-studio")
     assert unchanged["documents_added"] == 0 and unchanged["events"] == {} and unchanged["unchanged"] == 308
+    assert unchanged["documents_unchanged"] == 1  # the sample's document, which its sentences are in
     tasks = json.loads(out.read_text(encoding="utf-8"))
     # As Label Studio exports the task once dana has answered it there too: the imported annotation
     # keeps tagline's id as its `import_id` and belongs to the account that imported it; dana's has none.
@@ -405,6 +406,18 @@ def test_a_changed_record_is_not_silently_replaced(ws, tmp_path):
     jsonl(source, [{"id": 1, "text": "大阪", "label": []}])
     with pytest.raises(ConflictError, match="document 'ner-1' is already in the workspace with different text"):
         import_file(ws, source, fmt="doccano", annotator="alice")
+
+
+def test_a_document_made_by_another_file_of_the_same_name_is_named_in_the_refusal(ws, tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), second.mkdir()
+    import_file(ws, jsonl(first / "ner.jsonl", [{"id": 1, "text": "東京", "label": []}]), fmt="doccano",
+                annotator="alice")
+    with pytest.raises(ConflictError) as refused:
+        import_file(ws, jsonl(second / "ner.jsonl", [{"id": 1, "text": "大阪", "label": []}]), fmt="doccano",
+                    annotator="alice")
+    assert f"with different text (made from {first / 'ner.jsonl'}:1)" in str(refused.value)
+    assert "another file of the same name made that document" in str(refused.value)
 
 
 def test_brat_span_across_a_sentence_boundary_is_refused(ws, tmp_path):

@@ -321,6 +321,15 @@ def test_doccano_export_of_both_tasks_says_which_task_to_choose(a1):
            "--task entities" in result.stderr
 
 
+def test_doccano_export_of_both_tasks_is_read_back_as_doccano_without_format(a1, tmp_path):
+    from tagline.annotate.formats.registry import detect
+
+    out = tmp_path / "both.jsonl"
+    assert CliRunner().invoke(cli, ["export", "--format", "doccano", "-a", "a1", "--out", str(out)]).exit_code == 0
+    assert '"cats": [' in out.read_text(encoding="utf-8")  # the intent layout, which spaCy's `cats` is not
+    assert detect(out) == "doccano"
+
+
 # --- Prodigy ---------------------------------------------------------------------------------------
 
 def test_prodigy_tokens_and_spans_line_up_in_spacy(a1, tmp_path):

@@ -399,3 +399,12 @@ def test_a_key_starts_the_session_before_the_first_suggestions(sample_workspace,
     child.expect(pexpect.EOF)
     child.close()
     assert [event["value"]["label"] for event in events(sample_workspace)] == ["FAVOR"]
+
+
+def test_a_suggestion_source_that_cannot_open_is_said_on_the_first_screen(sample_workspace):
+    child = spawn(sample_workspace, "alice", "--suggest", "file:missing.jsonl")
+    child.expect_exact("Warning: no suggestions: missing.jsonl")  # above the screen, which hides it
+    child.expect_exact("stance toward DeepSeek")
+    child.expect_exact("no suggestions: missing.jsonl: no such file", timeout=5)  # on the screen, below the question
+    child.send("q")
+    child.expect(pexpect.EOF)

@@ -62,6 +62,8 @@ def test_errors_list_allowed_values_and_write_nothing(runner, sample_workspace):
         assert result.exit_code == 2, arguments
         assert result.stderr.startswith("Error: ") and expected in result.stderr, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+        if arguments[0] == "--entity":  # the sentence is named
+            assert result.stderr.startswith(f"Error: {S53}: "), result.stderr
     result = runner.invoke(main, ["annotate", "label", "deepseek_ja-s9999", "-a", "bob", "--claim-type", "quantity"])
     assert result.exit_code == 2 and "no sentence with id 'deepseek_ja-s9999'" in result.stderr
     result = runner.invoke(main, ["annotate", "retract", S53, "-a", "bob", "--task", "claim_type"])

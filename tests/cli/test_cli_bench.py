@@ -4,6 +4,7 @@ prints our figures beside the published ones, in runs that `eval compare` reads.
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -50,6 +51,38 @@ def test_list_as_json_and_from_the_environment_variable(runner, tmp_path, monkey
     assert listing["data"] == str(tmp_path)
     assert [row["name"] for row in listing["benchmarks"]] == [spec.name for spec in BENCHMARKS]
     assert not any(row["present"] for row in listing["benchmarks"])
+
+
+def test_list_on_a_narrow_terminal_drops_no_column(tmp_path):
+    from rich.console import Console
+
+    from tagline.cli.bench import _listing_table
+    from tagline.eval.bench.data import benchmark_status
+
+    rows = benchmark_status(tmp_path)
+    screen = Console(width=80, file=io.StringIO(), highlight=False)
+    screen.print(_listing_table(rows, width=80))
+    shown = screen.file.getvalue()
+    assert max(len(line.rstrip()) for line in shown.splitlines()) <= 80
+    for row in rows:
+        assert row["name"] in shown and row["measure"] in shown and row["duration"] in shown
+        assert all(baseline in shown for baseline in row["baselines"])
+
+
+def test_list_without_a_datasets_folder_lists_every_benchmark_absent_and_what_it_needs(runner, tmp_path,
+                                                                                       monkeypatch):
+    monkeypatch.delenv("TAGLINE_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)  # no shared/datasets here or above (a temporary folder)
+    result = runner.invoke(main, ["bench", "--list"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("datasets folder: none (neither --data nor $TAGLINE_DATA is given")
+    assert "pass --data DIR or set TAGLINE_DATA" in result.stdout.splitlines()[0]
+    needs = [line for line in result.stdout.splitlines() if " needs, in the datasets folder: " in line]
+    assert [line.split()[0] for line in needs] == list(BENCHMARK_NAMES)
+    listing = json.loads(runner.invoke(main, ["bench", "--list", "--json"]).stdout)
+    assert listing["data"] is None and not any(row["present"] for row in listing["benchmarks"])
+    result = runner.invoke(main, ["bench", "--list", "--data", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2 and result.stderr.startswith("Error: --data: ")  # a folder named: still an error
 
 
 def test_an_absent_benchmark_is_one_error_line_with_status_2(runner, tmp_path):

@@ -260,3 +260,25 @@ def test_json_output_of_a_large_report_is_written_by_orjson(monkeypatch):
                         json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode(args[0])
                         if indent is None else pytest.fail("the standard library indented the document"))
     assert json.loads(output.indented_json(document)) == document
+
+
+def test_a_long_line_is_wrapped_at_words_on_a_terminal_and_kept_whole_in_a_pipe(monkeypatch):
+    import io
+
+    from tagline.cli.output import fitted
+
+    line = "  note: Configured labels never used: not_claim, prediction, correlation_causation, laws_rules."
+    monkeypatch.setattr(sys, "stdout", io.StringIO())  # a pipe
+    assert fitted(line, indent="        ") == line
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stdout", Terminal())
+    monkeypatch.setenv("COLUMNS", "40")
+    rows = fitted(line, indent="        ").split("\n")
+    assert len(rows) > 1 and all(len(row) <= 40 for row in rows)
+    assert rows[0].startswith("  note: ") and all(row.startswith("        ") for row in rows[1:])
+    assert " ".join(row.strip() for row in rows) == line.strip()  # no word cut, none lost
+    assert fitted("first line\nsecond line") == "first line\nsecond line"  # its own lines kept

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from click.testing import CliRunner
+
 from tagline.annotate.formats.registry import FORMATS
 from tagline.annotate.formats.table import render_table, with_table
 from tagline.cli import main
@@ -72,3 +74,20 @@ def test_suggestion_sources_table_is_current():
 
     page = (REPO / "docs" / "suggestions.md").read_text(encoding="utf-8")
     assert page == with_sources_table(page), "regenerate with: python -m tagline.eval.suggesters docs/suggestions.md"
+
+
+def test_export_help_names_only_formats_it_writes_as_folders():
+    from tagline.annotate.formats.registry import EXPORT_FORMATS
+
+    result = CliRunner().invoke(main, ["annotate", "export", "--help"], terminal_width=200)
+    (named,) = re.findall(r"The file to write \(([^)]*): a folder\)", result.output)
+    written = [name.strip() for name in named.split(",")]
+    assert "brat" in written and all(name in EXPORT_FORMATS for name in written), named
+
+
+def test_the_run_arguments_say_that_latest_names_a_run_as_the_readme_tour_uses_it():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "tagline eval compare latest~1 latest" in readme
+    for arguments in (["eval", "compare", "--help"], ["eval", "predict", "--help"]):
+        shown = " ".join(CliRunner().invoke(main, arguments, terminal_width=200).output.split())
+        assert "latest~N" in shown, arguments

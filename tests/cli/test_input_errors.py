@@ -64,6 +64,7 @@ def test_score_against_all_rows_is_worded_as_the_whole_dataset(runner, built_sam
                   "preds.jsonl")
     assert "77 gold ids have no prediction" in line and "not in the gold of the whole dataset" in line
     assert "predict each of the 77 rows of the whole dataset once" in line and "all rows" not in line
+    assert "splits.jsonl" not in line  # every split is scored: no rows to keep
 
 
 @pytest.mark.parametrize("baseline", ["majority", "tfidf_svm"])
@@ -321,6 +322,13 @@ def test_compare_and_predict_refuse_a_damaged_results_file_with_an_error(runner,
     (built_sample.runs_dir / other / "results.json").write_text('{"run_id": "x"}', encoding="utf-8")
     line = _error(runner.invoke(main, ["eval", "compare", good, other]), f"{other}/results.json")
     assert "not a run result" in line
+
+
+def test_compare_of_runs_of_two_tasks_names_them_and_says_what_to_do(runner, built_sample):
+    claims = _run(runner, "--task", "claim_type", "--baselines", "majority")
+    entities = _run(runner, "--task", "entities", "--baselines", "gazetteer")
+    line = _error(runner.invoke(main, ["eval", "compare", claims, entities]), f"{claims}, {entities}: ")
+    assert "the runs are for different tasks (claim_type and entities) (compare two runs of one task" in line
 
 
 def test_eval_run_refuses_an_empty_baseline_list_and_pooled_without_a_stance_baseline(runner, built_sample):

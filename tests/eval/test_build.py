@@ -82,6 +82,13 @@ def test_same_seed_same_fingerprint_other_seed_other_split(sample_workspace, tmp
     assert any("split by sentence instead of by document" in w for w in first.warnings)
 
 
+def test_sentences_without_the_stratifying_label_are_named_so_in_the_rare_strata_warning():
+    strata = ["0"] * 40 + ["1"] * 40 + [None]
+    _, _, said = assign_splits([f"d{i}" for i in range(81)], strata, [None] * 81, [0.8, 0.1, 0.1], "none", 3)
+    (rare,) = [line for line in said if "too rare to stratify" in line]
+    assert "no gold label (1)" in rare and "__none__" not in rare
+
+
 def test_grouped_split_keeps_documents_whole_and_predefined_splits_win():
     doc_ids = [f"d{i // 5}" for i in range(200)]
     strata = [str(i % 3) for i in range(200)]

@@ -29,3 +29,15 @@ def test_demo_runs_every_baseline_and_ends_with_the_table_and_where_the_reports_
         assert (path.parent / "report.md").exists()
     assert (root / "build" / "dataset" / "README.md").exists()
     assert runner.invoke(main, ["validate", "-w", str(root)]).exit_code == 0
+    assert "━" not in result.stderr and "cross-validation: done" not in result.stderr  # no bars into a pipe
+
+
+def test_demo_json_gives_the_workspace_and_every_run(runner, tmp_path):
+    root = tmp_path / "demo"
+    result = runner.invoke(main, ["demo", "--dir", str(root), "--cv", "2", "--resamples", "10", "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["workspace"] == str(root) and (shown["documents"], shown["sentences"]) == (1, 77)
+    assert shown["configs"] == {"sentences": 77, "stance": 154}
+    assert len(shown["runs"]) == len(list((root / "runs").glob("*/results.json"))) > 0
+    assert {run["task"] for run in shown["runs"]} == {"stance", "claim_type", "entities"}

@@ -101,6 +101,7 @@ def test_score_external_predictions_and_compare(runner, built_sample, tmp_path):
     assert "2 gold ids have no prediction" in message
     assert "1 predicted id is not in the gold of the test split" in message
     assert "nope-s0001" in message and '"MAYBE"' in message and "predicted twice" in message
+    assert "its splits.jsonl gives each sentence's split, to keep the test rows" in message  # how to keep them
     assert len(message.strip().splitlines()) == 1
 
 

@@ -178,8 +178,10 @@ def _adjudicate_locked(workspace: Workspace, transaction: Transaction, tasks: It
                 len(annotators_of[document_of[sentence_id]]) == 1
             existing = current_gold.get((sentence_id, task, target))
             if existing is not None and existing["provenance"]["method"] == "reopened":
+                # Deciding again, the adjudicator sees the people's answers beside what came with the gold.
                 who = existing["provenance"].get("adjudicator")
-                result.contested.append(Contested(sentence_id, task, target, answers,
+                result.contested.append(Contested(sentence_id, task, target,
+                                                  {**by_sentence.get(sentence_id, {}), **answers},
                                                   f"reopened{f' by {who}' if who else ''}"))
                 continue
             if existing is not None and _stands(existing, _votes_for_record(task, answers), imported):
@@ -196,9 +198,27 @@ def _adjudicate_locked(workspace: Workspace, transaction: Transaction, tasks: It
                 result.contested.append(Contested(sentence_id, task, target, answers, reason))
                 continue
             value, method = decision
+            _check_labels(workspace, sentence_id, task, target, value, answers)
             written.append(gold_record(sentence_id, task, target, value, method,
                                        _votes_for_record(task, answers)))
     return result
+
+
+def _check_labels(workspace: Workspace, sentence_id: str, task: str, target: str | None, value: dict[str, Any],
+                  answers: dict[str, dict[str, Any]]) -> None:
+    """Gold is never made of a label tagline.toml does not have (an answer file edited by hand, or a
+    label renamed after it was given): a :class:`DataError` naming the sentence and who gave it."""
+    labels = workspace.config.labels(task)
+    given = [value.get("label")] if "label" in value else [span["label"] for span in value.get("spans", [])]
+    unknown = next((label for label in given if label not in labels), None)
+    if unknown is None:
+        return
+    who = sorted(name for name, answer in answers.items() if unknown in
+                 ([answer.get("label")] + [span["label"] for span in answer.get("spans", [])]))
+    raise DataError(f"{' and '.join(who)}'s answer to {question_name(task, target)} has the label {unknown!r}, "
+                    f"which is not one of {', '.join(labels)}", where=sentence_id,
+                    fix="answer again with a configured label (`tagline annotate label`), or add the label to "
+                        "tagline.toml; `tagline validate` lists every such line; no gold was written")
 
 
 def _adjudicate_by_columns(workspace: Workspace, transaction: Transaction, chosen: list[str], imported: list[str],

@@ -63,31 +63,34 @@ def find_sentence(workspace: Workspace, sentence_id: str) -> dict[str, Any]:
                     fix="see `tagline corpus show DOC_ID` for the ids")
 
 
-def parse_entity(spec: str, sentence_text: str, labels: Sequence[str], lang: str = "") -> list[dict[str, Any]]:
+def parse_entity(spec: str, sentence_text: str, labels: Sequence[str], lang: str = "",
+                 where: str | None = None) -> list[dict[str, Any]]:
     """Spans for an ``--entity`` spec: ``START:END:LABEL`` (offsets in the sentence), or
     ``TEXT:LABEL``, which marks every occurrence of TEXT in the sentence, found as the session's
-    ``/`` finds it (case and full-width forms ignored; in English, whole words only)."""
+    ``/`` finds it (case and full-width forms ignored; in English, whole words only). ``where``
+    (the sentence id) is named in the errors."""
     match = _OFFSET_SPEC.match(spec)
     if match:
         start, end, label = int(match.group(1)), int(match.group(2)), match.group(3)
         if not (0 <= start < end <= len(sentence_text)):
             raise DataError(f"offsets {start}:{end} are outside the sentence (length {len(sentence_text)})",
-                            fix=f"the sentence is: {sentence_text}")
+                            where=where, fix=f"the sentence is: {sentence_text}")
         occurrences = [(start, end)]
     else:
         surface, separator, label = spec.rpartition(":")
         if not separator or not surface:
-            raise DataError(f"--entity {spec!r} is neither TEXT:LABEL nor START:END:LABEL",
+            raise DataError(f"--entity {spec!r} is neither TEXT:LABEL nor START:END:LABEL", where=where,
                             fix="for example --entity 'DeepSeek:ORG' or --entity 0:8:ORG")
         from tagline.annotate.matching import find_occurrences
 
         occurrences = list(find_occurrences(surface, sentence_text, lang))
         if not occurrences:
             offsets_hint = "; for character offsets write START:END:LABEL" if surface.isdigit() else ""
-            raise DataError(f"{surface!r} does not occur in the sentence",
+            raise DataError(f"{surface!r} does not occur in the sentence", where=where,
                             fix=f"the sentence is: {sentence_text}{offsets_hint}")
     if label not in labels:
-        raise DataError(f"entity label {label!r} is not one of {', '.join(labels)}")
+        raise DataError(f"entity label {label!r} is not one of {', '.join(labels)}", where=where,
+                        fix=f"for example --entity '{spec[:len(spec) - len(label)]}{labels[0]}'" if labels else None)
     return [{"start": s, "end": e, "label": label, "text": sentence_text[s:e]} for s, e in occurrences]
 
 
@@ -115,7 +118,7 @@ def label_sentence(
         spans: list[dict[str, Any]] = []
         labels = config.labels("entities")
         for spec in entities:
-            spans.extend(parse_entity(spec, sentence["text"], labels, sentence["lang"]))
+            spans.extend(parse_entity(spec, sentence["text"], labels, sentence["lang"], where=sentence_id))
         spans = sorted({(s["start"], s["end"], s["label"]): s for s in spans}.values(),
                        key=lambda s: (s["start"], s["end"]))
         events.append(make_event(sentence_id, annotator, "entities", {"spans": spans}, source=source))

@@ -9,7 +9,7 @@ import click
 from tagline.annotate.order import ORDER_NAMES, ORDERS, order_spec
 from tagline.cli import LazyGroup
 from tagline.cli.completion import annotator_lists, annotator_names
-from tagline.cli.output import emit_json, emit_jsonl, interruptible, json_option, say, workspace_option
+from tagline.cli.output import emit_json, emit_jsonl, fitted, interruptible, json_option, say, workspace_option
 from tagline.errors import Interrupted
 from tagline.eval.suggesters import RETRAIN_EVERY, SOURCES
 from tagline.schemas import TASKS
@@ -73,10 +73,13 @@ def annotate(ctx, annotator, task, target, order, seed, doc_id, suggest_source, 
 
     check_can_answer(workspace, annotator)
     source = session_source(order, suggest_source)
-    feed = _suggestion_feed(source, workspace, annotator, retrain_every) if source else None
+    failed: list[str] = []
+    feed = _suggestion_feed(source, workspace, annotator, retrain_every, failed) if source else None
     try:
         model = SessionModel.open(workspace, annotator, task=task, target=target, order=order, doc_id=doc_id,
                                   seed=seed, feed=feed, wait_for_suggestions=FIRST_SUGGESTIONS_WAIT)
+        if failed:  # the warning above is hidden by the session's screen: its first screen says it too
+            model.message = f"no suggestions: {failed[0]}"
         try:
             summary = run_session(model)
         except Interrupted:
@@ -87,7 +90,7 @@ def annotate(ctx, annotator, task, target, order, seed, doc_id, suggest_source, 
     finally:
         if feed is not None:
             feed.close()
-    say(summary)
+    say(fitted(summary))
 
 
 def session_source(order: str, suggest_source: str | None) -> str | None:
@@ -95,9 +98,10 @@ def session_source(order: str, suggest_source: str | None) -> str | None:
     return suggest_source or ("builtin" if order_spec(order).needs_model else None)
 
 
-def _suggestion_feed(source: str, workspace, annotator: str, retrain_every: int = RETRAIN_EVERY):
-    """The feed of a suggestion source, or None (and one warning) when the source cannot be opened:
-    the session then goes on without suggestions."""
+def _suggestion_feed(source: str, workspace, annotator: str, retrain_every: int = RETRAIN_EVERY,
+                     failed: list[str] | None = None):
+    """The feed of a suggestion source, or None (and one warning, its text also added to ``failed``)
+    when the source cannot be opened: the session then goes on without suggestions."""
     from tagline.annotate.suggest import SuggestionFeed
     from tagline.errors import TaglineError
     from tagline.eval.suggesters import open_suggester
@@ -106,6 +110,8 @@ def _suggestion_feed(source: str, workspace, annotator: str, retrain_every: int 
         return SuggestionFeed(open_suggester(source, workspace, annotator=annotator, retrain_every=retrain_every))
     except TaglineError as error:
         click.echo(f"Warning: no suggestions: {error.render()}", err=True)
+        if failed is not None:
+            failed.append(error.render())
         return None
 
 
@@ -280,7 +286,7 @@ def _print_agreement(report: dict) -> None:
             if contested:
                 click.echo(f"  most contested: {', '.join(contested)}")
         for note in question.get("notes", []):
-            click.echo(f"  note: {note}")
+            click.echo(fitted(f"  note: {note}", indent="        "))
     if report.get("suggestions"):
         click.echo("\nanswers from a model's suggestion (taken as is / changed / without one):")
         for name, row in report["suggestions"].items():

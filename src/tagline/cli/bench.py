@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tagline.cli.output import emit_json, json_option, print_table, progress_bar, say
+from tagline.cli.output import console, emit_json, json_option, print_table, progress_bar, say
 
 # The registry imports only the standard library, so `--help` names the benchmarks without loading one.
 from tagline.eval.baselines.registry import TUNING_METRICS
@@ -48,19 +48,8 @@ def bench_cli(name: str | None, listing: bool, data: str | None, out: str | None
       tagline bench --list                 which benchmarks are present, and what each needs
       tagline bench semeval2016-task6      SemEval-2016 Task 6 stance, F_avg
     """
-    from tagline.eval.bench.data import benchmark_status, find_data_dir
-
     if listing:
-        data_dir = find_data_dir(data)
-        rows = benchmark_status(data_dir)
-        if as_json:
-            emit_json({"data": str(data_dir), "benchmarks": rows})
-        else:
-            click.echo(f"datasets folder: {data_dir}")
-            print_table(_listing_table(rows))
-            for row in rows:
-                if not row["present"]:
-                    click.echo(f"{row['name']} needs, in {data_dir}: {', '.join(row['missing'])}")
+        _list_benchmarks(data, as_json)
         return
     if name is None:
         raise click.UsageError("name a benchmark (one of " + ", ".join(BENCHMARK_NAMES) + "), or give --list")
@@ -86,11 +75,41 @@ def bench_cli(name: str | None, listing: bool, data: str | None, out: str | None
         f"`tagline eval compare -w {result.workspace.root} A B`.")
 
 
-def _listing_table(rows: list[dict[str, Any]]):
+def _list_benchmarks(data: str | None, as_json: bool) -> None:
+    """`bench --list`: every benchmark, present or absent in the datasets folder; where no folder is
+    found (and none was named), every one is absent and the list says what each needs and where."""
+    import os
+
+    from tagline.errors import DataError
+    from tagline.eval.bench.data import DATA_VARIABLE, benchmark_status, find_data_dir
+
+    try:
+        data_dir = find_data_dir(data)
+    except DataError as error:
+        if data is not None or os.environ.get(DATA_VARIABLE):
+            raise
+        data_dir, not_found = None, error
+    rows = benchmark_status(data_dir)
+    if as_json:
+        emit_json({"data": str(data_dir) if data_dir is not None else None, "benchmarks": rows})
+        return
+    click.echo(f"datasets folder: {data_dir}" if data_dir is not None else
+               f"datasets folder: none ({not_found.what.removeprefix('no datasets folder: ')}; {not_found.fix})")
+    print_table(_listing_table(rows))
+    for row in rows:
+        if not row["present"]:
+            inside = data_dir if data_dir is not None else "the datasets folder"
+            click.echo(f"{row['name']} needs, in {inside}: {', '.join(row['missing'])}")
+
+
+def _listing_table(rows: list[dict[str, Any]], width: int | None = None):
     """One row per benchmark: its NAME whole (it is what `tagline bench NAME` takes), whether its
     files are there, what it runs and about how long it takes; what an absent one lacks follows
-    the table, as its file names are long."""
+    the table, as its file names are long. Where the table is wider than ``width`` (default: the
+    terminal's), each benchmark is two lines or more instead, so that no column is dropped."""
+    from rich.console import Group
     from rich.table import Column, Table
+    from rich.text import Text
 
     table = Table(Column("benchmark", no_wrap=True), Column("data", no_wrap=True), Column("task", no_wrap=True),
                   Column("measure", overflow="fold"), Column("baselines", no_wrap=True),
@@ -98,7 +117,23 @@ def _listing_table(rows: list[dict[str, Any]]):
     for row in rows:
         table.add_row(row["name"], "present" if row["present"] else "absent", row["task"], row["measure"],
                       "\n".join(row["baselines"]), row["duration"])
-    return table
+    terminal = console()
+    limit = width or terminal.width
+    if terminal.measure(table, options=terminal.options.update_width(10_000)).maximum <= limit:
+        return table
+    lines = []
+    for row in rows:
+        lines.append(Text(row["name"], style="bold"))
+        lines.append(Text(f"    {'present' if row['present'] else 'absent'} · {row['task']} · {row['measure']} · "
+                          f"{row['duration']}"))
+        line = "    baselines:"
+        for baseline in row["baselines"]:  # a name is never split across lines
+            if len(line) + 2 + len(baseline) > limit and not line.endswith(":"):
+                lines.append(Text(line + ","))
+                line = "     "
+            line = f"{line}{',' if not line.endswith((':', ' ')) else ''} {baseline}"
+        lines.append(Text(line))
+    return Group(*lines)
 
 
 def _figures_table(result: BenchResult):

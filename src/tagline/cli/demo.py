@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from tagline.cli.output import console, print_table, say
+from tagline.cli.output import console, draws_bars, emit_json, json_option, print_table, say
 
 
 @click.command("demo")
@@ -14,7 +14,8 @@ from tagline.cli.output import console, print_table, say
               help="Folds of cross-validation for the baselines.")
 @click.option("--resamples", type=click.IntRange(1, None), default=1000, show_default=True,
               help="Bootstrap resamples for intervals.")
-def demo_cli(directory: str | None, cv: int, resamples: int) -> None:
+@json_option
+def demo_cli(directory: str | None, cv: int, resamples: int, as_json: bool) -> None:
     """Run tagline end to end on the bundled sample article: workspace, ingest, gold, dataset,
     every baseline with cross-validation, and a results table."""
     import tempfile
@@ -27,7 +28,8 @@ def demo_cli(directory: str | None, cv: int, resamples: int) -> None:
     root = directory or tempfile.mkdtemp(prefix="tagline-demo-")
     columns = (TextColumn("{task.description:<44}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                TimeElapsedColumn())
-    with Progress(*columns, console=console(stderr=True), transient=False) as bars:
+    # On a terminal the bars stay on the screen; into a pipe or a file only the summary is written.
+    with Progress(*columns, console=console(stderr=True), transient=False, disable=not draws_bars()) as bars:
         phases: dict[str, TaskID] = {}
 
         def progress(phase: str, step: str, done: int, total: int) -> None:
@@ -39,6 +41,11 @@ def demo_cli(directory: str | None, cv: int, resamples: int) -> None:
 
         result = run_demo(root, cv=cv, n_resamples=resamples, progress=progress)
     workspace, build, results, stats = result.workspace, result.build, result.results, result.stats
+    if as_json:
+        emit_json({"workspace": str(workspace.root), "documents": stats["documents"],
+                   "sentences": stats["sentences"], "dataset_fingerprint": build.fingerprint,
+                   "configs": {name: sum(rows.values()) for name, rows in build.configs.items()}, "runs": results})
+        return
     click.echo(f"sample: {stats['documents']} document, {stats['sentences']} sentences; dataset "
                f"{build.fingerprint} ({', '.join(f'{k} {sum(v.values())} rows' for k, v in build.configs.items())})")
     print_table(results_table(results))

@@ -321,7 +321,11 @@ def runs_cli(workspace, as_json) -> None:
 @workspace_option
 @json_option
 def compare_cli(run_a, run_b, resamples, seed, workspace, as_json) -> None:
-    """Paired bootstrap of two runs on the same items: the difference B - A and its 95% interval."""
+    """Paired bootstrap of two runs on the same items: the difference B - A and its 95% interval.
+
+    RUN_A and RUN_B are run ids as `tagline eval runs` lists them, the beginning of one, or latest
+    and latest~N (the run N before the latest): `tagline eval compare latest~1 latest`.
+    """
     from tagline.eval.score import compare_runs
 
     outcome = compare_runs(workspace, run_a, run_b, n_resamples=resamples, seed=seed)
@@ -368,7 +372,8 @@ def score_cli(predictions, task, split, dataset_dir, resamples, workspace, as_js
 
 
 @click.command("predict")
-@click.option("--run", "run_id", required=True, shell_complete=run_ids, help="The run whose model predicts.")
+@click.option("--run", "run_id", metavar="RUN", required=True, shell_complete=run_ids,
+              help="The run whose model predicts: its id, the beginning of one, or latest / latest~N.")
 @click.argument("file", type=click.Path(dir_okay=False))
 @workspace_option
 def predict_cli(run_id, file, workspace) -> None:

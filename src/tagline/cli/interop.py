@@ -89,8 +89,9 @@ def import_cli(file, fmt, annotator, label_map, split, as_gold, task, target, te
 @click.option("--annotator", "-a", metavar="NAME", default=None, shell_complete=annotator_names,
               help="Export this annotator's current answers.")
 @click.option("--out", "-o", type=click.Path(), default=None,
-              help=f"The file to write ({', '.join(FOLDER_FORMATS)}: a folder); default (or -): standard output. An "
-                   "existing file is kept unless --force; the workspace's own files never are written.")
+              help=f"The file to write ({', '.join(f for f in FOLDER_FORMATS if f in EXPORT_FORMATS)}: a folder); "
+                   "default (or -): standard output. An existing file is kept unless --force; the workspace's own "
+                   "files never are written.")
 @click.option("--force", is_flag=True, help="Replace --out if it exists.")
 @click.option("--no-formula-escape", "no_formula_escape", is_flag=True,
               help="CSV: write cells that begin with = + - @ (formulas to a spreadsheet) as they are, "

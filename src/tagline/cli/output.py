@@ -195,6 +195,20 @@ def say(message: str) -> None:
     click.echo(message, file=sys.stderr)
 
 
+def fitted(line: str, indent: str = "") -> str:
+    """``line`` (each of its lines) wrapped at word breaks to the terminal's width, the further rows
+    indented by ``indent``, when stdout is a terminal (which would cut words where the row ends); elsewhere
+    as it is, one line for `grep` and friends."""
+    if not (hasattr(sys.stdout, "isatty") and sys.stdout.isatty()):
+        return line
+    import shutil
+    import textwrap
+
+    width = max(20, shutil.get_terminal_size().columns)
+    return "\n".join("\n".join(textwrap.wrap(part, width=width, subsequent_indent=indent, break_long_words=False,
+                                             break_on_hyphens=False)) or part for part in line.split("\n"))
+
+
 def console(stderr: bool = False):
     """A rich console for tables; on stdout unless asked otherwise. Output that goes to a file or a
     pipe is not cut to 80 columns (rich's default without a terminal): ids and paths stay whole

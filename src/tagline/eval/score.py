@@ -203,7 +203,9 @@ def _check_predicted(found: _Predicted, gold: dict[str, Any], *, task: str, spli
         problems.append(f"{plural(len(found.duplicates), 'id')} {verb(len(found.duplicates), 'is', 'are')} "
                         f"predicted twice (first: {_first(found.duplicates)})")
     if missing or extra or found.duplicates:
-        fixes.append(f"predict each of the {len(gold)} rows of {scope} once, by its id in the built dataset")
+        fixes.append(f"predict each of the {len(gold)} rows of {scope} once, by its id in the built dataset"
+                     + (f"; its splits.jsonl gives each sentence's split, to keep the {split} rows of a file "
+                        "made for every sentence" if extra and split != "all" else ""))
     if found.unlabelled:
         problems.append(f"{plural(len(found.unlabelled), 'record')} without a `label` "
                         f"(first: {_first(found.unlabelled)})")
@@ -230,7 +232,10 @@ def compare_runs(workspace: Workspace, run_a: str, run_b: str, *, n_resamples: i
     dir_a, dir_b = find_run(workspace, run_a), find_run(workspace, run_b)
     result_a, result_b = read_run_result(dir_a), read_run_result(dir_b)
     if result_a["task"] != result_b["task"]:
-        raise DataError(f"the runs are for different tasks ({result_a['task']} and {result_b['task']})")
+        raise DataError(f"the runs are for different tasks ({result_a['task']} and {result_b['task']})",
+                        where=f"{dir_a.name}, {dir_b.name}",
+                        fix="compare two runs of one task; `tagline eval runs` lists the runs, their task in "
+                            "their id")
     if result_a["dataset_fingerprint"] != result_b["dataset_fingerprint"]:
         raise DataError("the runs were made on different datasets (fingerprints "
                         f"{result_a['dataset_fingerprint']} and {result_b['dataset_fingerprint']})",

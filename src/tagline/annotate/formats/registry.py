@@ -50,6 +50,7 @@ class Detection:
     beside: tuple[str, str] | None = None  # (suffix, suffix of a file with the same stem next to it)
     json_keys: tuple[tuple[str, ...], ...] = ()  # a .json/.jsonl file whose start names every key of a group
     json_list_keys: tuple[str, ...] = ()  # ... or one of these keys with a list as its value
+    json_object_keys: tuple[str, ...] = ()  # ... or with an object, or a list of objects, as its value
     # Several formats' JSON markers can be in one file (a doccano intent export has spaCy's `cats`),
     # so the formats' markers are tried from the lowest rank up.
     json_rank: int = 0
@@ -59,7 +60,11 @@ class Detection:
             return True
         if self.json_list_keys:
             keys = "|".join(re.escape(key) for key in self.json_list_keys)
-            return re.search(rf'"(?:{keys})"\s*:\s*\[', head) is not None
+            if re.search(rf'"(?:{keys})"\s*:\s*\[', head) is not None:
+                return True
+        if self.json_object_keys:
+            keys = "|".join(re.escape(key) for key in self.json_object_keys)
+            return re.search(rf'"(?:{keys})"\s*:\s*(?:\{{|\[\s*\{{)', head) is not None
         return False
 
 
@@ -123,7 +128,8 @@ FORMATS: tuple[FormatSpec, ...] = (
         "doccano", "doccano JSON Lines or JSON (spans or categories in `label`, relation and intent/slot "
         "exports) and fastText `__label__` lines", ".jsonl",
         Holds(("entities", "claim_type"), unanswered="no key vs `[]`"),
-        Detection(starts_with=("__label__",), json_list_keys=("label", "labels"), json_rank=5),
+        # `cats` as a list of names: doccano's intent detection and slot filling layout (entities + cats).
+        Detection(starts_with=("__label__",), json_list_keys=("label", "labels", "cats"), json_rank=5),
         reader=f"{_PACKAGE}.doccano:read", writer=f"{_PACKAGE}.doccano:write"),
     FormatSpec(
         "label-studio", "Label Studio task JSON: `labels` spans and `choices` in `annotations[].result[]`; its "
@@ -156,7 +162,8 @@ FORMATS: tuple[FormatSpec, ...] = (
         "`.spacy` DocBin files where spaCy is installed", ".json",
         Holds(("entities", "claim_type"), "`cats`", unanswered="`-` tags",
               loses=(OVERLAPPING_SPANS, EDGE_SPACE_SPANS)),
-        Detection(suffixes=(".spacy",), json_keys=(("paragraphs",), ("cats",)), json_rank=1),
+        # spaCy's `cats` is {label: score} or [{label, value}]; a list of names is doccano's (above).
+        Detection(suffixes=(".spacy",), json_keys=(("paragraphs",),), json_object_keys=("cats",), json_rank=1),
         reader=f"{_PACKAGE}.spacy:read", writer=f"{_PACKAGE}.spacy:write"),
     FormatSpec(
         "csv", "CSV: `text`, and a column per question (`claim_type`, `stance:<target>`, `entities`)", ".csv",

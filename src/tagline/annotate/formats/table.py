@@ -18,7 +18,8 @@ END = "<!-- end of the formats table -->"
 
 def render_table() -> str:
     """The block between the markers: what each format holds and loses, then how it is recognised."""
-    ranked = sorted((spec for spec in FORMATS if spec.detection.json_keys or spec.detection.json_list_keys),
+    ranked = sorted((spec for spec in FORMATS if spec.detection.json_keys or spec.detection.json_list_keys
+                     or spec.detection.json_object_keys),
                     key=lambda spec: spec.detection.json_rank)
     lines = [
         "| format | import | export | tasks it holds | annotator names | \"not annotated\" vs \"no entities\" | "
@@ -67,6 +68,7 @@ def _detection(detection: Detection) -> str:
         parts.append(f"a `{detection.beside[0]}` beside a `{detection.beside[1]}` of the same name")
     keys = [" and ".join(f'`"{key}"`' for key in group) for group in detection.json_keys]
     keys += [f'a `"{key}"` list' for key in detection.json_list_keys]
+    keys += [f'a `"{key}"` object (or list of objects)' for key in detection.json_object_keys]
     if keys:
         parts.append("JSON with " + " or ".join(keys))
     return "; ".join(parts) or "only `--format`"

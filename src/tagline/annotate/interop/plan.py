@@ -120,6 +120,7 @@ def plan_documents(workspace: Workspace, records: list[ForeignRecord], path: Pat
         progress(index, len(records), "placing records")
         if record.sentence_id and record.sentence_id in stored_by_id:
             plan.frames[index] = _onto_sentence(record, stored_by_id[record.sentence_id], plan.split_kept)
+            unchanged.add(stored_by_id[record.sentence_id]["doc_id"])  # its document is there already
             continue
         doc_id = doc_ids[index]
         if doc_id in planned:
@@ -181,10 +182,12 @@ def _onto_sentence(record: ForeignRecord, stored: dict, split_kept: dict) -> Fra
 def _onto_document(record: ForeignRecord, doc_id: str, existing: dict, stored: list[dict], split_kept: dict) -> Frame:
     """A record imported before: its document must have the same text."""
     if existing["text_sha256"] != hashlib.sha256(record.text.encode("utf-8")).hexdigest():
-        raise ConflictError(f"document {doc_id!r} is already in the workspace with different text",
+        made_from = f" (made from {existing['source']})" if existing.get("source") else ""
+        raise ConflictError(f"document {doc_id!r} is already in the workspace with different text{made_from}",
                             where=record.where,
-                            fix="the file changed since it was imported: rename the file to import its "
-                                "records as new documents, or import it into another workspace")
+                            fix="the file changed since it was imported, or another file of the same name made "
+                                "that document: rename this file to import its records as new documents, or "
+                                "import it into another workspace")
     stored = sorted(stored, key=lambda s: s["start"])
     if record.sentences is not None and [(s["start"], s["end"]) for s in stored] != list(record.sentences):
         raise ConflictError(f"document {doc_id!r} is already in the workspace with other sentences",

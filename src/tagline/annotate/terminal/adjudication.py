@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from tagline.annotate.session import ENTER, LEFT, RIGHT
 from tagline.annotate.terminal.keys import Terminal
-from tagline.annotate.terminal.window import crop, fit_sentence, row_count
+from tagline.annotate.terminal.window import append_option, crop, fit_sentence, row_count
 from tagline.wording import plural
 
 
@@ -185,8 +185,8 @@ class AdjudicationSession:
             lines.append(line)
         if fresh:
             other = Text("or another label: ", style="dim")
-            for key, value in fresh:
-                other.append(f"[{key}]\u00a0{value['label']}  ")  # no break between a key and its label
+            for key, value in fresh:  # a key and its label on one row
+                append_option(other, key, "", value["label"], "", width)
             lines.append(other)
         if index in self.decisions:
             lines.append(Text(f"decided: {_answer_text(item.task, self.decisions[index], width)} "

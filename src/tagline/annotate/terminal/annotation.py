@@ -9,7 +9,7 @@ import time
 
 from tagline.annotate.session import ENTITIES, SessionModel, Step
 from tagline.annotate.terminal.keys import Terminal
-from tagline.annotate.terminal.window import crop, fit_sentence, row_count
+from tagline.annotate.terminal.window import append_option, crop, fit_sentence, row_count
 from tagline.wording import plural
 
 LABEL_COLOURS = ["cyan", "magenta", "green", "yellow", "blue", "red", "bright_cyan", "bright_magenta",
@@ -193,7 +193,7 @@ def _question(model: SessionModel, config, width: int = 80):
         line.append(crop(model.sentence["text"], max(10, width // 3), start, end), style="bold white on blue")
         line.append(": ", style="bold")
         for key, label in config.keys("entities").items():
-            _option(line, key, f"bold {_label_colour(config, label)}", label, "", width)
+            append_option(line, key, f"bold {_label_colour(config, label)}", label, "", width)
         line.append("· Tab/→ next · ← back · + − end · < > start · x remove · 1-9 a suggested span · "
                     "Enter done · Space take all · Esc", style="dim")
         return line
@@ -209,7 +209,7 @@ def _question(model: SessionModel, config, width: int = 80):
             line.append("entities: / to find a span, then its label key", style="bold")
             return line
         for key, label in config.keys("entities").items():
-            _option(line, key, f"bold {_label_colour(config, label)}", label, "", width)
+            append_option(line, key, f"bold {_label_colour(config, label)}", label, "", width)
         return line
     line.append(f"{step.title()}: ", style="bold")
     current = model.current(step.slot)
@@ -217,26 +217,13 @@ def _question(model: SessionModel, config, width: int = 80):
     for key, label in config.keys(step.task).items():
         chosen = current is not None and current.get("label") == label
         suggested = suggestion is not None and suggestion.value.get("label") == label
-        _option(line, key, "bold cyan", label, "reverse" if chosen else "bold yellow underline" if suggested else "",
-                width)
+        append_option(line, key, "bold cyan", label,
+                      "reverse" if chosen else "bold yellow underline" if suggested else "", width)
     if suggestion is not None:
         line.append(f"· suggested {suggestion.value['label']} ({_source(suggestion)}), Enter takes it", style="yellow")
     elif model.suggestions_pending():
         line.append("· suggestions on their way", style="dim")
     return line
-
-
-def _option(line, key: str, key_style: str, label: str, label_style: str, width: int) -> None:
-    """Append ``[key] label`` to ``line``, on a new row when it would not fit on the current one,
-    so a key is never left at the end of a row without its label."""
-    from rich.cells import cell_len
-
-    row = line.plain.rsplit("\n", 1)[-1]
-    if row.strip() and cell_len(row) + cell_len(f"[{key}] {label}") > width:
-        line.rstrip()
-        line.append("\n")
-    line.append(f"[{key}]", style=key_style)
-    line.append(f" {label}  ", style=label_style)
 
 
 def _surfaces(text: str, pending: list[tuple[int, int]], cells: int) -> str:

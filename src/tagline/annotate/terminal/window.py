@@ -115,3 +115,15 @@ def crop(text: str, cells: int, start: int = 0, end: int | None = None) -> str:
     kept = chop_cells(head, cells - 1) if cells > 1 else []
     return (kept[0] if kept else "") + "…"
 
+
+def append_option(line, key: str, key_style: str, label: str, label_style: str, width: int) -> None:
+    """Append ``[key] label`` to ``line``, on a new row when it would not fit on the current one,
+    so a key is never left at the end of a row without its label."""
+    from rich.cells import cell_len
+
+    row = line.plain.rsplit("\n", 1)[-1]
+    if row.strip() and cell_len(row) + cell_len(f"[{key}] {label}") > width:
+        line.rstrip()
+        line.append("\n")
+    line.append(f"[{key}]", style=key_style)
+    line.append(f" {label}  ", style=label_style)

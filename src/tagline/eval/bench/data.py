@@ -43,15 +43,17 @@ def missing_files(spec: BenchmarkSpec, data_dir: Path) -> list[str]:
     return [f"{spec.folder}/{need}" for need in spec.needs if not (folder / need).exists()]
 
 
-def benchmark_status(data_dir: Path) -> list[dict[str, Any]]:
+def benchmark_status(data_dir: Path | None) -> list[dict[str, Any]]:
     """Every registered benchmark: whether its files are in ``data_dir`` (``present``), what it needs,
-    what is missing, and what it runs and measures."""
+    what is missing, and what it runs and measures. Without a ``data_dir`` (none was found), every
+    benchmark is absent and lacks all it needs."""
     rows = []
     for spec in BENCHMARKS:
-        missing = missing_files(spec, data_dir)
+        needs = [f"{spec.folder}/{need}" for need in spec.needs]
+        missing = missing_files(spec, data_dir) if data_dir is not None else needs
         rows.append({"name": spec.name, "title": spec.title, "present": not missing,
-                     "folder": str(data_dir / spec.folder),
-                     "needs": [f"{spec.folder}/{need}" for need in spec.needs], "missing": missing,
+                     "folder": str(data_dir / spec.folder) if data_dir is not None else spec.folder,
+                     "needs": needs, "missing": missing,
                      "task": spec.task, "measure": spec.measure_name, "baselines": list(spec.baselines),
                      "published": len(spec.published), "duration": spec.duration, "command": spec.command()})
     return rows

@@ -81,6 +81,9 @@ def assign_splits(doc_ids: list[str], strata: list | None, predefined: list[str 
     return [names[code] for code in codes.tolist()], method, warnings
 
 
+NO_STRATUM = "__none__"  # the stratum of sentences without the label the splits are stratified by
+
+
 @dataclass
 class _Strata:
     """The strata of the items to split: distinct ``values``, each item's index into them, and counts."""
@@ -95,7 +98,8 @@ class _Strata:
         rare = sorted(label for label, count in count_of.items() if count < minimum)
         if not rare:
             return list(self.values)
-        names = ", ".join(f"{label_names.get(label, label)} ({count_of[label]})" for label in rare)
+        named = {NO_STRATUM: "no gold label", **label_names}  # a sentence without the label stratified by
+        names = ", ".join(f"{named.get(label, label)} ({count_of[label]})" for label in rare)
         warnings.append(f"too rare to stratify (fewer than {minimum} sentences): {names}; "
                         "they were pooled into one stratum and split at random with it")
         return ["__rare__" if label in rare else label for label in self.values]
@@ -122,9 +126,9 @@ def split_codes(doc_ids: Any, strata: Any, predefined: Any, ratios: list[float],
         return codes, names, "; ".join(method_parts) or "predefined", warnings
     todo_indices = pa.array(todo)
     if strata is None:
-        values, inverse = ["__none__"], np.zeros(len(todo), dtype=np.int64)
+        values, inverse = [NO_STRATUM], np.zeros(len(todo), dtype=np.int64)
     else:
-        encoded = combined(pc.fill_null(strata.take(todo_indices), "__none__")).dictionary_encode()
+        encoded = combined(pc.fill_null(strata.take(todo_indices), NO_STRATUM)).dictionary_encode()
         values, inverse = encoded.dictionary.to_pylist(), encoded.indices.to_numpy().astype(np.int64)
     todo_strata = _Strata(values, inverse, np.bincount(inverse, minlength=len(values)).tolist())
     groups = doc_ids.take(todo_indices)
