@@ -275,26 +275,27 @@ def suggest_for(suggester: Suggester, sentences: Sequence[Mapping[str, Any]], *,
 def write_machine_answers(workspace: Any, suggestions: Sequence[Suggestion], annotator: str, source: str) -> int:
     """Store suggestions as the answers of a machine annotator (``annotations/<annotator>.jsonl``,
     registered in ``annotators.jsonl`` as a machine, so it is reported apart from people and does not
-    vote unless asked). All or nothing; returns the number of answers written."""
+    vote unless asked). All or nothing; returns the number of answers written. Whether the name may
+    answer is asked under the workspace lock, which a retirement takes too, held to the write."""
+    from tagline.annotate.answers import check_can_answer
     from tagline.annotate.events import make_event
     from tagline.annotate.scripted import check_annotator
     from tagline.corpus.store import utc_now
     from tagline.errors import ConflictError
 
     check_annotator(annotator)
-    from tagline.annotate.answers import check_can_answer
-
-    if annotator in workspace.annotators() or annotator in _retired(workspace):
-        check_can_answer(workspace, annotator)
-    machines = workspace.machine_annotators()
-    if annotator in workspace.annotators() and annotator not in machines:
-        raise ConflictError(f"{annotator!r} is a person's answer file", where=str(workspace.annotation_path(annotator)),
-                            fix="name the machine annotator otherwise with --as NAME")
     events = [make_event(s.sentence_id, annotator, s.task, s.value, source=f"suggest:{source}",
                          suggestion={"source": source, "accepted": "as_is",
                                      **({"score": round(float(s.score), 6)} if s.score is not None else {})})
               for s in suggestions]
     with workspace.transaction() as transaction:
+        if annotator in workspace.annotators() or annotator in _retired(workspace):
+            check_can_answer(workspace, annotator)
+        machines = workspace.machine_annotators()
+        if annotator in workspace.annotators() and annotator not in machines:
+            raise ConflictError(f"{annotator!r} is a person's answer file",
+                                where=str(workspace.annotation_path(annotator)),
+                                fix="name the machine annotator otherwise with --as NAME")
         if annotator not in machines:
             transaction.append(workspace.annotators_path, [{"annotator": annotator, "kind": "machine",
                                                             "source": source, "time": utc_now()}])
