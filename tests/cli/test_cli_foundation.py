@@ -99,6 +99,28 @@ def test_errors_are_one_line_exit_2_without_traceback(runner, workspace, tmp_pat
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(("args", "said", "help_of"), [
+    (["corpus", "add", "x.txt", "--lang", "fr"], "Invalid value for '--lang': 'fr'", "corpus add"),
+    (["annotate", "--bogus"], "No such option '--bogus'", "annotate"),
+    (["--bogus"], "No such option '--bogus'", ""),
+    (["annotate", "label"], "Missing argument 'SENTENCE_ID'", "annotate label"),
+])
+def test_usage_errors_are_one_error_line_that_says_where_help_is(runner, workspace, args, said, help_of):
+    result = runner.invoke(main, args)
+    assert result.exit_code == 2 and result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"Error: {said}") and line.endswith(f"(see `{' '.join(['main', *help_of.split()])} --help`)")
+
+
+def test_a_session_under_a_name_that_cannot_answer_says_so_before_asking_for_a_terminal(runner, workspace):
+    result = runner.invoke(main, ["annotate", "--annotator", "bad name"])  # the runner is no terminal
+    assert result.exit_code == 2 and result.stderr.strip().splitlines() == [
+        "Error: annotator name 'bad name' is not allowed (use letters, digits, '.', '_' or '-', starting with a "
+        "letter or digit (at most 64))"]
+    result = runner.invoke(main, ["annotate", "--annotator", "carol"])
+    assert result.exit_code == 2 and "needs a terminal" in result.stderr
+
+
 def test_debug_shows_the_traceback(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"ok\x80\x80\x80")

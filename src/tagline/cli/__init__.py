@@ -62,6 +62,16 @@ class ProjectError(click.ClickException):
     exit_code = 2
 
 
+class OneLineUsageError(click.UsageError):
+    """A usage error as one ``Error: …`` line that says where help is, not click's usage block."""
+
+    def __init__(self, error: click.UsageError) -> None:
+        message = error.format_message()
+        if error.ctx is not None and "--help" not in message:
+            message = f"{message.rstrip('.')} (see `{error.ctx.command_path} --help`)"
+        super().__init__(message)  # without a context, show() prints the one line, not the usage block
+
+
 class RootGroup(LazyGroup):
     """The ``tagline`` group: renders the project's errors and interrupts once, and prints Python
     warnings while a command runs."""
@@ -74,6 +84,8 @@ class RootGroup(LazyGroup):
         with whole_standard_output():
             try:
                 return super().make_context(info_name, args, parent, **extra)
+            except click.UsageError as error:
+                raise OneLineUsageError(error) from None
             except OSError as error:
                 _standard_output_failed(error)
                 raise
@@ -100,6 +112,8 @@ class RootGroup(LazyGroup):
             interrupted = stopped if isinstance(stopped, Interrupted) else Interrupted(signal.SIGINT)
             _say_if_possible(f"Interrupted: {ctx.meta.get('tagline.command', 'tagline')} {interrupted}")
             ctx.exit(interrupted.exit_code)
+        except click.UsageError as error:
+            raise OneLineUsageError(error) from None
         except BrokenPipeError as error:
             _standard_output_failed(error)
             raise

@@ -62,16 +62,17 @@ def annotate(ctx, annotator, task, target, order, seed, doc_id, suggest_source, 
         return
     if not annotator:
         raise click.UsageError("give --annotator NAME to start a session (or use a subcommand, see --help)")
+    from tagline.annotate.answers import check_can_answer
+    from tagline.annotate.scripted import check_annotator
+    from tagline.corpus.workspace import find_workspace
+
+    workspace = find_workspace(workspace_dir)
+    check_can_answer(workspace, check_annotator(annotator))  # a name that cannot answer is said first
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise click.UsageError("the annotation session needs a terminal; for scripts use `tagline annotate label`")
     from tagline.annotate.session import FIRST_SUGGESTIONS_WAIT, SessionModel
     from tagline.annotate.terminal import run_session
-    from tagline.corpus.workspace import find_workspace
 
-    workspace = find_workspace(workspace_dir)
-    from tagline.annotate.answers import check_can_answer
-
-    check_can_answer(workspace, annotator)
     source = session_source(order, suggest_source)
     failed: list[str] = []
     feed = _suggestion_feed(source, workspace, annotator, retrain_every, failed) if source else None
@@ -438,7 +439,7 @@ def retire_cli(name, dry_run, undo, workspace, as_json) -> None:
             f"to {change.moved_to} ({answers}); see `tagline annotate gold --changed` for gold they now differ from")
         return
     say(f"{'would retire' if dry_run else 'retired'} {name}: {would} {change.moved_from} to {change.moved_to} "
-        f"({answers}, which no longer count)")
+        f"({answers}, which no longer {verb(change.answers, 'counts', 'count')})")
     count = len(change.gold_changed)
     if count:
         flagged = "would be" if dry_run else verb(count, "is", "are")
