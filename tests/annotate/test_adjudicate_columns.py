@@ -6,6 +6,7 @@ configured, repeated and nested spans, suggestions, one-annotator documents)."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import orjson
 import pytest
@@ -15,6 +16,7 @@ from test_agree_columns import random_workspace
 
 from tagline.annotate import columns, gold
 from tagline.annotate.gold_columns import WrittenGold
+from tagline.errors import DataError
 
 NOW = "2026-12-01T00:00:00.000000Z"
 
@@ -33,11 +35,22 @@ def adjudicated(monkeypatch, workspace, *, by_columns: bool, **options) -> tuple
     return {**result.as_dict(), "contested_votes": contested}, records
 
 
-def same_both_ways(tmp_path_factory, monkeypatch, seed, n_sentences, n_events, n_annotators=None, **options) -> None:
-    by_columns = random_workspace(tmp_path_factory.mktemp("columns"), seed, n_sentences, n_events, n_annotators)
-    by_dicts = random_workspace(tmp_path_factory.mktemp("dicts"), seed, n_sentences, n_events, n_annotators)
-    report, records = adjudicated(monkeypatch, by_columns, by_columns=True, **options)
-    expected_report, expected_records = adjudicated(monkeypatch, by_dicts, by_columns=False, **options)
+def refused_or_adjudicated(monkeypatch, workspace, *, by_columns: bool, **options) -> tuple[Any, list[dict]]:
+    """What :func:`adjudicated` gives, or the error that refused the adjudication (nothing written)."""
+    try:
+        return adjudicated(monkeypatch, workspace, by_columns=by_columns, **options)
+    except DataError as error:
+        assert not workspace.gold_path.exists() or not workspace.gold_path.stat().st_size
+        return str(error), []
+
+
+def same_both_ways(tmp_path_factory, monkeypatch, seed, n_sentences, n_events, n_annotators=None, *,
+                   unconfigured: bool = False, **options) -> None:
+    by_columns, by_dicts = (random_workspace(tmp_path_factory.mktemp(name), seed, n_sentences, n_events, n_annotators,
+                                             unconfigured=unconfigured) for name in ("columns", "dicts"))
+    report, records = refused_or_adjudicated(monkeypatch, by_columns, by_columns=True, **options)
+    expected_report, expected_records = refused_or_adjudicated(monkeypatch, by_dicts, by_columns=False, **options)
+    assert unconfigured or not isinstance(expected_report, str), expected_report
     assert records == expected_records
     # The same JSON text: the order of methods and of each contested question's votes too.
     assert json.dumps(report) == json.dumps(expected_report)
@@ -50,6 +63,15 @@ def test_columns_write_the_gold_of_the_answers_as_dicts(tmp_path_factory, monkey
                                                          n_events, unanimous):
     same_both_ways(tmp_path_factory, monkeypatch, seed, n_sentences, n_events,
                    min_agreement="unanimous" if unanimous else "majority")
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10**6), n_sentences=st.integers(1, 40), n_events=st.integers(1, 150))
+def test_a_label_the_config_lacks_is_refused_the_same_both_ways(tmp_path_factory, monkeypatch, seed, n_sentences,
+                                                                 n_events):
+    """Answers with a label tagline.toml lacks (MAYBE): where it would be gold, both ways stop with
+    the same error and write nothing; where it is only contested, both write the same gold."""
+    same_both_ways(tmp_path_factory, monkeypatch, seed, n_sentences, n_events, unconfigured=True)
 
 
 @pytest.mark.parametrize("options", [{"annotators": ["dave", "carol", "bob", "alice"]}, {"tasks": ["entities"]},
@@ -65,7 +87,7 @@ def test_a_larger_workspace_and_the_next_adjudication(tmp_path_factory, monkeypa
     """Thousands of questions; the next adjudication (gold now written) goes through the dicts and
     finds every question unchanged."""
     same_both_ways(tmp_path_factory, monkeypatch, 7, 2000, 5000)
-    workspace = random_workspace(tmp_path_factory.mktemp("again"), 7, 2000, 5000)
+    workspace = random_workspace(tmp_path_factory.mktemp("again"), 7, 2000, 5000, unconfigured=False)
     _, records = adjudicated(monkeypatch, workspace, by_columns=True)
     report, _ = adjudicated(monkeypatch, workspace, by_columns=False)
     assert report["written"] == 0 and report["unchanged"] == len(records) > 500
@@ -75,7 +97,7 @@ def test_a_value_with_a_field_the_event_does_not_declare_goes_through_the_dicts(
     """The dicts keep such a field in gold; the columns could not, so they leave the file to the dicts."""
     made = []
     for name in ("large", "small"):
-        workspace = random_workspace(tmp_path / name, 3, 30, 200, n_annotators=2)
+        workspace = random_workspace(tmp_path / name, 3, 30, 200, n_annotators=2, unconfigured=False)
         path = workspace.annotation_path(workspace.annotators()[0])
         events = [orjson.loads(line) for line in path.read_bytes().splitlines()]
         for event in events:
@@ -232,3 +254,50 @@ def test_a_signal_while_a_block_is_written_beside_leaves_no_gold(tmp_path, monke
     assert written.wait(5)
     assert writing_at_undo == [False]  # the block being written was written before it was undone
     assert workspace.gold_path.stat().st_size == 0
+
+
+@pytest.mark.parametrize("task", ["claim_type", "entities"])
+def test_a_hand_edited_label_is_refused_alike_small_large_and_from_saved_folds(tmp_path, monkeypatch, task):
+    """alice and bob agree on an answer whose label tagline.toml lacks (a claim type, an entity
+    span's label): the workspace as it is and padded past ARROW_MIN_BYTES (answers to a sentence the
+    corpus no longer has, which are no votes), whose adjudication goes through the columns, fresh and
+    from the folds the first attempt saved, stop with the same error, exit 2, no gold written."""
+    from click.testing import CliRunner
+
+    from tagline.annotate import gold_columns
+    from tagline.cli import main
+
+    by_columns = []
+    monkeypatch.setattr(gold_columns, "adjudicate_columns", lambda *args, real=gold_columns.adjudicate_columns:
+                        by_columns.append(1) or real(*args))
+    monkeypatch.delenv("TAGLINE_WORKSPACE", raising=False)
+    errors = []
+    for name in ("small", "large"):
+        workspace = random_workspace(tmp_path / name, 5, 30, 120, n_annotators=2, unconfigured=False)
+        text = orjson.loads(workspace.sentences_path.read_bytes().splitlines()[0])["text"]
+        value = {"label": "opinion"} if task == "claim_type" else \
+            {"spans": [{"start": 0, "end": 2, "label": "ORG", "text": text[:2]},
+                       {"start": 3, "end": 5, "label": "COMPANY", "text": text[3:5]}]}
+        for annotator in ("alice", "bob"):
+            path = workspace.annotation_path(annotator)
+            events = [{"sentence_id": "d0-s0001", "annotator": annotator, "time": NOW, "task": task, "op": "set",
+                       "value": value}]
+            if name == "large":
+                events += [{"sentence_id": "gone-s0001", "annotator": annotator, "time": NOW, "task": "claim_type",
+                            "op": "set", "value": {"label": "quantity"}}] * 20_000
+            path.write_bytes(path.read_bytes() + b"".join(orjson.dumps(event) + b"\n" for event in events))
+        assert (sum(path.stat().st_size for path in workspace.annotation_files()) >= columns.ARROW_MIN_BYTES) \
+            == (name == "large")
+        monkeypatch.chdir(workspace.root)
+        for _ in range(2 if name == "large" else 1):
+            result = CliRunner().invoke(main, ["annotate", "adjudicate"])
+            assert result.exit_code == 2, result.output
+            errors.append(result.stderr.strip().splitlines()[-1])
+            assert not workspace.gold_path.exists() or not workspace.gold_path.stat().st_size
+        assert not list((workspace.build_dir / "index" / "folds").glob("*/*.npz")) if name == "small" else \
+            len(list((workspace.build_dir / "index" / "folds").glob("*/*.npz"))) == 2
+    assert len(by_columns) == 2
+    label = "opinion" if task == "claim_type" else "COMPANY"
+    assert errors[0].startswith(f"Error: d0-s0001: alice and bob's answer to {task} has the label {label!r}, "
+                                "which is not one of "), errors[0]
+    assert "no gold was written" in errors[0] and errors == [errors[0]] * 3

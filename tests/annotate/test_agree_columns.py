@@ -54,7 +54,9 @@ def reference_report(workspace: Workspace) -> dict:
     return {"questions": questions, "suggestions": suggestion_use(workspace, chosen, answers=current)}
 
 
-def random_workspace(root, seed: int, n_sentences: int, n_events: int, n_annotators: int | None = None) -> Workspace:
+def random_workspace(root, seed: int, n_sentences: int, n_events: int, n_annotators: int | None = None,
+                     unconfigured: bool = True) -> Workspace:
+    """Random answers; ``unconfigured``, some with a label tagline.toml lacks (as if edited by hand)."""
     rnd = random.Random(seed)
     workspace = init_workspace(root, language="ja", targets=TARGETS)
     sentences = []
@@ -79,7 +81,8 @@ def random_workspace(root, seed: int, n_sentences: int, n_events: int, n_annotat
             elif event["op"] == "retract":
                 event["value"] = None
             elif task == "claim_type":
-                event["value"] = {"label": rnd.choice(labels["claim_type"][:3] + ["MAYBE"])}  # one not configured
+                other = "MAYBE" if unconfigured else labels["claim_type"][3]  # MAYBE: one not configured
+                event["value"] = {"label": rnd.choice(labels["claim_type"][:3] + [other])}
             else:
                 event["value"] = {"spans": random_spans(rnd, sentence["text"], labels["entities"][:3])}
             if event["op"] == "set" and rnd.random() < 0.2:

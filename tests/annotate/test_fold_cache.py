@@ -85,7 +85,7 @@ def test_adjudication_after_agreement_decides_from_the_saved_folds(tmp_path, mon
     monkeypatch.setattr(gold, "utc_now", lambda: "2026-12-01T00:00:00.000000Z")
     made = []
     for name, arrow in (("columns", True), ("dicts", False)):
-        workspace = random_workspace(tmp_path / name, 15, 200, 800, n_annotators=3)
+        workspace = random_workspace(tmp_path / name, 15, 200, 800, n_annotators=3, unconfigured=False)
         monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0 if arrow else 1 << 40)
         agreement_report(workspace)
         with monkeypatch.context() as patched:

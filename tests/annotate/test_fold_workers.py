@@ -57,7 +57,7 @@ def test_the_gold_from_the_workers_folds_is_the_gold_from_folding_in_turn(tmp_pa
     monkeypatch.setattr(gold, "utc_now", lambda: NOW)
     made = []
     for name, least in (("in-turn", 1 << 40), ("workers", 0)):
-        workspace = random_workspace(tmp_path / name, 9, 80, 400, n_annotators=3)
+        workspace = random_workspace(tmp_path / name, 9, 80, 400, n_annotators=3, unconfigured=False)
         monkeypatch.setattr(fold_workers, "PARALLEL_FOLD_MIN_BYTES", least)
         report = gold.auto_adjudicate(workspace).as_dict()
         made.append((report, workspace.gold_path.read_bytes()))

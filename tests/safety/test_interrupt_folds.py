@@ -77,7 +77,7 @@ def interrupted(root: Path, marks: Path, command: str, pause: str,
 def uninterrupted(tmp_path_factory):
     """A workspace of three annotators, and per command what a run to its end prints and leaves."""
     base = tmp_path_factory.mktemp("folds")
-    source = random_workspace(base / "source", 5, 80, 400, n_annotators=3).root
+    source = random_workspace(base / "source", 5, 80, 400, n_annotators=3, unconfigured=False).root
     made: dict[str, tuple[str, dict[str, bytes]]] = {}
 
     def made_by(command: str) -> tuple[str, dict[str, bytes]]:

@@ -198,16 +198,17 @@ def _adjudicate_locked(workspace: Workspace, transaction: Transaction, tasks: It
                 result.contested.append(Contested(sentence_id, task, target, answers, reason))
                 continue
             value, method = decision
-            _check_labels(workspace, sentence_id, task, target, value, answers)
+            check_labels(workspace, sentence_id, task, target, value, answers)
             written.append(gold_record(sentence_id, task, target, value, method,
                                        _votes_for_record(task, answers)))
     return result
 
 
-def _check_labels(workspace: Workspace, sentence_id: str, task: str, target: str | None, value: dict[str, Any],
+def check_labels(workspace: Workspace, sentence_id: str, task: str, target: str | None, value: dict[str, Any],
                   answers: dict[str, dict[str, Any]]) -> None:
     """Gold is never made of a label tagline.toml does not have (an answer file edited by hand, or a
-    label renamed after it was given): a :class:`DataError` naming the sentence and who gave it."""
+    label renamed after it was given): a :class:`DataError` naming the sentence and who gave it. Both
+    ways of adjudicating refuse through it (``gold_columns.py`` for a large workspace)."""
     labels = workspace.config.labels(task)
     given = [value.get("label")] if "label" in value else [span["label"] for span in value.get("spans", [])]
     unknown = next((label for label in given if label not in labels), None)

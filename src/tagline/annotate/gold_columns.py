@@ -137,6 +137,7 @@ def _decide_question(answers: ColumnAnswers, chosen: list[str], task: str, targe
     values = _VoteValues(task, votes, names_json, answers.names.names)
     method, winner = _decide(vote_of, values, [chosen.index(name) for name in votes.voters], single,
                              min_agreement)
+    _refuse_unknown_labels(answers, task, target, votes, vote_of, values, method, winner)
     for begin in range(0, len(votes.items), CHUNK_ITEMS):
         part = slice(begin, begin + CHUNK_ITEMS)
         rows = np.flatnonzero(method[part] != CONTESTED) + begin
@@ -148,6 +149,36 @@ def _decide_question(answers: ColumnAnswers, chosen: list[str], task: str, targe
     for place in np.argsort(first):  # each method where it first appears, as a Counter of the records has it
         decided.methods[METHODS[codes[place]]] += int(counts[place])
     _contested(decided, answers, chosen, task, target, votes, vote_of, values, np.flatnonzero(method == CONTESTED))
+
+
+def _refuse_unknown_labels(answers: ColumnAnswers, task: str, target: str | None, votes: QuestionVotes,
+                           vote_of: np.ndarray, values: _VoteValues, method: np.ndarray, winner: np.ndarray) -> None:
+    """Refuse, before any of its gold is written, a question whose gold would hold a label
+    tagline.toml lacks, as :func:`~tagline.annotate.gold.check_labels` refuses it from dicts (the
+    first such sentence, the same error); the blocks of earlier questions are undone with the
+    transaction."""
+    import numpy as np
+
+    from tagline.annotate.gold import check_labels
+
+    known = set(answers.workspace.config.labels(task))
+    unknown = np.array([name not in known for name in values.names] + [False], dtype=bool)  # -1: none
+    if values.label is not None:
+        bad_vote = unknown[values.label] if len(values.label) else np.zeros(0, dtype=bool)
+    else:
+        counts = values.bounds[1:] - values.bounds[:-1]
+        bad_vote = np.bincount(np.repeat(np.arange(len(counts)), counts), minlength=len(counts),
+                               weights=unknown[values.span_label[:values.bounds[-1]]]) > 0
+    decided = np.flatnonzero(method != CONTESTED)
+    bad = decided[bad_vote[vote_of[winner[decided], decided]]]
+    if not len(bad):
+        return
+    item = int(bad[0])
+    given = {votes.voters[voter]: vote for voter, vote in enumerate(vote_of[:, item].tolist()) if vote >= 0}
+    value_of = dict(zip(given, values.values(task, target, np.array(list(given.values()), dtype=np.int64))))
+    (sentence_id,) = answers.sentence_ids(votes.items[[item]])
+    check_labels(answers.workspace, sentence_id, task, target, value_of[votes.voters[int(winner[item])]],
+                 value_of)
 
 
 def _contested(decided: Decided, answers: ColumnAnswers, chosen: list[str], task: str, target: str | None,
