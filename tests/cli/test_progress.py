@@ -328,3 +328,24 @@ def test_the_bar_is_one_line_at_any_width_with_counts_in_the_hundred_thousands(w
     assert len(lines) == 1 and len(lines[0].rstrip()) <= width, lines
     if width == 80:
         assert "100,000/300,000" in lines[0] and lines[0].rstrip().endswith("left")
+
+
+@pytest.mark.slow
+def test_ctrl_c_during_a_bar_leaves_only_the_interrupted_line_on_the_screen(long_feed, english_workspace):
+    """The terminal echoes ``^C`` where the cursor is: after a bar drawn to the last column that wrapped
+    onto a line of its own, which rich erased, leaving the bar above ``Interrupted:``."""
+    command = tagline_command("corpus", "add", long_feed, "-w", english_workspace.root)
+    child = pexpect.spawn("/bin/sh", ["-c", command], env=environment(TAGLINE_PROGRESS_DELAY=DELAY),
+                          dimensions=(24, 80), encoding="utf-8", timeout=120)  # the bar fills 80 columns
+    import io
+
+    child.logfile_read = written = io.StringIO()  # every byte, those the expects consumed included
+    child.expect(r"segmenting documents.* left")  # a whole bar drawn
+    child.sendintr()
+    child.read()
+    child.close()
+    output = written.getvalue()
+    screen = [line for line in screen_lines(output, 80) if line.strip()]
+    assert (child.exitstatus, child.signalstatus) in ((130, None), (None, 2)), (child.exitstatus, child.signalstatus)
+    assert screen[-1].startswith("Interrupted: corpus add"), screen
+    assert not any(BAR in line or "segmenting" in line for line in screen), screen

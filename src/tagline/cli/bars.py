@@ -7,12 +7,18 @@ import contextlib
 import threading
 import time
 
+from rich.console import Console, ConsoleDimensions
 from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID, TextColumn
 from rich.table import Column
 from rich.text import Text
 
-from tagline.cli.output import console
+from tagline.cli.output import console_settings
 from tagline.interrupts import deferred
+
+# Columns the bar leaves free at the right of the terminal. A line drawn to the last column leaves the
+# cursor there, so the ``^C`` a terminal echoes on Ctrl-C wraps onto a line of its own; rich then
+# erases that line and the bar stays on the screen above the ``Interrupted:`` line.
+FREE_COLUMNS = 2
 
 # The bar is redrawn ten times a second, so the library's calls are passed on at most twenty times a
 # second: a million documents make a million cheap calls, not a million locked updates.
@@ -41,8 +47,8 @@ class DelayedBar:
         # text is cut with an ellipsis.
         self._bars = Progress(TextColumn("{task.description}", table_column=_one_line()), BarColumn(),
                               Count(table_column=_one_line()), Times(table_column=_one_line()),
-                              console=console(stderr=True), transient=True, redirect_stdout=False,
-                              redirect_stderr=True, auto_refresh=threads)
+                              console=_NarrowerConsole(**console_settings(stderr=True)), transient=True,
+                              redirect_stdout=False, redirect_stderr=True, auto_refresh=threads)
         self._task: TaskID | None = None
         self._step: tuple[int | None, int, str] = (None, 0, "")  # total, done, what
         self._forwarded = 0.0
@@ -150,3 +156,17 @@ def _clock(seconds: float | None) -> str:
     minutes, whole_seconds = divmod(int(seconds or 0), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{whole_seconds:02d}"
+
+
+class _NarrowerConsole(Console):
+    """A console :data:`FREE_COLUMNS` narrower than the terminal, as wide as it is at each redraw."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        width, height = Console.size.fget(self)  # type: ignore[attr-defined]
+        return ConsoleDimensions(max(width - FREE_COLUMNS, 1), height)
+
+    @size.setter
+    def size(self, new_size: tuple[int, int]) -> None:
+        Console.size.fset(self, new_size)  # type: ignore[attr-defined]
+

@@ -15,7 +15,7 @@ import click
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing, which --help does not need
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from typing import TextIO
+    from typing import Any, TextIO
 
     from tagline.corpus.progress import ProgressCallback
 
@@ -215,10 +215,15 @@ def console(stderr: bool = False):
     for `grep`, `cut` and friends. ``COLUMNS`` still sets the width when given."""
     from rich.console import Console
 
+    return Console(**console_settings(stderr))
+
+
+def console_settings(stderr: bool = False) -> dict[str, Any]:
+    """What :func:`console` makes its console with (for a console of another class)."""
     stream = sys.stderr if stderr else sys.stdout
     piped = not (hasattr(stream, "isatty") and stream.isatty()) and not os.environ.get("COLUMNS")
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, file=sys.stderr if stderr else None,
-                   width=_PIPED_WIDTH if piped else None)
+    return {"stderr": stderr, "highlight": False, "soft_wrap": False, "file": sys.stderr if stderr else None,
+            "width": _PIPED_WIDTH if piped else None}
 
 
 _PIPED_WIDTH = 1000  # wide enough for any row tagline prints
