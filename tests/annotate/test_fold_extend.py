@@ -196,3 +196,17 @@ def test_a_half_written_last_line_is_read_as_the_whole_file_reads_it(tmp_path, m
         handle.write(lines[5][40:])
     assert as_json(agreement_report(workspace)) == as_json(reference_report(workspace))
     assert len(list((workspace.build_dir / "index" / "folds" / name).glob("*.npz"))) == 1
+
+
+@settings(max_examples=50, deadline=None)
+@given(corpus=st.lists(st.sampled_from([f"d{n}-s0001" for n in range(60)]), min_size=1, max_size=400),
+       wanted=st.lists(st.sampled_from([f"d{n}-s0001" for n in range(80)]), min_size=1, max_size=40))
+def test_a_few_ids_found_by_scanning_the_corpus_are_those_its_hash_finds(corpus, wanted):
+    """The corpus rows of the ids of a few appended lines (the corpus scanned against a hash of
+    them) are those ``pc.index_in`` gives hashing the corpus: the first row of an id, -1 if none."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids, every = pa.array(corpus * 700, pa.string()), pa.array(wanted, pa.string())  # few: the corpus scanned
+    expected = [-1 if row is None else row for row in pc.index_in(every, value_set=ids).to_pylist()]
+    assert fold_extend.corpus_rows(every, ids).tolist() == expected

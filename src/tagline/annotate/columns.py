@@ -338,19 +338,19 @@ def _sentence_rows(parts: list[dict[str, Any]], ids: pa.Array, lacking: pa.Array
     """Turn each block's ``sentence`` (a place in its ``sentence_ids``, which it loses) into the
     sentence's corpus row (the first row of that id), or a number past the corpus for an id the
     corpus does not have, numbered in the order such ids first appear in the file. The ids of every
-    block are looked up in the corpus at once: ``pc.index_in`` hashes every id of the corpus on each
-    call, which, once per block, took two thirds of reading an answer file at a million sentences.
-    The ids are looked up as the blocks list them (each block's distinct ids), without encoding the
-    file's ids first; only those the corpus lacks are encoded, to number each once. The ids the
-    corpus lacks are returned in the order they are numbered: ``lacking`` (of a fold the blocks
-    extend) are numbered first, in their order."""
+    block are looked up in the corpus at once (:func:`~tagline.annotate.fold_extend.corpus_rows`),
+    as the blocks list them (each block's distinct ids); only those the corpus lacks are encoded, to
+    number each once. Those are returned in the order they are numbered: ``lacking`` (of a fold the
+    blocks extend) are numbered first, in their order."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from tagline.annotate.fold_extend import corpus_rows
+
     listed = [part.pop("sentence_ids") for part in parts]
     every = pa.chunked_array(listed, pa.string()).combine_chunks()  # each block's ids, in file order
-    row = int32_values(pc.index_in(every, value_set=ids), -1).astype(np.int64)
+    row = corpus_rows(every, ids)
     unknown = np.flatnonzero(row < 0)
     lacking = every.slice(0, 0) if lacking is None else lacking
     if len(unknown):  # only the ids the corpus lacks are encoded: the same number for the same id

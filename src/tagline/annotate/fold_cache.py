@@ -128,6 +128,8 @@ def recoded(folded: Folded, own_names: list[str], names: Names) -> Folded:
     import numpy as np
 
     lookup = np.array([names.code(name) for name in own_names] + [-1], dtype=np.int64)
+    if np.array_equal(lookup[:-1], np.arange(len(own_names))):
+        return folded  # the same codes (the names met in the same order): nothing to copy
     for name in CODED:  # -1 (none) takes the lookup's last entry, -1
         column = getattr(folded, name)
         setattr(folded, name, lookup[column].astype(column.dtype))
@@ -183,7 +185,7 @@ def _extent_arrays(workspace: Workspace, path: Path, folded: Folded, key: str) -
     when the fold was not made of lines or the file does not end a line there."""
     import numpy as np
 
-    from tagline.annotate.answer_index import _digest
+    from tagline.annotate.answer_index import digest_state
 
     extent = folded.extent
     inode, size = (int(part) for part in key.split("-")[:2])  # the key: the file's stamp, the corpus's, FORMAT
@@ -194,9 +196,17 @@ def _extent_arrays(workspace: Workspace, path: Path, folded: Folded, key: str) -
             return {}  # a last line without its newline: an append would continue it
     corpus = "-".join(key.split("-")[4:8])
     meta = {"format": FORMAT, "covered": size, "lines": extent.events, "inode": inode,
-            "digest": _digest(path, size), "corpus": corpus}
+            "digest": digest_state(path, size, *_carried(extent.digest, size)).hexdigest(), "corpus": corpus}
     if fold_key(workspace, path, corpus) != key:
         return {}  # written over while the digest was taken: the digest may not be of what was folded
     unknown_offsets, unknown_data = string_buffers(extent.unknown)
     return {"extent_number": extent.number, "extent_first": extent.first, "unknown_offsets": unknown_offsets,
             "unknown_data": unknown_data, "meta": np.frombuffer(orjson.dumps(meta), dtype=np.uint8)}
+
+
+def _carried(digest: Any, size: int) -> tuple[Any, int]:
+    """``(hasher, start)`` to carry on a saved fold's digest (:attr:`Extent.digest`, taken when it was
+    read) to ``size`` bytes, or ``(None, 0)`` to digest the file from its start."""
+    if digest is None or digest[1] > size:
+        return None, 0
+    return digest

@@ -40,6 +40,7 @@ class Extent:
     first: Any  # by sentence number: the place of the sentence's first event, -1 where it has none
     unknown: Any  # the ids the corpus lacks, in the order first met (an Arrow string array)
     events: int  # the events folded, each a line
+    digest: Any = None  # (hasher, bytes): an XXH3 hasher fed the file's first bytes, those it saw
 
 
 def saved_or_extendable(workspace: Workspace, path: Path, key: str, stamp: str | None) -> bool:
@@ -67,7 +68,7 @@ def extended_fold(workspace: Workspace, path: Path, ids: pa.Array, names: Names,
     """A saved fold of the beginning of ``path`` extended with the lines after it; None when there is
     none whose corpus, inode and digest are those of the files now, or the lines after it are not
     all events the decoder accepts, each ended by its newline."""
-    from tagline.annotate.answer_index import _digest
+    from tagline.annotate.answer_index import digest_state
     from tagline.annotate.columns import Names
     from tagline.annotate.event_columns import decoded_parts, expected_names
     from tagline.annotate.fold_cache import read_fold
@@ -76,7 +77,8 @@ def extended_fold(workspace: Workspace, path: Path, ids: pa.Array, names: Names,
     if found is None:
         return None
     file, meta = found
-    if _digest(path, meta["covered"]) != meta["digest"]:
+    digest = digest_state(path, meta["covered"])
+    if digest.hexdigest() != meta["digest"]:
         return None  # written over in place: not the file the fold was made of
     saved = read_fold(file, names, meta)
     if saved is None or saved.extent is None:
@@ -86,8 +88,34 @@ def extended_fold(workspace: Workspace, path: Path, ids: pa.Array, names: Names,
     if parts is None:
         return None  # the whole file is folded, and a bad line named
     if not sum(len(part["task"]) for part in parts):
+        saved.extent.digest = (digest, meta["covered"])
         return saved
-    return _merged(saved, saved.extent, parts, own, ids, names)
+    folded = _merged(saved, saved.extent, parts, own, ids, names)
+    if folded.extent is not None:  # its save carries the digest on over the bytes appended
+        folded.extent.digest = (digest, meta["covered"])
+    return folded
+
+
+def corpus_rows(every: pa.Array, ids: pa.Array) -> Any:
+    """The corpus row of each id of ``every`` (the first row of that id in ``ids``), -1 where the
+    corpus lacks it, as an int64 array. ``pc.index_in`` hashes every id of the corpus on each call
+    (once per block, it took two thirds of reading an answer file at a million sentences, so the
+    blocks' ids are looked up at once); a few ids, as the lines appended to a saved fold hold, are
+    instead found by scanning the corpus against a hash of them, the corpus not hashed."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    from tagline.annotate.columns import int32_values
+
+    if len(every) * 16 >= len(ids):
+        return int32_values(pc.index_in(every, value_set=ids), -1).astype(np.int64)
+    encoded = pc.dictionary_encode(every)
+    hits = int32_values(pc.index_in(ids, value_set=encoded.dictionary), -1)
+    matched = np.flatnonzero(hits >= 0)  # corpus rows, ascending: the first of each id comes first
+    distinct, first = np.unique(hits[matched], return_index=True)
+    row = np.full(len(encoded.dictionary), -1, dtype=np.int64)
+    row[distinct] = matched[first]
+    return row[int32_values(encoded.indices)]
 
 
 def _candidate(workspace: Workspace, path: Path, stamp: str | None) -> tuple[Path, dict[str, Any]] | None:
