@@ -154,8 +154,8 @@ class ColumnAnswers:
         return self._read[annotator]
 
     def _fold(self, annotator: str, path: Any) -> Folded | None:
-        """The annotator's fold: a worker's (:meth:`fold_ahead`), the saved one, or made now through
-        Arrow (and saved); None when Arrow does not fold the file."""
+        """The annotator's fold: a worker's (:meth:`fold_ahead`), the saved one (or one saved before
+        answers were appended, extended with them), or made now (and saved); None if Arrow cannot."""
         from tagline.annotate.fold_cache import fold_key, load_fold, recoded, save_fold
 
         ids = self.ids  # the fold holds rows of the corpus as this command read it
@@ -177,7 +177,7 @@ class ColumnAnswers:
 
     def fold_ahead(self, annotators: list[str]) -> None:
         """Fold now, one file per worker process, the large answer files of ``annotators`` that have
-        no saved fold, when there are two or more of them and two cores or more (all at once up to
+        no saved fold to read or extend, when there are two or more and two cores or more (all at once up to
         twice as many files as cores, else one worker a core). Each worker saves its
         fold, read when the annotator is first asked for (or sends it back when it cannot be saved);
         a file a worker did not fold is folded then, here."""

@@ -8,8 +8,11 @@ and is made only from a file Arrow read whole and the checks accepted. The key i
 files are read, and the fold is saved only when both are still as they were once it is made (and
 the corpus as the command read it): an answer another process appends during the read, or a
 ``corpus add`` meanwhile, must not be hidden behind a key that claims the fold covers it. A stale
-fold is never read and is removed when the next one is saved; one that cannot be written (a
-read-only folder) is skipped, and one that cannot be read is made again."""
+fold is never read as it is and is removed when the next one is saved; one that cannot be written (a
+read-only folder) is skipped, and one that cannot be read is made again. A fold made of the file's
+lines is saved with what it covers (bytes and lines, the file's inode, the XXH3 digest of those
+bytes, the corpus's stamp), so that once answers are appended it is extended with them
+(:mod:`~tagline.annotate.fold_extend`) rather than made again from the whole file."""
 
 from __future__ import annotations
 

@@ -162,6 +162,10 @@ def _merged(saved: Folded, extent: Extent, parts: list[dict[str, Any]], own: Nam
     columns["sentence"] = np.concatenate([extent.number.astype(np.int32), appended])
     columns["set"] = np.concatenate([np.ones(len(saved.task), dtype=bool), tail["set"]])
     columns["count"] = np.concatenate([np.diff(saved.span_bounds).astype(np.int32), tail["count"]])
+    for name in ("sentence", "rank", *columns, "span_bounds"):  # copied: the saved fold's columns freed
+        if hasattr(saved, name):
+            setattr(saved, name, None)
+    extent.number = None
     folded = _fold_columns(columns, int(np.iinfo(np.int32).max), texts)  # each row's sentence number kept
     size = max(len(extent.first), int(appended.max()) + 1)
     first = np.full(size, -1, dtype=np.int64)
