@@ -17,7 +17,7 @@ from test_agree_columns import as_json, random_workspace, reference_report
 
 from tagline.annotate import columns, fold_extend, gold
 from tagline.annotate.agree import agreement_report
-from tagline.annotate.fold_cache import CODED
+from tagline.annotate.fold_cache import CODED, fold_meta, read_fold
 from tagline.errors import DataError
 
 
@@ -41,16 +41,28 @@ def by_name(folded: columns.Folded, names: list[str]) -> dict:
     return plain
 
 
-def whole_file_fold(workspace, name) -> dict:
-    """The annotator's fold made from the whole file, the saved folds put aside meanwhile."""
+def saved_extent(workspace, name) -> tuple:
+    """What extending the annotator's saved fold needs, and what the fold says it covers, as saved."""
+    (file,) = (workspace.build_dir / "index" / "folds" / name).glob("*.npz")
+    meta = fold_meta(file)
+    assert meta is not None
+    extent = read_fold(file, columns.Names(), meta).extent
+    return (extent.number.tolist(), extent.first.tolist(), extent.unknown.to_pylist(), extent.events,
+            {key: value for key, value in meta.items() if key != "inode"})
+
+
+def whole_file_fold(workspace, name) -> tuple[dict, tuple]:
+    """The annotator's fold made from the whole file, and its extent as saved, the saved folds put
+    aside meanwhile."""
     folds = workspace.build_dir / "index" / "folds"
     aside = folds.with_name("aside")
     folds.rename(aside)
     answers = columns.ColumnAnswers(workspace)
     folded = by_name(answers(name), answers.names.names)
+    extent = saved_extent(workspace, name)
     shutil.rmtree(folds)
     aside.rename(folds)
-    return folded
+    return folded, extent
 
 
 def no_parsing(*args, **kwargs):
@@ -92,8 +104,9 @@ def test_a_saved_fold_extended_with_what_was_appended_is_the_fold_of_the_whole_f
             extended = by_name(answers(name), answers.names.names)
         assert len(list((workspace.build_dir / "index" / "folds" / name).glob("*.npz"))) == 1
         saved_again = columns.ColumnAnswers(workspace)  # the extended fold as saved, read back
-        assert by_name(saved_again(name), saved_again.names.names) == {**extended, "extent": None}
-        assert extended == whole_file_fold(workspace, name)  # the next piece extends the extended fold
+        assert by_name(saved_again(name), saved_again.names.names) == extended
+        # The same fold, and the same extent saved with it: the next piece extends the extended fold.
+        assert (extended, saved_extent(workspace, name)) == whole_file_fold(workspace, name)
 
 
 def test_the_report_and_the_gold_are_those_of_the_whole_files(tmp_path, monkeypatch):

@@ -151,7 +151,8 @@ def sweep_saves(workspace: Workspace, paths: list[Path]) -> None:
 def save_fold(workspace: Workspace, path: Path, folded: Folded, names: Names, key: str | None) -> None:
     """Save the fold of answer file ``path`` (made by Arrow from the file and the corpus as they were
     at ``key``, taken before they were read) and remove its older ones; nothing is saved when either
-    file has changed since ``key`` was taken, since the fold may then hold part of the change."""
+    file has changed since ``key`` was taken, since the fold may then hold part of the change. What
+    extending it needs (``folded.extent``) is saved with it and then let go."""
     import numpy as np
 
     if key is None or folded.span_text is None or fold_key(workspace, path) != key:
@@ -179,6 +180,7 @@ def save_fold(workspace: Workspace, path: Path, folded: Folded, names: Names, ke
                 old.unlink(missing_ok=True)
     except OSError:
         pass  # a saved fold is a saving, never a condition (the temporary file is removed)
+    folded.extent = None  # saved with the fold: the command's fold does not need it (20 MB a file at a million)
 
 
 def _extent_arrays(workspace: Workspace, path: Path, folded: Folded, key: str) -> dict[str, Any]:

@@ -179,4 +179,5 @@ def _merged(saved: Folded, extent: Extent, parts: list[dict[str, Any]], own: Nam
     folded.sentence = np.where(number < len(ids), number, -1)
     folded.declared = saved.declared
     folded.extent = Extent(number, first.astype(np.int32), unknown, extent.events + len(appended))
+    pa.default_memory_pool().release_unused()  # the saved fold's text, taken whole: its memory given back
     return folded
