@@ -22,9 +22,14 @@ Then, each as a child process with its peak memory (the larger of its largest pr
   ``--keep-corpus-cache`` only the folds are removed first, so the first run reads the answer files
   with the corpus cached (``agree, answers read``: what agree costs after annotators add answers);
   adjudicate is then measured a second time with the folds removed (``adjudicate, answers read``);
+- ``agree, answers added``: ``--added`` answers (1,000) appended to each annotator's file after
+  ``agree again``, as tagline appends them (through the store's writer, ``append_records``, each a
+  line of the file taken at random with its label or a span changed and a later time), then agree:
+  with the folds saved, what agree costs after annotators answered some more;
 - ``adjudicate``: ``tagline annotate adjudicate --json`` after them, as a user adjudicates after
   looking at agreement (the gold it writes is removed after each version, so each decides every
-  question).
+  question); then ``adjudicate, answers added``, as ``agree, answers added`` (more answers appended
+  first).
 
 Each row gives the wall time, the CPU time (user and system, all threads; the child's whole run)
 and the peak memory. On a shared machine the wall time grows with the load; the CPU time much less.
@@ -36,7 +41,7 @@ Targets at 1,000,000 sentences: agree and adjudicate within 15 s and 2 GB each. 
 the machine skew the times: the load average is printed, and only ratios within one run compare.
 
     python benchmarks/agreement_scale.py [--sizes 10000,100000] [--million] [--compare-src DIR]
-        [--keep DIR [--keep-corpus-cache]] [--no-msgspec]
+        [--keep DIR [--keep-corpus-cache]] [--no-msgspec] [--added K]
 """
 
 from __future__ import annotations
@@ -130,6 +135,33 @@ def write_answers(root: Path, seed: int = 11) -> list[Path]:
     return paths
 
 
+def append_answers(root: Path, count: int, rnd: random.Random) -> None:
+    """Append ``count`` answers to each annotator's file as tagline appends them (the store's writer,
+    one durable append a file): lines of the file taken at random, each with its label or a span
+    changed and a later time."""
+    from tagline.corpus.store import append_records
+    from tagline.corpus.workspace import Workspace
+
+    workspace = Workspace(root)
+    labels = {task: workspace.config.labels(task) for task in workspace.config.tasks}
+    for annotator in ANNOTATORS:
+        path = workspace.annotation_path(annotator)
+        size = path.stat().st_size
+        events = []
+        with open(path, "rb") as handle:
+            for _ in range(count):
+                handle.seek(rnd.randrange(size))
+                handle.readline()  # the rest of the line the offset fell in
+                line = handle.readline()
+                if not line:
+                    handle.seek(0)
+                    line = handle.readline()
+                event = orjson.loads(line)
+                event["value"] = _changed(event["task"], event["value"], labels, rnd)
+                events.append({**event, "time": "2026-12-07T10:00:00.000000Z"})
+        append_records(path, events)
+
+
 def measure(command: list[str], src: str | None = None) -> tuple[float, float, int, str]:
     """Wall seconds, CPU seconds, peak memory (bytes) and the child's stdout (through a file, which a
     pipe's buffer would not take whole while the child is waited for). The peak is the larger of the
@@ -150,7 +182,7 @@ def measure(command: list[str], src: str | None = None) -> tuple[float, float, i
 
 
 def measure_size(scratch: Path, size: int, versions: list[tuple[str, str | None]], msgspec: bool = True,
-                 keep_corpus_cache: bool = False) -> None:
+                 keep_corpus_cache: bool = False, added: int = 1000) -> None:
     """Print the rows of one corpus size: the two readers, then agree and adjudicate per version."""
     pristine = scratch / f"ws-{size}"
     if not pristine.exists():
@@ -168,18 +200,25 @@ def measure_size(scratch: Path, size: int, versions: list[tuple[str, str | None]
     base = float(out.split()[1])
     row(f"{size:>10,}{int(out.split()[0]):>11,}" if not msgspec else "", "pyarrow read_json", base, cpu, 1.0, peak)
     tagline = [sys.executable, "-m", "tagline"]
+    rnd = random.Random(size)
     for version, src in versions:
-        cases = ["agree", "agree again"]
+        cases = ["agree", "agree again", "agree, answers added"]
         if keep_corpus_cache:  # the corpus's caches kept: only the answers' folds are made again
-            cases = ["agree, answers read", "agree again"]
+            cases = ["agree, answers read", "agree again", "agree, answers added"]
             shutil.rmtree(pristine / "build" / "index" / "folds", ignore_errors=True)
         else:
             shutil.rmtree(pristine / "build" / "index", ignore_errors=True)
         for case in cases:
+            if case.endswith("answers added"):
+                append_answers(pristine, added, rnd)
             wall, cpu, peak, _ = measure([*tagline, "annotate", "agree", "--json", "--workspace", str(pristine)], src)
             row("", f"{case} ({version})", wall, cpu, wall / base, peak)
-        for case in ("adjudicate", "adjudicate, answers read") if keep_corpus_cache else ("adjudicate",):
-            if case != "adjudicate":
+        adjudicate_cases = ["adjudicate", "adjudicate, answers added"] + \
+            (["adjudicate, answers read"] if keep_corpus_cache else [])
+        for case in adjudicate_cases:
+            if case.endswith("answers added"):
+                append_answers(pristine, added, rnd)
+            if case.endswith("answers read"):
                 shutil.rmtree(pristine / "build" / "index" / "folds", ignore_errors=True)
             try:
                 wall, cpu, peak, _ = measure([*tagline, "annotate", "adjudicate", "--json", "--workspace",
@@ -195,6 +234,8 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="add 1,000,000 sentences to --sizes")
     parser.add_argument("--keep", type=Path, help="keep the generated workspaces under this folder")
     parser.add_argument("--compare-src", help="the src folder of another tagline to measure beside this one")
+    parser.add_argument("--added", type=int, default=1000,
+                        help="answers appended to each file before 'agree/adjudicate, answers added'")
     parser.add_argument("--no-msgspec", action="store_true", help="leave out decoding the files with msgspec")
     parser.add_argument("--keep-corpus-cache", action="store_true",
                         help="keep the sentence ids and token offsets cached in build/index (with --keep, from an "
@@ -211,13 +252,15 @@ def main() -> None:
     scratch = Path(args.keep or tempfile.mkdtemp(prefix="tagline-agreement-"))
     try:
         for size in sizes:
-            measure_size(scratch, size, versions, msgspec=not args.no_msgspec, keep_corpus_cache=args.keep_corpus_cache)
+            measure_size(scratch, size, versions, msgspec=not args.no_msgspec, keep_corpus_cache=args.keep_corpus_cache,
+                         added=args.added)
     finally:
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
     print(f"ratio: wall time to reading the answer files with pyarrow.json.read_json (its seconds are the reading "
           f"alone, its CPU s the whole child's). agree and adjudicate are the whole "
-          f"commands, start-up included; 'agree' makes the token cache, 'agree again' reads it. Load average at the "
+          f"commands, start-up included; 'agree' makes the token cache, 'agree again' reads it; 'answers added': "
+          f"{args.added:,} answers appended to each file first, the folds saved. Load average at the "
           f"end {os.getloadavg()[0]:.2f}. Targets at 1M: <= {TARGET_SECONDS:.0f} s and <= {TARGET_BYTES / 1e9:.0f} GB "
           f"each.")
 

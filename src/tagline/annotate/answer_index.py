@@ -386,20 +386,27 @@ def _line_end(path: Path, start: int) -> int:
 def _digest(path: Path, covered: int) -> str:
     """XXH3 (128 bits) of the first ``covered`` bytes of the file, read a megabyte at a time into one
     buffer (a map of the file would count every page it touched in the session's memory)."""
+    return digest_state(path, covered).hexdigest()
+
+
+def digest_state(path: Path, end: int, state: Any = None, start: int = 0) -> Any:
+    """An XXH3 (128 bits) hasher fed the file's bytes from ``start`` to ``end``, after what ``state``
+    (a hasher, copied) was fed: a digest of the first bytes carried on over bytes appended since."""
     import xxhash
 
-    digest = xxhash.xxh3_128()
+    digest = state.copy() if state is not None else xxhash.xxh3_128()
     buffer = bytearray(1 << 20)
     view = memoryview(buffer)
-    left = max(covered, 0)
+    left = max(end - start, 0)
     with open(path, "rb", buffering=0) as handle:
+        handle.seek(start)
         while left:
             read = handle.readinto(view[:min(left, len(buffer))])
             if not read:
                 break  # shorter than said: the digest differs from the saved one
             digest.update(view[:read])
             left -= read
-    return digest.hexdigest()
+    return digest
 
 
 def _load(store: Path, path: Path) -> AnswerIndex | None:

@@ -11,7 +11,7 @@ does."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from tagline.annotate.events import fold_answers
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from tagline.annotate.event_columns import Expected
+    from tagline.annotate.fold_extend import Extent
     from tagline.corpus.workspace import Workspace
 
 STANCE, ENTITIES = TASKS.index("stance"), TASKS.index("entities")
@@ -89,6 +90,7 @@ class Folded:
     source: Any  # the suggestion's source
     span_text: Any = None  # the spans' covered text (an Arrow string array; None when read line by line)
     declared: bool = True  # no value holds a field the event does not declare (which the columns lose)
+    extent: Extent | None = None  # what extending the fold with appended lines needs (msgspec's folds)
 
 
 ARROW_MIN_BYTES = 4 << 20
@@ -152,8 +154,8 @@ class ColumnAnswers:
         return self._read[annotator]
 
     def _fold(self, annotator: str, path: Any) -> Folded | None:
-        """The annotator's fold: a worker's (:meth:`fold_ahead`), the saved one, or made now through
-        Arrow (and saved); None when Arrow does not fold the file."""
+        """The annotator's fold: a worker's (:meth:`fold_ahead`), the saved one (or one saved before
+        answers were appended, extended with them), or made now (and saved); None if Arrow cannot."""
         from tagline.annotate.fold_cache import fold_key, load_fold, recoded, save_fold
 
         ids = self.ids  # the fold holds rows of the corpus as this command read it
@@ -166,20 +168,21 @@ class ColumnAnswers:
             saved = load_fold(self.workspace, path, self.names, key)
             if saved is not None:
                 return saved
-            from tagline.annotate.event_columns import expected_names
+            from tagline.annotate.fold_extend import extended_or_whole
 
-            made = _fold_file(path, ids, self.names, expected_names(self.workspace))
+            made = extended_or_whole(self.workspace, path, ids, self.names, self._ids_stamp)
         if made is not None:
             save_fold(self.workspace, path, made, self.names, key)
         return made
 
     def fold_ahead(self, annotators: list[str]) -> None:
         """Fold now, one file per worker process, the large answer files of ``annotators`` that have
-        no saved fold, when there are two or more of them and two cores or more (all at once up to
+        no saved fold to read or extend, when there are two or more and two cores or more (all at once up to
         twice as many files as cores, else one worker a core). Each worker saves its
         fold, read when the annotator is first asked for (or sends it back when it cannot be saved);
         a file a worker did not fold is folded then, here."""
-        from tagline.annotate.fold_cache import fold_key, has_fold, sweep_saves
+        from tagline.annotate.fold_cache import fold_key, sweep_saves
+        from tagline.annotate.fold_extend import saved_or_extendable
         from tagline.annotate.fold_workers import PARALLEL_FOLD_MIN_BYTES, fold_in_worker
         from tagline.corpus.workers import cores, map_in_workers
 
@@ -190,7 +193,8 @@ class ColumnAnswers:
         files = {name: self.workspace.annotation_path(name) for name in annotators if name not in self._read}
         keys = {name: fold_key(self.workspace, path, stamp) for name, path in files.items()
                 if stamp and path.exists() and path.stat().st_size >= PARALLEL_FOLD_MIN_BYTES}
-        todo = [(name, key) for name, key in keys.items() if key and not has_fold(self.workspace, files[name], key)]
+        todo = [(name, key) for name, key in keys.items()
+                if key and not saved_or_extendable(self.workspace, files[name], key, stamp)]
         if len(todo) < 2 or cores() < 2:
             return
         # Up to twice as many files as cores are all folded at once: three files on two cores end
@@ -278,7 +282,8 @@ def _fold_arrow(path: Any, ids: pa.Array, names: Names) -> Folded | None:
     from tagline.annotate.column_checks import declared_values
 
     parts = _checked_blocks(path, keep)
-    return _fold_parts(parts, ids, declared[0]) if parts is not None else None
+    folded = _fold_parts(parts, ids, declared[0]) if parts is not None else None
+    return replace(folded, extent=None) if folded is not None else None  # not extended: events need not be lines
 
 
 def _fold_parts(parts: list[dict[str, Any]], ids: pa.Array, declared: bool = True) -> Folded | None:
@@ -289,13 +294,15 @@ def _fold_parts(parts: list[dict[str, Any]], ids: pa.Array, declared: bool = Tru
     if not parts or not sum(len(part["task"]) for part in parts):
         return None
     texts = pa.chunked_array([part.pop("span_text") for part in parts], pa.string())
-    _sentence_rows(parts, ids)
+    unknown = _sentence_rows(parts, ids)
     # Each column's blocks are taken out of the parts as it is made whole (the caller still holds the
     # parts): a file's columns are never held twice.
     columns = {name: np.concatenate([part.pop(name) for part in parts]) for name in list(parts[0])}
     pa.default_memory_pool().release_unused()  # the blocks Arrow read are gone: give their memory back
     folded = _fold_columns(columns, len(ids), texts)
     folded.declared = declared
+    if folded.extent is not None:
+        folded.extent.unknown = unknown
     return folded
 
 
@@ -327,29 +334,40 @@ def _checked_blocks(path: Any, keep: Callable[[pa.Table], Any]) -> list[Any] | N
     return kept if kept and count_nulls(path) == null_values else None
 
 
-def _sentence_rows(parts: list[dict[str, Any]], ids: pa.Array) -> None:
+def _sentence_rows(parts: list[dict[str, Any]], ids: pa.Array, lacking: pa.Array | None = None) -> pa.Array:
     """Turn each block's ``sentence`` (a place in its ``sentence_ids``, which it loses) into the
     sentence's corpus row (the first row of that id), or a number past the corpus for an id the
     corpus does not have, numbered in the order such ids first appear in the file. The ids of every
-    block are looked up in the corpus at once: ``pc.index_in`` hashes every id of the corpus on each
-    call, which, once per block, took two thirds of reading an answer file at a million sentences.
-    The ids are looked up as the blocks list them (each block's distinct ids), without encoding the
-    file's ids first; only those the corpus lacks are encoded, to number each once."""
+    block are looked up in the corpus at once (:func:`~tagline.annotate.fold_extend.corpus_rows`),
+    as the blocks list them (each block's distinct ids); only those the corpus lacks are encoded, to
+    number each once. Those are returned in the order they are numbered: ``lacking`` (of a fold the
+    blocks extend) are numbered first, in their order."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from tagline.annotate.fold_extend import corpus_rows
+
     listed = [part.pop("sentence_ids") for part in parts]
     every = pa.chunked_array(listed, pa.string()).combine_chunks()  # each block's ids, in file order
-    row = int32_values(pc.index_in(every, value_set=ids), -1).astype(np.int64)
+    row = corpus_rows(every, ids)
     unknown = np.flatnonzero(row < 0)
+    lacking = every.slice(0, 0) if lacking is None else lacking
     if len(unknown):  # only the ids the corpus lacks are encoded: the same number for the same id
-        encoded = pc.dictionary_encode(every.take(arrow_indices(unknown)))
-        row[unknown] = len(ids) + int32_values(encoded.indices)
+        missing = every.take(arrow_indices(unknown))
+        place = int32_values(pc.index_in(missing, value_set=lacking), -1).astype(np.int64) if len(lacking) \
+            else np.full(len(unknown), -1, dtype=np.int64)
+        new = np.flatnonzero(place < 0)
+        if len(new):
+            encoded = pc.dictionary_encode(missing.take(arrow_indices(new)))
+            place[new] = len(lacking) + int32_values(encoded.indices)
+            lacking = pa.concat_arrays([lacking, encoded.dictionary])
+        row[unknown] = len(ids) + place
     begin = 0
     for part, block_ids in zip(parts, listed):
         part["sentence"] = row[begin + part["sentence"]].astype(np.int32)
         begin += len(block_ids)
+    return lacking
 
 
 def _compact(table: pa.Table, names: Names) -> dict[str, Any]:
@@ -392,7 +410,10 @@ def _fold_columns(columns: dict[str, Any], n_sentences: int, texts: Any = None) 
     is taken out of it once it is used (the fold of a large file is made beside them)."""
     import numpy as np
 
+    from tagline.annotate.fold_extend import Extent
+
     sentence, task = columns.pop("sentence"), columns["task"]
+    events = len(sentence)
     question = np.where(task == STANCE, len(TASKS) + columns["target"].astype(np.int64), task)
     del task
     asked = np.zeros(int(question.max()) + 1, dtype=bool)
@@ -409,6 +430,7 @@ def _fold_columns(columns: dict[str, Any], n_sentences: int, texts: Any = None) 
     np.minimum.at(first, sentence, np.arange(len(sentence), dtype=np.int64))
     sentence = sentence[rows]
     rank = first[sentence].astype(np.int32)
+    extent = Extent(sentence, np.where(first < events, first, -1).astype(np.int32), None, events)
     del first
     count = columns.pop("count")
     counts = count[rows]
@@ -423,7 +445,8 @@ def _fold_columns(columns: dict[str, Any], n_sentences: int, texts: Any = None) 
     text = texts.take(arrow_indices(gather)).combine_chunks() if texts is not None else None
     return Folded(np.where(sentence < n_sentences, sentence, -1), rank, picked["task"], picked["target"],
                   picked["label"], np.concatenate([[0], ends]).astype(np.int64), spans["span_start"],
-                  spans["span_end"], spans["span_label"], picked["accepted"], picked["source"], text)
+                  spans["span_end"], spans["span_label"], picked["accepted"], picked["source"], text,
+                  extent=extent)
 
 
 def _last_set(key: Any, is_set: Any) -> Any:

@@ -132,13 +132,15 @@ def expecting(expected: Expected, annotator: str) -> msgspec.json.Decoder:
     return msgspec.json.Decoder(msgspec.defstruct("_Event", fields, gc=False))
 
 
-def decoded_parts(path: Any, names: Names, expected: Expected | None = None) -> list[dict[str, Any]] | None:
+def decoded_parts(path: Any, names: Names, expected: Expected | None = None,
+                  start: int = 0) -> list[dict[str, Any]] | None:
     """The columns of every block of answer file ``path``, as
     :func:`tagline.annotate.columns._compact` makes them of the blocks Arrow reads; None when a
     line is not one these structs accept (the file is then left to Arrow). With ``expected`` (the
     workspace's names, :func:`expected_names`), blocks are decoded by :func:`expecting`'s decoder
     (the annotator expected the one the file is named after) until one holds another name; that
-    block and those after it by the structs above."""
+    block and those after it by the structs above. With ``start``, the lines from that byte on
+    (the start of a line) are decoded."""
     from pathlib import Path
 
     enabled = gc.isenabled()
@@ -146,7 +148,7 @@ def decoded_parts(path: Any, names: Names, expected: Expected | None = None) -> 
     decoders = [expecting(expected, Path(path).stem), _DECODER] if expected else [_DECODER]
     try:
         parts = []
-        for block in _blocks(path):
+        for block in _blocks(path, start):
             part = _block_columns(block, names, decoders[0])
             while part is None and len(decoders) > 1:
                 decoders.pop(0)
@@ -160,7 +162,7 @@ def decoded_parts(path: Any, names: Names, expected: Expected | None = None) -> 
             gc.enable()
 
 
-def _blocks(path: Any) -> Any:
+def _blocks(path: Any, start: int = 0) -> Any:
     """The file's bytes a block of whole lines at a time (the last one as it ends), read into one
     buffer (the structs decoded from a block point into it) without copying them again. A block is
     read over by the next one: the caller is done with it (its structs freed) before asking for the
@@ -168,6 +170,7 @@ def _blocks(path: Any) -> Any:
     tail = b""
     buffer = bytearray(BLOCK_BYTES)
     with open(path, "rb", buffering=0) as handle:
+        handle.seek(start)
         while True:
             if 2 * len(tail) > len(buffer):  # a line longer than half the buffer: room to read past it
                 buffer = bytearray(len(tail) + BLOCK_BYTES)

@@ -8,8 +8,11 @@ and is made only from a file Arrow read whole and the checks accepted. The key i
 files are read, and the fold is saved only when both are still as they were once it is made (and
 the corpus as the command read it): an answer another process appends during the read, or a
 ``corpus add`` meanwhile, must not be hidden behind a key that claims the fold covers it. A stale
-fold is never read and is removed when the next one is saved; one that cannot be written (a
-read-only folder) is skipped, and one that cannot be read is made again."""
+fold is never read as it is and is removed when the next one is saved; one that cannot be written (a
+read-only folder) is skipped, and one that cannot be read is made again. A fold made of the file's
+lines is saved with what it covers (bytes and lines, the file's inode, the XXH3 digest of those
+bytes, the corpus's stamp), so that once answers are appended it is extended with them
+(:mod:`~tagline.annotate.fold_extend`) rather than made again from the whole file."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ import os
 import zipfile
 from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -25,7 +28,7 @@ if TYPE_CHECKING:
     from tagline.annotate.columns import Folded, Names
     from tagline.corpus.workspace import Workspace
 
-FORMAT = 1  # bump when Folded or the fold changes
+FORMAT = 2  # bump when Folded or the fold changes (2: what extending the fold needs is saved with it)
 CODED = ("target", "label", "span_label", "source")  # columns holding Names codes
 
 
@@ -54,25 +57,72 @@ def has_fold(workspace: Workspace, path: Path, key: str) -> bool:
 def load_fold(workspace: Workspace, path: Path, names: Names, key: str | None) -> Folded | None:
     """The saved fold of answer file ``path`` with its codes in ``names``, or None when there is
     none for ``key`` (:func:`fold_key`)."""
+    return read_fold(_file(workspace, path, key), names) if key is not None else None
+
+
+EXTENT = ("extent_number", "extent_first", "unknown_offsets", "unknown_data", "meta")  # saved beside the fold
+
+
+def read_fold(file: Path, names: Names, extent: dict[str, Any] | None = None) -> Folded | None:
+    """The fold saved in ``file`` with its codes in ``names``, or None when it cannot be read. With
+    ``extent`` (the saved fold's :func:`fold_meta`), what extending it needs is read too."""
     import numpy as np
-    import pyarrow as pa
 
     from tagline.annotate.columns import Folded
+    from tagline.annotate.fold_extend import Extent
 
-    if key is None:
-        return None
     try:
-        with np.load(_file(workspace, path, key)) as saved:
-            arrays = {name: saved[name] for name in saved.files}
+        with np.load(file) as saved:
+            wanted = [name for name in saved.files if name not in EXTENT or extent is not None]
+            arrays = {name: saved[name] for name in wanted}
         saved_names = orjson.loads(arrays.pop("names").tobytes())
-        offsets, data = arrays.pop("text_offsets"), arrays.pop("text_data")
-        text = pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data))
+        text = string_array(arrays.pop("text_offsets"), arrays.pop("text_data"))
         declared = bool(arrays.pop("declared")[0])
-        if set(arrays) != {field.name for field in fields(Folded)} - {"span_text", "declared"}:
+        more = Extent(arrays.pop("extent_number"), arrays.pop("extent_first"),
+                      string_array(arrays.pop("unknown_offsets"), arrays.pop("unknown_data")),
+                      int(extent["lines"])) if extent is not None else None
+        arrays.pop("meta", None)
+        if set(arrays) != {field.name for field in fields(Folded)} - {"span_text", "declared", "extent"}:
             return None
-    except (OSError, EOFError, ValueError, KeyError, IndexError, zipfile.BadZipFile, orjson.JSONDecodeError):
+    except (OSError, EOFError, ValueError, KeyError, IndexError, TypeError, zipfile.BadZipFile,
+            orjson.JSONDecodeError):
         return None  # damaged: made again from the answer file
-    return recoded(Folded(**arrays, span_text=text, declared=declared), saved_names, names)
+    return recoded(Folded(**arrays, span_text=text, declared=declared, extent=more), saved_names, names)
+
+
+def fold_meta(file: Path) -> dict[str, Any] | None:
+    """What a saved fold says it covers (:func:`save_fold`), None when it says nothing (it cannot be
+    extended) or cannot be read."""
+    import numpy as np
+
+    try:
+        with np.load(file) as saved:
+            meta = orjson.loads(saved["meta"].tobytes()) if "meta" in saved.files else None
+        return meta if isinstance(meta, dict) and meta.get("format") == FORMAT else None
+    except (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile, orjson.JSONDecodeError):
+        return None
+
+
+def saved_folds(workspace: Workspace, path: Path) -> list[Path]:
+    """The folds of answer file ``path`` saved now (normally one: a save removes the older ones)."""
+    return sorted(_file(workspace, path, "key").parent.glob("*.npz"))
+
+
+def string_array(offsets: Any, data: Any) -> Any:
+    import pyarrow as pa
+
+    return pa.StringArray.from_buffers(len(offsets) - 1, pa.py_buffer(offsets), pa.py_buffer(data))
+
+
+def string_buffers(text: Any) -> tuple[Any, Any]:
+    """The offsets (from 0) and bytes of an Arrow string array, as numpy arrays."""
+    import numpy as np
+
+    if not len(text):
+        return np.zeros(1, dtype=np.int32), np.zeros(0, dtype=np.uint8)
+    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset:text.offset + len(text) + 1]
+    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)[int(offsets[0]):int(offsets[-1])]
+    return offsets - offsets[0], data
 
 
 def recoded(folded: Folded, own_names: list[str], names: Names) -> Folded:
@@ -81,6 +131,8 @@ def recoded(folded: Folded, own_names: list[str], names: Names) -> Folded:
     import numpy as np
 
     lookup = np.array([names.code(name) for name in own_names] + [-1], dtype=np.int64)
+    if np.array_equal(lookup[:-1], np.arange(len(own_names))):
+        return folded  # the same codes (the names met in the same order): nothing to copy
     for name in CODED:  # -1 (none) takes the lookup's last entry, -1
         column = getattr(folded, name)
         setattr(folded, name, lookup[column].astype(column.dtype))
@@ -99,18 +151,17 @@ def sweep_saves(workspace: Workspace, paths: list[Path]) -> None:
 def save_fold(workspace: Workspace, path: Path, folded: Folded, names: Names, key: str | None) -> None:
     """Save the fold of answer file ``path`` (made by Arrow from the file and the corpus as they were
     at ``key``, taken before they were read) and remove its older ones; nothing is saved when either
-    file has changed since ``key`` was taken, since the fold may then hold part of the change."""
+    file has changed since ``key`` was taken, since the fold may then hold part of the change. What
+    extending it needs (``folded.extent``) is saved with it and then let go."""
     import numpy as np
 
     if key is None or folded.span_text is None or fold_key(workspace, path) != key:
         return
     target = _file(workspace, path, key)
-    text = folded.span_text
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int32)[text.offset:text.offset + len(text) + 1]
-    data = np.frombuffer(text.buffers()[2], dtype=np.uint8)[int(offsets[0]):int(offsets[-1])] \
-        if len(text) else np.zeros(0, dtype=np.uint8)
+    offsets, data = string_buffers(folded.span_text)
     arrays = {field.name: getattr(folded, field.name) for field in fields(folded)
-              if field.name not in ("span_text", "declared")}
+              if field.name not in ("span_text", "declared", "extent")}
+    arrays.update(_extent_arrays(workspace, path, folded, key))
     from tagline.corpus.primitives import temporary_file
     from tagline.corpus.store import sweep_temporaries
 
@@ -120,7 +171,7 @@ def save_fold(workspace: Workspace, path: Path, folded: Folded, names: Names, ke
         sweep_temporaries(target.parent)  # what a save killed before its rename left
         with temporary_file(temporary) as fd, open(fd, "wb", closefd=False) as handle:  # locked until renamed
             np.savez(handle, **arrays, names=np.frombuffer(orjson.dumps(names.names), dtype=np.uint8),
-                     text_offsets=offsets - offsets[0], text_data=data,
+                     text_offsets=offsets, text_data=data,
                      declared=np.array([folded.declared]))
             handle.flush()
             os.replace(temporary, target)
@@ -129,3 +180,38 @@ def save_fold(workspace: Workspace, path: Path, folded: Folded, names: Names, ke
                 old.unlink(missing_ok=True)
     except OSError:
         pass  # a saved fold is a saving, never a condition (the temporary file is removed)
+    folded.extent = None  # saved with the fold: the command's fold does not need it (20 MB a file at a million)
+
+
+def _extent_arrays(workspace: Workspace, path: Path, folded: Folded, key: str) -> dict[str, Any]:
+    """What extending the fold of ``path`` needs (:mod:`~tagline.annotate.fold_extend`): its
+    :class:`~tagline.annotate.fold_extend.Extent` and what it covers (the bytes and lines of the file
+    as it was at ``key``, its inode, the XXH3 digest of those bytes, the corpus of ``key``); nothing
+    when the fold was not made of lines or the file does not end a line there."""
+    import numpy as np
+
+    from tagline.annotate.answer_index import digest_state
+
+    extent = folded.extent
+    inode, size = (int(part) for part in key.split("-")[:2])  # the key: the file's stamp, the corpus's, FORMAT
+    if extent is None or not size:
+        return {}
+    with open(path, "rb") as handle:
+        if os.pread(handle.fileno(), 1, size - 1) != b"\n":
+            return {}  # a last line without its newline: an append would continue it
+    corpus = "-".join(key.split("-")[4:8])
+    meta = {"format": FORMAT, "covered": size, "lines": extent.events, "inode": inode,
+            "digest": digest_state(path, size, *_carried(extent.digest, size)).hexdigest(), "corpus": corpus}
+    if fold_key(workspace, path, corpus) != key:
+        return {}  # written over while the digest was taken: the digest may not be of what was folded
+    unknown_offsets, unknown_data = string_buffers(extent.unknown)
+    return {"extent_number": extent.number, "extent_first": extent.first, "unknown_offsets": unknown_offsets,
+            "unknown_data": unknown_data, "meta": np.frombuffer(orjson.dumps(meta), dtype=np.uint8)}
+
+
+def _carried(digest: Any, size: int) -> tuple[Any, int]:
+    """``(hasher, start)`` to carry on a saved fold's digest (:attr:`Extent.digest`, taken when it was
+    read) to ``size`` bytes, or ``(None, 0)`` to digest the file from its start."""
+    if digest is None or digest[1] > size:
+        return None, 0
+    return digest
