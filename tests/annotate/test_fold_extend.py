@@ -116,7 +116,7 @@ def test_the_report_and_the_gold_are_those_of_the_whole_files(tmp_path, monkeypa
     monkeypatch.setattr(gold, "utc_now", lambda: "2026-12-01T00:00:00.000000Z")
     made = []
     for extended in (True, False):
-        workspace = random_workspace(tmp_path / str(extended), 21, 120, 900, n_annotators=3)
+        workspace = random_workspace(tmp_path / str(extended), 21, 120, 900, n_annotators=3, unconfigured=False)
         pieces = {name: _split(workspace, name, [random.Random(name).randrange(300, 800)])
                   for name in workspace.annotators()}
         agreement_report(workspace)
