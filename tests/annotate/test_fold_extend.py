@@ -150,6 +150,11 @@ def test_a_file_rewritten_in_place_is_folded_whole(tmp_path, monkeypatch, longer
     extra = data.splitlines(keepends=True)[0] if longer else b""
     with open(path, "r+b") as handle:  # in place: the same inode
         handle.write(changed + extra)
+    _report_folds_the_file_whole(workspace, monkeypatch)
+
+
+def _report_folds_the_file_whole(workspace, monkeypatch) -> None:
+    """The report is the reference's, and the answer file was folded whole, once."""
     real, whole = columns._fold_file, []
     monkeypatch.setattr(columns, "_fold_file", lambda *args: whole.append(1) or real(*args))
     assert as_json(agreement_report(workspace)) == as_json(reference_report(workspace))
@@ -166,10 +171,7 @@ def test_a_file_replaced_by_another_is_folded_whole(tmp_path, monkeypatch):
     replacement = path.with_name("new.tmp")
     replacement.write_bytes(data + data.splitlines(keepends=True)[0])
     os.replace(replacement, path)
-    real, whole = columns._fold_file, []
-    monkeypatch.setattr(columns, "_fold_file", lambda *args: whole.append(1) or real(*args))
-    assert as_json(agreement_report(workspace)) == as_json(reference_report(workspace))
-    assert whole == [1]
+    _report_folds_the_file_whole(workspace, monkeypatch)
 
 
 def test_a_bad_appended_line_is_named_by_its_line_in_the_file_and_nothing_is_saved(tmp_path, monkeypatch):

@@ -29,16 +29,22 @@ def _no_fsync(monkeypatch):
     monkeypatch.setattr(os, "fsync", lambda fd: None)
 
 
-def _retired_after_the_check(workspace, monkeypatch) -> None:
-    """Retire ``zed`` once the next label has checked the name (as another process would)."""
-    real_find = scripted.find_sentence
+def retired_when_called(monkeypatch, module, function: str, workspace, annotator: str) -> None:
+    """Retire ``annotator`` the first time ``module.function`` is called (as another process would),
+    then let the call go on."""
+    real = getattr(module, function)
 
     def retired_meanwhile(*arguments, **options):
-        monkeypatch.setattr(scripted, "find_sentence", real_find)
-        retire_annotator(workspace, "zed")
-        return real_find(*arguments, **options)
+        monkeypatch.setattr(module, function, real)
+        retire_annotator(workspace, annotator)
+        return real(*arguments, **options)
 
-    monkeypatch.setattr(scripted, "find_sentence", retired_meanwhile)
+    monkeypatch.setattr(module, function, retired_meanwhile)
+
+
+def _retired_after_the_check(workspace, monkeypatch) -> None:
+    """Retire ``zed`` once the next label has checked the name."""
+    retired_when_called(monkeypatch, scripted, "find_sentence", workspace, "zed")
 
 
 def test_an_answer_whose_annotator_is_retired_before_it_is_written_is_refused(sample_workspace, monkeypatch):

@@ -19,6 +19,7 @@ import threading
 import warnings
 
 import pytest
+from test_retire_race import retired_when_called
 
 from tagline.annotate import answers, scripted
 from tagline.annotate.interop import bulk, bulk_columns, bulk_records, bulk_tasks, import_file, importing
@@ -107,14 +108,7 @@ def test_machine_answers_whose_name_is_retired_before_the_write_are_refused(samp
     write_machine_answers(workspace, made[:1], "bot", "model")
     from tagline.annotate import events
 
-    real_make = events.make_event
-
-    def retired_meanwhile(*arguments, **options):
-        monkeypatch.setattr(events, "make_event", real_make)
-        retire_annotator(workspace, "bot")
-        return real_make(*arguments, **options)
-
-    monkeypatch.setattr(events, "make_event", retired_meanwhile)
+    retired_when_called(monkeypatch, events, "make_event", workspace, "bot")
     with pytest.raises(ConflictError, match="'bot' was retired"):
         write_machine_answers(workspace, made[1:], "bot", "model")
     _answers_are_archived_with_the_rest(workspace, "bot", 1, 0)
