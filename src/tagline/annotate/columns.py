@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from tagline.annotate.events import fold_answers
+from tagline.corpus.sentence_table import int32_values
 from tagline.schemas import TASKS
 
 if TYPE_CHECKING:
@@ -463,19 +464,6 @@ def _last_set(key: Any, is_set: Any) -> Any:
     kept = np.zeros(len(key), dtype=bool)
     kept[last[last >= 0]] = True
     return np.flatnonzero(kept & is_set)
-
-
-def int32_values(array: pa.Array, null: int = 0) -> Any:
-    """The values of an int32 Arrow array as a numpy array (``null`` for a null), read from its
-    buffers: ``to_numpy``, ``pa.array`` and ``pa.scalar`` make pyarrow import pandas, about half a
-    second of each fold worker's CPU."""
-    import numpy as np
-
-    values = np.frombuffer(array.buffers()[1], dtype=np.int32)[array.offset:array.offset + len(array)]
-    if not array.null_count:
-        return values
-    bits = np.unpackbits(np.frombuffer(array.buffers()[0], dtype=np.uint8), bitorder="little")
-    return np.where(bits[array.offset:array.offset + len(array)].astype(bool), values, null).astype(np.int32)
 
 
 def arrow_indices(rows: Any) -> pa.Array:

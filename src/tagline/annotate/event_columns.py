@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, Meta, Raw, Struct, UnsetType
 
-from tagline.annotate.columns import int32_values
+from tagline.corpus.sentence_table import int32_values
 from tagline.schemas import TASKS
 from tagline.schemas.records import MAX_OFFSET, NonEmpty, Op, Task
 

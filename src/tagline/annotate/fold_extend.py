@@ -105,7 +105,7 @@ def corpus_rows(every: pa.Array, ids: pa.Array) -> Any:
     import numpy as np
     import pyarrow.compute as pc
 
-    from tagline.annotate.columns import int32_values
+    from tagline.corpus.sentence_table import int32_values
 
     if len(every) * 16 >= len(ids):
         return int32_values(pc.index_in(every, value_set=ids), -1).astype(np.int64)

@@ -79,7 +79,7 @@ def cached_tokens(workspace: Workspace, key: str, n_sentences: int) -> pa.Table 
         return table
     starts, ends = table["starts"].chunk(0), table["ends"].chunk(0)
     if starts.null_count or ends.null_count or starts.values.null_count or ends.values.null_count \
-            or not np.array_equal(_int32s(starts.offsets), _int32s(ends.offsets)):
+            or not np.array_equal(int32_values(starts.offsets), int32_values(ends.offsets)):
         return None
     return table
 
@@ -388,19 +388,22 @@ def _unpack(table: pa.Table, rows: np.ndarray | None) -> tuple[Any, Any, Any, An
     import numpy as np
 
     starts, ends = table["starts"].combine_chunks(), table["ends"].combine_chunks()
-    offsets = _int32s(starts.offsets).astype(np.int64)
-    start_values, end_values = _int32s(starts.values), _int32s(ends.values)
+    offsets = int32_values(starts.offsets).astype(np.int64)
+    start_values, end_values = int32_values(starts.values), int32_values(ends.values)
     if rows is None:
         return offsets[:-1], offsets[1:], start_values, end_values
     rows = np.asarray(rows, dtype=np.int64)
     return offsets[rows], offsets[rows + 1], start_values, end_values
 
 
-def _int32s(array: pa.Array) -> Any:
-    """The values of an int32 Arrow array, as a numpy view when it has no nulls (``to_numpy`` would
-    first import pandas, most of a second)."""
+def int32_values(array: pa.Array, null: int = 0) -> Any:
+    """The values of an int32 Arrow array as a numpy array (``null`` for a null), read from its
+    buffers (a view of them when there is no null): ``to_numpy``, ``pa.array`` and ``pa.scalar`` make
+    pyarrow import pandas, about half a second of CPU in each process that reads the caches or folds."""
     import numpy as np
 
-    if array.null_count:
-        return array.to_numpy(zero_copy_only=False)
-    return np.frombuffer(array.buffers()[1], dtype=np.int32)[array.offset:array.offset + len(array)]
+    values = np.frombuffer(array.buffers()[1], dtype=np.int32)[array.offset:array.offset + len(array)]
+    if not array.null_count:
+        return values
+    bits = np.unpackbits(np.frombuffer(array.buffers()[0], dtype=np.uint8), bitorder="little")
+    return np.where(bits[array.offset:array.offset + len(array)].astype(bool), values, null).astype(np.int32)

@@ -57,14 +57,14 @@ def _flat(table: pa.Table) -> tuple[Any, Any, Any]:
     tokens' starts and ends (int32, views of the table's buffers), of a cache table."""
     import numpy as np
 
-    from tagline.corpus.sentence_table import _int32s
+    from tagline.corpus.sentence_table import int32_values
 
     if not table.num_rows:
         return np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32)
     starts, ends = table["starts"].chunk(0), table["ends"].chunk(0)
-    bounds = _int32s(starts.offsets).astype(np.int64)
+    bounds = int32_values(starts.offsets).astype(np.int64)
     low, high = int(bounds[0]), int(bounds[-1])
-    return bounds - low, _int32s(starts.values)[low:high], _int32s(ends.values)[low:high]
+    return bounds - low, int32_values(starts.values)[low:high], int32_values(ends.values)[low:high]
 
 
 def _fits(texts: pa.Array, bounds: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bool:
