@@ -62,7 +62,7 @@ def _open_existing_locked(path: Path) -> int | None:
             return fd
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def _write_all(fd: int, data: bytes | memoryview) -> None:
     view = memoryview(data)
     while view:
         written = os.write(fd, view)
@@ -72,11 +72,13 @@ def _write_all(fd: int, data: bytes) -> None:
 class Transaction:
     """Writes to one or several files that take effect together.
 
-    Every write is durable when it returns (fsync'd). When the block ends with an exception, a
-    full disk or Ctrl-C among them, every file is put back as it was: appends are cut back to the
-    size the file had, replaced and overwritten files get their old content back, moved files their
-    old name, new files are removed. Appended files stay locked until the end, so no other process
-    appends after our lines in the meantime.
+    Every write is durable when it returns (fsync'd), but an append, durable at the next checkpoint
+    or the block's end (the files fsync'd together there; a file appended to again is noted in the
+    journal once, at the size it had first, which undoes every append). When the block ends with an
+    exception, a full disk or Ctrl-C among them, every file is put back as it was: appends are cut
+    back to the size the file had, replaced and overwritten files get their old content back, moved
+    files their old name, new files are removed. Appended files stay locked until the end, so no
+    other process appends after our lines in the meantime.
 
     With a ``journal`` path, what to undo is written there (and fsync'd) before each write, and
     removed when the block ends well: a process killed in the middle leaves the journal, and
@@ -95,6 +97,8 @@ class Transaction:
         self._held: list[int] = []  # the locks that say the temporary and .old files are this running writer's
         self._directories: set[Path] = set()
         self._synced: set[Path] = set()  # directories synced at a checkpoint: again only if written after it
+        self._unsynced: dict[int, Path] = {}  # the files appended to since they were last fsync'd
+        self._noted: set[int] = set()  # the files whose appends the journal (as it is) undoes
         self._journal_fd: int | None = None
 
     def __enter__(self) -> Transaction:
@@ -121,7 +125,7 @@ class Transaction:
             self.append_bytes(path, payload, journal=journal)
         return payload.count(b"\n")
 
-    def append_bytes(self, path: str | os.PathLike[str], payload: bytes, *, journal: bool = True,
+    def append_bytes(self, path: str | os.PathLike[str], payload: bytes | memoryview, *, journal: bool = True,
                      check: Callable[[], None] | None = None) -> int:
         """Append ``payload`` (whole lines); returns the offset in the file where it starts. ``check``,
         which may refuse the lines by raising, runs with the file's lock held (a new file: just before
@@ -140,16 +144,18 @@ class Transaction:
                     check()
                 set_aside_torn_tail(fd, path, _write_all)
             size = os.fstat(fd).st_size
-            if journal:
+            if journal and fd not in self._noted:
                 self._note({"op": "append", "path": self._name(path), "size": size})
+                self._noted.add(fd)
             self._undo.append(lambda: _cut_back(fd, size))
             _write_all(fd, payload)
-            os.fsync(fd)
+            self._unsynced[fd] = path
         except OSError as error:
             raise storage_error(path, error) from None
         return size
 
-    def _create_whole(self, path: Path, payload: bytes, journal: bool, check: Callable[[], None] | None) -> bool:
+    def _create_whole(self, path: Path, payload: bytes | memoryview, journal: bool,
+                      check: Callable[[], None] | None) -> bool:
         """Make a new file holding ``payload`` whole: written and fsync'd under a temporary name with
         the lock taken, then linked into place, so a crash never leaves it empty or half written.
         False when another process made the file first (then it is appended to as usual)."""
@@ -186,7 +192,7 @@ class Transaction:
         """Write ``records`` to a new file renamed over ``path``; the old file is kept as a
         ``.bak`` hard link beside it when ``keep_old``. A symbolic link stays a link: the file it
         points to is the one replaced. Returns the backup's path, if one was made."""
-        return self._replace(Path(path), lambda out: _write_records(out, records), keep_old=keep_old)
+        return self._replace(Path(path), lambda out: out.writelines(map(encode_record, records)), keep_old=keep_old)
 
     def write_text(self, path: str | os.PathLike[str], text: str | bytes | Callable[[BinaryIO], object], *,
                    keep_old: bool = False, sync_directory: bool = True) -> Path | None:
@@ -278,6 +284,7 @@ class Transaction:
         """Make the writes so far survive a killed process: their journal is closed, so a later
         crash undoes only what comes after. An exception in this process still undoes them all."""
         try:
+            self._sync_appended()
             for directory in self._directories:
                 fsync_directory(directory)
             self._synced, self._directories = self._synced | self._directories, set()
@@ -374,8 +381,18 @@ class Transaction:
         except OSError as error:
             raise storage_error(self.journal, error) from None
 
+    def _sync_appended(self) -> None:
+        for fd, path in list(self._unsynced.items()):
+            try:
+                os.fsync(fd)
+            except OSError as error:
+                error.filename = str(path)  # the error of the append, as when it was fsync'd at once
+                raise
+            del self._unsynced[fd]
+
     def _finish(self) -> None:
         try:
+            self._sync_appended()
             for directory in self._directories:
                 fsync_directory(directory)
             self._end_journal(strict=True)  # a journal left behind would undo this change at the next command
@@ -415,7 +432,7 @@ class Transaction:
         if self.journal is None or self._journal_fd is None:
             return
         os.close(self._journal_fd)
-        self._journal_fd = None
+        self._journal_fd, self._noted = None, set()
         try:
             os.unlink(self.journal)
             fsync_directory(self.journal.parent)
@@ -426,11 +443,6 @@ class Transaction:
 
 def _temporary(path: Path) -> Path:
     return path.with_name(f".{path.name}.{os.getpid()}.tmp")
-
-
-def _write_records(out: BinaryIO, records: Iterable[dict[str, Any]]) -> None:
-    for record in records:
-        out.write(encode_record(record))
 
 
 def _write_file(path: Path, write: Callable[[BinaryIO], object]) -> int:
@@ -483,7 +495,5 @@ def _bytes_writer(data: bytes) -> Callable[[BinaryIO], object]:
 
 
 def _text_writer(text: str | bytes | Callable[[BinaryIO], object]) -> Callable[[BinaryIO], object]:
-    if callable(text):
-        return text
-    return _bytes_writer(text if isinstance(text, bytes) else text.encode("utf-8"))
+    return text if callable(text) else _bytes_writer(text if isinstance(text, bytes) else text.encode("utf-8"))
 

@@ -23,7 +23,7 @@ import msgspec
 from tagline.annotate.formats.common import plural
 from tagline.annotate.interop.bulk_lines import documents_columns, entities_lines
 from tagline.annotate.interop.writing import Written, keep_indexes_current
-from tagline.corpus.byte_columns import AppendedLines, NotedLines, note_lines
+from tagline.corpus.byte_columns import AppendedLines, NotedLines, mapped_bytes, note_lines
 from tagline.corpus.primitives import write_at
 from tagline.corpus.progress import ProgressCallback
 from tagline.corpus.readers import MAX_JSON_DEPTH, doc_id_from, unstorable_character
@@ -159,7 +159,7 @@ def _plain_bytes(path: Path) -> bytes:
     if data[:3] == b"\xef\xbb\xbf" or data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data:
         raise _NotPlain
     try:
-        data.decode(_ENCODING)
+        data.isascii() or data.decode(_ENCODING)
     except UnicodeDecodeError:
         raise _NotPlain from None
     if data.lstrip(b" \t\r\n").startswith(b"["):
@@ -177,12 +177,16 @@ def _records(data: bytes) -> Iterator[_Chunk]:
         block_numbers, block_records = _decoded(block, first)
         numbers += block_numbers
         records += block_records
+        del block_numbers, block_records
         while len(records) >= CHUNK_LINES:
-            yield _plain_chunk(numbers[:CHUNK_LINES], records[:CHUNK_LINES])
+            chunk = _plain_chunk(numbers[:CHUNK_LINES], records[:CHUNK_LINES])
             del numbers[:CHUNK_LINES], records[:CHUNK_LINES]
+            yield chunk  # its records held only by it: its check lets them go (see _check_chunk)
         first += block.count(b"\n") + 1
     if records:
-        yield _plain_chunk(numbers, records)
+        chunk = _plain_chunk(numbers, records)
+        del numbers, records
+        yield chunk
 
 
 def _plain_chunk(numbers: list[int], records: list[_Record]) -> _Chunk:
@@ -307,6 +311,7 @@ def _check_chunk(job: BulkImport, chunk: _Chunk, checked: _Checked, config: Conf
     chunk.leads = lengths - np.fromiter(map(len, map(str.lstrip, texts)), dtype=np.int64, count=len(texts))
     chunk.stops = np.fromiter(map(len, map(str.rstrip, texts)), dtype=np.int64, count=len(texts))
     _check_spans(job, chunk, checked, config)
+    chunk.records = []  # let go before a worker is forked: neither copied on write nor freed page by page after
     job.progress(checked.records, checked.total, "placing records")  # the chunk's last one placed
 
 
@@ -394,12 +399,6 @@ def answered_documents(workspace: Workspace, annotator: str) -> set[str]:
     return {sentence_id.rsplit("-s", 1)[0] for sentence_id in load_view(workspace, annotator).answers}
 
 
-def existing_answers_on(workspace: Workspace, annotator: str, doc_ids: set[str]) -> bool:
-    """Whether ``annotator`` has answers on sentences of documents ``doc_ids`` (which the workspace
-    does not hold: answers left on sentences that are not there)."""
-    return not answered_documents(workspace, annotator).isdisjoint(doc_ids)
-
-
 def _summary(job: BulkImport, checked: _Checked, dry_run: bool) -> dict[str, Any]:
     warnings = []
     if checked.dropped:
@@ -442,7 +441,7 @@ def _write(job: BulkImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
                 workspace.documents_dir.mkdir(exist_ok=True)
                 texts_name = texts_file_name(workspace, checked.first_doc_id)
             with made_aside(functools.partial(_spooled_event_lines, job, chunk, now, spool, spool.seek(0, 2)),
-                            fork=len(chunk.records) >= ASIDE_RECORDS) as events:
+                            fork=len(chunk.doc_ids) >= ASIDE_RECORDS) as events:
                 texts, sentences, registry = _document_lines(job, chunk, offset, texts_name, now)
                 job.progress(checked.records, checked.total, "writing sentences")
                 transaction.append_bytes(workspace.documents_dir / texts_name, texts)
@@ -461,11 +460,12 @@ def _write(job: BulkImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
         transaction.checkpoint()
         workspace.annotations_dir.mkdir(exist_ok=True)
         answers = written.answers[job.annotator] = AppendedLines()
-        spool.seek(0)
+        spooled, at = mapped_bytes(spool), 0
         for noted in held:
             if noted.size:
-                answers.add(transaction.append_bytes(workspace.annotation_path(job.annotator), spool.read(noted.size),
-                                                     journal=False), noted)
+                answers.add(transaction.append_bytes(workspace.annotation_path(job.annotator),
+                                                     spooled[at:at + noted.size], journal=False), noted)
+            at += noted.size
     return written
 
 

@@ -17,7 +17,7 @@ from tagline.annotate.formats.common import plural
 from tagline.annotate.interop.bulk_lines import documents_columns, entities_lines
 from tagline.annotate.interop.bulk_records import _workspace_allows
 from tagline.annotate.interop.writing import Written, keep_indexes_current
-from tagline.corpus.byte_columns import AppendedLines, NotedLines, note_lines
+from tagline.corpus.byte_columns import AppendedLines, NotedLines, mapped_bytes, note_lines
 from tagline.corpus.progress import ProgressCallback
 from tagline.corpus.readers import doc_id_from, unstorable_character
 from tagline.corpus.workspace import Workspace
@@ -162,10 +162,11 @@ def _write(workspace: Workspace, columns: SpanColumns, doc_ids: list[str], spans
         transaction.checkpoint()  # as write_import: the documents are kept from here on
         workspace.annotations_dir.mkdir(exist_ok=True)
         answers = written.answers[annotator] = AppendedLines()
-        spool.seek(0)
+        spooled, at = mapped_bytes(spool), 0
         for noted in held:
-            answers.add(transaction.append_bytes(workspace.annotation_path(annotator), spool.read(noted.size),
+            answers.add(transaction.append_bytes(workspace.annotation_path(annotator), spooled[at:at + noted.size],
                                                  journal=False), noted)
+            at += noted.size
     return written
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tagline.annotate.formats.common import ForeignRecord, plural
-from tagline.annotate.interop.bulk import existing_answers_on
+from tagline.annotate.interop.bulk import answered_documents
 from tagline.annotate.interop.bulk_lines import (
     ENCODE_LINES,
     EventLine,
@@ -107,7 +107,8 @@ def _workspace_allows(workspace: Workspace, plain: _Plain) -> bool:
     if any(doc_id in wanted for doc_id in workspace.documents()) or \
             any(sentence["doc_id"] in wanted for sentence in workspace.iter_sentences()):
         return False
-    if any(existing_answers_on(workspace, annotator, wanted) for annotator in events):
+    # answers left on sentences of these documents (which the workspace does not hold)
+    if any(not answered_documents(workspace, annotator).isdisjoint(wanted) for annotator in events):
         return False
     for annotator in sorted(events):
         check_can_answer(workspace, annotator)
