@@ -4,7 +4,6 @@ per line."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -121,11 +120,15 @@ class AppendedLines:
         return np.concatenate([np.zeros(0, f"S{width}"), *(part.astype(f"S{width}") for part in self._ids)])
 
 
-def mapped_bytes(handle: Any) -> memoryview:
-    """The bytes of the open file ``handle`` (the unnamed file a bulk import holds its answer lines
-    in until it appends them), mapped rather than read: written from the page cache, without a copy
-    in this process's memory to fault in page by page. Unmapped once no view of it is left."""
+def mapped_bytes(handle: Any, start: int, size: int) -> memoryview:
+    """``size`` bytes from ``start`` of the open file ``handle`` (the unnamed file a bulk import holds
+    its answer lines in until it appends them), mapped rather than read: written from the page cache,
+    without a copy in this process's memory to fault in page by page. Unmapped once no view of them is
+    left, so that no more than one piece at a time counts in the process's resident memory."""
     import mmap
 
-    size = os.fstat(handle.fileno()).st_size
-    return memoryview(mmap.mmap(handle.fileno(), size, access=mmap.ACCESS_READ) if size else b"")
+    if not size:
+        return memoryview(b"")
+    aligned = start - start % mmap.ALLOCATIONGRANULARITY
+    mapped = mmap.mmap(handle.fileno(), start + size - aligned, access=mmap.ACCESS_READ, offset=aligned)
+    return memoryview(mapped)[start - aligned:]

@@ -460,11 +460,11 @@ def _write(job: BulkImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
         transaction.checkpoint()
         workspace.annotations_dir.mkdir(exist_ok=True)
         answers = written.answers[job.annotator] = AppendedLines()
-        spooled, at = mapped_bytes(spool), 0
+        at = 0
         for noted in held:
             if noted.size:
                 answers.add(transaction.append_bytes(workspace.annotation_path(job.annotator),
-                                                     spooled[at:at + noted.size], journal=False), noted)
+                                                     mapped_bytes(spool, at, noted.size), journal=False), noted)
             at += noted.size
     return written
 

@@ -162,10 +162,10 @@ def _write(workspace: Workspace, columns: SpanColumns, doc_ids: list[str], spans
         transaction.checkpoint()  # as write_import: the documents are kept from here on
         workspace.annotations_dir.mkdir(exist_ok=True)
         answers = written.answers[annotator] = AppendedLines()
-        spooled, at = mapped_bytes(spool), 0
+        at = 0
         for noted in held:
-            answers.add(transaction.append_bytes(workspace.annotation_path(annotator), spooled[at:at + noted.size],
-                                                 journal=False), noted)
+            answers.add(transaction.append_bytes(workspace.annotation_path(annotator),
+                                                 mapped_bytes(spool, at, noted.size), journal=False), noted)
             at += noted.size
     return written
 
