@@ -198,7 +198,7 @@ def test_a_stale_cache_is_never_read(awkward_workspace, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "offsets past the text", "fewer rows",
-                                    "overlapping tokens"])
+                                    "overlapping tokens", "a token a character shorter"])
 def test_a_damaged_cache_is_tokenised_again_as_if_it_were_not_there(awkward_workspace, tmp_path, monkeypatch, damage):
     import pyarrow as pa
 
@@ -216,6 +216,8 @@ def test_a_damaged_cache_is_tokenised_again_as_if_it_were_not_there(awkward_work
             values[1][-1] += 1000
         elif damage == "overlapping tokens":
             values[0][5] = values[0][4]
+        elif damage == "a token a character shorter":  # still a token of its text: only the digest tells
+            values[1][np.flatnonzero(values[1] - values[0] >= 2)[0]] -= 1
         rows = table.num_rows - (damage == "fewer rows")
         offsets = pa.array(np.asarray(starts.offsets)[:rows + 1])
         damaged = pa.table({"starts": pa.ListArray.from_arrays(offsets, pa.array(values[0])),
@@ -248,4 +250,20 @@ def test_agree_does_not_read_a_cache_of_another_number_of_sentences(awkward_work
     table = pa.ipc.open_file(pa.BufferReader(cache.read_bytes())).read_all()
     with pa.OSFile(str(cache), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table.slice(1))  # a sentence short, as a file whose last line lacks its newline can make
+    assert [array.tolist() for array in sentence_table.sentence_tokens(workspace)] == want
+
+
+def test_agree_does_not_read_a_cache_whose_offsets_were_changed_on_the_disk(awkward_workspace):
+    """A token's end changed in the file's bytes (as a flipped bit would), the file still a whole
+    Arrow file whose offsets fit the texts: agree tokenises again rather than take it."""
+    workspace = awkward_workspace
+    want = [array.tolist() for array in sentence_table.sentence_tokens(workspace)]
+    [cache] = token_caches(workspace)
+    bounds, starts, ends = (np.asarray(array, dtype=np.int32) for array in want)
+    token = int(np.flatnonzero(ends - starts >= 2)[0])
+    data = bytearray(cache.read_bytes())
+    at = data.find(ends.tobytes())  # the ends' buffer, as written
+    assert at > 0
+    data[at + 4 * token:at + 4 * token + 4] = int(ends[token] - 1).to_bytes(4, "little")
+    cache.write_bytes(bytes(data))
     assert [array.tolist() for array in sentence_table.sentence_tokens(workspace)] == want
