@@ -5,8 +5,8 @@ million sentences read them in a moment instead of decoding, and tokenising, eve
 
 The cache only ever holds what can be made again from ``sentences.jsonl``: a stale file is never
 read (its key no longer matches) and is removed when a new one is written; a cache that cannot be
-written (a read-only folder) is skipped. The token cache's name holds a digest of its content, so
-that one changed on the disk is made again rather than read."""
+written (a read-only folder) is skipped. A cache's name holds a digest of its content, so that one
+changed on the disk is made again rather than read."""
 
 from __future__ import annotations
 
@@ -66,26 +66,18 @@ def cached_tokens(workspace: Workspace, key: str, n_sentences: int) -> pa.Table 
     ``n_sentences``, no null, the same number of tokens in both columns' lists, and the digest of its
     content the one its name holds (:class:`TokenDigest`: a changed offset that still looks like a
     token is refused too). A damaged file is None, never an error."""
-    import glob
-
     import numpy as np
-    import pyarrow as pa
 
-    found = sorted(cache_dir(workspace).glob(f"tokens-{glob.escape(key)}-x*.arrow"))
-    table = _read_arrow(found[0]) if found else None
-    if table is None or table.schema != _tokens_schema() or table.num_rows != n_sentences:
+    read = _digested(workspace, "tokens", key, _tokens_schema())
+    if read is None or read[0].num_rows != n_sentences:
         return None
-    try:
-        table.validate(full=True)
-        table = table.combine_chunks()
-    except pa.ArrowInvalid:
-        return None
+    table, digest = read
     if table.num_rows:
         starts, ends = table["starts"].chunk(0), table["ends"].chunk(0)
         if starts.null_count or ends.null_count or starts.values.null_count or ends.values.null_count \
                 or not np.array_equal(int32_values(starts.offsets), int32_values(ends.offsets)):
             return None
-    return table if found[0].name == f"tokens-{key}-x{TokenDigest.of(table)}.arrow" else None
+    return table if digest == TokenDigest.of(table) else None
 
 
 class TokenDigest:
@@ -212,8 +204,40 @@ def _remove_if_empty(folder: Path) -> None:
         folder.rmdir()
 
 
-def _cached(workspace: Workspace, kind: str, key: str) -> pa.Table | None:
-    return _read_arrow(cache_dir(workspace) / f"{kind}-{key}.arrow")
+def _digested(workspace: Workspace, kind: str, key: str, schema: pa.Schema) -> tuple[pa.Table, str] | None:
+    """The cache of ``kind`` at ``key`` whose name holds the digest of its content
+    (``KIND-KEY-xDIGEST.arrow``), read whole, of ``schema`` and checked by Arrow, in one chunk, with that
+    digest (the caller's to check); None when there is none or it is damaged. Arrow's files carry no
+    checksum: a byte changed on the disk in a sentence's id made adjudication write gold for another."""
+    import glob
+
+    import pyarrow as pa
+
+    found = sorted(cache_dir(workspace).glob(f"{kind}-{glob.escape(key)}-x*.arrow"))
+    table = _read_arrow(found[0]) if found else None
+    if table is None or table.schema != schema:
+        return None
+    try:
+        table.validate(full=True)
+        return table.combine_chunks(), found[0].name[len(f"{kind}-{key}-x"):-len(".arrow")]
+    except pa.ArrowInvalid:
+        return None
+
+
+def _strings_digest(table: pa.Table) -> str:
+    """The XXH3 digest of a table of string columns in one chunk: each column's offsets (from 0) and bytes."""
+    import numpy as np
+    import xxhash
+
+    digest = xxhash.xxh3_64()
+    for column in table.columns:
+        for chunk in column.chunks:
+            digest.update(str(len(chunk)).encode())
+            if len(chunk) and chunk.buffers()[2] is not None:
+                offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+                digest.update((offsets - offsets[0]).data)
+                digest.update(memoryview(chunk.buffers()[2])[int(offsets[0]):int(offsets[-1])])
+    return digest.hexdigest()
 
 
 def _read_arrow(path: Path) -> pa.Table | None:
@@ -316,12 +340,13 @@ def sentence_ids(workspace: Workspace) -> pa.Table:
     import pyarrow as pa
 
     key = _stamp(workspace.sentences_path) if workspace.sentences_path.exists() else "none"
-    table = _cached(workspace, "sentences", key)
-    if table is None:
-        table = pa.concat_tables(_read_sentences(workspace, lambda block, first: block.select(["id", "doc_id"]))) \
-            .combine_chunks()
-        if workspace.sentences_path.exists():
-            _store(workspace, "sentences", key, table)
+    read = _digested(workspace, "sentences", key, pa.schema([("id", pa.string()), ("doc_id", pa.string())]))
+    if read is not None and read[1] == _strings_digest(read[0]):
+        return read[0]
+    table = pa.concat_tables(_read_sentences(workspace, lambda block, first: block.select(["id", "doc_id"]))) \
+        .combine_chunks()
+    if workspace.sentences_path.exists():
+        _store(workspace, "sentences", f"{key}-x{_strings_digest(table)}", table)
     return table
 
 
