@@ -6,6 +6,7 @@ cache is never read."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -267,3 +268,36 @@ def test_agree_does_not_read_a_cache_whose_offsets_were_changed_on_the_disk(awkw
     data[at + 4 * token:at + 4 * token + 4] = int(ends[token] - 1).to_bytes(4, "little")
     cache.write_bytes(bytes(data))
     assert [array.tolist() for array in sentence_table.sentence_tokens(workspace)] == want
+
+
+def test_a_corpus_rewritten_in_place_while_the_build_reads_it_is_tokenised_not_taken_from_the_cache(
+        awkward_workspace, tmp_path, monkeypatch):
+    """The cache's key is taken before the sentences are read: a ``sentences.jsonl`` edited in place
+    meanwhile (the same sentences, a text's characters in another order) gave the texts read the
+    tokens of the texts before, a dataset of no state of the corpus."""
+    from tagline.eval.build import reading
+
+    workspace = awkward_workspace
+    build_dataset(workspace, out=tmp_path / "first", workers=1)
+    assert token_caches(workspace)
+    records = [json.loads(line) for line in workspace.sentences_path.read_text(encoding="utf-8").splitlines()]
+    record = next(r for r in reversed(records) if "DeepSeek" not in r["text"] and len(set(r["text"])) > 2
+                  and '"' not in r["text"] and "\\" not in r["text"])
+    before = json.dumps(record["text"], ensure_ascii=False)
+    after = json.dumps(record["text"][::-1], ensure_ascii=False)
+    real = reading.read_sentences
+
+    def edited_then_read(workspace):
+        data = workspace.sentences_path.read_bytes().replace(before.encode(), after.encode(), 1)
+        with open(workspace.sentences_path, "r+b") as handle:  # in place: the same inode and size
+            handle.write(data)
+        return real(workspace)
+
+    monkeypatch.setattr(reading, "read_sentences", edited_then_read)
+    build_dataset(workspace, out=tmp_path / "edited", workers=1)
+    monkeypatch.undo()
+    shutil.rmtree(sentence_table.cache_dir(workspace))
+    build_dataset(workspace, out=tmp_path / "cold", workers=1)
+    edited, cold = files_of(tmp_path / "edited"), files_of(tmp_path / "cold")
+    assert edited.pop("fingerprint.json") and cold.pop("fingerprint.json")  # the sources' stamps differ
+    assert edited == cold
