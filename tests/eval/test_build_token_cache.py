@@ -6,6 +6,7 @@ cache is never read."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -198,7 +199,7 @@ def test_a_stale_cache_is_never_read(awkward_workspace, tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("damage", ["truncated", "garbage", "empty", "offsets past the text", "fewer rows",
-                                    "overlapping tokens"])
+                                    "overlapping tokens", "a token a character shorter"])
 def test_a_damaged_cache_is_tokenised_again_as_if_it_were_not_there(awkward_workspace, tmp_path, monkeypatch, damage):
     import pyarrow as pa
 
@@ -216,6 +217,8 @@ def test_a_damaged_cache_is_tokenised_again_as_if_it_were_not_there(awkward_work
             values[1][-1] += 1000
         elif damage == "overlapping tokens":
             values[0][5] = values[0][4]
+        elif damage == "a token a character shorter":  # still a token of its text: only the digest tells
+            values[1][np.flatnonzero(values[1] - values[0] >= 2)[0]] -= 1
         rows = table.num_rows - (damage == "fewer rows")
         offsets = pa.array(np.asarray(starts.offsets)[:rows + 1])
         damaged = pa.table({"starts": pa.ListArray.from_arrays(offsets, pa.array(values[0])),
@@ -249,3 +252,52 @@ def test_agree_does_not_read_a_cache_of_another_number_of_sentences(awkward_work
     with pa.OSFile(str(cache), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
         writer.write_table(table.slice(1))  # a sentence short, as a file whose last line lacks its newline can make
     assert [array.tolist() for array in sentence_table.sentence_tokens(workspace)] == want
+
+
+def test_agree_does_not_read_a_cache_whose_offsets_were_changed_on_the_disk(awkward_workspace):
+    """A token's end changed in the file's bytes (as a flipped bit would), the file still a whole
+    Arrow file whose offsets fit the texts: agree tokenises again rather than take it."""
+    workspace = awkward_workspace
+    want = [array.tolist() for array in sentence_table.sentence_tokens(workspace)]
+    [cache] = token_caches(workspace)
+    bounds, starts, ends = (np.asarray(array, dtype=np.int32) for array in want)
+    token = int(np.flatnonzero(ends - starts >= 2)[0])
+    data = bytearray(cache.read_bytes())
+    at = data.find(ends.tobytes())  # the ends' buffer, as written
+    assert at > 0
+    data[at + 4 * token:at + 4 * token + 4] = int(ends[token] - 1).to_bytes(4, "little")
+    cache.write_bytes(bytes(data))
+    assert [array.tolist() for array in sentence_table.sentence_tokens(workspace)] == want
+
+
+def test_a_corpus_rewritten_in_place_while_the_build_reads_it_is_tokenised_not_taken_from_the_cache(
+        awkward_workspace, tmp_path, monkeypatch):
+    """The cache's key is taken before the sentences are read: a ``sentences.jsonl`` edited in place
+    meanwhile (the same sentences, a text's characters in another order) gave the texts read the
+    tokens of the texts before, a dataset of no state of the corpus."""
+    from tagline.eval.build import reading
+
+    workspace = awkward_workspace
+    build_dataset(workspace, out=tmp_path / "first", workers=1)
+    assert token_caches(workspace)
+    records = [json.loads(line) for line in workspace.sentences_path.read_text(encoding="utf-8").splitlines()]
+    record = next(r for r in reversed(records) if "DeepSeek" not in r["text"] and len(set(r["text"])) > 2
+                  and '"' not in r["text"] and "\\" not in r["text"])
+    before = json.dumps(record["text"], ensure_ascii=False)
+    after = json.dumps(record["text"][::-1], ensure_ascii=False)
+    real = reading.read_sentences
+
+    def edited_then_read(workspace):
+        data = workspace.sentences_path.read_bytes().replace(before.encode(), after.encode(), 1)
+        with open(workspace.sentences_path, "r+b") as handle:  # in place: the same inode and size
+            handle.write(data)
+        return real(workspace)
+
+    monkeypatch.setattr(reading, "read_sentences", edited_then_read)
+    build_dataset(workspace, out=tmp_path / "edited", workers=1)
+    monkeypatch.undo()
+    shutil.rmtree(sentence_table.cache_dir(workspace))
+    build_dataset(workspace, out=tmp_path / "cold", workers=1)
+    edited, cold = files_of(tmp_path / "edited"), files_of(tmp_path / "cold")
+    assert edited.pop("fingerprint.json") and cold.pop("fingerprint.json")  # the sources' stamps differ
+    assert edited == cold

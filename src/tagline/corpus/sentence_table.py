@@ -5,7 +5,8 @@ million sentences read them in a moment instead of decoding, and tokenising, eve
 
 The cache only ever holds what can be made again from ``sentences.jsonl``: a stale file is never
 read (its key no longer matches) and is removed when a new one is written; a cache that cannot be
-written (a read-only folder) is skipped."""
+written (a read-only folder) is skipped. A cache's name holds a digest of its content, so that one
+changed on the disk is made again rather than read."""
 
 from __future__ import annotations
 
@@ -62,26 +63,57 @@ def _tokens_schema() -> pa.Schema:
 def cached_tokens(workspace: Workspace, key: str, n_sentences: int) -> pa.Table | None:
     """The token cache of ``key`` (``starts`` and ``ends``, one ``list<int32>`` of character offsets
     per sentence, in one chunk each), when it is there and whole: one row per sentence of the
-    ``n_sentences``, no null, the same number of tokens in both columns' lists. Its offsets are the
-    caller's to check against the texts; a damaged file is None, never an error."""
+    ``n_sentences``, no null, the same number of tokens in both columns' lists, and the digest of its
+    content the one its name holds (:class:`TokenDigest`: a changed offset that still looks like a
+    token is refused too). A damaged file is None, never an error."""
     import numpy as np
-    import pyarrow as pa
 
-    table = _cached(workspace, "tokens", key)
-    if table is None or table.schema != _tokens_schema() or table.num_rows != n_sentences:
+    read = _digested(workspace, "tokens", key, _tokens_schema())
+    if read is None or read[0].num_rows != n_sentences:
         return None
-    try:
-        table.validate(full=True)
-        table = table.combine_chunks()
-    except pa.ArrowInvalid:
-        return None
-    if not table.num_rows:
-        return table
-    starts, ends = table["starts"].chunk(0), table["ends"].chunk(0)
-    if starts.null_count or ends.null_count or starts.values.null_count or ends.values.null_count \
-            or not np.array_equal(int32_values(starts.offsets), int32_values(ends.offsets)):
-        return None
-    return table
+    table, digest = read
+    if table.num_rows:
+        starts, ends = table["starts"].chunk(0), table["ends"].chunk(0)
+        if starts.null_count or ends.null_count or starts.values.null_count or ends.values.null_count \
+                or not np.array_equal(int32_values(starts.offsets), int32_values(ends.offsets)):
+            return None
+    return table if digest == TokenDigest.of(table) else None
+
+
+class TokenDigest:
+    """The XXH3 digest a token cache's name holds of its content: each sentence's token count, the
+    tokens' starts and their ends (int32, in corpus order), each stream hashed as it is written, a
+    run of sentences at a time. Arrow's files carry no checksum: an offset changed on the disk that
+    still fits the texts gave a build other tokens, silently (the saved folds' zip checks its CRC)."""
+
+    def __init__(self) -> None:
+        import xxhash
+
+        self.streams = [xxhash.xxh3_64() for _ in range(3)]
+
+    def update(self, counts: Any, starts: Any, ends: Any) -> None:
+        import numpy as np
+
+        for stream, values in zip(self.streams, (counts, starts, ends)):
+            stream.update(np.ascontiguousarray(values, dtype=np.int32).data)
+
+    def hexdigest(self) -> str:
+        import xxhash
+
+        return xxhash.xxh3_64_hexdigest(b"".join(stream.digest() for stream in self.streams))
+
+    @classmethod
+    def of(cls, table: pa.Table) -> str:
+        """The digest of a token table of one chunk (or none)."""
+        import numpy as np
+
+        digest = cls()
+        if table.num_rows:
+            starts, ends = table["starts"].chunk(0), table["ends"].chunk(0)
+            bounds = int32_values(starts.offsets)
+            low, high = int(bounds[0]), int(bounds[-1])
+            digest.update(np.diff(bounds), int32_values(starts.values)[low:high], int32_values(ends.values)[low:high])
+        return digest.hexdigest()
 
 
 class TokenCacheWriter:
@@ -93,7 +125,7 @@ class TokenCacheWriter:
 
     def __init__(self, workspace: Workspace, key: str) -> None:
         self.folder, self.key = cache_dir(workspace), key
-        self.name = f"tokens-{key}.arrow"
+        self.digest = TokenDigest()  # of what is written, named in the file's name
         self.temporary = self.folder / f".tokens-{key}.{os.getpid()}.tmp"
         self.rows = 0
         self._stack: ExitStack | None = ExitStack()
@@ -122,6 +154,7 @@ class TokenCacheWriter:
                 [pa.ListArray.from_arrays(offsets, pa.array(np.asarray(starts, np.int32), pa.int32())),
                  pa.ListArray.from_arrays(offsets, pa.array(np.asarray(ends, np.int32), pa.int32()))],
                 schema=_tokens_schema()))
+            self.digest.update(lengths, starts, ends)
             self.rows += len(lengths)
         except OSError:
             self.discard()
@@ -139,11 +172,12 @@ class TokenCacheWriter:
         try:
             self._writer.close()
             self._sink.close()
-            os.replace(self.temporary, self.folder / self.name)
+            name = f"tokens-{self.key}-x{self.digest.hexdigest()}.arrow"
+            os.replace(self.temporary, self.folder / name)
             stack, self._stack = self._stack, None
             stack.close()  # the temporary file's lock (the folder, no longer empty, stays)
             for old in self.folder.glob("tokens-*.arrow"):
-                if old.name != self.name:
+                if old.name != name:
                     old.unlink(missing_ok=True)
         except OSError:
             self.discard()
@@ -170,10 +204,45 @@ def _remove_if_empty(folder: Path) -> None:
         folder.rmdir()
 
 
-def _cached(workspace: Workspace, kind: str, key: str) -> pa.Table | None:
+def _digested(workspace: Workspace, kind: str, key: str, schema: pa.Schema) -> tuple[pa.Table, str] | None:
+    """The cache of ``kind`` at ``key`` whose name holds the digest of its content
+    (``KIND-KEY-xDIGEST.arrow``), read whole, of ``schema`` and checked by Arrow, in one chunk, with that
+    digest (the caller's to check); None when there is none or it is damaged. Arrow's files carry no
+    checksum: a byte changed on the disk in a sentence's id made adjudication write gold for another."""
+    import glob
+
     import pyarrow as pa
 
-    path = cache_dir(workspace) / f"{kind}-{key}.arrow"
+    found = sorted(cache_dir(workspace).glob(f"{kind}-{glob.escape(key)}-x*.arrow"))
+    table = _read_arrow(found[0]) if found else None
+    if table is None or table.schema != schema:
+        return None
+    try:
+        table.validate(full=True)
+        return table.combine_chunks(), found[0].name[len(f"{kind}-{key}-x"):-len(".arrow")]
+    except pa.ArrowInvalid:
+        return None
+
+
+def _strings_digest(table: pa.Table) -> str:
+    """The XXH3 digest of a table of string columns in one chunk: each column's offsets (from 0) and bytes."""
+    import numpy as np
+    import xxhash
+
+    digest = xxhash.xxh3_64()
+    for column in table.columns:
+        for chunk in column.chunks:
+            digest.update(str(len(chunk)).encode())
+            if len(chunk) and chunk.buffers()[2] is not None:
+                offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32)[chunk.offset:chunk.offset + len(chunk) + 1]
+                digest.update((offsets - offsets[0]).data)
+                digest.update(memoryview(chunk.buffers()[2])[int(offsets[0]):int(offsets[-1])])
+    return digest.hexdigest()
+
+
+def _read_arrow(path: Path) -> pa.Table | None:
+    import pyarrow as pa
+
     try:
         with pa.memory_map(str(path)) as source:
             return pa.ipc.open_file(source).read_all()
@@ -271,12 +340,13 @@ def sentence_ids(workspace: Workspace) -> pa.Table:
     import pyarrow as pa
 
     key = _stamp(workspace.sentences_path) if workspace.sentences_path.exists() else "none"
-    table = _cached(workspace, "sentences", key)
-    if table is None:
-        table = pa.concat_tables(_read_sentences(workspace, lambda block, first: block.select(["id", "doc_id"]))) \
-            .combine_chunks()
-        if workspace.sentences_path.exists():
-            _store(workspace, "sentences", key, table)
+    read = _digested(workspace, "sentences", key, pa.schema([("id", pa.string()), ("doc_id", pa.string())]))
+    if read is not None and read[1] == _strings_digest(read[0]):
+        return read[0]
+    table = pa.concat_tables(_read_sentences(workspace, lambda block, first: block.select(["id", "doc_id"]))) \
+        .combine_chunks()
+    if workspace.sentences_path.exists():
+        _store(workspace, "sentences", f"{key}-x{_strings_digest(table)}", table)
     return table
 
 
@@ -346,7 +416,7 @@ def token_ranges(workspace: Workspace, rows: np.ndarray | None = None, *,
         if few:
             return _unpack(table, None)
         if workspace.sentences_path.exists():
-            _store(workspace, "tokens", key, table)
+            _store(workspace, "tokens", f"{key}-x{TokenDigest.of(table.combine_chunks())}", table)
     return _unpack(table, rows)
 
 

@@ -255,6 +255,18 @@ def holds_temporaries(directory: str | os.PathLike[str]) -> bool:
         return False
 
 
+def fold_folders(workspace: Any) -> list[Path]:
+    """The folders of the saved folds, ``build/index/folds/<annotator>/``, which the next command sweeps
+    (:meth:`Workspace.recover_if_needed`) as it does the workspace's other folders: a fold save killed
+    while another process saved the same fold leaves its temporary file where no later command saves
+    that fold again, so no save of it sweeps it."""
+    try:
+        with os.scandir(workspace.build_dir / "index" / "folds") as entries:
+            return [Path(entry.path) for entry in entries if entry.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
+
+
 def sweep_temporaries(directory: str | os.PathLike[str], *, only: Iterable[str] | None = None) -> list[Path]:
     """Remove the ``.NAME.PID.tmp`` and ``.NAME.PID.old`` files that killed writes left in
     ``directory`` (a write killed between its temporary file and the rename); return them.

@@ -16,6 +16,7 @@ from tagline.corpus.config import CLAIM_TYPE_SETS, Config, default_config, load_
 from tagline.corpus.store import (
     LineProblem,
     Transaction,
+    fold_folders,
     holds_temporaries,
     iter_lines,
     read_records,
@@ -228,11 +229,10 @@ class Workspace:
     def recover_if_needed(self) -> None:
         """Put back what a killed command left half-written, if no other command holds the lock.
         Called when a workspace is opened, so that even commands that never take the lock (the
-        session, ``label``) do not read a half-made change for long. The temporary files that killed
-        writes left in the small folders are removed too, after the recovery and under the same lock:
-        a killed transaction's ``.old`` backups and temporaries are what the recovery puts back from
-        and tells another process's file by. With neither, no lock is taken (nor its file made)."""
-        folders = (self.root, self.annotations_dir, self.gold_dir, self.build_dir / "index")
+        session, ``label``) do not read a half-made change for long. What killed writes left in the small
+        folders (and the saved folds') goes too, after the recovery, under the same lock (the recovery
+        puts back from those files). With neither, no lock is taken (nor its file made)."""
+        folders = (self.root, self.annotations_dir, self.gold_dir, self.build_dir / "index", *fold_folders(self))
         if not self.journal_path.exists() and not any(map(holds_temporaries, folders)):
             return
         with contextlib.suppress(OSError):  # a read-only workspace: readers see it as it is

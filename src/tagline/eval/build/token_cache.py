@@ -29,11 +29,14 @@ class CachedTokens(TokenJob):
     def of(cls, workspace: Workspace, key: str | None, texts: pa.Array) -> CachedTokens | None:
         """The job of the corpus's ``texts`` (every sentence, in corpus order) from the token cache of
         ``key`` (see :func:`~tagline.corpus.sentence_table.tokens_key`), or None when there is none,
-        or none that fits these texts: a damaged or foreign cache is never read."""
-        from tagline.corpus.sentence_table import cached_tokens
+        or none that fits these texts: a damaged or foreign cache is never read. The texts, read after
+        ``key`` was taken, are those of the file at ``key`` only if it is still as it was then: a file
+        rewritten in place meanwhile (the same number of sentences, other texts) took the tokens
+        of the texts before."""
+        from tagline.corpus.sentence_table import cached_tokens, tokens_key
 
         table = cached_tokens(workspace, key, len(texts)) if key is not None else None
-        if table is None:
+        if table is None or tokens_key(workspace) != key:
             return None
         bounds, starts, ends = _flat(table)
         if not _fits(texts, bounds, starts, ends):
