@@ -17,9 +17,8 @@ from hypothesis import strategies as st
 from tagline.annotate.gold import auto_adjudicate
 from tagline.corpus import sentence_table
 from tagline.corpus.store import append_records
-from tagline.corpus.tokenize import tokenize
+from tagline.corpus.tokenize import tokenize, words_at
 from tagline.eval.build import build_dataset, tokens
-from tagline.eval.build.token_cache import token_strings
 
 AWKWARD = [
     "米国 テキサス州で\u3000工場が動く。 DeepSeek は  5000億ドルを\x0b調達した。",
@@ -42,10 +41,17 @@ def cut_as_made(texts, langs):
     """The tokens cut from the texts at the offsets the workers give, and the workers' own."""
     import pyarrow as pa
 
-    made, starts, ends = tokens.tokens_of_chunk(pa.array(texts, pa.string()), pa.array(langs, pa.string()))
-    counts = np.asarray(made.offsets, dtype=np.int64)
+    from tagline.corpus.tokenize import tokenize_many
+
+    made, starts, ends = tokenize_many(pa.array(texts, pa.string()), pa.array(langs, pa.string()))
+    counts, narrow_starts, narrow_ends = tokens.tokens_of_chunk(pa.array(texts, pa.string()),
+                                                                pa.array(langs, pa.string()))
+    # What a worker sends back: the token counts and the offsets (narrowed where they fit), no words.
+    assert (narrow_starts == starts).all() and (narrow_ends == ends).all()
+    bounds = np.concatenate(([0], np.cumsum(counts)))
+    assert (bounds == np.asarray(made.offsets, dtype=np.int64)).all()
     within = pa.array(["前の文。", *texts, "後の文😀。"], pa.string()).slice(1, len(texts))  # data past the start
-    return token_strings(within, counts, starts, ends), made
+    return words_at(within, bounds, narrow_starts.astype(np.int32), narrow_ends.astype(np.int32)), made
 
 
 def test_tokens_cut_from_the_texts_at_their_offsets_are_the_tokens_the_workers_make():
@@ -301,3 +307,13 @@ def test_a_corpus_rewritten_in_place_while_the_build_reads_it_is_tokenised_not_t
     edited, cold = files_of(tmp_path / "edited"), files_of(tmp_path / "cold")
     assert edited.pop("fingerprint.json") and cold.pop("fingerprint.json")  # the sources' stamps differ
     assert edited == cold
+
+
+def test_offsets_past_what_uint16_holds_are_sent_as_int32_and_cut_right():
+    import pyarrow as pa
+
+    texts = ["東京で話した。" * 10_000, "東京"]  # 70,000 characters: offsets past 65,535
+    counts, starts, ends = tokens.tokens_of_chunk(pa.array(texts, pa.string()), pa.array(["ja", "ja"], pa.string()))
+    assert starts.dtype == ends.dtype == np.int32 and int(ends.max()) == 70_000
+    cut, made = cut_as_made(texts, ["ja", "ja"])
+    assert cut.equals(made)

@@ -426,7 +426,7 @@ def _tokens_of_block(block: pa.Table, first: int, wanted: Any) -> tuple[Any, Any
     import numpy as np
     import pyarrow as pa
 
-    from tagline.corpus.tokenize import tokenize_many
+    from tagline.corpus.tokenize import tokenize_offsets
 
     if wanted is not None:
         inside = wanted[(wanted >= first) & (wanted < first + block.num_rows)] - first
@@ -436,8 +436,8 @@ def _tokens_of_block(block: pa.Table, first: int, wanted: Any) -> tuple[Any, Any
     ends: list[Any] = [np.zeros(0, dtype=np.int32)]
     for begin in range(0, block.num_rows, TOKEN_CHUNK):
         chunk = block.slice(begin, TOKEN_CHUNK)
-        token_lists, chunk_starts, chunk_ends = tokenize_many(chunk["text"].to_pylist(), chunk["lang"].to_pylist())
-        lengths.append(np.diff(np.asarray(token_lists.offsets, dtype=np.int64)))
+        counts, chunk_starts, chunk_ends = tokenize_offsets(chunk["text"].to_pylist(), chunk["lang"].to_pylist())
+        lengths.append(counts)
         starts.append(np.asarray(chunk_starts, dtype=np.int32))
         ends.append(np.asarray(chunk_ends, dtype=np.int32))
     return np.concatenate(lengths), np.concatenate(starts), np.concatenate(ends)

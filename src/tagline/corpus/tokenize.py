@@ -186,19 +186,32 @@ def tokenize_many(texts: Sequence[str] | pa.Array, langs: Sequence[str] | pa.Arr
 
     Returns ``(tokens, starts, ends)``: ``tokens`` a ``list<string>`` array with one list per text,
     and the offsets of every token, flattened in the same order. The result is the same as calling
-    :func:`tokenize` on each text.
-
-    MeCab first writes, for each Japanese word, how many bytes of the text are its own. Where those
-    add up to the whole text (MeCab skipped no whitespace) and no word is empty, the words are cut
-    from the text's UTF-8 bytes and their offsets counted in characters by Arrow and NumPy, with no
-    Python work per word. The other texts are parsed again with the bytes of the whitespace skipped
-    before each word too, and read the same way where those spans put end to end are the whole
-    text (no whitespace after the last word). Every other text takes :func:`tokenize`'s way.
+    :func:`tokenize` on each text. The offsets are :func:`tokenize_offsets`'s, the words cut from the
+    texts at them (:func:`words_at`).
     """
     import numpy as np
     import pyarrow as pa
 
-    # string, not large_string: the words are cut from the data through int32 offsets
+    text_array = texts.cast(pa.string()) if isinstance(texts, pa.Array) else pa.array(texts, pa.string())
+    counts, starts, ends = tokenize_offsets(text_array, langs)
+    return words_at(text_array, np.concatenate(([0], np.cumsum(counts))), starts, ends), starts, ends
+
+
+def tokenize_offsets(texts: Sequence[str] | pa.Array, langs: Sequence[str] | pa.Array):
+    """:func:`tokenize_many`'s offsets without the words: ``(counts, starts, ends)``, how many tokens
+    each text has (int64) and every token's offsets, flattened in the texts' order.
+
+    MeCab first writes, for each Japanese word, how many bytes of the text are its own. Where those
+    add up to the whole text (MeCab skipped no whitespace) and no word is empty, the offsets are
+    counted in characters by Arrow and NumPy, with no Python work per word. The other texts are parsed
+    again with the bytes of the whitespace skipped before each word too, and read the same way where
+    those spans put end to end are the whole text (no whitespace after the last word). Every other
+    text takes :func:`tokenize`'s way.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    # string, not large_string: the texts' bytes are read through int32 offsets
     text_array = texts.cast(pa.string()) if isinstance(texts, pa.Array) else pa.array(texts, pa.string())
     texts = text_array.to_pylist() if isinstance(texts, pa.Array) else texts
     langs = langs.to_pylist() if isinstance(langs, pa.Array) else langs
@@ -219,47 +232,72 @@ def tokenize_many(texts: Sequence[str] | pa.Array, langs: Sequence[str] | pa.Arr
         read.append((todo[spaced.good], spaced))
         todo = todo[~spaced.good]
     if len(read) == 1 and len(read[0][0]) == len(texts):
-        return read[0][1].tokens, read[0][1].starts, read[0][1].ends
+        return read[0][1].counts, read[0][1].starts, read[0][1].ends
     fast_rows = np.concatenate([rows for rows, _ in read]) if read else np.zeros(0, np.int64)
     other_rows = np.setdiff1d(np.arange(len(texts), dtype=np.int64), fast_rows)
     other_offsets = [tokenize(texts[row], langs[row]) for row in other_rows.tolist()]
     lengths = np.fromiter((len(offsets) for offsets in other_offsets), np.int64, len(other_offsets))
-    words = [texts[row][s:e] for row, offsets in zip(other_rows.tolist(), other_offsets) for s, e in offsets]
-    other = pa.ListArray.from_arrays(pa.array(np.concatenate(([0], np.cumsum(lengths))).astype(np.int32)),
-                                     pa.array(words, pa.string()))
     flat = np.asarray([span for offsets in other_offsets for span in offsets], np.int64).reshape(-1, 2)
-    return _in_row_order([spaced.tokens for _, spaced in read] + [other],
+    return _in_row_order([spaced.counts for _, spaced in read] + [lengths],
                          [spaced.starts for _, spaced in read] + [flat[:, 0]],
                          [spaced.ends for _, spaced in read] + [flat[:, 1]], np.concatenate((fast_rows, other_rows)))
 
 
-def _in_row_order(token_lists: list[pa.Array], starts: list[np.ndarray], ends: list[np.ndarray],
-                  rows: np.ndarray) -> tuple[pa.Array, np.ndarray, np.ndarray]:
-    """The tokens and offsets of groups of texts (their lists one after the other, the texts at
-    ``rows``) put back in row order."""
+def words_at(texts: pa.Array, bounds: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """The tokens of ``texts`` (a string array) as a ``list<string>`` array: the ``i``-th text's are at
+    ``starts[bounds[i]:bounds[i + 1]]`` (``bounds`` from 0) and the ``ends`` beside them, in characters,
+    which must fit the texts. The words are cut from the array's data buffer where its bytes are:
+    each character's first byte found once, the offsets made byte offsets through it, the words
+    every other piece between the edges, with no Python work per word."""
     import numpy as np
     import pyarrow as pa
 
-    where = np.empty(len(rows), dtype=np.int64)  # each text's list in the groups' lists put end to end
+    if texts.type != pa.string():  # int32 offsets, as the words are cut through
+        texts = texts.cast(pa.string())
+    text_bytes = np.frombuffer(texts.buffers()[1], dtype=np.int32)[texts.offset:texts.offset + len(texts) + 1]
+    text_bytes = text_bytes.astype(np.int64)
+    data = texts.buffers()[2] or pa.py_buffer(b"")  # no buffer where every text is empty
+    low, high = int(text_bytes[0]), int(text_bytes[-1])
+    raw = np.frombuffer(data, dtype=np.uint8)[low:high]
+    # The byte where each character of the texts begins (UTF-8 continuation bytes are 10xxxxxx), and
+    # the end of the last one; every text begins at a character.
+    char_byte = np.append(np.flatnonzero((raw & 0xC0) != 0x80), high - low) + low
+    first_char = np.searchsorted(char_byte, text_bytes[:-1])
+    base = np.repeat(first_char, np.diff(bounds))
+    edges = np.empty(2 * len(starts), dtype=np.int32)
+    edges[0::2] = char_byte[base + starts]
+    edges[1::2] = char_byte[base + ends]
+    edge_buffer = pa.py_buffer(edges if len(edges) else np.zeros(1, dtype=np.int32))
+    pieces = pa.StringArray.from_buffers(max(len(edges) - 1, 0), edge_buffer, data)
+    words = pieces.take(pa.array(np.arange(0, len(edges) - 1, 2)))
+    return pa.ListArray.from_arrays(pa.array(np.asarray(bounds).astype(np.int32)), words)
+
+
+def _in_row_order(counts: list[np.ndarray], starts: list[np.ndarray], ends: list[np.ndarray],
+                  rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The token counts and offsets of groups of texts (one group after the other, the texts at
+    ``rows``) put back in row order."""
+    import numpy as np
+
+    where = np.empty(len(rows), dtype=np.int64)  # each text's place in the groups put end to end
     where[rows] = np.arange(len(rows))
-    joined = pa.concat_arrays(token_lists)
-    lengths = np.diff(np.asarray(joined.offsets, dtype=np.int64))
-    # The offsets of the texts in row order: each list's tokens, from the concatenated offsets.
+    lengths = np.concatenate(counts).astype(np.int64)
+    # The offsets of the texts in row order: each text's tokens, from the concatenated offsets.
     first = np.concatenate(([0], np.cumsum(lengths)))[:-1]
     token_index = np.repeat(first[where] - np.concatenate(([0], np.cumsum(lengths[where])))[:-1],
                             lengths[where]) + np.arange(int(lengths.sum()))
-    return joined.take(pa.array(where)), np.concatenate(starts)[token_index], np.concatenate(ends)[token_index]
+    return lengths[where], np.concatenate(starts)[token_index], np.concatenate(ends)[token_index]
 
 
 class _Spaced(NamedTuple):
-    good: np.ndarray  # per text read: whether its words and offsets below are right
-    tokens: pa.Array  # list<string>: the words of the good texts
+    good: np.ndarray  # per text read: whether its offsets below are right
+    counts: np.ndarray  # int64: how many words each good text has
     starts: np.ndarray  # int64, flattened
     ends: np.ndarray
 
 
 def _read_lengths(written: list[str], texts: pa.Array, per_word: int = 2) -> _Spaced:
-    """The words and offsets of ``texts`` (a string array) from MeCab's output (``written``) in
+    """The word counts and offsets of ``texts`` (a string array) from MeCab's output (``written``) in
     :data:`_LENGTHS_FORMAT` (``per_word`` 2) or :data:`_OWN_LENGTHS_FORMAT` (1: the spans are the
     words' own bytes), for the texts whose words' spans put end to end are the text and whose words
     are not empty: MeCab's words are pieces of the bytes it was given, which it never changes."""
@@ -287,18 +325,12 @@ def _read_lengths(written: list[str], texts: pa.Array, per_word: int = 2) -> _Sp
     row_of_word = word_row[good_words]
     ends = (spanned_until[1:][good_words] - spanned_until[first_word[:-1]][row_of_word]) + text_bytes[:-1][row_of_word]
     starts = ends - own[good_words]
-    # The words cut from the data: every other piece between the words' edges, in order.
     data = texts.buffers()[2] or pa.py_buffer(b"")  # no buffer where every text is empty
-    edges = np.empty(2 * len(starts), dtype=np.int32)
-    edges[0::2], edges[1::2] = starts, ends
-    edge_buffer = pa.py_buffer(edges if len(edges) else np.zeros(1, dtype=np.int32))
-    pieces = pa.StringArray.from_buffers(max(len(edges) - 1, 0), edge_buffer, data)
-    token_offsets = np.concatenate(([0], np.cumsum(words_per_row[good_rows]))).astype(np.int32)
-    tokens = pa.ListArray.from_arrays(pa.array(token_offsets), pieces.take(pa.array(np.arange(0, len(edges) - 1, 2))))
     # Byte offsets to character offsets: the characters begun before each byte (UTF-8 continuation
     # bytes are 10xxxxxx), counted from the text's first byte.
     raw = np.frombuffer(data, dtype=np.uint8)
     chars_before = np.zeros(len(raw) + 1, dtype=np.int64)
     np.cumsum((raw & 0xC0) != 0x80, out=chars_before[1:])
     first_char = chars_before[text_bytes[:-1]][row_of_word]
-    return _Spaced(good_rows, tokens, chars_before[starts] - first_char, chars_before[ends] - first_char)
+    return _Spaced(good_rows, words_per_row[good_rows], chars_before[starts] - first_char,
+                   chars_before[ends] - first_char)

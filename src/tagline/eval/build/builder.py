@@ -117,9 +117,6 @@ def _interrupted_message(workspace: Workspace, out: str | os.PathLike[str] | Non
 def _build(workspace: Workspace, config: Config, settings: BuildSettings, out: Path, guard: InterruptGuard,
            steps: Steps) -> BuildReport:
     """:func:`build_dataset` under its interrupt ``guard`` and the workspace lock."""
-    import datasets
-
-    datasets.disable_progress_bars()
     out = writer.checked_out(workspace, out)
     sources = source_state(workspace)  # before reading: an append during the build makes it stale
     with ExitStack() as stack:  # the token workers, if they start early, are stopped on a failure
@@ -130,6 +127,11 @@ def _build(workspace: Workspace, config: Config, settings: BuildSettings, out: P
             cache = sentence_table.TokenCacheWriter(workspace, sentence_table.tokens_key(workspace) or "")
             stack.callback(cache.discard)  # unless put in place once the build is
         read = _read(workspace, config, settings, steps, stack, cache)
+        # datasets (a second or more to import) only once the token workers are at work: nothing before
+        # needs it, and the import would otherwise delay their start.
+        import datasets
+
+        datasets.disable_progress_bars()
         universe, gold_by_task = read.universe, read.gold_by_task
         claims = Claims.of(universe, gold_by_task.pop("claim_type", None), claim_labels(config))
         strata, label_names = _strata(universe, claims, gold_by_task, config)

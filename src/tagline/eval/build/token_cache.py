@@ -1,7 +1,7 @@
 """The corpus's tokens taken from the token cache that ``annotate agree`` or an earlier build made
 (:func:`tagline.corpus.sentence_table.cached_tokens`) instead of tokenising, in the chunks a
-:class:`~tagline.eval.build.tokens.TokenJob` hands on: the words cut out of the texts' UTF-8 bytes
-in bulk."""
+:class:`~tagline.eval.build.tokens.TokenJob` hands on: each text's token count and the tokens'
+offsets, from which the build cuts the words as it does the workers' (``tokenize.words_at``)."""
 
 from __future__ import annotations
 
@@ -19,10 +19,11 @@ if TYPE_CHECKING:
 
 class CachedTokens(TokenJob):
     """A :class:`TokenJob` over every sentence of the corpus whose tokens come from the token cache:
-    no worker, no tokenising; each chunk's words are cut from its texts as :meth:`chunks` asks."""
+    no worker, no tokenising; each chunk's offsets are views of the cache's."""
 
     def __init__(self, texts: pa.Array, bounds: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
         super().__init__(texts, texts, workers=1)  # rows and chunk bounds, no worker
+        self.texts = self.langs = None  # the words are cut from the build's own texts
         self.token_bounds, self.starts, self.ends = bounds, starts, ends
 
     @classmethod
@@ -44,15 +45,14 @@ class CachedTokens(TokenJob):
         return cls(texts, bounds, starts, ends)
 
     def chunks(self, tokenised: Callable[[int], None] | None = None) -> Iterator[tuple[int, int, tuple]]:
-        assert self.texts is not None
+        import numpy as np
+
         for first, stop in zip(self.bounds[:-1], self.bounds[1:]):
             low, high = int(self.token_bounds[first]), int(self.token_bounds[stop])
-            counts = self.token_bounds[first:stop + 1] - low
-            starts, ends = self.starts[low:high], self.ends[low:high]
-            tokens = token_strings(self.texts.slice(first, stop - first), counts, starts, ends)
+            counts = np.diff(self.token_bounds[first:stop + 1])
             if tokenised:
                 tokenised(stop)
-            yield first, stop, (tokens, starts, ends)
+            yield first, stop, (counts, self.starts[low:high], self.ends[low:high])
 
 
 def _flat(table: pa.Table) -> tuple[Any, Any, Any]:
@@ -87,32 +87,3 @@ def _fits(texts: pa.Array, bounds: np.ndarray, starts: np.ndarray, ends: np.ndar
     overlap[firsts[1:] - 1] = False  # but for each text's first token
     return bool((starts < ends).all() and (starts[firsts] >= 0).all() and (ends[lasts] <= lengths[counts > 0]).all()
                 and not overlap.any())
-
-
-def token_strings(texts: pa.Array, counts: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
-    """The tokens of ``texts`` (a string array) as a ``list<string>`` array: the ``i``-th text's are at
-    ``starts[counts[i]:counts[i + 1]]`` and the ``ends`` beside them, in characters, which must fit
-    (see :func:`_fits`). The words are cut from the array's data buffer where its bytes are: each
-    character's first byte found once, the offsets made byte offsets through it."""
-    import numpy as np
-    import pyarrow as pa
-
-    if texts.type != pa.string():  # int32 offsets, as the words are cut through
-        texts = texts.cast(pa.string())
-    text_bytes = np.frombuffer(texts.buffers()[1], dtype=np.int32)[texts.offset:texts.offset + len(texts) + 1]
-    text_bytes = text_bytes.astype(np.int64)
-    data = texts.buffers()[2] or pa.py_buffer(b"")  # no buffer where every text is empty
-    low, high = int(text_bytes[0]), int(text_bytes[-1])
-    raw = np.frombuffer(data, dtype=np.uint8)[low:high]
-    # The byte where each character of the texts begins (UTF-8 continuation bytes are 10xxxxxx), and
-    # the end of the last one; every text begins at a character.
-    char_byte = np.append(np.flatnonzero((raw & 0xC0) != 0x80), high - low) + low
-    first_char = np.searchsorted(char_byte, text_bytes[:-1])
-    base = np.repeat(first_char, np.diff(counts))
-    edges = np.empty(2 * len(starts), dtype=np.int32)
-    edges[0::2] = char_byte[base + starts]
-    edges[1::2] = char_byte[base + ends]
-    edge_buffer = pa.py_buffer(edges if len(edges) else np.zeros(1, dtype=np.int32))
-    pieces = pa.StringArray.from_buffers(max(len(edges) - 1, 0), edge_buffer, data)
-    words = pieces.take(pa.array(np.arange(0, len(edges) - 1, 2)))
-    return pa.ListArray.from_arrays(pa.array(counts.astype(np.int32)), words)

@@ -75,10 +75,11 @@ class TokenJob:
         self.langs: pa.Array | None = langs
         self.rows, self.execution = len(texts), execution
         self.cache = cache  # where the tokens are saved as they come, when they are the whole corpus's
-        self.bounds = [*range(0, len(texts), TOKEN_CHUNK_SENTENCES), len(texts)]
+        pooled = self.in_workers(len(texts), workers, execution)
+        self.bounds = chunk_bounds(len(texts), pooled)
         self.pool: pool.WorkerPool | None = None
         self.futures: list[Future | None] = []
-        if self.in_workers(len(texts), workers, execution):
+        if pooled:
             self.pool = pool.WorkerPool(min(cores() if workers is None else workers, len(self.bounds) - 1),
                                         refused_fix=REFUSED_FIX)
             try:
@@ -107,9 +108,9 @@ class TokenJob:
                 pa.concat_arrays([self.langs.slice(first, stop - first)]))
 
     def chunks(self, tokenised: Callable[[int], None] | None = None) -> Iterator[tuple[int, int, tuple]]:
-        """``(first, stop, (tokens, starts, ends))`` of each chunk of rows in order (see
-        :func:`tokens_of_chunk`); ``tokenised(rows)`` is called as chunks come, with the rows done so far.
-        The workers end once the last chunk is handed on."""
+        """``(first, stop, (counts, starts, ends))`` of each chunk of rows in order (see
+        :func:`tokens_of_chunk`; the offsets int32); ``tokenised(rows)`` is called as chunks come, with
+        the rows done so far. The workers end once the last chunk is handed on."""
         import numpy as np
 
         count = len(self.bounds) - 1
@@ -131,15 +132,15 @@ class TokenJob:
                                     on_result=chunk_done)
         else:
             results = (tokens_of_chunk(*self._chunk(index)) for index in range(count))
-        for index, result in enumerate(results):
+        for index, (counts, starts, ends) in enumerate(results):
             if self.pool is not None:
                 self.futures[index] = None  # its result is let go of with the chunk
+            starts, ends = starts.astype(np.int32), ends.astype(np.int32)
             if self.cache is not None:
-                token_lists, starts, ends = result
-                self.cache.add(np.diff(np.asarray(token_lists.offsets, dtype=np.int64)), starts, ends)
+                self.cache.add(counts, starts, ends)
             if tokenised and not dask:
                 tokenised(self.bounds[index + 1])
-            yield self.bounds[index], self.bounds[index + 1], result
+            yield self.bounds[index], self.bounds[index + 1], (counts, starts, ends)
         if self.pool is not None:
             self.pool.close()
 
@@ -151,15 +152,31 @@ class TokenJob:
             self.pool.__exit__(kind, error, trace)
 
 
+def chunk_bounds(rows: int, pooled: bool) -> list[int]:
+    """Where each chunk of ``rows`` rows begins, and the end: :data:`TOKEN_CHUNK_SENTENCES` rows a chunk,
+    but for workers the last two chunks' rows in quarters, so that at the end no worker is left with a
+    whole chunk to make while the other cores wait (a chunk is about a second of CPU)."""
+    size = TOKEN_CHUNK_SENTENCES
+    cut = rows - 2 * size if pooled else rows
+    if cut <= 0:
+        return [*range(0, rows, size), rows]
+    return [*range(0, cut, size), *range(cut, rows, max(1, size // 4)), rows]
+
+
 def tokens_of_chunk(texts: pa.Array, langs: pa.Array) -> tuple:
-    """``(tokens, starts, ends)`` of a run of texts (run in worker processes at scale): a ``list<string>``
-    array with one list per text, and each token's offsets (int32), flattened in the same order."""
+    """``(counts, starts, ends)`` of a run of texts (run in worker processes at scale): how many tokens
+    each text has (int32), and each token's offsets in characters, flattened in the same order: uint16
+    where every offset fits, else int32. Offsets alone, not the words: a worker's result is read from
+    its pipe by the build's process a piece at a time, while the worker waits, and the words are four
+    times their offsets' size; the build cuts them from its own texts (``tokenize.words_at``)."""
     import numpy as np
 
-    from tagline.corpus.tokenize import tokenize_many
+    from tagline.corpus.tokenize import tokenize_offsets
 
-    tokens, starts, ends = tokenize_many(texts, langs)
-    return tokens, starts.astype(np.int32), ends.astype(np.int32)
+    counts, starts, ends = tokenize_offsets(texts, langs)
+    counts = counts.astype(np.int32)
+    width = np.uint16 if int(ends.max(initial=0)) <= np.iinfo(np.uint16).max else np.int32
+    return counts, starts.astype(width), ends.astype(width)
 
 
 def tokens_and_tags(job: TokenJob, texts: pa.Array, spans: pa.Array, entity_labels: list[str],
@@ -182,18 +199,21 @@ def tokens_and_tags(job: TokenJob, texts: pa.Array, spans: pa.Array, entity_labe
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from tagline.corpus.tokenize import words_at
+
     sorted_spans = _Spans.of(spans, entity_labels)
     pieces: list[tuple[list, list]] = [([], []) for _ in range(n_splits)]
     statuses = []
-    for first, stop, (token_lists, starts, ends) in job.chunks(tokenised):
+    for first, stop, (counts, starts, ends) in job.chunks(tokenised):
         positions = np.arange(first, stop) if universe_of_row is None else universe_of_row[first:stop]
         member = positions >= 0
         if not member.all():
-            token_lists, starts, ends = _rows_of(token_lists, starts, ends, member)
+            counts, starts, ends = _rows_of(counts, starts, ends, member)
             positions = positions[member]
         if not len(positions):
             continue
         low, high = int(positions[0]), int(positions[-1]) + 1  # consecutive: the universe is in corpus order
+        token_lists = words_at(texts.slice(low, high - low), np.concatenate(([0], np.cumsum(counts))), starts, ends)
         span_low, span_high = np.searchsorted(sorted_spans.row, [low, high]).tolist()
         width = int(pc.max(pc.utf8_length(texts.slice(low, high - low))).as_py() or 0)
         ner_tags, status = tags_of_chunk(token_lists, starts, ends, width, sorted_spans.has_spans[low:high],
@@ -220,14 +240,12 @@ def tokens_and_tags(job: TokenJob, texts: pa.Array, spans: pa.Array, entity_labe
     return parts, _alignment(status, sorted_spans, texts, entity_labels, np.arange(len(texts)))
 
 
-def _rows_of(token_lists: pa.Array, starts: np.ndarray, ends: np.ndarray, member: np.ndarray) -> tuple:
-    """The tokens and offsets of the rows where ``member`` is true."""
+def _rows_of(counts: np.ndarray, starts: np.ndarray, ends: np.ndarray, member: np.ndarray) -> tuple:
+    """The token counts and offsets of the rows where ``member`` is true."""
     import numpy as np
-    import pyarrow as pa
 
-    row_offsets = np.asarray(token_lists.offsets, dtype=np.int64)
-    token_member = np.repeat(member, np.diff(row_offsets))
-    return token_lists.filter(pa.array(member)), starts[token_member], ends[token_member]
+    token_member = np.repeat(member, counts)
+    return counts[member], starts[token_member], ends[token_member]
 
 
 def _alignment(status: np.ndarray, spans: _Spans, texts: pa.Array, entity_labels: list[str],

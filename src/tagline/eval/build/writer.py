@@ -42,6 +42,11 @@ def write_build(staging: Path, plan: BuildPlan, makers: dict[str, ConfigMaker], 
     import pyarrow as pa
 
     report = plan.report
+    # The splits first: they need no tokens, and this way are not written after the last one came in.
+    universe = plan.universe.table
+    split_of_row = pa.array(plan.splits.names).take(pa.array(plan.splits.rank))
+    write_splits(staging / "splits.jsonl", universe["id"], universe["doc_id"], split_of_row)
+    del split_of_row
     written = {}
     for name in writing_order(makers, plan):
         written[name] = _write_config(staging, name, makers[name], plan, steps)
@@ -58,9 +63,6 @@ def write_build(staging: Path, plan: BuildPlan, makers: dict[str, ConfigMaker], 
         report.label_distributions[name] = config.distributions
         card_configs[name] = config.card
     report.fingerprint = digest.hexdigest()[:16]
-    universe = plan.universe.table
-    split_of_row = pa.array(plan.splits.names).take(pa.array(plan.splits.rank))
-    write_splits(staging / "splits.jsonl", universe["id"], universe["doc_id"], split_of_row)
     settings = plan.settings.recorded()
     (staging / "fingerprint.json").write_text(json.dumps(
         {"fingerprint": report.fingerprint, "settings": settings, "configs": report.configs,
