@@ -207,10 +207,12 @@ def progress_cli(workspace, as_json) -> None:
         click.echo("no annotations yet")
     if report["left_out"]:
         say(f"not counted: {describe_left_out(report['left_out'])}")
+    # As wide as the longest question (a stance target can be long), so that the counts line up.
+    width = max([24, *(len(task) for item in report["annotators"].values() for task in item["tasks"])])
     for annotator, item in report["annotators"].items():
         click.echo(f"{annotator}: {item['complete_sentences']}/{report['sentences']} sentences complete")
         for task, counts in item["tasks"].items():
-            click.echo(f"  {task:<24} {counts['done']:>6}/{counts['total']}  {counts['percent']:5.1f}%")
+            click.echo(f"  {task:<{width}} {counts['done']:>6}/{counts['total']}  {counts['percent']:5.1f}%")
 
 
 def _split_names(value: str | None) -> list[str] | None:
