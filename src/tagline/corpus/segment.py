@@ -181,6 +181,7 @@ def _segment_en(text: str) -> Iterator[tuple[int, int]]:
                 end -= 1
             if start < end:
                 spans.append((start, end))
+        spans = list(_join_after_titles(text, spans))
         yield from _join_quotations(text, list(_split_after_abbreviations(text, spans)))
 
 
@@ -226,7 +227,7 @@ def _english_blocks(text: str) -> Iterator[tuple[int, int]]:
 # A line that ends like this ends a sentence, or not, as syntok decides: ". ! ? …" and "...", with
 # any closing quotes or brackets after them.
 _EN_FINAL_PUNCTUATION = re.compile(r"[.!?…‼⁇⁈⁉][\"'”’)\]]*$")
-_EN_BULLET = re.compile(r"[-*•‣◦▪]\s")
+_EN_BULLET = re.compile(r"[-*•‣◦▪]\s|\d{1,3}[.)]\s")  # "- item", "1. item", "2) item"
 _EN_WORD = re.compile(r"[^\W\d_]\S*")
 _EN_SENTENCE_INSIDE = re.compile(r"[^\W\d_]{2}[.!?;][\"'”’)\]]*\s")
 
@@ -298,6 +299,27 @@ def _split_after_abbreviations(text: str, spans: list[tuple[int, int]]) -> Itera
                 yield start, match.start(1) + len(abbreviation)
                 start = match.end()
         yield start, end
+
+
+# Titles before a name that syntok does not know (it knows Mr, Mrs, Ms, Dr, Prof, Sen, Gen, Capt,
+# Col, St and others) and so ends a sentence after: "Gov." | "Newsom signed it."
+_EN_TITLE_END = re.compile(r"(?<![\w.])(?:Gov|Govs|Rep|Reps|Sens|Lt|Sgt|Cpl|Pvt|Maj|Cmdr|Adm|Rev|Hon|Pres|"
+                           r"Supt|Amb|Atty|Det|Insp|Msgr|Messrs|Mmes|Gens)\.$")
+
+
+def _join_after_titles(text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """Join a sentence that ends with a title (:data:`_EN_TITLE_END`) to the next one of its block when
+    that begins with a capital: ``Gov. Newsom signed it.`` is one sentence. A title never ends one."""
+    if not spans:
+        return
+    current = spans[0]
+    for following in spans[1:]:
+        if _EN_TITLE_END.search(text, current[0], current[1]) and text[following[0]].isupper():
+            current = (current[0], following[1])
+        else:
+            yield current
+            current = following
+    yield current
 
 
 _EN_QUOTE_OPENS_AFTER = frozenset("([{—–-:")
