@@ -160,6 +160,22 @@ def test_english_sentence_is_not_cut_after_a_title(text, expected):
     assert texts(text, "en") == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The ratio rose to 1.5. Analysts cheered.", ["The ratio rose to 1.5.", "Analysts cheered."]),
+        ("The index closed at 4,512.3. Traders were calm.", ["The index closed at 4,512.3.", "Traders were calm."]),
+        ("Revenue was $3.2bn. Profit fell.", ["Revenue was $3.2bn.", "Profit fell."]),
+        ('Its score was 7.5. "Critics" disagreed.', ["Its score was 7.5.", '"Critics" disagreed.']),
+        ("It grew 2.5. percent, they said.", ["It grew 2.5. percent, they said."]),  # no capital after it
+        ('He said, "It was 3.5. Then 4.5." We left.', ['He said, "It was 3.5. Then 4.5." We left.']),
+    ],
+)
+def test_english_sentence_ending_with_a_decimal_number_ends_there(text, expected):
+    # syntok never ends a sentence after a token with a "." inside, such as 1.5 or 3.2bn.
+    assert texts(text, "en") == expected
+
+
 def test_english_dash_starting_a_wrapped_line_is_not_a_list_bullet():
     # One line that starts with "- " in a full paragraph is a dash that wrapping put there.
     assert texts("The plan was simple and everyone agreed to it\n- Congress would act first.", "en") == [

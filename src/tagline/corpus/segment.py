@@ -4,7 +4,7 @@ syntok for English."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 # Sentence-final punctuation: full- and half-width, and the combined marks.
 JA_TERMINATORS = frozenset("。｡！？!?‼⁇⁈⁉")
@@ -181,7 +181,7 @@ def _segment_en(text: str) -> Iterator[tuple[int, int]]:
                 end -= 1
             if start < end:
                 spans.append((start, end))
-        spans = list(_join_after_titles(text, spans))
+        spans = list(_split_after_decimals(text, _join_after_titles(text, spans)))
         yield from _join_quotations(text, list(_split_after_abbreviations(text, spans)))
 
 
@@ -320,6 +320,23 @@ def _join_after_titles(text: str, spans: list[tuple[int, int]]) -> Iterator[tupl
             yield current
             current = following
     yield current
+
+
+# A number with a decimal point (and a unit run on to it: "$3.2bn") and the period that ends the
+# sentence, then a capital: syntok never ends a sentence after a token with a "." inside.
+_EN_DECIMAL_END = re.compile(r"(?<![\w.,])[$€£¥]?\d[\d,]*\.\d+[A-Za-z%]{0,3}\.(?=\s+[\"'“‘(\[]?[A-Z])")
+
+
+def _split_after_decimals(text: str, spans: Iterable[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """Cut a sentence after a number with a decimal point that ends it, before a capital: ``The
+    ratio rose to 1.5. Analysts cheered.`` is two sentences (syntok keeps them one)."""
+    for start, end in spans:
+        for match in _EN_DECIMAL_END.finditer(text, start, end):
+            yield start, match.end()
+            start = match.end()
+            while text[start].isspace():
+                start += 1
+        yield start, end
 
 
 _EN_QUOTE_OPENS_AFTER = frozenset("([{—–-:")
