@@ -176,6 +176,21 @@ def test_english_sentence_ending_with_a_decimal_number_ends_there(text, expected
     assert texts(text, "en") == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("It rose. 2024 was a good year.", ["It rose.", "2024 was a good year."]),
+        ("Sales fell in 2023. 2024 will be better.", ["Sales fell in 2023.", "2024 will be better."]),
+        ("Crowds of approx. 2000 people came.", ["Crowds of approx. 2000 people came."]),
+        ("It happened at 10 a.m. Mr. Smith arrived late.", ["It happened at 10 a.m.", "Mr. Smith arrived late."]),
+        ("It opens at 10 a.m. Eastern Time.", ["It opens at 10 a.m. Eastern Time."]),
+    ],
+)
+def test_english_sentence_before_a_year_or_after_a_time_before_a_title(text, expected):
+    # syntok never ends a sentence before a number of three digits or more, and keeps "a.m. Mr." whole.
+    assert texts(text, "en") == expected
+
+
 def test_english_dash_starting_a_wrapped_line_is_not_a_list_bullet():
     # One line that starts with "- " in a full paragraph is a dash that wrapping put there.
     assert texts("The plan was simple and everyone agreed to it\n- Congress would act first.", "en") == [

@@ -277,6 +277,10 @@ _EN_STARTERS = frozenset("""
     Until Is Are Was Were Do Does Did Can Could Would Should Have Has Had All Every Each Some Many Most
     Both Any Such Another Neither Either
 """.split())
+# A time of day ends a sentence before a person's title: "at 10 a.m. Mr. Smith arrived" is two, but
+# "10 a.m. Eastern Time" and "the U.S. Rep. for Ohio" go on.
+_EN_TIMES = frozenset({"a.m.", "p.m.", "A.M.", "P.M."})
+_EN_PERSONAL_TITLE = re.compile(r"(?:Mr|Mrs|Ms|Dr|Prof)\.")
 _EN_LEADING_WORD = re.compile(r"[A-Za-z]+(?=$|[,;:!?)\"”'’])")
 
 
@@ -295,7 +299,8 @@ def _split_after_abbreviations(text: str, spans: list[tuple[int, int]]) -> Itera
             word = _EN_LEADING_WORD.match(following)
             after_comma = text[start:match.start()].rstrip().endswith(",")
             if ((word is not None and word.group() in _EN_STARTERS) or abbreviation == "etc."
-                    or (after_comma and abbreviation in _EN_CLOSES_A_NAME)):
+                    or (after_comma and abbreviation in _EN_CLOSES_A_NAME)
+                    or (abbreviation in _EN_TIMES and _EN_PERSONAL_TITLE.match(following))):
                 yield start, match.start(1) + len(abbreviation)
                 start = match.end()
         yield start, end
@@ -327,13 +332,23 @@ def _join_after_titles(text: str, spans: list[tuple[int, int]]) -> Iterator[tupl
 _EN_DECIMAL_END = re.compile(r"(?<![\w.,])[$€£¥]?\d[\d,]*\.\d+[A-Za-z%]{0,3}\.(?=\s+[\"'“‘(\[]?[A-Z])")
 
 
+# A year that starts a sentence after a word in lowercase or a year ("It rose. 2024 was a good year."): syntok
+# never ends a sentence before a number of three digits or more ("pp. 123"). Not after the short
+# words that come before a number ("approx. 2000 people", "vs. 1990 levels").
+_EN_YEAR_STARTS = re.compile(r"(?<![\w.])(?!(?:approx|ca|cf|est|fig|figs|incl|max|min|nos?|nr|pp|vol|vs)\.)"
+                             r"(?:[a-z]{2,}|(?:1[89]|20)\d\d)\.(?=\s+(?:1[89]|20)\d\d\s+[a-z])")
+
+
 def _split_after_decimals(text: str, spans: Iterable[tuple[int, int]]) -> Iterator[tuple[int, int]]:
     """Cut a sentence after a number with a decimal point that ends it, before a capital: ``The
-    ratio rose to 1.5. Analysts cheered.`` is two sentences (syntok keeps them one)."""
+    ratio rose to 1.5. Analysts cheered.`` is two sentences (syntok keeps them one); and before a
+    year that starts the next: ``It rose.`` | ``2024 was a good year.``"""
     for start, end in spans:
-        for match in _EN_DECIMAL_END.finditer(text, start, end):
-            yield start, match.end()
-            start = match.end()
+        cuts = sorted(match.end() for pattern in (_EN_DECIMAL_END, _EN_YEAR_STARTS)
+                      for match in pattern.finditer(text, start, end))
+        for cut in cuts:
+            yield start, cut
+            start = cut
             while text[start].isspace():
                 start += 1
         yield start, end
