@@ -28,6 +28,7 @@ _EXPORTS = {
     "open_workspace": "tagline.corpus.workspace:find_workspace",
     "add_documents": "tagline.corpus.ingest:add_documents",
     "corpus_stats": "tagline.corpus.stats:corpus_stats",
+    "IngestReport": "tagline.corpus.ingest:IngestReport",
     # annotating
     "label_sentence": "tagline.annotate.scripted:label_sentence",
     "retract_answer": "tagline.annotate.scripted:retract_answer",
@@ -35,17 +36,22 @@ _EXPORTS = {
     "sentence_answers": "tagline.annotate.scripted:sentence_answers",
     "progress": "tagline.annotate.scripted:progress",
     "load_view": "tagline.annotate.events:load_view",
+    "AnnotatorView": "tagline.annotate.events:AnnotatorView",
     "import_file": "tagline.annotate.interop:import_file",
     "export": "tagline.annotate.interop:export",
     "validate_workspace": "tagline.annotate.validate:validate_workspace",
+    "LineProblem": "tagline.corpus.store:LineProblem",
     # agreement and gold
     "agreement_report": "tagline.annotate.agree:agreement_report",
     "auto_adjudicate": "tagline.annotate.gold:auto_adjudicate",
+    "AdjudicationResult": "tagline.annotate.gold:AdjudicationResult",
+    "Contested": "tagline.annotate.gold:Contested",
     "record_decision": "tagline.annotate.gold:record_decision",
     "gold_view": "tagline.annotate.gold:gold_view",
     "gold_listing": "tagline.annotate.gold:gold_listing",
     # datasets and evaluation
     "build_dataset": "tagline.eval.build:build_dataset",
+    "BuildReport": "tagline.eval.build.plan:BuildReport",
     "run_evaluation": "tagline.eval.run:run_evaluation",
     "Execution": "tagline.corpus.execution:Execution",
     "list_runs": "tagline.eval.run:list_runs",
@@ -53,10 +59,13 @@ _EXPORTS = {
     "compare_runs": "tagline.eval.score:compare_runs",
     "predict_file": "tagline.eval.score:predict_file",
     "run_demo": "tagline.eval.demo:run_demo",
+    "DemoResult": "tagline.eval.demo:DemoResult",
     "run_benchmark": "tagline.eval.bench.runner:run_benchmark",
+    "BenchResult": "tagline.eval.bench.runner:BenchResult",
     "benchmark_status": "tagline.eval.bench.data:benchmark_status",
     # model suggestions
     "open_suggester": "tagline.eval.suggesters:open_suggester",
+    "Suggester": "tagline.annotate.suggest:Suggester",
     "Suggestion": "tagline.annotate.suggest:Suggestion",
     "SuggestionFeed": "tagline.annotate.suggest:SuggestionFeed",
     "suggest_for": "tagline.annotate.suggest:suggest_for",
@@ -72,14 +81,22 @@ _EXPORTS = {
     "Document": "tagline.schemas.records:Document",
     "Event": "tagline.schemas.records:Event",
     "Gold": "tagline.schemas.records:Gold",
+    "RunResult": "tagline.schemas.records:RunResult",
 }
 __all__ = sorted(_EXPORTS)
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 if TYPE_CHECKING:  # what type checkers and editors see
     from tagline.annotate.agree import agreement_report
-    from tagline.annotate.events import load_view
-    from tagline.annotate.gold import auto_adjudicate, gold_listing, gold_view, record_decision
+    from tagline.annotate.events import AnnotatorView, load_view
+    from tagline.annotate.gold import (
+        AdjudicationResult,
+        Contested,
+        auto_adjudicate,
+        gold_listing,
+        gold_view,
+        record_decision,
+    )
     from tagline.annotate.interop import export, import_file
     from tagline.annotate.scripted import (
         label_sentence,
@@ -88,12 +105,13 @@ if TYPE_CHECKING:  # what type checkers and editors see
         retract_answer,
         sentence_answers,
     )
-    from tagline.annotate.suggest import Suggestion, SuggestionFeed, suggest_for
+    from tagline.annotate.suggest import Suggester, Suggestion, SuggestionFeed, suggest_for
     from tagline.annotate.validate import validate_workspace
     from tagline.corpus.execution import Execution
-    from tagline.corpus.ingest import add_documents
+    from tagline.corpus.ingest import IngestReport, add_documents
     from tagline.corpus.progress import ProgressCallback
     from tagline.corpus.stats import corpus_stats
+    from tagline.corpus.store import LineProblem
     from tagline.corpus.workspace import Workspace, init_workspace
     from tagline.corpus.workspace import find_workspace as open_workspace
     from tagline.errors import (
@@ -105,10 +123,11 @@ if TYPE_CHECKING:  # what type checkers and editors see
         WorkspaceError,
     )
     from tagline.eval.bench.data import benchmark_status
-    from tagline.eval.bench.runner import run_benchmark
+    from tagline.eval.bench.runner import BenchResult, run_benchmark
     from tagline.eval.build import build_dataset
-    from tagline.eval.demo import run_demo
+    from tagline.eval.build.plan import BuildReport
+    from tagline.eval.demo import DemoResult, run_demo
     from tagline.eval.run import list_runs, run_evaluation
     from tagline.eval.score import compare_runs, predict_file, score_predictions
     from tagline.eval.suggesters import open_suggester
-    from tagline.schemas.records import Document, Event, Gold, Sentence
+    from tagline.schemas.records import Document, Event, Gold, RunResult, Sentence

@@ -425,3 +425,18 @@ def test_a_retired_name_takes_no_machine_answers_and_opens_no_session(runner, sa
     assert result.exit_code == 2 and "was retired" in result.stderr
     with pytest.raises(Exception, match="was retired"):
         SessionModel.open(sample_workspace, "alice")
+
+
+def test_the_session_takes_a_timeout_for_a_command_source(sample_workspace, runner):
+    # docs/suggestions.md tells a user of a slow local model to give the session a longer --timeout.
+    from tagline.cli import main
+    from tagline.cli.annotate import _suggestion_feed
+
+    feed = _suggestion_feed(f"cmd:{sys.executable} -c pass", sample_workspace, "alice", timeout=120.0)
+    assert feed is not None and feed.suggester.timeout == 120.0
+    feed.close()
+    refused = runner.invoke(main, ["annotate", "--annotator", "alice", "--suggest", "cmd:x", "--timeout", "0"])
+    assert refused.exit_code == 2 and "--timeout" in refused.output and "0.1" in refused.output
+    # Accepted: the session then stops only because the test runner is not a terminal.
+    taken = runner.invoke(main, ["annotate", "--annotator", "alice", "--suggest", "cmd:x", "--timeout", "120"])
+    assert taken.exit_code == 2 and "needs a terminal" in taken.output

@@ -294,3 +294,33 @@ def test_a_question_s_keys_are_never_left_at_the_end_of_a_row_without_their_labe
     for key, label in labels.items():
         assert any(f"[{key}] {label}" in row for row in shown), shown
     assert not any(re.search(r"\[\d\]\s*$", row) for row in shown), shown
+
+
+def test_the_adjudication_screen_header_and_keys_are_one_row_each_at_80_columns(tmp_path):
+    # A stance target of a few words made the header wrap mid-phrase ("(12 left, 0" / "decided)"),
+    # and the keys of an entities question wrapped "(saved" / "as you go)".
+    from tagline.annotate.gold import auto_adjudicate
+    from tagline.annotate.scripted import label_sentence
+    from tagline.annotate.terminal import AdjudicationSession
+    from tagline.corpus.ingest import add_documents
+    from tagline.corpus.workspace import init_workspace
+
+    ws = init_workspace(tmp_path / "news", language="en", targets=["US export controls on AI chips"])
+    (tmp_path / "chips.txt").write_text("WASHINGTON: The U.S. Commerce Department announced new limits on "
+                                        "the export of advanced AI chips to China on Tuesday.", encoding="utf-8")
+    add_documents(ws, [tmp_path / "chips.txt"])
+    label_sentence(ws, "chips-s0001", "alice", stance={"US export controls on AI chips": "FAVOR"},
+                   entities=["U.S.:GPE", "China:GPE"])
+    label_sentence(ws, "chips-s0001", "bob", stance={"US export controls on AI chips": "NONE"}, entities=["China:GPE"])
+    session = AdjudicationSession(ws, list(auto_adjudicate(ws).contested), "judge")
+    assert [item.task for item in session.items] == ["stance", "entities"]
+    for _ in session.items:
+        shown = draw(session.render(80, 24), 80)
+        assert len(shown) <= 23 and all(cell_len(line) <= 80 for line in shown), shown
+        assert shown[0].startswith("tagline adjudicate · judge · ") and "left, 0 decided · chips-s0001" in shown[0]
+        assert not shown[1].strip() or "decided" not in shown[1]  # the header is one row
+        keys = [row for row, line in enumerate(shown) if "[ ] decides" in line]
+        assert len(keys) == 1 and not "".join(shown[keys[0] + 1:]).strip(), shown  # nothing wrapped below
+        task = session.items[session.position].task
+        assert shown[keys[0]].rstrip().endswith("? help" if task == "entities" else "? help (saved as you go)")
+        session.handle_key("s")

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import inspect
 import sys
+import typing
+from collections.abc import Iterator
 
 import pytest
 
@@ -54,3 +57,41 @@ def test_the_library_docstring_examples_run():
     for module in (scripted, records, text, stance, scores, labels, bootstrap, ranking, caveats):
         failures, _ = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert failures == 0, module.__name__
+
+
+def _classes_in(annotation: object) -> Iterator[type]:
+    """Every class an annotation names, through unions, generics and callables."""
+    if isinstance(annotation, type) and not typing.get_args(annotation):
+        yield annotation
+    origin = typing.get_origin(annotation)
+    if isinstance(origin, type):
+        yield origin
+    for argument in typing.get_args(annotation):
+        if isinstance(argument, list):  # Callable[[A, B], R]
+            for item in argument:
+                yield from _classes_in(item)
+        else:
+            yield from _classes_in(argument)
+
+
+def test_every_type_a_root_function_takes_or_returns_is_at_the_root():
+    """A script that annotates its own functions (``def report(result: tagline.AdjudicationResult)``)
+    finds every tagline type the root's functions take and return at the root, and the annotations
+    resolve with the root's names alone. The one exception is ``run_evaluation``'s hook for a
+    benchmark's own measures, whose types are those of ``tagline.eval.run``."""
+    import tagline
+    import tagline.eval.run
+
+    names = {name: getattr(tagline, name) for name in tagline.__all__}
+    hook_types = {getattr(tagline.eval.run, name) for name in ("TaskData", "Evaluation")}
+    missing = set()
+    for name, value in names.items():
+        if not inspect.isfunction(value):
+            continue
+        hints = typing.get_type_hints(value, localns=names)  # a NameError here: a type not exported
+        for annotation in hints.values():
+            for cls in _classes_in(annotation):
+                if (cls.__module__.startswith("tagline") and names.get(cls.__name__) is not cls
+                        and cls not in hook_types):
+                    missing.add(f"{name}: {cls.__module__}.{cls.__name__}")
+    assert not missing, sorted(missing)

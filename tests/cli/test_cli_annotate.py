@@ -69,3 +69,19 @@ def test_errors_list_allowed_values_and_write_nothing(runner, sample_workspace):
     result = runner.invoke(main, ["annotate", "retract", S53, "-a", "bob", "--task", "claim_type"])
     assert result.exit_code == 2 and "no claim_type answer" in result.stderr
     assert not path.exists()  # nothing was written by any failed command
+
+
+def test_progress_columns_line_up_with_a_long_stance_target(runner, tmp_path, monkeypatch):
+    from tagline.corpus.workspace import init_workspace
+
+    monkeypatch.delenv("TAGLINE_WORKSPACE", raising=False)
+    ws = init_workspace(tmp_path / "news", language="en", targets=["Nvidia", "US export controls on AI chips"])
+    monkeypatch.chdir(ws.root)
+    (tmp_path / "a.txt").write_text("Nvidia shares fell 3.5% on Tuesday.", encoding="utf-8")
+    assert runner.invoke(main, ["corpus", "add", str(tmp_path / "a.txt")]).exit_code == 0
+    assert runner.invoke(main, ["annotate", "label", "a-s0001", "-a", "alice", "--claim-type", "quantity"]).exit_code == 0
+    result = runner.invoke(main, ["annotate", "progress"])
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.stdout.splitlines() if line.startswith("  ")]
+    assert len(rows) == 4  # two targets, claim type, entities
+    assert len({line.index("/") for line in rows}) == 1, rows  # the counts in one column

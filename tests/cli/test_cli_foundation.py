@@ -222,6 +222,21 @@ def test_a_command_prints_warnings_once_on_stderr_and_the_caller_keeps_its_warni
     assert shown_by_caller == ["a warning of the caller's own, after the commands"]
 
 
+def test_a_warning_a_library_gives_again_for_every_baseline_is_printed_once(capsys):
+    # scikit-learn warns of a class too rare for the folds once per baseline, under catch_warnings
+    # (which forgets what was shown): `eval run` printed the same line seven times.
+    from tagline.cli import _warnings_printed
+
+    with _warnings_printed():
+        for _ in range(3):
+            with warnings.catch_warnings():
+                warnings.simplefilter("always")
+                warnings.warn("The least populated class in y has only 2 members", UserWarning, stacklevel=1)
+        warnings.warn("another warning", UserWarning, stacklevel=1)
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["Warning: The least populated class in y has only 2 members", "Warning: another warning"]
+
+
 def test_bad_config_is_reported_with_every_problem(runner, workspace):
     text = workspace.config_path.read_text(encoding="utf-8")
     workspace.config_path.write_text(text.replace('key = "a"', 'key = "f"').replace('key = "0"', 'key = "q"'),

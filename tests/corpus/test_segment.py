@@ -138,6 +138,59 @@ def test_english_line_going_on_in_lowercase_is_not_a_sentence_end():
         "The report was published\nlast week by the agency.", "It was short."]
 
 
+def test_english_numbered_list_items_are_sentences_of_their_own():
+    # Items without final punctuation: before, "Payrolls: +275,000\n2." came back as one sentence.
+    text = "Key figures:\n\n1. Payrolls: +275,000\n2. Unemployment: 3.9%\n3) Wages: +4.3% y/y\n"
+    assert texts(text, "en") == ["Key figures:", "1. Payrolls: +275,000", "2. Unemployment: 3.9%", "3) Wages: +4.3% y/y"]
+    # One line starting with a number in wrapped prose is not a list.
+    assert texts("The committee met on the fifth floor and voted\n2. members were absent that day.", "en") == [
+        "The committee met on the fifth floor and voted\n2. members were absent that day."]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Gov. Gavin Newsom signed the bill.", ["Gov. Gavin Newsom signed the bill."]),
+        ("Rep. Nancy Pelosi spoke. Lt. Gen. Smith agreed.", ["Rep. Nancy Pelosi spoke.", "Lt. Gen. Smith agreed."]),
+        ("Sgt. Pepper and Rev. King met Hon. Judge Lee.", ["Sgt. Pepper and Rev. King met Hon. Judge Lee."]),
+        ("We need more reps. Then we win.", ["We need more reps.", "Then we win."]),  # not a title
+    ],
+)
+def test_english_sentence_is_not_cut_after_a_title(text, expected):
+    assert texts(text, "en") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The ratio rose to 1.5. Analysts cheered.", ["The ratio rose to 1.5.", "Analysts cheered."]),
+        ("The index closed at 4,512.3. Traders were calm.", ["The index closed at 4,512.3.", "Traders were calm."]),
+        ("Revenue was $3.2bn. Profit fell.", ["Revenue was $3.2bn.", "Profit fell."]),
+        ('Its score was 7.5. "Critics" disagreed.', ["Its score was 7.5.", '"Critics" disagreed.']),
+        ("It grew 2.5. percent, they said.", ["It grew 2.5. percent, they said."]),  # no capital after it
+        ('He said, "It was 3.5. Then 4.5." We left.', ['He said, "It was 3.5. Then 4.5." We left.']),
+    ],
+)
+def test_english_sentence_ending_with_a_decimal_number_ends_there(text, expected):
+    # syntok never ends a sentence after a token with a "." inside, such as 1.5 or 3.2bn.
+    assert texts(text, "en") == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("It rose. 2024 was a good year.", ["It rose.", "2024 was a good year."]),
+        ("Sales fell in 2023. 2024 will be better.", ["Sales fell in 2023.", "2024 will be better."]),
+        ("Crowds of approx. 2000 people came.", ["Crowds of approx. 2000 people came."]),
+        ("It happened at 10 a.m. Mr. Smith arrived late.", ["It happened at 10 a.m.", "Mr. Smith arrived late."]),
+        ("It opens at 10 a.m. Eastern Time.", ["It opens at 10 a.m. Eastern Time."]),
+    ],
+)
+def test_english_sentence_before_a_year_or_after_a_time_before_a_title(text, expected):
+    # syntok never ends a sentence before a number of three digits or more, and keeps "a.m. Mr." whole.
+    assert texts(text, "en") == expected
+
+
 def test_english_dash_starting_a_wrapped_line_is_not_a_list_bullet():
     # One line that starts with "- " in a full paragraph is a dash that wrapping put there.
     assert texts("The plan was simple and everyone agreed to it\n- Congress would act first.", "en") == [

@@ -124,3 +124,16 @@ def test_texts_asked_for_the_whitespace_at_once_or_after_their_own_lengths_come_
     # parsed the second way, the first of them first in the pattern's list but last in the rows.
     monkeypatch.setattr(module, "_MECAB_SKIPS", re.compile("Jensen"))
     assert as_lists(texts, langs) == want
+
+
+def test_english_initialisms_and_numbers_with_thousands_separators_are_one_token():
+    # "U.S" + "." and "275" + "," + "000" were the tokens of the CoNLL and spaCy exports and of the CRF.
+    from tagline.corpus.tokenize import tokenize
+
+    text = "The U.S. economy added 275,000 jobs, 5,000, at 3 p.m.; the index hit 4,512.3 in the U.S.A today."
+    assert [text[start:end] for start, end in tokenize(text, "en")] == [
+        "The", "U.S.", "economy", "added", "275,000", "jobs", ",", "5,000", ",", "at", "3", "p.m.", ";", "the",
+        "index", "hit", "4,512.3", "in", "the", "U.S.A", "today", "."]
+    short = "Counts 1,2 and 12,3456"  # not thousands: split as before
+    assert [short[start:end] for start, end in tokenize(short, "en")] == [
+        "Counts", "1", ",", "2", "and", "12", ",", "3456"]

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from tagline.annotate.events import CurrentAnswers, fold_answers, iter_annotation_events
 from tagline.corpus.annotators import annotator_kinds, archived_files
 from tagline.corpus.workspace import Workspace
-from tagline.errors import ConflictError, DataError
+from tagline.errors import ConflictError, DataError, InputError
+from tagline.schemas import TASKS
 from tagline.wording import verb
 
 # Why an annotator's answers are left out of the votes, as reports say it.
@@ -110,6 +111,9 @@ def asked_questions(workspace: Workspace, tasks: Iterable[str] | None = None) ->
     in a workspace without stance targets are an error that says how to add them."""
     config = workspace.config
     wanted = set(tasks or config.tasks)
+    unknown = sorted(wanted - set(TASKS))
+    if unknown:  # else a misspelt task would report nothing and say nothing
+        raise InputError(f"task {unknown[0]!r} is not one of {', '.join(TASKS)}", fix="name one of them")
     if tasks and "stance" in wanted and "stance" in config.tasks:
         config.require_targets()  # stance asked for by name has nothing to report without targets
     return [(task, target) for task in config.tasks if task in wanted

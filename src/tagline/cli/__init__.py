@@ -188,19 +188,25 @@ def _written_name(filename) -> str:
     return str(path.with_name(match.group(1))) if match else str(path)
 
 
-def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
-                  file: TextIO | None = None, line: str | None = None) -> None:
-    from tagline.cli.output import say
-
-    say(f"Warning: {message}")  # above a progress bar, if one is up
-
-
 @contextlib.contextmanager
 def _warnings_printed() -> Iterator[None]:
-    """Python warnings as ``Warning: …`` lines on stderr while a command runs. The hook found before
-    comes back afterwards, so a program (or a test) that calls the CLI keeps its own."""
+    """Python warnings as ``Warning: …`` lines on stderr while a command runs, each text once: a
+    library's warning given again for every baseline or fold (scikit-learn's about a class too rare
+    for the folds, under ``catch_warnings``, which forgets what was shown) is said once. The hook
+    found before comes back afterwards, so a program (or a test) that calls the CLI keeps its own."""
+    shown: set[str] = set()
+
+    def show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                     file: TextIO | None = None, line: str | None = None) -> None:
+        from tagline.cli.output import say
+
+        text = f"Warning: {message}"
+        if text not in shown:
+            shown.add(text)
+            say(text)  # above a progress bar, if one is up
+
     previous = warnings.showwarning
-    warnings.showwarning = _show_warning
+    warnings.showwarning = show_warning
     try:
         yield
     finally:

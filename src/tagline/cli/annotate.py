@@ -47,10 +47,12 @@ SUBCOMMANDS = {
                    "(see docs/suggestions.md).")
 @click.option("--retrain-every", type=click.IntRange(1, None), default=RETRAIN_EVERY, show_default=True, metavar="N",
               help="--suggest builtin: train again in the background after N new answers.")
+@click.option("--timeout", type=click.FloatRange(0.1, None), default=30.0, show_default=True,
+              help="--suggest cmd: seconds a batch of suggestions may take.")
 @click.option("--workspace", "-w", "workspace_dir", metavar="DIR", envvar="TAGLINE_WORKSPACE",
               type=click.Path(file_okay=False), help="The workspace (default: found from the current directory).")
 @click.pass_context
-def annotate(ctx, annotator, task, target, order, seed, doc_id, suggest_source, retrain_every,
+def annotate(ctx, annotator, task, target, order, seed, doc_id, suggest_source, retrain_every, timeout,
              workspace_dir) -> None:
     """Label sentences in the terminal: one key per label, u undo, s skip, b back, ? help, q quit.
 
@@ -75,7 +77,7 @@ def annotate(ctx, annotator, task, target, order, seed, doc_id, suggest_source, 
 
     source = session_source(order, suggest_source)
     failed: list[str] = []
-    feed = _suggestion_feed(source, workspace, annotator, retrain_every, failed) if source else None
+    feed = _suggestion_feed(source, workspace, annotator, retrain_every, failed, timeout=timeout) if source else None
     try:
         model = SessionModel.open(workspace, annotator, task=task, target=target, order=order, doc_id=doc_id,
                                   seed=seed, feed=feed, wait_for_suggestions=FIRST_SUGGESTIONS_WAIT)
@@ -100,7 +102,7 @@ def session_source(order: str, suggest_source: str | None) -> str | None:
 
 
 def _suggestion_feed(source: str, workspace, annotator: str, retrain_every: int = RETRAIN_EVERY,
-                     failed: list[str] | None = None):
+                     failed: list[str] | None = None, *, timeout: float = 30.0):
     """The feed of a suggestion source, or None (and one warning, its text also added to ``failed``)
     when the source cannot be opened: the session then goes on without suggestions."""
     from tagline.annotate.suggest import SuggestionFeed
@@ -108,7 +110,8 @@ def _suggestion_feed(source: str, workspace, annotator: str, retrain_every: int 
     from tagline.eval.suggesters import open_suggester
 
     try:
-        return SuggestionFeed(open_suggester(source, workspace, annotator=annotator, retrain_every=retrain_every))
+        return SuggestionFeed(open_suggester(source, workspace, annotator=annotator, retrain_every=retrain_every,
+                                             timeout=timeout))
     except TaglineError as error:
         click.echo(f"Warning: no suggestions: {error.render()}", err=True)
         if failed is not None:
@@ -207,10 +210,12 @@ def progress_cli(workspace, as_json) -> None:
         click.echo("no annotations yet")
     if report["left_out"]:
         say(f"not counted: {describe_left_out(report['left_out'])}")
+    # As wide as the longest question (a stance target can be long), so that the counts line up.
+    width = max([24, *(len(task) for item in report["annotators"].values() for task in item["tasks"])])
     for annotator, item in report["annotators"].items():
         click.echo(f"{annotator}: {item['complete_sentences']}/{report['sentences']} sentences complete")
         for task, counts in item["tasks"].items():
-            click.echo(f"  {task:<24} {counts['done']:>6}/{counts['total']}  {counts['percent']:5.1f}%")
+            click.echo(f"  {task:<{width}} {counts['done']:>6}/{counts['total']}  {counts['percent']:5.1f}%")
 
 
 def _split_names(value: str | None) -> list[str] | None:

@@ -123,6 +123,8 @@ def add_source_documents(
     file of its own gets ``documents/<doc_id>.txt``.
     """
     segment_workers.refuse_in_a_starting_worker()
+    if lang not in (None, "ja", "en", "auto"):  # as the command's --lang allows
+        raise InputError(f"language {lang!r} is not one of ja, en, auto", fix="pass lang='ja', 'en' or 'auto'")
     documents = list(documents)
     with workspace.transaction() as transaction:
         report = _add_locked(workspace, documents, transaction, lang=lang, replace=replace,

@@ -4,7 +4,7 @@ syntok for English."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 # Sentence-final punctuation: full- and half-width, and the combined marks.
 JA_TERMINATORS = frozenset("。｡！？!?‼⁇⁈⁉")
@@ -181,6 +181,7 @@ def _segment_en(text: str) -> Iterator[tuple[int, int]]:
                 end -= 1
             if start < end:
                 spans.append((start, end))
+        spans = list(_split_after_decimals(text, _join_after_titles(text, spans)))
         yield from _join_quotations(text, list(_split_after_abbreviations(text, spans)))
 
 
@@ -226,7 +227,7 @@ def _english_blocks(text: str) -> Iterator[tuple[int, int]]:
 # A line that ends like this ends a sentence, or not, as syntok decides: ". ! ? …" and "...", with
 # any closing quotes or brackets after them.
 _EN_FINAL_PUNCTUATION = re.compile(r"[.!?…‼⁇⁈⁉][\"'”’)\]]*$")
-_EN_BULLET = re.compile(r"[-*•‣◦▪]\s")
+_EN_BULLET = re.compile(r"[-*•‣◦▪]\s|\d{1,3}[.)]\s")  # "- item", "1. item", "2) item"
 _EN_WORD = re.compile(r"[^\W\d_]\S*")
 _EN_SENTENCE_INSIDE = re.compile(r"[^\W\d_]{2}[.!?;][\"'”’)\]]*\s")
 
@@ -276,6 +277,10 @@ _EN_STARTERS = frozenset("""
     Until Is Are Was Were Do Does Did Can Could Would Should Have Has Had All Every Each Some Many Most
     Both Any Such Another Neither Either
 """.split())
+# A time of day ends a sentence before a person's title: "at 10 a.m. Mr. Smith arrived" is two, but
+# "10 a.m. Eastern Time" and "the U.S. Rep. for Ohio" go on.
+_EN_TIMES = frozenset({"a.m.", "p.m.", "A.M.", "P.M."})
+_EN_PERSONAL_TITLE = re.compile(r"(?:Mr|Mrs|Ms|Dr|Prof)\.")
 _EN_LEADING_WORD = re.compile(r"[A-Za-z]+(?=$|[,;:!?)\"”'’])")
 
 
@@ -294,9 +299,58 @@ def _split_after_abbreviations(text: str, spans: list[tuple[int, int]]) -> Itera
             word = _EN_LEADING_WORD.match(following)
             after_comma = text[start:match.start()].rstrip().endswith(",")
             if ((word is not None and word.group() in _EN_STARTERS) or abbreviation == "etc."
-                    or (after_comma and abbreviation in _EN_CLOSES_A_NAME)):
+                    or (after_comma and abbreviation in _EN_CLOSES_A_NAME)
+                    or (abbreviation in _EN_TIMES and _EN_PERSONAL_TITLE.match(following))):
                 yield start, match.start(1) + len(abbreviation)
                 start = match.end()
+        yield start, end
+
+
+# Titles before a name that syntok does not know (it knows Mr, Mrs, Ms, Dr, Prof, Sen, Gen, Capt,
+# Col, St and others) and so ends a sentence after: "Gov." | "Newsom signed it."
+_EN_TITLE_END = re.compile(r"(?<![\w.])(?:Gov|Govs|Rep|Reps|Sens|Lt|Sgt|Cpl|Pvt|Maj|Cmdr|Adm|Rev|Hon|Pres|"
+                           r"Supt|Amb|Atty|Det|Insp|Msgr|Messrs|Mmes|Gens)\.$")
+
+
+def _join_after_titles(text: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """Join a sentence that ends with a title (:data:`_EN_TITLE_END`) to the next one of its block when
+    that begins with a capital: ``Gov. Newsom signed it.`` is one sentence. A title never ends one."""
+    if not spans:
+        return
+    current = spans[0]
+    for following in spans[1:]:
+        if _EN_TITLE_END.search(text, current[0], current[1]) and text[following[0]].isupper():
+            current = (current[0], following[1])
+        else:
+            yield current
+            current = following
+    yield current
+
+
+# A number with a decimal point (and a unit run on to it: "$3.2bn") and the period that ends the
+# sentence, then a capital: syntok never ends a sentence after a token with a "." inside.
+_EN_DECIMAL_END = re.compile(r"(?<![\w.,])[$€£¥]?\d[\d,]*\.\d+[A-Za-z%]{0,3}\.(?=\s+[\"'“‘(\[]?[A-Z])")
+
+
+# A year that starts a sentence after a word in lowercase or a year ("It rose. 2024 was a good year."): syntok
+# never ends a sentence before a number of three digits or more ("pp. 123"). Not after the short
+# words that come before a number ("approx. 2000 people", "vs. 1990 levels").
+_EN_YEAR_STARTS = re.compile(r"(?<![\w.])(?!(?:approx|ca|cf|est|fig|figs|incl|max|min|nos?|nr|pp|vol|vs)\.)"
+                             r"(?:[a-z]{2,}|(?:1[89]|20)\d\d)\.(?=\s+(?:1[89]|20)\d\d\s+[a-z])")
+
+
+def _split_after_decimals(text: str, spans: Iterable[tuple[int, int]]) -> Iterator[tuple[int, int]]:
+    """Cut a sentence after a number with a decimal point that ends it, before a capital: ``The
+    ratio rose to 1.5. Analysts cheered.`` is two sentences (syntok keeps them one); and before a
+    year that starts the next: ``It rose.`` | ``2024 was a good year.``"""
+    for start, end in spans:
+        cuts = sorted(match.end() for pattern in (_EN_DECIMAL_END, _EN_YEAR_STARTS)
+                      for match in pattern.finditer(text, start, end))
+        for cut in cuts:
+            yield start, cut
+            start = cut
+            while text[start].isspace():
+                start += 1
         yield start, end
 
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from tagline.corpus.workspace import Workspace
 
 T = TypeVar("T")
-TOKENS_FORMAT = 1  # bump when tokenize() changes what it returns
+TOKENS_FORMAT = 2  # bump when tokenize() changes what it returns (2: English initialisms and 1,000s whole)
 TOKEN_CHUNK = 50_000  # sentences tokenised at a time
 
 

@@ -12,8 +12,11 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
-# English tokens: words (with inner hyphens, apostrophes and dots) and single other characters.
-EN_TOKEN = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]", re.UNICODE)
+# English tokens: initialisms with their final dot ("U.S.", "a.m."), numbers with thousands
+# separators ("275,000", "4,512.3"), words (with inner hyphens, apostrophes and dots) and single other
+# characters.
+EN_TOKEN = re.compile(r"(?:[A-Za-z]\.){2,}(?!\w)|\d+(?:,\d{3})+(?:\.\d+)?(?!\w|,\d)|\w+(?:[-'’.]\w+)*|[^\w\s]",
+                      re.UNICODE)
 # MeCab writes each word's surface and a tab, between [ and ]: the brackets keep fugashi's stripping
 # of trailing whitespace away from words that are whitespace themselves (an ideographic space).
 _SURFACES_FORMAT = r"--output-format-type= --bos-format=[ --node-format=%m\\t --unk-format=%m\\t --eos-format=]"

@@ -374,20 +374,33 @@ def _stop(executor: ProcessPoolExecutor) -> bool:
     return any(process.exitcode == REFUSED_TO_START for process in processes)
 
 
-def refuse_to_start() -> None:
+def refuse_to_start(*, forkserver: bool = False) -> None:
     """End this process quietly with :data:`REFUSED_TO_START` if it is a worker that is starting:
     one imports the main script of the process that started it, and a script that does its work
     outside ``if __name__ == "__main__":`` would do it again there (waiting, say, for the workspace
     lock that the first holds while the first waits for its worker). The process that started it
     then raises the one error that says so (rather than each worker a traceback, and itself
-    ``BrokenProcessPool``)."""
+    ``BrokenProcessPool``). A ``forkserver`` worker ends with ``os._exit``: the fork server makes any
+    ``SystemExit`` of a starting worker status 1."""
     multiprocessing = sys.modules.get("multiprocessing")  # a worker being started has imported it
     # What multiprocessing reads to refuse to start a process from a process still starting. No public
     # call tells the same: parent_process() is None until the script is imported, and the process's
     # name and main module (__mp_main__) are those of a worker still when it runs a process's target,
     # where a script may build or add (tests/corpus/test_segment_workers.py).
     if multiprocessing is not None and getattr(multiprocessing.current_process(), "_inheriting", False):
+        if forkserver:
+            os._exit(REFUSED_TO_START)
         raise SystemExit(REFUSED_TO_START)
+
+
+def raise_if_refused(executor: Any, fix: str = REFUSED_FIX) -> None:
+    """Raise the error of :func:`refuse_to_start` if a worker of ``executor`` (a ``ProcessPoolExecutor``
+    found broken, whose processes are ended but still listed) ended as it started; else nothing."""
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    for process in processes:
+        process.join(timeout=5)  # terminated by the executor as it broke: its status is soon there
+    if any(process.exitcode == REFUSED_TO_START for process in processes):
+        _raise_refused(fix)
 
 
 def _raise_refused(fix: str) -> None:

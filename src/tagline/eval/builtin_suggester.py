@@ -249,6 +249,22 @@ def _worker() -> ProcessPoolExecutor:
                                initializer=_quiet_worker)
 
 
+def _result(worker: ProcessPoolExecutor, future: Future[Any]) -> Any:
+    """``future``'s result; if its worker ended as it started (a script that opens the builtin
+    suggester outside ``if __name__ == "__main__":``, which the worker imports again), the error
+    that says so instead of ``BrokenProcessPool``."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from tagline.corpus.workers import raise_if_refused
+
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        raise_if_refused(worker, 'open the builtin suggester under `if __name__ == "__main__":` '
+                                 "(its workers import the script again)")
+        raise
+
+
 class BuiltinSuggester:
     """The baselines, trained on the gold and ``annotator``'s answers, retrained every ``retrain_every``
     new answers.
@@ -262,6 +278,9 @@ class BuiltinSuggester:
     name = "builtin"
 
     def __init__(self, workspace: Workspace, annotator: str | None = None, *, retrain_every: int = RETRAIN_EVERY):
+        from tagline.corpus.workers import refuse_to_start
+
+        refuse_to_start(forkserver=True)  # a worker importing a script that opens one outside a main guard
         self.workspace = workspace
         self.annotator = annotator
         self.retrain_every = retrain_every
@@ -278,12 +297,12 @@ class BuiltinSuggester:
 
     def suggest(self, sentences: Sequence[Mapping[str, Any]]) -> list[Suggestion]:
         self._take_trained(wait=self.version == 0)
-        return self._predictor.submit(_predict, [dict(s) for s in sentences], self.name).result() \
+        return _result(self._predictor, self._predictor.submit(_predict, [dict(s) for s in sentences], self.name)) \
             if self.version else []
 
     def uncertainty(self, sentences: Sequence[Mapping[str, Any]]) -> list[dict[Slot, float]]:
         self._take_trained(wait=self.version == 0)
-        return self._predictor.submit(_measure, [dict(s) for s in sentences]).result() \
+        return _result(self._predictor, self._predictor.submit(_measure, [dict(s) for s in sentences])) \
             if self.version else [{} for _ in sentences]
 
     def learn(self, events: Sequence[Mapping[str, Any]]) -> None:
@@ -303,7 +322,7 @@ class BuiltinSuggester:
         every prediction asked after this uses them)."""
         if self._training is None or not (wait or self._training.done()):
             return
-        self._predictor.submit(_serve, self._training.result())
+        self._predictor.submit(_serve, _result(self._trainer, self._training))
         self._training = None
         self.version += 1
         self.status = None

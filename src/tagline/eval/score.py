@@ -32,6 +32,7 @@ from tagline.eval.run import (
     versions,
     write_run,
 )
+from tagline.schemas import TASKS
 from tagline.schemas.records import RunResult, RunWarning, run_protocol
 from tagline.wording import plural, verb
 
@@ -74,6 +75,8 @@ def score_predictions(workspace: Workspace, path: str | Path, *, task: str, spli
     ``{"id": ..., "entities": [{"start", "end", "label"}, ...]}``. Every gold id must be predicted
     once, and nothing else.
     """
+    if task not in TASKS:
+        raise InputError(f"task {task!r} is not one of {', '.join(TASKS)}", fix="pass one of them as task=")
     path = Path(path)
     directory, built = load_dataset_dir(workspace, dataset_dir)
     data = task_data(directory, task, workspace=workspace)

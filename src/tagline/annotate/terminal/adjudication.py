@@ -164,8 +164,9 @@ class AdjudicationSession:
         index = self.position
         item = self.items[index]
         left = len(self.items) - len(self.decisions)
-        header = Text(f"tagline adjudicate · {self.adjudicator} · {item.sentence_id} · {item.name} "
-                      f"({left} left, {self.decided} decided)", style="bold")
+        # One row, the counts before the question's name, which a long stance target may crop.
+        header = Text(crop(f"tagline adjudicate · {self.adjudicator} · {left} left, {self.decided} decided · "
+                           f"{item.sentence_id} · {item.name}", width), style="bold")
         sentence = self.texts.get(item.sentence_id, "(sentence not found)")
         lines = []
         answers, fresh = self.choices(item)
@@ -193,8 +194,9 @@ class AdjudicationSession:
                               "(a key decides again; u takes back the last decision)", style="green"))
         lines.append(Text(self.message, style="yellow"))
         enter = " · Enter decide" if item.task == "entities" else ""
-        lines.append(Text(f"[ ] decides{enter} · b back · u undo · s skip · q quit · ? help (saved as you go)",
-                          style="dim"))
+        keys = f"[ ] decides{enter} · b back · u undo · s skip · q quit · ? help"
+        saved = " (saved as you go)"  # said when it fits on the row
+        lines.append(Text(keys + saved if len(keys + saved) <= width else keys, style="dim"))
         why = Text(f"why: {item.reason}", style="dim")
         highlights = [(span["start"], span["end"], "reverse") for number, (_, value, _) in enumerate(answers, 1)
                       for span in value.get("spans", []) if number in on]

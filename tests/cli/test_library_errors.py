@@ -1,0 +1,42 @@
+"""A script's mistakes in the arguments of the root's functions are the library's own errors, which a
+script catches as ``tagline.TaglineError``, not ``ValueError`` or ``KeyError`` from deep inside."""
+
+from __future__ import annotations
+
+import pytest
+
+import tagline
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    return tagline.init_workspace(tmp_path / "news", language="en", targets=["Nvidia"])
+
+
+def test_a_language_the_segmenter_lacks_is_an_input_error_and_nothing_is_added(workspace, tmp_path):
+    article = tmp_path / "article.txt"
+    article.write_text("Gov. Newsom signed the bill. It takes effect in 2025.", encoding="utf-8")
+    with pytest.raises(tagline.InputError, match="language 'de' is not one of ja, en, auto"):
+        tagline.add_documents(workspace, [article], lang="de")
+    assert list(workspace.iter_sentences()) == []
+    report = tagline.add_documents(workspace, [article], lang="en")
+    assert report.added[0]["n_sentences"] == 2
+
+
+def test_an_unknown_task_is_an_input_error_when_scoring(workspace, tmp_path):
+    predictions = tmp_path / "predictions.jsonl"
+    predictions.write_text('{"id": "article-s0001", "label": "quantity"}\n', encoding="utf-8")
+    with pytest.raises(tagline.InputError, match="task 'sentiment' is not one of stance, claim_type, entities"):
+        tagline.score_predictions(workspace, predictions, task="sentiment", split="all")
+
+
+def test_an_unknown_task_is_an_input_error_in_the_agreement_report(workspace, tmp_path):
+    article = tmp_path / "article.txt"
+    article.write_text("Nvidia shares fell 3.5%.", encoding="utf-8")
+    tagline.add_documents(workspace, [article])
+    for annotator in ("alice", "bob"):
+        tagline.label_sentence(workspace, "article-s0001", annotator, claim_type="quantity")
+    with pytest.raises(tagline.InputError, match="task 'claim-type' is not one of"):
+        tagline.agreement_report(workspace, tasks=["claim-type"])
+    report = tagline.agreement_report(workspace, tasks=["claim_type"])
+    assert list(report["questions"]) == ["claim_type"]
