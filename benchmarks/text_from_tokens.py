@@ -11,6 +11,7 @@ next to a wide character). Needs ../shared/datasets and, for English, spaCy.
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
@@ -42,6 +43,7 @@ def report(name: str, cases: list[tuple[str, list[str]]], lang: str) -> None:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     stockmark = json.loads((DATASETS / "stockmark-ner-ja" / "ner.json").read_text(encoding="utf-8"))
     report("Stockmark NER (ja, MeCab words)",
            [(r["text"], [r["text"][s:e] for s, e in tokenize(r["text"], "ja")]) for r in stockmark], "ja")
