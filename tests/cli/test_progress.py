@@ -35,7 +35,7 @@ HIDE_CURSOR, SHOW_CURSOR = "\x1b[?25l", "\x1b[?25h"
 # How long the bar waits in these tests, and how long their long job segments documents: long enough
 # for the bar to be redrawn several times with an estimate of the time left.
 DELAY = "0.2"
-JOB_SECONDS = 1.0
+JOB_SECONDS = 2.5  # long enough for several frames when the load changes between the measure and the run
 WORDS = ("the markets rose while officials said that the new policy would change how chips are sold abroad "
          "and analysts expected prices to fall next year").split()
 
