@@ -88,3 +88,12 @@ class Interrupted(KeyboardInterrupt):
     @property
     def exit_code(self) -> int:
         return 128 + self.signum
+
+
+def require_count(name: str, value: object, minimum: int = 1) -> None:
+    """Refuse a count a script passes below ``minimum`` (or not a whole number) as an :class:`InputError`,
+    as the command's option ranges refuse it, rather than a ``ValueError`` from deep inside or a silent
+    default."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InputError(f"{name} must be a whole number of at least {minimum}, not {value!r}",
+                         fix=f"pass {name}={minimum} or more")

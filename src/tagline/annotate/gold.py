@@ -26,7 +26,7 @@ from tagline.annotate.answers import (
 from tagline.corpus.progress import ProgressCallback, counted, no_progress
 from tagline.corpus.store import utc_now
 from tagline.corpus.workspace import Workspace
-from tagline.errors import DataError
+from tagline.errors import DataError, InputError
 
 if TYPE_CHECKING:
     from tagline.corpus.transaction import Transaction
@@ -280,6 +280,9 @@ def _decide(task: str, answers: dict[str, dict[str, Any]], *, single: bool,
 
 def record_decision(workspace: Workspace, item: Contested, value: dict[str, Any], adjudicator: str) -> dict[str, Any]:
     """Write a person's decision on a contested question."""
+    if not isinstance(item, Contested):
+        raise InputError(f"the question decided must be a Contested item, not {type(item).__name__}",
+                         fix="pass one of auto_adjudicate(workspace).contested")
     record = gold_record(item.sentence_id, item.task, item.target, value, "adjudicated",
                          _votes_for_record(item.task, item.votes), adjudicator=adjudicator)
     with workspace.transaction() as transaction:

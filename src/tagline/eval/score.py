@@ -12,7 +12,7 @@ import orjson
 
 from tagline.corpus.store import utc_now
 from tagline.corpus.workspace import Workspace
-from tagline.errors import DataError, InputError
+from tagline.errors import DataError, InputError, require_count
 from tagline.eval.baselines.registry import reads_context
 from tagline.eval.run import (
     HEADLINE,
@@ -77,6 +77,7 @@ def score_predictions(workspace: Workspace, path: str | Path, *, task: str, spli
     """
     if task not in TASKS:
         raise InputError(f"task {task!r} is not one of {', '.join(TASKS)}", fix="pass one of them as task=")
+    require_count("n_resamples", n_resamples)
     path = Path(path)
     directory, built = load_dataset_dir(workspace, dataset_dir)
     data = task_data(directory, task, workspace=workspace)
@@ -232,6 +233,7 @@ def compare_runs(workspace: Workspace, run_a: str, run_b: str, *, n_resamples: i
     """Paired bootstrap of the headline metric on the items both runs were evaluated on (which must
     be the same items): the difference b − a and its 95% interval, and ``warnings`` (a ``few_items``
     :class:`~tagline.schemas.records.RunWarning` when fewer than 30 items were compared)."""
+    require_count("n_resamples", n_resamples)
     dir_a, dir_b = find_run(workspace, run_a), find_run(workspace, run_b)
     result_a, result_b = read_run_result(dir_a), read_run_result(dir_b)
     if result_a["task"] != result_b["task"]:

@@ -12,7 +12,7 @@ from tagline.corpus.execution import Execution
 from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.store import utc_now
 from tagline.corpus.workspace import Workspace
-from tagline.errors import DataError
+from tagline.errors import DataError, require_count
 from tagline.eval.baselines.registry import BY_NAME, POOLED, choices, names_for, pooled_names
 from tagline.eval.parallel import executing
 from tagline.eval.run.caveats import cross_validation_advice, few_items, stance_warnings
@@ -43,6 +43,7 @@ def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequen
     per-target models run (default: the workspace's ``[execution]`` setting, else one process); the
     results are the same wherever they run.
     """
+    require_count("n_resamples", n_resamples)
     directory, built = load_dataset_dir(workspace, dataset_dir)
     tasks = [t for t in TASKS if task in ("all", t)]
     tasks = [t for t in tasks if t in built["settings"]["tasks"]]
