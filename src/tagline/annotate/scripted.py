@@ -64,11 +64,12 @@ def find_sentence(workspace: Workspace, sentence_id: str) -> dict[str, Any]:
 
 
 def parse_entity(spec: str, sentence_text: str, labels: Sequence[str], lang: str = "",
-                 where: str | None = None) -> list[dict[str, Any]]:
+                 where: str | None = None, aliases: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """Spans for an ``--entity`` spec: ``START:END:LABEL`` (offsets in the sentence), or
     ``TEXT:LABEL``, which marks every occurrence of TEXT in the sentence, found as the session's
     ``/`` finds it (case and full-width forms ignored; in English, whole words only). ``where``
-    (the sentence id) is named in the errors."""
+    (the sentence id) is named in the errors; an unknown label's error suggests the label its
+    ``aliases`` (of ``[tasks.entities]``) map it to, or the configured label closest in spelling."""
     match = _OFFSET_SPEC.match(spec)
     if match:
         start, end, label = int(match.group(1)), int(match.group(2)), match.group(3)
@@ -90,8 +91,22 @@ def parse_entity(spec: str, sentence_text: str, labels: Sequence[str], lang: str
                             fix=f"the sentence is: {sentence_text}{offsets_hint}")
     if label not in labels:
         raise DataError(f"entity label {label!r} is not one of {', '.join(labels)}", where=where,
-                        fix=f"for example --entity '{spec[:len(spec) - len(label)]}{labels[0]}'" if labels else None)
+                        fix=_label_fix(spec, label, labels, aliases or {}))
     return [{"start": s, "end": e, "label": label, "text": sentence_text[s:e]} for s, e in occurrences]
+
+
+def _label_fix(spec: str, label: str, labels: Sequence[str], aliases: Mapping[str, str]) -> str | None:
+    """The configured label an unknown one most likely means (its alias's, or the nearest in spelling,
+    as PERSONS for PERSON), as a corrected --entity; else how to configure it. Never a guess (PERCENT is
+    not PERSON)."""
+    import difflib
+
+    closest = [aliases[label]] if aliases.get(label) in labels else difflib.get_close_matches(
+        label.upper(), [name.upper() for name in labels], n=1, cutoff=0.75)
+    if closest:
+        name = next(name for name in labels if name.upper() == closest[0].upper())
+        return f"did you mean --entity '{spec[:len(spec) - len(label)]}{name}'?"
+    return f"use one of them, or add {label} to the labels of [tasks.entities] in tagline.toml" if labels else None
 
 
 def label_sentence(
@@ -118,7 +133,8 @@ def label_sentence(
         spans: list[dict[str, Any]] = []
         labels = config.labels("entities")
         for spec in entities:
-            spans.extend(parse_entity(spec, sentence["text"], labels, sentence["lang"], where=sentence_id))
+            spans.extend(parse_entity(spec, sentence["text"], labels, sentence["lang"], where=sentence_id,
+                                      aliases=config.entity_aliases))
         spans = sorted({(s["start"], s["end"], s["label"]): s for s in spans}.values(),
                        key=lambda s: (s["start"], s["end"]))
         events.append(make_event(sentence_id, annotator, "entities", {"spans": spans}, source=source))
