@@ -65,3 +65,20 @@ def test_counts_below_their_least_are_input_errors_before_anything_is_made(works
     assert not (tmp_path / "demo").exists()
     with pytest.raises(tagline.InputError, match="retrain_every must be"):
         tagline.open_suggester("builtin", workspace, retrain_every=0)
+
+
+def test_every_root_function_taking_a_workspace_refuses_none_or_a_path_with_an_input_error(workspace):
+    import inspect
+
+    takers = [name for name in tagline.__all__ if inspect.isfunction(getattr(tagline, name))
+              and "workspace" in inspect.signature(getattr(tagline, name)).parameters]
+    assert len(takers) >= 20 and "label_sentence" in takers and "open_suggester" in takers
+    for name in takers:
+        function = getattr(tagline, name)
+        for wrong in (None, str(workspace.root), workspace.root):
+            with pytest.raises(tagline.InputError, match="workspace must be an open workspace"):
+                function(workspace=wrong, **{p: None for p, spec in inspect.signature(function).parameters.items()
+                                            if p != "workspace" and spec.default is spec.empty})
+    with pytest.raises(tagline.InputError, match="workspace must be an open workspace, not NoneType"):
+        tagline.label_sentence(None, "article-s0001", "alice", claim_type="quantity")
+    assert tagline.corpus_stats(workspace)["documents"] == 0  # an open workspace still works

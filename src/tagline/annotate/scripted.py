@@ -17,7 +17,7 @@ from tagline.annotate.events import (
 )
 from tagline.corpus.store import append_records
 from tagline.corpus.workspace import Workspace
-from tagline.errors import DataError
+from tagline.errors import DataError, takes_workspace
 from tagline.schemas import TASKS
 
 _OFFSET_SPEC = re.compile(r"^(\d+):(\d+):([^:]+)$")
@@ -109,6 +109,7 @@ def _label_fix(spec: str, label: str, labels: Sequence[str], aliases: Mapping[st
     return f"use one of them, or add {label} to the labels of [tasks.entities] in tagline.toml" if labels else None
 
 
+@takes_workspace
 def label_sentence(
     workspace: Workspace, sentence_id: str, annotator: str, *, stance: dict[str, str] | None = None,
     claim_type: str | None = None, entities: Sequence[str] | None = None, source: str = "script",
@@ -148,6 +149,7 @@ def label_sentence(
     return events
 
 
+@takes_workspace
 def retract_answer(workspace: Workspace, sentence_id: str, annotator: str, task: str,
                    target: str | None = None) -> dict[str, Any]:
     """Withdraw an annotator's current answer (a ``retract`` event; nothing is deleted).
@@ -186,6 +188,7 @@ def answers_as_dict(answers: Mapping[tuple[str, str | None], Any]) -> dict[str, 
     return out
 
 
+@takes_workspace
 def sentence_answers(workspace: Workspace, sentence_id: str) -> dict[str, Any]:
     """A sentence and every annotator's current answers for it, side by side."""
     sentence = find_sentence(workspace, sentence_id)
@@ -198,6 +201,7 @@ def sentence_answers(workspace: Workspace, sentence_id: str) -> dict[str, Any]:
     return {"sentence": sentence, "annotations": by_annotator}
 
 
+@takes_workspace
 def progress(workspace: Workspace, annotators: Iterable[str] | None = None) -> dict[str, Any]:
     """Per annotator and task: how many sentences have a current answer, of how many.
 

@@ -22,7 +22,7 @@ from tagline.corpus.segment import detect_lang, segment
 from tagline.corpus.sentence_index import keep_index_current
 from tagline.corpus.store import Transaction, read_records, utc_now
 from tagline.corpus.workspace import Workspace
-from tagline.errors import ConflictError, InputError
+from tagline.errors import ConflictError, InputError, takes_workspace
 
 _MD_MARKER = re.compile(r"(?:#{1,6}\s+|[-*+]\s+|\d{1,3}[.)]\s+|>\s?)+")
 _MD_RULE = re.compile(r"(?:[-*_=]\s*){3,}|`{3,}.*")
@@ -92,6 +92,7 @@ def segment_document(document: SourceDocument, lang: str) -> list[tuple[int, int
     return cleaned
 
 
+@takes_workspace
 def add_documents(
     workspace: Workspace, paths: Sequence[str | Path], *, lang: str | None = None, doc_id: str | None = None,
     encoding: str | None = None, fmt: str | None = None, replace: bool = False,
