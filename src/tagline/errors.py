@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
 
 class TaglineError(Exception):
     """A problem the user can fix, rendered by the CLI as ``Error: <where>: <what> (<fix>)``.
@@ -88,3 +94,32 @@ class Interrupted(KeyboardInterrupt):
     @property
     def exit_code(self) -> int:
         return 128 + self.signum
+
+
+def require_count(name: str, value: object, minimum: int = 1) -> None:
+    """Refuse a count a script passes below ``minimum`` (or not a whole number) as an :class:`InputError`,
+    as the command's option ranges refuse it, rather than a ``ValueError`` from deep inside or a silent
+    default."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise InputError(f"{name} must be a whole number of at least {minimum}, not {value!r}",
+                         fix=f"pass {name}={minimum} or more")
+
+
+def takes_workspace(function: _Function) -> _Function:
+    """A root function whose ``workspace`` argument, when None or a path rather than an open
+    workspace, is an :class:`InputError` that says how to open one, not an ``AttributeError`` from
+    inside."""
+    import functools
+    import inspect
+
+    position = list(inspect.signature(function).parameters).index("workspace")
+
+    @functools.wraps(function)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        workspace = args[position] if len(args) > position else kwargs.get("workspace")
+        if workspace is None or isinstance(workspace, (str, os.PathLike)):
+            raise InputError(f"workspace must be an open workspace, not {type(workspace).__name__}",
+                             fix="pass tagline.open_workspace(DIRECTORY) or tagline.init_workspace(DIRECTORY)")
+        return function(*args, **kwargs)
+
+    return checked  # type: ignore[return-value]

@@ -408,3 +408,30 @@ def test_a_suggestion_source_that_cannot_open_is_said_on_the_first_screen(sample
     child.expect_exact("no suggestions: missing.jsonl: no such file", timeout=5)  # on the screen, below the question
     child.send("q")
     child.expect(pexpect.EOF)
+
+
+@pytest.mark.parametrize("suggest", [[], ["--suggest", "file:predictions.jsonl"]], ids=["alone", "suggested"])
+def test_the_keys_of_the_entities_question_are_one_row_at_80_columns(tmp_path, suggest):
+    # In English, without stance targets, the entities question's keys wrapped "x remove ·" / "Enter done"
+    # onto a second row at 80 columns (the other questions' keys fit one row).
+    import re
+
+    from tagline.corpus.ingest import add_documents
+    from tagline.corpus.workspace import init_workspace
+
+    workspace = init_workspace(tmp_path / "news", language="en")
+    (tmp_path / "news" / "predictions.jsonl").write_text("", encoding="utf-8")
+    (tmp_path / "nvidia.txt").write_text("Nvidia shares fell 3.5% on Monday. Jensen Huang spoke in Taipei.",
+                                         encoding="utf-8")
+    add_documents(workspace, [tmp_path / "nvidia.txt"])
+    child = spawn(workspace, "x", *suggest)
+    child.expect_exact("claim type")
+    child.send("0")  # not_claim: on to the entities
+    frame = next_frame(child, "Space all" if suggest else "Enter done")  # the keys' row ends the frame
+    rows = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", frame).replace("\r", "").split("\n")
+    (keys,) = [row for row in rows if "Enter done" in row]
+    assert keys.startswith("u undo · ") and "? help · q quit" in keys and "/ find" in keys, rows
+    assert len(keys.rstrip()) <= 80 and keys.rstrip().endswith("Space all" if suggest else "Enter done"), keys
+    assert not any(row.startswith(("x remove", "Enter done", "Space all")) for row in rows), rows  # nothing wrapped
+    child.send("q")
+    child.expect(pexpect.EOF)

@@ -54,6 +54,10 @@ def test_errors_list_allowed_values_and_write_nothing(runner, sample_workspace):
         (["--claim-type", "opinion"], "is not one of not_claim, quantity, prediction"),
         (["--entity", "OpenAI:ORG"], "the sentence is: 梁文峰は"),
         (["--entity", "梁文峰:PER"], "entity label 'PER' is not one of PERSON, ORG"),
+        (["--entity", "梁文峰:PER"], "(did you mean --entity '梁文峰:PERSON'?)"),  # its alias
+        (["--entity", "梁文峰:persons"], "(did you mean --entity '梁文峰:PERSON'?)"),  # its spelling
+        (["--entity", "0:3:PERCENT"], "PERCENT' is not one of PERSON, ORG, GPE, PRODUCT, MONEY, DATE, EVENT (use one "
+                                      "of them, or add PERCENT to the labels of [tasks.entities] in tagline.toml)"),
         (["--entity", "5:500:ORG"], "outside the sentence"),
         (["--claim-type", "quantity", "--stance", "DeepSeek=BAD"], "label 'BAD'"),
     ]

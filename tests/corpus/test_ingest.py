@@ -152,6 +152,20 @@ def test_markdown_markers_stay_outside_sentences(workspace, tmp_path):
     assert_offsets_exact(workspace)
 
 
+def test_a_list_marker_is_outside_the_sentence_in_a_text_file_as_in_markdown(workspace, tmp_path):
+    body = "Results:\n1. Sales rose 5% in May.\n2) Costs fell. They were high.\n  - Nvidia gained.\n"
+    for name in ("plain.txt", "marked.md"):
+        (tmp_path / name).write_text(body, encoding="utf-8")
+    add_documents(workspace, [tmp_path / "plain.txt", tmp_path / "marked.md"], lang="en")
+    expected = ["Results:", "Sales rose 5% in May.", "Costs fell.", "They were high.", "Nvidia gained."]
+    assert [r["text"] for r in sentences(workspace, "plain")] == expected
+    assert [r["text"] for r in sentences(workspace, "marked")] == expected
+    (tmp_path / "ranked.txt").write_text("It ranked No. 1. 2. Then sales fell.\n", encoding="utf-8")
+    add_documents(workspace, [tmp_path / "ranked.txt"], lang="en")  # a number in mid-line is no list marker
+    assert [r["text"] for r in sentences(workspace, "ranked")] == ["It ranked No. 1.", "2. Then sales fell."]
+    assert_offsets_exact(workspace)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.sampled_from(["文です。", "見出し", "「引用。」と言った。", "\n", "\r\n", " ", "😀", "A.", "e\u0301"]),
                 min_size=1, max_size=30).map("".join).filter(lambda t: t.strip()))

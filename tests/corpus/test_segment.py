@@ -191,6 +191,23 @@ def test_english_sentence_before_a_year_or_after_a_time_before_a_title(text, exp
     assert texts(text, "en") == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("The iPhone 15 launched. iPhone sales rose.", ["The iPhone 15 launched.", "iPhone sales rose."]),
+        ("Sales rose 5%. iOS 18 shipped.", ["Sales rose 5%.", "iOS 18 shipped."]),
+        ("It grew (a lot). eBay fell.", ["It grew (a lot).", "eBay fell."]),
+        ("The U.S. iPhone market grew.", ["The U.S. iPhone market grew."]),  # an initialism goes on
+        ("It costs $5 approx. iPhone users pay more.", ["It costs $5 approx. iPhone users pay more."]),
+        ("He asked Mr. eBay about it.", ["He asked Mr. eBay about it."]),
+        ("The board is 6 ft. tall.", ["The board is 6 ft. tall."]),  # other lowercase starts stay joined
+    ],
+)
+def test_english_sentence_beginning_with_a_name_in_lowercase_starts_there(text, expected):
+    # syntok ends a sentence only before a capital.
+    assert texts(text, "en") == expected
+
+
 def test_english_dash_starting_a_wrapped_line_is_not_a_list_bullet():
     # One line that starts with "- " in a full paragraph is a dash that wrapping put there.
     assert texts("The plan was simple and everyone agreed to it\n- Congress would act first.", "en") == [

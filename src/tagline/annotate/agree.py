@@ -16,11 +16,13 @@ from tagline.annotate.answers import (
     select_annotators,
 )
 from tagline.corpus.workspace import Workspace
+from tagline.errors import takes_workspace
 
 if TYPE_CHECKING:
     from tagline.annotate.columns import ColumnAnswers
 
 
+@takes_workspace
 def agreement_report(workspace: Workspace, *, tasks: Iterable[str] | None = None,
                      annotators: Iterable[str] | None = None, top_contested: int = 10,
                      machines: bool = False, exclude_annotators: Iterable[str] | None = None) -> dict[str, Any]:

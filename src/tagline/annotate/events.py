@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from tagline.corpus.config import ADD_TARGETS, Config
 from tagline.corpus.store import utc_now
+from tagline.errors import takes_workspace
 from tagline.schemas import LABEL_TASKS, TASKS
 
 if TYPE_CHECKING:
@@ -166,5 +167,6 @@ def iter_annotation_events(workspace: Workspace, annotator: str | None = None, *
             yield from read_records(path, problems=problems, kind="event")
 
 
+@takes_workspace
 def load_view(workspace: Workspace, annotator: str) -> AnnotatorView:
     return AnnotatorView(annotator, fold_events(iter_annotation_events(workspace, annotator)))

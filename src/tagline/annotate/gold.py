@@ -26,7 +26,7 @@ from tagline.annotate.answers import (
 from tagline.corpus.progress import ProgressCallback, counted, no_progress
 from tagline.corpus.store import utc_now
 from tagline.corpus.workspace import Workspace
-from tagline.errors import DataError
+from tagline.errors import DataError, InputError, takes_workspace
 
 if TYPE_CHECKING:
     from tagline.corpus.transaction import Transaction
@@ -42,6 +42,7 @@ def iter_gold(workspace: Workspace) -> Iterator[dict[str, Any]]:
     return workspace.iter_gold()
 
 
+@takes_workspace
 def gold_view(workspace: Workspace, *, reopened: bool = False,
               progress: ProgressCallback = no_progress) -> dict[GoldKey, dict[str, Any]]:
     """The current gold record per question (the last one written wins). A question whose last
@@ -113,6 +114,7 @@ class AdjudicationResult:
                 "changed_since_adjudication": self.changed}
 
 
+@takes_workspace
 def auto_adjudicate(workspace: Workspace, *, tasks: Iterable[str] | None = None,
                     min_agreement: str = "majority", annotators: Iterable[str] | None = None,
                     machines: bool = False, exclude_annotators: Iterable[str] | None = None) -> AdjudicationResult:
@@ -278,8 +280,12 @@ def _decide(task: str, answers: dict[str, dict[str, Any]], *, single: bool,
     return None
 
 
+@takes_workspace
 def record_decision(workspace: Workspace, item: Contested, value: dict[str, Any], adjudicator: str) -> dict[str, Any]:
     """Write a person's decision on a contested question."""
+    if not isinstance(item, Contested):
+        raise InputError(f"the question decided must be a Contested item, not {type(item).__name__}",
+                         fix="pass one of auto_adjudicate(workspace).contested")
     record = gold_record(item.sentence_id, item.task, item.target, value, "adjudicated",
                          _votes_for_record(item.task, item.votes), adjudicator=adjudicator)
     with workspace.transaction() as transaction:
@@ -338,6 +344,7 @@ def _any_value(item: Contested) -> dict[str, Any]:
     return next(iter(item.votes.values()))
 
 
+@takes_workspace
 def gold_listing(workspace: Workspace, *, exclude_annotators: Iterable[str] | None = None) -> list[dict[str, Any]]:
     """Every current gold record, with ``changed`` true where the votes moved on since (counting
     the votes as adjudication does, without ``exclude_annotators``)."""

@@ -17,7 +17,7 @@ from tagline.annotate.events import (
 )
 from tagline.corpus.store import append_records
 from tagline.corpus.workspace import Workspace
-from tagline.errors import DataError
+from tagline.errors import DataError, takes_workspace
 from tagline.schemas import TASKS
 
 _OFFSET_SPEC = re.compile(r"^(\d+):(\d+):([^:]+)$")
@@ -64,11 +64,12 @@ def find_sentence(workspace: Workspace, sentence_id: str) -> dict[str, Any]:
 
 
 def parse_entity(spec: str, sentence_text: str, labels: Sequence[str], lang: str = "",
-                 where: str | None = None) -> list[dict[str, Any]]:
+                 where: str | None = None, aliases: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """Spans for an ``--entity`` spec: ``START:END:LABEL`` (offsets in the sentence), or
     ``TEXT:LABEL``, which marks every occurrence of TEXT in the sentence, found as the session's
     ``/`` finds it (case and full-width forms ignored; in English, whole words only). ``where``
-    (the sentence id) is named in the errors."""
+    (the sentence id) is named in the errors; an unknown label's error suggests the label its
+    ``aliases`` (of ``[tasks.entities]``) map it to, or the configured label closest in spelling."""
     match = _OFFSET_SPEC.match(spec)
     if match:
         start, end, label = int(match.group(1)), int(match.group(2)), match.group(3)
@@ -90,10 +91,25 @@ def parse_entity(spec: str, sentence_text: str, labels: Sequence[str], lang: str
                             fix=f"the sentence is: {sentence_text}{offsets_hint}")
     if label not in labels:
         raise DataError(f"entity label {label!r} is not one of {', '.join(labels)}", where=where,
-                        fix=f"for example --entity '{spec[:len(spec) - len(label)]}{labels[0]}'" if labels else None)
+                        fix=_label_fix(spec, label, labels, aliases or {}))
     return [{"start": s, "end": e, "label": label, "text": sentence_text[s:e]} for s, e in occurrences]
 
 
+def _label_fix(spec: str, label: str, labels: Sequence[str], aliases: Mapping[str, str]) -> str | None:
+    """The configured label an unknown one most likely means (its alias's, or the nearest in spelling,
+    as PERSONS for PERSON), as a corrected --entity; else how to configure it. Never a guess (PERCENT is
+    not PERSON)."""
+    import difflib
+
+    closest = [aliases[label]] if aliases.get(label) in labels else difflib.get_close_matches(
+        label.upper(), [name.upper() for name in labels], n=1, cutoff=0.75)
+    if closest:
+        name = next(name for name in labels if name.upper() == closest[0].upper())
+        return f"did you mean --entity '{spec[:len(spec) - len(label)]}{name}'?"
+    return f"use one of them, or add {label} to the labels of [tasks.entities] in tagline.toml" if labels else None
+
+
+@takes_workspace
 def label_sentence(
     workspace: Workspace, sentence_id: str, annotator: str, *, stance: dict[str, str] | None = None,
     claim_type: str | None = None, entities: Sequence[str] | None = None, source: str = "script",
@@ -118,7 +134,8 @@ def label_sentence(
         spans: list[dict[str, Any]] = []
         labels = config.labels("entities")
         for spec in entities:
-            spans.extend(parse_entity(spec, sentence["text"], labels, sentence["lang"], where=sentence_id))
+            spans.extend(parse_entity(spec, sentence["text"], labels, sentence["lang"], where=sentence_id,
+                                      aliases=config.entity_aliases))
         spans = sorted({(s["start"], s["end"], s["label"]): s for s in spans}.values(),
                        key=lambda s: (s["start"], s["end"]))
         events.append(make_event(sentence_id, annotator, "entities", {"spans": spans}, source=source))
@@ -132,6 +149,7 @@ def label_sentence(
     return events
 
 
+@takes_workspace
 def retract_answer(workspace: Workspace, sentence_id: str, annotator: str, task: str,
                    target: str | None = None) -> dict[str, Any]:
     """Withdraw an annotator's current answer (a ``retract`` event; nothing is deleted).
@@ -170,6 +188,7 @@ def answers_as_dict(answers: Mapping[tuple[str, str | None], Any]) -> dict[str, 
     return out
 
 
+@takes_workspace
 def sentence_answers(workspace: Workspace, sentence_id: str) -> dict[str, Any]:
     """A sentence and every annotator's current answers for it, side by side."""
     sentence = find_sentence(workspace, sentence_id)
@@ -182,6 +201,7 @@ def sentence_answers(workspace: Workspace, sentence_id: str) -> dict[str, Any]:
     return {"sentence": sentence, "annotations": by_annotator}
 
 
+@takes_workspace
 def progress(workspace: Workspace, annotators: Iterable[str] | None = None) -> dict[str, Any]:
     """Per annotator and task: how many sentences have a current answer, of how many.
 

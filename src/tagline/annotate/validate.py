@@ -12,10 +12,11 @@ from tagline.corpus.annotators import annotator_kinds
 from tagline.corpus.store import LineProblem, iter_lines, read_records
 from tagline.corpus.texts import read_text, read_text_bytes, text_place
 from tagline.corpus.workspace import Workspace
-from tagline.errors import TaglineError
+from tagline.errors import TaglineError, takes_workspace
 from tagline.schemas import schema_errors
 
 
+@takes_workspace
 def validate_workspace(workspace: Workspace) -> list[LineProblem]:
     """Every problem in ``workspace``: configuration, documents, sentences, annotations and gold.
 

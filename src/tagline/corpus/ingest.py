@@ -22,10 +22,12 @@ from tagline.corpus.segment import detect_lang, segment
 from tagline.corpus.sentence_index import keep_index_current
 from tagline.corpus.store import Transaction, read_records, utc_now
 from tagline.corpus.workspace import Workspace
-from tagline.errors import ConflictError, InputError
+from tagline.errors import ConflictError, InputError, takes_workspace
 
 _MD_MARKER = re.compile(r"(?:#{1,6}\s+|[-*+]\s+|\d{1,3}[.)]\s+|>\s?)+")
 _MD_RULE = re.compile(r"(?:[-*_=]\s*){3,}|`{3,}.*")
+# A list item's marker (1. 1) - * +) where a line begins: list syntax in plain text as in Markdown.
+_LIST_MARKER = re.compile(r"(?:[-*+]|\d{1,3}[.)])[ \t]+")
 _SENTENCE_NUMBER = re.compile(r"-s(\d+)$")
 
 
@@ -45,8 +47,26 @@ def sentence_id(doc_id: str, number: int) -> str:
     return f"{doc_id}-s{number:04d}"
 
 
+def _without_list_markers(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The sentences with a list marker that begins their line left out of them (a sentence that is
+    only a marker goes), so a numbered list reads alike from a ``.txt`` and a ``.md`` file."""
+    kept = []
+    for start, end in spans:
+        marker = _LIST_MARKER.match(text, start, end)
+        if marker:
+            line_start = start
+            while line_start > 0 and text[line_start - 1] in " \t":
+                line_start -= 1
+            if line_start == 0 or text[line_start - 1] in "\n\r":  # not a number ending a sentence mid-line
+                start = marker.end()
+        if start < end:
+            kept.append((start, end))
+    return kept
+
+
 def segment_document(document: SourceDocument, lang: str) -> list[tuple[int, int]]:
-    """Sentence offsets for a document; Markdown markers (#, -, 1., >) are left outside sentences."""
+    """Sentence offsets for a document; Markdown markers (#, -, 1., >) are left outside sentences, and
+    so are a plain-text file's list markers (1., 1), -, *, +) that begin a line."""
     if document.sentence_spans is not None:
         return list(document.sentence_spans)
     if document.single_sentence:
@@ -57,6 +77,8 @@ def segment_document(document: SourceDocument, lang: str) -> list[tuple[int, int
             end -= 1
         return [(start, end)] if start < end else []
     spans = segment(document.text, lang)
+    if document.format == "txt":
+        return _without_list_markers(document.text, spans)
     if document.format != "md":
         return spans
     cleaned = []
@@ -70,6 +92,7 @@ def segment_document(document: SourceDocument, lang: str) -> list[tuple[int, int
     return cleaned
 
 
+@takes_workspace
 def add_documents(
     workspace: Workspace, paths: Sequence[str | Path], *, lang: str | None = None, doc_id: str | None = None,
     encoding: str | None = None, fmt: str | None = None, replace: bool = False,

@@ -339,12 +339,22 @@ _EN_YEAR_STARTS = re.compile(r"(?<![\w.])(?!(?:approx|ca|cf|est|fig|figs|incl|ma
                              r"(?:[a-z]{2,}|(?:1[89]|20)\d\d)\.(?=\s+(?:1[89]|20)\d\d\s+[a-z])")
 
 
+# A name written with a lowercase first letter and a capital inside (iPhone, eBay, iOS) that starts a
+# sentence: syntok ends a sentence only before a capital. Not after a token with a "." inside (U.S.,
+# a.m.) or the short words and titles that come before a name or number ("approx.", "Mr.", "No.").
+# Other sentences that begin in lowercase stay joined: after "ft." or "vs." a lowercase word goes on.
+_EN_CAMEL_STARTS = re.compile(r"(?<!\S)(?!(?:approx|ca|cf|est|fig|figs|incl|max|min|nos?|nr|pp|vol|vs|"
+                              r"Mr|Mrs|Ms|Dr|Prof|St|No|Nos)\.)[^\s.]*[a-z0-9%)\]]\."
+                              r"(?=\s+[\"'“‘(]?[a-z]+[A-Z][A-Za-z0-9]*\b)")
+
+
 def _split_after_decimals(text: str, spans: Iterable[tuple[int, int]]) -> Iterator[tuple[int, int]]:
     """Cut a sentence after a number with a decimal point that ends it, before a capital: ``The
-    ratio rose to 1.5. Analysts cheered.`` is two sentences (syntok keeps them one); and before a
-    year that starts the next: ``It rose.`` | ``2024 was a good year.``"""
+    ratio rose to 1.5. Analysts cheered.`` is two sentences (syntok keeps them one); before a
+    year that starts the next: ``It rose.`` | ``2024 was a good year.``; and before a name that
+    begins in lowercase (:data:`_EN_CAMEL_STARTS`): ``The iPhone 15 launched.`` | ``iPhone sales rose.``"""
     for start, end in spans:
-        cuts = sorted(match.end() for pattern in (_EN_DECIMAL_END, _EN_YEAR_STARTS)
+        cuts = sorted(match.end() for pattern in (_EN_DECIMAL_END, _EN_YEAR_STARTS, _EN_CAMEL_STARTS)
                       for match in pattern.finditer(text, start, end))
         for cut in cuts:
             yield start, cut

@@ -7,9 +7,10 @@ from collections import Counter
 from typing import Any
 
 from tagline.corpus.workspace import Workspace
-from tagline.errors import DataError
+from tagline.errors import DataError, takes_workspace
 
 
+@takes_workspace
 def corpus_stats(workspace: Workspace) -> dict[str, Any]:
     """Counts of documents, sentences and characters, by language and split, and sentence lengths."""
     documents = workspace.documents()

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tagline.corpus.workspace import Workspace
-from tagline.errors import DataError
+from tagline.errors import DataError, require_count
 from tagline.eval.build import BuildReport
 from tagline.schemas import TASKS
 from tagline.schemas.records import RunResult
@@ -55,6 +55,8 @@ def run_demo(directory: str | os.PathLike[str], *, cv: int = 5, n_resamples: int
     from tagline.eval.build import build_dataset
     from tagline.eval.run import run_evaluation
 
+    require_count("cv", cv, 2)  # before the workspace is made
+    require_count("n_resamples", n_resamples)
     report = progress or (lambda phase, step, done, total: None)
     report("preparing", "workspace + sample article and its gold", 0, 3)
     workspace = init_workspace(Path(directory), sample=True)

@@ -12,7 +12,7 @@ import orjson
 
 from tagline.corpus.store import utc_now
 from tagline.corpus.workspace import Workspace
-from tagline.errors import DataError, InputError
+from tagline.errors import DataError, InputError, require_count, takes_workspace
 from tagline.eval.baselines.registry import reads_context
 from tagline.eval.run import (
     HEADLINE,
@@ -66,6 +66,7 @@ def _first(items: Iterable[Any], count: int = 5) -> str:
     return shown + (f", … ({len(items)} in all)" if len(items) > count else "")
 
 
+@takes_workspace
 def score_predictions(workspace: Workspace, path: str | Path, *, task: str, split: str = "test",
                       dataset_dir: str | Path | None = None, n_resamples: int = 1000, seed: int = 13) -> RunResult:
     """Score a predictions file against the gold of ``split`` (or ``all``) and write it as a run.
@@ -77,6 +78,7 @@ def score_predictions(workspace: Workspace, path: str | Path, *, task: str, spli
     """
     if task not in TASKS:
         raise InputError(f"task {task!r} is not one of {', '.join(TASKS)}", fix="pass one of them as task=")
+    require_count("n_resamples", n_resamples)
     path = Path(path)
     directory, built = load_dataset_dir(workspace, dataset_dir)
     data = task_data(directory, task, workspace=workspace)
@@ -227,11 +229,13 @@ def _read_predictions(directory: Path) -> dict[str, dict[str, Any]]:
     return {record["id"]: record for _, record in _read_jsonl(path)}
 
 
+@takes_workspace
 def compare_runs(workspace: Workspace, run_a: str, run_b: str, *, n_resamples: int = 1000,
                  seed: int = 13) -> dict[str, Any]:
     """Paired bootstrap of the headline metric on the items both runs were evaluated on (which must
     be the same items): the difference b − a and its 95% interval, and ``warnings`` (a ``few_items``
     :class:`~tagline.schemas.records.RunWarning` when fewer than 30 items were compared)."""
+    require_count("n_resamples", n_resamples)
     dir_a, dir_b = find_run(workspace, run_a), find_run(workspace, run_b)
     result_a, result_b = read_run_result(dir_a), read_run_result(dir_b)
     if result_a["task"] != result_b["task"]:
@@ -320,6 +324,7 @@ def _paired_span_bootstrap(truth: list[Any], pred_a: list[Any], pred_b: list[Any
             "n_resamples": n_resamples}
 
 
+@takes_workspace
 def predict_file(workspace: Workspace, run_id: str, path: str | Path) -> list[dict[str, Any]]:
     """Predict with a saved run's model. ``path``: JSON lines with ``text`` (and ``target`` for
     stance, one the run was trained on; optional ``id``), or a plain text file with one text per

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tagline.errors import InputError
+from tagline.errors import InputError, require_count, takes_workspace
 
 if TYPE_CHECKING:  # the CLI reads this registry for its help without loading a workspace
     from tagline.annotate.suggest import Suggester
@@ -46,6 +46,7 @@ SOURCES: tuple[SourceSpec, ...] = (
 )
 
 
+@takes_workspace
 def open_suggester(spec: str, workspace: Workspace, *, annotator: str | None = None,
                    timeout: float = 30.0, retrain_every: int | None = None) -> Suggester:
     """The suggester a ``--suggest`` value names: ``builtin``, ``run:RUN_ID``, ``file:PATH`` or
@@ -69,6 +70,8 @@ def open_suggester(spec: str, workspace: Workspace, *, annotator: str | None = N
         raise InputError(f"{name} takes no argument", fix=f"write {source.syntax}")
     module_name, function = source.factory.split(":")
     factory: Callable[..., Suggester] = getattr(importlib.import_module(module_name), function)
+    if retrain_every is not None:
+        require_count("retrain_every", retrain_every)
     return factory(workspace, argument, annotator=annotator, timeout=timeout, retrain_every=retrain_every)
 
 

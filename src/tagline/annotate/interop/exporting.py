@@ -16,9 +16,10 @@ from tagline.annotate.interop.cycles import without_cycle_collection
 from tagline.corpus.progress import ProgressCallback, counted, no_progress
 from tagline.corpus.texts import TextReader
 from tagline.corpus.workspace import Workspace, check_output
-from tagline.errors import ConflictError, DataError, InputError
+from tagline.errors import ConflictError, DataError, InputError, takes_workspace
 
 
+@takes_workspace
 @without_cycle_collection()
 def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gold: bool = False,
            annotator: str | None = None, force: bool = False, formula_escape: bool = True,

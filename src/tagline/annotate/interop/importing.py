@@ -27,7 +27,7 @@ from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.readers import refuse_special_file
 from tagline.corpus.workers import numpy_threads_put_back
 from tagline.corpus.workspace import Workspace
-from tagline.errors import DataError, InputError
+from tagline.errors import DataError, InputError, takes_workspace
 
 if TYPE_CHECKING:
     from tagline.corpus.config import Config
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 IMPORT_SPLITS = ("train", "validation", "test")  # the splits `tagline eval run` fits, tunes and reports on
 
 
+@takes_workspace
 @without_cycle_collection()
 @numpy_threads_put_back()  # the bulk readers keep NumPy's threads out while they may fork
 def import_file(

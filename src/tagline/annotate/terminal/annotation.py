@@ -50,10 +50,7 @@ def render(model: SessionModel, width: int, height: int):
     below.append(_question(model, config, width))
     below.append(Text(model.message, style="yellow") if model.message else Text(""))
     below.append(_progress_line(model))
-    keys = " · Tab cursor · / find · x remove · Enter done" if model.step.task == "entities" else \
-        " · Enter keep" + (" · Tab spans" if ENTITIES in model.steps else "")  # the entities from any question
-    below.append(Text("u undo · s skip · b back · ? help · q quit" + keys +
-                      (" · Space all" if model.feed is not None else ""), style="dim"))
+    below.append(_keys_line(model, width))
     # While a found span waits for its label (or its occurrence), the window follows it.
     focus = model.pending[0] if model.mode in ("occurrence", "entity_label") and model.pending else None
     highlights = [(span["start"], span["end"], f"reverse {_label_colour(config, span['label'])}")
@@ -70,6 +67,28 @@ def render(model: SessionModel, width: int, height: int):
         rows = height - 1 - sum(row_count(line, width) for line in above + below)
         text, cut = fit_sentence(sentence["text"], width, max(1, rows), highlights=highlights, focus=focus)
     return Group(*above, text, *below)
+
+
+# The keys a row of 80 columns leaves out, in this order, to hold the rest (the help, ?, lists them
+# all): ← and → also go back and skip, and the cursor (Tab) removes spans too.
+_KEYS_LEFT_OUT_FIRST = ("b back", "s skip", "x remove", "Tab cursor")
+
+
+def _keys_line(model: SessionModel, width: int):
+    """The keys, on one row where leaving out a few (the least needed first) makes them fit; on a
+    screen too narrow for that, every key, over several rows."""
+    from rich.text import Text
+
+    own = ["Tab cursor", "/ find", "x remove", "Enter done"] if model.step.task == "entities" else \
+        ["Enter keep"] + (["Tab spans"] if ENTITIES in model.steps else [])  # the entities from any question
+    keys = ["u undo", "s skip", "b back", "? help", "q quit", *own, *(["Space all"] if model.feed is not None else [])]
+    fitting = list(keys)
+    for left_out in (None, *_KEYS_LEFT_OUT_FIRST):
+        if left_out in fitting:
+            fitting.remove(left_out)
+        if len(" · ".join(fitting)) <= width:
+            return Text(" · ".join(fitting), style="dim")
+    return Text(" · ".join(keys), style="dim")
 
 
 def _context_line(prefix: str, text: str, width: int):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tagline.corpus.progress import ProgressCallback, no_progress
-from tagline.errors import ConflictError, DataError
+from tagline.errors import ConflictError, DataError, require_count
 from tagline.eval.bench.data import find_data_dir, require_files
 from tagline.eval.bench.registry import BenchmarkSpec, find
 
@@ -93,6 +93,7 @@ def run_benchmark(name: str, *, data: str | os.PathLike[str] | None = None, out:
     >>> round(100 * result.figure(result.results[0])["value"], 2)  # doctest: +SKIP
     65.22
     """
+    require_count("n_resamples", n_resamples)  # before the benchmark's workspace is made
     from tagline.annotate.interop import import_file
     from tagline.corpus.execution import Execution
     from tagline.corpus.workers import cores

@@ -13,6 +13,7 @@ from tagline.corpus import sentence_table
 from tagline.corpus.primitives import make_locked_folder
 from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.workspace import Workspace
+from tagline.errors import takes_workspace
 from tagline.eval.build import reading, splits, tables, writer
 from tagline.eval.build.columns import combined
 from tagline.eval.build.features import claim_labels
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from tagline.interrupts import InterruptGuard
 
 
+@takes_workspace
 def build_dataset(
     workspace: Workspace, *, out: str | os.PathLike[str] | None = None, ratios: list[float] | None = None,
     group_by: str | None = None, seed: int | None = None, tasks: list[str] | None = None, tokens: bool = True,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.workspace import Workspace
-from tagline.errors import DataError
+from tagline.errors import DataError, require_count
 
 if TYPE_CHECKING:
     import numpy as np
@@ -71,6 +71,8 @@ class BuildSettings:
     def resolve(cls, config: Config, *, ratios: list[float] | None, group_by: str | None, seed: int | None,
                 tasks: list[str] | None, tokens: bool, workers: int | None,
                 exclude_annotators: list[str] | None = None, execution: Execution | None = None) -> BuildSettings:
+        if workers is not None:
+            require_count("workers", workers)
         split = config.split
         # Every task by default, but stance only when it has targets (a new workspace has none).
         chosen = list(tasks or [task for task in config.tasks if task != "stance" or config.targets])

@@ -137,8 +137,9 @@ def split_codes(doc_ids: Any, strata: Any, predefined: Any, ratios: list[float],
         codes[todo], method = _grouped_codes(groups, n_groups, todo_strata, ratios, int(seed), warnings, label_names)
     else:
         if group_by == "doc_id":
-            warnings.append(f"only {plural(n_groups, 'document')} for {len(ratios)} splits: split by sentence instead "
-                            "of by document, so sentences of one document appear in several splits")
+            warnings.append(f"only {plural(n_groups, 'document')} with gold to divide into {len(ratios)} "
+                            "splits: split by sentence instead of by document, so sentences of one document "
+                            "appear in several splits")
         codes[todo] = _sentence_codes(todo_strata, ratios, int(seed), names, warnings, label_names)
         method = "sentence-level stratified split (train_test_split)"
     method_parts.append(method)

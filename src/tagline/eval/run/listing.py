@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import cast
 
 from tagline.corpus.workspace import Workspace
-from tagline.errors import DataError
+from tagline.errors import DataError, takes_workspace
 from tagline.schemas.records import RunResult
 
 _LATEST = re.compile(r"latest(?:~(\d+))?")
 
 
+@takes_workspace
 def list_runs(workspace: Workspace, unreadable: list[str] | None = None) -> list[RunResult]:
     """Every run's results, oldest first. A ``results.json`` that cannot be read or does not match
     the run schema is left out, and described in ``unreadable`` when a list is given."""

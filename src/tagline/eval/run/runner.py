@@ -12,7 +12,7 @@ from tagline.corpus.execution import Execution
 from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.store import utc_now
 from tagline.corpus.workspace import Workspace
-from tagline.errors import DataError
+from tagline.errors import DataError, require_count, takes_workspace
 from tagline.eval.baselines.registry import BY_NAME, POOLED, choices, names_for, pooled_names
 from tagline.eval.parallel import executing
 from tagline.eval.run.caveats import cross_validation_advice, few_items, stance_warnings
@@ -24,6 +24,7 @@ from tagline.schemas import TASKS
 from tagline.schemas.records import RunResult, RunWarning, run_protocol
 
 
+@takes_workspace
 def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequence[str] | None = None,
                    cv: int | None = None, seed: int = 13, dataset_dir: str | Path | None = None, pooled: bool = False,
                    n_resamples: int = 1000, progress: ProgressCallback = no_progress,
@@ -43,6 +44,7 @@ def run_evaluation(workspace: Workspace, *, task: str = "all", baselines: Sequen
     per-target models run (default: the workspace's ``[execution]`` setting, else one process); the
     results are the same wherever they run.
     """
+    require_count("n_resamples", n_resamples)
     directory, built = load_dataset_dir(workspace, dataset_dir)
     tasks = [t for t in TASKS if task in ("all", t)]
     tasks = [t for t in tasks if t in built["settings"]["tasks"]]
