@@ -553,7 +553,7 @@ def task_arrays(draw) -> tuple[bytes, bool]:
     return (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"), bom
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(array=task_arrays(), block=st.sampled_from([1, 2, 5, 16, 61, 200, 1 << 23]))
 def test_task_arrays_read_a_block_at_a_time_give_the_task_readers_records(tmp_path, array, block):
     """Whatever the blocks the file is read in (a task, a string, an escape cut between two), the
@@ -709,7 +709,7 @@ def columns_projection(path: Path) -> list[tuple] | None:
     return tasks
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(array=task_arrays(), block=st.sampled_from([1, 2, 5, 16, 61, 200, 1 << 20]))
 def test_task_arrays_read_as_columns_hold_the_records_read_in_bulk(tmp_path, array, block):
     """Whatever the blocks the file is read in, its columns hold the records the bulk reader gives

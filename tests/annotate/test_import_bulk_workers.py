@@ -127,7 +127,7 @@ def wheres_read(path, lines_later: bool) -> list[str] | None:
     return [where for columns in chunks for where in columns.wheres]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(array=task_arrays(), block=st.sampled_from([1, 5, 61, 1 << 20]), piece=st.sampled_from([1, 3, 64, 1 << 20]),
        deep=st.sampled_from([None, 0, -1]))
 def test_lines_counted_apart_from_the_reading_are_the_readers(tmp_path, array, block, piece, deep):
