@@ -8,6 +8,7 @@ as the journal goes, and running the command again gives what one clean run give
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import signal
@@ -137,8 +138,16 @@ def _killed_at(root: Path, args: list[str], at: int) -> int:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(tagline.__file__).parents[1]),
                                                           os.environ.get("PYTHONPATH", "")])}
     script = _KILLED.format(chunk=BULK_CHUNK_RECORDS, at=at)
-    done = subprocess.run([sys.executable, "-c", script, *args], cwd=root, env=env, capture_output=True, timeout=300)
-    return -done.returncode if done.returncode < 0 else 0
+    # In a session of its own, whose other processes (the workers a killed `suggest` leaves, which would
+    # hold pipes open and live on) are ended with it; its output not through pipes.
+    process = subprocess.Popen([sys.executable, "-c", script, *args], cwd=root, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        code = process.wait(timeout=300)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    return -code if code < 0 else 0
 
 
 def _distinct(files: dict[str, bytes]) -> dict[str, bytes]:
