@@ -299,6 +299,9 @@ def write_machine_answers(workspace: Any, suggestions: Sequence[Suggestion], ann
         if annotator not in machines:
             transaction.append(workspace.annotators_path, [{"annotator": annotator, "kind": "machine",
                                                             "source": source, "time": utc_now()}])
+            # As an import's: the record is kept from here on, so that answers a kill leaves (they are
+            # not journalled) are never taken, without it, for a person's, which a new run refuses.
+            transaction.checkpoint()
         workspace.annotations_dir.mkdir(exist_ok=True)
         transaction.append(workspace.annotation_path(annotator), events, journal=False)
     return len(events)

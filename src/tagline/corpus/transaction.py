@@ -74,18 +74,17 @@ class Transaction:
 
     Every write is durable when it returns (fsync'd), but an append, durable at the next checkpoint
     or the block's end (the files fsync'd together there; a file appended to again is noted in the
-    journal once, at the size it had first, which undoes every append). When the block ends with an
-    exception, a full disk or Ctrl-C among them, every file is put back as it was: appends are cut
-    back to the size the file had, replaced and overwritten files get their old content back, moved
-    files their old name, new files are removed. Appended files stay locked until the end, so no
-    other process appends after our lines in the meantime.
+    journal once, at its first size, which undoes every append). When the block ends with an
+    exception (a full disk, Ctrl-C, also at those fsyncs), every file is put back as it was: appends
+    are cut back, replaced and overwritten files get their old content back, moved files their old
+    name, new files are removed. Appended files stay locked until the end, so no other process
+    appends after our lines in the meantime.
 
     With a ``journal`` path, what to undo is written there (and fsync'd) before each write, and
     removed when the block ends well: a process killed in the middle leaves the journal, and
-    :func:`recover` puts the files back from it. Only files that are written under the workspace
-    lock alone may be journalled; appends to annotation files, which the terminal session makes
-    without it, are not (see ``docs/architecture.md``). Moving one may be: undoing a move cuts
-    nothing off.
+    :func:`recover` puts the files back from it. Only files written under the workspace lock alone
+    may be journalled; appends to annotation files, which the terminal session makes without it, are
+    not (see ``docs/architecture.md``). Moving one may be: undoing a move cuts nothing off.
     """
 
     def __init__(self, journal: str | os.PathLike[str] | None = None, *, root: str | os.PathLike[str] | None = None):
@@ -396,8 +395,10 @@ class Transaction:
             for directory in self._directories:
                 fsync_directory(directory)
             self._end_journal(strict=True)  # a journal left behind would undo this change at the next command
-        except OSError as error:
+        except (OSError, KeyboardInterrupt) as error:  # Ctrl-C at the appends' deferred fsyncs too, as at their own
             self._roll_back()
+            if isinstance(error, KeyboardInterrupt):
+                raise
             raise storage_error(error.filename, error) from None
         for action in self._commit:
             try:
