@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from fold_pause import COMMAND
 from test_agree_columns import random_workspace
-from test_interrupt_folds import ARGUMENTS, environment, run
+from test_interrupt_folds import environment, paused_agree, run
 
 
 def _temporaries(root: Path) -> list[Path]:
@@ -29,13 +29,7 @@ def test_a_fold_save_killed_while_another_process_saved_that_fold_leaves_no_temp
     marks = tmp_path / "marks"
     marks.mkdir()
     # A first agree whose two workers have written their folds' temporary files and wait to rename them.
-    paused = subprocess.Popen([sys.executable, "-c", COMMAND, *ARGUMENTS["agree"], "-w", str(root)],
-                              env=environment(marks, "saving"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
-    deadline = time.monotonic() + 120
-    while len(list(marks.iterdir())) < 2 and paused.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert len(list(marks.iterdir())) == 2
+    paused = paused_agree(root, marks)
     assert len(_temporaries(root)) == 2
     # A second agree meanwhile saves the same folds (the paused ones are a running writer's: kept).
     expected = run(root, "agree")

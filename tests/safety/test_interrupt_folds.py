@@ -46,6 +46,18 @@ def run(root: Path, command: str) -> str:
     return done.stdout.replace(str(root), "WORKSPACE")
 
 
+def paused_agree(root: Path, marks: Path) -> subprocess.Popen:
+    """`agree` started in a session of its own, once two of its workers wait to rename their saved folds."""
+    process = subprocess.Popen([sys.executable, "-c", COMMAND, *ARGUMENTS["agree"], "-w", str(root)],
+                               env=environment(marks, "saving"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(list(marks.iterdir())) < 2 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(list(marks.iterdir())) >= 2  # up to one worker per answer file
+    return process
+
+
 def interrupted(root: Path, marks: Path, command: str, pause: str,
                 by: str = "ctrl-c") -> tuple[int | None, str, list[int]]:
     """Run the command in a pseudo-terminal, press Ctrl-C (or send the command SIGTERM or SIGHUP) once two
@@ -127,13 +139,7 @@ def test_workers_end_when_the_command_is_killed_and_the_next_run_is_an_uninterru
     source, made_by = uninterrupted
     expected_output, expected_state = made_by("agree")
     root, marks = _copied(source, tmp_path)
-    command = subprocess.Popen([sys.executable, "-c", COMMAND, *ARGUMENTS["agree"], "-w", str(root)],
-                               env=environment(marks, "saving"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)
-    deadline = time.monotonic() + 120
-    while len(list(marks.iterdir())) < 2 and command.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert len(list(marks.iterdir())) >= 2  # up to one worker per answer file
+    command = paused_agree(root, marks)
     command.send_signal(signal.SIGKILL)
     command.wait()
 
