@@ -18,7 +18,16 @@ import pytest
 
 from tagline.corpus import transaction as transaction_module
 
-from test_faults import BULK_CHUNK_RECORDS, COMMANDS, fresh, invoke, make_template, small_bulk_chunks, snapshot  # noqa: F401 (a fixture)
+from test_faults import (  # noqa: F401 (a fixture)
+    BULK_CHUNK_RECORDS,
+    COMMANDS,
+    clean_run,
+    fresh,
+    invoke,
+    make_template,
+    small_bulk_chunks,
+    snapshot,
+)
 
 DEFERRED_COMMANDS = {
     # bob's answer file is there already: the answer is appended, its fsync deferred to the end.
@@ -70,12 +79,7 @@ class DeferredSyncs:
 
 
 def _clean(template: Path, tmp_path: Path, monkeypatch, command: str) -> tuple[int, dict[str, bytes]]:
-    root = fresh(template, tmp_path / "clean")
-    with monkeypatch.context() as patch:
-        syncs = DeferredSyncs(patch)
-        result = invoke(root, DEFERRED_COMMANDS[command])
-    assert result.exit_code == 0, result.output
-    return syncs.calls, snapshot(root)
+    return clean_run(template, tmp_path, command, monkeypatch, counter=DeferredSyncs, commands=DEFERRED_COMMANDS)
 
 
 @pytest.mark.parametrize("command", sorted(DEFERRED_COMMANDS))

@@ -175,14 +175,16 @@ def fresh(template: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(template, tmp_path / "ws", symlinks=True))
 
 
-def clean_run(template: Path, tmp_path: Path, command: str, monkeypatch) -> tuple[int, dict[str, bytes]]:
-    """The number of write calls the command makes, and the workspace it leaves."""
+def clean_run(template: Path, tmp_path: Path, command: str, monkeypatch, *, counter: type = Faults,
+              commands: dict[str, list[str]] = COMMANDS) -> tuple[int, dict[str, bytes]]:
+    """The number of calls ``counter`` (:class:`Faults`: the write calls) counts as the command runs,
+    and the workspace it leaves."""
     root = fresh(template, tmp_path / "clean")
     with monkeypatch.context() as patch:
-        faults = Faults(patch)
-        result = invoke(root, COMMANDS[command])
+        counted = counter(patch)
+        result = invoke(root, commands[command])
     assert result.exit_code == 0, result.output
-    return faults.calls, snapshot(root)
+    return counted.calls, snapshot(root)
 
 
 @pytest.mark.parametrize("command", ["import label-studio", "import conll"])
