@@ -36,16 +36,22 @@ DEFERRED_COMMANDS = {
     **{name: COMMANDS[name] for name in ("import", "import --gold", "import label-studio", "import conll",
                                           "corpus add", "corpus add records", "adjudicate", "retire")},
     # A new machine annotator (its record journalled, its answers not), and one that answered before.
-    "suggest --write": ["annotate", "suggest", "--source", "builtin", "--task", "claim_type", "--write",
+    # The builtin model's suggestions, made once and read back from a file: what --write stores does
+    # not depend on the source (`write_machine_answers`), and a training per run would be most of
+    # this file's time.
+    "suggest --write": ["annotate", "suggest", "--source", "file:builtin.jsonl", "--task", "claim_type", "--write",
                         "--as", "model-new"],
-    "suggest --write again": ["annotate", "suggest", "--source", "builtin", "--task", "claim_type", "--write",
-                              "--as", "model-old"],
+    "suggest --write again": ["annotate", "suggest", "--source", "file:builtin.jsonl", "--task", "claim_type",
+                              "--write", "--as", "model-old"],
 }
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
     root = make_template(tmp_path_factory.mktemp("deferred") / "ws")
+    made = invoke(root, ["annotate", "suggest", "--source", "builtin", "--task", "claim_type"])
+    assert made.exit_code == 0 and made.stdout.count("\n") > 10, made.output
+    (root / "builtin.jsonl").write_text(made.stdout, encoding="utf-8")
     assert invoke(root, DEFERRED_COMMANDS["suggest --write again"]).exit_code == 0
     return root
 
@@ -132,8 +138,7 @@ main(sys.argv[1:])
 
 
 def _killed_at(root: Path, args: list[str], at: int) -> int:
-    """Run the command in a new process (``suggest``'s workers do not survive a fork of the test's)
-    that kills itself at its ``at``-th deferred fsync, with the chunks of :func:`small_bulk_chunks`."""
+    """Run the command in a new process that kills itself at its ``at``-th deferred fsync, with the chunks of :func:`small_bulk_chunks`."""
     import subprocess
     import sys
 
@@ -142,7 +147,7 @@ def _killed_at(root: Path, args: list[str], at: int) -> int:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(tagline.__file__).parents[1]),
                                                           os.environ.get("PYTHONPATH", "")])}
     script = _KILLED.format(chunk=BULK_CHUNK_RECORDS, at=at)
-    # In a session of its own, whose other processes (the workers a killed `suggest` leaves, which would
+    # In a session of its own, whose other processes (workers a killed command might leave, which would
     # hold pipes open and live on) are ended with it; its output not through pipes.
     process = subprocess.Popen([sys.executable, "-c", script, *args], cwd=root, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
