@@ -372,7 +372,10 @@ def _end_with(command_pid: int) -> None:
                 os.kill(command_pid, 0)
                 time.sleep(WATCH_SECONDS)
     else:
-        select.select([handle], [], [])
+        watch = select.poll()
+        watch.register(handle, select.POLLIN)
+        while not watch.poll():
+            pass
     os._exit(1)
 
 
