@@ -1,5 +1,5 @@
-"""Ctrl-C once a command's work is saved (documents added, answers imported, gold written, an export
-in place), as it prints its report (out of its interrupt guard): the command does not say it was
+"""Ctrl-C once a command's work is saved (documents added, answers imported or recorded, gold written,
+an export in place), as it prints its report (out of its interrupt guard): the command does not say it was
 stopped, which would leave the user believing nothing was saved, but `Interrupted after saving: ...`,
 status 130; what it saved stays, and running it again finds it done. (A signal while it writes:
 test_import_signals.py.)"""
@@ -47,6 +47,8 @@ COMMANDS = {  # what runs, and what the run after it says (the work found done)
     "annotate import": (lambda tmp: ["annotate", "import", str(doccano_file(tmp / "people.jsonl")), "--format",
                                      "doccano", "--annotator", "dave"], "answers: none new"),
     "annotate adjudicate": (lambda tmp: ["annotate", "adjudicate"], "gold written automatically: 0"),
+    "annotate label": (lambda tmp: ["annotate", "label", "deepseek_ja-s0053", "-a", "bob", "--claim-type",
+                                    "other_claim"], "recorded 1 answer"),
     "annotate export": (lambda tmp: ["annotate", "export", "--format", "doccano", "--gold", "--out",
                                      str(tmp / "gold.jsonl")], "exists"),
 }
@@ -57,7 +59,7 @@ def workspace(tmp_path: Path, command: str) -> Path:
     adjudicate; the sample to export."""
     from tagline.corpus.workspace import init_workspace
 
-    if command == "annotate export":
+    if command in ("annotate export", "annotate label"):
         return init_workspace(tmp_path / "ws", sample=True).root
     if command != "annotate adjudicate":
         return init_workspace(tmp_path / "ws", language="en").root
