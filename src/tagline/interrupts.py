@@ -60,9 +60,12 @@ class InterruptGuard:
         """The work is done (its result is in place): from now on signals are ignored, not raised."""
         self.late = self.signum is not None  # it came during the deferred section that finished the work
         self.committed = True
+        if self is _active:
+            _note_saved()
 
 
 _active: InterruptGuard | None = None
+_saved = False  # the main thread's work reached its point of no return (see work_saved)
 
 
 @contextmanager
@@ -122,9 +125,31 @@ def check() -> None:
 
 def commit() -> None:
     """:meth:`InterruptGuard.commit` on the main thread's guard, if one is in force: the work that
-    guard stops is done, and a signal from now on is not reported as having stopped it."""
-    if _active is not None and threading.current_thread() is threading.main_thread():
+    guard stops is done, and a signal from now on is not reported as having stopped it. Noted for
+    :func:`work_saved` whether a guard is in force or not."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    _note_saved()
+    if _active is not None:
         _active.commit()
+
+
+def _note_saved() -> None:
+    global _saved
+    _saved = True
+
+
+def work_saved() -> bool:
+    """Whether the work of the main thread has been committed (:func:`commit`) since :func:`forget_saved`:
+    a Ctrl-C that comes after it, once the guard is gone (as the command prints its report), stops
+    only the printing, and the command says so rather than that it was stopped."""
+    return _saved
+
+
+def forget_saved() -> None:
+    """A new command begins (the command line calls it for each): nothing of its work is saved yet."""
+    global _saved
+    _saved = False
 
 
 @contextmanager

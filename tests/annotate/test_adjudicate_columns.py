@@ -36,12 +36,14 @@ def adjudicated(monkeypatch, workspace, *, by_columns: bool, **options) -> tuple
 
 
 def refused_or_adjudicated(monkeypatch, workspace, *, by_columns: bool, **options) -> tuple[Any, list[dict]]:
-    """What :func:`adjudicated` gives, or the error that refused the adjudication (nothing written)."""
+    """What :func:`adjudicated` gives, or the error that refused the adjudication (nothing written), its
+    workspace's folder written ``<workspace>``."""
     try:
         return adjudicated(monkeypatch, workspace, by_columns=by_columns, **options)
     except DataError as error:
         assert not workspace.gold_path.exists() or not workspace.gold_path.stat().st_size
-        return str(error), []
+        # The error names the answer's file in its workspace; the two workspaces are in two folders.
+        return str(error).replace(workspace.relative(workspace.root), "<workspace>"), []
 
 
 def same_both_ways(tmp_path_factory, monkeypatch, seed, n_sentences, n_events, n_annotators=None, *,
@@ -271,7 +273,7 @@ def test_a_hand_edited_label_is_refused_alike_small_large_and_from_saved_folds(t
     monkeypatch.setattr(gold_columns, "adjudicate_columns", lambda *args, real=gold_columns.adjudicate_columns:
                         by_columns.append(1) or real(*args))
     monkeypatch.delenv("TAGLINE_WORKSPACE", raising=False)
-    errors = []
+    errors, lines = [], []
     for name in ("small", "large"):
         workspace = random_workspace(tmp_path / name, 5, 30, 120, n_annotators=2, unconfigured=False)
         text = orjson.loads(workspace.sentences_path.read_bytes().splitlines()[0])["text"]
@@ -280,6 +282,8 @@ def test_a_hand_edited_label_is_refused_alike_small_large_and_from_saved_folds(t
                        {"start": 3, "end": 5, "label": "COMPANY", "text": text[3:5]}]}
         for annotator in ("alice", "bob"):
             path = workspace.annotation_path(annotator)
+            if annotator == "alice":
+                lines.append(path.read_bytes().count(b"\n") + 1)  # the answer's line
             events = [{"sentence_id": "d0-s0001", "annotator": annotator, "time": NOW, "task": task, "op": "set",
                        "value": value}]
             if name == "large":
@@ -298,6 +302,7 @@ def test_a_hand_edited_label_is_refused_alike_small_large_and_from_saved_folds(t
             len(list((workspace.build_dir / "index" / "folds").glob("*/*.npz"))) == 2
     assert len(by_columns) == 2
     label = "opinion" if task == "claim_type" else "COMPANY"
-    assert errors[0].startswith(f"Error: d0-s0001: alice and bob's answer to {task} has the label {label!r}, "
-                                "which is not one of "), errors[0]
+    assert lines == [lines[0]] * 2  # the same random answers before it, small and large
+    assert errors[0].startswith(f"Error: annotations/alice.jsonl:{lines[0]}: alice and bob's answer to {task} for "
+                                f"d0-s0001 has the label {label!r}, which is not one of "), errors[0]
     assert "no gold was written" in errors[0] and errors == [errors[0]] * 3

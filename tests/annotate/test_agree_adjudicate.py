@@ -134,8 +134,9 @@ def test_an_answer_with_a_label_the_config_lacks_never_becomes_gold(runner, work
     result = runner.invoke(main, ["annotate", "adjudicate"])
     assert result.exit_code == 2, result.output
     (line,) = result.stderr.strip().splitlines()[-1:]
-    assert line.startswith("Error: news-s0001: alice's answer to claim_type has the label 'opinion', "
-                           "which is not one of not_claim,"), line
+    # The answer's file and line (the second: label_sentence wrote the first), as `tagline validate` names it.
+    assert line.startswith("Error: annotations/alice.jsonl:2: alice's answer to claim_type for news-s0001 has the "
+                           "label 'opinion', which is not one of not_claim,"), line
     assert "no gold was written" in line
     assert not ws.gold_path.exists() or not list(read_records(ws.gold_path))
 

@@ -167,6 +167,20 @@ def iter_annotation_events(workspace: Workspace, annotator: str | None = None, *
             yield from read_records(path, problems=problems, kind="event")
 
 
+def answer_line(workspace: Workspace, annotator: str, sentence_id: str, task: str, target: str | None) -> int | None:
+    """The line of ``annotator``'s file that gave their current answer to the question (the last
+    event for it, unless a retract followed), for messages; None where they have none."""
+    from tagline.corpus.store import iter_lines
+
+    path = workspace.annotation_path(annotator)
+    found = None
+    if path.exists():
+        for number, event in iter_lines(path):
+            if event.get("sentence_id") == sentence_id and slot(event) == (task, target):
+                found = None if event.get("op") == "retract" else number
+    return found
+
+
 @takes_workspace
 def load_view(workspace: Workspace, annotator: str) -> AnnotatorView:
     return AnnotatorView(annotator, fold_events(iter_annotation_events(workspace, annotator)))

@@ -209,8 +209,11 @@ def _adjudicate_locked(workspace: Workspace, transaction: Transaction, tasks: It
 def check_labels(workspace: Workspace, sentence_id: str, task: str, target: str | None, value: dict[str, Any],
                   answers: dict[str, dict[str, Any]]) -> None:
     """Gold is never made of a label tagline.toml does not have (an answer file edited by hand, or a
-    label renamed after it was given): a :class:`DataError` naming the sentence and who gave it. Both
-    ways of adjudicating refuse through it (``gold_columns.py`` for a large workspace)."""
+    label renamed after it was given): a :class:`DataError` naming who gave it, and the file and line of
+    the answer (the first of them by name; the sentence where that line is not found). Both ways of
+    adjudicating refuse through it (``gold_columns.py`` for a large workspace)."""
+    from tagline.annotate.events import answer_line
+
     labels = workspace.config.labels(task)
     given = [value.get("label")] if "label" in value else [span["label"] for span in value.get("spans", [])]
     unknown = next((label for label in given if label not in labels), None)
@@ -218,8 +221,10 @@ def check_labels(workspace: Workspace, sentence_id: str, task: str, target: str 
         return
     who = sorted(name for name, answer in answers.items() if unknown in
                  ([answer.get("label")] + [span["label"] for span in answer.get("spans", [])]))
-    raise DataError(f"{' and '.join(who)}'s answer to {question_name(task, target)} has the label {unknown!r}, "
-                    f"which is not one of {', '.join(labels)}", where=sentence_id,
+    line = answer_line(workspace, who[0], sentence_id, task, target) if who else None
+    where = f"{workspace.relative(workspace.annotation_path(who[0]))}:{line}" if line else sentence_id
+    raise DataError(f"{' and '.join(who)}'s answer to {question_name(task, target)} for {sentence_id} has the label "
+                    f"{unknown!r}, which is not one of {', '.join(labels)}", where=where,
                     fix="answer again with a configured label (`tagline annotate label`), or add the label to "
                         "tagline.toml; `tagline validate` lists every such line; no gold was written")
 

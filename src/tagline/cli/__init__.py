@@ -97,6 +97,9 @@ class RootGroup(LazyGroup):
             return self._invoke_rendering_errors(ctx)
 
     def _invoke_rendering_errors(self, ctx):
+        from tagline.interrupts import forget_saved, work_saved
+
+        forget_saved()
         try:
             return super().invoke(ctx)
         except TaglineError as error:
@@ -110,7 +113,14 @@ class RootGroup(LazyGroup):
             if ctx.meta.get("tagline.debug") and not isinstance(stopped, Interrupted):
                 raise
             interrupted = stopped if isinstance(stopped, Interrupted) else Interrupted(signal.SIGINT)
-            _say_if_possible(f"Interrupted: {ctx.meta.get('tagline.command', 'tagline')} {interrupted}")
+            command = ctx.meta.get("tagline.command", "tagline")
+            if work_saved() and not isinstance(stopped, Interrupted):
+                # Past its point of no return, out of its guard: the Ctrl-C cut short only its report
+                # (still 130: a script reading that report gets it incomplete).
+                _say_if_possible(f"Interrupted after saving: {command} had finished its work, which is saved; "
+                                 "only its report was cut short")
+            else:
+                _say_if_possible(f"Interrupted: {command} {interrupted}")
             ctx.exit(interrupted.exit_code)
         except click.UsageError as error:
             raise OneLineUsageError(error) from None

@@ -144,6 +144,7 @@ def label_cli(sentence_id, annotator, stances, claim_types, entities, no_entitie
         raise click.UsageError("--no-entities and --entity contradict each other")
     events = label_sentence(workspace, sentence_id, annotator, stance=stance, claim_type=claim_type,
                             entities=[] if no_entities else (list(entities) or None))
+    _saved()
     if as_json:
         emit_json(events)
     else:
@@ -164,6 +165,7 @@ def retract_cli(sentence_id, annotator, task, target, workspace, as_json) -> Non
     from tagline.annotate.scripted import retract_answer
 
     event = retract_answer(workspace, sentence_id, annotator, task, target)
+    _saved()
     if as_json:
         emit_json(event)
     else:
@@ -460,3 +462,11 @@ def retire_cli(name, dry_run, undo, workspace, as_json) -> None:
         say(f"{plural(settled, 'gold answer')} flagged as changed only because of {name}'s votes {now} flagged")
     if dry_run:
         say("nothing was changed (--dry-run)")
+
+
+def _saved() -> None:
+    """The command's answers are written: a Ctrl-C as it reports them stops only the report
+    (``Interrupted after saving``)."""
+    from tagline.interrupts import commit
+
+    commit()

@@ -50,6 +50,9 @@ def suggest_cli(source, annotator, doc_id, task, write, machine, timeout, worksp
             closer()
     if write:
         written = write_machine_answers(workspace, suggestions, name, suggester.name)
+        from tagline.interrupts import commit
+
+        commit()  # stored: a Ctrl-C as it reports them stops only the report (Interrupted after saving)
         summary = {"source": suggester.name, "annotator": name, "answers": written, "sentences": len(sentences)}
         if as_json:
             emit_json(summary)

@@ -24,7 +24,8 @@ REFUSED_TO_START = 219  # unlikely to be the status of a worker that a call ende
 again rather than under ``if __name__ == "__main__":`` (see :func:`refuse_to_start`)."""
 REFUSED_FIX = 'do the work under `if __name__ == "__main__":` (each worker imports the script again)'
 """What the error a refused start ends in says to do, unless the pool's user says it better."""
-# How often a worker looks whether the command that started it is still there.
+# How often a worker looks whether the command that started it is still there, where it has no pidfd
+# to wait on (not Linux).
 WATCH_SECONDS = 0.5
 
 
@@ -327,9 +328,8 @@ def _start_worker() -> None:
     workers. SIGTERM and SIGHUP take their default (a forked worker would keep this process's
     handler): the pool terminates workers with SIGTERM. And end with the command: a command killed
     (kill -9, out of memory) cannot stop its workers, and a worker waits for its next call for ever,
-    out of reach of the terminal's signals."""
+    out of reach of the terminal's signals (:func:`end_with_command`)."""
     import multiprocessing
-    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -339,17 +339,43 @@ def _start_worker() -> None:
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the command's output (--json)
     parent = multiprocessing.parent_process()
     if parent is not None and parent.pid is not None:
-        threading.Thread(target=_end_with, args=(parent.pid,), name="end-with-command", daemon=True).start()
+        end_with_command(parent.pid)
+
+
+def end_with_command(command_pid: int) -> None:
+    """Called in a worker as it starts: end it (``os._exit``) once the process ``command_pid``, the
+    command that started it, has ended. A command killed outright (kill -9, out of memory) cannot stop
+    its workers, and a worker waits for its next call for ever: it holds both ends of its call queue's
+    pipe, so it never reads an end of file there. What it was writing is derived data, made whole again
+    by the next command (a saved fold's temporary file is swept by the next save).
+
+    The command is watched by its process id, not as this process's parent: a forkserver worker's
+    parent is the fork server (the builtin suggester's), which itself waits on a pipe that its workers
+    hold open."""
+    import threading
+
+    threading.Thread(target=_end_with, args=(command_pid,), name="end-with-command", daemon=True).start()
 
 
 def _end_with(command_pid: int) -> None:
-    """Run in a worker's thread: end the worker once the command that started it has ended (its
-    parent is then another process). What it was writing is derived data, made whole again by the next
-    command (a saved fold's temporary file is swept by the next save)."""
-    import time
+    """Run in a worker's thread: wait for the command to end (a pidfd, readable once it has; where there
+    is none, not Linux, a look every :data:`WATCH_SECONDS`), then end the worker."""
+    import select
 
-    while os.getppid() == command_pid:
-        time.sleep(WATCH_SECONDS)
+    try:
+        handle = os.pidfd_open(command_pid)
+    except ProcessLookupError:
+        os._exit(1)  # ended already
+    except (AttributeError, OSError):
+        with contextlib.suppress(OSError):  # ProcessLookupError once it has ended
+            while True:
+                os.kill(command_pid, 0)
+                time.sleep(WATCH_SECONDS)
+    else:
+        watch = select.poll()
+        watch.register(handle, select.POLLIN)
+        while not watch.poll():
+            pass
     os._exit(1)
 
 

@@ -190,10 +190,14 @@ def _tag(tagger: Any, sentences: Sequence[Mapping[str, Any]]) -> Iterable[tuple[
 WORKER_NICENESS = 10
 
 
-def _quiet_worker() -> None:
+def _quiet_worker(command_pid: int) -> None:
+    from tagline.corpus.workers import end_with_command
+
     # The terminal's Ctrl-C is for the session, which stops the worker itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(WORKER_NICENESS)
+    # A command killed outright cannot stop it; and its parent is the fork server, not the command.
+    end_with_command(command_pid)
 
 
 def warm_up(lang: str) -> None:
@@ -246,7 +250,7 @@ def _measure(sentences: list[dict[str, Any]]) -> list[dict[Slot, float]]:
 
 def _worker() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("forkserver"),
-                               initializer=_quiet_worker)
+                               initializer=_quiet_worker, initargs=(os.getpid(),))
 
 
 def _result(worker: ProcessPoolExecutor, future: Future[Any]) -> Any:

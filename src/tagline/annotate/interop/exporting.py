@@ -168,8 +168,11 @@ def _check_options(fmt: str, out: str | Path | None, formula_escape: bool, conll
 
 def _write(folder: bool, out: str | Path | None, written: _Written, force: bool) -> tuple[str | None, list[str]]:
     """Run the writer into ``out`` (a folder's files, or the file and its companions), all or nothing,
-    with one fsync a file; the text written when there is no ``out``, and the companions written."""
+    with one fsync a file; the text written when there is no ``out``, and the companions written.
+    Once they are in place, the export is committed: a Ctrl-C from then on is not reported as having
+    stopped it."""
     from tagline.corpus.store import Transaction
+    from tagline.interrupts import commit
 
     if out is None or folder:
         buffer = io.BytesIO()
@@ -178,6 +181,7 @@ def _write(folder: bool, out: str | Path | None, written: _Written, force: bool)
             return buffer.getvalue().decode("utf-8"), []
         assert written.result.files is not None  # a folder format's writer gives files
         _write_folder(Path(out), written.result.files, force)
+        commit()
         return None, []
     path = Path(out)
     try:
@@ -197,6 +201,7 @@ def _write(folder: bool, out: str | Path | None, written: _Written, force: bool)
     except FileExistsError as error:
         raise ConflictError("was made by another program meanwhile; nothing was written", where=error.filename,
                             fix="export again, or pass --force to replace the files") from None
+    commit()
     return None, [str(companion) for companion in companions]
 
 
