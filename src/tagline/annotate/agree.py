@@ -94,6 +94,10 @@ class _ItemIds:
     def __getitem__(self, item: int) -> str:
         return self.answers.sentence_id(int(self.rows[item]))
 
+    def many(self, items: Any) -> list[str]:
+        """The ids of ``items`` (an array of places), at once."""
+        return self.answers.sentence_ids(self.rows[items])
+
 
 def report_markdown(workspace: Workspace, report: dict[str, Any]) -> str:
     """A GitHub-readable disagreement report: one section per question, then the contested

@@ -139,10 +139,8 @@ class ColumnAnswers:
 
     def sentence_ids(self, rows: Any) -> list[str]:
         """The ids of corpus rows ``rows``, at once."""
-        import pyarrow as pa
-
         if self.arrow:
-            return self.ids.take(pa.array(rows, pa.int64())).to_pylist()
+            return self.ids.take(arrow_indices(rows)).to_pylist()
         return [self.ids[row] for row in rows.tolist()]
 
     def __call__(self, annotator: str) -> Folded:

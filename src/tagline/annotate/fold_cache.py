@@ -135,7 +135,7 @@ def recoded(folded: Folded, own_names: list[str], names: Names) -> Folded:
         return folded  # the same codes (the names met in the same order): nothing to copy
     for name in CODED:  # -1 (none) takes the lookup's last entry, -1
         column = getattr(folded, name)
-        setattr(folded, name, lookup[column].astype(column.dtype))
+        setattr(folded, name, lookup.astype(column.dtype)[column])  # the lookup narrowed, not each code
     return folded
 
 

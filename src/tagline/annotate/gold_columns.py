@@ -14,6 +14,7 @@ import orjson
 
 from tagline.annotate.agreement.common import Beside, span_sort_key
 from tagline.annotate.answers import asked_questions
+from tagline.annotate.arrow_values import booleans, join, numbers, strings
 from tagline.annotate.column_votes import QuestionVotes, question_votes
 
 if TYPE_CHECKING:
@@ -75,11 +76,11 @@ def adjudicate_columns(workspace: Workspace, answers: ColumnAnswers, chosen: lis
     import numpy as np
     import pyarrow.compute as pc
 
-    from tagline.corpus.sentence_table import sentence_ids
+    from tagline.corpus.sentence_table import int32_values, sentence_ids
 
     questions = [(task, target, question_votes(answers, chosen, task, target))
                  for task, target in asked_questions(workspace, tasks)]
-    documents = pc.dictionary_encode(sentence_ids(workspace)["doc_id"]).combine_chunks().indices.to_numpy()
+    documents = int32_values(pc.dictionary_encode(sentence_ids(workspace)["doc_id"]).combine_chunks().indices)
     marks = np.zeros((int(documents.max()) + 1 if len(documents) else 0, len(chosen)), dtype=bool)
     for _, _, votes in questions:
         position = np.array([chosen.index(name) for name in votes.voters], dtype=np.int64)
@@ -221,7 +222,7 @@ class _VoteValues:
             for part, column in zip(parts, (folded[voter].span_start, folded[voter].span_end,
                                             folded[voter].span_label)):
                 part.append(column[gather])
-            parts[3].append(folded[voter].span_text.take(pa.array(gather, pa.int64())))
+            parts[3].append(folded[voter].span_text.take(numbers(gather)))
         self.start, self.end, self.span_label = (np.concatenate(part) if part else np.zeros(0, np.int64)
                                                  for part in parts[:3])
         self.text = pa.chunked_array(parts[3], pa.string()).combine_chunks()
@@ -260,7 +261,6 @@ class _VoteValues:
         """Whether votes ``first[i]`` and ``second[i]`` (where ``both``) hold the same spans: as a
         set, or ``written`` the same way (in the same order, with the same text)."""
         import numpy as np
-        import pyarrow as pa
         import pyarrow.compute as pc
 
         counts = self.bounds[1:] - self.bounds[:-1]
@@ -275,8 +275,8 @@ class _VoteValues:
         differ = (self.start[left] != self.start[right]) | (self.end[left] != self.end[right]) | \
             (self.span_label[left] != self.span_label[right])
         if written and len(left):
-            texts = (self.text.take(pa.array(side, pa.int64())) for side in (left, right))
-            differ |= pc.invert(pc.equal(*texts)).to_numpy(zero_copy_only=False)
+            texts = (self.text.take(numbers(side)) for side in (left, right))
+            differ |= booleans(pc.not_equal(*texts))
         equal[pairs[np.bincount(np.repeat(np.arange(len(pairs)), lengths), weights=differ,
                                 minlength=len(pairs)) > 0]] = False
         return equal
@@ -309,19 +309,18 @@ class _VoteValues:
         counts = self.bounds[wanted + 1] - begin
         ends = np.cumsum(counts)
         spans = np.repeat(begin - (ends - counts), counts) + np.arange(ends[-1] if len(ends) else 0)
-        start, end = (pc.cast(pa.array(column[spans]), pa.string()) for column in (self.start, self.end))
-        label = self.names_json.take(pa.array(self.span_label[spans]))
-        text = _json_strings(self.text.take(pa.array(spans, pa.int64())))
-        span = pc.binary_join_element_wise('{"start":', start, ',"end":', end, ',"label":', label,
-                                           ',"text":', text, "}", "")
-        listed = pa.ListArray.from_arrays(pa.array(np.concatenate([[0], ends]), pa.int32()), span)
-        return pc.binary_join_element_wise("[", pc.binary_join(listed, ","), "]", "")
+        start, end = (pc.cast(numbers(column[spans]), pa.string()) for column in (self.start, self.end))
+        label = self.names_json.take(numbers(self.span_label[spans]))
+        text = _json_strings(self.text.take(numbers(spans)))
+        span = join('{"start":', start, ',"end":', end, ',"label":', label,
+                    ',"text":', text, "}", "")
+        listed = pa.ListArray.from_arrays(numbers(np.concatenate([[0], ends]).astype(np.int32)), span)
+        return join("[", pc.binary_join(listed, strings([","])[0]), "]", "")
 
     def values(self, task: str, target: str | None, wanted: Any) -> list[dict[str, Any]]:
         """Votes ``wanted`` (an array of vote numbers) as the value dicts of their events, the spans'
         text taken at once."""
         import numpy as np
-        import pyarrow as pa
 
         if self.label is not None:
             labels = [self.names[label] for label in self.label[wanted].tolist()]
@@ -335,7 +334,7 @@ class _VoteValues:
         spans = [{"start": start, "end": end, "label": names[label], "text": text}
                  for start, end, label, text in zip(self.start[at].tolist(), self.end[at].tolist(),
                                                     self.span_label[at].tolist(),
-                                                    self.text.take(pa.array(at, pa.int64())).to_pylist())]
+                                                    self.text.take(numbers(at)).to_pylist())]
         return [{"spans": spans[stop - count:stop]} for stop, count in zip(ends.tolist(), counts.tolist())]
 
 
@@ -388,13 +387,11 @@ def _lines(answers: ColumnAnswers, parts: _Parts, items: np.ndarray, given: np.n
     made once per distinct combination of the method and the labels, or the spans' JSON once per
     answer written differently, and taken into the lines."""
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
-    sentence = _json_strings(answers.ids.take(pa.array(items)))
+    sentence = _json_strings(answers.ids.take(numbers(items)))
     after = _label_rest(parts, given, values, method, winner) if values.label is not None else \
         _span_rest(parts, given, values, method, winner)
-    lines = pc.binary_join_element_wise('{"sentence_id":', sentence, after, "")
+    lines = join('{"sentence_id":', sentence, after, "")
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset:lines.offset + len(lines) + 1]
     return lines.buffers()[2][int(offsets[0]):int(offsets[-1])].to_pybytes()
 
@@ -403,7 +400,6 @@ def _label_rest(parts: _Parts, given: np.ndarray, values: _VoteValues, method: n
                 winner: np.ndarray) -> pa.Array:
     """What follows the sentence id in each line of a label question, made once per combination."""
     import numpy as np
-    import pyarrow as pa
 
     labels = np.where(given >= 0, values.label[np.maximum(given, 0)], -1)
     key = np.vstack([method, labels[winner, np.arange(len(winner))], labels])
@@ -412,7 +408,7 @@ def _label_rest(parts: _Parts, given: np.ndarray, values: _VoteValues, method: n
     made = [parts.value + label_json[gold] + parts.method + parts.methods[chosen] + parts.votes
             + ",".join(parts.voters[voter] + label_json[label] for voter, label in enumerate(voted) if label >= 0)
             + parts.tail for chosen, gold, *voted in combinations.T.tolist()]
-    return pa.array(made, pa.string()).take(pa.array(which.reshape(-1)))
+    return strings(made).take(numbers(which.reshape(-1)))
 
 
 def _distinct_columns(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -439,31 +435,30 @@ def _span_rest(parts: _Parts, given: np.ndarray, values: _VoteValues, method: np
     """What follows the sentence id in each line of the entities question: the JSON of each answer
     written differently made once, and taken for the gold value and each vote."""
     import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
     alike = values.written_alike(given)
     made = np.unique(alike[alike >= 0])
     place = np.searchsorted(made, np.maximum(alike, 0))
     spans = values.json(made)
-    gold = spans.take(pa.array(place[winner, np.arange(len(winner))]))
-    voted = [pc.binary_join_element_wise(key, spans.take(pa.array(place[voter], mask=alike[voter] < 0)), "")
+    gold = spans.take(numbers(place[winner, np.arange(len(winner))]))
+    voted = [join(key, spans.take(numbers(place[voter], missing=alike[voter] < 0)), "")
              for voter, key in enumerate(parts.voters)]
-    methods = pa.array(parts.methods).take(pa.array(method))
-    return pc.binary_join_element_wise(parts.value, gold, parts.method, methods, parts.votes,
-                                       pc.binary_join_element_wise(*voted, ",", null_handling="skip"),
-                                       parts.tail, "")
+    methods = strings(parts.methods).take(numbers(method))
+    return join(parts.value, gold, parts.method, methods, parts.votes, join(*voted, ",", null_handling="skip"),
+                parts.tail, "")
 
 
-def _json_strings(strings: Any) -> pa.Array:
+def _json_strings(texts: Any) -> pa.Array:
     """Each string as a JSON string literal (as orjson writes it), nulls kept."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    array = strings if isinstance(strings, pa.Array | pa.ChunkedArray) else pa.array(strings, pa.string())
+    array = texts if isinstance(texts, pa.Array | pa.ChunkedArray) else strings(texts)
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     if len(array) and pc.any(pc.match_substring_regex(array, r'[\x00-\x1f"\\]')).as_py():
         return pa.array([None if text is None else orjson.dumps(text).decode() for text in array.to_pylist()],
                         pa.string())
-    return pc.binary_join_element_wise('"', array, '"', "")
+    return join('"', array, '"', "")
+
+

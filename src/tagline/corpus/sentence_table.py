@@ -457,7 +457,9 @@ def _unpack(table: pa.Table, rows: np.ndarray | None) -> tuple[Any, Any, Any, An
     """:func:`token_ranges` of the ``rows`` of a table of token lists (all when None)."""
     import numpy as np
 
-    starts, ends = table["starts"].combine_chunks(), table["ends"].combine_chunks()
+    # One chunk (the cache's) is read as it is: combining copies it (264 MB at a million sentences).
+    starts, ends = (column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+                    for column in (table["starts"], table["ends"]))
     offsets = int32_values(starts.offsets).astype(np.int64)
     start_values, end_values = int32_values(starts.values), int32_values(ends.values)
     if rows is None:

@@ -52,8 +52,12 @@ def fleiss_kappa(ratings: Sequence[Sequence[int]], n_categories: int) -> float:
     n_items, n_raters = codes.shape
     if n_items == 0 or n_raters < 2:
         return float("nan")
-    table = np.zeros((n_items, n_categories), dtype=float)
-    np.add.at(table, (np.repeat(np.arange(n_items), n_raters), codes.ravel()), 1.0)
+    if codes.min() < -n_categories or codes.max() >= n_categories:
+        raise IndexError(f"a rating is not a category code 0 .. {n_categories - 1}")
+    # Counted by one bincount (whole numbers, so the table is the one ``np.add.at`` adds up, slower;
+    # a negative code counts from the last category, as numpy's indexing took it).
+    cells = np.repeat(np.arange(n_items, dtype=np.int64) * n_categories, n_raters) + codes.ravel() % n_categories
+    table = np.bincount(cells, minlength=n_items * n_categories).astype(float).reshape(n_items, n_categories)
     shares = table.sum(axis=0) / table.sum()
     per_item = ((table * table).sum(axis=1) - n_raters) / (n_raters * (n_raters - 1.0))
     expected = float(shares @ shares)
