@@ -23,6 +23,7 @@ from tagline.annotate.formats.label_studio_bulk import (
     _DECODE_ANY,
     _WHITESPACE,
     NotPlain,
+    Part,
     _arrays,
     _Lines,
     _Task,
@@ -52,6 +53,9 @@ class TaskColumns:
     # Read with the lines left for later (``wheres`` empty): where in the file each task begins, then
     # where the last ends (see FileLines).
     offsets: np.ndarray | None = None
+    # Read as a part of the file (see plain_columns): the tasks whose key is their number, counted from
+    # the part's first task (the reader of a part does not know how many tasks come before it).
+    numbered: list[int] | None = None
 
     @classmethod
     def joined(cls, parts: list[TaskColumns]) -> TaskColumns:
@@ -71,7 +75,9 @@ class TaskColumns:
             np.concatenate([part.span_answers + first for part, first in zip(parts, answers)]),
             np.concatenate([part.starts for part in parts]), np.concatenate([part.ends for part in parts]),
             list(chained(part.labels for part in parts)), list(chained(part.span_texts for part in parts)),
-            _joined_offsets([part.offsets for part in parts]))
+            _joined_offsets([part.offsets for part in parts]),
+            None if all(part.numbered is None for part in parts) else
+            [int(first) + task for part, first in zip(parts, tasks) for task in part.numbered or ()])
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled (handed back by a worker process) with each column of strings as one string: a
@@ -126,17 +132,21 @@ def _unpickled(*values: Any) -> TaskColumns:
     return TaskColumns(*columns)
 
 
-def plain_columns(path: Path, options: ReadOptions, *, lines_later: bool = False) -> Iterator[TaskColumns]:
+def plain_columns(path: Path, options: ReadOptions, *, lines_later: bool = False,
+                  part: Part | None = None) -> Iterator[TaskColumns]:
     """The tasks of a plain task array as columns, a block of the file at a time; :class:`NotPlain`,
     raised as soon as it is found (at the latest once the file is read), when the file is not plain.
     With ``lines_later``, each task's line is not counted: the columns say where their tasks are in
-    the file instead, for :class:`FileLines` (in another process)."""
+    the file instead, for :class:`FileLines` (in another process). With ``part``, the tasks of that
+    part of the file only (read with ``lines_later``), a task keyed by its number keyed by its
+    number in the part (see :attr:`TaskColumns.numbered`); whether any holds a span is left to the
+    caller to see."""
     lines = _Lines(str(path))
     number = 0
-    labelled = False
+    labelled = part is not None
     try:
-        for array, raws, line in _arrays(path, lines):
-            columns = _columns(array, raws, line, lines, number, options, lines_later)
+        for array, raws, line in _arrays(path, lines, part):
+            columns = _columns(array, raws, line, lines, number, options, lines_later or part is not None)
             number += len(columns.texts)
             labelled = labelled or len(columns.labels) > 0
             yield columns
@@ -321,8 +331,13 @@ def _columns(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines, be
                                           if key != field and isinstance(value, (str, int, float))} or None
          for data in datas]
     ids = list(map(attrgetter("id"), tasks))
-    keys = list(map(str, ids)) if set(map(type, ids)) <= {int} else \
-        [str(raw_id) if raw_id not in (None, "") else str(number) for number, raw_id in enumerate(ids, before + 1)]
+    numbered = None
+    if set(map(type, ids)) <= {int}:
+        keys = list(map(str, ids))
+    else:
+        keys = [str(raw_id) if raw_id not in (None, "") else str(number)
+                for number, raw_id in enumerate(ids, before + 1)]
+        numbered = [task for task, raw_id in enumerate(ids) if raw_id in (None, "")] or None
     per_task = [task.annotations or () for task in tasks]
     annotations = list(itertools.chain.from_iterable(per_task))
     if any(map(attrgetter("was_cancelled"), annotations)) or \
@@ -349,7 +364,7 @@ def _columns(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines, be
         span_texts = [text for text, width in zip(span_texts, widths.tolist()) for _ in range(width)]
     annotators = _annotator_ids(list(map(attrgetter("completed_by"), annotations)))
     return TaskColumns(texts, keys, wheres, metas, answer_tasks, _shared(annotators), span_answers, starts, ends,
-                       _shared(labels), span_texts, offsets)
+                       _shared(labels), span_texts, offsets, numbered)
 
 
 def _annotator_ids(whos: list[Any]) -> list[str | None]:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 from tagline.annotate.formats.common import ReadOptions, plural
 from tagline.annotate.formats.label_studio_bulk import NotPlain
 from tagline.annotate.formats.label_studio_columns import FileLines, TaskColumns, plain_columns
+from tagline.annotate.formats.label_studio_parts import columns_in_parts, file_parts
 from tagline.annotate.interop.annotators import AnnotatorNames
 from tagline.annotate.interop.bulk import answered_documents
 from tagline.annotate.interop.bulk_lines import documents_columns, entities_lines
@@ -160,6 +161,10 @@ def _read_columns(job: TaskImport) -> Generator[TaskColumns, None, None]:
     # (NumPy not imported yet: its BLAS library starts threads when it is.)
     if job.path.stat().st_size < WORKER_BYTES or cores() < 2 or not only_thread():
         yield from _column_chunks(job.path, job.options)
+        return
+    parts = file_parts(job.path)
+    if parts is not None:  # an indented file: its parts read by two workers at once
+        yield from columns_in_parts(job.path, job.options, parts)
         return
     # The first chunk a quarter of the others: this process waits for the worker only that long. The
     # tasks' lines are counted here, while the worker reads on: its share of the work is the larger.

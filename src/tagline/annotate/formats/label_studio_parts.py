@@ -1,0 +1,107 @@
+"""A large indented Label Studio task array read in parts (:class:`.label_studio_bulk.Part`) by two
+worker processes forked from the command, at once, while the command counts the lines of the parts
+before and checks and writes their tasks: the parts' columns, in the file's order, are the columns
+one reading of the whole file gives (:func:`.label_studio_columns.plain_columns`), the tasks keyed
+by their number renumbered in the file and each task's ``file:line`` counted by
+:class:`.label_studio_columns.FileLines` in the command.
+
+The parts are cut where a line begins with a task at the first task's indent (found in a window of
+the file at every few megabytes, nothing else read); each part is then decoded as an array of whole
+tasks, which fails unless it was cut between two tasks of the file's array: a file laid out so that
+a cut falls inside a task is left to the general reader (slower, the same files), never read
+wrong. Each worker only reads: stopping it (Ctrl-C, a part that is not plain) leaves nothing behind."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import cast
+
+from tagline.annotate.formats.common import ReadOptions
+from tagline.annotate.formats.label_studio_bulk import _OPENING, NotPlain, Part
+from tagline.annotate.formats.label_studio_columns import FileLines, TaskColumns, plain_columns
+
+PART_BYTES = 1 << 24  # bytes of the file a worker reads at a call (some 6,000 tasks of the benchmark's)
+FIRST_PART_BYTES = 1 << 22  # the first part's: the command waits for the workers only that long
+_WINDOW = 1 << 16  # bytes looked at for a part's start
+
+
+def file_parts(path: Path, first: int | None = None, every: int | None = None) -> list[Part] | None:
+    """``path`` cut into parts of about ``every`` bytes (the first ``first``), each beginning where a
+    line begins with a task at the first task's indent; ``None`` when the file is not indented so
+    (its first task on the line of the ``[``) or holds one part only."""
+    first, every = first or FIRST_PART_BYTES, every or PART_BYTES
+    with path.open("rb") as handle:
+        head = handle.read(_WINDOW)
+        opening = _OPENING.match(head)
+        if opening is None or opening.end() >= len(head):
+            return None
+        begins = head.rfind(b"\n", 0, opening.end()) + 1
+        if not begins:
+            return None
+        indent = head[begins:opening.end()]
+        marker = b"\n" + indent + b"{"
+        starts = [0]
+        target = max(first, opening.end())
+        while True:
+            handle.seek(target)
+            window = handle.read(_WINDOW)
+            if len(window) < len(marker):
+                break
+            found = window.find(marker)
+            if found < 0:  # (a marker across the window's end is found in the next)
+                target += len(window) - len(marker) + 1
+                continue
+            starts.append(target + found + len(marker) - 1)
+            target = starts[-1] + every
+    if len(starts) < 2:
+        return None
+    return [Part(start, stop, indent) for start, stop in zip(starts, [*starts[1:], None])]
+
+
+def read_part(path: Path, options: ReadOptions, part: Part) -> TaskColumns:
+    """The tasks of ``part`` as columns (in a worker: see :func:`columns_in_parts`); :class:`NotPlain`
+    when they are not plain or the part was not cut between two tasks."""
+    gc.disable()  # (the worker's: what it decodes holds no cycle, and it ends with the import)
+    read = [columns for columns in plain_columns(path, options, part=part) if columns.texts]
+    if not read:
+        raise NotPlain
+    return TaskColumns.joined(read)
+
+
+def columns_in_parts(path: Path, options: ReadOptions, parts: list[Part]) -> Generator[TaskColumns, None, None]:
+    """The columns of each of ``parts`` in turn, read by two workers forked from this process (which
+    must run no other thread: see :func:`~tagline.corpus.workers.only_thread`), their tasks' lines
+    counted and their numbered tasks renumbered here; :class:`NotPlain` (raised in the file's order)
+    as :func:`plain_columns` raises it. Closing the generator stops the workers."""
+    from tagline.corpus.workers import iter_in_workers
+
+    def calls() -> Iterator[tuple[Part]]:
+        yield (parts[0],)
+        # The workers are forked once the first call is handed out: this process imports NumPy (for the
+        # checks and the lines) while they read.
+        import numpy  # noqa: F401
+
+        yield from ((part,) for part in parts[1:])
+
+    def read(part: Part) -> TaskColumns:
+        return read_part(path, options, part)
+
+    chunks = cast(Generator[TaskColumns, None, None], iter_in_workers(read, calls(), 2, start="fork"))
+    try:
+        with path.open("rb") as handle:
+            lines = FileLines(path, handle)
+            tasks, labelled = 0, False
+            for columns in chunks:
+                for task in columns.numbered or ():
+                    columns.keys[task] = str(int(columns.keys[task]) + tasks)
+                columns.numbered = None
+                tasks += len(columns.texts)
+                labelled = labelled or len(columns.labels) > 0
+                lines.place(columns)
+                yield columns
+        if not labelled:
+            raise NotPlain  # without a span anywhere, the general reader gives annotations no span answer
+    finally:
+        chunks.close()  # (stops the workers, which may be reading what is not wanted)
