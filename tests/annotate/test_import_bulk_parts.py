@@ -108,7 +108,8 @@ def test_a_part_ends_at_the_comma_before_the_next(tmp_path):
     text = source.read_bytes()
     second = text.index(b"\n  {", 5) + 3
     read = label_studio_parts.read_part(source, label_studio_bulk.ReadOptions(), Part(0, second, b"  "))
-    assert read.keys == ["1"] and read.offsets is not None and read.offsets[0] == 4
+    # The task on the part's second line; the part holds two newlines in all (the last before the next part).
+    assert read.keys == ["1"] and read.part_lines is not None and read.part_lines.tolist() == [2, 2]
     source.write_bytes(text[:second - 4] + b" " + text[second - 3:])  # no comma between the parts
     with pytest.raises(label_studio_bulk.NotPlain):
         label_studio_parts.read_part(source, label_studio_bulk.ReadOptions(), Part(0, second, b"  "))

@@ -179,7 +179,9 @@ def _arrays(path: Path, lines: _Lines, part: Part | None = None) -> Iterator[tup
                 if not array.endswith(b","):
                     raise NotPlain
                 array = array[:-1] + b"]"
-            yield array, _DECODE_ARRAY(array), lines.line + block.count(b"\n", 0, start)
+            line = lines.line + block.count(b"\n", 0, start)
+            yield array, _DECODE_ARRAY(array), line
+            lines.line = line + block.count(b"\n", start)  # (the line of the end: a part's lines are counted)
             return
         cut = _cut(block, start, indent)
         if cut is None:

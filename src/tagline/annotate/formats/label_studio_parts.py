@@ -1,9 +1,9 @@
 """A large indented Label Studio task array read in parts (:class:`.label_studio_bulk.Part`) by two
-worker processes forked from the command, at once, while the command counts the lines of the parts
-before and checks and writes their tasks: the parts' columns, in the file's order, are the columns
-one reading of the whole file gives (:func:`.label_studio_columns.plain_columns`), the tasks keyed
-by their number renumbered in the file and each task's ``file:line`` counted by
-:class:`.label_studio_columns.FileLines` in the command.
+worker processes forked from the command, at once, while the command checks and writes the tasks of
+the parts before: the parts' columns, in the file's order, are the columns one reading of the whole
+file gives (:func:`.label_studio_columns.plain_columns`), the tasks keyed by their number renumbered
+in the file, and each task's line counted by its worker from its part's first line and numbered in
+the file by the command.
 
 The parts are cut where a line begins with a task at the first task's indent (found in a window of
 the file at every few megabytes, nothing else read); each part is then decoded as an array of whole
@@ -14,13 +14,16 @@ wrong. Each worker only reads: stopping it (Ctrl-C, a part that is not plain) le
 from __future__ import annotations
 
 import gc
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from pathlib import Path
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from tagline.annotate.formats.common import ReadOptions
-from tagline.annotate.formats.label_studio_bulk import _OPENING, NotPlain, Part
-from tagline.annotate.formats.label_studio_columns import FileLines, TaskColumns, plain_columns
+from tagline.annotate.formats.label_studio_bulk import _OPENING, NotPlain, Part, _Lines
+from tagline.annotate.formats.label_studio_columns import TaskColumns, _wheres, plain_columns
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PART_BYTES = 1 << 24  # bytes of the file a worker reads at a call (some 6,000 tasks of the benchmark's)
 FIRST_PART_BYTES = 1 << 22  # the first part's: the command waits for the workers only that long
@@ -61,46 +64,51 @@ def file_parts(path: Path, first: int | None = None, every: int | None = None) -
 
 
 def read_part(path: Path, options: ReadOptions, part: Part) -> TaskColumns:
-    """The tasks of ``part`` as columns (in a worker: see :func:`columns_in_parts`); :class:`NotPlain`
-    when they are not plain or the part was not cut between two tasks."""
+    """The tasks of ``part`` as columns (in a worker: see :func:`columns_in_parts`), their lines
+    counted from the part's first and the part's newlines in all last (:attr:`TaskColumns.part_lines`);
+    :class:`NotPlain` when they are not plain or the part was not cut between two tasks."""
+    import numpy as np
+
     gc.disable()  # (the worker's: what it decodes holds no cycle, and it ends with the import)
-    read = [columns for columns in plain_columns(path, options, part=part) if columns.texts]
+    lines = _Lines(str(path))
+    read = [columns for columns in plain_columns(path, options, part=part, lines=lines) if columns.texts]
     if not read:
         raise NotPlain
-    return TaskColumns.joined(read)
+    joined = TaskColumns.joined(read)
+    joined.part_lines = np.append(cast(np.ndarray, joined.part_lines), lines.line - 1)
+    return joined
 
 
 def columns_in_parts(path: Path, options: ReadOptions, parts: list[Part]) -> Generator[TaskColumns, None, None]:
     """The columns of each of ``parts`` in turn, read by two workers forked from this process (which
     must run no other thread: see :func:`~tagline.corpus.workers.only_thread`), their tasks' lines
-    counted and their numbered tasks renumbered here; :class:`NotPlain` (raised in the file's order)
-    as :func:`plain_columns` raises it. Closing the generator stops the workers."""
-    from tagline.corpus.workers import iter_in_workers
+    numbered from where their part begins and their numbered tasks renumbered here; :class:`NotPlain`
+    (raised in the file's order) as :func:`plain_columns` raises it. Closing the generator stops the
+    workers."""
+    from tagline.corpus.workers import iter_in_workers, numpy_without_threads
 
-    def calls() -> Iterator[tuple[Part]]:
-        yield (parts[0],)
-        # The workers are forked once the first call is handed out: this process imports NumPy (for the
-        # checks and the lines) while they read.
-        import numpy  # noqa: F401
-
-        yield from ((part,) for part in parts[1:])
+    # NumPy imported before the workers are forked, so that each need not import it again (BLAS without
+    # its threads, so that this process may fork: see numpy_without_threads).
+    numpy_without_threads()
+    import numpy  # noqa: F401
 
     def read(part: Part) -> TaskColumns:
         return read_part(path, options, part)
 
-    chunks = cast(Generator[TaskColumns, None, None], iter_in_workers(read, calls(), 2, start="fork"))
+    chunks = cast(Generator[TaskColumns, None, None],
+                  iter_in_workers(read, ((part,) for part in parts), 2, start="fork"))
     try:
-        with path.open("rb") as handle:
-            lines = FileLines(path, handle)
-            tasks, labelled = 0, False
-            for columns in chunks:
-                for task in columns.numbered or ():
-                    columns.keys[task] = str(int(columns.keys[task]) + tasks)
-                columns.numbered = None
-                tasks += len(columns.texts)
-                labelled = labelled or len(columns.labels) > 0
-                lines.place(columns)
-                yield columns
+        lines, line = _Lines(str(path)), 1  # (the line where the next part begins)
+        tasks, labelled = 0, False
+        for columns in chunks:
+            for task in columns.numbered or ():
+                columns.keys[task] = str(int(columns.keys[task]) + tasks)
+            counted = cast("np.ndarray", columns.part_lines)
+            columns.wheres = _wheres(counted[:-1] + (line - 1), lines)
+            columns.numbered = columns.part_lines = None
+            tasks, line = tasks + len(columns.texts), line + int(counted[-1])
+            labelled = labelled or len(columns.labels) > 0
+            yield columns
         if not labelled:
             raise NotPlain  # without a span anywhere, the general reader gives annotations no span answer
     finally:
