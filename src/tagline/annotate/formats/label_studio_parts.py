@@ -14,6 +14,7 @@ wrong. Each worker only reads: stopping it (Ctrl-C, a part that is not plain) le
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
@@ -26,16 +27,20 @@ if TYPE_CHECKING:
     import numpy as np
 
 PART_BYTES = 1 << 24  # bytes of the file a worker reads at a call (some 6,000 tasks of the benchmark's)
-FIRST_PART_BYTES = 1 << 22  # the first part's: the command waits for the workers only that long
+FIRST_PART_BYTES = 1 << 21  # the first part's (see file_parts)
 _WINDOW = 1 << 16  # bytes looked at for a part's start
 
 
 def file_parts(path: Path, first: int | None = None, every: int | None = None) -> list[Part] | None:
-    """``path`` cut into parts of about ``every`` bytes (the first ``first``), each beginning where a
-    line begins with a task at the first task's indent; ``None`` when the file is not indented so
-    (its first task on the line of the ``[``) or holds one part only."""
+    """``path`` cut into parts of up to ``every`` bytes, each beginning where a line begins with a
+    task at the first task's indent; ``None`` when the file is not indented so (its first task on
+    the line of the ``[``) or holds one part only. The first part is of ``first`` bytes, each
+    next half as large again, and the last ones a third of what is left: the command waits for the
+    workers at the start and they for it at the end only that long (the parts come back in order,
+    each worker reading every other one)."""
     first, every = first or FIRST_PART_BYTES, every or PART_BYTES
     with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
         head = handle.read(_WINDOW)
         opening = _OPENING.match(head)
         if opening is None or opening.end() >= len(head):
@@ -46,6 +51,7 @@ def file_parts(path: Path, first: int | None = None, every: int | None = None) -
         indent = head[begins:opening.end()]
         marker = b"\n" + indent + b"{"
         starts = [0]
+        length = first
         target = max(first, opening.end())
         while True:
             handle.seek(target)
@@ -57,7 +63,8 @@ def file_parts(path: Path, first: int | None = None, every: int | None = None) -
                 target += len(window) - len(marker) + 1
                 continue
             starts.append(target + found + len(marker) - 1)
-            target = starts[-1] + every
+            length = min(every, max(length * 3 // 2, 1), max(first, (size - starts[-1]) // 3))
+            target = starts[-1] + length
     if len(starts) < 2:
         return None
     return [Part(start, stop, indent) for start, stop in zip(starts, [*starts[1:], None])]

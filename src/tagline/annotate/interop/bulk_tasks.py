@@ -30,7 +30,7 @@ from tagline.annotate.interop.bulk import answered_documents
 from tagline.annotate.interop.bulk_lines import documents_columns, entities_lines
 from tagline.annotate.interop.labels import LabelMapper
 from tagline.annotate.interop.writing import Written, keep_indexes_current
-from tagline.corpus.byte_columns import AppendedLines, NotedLines, note_lines
+from tagline.corpus.byte_columns import AppendedLines, NotedLines, mapped_bytes, note_lines
 from tagline.corpus.progress import ProgressCallback
 from tagline.corpus.readers import doc_id_from, unstorable_character
 from tagline.corpus.workspace import Workspace
@@ -410,14 +410,27 @@ def _write(job: TaskImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
         if not held:
             return written  # records without answers: no answers, as the general path
         job.progress(0, None, "writing answers")
+        _on_disk(spool, workspace.build_dir)  # (before the checkpoint: a full disk undoes the documents too)
         transaction.checkpoint()  # as write_import: the documents are kept from here on
         workspace.annotations_dir.mkdir(exist_ok=True)
-        spool.seek(0)
+        start = 0
         for name, noted in held:
-            payload = spool.read(noted.size)
-            at = transaction.append_bytes(workspace.annotation_path(name), payload, journal=False)
+            # (mapped: unmapped once appended, so that one piece at a time is in this process's memory)
+            at = transaction.append_bytes(workspace.annotation_path(name), mapped_bytes(spool, start, noted.size),
+                                          journal=False)
             written.answers.setdefault(name, AppendedLines()).add(at, noted)
+            start += noted.size
     return written
+
+
+def _on_disk(spool: Any, where: Path) -> None:
+    """The answers held in ``spool`` all in its file on disk (put there if still in memory), to be
+    mapped rather than read back into this process's memory; a full disk is the error of ``where``."""
+    try:
+        spool.fileno()  # (a spooled file still in memory is written to disk as its descriptor is asked for)
+        spool.flush()
+    except OSError as error:
+        raise storage_error(where, error) from None
 
 
 def _hold(spool: Any, payload: bytes, where: Path) -> None:
