@@ -126,3 +126,17 @@ def test_a_task_that_is_not_plain_late_in_the_file_is_refused_at_its_line_with_n
     assert error == f"Error: tasks.json:{line} annotation 1: a `labels` result without a label (fix the annotation)"
     assert unchanged
     assert multiprocessing.active_children() == []
+
+
+def test_answers_held_on_disk_are_appended_from_their_mapped_file(tmp_path, monkeypatch, in_parts):
+    monkeypatch.setattr(bulk_tasks, "SPOOL_BYTES", 1)  # the held answers leave memory for the file at once
+    mapped: list = []
+    real = bulk_tasks.mapped_bytes
+    monkeypatch.setattr(bulk_tasks, "mapped_bytes", lambda *a: mapped.append(a[1:]) or real(*a))
+    source = tmp_path / "tasks.json"
+    tasks = [plain_task(id=number, annotations=[{"completed_by": who, "result": [span(0, 5, "PERSON")]}
+                                                for who in (1, 2)]) for number in range(1, 41)]
+    source.write_text(json.dumps(tasks, indent=2), encoding="utf-8")
+    fast = imported(tmp_path, "parts", source, monkeypatch, None, "", fmt="label-studio")
+    general = imported(tmp_path, "general", source, monkeypatch, label_studio_bulk, "read_plain", fmt="label-studio")
+    assert fast == general and len(mapped) > 2 and mapped[0][0] == 0

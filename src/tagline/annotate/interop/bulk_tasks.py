@@ -150,12 +150,13 @@ def _made_chunks(job: TaskImport, checked: _Checked) -> Generator[_Chunk, None, 
 
 
 def _read_columns(job: TaskImport) -> Generator[TaskColumns, None, None]:
-    """:func:`_column_chunks` of the file, read in a worker process when the file is large (from
+    """:func:`_column_chunks` of the file, read in worker processes when the file is large (from
     :data:`WORKER_BYTES`), this process has a second core and may fork (see
-    :func:`~tagline.corpus.workers.iter_in_workers`): the worker reads and decodes the next chunks
-    while this process checks and writes those before. What the worker raises (:class:`NotPlain`)
-    is raised here, in the file's order; the worker only reads, so that stopping it (Ctrl-C, a chunk
-    that is not plain) leaves nothing behind."""
+    :func:`~tagline.corpus.workers.iter_in_workers`): in parts by two workers at once when the file
+    is indented (:mod:`~tagline.annotate.formats.label_studio_parts`), else by one; the workers read
+    and decode the next chunks while this process checks and writes those before. What a worker
+    raises (:class:`NotPlain`) is raised here, in the file's order; the workers only read, so that
+    stopping them (Ctrl-C, a chunk that is not plain) leaves nothing behind."""
     from tagline.corpus.workers import cores, iter_in_workers, only_thread
 
     # (NumPy not imported yet: its BLAS library starts threads when it is.)
@@ -410,27 +411,19 @@ def _write(job: TaskImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
         if not held:
             return written  # records without answers: no answers, as the general path
         job.progress(0, None, "writing answers")
-        _on_disk(spool, workspace.build_dir)  # (before the checkpoint: a full disk undoes the documents too)
+        # Past SPOOL_BYTES the spooled file went to disk: its pieces are mapped (each unmapped once appended,
+        # so that one at a time is in this process's memory), not read back into fresh memory.
+        on_disk = spool.tell() > SPOOL_BYTES
+        spool.seek(0)
         transaction.checkpoint()  # as write_import: the documents are kept from here on
         workspace.annotations_dir.mkdir(exist_ok=True)
         start = 0
         for name, noted in held:
-            # (mapped: unmapped once appended, so that one piece at a time is in this process's memory)
-            at = transaction.append_bytes(workspace.annotation_path(name), mapped_bytes(spool, start, noted.size),
-                                          journal=False)
+            piece = mapped_bytes(spool, start, noted.size) if on_disk else spool.read(noted.size)
+            at = transaction.append_bytes(workspace.annotation_path(name), piece, journal=False)
             written.answers.setdefault(name, AppendedLines()).add(at, noted)
             start += noted.size
     return written
-
-
-def _on_disk(spool: Any, where: Path) -> None:
-    """The answers held in ``spool`` all in its file on disk (put there if still in memory), to be
-    mapped rather than read back into this process's memory; a full disk is the error of ``where``."""
-    try:
-        spool.fileno()  # (a spooled file still in memory is written to disk as its descriptor is asked for)
-        spool.flush()
-    except OSError as error:
-        raise storage_error(where, error) from None
 
 
 def _hold(spool: Any, payload: bytes, where: Path) -> None:
