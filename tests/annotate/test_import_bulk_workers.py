@@ -100,7 +100,8 @@ def test_columns_handed_back_by_a_worker_are_the_columns(strings):
     count = len(strings)
     columns = TaskColumns(list(strings), [str(number) for number in range(count)], ["f:1"] * count, [None] * count,
                           np.arange(count), list(strings), np.arange(count), np.zeros(count, dtype=np.int64),
-                          np.ones(count, dtype=np.int64), ["PERSON"] * count, list(strings), np.arange(count + 1))
+                          np.ones(count, dtype=np.int64), ["PERSON"] * count, list(strings), np.arange(count + 1),
+                          list(range(count)), np.arange(count + 1))
     again = pickle.loads(pickle.dumps(columns, protocol=pickle.HIGHEST_PROTOCOL))
     for name in vars(columns):
         value, copied = getattr(columns, name), getattr(again, name)

@@ -35,10 +35,12 @@ def paused(self, path, payload, **options):
     return offset
 
 Transaction.append_bytes = paused
-# A Label Studio file, however small, read in a worker process five tasks at a time (marked).
+# A Label Studio file, however small, read in parts of a few tasks by two worker processes (marked).
 from tagline.annotate.interop import bulk_tasks
+from tagline.annotate.formats import label_studio_parts
 from tagline.corpus import workers
 bulk_tasks.WORKER_BYTES, bulk_tasks.CHUNK_RECORDS = 0, 5
+label_studio_parts.PART_BYTES, label_studio_parts.FIRST_PART_BYTES = 600, 200
 # A CoNLL file, however small, read in two worker processes (marked).
 from tagline.annotate.formats import conll_halves
 conll_halves.WORKER_BYTES = 0
@@ -145,7 +147,9 @@ import os, sys, time
 from pathlib import Path
 marks = Path(sys.argv.pop(1))
 from tagline.annotate.interop import bulk_tasks
+from tagline.annotate.formats import label_studio_parts
 bulk_tasks.WORKER_BYTES, bulk_tasks.CHUNK_RECORDS = 0, 5
+label_studio_parts.PART_BYTES, label_studio_parts.FIRST_PART_BYTES = 600, 200
 made, seen = bulk_tasks._made, []
 
 def paused(*arguments):

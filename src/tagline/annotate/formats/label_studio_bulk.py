@@ -102,6 +102,21 @@ def plain_records(path: Path, options: ReadOptions) -> Iterator[list[ForeignReco
         raise NotPlain  # without a span anywhere, the general reader gives annotations no span answer
 
 
+@dataclass(frozen=True)
+class Part:
+    """A part of an indented task array, read alone (in a worker process, beside other parts): from
+    ``start`` (0, else where a task begins: its ``{``, after a newline and ``indent``) to ``stop``
+    (where the next part begins; None: the file's end). Its tasks are decoded as an array that ends
+    at ``stop`` (the comma before it taken out), which fails unless both ends are between two tasks
+    of the file's array (a newline is never inside a JSON string, and the bytes from a task's start
+    to a place deeper in the array do not close as an array does): a wrong cut makes the file not
+    plain, never a wrong task."""
+
+    start: int
+    stop: int | None
+    indent: bytes
+
+
 @dataclass
 class _Lines:
     """Where the tasks found so far are: the line of the unread block's first byte, each task's
@@ -129,17 +144,20 @@ def _tasks(path: Path) -> Iterator[list[tuple[str, _Task]]]:
         yield _decoded(array, raws, line, lines)
 
 
-def _arrays(path: Path, lines: _Lines) -> Iterator[tuple[bytes, list[msgspec.Raw], int]]:
+def _arrays(path: Path, lines: _Lines, part: Part | None = None) -> Iterator[tuple[bytes, list[msgspec.Raw], int]]:
     """The array's tasks a block of the file at a time: whole tasks are cut from each block (the
     rest carried over to the next), their array (``[`` and the tasks) decoded by msgspec as views
     (which checks it, and so where it was cut), given with the views and the line of the array's
     second byte (its first task's); ``lines.line`` kept at the line of the unread rest. The file's
-    bytes are never all held."""
+    bytes are never all held. With ``part``, only the tasks of that part of the file (see
+    :class:`Part`)."""
     pending = b""
     indent: bytes | None = None  # what goes before each task on its line in an indented file
     before = _OPENING  # what comes before the block's first task: the array's opening until a task is cut
     offset = 0  # where in the file the block begins
-    for data, final in _blocks(path):
+    if part is not None and part.start:
+        indent, before, offset = part.indent, _BETWEEN, part.start  # (a part after the first begins at a task)
+    for data, final in _blocks(path, offset, None if part is None else part.stop):
         block = pending + data if pending else data
         match = before.match(block)
         if before is _OPENING:
@@ -156,7 +174,14 @@ def _arrays(path: Path, lines: _Lines) -> Iterator[tuple[bytes, list[msgspec.Raw
         lines.offset = offset + start
         if final:
             array = b"[" + block[start:]
-            yield array, _DECODE_ARRAY(array), lines.line + block.count(b"\n", 0, start)
+            if part is not None and part.stop is not None:  # its tasks, then the comma before the next part's
+                array = array.rstrip(_WHITESPACE)
+                if not array.endswith(b","):
+                    raise NotPlain
+                array = array[:-1] + b"]"
+            line = lines.line + block.count(b"\n", 0, start)
+            yield array, _DECODE_ARRAY(array), line
+            lines.line = line + block.count(b"\n", start)  # (the line of the end: a part's lines are counted)
             return
         cut = _cut(block, start, indent)
         if cut is None:
@@ -200,20 +225,24 @@ def _stripped_end(block: bytes, start: int, end: int) -> int:
     return end
 
 
-def _blocks(path: Path) -> Iterator[tuple[bytes, bool]]:
-    """The file's bytes a block at a time, and whether it is the last; :class:`NotPlain` unless it
-    is a regular file, UTF-8 without a byte order mark or NUL."""
+def _blocks(path: Path, start: int = 0, stop: int | None = None) -> Iterator[tuple[bytes, bool]]:
+    """The file's bytes a block at a time (from ``start``, to ``stop`` if given: a part beginning
+    with a task, so at a character's start), and whether it is the last; :class:`NotPlain` unless
+    it is a regular file, UTF-8 without a byte order mark or NUL."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     # O_NONBLOCK: a named pipe is not waited on (the general reader says what it is).
     with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as handle:
         if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
             raise NotPlain
-        first = True
+        handle.seek(start)
+        first, left = not start, -1 if stop is None else stop - start
         while True:
-            data = handle.read(_BLOCK)
+            data = handle.read(_BLOCK if left < 0 else min(_BLOCK, left))
             if first and (data[:3] == codecs.BOM_UTF8 or data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
                 raise NotPlain
-            first, final = False, len(data) < _BLOCK
+            if left >= 0:
+                left -= len(data)
+            first, final = False, len(data) < _BLOCK or not left
             if b"\x00" in data:
                 raise NotPlain
             try:

@@ -23,6 +23,7 @@ from tagline.annotate.formats.label_studio_bulk import (
     _DECODE_ANY,
     _WHITESPACE,
     NotPlain,
+    Part,
     _arrays,
     _Lines,
     _Task,
@@ -52,6 +53,12 @@ class TaskColumns:
     # Read with the lines left for later (``wheres`` empty): where in the file each task begins, then
     # where the last ends (see FileLines).
     offsets: np.ndarray | None = None
+    # Read as a part of the file (see plain_columns): the tasks whose key is their number, counted from
+    # the part's first task (the reader of a part does not know how many tasks come before it).
+    numbered: list[int] | None = None
+    # Read as a part (``wheres`` empty): each task's line counted from the part's first line (1), then the
+    # newlines the part holds in all.
+    part_lines: np.ndarray | None = None
 
     @classmethod
     def joined(cls, parts: list[TaskColumns]) -> TaskColumns:
@@ -71,7 +78,10 @@ class TaskColumns:
             np.concatenate([part.span_answers + first for part, first in zip(parts, answers)]),
             np.concatenate([part.starts for part in parts]), np.concatenate([part.ends for part in parts]),
             list(chained(part.labels for part in parts)), list(chained(part.span_texts for part in parts)),
-            _joined_offsets([part.offsets for part in parts]))
+            _joined_offsets([part.offsets for part in parts]),
+            None if all(part.numbered is None for part in parts) else
+            [int(first) + task for part, first in zip(parts, tasks) for task in part.numbered or ()],
+            None if parts[0].part_lines is None else np.concatenate([part.part_lines for part in parts]))
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         """Pickled (handed back by a worker process) with each column of strings as one string: a
@@ -126,17 +136,22 @@ def _unpickled(*values: Any) -> TaskColumns:
     return TaskColumns(*columns)
 
 
-def plain_columns(path: Path, options: ReadOptions, *, lines_later: bool = False) -> Iterator[TaskColumns]:
+def plain_columns(path: Path, options: ReadOptions, *, lines_later: bool = False, part: Part | None = None,
+                  lines: _Lines | None = None) -> Iterator[TaskColumns]:
     """The tasks of a plain task array as columns, a block of the file at a time; :class:`NotPlain`,
     raised as soon as it is found (at the latest once the file is read), when the file is not plain.
     With ``lines_later``, each task's line is not counted: the columns say where their tasks are in
-    the file instead, for :class:`FileLines` (in another process)."""
-    lines = _Lines(str(path))
+    the file instead, for :class:`FileLines` (in another process). With ``part``, the tasks of that
+    part of the file only, their lines counted from the part's first (see
+    :attr:`TaskColumns.part_lines`; ``lines.line``, once all are read, the line of the part's end),
+    a task keyed by its number keyed by its number in the part (see :attr:`TaskColumns.numbered`);
+    whether any holds a span is left to the caller to see."""
+    lines = lines or _Lines(str(path))
     number = 0
-    labelled = False
+    labelled = part is not None
     try:
-        for array, raws, line in _arrays(path, lines):
-            columns = _columns(array, raws, line, lines, number, options, lines_later)
+        for array, raws, line in _arrays(path, lines, part):
+            columns = _columns(array, raws, line, lines, number, options, lines_later, part is not None)
             number += len(columns.texts)
             labelled = labelled or len(columns.labels) > 0
             yield columns
@@ -177,16 +192,22 @@ def _starts(array: bytes, raws: list[msgspec.Raw]) -> np.ndarray:
 def _positions(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines) -> list[str]:
     """Each task's ``file:line`` (the first on ``line``); :class:`NotPlain` when a task may nest
     deeper than the general reader accepts."""
+    numbers = _task_lines(array, raws, line, lines)
+    return _wheres(numbers, lines) if len(numbers) else []
+
+
+def _task_lines(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines) -> np.ndarray:
+    """Each task's line (the first on ``line``); :class:`NotPlain` as :func:`_positions` says."""
     import numpy as np
 
     starts = _starts(array, raws)
     if not len(starts):
-        return []
+        return np.zeros(0, dtype=np.int64)
     spans = _spans(array, starts, lambda task: raws[task])
     steps = np.zeros(len(starts), dtype=np.int64)
     steps[1:] = spans[:-1]
     lines.counted = int(spans.sum())  # (the array's first task on to its end: the block need not be counted again)
-    return _wheres(line + np.cumsum(steps), lines)
+    return line + np.cumsum(steps)
 
 
 def _spans(data: bytes, starts: np.ndarray, task: Callable[[int], Any]) -> np.ndarray:
@@ -290,16 +311,18 @@ class FileLines:
 
 
 def _columns(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines, before: int,
-             options: ReadOptions, lines_later: bool = False) -> TaskColumns:
+             options: ReadOptions, lines_later: bool = False, in_part: bool = False) -> TaskColumns:
     """The tasks of ``array`` (see :func:`_decoded <.label_studio_bulk._decoded>`) as columns, the
     first the file's task ``before + 1``; :class:`NotPlain` unless each is plain, as
     :func:`_record <.label_studio_bulk._record>` finds it. With ``lines_later``, where the tasks are
     in the file in place of their lines."""
     import numpy as np
 
-    offsets = None
-    if lines_later:
-        wheres: list[str] = []
+    offsets = part_lines = None
+    wheres: list[str] = []
+    if in_part:
+        part_lines = _task_lines(array, raws, line, lines)
+    elif lines_later:
         starts = _starts(array, raws)
         offsets = np.append(starts, starts[-1] + len(raws[-1]) if len(raws) else 1) - 1 + lines.offset
         lines.counted = 0  # (not counted: the block need not be either)
@@ -321,8 +344,13 @@ def _columns(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines, be
                                           if key != field and isinstance(value, (str, int, float))} or None
          for data in datas]
     ids = list(map(attrgetter("id"), tasks))
-    keys = list(map(str, ids)) if set(map(type, ids)) <= {int} else \
-        [str(raw_id) if raw_id not in (None, "") else str(number) for number, raw_id in enumerate(ids, before + 1)]
+    numbered = None
+    if set(map(type, ids)) <= {int}:
+        keys = list(map(str, ids))
+    else:
+        keys = [str(raw_id) if raw_id not in (None, "") else str(number)
+                for number, raw_id in enumerate(ids, before + 1)]
+        numbered = [task for task, raw_id in enumerate(ids) if raw_id in (None, "")] or None
     per_task = [task.annotations or () for task in tasks]
     annotations = list(itertools.chain.from_iterable(per_task))
     if any(map(attrgetter("was_cancelled"), annotations)) or \
@@ -349,7 +377,7 @@ def _columns(array: bytes, raws: list[msgspec.Raw], line: int, lines: _Lines, be
         span_texts = [text for text, width in zip(span_texts, widths.tolist()) for _ in range(width)]
     annotators = _annotator_ids(list(map(attrgetter("completed_by"), annotations)))
     return TaskColumns(texts, keys, wheres, metas, answer_tasks, _shared(annotators), span_answers, starts, ends,
-                       _shared(labels), span_texts, offsets)
+                       _shared(labels), span_texts, offsets, numbered, part_lines)
 
 
 def _annotator_ids(whos: list[Any]) -> list[str | None]:

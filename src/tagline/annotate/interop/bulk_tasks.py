@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING, Any, cast
 from tagline.annotate.formats.common import ReadOptions, plural
 from tagline.annotate.formats.label_studio_bulk import NotPlain
 from tagline.annotate.formats.label_studio_columns import FileLines, TaskColumns, plain_columns
+from tagline.annotate.formats.label_studio_parts import columns_in_parts, file_parts
 from tagline.annotate.interop.annotators import AnnotatorNames
 from tagline.annotate.interop.bulk import answered_documents
 from tagline.annotate.interop.bulk_lines import documents_columns, entities_lines
 from tagline.annotate.interop.labels import LabelMapper
 from tagline.annotate.interop.writing import Written, keep_indexes_current
-from tagline.corpus.byte_columns import AppendedLines, NotedLines, note_lines
+from tagline.corpus.byte_columns import AppendedLines, NotedLines, mapped_bytes, note_lines
 from tagline.corpus.progress import ProgressCallback
 from tagline.corpus.readers import doc_id_from, unstorable_character
 from tagline.corpus.workspace import Workspace
@@ -149,17 +150,22 @@ def _made_chunks(job: TaskImport, checked: _Checked) -> Generator[_Chunk, None, 
 
 
 def _read_columns(job: TaskImport) -> Generator[TaskColumns, None, None]:
-    """:func:`_column_chunks` of the file, read in a worker process when the file is large (from
+    """:func:`_column_chunks` of the file, read in worker processes when the file is large (from
     :data:`WORKER_BYTES`), this process has a second core and may fork (see
-    :func:`~tagline.corpus.workers.iter_in_workers`): the worker reads and decodes the next chunks
-    while this process checks and writes those before. What the worker raises (:class:`NotPlain`)
-    is raised here, in the file's order; the worker only reads, so that stopping it (Ctrl-C, a chunk
-    that is not plain) leaves nothing behind."""
+    :func:`~tagline.corpus.workers.iter_in_workers`): in parts by two workers at once when the file
+    is indented (:mod:`~tagline.annotate.formats.label_studio_parts`), else by one; the workers read
+    and decode the next chunks while this process checks and writes those before. What a worker
+    raises (:class:`NotPlain`) is raised here, in the file's order; the workers only read, so that
+    stopping them (Ctrl-C, a chunk that is not plain) leaves nothing behind."""
     from tagline.corpus.workers import cores, iter_in_workers, only_thread
 
     # (NumPy not imported yet: its BLAS library starts threads when it is.)
     if job.path.stat().st_size < WORKER_BYTES or cores() < 2 or not only_thread():
         yield from _column_chunks(job.path, job.options)
+        return
+    parts = file_parts(job.path)
+    if parts is not None:  # an indented file: its parts read by two workers at once
+        yield from columns_in_parts(job.path, job.options, parts)
         return
     # The first chunk a quarter of the others: this process waits for the worker only that long. The
     # tasks' lines are counted here, while the worker reads on: its share of the work is the larger.
@@ -405,13 +411,18 @@ def _write(job: TaskImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
         if not held:
             return written  # records without answers: no answers, as the general path
         job.progress(0, None, "writing answers")
+        # Past SPOOL_BYTES the spooled file went to disk: its pieces are mapped (each unmapped once appended,
+        # so that one at a time is in this process's memory), not read back into fresh memory.
+        on_disk = spool.tell() > SPOOL_BYTES
+        spool.seek(0)
         transaction.checkpoint()  # as write_import: the documents are kept from here on
         workspace.annotations_dir.mkdir(exist_ok=True)
-        spool.seek(0)
+        start = 0
         for name, noted in held:
-            payload = spool.read(noted.size)
-            at = transaction.append_bytes(workspace.annotation_path(name), payload, journal=False)
+            piece = mapped_bytes(spool, start, noted.size) if on_disk else spool.read(noted.size)
+            at = transaction.append_bytes(workspace.annotation_path(name), piece, journal=False)
             written.answers.setdefault(name, AppendedLines()).add(at, noted)
+            start += noted.size
     return written
 
 
