@@ -152,3 +152,29 @@ def test_the_screen_shows_the_selection_and_its_keys(sample_workspace, key, expe
         assert expected in screen and "Tab/→ next" in screen
     else:
         assert "Tab cursor" in screen
+
+
+def _english_session(workspace, runner, text: str) -> SessionModel:
+    source = workspace.root / "news.txt"
+    source.write_text(text, encoding="utf-8")
+    assert runner.invoke(main, ["corpus", "add", str(source), "--lang", "en"]).exit_code == 0
+    return SessionModel.open(workspace, "carol")
+
+
+def test_after_marking_a_grown_span_the_cursor_moves_past_it_not_into_it(workspace, runner):
+    """Marking $35.1 billion from the stop 35.1 moves the cursor to the stop after the span: left on
+    35.1, inside the span just marked, the next label key would replace the span by its part."""
+    model = _english_session(workspace, runner, "Revenue of $35.1 billion on Tuesday beat estimates.\n")
+    model.step_index = [step.task for step in model.steps].index("entities")
+    model.handle_key(TAB)
+    text = model.sentence["text"]
+    while text[slice(*model.selection)] != "35.1":
+        model.handle_key(TAB)
+    model.handle_key(GROW)
+    model.handle_key(GROW_LEFT)
+    assert text[slice(*model.selection)] == "$35.1 billion"
+    model.handle_key("m")
+    assert text[slice(*model.selection)] == "Tuesday"
+    model.handle_key("d")
+    assert [(s["text"], s["label"]) for s in model.spans()] == [("$35.1 billion", "MONEY"), ("Tuesday", "DATE")]
+

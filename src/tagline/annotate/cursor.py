@@ -127,5 +127,7 @@ class TokenCursor(SessionPart):
         spans.sort(key=lambda span: (span["start"], span["end"]))
         self._record(ENTITIES, {"spans": spans})
         self.message = f"marked {brief(text[start:end])} {label}"
-        self.selection = self._next_chunk(start) or self.selection
+        # on to the first stop past the span: a stop inside it (35.1 of $35.1 billion) would be
+        # replaced by its part at the next label key
+        self.selection = self._next_chunk(end - 1) or self.selection
 
