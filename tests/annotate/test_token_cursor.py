@@ -178,3 +178,17 @@ def test_after_marking_a_grown_span_the_cursor_moves_past_it_not_into_it(workspa
     model.handle_key("d")
     assert [(s["text"], s["label"]) for s in model.spans()] == [("$35.1 billion", "MONEY"), ("Tuesday", "DATE")]
 
+
+def test_find_works_from_another_question_as_the_cursor_does(workspace, runner):
+    """/ on a stance question finds a span for the entities, as Tab does, and the question stays: it
+    was taken for a key that did nothing, and the typed text then answered questions key by key."""
+    model = _english_session(workspace, runner, "Nvidia rose on Tuesday.\n")
+    assert model.step.task == "stance"
+    model.handle_key("/")
+    for key in "Nvidia":
+        model.handle_key(key)
+    model.handle_key(ENTER)
+    model.handle_key("o")
+    assert [(s["text"], s["label"]) for s in model.spans()] == [("Nvidia", "ORG")]
+    assert model.step.task == "stance" and model.mode == "label"
+    assert model.current(model.step.slot) is None  # the stance is not answered by the typed text

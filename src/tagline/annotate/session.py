@@ -272,7 +272,7 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
             self._move_on(skip=True)
         elif key in (BACK, LEFT):
             self._go_back()
-        elif step.task == "entities" and key == FIND:
+        elif key == FIND and ENTITIES in self.steps:  # on another question too, as Tab: the question stays
             self.mode, self.buffer = "find", ""
         elif key == TAB and ENTITIES in self.steps:  # on another question too: marking entities out of turn
             self._start_cursor()
