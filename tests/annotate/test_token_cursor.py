@@ -192,3 +192,15 @@ def test_find_works_from_another_question_as_the_cursor_does(workspace, runner):
     assert [(s["text"], s["label"]) for s in model.spans()] == [("Nvidia", "ORG")]
     assert model.step.task == "stance" and model.mode == "label"
     assert model.current(model.step.slot) is None  # the stance is not answered by the typed text
+
+
+def test_a_slash_that_is_a_label_key_still_answers_its_question(workspace, runner):
+    """A workspace may give `/` to a label (only u s b q x ? are reserved): there it answers, as before."""
+    toml = workspace.root / "tagline.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('key = "6"', 'key = "/"'), encoding="utf-8")
+    from tagline.corpus.workspace import find_workspace
+
+    model = _english_session(find_workspace(workspace.root), runner, "Nvidia rose on Tuesday.\n")
+    assert model.step.task == "stance"
+    model.handle_key("/")
+    assert model.mode == "label" and model.current(("claim_type", None)) == {"label": "other_claim"}
