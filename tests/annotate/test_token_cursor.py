@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from tagline.annotate.matching import cursor_chunks, find_occurrences
 from tagline.annotate.session import (
     ENTER,
+    ESCAPE,
     GROW,
     GROW_LEFT,
     LEFT,
@@ -204,3 +205,26 @@ def test_a_slash_that_is_a_label_key_still_answers_its_question(workspace, runne
     assert model.step.task == "stance"
     model.handle_key("/")
     assert model.mode == "label" and model.current(("claim_type", None)) == {"label": "other_claim"}
+
+
+def test_the_keys_line_keys_work_under_the_cursor(workspace, runner):
+    """Under the cursor the keys line offers u undo, ? help, q quit and / find: each does that, where
+    each only repeated the cursor's own keys."""
+    model = _english_session(workspace, runner, "Nvidia rose on Tuesday.\n")
+    model.step_index = [step.task for step in model.steps].index("entities")
+    model.handle_key(TAB)
+    model.handle_key("o")  # Nvidia ORG, and the cursor goes on
+    assert model.mode == "cursor" and [s["text"] for s in model.spans()] == ["Nvidia"]
+    model.handle_key("u")
+    assert model.spans() == [] and "undone" in model.message
+    model.handle_key(TAB)
+    model.handle_key("?")
+    assert model.mode == "help"
+    model.handle_key("x")  # any key goes back, to the cursor
+    assert model.mode == "cursor" and model.selection is not None
+    model.handle_key("/")
+    assert model.mode == "find"
+    model.handle_key(ESCAPE)
+    model.handle_key(TAB)
+    model.handle_key("q")
+    assert model.finished
