@@ -144,6 +144,23 @@ def test_entities_by_surface_text_and_label_key(sample_workspace):
     assert len(recorded) == 3
 
 
+def test_find_on_a_stance_question_marks_a_span_and_the_typed_text_answers_nothing(sample_workspace):
+    """/ then a name typed on a stance question finds the span: the letters of the name (n, a, f
+    are stance keys, 6 a claim-type key) are not taken as answers."""
+    child = spawn(sample_workspace)
+    child.expect_exact("stance toward DeepSeek")
+    child.send("/")
+    child.expect_exact("find (text or START:END")
+    child.send("DeepSeek\r")
+    child.expect_exact("label for DeepSeek")
+    child.send("o")
+    child.expect_exact("added 1 ORG span")
+    child.send("q")
+    child.expect(pexpect.EOF)
+    assert [(event["task"], event["value"]) for event in events(sample_workspace)] == [
+        ("entities", {"spans": [{"start": 9, "end": 17, "label": "ORG", "text": "DeepSeek"}]})]
+
+
 def test_annotators_do_not_see_each_others_answers(sample_workspace):
     # sample-gold has answered everything; a new annotator starts from scratch at sentence 1.
     child = spawn(sample_workspace, "newcomer")

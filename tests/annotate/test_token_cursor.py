@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from tagline.annotate.matching import cursor_chunks, find_occurrences
 from tagline.annotate.session import (
     ENTER,
+    ESCAPE,
     GROW,
     GROW_LEFT,
     LEFT,
@@ -152,3 +153,78 @@ def test_the_screen_shows_the_selection_and_its_keys(sample_workspace, key, expe
         assert expected in screen and "Tab/→ next" in screen
     else:
         assert "Tab cursor" in screen
+
+
+def _english_session(workspace, runner, text: str) -> SessionModel:
+    source = workspace.root / "news.txt"
+    source.write_text(text, encoding="utf-8")
+    assert runner.invoke(main, ["corpus", "add", str(source), "--lang", "en"]).exit_code == 0
+    return SessionModel.open(workspace, "carol")
+
+
+def test_after_marking_a_grown_span_the_cursor_moves_past_it_not_into_it(workspace, runner):
+    """Marking $35.1 billion from the stop 35.1 moves the cursor to the stop after the span: left on
+    35.1, inside the span just marked, the next label key would replace the span by its part."""
+    model = _english_session(workspace, runner, "Revenue of $35.1 billion on Tuesday beat estimates.\n")
+    model.step_index = [step.task for step in model.steps].index("entities")
+    model.handle_key(TAB)
+    text = model.sentence["text"]
+    while text[slice(*model.selection)] != "35.1":
+        model.handle_key(TAB)
+    model.handle_key(GROW)
+    model.handle_key(GROW_LEFT)
+    assert text[slice(*model.selection)] == "$35.1 billion"
+    model.handle_key("m")
+    assert text[slice(*model.selection)] == "Tuesday"
+    model.handle_key("d")
+    assert [(s["text"], s["label"]) for s in model.spans()] == [("$35.1 billion", "MONEY"), ("Tuesday", "DATE")]
+
+
+def test_find_works_from_another_question_as_the_cursor_does(workspace, runner):
+    """/ on a stance question finds a span for the entities, as Tab does, and the question stays: it
+    was taken for a key that did nothing, and the typed text then answered questions key by key."""
+    model = _english_session(workspace, runner, "Nvidia rose on Tuesday.\n")
+    assert model.step.task == "stance"
+    model.handle_key("/")
+    for key in "Nvidia":
+        model.handle_key(key)
+    model.handle_key(ENTER)
+    model.handle_key("o")
+    assert [(s["text"], s["label"]) for s in model.spans()] == [("Nvidia", "ORG")]
+    assert model.step.task == "stance" and model.mode == "label"
+    assert model.current(model.step.slot) is None  # the stance is not answered by the typed text
+
+
+def test_a_slash_that_is_a_label_key_still_answers_its_question(workspace, runner):
+    """A workspace may give `/` to a label (only u s b q x ? are reserved): there it answers, as before."""
+    toml = workspace.root / "tagline.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace('key = "6"', 'key = "/"'), encoding="utf-8")
+    from tagline.corpus.workspace import find_workspace
+
+    model = _english_session(find_workspace(workspace.root), runner, "Nvidia rose on Tuesday.\n")
+    assert model.step.task == "stance"
+    model.handle_key("/")
+    assert model.mode == "label" and model.current(("claim_type", None)) == {"label": "other_claim"}
+
+
+def test_the_keys_line_keys_work_under_the_cursor(workspace, runner):
+    """Under the cursor the keys line offers u undo, ? help, q quit and / find: each does that, where
+    each only repeated the cursor's own keys."""
+    model = _english_session(workspace, runner, "Nvidia rose on Tuesday.\n")
+    model.step_index = [step.task for step in model.steps].index("entities")
+    model.handle_key(TAB)
+    model.handle_key("o")  # Nvidia ORG, and the cursor goes on
+    assert model.mode == "cursor" and [s["text"] for s in model.spans()] == ["Nvidia"]
+    model.handle_key("u")
+    assert model.spans() == [] and "undone" in model.message
+    model.handle_key(TAB)
+    model.handle_key("?")
+    assert model.mode == "help"
+    model.handle_key("x")  # any key goes back, to the cursor
+    assert model.mode == "cursor" and model.selection is not None
+    model.handle_key("/")
+    assert model.mode == "find"
+    model.handle_key(ESCAPE)
+    model.handle_key(TAB)
+    model.handle_key("q")
+    assert model.finished

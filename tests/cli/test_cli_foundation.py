@@ -104,6 +104,8 @@ def test_errors_are_one_line_exit_2_without_traceback(runner, workspace, tmp_pat
     (["annotate", "--bogus"], "No such option '--bogus'", "annotate"),
     (["--bogus"], "No such option '--bogus'", ""),
     (["annotate", "label"], "Missing argument 'SENTENCE_ID'", "annotate label"),
+    # click lists a missing option's choices a line each
+    (["eval", "score", "x.jsonl"], "Missing option '--task'. Choose from: stance, claim_type, entities", "eval score"),
 ])
 def test_usage_errors_are_one_error_line_that_says_where_help_is(runner, workspace, args, said, help_of):
     result = runner.invoke(main, args)

@@ -370,3 +370,15 @@ def test_import_refuses_values_it_would_otherwise_drop(runner, workspace, tmp_pa
                            else ["annotate", "import", str(path), *args])
     assert phrase in _error(result, "Error: ")
     assert not any(workspace.annotations_dir.iterdir()) and not workspace.gold_path.exists()
+
+
+def test_score_of_suggestions_printed_without_a_task_says_to_print_them_with_one(runner, built_sample, tmp_path):
+    """`annotate suggest` without --task prints every task's suggestions by sentence_id; `eval score`
+    reads one task's file, so it says to print them with --task, not only that a line has no id."""
+    path = tmp_path / "model.jsonl"
+    line = {"sentence_id": "deepseek_ja-s0001", "task": "claim_type", "label": "other_claim", "score": 0.5,
+            "source": "builtin"}
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    error = _error(runner.invoke(main, ["eval", "score", str(path), "--task", "claim_type", "--split", "all"]),
+                   "model.jsonl:1")
+    assert "annotate suggest" in error and "--task claim_type" in error

@@ -24,6 +24,7 @@ class TokenCursor(SessionPart):
         _tokens: list[tuple[int, int]]
         _chunks: list[tuple[int, int]]
         _cursor_sentence: str | None
+        _mode_before_help: str
 
         def _key_label(self, key: str) -> None: ...
 
@@ -60,7 +61,19 @@ class TokenCursor(SessionPart):
         return next((chunk for chunk in reversed(self._chunks) if chunk[0] < before), None)
 
     def _key_cursor(self, key: str) -> None:
-        from tagline.annotate.session import ACCEPT_ALL, ENTER, ENTITIES, ESCAPE, LEFT, REMOVE, RIGHT
+        from tagline.annotate.session import (
+            ACCEPT_ALL,
+            ENTER,
+            ENTITIES,
+            ESCAPE,
+            FIND,
+            HELP,
+            LEFT,
+            QUIT,
+            REMOVE,
+            RIGHT,
+            UNDO,
+        )
 
         assert self.selection is not None
         start, end = self.selection
@@ -109,6 +122,11 @@ class TokenCursor(SessionPart):
         elif key == ENTER:
             self.mode, self.selection = "label", None
             self._key_label(ENTER)
+        elif key == HELP:
+            self._mode_before_help, self.mode = "cursor", "help"
+        elif key in (UNDO, QUIT, FIND):  # as the keys line offers them: the cursor is left for the question
+            self.mode, self.selection = "label", None
+            self._key_label(key)
         else:
             self.message = ("Tab next · ← → chunks · + − the end, < > the start · a label key marks · "
                             "x removes · a number turns a suggested span off or on · Enter done")
@@ -127,5 +145,7 @@ class TokenCursor(SessionPart):
         spans.sort(key=lambda span: (span["start"], span["end"]))
         self._record(ENTITIES, {"spans": spans})
         self.message = f"marked {brief(text[start:end])} {label}"
-        self.selection = self._next_chunk(start) or self.selection
+        # on to the first stop past the span: a stop inside it (35.1 of $35.1 billion) would be
+        # replaced by its part at the next label key
+        self.selection = self._next_chunk(end - 1) or self.selection
 

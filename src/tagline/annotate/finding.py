@@ -81,6 +81,8 @@ class FindKeys(SessionPart):
             self.message = f"choose 1-{min(9, len(self.pending))}{every}, Esc to cancel"
 
     def _key_entity_label(self, key: str) -> None:
+        from tagline.annotate.session import ENTITIES
+
         keys = self.workspace.config.keys("entities")
         if key == ESCAPE:
             self.mode, self.pending = "label", []
@@ -94,7 +96,7 @@ class FindKeys(SessionPart):
         spans.extend({"start": start, "end": end, "label": keys[key], "text": text[start:end]}
                      for start, end in self.pending)
         spans.sort(key=lambda s: (s["start"], s["end"]))
-        self._record(self.step, {"spans": spans})
+        self._record(ENTITIES, {"spans": spans})  # found from another question too (out of turn)
         self.message = f"added {plural(len(self.pending), keys[key] + ' span')}"
         self.mode, self.pending = "label", []
 

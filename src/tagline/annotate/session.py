@@ -272,8 +272,8 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
             self._move_on(skip=True)
         elif key in (BACK, LEFT):
             self._go_back()
-        elif step.task == "entities" and key == FIND:
-            self.mode, self.buffer = "find", ""
+        elif key == FIND and ENTITIES in self.steps and (step.task == "entities" or not self._labels_key(key)):
+            self.mode, self.buffer = "find", ""  # on another question too, as Tab: the question stays
         elif key == TAB and ENTITIES in self.steps:  # on another question too: marking entities out of turn
             self._start_cursor()
         elif step.task == "entities" and key == REMOVE and self.current(step.slot) is None and \
@@ -308,6 +308,10 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
             self._answer_out_of_turn(other, key)
         elif key not in (ESCAPE,):
             self.message = f"'{key}' is not a key here; press ? for help"
+
+    def _labels_key(self, key: str) -> bool:
+        """Whether ``key`` is a label key of a question other than the entities (``/`` may be one)."""
+        return any(key in self.workspace.config.keys(step.task) for step in self.steps if step.task != "entities")
 
     def _question_for(self, key: str) -> Step | None:
         """The one other question of the sentence that ``key`` is a label key of (a claim-type key

@@ -66,7 +66,7 @@ class OneLineUsageError(click.UsageError):
     """A usage error as one ``Error: …`` line that says where help is, not click's usage block."""
 
     def __init__(self, error: click.UsageError) -> None:
-        message = error.format_message()
+        message = " ".join(error.format_message().split())  # click lists a missing option's choices a line each
         if error.ctx is not None and "--help" not in message:
             message = f"{message.rstrip('.')} (see `{error.ctx.command_path} --help`)"
         super().__init__(message)  # without a context, show() prints the one line, not the usage block

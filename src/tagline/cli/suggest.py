@@ -27,8 +27,8 @@ from tagline.wording import plural
 @workspace_option
 @json_option
 def suggest_cli(source, annotator, doc_id, task, write, machine, timeout, workspace, as_json) -> None:
-    """A model's suggestions for every sentence: printed as JSON lines (the format `eval score`
-    reads), or with --write stored as a machine annotator's answers, which are reported apart from
+    """A model's suggestions for every sentence: printed as JSON lines (with --task, the format
+    `eval score` reads), or with --write stored as a machine annotator's answers, which are reported apart from
     people and do not vote in `adjudicate` unless asked (--with-machines)."""
     from tagline.annotate.suggest import suggest_for, write_machine_answers
     from tagline.eval.suggesters import machine_name, open_suggester

@@ -158,6 +158,9 @@ def _row_id(record: dict[str, Any], task: str, *, where: str) -> str:
     row_id = record.get("id")
     if row_id is None and task == "stance" and "sentence_id" in record and "target" in record:
         row_id = f"{record['sentence_id']}@{record['target']}"
+    if row_id is None and "sentence_id" in record and "task" in record:  # every task's suggestions, by sentence
+        raise InputError("record has no `id`: it is a line of `tagline annotate suggest` without --task",
+                         where=where, fix=f"print one task's suggestions: `tagline annotate suggest --task {task} ...`")
     if row_id is None:
         raise InputError("record has no `id`", where=where,
                          fix="give each prediction the id of the dataset row it predicts")

@@ -291,7 +291,7 @@ HELP_KEYS = (  # each row fits 80 columns; the help screen fits 80 x 24 with sev
     "  Tab        entities, from any question: a cursor over the words: Tab/→ next,",
     "             ← back, + − its end, < > its start, a label key marks, x removes,",
     "             1-9 a suggested span off/on, Enter done, Space done + take all",
-    "  /          entities: find a span by text or START:END, then its label key",
+    "  /          entities, from any question: find text or START:END, then a label",
     "  x          entities: remove a span by its number",
     "  1-9        entities with suggested spans: turn one off or on before Enter",
 )
