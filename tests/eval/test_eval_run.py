@@ -105,6 +105,38 @@ def test_score_external_predictions_and_compare(runner, built_sample, tmp_path):
     assert len(message.strip().splitlines()) == 1
 
 
+def test_score_only_gold_leaves_out_the_predictions_of_rows_without_gold(runner, built_sample, tmp_path):
+    """A model's file for every sentence (`annotate suggest`), scored against one split: refused, with
+    the way out; with --only-gold the other rows are left out, counted, and the test rows scored."""
+    import datasets
+
+    dataset = datasets.load_from_disk(str(built_sample.build_dir / "dataset" / "sentences"))
+    names = dataset["test"].features["claim_type"].names
+    rows = [row for split in dataset.values() for row in split]
+    every = tmp_path / "every.jsonl"
+    every.write_text("".join(json.dumps({"id": r["id"], "label": names[r["claim_type"]]}) + "\n" for r in rows)
+                     + json.dumps({"id": "unlabelled-s0001", "label": "NOT A LABEL"}) + "\n", encoding="utf-8")
+    refused = runner.invoke(main, ["eval", "score", str(every), "--task", "claim_type", "--resamples", "50"])
+    assert refused.exit_code == 2 and "--only-gold" in refused.stderr, refused.output
+    assert len(refused.stderr.strip().splitlines()) == 1
+    result = runner.invoke(main, ["eval", "score", str(every), "--task", "claim_type", "--resamples", "50",
+                                  "--only-gold", "--json"])
+    assert result.exit_code == 0, result.output
+    scored = json.loads(result.stdout)
+    left_out = len(rows) - len(dataset["test"]) + 1
+    assert scored["n_evaluated"] == len(dataset["test"]) and scored["params"]["left_out"] == left_out
+    assert scored["metrics"]["accuracy"]["value"] == 1.0
+    said = runner.invoke(main, ["eval", "score", str(every), "--task", "claim_type", "--resamples", "50", "--only-gold"])
+    assert said.exit_code == 0 and f"left out {left_out} predictions of rows without gold in the test split" in said.stderr
+    # Rows with gold still must all be predicted: --only-gold leaves nothing of the gold out.
+    dropped = dataset["test"][0]["id"]
+    some = tmp_path / "some.jsonl"
+    some.write_text("".join(line for line in every.read_text(encoding="utf-8").splitlines(keepends=True)
+                            if json.loads(line)["id"] != dropped), encoding="utf-8")
+    missing = runner.invoke(main, ["eval", "score", str(some), "--task", "claim_type", "--only-gold"])
+    assert missing.exit_code == 2 and "1 gold id has no prediction" in missing.stderr, missing.output
+
+
 def test_runs_listing_and_missing_dataset(runner, sample_workspace):
     result = runner.invoke(main, ["eval", "run"])
     assert result.exit_code == 2 and "tagline eval build" in result.stderr

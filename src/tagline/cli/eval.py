@@ -27,6 +27,7 @@ from tagline.cli.output import (
 from tagline.eval.baselines.registry import POOLED, TUNING_METRICS
 from tagline.eval.baselines.registry import choices as baseline_choices
 from tagline.schemas import TASKS
+from tagline.wording import plural
 
 SUBCOMMANDS = {
     "build": "tagline.cli.eval:build_cli",
@@ -350,9 +351,11 @@ def compare_cli(run_a, run_b, resamples, seed, workspace, as_json) -> None:
               help="A built dataset (default: build/dataset in the workspace).")
 @click.option("--resamples", type=click.IntRange(1, None), default=1000, show_default=True,
               help="Bootstrap resamples for intervals.")
+@click.option("--only-gold", is_flag=True,
+              help="Leave out predictions of rows without gold in the split (a file made for every sentence).")
 @workspace_option
 @json_option
-def score_cli(predictions, task, split, dataset_dir, resamples, workspace, as_json) -> None:
+def score_cli(predictions, task, split, dataset_dir, resamples, only_gold, workspace, as_json) -> None:
     """Score a predictions file (an LLM's, a colleague's model's) against the gold, with intervals."""
     from tagline.eval.run import stale_build_warning
     from tagline.eval.score import score_predictions
@@ -361,7 +364,11 @@ def score_cli(predictions, task, split, dataset_dir, resamples, workspace, as_js
     if stale:
         click.echo(f"Warning: {stale}", err=True)
     result = score_predictions(workspace, predictions, task=task, split=split, dataset_dir=dataset_dir,
-                               n_resamples=resamples)
+                               n_resamples=resamples, only_gold=only_gold)
+    left_out = result.get("params", {}).get("left_out")
+    if left_out:
+        say(f"left out {plural(left_out, 'prediction')} of rows without gold in "
+            f"{'the whole dataset' if split == 'all' else f'the {split} split'} (--only-gold)")
     if as_json:
         emit_json(result)
         _say_warnings([result])

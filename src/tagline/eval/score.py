@@ -68,13 +68,16 @@ def _first(items: Iterable[Any], count: int = 5) -> str:
 
 @takes_workspace
 def score_predictions(workspace: Workspace, path: str | Path, *, task: str, split: str = "test",
-                      dataset_dir: str | Path | None = None, n_resamples: int = 1000, seed: int = 13) -> RunResult:
+                      dataset_dir: str | Path | None = None, n_resamples: int = 1000, seed: int = 13,
+                      only_gold: bool = False) -> RunResult:
     """Score a predictions file against the gold of ``split`` (or ``all``) and write it as a run.
 
     Lines: ``{"id": ..., "label": ...}`` for claim_type; for stance the id is the dataset row id
     ``<sentence_id>@<target>`` (or give ``sentence_id`` and ``target``); for entities
     ``{"id": ..., "entities": [{"start", "end", "label"}, ...]}``. Every gold id must be predicted
-    once, and nothing else.
+    once, and nothing else; with ``only_gold``, predictions of rows without gold in ``split`` (a
+    model's file for every sentence, say, where only some have gold) are left out, and the run's
+    ``params`` say how many (``left_out``).
     """
     if task not in TASKS:
         raise InputError(f"task {task!r} is not one of {', '.join(TASKS)}", fix="pass one of them as task=")
@@ -88,7 +91,7 @@ def score_predictions(workspace: Workspace, path: str | Path, *, task: str, spli
                         fix=f"splits: {', '.join(sorted(set(data.splits)))}, or --split all")
     gold = {data.ids[i]: data.gold[i] for i in keep}
     texts = {data.ids[i]: data.inputs[i] for i in keep} if task == "entities" else {}
-    found = _read_predicted(path, task, data.labels, texts)
+    found = _read_predicted(path, task, data.labels, texts, only=gold if only_gold else None)
     _check_predicted(found, gold, task=task, split=split, labels=data.labels, path=path)
     ids = list(gold)
     truth = [gold[i] for i in ids]
@@ -106,6 +109,8 @@ def score_predictions(workspace: Workspace, path: str | Path, *, task: str, spli
         "dataset": str(directory), "dataset_fingerprint": built["fingerprint"], "seed": seed,
         "versions": versions(), "created": utc_now(), "n_train": 0, "n_evaluated": len(ids),
         "headline": HEADLINE[task], "params": {"predictions": str(path)}, **scores}
+    if only_gold:
+        result["params"]["left_out"] = found.left_out
     result["warnings"] = _score_warnings(result, split)
     write_run(workspace, result, predictions=prediction_rows(task, ids, truth, guess))
     return result
@@ -134,12 +139,18 @@ class _Predicted:
     unknown_labels: list[str] = field(default_factory=list)  # the label and its line
     unlabelled: list[str] = field(default_factory=list)  # lines of records without a label
     duplicates: list[str] = field(default_factory=list)  # ids predicted again, and where
+    left_out: int = 0  # lines of rows without gold, not read further (``only``)
 
 
-def _read_predicted(path: Path, task: str, labels: list[str], texts: dict[str, str]) -> _Predicted:
+def _read_predicted(path: Path, task: str, labels: list[str], texts: dict[str, str], *,
+                    only: Mapping[str, Any] | None = None) -> _Predicted:
+    """The predictions of ``path``; with ``only``, those of its rows (the others counted, not read)."""
     found = _Predicted()
     for number, record in _read_jsonl(path):
         row_id = _row_id(record, task, where=f"{path}:{number}")
+        if only is not None and row_id not in only:
+            found.left_out += 1
+            continue
         if row_id in found.predicted:
             found.duplicates.append(f"{row_id} (line {number})")
         if task == "entities":
@@ -213,7 +224,9 @@ def _check_predicted(found: _Predicted, gold: dict[str, Any], *, task: str, spli
     if missing or extra or found.duplicates:
         fixes.append(f"predict each of the {len(gold)} rows of {scope} once, by its id in the built dataset"
                      + (f"; its splits.jsonl gives each sentence's split, to keep the {split} rows of a file "
-                        "made for every sentence" if extra and split != "all" else ""))
+                        "made for every sentence" if extra and missing and split != "all" else "")
+                     + (f"; or leave out the predictions of rows without gold in {scope}: --only-gold"
+                        if extra and not missing else ""))
     if found.unlabelled:
         problems.append(f"{plural(len(found.unlabelled), 'record')} without a `label` "
                         f"(first: {_first(found.unlabelled)})")
