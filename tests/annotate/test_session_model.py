@@ -46,6 +46,18 @@ def test_claim_type_only_flow_skip_back_and_done(small):
     assert model.seconds_per_sentence() is not None
 
 
+def test_an_undone_sentence_s_time_leaves_the_pace_shown(small):
+    times = iter([0, 2, 2, 60] + list(range(100, 200)))  # shown at 0, done at 2; shown at 2, done at 60
+    model = SessionModel.open(small, "alice", task="claim_type", clock=times.__next__)
+    press(model, ["1"])
+    press(model, ["1"])
+    assert model.done_count() == 2 and model.seconds_per_sentence() == 30  # the median of 2 s and 58 s
+    press(model, ["u"])
+    assert model.done_count() == 1 and model.seconds_per_sentence() == 2
+    press(model, ["1"])  # answered again: its time counts once, from when it was shown again
+    assert model.done_count() == 2 and len(model.durations) == 2
+
+
 def test_unknown_key_and_enter_without_answer_give_messages(small):
     model = SessionModel.open(small, "alice", task="claim_type")
     press(model, ["z"])

@@ -102,7 +102,7 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
     undo_stack: list[UndoEntry] = field(default_factory=list)
     written: int = 0
     finished: bool = False
-    durations: list[float] = field(default_factory=list)
+    durations: dict[int, float] = field(default_factory=dict)  # position -> seconds it took, while complete
     feed: SuggestionFeed | None = None
     toggled: set[int] = field(default_factory=set)  # offered spans of this sentence turned off or on (by number)
     made_from: dict = field(default_factory=dict)  # (sentence, slot) -> the suggestion shown when first answered
@@ -216,7 +216,7 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
         return self._done
 
     def seconds_per_sentence(self) -> float | None:
-        return statistics.median(self.durations) if self.durations else None
+        return statistics.median(self.durations.values()) if self.durations else None
 
     def label_keys(self) -> dict[str, str]:
         return self.workspace.config.keys(self.step.task)
@@ -415,6 +415,8 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
             self._record(step, None, op="retract", undoable=False)
         else:
             self._record(step, entry.previous, undoable=False)
+        if not self.is_complete(self.position):  # its time no longer counts in the pace shown
+            self.durations.pop(self.position, None)
         self.message = f"undone: {step.title()} of {self.sentence['id']}"
 
     def _next_step(self) -> None:
@@ -426,8 +428,7 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
             self.step_index = following
             return
         if self.is_complete(self.position):
-            now = self.clock()
-            self.durations.append(now - self._shown_at)
+            self.durations[self.position] = self.clock() - self._shown_at
         self._move_on(skip=False)
 
     def _move_on(self, *, skip: bool) -> None:
