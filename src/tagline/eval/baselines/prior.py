@@ -54,8 +54,12 @@ def debates_apart(candidates: Sequence[tuple[str, Sequence[str]]], debates: Sequ
         return {normalised(text) for text in sentences if len(text.split()) >= min_words}
 
     others = [long(sentences) for _, sentences in debates]
-    return [name for name, sentences in candidates
-            if all(len(long(sentences) & other) <= at_most for other in others)]
+    apart = []
+    for name, sentences in candidates:
+        mine = long(sentences)  # once per candidate, not once per debate it is compared with
+        if all(len(mine & other) <= at_most for other in others):
+            apart.append(name)
+    return apart
 
 
 def make_claimbuster_prior() -> Any:
