@@ -60,6 +60,23 @@ def test_entities_tokens_and_tags_are_consistent(built):
     assert "misaligned" in report.entity_alignment  # counted, never dropped silently
 
 
+def test_spans_in_order_keep_their_order_and_others_are_sorted_as_lexsort_sorts_them():
+    import numpy as np
+
+    from tagline.eval.build.tokens import _sorted_order
+
+    rng = np.random.default_rng(3)
+    for size in (0, 1, 2, 50, 400):
+        row, start, end = (rng.integers(0, 6, size) for _ in range(3))
+        expected = np.lexsort((end, start, row))
+        assert np.array_equal(_sorted_order(row, start, end), expected)
+        ordered = [key[expected] for key in (row, start, end)]
+        assert np.array_equal(_sorted_order(*ordered), np.arange(size))
+    # equal rows and starts: the ends decide, and equal spans keep their places (a stable sort)
+    assert _sorted_order(np.array([0, 0, 0]), np.array([2, 2, 2]), np.array([5, 3, 3])).tolist() == [1, 2, 0]
+    assert _sorted_order(np.array([1, 0]), np.array([0, 9]), np.array([1, 10])).tolist() == [1, 0]
+
+
 def test_stance_rows_follow_their_sentence_split(built):
     import datasets
 

@@ -255,6 +255,18 @@ def words_at(texts: pa.Array, bounds: np.ndarray, starts: np.ndarray, ends: np.n
     import numpy as np
     import pyarrow as pa
 
+    data, edges = word_edges(texts, bounds, starts, ends)
+    return pa.ListArray.from_arrays(pa.array(np.asarray(bounds).astype(np.int32)), words_between(data, edges))
+
+
+def word_edges(texts: pa.Array, bounds: np.ndarray, starts: np.ndarray,
+               ends: np.ndarray) -> tuple[pa.Buffer, np.ndarray]:
+    """The data buffer of ``texts`` (as a string array) and where each token of :func:`words_at` begins and
+    ends in it, in bytes: int32, interleaved (a token's start, its end, the next token's start...), in
+    the order of the tokens; :func:`words_between` cuts the words there."""
+    import numpy as np
+    import pyarrow as pa
+
     if texts.type != pa.string():  # int32 offsets, as the words are cut through
         texts = texts.cast(pa.string())
     text_bytes = np.frombuffer(texts.buffers()[1], dtype=np.int32)[texts.offset:texts.offset + len(texts) + 1]
@@ -270,10 +282,19 @@ def words_at(texts: pa.Array, bounds: np.ndarray, starts: np.ndarray, ends: np.n
     edges = np.empty(2 * len(starts), dtype=np.int32)
     edges[0::2] = char_byte[base + starts]
     edges[1::2] = char_byte[base + ends]
+    return data, edges
+
+
+def words_between(data: pa.Buffer, edges: np.ndarray) -> pa.Array:
+    """The string array of the pieces of ``data`` between each pair of ``edges`` (see :func:`word_edges`;
+    the edges of several runs of texts over one buffer may be put end to end, in the buffer's order),
+    copied into one compact array."""
+    import numpy as np
+    import pyarrow as pa
+
     edge_buffer = pa.py_buffer(edges if len(edges) else np.zeros(1, dtype=np.int32))
     pieces = pa.StringArray.from_buffers(max(len(edges) - 1, 0), edge_buffer, data)
-    words = pieces.take(pa.array(np.arange(0, len(edges) - 1, 2)))
-    return pa.ListArray.from_arrays(pa.array(np.asarray(bounds).astype(np.int32)), words)
+    return pieces.take(pa.array(np.arange(0, len(edges) - 1, 2, dtype=np.int32)))
 
 
 def _in_row_order(counts: list[np.ndarray], starts: list[np.ndarray], ends: list[np.ndarray],

@@ -56,9 +56,22 @@ class _Spans:
         end = pc.fill_null(pc.struct_field(flat, "end"), 0).to_numpy().astype(np.int64)
         code = pc.index_in(pc.struct_field(flat, "label"), value_set=string_array(entity_labels)) \
             .to_numpy().astype(np.int64)
-        order = np.lexsort((end, start, row))  # by row, then (start, end); stable
+        order = _sorted_order(row, start, end)
         return cls(flat, order, row[order], start[order], end[order], code[order],
                    pc.is_valid(spans).to_numpy(zero_copy_only=False))
+
+
+def _sorted_order(row: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """The order that sorts spans by row, then by ``(start, end)``, stably: the spans as they are when
+    they already are (the gold's are, mostly), which one look finds, else :func:`numpy.lexsort`'s."""
+    import numpy as np
+
+    same_row = row[1:] == row[:-1]
+    same_start = same_row & (start[1:] == start[:-1])
+    in_order = (row[1:] >= row[:-1]) & (~same_row | (start[1:] >= start[:-1])) & (~same_start | (end[1:] >= end[:-1]))
+    if in_order.all():
+        return np.arange(len(row))
+    return np.lexsort((end, start, row))  # by row, then (start, end); stable
 
 
 class TokenJob:
@@ -194,16 +207,23 @@ def tokens_and_tags(job: TokenJob, texts: pa.Array, spans: pa.Array, entity_labe
     texts or, when it started before the universe was known, every sentence of the corpus: then
     ``universe_of_row`` gives each of its rows' place in the universe (-1: not in it). One
     ``(tokens, ner_tags)`` pair of Arrow arrays is returned per split, its rows in corpus order.
+
+    Each chunk's tags are made as it comes in, and its words cut from ``texts``' data buffer split by
+    split (one copy, not a chunk's list made and then filtered into the splits); each split's lists
+    are put together once, at the end, the tags kept narrow until then.
     """
     import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    from tagline.corpus.tokenize import words_at
+    from tagline.corpus.tokenize import word_edges, words_between
 
+    if texts.type != pa.string():  # one data buffer, which every chunk's words are cut from
+        texts = texts.cast(pa.string())
     sorted_spans = _Spans.of(spans, entity_labels)
-    pieces: list[tuple[list, list]] = [([], []) for _ in range(n_splits)]
+    tag_type = np.int16 if 2 * len(entity_labels) < np.iinfo(np.int16).max else np.int64
+    pieces = [_SplitPieces() for _ in range(n_splits)]
     statuses = []
+    data = None
     for first, stop, (counts, starts, ends) in job.chunks(tokenised):
         positions = np.arange(first, stop) if universe_of_row is None else universe_of_row[first:stop]
         member = positions >= 0
@@ -213,31 +233,72 @@ def tokens_and_tags(job: TokenJob, texts: pa.Array, spans: pa.Array, entity_labe
         if not len(positions):
             continue
         low, high = int(positions[0]), int(positions[-1]) + 1  # consecutive: the universe is in corpus order
-        token_lists = words_at(texts.slice(low, high - low), np.concatenate(([0], np.cumsum(counts))), starts, ends)
+        chunk_texts = texts.slice(low, high - low)
+        bounds = np.concatenate(([0], np.cumsum(counts)))
+        data, edges = word_edges(chunk_texts, bounds, starts, ends)
         span_low, span_high = np.searchsorted(sorted_spans.row, [low, high]).tolist()
-        width = int(pc.max(pc.utf8_length(texts.slice(low, high - low))).as_py() or 0)
-        ner_tags, status = tags_of_chunk(token_lists, starts, ends, width, sorted_spans.has_spans[low:high],
-                                         sorted_spans.row[span_low:span_high] - low,
-                                         sorted_spans.start[span_low:span_high], sorted_spans.end[span_low:span_high],
-                                         sorted_spans.code[span_low:span_high])
+        has_spans = sorted_spans.has_spans[low:high]
+        tags, status = tags_of_chunk(bounds, starts, ends, _widest(chunk_texts), has_spans,
+                                     sorted_spans.row[span_low:span_high] - low,
+                                     sorted_spans.start[span_low:span_high], sorted_spans.end[span_low:span_high],
+                                     sorted_spans.code[span_low:span_high])
         statuses.append(status)
+        tags = tags.astype(tag_type)  # the codes are small: the split's pieces kept narrow until its lists are made
         split_of_row = rank[low:high]
-        for split, (split_tokens, split_tags) in enumerate(pieces):
+        for split, piece in enumerate(pieces):
             mine = split_of_row == split
             if mine.all():
-                split_tokens.append(token_lists)
-                split_tags.append(ner_tags)
+                piece.add(counts, words_between(data, edges), tags, has_spans)
             elif mine.any():
-                keep = pa.array(mine)
-                split_tokens.append(token_lists.filter(keep))
-                split_tags.append(ner_tags.filter(keep))
+                token_mine = np.repeat(mine, counts)
+                piece.add(counts[mine], words_between(data, edges.reshape(-1, 2)[token_mine].reshape(-1)),
+                          tags[token_mine], has_spans[mine])
     status = np.concatenate(statuses) if statuses else np.zeros(0, np.int8)
     parts = []
-    for index, (split_tokens, split_tags) in enumerate(pieces):
-        parts.append((pa.chunked_array(split_tokens, pa.list_(pa.string())).combine_chunks(),
-                      pa.chunked_array(split_tags, pa.list_(pa.int64())).combine_chunks()))
-        pieces[index] = ([], [])  # each split's pieces are let go of once copied
+    for index, piece in enumerate(pieces):
+        parts.append(piece.lists())
+        pieces[index] = _SplitPieces()  # each split's pieces are let go of once its lists are made
     return parts, _alignment(status, sorted_spans, texts, entity_labels, np.arange(len(texts)))
+
+
+def _widest(texts: pa.Array) -> int:
+    """The length in characters of the longest of ``texts``."""
+    import pyarrow.compute as pc
+
+    return int(pc.max(pc.utf8_length(texts)).as_py() or 0)
+
+
+class _SplitPieces:
+    """What a split keeps of each chunk until its lists are made: its rows' token counts, their words
+    (a string array), every token's tag and whether each row has entity gold (a tag list, else null)."""
+
+    def __init__(self) -> None:
+        self.counts: list[np.ndarray] = []
+        self.words: list[pa.Array] = []
+        self.tags: list[np.ndarray] = []
+        self.has_spans: list[np.ndarray] = []
+
+    def add(self, counts: np.ndarray, words: pa.Array, tags: np.ndarray, has_spans: np.ndarray) -> None:
+        self.counts.append(counts)
+        self.words.append(words)
+        self.tags.append(tags)
+        self.has_spans.append(has_spans)
+
+    def lists(self) -> tuple[pa.Array, pa.Array]:
+        """The split's ``tokens`` (``list<string>``) and ``ner_tags`` (``list<int64>``, null where a row
+        has no entity gold)."""
+        import numpy as np
+        import pyarrow as pa
+
+        counts = np.concatenate(self.counts) if self.counts else np.zeros(0, np.int64)
+        words = pa.concat_arrays(self.words) if self.words else pa.array([], pa.string())
+        self.words = []
+        token_offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int32)
+        tokens = pa.ListArray.from_arrays(pa.array(token_offsets), words)
+        has_spans = np.concatenate(self.has_spans) if self.has_spans else np.zeros(0, bool)
+        tags = np.concatenate(self.tags) if self.tags else np.zeros(0, np.int64)
+        self.tags = []
+        return tokens, _ner_tags(tags, has_spans, counts)
 
 
 def _rows_of(counts: np.ndarray, starts: np.ndarray, ends: np.ndarray, member: np.ndarray) -> tuple:
@@ -275,20 +336,20 @@ def _alignment(status: np.ndarray, spans: _Spans, texts: pa.Array, entity_labels
     return {"misaligned": dict(misaligned), "nested_not_in_bio": dict(nested), "misaligned_examples": examples}
 
 
-def tags_of_chunk(token_lists: pa.Array, starts: np.ndarray, ends: np.ndarray, width: int, has_spans: np.ndarray,
+def tags_of_chunk(bounds: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int, has_spans: np.ndarray,
                   span_row: np.ndarray, span_start: np.ndarray, span_end: np.ndarray, span_code: np.ndarray) -> tuple:
-    """BIO tags for a run of tokenised sentences, none of whose texts is longer than ``width``.
+    """BIO tags for a run of tokenised sentences, none of whose texts is longer than ``width``: the
+    ``i``-th sentence's tokens are at ``starts[bounds[i]:bounds[i + 1]]`` and the ``ends`` beside them.
 
     The spans come flattened, sorted by row and then by ``(start, end)``; ``span_row`` counts from
-    the first sentence of the run. Returns ``(ner_tags, status)``, ``status`` saying what became of
-    each span (see ``_TAGGED`` and the rest).
+    the first sentence of the run. Returns ``(tags, status)``: every token's tag (see
+    :func:`_bio_tags`; those of sentences without entity gold are left out of the column, see
+    :func:`_ner_tags`), and ``status``, saying what became of each span (see ``_TAGGED`` and the rest).
     """
     import numpy as np
 
-    row_offsets = np.asarray(token_lists.offsets, dtype=np.int64)
-    row_offsets -= row_offsets[0]
-    tokens_per_row = np.diff(row_offsets)
-    token_row = np.repeat(np.arange(len(token_lists), dtype=np.int64), tokens_per_row)
+    tokens_per_row = np.diff(bounds)
+    token_row = np.repeat(np.arange(len(tokens_per_row), dtype=np.int64), tokens_per_row)
     starts, ends = starts.astype(np.int64), ends.astype(np.int64)
 
     # A token is under a span when it starts before the span's end and ends after its start; tokens
@@ -306,8 +367,7 @@ def tags_of_chunk(token_lists: pa.Array, starts: np.ndarray, ends: np.ndarray, w
         edges_off = (starts[np.minimum(first, n_tokens - 1)] != span_start) | \
                     (ends[np.clip(last, 0, n_tokens - 1)] != span_end)
         status[tagged & edges_off] = _TAGGED_MISALIGNED
-    tags = _bio_tags(n_tokens, first[tagged], last[tagged], span_code[tagged])
-    return _ner_tags(tags, has_spans, tokens_per_row, token_row), status
+    return _bio_tags(n_tokens, first[tagged], last[tagged], span_code[tagged]), status
 
 
 def _span_status(first: np.ndarray, last: np.ndarray, span_row: np.ndarray) -> np.ndarray:
@@ -347,13 +407,15 @@ def _bio_tags(n_tokens: int, first: np.ndarray, last: np.ndarray, code: np.ndarr
     return tags
 
 
-def _ner_tags(tags: np.ndarray, has_spans: np.ndarray, tokens_per_row: np.ndarray, token_row: np.ndarray) -> pa.Array:
-    """The tags as one list per sentence; sentences without entity gold get no tag list (null), not a
-    list of O."""
+def _ner_tags(tags: np.ndarray, has_spans: np.ndarray, tokens_per_row: np.ndarray) -> pa.Array:
+    """The tags (every token's) as one list per sentence; sentences without entity gold get no tag list
+    (null), not a list of O."""
     import numpy as np
     import pyarrow as pa
 
+    has_spans = np.asarray(has_spans, dtype=bool)
     tag_offsets = np.concatenate(([0], np.cumsum(np.where(has_spans, tokens_per_row, 0)))).astype(np.int32)
-    no_gold = ~np.asarray(has_spans, dtype=bool)
-    return pa.ListArray.from_arrays(pa.array(tag_offsets), pa.array(tags[has_spans[token_row]] if len(tags) else tags),
+    no_gold = ~has_spans
+    kept = tags if not no_gold.any() else tags[np.repeat(has_spans, tokens_per_row)]
+    return pa.ListArray.from_arrays(pa.array(tag_offsets), pa.array(kept.astype(np.int64, copy=False)),
                                     type=pa.list_(pa.int64()), mask=pa.array(no_gold) if no_gold.any() else None)
