@@ -102,9 +102,11 @@ def test_a_marked_span_is_relabelled_grown_shrunk_and_removed_under_the_cursor(s
     model.handle_key("p")  # PERSON, then the cursor moves on
     model.handle_key(LEFT)
     model.handle_key("o")  # the same selection again: relabelled
+    assert model.message == "marked OpenAI ORG, in place of OpenAI (PERSON)"  # what it replaced, said
     model.handle_key(LEFT)
     model.handle_key(GROW)  # OpenAIの
     model.handle_key("o")
+    assert model.message == "marked OpenAIの ORG, in place of OpenAI (ORG)"
     spans = model.spans()
     assert [(s["text"], s["label"]) for s in spans] == [("OpenAIの", "ORG")]
     model.handle_key(LEFT)

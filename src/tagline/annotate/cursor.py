@@ -140,11 +140,15 @@ class TokenCursor(SessionPart):
         assert self.selection is not None
         start, end = self.selection
         text = self.sentence["text"]
-        spans = [span for span in self.spans() if span["end"] <= start or span["start"] >= end]
+        before = self.spans()
+        spans = [span for span in before if span["end"] <= start or span["start"] >= end]
+        replaced = [span for span in before if not (span["end"] <= start or span["start"] >= end)
+                    and (span["start"], span["end"], span["label"]) != (start, end, label)]
         spans.append({"start": start, "end": end, "label": label, "text": text[start:end]})
         spans.sort(key=lambda span: (span["start"], span["end"]))
         self._record(ENTITIES, {"spans": spans})
-        self.message = f"marked {brief(text[start:end])} {label}"
+        gone = ", ".join(f"{brief(span['text'])} ({span['label']})" for span in replaced)
+        self.message = f"marked {brief(text[start:end])} {label}" + (f", in place of {gone}" if gone else "")
         # on to the first stop past the span: a stop inside it (35.1 of $35.1 billion) would be
         # replaced by its part at the next label key
         self.selection = self._next_chunk(end - 1) or self.selection
