@@ -8,8 +8,10 @@ and the peak memory of reading a whole file:
   and checks every field and type (what tagline does on every read);
 - ``read_records``: the store's reader with ``kind=``, i.e. the above plus blank lines, torn tails
   and ``path:line`` errors;
-- ``jsonschema``: ``orjson.loads`` then the JSON Schema validator on each record (on the first 5,000
-  lines only: it is the slow way, shown for scale).
+- ``jsonschema``: ``orjson.loads`` then the Python JSON Schema validator on each record (on the first
+  5,000 lines only: it is the slow way, shown for scale);
+- ``schema_errors``: ``orjson.loads`` then :func:`tagline.schemas.schema_errors` on each record, as
+  ``tagline validate`` checks them: the ``jsonschema_rs`` gate, Python only for a record it refuses.
 
 Each case runs in a child process so that its peak memory is its own. Ratios are against orjson
 in the same run.
@@ -35,7 +37,7 @@ import orjson
 path, kind, case = sys.argv[1], sys.argv[2], sys.argv[3]
 from tagline.schemas.records import decode_record
 from tagline.corpus.store import read_records
-from tagline.schemas import validator
+from tagline.schemas import schema_errors, validator
 lines = open(path, "rb").read().splitlines(keepends=True)
 started = time.perf_counter()
 if case == "orjson":
@@ -44,6 +46,9 @@ elif case == "msgspec":
     records = [decode_record(kind, line) for line in lines]
 elif case == "read_records":
     records = list(read_records(path, kind=kind))
+elif case == "schema_errors":
+    records = [orjson.loads(line) for line in lines]
+    assert not any(schema_errors(kind, record) for record in records)
 else:
     check = validator(kind)
     lines = lines[:5000]
@@ -89,7 +94,7 @@ def main() -> None:
             for size in args.sizes:
                 path = make_file(kind, size, Path(scratch) / f"{kind}{size}")
                 base = None
-                for case in ("orjson", "msgspec", "read_records", "jsonschema"):
+                for case in ("orjson", "msgspec", "read_records", "jsonschema", "schema_errors"):
                     count, seconds, peak = run_case(path, kind, case)
                     per_line = seconds / count * 1e6
                     base = base or per_line

@@ -10,7 +10,7 @@ from typing import Any
 from tagline.annotate.events import event_problems
 from tagline.corpus.annotators import annotator_kinds
 from tagline.corpus.store import LineProblem, iter_lines, read_records
-from tagline.corpus.texts import read_text, read_text_bytes, text_place
+from tagline.corpus.texts import read_text_bytes, text_place
 from tagline.corpus.workspace import Workspace
 from tagline.errors import TaglineError, takes_workspace
 from tagline.schemas import schema_errors
@@ -30,7 +30,10 @@ def validate_workspace(workspace: Workspace) -> list[LineProblem]:
         return [LineProblem(str(workspace.config_path), 0, error.what + (f" ({error.fix})" if error.fix else ""))]
 
     documents = _check_documents(workspace, problems)
-    sentence_texts = _check_sentences(workspace, documents, problems)
+    texts = _DocumentTexts(workspace, documents)
+    checked = len(problems)
+    sentence_texts = _check_sentences(workspace, documents, problems, texts)
+    problems[checked:checked] = texts.problems()  # where the documents' texts were checked before
     orphaned = set()
     orphan_path = workspace.root / "orphaned.jsonl"
     if orphan_path.exists():
@@ -111,22 +114,50 @@ def _check_documents(workspace: Workspace, problems: list[LineProblem]) -> dict[
             problems.extend(LineProblem(_show(workspace.documents_path), line, m) for m in errors)
             continue
         documents[record["doc_id"]] = {**record, "_line": line}
-    for doc_id, record in documents.items():
-        try:
-            text = read_text_bytes(workspace, doc_id, record)
-        except FileNotFoundError:
-            problems.append(LineProblem(_show(workspace.documents_path), record["_line"],
-                                        f"document text {_text_where(workspace, doc_id, record)} is missing"))
-            continue
-        if hashlib.sha256(text).hexdigest() != record["text_sha256"]:
-            problems.append(LineProblem(_text_where(workspace, doc_id, record), 0, "document text does not "
-                                        "match its checksum in documents.jsonl (was it edited?); sentence offsets "
-                                        "may be wrong"))
     return documents
 
 
+class _DocumentTexts:
+    """Each document's text, read once for its checksum and its sentences' offsets (the sentences
+    ask for it as they come); :meth:`problems` checks the rest, and lists what was found in the
+    documents' order."""
+
+    def __init__(self, workspace: Workspace, documents: dict[str, dict[str, Any]]) -> None:
+        self.workspace, self.documents = workspace, documents
+        self.found: dict[str, LineProblem | None] = {}
+
+    def text(self, doc_id: str) -> str | None:
+        """The document's text; None when it is missing or not UTF-8 (reported with the documents)."""
+        data = self._read(doc_id)
+        try:
+            return None if data is None else data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
+    def problems(self) -> list[LineProblem]:
+        for doc_id in self.documents:
+            if doc_id not in self.found:
+                self._read(doc_id)
+        return [problem for problem in (self.found[doc_id] for doc_id in self.documents) if problem]
+
+    def _read(self, doc_id: str) -> bytes | None:
+        workspace, record = self.workspace, self.documents[doc_id]
+        try:
+            data = read_text_bytes(workspace, doc_id, record)
+        except FileNotFoundError:
+            self.found.setdefault(doc_id, LineProblem(_show(workspace.documents_path), record["_line"],
+                                                      f"document text {_text_where(workspace, doc_id, record)} "
+                                                      "is missing"))
+            return None
+        if doc_id not in self.found:
+            self.found[doc_id] = None if hashlib.sha256(data).hexdigest() == record["text_sha256"] else LineProblem(
+                _text_where(workspace, doc_id, record), 0, "document text does not match its checksum in "
+                "documents.jsonl (was it edited?); sentence offsets may be wrong")
+        return data
+
+
 def _check_sentences(workspace: Workspace, documents: dict[str, dict[str, Any]],
-                     problems: list[LineProblem]) -> dict[str, str]:
+                     problems: list[LineProblem], document_texts: _DocumentTexts) -> dict[str, str]:
     texts: dict[str, str] = {}
     cached_doc: tuple[str | None, str | None] = (None, None)
     where = _show(workspace.sentences_path)
@@ -147,10 +178,7 @@ def _check_sentences(workspace: Workspace, documents: dict[str, dict[str, Any]],
             problems.append(LineProblem(where, line, f"doc_id {doc_id!r} is not in documents.jsonl"))
             continue
         if cached_doc[0] != doc_id:
-            try:
-                cached_doc = (doc_id, read_text(workspace, doc_id, documents[doc_id]))
-            except (FileNotFoundError, UnicodeDecodeError):
-                cached_doc = (doc_id, None)  # reported with the documents
+            cached_doc = (doc_id, document_texts.text(doc_id))
         document_text = cached_doc[1]
         if document_text is not None and document_text[record["start"]:record["end"]] != record["text"]:
             problems.append(LineProblem(where, line, f"offsets {record['start']}:{record['end']} do not cover the "

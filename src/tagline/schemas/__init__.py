@@ -6,6 +6,7 @@ import functools
 
 TYPE_CHECKING = False  # --help imports this module for TASKS: typing, json and resources wait for use
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
 SCHEMA_NAMES = ("sentence", "document", "event", "gold", "config", "run")
@@ -57,6 +58,77 @@ def _strict_integers(cls: Any) -> Any:
     return jsonschema.validators.extend(cls, type_checker=checker)
 
 
+@functools.cache
+def fast_validator(name: str) -> Any:
+    """Return ``jsonschema_rs``'s validator for ``name``, compiled once: the gate :func:`schema_errors`
+    asks first, a record it passes needing no Python ``jsonschema`` (see docs/architecture.md).
+
+    Its verdict is made Python's: formats are those Python's ``FORMAT_CHECKER`` checks, each by that
+    checker (a format it cannot check, such as ``date-time`` without ``rfc3339-validator``, is not
+    checked by either). The strict integers of :data:`_TYPED_RECORDS` are for :func:`gate_passes`."""
+    import jsonschema
+    import jsonschema_rs
+
+    schema = load_schema(name)
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    used = _formats(schema)
+    if not used & set(checker.checkers):
+        return jsonschema_rs.Draft202012Validator(schema, validate_formats=False)
+    formats: dict[str, Callable[..., bool]] = {fmt: functools.partial(_conforms, checker, fmt) for fmt in used}
+    return jsonschema_rs.Draft202012Validator(schema, validate_formats=True, formats=formats)
+
+
+def _conforms(checker: Any, fmt: str, value: str) -> bool:
+    return bool(checker.conforms(value, fmt))
+
+
+def _formats(schema: object) -> set[str]:
+    """Every ``format`` named anywhere in ``schema``."""
+    if isinstance(schema, list):
+        return set().union(*map(_formats, schema))
+    if not isinstance(schema, dict):
+        return set()
+    found = {schema["format"]} if isinstance(schema.get("format"), str) else set()
+    return found.union(*map(_formats, schema.values()))
+
+
+def gate_passes(name: str, record: object) -> bool:
+    """Whether ``jsonschema_rs`` passes ``record`` for schema ``name``; only then is it valid unchecked.
+
+    A record that is not plain JSON values goes to Python ``jsonschema``, which alone tagline's verdicts
+    are: ``jsonschema_rs`` takes a tuple for an array, and 9.0 for an integer as JSON Schema does where
+    the typed records (:data:`_TYPED_RECORDS`) refuse it."""
+    if not _plain_json(record, whole_floats=name not in _TYPED_RECORDS):
+        return False
+    try:
+        return bool(fast_validator(name).is_valid(record))
+    except ValueError:  # a key that is not a string
+        return False
+
+
+_SCALARS = frozenset({str, int, bool, type(None)})
+
+
+def _plain_json(record: object, *, whole_floats: bool) -> bool:
+    """Whether ``record`` holds only dicts, lists, strings, numbers, booleans and nulls, exactly those
+    types (whole floats only when ``whole_floats``): a loop, not recursion, as it is paid per record."""
+    if type(record) is dict and _SCALARS.issuperset(map(type, record.values())):
+        return True  # a flat record (a sentence): its values' types in one pass
+    stack = [record]
+    while stack:
+        value = stack.pop()
+        kind = type(value)
+        if kind in _SCALARS:
+            continue
+        if type(value) is dict:
+            stack.extend(value.values())
+        elif type(value) is list:
+            stack.extend(value)
+        elif type(value) is not float or (not whole_floats and value.is_integer()):
+            return False
+    return True
+
+
 def schema_errors(name: str, record: object) -> list[str]:
     """Return every way ``record`` breaks schema ``name``, as short messages (empty when valid).
 
@@ -65,6 +137,8 @@ def schema_errors(name: str, record: object) -> list[str]:
     >>> schema_errors("event", {"task": "stance"})[0]
     "'sentence_id' is a required property"
     """
+    if gate_passes(name, record):
+        return []
     messages = []
     for error in sorted(validator(name).iter_errors(record), key=lambda e: list(e.absolute_path)):
         location = "/".join(str(part) for part in error.absolute_path)
