@@ -14,7 +14,10 @@ workspace:
 - `tagline annotate export` of N annotated sentences (one annotator's entity answers) to every
   registered export format (`--formats` names some), against a baseline that reads the workspace's
   sentences and answers (orjson per line) and writes as many files holding as many bytes as the
-  export, the last one fsync'd.
+  export, the last one fsync'd;
+- with the exports, `tagline validate` of that workspace (every record checked against its JSON
+  Schema, the offsets against the documents' texts), against reading its sentences, documents and
+  answers with orjson per line.
 
 Targets (the project's scale issue): import of 100k records in any format <= 1.6 s and of 1M
 <= 16 s, peak memory <= 1 GB, still all or nothing and checked record by record; export of 10k
@@ -231,7 +234,17 @@ def measure_export(tagline: str, size: int, folder: Path, runs: int, formats: li
         shutil.rmtree(sink, ignore_errors=True)
         clear()
         yield f"export {fmt}", size, measured, base_line
+    # validate reads the same workspace: its sentences, documents (and their texts) and answers
+    records = [str(workspace / "sentences.jsonl"), str(workspace / "documents.jsonl"), *answers]
+    yield "validate", size, median_run(runs, lambda: None, [tagline, "validate", "-w", str(workspace)]), \
+        median_run(runs, lambda: None, [sys.executable, "-c", READ_BASELINE, *records])
     shutil.rmtree(workspace)
+
+
+READ_BASELINE = """import sys
+import orjson
+rows = [orjson.loads(line) for name in sys.argv[1:] for line in open(name, 'rb')]
+"""
 
 
 EXPORT_BASELINE = """import os, sys

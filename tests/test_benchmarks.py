@@ -49,7 +49,8 @@ def test_the_agreement_benchmark_measures_agree_and_adjudicate(tmp_path):
 
 def test_the_scale_benchmark_measures_imports_ingest_and_exports(tmp_path):
     out = run(tmp_path, "benchmarks/scale.py", "--sizes", "500", "--runs", "1", "--keep", str(tmp_path / "scale"))
-    for command in ("import doccano", "import label-studio", "import conll", "corpus add jsonl", "export conll"):
+    for command in ("import doccano", "import label-studio", "import conll", "corpus add jsonl", "export conll",
+                    "validate"):
         assert re.search(rf"^{command} +500 +[\d.]+ +[\d.]+ +\d+", out, re.MULTILINE), (command, out)
 
 
