@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import shlex
 import sys
 import time
 
@@ -432,7 +433,10 @@ def test_the_session_takes_a_timeout_for_a_command_source(sample_workspace, runn
     from tagline.cli import main
     from tagline.cli.annotate import _suggestion_feed
 
-    feed = _suggestion_feed(f"cmd:{sys.executable} -c pass", sample_workspace, "alice", timeout=120.0)
+    # A program that reads until its input ends (one that ends at once may be gone before the header
+    # is sent, and the feed then rightly reports it ended).
+    waits = f"cmd:{shlex.quote(sys.executable)} -c 'import sys; sys.stdin.read()'"
+    feed = _suggestion_feed(waits, sample_workspace, "alice", timeout=120.0)
     assert feed is not None and feed.suggester.timeout == 120.0
     feed.close()
     refused = runner.invoke(main, ["annotate", "--annotator", "alice", "--suggest", "cmd:x", "--timeout", "0"])
