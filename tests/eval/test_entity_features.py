@@ -260,7 +260,7 @@ def _kept_by_the_model_only(tmp_path, tagger, learnt: str) -> None:
 def test_the_crf_can_be_trained_by_stochastic_gradient_descent(tmp_path):
     texts, langs, spans = _tiny_corpus()
     tagger = CRFTagger(algorithm="l2sgd", c2=0.5, max_iterations=20).fit(texts, langs, spans)
-    assert tagger.model.algorithm == "l2sgd" and tagger.model.c1 is None
+    assert tagger.model.params["algorithm"] == "l2sgd" and tagger.model.params["c1"] is None
     assert tagger.predict(["岸田首相は東京で話した。"], ["ja"]) == [[(0, 2, "PERSON"), (5, 7, "LOCATION")]]
     tagger.save(tmp_path)
     loaded = CRFTagger.load(tmp_path)
@@ -333,7 +333,7 @@ def test_the_crf_can_be_trained_by_averaged_perceptron_or_passive_aggressive_upd
     texts, langs, spans = _tiny_corpus()
     for algorithm in ("ap", "pa"):
         tagger = CRFTagger(algorithm=algorithm, max_iterations=10).fit(texts, langs, spans)
-        assert tagger.model.algorithm == algorithm and tagger.model.c1 is None and tagger.model.c2 is None
+        assert tagger.model.params["algorithm"] == algorithm and tagger.model.params["c1"] is None and tagger.model.params["c2"] is None
         assert tagger.predict(["岸田首相は東京で話した。"], ["ja"]) == [[(0, 2, "PERSON"), (5, 7, "LOCATION")]]
         (tmp_path / algorithm).mkdir()
         tagger.save(tmp_path / algorithm)

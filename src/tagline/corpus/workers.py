@@ -362,10 +362,12 @@ def _end_with(command_pid: int) -> None:
     is none, not Linux, a look every :data:`WATCH_SECONDS`), then end the worker."""
     import select
 
+    import tagline.corpus.scratch  # noqa: F401  (for _exit, imported now rather than as the process ends)
+
     try:
         handle = os.pidfd_open(command_pid)
     except ProcessLookupError:
-        os._exit(1)  # ended already
+        _exit(1)  # ended already
     except (AttributeError, OSError):
         with contextlib.suppress(OSError):  # ProcessLookupError once it has ended
             while True:
@@ -376,7 +378,15 @@ def _end_with(command_pid: int) -> None:
         watch.register(handle, select.POLLIN)
         while not watch.poll():
             pass
-    os._exit(1)
+    _exit(1)
+
+
+def _exit(status: int) -> None:
+    """``os._exit``, which skips every ``finally``: the scratch folders this process made go first."""
+    from tagline.corpus.scratch import remove_mine
+
+    remove_mine()
+    os._exit(status)
 
 
 def _stop(executor: ProcessPoolExecutor) -> bool:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from tagline.corpus.tokenize import UniDicFields
+from tagline.eval.crf_model import CRFModel
 from tagline.eval.entity_features import (
     CHOSEN,
     FeatureSettings,
@@ -315,8 +316,8 @@ class CRFTagger:
         self.heads: dict[str, str] = {}  # learnt in fit when settings.heads is on
         self.clusters: dict[str, list[str]] = {}  # learnt in fit when settings.clusters is above 0
         self.features = features or self.FEATURES  # an older version, to compare with it
-        self.model: Any = None  # sklearn_crfsuite.CRF once fitted, a CRFsuite tagger once loaded
-        self.first: Any = None  # with settings.stack, the first CRF, whose tags are the model's features
+        self.model: Any = None  # a CRFModel once fitted or loaded
+        self.first: CRFModel | None = None  # with settings.stack, the first CRF, whose tags are the model's features
         self.partner: CRFTagger | None = None  # with settings.combine, the token CRF beside this one
 
     def _tokenize(self, text: str, lang: str) -> tuple[list[tuple[int, int]], list[UniDicFields]]:
@@ -385,12 +386,12 @@ class CRFTagger:
             y = [spans_to_bio(offsets, s) for (offsets, _), s in zip(tokenized, spans)]
         return x, [bio_to_bioes(tags) for tags in y] if self.settings.tag_scheme == "BIOES" else y
 
-    def _new_crf(self, max_iterations: int):
-        import sklearn_crfsuite
-
-        return sklearn_crfsuite.CRF(algorithm=self.algorithm, c1=self.c1 if self.algorithm == "lbfgs" else None,
-                                    c2=self.c2 if self.algorithm in ("lbfgs", "l2sgd") else None,
-                                    max_iterations=max_iterations, all_possible_transitions=True)
+    def _crf_params(self, max_iterations: int) -> dict[str, Any]:
+        """sklearn-crfsuite's ``CRF`` parameters of a model (trained by :class:`CRFModel`, which leaves
+        no model file behind)."""
+        return {"algorithm": self.algorithm, "c1": self.c1 if self.algorithm == "lbfgs" else None,
+                "c2": self.c2 if self.algorithm in ("lbfgs", "l2sgd") else None,
+                "max_iterations": max_iterations, "all_possible_transitions": True}
 
     def fit(self, texts: Sequence[str], langs: Sequence[str], spans: Sequence[Sequence[Span]]) -> CRFTagger:
         self.dictionary, self.clusters, self.heads, self.first, self.partner = {}, {}, {}, None, None
@@ -402,13 +403,12 @@ class CRFTagger:
         if self.settings.stack:
             from tagline.eval.entity_stacking import jackknife_tags, stacked_features
 
-            iterations = self.settings.stack_iterations
-            first_tags = jackknife_tags(x, y, self.settings.stack, lambda: self._new_crf(iterations))
-            self.first = self._new_crf(iterations)
-            self.first.fit(x, y)
+            params = self._crf_params(self.settings.stack_iterations)
+            first_tags = jackknife_tags(x, y, self.settings.stack,
+                                        lambda xs, ys: CRFModel.train(params, xs, ys))
+            self.first = CRFModel.train(params, x, y)
             x = [stacked_features(items, tags) for items, tags in zip(x, first_tags)]
-        self.model = self._new_crf(self.max_iterations)
-        self.model.fit(x, y)
+        self.model = CRFModel.train(self._crf_params(self.max_iterations), x, y)
         return self
 
     def predict(self, texts: Sequence[str], langs: Sequence[str]) -> list[list[Span]]:
@@ -429,11 +429,9 @@ class CRFTagger:
     def save(self, directory: Path) -> None:
         """The CRFsuite model file (and the first CRF's, ``first.crfsuite``, when stacking) plus the
         dictionary, word clusters, entity heads and settings (CRFsuite's own format and JSON, not pickle)."""
-        import shutil
-
-        shutil.copyfile(self.model.modelfile.name, directory / "model.crfsuite")
+        self.model.write(directory / "model.crfsuite")
         if self.first is not None:
-            shutil.copyfile(self.first.modelfile.name, directory / "first.crfsuite")
+            self.first.write(directory / "first.crfsuite")
         if self.partner is not None:
             (directory / "token").mkdir(exist_ok=True)
             self.partner.save(directory / "token")
@@ -454,38 +452,10 @@ class CRFTagger:
         tagger.clusters = meta.get("clusters", {})
         tagger.heads = meta.get("heads", {})
         tagger.features = meta.get("features", 1)
-        tagger.model = _LoadedModel(directory / "model.crfsuite")
+        tagger.model = CRFModel.read(directory / "model.crfsuite")
         if tagger.settings.stack:
-            tagger.first = _LoadedModel(directory / "first.crfsuite")
+            tagger.first = CRFModel.read(directory / "first.crfsuite")
         if tagger.settings.combine:
             tagger.partner = cls.load(directory / "token")
         return tagger
 
-
-class _LoadedModel:
-    """A saved CRFsuite model, tagging as ``sklearn_crfsuite.CRF.predict_single`` does."""
-
-    def __init__(self, path: Path):
-        import pycrfsuite
-
-        self.tagger = pycrfsuite.Tagger()
-        self.tagger.open(str(path))
-
-    def predict_single(self, features: list[dict]) -> list[str]:
-        return self.tagger.tag(features)
-
-    def predict_marginals_single(self, features: list[dict]) -> list[dict[str, float]]:
-        self.tagger.set(features)
-        return [{tag: self.tagger.marginal(tag, i) for tag in self.tagger.labels()} for i in range(len(features))]
-
-
-# ----- the registry's factories ---------------------------------------------------------------
-def make_gazetteer(*, lang: str, random_state: int = 0) -> Gazetteer:
-    """The ``gazetteer`` baseline, unfitted; it has no randomness, and reads every language alike."""
-    return Gazetteer()
-
-
-def make_crf(*, lang: str, random_state: int = 0) -> CRFTagger:
-    """The ``crf`` baseline, unfitted; L-BFGS training has no randomness, and each sentence's
-    language is given to ``fit`` and ``predict``."""
-    return CRFTagger()

@@ -32,14 +32,13 @@ def stacked_features(features: Sequence[dict], first_tags: Sequence[str]) -> lis
 
 
 def jackknife_tags(x: Sequence[Sequence[dict]], y: Sequence[Sequence[str]], folds: int,
-                   new_crf: Callable[[], Any]) -> list[list[str]]:
-    """Each training sentence's tags predicted by a CRF (``new_crf()``, unfitted) trained on the
+                   fit: Callable[[list, list], Any]) -> list[list[str]]:
+    """Each training sentence's tags predicted by a CRF (``fit(x, y)``, fitted) trained on the
     sentences outside its fold only (sentence ``i`` is in fold ``i % folds``, as the dictionary's)."""
     tags: list[list[str]] = [[] for _ in x]
     for fold in range(folds):
         others = [i for i in range(len(x)) if i % folds != fold]
-        model = new_crf()
-        model.fit([x[i] for i in others], [y[i] for i in others])
+        model = fit([x[i] for i in others], [y[i] for i in others])
         for i in range(fold, len(x), folds):
             tags[i] = list(model.predict_single(x[i])) if len(x[i]) else []
     return tags
