@@ -49,7 +49,7 @@ class CRFModel:
             import pycrfsuite
 
             tagger = pycrfsuite.Tagger()
-            tagger.open_inmemory(self.data)
+            tagger.open_inmemory(self.data)  # read in place, not copied: this object keeps the bytes
             self._tagger = tagger
         return self._tagger
 

@@ -459,3 +459,14 @@ class CRFTagger:
             tagger.partner = cls.load(directory / "token")
         return tagger
 
+
+# ----- the registry's factories ---------------------------------------------------------------
+def make_gazetteer(*, lang: str, random_state: int = 0) -> Gazetteer:
+    """The ``gazetteer`` baseline, unfitted; it has no randomness, and reads every language alike."""
+    return Gazetteer()
+
+
+def make_crf(*, lang: str, random_state: int = 0) -> CRFTagger:
+    """The ``crf`` baseline, unfitted; L-BFGS training has no randomness, and each sentence's
+    language is given to ``fit`` and ``predict``."""
+    return CRFTagger()
