@@ -814,3 +814,36 @@ def test_annotator_ids_named_as_a_column_are_named_as_answer_by_answer():
     with pytest.raises(DataError) as refused:
         AnnotatorNames(None).name_column(["bob", "!!!"], lambda answer: f"f:{answer + 1} annotation 1")
     assert refused.value.where == "f:2 annotation 1"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12), min_size=1, max_size=4),
+       st.lists(st.tuples(st.integers(0, 40), st.integers(0, 14), st.integers(0, 14), st.integers(0, 2)), max_size=8),
+       st.booleans())
+def test_stated_span_texts_are_checked_at_once_as_span_by_span(texts, picks, ascii_only):
+    """The stated text of every span compared with the text it covers in one NumPy comparison: a
+    chunk is refused (left to the general path) exactly when some span's stated text is not the text
+    it covers, ASCII or not, a span past its text's end included."""
+    import numpy as np
+
+    if ascii_only:
+        texts = [text.encode("ascii", "replace").decode("ascii") for text in texts]
+    tasks = [pick % len(texts) for pick, *_ in picks]
+    starts = [start for _, start, _, _ in picks]
+    ends = [start + width for _, start, width, _ in picks]
+    said = []
+    for task, start, end, (*_, how) in zip(tasks, starts, ends, picks):
+        covered = texts[task][start:end]
+        said.append(covered if how == 0 or not covered else covered[:-1] + "\u00e9" if how == 1 else covered + "x")
+    columns = label_studio_columns.TaskColumns(
+        list(texts), [str(number) for number in range(len(texts))], [""] * len(texts), [None] * len(texts),
+        np.array(tasks, dtype=np.int64), ["a"] * len(tasks), np.arange(len(tasks), dtype=np.int64),
+        np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64), ["PERSON"] * len(tasks), list(said))
+    expected = all(len(stated) == end - start and texts[task].startswith(stated, start, end)
+                   for task, start, end, stated in zip(tasks, starts, ends, said))
+    try:
+        bulk_tasks._covering(columns)
+    except label_studio_bulk.NotPlain:
+        assert not expected
+    else:
+        assert expected

@@ -151,9 +151,22 @@ def entities_lines(sentence_ids: list[str], annotator: str, now: str, source: st
     sentence (its offsets in the sentence, label and text)."""
     import numpy as np
 
-    repeat = itertools.repeat
-    spans = list(map(SpanLine, np.asarray(starts).tolist(), np.asarray(ends).tolist(), labels, texts))
     bounds = np.cumsum(counts).tolist()
-    values = list(map(SpansValue, map(spans.__getitem__, map(slice, [0, *bounds[:-1]], bounds))))
+    return events_lines(sentence_ids, annotator, now, source, spans_values(starts, ends, labels, texts, [0, *bounds]))
+
+
+def spans_values(starts: Any, ends: Any, labels: list[str], texts: list[str], bounds: list[int]) -> list[SpansValue]:
+    """The value of each answer whose spans (offsets, label and text, in order, answer by answer)
+    are those from ``bounds[n]`` to ``bounds[n + 1]``."""
+    import numpy as np
+
+    spans = list(map(SpanLine, np.asarray(starts).tolist(), np.asarray(ends).tolist(), labels, texts))
+    return list(map(SpansValue, map(spans.__getitem__, map(slice, bounds[:-1], bounds[1:]))))
+
+
+def events_lines(sentence_ids: list[str], annotator: str, now: str, source: str, values: list[SpansValue]) -> bytes:
+    """The events setting each of ``sentence_ids``' spans to its value in ``values`` (see
+    :func:`spans_values`), encoded as :func:`entities_event` would make them."""
+    repeat = itertools.repeat
     return ENCODE_LINES(list(map(EventLine, sentence_ids, repeat(annotator), repeat(now), repeat("entities"),
                                  repeat("set"), values, repeat(source))))
