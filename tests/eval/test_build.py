@@ -178,6 +178,36 @@ def test_the_last_gold_record_wins(sample_workspace, tmp_path):
     assert len(rows) == 77
 
 
+@pytest.mark.parametrize("keys_per_record", [0, 8])  # the keys sorted, or the rows scattered over them
+def test_the_current_gold_is_the_same_found_either_way(sample_workspace, monkeypatch, keys_per_record):
+    from tagline.eval.build import reading
+
+    auto_adjudicate(sample_workspace)
+    # Questions answered again, some twice, and one reopened: the last record of each is the current one.
+    again = [{"sentence_id": f"deepseek_ja-s{n:04d}", "task": "claim_type", "value": {"label": label},
+              "provenance": {"method": "adjudicated", "votes": {}}, "time": "2026-11-28T10:00:00Z"}
+             for n, label in ((3, "prediction"), (9, "not_claim"), (3, "fact"), (40, "prediction"))]
+    again.append({"sentence_id": "deepseek_ja-s0009", "task": "claim_type", "value": {},
+                  "provenance": {"method": "reopened", "votes": {}}, "time": "2026-11-28T11:00:00Z"})
+    append_records(sample_workspace.gold_path, again)
+    ids = reading.read_sentences(sample_workspace)["id"]
+    monkeypatch.setattr(reading, "KEYS_SCATTERED_PER_RECORD", keys_per_record)
+    gold = reading.current_gold(sample_workspace, ids)
+    lines = [json.loads(line) for line in sample_workspace.gold_path.read_text(encoding="utf-8").splitlines()
+             if line.strip()]
+    last: dict[tuple, int] = {}
+    for row, record in enumerate(lines):
+        last[(record["sentence_id"], record["task"], record.get("target") or "")] = row
+    expected = sorted(row for row in last.values() if lines[row]["provenance"]["method"] != "reopened")
+    assert gold["row"].to_pylist() == expected
+    assert len(expected) < len(lines) - 4
+    claims = {sid: label for sid, task, label in zip(gold["sentence_id"].to_pylist(), gold["task"].to_pylist(),
+                                                     [v["label"] for v in gold["value"].to_pylist()])
+              if task == "claim_type"}
+    assert claims["deepseek_ja-s0003"] == "fact" and claims["deepseek_ja-s0040"] == "prediction"
+    assert "deepseek_ja-s0009" not in claims
+
+
 def test_gold_of_a_sentence_not_in_the_corpus_is_an_error_at_its_line(runner, sample_answers_only):
     auto_adjudicate(sample_answers_only)
     record = {"task": "claim_type", "value": {"label": "not_claim"}, "provenance": {"method": "adjudicated", "votes": {}},

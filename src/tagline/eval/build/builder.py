@@ -219,7 +219,8 @@ def _universe(workspace: Workspace, sentences: pa.Table, gold_by_task: dict[str,
     in_universe = np.zeros(sentences.num_rows, dtype=bool)
     for gold in gold_by_task.values():
         in_universe[gold["sentence_index"].to_numpy()] = True
-    table = sentences.filter(pa.array(in_universe)).combine_chunks()
+    # Gold for every sentence (most builds): the table as it is, not a filtered copy of every column.
+    table = (sentences if in_universe.all() else sentences.filter(pa.array(in_universe))).combine_chunks()
     reading.check_unique_ids(workspace, sentences, table["id"])
     return Universe(table, np.cumsum(in_universe) - 1, in_universe)
 
