@@ -298,8 +298,8 @@ def test_a_hand_edited_label_is_refused_alike_small_large_and_from_saved_folds(t
             assert result.exit_code == 2, result.output
             errors.append(result.stderr.strip().splitlines()[-1])
             assert not workspace.gold_path.exists() or not workspace.gold_path.stat().st_size
-        assert not list((workspace.build_dir / "index" / "folds").glob("*/*.npz")) if name == "small" else \
-            len(list((workspace.build_dir / "index" / "folds").glob("*/*.npz"))) == 2
+        assert not list((workspace.build_dir / "index" / "folds").glob("*/*.fold")) if name == "small" else \
+            len(list((workspace.build_dir / "index" / "folds").glob("*/*.fold"))) == 2
     assert len(by_columns) == 2
     label = "opinion" if task == "claim_type" else "COMPANY"
     assert lines == [lines[0]] * 2  # the same random answers before it, small and large

@@ -10,6 +10,7 @@ from test_agree_columns import as_json, random_workspace, reference_report
 
 from tagline.annotate import columns, gold
 from tagline.annotate.agree import agreement_report
+from tagline.annotate.fold_cache import FORMAT, read_fold
 
 from conftest import DEAD_PID, held_temporary
 
@@ -22,7 +23,7 @@ def test_the_next_report_reads_the_saved_folds(tmp_path, monkeypatch):
     monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
     workspace = random_workspace(tmp_path / "ws", 11, 60, 300, n_annotators=3)
     first = agreement_report(workspace)
-    saved = sorted((workspace.build_dir / "index" / "folds").glob("*/*.npz"))
+    saved = sorted((workspace.build_dir / "index" / "folds").glob("*/*.fold"))
     assert [path.parent.name for path in saved] == sorted(workspace.annotators())
     with monkeypatch.context() as patched:
         patched.setattr(columns, "_fold_file", no_parsing)
@@ -40,7 +41,7 @@ def test_an_appended_answer_folds_the_file_again(tmp_path, monkeypatch):
     with open(path, "ab") as handle:
         handle.write(orjson.dumps(changed) + b"\n")
     assert as_json(agreement_report(workspace)) == as_json(reference_report(workspace))
-    assert len(list((workspace.build_dir / "index" / "folds" / name).glob("*.npz"))) == 1  # the stale one removed
+    assert len(list((workspace.build_dir / "index" / "folds" / name).glob("*.fold"))) == 1  # the stale one removed
 
 
 def test_a_fold_whose_save_was_killed_leaves_nothing_after_the_next_save(tmp_path, monkeypatch):
@@ -53,12 +54,12 @@ def test_a_fold_whose_save_was_killed_leaves_nothing_after_the_next_save(tmp_pat
     name = workspace.annotators()[0]
     folder = workspace.build_dir / "index" / "folds" / name
     folder.mkdir(parents=True)
-    dead = folder / f".{'0' * 8}.npz.{os.getppid()}.tmp"  # its process runs, but holds no lock on it
+    dead = folder / f".{'0' * 8}.fold.{os.getppid()}.tmp"  # its process runs, but holds no lock on it
     dead.write_bytes(b"half a fold")
-    with held_temporary(folder / f".{'1' * 8}.npz.{DEAD_PID}.tmp") as running:  # a running writer's elsewhere
+    with held_temporary(folder / f".{'1' * 8}.fold.{DEAD_PID}.tmp") as running:  # a running writer's elsewhere
         agreement_report(workspace)
         assert not dead.exists() and running.exists()
-    assert len(list(folder.glob("*.npz"))) == 1
+    assert len(list(folder.glob("*.fold"))) == 1
 
 
 def test_another_corpus_folds_the_files_again(tmp_path, monkeypatch):
@@ -76,9 +77,36 @@ def test_a_damaged_fold_is_made_again(tmp_path, monkeypatch, damage):
     monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
     workspace = random_workspace(tmp_path / "ws", 14, 60, 300, n_annotators=2)
     agreement_report(workspace)
-    for path in (workspace.build_dir / "index" / "folds").glob("*/*.npz"):
+    for path in (workspace.build_dir / "index" / "folds").glob("*/*.fold"):
         path.write_bytes(damage)
     assert as_json(agreement_report(workspace)) == as_json(reference_report(workspace))
+
+
+def test_a_fold_with_a_byte_changed_is_made_again(tmp_path, monkeypatch):
+    """Each saved array has its digest: a byte changed in any of them (here the spans' text, the
+    last array) is a damaged fold, made again, never read as it is."""
+    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
+    workspace = random_workspace(tmp_path / "ws", 16, 60, 300, n_annotators=2)
+    agreement_report(workspace)
+    for path in (workspace.build_dir / "index" / "folds").glob("*/*.fold"):
+        data = bytearray(path.read_bytes())
+        data[-1] ^= 0x01
+        path.write_bytes(bytes(data))
+        assert read_fold(path, columns.Names()) is None
+    assert as_json(agreement_report(workspace)) == as_json(reference_report(workspace))
+
+
+def test_a_fold_saved_in_the_earlier_format_is_made_again_and_removed(tmp_path, monkeypatch):
+    """Folds saved as .npz (before FORMAT 3) are not read; the fold made in their place removes them."""
+    monkeypatch.setattr(columns, "ARROW_MIN_BYTES", 0)
+    workspace = random_workspace(tmp_path / "ws", 17, 60, 300, n_annotators=2)
+    agreement_report(workspace)
+    folds = workspace.build_dir / "index" / "folds"
+    for path in folds.glob("*/*.fold"):
+        old = path.with_name(path.name.replace(f"-{FORMAT}.fold", "-2.npz"))
+        path.rename(old)
+    assert as_json(agreement_report(workspace)) == as_json(reference_report(workspace))
+    assert not list(folds.glob("*/*.npz")) and len(list(folds.glob("*/*.fold"))) == 2
 
 
 def test_adjudication_after_agreement_decides_from_the_saved_folds(tmp_path, monkeypatch):

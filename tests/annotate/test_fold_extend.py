@@ -43,7 +43,7 @@ def by_name(folded: columns.Folded, names: list[str]) -> dict:
 
 def saved_extent(workspace, name) -> tuple:
     """What extending the annotator's saved fold needs, and what the fold says it covers, as saved."""
-    (file,) = (workspace.build_dir / "index" / "folds" / name).glob("*.npz")
+    (file,) = (workspace.build_dir / "index" / "folds" / name).glob("*.fold")
     meta = fold_meta(file)
     assert meta is not None
     extent = read_fold(file, columns.Names(), meta).extent
@@ -102,7 +102,7 @@ def test_a_saved_fold_extended_with_what_was_appended_is_the_fold_of_the_whole_f
             patched.setattr(columns, "_fold_file", no_parsing)
             answers = columns.ColumnAnswers(workspace)
             extended = by_name(answers(name), answers.names.names)
-        assert len(list((workspace.build_dir / "index" / "folds" / name).glob("*.npz"))) == 1
+        assert len(list((workspace.build_dir / "index" / "folds" / name).glob("*.fold"))) == 1
         saved_again = columns.ColumnAnswers(workspace)  # the extended fold as saved, read back
         assert by_name(saved_again(name), saved_again.names.names) == extended
         # The same fold, and the same extent saved with it: the next piece extends the extended fold.
@@ -210,7 +210,7 @@ def test_a_half_written_last_line_is_read_as_the_whole_file_reads_it(tmp_path, m
     with open(path, "ab") as handle:  # the writer finishes its line
         handle.write(lines[5][40:])
     assert as_json(agreement_report(workspace)) == as_json(reference_report(workspace))
-    assert len(list((workspace.build_dir / "index" / "folds" / name).glob("*.npz"))) == 1
+    assert len(list((workspace.build_dir / "index" / "folds" / name).glob("*.fold"))) == 1
 
 
 @settings(max_examples=50, deadline=None)

@@ -35,7 +35,7 @@ def handed_out(monkeypatch):
 
 
 def folds(workspace):
-    return sorted((workspace.build_dir / "index" / "folds").glob("*/*.npz"))
+    return sorted((workspace.build_dir / "index" / "folds").glob("*/*.fold"))
 
 
 def test_the_report_from_the_workers_folds_is_the_report_from_folding_in_turn(tmp_path, monkeypatch, handed_out):

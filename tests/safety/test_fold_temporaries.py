@@ -48,8 +48,8 @@ def test_a_fold_save_killed_while_another_process_saved_that_fold_leaves_no_temp
     assert run(root, "agree") == expected
     assert not _temporaries(root)
     # And a command that folds nothing (validate) sweeps them too.
-    shutil.copy(next((root / "build" / "index" / "folds" / "alice").glob("*.npz")),
-                root / "build" / "index" / "folds" / "alice" / ".leftover.npz.999999.tmp")
+    shutil.copy(next((root / "build" / "index" / "folds" / "alice").glob("*.fold")),
+                root / "build" / "index" / "folds" / "alice" / ".leftover.fold.999999.tmp")
     done = subprocess.run([sys.executable, "-c", COMMAND, "validate", "-w", str(root)], env=environment(),
                           capture_output=True, text=True, timeout=300)
     assert not _temporaries(root), done.stderr
