@@ -170,6 +170,9 @@ def _onto_sentence(record: ForeignRecord, stored: dict, split_kept: dict) -> Fra
     """A record of tagline's own export, back on the sentence it came from."""
     lead = len(record.text) - len(record.text.lstrip())
     theirs = record.text.strip()
+    if record.line_breaks_as_spaces and "\r\n" not in stored["text"] \
+            and theirs == stored["text"].replace("\n", " ").replace("\r", " "):
+        theirs = stored["text"]  # one space for each line break: the offsets are the same
     if theirs != stored["text"]:
         at = next((i for i, (a, b) in enumerate(zip(theirs, stored["text"])) if a != b),
                   min(len(theirs), len(stored["text"])))
