@@ -400,6 +400,30 @@ def test_a_sentence_id_whose_text_differs_is_refused(sample_workspace, tmp_path)
         import_file(sample_workspace, source, fmt="doccano", annotator="x")
 
 
+def test_a_text_that_differs_late_is_refused_showing_where_the_texts_part(sample_workspace, tmp_path):
+    stored = next(s for s in sample_workspace.iter_sentences() if len(s["text"]) > 90)
+    edited = stored["text"][:80] + "X" + stored["text"][81:]  # the first 60 characters are the same
+    source = jsonl(tmp_path / "edited.jsonl", [{"sentence_id": stored["id"], "text": edited, "label": []}])
+    with pytest.raises(DataError) as error:
+        import_file(sample_workspace, source, fmt="doccano", annotator="x")
+    assert "from character 80" in error.value.what
+    assert repr(edited[60:120]) in error.value.what and repr(stored["text"][60:120]) in error.value.what
+
+
+def test_a_conll_export_with_comments_comes_back_onto_sentences_holding_line_breaks(ws, tmp_path):
+    text = "Apple sold\nphones in\rTokyo."
+    source = jsonl(tmp_path / "lines.jsonl", [{"id": 1, "text": text, "label": [[21, 26, "GPE"]]}])
+    import_file(ws, source, fmt="doccano", annotator="alice")
+    out = tmp_path / "back.conll"
+    export(ws, fmt="conll", annotator="alice", out=out, conll_comments=True)
+    assert "# text = Apple sold phones in Tokyo." in out.read_text(encoding="utf-8")
+    summary = import_file(ws, out, fmt="conll", annotator="alice")  # refused before: the text had changed
+    assert summary["documents_added"] == 0 and not summary["events"]
+    (sentence,) = ws.iter_sentences()
+    assert sentence["text"] == text
+    assert load_view(ws, "alice").value(sentence["id"], "entities")["spans"][0]["start"] == 21
+
+
 def test_a_changed_record_is_not_silently_replaced(ws, tmp_path):
     source = jsonl(tmp_path / "ner.jsonl", [{"id": 1, "text": "東京", "label": []}])
     import_file(ws, source, fmt="doccano", annotator="alice")

@@ -191,6 +191,17 @@ def test_claimbuster_on_a_slice_is_scored_by_four_fold_cross_validation(tmp_path
     assert result.figure(run) == run["metrics"]["macro_f1"]
 
 
+@pytest.mark.shared
+def test_without_tuning_the_description_does_not_say_the_parameters_were_tuned(tmp_path):
+    claimbuster_slice(tmp_path / "datasets")
+    result = run_benchmark("claimbuster", data=tmp_path / "datasets", out=tmp_path / "ws", baselines=["tfidf_nb"],
+                           n_resamples=20, tune=False)
+    assert "tuned" not in result.summary()["split"] and "4-fold cross-validation" in result.summary()["split"]
+    assert BY_NAME["claimbuster"].described(True).endswith("parameters tuned inside each fold")
+    assert BY_NAME["semeval2016-task6"].described(True).endswith("tuned by 5-fold cross-validation on train")
+    assert "tuned" not in BY_NAME["semeval2016-task6"].described(False)
+
+
 # ----- the README table --------------------------------------------------------------------------
 def test_the_readme_table_is_current_and_has_a_row_per_benchmark():
     readme = (REPO / "README.md").read_text(encoding="utf-8")

@@ -64,7 +64,7 @@ def bench_cli(name: str | None, listing: bool, data: str | None, out: str | None
     if as_json:
         emit_json(result.summary())
         return
-    click.echo(f"{result.spec.title}\n{result.spec.split}")
+    click.echo(f"{result.spec.title}\n{result.spec.described(result.tuned)}")
     click.echo(f"data: {result.data_dir / result.spec.folder}; {result.sentences} sentences, {result.gold} gold "
                f"records imported in {result.seconds['import']:.1f} s, built in {result.seconds['build']:.1f} s")
     print_table(_figures_table(result))

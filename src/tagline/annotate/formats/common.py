@@ -67,6 +67,9 @@ class ForeignRecord:
     lang: str | None = None
     split: str | None = None
     meta: dict = field(default_factory=dict)
+    # The text holds the sentence's line breaks as spaces (CoNLL's `# text` line): it still comes back
+    # onto its sentence_id's sentence where that is the only difference.
+    line_breaks_as_spaces: bool = False
 
 
 @dataclass

@@ -214,7 +214,8 @@ class _Sentence:
                  for first, stop, label in decode_tags(self.tags)]
         sentence_id = self.comments.get("sent_id")
         return ForeignRecord(text=text, where=where, key=sentence_id or str(ordinal),
-                             answers=[ForeignAnswer("spans", where, spans=spans)], sentence_id=sentence_id)
+                             answers=[ForeignAnswer("spans", where, spans=spans)], sentence_id=sentence_id,
+                             line_breaks_as_spaces="text" in self.comments)
 
 
 def _tag(tag: str, where: str) -> tuple[str, str] | None:

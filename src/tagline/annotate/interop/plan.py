@@ -169,9 +169,17 @@ def _document_ids(records: list[ForeignRecord], path: Path) -> dict[int, str]:
 def _onto_sentence(record: ForeignRecord, stored: dict, split_kept: dict) -> Frame:
     """A record of tagline's own export, back on the sentence it came from."""
     lead = len(record.text) - len(record.text.lstrip())
-    if record.text.strip() != stored["text"]:
-        raise DataError(f"sentence {record.sentence_id!r} has the text {record.text[:60]!r} in the file but "
-                        f"{stored['text'][:60]!r} in the workspace", where=record.where,
+    theirs = record.text.strip()
+    if record.line_breaks_as_spaces and "\r\n" not in stored["text"] \
+            and theirs == stored["text"].replace("\n", " ").replace("\r", " "):
+        theirs = stored["text"]  # one space for each line break: the offsets are the same
+    if theirs != stored["text"]:
+        at = next((i for i, (a, b) in enumerate(zip(theirs, stored["text"])) if a != b),
+                  min(len(theirs), len(stored["text"])))
+        start = max(0, at - 20)  # the excerpts show where the texts part, not only how they begin
+        shown = f" from character {at}" if start else ""
+        raise DataError(f"sentence {record.sentence_id!r} has the text{shown} {theirs[start:start + 60]!r} in the "
+                        f"file but {stored['text'][start:start + 60]!r} in the workspace", where=record.where,
                         fix="the file was made from other text; import it into another workspace, or "
                             "remove its sentence_id values")
     if record.split and stored.get("split") != record.split:

@@ -33,7 +33,7 @@ class BenchmarkSpec(NamedTuple):
     fmt: str  # the import format (tagline.annotate.formats.registry)
     task: str  # of tagline.schemas.TASKS
     language: str  # of the workspace
-    split: str  # how the figures are made, in words
+    split: str  # how the figures are made, in words (how parameters are tuned goes in ``tuning``)
     measure: str  # the official measure: a key of the run's metrics
     measure_name: str  # how the papers name it
     baselines: tuple[str, ...]  # run by default (tagline.eval.baselines.registry)
@@ -43,10 +43,15 @@ class BenchmarkSpec(NamedTuple):
     decimals: int = 4
     cv: int | None = None  # K-fold cross-validation instead of the official train/test split
     targets: tuple[str, ...] = ()  # stance targets of the workspace
+    tuning: str = ""  # how the baselines' parameters are tuned, in words: said only when they are
     claim_types: str = "full-fact"  # the claim-type label set of the workspace
     entity_types: tuple[tuple[str, str, str], ...] = ()  # (the dataset's label, ours, key) for entities
     ranking: bool = False  # also scored as rankings of each document's sentences (CheckThat!)
     duration: str = ""  # how long `tagline bench NAME` took, wall time, on two cores shared with other work
+
+    def described(self, tuned: bool) -> str:
+        """How the figures are made, in words, naming the tuning only when the parameters were tuned."""
+        return f"{self.split}, {self.tuning}" if tuned and self.tuning else self.split
 
     def shown(self, value: float) -> str:
         """A figure as the benchmark's papers print it: times :attr:`scale`, to :attr:`decimals`
@@ -73,12 +78,12 @@ BENCHMARKS: tuple[BenchmarkSpec, ...] = (
     BenchmarkSpec(
         "semeval2016-task6", "SemEval-2016 Task 6 Task A: stance of tweets toward five targets",
         "semeval2016-task6", _SEMEVAL_FILES, _SEMEVAL_FILES, "semeval2016", "stance", "en",
-        "train + trial (2,914 tweets), gold test (1,249 tweets); one model per target, tuned by 5-fold "
-        "cross-validation on train", "f_avg", "F_avg",
+        "train + trial (2,914 tweets), gold test (1,249 tweets); one model per target", "f_avg", "F_avg",
         ("majority", "tfidf_svm", "tfidf_svm_tweets", "tfidf_svm_tweets_targets+pooled"),
         (Published("Majority class (organisers)", 0.6522, "65.22", "Mohammad et al. 2016, Table 6"),
          Published("SVM-ngrams (organisers)", 0.6898, "68.98", "Mohammad et al. 2016, Table 6")),
-        scale=100, decimals=2, targets=SEMEVAL_TARGETS, duration="about 3 min"),
+        scale=100, decimals=2, targets=SEMEVAL_TARGETS, duration="about 3 min",
+        tuning="tuned by 5-fold cross-validation on train"),
     BenchmarkSpec(
         "stockmark-ner", "Stockmark Japanese Wikipedia NER: eight entity types",
         "stockmark-ner-ja", ("ner.json",), ("ner.json",), "stockmark-ner", "entities", "ja",
@@ -114,11 +119,12 @@ BENCHMARKS: tuple[BenchmarkSpec, ...] = (
     BenchmarkSpec(
         "claimbuster", "ClaimBuster 2.5xNCS: check-worthy factual sentences in US presidential debates",
         "claimbuster", ("kfold_25ncs.json",), ("kfold_25ncs.json",), "claimbuster", "claim_type", "en",
-        "4-fold cross-validation on the 9,674 sentences (the authors' protocol; tagline's stratified folds), "
-        "parameters tuned inside each fold", "macro_f1", "macro-F1", ("majority", "tfidf_svm", "tfidf_nb"),
+        "4-fold cross-validation on the 9,674 sentences (the authors' protocol; tagline's stratified folds)",
+        "macro_f1", "macro-F1", ("majority", "tfidf_svm", "tfidf_nb"),
         published_note="the authors' per-model F1 table could not be read, and their folds cannot be rebuilt "
                        "from the file, so nothing is printed beside ours",
-        cv=4, claim_types="check-worthiness", duration="about 27 min"),
+        cv=4, claim_types="check-worthiness", duration="about 27 min",
+        tuning="parameters tuned inside each fold"),
 )
 """Every benchmark, in the order `--list` and the README show them."""
 

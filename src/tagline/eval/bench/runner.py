@@ -42,6 +42,7 @@ class BenchResult:
     results: list[RunResult] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     wall_seconds: float | None = None  # from the start of the import to the last run written
+    tuned: bool = True  # False with --no-tune: the baselines kept their default parameters
 
     def figure(self, result: RunResult) -> dict[str, Any]:
         """The run's official measure with its interval."""
@@ -51,7 +52,8 @@ class BenchResult:
         """Plain data for ``--json``: the benchmark, where things are, our figures and the published ones."""
         spec = self.spec
         return {"benchmark": spec.name, "title": spec.title, "measure": spec.measure, "measure_name": spec.measure_name,
-                "split": spec.split, "data": str(self.data_dir / spec.folder), "workspace": str(self.workspace.root),
+                "split": spec.described(self.tuned), "data": str(self.data_dir / spec.folder),
+                "workspace": str(self.workspace.root),
                 "sentences": self.sentences, "gold": self.gold, "dataset_fingerprint": self.fingerprint,
                 "seconds": self.seconds, "wall_seconds": self.wall_seconds,
                 "ours": [{"baseline": r["baseline"], "run_id": r["run_id"], "mode": r.get("mode", ""),
@@ -123,7 +125,8 @@ def run_benchmark(name: str, *, data: str | os.PathLike[str] | None = None, out:
     extra = _ranking_metrics(n_resamples=n_resamples, seed=seed) if spec.ranking else None
     metric = tune_metric or tuning_metric_for(spec)
     positive = CHECK_WORTHY if metric == "map" else None
-    result = BenchResult(spec, data_dir, workspace, sentences, gold, build.fingerprint, seconds=seconds)
+    result = BenchResult(spec, data_dir, workspace, sentences, gold, build.fingerprint, seconds=seconds,
+                         tuned=tune)
     for done, baseline in enumerate(chosen):
         progress(len(spec.sources) + 1 + done, steps, f"{spec.task} · {baseline}")
         result.results.extend(run_evaluation(workspace, task=spec.task, baselines=[baseline], cv=spec.cv, seed=seed,
