@@ -18,12 +18,14 @@ def test_find_gives_the_last_row_of_an_id_and_repeats_its_rows(monkeypatch, coll
         ids.add(id_)
     assert len(ids) == 7 and ids.id(3) == "é-s2"
     assert [ids.find(id_) for id_ in ["a-s1", "b-s1", "é-s2", "c", "d", ""]] == [5, 4, 3, 6, -1, -1]
-    assert ids.find_many(["c", "d", "a-s1", "é-s2", "b-s1"]) == [6, -1, 5, 3, 4]
+    assert [ids.find(id_, near=near) for id_, near in [("a-s1", 0), ("a-s1", 5), ("c", 6), ("c", 2), ("d", 1)]] \
+        == [5, 5, 6, 6, -1]  # a repeated id: its last row, wherever it is looked for first
     assert ids.repeats() == [[0, 2, 5], [1, 4]]
 
 
 def test_an_empty_table_finds_nothing():
     ids = IdRows()
-    assert ids.find("a") == -1 and ids.find_many(["a", "b"]) == [-1, -1] and ids.repeats() == []
+    assert ids.find("a") == -1 and ids.find("a", near=0) == -1 and ids.repeats() == []
     ids.add("a")
-    assert ids.find("a") == 0 and ids.repeats() == []
+    ids.add("b")
+    assert ids.find("a") == 0 and ids.find("b", near=1) == 1 and ids.find("b", near=0) == 1 and ids.repeats() == []

@@ -53,7 +53,7 @@ def _check_answers(workspace: Workspace, config: Config, sentences: Sentences, p
             if not errors:
                 if event["annotator"] != path.stem:
                     errors.append(f"annotator {event['annotator']!r} does not match the file name {path.stem!r}")
-                text = sentences.text(sentences.ids.find(event["sentence_id"]))
+                text = sentences.text_of(event["sentence_id"])
                 is_orphan = text is None and event["sentence_id"] in orphaned
                 if is_orphan:
                     problems.append(LineProblem(str(path), line, f"sentence {event['sentence_id']!r} was orphaned "
@@ -68,7 +68,7 @@ def _check_answers(workspace: Workspace, config: Config, sentences: Sentences, p
                 pseudo_event = {"sentence_id": record["sentence_id"], "task": record["task"], "op": "set",
                                 "value": record["value"] if record["task"] != "stance"
                                 else {**record["value"], "target": record.get("target")}}
-                text = sentences.text(sentences.ids.find(record["sentence_id"]))
+                text = sentences.text_of(record["sentence_id"])
                 is_orphan = text is None and record["sentence_id"] in orphaned
                 if is_orphan:
                     problems.append(LineProblem(str(workspace.gold_path), line,

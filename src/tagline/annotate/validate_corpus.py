@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 from array import array
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -124,34 +125,39 @@ class Documents:
         self._reader.close()
 
     def _read(self, row: int) -> bytes | None:
-        workspace, record, doc_id = self.workspace, self.record(row), self.ids.id(row)
+        kind, doc_id = self._files[row], self.ids.id(row)
+        located = None if kind == -1 else self._odd[row] if kind == -2 else {
+            "file": self._names[kind], "offset": self._offsets[row], "bytes": self._sizes[row]}
         try:
-            data = self._reader.read_bytes(doc_id, record)
+            data = self._reader.read_bytes(doc_id, {"text_at": located} if located else {})  # {}: not the registry
         except FileNotFoundError:
             if self._state[row] == _UNCHECKED:
                 self._state[row] = _FOUND
-                self._found[row] = LineProblem(show(workspace.documents_path), record["_line"],
-                                               f"document text {text_where(workspace, doc_id, record)} is missing")
+                record = self.record(row)
+                self._found[row] = LineProblem(show(self.workspace.documents_path), record["_line"], "document text "
+                                               f"{text_where(self.workspace, doc_id, record)} is missing")
             return None
         if self._state[row] == _UNCHECKED:
-            if hashlib.sha256(data).hexdigest() == record["text_sha256"]:
+            if hashlib.sha256(data).digest() == self._digests[32 * row:32 * row + 32]:
                 self._state[row] = _FINE
             else:
                 self._state[row] = _FOUND
-                self._found[row] = LineProblem(text_where(workspace, doc_id, record), 0,
+                self._found[row] = LineProblem(text_where(self.workspace, doc_id, self.record(row)), 0,
                                                "document text does not match its checksum in documents.jsonl "
                                                "(was it edited?); sentence offsets may be wrong")
         return data
 
 
-def _first_places(ids: IdRows) -> list[int]:
+def _first_places(ids: IdRows) -> Iterator[int]:
     """Every id's row in the order of its first row (a repeated id: its last row, where its first was)."""
-    order = list(range(len(ids)))
+    moved: dict[int, int] = {}
     dropped: set[int] = set()
     for rows in ids.repeats():
-        order[rows[0]] = rows[-1]
+        moved[rows[0]] = rows[-1]
         dropped.update(rows[1:])
-    return [row for place, row in enumerate(order) if place not in dropped] if dropped else order
+    for row in range(len(ids)):
+        if row not in dropped:
+            yield moved.get(row, row)
 
 
 class Sentences:
@@ -164,6 +170,7 @@ class Sentences:
         self._marks, self._lines = array("q"), array("q")  # where each one's problems begin; its line
         self._texts: dict[int, str] = {}  # a text its document's text does not give
         self._cached: tuple[int, str | None] = (-1, None)
+        self._last = -1  # the row :meth:`text_of` last found
 
     def check(self, problems: list[LineProblem]) -> None:
         documents, where = self.documents, show(self.workspace.sentences_path)
@@ -181,7 +188,7 @@ class Sentences:
                 problems.append(LineProblem(where, line,
                                             f"sentence id {sentence_id!r} does not start with its doc_id {doc_id!r}"))
             if cached[0] != doc_id:
-                doc_row = documents.ids.find(doc_id)
+                doc_row = documents.ids.find(doc_id, near=cached[1] + 1)
                 cached = (doc_id, doc_row, None if doc_row < 0 else documents.text(doc_row))
             doc_row, document_text = cached[1], cached[2]
             start, end = record["start"], record["end"]
@@ -209,6 +216,12 @@ class Sentences:
         for row in repeated:
             problems.insert(self._marks[row], LineProblem(
                 where, self._lines[row], f"sentence id {self.ids.id(row)!r} appears more than once"))
+
+    def text_of(self, sentence_id: str) -> str | None:
+        """The text of the sentence with this id, None when there is none (found first where the
+        sentence after the one last asked for is: answers are mostly in the sentences' order)."""
+        self._last = self.ids.find(sentence_id, near=self._last + 1)
+        return self.text(self._last)
 
     def text(self, row: int) -> str | None:
         """The text of the sentence at ``row`` (None: -1, not a sentence)."""

@@ -25,6 +25,7 @@ class IdRows:
         self._ends = array("q")
         self._hashes = array("q")
         self._sorted: tuple[Any, Any] | None = None
+        self._distinct = False  # no two ids share a hash (so none is repeated)
 
     def __len__(self) -> int:
         return len(self._ends)
@@ -47,11 +48,15 @@ class IdRows:
             hashes = np.array(self._hashes, dtype=np.int64)
             order = np.argsort(hashes, kind="stable")
             self._sorted = (hashes[order], order)
+            self._distinct = not bool(np.any(self._sorted[0][1:] == self._sorted[0][:-1]))
         return self._sorted
 
-    def find(self, id_: str) -> int:
-        """The last row holding ``id_``, or -1 when it was never added."""
+    def find(self, id_: str, near: int = -1) -> int:
+        """The last row holding ``id_``, or -1 when it was never added; ``near``, the row it is
+        likely at, is looked at first (no search when it holds ``id_`` and no hash is repeated)."""
         hashes, order = self._index()
+        if self._distinct and 0 <= near < len(order) and self.id(near) == id_:
+            return near
         wanted = hash(id_)
         place, found = int(np.searchsorted(hashes, wanted)), -1
         while place < len(order) and hashes[place] == wanted:
@@ -59,24 +64,6 @@ class IdRows:
             if self.id(row) == id_:
                 found = row
             place += 1
-        return found
-
-    def find_many(self, ids: list[str]) -> list[int]:
-        """:meth:`find` of each of ``ids``, the binary searches done at once."""
-        hashes, order = self._index()
-        if not len(order):
-            return [-1] * len(ids)
-        wanted = np.fromiter(map(hash, ids), dtype=np.int64, count=len(ids))
-        places = np.minimum(np.searchsorted(hashes, wanted), len(order) - 1)
-        rows = order[places].tolist()
-        following = np.minimum(places + 1, len(order) - 1)
-        unique = (hashes[places] == wanted) & ((places + 1 == len(order)) | (hashes[following] != wanted))
-        found: list[int] = []
-        for id_, row, alone in zip(ids, rows, unique.tolist()):
-            if alone:
-                found.append(row if self.id(row) == id_ else -1)
-            else:
-                found.append(self.find(id_))
         return found
 
     def repeats(self) -> list[list[int]]:

@@ -109,9 +109,9 @@ class TextReader:
         _check_place(path, offset, length, size)
         return os.pread(descriptor, length, offset).decode("utf-8")
 
-    def read_bytes(self, doc_id: str, record: dict[str, Any] | None) -> bytes:
+    def read_bytes(self, doc_id: str, record: dict[str, Any]) -> bytes:
         """:func:`read_text_bytes` with the registry line ``record`` given, each text file opened once."""
-        located = (record or {}).get("text_at")
+        located = record.get("text_at")
         if located and located["file"] in self._named:  # the path made once for each text file
             path, offset, length = self._named[located["file"]], located["offset"], located["bytes"]
         else:
