@@ -120,6 +120,7 @@ def iter_lines(
                 break
             yield from enumerate(records, read + 1)
             read += len(records)
+            del records, lines  # not kept while the next block is read and decoded
         else:
             start = handle.tell()  # past the last newline: what may follow is an unterminated last line
     for line_number, _, record in iter_placed_lines(path, problems=problems, kind=kind, start=start,
