@@ -74,3 +74,16 @@ def test_a_signal_as_the_transaction_ends_is_not_reported_as_having_stopped_the_
                            text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert "0 new documents" in again.stderr or "unchanged days" in again.stderr, again.stderr
+
+
+@pytest.mark.parametrize("where", ["journal", "finish"])
+def test_a_signal_as_an_export_is_put_in_place_is_not_reported_as_having_stopped_it(tmp_path, where):
+    root = init_workspace(tmp_path / "ws", sample=True).root
+    out = tmp_path / "gold.jsonl"
+    env = {**os.environ, "PYTHONPATH": str(Path(tagline.__file__).parents[1])}
+    done = subprocess.run([sys.executable, "-c", SIGNALLED, where, "annotate", "export", "--format", "doccano", "--gold",
+                           "--out", str(out)], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert out.stat().st_size > 0, done.stderr  # in place
+    assert "nothing was" not in done.stderr and "stopped" not in done.stderr, done.stderr
+    assert done.returncode == 0 or "Interrupted after saving" in done.stderr, done.stderr
