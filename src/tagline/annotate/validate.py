@@ -180,7 +180,8 @@ def _check_sentences(workspace: Workspace, documents: dict[str, dict[str, Any]],
         if cached_doc[0] != doc_id:
             cached_doc = (doc_id, document_texts.text(doc_id))
         document_text = cached_doc[1]
-        if document_text is not None and document_text[record["start"]:record["end"]] != record["text"]:
+        if document_text is not None and (document_text[record["start"]:record["end"]] != record["text"]
+                                          or record["end"] - record["start"] != len(record["text"])):  # (past the end)
             problems.append(LineProblem(where, line, f"offsets {record['start']}:{record['end']} do not cover the "
                                         "sentence text in "
                                         f"{_text_where(workspace, doc_id, documents[doc_id], short=True)}"))
