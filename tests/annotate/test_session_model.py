@@ -185,3 +185,26 @@ def test_with_one_target_a_stance_key_answers_the_stance_from_the_claim_question
     assert model.step == Step("entities")
     assert stored(small)["d-s0001"] == {("stance", "DeepSeek"): {"target": "DeepSeek", "label": "NONE"},
                                         ("claim_type", None): {"label": "not_claim"}}
+
+
+def test_an_undo_does_not_take_back_an_answer_another_session_of_the_annotator_gave_since(small):
+    first = SessionModel.open(small, "alice", task="claim_type", clock=iter(range(100)).__next__)
+    second = SessionModel.open(small, "alice", task="claim_type", clock=iter(range(100)).__next__)
+    press(first, ["1"])  # d-s0001: quantity
+    press(second, ["2"])  # the same question, answered again in the other session: prediction
+    press(first, ["u"])
+    assert "answered again meanwhile, in another session of alice" in first.message
+    assert stored(small)["d-s0001"] == {("claim_type", None): {"label": "prediction"}}  # kept
+
+
+def test_an_undo_after_the_sessions_own_answers_and_another_sessions_to_other_questions_is_done(small):
+    first = SessionModel.open(small, "alice", task="claim_type", clock=iter(range(100)).__next__)
+    second = SessionModel.open(small, "alice", task="claim_type", clock=iter(range(100)).__next__)
+    press(first, ["1"])  # d-s0001: quantity
+    press(second, [SKIP, "3"])  # d-s0002, in the other session
+    press(first, [BACK, "4", "u"])  # d-s0001 answered again, and that undone: quantity again
+    assert stored(small)["d-s0001"] == {("claim_type", None): {"label": "quantity"}}
+    press(first, ["u"])
+    assert first.message == "undone: claim type of d-s0001", first.message
+    assert ("claim_type", None) not in stored(small).get("d-s0001", {})
+    assert stored(small)["d-s0002"] == {("claim_type", None): {"label": "correlation_causation"}}

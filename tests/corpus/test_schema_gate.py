@@ -4,8 +4,8 @@
 passing what tagline's Python validators refuse would let a bad record through ``validate``. Records
 of every shipped schema are taken from a real workspace (the sample, its configuration and a run of
 its evaluation), then mutated by Hypothesis: fields dropped, retyped, added, set to other enum values,
-to bad dates, to whole floats, big integers, strings a pattern's ``$`` reads differently, and Python
-values that are not JSON. Where the gate refuses a record Python accepts, ``schema_errors`` asks Python,
+to bad dates, to whole floats, big integers, strings with a newline after a pattern's match, and
+Python values that are not JSON. Where the gate refuses a record Python accepts, ``schema_errors`` asks Python,
 so that costs time only: it is checked to happen only for the reasons the gate gives (it is never seen
 for records as ``validate`` reads them but the few the test names).
 """
@@ -131,8 +131,8 @@ def _twins(value: object) -> list[object]:
 
 def _only_python_reads_it(name: str, record: object) -> bool:
     """Whether ``record`` holds what the gate leaves to Python by design: a value of a type that is
-    not JSON's, a whole float (in a typed record), NaN or infinity, a string with a newline (Python's
-    ``$`` matches before a last newline) or a lone surrogate."""
+    not JSON's, a whole float (in a typed record), NaN or infinity, or a string with a lone surrogate.
+    (A pattern's ``$`` is the string's end for both: see test_a_pattern_refuses_a_value_with_a_newline...)"""
     whole_floats = name in ("config", "run")
     if isinstance(record, dict):
         return any(not isinstance(key, str) or _only_python_reads_it(name, item) for key, item in record.items())
@@ -142,7 +142,7 @@ def _only_python_reads_it(name: str, record: object) -> bool:
         return record != record or record in (float("inf"), float("-inf")) or (
             not whole_floats and record.is_integer())
     if isinstance(record, str):
-        return "\n" in record or any("\ud800" <= char <= "\udfff" for char in record)
+        return any("\ud800" <= char <= "\udfff" for char in record)
     return not isinstance(record, (int, type(None)))
 
 
@@ -164,3 +164,20 @@ def test_every_seed_record_passes_the_gate_and_its_retyped_integers_do_not(seeds
     assert not gate_passes("sentence", sentence) and schema_errors("sentence", sentence)
     run = {**seeds["run"][0], "seed": 9.0}  # JSON Schema's integer, as Python jsonschema reads the run schema
     assert gate_passes("run", run) and schema_errors("run", run) == []
+
+
+@pytest.mark.parametrize(("name", "field", "value"), [
+    ("sentence", "id", "deepseek_ja-s0001\n"), ("sentence", "doc_id", "deepseek_ja\n"), ("sentence", "split", "dev\n"),
+    ("document", "doc_id", "deepseek_ja\n"), ("document", "text_sha256", "0" * 64 + "\n"),
+    ("event", "annotator", "sample-gold\n"), ("event", "time", "2026-11-28T09:00:00Z\n")])
+def test_a_pattern_refuses_a_value_with_a_newline_after_its_match(seeds, name, field, value):
+    # JSON Schema's patterns are ECMA-262's, whose `$` is the string's end, as jsonschema_rs reads it; Python's
+    # `$` matches before a last newline too, and validate passed a sentence id, a doc_id or a time ending in one.
+    record = {**seeds[name][0], field: value}
+    assert not gate_passes(name, record)
+    assert schema_errors(name, record) == [f"{field}: {value!r} does not match {_pattern(load_schema(name), field)!r}"]
+
+
+def _pattern(schema: dict, field: str) -> str:
+    found = schema["properties"][field]
+    return str(found["pattern"] if "pattern" in found else schema["$defs"][found["$ref"].rsplit("/", 1)[1]]["pattern"])

@@ -213,3 +213,16 @@ def test_a_text_reader_finds_a_text_file_cut_short(ws, tmp_path):
     texts_file.write_bytes(texts_file.read_bytes()[:-3])
     with TextReader(ws) as reader, pytest.raises(FileNotFoundError, match="ends before byte"):
         reader(list(ws.documents())[-1])
+
+
+def test_validate_refuses_a_sentence_whose_end_is_past_its_document_s_text(ws, tmp_path):
+    # document[start:end] is cut short at the text's end: a sentence ending past it covered its text all the same.
+    import_file(ws, doccano(tmp_path / "batch.jsonl", TEXTS[:1]), fmt="doccano", annotator="alice")
+    lines = ws.sentences_path.read_text(encoding="utf-8").splitlines()
+    sentence = json.loads(lines[-1])
+    sentence["end"] += 5
+    lines[-1] = json.dumps(sentence, ensure_ascii=False)
+    ws.sentences_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    messages = [str(problem) for problem in iter_errors(validate_workspace(ws))]
+    assert any(f":{len(lines)}: offsets {sentence['start']}:{sentence['end']} do not cover the sentence text" in message
+               for message in messages), messages

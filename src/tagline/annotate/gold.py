@@ -137,14 +137,15 @@ def auto_adjudicate(workspace: Workspace, *, tasks: Iterable[str] | None = None,
         raise DataError(f"--min-agreement {min_agreement!r} is not majority or unanimous")
     # Read, decide and write under the workspace lock: two adjudications at once must not both
     # decide the same questions from the same gold and write them twice.
+    from tagline.interrupts import commit
+
     with workspace.transaction() as transaction:
+        transaction.on_commit(commit)  # the gold is written as its journal ends: a signal then does not stop it
         result = _adjudicate_locked(workspace, transaction, tasks, min_agreement, annotators, machines,
                                     exclude_annotators)
         if result.written and isinstance(result.written, list):
             workspace.gold_dir.mkdir(exist_ok=True)
             transaction.append(workspace.gold_path, result.written)
-    from tagline.interrupts import commit
-
     commit()  # the gold is written: a Ctrl-C from here on must not be reported as having stopped it
     return result
 

@@ -33,6 +33,7 @@ from tagline.annotate.finding import (  # noqa: F401  (the keys and limits of fi
 )
 from tagline.annotate.order import UncertainOrder, order_permutation, session_ranking
 from tagline.annotate.scripted import check_annotator
+from tagline.annotate.session_undo import AnswerWrites, NotSaved, Undoing
 from tagline.annotate.suggest import SuggestionFeed
 from tagline.annotate.suggesting import SuggestionKeys
 from tagline.corpus.config import ADD_TARGETS
@@ -80,6 +81,7 @@ class UndoEntry:
     position: int
     step_index: int
     previous: dict | None
+    end: int = 0  # where the answer undone ends in the file (see session_undo)
 
 
 @dataclass
@@ -100,6 +102,7 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
     pending: list[tuple[int, int]] = field(default_factory=list)
     found: int = 0  # occurrences of the last find; more than len(pending) when too many to mark all
     undo_stack: list[UndoEntry] = field(default_factory=list)
+    writes: AnswerWrites | None = None  # where the session's last answer ends in its file
     written: int = 0
     finished: bool = False
     durations: dict[int, float] = field(default_factory=dict)  # position -> seconds it took, while complete
@@ -336,10 +339,12 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
         self.message = f"{step.title()}: {label}"
 
     # ----- moving and recording ----------------------------------------------------------
-    def _record(self, step: Step, value: dict | None, *, op: str = "set", undoable: bool = True) -> None:
-        self._record_all([(step, value)], op=op, undoable=undoable)
+    def _record(self, step: Step, value: dict | None, *, op: str = "set", undoable: bool = True,
+                undoing: Undoing | None = None) -> None:
+        self._record_all([(step, value)], op=op, undoable=undoable, undoing=undoing)
 
-    def _record_all(self, answers: list[tuple[Step, dict | None]], *, op: str = "set", undoable: bool = True) -> None:
+    def _record_all(self, answers: list[tuple[Step, dict | None]], *, op: str = "set", undoable: bool = True,
+                    undoing: Undoing | None = None) -> None:
         """Record answers to questions of this sentence in one append (one key, one fsync'd write:
         Space taking four suggestions paid four), each undone on its own."""
         sentence_id = self.sentence["id"]
@@ -353,7 +358,8 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
                 {"target": step.target} if step.task == "stance" else None), op=op, source="terminal",
                 suggestion=provenance))
         self._check_configuration(events)
-        append_records(self.workspace.annotation_path(self.annotator), events, check=self._may_still_answer)
+        writes = self.writes = self.writes or AnswerWrites(self.workspace.annotation_path(self.annotator))
+        append_records(writes.path, events, check=writes.checked(events, self._may_still_answer, undoing))
         if self.feed is not None:
             self.feed.learn(events)
         self.written += len(events)
@@ -364,7 +370,7 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
             else:
                 current.pop(step.slot, None)
             if undoable:
-                self.undo_stack.append(UndoEntry(self.position, self.steps.index(step), before))
+                self.undo_stack.append(UndoEntry(self.position, self.steps.index(step), before, writes.end))
         now_complete = self._answered(self.position)
         self._done += int(now_complete) - int(self.complete[self.position])
         self.complete[self.position] = now_complete
@@ -411,10 +417,11 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
         self.position, self.step_index = entry.position, entry.step_index
         self.mode = "label"
         step = self.step
+        undoing = Undoing(entry.end, self.sentence["id"], step.slot, self.current(step.slot))
         if entry.previous is None:
-            self._record(step, None, op="retract", undoable=False)
+            self._record(step, None, op="retract", undoable=False, undoing=undoing)
         else:
-            self._record(step, entry.previous, undoable=False)
+            self._record(step, entry.previous, undoable=False, undoing=undoing)
         if not self.is_complete(self.position):  # its time no longer counts in the pace shown
             self.durations.pop(self.position, None)
         self.message = f"undone: {step.title()} of {self.sentence['id']}"
@@ -480,10 +487,6 @@ class SessionModel(TokenCursor, SuggestionKeys, FindKeys):
                 f"{done}/{len(self.sentences)} sentences complete. Every answer is saved in "
                 f"{self.workspace.annotation_path(self.annotator)}."
                 + (f"\n{NO_STANCE_TARGETS}" if self.stance_left_out else ""))
-
-
-class NotSaved(Exception):
-    """An answer the session did not write, and why (shown in the session, which goes on)."""
 
 
 def _stamp(path: Any) -> tuple[int, int] | None:

@@ -194,7 +194,8 @@ class Sentences:
             start, end = record["start"], record["end"]
             if doc_row < 0:
                 problems.append(LineProblem(where, line, f"doc_id {doc_id!r} is not in documents.jsonl"))
-            elif document_text is not None and document_text[start:end] != text:
+            elif document_text is not None and (document_text[start:end] != text
+                                                or end - start != len(text)):  # (past the text's end)
                 shown = text_where(self.workspace, doc_id, documents.record(doc_row), short=True)
                 problems.append(LineProblem(where, line,
                                             f"offsets {start}:{end} do not cover the sentence text in {shown}"))

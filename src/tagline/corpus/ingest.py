@@ -150,13 +150,13 @@ def add_source_documents(
         raise InputError(f"language {lang!r} is not one of ja, en, auto", fix="pass lang='ja', 'en' or 'auto'")
     documents = list(documents)
     with workspace.transaction() as transaction:
+        if index:  # the command's work, saved as its journal ends (a signal then does not say it stopped)
+            transaction.on_commit(_commit)
         report = _add_locked(workspace, documents, transaction, lang=lang, replace=replace,
                              sentence_meta=sentence_meta, progress=progress)
     if not index:  # inside the caller's transaction, which goes on
         return report
-    from tagline.interrupts import commit
-
-    commit()  # the documents are added: a Ctrl-C from here on must not be reported as having stopped it
+    _commit()  # the documents are added: a Ctrl-C from here on must not be reported as having stopped it
     if report.added or report.replaced:
         progress(0, None, "indexing sentences")
         keep_index_current(workspace)
@@ -390,3 +390,9 @@ def _annotated_sentence_ids(workspace: Workspace) -> set[str]:
     for path in workspace.annotation_files():
         ids.update(record["sentence_id"] for record in read_records(path, kind="event"))
     return ids
+
+
+def _commit() -> None:
+    from tagline.interrupts import commit
+
+    commit()

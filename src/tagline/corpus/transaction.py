@@ -33,6 +33,7 @@ from tagline.corpus.undoing import (  # noqa: F401  (_restore and _move_back: th
     _unlink_quietly,
 )
 from tagline.errors import StorageError, storage_error
+from tagline.interrupts import deferred
 
 if TYPE_CHECKING:
     from concurrent.futures import Future, ThreadPoolExecutor
@@ -292,7 +293,7 @@ class Transaction:
             raise storage_error(error.filename, error) from None
 
     def on_commit(self, action: Callable[[], None]) -> None:
-        """Run ``action`` once every write has succeeded (for example, removing what was replaced)."""
+        """Run ``action`` once every write has succeeded (removing what was replaced; committing the work)."""
         self._commit.append(action)
 
     # -- internals --
@@ -394,17 +395,16 @@ class Transaction:
             self._sync_appended()
             for directory in self._directories:
                 fsync_directory(directory)
-            self._end_journal(strict=True)  # a journal left behind would undo this change at the next command
+            with deferred():  # the change is made as its journal goes: a signal is noted, not raised (see on_commit)
+                self._end_journal(strict=True)  # a journal left behind would undo this change at the next command
+                for action in self._commit:
+                    with contextlib.suppress(OSError):  # a leftover .old file is swept later; the change is made
+                        action()
         except (OSError, KeyboardInterrupt) as error:  # Ctrl-C at the appends' deferred fsyncs too, as at their own
             self._roll_back()
             if isinstance(error, KeyboardInterrupt):
                 raise
             raise storage_error(error.filename, error) from None
-        for action in self._commit:
-            try:
-                action()
-            except OSError:
-                pass  # a leftover .old file is swept later; the change itself is complete
 
     def _roll_back(self) -> None:
         failures = []

@@ -6,7 +6,7 @@ import functools
 
 TYPE_CHECKING = False  # --help imports this module for TASKS: typing, json and resources wait for use
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from typing import Any
 
 SCHEMA_NAMES = ("sentence", "document", "event", "gold", "config", "run")
@@ -37,10 +37,27 @@ def validator(name: str) -> Any:
     import jsonschema
 
     schema = load_schema(name)
-    cls = jsonschema.Draft202012Validator
+    cls = _ecma_patterns(jsonschema.Draft202012Validator)
     if name in _TYPED_RECORDS:
         cls = _strict_integers(cls)
     return cls(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+@functools.cache
+def _ecma_patterns(cls: Any) -> Any:
+    """``cls`` with ``pattern``'s ``$`` the string's end, as in JSON Schema's ECMA-262 regexes (and
+    ``jsonschema_rs``): Python's ``$`` also matches before a last newline, and passed a sentence id,
+    a doc_id or an annotator's name ending in one. (The shipped schemas' ``$`` all end their pattern.)"""
+    import re
+
+    import jsonschema
+
+    def pattern(validator: Any, regex: str, instance: object, schema: object) -> Iterator[Any]:
+        python = regex[:-1] + r"\Z" if regex.endswith("$") and not regex.endswith(r"\$") else regex
+        if isinstance(instance, str) and not re.search(python, instance):
+            yield jsonschema.ValidationError(f"{instance!r} does not match {regex!r}")
+
+    return jsonschema.validators.extend(cls, validators={"pattern": pattern})
 
 
 # The records every command reads with msgspec (schemas/records.py), whose integers are JSON integers:

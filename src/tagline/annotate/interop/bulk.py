@@ -22,7 +22,7 @@ import msgspec
 
 from tagline.annotate.formats.common import plural
 from tagline.annotate.interop.bulk_lines import documents_columns, entities_lines
-from tagline.annotate.interop.writing import Written, keep_indexes_current
+from tagline.annotate.interop.writing import Written, keep_indexes_current, saved_with
 from tagline.corpus.byte_columns import AppendedLines, NotedLines, mapped_bytes, note_lines
 from tagline.corpus.primitives import write_at
 from tagline.corpus.progress import ProgressCallback
@@ -428,11 +428,11 @@ def _write(job: BulkImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
     workspace = job.workspace
     now = utc_now()  # one time for all the command's records, as the general path stamps them
     written = Written()
-    # The answers are made with the documents (aside: by a forked worker, for a large chunk), from the
-    # records decoded once, and held in a file that has no name until the documents are written.
+    # Answers: made with the documents (a large chunk's by a fork), held in a nameless file until those are written
     held: list[NotedLines] = []
     workspace.build_dir.mkdir(exist_ok=True)
     with workspace.transaction() as transaction, tempfile.TemporaryFile(dir=str(workspace.build_dir)) as spool:
+        saved_with(transaction)  # the import is whole as its journal ends
         texts_name, offset = "", 0
         for chunk in chunks:
             # Counted to the chunk's end, where its checks left it: the bar carries on over the chunks.

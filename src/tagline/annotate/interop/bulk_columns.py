@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from tagline.annotate.formats.common import plural
 from tagline.annotate.interop.bulk_lines import documents_columns, entities_lines
 from tagline.annotate.interop.bulk_records import _workspace_allows
-from tagline.annotate.interop.writing import Written, keep_indexes_current
+from tagline.annotate.interop.writing import Written, keep_indexes_current, saved_with
 from tagline.corpus.byte_columns import AppendedLines, NotedLines, mapped_bytes, note_lines
 from tagline.corpus.progress import ProgressCallback
 from tagline.corpus.readers import doc_id_from, unstorable_character
@@ -140,6 +140,7 @@ def _write(workspace: Workspace, columns: SpanColumns, doc_ids: list[str], spans
     with workspace.transaction() as transaction, tempfile.TemporaryFile(dir=str(workspace.build_dir)) as spool, \
             made_aside(functools.partial(answer_lines, spool, workspace.build_dir),
                        fork=total >= ASIDE_RECORDS) as made:
+        saved_with(transaction)  # the import is whole as its journal ends
         workspace.documents_dir.mkdir(exist_ok=True)
         texts_name = texts_file_name(workspace, doc_ids[0])
         offset = 0

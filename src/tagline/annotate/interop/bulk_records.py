@@ -22,7 +22,7 @@ from tagline.annotate.interop.bulk_lines import (
     documents_lines,
     entities_event,
 )
-from tagline.annotate.interop.writing import Written, keep_indexes_current
+from tagline.annotate.interop.writing import Written, keep_indexes_current, saved_with
 from tagline.corpus.byte_columns import AppendedLines
 from tagline.corpus.progress import ProgressCallback
 from tagline.corpus.readers import doc_id_from
@@ -126,6 +126,7 @@ def _write(workspace: Workspace, records: list[ForeignRecord], doc_ids: list[str
     written = Written()
     chunks = range(0, len(records), CHUNK_RECORDS)
     with workspace.transaction() as transaction:
+        saved_with(transaction)  # the import is whole as its journal ends
         workspace.documents_dir.mkdir(exist_ok=True)
         texts_name = texts_file_name(workspace, doc_ids[0])
         offset = 0

@@ -29,7 +29,7 @@ from tagline.annotate.interop.annotators import AnnotatorNames
 from tagline.annotate.interop.bulk import answered_documents
 from tagline.annotate.interop.bulk_lines import documents_columns, events_lines, spans_values
 from tagline.annotate.interop.labels import LabelMapper
-from tagline.annotate.interop.writing import Written, keep_indexes_current
+from tagline.annotate.interop.writing import Written, keep_indexes_current, saved_with
 from tagline.corpus.byte_columns import AppendedLines, NotedLines, mapped_bytes, note_lines
 from tagline.corpus.progress import ProgressCallback
 from tagline.corpus.readers import doc_id_from, unstorable_character
@@ -404,6 +404,7 @@ def _write(job: TaskImport, chunks: Iterator[_Chunk], checked: _Checked) -> Writ
     workspace.build_dir.mkdir(exist_ok=True)
     with workspace.transaction() as transaction, \
             tempfile.SpooledTemporaryFile(SPOOL_BYTES, dir=str(workspace.build_dir)) as spool:
+        saved_with(transaction)  # the import is whole as its journal ends
         texts_name, offset = "", 0
         for chunk in chunks:
             job.progress(checked.records, None, "writing sentences")

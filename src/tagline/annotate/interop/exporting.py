@@ -186,6 +186,7 @@ def _write(folder: bool, out: str | Path | None, written: _Written, force: bool)
     path = Path(out)
     try:
         with Transaction() as transaction:
+            transaction.on_commit(commit)  # in place: a signal from then on does not say it stopped the export
             if force:
                 transaction.write_text(path, written)
             else:

@@ -10,6 +10,10 @@ from tagline.corpus.progress import ProgressCallback, no_progress
 from tagline.corpus.workspace import Workspace
 from tagline.errors import DataError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tagline.corpus.transaction import Transaction
+
 
 def write_import(workspace: Workspace, new_documents: list, events_by_annotator: dict[str, list[dict]],
                  gold_records: list[dict], progress: ProgressCallback = no_progress,
@@ -25,6 +29,7 @@ def write_import(workspace: Workspace, new_documents: list, events_by_annotator:
     from tagline.corpus.ingest import add_source_documents
 
     with workspace.transaction() as transaction:
+        saved_with(transaction)
         if new_documents:
             add_source_documents(workspace, [document for document, _ in new_documents], progress=progress,
                                  sentence_meta=sentence_meta, index=False)
@@ -45,6 +50,15 @@ def write_import(workspace: Workspace, new_documents: list, events_by_annotator:
             for name, events in sorted(events_by_annotator.items()):
                 transaction.append(workspace.annotation_path(name), events, journal=False)
     keep_indexes_current(workspace, bool(new_documents), events_by_annotator, progress)
+
+
+def saved_with(transaction: Transaction) -> None:
+    """The import's work is saved the moment ``transaction`` makes its change (see
+    :meth:`~tagline.corpus.transaction.Transaction.on_commit`): a signal from then on, before
+    :func:`keep_indexes_current`, is not reported as having stopped it."""
+    from tagline.interrupts import commit
+
+    transaction.on_commit(commit)
 
 
 @dataclass
