@@ -49,6 +49,7 @@ class IndexedAnswers(Mapping[str, Answers]):
         self._fd: int | None = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC) if len(self.ids) else None
         # The answers of the chunks read, the latest last; None for a sentence that has none.
         self._chunks: deque[dict[str, Answers | None]] = deque(maxlen=KEPT_CHUNKS)
+        self._pending: tuple[list[str], list[str], np.ndarray] | None = None  # the chunk to read next
 
     def close(self) -> None:
         if self._fd is not None:
@@ -71,6 +72,8 @@ class IndexedAnswers(Mapping[str, Answers]):
 
     def _kept(self, sentence_id: object) -> Any:
         """The sentence's answers if a chunk read holds them (None if it has none), else ``_UNREAD``."""
+        if self._pending is not None:
+            self._read_pending()
         for chunk in reversed(self._chunks):
             found = chunk.get(sentence_id, _UNREAD)  # type: ignore[call-overload]
             if found is not _UNREAD:
@@ -87,9 +90,11 @@ class IndexedAnswers(Mapping[str, Answers]):
         found = self.get(sentence_id)
         if found is None:
             raise KeyError(sentence_id)
-        return found  # type: ignore[no-any-return]
+        return found
 
-    def get(self, sentence_id: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, sentence_id: str, default: Any = None) -> Any:
+        if self._pending is not None:
+            self._read_pending()
         chunks = self._chunks
         found = chunks[-1].get(sentence_id, _UNREAD) if chunks else _UNREAD  # most often the chunk read last
         if found is _UNREAD:
@@ -109,13 +114,21 @@ class IndexedAnswers(Mapping[str, Answers]):
         return (answers for _, answers in self.items())
 
     def prefetch(self, sentence_ids: list[str]) -> int:
-        """Read the answers of these sentences (the next chunk) at once; the answers of the chunk read
-        :data:`KEPT_CHUNKS` chunks before are dropped. Returns how many of them have answers."""
+        """Have the answers of these sentences (the next chunk) read at once when the first of them
+        is looked up (a process whose parts are made in forked workers looks up none: each worker
+        reads its own part's); the answers of the chunk read :data:`KEPT_CHUNKS` chunks before are
+        dropped. Returns how many of them have answers."""
         found_ids, rows = self._rows(sentence_ids)
+        self._pending = (sentence_ids, found_ids, rows)
+        return len(found_ids)
+
+    def _read_pending(self) -> None:
+        assert self._pending is not None
+        sentence_ids, found_ids, rows = self._pending
+        self._pending = None
         chunk: dict[str, Answers | None] = dict.fromkeys(sentence_ids)
         chunk.update(self._read_rows(found_ids, rows))
         self._chunks.append(chunk)
-        return len(found_ids)
 
     def _rows(self, sentence_ids: list[str]) -> tuple[list[str], np.ndarray]:
         """The sentences of ``sentence_ids`` that have answers, and their rows."""

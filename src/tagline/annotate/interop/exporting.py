@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import io
 import os
-from itertools import islice
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -87,12 +87,9 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
                       document_text=str, formula_escape=formula_escape, question=question,
                       account=account, conll_comments=conll_comments)
     try:
-        content, also_written, written = _export(workspace, spec, data, out, force, progress,
-                                                 indexed=_indexed(workspace, annotator))
+        content, also_written, written = _export(workspace, spec, data, out, force, progress, _indexed(workspace, data))
     except StaleAnswers:  # the fold of the annotator's file is not the file's: fold the file itself
-        content, also_written, written = _export(workspace, spec, data, out, force, progress, indexed=False)
-    sentences = written.data.sentences
-    assert isinstance(sentences, _Sentences)
+        content, also_written, written = _export(workspace, spec, data, out, force, progress, False)
     result, warnings = written.result, list(written.result.warnings)
     if written.orphaned:
         warnings.insert(0, f"{plural(written.orphaned, 'sentence')} with answers no longer in sentences.jsonl "
@@ -103,7 +100,7 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     summary = {
         "format": fmt, "out": str(out) if out is not None else None,
         "view": "gold" if gold else f"annotator:{annotator}",
-        "sentences": sentences.count,
+        "sentences": written.data.sentences.count,  # type: ignore[attr-defined]
         "answers": _count(written.data.answers),
         "records": result.records, "warnings": warnings, "also_written": also_written,
     }
@@ -113,7 +110,7 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
 
 
 def _export(workspace: Workspace, spec: Any, data: ExportData, out: str | Path | None, force: bool,
-            progress: ProgressCallback, *, indexed: bool) -> tuple[str | None, list[str], _Written]:
+            progress: ProgressCallback, indexed: bool) -> tuple[str | None, list[str], _Written]:
     """Read the view's answers and write the export: one annotator's answers looked up from the fold
     of its file when ``indexed`` (:mod:`.export_answers`), else folded into a dict."""
     if indexed:
@@ -136,14 +133,14 @@ def _export(workspace: Workspace, spec: Any, data: ExportData, out: str | Path |
     return content, also_written, written
 
 
-def _indexed(workspace: Workspace, annotator: str | None) -> bool:
+def _indexed(workspace: Workspace, data: ExportData) -> bool:
     """Whether the annotator's answers are looked up from the fold of their file as the export goes
     (:mod:`.export_answers`): when the file holds more than :data:`INDEXED_AFTER` bytes. A smaller
     one is folded into a dict (a few MB), without loading the fold's arrays (NumPy) for it."""
-    if annotator is None:
+    if data.annotator is None:
         return False
     try:
-        return os.stat(workspace.annotation_path(annotator)).st_size > INDEXED_AFTER
+        return os.stat(workspace.annotation_path(data.annotator)).st_size > INDEXED_AFTER
     except OSError:
         return False
 
