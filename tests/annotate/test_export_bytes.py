@@ -164,3 +164,19 @@ def test_every_export_told_of_its_progress_writes_the_same_bytes(tmp_path):
     assert digests == expected
     assert ("exporting sentences" in {what for _, _, what in calls} and
             all(total for done, total, what in calls if what == "exporting sentences"))
+
+
+def test_every_export_of_answers_looked_up_in_their_index_writes_the_same_bytes(tmp_path, monkeypatch):
+    """A large annotator's file is not folded into a dict but its answers looked up in the fold's
+    index as the sentences go (`interop/export_answers.py`): the same bytes, reports and errors."""
+    from tagline.annotate.interop import exporting
+
+    monkeypatch.setattr(exporting, "INDEXED_AFTER", -1)
+    looked_up = []
+    original = exporting.IndexedAnswers.prefetch
+    monkeypatch.setattr(exporting.IndexedAnswers, "prefetch",
+                        lambda self, ids: looked_up.append(len(ids)) or original(self, ids))
+    digests = _all_digests(tmp_path)
+    assert looked_up
+    expected = json.loads(DIGESTS.read_text(encoding="utf-8"))
+    assert digests == expected

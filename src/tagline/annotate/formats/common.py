@@ -116,7 +116,27 @@ class ExportData:
     def tasks_present(self) -> set[str]:
         if self.question is not None:  # the answers hold that question's alone: not looked through
             return {self.question[0]} if self.answers else set()
-        return {task for current in self.answers.values() for task, _ in current}
+        return {task for task, _ in self.questions_answered()}
+
+    def prefetch(self, sentences: Iterable[dict]) -> None:
+        """Have the answers of these sentences read at once, when they are looked up in an index
+        (a part of the export made in a worker process, which has none of the command's read)."""
+        fetch = getattr(self.answers, "prefetch", None)
+        if fetch is not None:
+            fetch([sentence["id"] for sentence in sentences])
+
+    def questions_answered(self) -> set[tuple[str, str | None]]:
+        """Every (task, target) some sentence has an answer to: from the answers' index when they are
+        looked up in one (``slots_answered``), else from every answer."""
+        known = getattr(self.answers, "slots_answered", None)
+        if known is not None:
+            return set(known())
+        return {key for current in self.answers.values() for key in current}
+
+    def stance_targets_answered(self, known: list[str]) -> list[str]:
+        """The stance targets some answer has that are not in ``known``, sorted."""
+        return sorted({target for task, target in self.questions_answered()
+                       if task == "stance" and target is not None and target not in known})
 
 
 @dataclass

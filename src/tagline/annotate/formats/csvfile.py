@@ -133,9 +133,7 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
     is "not answered", ``[]`` in ``entities`` is "no entities"."""
     targets = list(data.config.targets) if "stance" in data.config.tasks else []
     # A stance answer always names its target (the workspace's records are checked when read).
-    extra_targets = sorted({target for current in data.answers.values() for task, target in current
-                            if task == "stance" and target is not None and target not in targets})
-    targets += extra_targets
+    targets += data.stance_targets_answered(targets)
     columns = ["sentence_id", "text", "annotator", "claim_type", *(STANCE_PREFIX + t for t in targets), "entities"]
     text = io.StringIO(newline="")
     writer = csv.writer(text, lineterminator="\n")

@@ -336,8 +336,7 @@ def _config(data: ExportData) -> str:
     config = data.config
     asked = {data.question[0]} if data.question else set(config.tasks)
     targets = list(config.targets) if "stance" in config.tasks else []
-    targets += sorted({target for current in data.answers.values() for task, target in current
-                       if task == "stance" and target is not None and target not in targets})
+    targets += data.stance_targets_answered(targets)
     if data.question and data.question[0] == "stance":
         targets = [target for target in targets if target == data.question[1]]
 

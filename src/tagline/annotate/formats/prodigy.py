@@ -268,6 +268,7 @@ def _part_lines(data: ExportData, stance_labels: list[str], claim_labels: list[s
     many there are."""
     lines: list[str] = []
     annotator = data.annotator or None
+    data.prefetch(chunk)
     for sentence in chunk:
         current = data.answers.get(sentence["id"], {})
         if len(current) == 1 and ("entities", None) in current:  # the usual sentence's one answer

@@ -316,6 +316,7 @@ def _part_text(data: ExportData, claim_labels: list[str],
     joined once: the tokens (most of the file) are not copied again into their paragraph's text,
     then their document's, then the part's."""
     written, documents = part
+    data.prefetch(sentence for sentences_of_document in documents for sentence in sentences_of_document)
     counts: Counter[str] = Counter()
     pieces: list[str] = []
     for sentences_of_document in documents:

@@ -7,20 +7,26 @@ import io
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import replace
+from itertools import islice
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from tagline.annotate.answer_index import StaleAnswers
+from tagline.annotate.formats import common
 from tagline.annotate.formats.common import CHUNK, ExportData, ExportResult, plural
 from tagline.annotate.formats.registry import BY_NAME, EXPORT_FORMATS
 from tagline.annotate.interop.cycles import without_cycle_collection
+from tagline.annotate.interop.export_answers import IndexedAnswers
 from tagline.corpus.progress import ProgressCallback, counted, no_progress
 from tagline.corpus.texts import TextReader
+from tagline.corpus.workers import numpy_threads_put_back, numpy_without_threads
 from tagline.corpus.workspace import Workspace, check_output
 from tagline.errors import ConflictError, DataError, InputError, takes_workspace
 
 
 @takes_workspace
 @without_cycle_collection()
+@numpy_threads_put_back()  # the answers' index loads NumPy without its threads: the export may fork
 def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gold: bool = False,
            annotator: str | None = None, force: bool = False, formula_escape: bool = True,
            task: str | None = None, target: str | None = None, accounts: str | Path | dict[str, str] | None = None,
@@ -77,13 +83,13 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     account = _account(fmt, annotator, accounts)
     if out is not None:
         check_output(out, force=force, folder=spec.folder)
-    answers = _answers(_view(workspace, gold, annotator, progress), question)
-    sentences = _Sentences(workspace, answers, progress)
-    with TextReader(workspace) as document_text:  # a folder format reads every document's text
-        data = ExportData(sentences=sentences, answers=answers, annotator=annotator, config=workspace.config,
-                          document_text=document_text, formula_escape=formula_escape, question=question,
-                          account=account, conll_comments=conll_comments)
-        content, also_written = _write(spec.folder, out, written := _Written(spec.load_writer(), data), force)
+    data = ExportData(sentences=(), answers={}, annotator=annotator, config=workspace.config,
+                      document_text=str, formula_escape=formula_escape, question=question,
+                      account=account, conll_comments=conll_comments)
+    try:
+        content, also_written, written = _export(workspace, spec, data, out, force, progress, _indexed(workspace, data))
+    except StaleAnswers:  # the fold of the annotator's file is not the file's: fold the file itself
+        content, also_written, written = _export(workspace, spec, data, out, force, progress, False)
     result, warnings = written.result, list(written.result.warnings)
     if written.orphaned:
         warnings.insert(0, f"{plural(written.orphaned, 'sentence')} with answers no longer in sentences.jsonl "
@@ -94,8 +100,8 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     summary = {
         "format": fmt, "out": str(out) if out is not None else None,
         "view": "gold" if gold else f"annotator:{annotator}",
-        "sentences": sentences.count,
-        "answers": sum(len(current) for current in written.data.answers.values()),
+        "sentences": written.data.sentences.count,  # type: ignore[attr-defined]
+        "answers": _count(written.data.answers),
         "records": result.records, "warnings": warnings, "also_written": also_written,
     }
     if out is None:
@@ -103,31 +109,86 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
     return summary
 
 
-class _Sentences:
-    """The workspace's sentences, read anew on each pass; how many the last pass gave, and which of
-    them have answers. Each pass tells ``progress`` how many it has read, every :data:`CHUNK`, out of
-    the corpus's count (from its sentence index, opened only for a callback other than
-    :func:`~tagline.corpus.progress.no_progress`)."""
+def _export(workspace: Workspace, spec: Any, data: ExportData, out: str | Path | None, force: bool,
+            progress: ProgressCallback, indexed: bool) -> tuple[str | None, list[str], _Written]:
+    """Read the view's answers and write the export: one annotator's answers looked up from the fold
+    of its file when ``indexed`` (:mod:`.export_answers`), else folded into a dict, as for a folder
+    format (brat), whose writer gathers every sentence before it looks up one answer."""
+    if indexed and not spec.folder:
+        from tagline.annotate.interop.export_answers import indexed_answers
 
-    def __init__(self, workspace: Workspace, answers: dict[str, Any], progress: ProgressCallback) -> None:
+        _known_annotator(workspace, str(data.annotator))
+        numpy_without_threads()  # so that a large spaCy or Prodigy export may fork its workers
+        progress(0, None, "reading answers")
+        answers: Any = indexed_answers(workspace, str(data.annotator), data.question)
+    else:
+        answers = _answers(_view(workspace, data.annotator is None, data.annotator, progress), data.question)
+    try:
+        sentences = _Sentences(workspace, answers, progress)
+        with TextReader(workspace) as document_text:  # a folder format reads every document's text
+            data = replace(data, sentences=sentences, answers=answers, document_text=document_text)
+            content, also_written = _write(spec.folder, out, written := _Written(spec.load_writer(), data), force)
+    finally:
+        if isinstance(answers, IndexedAnswers):
+            answers.close()
+    return content, also_written, written
+
+
+def _indexed(workspace: Workspace, data: ExportData) -> bool:
+    """Whether the annotator's answers are looked up from the fold of their file as the export goes
+    (:mod:`.export_answers`): when the file holds more than :data:`INDEXED_AFTER` bytes. A smaller
+    one is folded into a dict (a few MB), without loading the fold's arrays (NumPy) for it."""
+    if data.annotator is None:
+        return False
+    try:
+        return os.stat(workspace.annotation_path(data.annotator)).st_size > INDEXED_AFTER
+    except OSError:
+        return False
+
+
+INDEXED_AFTER = 4 << 20  # bytes of an annotator's file (about 24,000 answers of a few spans)
+
+
+def _count(answers: Any) -> int:
+    if isinstance(answers, IndexedAnswers):
+        return answers.count()
+    return sum(len(current) for current in answers.values())
+
+
+class _Sentences:
+    """The workspace's sentences, read anew on each pass; how many the last pass gave, and how many of
+    them have answers (which ones, on a pass with ``which``). Each pass tells ``progress`` how many it
+    has read, every :data:`CHUNK`, out of the corpus's count (from its sentence index, opened only for
+    a callback other than :func:`~tagline.corpus.progress.no_progress`). Answers looked up from an
+    index are read a chunk of sentences at a time, before the chunk is handed on."""
+
+    def __init__(self, workspace: Workspace, answers: Any, progress: ProgressCallback) -> None:
         self.workspace, self.answers, self.progress = workspace, answers, progress
         self.count = 0
-        self.answered: set[str] = set()
+        self.answered = 0
+        self.which: set[str] | None = None
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        self.count = 0
-        self.answered = set()
+        self.count = self.answered = 0
         total = None
         if self.progress is not no_progress:
             from tagline.corpus.sentence_index import sentence_index
 
             total = len(sentence_index(self.workspace))  # kept current by every ingest: read in a moment
-        for sentence in counted(self.workspace.iter_sentences(), self.progress, "exporting sentences", total,
-                                every=CHUNK):
-            self.count += 1
-            if sentence["id"] in self.answers:
-                self.answered.add(sentence["id"])
-            yield sentence
+        sentences = counted(self.workspace.iter_sentences(), self.progress, "exporting sentences", total, every=CHUNK)
+        if not isinstance(self.answers, IndexedAnswers) or self.which is not None:
+            for sentence in sentences:
+                self.count += 1
+                if sentence["id"] in self.answers:
+                    self.answered += 1
+                    if self.which is not None:
+                        self.which.add(sentence["id"])
+                yield sentence
+            return
+        while chunk := list(islice(sentences, common.CHUNK)):  # each chunk's answers read before it is handed on
+            self.answered += self.answers.prefetch([sentence["id"] for sentence in chunk])
+            self.count += len(chunk)
+            yield from chunk
 
 
 class _Written:
@@ -145,10 +206,14 @@ class _Written:
         self.result = self.writer(self.data, out)
         sentences = self.data.sentences
         assert isinstance(sentences, _Sentences)
-        self.orphaned = len(self.data.answers) - len(sentences.answered)
-        if self.orphaned:
+        self.orphaned = len(self.data.answers) - sentences.answered
+        if self.orphaned:  # rare: the answers of the sentences in the corpus, found by a pass, in a dict
+            sentences.which = set()
+            for _ in sentences:
+                pass
+            answered, sentences.which = sentences.which, None
             self.data = replace(self.data, answers={sentence_id: current for sentence_id, current
-                                                    in self.data.answers.items() if sentence_id in sentences.answered})
+                                                    in self.data.answers.items() if sentence_id in answered})
             out.seek(start)
             out.truncate()
             self.result = self.writer(self.data, out)
@@ -223,9 +288,7 @@ def _view(workspace: Workspace, gold: bool, annotator: str | None,
     from tagline.annotate.events import fold_events, iter_annotation_events
 
     if annotator:
-        if annotator not in workspace.annotators():
-            raise DataError(f"no annotations by {annotator!r}",
-                            fix=f"annotators here: {', '.join(workspace.annotators()) or 'none yet'}")
+        _known_annotator(workspace, annotator)
         return fold_events(counted(iter_annotation_events(workspace, annotator), progress, "reading answers"))
     from tagline.annotate.gold import gold_view
 
@@ -239,6 +302,12 @@ def _view(workspace: Workspace, gold: bool, annotator: str | None,
             value = {"target": target, "label": value["label"]}
         answers.setdefault(sentence_id, {})[(task, target)] = value
     return answers
+
+
+def _known_annotator(workspace: Workspace, annotator: str) -> None:
+    if annotator not in workspace.annotators():
+        raise DataError(f"no annotations by {annotator!r}",
+                        fix=f"annotators here: {', '.join(workspace.annotators()) or 'none yet'}")
 
 
 def _write_folder(folder: Path, files: dict[str, str], force: bool) -> None:
