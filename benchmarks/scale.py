@@ -4,8 +4,8 @@ Generates, for each size N (default 10,000 and 100,000 sentences; `--million` ad
 English sentences with entity spans (a sentence per record, so a document per sentence, as an
 import of a peer tool's file makes them) in doccano JSONL, Label Studio JSON (two annotators per
 task) and CoNLL-2003, plus a JSONL file of the same sentences for `corpus add`. Then, each as a
-child process timed with its peak memory (wait4), the median of `--runs` runs, each on a fresh
-workspace:
+child process timed with its peak memory (GNU time's, else wait4's), the median of `--runs` runs,
+each on a fresh workspace:
 
 - `tagline annotate import` of each file (`-a alice` where the format names no annotator), against
   a baseline that reads the same file (orjson per line, `json.load` of the array, a split per line
@@ -142,19 +142,27 @@ def baseline(kind: str, source: Path, size: int, out: Path) -> list[str]:
     return [sys.executable, "-c", f"import sys\n{READERS[kind]}\n{WRITE}", str(source), str(size), str(out)]
 
 
+TIME = "/usr/bin/time"  # GNU time: the peak of the command alone (see run)
+
+
 def run(command: list[str], cwd: Path | None = None) -> tuple[float, float, float]:
     """Seconds, peak resident memory (bytes) and CPU seconds (user and system) of one child; fails
-    loudly if it fails."""
-    with tempfile.TemporaryFile() as errors:  # not a pipe: a child writing much to a full pipe would wait forever
-        started = time.perf_counter()
-        child = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
+    loudly if it fails. A child's peak (wait4) starts from this process's own, which it inherits at
+    the fork (hundreds of MB once a million records were generated): where GNU time is installed,
+    the peak is that of the command it starts, which inherits time's own (a few MB)."""
+    timed = os.access(TIME, os.X_OK)
+    with tempfile.TemporaryFile() as errors, tempfile.NamedTemporaryFile() as peak:  # not a pipe: a child
+        started = time.perf_counter()  # writing much to a full pipe would wait forever
+        child = subprocess.Popen([TIME, "-f", "%M", "-o", peak.name, *command] if timed else command, cwd=cwd,
+                                 stdout=subprocess.DEVNULL, stderr=errors)
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)
         if child.returncode != 0:
             errors.seek(0)
             raise SystemExit(f"{' '.join(command)} failed ({child.returncode}):\n{errors.read().decode()}")
-    return seconds, usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime
+        kilobytes = int(peak.read().split()[-1]) if timed else usage.ru_maxrss
+    return seconds, kilobytes * 1024, usage.ru_utime + usage.ru_stime
 
 
 def fresh_workspace(tagline: str, folder: Path) -> Path:

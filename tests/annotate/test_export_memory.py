@@ -66,3 +66,52 @@ def test_an_export_holds_a_chunk_of_the_answers_not_the_corpus(corpora, tmp_path
     small_peak = _peak(small, fmt, tmp_path / f"small{suffix}")
     large_peak = _peak(large, fmt, tmp_path / f"large{suffix}")
     assert large_peak < 1.6 * small_peak, (fmt, small_peak, large_peak)
+
+
+def test_a_brat_export_looks_its_answers_up_instead_of_folding_them(corpora, tmp_path, monkeypatch):
+    """brat's folder is made whole (its files are held until they are written), but its answers are
+    looked up a chunk of sentences at a time: the peak grows with the corpus far less than when every
+    answer is folded into a dict."""
+    monkeypatch.setattr(common, "CHUNK", 100)
+    monkeypatch.setattr(store, "_BLOCK", 1 << 14)
+    small, large = corpora
+    growth = {}
+    for kind, after in (("folded", 1 << 60), ("indexed", -1)):
+        monkeypatch.setattr(exporting, "INDEXED_AFTER", after)
+        _peak(small, "brat", tmp_path / f"warm-{kind}")
+        small_peak = _peak(small, "brat", tmp_path / f"small-{kind}")
+        growth[kind] = _peak(large, "brat", tmp_path / f"large-{kind}") - small_peak
+    assert growth["indexed"] < 0.6 * growth["folded"], growth
+    assert sorted(os.listdir(tmp_path / "large-indexed")) == sorted(os.listdir(tmp_path / "large-folded"))
+    for name in os.listdir(tmp_path / "large-folded"):
+        assert (tmp_path / "large-indexed" / name).read_bytes() == (tmp_path / "large-folded" / name).read_bytes()
+
+
+def test_brat_writes_a_document_whose_sentences_come_apart_from_all_of_them(tmp_path):
+    """A document's sentences written as they pass; one whose sentences lie apart (a second run of
+    them later in the corpus) is written from every sentence gathered first, the same files."""
+    import io
+
+    from tagline.annotate.formats import brat
+
+    workspace = init_workspace(tmp_path / "ws", language="en")
+    texts = {"a": "Alice went home. Bob stayed in Paris.", "b": "Carol met Dan."}
+    a0 = {"id": "a-s0", "doc_id": "a", "start": 0, "end": 16, "text": texts["a"][0:16], "lang": "en"}
+    a1 = {"id": "a-s1", "doc_id": "a", "start": 17, "end": 37, "text": texts["a"][17:37], "lang": "en"}
+    b0 = {"id": "b-s0", "doc_id": "b", "start": 0, "end": 14, "text": texts["b"], "lang": "en"}
+    answers = {"a-s0": {("entities", None): {"spans": [{"start": 0, "end": 5, "label": "PERSON"}]}},
+               "a-s1": {("entities", None): {"spans": [{"start": 0, "end": 3, "label": "PERSON"},
+                                                       {"start": 14, "end": 19, "label": "GPE"}]}},
+               "b-s0": {("entities", None): {"spans": [{"start": 10, "end": 13, "label": "HERO"}]}}}
+
+    def written(order):
+        data = common.ExportData(sentences=order, answers=answers, annotator="alice", config=workspace.config,
+                                 document_text=texts.__getitem__, question=("entities", None))
+        return brat.write(data, io.BytesIO())
+
+    together, apart = written([a0, a1, b0]), written([a0, b0, a1])
+    assert apart.files == together.files and apart.records == together.records == 2
+    assert together.files["a.ann"] == "T1\tPERSON 0 5\tAlice\nT2\tPERSON 17 20\tBob\nT3\tGPE 31 36\tParis\n"
+    assert "HERO" in together.files[brat.CONF_NAME]
+    with pytest.raises(brat._ComeApart):
+        list(brat._runs([a0, b0, a1]))

@@ -51,7 +51,8 @@ class Documents:
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace, self.ids = workspace, IdRows()
-        self._lines, self._files, self._offsets, self._sizes = array("q"), array("q"), array("q"), array("q")
+        # Line numbers and rows in 32 bits (four billion lines, two billion rows); byte offsets in 64.
+        self._lines, self._files, self._offsets, self._sizes = array("I"), array("i"), array("q"), array("q")
         self._digests = bytearray()
         self._file_names: dict[str, int] = {}  # a text file's name -> its place in _names
         self._names: list[str] = []
@@ -166,8 +167,8 @@ class Sentences:
 
     def __init__(self, workspace: Workspace, documents: Documents) -> None:
         self.workspace, self.documents, self.ids = workspace, documents, IdRows()
-        self._docs, self._starts, self._ends = array("q"), array("q"), array("q")
-        self._marks, self._lines = array("q"), array("q")  # where each one's problems begin; its line
+        self._docs, self._starts, self._ends = array("i"), array("q"), array("q")  # (rows in 32 bits)
+        self._marks, self._lines = array("Q"), array("I")  # where each one's problems begin; its line
         self._texts: dict[int, str] = {}  # a text its document's text does not give
         self._cached: tuple[int, str | None] = (-1, None)
         self._last = -1  # the row :meth:`text_of` last found

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -126,25 +127,76 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
     """``<doc_id>.txt`` (the document text) and ``<doc_id>.ann`` (``T`` lines, document offsets) per
     document, as ``files`` (``out`` is not written); a span over a line break is written as
     fragments, as brat does. ``annotation.conf`` declares the entity types, so that brat opens the
-    folder as a project."""
-    files: dict[str, str] = {}
-    warnings = []
-    by_doc: dict[str, list[dict]] = {}
-    for sentence in data.sentences:
-        by_doc.setdefault(sentence["doc_id"], []).append(sentence)
+    folder as a project. Each document is written when its sentences have passed (they lie together
+    in the corpus, so its answers are looked up while their chunk is read); a document whose
+    sentences come apart is written from every sentence gathered first."""
     tasks = data.tasks_present()
+    warnings = []
     if tasks - {"entities"}:
         warnings.append(f"brat holds entity spans only: {', '.join(sorted(tasks - {'entities'}))} answers are "
                         "not exported")
     if data.annotator:
         warnings.append(f"brat files do not name annotators: import with --annotator {data.annotator}")
-    unanswered = skipped_breaks = resegmented = 0
-    for doc_id, sentences in by_doc.items():
+    try:
+        files, counts, labels = _documents(data, _runs(data.sentences))
+    except _ComeApart:
+        by_doc: dict[str, list[dict]] = {}
+        for sentence in data.sentences:
+            by_doc.setdefault(sentence["doc_id"], []).append(sentence)
+        files, counts, labels = _documents(data, iter(by_doc.items()))
+    unanswered, skipped_breaks, resegmented, documents = counts
+    if unanswered:
+        warnings.append(f"brat cannot tell 'no entities' from 'not annotated': {plural(unanswered, 'sentence')} "
+                        "without an entity answer will read back as 'no entities'")
+    if skipped_breaks:
+        warnings.append(f"{plural(skipped_breaks, 'span')} covering only line breaks cannot be written in brat")
+    if resegmented:
+        warnings.append(f"brat keeps documents, not sentence boundaries: {plural(resegmented, 'document')} "
+                        "will be split into other sentences when imported into another workspace")
+    files[CONF_NAME] = annotation_conf(data, labels)
+    return ExportResult(files=files, warnings=warnings, records=documents)
+
+
+class _ComeApart(Exception):
+    """A document's sentences do not lie together in the corpus."""
+
+
+def _runs(sentences: Iterable[dict]) -> Iterator[tuple[str, list[dict]]]:
+    """Each document's sentences as they pass (:class:`_ComeApart` when one comes back later)."""
+    done: set[str] = set()
+    doc_id: str | None = None
+    run: list[dict] = []
+    for sentence in sentences:
+        if sentence["doc_id"] != doc_id:
+            if doc_id is not None:
+                yield doc_id, run
+            doc_id, run = sentence["doc_id"], []
+            if doc_id in done:
+                raise _ComeApart
+            done.add(doc_id)
+        run.append(sentence)
+    if doc_id is not None:
+        yield doc_id, run
+
+
+def _documents(data: ExportData, documents: Iterator[tuple[str, list[dict]]]
+               ) -> tuple[dict[str, str], tuple[int, ...], set[str]]:
+    """The ``.txt`` and ``.ann`` files of ``documents``; how many sentences had no entity answer,
+    spans were only line breaks, documents would be segmented differently, and documents there were;
+    and the labels of the sentences' entity answers (to any target)."""
+    files: dict[str, str] = {}
+    labels: set[str] = set()
+    unanswered = skipped_breaks = resegmented = count = 0
+    for doc_id, sentences in documents:
+        count += 1
         text = data.document_text(doc_id)
         lines = []
         number = 0
         for sentence in sentences:
-            entities = data.answers.get(sentence["id"], {}).get(("entities", None))
+            current = data.answers.get(sentence["id"], {})
+            labels.update(span["label"] for (task, _), value in current.items() if task == "entities"
+                          for span in value["spans"])
+            entities = current.get(("entities", None))
             if entities is None:
                 unanswered += 1
                 continue
@@ -163,25 +215,19 @@ def write(data: ExportData, out: BinaryIO) -> ExportResult:
         if _segments_differently(text, sentences):
             resegmented += 1
         files[f"{doc_id}.ann"] = "".join(line + "\n" for line in lines)
-    if unanswered:
-        warnings.append(f"brat cannot tell 'no entities' from 'not annotated': {plural(unanswered, 'sentence')} "
-                        "without an entity answer will read back as 'no entities'")
-    if skipped_breaks:
-        warnings.append(f"{plural(skipped_breaks, 'span')} covering only line breaks cannot be written in brat")
-    if resegmented:
-        warnings.append(f"brat keeps documents, not sentence boundaries: {plural(resegmented, 'document')} "
-                        "will be split into other sentences when imported into another workspace")
-    files[CONF_NAME] = annotation_conf(data)
-    return ExportResult(files=files, warnings=warnings, records=len(by_doc))
+    return files, (unanswered, skipped_breaks, resegmented, count), labels
 
 
-def annotation_conf(data: ExportData) -> str:
+def annotation_conf(data: ExportData, answered: set[str] | None = None) -> str:
     """brat's ``annotation.conf`` for the exported entity types (the workspace's labels, then any other
-    label an answer has). tagline's spans may overlap in any way, which brat allows only when the
-    ``<OVERLAP>`` relation says so."""
+    label an answer has: ``answered``, the labels of the answers written, or of every answer when
+    None). tagline's spans may overlap in any way, which brat allows only when the ``<OVERLAP>``
+    relation says so."""
     labels = data.config.labels("entities") if "entities" in data.config.tasks else []
-    labels += sorted({span["label"] for current in data.answers.values() for (task, _), value in current.items()
-                      if task == "entities" for span in value["spans"]} - set(labels))
+    if answered is None:
+        answered = {span["label"] for current in data.answers.values() for (task, _), value in current.items()
+                    if task == "entities" for span in value["spans"]}
+    labels += sorted(answered - set(labels))
     return "\n".join(["# Made by tagline's brat export: the entity types of the workspace.", "[entities]", *labels,
                       "", "[relations]", "<OVERLAP>\tArg1:<ENTITY>, Arg2:<ENTITY>, <OVL-TYPE>:<ANY>",
                       "", "[events]", "", "[attributes]", ""])

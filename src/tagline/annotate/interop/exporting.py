@@ -112,9 +112,8 @@ def export(workspace: Workspace, *, fmt: str, out: str | Path | None = None, gol
 def _export(workspace: Workspace, spec: Any, data: ExportData, out: str | Path | None, force: bool,
             progress: ProgressCallback, indexed: bool) -> tuple[str | None, list[str], _Written]:
     """Read the view's answers and write the export: one annotator's answers looked up from the fold
-    of its file when ``indexed`` (:mod:`.export_answers`), else folded into a dict, as for a folder
-    format (brat), whose writer gathers every sentence before it looks up one answer."""
-    if indexed and not spec.folder:
+    of its file when ``indexed`` (:mod:`.export_answers`), else folded into a dict."""
+    if indexed:
         from tagline.annotate.interop.export_answers import indexed_answers
 
         _known_annotator(workspace, str(data.annotator))
